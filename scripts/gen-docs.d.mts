@@ -1,0 +1,2 @@
+export declare const docsPath: URL;
+export declare function generateDocs(): string;

@@ -1,0 +1,3 @@
+export declare const schemaPath: URL;
+export declare const typesPath: URL;
+export declare function generateTypes(): Promise<string>;

@@ -1,0 +1,27 @@
+import { isatty } from "node:tty";
+
+/** Where a command writes: process streams in the CLI, buffers in tests. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export const processIO: CliIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  isTTY: isatty(1),
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+/** Exit codes shared by every command. */
+export const EXIT = {
+  ok: 0,
+  /** Errors found (validate), a failed spec (apply), or a failed command. */
+  failed: 1,
+  /** `berth plan`: changes are pending. */
+  changes: 2,
+} as const;

@@ -1,0 +1,457 @@
+/* Generated from schemas/container.schema.json by `npm run gen`. Do not edit by hand. */
+
+/**
+ * Replaces the image's CMD.
+ *
+ * @minItems 1
+ * @maxItems 1024
+ */
+export type StringList = [string, ...string[]];
+/**
+ * Replaces the image's ENTRYPOINT.
+ *
+ * @minItems 1
+ * @maxItems 1024
+ */
+export type StringList1 = [string, ...string[]];
+/**
+ * A bind mount of a host path, a named volume, or a tmpfs.
+ */
+export type Mount = {
+  /**
+   * bind, volume or tmpfs.
+   */
+  type: "bind" | "volume" | "tmpfs";
+} & Mount1;
+export type Mount1 = Bind | Volume | Tmpfs;
+/**
+ * The command (exec form).
+ *
+ * @minItems 1
+ * @maxItems 1024
+ */
+export type StringList2 = [string, ...string[]];
+export type Capability = string;
+export type AbsolutePath = string;
+
+/**
+ * One container (or a pool of replicas) that berth keeps running on a Docker host. Kubernetes-style: apiVersion, kind, metadata, spec.
+ */
+export interface BerthContainer {
+  /**
+   * Always berth/v1.
+   */
+  apiVersion: "berth/v1";
+  /**
+   * Always Container.
+   */
+  kind: "Container";
+  metadata: Metadata;
+  spec: Spec;
+}
+/**
+ * Identity of the spec: its name (the container's name) and the labels put on its containers.
+ */
+export interface Metadata {
+  /**
+   * A DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters. It is the container's name; with replicas > 1 the containers are name-0 … name-(n-1).
+   */
+  name: string;
+  /**
+   * Labels put on every container of this spec. Keys under berth's reserved prefix (berth.) are refused.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+}
+/**
+ * What the container runs and how berth manages it.
+ */
+export interface Spec {
+  /**
+   * The image reference: name, optional :tag and/or @sha256:digest.
+   */
+  image: string;
+  /**
+   * IfNotPresent (default): pull only when the image is missing. Always: pull before every create. Never: use the local image or fail.
+   */
+  imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+  command?: StringList;
+  entrypoint?: StringList1;
+  /**
+   * Run an init process (Docker's tini) as PID 1: it forwards signals and reaps zombies, so a plain `sleep infinity` stops at once. Default false.
+   */
+  init?: boolean;
+  /**
+   * The working directory of the container's process.
+   */
+  workingDir?: string;
+  /**
+   * The user (and group) the process runs as: a name or uid, optionally :group or :gid.
+   */
+  user?: string;
+  /**
+   * The container's hostname.
+   */
+  hostname?: string;
+  /**
+   * Environment variables. Values are strings: quote numbers and booleans.
+   */
+  env?: {
+    [k: string]: string;
+  };
+  /**
+   * Environment variables whose values are secrets, resolved when the container is created. Their values never appear in labels, logs or status; their SHA-256 is part of the spec hash, so rotating a value replaces the container.
+   */
+  secretEnv?: {
+    [k: string]: SecretRef;
+  };
+  /**
+   * Bind mounts, named volumes and tmpfs mounts.
+   *
+   * @maxItems 128
+   */
+  mounts?: Mount[];
+  /**
+   * The network to join: a network name, bridge (default), none, host, container:NAME, or auto (berth's --network, else berth's own container network, else bridge).
+   */
+  network?: string;
+  /**
+   * Ports exposed by the container, and published on the host when hostPort is set.
+   *
+   * @maxItems 256
+   */
+  ports?: Port[];
+  /**
+   * Resource limits.
+   */
+  resources?: {
+    /**
+     * CPU limit: a number of CPUs (0.5, "2") or millicpus ("250m").
+     */
+    cpus?: string | number;
+    /**
+     * Memory limit.
+     */
+    memory?: string | number;
+    /**
+     * Memory soft limit (reservation).
+     */
+    memoryReservation?: string | number;
+    /**
+     * Maximum number of processes.
+     */
+    pids?: number;
+  };
+  /**
+   * Always (default): berth starts the container whenever it has stopped. OnFailure: only when it exited with a non-zero code. Never: berth leaves a stopped container stopped.
+   */
+  restartPolicy?: "Always" | "OnFailure" | "Never";
+  /**
+   * A command run inside the container to decide whether it is healthy. With StartFirst, a replacement waits for healthy before the old container is removed.
+   */
+  healthcheck?: {
+    command: StringList2;
+    /**
+     * Time between checks. Default 30s.
+     */
+    interval?: string;
+    /**
+     * Time a check may take. Default 30s.
+     */
+    timeout?: string;
+    /**
+     * Failures in a row before unhealthy. Default 3.
+     */
+    retries?: number;
+    /**
+     * Grace period after start during which failures do not count. Default 0s.
+     */
+    startPeriod?: string;
+  };
+  /**
+   * Security settings. What is allowed depends on berth's policy profile.
+   */
+  securityContext?: {
+    /**
+     * Mount the root filesystem read-only.
+     */
+    readOnlyRootFilesystem?: boolean;
+    /**
+     * Forbid gaining privileges (setuid binaries).
+     */
+    noNewPrivileges?: boolean;
+    /**
+     * Run privileged (all devices, all capabilities). Only under the privileged policy.
+     */
+    privileged?: boolean;
+    /**
+     * Capabilities to add.
+     *
+     * @maxItems 64
+     */
+    capAdd?: Capability[];
+    /**
+     * Capabilities to drop; ALL drops every one.
+     *
+     * @maxItems 64
+     */
+    capDrop?: Capability[];
+    /**
+     * default (Docker's profile), unconfined, or the absolute path of a seccomp profile (JSON) on the controller's host.
+     */
+    seccompProfile?: string;
+    /**
+     * An AppArmor profile name, or unconfined.
+     */
+    apparmorProfile?: string;
+    /**
+     * SELinux label options, as Docker's --security-opt label=… values (e.g. disable, type:svirt_apache_t).
+     *
+     * @maxItems 16
+     */
+    selinuxOptions?:
+      | []
+      | [string]
+      | [string, string]
+      | [string, string, string]
+      | [string, string, string, string]
+      | [string, string, string, string, string]
+      | [string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string, string, string, string, string]
+      | [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string
+        ]
+      | [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string
+        ]
+      | [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string
+        ]
+      | [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string
+        ]
+      | [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          string
+        ];
+  };
+  /**
+   * PID namespace: private (default), host, or container:NAME.
+   */
+  pidMode?: string;
+  /**
+   * IPC namespace: private (default), shareable, none, host, or container:NAME.
+   */
+  ipcMode?: string;
+  /**
+   * UTS namespace: private (default) or host.
+   */
+  utsMode?: string;
+  /**
+   * User namespace: private (default) or host.
+   */
+  usernsMode?: string;
+  /**
+   * Host devices to expose in the container.
+   *
+   * @maxItems 64
+   */
+  devices?: {
+    hostPath: AbsolutePath;
+    containerPath?: AbsolutePath;
+    permissions?: string;
+  }[];
+  /**
+   * Device cgroup rules, as Docker's --device-cgroup-rule (e.g. 'c 1:3 mr').
+   *
+   * @maxItems 64
+   */
+  deviceCgroupRules?: string[];
+  /**
+   * Namespaced kernel parameters.
+   */
+  sysctls?: {
+    [k: string]: string;
+  };
+  /**
+   * The OCI runtime (e.g. runc). Default: the engine's default.
+   */
+  runtime?: string;
+  /**
+   * When the container must be gone: an RFC 3339 time, or never (default). At that time berth removes the container and does not recreate it while the file stays. Changing it does not restart the container.
+   */
+  expiresAt?: string;
+  /**
+   * How many containers: 1 (default) is named after the spec; more are name-0 … name-(n-1). Changing it does not restart the others.
+   */
+  replicas?: number;
+  /**
+   * How a container is replaced. StartFirst (default): the new container starts (and becomes healthy) before the old one goes. StopFirst: the old one goes first; forced when a host port is published.
+   */
+  updateStrategy?: "StartFirst" | "StopFirst";
+  /**
+   * Time the process has to exit after SIGTERM before SIGKILL. Default 10s.
+   */
+  stopTimeout?: string;
+  /**
+   * true: keep the spec and its containers, but stopped. Changing it does not recreate the container.
+   */
+  suspended?: boolean;
+}
+/**
+ * Where a secret value comes from: exactly one of fromHostEnv (a variable of the controller's environment) or fromFile (a file on the controller's host). The value is read when the container is created and is never logged or labelled.
+ */
+export interface SecretRef {
+  /**
+   * The name of a variable in the controller's environment.
+   */
+  fromHostEnv?: string;
+  /**
+   * An absolute path to a file holding the value (a trailing newline is removed).
+   */
+  fromFile?: string;
+}
+export interface Bind {
+  /**
+   * Always bind.
+   */
+  type: "bind";
+  /**
+   * The host path. Created (as a directory) when missing, as `docker run -v` does.
+   */
+  source: string;
+  /**
+   * The path in the container.
+   */
+  target: string;
+  /**
+   * Mount read-only. Default false.
+   */
+  readOnly?: boolean;
+}
+export interface Volume {
+  /**
+   * Always volume.
+   */
+  type: "volume";
+  /**
+   * The volume name; Docker creates it when missing.
+   */
+  source: string;
+  /**
+   * The path in the container.
+   */
+  target: string;
+  /**
+   * Mount read-only. Default false.
+   */
+  readOnly?: boolean;
+}
+export interface Tmpfs {
+  /**
+   * Always tmpfs.
+   */
+  type: "tmpfs";
+  /**
+   * The path in the container.
+   */
+  target: string;
+  /**
+   * Size limit of the tmpfs. Default: unlimited (half the host's memory).
+   */
+  size?: string | number;
+  /**
+   * File mode of the tmpfs root, as an integer (e.g. 1777 in YAML is decimal; write 0o1777 for octal).
+   */
+  mode?: number;
+}
+/**
+ * A container port, published on the host when hostPort is set.
+ */
+export interface Port {
+  /**
+   * The port inside the container.
+   */
+  containerPort: number;
+  /**
+   * Publish on this host port. Absent: the port is only exposed.
+   */
+  hostPort?: number;
+  /**
+   * The host address to bind. Default 127.0.0.1 (loopback only): write 0.0.0.0 to publish on every interface.
+   */
+  hostIP?: string;
+  /**
+   * tcp (default), udp or sctp.
+   */
+  protocol?: "tcp" | "udp" | "sctp";
+}

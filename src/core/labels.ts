@@ -1,0 +1,48 @@
+/**
+ * The labels berth puts on its containers: the only state it keeps (DESIGN §3). Every key is
+ * built here from the configurable prefix (default "berth").
+ */
+export const DEFAULT_LABEL_PREFIX = "berth";
+export const DEFAULT_CONTROLLER_ID = "default";
+
+export interface LabelKeys {
+  /** The controller instance id; berth only touches containers whose value is its own. */
+  readonly controller: string;
+  /** metadata.name of the spec. */
+  readonly spec: string;
+  /** Replica index, "0" … "n-1". */
+  readonly replica: string;
+  /** Spec hash (core/hash.ts). */
+  readonly hash: string;
+  /** RFC 3339 time or "never", as the container was created. */
+  readonly expiresAt: string;
+  /** The spec file's path relative to its directory, for humans. */
+  readonly source: string;
+}
+
+export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
+  return {
+    controller: `${prefix}.controller`,
+    spec: `${prefix}.spec`,
+    replica: `${prefix}.replica`,
+    hash: `${prefix}.hash`,
+    expiresAt: `${prefix}.expires_at`,
+    source: `${prefix}.source`,
+  };
+}
+
+/** True when a user label key falls under the reserved namespace. */
+export function isReservedLabel(key: string, prefix: string = DEFAULT_LABEL_PREFIX): boolean {
+  return key === prefix || key.startsWith(`${prefix}.`);
+}
+
+const LABEL_PREFIX_RE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+const CONTROLLER_ID_RE = /^[A-Za-z0-9]([A-Za-z0-9_.-]{0,62})$/;
+
+export function isValidLabelPrefix(prefix: string): boolean {
+  return LABEL_PREFIX_RE.test(prefix) && prefix.length <= 63;
+}
+
+export function isValidControllerId(id: string): boolean {
+  return CONTROLLER_ID_RE.test(id);
+}

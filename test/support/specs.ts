@@ -1,0 +1,21 @@
+/** Small spec texts for tests. */
+export interface SpecTextOptions {
+  readonly image?: string;
+  readonly replicas?: number;
+  readonly extra?: readonly string[];
+}
+
+/** One spec document as YAML text. `extra` lines go under `spec:` (without indentation). */
+export function specText(name: string, options: SpecTextOptions = {}): string {
+  return [
+    "apiVersion: berth/v1",
+    "kind: Container",
+    "metadata:",
+    `  name: ${name}`,
+    "spec:",
+    `  image: ${options.image ?? "berth-test/busybox:latest"}`,
+    ...(options.replicas !== undefined ? [`  replicas: ${options.replicas}`] : []),
+    ...(options.extra ?? []).map((l) => `  ${l}`),
+    "",
+  ].join("\n");
+}
