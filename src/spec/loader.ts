@@ -8,7 +8,7 @@ import { constants, type Stats } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { compareIssues, type SpecIssue } from "../core/errors.js";
-import { containerNames } from "../core/names.js";
+import { findNameCollisions } from "./names-check.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import {
   DEFAULT_PARSE_OPTIONS,
@@ -198,7 +198,16 @@ interface CacheEntry {
   readonly stamp: string;
   readonly digest: string;
   readonly result: FileParseResult;
+  /** When the file was read (epoch ms). */
+  readonly readAt: number;
 }
+
+/**
+ * File times are coarse (a kernel tick): a file rewritten with the same size within a tick keeps
+ * its stamp. As git does for "racily clean" entries, trust an unchanged stamp only when the file
+ * was last modified well before it was read.
+ */
+const RACY_MS = 2000;
 
 function stampOf(st: Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
@@ -235,7 +244,10 @@ async function readSpecFile(
     }
     const stamp = stampOf(st);
     const cached = cache.get(found.path);
-    if (cached && cached.stamp === stamp) return { result: cached.result, entry: cached, reused: true };
+    if (cached && cached.stamp === stamp && cached.readAt - st.mtimeMs > RACY_MS) {
+      return { result: cached.result, entry: cached, reused: true };
+    }
+    const readAt = Date.now();
     const limit = options.limits.maxFileBytes;
     if (st.size > limit) {
       return { result: fileTooLarge(file, st.size, options.limits) };
@@ -252,53 +264,15 @@ async function readSpecFile(
     const bytes = buffer.subarray(0, length);
     const digest = createHash("sha256").update(bytes).digest("hex");
     if (cached && cached.digest === digest) {
-      return { result: cached.result, entry: { stamp, digest, result: cached.result }, reused: true };
+      return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
     }
     const result = parseSpecBytes(bytes, file, options);
-    return { result, entry: { stamp, digest, result } };
+    return { result, entry: { stamp, digest, result, readAt } };
   } catch (err) {
     return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Two documents producing the same container name: an error on both, naming the other place.
- * Returns the names refused.
- */
-function checkNames(specs: readonly LoadedSpec[], issues: SpecIssue[]): Set<LoadedSpec> {
-  const owners = new Map<string, LoadedSpec[]>();
-  for (const loaded of specs) {
-    const names = new Set([loaded.spec.name, ...containerNames(loaded.spec.name, loaded.spec.replicas)]);
-    for (const name of names) {
-      const list = owners.get(name);
-      if (list) list.push(loaded);
-      else owners.set(name, [loaded]);
-    }
-  }
-  const refused = new Set<LoadedSpec>();
-  for (const [name, list] of owners) {
-    if (list.length < 2) continue;
-    for (const loaded of list) {
-      if (refused.has(loaded)) continue;
-      refused.add(loaded);
-      const others = list.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
-      const what =
-        name === loaded.spec.name
-          ? `${JSON.stringify(name)} is also defined`
-          : `container name ${JSON.stringify(name)} is also produced`;
-      issues.push({
-        code: "BERTH_DUPLICATE_NAME",
-        file: loaded.file,
-        line: loaded.line,
-        column: loaded.column,
-        path: "metadata.name",
-        message: `${what} at ${others.join(", ")}; names must be unique across all spec files (neither is applied)`,
-      });
-    }
-  }
-  return refused;
 }
 
 /**
@@ -367,7 +341,8 @@ export class SpecLoader {
         candidates.push({ spec: doc.spec, file: f.file, source: f.source, line: doc.line, column: doc.column });
       }
     }
-    const refused = checkNames(candidates, issues);
+    const { refused, issues: collisions } = findNameCollisions(candidates);
+    issues.push(...collisions);
     issues.sort(compareIssues);
     return { files, specs: candidates.filter((c) => !refused.has(c)), issues, directories, stats };
   }

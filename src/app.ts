@@ -1,0 +1,148 @@
+/**
+ * The composition root: wires configuration, logger, the Docker adapter, the clock, the loader
+ * and the loop. It decides nothing.
+ */
+import { readFile } from "node:fs/promises";
+import cron from "node-cron";
+import type { Logger } from "pino";
+import { type Clock, systemClock } from "./clock.js";
+import type { Config } from "./config.js";
+import { labelKeys } from "./core/labels.js";
+import type { Action } from "./core/plan.js";
+import { Controller } from "./controller/controller.js";
+import { DesiredStateBuilder } from "./controller/desired.js";
+import { type BackoffPolicy, DEFAULT_BACKOFF, Dispatcher } from "./controller/dispatcher.js";
+import { type ActionContext, Executor } from "./controller/executor.js";
+import { AUTO_NETWORK, resolveAutoNetwork, selfContainerId } from "./controller/network.js";
+import { Reaper } from "./controller/reaper.js";
+import { type PassResult, Reconciler } from "./controller/reconciler.js";
+import { processSecretSources, type SecretSources } from "./controller/secrets.js";
+import { Semaphore } from "./controller/semaphore.js";
+import { type CallOutcome, DockerAdapter } from "./docker/adapter.js";
+import type { DockerPort } from "./docker/port.js";
+import { watchSpecDirs } from "./fs/watcher.js";
+import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./spec/loader.js";
+
+export interface AppDeps {
+  readonly log: Logger;
+  readonly port?: DockerPort;
+  readonly clock?: Clock;
+  readonly secrets?: SecretSources;
+  readonly backoff?: BackoffPolicy;
+  /** Watch the spec directories (berth run); one-shot commands do not. */
+  readonly watch?: boolean;
+  /** Every Docker API call, with its outcome (metrics, call counting). */
+  readonly onDockerCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
+  /** Every executed action, with its outcome (apply's progress). */
+  readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
+  readonly onPass?: (result: PassResult) => void;
+  readonly healthPollMs?: number;
+  /** The periodic resync's scheduler (default node-cron with config.resync). */
+  readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
+  readonly coalesceMs?: number;
+  readonly debounceMs?: number;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly port: DockerPort;
+  readonly dispatcher: Dispatcher;
+  readonly reconciler: Reconciler;
+  readonly controller: Controller;
+  readonly reaper: Reaper;
+  readonly slots: Semaphore;
+}
+
+export function createApp(config: Config, deps: AppDeps): App {
+  const log = deps.log;
+  const clock = deps.clock ?? systemClock;
+  const labels = labelKeys(config.labelPrefix);
+  const port =
+    deps.port ??
+    new DockerAdapter({
+      callTimeoutMs: config.dockerTimeoutMs,
+      ...(deps.onDockerCall ? { onCall: deps.onDockerCall } : {}),
+    });
+  const secrets = deps.secrets ?? processSecretSources;
+
+  let autoNetwork: Promise<string> | null = null;
+  const resolveNetwork = async (network: string): Promise<string> => {
+    if (network !== AUTO_NETWORK) return network;
+    autoNetwork ??= selfContainerId().then((self) => resolveAutoNetwork(port, config.network, self));
+    try {
+      return await autoNetwork;
+    } catch (err) {
+      autoNetwork = null;
+      throw err;
+    }
+  };
+
+  const slots = new Semaphore(config.concurrency);
+  const executorLog = log.child({ component: "executor" });
+  const executor = new Executor({
+    port,
+    labels,
+    controllerId: config.controllerId,
+    secrets,
+    clock,
+    log: executorLog,
+    slots,
+    resolveNetwork,
+    readSeccompProfile: (path) => readFile(path, "utf8"),
+    ...(deps.healthPollMs !== undefined ? { healthPollMs: deps.healthPollMs } : {}),
+  });
+  const observedExecutor = deps.onAction
+    ? {
+        run: async (action: Action, ctx: ActionContext): Promise<void> => {
+          const started = clock.now();
+          try {
+            await executor.run(action, ctx);
+            deps.onAction?.(action, null, clock.now() - started);
+          } catch (err) {
+            deps.onAction?.(action, err as Error, clock.now() - started);
+            throw err;
+          }
+        },
+      }
+    : executor;
+
+  // The controller is created below; settled operations reach it through this indirection.
+  let controller: Controller | null = null;
+  const dispatcher = new Dispatcher({
+    executor: observedExecutor,
+    clock,
+    log: log.child({ component: "dispatcher" }),
+    backoff: deps.backoff ?? DEFAULT_BACKOFF,
+    onSettled: () => controller?.settled(),
+  });
+  const loader = new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, labelPrefix: config.labelPrefix });
+  const reconciler = new Reconciler(
+    { loader, builder: new DesiredStateBuilder(secrets), port, dispatcher, clock, log },
+    { labels, controllerId: config.controllerId, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },
+  );
+  const reaper = new Reaper(port, config.reapLabels, log.child({ component: "reaper" }));
+  controller = new Controller(
+    {
+      reconciler,
+      dispatcher,
+      port,
+      clock,
+      log,
+      reaper,
+      scheduleResync: deps.scheduleResync ?? ((tick) => cron.schedule(config.resync.cron, tick)),
+      watch: deps.watch
+        ? (onChange) => watchSpecDirs(config.specDirs, onChange, { debounceMs: deps.debounceMs ?? 50, clock, log })
+        : null,
+      ...(deps.onPass ? { onPass: deps.onPass } : {}),
+    },
+    {
+      labels,
+      controllerId: config.controllerId,
+      coalesceMs: deps.coalesceMs ?? 20,
+      drainTimeoutMs: config.drainTimeoutMs,
+      reconnectBaseMs: 1000,
+      reconnectMaxMs: 30_000,
+    },
+  );
+  return { config, port, dispatcher, reconciler, controller, reaper, slots };
+}

@@ -1,0 +1,83 @@
+/** Options shared by the commands that talk to Docker. Each has a BERTH_* environment variable. */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_LABEL_PREFIX, isValidLabelPrefix } from "../core/labels.js";
+import { LOG_LEVELS } from "../log.js";
+
+/** Repeatable flags; an environment variable may list several values separated by commas. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+export function labelPrefixOption(): Option {
+  return new Option("--label-prefix <prefix>", "prefix of berth's label keys")
+    .env("BERTH_LABEL_PREFIX")
+    .default(DEFAULT_LABEL_PREFIX)
+    .argParser((value: string) => {
+      if (!isValidLabelPrefix(value)) {
+        throw new InvalidArgumentError("expected lowercase letters, digits, '.' and '-' (e.g. berth, acme.berth)");
+      }
+      return value;
+    });
+}
+
+/** --specs, --id, --label-prefix, logging and Docker options. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--specs <dir>", "a spec directory (repeatable; default ./specs)")
+        .env("BERTH_SPECS")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--id <id>", "controller instance id: berth only touches containers labelled with it")
+        .env("BERTH_ID")
+        .default("default"),
+    )
+    .addOption(labelPrefixOption())
+    .addOption(new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"))
+    .addOption(
+      new Option("--docker-timeout <duration>", "deadline of each Docker API call")
+        .env("BERTH_DOCKER_TIMEOUT")
+        .default("30s"),
+    )
+    .addOption(new Option("--log-level <level>", "log level").env("BERTH_LOG_LEVEL").choices(LOG_LEVELS))
+    .addOption(
+      new Option("--log-format <format>", "log format: json, pretty, or auto (pretty on a terminal)")
+        .env("BERTH_LOG_FORMAT")
+        .choices(["json", "pretty", "auto"])
+        .default("auto"),
+    );
+}
+
+/** Options of the commands that change containers (run, apply). */
+export function addReconcileOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--concurrency <n>", "container operations at once").env("BERTH_CONCURRENCY").default("4"))
+    .addOption(
+      new Option("--force-prune", "prune even when more than --prune-max-share of the containers would go").env(
+        "BERTH_FORCE_PRUNE",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--prune-max-share <share>",
+        "a pass that would prune more than this share of the managed containers prunes nothing",
+      )
+        .env("BERTH_PRUNE_MAX_SHARE")
+        .default("0.5"),
+    )
+    .addOption(
+      new Option(
+        "--reap-label <key>",
+        "also reap any container whose label KEY holds a past RFC 3339 time (repeatable)",
+      )
+        .env("BERTH_REAP_LABELS")
+        .argParser(collect),
+    );
+}

@@ -1,0 +1,19 @@
+/** Turning a command's options into configuration and a logger. */
+import { buildConfig, type Config, type RawOptions } from "../config.js";
+import { createLogger, type LogLevel } from "../log.js";
+import type { Logger } from "pino";
+
+export interface Setup {
+  readonly config: Config;
+  readonly log: Logger;
+}
+
+/**
+ * One-shot commands log warnings and errors to stderr (their stdout is their output); the
+ * controller logs at info to stdout.
+ */
+export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 }): Setup {
+  const config = buildConfig({ ...raw, logLevel: raw.logLevel ?? defaults.level });
+  const log = createLogger({ level: config.logLevel, format: config.logFormat, fd: defaults.fd });
+  return { config, log };
+}

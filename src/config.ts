@@ -1,0 +1,127 @@
+/**
+ * Configuration: flags beat BERTH_* environment variables beat defaults (commander resolves the
+ * first two); this module validates the result and freezes it. Read once, at the edge.
+ */
+import cron from "node-cron";
+import { BerthError } from "./core/errors.js";
+import { DEFAULT_CONTROLLER_ID, DEFAULT_LABEL_PREFIX, isValidControllerId, isValidLabelPrefix } from "./core/labels.js";
+import { formatDurationMs, isParseError, parseDurationMs } from "./core/units.js";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
+
+export interface Config {
+  readonly specDirs: readonly string[];
+  readonly controllerId: string;
+  readonly labelPrefix: string;
+  readonly concurrency: number;
+  /** The resync schedule as a node-cron expression, and as given. */
+  readonly resync: { readonly cron: string; readonly text: string };
+  readonly forcePrune: boolean;
+  readonly pruneMaxShare: number;
+  readonly reapLabels: readonly string[];
+  /** What `network: auto` resolves to, when set. */
+  readonly network: string | null;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly dockerTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+export interface RawOptions {
+  readonly specs?: readonly string[];
+  readonly id?: string;
+  readonly labelPrefix?: string;
+  readonly concurrency?: string;
+  readonly resync?: string;
+  readonly forcePrune?: boolean;
+  readonly pruneMaxShare?: string;
+  readonly reapLabel?: readonly string[];
+  readonly network?: string;
+  readonly logLevel?: string;
+  readonly logFormat?: string;
+  readonly dockerTimeout?: string;
+  readonly drainTimeout?: string;
+}
+
+export const DEFAULTS = {
+  specs: ["./specs"],
+  concurrency: 4,
+  resync: "30s",
+  pruneMaxShare: 0.5,
+  logLevel: "info" as LogLevel,
+  logFormat: "auto" as LogFormat,
+  dockerTimeout: "30s",
+  drainTimeout: "30s",
+};
+
+function usage(message: string): never {
+  throw new BerthError("BERTH_USAGE", message);
+}
+
+function duration(flag: string, text: string): number {
+  const ms = parseDurationMs(text);
+  if (isParseError(ms)) usage(`${flag}: ${ms.error}`);
+  return ms;
+}
+
+/** "30s" → a node-cron expression firing every 30 seconds; a cron expression is taken as it is. */
+export function resyncCron(text: string): string {
+  if (text.trim().includes(" ")) {
+    if (!cron.validate(text)) usage(`--resync: ${JSON.stringify(text)} is not a valid cron expression`);
+    return text.trim();
+  }
+  const ms = duration("--resync", text);
+  const seconds = ms / 1000;
+  const divides = (n: number, of: number): boolean => Number.isInteger(n) && n >= 1 && of % n === 0;
+  if (divides(seconds, 60)) return `*/${seconds} * * * * *`;
+  if (divides(seconds / 60, 60)) return `0 */${seconds / 60} * * * *`;
+  if (divides(seconds / 3600, 24)) return `0 0 */${seconds / 3600} * * *`;
+  return usage(
+    `--resync: ${formatDurationMs(ms)} does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), ` +
+      "or give a cron expression",
+  );
+}
+
+export function buildConfig(raw: RawOptions): Config {
+  const specDirs = raw.specs && raw.specs.length > 0 ? [...raw.specs] : DEFAULTS.specs;
+  const controllerId = raw.id ?? DEFAULT_CONTROLLER_ID;
+  if (!isValidControllerId(controllerId)) {
+    usage(
+      `--id: ${JSON.stringify(controllerId)} must be 1–63 letters, digits, '_', '.' or '-', starting with a letter or digit`,
+    );
+  }
+  const labelPrefix = raw.labelPrefix ?? DEFAULT_LABEL_PREFIX;
+  if (!isValidLabelPrefix(labelPrefix))
+    usage(`--label-prefix: ${JSON.stringify(labelPrefix)} must be lowercase letters, digits, '.' and '-'`);
+  const concurrency = raw.concurrency === undefined ? DEFAULTS.concurrency : Number(raw.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    usage(`--concurrency: ${JSON.stringify(raw.concurrency)} must be a whole number from 1 to 64`);
+  }
+  const share = raw.pruneMaxShare === undefined ? DEFAULTS.pruneMaxShare : Number(raw.pruneMaxShare);
+  if (!(share >= 0 && share <= 1))
+    usage(`--prune-max-share: ${JSON.stringify(raw.pruneMaxShare)} must be a number from 0 to 1`);
+  const logLevel = (raw.logLevel ?? DEFAULTS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel))
+    usage(`--log-level: ${JSON.stringify(raw.logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
+  const logFormat = (raw.logFormat ?? DEFAULTS.logFormat) as LogFormat;
+  if (!["json", "pretty", "auto"].includes(logFormat))
+    usage(`--log-format: ${JSON.stringify(raw.logFormat)} is not one of json, pretty, auto`);
+  const reapLabels = [...(raw.reapLabel ?? [])];
+  for (const key of reapLabels)
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key)) usage(`--reap-label: ${JSON.stringify(key)} is not a label key`);
+  const resyncText = raw.resync ?? DEFAULTS.resync;
+  return Object.freeze({
+    specDirs: Object.freeze(specDirs),
+    controllerId,
+    labelPrefix,
+    concurrency,
+    resync: Object.freeze({ cron: resyncCron(resyncText), text: resyncText }),
+    forcePrune: raw.forcePrune ?? false,
+    pruneMaxShare: share,
+    reapLabels: Object.freeze(reapLabels),
+    network: raw.network ?? null,
+    logLevel,
+    logFormat,
+    dockerTimeoutMs: duration("--docker-timeout", raw.dockerTimeout ?? DEFAULTS.dockerTimeout),
+    drainTimeoutMs: duration("--drain-timeout", raw.drainTimeout ?? DEFAULTS.drainTimeout),
+  });
+}

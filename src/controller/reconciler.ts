@@ -1,0 +1,142 @@
+/**
+ * One reconcile pass: (re)load the specs when asked, observe (one list of containers, one of
+ * images), plan (pure), hand the actions to the dispatcher, and derive every spec's status.
+ * Level-triggered: a pass never depends on what triggered it.
+ */
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import { formatIssue } from "../core/errors.js";
+import type { LabelKeys } from "../core/labels.js";
+import type { ObservedState } from "../core/observed.js";
+import { plan, type Plan } from "../core/plan.js";
+import { renderNote } from "../core/render.js";
+import type { DockerPort } from "../docker/port.js";
+import type { SpecLoader } from "../spec/loader.js";
+import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
+import type { Dispatcher, Waiting } from "./dispatcher.js";
+import { observe } from "./observer.js";
+import { statusReport, type StatusReport } from "./status.js";
+
+export interface ReconcilerOptions {
+  readonly labels: LabelKeys;
+  readonly controllerId: string;
+  readonly forcePrune: boolean;
+  readonly pruneMaxShare: number;
+}
+
+export interface PassResult {
+  readonly snapshot: DesiredSnapshot;
+  readonly observed: ObservedState;
+  readonly plan: Plan;
+  readonly started: readonly string[];
+  readonly waiting: readonly Waiting[];
+  readonly report: StatusReport;
+  readonly durationMs: number;
+}
+
+export interface ReconcilerDeps {
+  readonly loader: Pick<SpecLoader, "load">;
+  readonly builder: DesiredStateBuilder;
+  readonly port: DockerPort;
+  readonly dispatcher: Dispatcher;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export class Reconciler {
+  private snapshot: DesiredSnapshot | null = null;
+  private reported = new Set<string>();
+
+  constructor(
+    private readonly deps: ReconcilerDeps,
+    private readonly options: ReconcilerOptions,
+  ) {}
+
+  /** The last loaded desired state, if any. */
+  get desired(): DesiredSnapshot | null {
+    return this.snapshot;
+  }
+
+  async pass(options: { readonly reload: boolean; readonly execute: boolean }): Promise<PassResult> {
+    const started = this.deps.clock.now();
+    if (options.reload || this.snapshot === null) {
+      this.snapshot = await this.deps.builder.build(await this.deps.loader.load());
+      this.report(this.snapshot);
+    }
+    const snapshot = this.snapshot;
+    const observed = await observe(this.deps.port, this.options, this.deps.dispatcher.conflictNames());
+    const now = this.deps.clock.now();
+    const result = plan(snapshot.input, observed, now, this.options);
+    const dispatched = options.execute
+      ? this.deps.dispatcher.dispatch({ plan: result, records: snapshot.records, observed })
+      : null;
+    const report = statusReport({
+      records: snapshot.records,
+      observed,
+      plan: result,
+      runtime: (spec) => this.deps.dispatcher.runtimeOf(spec),
+      labels: this.options.labels,
+      now,
+    });
+    const durationMs = this.deps.clock.now() - started;
+    this.deps.log.debug(
+      { actions: result.actions.length, started: dispatched?.started.length ?? 0, durationMs },
+      "reconcile pass done",
+    );
+    return {
+      snapshot,
+      observed,
+      plan: result,
+      started: dispatched?.started ?? [],
+      waiting: dispatched?.waiting ?? [],
+      report,
+      durationMs,
+    };
+  }
+
+  /** Logs each spec problem and note once, when it first appears. */
+  private report(snapshot: DesiredSnapshot): void {
+    const current = new Set<string>();
+    for (const issue of snapshot.issues) {
+      const text = formatIssue(issue);
+      current.add(text);
+      if (!this.reported.has(text)) {
+        this.deps.log.warn(
+          {
+            file: issue.file,
+            line: issue.line,
+            column: issue.column,
+            field: issue.path,
+            code: issue.code,
+            err: issue.message,
+          },
+          "spec file invalid",
+        );
+      }
+    }
+    for (const record of snapshot.records.values()) {
+      if (record.error === null) continue;
+      const text = `${record.name}: ${record.error}`;
+      current.add(text);
+      if (!this.reported.has(text))
+        this.deps.log.warn({ spec: record.name, err: record.error }, "spec cannot be applied");
+    }
+    this.reported = current;
+  }
+
+  /** Logs a plan's notes (prune paused, conflicts) once each. */
+  logNotes(result: Plan, seen: Set<string>): Set<string> {
+    const now = new Set<string>();
+    for (const note of result.notes) {
+      const text = renderNote(note);
+      now.add(text);
+      if (!seen.has(text)) {
+        this.deps.log.warn(
+          { note: note.kind, spec: "spec" in note ? note.spec : undefined, detail: text.slice(2) },
+          "reconcile note",
+        );
+      }
+    }
+    return now;
+  }
+}

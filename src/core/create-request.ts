@@ -1,0 +1,230 @@
+/**
+ * A normalized spec → the body of the Engine API's POST /containers/create (API 1.41). Pure: the
+ * secret values, the resolved network and any seccomp profile text are handed in by the caller.
+ * Kept here rather than in the Docker adapter so that what berth asks of the engine can be
+ * checked (golden tests now, the admission policy later) without an engine.
+ */
+import type { LabelKeys } from "./labels.js";
+import type { NormalizedSpec, RestartPolicy } from "./spec.js";
+import { formatTime, NEVER } from "./units.js";
+
+export interface EngineMount {
+  readonly Type: "volume" | "tmpfs";
+  readonly Target: string;
+  readonly Source?: string;
+  readonly ReadOnly?: boolean;
+  readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number };
+}
+
+export interface EngineCreateBody {
+  readonly Image: string;
+  readonly Cmd?: readonly string[];
+  readonly Entrypoint?: readonly string[];
+  readonly Env: readonly string[];
+  readonly User?: string;
+  readonly WorkingDir?: string;
+  readonly Hostname?: string;
+  readonly Labels: Readonly<Record<string, string>>;
+  readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
+  readonly StopTimeout: number;
+  readonly Healthcheck?: {
+    readonly Test: readonly string[];
+    readonly Interval: number;
+    readonly Timeout: number;
+    readonly Retries: number;
+    readonly StartPeriod: number;
+  };
+  readonly HostConfig: {
+    readonly Binds?: readonly string[];
+    readonly Mounts?: readonly EngineMount[];
+    readonly NetworkMode: string;
+    readonly PortBindings?: Readonly<Record<string, readonly { HostIp: string; HostPort: string }[]>>;
+    readonly Memory?: number;
+    readonly MemoryReservation?: number;
+    readonly NanoCpus?: number;
+    readonly PidsLimit?: number;
+    readonly RestartPolicy: { readonly Name: "unless-stopped" | "on-failure" | "no"; readonly MaximumRetryCount: 0 };
+    readonly Init?: boolean;
+    readonly ReadonlyRootfs?: boolean;
+    readonly Privileged?: boolean;
+    readonly CapAdd?: readonly string[];
+    readonly CapDrop?: readonly string[];
+    readonly SecurityOpt?: readonly string[];
+    readonly PidMode?: string;
+    readonly IpcMode?: string;
+    readonly UTSMode?: string;
+    readonly UsernsMode?: string;
+    readonly Devices?: readonly { PathOnHost: string; PathInContainer: string; CgroupPermissions: string }[];
+    readonly DeviceCgroupRules?: readonly string[];
+    readonly Sysctls?: Readonly<Record<string, string>>;
+    readonly Runtime?: string;
+  };
+  readonly NetworkingConfig?: {
+    readonly EndpointsConfig: Readonly<Record<string, { readonly Aliases?: readonly string[] }>>;
+  };
+}
+
+export interface CreateContext {
+  readonly labels: LabelKeys;
+  readonly controllerId: string;
+  readonly replica: number;
+  readonly hash: string;
+  /** The spec file's path relative to its directory. */
+  readonly source: string;
+  /** secretEnv name → resolved value. */
+  readonly secretValues: Readonly<Record<string, string>>;
+  /** The network the container joins (spec.network with `auto` resolved). */
+  readonly network: string;
+  /** The text of spec.security.seccompProfile when it is a file path. */
+  readonly seccompProfileJson?: string;
+}
+
+const RESTART: Readonly<Record<RestartPolicy, "unless-stopped" | "on-failure" | "no">> = {
+  // unless-stopped, not always: a container berth stops (suspended) stays stopped when the daemon restarts.
+  Always: "unless-stopped",
+  OnFailure: "on-failure",
+  Never: "no",
+};
+
+const NS_PER_MS = 1_000_000;
+
+/** Networks that are modes rather than user-defined networks (no endpoint aliases). */
+export function isNetworkMode(network: string): boolean {
+  return network === "bridge" || network === "none" || network === "host" || network.startsWith("container:");
+}
+
+/** The labels berth puts on a container of this spec. */
+export function containerLabels(
+  spec: NormalizedSpec,
+  ctx: Omit<CreateContext, "secretValues" | "network">,
+): Record<string, string> {
+  return {
+    ...spec.labels,
+    [ctx.labels.controller]: ctx.controllerId,
+    [ctx.labels.spec]: spec.name,
+    [ctx.labels.replica]: String(ctx.replica),
+    [ctx.labels.hash]: ctx.hash,
+    [ctx.labels.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
+    [ctx.labels.source]: ctx.source,
+  };
+}
+
+function securityOpts(spec: NormalizedSpec, ctx: CreateContext): string[] {
+  const sec = spec.security;
+  const opts: string[] = [];
+  if (sec.noNewPrivileges) opts.push("no-new-privileges");
+  if (sec.seccompProfile === "unconfined") opts.push("seccomp=unconfined");
+  else if (sec.seccompProfile !== null && sec.seccompProfile !== "default" && ctx.seccompProfileJson !== undefined) {
+    opts.push(`seccomp=${ctx.seccompProfileJson}`);
+  }
+  if (sec.apparmorProfile !== null) opts.push(`apparmor=${sec.apparmorProfile}`);
+  for (const option of sec.selinuxOptions) opts.push(`label=${option}`);
+  return opts;
+}
+
+const nonEmpty = <T>(list: readonly T[]): readonly T[] | undefined => (list.length > 0 ? list : undefined);
+
+export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): EngineCreateBody {
+  const env = [
+    ...Object.entries(spec.env),
+    ...Object.keys(spec.secretEnv).map((name) => [name, ctx.secretValues[name] ?? ""] as const),
+  ]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`);
+
+  const binds: string[] = [];
+  const mounts: EngineMount[] = [];
+  for (const m of spec.mounts) {
+    if (m.type === "bind") {
+      // The Binds form creates a missing host directory, as `docker run -v` does.
+      binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
+    } else if (m.type === "volume") {
+      mounts.push({ Type: "volume", Source: m.source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) });
+    } else {
+      const tmpfs = {
+        ...(m.sizeBytes !== null ? { SizeBytes: m.sizeBytes } : {}),
+        ...(m.mode !== null ? { Mode: m.mode } : {}),
+      };
+      mounts.push({
+        Type: "tmpfs",
+        Target: m.target,
+        ...(Object.keys(tmpfs).length > 0 ? { TmpfsOptions: tmpfs } : {}),
+      });
+    }
+  }
+
+  const exposed: Record<string, Record<string, never>> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of spec.ports) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    exposed[key] = {};
+    if (p.hostPort !== null) {
+      (bindings[key] ??= []).push({ HostIp: p.hostIP ?? "127.0.0.1", HostPort: String(p.hostPort) });
+    }
+  }
+
+  const r = spec.resources;
+  const sec = spec.security;
+  const hc = spec.healthcheck;
+  const secOpts = securityOpts(spec, ctx);
+
+  return {
+    Image: spec.image,
+    ...(spec.command ? { Cmd: spec.command } : {}),
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+    Env: env,
+    ...(spec.user !== null ? { User: spec.user } : {}),
+    ...(spec.workingDir !== null ? { WorkingDir: spec.workingDir } : {}),
+    ...(spec.hostname !== null ? { Hostname: spec.hostname } : {}),
+    Labels: containerLabels(spec, ctx),
+    ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
+    StopTimeout: Math.ceil(spec.stopTimeoutMs / 1000),
+    ...(hc
+      ? {
+          Healthcheck: {
+            Test: ["CMD", ...hc.command],
+            Interval: hc.intervalMs * NS_PER_MS,
+            Timeout: hc.timeoutMs * NS_PER_MS,
+            Retries: hc.retries,
+            StartPeriod: hc.startPeriodMs * NS_PER_MS,
+          },
+        }
+      : {}),
+    HostConfig: {
+      ...(binds.length > 0 ? { Binds: binds } : {}),
+      ...(mounts.length > 0 ? { Mounts: mounts } : {}),
+      NetworkMode: ctx.network,
+      ...(Object.keys(bindings).length > 0 ? { PortBindings: bindings } : {}),
+      ...(r.memoryBytes !== null ? { Memory: r.memoryBytes } : {}),
+      ...(r.memoryReservationBytes !== null ? { MemoryReservation: r.memoryReservationBytes } : {}),
+      ...(r.nanoCpus !== null ? { NanoCpus: r.nanoCpus } : {}),
+      ...(r.pids !== null ? { PidsLimit: r.pids } : {}),
+      RestartPolicy: { Name: RESTART[spec.restartPolicy], MaximumRetryCount: 0 },
+      ...(spec.init ? { Init: true } : {}),
+      ...(sec.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
+      ...(sec.privileged ? { Privileged: true } : {}),
+      ...(nonEmpty(sec.capAdd) ? { CapAdd: sec.capAdd } : {}),
+      ...(nonEmpty(sec.capDrop) ? { CapDrop: sec.capDrop } : {}),
+      ...(secOpts.length > 0 ? { SecurityOpt: secOpts } : {}),
+      ...(spec.pidMode !== null ? { PidMode: spec.pidMode } : {}),
+      ...(spec.ipcMode !== null ? { IpcMode: spec.ipcMode } : {}),
+      ...(spec.utsMode !== null ? { UTSMode: spec.utsMode } : {}),
+      ...(spec.usernsMode !== null ? { UsernsMode: spec.usernsMode } : {}),
+      ...(spec.devices.length > 0
+        ? {
+            Devices: spec.devices.map((d) => ({
+              PathOnHost: d.hostPath,
+              PathInContainer: d.containerPath,
+              CgroupPermissions: d.permissions,
+            })),
+          }
+        : {}),
+      ...(nonEmpty(spec.deviceCgroupRules) ? { DeviceCgroupRules: spec.deviceCgroupRules } : {}),
+      ...(Object.keys(spec.sysctls).length > 0 ? { Sysctls: spec.sysctls } : {}),
+      ...(spec.runtime !== null ? { Runtime: spec.runtime } : {}),
+    },
+    ...(!isNetworkMode(ctx.network)
+      ? { NetworkingConfig: { EndpointsConfig: { [ctx.network]: { Aliases: [spec.name] } } } }
+      : {}),
+  };
+}

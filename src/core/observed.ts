@@ -1,0 +1,37 @@
+/**
+ * The observed state: berth's containers as one list call shows them, the local image IDs of the
+ * desired images, and names held by containers berth does not own. Our own types, never
+ * dockerode's.
+ */
+export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+
+export type Health = "healthy" | "unhealthy" | "starting";
+
+export interface ObservedContainer {
+  readonly id: string;
+  /** Without Docker's leading "/". */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly state: ContainerState;
+  /** For exited containers, when known. */
+  readonly exitCode: number | null;
+  readonly health: Health | null;
+  /** The image ID the container was created from (sha256:…). */
+  readonly imageId: string;
+  /** The image reference it was created with. */
+  readonly image: string;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+}
+
+export interface ObservedState {
+  readonly containers: readonly ObservedContainer[];
+  /** Normalized image reference (core/image-ref.ts) → local image ID, for the desired images present. */
+  readonly imageIds: ReadonlyMap<string, string>;
+  /** Container names held by containers berth does not own (known conflicts) → their IDs. */
+  readonly foreignNames: ReadonlyMap<string, string>;
+}
+
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, "").slice(0, 12);
+}

@@ -1,0 +1,344 @@
+/**
+ * The Docker adapter: the only module that imports dockerode. It speaks the Engine API, returns
+ * berth's own types, maps errors to DockerError kinds (404 → not-found, 409 → conflict, "removal
+ * already in progress" → gone) and puts a deadline on every call except the events stream.
+ */
+import type { Readable } from "node:stream";
+import Docker from "dockerode";
+import type { EngineCreateBody } from "../core/create-request.js";
+import { normalizeImageRef } from "../core/image-ref.js";
+import type { ContainerState, Health, ObservedContainer } from "../core/observed.js";
+import { DockerError, type DockerErrorKind } from "./errors.js";
+import type { ContainerDetails, DockerPort, EventHandlers, EventSubscription, ListFilter } from "./port.js";
+
+export type CallOutcome = "ok" | DockerErrorKind;
+
+export interface AdapterOptions {
+  /** Deadline of an ordinary call. */
+  readonly callTimeoutMs: number;
+  /** Deadline of an image pull. */
+  readonly pullTimeoutMs: number;
+  /** Called after every API call (metrics, call counting in tests). */
+  readonly onCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
+  /** A dockerode client to use (tests point it at a proxy); default: DOCKER_HOST or the default socket. */
+  readonly docker?: Docker;
+  /** Connection options for a new client, e.g. { socketPath }. */
+  readonly connection?: Docker.DockerOptions;
+}
+
+/** The deadline of a stop without an explicit timeout allows for a container stop timeout up to this. */
+const MAX_STOP_TIMEOUT_MS = 10 * 60_000;
+
+export const DEFAULT_ADAPTER_OPTIONS: AdapterOptions = { callTimeoutMs: 30_000, pullTimeoutMs: 10 * 60_000 };
+
+interface EngineError {
+  statusCode?: number;
+  code?: string;
+  name?: string;
+  message?: string;
+  json?: { message?: string } | null;
+  reason?: string;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOENT",
+  "EACCES",
+  "ECONNRESET",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+]);
+
+function engineMessage(err: EngineError): string {
+  const json = err.json;
+  if (json && typeof json === "object" && typeof json.message === "string") return json.message;
+  return err.message ?? JSON.stringify(err);
+}
+
+/** Engine error → DockerError, with the operation (and what it was about) in the message. */
+export function mapError(operation: string, raw: unknown, subject?: string): DockerError {
+  const err = (raw ?? {}) as EngineError;
+  if (raw instanceof DockerError) return raw;
+  const what = subject === undefined ? `Docker ${operation}` : `Docker ${operation} ${subject}`;
+  if (err.name === "AbortError" || err.name === "TimeoutError" || err.code === "ABORT_ERR") {
+    return new DockerError("timeout", operation, `${what}: no answer before the deadline`, undefined, { cause: raw });
+  }
+  if (err.code && UNAVAILABLE_CODES.has(err.code)) {
+    return new DockerError("unavailable", operation, `${what}: the engine cannot be reached (${err.code})`, undefined, {
+      cause: raw,
+    });
+  }
+  const message = engineMessage(err);
+  const status = err.statusCode;
+  let kind: DockerErrorKind;
+  if (status === 404) kind = /no such image/i.test(message) ? "image-missing" : "not-found";
+  else if (status === 409)
+    kind = /removal .* already in progress|is already in progress/i.test(message) ? "gone" : "conflict";
+  else if (status === 304) kind = "gone";
+  else if (status === 400) kind = "bad-request";
+  else kind = "server";
+  return new DockerError(kind, operation, `${what}: ${message}`, status, { cause: raw });
+}
+
+const STATES = new Set<ContainerState>(["created", "running", "paused", "restarting", "removing", "exited", "dead"]);
+
+function toState(value: string | undefined): ContainerState {
+  const lower = (value ?? "").toLowerCase() as ContainerState;
+  return STATES.has(lower) ? lower : "dead";
+}
+
+/** "Up 3 minutes (healthy)" → healthy; "Exited (137) 2 seconds ago" → exit code 137. */
+export function parseStatus(status: string): { exitCode: number | null; health: Health | null } {
+  const exit = /^Exited \((-?\d+)\)/.exec(status);
+  const health = /\((healthy|unhealthy|health: starting)\)/.exec(status);
+  return {
+    exitCode: exit ? Number(exit[1]) : null,
+    health: health ? (health[1] === "health: starting" ? "starting" : (health[1] as Health)) : null,
+  };
+}
+
+export function labelFilters(filter: ListFilter): string {
+  return JSON.stringify({ label: filter.labels });
+}
+
+export class DockerAdapter implements DockerPort {
+  private readonly docker: Docker;
+  private readonly options: AdapterOptions;
+
+  constructor(options: Partial<AdapterOptions> = {}) {
+    this.options = { ...DEFAULT_ADAPTER_OPTIONS, ...options };
+    this.docker = options.docker ?? new Docker(options.connection);
+  }
+
+  /** Runs one API call with a deadline, mapping errors and reporting the outcome. */
+  private async call<T>(
+    operation: string,
+    run: (signal: AbortSignal) => Promise<T>,
+    timeoutMs = this.options.callTimeoutMs,
+    subject?: string,
+  ): Promise<T> {
+    const started = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const result = await run(signal);
+      this.options.onCall?.(operation, "ok", performance.now() - started);
+      return result;
+    } catch (raw) {
+      const err = mapError(operation, raw, subject);
+      this.options.onCall?.(operation, err.kind, performance.now() - started);
+      throw err;
+    }
+  }
+
+  async ping(): Promise<void> {
+    // dockerode honours abortSignal on ping; its types do not say so.
+    await this.call("ping", (abortSignal) => (this.docker.ping as (o: object) => Promise<unknown>)({ abortSignal }));
+  }
+
+  async listContainers(filter: ListFilter): Promise<ObservedContainer[]> {
+    const list = await this.call("list", (abortSignal) =>
+      this.docker.listContainers({ all: true, filters: labelFilters(filter), abortSignal }),
+    );
+    return list.map((c) => {
+      const { exitCode, health } = parseStatus(c.Status);
+      return {
+        id: c.Id,
+        name: (c.Names[0] ?? "").replace(/^\//, ""),
+        labels: c.Labels,
+        state: toState(c.State),
+        exitCode,
+        health,
+        imageId: c.ImageID,
+        image: c.Image,
+        createdAt: c.Created * 1000,
+      };
+    });
+  }
+
+  async listImages(): Promise<Map<string, string>> {
+    const images = await this.call("images", (abortSignal) => this.docker.listImages({ abortSignal }));
+    const ids = new Map<string, string>();
+    for (const image of images) {
+      for (const tag of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])]) {
+        if (!tag.startsWith("<none>")) ids.set(normalizeImageRef(tag), image.Id);
+      }
+    }
+    return ids;
+  }
+
+  async inspectImage(ref: string): Promise<string | null> {
+    // A filtered list rather than GET /images/{name}/json: dockerode cannot abort the latter.
+    const image = normalizeImageRef(ref);
+    const found = await this.call("image", (abortSignal) =>
+      this.docker.listImages({ filters: JSON.stringify({ reference: [image] }), abortSignal }),
+    );
+    return found[0]?.Id ?? null;
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    const image = normalizeImageRef(ref);
+    await this.call(
+      "pull",
+      async (abortSignal) => {
+        const stream: NodeJS.ReadableStream = await this.docker.pull(image, { abortSignal });
+        await new Promise<void>((resolve, reject) => {
+          this.docker.modem.followProgress(
+            stream,
+            (err: Error | null, output: { error?: string; errorDetail?: { message?: string } }[] | undefined) => {
+              const failed = output?.find((o) => o.error !== undefined);
+              if (err) reject(err);
+              else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
+              else resolve();
+            },
+          );
+        });
+      },
+      this.options.pullTimeoutMs,
+      image,
+    );
+  }
+
+  async createContainer(name: string, body: EngineCreateBody): Promise<string> {
+    const container = await this.call("create", (abortSignal) =>
+      this.docker.createContainer({ ...(body as unknown as Docker.ContainerCreateOptions), name, abortSignal }),
+    );
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.call("start", (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
+  }
+
+  async stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
+    // Without t, the engine uses the container's own StopTimeout; allow for the longest plausible one.
+    const graceMs = timeoutSeconds === undefined ? MAX_STOP_TIMEOUT_MS : timeoutSeconds * 1000;
+    try {
+      await this.call(
+        "stop",
+        (abortSignal) =>
+          this.docker
+            .getContainer(id)
+            .stop(timeoutSeconds === undefined ? { abortSignal } : { t: timeoutSeconds, abortSignal }),
+        graceMs + this.options.callTimeoutMs,
+      );
+    } catch (err) {
+      // 304: already stopped. Nothing to do.
+      if (err instanceof DockerError && err.kind === "gone") return;
+      throw err;
+    }
+  }
+
+  async removeContainer(id: string, options: { readonly force: boolean }): Promise<void> {
+    try {
+      await this.call("remove", (abortSignal) =>
+        this.docker.getContainer(id).remove({ force: options.force, v: false, abortSignal }),
+      );
+    } catch (err) {
+      // Removal already in progress: it is going.
+      if (err instanceof DockerError && err.kind === "gone") return;
+      throw err;
+    }
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.call("rename", (abortSignal) => this.docker.getContainer(id).rename({ name, abortSignal }));
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerDetails | null> {
+    try {
+      const c = await this.call("inspect", (abortSignal) =>
+        this.docker.getContainer(idOrName).inspect({ abortSignal }),
+      );
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ""),
+        labels: c.Config.Labels,
+        state: toState(c.State.Status),
+        exitCode: c.State.Running ? null : c.State.ExitCode,
+        health:
+          (c.State.Health?.Status as Health | "none" | undefined) === "none"
+            ? null
+            : ((c.State.Health?.Status as Health | undefined) ?? null),
+        imageId: c.Image,
+        image: c.Config.Image,
+        createdAt: Date.parse(c.Created),
+        networks: Object.keys(c.NetworkSettings.Networks),
+      };
+    } catch (err) {
+      if (err instanceof DockerError && err.kind === "not-found") return null;
+      throw err;
+    }
+  }
+
+  subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {
+    let stream: Readable | undefined;
+    let closed = false;
+    const finish = (err?: Error): void => {
+      if (closed) return;
+      closed = true;
+      handlers.onClose(err);
+    };
+    const started = performance.now();
+    this.docker
+      .getEvents({ filters: JSON.stringify({ type: ["container"], ...JSON.parse(labelFilters(filter)) }) })
+      .then(
+        (s) => {
+          this.options.onCall?.("events", "ok", performance.now() - started);
+          stream = s as unknown as Readable;
+          if (closed) {
+            stream.destroy();
+            return;
+          }
+          let buffered = "";
+          stream.setEncoding("utf8");
+          stream.on("data", (chunk: string) => {
+            buffered += chunk;
+            let newline = buffered.indexOf("\n");
+            while (newline !== -1) {
+              const line = buffered.slice(0, newline).trim();
+              buffered = buffered.slice(newline + 1);
+              newline = buffered.indexOf("\n");
+              if (line) {
+                try {
+                  const raw = JSON.parse(line) as {
+                    Type?: string;
+                    Action?: string;
+                    Actor?: { ID?: string; Attributes?: Record<string, string> };
+                  };
+                  handlers.onEvent({
+                    type: raw.Type ?? "",
+                    action: raw.Action ?? "",
+                    id: raw.Actor?.ID ?? "",
+                    labels: raw.Actor?.Attributes ?? {},
+                  });
+                } catch {
+                  // A malformed event line is a hint lost, not an error: the resync covers it.
+                }
+              }
+            }
+          });
+          stream.on("end", () => {
+            finish();
+          });
+          stream.on("close", () => {
+            finish();
+          });
+          stream.on("error", (err: Error) => {
+            finish(mapError("events", err));
+          });
+        },
+        (err: unknown) => {
+          const mapped = mapError("events", err);
+          this.options.onCall?.("events", mapped.kind, performance.now() - started);
+          finish(mapped);
+        },
+      );
+    return {
+      close: () => {
+        closed = true;
+        stream?.destroy();
+      },
+    };
+  }
+}

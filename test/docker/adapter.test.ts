@@ -1,0 +1,236 @@
+/** The Docker adapter against the real engine: our types out, our error kinds, events. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildCreateBody } from "../../src/core/create-request.js";
+import { specHash } from "../../src/core/hash.js";
+import { labelKeys } from "../../src/core/labels.js";
+import { DockerAdapter } from "../../src/docker/adapter.js";
+import { DockerError } from "../../src/docker/errors.js";
+import type { DockerEvent } from "../../src/docker/port.js";
+import { parseSpecText } from "../../src/spec/parse.js";
+import { TEST_IMAGE } from "./global-setup.js";
+import { pollUntil } from "../support/poll.js";
+
+const ID = `adapter-${process.pid}`;
+const KEYS = labelKeys("berth");
+const docker = new Docker();
+const adapter = new DockerAdapter();
+const created: string[] = [];
+
+afterAll(async () => {
+  for (const id of created)
+    await docker
+      .getContainer(id)
+      .remove({ force: true })
+      .catch(() => undefined);
+});
+
+function richSpec(name: string) {
+  const text = [
+    "apiVersion: berth/v1",
+    "kind: Container",
+    "metadata:",
+    `  name: ${name}`,
+    "  labels: { com.example.team: infra }",
+    "spec:",
+    `  image: ${TEST_IMAGE}`,
+    '  command: ["sh", "-c", "touch /tmp/ready; exec sleep 300"]',
+    "  init: true",
+    "  workingDir: /workspace",
+    '  user: "1000:1000"',
+    "  hostname: rich-host",
+    "  env: { MODE: test }",
+    "  secretEnv: { TOKEN: { fromHostEnv: TOKEN } }",
+    "  mounts:",
+    `    - { type: bind, source: ${mkdtempSync(path.join(tmpdir(), "berth-bind-"))}, target: /workspace, readOnly: true }`,
+    `    - { type: volume, source: berth-test-vol-${process.pid}, target: /data }`,
+    "    - { type: tmpfs, target: /tmp, size: 8Mi }",
+    "  resources: { cpus: 250m, memory: 64Mi, memoryReservation: 32Mi, pids: 50 }",
+    "  restartPolicy: OnFailure",
+    "  healthcheck: { command: [test, -f, /tmp/ready], interval: 1s, timeout: 1s, retries: 2, startPeriod: 1s }",
+    "  securityContext: { readOnlyRootFilesystem: true, capDrop: [ALL], capAdd: [CHOWN], noNewPrivileges: true }",
+    "  ports: [{ containerPort: 8080 }]",
+    "  stopTimeout: 3s",
+    "",
+  ].join("\n");
+  const parsed = parseSpecText(text, "rich.yaml");
+  expect(parsed.issues).toEqual([]);
+  return (parsed.documents[0] as { spec: Parameters<typeof specHash>[0] }).spec;
+}
+
+describe("DockerAdapter (real engine)", () => {
+  it("creates a container with every spec field applied, and lists it with our types", async () => {
+    const name = `${ID}-rich`;
+    const spec = richSpec(name);
+    const hash = specHash(spec, { TOKEN: "digest" });
+    const body = buildCreateBody(spec, {
+      labels: KEYS,
+      controllerId: ID,
+      replica: 0,
+      hash,
+      source: "rich.yaml",
+      secretValues: { TOKEN: "s3cret" },
+      network: "bridge",
+    });
+    const id = await adapter.createContainer(name, body);
+    created.push(id);
+    await adapter.startContainer(id);
+
+    const info = await docker.getContainer(id).inspect();
+    expect(info.Name).toBe(`/${name}`);
+    expect(info.Config.Labels).toMatchObject({
+      "com.example.team": "infra",
+      [KEYS.controller]: ID,
+      [KEYS.spec]: name,
+      [KEYS.replica]: "0",
+      [KEYS.hash]: hash,
+      [KEYS.expiresAt]: "never",
+      [KEYS.source]: "rich.yaml",
+    });
+    expect(info.Config.Env).toEqual(expect.arrayContaining(["MODE=test", "TOKEN=s3cret"]));
+    expect(info.Config.User).toBe("1000:1000");
+    expect(info.Config.WorkingDir).toBe("/workspace");
+    expect(info.Config.Hostname).toBe("rich-host");
+    expect(info.Config.Healthcheck).toEqual({
+      Test: ["CMD", "test", "-f", "/tmp/ready"],
+      Interval: 1e9,
+      Timeout: 1e9,
+      Retries: 2,
+      StartPeriod: 1e9,
+    });
+    expect((info.Config as { StopTimeout?: number }).StopTimeout).toBe(3);
+    expect(info.HostConfig.Memory).toBe(64 * 2 ** 20);
+    expect(info.HostConfig.MemoryReservation).toBe(32 * 2 ** 20);
+    expect(info.HostConfig.NanoCpus).toBe(250_000_000);
+    expect(info.HostConfig.PidsLimit).toBe(50);
+    expect(info.HostConfig.RestartPolicy).toEqual({ Name: "on-failure", MaximumRetryCount: 0 });
+    expect(info.HostConfig.Init).toBe(true);
+    expect(info.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
+    expect(info.HostConfig.CapAdd).toEqual(["CHOWN"]);
+    expect(info.HostConfig.SecurityOpt).toEqual(["no-new-privileges"]);
+    expect(info.HostConfig.NetworkMode).toBe("bridge");
+    const mounts = info.Mounts.map((m) => [m.Type, m.Destination, m.RW]).sort();
+    expect(mounts).toEqual([
+      ["bind", "/workspace", false],
+      ["tmpfs", "/tmp", true],
+      ["volume", "/data", true],
+    ]);
+    expect((info.HostConfig as { Mounts?: unknown[] }).Mounts).toEqual(
+      expect.arrayContaining([{ Type: "tmpfs", Target: "/tmp", TmpfsOptions: { SizeBytes: 8 * 2 ** 20 } }]),
+    );
+
+    const listed = await adapter.listContainers({ labels: [`${KEYS.controller}=${ID}`] });
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id, name, state: "running", exitCode: null, image: TEST_IMAGE });
+    expect(listed[0]?.imageId).toMatch(/^sha256:/);
+    expect(listed[0]?.imageId).toBe(await adapter.inspectImage(TEST_IMAGE));
+
+    const healthy = await pollUntil(async () => (await adapter.inspectContainer(id))?.health === "healthy", 20_000);
+    expect(healthy).toBe(true);
+    expect((await adapter.listContainers({ labels: [`${KEYS.controller}=${ID}`] }))[0]?.health).toBe("healthy");
+    await adapter.removeContainer(id, { force: true });
+    await docker
+      .getVolume(`berth-test-vol-${process.pid}`)
+      .remove()
+      .catch(() => undefined);
+  });
+
+  it("starts, stops (twice), renames, inspects and removes; 404 is not-found", async () => {
+    const name = `${ID}-life`;
+    const id = await adapter.createContainer(name, {
+      Image: TEST_IMAGE,
+      Cmd: ["sleep", "300"],
+      Env: [],
+      Labels: { [KEYS.controller]: `${ID}-life` },
+      StopTimeout: 1,
+      HostConfig: { NetworkMode: "none", RestartPolicy: { Name: "no", MaximumRetryCount: 0 }, Init: true },
+    });
+    created.push(id);
+    expect((await adapter.inspectContainer(id))?.state).toBe("created");
+    await adapter.startContainer(id);
+    expect((await adapter.inspectContainer(name))?.state).toBe("running");
+    await adapter.stopContainer(id, 1);
+    await adapter.stopContainer(id, 1); // already stopped: not an error
+    const stopped = await adapter.inspectContainer(id);
+    expect(stopped?.state).toBe("exited");
+    expect(stopped?.exitCode).toBe(143);
+    await adapter.renameContainer(id, `${name}-renamed`);
+    expect((await adapter.inspectContainer(id))?.name).toBe(`${name}-renamed`);
+    const listed = await adapter.listContainers({ labels: [`${KEYS.controller}=${ID}-life`] });
+    expect(listed.map((c) => [c.name, c.state, c.exitCode])).toEqual([[`${name}-renamed`, "exited", 143]]);
+    await adapter.removeContainer(id, { force: false });
+    expect(await adapter.inspectContainer(id)).toBeNull();
+    await expect(adapter.startContainer(id)).rejects.toMatchObject({ kind: "not-found", operation: "start" });
+    await expect(adapter.removeContainer(id, { force: true })).rejects.toMatchObject({ kind: "not-found" });
+  });
+
+  it("maps a taken name to conflict, and a missing image to image-missing", async () => {
+    const name = `${ID}-dup`;
+    const body = {
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      Env: [],
+      Labels: {},
+      StopTimeout: 1,
+      HostConfig: { NetworkMode: "none", RestartPolicy: { Name: "no" as const, MaximumRetryCount: 0 as const } },
+    };
+    created.push(await adapter.createContainer(name, body));
+    const conflict = await adapter.createContainer(name, body).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(DockerError);
+    expect(conflict).toMatchObject({ kind: "conflict", statusCode: 409 });
+    expect((conflict as Error).message).toContain("is already in use");
+    const missing = await adapter
+      .createContainer(`${ID}-noimg`, { ...body, Image: "berth-test/absent:nope" })
+      .catch((e: unknown) => e);
+    expect(missing).toMatchObject({ kind: "image-missing", statusCode: 404 });
+    expect(await adapter.inspectImage("berth-test/absent:nope")).toBeNull();
+  });
+
+  it("lists local images by normalized reference", async () => {
+    const images = await adapter.listImages();
+    expect(images.get(TEST_IMAGE)).toMatch(/^sha256:/);
+    expect(images.get("busybox:latest")).toBe(images.get(TEST_IMAGE));
+  });
+
+  it("reports a failed pull as an error naming the image", async () => {
+    const err = await adapter.pullImage("127.0.0.1:9/berth-nothing:latest").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DockerError);
+    expect((err as Error).message).toMatch(/^Docker pull 127\.0\.0\.1:9\/berth-nothing:latest: .*connection refused/);
+  });
+
+  it("streams container events filtered by label", async () => {
+    const events: DockerEvent[] = [];
+    let closed = false;
+    const sub = adapter.subscribeEvents(
+      { labels: [`${KEYS.controller}=${ID}-events`] },
+      { onEvent: (e) => events.push(e), onClose: () => (closed = true) },
+    );
+    try {
+      // Another controller's container: its events must not arrive.
+      const other = await docker.createContainer({
+        Image: TEST_IMAGE,
+        Cmd: ["true"],
+        Labels: { [KEYS.controller]: `${ID}-other` },
+      });
+      created.push(other.id);
+      const ours = await docker.createContainer({
+        Image: TEST_IMAGE,
+        Cmd: ["true"],
+        Labels: { [KEYS.controller]: `${ID}-events` },
+      });
+      created.push(ours.id);
+      await ours.start();
+      expect(await pollUntil(() => events.some((e) => e.action === "die"), 10_000)).toBe(true);
+      expect(new Set(events.map((e) => e.id))).toEqual(new Set([ours.id]));
+      expect(events.map((e) => e.action).slice(0, 2)).toEqual(["create", "start"]);
+      expect(events[0]?.labels[KEYS.controller]).toBe(`${ID}-events`);
+    } finally {
+      sub.close();
+    }
+    expect(closed).toBe(false); // closing it ourselves is not a failure to report
+  });
+});

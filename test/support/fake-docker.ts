@@ -1,0 +1,369 @@
+/**
+ * A stateful in-memory Docker engine behind berth's own DockerPort: containers with names,
+ * labels, states and images; name conflicts; events; and injectable faults (a failing call, a
+ * call that hangs until released, dropped events). For loop and fault-injection tests; the real
+ * adapter is tested against a real engine.
+ */
+import type { EngineCreateBody } from "../../src/core/create-request.js";
+import { normalizeImageRef } from "../../src/core/image-ref.js";
+import type { ContainerState, ObservedContainer } from "../../src/core/observed.js";
+import { DockerError, type DockerErrorKind } from "../../src/docker/errors.js";
+import type {
+  ContainerDetails,
+  DockerEvent,
+  DockerPort,
+  EventHandlers,
+  EventSubscription,
+  ListFilter,
+} from "../../src/docker/port.js";
+
+interface FakeContainer {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  exitCode: number | null;
+  imageId: string;
+  image: string;
+  createdAt: number;
+  body: EngineCreateBody;
+}
+
+export type Operation =
+  "list" | "images" | "image" | "pull" | "create" | "start" | "stop" | "remove" | "rename" | "inspect" | "ping";
+
+export interface Fault {
+  readonly operation: Operation;
+  /** Fail this many times (default 1). */
+  times?: number;
+  readonly kind?: DockerErrorKind;
+  readonly message?: string;
+  /** Only for calls about this name or ID. */
+  readonly subject?: string;
+}
+
+export interface CallRecord {
+  readonly operation: Operation;
+  readonly subject: string;
+  readonly at: number;
+}
+
+let ids = 0;
+const newId = (): string => (++ids).toString(16).padStart(12, "0").padEnd(64, "f");
+
+function matches(labels: Record<string, string>, filter: ListFilter): boolean {
+  return filter.labels.every((f) => {
+    const eq = f.indexOf("=");
+    return eq === -1 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
+  });
+}
+
+export class FakeDocker implements DockerPort {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Map<string, string>();
+  readonly calls: CallRecord[] = [];
+  private readonly faults: Fault[] = [];
+  private readonly subscribers = new Set<{ filter: ListFilter; handlers: EventHandlers }>();
+  /** Operations in flight right now, and the most ever at once (concurrency checks). */
+  inFlight = 0;
+  maxInFlight = 0;
+  readonly inFlightBySubject = new Map<string, number>();
+  maxInFlightPerSubject = 0;
+  /** While set, every operation on a subject waits for it (slow operations). */
+  private gate: Promise<void> | null = null;
+  private gateOps = new Set<Operation>();
+  dropEvents = false;
+  /** Simulated duration of each write call, to make overlaps observable. */
+  latency: () => Promise<void> = () => Promise.resolve();
+
+  constructor(readonly now: () => number = () => Date.now()) {
+    this.images.set("berth-test/busybox:latest", "sha256:" + "1".repeat(64));
+  }
+
+  fail(fault: Fault): void {
+    this.faults.push({ times: 1, ...fault });
+  }
+
+  /** Makes `operations` wait until the returned release function is called. */
+  hold(operations: Operation[]): () => void {
+    let release: () => void = () => undefined;
+    this.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    this.gateOps = new Set(operations);
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
+  count(operation?: Operation): number {
+    return operation ? this.calls.filter((c) => c.operation === operation).length : this.calls.length;
+  }
+
+  writes(): CallRecord[] {
+    return this.calls.filter((c) => ["create", "start", "stop", "remove", "rename", "pull"].includes(c.operation));
+  }
+
+  private async enter(operation: Operation, subject: string): Promise<void> {
+    this.calls.push({ operation, subject, at: this.now() });
+    const fault = this.faults.find(
+      (f) => f.operation === operation && (f.subject === undefined || f.subject === subject),
+    );
+    if (fault) {
+      fault.times = (fault.times ?? 1) - 1;
+      if (fault.times <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+      throw new DockerError(
+        fault.kind ?? "server",
+        operation,
+        fault.message ?? `Docker ${operation}: injected failure`,
+      );
+    }
+    if (this.gate && this.gateOps.has(operation)) await this.gate;
+  }
+
+  private async track<T>(operation: Operation, subject: string, spec: string | undefined, run: () => T): Promise<T> {
+    await this.enter(operation, subject);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    if (spec !== undefined) {
+      const n = (this.inFlightBySubject.get(spec) ?? 0) + 1;
+      this.inFlightBySubject.set(spec, n);
+      this.maxInFlightPerSubject = Math.max(this.maxInFlightPerSubject, n);
+    }
+    try {
+      await this.latency();
+      return run();
+    } finally {
+      this.inFlight--;
+      if (spec !== undefined) this.inFlightBySubject.set(spec, (this.inFlightBySubject.get(spec) ?? 1) - 1);
+    }
+  }
+
+  private find(idOrName: string): FakeContainer | undefined {
+    const byId = this.containers.get(idOrName);
+    if (byId) return byId;
+    for (const c of this.containers.values()) if (c.name === idOrName || c.id.startsWith(idOrName)) return c;
+    return undefined;
+  }
+
+  private get(operation: string, idOrName: string): FakeContainer {
+    const c = this.find(idOrName);
+    if (!c) throw new DockerError("not-found", operation, `Docker ${operation}: No such container: ${idOrName}`, 404);
+    return c;
+  }
+
+  private emit(c: FakeContainer, action: string): void {
+    if (this.dropEvents) return;
+    const event: DockerEvent = { type: "container", action, id: c.id, labels: c.labels };
+    for (const s of this.subscribers) if (matches(c.labels, s.filter)) s.handlers.onEvent(event);
+  }
+
+  private specOf(c: FakeContainer | undefined): string | undefined {
+    return c?.labels["berth.spec"];
+  }
+
+  // --- test helpers acting as "someone else" (docker CLI, another tool) ---
+
+  /** Adds a container directly, as another tool (or `docker run`) would. */
+  add(options: {
+    name: string;
+    labels?: Record<string, string>;
+    state?: ContainerState;
+    image?: string;
+    exitCode?: number;
+  }): string {
+    const id = newId();
+    const image = options.image ?? "berth-test/busybox:latest";
+    this.containers.set(id, {
+      id,
+      name: options.name,
+      labels: options.labels ?? {},
+      state: options.state ?? "running",
+      exitCode: options.exitCode ?? null,
+      image,
+      imageId: this.images.get(normalizeImageRef(image)) ?? "sha256:unknown",
+      createdAt: this.now(),
+      body: {
+        Image: image,
+        Env: [],
+        Labels: options.labels ?? {},
+        StopTimeout: 10,
+        HostConfig: { NetworkMode: "bridge", RestartPolicy: { Name: "no", MaximumRetryCount: 0 } },
+      },
+    });
+    return id;
+  }
+
+  /** `docker rm -f` by someone else. */
+  kill(name: string): void {
+    const c = this.find(name);
+    if (c) {
+      this.containers.delete(c.id);
+      this.emit(c, "destroy");
+    }
+  }
+
+  /** `docker stop` by someone else, or the process exiting. */
+  exit(name: string, code = 0): void {
+    const c = this.find(name);
+    if (c) {
+      c.state = "exited";
+      c.exitCode = code;
+      this.emit(c, "die");
+    }
+  }
+
+  byName(name: string): FakeContainer | undefined {
+    return [...this.containers.values()].find((c) => c.name === name);
+  }
+
+  names(): string[] {
+    return [...this.containers.values()].map((c) => c.name).sort();
+  }
+
+  /** Cuts every events stream, as a proxy dropping the connection would. */
+  cutEvents(): void {
+    for (const s of [...this.subscribers]) {
+      this.subscribers.delete(s);
+      s.handlers.onClose(new DockerError("unavailable", "events", "Docker events: connection reset"));
+    }
+  }
+
+  // --- DockerPort ---
+
+  async ping(): Promise<void> {
+    await this.enter("ping", "");
+  }
+
+  async listContainers(filter: ListFilter): Promise<ObservedContainer[]> {
+    await this.enter("list", filter.labels.join(","));
+    return [...this.containers.values()]
+      .filter((c) => matches(c.labels, filter))
+      .map((c) => ({
+        id: c.id,
+        name: c.name,
+        labels: { ...c.labels },
+        state: c.state,
+        exitCode: c.exitCode,
+        health: null,
+        imageId: c.imageId,
+        image: c.image,
+        createdAt: c.createdAt,
+      }));
+  }
+
+  async listImages(): Promise<Map<string, string>> {
+    await this.enter("images", "");
+    return new Map(this.images);
+  }
+
+  async inspectImage(ref: string): Promise<string | null> {
+    await this.enter("image", ref);
+    return this.images.get(normalizeImageRef(ref)) ?? null;
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    await this.track("pull", ref, undefined, () => {
+      throw new DockerError("server", "pull", `Docker pull ${ref}: no registry is reachable`, 500);
+    });
+  }
+
+  async createContainer(name: string, body: EngineCreateBody): Promise<string> {
+    const spec = body.Labels["berth.spec"];
+    return this.track("create", name, spec, () => {
+      if (this.byName(name)) {
+        throw new DockerError(
+          "conflict",
+          "create",
+          `Docker create: Conflict. The container name "/${name}" is already in use`,
+          409,
+        );
+      }
+      const imageId = this.images.get(normalizeImageRef(body.Image));
+      if (!imageId)
+        throw new DockerError("image-missing", "create", `Docker create: No such image: ${body.Image}`, 404);
+      const id = newId();
+      const c: FakeContainer = {
+        id,
+        name,
+        labels: { ...body.Labels },
+        state: "created",
+        exitCode: null,
+        imageId,
+        image: body.Image,
+        createdAt: this.now(),
+        body,
+      };
+      this.containers.set(id, c);
+      this.emit(c, "create");
+      return id;
+    });
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.track("start", id, this.specOf(this.find(id)), () => {
+      const c = this.get("start", id);
+      c.state = "running";
+      c.exitCode = null;
+      this.emit(c, "start");
+    });
+  }
+
+  async stopContainer(id: string): Promise<void> {
+    await this.track("stop", id, this.specOf(this.find(id)), () => {
+      const c = this.get("stop", id);
+      if (c.state !== "running") return;
+      c.state = "exited";
+      c.exitCode = 143;
+      this.emit(c, "die");
+    });
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.track("remove", id, this.specOf(this.find(id)), () => {
+      const c = this.get("remove", id);
+      this.containers.delete(c.id);
+      this.emit(c, "destroy");
+    });
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.track("rename", id, this.specOf(this.find(id)), () => {
+      const c = this.get("rename", id);
+      if (this.byName(name))
+        throw new DockerError("conflict", "rename", `Docker rename: name "${name}" is already in use`, 409);
+      c.name = name;
+      this.emit(c, "rename");
+    });
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerDetails | null> {
+    await this.enter("inspect", idOrName);
+    const c = this.find(idOrName);
+    if (!c) return null;
+    return {
+      id: c.id,
+      name: c.name,
+      labels: { ...c.labels },
+      state: c.state,
+      exitCode: c.exitCode,
+      health: c.body.Healthcheck && c.state === "running" ? "healthy" : null,
+      imageId: c.imageId,
+      image: c.image,
+      createdAt: c.createdAt,
+      networks: [c.body.HostConfig.NetworkMode],
+    };
+  }
+
+  subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {
+    const sub = { filter, handlers };
+    this.subscribers.add(sub);
+    queueMicrotask(() => handlers.onOpen?.());
+    return {
+      close: () => {
+        this.subscribers.delete(sub);
+      },
+    };
+  }
+}

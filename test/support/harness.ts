@@ -1,0 +1,96 @@
+/** The whole controller on the in-memory Docker fake and a fake clock, with a real spec folder. */
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type App, createApp } from "../../src/app.js";
+import { buildConfig, type RawOptions } from "../../src/config.js";
+import type { PassResult } from "../../src/controller/reconciler.js";
+import type { SpecStatus } from "../../src/controller/status.js";
+import { silentLogger } from "../../src/log.js";
+import { FakeClock, settle } from "./fake-clock.js";
+import { FakeDocker } from "./fake-docker.js";
+import { tempDir } from "./tmp.js";
+
+export interface Harness {
+  readonly app: App;
+  readonly docker: FakeDocker;
+  readonly clock: FakeClock;
+  readonly dir: string;
+  readonly passes: PassResult[];
+  /** Fires the periodic resync, as node-cron would. */
+  resync(): void;
+  write(file: string, text: string): void;
+  remove(file: string): void;
+  /** Starts the controller (observe-first) and lets the first operations run. */
+  start(): Promise<void>;
+  /** Asks for a pass that re-reads the specs (what the file watch does) and runs it. */
+  changed(): Promise<void>;
+  status(name: string): SpecStatus | undefined;
+  stop(): Promise<void>;
+}
+
+export function harness(
+  files: Record<string, string>,
+  options: { raw?: RawOptions; random?: () => number; docker?: FakeDocker; clock?: FakeClock } = {},
+): Promise<Harness> {
+  return Promise.resolve(build(files, options));
+}
+
+function build(
+  files: Record<string, string>,
+  options: { raw?: RawOptions; random?: () => number; docker?: FakeDocker; clock?: FakeClock },
+): Harness {
+  const dir = tempDir("berth-loop-");
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+  const clock = options.clock ?? new FakeClock();
+  const docker = options.docker ?? new FakeDocker(() => clock.now());
+  const passes: PassResult[] = [];
+  let tick: () => void = () => undefined;
+  const app = createApp(buildConfig({ specs: [dir], id: "test", ...options.raw }), {
+    log: silentLogger(),
+    port: docker,
+    clock,
+    backoff: { baseMs: 1000, maxMs: 300_000, random: options.random ?? (() => 0.5) },
+    scheduleResync: (fn) => {
+      tick = fn;
+      return { stop: () => undefined };
+    },
+    watch: false,
+    healthPollMs: 10,
+    onPass: (result) => passes.push(result),
+  });
+  clock.busy = () => app.controller.passing;
+  const h: Harness = {
+    app,
+    docker,
+    clock,
+    dir,
+    passes,
+    resync: () => {
+      tick();
+    },
+    write: (file, text) => {
+      writeFileSync(path.join(dir, file), text);
+    },
+    remove: (file) => {
+      rmSync(path.join(dir, file));
+    },
+    start: async () => {
+      let done = false;
+      const started = app.controller.start().then(() => (done = true));
+      while (!done) await clock.advance(5);
+      await started;
+      await clock.advance(50);
+    },
+    changed: async () => {
+      app.controller.requestPass(true, 0);
+      await clock.advance(50);
+    },
+    status: (name) => app.controller.last?.report.specs.find((s) => s.name === name),
+    stop: async () => {
+      const stopping = app.controller.stop();
+      await settle();
+      await stopping;
+    },
+  };
+  return h;
+}

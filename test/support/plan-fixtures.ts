@@ -1,0 +1,88 @@
+/** Builders for planner tests: desired specs from YAML, observed containers with berth's labels. */
+import { specHash } from "../../src/core/hash.js";
+import { labelKeys } from "../../src/core/labels.js";
+import type { ContainerState, ObservedContainer, ObservedState } from "../../src/core/observed.js";
+import type { DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan.js";
+import { parseSpecText } from "../../src/spec/parse.js";
+import { specText, type SpecTextOptions } from "./specs.js";
+
+export const KEYS = labelKeys("berth");
+export const CONTROLLER = "test";
+export const IMAGE = "berth-test/busybox:latest";
+export const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+export const OPTIONS: PlanOptions = { labels: KEYS, controllerId: CONTROLLER, forcePrune: false, pruneMaxShare: 0.5 };
+
+/** A desired spec parsed from YAML, hashed without secrets. */
+export function desired(name: string, options: SpecTextOptions = {}): DesiredSpec {
+  const result = parseSpecText(specText(name, { image: IMAGE, ...options }), `${name}.yaml`);
+  if (result.issues.length > 0) throw new Error(result.issues.map((i) => i.message).join("; "));
+  const doc = result.documents[0];
+  if (!doc) throw new Error("no document");
+  return { spec: doc.spec, hash: specHash(doc.spec), source: `${name}.yaml` };
+}
+
+let counter = 0;
+
+export interface ContainerOptions {
+  readonly name?: string;
+  readonly replica?: number;
+  readonly hash?: string;
+  readonly state?: ContainerState;
+  readonly exitCode?: number | null;
+  readonly imageId?: string;
+  readonly controller?: string;
+  readonly expiresAt?: string;
+  readonly source?: string;
+  readonly id?: string;
+}
+
+/** One of our containers for a desired spec (current hash unless told otherwise). */
+export function container(d: DesiredSpec | string, options: ContainerOptions = {}): ObservedContainer {
+  const spec = typeof d === "string" ? d : d.spec.name;
+  const hash = options.hash ?? (typeof d === "string" ? "old-hash" : d.hash);
+  counter++;
+  return {
+    id: options.id ?? `${String(counter).padStart(4, "0")}aaaabbbbccccdddd`,
+    name: options.name ?? spec,
+    labels: {
+      [KEYS.controller]: options.controller ?? CONTROLLER,
+      [KEYS.spec]: spec,
+      [KEYS.replica]: String(options.replica ?? 0),
+      [KEYS.hash]: hash,
+      [KEYS.expiresAt]: options.expiresAt ?? "never",
+      [KEYS.source]: options.source ?? `${spec}.yaml`,
+    },
+    state: options.state ?? "running",
+    exitCode: options.exitCode ?? (options.state === "exited" ? 0 : null),
+    health: null,
+    imageId: options.imageId ?? IMAGE_ID,
+    image: IMAGE,
+    createdAt: 0,
+  };
+}
+
+export function resetIds(): void {
+  counter = 0;
+}
+
+export function observed(
+  containers: readonly ObservedContainer[],
+  extra: { imageIds?: Record<string, string>; foreignNames?: Record<string, string> } = {},
+): ObservedState {
+  return {
+    containers,
+    imageIds: new Map(Object.entries(extra.imageIds ?? { [IMAGE]: IMAGE_ID })),
+    foreignNames: new Map(Object.entries(extra.foreignNames ?? {})),
+  };
+}
+
+export function input(specs: readonly DesiredSpec[], extra: Partial<PlanInput> = {}): PlanInput {
+  return {
+    desired: specs,
+    protectedSpecs: new Set(),
+    protectedSources: new Set(),
+    prunePaused: null,
+    ...extra,
+  };
+}

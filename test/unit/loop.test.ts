@@ -1,0 +1,232 @@
+/**
+ * The loop on an in-memory Docker fake with a fake clock: backoff, a newer spec version never
+ * blocked behind an older one's retries, convergence on resync when events are lost, the
+ * concurrency bound and per-spec serialization, terminal errors, expiry wake-ups, last-known-good.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { backoffDelay, DEFAULT_BACKOFF } from "../../src/controller/dispatcher.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { FakeDocker } from "../support/fake-docker.js";
+import { type Harness, harness } from "../support/harness.js";
+import { specText } from "../support/specs.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe("backoff", () => {
+  it("doubles from 1 s to a 5 min cap, with ±25 % jitter", () => {
+    const exact = { ...DEFAULT_BACKOFF, random: () => 0.5 };
+    expect([1, 2, 3, 4, 5, 9, 10, 20].map((n) => backoffDelay(n, exact))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 256000, 300000, 300000,
+    ]);
+    expect(backoffDelay(1, { ...DEFAULT_BACKOFF, random: () => 0 })).toBe(750);
+    expect(backoffDelay(1, { ...DEFAULT_BACKOFF, random: () => 0.999999 })).toBe(1250);
+    expect(backoffDelay(20, { ...DEFAULT_BACKOFF, random: () => 0.999999 })).toBe(300000);
+  });
+
+  it("retries a failing create at 1 s, 2 s, 4 s, 8 s … after each failure", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    h.docker.fail({ operation: "create", times: 5, message: "Docker create: engine hiccup" });
+    await h.start();
+    await h.clock.advance(40_000);
+    const creates = h.docker.calls.filter((c) => c.operation === "create").map((c) => c.at);
+    expect(creates).toHaveLength(6);
+    const gaps = creates.slice(1).map((t, i) => t - (creates[i] as number));
+    // Each gap is the backoff delay (exact with jitter fixed at its middle), plus the pass's coalescing.
+    expect(gaps.map((g) => Math.round(g / 1000))).toEqual([1, 2, 4, 8, 16]);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("shows a backed-off spec as Failed with its error and retry time", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    h.docker.fail({ operation: "create", times: 100, message: "Docker create: engine hiccup" });
+    await h.start();
+    await h.clock.advance(100);
+    const status = h.status("web");
+    expect(status?.phase).toBe("Failed");
+    expect(status?.message).toMatch(/^Docker create: engine hiccup \(retrying at 2026-11-23T12:00:01/);
+    expect(status?.lastAction).toMatchObject({ kind: "create", reason: "not found", ok: false });
+  });
+});
+
+describe("a newer spec version is never blocked behind an older one's retries", () => {
+  it("acts on the new version at once, whatever the old one's backoff", async () => {
+    h = await harness({ "web.yaml": specText("web", { extra: ["env: { V: '1' }"] }) });
+    h.docker.fail({ operation: "create", times: 6 });
+    await h.start();
+    await h.clock.advance(20_000); // five failures: the next retry is 32 s away
+    const before = h.docker.count("create");
+    expect(before).toBe(5);
+    expect(h.app.dispatcher.runtimeOf("web")?.retryAt).toBeGreaterThan(h.clock.now() + 10_000);
+    h.write("web.yaml", specText("web", { extra: ["env: { V: '2' }"] }));
+    await h.changed();
+    expect(h.docker.count("create")).toBe(before + 1); // tried at once: the 6th failure
+    h.write("web.yaml", specText("web", { extra: ["env: { V: '3' }"] }));
+    await h.changed();
+    expect(h.docker.byName("web")?.body.Env).toEqual(["V=3"]);
+  });
+});
+
+describe("lost events cost at most one resync", () => {
+  it("does not notice a removed container without its event, and converges on the next resync", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    await h.start();
+    const first = h.docker.byName("web")?.id;
+    h.docker.dropEvents = true;
+    h.docker.kill("web");
+    await h.clock.advance(5_000);
+    expect(h.docker.byName("web")).toBeUndefined();
+    h.resync();
+    await h.clock.advance(50);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.docker.byName("web")?.id).not.toBe(first);
+  });
+
+  it("re-lists when the events stream reconnects after being cut", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    await h.start();
+    h.docker.cutEvents();
+    h.docker.kill("web"); // while disconnected: no event reaches berth
+    await h.clock.advance(500);
+    expect(h.docker.byName("web")).toBeUndefined();
+    await h.clock.advance(1000); // reconnect after 1 s, then a pass
+    expect(h.docker.byName("web")?.state).toBe("running");
+  });
+
+  it("recreates a removed container and restarts a stopped one from their events", async () => {
+    h = await harness({ "web.yaml": specText("web"), "api.yaml": specText("api") });
+    await h.start();
+    h.docker.kill("web");
+    h.docker.exit("api", 137);
+    await h.clock.advance(100);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.docker.byName("api")?.state).toBe("running");
+  });
+});
+
+describe("concurrency", () => {
+  it("never runs more than --concurrency operations, nor two for one spec", async () => {
+    const clock = new FakeClock();
+    const docker = new FakeDocker(() => clock.now());
+    docker.latency = () => new Promise((resolve) => clock.at(clock.now() + 100, resolve));
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) files[`s${i}.yaml`] = specText(`s${i}`, { replicas: 3 });
+    h = await harness(files, { raw: { concurrency: "4" }, clock, docker });
+    await h.start();
+    await clock.until(
+      () => docker.names().length === 36 && [...docker.containers.values()].every((c) => c.state === "running"),
+      60_000,
+    );
+    expect(docker.names()).toHaveLength(36);
+    expect(docker.maxInFlight).toBe(4);
+    expect(docker.maxInFlightPerSubject).toBe(1);
+  });
+
+  it("lets other specs proceed while one spec's operation hangs", async () => {
+    h = await harness({ "a.yaml": specText("a"), "b.yaml": specText("b"), "c.yaml": specText("c") });
+    const release = h.docker.hold(["start"]);
+    await h.start();
+    // Every start hangs; release and check that all three complete, none waiting on another.
+    expect(h.docker.count("create")).toBe(3);
+    release();
+    await h.clock.advance(100);
+    expect(h.docker.names()).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("terminal errors", () => {
+  it("reports a name held by a container berth does not own as Conflict, leaves it, and creates once it is gone", async () => {
+    const docker = new FakeDocker();
+    const foreign = docker.add({ name: "web", labels: { owner: "someone-else" } });
+    h = await harness({ "web.yaml": specText("web") }, { docker, clock: new FakeClock() });
+    await h.start();
+    await h.clock.advance(60_000);
+    expect(h.docker.count("create")).toBe(1);
+    expect(h.status("web")?.phase).toBe("Conflict");
+    expect(h.status("web")?.message).toContain("which berth does not own");
+    expect(h.docker.containers.get(foreign)?.state).toBe("running");
+    h.docker.kill("web");
+    h.resync();
+    await h.clock.advance(100);
+    expect(h.docker.byName("web")?.labels["berth.controller"]).toBe("test");
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("does not retry an image missing under imagePullPolicy Never until the image appears", async () => {
+    h = await harness({ "web.yaml": specText("web", { image: "local/only:1", extra: ["imagePullPolicy: Never"] }) });
+    await h.start();
+    await h.clock.advance(60_000);
+    expect(h.docker.count("create")).toBe(0);
+    expect(h.docker.count("pull")).toBe(0);
+    expect(h.status("web")?.phase).toBe("Failed");
+    expect(h.status("web")?.message).toContain(
+      "image local/only:1 is not present on this host and imagePullPolicy is Never",
+    );
+    h.docker.images.set("local/only:1", "sha256:" + "2".repeat(64));
+    h.resync();
+    await h.clock.advance(100);
+    expect(h.docker.byName("web")?.state).toBe("running");
+  });
+});
+
+describe("expiry", () => {
+  it("wakes at the expiry and removes the container, and never recreates it", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 23, 12, 0, 0));
+    h = await harness({ "agent.yaml": specText("agent", { extra: ['expiresAt: "2026-11-23T12:00:03Z"'] }) }, { clock });
+    await h.start();
+    expect(h.docker.byName("agent")?.state).toBe("running");
+    await clock.advance(2_900);
+    expect(h.docker.byName("agent")).toBeDefined();
+    await clock.advance(150);
+    expect(h.docker.byName("agent")).toBeUndefined();
+    const removedAt = h.docker.calls.find((c) => c.operation === "remove")?.at ?? 0;
+    expect(removedAt - Date.UTC(2026, 10, 23, 12, 0, 3)).toBeLessThan(100);
+    h.resync();
+    await clock.advance(60_000);
+    expect(h.docker.byName("agent")).toBeUndefined();
+    expect(h.status("agent")?.phase).toBe("Expired");
+  });
+});
+
+describe("last-known-good", () => {
+  it("keeps a broken file's last good version running, marks it Invalid, and converges when fixed", async () => {
+    h = await harness({ "web.yaml": specText("web", { extra: ["env: { V: '1' }"] }) });
+    await h.start();
+    const id = h.docker.byName("web")?.id;
+    h.write("web.yaml", "apiVersion: berth/v1\nkind: Container\nmetadata:\n  name: web\nspec:\n  image: [unclosed\n");
+    await h.changed();
+    expect(h.docker.byName("web")?.id).toBe(id);
+    expect(h.status("web")?.phase).toBe("Invalid");
+    expect(h.status("web")?.message).toContain("(its last good version stays in force)");
+    h.write("web.yaml", specText("web", { extra: ["env: { V: '2' }"] }));
+    await h.changed();
+    expect(h.docker.byName("web")?.body.Env).toEqual(["V=2"]);
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("never prunes the containers of a file that is broken when berth starts", async () => {
+    const docker = new FakeDocker();
+    docker.add({
+      name: "web",
+      labels: {
+        "berth.controller": "test",
+        "berth.spec": "web",
+        "berth.replica": "0",
+        "berth.hash": "x",
+        "berth.source": "web.yaml",
+      },
+    });
+    h = await harness(
+      { "web.yaml": "this: is: broken\n", "other.yaml": specText("other") },
+      { docker, clock: new FakeClock() },
+    );
+    await h.start();
+    await h.clock.advance(1000);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.docker.writes().filter((w) => w.operation === "remove")).toEqual([]);
+  });
+});
