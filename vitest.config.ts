@@ -15,6 +15,8 @@ export default defineConfig({
           name: "docker",
           include: ["test/docker/**/*.test.ts"],
           globalSetup: ["test/docker/global-setup.ts"],
+          // One file at a time: the engine is shared, and some tests assert reaction times.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

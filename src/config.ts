@@ -71,10 +71,10 @@ export function resyncCron(text: string): string {
   }
   const ms = duration("--resync", text);
   const seconds = ms / 1000;
-  const divides = (n: number, of: number): boolean => Number.isInteger(n) && n >= 1 && of % n === 0;
+  const divides = (n: number, of: number): boolean => Number.isInteger(n) && n >= 1 && n < of && of % n === 0;
   if (divides(seconds, 60)) return `*/${seconds} * * * * *`;
   if (divides(seconds / 60, 60)) return `0 */${seconds / 60} * * * *`;
-  if (divides(seconds / 3600, 24)) return `0 0 */${seconds / 3600} * * *`;
+  if (divides(seconds / 3600, 24) || seconds === 86_400) return `0 0 */${seconds / 3600} * * *`;
   return usage(
     `--resync: ${formatDurationMs(ms)} does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), ` +
       "or give a cron expression",

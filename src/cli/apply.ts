@@ -18,7 +18,8 @@ export const APPLY_MAX_ATTEMPTS = 3;
 const FAILED_PHASES = new Set(["Failed", "Invalid", "Conflict"]);
 
 export async function applyCommand(raw: RawOptions & { timeout?: string }, io: CliIO): Promise<number> {
-  const { config, log } = setup(raw, { level: "warn", fd: 2 });
+  // apply reports spec problems and failed operations itself; its log adds only errors.
+  const { config, log } = setup(raw, { level: "error", fd: 2 });
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   let finish: (result: PassResult) => void = () => undefined;
   const done = new Promise<PassResult>((resolve) => {

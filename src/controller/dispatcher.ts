@@ -87,15 +87,6 @@ export class Dispatcher {
     return this.running.size;
   }
 
-  /** Names held by containers berth does not own, from terminal conflicts: the observer checks them. */
-  conflictNames(): string[] {
-    const names: string[] = [];
-    for (const rt of this.runtime.values()) {
-      if (rt.terminal?.unblock?.kind === "name") names.push(rt.terminal.unblock.name);
-    }
-    return names;
-  }
-
   /** The earliest retry time of a backed-off spec. */
   nextRetryAt(): number | null {
     let next: number | null = null;

@@ -14,7 +14,7 @@ import type { DockerPort } from "../docker/port.js";
 import type { SpecLoader } from "../spec/loader.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import type { Dispatcher, Waiting } from "./dispatcher.js";
-import { observe } from "./observer.js";
+import { claimedNames, foreignHolders, observe } from "./observer.js";
 import { statusReport, type StatusReport } from "./status.js";
 
 export interface ReconcilerOptions {
@@ -64,9 +64,14 @@ export class Reconciler {
       this.report(this.snapshot);
     }
     const snapshot = this.snapshot;
-    const observed = await observe(this.deps.port, this.options, this.deps.dispatcher.conflictNames());
+    let observed = await observe(this.deps.port, this.options);
     const now = this.deps.clock.now();
-    const result = plan(snapshot.input, observed, now, this.options);
+    let result = plan(snapshot.input, observed, now, this.options);
+    const foreign = await foreignHolders(this.deps.port, this.options, claimedNames(result));
+    if (foreign.size > 0) {
+      observed = { ...observed, foreignNames: foreign };
+      result = plan(snapshot.input, observed, now, this.options);
+    }
     const dispatched = options.execute
       ? this.deps.dispatcher.dispatch({ plan: result, records: snapshot.records, observed })
       : null;

@@ -2,6 +2,7 @@
  * Before any real-engine test: a Docker engine must answer and the test image must exist. A
  * missing engine is a failure (never a skip), with the command that fixes it.
  */
+import { execFileSync } from "node:child_process";
 import Docker from "dockerode";
 
 export const TEST_IMAGE = "berth-test/busybox:latest";
@@ -23,4 +24,6 @@ export default async function setup(): Promise<void> {
     throw new Error(`The test image ${TEST_IMAGE} is missing. Run \`bash scripts/ensure-docker.sh\` to build it.`);
   }
   console.log(`docker tests: real engine ${version.Version ?? "?"} (API ${version.ApiVersion ?? "?"})`);
+  // The end-to-end tests run the built CLI, as a user does.
+  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
 }

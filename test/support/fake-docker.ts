@@ -73,6 +73,8 @@ export class FakeDocker implements DockerPort {
   private gate: Promise<void> | null = null;
   private gateOps = new Set<Operation>();
   dropEvents = false;
+  /** Health to report for containers with a healthcheck, by name (default healthy once running). */
+  readonly health = new Map<string, "healthy" | "unhealthy" | "starting">();
   /** Simulated duration of each write call, to make overlaps observable. */
   latency: () => Promise<void> = () => Promise.resolve();
 
@@ -348,7 +350,7 @@ export class FakeDocker implements DockerPort {
       labels: { ...c.labels },
       state: c.state,
       exitCode: c.exitCode,
-      health: c.body.Healthcheck && c.state === "running" ? "healthy" : null,
+      health: c.body.Healthcheck && c.state === "running" ? (this.health.get(c.name) ?? "healthy") : null,
       imageId: c.imageId,
       image: c.image,
       createdAt: c.createdAt,

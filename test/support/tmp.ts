@@ -2,17 +2,24 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach } from "vitest";
+import { afterAll, afterEach } from "vitest";
 
-const made: string[] = [];
+const perTest: string[] = [];
+const perFile: string[] = [];
 
 afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of perTest.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+afterAll(() => {
+  for (const dir of perFile.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh temporary folder, removed after the current test. */
-export function tempDir(prefix = "berth-test-"): string {
+/**
+ * A fresh temporary folder, removed after the current test, or with `lifetime: "file"` after the
+ * test file (for folders made in beforeAll).
+ */
+export function tempDir(prefix = "berth-test-", lifetime: "test" | "file" = "test"): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  made.push(dir);
+  (lifetime === "test" ? perTest : perFile).push(dir);
   return dir;
 }

@@ -145,7 +145,8 @@ describe("terminal errors", () => {
     h = await harness({ "web.yaml": specText("web") }, { docker, clock: new FakeClock() });
     await h.start();
     await h.clock.advance(60_000);
-    expect(h.docker.count("create")).toBe(1);
+    // Seen in the observation, before any create is tried.
+    expect(h.docker.count("create")).toBe(0);
     expect(h.status("web")?.phase).toBe("Conflict");
     expect(h.status("web")?.message).toContain("which berth does not own");
     expect(h.docker.containers.get(foreign)?.state).toBe("running");
@@ -154,6 +155,18 @@ describe("terminal errors", () => {
     await h.clock.advance(100);
     expect(h.docker.byName("web")?.labels["berth.controller"]).toBe("test");
     expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("treats a 409 on create (the name taken between observing and creating) as a conflict, not retried", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    const release = h.docker.hold(["create"]);
+    await h.start();
+    h.docker.add({ name: "web", labels: { owner: "someone-else" } }); // lands before berth's create
+    release();
+    await h.clock.advance(60_000);
+    expect(h.docker.count("create")).toBe(1);
+    expect(h.app.dispatcher.runtimeOf("web")?.terminal?.phase).toBe("Conflict");
+    expect(h.status("web")?.phase).toBe("Conflict");
   });
 
   it("does not retry an image missing under imagePullPolicy Never until the image appears", async () => {

@@ -1,0 +1,181 @@
+/**
+ * End-to-end helpers: the built CLI (bin/berth.js) as a user runs it, a `berth run` child
+ * process, and Docker-side checks and cleanup by controller id (each test has its own).
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import Docker from "dockerode";
+import { afterAll } from "vitest";
+import { specText } from "./specs.js";
+import { tempDir } from "./tmp.js";
+import { pollUntil } from "./poll.js";
+
+export const docker = new Docker();
+export const BIN = path.resolve("bin/berth.js");
+export const TEST_IMAGE = "berth-test/busybox:latest";
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `berth ARGS…` to completion. */
+export function berth(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, BERTH_LOG_FORMAT: "json", ...env }, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+export interface RunningBerth {
+  readonly child: ChildProcess;
+  /** Every log line so far, parsed. */
+  readonly logs: Record<string, unknown>[];
+  waitForLog(msg: string, timeoutMs?: number): Promise<boolean>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no chance to clean up. */
+  kill9(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+
+afterAll(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Starts `berth run ARGS…` and waits until the controller has started. */
+export async function startBerth(args: readonly string[], env: Record<string, string> = {}): Promise<RunningBerth> {
+  const child = spawn(process.execPath, [BIN, "run", "--log-format", "json", "--log-level", "debug", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  const logs: Record<string, unknown>[] = [];
+  let buffered = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf("\n");
+    while (nl !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      nl = buffered.indexOf("\n");
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: "(unparsed)", line });
+      }
+    }
+  });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const handle: RunningBerth = {
+    child,
+    logs,
+    waitForLog: (msg, timeoutMs = 30_000) => pollUntil(() => logs.some((l) => l.msg === msg), timeoutMs),
+    stop: async () => {
+      child.kill("SIGTERM");
+      const code = await exited;
+      running.delete(child);
+      return code;
+    },
+    kill9: async () => {
+      child.kill("SIGKILL");
+      await exited;
+      running.delete(child);
+    },
+  };
+  if (!(await handle.waitForLog("controller started", 60_000))) {
+    child.kill("SIGKILL");
+    throw new Error(`berth run did not start: ${stderr}\n${JSON.stringify(logs.slice(-5))}`);
+  }
+  return handle;
+}
+
+export interface ContainerView {
+  readonly id: string;
+  readonly name: string;
+  readonly state: string;
+  readonly labels: Record<string, string>;
+  readonly created: number;
+}
+
+/** The containers of a controller id. */
+export async function containersOf(id: string): Promise<ContainerView[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`berth.controller=${id}`] } });
+  return list
+    .map((c) => ({ id: c.Id, name: c.Names[0]?.slice(1) ?? "", state: c.State, labels: c.Labels, created: c.Created }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** Polls until the containers of `id` satisfy `check`. */
+export async function waitContainers(
+  id: string,
+  check: (containers: ContainerView[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<ContainerView[]> {
+  let last: ContainerView[] = [];
+  await pollUntil(async () => {
+    last = await containersOf(id);
+    return check(last);
+  }, timeoutMs);
+  return last;
+}
+
+/** Removes every container of a controller id (and any named in `names`). */
+export async function cleanup(id: string, names: readonly string[] = []): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`berth.controller=${id}`] } });
+  const ids = new Set(list.map((c) => c.Id));
+  for (const name of names) {
+    const found = await docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    for (const c of found) ids.add(c.Id);
+  }
+  await Promise.all(
+    [...ids].map((cid) =>
+      docker
+        .getContainer(cid)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+}
+
+/** A spec document for end-to-end tests: a quiet container that stops at once. */
+export function e2eSpec(name: string, extra: readonly string[] = []): string {
+  return specText(name, {
+    image: TEST_IMAGE,
+    extra: ['command: ["sleep", "infinity"]', "init: true", "stopTimeout: 2s", ...extra],
+  });
+}
+
+/** A fresh spec folder holding `files` (removed after the test, or the file with lifetime "file"). */
+export function specDir(files: Record<string, string>, lifetime: "test" | "file" = "test"): string {
+  const dir = tempDir("berth-e2e-", lifetime);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+/** A copy of the bundled specs/ folder. */
+export function bundledCopy(): string {
+  const dir = tempDir("berth-bundled-", "file");
+  cpSync("specs", dir, { recursive: true });
+  return dir;
+}
+
+/** A unique controller id for a test. */
+export function testId(name: string): string {
+  return `e2e-${name}-${process.pid}`;
+}

@@ -1,0 +1,67 @@
+/** Configuration: defaults, validation, and the resync schedule. */
+import { describe, expect, it } from "vitest";
+import { buildConfig, resyncCron } from "../../src/config.js";
+
+describe("resync schedule", () => {
+  it.each([
+    ["30s", "*/30 * * * * *"],
+    ["10s", "*/10 * * * * *"],
+    ["1s", "*/1 * * * * *"],
+    ["1m", "0 */1 * * * *"],
+    ["5m", "0 */5 * * * *"],
+    ["1h", "0 0 */1 * * *"],
+    ["60s", "0 */1 * * * *"],
+    ["6h", "0 0 */6 * * *"],
+    ["*/15 * * * * *", "*/15 * * * * *"],
+  ])("%s → %s", (text, expected) => {
+    expect(resyncCron(text)).toBe(expected);
+  });
+
+  it.each([
+    [
+      "7s",
+      "--resync: 7s does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), or give a cron expression",
+    ],
+    [
+      "90s",
+      "--resync: 1m30s does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), or give a cron expression",
+    ],
+    ["soon", '--resync: "soon" is not a duration (e.g. 500ms, 10s, 1m30s)'],
+    ["* * nonsense", '--resync: "* * nonsense" is not a valid cron expression'],
+  ])("refuses %s", (text, message) => {
+    expect(() => resyncCron(text)).toThrow(message);
+  });
+});
+
+describe("buildConfig", () => {
+  it("fills in the defaults", () => {
+    expect(buildConfig({})).toEqual({
+      specDirs: ["./specs"],
+      controllerId: "default",
+      labelPrefix: "berth",
+      concurrency: 4,
+      resync: { cron: "*/30 * * * * *", text: "30s" },
+      forcePrune: false,
+      pruneMaxShare: 0.5,
+      reapLabels: [],
+      network: null,
+      logLevel: "info",
+      logFormat: "auto",
+      dockerTimeoutMs: 30_000,
+      drainTimeoutMs: 30_000,
+    });
+    expect(Object.isFrozen(buildConfig({}))).toBe(true);
+  });
+
+  it.each([
+    [{ id: "bad id" }, "--id"],
+    [{ concurrency: "0" }, "--concurrency"],
+    [{ concurrency: "many" }, "--concurrency"],
+    [{ pruneMaxShare: "2" }, "--prune-max-share"],
+    [{ labelPrefix: "Berth" }, "--label-prefix"],
+    [{ reapLabel: ["has space"] }, "--reap-label"],
+    [{ dockerTimeout: "10" }, "--docker-timeout"],
+  ])("refuses %j with a message naming the flag", (raw, flag) => {
+    expect(() => buildConfig(raw)).toThrow(flag);
+  });
+});
