@@ -21,6 +21,7 @@ import { Semaphore } from "./controller/semaphore.js";
 import { type CallOutcome, DockerAdapter } from "./docker/adapter.js";
 import type { DockerPort } from "./docker/port.js";
 import { watchSpecDirs } from "./fs/watcher.js";
+import { buildServer, type HttpServer } from "./http/server.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./spec/loader.js";
 
 export interface AppDeps {
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly backoff?: BackoffPolicy;
   /** Watch the spec directories (berth run); one-shot commands do not. */
   readonly watch?: boolean;
+  /** Build the HTTP server (berth run, when config.listen is set). */
+  readonly http?: boolean;
   /** Every Docker API call, with its outcome (metrics, call counting). */
   readonly onDockerCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
   /** Every executed action, with its outcome (apply's progress). */
@@ -51,6 +54,8 @@ export interface App {
   readonly controller: Controller;
   readonly reaper: Reaper;
   readonly slots: Semaphore;
+  /** Built, not listening; null unless asked for. */
+  readonly server: HttpServer | null;
 }
 
 export function createApp(config: Config, deps: AppDeps): App {
@@ -144,5 +149,20 @@ export function createApp(config: Config, deps: AppDeps): App {
       reconnectMaxMs: 30_000,
     },
   );
-  return { config, port, dispatcher, reconciler, controller, reaper, slots };
+  const ctl = controller;
+  const server =
+    deps.http && config.listen
+      ? buildServer({
+          log,
+          readiness: () => ctl.readiness(),
+          apiToken: config.apiToken,
+          runtimeDir: config.runtimeSpecs,
+          labelPrefix: config.labelPrefix,
+          specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
+          specsChanged: () => {
+            ctl.requestPass(true, 0);
+          },
+        })
+      : null;
+  return { config, port, dispatcher, reconciler, controller, reaper, slots, server };
 }

@@ -24,6 +24,12 @@ export interface Config {
   readonly logFormat: LogFormat;
   readonly dockerTimeoutMs: number;
   readonly drainTimeoutMs: number;
+  /** Where the HTTP API listens; null: no HTTP server. */
+  readonly listen: { readonly host: string; readonly port: number } | null;
+  /** The spec directory the HTTP API writes to (also watched), or null. */
+  readonly runtimeSpecs: string | null;
+  /** The bearer token of the write endpoints, or null (they are off). */
+  readonly apiToken: string | null;
 }
 
 export interface RawOptions {
@@ -40,6 +46,10 @@ export interface RawOptions {
   readonly logFormat?: string;
   readonly dockerTimeout?: string;
   readonly drainTimeout?: string;
+  readonly listen?: string;
+  readonly runtimeSpecs?: string;
+  /** The token itself (read from --api-token-file or BERTH_API_TOKEN by the CLI). */
+  readonly apiToken?: string;
 }
 
 export const DEFAULTS = {
@@ -51,7 +61,18 @@ export const DEFAULTS = {
   logFormat: "auto" as LogFormat,
   dockerTimeout: "30s",
   drainTimeout: "30s",
+  listen: "127.0.0.1:7435",
 };
+
+/** "127.0.0.1:7435", "[::1]:7435", ":7435" (all interfaces), or "off". */
+export function parseListen(text: string): { host: string; port: number } | null {
+  if (text === "off") return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || port > 65535)
+    usage(`--listen: ${JSON.stringify(text)} is not HOST:PORT (e.g. 127.0.0.1:7435, [::1]:7435, off)`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
 
 function usage(message: string): never {
   throw new BerthError("BERTH_USAGE", message);
@@ -81,8 +102,18 @@ export function resyncCron(text: string): string {
   );
 }
 
+function apiToken(token: string | undefined): string | null {
+  if (token === undefined) return null;
+  const trimmed = token.trim();
+  if (trimmed.length < 16) usage("the API token must be at least 16 characters (e.g. openssl rand -hex 32)");
+  return trimmed;
+}
+
 export function buildConfig(raw: RawOptions): Config {
-  const specDirs = raw.specs && raw.specs.length > 0 ? [...raw.specs] : DEFAULTS.specs;
+  const given = raw.specs && raw.specs.length > 0 ? [...raw.specs] : DEFAULTS.specs;
+  // The runtime spec directory is a spec directory like the others: loaded and watched.
+  const specDirs =
+    raw.runtimeSpecs !== undefined && !given.includes(raw.runtimeSpecs) ? [...given, raw.runtimeSpecs] : given;
   const controllerId = raw.id ?? DEFAULT_CONTROLLER_ID;
   if (!isValidControllerId(controllerId)) {
     usage(
@@ -123,5 +154,8 @@ export function buildConfig(raw: RawOptions): Config {
     logFormat,
     dockerTimeoutMs: duration("--docker-timeout", raw.dockerTimeout ?? DEFAULTS.dockerTimeout),
     drainTimeoutMs: duration("--drain-timeout", raw.drainTimeout ?? DEFAULTS.drainTimeout),
+    listen: parseListen(raw.listen ?? DEFAULTS.listen),
+    runtimeSpecs: raw.runtimeSpecs ?? null,
+    apiToken: apiToken(raw.apiToken),
   });
 }

@@ -12,7 +12,7 @@ import { EXIT, type CliIO, processIO } from "./io.js";
 import { addCommonOptions, addReconcileOptions, labelPrefixOption } from "./options.js";
 import { planCommand } from "./plan.js";
 import { reapCommand } from "./reap.js";
-import { runCommand } from "./run.js";
+import { type RunOptions, runCommand } from "./run.js";
 import { statusCommand } from "./status.js";
 import { validateCommand } from "./validate.js";
 
@@ -71,7 +71,23 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         .env("BERTH_DRAIN_TIMEOUT")
         .default("30s"),
     )
-    .action(async (opts: RawOptions) => {
+    .addOption(
+      new Option("--listen <host:port>", "where the HTTP API listens, or off")
+        .env("BERTH_LISTEN")
+        .default("127.0.0.1:7435"),
+    )
+    .addOption(
+      new Option("--runtime-specs <dir>", "the spec directory the HTTP API writes to (also watched)").env(
+        "BERTH_RUNTIME_SPECS",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--api-token-file <path>",
+        "file holding the bearer token of the write endpoints (or set BERTH_API_TOKEN)",
+      ).env("BERTH_API_TOKEN_FILE"),
+    )
+    .action(async (opts: RunOptions) => {
       setExit(await runCommand(opts, io));
     });
 

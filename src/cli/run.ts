@@ -1,6 +1,8 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
+import { mkdir, readFile } from "node:fs/promises";
 import { createApp } from "../app.js";
 import type { RawOptions } from "../config.js";
+import { BerthError } from "../core/errors.js";
 import { EXIT, type CliIO } from "./io.js";
 import { setup } from "./setup.js";
 
@@ -18,9 +20,33 @@ export const processSignals: Signals = (handler) => {
   };
 };
 
-export async function runCommand(raw: RawOptions, _io: CliIO, signals: Signals = processSignals): Promise<number> {
-  const { config, log } = setup(raw, { level: "info", fd: 1 });
-  const app = createApp(config, { log, watch: true });
+export interface RunOptions extends RawOptions {
+  readonly apiTokenFile?: string;
+}
+
+/** The API token: --api-token-file (read here) beats BERTH_API_TOKEN. */
+async function readToken(raw: RunOptions, io: CliIO): Promise<string | undefined> {
+  if (raw.apiTokenFile !== undefined) {
+    try {
+      return (await readFile(raw.apiTokenFile, "utf8")).trim();
+    } catch (err) {
+      throw new BerthError(
+        "BERTH_USAGE",
+        `--api-token-file: cannot read ${raw.apiTokenFile}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return io.env.BERTH_API_TOKEN;
+}
+
+export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = processSignals): Promise<number> {
+  const token = await readToken(raw, io);
+  const { config, log } = setup(
+    { ...raw, ...(token !== undefined ? { apiToken: token } : {}) },
+    { level: "info", fd: 1 },
+  );
+  if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
+  const app = createApp(config, { log, watch: true, http: true });
   let received = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -40,8 +66,13 @@ export async function runCommand(raw: RawOptions, _io: CliIO, signals: Signals =
     { id: config.controllerId, specs: config.specDirs, concurrency: config.concurrency, resync: config.resync.text },
     "berth run",
   );
+  if (app.server && config.listen) {
+    const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
+    log.info({ address, writes: config.apiToken !== null && config.runtimeSpecs !== null }, "http listening");
+  }
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
+  await app.server?.close();
   await app.controller.stop();
   unsubscribe();
   return EXIT.ok;

@@ -220,6 +220,8 @@ export class Controller {
           );
           if (this.eventsFailures === 1) {
             this.deps.log.warn({ err: err?.message ?? "stream ended", retryInMs: delay }, "Docker events disconnected");
+            // Look now: if the engine itself is gone, this pass fails and readiness says so.
+            this.requestPass(false, 0);
           }
           this.eventsTimer = this.deps.clock.at(this.deps.clock.now() + delay, () => {
             this.eventsTimer = null;

@@ -34,6 +34,8 @@ export interface SpecRecord {
 export interface DesiredSnapshot {
   readonly input: PlanInput;
   readonly records: ReadonlyMap<string, SpecRecord>;
+  /** The problems of each invalid file, by its source path (the berth.source label). */
+  readonly invalidSources: ReadonlyMap<string, readonly SpecIssue[]>;
   readonly issues: readonly SpecIssue[];
   readonly directories: readonly DirectoryState[];
 }
@@ -152,6 +154,7 @@ export class DesiredStateBuilder {
         prunePaused,
       },
       records,
+      invalidSources: new Map(invalidFiles.map((f) => [f.source, f.result.issues])),
       issues: [...otherIssues, ...collisions],
       directories: load.directories,
     };

@@ -56,6 +56,12 @@ export interface DispatchInput {
   readonly plan: Plan;
   readonly records: ReadonlyMap<string, SpecRecord>;
   readonly observed: ObservedState;
+  /**
+   * The dispatcher's epoch (epoch()) when the observation began. A spec whose operations settled
+   * after it was observed by a stale observation: its plan is not acted on (the settle already
+   * asked for a fresh pass).
+   */
+  readonly observedAt: number;
 }
 
 export interface Waiting {
@@ -76,8 +82,23 @@ export interface DispatcherDeps {
 export class Dispatcher {
   private readonly runtime = new Map<string, SpecRuntime>();
   private readonly running = new Set<Promise<void>>();
+  /** Counts settles; settledAt says when each spec last settled. */
+  private settles = 0;
+  private readonly settledAt = new Map<string, number>();
+  /** Containers whose start failed, and how many times in a row. */
+  private readonly startFailures = new Map<string, number>();
 
   constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Take it before observing; hand it to dispatch() with the plan made from that observation. */
+  epoch(): number {
+    return this.settles;
+  }
+
+  /** Containers that failed to start this many times in a row or more. */
+  unstartable(times: number): Set<string> {
+    return new Set([...this.startFailures].filter(([, n]) => n >= times).map(([id]) => id));
+  }
 
   runtimeOf(spec: string): Readonly<SpecRuntime> | undefined {
     return this.runtime.get(spec);
@@ -122,7 +143,8 @@ export class Dispatcher {
         rt = { busy: false, attempts: 0, retryAt: null, generation, terminal: null, lastError: null, lastAction: null };
         this.runtime.set(spec, rt);
       }
-      if (rt.busy) {
+      if (rt.busy || (this.settledAt.get(spec) ?? -1) >= input.observedAt) {
+        // Busy, or finished since the observation this plan comes from: plan it again first.
         waiting.push({ spec, why: "busy", until: null });
         continue;
       }
@@ -149,10 +171,15 @@ export class Dispatcher {
       started.push(spec);
     }
 
-    // Forget idle specs that no longer exist, so memory stays bounded by the live specs.
+    // Forget idle specs and containers that no longer exist, so memory stays bounded.
     for (const [spec, rt] of this.runtime) {
-      if (!rt.busy && !input.records.has(spec) && !bySpec.has(spec)) this.runtime.delete(spec);
+      if (!rt.busy && !input.records.has(spec) && !bySpec.has(spec)) {
+        this.runtime.delete(spec);
+        this.settledAt.delete(spec);
+      }
     }
+    const present = new Set(input.observed.containers.map((c) => c.id));
+    for (const id of this.startFailures.keys()) if (!present.has(id)) this.startFailures.delete(id);
     return { started, waiting };
   }
 
@@ -168,7 +195,16 @@ export class Dispatcher {
     const task = (async () => {
       for (const action of actions) {
         current = action;
-        await this.deps.executor.run(action, { record, imagePresent });
+        try {
+          await this.deps.executor.run(action, { record, imagePresent });
+        } catch (err) {
+          if (action.kind === "start") {
+            const id = action.container.id;
+            this.startFailures.set(id, (this.startFailures.get(id) ?? 0) + 1);
+          }
+          throw err;
+        }
+        if (action.kind === "start") this.startFailures.delete(action.container.id);
         rt.lastAction = { kind: action.kind, reason: action.reason, at: this.deps.clock.now(), ok: true };
       }
     })()
@@ -211,6 +247,7 @@ export class Dispatcher {
       .finally(() => {
         rt.busy = false;
         this.running.delete(task);
+        this.settledAt.set(spec, this.settles++);
         this.deps.onSettled(spec);
       });
     this.running.add(task);

@@ -323,6 +323,8 @@ export class Executor {
     try {
       await this.slot(() => this.deps.port.renameContainer(id, name));
     } catch (err) {
+      // Already renamed (a rename whose answer was lost when the engine restarted): done.
+      if (isDockerError(err, "bad-request", "conflict") && /same name as its current name/i.test(err.message)) return;
       if (isDockerError(err, "conflict")) await this.nameTaken(name);
       throw this.classify(err);
     }

@@ -17,6 +17,9 @@ import type { Dispatcher, Waiting } from "./dispatcher.js";
 import { claimedNames, foreignHolders, observe } from "./observer.js";
 import { statusReport, type StatusReport } from "./status.js";
 
+/** Failed starts in a row after which a container is replaced rather than started again. */
+export const UNSTARTABLE_AFTER = 3;
+
 export interface ReconcilerOptions {
   readonly labels: LabelKeys;
   readonly controllerId: string;
@@ -64,19 +67,22 @@ export class Reconciler {
       this.report(this.snapshot);
     }
     const snapshot = this.snapshot;
+    const observedAt = this.deps.dispatcher.epoch();
     let observed = await observe(this.deps.port, this.options);
     const now = this.deps.clock.now();
-    let result = plan(snapshot.input, observed, now, this.options);
+    const input = { ...snapshot.input, unstartable: this.deps.dispatcher.unstartable(UNSTARTABLE_AFTER) };
+    let result = plan(input, observed, now, this.options);
     const foreign = await foreignHolders(this.deps.port, this.options, claimedNames(result));
     if (foreign.size > 0) {
       observed = { ...observed, foreignNames: foreign };
-      result = plan(snapshot.input, observed, now, this.options);
+      result = plan(input, observed, now, this.options);
     }
     const dispatched = options.execute
-      ? this.deps.dispatcher.dispatch({ plan: result, records: snapshot.records, observed })
+      ? this.deps.dispatcher.dispatch({ plan: result, records: snapshot.records, observed, observedAt })
       : null;
     const report = statusReport({
       records: snapshot.records,
+      invalidSources: snapshot.invalidSources,
       observed,
       plan: result,
       runtime: (spec) => this.deps.dispatcher.runtimeOf(spec),

@@ -2,7 +2,7 @@
  * The status of every spec (DESIGN §5), derived from what berth knows after a pass: the records,
  * the observation, the plan and the dispatcher's runtime. Nothing here is stored.
  */
-import { formatIssue } from "../core/errors.js";
+import { formatIssue, type SpecIssue } from "../core/errors.js";
 import type { LabelKeys } from "../core/labels.js";
 import type { ContainerState, Health, ObservedState } from "../core/observed.js";
 import type { ActionKind, Plan } from "../core/plan.js";
@@ -65,6 +65,8 @@ export interface StatusReport {
 
 export interface StatusInput {
   readonly records: ReadonlyMap<string, SpecRecord>;
+  /** Problems of invalid files by source path: their containers' specs are Invalid even when unnamed. */
+  readonly invalidSources: ReadonlyMap<string, readonly SpecIssue[]>;
   readonly observed: ObservedState;
   readonly plan: Plan;
   readonly runtime: (spec: string) => Readonly<SpecRuntime> | undefined;
@@ -155,7 +157,31 @@ export function statusReport(input: StatusInput): StatusReport {
   }
 
   const orphans: ContainerStatus[] = [];
-  for (const [spec, containers] of bySpec) if (!input.records.has(spec)) orphans.push(...containers);
+  for (const [spec, containers] of bySpec) {
+    if (input.records.has(spec)) continue;
+    // A spec known only from its containers, whose file is now invalid (so broken that not even
+    // its name can be read): Invalid, with the file's error.
+    const source = input.observed.containers.find((c) => c.labels[keys.spec] === spec)?.labels[keys.source];
+    const issues = source === undefined ? undefined : input.invalidSources.get(source);
+    if (issues && issues.length > 0) {
+      specs.push({
+        name: spec,
+        phase: "Invalid",
+        message: `${formatIssue(issues[0] as SpecIssue)} (its containers are kept as they are)`,
+        file: (issues[0] as SpecIssue).file,
+        hash: null,
+        replicas: { desired: containers.length, ready: 0 },
+        containers,
+        lastAction: null,
+        lastError: null,
+        expiresAt: null,
+        retryAt: null,
+      });
+      continue;
+    }
+    orphans.push(...containers);
+  }
+  specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const notes = input.plan.notes.filter((n) => n.kind === "prune-paused").map((n) => renderNote(n).slice(2));
   return { specs, orphans, notes };
 }

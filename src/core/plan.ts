@@ -34,6 +34,11 @@ export interface PlanInput {
   readonly protectedSources: ReadonlySet<string>;
   /** Why pruning is paused (a spec directory empty, missing or unreadable), or null. */
   readonly prunePaused: string | null;
+  /**
+   * Containers whose start keeps failing (the engine's state for them is broken, e.g. a stale
+   * runtime directory after a daemon crash): replaced instead of started again.
+   */
+  readonly unstartable?: ReadonlySet<string>;
 }
 
 export interface PlanOptions {
@@ -45,7 +50,7 @@ export interface PlanOptions {
   readonly pruneMaxShare: number;
 }
 
-export type RemoveReason = "orphaned" | "expired" | "scaled down" | "duplicate" | "leftover temporary";
+export type RemoveReason = "orphaned" | "expired" | "scaled down" | "duplicate" | "leftover temporary" | "name needed";
 
 export interface ContainerRef {
   readonly id: string;
@@ -70,7 +75,7 @@ export type Action =
       readonly name: string;
       readonly old: ContainerRef;
       readonly strategy: UpdateStrategy;
-      readonly reason: "hash changed" | "image updated" | "dead";
+      readonly reason: "hash changed" | "image updated" | "dead" | "start failing";
     })
   | (ActionBase & {
       readonly kind: "finish";
@@ -98,7 +103,14 @@ export type ActionKind = Action["kind"];
 
 export type Note =
   | { readonly kind: "prune-paused"; readonly message: string; readonly containers: readonly ContainerRef[] }
-  | { readonly kind: "conflict"; readonly spec: string; readonly name: string; readonly holder: string }
+  | {
+      readonly kind: "conflict";
+      readonly spec: string;
+      readonly name: string;
+      readonly holder: string;
+      /** foreign: a container berth does not own; protected: berth's, from a file that is invalid. */
+      readonly by: "foreign" | "protected";
+    }
   | { readonly kind: "update-pending"; readonly spec: string; readonly message: string };
 
 export interface Plan {
@@ -139,6 +151,22 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
   const desired = [...input.desired].sort((a, b) => byName(a.spec, b.spec));
   const desiredNames = new Set(desired.map((d) => d.spec.name));
 
+  // A container of ours whose spec is gone but which holds a name a desired spec needs (a stale
+  // leftover, or one that won a race with a create): it is replaced, whatever the prune guard says.
+  const isProtected = (c: ObservedContainer): boolean =>
+    input.protectedSpecs.has(c.labels[keys.spec] ?? "") || input.protectedSources.has(c.labels[keys.source] ?? "");
+  const staleByName = new Map<string, ObservedContainer>();
+  for (const c of ours) if (!desiredNames.has(c.labels[keys.spec] ?? "")) staleByName.set(c.name, c);
+  const claimed = new Set<ObservedContainer>();
+  /** The stale container of ours holding `name`; a protected one is reported, not claimed. */
+  const claim = (name: string): { readonly holder: ObservedContainer; readonly protected: boolean } | undefined => {
+    const holder = staleByName.get(name);
+    if (!holder) return undefined;
+    if (isProtected(holder)) return { holder, protected: true };
+    claimed.add(holder);
+    return { holder, protected: false };
+  };
+
   for (const d of desired) {
     const containers = groups.get(d.spec.name) ?? [];
     const expiresAt = d.spec.expiresAt;
@@ -148,7 +176,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       continue;
     }
     if (expiresAt !== null) wakeAt(expiresAt);
-    planSpec(d, containers, observed, keys, actions, notes);
+    planSpec(d, containers, observed, keys, actions, notes, claim, input.unstartable ?? new Set());
   }
 
   // Containers whose spec is gone: expired ones go regardless; the rest are orphans, pruned only
@@ -157,7 +185,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
   for (const [spec, containers] of groups) {
     if (desiredNames.has(spec) || input.protectedSpecs.has(spec)) continue;
     for (const c of containers) {
-      if (input.protectedSources.has(c.labels[keys.source] ?? "")) continue;
+      if (claimed.has(c) || input.protectedSources.has(c.labels[keys.source] ?? "")) continue;
       const label = c.labels[keys.expiresAt];
       const expiresAt = label === undefined || label === NEVER ? null : parseExpiresAt(label);
       if (typeof expiresAt === "number" && expiresAt <= now) {
@@ -201,6 +229,8 @@ function planSpec(
   keys: LabelKeys,
   actions: Action[],
   notes: Note[],
+  claim: (name: string) => { readonly holder: ObservedContainer; readonly protected: boolean } | undefined,
+  unstartable: ReadonlySet<string>,
 ): void {
   const spec = d.spec;
   const n = spec.replicas;
@@ -213,7 +243,7 @@ function planSpec(
   const foreign = (name: string): boolean => {
     const holder = observed.foreignNames.get(name);
     if (holder === undefined) return false;
-    notes.push({ kind: "conflict", spec: spec.name, name, holder });
+    notes.push({ kind: "conflict", spec: spec.name, name, holder, by: "foreign" });
     return true;
   };
 
@@ -286,8 +316,17 @@ function planSpec(
       continue;
     }
 
-    // No container under the final name.
+    // No container of this spec under the final name.
     if (foreign(name)) continue;
+    const stale = claim(name);
+    if (stale?.protected) {
+      notes.push({ kind: "conflict", spec: spec.name, name, holder: stale.holder.id, by: "protected" });
+      continue;
+    }
+    if (stale) {
+      // Under this spec's key, so that it runs before the create, never beside it.
+      actions.push({ kind: "remove", spec: spec.name, container: ref(stale.holder), reason: "name needed" });
+    }
     const next = temps.find(current);
     if (next) {
       removeAll(temps, next);
@@ -329,17 +368,24 @@ function planSpec(
       }
       return;
     }
+    const replaceIt = (reason: "dead" | "start failing"): void => {
+      actions.push({
+        kind: "replace",
+        spec: spec.name,
+        replica: Number(c.labels[keys.replica]),
+        name: c.name,
+        old: ref(c),
+        strategy: "StopFirst",
+        reason,
+      });
+    };
+    if ((c.state === "exited" || c.state === "created") && unstartable.has(c.id)) {
+      replaceIt("start failing");
+      return;
+    }
     switch (c.state) {
       case "dead":
-        actions.push({
-          kind: "replace",
-          spec: spec.name,
-          replica: Number(c.labels[keys.replica]),
-          name: c.name,
-          old: ref(c),
-          strategy: "StopFirst",
-          reason: "dead",
-        });
+        replaceIt("dead");
         return;
       case "created":
         actions.push({ kind: "start", spec: spec.name, container: ref(c), reason: "never started" });

@@ -31,7 +31,9 @@ export function renderNote(n: Note): string {
     case "prune-paused":
       return `! ${n.message}: ${n.containers.map(c).join(", ")}`;
     case "conflict":
-      return `! ${n.spec}: the name ${n.name} is held by container [${shortId(n.holder)}], which berth does not own; left untouched (Conflict)`;
+      return n.by === "foreign"
+        ? `! ${n.spec}: the name ${n.name} is held by container [${shortId(n.holder)}], which berth does not own; left untouched (Conflict)`
+        : `! ${n.spec}: the name ${n.name} is held by berth's container [${shortId(n.holder)}] of a spec whose file is invalid; left untouched until that file is fixed (Conflict)`;
     case "update-pending":
       return `! ${n.spec}: ${n.message}`;
   }

@@ -200,8 +200,15 @@ export class DockerAdapter implements DockerPort {
   }
 
   async createContainer(name: string, body: EngineCreateBody): Promise<string> {
-    const container = await this.call("create", (abortSignal) =>
-      this.docker.createContainer({ ...(body as unknown as Docker.ContainerCreateOptions), name, abortSignal }),
+    // docker-modem copies every option into the URL's query string unless `_query` says what
+    // belongs there: without it the whole body, secret environment values included, would travel
+    // in the request line, which socket proxies log. Only the name goes in the URL.
+    const options = { ...(body as unknown as Docker.ContainerCreateOptions), name, _query: { name } };
+    const container = await this.call(
+      "create",
+      (abortSignal) => this.docker.createContainer({ ...options, abortSignal }),
+      this.options.callTimeoutMs,
+      name,
     );
     return container.id;
   }
@@ -280,8 +287,14 @@ export class DockerAdapter implements DockerPort {
       handlers.onClose(err);
     };
     const started = performance.now();
+    // No deadline on the stream itself; but closing the subscription aborts it, even before the
+    // engine has answered (a pending request would otherwise keep the process alive).
+    const abort = new AbortController();
     this.docker
-      .getEvents({ filters: JSON.stringify({ type: ["container"], ...JSON.parse(labelFilters(filter)) }) })
+      .getEvents({
+        filters: JSON.stringify({ type: ["container"], ...JSON.parse(labelFilters(filter)) }),
+        abortSignal: abort.signal,
+      })
       .then(
         (s) => {
           this.options.onCall?.("events", "ok", performance.now() - started);
@@ -290,6 +303,7 @@ export class DockerAdapter implements DockerPort {
             stream.destroy();
             return;
           }
+          handlers.onOpen?.();
           let buffered = "";
           stream.setEncoding("utf8");
           stream.on("data", (chunk: string) => {
@@ -337,6 +351,7 @@ export class DockerAdapter implements DockerPort {
     return {
       close: () => {
         closed = true;
+        abort.abort();
         stream?.destroy();
       },
     };

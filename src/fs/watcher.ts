@@ -2,8 +2,10 @@
  * The filesystem watch: chokidar on each spec directory and on its parent (so a directory that
  * is a symlink swapped atomically — git-sync, a Kubernetes ConfigMap — is followed). Changes are
  * debounced and reported as one "something changed"; the loader then re-lists and re-parses only
- * what changed. When inotify watches run out (ENOSPC), berth says so once and relies on the
- * periodic re-list.
+ * what changed.
+ *
+ * When inotify watches run out (ENOSPC, or EMFILE for instances), berth says so once and falls
+ * back to periodic re-listing: the same watch in chokidar's polling mode, which needs no inotify.
  */
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
@@ -12,12 +14,16 @@ import type { Clock, Timer } from "../clock.js";
 
 export interface SpecWatcher {
   close(): Promise<void>;
+  /** True once the watch fell back to polling. */
+  readonly polling: boolean;
 }
 
 export interface WatchOptions {
   readonly debounceMs: number;
   readonly clock: Clock;
   readonly log: Logger;
+  /** How often the polling fallback looks at the files. */
+  readonly pollIntervalMs?: number;
 }
 
 /** Git's internals churn during checkouts and never hold specs. */
@@ -25,9 +31,17 @@ function ignored(p: string): boolean {
   return p.split(path.sep).includes(".git");
 }
 
+const LIMIT_CODES = new Set(["ENOSPC", "EMFILE"]);
+
 export function watchSpecDirs(dirs: readonly string[], onChange: () => void, options: WatchOptions): SpecWatcher {
   let timer: Timer | null = null;
-  let warnedNoSpace = false;
+  let closed = false;
+  let polling = false;
+  let watchers: FSWatcher[] = [];
+  const absolute = dirs.map((d) => path.resolve(d));
+  const names = new Set(absolute);
+  const parents = [...new Set(absolute.map((d) => path.dirname(d)))];
+
   const changed = (): void => {
     timer?.cancel();
     timer = options.clock.at(options.clock.now() + options.debounceMs, () => {
@@ -35,45 +49,64 @@ export function watchSpecDirs(dirs: readonly string[], onChange: () => void, opt
       onChange();
     });
   };
-  const onError = (err: unknown): void => {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOSPC" || code === "EMFILE") {
-      if (!warnedNoSpace) {
-        warnedNoSpace = true;
-        options.log.warn(
-          { err: (err as Error).message, code },
-          "file watch limit reached; falling back to periodic re-listing",
-        );
-      }
-      return;
-    }
-    options.log.warn({ err: (err as Error).message, code }, "file watch error");
+
+  const fallBack = (err: NodeJS.ErrnoException): void => {
+    if (polling || closed) return;
+    polling = true;
+    options.log.warn(
+      { err: err.message, code: err.code, pollIntervalMs: options.pollIntervalMs ?? 2000 },
+      "file watch limit reached; falling back to periodic re-listing",
+    );
+    const old = watchers;
+    void Promise.all(old.map((w) => w.close())).then(() => {
+      if (!closed) start(true);
+      changed(); // anything may have changed while the watch was failing
+    });
   };
 
-  const absolute = dirs.map((d) => path.resolve(d));
-  const watchers: FSWatcher[] = [];
-  const inside = watch(absolute, { ignoreInitial: true, followSymlinks: true, ignored, persistent: true });
-  inside.on("all", changed).on("error", onError);
-  watchers.push(inside);
+  const onError = (err: unknown): void => {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== undefined && LIMIT_CODES.has(e.code)) {
+      fallBack(e);
+      return;
+    }
+    options.log.warn({ err: e.message, code: e.code }, "file watch error");
+  };
 
-  // The parents, one level deep: a swap of the spec directory's own symlink shows up here.
-  const parents = [...new Set(absolute.map((d) => path.dirname(d)))];
-  const names = new Set(absolute);
-  const outside = watch(parents, { ignoreInitial: true, depth: 0, followSymlinks: false, persistent: true });
-  outside
-    .on("all", (_event: string, p: string) => {
-      if (names.has(path.resolve(p))) {
-        // The directory itself was replaced: watch the new target too.
-        inside.unwatch(p);
-        inside.add(p);
-        changed();
-      }
-    })
-    .on("error", onError);
-  watchers.push(outside);
+  function start(usePolling: boolean): void {
+    const common = usePolling
+      ? { usePolling: true, interval: options.pollIntervalMs ?? 2000, binaryInterval: options.pollIntervalMs ?? 2000 }
+      : {};
+    const inside = watch(absolute, { ignoreInitial: true, followSymlinks: true, ignored, persistent: true, ...common });
+    inside.on("all", changed).on("error", onError);
+    // The parents, one level deep: a swap of the spec directory's own symlink shows up here.
+    const outside = watch(parents, {
+      ignoreInitial: true,
+      depth: 0,
+      followSymlinks: false,
+      persistent: true,
+      ...common,
+    });
+    outside
+      .on("all", (_event: string, p: string) => {
+        if (names.has(path.resolve(p))) {
+          // The directory itself was replaced: watch the new target too.
+          inside.unwatch(p);
+          inside.add(p);
+          changed();
+        }
+      })
+      .on("error", onError);
+    watchers = [inside, outside];
+  }
 
+  start(false);
   return {
+    get polling() {
+      return polling;
+    },
     close: async () => {
+      closed = true;
       timer?.cancel();
       await Promise.all(watchers.map((w) => w.close()));
     },

@@ -12,6 +12,7 @@ import { DockerError } from "../../src/docker/errors.js";
 import type { DockerEvent } from "../../src/docker/port.js";
 import { parseSpecText } from "../../src/spec/parse.js";
 import { TEST_IMAGE } from "./global-setup.js";
+import { FaultProxy } from "../support/fault-proxy.js";
 import { pollUntil } from "../support/poll.js";
 
 const ID = `adapter-${process.pid}`;
@@ -196,6 +197,29 @@ describe("DockerAdapter (real engine)", () => {
     expect(images.get("busybox:latest")).toBe(images.get(TEST_IMAGE));
   });
 
+  it("sends the create body only in the request body: the URL carries the name alone (no secret in a request line)", async () => {
+    const proxy = await FaultProxy.start();
+    try {
+      const viaProxy = new DockerAdapter({ connection: { socketPath: proxy.socketPath } });
+      const name = `${ID}-url`;
+      const id = await viaProxy.createContainer(name, {
+        Image: TEST_IMAGE,
+        Cmd: ["true"],
+        Env: ["TOKEN=very-secret-value"],
+        Labels: {},
+        StopTimeout: 1,
+        HostConfig: { NetworkMode: "none", RestartPolicy: { Name: "no", MaximumRetryCount: 0 } },
+      });
+      created.push(id);
+      expect(proxy.seen.filter((r) => r.method === "POST").map((r) => r.path)).toEqual([
+        `/containers/create?name=${name}`,
+      ]);
+      expect((await docker.getContainer(id).inspect()).Config.Env).toContain("TOKEN=very-secret-value");
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("reports a failed pull as an error naming the image", async () => {
     const err = await adapter.pullImage("127.0.0.1:9/berth-nothing:latest").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DockerError);
@@ -205,11 +229,14 @@ describe("DockerAdapter (real engine)", () => {
   it("streams container events filtered by label", async () => {
     const events: DockerEvent[] = [];
     let closed = false;
+    let opened = false;
     const sub = adapter.subscribeEvents(
       { labels: [`${KEYS.controller}=${ID}-events`] },
-      { onEvent: (e) => events.push(e), onClose: () => (closed = true) },
+      { onOpen: () => (opened = true), onEvent: (e) => events.push(e), onClose: () => (closed = true) },
     );
     try {
+      // The stream says when it is open; only events after that are guaranteed to arrive.
+      expect(await pollUntil(() => opened, 5000)).toBe(true);
       // Another controller's container: its events must not arrive.
       const other = await docker.createContainer({
         Image: TEST_IMAGE,

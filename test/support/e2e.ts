@@ -38,6 +38,8 @@ export function berth(args: readonly string[], env: Record<string, string> = {})
 
 export interface RunningBerth {
   readonly child: ChildProcess;
+  /** The HTTP API's base URL (berth run listens on a free loopback port in tests). */
+  readonly url: string;
   /** Every log line so far, parsed. */
   readonly logs: Record<string, unknown>[];
   waitForLog(msg: string, timeoutMs?: number): Promise<boolean>;
@@ -53,9 +55,23 @@ afterAll(() => {
   for (const child of running) child.kill("SIGKILL");
 });
 
+export interface StartOptions {
+  /** A command that runs berth (e.g. unshare …); berth's own argv follows it. */
+  readonly wrap?: readonly string[];
+  /** Wait for "controller started" (default true). */
+  readonly waitStarted?: boolean;
+}
+
 /** Starts `berth run ARGS…` and waits until the controller has started. */
-export async function startBerth(args: readonly string[], env: Record<string, string> = {}): Promise<RunningBerth> {
-  const child = spawn(process.execPath, [BIN, "run", "--log-format", "json", "--log-level", "debug", ...args], {
+export async function startBerth(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<RunningBerth> {
+  const listen = args.includes("--listen") ? [] : ["--listen", "127.0.0.1:0"];
+  const argv = [BIN, "run", "--log-format", "json", "--log-level", "debug", ...listen, ...args];
+  const [command, ...prefix] = options.wrap ?? [process.execPath];
+  const child = spawn(command ?? process.execPath, options.wrap ? [...prefix, process.execPath, ...argv] : argv, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -81,6 +97,10 @@ export async function startBerth(args: readonly string[], env: Record<string, st
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const handle: RunningBerth = {
     child,
+    get url() {
+      const line = logs.find((l) => l.msg === "http listening");
+      return typeof line?.address === "string" ? line.address : "";
+    },
     logs,
     waitForLog: (msg, timeoutMs = 30_000) => pollUntil(() => logs.some((l) => l.msg === msg), timeoutMs),
     stop: async () => {
@@ -95,7 +115,7 @@ export async function startBerth(args: readonly string[], env: Record<string, st
       running.delete(child);
     },
   };
-  if (!(await handle.waitForLog("controller started", 60_000))) {
+  if (options.waitStarted !== false && !(await handle.waitForLog("controller started", 60_000))) {
     child.kill("SIGKILL");
     throw new Error(`berth run did not start: ${stderr}\n${JSON.stringify(logs.slice(-5))}`);
   }

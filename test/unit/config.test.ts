@@ -34,6 +34,20 @@ describe("resync schedule", () => {
 });
 
 describe("buildConfig", () => {
+  it.each([
+    ["127.0.0.1:7435", { host: "127.0.0.1", port: 7435 }],
+    ["[::1]:8080", { host: "::1", port: 8080 }],
+    [":7435", { host: "0.0.0.0", port: 7435 }],
+    ["127.0.0.1:0", { host: "127.0.0.1", port: 0 }],
+    ["off", null],
+  ])("--listen %s", (text, expected) => {
+    expect(buildConfig({ listen: text }).listen).toEqual(expected);
+  });
+
+  it("adds the runtime spec directory to the spec directories", () => {
+    expect(buildConfig({ specs: ["a"], runtimeSpecs: "rt" }).specDirs).toEqual(["a", "rt"]);
+  });
+
   it("fills in the defaults", () => {
     expect(buildConfig({})).toEqual({
       specDirs: ["./specs"],
@@ -49,6 +63,9 @@ describe("buildConfig", () => {
       logFormat: "auto",
       dockerTimeoutMs: 30_000,
       drainTimeoutMs: 30_000,
+      listen: { host: "127.0.0.1", port: 7435 },
+      runtimeSpecs: null,
+      apiToken: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
@@ -61,6 +78,9 @@ describe("buildConfig", () => {
     [{ labelPrefix: "Berth" }, "--label-prefix"],
     [{ reapLabel: ["has space"] }, "--reap-label"],
     [{ dockerTimeout: "10" }, "--docker-timeout"],
+    [{ listen: "localhost" }, "--listen"],
+    [{ listen: "1.2.3.4:99999" }, "--listen"],
+    [{ apiToken: "short" }, "API token"],
   ])("refuses %j with a message naming the flag", (raw, flag) => {
     expect(() => buildConfig(raw)).toThrow(flag);
   });

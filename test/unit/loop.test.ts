@@ -89,7 +89,10 @@ describe("lost events cost at most one resync", () => {
   it("re-lists when the events stream reconnects after being cut", async () => {
     h = await harness({ "web.yaml": specText("web") });
     await h.start();
+    const passes = h.passes.length;
     h.docker.cutEvents();
+    await h.clock.advance(100);
+    expect(h.passes.length).toBe(passes + 1); // it looks at once when the stream drops
     h.docker.kill("web"); // while disconnected: no event reaches berth
     await h.clock.advance(500);
     expect(h.docker.byName("web")).toBeUndefined();
@@ -183,6 +186,28 @@ describe("terminal errors", () => {
     h.resync();
     await h.clock.advance(100);
     expect(h.docker.byName("web")?.state).toBe("running");
+  });
+});
+
+describe("a container whose start keeps failing", () => {
+  it("is replaced after three failed starts (the engine's state for it is broken)", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    await h.start();
+    const broken = h.docker.byName("web")?.id ?? "";
+    h.docker.fail({
+      operation: "start",
+      subject: broken,
+      times: 1000,
+      message: "Docker start: failed to start shim: file exists",
+    });
+    h.docker.exit("web", 137);
+    const from = h.docker.calls.length;
+    await h.clock.advance(30_000);
+    expect(h.docker.calls.slice(from).filter((c) => c.operation === "start" && c.subject === broken)).toHaveLength(3);
+    const now = h.docker.byName("web");
+    expect(now?.id).not.toBe(broken);
+    expect(now?.state).toBe("running");
+    expect(h.status("web")?.phase).toBe("Running");
   });
 });
 

@@ -359,6 +359,15 @@ const cases: Record<string, () => Case> = {
       expected: "replace web [0001aaaabbbb] StopFirst: dead\n",
     };
   },
+  "a container whose start keeps failing is replaced instead of started again": () => {
+    const d = web();
+    const broken = container(d, { state: "exited", exitCode: 128 });
+    return {
+      input: input([d], { unstartable: new Set([broken.id]) }),
+      observed: observed([broken]),
+      expected: "replace web [0001aaaabbbb] StopFirst: start failing\n",
+    };
+  },
   "a container Docker is already removing is ignored": () => {
     const d = web();
     return {
@@ -375,6 +384,22 @@ const cases: Record<string, () => Case> = {
       expected: "remove  web-x [0002aaaabbbb]: scaled down\n",
     };
   },
+  "a stale container of ours holding a needed name is removed first, even while pruning is paused": () => ({
+    input: input([web()], { prunePaused: "spec directory specs/ is empty" }),
+    observed: observed([container("old-spec", { name: "web" }), container("other")]),
+    expected: [
+      "remove  web [0001aaaabbbb]: name needed",
+      "create  web: not found",
+      "! prune paused: spec directory specs/ is empty; 1 container(s) without a spec are kept: other [0002aaaabbbb]",
+      "",
+    ].join("\n"),
+  }),
+  "a protected container of ours holding a needed name is left alone and reported": () => ({
+    input: input([web()], { protectedSpecs: new Set(["broken"]) }),
+    observed: observed([container("broken", { name: "web" })]),
+    expected:
+      "! web: the name web is held by berth's container [0001aaaabbbb] of a spec whose file is invalid; left untouched until that file is fixed (Conflict)\n",
+  }),
   "many specs: actions come in spec name order": () => {
     const a = desired("a");
     const b = desired("b");

@@ -1,0 +1,404 @@
+/**
+ * The chaos soak: `npm run soak -- --minutes N --seed S`.
+ *
+ * Against a private Docker daemon (so that restarting it disturbs nothing else), with berth
+ * behind a proxy that records every call it makes, a seeded mix of: spec adds, edits and
+ * deletes; broken files later fixed; expiries; suspend and resume; external `docker stop` and
+ * `docker rm -f`; controller SIGKILL and restart; a daemon restart; and containers berth does not
+ * own, some holding the name of a spec. The sequence of operations is a function of the seed, so
+ * a failing seed is a reproducible bug report (timings vary; the operations do not).
+ *
+ * At the end, chaos stops, every file is made valid, berth is left running, and the soak waits
+ * for convergence, then checks the invariants:
+ *   - every valid, unexpired spec has exactly its replicas, named as it names them, with the
+ *     current hash: running, or stopped when suspended;
+ *   - nothing expired or deleted remains;
+ *   - no temporary (.next) container remains;
+ *   - no container berth does not own was touched (same ID; berth never sent a write for it).
+ * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { specHash } from "../../src/core/hash.js";
+import { formatTime } from "../../src/core/units.js";
+import { parseSpecText } from "../../src/spec/parse.js";
+import { prng } from "../support/prng.js";
+import { FaultProxy } from "../support/fault-proxy.js";
+import { PrivateDockerd } from "../support/private-dockerd.js";
+
+const IMAGE = "berth-test/busybox:latest";
+const BIN = path.resolve("bin/berth.js");
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "2" },
+    seed: { type: "string", default: "1" },
+    specs: { type: "string", default: "16" },
+  },
+});
+const MINUTES = Number(values.minutes);
+const SEED = Number(values.seed);
+const MAX_SPECS = Number(values.specs);
+const ID = `soak-${SEED}`;
+
+const random = prng(SEED);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, stepMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(stepMs);
+  }
+}
+
+interface Spec {
+  name: string;
+  version: number;
+  replicas: number;
+  suspended: boolean;
+  expiresAt: number | null;
+  broken: boolean;
+}
+
+function specYaml(s: Spec): string {
+  return [
+    "apiVersion: berth/v1",
+    "kind: Container",
+    "metadata:",
+    `  name: ${s.name}`,
+    "spec:",
+    `  image: ${IMAGE}`,
+    '  command: ["sleep", "infinity"]',
+    "  init: true",
+    "  network: none",
+    "  stopTimeout: 2s",
+    `  env: { VERSION: "${s.version}" }`,
+    `  replicas: ${s.replicas}`,
+    `  suspended: ${s.suspended}`,
+    `  expiresAt: "${s.expiresAt === null ? "never" : formatTime(s.expiresAt)}"`,
+    "",
+  ].join("\n");
+}
+
+function expectedHash(s: Spec): string {
+  const doc = parseSpecText(specYaml(s), "soak.yaml").documents[0];
+  if (!doc) throw new Error(`soak spec ${s.name} does not parse`);
+  return specHash(doc.spec);
+}
+
+const counts: Record<string, number> = {};
+const count = (what: string): void => {
+  counts[what] = (counts[what] ?? 0) + 1;
+};
+const FAULTS = new Set(["docker stop", "docker rm -f", "kill -9", "daemon restart", "broken file", "look-alike"]);
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-soak-"));
+  const daemon = await PrivateDockerd.create([IMAGE]);
+  const proxy = await FaultProxy.start(daemon.socketPath);
+  const docker = daemon.docker;
+  const specs = new Map<string, Spec>();
+  const gone = new Set<string>(); // deleted or expired spec names
+  const lookalikes: { id: string; name: string }[] = [];
+  const proc: { berth: ChildProcess | null } = { berth: null };
+  let nextName = 0;
+  let restartedDaemon = 0;
+  let lastKill = 0;
+
+  const logPath = path.join(tmpdir(), `berth-soak-${SEED}.log`);
+  const logFd = openSync(logPath, "w");
+  const file = (name: string) => path.join(dir, `${name}.yaml`);
+  const write = (s: Spec) => {
+    writeFileSync(file(s.name), s.broken ? `${specYaml(s).slice(0, 40)}: [broken\n` : specYaml(s));
+  };
+  const startBerth = () => {
+    proc.berth = spawn(
+      process.execPath,
+      [
+        BIN,
+        "run",
+        "--id",
+        ID,
+        "--specs",
+        dir,
+        "--resync",
+        "5s",
+        "--listen",
+        "off",
+        "--log-format",
+        "json",
+        "--concurrency",
+        "4",
+      ],
+      { env: { ...process.env, DOCKER_HOST: proxy.dockerHost }, stdio: ["ignore", logFd, logFd] },
+    );
+  };
+  const ours = async () =>
+    (await docker.listContainers({ all: true, filters: { label: [`berth.controller=${ID}`] } })).map((c) => ({
+      id: c.Id,
+      name: c.Names[0]?.slice(1) ?? "",
+      state: c.State,
+      labels: c.Labels,
+    }));
+
+  const operations: [number, () => void | Promise<void>][] = [
+    [
+      5,
+      () => {
+        if (specs.size >= MAX_SPECS) return;
+        const s: Spec = {
+          name: `soak${SEED}-s${nextName++}`,
+          version: 1,
+          replicas: 1 + Math.floor(random() * 3),
+          suspended: false,
+          expiresAt: null,
+          broken: false,
+        };
+        specs.set(s.name, s);
+        write(s);
+        count("add");
+      },
+    ],
+    [
+      4,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s) return;
+        s.version++;
+        s.broken = false;
+        if (random() < 0.3) s.replicas = 1 + Math.floor(random() * 3);
+        write(s);
+        count("edit");
+      },
+    ],
+    [
+      2,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s) return;
+        specs.delete(s.name);
+        gone.add(s.name);
+        rmSync(file(s.name));
+        count("delete");
+      },
+    ],
+    [
+      1,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s || s.broken) return;
+        s.broken = true;
+        write(s);
+        count("broken file");
+      },
+    ],
+    [
+      1,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s || s.broken) return;
+        s.expiresAt = Date.now() + 3000 + Math.floor(random() * 20_000);
+        write(s);
+        count("expiry");
+      },
+    ],
+    [
+      2,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s || s.broken) return;
+        s.suspended = !s.suspended;
+        write(s);
+        count(s.suspended ? "suspend" : "resume");
+      },
+    ],
+    [
+      3,
+      async () => {
+        const list = (await ours()).filter((c) => c.state === "running");
+        if (list.length === 0) return;
+        await docker
+          .getContainer(pick(list).id)
+          .stop({ t: 1 })
+          .catch(() => undefined);
+        count("docker stop");
+      },
+    ],
+    [
+      3,
+      async () => {
+        const list = await ours();
+        if (list.length === 0) return;
+        await docker
+          .getContainer(pick(list).id)
+          .remove({ force: true })
+          .catch(() => undefined);
+        count("docker rm -f");
+      },
+    ],
+    [
+      1,
+      async () => {
+        if (Date.now() - lastKill < 20_000) return;
+        lastKill = Date.now();
+        proc.berth?.kill("SIGKILL");
+        await sleep(500 + Math.floor(random() * 2000));
+        startBerth();
+        count("kill -9");
+      },
+    ],
+    [
+      1,
+      async () => {
+        if (restartedDaemon >= Math.max(1, Math.floor(MINUTES / 4)) || Date.now() - started < 20_000) return;
+        restartedDaemon++;
+        await daemon.stop();
+        await sleep(2000 + Math.floor(random() * 6000));
+        await daemon.start();
+        count("daemon restart");
+      },
+    ],
+    [
+      1,
+      async () => {
+        if (lookalikes.length >= 5) return;
+        // Some hold the name of a spec to come (a Conflict); some copy berth's labels with another id.
+        const holdsName = random() < 0.5;
+        const name = holdsName ? `soak${SEED}-s${nextName + 1}` : `soak${SEED}-stranger${lookalikes.length}`;
+        const labels: Record<string, string> = holdsName
+          ? {}
+          : {
+              "berth.controller": `${ID}-other`,
+              "berth.spec": `soak${SEED}-s0`,
+              "berth.replica": "0",
+              "berth.hash": "x",
+            };
+        try {
+          const c = await docker.createContainer({
+            name,
+            Image: IMAGE,
+            Cmd: ["sleep", "infinity"],
+            Labels: labels,
+            HostConfig: { Init: true, NetworkMode: "none", RestartPolicy: { Name: "unless-stopped" } },
+          });
+          await c.start();
+          lookalikes.push({ id: c.id, name });
+          count("look-alike");
+        } catch {
+          // The name was taken meanwhile: no look-alike this time.
+        }
+      },
+    ],
+  ];
+  const total = operations.reduce((n, [w]) => n + w, 0);
+  const nextOperation = () => {
+    let r = random() * total;
+    for (const [w, op] of operations) {
+      r -= w;
+      if (r < 0) return op;
+    }
+    return (operations[0] as [number, () => Promise<void>])[1];
+  };
+
+  let verdict = "FAIL";
+  const problems: string[] = [];
+  let convergedInMs = -1;
+  try {
+    startBerth();
+    const deadline = started + MINUTES * 60_000;
+    while (Date.now() < deadline) {
+      await nextOperation()();
+      count("operations");
+      await sleep(200 + Math.floor(random() * 1300));
+    }
+
+    // Chaos stops: every file valid, berth running, the daemon up.
+    if (!daemon.running) await daemon.start();
+    for (const s of specs.values()) {
+      if (s.broken) {
+        s.broken = false;
+        s.version++;
+        write(s);
+      }
+    }
+    if (proc.berth === null || proc.berth.exitCode !== null || proc.berth.signalCode !== null) startBerth();
+    const calm = Date.now();
+    const check = async (): Promise<string[]> => {
+      const now = Date.now();
+      const found: string[] = [];
+      const containers = await ours();
+      for (const s of specs.values()) {
+        const mine = containers
+          .filter((c) => c.labels["berth.spec"] === s.name)
+          .sort((a, b) => (a.name < b.name ? -1 : 1));
+        if (s.expiresAt !== null && s.expiresAt <= now) {
+          if (mine.length > 0) found.push(`${s.name} expired but has ${mine.length} container(s)`);
+          continue;
+        }
+        const names = s.replicas === 1 ? [s.name] : Array.from({ length: s.replicas }, (_, i) => `${s.name}-${i}`);
+        // A name held by a container berth does not own: that spec is in Conflict, by design.
+        if (names.some((n) => lookalikes.some((l) => l.name === n))) continue;
+        const hash = expectedHash(s);
+        if (s.suspended) {
+          if (mine.some((c) => c.state === "running")) found.push(`${s.name} is suspended but runs`);
+          continue;
+        }
+        if (mine.map((c) => c.name).join() !== names.join())
+          found.push(`${s.name}: containers ${mine.map((c) => c.name).join(",")}, expected ${names.join(",")}`);
+        for (const c of mine) {
+          if (c.state !== "running") found.push(`${c.name} is ${c.state}`);
+          if (c.labels["berth.hash"] !== hash) found.push(`${c.name} has an old hash`);
+        }
+      }
+      for (const name of gone) {
+        const left = containers.filter((c) => c.labels["berth.spec"] === name && !specs.has(name));
+        if (left.length > 0) found.push(`${name} is deleted but has ${left.length} container(s)`);
+      }
+      for (const c of containers) if (c.name.endsWith(".next")) found.push(`temporary container ${c.name} remains`);
+      return found;
+    };
+    const converged = await until(async () => (await check()).length === 0, 180_000, 500);
+    convergedInMs = Date.now() - calm;
+    problems.push(...(converged ? [] : await check()));
+
+    // Containers berth does not own: still there, and berth never wrote to them.
+    const all = await docker.listContainers({ all: true });
+    for (const l of lookalikes) {
+      if (!all.some((c) => c.Id === l.id)) problems.push(`look-alike ${l.name} was removed`);
+      const touched = proxy.seen.filter(
+        (r) => r.method !== "GET" && (r.path.includes(l.id) || new RegExp(`[?&]name=${l.name}(&|$)`).test(r.path)),
+      );
+      if (touched.length > 0)
+        problems.push(`berth sent ${touched.map((t) => `${t.method} ${t.path}`).join(", ")} for look-alike ${l.name}`);
+    }
+    verdict = problems.length === 0 ? "PASS" : "FAIL";
+  } finally {
+    proc.berth?.kill("SIGTERM");
+    await proxy.close();
+    await daemon.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const faults = Object.entries(counts)
+    .filter(([k]) => FAULTS.has(k))
+    .reduce((n, [, v]) => n + v, 0);
+  const detail = Object.entries(counts)
+    .filter(([k]) => k !== "operations")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  console.log(
+    `soak seed=${SEED} minutes=${MINUTES}: ${verdict} operations=${counts.operations ?? 0} faults=${faults} ` +
+      `converged_in=${(convergedInMs / 1000).toFixed(1)}s (${detail})`,
+  );
+  for (const p of problems) console.log(`  ${p}`);
+  if (problems.length > 0) console.log(`  berth's log: ${logPath}`);
+  return verdict === "PASS" ? 0 : 1;
+}
+
+process.exitCode = await main();
