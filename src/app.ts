@@ -16,13 +16,16 @@ import { type ActionContext, Executor } from "./controller/executor.js";
 import { AUTO_NETWORK, resolveAutoNetwork, selfContainerId } from "./controller/network.js";
 import { Reaper } from "./controller/reaper.js";
 import { type PassResult, Reconciler } from "./controller/reconciler.js";
-import { processSecretSources, type SecretSources } from "./controller/secrets.js";
+import { hostSecretSources, type SecretSources } from "./controller/secrets.js";
 import { Semaphore } from "./controller/semaphore.js";
 import { type CallOutcome, DockerAdapter } from "./docker/adapter.js";
 import type { DockerPort } from "./docker/port.js";
 import { watchSpecDirs } from "./fs/watcher.js";
 import { buildServer, type HttpServer } from "./http/server.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./spec/loader.js";
+import type { EngineCreateBody } from "./core/create-request.js";
+import { checkRequest } from "./core/policy.js";
+import { hostPolicyContext } from "./fs/host-paths.js";
 
 export interface AppDeps {
   readonly log: Logger;
@@ -68,7 +71,21 @@ export function createApp(config: Config, deps: AppDeps): App {
       callTimeoutMs: config.dockerTimeoutMs,
       ...(deps.onDockerCall ? { onCall: deps.onDockerCall } : {}),
     });
-  const secrets = deps.secrets ?? processSecretSources;
+  const secrets = deps.secrets ?? hostSecretSources(config.policy);
+
+  /** The policy's check of a create body, with host paths and container owners looked up now. */
+  const audit = async (body: EngineCreateBody): Promise<readonly string[]> => {
+    const h = body.HostConfig;
+    const joined = [h.NetworkMode, h.PidMode, h.IpcMode, h.UTSMode, h.UsernsMode]
+      .filter((mode): mode is string => mode?.startsWith("container:") === true)
+      .map((mode) => mode.slice("container:".length));
+    const owned = new Set<string>();
+    for (const name of new Set(joined)) {
+      const target = await port.inspectContainer(name);
+      if (target?.labels[labels.controller] === config.controllerId) owned.add(name);
+    }
+    return checkRequest(body, config.policy, { ...hostPolicyContext, ownsContainer: (name) => owned.has(name) });
+  };
 
   let autoNetwork: Promise<string> | null = null;
   const resolveNetwork = async (network: string): Promise<string> => {
@@ -94,6 +111,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     slots,
     resolveNetwork,
     readSeccompProfile: (path) => readFile(path, "utf8"),
+    audit,
     ...(deps.healthPollMs !== undefined ? { healthPollMs: deps.healthPollMs } : {}),
   });
   const observedExecutor = deps.onAction
@@ -120,9 +138,14 @@ export function createApp(config: Config, deps: AppDeps): App {
     backoff: deps.backoff ?? DEFAULT_BACKOFF,
     onSettled: () => controller?.settled(),
   });
-  const loader = new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, labelPrefix: config.labelPrefix });
+  const loader = new SpecLoader(config.specDirs, {
+    ...DEFAULT_LOADER_OPTIONS,
+    labelPrefix: config.labelPrefix,
+    policy: config.policy,
+    policyContext: hostPolicyContext,
+  });
   const reconciler = new Reconciler(
-    { loader, builder: new DesiredStateBuilder(secrets), port, dispatcher, clock, log },
+    { loader, builder: new DesiredStateBuilder(secrets, config.policy.profile), port, dispatcher, clock, log },
     { labels, controllerId: config.controllerId, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },
   );
   const reaper = new Reaper(port, config.reapLabels, log.child({ component: "reaper" }));
@@ -158,6 +181,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           apiToken: config.apiToken,
           runtimeDir: config.runtimeSpecs,
           labelPrefix: config.labelPrefix,
+          policy: config.policy,
           specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
           specsChanged: () => {
             ctl.requestPass(true, 0);

@@ -5,7 +5,15 @@
 import cron from "node-cron";
 import { BerthError } from "./core/errors.js";
 import { DEFAULT_CONTROLLER_ID, DEFAULT_LABEL_PREFIX, isValidControllerId, isValidLabelPrefix } from "./core/labels.js";
-import { formatDurationMs, isParseError, parseDurationMs } from "./core/units.js";
+import {
+  ALWAYS_FORBIDDEN,
+  DEFAULT_POLICY,
+  type Policy,
+  type PortRange,
+  PROFILES,
+  type Profile,
+} from "./core/policy.js";
+import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
 
 export interface Config {
@@ -30,9 +38,27 @@ export interface Config {
   readonly runtimeSpecs: string | null;
   /** The bearer token of the write endpoints, or null (they are off). */
   readonly apiToken: string | null;
+  /** The admission policy specs must satisfy. */
+  readonly policy: Policy;
 }
 
-export interface RawOptions {
+/** The admission policy's flags (run, apply, plan, status and validate take them). */
+export interface PolicyOptions {
+  readonly policy?: string;
+  readonly allowBind?: readonly string[];
+  readonly allowHostPorts?: readonly string[];
+  readonly allowHostIp?: readonly string[];
+  readonly allowRuntime?: readonly string[];
+  readonly allowSecretDir?: readonly string[];
+  readonly maxMemory?: string;
+  readonly maxCpus?: string;
+  readonly maxPids?: string;
+  readonly requireLimits?: boolean;
+  /** DOCKER_HOST: a unix socket there is never bind-mounted either. */
+  readonly dockerHost?: string;
+}
+
+export interface RawOptions extends PolicyOptions {
   readonly specs?: readonly string[];
   readonly id?: string;
   readonly labelPrefix?: string;
@@ -109,6 +135,58 @@ function apiToken(token: string | undefined): string | null {
   return trimmed;
 }
 
+/** "1024-65535", "80,443,8000-9000" → ranges. */
+export function parsePortRanges(texts: readonly string[]): PortRange[] {
+  return texts.map((text) => {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text.trim());
+    const from = Number(m?.[1]);
+    const to = m?.[2] === undefined ? from : Number(m[2]);
+    if (!m || from < 1 || to > 65535 || from > to) {
+      usage(
+        `--allow-host-ports: ${JSON.stringify(text)} is not a port or range from 1 to 65535 (e.g. 8080, 1024-65535)`,
+      );
+    }
+    return { from, to };
+  });
+}
+
+function absolutePaths(flag: string, paths: readonly string[]): string[] {
+  for (const p of paths) if (!p.startsWith("/")) usage(`${flag}: ${JSON.stringify(p)} is not an absolute path`);
+  return [...paths];
+}
+
+/** The admission policy from its flags. */
+export function buildPolicy(raw: PolicyOptions): Policy {
+  const profile = (raw.policy ?? DEFAULT_POLICY.profile) as Profile;
+  if (!PROFILES.includes(profile))
+    usage(`--policy: ${JSON.stringify(raw.policy)} is not one of ${PROFILES.join(", ")}`);
+  const quantity = (flag: string, text: string | undefined, parse: typeof parseBytes): number | null => {
+    if (text === undefined) return null;
+    const parsed = parse(text);
+    if (isParseError(parsed)) usage(`${flag}: ${parsed.error}`);
+    return parsed;
+  };
+  const maxPids = raw.maxPids === undefined ? null : Number(raw.maxPids);
+  if (maxPids !== null && (!Number.isInteger(maxPids) || maxPids < 1))
+    usage(`--max-pids: ${JSON.stringify(raw.maxPids)} must be a whole number above 0`);
+  for (const ip of raw.allowHostIp ?? [])
+    if (!/^[0-9a-fA-F:.]+$/.test(ip)) usage(`--allow-host-ip: ${JSON.stringify(ip)} is not an IP address`);
+  const socket = raw.dockerHost?.startsWith("unix://") ? raw.dockerHost.slice(7) : null;
+  return Object.freeze({
+    profile,
+    allowBind: absolutePaths("--allow-bind", raw.allowBind ?? DEFAULT_POLICY.allowBind),
+    allowHostPorts: raw.allowHostPorts ? parsePortRanges(raw.allowHostPorts) : DEFAULT_POLICY.allowHostPorts,
+    allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
+    allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
+    allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),
+    forbiddenHostPaths: socket && !ALWAYS_FORBIDDEN.includes(socket) ? [...ALWAYS_FORBIDDEN, socket] : ALWAYS_FORBIDDEN,
+    maxMemoryBytes: quantity("--max-memory", raw.maxMemory, parseBytes),
+    maxNanoCpus: quantity("--max-cpus", raw.maxCpus, parseNanoCpus),
+    maxPids,
+    requireLimits: raw.requireLimits ?? false,
+  });
+}
+
 export function buildConfig(raw: RawOptions): Config {
   const given = raw.specs && raw.specs.length > 0 ? [...raw.specs] : DEFAULTS.specs;
   // The runtime spec directory is a spec directory like the others: loaded and watched.
@@ -157,5 +235,6 @@ export function buildConfig(raw: RawOptions): Config {
     listen: parseListen(raw.listen ?? DEFAULTS.listen),
     runtimeSpecs: raw.runtimeSpecs ?? null,
     apiToken: apiToken(raw.apiToken),
+    policy: buildPolicy(raw),
   });
 }

@@ -9,12 +9,12 @@ import { DockerError } from "../docker/errors.js";
 import { schemaSource } from "../spec/schema.js";
 import { applyCommand } from "./apply.js";
 import { EXIT, type CliIO, processIO } from "./io.js";
-import { addCommonOptions, addReconcileOptions, labelPrefixOption } from "./options.js";
+import { addCommonOptions, addPolicyOptions, addReconcileOptions, labelPrefixOption } from "./options.js";
 import { planCommand } from "./plan.js";
 import { reapCommand } from "./reap.js";
 import { type RunOptions, runCommand } from "./run.js";
 import { statusCommand } from "./status.js";
-import { validateCommand } from "./validate.js";
+import { validateCommand, type ValidateOptions } from "./validate.js";
 
 const VERSION = "0.1.0";
 
@@ -33,11 +33,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     })
     .exitOverride();
 
-  program
-    .command("validate")
-    .description(
-      "Check spec files (schema, units, names) without touching Docker. Exit 0 when all are valid, 1 otherwise.",
-    )
+  addPolicyOptions(
+    program
+      .command("validate")
+      .description(
+        "Check spec files (schema, units, names, admission policy) without touching Docker. Exit 0 when all are valid, 1 otherwise.",
+      ),
+  )
     .argument("[paths...]", "spec files or directories", ["./specs"])
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .addOption(labelPrefixOption())
@@ -45,8 +47,8 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "after",
       "\nEach error is one line: FILE:LINE:COLUMN: FIELD: MESSAGE, then a summary line.\nExample: berth validate specs/ && git commit",
     )
-    .action(async (paths: string[], opts: { format: "text" | "json"; labelPrefix: string }) => {
-      setExit(await validateCommand(paths, opts, io));
+    .action(async (paths: string[], opts: ValidateOptions) => {
+      setExit(await validateCommand(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io));
     });
 
   addReconcileOptions(

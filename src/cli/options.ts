@@ -26,9 +26,55 @@ export function labelPrefixOption(): Option {
     });
 }
 
-/** --specs, --id, --label-prefix, logging and Docker options. */
-export function addCommonOptions(command: Command): Command {
+/** The admission policy's flags (docs/policy.md). */
+export function addPolicyOptions(command: Command): Command {
   return command
+    .addOption(
+      new Option("--policy <profile>", "admission policy: what specs may ask of the host")
+        .env("BERTH_POLICY")
+        .choices(["baseline", "restricted", "privileged"])
+        .default("baseline"),
+    )
+    .addOption(
+      new Option("--allow-bind <prefix>", "host folder bind mounts may use (repeatable; none by default)")
+        .env("BERTH_ALLOW_BIND")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--allow-host-ports <ranges>", "host ports that may be published (default 1024-65535)")
+        .env("BERTH_ALLOW_HOST_PORTS")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--allow-host-ip <ip>", "host address besides loopback ports may bind, e.g. 0.0.0.0 (repeatable)")
+        .env("BERTH_ALLOW_HOST_IP")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--allow-runtime <name>", "OCI runtime specs may name (repeatable; default runc)")
+        .env("BERTH_ALLOW_RUNTIME")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--allow-secret-dir <dir>", "folder secretEnv fromFile may read (repeatable; default /run/secrets)")
+        .env("BERTH_ALLOW_SECRET_DIR")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option("--max-memory <quantity>", "largest memory limit a container may have").env("BERTH_MAX_MEMORY"),
+    )
+    .addOption(new Option("--max-cpus <quantity>", "largest CPU limit a container may have").env("BERTH_MAX_CPUS"))
+    .addOption(new Option("--max-pids <n>", "largest pids limit a container may have").env("BERTH_MAX_PIDS"))
+    .addOption(
+      new Option("--require-limits", "every spec must set resources.memory and resources.pids").env(
+        "BERTH_REQUIRE_LIMITS",
+      ),
+    );
+}
+
+/** --specs, --id, --label-prefix, policy, logging and Docker options. */
+export function addCommonOptions(command: Command): Command {
+  return addPolicyOptions(command)
     .addOption(
       new Option("--specs <dir>", "a spec directory (repeatable; default ./specs)")
         .env("BERTH_SPECS")

@@ -3,6 +3,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { createApp } from "../app.js";
 import type { RawOptions } from "../config.js";
 import { BerthError } from "../core/errors.js";
+import { describePolicy } from "../core/policy.js";
 import { EXIT, type CliIO } from "./io.js";
 import { setup } from "./setup.js";
 
@@ -66,6 +67,13 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { id: config.controllerId, specs: config.specDirs, concurrency: config.concurrency, resync: config.resync.text },
     "berth run",
   );
+  log.info(describePolicy(config.policy), "admission policy");
+  if (config.policy.profile === "privileged") {
+    log.warn(
+      { profile: "privileged" },
+      "ADMISSION POLICY OFF: specs may run privileged containers, mount any host path and join host namespaces; anyone who can write a spec is root on this host",
+    );
+  }
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     log.info({ address, writes: config.apiToken !== null && config.runtimeSpecs !== null }, "http listening");

@@ -13,7 +13,11 @@ export interface Setup {
  * controller logs at info to stdout.
  */
 export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 }): Setup {
-  const config = buildConfig({ ...raw, logLevel: raw.logLevel ?? defaults.level });
+  const config = buildConfig({
+    ...raw,
+    logLevel: raw.logLevel ?? defaults.level,
+    dockerHost: raw.dockerHost ?? process.env.DOCKER_HOST,
+  });
   const log = createLogger({ level: config.logLevel, format: config.logFormat, fd: defaults.fd });
   return { config, log };
 }

@@ -1,9 +1,11 @@
 /** `berth validate [PATH…]`: check spec files without touching Docker. */
 import { formatIssue } from "../core/errors.js";
+import { buildPolicy, type PolicyOptions } from "../config.js";
+import { hostPolicyContext } from "../fs/host-paths.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "../spec/loader.js";
 import { EXIT, type CliIO } from "./io.js";
 
-export interface ValidateOptions {
+export interface ValidateOptions extends PolicyOptions {
   readonly format: "text" | "json";
   readonly labelPrefix: string;
 }
@@ -13,7 +15,13 @@ function plural(n: number, word: string): string {
 }
 
 export async function validateCommand(paths: readonly string[], options: ValidateOptions, io: CliIO): Promise<number> {
-  const loader = new SpecLoader(paths, { ...DEFAULT_LOADER_OPTIONS, labelPrefix: options.labelPrefix });
+  // The same policy, resolving host paths the same way, as the controller: the same verdict.
+  const loader = new SpecLoader(paths, {
+    ...DEFAULT_LOADER_OPTIONS,
+    labelPrefix: options.labelPrefix,
+    policy: buildPolicy(options),
+    policyContext: hostPolicyContext,
+  });
   const result = await loader.load();
   const badFiles = new Set(result.issues.map((i) => i.file)).size;
   const valid = result.issues.length === 0;

@@ -10,9 +10,10 @@
 import type { SpecIssue } from "../core/errors.js";
 import { specHash } from "../core/hash.js";
 import type { DesiredSpec, PlanInput } from "../core/plan.js";
+import type { Profile } from "../core/policy.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { DirectoryState, LoadedSpec, LoadResult } from "../spec/loader.js";
-import { findNameCollisions } from "../spec/names-check.js";
+import { crossFileChecks } from "../spec/names-check.js";
 import type { ParsedDocument } from "../spec/parse.js";
 import { resolveSecrets, type SecretSources } from "./secrets.js";
 
@@ -54,7 +55,10 @@ export class DesiredStateBuilder {
   /** Absolute file path → its last valid content. */
   private readonly lastGood = new Map<string, GoodFile>();
 
-  constructor(private readonly secrets: SecretSources) {}
+  constructor(
+    private readonly secrets: SecretSources,
+    private readonly profile: Profile = "baseline",
+  ) {}
 
   async build(load: LoadResult): Promise<DesiredSnapshot> {
     const unreadable = load.directories.filter((d) => !d.readable).map((d) => d.dir);
@@ -82,11 +86,12 @@ export class DesiredStateBuilder {
           source: good.source,
           line: doc.line,
           column: doc.column,
+          joins: doc.joins,
           path,
         });
       }
     }
-    const { refused, issues: collisions } = findNameCollisions(candidates);
+    const { refused, issues: collisions } = crossFileChecks(candidates, this.profile);
 
     const records = new Map<string, SpecRecord>();
     const desired: DesiredSpec[] = [];
@@ -95,7 +100,7 @@ export class DesiredStateBuilder {
       const fileIssues = invalidByPath.get(c.path) ?? [];
       if (refused.has(c)) {
         protectedSpecs.add(c.spec.name);
-        const mine = collisions.filter((i) => i.file === c.file && i.line === c.line);
+        const mine = refused.get(c) ?? [];
         const previous = records.get(c.spec.name);
         records.set(c.spec.name, {
           name: c.spec.name,
@@ -145,7 +150,8 @@ export class DesiredStateBuilder {
     if (unreadable.length > 0) prunePaused = `spec directory ${unreadable.join(", ")} cannot be read`;
     else if (fileCount === 0) prunePaused = `no spec files in ${load.directories.map((d) => d.dir).join(", ")}`;
 
-    const otherIssues = load.issues.filter((i) => i.code !== "BERTH_DUPLICATE_NAME");
+    const crossFile = new Set(load.crossFile);
+    const otherIssues = load.issues.filter((i) => !crossFile.has(i));
     return {
       input: {
         desired,

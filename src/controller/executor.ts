@@ -7,7 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
-import { buildCreateBody } from "../core/create-request.js";
+import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
 import { specHash } from "../core/hash.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import type { LabelKeys } from "../core/labels.js";
@@ -51,6 +51,12 @@ export interface ExecutorDeps {
   readonly resolveNetwork: (network: string) => Promise<string>;
   /** Reads a seccomp profile file. */
   readonly readSeccompProfile?: (path: string) => Promise<string>;
+  /**
+   * The admission policy's last word on a create body: the violations (empty when acceptable).
+   * Run just before each create, on what is actually sent (e.g. `network: auto` resolved, bind
+   * sources resolved on the host as they are now).
+   */
+  readonly audit?: (body: EngineCreateBody) => Promise<readonly string[]>;
   /** How often to look at a new container's health while waiting for it. */
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
@@ -210,6 +216,13 @@ export class Executor {
       network: await this.deps.resolveNetwork(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
     });
+    const violations = this.deps.audit ? await this.deps.audit(body) : [];
+    if (violations.length > 0) {
+      throw new ActionError(
+        `refused by the admission policy just before creating ${name}: ${violations.join("; ")}`,
+        false,
+      );
+    }
     let id: string;
     try {
       id = await this.slot(() => this.deps.port.createContainer(name, body));

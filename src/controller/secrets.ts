@@ -5,7 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { sha256Hex } from "../core/hash.js";
+import { type Policy, secretFileAllowed } from "../core/policy.js";
 import type { NormalizedSpec } from "../core/spec.js";
+import { hostPolicyContext } from "../fs/host-paths.js";
 
 export interface SecretSources {
   /** The controller's environment. */
@@ -16,14 +18,23 @@ export interface SecretSources {
 
 export const MAX_SECRET_FILE_BYTES = 64 * 1024;
 
-export const processSecretSources: SecretSources = {
-  env: process.env,
-  readFile: async (path) => {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_SECRET_FILE_BYTES) throw new Error(`is larger than ${MAX_SECRET_FILE_BYTES / 1024} KiB`);
-    return bytes.toString("utf8");
-  },
-};
+/**
+ * The controller's own environment and files. A file is read only when, resolved on the host as
+ * it is now, it still lies under an allowed secret folder (the spec check was made earlier, and a
+ * symbolic link may have changed since).
+ */
+export function hostSecretSources(policy: Policy): SecretSources {
+  return {
+    env: process.env,
+    readFile: async (path) => {
+      const refusal = secretFileAllowed(path, policy, hostPolicyContext);
+      if (refusal !== null) throw new Error(refusal);
+      const bytes = await readFile(path);
+      if (bytes.length > MAX_SECRET_FILE_BYTES) throw new Error(`is larger than ${MAX_SECRET_FILE_BYTES / 1024} KiB`);
+      return bytes.toString("utf8");
+    },
+  };
+}
 
 export type SecretResolution =
   | {

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   BERTH_NOT_A_FILE: "A path matching the spec file pattern is not a regular file (FIFO, device, socket).",
   BERTH_UNREADABLE: "A spec file or directory cannot be read (permissions, I/O error, symlink loop).",
   BERTH_TOO_MANY_FILES: "A spec directory holds more files than the limit.",
+  BERTH_POLICY: "A spec asks for something the admission policy refuses (docs/policy.md lists the checks).",
   BERTH_USAGE: "A command-line flag or argument is invalid.",
 } as const;
 

@@ -138,3 +138,16 @@ export function formatTime(epochMs: number): string {
   const iso = new Date(epochMs).toISOString();
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
 }
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+/** 1536 → "1.5 KiB"; 2147483648 → "2 GiB". */
+export function formatBytes(bytes: number): string {
+  const unit = (n: number, name: string): string => `${(bytes / n).toFixed(1).replace(/\.0$/, "")} ${name}`;
+  if (bytes >= GiB) return unit(GiB, "GiB");
+  if (bytes >= MiB) return unit(MiB, "MiB");
+  if (bytes >= KiB) return unit(KiB, "KiB");
+  return `${bytes} bytes`;
+}

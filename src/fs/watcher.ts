@@ -7,6 +7,7 @@
  * When inotify watches run out (ENOSPC, or EMFILE for instances), berth says so once and falls
  * back to periodic re-listing: the same watch in chokidar's polling mode, which needs no inotify.
  */
+import { lstatSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { Logger } from "pino";
@@ -26,9 +27,24 @@ export interface WatchOptions {
   readonly pollIntervalMs?: number;
 }
 
-/** Git's internals churn during checkouts and never hold specs. */
+/** The loader reads no deeper (LoaderOptions.maxDirDepth); neither does the watch. */
+const MAX_DEPTH = 16;
+
+/**
+ * Git's internals churn during checkouts and never hold specs. A symbolic link to a folder that
+ * holds the link itself (`loop -> ..`) would make the watch follow it forever, watching the same
+ * files again at every level: such links are not followed (the loader skips them too).
+ */
 function ignored(p: string): boolean {
-  return p.split(path.sep).includes(".git");
+  if (p.split(path.sep).includes(".git")) return true;
+  try {
+    if (!lstatSync(p).isSymbolicLink()) return false;
+    const target = realpathSync(p);
+    const parent = realpathSync(path.dirname(p));
+    return parent === target || parent.startsWith(`${target}${path.sep}`) || target === path.sep;
+  } catch {
+    return false;
+  }
 }
 
 const LIMIT_CODES = new Set(["ENOSPC", "EMFILE"]);
@@ -77,7 +93,14 @@ export function watchSpecDirs(dirs: readonly string[], onChange: () => void, opt
     const common = usePolling
       ? { usePolling: true, interval: options.pollIntervalMs ?? 2000, binaryInterval: options.pollIntervalMs ?? 2000 }
       : {};
-    const inside = watch(absolute, { ignoreInitial: true, followSymlinks: true, ignored, persistent: true, ...common });
+    const inside = watch(absolute, {
+      ignoreInitial: true,
+      followSymlinks: true,
+      ignored,
+      depth: MAX_DEPTH,
+      persistent: true,
+      ...common,
+    });
     inside.on("all", changed).on("error", onError);
     // The parents, one level deep: a swap of the spec directory's own symlink shows up here.
     const outside = watch(parents, {

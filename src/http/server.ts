@@ -14,6 +14,8 @@ import { formatIssue } from "../core/errors.js";
 import type { Readiness } from "../controller/controller.js";
 import { removeSpecFile, SpecWriteError, specFilePath, writeSpecFile } from "../fs/spec-writer.js";
 import { displayPath } from "../spec/loader.js";
+import type { Policy } from "../core/policy.js";
+import { hostPolicyContext } from "../fs/host-paths.js";
 import { DEFAULT_LIMITS, DEFAULT_PARSE_OPTIONS, parseSpecText } from "../spec/parse.js";
 
 export interface ServerDeps {
@@ -24,6 +26,8 @@ export interface ServerDeps {
   /** Where PUT and DELETE write; null turns them off. */
   readonly runtimeDir: string | null;
   readonly labelPrefix: string;
+  /** The admission policy a spec written through the API must satisfy (400 otherwise). */
+  readonly policy: Policy;
   /** The file that defines a spec now, if any. */
   specFile(name: string): string | null;
   /** Spec files changed: reload and reconcile. */
@@ -102,7 +106,12 @@ export function buildServer(deps: ServerDeps) {
       if (!(await checkName(name, reply))) return reply;
       const text = typeof req.body === "string" ? req.body : "";
       const file = displayPath(specFilePath(dir, name));
-      const parsed = parseSpecText(text, file, { ...DEFAULT_PARSE_OPTIONS, labelPrefix: deps.labelPrefix });
+      const parsed = parseSpecText(text, file, {
+        ...DEFAULT_PARSE_OPTIONS,
+        labelPrefix: deps.labelPrefix,
+        policy: deps.policy,
+        policyContext: hostPolicyContext,
+      });
       if (parsed.issues.length > 0) {
         return reply
           .code(400)

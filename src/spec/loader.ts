@@ -8,12 +8,13 @@ import { constants, type Stats } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { compareIssues, type SpecIssue } from "../core/errors.js";
-import { findNameCollisions } from "./names-check.js";
+import { crossFileChecks } from "./names-check.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import {
   DEFAULT_PARSE_OPTIONS,
   type FileParseResult,
   fileTooLarge,
+  type NamespaceJoin,
   type ParseOptions,
   parseSpecBytes,
 } from "./parse.js";
@@ -27,6 +28,8 @@ export interface LoadedSpec {
   readonly source: string;
   readonly line: number;
   readonly column: number;
+  /** Its container:NAME namespace joins (checked across files). */
+  readonly joins?: readonly NamespaceJoin[];
 }
 
 /** What one spec file says, as of the last load. */
@@ -51,6 +54,8 @@ export interface LoadResult {
   readonly specs: readonly LoadedSpec[];
   /** Every problem, sorted by file and position. */
   readonly issues: readonly SpecIssue[];
+  /** The problems found across files (name collisions, namespace joins), also in issues. */
+  readonly crossFile: readonly SpecIssue[];
   readonly directories: readonly DirectoryState[];
   /** Files parsed in this load, and files whose previous result was reused (unchanged). */
   readonly stats: { readonly parsed: number; readonly reused: number };
@@ -223,6 +228,19 @@ async function readSpecFile(
   options: LoaderOptions,
   cache: Map<string, CacheEntry>,
 ): Promise<{ result: FileParseResult; entry?: CacheEntry; reused?: boolean } | null> {
+  // An unchanged file is known from its stamp alone, without opening it (a pass over many files
+  // then costs one stat each).
+  const cached = cache.get(found.path);
+  if (cached) {
+    try {
+      const st = await stat(found.path);
+      if (cached.stamp === stampOf(st) && cached.readAt - st.mtimeMs > RACY_MS) {
+        return { result: cached.result, entry: cached, reused: true };
+      }
+    } catch {
+      // Gone or unreadable: opening it says which.
+    }
+  }
   let handle;
   try {
     handle = await open(found.path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -243,10 +261,6 @@ async function readSpecFile(
       return { result: fileProblem(file, "BERTH_NOT_A_FILE", `is ${kind}, not a regular file; not read`) };
     }
     const stamp = stampOf(st);
-    const cached = cache.get(found.path);
-    if (cached && cached.stamp === stamp && cached.readAt - st.mtimeMs > RACY_MS) {
-      return { result: cached.result, entry: cached, reused: true };
-    }
     const readAt = Date.now();
     const limit = options.limits.maxFileBytes;
     if (st.size > limit) {
@@ -338,12 +352,19 @@ export class SpecLoader {
     const candidates: LoadedSpec[] = [];
     for (const f of files) {
       for (const doc of f.result.documents) {
-        candidates.push({ spec: doc.spec, file: f.file, source: f.source, line: doc.line, column: doc.column });
+        candidates.push({
+          spec: doc.spec,
+          file: f.file,
+          source: f.source,
+          line: doc.line,
+          column: doc.column,
+          joins: doc.joins,
+        });
       }
     }
-    const { refused, issues: collisions } = findNameCollisions(candidates);
-    issues.push(...collisions);
+    const { refused, issues: crossFile } = crossFileChecks(candidates, this.options.policy.profile);
+    issues.push(...crossFile);
     issues.sort(compareIssues);
-    return { files, specs: candidates.filter((c) => !refused.has(c)), issues, directories, stats };
+    return { files, specs: candidates.filter((c) => !refused.has(c)), issues, crossFile, directories, stats };
   }
 }

@@ -19,7 +19,16 @@ import {
 } from "yaml";
 import type { ErrorCode, SpecIssue } from "../core/errors.js";
 import { DEFAULT_LABEL_PREFIX } from "../core/labels.js";
+import {
+  checkSpec,
+  DEFAULT_POLICY,
+  LEXICAL_CONTEXT,
+  namespaceJoins,
+  type Policy,
+  type PolicyContext,
+} from "../core/policy.js";
 import { type FieldIssue, type FieldPath, type NormalizedSpec, normalize } from "../core/spec.js";
+import { formatBytes } from "../core/units.js";
 import { formatPath, schemaIssues } from "./messages.js";
 import { specValidator } from "./schema.js";
 
@@ -44,12 +53,26 @@ export const DEFAULT_LIMITS: ParseLimits = {
 export interface ParseOptions {
   readonly labelPrefix: string;
   readonly limits: ParseLimits;
+  /** The admission policy every valid document must also satisfy. */
+  readonly policy: Policy;
+  /** How the policy resolves host paths (lexically, unless the caller can look at the host). */
+  readonly policyContext: PolicyContext;
 }
 
 export const DEFAULT_PARSE_OPTIONS: ParseOptions = {
   labelPrefix: DEFAULT_LABEL_PREFIX,
   limits: DEFAULT_LIMITS,
+  policy: DEFAULT_POLICY,
+  policyContext: LEXICAL_CONTEXT,
 };
+
+/** A `container:NAME` namespace join, checked by the loader against every spec's containers. */
+export interface NamespaceJoin {
+  readonly path: string;
+  readonly name: string;
+  readonly line: number;
+  readonly column: number;
+}
 
 /** A valid document of a file. */
 export interface ParsedDocument {
@@ -59,6 +82,8 @@ export interface ParsedDocument {
   /** Position of metadata.name, for duplicate reports. */
   readonly line: number;
   readonly column: number;
+  /** Its container:NAME joins, with their positions. */
+  readonly joins: readonly NamespaceJoin[];
 }
 
 export interface FileParseResult {
@@ -67,14 +92,6 @@ export interface FileParseResult {
   readonly issues: readonly SpecIssue[];
   /** Every metadata.name seen in the file, valid document or not (to mark them Invalid). */
   readonly names: readonly string[];
-}
-
-const MiB = 1024 * 1024;
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1).replace(/\.0$/, "")} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
-  return `${bytes} bytes`;
 }
 
 /** Maps character offsets to 1-based line and column; the line index is built once per text. */
@@ -405,8 +422,18 @@ export function parseSpecText(
       report(result.issues);
       return;
     }
+    const violations = checkSpec(data, result.spec, options.policy, options.policyContext);
+    if (violations.length > 0) {
+      for (const v of violations) push("BERTH_POLICY", locate(doc, v.path, false), formatPath(v.path), v.message);
+      return;
+    }
+    const joins = namespaceJoins(data).map((j) => ({
+      path: formatPath(j.path),
+      name: j.name,
+      ...at(locate(doc, j.path, false)),
+    }));
     const { line, column } = at(locate(doc, ["metadata", "name"], false));
-    documents.push({ spec: result.spec, index, line, column });
+    documents.push({ spec: result.spec, index, line, column, joins });
   });
 
   if (nonEmpty === 0) {

@@ -21,7 +21,7 @@ const NAMES = [
   "batch-worker-0",
   "batch-worker-1",
 ];
-const ENV = { BERTH_DEMO_TOKEN: "demo-token-value" };
+const ENV = { DEMO_AGENT_TOKEN: "demo-token-value" };
 let dir: string;
 
 beforeAll(async () => {
@@ -30,10 +30,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await cleanup(ID, NAMES);
-  await docker
-    .getVolume("berth-demo-cache")
-    .remove()
-    .catch(() => undefined);
+  for (const volume of ["berth-demo-cache", "berth-demo-workspace"]) {
+    await docker
+      .getVolume(volume)
+      .remove()
+      .catch(() => undefined);
+  }
 });
 
 describe("berth apply on the bundled specs", () => {
@@ -45,7 +47,7 @@ describe("berth apply on the bundled specs", () => {
     expect(result.stdout).toMatch(/web\s+Running\s+1\/1\s+web\(running,healthy\)/);
     expect(result.stdout).toMatch(/batch-worker\s+Suspended\s+0\/2/);
     expect(result.stdout.trim().split("\n").at(-1)).toBe("converged");
-    expect(result.stdout + result.stderr).not.toContain(ENV.BERTH_DEMO_TOKEN);
+    expect(result.stdout + result.stderr).not.toContain(ENV.DEMO_AGENT_TOKEN);
     const containers = await containersOf(ID);
     expect(containers.map((c) => [c.name, c.state])).toEqual([
       ["ticker", "running"],
@@ -84,16 +86,10 @@ describe("berth apply on the bundled specs", () => {
     expect(agent.HostConfig.CapDrop).toEqual(["ALL"]);
     expect(agent.HostConfig.SecurityOpt).toEqual(["no-new-privileges"]);
     expect(agent.HostConfig.RestartPolicy?.Name).toBe("unless-stopped");
-    expect(
-      agent.Mounts.map((m) => [
-        m.Type,
-        m.Source.startsWith("/tmp/berth-demo") ? m.Source : (m.Name ?? m.Source),
-        m.Destination,
-      ]).sort(),
-    ).toEqual([
-      ["bind", "/tmp/berth-demo/worktrees/tidepool-abc", "/workspace"],
+    expect(agent.Mounts.map((m) => [m.Type, m.Name ?? m.Source, m.Destination]).sort()).toEqual([
       ["tmpfs", "", "/tmp"],
       ["volume", "berth-demo-cache", "/cache"],
+      ["volume", "berth-demo-workspace", "/workspace"],
     ]);
 
     const web = await docker.getContainer("web").inspect();
@@ -128,16 +124,16 @@ describe("berth apply on the bundled specs", () => {
   it("and a no-op reconcile pass makes no write call and at most two list calls", async () => {
     const calls: string[] = [];
     const config = buildConfig({ specs: [dir], id: ID });
-    const previous = process.env.BERTH_DEMO_TOKEN;
-    process.env.BERTH_DEMO_TOKEN = ENV.BERTH_DEMO_TOKEN;
+    const previous = process.env.DEMO_AGENT_TOKEN;
+    process.env.DEMO_AGENT_TOKEN = ENV.DEMO_AGENT_TOKEN;
     try {
       const app = createApp(config, { log: silentLogger(), onDockerCall: (op) => calls.push(op) });
       const result = await app.reconciler.pass({ reload: true, execute: true });
       expect(result.plan.actions).toEqual([]);
       expect(result.started).toEqual([]);
     } finally {
-      if (previous === undefined) delete process.env.BERTH_DEMO_TOKEN;
-      else process.env.BERTH_DEMO_TOKEN = previous;
+      if (previous === undefined) delete process.env.DEMO_AGENT_TOKEN;
+      else process.env.DEMO_AGENT_TOKEN = previous;
     }
     expect(calls.filter((op) => WRITE_OPERATIONS.has(op))).toEqual([]);
     expect(calls.sort()).toEqual(["images", "list"]);

@@ -10,34 +10,26 @@ import { afterEach, describe, expect, it } from "vitest";
 import { pollUntil } from "../support/poll.js";
 import {
   berth,
-  cleanup,
   containersOf,
   docker,
   e2eSpec,
   type RunningBerth,
   specDir,
   startBerth,
-  testId,
+  testIds,
   waitContainers,
 } from "../support/e2e.js";
 import { tempDir } from "../support/tmp.js";
 
+const id = testIds();
 let controller: RunningBerth | undefined;
-const used: string[] = [];
 const mounts: string[] = [];
 
 afterEach(async () => {
   await controller?.stop();
   controller = undefined;
   for (const m of mounts.splice(0)) execFileSync("umount", ["-l", m]);
-  for (const id of used.splice(0)) await cleanup(id);
 });
-
-function id(name: string): string {
-  const value = testId(name);
-  used.push(value);
-  return value;
-}
 
 const envOf = (name: string): Promise<string[]> =>
   docker

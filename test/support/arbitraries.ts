@@ -93,3 +93,146 @@ export function shuffleKeys(value: unknown, seed: number): unknown {
 export function toYaml(doc: unknown): string {
   return stringify(doc, { lineWidth: 0 });
 }
+
+/** Present now and then: a risky field is absent three times in four. */
+const sometimes = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+
+const BIND_SOURCES = [
+  "/srv/data",
+  "/srv/data/",
+  "/srv/data/x",
+  "/srv/data//y",
+  "/srv/data/../data/z",
+  "/srv/data/../../etc",
+  "/srv/data-other",
+  "//etc",
+  "/etc/",
+  "/var/run/docker.sock",
+  "/run",
+  "/var",
+  "/var/lib/docker/volumes",
+  "/proc/1",
+  "/home/u",
+];
+
+/**
+ * Spec documents that ask for things of the host: privileges, namespaces, bind mounts (with path
+ * tricks), capabilities, security options, devices, sysctls, runtimes, ports, secrets, limits.
+ * Many are refused by a policy; many are not.
+ */
+export const riskySpecArb: fc.Arbitrary<Doc> = fc
+  .record({
+    base: specArb,
+    privileged: sometimes(fc.boolean()),
+    capAdd: sometimes(
+      fc.uniqueArray(
+        fc.constantFrom("CHOWN", "cap_kill", "NET_RAW", "SYS_ADMIN", "net_bind_service", "ALL", "SYS_PTRACE"),
+        {
+          minLength: 1,
+          maxLength: 3,
+        },
+      ),
+    ),
+    capDrop: sometimes(fc.uniqueArray(fc.constantFrom("ALL", "CHOWN", "NET_RAW"), { minLength: 1, maxLength: 2 })),
+    noNewPrivileges: sometimes(fc.boolean()),
+    seccompProfile: sometimes(fc.constantFrom("default", "unconfined", "/etc/berth/seccomp.json")),
+    apparmorProfile: sometimes(fc.constantFrom("docker-default", "unconfined")),
+    selinuxOptions: sometimes(
+      fc.uniqueArray(fc.constantFrom("disable", "type:spc_t", "level:s0:c1,c2", "type:container_t"), {
+        minLength: 1,
+        maxLength: 2,
+      }),
+    ),
+    network: sometimes(fc.constantFrom("bridge", "host", "none", "auto", "mynet", "container:peer", "container:other")),
+    pidMode: sometimes(fc.constantFrom("host", "private", "container:peer", "container:other")),
+    ipcMode: sometimes(fc.constantFrom("host", "private", "shareable", "container:peer")),
+    utsMode: sometimes(fc.constantFrom("host", "private")),
+    usernsMode: sometimes(fc.constantFrom("host", "private")),
+    binds: sometimes(
+      fc.uniqueArray(
+        fc.record({ source: fc.constantFrom(...BIND_SOURCES), target: fc.constantFrom("/a", "/b", "/c") }),
+        { minLength: 1, maxLength: 2, selector: (m) => m.target },
+      ),
+    ),
+    ports: sometimes(
+      fc.uniqueArray(
+        fc.record({
+          containerPort: fc.constantFrom(80, 443, 8080),
+          hostPort: fc.constantFrom(80, 443, 1023, 1024, 8080, 65535),
+          hostIP: fc.constantFrom(undefined, "127.0.0.1", "::1", "0.0.0.0", "::", "192.168.1.5"),
+        }),
+        { minLength: 1, maxLength: 2, selector: (p) => `${p.hostIP ?? ""}:${p.hostPort}` },
+      ),
+    ),
+    devices: sometimes(fc.constant([{ hostPath: "/dev/fuse" }])),
+    deviceCgroupRules: sometimes(fc.constant(["c 10:229 rwm"])),
+    sysctls: sometimes(
+      fc.dictionary(
+        fc.constantFrom("net.ipv4.tcp_syncookies", "kernel.msgmax", "net.ipv4.ip_forward"),
+        fc.constant("1"),
+        {
+          minKeys: 1,
+          maxKeys: 2,
+        },
+      ),
+    ),
+    runtime: sometimes(fc.constantFrom("runc", "runsc", "nvidia")),
+    user: sometimes(fc.constantFrom("0", "0:0", "1000", "1000:1000", "1000:0", "nobody")),
+    secretFile: sometimes(fc.constantFrom("/run/secrets/token", "/run/secrets/../../etc/shadow", "/etc/shadow")),
+    secretEnv: sometimes(fc.constantFrom("AGENT_TOKEN", "BERTH_API_TOKEN")),
+    dropResources: fc.boolean(),
+  })
+  .map((r) => {
+    const spec: Record<string, unknown> = { ...r.base.spec };
+    if (r.dropResources) delete spec.resources;
+    // The base may bring volume mounts; keep targets unique.
+    const mounts = ((spec.mounts as { target: string }[] | undefined) ?? []).filter(
+      (m) => !(r.binds ?? []).some((b) => b.target === m.target),
+    );
+    if (r.binds) mounts.push(...r.binds.map((b) => ({ type: "bind", ...b })));
+    if (mounts.length > 0) spec.mounts = mounts;
+    const sc: Record<string, unknown> = {};
+    for (const key of [
+      "privileged",
+      "capAdd",
+      "capDrop",
+      "noNewPrivileges",
+      "seccompProfile",
+      "apparmorProfile",
+      "selinuxOptions",
+    ] as const) {
+      if (r[key] !== undefined) sc[key] = r[key];
+    }
+    if (Object.keys(sc).length > 0) spec.securityContext = sc;
+    for (const key of [
+      "network",
+      "pidMode",
+      "ipcMode",
+      "utsMode",
+      "usernsMode",
+      "devices",
+      "deviceCgroupRules",
+      "sysctls",
+      "runtime",
+      "user",
+    ] as const) {
+      if (r[key] !== undefined) spec[key] = r[key];
+      else if (key === "user") delete spec.user;
+    }
+    if (r.ports)
+      spec.ports = r.ports.map((p) =>
+        p.hostIP === undefined ? { containerPort: p.containerPort, hostPort: p.hostPort } : p,
+      );
+    const secrets: Record<string, unknown> = {};
+    if (r.secretFile) secrets.FILE_SECRET = { fromFile: r.secretFile };
+    if (r.secretEnv) secrets.ENV_SECRET = { fromHostEnv: r.secretEnv };
+    if (Object.keys(secrets).length > 0) {
+      spec.secretEnv = secrets;
+      const env = { ...(spec.env as Record<string, string> | undefined) };
+      delete env.FILE_SECRET;
+      delete env.ENV_SECRET;
+      spec.env = env;
+    }
+    return { ...r.base, spec };
+  });

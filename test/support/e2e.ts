@@ -6,7 +6,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
-import { afterAll } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { specText } from "./specs.js";
 import { tempDir } from "./tmp.js";
 import { pollUntil } from "./poll.js";
@@ -198,4 +198,21 @@ export function bundledCopy(): string {
 /** A unique controller id for a test. */
 export function testId(name: string): string {
   return `e2e-${name}-${process.pid}`;
+}
+
+/**
+ * Controller ids for the tests of a file, each cleaned up after its test. Call it before
+ * registering the hook that stops the test's controller: hooks run last-registered first, so the
+ * controller stops before its containers are removed.
+ */
+export function testIds(): (name: string) => string {
+  const used: string[] = [];
+  afterEach(async () => {
+    for (const id of used.splice(0)) await cleanup(id);
+  });
+  return (name) => {
+    const id = testId(name);
+    used.push(id);
+    return id;
+  };
 }

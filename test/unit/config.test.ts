@@ -1,6 +1,7 @@
 /** Configuration: defaults, validation, and the resync schedule. */
 import { describe, expect, it } from "vitest";
-import { buildConfig, resyncCron } from "../../src/config.js";
+import { buildConfig, buildPolicy, resyncCron } from "../../src/config.js";
+import { ALWAYS_FORBIDDEN, DEFAULT_POLICY } from "../../src/core/policy.js";
 
 describe("resync schedule", () => {
   it.each([
@@ -66,6 +67,7 @@ describe("buildConfig", () => {
       listen: { host: "127.0.0.1", port: 7435 },
       runtimeSpecs: null,
       apiToken: null,
+      policy: DEFAULT_POLICY,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
@@ -78,10 +80,54 @@ describe("buildConfig", () => {
     [{ labelPrefix: "Berth" }, "--label-prefix"],
     [{ reapLabel: ["has space"] }, "--reap-label"],
     [{ dockerTimeout: "10" }, "--docker-timeout"],
+    [{ policy: "lax" }, "--policy"],
+    [{ allowBind: ["relative/dir"] }, "--allow-bind"],
+    [{ allowHostPorts: ["80-70"] }, "--allow-host-ports"],
+    [{ allowHostPorts: ["0"] }, "--allow-host-ports"],
+    [{ allowHostIp: ["any"] }, "--allow-host-ip"],
+    [{ allowSecretDir: ["secrets"] }, "--allow-secret-dir"],
+    [{ maxMemory: "lots" }, "--max-memory"],
+    [{ maxCpus: "-1" }, "--max-cpus"],
+    [{ maxPids: "0" }, "--max-pids"],
     [{ listen: "localhost" }, "--listen"],
     [{ listen: "1.2.3.4:99999" }, "--listen"],
     [{ apiToken: "short" }, "API token"],
   ])("refuses %j with a message naming the flag", (raw, flag) => {
     expect(() => buildConfig(raw)).toThrow(flag);
+  });
+});
+
+describe("buildPolicy", () => {
+  it("reads every policy flag", () => {
+    expect(
+      buildPolicy({
+        policy: "restricted",
+        allowBind: ["/srv/worktrees"],
+        allowHostPorts: ["80", "8000-9000"],
+        allowHostIp: ["0.0.0.0"],
+        allowRuntime: ["runc", "runsc"],
+        allowSecretDir: ["/etc/berth/secrets"],
+        maxMemory: "1Gi",
+        maxCpus: "2",
+        maxPids: "512",
+        requireLimits: true,
+        dockerHost: "unix:///srv/docker.sock",
+      }),
+    ).toEqual({
+      profile: "restricted",
+      allowBind: ["/srv/worktrees"],
+      allowHostPorts: [
+        { from: 80, to: 80 },
+        { from: 8000, to: 9000 },
+      ],
+      allowHostIPs: ["0.0.0.0"],
+      allowRuntimes: ["runc", "runsc"],
+      allowSecretDirs: ["/etc/berth/secrets"],
+      forbiddenHostPaths: [...ALWAYS_FORBIDDEN, "/srv/docker.sock"],
+      maxMemoryBytes: 2 ** 30,
+      maxNanoCpus: 2e9,
+      maxPids: 512,
+      requireLimits: true,
+    });
   });
 });

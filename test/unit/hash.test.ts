@@ -34,7 +34,7 @@ describe("spec hash: golden values of the bundled specs", () => {
       ]),
     );
     expect(hashes).toEqual({
-      "tidepool-agent-abc": "964750f8d513c91325b95b73d79c52fb11360ca8c2a01dfe7e8ae9a1c1dc2f7b",
+      "tidepool-agent-abc": "68356b479ce7edfac42faa504b026d87d48e29197eee605365670bf2d6651062",
       "warm-pool": "ae0d57161f4e606867c455f0123fe0a535223b57adb52bb8f5974798f0589925",
       web: "5885f161dbe9316f25326edf9245bd87479e3af36a5559669b44dccfeb9268d7",
       ticker: "cc3b1657025ea6a63bdf4cb98921636bd2d31dcab0280c4b53cd594e0c5dc064",

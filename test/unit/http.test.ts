@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Readiness } from "../../src/controller/controller.js";
+import { DEFAULT_POLICY } from "../../src/core/policy.js";
 import { buildServer, tokenMatches } from "../../src/http/server.js";
 import { silentLogger } from "../../src/log.js";
 import { specText } from "../support/specs.js";
@@ -23,6 +24,7 @@ function server(
     apiToken: options.token === undefined ? TOKEN : options.token,
     runtimeDir,
     labelPrefix: "berth",
+    policy: DEFAULT_POLICY,
     specFile: (name) => options.elsewhere?.[name] ?? null,
     specsChanged: () => {
       changes++;
