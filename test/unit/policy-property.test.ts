@@ -11,7 +11,9 @@ import { labelKeys } from "../../src/core/labels.js";
 import { CHECKS, checkRequest, checkSpec, type PolicyContext } from "../../src/core/policy.js";
 import { normalize } from "../../src/core/spec.js";
 import { specValidator } from "../../src/spec/schema.js";
-import { riskySpecArb } from "../support/arbitraries.js";
+import { ERROR_CODES } from "../../src/core/errors.js";
+import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../src/spec/parse.js";
+import { riskySpecArb, toYaml } from "../support/arbitraries.js";
 
 const RUNS = 10_000;
 
@@ -77,5 +79,24 @@ describe("policy: the spec check and the create-request check agree", () => {
     expect(counts.accepted).toBeGreaterThan(RUNS / 20);
     expect(counts.refused).toBeGreaterThan(RUNS / 4);
     expect(counts.invalid).toBeLessThan(RUNS / 4);
+  });
+});
+
+describe("the loader on risky specs", () => {
+  it("never throws: every outcome is documents or issues with berth's own codes", () => {
+    const policies = POLICIES.map((p) => buildPolicy(p));
+    fc.assert(
+      fc.property(riskySpecArb, fc.nat({ max: policies.length - 1 }), (doc, which) => {
+        const policy = policies[which] ?? DEFAULT_PARSE_OPTIONS.policy;
+        const result = parseSpecText(toYaml(doc), "risky.yaml", {
+          ...DEFAULT_PARSE_OPTIONS,
+          policy,
+          policyContext: CTX,
+        });
+        expect(result.documents.length + result.issues.length).toBeGreaterThan(0);
+        for (const issue of result.issues) expect(Object.keys(ERROR_CODES)).toContain(issue.code);
+      }),
+      { numRuns: 2000, seed: 20261124 },
+    );
   });
 });
