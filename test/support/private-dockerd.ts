@@ -6,7 +6,7 @@
  * from the main daemon.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
 import { pollUntil } from "./poll.js";
@@ -87,6 +87,30 @@ export class PrivateDockerd {
     await exited;
   }
 
+  /**
+   * A daemon killed or restarted with live containers leaves their containerd shims (and the
+   * containers' processes) behind: find them by their socket under this daemon's folder.
+   */
+  private killOrphans(): void {
+    const procs = readdirSync("/proc").filter((p) => /^\d+$/.test(p));
+    const read = (pid: string, file: string): string => {
+      try {
+        return readFileSync(`/proc/${pid}/${file}`, "utf8");
+      } catch {
+        return "";
+      }
+    };
+    const shims = new Set(procs.filter((pid) => read(pid, "cmdline").includes(`${this.dir}/`)));
+    const children = procs.filter((pid) => shims.has(read(pid, "stat").split(") ")[1]?.split(" ")[1] ?? ""));
+    for (const pid of [...children, ...shims]) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   async destroy(): Promise<void> {
     if (this.child) {
       const containers = await this.docker.listContainers({ all: true }).catch(() => []);
@@ -100,6 +124,7 @@ export class PrivateDockerd {
       );
       await this.stop();
     }
+    this.killOrphans();
     // A daemon that did not shut down cleanly leaves mounts (its data root, network namespaces).
     const mounts = readFileSync("/proc/mounts", "utf8")
       .split("\n")
