@@ -10,7 +10,8 @@ import { labelKeys } from "../../src/core/labels.js";
 import { DockerAdapter } from "../../src/docker/adapter.js";
 import { DockerError } from "../../src/docker/errors.js";
 import type { DockerEvent } from "../../src/docker/port.js";
-import { parseSpecText } from "../../src/spec/parse.js";
+import { buildPolicy } from "../../src/config.js";
+import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../src/spec/parse.js";
 import { TEST_IMAGE } from "./global-setup.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { pollUntil } from "../support/poll.js";
@@ -57,7 +58,11 @@ function richSpec(name: string) {
     "  stopTimeout: 3s",
     "",
   ].join("\n");
-  const parsed = parseSpecText(text, "rich.yaml");
+  // Admitted by the default policy once the bind mount's folder is allowed, as an operator would.
+  const parsed = parseSpecText(text, "rich.yaml", {
+    ...DEFAULT_PARSE_OPTIONS,
+    policy: buildPolicy({ allowBind: [tmpdir()] }),
+  });
   expect(parsed.issues).toEqual([]);
   return (parsed.documents[0] as { spec: Parameters<typeof specHash>[0] }).spec;
 }
