@@ -4,20 +4,12 @@
  * tests' in-memory fake implements it for loop and fault-injection tests.
  */
 import type { EngineCreateBody } from "../core/create-request.js";
-import type { ContainerState, Health, ObservedContainer } from "../core/observed.js";
+import type { ObservedContainer } from "../core/observed.js";
 
 export type { ObservedContainer };
 
-export interface ContainerDetails {
-  readonly id: string;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly state: ContainerState;
-  readonly exitCode: number | null;
-  readonly health: Health | null;
-  readonly imageId: string;
-  readonly image: string;
-  readonly createdAt: number;
+/** A container as inspected: what a listing shows, and its networks. */
+export interface ContainerDetails extends ObservedContainer {
   /** Names of the networks the container is attached to. */
   readonly networks: readonly string[];
 }
