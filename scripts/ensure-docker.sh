@@ -7,13 +7,15 @@
 # 3. Otherwise fails, saying how to get one.
 # Then builds the test images locally (no registry is needed): a busybox image imported from
 # the root filesystem of Debian's busybox-static, tagged busybox:latest (the bundled specs) and
-# berth-test/busybox:latest (the tests).
+# berth-test/busybox:latest (the tests); and berth-test/node:local, a Node image made from the
+# host's own Node (scripts/build-node-image.sh), the base the berth image is built on in tests.
 set -euo pipefail
 
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 TEST_IMAGES=(busybox:latest berth-test/busybox:latest)
+NODE_IMAGE=berth-test/node:local
 SOCKET_DESC="${DOCKER_HOST:-unix:///var/run/docker.sock}"
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -90,6 +92,8 @@ ensure_images() {
   for tag in "${TEST_IMAGES[@]:1}"; do
     docker image inspect "$tag" >/dev/null 2>&1 || docker tag "${TEST_IMAGES[0]}" "$tag"
   done
+  static_busybox >/dev/null # its /bin/sh goes into the Node image too
+  bash "$(dirname "${BASH_SOURCE[0]}")/build-node-image.sh" "$NODE_IMAGE"
 }
 
 if ! engine_answers; then
@@ -98,4 +102,4 @@ if ! engine_answers; then
 fi
 log "engine: $(docker version --format 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}') at $SOCKET_DESC"
 ensure_images
-log "test images ready: ${TEST_IMAGES[*]}"
+log "test images ready: ${TEST_IMAGES[*]} $NODE_IMAGE"
