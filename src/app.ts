@@ -26,10 +26,17 @@ import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./spec/loader.js";
 import type { EngineCreateBody } from "./core/create-request.js";
 import { checkRequest } from "./core/policy.js";
 import { hostPolicyContext } from "./fs/host-paths.js";
+import { EventLog } from "./controller/event-log.js";
+import { findManaged } from "./controller/managed.js";
+import { DockerContainerIO } from "./docker/container-io.js";
+import type { ContainerIO } from "./docker/port.js";
+import { Metrics } from "./http/metrics.js";
 
 export interface AppDeps {
   readonly log: Logger;
   readonly port?: DockerPort;
+  /** Exec and logs (default: the real engine). */
+  readonly io?: ContainerIO;
   readonly clock?: Clock;
   readonly secrets?: SecretSources;
   readonly backoff?: BackoffPolicy;
@@ -59,17 +66,29 @@ export interface App {
   readonly slots: Semaphore;
   /** Built, not listening; null unless asked for. */
   readonly server: HttpServer | null;
+  /** The recent reconcile events (GET /v1/events). */
+  readonly events: EventLog;
+  /** Prometheus metrics; null without the HTTP server. */
+  readonly metrics: Metrics | null;
 }
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function createApp(config: Config, deps: AppDeps): App {
   const log = deps.log;
   const clock = deps.clock ?? systemClock;
   const labels = labelKeys(config.labelPrefix);
+  const events = new EventLog();
+  // Filled in below, once what it reads from exists.
+  let metrics: Metrics | null = null;
   const port =
     deps.port ??
     new DockerAdapter({
       callTimeoutMs: config.dockerTimeoutMs,
-      ...(deps.onDockerCall ? { onCall: deps.onDockerCall } : {}),
+      onCall: (operation, outcome, durationMs) => {
+        metrics?.dockerCall(operation, outcome, durationMs);
+        deps.onDockerCall?.(operation, outcome, durationMs);
+      },
     });
   const secrets = deps.secrets ?? hostSecretSources(config.policy);
 
@@ -114,20 +133,24 @@ export function createApp(config: Config, deps: AppDeps): App {
     audit,
     ...(deps.healthPollMs !== undefined ? { healthPollMs: deps.healthPollMs } : {}),
   });
-  const observedExecutor = deps.onAction
-    ? {
-        run: async (action: Action, ctx: ActionContext): Promise<void> => {
-          const started = clock.now();
-          try {
-            await executor.run(action, ctx);
-            deps.onAction?.(action, null, clock.now() - started);
-          } catch (err) {
-            deps.onAction?.(action, err as Error, clock.now() - started);
-            throw err;
-          }
-        },
+  const actionDone = (action: Action, error: Error | null, started: number): void => {
+    const took = clock.now() - started;
+    events.action(action, error, clock.now(), took);
+    metrics?.action(action, error);
+    deps.onAction?.(action, error, took);
+  };
+  const observedExecutor = {
+    run: async (action: Action, ctx: ActionContext): Promise<void> => {
+      const started = clock.now();
+      try {
+        await executor.run(action, ctx);
+        actionDone(action, null, started);
+      } catch (err) {
+        actionDone(action, err as Error, started);
+        throw err;
       }
-    : executor;
+    },
+  };
 
   // The controller is created below; settled operations reach it through this indirection.
   let controller: Controller | null = null;
@@ -161,7 +184,39 @@ export function createApp(config: Config, deps: AppDeps): App {
       watch: deps.watch
         ? (onChange) => watchSpecDirs(config.specDirs, onChange, { debounceMs: deps.debounceMs ?? 50, clock, log })
         : null,
-      ...(deps.onPass ? { onPass: deps.onPass } : {}),
+      onPass: (result) => {
+        metrics?.pass(result);
+        deps.onPass?.(result);
+      },
+      onPassFailed: (err) => {
+        metrics?.passFailed();
+        events.add({
+          at: clock.now(),
+          spec: null,
+          kind: "pass-failed",
+          reason: "error",
+          text: "reconcile pass failed",
+          ok: false,
+          error: err.message,
+          durationMs: 0,
+        });
+      },
+      onEventsReconnected: () => metrics?.eventsReconnected(),
+      onReaped: (removed) => {
+        metrics?.reapedByLabel(removed.length);
+        for (const c of removed) {
+          events.add({
+            at: clock.now(),
+            spec: null,
+            kind: "reap",
+            reason: "expired",
+            text: `reap    ${c.name}: ${c.label}=${c.value}`,
+            ok: true,
+            error: null,
+            durationMs: 0,
+          });
+        }
+      },
     },
     {
       labels,
@@ -173,20 +228,40 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
   );
   const ctl = controller;
+  if (deps.http && config.listen) {
+    metrics = new Metrics({
+      last: () => ctl.last,
+      queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
+    });
+  }
   const server =
     deps.http && config.listen
       ? buildServer({
           log,
+          controllerId: config.controllerId,
           readiness: () => ctl.readiness(),
           apiToken: config.apiToken,
           runtimeDir: config.runtimeSpecs,
           labelPrefix: config.labelPrefix,
           policy: config.policy,
           specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
-          specsChanged: () => {
+          specsChanged: ({ spec, removed }) => {
+            if (removed) reconciler.markDeleted(spec);
+            else reconciler.unmarkDeleted(spec);
             ctl.requestPass(true, 0);
           },
+          status: () => {
+            const last = ctl.last;
+            return last ? { report: last.report, at: last.at } : null;
+          },
+          events,
+          metrics,
+          findContainer: (name) => findManaged(port, labels, config.controllerId, name),
+          io: deps.io ?? new DockerContainerIO(config.dockerTimeoutMs),
+          loopback: LOOPBACK.has(config.listen.host),
+          compat: config.compat,
+          now: () => clock.now(),
         })
       : null;
-  return { config, port, dispatcher, reconciler, controller, reaper, slots, server };
+  return { config, port, dispatcher, reconciler, controller, reaper, slots, server, events, metrics };
 }

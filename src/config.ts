@@ -40,6 +40,19 @@ export interface Config {
   readonly apiToken: string | null;
   /** The admission policy specs must satisfy. */
   readonly policy: Policy;
+  /** docker-spawner compatibility routes (--compat docker-spawner), or null. */
+  readonly compat: SpawnerCompatConfig | null;
+}
+
+export interface SpawnerCompatConfig {
+  /** The agents' image (--spawn-image). */
+  readonly image: string;
+  /** Their network (--network; default `auto`, berth's own). */
+  readonly network: string;
+  /** uid:gid when a spawn request gives none (--spawn-user). */
+  readonly user: { readonly uid: number; readonly gid: number };
+  /** How long /spawn and /stop wait for the container to run or go (--spawn-timeout). */
+  readonly waitMs: number;
 }
 
 /** The admission policy's flags (run, apply, plan, status and validate take them). */
@@ -76,6 +89,10 @@ export interface RawOptions extends PolicyOptions {
   readonly runtimeSpecs?: string;
   /** The token itself (read from --api-token-file or BERTH_API_TOKEN by the CLI). */
   readonly apiToken?: string;
+  readonly compat?: string;
+  readonly spawnImage?: string;
+  readonly spawnUser?: string;
+  readonly spawnTimeout?: string;
 }
 
 export const DEFAULTS = {
@@ -88,7 +105,26 @@ export const DEFAULTS = {
   dockerTimeout: "30s",
   drainTimeout: "30s",
   listen: "127.0.0.1:7435",
+  spawnUser: "1000:1000",
+  spawnTimeout: "2m",
 };
+
+function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
+  if (raw.compat === undefined || raw.compat === "off") return null;
+  if (raw.compat !== "docker-spawner")
+    usage(`--compat: ${JSON.stringify(raw.compat)} is not one of docker-spawner, off`);
+  if (raw.spawnImage === undefined) usage("--compat docker-spawner needs --spawn-image IMAGE (the agents' image)");
+  if (raw.runtimeSpecs === undefined)
+    usage("--compat docker-spawner needs --runtime-specs DIR (where spawns write specs)");
+  const user = /^(\d{1,10}):(\d{1,10})$/.exec(raw.spawnUser ?? DEFAULTS.spawnUser);
+  if (!user) usage(`--spawn-user: ${JSON.stringify(raw.spawnUser)} is not UID:GID (e.g. 1000:1000)`);
+  return {
+    image: raw.spawnImage,
+    network: raw.network ?? "auto",
+    user: { uid: Number(user[1]), gid: Number(user[2]) },
+    waitMs: duration("--spawn-timeout", raw.spawnTimeout ?? DEFAULTS.spawnTimeout),
+  };
+}
 
 /** "127.0.0.1:7435", "[::1]:7435", ":7435" (all interfaces), or "off". */
 export function parseListen(text: string): { host: string; port: number } | null {
@@ -236,5 +272,6 @@ export function buildConfig(raw: RawOptions): Config {
     runtimeSpecs: raw.runtimeSpecs ?? null,
     apiToken: apiToken(raw.apiToken),
     policy: buildPolicy(raw),
+    compat: compatConfig(raw),
   });
 }

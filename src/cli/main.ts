@@ -9,14 +9,29 @@ import { DockerError } from "../docker/errors.js";
 import { schemaSource } from "../spec/schema.js";
 import { applyCommand } from "./apply.js";
 import { EXIT, type CliIO, processIO } from "./io.js";
-import { addCommonOptions, addPolicyOptions, addReconcileOptions, labelPrefixOption } from "./options.js";
+import { addCommonOptions, addPolicyOptions, addReconcileOptions, collect, labelPrefixOption } from "./options.js";
 import { planCommand } from "./plan.js";
 import { reapCommand } from "./reap.js";
 import { type RunOptions, runCommand } from "./run.js";
-import { statusCommand } from "./status.js";
+import { execCommand, type ExecOptions, logsCommand, type LogsOptions } from "./container-io.js";
+import { DEFAULT_SERVER } from "./live.js";
+import { getCommand, statusCommand, type StatusOptions } from "./status.js";
 import { validateCommand, type ValidateOptions } from "./validate.js";
 
 const VERSION = "0.1.0";
+
+/** Resolves at the first SIGINT or SIGTERM (for `berth logs -f`). */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("berth")
@@ -89,6 +104,26 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         "file holding the bearer token of the write endpoints (or set BERTH_API_TOKEN)",
       ).env("BERTH_API_TOKEN_FILE"),
     )
+    .addOption(
+      new Option("--compat <api>", "also serve another tool's API: docker-spawner (see the README)")
+        .env("BERTH_COMPAT")
+        .choices(["docker-spawner", "off"]),
+    )
+    .addOption(
+      new Option("--spawn-image <image>", "the image of agents spawned through --compat docker-spawner").env(
+        "BERTH_SPAWN_IMAGE",
+      ),
+    )
+    .addOption(
+      new Option("--spawn-user <uid:gid>", "the user of spawned agents when the request gives none")
+        .env("BERTH_SPAWN_USER")
+        .default("1000:1000"),
+    )
+    .addOption(
+      new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
+        .env("BERTH_SPAWN_TIMEOUT")
+        .default("2m"),
+    )
     .action(async (opts: RunOptions) => {
       setExit(await runCommand(opts, io));
     });
@@ -115,10 +150,56 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       setExit(await planCommand(opts, io));
     });
 
-  addCommonOptions(program.command("status").description("Show every spec's phase and containers."))
+  const serverOption = () =>
+    new Option("--server <url>", "a running controller to ask for live status first, or off")
+      .env("BERTH_SERVER")
+      .default(DEFAULT_SERVER);
+
+  addCommonOptions(
+    program
+      .command("status")
+      .description("Show every spec's phase and containers (live from a running controller when one answers)."),
+  )
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"))
-    .action(async (opts: RawOptions & { output?: string }) => {
+    .addOption(serverOption())
+    .action(async (opts: StatusOptions) => {
       setExit(await statusCommand(opts, io));
+    });
+
+  addCommonOptions(
+    program.command("get").description("Show one spec in detail: phase, containers, last action, errors."),
+  )
+    .argument("<name>", "the spec's name")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(serverOption())
+    .action(async (name: string, opts: StatusOptions) => {
+      setExit(await getCommand(name, opts, io));
+    });
+
+  addCommonOptions(
+    program
+      .command("exec")
+      .description("Run a command in one of berth's containers; exits with the command's exit code (124: timed out).")
+      .usage("[options] NAME -- COMMAND [ARGS...]"),
+  )
+    .argument("<name>", "a container name, ID, or spec name")
+    .argument("<command...>", "the command and its arguments")
+    .addOption(new Option("-w, --workdir <dir>", "working directory inside the container"))
+    .addOption(new Option("-e, --env <KEY=VALUE>", "an environment variable (repeatable)").argParser(collect))
+    .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)"))
+    .addOption(new Option("--timeout <duration>", "kill the command after this long").default("1h"))
+    .action(async (name: string, command: string[], opts: ExecOptions) => {
+      setExit(await execCommand(name, command, opts, io));
+    });
+
+  addCommonOptions(program.command("logs").description("Print the logs of one of berth's containers."))
+    .argument("<name>", "a container name, ID, or spec name")
+    .addOption(new Option("-f, --follow", "keep printing new lines until the container stops or Ctrl-C"))
+    .addOption(new Option("--tail <n>", "lines from the end to start with, or all").default("all"))
+    .addOption(new Option("--since <when>", "only lines after this: a duration ago (10m) or an RFC 3339 time"))
+    .addOption(new Option("-t, --timestamps", "show each line's time"))
+    .action(async (name: string, opts: LogsOptions) => {
+      setExit(await logsCommand(name, opts, io, interrupted()));
     });
 
   addCommonOptions(

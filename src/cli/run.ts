@@ -77,6 +77,12 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     log.info({ address, writes: config.apiToken !== null && config.runtimeSpecs !== null }, "http listening");
+    if (config.compat) {
+      log.info(
+        { image: config.compat.image, network: config.compat.network, token: config.apiToken !== null },
+        "docker-spawner compatibility API on",
+      );
+    }
   }
   await Promise.race([app.controller.start(), stopped]);
   await stopped;

@@ -16,7 +16,7 @@ import { isDockerError } from "../docker/errors.js";
 import type { DockerPort, EventSubscription } from "../docker/port.js";
 import type { SpecWatcher } from "../fs/watcher.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { Reaper } from "./reaper.js";
+import type { ReapCandidate, Reaper } from "./reaper.js";
 import type { PassResult, Reconciler } from "./reconciler.js";
 
 export interface ControllerOptions {
@@ -44,6 +44,12 @@ export interface ControllerDeps {
   readonly watch: ((onChange: () => void) => SpecWatcher) | null;
   /** Called after every pass (status surfaces, metrics, tests). */
   readonly onPass?: (result: PassResult) => void;
+  /** Called when a pass fails (metrics, the event log). */
+  readonly onPassFailed?: (err: Error) => void;
+  /** Called when the events stream is open again after it ended or failed (metrics). */
+  readonly onEventsReconnected?: () => void;
+  /** Called with what a reaper sweep removed (metrics, the event log). */
+  readonly onReaped?: (removed: readonly ReapCandidate[]) => void;
 }
 
 export interface Readiness {
@@ -162,6 +168,7 @@ export class Controller {
   }
 
   private passFailed(err: unknown): void {
+    this.deps.onPassFailed?.(err instanceof Error ? err : new Error(String(err)));
     const unavailable = isDockerError(err, "unavailable", "timeout");
     if (unavailable && this.dockerAnswering)
       this.deps.log.warn({ err: (err as Error).message }, "Docker not answering");
@@ -202,7 +209,10 @@ export class Controller {
       { labels: [`${this.options.labels.controller}=${this.options.controllerId}`] },
       {
         onOpen: () => {
-          if (this.eventsFailures > 0) this.deps.log.info({}, "Docker events reconnected");
+          if (this.eventsFailures > 0) {
+            this.deps.log.info({}, "Docker events reconnected");
+            this.deps.onEventsReconnected?.();
+          }
           this.eventsFailures = 0;
           // Whatever happened while disconnected: look again.
           this.requestPass(false, 0);
@@ -236,6 +246,7 @@ export class Controller {
     if (!this.deps.reaper.enabled || this.stopping) return;
     try {
       const result = await this.deps.reaper.sweep(this.deps.clock.now());
+      if (result.removed.length > 0) this.deps.onReaped?.(result.removed);
       this.reapNext = result.nextExpiry;
       if (result.nextExpiry !== null && (this.wakeAt === null || result.nextExpiry < this.wakeAt))
         this.armWake(result.nextExpiry);

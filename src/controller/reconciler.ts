@@ -34,6 +34,8 @@ export interface PassResult {
   readonly started: readonly string[];
   readonly waiting: readonly Waiting[];
   readonly report: StatusReport;
+  /** When the host was observed (ms since the epoch). */
+  readonly at: number;
   readonly durationMs: number;
 }
 
@@ -49,11 +51,23 @@ export interface ReconcilerDeps {
 export class Reconciler {
   private snapshot: DesiredSnapshot | null = null;
   private reported = new Set<string>();
+  /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
+  private readonly deleted = new Set<string>();
 
   constructor(
     private readonly deps: ReconcilerDeps,
     private readonly options: ReconcilerOptions,
   ) {}
+
+  /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */
+  markDeleted(spec: string): void {
+    this.deleted.add(spec);
+  }
+
+  /** The spec was written again: the ordinary prune guard applies to it once more. */
+  unmarkDeleted(spec: string): void {
+    this.deleted.delete(spec);
+  }
 
   /** The last loaded desired state, if any. */
   get desired(): DesiredSnapshot | null {
@@ -70,7 +84,12 @@ export class Reconciler {
     const observedAt = this.deps.dispatcher.epoch();
     let observed = await observe(this.deps.port, this.options);
     const now = this.deps.clock.now();
-    const input = { ...snapshot.input, unstartable: this.deps.dispatcher.unstartable(UNSTARTABLE_AFTER) };
+    this.forgetDeleted(observed);
+    const input = {
+      ...snapshot.input,
+      unstartable: this.deps.dispatcher.unstartable(UNSTARTABLE_AFTER),
+      deleted: this.deleted,
+    };
     let result = plan(input, observed, now, this.options);
     const foreign = await foreignHolders(this.deps.port, this.options, claimedNames(result));
     if (foreign.size > 0) {
@@ -101,8 +120,16 @@ export class Reconciler {
       started: dispatched?.started ?? [],
       waiting: dispatched?.waiting ?? [],
       report,
+      at: now,
       durationMs,
     };
+  }
+
+  /** A deleted spec is forgotten once none of its containers remain. */
+  private forgetDeleted(observed: ObservedState): void {
+    for (const spec of this.deleted) {
+      if (!observed.containers.some((c) => c.labels[this.options.labels.spec] === spec)) this.deleted.delete(spec);
+    }
   }
 
   /** Logs each spec problem and note once, when it first appears. */

@@ -39,6 +39,12 @@ export interface PlanInput {
    * runtime directory after a daemon crash): replaced instead of started again.
    */
   readonly unstartable?: ReadonlySet<string>;
+  /**
+   * Specs removed on purpose (DELETE through the API, a docker-spawner stop): their containers
+   * are removed even while pruning is paused or past its share, since nothing about them is in
+   * doubt.
+   */
+  readonly deleted?: ReadonlySet<string>;
 }
 
 export interface PlanOptions {
@@ -50,7 +56,8 @@ export interface PlanOptions {
   readonly pruneMaxShare: number;
 }
 
-export type RemoveReason = "orphaned" | "expired" | "scaled down" | "duplicate" | "leftover temporary" | "name needed";
+export type RemoveReason =
+  "orphaned" | "deleted" | "expired" | "scaled down" | "duplicate" | "leftover temporary" | "name needed";
 
 export interface ContainerRef {
   readonly id: string;
@@ -190,6 +197,10 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       const expiresAt = label === undefined || label === NEVER ? null : parseExpiresAt(label);
       if (typeof expiresAt === "number" && expiresAt <= now) {
         actions.push({ kind: "remove", spec, container: ref(c), reason: "expired" });
+        continue;
+      }
+      if (input.deleted?.has(spec)) {
+        actions.push({ kind: "remove", spec, container: ref(c), reason: "deleted" });
         continue;
       }
       if (typeof expiresAt === "number") wakeAt(expiresAt);

@@ -58,5 +58,60 @@ export interface DockerPort {
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
 }
 
+export interface ExecRequest {
+  readonly cmd: readonly string[];
+  readonly workdir?: string;
+  /** KEY=VALUE entries added to the container's environment. */
+  readonly env?: readonly string[];
+  readonly user?: string;
+  /** The exec is killed after this long. */
+  readonly timeoutMs: number;
+  /** Output kept per stream; the rest is read and dropped. */
+  readonly maxOutputBytes: number;
+}
+
+export interface ExecResult {
+  /** null when the command did not finish (timed out). */
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Output went past maxOutputBytes and was cut. */
+  readonly truncated: boolean;
+  readonly timedOut: boolean;
+  /** After a timeout: the process was killed (false: berth could not reach it; see docs). */
+  readonly killed: boolean;
+  readonly durationMs: number;
+}
+
+export interface LogLine {
+  readonly stream: "stdout" | "stderr";
+  /** RFC 3339 with nanoseconds, as the engine stamps it. */
+  readonly time: string | null;
+  readonly line: string;
+}
+
+export interface LogOptions {
+  readonly follow: boolean;
+  /** Lines from the end to start with; null: all. */
+  readonly tail: number | null;
+  /** Only lines after this time (seconds since the epoch). */
+  readonly since: number | null;
+}
+
+export interface LogHandlers {
+  onLine(line: LogLine): void;
+  /** The stream ended: the container stopped, no follow, the caller closed it, or an error. */
+  onEnd(err?: Error): void;
+}
+
+/**
+ * What the operator surfaces need beyond the loop: running a command in a container and reading
+ * its logs. The adapter implements it against a real engine; callers check ownership first.
+ */
+export interface ContainerIO {
+  exec(id: string, request: ExecRequest): Promise<ExecResult>;
+  logs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }>;
+}
+
 /** Which Docker API calls write (for counting no-op passes). */
 export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull"]);

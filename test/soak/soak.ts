@@ -18,7 +18,7 @@
  * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -397,7 +397,14 @@ async function main(): Promise<number> {
       `converged_in=${(convergedInMs / 1000).toFixed(1)}s (${detail})`,
   );
   for (const p of problems) console.log(`  ${p}`);
-  if (problems.length > 0) console.log(`  berth's log: ${logPath}`);
+  if (problems.length > 0) {
+    // A failing seed is a bug report: what berth last said about the specs in trouble.
+    console.log(`  berth's log: ${logPath}; its last warnings and errors:`);
+    const lines = readFileSync(logPath, "utf8")
+      .split("\n")
+      .filter((l) => /"level":(40|50|60)/.test(l));
+    for (const line of lines.slice(-40)) console.log(`    ${line.slice(0, 400)}`);
+  }
   return verdict === "PASS" ? 0 : 1;
 }
 

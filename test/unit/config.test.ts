@@ -49,6 +49,26 @@ describe("buildConfig", () => {
     expect(buildConfig({ specs: ["a"], runtimeSpecs: "rt" }).specDirs).toEqual(["a", "rt"]);
   });
 
+  it("reads the docker-spawner compatibility flags", () => {
+    const config = buildConfig({
+      compat: "docker-spawner",
+      spawnImage: "agent:1",
+      runtimeSpecs: "/rt",
+      spawnUser: "2000:3000",
+      spawnTimeout: "30s",
+      network: "agents",
+    });
+    expect(config.compat).toEqual({
+      image: "agent:1",
+      network: "agents",
+      user: { uid: 2000, gid: 3000 },
+      waitMs: 30_000,
+    });
+    expect(buildConfig({ compat: "docker-spawner", spawnImage: "a", runtimeSpecs: "/rt" }).compat?.network).toBe(
+      "auto",
+    );
+  });
+
   it("fills in the defaults", () => {
     expect(buildConfig({})).toEqual({
       specDirs: ["./specs"],
@@ -68,6 +88,7 @@ describe("buildConfig", () => {
       runtimeSpecs: null,
       apiToken: null,
       policy: DEFAULT_POLICY,
+      compat: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
@@ -92,6 +113,10 @@ describe("buildConfig", () => {
     [{ listen: "localhost" }, "--listen"],
     [{ listen: "1.2.3.4:99999" }, "--listen"],
     [{ apiToken: "short" }, "API token"],
+    [{ compat: "kubernetes" }, "--compat"],
+    [{ compat: "docker-spawner", runtimeSpecs: "/rt" }, "--spawn-image"],
+    [{ compat: "docker-spawner", spawnImage: "agent" }, "--runtime-specs"],
+    [{ compat: "docker-spawner", spawnImage: "agent", runtimeSpecs: "/rt", spawnUser: "agent" }, "--spawn-user"],
   ])("refuses %j with a message naming the flag", (raw, flag) => {
     expect(() => buildConfig(raw)).toThrow(flag);
   });

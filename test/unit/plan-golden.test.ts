@@ -230,6 +230,20 @@ const cases: Record<string, () => Case> = {
     expected:
       "! prune paused: spec directory specs/ is empty; 1 container(s) without a spec are kept: x [0001aaaabbbb]\n",
   }),
+  "a spec deleted on purpose loses its containers even while pruning is paused or past its share": () => ({
+    input: input([], { prunePaused: "no spec files in specs/", deleted: new Set(["gone"]) }),
+    observed: observed([container("gone"), container("kept")]),
+    expected: [
+      "remove  gone [0001aaaabbbb]: deleted",
+      "! prune paused: no spec files in specs/; 1 container(s) without a spec are kept: kept [0002aaaabbbb]",
+      "",
+    ].join("\n"),
+  }),
+  "a spec deleted on purpose and the only container: removed, past the 50% share": () => ({
+    input: input([], { deleted: new Set(["gone"]) }),
+    observed: observed([container("gone")]),
+    expected: "remove  gone [0001aaaabbbb]: deleted\n",
+  }),
   "an orphan whose expires_at label has passed is removed even while pruning is paused": () => ({
     input: input([], { prunePaused: "spec directory specs/ is empty" }),
     observed: observed([

@@ -1,0 +1,187 @@
+/**
+ * Exec and logs against a real engine (dockerode), for the operator surfaces. Callers have
+ * already checked that the container is berth's own.
+ */
+import { readFile } from "node:fs/promises";
+import type { Duplex, Readable } from "node:stream";
+import Docker from "dockerode";
+import { mapError } from "./adapter.js";
+import { CappedBuffer, Demuxer, LineSplitter, type StreamName } from "./demux.js";
+import type { ContainerIO, ExecRequest, ExecResult, LogHandlers, LogOptions } from "./port.js";
+
+/** How long to wait for the output to end once the timed-out process is killed. */
+const AFTER_KILL_MS = 2000;
+
+/**
+ * Kills an exec'd process and its descendants by host PID, when berth can see them (it runs on
+ * the host, or with --pid host) and the process is in that container's cgroup. Docker has no API
+ * to kill an exec.
+ */
+async function killExec(pid: number, containerId: string): Promise<boolean> {
+  if (!(pid > 0)) return false;
+  try {
+    const cgroup = await readFile(`/proc/${pid}/cgroup`, "utf8");
+    if (!cgroup.includes(containerId)) return false;
+    const tree = [pid];
+    for (let i = 0; i < tree.length && tree.length < 1000; i++) {
+      const children = await readFile(`/proc/${tree[i]}/task/${tree[i]}/children`, "utf8").catch(() => "");
+      tree.push(...children.split(" ").filter(Boolean).map(Number));
+    }
+    for (const p of tree.reverse()) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class DockerContainerIO implements ContainerIO {
+  private readonly docker: Docker;
+
+  /** `docker`: a client to use; default one for DOCKER_HOST or the default socket. */
+  constructor(
+    private readonly callTimeoutMs: number,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? new Docker();
+  }
+
+  async exec(id: string, request: ExecRequest): Promise<ExecResult> {
+    const started = performance.now();
+    const container = this.docker.getContainer(id);
+    let exec: Docker.Exec;
+    let stream: Duplex;
+    try {
+      exec = await container.exec({
+        Cmd: [...request.cmd],
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        ...(request.workdir !== undefined ? { WorkingDir: request.workdir } : {}),
+        ...(request.env !== undefined ? { Env: [...request.env] } : {}),
+        ...(request.user !== undefined ? { User: request.user } : {}),
+      });
+      stream = await exec.start({ hijack: true, stdin: false });
+    } catch (err) {
+      throw mapError("exec", err, id);
+    }
+    const out = { stdout: new CappedBuffer(request.maxOutputBytes), stderr: new CappedBuffer(request.maxOutputBytes) };
+    const demux = new Demuxer((name, payload) => {
+      out[name].push(payload);
+    });
+    stream.on("data", (chunk: Buffer) => {
+      demux.push(chunk);
+    });
+    const ended = new Promise<void>((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", () => {
+        resolve();
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      ended.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => {
+          resolve(true);
+        }, request.timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    let killed = false;
+    if (timedOut) {
+      const info = await exec.inspect().catch(() => null);
+      killed = info?.Running === true && (await killExec(info.Pid, info.ContainerID));
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, AFTER_KILL_MS))]);
+      stream.destroy();
+    }
+    const info = timedOut
+      ? null
+      : await exec.inspect().catch((err: unknown) => Promise.reject(mapError("exec", err, id)));
+    return {
+      exitCode: info?.ExitCode ?? null,
+      stdout: out.stdout.text(),
+      stderr: out.stderr.text(),
+      truncated: out.stdout.truncated || out.stderr.truncated,
+      timedOut,
+      killed,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+
+  async logs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }> {
+    const container = this.docker.getContainer(id);
+    let tty: boolean;
+    let source: Readable | Buffer;
+    try {
+      const info = await container.inspect({ abortSignal: AbortSignal.timeout(this.callTimeoutMs) } as object);
+      tty = info.Config.Tty;
+      const common = {
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        ...(options.tail !== null ? { tail: options.tail } : {}),
+        ...(options.since !== null ? { since: options.since } : {}),
+      } as const;
+      source = options.follow
+        ? ((await container.logs({ ...common, follow: true })) as unknown as Readable)
+        : await container.logs({ ...common, follow: false });
+    } catch (err) {
+      throw mapError("logs", err, id);
+    }
+    const splitters = new Map<StreamName, LineSplitter>();
+    const splitter = (name: StreamName): LineSplitter => {
+      let s = splitters.get(name);
+      if (!s) {
+        s = new LineSplitter((text) => {
+          const m = /^(\d{4}-\d\d-\d\dT\S+Z) ?(.*)$/s.exec(text);
+          handlers.onLine({ stream: name, time: m?.[1] ?? null, line: m ? (m[2] ?? "") : text });
+        });
+        splitters.set(name, s);
+      }
+      return s;
+    };
+    const demux = new Demuxer((name, payload) => {
+      splitter(name).push(payload);
+    });
+    const feed = (chunk: Buffer): void => {
+      if (tty) splitter("stdout").push(chunk);
+      else demux.push(chunk);
+    };
+    let done = false;
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      for (const s of splitters.values()) s.flush();
+      handlers.onEnd(err);
+    };
+    if (Buffer.isBuffer(source)) {
+      feed(source);
+      finish();
+      return { close: () => undefined };
+    }
+    const stream = source;
+    stream.on("data", feed);
+    stream.once("end", () => {
+      finish();
+    });
+    stream.once("error", (err) => {
+      finish(err);
+    });
+    stream.once("close", () => {
+      finish();
+    });
+    return {
+      close: () => {
+        stream.destroy();
+        finish();
+      },
+    };
+  }
+}

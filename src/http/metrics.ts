@@ -1,0 +1,152 @@
+/**
+ * Prometheus metrics (prom-client, a registry of berth's own). Counters and histograms are fed
+ * by the loop's hooks as things happen; gauges are read from the last pass when scraped.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Action } from "../core/plan.js";
+import type { PassResult } from "../controller/reconciler.js";
+import { PHASES } from "../controller/status.js";
+
+export interface MetricsSources {
+  /** The last successful pass, if any. */
+  last(): PassResult | null;
+  /** Operations waiting for a concurrency slot, and holding one. */
+  queue(): { readonly queued: number; readonly inFlight: number };
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly passes: Counter<"result">;
+  private readonly passSeconds: Histogram;
+  private readonly actions: Counter<"kind" | "reason" | "outcome">;
+  private readonly dockerCalls: Counter<"operation" | "outcome">;
+  private readonly dockerSeconds: Histogram<"operation">;
+  private readonly reaped: Counter<"by">;
+  private readonly reconnects: Counter;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: "berth_process_" });
+    this.passes = new Counter({
+      name: "berth_reconciles_total",
+      help: "Reconcile passes, by result (ok or error).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.passSeconds = new Histogram({
+      name: "berth_reconcile_duration_seconds",
+      help: "Duration of a reconcile pass: load, observe, plan, dispatch (not the operations themselves).",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.actions = new Counter({
+      name: "berth_actions_total",
+      help: "Executed actions, by kind, reason and outcome (ok or error).",
+      labelNames: ["kind", "reason", "outcome"],
+      registers,
+    });
+    this.dockerCalls = new Counter({
+      name: "berth_docker_calls_total",
+      help: "Docker Engine API calls, by operation and outcome (ok or an error kind).",
+      labelNames: ["operation", "outcome"],
+      registers,
+    });
+    this.dockerSeconds = new Histogram({
+      name: "berth_docker_call_duration_seconds",
+      help: "Duration of Docker Engine API calls, by operation.",
+      labelNames: ["operation"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.reaped = new Counter({
+      name: "berth_reaped_containers_total",
+      help: "Containers removed because they expired: berth's own (by=spec) and other tools' (by=label).",
+      labelNames: ["by"],
+      registers,
+    });
+    this.reconnects = new Counter({
+      name: "berth_events_reconnects_total",
+      help: "Times the Docker events stream was re-opened after it ended or failed.",
+      registers,
+    });
+    new Gauge({
+      name: "berth_managed_containers",
+      help: "Containers carrying this controller's labels, by state, as of the last pass.",
+      labelNames: ["state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of sources.last()?.observed.containers ?? []) this.inc({ state: c.state });
+      },
+    });
+    new Gauge({
+      name: "berth_specs",
+      help: "Specs by phase, as of the last pass.",
+      labelNames: ["phase"],
+      registers,
+      collect() {
+        const report = sources.last()?.report;
+        for (const phase of PHASES) this.set({ phase }, report?.specs.filter((s) => s.phase === phase).length ?? 0);
+      },
+    });
+    new Gauge({
+      name: "berth_spec_errors",
+      help: "Problems in spec files (each invalid file, document or field), as of the last load.",
+      registers,
+      collect() {
+        this.set(sources.last()?.snapshot.issues.length ?? 0);
+      },
+    });
+    new Gauge({
+      name: "berth_queue_depth",
+      help: "Container operations waiting for a concurrency slot.",
+      registers,
+      collect() {
+        this.set(sources.queue().queued);
+      },
+    });
+    new Gauge({
+      name: "berth_operations_in_flight",
+      help: "Container operations running now.",
+      registers,
+      collect() {
+        this.set(sources.queue().inFlight);
+      },
+    });
+  }
+
+  pass(result: PassResult): void {
+    this.passes.inc({ result: "ok" });
+    this.passSeconds.observe(result.durationMs / 1000);
+  }
+
+  passFailed(): void {
+    this.passes.inc({ result: "error" });
+  }
+
+  action(action: Action, error: Error | null): void {
+    this.actions.inc({ kind: action.kind, reason: action.reason, outcome: error === null ? "ok" : "error" });
+    if (error === null && action.kind === "remove" && action.reason === "expired") this.reaped.inc({ by: "spec" });
+  }
+
+  dockerCall(operation: string, outcome: string, durationMs: number): void {
+    this.dockerCalls.inc({ operation, outcome });
+    this.dockerSeconds.observe({ operation }, durationMs / 1000);
+  }
+
+  reapedByLabel(count: number): void {
+    if (count > 0) this.reaped.inc({ by: "label" }, count);
+  }
+
+  eventsReconnected(): void {
+    this.reconnects.inc();
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
