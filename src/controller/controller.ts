@@ -155,7 +155,12 @@ export class Controller {
   }
 
   private passOk(result: PassResult): void {
-    if (!this.dockerAnswering && this.firstPassDone) this.deps.log.info({}, "Docker answering again");
+    if (!this.dockerAnswering && this.firstPassDone) {
+      const forgiven = this.deps.dispatcher.forgiveBackoff();
+      this.deps.log.info({ backoffReset: forgiven }, "Docker answering again");
+      // Retry the specs that failed while the engine was away now, not at their backoff times.
+      if (forgiven > 0) this.requestPass(false);
+    }
     this.dockerAnswering = true;
     this.firstPassDone = true;
     this.passFailures = 0;

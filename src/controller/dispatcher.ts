@@ -108,6 +108,21 @@ export class Dispatcher {
     return this.running.size;
   }
 
+  /**
+   * The engine answers again after an outage: what failed while it was away was not the specs'
+   * fault, so their backoff starts over and they are retried at the next pass.
+   */
+  forgiveBackoff(): number {
+    let forgiven = 0;
+    for (const rt of this.runtime.values()) {
+      if (rt.busy || rt.retryAt === null) continue;
+      rt.retryAt = null;
+      rt.attempts = 0;
+      forgiven++;
+    }
+    return forgiven;
+  }
+
   /** The earliest retry time of a backed-off spec. */
   nextRetryAt(): number | null {
     let next: number | null = null;

@@ -53,6 +53,25 @@ describe("backoff", () => {
   });
 });
 
+describe("an engine outage is not the specs' fault", () => {
+  it("retries a backed-off spec at once when the engine answers again, not at its backoff time", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    h.docker.fail({ operation: "create", times: 5 });
+    await h.start();
+    await h.clock.advance(20_000); // five failures: the next retry is far away
+    const retryAt = h.app.dispatcher.runtimeOf("web")?.retryAt ?? 0;
+    expect(retryAt).toBeGreaterThan(h.clock.now() + 10_000);
+    expect(h.docker.count("create")).toBe(5);
+    // The engine goes away for a pass, then answers again.
+    h.docker.fail({ operation: "list", kind: "unavailable", times: 1 });
+    h.app.controller.requestPass(false, 0);
+    await h.clock.advance(1500);
+    expect(h.clock.now()).toBeLessThan(retryAt);
+    expect(h.docker.count("create")).toBe(6);
+    expect(h.docker.byName("web")?.state).toBe("running");
+  });
+});
+
 describe("a newer spec version is never blocked behind an older one's retries", () => {
   it("acts on the new version at once, whatever the old one's backoff", async () => {
     h = await harness({ "web.yaml": specText("web", { extra: ["env: { V: '1' }"] }) });
