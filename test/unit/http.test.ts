@@ -534,3 +534,60 @@ describe("docker-spawner compatibility", () => {
     expect(s.execs[0]?.request).toMatchObject({ env: ["A=1"], user: "agent", workdir: "/w" });
   });
 });
+
+describe("every protected endpoint", () => {
+  const containers = [box("web", "web")];
+  const json = { "content-type": "application/json" };
+  const endpoints: {
+    method: "GET" | "PUT" | "POST" | "DELETE";
+    url: string;
+    payload?: string;
+    headers?: Record<string, string>;
+  }[] = [
+    { method: "PUT", url: "/v1/specs/web", payload: specText("web"), headers: { "content-type": "application/yaml" } },
+    { method: "DELETE", url: "/v1/specs/web" },
+    { method: "POST", url: "/v1/containers/web/exec", payload: JSON.stringify({ cmd: ["true"] }), headers: json },
+    { method: "GET", url: "/v1/containers/web/logs" },
+  ];
+
+  it.each(endpoints)("$method $url: 401 without a token or with a wrong one, served with the right one", async (e) => {
+    const s = server({ containers });
+    const send = (authorization?: string) =>
+      s.app.inject({
+        method: e.method,
+        url: e.url,
+        headers: { ...e.headers, ...(authorization ? { authorization } : {}) },
+        ...(e.payload !== undefined ? { payload: e.payload } : {}),
+      });
+    expect((await send()).statusCode).toBe(401);
+    expect((await send("Bearer wrong-token-wrong-token-wrong")).statusCode).toBe(401);
+    expect([401, 403]).not.toContain((await send(`Bearer ${TOKEN}`)).statusCode);
+  });
+
+  it.each([
+    ["/v1/containers/web/exec", { cmd: ["x".repeat(70 * 1024)] }],
+    ["/spawn", { bead_id: "b", worktree_path: `/${"x".repeat(70 * 1024)}` }],
+    ["/exec/web", { cmd: ["x".repeat(70 * 1024)] }],
+  ])("POST %s: 413 over 64 KiB", async (url, body) => {
+    const s = server({ containers, compat: true });
+    const res = await s.app.inject({
+      method: "POST",
+      url,
+      headers: { ...auth, ...json },
+      payload: JSON.stringify(body),
+    });
+    expect(res.statusCode).toBe(413);
+  });
+
+  it("compat exec and status of a container berth does not manage: 404 and not_found", async () => {
+    const s = server({ containers, compat: true, token: null });
+    const exec = await s.app.inject({
+      method: "POST",
+      url: "/exec/postgres",
+      headers: json,
+      payload: '{"cmd":["true"]}',
+    });
+    expect(exec.statusCode).toBe(404);
+    expect((await s.app.inject({ url: "/status/postgres" })).json()).toEqual({ status: "not_found" });
+  });
+});
