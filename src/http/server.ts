@@ -7,7 +7,7 @@
  * With --compat docker-spawner: /health, /spawn, /status/{id}, /stop/{id}, /exec/{id}.
  * Every route lives in its own module; this one builds the server and the shared parts.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Readiness } from "../controller/controller.js";
 import type { EventLog } from "../controller/event-log.js";
@@ -72,7 +72,7 @@ export function buildServer(deps: ServerDeps) {
   const logger: FastifyBaseLogger = deps.log.child({ component: "http" });
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_LIMITS.maxFileBytes,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
   });

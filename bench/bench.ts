@@ -1,0 +1,575 @@
+/**
+ * `npm run bench [-- --quick | --smoke]`: berth against the raw Docker API and Docker Compose, as
+ * ratios against baselines measured in the same run (these machines are shared and noisy).
+ *
+ *   cold      N specs from nothing to all running: `berth apply` vs raw dockerode create+start
+ *             at the same concurrency (the floor), the best raw concurrency of 2/4/8/16, and
+ *             `docker-compose up -d` of an equivalent compose file. Median of the runs, and the
+ *             median of the per-run ratios.
+ *   noop      with N converged, one reconcile pass: Docker calls by kind, wall and CPU time; the
+ *             same for `docker-compose up -d`; and the pure planning cost of 1 000 / 10 000 specs.
+ *   latency   with `berth run` running, p50/p95 of: file written → running, file deleted → gone,
+ *             `docker rm -f` → replacement running, expiresAt reached → gone.
+ *   memory    RSS of an idle `berth run` with 0 / 1 000 / 5 000 spec files (suspended: no containers).
+ *   scaling   cold convergence and no-op calls from N = 10 to the largest N.
+ *
+ * Prints a table and writes bench/results/<time>.json. Every run uses its own controller ids and
+ * compose project and removes what it made.
+ */
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import Docker from "dockerode";
+import { createApp } from "../src/app.js";
+import { buildConfig } from "../src/config.js";
+import { formatTime } from "../src/core/units.js";
+import { plan } from "../src/core/plan.js";
+import { silentLogger } from "../src/log.js";
+import { container, desired, input, observed, OPTIONS } from "../test/support/plan-fixtures.js";
+
+const IMAGE = "berth-test/busybox:latest";
+const BIN = path.resolve("bin/berth.js");
+const docker = new Docker();
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    smoke: { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+});
+// `npm run bench --quick` hands the flag to npm, which passes it on as npm_config_quick.
+const flag = (name: "quick" | "smoke"): boolean => values[name] || process.env[`npm_config_${name}`] === "true";
+const MODE = flag("smoke") ? "smoke" : flag("quick") ? "quick" : "full";
+const P = {
+  smoke: { cold: [3], runs: 1, raws: [4], scaling: [3], trials: 2, memory: [0], planning: [100], compose: false },
+  quick: {
+    cold: [40],
+    runs: 1,
+    raws: [2, 4, 8, 16],
+    scaling: [10, 40],
+    trials: 10,
+    memory: [0, 1000],
+    planning: [1000, 10_000],
+    compose: true,
+  },
+  full: {
+    cold: [40, 200],
+    runs: 3,
+    raws: [2, 4, 8, 16],
+    scaling: [10, 50, 100, 200],
+    trials: 20,
+    memory: [0, 1000, 5000],
+    planning: [1000, 10_000],
+    compose: true,
+  },
+}[MODE];
+const CONCURRENCY = 4;
+const run = `${process.pid}`;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const pct = (xs: readonly number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+};
+const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : "-");
+const x = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "-");
+
+function sh(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+async function removeByLabel(label: string): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+}
+
+async function running(label: string): Promise<number> {
+  return (await docker.listContainers({ filters: { label: [label], status: ["running"] } })).length;
+}
+
+// ---- the contenders, on the same image and the same container shape -------------------------
+
+function specYaml(name: string, extra: readonly string[] = []): string {
+  return [
+    "apiVersion: berth/v1",
+    "kind: Container",
+    `metadata: { name: ${name} }`,
+    "spec:",
+    `  image: ${IMAGE}`,
+    '  command: ["sleep", "infinity"]',
+    "  init: true",
+    "  network: none",
+    "  stopTimeout: 1s",
+    ...extra.map((e) => `  ${e}`),
+    "",
+  ].join("\n");
+}
+
+function specFolder(n: number, prefix: string, extra: readonly string[] = []): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-"));
+  for (let i = 0; i < n; i++) writeFileSync(path.join(dir, `s${i}.yaml`), specYaml(`${prefix}-s${i}`, extra));
+  return dir;
+}
+
+/** The floor: dockerode create+start of N containers, `concurrency` at a time. */
+async function rawCold(n: number, concurrency: number): Promise<number> {
+  const label = `bench.raw=${run}-${concurrency}-${n}`;
+  const [key, value] = label.split("=") as [string, string];
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const c = await docker.createContainer({
+          name: `bench-raw-${run}-${concurrency}-${i}`,
+          Image: IMAGE,
+          Cmd: ["sleep", "infinity"],
+          Labels: { [key]: value },
+          HostConfig: { Init: true, NetworkMode: "none" },
+        });
+        await c.start();
+      }
+    }),
+  );
+  const took = performance.now() - started;
+  await removeByLabel(label);
+  return took;
+}
+
+async function berthCold(n: number, id: string): Promise<number> {
+  const dir = specFolder(n, id);
+  const started = performance.now();
+  const res = await sh(process.execPath, [
+    BIN,
+    "apply",
+    "--id",
+    id,
+    "--specs",
+    dir,
+    "--concurrency",
+    String(CONCURRENCY),
+  ]);
+  const took = performance.now() - started;
+  if (res.code !== 0) throw new Error(`berth apply failed: ${res.out.slice(-2000)}`);
+  rmSync(dir, { recursive: true, force: true });
+  return took;
+}
+
+function composeFile(n: number): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-compose-"));
+  const services = Array.from(
+    { length: n },
+    (_, i) =>
+      `  s${i}:\n    image: ${IMAGE}\n    command: ["sleep", "infinity"]\n    init: true\n    network_mode: none\n    stop_grace_period: 1s\n`,
+  ).join("");
+  const file = path.join(dir, "compose.yaml");
+  writeFileSync(file, `version: "2.4"\nservices:\n${services}`);
+  return file;
+}
+
+async function compose(file: string, project: string, ...args: string[]): Promise<number> {
+  const started = performance.now();
+  const res = await sh("docker-compose", ["-p", project, "-f", file, ...args]);
+  if (res.code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed: ${res.out.slice(-2000)}`);
+  return performance.now() - started;
+}
+
+function ensureCompose(): boolean {
+  if (spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0) return true;
+  console.error("bench: installing Debian's docker-compose …");
+  return spawnSync("apt-get", ["install", "-y", "-q", "docker-compose"], { stdio: "ignore" }).status === 0;
+}
+
+async function composeDown(project: string): Promise<void> {
+  await removeByLabel(`com.docker.compose.project=${project}`);
+  const nets = await docker.listNetworks({ filters: { label: [`com.docker.compose.project=${project}`] } });
+  await Promise.all(
+    nets.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
+}
+
+// ---- sections ---------------------------------------------------------------------------------
+
+interface ColdRow {
+  n: number;
+  berthMs: number;
+  rawMs: number;
+  bestRaw: { concurrency: number; ms: number };
+  composeMs: number | null;
+  berthOverRaw: number;
+  berthOverBestRaw: number;
+  berthOverCompose: number | null;
+}
+
+async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
+  const berthMs: number[] = [];
+  const rawMs: number[] = [];
+  const composeMs: number[] = [];
+  const ratios: { raw: number[]; compose: number[] } = { raw: [], compose: [] };
+  const raws = new Map<number, number[]>();
+  for (let r = 0; r < P.runs; r++) {
+    const raw = await rawCold(n, CONCURRENCY);
+    const id = `bench-${run}-cold${n}-${r}`;
+    const b = await berthCold(n, id);
+    await removeByLabel(`berth.controller=${id}`);
+    rawMs.push(raw);
+    berthMs.push(b);
+    ratios.raw.push(b / raw);
+    for (const c of P.raws) raws.set(c, [...(raws.get(c) ?? []), c === CONCURRENCY ? raw : await rawCold(n, c)]);
+    if (withCompose) {
+      const file = composeFile(n);
+      const project = `benchcold${run}${n}${r}`;
+      const cm = await compose(file, project, "up", "-d");
+      await composeDown(project);
+      rmSync(path.dirname(file), { recursive: true, force: true });
+      composeMs.push(cm);
+      ratios.compose.push(b / cm);
+    }
+  }
+  const best = [...raws].map(([c, v]) => ({ concurrency: c, ms: median(v) })).sort((a, b) => a.ms - b.ms)[0] ?? {
+    concurrency: CONCURRENCY,
+    ms: median(rawMs),
+  };
+  return {
+    n,
+    berthMs: median(berthMs),
+    rawMs: median(rawMs),
+    bestRaw: best,
+    composeMs: withCompose ? median(composeMs) : null,
+    berthOverRaw: median(ratios.raw),
+    berthOverBestRaw: median(berthMs) / best.ms,
+    berthOverCompose: withCompose ? median(ratios.compose) : null,
+  };
+}
+
+interface NoopRow {
+  n: number;
+  calls: Record<string, number>;
+  writes: number;
+  wallMs: number;
+  cpuMs: number;
+  composeMs: number | null;
+}
+
+/** With N converged by berth apply: one pass of a controller (warm, as a resync is). */
+async function noop(n: number, withCompose: boolean): Promise<NoopRow> {
+  const id = `bench-${run}-noop${n}`;
+  const dir = specFolder(n, id);
+  const res = await sh(process.execPath, [BIN, "apply", "--id", id, "--specs", dir, "--concurrency", "8"]);
+  if (res.code !== 0) throw new Error(`berth apply failed: ${res.out.slice(-2000)}`);
+  let calls: Record<string, number> = {};
+  const config = buildConfig({ id, specs: [dir], listen: "off" });
+  const app = createApp(config, {
+    log: silentLogger(),
+    onDockerCall: (operation) => {
+      calls[operation] = (calls[operation] ?? 0) + 1;
+    },
+  });
+  await app.reconciler.pass({ reload: true, execute: true }); // warm: the file cache, the JIT
+  calls = {};
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await app.reconciler.pass({ reload: true, execute: true });
+  const wallMs = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  if (result.plan.actions.length > 0) throw new Error(`not converged: ${result.plan.actions.length} actions`);
+  const writes = ["create", "start", "stop", "remove", "rename", "pull"].reduce((s, k) => s + (calls[k] ?? 0), 0);
+  let composeMs: number | null = null;
+  if (withCompose) {
+    const file = composeFile(n);
+    const project = `benchnoop${run}${n}`;
+    await compose(file, project, "up", "-d");
+    composeMs = await compose(file, project, "up", "-d");
+    await composeDown(project);
+    rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+  await removeByLabel(`berth.controller=${id}`);
+  rmSync(dir, { recursive: true, force: true });
+  return { n, calls, writes, wallMs, cpuMs: (used.user + used.system) / 1000, composeMs };
+}
+
+function planning(n: number): number {
+  const specs = Array.from({ length: n }, (_, i) => desired(`s${i}`));
+  const obs = observed(specs.map((d) => container(d)));
+  const inp = input(specs);
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const started = performance.now();
+    const p = plan(inp, obs, Date.now(), OPTIONS);
+    times.push(performance.now() - started);
+    if (p.actions.length > 0) throw new Error("planning bench: not converged");
+  }
+  return median(times);
+}
+
+interface Latency {
+  p50: number;
+  p95: number;
+  trials: number;
+}
+
+/** Docker events of a controller id, with the engine's timestamps (ms). */
+async function eventsOf(
+  id: string,
+): Promise<{ next(name: string, action: string, after: number, notId?: string): Promise<number>; close(): void }> {
+  const stream = (await docker.getEvents({
+    filters: { label: [`berth.controller=${id}`], type: ["container"] },
+  })) as NodeJS.ReadableStream & {
+    destroy(): void;
+  };
+  const seen: { id: string; name: string; action: string; at: number }[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = "";
+  stream.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("utf8");
+    let nl = buffer.indexOf("\n");
+    while (nl !== -1) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      nl = buffer.indexOf("\n");
+      try {
+        const e = JSON.parse(line) as {
+          Action: string;
+          timeNano: number;
+          Actor: { ID: string; Attributes: Record<string, string> };
+        };
+        seen.push({ id: e.Actor.ID, name: e.Actor.Attributes.name ?? "", action: e.Action, at: e.timeNano / 1e6 });
+        for (const w of waiters) w();
+      } catch {
+        // a partial line
+      }
+    }
+  });
+  return {
+    next: async (name, action, after, notId) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const hit = seen.find((e) => e.name === name && e.action === action && e.at >= after && e.id !== notId);
+        if (hit) return hit.at;
+        if (Date.now() > deadline) throw new Error(`no ${action} of ${name} within 60 s`);
+        await new Promise<void>((resolve) => {
+          const w = (): void => {
+            waiters.delete(w);
+            resolve();
+          };
+          waiters.add(w);
+          setTimeout(w, 200);
+        });
+      }
+    },
+    close: () => {
+      stream.destroy();
+    },
+  };
+}
+
+function startRun(id: string, dir: string, extra: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [BIN, "run", "--id", id, "--specs", dir, "--log-format", "json", ...extra], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not ready`);
+}
+
+async function latency(trials: number): Promise<Record<string, Latency>> {
+  const id = `bench-${run}-lat`;
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-lat-"));
+  const port = 7600 + (process.pid % 300);
+  const child = startRun(id, dir, ["--listen", `127.0.0.1:${port}`, "--concurrency", String(CONCURRENCY)]);
+  const events = await eventsOf(id);
+  const out: Record<string, number[]> = {
+    "file written → running": [],
+    "file deleted → gone": [],
+    "docker rm -f → replaced": [],
+    "expiresAt → gone": [],
+  };
+  try {
+    // Three containers that stay: deleting the trial's file then removes a quarter of the managed
+    // containers, under the prune guard's share (a file deleted from an otherwise empty folder is
+    // not pruned, by design).
+    for (let i = 0; i < 3; i++) writeFileSync(path.join(dir, `anchor${i}.yaml`), specYaml(`${id}-anchor${i}`));
+    await waitReady(`http://127.0.0.1:${port}`);
+    while ((await running(`berth.controller=${id}`)) < 3) await sleep(50);
+    for (let t = 0; t < trials; t++) {
+      const name = `${id}-t${t}`;
+      const file = path.join(dir, `t${t}.yaml`);
+      let at = Date.now();
+      writeFileSync(file, specYaml(name));
+      out["file written → running"]?.push((await events.next(name, "start", at)) - at);
+      const old = (await docker.getContainer(name).inspect()).Id;
+      at = Date.now();
+      await docker.getContainer(name).remove({ force: true });
+      out["docker rm -f → replaced"]?.push((await events.next(name, "start", at, old)) - at);
+      at = Date.now();
+      unlinkSync(file);
+      out["file deleted → gone"]?.push((await events.next(name, "destroy", at)) - at);
+      // Expiry: a spec that expires 1.5 s after it runs.
+      const expiring = `${name}-x`;
+      const expiresAt = Date.now() + 1500;
+      writeFileSync(path.join(dir, `t${t}x.yaml`), specYaml(expiring, [`expiresAt: "${formatTime(expiresAt)}"`]));
+      await events.next(expiring, "start", expiresAt - 1500);
+      out["expiresAt → gone"]?.push((await events.next(expiring, "destroy", expiresAt)) - expiresAt);
+      unlinkSync(path.join(dir, `t${t}x.yaml`));
+    }
+  } finally {
+    events.close();
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await removeByLabel(`berth.controller=${id}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return Object.fromEntries(
+    Object.entries(out).map(([k, v]) => [k, { p50: pct(v, 50), p95: pct(v, 95), trials: v.length }]),
+  );
+}
+
+async function memory(n: number): Promise<number> {
+  const id = `bench-${run}-mem${n}`;
+  const dir = specFolder(n, id, ["suspended: true"]);
+  const port = 7900 + (process.pid % 90);
+  const child = startRun(id, dir, ["--listen", `127.0.0.1:${port}`, "--log-level", "warn"]);
+  try {
+    await waitReady(`http://127.0.0.1:${port}`);
+    await sleep(3000); // idle
+    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await removeByLabel(`berth.controller=${id}`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  await docker.ping();
+  if ((await docker.listImages({ filters: { reference: [IMAGE] } })).length === 0) {
+    spawnSync("bash", ["scripts/ensure-docker.sh"], { stdio: "inherit" });
+  }
+  const withCompose = P.compose && ensureCompose();
+  const info = await docker.version();
+  console.log(`berth bench (${MODE}): Docker ${info.Version}, Node ${process.version}, concurrency ${CONCURRENCY}`);
+
+  const coldRows: ColdRow[] = [];
+  for (const n of P.cold) coldRows.push(await cold(n, withCompose));
+  console.log("\ncold convergence (median; ratios are medians of per-run ratios)");
+  console.table(
+    coldRows.map((r) => ({
+      N: r.n,
+      berth: ms(r.berthMs),
+      [`raw c=${CONCURRENCY}`]: ms(r.rawMs),
+      "raw best": `${ms(r.bestRaw.ms)} (c=${r.bestRaw.concurrency})`,
+      compose: r.composeMs === null ? "-" : ms(r.composeMs),
+      "berth/raw": x(r.berthOverRaw),
+      "berth/best raw": x(r.berthOverBestRaw),
+      "berth/compose": r.berthOverCompose === null ? "-" : x(r.berthOverCompose),
+    })),
+  );
+
+  const noopRows: NoopRow[] = [];
+  for (const n of P.scaling) noopRows.push(await noop(n, withCompose && n === Math.max(...P.scaling)));
+  const plans = P.planning.map((n) => ({ n, ms: planning(n) }));
+  console.log("\nno-op pass with N converged (warm), and docker-compose up -d on its converged project");
+  console.table(
+    noopRows.map((r) => ({
+      N: r.n,
+      "Docker calls": Object.entries(r.calls)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" "),
+      writes: r.writes,
+      wall: ms(r.wallMs),
+      cpu: ms(r.cpuMs),
+      compose: r.composeMs === null ? "-" : ms(r.composeMs),
+    })),
+  );
+  console.log(plans.map((p) => `planning ${p.n} specs (pure, in memory): ${ms(p.ms)}`).join("\n"));
+
+  const scalingCold: { n: number; ms: number }[] = [];
+  for (const n of P.scaling) {
+    const id = `bench-${run}-scale${n}`;
+    scalingCold.push({ n, ms: await berthCold(n, id) });
+    await removeByLabel(`berth.controller=${id}`);
+  }
+  console.log("\nscaling: berth apply from nothing, and the no-op pass");
+  console.table(
+    scalingCold.map((s, i) => ({
+      N: s.n,
+      "apply (cold)": ms(s.ms),
+      "per container": ms(s.ms / s.n),
+      "no-op calls": Object.values(noopRows[i]?.calls ?? {}).reduce((a, b) => a + b, 0),
+      "no-op wall": ms(noopRows[i]?.wallMs ?? NaN),
+    })),
+  );
+
+  const lat = await latency(P.trials);
+  console.log(`\nreaction latency with berth run (${P.trials} trials each)`);
+  console.table(Object.entries(lat).map(([what, l]) => ({ what, p50: ms(l.p50), p95: ms(l.p95) })));
+
+  const mem: { n: number; rssMiB: number }[] = [];
+  for (const n of P.memory) mem.push({ n, rssMiB: await memory(n) });
+  console.log("\nidle RSS of berth run");
+  console.table(mem.map((m) => ({ "spec files": m.n, RSS: `${m.rssMiB.toFixed(0)} MiB` })));
+
+  const result = {
+    mode: MODE,
+    at: new Date().toISOString(),
+    machine: { cpus: (await import("node:os")).cpus().length, docker: info.Version, node: process.version },
+    concurrency: CONCURRENCY,
+    cold: coldRows,
+    noop: noopRows,
+    planning: plans,
+    scaling: scalingCold,
+    latency: lat,
+    memory: mem,
+    seconds: Math.round((Date.now() - t0) / 1000),
+  };
+  const out = values.out ?? path.join("bench", "results", `${result.at.replace(/[:.]/g, "-")}-${MODE}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nbench done in ${result.seconds} s; results in ${out}`);
+}
+
+await main();
