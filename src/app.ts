@@ -21,7 +21,7 @@ import { Semaphore } from "./controller/semaphore.js";
 import { type CallOutcome, DockerAdapter } from "./docker/adapter.js";
 import type { DockerPort } from "./docker/port.js";
 import { watchSpecDirs } from "./fs/watcher.js";
-import { buildServer, type HttpServer } from "./http/server.js";
+import type { buildServer, HttpServer } from "./http/server.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./spec/loader.js";
 import type { EngineCreateBody } from "./core/create-request.js";
 import { checkRequest } from "./core/policy.js";
@@ -30,7 +30,7 @@ import { EventLog } from "./controller/event-log.js";
 import { findManaged } from "./controller/managed.js";
 import { DockerContainerIO } from "./docker/container-io.js";
 import type { ContainerIO } from "./docker/port.js";
-import { Metrics } from "./http/metrics.js";
+import type { Metrics } from "./http/metrics.js";
 
 export interface AppDeps {
   readonly log: Logger;
@@ -42,8 +42,11 @@ export interface AppDeps {
   readonly backoff?: BackoffPolicy;
   /** Watch the spec directories (berth run); one-shot commands do not. */
   readonly watch?: boolean;
-  /** Build the HTTP server (berth run, when config.listen is set). */
-  readonly http?: boolean;
+  /**
+   * Build the HTTP server (berth run, when config.listen is set). Its modules are handed in, not
+   * imported here, so that the one-shot commands never load fastify and prom-client.
+   */
+  readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
   /** Every Docker API call, with its outcome (metrics, call counting). */
   readonly onDockerCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
   /** Every executed action, with its outcome (apply's progress). */
@@ -53,6 +56,7 @@ export interface AppDeps {
   /** The periodic resync's scheduler (default node-cron with config.resync). */
   readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
   readonly coalesceMs?: number;
+  readonly busyCoalesceMs?: number;
   readonly debounceMs?: number;
 }
 
@@ -222,21 +226,23 @@ export function createApp(config: Config, deps: AppDeps): App {
       labels,
       controllerId: config.controllerId,
       coalesceMs: deps.coalesceMs ?? 20,
+      busyCoalesceMs: deps.busyCoalesceMs ?? 250,
       drainTimeoutMs: config.drainTimeoutMs,
       reconnectBaseMs: 1000,
       reconnectMaxMs: 30_000,
     },
   );
   const ctl = controller;
-  if (deps.http && config.listen) {
-    metrics = new Metrics({
+  const http = config.listen ? deps.http : undefined;
+  if (http) {
+    metrics = new http.Metrics({
       last: () => ctl.last,
       queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
     });
   }
   const server =
-    deps.http && config.listen
-      ? buildServer({
+    http && config.listen
+      ? http.buildServer({
           log,
           controllerId: config.controllerId,
           readiness: () => ctl.readiness(),

@@ -6,17 +6,13 @@ import { Command, CommanderError, Option } from "commander";
 import type { RawOptions } from "../config.js";
 import { BerthError } from "../core/errors.js";
 import { DockerError } from "../docker/errors.js";
-import { schemaSource } from "../spec/schema.js";
-import { applyCommand } from "./apply.js";
 import { EXIT, type CliIO, processIO } from "./io.js";
 import { addCommonOptions, addPolicyOptions, addReconcileOptions, collect, labelPrefixOption } from "./options.js";
-import { planCommand } from "./plan.js";
-import { reapCommand } from "./reap.js";
-import { type RunOptions, runCommand } from "./run.js";
-import { execCommand, type ExecOptions, logsCommand, type LogsOptions } from "./container-io.js";
+import type { RunOptions } from "./run.js";
+import type { ExecOptions, LogsOptions } from "./container-io.js";
 import { DEFAULT_SERVER } from "./live.js";
-import { getCommand, statusCommand, type StatusOptions } from "./status.js";
-import { validateCommand, type ValidateOptions } from "./validate.js";
+import type { StatusOptions } from "./status.js";
+import type { ValidateOptions } from "./validate.js";
 
 const VERSION = "0.1.0";
 
@@ -63,7 +59,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       "\nEach error is one line: FILE:LINE:COLUMN: FIELD: MESSAGE, then a summary line.\nExample: berth validate specs/ && git commit",
     )
     .action(async (paths: string[], opts: ValidateOptions) => {
-      setExit(await validateCommand(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io));
+      setExit(
+        await (await import("./validate.js")).validateCommand(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io),
+      );
     });
 
   addReconcileOptions(
@@ -125,7 +123,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         .default("2m"),
     )
     .action(async (opts: RunOptions) => {
-      setExit(await runCommand(opts, io));
+      setExit(await (await import("./run.js")).runCommand(opts, io));
     });
 
   addReconcileOptions(
@@ -137,7 +135,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   )
     .addOption(new Option("--timeout <duration>", "give up after this long").env("BERTH_APPLY_TIMEOUT").default("5m"))
     .action(async (opts: RawOptions & { timeout?: string }) => {
-      setExit(await applyCommand(opts, io));
+      setExit(await (await import("./apply.js")).applyCommand(opts, io));
     });
 
   addCommonOptions(
@@ -147,7 +145,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   )
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .action(async (opts: RawOptions & { format?: string }) => {
-      setExit(await planCommand(opts, io));
+      setExit(await (await import("./plan.js")).planCommand(opts, io));
     });
 
   const serverOption = () =>
@@ -163,7 +161,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"))
     .addOption(serverOption())
     .action(async (opts: StatusOptions) => {
-      setExit(await statusCommand(opts, io));
+      setExit(await (await import("./status.js")).statusCommand(opts, io));
     });
 
   addCommonOptions(
@@ -173,7 +171,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addOption(serverOption())
     .action(async (name: string, opts: StatusOptions) => {
-      setExit(await getCommand(name, opts, io));
+      setExit(await (await import("./status.js")).getCommand(name, opts, io));
     });
 
   addCommonOptions(
@@ -189,7 +187,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)"))
     .addOption(new Option("--timeout <duration>", "kill the command after this long").default("1h"))
     .action(async (name: string, command: string[], opts: ExecOptions) => {
-      setExit(await execCommand(name, command, opts, io));
+      setExit(await (await import("./container-io.js")).execCommand(name, command, opts, io));
     });
 
   addCommonOptions(program.command("logs").description("Print the logs of one of berth's containers."))
@@ -199,7 +197,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("--since <when>", "only lines after this: a duration ago (10m) or an RFC 3339 time"))
     .addOption(new Option("-t, --timestamps", "show each line's time"))
     .action(async (name: string, opts: LogsOptions) => {
-      setExit(await logsCommand(name, opts, io, interrupted()));
+      setExit(await (await import("./container-io.js")).logsCommand(name, opts, io, interrupted()));
     });
 
   addCommonOptions(
@@ -220,14 +218,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         ]),
     )
     .action(async (opts: RawOptions & { dryRun?: boolean }) => {
-      setExit(await reapCommand(opts, io));
+      setExit(await (await import("./reap.js")).reapCommand(opts, io));
     });
 
   program
     .command("schema")
     .description("Print the JSON Schema of spec documents (for editors and CI).")
-    .action(() => {
-      io.out(schemaSource());
+    .action(async () => {
+      io.out((await import("../spec/schema.js")).schemaSource());
       setExit(EXIT.ok);
     });
 

@@ -1,6 +1,8 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
 import { mkdir, readFile } from "node:fs/promises";
 import { createApp } from "../app.js";
+import { Metrics } from "../http/metrics.js";
+import { buildServer } from "../http/server.js";
 import type { RawOptions } from "../config.js";
 import { BerthError } from "../core/errors.js";
 import { describePolicy } from "../core/policy.js";
@@ -47,7 +49,7 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { level: "info", fd: 1 },
   );
   if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
-  const app = createApp(config, { log, watch: true, http: true });
+  const app = createApp(config, { log, watch: true, http: { buildServer, Metrics } });
   let received = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {

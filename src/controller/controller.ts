@@ -24,6 +24,11 @@ export interface ControllerOptions {
   readonly controllerId: string;
   /** Coalescing delay for passes triggered by events and finished operations. */
   readonly coalesceMs: number;
+  /**
+   * The same while operations are still running: a pass then finds most specs busy, and each
+   * one costs the engine two list calls that compete with the creates and starts.
+   */
+  readonly busyCoalesceMs: number;
   /** How long shutdown waits for in-flight operations. */
   readonly drainTimeoutMs: number;
   /** Reconnect backoff of the events stream and of failed passes. */
@@ -205,7 +210,12 @@ export class Controller {
 
   /** Called by the dispatcher when a spec's operations are done. */
   settled(): void {
-    this.requestPass(false);
+    this.requestPass(false, this.coalesceDelay());
+  }
+
+  /** Events and settles coalesce longer while other operations still run. */
+  private coalesceDelay(): number {
+    return this.deps.dispatcher.busyCount > 0 ? this.options.busyCoalesceMs : this.options.coalesceMs;
   }
 
   private subscribeEvents(): void {
@@ -223,7 +233,7 @@ export class Controller {
           this.requestPass(false, 0);
         },
         onEvent: () => {
-          this.requestPass(false);
+          this.requestPass(false, this.coalesceDelay());
         },
         onClose: (err) => {
           this.events = null;

@@ -28,17 +28,20 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export function harness(
-  files: Record<string, string>,
-  options: { raw?: RawOptions; random?: () => number; docker?: FakeDocker; clock?: FakeClock } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  raw?: RawOptions;
+  random?: () => number;
+  docker?: FakeDocker;
+  clock?: FakeClock;
+  /** Coalescing of passes while operations run (the product's 250 ms; 20 ms by default here). */
+  busyCoalesceMs?: number;
+}
+
+export function harness(files: Record<string, string>, options: HarnessOptions = {}): Promise<Harness> {
   return Promise.resolve(build(files, options));
 }
 
-function build(
-  files: Record<string, string>,
-  options: { raw?: RawOptions; random?: () => number; docker?: FakeDocker; clock?: FakeClock },
-): Harness {
+function build(files: Record<string, string>, options: HarnessOptions): Harness {
   const dir = tempDir("berth-loop-");
   for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
   const clock = options.clock ?? new FakeClock();
@@ -56,6 +59,8 @@ function build(
     },
     watch: false,
     healthPollMs: 10,
+    // The loop tests step the clock in small amounts; the longer coalescing under load has its own test.
+    busyCoalesceMs: options.busyCoalesceMs ?? 20,
     onPass: (result) => passes.push(result),
   });
   clock.busy = () => app.controller.passing;

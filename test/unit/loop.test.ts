@@ -287,3 +287,25 @@ describe("last-known-good", () => {
     expect(h.docker.writes().filter((w) => w.operation === "remove")).toEqual([]);
   });
 });
+
+describe("passes while operations run", () => {
+  it("coalesce events and settles for longer while other operations still run, so the engine is not listed once per settle", async () => {
+    const files = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`s${i}.yaml`, specText(`s${i}`)]));
+    const lists = async (busyCoalesceMs: number): Promise<number> => {
+      const clock = new FakeClock();
+      const docker = new FakeDocker(() => clock.now());
+      // Every write takes 100 ms of the fake clock: operations overlap, as on a real engine.
+      docker.latency = () => new Promise((resolve) => clock.at(clock.now() + 100, resolve));
+      h = await harness(files, { busyCoalesceMs, clock, docker, raw: { concurrency: "2" } });
+      await h.start();
+      await h.clock.advance(2000);
+      expect(h.app.controller.last?.report.specs.every((s) => s.phase === "Running")).toBe(true);
+      const count = h.docker.count("list");
+      await h.stop();
+      return count;
+    };
+    const eager = await lists(20);
+    const patient = await lists(250);
+    expect(patient).toBeLessThan(eager / 2);
+  });
+});
