@@ -4,6 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Duplex, Readable } from "node:stream";
+import "./lazy-ssh.js"; // before dockerode
 import Docker from "dockerode";
 import { mapError } from "./adapter.js";
 import { CappedBuffer, Demuxer, LineSplitter, type StreamName } from "./demux.js";
