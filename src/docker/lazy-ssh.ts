@@ -22,7 +22,7 @@ function install(): void {
   standIn.loaded = true;
   standIn.exports = function ssh(options: unknown): unknown {
     if (!real) {
-      delete require.cache[file];
+      require.cache[file] = undefined; // so that require loads the real file
       real = require(file) as (options: unknown) => unknown;
       require.cache[file] = standIn;
     }
