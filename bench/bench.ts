@@ -82,15 +82,16 @@ const pct = (xs: readonly number[], p: number): number => {
 const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : "-");
 const x = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "-");
 
-function sh(
-  command: string,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string }> {
+function sh(command: string, args: readonly string[], timeoutMs = 0): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { env: { ...process.env, ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      command,
+      args,
+      { maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGKILL" },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -191,11 +192,20 @@ function composeFile(n: number): string {
   return file;
 }
 
-async function compose(file: string, project: string, ...args: string[]): Promise<number> {
+/** How long docker-compose may take before it counts as stalled (docker-compose 1.29 can). */
+const COMPOSE_TIMEOUT_MS = 180_000;
+
+/** The time `docker-compose ARGS` took, or null when it stalled past COMPOSE_TIMEOUT_MS. */
+async function compose(file: string, project: string, ...args: string[]): Promise<number | null> {
   const started = performance.now();
-  const res = await sh("docker-compose", ["-p", project, "-f", file, ...args]);
+  const res = await sh("docker-compose", ["-p", project, "-f", file, ...args], COMPOSE_TIMEOUT_MS);
+  const took = performance.now() - started;
+  if (res.code !== 0 && took >= COMPOSE_TIMEOUT_MS) {
+    console.error(`bench: docker-compose ${args.join(" ")} stalled past ${COMPOSE_TIMEOUT_MS / 1000} s (${project})`);
+    return null;
+  }
   if (res.code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed: ${res.out.slice(-2000)}`);
-  return performance.now() - started;
+  return took;
 }
 
 function ensureCompose(): boolean {
@@ -251,8 +261,10 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
       const cm = await compose(file, project, "up", "-d");
       await composeDown(project);
       rmSync(path.dirname(file), { recursive: true, force: true });
-      composeMs.push(cm);
-      ratios.compose.push(b / cm);
+      if (cm !== null) {
+        composeMs.push(cm);
+        ratios.compose.push(b / cm);
+      }
     }
   }
   const best = [...raws].map(([c, v]) => ({ concurrency: c, ms: median(v) })).sort((a, b) => a.ms - b.ms)[0] ?? {
@@ -264,10 +276,10 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     berthMs: median(berthMs),
     rawMs: median(rawMs),
     bestRaw: best,
-    composeMs: withCompose ? median(composeMs) : null,
+    composeMs: composeMs.length > 0 ? median(composeMs) : null,
     berthOverRaw: median(ratios.raw),
     berthOverBestRaw: median(berthMs) / best.ms,
-    berthOverCompose: withCompose ? median(ratios.compose) : null,
+    berthOverCompose: ratios.compose.length > 0 ? median(ratios.compose) : null,
   };
 }
 
