@@ -28,7 +28,6 @@ import { checkRequest } from "./core/policy.js";
 import { hostPolicyContext } from "./fs/host-paths.js";
 import { EventLog } from "./controller/event-log.js";
 import { findManaged } from "./controller/managed.js";
-import { DockerContainerIO } from "./docker/container-io.js";
 import type { ContainerIO } from "./docker/port.js";
 import type { Metrics } from "./http/metrics.js";
 
@@ -263,7 +262,12 @@ export function createApp(config: Config, deps: AppDeps): App {
           events,
           metrics,
           findContainer: (name) => findManaged(port, labels, config.controllerId, name),
-          io: deps.io ?? new DockerContainerIO(config.dockerTimeoutMs),
+          io:
+            deps.io ??
+            (port instanceof DockerAdapter
+              ? port
+              : new DockerAdapter({ callTimeoutMs: config.dockerTimeoutMs })
+            ).containerIO(),
           loopback: LOOPBACK.has(config.listen.host),
           compat: config.compat,
           now: () => clock.now(),

@@ -7,10 +7,9 @@ import type { RawOptions } from "../config.js";
 import { findManaged } from "../controller/managed.js";
 import { labelKeys } from "../core/labels.js";
 import type { ObservedContainer } from "../core/observed.js";
-import { isParseError, parseDurationMs } from "../core/units.js";
+import { isParseError, parseDurationMs, sinceSeconds } from "../core/units.js";
 import { DockerAdapter } from "../docker/adapter.js";
-import { DockerContainerIO } from "../docker/container-io.js";
-import { sinceSeconds } from "../http/container-routes.js";
+import type { ContainerIO } from "../docker/port.js";
 import { BerthError } from "../core/errors.js";
 import { EXIT, type CliIO } from "./io.js";
 import { setup } from "./setup.js";
@@ -18,14 +17,14 @@ import { setup } from "./setup.js";
 /** The CLI keeps more output than the HTTP API: it is the operator's own terminal. */
 const CLI_OUTPUT_LIMIT = 64 * 1024 * 1024;
 
-async function target(raw: RawOptions, name: string): Promise<{ container: ObservedContainer; io: DockerContainerIO }> {
+async function target(raw: RawOptions, name: string): Promise<{ container: ObservedContainer; io: ContainerIO }> {
   const { config } = setup(raw, { level: "error", fd: 2 });
   const port = new DockerAdapter({ callTimeoutMs: config.dockerTimeoutMs });
   const container = await findManaged(port, labelKeys(config.labelPrefix), config.controllerId, name);
   if (!container) {
     throw new BerthError("BERTH_USAGE", `no container ${name} managed by berth --id ${config.controllerId}`);
   }
-  return { container, io: new DockerContainerIO(config.dockerTimeoutMs) };
+  return { container, io: port.containerIO() };
 }
 
 export interface ExecOptions extends RawOptions {

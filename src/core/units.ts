@@ -151,3 +151,11 @@ export function formatBytes(bytes: number): string {
   if (bytes >= KiB) return unit(KiB, "KiB");
   return `${bytes} bytes`;
 }
+
+/** "10m" (ago) or an RFC 3339 time → seconds since the epoch; null when neither. */
+export function sinceSeconds(text: string, now: number): number | null {
+  const ago = parseDurationMs(text);
+  if (!isParseError(ago)) return Math.floor((now - ago) / 1000);
+  const at = parseExpiresAt(text);
+  return typeof at === "number" ? Math.floor(at / 1000) : null;
+}

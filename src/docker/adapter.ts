@@ -9,7 +9,8 @@ import Docker from "dockerode";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import type { ContainerState, Health, ObservedContainer } from "../core/observed.js";
-import { DockerError, type DockerErrorKind } from "./errors.js";
+import { DockerContainerIO } from "./container-io.js";
+import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
 import type { ContainerDetails, DockerPort, EventHandlers, EventSubscription, ListFilter } from "./port.js";
 
 export type CallOutcome = "ok" | DockerErrorKind;
@@ -31,56 +32,6 @@ export interface AdapterOptions {
 const MAX_STOP_TIMEOUT_MS = 10 * 60_000;
 
 export const DEFAULT_ADAPTER_OPTIONS: AdapterOptions = { callTimeoutMs: 30_000, pullTimeoutMs: 10 * 60_000 };
-
-interface EngineError {
-  statusCode?: number;
-  code?: string;
-  name?: string;
-  message?: string;
-  json?: { message?: string } | null;
-  reason?: string;
-}
-
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOENT",
-  "EACCES",
-  "ECONNRESET",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ETIMEDOUT",
-]);
-
-function engineMessage(err: EngineError): string {
-  const json = err.json;
-  if (json && typeof json === "object" && typeof json.message === "string") return json.message;
-  return err.message ?? JSON.stringify(err);
-}
-
-/** Engine error → DockerError, with the operation (and what it was about) in the message. */
-export function mapError(operation: string, raw: unknown, subject?: string): DockerError {
-  const err = (raw ?? {}) as EngineError;
-  if (raw instanceof DockerError) return raw;
-  const what = subject === undefined ? `Docker ${operation}` : `Docker ${operation} ${subject}`;
-  if (err.name === "AbortError" || err.name === "TimeoutError" || err.code === "ABORT_ERR") {
-    return new DockerError("timeout", operation, `${what}: no answer before the deadline`, undefined, { cause: raw });
-  }
-  if (err.code && UNAVAILABLE_CODES.has(err.code)) {
-    return new DockerError("unavailable", operation, `${what}: the engine cannot be reached (${err.code})`, undefined, {
-      cause: raw,
-    });
-  }
-  const message = engineMessage(err);
-  const status = err.statusCode;
-  let kind: DockerErrorKind;
-  if (status === 404) kind = /no such image/i.test(message) ? "image-missing" : "not-found";
-  else if (status === 409)
-    kind = /removal .* already in progress|is already in progress/i.test(message) ? "gone" : "conflict";
-  else if (status === 304) kind = "gone";
-  else if (status === 400) kind = "bad-request";
-  else kind = "server";
-  return new DockerError(kind, operation, `${what}: ${message}`, status, { cause: raw });
-}
 
 const STATES = new Set<ContainerState>(["created", "running", "paused", "restarting", "removing", "exited", "dead"]);
 
@@ -110,6 +61,11 @@ export class DockerAdapter implements DockerPort {
   constructor(options: Partial<AdapterOptions> = {}) {
     this.options = { ...DEFAULT_ADAPTER_OPTIONS, ...options };
     this.docker = options.docker ?? new Docker(options.connection);
+  }
+
+  /** Exec and logs for the operator surfaces, on this adapter's client. */
+  containerIO(): DockerContainerIO {
+    return new DockerContainerIO(this.docker, this.options.callTimeoutMs);
   }
 
   /** Runs one API call with a deadline, mapping errors and reporting the outcome. */

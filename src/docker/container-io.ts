@@ -1,12 +1,11 @@
 /**
- * Exec and logs against a real engine (dockerode), for the operator surfaces. Callers have
+ * Exec and logs against a real engine, for the operator surfaces. Callers have
  * already checked that the container is berth's own.
  */
 import { readFile } from "node:fs/promises";
 import type { Duplex, Readable } from "node:stream";
-import "./lazy-ssh.js"; // before dockerode
-import Docker from "dockerode";
-import { mapError } from "./adapter.js";
+import type Docker from "dockerode";
+import { mapError } from "./errors.js";
 import { CappedBuffer, Demuxer, LineSplitter, type StreamName } from "./demux.js";
 import type { ContainerIO, ExecRequest, ExecResult, LogHandlers, LogOptions } from "./port.js";
 
@@ -41,16 +40,12 @@ async function killExec(pid: number, containerId: string): Promise<boolean> {
   }
 }
 
+/** Made by DockerAdapter.containerIO(), on the adapter's own client. */
 export class DockerContainerIO implements ContainerIO {
-  private readonly docker: Docker;
-
-  /** `docker`: a client to use; default one for DOCKER_HOST or the default socket. */
   constructor(
+    private readonly docker: Docker,
     private readonly callTimeoutMs: number,
-    docker?: Docker,
-  ) {
-    this.docker = docker ?? new Docker();
-  }
+  ) {}
 
   async exec(id: string, request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();

@@ -20,6 +20,11 @@ export function bearerMatches(req: FastifyRequest, token: string): boolean {
   return match?.[1] !== undefined && tokenMatches(match[1], token);
 }
 
+/** 401, asking for a bearer token. */
+export function unauthorized(reply: FastifyReply): FastifyReply {
+  return reply.code(401).header("www-authenticate", "Bearer").send({ error: "a valid bearer token is required" });
+}
+
 /** A preHandler; it answers (and returns the reply) to stop the request. */
 export type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
@@ -30,8 +35,7 @@ export function requireToken(
 ): Guard {
   return async (req, reply) => {
     if (token === null) return reply.code(403).send({ error: `write endpoints are off: ${offReason}` });
-    if (!bearerMatches(req, token))
-      return reply.code(401).header("www-authenticate", "Bearer").send({ error: "a valid bearer token is required" });
+    if (!bearerMatches(req, token)) return unauthorized(reply);
     return undefined;
   };
 }

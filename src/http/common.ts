@@ -1,6 +1,9 @@
 /** Small pieces the route modules share. */
 import type { FastifyReply, FastifyRequest } from "fastify";
 
+/** Bodies of the JSON endpoints are small. */
+export const JSON_BODY_LIMIT = 64 * 1024;
+
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A spec or container name berth could have made: a DNS label. */

@@ -5,11 +5,11 @@
  * manage is never reachable here (404).
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { isParseError, parseDurationMs, parseExpiresAt } from "../core/units.js";
+import { isParseError, parseDurationMs, sinceSeconds } from "../core/units.js";
 import type { ExecResult } from "../docker/port.js";
 import { requireToken } from "./auth.js";
-import { parseJsonBody } from "./common.js";
-import { JSON_BODY_LIMIT, type ServerDeps } from "./server.js";
+import { JSON_BODY_LIMIT, parseJsonBody } from "./common.js";
+import type { ServerDeps } from "./server.js";
 
 /** Output kept per stream of an exec. */
 export const EXEC_OUTPUT_LIMIT = 1024 * 1024;
@@ -166,12 +166,4 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
       return reply;
     },
   );
-}
-
-/** "10m" (ago) or an RFC 3339 time → seconds since the epoch; null when neither. */
-export function sinceSeconds(text: string, now: number): number | null {
-  const ago = parseDurationMs(text);
-  if (!isParseError(ago)) return Math.floor((now - ago) / 1000);
-  const at = parseExpiresAt(text);
-  return typeof at === "number" ? Math.floor(at / 1000) : null;
 }

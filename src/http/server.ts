@@ -62,9 +62,6 @@ export interface ServerDeps {
   now(): number;
 }
 
-/** Bodies of the JSON endpoints are small. */
-export const JSON_BODY_LIMIT = 64 * 1024;
-
 export type HttpServer = ReturnType<typeof buildServer>;
 
 export function buildServer(deps: ServerDeps) {

@@ -18,11 +18,11 @@ import { stringify } from "yaml";
 import type { SpawnerCompatConfig } from "../config.js";
 import { labelKeys } from "../core/labels.js";
 import { parseExpiresAt } from "../core/units.js";
-import { bearerMatches } from "./auth.js";
-import { parseJsonBody } from "./common.js";
+import { bearerMatches, unauthorized } from "./auth.js";
+import { JSON_BODY_LIMIT, parseJsonBody } from "./common.js";
 import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, runExec } from "./container-routes.js";
 import type { ServerDeps } from "./server.js";
-import { removeSpec, writeSpec } from "./spec-routes.js";
+import { removeSpec, requireRuntimeDir, writeSpec } from "./spec-routes.js";
 
 export type SpawnerCompatOptions = SpawnerCompatConfig;
 
@@ -89,8 +89,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
   // without one serves these routes only on a loopback address.
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (deps.apiToken !== null) {
-      if (!bearerMatches(req, deps.apiToken))
-        return reply.code(401).header("www-authenticate", "Bearer").send({ error: "a valid bearer token is required" });
+      if (!bearerMatches(req, deps.apiToken)) return unauthorized(reply);
     } else if (!deps.loopback) {
       return reply.code(403).send({
         error: "the docker-spawner API without a token is served on a loopback address only: set --api-token-file",
@@ -98,13 +97,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     }
     return undefined;
   };
-  const runtimeDir = (reply: FastifyReply): string | null => {
-    if (deps.runtimeDir === null) {
-      void reply.code(403).send({ error: "no runtime spec directory: start berth with --runtime-specs DIR" });
-      return null;
-    }
-    return deps.runtimeDir;
-  };
+  const writable = requireRuntimeDir(deps);
 
   /** Polls until `check` answers, or the wait ends (null). */
   const waitFor = async <T>(check: () => Promise<T | null> | T | null): Promise<T | null> => {
@@ -121,10 +114,14 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
 
   app.post<{ Body: SpawnBody }>(
     "/spawn",
-    { preHandler: guard, preValidation: parseJsonBody, schema: { body: SPAWN_BODY_SCHEMA }, bodyLimit: 64 * 1024 },
+    {
+      preHandler: [guard, writable],
+      preValidation: parseJsonBody,
+      schema: { body: SPAWN_BODY_SCHEMA },
+      bodyLimit: JSON_BODY_LIMIT,
+    },
     async (req, reply) => {
-      const dir = runtimeDir(reply);
-      if (dir === null) return reply;
+      const dir = deps.runtimeDir as string;
       const expires = req.body.expires_at ? parseExpiresAt(req.body.expires_at) : null;
       if (expires !== null && (typeof expires !== "number" || expires <= deps.now())) {
         return reply.code(400).send({
@@ -163,9 +160,8 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     return reply.send({ status: container?.state ?? "not_found" });
   });
 
-  app.post<{ Params: { id: string } }>("/stop/:id", { preHandler: guard }, async (req, reply) => {
-    const dir = runtimeDir(reply);
-    if (dir === null) return reply;
+  app.post<{ Params: { id: string } }>("/stop/:id", { preHandler: [guard, writable] }, async (req, reply) => {
+    const dir = deps.runtimeDir as string;
     const container = await deps.findContainer(req.params.id);
     const name = container?.labels[keys.spec] ?? req.params.id;
     const removed = await removeSpec(deps, dir, name);
@@ -179,7 +175,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
 
   app.post<{ Params: { id: string }; Body: ExecBody }>(
     "/exec/:id",
-    { preHandler: guard, preValidation: parseJsonBody, schema: { body: EXEC_BODY_SCHEMA }, bodyLimit: 64 * 1024 },
+    { preHandler: guard, preValidation: parseJsonBody, schema: { body: EXEC_BODY_SCHEMA }, bodyLimit: JSON_BODY_LIMIT },
     async (req, reply) => {
       const container = await deps.findContainer(req.params.id);
       if (!container) return reply.code(404).send({ error: `no container ${req.params.id} managed by this berth` });

@@ -85,14 +85,19 @@ export async function removeSpec(deps: SpecDeps, dir: string, name: string): Pro
   }
 }
 
+/** A preHandler: 403 when there is no runtime spec directory to write to. */
+export function requireRuntimeDir(deps: Pick<ServerDeps, "runtimeDir">) {
+  return async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
+    deps.runtimeDir === null
+      ? reply.code(403).send({ error: "no runtime spec directory: start berth with --runtime-specs DIR" })
+      : undefined;
+}
+
 const send = (reply: FastifyReply, answer: Answer): FastifyReply => reply.code(answer.status).send(answer.body);
 
 export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const token = requireToken(deps.apiToken);
-  const writable = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
-    deps.runtimeDir === null
-      ? reply.code(403).send({ error: "no runtime spec directory: start berth with --runtime-specs DIR" })
-      : undefined;
+  const writable = requireRuntimeDir(deps);
 
   const noPassYet = (reply: FastifyReply): FastifyReply =>
     reply.code(503).send({ error: "no reconcile pass has completed yet", reason: deps.readiness().reason });

@@ -3,7 +3,8 @@
  * and the list API's Status text → exit code and health.
  */
 import { describe, expect, it } from "vitest";
-import { mapError, parseStatus } from "../../src/docker/adapter.js";
+import { parseStatus } from "../../src/docker/adapter.js";
+import { mapError } from "../../src/docker/errors.js";
 
 describe("mapError", () => {
   it.each([
