@@ -15,6 +15,7 @@ export default defineConfig({
           name: "docker",
           include: ["test/docker/**/*.test.ts"],
           globalSetup: ["test/docker/global-setup.ts"],
+          setupFiles: ["test/docker/engine-watchdog.setup.ts"],
           // One file at a time: the engine is shared, and some tests assert reaction times.
           fileParallelism: false,
           testTimeout: 120_000,

@@ -44,14 +44,25 @@ const { values } = parseArgs({
 const flag = (name: "quick" | "smoke"): boolean => values[name] || process.env[`npm_config_${name}`] === "true";
 const MODE = flag("smoke") ? "smoke" : flag("quick") ? "quick" : "full";
 const P = {
-  smoke: { cold: [3], runs: 1, raws: [4], scaling: [3], trials: 2, memory: [0], planning: [100], compose: false },
+  smoke: {
+    cold: [3],
+    runs: 1,
+    raws: [4],
+    scaling: [3],
+    trials: 2,
+    memory: [0],
+    idleMs: 1000,
+    planning: [100],
+    compose: false,
+  },
   quick: {
     cold: [40],
     runs: 1,
     raws: [2, 4, 8, 16],
     scaling: [10, 40],
     trials: 10,
-    memory: [0, 1000],
+    memory: [0, 1000, 5000],
+    idleMs: 15_000,
     planning: [1000, 10_000],
     compose: true,
   },
@@ -62,6 +73,7 @@ const P = {
     scaling: [10, 50, 100, 200],
     trials: 20,
     memory: [0, 1000, 5000],
+    idleMs: 15_000,
     planning: [1000, 10_000],
     compose: true,
   },
@@ -475,16 +487,18 @@ async function latency(trials: number): Promise<Record<string, Latency>> {
   );
 }
 
-async function memory(n: number): Promise<number> {
+/** RSS once idle (V8 returns memory some seconds after the last burst), and the peak. */
+async function memory(n: number): Promise<{ n: number; rssMiB: number; peakMiB: number }> {
   const id = `bench-${run}-mem${n}`;
   const dir = specFolder(n, id, ["suspended: true"]);
   const port = 7900 + (process.pid % 90);
   const child = startRun(id, dir, ["--listen", `127.0.0.1:${port}`, "--log-level", "warn"]);
   try {
     await waitReady(`http://127.0.0.1:${port}`);
-    await sleep(3000); // idle
+    await sleep(P.idleMs);
     const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+    const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+    return { n, rssMiB: kib("VmRSS"), peakMiB: kib("VmHWM") };
   } finally {
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
@@ -560,10 +574,12 @@ async function main(): Promise<void> {
   console.log(`\nreaction latency with berth run (${P.trials} trials each)`);
   console.table(Object.entries(lat).map(([what, l]) => ({ what, p50: ms(l.p50), p95: ms(l.p95) })));
 
-  const mem: { n: number; rssMiB: number }[] = [];
-  for (const n of P.memory) mem.push({ n, rssMiB: await memory(n) });
-  console.log("\nidle RSS of berth run");
-  console.table(mem.map((m) => ({ "spec files": m.n, RSS: `${m.rssMiB.toFixed(0)} MiB` })));
+  const mem: { n: number; rssMiB: number; peakMiB: number }[] = [];
+  for (const n of P.memory) mem.push(await memory(n));
+  console.log(`\nRSS of berth run, idle for ${P.idleMs / 1000} s after the first pass`);
+  console.table(
+    mem.map((m) => ({ "spec files": m.n, RSS: `${m.rssMiB.toFixed(0)} MiB`, peak: `${m.peakMiB.toFixed(0)} MiB` })),
+  );
 
   const result = {
     mode: MODE,

@@ -8,14 +8,14 @@
  * updateStrategy and imagePullPolicy (how berth acts, not what the container is). The name is the
  * spec's identity, not part of its content.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { createHash } from "node:crypto";
 import { DEFAULTS, type NormalizedSpec } from "./spec.js";
 
 export const HASH_FORMAT_VERSION = 1;
 
+/** SHA-256 of the UTF-8 text as 64 hex digits (one flat string: thousands are kept in memory). */
 export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined } | undefined;
