@@ -3,7 +3,8 @@
 #
 # 1. Uses the engine that answers at DOCKER_HOST or the default socket.
 # 2. Otherwise, as root on Debian/Ubuntu: installs Debian's docker.io, starts dockerd in the
-#    background (log: /tmp/berth-dockerd.log) and waits until it answers.
+#    background (log: /tmp/berth-dockerd.log) and waits until it answers. On Debian 12 the engine
+#    comes from Debian 13 (see below).
 # 3. Otherwise fails, saying how to get one.
 # Then builds the test images locally (no registry is needed): a busybox image imported from
 # the root filesystem of Debian's busybox-static, tagged busybox:latest (the bundled specs) and
@@ -34,12 +35,47 @@ apt_install() {
 
 engine_answers() { have docker && docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+# Docker before 20.10.27 can deadlock when containers on one network stop at the same moment
+# (moby/moby#46661, a lock-order bug in libnetwork): from then on every container start and stop
+# hangs while list calls still answer. Debian 12 ships 20.10.24, and a CI run of the real-engine
+# tests hung on it. Debian 13's docker.io (26.1) installs on Debian 12 as it is, with Debian 12's
+# containerd and runc; Debian 13 is added as a source pinned low, so nothing else comes from it.
+deadlock_prone() { # $1: a version such as 20.10.24+dfsg1
+  local major minor patch
+  IFS=. read -r major minor patch <<<"${1%%[+~-]*}"
+  ((major < 20 || (major == 20 && minor < 10) || (major == 20 && minor == 10 && ${patch:-0} < 27)))
+}
+is_bookworm() { grep -qx 'VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; }
+
+install_engine() {
+  if ! is_bookworm; then
+    apt_install docker.io
+    return
+  fi
+  log "installing docker.io from Debian 13 (Debian 12's 20.10.24 can deadlock: moby/moby#46661)"
+  cat >/etc/apt/sources.list.d/berth-trixie.sources <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/berth-trixie
+  BERTH_APT_UPDATED=
+  apt_install docker.io/trixie
+}
+
+installed_version() { dockerd --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\),.*/\1/p'; }
+
 start_engine() {
   if ! have dockerd; then
     can_apt || die "no Docker engine answers at $SOCKET_DESC and dockerd is not installed.
   Install Docker (Debian/Ubuntu: sudo apt-get install docker.io; elsewhere: https://docs.docker.com/engine/install/),
   start it (sudo systemctl start docker), or point DOCKER_HOST at an engine, then run this again."
-    apt_install docker.io
+    install_engine
+  elif deadlock_prone "$(installed_version)" && can_apt && is_bookworm && [ -z "${DOCKER_HOST:-}" ]; then
+    # We are about to start it ourselves: start one without the deadlock.
+    install_engine
   fi
   is_root || die "no Docker engine answers at $SOCKET_DESC; start it (sudo systemctl start docker) or set DOCKER_HOST"
   [ -z "${DOCKER_HOST:-}" ] || die "no Docker engine answers at DOCKER_HOST=$DOCKER_HOST; start that engine or unset DOCKER_HOST"
@@ -97,9 +133,13 @@ ensure_images() {
 }
 
 if ! engine_answers; then
-  if ! have docker && can_apt; then apt_install docker.io; fi
+  if ! have docker && can_apt; then install_engine; fi
   engine_answers || start_engine
 fi
+version=$(docker version --format '{{.Server.Version}}')
 log "engine: $(docker version --format 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}') at $SOCKET_DESC"
+if deadlock_prone "$version"; then
+  log "warning: Docker $version can deadlock when containers stop at the same moment (moby/moby#46661, fixed in 20.10.27); the real-engine tests may hang on it"
+fi
 ensure_images
 log "test images ready: ${TEST_IMAGES[*]} $NODE_IMAGE"

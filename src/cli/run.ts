@@ -6,6 +6,7 @@ import { buildServer } from "../http/server.js";
 import type { RawOptions } from "../config.js";
 import { BerthError } from "../core/errors.js";
 import { describePolicy } from "../core/policy.js";
+import { reportEngine } from "../controller/engine-report.js";
 import { EXIT, type CliIO } from "./io.js";
 import { setup } from "./setup.js";
 
@@ -86,6 +87,7 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
       );
     }
   }
+  void reportEngine(app.port, log);
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
   await app.server?.close();

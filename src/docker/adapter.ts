@@ -11,7 +11,7 @@ import { normalizeImageRef } from "../core/image-ref.js";
 import type { ContainerState, Health, ObservedContainer } from "../core/observed.js";
 import { DockerContainerIO } from "./container-io.js";
 import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
-import type { ContainerDetails, DockerPort, EventHandlers, EventSubscription, ListFilter } from "./port.js";
+import type { ContainerDetails, DockerPort, EngineInfo, EventHandlers, EventSubscription, ListFilter } from "./port.js";
 
 export type CallOutcome = "ok" | DockerErrorKind;
 
@@ -91,6 +91,13 @@ export class DockerAdapter implements DockerPort {
   async ping(): Promise<void> {
     // dockerode honours abortSignal on ping; its types do not say so.
     await this.call("ping", (abortSignal) => (this.docker.ping as (o: object) => Promise<unknown>)({ abortSignal }));
+  }
+
+  async engine(): Promise<EngineInfo> {
+    // As with ping: dockerode passes abortSignal on; its types do not say so.
+    type Version = (o: object) => Promise<{ Version: string; ApiVersion: string }>;
+    const v = await this.call("version", (abortSignal) => (this.docker.version as Version)({ abortSignal }));
+    return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
   async listContainers(filter: ListFilter): Promise<ObservedContainer[]> {

@@ -38,8 +38,15 @@ export interface ListFilter {
   readonly labels: readonly string[];
 }
 
+/** What the engine says it is. */
+export interface EngineInfo {
+  readonly version: string;
+  readonly apiVersion: string;
+}
+
 export interface DockerPort {
   ping(): Promise<void>;
+  engine(): Promise<EngineInfo>;
   listContainers(filter: ListFilter): Promise<ObservedContainer[]>;
   /** Every local image: normalized reference → image ID. */
   listImages(): Promise<Map<string, string>>;

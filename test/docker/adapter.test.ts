@@ -68,6 +68,11 @@ function richSpec(name: string) {
 }
 
 describe("DockerAdapter (real engine)", () => {
+  it("says which engine it talks to", async () => {
+    const v = await docker.version();
+    expect(await adapter.engine()).toEqual({ version: v.Version, apiVersion: v.ApiVersion });
+  });
+
   it("creates a container with every spec field applied, and lists it with our types", async () => {
     const name = `${ID}-rich`;
     const spec = richSpec(name);

@@ -12,6 +12,7 @@ import type {
   ContainerDetails,
   DockerEvent,
   DockerPort,
+  EngineInfo,
   EventHandlers,
   EventSubscription,
   ListFilter,
@@ -30,7 +31,18 @@ interface FakeContainer {
 }
 
 export type Operation =
-  "list" | "images" | "image" | "pull" | "create" | "start" | "stop" | "remove" | "rename" | "inspect" | "ping";
+  | "list"
+  | "images"
+  | "image"
+  | "pull"
+  | "create"
+  | "start"
+  | "stop"
+  | "remove"
+  | "rename"
+  | "inspect"
+  | "ping"
+  | "version";
 
 export interface Fault {
   readonly operation: Operation;
@@ -236,6 +248,14 @@ export class FakeDocker implements DockerPort {
 
   async ping(): Promise<void> {
     await this.enter("ping", "");
+  }
+
+  /** What engine() answers. */
+  engineInfo: EngineInfo = { version: "26.1.5", apiVersion: "1.45" };
+
+  async engine(): Promise<EngineInfo> {
+    await this.enter("version", "");
+    return this.engineInfo;
   }
 
   async listContainers(filter: ListFilter): Promise<ObservedContainer[]> {
