@@ -23,7 +23,7 @@ it("npm run bench -- --smoke runs every section and cleans up", async () => {
   });
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
-  for (const title of ["cold convergence", "no-op pass", "reaction latency", "idle RSS", "bench done"])
+  for (const title of ["cold convergence", "no-op pass", "reaction latency", "RSS of berth run", "bench done"])
     expect(result.stdout).toContain(title);
   const json = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
   expect(Object.keys(json)).toEqual(
