@@ -3,7 +3,6 @@
  * and the loop. It decides nothing.
  */
 import { readFile } from "node:fs/promises";
-import cron from "node-cron";
 import type { Logger } from "pino";
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -73,6 +72,21 @@ export interface App {
   readonly events: EventLog;
   /** Prometheus metrics; null without the HTTP server. */
   readonly metrics: Metrics | null;
+}
+
+/** node-cron, loaded when the first resync is scheduled (40 ms of every one-shot command otherwise). */
+function scheduleCron(expression: string, tick: () => void): { stop(): void } {
+  let task: { stop(): void } | null = null;
+  let stopped = false;
+  void import("node-cron").then(({ default: cron }) => {
+    if (!stopped) task = cron.schedule(expression, tick);
+  });
+  return {
+    stop: () => {
+      stopped = true;
+      task?.stop();
+    },
+  };
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -183,7 +197,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       clock,
       log,
       reaper,
-      scheduleResync: deps.scheduleResync ?? ((tick) => cron.schedule(config.resync.cron, tick)),
+      scheduleResync: deps.scheduleResync ?? ((tick) => scheduleCron(config.resync.cron, tick)),
       watch: deps.watch
         ? (onChange) => watchSpecDirs(config.specDirs, onChange, { debounceMs: deps.debounceMs ?? 50, clock, log })
         : null,

@@ -4,7 +4,7 @@
  * already in progress" → gone) and puts a deadline on every call except the events stream.
  */
 import type { Readable } from "node:stream";
-import "./lazy-ssh.js"; // before dockerode
+import "./lazy-modules.js"; // before dockerode
 import Docker from "dockerode";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
