@@ -135,6 +135,15 @@ describe("the spec directory watch", () => {
     ).toBe(true);
   });
 
+  it("sees an edit of a linked spec whose target lives outside the spec directory", async () => {
+    const outside = tempDir("berth-watch-target-");
+    const dir = tempDir("berth-watch-");
+    writeFileSync(path.join(outside, "e.yaml"), "v1\n");
+    symlinkSync(path.join(outside, "e.yaml"), path.join(dir, "e.yaml"));
+    const count = await watching(dir);
+    await seen(count, () => appendFileSync(path.join(outside, "e.yaml"), "v2\n"));
+  });
+
   it("holds an inotify watch per directory, not per file", async () => {
     const dir = tempDir("berth-watch-");
     mkdirSync(path.join(dir, "sub"));
