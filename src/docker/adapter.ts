@@ -1,7 +1,8 @@
 /**
- * The Docker adapter: the only module that imports dockerode. It speaks the Engine API, returns
- * berth's own types, maps errors to DockerError kinds (404 → not-found, 409 → conflict, "removal
- * already in progress" → gone) and puts a deadline on every call except the events stream.
+ * The Docker adapter: the only module that loads dockerode (container-io.ts, which it hands out,
+ * uses its types). It speaks the Engine API, returns berth's own types, maps errors to
+ * DockerError kinds (404 → not-found, 409 → conflict, "removal already in progress" → gone) and
+ * puts a deadline on every call except the events stream.
  */
 import type { Readable } from "node:stream";
 import "./lazy-modules.js"; // before dockerode

@@ -1,6 +1,6 @@
 /**
  * The Docker port: what berth needs from a Docker engine, in berth's own types. The adapter
- * (adapter.ts, the only module that imports dockerode) implements it against a real engine; the
+ * (adapter.ts, the only module that loads dockerode) implements it against a real engine; the
  * tests' in-memory fake implements it for loop and fault-injection tests.
  */
 import type { EngineCreateBody } from "../core/create-request.js";

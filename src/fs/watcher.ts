@@ -13,7 +13,7 @@
  * back to periodic re-listing: the same watch in chokidar's polling mode, which needs no inotify
  * and looks at each file.
  */
-import { lstatSync, realpathSync } from "node:fs";
+import { lstatSync, realpathSync, type Stats } from "node:fs";
 import path from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { Logger } from "pino";
@@ -42,27 +42,24 @@ const MAX_DEPTH = 16;
  * Git's internals churn during checkouts and never hold specs. A symbolic link to a folder that
  * holds the link itself (`loop -> ..`) would make the watch follow it forever, watching the same
  * files again at every level: such links are not followed (the loader skips them too).
+ *
+ * With `files`, plain files are ignored as well: only directories and symbolic links need a watch
+ * of their own (a link's target may live outside every watched directory, so only a watch on the
+ * link sees it change; a directory's watch reports every change to the plain files in it).
  */
-function ignored(p: string): boolean {
+function ignored(p: string, files: boolean): boolean {
   if (p.split(path.sep).includes(".git")) return true;
+  let st: Stats;
   try {
-    if (!lstatSync(p).isSymbolicLink()) return false;
+    st = lstatSync(p);
+  } catch {
+    return files;
+  }
+  if (!st.isSymbolicLink()) return files && !st.isDirectory();
+  try {
     const target = realpathSync(p);
     const parent = realpathSync(path.dirname(p));
     return parent === target || parent.startsWith(`${target}${path.sep}`) || target === path.sep;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * What the inotify watch needs to watch itself: directories, and symbolic links (a link's target
- * may live outside every watched directory, so only a watch on the link sees it change).
- */
-function needsOwnWatch(p: string): boolean {
-  try {
-    const st = lstatSync(p);
-    return st.isDirectory() || st.isSymbolicLink();
   } catch {
     return false;
   }
@@ -118,7 +115,8 @@ export function watchSpecDirs(dirs: readonly string[], onChange: () => void, opt
     const inside = watch(absolute, {
       ignoreInitial: true,
       followSymlinks: true,
-      ignored: usePolling ? ignored : (p: string) => ignored(p) || (!names.has(p) && !needsOwnWatch(p)),
+      // Polling has to look at each file; inotify does not (see ignored()).
+      ignored: (p: string) => ignored(p, !usePolling && !names.has(p)),
       depth: MAX_DEPTH,
       persistent: true,
       ...common,

@@ -44,6 +44,17 @@ async function seen(count: () => number, change: () => void): Promise<void> {
   expect(await pollUntil(() => count() > before, 5_000, 10)).toBe(true);
 }
 
+/** Rewrites `file` until the watch reports a write (its folder's watch is set up asynchronously). */
+async function seenOnceWatched(count: () => number, file: string): Promise<void> {
+  let n = 0;
+  const before = count();
+  const written = (): boolean => {
+    writeFileSync(file, `v${n++}\n`);
+    return count() > before + 1;
+  };
+  expect(await pollUntil(written, 5_000, 100)).toBe(true);
+}
+
 /** The inotify watches this process holds (Linux: /proc/self/fdinfo of each inotify instance). */
 function inotifyWatches(): number {
   let n = 0;
@@ -79,19 +90,7 @@ describe("the spec directory watch", () => {
     const count = await watching(dir);
     await seen(count, () => mkdirSync(path.join(dir, "team")));
     // The new folder's own watch is set up asynchronously: write until a write is seen.
-    const file = path.join(dir, "team", "b.yaml");
-    let n = 0;
-    const before = count();
-    expect(
-      await pollUntil(
-        () => {
-          writeFileSync(file, `v${n++}\n`);
-          return count() > before + 1;
-        },
-        5_000,
-        100,
-      ),
-    ).toBe(true);
+    await seenOnceWatched(count, path.join(dir, "team", "b.yaml"));
   });
 
   it("follows a ConfigMap-style swap of the ..data symlink", async () => {
@@ -120,19 +119,7 @@ describe("the spec directory watch", () => {
       renameSync(path.join(root, "specs.tmp"), path.join(root, "specs"));
     });
     // And the new target is watched: a change in it is seen.
-    const file = path.join(root, "rev2", "d.yaml");
-    let n = 0;
-    const before = count();
-    expect(
-      await pollUntil(
-        () => {
-          writeFileSync(file, `v${n++}\n`);
-          return count() > before + 1;
-        },
-        5_000,
-        100,
-      ),
-    ).toBe(true);
+    await seenOnceWatched(count, path.join(root, "rev2", "d.yaml"));
   });
 
   it("sees an edit of a linked spec whose target lives outside the spec directory", async () => {
