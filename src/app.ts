@@ -239,7 +239,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       labels,
       controllerId: config.controllerId,
       coalesceMs: deps.coalesceMs ?? 20,
-      busyCoalesceMs: deps.busyCoalesceMs ?? 250,
+      busyCoalesceMs: deps.busyCoalesceMs ?? 1000,
       drainTimeoutMs: config.drainTimeoutMs,
       reconnectBaseMs: 1000,
       reconnectMaxMs: 30_000,

@@ -1,9 +1,9 @@
 /**
  * The reconcile loop (DESIGN §4). Triggers only enqueue a pass; passes never overlap and
  * requests made during one collapse into one more. Triggers: the spec watch, Docker events
- * (label-filtered; on disconnect reconnect with backoff and re-list), a cron resync that also
- * re-reads the specs, a wake-up at the next expiry, retry times of backed-off specs, and the end
- * of every dispatched operation.
+ * (label-filtered; on disconnect reconnect with backoff and re-list; those about a spec berth is
+ * operating on wait for its settle), a cron resync that also re-reads the specs, a wake-up at the
+ * next expiry, retry times of backed-off specs, and the end of every dispatched operation.
  *
  * Startup is observe-first: nothing acts before the specs are loaded and the containers listed.
  * Shutdown stops taking work, lets in-flight operations finish (bounded) and leaves the
@@ -25,8 +25,9 @@ export interface ControllerOptions {
   /** Coalescing delay for passes triggered by events and finished operations. */
   readonly coalesceMs: number;
   /**
-   * The same while operations are still running: a pass then finds most specs busy, and each
-   * one costs the engine two list calls that compete with the creates and starts.
+   * The same while operations are still running: a pass then finds most specs busy, and each one
+   * costs the engine list calls that compete with the creates and starts. It also bounds how stale
+   * the status of a settled spec can be while others work. The last settle asks with coalesceMs.
    */
   readonly busyCoalesceMs: number;
   /** How long shutdown waits for in-flight operations. */
@@ -66,6 +67,7 @@ export class Controller {
   private pending: { reload: boolean } | null = null;
   private running: Promise<void> | null = null;
   private passTimer: Timer | null = null;
+  private passAt = 0;
   private wakeTimer: Timer | null = null;
   private wakeAt: number | null = null;
   private events: EventSubscription | null = null;
@@ -137,8 +139,13 @@ export class Controller {
   requestPass(reload: boolean, delayMs = this.options.coalesceMs): void {
     if (this.stopping) return;
     this.pending = { reload: (this.pending?.reload ?? false) || reload };
-    if (this.running || this.passTimer) return;
-    this.passTimer = this.deps.clock.at(this.deps.clock.now() + delayMs, () => {
+    if (this.running) return;
+    const at = this.deps.clock.now() + delayMs;
+    // A pass already armed for later is brought forward: a request never waits out a longer delay.
+    if (this.passTimer && this.passAt <= at) return;
+    this.passTimer?.cancel();
+    this.passAt = at;
+    this.passTimer = this.deps.clock.at(at, () => {
       this.passTimer = null;
       this.running = this.runPasses().finally(() => {
         this.running = null;
@@ -232,7 +239,11 @@ export class Controller {
           // Whatever happened while disconnected: look again.
           this.requestPass(false, 0);
         },
-        onEvent: () => {
+        onEvent: (event) => {
+          // berth's own work on a spec shows up as events about its containers; the spec's settle
+          // asks for the pass that looks at the outcome, so only other events ask for one.
+          const spec = event.labels[this.options.labels.spec];
+          if (spec !== undefined && this.deps.dispatcher.runtimeOf(spec)?.busy === true) return;
           this.requestPass(false, this.coalesceDelay());
         },
         onClose: (err) => {

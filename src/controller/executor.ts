@@ -223,30 +223,34 @@ export class Executor {
         false,
       );
     }
-    let id: string;
-    try {
-      id = await this.slot(() => this.deps.port.createContainer(name, body));
-    } catch (err) {
-      if (isDockerError(err, "conflict")) await this.nameTaken(name);
-      if (isDockerError(err, "image-missing")) {
-        throw new ActionError(`image ${spec.image} disappeared before the container was created; retrying`, false);
-      }
-      throw this.classify(err);
-    }
-    if (!spec.suspended) {
+    // One slot for the create and the start: each container runs as soon as it can, rather than
+    // every queued create going first.
+    return this.slot(async () => {
+      let id: string;
       try {
-        await this.slot(() => this.deps.port.startContainer(id));
+        id = await this.deps.port.createContainer(name, body);
       } catch (err) {
-        throw new ActionError(
-          `container ${name} was created but did not start: ${err instanceof Error ? err.message : String(err)}`,
-          false,
-          "Failed",
-          null,
-          { cause: err },
-        );
+        if (isDockerError(err, "conflict")) await this.nameTaken(name);
+        if (isDockerError(err, "image-missing")) {
+          throw new ActionError(`image ${spec.image} disappeared before the container was created; retrying`, false);
+        }
+        throw this.classify(err);
       }
-    }
-    return id;
+      if (!spec.suspended) {
+        try {
+          await this.deps.port.startContainer(id);
+        } catch (err) {
+          throw new ActionError(
+            `container ${name} was created but did not start: ${err instanceof Error ? err.message : String(err)}`,
+            false,
+            "Failed",
+            null,
+            { cause: err },
+          );
+        }
+      }
+      return id;
+    });
   }
 
   /** After a 409 on a name: a conflict if a container berth does not own holds it; else retry. */

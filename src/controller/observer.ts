@@ -22,10 +22,14 @@ export async function observe(port: DockerPort, options: ObserveOptions): Promis
   return { containers, imageIds, foreignNames: new Map() };
 }
 
-/** The container names a plan would take that berth does not hold yet. */
-export function claimedNames(plan: Plan): Set<string> {
+/**
+ * The container names a plan would take that berth does not hold yet, for the specs that can act
+ * now (a busy spec's actions wait for the next pass anyway).
+ */
+export function claimedNames(plan: Plan, canAct: (spec: string) => boolean = () => true): Set<string> {
   const names = new Set<string>();
   for (const a of plan.actions) {
+    if (!canAct(a.spec)) continue;
     if (a.kind === "create" || a.kind === "finish") names.add(a.name);
     else if (a.kind === "rename") names.add(a.to);
   }

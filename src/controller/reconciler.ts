@@ -91,7 +91,11 @@ export class Reconciler {
       deleted: this.deleted,
     };
     let result = plan(input, observed, now, this.options);
-    const foreign = await foreignHolders(this.deps.port, this.options, claimedNames(result));
+    const foreign = await foreignHolders(
+      this.deps.port,
+      this.options,
+      claimedNames(result, (spec) => this.deps.dispatcher.runtimeOf(spec)?.busy !== true),
+    );
     if (foreign.size > 0) {
       observed = { ...observed, foreignNames: foreign };
       result = plan(input, observed, now, this.options);

@@ -87,8 +87,8 @@ export class FakeDocker implements DockerPort {
   dropEvents = false;
   /** Health to report for containers with a healthcheck, by name (default healthy once running). */
   readonly health = new Map<string, "healthy" | "unhealthy" | "starting">();
-  /** Simulated duration of each write call, to make overlaps observable. */
-  latency: () => Promise<void> = () => Promise.resolve();
+  /** Simulated duration of each write call (by operation and spec), to make overlaps observable. */
+  latency: (operation: Operation, spec: string | undefined) => Promise<void> = () => Promise.resolve();
 
   constructor(readonly now: () => number = () => Date.now()) {
     this.images.set("berth-test/busybox:latest", "sha256:" + "1".repeat(64));
@@ -146,7 +146,7 @@ export class FakeDocker implements DockerPort {
       this.maxInFlightPerSubject = Math.max(this.maxInFlightPerSubject, n);
     }
     try {
-      await this.latency();
+      await this.latency(operation, spec);
       return run();
     } finally {
       this.inFlight--;

@@ -289,23 +289,103 @@ describe("last-known-good", () => {
 });
 
 describe("passes while operations run", () => {
-  it("coalesce events and settles for longer while other operations still run, so the engine is not listed once per settle", async () => {
+  /** 12 specs at concurrency 2, every write taking 100 ms of the fake clock, as on a real engine. */
+  const converge = async (busyCoalesceMs: number): Promise<{ passes: number; lists: number; doneAt: number }> => {
     const files = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`s${i}.yaml`, specText(`s${i}`)]));
-    const lists = async (busyCoalesceMs: number): Promise<number> => {
-      const clock = new FakeClock();
-      const docker = new FakeDocker(() => clock.now());
-      // Every write takes 100 ms of the fake clock: operations overlap, as on a real engine.
-      docker.latency = () => new Promise((resolve) => clock.at(clock.now() + 100, resolve));
-      h = await harness(files, { busyCoalesceMs, clock, docker, raw: { concurrency: "2" } });
-      await h.start();
-      await h.clock.advance(2000);
-      expect(h.app.controller.last?.report.specs.every((s) => s.phase === "Running")).toBe(true);
-      const count = h.docker.count("list");
-      await h.stop();
-      return count;
-    };
-    const eager = await lists(20);
-    const patient = await lists(250);
-    expect(patient).toBeLessThan(eager / 2);
+    const clock = new FakeClock();
+    const docker = new FakeDocker(() => clock.now());
+    docker.latency = () => new Promise((resolve) => clock.at(clock.now() + 100, resolve));
+    h = await harness(files, { busyCoalesceMs, clock, docker, raw: { concurrency: "2" } });
+    const t0 = clock.now();
+    await h.start();
+    await h.clock.advance(3000);
+    expect(h.app.controller.last?.report.specs.every((s) => s.phase === "Running")).toBe(true);
+    const lastStart = Math.max(...docker.calls.filter((c) => c.operation === "start").map((c) => c.at));
+    const result = { passes: h.passes.length, lists: docker.count("list"), doneAt: lastStart - t0 };
+    await h.stop();
+    return result;
+  };
+
+  it("are not asked for by berth's own operations: a spec's events wait for its settle, which coalesces while others run", async () => {
+    // 12 creates and 12 starts (24 events, 12 settles) in 1.2 s; passes coalesce for 1 s while busy.
+    const { passes, lists } = await converge(1000);
+    // The first pass, one while busy, the one after the last settle, and at most one more.
+    expect(passes).toBeLessThanOrEqual(4);
+    // The first pass also looks for names held by others; the later ones find every claimant busy or done.
+    expect(lists).toBeLessThanOrEqual(passes + 1);
+  });
+
+  it("still asks for one per settle when coalescing is short, but never one per event", async () => {
+    // 12 settles in 1.2 s, some within 20 ms of each other; the 24 events add none.
+    const { passes, lists } = await converge(20);
+    expect(passes).toBeLessThanOrEqual(10);
+    expect(lists).toBeLessThanOrEqual(passes + 1);
+  });
+
+  it("run each container's create and start together, so containers come up one after another, not all created first", async () => {
+    const { doneAt } = await converge(1000);
+    h = await harness(
+      { "a.yaml": specText("a"), "b.yaml": specText("b"), "c.yaml": specText("c") },
+      { raw: { concurrency: "1" } },
+    );
+    await h.start();
+    await h.clock.advance(500);
+    expect(h.docker.writes().map((w) => w.operation)).toEqual([
+      "create",
+      "start",
+      "create",
+      "start",
+      "create",
+      "start",
+    ]);
+    // 12 containers × 2 writes × 100 ms at concurrency 2: 1.2 s when no slot idles.
+    expect(doneAt).toBeLessThanOrEqual(1300);
+  });
+
+  it("bring an armed pass forward: the pass after the last settle does not wait out the busy coalescing", async () => {
+    const clock = new FakeClock();
+    const docker = new FakeDocker(() => clock.now());
+    // "slow"'s writes take 400 ms, "fast"'s 10 ms: fast settles first and arms a busy pass 1 s out.
+    docker.latency = (_op, spec) =>
+      new Promise((resolve) => clock.at(clock.now() + (spec === "slow" ? 400 : 10), resolve));
+    h = await harness(
+      { "slow.yaml": specText("slow"), "fast.yaml": specText("fast") },
+      {
+        busyCoalesceMs: 1000,
+        clock,
+        docker,
+      },
+    );
+    await h.start();
+    await h.clock.advance(2000);
+    const slowStarted = Math.max(...docker.calls.filter((c) => c.operation === "start").map((c) => c.at)) + 400;
+    const after = h.passes.filter((p) => p.at >= slowStarted);
+    expect(after.length).toBeGreaterThan(0);
+    // Within the short coalescing (20 ms) of the last settle, not at the fast spec's busy deadline.
+    expect((after[0]?.at ?? Infinity) - slowStarted).toBeLessThan(100);
+    expect(h.status("slow")?.phase).toBe("Running");
+  });
+
+  it("an outside change to an idle spec is still acted on while other operations run", async () => {
+    const clock = new FakeClock();
+    const docker = new FakeDocker(() => clock.now());
+    h = await harness({ "idle.yaml": specText("idle") }, { busyCoalesceMs: 1000, clock, docker });
+    await h.start();
+    const first = h.docker.byName("idle")?.id;
+    expect(first).toBeDefined();
+    // A long operation starts (writes of "long" take 10 s), then someone removes idle's container.
+    docker.latency = (_op, spec) =>
+      new Promise((resolve) => clock.at(clock.now() + (spec === "long" ? 10_000 : 0), resolve));
+    h.write("long.yaml", specText("long"));
+    await h.changed();
+    expect(h.app.dispatcher.busyCount).toBe(1);
+    docker.kill("idle");
+    await h.clock.advance(1500);
+    expect(h.app.dispatcher.busyCount).toBe(1);
+    const replaced = h.docker.byName("idle");
+    expect(replaced?.state).toBe("running");
+    expect(replaced?.id).not.toBe(first);
+    await h.clock.advance(30_000);
+    expect(h.status("long")?.phase).toBe("Running");
   });
 });
