@@ -54,6 +54,11 @@ function under(path: string, dir: string): boolean {
 export class DesiredStateBuilder {
   /** Absolute file path → its last valid content. */
   private readonly lastGood = new Map<string, GoodFile>();
+  /**
+   * Hashes of specs without secrets, by the parsed spec (the loader hands out the same object
+   * while a file is unchanged): a pass over unchanged files hashes nothing.
+   */
+  private readonly hashes = new WeakMap<NormalizedSpec, string>();
 
   constructor(
     private readonly secrets: SecretSources,
@@ -114,7 +119,7 @@ export class DesiredStateBuilder {
         continue;
       }
       const secrets = await resolveSecrets(c.spec, this.secrets);
-      const hash = secrets.ok ? specHash(c.spec, secrets.digests) : null;
+      const hash = secrets.ok ? this.hashOf(c.spec, secrets.digests) : null;
       records.set(c.spec.name, {
         name: c.spec.name,
         spec: c.spec,
@@ -164,5 +169,15 @@ export class DesiredStateBuilder {
       issues: [...otherIssues, ...collisions],
       directories: load.directories,
     };
+  }
+
+  private hashOf(spec: NormalizedSpec, digests: Readonly<Record<string, string>>): string {
+    if (Object.keys(spec.secretEnv).length > 0) return specHash(spec, digests);
+    let hash = this.hashes.get(spec);
+    if (hash === undefined) {
+      hash = specHash(spec, digests);
+      this.hashes.set(spec, hash);
+    }
+    return hash;
   }
 }

@@ -76,13 +76,13 @@ export class Reconciler {
 
   async pass(options: { readonly reload: boolean; readonly execute: boolean }): Promise<PassResult> {
     const started = this.deps.clock.now();
-    if (options.reload || this.snapshot === null) {
-      this.snapshot = await this.deps.builder.build(await this.deps.loader.load());
-      this.report(this.snapshot);
-    }
-    const snapshot = this.snapshot;
     const observedAt = this.deps.dispatcher.epoch();
-    let observed = await observe(this.deps.port, this.options);
+    // The files and the engine are read at once: neither depends on the other.
+    const [snapshot, listed] = await Promise.all([
+      this.desiredState(options.reload),
+      observe(this.deps.port, this.options),
+    ]);
+    let observed = listed;
     const now = this.deps.clock.now();
     this.forgetDeleted(observed);
     const input = {
@@ -127,6 +127,15 @@ export class Reconciler {
       at: now,
       durationMs,
     };
+  }
+
+  /** The specs as last loaded, (re)loaded first when asked or never loaded. */
+  private async desiredState(reload: boolean): Promise<DesiredSnapshot> {
+    if (reload || this.snapshot === null) {
+      this.snapshot = await this.deps.builder.build(await this.deps.loader.load());
+      this.report(this.snapshot);
+    }
+    return this.snapshot;
   }
 
   /** A deleted spec is forgotten once none of its containers remain. */

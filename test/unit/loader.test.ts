@@ -155,6 +155,22 @@ describe("SpecLoader", () => {
     expect((await loader.load()).stats).toEqual({ parsed: 0, reused: 2 });
   });
 
+  it("returns many files in the order it found them, however their reads finish", async () => {
+    const dir = tempDir();
+    // Sizes vary so that reads made side by side finish out of order.
+    const sources = Array.from({ length: 60 }, (_, i) => `f${String(i).padStart(2, "0")}.yaml`);
+    sources.forEach((source, i) =>
+      write(dir, source, specText(`s${i}`, { extra: Array.from({ length: (i * 37) % 50 }, (_, j) => `# ${j}`) })),
+    );
+    const loader = new SpecLoader([dir]);
+    const first = await loader.load();
+    expect(first.files.map((f) => f.source)).toEqual(sources);
+    expect(first.specs.map((s) => s.spec.name)).toEqual(sources.map((_, i) => `s${i}`));
+    const again = await loader.load();
+    expect(again.stats).toEqual({ parsed: 0, reused: 60 });
+    expect(again.files.map((f) => f.source)).toEqual(sources);
+  });
+
   it("forgets a removed file", async () => {
     const dir = tempDir();
     write(dir, "a.yaml", specText("a"));
