@@ -25,13 +25,19 @@ export async function applyCommand(raw: RawOptions & { timeout?: string }, io: C
   const done = new Promise<PassResult>((resolve) => {
     finish = resolve;
   });
+  let first = true;
   const app = createApp(config, {
     log,
+    // apply ends when converged: a periodic resync never comes due.
+    scheduleResync: () => ({ stop: () => undefined }),
     onAction: (action, error, durationMs) => {
       const line = `${error ? mark.failed : mark.ok} ${renderAction(action)} (${formatDurationMs(durationMs)})`;
       io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
     },
     onPass: (result) => {
+      // The first pass's spec problems, before any progress (the pass has just dispatched).
+      if (first) for (const issue of result.snapshot.issues) io.err(`${formatIssue(issue)}\n`);
+      first = false;
       if (app.dispatcher.busyCount > 0 || result.started.length > 0) return;
       const stuck = result.waiting.every(
         (w) =>
@@ -43,9 +49,6 @@ export async function applyCommand(raw: RawOptions & { timeout?: string }, io: C
       if ((result.plan.actions.length === 0 && !settling) || (stuck && result.waiting.length > 0)) finish(result);
     },
   });
-  for (const issue of (await app.reconciler.pass({ reload: true, execute: false })).snapshot.issues) {
-    io.err(`${formatIssue(issue)}\n`);
-  }
   const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseDurationMs(raw.timeout);
   if (isParseError(timeoutMs)) throw new BerthError("BERTH_USAGE", `--timeout: ${timeoutMs.error}`);
   const timer = setTimeout(() => {

@@ -4,10 +4,15 @@ import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../src/core/errors.js";
 import { generateDocs } from "../../scripts/gen-docs.mjs";
 import { generateTypes } from "../../scripts/gen-types.mjs";
+import { generateValidator } from "../../scripts/gen-validator.mjs";
 
 describe("contracts", () => {
   it("src/core/document.gen.ts is what `npm run gen` makes from the schema", async () => {
     expect(readFileSync("src/core/document.gen.ts", "utf8")).toBe(await generateTypes());
+  });
+
+  it("src/spec/validate.gen.ts is what `npm run gen` makes from the schema", () => {
+    expect(readFileSync("src/spec/validate.gen.ts", "utf8")).toBe(generateValidator());
   });
 
   it("docs/spec.md is what `npm run gen` makes from the schema", () => {

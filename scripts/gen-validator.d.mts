@@ -1,0 +1,2 @@
+export declare const validatorPath: URL;
+export declare function generateValidator(): string;

@@ -1,0 +1,46 @@
+// Generates src/spec/validate.gen.ts, the spec validator, from schemas/container.schema.json: ajv's
+// standalone code for the schema, compiled here once instead of in every berth process (ajv's
+// import and compile took about 180 ms of each command's start; loading this takes about 15 ms).
+// `npm run gen` rewrites it; test/unit/contracts.test.ts fails when the committed file is stale.
+import { readFileSync, writeFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import standaloneCode from "ajv/dist/standalone/index.js";
+
+export const validatorPath = new URL("../src/spec/validate.gen.ts", import.meta.url);
+const schemaPath = new URL("../schemas/container.schema.json", import.meta.url);
+
+/** Our annotation keyword (src/spec/schema.ts): a short phrase for error messages. */
+const EXPECTED_KEYWORD = "x-expected";
+
+export function generateValidator() {
+  const ajv = new Ajv2020({
+    strict: true,
+    allErrors: true,
+    allowUnionTypes: true,
+    discriminator: true,
+    verbose: true,
+    $data: false,
+    messages: true,
+    code: { source: true, esm: true },
+  });
+  ajv.addVocabulary([EXPECTED_KEYWORD]);
+  const code = standaloneCode.default(ajv, ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8"))));
+  // ajv's ESM output still calls require() for its runtime helpers (a CommonJS package): give the
+  // ES module one of its own.
+  const body = code.replace(/^"use strict";/, "");
+  const others = [...body.matchAll(/require\("([^"]+)"\)/g)].filter((m) => !m[1].startsWith("ajv/dist/runtime/"));
+  if (others.length > 0) throw new Error(`gen-validator: ajv's code requires ${others.map((m) => m[1]).join(", ")}`);
+  return [
+    "// @ts-nocheck",
+    "/* Generated from schemas/container.schema.json by `npm run gen` (scripts/gen-validator.mjs). Do not edit by hand. */",
+    'import { createRequire } from "node:module";',
+    "const require = createRequire(import.meta.url);",
+    body,
+    "",
+  ].join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeFileSync(validatorPath, generateValidator());
+  console.log("wrote", validatorPath.pathname);
+}
