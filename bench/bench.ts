@@ -22,25 +22,20 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Docker from "dockerode";
-import type * as AppModule from "../src/app.js";
-import type * as ConfigModule from "../src/config.js";
 import type * as PlanModule from "../src/core/plan.js";
 import { formatTime } from "../src/core/units.js";
-import type * as LogModule from "../src/log.js";
 import { container, desired, input, observed, OPTIONS } from "../test/support/plan-fixtures.js";
 
-// What is timed in this process is the product as shipped: the build in dist/ (`npm run bench`
-// builds it first), run by plain node. tsx compiles src/ on the fly with helpers of its own,
-// which made the planner look three times slower than it is.
+// What is timed is the product as shipped: the build in dist/ (`npm run bench` builds it first),
+// as plain node runs it. tsx compiles src/ on the fly with helpers of its own, which made the
+// planner look three times slower than it is.
 const dist = <T>(module: string): Promise<T> =>
   import(new URL(`../dist/${module}`, import.meta.url).href) as Promise<T>;
-const { createApp } = await dist<typeof AppModule>("app.js");
-const { buildConfig } = await dist<typeof ConfigModule>("config.js");
 const { plan } = await dist<typeof PlanModule>("core/plan.js");
-const { silentLogger } = await dist<typeof LogModule>("log.js");
 
 const IMAGE = "berth-test/busybox:latest";
 const BIN = path.resolve("bin/berth.js");
+const TSX = path.resolve("node_modules/.bin/tsx");
 const docker = new Docker();
 
 const { values } = parseArgs({
@@ -316,53 +311,21 @@ interface NoopRow {
   composeMs: number | null;
 }
 
-/** Median of `runs` timings of `task` (after one unmeasured run). */
-async function timed(runs: number, task: () => Promise<unknown>): Promise<number> {
-  await task();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await task();
-    times.push(performance.now() - started);
-  }
-  return median(times);
-}
-
-/** With N converged by berth apply: one pass of a controller (warm, as a resync is). */
+/** With N converged by berth apply: one pass of a controller (warm, as a resync is), in a process of its own. */
 async function noop(n: number, withCompose: boolean): Promise<NoopRow> {
   const id = `bench-${run}-noop${n}`;
   const dir = specFolder(n, id);
   const res = await sh(process.execPath, [BIN, "apply", "--id", id, "--specs", dir, "--concurrency", "8"]);
   if (res.code !== 0) throw new Error(`berth apply failed: ${res.out.slice(-2000)}`);
-  let calls: Record<string, number> = {};
-  const config = buildConfig({ id, specs: [dir], listen: "off" });
-  const app = createApp(config, {
-    log: silentLogger(),
-    onDockerCall: (operation) => {
-      calls[operation] = (calls[operation] ?? 0) + 1;
-    },
-  });
-  // Warm, as the passes of a running controller are: the file cache, the JIT.
-  for (let i = 0; i < 3; i++) await app.reconciler.pass({ reload: true, execute: true });
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  let last: Record<string, number> = {};
-  for (let i = 0; i < 7; i++) {
-    calls = {};
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    const result = await app.reconciler.pass({ reload: true, execute: true });
-    walls.push(performance.now() - started);
-    const used = process.cpuUsage(cpu);
-    cpus.push((used.user + used.system) / 1000);
-    if (result.plan.actions.length > 0) throw new Error(`not converged: ${result.plan.actions.length} actions`);
-    last = calls;
-  }
-  calls = last;
-  const filters = { label: [`berth.controller=${id}`] };
-  const floorMs = await timed(7, () =>
-    Promise.all([docker.listContainers({ all: true, filters }), docker.listImages()]),
-  );
+  const measured = await sh(TSX, [path.resolve("bench/noop-pass.ts"), id, dir]);
+  if (measured.code !== 0) throw new Error(`bench/noop-pass.ts failed: ${measured.out.slice(-2000)}`);
+  const line = measured.out.split("\n").find((l) => l.startsWith("{")) ?? "";
+  const { calls, wallMs, cpuMs, floorMs } = JSON.parse(line) as {
+    calls: Record<string, number>;
+    wallMs: number;
+    cpuMs: number;
+    floorMs: number;
+  };
   const writes = ["create", "start", "stop", "remove", "rename", "pull"].reduce((s, k) => s + (calls[k] ?? 0), 0);
   let composeMs: number | null = null;
   if (withCompose) {
@@ -375,7 +338,7 @@ async function noop(n: number, withCompose: boolean): Promise<NoopRow> {
   }
   await removeByLabel(`berth.controller=${id}`);
   rmSync(dir, { recursive: true, force: true });
-  return { n, calls, writes, wallMs: median(walls), cpuMs: median(cpus), floorMs, composeMs };
+  return { n, calls, writes, wallMs, cpuMs, floorMs, composeMs };
 }
 
 /** The pure planner on n converged specs: the first plan (cold JIT) and the median of the next 9. */
