@@ -8,6 +8,7 @@ import { constants, type Stats, statSync } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { compareIssues, type SpecIssue } from "../core/errors.js";
+import { Semaphore } from "../controller/semaphore.js";
 import { crossFileChecks } from "./names-check.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import {
@@ -298,24 +299,6 @@ async function readSpecFile(
  */
 const READ_CONCURRENCY = 8;
 
-/** fn over items, at most `limit` at a time; the results in the items' order. */
-async function mapInOrder<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /**
  * Loads spec directories (or single files, for `berth validate FILE`). Keeps a cache between
  * loads so that only files whose content changed are parsed again.
@@ -363,8 +346,9 @@ export class SpecLoader {
       directories.push({ dir: root, readable: true, fileCount: found.length });
 
       const shown = found.map((f) => displayPath(f.path));
-      const reads = await mapInOrder(found, READ_CONCURRENCY, (f, i) =>
-        readSpecFile(f, shown[i] as string, this.options, this.cache),
+      const slots = new Semaphore(READ_CONCURRENCY);
+      const reads = await Promise.all(
+        found.map((f, i) => slots.run(() => readSpecFile(f, shown[i] as string, this.options, this.cache))),
       );
       for (const [i, f] of found.entries()) {
         const file = shown[i] as string;
