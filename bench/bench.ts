@@ -25,12 +25,8 @@ import Docker from "dockerode";
 import type * as PlanModule from "../src/core/plan.js";
 import { formatTime } from "../src/core/units.js";
 import { container, desired, input, observed, OPTIONS } from "../test/support/plan-fixtures.js";
+import { dist, median } from "./support.js";
 
-// What is timed is the product as shipped: the build in dist/ (`npm run bench` builds it first),
-// as plain node runs it. tsx compiles src/ on the fly with helpers of its own, which made the
-// planner look three times slower than it is.
-const dist = <T>(module: string): Promise<T> =>
-  import(new URL(`../dist/${module}`, import.meta.url).href) as Promise<T>;
 const { plan } = await dist<typeof PlanModule>("core/plan.js");
 
 const IMAGE = "berth-test/busybox:latest";
@@ -87,11 +83,6 @@ const CONCURRENCY = 4;
 const run = `${process.pid}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const pct = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;

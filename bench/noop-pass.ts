@@ -10,14 +10,11 @@ import Docker from "dockerode";
 import type * as AppModule from "../src/app.js";
 import type * as ConfigModule from "../src/config.js";
 import type * as LogModule from "../src/log.js";
+import { dist, median } from "./support.js";
 
-const dist = <T>(module: string): Promise<T> =>
-  import(new URL(`../dist/${module}`, import.meta.url).href) as Promise<T>;
 const { createApp } = await dist<typeof AppModule>("app.js");
 const { buildConfig } = await dist<typeof ConfigModule>("config.js");
 const { silentLogger } = await dist<typeof LogModule>("log.js");
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const [id, dir] = process.argv.slice(2);
 if (!id || !dir) throw new Error("usage: tsx bench/noop-pass.ts ID SPEC_DIR");

@@ -26,7 +26,7 @@ export async function observe(port: DockerPort, options: ObserveOptions): Promis
  * The container names a plan would take that berth does not hold yet, for the specs that can act
  * now (a busy spec's actions wait for the next pass anyway).
  */
-export function claimedNames(plan: Plan, canAct: (spec: string) => boolean = () => true): Set<string> {
+export function claimedNames(plan: Plan, canAct: (spec: string) => boolean): Set<string> {
   const names = new Set<string>();
   for (const a of plan.actions) {
     if (!canAct(a.spec)) continue;

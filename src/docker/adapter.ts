@@ -16,6 +16,10 @@ import type { ContainerDetails, DockerPort, EngineInfo, EventHandlers, EventSubs
 
 export type CallOutcome = "ok" | DockerErrorKind;
 
+/** dockerode's client and exec types, for container-io.ts: this module stays the one that imports dockerode. */
+export type DockerClient = Docker;
+export type DockerExec = Docker.Exec;
+
 export interface AdapterOptions {
   /** Deadline of an ordinary call. */
   readonly callTimeoutMs: number;

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Duplex, Readable } from "node:stream";
-import type Docker from "dockerode";
+import type { DockerClient, DockerExec } from "./adapter.js";
 import { mapError } from "./errors.js";
 import { CappedBuffer, Demuxer, LineSplitter, type StreamName } from "./demux.js";
 import type { ContainerIO, ExecRequest, ExecResult, LogHandlers, LogOptions } from "./port.js";
@@ -43,14 +43,14 @@ async function killExec(pid: number, containerId: string): Promise<boolean> {
 /** Made by DockerAdapter.containerIO(), on the adapter's own client. */
 export class DockerContainerIO implements ContainerIO {
   constructor(
-    private readonly docker: Docker,
+    private readonly docker: DockerClient,
     private readonly callTimeoutMs: number,
   ) {}
 
   async exec(id: string, request: ExecRequest): Promise<ExecResult> {
     const started = performance.now();
     const container = this.docker.getContainer(id);
-    let exec: Docker.Exec;
+    let exec: DockerExec;
     let stream: Duplex;
     try {
       exec = await container.exec({
