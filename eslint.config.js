@@ -10,7 +10,7 @@ export default tseslint.config(
       "coverage/",
       "bench/results/",
       "src/core/document.gen.ts",
-      "src/spec/validate.gen.ts",
+      "src/manifest/validate.gen.ts",
     ],
   },
   js.configs.recommended,

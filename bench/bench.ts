@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import Docker from "dockerode";
-import type * as PlanModule from "../src/core/plan.js";
+import type * as PlanModule from "../src/core/plan/plan.js";
 import { formatTime } from "../src/core/units.js";
 import { container, desired, input, observed, OPTIONS } from "../test/support/plan-fixtures.js";
 import { dist, median } from "./support.js";

@@ -9,7 +9,7 @@
 import Docker from "dockerode";
 import type * as AppModule from "../src/app.js";
 import type * as ConfigModule from "../src/config.js";
-import type * as LogModule from "../src/log.js";
+import type * as LogModule from "../src/util/log.js";
 import { dist, median } from "./support.js";
 
 const { createApp } = await dist<typeof AppModule>("app.js");

@@ -1,4 +1,4 @@
-// Generates src/spec/validate.gen.ts, the spec validator, from schemas/container.schema.json: ajv's
+// Generates src/manifest/validate.gen.ts, the spec validator, from schemas/container.schema.json: ajv's
 // standalone code for the schema, compiled here once instead of in every berth process (ajv's
 // import and compile took about 180 ms of each command's start; loading this takes about 15 ms).
 // `npm run gen` rewrites it; test/unit/contracts.test.ts fails when the committed file is stale.
@@ -6,10 +6,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneCode from "ajv/dist/standalone/index.js";
 
-export const validatorPath = new URL("../src/spec/validate.gen.ts", import.meta.url);
+export const validatorPath = new URL("../src/manifest/validate.gen.ts", import.meta.url);
 const schemaPath = new URL("../schemas/container.schema.json", import.meta.url);
 
-/** Our annotation keyword (src/spec/schema.ts): a short phrase for error messages. */
+/** Our annotation keyword (src/manifest/schema.ts): a short phrase for error messages. */
 const EXPECTED_KEYWORD = "x-expected";
 
 export function generateValidator() {

@@ -12,9 +12,9 @@ import {
   type PortRange,
   PROFILES,
   type Profile,
-} from "./core/policy.js";
+} from "./core/policy/policy.js";
 import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
-import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.js";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log.js";
 
 export interface Config {
   readonly specDirs: readonly string[];

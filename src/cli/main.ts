@@ -8,11 +8,11 @@ import { BerthError } from "../core/errors.js";
 import { DockerError } from "../docker/errors.js";
 import { EXIT, type CliIO, processIO } from "./io.js";
 import { addCommonOptions, addPolicyOptions, addReconcileOptions, collect, labelPrefixOption } from "./options.js";
-import type { RunOptions } from "./run.js";
-import type { ExecOptions, LogsOptions } from "./container-io.js";
+import type { RunOptions } from "./commands/run.js";
+import type { ExecOptions, LogsOptions } from "./commands/exec-logs.js";
 import { DEFAULT_SERVER } from "./live.js";
-import type { StatusOptions } from "./status.js";
-import type { ValidateOptions } from "./validate.js";
+import type { StatusOptions } from "./commands/status.js";
+import type { ValidateOptions } from "./commands/validate.js";
 
 const VERSION = "0.1.0";
 
@@ -60,7 +60,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     )
     .action(async (paths: string[], opts: ValidateOptions) => {
       setExit(
-        await (await import("./validate.js")).validateCommand(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io),
+        await (
+          await import("./commands/validate.js")
+        ).validateCommand(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io),
       );
     });
 
@@ -123,7 +125,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         .default("2m"),
     )
     .action(async (opts: RunOptions) => {
-      setExit(await (await import("./run.js")).runCommand(opts, io));
+      setExit(await (await import("./commands/run.js")).runCommand(opts, io));
     });
 
   addReconcileOptions(
@@ -135,7 +137,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   )
     .addOption(new Option("--timeout <duration>", "give up after this long").env("BERTH_APPLY_TIMEOUT").default("5m"))
     .action(async (opts: RawOptions & { timeout?: string }) => {
-      setExit(await (await import("./apply.js")).applyCommand(opts, io));
+      setExit(await (await import("./commands/apply.js")).applyCommand(opts, io));
     });
 
   addCommonOptions(
@@ -145,7 +147,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   )
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .action(async (opts: RawOptions & { format?: string }) => {
-      setExit(await (await import("./plan.js")).planCommand(opts, io));
+      setExit(await (await import("./commands/plan.js")).planCommand(opts, io));
     });
 
   const serverOption = () =>
@@ -161,7 +163,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"))
     .addOption(serverOption())
     .action(async (opts: StatusOptions) => {
-      setExit(await (await import("./status.js")).statusCommand(opts, io));
+      setExit(await (await import("./commands/status.js")).statusCommand(opts, io));
     });
 
   addCommonOptions(
@@ -171,7 +173,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
     .addOption(serverOption())
     .action(async (name: string, opts: StatusOptions) => {
-      setExit(await (await import("./status.js")).getCommand(name, opts, io));
+      setExit(await (await import("./commands/status.js")).getCommand(name, opts, io));
     });
 
   addCommonOptions(
@@ -187,7 +189,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)"))
     .addOption(new Option("--timeout <duration>", "kill the command after this long").default("1h"))
     .action(async (name: string, command: string[], opts: ExecOptions) => {
-      setExit(await (await import("./container-io.js")).execCommand(name, command, opts, io));
+      setExit(await (await import("./commands/exec-logs.js")).execCommand(name, command, opts, io));
     });
 
   addCommonOptions(program.command("logs").description("Print the logs of one of berth's containers."))
@@ -197,7 +199,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .addOption(new Option("--since <when>", "only lines after this: a duration ago (10m) or an RFC 3339 time"))
     .addOption(new Option("-t, --timestamps", "show each line's time"))
     .action(async (name: string, opts: LogsOptions) => {
-      setExit(await (await import("./container-io.js")).logsCommand(name, opts, io, interrupted()));
+      setExit(await (await import("./commands/exec-logs.js")).logsCommand(name, opts, io, interrupted()));
     });
 
   addCommonOptions(
@@ -218,14 +220,14 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
         ]),
     )
     .action(async (opts: RawOptions & { dryRun?: boolean }) => {
-      setExit(await (await import("./reap.js")).reapCommand(opts, io));
+      setExit(await (await import("./commands/reap.js")).reapCommand(opts, io));
     });
 
   program
     .command("schema")
     .description("Print the JSON Schema of spec documents (for editors and CI).")
     .action(async () => {
-      io.out((await import("../spec/schema.js")).schemaSource());
+      io.out((await import("../manifest/schema.js")).schemaSource());
       setExit(EXIT.ok);
     });
 

@@ -1,6 +1,6 @@
 /** Turning a command's options into configuration and a logger. */
 import { buildConfig, type Config, type RawOptions } from "../config.js";
-import { createLogger, type LogLevel } from "../log.js";
+import { createLogger, type LogLevel } from "../util/log.js";
 import type { Logger } from "pino";
 
 export interface Setup {

@@ -3,9 +3,9 @@
  * by the loop's hooks as things happen; gauges are read from the last pass when scraped.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Action } from "../core/plan.js";
-import type { PassResult } from "../controller/reconciler.js";
-import { PHASES } from "../controller/status.js";
+import type { Action } from "../core/plan/plan.js";
+import type { PassResult } from "../loop/reconciler.js";
+import { PHASES } from "../loop/status.js";
 
 export interface MetricsSources {
   /** The last successful pass, if any. */

@@ -9,17 +9,17 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from "fastify";
 import type { Logger } from "pino";
-import type { Readiness } from "../controller/controller.js";
-import type { EventLog } from "../controller/event-log.js";
-import type { StatusReport } from "../controller/status.js";
+import type { Readiness } from "../loop/controller.js";
+import type { EventLog } from "../ops/event-log.js";
+import type { StatusReport } from "../loop/status.js";
 import type { ObservedContainer } from "../core/observed.js";
-import type { Policy } from "../core/policy.js";
+import type { Policy } from "../core/policy/policy.js";
 import type { ContainerIO } from "../docker/port.js";
-import { DEFAULT_LIMITS } from "../spec/parse.js";
-import { registerContainerRoutes } from "./container-routes.js";
+import { DEFAULT_LIMITS } from "../manifest/parse.js";
+import { registerContainerRoutes } from "./routes/containers.js";
 import type { Metrics } from "./metrics.js";
-import { registerSpawnerCompat, type SpawnerCompatOptions } from "./spawner-compat.js";
-import { registerSpecRoutes } from "./spec-routes.js";
+import { registerSpawnerCompat, type SpawnerCompatOptions } from "./routes/spawner-compat.js";
+import { registerSpecRoutes } from "./routes/specs.js";
 
 export { tokenMatches } from "./auth.js";
 

@@ -11,7 +11,7 @@ import { DockerAdapter } from "../../src/docker/adapter.js";
 import { DockerError } from "../../src/docker/errors.js";
 import type { DockerEvent } from "../../src/docker/port.js";
 import { buildPolicy } from "../../src/config.js";
-import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../src/spec/parse.js";
+import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../src/manifest/parse.js";
 import { TEST_IMAGE } from "./global-setup.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { pollUntil } from "../support/poll.js";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { buildConfig } from "../../src/config.js";
 import { WRITE_OPERATIONS } from "../../src/docker/port.js";
-import { silentLogger } from "../../src/log.js";
+import { silentLogger } from "../../src/util/log.js";
 import { berth, bundledCopy, cleanup, containersOf, docker } from "../support/e2e.js";
 
 const ID = `e2e-bundled-${process.pid}`;

@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { specHash } from "../../src/core/hash.js";
-import { parseSpecText } from "../../src/spec/parse.js";
+import { parseSpecText } from "../../src/manifest/parse.js";
 import { cleanup, containersOf, docker, e2eSpec, specDir, startBerth, testId, waitContainers } from "../support/e2e.js";
 import { prng } from "../support/prng.js";
 import { pollUntil } from "../support/poll.js";

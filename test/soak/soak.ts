@@ -24,7 +24,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { specHash } from "../../src/core/hash.js";
 import { formatTime } from "../../src/core/units.js";
-import { parseSpecText } from "../../src/spec/parse.js";
+import { parseSpecText } from "../../src/manifest/parse.js";
 import { prng } from "../support/prng.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";

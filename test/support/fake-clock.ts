@@ -2,7 +2,7 @@
  * A clock the test moves by hand. `advance(ms)` fires every timer due on the way, in order,
  * letting promises settle between timers so that chains of async work run as they would.
  */
-import type { Clock, Timer } from "../../src/clock.js";
+import type { Clock, Timer } from "../../src/util/clock.js";
 
 interface Pending {
   readonly at: number;

@@ -2,8 +2,8 @@
 import { specHash } from "../../src/core/hash.js";
 import { labelKeys } from "../../src/core/labels.js";
 import type { ContainerState, ObservedContainer, ObservedState } from "../../src/core/observed.js";
-import type { DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan.js";
-import { parseSpecText } from "../../src/spec/parse.js";
+import type { DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan/plan.js";
+import { parseSpecText } from "../../src/manifest/parse.js";
 import { specText, type SpecTextOptions } from "./specs.js";
 
 export const KEYS = labelKeys("berth");

@@ -1,7 +1,7 @@
 /** Configuration: defaults, validation, and the resync schedule. */
 import { describe, expect, it } from "vitest";
 import { buildConfig, buildPolicy, resyncCron } from "../../src/config.js";
-import { ALWAYS_FORBIDDEN, DEFAULT_POLICY } from "../../src/core/policy.js";
+import { ALWAYS_FORBIDDEN, DEFAULT_POLICY } from "../../src/core/policy/policy.js";
 
 describe("resync schedule", () => {
   it.each([

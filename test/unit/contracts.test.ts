@@ -11,8 +11,8 @@ describe("contracts", () => {
     expect(readFileSync("src/core/document.gen.ts", "utf8")).toBe(await generateTypes());
   });
 
-  it("src/spec/validate.gen.ts is what `npm run gen` makes from the schema", () => {
-    expect(readFileSync("src/spec/validate.gen.ts", "utf8")).toBe(generateValidator());
+  it("src/manifest/validate.gen.ts is what `npm run gen` makes from the schema", () => {
+    expect(readFileSync("src/manifest/validate.gen.ts", "utf8")).toBe(generateValidator());
   });
 
   it("docs/spec.md is what `npm run gen` makes from the schema", () => {

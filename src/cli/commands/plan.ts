@@ -1,0 +1,40 @@
+/** `berth plan`: what a reconcile would change now. Exit 0 nothing, 2 changes pending, 1 error. */
+import { createApp } from "../../app.js";
+import type { RawOptions } from "../../config.js";
+import { formatIssue } from "../../core/errors.js";
+import { renderAction, renderNote } from "../../core/plan/render.js";
+import { EXIT, type CliIO } from "../io.js";
+import { setup } from "../setup.js";
+
+export async function planCommand(raw: RawOptions & { format?: string }, io: CliIO): Promise<number> {
+  const { config, log } = setup(raw, { level: "error", fd: 2 });
+  const app = createApp(config, { log });
+  const result = await app.reconciler.pass({ reload: true, execute: false });
+  const issues = result.snapshot.issues;
+  const blocked = [...result.snapshot.records.values()].filter((r) => r.error !== null);
+  if (raw.format === "json") {
+    io.out(
+      `${JSON.stringify(
+        {
+          actions: result.plan.actions,
+          notes: result.plan.notes.map((n) => ({ ...n, text: renderNote(n).slice(2) })),
+          errors: [
+            ...issues.map((i) => ({ ...i, text: formatIssue(i) })),
+            ...blocked.map((r) => ({ spec: r.name, message: r.error, text: `${r.name}: ${r.error ?? ""}` })),
+          ],
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    for (const issue of issues) io.err(`${formatIssue(issue)}\n`);
+    for (const record of blocked) io.err(`${record.name}: ${record.error ?? ""}\n`);
+    for (const action of result.plan.actions) io.out(`${renderAction(action)}\n`);
+    for (const note of result.plan.notes) io.out(`${renderNote(note)}\n`);
+    const n = result.plan.actions.length;
+    io.out(n === 0 ? "nothing to do\n" : `${n} change${n === 1 ? "" : "s"} pending\n`);
+  }
+  if (issues.length > 0 || blocked.length > 0) return EXIT.failed;
+  return result.plan.actions.length > 0 ? EXIT.changes : EXIT.ok;
+}

@@ -1,0 +1,97 @@
+/** `berth run`: the controller, until SIGTERM or SIGINT. */
+import { mkdir, readFile } from "node:fs/promises";
+import { createApp } from "../../app.js";
+import { Metrics } from "../../http/metrics.js";
+import { buildServer } from "../../http/server.js";
+import type { RawOptions } from "../../config.js";
+import { BerthError } from "../../core/errors.js";
+import { describePolicy } from "../../core/policy/policy.js";
+import { reportEngine } from "../../ops/engine-report.js";
+import { EXIT, type CliIO } from "../io.js";
+import { setup } from "../setup.js";
+
+export type Signals = (handler: (signal: string) => void) => () => void;
+
+export const processSignals: Signals = (handler) => {
+  const on = (signal: NodeJS.Signals): void => {
+    handler(signal);
+  };
+  process.on("SIGTERM", on);
+  process.on("SIGINT", on);
+  return () => {
+    process.off("SIGTERM", on);
+    process.off("SIGINT", on);
+  };
+};
+
+export interface RunOptions extends RawOptions {
+  readonly apiTokenFile?: string;
+}
+
+/** The API token: --api-token-file (read here) beats BERTH_API_TOKEN. */
+async function readToken(raw: RunOptions, io: CliIO): Promise<string | undefined> {
+  if (raw.apiTokenFile !== undefined) {
+    try {
+      return (await readFile(raw.apiTokenFile, "utf8")).trim();
+    } catch (err) {
+      throw new BerthError(
+        "BERTH_USAGE",
+        `--api-token-file: cannot read ${raw.apiTokenFile}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return io.env.BERTH_API_TOKEN;
+}
+
+export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = processSignals): Promise<number> {
+  const token = await readToken(raw, io);
+  const { config, log } = setup(
+    { ...raw, ...(token !== undefined ? { apiToken: token } : {}) },
+    { level: "info", fd: 1 },
+  );
+  if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
+  const app = createApp(config, { log, watch: true, http: { buildServer, Metrics } });
+  let received = 0;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  const unsubscribe = signals((signal) => {
+    received++;
+    if (received === 1) {
+      log.info({ signal }, "signal received; draining");
+      stop();
+    } else {
+      log.warn({ signal }, "second signal; exiting without waiting");
+      process.exit(EXIT.failed);
+    }
+  });
+  log.info(
+    { id: config.controllerId, specs: config.specDirs, concurrency: config.concurrency, resync: config.resync.text },
+    "berth run",
+  );
+  log.info(describePolicy(config.policy), "admission policy");
+  if (config.policy.profile === "privileged") {
+    log.warn(
+      { profile: "privileged" },
+      "ADMISSION POLICY OFF: specs may run privileged containers, mount any host path and join host namespaces; anyone who can write a spec is root on this host",
+    );
+  }
+  if (app.server && config.listen) {
+    const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
+    log.info({ address, writes: config.apiToken !== null && config.runtimeSpecs !== null }, "http listening");
+    if (config.compat) {
+      log.info(
+        { image: config.compat.image, network: config.compat.network, token: config.apiToken !== null },
+        "docker-spawner compatibility API on",
+      );
+    }
+  }
+  void reportEngine(app.port, log);
+  await Promise.race([app.controller.start(), stopped]);
+  await stopped;
+  await app.server?.close();
+  await app.controller.stop();
+  unsubscribe();
+  return EXIT.ok;
+}

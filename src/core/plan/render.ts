@@ -1,0 +1,45 @@
+/**
+ * The stable text rendering of a plan: what `berth plan` prints and what the golden planner
+ * tests compare. One line per action, `! ` before each note.
+ */
+import { shortId } from "../observed.js";
+import type { Action, ContainerRef, Note, Plan } from "./plan.js";
+
+const c = (ref: ContainerRef): string => `${ref.name} [${shortId(ref.id)}]`;
+
+export function renderAction(a: Action): string {
+  switch (a.kind) {
+    case "create":
+      return `create  ${a.name}: ${a.reason}`;
+    case "replace":
+      return `replace ${c(a.old)} ${a.strategy}: ${a.reason}`;
+    case "finish":
+      return `finish  ${c(a.next)} -> ${a.name}${a.old ? `, removing ${c(a.old)}` : ""}: ${a.reason}`;
+    case "start":
+      return `start   ${c(a.container)}: ${a.reason}`;
+    case "stop":
+      return `stop    ${c(a.container)}: ${a.reason}`;
+    case "remove":
+      return `remove  ${c(a.container)}: ${a.reason}`;
+    case "rename":
+      return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
+  }
+}
+
+export function renderNote(n: Note): string {
+  switch (n.kind) {
+    case "prune-paused":
+      return `! ${n.message}: ${n.containers.map(c).join(", ")}`;
+    case "conflict":
+      return n.by === "foreign"
+        ? `! ${n.spec}: the name ${n.name} is held by container [${shortId(n.holder)}], which berth does not own; left untouched (Conflict)`
+        : `! ${n.spec}: the name ${n.name} is held by berth's container [${shortId(n.holder)}] of a spec whose file is invalid; left untouched until that file is fixed (Conflict)`;
+    case "update-pending":
+      return `! ${n.spec}: ${n.message}`;
+  }
+}
+
+export function renderPlan(p: Plan): string {
+  const lines = [...p.actions.map(renderAction), ...p.notes.map(renderNote)];
+  return lines.length === 0 ? "nothing to do\n" : `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,188 @@
+/**
+ * docker-spawner compatibility (--compat docker-spawner): the endpoints agent orchestrators call
+ * today, mapped onto spec files so that the declarative model stays the source of truth.
+ *
+ *   GET  /health       → "OK"
+ *   POST /spawn        {bead_id, worktree_path, backend, uid?, gid?, expires_at?}
+ *                      → {container_id, hostname}, once the container runs
+ *   GET  /status/{id}  → {status: "running" | "exited" | … | "not_found"}
+ *   POST /stop/{id}    → 200, once the container is gone (its spec removed)
+ *   POST /exec/{id}    {cmd, workdir?, env?, user?} → {exit_code, stdout, stderr}
+ *
+ * A spawn writes spec `tidepool-agent-{bead_id}` into the runtime spec directory (validated and
+ * admitted like any other), with the labels com.tidepool.bead_id, com.tidepool.role=agent and
+ * com.tidepool.expires_at, and berth's expiresAt, so the agent is reaped when it expires.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { stringify } from "yaml";
+import type { SpawnerCompatConfig } from "../../config.js";
+import { labelKeys } from "../../core/labels.js";
+import { parseExpiresAt } from "../../core/units.js";
+import { bearerMatches, unauthorized } from "../auth.js";
+import { JSON_BODY_LIMIT, parseJsonBody } from "../common.js";
+import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, runExec } from "./containers.js";
+import type { ServerDeps } from "../server.js";
+import { removeSpec, requireRuntimeDir, writeSpec } from "./specs.js";
+
+export type SpawnerCompatOptions = SpawnerCompatConfig;
+
+export const SPAWN_PREFIX = "tidepool-agent-";
+const POLL_MS = 100;
+
+interface SpawnBody {
+  bead_id: string;
+  worktree_path: string;
+  backend?: string;
+  uid?: number;
+  gid?: number;
+  expires_at?: string | null;
+}
+
+const SPAWN_BODY_SCHEMA = {
+  type: "object",
+  required: ["bead_id", "worktree_path"],
+  additionalProperties: true,
+  properties: {
+    bead_id: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 - SPAWN_PREFIX.length },
+    worktree_path: { type: "string", pattern: "^/", maxLength: 4096 },
+    backend: { type: "string", maxLength: 64 },
+    uid: { type: "integer", minimum: 0, maximum: 4_294_967_294 },
+    gid: { type: "integer", minimum: 0, maximum: 4_294_967_294 },
+    expires_at: { type: ["string", "null"], maxLength: 64 },
+  },
+} as const;
+
+/** The spec of one spawned agent. */
+export function agentSpec(body: SpawnBody, options: SpawnerCompatOptions): { name: string; text: string } {
+  const name = `${SPAWN_PREFIX}${body.bead_id}`;
+  const expiresAt = body.expires_at ?? "never";
+  const doc = {
+    apiVersion: "berth/v1",
+    kind: "Container",
+    metadata: {
+      name,
+      labels: {
+        "com.tidepool.bead_id": body.bead_id,
+        "com.tidepool.role": "agent",
+        "com.tidepool.expires_at": expiresAt,
+      },
+    },
+    spec: {
+      image: options.image,
+      hostname: name,
+      user: `${body.uid ?? options.user.uid}:${body.gid ?? options.user.gid}`,
+      env: { TIDEPOOL_BEAD_ID: body.bead_id, TIDEPOOL_BACKEND: body.backend ?? "claude" },
+      mounts: [{ type: "bind", source: body.worktree_path, target: `/worktrees/${body.bead_id}` }],
+      network: options.network,
+      expiresAt,
+    },
+  };
+  return { name, text: `# Written by berth's docker-spawner compatibility API (POST /spawn).\n${stringify(doc)}` };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, options: SpawnerCompatOptions): void {
+  const keys = labelKeys(deps.labelPrefix);
+
+  // docker-spawner has no authentication. berth asks for the token when one is configured, and
+  // without one serves these routes only on a loopback address.
+  const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (deps.apiToken !== null) {
+      if (!bearerMatches(req, deps.apiToken)) return unauthorized(reply);
+    } else if (!deps.loopback) {
+      return reply.code(403).send({
+        error: "the docker-spawner API without a token is served on a loopback address only: set --api-token-file",
+      });
+    }
+    return undefined;
+  };
+  const writable = requireRuntimeDir(deps);
+
+  /** Polls until `check` answers, or the wait ends (null). */
+  const waitFor = async <T>(check: () => Promise<T | null> | T | null): Promise<T | null> => {
+    const deadline = deps.now() + options.waitMs;
+    for (;;) {
+      const found = await check();
+      if (found !== null) return found;
+      if (deps.now() >= deadline) return null;
+      await sleep(POLL_MS);
+    }
+  };
+
+  app.get("/health", async (_req, reply) => reply.type("text/plain").send("OK"));
+
+  app.post<{ Body: SpawnBody }>(
+    "/spawn",
+    {
+      preHandler: [guard, writable],
+      preValidation: parseJsonBody,
+      schema: { body: SPAWN_BODY_SCHEMA },
+      bodyLimit: JSON_BODY_LIMIT,
+    },
+    async (req, reply) => {
+      const dir = deps.runtimeDir as string;
+      const expires = req.body.expires_at ? parseExpiresAt(req.body.expires_at) : null;
+      if (expires !== null && (typeof expires !== "number" || expires <= deps.now())) {
+        return reply.code(400).send({
+          error: "the request body is not valid",
+          errors: [
+            { field: "expires_at", message: "must be a future RFC 3339 time (e.g. 2030-01-01T00:00:00Z) or never" },
+          ],
+        });
+      }
+      const { name, text } = agentSpec(req.body, options);
+      const written = await writeSpec(deps, dir, name, text);
+      if (written.status >= 300) return reply.code(written.status).send(written.body);
+      // Answer when the container with the written spec runs, as docker-spawner does.
+      const outcome = await waitFor(() => {
+        const spec = deps.status()?.report.specs.find((s) => s.name === name);
+        if (!spec) return null;
+        const running = spec.containers.find((c) => c.current && c.state === "running");
+        if (spec.phase === "Running" && running) return { ok: true as const, id: running.id };
+        if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false as const, spec };
+        return null;
+      });
+      if (outcome?.ok) return reply.send({ container_id: outcome.id, hostname: name });
+      // It did not come up: take the spec back, so that nothing appears later unasked.
+      await removeSpec(deps, dir, name);
+      const spec = deps.status()?.report.specs.find((s) => s.name === name);
+      const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
+      req.log.warn({ spec: name, why }, "spawn failed");
+      return reply
+        .code(outcome ? 409 : 504)
+        .send({ error: `agent ${name} did not start within ${options.waitMs / 1000}s (${why}); its spec was removed` });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>("/status/:id", { preHandler: guard }, async (req, reply) => {
+    const container = await deps.findContainer(req.params.id);
+    return reply.send({ status: container?.state ?? "not_found" });
+  });
+
+  app.post<{ Params: { id: string } }>("/stop/:id", { preHandler: [guard, writable] }, async (req, reply) => {
+    const dir = deps.runtimeDir as string;
+    const container = await deps.findContainer(req.params.id);
+    const name = container?.labels[keys.spec] ?? req.params.id;
+    const removed = await removeSpec(deps, dir, name);
+    if (removed.status === 404 && !container) return reply.code(200).send(); // already gone: docker-spawner says OK
+    if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
+    const gone = await waitFor(async () => ((await deps.findContainer(name)) === null ? true : null));
+    if (!gone)
+      return reply.code(504).send({ error: `agent ${name}: its spec is removed but the container is still there` });
+    return reply.code(200).send();
+  });
+
+  app.post<{ Params: { id: string }; Body: ExecBody }>(
+    "/exec/:id",
+    { preHandler: guard, preValidation: parseJsonBody, schema: { body: EXEC_BODY_SCHEMA }, bodyLimit: JSON_BODY_LIMIT },
+    async (req, reply) => {
+      const container = await deps.findContainer(req.params.id);
+      if (!container) return reply.code(404).send({ error: `no container ${req.params.id} managed by this berth` });
+      if (container.state !== "running")
+        return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
+      const result = await runExec(deps, container.id, req.body, EXEC_MAX_TIMEOUT_MS);
+      return reply.send({ exit_code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
+    },
+  );
+}

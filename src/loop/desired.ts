@@ -1,0 +1,183 @@
+/**
+ * From what the spec files say to what berth should make true (DESIGN §2):
+ * - a file that fails to parse or validate is not a deleted file: its last valid content stays
+ *   desired (last-known-good) and its specs are Invalid until it is fixed or removed;
+ * - specs named in a broken file with no good version yet, and containers created from a broken
+ *   file, are protected: never pruned, never changed;
+ * - a missing or unreadable spec directory, or no spec files at all, pauses pruning;
+ * - secrets are resolved here so that their digests enter the spec hash.
+ */
+import type { SpecIssue } from "../core/errors.js";
+import { specHash } from "../core/hash.js";
+import type { DesiredSpec, PlanInput } from "../core/plan/plan.js";
+import type { Profile } from "../core/policy/policy.js";
+import type { NormalizedSpec } from "../core/spec.js";
+import type { DirectoryState, LoadedSpec, LoadResult } from "../manifest/loader.js";
+import { crossFileChecks } from "../manifest/cross-file.js";
+import type { ParsedDocument } from "../manifest/parse.js";
+import { resolveSecrets, type SecretSources } from "./secrets.js";
+
+/** Everything berth knows about one spec name. */
+export interface SpecRecord {
+  readonly name: string;
+  /** The spec in force: the file's current content, or its last good version. Null when only its name is known. */
+  readonly spec: NormalizedSpec | null;
+  readonly file: string | null;
+  readonly source: string | null;
+  /** Null when it cannot be computed (a secret is missing) or there is no spec. */
+  readonly hash: string | null;
+  /** Problems with the spec's file (or its name): the spec is Invalid. */
+  readonly invalid: readonly SpecIssue[];
+  /** Why the spec cannot be applied now, e.g. a missing secret. */
+  readonly error: string | null;
+}
+
+export interface DesiredSnapshot {
+  readonly input: PlanInput;
+  readonly records: ReadonlyMap<string, SpecRecord>;
+  /** The problems of each invalid file, by its source path (the berth.source label). */
+  readonly invalidSources: ReadonlyMap<string, readonly SpecIssue[]>;
+  readonly issues: readonly SpecIssue[];
+  readonly directories: readonly DirectoryState[];
+}
+
+interface GoodFile {
+  readonly file: string;
+  readonly source: string;
+  readonly documents: readonly ParsedDocument[];
+}
+
+function under(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
+}
+
+export class DesiredStateBuilder {
+  /** Absolute file path → its last valid content. */
+  private readonly lastGood = new Map<string, GoodFile>();
+  /**
+   * Hashes of specs without secrets, by the parsed spec (the loader hands out the same object
+   * while a file is unchanged): a pass over unchanged files hashes nothing.
+   */
+  private readonly hashes = new WeakMap<NormalizedSpec, string>();
+
+  constructor(
+    private readonly secrets: SecretSources,
+    private readonly profile: Profile = "baseline",
+  ) {}
+
+  async build(load: LoadResult): Promise<DesiredSnapshot> {
+    const unreadable = load.directories.filter((d) => !d.readable).map((d) => d.dir);
+    const present = new Set(load.files.map((f) => f.path));
+
+    for (const f of load.files) {
+      if (f.result.issues.length === 0) {
+        this.lastGood.set(f.path, { file: f.file, source: f.source, documents: f.result.documents });
+      }
+    }
+    // A file that is gone removes its specs; one we cannot see because its folder is unreadable does not.
+    for (const path of [...this.lastGood.keys()]) {
+      if (!present.has(path) && !unreadable.some((dir) => under(path, dir))) this.lastGood.delete(path);
+    }
+
+    const invalidFiles = load.files.filter((f) => f.result.issues.length > 0);
+    const invalidByPath = new Map(invalidFiles.map((f) => [f.path, f.result.issues]));
+
+    const candidates: (LoadedSpec & { path: string })[] = [];
+    for (const [path, good] of this.lastGood) {
+      for (const doc of good.documents) {
+        candidates.push({
+          spec: doc.spec,
+          file: good.file,
+          source: good.source,
+          line: doc.line,
+          column: doc.column,
+          joins: doc.joins,
+          path,
+        });
+      }
+    }
+    const { refused, issues: collisions } = crossFileChecks(candidates, this.profile);
+
+    const records = new Map<string, SpecRecord>();
+    const desired: DesiredSpec[] = [];
+    const protectedSpecs = new Set<string>();
+    for (const c of candidates) {
+      const fileIssues = invalidByPath.get(c.path) ?? [];
+      if (refused.has(c)) {
+        protectedSpecs.add(c.spec.name);
+        const mine = refused.get(c) ?? [];
+        const previous = records.get(c.spec.name);
+        records.set(c.spec.name, {
+          name: c.spec.name,
+          spec: previous?.spec ?? c.spec,
+          file: c.file,
+          source: c.source,
+          hash: null,
+          invalid: [...(previous?.invalid ?? []), ...mine, ...fileIssues],
+          error: null,
+        });
+        continue;
+      }
+      const secrets = await resolveSecrets(c.spec, this.secrets);
+      const hash = secrets.ok ? this.hashOf(c.spec, secrets.digests) : null;
+      records.set(c.spec.name, {
+        name: c.spec.name,
+        spec: c.spec,
+        file: c.file,
+        source: c.source,
+        hash,
+        invalid: fileIssues,
+        error: secrets.ok ? null : secrets.error,
+      });
+      if (hash === null) protectedSpecs.add(c.spec.name);
+      else desired.push({ spec: c.spec, hash, source: c.source });
+    }
+
+    // Names seen in broken files with no good version: known by name only, protected.
+    for (const f of invalidFiles) {
+      for (const name of f.result.names) {
+        if (records.has(name)) continue;
+        protectedSpecs.add(name);
+        records.set(name, {
+          name,
+          spec: null,
+          file: f.file,
+          source: f.source,
+          hash: null,
+          invalid: f.result.issues,
+          error: null,
+        });
+      }
+    }
+
+    const fileCount = load.directories.reduce((n, d) => n + d.fileCount, 0);
+    let prunePaused: string | null = null;
+    if (unreadable.length > 0) prunePaused = `spec directory ${unreadable.join(", ")} cannot be read`;
+    else if (fileCount === 0) prunePaused = `no spec files in ${load.directories.map((d) => d.dir).join(", ")}`;
+
+    const crossFile = new Set(load.crossFile);
+    const otherIssues = load.issues.filter((i) => !crossFile.has(i));
+    return {
+      input: {
+        desired,
+        protectedSpecs,
+        protectedSources: new Set(invalidFiles.map((f) => f.source)),
+        prunePaused,
+      },
+      records,
+      invalidSources: new Map(invalidFiles.map((f) => [f.source, f.result.issues])),
+      issues: [...otherIssues, ...collisions],
+      directories: load.directories,
+    };
+  }
+
+  private hashOf(spec: NormalizedSpec, digests: Readonly<Record<string, string>>): string {
+    if (Object.keys(spec.secretEnv).length > 0) return specHash(spec, digests);
+    let hash = this.hashes.get(spec);
+    if (hash === undefined) {
+      hash = specHash(spec, digests);
+      this.hashes.set(spec, hash);
+    }
+    return hash;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The status of every spec (DESIGN §5), derived from what berth knows after a pass: the records,
+ * the observation, the plan and the dispatcher's runtime. Nothing here is stored.
+ */
+import { formatIssue, type SpecIssue } from "../core/errors.js";
+import type { LabelKeys } from "../core/labels.js";
+import type { ContainerState, Health, ObservedState } from "../core/observed.js";
+import type { ActionKind, Plan } from "../core/plan/plan.js";
+import { renderNote } from "../core/plan/render.js";
+import { formatTime } from "../core/units.js";
+import type { SpecRecord } from "./desired.js";
+import type { SpecRuntime } from "./dispatcher.js";
+
+export const PHASES = [
+  "Pending",
+  "Running",
+  "Updating",
+  "Suspended",
+  "Expired",
+  "Failed",
+  "Invalid",
+  "Conflict",
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface ContainerStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly replica: number;
+  readonly state: ContainerState;
+  readonly health: Health | null;
+  /** The container has the spec's current hash. */
+  readonly current: boolean;
+  readonly createdAt: string;
+}
+
+export interface SpecStatus {
+  readonly name: string;
+  readonly phase: Phase;
+  /** Why the spec is in this phase, when it is not simply Running. */
+  readonly message: string | null;
+  readonly file: string | null;
+  readonly hash: string | null;
+  readonly replicas: { readonly desired: number; readonly ready: number };
+  readonly containers: readonly ContainerStatus[];
+  readonly lastAction: {
+    readonly kind: ActionKind;
+    readonly reason: string;
+    readonly at: string;
+    readonly ok: boolean;
+  } | null;
+  readonly lastError: string | null;
+  /** RFC 3339, or null for never. */
+  readonly expiresAt: string | null;
+  readonly retryAt: string | null;
+}
+
+export interface StatusReport {
+  readonly specs: readonly SpecStatus[];
+  /** Containers of berth's whose spec is gone and which were not removed (pruning paused). */
+  readonly orphans: readonly ContainerStatus[];
+  /** What berth deliberately did not do, and why. */
+  readonly notes: readonly string[];
+}
+
+export interface StatusInput {
+  readonly records: ReadonlyMap<string, SpecRecord>;
+  /** Problems of invalid files by source path: their containers' specs are Invalid even when unnamed. */
+  readonly invalidSources: ReadonlyMap<string, readonly SpecIssue[]>;
+  readonly observed: ObservedState;
+  readonly plan: Plan;
+  readonly runtime: (spec: string) => Readonly<SpecRuntime> | undefined;
+  readonly labels: LabelKeys;
+  readonly now: number;
+}
+
+export function statusReport(input: StatusInput): StatusReport {
+  const keys = input.labels;
+  const bySpec = new Map<string, ContainerStatus[]>();
+  const hashOf = new Map<string, string>();
+  for (const c of input.observed.containers) {
+    const spec = c.labels[keys.spec] ?? "";
+    hashOf.set(c.id, c.labels[keys.hash] ?? "");
+    const list = bySpec.get(spec) ?? [];
+    list.push({
+      id: c.id,
+      name: c.name,
+      replica: Number(c.labels[keys.replica] ?? -1),
+      state: c.state,
+      health: c.health,
+      current: input.records.get(spec)?.hash === c.labels[keys.hash],
+      createdAt: formatTime(c.createdAt),
+    });
+    bySpec.set(spec, list);
+  }
+  const planned = new Set(input.plan.actions.map((a) => a.spec));
+  const conflicts = new Map<string, string>();
+  for (const note of input.plan.notes) {
+    if (note.kind === "conflict") conflicts.set(note.spec, renderNote(note).slice(2));
+  }
+
+  const specs: SpecStatus[] = [];
+  for (const record of [...input.records.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const containers = (bySpec.get(record.name) ?? []).sort(
+      (a, b) => a.replica - b.replica || (a.name < b.name ? -1 : 1),
+    );
+    const rt = input.runtime(record.name);
+    const spec = record.spec;
+    const desiredReplicas = spec ? spec.replicas : 0;
+    const ready = containers.filter(
+      (c) => c.current && c.state === "running" && c.health !== "unhealthy" && c.health !== "starting",
+    ).length;
+    const expired = spec?.expiresAt !== null && spec?.expiresAt !== undefined && spec.expiresAt <= input.now;
+
+    let phase: Phase;
+    let message: string | null = null;
+    if (record.invalid.length > 0) {
+      phase = "Invalid";
+      message = `${formatIssue(record.invalid[0] as (typeof record.invalid)[number])}${spec && record.hash !== null ? " (its last good version stays in force)" : ""}`;
+    } else if (expired) {
+      phase = "Expired";
+    } else if (conflicts.has(record.name) || rt?.terminal?.phase === "Conflict") {
+      phase = "Conflict";
+      message = conflicts.get(record.name) ?? rt?.terminal?.message ?? null;
+    } else if (record.error !== null) {
+      phase = "Failed";
+      message = record.error;
+    } else if (rt?.terminal) {
+      phase = "Failed";
+      message = rt.terminal.message;
+    } else if (rt?.lastError && rt.retryAt !== null) {
+      phase = "Failed";
+      message = `${rt.lastError} (retrying at ${formatTime(rt.retryAt)})`;
+    } else if (spec?.suspended) {
+      phase = "Suspended";
+    } else if (planned.has(record.name) || rt?.busy) {
+      phase = containers.length === 0 ? "Pending" : "Updating";
+    } else if (ready === desiredReplicas) {
+      phase = "Running";
+    } else {
+      phase = "Pending";
+    }
+
+    specs.push({
+      name: record.name,
+      phase,
+      message,
+      file: record.file,
+      hash: record.hash,
+      replicas: { desired: desiredReplicas, ready },
+      containers,
+      lastAction: rt?.lastAction ? { ...rt.lastAction, at: formatTime(rt.lastAction.at) } : null,
+      lastError: rt?.lastError ?? null,
+      expiresAt: spec?.expiresAt != null ? formatTime(spec.expiresAt) : null,
+      retryAt: rt?.retryAt != null ? formatTime(rt.retryAt) : null,
+    });
+  }
+
+  const orphans: ContainerStatus[] = [];
+  for (const [spec, containers] of bySpec) {
+    if (input.records.has(spec)) continue;
+    // A spec known only from its containers, whose file is now invalid (so broken that not even
+    // its name can be read): Invalid, with the file's error.
+    const source = input.observed.containers.find((c) => c.labels[keys.spec] === spec)?.labels[keys.source];
+    const issues = source === undefined ? undefined : input.invalidSources.get(source);
+    if (issues && issues.length > 0) {
+      specs.push({
+        name: spec,
+        phase: "Invalid",
+        message: `${formatIssue(issues[0] as SpecIssue)} (its containers are kept as they are)`,
+        file: (issues[0] as SpecIssue).file,
+        hash: null,
+        replicas: { desired: containers.length, ready: 0 },
+        containers,
+        lastAction: null,
+        lastError: null,
+        expiresAt: null,
+        retryAt: null,
+      });
+      continue;
+    }
+    orphans.push(...containers);
+  }
+  specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const notes = input.plan.notes.filter((n) => n.kind === "prune-paused").map((n) => renderNote(n).slice(2));
+  return { specs, orphans, notes };
+}

@@ -1,0 +1,95 @@
+/**
+ * Checks across spec files, made once every file is read.
+ *
+ * Container names must be unique across every spec file: two documents producing the same name
+ * (directly, or through replicas: web-0) are an error on both, each naming the other place, and
+ * neither is applied.
+ */
+import type { SpecIssue } from "../core/errors.js";
+import { containerNames } from "../core/names.js";
+import { joinMessage, type Profile } from "../core/policy/policy.js";
+import type { LoadedSpec } from "./loader.js";
+
+export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
+  const issues: SpecIssue[] = [];
+  const owners = new Map<string, LoadedSpec[]>();
+  for (const loaded of specs) {
+    const names = new Set([loaded.spec.name, ...containerNames(loaded.spec.name, loaded.spec.replicas)]);
+    for (const name of names) {
+      const list = owners.get(name);
+      if (list) list.push(loaded);
+      else owners.set(name, [loaded]);
+    }
+  }
+  const refused = new Set<LoadedSpec>();
+  for (const [name, list] of owners) {
+    if (list.length < 2) continue;
+    for (const loaded of list) {
+      if (refused.has(loaded)) continue;
+      refused.add(loaded);
+      const others = list.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
+      const what =
+        name === loaded.spec.name
+          ? `${JSON.stringify(name)} is also defined`
+          : `container name ${JSON.stringify(name)} is also produced`;
+      issues.push({
+        code: "BERTH_DUPLICATE_NAME",
+        file: loaded.file,
+        line: loaded.line,
+        column: loaded.column,
+        path: "metadata.name",
+        message: `${what} at ${others.join(", ")}; names must be unique across all spec files (neither is applied)`,
+      });
+    }
+  }
+  return { refused, issues };
+}
+
+/**
+ * The admission policy's namespace-join check: container:NAME may only name a container of a
+ * spec (any spec's, across files). Not applied under the privileged profile.
+ */
+export function findForeignJoins(
+  specs: readonly LoadedSpec[],
+  profile: Profile,
+): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
+  const refused = new Set<LoadedSpec>();
+  const issues: SpecIssue[] = [];
+  if (profile === "privileged") return { refused, issues };
+  const owned = new Set(specs.flatMap((c) => containerNames(c.spec.name, c.spec.replicas)));
+  for (const loaded of specs) {
+    for (const join of loaded.joins ?? []) {
+      if (owned.has(join.name)) continue;
+      refused.add(loaded);
+      issues.push({
+        code: "BERTH_POLICY",
+        file: loaded.file,
+        line: join.line,
+        column: join.column,
+        path: join.path,
+        message: `${joinMessage(join.name)} [policy ${profile}: no-foreign-namespace-join]`,
+      });
+    }
+  }
+  return { refused, issues };
+}
+
+/** Both cross-file checks: the specs refused, each with its own issues, and all the issues. */
+export function crossFileChecks(
+  specs: readonly LoadedSpec[],
+  profile: Profile,
+): { refused: Map<LoadedSpec, SpecIssue[]>; issues: SpecIssue[] } {
+  const names = findNameCollisions(specs);
+  const joins = findForeignJoins(specs, profile);
+  const refused = new Map<LoadedSpec, SpecIssue[]>();
+  const issues = [...names.issues, ...joins.issues];
+  for (const loaded of [...names.refused, ...joins.refused]) {
+    refused.set(
+      loaded,
+      issues.filter(
+        (i) => i.file === loaded.file && (i.line === loaded.line || loaded.joins?.some((j) => j.line === i.line)),
+      ),
+    );
+  }
+  return { refused, issues };
+}

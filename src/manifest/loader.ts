@@ -1,0 +1,385 @@
+/**
+ * The filesystem edge of the spec language: finds spec files below each spec directory, reads
+ * them safely, parses each (re-parsing only files whose content changed since the last load) and
+ * checks names across files.
+ */
+import { createHash } from "node:crypto";
+import { constants, type Stats, statSync } from "node:fs";
+import { open, readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { compareIssues, type SpecIssue } from "../core/errors.js";
+import { Semaphore } from "../util/semaphore.js";
+import { crossFileChecks } from "./cross-file.js";
+import type { NormalizedSpec } from "../core/spec.js";
+import {
+  DEFAULT_PARSE_OPTIONS,
+  type FileParseResult,
+  fileTooLarge,
+  type NamespaceJoin,
+  type ParseOptions,
+  parseSpecBytes,
+} from "./parse.js";
+
+/** A valid spec, with where it came from. */
+export interface LoadedSpec {
+  readonly spec: NormalizedSpec;
+  /** The file as shown to people (relative to the working directory when inside it). */
+  readonly file: string;
+  /** The file's path relative to its spec directory: the source label. */
+  readonly source: string;
+  readonly line: number;
+  readonly column: number;
+  /** Its container:NAME namespace joins (checked across files). */
+  readonly joins?: readonly NamespaceJoin[];
+}
+
+/** What one spec file says, as of the last load. */
+export interface LoadedFile {
+  readonly path: string;
+  readonly file: string;
+  readonly source: string;
+  readonly result: FileParseResult;
+}
+
+export interface DirectoryState {
+  readonly dir: string;
+  /** False when the directory is missing or unreadable. */
+  readonly readable: boolean;
+  /** Spec files found (valid or not). */
+  readonly fileCount: number;
+}
+
+export interface LoadResult {
+  readonly files: readonly LoadedFile[];
+  /** Valid specs of valid files, without those whose names collide. */
+  readonly specs: readonly LoadedSpec[];
+  /** Every problem, sorted by file and position. */
+  readonly issues: readonly SpecIssue[];
+  /** The problems found across files (name collisions, namespace joins), also in issues. */
+  readonly crossFile: readonly SpecIssue[];
+  readonly directories: readonly DirectoryState[];
+  /** Files parsed in this load, and files whose previous result was reused (unchanged). */
+  readonly stats: { readonly parsed: number; readonly reused: number };
+}
+
+export interface LoaderOptions extends ParseOptions {
+  /** Most spec files across all directories. */
+  readonly maxFiles: number;
+  /** Deepest folder nesting followed below a spec directory. */
+  readonly maxDirDepth: number;
+}
+
+export const DEFAULT_LOADER_OPTIONS: LoaderOptions = {
+  ...DEFAULT_PARSE_OPTIONS,
+  maxFiles: 20_000,
+  maxDirDepth: 16,
+};
+
+const SPEC_FILE_RE = /\.ya?ml$/i;
+const LEFTOVER_RE = /(~|\.bak|\.orig|\.tmp|\.swp|\.swo|\.rej)$/i;
+
+/** DESIGN §1: hidden names (.git, ..data, .swp) and editor leftovers are never spec files. */
+export function isIgnoredName(name: string): boolean {
+  return name.startsWith(".") || LEFTOVER_RE.test(name);
+}
+
+export function isSpecFileName(name: string): boolean {
+  return !isIgnoredName(name) && SPEC_FILE_RE.test(name);
+}
+
+/** How a path is shown: relative to the working directory when below it. */
+export function displayPath(p: string, cwd: string = process.cwd()): string {
+  const rel = path.relative(cwd, p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
+}
+
+function errnoMessage(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ELOOP":
+      return "symbolic link loop";
+    case "ENOENT":
+      return "does not exist";
+    case "ENOTDIR":
+      return "is not a directory";
+    case "EISDIR":
+      return "is a directory";
+    default:
+      return code ? `${code}: ${(err as Error).message}` : String(err);
+  }
+}
+
+function dirIssue(dir: string, message: string, code: SpecIssue["code"] = "BERTH_UNREADABLE"): SpecIssue {
+  return { code, file: displayPath(dir), line: 0, column: 0, path: "", message };
+}
+
+function fileProblem(file: string, code: SpecIssue["code"], message: string): FileParseResult {
+  return { documents: [], issues: [{ code, file, line: 1, column: 1, path: "", message }], names: [] };
+}
+
+interface Found {
+  readonly path: string;
+  readonly source: string;
+}
+
+/**
+ * Lists the spec files below a directory, following symbolic links to files and folders (a
+ * ConfigMap's files are links into ..data) without looping.
+ */
+async function discover(
+  root: string,
+  options: LoaderOptions,
+  budget: { files: number },
+): Promise<{ files: Found[]; issues: SpecIssue[] }> {
+  const files: Found[] = [];
+  const issues: SpecIssue[] = [];
+  const seen = new Set<string>();
+  const queue: [string, number][] = [[root, 0]];
+  while (queue.length > 0) {
+    const [dir, depth] = queue.shift() as [string, number];
+    let real: string;
+    let entries;
+    try {
+      real = await realpath(dir);
+      if (seen.has(real)) continue;
+      seen.add(real);
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (dir === root) throw err;
+      issues.push(dirIssue(dir, `cannot read this folder: ${errnoMessage(err)}`));
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (isIgnoredName(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      let isDir = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        try {
+          isDir = (await stat(full)).isDirectory();
+        } catch (err) {
+          if (SPEC_FILE_RE.test(entry.name)) {
+            // A dangling or looping link named like a spec file: say so, do not guess.
+            issues.push({
+              code: "BERTH_UNREADABLE",
+              file: displayPath(full),
+              line: 1,
+              column: 1,
+              path: "",
+              message: `cannot follow this symbolic link: ${errnoMessage(err)}`,
+            });
+          }
+          continue;
+        }
+      }
+      if (isDir) {
+        if (depth + 1 > options.maxDirDepth) {
+          issues.push(dirIssue(full, `is nested more than ${options.maxDirDepth} folders deep; not read`));
+        } else {
+          queue.push([full, depth + 1]);
+        }
+        continue;
+      }
+      if (!SPEC_FILE_RE.test(entry.name)) continue;
+      if (--budget.files < 0) {
+        issues.push(
+          dirIssue(
+            root,
+            `holds more than ${options.maxFiles} spec files; the rest are not read`,
+            "BERTH_TOO_MANY_FILES",
+          ),
+        );
+        return { files, issues };
+      }
+      files.push({ path: full, source: path.relative(root, full) });
+    }
+  }
+  return { files, issues };
+}
+
+interface CacheEntry {
+  readonly stamp: string;
+  readonly digest: string;
+  readonly result: FileParseResult;
+  /** When the file was read (epoch ms). */
+  readonly readAt: number;
+}
+
+/**
+ * File times are coarse (a kernel tick): a file rewritten with the same size within a tick keeps
+ * its stamp. As git does for "racily clean" entries, trust an unchanged stamp only when the file
+ * was last modified well before it was read.
+ */
+const RACY_MS = 2000;
+
+function stampOf(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+/**
+ * Reads one file without ever blocking on a FIFO or device and without reading more than the
+ * size limit, or says why not.
+ */
+async function readSpecFile(
+  found: Found,
+  file: string,
+  options: LoaderOptions,
+  cache: Map<string, CacheEntry>,
+): Promise<{ result: FileParseResult; entry?: CacheEntry; reused?: boolean } | null> {
+  // An unchanged file is known from its stamp alone, without opening it (a pass over many files
+  // then costs one stat each). The stat is synchronous, as git's own check of a work tree is: one
+  // system call of a few microseconds, where a promise costs a trip through the thread pool
+  // (1 ms for 200 files against 10 ms one at a time).
+  const cached = cache.get(found.path);
+  if (cached) {
+    try {
+      const st = statSync(found.path);
+      if (cached.stamp === stampOf(st) && cached.readAt - st.mtimeMs > RACY_MS) {
+        return { result: cached.result, entry: cached, reused: true };
+      }
+    } catch {
+      // Gone or unreadable: opening it says which.
+    }
+  }
+  let handle;
+  try {
+    handle = await open(found.path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null; // gone since listed
+    return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      const kind = st.isFIFO()
+        ? "a FIFO"
+        : st.isSocket()
+          ? "a socket"
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? "a device"
+            : "not a regular file";
+      return { result: fileProblem(file, "BERTH_NOT_A_FILE", `is ${kind}, not a regular file; not read`) };
+    }
+    const stamp = stampOf(st);
+    const readAt = Date.now();
+    const limit = options.limits.maxFileBytes;
+    if (st.size > limit) {
+      return { result: fileTooLarge(file, st.size, options.limits) };
+    }
+    // Read at most limit + 1 bytes: a file growing while read is still caught by the limit.
+    const buffer = new Uint8Array(Math.min(st.size, limit) + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) break;
+    }
+    const bytes = buffer.subarray(0, length);
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    if (cached && cached.digest === digest) {
+      return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
+    }
+    const result = parseSpecBytes(bytes, file, options);
+    return { result, entry: { stamp, digest, result, readAt } };
+  } catch (err) {
+    return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Changed files read at once (opening, reading and closing each is a few round trips through the
+ * thread pool; one at a time they wait on each other). Bounded, so that at most this many files,
+ * each at most maxFileBytes, are in memory at once.
+ */
+const READ_CONCURRENCY = 8;
+
+/**
+ * Loads spec directories (or single files, for `berth validate FILE`). Keeps a cache between
+ * loads so that only files whose content changed are parsed again.
+ */
+export class SpecLoader {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly roots: readonly string[],
+    private readonly options: LoaderOptions = DEFAULT_LOADER_OPTIONS,
+  ) {}
+
+  async load(): Promise<LoadResult> {
+    const files: LoadedFile[] = [];
+    const issues: SpecIssue[] = [];
+    const directories: DirectoryState[] = [];
+    const budget = { files: this.options.maxFiles };
+    const stats = { parsed: 0, reused: 0 };
+    const nextCache = new Map<string, CacheEntry>();
+
+    for (const given of this.roots) {
+      const root = path.resolve(given);
+      let found: Found[];
+      let st: Stats;
+      try {
+        st = await stat(root);
+      } catch (err) {
+        issues.push(dirIssue(root, `cannot read the spec path: ${errnoMessage(err)}`));
+        directories.push({ dir: root, readable: false, fileCount: 0 });
+        continue;
+      }
+      if (st.isDirectory()) {
+        try {
+          const discovered = await discover(root, this.options, budget);
+          found = discovered.files;
+          issues.push(...discovered.issues);
+        } catch (err) {
+          issues.push(dirIssue(root, `cannot read the spec directory: ${errnoMessage(err)}`));
+          directories.push({ dir: root, readable: false, fileCount: 0 });
+          continue;
+        }
+      } else {
+        found = [{ path: root, source: path.basename(root) }];
+      }
+      directories.push({ dir: root, readable: true, fileCount: found.length });
+
+      const shown = found.map((f) => displayPath(f.path));
+      const slots = new Semaphore(READ_CONCURRENCY);
+      const reads = await Promise.all(
+        found.map((f, i) => slots.run(() => readSpecFile(f, shown[i] as string, this.options, this.cache))),
+      );
+      for (const [i, f] of found.entries()) {
+        const file = shown[i] as string;
+        const read = reads[i];
+        if (!read) continue;
+        if (read.entry) nextCache.set(f.path, read.entry);
+        if (read.reused) stats.reused++;
+        else stats.parsed++;
+        files.push({ path: f.path, file, source: f.source, result: read.result });
+        issues.push(...read.result.issues);
+      }
+    }
+    this.cache.clear();
+    for (const [k, v] of nextCache) this.cache.set(k, v);
+
+    const candidates: LoadedSpec[] = [];
+    for (const f of files) {
+      for (const doc of f.result.documents) {
+        candidates.push({
+          spec: doc.spec,
+          file: f.file,
+          source: f.source,
+          line: doc.line,
+          column: doc.column,
+          joins: doc.joins,
+        });
+      }
+    }
+    const { refused, issues: crossFile } = crossFileChecks(candidates, this.options.policy.profile);
+    issues.push(...crossFile);
+    issues.sort(compareIssues);
+    return { files, specs: candidates.filter((c) => !refused.has(c)), issues, crossFile, directories, stats };
+  }
+}

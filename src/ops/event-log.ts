@@ -1,0 +1,61 @@
+/**
+ * The recent reconcile events: every executed action with its outcome, failed passes and reaper
+ * removals, in a bounded ring (the oldest fall off). What `GET /v1/events` serves.
+ */
+import type { Action } from "../core/plan/plan.js";
+import { renderAction } from "../core/plan/render.js";
+
+export interface ReconcileEvent {
+  /** Increases by one per event, never reused: `?since=SEQ` asks for newer ones. */
+  readonly seq: number;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+  readonly spec: string | null;
+  readonly kind: Action["kind"] | "pass-failed" | "reap";
+  readonly reason: string;
+  /** The action as `berth plan` prints it. */
+  readonly text: string;
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+export type NewEvent = Omit<ReconcileEvent, "seq">;
+
+export const DEFAULT_EVENT_CAPACITY = 500;
+
+export class EventLog {
+  private readonly ring: ReconcileEvent[] = [];
+  private next = 1;
+
+  constructor(private readonly capacity = DEFAULT_EVENT_CAPACITY) {}
+
+  add(event: NewEvent): ReconcileEvent {
+    const stored = { seq: this.next++, ...event };
+    this.ring.push(stored);
+    if (this.ring.length > this.capacity) this.ring.shift();
+    return stored;
+  }
+
+  action(action: Action, error: Error | null, at: number, durationMs: number): ReconcileEvent {
+    return this.add({
+      at,
+      spec: action.spec,
+      kind: action.kind,
+      reason: action.reason,
+      text: renderAction(action),
+      ok: error === null,
+      error: error?.message ?? null,
+      durationMs: Math.round(durationMs),
+    });
+  }
+
+  /** Oldest first; after `since` (a seq), for `spec`, at most the newest `limit`. */
+  list(filter: { readonly since?: number; readonly spec?: string; readonly limit?: number } = {}): ReconcileEvent[] {
+    const found = this.ring.filter(
+      (e) =>
+        (filter.since === undefined || e.seq > filter.since) && (filter.spec === undefined || e.spec === filter.spec),
+    );
+    return filter.limit === undefined ? found : found.slice(-filter.limit);
+  }
+}

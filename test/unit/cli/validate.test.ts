@@ -1,0 +1,121 @@
+/** `berth validate` and `berth schema`, as a user runs them. */
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { runCli } from "../../support/cli.js";
+import { specText } from "../../support/specs.js";
+import { tempDir } from "../../support/tmp.js";
+
+describe("berth validate", () => {
+  it("passes the bundled specs (default path ./specs) with exit 0 and a summary", async () => {
+    const run = await runCli(["validate"]);
+    expect(run).toEqual({ code: 0, stdout: "ok: 4 files, 5 specs, all valid\n", stderr: "" });
+  });
+
+  it("prints one file:line:col line per error and a summary, exit 1", async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "a.yaml"), specText("a", { extra: ["workDir: /x", "resources: { memory: 1 GB }"] }));
+    writeFileSync(path.join(dir, "b.yaml"), "\tkind: Container\n");
+    writeFileSync(path.join(dir, "ok.yaml"), specText("ok"));
+    const run = await runCli(["validate", dir]);
+    expect(run.code).toBe(1);
+    expect(run.stdout.split("\n")).toEqual([
+      `${dir}/a.yaml:7:3: spec.workDir: unknown field "workDir"; did you mean "workingDir"?`,
+      `${dir}/a.yaml:8:24: spec.resources.memory: "1 GB" is not a quantity (e.g. 512Mi, 1Gi)`,
+      `${dir}/b.yaml:1:1: invalid YAML: tabs are not allowed in YAML indentation; indent with spaces`,
+      "failed: 3 errors in 2 files (3 files checked)",
+      "",
+    ]);
+  });
+
+  it("takes files and folders together", async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "x.yaml"), specText("x"));
+    const run = await runCli(["validate", path.join(dir, "x.yaml"), "specs/pool.yaml"]);
+    expect(run.stdout).toBe("ok: 2 files, 2 specs, all valid\n");
+    expect(run.code).toBe(0);
+  });
+
+  it("gives machines JSON with --format json", async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "a.yaml"), specText("a", { extra: ["replicas: -1"] }));
+    const run = await runCli(["validate", "--format", "json", dir]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({
+      valid: false,
+      files: 1,
+      specs: 0,
+      errors: [
+        {
+          code: "BERTH_SCHEMA",
+          file: `${dir}/a.yaml`,
+          line: 7,
+          column: 13,
+          path: "spec.replicas",
+          message: "-1 is below the minimum 0",
+          text: `${dir}/a.yaml:7:13: spec.replicas: -1 is below the minimum 0`,
+        },
+      ],
+    });
+  });
+
+  it("honours --label-prefix (and BERTH_LABEL_PREFIX) for the reserved-label check", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      path.join(dir, "a.yaml"),
+      specText("a").replace("metadata:\n", "metadata:\n  labels:\n    acme.spec: x\n    berth.spec: y\n"),
+    );
+    const flag = await runCli(["validate", "--label-prefix", "acme", dir]);
+    expect(flag.code).toBe(1);
+    expect(flag.stdout).toContain('metadata.labels["acme.spec"]: label keys under "acme." are reserved');
+    expect(flag.stdout).not.toContain("berth.spec");
+    vi.stubEnv("BERTH_LABEL_PREFIX", "acme");
+    try {
+      const env = await runCli(["validate", dir]);
+      expect(env.stdout).toBe(flag.stdout);
+      // A flag beats the environment.
+      const both = await runCli(["validate", "--label-prefix", "berth", dir]);
+      expect(both.stdout).toContain('metadata.labels["berth.spec"]: label keys under "berth." are reserved');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const invalid = await runCli(["validate", "--label-prefix", "Not Valid", dir]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain(
+      "error: option '--label-prefix <prefix>' argument 'Not Valid' is invalid. expected lowercase letters",
+    );
+  });
+
+  it("documents itself with --help (exit 0)", async () => {
+    const run = await runCli(["validate", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: berth validate [options] [paths...]");
+    expect(run.stdout).toContain("--format <format>");
+  });
+});
+
+describe("berth schema", () => {
+  it("prints the JSON Schema file", async () => {
+    const run = await runCli(["schema"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(readFileSync("schemas/container.schema.json", "utf8"));
+    expect(JSON.parse(run.stdout).$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+  });
+});
+
+describe("the installed entry point (bin/berth.js after npm run build)", () => {
+  it("validates the bundled specs and fails on a broken folder", () => {
+    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "ignore" });
+    const ok = spawnSync("node", ["bin/berth.js", "validate", "specs/"], { encoding: "utf8" });
+    expect([ok.status, ok.stdout]).toEqual([0, "ok: 4 files, 5 specs, all valid\n"]);
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "bad.yaml"), "kind: Pod\n");
+    const bad = spawnSync("node", ["bin/berth.js", "validate", dir], { encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain(`${dir}/bad.yaml:1:1: missing required field "apiVersion"`);
+    const help = spawnSync("node", ["bin/berth.js", "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("validate");
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Golden error tests: each invalid input (test/golden/invalid-cases.ts) → the exact error lines
+ * `berth validate` prints for it. A change to any message shows up here, on purpose.
+ */
+import { describe, expect, it } from "vitest";
+import { formatIssue } from "../../../src/core/errors.js";
+import { parseSpecBytes } from "../../../src/manifest/parse.js";
+import { INVALID_CASES } from "../../golden/invalid-cases.js";
+
+const EXPECTED: Readonly<Record<string, readonly string[]>> = {
+  "image is a number": [
+    'bad.yaml:6:10: spec.image: expected an image reference (e.g. busybox:latest, registry.example.com:5000/team/agent:1.4), got 5; quote it: "5"',
+  ],
+  "command is a string": ['bad.yaml:7:12: spec.command: expected a list, got the string "sleep infinity"'],
+  "env value is a number": ['bad.yaml:8:11: spec.env.PORT: expected a string, got 8080; quote it: "8080"'],
+  "replicas is quoted": [
+    'bad.yaml:7:13: spec.replicas: expected a whole number, got the string "3"; remove the quotes',
+  ],
+  "suspended is a string": ['bad.yaml:7:14: spec.suspended: expected true or false, got the string "yes"'],
+  "resources is a list": ["bad.yaml:7:14: spec.resources: expected a mapping, got a list"],
+  "image is empty": [
+    "bad.yaml:6:9: spec.image: expected an image reference (e.g. busybox:latest, registry.example.com:5000/team/agent:1.4), got nothing",
+  ],
+  "spec misspelt at the top": [
+    'bad.yaml:1:1: missing required field "spec"',
+    'bad.yaml:5:1: sepc: unknown field "sepc"; did you mean "spec"?',
+  ],
+  "workDir instead of workingDir": ['bad.yaml:7:3: spec.workDir: unknown field "workDir"; did you mean "workingDir"?'],
+  "restartpolicy in the wrong case": [
+    'bad.yaml:7:3: spec.restartpolicy: unknown field "restartpolicy"; did you mean "restartPolicy"?',
+  ],
+  "imagePullPolicy in lower case": [
+    'bad.yaml:7:20: spec.imagePullPolicy: "always" is not one of IfNotPresent, Always or Never; did you mean "Always"?',
+  ],
+  "updateStrategy misspelt": [
+    'bad.yaml:7:19: spec.updateStrategy: "StartFrist" is not one of StartFirst or StopFirst; did you mean "StartFirst"?',
+  ],
+  "unknown field in a mount": [
+    'bad.yaml:8:49: spec.mounts[0].size: unknown field "size"; the valid fields are type, source, target and readOnly',
+  ],
+  "unknown field with no near match": [
+    'bad.yaml:7:3: spec.colour: unknown field "colour" (see `berth schema` for the valid fields)',
+  ],
+  "memory with a space": ['bad.yaml:8:13: spec.resources.memory: "1 GB" is not a quantity (e.g. 512Mi, 1Gi)'],
+  "memory with a wrong suffix": ['bad.yaml:8:13: spec.resources.memory: "1Gb" is not a quantity (e.g. 512Mi, 1Gi)'],
+  "memory below the Docker minimum": ['bad.yaml:8:13: spec.resources.memory: "1Mi" is below Docker\'s minimum of 6Mi'],
+  "reservation above the limit": [
+    'bad.yaml:9:24: spec.resources.memoryReservation: "1Gi" is above the memory limit "256Mi"; a reservation must not exceed the limit',
+  ],
+  "cpus in words": ['bad.yaml:8:11: spec.resources.cpus: "2 cores" is not a CPU quantity (e.g. 1, 250m, 0.5)'],
+  "cpus zero": ["bad.yaml:8:11: spec.resources.cpus: 0 is too small: it must be more than 0"],
+  "stopTimeout without a unit": ['bad.yaml:7:16: spec.stopTimeout: "10" is not a duration (e.g. 500ms, 10s, 1m30s)'],
+  "healthcheck interval in words": [
+    'bad.yaml:9:15: spec.healthcheck.interval: "5 seconds" is not a duration (e.g. 500ms, 10s, 1m30s)',
+  ],
+  "healthcheck timeout zero": ["bad.yaml:9:14: spec.healthcheck.timeout: must be at least 1ms (Docker's minimum)"],
+  "name with capitals": [
+    "bad.yaml:4:9: metadata.name: \"Web\" is not a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. web, tidepool-agent-abc)",
+  ],
+  "name too long": ["bad.yaml:4:9: metadata.name: is 64 characters long; the limit is 63"],
+  "name missing": ['bad.yaml:3:1: metadata: missing required field "name"'],
+  "image missing": ['bad.yaml:5:1: spec: missing required field "image"'],
+  "image with capitals": [
+    'bad.yaml:6:10: spec.image: "Busybox" is not an image reference (e.g. busybox:latest, registry.example.com:5000/team/agent:1.4)',
+  ],
+  "user with an empty group": [
+    'bad.yaml:7:9: spec.user: "root:" is not a user as uid, name, uid:gid or name:group (e.g. 1000:1000, nobody)',
+  ],
+  "env name starting with a digit": [
+    'bad.yaml:8:5: spec.env["1ABC"]: key "1ABC" is not an environment variable name: letters, digits and \'_\', not starting with a digit (e.g. NODE_ENV)',
+  ],
+  "containerPort above 65535": ["bad.yaml:8:22: spec.ports[0].containerPort: 70000 is above the maximum 65535"],
+  "hostPort zero": ["bad.yaml:8:38: spec.ports[0].hostPort: 0 is below the minimum 1"],
+  "protocol http": [
+    'bad.yaml:8:38: spec.ports[0].protocol: "http" is not one of tcp, udp or sctp; did you mean "tcp"?',
+  ],
+  "the same host port twice": [
+    "bad.yaml:9:38: spec.ports[1].hostPort: host port 127.0.0.1:8080/tcp is already published by spec.ports[0]",
+  ],
+  "hostIP without hostPort": [
+    "bad.yaml:8:36: spec.ports[0].hostIP: hostIP has no effect without hostPort; set hostPort to publish the port",
+  ],
+  "replicas with a host port": [
+    "bad.yaml:7:13: spec.replicas: 3 replicas cannot all publish the same host port; use replicas: 1 or drop hostPort",
+  ],
+  "ports with network host": [
+    'bad.yaml:9:5: spec.ports: ports cannot be used with network "host": the container has no network of its own',
+  ],
+  "expiresAt in words": [
+    'bad.yaml:7:14: spec.expiresAt: "tomorrow" is not an RFC 3339 time or never (e.g. 2026-01-26T00:00:00Z, never)',
+  ],
+  "expiresAt on February 30th": ['bad.yaml:7:14: spec.expiresAt: "2026-02-30T00:00:00Z" is not a real date and time'],
+  "expiresAt without a zone": [
+    'bad.yaml:7:14: spec.expiresAt: "2026-01-01T00:00:00" is not an RFC 3339 time or never (e.g. 2026-01-26T00:00:00Z, never)',
+  ],
+  "reserved label": [
+    'bad.yaml:6:5: metadata.labels["berth.spec"]: label keys under "berth." are reserved for berth; use your own prefix (e.g. com.example.spec)',
+  ],
+  "label value is a number": [
+    'bad.yaml:6:23: metadata.labels["com.example.port"]: expected a string, got 80; quote it: "80"',
+  ],
+  "label key with a space": [
+    "bad.yaml:6:5: metadata.labels[\"com example\"]: key \"com example\" is not a label key: letters, digits, '.', '_', '/', '-', starting and ending with a letter or digit (e.g. com.example.team, app)",
+  ],
+  "apiVersion v1": ['bad.yaml:1:13: apiVersion: "v1" is not supported; expected "berth/v1"'],
+  "kind Pod": ['bad.yaml:2:7: kind: "Pod" is not supported; expected "Container"'],
+  "a list, not a mapping": ["bad.yaml:1:1: expected a mapping with apiVersion, kind, metadata and spec, got a list"],
+  "a plain string": [
+    'bad.yaml:1:1: expected a mapping with apiVersion, kind, metadata and spec, got the string "hello world"',
+  ],
+  "mount type nfs": ['bad.yaml:8:15: spec.mounts[0].type: "nfs" is not one of bind, volume or tmpfs'],
+  "mount with a relative source": [
+    'bad.yaml:8:29: spec.mounts[0].source: "./data" is not an absolute path (e.g. /workspace)',
+  ],
+  "two mounts on one target": [
+    'bad.yaml:9:30: spec.mounts[1].target: "/data/" is already the target of spec.mounts[0]',
+  ],
+  "secret with two sources": ["bad.yaml:8:12: spec.secretEnv.TOKEN: expected exactly one of fromHostEnv or fromFile"],
+  "secret also in env": [
+    "bad.yaml:10:5: spec.secretEnv.TOKEN: TOKEN is also set in spec.env; keep it in one of the two",
+  ],
+  "unclosed flow sequence": [
+    "bad.yaml:7:12: invalid YAML: this [ is not closed by a ] (or the lines after it are not indented enough)",
+  ],
+  "tab indentation": ["bad.yaml:6:1: invalid YAML: tabs are not allowed in YAML indentation; indent with spaces"],
+  "duplicate key": ['bad.yaml:7:3: duplicate key "image" (first at line 6); a key may appear once per mapping'],
+  "a BOM before an error": ["bad.yaml:7:13: spec.replicas: -1 is below the minimum 0"],
+  "an empty file": [
+    "bad.yaml:1:1: holds no documents; an empty file is refused rather than read as 'delete everything' (remove the file to remove its specs)",
+  ],
+  "only comments": [
+    "bad.yaml:1:1: holds no documents; an empty file is refused rather than read as 'delete everything' (remove the file to remove its specs)",
+  ],
+  "second document invalid": ['bad.yaml:14:13: spec.replicas: expected a whole number, got the string "many"'],
+  "alias bomb": ["bad.yaml:1:1: expands YAML aliases more than 100 times; refused as a possible alias bomb"],
+  "deep flow nesting": ["bad.yaml:7:44: nests deeper than 32 levels; a spec never needs that (a YAML bomb?)"],
+  "too many documents": ["bad.yaml:1001:1: holds more than 500 documents; split it into several files"],
+  "too many documents, first without a marker": [
+    "bad.yaml:1000:1: holds more than 500 documents; split it into several files",
+  ],
+  "a custom tag": ["bad.yaml:7:12: invalid YAML: Unresolved tag: !shell"],
+  "binary garbage": ["bad.yaml:1:8: holds a NUL byte: this is binary data, not a YAML spec file"],
+  "invalid UTF-8": ["bad.yaml:8:15: is not valid UTF-8 text"],
+  "a 10 MB file": ["bad.yaml:1:1: is 10 MiB, above the 1 MiB limit for a spec file"],
+};
+
+function errorLines(input: string | Uint8Array): string[] {
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  return parseSpecBytes(bytes, "bad.yaml").issues.map(formatIssue);
+}
+
+describe("golden error lines for invalid inputs", () => {
+  it("covers at least 40 cases, each with an expectation", () => {
+    expect(Object.keys(INVALID_CASES).length).toBeGreaterThanOrEqual(40);
+    expect(Object.keys(EXPECTED).sort()).toEqual(Object.keys(INVALID_CASES).sort());
+  });
+
+  for (const [name, input] of Object.entries(INVALID_CASES)) {
+    it(name, () => {
+      const result = parseSpecBytes(typeof input === "string" ? new TextEncoder().encode(input) : input, "bad.yaml");
+      expect(result.documents).toEqual([]);
+      expect(errorLines(input)).toEqual(EXPECTED[name]);
+    });
+  }
+});

@@ -1,0 +1,198 @@
+/** The filesystem edge of the spec language, on real temporary folders. */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatIssue } from "../../../src/core/errors.js";
+import { isIgnoredName, isSpecFileName, SpecLoader } from "../../../src/manifest/loader.js";
+import { specText } from "../../support/specs.js";
+import { tempDir } from "../../support/tmp.js";
+
+function write(dir: string, rel: string, text: string): string {
+  const file = path.join(dir, rel);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+const names = (r: Awaited<ReturnType<SpecLoader["load"]>>): string[] => r.specs.map((s) => s.spec.name).sort();
+
+describe("spec file names", () => {
+  it.each([
+    ["web.yaml", true],
+    ["web.yml", true],
+    ["WEB.YAML", true],
+    [".web.yaml", false],
+    ["web.yaml~", false],
+    ["web.yaml.bak", false],
+    ["web.yaml.tmp", false],
+    ["web.yaml.orig", false],
+    ["web.json", false],
+    ["notes.txt", false],
+  ] as const)("%s is a spec file: %s", (name, expected) => {
+    expect(isSpecFileName(name)).toBe(expected);
+  });
+  it.each([".git", "..data", ".swp", "x~"])("ignores %s", (name) => {
+    expect(isIgnoredName(name)).toBe(true);
+  });
+});
+
+describe("SpecLoader", () => {
+  it("finds spec files recursively, skipping hidden folders and editor leftovers", async () => {
+    const dir = tempDir();
+    write(dir, "a.yaml", specText("a"));
+    write(dir, "nested/deeper/b.yml", specText("b"));
+    write(dir, ".git/c.yaml", specText("c"));
+    write(dir, ".hidden.yaml", specText("d"));
+    write(dir, "e.yaml~", specText("e"));
+    write(dir, "f.yaml.bak", specText("f"));
+    write(dir, "README.md", "# not a spec");
+    const result = await new SpecLoader([dir]).load();
+    expect(result.issues).toEqual([]);
+    expect(names(result)).toEqual(["a", "b"]);
+    expect(result.specs.map((s) => s.source).sort()).toEqual(["a.yaml", path.join("nested", "deeper", "b.yml")]);
+    expect(result.directories).toEqual([{ dir, readable: true, fileCount: 2 }]);
+  });
+
+  it("reads several documents from one file", async () => {
+    const dir = tempDir();
+    write(dir, "multi.yaml", `${specText("one")}---\n${specText("two")}---\n`);
+    const result = await new SpecLoader([dir]).load();
+    expect(result.issues).toEqual([]);
+    expect(names(result)).toEqual(["one", "two"]);
+  });
+
+  it("follows a ConfigMap-style layout: files linked into a ..data folder that is itself a link", async () => {
+    const dir = tempDir();
+    write(dir, "..2026_11_23/web.yaml", specText("web"));
+    symlinkSync("..2026_11_23", path.join(dir, "..data"));
+    symlinkSync("..data/web.yaml", path.join(dir, "web.yaml"));
+    const result = await new SpecLoader([dir]).load();
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((s) => [s.spec.name, s.source])).toEqual([["web", "web.yaml"]]);
+  });
+
+  it("survives a folder symlink loop and reports a dangling link named like a spec", async () => {
+    const dir = tempDir();
+    write(dir, "sub/a.yaml", specText("a"));
+    symlinkSync("..", path.join(dir, "sub", "loop"));
+    symlinkSync("/nonexistent/nowhere.yaml", path.join(dir, "gone.yaml"));
+    const result = await new SpecLoader([dir]).load();
+    expect(names(result)).toEqual(["a"]);
+    expect(result.issues.map(formatIssue)).toEqual([
+      `${path.join(dir, "gone.yaml")}:1:1: cannot follow this symbolic link: does not exist`,
+    ]);
+  });
+
+  it("refuses a FIFO without blocking on it", async () => {
+    const dir = tempDir();
+    write(dir, "a.yaml", specText("a"));
+    execFileSync("mkfifo", [path.join(dir, "pipe.yaml")]);
+    const result = await new SpecLoader([dir]).load();
+    expect(names(result)).toEqual(["a"]);
+    expect(result.issues.map((i) => [i.code, i.message])).toEqual([
+      ["BERTH_NOT_A_FILE", "is a FIFO, not a regular file; not read"],
+    ]);
+  });
+
+  it("refuses a 10 MB file by its size, without parsing it", async () => {
+    const dir = tempDir();
+    const big = path.join(dir, "big.yaml");
+    writeFileSync(big, "");
+    truncateSync(big, 10 * 1024 * 1024);
+    const result = await new SpecLoader([dir]).load();
+    expect(result.issues.map(formatIssue)).toEqual([`${big}:1:1: is 10 MiB, above the 1 MiB limit for a spec file`]);
+  });
+
+  it("reports two documents with one name in two files, naming both places, and applies neither", async () => {
+    const dir = tempDir();
+    const a = write(dir, "a.yaml", specText("web"));
+    const b = write(dir, "b/b.yaml", `# another team's file\n${specText("web")}`);
+    write(dir, "c.yaml", specText("other"));
+    const result = await new SpecLoader([dir]).load();
+    expect(names(result)).toEqual(["other"]);
+    expect(result.issues.map(formatIssue)).toEqual([
+      `${a}:4:9: metadata.name: "web" is also defined at ${b}:5:9; names must be unique across all spec files (neither is applied)`,
+      `${b}:5:9: metadata.name: "web" is also defined at ${a}:4:9; names must be unique across all spec files (neither is applied)`,
+    ]);
+  });
+
+  it("reports a replica name that collides with another spec's name", async () => {
+    const dir = tempDir();
+    const pool = write(dir, "pool.yaml", specText("pool", { replicas: 2 }));
+    const other = write(dir, "other.yaml", specText("pool-1"));
+    const result = await new SpecLoader([dir]).load();
+    expect(names(result)).toEqual([]);
+    expect(result.issues.map(formatIssue)).toEqual([
+      `${other}:4:9: metadata.name: "pool-1" is also defined at ${pool}:4:9; names must be unique across all spec files (neither is applied)`,
+      `${pool}:4:9: metadata.name: container name "pool-1" is also produced at ${other}:4:9; names must be unique across all spec files (neither is applied)`,
+    ]);
+  });
+
+  it("keeps a valid file's specs when another file is broken, and reports the broken one", async () => {
+    const dir = tempDir();
+    write(dir, "good.yaml", specText("good"));
+    const bad = write(dir, "bad.yaml", specText("bad", { extra: ["replicas: many"] }));
+    const result = await new SpecLoader([dir]).load();
+    expect(names(result)).toEqual(["good"]);
+    expect(result.files.find((f) => f.path === bad)?.result.names).toEqual(["bad"]);
+    expect(result.issues.map((i) => i.path)).toEqual(["spec.replicas"]);
+  });
+
+  it("re-parses only the files whose content changed", async () => {
+    const dir = tempDir();
+    write(dir, "a.yaml", specText("a"));
+    write(dir, "b.yaml", specText("b"));
+    const loader = new SpecLoader([dir]);
+    expect((await loader.load()).stats).toEqual({ parsed: 2, reused: 0 });
+    expect((await loader.load()).stats).toEqual({ parsed: 0, reused: 2 });
+    write(dir, "b.yaml", specText("b", { replicas: 2 }));
+    const third = await loader.load();
+    expect(third.stats).toEqual({ parsed: 1, reused: 1 });
+    expect(third.specs.find((s) => s.spec.name === "b")?.spec.replicas).toBe(2);
+    // Rewriting identical content is noticed (new mtime) but not parsed again.
+    write(dir, "a.yaml", specText("a"));
+    expect((await loader.load()).stats).toEqual({ parsed: 0, reused: 2 });
+  });
+
+  it("returns many files in the order it found them, however their reads finish", async () => {
+    const dir = tempDir();
+    // Sizes vary so that reads made side by side finish out of order.
+    const sources = Array.from({ length: 60 }, (_, i) => `f${String(i).padStart(2, "0")}.yaml`);
+    sources.forEach((source, i) =>
+      write(dir, source, specText(`s${i}`, { extra: Array.from({ length: (i * 37) % 50 }, (_, j) => `# ${j}`) })),
+    );
+    const loader = new SpecLoader([dir]);
+    const first = await loader.load();
+    expect(first.files.map((f) => f.source)).toEqual(sources);
+    expect(first.specs.map((s) => s.spec.name)).toEqual(sources.map((_, i) => `s${i}`));
+    const again = await loader.load();
+    expect(again.stats).toEqual({ parsed: 0, reused: 60 });
+    expect(again.files.map((f) => f.source)).toEqual(sources);
+  });
+
+  it("forgets a removed file", async () => {
+    const dir = tempDir();
+    write(dir, "a.yaml", specText("a"));
+    const b = write(dir, "b.yaml", specText("b"));
+    const loader = new SpecLoader([dir]);
+    expect(names(await loader.load())).toEqual(["a", "b"]);
+    rmSync(b);
+    expect(names(await loader.load())).toEqual(["a"]);
+  });
+
+  it("says when a spec directory is missing, and marks it unreadable", async () => {
+    const dir = path.join(tempDir(), "nope");
+    const result = await new SpecLoader([dir]).load();
+    expect(result.directories).toEqual([{ dir, readable: false, fileCount: 0 }]);
+    expect(result.issues.map(formatIssue)).toEqual([`${dir}: cannot read the spec path: does not exist`]);
+  });
+
+  it("loads a single file given directly, whatever its name", async () => {
+    const dir = tempDir();
+    const file = write(dir, "spec.txt", specText("direct"));
+    const result = await new SpecLoader([file]).load();
+    expect(result.issues).toEqual([]);
+    expect(result.specs.map((s) => [s.spec.name, s.source])).toEqual([["direct", "spec.txt"]]);
+  });
+});
