@@ -27,7 +27,7 @@ import { formatTime } from "../src/core/units.js";
 import { container, desired, input, observed, OPTIONS } from "../test/support/plan-fixtures.js";
 import { dist, median } from "./support.js";
 
-const { plan } = await dist<typeof PlanModule>("core/plan.js");
+const { plan } = await dist<typeof PlanModule>("core/plan/plan.js");
 
 const IMAGE = "berth-test/busybox:latest";
 const BIN = path.resolve("bin/berth.js");

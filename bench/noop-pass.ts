@@ -14,19 +14,21 @@ import { dist, median } from "./support.js";
 
 const { createApp } = await dist<typeof AppModule>("app.js");
 const { buildConfig } = await dist<typeof ConfigModule>("config.js");
-const { silentLogger } = await dist<typeof LogModule>("log.js");
+const { silentLogger } = await dist<typeof LogModule>("util/log.js");
 
 const [id, dir] = process.argv.slice(2);
 if (!id || !dir) throw new Error("usage: tsx bench/noop-pass.ts ID SPEC_DIR");
 let calls: Record<string, number> = {};
 const app = createApp(buildConfig({ id, specs: [dir], listen: "off" }), {
   log: silentLogger(),
-  onDockerCall: (operation) => {
-    calls[operation] = (calls[operation] ?? 0) + 1;
+  hooks: {
+    onDockerCall: (operation) => {
+      calls[operation] = (calls[operation] ?? 0) + 1;
+    },
   },
 });
 // Warm, as the passes of a running controller are: the file cache, the JIT.
-for (let i = 0; i < 3; i++) await app.reconciler.pass({ reload: true, execute: true });
+for (let i = 0; i < 3; i++) await app.reconciler.pass({ reload: true });
 const walls: number[] = [];
 const cpus: number[] = [];
 let counted: Record<string, number> = {};
@@ -34,7 +36,7 @@ for (let i = 0; i < 7; i++) {
   calls = {};
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const result = await app.reconciler.pass({ reload: true, execute: true });
+  const result = await app.reconciler.pass({ reload: true });
   walls.push(performance.now() - started);
   const used = process.cpuUsage(cpu);
   cpus.push((used.user + used.system) / 1000);

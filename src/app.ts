@@ -1,70 +1,101 @@
 /**
- * The composition root: wires configuration, logger, the Docker adapter, the clock, the loader
- * and the loop. It decides nothing.
+ * The composition root: wires configuration, the logger, the Docker adapter, the clock, the
+ * loader and the loop. It decides nothing. `createApp` builds the controller (`berth run`,
+ * `apply`); `createInspector` the narrower set a one-shot look needs (`plan`, `status`, `reap`).
  */
-import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
-import { type Clock, systemClock } from "./util/clock.js";
 import type { Config } from "./config.js";
 import { labelKeys } from "./core/labels.js";
+import { ownership } from "./core/ownership.js";
 import type { Action } from "./core/plan/plan.js";
-import { Controller } from "./loop/controller.js";
-import { DesiredStateBuilder } from "./loop/desired.js";
-import { type BackoffPolicy, DEFAULT_BACKOFF, Dispatcher } from "./loop/dispatcher.js";
-import { type ActionContext, Executor } from "./loop/executor.js";
-import { AUTO_NETWORK, resolveAutoNetwork, selfContainerId } from "./loop/network.js";
-import { Reaper } from "./loop/reaper.js";
-import { type PassResult, Reconciler } from "./loop/reconciler.js";
-import { hostSecretSources, type SecretSources } from "./loop/secrets.js";
-import { Semaphore } from "./util/semaphore.js";
-import { type CallOutcome, DockerAdapter } from "./docker/adapter.js";
-import type { DockerPort } from "./docker/port.js";
+import type { SecretSources } from "./core/secrets.js";
+import type { CallOutcome } from "./docker/adapter.js";
+import { connectDocker } from "./docker/connect.js";
+import type { ContainerIO, DockerPort } from "./docker/port.js";
+import { hostPolicyContext } from "./host/host-paths.js";
+import { hostSecretSources } from "./host/secrets.js";
+import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
 import type { buildServer, HttpServer } from "./http/server.js";
-import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
-import type { EngineCreateBody } from "./core/create-request.js";
-import { checkRequest } from "./core/policy/policy.js";
-import { hostPolicyContext } from "./host/host-paths.js";
-import { EventLog } from "./ops/event-log.js";
-import { findManaged } from "./ops/containers.js";
-import type { ContainerIO } from "./docker/port.js";
 import type { Metrics } from "./http/metrics.js";
+import { Admission } from "./loop/admission.js";
+import { Controller } from "./loop/controller.js";
+import { DesiredStateBuilder } from "./loop/desired.js";
+import { Dispatcher } from "./loop/dispatcher.js";
+import { Executor } from "./loop/executor.js";
+import { AutoNetwork } from "./loop/network.js";
+import { Reaper } from "./loop/reaper.js";
+import { type PassResult, Reconciler } from "./loop/reconciler.js";
+import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
+import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
+import { ManagedContainers } from "./ops/containers.js";
+import { EventLog } from "./ops/event-log.js";
+import { RuntimeSpecs } from "./ops/runtime-specs.js";
+import { type BackoffPolicy, OPERATION_BACKOFF, RECONNECT_BACKOFF } from "./util/backoff.js";
+import { type Clock, systemClock } from "./util/clock.js";
+import { scheduleCron } from "./util/cron.js";
+import { Semaphore } from "./util/semaphore.js";
 
-export interface AppDeps {
-  readonly log: Logger;
-  readonly port?: DockerPort;
-  /** Exec and logs (default: the real engine). */
-  readonly io?: ContainerIO;
-  readonly clock?: Clock;
-  readonly secrets?: SecretSources;
-  readonly backoff?: BackoffPolicy;
-  /** Watch the spec directories (berth run); one-shot commands do not. */
-  readonly watch?: boolean;
-  /**
-   * Build the HTTP server (berth run, when config.listen is set). Its modules are handed in, not
-   * imported here, so that the one-shot commands never load fastify and prom-client.
-   */
-  readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
-  /** Every Docker API call, with its outcome (metrics, call counting). */
+/** What the surfaces and tests hear of the loop's work. */
+export interface AppHooks {
+  /** Every Docker API call, with its outcome (call counting). */
   readonly onDockerCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
   /** Every executed action, with its outcome (apply's progress). */
   readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
   readonly onPass?: (result: PassResult) => void;
-  readonly healthPollMs?: number;
-  /** The periodic resync's scheduler (default node-cron with config.resync). */
-  readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
-  readonly coalesceMs?: number;
-  readonly busyCoalesceMs?: number;
-  readonly debounceMs?: number;
 }
 
-export interface App {
+/** Timings the tests shorten; the product's defaults otherwise. */
+export interface Tuning {
+  readonly backoff: BackoffPolicy;
+  readonly healthPollMs: number;
+  readonly coalesceMs: number;
+  readonly busyCoalesceMs: number;
+  readonly debounceMs: number;
+}
+
+const DEFAULT_TUNING: Tuning = {
+  backoff: OPERATION_BACKOFF,
+  healthPollMs: 200,
+  coalesceMs: 20,
+  busyCoalesceMs: 1000,
+  debounceMs: 50,
+};
+
+export interface InspectorDeps {
+  readonly log: Logger;
+  /** The engine (default: the real one at DOCKER_HOST); tests hand in the in-memory fake. */
+  readonly docker?: { readonly port: DockerPort; readonly io?: ContainerIO };
+  readonly clock?: Clock;
+  readonly secrets?: SecretSources;
+  readonly hooks?: AppHooks;
+  readonly tuning?: Partial<Tuning>;
+}
+
+export interface AppDeps extends InspectorDeps {
+  /** Watch the spec directories (berth run); apply does not. */
+  readonly watch?: boolean;
+  /**
+   * Build the HTTP server (berth run, when config.listen is set). Its modules are handed in, not
+   * imported here, so that the other commands never load fastify and prom-client.
+   */
+  readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
+  /** The periodic resync's scheduler (default node-cron with config.resync). */
+  readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
+}
+
+/** What a one-shot look at the host needs: the specs, the engine, the planner, and what acts on one action. */
+export interface Inspector {
   readonly config: Config;
-  readonly port: DockerPort;
-  readonly dispatcher: Dispatcher;
+  readonly docker: DockerPort;
   readonly reconciler: Reconciler;
-  readonly controller: Controller;
+  readonly executor: Executor;
   readonly reaper: Reaper;
+}
+
+export interface App extends Inspector {
+  readonly dispatcher: Dispatcher;
+  readonly controller: Controller;
   readonly slots: Semaphore;
   /** Built, not listening; null unless asked for. */
   readonly server: HttpServer | null;
@@ -74,218 +105,176 @@ export interface App {
   readonly metrics: Metrics | null;
 }
 
-/** node-cron, loaded when the first resync is scheduled (40 ms of every one-shot command otherwise). */
-function scheduleCron(expression: string, tick: () => void): { stop(): void } {
-  let task: { stop(): void } | null = null;
-  let stopped = false;
-  void import("node-cron").then(({ default: cron }) => {
-    if (!stopped) task = cron.schedule(expression, tick);
-  });
-  return {
-    stop: () => {
-      stopped = true;
-      task?.stop();
-    },
-  };
-}
-
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
-export function createApp(config: Config, deps: AppDeps): App {
-  const log = deps.log;
-  const clock = deps.clock ?? systemClock;
-  const labels = labelKeys(config.labelPrefix);
-  const events = new EventLog();
-  // Filled in below, once what it reads from exists.
-  let metrics: Metrics | null = null;
-  const port =
-    deps.port ??
-    new DockerAdapter({
-      callTimeoutMs: config.dockerTimeoutMs,
-      onCall: (operation, outcome, durationMs) => {
-        metrics?.dockerCall(operation, outcome, durationMs);
-        deps.onDockerCall?.(operation, outcome, durationMs);
-      },
-    });
-  const secrets = deps.secrets ?? hostSecretSources(config.policy);
-
-  /** The policy's check of a create body, with host paths and container owners looked up now. */
-  const audit = async (body: EngineCreateBody): Promise<readonly string[]> => {
-    const h = body.HostConfig;
-    const joined = [h.NetworkMode, h.PidMode, h.IpcMode, h.UTSMode, h.UsernsMode]
-      .filter((mode): mode is string => mode?.startsWith("container:") === true)
-      .map((mode) => mode.slice("container:".length));
-    const owned = new Set<string>();
-    for (const name of new Set(joined)) {
-      const target = await port.inspectContainer(name);
-      if (target?.labels[labels.controller] === config.controllerId) owned.add(name);
-    }
-    return checkRequest(body, config.policy, { ...hostPolicyContext, ownsContainer: (name) => owned.has(name) });
-  };
-
-  let autoNetwork: Promise<string> | null = null;
-  const resolveNetwork = async (network: string): Promise<string> => {
-    if (network !== AUTO_NETWORK) return network;
-    autoNetwork ??= selfContainerId().then((self) => resolveAutoNetwork(port, config.network, self));
-    try {
-      return await autoNetwork;
-    } catch (err) {
-      autoNetwork = null;
-      throw err;
-    }
-  };
-
-  const slots = new Semaphore(config.concurrency);
-  const executorLog = log.child({ component: "executor" });
-  const executor = new Executor({
-    port,
-    labels,
-    controllerId: config.controllerId,
-    secrets,
-    clock,
-    log: executorLog,
-    slots,
-    resolveNetwork,
-    readSeccompProfile: (path) => readFile(path, "utf8"),
-    audit,
-    ...(deps.healthPollMs !== undefined ? { healthPollMs: deps.healthPollMs } : {}),
-  });
-  const actionDone = (action: Action, error: Error | null, started: number): void => {
-    const took = clock.now() - started;
-    events.action(action, error, clock.now(), took);
-    metrics?.action(action, error);
-    deps.onAction?.(action, error, took);
-  };
-  const observedExecutor = {
-    run: async (action: Action, ctx: ActionContext): Promise<void> => {
-      const started = clock.now();
-      try {
-        await executor.run(action, ctx);
-        actionDone(action, null, started);
-      } catch (err) {
-        actionDone(action, err as Error, started);
-        throw err;
-      }
-    },
-  };
-
-  // The controller is created below; settled operations reach it through this indirection.
-  let controller: Controller | null = null;
-  const dispatcher = new Dispatcher({
-    executor: observedExecutor,
-    clock,
-    log: log.child({ component: "dispatcher" }),
-    backoff: deps.backoff ?? DEFAULT_BACKOFF,
-    onSettled: () => controller?.settled(),
-  });
-  const loader = new SpecLoader(config.specDirs, {
-    ...DEFAULT_LOADER_OPTIONS,
+/** How spec text is parsed and admitted, by the loader and the API alike. */
+function parseOptions(config: Config): ParseOptions {
+  return {
+    ...DEFAULT_PARSE_OPTIONS,
     labelPrefix: config.labelPrefix,
     policy: config.policy,
     policyContext: hostPolicyContext,
+  };
+}
+
+/** The engine and what acts on it: every wiring's first parts. */
+function engineParts(config: Config, deps: InspectorDeps, slots: Semaphore, metrics: Metrics | null) {
+  const clock = deps.clock ?? systemClock;
+  const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
+  const docker =
+    deps.docker ??
+    connectDocker(config.dockerTimeoutMs, (operation, outcome, durationMs) => {
+      metrics?.dockerCall(operation, outcome, durationMs);
+      deps.hooks?.onDockerCall?.(operation, outcome, durationMs);
+    });
+  const secrets = deps.secrets ?? hostSecretSources(config.policy);
+  const executor = new Executor({
+    docker: docker.port,
+    owner,
+    secrets,
+    clock,
+    log: deps.log.child({ component: "executor" }),
+    slots,
+    network: new AutoNetwork(docker.port, config.network, selfContainerId),
+    readSeccompProfile,
+    admission: new Admission(docker.port, config.policy, owner, hostPolicyContext),
+    healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
   });
-  const reconciler = new Reconciler(
-    { loader, builder: new DesiredStateBuilder(secrets, config.policy.profile), port, dispatcher, clock, log },
-    { labels, controllerId: config.controllerId, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },
+  const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
+  return { clock, owner, docker, secrets, executor, reaper };
+}
+
+/** The specs and the planner; with a dispatcher, the passes act on their plans. */
+function reconcilerOf(
+  config: Config,
+  deps: InspectorDeps,
+  engine: ReturnType<typeof engineParts>,
+  dispatcher?: Dispatcher,
+): Reconciler {
+  return new Reconciler(
+    {
+      loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
+      builder: new DesiredStateBuilder(engine.secrets, config.policy.profile),
+      docker: engine.docker.port,
+      clock: engine.clock,
+      log: deps.log,
+      ...(dispatcher ? { dispatcher } : {}),
+    },
+    { owner: engine.owner, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },
   );
-  const reaper = new Reaper(port, config.reapLabels, log.child({ component: "reaper" }));
-  controller = new Controller(
+}
+
+export function createInspector(config: Config, deps: InspectorDeps): Inspector {
+  const engine = engineParts(config, deps, new Semaphore(config.concurrency), null);
+  const reconciler = reconcilerOf(config, deps, engine);
+  return { config, docker: engine.docker.port, reconciler, executor: engine.executor, reaper: engine.reaper };
+}
+
+export function createApp(config: Config, deps: AppDeps): App {
+  const log = deps.log;
+  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const slots = new Semaphore(config.concurrency);
+  const http = config.listen ? deps.http : undefined;
+  const metrics = http ? new http.Metrics({ queue: () => ({ queued: slots.queued, inFlight: slots.inUse }) }) : null;
+  const events = new EventLog();
+  const engine = engineParts(config, deps, slots, metrics);
+  const { clock, owner, docker, executor, reaper } = engine;
+  const dispatcher = new Dispatcher({
+    executor,
+    clock,
+    log: log.child({ component: "dispatcher" }),
+    backoff: tuning.backoff,
+    onAction: (action, error, durationMs) => {
+      events.action(action, error, clock.now(), durationMs);
+      metrics?.action(action, error);
+      deps.hooks?.onAction?.(action, error, durationMs);
+    },
+  });
+  const reconciler = reconcilerOf(config, deps, engine, dispatcher);
+  const controller = new Controller(
     {
       reconciler,
       dispatcher,
-      port,
+      docker: docker.port,
       clock,
       log,
       reaper,
       scheduleResync: deps.scheduleResync ?? ((tick) => scheduleCron(config.resync.cron, tick)),
       watch: deps.watch
-        ? (onChange) => watchSpecDirs(config.specDirs, onChange, { debounceMs: deps.debounceMs ?? 50, clock, log })
+        ? (onChange) => watchSpecDirs(config.specDirs, onChange, { debounceMs: tuning.debounceMs, clock, log })
         : null,
       onPass: (result) => {
         metrics?.pass(result);
-        deps.onPass?.(result);
+        deps.hooks?.onPass?.(result);
       },
       onPassFailed: (err) => {
         metrics?.passFailed();
-        events.add({
-          at: clock.now(),
-          spec: null,
-          kind: "pass-failed",
-          reason: "error",
-          text: "reconcile pass failed",
-          ok: false,
-          error: err.message,
-          durationMs: 0,
-        });
+        events.passFailed(err, clock.now());
       },
       onEventsReconnected: () => metrics?.eventsReconnected(),
       onReaped: (removed) => {
         metrics?.reapedByLabel(removed.length);
-        for (const c of removed) {
-          events.add({
-            at: clock.now(),
-            spec: null,
-            kind: "reap",
-            reason: "expired",
-            text: `reap    ${c.name}: ${c.label}=${c.value}`,
-            ok: true,
-            error: null,
-            durationMs: 0,
-          });
-        }
+        for (const c of removed) events.reaped(c, clock.now());
       },
     },
     {
-      labels,
-      controllerId: config.controllerId,
-      coalesceMs: deps.coalesceMs ?? 20,
-      busyCoalesceMs: deps.busyCoalesceMs ?? 1000,
+      owner,
+      coalesceMs: tuning.coalesceMs,
+      busyCoalesceMs: tuning.busyCoalesceMs,
       drainTimeoutMs: config.drainTimeoutMs,
-      reconnectBaseMs: 1000,
-      reconnectMaxMs: 30_000,
+      reconnect: RECONNECT_BACKOFF,
     },
   );
-  const ctl = controller;
-  const http = config.listen ? deps.http : undefined;
-  if (http) {
-    metrics = new http.Metrics({
-      last: () => ctl.last,
-      queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
-    });
-  }
   const server =
     http && config.listen
       ? http.buildServer({
           log,
           controllerId: config.controllerId,
-          readiness: () => ctl.readiness(),
+          readiness: () => controller.readiness(),
           apiToken: config.apiToken,
-          runtimeDir: config.runtimeSpecs,
-          labelPrefix: config.labelPrefix,
-          policy: config.policy,
-          specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
-          specsChanged: ({ spec, removed }) => {
-            if (removed) reconciler.markDeleted(spec);
-            else reconciler.unmarkDeleted(spec);
-            ctl.requestPass(true, 0);
-          },
+          loopback: LOOPBACK.has(config.listen.host),
           status: () => {
-            const last = ctl.last;
+            const last = controller.last;
             return last ? { report: last.report, at: last.at } : null;
           },
           events,
           metrics,
-          findContainer: (name) => findManaged(port, labels, config.controllerId, name),
-          io:
-            deps.io ??
-            (port instanceof DockerAdapter
-              ? port
-              : new DockerAdapter({ callTimeoutMs: config.dockerTimeoutMs })
-            ).containerIO(),
-          loopback: LOOPBACK.has(config.listen.host),
+          specs:
+            config.runtimeSpecs === null
+              ? null
+              : new RuntimeSpecs({
+                  dir: config.runtimeSpecs,
+                  parse: parseOptions(config),
+                  specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
+                  changed: ({ spec, removed }) => {
+                    if (removed) reconciler.markDeleted(spec);
+                    else reconciler.unmarkDeleted(spec);
+                    controller.requestPass(true, 0);
+                  },
+                  log,
+                }),
+          containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log),
           compat: config.compat,
           now: () => clock.now(),
         })
       : null;
-  return { config, port, dispatcher, reconciler, controller, reaper, slots, server, events, metrics };
+  return {
+    config,
+    docker: docker.port,
+    dispatcher,
+    reconciler,
+    executor,
+    controller,
+    reaper,
+    slots,
+    server,
+    events,
+    metrics,
+  };
 }
+
+/** For a fake engine handed in without exec and logs. */
+const unavailableIO: ContainerIO = {
+  exec: () => Promise.reject(new Error("exec is not available on this engine")),
+  logs: () => Promise.reject(new Error("logs are not available on this engine")),
+};

@@ -2,7 +2,6 @@
  * Configuration: flags beat BERTH_* environment variables beat defaults (commander resolves the
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
-import cron from "node-cron";
 import { BerthError } from "./core/errors.js";
 import { DEFAULT_CONTROLLER_ID, DEFAULT_LABEL_PREFIX, isValidControllerId, isValidLabelPrefix } from "./core/labels.js";
 import {
@@ -14,6 +13,7 @@ import {
   type Profile,
 } from "./core/policy/policy.js";
 import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
+import { isValidCron } from "./util/cron.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log.js";
 
 export interface Config {
@@ -137,7 +137,7 @@ export function parseListen(text: string): { host: string; port: number } | null
 }
 
 function usage(message: string): never {
-  throw new BerthError("BERTH_USAGE", message);
+  throw BerthError.usage(message);
 }
 
 function duration(flag: string, text: string): number {
@@ -149,7 +149,7 @@ function duration(flag: string, text: string): number {
 /** "30s" → a node-cron expression firing every 30 seconds; a cron expression is taken as it is. */
 export function resyncCron(text: string): string {
   if (text.trim().includes(" ")) {
-    if (!cron.validate(text)) usage(`--resync: ${JSON.stringify(text)} is not a valid cron expression`);
+    if (!isValidCron(text)) usage(`--resync: ${JSON.stringify(text)} is not a valid cron expression`);
     return text.trim();
   }
   const ms = duration("--resync", text);

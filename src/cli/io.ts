@@ -25,3 +25,9 @@ export const EXIT = {
   /** `berth plan`: changes are pending. */
   changes: 2,
 } as const;
+
+/** What a command module is handed: where to write, and how to set the exit code. */
+export interface CommandContext {
+  readonly io: CliIO;
+  readonly setExit: (code: number) => void;
+}

@@ -3,7 +3,7 @@
  * `berth get`: used when a controller with the same --id answers, else they work it out from
  * Docker and the spec files.
  */
-import type { StatusReport } from "../loop/status.js";
+import type { StatusReport } from "../core/status.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7435";
 

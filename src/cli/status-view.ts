@@ -1,5 +1,5 @@
 /** The status table `berth status` and `berth apply` print. */
-import type { StatusReport } from "../loop/status.js";
+import type { StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
 export function renderStatus(report: StatusReport, now: number): string {

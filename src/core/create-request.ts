@@ -4,7 +4,7 @@
  * Kept here rather than in the Docker adapter so that what berth asks of the engine can be
  * checked (golden tests now, the admission policy later) without an engine.
  */
-import type { LabelKeys } from "./labels.js";
+import type { Ownership } from "./ownership.js";
 import type { NormalizedSpec, RestartPolicy } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
 
@@ -65,8 +65,8 @@ export interface EngineCreateBody {
 }
 
 export interface CreateContext {
-  readonly labels: LabelKeys;
-  readonly controllerId: string;
+  /** The controller the container is labelled for. */
+  readonly owner: Ownership;
   readonly replica: number;
   readonly hash: string;
   /** The spec file's path relative to its directory. */
@@ -98,14 +98,15 @@ export function containerLabels(
   spec: NormalizedSpec,
   ctx: Omit<CreateContext, "secretValues" | "network">,
 ): Record<string, string> {
+  const keys = ctx.owner.keys;
   return {
     ...spec.labels,
-    [ctx.labels.controller]: ctx.controllerId,
-    [ctx.labels.spec]: spec.name,
-    [ctx.labels.replica]: String(ctx.replica),
-    [ctx.labels.hash]: ctx.hash,
-    [ctx.labels.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
-    [ctx.labels.source]: ctx.source,
+    [keys.controller]: ctx.owner.controllerId,
+    [keys.spec]: spec.name,
+    [keys.replica]: String(ctx.replica),
+    [keys.hash]: ctx.hash,
+    [keys.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
+    [keys.source]: ctx.source,
   };
 }
 

@@ -19,18 +19,62 @@ export const ERROR_CODES = {
   BERTH_TOO_MANY_FILES: "A spec directory holds more files than the limit.",
   BERTH_POLICY: "A spec asks for something the admission policy refuses (docs/policy.md lists the checks).",
   BERTH_USAGE: "A command-line flag or argument is invalid.",
+  BERTH_DOCKER:
+    "A Docker Engine API call failed: the engine is unreachable or slow, or answered with an error (the message names the call).",
+  BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",
+  BERTH_IMAGE_MISSING: "The image is not on the host and imagePullPolicy is Never. Terminal until the image appears.",
+  BERTH_PULL_FAILED: "Pulling the image failed (registry unreachable, unknown image, no access). Retried.",
+  BERTH_NAME_CONFLICT:
+    "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
+  BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",
+  BERTH_SECRET: "A secretEnv value cannot be read (a missing variable or file). Retried.",
+  BERTH_RACE: "Something changed while berth worked (a name taken, a container or the spec gone). Planned again.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** An error berth raises on purpose: it has a code and a message fit for the user. */
+/**
+ * The one error berth raises on purpose: a code from the table above, a message fit for the
+ * user, and whether trying the same thing again may succeed. As controller-runtime separates
+ * them: a retriable error backs off and retries; a terminal one is shown and not retried until
+ * something changes.
+ */
 export class BerthError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly retriable: boolean;
+  /** What it is about, when the loop must watch it to know a terminal error may be over (an image reference, a container name). */
+  readonly subject: string | null;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { readonly retriable?: boolean; readonly subject?: string; readonly cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "BerthError";
     this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.subject = options.subject ?? null;
   }
+
+  /** A flag or argument that cannot be used. */
+  static usage(message: string): BerthError {
+    return new BerthError("BERTH_USAGE", message);
+  }
+
+  /** Worth another try as it is: backed off and retried. */
+  static retriable(code: ErrorCode, message: string, cause?: unknown): BerthError {
+    return new BerthError(code, message, { retriable: true, cause });
+  }
+
+  /** Not worth another try until `subject` (or the spec) changes. */
+  static terminal(code: ErrorCode, message: string, subject?: string, cause?: unknown): BerthError {
+    return new BerthError(code, message, { retriable: false, ...(subject !== undefined ? { subject } : {}), cause });
+  }
+}
+
+export function isBerthError(err: unknown, ...codes: ErrorCode[]): err is BerthError {
+  return err instanceof BerthError && (codes.length === 0 || codes.includes(err.code));
 }
 
 /** A problem at a place in a spec file: `file:line:column: path: message`. */

@@ -1,5 +1,5 @@
 /**
- * The spec hash (DESIGN §3): SHA-256 over a canonical JSON of the normalized spec. Keys are
+ * The spec hash (docs/design.md, "The spec hash"): SHA-256 over a canonical JSON of the normalized spec. Keys are
  * sorted, units are canonical, fields equal to their default are omitted (so a field added in a
  * later berth version, left unset, changes no existing hash), secret values appear only as their
  * own SHA-256, and a format version is included.
@@ -8,15 +8,10 @@
  * updateStrategy and imagePullPolicy (how berth acts, not what the container is). The name is the
  * spec's identity, not part of its content.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./sha256.js";
 import { DEFAULTS, type NormalizedSpec } from "./spec.js";
 
 export const HASH_FORMAT_VERSION = 1;
-
-/** SHA-256 of the UTF-8 text as 64 hex digits (one flat string: thousands are kept in memory). */
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined } | undefined;
 

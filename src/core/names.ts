@@ -1,9 +1,18 @@
 /**
- * Container names. A spec with one replica owns the container named after it; with n > 1 it
- * owns name-0 … name-(n-1). A replacement in progress uses a temporary name that no spec can
- * produce (spec names are DNS labels, so they never contain ".").
+ * Names. Spec names are DNS labels. A spec with one replica owns the container named after it;
+ * with n > 1 it owns name-0 … name-(n-1). A replacement in progress uses a temporary name that no
+ * spec can produce (DNS labels never contain ".").
  */
 export const TEMP_SUFFIX = ".next";
+
+/** A DNS label (RFC 1123): what metadata.name must be, and so every name berth gives a container. */
+export const DNS_LABEL_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const DNS_LABEL_RE = new RegExp(DNS_LABEL_PATTERN);
+export const DNS_LABEL_MAX = 63;
+
+export function isDnsLabel(name: string): boolean {
+  return name.length <= DNS_LABEL_MAX && DNS_LABEL_RE.test(name);
+}
 
 export function containerName(specName: string, replica: number, replicas: number): string {
   return replicas === 1 ? specName : `${specName}-${replica}`;

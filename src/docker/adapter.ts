@@ -1,12 +1,11 @@
 /**
- * The Docker adapter: the only module that loads dockerode (container-io.ts, which it hands out,
- * uses its types). It speaks the Engine API, returns berth's own types, maps errors to
- * DockerError kinds (404 → not-found, 409 → conflict, "removal already in progress" → gone) and
- * puts a deadline on every call except the events stream.
+ * The Docker adapter: berth's Docker port against a real engine, on dockerode's client
+ * (client.ts). It speaks the Engine API, returns berth's own types, maps errors to DockerError
+ * kinds (404 → not-found, 409 → conflict, "removal already in progress" → gone) and puts a
+ * deadline on every call except the events stream.
  */
 import type { Readable } from "node:stream";
-import "./lazy-modules.js"; // before dockerode
-import Docker from "dockerode";
+import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import type { ContainerState, Health, ObservedContainer } from "../core/observed.js";
@@ -15,10 +14,6 @@ import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
 import type { ContainerDetails, DockerPort, EngineInfo, EventHandlers, EventSubscription, ListFilter } from "./port.js";
 
 export type CallOutcome = "ok" | DockerErrorKind;
-
-/** dockerode's client and exec types, for container-io.ts: this module stays the one that imports dockerode. */
-export type DockerClient = Docker;
-export type DockerExec = Docker.Exec;
 
 export interface AdapterOptions {
   /** Deadline of an ordinary call. */
@@ -30,7 +25,7 @@ export interface AdapterOptions {
   /** A dockerode client to use (tests point it at a proxy); default: DOCKER_HOST or the default socket. */
   readonly docker?: Docker;
   /** Connection options for a new client, e.g. { socketPath }. */
-  readonly connection?: Docker.DockerOptions;
+  readonly connection?: DockerOptions;
 }
 
 /** The deadline of a stop without an explicit timeout allows for a container stop timeout up to this. */
@@ -172,7 +167,7 @@ export class DockerAdapter implements DockerPort {
     // docker-modem copies every option into the URL's query string unless `_query` says what
     // belongs there: without it the whole body, secret environment values included, would travel
     // in the request line, which socket proxies log. Only the name goes in the URL.
-    const options = { ...(body as unknown as Docker.ContainerCreateOptions), name, _query: { name } };
+    const options = { ...(body as unknown as ContainerCreateOptions), name, _query: { name } };
     const container = await this.call(
       "create",
       (abortSignal) => this.docker.createContainer({ ...options, abortSignal }),

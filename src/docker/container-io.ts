@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Duplex, Readable } from "node:stream";
-import type { DockerClient, DockerExec } from "./adapter.js";
+import type { DockerClient, DockerExec } from "./client.js";
 import { mapError } from "./errors.js";
 import { CappedBuffer, Demuxer, LineSplitter, type StreamName } from "./demux.js";
 import type { ContainerIO, ExecRequest, ExecResult, LogHandlers, LogOptions } from "./port.js";

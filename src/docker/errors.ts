@@ -1,7 +1,10 @@
 /**
- * Docker failures in berth's terms. The adapter maps every engine error to one of these kinds;
- * the executor decides from the kind alone whether to retry, treat as done, or give up.
+ * Docker failures in berth's terms: a BerthError (code BERTH_DOCKER) of a kind. The adapter maps
+ * every engine error to a kind; the executor decides from the kind alone whether to retry, treat
+ * as done, or give up.
  */
+import { BerthError } from "../core/errors.js";
+
 export type DockerErrorKind =
   /** 404: no such container (treat as gone). */
   | "not-found"
@@ -20,7 +23,7 @@ export type DockerErrorKind =
   /** 500 and anything else. */
   | "server";
 
-export class DockerError extends Error {
+export class DockerError extends BerthError {
   readonly kind: DockerErrorKind;
   readonly operation: string;
   readonly statusCode: number | undefined;
@@ -32,7 +35,8 @@ export class DockerError extends Error {
     statusCode?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    // Only a request the engine refused as invalid fails the same way every time.
+    super("BERTH_DOCKER", message, { retriable: kind !== "bad-request", cause: options?.cause });
     this.name = "DockerError";
     this.kind = kind;
     this.operation = operation;

@@ -2,55 +2,44 @@
  * Writes and removes spec files in the runtime spec directory, atomically: the text goes to a
  * hidden temporary file beside the target (ignored by the loader), is flushed to disk, then
  * renamed over the target, and the directory entry is flushed. A failure at any step removes the
- * temporary file, so nothing half-written remains, and says why with an HTTP status.
+ * temporary file, so nothing half-written remains, and says why.
  */
 import { randomBytes } from "node:crypto";
 import { open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
-export class SpecWriteError extends Error {
-  constructor(
-    message: string,
-    /** The HTTP status that says it: 507 full, 503 read-only, 500 otherwise. */
-    readonly status: number,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-    this.name = "SpecWriteError";
-  }
+/** Why a write or removal failed, in the terms the callers act on. */
+export type SpecFileProblem = "disk-full" | "read-only" | "denied" | "missing" | "failed";
+
+export interface SpecFileFailure {
+  readonly ok: false;
+  readonly problem: SpecFileProblem;
+  /** The system's error code (ENOSPC, EROFS, …), when there is one. */
+  readonly errno: string | undefined;
+  readonly message: string;
 }
 
-function failure(dir: string, err: unknown, what: string): SpecWriteError {
-  const code = (err as NodeJS.ErrnoException).code;
-  switch (code) {
+function failure(dir: string, err: unknown, what: string): SpecFileFailure {
+  const errno = (err as NodeJS.ErrnoException).code;
+  const fail = (problem: SpecFileProblem, message: string): SpecFileFailure => ({
+    ok: false,
+    problem,
+    errno,
+    message: `${message}; ${what}`,
+  });
+  switch (errno) {
     case "ENOSPC":
     case "EDQUOT":
-      return new SpecWriteError(
-        `the disk under the runtime spec directory ${dir} is full (${code}); ${what}`,
-        507,
-        code,
-      );
+      return fail("disk-full", `the disk under the runtime spec directory ${dir} is full (${errno})`);
     case "EROFS":
-      return new SpecWriteError(
-        `the runtime spec directory ${dir} is on a read-only filesystem (EROFS); ${what}`,
-        503,
-        code,
-      );
+      return fail("read-only", `the runtime spec directory ${dir} is on a read-only filesystem (EROFS)`);
     case "EACCES":
     case "EPERM":
-      return new SpecWriteError(
-        `berth may not write in the runtime spec directory ${dir} (${code}); ${what}`,
-        500,
-        code,
-      );
+      return fail("denied", `berth may not write in the runtime spec directory ${dir} (${errno})`);
     case "ENOENT":
-      return new SpecWriteError(`the runtime spec directory ${dir} does not exist; ${what}`, 500, code);
+      return fail("missing", `the runtime spec directory ${dir} does not exist`);
     default:
-      return new SpecWriteError(
-        `writing in the runtime spec directory ${dir} failed (${code ?? String(err)}); ${what}`,
-        500,
-        code,
-      );
+      return fail("failed", `writing in the runtime spec directory ${dir} failed (${errno ?? String(err)})`);
   }
 }
 
@@ -67,8 +56,12 @@ export function specFilePath(dir: string, name: string): string {
   return path.join(dir, `${name}.yaml`);
 }
 
-/** Writes `<dir>/<name>.yaml` atomically; true when it did not exist before. */
-export async function writeSpecFile(dir: string, name: string, text: string): Promise<boolean> {
+/** Writes `<dir>/<name>.yaml` atomically; `created` when it did not exist before. */
+export async function writeSpecFile(
+  dir: string,
+  name: string,
+  text: string,
+): Promise<{ readonly ok: true; readonly created: boolean } | SpecFileFailure> {
   const target = specFilePath(dir, name);
   const existed = await stat(target).then(
     () => true,
@@ -87,19 +80,22 @@ export async function writeSpecFile(dir: string, name: string, text: string): Pr
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw failure(dir, err, "nothing was written");
+    return failure(dir, err, "nothing was written");
   }
-  return !existed;
+  return { ok: true, created: !existed };
 }
 
-/** Removes `<dir>/<name>.yaml`; false when there was no such file. */
-export async function removeSpecFile(dir: string, name: string): Promise<boolean> {
+/** Removes `<dir>/<name>.yaml`; `removed` is false when there was no such file. */
+export async function removeSpecFile(
+  dir: string,
+  name: string,
+): Promise<{ readonly ok: true; readonly removed: boolean } | SpecFileFailure> {
   try {
     await unlink(specFilePath(dir, name));
     await syncDir(dir);
-    return true;
+    return { ok: true, removed: true };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw failure(dir, err, "nothing was removed");
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, removed: false };
+    return failure(dir, err, "nothing was removed");
   }
 }

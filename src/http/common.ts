@@ -1,19 +1,13 @@
 /** Small pieces the route modules share. */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { isDnsLabel } from "../core/names.js";
 
 /** Bodies of the JSON endpoints are small. */
 export const JSON_BODY_LIMIT = 64 * 1024;
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** A spec or container name berth could have made: a DNS label. */
-export function isName(name: string): boolean {
-  return NAME_RE.test(name) && name.length <= 63;
-}
-
 /** 400 unless `name` is a DNS label. */
 export async function checkName(name: string, reply: FastifyReply, what = "spec name"): Promise<boolean> {
-  if (isName(name)) return true;
+  if (isDnsLabel(name)) return true;
   await reply
     .code(400)
     .send({ error: `${JSON.stringify(name)} is not a ${what} (a DNS label: lowercase letters, digits, '-')` });

@@ -4,12 +4,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Action } from "../core/plan/plan.js";
+import { PHASES } from "../core/status.js";
 import type { PassResult } from "../loop/reconciler.js";
-import { PHASES } from "../loop/status.js";
 
 export interface MetricsSources {
-  /** The last successful pass, if any. */
-  last(): PassResult | null;
   /** Operations waiting for a concurrency slot, and holding one. */
   queue(): { readonly queued: number; readonly inFlight: number };
 }
@@ -23,8 +21,11 @@ export class Metrics {
   private readonly dockerSeconds: Histogram<"operation">;
   private readonly reaped: Counter<"by">;
   private readonly reconnects: Counter;
+  /** The last successful pass, which the gauges read when scraped. */
+  private lastPass: PassResult | null = null;
 
   constructor(sources: MetricsSources) {
+    const last = (): PassResult | null => this.lastPass;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: "berth_process_" });
     this.passes = new Counter({
@@ -76,7 +77,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const c of sources.last()?.observed.containers ?? []) this.inc({ state: c.state });
+        for (const c of last()?.observed.containers ?? []) this.inc({ state: c.state });
       },
     });
     new Gauge({
@@ -85,7 +86,7 @@ export class Metrics {
       labelNames: ["phase"],
       registers,
       collect() {
-        const report = sources.last()?.report;
+        const report = last()?.report;
         for (const phase of PHASES) this.set({ phase }, report?.specs.filter((s) => s.phase === phase).length ?? 0);
       },
     });
@@ -94,7 +95,7 @@ export class Metrics {
       help: "Problems in spec files (each invalid file, document or field), as of the last load.",
       registers,
       collect() {
-        this.set(sources.last()?.snapshot.issues.length ?? 0);
+        this.set(last()?.snapshot.issues.length ?? 0);
       },
     });
     new Gauge({
@@ -116,6 +117,7 @@ export class Metrics {
   }
 
   pass(result: PassResult): void {
+    this.lastPass = result;
     this.passes.inc({ result: "ok" });
     this.passSeconds.observe(result.durationMs / 1000);
   }

@@ -8,59 +8,14 @@
  * Every route lives in its own module; this one builds the server and the shared parts.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from "fastify";
-import type { Logger } from "pino";
-import type { Readiness } from "../loop/controller.js";
-import type { EventLog } from "../ops/event-log.js";
-import type { StatusReport } from "../loop/status.js";
-import type { ObservedContainer } from "../core/observed.js";
-import type { Policy } from "../core/policy/policy.js";
-import type { ContainerIO } from "../docker/port.js";
 import { DEFAULT_LIMITS } from "../manifest/parse.js";
+import type { ServerDeps } from "./deps.js";
 import { registerContainerRoutes } from "./routes/containers.js";
-import type { Metrics } from "./metrics.js";
-import { registerSpawnerCompat, type SpawnerCompatOptions } from "./routes/spawner-compat.js";
+import { registerSpawnerCompat } from "./routes/spawner-compat.js";
 import { registerSpecRoutes } from "./routes/specs.js";
 
+export type { ServerDeps, StatusSnapshot } from "./deps.js";
 export { tokenMatches } from "./auth.js";
-
-/** The status as of the last reconcile pass. */
-export interface StatusSnapshot {
-  readonly report: StatusReport;
-  /** When the pass observed the host (ms since the epoch). */
-  readonly at: number;
-}
-
-export interface ServerDeps {
-  readonly log: Logger;
-  /** This controller's --id (status answers carry it, so the CLI knows whose status it reads). */
-  readonly controllerId: string;
-  readiness(): Readiness;
-  /** The bearer token of the write endpoints; null turns them off. */
-  readonly apiToken: string | null;
-  /** Where PUT and DELETE write; null turns them off. */
-  readonly runtimeDir: string | null;
-  readonly labelPrefix: string;
-  /** The admission policy a spec written through the API must satisfy (400 otherwise). */
-  readonly policy: Policy;
-  /** The file that defines a spec now, if any. */
-  specFile(name: string): string | null;
-  /** A spec file was written or removed through the API: reload and reconcile. */
-  specsChanged(change: { readonly spec: string; readonly removed: boolean }): void;
-  /** The status of the last pass; null before the first. */
-  status(): StatusSnapshot | null;
-  readonly events: EventLog;
-  /** null: no /metrics. */
-  readonly metrics: Metrics | null;
-  /** berth's own container by container name, ID, or spec name (its lowest running replica). */
-  findContainer(name: string): Promise<ObservedContainer | null>;
-  readonly io: ContainerIO;
-  /** The listen address is loopback only (the compat API may then run without a token). */
-  readonly loopback: boolean;
-  /** null: no docker-spawner compatibility routes. */
-  readonly compat: SpawnerCompatOptions | null;
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
 
 export type HttpServer = ReturnType<typeof buildServer>;
 

@@ -1,36 +1,25 @@
 /**
- * From what the spec files say to what berth should make true (DESIGN §2):
+ * From what the spec files say to what berth should make true (docs/design.md, "Broken files"):
  * - a file that fails to parse or validate is not a deleted file: its last valid content stays
  *   desired (last-known-good) and its specs are Invalid until it is fixed or removed;
+ * - the checks across files (unique names, namespace joins) are made here, once, over that set;
  * - specs named in a broken file with no good version yet, and containers created from a broken
  *   file, are protected: never pruned, never changed;
  * - a missing or unreadable spec directory, or no spec files at all, pauses pruning;
- * - secrets are resolved here so that their digests enter the spec hash.
+ * - secrets are read here for their digests, which enter the spec hash (core/secrets.ts).
  */
 import type { SpecIssue } from "../core/errors.js";
 import { specHash } from "../core/hash.js";
 import type { DesiredSpec, PlanInput } from "../core/plan/plan.js";
 import type { Profile } from "../core/policy/policy.js";
+import type { SpecRecord } from "../core/record.js";
+import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
-import type { DirectoryState, LoadedSpec, LoadResult } from "../manifest/loader.js";
 import { crossFileChecks } from "../manifest/cross-file.js";
+import { type DirectoryState, type LoadedSpec, type LoadResult, specsOf } from "../manifest/loader.js";
 import type { ParsedDocument } from "../manifest/parse.js";
-import { resolveSecrets, type SecretSources } from "./secrets.js";
 
-/** Everything berth knows about one spec name. */
-export interface SpecRecord {
-  readonly name: string;
-  /** The spec in force: the file's current content, or its last good version. Null when only its name is known. */
-  readonly spec: NormalizedSpec | null;
-  readonly file: string | null;
-  readonly source: string | null;
-  /** Null when it cannot be computed (a secret is missing) or there is no spec. */
-  readonly hash: string | null;
-  /** Problems with the spec's file (or its name): the spec is Invalid. */
-  readonly invalid: readonly SpecIssue[];
-  /** Why the spec cannot be applied now, e.g. a missing secret. */
-  readonly error: string | null;
-}
+export type { SpecRecord } from "../core/record.js";
 
 export interface DesiredSnapshot {
   readonly input: PlanInput;
@@ -82,20 +71,9 @@ export class DesiredStateBuilder {
     const invalidFiles = load.files.filter((f) => f.result.issues.length > 0);
     const invalidByPath = new Map(invalidFiles.map((f) => [f.path, f.result.issues]));
 
-    const candidates: (LoadedSpec & { path: string })[] = [];
-    for (const [path, good] of this.lastGood) {
-      for (const doc of good.documents) {
-        candidates.push({
-          spec: doc.spec,
-          file: good.file,
-          source: good.source,
-          line: doc.line,
-          column: doc.column,
-          joins: doc.joins,
-          path,
-        });
-      }
-    }
+    const candidates: (LoadedSpec & { path: string })[] = [...this.lastGood].flatMap(([path, good]) =>
+      specsOf(good.file, good.source, good.documents).map((loaded) => ({ ...loaded, path })),
+    );
     const { refused, issues: collisions } = crossFileChecks(candidates, this.profile);
 
     const records = new Map<string, SpecRecord>();
@@ -155,8 +133,6 @@ export class DesiredStateBuilder {
     if (unreadable.length > 0) prunePaused = `spec directory ${unreadable.join(", ")} cannot be read`;
     else if (fileCount === 0) prunePaused = `no spec files in ${load.directories.map((d) => d.dir).join(", ")}`;
 
-    const crossFile = new Set(load.crossFile);
-    const otherIssues = load.issues.filter((i) => !crossFile.has(i));
     return {
       input: {
         desired,
@@ -166,7 +142,7 @@ export class DesiredStateBuilder {
       },
       records,
       invalidSources: new Map(invalidFiles.map((f) => [f.source, f.result.issues])),
-      issues: [...otherIssues, ...collisions],
+      issues: [...load.issues, ...collisions],
       directories: load.directories,
     };
   }

@@ -1,23 +1,29 @@
 /**
  * The work queue's guarantees, per spec: never two operations for one spec at once; a failed
- * spec backs off (exponential, jittered, 1 s → 5 min) and a new version of it is never blocked
- * behind the retries of an old one; a terminal failure (conflict, image missing under Never,
- * Docker refusing the spec) is not retried until something changes. Concurrency across specs is
- * bounded by the executor's slots.
+ * spec backs off (util/backoff.ts) and a new version of it is never blocked behind the retries of
+ * an old one; a terminal failure (conflict, image missing under Never, Docker refusing the spec)
+ * is not retried until something changes. Concurrency across specs is bounded by the executor's
+ * slots.
  */
 import type { Logger } from "pino";
-import type { Clock } from "../util/clock.js";
+import { BerthError } from "../core/errors.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import type { ObservedState } from "../core/observed.js";
-import type { Action, ActionKind, Plan } from "../core/plan/plan.js";
-import type { SpecRecord } from "./desired.js";
-import { ActionError, type Executor, type Unblock } from "./executor.js";
+import type { Action, Plan } from "../core/plan/plan.js";
+import { generationOf, type SpecRecord } from "../core/record.js";
+import type { SpecProgress } from "../core/status.js";
+import { type BackoffPolicy, backoffDelay } from "../util/backoff.js";
+import type { Clock } from "../util/clock.js";
+import type { ActionContext } from "./executor.js";
 
-export interface SpecRuntime {
+/** What must change before a terminal failure is worth another try. */
+export type Unblock =
+  { readonly kind: "image"; readonly ref: string } | { readonly kind: "name"; readonly name: string };
+
+export interface SpecRuntime extends SpecProgress {
   busy: boolean;
   /** Failures in a row of the current generation. */
   attempts: number;
-  /** When a backed-off spec may act again (epoch ms). */
   retryAt: number | null;
   /** The generation (spec content) the failure state belongs to. */
   generation: string;
@@ -27,29 +33,20 @@ export interface SpecRuntime {
     readonly unblock: Unblock | null;
   } | null;
   lastError: string | null;
-  lastAction: { readonly kind: ActionKind; readonly reason: string; readonly at: number; readonly ok: boolean } | null;
+  lastAction: SpecProgress["lastAction"];
 }
 
-export interface BackoffPolicy {
-  readonly baseMs: number;
-  readonly maxMs: number;
-  /** [0, 1): the jitter source (Math.random, or a seeded one in tests). */
-  readonly random: () => number;
-}
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1000, maxMs: 5 * 60_000, random: Math.random };
-
-/** The delay before retry number `attempt` (1-based): base·2^(attempt-1), ±25 % jitter, capped. */
-export function backoffDelay(attempt: number, policy: BackoffPolicy): number {
-  const exact = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(attempt - 1, 30));
-  return Math.min(policy.maxMs, Math.round(exact * (0.75 + 0.5 * policy.random())));
-}
-
-/** What identifies a version of a spec: any change resets its backoff and terminal failure. */
-export function generationOf(record: SpecRecord | undefined): string {
-  if (!record?.spec) return "none";
-  const s = record.spec;
-  return `${record.hash ?? "-"}|${s.replicas}|${s.suspended}|${s.expiresAt ?? "never"}|${record.error ?? ""}`;
+/** A terminal failure as the queue keeps it: its phase, and what would unblock it. */
+function terminalOf(err: BerthError): NonNullable<SpecRuntime["terminal"]> {
+  const unblock: Unblock | null =
+    err.subject === null
+      ? null
+      : err.code === "BERTH_IMAGE_MISSING"
+        ? { kind: "image", ref: err.subject }
+        : err.code === "BERTH_NAME_CONFLICT"
+          ? { kind: "name", name: err.subject }
+          : null;
+  return { message: err.message, phase: err.code === "BERTH_NAME_CONFLICT" ? "Conflict" : "Failed", unblock };
 }
 
 export interface DispatchInput {
@@ -68,20 +65,38 @@ export interface Waiting {
   readonly spec: string;
   readonly why: "busy" | "backoff" | "terminal";
   readonly until: number | null;
+  /** Failed attempts of its current version so far. */
+  readonly attempts: number;
 }
 
+/** What a pass reads of the queue: its epoch, its memory of each spec, and which starts keep failing. */
+export interface QueueView {
+  epoch(): number;
+  progressOf(spec: string): SpecProgress | undefined;
+  /** Containers that failed to start this many times in a row or more. */
+  unstartable(times: number): Set<string>;
+}
+
+/** The view of a queue that has never run anything (one-shot commands). */
+export const EMPTY_QUEUE: QueueView = {
+  epoch: () => 0,
+  progressOf: () => undefined,
+  unstartable: () => new Set(),
+};
+
 export interface DispatcherDeps {
-  readonly executor: Pick<Executor, "run">;
+  readonly executor: { run(action: Action, ctx: ActionContext): Promise<void> };
   readonly clock: Clock;
   readonly log: Logger;
   readonly backoff: BackoffPolicy;
-  /** Called when a spec's actions are done (successfully or not): time to observe again. */
-  readonly onSettled: (spec: string) => void;
+  /** Every executed action, with its outcome and how long it took (events, metrics, apply's progress). */
+  readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
 }
 
-export class Dispatcher {
+export class Dispatcher implements QueueView {
   private readonly runtime = new Map<string, SpecRuntime>();
   private readonly running = new Set<Promise<void>>();
+  private readonly settleListeners: ((spec: string) => void)[] = [];
   /** Counts settles; settledAt says when each spec last settled. */
   private settles = 0;
   private readonly settledAt = new Map<string, number>();
@@ -90,20 +105,30 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {}
 
+  /** Calls `listener` whenever a spec's operations are done (successfully or not): time to observe again. */
+  onSettled(listener: (spec: string) => void): void {
+    this.settleListeners.push(listener);
+  }
+
   /** Take it before observing; hand it to dispatch() with the plan made from that observation. */
   epoch(): number {
     return this.settles;
   }
 
-  /** Containers that failed to start this many times in a row or more. */
   unstartable(times: number): Set<string> {
     return new Set([...this.startFailures].filter(([, n]) => n >= times).map(([id]) => id));
   }
 
-  runtimeOf(spec: string): Readonly<SpecRuntime> | undefined {
+  progressOf(spec: string): SpecProgress | undefined {
     return this.runtime.get(spec);
   }
 
+  /** The spec has an operation in flight. */
+  isBusy(spec: string): boolean {
+    return this.runtime.get(spec)?.busy === true;
+  }
+
+  /** Specs with operations in flight. */
   get busyCount(): number {
     return this.running.size;
   }
@@ -160,7 +185,7 @@ export class Dispatcher {
       }
       if (rt.busy || (this.settledAt.get(spec) ?? -1) >= input.observedAt) {
         // Busy, or finished since the observation this plan comes from: plan it again first.
-        waiting.push({ spec, why: "busy", until: null });
+        waiting.push({ spec, why: "busy", until: null, attempts: rt.attempts });
         continue;
       }
       if (rt.generation !== generation) {
@@ -172,13 +197,13 @@ export class Dispatcher {
       }
       if (rt.terminal) {
         if (!this.unblocked(rt.terminal.unblock, input.observed)) {
-          waiting.push({ spec, why: "terminal", until: null });
+          waiting.push({ spec, why: "terminal", until: null, attempts: rt.attempts });
           continue;
         }
         rt.terminal = null;
       }
       if (rt.retryAt !== null && now < rt.retryAt) {
-        waiting.push({ spec, why: "backoff", until: rt.retryAt });
+        waiting.push({ spec, why: "backoff", until: rt.retryAt, attempts: rt.attempts });
         continue;
       }
       const imagePresent = record?.spec ? input.observed.imageIds.has(normalizeImageRef(record.spec.image)) : false;
@@ -198,6 +223,18 @@ export class Dispatcher {
     return { started, waiting };
   }
 
+  /** Runs one action, reporting its outcome and duration. */
+  private async runAction(action: Action, ctx: ActionContext): Promise<void> {
+    const startedAt = this.deps.clock.now();
+    try {
+      await this.deps.executor.run(action, ctx);
+    } catch (err) {
+      this.deps.onAction?.(action, err as Error, this.deps.clock.now() - startedAt);
+      throw err;
+    }
+    this.deps.onAction?.(action, null, this.deps.clock.now() - startedAt);
+  }
+
   private start(
     spec: string,
     rt: SpecRuntime,
@@ -211,7 +248,7 @@ export class Dispatcher {
       for (const action of actions) {
         current = action;
         try {
-          await this.deps.executor.run(action, { record, imagePresent });
+          await this.runAction(action, { record, imagePresent });
         } catch (err) {
           if (action.kind === "start") {
             const id = action.container.id;
@@ -230,42 +267,36 @@ export class Dispatcher {
           rt.lastError = null;
         },
         (err: unknown) => {
-          const now = this.deps.clock.now();
-          const message = err instanceof Error ? err.message : String(err);
-          if (current) rt.lastAction = { kind: current.kind, reason: current.reason, at: now, ok: false };
-          rt.lastError = message;
-          if (err instanceof ActionError && err.terminal) {
-            rt.terminal = { message, phase: err.phase, unblock: err.unblock };
-            rt.retryAt = null;
-            this.deps.log.warn(
-              { spec, action: current?.kind, reason: current?.reason, err: message },
-              "action failed; not retried until something changes",
-            );
-          } else {
-            rt.attempts++;
-            const delay = backoffDelay(rt.attempts, this.deps.backoff);
-            rt.retryAt = now + delay;
-            this.deps.log.warn(
-              {
-                spec,
-                action: current?.kind,
-                reason: current?.reason,
-                err: message,
-                attempt: rt.attempts,
-                retryInMs: delay,
-              },
-              "action failed; retrying with backoff",
-            );
-          }
+          this.failed(spec, rt, current, err);
         },
       )
       .finally(() => {
         rt.busy = false;
         this.running.delete(task);
         this.settledAt.set(spec, this.settles++);
-        this.deps.onSettled(spec);
+        for (const listener of this.settleListeners) listener(spec);
       });
     this.running.add(task);
+  }
+
+  /** A terminal failure waits for a change; any other backs off. */
+  private failed(spec: string, rt: SpecRuntime, action: Action | undefined, err: unknown): void {
+    const now = this.deps.clock.now();
+    const message = err instanceof Error ? err.message : String(err);
+    if (action) rt.lastAction = { kind: action.kind, reason: action.reason, at: now, ok: false };
+    rt.lastError = message;
+    const code = err instanceof BerthError ? err.code : undefined;
+    const fields = { spec, action: action?.kind, reason: action?.reason, code, err: message };
+    if (err instanceof BerthError && !err.retriable) {
+      rt.terminal = terminalOf(err);
+      rt.retryAt = null;
+      this.deps.log.warn(fields, "action failed; not retried until something changes");
+      return;
+    }
+    rt.attempts++;
+    const delay = backoffDelay(rt.attempts, this.deps.backoff);
+    rt.retryAt = now + delay;
+    this.deps.log.warn({ ...fields, attempt: rt.attempts, retryInMs: delay }, "action failed; retrying with backoff");
   }
 
   /** Waits for in-flight operations, at most `timeoutMs`; true when all finished. */

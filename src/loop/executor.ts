@@ -1,62 +1,44 @@
 /**
  * Execute: one planned action → one or a few Docker calls. No decisions beyond classifying a
- * failure as terminal (not retried until something changes) or retriable (backed off).
+ * failure as terminal (not retried until something changes) or retriable (backed off): every
+ * failure leaves here as a BerthError.
  *
  * Container operations hold one of the bounded slots; image pulls and health waits do not, so a
  * slow pull or a slow-to-become-healthy container never delays other specs.
  */
 import type { Logger } from "pino";
-import type { Clock } from "../util/clock.js";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
-import { specHash } from "../core/hash.js";
+import { BerthError } from "../core/errors.js";
 import { normalizeImageRef } from "../core/image-ref.js";
-import type { LabelKeys } from "../core/labels.js";
 import { tempName } from "../core/names.js";
 import { shortId } from "../core/observed.js";
+import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
+import type { SpecRecord } from "../core/record.js";
+import { type SecretSources, secretsForCreate } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
-import type { SpecRecord } from "./desired.js";
-import { resolveSecrets, type SecretSources } from "./secrets.js";
+import type { Clock } from "../util/clock.js";
 import { Semaphore } from "../util/semaphore.js";
 
-/** What must change before a terminal failure is worth another try. */
-export type Unblock =
-  { readonly kind: "image"; readonly ref: string } | { readonly kind: "name"; readonly name: string };
-
-export class ActionError extends Error {
-  constructor(
-    message: string,
-    readonly terminal: boolean,
-    readonly phase: "Failed" | "Conflict" = "Failed",
-    readonly unblock: Unblock | null = null,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ActionError";
-  }
-}
-
 export interface ExecutorDeps {
-  readonly port: DockerPort;
-  readonly labels: LabelKeys;
-  readonly controllerId: string;
+  readonly docker: DockerPort;
+  readonly owner: Ownership;
   readonly secrets: SecretSources;
   readonly clock: Clock;
   readonly log: Logger;
   /** Bounds concurrent container operations. */
   readonly slots: Semaphore;
-  /** Resolves spec.network (`auto`) to the network to join. */
-  readonly resolveNetwork: (network: string) => Promise<string>;
+  /** Resolves spec.network (`auto`) to the network to join (loop/network.ts). */
+  readonly network: { resolve(network: string): Promise<string> };
   /** Reads a seccomp profile file. */
   readonly readSeccompProfile?: (path: string) => Promise<string>;
   /**
-   * The admission policy's last word on a create body: the violations (empty when acceptable).
-   * Run just before each create, on what is actually sent (e.g. `network: auto` resolved, bind
-   * sources resolved on the host as they are now).
+   * The admission policy's last word on a create body (loop/admission.ts): the violations, empty
+   * when acceptable. Run just before each create, on what is actually sent.
    */
-  readonly audit?: (body: EngineCreateBody) => Promise<readonly string[]>;
+  readonly admission?: { audit(body: EngineCreateBody): Promise<readonly string[]> };
   /** How often to look at a new container's health while waiting for it. */
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
@@ -105,10 +87,10 @@ export class Executor {
         await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec);
         break;
       case "start":
-        await this.ignoreGone(() => this.slot(() => this.deps.port.startContainer(action.container.id)));
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.startContainer(action.container.id)));
         break;
       case "stop":
-        await this.ignoreGone(() => this.slot(() => this.deps.port.stopContainer(action.container.id)));
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.stopContainer(action.container.id)));
         break;
       case "remove":
         await this.remove(action.container, action.reason === "expired");
@@ -131,7 +113,7 @@ export class Executor {
 
   private specOf(ctx: ActionContext): { spec: NormalizedSpec; hash: string; source: string } {
     const r = ctx.record;
-    if (!r?.spec || r.hash === null) throw new ActionError("the spec is not available any more", false);
+    if (!r?.spec || r.hash === null) throw BerthError.retriable("BERTH_RACE", "the spec is not available any more");
     return { spec: r.spec, hash: r.hash, source: r.source ?? "" };
   }
 
@@ -144,47 +126,48 @@ export class Executor {
     }
   }
 
-  /** Docker errors → retriable ActionErrors, keeping the engine's message. */
+  /** Docker's errors keep their message; a request the engine refused as invalid is terminal. */
   private classify(err: unknown): Error {
-    if (err instanceof ActionError) return err;
-    const message = err instanceof Error ? err.message : String(err);
     if (isDockerError(err, "bad-request")) {
-      return new ActionError(`Docker refused the container: ${message}`, true, "Failed", null, { cause: err });
+      return BerthError.terminal(
+        "BERTH_DOCKER_REFUSED",
+        `Docker refused the container: ${err.message}`,
+        undefined,
+        err,
+      );
     }
-    return new ActionError(message, false, "Failed", null, { cause: err });
+    if (err instanceof BerthError) return err;
+    return BerthError.retriable("BERTH_DOCKER", err instanceof Error ? err.message : String(err), err);
   }
 
   private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<void> {
     const ref = normalizeImageRef(spec.image);
     if (spec.imagePullPolicy !== "Always") {
       if (presentAtObservation) return;
-      if ((await this.deps.port.inspectImage(ref)) !== null) return;
+      if ((await this.deps.docker.inspectImage(ref)) !== null) return;
       if (spec.imagePullPolicy === "Never") {
-        throw new ActionError(
+        throw BerthError.terminal(
+          "BERTH_IMAGE_MISSING",
           `image ${spec.image} is not present on this host and imagePullPolicy is Never: build or load it ` +
             `(docker build -t ${spec.image} . or docker load), or set imagePullPolicy: IfNotPresent`,
-          true,
-          "Failed",
-          { kind: "image", ref },
+          ref,
         );
       }
     }
     let pull = this.pulls.get(ref);
     if (!pull) {
-      pull = this.pullSlots.run(() => this.deps.port.pullImage(ref)).finally(() => this.pulls.delete(ref));
+      pull = this.pullSlots.run(() => this.deps.docker.pullImage(ref)).finally(() => this.pulls.delete(ref));
       this.pulls.set(ref, pull);
     }
     try {
       await pull;
     } catch (err) {
-      throw new ActionError(
+      throw BerthError.retriable(
+        "BERTH_PULL_FAILED",
         `pulling image ${spec.image} failed (${err instanceof Error ? err.message : String(err)}); ` +
           `berth retries with backoff. If the image exists only on this host, build it there ` +
           `(docker build -t ${spec.image} .) or set imagePullPolicy: Never`,
-        false,
-        "Failed",
-        null,
-        { cause: err },
+        err,
       );
     }
   }
@@ -197,30 +180,27 @@ export class Executor {
     replica: number,
     name: string,
   ): Promise<string> {
-    const secrets = await resolveSecrets(spec, this.deps.secrets);
-    if (!secrets.ok) throw new ActionError(secrets.error, false);
-    // Recomputed with the values read now: a secret rotated since planning labels the container truthfully.
-    const labelHash = Object.keys(spec.secretEnv).length > 0 ? specHash(spec, secrets.digests) : hash;
+    // The create-time read of the secrets (core/secrets.ts says why there are two).
+    const secrets = await secretsForCreate(spec, hash, this.deps.secrets);
     const seccomp = spec.security.seccompProfile;
     const seccompProfileJson =
       seccomp !== null && seccomp.startsWith("/") && this.deps.readSeccompProfile
         ? await this.deps.readSeccompProfile(seccomp)
         : undefined;
     const body = buildCreateBody(spec, {
-      labels: this.deps.labels,
-      controllerId: this.deps.controllerId,
+      owner: this.deps.owner,
       replica,
-      hash: labelHash,
+      hash: secrets.labelHash,
       source,
       secretValues: secrets.values,
-      network: await this.deps.resolveNetwork(spec.network),
+      network: await this.deps.network.resolve(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
     });
-    const violations = this.deps.audit ? await this.deps.audit(body) : [];
+    const violations = this.deps.admission ? await this.deps.admission.audit(body) : [];
     if (violations.length > 0) {
-      throw new ActionError(
+      throw BerthError.retriable(
+        "BERTH_POLICY",
         `refused by the admission policy just before creating ${name}: ${violations.join("; ")}`,
-        false,
       );
     }
     // One slot for the create and the start: each container runs as soon as it can, rather than
@@ -228,24 +208,25 @@ export class Executor {
     return this.slot(async () => {
       let id: string;
       try {
-        id = await this.deps.port.createContainer(name, body);
+        id = await this.deps.docker.createContainer(name, body);
       } catch (err) {
         if (isDockerError(err, "conflict")) await this.nameTaken(name);
         if (isDockerError(err, "image-missing")) {
-          throw new ActionError(`image ${spec.image} disappeared before the container was created; retrying`, false);
+          throw BerthError.retriable(
+            "BERTH_RACE",
+            `image ${spec.image} disappeared before the container was created; retrying`,
+          );
         }
         throw this.classify(err);
       }
       if (!spec.suspended) {
         try {
-          await this.deps.port.startContainer(id);
+          await this.deps.docker.startContainer(id);
         } catch (err) {
-          throw new ActionError(
+          throw BerthError.retriable(
+            "BERTH_START_FAILED",
             `container ${name} was created but did not start: ${err instanceof Error ? err.message : String(err)}`,
-            false,
-            "Failed",
-            null,
-            { cause: err },
+            err,
           );
         }
       }
@@ -255,17 +236,16 @@ export class Executor {
 
   /** After a 409 on a name: a conflict if a container berth does not own holds it; else retry. */
   private async nameTaken(name: string): Promise<never> {
-    const holder = await this.deps.port.inspectContainer(name);
-    if (holder && holder.labels[this.deps.labels.controller] !== this.deps.controllerId) {
-      throw new ActionError(
+    const holder = await this.deps.docker.inspectContainer(name);
+    if (holder && !this.deps.owner.owns(holder)) {
+      throw BerthError.terminal(
+        "BERTH_NAME_CONFLICT",
         `the name ${name} is held by container ${shortId(holder.id)}, which berth does not own; ` +
           `remove or rename that container (docker rm ${name}), or rename the spec`,
-        true,
-        "Conflict",
-        { kind: "name", name },
+        name,
       );
     }
-    throw new ActionError(`the name ${name} was taken while berth worked; planning again`, false);
+    throw BerthError.retriable("BERTH_RACE", `the name ${name} was taken while berth worked; planning again`);
   }
 
   private async replace(action: Extract<Action, { kind: "replace" }>, ctx: ActionContext): Promise<void> {
@@ -287,18 +267,18 @@ export class Executor {
     name: string,
     spec: NormalizedSpec,
   ): Promise<void> {
-    const details = await this.deps.port.inspectContainer(next.id);
-    if (!details) throw new ActionError(`the new container ${next.name} vanished; planning again`, false);
+    const details = await this.deps.docker.inspectContainer(next.id);
+    if (!details) throw BerthError.retriable("BERTH_RACE", `the new container ${next.name} vanished; planning again`);
     if (details.state !== "running" && !spec.suspended) {
-      await this.slot(() => this.deps.port.startContainer(next.id));
+      await this.slot(() => this.deps.docker.startContainer(next.id));
     }
     if (!spec.suspended) {
       const problem = await this.waitReady(next.id, spec);
       if (problem !== null) {
-        await this.ignoreGone(() => this.slot(() => this.deps.port.removeContainer(next.id, { force: true })));
-        throw new ActionError(
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
+        throw BerthError.retriable(
+          "BERTH_START_FAILED",
           `the new container for ${name} ${problem}; the old one keeps running. Fix the spec or the image`,
-          false,
         );
       }
     }
@@ -315,7 +295,7 @@ export class Executor {
         ? Math.min(MAX_HEALTH_WAIT_MS, hc.startPeriodMs + (hc.intervalMs + hc.timeoutMs) * (hc.retries + 1) + 5000)
         : 0);
     for (;;) {
-      const d = await this.deps.port.inspectContainer(id);
+      const d = await this.deps.docker.inspectContainer(id);
       if (!d) return "vanished";
       if (d.state !== "running") return `exited at once (exit code ${d.exitCode ?? "unknown"})`;
       if (!hc || d.health === "healthy") return null;
@@ -327,18 +307,18 @@ export class Executor {
 
   /** Expired containers are killed at once (expiry is a deadline); others get their stop timeout. */
   private async remove(container: ContainerRef, kill: boolean): Promise<void> {
-    const port = this.deps.port;
+    const docker = this.deps.docker;
     await this.ignoreGone(() =>
       this.slot(async () => {
-        if (!kill) await port.stopContainer(container.id);
-        await port.removeContainer(container.id, { force: true });
+        if (!kill) await docker.stopContainer(container.id);
+        await docker.removeContainer(container.id, { force: true });
       }),
     );
   }
 
   private async rename(id: string, name: string): Promise<void> {
     try {
-      await this.slot(() => this.deps.port.renameContainer(id, name));
+      await this.slot(() => this.deps.docker.renameContainer(id, name));
     } catch (err) {
       // Already renamed (a rename whose answer was lost when the engine restarted): done.
       if (isDockerError(err, "bad-request", "conflict") && /same name as its current name/i.test(err.message)) return;

@@ -1,33 +1,45 @@
 /**
- * `network: auto` (DESIGN §6): --network / BERTH_NETWORK if set; else, when berth itself runs in
- * a container, that container's first network; else bridge. Resolved once, at start.
+ * `network: auto` (docs/design.md, "Networks"): --network / BERTH_NETWORK if set; else, when berth
+ * itself runs in a container, that container's first network; else bridge. Resolved at the first
+ * create that needs it and kept; a failed lookup is tried again at the next.
  */
-import { readFile } from "node:fs/promises";
 import type { DockerPort } from "../docker/port.js";
 
 export const AUTO_NETWORK = "auto";
 
-/** The ID of the container this process runs in, from /proc/self/mountinfo; null outside one. */
-export async function selfContainerId(mountinfo = "/proc/self/mountinfo"): Promise<string | null> {
-  try {
-    const text = await readFile(mountinfo, "utf8");
-    const match = /\/(?:docker\/)?containers\/([0-9a-f]{64})\//.exec(text);
-    return match?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 export async function resolveAutoNetwork(
-  port: DockerPort,
+  docker: DockerPort,
   configured: string | null,
   selfId: string | null,
 ): Promise<string> {
   if (configured) return configured;
   if (selfId) {
-    const self = await port.inspectContainer(selfId);
+    const self = await docker.inspectContainer(selfId);
     const first = self?.networks[0];
     if (first) return first;
   }
   return "bridge";
+}
+
+export class AutoNetwork {
+  private resolved: Promise<string> | null = null;
+
+  constructor(
+    private readonly docker: DockerPort,
+    private readonly configured: string | null,
+    /** Which container berth runs in (host/self-container.ts), or null outside one. */
+    private readonly selfId: () => Promise<string | null>,
+  ) {}
+
+  /** The network a container of `network` joins: `auto` resolved, anything else as it is. */
+  async resolve(network: string): Promise<string> {
+    if (network !== AUTO_NETWORK) return network;
+    this.resolved ??= this.selfId().then((self) => resolveAutoNetwork(this.docker, this.configured, self));
+    try {
+      return await this.resolved;
+    } catch (err) {
+      this.resolved = null;
+      throw err;
+    }
+  }
 }

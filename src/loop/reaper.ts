@@ -28,7 +28,7 @@ export class Reaper {
   private readonly warned = new Set<string>();
 
   constructor(
-    private readonly port: DockerPort,
+    private readonly docker: DockerPort,
     private readonly keys: readonly string[],
     private readonly log: Logger,
   ) {}
@@ -44,7 +44,7 @@ export class Reaper {
     const seen = new Set<string>();
     let nextExpiry: number | null = null;
     for (const key of this.keys) {
-      const containers = await this.port.listContainers({ labels: [key] });
+      const containers = await this.docker.listContainers({ labels: [key] });
       for (const c of containers) {
         const value = c.labels[key];
         if (value === undefined || value === NEVER || seen.has(c.id)) continue;
@@ -71,7 +71,7 @@ export class Reaper {
     if (!dryRun) {
       for (const candidate of expired) {
         try {
-          await this.port.removeContainer(candidate.id, { force: true });
+          await this.docker.removeContainer(candidate.id, { force: true });
           removed.push(candidate);
           this.log.info(
             { container: candidate.name, label: candidate.label, expiresAt: candidate.value },

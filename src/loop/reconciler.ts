@@ -1,28 +1,33 @@
 /**
- * One reconcile pass: (re)load the specs when asked, observe (one list of containers, one of
- * images), plan (pure), hand the actions to the dispatcher, and derive every spec's status.
+ * One reconcile pass, in named steps, each once (docs/design.md, "One pass"):
+ *   desire    (re)load the spec files when asked, and build the desired state;
+ *   observe   one list of berth's containers, one of images (at the same time as desire);
+ *   names     the second observation: who holds the names the plan may take, when any is free;
+ *   plan      pure;
+ *   dispatch  hand the actions to the work queue (only when there is one: `berth run`, `apply`);
+ *   status    every spec's phase, derived.
  * Level-triggered: a pass never depends on what triggered it.
  */
 import type { Logger } from "pino";
-import type { Clock } from "../util/clock.js";
 import { formatIssue } from "../core/errors.js";
-import type { LabelKeys } from "../core/labels.js";
 import type { ObservedState } from "../core/observed.js";
+import type { Ownership } from "../core/ownership.js";
+import { namesToClaim } from "../core/plan/claims.js";
 import { plan, type Plan } from "../core/plan/plan.js";
-import { renderNote } from "../core/plan/render.js";
+import { statusReport, type StatusReport } from "../core/status.js";
 import type { DockerPort } from "../docker/port.js";
-import type { SpecLoader } from "../manifest/loader.js";
+import type { LoadResult } from "../manifest/loader.js";
+import type { Clock } from "../util/clock.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
-import type { Dispatcher, Waiting } from "./dispatcher.js";
-import { claimedNames, foreignHolders, observe } from "./observer.js";
-import { statusReport, type StatusReport } from "./status.js";
+import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
+import { foreignHolders, observe } from "./observer.js";
+import { ReportOnce } from "./report-once.js";
 
 /** Failed starts in a row after which a container is replaced rather than started again. */
 export const UNSTARTABLE_AFTER = 3;
 
 export interface ReconcilerOptions {
-  readonly labels: LabelKeys;
-  readonly controllerId: string;
+  readonly owner: Ownership;
   readonly forcePrune: boolean;
   readonly pruneMaxShare: number;
 }
@@ -31,8 +36,12 @@ export interface PassResult {
   readonly snapshot: DesiredSnapshot;
   readonly observed: ObservedState;
   readonly plan: Plan;
+  /** Specs whose actions this pass started. */
   readonly started: readonly string[];
+  /** Specs with actions that wait, and why. */
   readonly waiting: readonly Waiting[];
+  /** Specs with operations in flight when the pass ended. */
+  readonly inFlight: number;
   readonly report: StatusReport;
   /** When the host was observed (ms since the epoch). */
   readonly at: number;
@@ -40,24 +49,28 @@ export interface PassResult {
 }
 
 export interface ReconcilerDeps {
-  readonly loader: Pick<SpecLoader, "load">;
+  readonly loader: { load(): Promise<LoadResult> };
   readonly builder: DesiredStateBuilder;
-  readonly port: DockerPort;
-  readonly dispatcher: Dispatcher;
+  readonly docker: DockerPort;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The work queue that acts on plans; without one (one-shot commands) a pass only looks. */
+  readonly dispatcher?: Dispatcher;
 }
 
 export class Reconciler {
   private snapshot: DesiredSnapshot | null = null;
-  private reported = new Set<string>();
+  private readonly problems = new ReportOnce();
   /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
+  private readonly queue: QueueView;
 
   constructor(
     private readonly deps: ReconcilerDeps,
     private readonly options: ReconcilerOptions,
-  ) {}
+  ) {
+    this.queue = deps.dispatcher ?? EMPTY_QUEUE;
+  }
 
   /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */
   markDeleted(spec: string): void {
@@ -74,42 +87,29 @@ export class Reconciler {
     return this.snapshot;
   }
 
-  async pass(options: { readonly reload: boolean; readonly execute: boolean }): Promise<PassResult> {
+  async pass(options: { readonly reload: boolean }): Promise<PassResult> {
     const started = this.deps.clock.now();
-    const observedAt = this.deps.dispatcher.epoch();
-    // The files and the engine are read at once: neither depends on the other.
-    const [snapshot, listed] = await Promise.all([
-      this.desiredState(options.reload),
-      observe(this.deps.port, this.options),
+    const observedAt = this.queue.epoch();
+    const [snapshot, ours] = await Promise.all([
+      this.desire(options.reload),
+      observe(this.deps.docker, this.options.owner),
     ]);
-    let observed = listed;
     const now = this.deps.clock.now();
-    this.forgetDeleted(observed);
-    const input = {
-      ...snapshot.input,
-      unstartable: this.deps.dispatcher.unstartable(UNSTARTABLE_AFTER),
-      deleted: this.deleted,
-    };
-    let result = plan(input, observed, now, this.options);
-    const foreign = await foreignHolders(
-      this.deps.port,
-      this.options,
-      claimedNames(result, (spec) => this.deps.dispatcher.runtimeOf(spec)?.busy !== true),
-    );
-    if (foreign.size > 0) {
-      observed = { ...observed, foreignNames: foreign };
-      result = plan(input, observed, now, this.options);
-    }
-    const dispatched = options.execute
-      ? this.deps.dispatcher.dispatch({ plan: result, records: snapshot.records, observed, observedAt })
-      : null;
+    const observed = await this.names(snapshot, ours, now);
+    const result = this.plan(snapshot, observed, now);
+    const dispatched = this.deps.dispatcher?.dispatch({
+      plan: result,
+      records: snapshot.records,
+      observed,
+      observedAt,
+    });
     const report = statusReport({
       records: snapshot.records,
       invalidSources: snapshot.invalidSources,
       observed,
       plan: result,
-      runtime: (spec) => this.deps.dispatcher.runtimeOf(spec),
-      labels: this.options.labels,
+      progress: (spec) => this.queue.progressOf(spec),
+      keys: this.options.owner.keys,
       now,
     });
     const durationMs = this.deps.clock.now() - started;
@@ -123,71 +123,90 @@ export class Reconciler {
       plan: result,
       started: dispatched?.started ?? [],
       waiting: dispatched?.waiting ?? [],
+      inFlight: this.deps.dispatcher?.busyCount ?? 0,
       report,
       at: now,
       durationMs,
     };
   }
 
-  /** The specs as last loaded, (re)loaded first when asked or never loaded. */
-  private async desiredState(reload: boolean): Promise<DesiredSnapshot> {
+  /** Desire: the specs as last loaded, (re)loaded first when asked or never loaded. */
+  private async desire(reload: boolean): Promise<DesiredSnapshot> {
     if (reload || this.snapshot === null) {
       this.snapshot = await this.deps.builder.build(await this.deps.loader.load());
-      this.report(this.snapshot);
+      this.reportProblems(this.snapshot);
     }
     return this.snapshot;
   }
 
-  /** A deleted spec is forgotten once none of its containers remain. */
-  private forgetDeleted(observed: ObservedState): void {
+  /**
+   * The second observation: which names the plan may take are held by containers berth does not
+   * own. Only for specs free to act now; none in the steady state.
+   */
+  private async names(snapshot: DesiredSnapshot, ours: ObservedState, now: number): Promise<ObservedState> {
+    const wanted = namesToClaim(
+      snapshot.input.desired,
+      ours.containers,
+      this.options.owner.keys,
+      now,
+      (spec) => this.queue.progressOf(spec)?.busy !== true,
+    );
+    const foreign = await foreignHolders(this.deps.docker, this.options.owner, wanted);
+    return foreign.size > 0 ? { ...ours, foreignNames: foreign } : ours;
+  }
+
+  private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {
+    // A deleted spec is forgotten once none of its containers remain.
     for (const spec of this.deleted) {
-      if (!observed.containers.some((c) => c.labels[this.options.labels.spec] === spec)) this.deleted.delete(spec);
+      if (!observed.containers.some((c) => c.labels[this.options.owner.keys.spec] === spec)) this.deleted.delete(spec);
     }
+    const result = plan(
+      { ...snapshot.input, unstartable: this.queue.unstartable(UNSTARTABLE_AFTER), deleted: this.deleted },
+      observed,
+      now,
+      this.options,
+    );
+    return result;
   }
 
-  /** Logs each spec problem and note once, when it first appears. */
-  private report(snapshot: DesiredSnapshot): void {
-    const current = new Set<string>();
-    for (const issue of snapshot.issues) {
-      const text = formatIssue(issue);
-      current.add(text);
-      if (!this.reported.has(text)) {
-        this.deps.log.warn(
-          {
-            file: issue.file,
-            line: issue.line,
-            column: issue.column,
-            field: issue.path,
-            code: issue.code,
-            err: issue.message,
-          },
-          "spec file invalid",
-        );
-      }
-    }
-    for (const record of snapshot.records.values()) {
-      if (record.error === null) continue;
-      const text = `${record.name}: ${record.error}`;
-      current.add(text);
-      if (!this.reported.has(text))
-        this.deps.log.warn({ spec: record.name, err: record.error }, "spec cannot be applied");
-    }
-    this.reported = current;
-  }
-
-  /** Logs a plan's notes (prune paused, conflicts) once each. */
-  logNotes(result: Plan, seen: Set<string>): Set<string> {
-    const now = new Set<string>();
-    for (const note of result.notes) {
-      const text = renderNote(note);
-      now.add(text);
-      if (!seen.has(text)) {
-        this.deps.log.warn(
-          { note: note.kind, spec: "spec" in note ? note.spec : undefined, detail: text.slice(2) },
-          "reconcile note",
-        );
-      }
-    }
-    return now;
+  /** Logs each spec problem once, when it first appears. */
+  private reportProblems(snapshot: DesiredSnapshot): void {
+    const problems = [
+      ...snapshot.issues.map((issue) => ({
+        key: formatIssue(issue),
+        say: () => {
+          this.deps.log.warn(
+            {
+              file: issue.file,
+              line: issue.line,
+              column: issue.column,
+              field: issue.path,
+              code: issue.code,
+              err: issue.message,
+            },
+            "spec file invalid",
+          );
+        },
+      })),
+      ...[...snapshot.records.values()].flatMap((record) =>
+        record.error === null
+          ? []
+          : [
+              {
+                key: `${record.name}: ${record.error}`,
+                say: () => {
+                  this.deps.log.warn({ spec: record.name, err: record.error }, "spec cannot be applied");
+                },
+              },
+            ],
+      ),
+    ];
+    this.problems.round(
+      problems,
+      (p) => p.key,
+      (p) => {
+        p.say();
+      },
+    );
   }
 }

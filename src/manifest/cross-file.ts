@@ -1,5 +1,7 @@
 /**
- * Checks across spec files, made once every file is read.
+ * Checks across spec files, made once the set of documents is known: by `berth validate` over
+ * the files as they are, and by the desired state over what it will apply (which keeps the last
+ * good version of a broken file).
  *
  * Container names must be unique across every spec file: two documents producing the same name
  * (directly, or through replicas: web-0) are an error on both, each naming the other place, and
@@ -8,7 +10,21 @@
 import type { SpecIssue } from "../core/errors.js";
 import { containerNames } from "../core/names.js";
 import { joinMessage, type Profile } from "../core/policy/policy.js";
-import type { LoadedSpec } from "./loader.js";
+import type { NormalizedSpec } from "../core/spec.js";
+import type { NamespaceJoin } from "./parse.js";
+
+/** A valid spec, with where it came from. */
+export interface LoadedSpec {
+  readonly spec: NormalizedSpec;
+  /** The file as shown to people (relative to the working directory when inside it). */
+  readonly file: string;
+  /** The file's path relative to its spec directory: the source label. */
+  readonly source: string;
+  readonly line: number;
+  readonly column: number;
+  /** Its container:NAME namespace joins (checked across files). */
+  readonly joins?: readonly NamespaceJoin[];
+}
 
 export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];

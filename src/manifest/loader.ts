@@ -1,37 +1,27 @@
 /**
  * The filesystem edge of the spec language: finds spec files below each spec directory, reads
- * them safely, parses each (re-parsing only files whose content changed since the last load) and
- * checks names across files.
+ * them safely and parses each, re-parsing only files whose content changed since the last load.
+ * What holds across files (unique names, namespace joins) is checked by the caller, over the set
+ * it will use (cross-file.ts).
  */
-import { createHash } from "node:crypto";
 import { constants, type Stats, statSync } from "node:fs";
 import { open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { compareIssues, type SpecIssue } from "../core/errors.js";
+import type { Profile } from "../core/policy/policy.js";
+import { sha256Hex } from "../core/sha256.js";
 import { Semaphore } from "../util/semaphore.js";
-import { crossFileChecks } from "./cross-file.js";
-import type { NormalizedSpec } from "../core/spec.js";
+import { type LoadedSpec, crossFileChecks } from "./cross-file.js";
 import {
   DEFAULT_PARSE_OPTIONS,
   type FileParseResult,
   fileTooLarge,
-  type NamespaceJoin,
   type ParseOptions,
+  type ParsedDocument,
   parseSpecBytes,
 } from "./parse.js";
 
-/** A valid spec, with where it came from. */
-export interface LoadedSpec {
-  readonly spec: NormalizedSpec;
-  /** The file as shown to people (relative to the working directory when inside it). */
-  readonly file: string;
-  /** The file's path relative to its spec directory: the source label. */
-  readonly source: string;
-  readonly line: number;
-  readonly column: number;
-  /** Its container:NAME namespace joins (checked across files). */
-  readonly joins?: readonly NamespaceJoin[];
-}
+export type { LoadedSpec } from "./cross-file.js";
 
 /** What one spec file says, as of the last load. */
 export interface LoadedFile {
@@ -51,12 +41,8 @@ export interface DirectoryState {
 
 export interface LoadResult {
   readonly files: readonly LoadedFile[];
-  /** Valid specs of valid files, without those whose names collide. */
-  readonly specs: readonly LoadedSpec[];
-  /** Every problem, sorted by file and position. */
+  /** The problems of each file and directory, sorted by file and position (none across files). */
   readonly issues: readonly SpecIssue[];
-  /** The problems found across files (name collisions, namespace joins), also in issues. */
-  readonly crossFile: readonly SpecIssue[];
   readonly directories: readonly DirectoryState[];
   /** Files parsed in this load, and files whose previous result was reused (unchanged). */
   readonly stats: { readonly parsed: number; readonly reused: number };
@@ -78,7 +64,7 @@ export const DEFAULT_LOADER_OPTIONS: LoaderOptions = {
 const SPEC_FILE_RE = /\.ya?ml$/i;
 const LEFTOVER_RE = /(~|\.bak|\.orig|\.tmp|\.swp|\.swo|\.rej)$/i;
 
-/** DESIGN §1: hidden names (.git, ..data, .swp) and editor leftovers are never spec files. */
+/** docs/design.md, "Spec files": hidden names (.git, ..data, .swp) and editor leftovers are never spec files. */
 export function isIgnoredName(name: string): boolean {
   return name.startsWith(".") || LEFTOVER_RE.test(name);
 }
@@ -279,7 +265,7 @@ async function readSpecFile(
       if (length === buffer.length) break;
     }
     const bytes = buffer.subarray(0, length);
-    const digest = createHash("sha256").update(bytes).digest("hex");
+    const digest = sha256Hex(bytes);
     if (cached && cached.digest === digest) {
       return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
     }
@@ -363,23 +349,39 @@ export class SpecLoader {
     }
     this.cache.clear();
     for (const [k, v] of nextCache) this.cache.set(k, v);
-
-    const candidates: LoadedSpec[] = [];
-    for (const f of files) {
-      for (const doc of f.result.documents) {
-        candidates.push({
-          spec: doc.spec,
-          file: f.file,
-          source: f.source,
-          line: doc.line,
-          column: doc.column,
-          joins: doc.joins,
-        });
-      }
-    }
-    const { refused, issues: crossFile } = crossFileChecks(candidates, this.options.policy.profile);
-    issues.push(...crossFile);
     issues.sort(compareIssues);
-    return { files, specs: candidates.filter((c) => !refused.has(c)), issues, crossFile, directories, stats };
+    return { files, issues, directories, stats };
   }
+}
+
+/** What `berth validate` says of the files as they are now: their valid specs and every problem. */
+export interface Validation {
+  readonly files: readonly LoadedFile[];
+  /** Valid specs of valid files, without those refused across files. */
+  readonly specs: readonly LoadedSpec[];
+  /** Every problem, across files too, sorted by file and position. */
+  readonly issues: readonly SpecIssue[];
+}
+
+/** The documents of one file, with where each came from. */
+export function specsOf(file: string, source: string, documents: readonly ParsedDocument[]): LoadedSpec[] {
+  return documents.map((doc) => ({
+    spec: doc.spec,
+    file,
+    source,
+    line: doc.line,
+    column: doc.column,
+    joins: doc.joins,
+  }));
+}
+
+/** The files as they are now, checked across files too (`berth validate`). */
+export function validateLoad(load: LoadResult, profile: Profile): Validation {
+  const candidates = load.files.flatMap((f) => specsOf(f.file, f.source, f.result.documents));
+  const { refused, issues } = crossFileChecks(candidates, profile);
+  return {
+    files: load.files,
+    specs: candidates.filter((c) => !refused.has(c)),
+    issues: [...load.issues, ...issues].sort(compareIssues),
+  };
 }

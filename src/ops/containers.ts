@@ -1,10 +1,13 @@
 /**
- * Finds one of berth's own containers for the operator surfaces. Only containers carrying this
- * controller's label are candidates, so a container berth does not manage is never reachable.
+ * berth's own containers for the operator surfaces (HTTP and CLI): find one by name, ID or spec,
+ * run a command in it, read its logs. Only containers carrying this controller's label are
+ * candidates, so a container berth does not manage is never reachable.
  */
+import type { Logger } from "pino";
 import type { LabelKeys } from "../core/labels.js";
-import type { ObservedContainer } from "../core/observed.js";
-import type { DockerPort } from "../docker/port.js";
+import { type ObservedContainer, shortId } from "../core/observed.js";
+import type { Ownership } from "../core/ownership.js";
+import type { ContainerIO, DockerPort, ExecRequest, ExecResult, LogHandlers, LogOptions } from "../docker/port.js";
 
 /** By container name, full or short (12+ hex) ID, or spec name: then its running replica first, lowest first. */
 export function pickManaged(
@@ -28,12 +31,41 @@ export function pickManaged(
   return ofSpec[0] ?? null;
 }
 
-export async function findManaged(
-  port: DockerPort,
-  keys: LabelKeys,
-  controllerId: string,
-  name: string,
-): Promise<ObservedContainer | null> {
-  const containers = await port.listContainers({ labels: [`${keys.controller}=${controllerId}`] });
-  return pickManaged(containers, keys, name);
+export class ManagedContainers {
+  constructor(
+    private readonly docker: Pick<DockerPort, "listContainers">,
+    private readonly io: ContainerIO,
+    private readonly owner: Ownership,
+    private readonly log: Logger,
+  ) {}
+
+  /** berth's own container by container name, ID, or spec name (its lowest running replica); null if none. */
+  async find(name: string): Promise<ObservedContainer | null> {
+    const containers = await this.docker.listContainers({ labels: [this.owner.filter] });
+    return pickManaged(containers, this.owner.keys, name);
+  }
+
+  /** The name of the spec a container of berth's belongs to. */
+  specOf(container: ObservedContainer): string | undefined {
+    return container.labels[this.owner.keys.spec];
+  }
+
+  async exec(container: ObservedContainer, request: ExecRequest): Promise<ExecResult> {
+    const result = await this.io.exec(container.id, request);
+    // The command, not its arguments or environment, which may hold secrets.
+    this.log.info(
+      {
+        container: shortId(container.id),
+        command: request.cmd[0],
+        exitCode: result.exitCode,
+        timedOut: result.timedOut,
+      },
+      "exec done",
+    );
+    return result;
+  }
+
+  logs(container: ObservedContainer, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }> {
+    return this.io.logs(container.id, options, handlers);
+  }
 }

@@ -4,10 +4,10 @@ import { engineDefects } from "../core/engine.js";
 import type { DockerPort, EngineInfo } from "../docker/port.js";
 
 /** One try: when Docker is not answering, the controller says so already. */
-export async function reportEngine(port: DockerPort, log: Logger): Promise<EngineInfo | null> {
+export async function reportEngine(docker: DockerPort, log: Logger): Promise<EngineInfo | null> {
   let engine: EngineInfo;
   try {
-    engine = await port.engine();
+    engine = await docker.engine();
   } catch {
     return null;
   }

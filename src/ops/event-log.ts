@@ -50,6 +50,37 @@ export class EventLog {
     });
   }
 
+  /** A reconcile pass failed as a whole (the engine did not answer, a spec folder could not be read). */
+  passFailed(err: Error, at: number): ReconcileEvent {
+    return this.add({
+      at,
+      spec: null,
+      kind: "pass-failed",
+      reason: "error",
+      text: "reconcile pass failed",
+      ok: false,
+      error: err.message,
+      durationMs: 0,
+    });
+  }
+
+  /** Another tool's container, past its expiry label, was removed (--reap-label). */
+  reaped(
+    container: { readonly id: string; readonly name: string; readonly label: string; readonly value: string },
+    at: number,
+  ): ReconcileEvent {
+    return this.add({
+      at,
+      spec: null,
+      kind: "reap",
+      reason: "expired",
+      text: `reap    ${container.name}: ${container.label}=${container.value}`,
+      ok: true,
+      error: null,
+      durationMs: 0,
+    });
+  }
+
   /** Oldest first; after `since` (a seq), for `spec`, at most the newest `limit`. */
   list(filter: { readonly since?: number; readonly spec?: string; readonly limit?: number } = {}): ReconcileEvent[] {
     const found = this.ring.filter(

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildCreateBody } from "../../src/core/create-request.js";
 import { specHash } from "../../src/core/hash.js";
 import { labelKeys } from "../../src/core/labels.js";
+import { ownership } from "../../src/core/ownership.js";
 import { DockerAdapter } from "../../src/docker/adapter.js";
 import { DockerError } from "../../src/docker/errors.js";
 import type { DockerEvent } from "../../src/docker/port.js";
@@ -78,8 +79,7 @@ describe("DockerAdapter (real engine)", () => {
     const spec = richSpec(name);
     const hash = specHash(spec, { TOKEN: "digest" });
     const body = buildCreateBody(spec, {
-      labels: KEYS,
-      controllerId: ID,
+      owner: ownership(KEYS, ID),
       replica: 0,
       hash,
       source: "rich.yaml",

@@ -127,8 +127,8 @@ describe("berth apply on the bundled specs", () => {
     const previous = process.env.DEMO_AGENT_TOKEN;
     process.env.DEMO_AGENT_TOKEN = ENV.DEMO_AGENT_TOKEN;
     try {
-      const app = createApp(config, { log: silentLogger(), onDockerCall: (op) => calls.push(op) });
-      const result = await app.reconciler.pass({ reload: true, execute: true });
+      const app = createApp(config, { log: silentLogger(), hooks: { onDockerCall: (op) => calls.push(op) } });
+      const result = await app.reconciler.pass({ reload: true });
       expect(result.plan.actions).toEqual([]);
       expect(result.started).toEqual([]);
     } finally {

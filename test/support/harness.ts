@@ -4,7 +4,7 @@ import path from "node:path";
 import { type App, createApp } from "../../src/app.js";
 import { buildConfig, type RawOptions } from "../../src/config.js";
 import type { PassResult } from "../../src/loop/reconciler.js";
-import type { SpecStatus } from "../../src/loop/status.js";
+import type { SpecStatus } from "../../src/core/status.js";
 import { silentLogger } from "../../src/util/log.js";
 import { FakeClock, settle } from "./fake-clock.js";
 import { FakeDocker } from "./fake-docker.js";
@@ -50,18 +50,20 @@ function build(files: Record<string, string>, options: HarnessOptions): Harness 
   let tick: () => void = () => undefined;
   const app = createApp(buildConfig({ specs: [dir], id: "test", ...options.raw }), {
     log: silentLogger(),
-    port: docker,
+    docker: { port: docker },
     clock,
-    backoff: { baseMs: 1000, maxMs: 300_000, random: options.random ?? (() => 0.5) },
     scheduleResync: (fn) => {
       tick = fn;
       return { stop: () => undefined };
     },
     watch: false,
-    healthPollMs: 10,
-    // The loop tests step the clock in small amounts; the longer coalescing under load has its own test.
-    busyCoalesceMs: options.busyCoalesceMs ?? 20,
-    onPass: (result) => passes.push(result),
+    tuning: {
+      backoff: { baseMs: 1000, maxMs: 300_000, random: options.random ?? (() => 0.5) },
+      healthPollMs: 10,
+      // The loop tests step the clock in small amounts; the longer coalescing under load has its own test.
+      busyCoalesceMs: options.busyCoalesceMs ?? 20,
+    },
+    hooks: { onPass: (result) => passes.push(result) },
   });
   clock.busy = () => app.controller.passing;
   const h: Harness = {

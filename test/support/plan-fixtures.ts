@@ -1,6 +1,7 @@
 /** Builders for planner tests: desired specs from YAML, observed containers with berth's labels. */
 import { specHash } from "../../src/core/hash.js";
 import { labelKeys } from "../../src/core/labels.js";
+import { ownership } from "../../src/core/ownership.js";
 import type { ContainerState, ObservedContainer, ObservedState } from "../../src/core/observed.js";
 import type { DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan/plan.js";
 import { parseSpecText } from "../../src/manifest/parse.js";
@@ -11,7 +12,7 @@ export const CONTROLLER = "test";
 export const IMAGE = "berth-test/busybox:latest";
 export const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
-export const OPTIONS: PlanOptions = { labels: KEYS, controllerId: CONTROLLER, forcePrune: false, pruneMaxShare: 0.5 };
+export const OPTIONS: PlanOptions = { owner: ownership(KEYS, CONTROLLER), forcePrune: false, pruneMaxShare: 0.5 };
 
 /** A desired spec parsed from YAML, hashed without secrets. */
 export function desired(name: string, options: SpecTextOptions = {}): DesiredSpec {
@@ -66,14 +67,21 @@ export function resetIds(): void {
   counter = 0;
 }
 
+/**
+ * The host as a pass observes it: this controller's containers from the label-filtered list, and
+ * the names other containers hold from the second, unfiltered one (loop/observer.ts). A container
+ * given here with another controller id is one of those.
+ */
 export function observed(
   containers: readonly ObservedContainer[],
   extra: { imageIds?: Record<string, string>; foreignNames?: Record<string, string> } = {},
 ): ObservedState {
+  const ours = containers.filter((c) => c.labels[KEYS.controller] === CONTROLLER);
+  const others = containers.filter((c) => c.labels[KEYS.controller] !== CONTROLLER);
   return {
-    containers,
+    containers: ours,
     imageIds: new Map(Object.entries(extra.imageIds ?? { [IMAGE]: IMAGE_ID })),
-    foreignNames: new Map(Object.entries(extra.foreignNames ?? {})),
+    foreignNames: new Map([...others.map((c) => [c.name, c.id] as const), ...Object.entries(extra.foreignNames ?? {})]),
   };
 }
 

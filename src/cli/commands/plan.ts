@@ -1,15 +1,30 @@
 /** `berth plan`: what a reconcile would change now. Exit 0 nothing, 2 changes pending, 1 error. */
-import { createApp } from "../../app.js";
+import { type Command, Option } from "commander";
+import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { formatIssue } from "../../core/errors.js";
 import { renderAction, renderNote } from "../../core/plan/render.js";
-import { EXIT, type CliIO } from "../io.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { addCommonOptions } from "../options.js";
 import { setup } from "../setup.js";
 
-export async function planCommand(raw: RawOptions & { format?: string }, io: CliIO): Promise<number> {
+type PlanOptions = RawOptions & { format?: string };
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addCommonOptions(
+    program
+      .command("plan")
+      .description("Show what a reconcile would change. Exit 0: nothing to do; 2: changes pending; 1: an error."),
+  )
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (opts: PlanOptions) => {
+      setExit(await plan(opts, io));
+    });
+}
+
+async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
-  const app = createApp(config, { log });
-  const result = await app.reconciler.pass({ reload: true, execute: false });
+  const result = await createInspector(config, { log }).reconciler.pass({ reload: true });
   const issues = result.snapshot.issues;
   const blocked = [...result.snapshot.records.values()].filter((r) => r.error !== null);
   if (raw.format === "json") {

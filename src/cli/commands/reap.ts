@@ -1,37 +1,48 @@
 /** `berth reap [--dry-run]`: remove expired containers now, ours and (with --reap-label) others'. */
-import { createApp } from "../../app.js";
+import { type Command, Option } from "commander";
+import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
-import { renderAction } from "../../core/plan/render.js";
-import { EXIT, type CliIO } from "../io.js";
+import { reapExpired } from "../../ops/reap.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { addCommonOptions, collect } from "../options.js";
 import { setup } from "../setup.js";
 
-export async function reapCommand(raw: RawOptions & { dryRun?: boolean }, io: CliIO): Promise<number> {
+type ReapOptions = RawOptions & { dryRun?: boolean };
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addCommonOptions(
+    program
+      .command("reap")
+      .description("Remove expired containers now: berth's own, and with --reap-label other tools' too."),
+  )
+    .addOption(new Option("--dry-run", "only say what would be removed"))
+    .addOption(
+      new Option(
+        "--reap-label <key>",
+        "also reap any container whose label KEY holds a past RFC 3339 time (repeatable)",
+      )
+        .env("BERTH_REAP_LABELS")
+        .argParser(collect),
+    )
+    .action(async (opts: ReapOptions) => {
+      setExit(await reap(opts, io));
+    });
+}
+
+async function reap(raw: ReapOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
-  const app = createApp(config, { log });
-  const result = await app.reconciler.pass({ reload: true, execute: false });
-  const expired = result.plan.actions.filter(
-    (a): a is Extract<typeof a, { kind: "remove" }> => a.kind === "remove" && a.reason === "expired",
-  );
-  const sweep = await app.reaper.sweep(Date.now(), true);
-  const verb = raw.dryRun ? "would remove" : "removed";
-  let failures = 0;
-  for (const action of expired) {
-    if (!raw.dryRun) {
-      try {
-        await app.port.removeContainer(action.container.id, { force: true });
-      } catch (err) {
-        failures++;
-        io.err(`${renderAction(action)}: ${(err as Error).message}\n`);
-        continue;
-      }
+  const dryRun = raw.dryRun ?? false;
+  const reaped = await reapExpired(createInspector(config, { log }), Date.now(), dryRun);
+  const verb = dryRun ? "would remove" : "removed";
+  let done = 0;
+  for (const r of reaped) {
+    if (r.error !== null) {
+      io.err(`remove  ${r.container}: ${r.why}: ${r.error}\n`);
+      continue;
     }
-    io.out(`${verb} ${renderAction(action).replace(/^remove\s+/, "")}\n`);
+    done++;
+    io.out(`${verb} ${r.container}: ${r.why}\n`);
   }
-  const others = raw.dryRun ? sweep : await app.reaper.sweep(Date.now());
-  const reaped = raw.dryRun ? others.expired : others.removed;
-  failures += others.expired.length - reaped.length;
-  for (const c of reaped) io.out(`${verb} ${c.name} [${c.id.slice(0, 12)}]: ${c.label}=${c.value}\n`);
-  const total = expired.length + reaped.length;
-  io.out(`${total} expired container${total === 1 ? "" : "s"} ${raw.dryRun ? "found" : "removed"}\n`);
-  return failures > 0 ? EXIT.failed : EXIT.ok;
+  io.out(`${done} expired container${done === 1 ? "" : "s"} ${dryRun ? "found" : "removed"}\n`);
+  return done < reaped.length ? EXIT.failed : EXIT.ok;
 }

@@ -1,13 +1,15 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
 import { mkdir, readFile } from "node:fs/promises";
+import { type Command, Option } from "commander";
 import { createApp } from "../../app.js";
-import { Metrics } from "../../http/metrics.js";
-import { buildServer } from "../../http/server.js";
 import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { describePolicy } from "../../core/policy/policy.js";
+import { Metrics } from "../../http/metrics.js";
+import { buildServer } from "../../http/server.js";
 import { reportEngine } from "../../ops/engine-report.js";
-import { EXIT, type CliIO } from "../io.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { addCommonOptions, addReconcileOptions } from "../options.js";
 import { setup } from "../setup.js";
 
 export type Signals = (handler: (signal: string) => void) => () => void;
@@ -28,16 +30,77 @@ export interface RunOptions extends RawOptions {
   readonly apiTokenFile?: string;
 }
 
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addReconcileOptions(
+    addCommonOptions(
+      program
+        .command("run")
+        .description(
+          "Run the controller: watch the spec directories and keep the containers converged until SIGTERM/SIGINT.",
+        ),
+    ),
+  )
+    .addOption(
+      new Option(
+        "--resync <interval>",
+        "periodic full resync: a duration dividing a minute or hour (30s, 5m) or a cron expression",
+      )
+        .env("BERTH_RESYNC")
+        .default("30s"),
+    )
+    .addOption(
+      new Option("--drain-timeout <duration>", "on shutdown, how long to let in-flight operations finish")
+        .env("BERTH_DRAIN_TIMEOUT")
+        .default("30s"),
+    )
+    .addOption(
+      new Option("--listen <host:port>", "where the HTTP API listens, or off")
+        .env("BERTH_LISTEN")
+        .default("127.0.0.1:7435"),
+    )
+    .addOption(
+      new Option("--runtime-specs <dir>", "the spec directory the HTTP API writes to (also watched)").env(
+        "BERTH_RUNTIME_SPECS",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--api-token-file <path>",
+        "file holding the bearer token of the write endpoints (or set BERTH_API_TOKEN)",
+      ).env("BERTH_API_TOKEN_FILE"),
+    )
+    .addOption(
+      new Option("--compat <api>", "also serve another tool's API: docker-spawner (see docs/http-api.md)")
+        .env("BERTH_COMPAT")
+        .choices(["docker-spawner", "off"]),
+    )
+    .addOption(
+      new Option("--spawn-image <image>", "the image of agents spawned through --compat docker-spawner").env(
+        "BERTH_SPAWN_IMAGE",
+      ),
+    )
+    .addOption(
+      new Option("--spawn-user <uid:gid>", "the user of spawned agents when the request gives none")
+        .env("BERTH_SPAWN_USER")
+        .default("1000:1000"),
+    )
+    .addOption(
+      new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
+        .env("BERTH_SPAWN_TIMEOUT")
+        .default("2m"),
+    )
+    .action(async (opts: RunOptions) => {
+      setExit(await runCommand(opts, io));
+    });
+}
+
 /** The API token: --api-token-file (read here) beats BERTH_API_TOKEN. */
 async function readToken(raw: RunOptions, io: CliIO): Promise<string | undefined> {
   if (raw.apiTokenFile !== undefined) {
     try {
       return (await readFile(raw.apiTokenFile, "utf8")).trim();
     } catch (err) {
-      throw new BerthError(
-        "BERTH_USAGE",
-        `--api-token-file: cannot read ${raw.apiTokenFile}: ${(err as Error).message}`,
-      );
+      throw BerthError.usage(`--api-token-file: cannot read ${raw.apiTokenFile}: ${(err as Error).message}`);
     }
   }
   return io.env.BERTH_API_TOKEN;
@@ -87,7 +150,7 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
       );
     }
   }
-  void reportEngine(app.port, log);
+  void reportEngine(app.docker, log);
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
   await app.server?.close();

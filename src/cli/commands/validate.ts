@@ -1,11 +1,13 @@
 /** `berth validate [PATH…]`: check spec files without touching Docker. */
-import { formatIssue } from "../../core/errors.js";
+import { type Command, Option } from "commander";
 import { buildPolicy, type PolicyOptions } from "../../config.js";
+import { formatIssue } from "../../core/errors.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
-import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "../../manifest/loader.js";
-import { EXIT, type CliIO } from "../io.js";
+import { DEFAULT_LOADER_OPTIONS, SpecLoader, validateLoad } from "../../manifest/loader.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { addPolicyOptions, labelPrefixOption } from "../options.js";
 
-export interface ValidateOptions extends PolicyOptions {
+interface ValidateOptions extends PolicyOptions {
   readonly format: "text" | "json";
   readonly labelPrefix: string;
 }
@@ -14,15 +16,36 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-export async function validateCommand(paths: readonly string[], options: ValidateOptions, io: CliIO): Promise<number> {
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addPolicyOptions(
+    program
+      .command("validate")
+      .description(
+        "Check spec files (schema, units, names, admission policy) without touching Docker. Exit 0 when all are valid, 1 otherwise.",
+      ),
+  )
+    .argument("[paths...]", "spec files or directories", ["./specs"])
+    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+    .addOption(labelPrefixOption())
+    .addHelpText(
+      "after",
+      "\nEach error is one line: FILE:LINE:COLUMN: FIELD: MESSAGE, then a summary line.\nExample: berth validate specs/ && git commit",
+    )
+    .action(async (paths: string[], opts: ValidateOptions) => {
+      setExit(await validate(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io));
+    });
+}
+
+async function validate(paths: readonly string[], options: ValidateOptions, io: CliIO): Promise<number> {
   // The same policy, resolving host paths the same way, as the controller: the same verdict.
+  const policy = buildPolicy(options);
   const loader = new SpecLoader(paths, {
     ...DEFAULT_LOADER_OPTIONS,
     labelPrefix: options.labelPrefix,
-    policy: buildPolicy(options),
+    policy,
     policyContext: hostPolicyContext,
   });
-  const result = await loader.load();
+  const result = validateLoad(await loader.load(), policy.profile);
   const badFiles = new Set(result.issues.map((i) => i.file)).size;
   const valid = result.issues.length === 0;
 

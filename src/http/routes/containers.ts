@@ -6,71 +6,16 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { isParseError, parseDurationMs, sinceSeconds } from "../../core/units.js";
-import type { ExecResult } from "../../docker/port.js";
 import { requireToken } from "../auth.js";
 import { JSON_BODY_LIMIT, parseJsonBody } from "../common.js";
-import type { ServerDeps } from "../server.js";
-
-/** Output kept per stream of an exec. */
-export const EXEC_OUTPUT_LIMIT = 1024 * 1024;
-export const EXEC_DEFAULT_TIMEOUT_MS = 60_000;
-export const EXEC_MAX_TIMEOUT_MS = 60 * 60_000;
-
-export interface ExecBody {
-  readonly cmd: string[];
-  readonly workdir?: string;
-  readonly env?: Record<string, string> | string[];
-  readonly user?: string;
-  readonly timeout?: string;
-}
-
-/** The JSON Schema of an exec body; `env` as a map or as KEY=VALUE entries. */
-export const EXEC_BODY_SCHEMA = {
-  type: "object",
-  required: ["cmd"],
-  additionalProperties: false,
-  properties: {
-    cmd: { type: "array", minItems: 1, maxItems: 1000, items: { type: "string", maxLength: 32_768 } },
-    workdir: { type: "string", minLength: 1, maxLength: 4096 },
-    env: {
-      oneOf: [
-        { type: "object", additionalProperties: { type: "string" }, propertyNames: { pattern: "^[^=]+$" } },
-        { type: "array", items: { type: "string", pattern: "^[^=]+=" } },
-      ],
-    },
-    user: { type: "string", minLength: 1, maxLength: 256 },
-    timeout: { type: "string", pattern: "^[0-9]", maxLength: 32 },
-  },
-} as const;
-
-export function envEntries(env: ExecBody["env"]): string[] | undefined {
-  if (env === undefined) return undefined;
-  return Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
-}
-
-/** Runs an exec body in a container (its ID); the timeout as a duration, or a fixed one. */
-export async function runExec(
-  deps: Pick<ServerDeps, "io" | "log">,
-  id: string,
-  body: ExecBody,
-  timeoutMs: number,
-): Promise<ExecResult> {
-  const env = envEntries(body.env);
-  const result = await deps.io.exec(id, {
-    cmd: body.cmd,
-    ...(body.workdir !== undefined ? { workdir: body.workdir } : {}),
-    ...(env !== undefined ? { env } : {}),
-    ...(body.user !== undefined ? { user: body.user } : {}),
-    timeoutMs,
-    maxOutputBytes: EXEC_OUTPUT_LIMIT,
-  });
-  // The command, not its arguments or environment, which may hold secrets.
-  deps.log.info(
-    { container: id.slice(0, 12), command: body.cmd[0], exitCode: result.exitCode, timedOut: result.timedOut },
-    "exec done",
-  );
-  return result;
-}
+import type { ServerDeps } from "../deps.js";
+import {
+  EXEC_BODY_SCHEMA,
+  EXEC_DEFAULT_TIMEOUT_MS,
+  EXEC_MAX_TIMEOUT_MS,
+  type ExecBody,
+  execRequest,
+} from "../exec-body.js";
 
 export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const token = requireToken(deps.apiToken);
@@ -88,11 +33,11 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
           errors: [{ field: "timeout", message: "must be a duration from 1ms to 1h, e.g. 30s" }],
         });
       }
-      const container = await deps.findContainer(req.params.name);
+      const container = await deps.containers.find(req.params.name);
       if (!container) return notFound(reply, req.params.name);
       if (container.state !== "running")
         return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
-      const result = await runExec(deps, container.id, req.body, timeout);
+      const result = await deps.containers.exec(container, execRequest(req.body, timeout));
       return reply.send({ container: container.name, ...result });
     },
   );
@@ -124,7 +69,7 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
           });
         }
       }
-      const container = await deps.findContainer(req.params.name);
+      const container = await deps.containers.find(req.params.name);
       if (!container) return notFound(reply, req.params.name);
       reply.hijack();
       const raw = reply.raw;
@@ -143,8 +88,8 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
         raw.end();
       };
       try {
-        const handle = await deps.io.logs(
-          container.id,
+        const handle = await deps.containers.logs(
+          container,
           {
             follow: req.query.follow === "true" || req.query.follow === "1",
             tail: req.query.tail === undefined ? null : Number(req.query.tail),

@@ -16,13 +16,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { stringify } from "yaml";
 import type { SpawnerCompatConfig } from "../../config.js";
-import { labelKeys } from "../../core/labels.js";
+import { DNS_LABEL_PATTERN } from "../../core/names.js";
 import { parseExpiresAt } from "../../core/units.js";
 import { bearerMatches, unauthorized } from "../auth.js";
 import { JSON_BODY_LIMIT, parseJsonBody } from "../common.js";
-import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, runExec } from "./containers.js";
-import type { ServerDeps } from "../server.js";
-import { removeSpec, requireRuntimeDir, writeSpec } from "./specs.js";
+import type { ServerDeps } from "../deps.js";
+import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, execRequest } from "../exec-body.js";
+import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./specs.js";
 
 export type SpawnerCompatOptions = SpawnerCompatConfig;
 
@@ -43,7 +43,7 @@ const SPAWN_BODY_SCHEMA = {
   required: ["bead_id", "worktree_path"],
   additionalProperties: true,
   properties: {
-    bead_id: { type: "string", pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", maxLength: 63 - SPAWN_PREFIX.length },
+    bead_id: { type: "string", pattern: DNS_LABEL_PATTERN, maxLength: 63 - SPAWN_PREFIX.length },
     worktree_path: { type: "string", pattern: "^/", maxLength: 4096 },
     backend: { type: "string", maxLength: 64 },
     uid: { type: "integer", minimum: 0, maximum: 4_294_967_294 },
@@ -83,8 +83,6 @@ export function agentSpec(body: SpawnBody, options: SpawnerCompatOptions): { nam
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, options: SpawnerCompatOptions): void {
-  const keys = labelKeys(deps.labelPrefix);
-
   // docker-spawner has no authentication. berth asks for the token when one is configured, and
   // without one serves these routes only on a loopback address.
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
@@ -121,7 +119,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
       bodyLimit: JSON_BODY_LIMIT,
     },
     async (req, reply) => {
-      const dir = deps.runtimeDir as string;
+      const specs = runtimeSpecs(deps);
       const expires = req.body.expires_at ? parseExpiresAt(req.body.expires_at) : null;
       if (expires !== null && (typeof expires !== "number" || expires <= deps.now())) {
         return reply.code(400).send({
@@ -132,7 +130,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
         });
       }
       const { name, text } = agentSpec(req.body, options);
-      const written = await writeSpec(deps, dir, name, text);
+      const written = writeAnswer(await specs.write(name, text), name);
       if (written.status >= 300) return reply.code(written.status).send(written.body);
       // Answer when the container with the written spec runs, as docker-spawner does.
       const outcome = await waitFor(() => {
@@ -145,7 +143,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
       });
       if (outcome?.ok) return reply.send({ container_id: outcome.id, hostname: name });
       // It did not come up: take the spec back, so that nothing appears later unasked.
-      await removeSpec(deps, dir, name);
+      await specs.remove(name);
       const spec = deps.status()?.report.specs.find((s) => s.name === name);
       const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
       req.log.warn({ spec: name, why }, "spawn failed");
@@ -156,18 +154,17 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
   );
 
   app.get<{ Params: { id: string } }>("/status/:id", { preHandler: guard }, async (req, reply) => {
-    const container = await deps.findContainer(req.params.id);
+    const container = await deps.containers.find(req.params.id);
     return reply.send({ status: container?.state ?? "not_found" });
   });
 
   app.post<{ Params: { id: string } }>("/stop/:id", { preHandler: [guard, writable] }, async (req, reply) => {
-    const dir = deps.runtimeDir as string;
-    const container = await deps.findContainer(req.params.id);
-    const name = container?.labels[keys.spec] ?? req.params.id;
-    const removed = await removeSpec(deps, dir, name);
+    const container = await deps.containers.find(req.params.id);
+    const name = (container && deps.containers.specOf(container)) ?? req.params.id;
+    const removed = removeAnswer(await runtimeSpecs(deps).remove(name), name);
     if (removed.status === 404 && !container) return reply.code(200).send(); // already gone: docker-spawner says OK
     if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
-    const gone = await waitFor(async () => ((await deps.findContainer(name)) === null ? true : null));
+    const gone = await waitFor(async () => ((await deps.containers.find(name)) === null ? true : null));
     if (!gone)
       return reply.code(504).send({ error: `agent ${name}: its spec is removed but the container is still there` });
     return reply.code(200).send();
@@ -177,11 +174,11 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     "/exec/:id",
     { preHandler: guard, preValidation: parseJsonBody, schema: { body: EXEC_BODY_SCHEMA }, bodyLimit: JSON_BODY_LIMIT },
     async (req, reply) => {
-      const container = await deps.findContainer(req.params.id);
+      const container = await deps.containers.find(req.params.id);
       if (!container) return reply.code(404).send({ error: `no container ${req.params.id} managed by this berth` });
       if (container.state !== "running")
         return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
-      const result = await runExec(deps, container.id, req.body, EXEC_MAX_TIMEOUT_MS);
+      const result = await deps.containers.exec(container, execRequest(req.body, EXEC_MAX_TIMEOUT_MS));
       return reply.send({ exit_code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
     },
   );

@@ -1,18 +1,17 @@
 /**
  * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}, /v1/events) and writes in
  * the runtime spec directory (PUT, DELETE), validated and policy-checked before anything is
- * written (400 with the same errors as `berth validate`).
+ * written (400 with the same errors as `berth validate`). The use case (ops/runtime-specs.ts)
+ * says what happened; this module says it in HTTP.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatIssue } from "../../core/errors.js";
 import { formatTime } from "../../core/units.js";
-import { hostPolicyContext } from "../../host/host-paths.js";
-import { removeSpecFile, SpecWriteError, specFilePath, writeSpecFile } from "../../host/spec-writer.js";
-import { displayPath } from "../../manifest/loader.js";
-import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../manifest/parse.js";
+import type { SpecFileProblem } from "../../host/spec-writer.js";
+import type { RemoveOutcome, RuntimeSpecs, WriteOutcome } from "../../ops/runtime-specs.js";
 import { requireToken } from "../auth.js";
 import { checkName } from "../common.js";
-import type { ServerDeps } from "../server.js";
+import type { ServerDeps } from "../deps.js";
 
 /** An answer to send: status code and JSON body. */
 export interface Answer {
@@ -20,77 +19,66 @@ export interface Answer {
   readonly body: Record<string, unknown>;
 }
 
-type SpecDeps = Pick<ServerDeps, "runtimeDir" | "labelPrefix" | "policy" | "specFile" | "specsChanged" | "log">;
+/** A full disk is Insufficient Storage; a read-only one, Service Unavailable; anything else, 500. */
+const FILE_PROBLEM_STATUS: Readonly<Record<SpecFileProblem, number>> = {
+  "disk-full": 507,
+  "read-only": 503,
+  denied: 500,
+  missing: 500,
+  failed: 500,
+};
 
-/** A spec defined in a spec directory other than the runtime one cannot be changed here. */
-function definedElsewhere(deps: SpecDeps, name: string, dir: string): string | null {
-  const file = deps.specFile(name);
-  return file !== null && file !== displayPath(specFilePath(dir, name)) ? file : null;
-}
-
-function writeFailure(err: unknown): Answer {
-  if (err instanceof SpecWriteError) return { status: err.status, body: { error: err.message, code: err.code } };
-  throw err;
-}
-
-/** Validates, policy-checks and writes one spec file (201 created, 200 replaced, 4xx/5xx why not). */
-export async function writeSpec(deps: SpecDeps, dir: string, name: string, text: string): Promise<Answer> {
-  const file = displayPath(specFilePath(dir, name));
-  const parsed = parseSpecText(text, file, {
-    ...DEFAULT_PARSE_OPTIONS,
-    labelPrefix: deps.labelPrefix,
-    policy: deps.policy,
-    policyContext: hostPolicyContext,
-  });
-  if (parsed.issues.length > 0) {
-    return {
-      status: 400,
-      body: { error: "the spec is not valid", errors: parsed.issues.map((i) => ({ ...i, text: formatIssue(i) })) },
-    };
-  }
-  const names = parsed.documents.map((d) => d.spec.name);
-  if (names.length !== 1 || names[0] !== name) {
-    return {
-      status: 400,
-      body: {
-        error: `the body must hold one document whose metadata.name is ${JSON.stringify(name)} (found: ${names.join(", ") || "none"})`,
-      },
-    };
-  }
-  const elsewhere = definedElsewhere(deps, name, dir);
-  if (elsewhere !== null)
-    return { status: 409, body: { error: `spec ${name} is defined in ${elsewhere}; change it there` } };
-  try {
-    const created = await writeSpecFile(dir, name, text);
-    deps.specsChanged({ spec: name, removed: false });
-    deps.log.info({ spec: name, file, created }, "spec written");
-    return { status: created ? 201 : 200, body: { name, file, created } };
-  } catch (err) {
-    return writeFailure(err);
+export function writeAnswer(outcome: WriteOutcome, name: string): Answer {
+  switch (outcome.kind) {
+    case "written":
+      return {
+        status: outcome.created ? 201 : 200,
+        body: { name: outcome.name, file: outcome.file, created: outcome.created },
+      };
+    case "invalid":
+      return {
+        status: 400,
+        body: { error: "the spec is not valid", errors: outcome.issues.map((i) => ({ ...i, text: formatIssue(i) })) },
+      };
+    case "wrong-document":
+      return {
+        status: 400,
+        body: {
+          error: `the body must hold one document whose metadata.name is ${JSON.stringify(name)} (found: ${outcome.found.join(", ") || "none"})`,
+        },
+      };
+    case "defined-elsewhere":
+      return { status: 409, body: { error: `spec ${name} is defined in ${outcome.file}; change it there` } };
+    case "failed":
+      return { status: FILE_PROBLEM_STATUS[outcome.problem], body: { error: outcome.message, code: outcome.errno } };
   }
 }
 
-/** Removes one spec file of the runtime directory (200, 404 when there is none). */
-export async function removeSpec(deps: SpecDeps, dir: string, name: string): Promise<Answer> {
-  const elsewhere = definedElsewhere(deps, name, dir);
-  if (elsewhere !== null)
-    return { status: 409, body: { error: `spec ${name} is defined in ${elsewhere}; remove it there` } };
-  try {
-    if (!(await removeSpecFile(dir, name))) return { status: 404, body: { error: `no spec ${name} in ${dir}` } };
-    deps.specsChanged({ spec: name, removed: true });
-    deps.log.info({ spec: name }, "spec removed");
-    return { status: 200, body: { name, removed: true } };
-  } catch (err) {
-    return writeFailure(err);
+export function removeAnswer(outcome: RemoveOutcome, name: string): Answer {
+  switch (outcome.kind) {
+    case "removed":
+      return { status: 200, body: { name, removed: true } };
+    case "absent":
+      return { status: 404, body: { error: `no spec ${name} in ${outcome.dir}` } };
+    case "defined-elsewhere":
+      return { status: 409, body: { error: `spec ${name} is defined in ${outcome.file}; remove it there` } };
+    case "failed":
+      return { status: FILE_PROBLEM_STATUS[outcome.problem], body: { error: outcome.message, code: outcome.errno } };
   }
 }
 
 /** A preHandler: 403 when there is no runtime spec directory to write to. */
-export function requireRuntimeDir(deps: Pick<ServerDeps, "runtimeDir">) {
+export function requireRuntimeDir(deps: Pick<ServerDeps, "specs">) {
   return async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
-    deps.runtimeDir === null
+    deps.specs === null
       ? reply.code(403).send({ error: "no runtime spec directory: start berth with --runtime-specs DIR" })
       : undefined;
+}
+
+/** The runtime specs, once requireRuntimeDir has let the request through. */
+export function runtimeSpecs(deps: Pick<ServerDeps, "specs">): RuntimeSpecs {
+  if (deps.specs === null) throw new Error("no runtime spec directory");
+  return deps.specs;
 }
 
 const send = (reply: FastifyReply, answer: Answer): FastifyReply => reply.code(answer.status).send(answer.body);
@@ -148,12 +136,12 @@ export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void
     async (req, reply) => {
       if (!(await checkName(req.params.name, reply))) return reply;
       const text = typeof req.body === "string" ? req.body : "";
-      return send(reply, await writeSpec(deps, deps.runtimeDir as string, req.params.name, text));
+      return send(reply, writeAnswer(await runtimeSpecs(deps).write(req.params.name, text), req.params.name));
     },
   );
 
   app.delete<{ Params: { name: string } }>("/v1/specs/:name", { preHandler: [token, writable] }, async (req, reply) => {
     if (!(await checkName(req.params.name, reply))) return reply;
-    return send(reply, await removeSpec(deps, deps.runtimeDir as string, req.params.name));
+    return send(reply, removeAnswer(await runtimeSpecs(deps).remove(req.params.name), req.params.name));
   });
 }

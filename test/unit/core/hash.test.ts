@@ -5,11 +5,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, hashInput, sha256Hex, specHash } from "../../../src/core/hash.js";
+import { canonicalJson, hashInput, specHash } from "../../../src/core/hash.js";
+import { sha256Hex } from "../../../src/core/sha256.js";
 import type { NormalizedSpec } from "../../../src/core/spec.js";
 import { SpecLoader } from "../../../src/manifest/loader.js";
 import { parseSpecText } from "../../../src/manifest/parse.js";
 import { type Doc, mebibytes, shuffleKeys, specArb, toYaml } from "../../support/arbitraries.js";
+import { loadChecked } from "../../support/load.js";
 
 function only(text: string): NormalizedSpec {
   const result = parseSpecText(text, "prop.yaml");
@@ -24,7 +26,7 @@ const clone = (doc: Doc): Doc => structuredClone(doc);
 
 describe("spec hash: golden values of the bundled specs", () => {
   it("pins every bundled spec's hash", async () => {
-    const loaded = await new SpecLoader(["specs"]).load();
+    const loaded = await loadChecked(new SpecLoader(["specs"]));
     expect(loaded.issues).toEqual([]);
     const digest = sha256Hex("demo-token");
     const hashes = Object.fromEntries(
@@ -43,7 +45,7 @@ describe("spec hash: golden values of the bundled specs", () => {
   });
 
   it("hashes a canonical JSON: sorted keys, canonical units, defaults omitted, format version", async () => {
-    const loaded = await new SpecLoader(["specs/pool.yaml"]).load();
+    const loaded = await loadChecked(new SpecLoader(["specs/pool.yaml"]));
     const spec = (loaded.specs[0] as { spec: NormalizedSpec }).spec;
     expect(canonicalJson(hashInput(spec, {}))).toBe(
       '{"command":["sleep","infinity"],"image":"busybox:latest","init":true,"labels":{"com.example.pool":"agents"},' +

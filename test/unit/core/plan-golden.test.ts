@@ -305,12 +305,16 @@ const cases: Record<string, () => Case> = {
     expected:
       "! web: the name web is held by container [f00dfeedf00d], which berth does not own; left untouched (Conflict)\n",
   }),
-  "containers of another controller id are never touched": () => {
+  "containers of another controller id are never touched; one holding a needed name is a Conflict": () => {
     const d = web();
     return {
       input: input([d]),
-      observed: observed([container("web", { controller: "other" }), container("stray", { controller: "other" })]),
-      expected: "create  web: not found\n",
+      observed: observed([
+        container("web", { controller: "other", id: "f00dfeedf00dfeed" }),
+        container("stray", { controller: "other" }),
+      ]),
+      expected:
+        "! web: the name web is held by container [f00dfeedf00d], which berth does not own; left untouched (Conflict)\n",
     };
   },
   "crash recovery: the new container alone under the temporary name is renamed": () => {
@@ -390,12 +394,12 @@ const cases: Record<string, () => Case> = {
       expected: "create  web: not found\n",
     };
   },
-  "a container with a malformed replica label is removed": () => {
+  "a container with a malformed replica label is removed, and says why": () => {
     const d = web();
     return {
       input: input([d]),
       observed: observed([container(d), container(d, { name: "web-x", replica: "x" as unknown as number })]),
-      expected: "remove  web-x [0002aaaabbbb]: scaled down\n",
+      expected: "remove  web-x [0002aaaabbbb]: invalid replica label\n",
     };
   },
   "a stale container of ours holding a needed name is removed first, even while pruning is paused": () => ({
@@ -443,6 +447,20 @@ describe("plan: golden cases", () => {
       for (const action of result.actions) expect(action.reason.length).toBeGreaterThan(0);
     });
   }
+});
+
+describe("plan: ownership", () => {
+  it("never acts on a container of another controller, even when the observation hands it over", () => {
+    const d = web();
+    const foreign = container("stray", { controller: "other", expiresAt: "2020-01-01T00:00:00Z" });
+    const result = plan(
+      input([d]),
+      { containers: [container(d), foreign], imageIds: new Map(), foreignNames: new Map() },
+      NOW,
+      { ...OPTIONS, forcePrune: true },
+    );
+    expect(renderPlan(result)).toBe("nothing to do\n");
+  });
 });
 
 describe("plan: purity", () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { buildPolicy, type PolicyOptions } from "../../../src/config.js";
 import { buildCreateBody } from "../../../src/core/create-request.js";
 import { labelKeys } from "../../../src/core/labels.js";
+import { ownership } from "../../../src/core/ownership.js";
 import { CHECKS, checkRequest, checkSpec, type PolicyContext } from "../../../src/core/policy/policy.js";
 import { normalize } from "../../../src/core/spec.js";
 import { specValidator } from "../../../src/manifest/schema.js";
@@ -51,8 +52,7 @@ describe("policy: the spec check and the create-request check agree", () => {
         const spec = normalized.spec;
         const violations = checkSpec(doc, spec, policy, CTX);
         const body = buildCreateBody(spec, {
-          labels: labelKeys("berth"),
-          controllerId: "prop",
+          owner: ownership(labelKeys("berth"), "prop"),
           replica: 0,
           hash: "0".repeat(64),
           source: "s.yaml",

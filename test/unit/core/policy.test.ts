@@ -14,6 +14,7 @@ import { SpecLoader } from "../../../src/manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
+import { loadChecked } from "../../support/load.js";
 
 interface Case {
   /** The check's id. */
@@ -326,13 +327,16 @@ async function verdict(lines: readonly string[], options: PolicyOptions = {}): P
   writeFileSync(path.join(dir, "s.yaml"), specText("s", { extra: lines }));
   writeFileSync(path.join(dir, "app.yaml"), specText("app"));
   const policy: Policy = buildPolicy(options);
-  const loaded = await new SpecLoader([dir], {
-    ...DEFAULT_PARSE_OPTIONS,
-    maxFiles: 10,
-    maxDirDepth: 2,
-    policy,
-    policyContext: { realpath: (p) => p },
-  }).load();
+  const loaded = await loadChecked(
+    new SpecLoader([dir], {
+      ...DEFAULT_PARSE_OPTIONS,
+      maxFiles: 10,
+      maxDirDepth: 2,
+      policy,
+      policyContext: { realpath: (p) => p },
+    }),
+    policy.profile,
+  );
   return loaded.issues
     .map((i) => formatIssue({ ...i, file: path.basename(i.file) }))
     .filter((line) => line.startsWith("s.yaml:"));

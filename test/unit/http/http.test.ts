@@ -3,9 +3,12 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Readiness } from "../../../src/loop/controller.js";
-import { DEFAULT_POLICY } from "../../../src/core/policy/policy.js";
+import { ownership } from "../../../src/core/ownership.js";
+import { hostPolicyContext } from "../../../src/host/host-paths.js";
+import { DEFAULT_PARSE_OPTIONS } from "../../../src/manifest/parse.js";
+import { ManagedContainers } from "../../../src/ops/containers.js";
 import { EventLog } from "../../../src/ops/event-log.js";
-import { pickManaged } from "../../../src/ops/containers.js";
+import { RuntimeSpecs } from "../../../src/ops/runtime-specs.js";
 import { labelKeys } from "../../../src/core/labels.js";
 import type { ObservedContainer } from "../../../src/core/observed.js";
 import type { ContainerIO, ExecRequest } from "../../../src/docker/port.js";
@@ -61,24 +64,35 @@ function server(options: ServerOptions = {}) {
   const events = new EventLog(3);
   const { io, execs } = fakeIO();
   const containers = options.containers ?? [];
-  const metrics = new Metrics({ last: () => null, queue: () => ({ queued: 2, inFlight: 1 }) });
+  const metrics = new Metrics({ queue: () => ({ queued: 2, inFlight: 1 }) });
+  const log = silentLogger();
   const app = buildServer({
-    log: silentLogger(),
+    log,
     controllerId: "default",
     readiness: () => readiness,
     apiToken: options.token === undefined ? TOKEN : options.token,
-    runtimeDir,
-    labelPrefix: "berth",
-    policy: DEFAULT_POLICY,
-    specFile: (name) => options.elsewhere?.[name] ?? null,
-    specsChanged: () => {
-      changes++;
-    },
+    specs:
+      runtimeDir === null
+        ? null
+        : new RuntimeSpecs({
+            dir: runtimeDir,
+            parse: { ...DEFAULT_PARSE_OPTIONS, policyContext: hostPolicyContext },
+            specFile: (name) => options.elsewhere?.[name] ?? null,
+            changed: () => {
+              changes++;
+            },
+            log,
+          }),
     status: () => options.status ?? null,
     events,
     metrics,
-    findContainer: (name) => Promise.resolve(pickManaged(containers, labelKeys(), name)),
-    io,
+    // The containers this controller's label filter would list.
+    containers: new ManagedContainers(
+      { listContainers: () => Promise.resolve(containers) },
+      io,
+      ownership(labelKeys(), "default"),
+      log,
+    ),
     loopback: options.loopback ?? true,
     compat: options.compat
       ? { image: "agent:latest", network: "auto", user: { uid: 1000, gid: 1000 }, waitMs: 300 }

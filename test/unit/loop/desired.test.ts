@@ -7,6 +7,7 @@ import { specHash } from "../../../src/core/hash.js";
 import { SpecLoader } from "../../../src/manifest/loader.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
+import { loadChecked } from "../../support/load.js";
 
 describe("DesiredStateBuilder", () => {
   it("hashes each spec as the hash function does, again when its file changes, and a secret's spec after every read", async () => {
@@ -25,7 +26,7 @@ describe("DesiredStateBuilder", () => {
     };
 
     const first = await hashes();
-    const plain = (await new SpecLoader([path.join(dir, "plain.yaml")]).load()).specs[0]?.spec;
+    const plain = (await loadChecked(new SpecLoader([path.join(dir, "plain.yaml")]))).specs[0]?.spec;
     expect(plain && first.plain).toBe(plain && specHash(plain));
     expect(await hashes()).toEqual(first);
 

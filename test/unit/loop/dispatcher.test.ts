@@ -21,7 +21,6 @@ describe("Dispatcher", () => {
       clock,
       log: silentLogger(),
       backoff: { baseMs: 1000, maxMs: 300_000, random: () => 0.5 },
-      onSettled: () => undefined,
     });
     const before = dispatcher.epoch();
     expect(dispatcher.dispatch({ plan: plan("a"), records: new Map(), observed, observedAt: before }).started).toEqual([
@@ -37,7 +36,7 @@ describe("Dispatcher", () => {
       observedAt: before,
     });
     expect(stale.started).toEqual(["b"]);
-    expect(stale.waiting).toEqual([{ spec: "a", why: "busy", until: null }]);
+    expect(stale.waiting).toEqual([{ spec: "a", why: "busy", until: null, attempts: 0 }]);
     // A pass that observed after it settled acts.
     const fresh = dispatcher.dispatch({
       plan: plan("a"),

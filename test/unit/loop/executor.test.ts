@@ -4,7 +4,9 @@ import { specHash } from "../../../src/core/hash.js";
 import { labelKeys } from "../../../src/core/labels.js";
 import type { Action } from "../../../src/core/plan/plan.js";
 import type { SpecRecord } from "../../../src/loop/desired.js";
-import { ActionError, Executor } from "../../../src/loop/executor.js";
+import { BerthError } from "../../../src/core/errors.js";
+import { ownership } from "../../../src/core/ownership.js";
+import { Executor } from "../../../src/loop/executor.js";
 import { Semaphore } from "../../../src/util/semaphore.js";
 import { silentLogger } from "../../../src/util/log.js";
 import { parseSpecText } from "../../../src/manifest/parse.js";
@@ -31,14 +33,13 @@ function setup(extra: string[] = []) {
     error: null,
   };
   const executor = new Executor({
-    port: docker,
-    labels: KEYS,
-    controllerId: "test",
+    docker,
+    owner: ownership(KEYS, "test"),
     secrets: { env: {}, readFile: () => Promise.reject(new Error("no files")) },
     clock,
     log: silentLogger(),
     slots: new Semaphore(4),
-    resolveNetwork: (n) => Promise.resolve(n),
+    network: { resolve: (n) => Promise.resolve(n) },
     healthPollMs: 100,
   });
   const oldId = docker.add({
@@ -88,11 +89,12 @@ describe("Executor", () => {
     const { docker, run, oldId, replace } = setup(['healthcheck: { command: ["true"], interval: 1s }']);
     docker.health.set("web.next", "unhealthy");
     const outcome = await run(replace("StartFirst"));
-    expect(outcome).toBeInstanceOf(ActionError);
-    expect((outcome as ActionError).message).toBe(
+    expect(outcome).toBeInstanceOf(BerthError);
+    expect((outcome as BerthError).message).toBe(
       "the new container for web became unhealthy; the old one keeps running. Fix the spec or the image",
     );
-    expect((outcome as ActionError).terminal).toBe(false);
+    expect((outcome as BerthError).retriable).toBe(true);
+    expect((outcome as BerthError).code).toBe("BERTH_START_FAILED");
     expect(docker.names()).toEqual(["web"]);
     expect(docker.byName("web")?.id).toBe(oldId);
     expect(docker.byName("web")?.state).toBe("running");

@@ -4,7 +4,7 @@
  * concurrency bound and per-spec serialization, terminal errors, expiry wake-ups, last-known-good.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { backoffDelay, DEFAULT_BACKOFF } from "../../../src/loop/dispatcher.js";
+import { backoffDelay, OPERATION_BACKOFF as DEFAULT_BACKOFF, RECONNECT_BACKOFF } from "../../../src/util/backoff.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeDocker } from "../../support/fake-docker.js";
 import { type Harness, harness } from "../../support/harness.js";
@@ -25,6 +25,12 @@ describe("backoff", () => {
     expect(backoffDelay(1, { ...DEFAULT_BACKOFF, random: () => 0 })).toBe(750);
     expect(backoffDelay(1, { ...DEFAULT_BACKOFF, random: () => 0.999999 })).toBe(1250);
     expect(backoffDelay(20, { ...DEFAULT_BACKOFF, random: () => 0.999999 })).toBe(300000);
+  });
+
+  it("reconnects to the engine after 1 s, 2 s, 4 s … up to 30 s, without jitter", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 50].map((n) => backoffDelay(n, RECONNECT_BACKOFF))).toEqual([
+      1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
+    ]);
   });
 
   it("retries a failing create at 1 s, 2 s, 4 s, 8 s … after each failure", async () => {
@@ -59,7 +65,7 @@ describe("an engine outage is not the specs' fault", () => {
     h.docker.fail({ operation: "create", times: 5 });
     await h.start();
     await h.clock.advance(20_000); // five failures: the next retry is far away
-    const retryAt = h.app.dispatcher.runtimeOf("web")?.retryAt ?? 0;
+    const retryAt = h.app.dispatcher.progressOf("web")?.retryAt ?? 0;
     expect(retryAt).toBeGreaterThan(h.clock.now() + 10_000);
     expect(h.docker.count("create")).toBe(5);
     // The engine goes away for a pass, then answers again.
@@ -80,7 +86,7 @@ describe("a newer spec version is never blocked behind an older one's retries", 
     await h.clock.advance(20_000); // five failures: the next retry is 32 s away
     const before = h.docker.count("create");
     expect(before).toBe(5);
-    expect(h.app.dispatcher.runtimeOf("web")?.retryAt).toBeGreaterThan(h.clock.now() + 10_000);
+    expect(h.app.dispatcher.progressOf("web")?.retryAt).toBeGreaterThan(h.clock.now() + 10_000);
     h.write("web.yaml", specText("web", { extra: ["env: { V: '2' }"] }));
     await h.changed();
     expect(h.docker.count("create")).toBe(before + 1); // tried at once: the 6th failure
@@ -187,7 +193,7 @@ describe("terminal errors", () => {
     release();
     await h.clock.advance(60_000);
     expect(h.docker.count("create")).toBe(1);
-    expect(h.app.dispatcher.runtimeOf("web")?.terminal?.phase).toBe("Conflict");
+    expect(h.app.dispatcher.progressOf("web")?.terminal?.phase).toBe("Conflict");
     expect(h.status("web")?.phase).toBe("Conflict");
   });
 

@@ -2,7 +2,8 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveAutoNetwork, selfContainerId } from "../../../src/loop/network.js";
+import { selfContainerId } from "../../../src/host/self-container.js";
+import { resolveAutoNetwork } from "../../../src/loop/network.js";
 import { FakeDocker } from "../../support/fake-docker.js";
 import { tempDir } from "../../support/tmp.js";
 

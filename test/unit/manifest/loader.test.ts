@@ -7,6 +7,7 @@ import { formatIssue } from "../../../src/core/errors.js";
 import { isIgnoredName, isSpecFileName, SpecLoader } from "../../../src/manifest/loader.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
+import { loadChecked } from "../../support/load.js";
 
 function write(dir: string, rel: string, text: string): string {
   const file = path.join(dir, rel);
@@ -15,7 +16,7 @@ function write(dir: string, rel: string, text: string): string {
   return file;
 }
 
-const names = (r: Awaited<ReturnType<SpecLoader["load"]>>): string[] => r.specs.map((s) => s.spec.name).sort();
+const names = (r: Awaited<ReturnType<typeof loadChecked>>): string[] => r.specs.map((s) => s.spec.name).sort();
 
 describe("spec file names", () => {
   it.each([
@@ -47,7 +48,7 @@ describe("SpecLoader", () => {
     write(dir, "e.yaml~", specText("e"));
     write(dir, "f.yaml.bak", specText("f"));
     write(dir, "README.md", "# not a spec");
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(result.issues).toEqual([]);
     expect(names(result)).toEqual(["a", "b"]);
     expect(result.specs.map((s) => s.source).sort()).toEqual(["a.yaml", path.join("nested", "deeper", "b.yml")]);
@@ -57,7 +58,7 @@ describe("SpecLoader", () => {
   it("reads several documents from one file", async () => {
     const dir = tempDir();
     write(dir, "multi.yaml", `${specText("one")}---\n${specText("two")}---\n`);
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(result.issues).toEqual([]);
     expect(names(result)).toEqual(["one", "two"]);
   });
@@ -67,7 +68,7 @@ describe("SpecLoader", () => {
     write(dir, "..2026_11_23/web.yaml", specText("web"));
     symlinkSync("..2026_11_23", path.join(dir, "..data"));
     symlinkSync("..data/web.yaml", path.join(dir, "web.yaml"));
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(result.issues).toEqual([]);
     expect(result.specs.map((s) => [s.spec.name, s.source])).toEqual([["web", "web.yaml"]]);
   });
@@ -77,7 +78,7 @@ describe("SpecLoader", () => {
     write(dir, "sub/a.yaml", specText("a"));
     symlinkSync("..", path.join(dir, "sub", "loop"));
     symlinkSync("/nonexistent/nowhere.yaml", path.join(dir, "gone.yaml"));
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(names(result)).toEqual(["a"]);
     expect(result.issues.map(formatIssue)).toEqual([
       `${path.join(dir, "gone.yaml")}:1:1: cannot follow this symbolic link: does not exist`,
@@ -88,7 +89,7 @@ describe("SpecLoader", () => {
     const dir = tempDir();
     write(dir, "a.yaml", specText("a"));
     execFileSync("mkfifo", [path.join(dir, "pipe.yaml")]);
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(names(result)).toEqual(["a"]);
     expect(result.issues.map((i) => [i.code, i.message])).toEqual([
       ["BERTH_NOT_A_FILE", "is a FIFO, not a regular file; not read"],
@@ -100,7 +101,7 @@ describe("SpecLoader", () => {
     const big = path.join(dir, "big.yaml");
     writeFileSync(big, "");
     truncateSync(big, 10 * 1024 * 1024);
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(result.issues.map(formatIssue)).toEqual([`${big}:1:1: is 10 MiB, above the 1 MiB limit for a spec file`]);
   });
 
@@ -109,7 +110,7 @@ describe("SpecLoader", () => {
     const a = write(dir, "a.yaml", specText("web"));
     const b = write(dir, "b/b.yaml", `# another team's file\n${specText("web")}`);
     write(dir, "c.yaml", specText("other"));
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(names(result)).toEqual(["other"]);
     expect(result.issues.map(formatIssue)).toEqual([
       `${a}:4:9: metadata.name: "web" is also defined at ${b}:5:9; names must be unique across all spec files (neither is applied)`,
@@ -121,7 +122,7 @@ describe("SpecLoader", () => {
     const dir = tempDir();
     const pool = write(dir, "pool.yaml", specText("pool", { replicas: 2 }));
     const other = write(dir, "other.yaml", specText("pool-1"));
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(names(result)).toEqual([]);
     expect(result.issues.map(formatIssue)).toEqual([
       `${other}:4:9: metadata.name: "pool-1" is also defined at ${pool}:4:9; names must be unique across all spec files (neither is applied)`,
@@ -133,7 +134,7 @@ describe("SpecLoader", () => {
     const dir = tempDir();
     write(dir, "good.yaml", specText("good"));
     const bad = write(dir, "bad.yaml", specText("bad", { extra: ["replicas: many"] }));
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(names(result)).toEqual(["good"]);
     expect(result.files.find((f) => f.path === bad)?.result.names).toEqual(["bad"]);
     expect(result.issues.map((i) => i.path)).toEqual(["spec.replicas"]);
@@ -144,15 +145,15 @@ describe("SpecLoader", () => {
     write(dir, "a.yaml", specText("a"));
     write(dir, "b.yaml", specText("b"));
     const loader = new SpecLoader([dir]);
-    expect((await loader.load()).stats).toEqual({ parsed: 2, reused: 0 });
-    expect((await loader.load()).stats).toEqual({ parsed: 0, reused: 2 });
+    expect((await loadChecked(loader)).stats).toEqual({ parsed: 2, reused: 0 });
+    expect((await loadChecked(loader)).stats).toEqual({ parsed: 0, reused: 2 });
     write(dir, "b.yaml", specText("b", { replicas: 2 }));
-    const third = await loader.load();
+    const third = await loadChecked(loader);
     expect(third.stats).toEqual({ parsed: 1, reused: 1 });
     expect(third.specs.find((s) => s.spec.name === "b")?.spec.replicas).toBe(2);
     // Rewriting identical content is noticed (new mtime) but not parsed again.
     write(dir, "a.yaml", specText("a"));
-    expect((await loader.load()).stats).toEqual({ parsed: 0, reused: 2 });
+    expect((await loadChecked(loader)).stats).toEqual({ parsed: 0, reused: 2 });
   });
 
   it("returns many files in the order it found them, however their reads finish", async () => {
@@ -163,10 +164,10 @@ describe("SpecLoader", () => {
       write(dir, source, specText(`s${i}`, { extra: Array.from({ length: (i * 37) % 50 }, (_, j) => `# ${j}`) })),
     );
     const loader = new SpecLoader([dir]);
-    const first = await loader.load();
+    const first = await loadChecked(loader);
     expect(first.files.map((f) => f.source)).toEqual(sources);
     expect(first.specs.map((s) => s.spec.name)).toEqual(sources.map((_, i) => `s${i}`));
-    const again = await loader.load();
+    const again = await loadChecked(loader);
     expect(again.stats).toEqual({ parsed: 0, reused: 60 });
     expect(again.files.map((f) => f.source)).toEqual(sources);
   });
@@ -176,14 +177,14 @@ describe("SpecLoader", () => {
     write(dir, "a.yaml", specText("a"));
     const b = write(dir, "b.yaml", specText("b"));
     const loader = new SpecLoader([dir]);
-    expect(names(await loader.load())).toEqual(["a", "b"]);
+    expect(names(await loadChecked(loader))).toEqual(["a", "b"]);
     rmSync(b);
-    expect(names(await loader.load())).toEqual(["a"]);
+    expect(names(await loadChecked(loader))).toEqual(["a"]);
   });
 
   it("says when a spec directory is missing, and marks it unreadable", async () => {
     const dir = path.join(tempDir(), "nope");
-    const result = await new SpecLoader([dir]).load();
+    const result = await loadChecked(new SpecLoader([dir]));
     expect(result.directories).toEqual([{ dir, readable: false, fileCount: 0 }]);
     expect(result.issues.map(formatIssue)).toEqual([`${dir}: cannot read the spec path: does not exist`]);
   });
@@ -191,7 +192,7 @@ describe("SpecLoader", () => {
   it("loads a single file given directly, whatever its name", async () => {
     const dir = tempDir();
     const file = write(dir, "spec.txt", specText("direct"));
-    const result = await new SpecLoader([file]).load();
+    const result = await loadChecked(new SpecLoader([file]));
     expect(result.issues).toEqual([]);
     expect(result.specs.map((s) => [s.spec.name, s.source])).toEqual([["direct", "spec.txt"]]);
   });

@@ -1,15 +1,31 @@
 /**
- * The status of every spec (DESIGN §5), derived from what berth knows after a pass: the records,
- * the observation, the plan and the dispatcher's runtime. Nothing here is stored.
+ * The status of every spec (docs/design.md, "Status"), derived from what berth knows after a
+ * pass: the records, the observation, the plan and the work queue's memory of each spec. Nothing
+ * here is stored.
  */
-import { formatIssue, type SpecIssue } from "../core/errors.js";
-import type { LabelKeys } from "../core/labels.js";
-import type { ContainerState, Health, ObservedState } from "../core/observed.js";
-import type { ActionKind, Plan } from "../core/plan/plan.js";
-import { renderNote } from "../core/plan/render.js";
-import { formatTime } from "../core/units.js";
-import type { SpecRecord } from "./desired.js";
-import type { SpecRuntime } from "./dispatcher.js";
+import { formatIssue, type SpecIssue } from "./errors.js";
+import type { LabelKeys } from "./labels.js";
+import type { ContainerState, Health, ObservedState } from "./observed.js";
+import type { ActionKind, Plan } from "./plan/plan.js";
+import { renderNote } from "./plan/render.js";
+import type { SpecRecord } from "./record.js";
+import { formatTime } from "./units.js";
+
+/** What the work queue remembers of a spec's operations (loop/dispatcher.ts), as status reads it. */
+export interface SpecProgress {
+  readonly busy: boolean;
+  /** When a backed-off spec may act again (epoch ms). */
+  readonly retryAt: number | null;
+  /** A failure not retried until something changes. */
+  readonly terminal: { readonly message: string; readonly phase: "Failed" | "Conflict" } | null;
+  readonly lastError: string | null;
+  readonly lastAction: {
+    readonly kind: ActionKind;
+    readonly reason: string;
+    readonly at: number;
+    readonly ok: boolean;
+  } | null;
+}
 
 export const PHASES = [
   "Pending",
@@ -69,18 +85,16 @@ export interface StatusInput {
   readonly invalidSources: ReadonlyMap<string, readonly SpecIssue[]>;
   readonly observed: ObservedState;
   readonly plan: Plan;
-  readonly runtime: (spec: string) => Readonly<SpecRuntime> | undefined;
-  readonly labels: LabelKeys;
+  readonly progress: (spec: string) => SpecProgress | undefined;
+  readonly keys: LabelKeys;
   readonly now: number;
 }
 
 export function statusReport(input: StatusInput): StatusReport {
-  const keys = input.labels;
+  const keys = input.keys;
   const bySpec = new Map<string, ContainerStatus[]>();
-  const hashOf = new Map<string, string>();
   for (const c of input.observed.containers) {
     const spec = c.labels[keys.spec] ?? "";
-    hashOf.set(c.id, c.labels[keys.hash] ?? "");
     const list = bySpec.get(spec) ?? [];
     list.push({
       id: c.id,
@@ -104,7 +118,7 @@ export function statusReport(input: StatusInput): StatusReport {
     const containers = (bySpec.get(record.name) ?? []).sort(
       (a, b) => a.replica - b.replica || (a.name < b.name ? -1 : 1),
     );
-    const rt = input.runtime(record.name);
+    const rt = input.progress(record.name);
     const spec = record.spec;
     const desiredReplicas = spec ? spec.replicas : 0;
     const ready = containers.filter(

@@ -1,0 +1,69 @@
+/** `berth exec NAME -- CMD…`: a command in one of berth's containers, for operators on the host. */
+import { type Command, Option } from "commander";
+import type { RawOptions } from "../../config.js";
+import { BerthError } from "../../core/errors.js";
+import { isParseError, parseDurationMs } from "../../core/units.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { addCommonOptions, collect } from "../options.js";
+import { target } from "../target.js";
+
+/** The CLI keeps more output than the HTTP API: it is the operator's own terminal. */
+const CLI_OUTPUT_LIMIT = 64 * 1024 * 1024;
+
+/** The exit code of a command that timed out, as timeout(1) has it. */
+export const TIMED_OUT = 124;
+
+interface ExecOptions extends RawOptions {
+  readonly workdir?: string;
+  readonly env?: readonly string[];
+  readonly user?: string;
+  readonly timeout?: string;
+}
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addCommonOptions(
+    program
+      .command("exec")
+      .description("Run a command in one of berth's containers; exits with the command's exit code (124: timed out).")
+      .usage("[options] NAME -- COMMAND [ARGS...]"),
+  )
+    .argument("<name>", "a container name, ID, or spec name")
+    .argument("<command...>", "the command and its arguments")
+    .addOption(new Option("-w, --workdir <dir>", "working directory inside the container"))
+    .addOption(new Option("-e, --env <KEY=VALUE>", "an environment variable (repeatable)").argParser(collect))
+    .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)"))
+    .addOption(new Option("--timeout <duration>", "kill the command after this long").default("1h"))
+    .action(async (name: string, command: string[], opts: ExecOptions) => {
+      setExit(await exec(name, command, opts, io));
+    });
+}
+
+async function exec(name: string, cmd: readonly string[], raw: ExecOptions, io: CliIO): Promise<number> {
+  const timeout = parseDurationMs(raw.timeout ?? "1h");
+  if (isParseError(timeout)) throw BerthError.usage(`--timeout: ${timeout.error}`);
+  for (const e of raw.env ?? [])
+    if (!e.includes("=")) throw BerthError.usage(`--env: ${JSON.stringify(e)} is not KEY=VALUE`);
+  const { container, containers } = await target(raw, name);
+  if (container.state !== "running") {
+    io.err(`berth: container ${container.name} is ${container.state}, not running\n`);
+    return EXIT.failed;
+  }
+  const result = await containers.exec(container, {
+    cmd,
+    ...(raw.workdir !== undefined ? { workdir: raw.workdir } : {}),
+    ...(raw.env !== undefined ? { env: raw.env } : {}),
+    ...(raw.user !== undefined ? { user: raw.user } : {}),
+    timeoutMs: timeout,
+    maxOutputBytes: CLI_OUTPUT_LIMIT,
+  });
+  io.out(result.stdout);
+  io.err(result.stderr);
+  if (result.truncated) io.err(`berth: output cut at ${CLI_OUTPUT_LIMIT} bytes\n`);
+  if (result.timedOut) {
+    io.err(
+      `berth: timed out after ${raw.timeout ?? "1h"}${result.killed ? "; killed" : "; could not kill it (see docs/cli.md)"}\n`,
+    );
+    return TIMED_OUT;
+  }
+  return result.exitCode ?? EXIT.failed;
+}

@@ -1,0 +1,64 @@
+/** `berth get NAME`: one spec in detail. */
+import { type Command, Option } from "commander";
+import { shortId } from "../../core/observed.js";
+import type { SpecStatus } from "../../core/status.js";
+import { type CommandContext, EXIT } from "../io.js";
+import { addCommonOptions } from "../options.js";
+import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
+import { table } from "../table.js";
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addServerOption(
+    addCommonOptions(
+      program.command("get").description("Show one spec in detail: phase, containers, last action, errors."),
+    ),
+  )
+    .argument("<name>", "the spec's name")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
+    .action(async (name: string, opts: StatusOptions) => {
+      const report = await statusReport(opts, io);
+      const spec = report.specs.find((s) => s.name === name);
+      if (!spec) {
+        io.err(`berth: no spec ${name} (specs: ${report.specs.map((s) => s.name).join(", ") || "none"})\n`);
+        setExit(EXIT.failed);
+        return;
+      }
+      io.out(opts.output === "json" ? `${JSON.stringify(spec, null, 2)}\n` : renderSpec(spec));
+      setExit(EXIT.ok);
+    });
+}
+
+function renderSpec(s: SpecStatus): string {
+  const field = (key: string, value: string | number | null): string => `${`${key}:`.padEnd(13)}${value ?? "-"}\n`;
+  let out =
+    field("Name", s.name) +
+    field("Phase", s.phase) +
+    (s.message ? field("Message", s.message) : "") +
+    field("File", s.file) +
+    field("Hash", s.hash) +
+    field("Replicas", `${s.replicas.ready}/${s.replicas.desired} ready`) +
+    field("Expires", s.expiresAt ?? "never") +
+    field(
+      "Last action",
+      s.lastAction
+        ? `${s.lastAction.kind} (${s.lastAction.reason}) at ${s.lastAction.at}${s.lastAction.ok ? "" : ", failed"}`
+        : null,
+    ) +
+    (s.lastError ? field("Last error", s.lastError) : "") +
+    (s.retryAt ? field("Retry at", s.retryAt) : "");
+  if (s.containers.length > 0) {
+    out += "Containers:\n";
+    out += table(
+      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED"],
+      s.containers.map((c) => [
+        `  ${c.name}`,
+        shortId(c.id),
+        c.state,
+        c.health ?? "-",
+        c.current ? "yes" : "no",
+        c.createdAt,
+      ]),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+/** `berth logs NAME [-f]`: the logs of one of berth's containers, for operators on the host. */
+import { type Command, Option } from "commander";
+import type { RawOptions } from "../../config.js";
+import { BerthError } from "../../core/errors.js";
+import { sinceSeconds } from "../../core/units.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { addCommonOptions } from "../options.js";
+import { target } from "../target.js";
+
+interface LogsOptions extends RawOptions {
+  readonly follow?: boolean;
+  readonly tail?: string;
+  readonly since?: string;
+  readonly timestamps?: boolean;
+}
+
+/** Resolves at the first SIGINT or SIGTERM (for `berth logs -f`). */
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  addCommonOptions(program.command("logs").description("Print the logs of one of berth's containers."))
+    .argument("<name>", "a container name, ID, or spec name")
+    .addOption(new Option("-f, --follow", "keep printing new lines until the container stops or Ctrl-C"))
+    .addOption(new Option("--tail <n>", "lines from the end to start with, or all").default("all"))
+    .addOption(new Option("--since <when>", "only lines after this: a duration ago (10m) or an RFC 3339 time"))
+    .addOption(new Option("-t, --timestamps", "show each line's time"))
+    .action(async (name: string, opts: LogsOptions) => {
+      setExit(await logs(name, opts, io, interrupted()));
+    });
+}
+
+async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<void>): Promise<number> {
+  const tail = raw.tail === undefined || raw.tail === "all" ? null : Number(raw.tail);
+  if (tail !== null && !(Number.isInteger(tail) && tail >= 0))
+    throw BerthError.usage(`--tail: ${JSON.stringify(raw.tail)} is not a number of lines or all`);
+  const since = raw.since === undefined ? null : sinceSeconds(raw.since, Date.now());
+  if (raw.since !== undefined && since === null)
+    throw BerthError.usage(`--since: ${JSON.stringify(raw.since)} is not a duration (10m) or an RFC 3339 time`);
+  const { container, containers } = await target(raw, name);
+  let failure: Error | undefined;
+  const ended = new Promise<void>((resolve) => {
+    void containers
+      .logs(
+        container,
+        { follow: raw.follow ?? false, tail, since },
+        {
+          onLine: (line) => {
+            const text = `${raw.timestamps && line.time ? `${line.time} ` : ""}${line.line}\n`;
+            if (line.stream === "stderr") io.err(text);
+            else io.out(text);
+          },
+          onEnd: (err) => {
+            failure = err;
+            resolve();
+          },
+        },
+      )
+      .then((handle) =>
+        stop.then(() => {
+          handle.close();
+        }),
+      )
+      .catch((err: unknown) => {
+        failure = err as Error;
+        resolve();
+      });
+  });
+  await ended;
+  if (failure) throw failure;
+  return EXIT.ok;
+}

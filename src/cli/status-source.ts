@@ -1,0 +1,35 @@
+/**
+ * Where `berth status` and `berth get` read from: the running controller when one with the same
+ * --id answers at --server (its status is the freshest: retries, last actions); else a look at
+ * Docker and the spec files, as a pass would take it.
+ */
+import { type Command, Option } from "commander";
+import { createInspector } from "../app.js";
+import type { RawOptions } from "../config.js";
+import type { StatusReport } from "../core/status.js";
+import type { CliIO } from "./io.js";
+import { DEFAULT_SERVER, liveStatus } from "./live.js";
+import { setup } from "./setup.js";
+
+export interface StatusOptions extends RawOptions {
+  readonly output?: string;
+  readonly server?: string;
+}
+
+export function addServerOption(command: Command): Command {
+  return command.addOption(
+    new Option("--server <url>", "a running controller to ask for live status first, or off")
+      .env("BERTH_SERVER")
+      .default(DEFAULT_SERVER),
+  );
+}
+
+export async function statusReport(raw: StatusOptions, io: CliIO): Promise<StatusReport> {
+  const { config, log } = setup(raw, { level: "error", fd: 2 });
+  const live = await liveStatus(raw.server ?? DEFAULT_SERVER, config.controllerId);
+  if (live) {
+    if (raw.output !== "json") io.err(`(live from the controller at ${live.url}, observed ${live.observedAt})\n`);
+    return live.report;
+  }
+  return (await createInspector(config, { log }).reconciler.pass({ reload: true })).report;
+}

@@ -1,0 +1,27 @@
+/** Collects a plan as the planner decides it: actions in order, notes, and the next wake-up. */
+import type { Action, Note, Plan } from "./types.js";
+
+export class PlanBuilder {
+  private readonly actions: Action[] = [];
+  private readonly notes: Note[] = [];
+  private nextWakeAt: number | null = null;
+
+  constructor(private readonly now: number) {}
+
+  act(action: Action): void {
+    this.actions.push(action);
+  }
+
+  note(note: Note): void {
+    this.notes.push(note);
+  }
+
+  /** Plan again at `at` (an expiry), if it is the earliest time in the future so far. */
+  wakeAt(at: number): void {
+    if (at > this.now && (this.nextWakeAt === null || at < this.nextWakeAt)) this.nextWakeAt = at;
+  }
+
+  build(): Plan {
+    return { actions: this.actions, notes: this.notes, nextWakeAt: this.nextWakeAt };
+  }
+}

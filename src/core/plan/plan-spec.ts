@@ -1,0 +1,199 @@
+/**
+ * The plan of one desired spec: for each replica, what makes its container current and in the
+ * state the spec asks for, from the spec's containers as observed.
+ */
+import { normalizeImageRef } from "../image-ref.js";
+import type { LabelKeys } from "../labels.js";
+import { containerName, isTempName, tempName } from "../names.js";
+import type { ObservedContainer, ObservedState } from "../observed.js";
+import type { PlanBuilder } from "./builder.js";
+import type { ContainerRef, DesiredSpec, RemoveReason } from "./types.js";
+
+/** A stale container of ours holding `name`, claimed for a desired spec; a protected one is only reported. */
+export type Claim = (name: string) => { readonly holder: ObservedContainer; readonly protected: boolean } | undefined;
+
+export interface SpecPlanContext {
+  readonly observed: ObservedState;
+  readonly keys: LabelKeys;
+  readonly claim: Claim;
+  readonly unstartable: ReadonlySet<string>;
+  readonly out: PlanBuilder;
+}
+
+export const ref = (c: ObservedContainer): ContainerRef => ({ id: c.id, name: c.name });
+
+/** A replica label berth writes: "0", "1", …; anything else is not berth's doing. */
+function replicaOf(c: ObservedContainer, keys: LabelKeys): number | null {
+  const label = c.labels[keys.replica] ?? "";
+  return /^(0|[1-9][0-9]*)$/.test(label) ? Number(label) : null;
+}
+
+export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[], ctx: SpecPlanContext): void {
+  const { observed, keys, out } = ctx;
+  const spec = d.spec;
+  const n = spec.replicas;
+  const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
+  const imageChanged = (c: ObservedContainer): boolean => currentImage !== undefined && c.imageId !== currentImage;
+  const current = (c: ObservedContainer): boolean => c.labels[keys.hash] === d.hash && !imageChanged(c);
+  const remove = (c: ObservedContainer, reason: RemoveReason): void => {
+    out.act({ kind: "remove", spec: spec.name, container: ref(c), reason });
+  };
+  const foreign = (name: string): boolean => {
+    const holder = observed.foreignNames.get(name);
+    if (holder === undefined) return false;
+    out.note({ kind: "conflict", spec: spec.name, name, holder, by: "foreign" });
+    return true;
+  };
+
+  const byReplica = new Map<number, ObservedContainer[]>();
+  for (const c of containers) {
+    const replica = replicaOf(c, keys);
+    if (replica === null) {
+      remove(c, "invalid replica label");
+      continue;
+    }
+    if (replica >= n) {
+      remove(c, "scaled down");
+      continue;
+    }
+    const list = byReplica.get(replica);
+    if (list) list.push(c);
+    else byReplica.set(replica, [c]);
+  }
+
+  for (let replica = 0; replica < n; replica++) {
+    const name = containerName(spec.name, replica, n);
+    const temp = tempName(name);
+    const cs = byReplica.get(replica) ?? [];
+    const primary = cs.find((c) => c.name === name);
+    const temps = cs.filter((c) => c.name === temp);
+    const others = cs.filter((c) => c !== primary && c.name !== temp);
+    const removeAll = (list: readonly ObservedContainer[], keep?: ObservedContainer): void => {
+      for (const c of list) if (c !== keep) remove(c, isTempName(c.name) ? "leftover temporary" : "duplicate");
+    };
+
+    if (primary && current(primary)) {
+      removeAll(temps);
+      removeAll(others);
+      planState(primary);
+      continue;
+    }
+
+    if (primary) {
+      if (spec.suspended) {
+        out.note({
+          kind: "update-pending",
+          spec: spec.name,
+          message: `${name} is out of date; it is replaced when the spec is resumed`,
+        });
+        planState(primary);
+        continue;
+      }
+      const next = temps.find(current);
+      removeAll(temps, next);
+      removeAll(others);
+      if (next) {
+        out.act({
+          kind: "finish",
+          spec: spec.name,
+          replica,
+          name,
+          next: ref(next),
+          old: ref(primary),
+          reason: "interrupted replacement",
+        });
+      } else {
+        const reason = primary.labels[keys.hash] !== d.hash ? "hash changed" : "image updated";
+        out.act({
+          kind: "replace",
+          spec: spec.name,
+          replica,
+          name,
+          old: ref(primary),
+          strategy: spec.updateStrategy,
+          reason,
+        });
+      }
+      continue;
+    }
+
+    // No container of this spec under the final name.
+    if (foreign(name)) continue;
+    const stale = ctx.claim(name);
+    if (stale?.protected) {
+      out.note({ kind: "conflict", spec: spec.name, name, holder: stale.holder.id, by: "protected" });
+      continue;
+    }
+    if (stale) {
+      // Under this spec's key, so that it runs before the create, never beside it.
+      out.act({ kind: "remove", spec: spec.name, container: ref(stale.holder), reason: "name needed" });
+    }
+    const next = temps.find(current);
+    if (next) {
+      removeAll(temps, next);
+      removeAll(others);
+      out.act({
+        kind: "finish",
+        spec: spec.name,
+        replica,
+        name,
+        next: ref(next),
+        old: null,
+        reason: "interrupted replacement",
+      });
+      continue;
+    }
+    const renamable = others.find(current);
+    if (renamable) {
+      out.act({ kind: "rename", spec: spec.name, container: ref(renamable), to: name, reason: "replicas changed" });
+      removeAll(temps);
+      removeAll(others, renamable);
+      continue;
+    }
+    if (!spec.suspended) out.act({ kind: "create", spec: spec.name, replica, name, reason: "not found" });
+    // The new container first, then what it replaces (StartFirst in spirit).
+    removeAll(temps);
+    removeAll(others);
+  }
+
+  function planState(c: ObservedContainer): void {
+    if (spec.suspended) {
+      if (c.state === "running" || c.state === "restarting" || c.state === "paused") {
+        out.act({ kind: "stop", spec: spec.name, container: ref(c), reason: "suspended" });
+      }
+      return;
+    }
+    const replaceIt = (reason: "dead" | "start failing"): void => {
+      out.act({
+        kind: "replace",
+        spec: spec.name,
+        replica: Number(c.labels[keys.replica]),
+        name: c.name,
+        old: ref(c),
+        strategy: "StopFirst",
+        reason,
+      });
+    };
+    if ((c.state === "exited" || c.state === "created") && ctx.unstartable.has(c.id)) {
+      replaceIt("start failing");
+      return;
+    }
+    switch (c.state) {
+      case "dead":
+        replaceIt("dead");
+        return;
+      case "created":
+        out.act({ kind: "start", spec: spec.name, container: ref(c), reason: "never started" });
+        return;
+      case "exited":
+        if (spec.restartPolicy === "Always") {
+          out.act({ kind: "start", spec: spec.name, container: ref(c), reason: "exited" });
+        } else if (spec.restartPolicy === "OnFailure" && c.exitCode !== 0) {
+          out.act({ kind: "start", spec: spec.name, container: ref(c), reason: "failed" });
+        }
+        return;
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The planner's data: what it is given (the desired specs, what must be left alone) and what it
+ * returns (actions, each with a reason, and notes on what it deliberately did not do).
+ */
+import type { Ownership } from "../ownership.js";
+import type { NormalizedSpec, UpdateStrategy } from "../spec.js";
+
+export interface DesiredSpec {
+  readonly spec: NormalizedSpec;
+  /** The spec hash (secrets resolved). */
+  readonly hash: string;
+  /** The spec file's path relative to its directory. */
+  readonly source: string;
+}
+
+export interface PlanInput {
+  readonly desired: readonly DesiredSpec[];
+  /**
+   * Specs whose containers must be left alone: named in a file that is currently invalid, or
+   * whose secrets cannot be resolved. Never pruned, never changed.
+   */
+  readonly protectedSpecs: ReadonlySet<string>;
+  /** Source paths (relative) of invalid files: containers created from them are never pruned. */
+  readonly protectedSources: ReadonlySet<string>;
+  /** Why pruning is paused (a spec directory empty, missing or unreadable), or null. */
+  readonly prunePaused: string | null;
+  /**
+   * Containers whose start keeps failing (the engine's state for them is broken, e.g. a stale
+   * runtime directory after a daemon crash): replaced instead of started again.
+   */
+  readonly unstartable?: ReadonlySet<string>;
+  /**
+   * Specs removed on purpose (DELETE through the API, a docker-spawner stop): their containers
+   * are removed even while pruning is paused or past its share, since nothing about them is in
+   * doubt.
+   */
+  readonly deleted?: ReadonlySet<string>;
+}
+
+export interface PlanOptions {
+  /** Whose containers these are: only the controller's own are ever acted on. */
+  readonly owner: Ownership;
+  /** Prune even past the share limit. */
+  readonly forcePrune: boolean;
+  /** A pass that would prune more than this share of the managed containers prunes nothing. */
+  readonly pruneMaxShare: number;
+}
+
+export type RemoveReason =
+  | "orphaned"
+  | "deleted"
+  | "expired"
+  | "scaled down"
+  | "invalid replica label"
+  | "duplicate"
+  | "leftover temporary"
+  | "name needed";
+
+export interface ContainerRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+interface ActionBase {
+  /** The name of the spec the action is for (the key that serializes operations). */
+  readonly spec: string;
+}
+
+export type Action =
+  | (ActionBase & {
+      readonly kind: "create";
+      readonly replica: number;
+      readonly name: string;
+      readonly reason: "not found";
+    })
+  | (ActionBase & {
+      readonly kind: "replace";
+      readonly replica: number;
+      readonly name: string;
+      readonly old: ContainerRef;
+      readonly strategy: UpdateStrategy;
+      readonly reason: "hash changed" | "image updated" | "dead" | "start failing";
+    })
+  | (ActionBase & {
+      readonly kind: "finish";
+      readonly replica: number;
+      readonly name: string;
+      readonly next: ContainerRef;
+      readonly old: ContainerRef | null;
+      readonly reason: "interrupted replacement";
+    })
+  | (ActionBase & {
+      readonly kind: "start";
+      readonly container: ContainerRef;
+      readonly reason: "exited" | "failed" | "never started";
+    })
+  | (ActionBase & { readonly kind: "stop"; readonly container: ContainerRef; readonly reason: "suspended" })
+  | (ActionBase & { readonly kind: "remove"; readonly container: ContainerRef; readonly reason: RemoveReason })
+  | (ActionBase & {
+      readonly kind: "rename";
+      readonly container: ContainerRef;
+      readonly to: string;
+      readonly reason: "replicas changed";
+    });
+
+export type ActionKind = Action["kind"];
+
+export type Note =
+  | { readonly kind: "prune-paused"; readonly message: string; readonly containers: readonly ContainerRef[] }
+  | {
+      readonly kind: "conflict";
+      readonly spec: string;
+      readonly name: string;
+      readonly holder: string;
+      /** foreign: a container berth does not own; protected: berth's, from a file that is invalid. */
+      readonly by: "foreign" | "protected";
+    }
+  | { readonly kind: "update-pending"; readonly spec: string; readonly message: string };
+
+export interface Plan {
+  readonly actions: readonly Action[];
+  readonly notes: readonly Note[];
+  /** When the next expiry falls (epoch ms): plan again then. */
+  readonly nextWakeAt: number | null;
+}

@@ -1,0 +1,35 @@
+/** The shape of one admission check, and small helpers the topic files share. */
+import type { BerthContainer } from "../document.gen.js";
+import type { EngineCreateBody } from "../create-request.js";
+import type { FieldPath, NormalizedSpec } from "../spec.js";
+import type { Policy, PolicyContext } from "./types.js";
+
+/** baseline checks also apply under restricted; limits apply under every profile when set. */
+export type Scope = "baseline" | "restricted" | "limits";
+
+export interface Found {
+  readonly path: FieldPath;
+  readonly message: string;
+}
+
+export interface Check {
+  readonly id: string;
+  readonly scope: Scope;
+  /** One line for docs/policy.md (a test keeps the two in sync). */
+  readonly summary: string;
+  readonly spec: (doc: BerthContainer, spec: NormalizedSpec, policy: Policy, ctx: PolicyContext) => Found[];
+  /** The same rule read off the Engine API create body; absent when the body cannot show it. */
+  readonly request?: (body: EngineCreateBody, policy: Policy, ctx: PolicyContext) => string[];
+}
+
+export function listFound<T>(items: readonly T[] | undefined, test: (item: T, i: number) => Found | null): Found[] {
+  const out: Found[] = [];
+  (items ?? []).forEach((item, i) => {
+    const found = test(item, i);
+    if (found) out.push(found);
+  });
+  return out;
+}
+
+/** How to allow what a check refused. */
+export const widen = (flag: string): string => `; allow it with ${flag}, or run berth with --policy privileged`;

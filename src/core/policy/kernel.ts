@@ -1,0 +1,178 @@
+/** Checks on what a container may ask of the kernel: capabilities, confinement, devices, sysctls, runtime. */
+import { canonicalCapability } from "../spec.js";
+import { type Check, listFound, widen } from "./check.js";
+
+/** Docker's default capability set (moby's oci/caps/defaults.go). */
+export const DOCKER_DEFAULT_CAPS = new Set([
+  "AUDIT_WRITE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "MKNOD",
+  "NET_BIND_SERVICE",
+  "NET_RAW",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_CHROOT",
+]);
+
+/** Namespaced sysctls that cannot affect the host or other containers (Kubernetes' safe set). */
+export const SAFE_SYSCTLS = new Set([
+  "kernel.shm_rmid_forced",
+  "net.ipv4.ip_local_port_range",
+  "net.ipv4.ip_local_reserved_ports",
+  "net.ipv4.ip_unprivileged_port_start",
+  "net.ipv4.ping_group_range",
+  "net.ipv4.tcp_fin_timeout",
+  "net.ipv4.tcp_keepalive_intvl",
+  "net.ipv4.tcp_keepalive_probes",
+  "net.ipv4.tcp_keepalive_time",
+  "net.ipv4.tcp_syncookies",
+]);
+
+function unconfinedLabel(option: string): boolean {
+  return option === "disable" || option === "type:spc_t" || option === "type:unconfined_t";
+}
+
+export const KERNEL_CHECKS: readonly Check[] = [
+  {
+    id: "default-capabilities",
+    scope: "baseline",
+    summary: "`capAdd` may only re-add capabilities of Docker's default set, and never `NET_RAW` or `ALL`.",
+    spec: (doc) =>
+      listFound(doc.spec.securityContext?.capAdd, (cap, i) => {
+        const c = canonicalCapability(cap);
+        if (DOCKER_DEFAULT_CAPS.has(c) && c !== "NET_RAW") return null;
+        return {
+          path: ["spec", "securityContext", "capAdd", i],
+          message:
+            c === "NET_RAW"
+              ? "adding NET_RAW is refused (raw sockets allow spoofing on the container network)"
+              : `${c} is not in Docker's default capability set (${[...DOCKER_DEFAULT_CAPS].filter((x) => x !== "NET_RAW").join(", ")})`,
+        };
+      }),
+    request: (b) =>
+      (b.HostConfig.CapAdd ?? [])
+        .map(canonicalCapability)
+        .filter((c) => !DOCKER_DEFAULT_CAPS.has(c) || c === "NET_RAW")
+        .map((c) => `CapAdd ${c}`),
+  },
+  {
+    id: "no-unconfined-seccomp",
+    scope: "baseline",
+    summary:
+      "`seccompProfile: unconfined` is refused, and so is a custom profile file (it could allow everything); `default` is allowed.",
+    spec: (doc) => {
+      const profile = doc.spec.securityContext?.seccompProfile;
+      if (profile === undefined || profile === "default") return [];
+      return [
+        {
+          path: ["spec", "securityContext", "seccompProfile"],
+          message:
+            profile === "unconfined"
+              ? "an unconfined seccomp profile is refused; remove the field to keep Docker's default profile"
+              : "a custom seccomp profile file is refused (it may allow every system call); use default",
+        },
+      ];
+    },
+    request: (b) =>
+      (b.HostConfig.SecurityOpt ?? [])
+        .filter((o) => o.startsWith("seccomp="))
+        .map((o) => `SecurityOpt ${o.slice(0, 40)}`),
+  },
+  {
+    id: "no-unconfined-apparmor",
+    scope: "baseline",
+    summary: "`apparmorProfile: unconfined` is refused.",
+    spec: (doc) =>
+      doc.spec.securityContext?.apparmorProfile === "unconfined"
+        ? [
+            {
+              path: ["spec", "securityContext", "apparmorProfile"],
+              message: "an unconfined AppArmor profile is refused; remove the field to keep docker-default",
+            },
+          ]
+        : [],
+    request: (b) =>
+      (b.HostConfig.SecurityOpt ?? []).filter((o) => o === "apparmor=unconfined").map((o) => `SecurityOpt ${o}`),
+  },
+  {
+    id: "no-selinux-disable",
+    scope: "baseline",
+    summary: "SELinux `label=disable` and the unconfined types `spc_t` and `unconfined_t` are refused.",
+    spec: (doc) =>
+      listFound(doc.spec.securityContext?.selinuxOptions, (option, i) =>
+        unconfinedLabel(option)
+          ? {
+              path: ["spec", "securityContext", "selinuxOptions", i],
+              message: `SELinux option ${JSON.stringify(option)} turns confinement off and is refused`,
+            }
+          : null,
+      ),
+    request: (b) =>
+      (b.HostConfig.SecurityOpt ?? [])
+        .filter((o) => o.startsWith("label=") && unconfinedLabel(o.slice(6)))
+        .map((o) => `SecurityOpt ${o}`),
+  },
+  {
+    id: "no-devices",
+    scope: "baseline",
+    summary: "`devices` are refused.",
+    spec: (doc) =>
+      listFound(doc.spec.devices, (d, i) => ({
+        path: ["spec", "devices", i, "hostPath"],
+        message: `host device ${d.hostPath} is refused`,
+      })),
+    request: (b) => (b.HostConfig.Devices ?? []).map((d) => `device ${d.PathOnHost}`),
+  },
+  {
+    id: "no-device-cgroup-rules",
+    scope: "baseline",
+    summary: "`deviceCgroupRules` are refused.",
+    spec: (doc) =>
+      listFound(doc.spec.deviceCgroupRules, (_rule, i) => ({
+        path: ["spec", "deviceCgroupRules", i],
+        message: "device cgroup rules are refused",
+      })),
+    request: (b) => (b.HostConfig.DeviceCgroupRules ?? []).map((r) => `device cgroup rule ${r}`),
+  },
+  {
+    id: "safe-sysctls",
+    scope: "baseline",
+    summary: `\`sysctls\` outside the safe set (${[...SAFE_SYSCTLS].join(", ")}) are refused.`,
+    spec: (doc) =>
+      Object.keys(doc.spec.sysctls ?? {})
+        .filter((key) => !SAFE_SYSCTLS.has(key))
+        .map((key) => ({
+          path: ["spec", "sysctls", key],
+          message: `sysctl ${key} is not in the safe set (${[...SAFE_SYSCTLS].join(", ")})`,
+        })),
+    request: (b) =>
+      Object.keys(b.HostConfig.Sysctls ?? {})
+        .filter((key) => !SAFE_SYSCTLS.has(key))
+        .map((key) => `sysctl ${key}`),
+  },
+  {
+    id: "allowed-runtime",
+    scope: "baseline",
+    summary: "`runtime` must be on the `--allow-runtime` list (default: runc).",
+    spec: (doc, _spec, policy) => {
+      const runtime = doc.spec.runtime;
+      if (runtime === undefined || policy.allowRuntimes.includes(runtime)) return [];
+      return [
+        {
+          path: ["spec", "runtime"],
+          message: `runtime ${runtime} is not allowed (allowed: ${policy.allowRuntimes.join(", ") || "none"})${widen("--allow-runtime")}`,
+        },
+      ];
+    },
+    request: (b, policy) =>
+      b.HostConfig.Runtime !== undefined && !policy.allowRuntimes.includes(b.HostConfig.Runtime)
+        ? [`Runtime ${b.HostConfig.Runtime}`]
+        : [],
+  },
+];

@@ -1,0 +1,49 @@
+/** The admission policy's settings and what checks are given and give back. */
+import type { FieldPath } from "../spec.js";
+
+export type Profile = "baseline" | "restricted" | "privileged";
+export const PROFILES: readonly Profile[] = ["baseline", "restricted", "privileged"];
+
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface Policy {
+  readonly profile: Profile;
+  /** Host path prefixes bind mounts may use (none by default). */
+  readonly allowBind: readonly string[];
+  /** Host ports that may be published. */
+  readonly allowHostPorts: readonly PortRange[];
+  /** Host addresses besides loopback that ports may be published on (e.g. 0.0.0.0). */
+  readonly allowHostIPs: readonly string[];
+  /** OCI runtimes a spec may name. */
+  readonly allowRuntimes: readonly string[];
+  /** Folders secretEnv fromFile may read. */
+  readonly allowSecretDirs: readonly string[];
+  /** Host paths never bind-mounted under baseline or restricted, whatever --allow-bind says. */
+  readonly forbiddenHostPaths: readonly string[];
+  readonly maxMemoryBytes: number | null;
+  readonly maxNanoCpus: number | null;
+  readonly maxPids: number | null;
+  /** Memory and pids limits are mandatory. */
+  readonly requireLimits: boolean;
+}
+
+export interface PolicyContext {
+  /** Resolves symbolic links in a host path (as far as it exists). Identity: lexical checks only. */
+  readonly realpath: (p: string) => string;
+  /**
+   * Whether a container name belongs to berth (a spec's container). Undefined: not known here
+   * (one file parsed alone); the cross-file checks look at namespace joins across files instead.
+   */
+  readonly ownsContainer?: (name: string) => boolean;
+}
+
+export const LEXICAL_CONTEXT: PolicyContext = { realpath: (p) => p };
+
+export interface Violation {
+  readonly check: string;
+  readonly path: FieldPath;
+  readonly message: string;
+}

@@ -1,0 +1,11 @@
+/** The real engine at DOCKER_HOST (or the default socket): berth's port, and exec and logs on the same client. */
+import { type CallOutcome, DockerAdapter } from "./adapter.js";
+import type { ContainerIO, DockerPort } from "./port.js";
+
+export function connectDocker(
+  callTimeoutMs: number,
+  onCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void,
+): { readonly port: DockerPort; readonly io: ContainerIO } {
+  const adapter = new DockerAdapter({ callTimeoutMs, ...(onCall ? { onCall } : {}) });
+  return { port: adapter, io: adapter.containerIO() };
+}

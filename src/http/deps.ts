@@ -1,0 +1,40 @@
+/** What the HTTP edge is given: the use cases it serves, and how it is reached. */
+import type { Logger } from "pino";
+import type { SpawnerCompatConfig } from "../config.js";
+import type { StatusReport } from "../core/status.js";
+import type { Readiness } from "../loop/controller.js";
+import type { ManagedContainers } from "../ops/containers.js";
+import type { EventLog } from "../ops/event-log.js";
+import type { RuntimeSpecs } from "../ops/runtime-specs.js";
+import type { Metrics } from "./metrics.js";
+
+/** The status as of the last reconcile pass. */
+export interface StatusSnapshot {
+  readonly report: StatusReport;
+  /** When the pass observed the host (ms since the epoch). */
+  readonly at: number;
+}
+
+export interface ServerDeps {
+  readonly log: Logger;
+  /** This controller's --id (status answers carry it, so the CLI knows whose status it reads). */
+  readonly controllerId: string;
+  readiness(): Readiness;
+  /** The bearer token of the write endpoints; null turns them off. */
+  readonly apiToken: string | null;
+  /** The listen address is loopback only (the compat API may then run without a token). */
+  readonly loopback: boolean;
+  /** The status of the last pass; null before the first. */
+  status(): StatusSnapshot | null;
+  readonly events: EventLog;
+  /** null: no /metrics. */
+  readonly metrics: Metrics | null;
+  /** Writes in the runtime spec directory; null: there is none (the write endpoints answer 403). */
+  readonly specs: RuntimeSpecs | null;
+  /** berth's own containers: find, exec, logs. */
+  readonly containers: ManagedContainers;
+  /** null: no docker-spawner compatibility routes. */
+  readonly compat: SpawnerCompatConfig | null;
+  /** Milliseconds since the epoch. */
+  now(): number;
+}

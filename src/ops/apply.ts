@@ -1,0 +1,32 @@
+/**
+ * When `berth apply` is done: every spec converged (running, and healthy where it has a check), or
+ * nothing left that more waiting would change (every waiting spec failed terminally or used up its
+ * attempts).
+ */
+import type { PassResult } from "../loop/reconciler.js";
+
+/** Failed attempts of one spec after which apply stops waiting for it. */
+export const APPLY_MAX_ATTEMPTS = 3;
+
+const FAILED_PHASES = new Set(["Failed", "Invalid", "Conflict"]);
+
+const settling = (result: PassResult): number =>
+  result.report.specs.filter((spec) => spec.phase === "Pending" || spec.phase === "Updating").length;
+
+/** True when the pass leaves nothing to wait for. */
+export function applyDone(result: PassResult, maxAttempts = APPLY_MAX_ATTEMPTS): boolean {
+  if (result.inFlight > 0 || result.started.length > 0) return false;
+  if (result.plan.actions.length === 0 && settling(result) === 0) return true;
+  return (
+    result.waiting.length > 0 &&
+    result.waiting.every((w) => w.why === "terminal" || (w.why === "backoff" && w.attempts >= maxAttempts))
+  );
+}
+
+/** The outcome: specs that failed, and changes still pending. */
+export function applyOutcome(result: PassResult): { readonly failed: number; readonly pending: number } {
+  return {
+    failed: result.report.specs.filter((s) => FAILED_PHASES.has(s.phase)).length,
+    pending: result.plan.actions.length + settling(result),
+  };
+}
