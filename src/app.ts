@@ -3,20 +3,16 @@
  * loader and the loop. It decides nothing. `createApp` builds the controller (`berth run`,
  * `apply`); `createInspector` the narrower set a one-shot look needs (`plan`, `status`, `reap`).
  */
-import type { Logger } from "pino";
+import { type App, type AppDeps, DEFAULT_TUNING, type Inspector, type InspectorDeps } from "./app-deps.js";
 import type { Config } from "./config.js";
 import { labelKeys } from "./core/labels.js";
 import { ownership } from "./core/ownership.js";
-import type { Action } from "./core/plan/plan.js";
-import type { SecretSources } from "./core/secrets.js";
-import type { CallOutcome } from "./docker/adapter.js";
 import { connectDocker } from "./docker/connect.js";
-import type { ContainerIO, DockerPort } from "./docker/port.js";
+import type { ContainerIO } from "./docker/port.js";
 import { hostPolicyContext } from "./host/host-paths.js";
 import { hostSecretSources } from "./host/secrets.js";
 import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
-import type { buildServer, HttpServer } from "./http/server.js";
 import type { Metrics } from "./http/metrics.js";
 import { Admission } from "./loop/admission.js";
 import { Controller } from "./loop/controller.js";
@@ -25,85 +21,18 @@ import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
 import { AutoNetwork } from "./loop/network.js";
 import { Reaper } from "./loop/reaper.js";
-import { type PassResult, Reconciler } from "./loop/reconciler.js";
+import { Reconciler } from "./loop/reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { RuntimeSpecs } from "./ops/runtime-specs.js";
-import { type BackoffPolicy, OPERATION_BACKOFF, RECONNECT_BACKOFF } from "./util/backoff.js";
-import { type Clock, systemClock } from "./util/clock.js";
+import { RECONNECT_BACKOFF } from "./util/backoff.js";
+import { systemClock } from "./util/clock.js";
 import { scheduleCron } from "./util/cron.js";
 import { Semaphore } from "./util/semaphore.js";
 
-/** What the surfaces and tests hear of the loop's work. */
-export interface AppHooks {
-  /** Every Docker API call, with its outcome (call counting). */
-  readonly onDockerCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
-  /** Every executed action, with its outcome (apply's progress). */
-  readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
-  readonly onPass?: (result: PassResult) => void;
-}
-
-/** Timings the tests shorten; the product's defaults otherwise. */
-export interface Tuning {
-  readonly backoff: BackoffPolicy;
-  readonly healthPollMs: number;
-  readonly coalesceMs: number;
-  readonly busyCoalesceMs: number;
-  readonly debounceMs: number;
-}
-
-const DEFAULT_TUNING: Tuning = {
-  backoff: OPERATION_BACKOFF,
-  healthPollMs: 200,
-  coalesceMs: 20,
-  busyCoalesceMs: 1000,
-  debounceMs: 50,
-};
-
-export interface InspectorDeps {
-  readonly log: Logger;
-  /** The engine (default: the real one at DOCKER_HOST); tests hand in the in-memory fake. */
-  readonly docker?: { readonly port: DockerPort; readonly io?: ContainerIO };
-  readonly clock?: Clock;
-  readonly secrets?: SecretSources;
-  readonly hooks?: AppHooks;
-  readonly tuning?: Partial<Tuning>;
-}
-
-export interface AppDeps extends InspectorDeps {
-  /** Watch the spec directories (berth run); apply does not. */
-  readonly watch?: boolean;
-  /**
-   * Build the HTTP server (berth run, when config.listen is set). Its modules are handed in, not
-   * imported here, so that the other commands never load fastify and prom-client.
-   */
-  readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
-  /** The periodic resync's scheduler (default node-cron with config.resync). */
-  readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
-}
-
-/** What a one-shot look at the host needs: the specs, the engine, the planner, and what acts on one action. */
-export interface Inspector {
-  readonly config: Config;
-  readonly docker: DockerPort;
-  readonly reconciler: Reconciler;
-  readonly executor: Executor;
-  readonly reaper: Reaper;
-}
-
-export interface App extends Inspector {
-  readonly dispatcher: Dispatcher;
-  readonly controller: Controller;
-  readonly slots: Semaphore;
-  /** Built, not listening; null unless asked for. */
-  readonly server: HttpServer | null;
-  /** The recent reconcile events (GET /v1/events). */
-  readonly events: EventLog;
-  /** Prometheus metrics; null without the HTTP server. */
-  readonly metrics: Metrics | null;
-}
+export type { App, AppDeps, AppHooks, Inspector, InspectorDeps, Tuning } from "./app-deps.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 

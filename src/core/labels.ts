@@ -1,5 +1,5 @@
 /**
- * The labels berth puts on its containers: the only state it keeps (DESIGN §3). Every key is
+ * The labels berth puts on its containers: the only state it keeps (docs/design.md, "Invariants"). Every key is
  * built here from the configurable prefix (default "berth").
  */
 export const DEFAULT_LABEL_PREFIX = "berth";

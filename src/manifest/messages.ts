@@ -2,7 +2,7 @@
  * ajv's errors → our field issues: one per field, saying what is wrong and what would be valid,
  * with a suggestion for a misspelt field or value.
  */
-import type { FieldIssue } from "../core/spec.js";
+import type { FieldIssue } from "../core/normalize.js";
 import { EXPECTED_KEYWORD, type JsonSchema, type SchemaError } from "./schema.js";
 import { suggest } from "./suggest.js";
 

@@ -27,7 +27,8 @@ import {
   type Policy,
   type PolicyContext,
 } from "../core/policy/policy.js";
-import { type FieldIssue, type FieldPath, type NormalizedSpec, normalize } from "../core/spec.js";
+import { type FieldIssue, normalize } from "../core/normalize.js";
+import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
 import { formatPath, schemaIssues } from "./messages.js";
 import { specValidator } from "./schema.js";

@@ -10,7 +10,7 @@ import { buildCreateBody } from "../../../src/core/create-request.js";
 import { labelKeys } from "../../../src/core/labels.js";
 import { ownership } from "../../../src/core/ownership.js";
 import { CHECKS, checkRequest, checkSpec, type PolicyContext } from "../../../src/core/policy/policy.js";
-import { normalize } from "../../../src/core/spec.js";
+import { normalize } from "../../../src/core/normalize.js";
 import { specValidator } from "../../../src/manifest/schema.js";
 import { ERROR_CODES } from "../../../src/core/errors.js";
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";

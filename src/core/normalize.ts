@@ -1,0 +1,296 @@
+/**
+ * Normalization: a schema-valid document → the canonical NormalizedSpec berth works with.
+ * Units become bytes, nano-CPUs and milliseconds; absent fields take their defaults; lists whose
+ * order carries no meaning (mounts, ports, capabilities) are sorted. Checks that the schema cannot
+ * express (a reservation above its limit, two mounts on one target) are made here.
+ */
+import type { BerthContainer } from "./document.gen.js";
+import type { ErrorCode } from "./errors.js";
+import { isReservedLabel } from "./labels.js";
+import {
+  canonicalCapability,
+  DEFAULTS,
+  type FieldPath,
+  MIN_MEMORY_BYTES,
+  type NormalizedHealthcheck,
+  type NormalizedMount,
+  type NormalizedPort,
+  type NormalizedSpec,
+  type SecretSource,
+  type UpdateStrategy,
+} from "./spec.js";
+import { isParseError, parseBytes, parseDurationMs, parseExpiresAt, parseNanoCpus } from "./units.js";
+
+/** A problem found while normalizing, at a field of the document. */
+export interface FieldIssue {
+  readonly code: ErrorCode;
+  readonly path: FieldPath;
+  readonly message: string;
+  /** Point at the key rather than the value (for problems with the key itself). */
+  readonly atKey?: boolean;
+}
+
+export interface NormalizeOptions {
+  readonly labelPrefix: string;
+}
+
+export type NormalizeResult =
+  { readonly ok: true; readonly spec: NormalizedSpec } | { readonly ok: false; readonly issues: readonly FieldIssue[] };
+
+function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Normalizes a document that already passed the schema. */
+export function normalize(doc: BerthContainer, options: NormalizeOptions): NormalizeResult {
+  const issues: FieldIssue[] = [];
+  const s = doc.spec;
+
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc.metadata.labels ?? {})) {
+    if (isReservedLabel(key, options.labelPrefix)) {
+      issues.push({
+        code: "BERTH_RESERVED_LABEL",
+        path: ["metadata", "labels", key],
+        atKey: true,
+        message: `label keys under "${options.labelPrefix}." are reserved for berth; use your own prefix (e.g. com.example.${key.slice(options.labelPrefix.length + 1) || "key"})`,
+      });
+    }
+    labels[key] = value;
+  }
+
+  const value = <T>(path: FieldPath, parsed: T | { readonly error: string }): T | null => {
+    if (typeof parsed === "object" && parsed !== null && "error" in parsed) {
+      issues.push({ code: "BERTH_SCHEMA", path, message: parsed.error });
+      return null;
+    }
+    return parsed;
+  };
+
+  const bytes = (path: FieldPath, v: string | number | undefined): number | null => {
+    if (v === undefined) return null;
+    const parsed = parseBytes(v);
+    return isParseError(parsed) ? value<number>(path, parsed) : parsed;
+  };
+  const duration = (path: FieldPath, v: string | undefined, fallback: number): number => {
+    if (v === undefined) return fallback;
+    return value(path, parseDurationMs(v)) ?? fallback;
+  };
+
+  // Environment and secrets.
+  const env = { ...(s.env ?? {}) };
+  const secretEnv: Record<string, SecretSource> = {};
+  for (const [name, ref] of Object.entries(s.secretEnv ?? {})) {
+    if (name in env) {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "secretEnv", name],
+        atKey: true,
+        message: `${name} is also set in spec.env; keep it in one of the two`,
+      });
+    }
+    secretEnv[name] =
+      ref.fromHostEnv !== undefined
+        ? { kind: "hostEnv", name: ref.fromHostEnv }
+        : { kind: "file", path: ref.fromFile ?? "" };
+  }
+
+  // Mounts, sorted by target; two mounts on one target are refused.
+  const mounts: NormalizedMount[] = [];
+  const targets = new Map<string, number>();
+  (s.mounts ?? []).forEach((m, i) => {
+    const target = m.target.length > 1 ? m.target.replace(/\/+$/, "") : m.target;
+    const first = targets.get(target);
+    if (first !== undefined) {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "mounts", i, "target"],
+        message: `${JSON.stringify(m.target)} is already the target of spec.mounts[${first}]`,
+      });
+    }
+    targets.set(target, i);
+    if (m.type === "tmpfs") {
+      mounts.push({
+        type: "tmpfs",
+        target,
+        sizeBytes: bytes(["spec", "mounts", i, "size"], m.size),
+        mode: m.mode ?? null,
+      });
+    } else {
+      mounts.push({ type: m.type, source: m.source, target, readOnly: m.readOnly ?? false });
+    }
+  });
+  mounts.sort((a, b) => compareStrings(a.target, b.target));
+
+  // Network and ports.
+  const network = s.network ?? DEFAULTS.network;
+  const ports: NormalizedPort[] = [];
+  const published = new Map<string, number>();
+  const exposed = new Map<string, number>();
+  (s.ports ?? []).forEach((p, i) => {
+    const protocol = p.protocol ?? "tcp";
+    const hostPort = p.hostPort ?? null;
+    if (hostPort === null && p.hostIP !== undefined) {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "ports", i, "hostIP"],
+        message: "hostIP has no effect without hostPort; set hostPort to publish the port",
+      });
+    }
+    const hostIP = hostPort === null ? null : (p.hostIP ?? DEFAULTS.hostIP);
+    const exposeKey = `${p.containerPort}/${protocol}`;
+    const sameExposed = exposed.get(exposeKey);
+    if (hostPort === null && sameExposed !== undefined) {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "ports", i],
+        message: `${exposeKey} is already listed at spec.ports[${sameExposed}]`,
+      });
+    }
+    exposed.set(exposeKey, i);
+    if (hostPort !== null) {
+      const key = `${hostIP}:${hostPort}/${protocol}`;
+      const first = published.get(key);
+      if (first !== undefined) {
+        issues.push({
+          code: "BERTH_VALUE",
+          path: ["spec", "ports", i, "hostPort"],
+          message: `host port ${key} is already published by spec.ports[${first}]`,
+        });
+      }
+      published.set(key, i);
+    }
+    ports.push({ containerPort: p.containerPort, protocol, hostPort, hostIP });
+  });
+  ports.sort(
+    (a, b) =>
+      a.containerPort - b.containerPort ||
+      compareStrings(a.protocol, b.protocol) ||
+      compareStrings(a.hostIP ?? "", b.hostIP ?? "") ||
+      (a.hostPort ?? 0) - (b.hostPort ?? 0),
+  );
+  if (ports.length > 0 && (network === "none" || network === "host" || network.startsWith("container:"))) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "ports"],
+      message: `ports cannot be used with network ${JSON.stringify(network)}: the container has no network of its own`,
+    });
+  }
+  const replicas = s.replicas ?? DEFAULTS.replicas;
+  if (replicas > 1 && published.size > 0) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "replicas"],
+      message: `${replicas} replicas cannot all publish the same host port; use replicas: 1 or drop hostPort`,
+    });
+  }
+
+  // Resources.
+  const r = s.resources ?? {};
+  const nanoCpus = r.cpus === undefined ? null : value(["spec", "resources", "cpus"], parseNanoCpus(r.cpus));
+  const memoryBytes = bytes(["spec", "resources", "memory"], r.memory);
+  const memoryReservationBytes = bytes(["spec", "resources", "memoryReservation"], r.memoryReservation);
+  if (memoryBytes !== null && memoryBytes < MIN_MEMORY_BYTES) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "resources", "memory"],
+      message: `${JSON.stringify(r.memory)} is below Docker's minimum of 6Mi`,
+    });
+  }
+  if (memoryBytes !== null && memoryReservationBytes !== null && memoryReservationBytes > memoryBytes) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "resources", "memoryReservation"],
+      message: `${JSON.stringify(r.memoryReservation)} is above the memory limit ${JSON.stringify(r.memory)}; a reservation must not exceed the limit`,
+    });
+  }
+
+  // Healthcheck.
+  let healthcheck: NormalizedHealthcheck | null = null;
+  if (s.healthcheck) {
+    const h = s.healthcheck;
+    const d = DEFAULTS.healthcheck;
+    healthcheck = {
+      command: [...h.command],
+      intervalMs: duration(["spec", "healthcheck", "interval"], h.interval, d.intervalMs),
+      timeoutMs: duration(["spec", "healthcheck", "timeout"], h.timeout, d.timeoutMs),
+      retries: h.retries ?? d.retries,
+      startPeriodMs: duration(["spec", "healthcheck", "startPeriod"], h.startPeriod, d.startPeriodMs),
+    };
+    for (const field of ["interval", "timeout"] as const) {
+      const ms = field === "interval" ? healthcheck.intervalMs : healthcheck.timeoutMs;
+      if (ms < 1) {
+        issues.push({
+          code: "BERTH_VALUE",
+          path: ["spec", "healthcheck", field],
+          message: `must be at least 1ms (Docker's minimum)`,
+        });
+      }
+    }
+  }
+
+  // Expiry and stop timeout.
+  const expiresAt = s.expiresAt === undefined ? null : value(["spec", "expiresAt"], parseExpiresAt(s.expiresAt));
+  const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
+
+  const sc = s.securityContext ?? {};
+  const updateStrategy: UpdateStrategy =
+    published.size > 0 ? "StopFirst" : (s.updateStrategy ?? DEFAULTS.updateStrategy);
+
+  if (issues.length > 0) return { ok: false, issues };
+
+  return {
+    ok: true,
+    spec: {
+      name: doc.metadata.name,
+      labels,
+      image: s.image,
+      imagePullPolicy: s.imagePullPolicy ?? DEFAULTS.imagePullPolicy,
+      command: s.command ? [...s.command] : null,
+      entrypoint: s.entrypoint ? [...s.entrypoint] : null,
+      init: s.init ?? false,
+      workingDir: s.workingDir ?? null,
+      user: s.user ?? null,
+      hostname: s.hostname ?? null,
+      env,
+      secretEnv,
+      mounts,
+      network,
+      ports,
+      resources: { nanoCpus, memoryBytes, memoryReservationBytes, pids: r.pids ?? null },
+      restartPolicy: s.restartPolicy ?? DEFAULTS.restartPolicy,
+      healthcheck,
+      security: {
+        readOnlyRootFilesystem: sc.readOnlyRootFilesystem ?? false,
+        noNewPrivileges: sc.noNewPrivileges ?? false,
+        privileged: sc.privileged ?? false,
+        capAdd: sortedUnique((sc.capAdd ?? []).map(canonicalCapability)),
+        capDrop: sortedUnique((sc.capDrop ?? []).map(canonicalCapability)),
+        seccompProfile: sc.seccompProfile ?? null,
+        apparmorProfile: sc.apparmorProfile ?? null,
+        selinuxOptions: sortedUnique(sc.selinuxOptions ?? []),
+      },
+      pidMode: s.pidMode ?? null,
+      ipcMode: s.ipcMode ?? null,
+      utsMode: s.utsMode ?? null,
+      usernsMode: s.usernsMode ?? null,
+      devices: (s.devices ?? []).map((d) => ({
+        hostPath: d.hostPath,
+        containerPath: d.containerPath ?? d.hostPath,
+        permissions: d.permissions ?? DEFAULTS.devicePermissions,
+      })),
+      deviceCgroupRules: [...(s.deviceCgroupRules ?? [])],
+      sysctls: { ...(s.sysctls ?? {}) },
+      runtime: s.runtime ?? null,
+      expiresAt,
+      replicas,
+      updateStrategy,
+      stopTimeoutMs,
+      suspended: s.suspended ?? DEFAULTS.suspended,
+    },
+  };
+}
