@@ -85,4 +85,3 @@ export interface App extends Inspector {
   /** Prometheus metrics; null without the HTTP server. */
   readonly metrics: Metrics | null;
 }
-
