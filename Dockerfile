@@ -9,7 +9,7 @@
 #     --read-only --cap-drop ALL --security-opt no-new-privileges \
 #     berth
 #
-# README "The berth image" explains the choices. NODE_IMAGE lets a machine without a registry
+# docs/deploy.md explains the choices. NODE_IMAGE lets a machine without a registry
 # build from a locally made Node image (scripts/build-node-image.sh makes berth-test/node:local).
 ARG NODE_IMAGE=node:22-bookworm-slim
 

@@ -1,7 +1,8 @@
-/** Things kept twice on purpose, checked to agree: generated types, error codes and their docs. */
+/** Things kept twice on purpose, checked to agree: generated types, the CLI reference, error codes and their docs. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../src/core/errors.js";
+import { generateCliDocs } from "../../scripts/gen-cli-docs.js";
 import { generateDocs } from "../../scripts/gen-docs.mjs";
 import { generateTypes } from "../../scripts/gen-types.mjs";
 import { generateValidator } from "../../scripts/gen-validator.mjs";
@@ -17,6 +18,10 @@ describe("contracts", () => {
 
   it("docs/spec.md is what `npm run gen` makes from the schema", () => {
     expect(readFileSync("docs/spec.md", "utf8")).toBe(generateDocs());
+  });
+
+  it("docs/cli.md is what `npm run gen` makes from the commander definitions", async () => {
+    expect(readFileSync("docs/cli.md", "utf8")).toBe(await generateCliDocs());
   });
 
   it("docs/errors.md lists exactly the error codes of src/core/errors.ts", () => {

@@ -1,0 +1,219 @@
+/**
+ * Generates docs/cli.md, the command-line reference, from the commander definitions in
+ * src/cli/commands/*.ts: every command, its arguments and options, their defaults and BERTH_*
+ * variables. `npm run gen` rewrites it; test/unit/contracts.test.ts fails when the committed file
+ * is stale. The prose around the generated tables is the constants below, so the file itself is
+ * never edited by hand. Nothing here may depend on the machine: no paths, no environment values.
+ */
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import type { Argument, Command, Option } from "commander";
+import type { CliIO } from "../src/cli/io.js";
+import { buildProgram, COMMANDS } from "../src/cli/main.js";
+import { collect } from "../src/cli/options.js";
+
+export const cliDocsPath = new URL("../docs/cli.md", import.meta.url);
+
+const HEADER =
+  "<!-- Generated from the commander definitions by `npm run gen` (scripts/gen-cli-docs.ts). Do not edit by hand. -->";
+
+const INTRO = `Every command also documents itself: \`berth <command> --help\` prints its usage and options as
+they are listed here.
+
+- **Settings**: a flag beats its \`BERTH_*\` environment variable, which beats the default. A
+  repeatable flag's variable takes a comma-separated list (\`BERTH_SPECS=specs,more-specs\`). A flag
+  without a value (\`--force-prune\`) is turned on by its variable being set, whatever its value.
+- **Exit codes**: 0 success; 1 failure (\`validate\` found errors, \`apply\` left a spec failed, a
+  flag or argument is invalid, Docker could not be reached, the command failed); 2 \`plan\` with
+  changes pending; \`exec\` exits with the command's own exit code, and 124 when it timed out.
+- **Docker** is reached through \`DOCKER_HOST\` or the default socket, as the docker CLI does.
+- **Logs**: \`run\` logs at \`info\` to stdout (JSON, or pretty on a terminal); \`reap\` logs at
+  \`warn\` and the other commands at \`error\`, to stderr, so their stdout is only their output.
+  \`--log-level\` overrides both.
+- **\`BERTH_API_TOKEN\`** holds the bearer token of the HTTP API's write endpoints itself, for
+  \`run\`; \`--api-token-file\` beats it. See [http-api.md](http-api.md).
+- The admission policy's flags (\`--policy\`, \`--allow-*\`, \`--max-*\`, \`--require-limits\`) are
+  explained in [policy.md](policy.md); what \`run\` does on each pass, in
+  [design.md](design.md#the-loop).`;
+
+/** Prose after one command's tables: what its options alone do not say. */
+const NOTES: Readonly<Record<string, string>> = {
+  validate: `Each error is one line, \`FILE:LINE:COLUMN: FIELD: MESSAGE\`, then a summary line; \`--format json\`
+prints the same errors as JSON, each with a \`code\` from [errors.md](errors.md), which also shows
+an example. Give \`validate\` the controller's policy flags and CI gives the controller's verdict.
+
+A Git pre-commit hook (\`.git/hooks/pre-commit\`, executable):
+
+\`\`\`sh
+#!/bin/sh
+exec npx --no-install berth validate specs/
+\`\`\`
+
+With the [pre-commit](https://pre-commit.com) framework (\`.pre-commit-config.yaml\`):
+
+\`\`\`yaml
+repos:
+  - repo: local
+    hooks:
+      - id: berth-validate
+        name: berth validate
+        entry: npx --no-install berth validate
+        language: system
+        files: ^specs/.*\\.ya?ml$
+        pass_filenames: false
+        args: [specs/]
+\`\`\`
+
+A CI job (a GitHub Actions step; any CI runs the same command):
+
+\`\`\`yaml
+- run: npm ci && npm run build
+- run: npx berth validate specs/
+\`\`\``,
+  run: `SIGTERM or SIGINT stops taking work, lets in-flight operations finish (\`--drain-timeout\`) and
+exits 0; the containers keep running. A second signal exits at once. The HTTP API it serves:
+[http-api.md](http-api.md); running it in a container: [deploy.md](deploy.md).`,
+  apply: `It prints each operation as it is done, waits for healthchecks before it calls a spec converged,
+and gives up after \`--timeout\`.`,
+  plan: `It prints the plan \`run\` would execute, one action and its reason a line, and changes nothing.`,
+  status: `It asks the controller at \`--server\` first, when one answers there with the same \`--id\`, and
+then shows that controller's last pass (saying so on stderr); otherwise it reads Docker and the
+spec files itself. The phases: [design.md](design.md#status).`,
+  get: `Like \`status\`, it asks the running controller at \`--server\` first.`,
+  exec: `\`exec\` and \`logs\` are for operators on the host: they go straight to Docker, as the docker CLI
+would, reach only containers carrying this controller's \`--id\` labels, and need no token. NAME is
+a container name, an ID, or a spec name (its lowest running replica). Programs use the HTTP API
+instead ([http-api.md](http-api.md)).
+
+**Timeouts.** Docker has no call to kill an exec. At the timeout berth kills the process and its
+children by PID when it can see them: when berth runs on the host, or in a container started with
+\`--pid host\`. Otherwise berth says it could not kill it, stops waiting and exits 124, and the
+process runs on inside the container.`,
+  logs: `See \`exec\` about who may use it.`,
+  reap: `Expired containers are killed and removed, without their stop timeout: expiry is a deadline.
+With \`--reap-label KEY\`, any container, berth's or not, whose label KEY holds a past RFC 3339 time
+goes too; \`never\` and values that do not parse are left alone.`,
+};
+
+const noop: CliIO = { out() {}, err() {}, isTTY: false, env: {}, cwd: "." };
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function code(text: string): string {
+  return `\`${text}\``;
+}
+
+function defaultText(value: unknown, description: string | undefined): string {
+  if (description !== undefined) return cell(description);
+  if (value === undefined || value === false) return "";
+  if (Array.isArray(value)) return value.map((v) => code(String(v))).join(", ");
+  return code(typeof value === "string" ? value : JSON.stringify(value));
+}
+
+function choicesText(choices: readonly string[] | undefined): string {
+  return choices ? ` One of ${choices.map(code).join(", ")}.` : "";
+}
+
+/** Help text as a sentence: a capital first letter and a full stop. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (t === "") return t;
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** The flag's variable, and how a value there is read. */
+function envText(option: Option): string {
+  if (option.envVar === undefined) return "";
+  const name = code(option.envVar);
+  if (option.parseArg === collect) return `${name} (comma-separated)`;
+  if (option.isBoolean()) return `${name} (set: on)`;
+  return name;
+}
+
+function argumentName(arg: Argument): string {
+  return `${arg.name()}${arg.variadic ? "..." : ""}`;
+}
+
+function commandSection(command: Command): string[] {
+  const name = command.name();
+  const lines = [`## berth ${name}`, "", code(`berth ${name} ${command.usage()}`), "", sentence(command.description())];
+  const args = command.registeredArguments;
+  if (args.length > 0) {
+    lines.push("", "| argument | description | default |", "| --- | --- | --- |");
+    for (const arg of args) {
+      const label = arg.required ? code(argumentName(arg)) : `${code(argumentName(arg))} (optional)`;
+      lines.push(
+        `| ${label} | ${cell(sentence(arg.description) + choicesText(arg.argChoices))} | ${defaultText(arg.defaultValue, arg.defaultValueDescription)} |`,
+      );
+    }
+  }
+  const options = command.options.filter((o) => !o.hidden);
+  if (options.length > 0) {
+    lines.push("", "| option | description | default | environment |", "| --- | --- | --- | --- |");
+    for (const option of options) {
+      lines.push(
+        `| ${code(option.flags)} | ${cell(sentence(option.description) + choicesText(option.argChoices))} | ${defaultText(option.defaultValue, option.defaultValueDescription)} | ${envText(option)} |`,
+      );
+    }
+  }
+  const note = NOTES[name];
+  if (note !== undefined) lines.push("", note);
+  lines.push("");
+  return lines;
+}
+
+/** Every BERTH_* variable once: its flag and the commands that read it. */
+function environmentSection(commands: readonly Command[]): string[] {
+  const byVar = new Map<string, { flags: string; commands: string[] }>();
+  for (const command of commands) {
+    for (const option of command.options) {
+      if (option.envVar === undefined || option.hidden) continue;
+      const entry = byVar.get(option.envVar) ?? { flags: option.long ?? option.flags, commands: [] };
+      entry.commands.push(command.name());
+      byVar.set(option.envVar, entry);
+    }
+  }
+  const lines = [
+    "## Environment variables",
+    "",
+    "Each `BERTH_*` variable and the flag it stands for; `BERTH_API_TOKEN` (above) is the one without a flag.",
+    "",
+    "| variable | flag | commands |",
+    "| --- | --- | --- |",
+  ];
+  for (const [envVar, entry] of [...byVar].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    lines.push(`| ${code(envVar)} | ${code(entry.flags)} | ${entry.commands.join(", ")} |`);
+  }
+  lines.push("");
+  return lines;
+}
+
+export async function generateCliDocs(): Promise<string> {
+  const program = await buildProgram(noop, () => undefined, Object.keys(COMMANDS));
+  const commands = program.commands.filter((c) => c.name() !== "help");
+  const index = [
+    "| command | what it does |",
+    "| --- | --- |",
+    ...commands.map((c) => `| [berth ${c.name()}](#berth-${c.name()}) | ${cell(sentence(c.description()))} |`),
+  ];
+  return [
+    "# Command line",
+    "",
+    HEADER,
+    "",
+    INTRO,
+    "",
+    ...index,
+    "",
+    ...commands.flatMap(commandSection),
+    ...environmentSection(commands),
+  ].join("\n");
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  writeFileSync(cliDocsPath, await generateCliDocs());
+  console.log("wrote", cliDocsPath.pathname);
+}
