@@ -22,7 +22,8 @@ they are listed here.
 
 - **Settings**: a flag beats its \`BERTH_*\` environment variable, which beats the default. A
   repeatable flag's variable takes a comma-separated list (\`BERTH_SPECS=specs,more-specs\`). A flag
-  without a value (\`--force-prune\`) is turned on by its variable being set, whatever its value.
+  without a value (\`--force-prune\`) is turned on by its variable holding anything but \`false\`,
+  \`0\`, \`no\`, \`off\` or nothing.
 - **Exit codes**: 0 success; 1 failure (\`validate\` found errors, \`apply\` left a spec failed, a
   flag or argument is invalid, Docker could not be reached, the command failed); 2 \`plan\` with
   changes pending; \`exec\` exits with the command's own exit code, and 124 when it timed out.
@@ -129,7 +130,7 @@ function envText(option: Option): string {
   if (option.envVar === undefined) return "";
   const name = code(option.envVar);
   if (option.parseArg === collect) return `${name} (comma-separated)`;
-  if (option.isBoolean()) return `${name} (set: on)`;
+  if (option.isBoolean()) return `${name} (true: on)`;
   return name;
 }
 

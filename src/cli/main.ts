@@ -49,9 +49,26 @@ export async function buildProgram(
       },
     })
     .exitOverride();
+  program.hook("preAction", (_program, command) => {
+    falseFromEnv(command);
+  });
   const modules = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandModule>)()));
   for (const module of modules) module.register(program, { io, setExit });
   return program;
+}
+
+/**
+ * Commander turns a boolean flag on when its variable is set at all; BERTH_FORCE_PRUNE=false must
+ * mean false. A variable holding false, 0, no, off or nothing turns the flag off.
+ */
+function falseFromEnv(command: Command): void {
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (option.required || option.optional || option.envVar === undefined) continue;
+    if (command.getOptionValueSource(key) !== "env") continue;
+    const value = process.env[option.envVar] ?? "";
+    if (/^(false|0|no|off|)$/i.test(value.trim())) command.setOptionValueWithSource(key, undefined, "env");
+  }
 }
 
 /** The command argv names, when it names one; else all of them (help, --version, a typo). */

@@ -43,7 +43,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .addOption(
       new Option(
         "--resync <interval>",
-        "periodic full resync: a duration dividing a minute or hour (30s, 5m) or a cron expression",
+        "periodic full resync: a duration dividing a minute, an hour or a day (30s, 5m, 6h) or a cron expression",
       )
         .env("BERTH_RESYNC")
         .default("30s"),
