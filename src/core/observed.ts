@@ -7,6 +7,17 @@ export type ContainerState = "created" | "running" | "paused" | "restarting" | "
 
 export type Health = "healthy" | "unhealthy" | "starting";
 
+/** A mount of a container, as the list call shows it. */
+export interface ObservedMount {
+  /** bind, volume, tmpfs (or another type the engine reports). */
+  readonly type: string;
+  /** A bind's host path; a volume's name; "" for tmpfs. */
+  readonly source: string;
+  readonly target: string;
+  /** Writable from inside the container. */
+  readonly rw: boolean;
+}
+
 export interface ObservedContainer {
   readonly id: string;
   /** Without Docker's leading "/". */
@@ -22,6 +33,7 @@ export interface ObservedContainer {
   readonly image: string;
   /** Epoch milliseconds. */
   readonly createdAt: number;
+  readonly mounts: readonly ObservedMount[];
 }
 
 export interface ObservedState {

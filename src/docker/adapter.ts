@@ -8,10 +8,18 @@ import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
-import type { ContainerState, Health, ObservedContainer } from "../core/observed.js";
+import type { ContainerState, Health, ObservedContainer, ObservedMount } from "../core/observed.js";
 import { DockerContainerIO } from "./container-io.js";
 import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
-import type { ContainerDetails, DockerPort, EngineInfo, EventHandlers, EventSubscription, ListFilter } from "./port.js";
+import type {
+  ContainerDetails,
+  DockerPort,
+  EngineInfo,
+  EventHandlers,
+  EventSubscription,
+  ListFilter,
+  VolumeDetails,
+} from "./port.js";
 
 export type CallOutcome = "ok" | DockerErrorKind;
 
@@ -48,6 +56,35 @@ export function parseStatus(status: string): { exitCode: number | null; health: 
     exitCode: exit ? Number(exit[1]) : null,
     health: health ? (health[1] === "health: starting" ? "starting" : (health[1] as Health)) : null,
   };
+}
+
+interface EngineMount {
+  Type?: string;
+  Name?: string;
+  Source?: string;
+  Destination?: string;
+  RW?: boolean;
+}
+
+/** The list call's (and inspect's) mounts in berth's terms: a volume by its name, a bind by its host path. */
+export function toMounts(mounts: readonly EngineMount[] | undefined): ObservedMount[] {
+  return (mounts ?? []).map((m) => ({
+    type: m.Type ?? "",
+    source: m.Type === "volume" ? (m.Name ?? "") : (m.Source ?? ""),
+    target: m.Destination ?? "",
+    rw: m.RW === true,
+  }));
+}
+
+interface EngineVolume {
+  Name: string;
+  Driver: string;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+}
+
+function toVolume(v: EngineVolume): VolumeDetails {
+  return { name: v.Name, driver: v.Driver, labels: v.Labels ?? {}, options: v.Options ?? {} };
 }
 
 export function labelFilters(filter: ListFilter): string {
@@ -116,6 +153,7 @@ export class DockerAdapter implements DockerPort {
         imageId: c.ImageID,
         image: c.Image,
         createdAt: c.Created * 1000,
+        mounts: toMounts(c.Mounts),
       };
     });
   }
@@ -234,12 +272,34 @@ export class DockerAdapter implements DockerPort {
         imageId: c.Image,
         image: c.Config.Image,
         createdAt: Date.parse(c.Created),
+        mounts: toMounts(c.Mounts),
         networks: Object.keys(c.NetworkSettings.Networks),
       };
     } catch (err) {
       if (err instanceof DockerError && err.kind === "not-found") return null;
       throw err;
     }
+  }
+
+  async inspectVolume(name: string): Promise<VolumeDetails | null> {
+    try {
+      const v = await this.call("volume", (abortSignal) => this.docker.getVolume(name).inspect({ abortSignal }));
+      return toVolume(v);
+    } catch (err) {
+      if (err instanceof DockerError && err.kind === "not-found") return null;
+      throw err;
+    }
+  }
+
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails> {
+    const v = (await this.call(
+      "volume-create",
+      (abortSignal) =>
+        this.docker.createVolume({ Name: name, Driver: "local", Labels: { ...labels }, abortSignal } as object),
+      this.options.callTimeoutMs,
+      name,
+    )) as unknown as EngineVolume;
+    return toVolume(v);
   }
 
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {

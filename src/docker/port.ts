@@ -38,6 +38,15 @@ export interface ListFilter {
   readonly labels: readonly string[];
 }
 
+/** A volume as the engine describes it. */
+export interface VolumeDetails {
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The driver's options: for the local driver, `type`, `o` and `device` (a bind of a host path). */
+  readonly options: Readonly<Record<string, string>>;
+}
+
 /** What the engine says it is. */
 export interface EngineInfo {
   readonly version: string;
@@ -62,6 +71,10 @@ export interface DockerPort {
   renameContainer(id: string, name: string): Promise<void>;
   /** null when there is no such container. */
   inspectContainer(idOrName: string): Promise<ContainerDetails | null>;
+  /** null when there is no such volume. */
+  inspectVolume(name: string): Promise<VolumeDetails | null>;
+  /** Creates a local volume with these labels; the existing one when the name is taken (the engine's own rule). */
+  createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails>;
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
 }
 
@@ -121,4 +134,4 @@ export interface ContainerIO {
 }
 
 /** Which Docker API calls write (for counting no-op passes). */
-export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull"]);
+export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull", "volume-create"]);

@@ -6,7 +6,7 @@
  */
 import type { EngineCreateBody } from "../../src/core/create-request.js";
 import { normalizeImageRef } from "../../src/core/image-ref.js";
-import type { ContainerState, ObservedContainer } from "../../src/core/observed.js";
+import type { ContainerState, ObservedContainer, ObservedMount } from "../../src/core/observed.js";
 import { DockerError, type DockerErrorKind } from "../../src/docker/errors.js";
 import type {
   ContainerDetails,
@@ -16,6 +16,7 @@ import type {
   EventHandlers,
   EventSubscription,
   ListFilter,
+  VolumeDetails,
 } from "../../src/docker/port.js";
 
 interface FakeContainer {
@@ -42,7 +43,9 @@ export type Operation =
   | "rename"
   | "inspect"
   | "ping"
-  | "version";
+  | "version"
+  | "volume"
+  | "volume-create";
 
 export interface Fault {
   readonly operation: Operation;
@@ -70,8 +73,24 @@ function matches(labels: Record<string, string>, filter: ListFilter): boolean {
   });
 }
 
+/** The mounts a create body asks for, as the engine would list them. */
+function mountsOf(body: EngineCreateBody): ObservedMount[] {
+  const binds = (body.HostConfig.Binds ?? []).map((bind) => {
+    const [source = "", target = "", mode = ""] = bind.split(":");
+    return { type: "bind", source, target, rw: mode !== "ro" };
+  });
+  const mounts = (body.HostConfig.Mounts ?? []).map((m) => ({
+    type: m.Type,
+    source: m.Source ?? "",
+    target: m.Target,
+    rw: m.ReadOnly !== true,
+  }));
+  return [...binds, ...mounts];
+}
+
 export class FakeDocker implements DockerPort {
   readonly containers = new Map<string, FakeContainer>();
+  readonly volumes = new Map<string, VolumeDetails>();
   readonly images = new Map<string, string>();
   readonly calls: CallRecord[] = [];
   private readonly faults: Fault[] = [];
@@ -272,6 +291,7 @@ export class FakeDocker implements DockerPort {
         imageId: c.imageId,
         image: c.image,
         createdAt: c.createdAt,
+        mounts: mountsOf(c.body),
       }));
   }
 
@@ -360,6 +380,21 @@ export class FakeDocker implements DockerPort {
     });
   }
 
+  async inspectVolume(name: string): Promise<VolumeDetails | null> {
+    await this.enter("volume", name);
+    return this.volumes.get(name) ?? null;
+  }
+
+  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails> {
+    return this.track("volume-create", name, undefined, () => {
+      const existing = this.volumes.get(name);
+      if (existing) return existing;
+      const volume: VolumeDetails = { name, driver: "local", labels: { ...labels }, options: {} };
+      this.volumes.set(name, volume);
+      return volume;
+    });
+  }
+
   async inspectContainer(idOrName: string): Promise<ContainerDetails | null> {
     await this.enter("inspect", idOrName);
     const c = this.find(idOrName);
@@ -374,6 +409,7 @@ export class FakeDocker implements DockerPort {
       imageId: c.imageId,
       image: c.image,
       createdAt: c.createdAt,
+      mounts: mountsOf(c.body),
       networks: [c.body.HostConfig.NetworkMode],
     };
   }

@@ -60,6 +60,7 @@ export function container(d: DesiredSpec | string, options: ContainerOptions = {
     imageId: options.imageId ?? IMAGE_ID,
     image: IMAGE,
     createdAt: 0,
+    mounts: [],
   };
 }
 

@@ -285,6 +285,7 @@ const box = (
   imageId: "sha256:1",
   image: "busybox",
   createdAt: 0,
+  mounts: [],
 });
 
 const snapshot: StatusSnapshot = {
