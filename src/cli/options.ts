@@ -118,12 +118,15 @@ export function addReconcileOptions(command: Command): Command {
         .env("BERTH_PRUNE_MAX_SHARE")
         .default("0.5"),
     )
-    .addOption(
-      new Option(
-        "--reap-label <key>",
-        "also reap any container whose label KEY holds a past RFC 3339 time (repeatable)",
-      )
-        .env("BERTH_REAP_LABELS")
-        .argParser(collect),
-    );
+    .addOption(reapLabelOption());
+}
+
+/** --reap-label (run, apply, reap). */
+export function reapLabelOption(): Option {
+  return new Option(
+    "--reap-label <key>",
+    "also reap any container whose label KEY holds a past RFC 3339 time (repeatable)",
+  )
+    .env("BERTH_REAP_LABELS")
+    .argParser(collect);
 }

@@ -4,7 +4,7 @@ import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { reapExpired } from "../../ops/reap.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, collect } from "../options.js";
+import { addCommonOptions, reapLabelOption } from "../options.js";
 import { setup } from "../setup.js";
 
 type ReapOptions = RawOptions & { dryRun?: boolean };
@@ -16,14 +16,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       .description("Remove expired containers now: berth's own, and with --reap-label other tools' too."),
   )
     .addOption(new Option("--dry-run", "only say what would be removed"))
-    .addOption(
-      new Option(
-        "--reap-label <key>",
-        "also reap any container whose label KEY holds a past RFC 3339 time (repeatable)",
-      )
-        .env("BERTH_REAP_LABELS")
-        .argParser(collect),
-    )
+    .addOption(reapLabelOption())
     .action(async (opts: ReapOptions) => {
       setExit(await reap(opts, io));
     });
