@@ -148,7 +148,8 @@ export function statusReport(input: StatusInput): StatusReport {
     } else if (spec?.suspended) {
       phase = "Suspended";
     } else if (planned.has(record.name) || rt?.busy) {
-      phase = containers.length === 0 ? "Pending" : "Updating";
+      // Pending while being created: no container yet, or only new ones that never started.
+      phase = containers.every((c) => c.current && c.state === "created") ? "Pending" : "Updating";
     } else if (ready === desiredReplicas) {
       phase = "Running";
     } else {

@@ -57,6 +57,20 @@ export interface Fault {
   readonly subject?: string;
 }
 
+/** Which calls a hold stops: all of its operations, or only those about one spec or one subject. */
+export interface HoldScope {
+  /** Calls about this spec's containers (their berth.spec label). */
+  readonly spec?: string;
+  /** Calls about this name, ID or image reference, as recorded in `calls`. */
+  readonly subject?: string;
+}
+
+interface Gate {
+  readonly operations: ReadonlySet<Operation>;
+  readonly scope: HoldScope;
+  readonly released: Promise<void>;
+}
+
 export interface CallRecord {
   readonly operation: Operation;
   readonly subject: string;
@@ -92,6 +106,8 @@ export class FakeDocker implements DockerPort {
   readonly containers = new Map<string, FakeContainer>();
   readonly volumes = new Map<string, VolumeDetails>();
   readonly images = new Map<string, string>();
+  /** Images a pull fetches, by reference, and their IDs; a pull of any other fails (no registry is reachable). */
+  readonly registry = new Map<string, string>();
   readonly calls: CallRecord[] = [];
   private readonly faults: Fault[] = [];
   private readonly subscribers = new Set<{ filter: ListFilter; handlers: EventHandlers }>();
@@ -100,9 +116,10 @@ export class FakeDocker implements DockerPort {
   maxInFlight = 0;
   readonly inFlightBySubject = new Map<string, number>();
   maxInFlightPerSubject = 0;
-  /** While set, every operation on a subject waits for it (slow operations). */
-  private gate: Promise<void> | null = null;
-  private gateOps = new Set<Operation>();
+  /** Holds in force: a call they cover waits until each is released (slow or hanging operations). */
+  private readonly gates = new Set<Gate>();
+  /** Calls waiting on a hold right now. */
+  readonly held: CallRecord[] = [];
   dropEvents = false;
   /** Health to report for containers with a healthcheck, by name (default healthy once running). */
   readonly health = new Map<string, "healthy" | "unhealthy" | "starting">();
@@ -117,15 +134,22 @@ export class FakeDocker implements DockerPort {
     this.faults.push({ times: 1, ...fault });
   }
 
-  /** Makes `operations` wait until the returned release function is called. */
-  hold(operations: Operation[]): () => void {
+  /**
+   * Makes `operations` wait until the returned release function is called: every such call, or
+   * with `scope` only those about one spec or subject (one spec hangs while the others proceed).
+   */
+  hold(operations: Operation[], scope: HoldScope = {}): () => void {
     let release: () => void = () => undefined;
-    this.gate = new Promise((resolve) => {
-      release = resolve;
-    });
-    this.gateOps = new Set(operations);
+    const gate: Gate = {
+      operations: new Set(operations),
+      scope,
+      released: new Promise((resolve) => {
+        release = resolve;
+      }),
+    };
+    this.gates.add(gate);
     return () => {
-      this.gate = null;
+      this.gates.delete(gate);
       release();
     };
   }
@@ -138,7 +162,7 @@ export class FakeDocker implements DockerPort {
     return this.calls.filter((c) => ["create", "start", "stop", "remove", "rename", "pull"].includes(c.operation));
   }
 
-  private async enter(operation: Operation, subject: string): Promise<void> {
+  private async enter(operation: Operation, subject: string, spec?: string): Promise<void> {
     this.calls.push({ operation, subject, at: this.now() });
     const fault = this.faults.find(
       (f) => f.operation === operation && (f.subject === undefined || f.subject === subject),
@@ -152,11 +176,24 @@ export class FakeDocker implements DockerPort {
         fault.message ?? `Docker ${operation}: injected failure`,
       );
     }
-    if (this.gate && this.gateOps.has(operation)) await this.gate;
+    const gates = [...this.gates].filter(
+      (g) =>
+        g.operations.has(operation) &&
+        (g.scope.spec === undefined || g.scope.spec === spec) &&
+        (g.scope.subject === undefined || g.scope.subject === subject),
+    );
+    if (gates.length === 0) return;
+    const call: CallRecord = { operation, subject, at: this.now() };
+    this.held.push(call);
+    try {
+      await Promise.all(gates.map((g) => g.released));
+    } finally {
+      this.held.splice(this.held.indexOf(call), 1);
+    }
   }
 
   private async track<T>(operation: Operation, subject: string, spec: string | undefined, run: () => T): Promise<T> {
-    await this.enter(operation, subject);
+    await this.enter(operation, subject, spec);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     if (spec !== undefined) {
@@ -307,7 +344,10 @@ export class FakeDocker implements DockerPort {
 
   async pullImage(ref: string): Promise<void> {
     await this.track("pull", ref, undefined, () => {
-      throw new DockerError("server", "pull", `Docker pull ${ref}: no registry is reachable`, 500);
+      const id = this.registry.get(normalizeImageRef(ref));
+      if (id === undefined)
+        throw new DockerError("server", "pull", `Docker pull ${ref}: no registry is reachable`, 500);
+      this.images.set(normalizeImageRef(ref), id);
     });
   }
 

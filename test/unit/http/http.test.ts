@@ -1,5 +1,5 @@
 /** The HTTP API through fastify's inject(): no socket, the real handlers and file writes. */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Readiness } from "../../../src/loop/controller.js";
@@ -552,21 +552,123 @@ describe("docker-spawner compatibility", () => {
 
 describe("every protected endpoint", () => {
   const containers = [box("web", "web")];
+  const webId = containers[0]?.id ?? "";
   const json = { "content-type": "application/json" };
+  type Server = ReturnType<typeof server>;
   const endpoints: {
     method: "GET" | "PUT" | "POST" | "DELETE";
     url: string;
     payload?: string;
     headers?: Record<string, string>;
+    /** Served only with --compat docker-spawner. */
+    compat?: boolean;
+    /** Prepares what the request acts on. */
+    before?: (s: Server) => void;
+    /** The answer to the authorized request: its status, and its JSON body or its text. */
+    status: number;
+    body: { json: unknown } | { text: string };
+    /** The authorized request's effect, which the refused ones must not have had. */
+    done?: (s: Server) => boolean;
   }[] = [
-    { method: "PUT", url: "/v1/specs/web", payload: specText("web"), headers: { "content-type": "application/yaml" } },
-    { method: "DELETE", url: "/v1/specs/web" },
-    { method: "POST", url: "/v1/containers/web/exec", payload: JSON.stringify({ cmd: ["true"] }), headers: json },
-    { method: "GET", url: "/v1/containers/web/logs" },
+    {
+      method: "PUT",
+      url: "/v1/specs/web",
+      payload: specText("web"),
+      headers: { "content-type": "application/yaml" },
+      status: 201,
+      body: { json: { name: "web", file: "<dir>/web.yaml", created: true } },
+      done: (s) => existsSync(path.join(s.dir, "web.yaml")),
+    },
+    {
+      method: "DELETE",
+      url: "/v1/specs/web",
+      before: (s) => {
+        writeFileSync(path.join(s.dir, "web.yaml"), specText("web"));
+      },
+      status: 200,
+      body: { json: { name: "web", removed: true } },
+      done: (s) => !existsSync(path.join(s.dir, "web.yaml")),
+    },
+    {
+      method: "POST",
+      url: "/v1/containers/web/exec",
+      payload: JSON.stringify({ cmd: ["true"] }),
+      headers: json,
+      status: 200,
+      body: {
+        json: {
+          container: "web",
+          exitCode: 3,
+          stdout: "ran true",
+          stderr: "warn",
+          truncated: false,
+          timedOut: false,
+          killed: false,
+          durationMs: 5,
+        },
+      },
+      done: (s) => s.execs.length === 1,
+    },
+    {
+      method: "GET",
+      url: "/v1/containers/web/logs",
+      status: 200,
+      body: {
+        text: [
+          `event: open\ndata: {"container":"web","id":"${webId}"}\n\n`,
+          'event: log\ndata: {"stream":"stdout","time":"2026-11-23T10:00:00.000000001Z","line":"tail=null"}\n\n',
+          'event: log\ndata: {"stream":"stderr","time":null,"line":"oops"}\n\n',
+          'event: end\ndata: {"error":null}\n\n',
+        ].join(""),
+      },
+    },
+    {
+      method: "GET",
+      url: "/status/web",
+      compat: true,
+      status: 200,
+      body: { json: { status: "running" } },
+    },
+    {
+      method: "POST",
+      url: "/exec/web",
+      compat: true,
+      payload: JSON.stringify({ cmd: ["true"] }),
+      headers: json,
+      status: 200,
+      body: { json: { exit_code: 3, stdout: "ran true", stderr: "warn" } },
+      done: (s) => s.execs.length === 1,
+    },
+    {
+      // A container that is already gone: docker-spawner's answer is a bare 200.
+      method: "POST",
+      url: "/stop/gone",
+      compat: true,
+      status: 200,
+      body: { text: "" },
+    },
+    {
+      // Reaches the handler's own check, which comes after the token's.
+      method: "POST",
+      url: "/spawn",
+      compat: true,
+      payload: JSON.stringify({ bead_id: "b1", worktree_path: "/tmp", expires_at: "2020-01-01T00:00:00Z" }),
+      headers: json,
+      status: 400,
+      body: {
+        json: {
+          error: "the request body is not valid",
+          errors: [
+            { field: "expires_at", message: "must be a future RFC 3339 time (e.g. 2030-01-01T00:00:00Z) or never" },
+          ],
+        },
+      },
+    },
   ];
 
-  it.each(endpoints)("$method $url: 401 without a token or with a wrong one, served with the right one", async (e) => {
-    const s = server({ containers });
+  it.each(endpoints)("$method $url: 401 without a token or with a wrong one, $status with the right one", async (e) => {
+    const s = server({ containers, compat: e.compat ?? false });
+    e.before?.(s);
     const send = (authorization?: string) =>
       s.app.inject({
         method: e.method,
@@ -574,9 +676,20 @@ describe("every protected endpoint", () => {
         headers: { ...e.headers, ...(authorization ? { authorization } : {}) },
         ...(e.payload !== undefined ? { payload: e.payload } : {}),
       });
-    expect((await send()).statusCode).toBe(401);
-    expect((await send("Bearer wrong-token-wrong-token-wrong")).statusCode).toBe(401);
-    expect([401, 403]).not.toContain((await send(`Bearer ${TOKEN}`)).statusCode);
+    for (const refused of [await send(), await send("Bearer wrong-token-wrong-token-wrong")]) {
+      expect([refused.statusCode, refused.json()]).toEqual([401, { error: "a valid bearer token is required" }]);
+      expect(refused.headers["www-authenticate"]).toBe("Bearer");
+    }
+    if (e.done) expect(e.done(s)).toBe(false);
+    const served = await send(`Bearer ${TOKEN}`);
+    expect(served.statusCode).toBe(e.status);
+    if ("json" in e.body) {
+      expect(served.headers["content-type"]).toContain("application/json");
+      expect(JSON.parse(served.body.replaceAll(s.dir, "<dir>"))).toEqual(e.body.json);
+    } else {
+      expect(served.body).toBe(e.body.text);
+    }
+    if (e.done) expect(e.done(s)).toBe(true);
   });
 
   it.each([

@@ -4,19 +4,30 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DesiredStateBuilder } from "../../../src/loop/desired.js";
 import { specHash } from "../../../src/core/hash.js";
+import { sha256Hex } from "../../../src/core/sha256.js";
+import type { NormalizedSpec } from "../../../src/core/spec.js";
 import { SpecLoader } from "../../../src/manifest/loader.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
 import { loadChecked } from "../../support/load.js";
 
+/** The one valid spec of a file, loaded on its own; fails the test when the file does not load. */
+async function specOf(file: string): Promise<NormalizedSpec> {
+  const loaded = await loadChecked(new SpecLoader([file]));
+  expect(loaded.issues).toEqual([]);
+  expect(loaded.specs).toHaveLength(1);
+  const spec = loaded.specs[0]?.spec;
+  if (spec === undefined) throw new Error(`${file} holds no spec`);
+  return spec;
+}
+
 describe("DesiredStateBuilder", () => {
   it("hashes each spec as the hash function does, again when its file changes, and a secret's spec after every read", async () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, "plain.yaml"), specText("plain"));
-    writeFileSync(
-      path.join(dir, "secret.yaml"),
-      specText("secret", { extra: ["secretEnv:", "  TOKEN: { fromHostEnv: DEMO_TOKEN }"] }),
-    );
+    const plainFile = path.join(dir, "plain.yaml");
+    const secretFile = path.join(dir, "secret.yaml");
+    writeFileSync(plainFile, specText("plain"));
+    writeFileSync(secretFile, specText("secret", { extra: ["secretEnv:", "  TOKEN: { fromHostEnv: DEMO_TOKEN }"] }));
     const env: Record<string, string> = { DEMO_TOKEN: "one" };
     const builder = new DesiredStateBuilder({ env, readFile: () => Promise.reject(new Error("no files")) });
     const loader = new SpecLoader([dir]);
@@ -24,22 +35,28 @@ describe("DesiredStateBuilder", () => {
       const snapshot = await builder.build(await loader.load());
       return Object.fromEntries([...snapshot.records].map(([name, r]) => [name, r.hash]));
     };
+    // What each hash must be, computed here from the spec and, for secrets, the SHA-256 of the value.
+    const plain = await specOf(plainFile);
+    const secret = await specOf(secretFile);
+    const secretHash = (value: string): string => specHash(secret, { TOKEN: sha256Hex(value) });
 
     const first = await hashes();
-    const plain = (await loadChecked(new SpecLoader([path.join(dir, "plain.yaml")]))).specs[0]?.spec;
-    expect(plain && first.plain).toBe(plain && specHash(plain));
+    expect(first).toEqual({ plain: specHash(plain), secret: secretHash("one") });
+    expect(first.plain).not.toBe(first.secret);
     expect(await hashes()).toEqual(first);
 
     // A rotated secret changes the hash although its file did not change.
     env.DEMO_TOKEN = "two";
     const rotated = await hashes();
-    expect(rotated.plain).toBe(first.plain);
+    expect(rotated).toEqual({ plain: specHash(plain), secret: secretHash("two") });
     expect(rotated.secret).not.toBe(first.secret);
 
     // A changed file is hashed again.
-    writeFileSync(path.join(dir, "plain.yaml"), specText("plain", { extra: ["workingDir: /srv"] }));
+    writeFileSync(plainFile, specText("plain", { extra: ["workingDir: /srv"] }));
+    const editedPlain = await specOf(plainFile);
+    expect(editedPlain.workingDir).toBe("/srv");
     const edited = await hashes();
+    expect(edited).toEqual({ plain: specHash(editedPlain), secret: secretHash("two") });
     expect(edited.plain).not.toBe(first.plain);
-    expect(edited.secret).toBe(rotated.secret);
   });
 });

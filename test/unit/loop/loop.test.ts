@@ -156,13 +156,38 @@ describe("concurrency", () => {
 
   it("lets other specs proceed while one spec's operation hangs", async () => {
     h = await harness({ "a.yaml": specText("a"), "b.yaml": specText("b"), "c.yaml": specText("c") });
-    const release = h.docker.hold(["start"]);
-    await h.start();
-    // Every start hangs; release and check that all three complete, none waiting on another.
-    expect(h.docker.count("create")).toBe(3);
-    release();
+    // Only b's start hangs: its container is created, then the start waits until released.
+    const release = h.docker.hold(["start"], { spec: "b" });
+    try {
+      await h.start();
+      await h.clock.advance(1000);
+      const b = h.docker.byName("b");
+      expect(h.docker.held).toEqual([expect.objectContaining({ operation: "start", subject: b?.id })]);
+      expect(b?.state).toBe("created");
+      expect(h.app.dispatcher.isBusy("b")).toBe(true);
+      // Meanwhile a and c converged, and a pass after their settle says so.
+      for (const name of ["a", "c"]) {
+        expect(h.docker.byName(name)?.state).toBe("running");
+        expect(h.app.dispatcher.isBusy(name)).toBe(false);
+        expect(h.status(name)?.phase).toBe("Running");
+      }
+      expect(h.app.dispatcher.busyCount).toBe(1);
+      expect(h.status("b")?.phase).toBe("Pending");
+      // A pass while b hangs does not start a second operation for it.
+      const creates = h.docker.count("create");
+      await h.changed();
+      expect(h.passes.at(-1)?.waiting).toEqual([expect.objectContaining({ spec: "b", why: "busy" })]);
+      expect(h.docker.count("create")).toBe(creates);
+    } finally {
+      release();
+    }
     await h.clock.advance(100);
+    expect(h.docker.held).toEqual([]);
+    expect(h.docker.byName("b")?.state).toBe("running");
     expect(h.docker.names()).toEqual(["a", "b", "c"]);
+    expect(h.app.dispatcher.busyCount).toBe(0);
+    expect(h.status("b")?.phase).toBe("Running");
+    expect(h.docker.count("create")).toBe(3);
   });
 });
 

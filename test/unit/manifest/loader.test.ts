@@ -1,13 +1,55 @@
-/** The filesystem edge of the spec language, on real temporary folders. */
+/** The filesystem edge of the spec language, on real temporary folders (the files it opens are watched). */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import type * as Fs from "node:fs";
+import { mkdirSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import type * as FsPromises from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { formatIssue } from "../../../src/core/errors.js";
 import { isIgnoredName, isSpecFileName, SpecLoader } from "../../../src/manifest/loader.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
 import { loadChecked } from "../../support/load.js";
+
+/**
+ * What the loader does on the filesystem, seen from here: which files it opens (reads), and a stat
+ * that can be frozen for a file, as a coarse file clock would leave it after a quick rewrite.
+ */
+const fsSeen = vi.hoisted(() => ({ opened: [] as string[], frozen: new Map<string, Fs.Stats>() }));
+
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const actual = await importOriginal<typeof FsPromises>();
+  const open: typeof actual.open = (file, ...rest) => {
+    fsSeen.opened.push(String(file));
+    return actual.open(file, ...rest);
+  };
+  return { ...actual, open };
+});
+
+vi.mock("node:fs", async (importOriginal) => {
+  const actual = await importOriginal<typeof Fs>();
+  const statSync = ((file: string, ...rest: []) =>
+    fsSeen.frozen.get(file) ?? actual.statSync(file, ...rest)) as typeof actual.statSync;
+  return { ...actual, statSync };
+});
+
+afterEach(() => {
+  fsSeen.frozen.clear();
+});
+
+/** Loads, and says which files the load opened. */
+async function loadReading(loader: SpecLoader) {
+  fsSeen.opened.length = 0;
+  const result = await loadChecked(loader);
+  return { result, read: [...fsSeen.opened].sort() };
+}
+
+let ages = 0;
+/** Sets a file's modification time an hour or more back (a different time at each call). */
+function age(file: string): void {
+  const t = (Date.now() - 3_600_000 - ++ages * 1000) / 1000;
+  utimesSync(file, t, t);
+}
 
 function write(dir: string, rel: string, text: string): string {
   const file = path.join(dir, rel);
@@ -140,20 +182,63 @@ describe("SpecLoader", () => {
     expect(result.issues.map((i) => i.path)).toEqual(["spec.replicas"]);
   });
 
-  it("re-parses only the files whose content changed", async () => {
+  it("re-parses only the files whose content changed, and reads only those whose stamp changed", async () => {
     const dir = tempDir();
-    write(dir, "a.yaml", specText("a"));
-    write(dir, "b.yaml", specText("b"));
+    const a = write(dir, "a.yaml", specText("a"));
+    const b = write(dir, "b.yaml", specText("b"));
+    // Modified well before they are read: their stamps can be trusted.
+    age(a);
+    age(b);
     const loader = new SpecLoader([dir]);
-    expect((await loadChecked(loader)).stats).toEqual({ parsed: 2, reused: 0 });
-    expect((await loadChecked(loader)).stats).toEqual({ parsed: 0, reused: 2 });
+    const first = await loadReading(loader);
+    expect([first.result.stats, first.read]).toEqual([{ parsed: 2, reused: 0 }, [a, b]]);
+    // Unchanged files are known from their stamps alone: not opened.
+    const second = await loadReading(loader);
+    expect([second.result.stats, second.read]).toEqual([{ parsed: 0, reused: 2 }, []]);
+    expect(names(second.result)).toEqual(["a", "b"]);
+
     write(dir, "b.yaml", specText("b", { replicas: 2 }));
-    const third = await loadChecked(loader);
-    expect(third.stats).toEqual({ parsed: 1, reused: 1 });
-    expect(third.specs.find((s) => s.spec.name === "b")?.spec.replicas).toBe(2);
-    // Rewriting identical content is noticed (new mtime) but not parsed again.
+    age(b);
+    const third = await loadReading(loader);
+    expect([third.result.stats, third.read]).toEqual([{ parsed: 1, reused: 1 }, [b]]);
+    expect(third.result.specs.find((s) => s.spec.name === "b")?.spec.replicas).toBe(2);
+
+    // Rewriting identical content is noticed (the stamp changed): read again, but not parsed again.
     write(dir, "a.yaml", specText("a"));
-    expect((await loadChecked(loader)).stats).toEqual({ parsed: 0, reused: 2 });
+    age(a);
+    const fourth = await loadReading(loader);
+    expect([fourth.result.stats, fourth.read]).toEqual([{ parsed: 0, reused: 2 }, [a]]);
+    expect(fourth.result.specs.find((s) => s.spec.name === "a")?.spec.replicas).toBe(1);
+    const fifth = await loadReading(loader);
+    expect([fifth.result.stats, fifth.read]).toEqual([{ parsed: 0, reused: 2 }, []]);
+  });
+
+  it("reads a racily clean file again: a rewrite its stamp cannot show is noticed when the file is recent", async () => {
+    const dir = tempDir();
+    const env = (v: string) => specText("web", { extra: [`env: { V: '${v}' }`] });
+    const envOf = (r: Awaited<ReturnType<typeof loadChecked>>) => r.specs.map((s) => s.spec.env);
+    const recent = write(dir, "web.yaml", env("1"));
+    const loader = new SpecLoader([dir]);
+    expect(envOf((await loadReading(loader)).result)).toEqual([{ V: "1" }]);
+
+    // Rewritten with the same size within one tick of the file clock: the stat shows the old stamp.
+    fsSeen.frozen.set(recent, statSync(recent));
+    write(dir, "web.yaml", env("2"));
+    // The file was modified less than 2 s before it was last read, so its stamp is not trusted.
+    const again = await loadReading(loader);
+    expect(again.read).toEqual([recent]);
+    expect(again.result.stats).toEqual({ parsed: 1, reused: 0 });
+    expect(envOf(again.result)).toEqual([{ V: "2" }]);
+
+    // The same frozen stamp on a file modified long before it was read is trusted: the frozen stat
+    // indeed hides the rewrite, which only the racy rule above saw.
+    fsSeen.frozen.clear();
+    age(recent);
+    expect((await loadReading(loader)).read).toEqual([recent]);
+    fsSeen.frozen.set(recent, statSync(recent));
+    write(dir, "web.yaml", env("3"));
+    const trusted = await loadReading(loader);
+    expect([trusted.read, envOf(trusted.result)]).toEqual([[], [{ V: "2" }]]);
   });
 
   it("returns many files in the order it found them, however their reads finish", async () => {
