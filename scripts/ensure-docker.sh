@@ -10,6 +10,7 @@
 # the root filesystem of Debian's busybox-static, tagged busybox:latest (the bundled specs) and
 # berth-test/busybox:latest (the tests); and berth-test/node:local, a Node image made from the
 # host's own Node (scripts/build-node-image.sh), the base the berth image is built on in tests.
+# Last, Debian's docker-registry: test/docker/registry.test.ts runs one on loopback to test pulls.
 set -euo pipefail
 
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
@@ -132,6 +133,26 @@ ensure_images() {
   bash "$(dirname "${BASH_SOURCE[0]}")/build-node-image.sh" "$NODE_IMAGE"
 }
 
+# The image-pull test starts its own registry on 127.0.0.1 (docker-registry serve CONFIG); the
+# package's service is kept from starting (a registry on :5000 on every interface) and disabled.
+ensure_registry() {
+  have docker-registry && return 0
+  if ! can_apt; then
+    log "warning: docker-registry is not installed (Debian: apt-get install docker-registry); test/docker/registry.test.ts fails without it"
+    return 0
+  fi
+  local policy=/usr/sbin/policy-rc.d own_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
+  fi
+  local status=0
+  apt_install docker-registry || status=$?
+  if [ -n "$own_policy" ]; then rm -f "$policy"; fi
+  [ "$status" = 0 ] || die "apt-get install docker-registry failed"
+  if [ -d /run/systemd/system ]; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+  have docker-registry || die "docker-registry did not install"
+}
+
 if ! engine_answers; then
   if ! have docker && can_apt; then install_engine; fi
   engine_answers || start_engine
@@ -143,3 +164,5 @@ if deadlock_prone "$version"; then
 fi
 ensure_images
 log "test images ready: ${TEST_IMAGES[*]} $NODE_IMAGE"
+ensure_registry
+log "docker-registry: $(command -v docker-registry || echo missing)"

@@ -94,7 +94,15 @@ export class DockerContainerIO implements ContainerIO {
     if (timedOut) {
       const info = await exec.inspect().catch(() => null);
       killed = info?.Running === true && (await killExec(info.Pid, info.ContainerID));
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, AFTER_KILL_MS))]);
+      // Cleared once the output ends: a pending timer would hold `berth exec` open after it is done.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ended,
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, AFTER_KILL_MS);
+        }),
+      ]);
+      clearTimeout(grace);
       stream.destroy();
     }
     const info = timedOut

@@ -1,0 +1,131 @@
+/**
+ * A private image registry for tests: Debian's docker-registry (distribution 2.x) on a free port
+ * of 127.0.0.1 with a temporary storage folder, as a child process of the test. Docker treats
+ * registries on 127.0.0.0/8 as insecure, so the engine pushes and pulls over plain HTTP; nothing
+ * leaves loopback. scripts/ensure-docker.sh installs the package.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import type Docker from "dockerode";
+import { pollUntil } from "./poll.js";
+import { tempDir } from "./tmp.js";
+
+export interface LocalRegistry {
+  /** `127.0.0.1:PORT`, the registry part of an image reference. */
+  readonly host: string;
+  /** SIGTERM, then SIGKILL if it lingers; waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** The docker-registry binary on PATH, or null. */
+export function registryBinary(): string | null {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, "docker-registry");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return null;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+}
+
+/**
+ * Starts a registry (its storage lives until the test file ends). A port taken between choosing
+ * and binding it makes the registry exit at once; then another port is tried.
+ */
+export async function startRegistry(binary: string): Promise<LocalRegistry> {
+  const storage = tempDir("berth-registry-", "file");
+  let output = "";
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const config = path.join(storage, `config-${port}.yml`);
+    writeFileSync(
+      config,
+      [
+        "version: 0.1",
+        "log:",
+        "  level: warn",
+        "storage:",
+        "  filesystem:",
+        `    rootdirectory: ${path.join(storage, "data")}`,
+        "http:",
+        `  addr: 127.0.0.1:${port}`,
+        "",
+      ].join("\n"),
+    );
+    const child = spawn(binary, ["serve", config], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const up = await pollUntil(async () => {
+      if (child.exitCode !== null) return true;
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null);
+      return res?.status === 200;
+    }, 15_000);
+    if (up && child.exitCode === null) {
+      return {
+        host: `127.0.0.1:${port}`,
+        stop: async () => {
+          child.kill("SIGTERM");
+          const gone = await pollUntil(() => child.exitCode !== null || child.signalCode !== null, 5000);
+          if (!gone) child.kill("SIGKILL");
+          await exited(child);
+        },
+      };
+    }
+    child.kill("SIGKILL");
+    await exited(child);
+  }
+  throw new Error(`docker-registry did not start on 127.0.0.1 (3 ports tried):\n${output}`);
+}
+
+/** Docker's push/pull progress stream, to its end; an error line fails it. */
+function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null, output: { error?: string }[] | undefined) => {
+      const failed = output?.find((o) => o.error !== undefined);
+      if (err) reject(err);
+      else if (failed) reject(new Error(failed.error));
+      else resolve();
+    });
+  });
+}
+
+/** Tags the image `imageId` as `ref` (REPO:TAG) and pushes it through the Engine API. */
+export async function pushAs(docker: Docker, imageId: string, ref: string): Promise<void> {
+  const colon = ref.lastIndexOf(":");
+  await docker.getImage(imageId).tag({ repo: ref.slice(0, colon), tag: ref.slice(colon + 1) });
+  // The engine wants an X-Registry-Auth header even for a registry without auth.
+  const host = ref.slice(0, ref.indexOf("/"));
+  await followProgress(docker, await docker.getImage(ref).push({ authconfig: { serveraddress: host } }));
+}
+
+/** The image ID a reference names on this host, or null. */
+export async function localImageId(docker: Docker, ref: string): Promise<string | null> {
+  const found = await docker.listImages({ filters: JSON.stringify({ reference: [ref] }) });
+  return found[0]?.Id ?? null;
+}
