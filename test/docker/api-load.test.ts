@@ -4,7 +4,15 @@
  * succeed; the figures (requests/s, p50, p99) are printed, not asserted (timings are not tests).
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { e2eSpec, type RunningBerth, specDir, startBerth, testIds, waitContainers } from "../support/e2e.js";
+import {
+  e2eSpec,
+  type RunningBerth,
+  specDir,
+  specHashOf,
+  startBerth,
+  testIds,
+  waitContainers,
+} from "../support/e2e.js";
 import { pollUntil } from "../support/poll.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -36,6 +44,7 @@ describe("the HTTP API under load", () => {
     const base = controller.url;
     expect(await pollUntil(async () => (await fetch(`${base}/readyz`)).status === 200, 30_000)).toBe(true);
     const names = Array.from({ length: SPECS }, (_, i) => `${c}-s${i}`);
+    const text = (name: string, round: number): string => e2eSpec(name, [`env: { ROUND: "${round}" }`]);
 
     const failures: string[] = [];
     const latencies: number[] = [];
@@ -60,7 +69,7 @@ describe("the HTTP API under load", () => {
           const res = await fetch(`${base}/v1/specs/${name}`, {
             method: "PUT",
             headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/yaml" },
-            body: e2eSpec(name, [`env: { ROUND: "${round}" }`]),
+            body: text(name, round),
           });
           if (res.status !== 200 && res.status !== 201) failures.push(`PUT ${name}: ${res.status} ${await res.text()}`);
         }
@@ -78,12 +87,15 @@ describe("the HTTP API under load", () => {
         `${(latencies.length / seconds).toFixed(0)} requests/s, p50 ${percentile(sorted, 50).toFixed(1)} ms, ` +
         `p99 ${percentile(sorted, 99).toFixed(1)} ms`,
     );
-    // And the host converges to the second round.
+    // And the host converges to the second round: each spec's one container runs its round-2 hash.
+    const round2 = new Map(names.map((name) => [name, specHashOf(text(name, 2))]));
     const done = await waitContainers(
       c,
-      (cs) => cs.length === SPECS && cs.every((x) => x.state === "running"),
-      120_000,
+      `the ${SPECS} specs' containers running their second round`,
+      (cs) =>
+        cs.length === SPECS && cs.every((x) => x.state === "running" && x.labels["berth.hash"] === round2.get(x.name)),
+      { timeoutMs: 120_000, explain: () => controller?.recentLogs() ?? "" },
     );
-    expect(done.length).toBe(SPECS);
+    expect(done.map((x) => x.name).sort()).toEqual([...names].sort());
   }, 240_000);
 });

@@ -75,7 +75,7 @@ describe("status, events and metrics", () => {
     const c = id("api-status");
     const dir = specDir({ "web.yaml": e2eSpec(`${c}-web`) });
     controller = await startBerth(["--id", c, "--specs", dir], { BERTH_API_TOKEN: TOKEN });
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, `${c}-web running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
     expect(await ready()).toBe(true);
 
     const spec = await pollValue(
@@ -110,9 +110,10 @@ describe("status, events and metrics", () => {
     const name = `${c}-put`;
     const put = await call("PUT", `/v1/specs/${name}`, e2eSpec(name), { ...auth, "content-type": "application/yaml" });
     expect(put.status).toBe(201);
-    expect((await waitContainers(c, (cs) => cs[0]?.state === "running")).map((x) => x.name)).toEqual([name]);
+    const created = await waitContainers(c, `${name} running`, (cs) => cs[0]?.state === "running");
+    expect(created.map((x) => x.name)).toEqual([name]);
     expect((await call("DELETE", `/v1/specs/${name}`)).status).toBe(200);
-    expect(await waitContainers(c, (cs) => cs.length === 0)).toEqual([]);
+    await waitContainers(c, `${name} removed`, (cs) => cs.length === 0);
   });
 });
 
@@ -122,7 +123,7 @@ describe("exec and logs", () => {
     const name = `${c}-box`;
     const dir = specDir({ "box.yaml": e2eSpec(name, []).replace('["sleep", "infinity"]', command) });
     controller = await startBerth(["--id", c, "--specs", dir], { BERTH_API_TOKEN: TOKEN });
-    await waitContainers(c, (cs) => cs[0]?.state === "running");
+    await waitContainers(c, `${name} running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
     return { c, name };
   }
 
@@ -190,7 +191,7 @@ describe("exec and logs", () => {
         if (seen.includes('"line":"three"')) return true;
       }
     })();
-    await pollUntil(() => seen.includes("event: open"), 5000);
+    expect(await pollUntil(() => seen.includes("event: open"), 10_000)).toBe(true);
     await call("POST", `/v1/containers/${name}/exec`, { cmd: ["sh", "-c", "echo three > /proc/1/fd/1"] });
     expect(await Promise.race([got, new Promise((r) => setTimeout(() => r("timeout"), 10_000))])).toBe(true);
     abort.abort();
@@ -292,7 +293,7 @@ describe("the CLI's operator commands", () => {
       ),
     });
     controller = await startBerth(["--id", c, "--specs", dir]);
-    await waitContainers(c, (cs) => cs[0]?.state === "running");
+    await waitContainers(c, `${name} running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
     expect(await ready()).toBe(true);
     const common = ["--id", c, "--specs", dir];
 

@@ -42,30 +42,34 @@ const running = (names: string[]) => (cs: { name: string; state: string }[]) =>
   cs.length === names.length && cs.every((c, i) => c.name === names[i] && c.state === "running");
 
 describe("berth run", () => {
-  it("recreates a container removed with docker rm -f, and starts one stopped with docker stop, within 2 s", async () => {
+  it("recreates a container removed with docker rm -f, and starts one stopped with docker stop, on the engine's events", async () => {
     const c = id("heal");
     const names = [`${c}-a`, `${c}-b`];
     const dir = specDir({ "a.yaml": e2eSpec(names[0] as string), "b.yaml": e2eSpec(names[1] as string) });
-    controller = await startBerth(["--id", c, "--specs", dir]);
-    const before = await waitContainers(c, running(names));
+    // The resync is an hour away: only the engine's events can tell berth what happened. How soon
+    // it reacts is measured by the benchmark (bench/, "latency"), not asserted here.
+    controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"]);
+    const explain = (): string => controller?.recentLogs() ?? "";
+    const before = await waitContainers(c, `${names.join(", ")} running`, running(names));
     expect(before.map((x) => x.state)).toEqual(["running", "running"]);
 
-    const removedAt = Date.now();
     await docker.getContainer(names[0] as string).remove({ force: true });
-    const recreated = await pollUntil(async () => {
-      const cs = await containersOf(c);
-      return cs.some((x) => x.name === names[0] && x.state === "running" && x.id !== before[0]?.id);
-    }, 2000);
-    expect(recreated, `not recreated within 2 s (${Date.now() - removedAt} ms)`).toBe(true);
+    const recreated = await waitContainers(
+      c,
+      `${names[0] ?? ""} recreated after docker rm -f`,
+      (cs) => running(names)(cs) && cs[0]?.id !== before[0]?.id,
+      { timeoutMs: 30_000, explain },
+    );
+    expect(recreated[1]?.id).toBe(before[1]?.id);
 
     await docker.getContainer(names[1] as string).stop({ t: 0 });
-    const stoppedAt = Date.now();
     const restarted = await pollUntil(
       async () => (await docker.getContainer(names[1] as string).inspect()).State.Running,
-      2000,
+      30_000,
     );
-    expect(restarted, `not started within 2 s (${Date.now() - stoppedAt} ms)`).toBe(true);
-    expect((await containersOf(c)).find((x) => x.name === names[1])?.id).toBe(before[1]?.id);
+    expect(restarted, `${names[1] ?? ""} not started again after docker stop\n${explain()}`).toBe(true);
+    // Started again, not replaced.
+    expect((await containersOf(c)).map((x) => x.id)).toEqual(recreated.map((x) => x.id));
 
     // SIGTERM: berth exits 0 and its containers keep running (it is not their parent).
     expect(await controller.stop()).toBe(0);
@@ -73,16 +77,26 @@ describe("berth run", () => {
     expect((await containersOf(c)).map((x) => x.state)).toEqual(["running", "running"]);
   });
 
-  it("removes a container within 1 s of its expiry, and does not recreate it", async () => {
+  it("removes a container at its expiry, not before, and does not recreate it", async () => {
     const c = id("expiry");
     const name = `${c}-agent`;
-    const expiresAt = Math.ceil((Date.now() + 3000) / 1000) * 1000;
+    // Far enough ahead that the container is created and seen running first, even on a busy engine.
+    const expiresAt = Math.ceil((Date.now() + 10_000) / 1000) * 1000;
     const dir = specDir({ "agent.yaml": e2eSpec(name, [`expiresAt: "${formatTime(expiresAt)}"`]) });
     controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1s"]);
-    await waitContainers(c, running([name]), 10_000);
-    await pollUntil(async () => (await containersOf(c)).length === 0, 10_000);
-    const goneAfterMs = Date.now() - expiresAt;
-    expect(goneAfterMs).toBeLessThanOrEqual(1000);
+    const explain = (): string => controller?.recentLogs() ?? "";
+    await waitContainers(c, `${name} running`, running([name]), { explain });
+    // How soon after expiresAt it goes is the benchmark's business (bench/, "latency"); that it goes
+    // is this test's. The deadline is generous.
+    await waitContainers(c, `${name} removed at its expiry`, (cs) => cs.length === 0, {
+      timeoutMs: expiresAt - Date.now() + 30_000,
+      explain,
+    });
+    // Not before its time: it was still there at every look before expiresAt (one clock: this host's).
+    expect(Date.now(), "removed before its expiresAt").toBeGreaterThanOrEqual(expiresAt);
+    expect(
+      controller.logs.filter((l) => l.msg === "action completed" && l.action === "remove").map((l) => l.reason),
+    ).toEqual(["expired"]);
     // Several resyncs later it is still gone.
     const passes = () => controller?.logs.filter((l) => l.msg === "reconcile pass done").length ?? 0;
     const seen = passes();
@@ -121,8 +135,9 @@ describe("berth run", () => {
     const converged = async (version: string) =>
       waitContainers(
         c,
+        `the 20 containers running (commit ${version})`,
         (cs) => cs.length === 20 && cs.every((x) => x.state === "running" && !x.name.endsWith(".next")),
-        60_000,
+        { timeoutMs: 60_000 },
       ).then(async () =>
         pollUntil(async () => (await Promise.all(names.map(envOf))).every((e) => e.includes(`V=${version}`)), 60_000),
       );
@@ -147,11 +162,14 @@ describe("berth run", () => {
     }
     symlinkSync("v1", path.join(root, "current"));
     controller = await startBerth(["--id", c, "--specs", path.join(root, "current")]);
-    await waitContainers(c, running([`${c}-one`, `${c}-two`]));
+    await waitContainers(c, `the specs of v1 running`, running([`${c}-one`, `${c}-two`]));
     // The git-sync / ConfigMap way: a new link, renamed over the old one.
     symlinkSync("v2", path.join(root, "current.tmp"));
     renameSync(path.join(root, "current.tmp"), path.join(root, "current"));
-    const after = await waitContainers(c, running([`${c}-three`, `${c}-two`]), 20_000);
+    const after = await waitContainers(c, `the specs of v2 running`, running([`${c}-three`, `${c}-two`]), {
+      timeoutMs: 30_000,
+      explain: () => controller?.recentLogs() ?? "",
+    });
     expect(after.map((x) => x.name)).toEqual([`${c}-three`, `${c}-two`]);
     expect(
       await pollUntil(
@@ -184,7 +202,7 @@ describe("berth run", () => {
     const before = await Promise.all([foreign.inspect(), neighbour.inspect()]);
     const dir = specDir({ "taken.yaml": e2eSpec(taken), "fine.yaml": e2eSpec(`${c}-fine`) });
     controller = await startBerth(["--id", c, "--specs", dir]);
-    await waitContainers(c, running([`${c}-fine`]));
+    await waitContainers(c, `${c}-fine running`, running([`${c}-fine`]));
     // Seen before any create is tried: no 409 round trip.
     expect(
       await pollUntil(
@@ -208,7 +226,7 @@ describe("berth run", () => {
     const names = Array.from({ length: 20 }, (_, i) => `${c}-r${String(i).padStart(2, "0")}`);
     const dir = specDir(Object.fromEntries(names.map((n) => [`${n}.yaml`, e2eSpec(n, ['env: { V: "1" }'])])));
     controller = await startBerth(["--id", c, "--specs", dir]);
-    await waitContainers(c, (cs) => cs.length === 20 && cs.every((x) => x.state === "running"));
+    await waitContainers(c, "the 20 containers running", running(names));
     for (const n of names) writeFileSync(path.join(dir, `${n}.yaml`), e2eSpec(n, ['env: { V: "2" }']));
     // Kill it while replacements are under way: some done, some not started.
     expect(
@@ -231,8 +249,9 @@ describe("berth run", () => {
     controller = await startBerth(["--id", c, "--specs", dir]);
     const final = await waitContainers(
       c,
+      "the 20 containers running, no temporary one left",
       (cs) => cs.length === 20 && cs.every((x) => x.state === "running" && !x.name.endsWith(".next")),
-      90_000,
+      { timeoutMs: 90_000, explain: () => controller?.recentLogs() ?? "" },
     );
     expect(final.map((x) => x.name)).toEqual(names);
     expect(await pollUntil(async () => (await Promise.all(names.map(v2))).every(Boolean), 30_000)).toBe(true);
@@ -260,14 +279,15 @@ describe("berth run", () => {
     const never = await make("never", "never");
     const garbage = await make("garbage", "next tuesday");
     const dir = specDir({ "x.yaml": e2eSpec(`${c}-x`) });
-    controller = await startBerth(["--id", c, "--specs", dir, "--reap-label", label]);
+    // The resync (which also sweeps) is an hour away: "soon" goes only if berth wakes at its expiry.
+    controller = await startBerth(["--id", c, "--specs", dir, "--reap-label", label, "--resync", "1h"]);
     const gone = async (x: { inspect(): Promise<unknown> }) =>
       x.inspect().then(
         () => false,
         () => true,
       );
-    expect(await pollUntil(() => gone(past), 5000)).toBe(true);
-    expect(await pollUntil(() => gone(soon), 6000)).toBe(true);
+    expect(await pollUntil(() => gone(past), 30_000), "past reaped").toBe(true);
+    expect(await pollUntil(() => gone(soon), 30_000), "soon reaped").toBe(true);
     expect(await gone(never)).toBe(false);
     expect(await gone(garbage)).toBe(false);
     expect(

@@ -55,23 +55,29 @@ function specs(c: string, n: number, extra: readonly string[] = []): { dir: stri
 }
 
 describe("fault a: the Docker events stream is cut", () => {
-  it("converges within one resync interval when the stream stays open but goes silent", async () => {
+  it("converges at the next resync when the stream stays open but goes silent", async () => {
     const c = id("mute");
     const { dir, names } = specs(c, 2);
     controller = await startBerth(["--id", c, "--specs", dir, "--resync", "2s"], { DOCKER_HOST: proxy.dockerHost });
-    await waitContainers(c, allRunning(names));
+    const before = await waitContainers(c, `${names.join(", ")} running`, allRunning(names));
     proxy.eventsMode = "mute";
-    const removedAt = Date.now();
     await docker.getContainer(names[0] as string).remove({ force: true });
-    expect(await pollUntil(async () => allRunning(names)(await containersOf(c)), 2000 + 1500)).toBe(true);
-    expect(Date.now() - removedAt).toBeLessThanOrEqual(3500);
+    // No event reports the removal: only the 2 s resync can notice it. The deadline is generous;
+    // how soon it converges is the benchmark's business (bench/, "latency").
+    const after = await waitContainers(
+      c,
+      `${names[0] ?? ""} recreated by the resync, with the events stream silent`,
+      (cs) => allRunning(names)(cs) && cs[0]?.id !== before[0]?.id,
+      { timeoutMs: 20_000, explain: () => controller?.recentLogs() ?? "" },
+    );
+    expect(after.map((x) => x.id === before[1]?.id)).toEqual([false, true]);
   });
 
   it("reconnects and re-lists when the proxy drops the stream, even with refused reconnects for a while", async () => {
     const c = id("cut");
     const { dir, names } = specs(c, 2);
     controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"], { DOCKER_HOST: proxy.dockerHost });
-    await waitContainers(c, allRunning(names));
+    await waitContainers(c, `${names.join(", ")} running`, allRunning(names));
     proxy.eventsMode = "refuse";
     proxy.cutEvents();
     await docker.getContainer(names[1] as string).remove({ force: true });
@@ -89,7 +95,7 @@ describe("fault i: more than 256 Docker events while berth is disconnected", () 
     const c = id("flood");
     const { dir, names } = specs(c, 4);
     controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"], { DOCKER_HOST: proxy.dockerHost });
-    await waitContainers(c, allRunning(names));
+    await waitContainers(c, `${names.join(", ")} running`, allRunning(names));
     proxy.eventsMode = "refuse";
     proxy.cutEvents();
     let events = 0;
@@ -104,7 +110,10 @@ describe("fault i: more than 256 Docker events while berth is disconnected", () 
     await docker.getContainer(names[3] as string).stop({ t: 0 });
     expect(events).toBeGreaterThan(256);
     proxy.eventsMode = "forward";
-    const final = await waitContainers(c, allRunning(names), 40_000);
+    const final = await waitContainers(c, `${names.join(", ")} running again`, allRunning(names), {
+      timeoutMs: 60_000,
+      explain: () => controller?.recentLogs() ?? "",
+    });
     expect(final.map((x) => [x.name, x.state])).toEqual(names.map((n) => [n, "running"]));
   });
 });
@@ -120,17 +129,30 @@ describe("fault j: a Docker API call that never answers", () => {
       decision: "stall",
       times: 1,
     });
-    // A deadline well past the others' convergence, so the order asserted below is not a race.
-    controller = await startBerth(["--id", c, "--specs", dir, "--docker-timeout", "8s"], {
+    // A deadline well past the others' convergence (a second or two), so the order asserted
+    // below is not a race even on a busy engine.
+    controller = await startBerth(["--id", c, "--specs", dir, "--docker-timeout", "20s"], {
       DOCKER_HOST: proxy.dockerHost,
     });
-    // The others converge while the stalled create is still hanging.
+    const explain = (): string => controller?.recentLogs() ?? "";
+    const stalledFailure = () =>
+      controller?.logs.find((l) => l.msg === "action failed; retrying with backoff" && l.spec === stalled);
+    // The others converge while the stalled create is still hanging: a loop that waited for the
+    // stalled call would reach them only after its deadline, when the call is no longer pending.
     const others = names.slice(1);
-    await waitContainers(c, (cs) => others.every((n) => cs.some((x) => x.name === n && x.state === "running")), 20_000);
-    expect((await containersOf(c)).some((x) => x.name === stalled)).toBe(false);
-    await waitContainers(c, allRunning(names), 40_000);
-    const failure = controller.logs.find((l) => l.msg === "action failed; retrying with backoff" && l.spec === stalled);
-    expect(failure?.err).toBe(`Docker create ${stalled}: no answer before the deadline`);
+    const meanwhile = await waitContainers(
+      c,
+      `${others.join(", ")} running while the create of ${stalled} hangs`,
+      (cs) => others.every((n) => cs.some((x) => x.name === n && x.state === "running")),
+      { explain },
+    );
+    expect(proxy.stalledCount, "the stalled create is still pending").toBe(1);
+    expect(stalledFailure(), "the stalled create has not reached its deadline yet").toBeUndefined();
+    expect(meanwhile.map((x) => x.name)).toEqual(others);
+    // Then the stalled create is aborted at its deadline and retried.
+    await waitContainers(c, `${names.join(", ")} running`, allRunning(names), { timeoutMs: 90_000, explain });
+    expect(proxy.stalledCount).toBe(0);
+    expect(stalledFailure()?.err).toBe(`Docker create ${stalled}: no answer before the deadline`);
     expect(proxy.count("POST", new RegExp(`^/containers/create\\?name=${stalled}$`))).toBe(2);
   });
 });

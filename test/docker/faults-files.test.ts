@@ -31,6 +31,10 @@ afterEach(async () => {
   for (const m of mounts.splice(0)) execFileSync("umount", ["-l", m]);
 });
 
+/** Exactly these containers (sorted by name, as containersOf lists them), all running. */
+const sameRunning = (cs: readonly { name: string; state: string }[], names: readonly string[]): boolean =>
+  cs.length === names.length && cs.every((x, i) => x.name === names[i] && x.state === "running");
+
 const envOf = (name: string): Promise<string[]> =>
   docker
     .getContainer(name)
@@ -47,7 +51,7 @@ describe("fault g: a spec file truncated mid-write, or replaced by invalid YAML"
     const dir = specDir({ "svc.yaml": e2eSpec(name, ['env: { V: "1" }']) });
     const file = path.join(dir, "svc.yaml");
     controller = await startBerth(["--id", c, "--specs", dir]);
-    const [good] = await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    const [good] = await waitContainers(c, `${name} running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
 
     const next = e2eSpec(name, ['env: { V: "2" }', "replicas: 1"]);
     // Cut mid-write before the spec section: the file is no longer a valid document.
@@ -91,7 +95,7 @@ describe("fault h: atomic saves and symlink swaps", () => {
     const name = `${c}-svc`;
     const dir = specDir({ "svc.yaml": e2eSpec(name, ['env: { V: "1" }']) });
     controller = await startBerth(["--id", c, "--specs", dir]);
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, `${name} running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
     writeFileSync(path.join(dir, ".svc.yaml.swp"), e2eSpec(name, ['env: { V: "2" }']));
     renameSync(path.join(dir, ".svc.yaml.swp"), path.join(dir, "svc.yaml"));
     expect(await pollUntil(async () => (await envOf(name)).includes("V=2"), 20_000)).toBe(true);
@@ -109,7 +113,7 @@ describe("fault h: atomic saves and symlink swaps", () => {
     symlinkSync("..2026_11_23_12_00_00.1", path.join(dir, "..data"));
     symlinkSync("..data/svc.yaml", path.join(dir, "svc.yaml"));
     controller = await startBerth(["--id", c, "--specs", dir]);
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, `${name} running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
     expect(await envOf(name)).toContain("V=1");
     // What the kubelet does: a new timestamped folder, a new ..data link renamed over the old one.
     version("..2026_11_23_12_05_00.2", "2");
@@ -146,13 +150,18 @@ describe("fault k: the inotify watch limit is reached (ENOSPC)", () => {
         ],
       },
     );
-    await waitContainers(c, (cs) => cs.length === 3 && cs.every((x) => x.state === "running"));
+    const first = [`${c}-one`, `${c}-three`, `${c}-two`];
+    await waitContainers(c, `${first.join(", ")} running`, (cs) => sameRunning(cs, first));
     expect(await controller.waitForLog("file watch limit reached; falling back to periodic re-listing", 10_000)).toBe(
       true,
     );
     writeFileSync(path.join(dir, "b", "four.yaml"), e2eSpec(`${c}-four`));
     // The resync is an hour away: only the polling fallback can notice the new file.
-    await waitContainers(c, (cs) => cs.some((x) => x.name === `${c}-four` && x.state === "running"), 20_000);
+    const all = [`${c}-four`, ...first];
+    await waitContainers(c, `${c}-four running beside the others`, (cs) => sameRunning(cs, all), {
+      timeoutMs: 30_000,
+      explain: () => controller?.recentLogs() ?? "",
+    });
     expect(
       controller.logs.filter((l) => l.msg === "file watch limit reached; falling back to periodic re-listing"),
     ).toHaveLength(1);
@@ -178,11 +187,11 @@ describe("fault l: the disk under the runtime spec directory is full or read-onl
     mounts.push(runtime);
     const dir = specDir({ "base.yaml": e2eSpec(`${c}-base`) });
     controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: token });
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, `${c}-base running`, (cs) => sameRunning(cs, [`${c}-base`]));
 
     const ok = await put(controller.url, `${c}-api`, e2eSpec(`${c}-api`));
     expect(ok.status).toBe(201);
-    await waitContainers(c, (cs) => cs.length === 2 && cs.every((x) => x.state === "running"));
+    await waitContainers(c, `${c}-api and ${c}-base running`, (cs) => sameRunning(cs, [`${c}-api`, `${c}-base`]));
 
     // Fill the disk: the write fails at the flush and the temporary file is removed.
     try {

@@ -75,7 +75,11 @@ describe("a spec folder full of hostile entries", () => {
         wrap: ["unshare", "--user", "--map-user=1000", "--map-group=1000", "--"],
       },
     );
-    await waitContainers(ID, (cs) => cs.some((c) => c.name === good && c.state === "running"), 120_000);
+    const explain = (): string => controller?.recentLogs() ?? "";
+    await waitContainers(ID, `${good} running`, (cs) => cs.some((c) => c.name === good && c.state === "running"), {
+      timeoutMs: 120_000,
+      explain,
+    });
 
     const refused = (file: string): boolean =>
       controller?.logs.some((l) => l.msg === "spec file invalid" && String(l.file).endsWith(file)) ?? false;
@@ -101,7 +105,10 @@ describe("a spec folder full of hostile entries", () => {
     // Still working: a spec added now converges, the process is alive, memory stayed bounded
     // (reading the 100 MB file, or expanding the bomb, would have shown here).
     writeFileSync(at("later.yaml"), e2eSpec(later));
-    await waitContainers(ID, (cs) => cs.some((c) => c.name === later && c.state === "running"), 120_000);
+    await waitContainers(ID, `${later} running`, (cs) => cs.some((c) => c.name === later && c.state === "running"), {
+      timeoutMs: 120_000,
+      explain,
+    });
     expect(controller.child.exitCode).toBeNull();
     expect(peakRssMiB(controller.child.pid as number)).toBeLessThan(512);
     expect(controller.logs.filter((l) => l.level === 50 || l.level === 60)).toEqual([]);

@@ -138,7 +138,12 @@ describe("the berth image", () => {
     const diagnose = async (): Promise<string> => `berth's logs:\n${(await logsOf(BERTH)).slice(-4000)}`;
 
     // The spec converges, on berth's own network.
-    const converged = await waitContainers(ID, (cs) => cs.some((c) => c.name === APP && c.state === "running"));
+    const converged = await waitContainers(
+      ID,
+      `${APP} running`,
+      (cs) => cs.some((c) => c.name === APP && c.state === "running"),
+      { explain: diagnose },
+    );
     expect(
       converged.map((c) => `${c.name} ${c.state}`),
       await diagnose(),

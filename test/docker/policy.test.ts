@@ -72,7 +72,7 @@ describe("the admission policy on the real engine", () => {
     expect(refused.stdout).toContain("[policy baseline: bind-allowed-prefix]");
 
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", allowed]);
-    const [first] = await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    const [first] = await waitContainers(c, `${name} running`, (cs) => cs.length === 1 && cs[0]?.state === "running");
     const mounts = (await docker.getContainer(name).inspect()).Mounts;
     expect(mounts.map((m) => [m.Type, m.Destination])).toEqual([["bind", "/data"]]);
 

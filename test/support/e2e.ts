@@ -7,6 +7,8 @@ import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, afterEach } from "vitest";
+import { specHash } from "../../src/core/hash.js";
+import { parseSpecText } from "../../src/manifest/parse.js";
 import { specText } from "./specs.js";
 import { tempDir } from "./tmp.js";
 import { pollUntil } from "./poll.js";
@@ -42,6 +44,10 @@ export interface RunningBerth {
   readonly url: string;
   /** Every log line so far, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** Everything the process wrote to stderr so far. */
+  readonly stderr: string;
+  /** The last `count` log lines and any stderr, for a failure message. */
+  recentLogs(count?: number): string;
   waitForLog(msg: string, timeoutMs?: number): Promise<boolean>;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
@@ -102,6 +108,14 @@ export async function startBerth(
       return typeof line?.address === "string" ? line.address : "";
     },
     logs,
+    get stderr() {
+      return stderr;
+    },
+    recentLogs: (count = 30) =>
+      `berth's last ${Math.min(count, logs.length)} log lines:\n${logs
+        .slice(-count)
+        .map((l) => JSON.stringify(l))
+        .join("\n")}${stderr ? `\nberth's stderr:\n${stderr}` : ""}`,
     waitForLog: (msg, timeoutMs = 30_000) => pollUntil(() => logs.some((l) => l.msg === msg), timeoutMs),
     stop: async () => {
       child.kill("SIGTERM");
@@ -138,18 +152,44 @@ export async function containersOf(id: string): Promise<ContainerView[]> {
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-/** Polls until the containers of `id` satisfy `check`. */
+export interface WaitOptions {
+  /** How long to wait (default 60 s). */
+  readonly timeoutMs?: number;
+  /** More to show when the wait fails, e.g. a controller's recent logs. */
+  readonly explain?: () => string | Promise<string>;
+}
+
+/** One line per container: name, state, and the first 12 characters of its spec hash. */
+export function describeContainers(containers: readonly ContainerView[]): string {
+  if (containers.length === 0) return "  (none)";
+  return containers
+    .map((c) => `  ${c.name} ${c.state} hash=${(c.labels["berth.hash"] ?? "-").slice(0, 12)} id=${c.id.slice(0, 12)}`)
+    .join("\n");
+}
+
+/**
+ * Polls until the containers of `id` satisfy `check` and returns them. Throws when they do not
+ * within the deadline, saying what was awaited (`what`) and which containers were seen last: a
+ * wait that times out is a failed test, never a list to carry on with.
+ */
 export async function waitContainers(
   id: string,
+  what: string,
   check: (containers: ContainerView[]) => boolean,
-  timeoutMs = 60_000,
+  options: WaitOptions = {},
 ): Promise<ContainerView[]> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   let last: ContainerView[] = [];
-  await pollUntil(async () => {
+  const met = await pollUntil(async () => {
     last = await containersOf(id);
     return check(last);
   }, timeoutMs);
-  return last;
+  if (met) return last;
+  const extra = options.explain ? `\n${await options.explain()}` : "";
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what} (controller id ${id}); ` +
+      `its containers when last listed (${last.length}):\n${describeContainers(last)}${extra}`,
+  );
 }
 
 /** Removes every container of a controller id (and any named in `names`). */
@@ -176,6 +216,15 @@ export function e2eSpec(name: string, extra: readonly string[] = []): string {
     image: TEST_IMAGE,
     extra: ['command: ["sleep", "infinity"]', "init: true", "stopTimeout: 2s", ...extra],
   });
+}
+
+/** The spec hash of the one document in `text`: the berth.hash label its containers carry. */
+export function specHashOf(text: string): string {
+  const parsed = parseSpecText(text, "spec.yaml");
+  const [doc, ...more] = parsed.documents;
+  if (!doc || more.length > 0 || parsed.issues.length > 0)
+    throw new Error(`not one valid document: ${parsed.issues.map((i) => i.message).join("; ")}`);
+  return specHash(doc.spec);
 }
 
 /** A fresh spec folder holding `files` (removed after the test, or the file with lifetime "file"). */

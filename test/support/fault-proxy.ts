@@ -68,6 +68,11 @@ export class FaultProxy {
     this.events.clear();
   }
 
+  /** Requests stalled by a rule whose connection is still open (the client has not given up). */
+  get stalledCount(): number {
+    return this.stalled.size;
+  }
+
   count(method: string, pathRe: RegExp): number {
     return this.seen.filter((s) => s.method === method && pathRe.test(s.path)).length;
   }

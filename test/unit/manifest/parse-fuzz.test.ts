@@ -1,6 +1,8 @@
 /**
- * The loader, fed arbitrary text and arbitrary JSON-like values, never throws and never takes
- * more than a bounded time: every outcome is documents or our own typed issues.
+ * The loader, fed arbitrary text and arbitrary JSON-like values, never throws: every outcome is
+ * documents or our own typed issues, each with a place and a message. What keeps a parse bounded
+ * (the alias, depth and size limits) is tested in parse-limits.test.ts; how long a parse takes is
+ * not a functional assertion (a hang still fails here, at the test's timeout).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -9,13 +11,10 @@ import { parseSpecBytes, parseSpecText } from "../../../src/manifest/parse.js";
 import { specArb, toYaml } from "../../support/arbitraries.js";
 
 const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
-const BOUND_MS = 2000;
 
 function checkOutcome(run: () => ReturnType<typeof parseSpecText>): void {
-  const started = performance.now();
   let result: ReturnType<typeof parseSpecText> | undefined;
   expect(() => (result = run())).not.toThrow();
-  expect(performance.now() - started).toBeLessThan(BOUND_MS);
   for (const issue of result?.issues ?? []) {
     expect(KNOWN_CODES.has(issue.code)).toBe(true);
     expect(issue.line).toBeGreaterThanOrEqual(1);
@@ -26,7 +25,7 @@ function checkOutcome(run: () => ReturnType<typeof parseSpecText>): void {
   if ((result?.issues.length ?? 0) > 0) expect(result?.documents).toEqual([]);
 }
 
-describe("the parser never throws and stays bounded", () => {
+describe("the parser never throws", () => {
   it("on arbitrary text", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 400 }), (text) => {
