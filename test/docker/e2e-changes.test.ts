@@ -48,7 +48,8 @@ async function recordEvents(
   try {
     await run();
     // The engine delivers events asynchronously: wait until the ones asked for are in.
-    await pollUntil(() => complete(events), 10_000);
+    if (!(await pollUntil(() => complete(events), 30_000)))
+      throw new Error(`the engine's events did not complete within 30 s: ${JSON.stringify(events)}`);
   } finally {
     stream.destroy();
   }

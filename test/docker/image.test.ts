@@ -1,6 +1,6 @@
 /**
  * The berth image, built from the Dockerfile without a registry (its base is a Node image made
- * from the host's own Node by scripts/build-node-image.sh) and run as the README says: as its
+ * from the host's own Node by scripts/build-node-image.sh) and run as docs/deploy.md says: as its
  * non-root user with the socket's group added, the Docker socket and a read-only specs folder
  * mounted, on a user-defined network. The specs converge, `network: auto` resolves to that
  * network, /readyz answers through a port published on loopback, and the image's HEALTHCHECK
