@@ -90,7 +90,7 @@ export const MOUNT_CHECKS: readonly Check[] = [
     id: "bind-inside-writable",
     scope: "baseline",
     summary:
-      "A bind mount's host path (resolved, and every folder on the way to it) may not lie inside the host path of a writable bind mount of any container berth manages, the same or another, and a writable bind mount may not hold another's: the container that can write there could swap the path for a symbolic link, which the engine follows at the next start. Checked within a spec, across spec files, just before each create (against the containers as last observed) and before berth starts a container.",
+      "No bind mount's host path (resolved, or a folder on the way to it) may lie inside a writable bind mount's, in any container berth manages: that container could swap it for a symbolic link the next start follows. Both are refused: within a spec, across files, before each create and before berth starts one.",
     spec: (doc, _spec, _policy, ctx) => {
       const index = new Map<HostMount, number>();
       const mounts: HostMount[] = [];
