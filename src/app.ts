@@ -57,6 +57,7 @@ function engineParts(config: Config, deps: InspectorDeps, slots: Semaphore, metr
       deps.hooks?.onDockerCall?.(operation, outcome, durationMs);
     });
   const secrets = deps.secrets ?? hostSecretSources(config.policy);
+  const admission = new Admission(docker.port, config.policy, owner, hostPolicyContext);
   const executor = new Executor({
     docker: docker.port,
     owner,
@@ -66,11 +67,11 @@ function engineParts(config: Config, deps: InspectorDeps, slots: Semaphore, metr
     slots,
     network: new AutoNetwork(docker.port, config.network, selfContainerId),
     readSeccompProfile,
-    admission: new Admission(docker.port, config.policy, owner, hostPolicyContext),
+    admission,
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
-  return { clock, owner, docker, secrets, executor, reaper };
+  return { clock, owner, docker, secrets, executor, reaper, admission };
 }
 
 /** The specs and the planner; with a dispatcher, the passes act on their plans. */
@@ -83,10 +84,11 @@ function reconcilerOf(
   return new Reconciler(
     {
       loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
-      builder: new DesiredStateBuilder(engine.secrets, config.policy.profile),
+      builder: new DesiredStateBuilder(engine.secrets, config.policy.profile, hostPolicyContext),
       docker: engine.docker.port,
       clock: engine.clock,
       log: deps.log,
+      admission: engine.admission,
       ...(dispatcher ? { dispatcher } : {}),
     },
     { owner: engine.owner, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },

@@ -67,6 +67,8 @@ export interface PolicyOptions {
   readonly maxCpus?: string;
   readonly maxPids?: string;
   readonly requireLimits?: boolean;
+  readonly allowVolume?: readonly string[];
+  readonly maxStopTimeout?: string;
   /** DOCKER_HOST: a unix socket there is never bind-mounted either. */
   readonly dockerHost?: string;
 }
@@ -207,6 +209,16 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     usage(`--max-pids: ${JSON.stringify(raw.maxPids)} must be a whole number above 0`);
   for (const ip of raw.allowHostIp ?? [])
     if (!/^[0-9a-fA-F:.]+$/.test(ip)) usage(`--allow-host-ip: ${JSON.stringify(ip)} is not an IP address`);
+  for (const pattern of raw.allowVolume ?? [])
+    if (!/^[a-zA-Z0-9_.*?-]+$/.test(pattern))
+      usage(
+        `--allow-volume: ${JSON.stringify(pattern)} is not a volume name pattern (letters, digits, '_', '.', '-', '*', '?')`,
+      );
+  const maxStop =
+    raw.maxStopTimeout === undefined
+      ? DEFAULT_POLICY.maxStopTimeoutMs
+      : duration("--max-stop-timeout", raw.maxStopTimeout);
+  if (maxStop % 1000 !== 0) usage(`--max-stop-timeout: ${JSON.stringify(raw.maxStopTimeout)} must be whole seconds`);
   const socket = raw.dockerHost?.startsWith("unix://") ? raw.dockerHost.slice(7) : null;
   return Object.freeze({
     profile,
@@ -220,6 +232,8 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     maxNanoCpus: quantity("--max-cpus", raw.maxCpus, parseNanoCpus),
     maxPids,
     requireLimits: raw.requireLimits ?? false,
+    allowVolumes: [...(raw.allowVolume ?? DEFAULT_POLICY.allowVolumes)],
+    maxStopTimeoutMs: maxStop,
   });
 }
 

@@ -61,10 +61,24 @@ export function addPolicyOptions(command: Command): Command {
         .argParser(collect),
     )
     .addOption(
+      new Option(
+        "--allow-volume <pattern>",
+        "restricted: a named volume berth did not make that specs may mount, `*` and `?` as wildcards (repeatable)",
+      )
+        .env("BERTH_ALLOW_VOLUME")
+        .argParser(collect),
+    )
+    .addOption(
       new Option("--max-memory <quantity>", "largest memory limit a container may have").env("BERTH_MAX_MEMORY"),
     )
     .addOption(new Option("--max-cpus <quantity>", "largest CPU limit a container may have").env("BERTH_MAX_CPUS"))
     .addOption(new Option("--max-pids <n>", "largest pids limit a container may have").env("BERTH_MAX_PIDS"))
+    .addOption(
+      new Option(
+        "--max-stop-timeout <duration>",
+        "longest stopTimeout a spec may ask for, whole seconds (default 10m)",
+      ).env("BERTH_MAX_STOP_TIMEOUT"),
+    )
     .addOption(
       new Option("--require-limits", "every spec must set resources.memory and resources.pids").env(
         "BERTH_REQUIRE_LIMITS",

@@ -24,6 +24,7 @@ export type Mount = {
   type: "bind" | "volume" | "tmpfs";
 } & Mount1;
 export type Mount1 = Bind | Volume | Tmpfs;
+export type AbsolutePath = string;
 /**
  * The command (exec form).
  *
@@ -32,7 +33,6 @@ export type Mount1 = Bind | Volume | Tmpfs;
  */
 export type StringList2 = [string, ...string[]];
 export type Capability = string;
-export type AbsolutePath = string;
 
 /**
  * One container (or a pool of replicas) that berth keeps running on a Docker host. Kubernetes-style: apiVersion, kind, metadata, spec.
@@ -386,13 +386,13 @@ export interface Bind {
    */
   type: "bind";
   /**
-   * The host path. Created (as a directory) when missing, as `docker run -v` does.
+   * The host path. Created (as a directory) when missing, as `docker run -v` does. No ':' or ','.
    */
-  source: string;
+  source: AbsolutePath;
   /**
-   * The path in the container.
+   * The path in the container. No ':' or ','.
    */
-  target: string;
+  target: AbsolutePath;
   /**
    * Mount read-only. Default false.
    */

@@ -113,6 +113,19 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       });
     }
     targets.set(target, i);
+    if (m.type === "bind") {
+      // The create body's Binds form is `source:target[:options]`: a ':' or ',' in either would
+      // smuggle options in (`/m:z` relabels the host folder; `/m:rshared` shares mounts back).
+      for (const field of ["source", "target"] as const) {
+        if (/[:,]/.test(m[field])) {
+          issues.push({
+            code: "BERTH_VALUE",
+            path: ["spec", "mounts", i, field],
+            message: `${JSON.stringify(m[field])} holds ':' or ','; Docker would read what follows as bind mount options`,
+          });
+        }
+      }
+    }
     if (m.type === "tmpfs") {
       mounts.push({
         type: "tmpfs",

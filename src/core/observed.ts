@@ -18,6 +18,15 @@ export interface ObservedMount {
   readonly rw: boolean;
 }
 
+/** A named volume, as the engine describes it. */
+export interface ObservedVolume {
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The driver's options: for the local driver, `type`, `o` and `device` (a bind of a host path). */
+  readonly options: Readonly<Record<string, string>>;
+}
+
 export interface ObservedContainer {
   readonly id: string;
   /** Without Docker's leading "/". */

@@ -85,6 +85,8 @@ export interface StatusInput {
   readonly invalidSources: ReadonlyMap<string, readonly SpecIssue[]>;
   readonly observed: ObservedState;
   readonly plan: Plan;
+  /** Specs whose next create the admission policy would refuse, as the engine is now (a volume): why. */
+  readonly refused?: ReadonlyMap<string, string>;
   readonly progress: (spec: string) => SpecProgress | undefined;
   readonly keys: LabelKeys;
   readonly now: number;
@@ -139,6 +141,9 @@ export function statusReport(input: StatusInput): StatusReport {
     } else if (record.error !== null) {
       phase = "Failed";
       message = record.error;
+    } else if (input.refused?.has(record.name)) {
+      phase = "Failed";
+      message = input.refused.get(record.name) ?? null;
     } else if (rt?.terminal) {
       phase = "Failed";
       message = rt.terminal.message;

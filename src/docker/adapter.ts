@@ -36,9 +36,6 @@ export interface AdapterOptions {
   readonly connection?: DockerOptions;
 }
 
-/** The deadline of a stop without an explicit timeout allows for a container stop timeout up to this. */
-const MAX_STOP_TIMEOUT_MS = 10 * 60_000;
-
 export const DEFAULT_ADAPTER_OPTIONS: AdapterOptions = { callTimeoutMs: 30_000, pullTimeoutMs: 10 * 60_000 };
 
 const STATES = new Set<ContainerState>(["created", "running", "paused", "restarting", "removing", "exited", "dead"]);
@@ -219,17 +216,15 @@ export class DockerAdapter implements DockerPort {
     await this.call("start", (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
   }
 
-  async stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    // Without t, the engine uses the container's own StopTimeout; allow for the longest plausible one.
-    const graceMs = timeoutSeconds === undefined ? MAX_STOP_TIMEOUT_MS : timeoutSeconds * 1000;
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    // Always an explicit t: without it the engine waits for the container's own StopTimeout,
+    // which whoever created the container chose (docs/policy.md, max-stop-timeout).
+    const t = Math.max(0, Math.ceil(timeoutSeconds));
     try {
       await this.call(
         "stop",
-        (abortSignal) =>
-          this.docker
-            .getContainer(id)
-            .stop(timeoutSeconds === undefined ? { abortSignal } : { t: timeoutSeconds, abortSignal }),
-        graceMs + this.options.callTimeoutMs,
+        (abortSignal) => this.docker.getContainer(id).stop({ t, abortSignal }),
+        t * 1000 + this.options.callTimeoutMs,
       );
     } catch (err) {
       // 304: already stopped. Nothing to do.

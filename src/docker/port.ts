@@ -4,7 +4,7 @@
  * tests' in-memory fake implements it for loop and fault-injection tests.
  */
 import type { EngineCreateBody } from "../core/create-request.js";
-import type { ObservedContainer } from "../core/observed.js";
+import type { ObservedContainer, ObservedVolume } from "../core/observed.js";
 
 export type { ObservedContainer };
 
@@ -39,13 +39,7 @@ export interface ListFilter {
 }
 
 /** A volume as the engine describes it. */
-export interface VolumeDetails {
-  readonly name: string;
-  readonly driver: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** The driver's options: for the local driver, `type`, `o` and `device` (a bind of a host path). */
-  readonly options: Readonly<Record<string, string>>;
-}
+export type VolumeDetails = ObservedVolume;
 
 /** What the engine says it is. */
 export interface EngineInfo {
@@ -65,8 +59,11 @@ export interface DockerPort {
   /** Returns the new container's ID. */
   createContainer(name: string, body: EngineCreateBody): Promise<string>;
   startContainer(id: string): Promise<void>;
-  /** Without a timeout, the container's own stop timeout applies. */
-  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  /**
+   * Signals the container and waits up to `timeoutSeconds` before killing it. Always explicit: the
+   * container's own StopTimeout was chosen by whoever created it.
+   */
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string, options: { readonly force: boolean }): Promise<void>;
   renameContainer(id: string, name: string): Promise<void>;
   /** null when there is no such container. */

@@ -2,7 +2,8 @@
  * From what the spec files say to what berth should make true (docs/design.md, "Broken files"):
  * - a file that fails to parse or validate is not a deleted file: its last valid content stays
  *   desired (last-known-good) and its specs are Invalid until it is fixed or removed;
- * - the checks across files (unique names, namespace joins) are made here, once, over that set;
+ * - the checks across files (unique names, namespace joins, bind mounts inside writable ones) are
+ *   made here, once, over that set;
  * - specs named in a broken file with no good version yet, and containers created from a broken
  *   file, are protected: never pruned, never changed;
  * - a missing or unreadable spec directory, or no spec files at all, pauses pruning;
@@ -11,7 +12,7 @@
 import type { SpecIssue } from "../core/errors.js";
 import { specHash } from "../core/hash.js";
 import type { DesiredSpec, PlanInput } from "../core/plan/plan.js";
-import type { Profile } from "../core/policy/policy.js";
+import { LEXICAL_CONTEXT, type PolicyContext, type Profile } from "../core/policy/policy.js";
 import type { SpecRecord } from "../core/record.js";
 import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
@@ -52,6 +53,8 @@ export class DesiredStateBuilder {
   constructor(
     private readonly secrets: SecretSources,
     private readonly profile: Profile = "baseline",
+    /** How host paths resolve, for the bind mount check across specs (host/host-paths.ts). */
+    private readonly paths: PolicyContext = LEXICAL_CONTEXT,
   ) {}
 
   async build(load: LoadResult): Promise<DesiredSnapshot> {
@@ -74,7 +77,7 @@ export class DesiredStateBuilder {
     const candidates: (LoadedSpec & { path: string })[] = [...this.lastGood].flatMap(([path, good]) =>
       specsOf(good.file, good.source, good.documents).map((loaded) => ({ ...loaded, path })),
     );
-    const { refused, issues: collisions } = crossFileChecks(candidates, this.profile);
+    const { refused, issues: collisions } = crossFileChecks(candidates, this.profile, this.paths);
 
     const records = new Map<string, SpecRecord>();
     const desired: DesiredSpec[] = [];

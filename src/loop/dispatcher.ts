@@ -207,7 +207,7 @@ export class Dispatcher implements QueueView {
         continue;
       }
       const imagePresent = record?.spec ? input.observed.imageIds.has(normalizeImageRef(record.spec.image)) : false;
-      this.start(spec, rt, actions, record, imagePresent);
+      this.start(spec, rt, actions, { record, imagePresent, containers: input.observed.containers });
       started.push(spec);
     }
 
@@ -235,20 +235,15 @@ export class Dispatcher implements QueueView {
     this.deps.onAction?.(action, null, this.deps.clock.now() - startedAt);
   }
 
-  private start(
-    spec: string,
-    rt: SpecRuntime,
-    actions: readonly Action[],
-    record: SpecRecord | undefined,
-    imagePresent: boolean,
-  ): void {
+  private start(spec: string, rt: SpecRuntime, actions: readonly Action[], ctx: ActionContext): void {
     rt.busy = true;
     let current: Action | undefined;
     const task = (async () => {
+      let seen = ctx;
       for (const action of actions) {
         current = action;
         try {
-          await this.runAction(action, { record, imagePresent });
+          await this.runAction(action, seen);
         } catch (err) {
           if (action.kind === "start") {
             const id = action.container.id;
@@ -257,6 +252,9 @@ export class Dispatcher implements QueueView {
           throw err;
         }
         if (action.kind === "start") this.startFailures.delete(action.container.id);
+        // A container this spec's own actions removed is no longer among those its next ones audit against.
+        const gone = action.kind === "remove" ? action.container.id : action.kind === "replace" ? action.old.id : null;
+        if (gone !== null) seen = { ...seen, containers: seen.containers?.filter((c) => c.id !== gone) };
         rt.lastAction = { kind: action.kind, reason: action.reason, at: this.deps.clock.now(), ok: true };
       }
     })()

@@ -3,20 +3,23 @@
  * failure as terminal (not retried until something changes) or retriable (backed off): every
  * failure leaves here as a BerthError.
  *
- * Container operations hold one of the bounded slots; image pulls and health waits do not, so a
- * slow pull or a slow-to-become-healthy container never delays other specs.
+ * Container operations hold one of the bounded slots; image pulls, health waits and stops do not,
+ * so a slow pull, a slow-to-become-healthy container or a process that ignores SIGTERM never
+ * delays other specs. (A stop is one engine call that signals, waits up to its explicit timeout
+ * and kills: the wait is the call, and a kill-then-wait in berth would trip the restart policy,
+ * which restarts a container that exits without being stopped.)
  */
 import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
 import { BerthError } from "../core/errors.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import { tempName } from "../core/names.js";
-import { shortId } from "../core/observed.js";
+import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
 import type { SpecRecord } from "../core/record.js";
 import { type SecretSources, secretsForCreate } from "../core/secrets.js";
-import type { NormalizedSpec } from "../core/spec.js";
+import { DEFAULTS, type NormalizedSpec } from "../core/spec.js";
 import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 import type { Clock } from "../util/clock.js";
@@ -35,14 +38,24 @@ export interface ExecutorDeps {
   /** Reads a seccomp profile file. */
   readonly readSeccompProfile?: (path: string) => Promise<string>;
   /**
-   * The admission policy's last word on a create body (loop/admission.ts): the violations, empty
-   * when acceptable. Run just before each create, on what is actually sent.
+   * The admission policy's last word where the engine must be asked (loop/admission.ts): on a
+   * create body just before the create (given berth's containers as last observed), on its
+   * volumes once the container holds them, and on a container's mounts before berth starts it.
    */
-  readonly admission?: { audit(body: EngineCreateBody): Promise<readonly string[]> };
+  readonly admission?: AdmissionAudit;
   /** How often to look at a new container's health while waiting for it. */
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
+}
+
+export interface AdmissionAudit {
+  audit(
+    body: EngineCreateBody,
+    containers: readonly ObservedContainer[],
+  ): Promise<{ readonly violations: readonly string[]; readonly missingVolumes: readonly string[] }>;
+  pinned(body: EngineCreateBody): Promise<readonly string[]>;
+  beforeStart(container: ObservedContainer, containers: readonly ObservedContainer[]): Promise<readonly string[]>;
 }
 
 export interface ActionContext {
@@ -50,7 +63,15 @@ export interface ActionContext {
   readonly record: SpecRecord | undefined;
   /** The spec's image was present at the last observation. */
   readonly imagePresent: boolean;
+  /**
+   * berth's containers as last observed, with their mounts (the admission audit compares bind
+   * mounts across containers). Absent: listed when an audit needs them.
+   */
+  readonly containers?: readonly ObservedContainer[];
 }
+
+/** The grace a container without a spec gets when stopped (Docker's own default). */
+const ORPHAN_STOP_SECONDS = DEFAULTS.stopTimeoutMs / 1000;
 
 /** Longest wait for a new container to become healthy. */
 const MAX_HEALTH_WAIT_MS = 10 * 60_000;
@@ -77,23 +98,24 @@ export class Executor {
       case "create": {
         const { spec, hash, source } = this.specOf(ctx);
         await this.ensureImage(spec, ctx.imagePresent);
-        await this.createStarted(spec, hash, source, action.replica, action.name);
+        await this.createStarted(spec, hash, source, action.replica, action.name, ctx);
         break;
       }
       case "replace":
         await this.replace(action, ctx);
         break;
       case "finish":
-        await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec);
+        await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec, ctx);
         break;
       case "start":
-        await this.ignoreGone(() => this.slot(() => this.deps.docker.startContainer(action.container.id)));
+        await this.ignoreGone(() => this.startAudited(action.container, ctx));
         break;
       case "stop":
-        await this.ignoreGone(() => this.slot(() => this.deps.docker.stopContainer(action.container.id)));
+        // No slot: the stop is a wait (see the top of this file).
+        await this.ignoreGone(() => this.deps.docker.stopContainer(action.container.id, this.stopSeconds(ctx)));
         break;
       case "remove":
-        await this.remove(action.container, action.reason === "expired");
+        await this.remove(action.container, action.reason === "expired", ctx);
         break;
       case "rename":
         await this.rename(action.container.id, action.to);
@@ -109,6 +131,37 @@ export class Executor {
       },
       "action completed",
     );
+  }
+
+  /** The stop timeout in seconds: the spec's (bounded by max-stop-timeout), Docker's default for an orphan. */
+  private stopSeconds(ctx: ActionContext): number {
+    const spec = ctx.record?.spec;
+    return spec ? Math.ceil(spec.stopTimeoutMs / 1000) : ORPHAN_STOP_SECONDS;
+  }
+
+  /** berth's containers as last observed, but those this action removed already. */
+  private async containersOf(ctx: ActionContext, removed: readonly string[] = []): Promise<ObservedContainer[]> {
+    const all = ctx.containers ?? (await this.deps.docker.listContainers({ labels: [this.deps.owner.filter] }));
+    return all.filter((c) => !removed.includes(c.id));
+  }
+
+  /**
+   * Starts a container that exists, after auditing its mounts again: the engine resolves bind
+   * sources anew at every start. A refusal is terminal: starting it again would mount the same.
+   */
+  private async startAudited(container: ContainerRef, ctx: ActionContext): Promise<void> {
+    if (this.deps.admission) {
+      const details = await this.deps.docker.inspectContainer(container.id);
+      if (!details) return;
+      const violations = await this.deps.admission.beforeStart(details, await this.containersOf(ctx));
+      if (violations.length > 0) {
+        throw BerthError.terminal(
+          "BERTH_POLICY",
+          `refused by the admission policy before starting ${container.name}: ${violations.join("; ")}`,
+        );
+      }
+    }
+    await this.slot(() => this.deps.docker.startContainer(container.id));
   }
 
   private specOf(ctx: ActionContext): { spec: NormalizedSpec; hash: string; source: string } {
@@ -172,13 +225,18 @@ export class Executor {
     }
   }
 
-  /** Creates (and starts, unless the spec is suspended) a container; returns its ID. */
+  /**
+   * Creates (and starts, unless the spec is suspended) a container; returns its ID. `removed`:
+   * containers this action already removed (they are no longer among the observed ones).
+   */
   private async createStarted(
     spec: NormalizedSpec,
     hash: string,
     source: string,
     replica: number,
     name: string,
+    ctx: ActionContext,
+    removed: readonly string[] = [],
   ): Promise<string> {
     // The create-time read of the secrets (core/secrets.ts says why there are two).
     const secrets = await secretsForCreate(spec, hash, this.deps.secrets);
@@ -196,16 +254,27 @@ export class Executor {
       network: await this.deps.network.resolve(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
     });
-    const violations = this.deps.admission ? await this.deps.admission.audit(body) : [];
-    if (violations.length > 0) {
+    const admission = this.deps.admission;
+    const verdict = admission
+      ? await admission.audit(body, await this.containersOf(ctx, removed))
+      : { violations: [], missingVolumes: [] };
+    if (verdict.violations.length > 0) {
       throw BerthError.retriable(
         "BERTH_POLICY",
-        `refused by the admission policy just before creating ${name}: ${violations.join("; ")}`,
+        `refused by the admission policy just before creating ${name}: ${verdict.violations.join("; ")}`,
       );
     }
-    // One slot for the create and the start: each container runs as soon as it can, rather than
-    // every queued create going first.
+    // One slot for the volumes, the create and the start: each container runs as soon as it can,
+    // rather than every queued create going first.
     return this.slot(async () => {
+      const keys = this.deps.owner.keys;
+      for (const volume of verdict.missingVolumes) {
+        // berth makes the volumes it mounts, labelled: restricted admits those (volume-origin).
+        await this.deps.docker.createVolume(volume, {
+          [keys.controller]: this.deps.owner.controllerId,
+          [keys.spec]: spec.name,
+        });
+      }
       let id: string;
       try {
         id = await this.deps.docker.createContainer(name, body);
@@ -218,6 +287,23 @@ export class Executor {
           );
         }
         throw this.classify(err);
+      }
+      // The container now holds its volumes (a volume in use cannot be removed): what they are
+      // now is what it will mount. One made or swapped since the audit is caught here.
+      let pinned: readonly string[];
+      try {
+        pinned = admission ? await admission.pinned(body) : [];
+      } catch (err) {
+        // Unchecked: never left behind to be started later.
+        await this.ignoreGone(() => this.deps.docker.removeContainer(id, { force: true }));
+        throw this.classify(err);
+      }
+      if (pinned.length > 0) {
+        await this.ignoreGone(() => this.deps.docker.removeContainer(id, { force: true }));
+        throw BerthError.retriable(
+          "BERTH_POLICY",
+          `refused by the admission policy once ${name} was created (it was removed unstarted): ${pinned.join("; ")}`,
+        );
       }
       if (!spec.suspended) {
         try {
@@ -252,12 +338,12 @@ export class Executor {
     const { spec, hash, source } = this.specOf(ctx);
     await this.ensureImage(spec, ctx.imagePresent);
     if (action.strategy === "StopFirst") {
-      await this.remove(action.old, false);
-      await this.createStarted(spec, hash, source, action.replica, action.name);
+      await this.remove(action.old, false, ctx);
+      await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [action.old.id]);
       return;
     }
-    const next = await this.createStarted(spec, hash, source, action.replica, tempName(action.name));
-    await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec);
+    const next = await this.createStarted(spec, hash, source, action.replica, tempName(action.name), ctx);
+    await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec, ctx);
   }
 
   /** Brings a replacement under its temporary name to completion: running (healthy), old gone, renamed. */
@@ -266,12 +352,11 @@ export class Executor {
     old: ContainerRef | null,
     name: string,
     spec: NormalizedSpec,
+    ctx: ActionContext,
   ): Promise<void> {
     const details = await this.deps.docker.inspectContainer(next.id);
     if (!details) throw BerthError.retriable("BERTH_RACE", `the new container ${next.name} vanished; planning again`);
-    if (details.state !== "running" && !spec.suspended) {
-      await this.slot(() => this.deps.docker.startContainer(next.id));
-    }
+    if (details.state !== "running" && !spec.suspended) await this.startAudited(next, ctx);
     if (!spec.suspended) {
       const problem = await this.waitReady(next.id, spec);
       if (problem !== null) {
@@ -282,7 +367,7 @@ export class Executor {
         );
       }
     }
-    if (old) await this.remove(old, false);
+    if (old) await this.remove(old, false, ctx);
     await this.rename(next.id, name);
   }
 
@@ -305,15 +390,14 @@ export class Executor {
     }
   }
 
-  /** Expired containers are killed at once (expiry is a deadline); others get their stop timeout. */
-  private async remove(container: ContainerRef, kill: boolean): Promise<void> {
+  /**
+   * Expired containers are killed at once (expiry is a deadline); others get their stop timeout,
+   * always explicit. The stop holds no slot (it is a wait); the removal does.
+   */
+  private async remove(container: ContainerRef, kill: boolean, ctx: ActionContext): Promise<void> {
     const docker = this.deps.docker;
-    await this.ignoreGone(() =>
-      this.slot(async () => {
-        if (!kill) await docker.stopContainer(container.id);
-        await docker.removeContainer(container.id, { force: true });
-      }),
-    );
+    if (!kill) await this.ignoreGone(() => docker.stopContainer(container.id, this.stopSeconds(ctx)));
+    await this.ignoreGone(() => this.slot(() => docker.removeContainer(container.id, { force: true })));
   }
 
   private async rename(id: string, name: string): Promise<void> {

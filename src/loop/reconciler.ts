@@ -5,6 +5,8 @@
  *   names     the second observation: who holds the names the plan may take, when any is free;
  *   plan      pure;
  *   dispatch  hand the actions to the work queue (only when there is one: `berth run`, `apply`);
+ *   volumes   without a work queue (`plan`, `status`): what the admission policy says of the
+ *             named volumes a create would mount, as they exist now (with one, the audit says it);
  *   status    every spec's phase, derived.
  * Level-triggered: a pass never depends on what triggered it.
  */
@@ -56,6 +58,8 @@ export interface ReconcilerDeps {
   readonly log: Logger;
   /** The work queue that acts on plans; without one (one-shot commands) a pass only looks. */
   readonly dispatcher?: Dispatcher;
+  /** The admission policy's verdict on a spec's named volumes as they are (loop/admission.ts). */
+  readonly admission?: { volumeVerdict(spec: string, names: readonly string[]): Promise<readonly string[]> };
 }
 
 export class Reconciler {
@@ -103,11 +107,13 @@ export class Reconciler {
       observed,
       observedAt,
     });
+    const refused = dispatched ? new Map<string, string>() : await this.volumes(snapshot, result);
     const report = statusReport({
       records: snapshot.records,
       invalidSources: snapshot.invalidSources,
       observed,
       plan: result,
+      refused,
       progress: (spec) => this.queue.progressOf(spec),
       keys: this.options.owner.keys,
       now,
@@ -153,6 +159,28 @@ export class Reconciler {
     );
     const foreign = await foreignHolders(this.deps.docker, this.options.owner, wanted);
     return foreign.size > 0 ? { ...ours, foreignNames: foreign } : ours;
+  }
+
+  /**
+   * The specs a create or replace would fail for, because the admission policy refuses a named
+   * volume they mount as it exists now. Only specs the plan would create for: no calls otherwise.
+   */
+  private async volumes(snapshot: DesiredSnapshot, planned: Plan): Promise<Map<string, string>> {
+    const refused = new Map<string, string>();
+    const admission = this.deps.admission;
+    if (!admission) return refused;
+    const creating = new Set(
+      planned.actions.filter((a) => a.kind === "create" || a.kind === "replace").map((a) => a.spec),
+    );
+    for (const spec of creating) {
+      const names = (snapshot.records.get(spec)?.spec?.mounts ?? []).flatMap((m) =>
+        m.type === "volume" ? [m.source] : [],
+      );
+      const violations = await admission.volumeVerdict(spec, names);
+      if (violations.length > 0)
+        refused.set(spec, `the admission policy would refuse its create: ${violations.join("; ")}`);
+    }
+    return refused;
   }
 
   private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {

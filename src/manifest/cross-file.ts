@@ -5,11 +5,20 @@
  *
  * Container names must be unique across every spec file: two documents producing the same name
  * (directly, or through replicas: web-0) are an error on both, each naming the other place, and
- * neither is applied.
+ * neither is applied. The admission policy's checks that need every spec are made here too:
+ * namespace joins name a spec's container, and no bind mount lies inside a writable one.
  */
 import type { SpecIssue } from "../core/errors.js";
 import { containerNames } from "../core/names.js";
-import { joinMessage, type Profile } from "../core/policy/policy.js";
+import {
+  findOverlaps,
+  type HostMount,
+  joinMessage,
+  OVERLAP_ADVICE,
+  overlapMessage,
+  type PolicyContext,
+  type Profile,
+} from "../core/policy/policy.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { NamespaceJoin } from "./parse.js";
 
@@ -90,16 +99,70 @@ export function findForeignJoins(
   return { refused, issues };
 }
 
-/** Both cross-file checks: the specs refused, each with its own issues, and all the issues. */
+/**
+ * The admission policy's bind-inside-writable check across specs (docs/policy.md): no bind mount
+ * of any spec may take its host path (resolved, or a folder on the way to it) from inside the host
+ * path of a writable bind mount of any spec, the same or another: the container that can write
+ * there could swap the path for a symbolic link, which the engine follows at the next start. Both
+ * specs of a pair are refused, each naming the other's place, and neither is applied. Not applied
+ * under the privileged profile.
+ */
+export function findBindsInsideWritable(
+  specs: readonly LoadedSpec[],
+  profile: Profile,
+  paths: PolicyContext,
+): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
+  const refused = new Set<LoadedSpec>();
+  const issues: SpecIssue[] = [];
+  if (profile === "privileged") return { refused, issues };
+  const owner = new Map<HostMount, LoadedSpec>();
+  for (const loaded of specs) {
+    const by = `spec ${JSON.stringify(loaded.spec.name)} (${loaded.file}:${loaded.line}:${loaded.column})`;
+    for (const m of loaded.spec.mounts) {
+      if (m.type !== "bind") continue;
+      owner.set({ source: m.source, target: m.target, writable: !m.readOnly, by }, loaded);
+    }
+  }
+  const issue = (loaded: LoadedSpec, what: string): SpecIssue => ({
+    code: "BERTH_POLICY",
+    file: loaded.file,
+    line: loaded.line,
+    column: loaded.column,
+    path: "spec.mounts",
+    message: `${what}: ${OVERLAP_ADVICE} (neither is applied) [policy ${profile}: bind-inside-writable]`,
+  });
+  for (const o of findOverlaps([...owner.keys()], [], paths.realpath)) {
+    const inner = owner.get(o.inner);
+    const outer = owner.get(o.outer);
+    if (!inner || !outer) continue;
+    refused.add(inner);
+    refused.add(outer);
+    if (inner === outer) {
+      const self = { inner: { ...o.inner, by: "this spec" }, outer: { ...o.outer, by: "this spec" } };
+      issues.push(issue(inner, overlapMessage(self, "inner")));
+    } else {
+      issues.push(issue(inner, overlapMessage(o, "inner")), issue(outer, overlapMessage(o, "outer")));
+    }
+  }
+  return { refused, issues };
+}
+
+/**
+ * The cross-file checks: the specs refused, each with its own issues, and all the issues. Bind
+ * mounts are compared only when `paths` says how host paths resolve (`berth validate` makes that
+ * comparison itself, with findBindsInsideWritable).
+ */
 export function crossFileChecks(
   specs: readonly LoadedSpec[],
   profile: Profile,
+  paths?: PolicyContext,
 ): { refused: Map<LoadedSpec, SpecIssue[]>; issues: SpecIssue[] } {
   const names = findNameCollisions(specs);
   const joins = findForeignJoins(specs, profile);
+  const binds = paths ? findBindsInsideWritable(specs, profile, paths) : { refused: new Set<LoadedSpec>(), issues: [] };
   const refused = new Map<LoadedSpec, SpecIssue[]>();
-  const issues = [...names.issues, ...joins.issues];
-  for (const loaded of [...names.refused, ...joins.refused]) {
+  const issues = [...names.issues, ...joins.issues, ...binds.issues];
+  for (const loaded of [...names.refused, ...joins.refused, ...binds.refused]) {
     refused.set(
       loaded,
       issues.filter(

@@ -109,6 +109,8 @@ export class FakeDocker implements DockerPort {
   /** Images a pull fetches, by reference, and their IDs; a pull of any other fails (no registry is reachable). */
   readonly registry = new Map<string, string>();
   readonly calls: CallRecord[] = [];
+  /** Every stop, with the timeout it was given (seconds). */
+  readonly stops: { readonly id: string; readonly timeoutSeconds: number }[] = [];
   private readonly faults: Fault[] = [];
   private readonly subscribers = new Set<{ filter: ListFilter; handlers: EventHandlers }>();
   /** Operations in flight right now, and the most ever at once (concurrency checks). */
@@ -392,7 +394,8 @@ export class FakeDocker implements DockerPort {
     });
   }
 
-  async stopContainer(id: string): Promise<void> {
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    this.stops.push({ id, timeoutSeconds });
     await this.track("stop", id, this.specOf(this.find(id)), () => {
       const c = this.get("stop", id);
       if (c.state !== "running") return;

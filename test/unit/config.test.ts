@@ -136,6 +136,8 @@ describe("buildPolicy", () => {
         maxCpus: "2",
         maxPids: "512",
         requireLimits: true,
+        allowVolume: ["cache-*"],
+        maxStopTimeout: "2m",
         dockerHost: "unix:///srv/docker.sock",
       }),
     ).toEqual({
@@ -153,6 +155,8 @@ describe("buildPolicy", () => {
       maxNanoCpus: 2e9,
       maxPids: 512,
       requireLimits: true,
+      allowVolumes: ["cache-*"],
+      maxStopTimeoutMs: 120_000,
     });
   });
 });

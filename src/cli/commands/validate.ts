@@ -1,9 +1,10 @@
 /** `berth validate [PATH…]`: check spec files without touching Docker. */
 import { type Command, Option } from "commander";
 import { buildPolicy, type PolicyOptions } from "../../config.js";
-import { formatIssue } from "../../core/errors.js";
+import { compareIssues, formatIssue } from "../../core/errors.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
-import { DEFAULT_LOADER_OPTIONS, SpecLoader, validateLoad } from "../../manifest/loader.js";
+import { findBindsInsideWritable } from "../../manifest/cross-file.js";
+import { DEFAULT_LOADER_OPTIONS, SpecLoader, specsOf, validateLoad } from "../../manifest/loader.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addPolicyOptions, labelPrefixOption } from "../options.js";
 
@@ -45,7 +46,21 @@ async function validate(paths: readonly string[], options: ValidateOptions, io: 
     policy,
     policyContext: hostPolicyContext,
   });
-  const result = validateLoad(await loader.load(), policy.profile);
+  const load = await loader.load();
+  const checked = validateLoad(load, policy.profile);
+  // Bind mounts across specs, with host paths resolved as the controller resolves them.
+  const binds = findBindsInsideWritable(
+    load.files.flatMap((f) => specsOf(f.file, f.source, f.result.documents)),
+    policy.profile,
+    hostPolicyContext,
+  );
+  const at = (s: { file: string; line: number; column: number }): string => `${s.file}:${s.line}:${s.column}`;
+  const refused = new Set([...binds.refused].map(at));
+  const result = {
+    files: checked.files,
+    specs: checked.specs.filter((s) => !refused.has(at(s))),
+    issues: [...checked.issues, ...binds.issues].sort(compareIssues),
+  };
   const badFiles = new Set(result.issues.map((i) => i.file)).size;
   const valid = result.issues.length === 0;
 

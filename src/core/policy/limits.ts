@@ -1,6 +1,9 @@
-/** Resource ceilings (--max-memory, --max-cpus, --max-pids, --require-limits), under every profile. */
+/**
+ * Ceilings, under every profile: resources (--max-memory, --max-cpus, --max-pids,
+ * --require-limits) and the stop timeout (--max-stop-timeout).
+ */
 import type { FieldPath } from "../spec.js";
-import { formatBytes } from "../units.js";
+import { formatBytes, formatDurationMs } from "../units.js";
 import type { Check, Found } from "./check.js";
 
 function ceiling(
@@ -53,5 +56,25 @@ export const LIMIT_CHECKS: readonly Check[] = [
     summary: "With `--max-pids`, `resources.pids` is required and at most that (also required by `--require-limits`).",
     spec: (_doc, spec, policy) => ceiling(spec.resources.pids, policy.maxPids, policy.requireLimits, "pids", String),
     request: (b, policy) => requestCeiling(b.HostConfig.PidsLimit, policy.maxPids, policy.requireLimits, "PidsLimit"),
+  },
+  {
+    id: "max-stop-timeout",
+    scope: "limits",
+    summary:
+      "`stopTimeout` is at most `--max-stop-timeout` (default 10m): every stop berth makes waits that long at most, and never the container's own setting.",
+    spec: (_doc, spec, policy) =>
+      spec.stopTimeoutMs > policy.maxStopTimeoutMs
+        ? [
+            {
+              path: ["spec", "stopTimeout"],
+              message: `${formatDurationMs(spec.stopTimeoutMs)} is above the limit of ${formatDurationMs(policy.maxStopTimeoutMs)} (--max-stop-timeout)`,
+            },
+          ]
+        : [],
+    // The body counts whole seconds (rounded up); the limit is whole seconds too, so the two agree.
+    request: (b, policy) =>
+      b.StopTimeout * 1000 > policy.maxStopTimeoutMs
+        ? [`StopTimeout ${b.StopTimeout}s above ${policy.maxStopTimeoutMs / 1000}s`]
+        : [],
   },
 ];

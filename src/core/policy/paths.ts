@@ -2,6 +2,7 @@
  * Host paths, as the policy sees them: lexically normalized, and resolved through the caller's
  * realpath (the host edge resolves symbolic links; a pure check passes the identity).
  */
+import type { ObservedMount, ObservedVolume } from "../observed.js";
 import { widen } from "./check.js";
 import type { Policy, PolicyContext } from "./types.js";
 
@@ -73,17 +74,65 @@ export function bindSource(bind: string): string {
   return bind.split(":")[0] ?? bind;
 }
 
-/** The host paths a create body mounts. */
-export function bindSources(b: {
+interface BodyMounts {
   readonly HostConfig: {
     readonly Binds?: readonly string[];
-    readonly Mounts?: readonly { readonly Type: string; readonly Source?: string }[];
+    readonly Mounts?: readonly {
+      readonly Type: string;
+      readonly Source?: string;
+      readonly Target: string;
+      readonly ReadOnly?: boolean;
+    }[];
   };
-}): string[] {
+}
+
+/** The host paths a create body mounts. */
+export function bindSources(b: BodyMounts): string[] {
   return [
     ...(b.HostConfig.Binds ?? []).map(bindSource),
     ...(b.HostConfig.Mounts ?? []).filter((m) => m.Type !== "volume" && m.Type !== "tmpfs").map((m) => m.Source ?? ""),
   ];
+}
+
+/** The mounts a create body asks for, as the engine lists them: a bind by its host path, a volume by its name. */
+export function bodyMounts(b: BodyMounts): ObservedMount[] {
+  return [
+    ...(b.HostConfig.Binds ?? []).map((bind) => {
+      const [source = "", target = "", mode = ""] = bind.split(":");
+      return { type: "bind", source, target, rw: !mode.split(",").includes("ro") };
+    }),
+    ...(b.HostConfig.Mounts ?? []).map((m) => ({
+      type: m.Type,
+      source: m.Source ?? "",
+      target: m.Target,
+      rw: m.ReadOnly !== true,
+    })),
+  ];
+}
+
+/** The names of the named volumes a create body mounts. */
+export function bodyVolumes(b: BodyMounts): string[] {
+  return [...new Set((b.HostConfig.Mounts ?? []).filter((m) => m.Type === "volume").map((m) => m.Source ?? ""))];
+}
+
+/**
+ * The host path a named volume mounts, when its driver options say so; else null. The local
+ * driver mounts `device` with mount(2): with `o=bind` (or `type=none`) that is a bind of a host
+ * folder (`docker volume create -o type=none -o o=bind -o device=/secret`), and an absolute
+ * `device` of another type is a host device or file (`-o type=ext4 -o device=/dev/sda1`). Other
+ * drivers are plugins the host's administrator installed; berth does not judge their options.
+ */
+export function volumeHostPath(v: ObservedVolume): string | null {
+  if (v.driver !== "local") return null;
+  const device = (v.options.device ?? "").trim();
+  if (device === "") return null;
+  const o = (v.options.o ?? "").split(",").map((x) => x.trim());
+  const type = (v.options.type ?? "").trim();
+  if (o.includes("bind") || o.includes("rbind") || type === "none" || type === "bind") {
+    // mount(2) resolves a relative path from dockerd's working directory, the root.
+    return lexicalPath(device.startsWith("/") ? device : `/${device}`);
+  }
+  return device.startsWith("/") ? lexicalPath(device) : null;
 }
 
 export function secretFileRefusal(file: string, policy: Policy, ctx: PolicyContext): string | null {

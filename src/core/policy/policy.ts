@@ -8,12 +8,14 @@
  * on the spec document (with field paths, for validation errors) and, where the create request
  * shows the same thing, a second, independent check on the Engine API create body (run again just
  * before every create, and by the property test that every accepted spec renders an acceptable
- * request).
+ * request). Where the engine must be asked, a check reads the mounts of a container that exists
+ * (before berth starts it again) or the named volumes as the engine describes them.
  */
 import type { BerthContainer } from "../document.gen.js";
 import type { EngineCreateBody } from "../create-request.js";
+import type { ObservedMount } from "../observed.js";
 import type { NormalizedSpec } from "../spec.js";
-import { formatBytes } from "../units.js";
+import { formatBytes, formatDurationMs } from "../units.js";
 import type { Check, Scope } from "./check.js";
 import { ISOLATION_CHECKS } from "./isolation.js";
 import { KERNEL_CHECKS } from "./kernel.js";
@@ -27,7 +29,9 @@ import { LEXICAL_CONTEXT, type Policy, type PolicyContext, type Profile, type Vi
 export * from "./types.js";
 export { DOCKER_DEFAULT_CAPS, SAFE_SYSCTLS } from "./kernel.js";
 export { joinMessage, namespaceJoins } from "./isolation.js";
-export { bindRefusal, lexicalPath, secretFileAllowed } from "./paths.js";
+export { bindRefusal, bodyVolumes, lexicalPath, secretFileAllowed, volumeHostPath } from "./paths.js";
+export { findOverlaps, type HostMount, overlapMessage, OVERLAP_ADVICE, type Overlap } from "./overlap.js";
+export { globMatch } from "./restricted.js";
 export { formatRanges } from "./ports.js";
 
 /** Always refused as bind sources (with their parents and children), and the engine's socket. */
@@ -53,6 +57,8 @@ export const DEFAULT_POLICY: Policy = {
   maxNanoCpus: null,
   maxPids: null,
   requireLimits: false,
+  allowVolumes: [],
+  maxStopTimeoutMs: 10 * 60_000,
 };
 
 /** Every check, in the order docs/policy.md lists them. */
@@ -86,7 +92,7 @@ export function checkSpec(
   const out: Violation[] = [];
   for (const check of CHECKS) {
     if (!applies(check.scope, policy.profile)) continue;
-    for (const f of check.spec(doc, spec, policy, ctx)) {
+    for (const f of check.spec?.(doc, spec, policy, ctx) ?? []) {
       out.push({ check: check.id, path: f.path, message: `${f.message} [${policyWord(check, policy)}: ${check.id}]` });
     }
   }
@@ -99,6 +105,33 @@ export function checkRequest(body: EngineCreateBody, policy: Policy, ctx: Policy
   for (const check of CHECKS) {
     if (!applies(check.scope, policy.profile) || !check.request) continue;
     for (const what of check.request(body, policy, ctx)) out.push(`${check.id}: ${what}`);
+  }
+  return out;
+}
+
+/**
+ * The violations of a container that exists, read off its mounts (as inspect shows them), before
+ * berth starts it again: the engine resolves bind sources anew at every start.
+ */
+export function checkMounts(
+  mounts: readonly ObservedMount[],
+  policy: Policy,
+  ctx: PolicyContext = LEXICAL_CONTEXT,
+): string[] {
+  const out: string[] = [];
+  for (const check of CHECKS) {
+    if (!applies(check.scope, policy.profile) || !check.mounts) continue;
+    for (const what of check.mounts(mounts, policy, ctx)) out.push(`${check.id}: ${what}`);
+  }
+  return out;
+}
+
+/** The violations of the named volumes a container mounts, as the engine describes them (ctx.volumes). */
+export function checkVolumes(names: readonly string[], policy: Policy, ctx: PolicyContext): string[] {
+  const out: string[] = [];
+  for (const check of CHECKS) {
+    if (!applies(check.scope, policy.profile) || !check.volumes) continue;
+    for (const what of check.volumes(names, policy, ctx)) out.push(`${check.id}: ${what}`);
   }
   return out;
 }
@@ -116,5 +149,7 @@ export function describePolicy(policy: Policy): Record<string, unknown> {
     ...(policy.maxNanoCpus !== null ? { maxCpus: policy.maxNanoCpus / 1e9 } : {}),
     ...(policy.maxPids !== null ? { maxPids: policy.maxPids } : {}),
     requireLimits: policy.requireLimits,
+    allowVolumes: policy.allowVolumes,
+    maxStopTimeout: formatDurationMs(policy.maxStopTimeoutMs),
   };
 }

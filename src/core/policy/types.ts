@@ -1,4 +1,5 @@
 /** The admission policy's settings and what checks are given and give back. */
+import type { ObservedMount, ObservedVolume } from "../observed.js";
 import type { FieldPath } from "../spec.js";
 
 export type Profile = "baseline" | "restricted" | "privileged";
@@ -28,6 +29,17 @@ export interface Policy {
   readonly maxPids: number | null;
   /** Memory and pids limits are mandatory. */
   readonly requireLimits: boolean;
+  /** Volume name patterns (globs: `*`, `?`) restricted admits besides the volumes berth made. */
+  readonly allowVolumes: readonly string[];
+  /** The longest stopTimeout a spec may ask for, in milliseconds (whole seconds). */
+  readonly maxStopTimeoutMs: number;
+}
+
+/** The mounts of one container, and how messages name it. */
+export interface MountsOf {
+  /** `container "web"`, as messages show it. */
+  readonly by: string;
+  readonly mounts: readonly ObservedMount[];
 }
 
 export interface PolicyContext {
@@ -38,6 +50,18 @@ export interface PolicyContext {
    * (one file parsed alone); the cross-file checks look at namespace joins across files instead.
    */
   readonly ownsContainer?: (name: string) => boolean;
+  /**
+   * The mounts of the other containers berth manages, as last observed (bind-inside-writable).
+   * Undefined: not known here (a spec read alone); the checks across files compare specs instead.
+   */
+  readonly otherMounts?: readonly MountsOf[];
+  /**
+   * Named volumes as the engine describes them; null: missing (berth creates it, labelled).
+   * Undefined: not known here (no engine at hand): the volume checks are made just before create.
+   */
+  readonly volumes?: ReadonlyMap<string, ObservedVolume | null>;
+  /** Whether berth made this volume for the spec being checked (its labels say so). */
+  readonly berthVolume?: (volume: ObservedVolume) => boolean;
 }
 
 export const LEXICAL_CONTEXT: PolicyContext = { realpath: (p) => p };
