@@ -146,10 +146,10 @@ const CASES: readonly Case[] = [
     path: "spec.securityContext.apparmorProfile",
   },
   {
-    check: "no-selinux-disable",
+    check: "selinux-allowed-types",
     why: "label=disable",
-    bad: ["securityContext: { selinuxOptions: ['level:s0:c100,c200', disable] }"],
-    good: ["securityContext: { selinuxOptions: ['level:s0:c100,c200'] }"],
+    bad: ["securityContext: { selinuxOptions: ['type:container_t', disable] }"],
+    good: ["securityContext: { selinuxOptions: ['type:container_t'] }"],
     path: "spec.securityContext.selinuxOptions[1]",
   },
   {
