@@ -182,7 +182,7 @@ export function createApp(config: Config, deps: AppDeps): App {
                   },
                   log,
                 }),
-          containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log),
+          containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
           now: () => clock.now(),
         })
