@@ -148,6 +148,7 @@ describe("buildPolicy", () => {
       allowHostIPs: ["0.0.0.0"],
       allowRuntimes: ["runc", "runsc"],
       allowSecretDirs: ["/etc/berth/secrets"],
+      ownCredentialFiles: [],
       forbiddenHostPaths: [...ALWAYS_FORBIDDEN, "/srv/docker.sock"],
       maxMemoryBytes: 2 ** 30,
       maxNanoCpus: 2e9,

@@ -233,6 +233,14 @@ const CASES: readonly Case[] = [
     path: "spec.secretEnv.TOKEN.fromFile",
   },
   {
+    check: "no-own-credentials",
+    why: "berth's API token file under the secret folder",
+    bad: ["secretEnv: { TOKEN: { fromFile: /run/secrets/berth/../berth-token } }"],
+    good: ["secretEnv: { TOKEN: { fromFile: /run/secrets/gh-token } }"],
+    path: "spec.secretEnv.TOKEN.fromFile",
+    policy: { apiTokenFile: "/run/secrets/berth-token" },
+  },
+  {
     check: "no-berth-secrets",
     why: "berth's API token",
     bad: ["secretEnv: { TOKEN: { fromHostEnv: BERTH_API_TOKEN } }"],
