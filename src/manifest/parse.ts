@@ -30,7 +30,7 @@ import {
 import { type FieldIssue, normalize } from "../core/normalize.js";
 import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
-import { formatPath, schemaIssues } from "./messages.js";
+import { formatPath, keyExcerpt, schemaIssues } from "./messages.js";
 import { specValidator } from "./schema.js";
 
 export interface ParseLimits {
@@ -221,6 +221,15 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The yaml library's message, as berth repeats it: one line, control characters escaped, at most
+ * 160 characters (it may name a tag or an anchor taken from the file).
+ */
+function yamlText(message: string): string {
+  const chars = Array.from(message.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  return chars.length > 160 ? `${chars.slice(0, 160).join("")}…` : chars.join("");
+}
+
+/**
  * The offset of the last `[` or `{` still open at `end`, skipping quoted scalars: where an
  * unclosed flow collection began (yaml reports the place where it noticed, often lines later).
  */
@@ -318,7 +327,7 @@ function checkTree(
             return {
               issue: {
                 code: "BERTH_YAML_SYNTAX",
-                message: `duplicate key ${JSON.stringify(name)} (first at line ${lineOf(first)}); a key may appear once per mapping`,
+                message: `duplicate key ${keyExcerpt(name)} (first at line ${lineOf(first)}); a key may appear once per mapping`,
                 offset,
               },
               aliases,
@@ -368,7 +377,7 @@ export function parseSpecText(
   docs.forEach((doc, index) => {
     const yamlError = doc.errors[0] ?? doc.warnings[0];
     if (yamlError) {
-      let message = YAML_MESSAGES[yamlError.code] ?? yamlError.message.split("\n")[0] ?? yamlError.code;
+      let message = YAML_MESSAGES[yamlError.code] ?? yamlText(yamlError.message.split("\n")[0] ?? yamlError.code);
       let offset = yamlError.pos[0];
       const code = yamlError.code === "RESOURCE_EXHAUSTION" ? "BERTH_TOO_DEEP" : "BERTH_YAML_SYNTAX";
       if (/^Flow (sequence|map) in block collection/.test(message)) {
