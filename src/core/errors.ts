@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   BERTH_TOO_MANY_DOCUMENTS: "A spec file holds more documents than the limit.",
   BERTH_TOO_MANY_ALIASES: "A document uses more YAML aliases than the limit (an alias bomb).",
   BERTH_TOO_DEEP: "A document is nested deeper than the limit.",
+  BERTH_TOO_MANY_NODES: "A spec file holds more YAML nodes (keys, values, list items) than the limit.",
   BERTH_NOT_A_FILE: "A path matching the spec file pattern is not a regular file (FIFO, device, socket).",
   BERTH_UNREADABLE: "A spec file or directory cannot be read (permissions, I/O error, symlink loop).",
   BERTH_TOO_MANY_FILES: "A spec directory holds more files than the limit.",

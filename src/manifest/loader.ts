@@ -7,6 +7,7 @@
 import { constants, type Stats, statSync } from "node:fs";
 import { open, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { compareIssues, type SpecIssue } from "../core/errors.js";
 import type { Profile } from "../core/policy/policy.js";
 import { sha256Hex } from "../core/sha256.js";
@@ -334,13 +335,27 @@ async function readSpecFile(
     if (cached && cached.digest === digest) {
       return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
     }
-    const result = parseSpecBytes(bytes, file, options);
+    const result = await parseInTurn(() => parseSpecBytes(bytes, file, options));
     return { result, entry: { stamp, digest, result, readAt } };
   } catch (err) {
     return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Parsing is synchronous, bounded per file by the limits (docs/errors.md, "Limits"). Files are
+ * parsed one at a time, each after a turn of the event loop, so that between two files the HTTP
+ * API and the engine's events are served, however many files finished reading together.
+ */
+const parseSlot = new Semaphore(1);
+
+function parseInTurn<T>(parse: () => T): Promise<T> {
+  return parseSlot.run(async () => {
+    await yieldToLoop();
+    return parse();
+  });
 }
 
 /**
