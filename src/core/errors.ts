@@ -29,6 +29,8 @@ export const ERROR_CODES = {
     "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
   BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",
   BERTH_SECRET: "A secretEnv value cannot be read (a missing variable or file). Retried.",
+  BERTH_HASH_KEY:
+    "The volume holding the controller's hash key (for secrets in the spec hash) is not one berth made. Terminal until it is removed.",
   BERTH_RACE: "Something changed while berth worked (a name taken, a container or the spec gone). Planned again.",
 } as const;
 

@@ -20,13 +20,16 @@ import {
   waitContainers,
 } from "../support/e2e.js";
 import { pollValue } from "../support/poll.js";
+import { removeHashKey } from "../support/hash-key.js";
 import { tempDir } from "../support/tmp.js";
 
 const id = testIds();
 let controller: RunningBerth | null = null;
+const made: string[] = [];
 afterEach(async () => {
   await controller?.stop();
   controller = null;
+  for (const c of made.splice(0)) await removeHashKey(c);
 });
 
 interface SpecStatus {
@@ -38,6 +41,7 @@ interface SpecStatus {
 describe("the API token file under the secret folder (finding 6)", () => {
   it("is never handed to a container: refused at load, and at read time after a link swap", async () => {
     const c = id("own-creds");
+    made.push(c);
     const TOKEN = randomBytes(16).toString("hex");
     const secrets = tempDir("berth-secrets-");
     const tokenFile = path.join(secrets, "api-token");

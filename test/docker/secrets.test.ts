@@ -18,6 +18,7 @@ import {
   testId,
   waitContainers,
 } from "../support/e2e.js";
+import { removeHashKey } from "../support/hash-key.js";
 import { tempDir } from "../support/tmp.js";
 
 const ID = testId("secrets");
@@ -29,6 +30,7 @@ const API_TOKEN = randomBytes(16).toString("hex");
 
 afterAll(async () => {
   await cleanup(ID);
+  await removeHashKey(ID);
 });
 
 describe("secret values", () => {
