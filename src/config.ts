@@ -43,6 +43,8 @@ export interface Config {
   readonly policy: Policy;
   /** docker-spawner compatibility routes (--compat docker-spawner), or null. */
   readonly compat: SpawnerCompatConfig | null;
+  /** Where run and apply keep their host lock (--state-dir), or null: the default (host/lock.ts). */
+  readonly stateDir: string | null;
 }
 
 export interface SpawnerCompatConfig {
@@ -96,6 +98,7 @@ export interface RawOptions extends PolicyOptions {
   readonly spawnImage?: string;
   readonly spawnUser?: string;
   readonly spawnTimeout?: string;
+  readonly stateDir?: string;
 }
 
 export const DEFAULTS = {
@@ -277,5 +280,6 @@ export function buildConfig(raw: RawOptions): Config {
     apiToken: apiToken(raw.apiToken),
     policy: buildPolicy(raw),
     compat: compatConfig(raw),
+    stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
   });
 }

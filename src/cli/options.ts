@@ -125,5 +125,11 @@ export function addReconcileOptions(command: Command): Command {
       )
         .env("BERTH_REAP_LABELS")
         .argParser(collect),
+    )
+    .addOption(
+      new Option(
+        "--state-dir <dir>",
+        "where berth keeps its host lock, <dir>/<id>.sock (default /run/berth, else $XDG_RUNTIME_DIR/berth, else <tmpdir>/berth-<uid>)",
+      ).env("BERTH_STATE_DIR"),
     );
 }

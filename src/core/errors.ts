@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   BERTH_TOO_MANY_FILES: "A spec directory holds more files than the limit.",
   BERTH_POLICY: "A spec asks for something the admission policy refuses (docs/policy.md lists the checks).",
   BERTH_USAGE: "A command-line flag or argument is invalid.",
+  BERTH_LOCKED:
+    "Another berth holds this controller id on this host (its lock socket answers): run and apply refuse to start.",
   BERTH_DOCKER:
     "A Docker Engine API call failed: the engine is unreachable or slow, or answered with an error (the message names the call).",
   BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",

@@ -71,7 +71,10 @@ export async function resolveSecrets(spec: NormalizedSpec, sources: SecretSource
   try {
     if (sources.digest) digest = await sources.digest();
   } catch (err) {
-    return { ok: false, error: `secrets cannot enter the spec hash: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ok: false,
+      error: `secrets cannot enter the spec hash: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   for (const [name, source] of entries) {
     let value: string;

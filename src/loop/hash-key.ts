@@ -74,7 +74,11 @@ export class HashKey {
       return UNKEYED_DIGEST;
     }
     const key = volume.labels[label];
-    if (volume.labels[this.owner.keys.controller] !== this.owner.controllerId || key === undefined || !KEY_RE.test(key)) {
+    if (
+      volume.labels[this.owner.keys.controller] !== this.owner.controllerId ||
+      key === undefined ||
+      !KEY_RE.test(key)
+    ) {
       throw BerthError.terminal(
         "BERTH_HASH_KEY",
         `the volume ${name}, which holds berth's hash key, is not one berth made for controller ${this.owner.controllerId} ` +

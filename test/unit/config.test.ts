@@ -89,6 +89,7 @@ describe("buildConfig", () => {
       apiToken: null,
       policy: DEFAULT_POLICY,
       compat: null,
+      stateDir: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
