@@ -59,7 +59,7 @@ describe("the host lock (finding 8)", () => {
     const first = await take(dir);
     first.setListen("http://127.0.0.1:7435");
     expect(first.path).toBe(path.join(dir, "c1.sock"));
-    const refused = await take(dir, "c1", "apply").catch((err: unknown) => err as Error);
+    const refused = (await take(dir, "c1", "apply").catch((err: unknown) => err)) as Error;
     expect(refused).toMatchObject({ code: "BERTH_LOCKED" });
     expect(refused.message).toMatch(
       new RegExp(
@@ -100,7 +100,7 @@ describe("the host lock (finding 8)", () => {
     const silent = net.createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(path.join(dir, "c1.sock"), resolve));
     try {
-      const refused = await take(dir).catch((err: unknown) => err as Error);
+      const refused = (await take(dir).catch((err: unknown) => err)) as Error;
       expect(refused.message).toContain("a process that listens on the lock but does not answer");
     } finally {
       await new Promise((resolve) => silent.close(resolve));
