@@ -6,7 +6,7 @@
 #     -v /var/run/docker.sock:/var/run/docker.sock \
 #     -v "$PWD/specs:/specs:ro" \
 #     -p 127.0.0.1:7435:7435 \
-#     --read-only --cap-drop ALL --security-opt no-new-privileges \
+#     --read-only --tmpfs /run/berth --cap-drop ALL --security-opt no-new-privileges \
 #     berth
 #
 # docs/deploy.md explains the choices. NODE_IMAGE lets a machine without a registry
@@ -41,7 +41,8 @@ ENV NODE_ENV=production \
   NODE_OPTIONS=--max-old-space-size=256 \
   BERTH_SPECS=/specs \
   BERTH_LISTEN=0.0.0.0:7435 \
-  BERTH_LOG_FORMAT=json
+  BERTH_LOG_FORMAT=json \
+  BERTH_STATE_DIR=/run/berth
 WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
@@ -50,6 +51,8 @@ COPY bin ./bin
 COPY schemas ./schemas
 USER 10001:10001
 EXPOSE 7435
+# /run/berth (BERTH_STATE_DIR) holds the host lock, <id>.sock: with --read-only, give it a tmpfs
+# (--tmpfs /run/berth), or a host folder shared by every berth of the host.
 # Mount the specs here, read-only (berth never writes to them). No VOLUME: a forgotten mount
 # should show as an empty, not-ready spec folder, not as a silently created anonymous volume.
 

@@ -7,6 +7,7 @@ import { type App, type AppDeps, DEFAULT_TUNING, type Inspector, type InspectorD
 import type { Config } from "./config.js";
 import { labelKeys } from "./core/labels.js";
 import { ownership } from "./core/ownership.js";
+import type { SecretSources } from "./core/secrets.js";
 import { connectDocker } from "./docker/connect.js";
 import type { ContainerIO } from "./docker/port.js";
 import { hostPolicyContext } from "./host/host-paths.js";
@@ -19,6 +20,7 @@ import { Controller } from "./loop/controller.js";
 import { DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
+import { HashKey, type HashKeyMode } from "./loop/hash-key.js";
 import { AutoNetwork } from "./loop/network.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
@@ -46,8 +48,17 @@ function parseOptions(config: Config): ParseOptions {
   };
 }
 
-/** The engine and what acts on it: every wiring's first parts. */
-function engineParts(config: Config, deps: InspectorDeps, slots: Semaphore, metrics: Metrics | null) {
+/**
+ * The engine and what acts on it: every wiring's first parts. The controller (`create`) makes the
+ * hash key when a secret first needs it; a one-shot look (`read`) only reads it.
+ */
+function engineParts(
+  config: Config,
+  deps: InspectorDeps,
+  slots: Semaphore,
+  metrics: Metrics | null,
+  hashKeyMode: HashKeyMode,
+) {
   const clock = deps.clock ?? systemClock;
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
   const docker =
@@ -56,8 +67,11 @@ function engineParts(config: Config, deps: InspectorDeps, slots: Semaphore, metr
       metrics?.dockerCall(operation, outcome, durationMs);
       deps.hooks?.onDockerCall?.(operation, outcome, durationMs);
     });
-  const secrets = deps.secrets ?? hostSecretSources(config.policy);
   const admission = new Admission(docker.port, config.policy, owner, hostPolicyContext);
+  const sources = deps.secrets ?? hostSecretSources(config.policy);
+  // One digest for the desired state and the create-time read, so that both agree.
+  const hashKey = new HashKey(docker.port, owner, config.labelPrefix, hashKeyMode);
+  const secrets: SecretSources = sources.digest ? sources : { ...sources, digest: hashKey.digest };
   const executor = new Executor({
     docker: docker.port,
     owner,
@@ -96,7 +110,7 @@ function reconcilerOf(
 }
 
 export function createInspector(config: Config, deps: InspectorDeps): Inspector {
-  const engine = engineParts(config, deps, new Semaphore(config.concurrency), null);
+  const engine = engineParts(config, deps, new Semaphore(config.concurrency), null, "read");
   const reconciler = reconcilerOf(config, deps, engine);
   return { config, docker: engine.docker.port, reconciler, executor: engine.executor, reaper: engine.reaper };
 }
@@ -108,7 +122,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const http = config.listen ? deps.http : undefined;
   const metrics = http ? new http.Metrics({ queue: () => ({ queued: slots.queued, inFlight: slots.inUse }) }) : null;
   const events = new EventLog();
-  const engine = engineParts(config, deps, slots, metrics);
+  const engine = engineParts(config, deps, slots, metrics, "create");
   const { clock, owner, docker, executor, reaper } = engine;
   const dispatcher = new Dispatcher({
     executor,
@@ -184,7 +198,7 @@ export function createApp(config: Config, deps: AppDeps): App {
                   },
                   log,
                 }),
-          containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log),
+          containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
           now: () => clock.now(),
         })

@@ -2,6 +2,7 @@
  * Configuration: flags beat BERTH_* environment variables beat defaults (commander resolves the
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
+import path from "node:path";
 import { BerthError } from "./core/errors.js";
 import { DEFAULT_CONTROLLER_ID, DEFAULT_LABEL_PREFIX, isValidControllerId, isValidLabelPrefix } from "./core/labels.js";
 import {
@@ -42,6 +43,8 @@ export interface Config {
   readonly policy: Policy;
   /** docker-spawner compatibility routes (--compat docker-spawner), or null. */
   readonly compat: SpawnerCompatConfig | null;
+  /** Where run and apply keep their host lock (--state-dir), or null: the default (host/lock.ts). */
+  readonly stateDir: string | null;
 }
 
 export interface SpawnerCompatConfig {
@@ -71,6 +74,8 @@ export interface PolicyOptions {
   readonly maxStopTimeout?: string;
   /** DOCKER_HOST: a unix socket there is never bind-mounted either. */
   readonly dockerHost?: string;
+  /** The API token file (--api-token-file, BERTH_API_TOKEN_FILE): never readable through secretEnv. */
+  readonly apiTokenFile?: string;
 }
 
 export interface RawOptions extends PolicyOptions {
@@ -95,6 +100,7 @@ export interface RawOptions extends PolicyOptions {
   readonly spawnImage?: string;
   readonly spawnUser?: string;
   readonly spawnTimeout?: string;
+  readonly stateDir?: string;
 }
 
 export const DEFAULTS = {
@@ -227,6 +233,7 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
     allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
     allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),
+    ownCredentialFiles: raw.apiTokenFile ? [path.resolve(raw.apiTokenFile)] : [],
     forbiddenHostPaths: socket && !ALWAYS_FORBIDDEN.includes(socket) ? [...ALWAYS_FORBIDDEN, socket] : ALWAYS_FORBIDDEN,
     maxMemoryBytes: quantity("--max-memory", raw.maxMemory, parseBytes),
     maxNanoCpus: quantity("--max-cpus", raw.maxCpus, parseNanoCpus),
@@ -287,5 +294,6 @@ export function buildConfig(raw: RawOptions): Config {
     apiToken: apiToken(raw.apiToken),
     policy: buildPolicy(raw),
     compat: compatConfig(raw),
+    stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
   });
 }

@@ -8,8 +8,9 @@ import { Command, CommanderError } from "commander";
 import { BerthError } from "../core/errors.js";
 import { DockerError } from "../docker/errors.js";
 import { type CliIO, type CommandContext, EXIT, processIO } from "./io.js";
+import { VERSION } from "./version.js";
 
-export const VERSION = "0.1.0";
+export { VERSION } from "./version.js";
 
 type CommandModule = { register(program: Command, ctx: CommandContext): void };
 

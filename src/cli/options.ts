@@ -132,7 +132,13 @@ export function addReconcileOptions(command: Command): Command {
         .env("BERTH_PRUNE_MAX_SHARE")
         .default("0.5"),
     )
-    .addOption(reapLabelOption());
+    .addOption(reapLabelOption())
+    .addOption(
+      new Option(
+        "--state-dir <dir>",
+        "where berth keeps its host lock, <dir>/<id>.sock (default /run/berth, else $XDG_RUNTIME_DIR/berth, else <tmpdir>/berth-<uid>)",
+      ).env("BERTH_STATE_DIR"),
+    );
 }
 
 /** --reap-label (run, apply, reap). */

@@ -17,6 +17,8 @@ export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 })
     ...raw,
     logLevel: raw.logLevel ?? defaults.level,
     dockerHost: raw.dockerHost ?? process.env.DOCKER_HOST,
+    // Every command judges secretEnv against the token file the controller reads, for one verdict.
+    apiTokenFile: raw.apiTokenFile ?? process.env.BERTH_API_TOKEN_FILE,
   });
   const log = createLogger({ level: config.logLevel, format: config.logFormat, fd: defaults.fd });
   return { config, log };

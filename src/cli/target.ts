@@ -18,7 +18,7 @@ export async function target(
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const docker = connectDocker(config.dockerTimeoutMs);
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
-  const containers = new ManagedContainers(docker.port, docker.io, owner, log);
+  const containers = new ManagedContainers(docker.port, docker.io, owner, log, config.policy.profile);
   const container = await containers.find(name);
   if (!container) throw BerthError.usage(`no container ${name} managed by berth --id ${config.controllerId}`);
   return { container, containers };

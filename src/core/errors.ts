@@ -14,11 +14,14 @@ export const ERROR_CODES = {
   BERTH_TOO_MANY_DOCUMENTS: "A spec file holds more documents than the limit.",
   BERTH_TOO_MANY_ALIASES: "A document uses more YAML aliases than the limit (an alias bomb).",
   BERTH_TOO_DEEP: "A document is nested deeper than the limit.",
+  BERTH_TOO_MANY_NODES: "A spec file holds more YAML nodes (keys, values, list items) than the limit.",
   BERTH_NOT_A_FILE: "A path matching the spec file pattern is not a regular file (FIFO, device, socket).",
   BERTH_UNREADABLE: "A spec file or directory cannot be read (permissions, I/O error, symlink loop).",
   BERTH_TOO_MANY_FILES: "A spec directory holds more files than the limit.",
   BERTH_POLICY: "A spec asks for something the admission policy refuses (docs/policy.md lists the checks).",
   BERTH_USAGE: "A command-line flag or argument is invalid.",
+  BERTH_LOCKED:
+    "Another berth holds this controller id on this host (its lock socket answers): run and apply refuse to start.",
   BERTH_DOCKER:
     "A Docker Engine API call failed: the engine is unreachable or slow, or answered with an error (the message names the call).",
   BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",
@@ -28,6 +31,8 @@ export const ERROR_CODES = {
     "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
   BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",
   BERTH_SECRET: "A secretEnv value cannot be read (a missing variable or file). Retried.",
+  BERTH_HASH_KEY:
+    "The volume holding the controller's hash key (for secrets in the spec hash) is not one berth made. Terminal until it is removed.",
   BERTH_RACE: "Something changed while berth worked (a name taken, a container or the spec gone). Planned again.",
 } as const;
 

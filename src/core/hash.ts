@@ -2,7 +2,9 @@
  * The spec hash (docs/design.md, "The spec hash"): SHA-256 over a canonical JSON of the normalized spec. Keys are
  * sorted, units are canonical, fields equal to their default are omitted (so a field added in a
  * later berth version, left unset, changes no existing hash), secret values appear only as their
- * own SHA-256, and a format version is included.
+ * digest — HMAC-SHA256 under the controller's hash key (core/secrets.ts, loop/hash-key.ts), so
+ * that the hash cannot confirm a guessed secret; plain SHA-256 where no key exists yet — and a
+ * format version is included. Specs without secrets hash as they always did.
  *
  * Left out, because changing them needs no new container: replicas, suspended, expiresAt,
  * updateStrategy and imagePullPolicy (how berth acts, not what the container is). The name is the
@@ -44,8 +46,8 @@ const unlessDefault = <T extends Json>(value: T, fallback: T): T | undefined =>
 const unlessFalse = (value: boolean): true | undefined => (value ? true : undefined);
 
 /**
- * The object the hash is computed over. `secretDigests` maps each secretEnv name to the SHA-256
- * (hex) of its resolved value.
+ * The object the hash is computed over. `secretDigests` maps each secretEnv name to the digest
+ * (hex) of its resolved value (core/secrets.ts, SecretDigest).
  */
 export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<string, string>>): Json {
   const secrets: Record<string, string> = {};

@@ -57,7 +57,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
         code: "BERTH_RESERVED_LABEL",
         path: ["metadata", "labels", key],
         atKey: true,
-        message: `label keys under "${options.labelPrefix}." are reserved for berth; use your own prefix (e.g. com.example.${key.slice(options.labelPrefix.length + 1) || "key"})`,
+        message: `label keys under "${options.labelPrefix}." are reserved for berth; use your own prefix (e.g. com.example.${key.slice(options.labelPrefix.length + 1, options.labelPrefix.length + 41) || "key"})`,
       });
     }
     labels[key] = value;

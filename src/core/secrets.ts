@@ -2,7 +2,9 @@
  * secretEnv: values from the controller's environment (fromHostEnv) or from a file (fromFile),
  * read through the sources the caller hands in (the host edge, host/secrets.ts). Errors name the
  * variable or the file, never a value. The values go to the container's environment and nowhere
- * else; only their SHA-256 digests reach the spec hash.
+ * else; only their digests reach the spec hash: HMAC-SHA256 under the controller's hash key, so
+ * that the hash (a label, in status and the API) cannot confirm a guessed value offline
+ * (docs/design.md, "The spec hash").
  *
  * Secrets are read twice, each time for its own reason (docs/design.md, "Secrets"):
  * - when the desired state is built, for their digests: a rotated secret changes the spec hash,
@@ -13,14 +15,35 @@
  */
 import { BerthError } from "./errors.js";
 import { specHash } from "./hash.js";
-import { sha256Hex } from "./sha256.js";
+import { hmacSha256Hex, sha256Hex } from "./sha256.js";
 import type { NormalizedSpec } from "./spec.js";
+
+/** How a secret value enters the spec hash: 64 hex digits. */
+export type SecretDigest = (value: string) => string;
+
+/**
+ * The unkeyed digest (SHA-256): where no berth of this controller id has a hash key yet, and what
+ * containers made by berth before keyed hashes carry.
+ */
+export const UNKEYED_DIGEST: SecretDigest = (value) => sha256Hex(value);
+
+/** HMAC-SHA256 under the controller's hash key. */
+export function keyedDigest(key: Uint8Array): SecretDigest {
+  const copy = Uint8Array.from(key);
+  return (value) => hmacSha256Hex(copy, value);
+}
 
 export interface SecretSources {
   /** The controller's environment. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads a secret file's text. */
   readonly readFile: (path: string) => Promise<string>;
+  /**
+   * The digest secret values enter the spec hash with, asked for only when a spec has secrets;
+   * absent: the unkeyed digest. The desired state and the create-time read use the same one, so
+   * the two always agree.
+   */
+  readonly digest?: () => Promise<SecretDigest>;
 }
 
 export type SecretResolution =
@@ -42,7 +65,18 @@ function reason(err: unknown): string {
 export async function resolveSecrets(spec: NormalizedSpec, sources: SecretSources): Promise<SecretResolution> {
   const values: Record<string, string> = {};
   const digests: Record<string, string> = {};
-  for (const [name, source] of Object.entries(spec.secretEnv)) {
+  const entries = Object.entries(spec.secretEnv);
+  if (entries.length === 0) return { ok: true, values, digests };
+  let digest = UNKEYED_DIGEST;
+  try {
+    if (sources.digest) digest = await sources.digest();
+  } catch (err) {
+    return {
+      ok: false,
+      error: `secrets cannot enter the spec hash: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  for (const [name, source] of entries) {
     let value: string;
     if (source.kind === "hostEnv") {
       const found = sources.env[source.name];
@@ -61,7 +95,7 @@ export async function resolveSecrets(spec: NormalizedSpec, sources: SecretSource
       }
     }
     values[name] = value;
-    digests[name] = sha256Hex(value);
+    digests[name] = digest(value);
   }
   return { ok: true, values, digests };
 }

@@ -119,6 +119,17 @@ export class DockerContainerIO implements ContainerIO {
     };
   }
 
+  async user(id: string): Promise<string> {
+    try {
+      const info = await this.docker
+        .getContainer(id)
+        .inspect({ abortSignal: AbortSignal.timeout(this.callTimeoutMs) } as object);
+      return info.Config.User;
+    } catch (err) {
+      throw mapError("inspect", err, id);
+    }
+  }
+
   async logs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }> {
     const container = this.docker.getContainer(id);
     let tty: boolean;

@@ -127,6 +127,11 @@ export interface LogHandlers {
  */
 export interface ContainerIO {
   exec(id: string, request: ExecRequest): Promise<ExecResult>;
+  /**
+   * The user a container's processes run as, as the engine reports it (`Config.User`: "" for the
+   * image's default, root). Absent on engines that cannot say: the user is then not known.
+   */
+  user?(id: string): Promise<string>;
   logs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }>;
 }
 

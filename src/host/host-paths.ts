@@ -3,7 +3,7 @@
  * the path exists (Docker creates a missing bind source below its deepest existing folder, so
  * that folder's real location is what counts).
  */
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { PolicyContext } from "../core/policy/policy.js";
 
@@ -22,4 +22,15 @@ export function resolveHostPath(p: string): string {
   }
 }
 
-export const hostPolicyContext: PolicyContext = { realpath: resolveHostPath };
+/** Whether two existing host paths are one file (device and inode), following links. */
+export function sameHostFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+export const hostPolicyContext: PolicyContext = { realpath: resolveHostPath, sameFile: sameHostFile };

@@ -5,8 +5,9 @@
  * it will use (cross-file.ts).
  */
 import { constants, type Stats, statSync } from "node:fs";
-import { open, readdir, realpath, stat } from "node:fs/promises";
+import { open, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { compareIssues, type SpecIssue } from "../core/errors.js";
 import type { Profile } from "../core/policy/policy.js";
 import { sha256Hex } from "../core/sha256.js";
@@ -112,6 +113,45 @@ interface Found {
 }
 
 /**
+ * Where the files of one spec root may lie: below the root as resolved when the load began, or as
+ * resolved now (a git-sync swap of the root's own link during a load). Symbolic links below a
+ * root may only point inside it (docs/design.md, "Spec files"): a link to /etc/shadow must not
+ * turn into a spec file whose content is quoted back in error messages.
+ */
+class Containment {
+  private constructor(
+    readonly root: string,
+    private readonly real: string,
+  ) {}
+
+  static async of(root: string): Promise<Containment> {
+    return new Containment(root, await realpath(root).catch(() => root));
+  }
+
+  async holds(resolved: string): Promise<boolean> {
+    if (isBelow(resolved, this.real)) return true;
+    const now = await realpath(this.root).catch(() => this.real);
+    return now !== this.real && isBelow(resolved, now);
+  }
+
+  /** The refusal of a link `full` that leads outside the root. */
+  outside(full: string): SpecIssue {
+    return {
+      code: "BERTH_UNREADABLE",
+      file: displayPath(full),
+      line: 1,
+      column: 1,
+      path: "",
+      message: `is a symbolic link that leads outside the spec folder ${displayPath(this.root)}; not read (links may only point inside it, as a ConfigMap's ..data links do)`,
+    };
+  }
+}
+
+function isBelow(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`);
+}
+
+/**
  * Lists the spec files below a directory, following symbolic links to files and folders (a
  * ConfigMap's files are links into ..data) without looping.
  */
@@ -119,6 +159,7 @@ async function discover(
   root: string,
   options: LoaderOptions,
   budget: { files: number },
+  containment: Containment,
 ): Promise<{ files: Found[]; issues: SpecIssue[] }> {
   const files: Found[] = [];
   const issues: SpecIssue[] = [];
@@ -146,6 +187,10 @@ async function discover(
       if (entry.isSymbolicLink()) {
         try {
           isDir = (await stat(full)).isDirectory();
+          if (!(await containment.holds(await realpath(full)))) {
+            if (isDir || SPEC_FILE_RE.test(entry.name)) issues.push(containment.outside(full));
+            continue;
+          }
         } catch (err) {
           if (SPEC_FILE_RE.test(entry.name)) {
             // A dangling or looping link named like a spec file: say so, do not guess.
@@ -209,11 +254,27 @@ function stampOf(st: Stats): string {
  * Reads one file without ever blocking on a FIFO or device and without reading more than the
  * size limit, or says why not.
  */
+/**
+ * Where an open file really is: /proc's name for the descriptor (the file opened, whatever links
+ * changed since), or, without /proc, the path resolved now when it is still the same file.
+ */
+async function openedPath(fd: number, given: string, st: Stats): Promise<string | null> {
+  try {
+    return (await readlink(`/proc/self/fd/${fd}`)).replace(/ \(deleted\)$/, "");
+  } catch {
+    const real = await realpath(given).catch(() => null);
+    if (real === null) return null;
+    const now = await stat(real).catch(() => null);
+    return now !== null && now.dev === st.dev && now.ino === st.ino ? real : null;
+  }
+}
+
 async function readSpecFile(
   found: Found,
   file: string,
   options: LoaderOptions,
   cache: Map<string, CacheEntry>,
+  containment: Containment,
 ): Promise<{ result: FileParseResult; entry?: CacheEntry; reused?: boolean } | null> {
   // An unchanged file is known from its stamp alone, without opening it (a pass over many files
   // then costs one stat each). The stat is synchronous, as git's own check of a work tree is: one
@@ -239,6 +300,11 @@ async function readSpecFile(
   }
   try {
     const st = await handle.stat();
+    // The file opened, not the path listed: a link swapped since discovery is caught here.
+    const opened = await openedPath(handle.fd, found.path, st);
+    if (opened === null || !(await containment.holds(opened))) {
+      return { result: { documents: [], issues: [{ ...containment.outside(found.path), file }], names: [] } };
+    }
     if (!st.isFile()) {
       const kind = st.isFIFO()
         ? "a FIFO"
@@ -269,13 +335,27 @@ async function readSpecFile(
     if (cached && cached.digest === digest) {
       return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
     }
-    const result = parseSpecBytes(bytes, file, options);
+    const result = await parseInTurn(() => parseSpecBytes(bytes, file, options));
     return { result, entry: { stamp, digest, result, readAt } };
   } catch (err) {
     return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Parsing is synchronous, bounded per file by the limits (docs/errors.md, "Limits"). Files are
+ * parsed one at a time, each after a turn of the event loop, so that between two files the HTTP
+ * API and the engine's events are served, however many files finished reading together.
+ */
+const parseSlot = new Semaphore(1);
+
+function parseInTurn<T>(parse: () => T): Promise<T> {
+  return parseSlot.run(async () => {
+    await yieldToLoop();
+    return parse();
+  });
 }
 
 /**
@@ -307,6 +387,7 @@ export class SpecLoader {
 
     for (const given of this.roots) {
       const root = path.resolve(given);
+      const containment = await Containment.of(root);
       let found: Found[];
       let st: Stats;
       try {
@@ -318,7 +399,7 @@ export class SpecLoader {
       }
       if (st.isDirectory()) {
         try {
-          const discovered = await discover(root, this.options, budget);
+          const discovered = await discover(root, this.options, budget, containment);
           found = discovered.files;
           issues.push(...discovered.issues);
         } catch (err) {
@@ -334,7 +415,9 @@ export class SpecLoader {
       const shown = found.map((f) => displayPath(f.path));
       const slots = new Semaphore(READ_CONCURRENCY);
       const reads = await Promise.all(
-        found.map((f, i) => slots.run(() => readSpecFile(f, shown[i] as string, this.options, this.cache))),
+        found.map((f, i) =>
+          slots.run(() => readSpecFile(f, shown[i] as string, this.options, this.cache, containment)),
+        ),
       );
       for (const [i, f] of found.entries()) {
         const file = shown[i] as string;

@@ -40,13 +40,26 @@ export function pointerToPath(pointer: string, data: unknown): (string | number)
 
 const IDENTIFIER_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The most characters of a key a message quotes. */
+export const KEY_EXCERPT_CHARS = 40;
+
+/**
+ * A key as messages show it: at most KEY_EXCERPT_CHARS characters (whole code points), JSON-escaped,
+ * with an ellipsis when cut. A key comes from the file, whatever the file is: a message never
+ * quotes more of it than this.
+ */
+export function keyExcerpt(key: string): string {
+  const chars = Array.from(key);
+  return JSON.stringify(chars.length > KEY_EXCERPT_CHARS ? `${chars.slice(0, KEY_EXCERPT_CHARS).join("")}…` : key);
+}
+
 /** ["spec", "mounts", 0, "source"] → spec.mounts[0].source; odd keys are quoted: labels["a.b"]. */
 export function formatPath(path: readonly (string | number)[]): string {
   let out = "";
   for (const segment of path) {
     if (typeof segment === "number") out += `[${segment}]`;
     else if (IDENTIFIER_RE.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(segment)}]`;
+    else out += `[${keyExcerpt(segment)}]`;
   }
   return out;
 }
@@ -107,10 +120,11 @@ function additionalPropertyMessage(error: SchemaError, field: string): string {
   const parent = error.parentSchema;
   const known = Object.keys((parent?.properties ?? {}) as Record<string, unknown>);
   const guess = suggest(field, known);
-  if (guess !== undefined) return `unknown field ${quoted(field)}; did you mean ${quoted(guess)}?`;
-  if (known.length === 0) return `unknown field ${quoted(field)}`;
-  if (known.length <= 12) return `unknown field ${quoted(field)}; the valid fields are ${list(known, "and")}`;
-  return `unknown field ${quoted(field)} (see \`berth schema\` for the valid fields)`;
+  const shown = keyExcerpt(field);
+  if (guess !== undefined) return `unknown field ${shown}; did you mean ${quoted(guess)}?`;
+  if (known.length === 0) return `unknown field ${shown}`;
+  if (known.length <= 12) return `unknown field ${shown}; the valid fields are ${list(known, "and")}`;
+  return `unknown field ${shown} (see \`berth schema\` for the valid fields)`;
 }
 
 function limitMessage(error: SchemaError): string {
@@ -173,7 +187,7 @@ export function schemaIssues(errors: readonly SchemaError[], data: unknown): Fie
         code: "BERTH_SCHEMA",
         path: [...path, error.propertyName],
         atKey: true,
-        message: `key ${quoted(error.propertyName)} is not ${expected}`,
+        message: `key ${keyExcerpt(error.propertyName)} is not ${expected}`,
       });
       continue;
     }

@@ -30,7 +30,7 @@ import {
 import { type FieldIssue, normalize } from "../core/normalize.js";
 import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
-import { formatPath, schemaIssues } from "./messages.js";
+import { formatPath, keyExcerpt, schemaIssues } from "./messages.js";
 import { specValidator } from "./schema.js";
 
 export interface ParseLimits {
@@ -42,6 +42,11 @@ export interface ParseLimits {
   readonly maxAliases: number;
   /** Deepest nesting of mappings and lists. */
   readonly maxDepth: number;
+  /**
+   * Most YAML nodes (keys, values, list items, collections) in one file, as the pre-scan counts
+   * them: the YAML parser's time grows with the nodes, not the bytes.
+   */
+  readonly maxNodes: number;
 }
 
 export const DEFAULT_LIMITS: ParseLimits = {
@@ -49,7 +54,11 @@ export const DEFAULT_LIMITS: ParseLimits = {
   maxDocuments: 500,
   maxAliases: 100,
   maxDepth: 32,
+  maxNodes: 20_000,
 };
+
+/** The most problems reported for one document: the rest are counted, not listed. */
+export const MAX_ISSUES_PER_DOCUMENT = 50;
 
 export interface ParseOptions {
   readonly labelPrefix: string;
@@ -144,10 +153,21 @@ export function decodeSpecBytes(bytes: Uint8Array): { text: string } | { error: 
 
 /**
  * A linear scan for the structures that make YAML parsing expensive: deep flow nesting ([[[…),
- * many documents, many aliases. Quoted scalars and comments are skipped; block scalars are not
- * recognised, which errs on the side of refusing absurd files.
+ * many documents, many aliases, many nodes. Quoted scalars and comments are skipped; block scalars
+ * are not recognised, which errs on the side of refusing absurd files.
+ *
+ * Nodes are counted from above: every line with content, every flow collection and `,` between
+ * its items, every `- ` list item and every `: ` or `? ` of a mapping. A spec document counts
+ * about as many as it has lines (the bundled specs: 40 to 90).
  */
 function prescan(text: string, limits: ParseLimits): { code: ErrorCode; message: string; offset: number } | null {
+  let nodes = 0;
+  let lineHasContent = false;
+  const tooManyNodes = (offset: number) => ({
+    code: "BERTH_TOO_MANY_NODES" as const,
+    message: `holds more than ${limits.maxNodes} YAML nodes (keys, values, list items); split it into several files`,
+    offset,
+  });
   let depth = 0;
   // Content before the first "---" is a document of its own; a file may also start with "---".
   let documents = 0;
@@ -156,7 +176,20 @@ function prescan(text: string, limits: ParseLimits): { code: ErrorCode; message:
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      lineHasContent = false;
+    } else if (c > 0x20 && !lineHasContent && c !== 0x23) {
+      lineHasContent = true;
+      if (++nodes > limits.maxNodes) return tooManyNodes(i);
+    }
     switch (c) {
+      case 0x2c: // , between flow items
+        if (depth > 0 && ++nodes > limits.maxNodes) return tooManyNodes(i);
+        break;
+      case 0x3a: // : before a mapping value
+      case 0x3f: // ? of an explicit key
+        if (/[\s,\]}]|^$/.test(text[i + 1] ?? "") && ++nodes > limits.maxNodes) return tooManyNodes(i);
+        break;
       case 0x22: // "
         for (i++; i < n && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
         break;
@@ -168,6 +201,7 @@ function prescan(text: string, limits: ParseLimits): { code: ErrorCode; message:
         break;
       case 0x5b: // [
       case 0x7b: // {
+        if (++nodes > limits.maxNodes) return tooManyNodes(i);
         if (++depth > limits.maxDepth) {
           return {
             code: "BERTH_TOO_DEEP",
@@ -191,7 +225,8 @@ function prescan(text: string, limits: ParseLimits): { code: ErrorCode; message:
           }
         }
         break;
-      case 0x2d: // - : a "---" document marker at the start of a line
+      case 0x2d: // - : a list item, or a "---" document marker at the start of a line
+        if (/[ \n]|^$/.test(text[i + 1] ?? "") && ++nodes > limits.maxNodes) return tooManyNodes(i);
         if (
           (i === 0 || text.charCodeAt(i - 1) === 0x0a) &&
           text.startsWith("---", i) &&
@@ -219,6 +254,15 @@ const YAML_MESSAGES: Readonly<Record<string, string>> = {
   TAB_AS_INDENT: "tabs are not allowed in YAML indentation; indent with spaces",
   RESOURCE_EXHAUSTION: "nests too deeply to parse",
 };
+
+/**
+ * The yaml library's message, as berth repeats it: one line, control characters escaped, at most
+ * 160 characters (it may name a tag or an anchor taken from the file).
+ */
+function yamlText(message: string): string {
+  const chars = Array.from(message.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  return chars.length > 160 ? `${chars.slice(0, 160).join("")}…` : chars.join("");
+}
 
 /**
  * The offset of the last `[` or `{` still open at `end`, skipping quoted scalars: where an
@@ -318,7 +362,7 @@ function checkTree(
             return {
               issue: {
                 code: "BERTH_YAML_SYNTAX",
-                message: `duplicate key ${JSON.stringify(name)} (first at line ${lineOf(first)}); a key may appear once per mapping`,
+                message: `duplicate key ${keyExcerpt(name)} (first at line ${lineOf(first)}); a key may appear once per mapping`,
                 offset,
               },
               aliases,
@@ -368,7 +412,7 @@ export function parseSpecText(
   docs.forEach((doc, index) => {
     const yamlError = doc.errors[0] ?? doc.warnings[0];
     if (yamlError) {
-      let message = YAML_MESSAGES[yamlError.code] ?? yamlError.message.split("\n")[0] ?? yamlError.code;
+      let message = YAML_MESSAGES[yamlError.code] ?? yamlText(yamlError.message.split("\n")[0] ?? yamlError.code);
       let offset = yamlError.pos[0];
       const code = yamlError.code === "RESOURCE_EXHAUSTION" ? "BERTH_TOO_DEEP" : "BERTH_YAML_SYNTAX";
       if (/^Flow (sequence|map) in block collection/.test(message)) {
@@ -409,13 +453,28 @@ export function parseSpecText(
     const name = (data as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     if (typeof name === "string") names.push(name);
 
-    const report = (fieldIssues: readonly FieldIssue[]): void => {
-      for (const fi of fieldIssues)
-        push(fi.code, locate(doc, fi.path, fi.atKey ?? false), formatPath(fi.path), fi.message);
+    // At most MAX_ISSUES_PER_DOCUMENT problems each (a document of 20 000 unknown keys is one
+    // mistake, and locating each problem walks the document).
+    const report = (fieldIssues: readonly FieldIssue[], cut = false): void => {
+      let last = 0;
+      for (const fi of fieldIssues.slice(0, MAX_ISSUES_PER_DOCUMENT)) {
+        const offset = locate(doc, fi.path, fi.atKey ?? false);
+        last = Math.max(last, offset);
+        push(fi.code, offset, formatPath(fi.path), fi.message);
+      }
+      const more = fieldIssues.length - MAX_ISSUES_PER_DOCUMENT;
+      const first = fieldIssues[0];
+      if ((more > 0 || cut) && first) {
+        const what = more > 0 && !cut ? `${more} more problems` : "more problems";
+        push(first.code, last, "", `and ${what} in this document, not listed`);
+      }
     };
     const validate = specValidator();
     if (!validate(data)) {
-      report(schemaIssues(validate.errors ?? [], data));
+      // Only the first errors are turned into messages (each may look for a suggestion).
+      const errors = validate.errors ?? [];
+      const considered = 4 * MAX_ISSUES_PER_DOCUMENT;
+      report(schemaIssues(errors.slice(0, considered), data), errors.length > considered);
       return;
     }
     const result = normalize(data, { labelPrefix: options.labelPrefix });

@@ -4,7 +4,10 @@
  * candidates, so a container berth does not manage is never reachable.
  */
 import type { Logger } from "pino";
+import { BerthError } from "../core/errors.js";
 import type { LabelKeys } from "../core/labels.js";
+import { EXEC_CHECK_ID, execUserRefusal } from "../core/policy/exec.js";
+import type { Profile } from "../core/policy/policy.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { ContainerIO, DockerPort, ExecRequest, ExecResult, LogHandlers, LogOptions } from "../docker/port.js";
@@ -37,6 +40,8 @@ export class ManagedContainers {
     private readonly io: ContainerIO,
     private readonly owner: Ownership,
     private readonly log: Logger,
+    /** The admission profile: under restricted, an exec may not run as root (core/policy/exec.ts). */
+    private readonly profile: Profile = "baseline",
   ) {}
 
   /** berth's own container by container name, ID, or spec name (its lowest running replica); null if none. */
@@ -51,6 +56,15 @@ export class ManagedContainers {
   }
 
   async exec(container: ObservedContainer, request: ExecRequest): Promise<ExecResult> {
+    if (this.profile === "restricted") {
+      const named = request.user !== undefined && request.user !== "";
+      const own = named ? null : ((await this.io.user?.(container.id)) ?? null);
+      const refusal = execUserRefusal(this.profile, request.user, own);
+      if (refusal !== null) {
+        this.log.warn({ container: shortId(container.id), check: EXEC_CHECK_ID }, "exec refused");
+        throw new ExecRefused(refusal);
+      }
+    }
     const result = await this.io.exec(container.id, request);
     // The command, not its arguments or environment, which may hold secrets.
     this.log.info(
@@ -67,5 +81,16 @@ export class ManagedContainers {
 
   logs(container: ObservedContainer, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }> {
     return this.io.logs(container.id, options, handlers);
+  }
+}
+
+/** An exec the admission policy refuses: nothing reached the engine. HTTP answers 403. */
+export class ExecRefused extends BerthError {
+  /** The status fastify's error handler answers with (http/server.ts). */
+  readonly statusCode = 403;
+
+  constructor(message: string) {
+    super("BERTH_POLICY", message);
+    this.name = "ExecRefused";
   }
 }

@@ -130,6 +130,8 @@ describe("the berth image", () => {
         NetworkMode: NETWORK,
         PortBindings: { "7435/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
         ReadonlyRootfs: true,
+        // The host lock's folder (BERTH_STATE_DIR=/run/berth), writable on a read-only root.
+        Tmpfs: { "/run/berth": "" },
         CapDrop: ["ALL"],
         SecurityOpt: ["no-new-privileges"],
       },

@@ -97,7 +97,9 @@ describe("bind mounts inside writable ones, on the real engine", () => {
     );
 
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", wt]);
-    await waitContainers(c, (cs) => cs.some((x) => x.name === `${c}-calm` && x.state === "running"));
+    await waitContainers(c, "its container running", (cs) =>
+      cs.some((x) => x.name === `${c}-calm` && x.state === "running"),
+    );
     const status = await waitPhase(controller.url, `${c}-attack`, "Invalid");
     expect(status?.message).toContain("[policy baseline: bind-inside-writable]");
     expect((await containersOf(c)).map((x) => x.name)).toEqual([`${c}-calm`]);
@@ -132,7 +134,9 @@ describe("bind mounts inside writable ones, on the real engine", () => {
     ]);
 
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", wt]);
-    await waitContainers(c, (cs) => cs.some((x) => x.name === `${c}-calm` && x.state === "running"));
+    await waitContainers(c, "its container running", (cs) =>
+      cs.some((x) => x.name === `${c}-calm` && x.state === "running"),
+    );
     const writer = await waitPhase(controller.url, `${c}-writer`, "Invalid");
     const reader = await waitPhase(controller.url, `${c}-reader`, "Invalid");
     expect(writer?.message).toContain(`which spec "${c}-reader"`);
@@ -150,7 +154,11 @@ describe("bind mounts inside writable ones, on the real engine", () => {
       ]),
     });
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", wt]);
-    const [running] = await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    const [running] = await waitContainers(
+      c,
+      "one container running",
+      (cs) => cs.length === 1 && cs[0]?.state === "running",
+    );
 
     writeFileSync(
       path.join(dir, "writer.yaml"),
@@ -179,7 +187,7 @@ describe("bind mounts inside writable ones, on the real engine", () => {
     });
     // --prune-max-share 0: the reader's container stays when its file goes (pruning paused).
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", wt, "--prune-max-share", "0"]);
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, "one container running", (cs) => cs.length === 1 && cs[0]?.state === "running");
     rmSync(path.join(dir, "reader.yaml"));
     writeFileSync(
       path.join(dir, "writer.yaml"),
@@ -215,7 +223,11 @@ describe("bind mounts inside writable ones, on the real engine", () => {
     symlinkSync(path.join(allowed, "real"), link);
     const dir = specDir({ "svc.yaml": e2eSpec(name, [`mounts: [{ type: bind, source: ${link}, target: /data }]`]) });
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", allowed]);
-    const [first] = await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    const [first] = await waitContainers(
+      c,
+      "one container running",
+      (cs) => cs.length === 1 && cs[0]?.state === "running",
+    );
 
     // The host changes under a container that exists: the next start would mount /etc.
     rmSync(link);

@@ -67,7 +67,11 @@ describe("stops on the real engine", () => {
     const slow = `${c}-stubborn`;
     const dir = specDir({ "stubborn.yaml": stubborn(slow, ["stopTimeout: 5m"]) });
     controller = await startBerth(["--id", c, "--specs", dir, "--concurrency", "1"]);
-    const [old] = await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    const [old] = await waitContainers(
+      c,
+      "one container running",
+      (cs) => cs.length === 1 && cs[0]?.state === "running",
+    );
 
     // A new version: StartFirst makes the new container, then stops the old one (5m: it ignores TERM).
     const since = Math.floor(Date.now() / 1000) - 1;
@@ -79,8 +83,9 @@ describe("stops on the real engine", () => {
     writeFileSync(path.join(dir, "other.yaml"), quick(`${c}-other`));
     const seen = await waitContainers(
       c,
+      "its container running",
       (cs) => cs.some((x) => x.name === `${c}-other` && x.state === "running"),
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(seen.some((x) => x.name === `${c}-other` && x.state === "running")).toBe(true);
     // The old container is still being stopped: the stop really is long, and ran alongside.
@@ -92,14 +97,19 @@ describe("stops on the real engine", () => {
     const name = `${c}-svc`;
     const dir = specDir({ "svc.yaml": stubborn(name, ["stopTimeout: 9m"]) });
     controller = await startBerth(["--id", c, "--specs", dir]);
-    const [old] = await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    const [old] = await waitContainers(
+      c,
+      "one container running",
+      (cs) => cs.length === 1 && cs[0]?.state === "running",
+    );
 
     // The old container was created with StopTimeout 540 s; the new version says 1s.
     writeFileSync(path.join(dir, "svc.yaml"), stubborn(name, ["stopTimeout: 1s", "env: { VERSION: '2' }"]));
     const after = await waitContainers(
       c,
+      "the replacement running under the spec's name",
       (cs) => cs.length === 1 && cs[0]?.id !== old?.id && cs[0]?.name === name && cs[0]?.state === "running",
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(after.map((x) => x.name)).toEqual([name]);
   });

@@ -108,7 +108,7 @@ describe("named volumes that bind a host path, on the real engine", () => {
       "svc.yaml": e2eSpec(name, [`mounts: [{ type: volume, source: ${volume}, target: /v, readOnly: true }]`]),
     });
     controller = await startBerth(["--id", c, "--specs", dir, "--allow-bind", path.dirname(secret)]);
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, "one container running", (cs) => cs.length === 1 && cs[0]?.state === "running");
   });
 
   it("restricted: makes a missing volume itself, labelled, and mounts it", async () => {
@@ -120,7 +120,7 @@ describe("named volumes that bind a host path, on the real engine", () => {
       "svc.yaml": e2eSpec(name, [...RESTRICTED, `mounts: [{ type: volume, source: ${volume}, target: /data }]`]),
     });
     controller = await startBerth(["--id", c, "--specs", dir, "--policy", "restricted"]);
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, "one container running", (cs) => cs.length === 1 && cs[0]?.state === "running");
     const made = await docker.getVolume(volume).inspect();
     expect(made.Labels).toEqual({ "berth.controller": c, "berth.spec": name });
     expect(made.Options ?? {}).toEqual({});
@@ -144,7 +144,7 @@ describe("named volumes that bind a host path, on the real engine", () => {
     await controller.stop();
 
     controller = await startBerth(["--id", c, "--specs", dir, "--policy", "restricted", "--allow-volume", `${c}-sh*`]);
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, "one container running", (cs) => cs.length === 1 && cs[0]?.state === "running");
   });
 
   it("restricted: refuses a volume that binds a host path even when --allow-volume names it", async () => {

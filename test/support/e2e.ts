@@ -192,7 +192,10 @@ export async function waitContainers(
   );
 }
 
-/** Removes every container of a controller id (and any named in `names`). */
+/**
+ * Removes every container of a controller id (and any named in `names`), then the volumes that
+ * carry its label (those berth made for its specs, and its hash-key volume).
+ */
 export async function cleanup(id: string, names: readonly string[] = []): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`berth.controller=${id}`] } });
   const ids = new Set(list.map((c) => c.Id));
@@ -204,6 +207,15 @@ export async function cleanup(id: string, names: readonly string[] = []): Promis
     [...ids].map((cid) =>
       docker
         .getContainer(cid)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`berth.controller=${id}`] } });
+  await Promise.all(
+    (Volumes ?? []).map((v) =>
+      docker
+        .getVolume(v.Name)
         .remove({ force: true })
         .catch(() => undefined),
     ),

@@ -89,6 +89,7 @@ describe("buildConfig", () => {
       apiToken: null,
       policy: DEFAULT_POLICY,
       compat: null,
+      stateDir: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
@@ -150,6 +151,7 @@ describe("buildPolicy", () => {
       allowHostIPs: ["0.0.0.0"],
       allowRuntimes: ["runc", "runsc"],
       allowSecretDirs: ["/etc/berth/secrets"],
+      ownCredentialFiles: [],
       forbiddenHostPaths: [...ALWAYS_FORBIDDEN, "/srv/docker.sock"],
       maxMemoryBytes: 2 ** 30,
       maxNanoCpus: 2e9,

@@ -4,16 +4,19 @@
  */
 import { type Command, Option } from "commander";
 import { createApp } from "../../app.js";
-import type { RawOptions } from "../../config.js";
+import type { Config, RawOptions } from "../../config.js";
 import { BerthError, formatIssue } from "../../core/errors.js";
 import { renderAction } from "../../core/plan/render.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { PassResult } from "../../loop/reconciler.js";
+import { acquireHostLock, resolveStateDir } from "../../host/lock.js";
 import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addReconcileOptions } from "../options.js";
 import { setup } from "../setup.js";
 import { renderStatus } from "../status-view.js";
+import { VERSION } from "../version.js";
+import type { Logger } from "pino";
 
 type ApplyOptions = RawOptions & { timeout?: string };
 
@@ -36,6 +39,21 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseDurationMs(raw.timeout);
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
+  // One controller per id on this host (host/lock.ts): apply acts as the controller does.
+  const lock = await acquireHostLock({
+    stateDir: await resolveStateDir(config.stateDir),
+    controllerId: config.controllerId,
+    command: "apply",
+    version: VERSION,
+  });
+  try {
+    return await applyLocked(config, log, timeoutMs, io);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   let finish: (result: PassResult) => void = () => undefined;
   const done = new Promise<PassResult>((resolve) => {

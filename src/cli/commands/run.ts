@@ -2,15 +2,18 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { createApp } from "../../app.js";
-import type { RawOptions } from "../../config.js";
+import type { Config, RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
+import { acquireHostLock, type HostLock, resolveStateDir } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addReconcileOptions } from "../options.js";
 import { setup } from "../setup.js";
+import { VERSION } from "../version.js";
+import type { Logger } from "pino";
 
 export type Signals = (handler: (signal: string) => void) => () => void;
 
@@ -112,6 +115,21 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { ...raw, ...(token !== undefined ? { apiToken: token } : {}) },
     { level: "info", fd: 1 },
   );
+  // One controller per id on this host (host/lock.ts): refused here, before anything acts.
+  const lock = await acquireHostLock({
+    stateDir: await resolveStateDir(config.stateDir),
+    controllerId: config.controllerId,
+    command: "run",
+    version: VERSION,
+  });
+  try {
+    return await runLocked(config, log, lock, signals);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(config: Config, log: Logger, lock: HostLock, signals: Signals): Promise<number> {
   if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
   const app = createApp(config, { log, watch: true, http: { buildServer, Metrics } });
   let received = 0;
@@ -130,7 +148,13 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     }
   });
   log.info(
-    { id: config.controllerId, specs: config.specDirs, concurrency: config.concurrency, resync: config.resync.text },
+    {
+      id: config.controllerId,
+      specs: config.specDirs,
+      concurrency: config.concurrency,
+      resync: config.resync.text,
+      lock: lock.path,
+    },
     "berth run",
   );
   log.info(describePolicy(config.policy), "admission policy");
@@ -142,6 +166,7 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
   }
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
+    lock.setListen(address);
     log.info({ address, writes: config.apiToken !== null && config.runtimeSpecs !== null }, "http listening");
     if (config.compat) {
       log.info(

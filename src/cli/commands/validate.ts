@@ -33,7 +33,13 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       "\nEach error is one line: FILE:LINE:COLUMN: FIELD: MESSAGE, then a summary line.\nExample: berth validate specs/ && git commit",
     )
     .action(async (paths: string[], opts: ValidateOptions) => {
-      setExit(await validate(paths, { ...opts, dockerHost: io.env.DOCKER_HOST }, io));
+      setExit(
+        await validate(
+          paths,
+          { ...opts, dockerHost: io.env.DOCKER_HOST, apiTokenFile: io.env.BERTH_API_TOKEN_FILE },
+          io,
+        ),
+      );
     });
 }
 

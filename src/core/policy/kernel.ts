@@ -34,8 +34,20 @@ export const SAFE_SYSCTLS = new Set([
   "net.ipv4.tcp_syncookies",
 ]);
 
-function unconfinedLabel(option: string): boolean {
-  return option === "disable" || option === "type:spc_t" || option === "type:unconfined_t";
+/**
+ * The SELinux label options a spec may set: only the container types Kubernetes' baseline allows.
+ * An allow-list: `disable`, `user:`, `role:`, `level:` and every other type (spc_t, unconfined_t,
+ * container_runtime_t, unconfined_service_t, …) are refused, whatever new type a policy adds.
+ */
+export const ALLOWED_SELINUX_OPTIONS = new Set(["type:container_t", "type:container_init_t", "type:container_kvm_t"]);
+
+function selinuxAllowed(option: string): boolean {
+  return ALLOWED_SELINUX_OPTIONS.has(option);
+}
+
+/** Docker reads `label=…` and, in its older spelling, `label:…`. */
+function labelOption(securityOpt: string): string | null {
+  return /^label[=:]/.test(securityOpt) ? securityOpt.slice(6) : null;
 }
 
 export const KERNEL_CHECKS: readonly Check[] = [
@@ -101,22 +113,24 @@ export const KERNEL_CHECKS: readonly Check[] = [
       (b.HostConfig.SecurityOpt ?? []).filter((o) => o === "apparmor=unconfined").map((o) => `SecurityOpt ${o}`),
   },
   {
-    id: "no-selinux-disable",
+    id: "selinux-allowed-types",
     scope: "baseline",
-    summary: "SELinux `label=disable` and the unconfined types `spc_t` and `unconfined_t` are refused.",
+    summary:
+      "SELinux options other than `type:container_t`, `type:container_init_t` and `type:container_kvm_t` are refused, as by Kubernetes' baseline: `disable`, `user:`, `role:`, `level:` and every other type (`spc_t`, `unconfined_t`, `container_runtime_t`, …).",
     spec: (doc) =>
       listFound(doc.spec.securityContext?.selinuxOptions, (option, i) =>
-        unconfinedLabel(option)
-          ? {
+        selinuxAllowed(option)
+          ? null
+          : {
               path: ["spec", "securityContext", "selinuxOptions", i],
-              message: `SELinux option ${JSON.stringify(option)} turns confinement off and is refused`,
-            }
-          : null,
+              message: `SELinux option ${JSON.stringify(option.slice(0, 64))} is refused; only ${[...ALLOWED_SELINUX_OPTIONS].join(", ")} may be set`,
+            },
       ),
     request: (b) =>
-      (b.HostConfig.SecurityOpt ?? [])
-        .filter((o) => o.startsWith("label=") && unconfinedLabel(o.slice(6)))
-        .map((o) => `SecurityOpt ${o}`),
+      (b.HostConfig.SecurityOpt ?? []).flatMap((o) => {
+        const option = labelOption(o);
+        return option !== null && !selinuxAllowed(option) ? [`SecurityOpt ${o.slice(0, 70)}`] : [];
+      }),
   },
   {
     id: "no-devices",

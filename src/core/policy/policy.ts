@@ -52,6 +52,7 @@ export const DEFAULT_POLICY: Policy = {
   allowHostIPs: [],
   allowRuntimes: ["runc"],
   allowSecretDirs: ["/run/secrets"],
+  ownCredentialFiles: [],
   forbiddenHostPaths: ALWAYS_FORBIDDEN,
   maxMemoryBytes: null,
   maxNanoCpus: null,

@@ -22,6 +22,11 @@ export interface Policy {
   readonly allowRuntimes: readonly string[];
   /** Folders secretEnv fromFile may read. */
   readonly allowSecretDirs: readonly string[];
+  /**
+   * Files berth reads for its own credentials (the API token file; later Git and registry
+   * credentials), as absolute paths: secretEnv fromFile may never be, or resolve to, one of them.
+   */
+  readonly ownCredentialFiles: readonly string[];
   /** Host paths never bind-mounted under baseline or restricted, whatever --allow-bind says. */
   readonly forbiddenHostPaths: readonly string[];
   readonly maxMemoryBytes: number | null;
@@ -45,6 +50,8 @@ export interface MountsOf {
 export interface PolicyContext {
   /** Resolves symbolic links in a host path (as far as it exists). Identity: lexical checks only. */
   readonly realpath: (p: string) => string;
+  /** Whether two host paths are one file (the same inode: a hard link); absent: not known here. */
+  readonly sameFile?: (a: string, b: string) => boolean;
   /**
    * Whether a container name belongs to berth (a spec's container). Undefined: not known here
    * (one file parsed alone); the cross-file checks look at namespace joins across files instead.

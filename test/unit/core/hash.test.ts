@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, hashInput, specHash } from "../../../src/core/hash.js";
+import { keyedDigest, UNKEYED_DIGEST } from "../../../src/core/secrets.js";
 import { sha256Hex } from "../../../src/core/sha256.js";
 import type { NormalizedSpec } from "../../../src/core/spec.js";
 import { SpecLoader } from "../../../src/manifest/loader.js";
@@ -25,10 +26,17 @@ const hashOf = (doc: unknown, secrets: Record<string, string> = {}): string => s
 const clone = (doc: Doc): Doc => structuredClone(doc);
 
 describe("spec hash: golden values of the bundled specs", () => {
+  // Secrets enter the hash keyed (HMAC-SHA256 under the controller's hash key, finding 11): the
+  // agent spec, the one with secretEnv, is pinned under a fixed test key. Its value changed
+  // deliberately when keyed hashes came (it was 68356b47…, the unkeyed value below: what the
+  // containers of earlier versions carry, which are therefore replaced once); the specs without
+  // secrets keep their hashes.
+  const GOLDEN_KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
+
   it("pins every bundled spec's hash", async () => {
     const loaded = await loadChecked(new SpecLoader(["specs"]));
     expect(loaded.issues).toEqual([]);
-    const digest = sha256Hex("demo-token");
+    const digest = keyedDigest(GOLDEN_KEY)("demo-token");
     const hashes = Object.fromEntries(
       loaded.specs.map((s) => [
         s.spec.name,
@@ -36,12 +44,20 @@ describe("spec hash: golden values of the bundled specs", () => {
       ]),
     );
     expect(hashes).toEqual({
-      "tidepool-agent-abc": "68356b479ce7edfac42faa504b026d87d48e29197eee605365670bf2d6651062",
+      "tidepool-agent-abc": "3ba648beeb4a7d32f192dd5b6afb9ac685205b7073ef24618bdd41094a08db99",
       "warm-pool": "ae0d57161f4e606867c455f0123fe0a535223b57adb52bb8f5974798f0589925",
       web: "5885f161dbe9316f25326edf9245bd87479e3af36a5559669b44dccfeb9268d7",
       ticker: "cc3b1657025ea6a63bdf4cb98921636bd2d31dcab0280c4b53cd594e0c5dc064",
       "batch-worker": "cdec51e8a0f29cbc043548f0d97623c875cf16bd6b228c07fd420273057a042a",
     });
+  });
+
+  it("pins the unkeyed hash of the secret spec: what containers made before keyed hashes carry", async () => {
+    const loaded = await loadChecked(new SpecLoader(["specs/agent.yaml"]));
+    const spec = (loaded.specs[0] as { spec: NormalizedSpec }).spec;
+    const unkeyed = specHash(spec, { AGENT_TOKEN: UNKEYED_DIGEST("demo-token") });
+    expect(unkeyed).toBe("68356b479ce7edfac42faa504b026d87d48e29197eee605365670bf2d6651062");
+    expect(specHash(spec, { AGENT_TOKEN: keyedDigest(GOLDEN_KEY)("demo-token") })).not.toBe(unkeyed);
   });
 
   it("hashes a canonical JSON: sorted keys, canonical units, defaults omitted, format version", async () => {

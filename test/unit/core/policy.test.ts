@@ -162,10 +162,10 @@ const CASES: readonly Case[] = [
     path: "spec.securityContext.apparmorProfile",
   },
   {
-    check: "no-selinux-disable",
+    check: "selinux-allowed-types",
     why: "label=disable",
-    bad: ["securityContext: { selinuxOptions: ['level:s0:c100,c200', disable] }"],
-    good: ["securityContext: { selinuxOptions: ['level:s0:c100,c200'] }"],
+    bad: ["securityContext: { selinuxOptions: ['type:container_t', disable] }"],
+    good: ["securityContext: { selinuxOptions: ['type:container_t'] }"],
     path: "spec.securityContext.selinuxOptions[1]",
   },
   {
@@ -247,6 +247,14 @@ const CASES: readonly Case[] = [
     bad: ["secretEnv: { TOKEN: { fromFile: /run/secrets/../../etc/shadow } }"],
     good: ["secretEnv: { TOKEN: { fromFile: /run/secrets/team/../token } }"],
     path: "spec.secretEnv.TOKEN.fromFile",
+  },
+  {
+    check: "no-own-credentials",
+    why: "berth's API token file under the secret folder",
+    bad: ["secretEnv: { TOKEN: { fromFile: /run/secrets/berth/../berth-token } }"],
+    good: ["secretEnv: { TOKEN: { fromFile: /run/secrets/gh-token } }"],
+    path: "spec.secretEnv.TOKEN.fromFile",
+    policy: { apiTokenFile: "/run/secrets/berth-token" },
   },
   {
     check: "no-berth-secrets",
