@@ -111,10 +111,12 @@ describe("berth run on SIGTERM with an operation in flight", () => {
     const name = `${c}-slow`;
     const other = `${c}-other`;
     const late = `${c}-late`;
-    const dir = specDir({ "slow.yaml": slowReadySpec(name, 4, 1), "other.yaml": e2eSpec(other) });
+    // Ready 6 s after it starts: time enough to signal while it waits, on a busy engine too.
+    const readyAfterS = 6;
+    const dir = specDir({ "slow.yaml": slowReadySpec(name, readyAfterS, 1), "other.yaml": e2eSpec(other) });
     const controller = await start(["--id", c, "--specs", dir, "--drain-timeout", "60s"]);
     await waitContainers(c, (cs) => cs.filter((x) => x.state === "running").length === 2);
-    const { oldId, nextId } = await replacementInFlight(c, dir, name, 4);
+    const { oldId, nextId } = await replacementInFlight(c, dir, name, readyAfterS);
 
     // While it drains, the world changes in ways a working controller would act on at once: a new
     // spec file, and one of its containers removed. Neither may start an operation now.
@@ -187,10 +189,9 @@ describe("berth run on SIGTERM with an operation in flight", () => {
     expect((await terminate(again)).code).toBe(0);
   });
 
-  it("does not wait for an open HTTP request (a log stream that follows): stops taking work at once and exits within the drain timeout", async () => {
+  it("does not wait for an open HTTP request (a log stream that follows): stops and exits within the drain timeout", async () => {
     const c = id("drain-http");
     const box = `${c}-box`;
-    const late = `${c}-late`;
     const token = "drain-test-token-0123456789abcdef";
     const dir = specDir({ "box.yaml": e2eSpec(box) });
     const controller = await start(["--id", c, "--specs", dir, "--drain-timeout", "2s"], { BERTH_API_TOKEN: token });
@@ -215,19 +216,13 @@ describe("berth run on SIGTERM with an operation in flight", () => {
     })();
 
     try {
-      let changedWhileDraining = false;
-      const exit = terminate(controller, () => {
-        writeFileSync(path.join(dir, "late.yaml"), e2eSpec(late));
-        changedWhileDraining = controller.child.exitCode === null;
-      });
       const within = await Promise.race([
-        exit.then((e) => e),
+        terminate(controller),
         new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000)),
       ]);
       expect(within, "berth run did not exit while a log stream was open").not.toBeNull();
       expect(within?.code).toBe(0);
       expect(within?.ms).toBeLessThan(2000 + 3000);
-      expect(changedWhileDraining).toBe(true);
       await streamEnded;
     } finally {
       abort.abort();
