@@ -410,30 +410,85 @@ async function eventsOf(
   };
 }
 
-function startRun(id: string, dir: string, extra: readonly string[] = []): ChildProcess {
-  return spawn(process.execPath, [BIN, "run", "--id", id, "--specs", dir, "--log-format", "json", ...extra], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+interface Run {
+  readonly child: ChildProcess;
+  /** The HTTP API's base URL, as berth logged it ("http listening"). */
+  readonly url: string;
 }
 
-async function waitReady(url: string): Promise<void> {
+/**
+ * `berth run` on a free loopback port (--listen 127.0.0.1:0), once it says where it listens: the
+ * bench talks to that address only, never to whatever else might answer on a guessed port.
+ */
+async function startRun(id: string, dir: string, extra: readonly string[] = []): Promise<Run> {
+  const args = ["run", "--id", id, "--specs", dir, "--log-format", "json", "--listen", "127.0.0.1:0", ...extra];
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = "";
+    let found = false;
+    const timer = setTimeout(() => {
+      fail(new Error(`berth run (${id}) did not log "http listening" within 60 s`));
+    }, 60_000);
+    const onExit = (code: number | null): void => {
+      fail(new Error(`berth run (${id}) exited (${code}) before it listened`));
+    };
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.off("exit", onExit);
+      child.kill("SIGKILL");
+      reject(err);
+    };
+    child.once("exit", onExit);
+    // Read every line, also after the address: a child writing to a full pipe would stall.
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      if (found) return;
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        let entry: { msg?: unknown; address?: unknown };
+        try {
+          entry = JSON.parse(line) as typeof entry;
+        } catch {
+          continue;
+        }
+        if (entry.msg === "http listening" && typeof entry.address === "string") {
+          found = true;
+          clearTimeout(timer);
+          child.off("exit", onExit);
+          resolve(entry.address);
+          return;
+        }
+      }
+    });
+  });
+  return { child, url };
+}
+
+async function stopRun(run: Run): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => run.child.once("exit", resolve));
+  run.child.kill("SIGTERM");
+  await exited;
+}
+
+async function waitReady(run: Run): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
+    if (run.child.exitCode !== null) throw new Error(`berth run exited (${run.child.exitCode}) before it was ready`);
     try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return;
+      if ((await fetch(`${run.url}/readyz`)).status === 200) return;
     } catch {
-      // not listening yet
+      // not answering yet
     }
     await sleep(100);
   }
-  throw new Error(`${url} not ready`);
+  throw new Error(`${run.url} not ready`);
 }
 
 async function latency(trials: number): Promise<Record<string, Latency>> {
   const id = `bench-${run}-lat`;
   const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-lat-"));
-  const port = 7600 + (process.pid % 300);
-  const child = startRun(id, dir, ["--listen", `127.0.0.1:${port}`, "--concurrency", String(CONCURRENCY)]);
   const events = await eventsOf(id);
   const out: Record<string, number[]> = {
     "file written → running": [],
@@ -475,12 +530,14 @@ async function latency(trials: number): Promise<Record<string, Latency>> {
     await b.container.remove({ force: true });
     floors["expiresAt → gone"]?.push(performance.now() - started);
   };
+  let berthRun: Run | undefined;
   try {
+    berthRun = await startRun(id, dir, ["--concurrency", String(CONCURRENCY)]);
     // Three containers that stay: deleting the trial's file then removes a quarter of the managed
     // containers, under the prune guard's share (a file deleted from an otherwise empty folder is
     // not pruned, by design).
     for (let i = 0; i < 3; i++) writeFileSync(path.join(dir, `anchor${i}.yaml`), specYaml(`${id}-anchor${i}`));
-    await waitReady(`http://127.0.0.1:${port}`);
+    await waitReady(berthRun);
     while ((await running(`berth.controller=${id}`)) < 3) await sleep(50);
     for (let t = 0; t < trials; t++) {
       const name = `${id}-t${t}`;
@@ -508,8 +565,7 @@ async function latency(trials: number): Promise<Record<string, Latency>> {
     }
   } finally {
     events.close();
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
+    if (berthRun) await stopRun(berthRun);
     await removeByLabel(`berth.controller=${id}`);
     await removeByLabel(`bench.raw=${run}-lat`);
     rmSync(dir, { recursive: true, force: true });
@@ -526,17 +582,16 @@ async function latency(trials: number): Promise<Record<string, Latency>> {
 async function memory(n: number): Promise<{ n: number; rssMiB: number; peakMiB: number }> {
   const id = `bench-${run}-mem${n}`;
   const dir = specFolder(n, id, ["suspended: true"]);
-  const port = 7900 + (process.pid % 90);
-  const child = startRun(id, dir, ["--listen", `127.0.0.1:${port}`, "--log-level", "warn"]);
+  // At the default log level: berth says where it listens at info. Idle, it logs nothing more.
+  const berthRun = await startRun(id, dir);
   try {
-    await waitReady(`http://127.0.0.1:${port}`);
+    await waitReady(berthRun);
     await sleep(P.idleMs);
-    const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+    const status = readFileSync(`/proc/${berthRun.child.pid}/status`, "utf8");
     const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
     return { n, rssMiB: kib("VmRSS"), peakMiB: kib("VmHWM") };
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
+    await stopRun(berthRun);
     await removeByLabel(`berth.controller=${id}`);
     rmSync(dir, { recursive: true, force: true });
   }

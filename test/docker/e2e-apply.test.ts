@@ -2,70 +2,96 @@
  * `berth apply` on a copy of the bundled specs, from nothing: every container created with every
  * spec field applied; then `berth plan` has nothing to do and a no-op pass writes nothing and
  * lists at most twice.
+ *
+ * The copy is the test's own (test/support/bundled.ts): its container names, named volumes and
+ * host port are derived from the test's controller id or picked free, so that it runs beside
+ * someone following the Quick start on the same host, and cleans up only what it made.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.js";
 import { buildConfig } from "../../src/config.js";
 import { WRITE_OPERATIONS } from "../../src/docker/port.js";
 import { silentLogger } from "../../src/util/log.js";
-import { berth, bundledCopy, cleanup, containersOf, docker } from "../support/e2e.js";
+import { type PrivateBundle, privateBundle } from "../support/bundled.js";
+import { berth, cleanup, containersOf, docker } from "../support/e2e.js";
 
 const ID = `e2e-bundled-${process.pid}`;
-const NAMES = [
-  "web",
-  "tidepool-agent-abc",
-  "warm-pool-0",
-  "warm-pool-1",
-  "warm-pool-2",
-  "ticker",
-  "batch-worker-0",
-  "batch-worker-1",
-];
 const ENV = { DEMO_AGENT_TOKEN: "demo-token-value" };
+let bundle: PrivateBundle;
 let dir: string;
+/** The copy's name of a bundled spec. */
+let n: (bundled: string) => string;
 
-beforeAll(async () => {
-  await cleanup(ID, NAMES);
-  dir = bundledCopy();
-});
-afterAll(async () => {
-  await cleanup(ID, NAMES);
-  for (const volume of ["berth-demo-cache", "berth-demo-workspace"]) {
+async function removeOurVolumes(): Promise<void> {
+  for (const volume of Object.values(bundle.volumes)) {
     await docker
       .getVolume(volume)
       .remove()
       .catch(() => undefined);
   }
+}
+
+beforeAll(async () => {
+  bundle = await privateBundle(ID);
+  dir = bundle.dir;
+  n = (bundled) => {
+    const name = bundle.names[bundled];
+    if (name === undefined) throw new Error(`no bundled spec ${bundled}`);
+    return name;
+  };
+  // Leftovers of an earlier run with the same id (a reused pid), and nothing else.
+  await cleanup(ID);
+  await removeOurVolumes();
+});
+afterAll(async () => {
+  await cleanup(ID);
+  await removeOurVolumes();
 });
 
 describe("berth apply on the bundled specs", () => {
+  it("the copy gives every spec, named volume and host port one of its own", () => {
+    expect(bundle.names).toEqual({
+      "tidepool-agent-abc": `${ID}-tidepool-agent-abc`,
+      "warm-pool": `${ID}-warm-pool`,
+      web: `${ID}-web`,
+      ticker: `${ID}-ticker`,
+      "batch-worker": `${ID}-batch-worker`,
+    });
+    expect(bundle.volumes).toEqual({
+      "berth-demo-workspace": `${ID}-berth-demo-workspace`,
+      "berth-demo-cache": `${ID}-berth-demo-cache`,
+    });
+    expect(Object.keys(bundle.hostPorts)).toEqual(["18080"]);
+    expect(bundle.hostPorts[18080]).not.toBe(18080);
+  });
+
   it("creates every container, waits for health, exits 0", async () => {
     const result = await berth(["apply", "--id", ID, "--specs", dir], ENV);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("ok create  web: not found");
-    expect(result.stdout).toMatch(/web\s+Running\s+1\/1\s+web\(running,healthy\)/);
-    expect(result.stdout).toMatch(/batch-worker\s+Suspended\s+0\/2/);
+    expect(result.stdout).toContain(`ok create  ${n("web")}: not found`);
+    expect(result.stdout).toMatch(new RegExp(`${n("web")}\\s+Running\\s+1/1\\s+${n("web")}\\(running,healthy\\)`));
+    expect(result.stdout).toMatch(new RegExp(`${n("batch-worker")}\\s+Suspended\\s+0/2`));
     expect(result.stdout.trim().split("\n").at(-1)).toBe("converged");
     expect(result.stdout + result.stderr).not.toContain(ENV.DEMO_AGENT_TOKEN);
     const containers = await containersOf(ID);
     expect(containers.map((c) => [c.name, c.state])).toEqual([
-      ["ticker", "running"],
-      ["tidepool-agent-abc", "running"],
-      ["warm-pool-0", "running"],
-      ["warm-pool-1", "running"],
-      ["warm-pool-2", "running"],
-      ["web", "running"],
+      [n("ticker"), "running"],
+      [n("tidepool-agent-abc"), "running"],
+      [`${n("warm-pool")}-0`, "running"],
+      [`${n("warm-pool")}-1`, "running"],
+      [`${n("warm-pool")}-2`, "running"],
+      [n("web"), "running"],
     ]);
   });
 
   it("applies every spec field (docker inspect)", async () => {
-    const agent = await docker.getContainer("tidepool-agent-abc").inspect();
+    const agent = await docker.getContainer(n("tidepool-agent-abc")).inspect();
     expect(agent.Config.Labels).toMatchObject({
       "com.tidepool.bead_id": "tidepool-abc",
       "com.tidepool.role": "agent",
       "berth.controller": ID,
-      "berth.spec": "tidepool-agent-abc",
+      "berth.spec": n("tidepool-agent-abc"),
       "berth.replica": "0",
       "berth.expires_at": "2030-01-01T00:00:00Z",
       "berth.source": "agent.yaml",
@@ -88,11 +114,11 @@ describe("berth apply on the bundled specs", () => {
     expect(agent.HostConfig.RestartPolicy?.Name).toBe("unless-stopped");
     expect(agent.Mounts.map((m) => [m.Type, m.Name ?? m.Source, m.Destination]).sort()).toEqual([
       ["tmpfs", "", "/tmp"],
-      ["volume", "berth-demo-cache", "/cache"],
-      ["volume", "berth-demo-workspace", "/workspace"],
+      ["volume", bundle.volumes["berth-demo-cache"], "/cache"],
+      ["volume", bundle.volumes["berth-demo-workspace"], "/workspace"],
     ]);
 
-    const web = await docker.getContainer("web").inspect();
+    const web = await docker.getContainer(n("web")).inspect();
     expect(web.Config.Healthcheck).toEqual({
       Test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"],
       Interval: 5e9,
@@ -100,17 +126,18 @@ describe("berth apply on the bundled specs", () => {
       Retries: 3,
       StartPeriod: 1e9,
     });
-    expect(web.HostConfig.PortBindings).toEqual({ "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "18080" }] });
+    const port = bundle.hostPorts[18080];
+    expect(web.HostConfig.PortBindings).toEqual({ "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: String(port) }] });
     expect(web.HostConfig.ReadonlyRootfs).toBe(true);
-    const page = await fetch("http://127.0.0.1:18080/");
+    const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(await page.text()).toBe("hello from berth\n");
 
-    const ticker = await docker.getContainer("ticker").inspect();
+    const ticker = await docker.getContainer(n("ticker")).inspect();
     expect(ticker.HostConfig.RestartPolicy?.Name).toBe("on-failure");
     expect(ticker.Config.Env).toEqual(expect.arrayContaining(["TZ=UTC"]));
-    const pool = await docker.getContainer("warm-pool-2").inspect();
+    const pool = await docker.getContainer(`${n("warm-pool")}-2`).inspect();
     expect(pool.Config.Labels).toMatchObject({
-      "berth.spec": "warm-pool",
+      "berth.spec": n("warm-pool"),
       "berth.replica": "2",
       "com.example.pool": "agents",
     });
@@ -146,11 +173,11 @@ describe("berth apply on the bundled specs", () => {
       specs: { name: string; phase: string; replicas: { ready: number } }[];
     };
     expect(report.specs.map((s) => [s.name, s.phase, s.replicas.ready])).toEqual([
-      ["batch-worker", "Suspended", 0],
-      ["ticker", "Running", 1],
-      ["tidepool-agent-abc", "Running", 1],
-      ["warm-pool", "Running", 3],
-      ["web", "Running", 1],
+      [n("batch-worker"), "Suspended", 0],
+      [n("ticker"), "Running", 1],
+      [n("tidepool-agent-abc"), "Running", 1],
+      [n("warm-pool"), "Running", 3],
+      [n("web"), "Running", 1],
     ]);
   });
 });

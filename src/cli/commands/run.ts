@@ -178,8 +178,16 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
   void reportEngine(app.docker, log);
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
-  await app.server?.close();
+  // Stop listening now, but stop taking work first: a request still open (a log stream that
+  // follows, a /spawn or /exec waiting) must not hold the controller running.
+  const serverClosed = app.server?.close();
   await app.controller.stop();
+  // The drain timeout bounds the whole shutdown: requests still open are cut.
+  app.server?.server.closeAllConnections();
+  await serverClosed;
   unsubscribe();
-  return EXIT.ok;
+  // Whatever still runs (an operation the drain gave up on, a request handler still waiting)
+  // would keep this process alive and writing to the engine after "controller stopped". What it
+  // leaves half-way is a state the next start finishes.
+  process.exit(EXIT.ok);
 }

@@ -142,9 +142,10 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
         return null;
       });
       if (outcome?.ok) return reply.send({ container_id: outcome.id, hostname: name });
+      // Why, as seen before the spec goes: a pass after its removal no longer lists it.
+      const spec = outcome?.spec ?? deps.status()?.report.specs.find((s) => s.name === name);
       // It did not come up: take the spec back, so that nothing appears later unasked.
       await specs.remove(name);
-      const spec = deps.status()?.report.specs.find((s) => s.name === name);
       const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
       req.log.warn({ spec: name, why }, "spawn failed");
       return reply
