@@ -97,10 +97,14 @@ async function replacementInFlight(
   name: string,
   readyAfterS: number,
 ): Promise<{ oldId: string; nextId: string }> {
-  const v1 = await waitContainers(c, (cs) => cs.some((x) => x.name === name && x.state === "running"));
+  const v1 = await waitContainers(c, "its container running", (cs) =>
+    cs.some((x) => x.name === name && x.state === "running"),
+  );
   const oldId = v1.find((x) => x.name === name)?.id ?? "";
   writeFileSync(path.join(dir, "slow.yaml"), slowReadySpec(name, readyAfterS, 2));
-  const during = await waitContainers(c, (cs) => cs.some((x) => x.name === `${name}.next` && x.state === "running"));
+  const during = await waitContainers(c, "its container running", (cs) =>
+    cs.some((x) => x.name === `${name}.next` && x.state === "running"),
+  );
   const nextId = during.find((x) => x.name === `${name}.next`)?.id ?? "";
   return { oldId, nextId };
 }
@@ -115,7 +119,7 @@ describe("berth run on SIGTERM with an operation in flight", () => {
     const readyAfterS = 6;
     const dir = specDir({ "slow.yaml": slowReadySpec(name, readyAfterS, 1), "other.yaml": e2eSpec(other) });
     const controller = await start(["--id", c, "--specs", dir, "--drain-timeout", "60s"]);
-    await waitContainers(c, (cs) => cs.filter((x) => x.state === "running").length === 2);
+    await waitContainers(c, "two containers running", (cs) => cs.filter((x) => x.state === "running").length === 2);
     const { oldId, nextId } = await replacementInFlight(c, dir, name, readyAfterS);
 
     // While it drains, the world changes in ways a working controller would act on at once: a new
@@ -195,7 +199,7 @@ describe("berth run on SIGTERM with an operation in flight", () => {
     const token = "drain-test-token-0123456789abcdef";
     const dir = specDir({ "box.yaml": e2eSpec(box) });
     const controller = await start(["--id", c, "--specs", dir, "--drain-timeout", "2s"], { BERTH_API_TOKEN: token });
-    await waitContainers(c, (cs) => cs.length === 1 && cs[0]?.state === "running");
+    await waitContainers(c, "one container running", (cs) => cs.length === 1 && cs[0]?.state === "running");
 
     const abort = new AbortController();
     const res = await fetch(`${controller.url}/v1/containers/${box}/logs?follow=1`, {

@@ -224,7 +224,11 @@ describe("POST /spawn whose spec cannot be applied", () => {
         extra: ['command: ["sleep", "infinity"]', "init: true", "stopTimeout: 1s"],
       }),
     });
-    const before = await waitContainers(c, (cs) => cs.length === 2 && cs.every((x) => x.state === "running"));
+    const before = await waitContainers(
+      c,
+      "the containers as expected",
+      (cs) => cs.length === 2 && cs.every((x) => x.state === "running"),
+    );
     // tidepool-agent-pool<RUN>-1 is the pool's second replica.
     const bead = `pool${RUN}-1`;
     const name = `tidepool-agent-${bead}`;

@@ -3,7 +3,7 @@
  * process, and Docker-side checks and cleanup by controller id (each test has its own).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, afterEach } from "vitest";
@@ -246,13 +246,6 @@ export function specDir(files: Record<string, string>, lifetime: "test" | "file"
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), text);
   }
-  return dir;
-}
-
-/** A copy of the bundled specs/ folder. */
-export function bundledCopy(): string {
-  const dir = tempDir("berth-bundled-", "file");
-  cpSync("specs", dir, { recursive: true });
   return dir;
 }
 
