@@ -87,6 +87,9 @@ describe("buildConfig", () => {
       listen: { host: "127.0.0.1", port: 7435 },
       runtimeSpecs: null,
       apiToken: null,
+      allowHosts: [],
+      allowOrigins: [],
+      requestTimeoutMs: 30_000,
       policy: DEFAULT_POLICY,
       compat: null,
     });
