@@ -63,10 +63,15 @@ export class RuntimeSpecs {
     return this.deps.dir;
   }
 
+  /** The file of a spec of the runtime directory, as shown to people (and as the loader names it). */
+  private fileOf(name: string): string {
+    return displayPath(specFilePath(this.deps.dir, name));
+  }
+
   /** A spec defined in a spec directory other than the runtime one cannot be changed here. */
   private definedElsewhere(name: string): string | null {
     const file = this.deps.specFile(name);
-    return file !== null && file !== displayPath(specFilePath(this.deps.dir, name)) ? file : null;
+    return file !== null && file !== this.fileOf(name) ? file : null;
   }
 
   /**
@@ -96,14 +101,14 @@ export class RuntimeSpecs {
   /** The spec of that name as loaded now from its file in the runtime directory; null when there is none. */
   loadedSpec(name: string): NormalizedSpec | null {
     if (!isDnsLabel(name)) return null;
-    const file = displayPath(specFilePath(this.deps.dir, name));
+    const file = this.fileOf(name);
     return this.deps.loaded()?.find((r) => r.name === name && r.file === file)?.spec ?? null;
   }
 
   /** Validates, admits and writes one spec file. */
   async write(name: string, text: string): Promise<WriteOutcome> {
     if (!isDnsLabel(name)) return { kind: "bad-name", name };
-    const file = displayPath(specFilePath(this.deps.dir, name));
+    const file = this.fileOf(name);
     const parsed = parseSpecText(text, file, this.deps.parse);
     if (parsed.issues.length > 0) return { kind: "invalid", issues: parsed.issues };
     const names = parsed.documents.map((d) => d.spec.name);

@@ -4,7 +4,9 @@
  * list) with a recording ContainerIO. Also a raw TCP client for what fetch cannot do: leave out
  * the Host header, trickle a body, or watch when the server closes the connection.
  */
+import { mkdirSync } from "node:fs";
 import net from "node:net";
+import path from "node:path";
 import type { Readiness } from "../../src/loop/controller.js";
 import { labelKeys } from "../../src/core/labels.js";
 import type { ObservedContainer } from "../../src/core/observed.js";
@@ -80,7 +82,9 @@ export function loadedRecord(file: string, text: string): SpecRecord {
 }
 
 export function testServer(options: TestServerOptions = {}) {
-  const dir = tempDir();
+  // The runtime folder, inside a temporary folder of its own (a file "beside" it stays in there).
+  const dir = path.join(tempDir(), "rt");
+  mkdirSync(dir);
   const log = silentLogger();
   const execs: { id: string; request: ExecRequest }[] = [];
   const logStreams: { opened: number; closed: number } = { opened: 0, closed: 0 };

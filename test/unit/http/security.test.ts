@@ -448,7 +448,8 @@ describe("names never become paths outside the runtime folder (finding 3)", () =
   });
 
   it("the use case refuses a name that is not a DNS label, whoever calls it", async () => {
-    const dir = tempDir();
+    const dir = path.join(tempDir(), "rt");
+    mkdirSync(dir);
     const victim = victimBeside(dir);
     const ops = new RuntimeSpecs({
       dir,
