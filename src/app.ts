@@ -191,6 +191,7 @@ export function createApp(config: Config, deps: AppDeps): App {
                   dir: config.runtimeSpecs,
                   parse: parseOptions(config),
                   specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
+                  loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
                   changed: ({ spec, removed }) => {
                     if (removed) reconciler.markDeleted(spec);
                     else reconciler.unmarkDeleted(spec);
@@ -201,6 +202,10 @@ export function createApp(config: Config, deps: AppDeps): App {
           containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
           now: () => clock.now(),
+          allowHosts: config.allowHosts,
+          allowOrigins: config.allowOrigins,
+          policyProfile: config.policy.profile,
+          limits: { requestTimeoutMs: config.requestTimeoutMs },
         })
       : null;
   return {

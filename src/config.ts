@@ -2,6 +2,7 @@
  * Configuration: flags beat BERTH_* environment variables beat defaults (commander resolves the
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
+import { isIP } from "node:net";
 import path from "node:path";
 import { BerthError } from "./core/errors.js";
 import { DEFAULT_CONTROLLER_ID, DEFAULT_LABEL_PREFIX, isValidControllerId, isValidLabelPrefix } from "./core/labels.js";
@@ -39,6 +40,12 @@ export interface Config {
   readonly runtimeSpecs: string | null;
   /** The bearer token of the write endpoints, or null (they are off). */
   readonly apiToken: string | null;
+  /** Host names besides loopback's the HTTP API answers for (--allow-host). */
+  readonly allowHosts: readonly string[];
+  /** Browser origins whose requests the HTTP API serves (--allow-origin). */
+  readonly allowOrigins: readonly string[];
+  /** How long an HTTP client may take to send a request (--request-timeout). */
+  readonly requestTimeoutMs: number;
   /** The admission policy specs must satisfy. */
   readonly policy: Policy;
   /** docker-spawner compatibility routes (--compat docker-spawner), or null. */
@@ -101,6 +108,9 @@ export interface RawOptions extends PolicyOptions {
   readonly spawnUser?: string;
   readonly spawnTimeout?: string;
   readonly stateDir?: string;
+  readonly allowHost?: readonly string[];
+  readonly allowOrigin?: readonly string[];
+  readonly requestTimeout?: string;
 }
 
 export const DEFAULTS = {
@@ -115,6 +125,7 @@ export const DEFAULTS = {
   listen: "127.0.0.1:7435",
   spawnUser: "1000:1000",
   spawnTimeout: "2m",
+  requestTimeout: "30s",
 };
 
 function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
@@ -126,12 +137,31 @@ function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
     usage("--compat docker-spawner needs --runtime-specs DIR (where spawns write specs)");
   const user = /^(\d{1,10}):(\d{1,10})$/.exec(raw.spawnUser ?? DEFAULTS.spawnUser);
   if (!user) usage(`--spawn-user: ${JSON.stringify(raw.spawnUser)} is not UID:GID (e.g. 1000:1000)`);
+  if ((Number(user[1]) === 0 || Number(user[2]) === 0) && raw.policy !== "privileged")
+    usage("--spawn-user: agents run as uid or gid 0 (root) only under --policy privileged");
   return {
     image: raw.spawnImage,
     network: raw.network ?? "auto",
     user: { uid: Number(user[1]), gid: Number(user[2]) },
     waitMs: duration("--spawn-timeout", raw.spawnTimeout ?? DEFAULTS.spawnTimeout),
   };
+}
+
+/** A name as --allow-host takes it: a host name or an IP address (IPv6 with or without brackets), no port. */
+export function normalizeAllowedHost(name: string): string | null {
+  const text = name.trim().toLowerCase();
+  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  if (isIP(bare) === 6) return `[${bare}]`;
+  if (isIP(bare) === 4) return bare;
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(text) && text.length <= 253
+    ? text
+    : null;
+}
+
+/** An origin as --allow-origin takes it (scheme://host[:port]), lowercased; null when it is not one. */
+export function normalizeOrigin(origin: string): string | null {
+  const text = origin.trim().toLowerCase();
+  return /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(text) ? text : null;
 }
 
 /** "127.0.0.1:7435", "[::1]:7435", ":7435" (all interfaces), or "off". */
@@ -170,6 +200,11 @@ export function resyncCron(text: string): string {
     `--resync: ${formatDurationMs(ms)} does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), ` +
       "or give a cron expression",
   );
+}
+
+/** --allow-host and --allow-origin values, normalized; a usage error for one that is not a name or origin. */
+function httpNames(flag: string, values: readonly string[], normalize: (v: string) => string | null, e: string) {
+  return values.map((v) => normalize(v) ?? usage(`${flag}: ${JSON.stringify(v)} is not ${e}`));
 }
 
 function apiToken(token: string | undefined): string | null {
@@ -292,6 +327,13 @@ export function buildConfig(raw: RawOptions): Config {
     listen: parseListen(raw.listen ?? DEFAULTS.listen),
     runtimeSpecs: raw.runtimeSpecs ?? null,
     apiToken: apiToken(raw.apiToken),
+    allowHosts: Object.freeze(
+      httpNames("--allow-host", raw.allowHost ?? [], normalizeAllowedHost, "a host name or IP address (no port)"),
+    ),
+    allowOrigins: Object.freeze(
+      httpNames("--allow-origin", raw.allowOrigin ?? [], normalizeOrigin, "an origin (e.g. https://ui.example:8443)"),
+    ),
+    requestTimeoutMs: duration("--request-timeout", raw.requestTimeout ?? DEFAULTS.requestTimeout),
     policy: buildPolicy(raw),
     compat: compatConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),

@@ -9,6 +9,7 @@ import type { RawOptions } from "../config.js";
 import type { StatusReport } from "../core/status.js";
 import type { CliIO } from "./io.js";
 import { DEFAULT_SERVER, liveStatus } from "./live.js";
+import { printable, printableDeep } from "./sanitize.js";
 import { setup } from "./setup.js";
 
 export interface StatusOptions extends RawOptions {
@@ -24,12 +25,14 @@ export function addServerOption(command: Command): Command {
   );
 }
 
+/** The status to print, every string in it cleaned for the terminal (sanitize.ts). */
 export async function statusReport(raw: StatusOptions, io: CliIO): Promise<StatusReport> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const live = await liveStatus(raw.server ?? DEFAULT_SERVER, config.controllerId);
   if (live) {
-    if (raw.output !== "json") io.err(`(live from the controller at ${live.url}, observed ${live.observedAt})\n`);
-    return live.report;
+    if (raw.output !== "json")
+      io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
+    return printableDeep(live.report);
   }
-  return (await createInspector(config, { log }).reconciler.pass({ reload: true })).report;
+  return printableDeep((await createInspector(config, { log }).reconciler.pass({ reload: true })).report);
 }

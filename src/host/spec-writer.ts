@@ -2,14 +2,16 @@
  * Writes and removes spec files in the runtime spec directory, atomically: the text goes to a
  * hidden temporary file beside the target (ignored by the loader), is flushed to disk, then
  * renamed over the target, and the directory entry is flushed. A failure at any step removes the
- * temporary file, so nothing half-written remains, and says why.
+ * temporary file, so nothing half-written remains, and says why. A name whose file would not lie
+ * directly in the folder (`../victim`, `a/b`) is refused before any file is touched, whatever
+ * the callers checked: every path the API turns into a file is checked against its folder.
  */
 import { randomBytes } from "node:crypto";
 import { open, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 /** Why a write or removal failed, in the terms the callers act on. */
-export type SpecFileProblem = "disk-full" | "read-only" | "denied" | "missing" | "failed";
+export type SpecFileProblem = "disk-full" | "read-only" | "denied" | "missing" | "outside" | "failed";
 
 export interface SpecFileFailure {
   readonly ok: false;
@@ -56,18 +58,33 @@ export function specFilePath(dir: string, name: string): string {
   return path.join(dir, `${name}.yaml`);
 }
 
+/** `<dir>/<name>.yaml` when that file lies directly in `dir`; else a failure naming the name. */
+function fileIn(dir: string, name: string): string | SpecFileFailure {
+  const folder = path.resolve(dir);
+  const file = path.resolve(folder, `${name}.yaml`);
+  const plain = name !== "" && !name.startsWith(".") && !/[/\\\0]/.test(name);
+  if (plain && path.dirname(file) === folder && path.basename(file) === `${name}.yaml`) return file;
+  return {
+    ok: false,
+    problem: "outside",
+    errno: undefined,
+    message: `${JSON.stringify(name)} does not name a file directly in the runtime spec directory ${dir}; nothing was touched`,
+  };
+}
+
 /** Writes `<dir>/<name>.yaml` atomically; `created` when it did not exist before. */
 export async function writeSpecFile(
   dir: string,
   name: string,
   text: string,
 ): Promise<{ readonly ok: true; readonly created: boolean } | SpecFileFailure> {
-  const target = specFilePath(dir, name);
+  const target = fileIn(dir, name);
+  if (typeof target !== "string") return target;
   const existed = await stat(target).then(
     () => true,
     () => false,
   );
-  const temp = path.join(dir, `.${name}.yaml.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = path.join(path.dirname(target), `.${name}.yaml.${randomBytes(6).toString("hex")}.tmp`);
   let handle;
   try {
     handle = await open(temp, "wx", 0o644);
@@ -76,7 +93,7 @@ export async function writeSpecFile(
     await handle.close();
     handle = undefined;
     await rename(temp, target);
-    await syncDir(dir);
+    await syncDir(path.dirname(target));
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
@@ -90,9 +107,11 @@ export async function removeSpecFile(
   dir: string,
   name: string,
 ): Promise<{ readonly ok: true; readonly removed: boolean } | SpecFileFailure> {
+  const target = fileIn(dir, name);
+  if (typeof target !== "string") return target;
   try {
-    await unlink(specFilePath(dir, name));
-    await syncDir(dir);
+    await unlink(target);
+    await syncDir(path.dirname(target));
     return { ok: true, removed: true };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, removed: false };

@@ -1,16 +1,45 @@
 /** Small pieces the route modules share. */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { isDnsLabel } from "../core/names.js";
+import { type Guard, refuse } from "./auth.js";
 
-/** Bodies of the JSON endpoints are small. */
+/** Bodies of the JSON endpoints are small; so is any body a route does not ask for. */
 export const JSON_BODY_LIMIT = 64 * 1024;
+
+/** What a JSON endpoint accepts. */
+export const JSON_TYPES: readonly string[] = ["application/json"];
+/**
+ * What PUT /v1/specs/{name} accepts: YAML under its usual names, or JSON (YAML is a superset).
+ * Not text/plain: a browser may send that to any site without asking first.
+ */
+export const SPEC_TYPES: readonly string[] = ["application/yaml", "text/yaml", "application/x-yaml", ...JSON_TYPES];
+
+/** The media type of a Content-Type header, lowercased, without its parameters. */
+export function mediaType(header: string | undefined): string | null {
+  const type = header?.split(";")[0]?.trim().toLowerCase();
+  return type ? type : null;
+}
+
+/** An onRequest hook: 415 unless the body is one of `types` (checked before the body is read). */
+export function requireContentType(types: readonly string[]): Guard {
+  return async (req, reply) => {
+    const type = mediaType(req.headers["content-type"]);
+    if (type !== null && types.includes(type)) return undefined;
+    return refuse(reply, 415, {
+      error: `the request body must be sent as ${types.join(", ")} (Content-Type: ${type ?? "none"})`,
+    });
+  };
+}
+
+/** Why `name` is refused where a DNS label is needed. */
+export function nameError(name: string, what = "spec name"): string {
+  return `${JSON.stringify(name)} is not a ${what} (a DNS label: lowercase letters, digits, '-')`;
+}
 
 /** 400 unless `name` is a DNS label. */
 export async function checkName(name: string, reply: FastifyReply, what = "spec name"): Promise<boolean> {
   if (isDnsLabel(name)) return true;
-  await reply
-    .code(400)
-    .send({ error: `${JSON.stringify(name)} is not a ${what} (a DNS label: lowercase letters, digits, '-')` });
+  await reply.code(400).send({ error: nameError(name, what) });
   return false;
 }
 

@@ -1,6 +1,7 @@
 /** What the HTTP edge is given: the use cases it serves, and how it is reached. */
 import type { Logger } from "pino";
 import type { SpawnerCompatConfig } from "../config.js";
+import type { Profile } from "../core/policy/policy.js";
 import type { StatusReport } from "../core/status.js";
 import type { Readiness } from "../loop/controller.js";
 import type { ManagedContainers } from "../ops/containers.js";
@@ -37,4 +38,32 @@ export interface ServerDeps {
   readonly compat: SpawnerCompatConfig | null;
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Host names besides loopback's that requests may name in their Host header (--allow-host):
+   * the names other containers call berth by. None by default.
+   */
+  readonly allowHosts?: readonly string[];
+  /** Browser origins whose requests are served (--allow-origin). None by default. */
+  readonly allowOrigins?: readonly string[];
+  /** The admission policy's profile: only under `privileged` may /spawn ask for uid or gid 0. Default baseline. */
+  readonly policyProfile?: Profile;
+  /** Timeouts and the connection cap; DEFAULT_HTTP_LIMITS where not given. */
+  readonly limits?: Partial<HttpLimits>;
+}
+
+/** How long a client may take, and how many may be connected at once. */
+export interface HttpLimits {
+  /** A request's headers and body must have arrived within this (node's requestTimeout). */
+  readonly requestTimeoutMs: number;
+  /** Its headers within this (node's headersTimeout; at most requestTimeoutMs). Also bounds a silent new connection. */
+  readonly headersTimeoutMs: number;
+  /**
+   * A connection with no traffic either way for this long is closed (fastify's connectionTimeout),
+   * except while a route that waits for the engine answers (exec, logs, spawn, stop).
+   */
+  readonly idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Connections at once (node's server.maxConnections); more are closed as they arrive. */
+  readonly maxConnections: number;
 }

@@ -5,33 +5,102 @@
  * Writes (bearer token; off without one): PUT/DELETE /v1/specs/{name} in the runtime spec
  * directory, POST /v1/containers/{name}/exec, GET /v1/containers/{name}/logs (SSE).
  * With --compat docker-spawner: /health, /spawn, /status/{id}, /stop/{id}, /exec/{id}.
- * Every route lives in its own module; this one builds the server and the shared parts.
+ * Every route lives in its own module; this one builds the server and the shared parts: the
+ * Host and Origin rules (access.ts), the accepted body types, the timeouts and the connection cap.
  */
+import { Socket } from "node:net";
 import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from "fastify";
-import { DEFAULT_LIMITS } from "../manifest/parse.js";
-import type { ServerDeps } from "./deps.js";
+import { normalizeAllowedHost, normalizeOrigin } from "../config.js";
+import { CONTROLLER_HEADER, hostAllowed, originAllowed, PROBES } from "./access.js";
+import { refuse } from "./auth.js";
+import { JSON_BODY_LIMIT, JSON_TYPES, SPEC_TYPES } from "./common.js";
+import type { HttpLimits, ServerDeps } from "./deps.js";
 import { registerContainerRoutes } from "./routes/containers.js";
 import { registerSpawnerCompat } from "./routes/spawner-compat.js";
 import { registerSpecRoutes } from "./routes/specs.js";
 
-export type { ServerDeps, StatusSnapshot } from "./deps.js";
+export type { HttpLimits, ServerDeps, StatusSnapshot } from "./deps.js";
 export { tokenMatches } from "./auth.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route waits for the engine while the connection is quiet (exec, logs, spawn, stop): no idle timeout. */
+    waits?: boolean;
+  }
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+};
+
+/** How often node looks for requests past their headers or request timeout. */
+const TIMEOUT_CHECK_MS = 1_000;
+/** A full server says so in the log at most this often. */
+const DROP_LOG_EVERY_MS = 60_000;
 
 export type HttpServer = ReturnType<typeof buildServer>;
 
 export function buildServer(deps: ServerDeps) {
   // Typed as fastify's own logger, so that the route modules take a plain FastifyInstance.
   const logger: FastifyBaseLogger = deps.log.child({ component: "http" });
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: DEFAULT_LIMITS.maxFileBytes,
+    // Routes that take more say so (a spec: 1 MiB); a body no route asks for is refused early.
+    bodyLimit: JSON_BODY_LIMIT,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
   });
+  app.server.maxConnections = limits.maxConnections;
+  let lastDropLog = -Infinity;
+  app.server.on("drop", () => {
+    if (deps.now() - lastDropLog < DROP_LOG_EVERY_MS) return;
+    lastDropLog = deps.now();
+    logger.warn({ maxConnections: limits.maxConnections }, "http connection refused: too many connections");
+  });
+
+  const allowHosts = (deps.allowHosts ?? []).flatMap((h) => normalizeAllowedHost(h) ?? []);
+  const allowOrigins = (deps.allowOrigins ?? []).flatMap((o) => normalizeOrigin(o) ?? []);
+  // Before routing's hooks and before any body is read: the Host and Origin rules, and 404.
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header(CONTROLLER_HEADER, deps.controllerId).header("x-content-type-options", "nosniff");
+    if (!PROBES.has(req.routeOptions.url ?? "") && !hostAllowed(req.headers.host, allowHosts)) {
+      return refuse(reply, 403, {
+        error: `Host ${JSON.stringify(req.headers.host ?? "")} is not served: berth answers for localhost, 127.0.0.0/8, [::1] and the names given with --allow-host`,
+      });
+    }
+    const fetchSite = req.headers["sec-fetch-site"];
+    if (!originAllowed(req.headers.origin, typeof fetchSite === "string" ? fetchSite : undefined, allowOrigins)) {
+      return refuse(reply, 403, {
+        error: `requests from browser pages are refused unless their origin is given with --allow-origin (Origin: ${req.headers.origin ?? "none"})`,
+      });
+    }
+    if (req.is404) return refuse(reply, 404, { error: `no endpoint ${req.method} ${req.url.split("?")[0] ?? ""}` });
+    return undefined;
+  });
+  // A route that waits for the engine (a long exec, a log stream) keeps its connection while quiet.
+  // (inject()'s stand-in socket has no timeout to lift.)
+  app.addHook("preHandler", (req, _reply, done) => {
+    const socket: unknown = req.raw.socket;
+    if (req.routeOptions.config.waits && socket instanceof Socket) socket.setTimeout(0);
+    done();
+  });
+
   // Bodies arrive as text: a spec keeps its lines and columns for error messages; JSON routes
-  // parse it in their preValidation hook (parseJsonBody).
+  // parse it in their preValidation hook (parseJsonBody). Any other type is a 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+  app.addContentTypeParser([...new Set([...SPEC_TYPES, ...JSON_TYPES])], { parseAs: "string" }, (_req, body, done) => {
     done(null, body);
   });
 
@@ -47,7 +116,7 @@ export function buildServer(deps: ServerDeps) {
       return reply.code(400).send({ error: "the request body is not valid", errors });
     }
     if (err.statusCode === 413) {
-      return reply.code(413).send({ error: `the request body is too large: ${err.message}` });
+      return refuse(reply, 413, { error: `the request body is too large: ${err.message}` });
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.message });

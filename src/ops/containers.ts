@@ -44,10 +44,13 @@ export class ManagedContainers {
     private readonly profile: Profile = "baseline",
   ) {}
 
-  /** berth's own container by container name, ID, or spec name (its lowest running replica); null if none. */
-  async find(name: string): Promise<ObservedContainer | null> {
+  /**
+   * berth's own container by container name, ID, or spec name (its lowest running replica); null
+   * if none. With `where`, only the containers it accepts are candidates (the compat API's agents).
+   */
+  async find(name: string, where?: (container: ObservedContainer) => boolean): Promise<ObservedContainer | null> {
     const containers = await this.docker.listContainers({ labels: [this.owner.filter] });
-    return pickManaged(containers, this.owner.keys, name);
+    return pickManaged(where ? containers.filter(where) : containers, this.owner.keys, name);
   }
 
   /** The name of the spec a container of berth's belongs to. */

@@ -4,6 +4,7 @@ import { shortId } from "../../core/observed.js";
 import type { SpecStatus } from "../../core/status.js";
 import { type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions } from "../options.js";
+import { printable } from "../sanitize.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
 import { table } from "../table.js";
 
@@ -19,7 +20,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       const report = await statusReport(opts, io);
       const spec = report.specs.find((s) => s.name === name);
       if (!spec) {
-        io.err(`berth: no spec ${name} (specs: ${report.specs.map((s) => s.name).join(", ") || "none"})\n`);
+        io.err(`berth: no spec ${printable(name)} (specs: ${report.specs.map((s) => s.name).join(", ") || "none"})\n`);
         setExit(EXIT.failed);
         return;
       }

@@ -10,7 +10,7 @@ import { buildServer } from "../../http/server.js";
 import { acquireHostLock, type HostLock, resolveStateDir } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addReconcileOptions } from "../options.js";
+import { addCommonOptions, addReconcileOptions, collect } from "../options.js";
 import { setup } from "../setup.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
@@ -71,6 +71,30 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         "--api-token-file <path>",
         "file holding the bearer token of the write endpoints (or set BERTH_API_TOKEN)",
       ).env("BERTH_API_TOKEN_FILE"),
+    )
+    .addOption(
+      new Option(
+        "--allow-host <name>",
+        "a Host name besides localhost/127.0.0.0/8/[::1] the API answers for, e.g. berth's service name (repeatable)",
+      )
+        .env("BERTH_ALLOW_HOST")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option(
+        "--allow-origin <origin>",
+        "a browser origin whose requests the API serves (repeatable; none by default)",
+      )
+        .env("BERTH_ALLOW_ORIGIN")
+        .argParser(collect),
+    )
+    .addOption(
+      new Option(
+        "--request-timeout <duration>",
+        "how long an HTTP client may take to send a request's headers and body",
+      )
+        .env("BERTH_REQUEST_TIMEOUT")
+        .default("30s"),
     )
     .addOption(
       new Option("--compat <api>", "also serve another tool's API: docker-spawner (see docs/http-api.md)")
@@ -167,7 +191,15 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     lock.setListen(address);
-    log.info({ address, writes: config.apiToken !== null && config.runtimeSpecs !== null }, "http listening");
+    log.info(
+      {
+        address,
+        writes: config.apiToken !== null && config.runtimeSpecs !== null,
+        allowHosts: config.allowHosts,
+        allowOrigins: config.allowOrigins,
+      },
+      "http listening",
+    );
     if (config.compat) {
       log.info(
         { image: config.compat.image, network: config.compat.network, token: config.apiToken !== null },

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { isParseError, parseDurationMs, sinceSeconds } from "../../core/units.js";
 import { requireToken } from "../auth.js";
-import { JSON_BODY_LIMIT, parseJsonBody } from "../common.js";
+import { JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, requireContentType } from "../common.js";
 import type { ServerDeps } from "../deps.js";
 import {
   EXEC_BODY_SCHEMA,
@@ -19,12 +19,24 @@ import {
 
 export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const token = requireToken(deps.apiToken);
+  // Log streams being served: ended when the server closes, which would otherwise wait for them.
+  const streaming = new Set<() => void>();
+  app.addHook("preClose", (done) => {
+    for (const stop of streaming) stop();
+    done();
+  });
   const notFound = (reply: FastifyReply, name: string): FastifyReply =>
     reply.code(404).send({ error: `no container ${name} managed by this berth` });
 
   app.post<{ Params: { name: string }; Body: ExecBody }>(
     "/v1/containers/:name/exec",
-    { preHandler: token, preValidation: parseJsonBody, bodyLimit: JSON_BODY_LIMIT, schema: { body: EXEC_BODY_SCHEMA } },
+    {
+      onRequest: [token, requireContentType(JSON_TYPES)],
+      preValidation: parseJsonBody,
+      bodyLimit: JSON_BODY_LIMIT,
+      schema: { body: EXEC_BODY_SCHEMA },
+      config: { waits: true },
+    },
     async (req, reply) => {
       const timeout = req.body.timeout === undefined ? EXEC_DEFAULT_TIMEOUT_MS : parseDurationMs(req.body.timeout);
       if (isParseError(timeout) || timeout <= 0 || timeout > EXEC_MAX_TIMEOUT_MS) {
@@ -45,7 +57,8 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
   app.get<{ Params: { name: string }; Querystring: { follow?: string; tail?: string; since?: string } }>(
     "/v1/containers/:name/logs",
     {
-      preHandler: token,
+      onRequest: token,
+      config: { waits: true },
       schema: {
         querystring: {
           type: "object",
@@ -59,6 +72,16 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
       },
     },
     async (req, reply) => {
+      // The client may go away at any await below. Listen from the start, so that a log stream
+      // opened meanwhile is closed as soon as it is open: a follow stream nobody reads would
+      // otherwise hold a connection to the engine for good.
+      const raw = reply.raw;
+      let clientGone = raw.destroyed;
+      let stream: { close(): void } | null = null;
+      raw.once("close", () => {
+        clientGone = true;
+        stream?.close();
+      });
       let since: number | null = null;
       if (req.query.since !== undefined) {
         since = sinceSeconds(req.query.since, deps.now());
@@ -72,7 +95,7 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
       const container = await deps.containers.find(req.params.name);
       if (!container) return notFound(reply, req.params.name);
       reply.hijack();
-      const raw = reply.raw;
+      if (clientGone) return reply;
       raw.writeHead(200, {
         "content-type": "text/event-stream; charset=utf-8",
         "cache-control": "no-cache",
@@ -84,11 +107,18 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
       const end = (err?: Error): void => {
         if (ended) return;
         ended = true;
+        if (raw.destroyed) return;
         raw.write(`event: end\ndata: ${JSON.stringify({ error: err?.message ?? null })}\n\n`);
         raw.end();
       };
+      const stop = (): void => {
+        stream?.close();
+        end();
+      };
+      streaming.add(stop);
+      raw.once("close", () => streaming.delete(stop));
       try {
-        const handle = await deps.containers.logs(
+        const opened = await deps.containers.logs(
           container,
           {
             follow: req.query.follow === "true" || req.query.follow === "1",
@@ -97,14 +127,13 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
           },
           {
             onLine: (line) => {
-              if (!ended) raw.write(`event: log\ndata: ${JSON.stringify(line)}\n\n`);
+              if (!ended && !raw.destroyed) raw.write(`event: log\ndata: ${JSON.stringify(line)}\n\n`);
             },
             onEnd: end,
           },
         );
-        req.raw.once("close", () => {
-          handle.close();
-        });
+        if (clientGone) opened.close();
+        else stream = opened;
       } catch (err) {
         end(err as Error);
       }

@@ -12,14 +12,21 @@
  * A spawn writes spec `tidepool-agent-{bead_id}` into the runtime spec directory (validated and
  * admitted like any other), with the labels com.tidepool.bead_id, com.tidepool.role=agent and
  * com.tidepool.expires_at, and berth's expiresAt, so the agent is reaped when it expires.
+ *
+ * These routes reach agents only: containers of this controller whose spec is named
+ * tidepool-agent-… and that carry com.tidepool.role=agent. Any other container, berth's or not,
+ * is answered for as an unknown one. A spawn may not ask for uid or gid 0 unless the admission
+ * policy is `privileged`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { stringify } from "yaml";
 import type { SpawnerCompatConfig } from "../../config.js";
 import { DNS_LABEL_PATTERN } from "../../core/names.js";
+import type { ObservedContainer } from "../../core/observed.js";
+import type { NormalizedSpec } from "../../core/spec.js";
 import { parseExpiresAt } from "../../core/units.js";
-import { bearerMatches, unauthorized } from "../auth.js";
-import { JSON_BODY_LIMIT, parseJsonBody } from "../common.js";
+import { bearerMatches, refuse, unauthorized } from "../auth.js";
+import { checkName, JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, requireContentType } from "../common.js";
 import type { ServerDeps } from "../deps.js";
 import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, execRequest } from "../exec-body.js";
 import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./specs.js";
@@ -27,7 +34,12 @@ import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./sp
 export type SpawnerCompatOptions = SpawnerCompatConfig;
 
 export const SPAWN_PREFIX = "tidepool-agent-";
+/** The label, and its value, every agent carries. */
+export const ROLE_LABEL = "com.tidepool.role";
+export const AGENT_ROLE = "agent";
 const POLL_MS = 100;
+/** A full or short container ID (an agent's name is a DNS label; a full ID is one character too long for one). */
+const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
 interface SpawnBody {
   bead_id: string;
@@ -84,18 +96,28 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, options: SpawnerCompatOptions): void {
   // docker-spawner has no authentication. berth asks for the token when one is configured, and
-  // without one serves these routes only on a loopback address.
+  // without one serves these routes only on a loopback address (and, as every route, only to
+  // requests naming a loopback host and coming from no browser page: server.ts).
   const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (deps.apiToken !== null) {
       if (!bearerMatches(req, deps.apiToken)) return unauthorized(reply);
     } else if (!deps.loopback) {
-      return reply.code(403).send({
+      return refuse(reply, 403, {
         error: "the docker-spawner API without a token is served on a loopback address only: set --api-token-file",
       });
     }
     return undefined;
   };
   const writable = requireRuntimeDir(deps);
+  const json = requireContentType(JSON_TYPES);
+  const rootAllowed = deps.policyProfile === "privileged";
+
+  /** An agent: berth's container of a tidepool-agent-… spec, labelled com.tidepool.role=agent. */
+  const isAgent = (c: ObservedContainer): boolean =>
+    (deps.containers.specOf(c) ?? "").startsWith(SPAWN_PREFIX) && c.labels[ROLE_LABEL] === AGENT_ROLE;
+  const findAgent = (id: string): Promise<ObservedContainer | null> => deps.containers.find(id, isAgent);
+  const isAgentSpec = (spec: NormalizedSpec): boolean =>
+    spec.name.startsWith(SPAWN_PREFIX) && spec.labels[ROLE_LABEL] === AGENT_ROLE;
 
   /** Polls until `check` answers, or the wait ends (null). */
   const waitFor = async <T>(check: () => Promise<T | null> | T | null): Promise<T | null> => {
@@ -113,13 +135,24 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
   app.post<{ Body: SpawnBody }>(
     "/spawn",
     {
-      preHandler: [guard, writable],
+      onRequest: [guard, writable, json],
       preValidation: parseJsonBody,
       schema: { body: SPAWN_BODY_SCHEMA },
       bodyLimit: JSON_BODY_LIMIT,
+      config: { waits: true },
     },
     async (req, reply) => {
       const specs = runtimeSpecs(deps);
+      const root = (["uid", "gid"] as const).filter((field) => req.body[field] === 0);
+      if (root.length > 0 && !rootAllowed) {
+        return reply.code(400).send({
+          error: "the request body is not valid",
+          errors: root.map((field) => ({
+            field,
+            message: "0 (root) is refused: agents run as root only under --policy privileged",
+          })),
+        });
+      }
       const expires = req.body.expires_at ? parseExpiresAt(req.body.expires_at) : null;
       if (expires !== null && (typeof expires !== "number" || expires <= deps.now())) {
         return reply.code(400).send({
@@ -154,28 +187,47 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     },
   );
 
-  app.get<{ Params: { id: string } }>("/status/:id", { preHandler: guard }, async (req, reply) => {
-    const container = await deps.containers.find(req.params.id);
-    return reply.send({ status: container?.state ?? "not_found" });
+  app.get<{ Params: { id: string } }>("/status/:id", { onRequest: guard }, async (req, reply) => {
+    const agent = await findAgent(req.params.id);
+    return reply.send({ status: agent?.state ?? "not_found" });
   });
 
-  app.post<{ Params: { id: string } }>("/stop/:id", { preHandler: [guard, writable] }, async (req, reply) => {
-    const container = await deps.containers.find(req.params.id);
-    const name = (container && deps.containers.specOf(container)) ?? req.params.id;
-    const removed = removeAnswer(await runtimeSpecs(deps).remove(name), name);
-    if (removed.status === 404 && !container) return reply.code(200).send(); // already gone: docker-spawner says OK
-    if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
-    const gone = await waitFor(async () => ((await deps.containers.find(name)) === null ? true : null));
-    if (!gone)
-      return reply.code(504).send({ error: `agent ${name}: its spec is removed but the container is still there` });
-    return reply.code(200).send();
-  });
+  app.post<{ Params: { id: string } }>(
+    "/stop/:id",
+    { onRequest: [guard, writable], config: { waits: true } },
+    async (req, reply) => {
+      const agent = await findAgent(req.params.id);
+      let name = agent ? deps.containers.specOf(agent) : undefined;
+      if (!agent) {
+        // The id may still name an agent's spec whose container is not there (not made yet, or
+        // gone): only a DNS label, and only a loaded spec that is an agent's, names a file here.
+        if (!CONTAINER_ID.test(req.params.id) && !(await checkName(req.params.id, reply, "container name or ID")))
+          return reply;
+        const spec = runtimeSpecs(deps).loadedSpec(req.params.id);
+        if (spec && isAgentSpec(spec)) name = spec.name;
+      }
+      if (name === undefined) return reply.code(200).send(); // unknown: docker-spawner says OK
+      const removed = removeAnswer(await runtimeSpecs(deps).remove(name), name);
+      if (removed.status === 404 && !agent) return reply.code(200).send(); // already gone: docker-spawner says OK
+      if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
+      const gone = await waitFor(async () => ((await deps.containers.find(name)) === null ? true : null));
+      if (!gone)
+        return reply.code(504).send({ error: `agent ${name}: its spec is removed but the container is still there` });
+      return reply.code(200).send();
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: ExecBody }>(
     "/exec/:id",
-    { preHandler: guard, preValidation: parseJsonBody, schema: { body: EXEC_BODY_SCHEMA }, bodyLimit: JSON_BODY_LIMIT },
+    {
+      onRequest: [guard, json],
+      preValidation: parseJsonBody,
+      schema: { body: EXEC_BODY_SCHEMA },
+      bodyLimit: JSON_BODY_LIMIT,
+      config: { waits: true },
+    },
     async (req, reply) => {
-      const container = await deps.containers.find(req.params.id);
+      const container = await findAgent(req.params.id);
       if (!container) return reply.code(404).send({ error: `no container ${req.params.id} managed by this berth` });
       if (container.state !== "running")
         return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });

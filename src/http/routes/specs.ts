@@ -8,9 +8,10 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatIssue } from "../../core/errors.js";
 import { formatTime } from "../../core/units.js";
 import type { SpecFileProblem } from "../../host/spec-writer.js";
+import { DEFAULT_LIMITS } from "../../manifest/parse.js";
 import type { RemoveOutcome, RuntimeSpecs, WriteOutcome } from "../../ops/runtime-specs.js";
-import { requireToken } from "../auth.js";
-import { checkName } from "../common.js";
+import { refuse, requireToken } from "../auth.js";
+import { checkName, nameError, requireContentType, SPEC_TYPES } from "../common.js";
 import type { ServerDeps } from "../deps.js";
 
 /** An answer to send: status code and JSON body. */
@@ -19,14 +20,20 @@ export interface Answer {
   readonly body: Record<string, unknown>;
 }
 
-/** A full disk is Insufficient Storage; a read-only one, Service Unavailable; anything else, 500. */
+/**
+ * A full disk is Insufficient Storage; a read-only one, Service Unavailable; a name that would
+ * leave the folder, Bad Request (the routes and the use case check names first); anything else, 500.
+ */
 const FILE_PROBLEM_STATUS: Readonly<Record<SpecFileProblem, number>> = {
   "disk-full": 507,
   "read-only": 503,
   denied: 500,
   missing: 500,
+  outside: 400,
   failed: 500,
 };
+
+const badName = (name: string): Answer => ({ status: 400, body: { error: nameError(name) } });
 
 export function writeAnswer(outcome: WriteOutcome, name: string): Answer {
   switch (outcome.kind) {
@@ -47,8 +54,22 @@ export function writeAnswer(outcome: WriteOutcome, name: string): Answer {
           error: `the body must hold one document whose metadata.name is ${JSON.stringify(name)} (found: ${outcome.found.join(", ") || "none"})`,
         },
       };
+    case "bad-name":
+      return badName(outcome.name);
     case "defined-elsewhere":
       return { status: 409, body: { error: `spec ${name} is defined in ${outcome.file}; change it there` } };
+    case "name-taken":
+      return {
+        status: 409,
+        body: {
+          error:
+            `spec ${name} clashes with spec ${outcome.spec} in ${outcome.file}: spec and container names ` +
+            `(NAME-0 … with replicas) must be unique across all spec files; nothing was written`,
+          file: outcome.file,
+        },
+      };
+    case "not-loaded":
+      return { status: 503, body: { error: "the spec files are not loaded yet; try again in a moment" } };
     case "failed":
       return { status: FILE_PROBLEM_STATUS[outcome.problem], body: { error: outcome.message, code: outcome.errno } };
   }
@@ -58,6 +79,8 @@ export function removeAnswer(outcome: RemoveOutcome, name: string): Answer {
   switch (outcome.kind) {
     case "removed":
       return { status: 200, body: { name, removed: true } };
+    case "bad-name":
+      return badName(outcome.name);
     case "absent":
       return { status: 404, body: { error: `no spec ${name} in ${outcome.dir}` } };
     case "defined-elsewhere":
@@ -67,11 +90,11 @@ export function removeAnswer(outcome: RemoveOutcome, name: string): Answer {
   }
 }
 
-/** A preHandler: 403 when there is no runtime spec directory to write to. */
+/** An onRequest hook: 403 when there is no runtime spec directory to write to. */
 export function requireRuntimeDir(deps: Pick<ServerDeps, "specs">) {
   return async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     deps.specs === null
-      ? reply.code(403).send({ error: "no runtime spec directory: start berth with --runtime-specs DIR" })
+      ? refuse(reply, 403, { error: "no runtime spec directory: start berth with --runtime-specs DIR" })
       : undefined;
 }
 
@@ -132,7 +155,7 @@ export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void
 
   app.put<{ Params: { name: string }; Body: string }>(
     "/v1/specs/:name",
-    { preHandler: [token, writable] },
+    { onRequest: [token, writable, requireContentType(SPEC_TYPES)], bodyLimit: DEFAULT_LIMITS.maxFileBytes },
     async (req, reply) => {
       if (!(await checkName(req.params.name, reply))) return reply;
       const text = typeof req.body === "string" ? req.body : "";
@@ -140,7 +163,7 @@ export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void
     },
   );
 
-  app.delete<{ Params: { name: string } }>("/v1/specs/:name", { preHandler: [token, writable] }, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>("/v1/specs/:name", { onRequest: [token, writable] }, async (req, reply) => {
     if (!(await checkName(req.params.name, reply))) return reply;
     return send(reply, removeAnswer(await runtimeSpecs(deps).remove(req.params.name), req.params.name));
   });

@@ -78,6 +78,7 @@ function server(options: ServerOptions = {}) {
             dir: runtimeDir,
             parse: { ...DEFAULT_PARSE_OPTIONS, policyContext: hostPolicyContext },
             specFile: (name) => options.elsewhere?.[name] ?? null,
+            loaded: () => [],
             changed: () => {
               changes++;
             },
@@ -288,6 +289,12 @@ const box = (
   mounts: [],
 });
 
+/** An agent of the docker-spawner API: its spec is tidepool-agent-…, and it carries com.tidepool.role=agent. */
+const agentBox = (name: string): ObservedContainer => {
+  const c = box(name, name);
+  return { ...c, labels: { ...c.labels, "com.tidepool.role": "agent" } };
+};
+
 const snapshot: StatusSnapshot = {
   at: Date.parse("2026-11-23T09:59:59Z"),
   report: {
@@ -489,7 +496,7 @@ describe("docker-spawner compatibility", () => {
   });
 
   it("serves without a token on loopback only; with a token, asks for it", async () => {
-    const open = server({ compat: true, token: null, containers: [box("tidepool-agent-x", "tidepool-agent-x")] });
+    const open = server({ compat: true, token: null, containers: [agentBox("tidepool-agent-x")] });
     expect((await open.app.inject({ url: "/status/tidepool-agent-x" })).json()).toEqual({ status: "running" });
     const exposed = server({ compat: true, token: null, loopback: false });
     expect((await exposed.app.inject({ url: "/status/x" })).statusCode).toBe(403);
@@ -538,7 +545,7 @@ describe("docker-spawner compatibility", () => {
   });
 
   it("answers exec in docker-spawner's shape (env as KEY=VALUE entries)", async () => {
-    const s = server({ compat: true, token: null, containers: [box("tidepool-agent-b1", "tidepool-agent-b1")] });
+    const s = server({ compat: true, token: null, containers: [agentBox("tidepool-agent-b1")] });
     const res = await s.app.inject({
       method: "POST",
       url: "/exec/tidepool-agent-b1",
@@ -551,7 +558,7 @@ describe("docker-spawner compatibility", () => {
 });
 
 describe("every protected endpoint", () => {
-  const containers = [box("web", "web")];
+  const containers = [box("web", "web"), agentBox("tidepool-agent-a1")];
   const webId = containers[0]?.id ?? "";
   const json = { "content-type": "application/json" };
   type Server = ReturnType<typeof server>;
@@ -624,14 +631,14 @@ describe("every protected endpoint", () => {
     },
     {
       method: "GET",
-      url: "/status/web",
+      url: "/status/tidepool-agent-a1",
       compat: true,
       status: 200,
       body: { json: { status: "running" } },
     },
     {
       method: "POST",
-      url: "/exec/web",
+      url: "/exec/tidepool-agent-a1",
       compat: true,
       payload: JSON.stringify({ cmd: ["true"] }),
       headers: json,
