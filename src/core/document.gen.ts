@@ -101,7 +101,7 @@ export interface Spec {
     [k: string]: string;
   };
   /**
-   * Environment variables whose values are secrets, resolved when the container is created. Their values never appear in labels, logs or status; their SHA-256 is part of the spec hash, so rotating a value replaces the container.
+   * Environment variables whose values are secrets, resolved when the container is created. Their values never appear in labels, logs or status; a keyed digest of each (HMAC-SHA256 under a key kept in the engine) is part of the spec hash, so rotating a value replaces the container.
    */
   secretEnv?: {
     [k: string]: SecretRef;
@@ -206,7 +206,7 @@ export interface Spec {
      */
     apparmorProfile?: string;
     /**
-     * SELinux label options, as Docker's --security-opt label=… values (e.g. disable, type:svirt_apache_t).
+     * SELinux label options, as Docker's --security-opt label=… values (e.g. type:container_t; baseline allows only type:container_t, type:container_init_t and type:container_kvm_t).
      *
      * @maxItems 16
      */

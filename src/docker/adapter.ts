@@ -287,14 +287,19 @@ export class DockerAdapter implements DockerPort {
   }
 
   async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails> {
-    const v = (await this.call(
+    // dockerode answers with a handle, not the engine's description: read back what the engine
+    // holds (the existing volume's, when the name was taken: creation is idempotent there).
+    await this.call(
       "volume-create",
       (abortSignal) =>
         this.docker.createVolume({ Name: name, Driver: "local", Labels: { ...labels }, abortSignal } as object),
       this.options.callTimeoutMs,
       name,
-    )) as unknown as EngineVolume;
-    return toVolume(v);
+    );
+    const created = await this.inspectVolume(name);
+    if (created === null)
+      throw new DockerError("not-found", "volume", `Docker volume ${name}: gone right after it was created`, 404);
+    return created;
   }
 
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {
