@@ -294,3 +294,19 @@ export async function acquireHostLock(options: LockOptions): Promise<HostLock> {
   }
   throw BerthError.usage(`cannot take the lock ${socketPath}: it kept changing; try again`);
 }
+
+/**
+ * Runs `work` holding this controller's host lock (its state folder resolved first), and releases
+ * the lock however `work` ends. What `run` and `apply` do: one controller per id on this host.
+ */
+export async function withHostLock<T>(
+  options: Omit<LockOptions, "stateDir"> & { readonly stateDir: string | null },
+  work: (lock: HostLock) => Promise<T>,
+): Promise<T> {
+  const lock = await acquireHostLock({ ...options, stateDir: await resolveStateDir(options.stateDir) });
+  try {
+    return await work(lock);
+  } finally {
+    await lock.release();
+  }
+}

@@ -179,6 +179,40 @@ describe("DockerAdapter (real engine)", () => {
     await expect(adapter.removeContainer(id, { force: true })).rejects.toMatchObject({ kind: "not-found" });
   });
 
+  it("creates a labelled volume and reads it back (the existing one when the name is taken); a missing one is null", async () => {
+    const name = `${ID}-vol`;
+    try {
+      expect(await adapter.inspectVolume(name)).toBeNull();
+      const made = await adapter.createVolume(name, { [KEYS.controller]: ID });
+      expect(made).toEqual({ name, driver: "local", labels: { [KEYS.controller]: ID }, options: {} });
+      // Creating it again answers with the volume the engine already holds, labels unchanged.
+      expect(await adapter.createVolume(name, { other: "x" })).toEqual(made);
+      expect(await adapter.inspectVolume(name)).toEqual(made);
+      // A container using it lists the volume among its observed mounts.
+      const id = await adapter.createContainer(`${ID}-vol-user`, {
+        Image: TEST_IMAGE,
+        Cmd: ["true"],
+        Env: [],
+        StopTimeout: 1,
+        Labels: { [KEYS.controller]: `${ID}-vol` },
+        HostConfig: {
+          NetworkMode: "none",
+          RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+          Mounts: [{ Type: "volume", Source: name, Target: "/data" }],
+        },
+      });
+      created.push(id);
+      const [listed] = await adapter.listContainers({ labels: [`${KEYS.controller}=${ID}-vol`] });
+      expect(listed?.mounts).toEqual([{ type: "volume", source: name, target: "/data", rw: true }]);
+      await adapter.removeContainer(id, { force: true });
+    } finally {
+      await docker
+        .getVolume(name)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+
   it("maps a taken name to conflict, and a missing image to image-missing", async () => {
     const name = `${ID}-dup`;
     const body = {

@@ -44,14 +44,20 @@ async function exists(container: string, file: string): Promise<boolean> {
   return code === 0;
 }
 
+/** An e2e spec labelled as a docker-spawner agent. */
+function agentSpec(name: string, extra: readonly string[]): string {
+  return e2eSpec(name, extra).replace(`  name: ${name}\n`, `  name: ${name}\n  labels: { com.tidepool.role: agent }\n`);
+}
+
 describe("exec as root under --policy restricted (finding 14a)", () => {
   it("is refused through the HTTP API, docker-spawner's /exec and berth exec; a non-root exec runs", async () => {
     const c = id("exec-root");
-    const agent = `${c}-agent`; // runs as 1000:1000
-    const legacy = `${c}-legacy`; // made under baseline, runs as the image's default user: root
+    // Both are docker-spawner agents (name and role label), so /exec reaches them too.
+    const agent = `tidepool-agent-xroot${process.pid}-a`; // runs as 1000:1000
+    const legacy = `tidepool-agent-xroot${process.pid}-l`; // made under baseline, runs as root
     const dir = specDir({
-      "agent.yaml": e2eSpec(agent, ['user: "1000:1000"', HARDENED]),
-      "legacy.yaml": e2eSpec(legacy, [HARDENED]),
+      "agent.yaml": agentSpec(agent, ['user: "1000:1000"', HARDENED]),
+      "legacy.yaml": agentSpec(legacy, [HARDENED]),
     });
     // The legacy container is made while the policy is baseline; tightening it never removes it.
     const apply = await berth(["apply", "--id", c, "--specs", dir, "--timeout", "60s"]);

@@ -215,7 +215,7 @@ describe("POST /spawn whose spec cannot be applied", () => {
     expect(await containersOf(c)).toEqual([]);
   });
 
-  it("answers 409 when the agent's spec is Invalid (its name is a replica of another spec's), and that spec's containers stay", async () => {
+  it("answers 409 before writing when the agent's name is a replica of another spec's, and that spec's containers stay", async () => {
     const pool = `tidepool-agent-pool${RUN}`;
     const { c, runtime, worktree } = await startSpawner("spawn-invalid", STUBBORN_IMAGE, "30s", {
       "pool.yaml": specText(pool, {
@@ -229,23 +229,26 @@ describe("POST /spawn whose spec cannot be applied", () => {
       "the containers as expected",
       (cs) => cs.length === 2 && cs.every((x) => x.state === "running"),
     );
+    const poolPhase = async () =>
+      ((await (await fetch(`${controller?.url}/v1/specs/${pool}`)).json()) as { phase: string }).phase;
+    expect(await pollUntil(async () => (await poolPhase()) === "Running", 15_000)).toBe(true);
     // tidepool-agent-pool<RUN>-1 is the pool's second replica.
     const bead = `pool${RUN}-1`;
     const name = `tidepool-agent-${bead}`;
 
     const answer = await post("/spawn", { bead_id: bead, worktree_path: worktree });
+    // The clash is found before anything is written (the cross-file checks run on the write).
     expect(answer.status).toBe(409);
     expect(answer.body.error).toMatch(
-      new RegExp(`^agent ${name} did not start within 30s \\(Invalid: .*unique.*\\); its spec was removed$`),
+      new RegExp(`^spec ${name} clashes with spec ${pool} in .*pool\\.yaml: .*unique.*; nothing was written$`),
     );
     expect(answer.ms).toBeLessThan(30_000);
     expect(readdirSync(runtime)).toEqual([]);
 
-    // Once the agent's spec is gone, the pool is valid again; its containers were never touched,
-    // and berth made no container for the agent's spec.
-    expect(await pollUntil(async () => (await specStatus(name)) === 404, 10_000)).toBe(true);
-    const poolStatus = await fetch(`${controller?.url}/v1/specs/${pool}`);
-    expect(((await poolStatus.json()) as { phase: string }).phase).toBe("Running");
+    // No spec was ever written for the agent; the pool stays valid, its containers were never
+    // touched, and berth made no container for the agent's name.
+    expect(await specStatus(name)).toBe(404);
+    expect(await poolPhase()).toBe("Running");
     const after = await containersOf(c);
     expect(after.map((x) => [x.id, x.name, x.state])).toEqual(before.map((x) => [x.id, x.name, "running"]));
     expect(after.filter((x) => x.labels["berth.spec"] === name)).toEqual([]);

@@ -9,7 +9,7 @@ import { BerthError, formatIssue } from "../../core/errors.js";
 import { renderAction } from "../../core/plan/render.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { PassResult } from "../../loop/reconciler.js";
-import { acquireHostLock, resolveStateDir } from "../../host/lock.js";
+import { withHostLock } from "../../host/lock.js";
 import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addReconcileOptions } from "../options.js";
@@ -40,17 +40,10 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseDurationMs(raw.timeout);
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
   // One controller per id on this host (host/lock.ts): apply acts as the controller does.
-  const lock = await acquireHostLock({
-    stateDir: await resolveStateDir(config.stateDir),
-    controllerId: config.controllerId,
-    command: "apply",
-    version: VERSION,
-  });
-  try {
-    return await applyLocked(config, log, timeoutMs, io);
-  } finally {
-    await lock.release();
-  }
+  return withHostLock(
+    { stateDir: config.stateDir, controllerId: config.controllerId, command: "apply", version: VERSION },
+    () => applyLocked(config, log, timeoutMs, io),
+  );
 }
 
 async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {

@@ -7,7 +7,7 @@ import { BerthError } from "../../core/errors.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
-import { acquireHostLock, type HostLock, resolveStateDir } from "../../host/lock.js";
+import { type HostLock, withHostLock } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addReconcileOptions, collect } from "../options.js";
@@ -140,17 +140,10 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { level: "info", fd: 1 },
   );
   // One controller per id on this host (host/lock.ts): refused here, before anything acts.
-  const lock = await acquireHostLock({
-    stateDir: await resolveStateDir(config.stateDir),
-    controllerId: config.controllerId,
-    command: "run",
-    version: VERSION,
-  });
-  try {
-    return await runLocked(config, log, lock, signals);
-  } finally {
-    await lock.release();
-  }
+  return withHostLock(
+    { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
+    (lock) => runLocked(config, log, lock, signals),
+  );
 }
 
 async function runLocked(config: Config, log: Logger, lock: HostLock, signals: Signals): Promise<number> {
