@@ -20,13 +20,16 @@ declare module "vitest" {
 }
 
 /** Why no test can use the engine (one line), or null when it answers and has the test image. */
-export async function engineProblem(docker: Docker): Promise<string | null> {
+export async function engineProblem(docker: Docker, timeoutMs: number): Promise<string | null> {
   const { socketPath, host, port } = docker.modem as { socketPath?: string; host?: string; port?: number | string };
   const where = typeof socketPath === "string" ? socketPath : `${host ?? "?"}:${port ?? "?"}`;
+  const started = Date.now();
   try {
     await docker.version();
   } catch (err) {
     const { code, message } = err as NodeJS.ErrnoException;
+    if (Date.now() - started >= timeoutMs)
+      return `Docker engine at ${where} did not answer within ${timeoutMs / 1000} s: restart dockerd (bash scripts/ensure-docker.sh)`;
     if (code === "EACCES")
       return `Docker engine at ${where} refused this user (EACCES): join the socket's group (usermod -aG docker "$USER", then log in again) or run as root`;
     return `Docker engine not reachable at ${where} (${code ?? message}): start dockerd (bash scripts/ensure-docker.sh)`;
@@ -41,7 +44,7 @@ export async function engineProblem(docker: Docker): Promise<string | null> {
 
 export default async function setup(project: TestProject): Promise<void> {
   const docker = new Docker({ timeout: ANSWER_TIMEOUT_MS });
-  const problem = await engineProblem(docker);
+  const problem = await engineProblem(docker, ANSWER_TIMEOUT_MS);
   project.provide("dockerUnavailable", problem ?? "");
   if (problem !== null) return;
   const version = await docker.version();
