@@ -1,6 +1,6 @@
 # The berth image: `berth run` with production dependencies only, as a non-root user.
 #
-#   docker build -t berth .
+#   bash scripts/build-image.sh -t berth      # docker build, with the OCI labels' build arguments
 #   docker run -d --name berth --init --restart unless-stopped --stop-timeout 40 \
 #     --group-add "$(stat -c %g /var/run/docker.sock)" \
 #     -v /var/run/docker.sock:/var/run/docker.sock \
@@ -12,6 +12,12 @@
 # docs/deploy.md explains the choices. NODE_IMAGE lets a machine without a registry
 # build from a locally made Node image (scripts/build-node-image.sh makes berth-test/node:local).
 ARG NODE_IMAGE=node:22-bookworm-slim
+# The OCI labels' values that only the builder knows (scripts/build-image.sh passes them): the
+# version is package.json's, the creation time RFC 3339, the source the repository's URL.
+ARG BERTH_VERSION=unknown
+ARG BERTH_CREATED=unknown
+ARG BERTH_SOURCE=unknown
+ARG BERTH_REVISION=unknown
 
 # The compiled JavaScript (the TypeScript toolchain stays in this stage).
 FROM ${NODE_IMAGE} AS build
@@ -21,9 +27,13 @@ COPY package.json package-lock.json ./
 # talk to a local socket), so the build needs no compiler and gives the same tree everywhere.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
 COPY schemas ./schemas
 COPY src ./src
-RUN npm run build
+# The npm package (package.json `files`), unpacked into /package: the image ships what npm ships.
+RUN npm run build \
+  && npm pack --ignore-scripts --pack-destination /tmp >/dev/null \
+  && mkdir /package && tar -xzf /tmp/berth-*.tgz -C /package --strip-components=1
 
 # The production dependencies, from the lockfile alone: a change to src/ reuses this layer.
 FROM ${NODE_IMAGE} AS deps
@@ -32,6 +42,14 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM ${NODE_IMAGE}
+ARG BERTH_VERSION BERTH_CREATED BERTH_SOURCE BERTH_REVISION
+LABEL org.opencontainers.image.title="berth" \
+  org.opencontainers.image.description="A Kubernetes-style reconciling controller for one Docker host: YAML container specs in a folder, converged to labelled containers." \
+  org.opencontainers.image.licenses="Apache-2.0" \
+  org.opencontainers.image.version="${BERTH_VERSION}" \
+  org.opencontainers.image.created="${BERTH_CREATED}" \
+  org.opencontainers.image.source="${BERTH_SOURCE}" \
+  org.opencontainers.image.revision="${BERTH_REVISION}"
 # berth's own user, not root. It reaches the Docker socket through the socket's group, given at
 # `docker run --group-add <gid>` (the gid differs between hosts, so it cannot be baked in).
 RUN echo 'berth:x:10001:10001:berth:/nonexistent:/usr/sbin/nologin' >>/etc/passwd \
@@ -44,11 +62,15 @@ ENV NODE_ENV=production \
   BERTH_LOG_FORMAT=json \
   BERTH_STATE_DIR=/run/berth
 WORKDIR /app
-COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY bin ./bin
-COPY schemas ./schemas
+COPY --from=build /package ./
+# `berth` on PATH (`docker exec berth berth status`), linked as `npm install -g` links a package's
+# bin: whatever file package.json's `bin` names.
+RUN node -e " \
+  const fs = require('node:fs'); const { bin } = require('/app/package.json'); \
+  for (const [name, file] of Object.entries(typeof bin === 'string' ? { berth: bin } : bin)) { \
+    fs.chmodSync('/app/' + file, 0o755); fs.symlinkSync('/app/' + file, '/usr/local/bin/' + name); \
+  }"
 USER 10001:10001
 EXPOSE 7435
 # /run/berth (BERTH_STATE_DIR) holds the host lock, <id>.sock: with --read-only, give it a tmpfs
@@ -56,8 +78,10 @@ EXPOSE 7435
 # Mount the specs here, read-only (berth never writes to them). No VOLUME: a forgotten mount
 # should show as an empty, not-ready spec folder, not as a silently created anonymous volume.
 
-# /healthz on the port BERTH_LISTEN names, with node itself (the image has no curl or wget).
+# Readiness, not only liveness: /readyz answers 200 once a pass has run and while the engine
+# answers (503 otherwise), on the port BERTH_LISTEN names, asked with node itself (the image has
+# no curl or wget).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "const p = (process.env.BERTH_LISTEN || '').split(':').pop() || '7435'; require('node:http').get({ host: '127.0.0.1', port: p, path: '/healthz' }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1));"]
-ENTRYPOINT ["node", "/app/bin/berth.js"]
+  CMD ["node", "-e", "const p = (process.env.BERTH_LISTEN || '').split(':').pop() || '7435'; require('node:http').get({ host: '127.0.0.1', port: p, path: '/readyz' }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1));"]
+ENTRYPOINT ["berth"]
 CMD ["run"]

@@ -1,36 +1,34 @@
 /**
- * The berth image, built from the Dockerfile without a registry (its base is a Node image made
- * from the host's own Node by scripts/build-node-image.sh) and run as docs/deploy.md says: as its
- * non-root user with the socket's group added, the Docker socket and a read-only specs folder
- * mounted, on a user-defined network. The specs converge, `network: auto` resolves to that
- * network, /readyz answers through a port published on loopback, and the image's HEALTHCHECK
- * turns healthy. The image stays cached for the next run.
+ * The berth image, built as docs/deploy.md says (scripts/build-image.sh: docker build with the OCI
+ * labels' build arguments) without a registry (its base is a Node image made from the host's own
+ * Node by scripts/build-node-image.sh), and run as docs/deploy.md says: as its non-root user with
+ * the socket's group added, the Docker socket and a read-only specs folder mounted, on a
+ * user-defined network. The specs converge, `network: auto` resolves to that network, /readyz
+ * answers through a port published on loopback, `berth` is on PATH for `docker exec`, and the
+ * image's HEALTHCHECK follows readiness: healthy here, unhealthy in a berth with no engine. The
+ * image's tag is this run's own, removed afterwards (the build stages stay cached).
  */
-import { execFileSync } from "node:child_process";
-import { chmodSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil, pollValue } from "../support/poll.js";
 import { cleanup, docker, e2eSpec, specDir, testId, waitContainers } from "../support/e2e.js";
 
 const NODE_IMAGE = "berth-test/node:local";
-const IMAGE = "berth-test/berth:ci";
-/** What `docker build .` needs; .dockerignore filters these further. */
-const CONTEXT = [
-  "Dockerfile",
-  "package.json",
-  "package-lock.json",
-  "tsconfig.json",
-  "tsconfig.build.json",
-  "bin",
-  "schemas",
-  "src",
-];
+const ID = testId("image");
+const IMAGE = `berth-test/berth:${ID}`;
+const PKG = JSON.parse(readFileSync("package.json", "utf8")) as {
+  version: string;
+  description: string;
+  license: string;
+};
 const BERTH_UID = "10001";
 
-const ID = testId("image");
 const NETWORK = `${ID}-net`;
 const BERTH = `${ID}-berth`;
 const APP = `${ID}-app`;
+/** A berth with no Docker socket: alive, never ready. */
+const ORPHAN = `${ID}-nosocket`;
 
 /** The Docker socket's path on this host (the engine must be local to be mounted). */
 function socketPath(): string {
@@ -41,32 +39,25 @@ function socketPath(): string {
 }
 
 /** Docker's predefined proxy build arguments, passed on when set (npm ci runs in the build). */
-function proxyArgs(): Record<string, string> {
+function proxyArgs(): string[] {
   const names = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"];
-  return Object.fromEntries(names.flatMap((n) => (process.env[n] ? [[n, process.env[n]]] : [])));
+  return names.flatMap((n) => (process.env[n] ? ["--build-arg", `${n}=${process.env[n]}`] : []));
 }
 
-/** Builds IMAGE from the working tree through the Engine API, as `docker build` would. */
-async function buildImage(): Promise<void> {
-  const stream = await docker.buildImage(
-    { context: process.cwd(), src: CONTEXT },
-    { t: IMAGE, buildargs: { NODE_IMAGE, ...proxyArgs() }, rm: true, forcerm: true },
-  );
-  const output = await new Promise<{ stream?: string; error?: string }[]>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, out: { stream?: string; error?: string }[]) =>
-      err ? reject(err) : resolve(out),
-    );
-  });
-  const failed = output.find((o) => o.error !== undefined);
-  if (failed) {
-    const tail = output
-      .map((o) => o.stream ?? "")
-      .join("")
-      .split("\n")
-      .slice(-30)
-      .join("\n");
-    throw new Error(`docker build of ${IMAGE} failed: ${failed.error}\n${tail}`);
+/** Builds IMAGE from the working tree with the script an operator runs. */
+function buildImage(): void {
+  const args = ["scripts/build-image.sh", "-t", IMAGE, "--build-arg", `NODE_IMAGE=${NODE_IMAGE}`, ...proxyArgs()];
+  const built = spawnSync("bash", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (built.status !== 0) {
+    const tail = `${built.stdout}\n${built.stderr}`.split("\n").slice(-40).join("\n");
+    throw new Error(`bash ${args.join(" ")} failed (${built.status ?? built.signal}):\n${tail}`);
   }
+}
+
+/** `docker exec` as the operator types it: exit code and output. */
+function dockerExec(container: string, command: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("docker", ["exec", container, ...command], { encoding: "utf8", timeout: 30_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A container's stdout and stderr (no TTY: 8-byte frame headers). */
@@ -84,11 +75,13 @@ async function logsOf(name: string): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function removeAll(): Promise<void> {
-  await docker
-    .getContainer(BERTH)
-    .remove({ force: true })
-    .catch(() => undefined);
+async function removeContainers(): Promise<void> {
+  for (const name of [BERTH, ORPHAN]) {
+    await docker
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
   await cleanup(ID);
   await docker
     .getNetwork(NETWORK)
@@ -97,18 +90,37 @@ async function removeAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await removeAll(); // leftovers of an interrupted run with the same pid
+  await removeContainers(); // leftovers of an interrupted run with the same pid
   execFileSync("bash", ["scripts/build-node-image.sh", NODE_IMAGE], { stdio: "inherit" });
-  await buildImage();
+  buildImage();
 }, 300_000);
 
-afterAll(removeAll);
+afterAll(async () => {
+  await removeContainers();
+  // The tag and the final stage's layers; the build and deps stages stay cached for the next run.
+  await docker
+    .getImage(IMAGE)
+    .remove({ force: true })
+    .catch(() => undefined);
+});
 
 describe("the berth image", () => {
   it("runs berth as a non-root user with the socket and read-only specs: converges, network auto, ready, healthy", async () => {
     const image = await docker.getImage(IMAGE).inspect();
     expect(image.Config.User).toBe(`${BERTH_UID}:${BERTH_UID}`);
-    expect(image.Config.Healthcheck?.Test?.join(" ")).toContain("/healthz");
+    expect(image.Config.Healthcheck?.Test?.join(" ")).toContain("/readyz");
+    expect(image.Config.Labels).toMatchObject({
+      "org.opencontainers.image.title": "berth",
+      "org.opencontainers.image.description": PKG.description,
+      "org.opencontainers.image.version": PKG.version,
+      "org.opencontainers.image.licenses": PKG.license,
+    });
+    const created = image.Config.Labels?.["org.opencontainers.image.created"] ?? "";
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Math.abs(Date.parse(created) - Date.now()), created).toBeLessThan(3_600_000);
+    expect(image.Config.Labels?.["org.opencontainers.image.source"]).toBeTruthy();
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    expect(image.Config.Labels?.["org.opencontainers.image.revision"]).toBe(head);
 
     // Specs as an operator keeps them: world-readable, mounted read-only.
     const specs = specDir({ "app.yaml": e2eSpec(APP, ["network: auto"]) });
@@ -168,13 +180,21 @@ describe("the berth image", () => {
     expect(readyz.status, `${readyz.body}\n${await diagnose()}`).toBe(200);
     expect(JSON.parse(readyz.body)).toMatchObject({ ready: true });
 
-    // The image's HEALTHCHECK (node -e, /healthz) turns healthy.
+    // The image's HEALTHCHECK (node -e, /readyz) turns healthy.
     const health = await pollValue(
       async () => (await berth.inspect()).State.Health?.Status,
       (s) => s === "healthy",
       30_000,
     );
     expect(health, await diagnose()).toBe("healthy");
+
+    // `berth` is on PATH for docker exec, and sees the controller through the container's own env.
+    const version = dockerExec(BERTH, ["berth", "--version"]);
+    expect(version, await diagnose()).toMatchObject({ code: 0, stdout: `${PKG.version}\n` });
+    const status = dockerExec(BERTH, ["berth", "status"]);
+    expect(status.code, `${status.stdout}${status.stderr}`).toBe(0);
+    expect(status.stdout).toContain(APP);
+    expect(status.stderr).toContain("live from the controller");
 
     // Every process of the container (tini and node) runs as the berth user, not root.
     const top = (await berth.top({ ps_args: "-o pid,uid,args" })) as { Titles: string[]; Processes: string[][] };
@@ -187,5 +207,27 @@ describe("the berth image", () => {
     const stopped = await berth.inspect();
     expect(stopped.State.ExitCode, await diagnose()).toBe(0);
     expect(await pollUntil(async () => (await docker.getContainer(APP).inspect()).State.Running, 1000)).toBe(true);
+  });
+
+  it("is alive but unhealthy while no engine answers: the HEALTHCHECK is readiness, not liveness", async () => {
+    const orphan = await docker.createContainer({
+      name: ORPHAN,
+      Image: IMAGE,
+      Env: [`BERTH_ID=${ID}-nosocket`],
+      // No Docker socket mounted. The image's healthcheck command, every second, failing at once.
+      Healthcheck: { Interval: 1_000_000_000, Retries: 1, StartPeriod: 1_000_000 },
+      HostConfig: { Init: true, Tmpfs: { "/run/berth": "" }, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"] },
+    });
+    await orphan.start();
+    const state = await pollValue(
+      async () => (await orphan.inspect()).State,
+      (s) => s.Health?.Status === "unhealthy" || !s.Running,
+      30_000,
+    );
+    const logs = `berth's logs:\n${(await logsOf(ORPHAN)).slice(-4000)}`;
+    expect(state.Running, logs).toBe(true);
+    expect(state.Health?.Status, logs).toBe("unhealthy");
+    const last = state.Health?.Log?.at(-1);
+    expect(last?.ExitCode, logs).toBe(1);
   });
 });
