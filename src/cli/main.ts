@@ -26,7 +26,11 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   logs: () => import("./commands/logs.js"),
   reap: () => import("./commands/reap.js"),
   schema: () => import("./commands/schema.js"),
+  completion: () => import("./commands/completion.js"),
 };
+
+/** Commands that need every command loaded: completion describes them all. */
+const NEEDS_ALL = new Set(["completion"]);
 
 /**
  * The program with the commands `names` (default: all). `berth run …` needs only run's module;
@@ -40,7 +44,8 @@ export async function buildProgram(
   const program = new Command("berth")
     .description("Keep a Docker host's containers where a folder of YAML says they should be.")
     .version(VERSION)
-    .showHelpAfterError()
+    // A usage error is the error and one hint, not the whole help.
+    .showHelpAfterError("run 'berth --help' for the commands")
     .configureOutput({
       writeOut: (s) => {
         io.out(s);
@@ -55,6 +60,9 @@ export async function buildProgram(
   });
   const modules = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandModule>)()));
   for (const module of modules) module.register(program, { io, setExit });
+  for (const command of program.commands) {
+    command.showHelpAfterError(`run 'berth ${command.name()} --help' for its options and examples`);
+  }
   return program;
 }
 
@@ -76,7 +84,7 @@ function falseFromEnv(command: Command): void {
 function commandsFor(argv: readonly string[]): readonly string[] {
   const first = argv[2];
   if (first === "--version" || first === "-V") return [];
-  return first !== undefined && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  return first !== undefined && first in COMMANDS && !NEEDS_ALL.has(first) ? [first] : Object.keys(COMMANDS);
 }
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
