@@ -45,7 +45,7 @@ export async function buildProgram(
     .description("Keep a Docker host's containers where a folder of YAML says they should be.")
     .version(VERSION)
     // A usage error is the error and one hint, not the whole help.
-    .showHelpAfterError("run 'berth --help' for the commands")
+    .showHelpAfterError(usageHint(undefined))
     .configureOutput({
       writeOut: (s) => {
         io.out(s);
@@ -54,14 +54,19 @@ export async function buildProgram(
         io.err(s);
       },
     })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ berth validate specs/\n  $ berth plan -f specs/\n  $ berth apply -f specs/ && berth status\n\n" +
+        "Every command: berth <command> --help. Completion: source <(berth completion bash).\n",
+    );
   program.hook("preAction", (_program, command) => {
     falseFromEnv(command);
   });
   const modules = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandModule>)()));
   for (const module of modules) module.register(program, { io, setExit });
   for (const command of program.commands) {
-    command.showHelpAfterError(`run 'berth ${command.name()} --help' for its options and examples`);
+    command.showHelpAfterError(usageHint(command.name()));
   }
   return program;
 }
@@ -78,6 +83,13 @@ function falseFromEnv(command: Command): void {
     const value = process.env[option.envVar] ?? "";
     if (/^(false|0|no|off|)$/i.test(value.trim())) command.setOptionValueWithSource(key, undefined, "env");
   }
+}
+
+/** The hint after a usage error: where that command's help is. */
+export function usageHint(command: string | undefined): string {
+  return command !== undefined && command in COMMANDS
+    ? `run 'berth ${command} --help' for its options and examples`
+    : "run 'berth --help' for the commands";
 }
 
 /** The command argv names, when it names one; else all of them (help, --version, a typo). */
@@ -110,6 +122,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       );
     } else if (err instanceof BerthError) {
       io.err(`berth: ${err.message}\n`);
+      // A bad flag value found after parsing ("--resync: …"): the one hint line commander's usage
+      // errors have. Other usage errors (the id's lock is taken, no such container) are not about flags.
+      if (err.code === "BERTH_USAGE" && err.message.startsWith("--")) io.err(`${usageHint(argv[2])}\n`);
     } else {
       io.err(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
     }

@@ -218,4 +218,15 @@ describe("usage errors", () => {
     const run = await runCli(args);
     expect(run).toEqual({ code: 1, stdout: "", stderr: `${error}\n${hint}\n` });
   });
+
+  it("a flag value refused after parsing: berth's message and the same hint", async () => {
+    const run = await runCli(["run", "--resync", "500ms", "--listen", "off"]);
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "berth: --resync: 500ms is not from 1s to 596h (e.g. 30s, 45s, 5m), or give a cron expression\n" +
+        "run 'berth run --help' for its options and examples\n",
+    });
+  });
 });
