@@ -1,7 +1,8 @@
 /** Configuration: defaults, validation, and the resync schedule. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { buildConfig, buildPolicy, parseResync } from "../../src/config.js";
 import { ALWAYS_FORBIDDEN, DEFAULT_POLICY } from "../../src/core/policy/policy.js";
+import { scheduleEvery } from "../../src/util/cron.js";
 
 describe("resync schedule", () => {
   it.each([
@@ -27,6 +28,25 @@ describe("resync schedule", () => {
     ],
   ])("refuses %s", (text, message) => {
     expect(() => parseResync(text)).toThrow(message);
+  });
+});
+
+describe("a duration's resync timer", () => {
+  it("ticks every 45 s from its start, and not after stop", () => {
+    vi.useFakeTimers();
+    try {
+      const tick = vi.fn();
+      const timer = scheduleEvery(45_000, tick);
+      vi.advanceTimersByTime(44_999);
+      expect(tick).toHaveBeenCalledTimes(0);
+      vi.advanceTimersByTime(1 + 45_000);
+      expect(tick).toHaveBeenCalledTimes(2);
+      timer.stop();
+      vi.advanceTimersByTime(10 * 45_000);
+      expect(tick).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
