@@ -10,16 +10,23 @@ import { pathToFileURL } from "node:url";
 import type { Argument, Command, Option } from "commander";
 import type { CliIO } from "../src/cli/io.js";
 import { buildProgram, COMMANDS } from "../src/cli/main.js";
-import { collect } from "../src/cli/options.js";
+import { collect, examplesOf } from "../src/cli/options.js";
 
 export const cliDocsPath = new URL("../docs/cli.md", import.meta.url);
 
 const HEADER =
   "<!-- Generated from the commander definitions by `npm run gen` (scripts/gen-cli-docs.ts). Do not edit by hand. -->";
 
-const INTRO = `Every command also documents itself: \`berth <command> --help\` prints its usage and options as
-they are listed here.
+const INTRO = `Every command also documents itself: \`berth <command> --help\` prints its usage, its options
+grouped as they are here, and examples. A usage error prints the error and one hint line.
 
+- **Conventions**: every command that reads specs takes them from \`-f/--specs PATH\` (repeatable,
+  \`BERTH_SPECS\`), files and folders alike, and as arguments too (\`berth plan specs/ extra.yaml\`);
+  \`-\` is the standard input, as with \`kubectl apply -f -\` (read once; \`run\` does not watch it).
+  Every command that prints data takes \`-o table|json|yaml|wide\` (\`BERTH_OUTPUT\`); \`wide\` is the
+  table with more columns where the command has them (\`status\`), else the table. \`--format\` of
+  \`validate\` and \`plan\` still works, hidden and deprecated (\`--format text\` is \`-o table\`).
+  \`berth completion bash|zsh|fish\` prints a completion script built from these definitions.
 - **Settings**: a flag beats its \`BERTH_*\` environment variable, which beats the default. A
   repeatable flag's variable takes a comma-separated list (\`BERTH_SPECS=specs,more-specs\`). A flag
   without a value (\`--force-prune\`) is turned on by its variable holding anything but \`false\`,
@@ -39,9 +46,9 @@ they are listed here.
 
 /** Prose after one command's tables: what its options alone do not say. */
 const NOTES: Readonly<Record<string, string>> = {
-  validate: `Each error is one line, \`FILE:LINE:COLUMN: FIELD: MESSAGE\`, then a summary line; \`--format json\`
-prints the same errors as JSON, each with a \`code\` from [errors.md](errors.md), which also shows
-an example. Give \`validate\` the controller's policy flags and CI gives the controller's verdict.
+  validate: `Each error is one line, \`FILE:LINE:COLUMN: FIELD: MESSAGE\`, then a summary line; \`-o json\`
+prints the same errors as JSON (\`-o yaml\`: as YAML), each with a \`code\` from
+[errors.md](errors.md), which also shows an example. Give \`validate\` the controller's policy flags and CI gives the controller's verdict.
 
 A Git pre-commit hook (\`.git/hooks/pre-commit\`, executable):
 
@@ -151,14 +158,31 @@ function commandSection(command: Command): string[] {
       );
     }
   }
-  const options = command.options.filter((o) => !o.hidden);
-  if (options.length > 0) {
-    lines.push("", "| option | description | default | environment |", "| --- | --- | --- | --- |");
+  // One table per help group, in the order --help lists them.
+  const groups = new Map<string, Option[]>();
+  for (const option of command.options.filter((o) => !o.hidden)) {
+    const group = option.helpGroupHeading ?? "Options:";
+    groups.set(group, [...(groups.get(group) ?? []), option]);
+  }
+  for (const [group, options] of groups) {
+    lines.push("", `**${group.replace(/:$/, "")}**`, "");
+    lines.push("| option | description | default | environment |", "| --- | --- | --- | --- |");
     for (const option of options) {
       lines.push(
         `| ${code(option.flags)} | ${cell(sentence(option.description) + choicesText(option.argChoices))} | ${defaultText(option.defaultValue, option.defaultValueDescription)} | ${envText(option)} |`,
       );
     }
+  }
+  const examples = examplesOf(command);
+  if (examples.length > 0) {
+    lines.push(
+      "",
+      "Examples:",
+      "",
+      "```sh",
+      ...examples.flatMap((e, i) => [...(i > 0 ? [""] : []), `# ${e.what}`, e.command]),
+      "```",
+    );
   }
   const note = NOTES[name];
   if (note !== undefined) lines.push("", note);

@@ -61,7 +61,7 @@ export interface AppDeps extends InspectorDeps {
    * imported here, so that the other commands never load fastify and prom-client.
    */
   readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
-  /** The periodic resync's scheduler (default node-cron with config.resync). */
+  /** The periodic resync's scheduler (default a timer, or node-cron for a cron expression: config.resync). */
   readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
 }
 

@@ -4,7 +4,7 @@
  * `apply`); `createInspector` the narrower set a one-shot look needs (`plan`, `status`, `reap`).
  */
 import { type App, type AppDeps, DEFAULT_TUNING, type Inspector, type InspectorDeps } from "./app-deps.js";
-import type { Config } from "./config.js";
+import type { Config, Resync } from "./config.js";
 import { labelKeys } from "./core/labels.js";
 import { ownership } from "./core/ownership.js";
 import type { SecretSources } from "./core/secrets.js";
@@ -26,12 +26,13 @@ import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
+import { STDIN_SOURCE } from "./manifest/stdin.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { RuntimeSpecs } from "./ops/runtime-specs.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
 import { systemClock } from "./util/clock.js";
-import { scheduleCron } from "./util/cron.js";
+import { scheduleCron, scheduleEvery } from "./util/cron.js";
 import { Semaphore } from "./util/semaphore.js";
 
 export type { App, AppDeps, AppHooks, Inspector, InspectorDeps, Tuning } from "./app-deps.js";
@@ -109,6 +110,11 @@ function reconcilerOf(
   );
 }
 
+/** The periodic resync: a timer for a duration, node-cron for a schedule. */
+function scheduleResync(resync: Resync, tick: () => void): { stop(): void } {
+  return resync.kind === "every" ? scheduleEvery(resync.ms, tick) : scheduleCron(resync.cron, tick);
+}
+
 export function createInspector(config: Config, deps: InspectorDeps): Inspector {
   const engine = engineParts(config, deps, new Semaphore(config.concurrency), null, "read");
   const reconciler = reconcilerOf(config, deps, engine);
@@ -144,9 +150,15 @@ export function createApp(config: Config, deps: AppDeps): App {
       clock,
       log,
       reaper,
-      scheduleResync: deps.scheduleResync ?? ((tick) => scheduleCron(config.resync.cron, tick)),
+      scheduleResync: deps.scheduleResync ?? ((tick) => scheduleResync(config.resync, tick)),
       watch: deps.watch
-        ? (onChange) => watchSpecDirs(config.specDirs, onChange, { debounceMs: tuning.debounceMs, clock, log })
+        ? (onChange) =>
+            // The standard input (`-f -`) is read once; only files and folders are watched.
+            watchSpecDirs(
+              config.specDirs.filter((d) => d !== STDIN_SOURCE),
+              onChange,
+              { debounceMs: tuning.debounceMs, clock, log },
+            )
         : null,
       onPass: (result) => {
         metrics?.pass(result);

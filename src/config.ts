@@ -23,8 +23,8 @@ export interface Config {
   readonly controllerId: string;
   readonly labelPrefix: string;
   readonly concurrency: number;
-  /** The resync schedule as a node-cron expression, and as given. */
-  readonly resync: { readonly cron: string; readonly text: string };
+  /** The periodic resync, as given: every so long (a timer), or on a node-cron schedule. */
+  readonly resync: Resync;
   readonly forcePrune: boolean;
   readonly pruneMaxShare: number;
   readonly reapLabels: readonly string[];
@@ -53,6 +53,11 @@ export interface Config {
   /** Where run and apply keep their host lock (--state-dir), or null: the default (host/lock.ts). */
   readonly stateDir: string | null;
 }
+
+/** `--resync 45s`: a timer every 45 s; `--resync "0 0 3 * * *"`: a node-cron schedule. */
+export type Resync =
+  | { readonly kind: "every"; readonly ms: number; readonly text: string }
+  | { readonly kind: "cron"; readonly cron: string; readonly text: string };
 
 export interface SpawnerCompatConfig {
   /** The agents' image (--spawn-image). */
@@ -184,22 +189,25 @@ function duration(flag: string, text: string): number {
   return ms;
 }
 
-/** "30s" → a node-cron expression firing every 30 seconds; a cron expression is taken as it is. */
-export function resyncCron(text: string): string {
-  if (text.trim().includes(" ")) {
-    if (!isValidCron(text)) usage(`--resync: ${JSON.stringify(text)} is not a valid cron expression`);
-    return text.trim();
+/** The shortest and longest resync interval (a Node timer holds at most 2^31 - 1 ms). */
+export const RESYNC_LIMITS = { minMs: 1000, maxMs: 2 ** 31 - 1 } as const;
+
+/** "45s" → a timer every 45 s (any duration from 1s to 596h, about 24 days); a cron expression is taken as it is. */
+export function parseResync(text: string): Resync {
+  const trimmed = text.trim();
+  if (trimmed.includes(" ")) {
+    if (!isValidCron(trimmed)) {
+      usage(
+        `--resync: ${JSON.stringify(text)} is not a valid cron expression (five fields, or six with seconds first, e.g. "0 0 3 * * *"), nor a duration (e.g. 45s)`,
+      );
+    }
+    return { kind: "cron", cron: trimmed, text: trimmed };
   }
-  const ms = duration("--resync", text);
-  const seconds = ms / 1000;
-  const divides = (n: number, of: number): boolean => Number.isInteger(n) && n >= 1 && n < of && of % n === 0;
-  if (divides(seconds, 60)) return `*/${seconds} * * * * *`;
-  if (divides(seconds / 60, 60)) return `0 */${seconds / 60} * * * *`;
-  if (divides(seconds / 3600, 24) || seconds === 86_400) return `0 0 */${seconds / 3600} * * *`;
-  return usage(
-    `--resync: ${formatDurationMs(ms)} does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), ` +
-      "or give a cron expression",
-  );
+  const ms = duration("--resync", trimmed);
+  if (ms < RESYNC_LIMITS.minMs || ms > RESYNC_LIMITS.maxMs) {
+    usage(`--resync: ${formatDurationMs(ms)} is not from 1s to 596h (e.g. 30s, 45s, 5m), or give a cron expression`);
+  }
+  return { kind: "every", ms, text: trimmed };
 }
 
 /** --allow-host and --allow-origin values, normalized; a usage error for one that is not a name or origin. */
@@ -315,7 +323,7 @@ export function buildConfig(raw: RawOptions): Config {
     controllerId,
     labelPrefix,
     concurrency,
-    resync: Object.freeze({ cron: resyncCron(resyncText), text: resyncText }),
+    resync: Object.freeze(parseResync(resyncText)),
     forcePrune: raw.forcePrune ?? false,
     pruneMaxShare: share,
     reapLabels: Object.freeze(reapLabels),

@@ -26,7 +26,11 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   logs: () => import("./commands/logs.js"),
   reap: () => import("./commands/reap.js"),
   schema: () => import("./commands/schema.js"),
+  completion: () => import("./commands/completion.js"),
 };
+
+/** Commands that need every command loaded: completion describes them all. */
+const NEEDS_ALL = new Set(["completion"]);
 
 /**
  * The program with the commands `names` (default: all). `berth run …` needs only run's module;
@@ -40,7 +44,8 @@ export async function buildProgram(
   const program = new Command("berth")
     .description("Keep a Docker host's containers where a folder of YAML says they should be.")
     .version(VERSION)
-    .showHelpAfterError()
+    // A usage error is the error and one hint, not the whole help.
+    .showHelpAfterError(usageHint(undefined))
     .configureOutput({
       writeOut: (s) => {
         io.out(s);
@@ -49,12 +54,20 @@ export async function buildProgram(
         io.err(s);
       },
     })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ berth validate specs/\n  $ berth plan -f specs/\n  $ berth apply -f specs/ && berth status\n\n" +
+        "Every command: berth <command> --help. Completion: source <(berth completion bash).\n",
+    );
   program.hook("preAction", (_program, command) => {
     falseFromEnv(command);
   });
   const modules = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandModule>)()));
   for (const module of modules) module.register(program, { io, setExit });
+  for (const command of program.commands) {
+    command.showHelpAfterError(usageHint(command.name()));
+  }
   return program;
 }
 
@@ -72,11 +85,18 @@ function falseFromEnv(command: Command): void {
   }
 }
 
+/** The hint after a usage error: where that command's help is. */
+export function usageHint(command: string | undefined): string {
+  return command !== undefined && command in COMMANDS
+    ? `run 'berth ${command} --help' for its options and examples`
+    : "run 'berth --help' for the commands";
+}
+
 /** The command argv names, when it names one; else all of them (help, --version, a typo). */
 function commandsFor(argv: readonly string[]): readonly string[] {
   const first = argv[2];
   if (first === "--version" || first === "-V") return [];
-  return first !== undefined && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  return first !== undefined && first in COMMANDS && !NEEDS_ALL.has(first) ? [first] : Object.keys(COMMANDS);
 }
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
@@ -102,6 +122,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       );
     } else if (err instanceof BerthError) {
       io.err(`berth: ${err.message}\n`);
+      // A bad flag value found after parsing ("--resync: …"): the one hint line commander's usage
+      // errors have. Other usage errors (the id's lock is taken, no such container) are not about flags.
+      if (err.code === "BERTH_USAGE" && err.message.startsWith("--")) io.err(`${usageHint(argv[2])}\n`);
     } else {
       io.err(`berth: ${err instanceof Error ? err.message : String(err)}\n`);
     }

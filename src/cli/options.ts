@@ -1,7 +1,23 @@
-/** Options shared by the commands that talk to Docker. Each has a BERTH_* environment variable. */
+/**
+ * The options the commands share, one convention everywhere: specs from `-f/--specs` (repeatable),
+ * positional files and folders, and `-` for the standard input; `-o table|json|yaml|wide` on every
+ * command that prints data; every flag with its BERTH_* variable. Each command takes only the
+ * groups it uses, and `--help` shows them under these headings.
+ */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_LABEL_PREFIX, isValidLabelPrefix } from "../core/labels.js";
 import { LOG_LEVELS } from "../util/log.js";
+
+/** The help headings, in the order help lists them. */
+export const GROUPS = {
+  specs: "Spec sources:",
+  policy: "Admission policy:",
+  controller: "Controller:",
+  reconcile: "Reconcile:",
+  http: "HTTP API:",
+  docker: "Docker:",
+  output: "Output:",
+} as const;
 
 /** Repeatable flags; an environment variable may list several values separated by commas. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -14,6 +30,38 @@ export function collect(value: string, previous: string[] | undefined): string[]
   ];
 }
 
+function grouped(group: string, ...options: Option[]): Option[] {
+  return options.map((o) => o.helpGroup(group));
+}
+
+function addAll(command: Command, options: readonly Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
+}
+
+/**
+ * `-f/--specs PATH` (repeatable), and with `positional` the same as arguments: spec files or
+ * folders, `-` for the standard input. Arguments and flags add up; either beats BERTH_SPECS.
+ */
+export function addSpecSources(command: Command, { positional }: { positional: boolean }): Command {
+  command.addOption(
+    new Option("-f, --specs <path>", "a spec file or folder, or - for the standard input (repeatable; default ./specs)")
+      .env("BERTH_SPECS")
+      .argParser(collect)
+      .helpGroup(GROUPS.specs),
+  );
+  if (!positional) return command;
+  return command
+    .argument("[paths...]", "spec files or folders, or - for the standard input (as -f)")
+    .hook("preAction", (_program, action) => {
+      if (action !== command) return;
+      const paths = action.processedArgs[0] as string[] | undefined;
+      if (paths === undefined || paths.length === 0) return;
+      const fromFlags = action.getOptionValueSource("specs") === "cli" ? (action.opts().specs as string[]) : [];
+      action.setOptionValueWithSource("specs", [...fromFlags, ...paths], "cli");
+    });
+}
+
 export function labelPrefixOption(): Option {
   return new Option("--label-prefix <prefix>", "prefix of berth's label keys")
     .env("BERTH_LABEL_PREFIX")
@@ -23,122 +71,165 @@ export function labelPrefixOption(): Option {
         throw new InvalidArgumentError("expected lowercase letters, digits, '.' and '-' (e.g. berth, acme.berth)");
       }
       return value;
-    });
+    })
+    .helpGroup(GROUPS.controller);
+}
+
+/** --policy alone: `exec` needs only the profile (restricted refuses root). */
+export function policyProfileOption(): Option {
+  return new Option("--policy <profile>", "admission policy: what specs may ask of the host")
+    .env("BERTH_POLICY")
+    .choices(["baseline", "restricted", "privileged"])
+    .default("baseline")
+    .helpGroup(GROUPS.policy);
 }
 
 /** The admission policy's flags (docs/policy.md). */
 export function addPolicyOptions(command: Command): Command {
-  return command
-    .addOption(
-      new Option("--policy <profile>", "admission policy: what specs may ask of the host")
-        .env("BERTH_POLICY")
-        .choices(["baseline", "restricted", "privileged"])
-        .default("baseline"),
-    )
-    .addOption(
+  return addAll(
+    command,
+    grouped(
+      GROUPS.policy,
+      policyProfileOption(),
       new Option("--allow-bind <prefix>", "host folder bind mounts may use (repeatable; none by default)")
         .env("BERTH_ALLOW_BIND")
         .argParser(collect),
-    )
-    .addOption(
       new Option("--allow-host-ports <ranges>", "host ports that may be published (default 1024-65535)")
         .env("BERTH_ALLOW_HOST_PORTS")
         .argParser(collect),
-    )
-    .addOption(
       new Option("--allow-host-ip <ip>", "host address besides loopback ports may bind, e.g. 0.0.0.0 (repeatable)")
         .env("BERTH_ALLOW_HOST_IP")
         .argParser(collect),
-    )
-    .addOption(
       new Option("--allow-runtime <name>", "OCI runtime specs may name (repeatable; default runc)")
         .env("BERTH_ALLOW_RUNTIME")
         .argParser(collect),
-    )
-    .addOption(
       new Option("--allow-secret-dir <dir>", "folder secretEnv fromFile may read (repeatable; default /run/secrets)")
         .env("BERTH_ALLOW_SECRET_DIR")
         .argParser(collect),
-    )
-    .addOption(
       new Option(
         "--allow-volume <pattern>",
         "restricted: a named volume berth did not make that specs may mount, `*` and `?` as wildcards (repeatable)",
       )
         .env("BERTH_ALLOW_VOLUME")
         .argParser(collect),
-    )
-    .addOption(
       new Option("--max-memory <quantity>", "largest memory limit a container may have").env("BERTH_MAX_MEMORY"),
-    )
-    .addOption(new Option("--max-cpus <quantity>", "largest CPU limit a container may have").env("BERTH_MAX_CPUS"))
-    .addOption(new Option("--max-pids <n>", "largest pids limit a container may have").env("BERTH_MAX_PIDS"))
-    .addOption(
+      new Option("--max-cpus <quantity>", "largest CPU limit a container may have").env("BERTH_MAX_CPUS"),
+      new Option("--max-pids <n>", "largest pids limit a container may have").env("BERTH_MAX_PIDS"),
       new Option(
         "--max-stop-timeout <duration>",
         "longest stopTimeout a spec may ask for, whole seconds (default 10m)",
       ).env("BERTH_MAX_STOP_TIMEOUT"),
-    )
-    .addOption(
       new Option("--require-limits", "every spec must set resources.memory and resources.pids").env(
         "BERTH_REQUIRE_LIMITS",
       ),
-    );
+    ),
+  );
 }
 
-/** --specs, --id, --label-prefix, policy, logging and Docker options. */
-export function addCommonOptions(command: Command): Command {
-  return addPolicyOptions(command)
-    .addOption(
-      new Option("--specs <dir>", "a spec directory (repeatable; default ./specs)")
-        .env("BERTH_SPECS")
-        .argParser(collect),
-    )
-    .addOption(
-      new Option("--id <id>", "controller instance id: berth only touches containers labelled with it")
-        .env("BERTH_ID")
-        .default("default"),
-    )
-    .addOption(labelPrefixOption())
-    .addOption(new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"))
-    .addOption(
-      new Option("--docker-timeout <duration>", "deadline of each Docker API call")
-        .env("BERTH_DOCKER_TIMEOUT")
-        .default("30s"),
-    )
-    .addOption(new Option("--log-level <level>", "log level").env("BERTH_LOG_LEVEL").choices(LOG_LEVELS))
-    .addOption(
+/** --id and --label-prefix: which containers are this controller's. */
+export function addControllerOptions(command: Command): Command {
+  return addAll(command, [
+    new Option("--id <id>", "controller instance id: berth only touches containers labelled with it")
+      .env("BERTH_ID")
+      .default("default")
+      .helpGroup(GROUPS.controller),
+    labelPrefixOption(),
+  ]);
+}
+
+/** --docker-timeout, and with `network` the network `network: auto` resolves to. */
+export function addDockerOptions(command: Command, { network }: { network: boolean }): Command {
+  const options = [
+    new Option("--docker-timeout <duration>", "deadline of each Docker API call")
+      .env("BERTH_DOCKER_TIMEOUT")
+      .default("30s"),
+  ];
+  if (network)
+    options.push(new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"));
+  return addAll(command, grouped(GROUPS.docker, ...options));
+}
+
+export function addLogOptions(command: Command): Command {
+  return addAll(
+    command,
+    grouped(
+      GROUPS.output,
+      new Option("--log-level <level>", "log level").env("BERTH_LOG_LEVEL").choices(LOG_LEVELS),
       new Option("--log-format <format>", "log format: json, pretty, or auto (pretty on a terminal)")
         .env("BERTH_LOG_FORMAT")
         .choices(["json", "pretty", "auto"])
         .default("auto"),
-    );
+    ),
+  );
+}
+
+/** What -o takes; `wide` is the table with more columns where the command has them. */
+export const OUTPUT_FORMATS = ["table", "json", "yaml", "wide"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * -o/--output (BERTH_OUTPUT). With `deprecatedFormat`, the command's old --format (text, json)
+ * stays as a hidden alias: `--format text` is `-o table`.
+ */
+export function addOutputOption(
+  command: Command,
+  { deprecatedFormat = false }: { deprecatedFormat?: boolean } = {},
+): Command {
+  command.addOption(
+    new Option("-o, --output <format>", "output format; wide: the table with more columns where there are any")
+      .env("BERTH_OUTPUT")
+      .choices(OUTPUT_FORMATS)
+      .default("table")
+      .helpGroup(GROUPS.output),
+  );
+  if (!deprecatedFormat) return command;
+  return command
+    .addOption(
+      new Option("--format <format>", "deprecated: use -o/--output").choices(["text", ...OUTPUT_FORMATS]).hideHelp(),
+    )
+    .hook("preAction", (_program, action) => {
+      if (action !== command) return;
+      const format = action.opts().format as string | undefined;
+      if (format === undefined || action.getOptionValueSource("output") === "cli") return;
+      action.setOptionValueWithSource("output", format === "text" ? "table" : format, "cli");
+    });
+}
+
+/**
+ * The options of the commands that read specs and Docker (plan, status, get, reap, run, apply):
+ * spec sources, admission policy, controller, Docker and logging.
+ */
+export function addCommonOptions(command: Command, { positional }: { positional: boolean }): Command {
+  addSpecSources(command, { positional });
+  addPolicyOptions(command);
+  addControllerOptions(command);
+  addDockerOptions(command, { network: true });
+  return addLogOptions(command);
 }
 
 /** Options of the commands that change containers (run, apply). */
 export function addReconcileOptions(command: Command): Command {
-  return command
-    .addOption(new Option("--concurrency <n>", "container operations at once").env("BERTH_CONCURRENCY").default("4"))
-    .addOption(
+  return addAll(
+    command,
+    grouped(
+      GROUPS.reconcile,
+      new Option("--concurrency <n>", "container operations at once").env("BERTH_CONCURRENCY").default("4"),
       new Option("--force-prune", "prune even when more than --prune-max-share of the containers would go").env(
         "BERTH_FORCE_PRUNE",
       ),
-    )
-    .addOption(
       new Option(
         "--prune-max-share <share>",
         "a pass that would prune more than this share of the managed containers prunes nothing",
       )
         .env("BERTH_PRUNE_MAX_SHARE")
         .default("0.5"),
-    )
-    .addOption(reapLabelOption())
-    .addOption(
+      reapLabelOption(),
       new Option(
         "--state-dir <dir>",
         "where berth keeps its host lock, <dir>/<id>.sock (default /run/berth, else $XDG_RUNTIME_DIR/berth, else <tmpdir>/berth-<uid>)",
       ).env("BERTH_STATE_DIR"),
-    );
+    ),
+  );
 }
 
 /** --reap-label (run, apply, reap). */
@@ -148,5 +239,25 @@ export function reapLabelOption(): Option {
     "also reap any container whose label KEY holds a past RFC 3339 time (repeatable)",
   )
     .env("BERTH_REAP_LABELS")
-    .argParser(collect);
+    .argParser(collect)
+    .helpGroup(GROUPS.reconcile);
+}
+
+/** One example of a command: the command line and what it does. */
+export interface Example {
+  readonly command: string;
+  readonly what: string;
+}
+
+const EXAMPLES = new WeakMap<Command, readonly Example[]>();
+
+/** Examples after the options in `--help` (and in docs/cli.md). */
+export function addExamples(command: Command, examples: readonly Example[]): Command {
+  EXAMPLES.set(command, examples);
+  const text = examples.map((e) => `  # ${e.what}\n  $ ${e.command}`).join("\n\n");
+  return command.addHelpText("after", `\nExamples:\n${text}\n`);
+}
+
+export function examplesOf(command: Command): readonly Example[] {
+  return EXAMPLES.get(command) ?? [];
 }

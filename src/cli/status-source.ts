@@ -9,11 +9,13 @@ import type { RawOptions } from "../config.js";
 import type { StatusReport } from "../core/status.js";
 import type { CliIO } from "./io.js";
 import { DEFAULT_SERVER, liveStatus } from "./live.js";
+import { GROUPS, type OutputFormat } from "./options.js";
+import { isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
 import { setup } from "./setup.js";
 
 export interface StatusOptions extends RawOptions {
-  readonly output?: string;
+  readonly output?: OutputFormat;
   readonly server?: string;
 }
 
@@ -21,7 +23,8 @@ export function addServerOption(command: Command): Command {
   return command.addOption(
     new Option("--server <url>", "a running controller to ask for live status first, or off")
       .env("BERTH_SERVER")
-      .default(DEFAULT_SERVER),
+      .default(DEFAULT_SERVER)
+      .helpGroup(GROUPS.controller),
   );
 }
 
@@ -30,7 +33,7 @@ export async function statusReport(raw: StatusOptions, io: CliIO): Promise<Statu
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const live = await liveStatus(raw.server ?? DEFAULT_SERVER, config.controllerId);
   if (live) {
-    if (raw.output !== "json")
+    if (!isData(raw.output))
       io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
     return printableDeep(live.report);
   }

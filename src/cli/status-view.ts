@@ -2,12 +2,20 @@
 import type { StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
-export function renderStatus(report: StatusReport, now: number): string {
+/** With `wide`, each spec's file, hash and last action too (`berth status -o wide`). */
+export function renderStatus(report: StatusReport, now: number, { wide = false }: { wide?: boolean } = {}): string {
   const rows = report.specs.map((s) => {
     const oldest = s.containers.reduce<number | null>((min, c) => {
       const t = Date.parse(c.createdAt);
       return min === null || t < min ? t : min;
     }, null);
+    const more = wide
+      ? [
+          s.file ?? "-",
+          s.hash?.slice(0, 12) ?? "-",
+          s.lastAction ? `${s.lastAction.kind}(${s.lastAction.ok ? "ok" : "failed"})` : "-",
+        ]
+      : [];
     return [
       s.name,
       s.phase,
@@ -15,10 +23,12 @@ export function renderStatus(report: StatusReport, now: number): string {
       s.containers.map((c) => `${c.name}(${c.state}${c.health ? `,${c.health}` : ""})`).join(" ") || "-",
       oldest === null ? "-" : age(oldest, now),
       s.expiresAt ?? "never",
+      ...more,
       s.message ?? "",
     ];
   });
-  let out = table(["SPEC", "PHASE", "READY", "CONTAINERS", "AGE", "EXPIRES", "MESSAGE"], rows);
+  const header = ["SPEC", "PHASE", "READY", "CONTAINERS", "AGE", "EXPIRES"];
+  let out = table([...header, ...(wide ? ["FILE", "HASH", "LAST ACTION"] : []), "MESSAGE"], rows);
   if (report.orphans.length > 0) {
     out += `\ncontainers without a spec (kept): ${report.orphans.map((c) => `${c.name}(${c.state})`).join(" ")}\n`;
   }

@@ -12,6 +12,7 @@ import { compareIssues, type SpecIssue } from "../core/errors.js";
 import type { Profile } from "../core/policy/policy.js";
 import { sha256Hex } from "../core/sha256.js";
 import { Semaphore } from "../util/semaphore.js";
+import { processStdin, STDIN_FILE, STDIN_SOURCE } from "./stdin.js";
 import { type LoadedSpec, crossFileChecks } from "./cross-file.js";
 import {
   DEFAULT_PARSE_OPTIONS,
@@ -54,6 +55,8 @@ export interface LoaderOptions extends ParseOptions {
   readonly maxFiles: number;
   /** Deepest folder nesting followed below a spec directory. */
   readonly maxDirDepth: number;
+  /** Where a `-` spec source reads from (default: the process's standard input, read once). */
+  readonly stdin?: (limit: number) => Promise<{ readonly bytes: Uint8Array; readonly size: number }>;
 }
 
 export const DEFAULT_LOADER_OPTIONS: LoaderOptions = {
@@ -386,6 +389,14 @@ export class SpecLoader {
     const nextCache = new Map<string, CacheEntry>();
 
     for (const given of this.roots) {
+      if (given === STDIN_SOURCE) {
+        const loaded = await this.loadStdin();
+        stats.parsed++;
+        files.push(loaded);
+        issues.push(...loaded.result.issues);
+        directories.push({ dir: STDIN_SOURCE, readable: true, fileCount: 1 });
+        continue;
+      }
       const root = path.resolve(given);
       const containment = await Containment.of(root);
       let found: Found[];
@@ -434,6 +445,23 @@ export class SpecLoader {
     for (const [k, v] of nextCache) this.cache.set(k, v);
     issues.sort(compareIssues);
     return { files, issues, directories, stats };
+  }
+
+  /** `-`: the standard input, shown as <stdin>. */
+  private async loadStdin(): Promise<LoadedFile> {
+    const limit = this.options.limits.maxFileBytes;
+    const read = this.options.stdin ?? processStdin;
+    let result: FileParseResult;
+    try {
+      const { bytes, size } = await read(limit);
+      result =
+        size > limit
+          ? fileTooLarge(STDIN_FILE, size, this.options.limits)
+          : await parseInTurn(() => parseSpecBytes(bytes, STDIN_FILE, this.options));
+    } catch (err) {
+      result = fileProblem(STDIN_FILE, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`);
+    }
+    return { path: STDIN_SOURCE, file: STDIN_FILE, source: STDIN_FILE, result };
   }
 }
 

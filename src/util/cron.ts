@@ -1,6 +1,7 @@
 /**
- * The periodic resync's timer: node-cron, loaded only when a resync is scheduled or a cron
- * expression is given (40 ms of every one-shot command otherwise).
+ * The periodic resync's timers: a plain interval for a duration (`--resync 45s`), node-cron for a
+ * schedule (`--resync "0 0 3 * * *"`). node-cron is loaded only when a cron expression is given
+ * (40 ms of every one-shot command otherwise).
  */
 import { createRequire } from "node:module";
 import type nodeCronModule from "node-cron";
@@ -20,6 +21,16 @@ export function scheduleCron(expression: string, tick: () => void): { stop(): vo
   return {
     stop: () => {
       void task.stop();
+    },
+  };
+}
+
+/** Every `ms` milliseconds from now, until stopped (as a cron task, it holds the process open). */
+export function scheduleEvery(ms: number, tick: () => void): { stop(): void } {
+  const timer = setInterval(tick, ms);
+  return {
+    stop: () => {
+      clearInterval(timer);
     },
   };
 }

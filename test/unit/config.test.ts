@@ -1,36 +1,52 @@
 /** Configuration: defaults, validation, and the resync schedule. */
-import { describe, expect, it } from "vitest";
-import { buildConfig, buildPolicy, resyncCron } from "../../src/config.js";
+import { describe, expect, it, vi } from "vitest";
+import { buildConfig, buildPolicy, parseResync } from "../../src/config.js";
 import { ALWAYS_FORBIDDEN, DEFAULT_POLICY } from "../../src/core/policy/policy.js";
+import { scheduleEvery } from "../../src/util/cron.js";
 
 describe("resync schedule", () => {
   it.each([
-    ["30s", "*/30 * * * * *"],
-    ["10s", "*/10 * * * * *"],
-    ["1s", "*/1 * * * * *"],
-    ["1m", "0 */1 * * * *"],
-    ["5m", "0 */5 * * * *"],
-    ["1h", "0 0 */1 * * *"],
-    ["60s", "0 */1 * * * *"],
-    ["6h", "0 0 */6 * * *"],
-    ["*/15 * * * * *", "*/15 * * * * *"],
-  ])("%s → %s", (text, expected) => {
-    expect(resyncCron(text)).toBe(expected);
+    ["30s", { kind: "every", ms: 30_000, text: "30s" }],
+    ["45s", { kind: "every", ms: 45_000, text: "45s" }],
+    ["7s", { kind: "every", ms: 7_000, text: "7s" }],
+    ["1m30s", { kind: "every", ms: 90_000, text: "1m30s" }],
+    ["1s", { kind: "every", ms: 1_000, text: "1s" }],
+    ["6h", { kind: "every", ms: 6 * 3_600_000, text: "6h" }],
+    ["*/15 * * * * *", { kind: "cron", cron: "*/15 * * * * *", text: "*/15 * * * * *" }],
+    [" 0 0 3 * * * ", { kind: "cron", cron: "0 0 3 * * *", text: "0 0 3 * * *" }],
+  ])("%j → %j", (text, expected) => {
+    expect(parseResync(text)).toEqual(expected);
   });
 
   it.each([
-    [
-      "7s",
-      "--resync: 7s does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), or give a cron expression",
-    ],
-    [
-      "90s",
-      "--resync: 1m30s does not divide a minute, an hour or a day evenly (e.g. 10s, 30s, 1m, 5m), or give a cron expression",
-    ],
+    ["500ms", "--resync: 500ms is not from 1s to 596h (e.g. 30s, 45s, 5m), or give a cron expression"],
+    ["720h", "--resync: 720h is not from 1s to 596h (e.g. 30s, 45s, 5m), or give a cron expression"],
     ["soon", '--resync: "soon" is not a duration (e.g. 500ms, 10s, 1m30s)'],
-    ["* * nonsense", '--resync: "* * nonsense" is not a valid cron expression'],
+    [
+      "* * nonsense",
+      '--resync: "* * nonsense" is not a valid cron expression (five fields, or six with seconds first, e.g. "0 0 3 * * *"), nor a duration (e.g. 45s)',
+    ],
   ])("refuses %s", (text, message) => {
-    expect(() => resyncCron(text)).toThrow(message);
+    expect(() => parseResync(text)).toThrow(message);
+  });
+});
+
+describe("a duration's resync timer", () => {
+  it("ticks every 45 s from its start, and not after stop", () => {
+    vi.useFakeTimers();
+    try {
+      const tick = vi.fn();
+      const timer = scheduleEvery(45_000, tick);
+      vi.advanceTimersByTime(44_999);
+      expect(tick).toHaveBeenCalledTimes(0);
+      vi.advanceTimersByTime(1 + 45_000);
+      expect(tick).toHaveBeenCalledTimes(2);
+      timer.stop();
+      vi.advanceTimersByTime(10 * 45_000);
+      expect(tick).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -75,7 +91,7 @@ describe("buildConfig", () => {
       controllerId: "default",
       labelPrefix: "berth",
       concurrency: 4,
-      resync: { cron: "*/30 * * * * *", text: "30s" },
+      resync: { kind: "every", ms: 30_000, text: "30s" },
       forcePrune: false,
       pruneMaxShare: 0.5,
       reapLabels: [],

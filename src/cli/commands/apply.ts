@@ -12,7 +12,7 @@ import type { PassResult } from "../../loop/reconciler.js";
 import { withHostLock } from "../../host/lock.js";
 import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addReconcileOptions } from "../options.js";
+import { addCommonOptions, addExamples, addReconcileOptions, GROUPS } from "../options.js";
 import { setup } from "../setup.js";
 import { renderStatus } from "../status-view.js";
 import { VERSION } from "../version.js";
@@ -21,17 +21,22 @@ import type { Logger } from "pino";
 type ApplyOptions = RawOptions & { timeout?: string };
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addReconcileOptions(
-    addCommonOptions(
-      program
-        .command("apply")
-        .description("Converge once, showing each operation, then exit: 0 when converged, 1 when any spec failed."),
-    ),
-  )
-    .addOption(new Option("--timeout <duration>", "give up after this long").env("BERTH_APPLY_TIMEOUT").default("5m"))
-    .action(async (opts: ApplyOptions) => {
-      setExit(await apply(opts, io));
-    });
+  const command = program
+    .command("apply")
+    .description("Converge once, showing each operation, then exit: 0 when converged, 1 when any spec failed.");
+  addReconcileOptions(addCommonOptions(command, { positional: true })).addOption(
+    new Option("--timeout <duration>", "give up after this long")
+      .env("BERTH_APPLY_TIMEOUT")
+      .default("5m")
+      .helpGroup(GROUPS.reconcile),
+  );
+  addExamples(command, [
+    { command: "berth apply", what: "converge ./specs once, then exit" },
+    { command: "berth apply -f specs/ --id ci --timeout 2m", what: "in CI: one controller id, a shorter deadline" },
+    { command: "berth apply -f - < web.yaml", what: "a spec from the standard input" },
+  ]).action(async (_paths: string[], opts: ApplyOptions) => {
+    setExit(await apply(opts, io));
+  });
 }
 
 async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {

@@ -4,7 +4,14 @@ import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { isParseError, parseDurationMs } from "../../core/units.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, collect } from "../options.js";
+import {
+  addControllerOptions,
+  addDockerOptions,
+  addExamples,
+  addLogOptions,
+  collect,
+  policyProfileOption,
+} from "../options.js";
 import { target } from "../target.js";
 
 /** The CLI keeps more output than the HTTP API: it is the operator's own terminal. */
@@ -21,21 +28,33 @@ interface ExecOptions extends RawOptions {
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addCommonOptions(
-    program
-      .command("exec")
-      .description("Run a command in one of berth's containers; exits with the command's exit code (124: timed out).")
-      .usage("[options] NAME -- COMMAND [ARGS...]"),
-  )
+  const command = program
+    .command("exec")
+    .description("Run a command in one of berth's containers; exits with the command's exit code (124: timed out).")
+    .usage("[options] NAME -- COMMAND [ARGS...]")
     .argument("<name>", "a container name, ID, or spec name")
     .argument("<command...>", "the command and its arguments")
-    .addOption(new Option("-w, --workdir <dir>", "working directory inside the container"))
-    .addOption(new Option("-e, --env <KEY=VALUE>", "an environment variable (repeatable)").argParser(collect))
-    .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)"))
-    .addOption(new Option("--timeout <duration>", "kill the command after this long").default("1h"))
-    .action(async (name: string, command: string[], opts: ExecOptions) => {
-      setExit(await exec(name, command, opts, io));
-    });
+    .addOption(new Option("-w, --workdir <dir>", "working directory inside the container").env("BERTH_EXEC_WORKDIR"))
+    .addOption(
+      new Option("-e, --env <KEY=VALUE>", "an environment variable (repeatable)")
+        .env("BERTH_EXEC_ENV")
+        .argParser(collect),
+    )
+    .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)").env("BERTH_EXEC_USER"))
+    .addOption(
+      new Option("--timeout <duration>", "kill the command after this long").env("BERTH_EXEC_TIMEOUT").default("1h"),
+    )
+    // Only the profile: under restricted an exec may not run as root.
+    .addOption(policyProfileOption());
+  addControllerOptions(command);
+  addDockerOptions(command, { network: false });
+  addLogOptions(command);
+  addExamples(command, [
+    { command: "berth exec web -- cat /etc/hostname", what: "a command in web's lowest running replica" },
+    { command: "berth exec -u 1000 -w /srv web-1 -- ls -l", what: "as a user, in a folder, in one container" },
+  ]).action(async (name: string, cmd: string[], opts: ExecOptions) => {
+    setExit(await exec(name, cmd, opts, io));
+  });
 }
 
 async function exec(name: string, cmd: readonly string[], raw: ExecOptions, io: CliIO): Promise<number> {

@@ -1,32 +1,34 @@
 /** `berth get NAME`: one spec in detail. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { shortId } from "../../core/observed.js";
 import type { SpecStatus } from "../../core/status.js";
 import { type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions } from "../options.js";
+import { addCommonOptions, addExamples, addOutputOption } from "../options.js";
+import { formatData, isData } from "../output.js";
 import { printable } from "../sanitize.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
 import { table } from "../table.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addServerOption(
-    addCommonOptions(
-      program.command("get").description("Show one spec in detail: phase, containers, last action, errors."),
-    ),
-  )
-    .argument("<name>", "the spec's name")
-    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json"]).default("text"))
-    .action(async (name: string, opts: StatusOptions) => {
-      const report = await statusReport(opts, io);
-      const spec = report.specs.find((s) => s.name === name);
-      if (!spec) {
-        io.err(`berth: no spec ${printable(name)} (specs: ${report.specs.map((s) => s.name).join(", ") || "none"})\n`);
-        setExit(EXIT.failed);
-        return;
-      }
-      io.out(opts.output === "json" ? `${JSON.stringify(spec, null, 2)}\n` : renderSpec(spec));
-      setExit(EXIT.ok);
-    });
+  const command = program
+    .command("get")
+    .description("Show one spec in detail: phase, containers, last action, errors.")
+    .argument("<name>", "the spec's name");
+  addOutputOption(addServerOption(addCommonOptions(command, { positional: false })));
+  addExamples(command, [
+    { command: "berth get web", what: "one spec in detail" },
+    { command: "berth get web -o json | jq .containers", what: "its containers, for a script" },
+  ]).action(async (name: string, opts: StatusOptions) => {
+    const report = await statusReport(opts, io);
+    const spec = report.specs.find((s) => s.name === name);
+    if (!spec) {
+      io.err(`berth: no spec ${printable(name)} (specs: ${report.specs.map((s) => s.name).join(", ") || "none"})\n`);
+      setExit(EXIT.failed);
+      return;
+    }
+    io.out(isData(opts.output) ? formatData(opts.output, spec) : renderSpec(spec));
+    setExit(EXIT.ok);
+  });
 }
 
 function renderSpec(s: SpecStatus): string {

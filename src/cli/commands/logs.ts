@@ -4,7 +4,7 @@ import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { sinceSeconds } from "../../core/units.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions } from "../options.js";
+import { addControllerOptions, addDockerOptions, addExamples, addLogOptions } from "../options.js";
 import { target } from "../target.js";
 
 interface LogsOptions extends RawOptions {
@@ -28,15 +28,33 @@ function interrupted(): Promise<void> {
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addCommonOptions(program.command("logs").description("Print the logs of one of berth's containers."))
+  const command = program
+    .command("logs")
+    .description("Print the logs of one of berth's containers.")
     .argument("<name>", "a container name, ID, or spec name")
-    .addOption(new Option("-f, --follow", "keep printing new lines until the container stops or Ctrl-C"))
-    .addOption(new Option("--tail <n>", "lines from the end to start with, or all").default("all"))
-    .addOption(new Option("--since <when>", "only lines after this: a duration ago (10m) or an RFC 3339 time"))
-    .addOption(new Option("-t, --timestamps", "show each line's time"))
-    .action(async (name: string, opts: LogsOptions) => {
-      setExit(await logs(name, opts, io, interrupted()));
-    });
+    .addOption(
+      new Option("-f, --follow", "keep printing new lines until the container stops or Ctrl-C").env(
+        "BERTH_LOGS_FOLLOW",
+      ),
+    )
+    .addOption(
+      new Option("--tail <n>", "lines from the end to start with, or all").env("BERTH_LOGS_TAIL").default("all"),
+    )
+    .addOption(
+      new Option("--since <when>", "only lines after this: a duration ago (10m) or an RFC 3339 time").env(
+        "BERTH_LOGS_SINCE",
+      ),
+    )
+    .addOption(new Option("-t, --timestamps", "show each line's time").env("BERTH_LOGS_TIMESTAMPS"));
+  addControllerOptions(command);
+  addDockerOptions(command, { network: false });
+  addLogOptions(command);
+  addExamples(command, [
+    { command: "berth logs web --tail 50", what: "the last 50 lines of web's lowest running replica" },
+    { command: "berth logs -f --since 10m web-2", what: "one container's last ten minutes, then follow" },
+  ]).action(async (name: string, opts: LogsOptions) => {
+    setExit(await logs(name, opts, io, interrupted()));
+  });
 }
 
 async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<void>): Promise<number> {

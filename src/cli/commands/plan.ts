@@ -1,25 +1,28 @@
 /** `berth plan`: what a reconcile would change now. Exit 0 nothing, 2 changes pending, 1 error. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { formatIssue } from "../../core/errors.js";
 import { renderAction, renderNote } from "../../core/plan/render.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions } from "../options.js";
+import { addCommonOptions, addExamples, addOutputOption, type OutputFormat } from "../options.js";
+import { formatData, isData } from "../output.js";
 import { setup } from "../setup.js";
 
-type PlanOptions = RawOptions & { format?: string };
+type PlanOptions = RawOptions & { output?: OutputFormat };
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addCommonOptions(
-    program
-      .command("plan")
-      .description("Show what a reconcile would change. Exit 0: nothing to do; 2: changes pending; 1: an error."),
-  )
-    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
-    .action(async (opts: PlanOptions) => {
-      setExit(await plan(opts, io));
-    });
+  const command = program
+    .command("plan")
+    .description("Show what a reconcile would change. Exit 0: nothing to do; 2: changes pending; 1: an error.");
+  addOutputOption(addCommonOptions(command, { positional: true }), { deprecatedFormat: true });
+  addExamples(command, [
+    { command: "berth plan", what: "what run would change now, for ./specs" },
+    { command: "berth plan -f specs/ --id web -o json", what: "one controller's plan, as JSON" },
+    { command: "berth plan specs/ || [ $? -eq 2 ]", what: "in a script: exit 2 means changes are pending" },
+  ]).action(async (_paths: string[], opts: PlanOptions) => {
+    setExit(await plan(opts, io));
+  });
 }
 
 async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
@@ -27,20 +30,16 @@ async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
   const result = await createInspector(config, { log }).reconciler.pass({ reload: true });
   const issues = result.snapshot.issues;
   const blocked = [...result.snapshot.records.values()].filter((r) => r.error !== null);
-  if (raw.format === "json") {
+  if (isData(raw.output)) {
     io.out(
-      `${JSON.stringify(
-        {
-          actions: result.plan.actions,
-          notes: result.plan.notes.map((n) => ({ ...n, text: renderNote(n).slice(2) })),
-          errors: [
-            ...issues.map((i) => ({ ...i, text: formatIssue(i) })),
-            ...blocked.map((r) => ({ spec: r.name, message: r.error, text: `${r.name}: ${r.error ?? ""}` })),
-          ],
-        },
-        null,
-        2,
-      )}\n`,
+      formatData(raw.output, {
+        actions: result.plan.actions,
+        notes: result.plan.notes.map((n) => ({ ...n, text: renderNote(n).slice(2) })),
+        errors: [
+          ...issues.map((i) => ({ ...i, text: formatIssue(i) })),
+          ...blocked.map((r) => ({ spec: r.name, message: r.error, text: `${r.name}: ${r.error ?? ""}` })),
+        ],
+      }),
     );
   } else {
     for (const issue of issues) io.err(`${formatIssue(issue)}\n`);

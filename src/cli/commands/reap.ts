@@ -4,28 +4,38 @@ import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { reapExpired } from "../../ops/reap.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, reapLabelOption } from "../options.js";
+import { addCommonOptions, addExamples, addOutputOption, type OutputFormat, reapLabelOption } from "../options.js";
+import { formatData, isData } from "../output.js";
 import { setup } from "../setup.js";
 
-type ReapOptions = RawOptions & { dryRun?: boolean };
+type ReapOptions = RawOptions & { dryRun?: boolean; output?: OutputFormat };
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addCommonOptions(
-    program
-      .command("reap")
-      .description("Remove expired containers now: berth's own, and with --reap-label other tools' too."),
-  )
-    .addOption(new Option("--dry-run", "only say what would be removed"))
-    .addOption(reapLabelOption())
-    .action(async (opts: ReapOptions) => {
-      setExit(await reap(opts, io));
-    });
+  const command = program
+    .command("reap")
+    .description("Remove expired containers now: berth's own, and with --reap-label other tools' too.");
+  addOutputOption(addCommonOptions(command, { positional: true }))
+    .addOption(new Option("--dry-run", "only say what would be removed").env("BERTH_REAP_DRY_RUN"))
+    .addOption(reapLabelOption());
+  addExamples(command, [
+    { command: "berth reap --dry-run", what: "what has expired, removing nothing" },
+    {
+      command: "berth reap --reap-label com.example.expires",
+      what: "also other tools' containers labelled with a past time",
+    },
+  ]).action(async (_paths: string[], opts: ReapOptions) => {
+    setExit(await reap(opts, io));
+  });
 }
 
 async function reap(raw: ReapOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
   const dryRun = raw.dryRun ?? false;
   const reaped = await reapExpired(createInspector(config, { log }), Date.now(), dryRun);
+  if (isData(raw.output)) {
+    io.out(formatData(raw.output, { dryRun, containers: reaped }));
+    return reaped.some((r) => r.error !== null) ? EXIT.failed : EXIT.ok;
+  }
   const verb = dryRun ? "would remove" : "removed";
   let done = 0;
   for (const r of reaped) {

@@ -10,7 +10,7 @@ import { buildServer } from "../../http/server.js";
 import { type HostLock, withHostLock } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addReconcileOptions, collect } from "../options.js";
+import { addCommonOptions, addExamples, addReconcileOptions, collect, GROUPS } from "../options.js";
 import { setup } from "../setup.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
@@ -34,91 +34,77 @@ export interface RunOptions extends RawOptions {
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addReconcileOptions(
-    addCommonOptions(
-      program
-        .command("run")
-        .description(
-          "Run the controller: watch the spec directories and keep the containers converged until SIGTERM/SIGINT.",
-        ),
+  const command = program
+    .command("run")
+    .description(
+      "Run the controller: watch the spec directories and keep the containers converged until SIGTERM/SIGINT.",
+    );
+  addReconcileOptions(addCommonOptions(command, { positional: true }));
+  for (const option of [
+    new Option(
+      "--resync <interval>",
+      'periodic full resync: any duration from 1s (45s, 5m, 6h), or a cron expression with seconds ("0 0 3 * * *")',
+    )
+      .env("BERTH_RESYNC")
+      .default("30s"),
+    new Option("--drain-timeout <duration>", "on shutdown, how long to let in-flight operations finish")
+      .env("BERTH_DRAIN_TIMEOUT")
+      .default("30s"),
+  ])
+    command.addOption(option.helpGroup(GROUPS.reconcile));
+  for (const option of [
+    new Option("--listen <host:port>", "where the HTTP API listens, or off")
+      .env("BERTH_LISTEN")
+      .default("127.0.0.1:7435"),
+    new Option("--runtime-specs <dir>", "the spec directory the HTTP API writes to (also watched)").env(
+      "BERTH_RUNTIME_SPECS",
     ),
-  )
-    .addOption(
-      new Option(
-        "--resync <interval>",
-        "periodic full resync: a duration dividing a minute, an hour or a day (30s, 5m, 6h) or a cron expression",
-      )
-        .env("BERTH_RESYNC")
-        .default("30s"),
+    new Option(
+      "--api-token-file <path>",
+      "file holding the bearer token of the write endpoints (or set BERTH_API_TOKEN)",
+    ).env("BERTH_API_TOKEN_FILE"),
+    new Option(
+      "--allow-host <name>",
+      "a Host name besides localhost/127.0.0.0/8/[::1] the API answers for, e.g. berth's service name (repeatable)",
     )
-    .addOption(
-      new Option("--drain-timeout <duration>", "on shutdown, how long to let in-flight operations finish")
-        .env("BERTH_DRAIN_TIMEOUT")
-        .default("30s"),
+      .env("BERTH_ALLOW_HOST")
+      .argParser(collect),
+    new Option(
+      "--allow-origin <origin>",
+      "a browser origin whose requests the API serves (repeatable; none by default)",
     )
-    .addOption(
-      new Option("--listen <host:port>", "where the HTTP API listens, or off")
-        .env("BERTH_LISTEN")
-        .default("127.0.0.1:7435"),
-    )
-    .addOption(
-      new Option("--runtime-specs <dir>", "the spec directory the HTTP API writes to (also watched)").env(
-        "BERTH_RUNTIME_SPECS",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--api-token-file <path>",
-        "file holding the bearer token of the write endpoints (or set BERTH_API_TOKEN)",
-      ).env("BERTH_API_TOKEN_FILE"),
-    )
-    .addOption(
-      new Option(
-        "--allow-host <name>",
-        "a Host name besides localhost/127.0.0.0/8/[::1] the API answers for, e.g. berth's service name (repeatable)",
-      )
-        .env("BERTH_ALLOW_HOST")
-        .argParser(collect),
-    )
-    .addOption(
-      new Option(
-        "--allow-origin <origin>",
-        "a browser origin whose requests the API serves (repeatable; none by default)",
-      )
-        .env("BERTH_ALLOW_ORIGIN")
-        .argParser(collect),
-    )
-    .addOption(
-      new Option(
-        "--request-timeout <duration>",
-        "how long an HTTP client may take to send a request's headers and body",
-      )
-        .env("BERTH_REQUEST_TIMEOUT")
-        .default("30s"),
-    )
-    .addOption(
-      new Option("--compat <api>", "also serve another tool's API: docker-spawner (see docs/http-api.md)")
-        .env("BERTH_COMPAT")
-        .choices(["docker-spawner", "off"]),
-    )
-    .addOption(
-      new Option("--spawn-image <image>", "the image of agents spawned through --compat docker-spawner").env(
-        "BERTH_SPAWN_IMAGE",
-      ),
-    )
-    .addOption(
-      new Option("--spawn-user <uid:gid>", "the user of spawned agents when the request gives none")
-        .env("BERTH_SPAWN_USER")
-        .default("1000:1000"),
-    )
-    .addOption(
-      new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
-        .env("BERTH_SPAWN_TIMEOUT")
-        .default("2m"),
-    )
-    .action(async (opts: RunOptions) => {
-      setExit(await runCommand(opts, io));
-    });
+      .env("BERTH_ALLOW_ORIGIN")
+      .argParser(collect),
+    new Option("--request-timeout <duration>", "how long an HTTP client may take to send a request's headers and body")
+      .env("BERTH_REQUEST_TIMEOUT")
+      .default("30s"),
+    new Option("--compat <api>", "also serve another tool's API: docker-spawner (see docs/http-api.md)")
+      .env("BERTH_COMPAT")
+      .choices(["docker-spawner", "off"]),
+    new Option("--spawn-image <image>", "the image of agents spawned through --compat docker-spawner").env(
+      "BERTH_SPAWN_IMAGE",
+    ),
+    new Option("--spawn-user <uid:gid>", "the user of spawned agents when the request gives none")
+      .env("BERTH_SPAWN_USER")
+      .default("1000:1000"),
+    new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
+      .env("BERTH_SPAWN_TIMEOUT")
+      .default("2m"),
+  ])
+    command.addOption(option.helpGroup(GROUPS.http));
+  addExamples(command, [
+    { command: "berth run", what: "keep ./specs converged, the HTTP API on 127.0.0.1:7435" },
+    {
+      command: "berth run -f /etc/berth/specs --id edge --resync 45s",
+      what: "another folder and id, a resync every 45 s",
+    },
+    {
+      command: "berth run --runtime-specs /var/lib/berth/api --api-token-file /run/secrets/berth-token",
+      what: "let the HTTP API write specs, behind a token",
+    },
+  ]).action(async (_paths: string[], opts: RunOptions) => {
+    setExit(await runCommand(opts, io));
+  });
 }
 
 /** The API token: --api-token-file (read here) beats BERTH_API_TOKEN. */

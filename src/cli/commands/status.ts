@@ -1,22 +1,27 @@
 /** `berth status`: every spec's phase and containers. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions } from "../options.js";
+import { addCommonOptions, addExamples, addOutputOption } from "../options.js";
+import { formatData, isData } from "../output.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
 import { renderStatus } from "../status-view.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addServerOption(
-    addCommonOptions(
-      program
-        .command("status")
-        .description("Show every spec's phase and containers (live from a running controller when one answers)."),
-    ),
-  )
-    .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"))
-    .action(async (opts: StatusOptions) => {
-      const report = await statusReport(opts, io);
-      io.out(opts.output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report, Date.now()));
-      setExit(EXIT.ok);
-    });
+  const command = program
+    .command("status")
+    .description("Show every spec's phase and containers (live from a running controller when one answers).");
+  addOutputOption(addServerOption(addCommonOptions(command, { positional: true })));
+  addExamples(command, [
+    { command: "berth status", what: "the phase of every spec in ./specs" },
+    { command: "berth status --id edge -o wide", what: "another controller's, with file, hash and last action" },
+    { command: "berth status -o yaml --server off", what: "read Docker and the files, not the running controller" },
+  ]).action(async (_paths: string[], opts: StatusOptions) => {
+    const report = await statusReport(opts, io);
+    io.out(
+      isData(opts.output)
+        ? formatData(opts.output, report)
+        : renderStatus(report, Date.now(), { wide: opts.output === "wide" }),
+    );
+    setExit(EXIT.ok);
+  });
 }

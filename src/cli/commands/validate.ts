@@ -1,15 +1,24 @@
 /** `berth validate [PATH…]`: check spec files without touching Docker. */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { buildPolicy, type PolicyOptions } from "../../config.js";
 import { compareIssues, formatIssue } from "../../core/errors.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
 import { findBindsInsideWritable } from "../../manifest/cross-file.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader, specsOf, validateLoad } from "../../manifest/loader.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addPolicyOptions, labelPrefixOption } from "../options.js";
+import {
+  addExamples,
+  addOutputOption,
+  addPolicyOptions,
+  addSpecSources,
+  labelPrefixOption,
+  type OutputFormat,
+} from "../options.js";
+import { formatData, isData } from "../output.js";
 
 interface ValidateOptions extends PolicyOptions {
-  readonly format: "text" | "json";
+  readonly specs?: readonly string[];
+  readonly output: OutputFormat;
   readonly labelPrefix: string;
 }
 
@@ -18,24 +27,25 @@ function plural(n: number, word: string): string {
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addPolicyOptions(
-    program
-      .command("validate")
-      .description(
-        "Check spec files (schema, units, names, admission policy) without touching Docker. Exit 0 when all are valid, 1 otherwise.",
-      ),
-  )
-    .argument("[paths...]", "spec files or directories", ["./specs"])
-    .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
-    .addOption(labelPrefixOption())
-    .addHelpText(
-      "after",
-      "\nEach error is one line: FILE:LINE:COLUMN: FIELD: MESSAGE, then a summary line.\nExample: berth validate specs/ && git commit",
-    )
-    .action(async (paths: string[], opts: ValidateOptions) => {
+  const command = program
+    .command("validate")
+    .description(
+      "Check spec files (schema, units, names, admission policy) without touching Docker. Exit 0 when all are valid, 1 otherwise.",
+    );
+  addSpecSources(command, { positional: true });
+  addPolicyOptions(command);
+  command.addOption(labelPrefixOption());
+  addOutputOption(command, { deprecatedFormat: true });
+  addExamples(command, [
+    { command: "berth validate specs/ && git commit", what: "check a folder before committing it" },
+    { command: "berth validate -f web.yaml -f db.yaml -o json", what: "two files, as JSON for a machine" },
+    { command: "cat web.yaml | berth validate -f -", what: "a spec from the standard input" },
+  ])
+    .addHelpText("after", "\nEach error is one line: FILE:LINE:COLUMN: FIELD: MESSAGE, then a summary line.")
+    .action(async (_paths: string[], opts: ValidateOptions) => {
       setExit(
         await validate(
-          paths,
+          opts.specs && opts.specs.length > 0 ? opts.specs : ["./specs"],
           { ...opts, dockerHost: io.env.DOCKER_HOST, apiTokenFile: io.env.BERTH_API_TOKEN_FILE },
           io,
         ),
@@ -70,18 +80,14 @@ async function validate(paths: readonly string[], options: ValidateOptions, io: 
   const badFiles = new Set(result.issues.map((i) => i.file)).size;
   const valid = result.issues.length === 0;
 
-  if (options.format === "json") {
+  if (isData(options.output)) {
     io.out(
-      `${JSON.stringify(
-        {
-          valid,
-          files: result.files.length,
-          specs: result.specs.length,
-          errors: result.issues.map((i) => ({ ...i, text: formatIssue(i) })),
-        },
-        null,
-        2,
-      )}\n`,
+      formatData(options.output, {
+        valid,
+        files: result.files.length,
+        specs: result.specs.length,
+        errors: result.issues.map((i) => ({ ...i, text: formatIssue(i) })),
+      }),
     );
     return valid ? EXIT.ok : EXIT.failed;
   }

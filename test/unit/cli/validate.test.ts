@@ -90,7 +90,9 @@ describe("berth validate", () => {
     const run = await runCli(["validate", "--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: berth validate [options] [paths...]");
-    expect(run.stdout).toContain("--format <format>");
+    expect(run.stdout).toContain("-o, --output <format>");
+    // The old --format is a hidden alias: it works, and help does not show it.
+    expect(run.stdout).not.toContain("--format <format>");
   });
 });
 
