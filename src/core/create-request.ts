@@ -4,6 +4,7 @@
  * Kept here rather than in the Docker adapter so that what berth asks of the engine can be
  * checked (golden tests now, the admission policy later) without an engine.
  */
+import { appliedLabel } from "./applied.js";
 import type { Ownership } from "./ownership.js";
 import type { NormalizedSpec, RestartPolicy } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
@@ -73,6 +74,12 @@ export interface CreateContext {
   readonly source: string;
   /** secretEnv name → resolved value. */
   readonly secretValues: Readonly<Record<string, string>>;
+  /**
+   * secretEnv name → the keyed digest its value entered the hash label with (secretsForCreate), for
+   * the applied label; null: a spec with secrets gets none. Absent: no applied label at all (a body
+   * built to be checked, not created).
+   */
+  readonly labelDigests?: Readonly<Record<string, string>> | null;
   /** The network the container joins (spec.network with `auto` resolved). */
   readonly network: string;
   /** The text of spec.security.seccompProfile when it is a file path. */
@@ -99,6 +106,7 @@ export function containerLabels(
   ctx: Omit<CreateContext, "secretValues" | "network">,
 ): Record<string, string> {
   const keys = ctx.owner.keys;
+  const applied = ctx.labelDigests === undefined ? null : appliedLabel(spec, ctx.labelDigests);
   return {
     ...spec.labels,
     [keys.controller]: ctx.owner.controllerId,
@@ -107,6 +115,7 @@ export function containerLabels(
     [keys.hash]: ctx.hash,
     [keys.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
     [keys.source]: ctx.source,
+    ...(applied !== null ? { [keys.applied]: applied } : {}),
   };
 }
 

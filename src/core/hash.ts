@@ -15,7 +15,7 @@ import { DEFAULTS, type NormalizedSpec } from "./spec.js";
 
 export const HASH_FORMAT_VERSION = 1;
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined } | undefined;
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined } | undefined;
 
 /**
  * JSON with object keys sorted, `undefined` members omitted. Empty objects and arrays and null

@@ -18,6 +18,11 @@ export interface LabelKeys {
   readonly expiresAt: string;
   /** The spec file's path relative to its directory, for humans. */
   readonly source: string;
+  /**
+   * What the container was made from, for `berth plan` to say what a replace changes: the spec
+   * hash's input and the secrets' references, never a secret value (core/applied.ts).
+   */
+  readonly applied: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -28,6 +33,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     hash: `${prefix}.hash`,
     expiresAt: `${prefix}.expires_at`,
     source: `${prefix}.source`,
+    applied: `${prefix}.applied`,
   };
 }
 

@@ -51,6 +51,8 @@ export type SecretResolution =
       readonly ok: true;
       readonly values: Readonly<Record<string, string>>;
       readonly digests: Readonly<Record<string, string>>;
+      /** The digests are keyed (HMAC under the controller's key), not plain SHA-256. */
+      readonly keyed: boolean;
     }
   | { readonly ok: false; readonly error: string };
 
@@ -66,7 +68,7 @@ export async function resolveSecrets(spec: NormalizedSpec, sources: SecretSource
   const values: Record<string, string> = {};
   const digests: Record<string, string> = {};
   const entries = Object.entries(spec.secretEnv);
-  if (entries.length === 0) return { ok: true, values, digests };
+  if (entries.length === 0) return { ok: true, values, digests, keyed: false };
   let digest = UNKEYED_DIGEST;
   try {
     if (sources.digest) digest = await sources.digest();
@@ -97,20 +99,30 @@ export async function resolveSecrets(spec: NormalizedSpec, sources: SecretSource
     values[name] = value;
     digests[name] = digest(value);
   }
-  return { ok: true, values, digests };
+  return { ok: true, values, digests, keyed: digest !== UNKEYED_DIGEST };
 }
 
 /**
- * The create-time read: the values to hand the new container, and the hash to label it with
- * (the planned hash when the spec has no secrets).
+ * The create-time read: the values to hand the new container, the hash to label it with (the
+ * planned hash when the spec has no secrets), and the digests its applied label may carry
+ * (core/applied.ts): null when they are unkeyed, since a plain SHA-256 of one secret would let a
+ * reader of the label check a guess.
  */
 export async function secretsForCreate(
   spec: NormalizedSpec,
   plannedHash: string,
   sources: SecretSources,
-): Promise<{ readonly values: Readonly<Record<string, string>>; readonly labelHash: string }> {
+): Promise<{
+  readonly values: Readonly<Record<string, string>>;
+  readonly labelHash: string;
+  readonly labelDigests: Readonly<Record<string, string>> | null;
+}> {
   const secrets = await resolveSecrets(spec, sources);
   if (!secrets.ok) throw BerthError.retriable("BERTH_SECRET", secrets.error);
-  const labelHash = Object.keys(spec.secretEnv).length > 0 ? specHash(spec, secrets.digests) : plannedHash;
-  return { values: secrets.values, labelHash };
+  const hasSecrets = Object.keys(spec.secretEnv).length > 0;
+  return {
+    values: secrets.values,
+    labelHash: hasSecrets ? specHash(spec, secrets.digests) : plannedHash,
+    labelDigests: !hasSecrets || secrets.keyed ? secrets.digests : null,
+  };
 }

@@ -2,7 +2,7 @@
  * SHA-256 (and HMAC-SHA256, for secrets in the spec hash), the one thing core takes from Node: a pure function of its input (no I/O, no state),
  * and node:crypto's native digest is one flat string where a JavaScript one would cost a
  * 32-deep rope and 5x the time per spec. The boundary rule that keeps core free of node:* modules
- * (.dependency-cruiser.cjs) names this file as its only exception.
+ * (eslint.config.js) names this file and deflate.ts as its only exceptions.
  */
 import { createHash, createHmac } from "node:crypto";
 

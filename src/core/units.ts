@@ -139,6 +139,21 @@ export function formatTime(epochMs: number): string {
   return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
 }
 
+/**
+ * Bytes the way a spec writes them: 67108864 → "64Mi", 512000000 → "512M", 1000 → "1k"; the
+ * shortest exact form (binary on a tie), else the plain number. parseBytes reads it back.
+ */
+export function formatQuantity(bytes: number): string {
+  let best = String(bytes);
+  if (bytes === 0) return best;
+  for (const suffix of ["Pi", "Ti", "Gi", "Mi", "Ki", "P", "T", "G", "M", "k"]) {
+    const size = BYTE_SUFFIXES[suffix] ?? 1;
+    const text = `${bytes / size}${suffix}`;
+    if (bytes % size === 0 && text.length < best.length) best = text;
+  }
+  return best;
+}
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;

@@ -110,8 +110,8 @@ export class DesiredStateBuilder {
         invalid: fileIssues,
         error: secrets.ok ? null : secrets.error,
       });
-      if (hash === null) protectedSpecs.add(c.spec.name);
-      else desired.push({ spec: c.spec, hash, source: c.source });
+      if (hash === null || !secrets.ok) protectedSpecs.add(c.spec.name);
+      else desired.push({ spec: c.spec, hash, source: c.source, secretDigests: secrets.digests });
     }
 
     // Names seen in broken files with no good version: known by name only, protected.

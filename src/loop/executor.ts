@@ -251,6 +251,7 @@ export class Executor {
       hash: secrets.labelHash,
       source,
       secretValues: secrets.values,
+      labelDigests: secrets.labelDigests,
       network: await this.deps.network.resolve(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
     });

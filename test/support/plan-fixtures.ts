@@ -1,9 +1,11 @@
 /** Builders for planner tests: desired specs from YAML, observed containers with berth's labels. */
+import { appliedLabel } from "../../src/core/applied.js";
 import { specHash } from "../../src/core/hash.js";
 import { labelKeys } from "../../src/core/labels.js";
 import { ownership } from "../../src/core/ownership.js";
 import type { ContainerState, ObservedContainer, ObservedState } from "../../src/core/observed.js";
 import type { DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan/plan.js";
+import { keyedDigest } from "../../src/core/secrets.js";
 import { parseSpecText } from "../../src/manifest/parse.js";
 import { specText, type SpecTextOptions } from "./specs.js";
 
@@ -14,13 +16,26 @@ export const IMAGE_ID = "sha256:111111111111111111111111111111111111111111111111
 
 export const OPTIONS: PlanOptions = { owner: ownership(KEYS, CONTROLLER), forcePrune: false, pruneMaxShare: 0.5 };
 
-/** A desired spec parsed from YAML, hashed without secrets. */
-export function desired(name: string, options: SpecTextOptions = {}): DesiredSpec {
+/** The hash key of the tests' controller: secrets enter the hash as HMAC-SHA256 under it. */
+export const SECRET_DIGEST = keyedDigest(new Uint8Array(32).fill(7));
+
+/**
+ * A desired spec parsed from YAML, hashed as the controller would: `secretValues` gives the value
+ * of each secretEnv name (what its reference resolves to).
+ */
+export function desired(
+  name: string,
+  options: SpecTextOptions = {},
+  secretValues: Readonly<Record<string, string>> = {},
+): DesiredSpec {
   const result = parseSpecText(specText(name, { image: IMAGE, ...options }), `${name}.yaml`);
   if (result.issues.length > 0) throw new Error(result.issues.map((i) => i.message).join("; "));
   const doc = result.documents[0];
   if (!doc) throw new Error("no document");
-  return { spec: doc.spec, hash: specHash(doc.spec), source: `${name}.yaml` };
+  const secretDigests = Object.fromEntries(
+    Object.keys(doc.spec.secretEnv).map((key) => [key, SECRET_DIGEST(secretValues[key] ?? "")]),
+  );
+  return { spec: doc.spec, hash: specHash(doc.spec, secretDigests), source: `${name}.yaml`, secretDigests };
 }
 
 let counter = 0;
@@ -36,12 +51,18 @@ export interface ContainerOptions {
   readonly expiresAt?: string;
   readonly source?: string;
   readonly id?: string;
+  /** Made from this version of the spec: its hash label, and the applied label berth writes for it. */
+  readonly madeFrom?: DesiredSpec;
+  /** Labels set as given (after berth's), e.g. a broken applied label. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** One of our containers for a desired spec (current hash unless told otherwise). */
 export function container(d: DesiredSpec | string, options: ContainerOptions = {}): ObservedContainer {
   const spec = typeof d === "string" ? d : d.spec.name;
-  const hash = options.hash ?? (typeof d === "string" ? "old-hash" : d.hash);
+  const made = options.madeFrom;
+  const hash = options.hash ?? made?.hash ?? (typeof d === "string" ? "old-hash" : d.hash);
+  const applied = made ? appliedLabel(made.spec, made.secretDigests) : null;
   counter++;
   return {
     id: options.id ?? `${String(counter).padStart(4, "0")}aaaabbbbccccdddd`,
@@ -53,6 +74,8 @@ export function container(d: DesiredSpec | string, options: ContainerOptions = {
       [KEYS.hash]: hash,
       [KEYS.expiresAt]: options.expiresAt ?? "never",
       [KEYS.source]: options.source ?? `${spec}.yaml`,
+      ...(applied !== null ? { [KEYS.applied]: applied } : {}),
+      ...options.labels,
     },
     state: options.state ?? "running",
     exitCode: options.exitCode ?? (options.state === "exited" ? 0 : null),

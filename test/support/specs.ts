@@ -3,6 +3,8 @@ export interface SpecTextOptions {
   readonly image?: string;
   readonly replicas?: number;
   readonly extra?: readonly string[];
+  /** metadata.labels. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** One spec document as YAML text. `extra` lines go under `spec:` (without indentation). */
@@ -12,6 +14,7 @@ export function specText(name: string, options: SpecTextOptions = {}): string {
     "kind: Container",
     "metadata:",
     `  name: ${name}`,
+    ...(options.labels ? ["  labels:", ...Object.entries(options.labels).map(([k, v]) => `    ${k}: ${v}`)] : []),
     "spec:",
     `  image: ${options.image ?? "berth-test/busybox:latest"}`,
     ...(options.replicas !== undefined ? [`  replicas: ${options.replicas}`] : []),

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { formatIssue } from "../../core/errors.js";
-import { renderAction, renderNote } from "../../core/plan/render.js";
+import { renderAction, renderChanges, renderNote } from "../../core/plan/render.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addOutputOption, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
@@ -44,7 +44,9 @@ async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
   } else {
     for (const issue of issues) io.err(`${formatIssue(issue)}\n`);
     for (const record of blocked) io.err(`${record.name}: ${record.error ?? ""}\n`);
-    for (const action of result.plan.actions) io.out(`${renderAction(action)}\n`);
+    for (const action of result.plan.actions) {
+      io.out(`${[renderAction(action), ...renderChanges(action)].join("\n")}\n`);
+    }
     for (const note of result.plan.notes) io.out(`${renderNote(note)}\n`);
     const n = result.plan.actions.length;
     io.out(n === 0 ? "nothing to do\n" : `${n} change${n === 1 ? "" : "s"} pending\n`);

@@ -2,10 +2,12 @@
  * The plan of one desired spec: for each replica, what makes its container current and in the
  * state the spec asks for, from the spec's containers as observed.
  */
+import { appliedSpec, readApplied } from "../applied.js";
 import { normalizeImageRef } from "../image-ref.js";
 import type { LabelKeys } from "../labels.js";
 import { containerName, isTempName, tempName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
+import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { PlanBuilder } from "./builder.js";
 import type { ContainerRef, DesiredSpec, RemoveReason } from "./types.js";
 
@@ -26,6 +28,13 @@ export const ref = (c: ObservedContainer): ContainerRef => ({ id: c.id, name: c.
 function replicaOf(c: ObservedContainer, keys: LabelKeys): number | null {
   const label = c.labels[keys.replica] ?? "";
   return /^(0|[1-9][0-9]*)$/.test(label) ? Number(label) : null;
+}
+
+/** What changed since `c` was made, from its applied label; null when that cannot be told. */
+function changesSince(c: ObservedContainer, d: DesiredSpec, keys: LabelKeys): readonly FieldChange[] | null {
+  const before = readApplied(c.labels[keys.applied], c.labels[keys.hash]);
+  const changes = before && specChanges(before, appliedSpec(d.spec, d.secretDigests));
+  return changes && changes.length > 0 ? changes : null;
 }
 
 export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[], ctx: SpecPlanContext): void {
@@ -112,6 +121,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
           old: ref(primary),
           strategy: spec.updateStrategy,
           reason,
+          ...(reason === "hash changed" ? { changes: changesSince(primary, d, keys) } : {}),
         });
       }
       continue;

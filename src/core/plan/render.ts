@@ -1,8 +1,10 @@
 /**
  * The stable text rendering of a plan: what `berth plan` prints and what the golden planner
- * tests compare. One line per action, `! ` before each note.
+ * tests compare. One line per action, each field a replace changes indented below it, `! ` before
+ * each note.
  */
 import { shortId } from "../observed.js";
+import type { FieldChange } from "../spec-diff.js";
 import type { Action, ContainerRef, Note, Plan } from "./plan.js";
 
 const c = (ref: ContainerRef): string => `${ref.name} [${shortId(ref.id)}]`;
@@ -26,6 +28,26 @@ export function renderAction(a: Action): string {
   }
 }
 
+/** `~ resources.memory: 64Mi → 128Mi`, `+ env.DEBUG: "1"`, `- ports[0]: …`, `~ secretEnv.TOKEN: (value changed)`. */
+export function renderChange(c: FieldChange): string {
+  switch (c.op) {
+    case "add":
+      return `+ ${c.path}: ${c.to ?? ""}`;
+    case "remove":
+      return `- ${c.path}: ${c.from ?? ""}`;
+    case "change": {
+      const value = c.valueChanged ? "(value changed)" : "";
+      const refs = c.from !== undefined && c.to !== undefined ? `${c.from} → ${c.to}` : "";
+      return `~ ${c.path}: ${[refs, value].filter((part) => part !== "").join(" ")}`;
+    }
+  }
+}
+
+/** The lines under an action: the fields a replace changes, when known. */
+export function renderChanges(a: Action): string[] {
+  return a.kind === "replace" && a.changes ? a.changes.map((c) => `    ${renderChange(c)}`) : [];
+}
+
 export function renderNote(n: Note): string {
   switch (n.kind) {
     case "prune-paused":
@@ -40,6 +62,6 @@ export function renderNote(n: Note): string {
 }
 
 export function renderPlan(p: Plan): string {
-  const lines = [...p.actions.map(renderAction), ...p.notes.map(renderNote)];
+  const lines = [...p.actions.flatMap((a) => [renderAction(a), ...renderChanges(a)]), ...p.notes.map(renderNote)];
   return lines.length === 0 ? "nothing to do\n" : `${lines.join("\n")}\n`;
 }

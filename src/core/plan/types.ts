@@ -3,6 +3,7 @@
  * returns (actions, each with a reason, and notes on what it deliberately did not do).
  */
 import type { Ownership } from "../ownership.js";
+import type { FieldChange } from "../spec-diff.js";
 import type { NormalizedSpec, UpdateStrategy } from "../spec.js";
 
 export interface DesiredSpec {
@@ -11,6 +12,11 @@ export interface DesiredSpec {
   readonly hash: string;
   /** The spec file's path relative to its directory. */
   readonly source: string;
+  /**
+   * secretEnv name → the digest its value entered the hash with (core/secrets.ts): compared with a
+   * container's applied label to tell a rotated secret, never shown.
+   */
+  readonly secretDigests: Readonly<Record<string, string>>;
 }
 
 export interface PlanInput {
@@ -80,6 +86,11 @@ export type Action =
       readonly old: ContainerRef;
       readonly strategy: UpdateStrategy;
       readonly reason: "hash changed" | "image updated" | "dead" | "start failing";
+      /**
+       * For `hash changed`: the fields that changed since the container was made (from its applied
+       * label, core/applied.ts), or null when it has none that can be believed.
+       */
+      readonly changes?: readonly FieldChange[] | null;
     })
   | (ActionBase & {
       readonly kind: "finish";

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatDurationMs,
+  formatQuantity,
   formatTime,
   parseBytes,
   parseDurationMs,
@@ -29,6 +30,22 @@ describe("parseBytes", () => {
   });
   it("refuses a quantity too large to be exact", () => {
     expect(parseBytes("999999999Pi")).toEqual({ error: '"999999999Pi" is too large' });
+  });
+});
+
+describe("formatQuantity", () => {
+  it.each([
+    [67108864, "64Mi"],
+    [1073741824, "1Gi"],
+    [512e6, "512M"],
+    [1000, "1k"],
+    [1024, "1Ki"],
+    [1610612736, "1536Mi"],
+    [103, "103"],
+    [0, "0"],
+  ] as const)("%d bytes → %s, which reads back the same", (bytes, text) => {
+    expect(formatQuantity(bytes)).toBe(text);
+    expect(parseBytes(text)).toBe(bytes);
   });
 });
 

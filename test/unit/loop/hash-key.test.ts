@@ -116,6 +116,6 @@ describe("the hash key (finding 11)", () => {
       readFile: () => Promise.reject(new Error("none")),
       digest: () => Promise.reject(new Error("asked")),
     };
-    expect(await resolveSecrets(plain, unused)).toEqual({ ok: true, values: {}, digests: {} });
+    expect(await resolveSecrets(plain, unused)).toEqual({ ok: true, values: {}, digests: {}, keyed: false });
   });
 });
