@@ -3,9 +3,12 @@
  * fields (spec, container, action, reason, durationMs, err). Secret values are never passed to
  * it; the redaction below is a second line of defence for env-shaped fields.
  */
+import { createRequire } from "node:module";
 import { isatty } from "node:tty";
-import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
+import pino, { type DestinationStream, type Logger } from "pino";
+import type PinoPretty from "pino-pretty";
+
+const require = createRequire(import.meta.url);
 
 export type LogFormat = "json" | "pretty" | "auto";
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -71,6 +74,20 @@ export function humanLine(event: Readonly<Record<string, unknown>>, messageKey =
   return parts.filter((p) => p !== "").join(" ");
 }
 
+/**
+ * pino-pretty, loaded when the first line is written (it costs about 30 ms of start-up): a
+ * one-shot command that logs nothing never loads it.
+ */
+function prettyOnFirstLine(options: PinoPretty.PrettyOptions): DestinationStream {
+  let stream: DestinationStream | undefined;
+  return {
+    write(line: string): void {
+      stream ??= (require("pino-pretty") as typeof PinoPretty)(options);
+      stream.write(line);
+    },
+  };
+}
+
 export function createLogger(options: LogOptions): Logger {
   const fd = options.fd ?? 1;
   const tty = isatty(fd);
@@ -84,7 +101,7 @@ export function createLogger(options: LogOptions): Logger {
     const time = options.time ?? true;
     return pino(
       base,
-      pretty({
+      prettyOnFirstLine({
         destination: fd,
         sync: true,
         colorize: useColor(options.env ?? process.env, tty),

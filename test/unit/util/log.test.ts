@@ -1,6 +1,7 @@
 /** The logger's human lines and its colour decision (NO_COLOR, FORCE_COLOR), as golden tables. */
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { humanLine, useColor } from "../../../src/util/log.js";
+import { createLogger, humanLine, useColor } from "../../../src/util/log.js";
 
 describe("useColor", () => {
   const cases: [Record<string, string | undefined>, boolean, boolean][] = [
@@ -43,5 +44,17 @@ describe("humanLine", () => {
   it.each(cases)("%j → %s", (event, line) => {
     expect(humanLine(event)).toBe(line);
     expect(line).not.toContain("\n");
+  });
+});
+
+describe("createLogger", () => {
+  it("loads pino-pretty only when a pretty logger writes its first line", () => {
+    const loaded = (): boolean =>
+      Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("pino-pretty"));
+    const log = createLogger({ level: "warn", format: "pretty", fd: 2, time: false, env: { NO_COLOR: "1" } });
+    log.info("below the level: not written");
+    expect(loaded()).toBe(false);
+    log.warn({ check: "log.test.ts" }, "pretty logger test line");
+    expect(loaded()).toBe(true);
   });
 });
