@@ -8,8 +8,8 @@ const schemaPath = new URL("../schemas/container.schema.json", import.meta.url);
 function resolve(schema, node) {
   let current = node;
   while (current && current.$ref) {
-    const name = current.$ref.replace("#/$defs/", "");
-    current = { ...schema.$defs[name], ...current, $ref: undefined };
+    const name = current.$ref.replace("#/definitions/", "");
+    current = { ...schema.definitions[name], ...current, $ref: undefined };
   }
   return current;
 }

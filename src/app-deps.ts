@@ -49,11 +49,15 @@ export interface InspectorDeps {
   readonly docker?: { readonly port: DockerPort; readonly io?: ContainerIO };
   readonly clock?: Clock;
   readonly secrets?: SecretSources;
+  /** False for a look that only reaps: no spec's secrets are read (loop/desired.ts). */
+  readonly readSecrets?: boolean;
   readonly hooks?: AppHooks;
   readonly tuning?: Partial<Tuning>;
 }
 
 export interface AppDeps extends InspectorDeps {
+  /** berth's version (the metrics' berth_build_info). */
+  readonly version?: string;
   /** Watch the spec directories (berth run); apply does not. */
   readonly watch?: boolean;
   /**

@@ -99,7 +99,12 @@ function reconcilerOf(
   return new Reconciler(
     {
       loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
-      builder: new DesiredStateBuilder(engine.secrets, config.policy.profile, hostPolicyContext),
+      builder: new DesiredStateBuilder(
+        engine.secrets,
+        config.policy.profile,
+        hostPolicyContext,
+        deps.readSecrets ?? true,
+      ),
       docker: engine.docker.port,
       clock: engine.clock,
       log: deps.log,
@@ -126,7 +131,12 @@ export function createApp(config: Config, deps: AppDeps): App {
   const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const slots = new Semaphore(config.concurrency);
   const http = config.listen ? deps.http : undefined;
-  const metrics = http ? new http.Metrics({ queue: () => ({ queued: slots.queued, inFlight: slots.inUse }) }) : null;
+  const metrics = http
+    ? new http.Metrics({
+        version: deps.version ?? "unknown",
+        queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
+      })
+    : null;
   const events = new EventLog();
   const engine = engineParts(config, deps, slots, metrics, "create");
   const { clock, owner, docker, executor, reaper } = engine;

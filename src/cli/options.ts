@@ -155,7 +155,10 @@ export function addLogOptions(command: Command): Command {
     grouped(
       GROUPS.output,
       new Option("--log-level <level>", "log level").env("BERTH_LOG_LEVEL").choices(LOG_LEVELS),
-      new Option("--log-format <format>", "log format: json, pretty, or auto (pretty on a terminal)")
+      new Option(
+        "--log-format <format>",
+        "log format: json, pretty, or auto (run: pretty on a terminal, else json; other commands: pretty, on stderr)",
+      )
         .env("BERTH_LOG_FORMAT")
         .choices(["json", "pretty", "auto"])
         .default("auto"),

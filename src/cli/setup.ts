@@ -9,8 +9,9 @@ export interface Setup {
 }
 
 /**
- * One-shot commands log warnings and errors to stderr (their stdout is their output); the
- * controller logs at info to stdout.
+ * One-shot commands log warnings and errors to stderr (their stdout is their output), as human
+ * lines unless --log-format json; the controller logs at info to stdout, JSON unless on a
+ * terminal or --log-format pretty.
  */
 export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 }): Setup {
   const config = buildConfig({
@@ -20,6 +21,14 @@ export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 })
     // Every command judges secretEnv against the token file the controller reads, for one verdict.
     apiTokenFile: raw.apiTokenFile ?? process.env.BERTH_API_TOKEN_FILE,
   });
-  const log = createLogger({ level: config.logLevel, format: config.logFormat, fd: defaults.fd });
+  const oneShot = defaults.fd === 2;
+  const log = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    fd: defaults.fd,
+    auto: oneShot ? "pretty" : "tty",
+    time: !oneShot,
+    env: process.env,
+  });
   return { config, log };
 }

@@ -3,7 +3,9 @@
  * desired images, and names held by containers berth does not own. Our own types, never
  * dockerode's.
  */
-export type ContainerState = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+/** The states the engine reports for a container. */
+export const CONTAINER_STATES = ["created", "running", "paused", "restarting", "removing", "exited", "dead"] as const;
+export type ContainerState = (typeof CONTAINER_STATES)[number];
 
 export type Health = "healthy" | "unhealthy" | "starting";
 

@@ -1,15 +1,27 @@
 /**
  * Prometheus metrics (prom-client, a registry of berth's own). Counters and histograms are fed
- * by the loop's hooks as things happen; gauges are read from the last pass when scraped.
+ * by the loop's hooks as things happen; gauges are read from the last pass when scraped. Label
+ * values are identifiers (`hash_changed`, `not_found`, `volume_create`), never prose; the process
+ * and Node.js metrics keep their standard names (`process_cpu_seconds_total`), so that dashboards
+ * made for any Node service work.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { CONTAINER_STATES } from "../core/observed.js";
 import type { Action } from "../core/plan/plan.js";
+import { reasonCode } from "../core/plan/reasons.js";
 import { PHASES } from "../core/status.js";
 import type { PassResult } from "../loop/reconciler.js";
 
 export interface MetricsSources {
+  /** berth's version, for berth_build_info. */
+  readonly version: string;
   /** Operations waiting for a concurrency slot, and holding one. */
   queue(): { readonly queued: number; readonly inFlight: number };
+}
+
+/** "volume-create" → "volume_create", "image-missing" → "image_missing". */
+function identifier(value: string): string {
+  return value.replace(/[^A-Za-z0-9_]/g, "_");
 }
 
 export class Metrics {
@@ -27,7 +39,13 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     const last = (): PassResult | null => this.lastPass;
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "berth_process_" });
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "berth_build_info",
+      help: "Always 1; its version label is the running berth's version.",
+      labelNames: ["version"],
+      registers,
+    }).set({ version: sources.version }, 1);
     this.passes = new Counter({
       name: "berth_reconciles_total",
       help: "Reconcile passes, by result (ok or error).",
@@ -70,19 +88,23 @@ export class Metrics {
       help: "Times the Docker events stream was re-opened after it ended or failed.",
       registers,
     });
+    // The series alerts watch exist from the start, at 0: rate() of an absent series is nothing.
+    for (const result of ["ok", "error"]) this.passes.inc({ result }, 0);
+    for (const by of ["spec", "label"]) this.reaped.inc({ by }, 0);
     new Gauge({
       name: "berth_managed_containers",
       help: "Containers carrying this controller's labels, by state, as of the last pass.",
       labelNames: ["state"],
       registers,
       collect() {
-        this.reset();
+        // Every state's series exists, at 0 when no container is in it, so that alerts see it.
+        for (const state of CONTAINER_STATES) this.set({ state }, 0);
         for (const c of last()?.observed.containers ?? []) this.inc({ state: c.state });
       },
     });
     new Gauge({
       name: "berth_specs",
-      help: "Specs by phase, as of the last pass.",
+      help: "Specs by phase, as of the last pass; every phase is present, at 0 when no spec is in it.",
       labelNames: ["phase"],
       registers,
       collect() {
@@ -127,13 +149,18 @@ export class Metrics {
   }
 
   action(action: Action, error: Error | null): void {
-    this.actions.inc({ kind: action.kind, reason: action.reason, outcome: error === null ? "ok" : "error" });
+    this.actions.inc({
+      kind: action.kind,
+      reason: reasonCode(action.reason),
+      outcome: error === null ? "ok" : "error",
+    });
     if (error === null && action.kind === "remove" && action.reason === "expired") this.reaped.inc({ by: "spec" });
   }
 
   dockerCall(operation: string, outcome: string, durationMs: number): void {
-    this.dockerCalls.inc({ operation, outcome });
-    this.dockerSeconds.observe({ operation }, durationMs / 1000);
+    const op = identifier(operation);
+    this.dockerCalls.inc({ operation: op, outcome: identifier(outcome) });
+    this.dockerSeconds.observe({ operation: op }, durationMs / 1000);
   }
 
   reapedByLabel(count: number): void {

@@ -39,14 +39,21 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 
 /** How often node looks for requests past their headers or request timeout. */
 const TIMEOUT_CHECK_MS = 1_000;
+/** pino's number for warn. */
+const WARN_LEVEL = 40;
 /** A full server says so in the log at most this often. */
 const DROP_LOG_EVERY_MS = 60_000;
 
 export type HttpServer = ReturnType<typeof buildServer>;
 
 export function buildServer(deps: ServerDeps) {
-  // Typed as fastify's own logger, so that the route modules take a plain FastifyInstance.
-  const logger: FastifyBaseLogger = deps.log.child({ component: "http" });
+  // Typed as fastify's own logger, so that the route modules take a plain FastifyInstance. At
+  // warn at most: fastify's own info line ("Server listening at …") would repeat the one berth
+  // logs with its fields ("http listening"); berth's HTTP code logs only warnings and errors here.
+  const logger: FastifyBaseLogger = deps.log.child(
+    { component: "http" },
+    { level: deps.log.levelVal >= WARN_LEVEL ? deps.log.level : "warn" },
+  );
   const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.limits };
   const app = Fastify({
     loggerInstance: logger,

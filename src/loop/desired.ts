@@ -7,7 +7,10 @@
  * - specs named in a broken file with no good version yet, and containers created from a broken
  *   file, are protected: never pruned, never changed;
  * - a missing or unreadable spec directory, or no spec files at all, pauses pruning;
- * - secrets are read here for their digests, which enter the spec hash (core/secrets.ts).
+ * - secrets are read here for their digests, which enter the spec hash (core/secrets.ts); only
+ *   for specs whose containers may be created: never for an expired spec (desired absent), and
+ *   not at all for a look that only reaps (`berth reap`), so a missing secret of a spec it does
+ *   not touch is no concern of it.
  */
 import type { SpecIssue } from "../core/errors.js";
 import { specHash } from "../core/hash.js";
@@ -37,6 +40,14 @@ interface GoodFile {
   readonly documents: readonly ParsedDocument[];
 }
 
+function isExpired(spec: NormalizedSpec, now: number): boolean {
+  return spec.expiresAt !== null && spec.expiresAt <= now;
+}
+
+function recordOf(c: LoadedSpec): Pick<SpecRecord, "name" | "spec" | "file" | "source"> {
+  return { name: c.spec.name, spec: c.spec, file: c.file, source: c.source };
+}
+
 function under(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith("/") ? dir : `${dir}/`);
 }
@@ -55,9 +66,15 @@ export class DesiredStateBuilder {
     private readonly profile: Profile = "baseline",
     /** How host paths resolve, for the bind mount check across specs (host/host-paths.ts). */
     private readonly paths: PolicyContext = LEXICAL_CONTEXT,
+    /**
+     * False for a look that only removes expired containers: a live spec that has secrets is
+     * then left alone (protected, no error) instead of having its secrets read.
+     */
+    private readonly readSecrets = true,
   ) {}
 
-  async build(load: LoadResult): Promise<DesiredSnapshot> {
+  /** `now` (epoch ms) decides which specs are expired, whose secrets are not read. */
+  async build(load: LoadResult, now: number): Promise<DesiredSnapshot> {
     const unreadable = load.directories.filter((d) => !d.readable).map((d) => d.dir);
     const present = new Set(load.files.map((f) => f.path));
 
@@ -97,6 +114,15 @@ export class DesiredStateBuilder {
           invalid: [...(previous?.invalid ?? []), ...mine, ...fileIssues],
           error: null,
         });
+        continue;
+      }
+      if (Object.keys(c.spec.secretEnv).length > 0 && (isExpired(c.spec, now) || !this.readSecrets)) {
+        // Nothing will be created from it: its secrets are not read and it has no hash. An expired
+        // spec is desired absent (the planner removes its containers without a hash to compare);
+        // a live one is left alone.
+        records.set(c.spec.name, { ...recordOf(c), hash: null, invalid: fileIssues, error: null });
+        if (isExpired(c.spec, now)) desired.push({ spec: c.spec, hash: "", source: c.source, secretDigests: {} });
+        else protectedSpecs.add(c.spec.name);
         continue;
       }
       const secrets = await resolveSecrets(c.spec, this.secrets);

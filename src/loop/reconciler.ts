@@ -139,7 +139,7 @@ export class Reconciler {
   /** Desire: the specs as last loaded, (re)loaded first when asked or never loaded. */
   private async desire(reload: boolean): Promise<DesiredSnapshot> {
     if (reload || this.snapshot === null) {
-      this.snapshot = await this.deps.builder.build(await this.deps.loader.load());
+      this.snapshot = await this.deps.builder.build(await this.deps.loader.load(), this.deps.clock.now());
       this.reportProblems(this.snapshot);
     }
     return this.snapshot;

@@ -4,7 +4,7 @@
  */
 import type { FieldIssue } from "../core/normalize.js";
 import { EXPECTED_KEYWORD, type JsonSchema, type SchemaError } from "./schema.js";
-import { suggest } from "./suggest.js";
+import { quantityGuess, suggest } from "./suggest.js";
 
 const TYPE_PHRASES: Readonly<Record<string, string>> = {
   string: "a string",
@@ -161,6 +161,14 @@ function limitMessage(error: SchemaError): string {
   }
 }
 
+/** A likely meaning of a value that missed its pattern: `512MB` → `; did you mean "512Mi" (or "512M")?`. */
+function patternHint(error: SchemaError): string {
+  if (error.parentSchema?.[EXPECTED_KEYWORD] !== "a quantity") return "";
+  const [first, ...others] = quantityGuess(error.data) ?? [];
+  if (first === undefined) return "";
+  return `; did you mean ${quoted(first)}${others.map((o) => ` (or ${quoted(o)})`).join("")}?`;
+}
+
 /**
  * Turns ajv errors for one document into field issues, at most one per field (the most specific
  * one), in document order of the errors.
@@ -217,7 +225,7 @@ export function schemaIssues(errors: readonly SchemaError[], data: unknown): Fie
         add({
           code: "BERTH_SCHEMA",
           path,
-          message: `${quoted(error.data)} is not ${expectedPhrase(parent) ?? `of the form ${String(params.pattern)}`}`,
+          message: `${quoted(error.data)} is not ${expectedPhrase(parent) ?? `of the form ${String(params.pattern)}`}${patternHint(error)}`,
         });
         break;
       case "enum": {

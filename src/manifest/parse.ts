@@ -31,6 +31,7 @@ import { type FieldIssue, normalize } from "../core/normalize.js";
 import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
 import { formatPath, keyExcerpt, schemaIssues } from "./messages.js";
+import { lookalike } from "./suggest.js";
 import { specValidator } from "./schema.js";
 
 export interface ParseLimits {
@@ -469,6 +470,11 @@ export function parseSpecText(
         push(first.code, last, "", `and ${what} in this document, not listed`);
       }
     };
+    const foreign = lookalike(data, file);
+    if (foreign !== undefined) {
+      push("BERTH_SCHEMA", doc.contents.range?.[0] ?? 0, "", foreign);
+      return;
+    }
     const validate = specValidator();
     if (!validate(data)) {
       // Only the first errors are turned into messages (each may look for a suggestion).

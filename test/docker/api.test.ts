@@ -95,7 +95,7 @@ describe("status, events and metrics", () => {
 
     const metrics = (await call("GET", "/metrics")).text;
     expect(metrics).toContain('berth_docker_calls_total{operation="create",outcome="ok"} 1');
-    expect(metrics).toContain('berth_actions_total{kind="create",reason="not found",outcome="ok"} 1');
+    expect(metrics).toContain('berth_actions_total{kind="create",reason="not_found",outcome="ok"} 1');
     expect(metrics).toContain('berth_specs{phase="Running"} 1');
     expect(metrics).toContain('berth_managed_containers{state="running"} 1');
     expect(metrics).toMatch(/berth_reconciles_total\{result="ok"\} [1-9]/);

@@ -31,7 +31,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 async function reap(raw: ReapOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
   const dryRun = raw.dryRun ?? false;
-  const reaped = await reapExpired(createInspector(config, { log }), Date.now(), dryRun);
+  const reaped = await reapExpired(createInspector(config, { log, readSecrets: false }), Date.now(), dryRun);
   if (isData(raw.output)) {
     io.out(formatData(raw.output, { dryRun, containers: reaped }));
     return reaped.some((r) => r.error !== null) ? EXIT.failed : EXIT.ok;

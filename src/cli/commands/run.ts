@@ -134,7 +134,7 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
 
 async function runLocked(config: Config, log: Logger, lock: HostLock, signals: Signals): Promise<number> {
   if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
-  const app = createApp(config, { log, watch: true, http: { buildServer, Metrics } });
+  const app = createApp(config, { log, version: VERSION, watch: true, http: { buildServer, Metrics } });
   let received = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -152,6 +152,7 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
   });
   log.info(
     {
+      version: VERSION,
       id: config.controllerId,
       specs: config.specDirs,
       concurrency: config.concurrency,

@@ -1,5 +1,7 @@
-/** `berth schema`: the JSON Schema of spec documents. */
-import type { Command } from "commander";
+/** `berth schema [--write FILE]`: the JSON Schema of spec documents. */
+import { writeFile } from "node:fs/promises";
+import { type Command, Option } from "commander";
+import { BerthError } from "../../core/errors.js";
 import { schemaSource } from "../../manifest/schema.js";
 import { type CommandContext, EXIT } from "../io.js";
 import { addExamples, addOutputOption, type OutputFormat } from "../options.js";
@@ -8,14 +10,30 @@ import { formatData } from "../output.js";
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("schema")
-    .description("Print the JSON Schema of spec documents (for editors and CI); -o yaml prints it as YAML.");
+    .description(
+      "Print the JSON Schema (draft-07) of spec documents, or write it where editors and CI find it (docs/editors.md).",
+    )
+    .addOption(
+      new Option("--write <file>", "write the schema to FILE instead of printing it, e.g. schemas/berth.schema.json"),
+    );
   addOutputOption(command);
   addExamples(command, [
-    { command: "berth schema > berth.schema.json", what: "the schema for an editor's yaml.schemas setting" },
-    { command: "berth schema -o yaml", what: "the same, as YAML" },
-  ]).action((opts: { output: OutputFormat }) => {
+    {
+      command: "berth schema --write schemas/berth.schema.json",
+      what: "the schema where an editor's yaml.schemas finds it",
+    },
+    { command: "berth schema -o yaml", what: "the same, as YAML, on stdout" },
+  ]).action(async (opts: { output: OutputFormat; write?: string }) => {
     // The schema has no table: table and wide print it as it is, JSON.
-    io.out(opts.output === "yaml" ? formatData("yaml", JSON.parse(schemaSource()) as unknown) : schemaSource());
+    const text = opts.output === "yaml" ? formatData("yaml", JSON.parse(schemaSource()) as unknown) : schemaSource();
+    if (opts.write === undefined) {
+      io.out(text);
+    } else {
+      await writeFile(opts.write, text, "utf8").catch((err: unknown) => {
+        throw BerthError.usage(`--write: cannot write ${opts.write ?? ""}: ${(err as Error).message}`);
+      });
+      io.err(`wrote ${opts.write}\n`);
+    }
     setExit(EXIT.ok);
   });
 }

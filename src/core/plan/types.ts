@@ -8,7 +8,10 @@ import type { NormalizedSpec, UpdateStrategy } from "../spec.js";
 
 export interface DesiredSpec {
   readonly spec: NormalizedSpec;
-  /** The spec hash (secrets resolved). */
+  /**
+   * The spec hash (secrets resolved); empty for an expired spec with secrets, which is desired
+   * absent and whose secrets are not read.
+   */
   readonly hash: string;
   /** The spec file's path relative to its directory. */
   readonly source: string;

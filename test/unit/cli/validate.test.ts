@@ -21,7 +21,7 @@ describe("berth validate", () => {
     expect(run.code).toBe(1);
     expect(run.stdout.split("\n")).toEqual([
       `${dir}/a.yaml:7:3: spec.workDir: unknown field "workDir"; did you mean "workingDir"?`,
-      `${dir}/a.yaml:8:24: spec.resources.memory: "1 GB" is not a quantity (e.g. 512Mi, 1Gi)`,
+      `${dir}/a.yaml:8:24: spec.resources.memory: "1 GB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "1Gi" (or "1G")?`,
       `${dir}/b.yaml:1:1: invalid YAML: tabs are not allowed in YAML indentation; indent with spaces`,
       "failed: 3 errors in 2 files (3 files checked)",
       "",
@@ -101,7 +101,21 @@ describe("berth schema", () => {
     const run = await runCli(["schema"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(readFileSync("schemas/container.schema.json", "utf8"));
-    expect(JSON.parse(run.stdout).$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(JSON.parse(run.stdout).$schema).toBe("http://json-schema.org/draft-07/schema#");
+  });
+
+  it("writes it to a file with --write, saying so on stderr", async () => {
+    const file = path.join(tempDir(), "berth.schema.json");
+    const run = await runCli(["schema", "--write", file]);
+    expect(run).toEqual({ code: 0, stdout: "", stderr: `wrote ${file}\n` });
+    expect(readFileSync(file, "utf8")).toBe(readFileSync("schemas/container.schema.json", "utf8"));
+  });
+
+  it("refuses a file it cannot write, naming it", async () => {
+    const file = path.join(tempDir(), "no-such-folder", "berth.schema.json");
+    const run = await runCli(["schema", "--write", file]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^berth: --write: cannot write ${file}: ENOENT`));
   });
 });
 

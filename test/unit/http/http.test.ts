@@ -64,7 +64,7 @@ function server(options: ServerOptions = {}) {
   const events = new EventLog(3);
   const { io, execs } = fakeIO();
   const containers = options.containers ?? [];
-  const metrics = new Metrics({ queue: () => ({ queued: 2, inFlight: 1 }) });
+  const metrics = new Metrics({ version: "9.8.7", queue: () => ({ queued: 2, inFlight: 1 }) });
   const log = silentLogger();
   const app = buildServer({
     log,

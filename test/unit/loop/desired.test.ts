@@ -32,7 +32,7 @@ describe("DesiredStateBuilder", () => {
     const builder = new DesiredStateBuilder({ env, readFile: () => Promise.reject(new Error("no files")) });
     const loader = new SpecLoader([dir]);
     const hashes = async (): Promise<Record<string, string | null>> => {
-      const snapshot = await builder.build(await loader.load());
+      const snapshot = await builder.build(await loader.load(), 0);
       return Object.fromEntries([...snapshot.records].map(([name, r]) => [name, r.hash]));
     };
     // What each hash must be, computed here from the spec and, for secrets, the SHA-256 of the value.
@@ -58,5 +58,55 @@ describe("DesiredStateBuilder", () => {
     const edited = await hashes();
     expect(edited).toEqual({ plain: specHash(editedPlain), secret: secretHash("two") });
     expect(edited.plain).not.toBe(first.plain);
+  });
+
+  it("reads no secret of an expired spec: it is desired absent, whatever its secrets say", async () => {
+    const dir = tempDir();
+    const secret = ["secretEnv:", "  TOKEN: { fromHostEnv: DEMO_UNSET_TOKEN }"];
+    writeFileSync(
+      path.join(dir, "gone.yaml"),
+      specText("gone", { extra: [...secret, 'expiresAt: "2020-01-01T00:00:00Z"'] }),
+    );
+    writeFileSync(path.join(dir, "live.yaml"), specText("live", { extra: secret }));
+    const reads: string[] = [];
+    const builder = new DesiredStateBuilder({
+      env: new Proxy({}, { get: (_t, name) => (reads.push(String(name)), undefined) }),
+      readFile: () => Promise.reject(new Error("no files")),
+    });
+    const snapshot = await builder.build(await new SpecLoader([dir]).load(), Date.parse("2026-01-01T00:00:00Z"));
+    expect(snapshot.input.desired.map((d) => d.spec.name)).toEqual(["gone"]);
+    expect(snapshot.records.get("gone")).toMatchObject({ hash: null, error: null });
+    // The live spec's secret is read, and its absence is its error.
+    expect(snapshot.records.get("live")?.error).toMatch(/DEMO_UNSET_TOKEN/);
+    expect([...snapshot.input.protectedSpecs]).toEqual(["live"]);
+    expect(reads.filter((r) => r === "DEMO_UNSET_TOKEN")).toHaveLength(1);
+  });
+
+  it("reads no secret at all for a look that only reaps: a live spec with secrets is left alone, with no error", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      path.join(dir, "live.yaml"),
+      specText("live", { extra: ["secretEnv:", "  TOKEN: { fromFile: /run/secrets/t }"] }),
+    );
+    writeFileSync(path.join(dir, "plain.yaml"), specText("plain"));
+    let reads = 0;
+    const builder = new DesiredStateBuilder(
+      {
+        env: {},
+        readFile: () => {
+          reads++;
+          return Promise.reject(new Error("no files"));
+        },
+      },
+      "baseline",
+      undefined,
+      false,
+    );
+    const snapshot = await builder.build(await new SpecLoader([dir]).load(), 0);
+    expect(reads).toBe(0);
+    expect(snapshot.records.get("live")).toMatchObject({ hash: null, error: null });
+    expect([...snapshot.input.protectedSpecs]).toEqual(["live"]);
+    expect(snapshot.input.desired.map((d) => d.spec.name)).toEqual(["plain"]);
+    expect(snapshot.input.desired[0]?.hash).toBe(specHash(await specOf(path.join(dir, "plain.yaml"))));
   });
 });

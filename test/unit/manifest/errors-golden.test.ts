@@ -41,8 +41,21 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "unknown field with no near match": [
     'bad.yaml:7:3: spec.colour: unknown field "colour" (see `berth schema` for the valid fields)',
   ],
-  "memory with a space": ['bad.yaml:8:13: spec.resources.memory: "1 GB" is not a quantity (e.g. 512Mi, 1Gi)'],
-  "memory with a wrong suffix": ['bad.yaml:8:13: spec.resources.memory: "1Gb" is not a quantity (e.g. 512Mi, 1Gi)'],
+  "memory with a space": [
+    'bad.yaml:8:13: spec.resources.memory: "1 GB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "1Gi" (or "1G")?',
+  ],
+  "memory with a wrong suffix": [
+    'bad.yaml:8:13: spec.resources.memory: "1Gb" is not a quantity (e.g. 512Mi, 1Gi); did you mean "1Gi" (or "1G")?',
+  ],
+  "memory in MB": [
+    'bad.yaml:8:13: spec.resources.memory: "512MB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "512Mi" (or "512M")?',
+  ],
+  "memory in Docker's m": [
+    'bad.yaml:8:13: spec.resources.memory: "512m" is not a quantity (e.g. 512Mi, 1Gi); did you mean "512Mi"?',
+  ],
+  "tmpfs size in GiB": [
+    'bad.yaml:8:42: spec.mounts[0].size: "2GiB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "2Gi"?',
+  ],
   "memory below the Docker minimum": ['bad.yaml:8:13: spec.resources.memory: "1Mi" is below Docker\'s minimum of 6Mi'],
   "reservation above the limit": [
     'bad.yaml:9:24: spec.resources.memoryReservation: "1Gi" is above the memory limit "256Mi"; a reservation must not exceed the limit',
@@ -105,6 +118,21 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "apiVersion v1": ['bad.yaml:1:13: apiVersion: "v1" is not supported; expected "berth/v1"'],
   "kind Pod": ['bad.yaml:2:7: kind: "Pod" is not supported; expected "Container"'],
   "a list, not a mapping": ["bad.yaml:1:1: expected a mapping with apiVersion, kind, metadata and spec, got a list"],
+  "a Docker Compose file": [
+    "bad.yaml:1:1: this looks like a Docker Compose file, not a berth spec: convert it with `berth import compose bad.yaml`",
+  ],
+  "a Compose file with a version": [
+    "bad.yaml:1:1: this looks like a Docker Compose file, not a berth spec: convert it with `berth import compose bad.yaml`",
+  ],
+  "a Kubernetes Pod": [
+    "bad.yaml:1:1: this looks like a Kubernetes Pod (apiVersion v1), not a berth spec: write one document per container with apiVersion: berth/v1 and kind: Container, and move the container's image, env, ports and resources to its spec (Kubernetes' command is berth's entrypoint, its args berth's command; `berth schema` lists every field)",
+  ],
+  "a Kubernetes Deployment": [
+    "bad.yaml:1:1: this looks like a Kubernetes Deployment (apiVersion apps/v1), not a berth spec: write one document per container with apiVersion: berth/v1 and kind: Container, and move the container's image, env, ports and resources to its spec (Kubernetes' command is berth's entrypoint, its args berth's command; `berth schema` lists every field)",
+  ],
+  "a Kubernetes Service": [
+    "bad.yaml:1:1: this looks like a Kubernetes Service (apiVersion v1), not a berth spec: berth runs containers only (apiVersion: berth/v1, kind: Container)",
+  ],
   "a plain string": [
     'bad.yaml:1:1: expected a mapping with apiVersion, kind, metadata and spec, got the string "hello world"',
   ],
