@@ -72,6 +72,7 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
         // The first pass's spec problems, before any progress (the pass has just dispatched).
         if (first) for (const issue of result.snapshot.issues) io.err(`${formatIssue(issue)}\n`);
         first = false;
+        lastFailure = null;
         if (applyDone(result)) finish(result);
       },
       onPassFailed: (err) => {
@@ -96,7 +97,9 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
     if (outcome === "timeout") {
       const seen = app.controller.last;
       if (!seen) throw noPass(timeoutMs, lastFailure);
-      io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}\n`);
+      // A pass that failed since the last good one (the engine went away) is the reason.
+      const why = lastFailure === null ? "" : `: ${(lastFailure as Error).message}`;
+      io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}${why}\n`);
       last = seen;
     } else {
       last = outcome;
