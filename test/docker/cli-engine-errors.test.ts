@@ -11,6 +11,7 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type BoundedCliResult, berthWithin, e2eSpec, specDir, testIds } from "../support/e2e.js";
+import { FaultProxy } from "../support/fault-proxy.js";
 import { tempDir } from "../support/tmp.js";
 
 const ids = testIds();
@@ -64,6 +65,11 @@ async function expectOneLine(
   return result;
 }
 
+/** Closes a server this test started, if it started one. */
+async function closed(server: net.Server | undefined): Promise<void> {
+  if (server) await new Promise((resolve) => server.close(resolve));
+}
+
 function common(name: string, extra: readonly string[] = []): string[] {
   return ["--specs", specDir({ "web.yaml": e2eSpec("web") }), "--id", ids(name), ...extra];
 }
@@ -85,7 +91,8 @@ describe("one-shot commands without an engine", () => {
     let server: net.Server | undefined;
     afterEach(async () => {
       for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server?.close(resolve));
+      await closed(server);
+      server = undefined;
     });
 
     async function silentSocket(): Promise<string> {
@@ -117,6 +124,23 @@ describe("one-shot commands without an engine", () => {
       );
     });
 
+    it("apply ends at its --timeout when the engine answers ping but not the list", async () => {
+      const proxy = await FaultProxy.start();
+      try {
+        proxy.add({ method: "GET", path: /^\/containers\/json/, decision: "stall" });
+        await expectOneLine(
+          { label: "list stalled", env: { DOCKER_HOST: proxy.dockerHost } },
+          ["apply", "--timeout", "4s"],
+          common("stalled-list", ["--docker-timeout", "5m"]),
+          4_000,
+          /^berth: no answer from the Docker engine at unix:\/\/.* within 4s \(apply --timeout\): .*\[BERTH_DOCKER_NO_ANSWER\]$/,
+        );
+        expect(proxy.count("GET", /^\/containers\/json/)).toBeGreaterThan(0);
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it("every other command ends at the Docker call deadline", async () => {
       const c: Case = { label: "silent", env: { DOCKER_HOST: `unix://${await silentSocket()}` } };
       const flags = common("silent", ["--docker-timeout", "2s"]);
@@ -129,7 +153,8 @@ describe("one-shot commands without an engine", () => {
   describe("a socket this user may not open (run as uid 65534)", () => {
     let server: net.Server | undefined;
     afterEach(async () => {
-      await new Promise((resolve) => server?.close(resolve));
+      await closed(server);
+      server = undefined;
     });
 
     it("says permission denied, whose socket, and what fixes it", async () => {
@@ -169,7 +194,8 @@ describe("one-shot commands without an engine", () => {
   describe("an HTTP server that is not Docker", () => {
     let server: http.Server | undefined;
     afterEach(async () => {
-      await new Promise((resolve) => server?.close(resolve));
+      await closed(server);
+      server = undefined;
     });
 
     it("says it is not a Docker engine", async () => {

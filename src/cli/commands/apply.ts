@@ -108,7 +108,8 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
     clearTimeout(timer);
     // Calls still waiting on the engine are left behind (the process ends): the next pass, of
     // apply or the controller, finishes whatever they leave half done.
-    await Promise.race([app.controller.stop(), delay(STOP_GRACE_MS)]);
+    // Before any pass, nothing was dispatched: nothing to wait for.
+    await Promise.race([app.controller.stop(), delay(app.controller.last ? STOP_GRACE_MS : 0)]);
   }
   io.out(`\n${renderStatus(last.report, Date.now())}`);
   const outcome = applyOutcome(last);
