@@ -6,4 +6,6 @@ import { keepYoungGenerationSmall } from "../dist/cli/heap.js";
 if (process.argv[2] === "run") keepYoungGenerationSmall();
 const { main } = await import("../dist/cli/main.js");
 
-process.exitCode = await main(process.argv);
+// A command is over when main returns: a call still waiting on a silent engine (it would end at
+// its own deadline) must not keep the process alive. stdout and stderr are synchronous on Linux.
+process.exit(await main(process.argv));

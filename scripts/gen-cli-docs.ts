@@ -35,6 +35,12 @@ grouped as they are here, and examples. A usage error prints the error and one h
   flag or argument is invalid, Docker could not be reached, the command failed); 2 \`plan\` with
   changes pending; \`exec\` exits with the command's own exit code, and 124 when it timed out.
 - **Docker** is reached through \`DOCKER_HOST\` or the default socket, as the docker CLI does.
+- **Without an engine** every command that talks to Docker ends by itself, exits 1 and says in
+  one line what is wrong, what fixes it and its code ([errors.md](errors.md)): no socket, permission
+  denied on it, a server that is not Docker, or no answer. Every Docker call has a deadline
+  (\`--docker-timeout\`, default 30s): a silent engine ends \`plan\`, \`status\`, \`get\`,
+  \`reap\`, \`exec\` and \`logs\` after one deadline; \`apply\` ends at its own \`--timeout\`
+  too. Only what is meant to last (\`run\`, \`logs -f\`, \`exec\`'s command) runs longer.
 - **Logs**: \`run\` logs at \`info\` to stdout (JSON, or pretty on a terminal); \`reap\` logs at
   \`warn\` and the other commands at \`error\`, to stderr, so their stdout is only their output.
   \`--log-level\` overrides both.
@@ -81,8 +87,10 @@ A CI job (a GitHub Actions step; any CI runs the same command):
   run: `SIGTERM or SIGINT stops taking work, lets in-flight operations finish (\`--drain-timeout\`) and
 exits 0; the containers keep running. A second signal exits at once. The HTTP API it serves:
 [http-api.md](http-api.md); running it in a container: [deploy.md](deploy.md).`,
-  apply: `It prints each operation as it is done, waits for healthchecks before it calls a spec converged,
-and gives up after \`--timeout\`.`,
+  apply: `It asks the engine first (one ping), so that no socket, no permission or no engine ends it at
+once; then it prints each operation as it is done, waits for healthchecks before it calls a spec
+converged, and gives up after \`--timeout\`, exiting within a second of it whatever calls are still
+waiting on the engine (the next pass finishes what they leave half done).`,
   plan: `It prints the plan \`run\` would execute, one action and its reason a line, and changes nothing.`,
   status: `It asks the controller at \`--server\` first, when one answers there with the same \`--id\`, and
 then shows that controller's last pass (saying so on stderr); otherwise it reads Docker and the

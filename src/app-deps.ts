@@ -24,6 +24,8 @@ export interface AppHooks {
   /** Every executed action, with its outcome (apply's progress). */
   readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
   readonly onPass?: (result: PassResult) => void;
+  /** A pass that failed (apply's reason when none succeeds). */
+  readonly onPassFailed?: (err: Error) => void;
 }
 
 /** Timings the tests shorten; the product's defaults otherwise. */

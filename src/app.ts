@@ -177,6 +177,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       onPassFailed: (err) => {
         metrics?.passFailed();
         events.passFailed(err, clock.now());
+        deps.hooks?.onPassFailed?.(err);
       },
       onEventsReconnected: () => metrics?.eventsReconnected(),
       onReaped: (removed) => {

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { BerthError } from "../core/errors.js";
-import { DockerError } from "../docker/errors.js";
+import { isEngineError } from "../docker/errors.js";
 import { type CliIO, type CommandContext, EXIT, processIO } from "./io.js";
 import { VERSION } from "./version.js";
 
@@ -115,11 +115,13 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       // --help and --version end here with exit code 0.
       return err.exitCode;
     }
-    if (err instanceof DockerError && (err.kind === "unavailable" || err.kind === "timeout")) {
-      io.err(
-        `berth: ${err.message}. Is the Docker engine running? (DOCKER_HOST=${io.env.DOCKER_HOST ?? "unix:///var/run/docker.sock"}; ` +
-          "on Debian/Ubuntu as root, bash scripts/ensure-docker.sh starts one)\n",
-      );
+    if (isEngineError(err)) {
+      // Only now: the modules that read the socket's facts and word the message.
+      const [{ engineMessage }, { engineContext }] = await Promise.all([
+        import("./engine-message.js"),
+        import("./engine-context.js"),
+      ]);
+      io.err(`berth: ${engineMessage(err, engineContext(io.env))}\n`);
     } else if (err instanceof BerthError) {
       io.err(`berth: ${err.message}\n`);
       // A bad flag value found after parsing ("--resync: …"): the one hint line commander's usage

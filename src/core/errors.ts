@@ -24,6 +24,14 @@ export const ERROR_CODES = {
     "Another berth holds this controller id on this host (its lock socket answers): run and apply refuse to start.",
   BERTH_DOCKER:
     "A Docker Engine API call failed: the engine is unreachable or slow, or answered with an error (the message names the call).",
+  BERTH_DOCKER_UNREACHABLE:
+    "No Docker engine answers at DOCKER_HOST: the socket does not exist, or the connection is refused or reset. Retried by the controller; a one-shot command exits 1.",
+  BERTH_DOCKER_PERMISSION:
+    "The Docker socket is there but this user may not open it (EACCES): join the socket's group, or --group-add its gid when berth runs in a container.",
+  BERTH_DOCKER_NOT_ENGINE:
+    "Something answers at DOCKER_HOST, but not as the Docker engine does (an HTTP error without the engine's JSON body): DOCKER_HOST points at another server.",
+  BERTH_DOCKER_NO_ANSWER:
+    "The Docker engine accepted the connection but did not answer before the deadline (--docker-timeout for a call, --timeout for apply).",
   BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",
   BERTH_IMAGE_MISSING: "The image is not on the host and imagePullPolicy is Never. Terminal until the image appears.",
   BERTH_PULL_FAILED: "Pulling the image failed (registry unreachable, unknown image, no access). Retried.",

@@ -116,7 +116,7 @@ export class DockerAdapter implements DockerPort {
       this.options.onCall?.(operation, "ok", performance.now() - started);
       return result;
     } catch (raw) {
-      const err = mapError(operation, raw, subject);
+      const err = mapError(operation, raw, subject, { timeoutMs });
       this.options.onCall?.(operation, err.kind, performance.now() - started);
       throw err;
     }

@@ -11,7 +11,7 @@
 import type { Logger } from "pino";
 import type { Ownership } from "../core/ownership.js";
 import { renderNote } from "../core/plan/render.js";
-import { isDockerError } from "../docker/errors.js";
+import { isEngineError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 import type { SpecWatcher } from "../host/watcher.js";
 import { type BackoffPolicy, backoffDelay } from "../util/backoff.js";
@@ -200,7 +200,8 @@ export class Controller {
 
   private passFailed(err: Error): void {
     this.deps.onPassFailed?.(err);
-    const unavailable = isDockerError(err, "unavailable", "timeout");
+    // No socket, no permission, not an engine, no answer: the engine is not answering.
+    const unavailable = isEngineError(err);
     if (unavailable && this.engine.answering) this.deps.log.warn({ err: err.message }, "Docker not answering");
     else if (!unavailable || this.engine.failedPasses === 0)
       this.deps.log.error({ err: err.message }, "reconcile pass failed");

@@ -24,15 +24,52 @@ export interface CliResult {
 }
 
 /** Runs `berth ARGS…` to completion. */
-export function berth(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function berth(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const { code, stdout, stderr } = await berthWithin(args, env);
+  return { code, stdout, stderr };
+}
+
+export interface BoundedCliResult extends CliResult {
+  /** Wall time from spawn to exit (measured, for the report; never asserted tightly). */
+  readonly elapsedMs: number;
+  /** Still running at killAfterMs, and killed then. */
+  readonly killed: boolean;
+}
+
+export interface BoundedOptions {
+  /** Kill berth if it still runs after this long (default: never). */
+  readonly killAfterMs?: number;
+  /** A command that runs node (e.g. setpriv …); node's argv follows it. */
+  readonly wrap?: readonly string[];
+}
+
+/** Runs `berth ARGS…`, measuring how long it took, and killing it if it outlives killAfterMs. */
+export function berthWithin(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: BoundedOptions = {},
+): Promise<BoundedCliResult> {
+  const [command, ...prefix] = options.wrap ?? [process.execPath];
+  const argv = options.wrap ? [...prefix, process.execPath, BIN, ...args] : [BIN, ...args];
+  const started = performance.now();
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { ...process.env, BERTH_LOG_FORMAT: "json", ...env }, maxBuffer: 16 * 1024 * 1024 },
+    const child = execFile(
+      command ?? process.execPath,
+      argv,
+      {
+        env: { ...process.env, BERTH_LOG_FORMAT: "json", ...env },
+        maxBuffer: 16 * 1024 * 1024,
+        ...(options.killAfterMs !== undefined ? { timeout: options.killAfterMs, killSignal: "SIGKILL" as const } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+        resolve({
+          code: typeof code === "number" ? code : 1,
+          stdout,
+          stderr,
+          elapsedMs: performance.now() - started,
+          killed: child.killed,
+        });
       },
     );
   });

@@ -11,6 +11,8 @@ import { formatDurationMs, isParseError, parseDurationMs } from "../../core/unit
 import type { PassResult } from "../../loop/reconciler.js";
 import { withHostLock } from "../../host/lock.js";
 import { applyDone, applyOutcome } from "../../ops/apply.js";
+import { DockerError } from "../../docker/errors.js";
+import { APPLY_DEADLINE } from "../engine-message.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addReconcileOptions, GROUPS } from "../options.js";
 import { setup } from "../setup.js";
@@ -51,6 +53,9 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   );
 }
 
+/** After its deadline, how long apply lets the controller stop before it leaves calls in flight behind. */
+const STOP_GRACE_MS = 500;
+
 async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   let finish: (result: PassResult) => void = () => undefined;
@@ -58,6 +63,7 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
     finish = resolve;
   });
   let first = true;
+  let lastFailure: Error | null = null;
   const app = createApp(config, {
     log,
     // apply ends when converged: a periodic resync never comes due.
@@ -71,19 +77,45 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
         // The first pass's spec problems, before any progress (the pass has just dispatched).
         if (first) for (const issue of result.snapshot.issues) io.err(`${formatIssue(issue)}\n`);
         first = false;
+        lastFailure = null;
         if (applyDone(result)) finish(result);
+      },
+      onPassFailed: (err) => {
+        lastFailure = err;
       },
     },
   });
-  const timer = setTimeout(() => {
-    io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}\n`);
-    const last = app.controller.last;
-    if (last) finish(last);
-  }, timeoutMs);
-  await app.controller.start();
-  const last = await done;
-  clearTimeout(timer);
-  await app.controller.stop();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      resolve("timeout");
+    }, timeoutMs);
+  });
+  let last: PassResult;
+  try {
+    // Is there an engine at all? No socket, no permission, no engine or no answer is said at
+    // once, in one line, rather than retried until --timeout.
+    const ping = app.docker.ping();
+    ping.catch(() => undefined);
+    if ((await Promise.race([ping, timedOut])) === "timeout") throw noPass(timeoutMs, lastFailure);
+    const outcome = await Promise.race([app.controller.start().then(() => done), timedOut]);
+    if (outcome === "timeout") {
+      const seen = app.controller.last;
+      if (!seen) throw noPass(timeoutMs, lastFailure);
+      // A pass that failed since the last good one (the engine went away) is the reason.
+      const why = lastFailure === null ? "" : `: ${(lastFailure as Error).message}`;
+      io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}${why}\n`);
+      last = seen;
+    } else {
+      last = outcome;
+    }
+  } finally {
+    clearTimeout(timer);
+    // Calls still waiting on the engine are left behind (the process ends): the next pass, of
+    // apply or the controller, finishes whatever they leave half done.
+    // Before any pass, nothing was dispatched: nothing to wait for.
+    await Promise.race([app.controller.stop(), delay(app.controller.last ? STOP_GRACE_MS : 0)]);
+  }
   io.out(`\n${renderStatus(last.report, Date.now())}`);
   const outcome = applyOutcome(last);
   if (outcome.failed === 0 && outcome.pending === 0) {
@@ -92,4 +124,24 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
   }
   io.out(`not converged: ${outcome.failed} spec(s) failed, ${outcome.pending} change(s) left\n`);
   return EXIT.failed;
+}
+
+/** --timeout passed before any pass finished: the last pass's error, or the engine's silence. */
+function noPass(timeoutMs: number, lastFailure: Error | null): Error {
+  return (
+    lastFailure ??
+    new DockerError(
+      "timeout",
+      APPLY_DEADLINE,
+      `berth apply: no answer within ${formatDurationMs(timeoutMs)}`,
+      undefined,
+      {
+        timeoutMs,
+      },
+    )
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

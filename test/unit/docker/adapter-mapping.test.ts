@@ -45,6 +45,21 @@ describe("mapError", () => {
       "unavailable",
       "Docker start: the engine cannot be reached (ENOENT)",
     ],
+    [
+      { code: "EACCES", message: "connect EACCES /var/run/docker.sock" },
+      "permission",
+      "Docker start: permission denied on the engine's socket (EACCES)",
+    ],
+    [
+      { statusCode: 404, reason: "unexpected", message: "(HTTP code 404) unexpected - ", json: Buffer.from("") },
+      "not-engine",
+      "Docker start: HTTP 404 without a Docker error body: the server is not a Docker engine",
+    ],
+    [
+      { statusCode: 502, message: "(HTTP code 502) unexpected - Bad Gateway", json: "Bad Gateway" },
+      "not-engine",
+      "Docker start: HTTP 502 without a Docker error body: the server is not a Docker engine",
+    ],
     [{ name: "AbortError", message: "aborted" }, "timeout", "Docker start: no answer before the deadline"],
     [
       { name: "TimeoutError", message: "The operation was aborted due to timeout" },
@@ -54,6 +69,24 @@ describe("mapError", () => {
   ])("%j → %s", (raw, kind, message) => {
     const err = mapError("start", raw);
     expect([err.kind, err.message, err.operation]).toEqual([kind, message, "start"]);
+  });
+
+  it("says how long a deadline was, when it knows", () => {
+    const err = mapError("list", { name: "TimeoutError" }, undefined, { timeoutMs: 30_000 });
+    expect([err.kind, err.message, err.timeoutMs]).toEqual(["timeout", "Docker list: no answer within 30s", 30_000]);
+  });
+
+  it.each([
+    [{ code: "ENOENT" }, "BERTH_DOCKER_UNREACHABLE", "ENOENT"],
+    [{ code: "ECONNREFUSED" }, "BERTH_DOCKER_UNREACHABLE", "ECONNREFUSED"],
+    [{ code: "EACCES" }, "BERTH_DOCKER_PERMISSION", "EACCES"],
+    [{ statusCode: 404, json: null }, "BERTH_DOCKER_NOT_ENGINE", undefined],
+    [{ name: "TimeoutError" }, "BERTH_DOCKER_NO_ANSWER", undefined],
+    [{ statusCode: 404, json: { message: "No such container: web" } }, "BERTH_DOCKER", undefined],
+    [{ statusCode: 500, json: { message: "driver failed" } }, "BERTH_DOCKER", undefined],
+  ])("%j has code %s", (raw, code, errno) => {
+    const err = mapError("list", raw);
+    expect([err.code, err.errno]).toEqual([code, errno]);
   });
 
   it("names the subject when given", () => {

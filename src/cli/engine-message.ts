@@ -1,0 +1,133 @@
+/**
+ * What a one-shot command says when it has no engine to talk to: one line naming what happened
+ * (no socket, no permission, not an engine, no answer — and which deadline, how long), what fixes
+ * it, and the error's code. Pure: the facts about the socket and the user are gathered by
+ * engine-context.ts, and only when such an error happens.
+ */
+import { formatDurationMs } from "../core/units.js";
+import type { DockerError, EngineErrorKind } from "../docker/errors.js";
+
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/** The socket's owner, group and mode, when it could be read. */
+export interface SocketFacts {
+  readonly uid: number;
+  readonly gid: number;
+  /** The group's name (from /etc/group), when known. */
+  readonly group: string | null;
+  /** Permission bits, e.g. 0o660. */
+  readonly mode: number;
+}
+
+export interface EngineContext {
+  /** DOCKER_HOST, or the default socket. */
+  readonly dockerHost: string;
+  /** The unix socket's facts; null for tcp:// or when it cannot be read. */
+  readonly socket: SocketFacts | null;
+  /** berth's own uid; null where there is none. */
+  readonly uid: number | null;
+  /** berth runs in a container (/.dockerenv, /run/.containerenv). */
+  readonly inContainer: boolean;
+}
+
+/** The error a message is made from: a DockerError of an engine kind. */
+export type EngineProblem = Pick<DockerError, "operation" | "errno" | "statusCode" | "timeoutMs" | "code"> & {
+  readonly kind: EngineErrorKind;
+};
+
+/** The operation `berth apply` names when its own --timeout passed before the engine answered. */
+export const APPLY_DEADLINE = "apply";
+
+export function socketPathOf(dockerHost: string): string | null {
+  return dockerHost.startsWith("unix://") ? dockerHost.slice("unix://".length) : null;
+}
+
+/** Which deadline passed, as the user sets it. */
+function deadline(p: EngineProblem): string {
+  const length = p.timeoutMs === undefined ? "" : `${formatDurationMs(p.timeoutMs)} `;
+  if (p.operation === APPLY_DEADLINE) return `${length}(apply --timeout)`;
+  if (p.operation === "pull") return `${length}(the image pull deadline)`;
+  return `${length}(--docker-timeout / BERTH_DOCKER_TIMEOUT)`;
+}
+
+function unreachable(p: EngineProblem, ctx: EngineContext): string {
+  const path = socketPathOf(ctx.dockerHost);
+  const host = ctx.dockerHost;
+  if (path === null) {
+    // tcp:// (or ssh://): something on the network.
+    if (p.errno === "ECONNREFUSED")
+      return `nothing listens at ${host} (ECONNREFUSED): start the engine there, or set DOCKER_HOST to where it listens`;
+    if (p.errno === "ECONNRESET" || p.errno === "EPIPE")
+      return `the server at ${host} closed the connection without answering (${p.errno}): is it a Docker engine? Check DOCKER_HOST`;
+    return `cannot reach the Docker engine at ${host} (${p.errno ?? "no connection"}): check the address in DOCKER_HOST and the network`;
+  }
+  const start = ctx.inContainer
+    ? "mount the host's socket into berth's container (-v /var/run/docker.sock:/var/run/docker.sock), or set DOCKER_HOST to an engine"
+    : "start the engine (e.g. systemctl start docker), or set DOCKER_HOST to one that runs";
+  switch (p.errno) {
+    case "ENOENT":
+    case "ENOTDIR":
+      return `no Docker engine at ${host}: ${path} does not exist; ${start}`;
+    case "ECONNREFUSED":
+      return `no Docker engine listens on ${path} (ECONNREFUSED: the socket is left from an engine that stopped); ${start}`;
+    case "ECONNRESET":
+    case "EPIPE":
+      return `the server on ${path} closed the connection without answering (${p.errno}): is it a Docker engine? Check DOCKER_HOST`;
+    default:
+      return `cannot reach the Docker engine at ${host} (${p.errno ?? "no connection"}); ${start}`;
+  }
+}
+
+function permission(ctx: EngineContext): string {
+  const path = socketPathOf(ctx.dockerHost) ?? ctx.dockerHost;
+  const who = ctx.uid === null ? "this user" : `uid ${ctx.uid}`;
+  const s = ctx.socket;
+  const facts = s
+    ? ` (owner uid ${s.uid}, group ${s.group ?? s.gid}, mode ${(s.mode & 0o777).toString(8).padStart(4, "0")})`
+    : "";
+  const other = "or set DOCKER_HOST to an engine this user may use";
+  if (s && (s.mode & 0o060) === 0) {
+    // No group access: joining a group does not help.
+    return `permission denied on the Docker socket ${path}${facts} for ${who}: only its owner may open it; run berth as uid ${s.uid}, give the socket a group (as dockerd does: root:docker 0660), ${other}`;
+  }
+  const group = s ? (s.group ?? `gid ${s.gid}`) : "the socket's group";
+  if (ctx.inContainer) {
+    const gid = s ? String(s.gid) : "GID";
+    return `permission denied on the Docker socket ${path}${facts} for ${who}: run berth's container with --group-add ${gid} (the socket's group id on the host${s ? "" : ": stat -c %g " + path}) or add the user to ${group} in its image, ${other}`;
+  }
+  // Unknown facts: dockerd's own default is the docker group.
+  const name = s ? s.group : "docker";
+  const join = name === null ? "then log in again" : `sudo usermod -aG ${name} USER, then log in again`;
+  const which = s ? group : "the socket's group (usually docker)";
+  return `permission denied on the Docker socket ${path}${facts} for ${who}: add the user to ${which} (${join}), ${other}`;
+}
+
+function notEngine(p: EngineProblem, ctx: EngineContext): string {
+  const status = p.statusCode === undefined ? "" : ` with HTTP ${p.statusCode}`;
+  return `the server at ${ctx.dockerHost} is not a Docker engine: it answered the ${p.operation} call${status} and no Docker error; set DOCKER_HOST to the engine (e.g. ${DEFAULT_DOCKER_HOST} or tcp://HOST:2375)`;
+}
+
+function noAnswer(p: EngineProblem, ctx: EngineContext): string {
+  const call = p.operation === APPLY_DEADLINE ? "" : ` to the ${p.operation} call`;
+  return `no answer from the Docker engine at ${ctx.dockerHost}${call} within ${deadline(p)}: it accepts connections but does not respond; check the engine (systemctl status docker, its log), or raise the deadline if it is only slow`;
+}
+
+/** The one line (without "berth: " and the newline) for an engine problem. */
+export function engineMessage(p: EngineProblem, ctx: EngineContext): string {
+  let text: string;
+  switch (p.kind) {
+    case "unavailable":
+      text = unreachable(p, ctx);
+      break;
+    case "permission":
+      text = permission(ctx);
+      break;
+    case "not-engine":
+      text = notEngine(p, ctx);
+      break;
+    case "timeout":
+      text = noAnswer(p, ctx);
+      break;
+  }
+  return `${text} [${p.code}]`;
+}
