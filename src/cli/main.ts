@@ -26,6 +26,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   logs: () => import("./commands/logs.js"),
   reap: () => import("./commands/reap.js"),
   schema: () => import("./commands/schema.js"),
+  import: () => import("./commands/import.js"),
 };
 
 /**
