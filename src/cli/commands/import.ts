@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Argument, type Command, Option } from "commander";
-import { stringify } from "yaml";
+import { Document, isPair, isScalar, visit } from "yaml";
 import { convertCompose, type Finding } from "../../compose/convert.js";
 import { buildPolicy, type PolicyOptions } from "../../config.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
@@ -54,6 +54,19 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .action((_format: string, file: string, opts: ImportOptions) => {
       setExit(importCompose(file, opts, io));
     });
+}
+
+/** A document as YAML, a tmpfs mode in octal (0o1777) as Compose and chmod write it. */
+function specYaml(document: object): string {
+  const doc = new Document(document);
+  visit(doc, {
+    Pair(_key, pair) {
+      if (isPair(pair) && isScalar(pair.key) && pair.key.value === "mode" && isScalar(pair.value)) {
+        pair.value.format = "OCT";
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
 function readText(file: string): string | null {
@@ -102,7 +115,7 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   let invalid = 0;
   let needsFlags = 0;
   for (const spec of result.specs) {
-    const body = stringify(spec.document, { lineWidth: 0 });
+    const body = specYaml(spec.document);
     const text = `# Converted from ${path.basename(full)} (service ${spec.service}) by berth import compose\n${body}`;
     const target =
       options.outDir === undefined

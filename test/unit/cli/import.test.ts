@@ -59,6 +59,14 @@ describe("berth import compose", () => {
     expect(readFileSync(path.join(out, "shop-db.yaml"), "utf8")).toContain("image: postgres:16-alpine");
   });
 
+  it("writes a tmpfs mode in octal, which berth reads back as the same number", async () => {
+    const r = await runCli(["import", "compose", path.resolve("test/fixtures/compose/worker-replicas/compose.yaml")]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("mode: 0o1777");
+    const worker = parseAllDocuments(r.stdout)[0]?.toJS() as { spec: { mounts: { mode?: number }[] } };
+    expect(worker.spec.mounts[0]?.mode).toBe(0o1777);
+  });
+
   it("exits 1 and writes nothing when a service cannot be converted", async () => {
     const dir = tempDir();
     const file = path.join(dir, "compose.yaml");
