@@ -68,6 +68,10 @@ export const envFile: Handler = (ctx, value, at, path) => {
     if (item.kind === "map") {
       const file = item.entries.get("path")?.value;
       const required = item.entries.get("required")?.value;
+      for (const [k, e] of item.entries) {
+        if (k !== "path" && k !== "required")
+          ctx.warn(e, `${p}.${k}`, `berth reads env files in the .env format only: ${k} is ignored`);
+      }
       if (!file) ctx.error(item, p, "an env_file entry needs path");
       else readEnvFile(ctx, item, p, scalarText(file), !(required?.kind === "scalar" && required.value === false));
     } else readEnvFile(ctx, item, p, scalarText(item), true);
