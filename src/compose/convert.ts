@@ -117,9 +117,9 @@ export function convertCompose(input: ComposeInput): Conversion {
   }
   const vars: Variables = { ...fromFile, ...input.env };
   const read = readTree(input.text, vars);
-  for (const e of read.errors) error(e, "", e.message);
+  for (const e of read.errors) error(e, e.path, e.message);
   for (const [name, at] of read.unset)
-    warn(at, "", `variable ${name} is not set: it is replaced by an empty string (as Compose does)`);
+    warn(at, at.path, `variable ${name} is not set: it is replaced by an empty string (as Compose does)`);
   const tree = read.tree;
   const empty = (project: string): Conversion => ({ project, specs: [], warnings, errors, networksToCreate: [] });
   const folder =

@@ -24,6 +24,8 @@ export interface Entry extends Position {
 
 /** A problem found while reading, at a position. */
 export interface ReadIssue extends Position {
+  /** The key path, e.g. services.web.image. */
+  readonly path: string;
   readonly message: string;
 }
 
@@ -31,7 +33,7 @@ export interface ReadResult {
   readonly tree: Tree | null;
   readonly errors: readonly ReadIssue[];
   /** Variables used without a default and not set, with where they were first used. */
-  readonly unset: ReadonlyMap<string, Position>;
+  readonly unset: ReadonlyMap<string, Position & { readonly path: string }>;
 }
 
 /** The most nodes built (aliases count each time they are used): a YAML alias bomb stops here. */
@@ -58,17 +60,17 @@ export function readTree(text: string, vars: Variables): ReadResult {
     return { line: p.line, column: p.col };
   };
   const errors: ReadIssue[] = [];
-  for (const e of doc.errors) errors.push({ ...pos(e.pos[0]), message: e.message.split("\n")[0] ?? e.code });
+  for (const e of doc.errors) errors.push({ ...pos(e.pos[0]), path: "", message: e.message.split("\n")[0] ?? e.code });
   if (errors.length > 0) return { tree: null, errors, unset: new Map() };
 
-  const unset = new Map<string, Position>();
+  const unset = new Map<string, Position & { path: string }>();
   let nodes = 0;
-  const build = (node: Node | null, at: Position, depth: number): Tree => {
+  const build = (node: Node | null, at: Position, depth: number, path: string): Tree => {
     if (++nodes > MAX_NODES || depth > MAX_DEPTH) {
       throw new RangeError(`the file expands to more than ${MAX_NODES} nodes or ${MAX_DEPTH} levels (an alias bomb?)`);
     }
     if (node === null) return { ...at, kind: "scalar", value: null };
-    if (isAlias(node)) return build(node.resolve(doc) ?? null, at, depth + 1);
+    if (isAlias(node)) return build(node.resolve(doc) ?? null, at, depth + 1, path);
     const here = pos(node.range?.[0]);
     if (isScalar(node)) {
       const v = node.value;
@@ -88,14 +90,19 @@ export function readTree(text: string, vars: Variables): ReadResult {
       }
       const missing: string[] = [];
       const r = interpolate(v, vars, missing);
-      for (const name of missing) if (!unset.has(name)) unset.set(name, here);
+      for (const name of missing) if (!unset.has(name)) unset.set(name, { ...here, path });
       if ("error" in r) {
-        errors.push({ ...here, message: r.error });
+        errors.push({ ...here, path, message: r.error });
         return { ...here, kind: "scalar", value: v };
       }
       return { ...here, kind: "scalar", value: r.value };
     }
-    if (isSeq(node)) return { ...here, kind: "seq", items: node.items.map((n) => build(n as Node, here, depth + 1)) };
+    if (isSeq(node))
+      return {
+        ...here,
+        kind: "seq",
+        items: node.items.map((n, i) => build(n as Node, here, depth + 1, `${path}[${i}]`)),
+      };
     if (isMap(node)) {
       const entries = new Map<string, Entry>();
       const merged = new Map<string, Entry>();
@@ -103,13 +110,13 @@ export function readTree(text: string, vars: Variables): ReadResult {
         const keyNode = pair.key as Node | null;
         const keyAt = pos(keyNode?.range?.[0]);
         const key = isScalar(keyNode) ? String(keyNode.value) : "";
-        const value = build(pair.value as Node | null, keyAt, depth + 1);
+        const value = build(pair.value as Node | null, keyAt, depth + 1, path === "" ? key : `${path}.${key}`);
         if (key === "<<") {
           // A merge key: the anchored mappings' entries, each overridden by the mapping's own keys.
           const sources = value.kind === "seq" ? value.items : [value];
           for (const source of sources) {
             if (source.kind !== "map") {
-              errors.push({ ...source, message: "a merge key (<<) takes a mapping or a list of mappings" });
+              errors.push({ ...source, path, message: "a merge key (<<) takes a mapping or a list of mappings" });
               continue;
             }
             for (const [k, e] of source.entries) if (!merged.has(k)) merged.set(k, e);
@@ -124,10 +131,10 @@ export function readTree(text: string, vars: Variables): ReadResult {
     return { ...here, kind: "scalar", value: null };
   };
   try {
-    const tree = build(doc.contents, { line: 1, column: 1 }, 0);
+    const tree = build(doc.contents, { line: 1, column: 1 }, 0, "");
     return { tree, errors, unset };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    return { tree: null, errors: [{ line: 1, column: 1, message: err.message }], unset };
+    return { tree: null, errors: [{ line: 1, column: 1, path: "", message: err.message }], unset };
   }
 }

@@ -67,6 +67,24 @@ describe("berth import compose", () => {
     expect(worker.spec.mounts[0]?.mode).toBe(0o1777);
   });
 
+  it("reads .env beside the Compose file, or the --env-file given; a required variable left unset is an error", async () => {
+    const fixture = path.resolve("test/fixtures/compose/interpolation/compose.yaml");
+    const beside = await runCli(["import", "compose", fixture]);
+    expect(beside.code, beside.stderr).toBe(0);
+    expect(beside.stdout).toContain("image: registry.example.com:5000/example/app:1.2.3");
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "other.env"), "TAG=7.0\nAPP_UID=1\nAPP_GID=2\n");
+    const other = await runCli(["import", "compose", fixture, "--env-file", path.join(dir, "other.env")]);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain("image: docker.io/example/app:7.0");
+    writeFileSync(path.join(dir, "empty.env"), "");
+    const unset = await runCli(["import", "compose", fixture, "--env-file", path.join(dir, "empty.env")]);
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain(
+      "compose.yaml:4:12: services.app.image: error: required variable TAG is not set: set TAG in .env",
+    );
+  });
+
   it("exits 1 and writes nothing when a service cannot be converted", async () => {
     const dir = tempDir();
     const file = path.join(dir, "compose.yaml");

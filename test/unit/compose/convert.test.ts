@@ -178,7 +178,10 @@ describe("what cannot be converted is an error with its line", () => {
       "services:\n  web:\n    build: .\n",
       "2:3 services.web: the service has no image: berth runs images (build it, tag it, and set image)",
     ],
-    ["services:\n  web:\n    image: a:${TAG:?set TAG}\n", "3:12 : required variable TAG is not set: set TAG"],
+    [
+      "services:\n  web:\n    image: a:${TAG:?set TAG}\n",
+      "3:12 services.web.image: required variable TAG is not set: set TAG",
+    ],
     [
       "services:\n  web:\n    image: a\n    volumes: [data:/data]\n",
       '4:15 services.web.volumes[0]: volume "data" is not declared under the top-level volumes (Compose refuses it too)',
@@ -189,7 +192,7 @@ describe("what cannot be converted is an error with its line", () => {
     ],
     [
       "services:\n  web:\n    image: a\n    command: echo $ x\n",
-      '4:14 : invalid interpolation: "$" must start $NAME, ${NAME} or $$ (a literal $) in "echo $ x"',
+      '4:14 services.web.command: invalid interpolation: "$" must start $NAME, ${NAME} or $$ (a literal $) in "echo $ x"',
     ],
     ["services: [\n", "2:1 : Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ["version: '3'\n", "1:1 services: no services: a Compose file needs a services mapping"],
