@@ -177,6 +177,15 @@ export function convertCompose(input: ComposeInput): Conversion {
     names.set(service, name);
   }
 
+  const taken = new Map<string, string>();
+  for (const [service, name] of names) {
+    const other = taken.get(name);
+    const at = services.get(service) ?? tree;
+    if (other !== undefined)
+      error(at, `services.${service}`, `its spec would be named ${name}, as service ${other}'s is`);
+    taken.set(name, service);
+  }
+
   const ctxProject: Project = {
     name: project,
     dir: input.dir,

@@ -196,6 +196,10 @@ describe("what cannot be converted is an error with its line", () => {
     ],
     ["services: [\n", "2:1 : Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ["version: '3'\n", "1:1 services: no services: a Compose file needs a services mapping"],
+    [
+      "services:\n  web_1:\n    image: a\n  web-1:\n    image: a\n",
+      "4:3 services.web-1: its spec would be named web-1, as service web_1's is",
+    ],
   ])("%j", (text, expected) => {
     expect(errors(inline(text))[0]).toBe(expected);
   });
