@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 /**
  * The layers of src/ and what each may import (docs/design.md, "Layers"). A layer may import the
  * layers after it in this list, never one before it:
- *   cli → app.ts → http → ops → loop → host, docker, manifest → config.ts → core, util
+ *   cli → app.ts → http → ops → loop → host, docker, manifest, compose → config.ts → core, util
  * Broken by an import, `npm run lint` fails.
  */
 const LAYERS = {
@@ -16,7 +16,7 @@ const LAYERS = {
   http: ["src/http"],
   ops: ["src/ops"],
   loop: ["src/loop"],
-  edges: ["src/host", "src/docker", "src/manifest"],
+  edges: ["src/host", "src/docker", "src/manifest", "src/compose"],
   config: ["src/config.ts"],
   base: ["src/core", "src/util"],
 };
@@ -33,7 +33,14 @@ const sideways = [
   // The edges do not know each other, and core does not know util's clock or log.
   { target: "./src/host", from: ["./src/docker", "./src/manifest"] },
   { target: "./src/docker", from: ["./src/host", "./src/manifest"] },
-  { target: "./src/manifest", from: ["./src/host", "./src/docker"] },
+  { target: "./src/manifest", from: ["./src/host", "./src/docker", "./src/compose"] },
+  { target: "./src/host", from: ["./src/compose"] },
+  { target: "./src/docker", from: ["./src/compose"] },
+  {
+    target: "./src/compose",
+    from: ["./src/host", "./src/docker", "./src/manifest", "./src/config.ts", "./src/util"],
+    message: "compose is a pure converter: it imports core only (eslint.config.js)",
+  },
   { target: "./src/core", from: ["./src/util"], message: "core is pure: no clock, log or timers" },
 ];
 
@@ -105,6 +112,28 @@ export default tseslint.config(
   { files: ["src/http/metrics.ts"], rules: { "no-restricted-imports": owners("prom-client") } },
   { files: ["src/host/watcher.ts"], rules: { "no-restricted-imports": owners("chokidar") } },
   { files: ["src/cli/**"], rules: { "no-restricted-imports": owners("commander") } },
+  // The Compose converter is pure too: the CLI reads the files and the environment and hands them in.
+  {
+    files: ["src/compose/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^node:", message: "compose is a pure converter: the CLI reads files (cli/commands/import.ts)" },
+            {
+              regex: "^(dockerode|fastify|pino|prom-client|chokidar|commander|ajv)$",
+              message: "compose imports core only",
+            },
+          ],
+        },
+      ],
+      "no-restricted-globals": [
+        "error",
+        { name: "process", message: "compose is pure: the CLI hands in the environment" },
+      ],
+    },
+  },
   // core is pure: no Node modules (sha256.ts and deflate.ts are its stated exceptions), no packages with
   // effects, no process, timers or clock.
   {

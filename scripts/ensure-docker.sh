@@ -54,6 +54,12 @@ install_engine() {
     return
   fi
   log "installing docker.io from Debian 13 (Debian 12's 20.10.24 can deadlock: moby/moby#46661)"
+  install_trixie_source
+  apt_install docker.io/trixie
+}
+
+# Debian 13 as an apt source pinned low, so nothing comes from it unless asked for by name.
+install_trixie_source() {
   cat >/etc/apt/sources.list.d/berth-trixie.sources <<'SOURCES'
 Types: deb
 URIs: http://deb.debian.org/debian
@@ -63,7 +69,8 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
   printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/berth-trixie
   BERTH_APT_UPDATED=
-  apt_install docker.io/trixie
+  apt-get update -qq >/dev/null
+  BERTH_APT_UPDATED=1
 }
 
 installed_version() { dockerd --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\),.*/\1/p'; }
@@ -153,6 +160,27 @@ ensure_registry() {
   have docker-registry || die "docker-registry did not install"
 }
 
+# test/docker/compose-import.test.ts compares `berth apply` with Compose v2 (`docker compose`).
+# Debian 12 has only Compose 1.29; Debian 13's docker-compose (2.26, a static Go binary) is
+# extracted as a CLI plugin, not installed: installing it from trixie would pull trixie's libc.
+ensure_compose() {
+  docker compose version >/dev/null 2>&1 && return 0
+  if ! can_apt; then
+    log "warning: docker compose (v2) is missing; test/docker/compose-import.test.ts fails without it"
+    return 0
+  fi
+  local tmp plugins=/usr/local/lib/docker/cli-plugins package=docker-compose
+  tmp=$(mktemp -d)
+  is_bookworm && package=docker-compose/trixie
+  [ -f /etc/apt/sources.list.d/berth-trixie.sources ] || ! is_bookworm || install_trixie_source
+  (cd "$tmp" && apt-get download -qq "$package" >/dev/null) || die "apt-get download $package failed"
+  dpkg -x "$tmp"/docker-compose_*.deb "$tmp/x"
+  mkdir -p "$plugins"
+  install -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" "$plugins/docker-compose"
+  rm -rf "$tmp"
+  docker compose version >/dev/null 2>&1 || die "docker compose does not run after installing it in $plugins"
+}
+
 if ! engine_answers; then
   if ! have docker && can_apt; then install_engine; fi
   engine_answers || start_engine
@@ -164,5 +192,7 @@ if deadlock_prone "$version"; then
 fi
 ensure_images
 log "test images ready: ${TEST_IMAGES[*]} $NODE_IMAGE"
+ensure_compose
+log "compose: $(docker compose version --short 2>/dev/null || echo missing)"
 ensure_registry
 log "docker-registry: $(command -v docker-registry || echo missing)"

@@ -106,6 +106,10 @@ children by PID when it can see them: when berth runs on the host, or in a conta
 \`--pid host\`. Otherwise berth says it could not kill it, stops waiting and exits 124, and the
 process runs on inside the container.`,
   logs: `See \`exec\` about who may use it.`,
+  import: `FORMAT is \`compose\`. Each key berth cannot express is one stderr line,
+\`FILE:LINE:COLUMN: KEY: warning: not supported: WHY\`; each admission policy refusal of a produced
+spec names the flag that admits it. On exit 1 nothing is written. Every Compose key and what it
+becomes: [compose.md](compose.md).`,
   reap: `Expired containers are killed and removed, without their stop timeout: expiry is a deadline.
 With \`--reap-label KEY\`, any container, berth's or not, whose label KEY holds a past RFC 3339 time
 goes too; \`never\` and values that do not parse are left alone.`,

@@ -27,6 +27,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   reap: () => import("./commands/reap.js"),
   schema: () => import("./commands/schema.js"),
   completion: () => import("./commands/completion.js"),
+  import: () => import("./commands/import.js"),
 };
 
 /** Commands that need every command loaded: completion describes them all. */

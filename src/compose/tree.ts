@@ -1,0 +1,140 @@
+/**
+ * A Compose file's YAML → a tree of values that remember their line and column, with anchors
+ * and merge keys (`<<: *base`) resolved and every string interpolated. The converter reads this
+ * tree, so every warning can point at the key it is about.
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Document } from "yaml";
+import { interpolate, type Variables } from "./interpolate.js";
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export type Tree =
+  | (Position & { readonly kind: "map"; readonly entries: ReadonlyMap<string, Entry> })
+  | (Position & { readonly kind: "seq"; readonly items: readonly Tree[] })
+  | (Position & { readonly kind: "scalar"; readonly value: string | number | boolean | null });
+
+/** A mapping's key (its position) and value. */
+export interface Entry extends Position {
+  readonly key: string;
+  readonly value: Tree;
+}
+
+/** A problem found while reading, at a position. */
+export interface ReadIssue extends Position {
+  /** The key path, e.g. services.web.image. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ReadResult {
+  readonly tree: Tree | null;
+  readonly errors: readonly ReadIssue[];
+  /** Variables used without a default and not set, with where they were first used. */
+  readonly unset: ReadonlyMap<string, Position & { readonly path: string }>;
+}
+
+/** The most nodes built (aliases count each time they are used): a YAML alias bomb stops here. */
+const MAX_NODES = 100_000;
+const MAX_DEPTH = 64;
+
+/** Plain JavaScript of a tree (positions dropped). */
+export function plain(tree: Tree): unknown {
+  switch (tree.kind) {
+    case "scalar":
+      return tree.value;
+    case "seq":
+      return tree.items.map(plain);
+    case "map":
+      return Object.fromEntries([...tree.entries].map(([k, e]) => [k, plain(e.value)]));
+  }
+}
+
+export function readTree(text: string, vars: Variables): ReadResult {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  const pos = (offset: number | undefined): Position => {
+    const p = lineCounter.linePos(offset ?? 0);
+    return { line: p.line, column: p.col };
+  };
+  const errors: ReadIssue[] = [];
+  for (const e of doc.errors) errors.push({ ...pos(e.pos[0]), path: "", message: e.message.split("\n")[0] ?? e.code });
+  if (errors.length > 0) return { tree: null, errors, unset: new Map() };
+
+  const unset = new Map<string, Position & { path: string }>();
+  let nodes = 0;
+  const build = (node: Node | null, at: Position, depth: number, path: string): Tree => {
+    if (++nodes > MAX_NODES || depth > MAX_DEPTH) {
+      throw new RangeError(`the file expands to more than ${MAX_NODES} nodes or ${MAX_DEPTH} levels (an alias bomb?)`);
+    }
+    if (node === null) return { ...at, kind: "scalar", value: null };
+    if (isAlias(node)) return build(node.resolve(doc) ?? null, at, depth + 1, path);
+    const here = pos(node.range?.[0]);
+    if (isScalar(node)) {
+      const v = node.value;
+      if (typeof v !== "string") {
+        return {
+          ...here,
+          kind: "scalar",
+          value:
+            typeof v === "number" || typeof v === "boolean"
+              ? v
+              : typeof v === "bigint"
+                ? Number(v)
+                : v == null
+                  ? null
+                  : (node.source ?? null),
+        };
+      }
+      const missing: string[] = [];
+      const r = interpolate(v, vars, missing);
+      for (const name of missing) if (!unset.has(name)) unset.set(name, { ...here, path });
+      if ("error" in r) {
+        errors.push({ ...here, path, message: r.error });
+        return { ...here, kind: "scalar", value: v };
+      }
+      return { ...here, kind: "scalar", value: r.value };
+    }
+    if (isSeq(node))
+      return {
+        ...here,
+        kind: "seq",
+        items: node.items.map((n, i) => build(n as Node, here, depth + 1, `${path}[${i}]`)),
+      };
+    if (isMap(node)) {
+      const entries = new Map<string, Entry>();
+      const merged = new Map<string, Entry>();
+      for (const pair of node.items) {
+        const keyNode = pair.key as Node | null;
+        const keyAt = pos(keyNode?.range?.[0]);
+        const key = isScalar(keyNode) ? String(keyNode.value) : "";
+        const value = build(pair.value as Node | null, keyAt, depth + 1, path === "" ? key : `${path}.${key}`);
+        if (key === "<<") {
+          // A merge key: the anchored mappings' entries, each overridden by the mapping's own keys.
+          const sources = value.kind === "seq" ? value.items : [value];
+          for (const source of sources) {
+            if (source.kind !== "map") {
+              errors.push({ ...source, path, message: "a merge key (<<) takes a mapping or a list of mappings" });
+              continue;
+            }
+            for (const [k, e] of source.entries) if (!merged.has(k)) merged.set(k, e);
+          }
+        } else {
+          entries.set(key, { ...keyAt, key, value });
+        }
+      }
+      for (const [k, e] of merged) if (!entries.has(k)) entries.set(k, e);
+      return { ...here, kind: "map", entries };
+    }
+    return { ...here, kind: "scalar", value: null };
+  };
+  try {
+    const tree = build(doc.contents, { line: 1, column: 1 }, 0, "");
+    return { tree, errors, unset };
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return { tree: null, errors: [{ line: 1, column: 1, path: "", message: err.message }], unset };
+  }
+}

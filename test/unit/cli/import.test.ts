@@ -1,0 +1,106 @@
+/** `berth import compose` as a user runs it: stdout, --out-dir, warnings and exit codes. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { runCli } from "../../support/cli.js";
+import { tempDir } from "../../support/tmp.js";
+
+const FIXTURE = path.resolve("test/fixtures/compose/web-db-cache/compose.yaml");
+
+describe("berth import compose", () => {
+  it("prints one document per service on stdout, the unsupported keys with their lines on stderr, and exits 0", async () => {
+    const r = await runCli(["import", "compose", FIXTURE]);
+    expect(r.code, r.stderr).toBe(0);
+    const names = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
+    expect(names).toEqual(["web", "db", "cache"]);
+    expect(r.stderr).toContain("compose.yaml:4:5: services.web.build: warning: not supported: berth runs images");
+    expect(r.stderr).toContain("compose.yaml:52:5: services.cache.ulimits: warning: not supported");
+    // The bind mount needs a policy flag, and the message says which.
+    expect(r.stderr).toMatch(/services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/);
+    expect(r.stderr).toContain("docker network create web-db-cache_default");
+    expect(r.stderr).toMatch(/converted 3 services of project web-db-cache: 5 warnings, 2 policy refusals/);
+  });
+
+  it("the policy flags berth validate takes admit what they allow", async () => {
+    const dir = path.dirname(FIXTURE);
+    const r = await runCli(["import", "compose", FIXTURE, "--allow-bind", dir, "--policy", "privileged"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("policy:");
+  });
+
+  it("--out-dir writes NAME.yaml per service that berth validate accepts, and refuses to overwrite without --force", async () => {
+    const out = tempDir();
+    const first = await runCli(["import", "compose", FIXTURE, "-p", "shop", "--prefix-names", "--out-dir", out]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe("");
+    for (const name of ["shop-web", "shop-db", "shop-cache"])
+      expect(existsSync(path.join(out, `${name}.yaml`))).toBe(true);
+    const validated = await runCli(["validate", out, "--allow-bind", path.dirname(FIXTURE), "--policy", "privileged"]);
+    expect(validated.code, validated.stdout).toBe(0);
+
+    writeFileSync(path.join(out, "shop-db.yaml"), "# mine\n");
+    const again = await runCli(["import", "compose", FIXTURE, "-p", "shop", "--prefix-names", "--out-dir", out]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("exist: give --force to overwrite; nothing written");
+    expect(readFileSync(path.join(out, "shop-db.yaml"), "utf8")).toBe("# mine\n");
+    const forced = await runCli([
+      "import",
+      "compose",
+      FIXTURE,
+      "-p",
+      "shop",
+      "--prefix-names",
+      "--out-dir",
+      out,
+      "--force",
+    ]);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(path.join(out, "shop-db.yaml"), "utf8")).toContain("image: postgres:16-alpine");
+  });
+
+  it("writes a tmpfs mode in octal, which berth reads back as the same number", async () => {
+    const r = await runCli(["import", "compose", path.resolve("test/fixtures/compose/worker-replicas/compose.yaml")]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("mode: 0o1777");
+    const worker = parseAllDocuments(r.stdout)[0]?.toJS() as { spec: { mounts: { mode?: number }[] } };
+    expect(worker.spec.mounts[0]?.mode).toBe(0o1777);
+  });
+
+  it("reads .env beside the Compose file, or the --env-file given; a required variable left unset is an error", async () => {
+    const fixture = path.resolve("test/fixtures/compose/interpolation/compose.yaml");
+    const beside = await runCli(["import", "compose", fixture]);
+    expect(beside.code, beside.stderr).toBe(0);
+    expect(beside.stdout).toContain("image: registry.example.com:5000/example/app:1.2.3");
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "other.env"), "TAG=7.0\nAPP_UID=1\nAPP_GID=2\n");
+    const other = await runCli(["import", "compose", fixture, "--env-file", path.join(dir, "other.env")]);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain("image: docker.io/example/app:7.0");
+    writeFileSync(path.join(dir, "empty.env"), "");
+    const unset = await runCli(["import", "compose", fixture, "--env-file", path.join(dir, "empty.env")]);
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain(
+      "compose.yaml:4:12: services.app.image: error: required variable TAG is not set: set TAG in .env",
+    );
+  });
+
+  it("exits 1 and writes nothing when a service cannot be converted", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "compose.yaml");
+    writeFileSync(file, "services:\n  app:\n    build: .\n  db:\n    image: postgres:16\n");
+    const out = path.join(dir, "out");
+    const r = await runCli(["import", "compose", file, "--out-dir", out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("compose.yaml:2:3: services.app: error: the service has no image");
+    expect(r.stderr).toContain("nothing written");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses a format it does not know and a file it cannot read", async () => {
+    expect((await runCli(["import", "kubernetes", FIXTURE])).code).toBe(1);
+    const missing = await runCli(["import", "compose", "/nonexistent/compose.yaml"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("cannot read /nonexistent/compose.yaml");
+  });
+});

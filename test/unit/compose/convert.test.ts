@@ -1,0 +1,221 @@
+/**
+ * Golden tests of the Compose converter: real-world Compose files of several shapes
+ * (test/fixtures/compose/NAME/compose.yaml) → the berth documents and the list of what was not
+ * converted, with lines (test/fixtures/compose/NAME/expected.txt). Every produced document is
+ * also read back by berth's own parser: it must pass the schema, and fail the policy only where
+ * the test says which flag it needs.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { convertCompose, type Conversion, type ComposeInput } from "../../../src/compose/convert.js";
+import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
+
+const FIXTURES = path.resolve("test/fixtures/compose");
+/** Where the tests pretend the fixtures are, so the golden files hold no machine's paths. */
+const ROOT = "/srv/compose";
+
+function readFixture(p: string): string | null {
+  try {
+    return readFileSync(p.replace(ROOT, FIXTURES), "utf8");
+  } catch {
+    return null;
+  }
+}
+
+function convert(name: string, overrides: Partial<ComposeInput> = {}): Conversion {
+  const dir = `${ROOT}/${name}`;
+  return convertCompose({
+    text: readFixture(`${dir}/compose.yaml`) ?? "",
+    dir,
+    env: { HOME: "/home/op", FROM_SHELL: "from the shell" },
+    dotenv: readFixture(`${dir}/.env`),
+    projectName: null,
+    prefixNames: false,
+    readFile: readFixture,
+    ...overrides,
+  });
+}
+
+function render(c: Conversion): string {
+  const lines = [
+    `project: ${c.project}`,
+    ...c.errors.map((f) => `error ${f.line}:${f.column} ${f.path}: ${f.message}`),
+    ...c.warnings.map((f) => `warning ${f.line}:${f.column} ${f.path}: ${f.message}`),
+    ...c.networksToCreate.map((n) => `network to create: ${n}`),
+  ];
+  return `${lines.join("\n")}\n${c.specs.map((s) => `--- # ${s.service} (line ${s.line})\n${stringify(s.document)}`).join("")}`;
+}
+
+/** Every document through berth's parser: the issues, as "name: path: check". */
+function admission(c: Conversion): string[] {
+  return c.specs.flatMap((s) => {
+    const result = parseSpecText(stringify(s.document), `${s.service}.yaml`, DEFAULT_PARSE_OPTIONS);
+    return result.issues.map(
+      (i) =>
+        `${s.document.metadata.name}: ${i.code} ${i.path}: ${/\[policy \w+: ([\w-]+)\]/.exec(i.message)?.[1] ?? i.message}`,
+    );
+  });
+}
+
+/** The unsupported keys as "line path". */
+const unsupported = (c: Conversion): string[] =>
+  c.warnings.filter((w) => w.message.startsWith("not supported")).map((w) => `${w.line} ${w.path}`);
+
+describe("Compose files of several shapes convert to valid berth specs", () => {
+  it.each(["web-db-cache", "reverse-proxy", "worker-replicas", "anchors", "interpolation"])("%s", async (name) => {
+    const c = convert(name);
+    expect(c.errors).toEqual([]);
+    await expect(render(c)).toMatchFileSnapshot(path.join(FIXTURES, name, "expected.txt"));
+    // Schema-valid: the only issues berth's parser has are policy refusals.
+    expect(admission(c).filter((i) => !i.includes("BERTH_POLICY"))).toEqual([]);
+  });
+
+  it("web + database + cache: dependencies, build, shm_size and ulimits are listed with their lines", () => {
+    const c = convert("web-db-cache");
+    expect(unsupported(c)).toEqual([
+      "4 services.web.build",
+      "16 services.web.depends_on",
+      "37 services.db.shm_size",
+      "52 services.cache.ulimits",
+    ]);
+    expect(c.specs.map((s) => [s.document.metadata.name, s.document.spec.restartPolicy])).toEqual([
+      ["web", "Always"],
+      ["db", "Always"],
+      ["cache", "OnFailure"],
+    ]);
+    expect(c.specs[1]?.document.spec.mounts).toEqual([
+      { type: "volume", source: "web-db-cache_db-data", target: "/var/lib/postgresql/data" },
+    ]);
+    expect(c.specs[0]?.document.spec.mounts).toEqual([
+      { type: "bind", source: "/srv/compose/web-db-cache/uploads", target: "/app/uploads" },
+    ]);
+    expect(admission(c)).toEqual([
+      "web: BERTH_POLICY spec.mounts[0].source: bind-allowed-prefix",
+      'cache: BERTH_POLICY spec.sysctls["net.core.somaxconn"]: safe-sysctls',
+    ]);
+  });
+
+  it("reverse proxy: publishing on every interface and a low port need the policy's flags", () => {
+    const c = convert("reverse-proxy");
+    expect(c.project).toBe("edge");
+    expect(c.specs.map((s) => s.document.metadata.name)).toEqual(["edge-proxy", "app"]);
+    expect(c.specs[0]?.document.spec.ports).toEqual([
+      { containerPort: 80, hostPort: 80, hostIP: "0.0.0.0" },
+      { containerPort: 443, hostPort: 8443, hostIP: "127.0.0.1" },
+    ]);
+    expect(admission(c)).toEqual([
+      "edge-proxy: BERTH_POLICY spec.mounts[0].source: bind-allowed-prefix",
+      "edge-proxy: BERTH_POLICY spec.mounts[1].source: bind-allowed-prefix",
+      "edge-proxy: BERTH_POLICY spec.ports[0].hostPort: allowed-host-ports",
+      "edge-proxy: BERTH_POLICY spec.ports[0].hostIP: allowed-host-ip",
+    ]);
+    expect(c.networksToCreate).toEqual(["edge_frontend", "edge_backend"]);
+    expect(c.warnings.map((w) => `${w.line} ${w.path}`)).toContain("46 services.app.networks.backend.aliases");
+  });
+
+  it("worker with replicas: deploy maps to replicas, resources, restart and update order", () => {
+    const spec = convert("worker-replicas").specs[0]?.document.spec;
+    expect(spec).toMatchObject({
+      replicas: 3,
+      restartPolicy: "OnFailure",
+      updateStrategy: "StartFirst",
+      resources: { cpus: "1.5", memory: "1Gi", memoryReservation: "512Mi", pids: 256 },
+      env: { QUEUE_URL: "amqp://rabbit:5672", LOG_LEVEL: "info", CONCURRENCY: "8" },
+      stopTimeout: "2m",
+    });
+    expect(spec?.mounts?.[0]).toEqual({ type: "tmpfs", target: "/tmp", size: "100Mi", mode: 0o1777 });
+    expect(convert("worker-replicas").specs[1]?.document.spec.network).toBe("container:worker");
+  });
+
+  it("anchors, merge keys and x- fields: shared settings reach every service, x- keys are not reported", () => {
+    const c = convert("anchors");
+    expect(c.specs.map((s) => s.document.spec.env)).toEqual([
+      { TZ: "UTC", APP_ENV: "staging" },
+      { APP_ENV: "production", BATCH: "500", TZ: "UTC" },
+      { TZ: "UTC", APP_ENV: "staging" },
+    ]);
+    expect(c.specs[1]?.document.spec.healthcheck).toMatchObject({ interval: "5s", timeout: "3s", retries: 3 });
+    expect(c.warnings.some((w) => w.path.includes("x-"))).toBe(false);
+    expect(c.warnings.map((w) => `${w.line} ${w.path}`)).toContain("48 services.Report_Builder.container_name");
+  });
+
+  it("interpolation: defaults, required variables, $$, the .env file and the environment", () => {
+    const spec = convert("interpolation").specs[0]?.document.spec;
+    expect(spec?.image).toBe("registry.example.com:5000/example/app:1.2.3");
+    expect(spec?.env).toEqual({
+      GREETING: "hello",
+      EMPTY_DEFAULT: "fallback",
+      DASH_DEFAULT: "",
+      COLON_DASH: "used-when-empty",
+      PRICE: "$5",
+      NESTED: "1.2.3-nested",
+      FROM_SHELL: "from the shell",
+      PLAIN: "1.2.3",
+    });
+    expect(spec?.user).toBe("1000:1000");
+    // The environment beats the .env file.
+    expect(convert("interpolation", { env: { TAG: "9.9" } }).specs[0]?.document.spec.image).toMatch(/:9\.9$/);
+  });
+});
+
+describe("what cannot be converted is an error with its line", () => {
+  const inline = (text: string, env: Record<string, string> = {}): Conversion =>
+    convertCompose({
+      text,
+      dir: "/srv/p",
+      env,
+      dotenv: null,
+      projectName: "p",
+      prefixNames: false,
+      readFile: () => null,
+    });
+  const errors = (c: Conversion): string[] => c.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`);
+
+  it.each([
+    [
+      "services:\n  web:\n    build: .\n",
+      "2:3 services.web: the service has no image: berth runs images (build it, tag it, and set image)",
+    ],
+    [
+      "services:\n  web:\n    image: a:${TAG:?set TAG}\n",
+      "3:12 services.web.image: required variable TAG is not set: set TAG",
+    ],
+    [
+      "services:\n  web:\n    image: a\n    volumes: [data:/data]\n",
+      '4:15 services.web.volumes[0]: volume "data" is not declared under the top-level volumes (Compose refuses it too)',
+    ],
+    [
+      "services:\n  web:\n    image: a\n    env_file: missing.env\n",
+      "4:15 services.web.env_file: cannot read the env file /srv/p/missing.env",
+    ],
+    [
+      "services:\n  web:\n    image: a\n    command: echo $ x\n",
+      '4:14 services.web.command: invalid interpolation: "$" must start $NAME, ${NAME} or $$ (a literal $) in "echo $ x"',
+    ],
+    ["services: [\n", "2:1 : Flow sequence in block collection must be sufficiently indented and end with a ]"],
+    ["version: '3'\n", "1:1 services: no services: a Compose file needs a services mapping"],
+    [
+      "services:\n  web_1:\n    image: a\n  web-1:\n    image: a\n",
+      "4:3 services.web-1: its spec would be named web-1, as service web_1's is",
+    ],
+  ])("%j", (text, expected) => {
+    expect(errors(inline(text))[0]).toBe(expected);
+  });
+
+  it("--prefix-names gives PROJECT-SERVICE, and project names are normalised as Compose does", () => {
+    const c = convertCompose({
+      text: "services:\n  web:\n    image: a\n",
+      dir: "/srv/My.App",
+      env: {},
+      dotenv: null,
+      projectName: null,
+      prefixNames: true,
+      readFile: () => null,
+    });
+    expect(c.project).toBe("myapp");
+    expect(c.specs[0]?.document.metadata.name).toBe("myapp-web");
+    expect(c.specs[0]?.document.spec.network).toBe("myapp_default");
+  });
+});
