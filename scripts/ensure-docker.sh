@@ -54,15 +54,8 @@ install_engine() {
     return
   fi
   log "installing docker.io from Debian 13 (Debian 12's 20.10.24 can deadlock: moby/moby#46661)"
-  cat >/etc/apt/sources.list.d/berth-trixie.sources <<'SOURCES'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/berth-trixie
-  BERTH_APT_UPDATED=
+  bash "$(dirname "$0")/apt-trixie.sh"
+  BERTH_APT_UPDATED=1
   apt_install docker.io/trixie
 }
 

@@ -1,7 +1,7 @@
 /** Options shared by the commands that talk to Docker. Each has a BERTH_* environment variable. */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_LABEL_PREFIX, isValidLabelPrefix } from "../core/labels.js";
-import { LOG_LEVELS } from "../util/log.js";
+import { LOG_LEVELS } from "../util/log-levels.js";
 
 /** Repeatable flags; an environment variable may list several values separated by commas. */
 export function collect(value: string, previous: string[] | undefined): string[] {

@@ -6,10 +6,9 @@
 import { isatty } from "node:tty";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
+import type { LogFormat, LogLevel } from "./log-levels.js";
 
-export type LogFormat = "json" | "pretty" | "auto";
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { type LogFormat, LOG_LEVELS, type LogLevel } from "./log-levels.js";
 
 export interface LogOptions {
   readonly level: LogLevel;
@@ -27,16 +26,19 @@ export function createLogger(options: LogOptions): Logger {
     redact: { paths: ["secretValues", "*.secretValues", "Env", "*.Env", "body.Env"], censor: "[redacted]" },
   };
   if (usePretty) {
-    return pino(
-      base,
-      pretty({
-        destination: fd,
-        sync: true,
-        colorize: isatty(fd),
-        translateTime: "SYS:HH:MM:ss.l",
-        ignore: "pid,hostname",
-      }),
-    );
+    const options = {
+      destination: fd,
+      sync: true,
+      colorize: isatty(fd),
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname",
+    };
+    // Made at the first line: in the bundle (scripts/bundle.mjs) pino-pretty loads when first
+    // called, and a one-shot command at level error mostly writes no line at all.
+    let stream: ReturnType<typeof pretty> | undefined;
+    return pino(base, {
+      write: (line: string) => (stream ??= pretty(options)).write(line),
+    });
   }
   return pino(base, pino.destination({ fd, sync: true }));
 }

@@ -24,6 +24,6 @@ export default async function setup(): Promise<void> {
     throw new Error(`The test image ${TEST_IMAGE} is missing. Run \`bash scripts/ensure-docker.sh\` to build it.`);
   }
   console.log(`docker tests: real engine ${version.Version ?? "?"} (API ${version.ApiVersion ?? "?"})`);
-  // The end-to-end tests run the built CLI, as a user does.
-  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  // The end-to-end tests run the built CLI (dist/bundle/ through bin/berth.js), as a user does.
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
 }
