@@ -21,6 +21,7 @@ COPY package.json package-lock.json ./
 # talk to a local socket), so the build needs no compiler and gives the same tree everywhere.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.mjs ./scripts/
 COPY schemas ./schemas
 COPY src ./src
 RUN npm run build

@@ -8,6 +8,7 @@
 // dist/bundle/ sits two levels below the package root as dist/<layer>/ does, so the paths the
 // modules build from import.meta.url (schemas/) are the same in both.
 import { rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { build } from "esbuild";
 
 /**
@@ -70,6 +71,36 @@ const deferLoading = {
   },
 };
 
+/** Replaces `from` (which must be there) by `to` in the files `filter` matches. */
+const patch = (name, filter, from, to) => ({
+  name,
+  setup(b) {
+    b.onLoad({ filter }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes(from)) throw new Error(`${name}: ${args.path} no longer has ${JSON.stringify(from)}`);
+      return { contents: text.replace(from, to), loader: args.path.endsWith(".ts") ? "ts" : "js" };
+    });
+  },
+});
+const patches = [
+  // The generated validator requires ajv's runtime helper through a require of its own (an ES
+  // module has none): through the bundle's, it is bundled, and no file is looked up at run time.
+  patch(
+    "bundle-ajv-runtime",
+    /[\\/]src[\\/]manifest[\\/]validate\.gen\.ts$/,
+    "const require = createRequire(import.meta.url);",
+    "",
+  ),
+  // docker-modem formats every request's options for its debug log, on or off: about 10 ms of
+  // CPU for a one-shot command's first requests (util.inspect, cold). Only when the log is on.
+  patch(
+    "modem-debug-when-on",
+    /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/,
+    "debug('Sending: %s', util.inspect(",
+    "debug.enabled && debug('Sending: %s', util.inspect(",
+  ),
+];
+
 // Chunk names carry a hash of their content: start clean, or the last build's chunks stay.
 rmSync("dist/bundle", { recursive: true, force: true });
 await build({
@@ -87,5 +118,5 @@ await build({
   chunkNames: "[name]-[hash]",
   legalComments: "linked",
   logLevel: "warning",
-  plugins: [deferLoading],
+  plugins: [deferLoading, ...patches],
 });
