@@ -268,6 +268,8 @@ interface ColdRow {
   berthOverRaw: number;
   berthOverBestRaw: number;
   berthOverCompose: number | null;
+  /** The smallest and the largest of the per-run ratios to Compose: the spread. */
+  berthOverComposeRange: [number, number] | null;
 }
 
 async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
@@ -310,6 +312,8 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     berthOverRaw: median(ratios.raw),
     berthOverBestRaw: median(berthMs) / best.ms,
     berthOverCompose: ratios.compose.length > 0 ? median(ratios.compose) : null,
+    berthOverComposeRange:
+      ratios.compose.length > 0 ? [Math.min(...ratios.compose), Math.max(...ratios.compose)] : null,
   };
 }
 
@@ -741,6 +745,7 @@ async function main(): Promise<void> {
         "berth/raw": x(r.berthOverRaw),
         "berth/best raw": x(r.berthOverBestRaw),
         "berth/compose": r.berthOverCompose === null ? "-" : x(r.berthOverCompose),
+        "per run": r.berthOverComposeRange === null ? "-" : r.berthOverComposeRange.map(x).join("–"),
       })),
     );
   }

@@ -21,6 +21,7 @@ const CONTEXT = [
   "package-lock.json",
   "tsconfig.json",
   "tsconfig.build.json",
+  "scripts/bundle.mjs",
   "bin",
   "schemas",
   "src",
