@@ -28,6 +28,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
+COPY scripts/bundle.mjs ./scripts/
 COPY schemas ./schemas
 COPY src ./src
 # The npm package (package.json `files`), unpacked into /package: the image ships what npm ships.

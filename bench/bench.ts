@@ -4,17 +4,22 @@
  *
  *   cold      N specs from nothing to all running: `berth apply` vs raw dockerode create+start
  *             at the same concurrency (the floor), the best raw concurrency of 2/4/8/16, and
- *             `docker-compose up -d` of an equivalent compose file. Median of the runs, and the
- *             median of the per-run ratios.
- *   noop      with N converged, one reconcile pass: Docker calls by kind, wall and CPU time; the
- *             same for `docker-compose up -d`; and the pure planning cost of 1 000 / 10 000 specs.
+ *             `docker compose up -d` (Compose v2) of an equivalent compose file. Median of the
+ *             runs, and the median of the per-run ratios.
+ *   startup   `berth --version`, `berth validate specs/` and `berth status` against `node -e 0`,
+ *             taken in turns, pair by pair: the start-up every command pays.
+ *   no-op CLI with N converged, `berth apply` and `berth plan` (the whole command, start-up
+ *             included) against `docker compose up -d` on its converged project, in turns.
+ *   noop      with N converged, one reconcile pass: Docker calls by kind, wall and CPU time; and
+ *             the pure planning cost of 1 000 / 10 000 specs.
  *   latency   with `berth run` running, p50/p95 of: file written → running, file deleted → gone,
  *             `docker rm -f` → replacement running, expiresAt reached → gone.
  *   memory    RSS of an idle `berth run` with 0 / 1 000 / 5 000 spec files (suspended: no containers).
  *   scaling   cold convergence and no-op calls from N = 10 to the largest N.
  *
  * Prints a table and writes bench/results/<time>.json. Every run uses its own controller ids and
- * compose project and removes what it made.
+ * compose project and removes what it made. `--only startup,cold,noopcli` runs some sections;
+ * `--cold 40,200`, `--runs 3` and `--raws 4` override the mode's sizes, runs and raw concurrencies.
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
@@ -39,6 +44,10 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     smoke: { type: "boolean", default: false },
     out: { type: "string" },
+    only: { type: "string" },
+    cold: { type: "string" },
+    runs: { type: "string" },
+    raws: { type: "string" },
   },
 });
 // `npm run bench --quick` hands the flag to npm, which passes it on as npm_config_quick.
@@ -79,6 +88,15 @@ const P = {
     compose: true,
   },
 }[MODE];
+const numbers = (list: string): number[] => list.split(",").map((n) => Number.parseInt(n, 10));
+if (values.cold !== undefined) P.cold = numbers(values.cold);
+if (values.runs !== undefined) P.runs = Number.parseInt(values.runs, 10);
+if (values.raws !== undefined) P.raws = numbers(values.raws);
+const SECTIONS = ["startup", "cold", "noopcli", "noop", "scaling", "latency", "memory"] as const;
+const only = values.only?.split(",") ?? SECTIONS;
+const wanted = (section: (typeof SECTIONS)[number]): boolean => only.includes(section);
+/** How many times each command of the start-up and no-op CLI sections runs (in turns). */
+const REPEATS = MODE === "smoke" ? 2 : 9;
 const CONCURRENCY = 4;
 const run = `${process.pid}`;
 
@@ -196,30 +214,34 @@ function composeFile(n: number): string {
       `  s${i}:\n    image: ${IMAGE}\n    command: ["sleep", "infinity"]\n    init: true\n    network_mode: none\n    stop_grace_period: 1s\n`,
   ).join("");
   const file = path.join(dir, "compose.yaml");
-  writeFileSync(file, `version: "2.4"\nservices:\n${services}`);
+  writeFileSync(file, `services:\n${services}`);
   return file;
 }
 
-/** How long docker-compose may take before it counts as stalled (docker-compose 1.29 can). */
+/** How long `docker compose` may take before it counts as stalled (docker-compose 1.29 did at 200). */
 const COMPOSE_TIMEOUT_MS = 180_000;
 
-/** The time `docker-compose ARGS` took, or null when it stalled past COMPOSE_TIMEOUT_MS. */
+/** The time `docker compose ARGS` took, or null when it stalled past COMPOSE_TIMEOUT_MS. */
 async function compose(file: string, project: string, ...args: string[]): Promise<number | null> {
   const started = performance.now();
-  const res = await sh("docker-compose", ["-p", project, "-f", file, ...args], COMPOSE_TIMEOUT_MS);
+  const res = await sh("docker", ["compose", "-p", project, "-f", file, ...args], COMPOSE_TIMEOUT_MS);
   const took = performance.now() - started;
   if (res.code !== 0 && took >= COMPOSE_TIMEOUT_MS) {
-    console.error(`bench: docker-compose ${args.join(" ")} stalled past ${COMPOSE_TIMEOUT_MS / 1000} s (${project})`);
+    console.error(`bench: docker compose ${args.join(" ")} stalled past ${COMPOSE_TIMEOUT_MS / 1000} s (${project})`);
     return null;
   }
-  if (res.code !== 0) throw new Error(`docker-compose ${args.join(" ")} failed: ${res.out.slice(-2000)}`);
+  if (res.code !== 0) throw new Error(`docker compose ${args.join(" ")} failed: ${res.out.slice(-2000)}`);
   return took;
 }
 
-function ensureCompose(): boolean {
-  if (spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0) return true;
-  console.error("bench: installing Debian's docker-compose …");
-  return spawnSync("apt-get", ["install", "-y", "-q", "docker-compose"], { stdio: "ignore" }).status === 0;
+/** Compose v2, the `docker compose` plugin users run today (scripts/ensure-compose.sh installs it). */
+function ensureCompose(): string | null {
+  const version = (): string | null => {
+    const res = spawnSync("docker", ["compose", "version", "--short"], { encoding: "utf8" });
+    return res.status === 0 ? res.stdout.trim() : null;
+  };
+  if (version() === null) spawnSync("bash", ["scripts/ensure-compose.sh"], { stdio: "inherit" });
+  return version();
 }
 
 async function composeDown(project: string): Promise<void> {
@@ -246,6 +268,8 @@ interface ColdRow {
   berthOverRaw: number;
   berthOverBestRaw: number;
   berthOverCompose: number | null;
+  /** The smallest and the largest of the per-run ratios to Compose: the spread. */
+  berthOverComposeRange: [number, number] | null;
 }
 
 async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
@@ -288,6 +312,8 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     berthOverRaw: median(ratios.raw),
     berthOverBestRaw: median(berthMs) / best.ms,
     berthOverCompose: ratios.compose.length > 0 ? median(ratios.compose) : null,
+    berthOverComposeRange:
+      ratios.compose.length > 0 ? [Math.min(...ratios.compose), Math.max(...ratios.compose)] : null,
   };
 }
 
@@ -299,11 +325,10 @@ interface NoopRow {
   cpuMs: number;
   /** The engine alone: the same two list calls made with dockerode, side by side. */
   floorMs: number;
-  composeMs: number | null;
 }
 
 /** With N converged by berth apply: one pass of a controller (warm, as a resync is), in a process of its own. */
-async function noop(n: number, withCompose: boolean): Promise<NoopRow> {
+async function noop(n: number): Promise<NoopRow> {
   const id = `bench-${run}-noop${n}`;
   const dir = specFolder(n, id);
   const res = await sh(process.execPath, [BIN, "apply", "--id", id, "--specs", dir, "--concurrency", "8"]);
@@ -318,18 +343,96 @@ async function noop(n: number, withCompose: boolean): Promise<NoopRow> {
     floorMs: number;
   };
   const writes = ["create", "start", "stop", "remove", "rename", "pull"].reduce((s, k) => s + (calls[k] ?? 0), 0);
-  let composeMs: number | null = null;
-  if (withCompose) {
-    const file = composeFile(n);
-    const project = `benchnoop${run}${n}`;
-    await compose(file, project, "up", "-d");
-    composeMs = await compose(file, project, "up", "-d");
-    await composeDown(project);
-    rmSync(path.dirname(file), { recursive: true, force: true });
-  }
   await removeByLabel(`berth.controller=${id}`);
   rmSync(dir, { recursive: true, force: true });
-  return { n, calls, writes, wallMs, cpuMs, floorMs, composeMs };
+  return { n, calls, writes, wallMs, cpuMs, floorMs };
+}
+
+/** The wall time of one whole command, as a user's shell would see it; it must exit with `code`. */
+async function timed(command: string, args: readonly string[], code = 0): Promise<number> {
+  const started = performance.now();
+  const res = await sh(command, args);
+  const took = performance.now() - started;
+  if (res.code !== code) throw new Error(`${command} ${args.join(" ")} exited ${res.code}: ${res.out.slice(-2000)}`);
+  return took;
+}
+
+interface Paired {
+  /** Median wall time of each contender. */
+  ms: Record<string, number>;
+  /** Median, min and max of each contender's per-round ratio to the baseline. */
+  ratio: Record<string, { median: number; min: number; max: number }>;
+}
+
+/**
+ * The contenders and the baseline, one after another in rounds (after one round unmeasured), so
+ * that a machine whose speed drifts during the section moves both sides of each ratio.
+ */
+async function paired(
+  baseline: () => Promise<number>,
+  contenders: Record<string, () => Promise<number>>,
+): Promise<Paired> {
+  const times: Record<string, number[]> = { baseline: [] };
+  const ratios: Record<string, number[]> = {};
+  for (let r = 0; r <= REPEATS; r++) {
+    const base = await baseline();
+    if (r > 0) times.baseline?.push(base);
+    for (const [name, f] of Object.entries(contenders)) {
+      const t = await f();
+      if (r === 0) continue;
+      (times[name] ??= []).push(t);
+      (ratios[name] ??= []).push(t / base);
+    }
+  }
+  return {
+    ms: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])),
+    ratio: Object.fromEntries(
+      Object.entries(ratios).map(([k, v]) => [k, { median: median(v), min: Math.min(...v), max: Math.max(...v) }]),
+    ),
+  };
+}
+
+/** What every command pays before it does anything: berth's start-up against Node's own. */
+async function startup(): Promise<Paired> {
+  const berthCmd =
+    (...args: string[]) =>
+    () =>
+      timed(process.execPath, [BIN, ...args]);
+  return paired(() => timed(process.execPath, ["-e", "0"]), {
+    "berth --version": berthCmd("--version"),
+    "berth validate specs/": berthCmd("validate", "specs/"),
+    "berth status": berthCmd("status", "--server", "off", "--id", `bench-${run}-startup`, "--specs", "specs/"),
+  });
+}
+
+/** With N converged: `berth apply` and `berth plan` (no change to make) against Compose v2's `up -d`. */
+async function noopCli(n: number): Promise<Paired & { n: number }> {
+  const id = `bench-${run}-noopcli${n}`;
+  const dir = specFolder(n, id);
+  const file = composeFile(n);
+  const project = `benchnoop${run}${n}`;
+  try {
+    await timed(process.execPath, [BIN, "apply", "--id", id, "--specs", dir, "--concurrency", "8"]);
+    await compose(file, project, "up", "-d");
+    const berthCmd =
+      (...args: string[]) =>
+      () =>
+        timed(process.execPath, [BIN, ...args, "--id", id, "--specs", dir]);
+    const result = await paired(
+      async () => {
+        const took = await compose(file, project, "up", "-d");
+        if (took === null) throw new Error("docker compose up -d stalled on a converged project");
+        return took;
+      },
+      { "berth apply": berthCmd("apply"), "berth plan": berthCmd("plan") },
+    );
+    return { n, ...result };
+  } finally {
+    await composeDown(project);
+    await removeByLabel(`berth.controller=${id}`);
+    rmSync(path.dirname(file), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The pure planner on n converged specs: the first plan (cold JIT) and the median of the next 9. */
@@ -605,92 +708,138 @@ async function main(): Promise<void> {
   if ((await docker.listImages({ filters: { reference: [IMAGE] } })).length === 0) {
     spawnSync("bash", ["scripts/ensure-docker.sh"], { stdio: "inherit" });
   }
-  const withCompose = P.compose && ensureCompose();
+  const composeVersion = P.compose && (wanted("cold") || wanted("noopcli")) ? ensureCompose() : null;
+  const withCompose = composeVersion !== null;
   const info = await docker.version();
-  console.log(`berth bench (${MODE}): Docker ${info.Version}, Node ${process.version}, concurrency ${CONCURRENCY}`);
+  console.log(
+    `berth bench (${MODE}): Docker ${info.Version}, Node ${process.version}, Compose ${composeVersion ?? "-"}, concurrency ${CONCURRENCY}`,
+  );
+  const pairedRows = (p: Paired, baseline: string) => [
+    { command: baseline, median: ms(p.ms.baseline ?? NaN), ratio: "1", "ratio min–max": "" },
+    ...Object.entries(p.ratio).map(([name, r]) => ({
+      command: name,
+      median: ms(p.ms[name] ?? NaN),
+      ratio: x(r.median),
+      "ratio min–max": `${x(r.min)}–${x(r.max)}`,
+    })),
+  ];
+
+  let start: Paired | null = null;
+  if (wanted("startup")) {
+    start = await startup();
+    console.log(`\nstart-up: whole commands in turns with node -e 0 (${REPEATS} rounds; ratios per round)`);
+    console.table(pairedRows(start, "node -e 0"));
+  }
 
   const coldRows: ColdRow[] = [];
-  for (const n of P.cold) coldRows.push(await cold(n, withCompose));
-  console.log("\ncold convergence (median; ratios are medians of per-run ratios)");
-  console.table(
-    coldRows.map((r) => ({
-      N: r.n,
-      berth: ms(r.berthMs),
-      [`raw c=${CONCURRENCY}`]: ms(r.rawMs),
-      "raw best": `${ms(r.bestRaw.ms)} (c=${r.bestRaw.concurrency})`,
-      compose: r.composeMs === null ? "-" : ms(r.composeMs),
-      "berth/raw": x(r.berthOverRaw),
-      "berth/best raw": x(r.berthOverBestRaw),
-      "berth/compose": r.berthOverCompose === null ? "-" : x(r.berthOverCompose),
-    })),
-  );
+  if (wanted("cold")) {
+    for (const n of P.cold) coldRows.push(await cold(n, withCompose));
+    console.log("\ncold convergence (median; ratios are medians of per-run ratios)");
+    console.table(
+      coldRows.map((r) => ({
+        N: r.n,
+        berth: ms(r.berthMs),
+        [`raw c=${CONCURRENCY}`]: ms(r.rawMs),
+        "raw best": `${ms(r.bestRaw.ms)} (c=${r.bestRaw.concurrency})`,
+        "compose v2": r.composeMs === null ? "-" : ms(r.composeMs),
+        "berth/raw": x(r.berthOverRaw),
+        "berth/best raw": x(r.berthOverBestRaw),
+        "berth/compose": r.berthOverCompose === null ? "-" : x(r.berthOverCompose),
+        "per run": r.berthOverComposeRange === null ? "-" : r.berthOverComposeRange.map(x).join("–"),
+      })),
+    );
+  }
+
+  const noopCliRows: (Paired & { n: number })[] = [];
+  if (wanted("noopcli") && withCompose) {
+    const n = Math.min(...P.cold);
+    noopCliRows.push(await noopCli(n));
+    console.log(`\nno-op commands with ${n} converged, in turns with docker compose up -d (${REPEATS} rounds)`);
+    for (const row of noopCliRows) console.table(pairedRows(row, "docker compose up -d"));
+  }
 
   const noopRows: NoopRow[] = [];
-  for (const n of P.scaling) noopRows.push(await noop(n, withCompose && n === Math.max(...P.scaling)));
-  const plans = P.planning.map((n) => planning(n));
-  console.log("\nno-op pass with N converged (warm), and docker-compose up -d on its converged project");
-  console.table(
-    noopRows.map((r) => ({
-      N: r.n,
-      "Docker calls": Object.entries(r.calls)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(" "),
-      writes: r.writes,
-      wall: ms(r.wallMs),
-      cpu: ms(r.cpuMs),
-      "engine alone": ms(r.floorMs),
-      "berth beyond": ms(r.wallMs - r.floorMs),
-      compose: r.composeMs === null ? "-" : ms(r.composeMs),
-    })),
-  );
-  console.log(
-    plans
-      .map((p) => `planning ${p.n} specs (pure, in memory): ${ms(p.ms)} (the first, cold: ${ms(p.firstMs)})`)
-      .join("\n"),
-  );
+  const plans: ReturnType<typeof planning>[] = [];
+  if (wanted("noop")) {
+    for (const n of P.scaling) noopRows.push(await noop(n));
+    plans.push(...P.planning.map((n) => planning(n)));
+    console.log("\nno-op pass with N converged (warm)");
+    console.table(
+      noopRows.map((r) => ({
+        N: r.n,
+        "Docker calls": Object.entries(r.calls)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" "),
+        writes: r.writes,
+        wall: ms(r.wallMs),
+        cpu: ms(r.cpuMs),
+        "engine alone": ms(r.floorMs),
+        "berth beyond": ms(r.wallMs - r.floorMs),
+      })),
+    );
+    console.log(
+      plans
+        .map((p) => `planning ${p.n} specs (pure, in memory): ${ms(p.ms)} (the first, cold: ${ms(p.firstMs)})`)
+        .join("\n"),
+    );
+  }
 
   const scalingCold: { n: number; ms: number }[] = [];
-  for (const n of P.scaling) {
-    const id = `bench-${run}-scale${n}`;
-    scalingCold.push({ n, ms: await berthCold(n, id) });
-    await removeByLabel(`berth.controller=${id}`);
+  if (wanted("scaling")) {
+    for (const n of P.scaling) {
+      const id = `bench-${run}-scale${n}`;
+      scalingCold.push({ n, ms: await berthCold(n, id) });
+      await removeByLabel(`berth.controller=${id}`);
+    }
+    console.log("\nscaling: berth apply from nothing, and the no-op pass");
+    console.table(
+      scalingCold.map((s, i) => ({
+        N: s.n,
+        "apply (cold)": ms(s.ms),
+        "per container": ms(s.ms / s.n),
+        "no-op calls": Object.values(noopRows[i]?.calls ?? {}).reduce((a, b) => a + b, 0),
+        "no-op wall": ms(noopRows[i]?.wallMs ?? NaN),
+      })),
+    );
   }
-  console.log("\nscaling: berth apply from nothing, and the no-op pass");
-  console.table(
-    scalingCold.map((s, i) => ({
-      N: s.n,
-      "apply (cold)": ms(s.ms),
-      "per container": ms(s.ms / s.n),
-      "no-op calls": Object.values(noopRows[i]?.calls ?? {}).reduce((a, b) => a + b, 0),
-      "no-op wall": ms(noopRows[i]?.wallMs ?? NaN),
-    })),
-  );
 
-  const lat = await latency(P.trials);
-  console.log(`\nreaction latency with berth run (${P.trials} trials each)`);
-  console.table(
-    Object.entries(lat).map(([what, l]) => ({
-      what,
-      p50: ms(l.p50),
-      p95: ms(l.p95),
-      "engine alone p50": ms(l.floorP50),
-      "berth's share p50": ms(l.p50 - l.floorP50),
-    })),
-  );
+  let lat: Record<string, Latency> = {};
+  if (wanted("latency")) {
+    lat = await latency(P.trials);
+    console.log(`\nreaction latency with berth run (${P.trials} trials each)`);
+    console.table(
+      Object.entries(lat).map(([what, l]) => ({
+        what,
+        p50: ms(l.p50),
+        p95: ms(l.p95),
+        "engine alone p50": ms(l.floorP50),
+        "berth's share p50": ms(l.p50 - l.floorP50),
+      })),
+    );
+  }
 
   const mem: { n: number; rssMiB: number; peakMiB: number }[] = [];
-  for (const n of P.memory) mem.push(await memory(n));
-  console.log(`\nRSS of berth run, idle for ${P.idleMs / 1000} s after the first pass`);
-  console.table(
-    mem.map((m) => ({ "spec files": m.n, RSS: `${m.rssMiB.toFixed(0)} MiB`, peak: `${m.peakMiB.toFixed(0)} MiB` })),
-  );
+  if (wanted("memory")) {
+    for (const n of P.memory) mem.push(await memory(n));
+    console.log(`\nRSS of berth run, idle for ${P.idleMs / 1000} s after the first pass`);
+    console.table(
+      mem.map((m) => ({ "spec files": m.n, RSS: `${m.rssMiB.toFixed(0)} MiB`, peak: `${m.peakMiB.toFixed(0)} MiB` })),
+    );
+  }
 
   const result = {
     mode: MODE,
     at: new Date().toISOString(),
-    machine: { cpus: (await import("node:os")).cpus().length, docker: info.Version, node: process.version },
+    machine: {
+      cpus: (await import("node:os")).cpus().length,
+      docker: info.Version,
+      node: process.version,
+      compose: composeVersion,
+    },
     concurrency: CONCURRENCY,
+    startup: start,
     cold: coldRows,
+    noopCli: noopCliRows,
     noop: noopRows,
     planning: plans,
     scaling: scalingCold,

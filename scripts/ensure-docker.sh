@@ -54,23 +54,9 @@ install_engine() {
     return
   fi
   log "installing docker.io from Debian 13 (Debian 12's 20.10.24 can deadlock: moby/moby#46661)"
-  install_trixie_source
-  apt_install docker.io/trixie
-}
-
-# Debian 13 as an apt source pinned low, so nothing comes from it unless asked for by name.
-install_trixie_source() {
-  cat >/etc/apt/sources.list.d/berth-trixie.sources <<'SOURCES'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-  printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' >/etc/apt/preferences.d/berth-trixie
-  BERTH_APT_UPDATED=
-  apt-get update -qq >/dev/null
+  bash "$(dirname "$0")/apt-trixie.sh"
   BERTH_APT_UPDATED=1
+  apt_install docker.io/trixie
 }
 
 installed_version() { dockerd --version 2>/dev/null | sed -n 's/^Docker version \([^,]*\),.*/\1/p'; }
@@ -160,25 +146,10 @@ ensure_registry() {
   have docker-registry || die "docker-registry did not install"
 }
 
-# test/docker/compose-import.test.ts compares `berth apply` with Compose v2 (`docker compose`).
-# Debian 12 has only Compose 1.29; Debian 13's docker-compose (2.26, a static Go binary) is
-# extracted as a CLI plugin, not installed: installing it from trixie would pull trixie's libc.
+# test/docker/compose-import.test.ts and the bench compare berth with Compose v2 (`docker compose`):
+# ensure-compose.sh extracts Debian 13's plugin binary when it is missing.
 ensure_compose() {
-  docker compose version >/dev/null 2>&1 && return 0
-  if ! can_apt; then
-    log "warning: docker compose (v2) is missing; test/docker/compose-import.test.ts fails without it"
-    return 0
-  fi
-  local tmp plugins=/usr/local/lib/docker/cli-plugins package=docker-compose
-  tmp=$(mktemp -d)
-  is_bookworm && package=docker-compose/trixie
-  [ -f /etc/apt/sources.list.d/berth-trixie.sources ] || ! is_bookworm || install_trixie_source
-  (cd "$tmp" && apt-get download -qq "$package" >/dev/null) || die "apt-get download $package failed"
-  dpkg -x "$tmp"/docker-compose_*.deb "$tmp/x"
-  mkdir -p "$plugins"
-  install -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" "$plugins/docker-compose"
-  rm -rf "$tmp"
-  docker compose version >/dev/null 2>&1 || die "docker compose does not run after installing it in $plugins"
+  bash "$(dirname "$0")/ensure-compose.sh"
 }
 
 if ! engine_answers; then

@@ -16,7 +16,7 @@ import {
 } from "./core/policy/policy.js";
 import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
 import { isValidCron } from "./util/cron.js";
-import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log.js";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log-levels.js";
 
 export interface Config {
   readonly specDirs: readonly string[];

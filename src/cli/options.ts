@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_LABEL_PREFIX, isValidLabelPrefix } from "../core/labels.js";
-import { LOG_LEVELS } from "../util/log.js";
+import { LOG_LEVELS } from "../util/log-levels.js";
 
 /** The help headings, in the order help lists them. */
 export const GROUPS = {

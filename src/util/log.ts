@@ -10,9 +10,9 @@ import type PinoPretty from "pino-pretty";
 
 const require = createRequire(import.meta.url);
 
-export type LogFormat = "json" | "pretty" | "auto";
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import type { LogFormat, LogLevel } from "./log-levels.js";
+
+export { type LogFormat, LOG_LEVELS, type LogLevel } from "./log-levels.js";
 
 export interface LogOptions {
   readonly level: LogLevel;

@@ -23,11 +23,18 @@ it("npm run bench -- --smoke runs every section and cleans up", async () => {
   });
   expect(result.stderr).toBe("");
   expect(result.code).toBe(0);
-  for (const title of ["cold convergence", "no-op pass", "reaction latency", "RSS of berth run", "bench done"])
+  for (const title of [
+    "start-up",
+    "cold convergence",
+    "no-op pass",
+    "reaction latency",
+    "RSS of berth run",
+    "bench done",
+  ])
     expect(result.stdout).toContain(title);
   const json = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
   expect(Object.keys(json)).toEqual(
-    expect.arrayContaining(["cold", "noop", "planning", "scaling", "latency", "memory"]),
+    expect.arrayContaining(["startup", "cold", "noop", "planning", "scaling", "latency", "memory"]),
   );
   expect((json.noop as { writes: number }[])[0]?.writes).toBe(0);
   const left = await docker.listContainers({ all: true });

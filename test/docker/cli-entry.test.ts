@@ -3,12 +3,15 @@
  * although it needs no engine: this project's globalSetup builds dist/ before its first file and
  * runs its files one at a time, so dist/ is never rewritten while a test runs it (the unit project,
  * which vitest runs alongside, neither builds nor runs dist/).
+ *
+ * bin/berth.js runs the bundle in dist/bundle/ (scripts/bundle.mjs), where some modules stand in
+ * for others until first used: the tests below use each kind once through the bundle.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN } from "../support/e2e.js";
+import { BIN, testIds } from "../support/e2e.js";
 import { tempDir } from "../support/tmp.js";
 
 describe("the installed entry point (bin/berth.js after npm run build)", () => {
@@ -23,5 +26,66 @@ describe("the installed entry point (bin/berth.js after npm run build)", () => {
     const help = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("validate");
+  });
+});
+
+describe("the bundle's stand-ins (modules loaded on first use)", () => {
+  const ids = testIds();
+  /** Run before bin/berth.js: prints, at exit, how many files of the deferred packages were loaded. */
+  const COUNT_LOADED = `data:text/javascript,${encodeURIComponent(
+    'import { createRequire } from "node:module"; const r = createRequire(process.cwd() + "/x.js");' +
+      'process.on("exit", () => process.stderr.write("deferred loaded: " + Object.keys(r.cache)' +
+      '.filter((f) => /node_modules[\\/](ssh2|@grpc|protobufjs)[\\/]/.test(f)).length + "\\n"));',
+  )}`;
+
+  it("a command that talks to the engine loads neither ssh2 nor gRPC", () => {
+    const res = spawnSync(
+      process.execPath,
+      ["--import", COUNT_LOADED, BIN, "status", "--server", "off", "--id", ids("standins")],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(res.status).toBe(0);
+    expect(res.stderr).toContain("deferred loaded: 0\n");
+  });
+
+  it("pino-pretty, loaded at the first line, writes it", () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "bad.yaml"), "kind: Pod\n");
+    const res = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        "status",
+        "--server",
+        "off",
+        "--id",
+        ids("pretty"),
+        "--specs",
+        dir,
+        "--log-level",
+        "warn",
+        "--log-format",
+        "pretty",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(res.status).toBe(0);
+    expect(res.stderr).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: spec file invalid\n/m);
+  });
+
+  it("docker-modem's ssh:// transport loads when DOCKER_HOST asks for it", () => {
+    const res = spawnSync(
+      process.execPath,
+      ["--import", COUNT_LOADED, BIN, "status", "--server", "off", "--id", ids("ssh")],
+      {
+        encoding: "utf8",
+        env: { ...process.env, DOCKER_HOST: "ssh://nobody@127.0.0.1:1" },
+      },
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain("the engine cannot be reached (ECONNREFUSED)");
+    expect(res.stderr).toMatch(/deferred loaded: [1-9]\d*\n/);
   });
 });

@@ -49,6 +49,6 @@ export default async function setup(project: TestProject): Promise<void> {
   if (problem !== null) return;
   const version = await docker.version();
   console.log(`docker tests: real engine ${version.Version ?? "?"} (API ${version.ApiVersion ?? "?"})`);
-  // The end-to-end tests run the built CLI, as a user does.
-  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  // The end-to-end tests run the built CLI (dist/bundle/ through bin/berth.js), as a user does.
+  execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
 }

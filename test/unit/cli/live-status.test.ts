@@ -112,6 +112,14 @@ describe("live status believes berth only", () => {
     expect(await liveStatus(url, "default")).toBeNull();
   });
 
+  it("gives up at its deadline on a server that sends headers and never the body", async () => {
+    const url = await impostor((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "x-berth-controller": "default" });
+      res.write("{");
+    });
+    expect(await liveStatus(url, "default", 200)).toBeNull();
+  });
+
   it("ignores an answer larger than the cap", async () => {
     const url = await impostor((_req, res) => {
       res.writeHead(200, { "content-type": "application/json", "x-berth-controller": "default" });

@@ -1,0 +1,122 @@
+// Bundles the CLI into dist/bundle/ (the last step of `npm run build`; bin/berth.js runs it). Node
+// spends most of a short command's start-up finding, reading and compiling modules one file at a
+// time: about 300 files for `berth status`. Bundled, a command reads a handful: main.js with what
+// every command needs, and chunks for what only some commands need (esbuild's code splitting
+// keeps each `import()` of src/cli/main.ts lazy), so `berth validate` still never reads fastify.
+// dist/ (tsc's output) stays for the tests and the bench that import modules one by one.
+//
+// dist/bundle/ sits two levels below the package root as dist/<layer>/ does, so the paths the
+// modules build from import.meta.url (schemas/) are the same in both.
+import { rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { build } from "esbuild";
+
+/**
+ * Modules that load, when imported, parts a command rarely or never uses. Each of these imports
+ * gets a stand-in that loads the real module the first time it is used (called, constructed or
+ * read), so a command that never uses it never evaluates it:
+ *
+ * - `installed`: left out of the bundle and required from node_modules on first use (what
+ *   src/docker/lazy-modules.ts does for dist/ through require's cache, which has nothing left to
+ *   do in the bundle): docker-modem's ssh:// transport (ssh2, a 16 MB WebAssembly memory) and
+ *   dockerode's BuildKit session and client (gRPC, protobufjs);
+ * - `bundled`: in the bundle, evaluated on first use: pino-pretty (berth's logger on a terminal,
+ *   needed only once a line is written: one-shot commands at level error rarely write one),
+ *   pino's worker-thread transports (thread-stream: berth uses none) and dockerode's build
+ *   context packer (tar-fs: berth builds no images).
+ */
+const DEFERRED = [
+  { request: "./ssh", from: /[\\/]docker-modem[\\/]lib$/, installed: "docker-modem/lib/ssh.js" },
+  { request: "./session", from: /[\\/]dockerode[\\/]lib$/, installed: "dockerode/lib/session.js" },
+  { request: "./buildkit", from: /[\\/]dockerode[\\/]lib$/, installed: "dockerode/lib/buildkit.js" },
+  { request: "pino-pretty", from: /[\\/]src[\\/]util$/ },
+  { request: "thread-stream", from: /[\\/]pino[\\/]lib$/ },
+  { request: "tar-fs", from: /[\\/]dockerode[\\/]lib$/ },
+];
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/** A CommonJS module standing in for `real`, whatever it exports: a function, a class or an object. */
+const standIn = (real) => `let real;
+const load = () => (real ??= require(${JSON.stringify(real)}));
+module.exports = new Proxy(function deferred() {}, {
+  apply: (_target, self, args) => Reflect.apply(load(), self, args),
+  construct: (_target, args) => Reflect.construct(load(), args),
+  // esbuild's import of a CommonJS module asks whether it is an ES module first: not a use.
+  get: (_target, key) => (key === "__esModule" ? undefined : load()[key]),
+  has: (_target, key) => key in load(),
+});
+`;
+
+const deferLoading = {
+  name: "defer-loading",
+  setup(b) {
+    for (const d of DEFERRED) {
+      const filter = new RegExp(`^${escape(d.request)}(\\.js)?$`);
+      b.onResolve({ filter }, (args) => {
+        if (args.namespace === "deferred" || !d.from.test(args.resolveDir)) return undefined;
+        return { path: d.installed ?? d.request, namespace: "deferred", pluginData: { dir: args.resolveDir, d } };
+      });
+    }
+    b.onLoad({ filter: /.*/, namespace: "deferred" }, (args) => ({
+      contents: standIn(args.path),
+      loader: "js",
+      resolveDir: args.pluginData.dir,
+      pluginData: args.pluginData,
+    }));
+    // The stand-in's own require: the installed file at run time, or the module in the bundle.
+    b.onResolve({ filter: /./ }, (args) =>
+      args.namespace === "deferred" && args.pluginData?.d.installed ? { path: args.path, external: true } : undefined,
+    );
+    b.onLoad({ filter: /[\\/]src[\\/]docker[\\/]lazy-modules\.ts$/ }, () => ({ contents: "export {};", loader: "ts" }));
+  },
+};
+
+/** Replaces `from` (which must be there) by `to` in the files `filter` matches. */
+const patch = (name, filter, from, to) => ({
+  name,
+  setup(b) {
+    b.onLoad({ filter }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes(from)) throw new Error(`${name}: ${args.path} no longer has ${JSON.stringify(from)}`);
+      return { contents: text.replace(from, to), loader: args.path.endsWith(".ts") ? "ts" : "js" };
+    });
+  },
+});
+const patches = [
+  // The generated validator requires ajv's runtime helper through a require of its own (an ES
+  // module has none): through the bundle's, it is bundled, and no file is looked up at run time.
+  patch(
+    "bundle-ajv-runtime",
+    /[\\/]src[\\/]manifest[\\/]validate\.gen\.ts$/,
+    "const require = createRequire(import.meta.url);",
+    "",
+  ),
+  // docker-modem formats every request's options for its debug log, on or off: about 10 ms of
+  // CPU for a one-shot command's first requests (util.inspect, cold). Only when the log is on.
+  patch(
+    "modem-debug-when-on",
+    /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/,
+    "debug('Sending: %s', util.inspect(",
+    "debug.enabled && debug('Sending: %s', util.inspect(",
+  ),
+];
+
+// Chunk names carry a hash of their content: start clean, or the last build's chunks stay.
+rmSync("dist/bundle", { recursive: true, force: true });
+await build({
+  entryPoints: { main: "src/cli/main.ts", heap: "src/cli/heap.ts" },
+  outdir: "dist/bundle",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.19",
+  // CommonJS packages inside an ES module still call require(), for node: built-ins too.
+  banner: {
+    js: 'import { createRequire as __berthRequire } from "node:module"; const require = __berthRequire(import.meta.url);',
+  },
+  chunkNames: "[name]-[hash]",
+  legalComments: "linked",
+  logLevel: "warning",
+  plugins: [deferLoading, ...patches],
+});
