@@ -17,7 +17,7 @@ import { hostPolicyContext } from "../../host/host-paths.js";
 import { DEFAULT_LOADER_OPTIONS, displayPath } from "../../manifest/loader.js";
 import { parseSpecText } from "../../manifest/parse.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addPolicyOptions } from "../options.js";
+import { addExamples, addPolicyOptions } from "../options.js";
 
 interface ImportOptions extends PolicyOptions {
   readonly outDir?: string;
@@ -28,7 +28,7 @@ interface ImportOptions extends PolicyOptions {
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
-  addPolicyOptions(
+  const command = addPolicyOptions(
     program
       .command("import")
       .description(
@@ -37,23 +37,39 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       .addArgument(new Argument("<format>", "what to import from").choices(["compose"]))
       .argument("<file>", "the Compose file (compose.yaml, docker-compose.yml)"),
   )
-    .addOption(new Option("--out-dir <dir>", "write one spec file per service (NAME.yaml) into this folder"))
+    .addOption(
+      new Option("--out-dir <dir>", "write one spec file per service (NAME.yaml) into this folder").env(
+        "BERTH_IMPORT_OUT_DIR",
+      ),
+    )
     .addOption(
       new Option(
         "-p, --project-name <name>",
         "the Compose project name (default: COMPOSE_PROJECT_NAME, name:, the folder)",
+      ).env("BERTH_IMPORT_PROJECT_NAME"),
+    )
+    .addOption(
+      new Option("--prefix-names", "name specs PROJECT-SERVICE instead of SERVICE").env("BERTH_IMPORT_PREFIX_NAMES"),
+    )
+    .addOption(
+      new Option("--env-file <file>", "the variables file (default: .env beside the Compose file)").env(
+        "BERTH_IMPORT_ENV_FILE",
       ),
     )
-    .addOption(new Option("--prefix-names", "name specs PROJECT-SERVICE instead of SERVICE"))
-    .addOption(new Option("--env-file <file>", "the variables file (default: .env beside the Compose file)"))
-    .addOption(new Option("--force", "overwrite spec files that exist in --out-dir"))
-    .addHelpText(
-      "after",
-      "\nExamples:\n  berth import compose compose.yaml > specs/app.yaml\n  berth import compose -p shop --out-dir specs/ docker-compose.yml\n  berth import compose compose.yaml --allow-bind /srv --out-dir specs/",
-    )
-    .action((_format: string, file: string, opts: ImportOptions) => {
-      setExit(importCompose(file, opts, io));
-    });
+    .addOption(new Option("--force", "overwrite spec files that exist in --out-dir").env("BERTH_IMPORT_FORCE"));
+  addExamples(command, [
+    { command: "berth import compose compose.yaml > specs/app.yaml", what: "every service, one YAML stream" },
+    {
+      command: "berth import compose -p shop --out-dir specs/ docker-compose.yml",
+      what: "one spec file per service, names as project shop",
+    },
+    {
+      command: "berth import compose compose.yaml --allow-bind /srv --out-dir specs/",
+      what: "bind mounts under /srv admitted, as berth run would be told",
+    },
+  ]).action((_format: string, file: string, opts: ImportOptions) => {
+    setExit(importCompose(file, opts, io));
+  });
 }
 
 /** A document as YAML, a tmpfs mode in octal (0o1777) as Compose and chmod write it. */

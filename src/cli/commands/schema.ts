@@ -14,7 +14,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       "Print the JSON Schema (draft-07) of spec documents, or write it where editors and CI find it (docs/editors.md).",
     )
     .addOption(
-      new Option("--write <file>", "write the schema to FILE instead of printing it, e.g. schemas/berth.schema.json"),
+      new Option(
+        "--write <file>",
+        "write the schema to FILE instead of printing it, e.g. schemas/berth.schema.json",
+      ).env("BERTH_SCHEMA_WRITE"),
     );
   addOutputOption(command);
   addExamples(command, [
