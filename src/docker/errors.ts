@@ -144,8 +144,10 @@ export function mapError(
   }
   const status = err.statusCode;
   const engineText = jsonMessage(err);
-  // 304 (already stopped) has no body; any error status without the engine's JSON is not the engine.
-  if (status !== undefined && status >= 400 && engineText === null) {
+  // 304 (already stopped) has no body; an error status whose body was read and is not the engine's
+  // JSON is not the engine. (A streamed request's error, a pull's, carries its text in the message
+  // and no body at all: that is the engine.)
+  if (status !== undefined && status >= 400 && engineText === null && err.json !== null && err.json !== undefined) {
     return new DockerError(
       "not-engine",
       operation,

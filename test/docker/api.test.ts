@@ -318,9 +318,11 @@ describe("the CLI's operator commands", () => {
     expect(json).toMatchObject({ name, phase: "Running" });
     expect((await berth(["get", "nope", ...common])).code).toBe(1);
 
+    // exec and logs read no specs: they take the controller id alone.
     const exec = await berth([
       "exec",
-      ...common,
+      "--id",
+      c,
       "-e",
       "X=42",
       name,
@@ -330,9 +332,9 @@ describe("the CLI's operator commands", () => {
       'echo "x=$X"; echo e >&2; exit 3',
     ]);
     expect([exec.code, exec.stdout, exec.stderr]).toEqual([3, "x=42\n", "e\n"]);
-    const logs = await berth(["logs", ...common, name]);
+    const logs = await berth(["logs", "--id", c, name]);
     expect([logs.code, logs.stdout, logs.stderr]).toEqual([0, "one\n", "two\n"]);
-    const stranger = await berth(["exec", ...common, "some-other-container", "--", "true"]);
+    const stranger = await berth(["exec", "--id", c, "some-other-container", "--", "true"]);
     expect([stranger.code, stranger.stderr]).toEqual([
       1,
       expect.stringContaining("no container some-other-container managed by berth"),

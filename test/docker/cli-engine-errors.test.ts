@@ -35,6 +35,13 @@ const COMMANDS: readonly (readonly string[])[] = [
   ["logs", "web"],
 ];
 
+const READS_NO_SPECS = new Set(["exec", "logs"]);
+
+function withoutSpecs(flags: readonly string[]): string[] {
+  const i = flags.indexOf("--specs");
+  return i < 0 ? [...flags] : [...flags.slice(0, i), ...flags.slice(i + 2)];
+}
+
 interface Case {
   readonly label: string;
   readonly env: Record<string, string>;
@@ -51,7 +58,9 @@ async function expectOneLine(
 ): Promise<BoundedCliResult> {
   // The common flags right after the command: exec's `-- CMD` must stay last.
   const [command = "", ...rest] = args;
-  const result = await berthWithin([command, ...common, ...rest], c.env, {
+  // exec and logs read no specs: they take no --specs.
+  const flags = READS_NO_SPECS.has(command) ? withoutSpecs(common) : common;
+  const result = await berthWithin([command, ...flags, ...rest], c.env, {
     killAfterMs: deadlineMs + KILL_MARGIN_MS,
     ...(c.wrap ? { wrap: c.wrap } : {}),
   });

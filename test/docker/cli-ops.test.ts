@@ -331,6 +331,7 @@ describe("--label-prefix", () => {
       "acme.berth.hash": expect.stringMatching(/^[0-9a-f]{64}$/),
       "acme.berth.expires_at": "never",
       "acme.berth.source": "web.yaml",
+      "acme.berth.applied": expect.stringMatching(/^\{"spec":/),
     });
     expect(Object.keys(labels).filter((k) => k.startsWith("berth."))).toEqual([]);
     expect(await containersOf(c)).toEqual([]);

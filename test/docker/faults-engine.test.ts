@@ -152,7 +152,7 @@ describe("fault j: a Docker API call that never answers", () => {
     // Then the stalled create is aborted at its deadline and retried.
     await waitContainers(c, `${names.join(", ")} running`, allRunning(names), { timeoutMs: 90_000, explain });
     expect(proxy.stalledCount).toBe(0);
-    expect(stalledFailure()?.err).toBe(`Docker create ${stalled}: no answer before the deadline`);
+    expect(stalledFailure()?.err).toBe(`Docker create ${stalled}: no answer within 20s`);
     expect(proxy.count("POST", new RegExp(`^/containers/create\\?name=${stalled}$`))).toBe(2);
   });
 });

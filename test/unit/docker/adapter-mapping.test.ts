@@ -60,6 +60,16 @@ describe("mapError", () => {
       "not-engine",
       "Docker start: HTTP 502 without a Docker error body: the server is not a Docker engine",
     ],
+    [
+      // A streamed request (a pull): the engine's text is in the message, no body is kept.
+      {
+        statusCode: 500,
+        message: '(HTTP code 500) server error - Get "http://127.0.0.1:9/v2/": connect: connection refused',
+        json: null,
+      },
+      "server",
+      'Docker start: (HTTP code 500) server error - Get "http://127.0.0.1:9/v2/": connect: connection refused',
+    ],
     [{ name: "AbortError", message: "aborted" }, "timeout", "Docker start: no answer before the deadline"],
     [
       { name: "TimeoutError", message: "The operation was aborted due to timeout" },
@@ -80,7 +90,7 @@ describe("mapError", () => {
     [{ code: "ENOENT" }, "BERTH_DOCKER_UNREACHABLE", "ENOENT"],
     [{ code: "ECONNREFUSED" }, "BERTH_DOCKER_UNREACHABLE", "ECONNREFUSED"],
     [{ code: "EACCES" }, "BERTH_DOCKER_PERMISSION", "EACCES"],
-    [{ statusCode: 404, json: null }, "BERTH_DOCKER_NOT_ENGINE", undefined],
+    [{ statusCode: 404, json: "" }, "BERTH_DOCKER_NOT_ENGINE", undefined],
     [{ name: "TimeoutError" }, "BERTH_DOCKER_NO_ANSWER", undefined],
     [{ statusCode: 404, json: { message: "No such container: web" } }, "BERTH_DOCKER", undefined],
     [{ statusCode: 500, json: { message: "driver failed" } }, "BERTH_DOCKER", undefined],
