@@ -20,16 +20,15 @@ import { build } from "esbuild";
  *   src/docker/lazy-modules.ts does for dist/ through require's cache, which has nothing left to
  *   do in the bundle): docker-modem's ssh:// transport (ssh2, a 16 MB WebAssembly memory) and
  *   dockerode's BuildKit session and client (gRPC, protobufjs);
- * - `bundled`: in the bundle, evaluated on first use: pino-pretty (berth's logger on a terminal,
- *   needed only once a line is written: one-shot commands at level error rarely write one),
- *   pino's worker-thread transports (thread-stream: berth uses none) and dockerode's build
- *   context packer (tar-fs: berth builds no images).
+ * - `bundled`: in the bundle, evaluated on first use: pino's worker-thread transports
+ *   (thread-stream: berth uses none) and dockerode's build context packer (tar-fs: berth builds
+ *   no images). (pino-pretty is not bundled: util/log.ts requires it from node_modules when the
+ *   first human line is written.)
  */
 const DEFERRED = [
   { request: "./ssh", from: /[\\/]docker-modem[\\/]lib$/, installed: "docker-modem/lib/ssh.js" },
   { request: "./session", from: /[\\/]dockerode[\\/]lib$/, installed: "dockerode/lib/session.js" },
   { request: "./buildkit", from: /[\\/]dockerode[\\/]lib$/, installed: "dockerode/lib/buildkit.js" },
-  { request: "pino-pretty", from: /[\\/]src[\\/]util$/ },
   { request: "thread-stream", from: /[\\/]pino[\\/]lib$/ },
   { request: "tar-fs", from: /[\\/]dockerode[\\/]lib$/ },
 ];
