@@ -9,6 +9,9 @@ import { labelKeys } from "./core/labels.js";
 import { ownership } from "./core/ownership.js";
 import type { SecretSources } from "./core/secrets.js";
 import { connectDocker } from "./docker/connect.js";
+import { engineContext } from "./docker/engine-context.js";
+import { engineMessage } from "./docker/engine-message.js";
+import { isEngineError } from "./docker/errors.js";
 import type { ContainerIO } from "./docker/port.js";
 import { hostPolicyContext } from "./host/host-paths.js";
 import { hostSecretSources } from "./host/secrets.js";
@@ -184,6 +187,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         metrics?.reapedByLabel(removed.length);
         for (const c of removed) events.reaped(c, clock.now());
       },
+      explainEngine: (err) => (isEngineError(err) ? engineMessage(err, engineContext(process.env)) : err.message),
     },
     {
       owner,

@@ -119,8 +119,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     if (isEngineError(err)) {
       // Only now: the modules that read the socket's facts and word the message.
       const [{ engineMessage }, { engineContext }] = await Promise.all([
-        import("./engine-message.js"),
-        import("./engine-context.js"),
+        import("../docker/engine-message.js"),
+        import("../docker/engine-context.js"),
       ]);
       io.err(`berth: ${engineMessage(err, engineContext(io.env))}\n`);
     } else if (err instanceof BerthError) {

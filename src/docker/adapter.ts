@@ -113,6 +113,15 @@ export class DockerAdapter implements DockerPort {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const result = await run(signal);
+      // docker-modem hands back the raw bytes of a body that is not JSON. The engine answers every
+      // call with JSON or nothing, and ping with "OK": anything else is some other server.
+      if (Buffer.isBuffer(result) && result.length > 0 && (operation !== "ping" || result.toString() !== "OK"))
+        throw new DockerError(
+          "not-engine",
+          operation,
+          `Docker ${operation}: the server answered with a body that is not the engine's JSON`,
+          200,
+        );
       this.options.onCall?.(operation, "ok", performance.now() - started);
       return result;
     } catch (raw) {

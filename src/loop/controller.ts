@@ -59,6 +59,11 @@ export interface ControllerDeps {
   readonly onEventsReconnected?: () => void;
   /** Called with what a reaper sweep removed (metrics, the event log). */
   readonly onReaped?: (removed: readonly ReapCandidate[]) => void;
+  /**
+   * What an engine error means and what fixes it, in one line (docker/engine-message.ts): logged as
+   * the `advice` of "Docker not answering".
+   */
+  readonly explainEngine?: (err: Error) => string;
 }
 
 export interface Readiness {
@@ -202,7 +207,8 @@ export class Controller {
     this.deps.onPassFailed?.(err);
     // No socket, no permission, not an engine, no answer: the engine is not answering.
     const unavailable = isEngineError(err);
-    if (unavailable && this.engine.answering) this.deps.log.warn({ err: err.message }, "Docker not answering");
+    if (unavailable && this.engine.answering)
+      this.deps.log.warn({ err: err.message, advice: this.deps.explainEngine?.(err) }, "Docker not answering");
     else if (!unavailable || this.engine.failedPasses === 0)
       this.deps.log.error({ err: err.message }, "reconcile pass failed");
     if (unavailable) this.engine.answering = false;

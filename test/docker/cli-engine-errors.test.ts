@@ -222,5 +222,21 @@ describe("one-shot commands without an engine", () => {
       await expectOneLine(c, ["apply", "--timeout", "15s"], flags, 15_000, line);
       for (const args of COMMANDS) await expectOneLine(c, args, flags, 30_000, line);
     });
+
+    it("says it is not a Docker engine when it answers 200 with a web page", async () => {
+      server = http.createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end("<html><body>It works!</body></html>");
+      });
+      await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+      const { port } = server.address() as net.AddressInfo;
+      const c: Case = { label: "HTTP 200 page", env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } };
+      const line = new RegExp(
+        `^berth: the server at tcp://127\\.0\\.0\\.1:${port} is not a Docker engine: it answered the \\w+ call with HTTP 200 and a body that is not Docker's JSON; set DOCKER_HOST to the engine .*\\[BERTH_DOCKER_NOT_ENGINE\\]$`,
+      );
+      const flags = common("http200");
+      await expectOneLine(c, ["apply", "--timeout", "15s"], flags, 15_000, line);
+      for (const args of COMMANDS) await expectOneLine(c, args, flags, 30_000, line);
+    });
   });
 });

@@ -305,7 +305,9 @@ describe("fault b: the Docker daemon restarts, down for 30 s", () => {
     const after = await list();
     expect(after.map((x) => x.name)).toEqual(names); // no duplicates
     expect(after.map((x) => x.id)).toEqual(before.map((x) => x.id)); // the daemon restarted them; berth had nothing to recreate
-    expect(controller.logs.some((l) => l.msg === "Docker not answering")).toBe(true);
+    // The warning says what happened and what fixes it, as one-shot commands do.
+    const away = controller.logs.find((l) => l.msg === "Docker not answering");
+    expect(String(away?.advice)).toMatch(/^no Docker engine (at|listens on) .*\[BERTH_DOCKER_UNREACHABLE\]$/);
     expect(controller.logs.some((l) => l.msg === "Docker answering again")).toBe(true);
     await controller.stop();
     controller = undefined;

@@ -12,7 +12,7 @@ import type { PassResult } from "../../loop/reconciler.js";
 import { withHostLock } from "../../host/lock.js";
 import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { DockerError } from "../../docker/errors.js";
-import { APPLY_DEADLINE } from "../engine-message.js";
+import { APPLY_DEADLINE } from "../../docker/engine-message.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addReconcileOptions, GROUPS } from "../options.js";
 import { setup } from "../setup.js";

@@ -1,11 +1,12 @@
 /**
- * What a one-shot command says when it has no engine to talk to: one line naming what happened
- * (no socket, no permission, not an engine, no answer — and which deadline, how long), what fixes
- * it, and the error's code. Pure: the facts about the socket and the user are gathered by
+ * What berth says when it has no engine to talk to: one line naming what happened (no socket, no
+ * permission, not an engine, no answer — and which deadline, how long), what fixes it, and the
+ * error's code. One-shot commands print it; `berth run` logs it as the advice of its "Docker not
+ * answering" line. Pure: the facts about the socket and the user are gathered by
  * engine-context.ts, and only when such an error happens.
  */
 import { formatDurationMs } from "../core/units.js";
-import type { DockerError, EngineErrorKind } from "../docker/errors.js";
+import type { DockerError, EngineErrorKind } from "./errors.js";
 
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
@@ -104,7 +105,10 @@ function permission(ctx: EngineContext): string {
 
 function notEngine(p: EngineProblem, ctx: EngineContext): string {
   const status = p.statusCode === undefined ? "" : ` with HTTP ${p.statusCode}`;
-  return `the server at ${ctx.dockerHost} is not a Docker engine: it answered the ${p.operation} call${status} and no Docker error; set DOCKER_HOST to the engine (e.g. ${DEFAULT_DOCKER_HOST} or tcp://HOST:2375)`;
+  // A success status with a body that is not JSON (a web page), or an error status without the engine's error.
+  const what =
+    p.statusCode !== undefined && p.statusCode < 400 ? "a body that is not Docker's JSON" : "no Docker error";
+  return `the server at ${ctx.dockerHost} is not a Docker engine: it answered the ${p.operation} call${status} and ${what}; set DOCKER_HOST to the engine (e.g. ${DEFAULT_DOCKER_HOST} or tcp://HOST:2375)`;
 }
 
 function noAnswer(p: EngineProblem, ctx: EngineContext): string {

@@ -3,7 +3,7 @@
  * context (the socket's facts, a container or not, unix or tcp).
  */
 import { describe, expect, it } from "vitest";
-import { type EngineContext, type EngineProblem, engineMessage } from "../../../src/cli/engine-message.js";
+import { type EngineContext, type EngineProblem, engineMessage } from "../../../src/docker/engine-message.js";
 import { ENGINE_CODES, type EngineErrorKind } from "../../../src/docker/errors.js";
 
 function problem(kind: EngineErrorKind, extra: Partial<EngineProblem> = {}): EngineProblem {
@@ -82,6 +82,12 @@ describe("engineMessage", () => {
       problem("not-engine", { statusCode: 404 }),
       { ...host, dockerHost: "tcp://127.0.0.1:8080" },
       "the server at tcp://127.0.0.1:8080 is not a Docker engine: it answered the list call with HTTP 404 and no Docker error; set DOCKER_HOST to the engine (e.g. unix:///var/run/docker.sock or tcp://HOST:2375) [BERTH_DOCKER_NOT_ENGINE]",
+    ],
+    [
+      "not an engine: a web page with HTTP 200",
+      problem("not-engine", { statusCode: 200 }),
+      { ...host, dockerHost: "tcp://127.0.0.1:8080" },
+      "the server at tcp://127.0.0.1:8080 is not a Docker engine: it answered the list call with HTTP 200 and a body that is not Docker's JSON; set DOCKER_HOST to the engine (e.g. unix:///var/run/docker.sock or tcp://HOST:2375) [BERTH_DOCKER_NOT_ENGINE]",
     ],
     [
       "a silent engine, the call deadline",
