@@ -10,7 +10,8 @@
 # the root filesystem of Debian's busybox-static, tagged busybox:latest (the bundled specs) and
 # berth-test/busybox:latest (the tests); and berth-test/node:local, a Node image made from the
 # host's own Node (scripts/build-node-image.sh), the base the berth image is built on in tests.
-# Last, Debian's docker-registry: test/docker/registry.test.ts runs one on loopback to test pulls.
+# Last, Debian's docker-registry (test/docker/registry.test.ts runs one on loopback to test pulls),
+# and zsh and fish (the completion tests run the generated scripts in them).
 set -euo pipefail
 
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
@@ -152,6 +153,13 @@ ensure_compose() {
   bash "$(dirname "$0")/ensure-compose.sh"
 }
 
+# test/unit/cli/completion.test.ts runs the generated completion scripts in zsh and fish themselves.
+ensure_shells() {
+  if have zsh && have fish; then return 0; fi
+  can_apt || die "zsh and fish are missing (the completion tests run them): install both"
+  apt_install zsh fish
+}
+
 if ! engine_answers; then
   if ! have docker && can_apt; then install_engine; fi
   engine_answers || start_engine
@@ -167,3 +175,5 @@ ensure_compose
 log "compose: $(docker compose version --short 2>/dev/null || echo missing)"
 ensure_registry
 log "docker-registry: $(command -v docker-registry || echo missing)"
+ensure_shells
+log "shells: $(zsh --version 2>/dev/null | head -1), $(fish --version 2>/dev/null)"
