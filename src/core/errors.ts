@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   BERTH_DOCKER_PERMISSION:
     "The Docker socket is there but this user may not open it (EACCES): join the socket's group, or --group-add its gid when berth runs in a container.",
   BERTH_DOCKER_NOT_ENGINE:
-    "Something answers at DOCKER_HOST, but not as the Docker engine does (an HTTP error without the engine's JSON body): DOCKER_HOST points at another server.",
+    "Something answers at DOCKER_HOST, but not as the Docker engine does (an HTTP error without the engine's JSON body, or a body that is not JSON): DOCKER_HOST points at another server.",
   BERTH_DOCKER_NO_ANSWER:
     "The Docker engine accepted the connection but did not answer before the deadline (--docker-timeout for a call, --timeout for apply).",
   BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",
@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   BERTH_HASH_KEY:
     "The volume holding the controller's hash key (for secrets in the spec hash) is not one berth made. Terminal until it is removed.",
   BERTH_RACE: "Something changed while berth worked (a name taken, a container or the spec gone). Planned again.",
+  BERTH_COMPOSE:
+    "berth import compose cannot convert the Compose file (bad YAML, no image, a required variable unset): nothing is written.",
+  BERTH_COMPOSE_LOSSY:
+    "berth import compose converted a Compose setting with a difference, or left out one berth cannot express (a warning).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

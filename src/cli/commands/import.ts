@@ -5,7 +5,8 @@
  *
  * Exit 0: converted; what berth cannot express, and policy flags the specs need, are warnings on
  * stderr. Exit 1: the file cannot be converted (no image, bad YAML, a required variable unset, a
- * produced spec that would not validate); nothing is written.
+ * produced spec that would not validate); nothing is written. With `-o json` (or yaml) the same
+ * findings, each with its code, and the specs are one report on stdout instead.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -13,11 +14,13 @@ import { Argument, type Command, Option } from "commander";
 import { Document, isPair, isScalar, visit } from "yaml";
 import { convertCompose, type Finding } from "../../compose/convert.js";
 import { buildPolicy, type PolicyOptions } from "../../config.js";
+import type { ErrorCode } from "../../core/errors.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
 import { DEFAULT_LOADER_OPTIONS, displayPath } from "../../manifest/loader.js";
 import { parseSpecText } from "../../manifest/parse.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addExamples, addPolicyOptions } from "../options.js";
+import { addExamples, addOutputOption, addPolicyOptions, type OutputFormat } from "../options.js";
+import { formatData, isData } from "../output.js";
 
 interface ImportOptions extends PolicyOptions {
   readonly outDir?: string;
@@ -25,6 +28,20 @@ interface ImportOptions extends PolicyOptions {
   readonly prefixNames?: boolean;
   readonly envFile?: string;
   readonly force?: boolean;
+  readonly output: OutputFormat;
+}
+
+/** One thing the import found, as `-o json` reports it (and the text line says). */
+interface ImportFinding {
+  readonly code: ErrorCode;
+  /** error: nothing is written; warning: converted with a difference; policy: berth needs a flag to admit it. */
+  readonly severity: "error" | "warning" | "policy";
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly path: string;
+  readonly message: string;
+  readonly text: string;
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
@@ -57,15 +74,16 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       ),
     )
     .addOption(new Option("--force", "overwrite spec files that exist in --out-dir").env("BERTH_IMPORT_FORCE"));
+  addOutputOption(command);
   addExamples(command, [
     { command: "berth import compose compose.yaml > specs/app.yaml", what: "every service, one YAML stream" },
     {
-      command: "berth import compose -p shop --out-dir specs/ docker-compose.yml",
-      what: "one spec file per service, names as project shop",
+      command: "berth import compose -p shop --allow-bind /srv --out-dir specs/ docker-compose.yml",
+      what: "one spec file per service, names as project shop, bind mounts under /srv admitted as berth run would be told",
     },
     {
-      command: "berth import compose compose.yaml --allow-bind /srv --out-dir specs/",
-      what: "bind mounts under /srv admitted, as berth run would be told",
+      command: "berth import compose compose.yaml -o json | jq '.findings[] | select(.severity != \"warning\")'",
+      what: "the specs and every finding with its code, as JSON",
     },
   ]).action((_format: string, file: string, opts: ImportOptions) => {
     setExit(importCompose(file, opts, io));
@@ -93,8 +111,16 @@ function readText(file: string): string | null {
   }
 }
 
-const line = (file: string, f: Finding, kind: string): string =>
-  `${file}:${f.line}:${f.column}: ${f.path === "" ? "" : `${f.path}: `}${kind}: ${f.message}\n`;
+function finding(
+  code: ErrorCode,
+  severity: ImportFinding["severity"],
+  file: string,
+  f: Finding,
+  path = f.path,
+): ImportFinding {
+  const text = `${file}:${f.line}:${f.column}: ${path === "" ? "" : `${path}: `}${severity}: ${f.message}`;
+  return { code, severity, file, line: f.line, column: f.column, path, message: f.message, text };
+}
 
 function importCompose(file: string, options: ImportOptions, io: CliIO): number {
   const full = path.resolve(io.cwd, file);
@@ -120,16 +146,16 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
     prefixNames: options.prefixNames === true,
     readFile: readText,
   });
-  for (const w of result.warnings) io.err(line(shown, w, "warning"));
-  for (const e of result.errors) io.err(line(shown, e, "error"));
+  const findings: ImportFinding[] = [
+    ...result.warnings.map((w) => finding("BERTH_COMPOSE_LOSSY", "warning", shown, w)),
+    ...result.errors.map((e) => finding("BERTH_COMPOSE", "error", shown, e)),
+  ];
 
   // Each spec as berth validate would read it: its schema errors stop the import; its policy
   // refusals are warnings that name the flag berth run and berth validate need.
   const policy = buildPolicy(options);
   const parseOptions = { ...DEFAULT_LOADER_OPTIONS, policy, policyContext: hostPolicyContext };
-  const outputs: { name: string; text: string }[] = [];
-  let invalid = 0;
-  let needsFlags = 0;
+  const outputs: { name: string; text: string; service: string; document: object }[] = [];
   for (const spec of result.specs) {
     const body = specYaml(spec.document);
     const text = `# Converted from ${path.basename(full)} (service ${spec.service}) by berth import compose\n${body}`;
@@ -138,21 +164,39 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
         ? spec.document.metadata.name
         : path.join(options.outDir, `${spec.document.metadata.name}.yaml`);
     for (const issue of parseSpecText(text, target, parseOptions).issues) {
-      const where = `${shown}:${spec.line}:${spec.column}: services.${spec.service}: ${issue.path}`;
-      if (issue.code === "BERTH_POLICY") {
-        needsFlags++;
-        io.err(`${where}: policy: ${issue.message}\n`);
-      } else {
-        invalid++;
-        io.err(`${where}: error: ${issue.message}\n`);
-      }
+      const at = { line: spec.line, column: spec.column, path: issue.path, message: issue.message };
+      const where = `services.${spec.service}: ${issue.path}`;
+      findings.push(
+        issue.code === "BERTH_POLICY"
+          ? finding(issue.code, "policy", shown, at, where)
+          : finding(issue.code, "error", shown, at, where),
+      );
     }
-    outputs.push({ name: target, text });
+    outputs.push({ name: target, text, service: spec.service, document: spec.document });
   }
-  if (result.errors.length > 0 || invalid > 0) {
-    io.err(`failed: ${result.errors.length + invalid} errors; nothing written\n`);
+  const count = (severity: ImportFinding["severity"]): number => findings.filter((f) => f.severity === severity).length;
+  const errors = count("error");
+  const report = (converted: boolean): number => {
+    io.out(
+      formatData(options.output as "json" | "yaml", {
+        converted,
+        project: result.project,
+        written: converted && options.outDir !== undefined ? outputs.map((o) => o.name) : [],
+        specs: outputs.map((o) => ({ name: o.name, service: o.service, document: o.document })),
+        networksToCreate: result.networksToCreate,
+        findings,
+      }),
+    );
+    return converted ? EXIT.ok : EXIT.failed;
+  };
+  const data = isData(options.output);
+  if (!data) for (const f of findings) io.err(`${f.text}\n`);
+  if (errors > 0) {
+    if (data) return report(false);
+    io.err(`failed: ${errors} errors; nothing written\n`);
     return EXIT.failed;
   }
+  if (data && options.outDir === undefined) return report(true);
   if (options.outDir === undefined) {
     io.out(outputs.map((o) => o.text).join("---\n"));
   } else {
@@ -163,11 +207,13 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
       return EXIT.failed;
     }
     for (const o of outputs) writeFileSync(o.name, o.text);
+    if (data) return report(true);
   }
   for (const network of result.networksToCreate) {
     io.err(`note: berth does not create networks: before berth apply, run  docker network create ${network}\n`);
   }
   const where = options.outDir === undefined ? "" : ` into ${options.outDir}`;
+  const needsFlags = count("policy");
   io.err(
     `converted ${result.specs.length} services of project ${result.project}${where}: ${result.warnings.length} warnings` +
       (needsFlags > 0

@@ -97,6 +97,58 @@ describe("berth import compose", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("-o json: the specs and every finding with its code, severity and position on stdout, nothing on stderr", async () => {
+    const r = await runCli(["import", "compose", FIXTURE, "-o", "json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    const report = JSON.parse(r.stdout) as {
+      converted: boolean;
+      project: string;
+      specs: { name: string; service: string; document: { metadata: { name: string } } }[];
+      networksToCreate: string[];
+      findings: { code: string; severity: string; line: number; column: number; path: string; text: string }[];
+    };
+    expect(report.converted).toBe(true);
+    expect(report.project).toBe("web-db-cache");
+    expect(report.specs.map((s) => [s.name, s.service, s.document.metadata.name])).toEqual([
+      ["web", "web", "web"],
+      ["db", "db", "db"],
+      ["cache", "cache", "cache"],
+    ]);
+    expect(report.networksToCreate).toEqual(["web-db-cache_default"]);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({
+        code: "BERTH_COMPOSE_LOSSY",
+        severity: "warning",
+        line: 4,
+        column: 5,
+        path: "services.web.build",
+      }),
+    );
+    const policy = report.findings.filter((f) => f.severity === "policy");
+    expect(policy.map((f) => f.code)).toEqual(["BERTH_POLICY", "BERTH_POLICY"]);
+    expect(policy[0]?.text).toMatch(/services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/);
+    // The text form prints the same lines.
+    const text = await runCli(["import", "compose", FIXTURE]);
+    for (const f of report.findings) expect(text.stderr).toContain(f.text);
+  });
+
+  it("-o json of a file that cannot be converted: converted false, the error with BERTH_COMPOSE, exit 1", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "compose.yaml");
+    writeFileSync(file, "services:\n  app:\n    build: .\n  db:\n    image: postgres:16\n");
+    const out = path.join(dir, "out");
+    const r = await runCli(["import", "compose", file, "--out-dir", out, "-o", "json"]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { converted: boolean; written: string[]; findings: object[] };
+    expect(report.converted).toBe(false);
+    expect(report.written).toEqual([]);
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ code: "BERTH_COMPOSE", severity: "error", line: 2, column: 3, path: "services.app" }),
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("refuses a format it does not know and a file it cannot read", async () => {
     expect((await runCli(["import", "kubernetes", FIXTURE])).code).toBe(1);
     const missing = await runCli(["import", "compose", "/nonexistent/compose.yaml"]);
