@@ -102,11 +102,18 @@ const IGNORED_TOP = new Set(["version", "name", "services", "volumes", "networks
 export function convertCompose(input: ComposeInput): Conversion {
   const warnings: Finding[] = [];
   const errors: Finding[] = [];
+  // A key merged from an anchor is reported where the mapping merges it, saying where it is written.
+  const finding = (at: Position & { mergedFrom?: Position }, path: string, message: string): Finding => ({
+    line: at.line,
+    column: at.column,
+    path,
+    message: at.mergedFrom ? `${message} (merged from line ${at.mergedFrom.line})` : message,
+  });
   const warn = (at: Position, path: string, message: string): void => {
-    warnings.push({ line: at.line, column: at.column, path, message });
+    warnings.push(finding(at, path, message));
   };
   const error = (at: Position, path: string, message: string): void => {
-    errors.push({ line: at.line, column: at.column, path, message });
+    errors.push(finding(at, path, message));
   };
 
   const dotenv = input.dotenv === null ? {} : parseDotenv(input.dotenv);

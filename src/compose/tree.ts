@@ -16,10 +16,15 @@ export type Tree =
   | (Position & { readonly kind: "seq"; readonly items: readonly Tree[] })
   | (Position & { readonly kind: "scalar"; readonly value: string | number | boolean | null });
 
-/** A mapping's key (its position) and value. */
+/**
+ * A mapping's key (its position) and value. A key merged in (`<<: *base`) is at the merge key's
+ * position, where the mapping takes it, and remembers where it is written.
+ */
 export interface Entry extends Position {
   readonly key: string;
   readonly value: Tree;
+  /** For a merged key: where the anchored mapping writes it. */
+  readonly mergedFrom?: Position;
 }
 
 /** A problem found while reading, at a position. */
@@ -119,7 +124,11 @@ export function readTree(text: string, vars: Variables): ReadResult {
               errors.push({ ...source, path, message: "a merge key (<<) takes a mapping or a list of mappings" });
               continue;
             }
-            for (const [k, e] of source.entries) if (!merged.has(k)) merged.set(k, e);
+            for (const [k, e] of source.entries) {
+              if (merged.has(k)) continue;
+              const from = e.mergedFrom ?? { line: e.line, column: e.column };
+              merged.set(k, { ...e, ...keyAt, mergedFrom: from });
+            }
           }
         } else {
           entries.set(key, { ...keyAt, key, value });

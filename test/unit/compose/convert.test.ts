@@ -139,6 +139,15 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(c.specs[1]?.document.spec.healthcheck).toMatchObject({ interval: "5s", timeout: "3s", retries: 3 });
     expect(c.warnings.some((w) => w.path.includes("x-"))).toBe(false);
     expect(c.warnings.map((w) => `${w.line} ${w.path}`)).toContain("48 services.Report_Builder.container_name");
+    // A key merged from an anchor (through two merges) is reported at each service's own `<<:`,
+    // naming the line where it is written.
+    expect(
+      c.warnings.filter((w) => w.path.endsWith(".logging")).map((w) => `${w.line}:${w.column} ${w.message}`),
+    ).toEqual(
+      ["24:5", "32:5", "46:5"].map(
+        (at) => `${at} not supported: berth uses the engine's default log driver (merged from line 3)`,
+      ),
+    );
   });
 
   it("interpolation: defaults, required variables, $$, the .env file and the environment", () => {
