@@ -1,13 +1,14 @@
 /**
  * `berth import compose` end to end: one Compose file is brought up by Compose v2
  * (`docker compose up -d`) and, converted by `berth import compose`, by `berth apply`; the
- * containers of the two are compared field by field through `docker inspect`. They must be equal
- * but for the differences docs/compose.md lists: names (project prefix), host ports (each side
+ * containers of the two are compared field by field through `docker inspect` (a named volume and
+ * a bind, a tmpfs, ports, replicas with a memory limit, …). They must be equal
+ * but for the differences docs/compose.md lists: names (project prefix, replicas numbered from 0), host ports (each side
  * publishes its own free port), tmpfs mounts (Compose: HostConfig.Tmpfs; berth: a tmpfs mount)
  * and the stop timeout (berth writes Docker's default of 10 s).
  */
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ContainerInspectInfo } from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,6 +32,7 @@ const COMPOSE_FILE = `services:
       - "127.0.0.1:\${PORT}:8080"
     volumes:
       - data:/data
+      - ./conf:/etc/app:ro
     tmpfs:
       - /scratch:size=16m
     healthcheck:
@@ -52,6 +54,14 @@ const COMPOSE_FILE = `services:
       - ROLE=sidecar
     restart: on-failure
     cap_drop: [ALL]
+  worker:
+    image: ${TEST_IMAGE}
+    command: [sleep, infinity]
+    deploy:
+      replicas: 2
+      resources:
+        limits:
+          memory: 32m
 volumes:
   data:
 `;
@@ -91,6 +101,8 @@ async function removeAll(): Promise<void> {
 beforeAll(async () => {
   dir = tempDir("berth-compose-", "file");
   writeFileSync(path.join(dir, "compose.yaml"), COMPOSE_FILE);
+  mkdirSync(path.join(dir, "conf"));
+  writeFileSync(path.join(dir, "conf", "app.conf"), "mode = e2e\n");
   composePort = await freePort();
   berthPort = await freePort();
   await removeAll();
@@ -127,7 +139,13 @@ function comparable(c: ContainerInspectInfo, project: string, port: number): Rec
     env: [...c.Config.Env].sort(),
     ports: Object.fromEntries(bindings),
     mounts: c.Mounts.filter((m) => m.Type !== "tmpfs")
-      .map((m) => ({ type: m.Type, name: own(m.Name ?? ""), target: m.Destination, rw: m.RW }))
+      .map((m) => ({
+        type: m.Type,
+        name: own(m.Name ?? ""),
+        source: m.Type === "bind" ? m.Source : "",
+        target: m.Destination,
+        rw: m.RW,
+      }))
       .sort((a, b) => (a.target < b.target ? -1 : 1)),
     tmpfs,
     restart: c.HostConfig.RestartPolicy,
@@ -138,6 +156,7 @@ function comparable(c: ContainerInspectInfo, project: string, port: number): Rec
     capAdd: [...(c.HostConfig.CapAdd ?? [])].sort(),
     capDrop: [...(c.HostConfig.CapDrop ?? [])].sort(),
     init: c.HostConfig.Init ?? false,
+    memory: c.HostConfig.Memory ?? 0,
     // Unset is Docker's default of 10 s, which berth writes out.
     stopTimeout: (c.Config as { StopTimeout?: number }).StopTimeout ?? 10,
     network: own(c.HostConfig.NetworkMode ?? ""),
@@ -152,23 +171,47 @@ describe("berth import compose + berth apply gives the containers docker compose
 
     const out = path.join(dir, "specs");
     const imported = await berth(
-      ["import", "compose", path.join(dir, "compose.yaml"), "-p", BERTH_PROJECT, "--prefix-names", "--out-dir", out],
+      [
+        "import",
+        "compose",
+        path.join(dir, "compose.yaml"),
+        "-p",
+        BERTH_PROJECT,
+        "--prefix-names",
+        "--out-dir",
+        out,
+        "--allow-bind",
+        dir,
+      ],
       { PORT: String(berthPort) },
     );
     expect(imported.code, imported.stderr).toBe(0);
-    // Nothing was left out, and it says what berth does not create.
+    // Nothing was left out (the bind is admitted by the flag berth apply gets too), and it says
+    // what berth does not create.
     expect(imported.stderr).toContain("0 warnings");
+    expect(imported.stderr).not.toContain("policy");
     expect(imported.stderr).toContain(`docker network create ${BERTH_PROJECT}_default`);
     await docker.createNetwork({ Name: `${BERTH_PROJECT}_default` });
 
-    const validated = await berth(["validate", out]);
+    const validated = await berth(["validate", out, "--allow-bind", dir]);
     expect(validated.code, validated.stdout).toBe(0);
-    const applied = await berth(["apply", "--specs", out, "--id", ID, "--timeout", "60s"]);
+    const applied = await berth(["apply", "--specs", out, "--id", ID, "--timeout", "60s", "--allow-bind", dir]);
     expect(applied.code, `${applied.stdout}${applied.stderr}`).toBe(0);
 
-    for (const service of ["app", "sidecar"]) {
-      const fromCompose = await docker.getContainer(`${COMPOSE_PROJECT}-${service}-1`).inspect();
-      const fromBerth = await docker.getContainer(`${BERTH_PROJECT}-${service}`).inspect();
+    // Compose numbers replicas from 1 (PROJECT-worker-1), berth from 0 (PROJECT-worker-0).
+    const pairs = [
+      ["app", "app"],
+      ["sidecar", "sidecar"],
+      ["worker-1", "worker-0"],
+      ["worker-2", "worker-1"],
+    ].map(([theirs, ours]) => ({
+      service: ours ?? "",
+      compose: theirs?.startsWith("worker") ? `${COMPOSE_PROJECT}-${theirs}` : `${COMPOSE_PROJECT}-${theirs}-1`,
+      berth: `${BERTH_PROJECT}-${ours}`,
+    }));
+    for (const { service, compose: theirName, berth: ourName } of pairs) {
+      const fromCompose = await docker.getContainer(theirName).inspect();
+      const fromBerth = await docker.getContainer(ourName).inspect();
       const theirs = comparable(fromCompose, COMPOSE_PROJECT, composePort);
       const ours = comparable(fromBerth, BERTH_PROJECT, berthPort);
       expect({ service, ...ours }).toEqual({ service, ...theirs });
@@ -178,7 +221,10 @@ describe("berth import compose + berth apply gives the containers docker compose
     expect(app).toMatchObject({
       cmd: ["sleep", "infinity"],
       ports: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "PORT" }] },
-      mounts: [{ type: "volume", name: "PROJECT_data", target: "/data", rw: true }],
+      mounts: [
+        { type: "volume", name: "PROJECT_data", source: "", target: "/data", rw: true },
+        { type: "bind", name: "", source: path.join(dir, "conf"), target: "/etc/app", rw: false },
+      ],
       tmpfs: { "/scratch": 16 * 1024 * 1024 },
       restart: { Name: "unless-stopped" },
       user: "1000:1000",
@@ -189,5 +235,16 @@ describe("berth import compose + berth apply gives the containers docker compose
       healthcheck: { Test: ["CMD", "true"], Interval: 2e9, Timeout: 1e9, Retries: 2 },
     });
     expect(app.env).toContain("GREETING=hello");
+    const worker = comparable(await docker.getContainer(`${BERTH_PROJECT}-worker-1`).inspect(), BERTH_PROJECT, 0);
+    expect(worker).toMatchObject({ memory: 32 * 1024 * 1024, running: true });
+    // Replicas: two each, no more.
+    const berthWorkers = await docker.listContainers({
+      all: true,
+      filters: { name: [`${BERTH_PROJECT}-worker`] },
+    });
+    expect(berthWorkers.map((c) => c.Names[0]).sort()).toEqual([
+      `/${BERTH_PROJECT}-worker-0`,
+      `/${BERTH_PROJECT}-worker-1`,
+    ]);
   }, 240_000);
 });
