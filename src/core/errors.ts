@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   BERTH_HASH_KEY:
     "The volume holding the controller's hash key (for secrets in the spec hash) is not one berth made. Terminal until it is removed.",
   BERTH_RACE: "Something changed while berth worked (a name taken, a container or the spec gone). Planned again.",
+  BERTH_VOLUME_IN_USE:
+    "A per-instance volume berth would remove is still used by a container (the engine refused with 409). Retried with backoff.",
+  BERTH_VOLUME_CONFLICT:
+    "A per-instance volume's name is held by a volume berth did not make for that spec and mount. Retried with backoff; remove or rename that volume.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
