@@ -154,10 +154,7 @@ const cases: Record<string, () => Case> = {
     const k = keeper();
     return {
       input: input([k]),
-      observed: withVolumes(observed([container(k)]), [
-        volume("web-data"),
-        volume("api-data", { spec: "api" }),
-      ]),
+      observed: withVolumes(observed([container(k)]), [volume("web-data"), volume("api-data", { spec: "api" })]),
       expected:
         "! prune paused: 2 per-instance volume(s) of 3 managed instances have no spec, more than 50%; nothing is removed (use --force-prune if this is intended): api-data, web-data\n",
     };
@@ -166,10 +163,7 @@ const cases: Record<string, () => Case> = {
     const k = keeper();
     return {
       input: input([k]),
-      observed: withVolumes(observed([container(k)]), [
-        volume("web-data"),
-        volume("api-data", { spec: "api" }),
-      ]),
+      observed: withVolumes(observed([container(k)]), [volume("web-data"), volume("api-data", { spec: "api" })]),
       options: { forcePrune: true },
       expected: "remove  volume api-data: orphaned\nremove  volume web-data: orphaned\n",
     };
@@ -208,9 +202,7 @@ const cases: Record<string, () => Case> = {
   },
   "Retain: kept when the spec is deleted (the volume's label)": () => ({
     input: input([], { deleted: new Set(["web"]) }),
-    observed: withVolumes(observed([mounting("web", ["web-data"])]), [
-      volume("web-data", { reclaimPolicy: "Retain" }),
-    ]),
+    observed: withVolumes(observed([mounting("web", ["web-data"])]), [volume("web-data", { reclaimPolicy: "Retain" })]),
     expected: "remove  web [0001aaaabbbb]: deleted\n",
   }),
   "Retain: the spec's current word beats the label it was made with": () => {
