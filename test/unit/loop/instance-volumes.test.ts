@@ -5,7 +5,7 @@
  * container uses it (a 409 is "later", retried with backoff). Also the pure parts: the create
  * body's volume name and the hash.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { buildCreateBody } from "../../../src/core/create-request.js";
 import { BerthError } from "../../../src/core/errors.js";
 import { specHash } from "../../../src/core/hash.js";
@@ -20,6 +20,7 @@ import { silentLogger } from "../../../src/util/log.js";
 import { Semaphore } from "../../../src/util/semaphore.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeDocker } from "../../support/fake-docker.js";
+import { type Harness, harness } from "../../support/harness.js";
 import { specText } from "../../support/specs.js";
 
 const KEYS = labelKeys("berth");
@@ -175,5 +176,43 @@ describe("per-instance volumes: the executor", () => {
     expect(await run(removeVolume)).toBe("ok");
     expect(docker.volumes.has("web-data")).toBe(false);
     expect(await run(removeVolume)).toBe("ok");
+  });
+});
+
+describe("per-instance volumes: the loop", () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it("reclaims an orphaned instance's volume once a container berth does not see stops using it", async () => {
+    h = await harness({
+      "keep.yaml": specText("keep"),
+      "db.yaml": specText("db", { extra: ["mounts:", PER_INSTANCE] }),
+    });
+    await h.start();
+    expect(h.docker.volumes.get("db-data")?.labels[KEYS.instanceVolume]).toBe("data");
+    // Another tool's container mounts the volume: the list call for berth's containers does not show it.
+    const strangerId = h.docker.add({ name: "stranger" });
+    const stranger = h.docker.containers.get(strangerId);
+    if (!stranger) throw new Error("no stranger");
+    stranger.body = {
+      ...stranger.body,
+      HostConfig: { ...stranger.body.HostConfig, Mounts: [{ Type: "volume", Source: "db-data", Target: "/data" }] },
+    };
+
+    h.remove("db.yaml");
+    await h.changed();
+    await h.clock.advance(500);
+    expect(h.docker.byName("db")).toBeUndefined();
+    expect(h.docker.volumes.has("db-data")).toBe(true);
+    const refused = h.docker.calls.filter((c) => c.operation === "volume-remove" && c.subject === "db-data");
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+
+    h.docker.kill("stranger");
+    await h.clock.advance(5_000);
+    expect(h.docker.volumes.has("db-data")).toBe(false);
+    expect(h.docker.byName("keep")?.state).toBe("running");
   });
 });
