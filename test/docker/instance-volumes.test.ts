@@ -8,6 +8,8 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { isDockerError } from "../../src/docker/errors.js";
+import { DockerAdapter } from "../../src/docker/adapter.js";
 import { berth, cleanup, containersOf, docker, e2eSpec, specDir, TEST_IMAGE, testId } from "../support/e2e.js";
 
 const used: string[] = [];
@@ -113,5 +115,41 @@ describe("per-instance volumes", () => {
     // Replica 0 keeps its container (renamed) and, mounted by it, its volume.
     expect((await containersOf(c)).map((x) => x.name)).toEqual([pool]);
     expect([...(await volumesOf(c)).keys()]).toEqual([`${pool}-0-data`]);
+  });
+
+  it("the adapter lists volumes by label, refuses to remove one in use (conflict), and takes a missing one as gone", async () => {
+    const c = id("adapter");
+    const adapter = new DockerAdapter();
+    const name = `${c}-data`;
+    await adapter.createVolume(name, { "berth.controller": c, "berth.instance_volume": "data" });
+    // Another controller's, removed here (cleanup removes only this id's).
+    await adapter.createVolume(`${c}-other`, { "berth.controller": `${c}-x` });
+    try {
+      expect((await adapter.listVolumes({ labels: [`berth.controller=${c}`] })).map((v) => v.name)).toEqual([name]);
+    } finally {
+      await adapter.removeVolume(`${c}-other`);
+    }
+
+    const user = await adapter.createContainer(`${c}-user`, {
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      Env: [],
+      StopTimeout: 1,
+      Labels: { "berth.controller": c },
+      HostConfig: {
+        NetworkMode: "none",
+        RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+        Mounts: [{ Type: "volume", Source: name, Target: "/data" }],
+      },
+    });
+    const refused = await adapter.removeVolume(name).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(isDockerError(refused, "conflict")).toBe(true);
+    await adapter.removeContainer(user, { force: true });
+    await adapter.removeVolume(name);
+    expect(await adapter.inspectVolume(name)).toBeNull();
+    await adapter.removeVolume(name);
   });
 });
