@@ -5,6 +5,8 @@
  * checked (golden tests now, the admission policy later) without an engine.
  */
 import { appliedLabel } from "./applied.js";
+import { instanceVolumeName } from "./instance-volumes.js";
+import { containerName } from "./names.js";
 import type { Ownership } from "./ownership.js";
 import type { NormalizedSpec, RestartPolicy } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
@@ -149,7 +151,11 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
       // The Binds form creates a missing host directory, as `docker run -v` does.
       binds.push(`${m.source}:${m.target}${m.readOnly ? ":ro" : ""}`);
     } else if (m.type === "volume") {
-      mounts.push({ Type: "volume", Source: m.source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) });
+      // A per-instance volume is named after the final container name, never the temporary one.
+      const source = m.perInstance
+        ? instanceVolumeName(containerName(spec.name, ctx.replica, spec.replicas), m.source)
+        : m.source;
+      mounts.push({ Type: "volume", Source: source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) });
     } else {
       const tmpfs = {
         ...(m.sizeBytes !== null ? { SizeBytes: m.sizeBytes } : {}),

@@ -415,6 +415,14 @@ export interface Volume {
    * Mount read-only. Default false.
    */
   readOnly?: boolean;
+  /**
+   * Give each container its own volume, named `<container name>-<source>` (`web-data`; with replicas `web-0-data`, `web-1-data`), as a StatefulSet's volumeClaimTemplates give each ordinal its own claim. berth creates it, labelled, before the container; a replacement of the container (an image or spec change) mounts the same volume, so the data stays; the volume goes when the instance goes (spec deleted, expired, replicas scaled down), as reclaimPolicy says. A spec with a per-instance volume is always replaced StopFirst: two containers never share the volume. Default false: one volume named `source`, shared and never removed by berth.
+   */
+  perInstance?: boolean;
+  /**
+   * What happens to a per-instance volume when its instance goes: Delete (default) removes it once no container uses it; Retain keeps it (a new instance of the same name mounts it again). Like a PersistentVolume's persistentVolumeReclaimPolicy. Only with perInstance: true.
+   */
+  reclaimPolicy?: "Delete" | "Retain";
 }
 export interface Tmpfs {
   /**

@@ -46,6 +46,10 @@ export const ERROR_CODES = {
     "berth import compose cannot convert the Compose file (bad YAML, no image, a required variable unset): nothing is written.",
   BERTH_COMPOSE_LOSSY:
     "berth import compose converted a Compose setting with a difference, or left out one berth cannot express (a warning).",
+  BERTH_VOLUME_IN_USE:
+    "A per-instance volume berth would remove is still used by a container (the engine refused with 409). Retried with backoff.",
+  BERTH_VOLUME_CONFLICT:
+    "A per-instance volume's name is held by a volume berth did not make for that spec and mount. Retried with backoff; remove or rename that volume.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -71,10 +71,17 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     hostname: spec.hostname ?? undefined,
     env: { ...spec.env },
     secretEnv: secrets,
+    // A volume's reclaimPolicy is left out: it decides what happens after the container, not what it is.
     mounts: spec.mounts.map((m) =>
       m.type === "tmpfs"
         ? { type: m.type, target: m.target, sizeBytes: m.sizeBytes ?? undefined, mode: m.mode ?? undefined }
-        : { type: m.type, source: m.source, target: m.target, readOnly: unlessFalse(m.readOnly) },
+        : {
+            type: m.type,
+            source: m.source,
+            target: m.target,
+            readOnly: unlessFalse(m.readOnly),
+            perInstance: m.type === "volume" ? unlessFalse(m.perInstance) : undefined,
+          },
     ),
     network: unlessDefault(spec.network, DEFAULTS.network),
     ports: spec.ports.map((p) => ({

@@ -23,6 +23,10 @@ export interface LabelKeys {
    * hash's input and the secrets' references, never a secret value (core/applied.ts).
    */
   readonly applied: string;
+  /** On a per-instance volume (core/instance-volumes.ts): the mount source it was made for, e.g. "data". */
+  readonly instanceVolume: string;
+  /** On a per-instance volume: its reclaim policy when it was made, Delete or Retain. */
+  readonly reclaimPolicy: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -34,6 +38,8 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     expiresAt: `${prefix}.expires_at`,
     source: `${prefix}.source`,
     applied: `${prefix}.applied`,
+    instanceVolume: `${prefix}.instance_volume`,
+    reclaimPolicy: `${prefix}.reclaim_policy`,
   };
 }
 

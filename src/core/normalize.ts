@@ -133,8 +133,26 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
         sizeBytes: bytes(["spec", "mounts", i, "size"], m.size),
         mode: m.mode ?? null,
       });
-    } else {
+    } else if (m.type === "bind") {
       mounts.push({ type: m.type, source: m.source, target, readOnly: m.readOnly ?? false });
+    } else {
+      const perInstance = m.perInstance ?? false;
+      if (m.reclaimPolicy !== undefined && !perInstance) {
+        issues.push({
+          code: "BERTH_VALUE",
+          path: ["spec", "mounts", i, "reclaimPolicy"],
+          message:
+            "reclaimPolicy applies only to a per-instance volume; add perInstance: true, or drop reclaimPolicy (a shared volume is never removed by berth)",
+        });
+      }
+      mounts.push({
+        type: m.type,
+        source: m.source,
+        target,
+        readOnly: m.readOnly ?? false,
+        perInstance,
+        reclaimPolicy: m.reclaimPolicy ?? DEFAULTS.reclaimPolicy,
+      });
     }
   });
   mounts.sort((a, b) => compareStrings(a.target, b.target));
@@ -251,8 +269,10 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
 
   const sc = s.securityContext ?? {};
+  // Two containers cannot bind one host port, and must not write one per-instance volume at once.
+  const ownsVolume = mounts.some((m) => m.type === "volume" && m.perInstance);
   const updateStrategy: UpdateStrategy =
-    published.size > 0 ? "StopFirst" : (s.updateStrategy ?? DEFAULTS.updateStrategy);
+    published.size > 0 || ownsVolume ? "StopFirst" : (s.updateStrategy ?? DEFAULTS.updateStrategy);
 
   if (issues.length > 0) return { ok: false, issues };
 

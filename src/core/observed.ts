@@ -53,6 +53,8 @@ export interface ObservedState {
   readonly imageIds: ReadonlyMap<string, string>;
   /** Container names held by containers berth does not own (known conflicts) → their IDs. */
   readonly foreignNames: ReadonlyMap<string, string>;
+  /** This controller's volumes (label-filtered list); absent when not listed. */
+  readonly volumes?: readonly ObservedVolume[];
 }
 
 export function shortId(id: string): string {

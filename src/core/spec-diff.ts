@@ -82,6 +82,7 @@ const SPEC: Rules = {
       readOnly: off,
       sizeBytes: { name: "size", show: bytes },
       mode: { show: octal },
+      perInstance: off,
     },
   },
   network: { fallback: DEFAULTS.network },

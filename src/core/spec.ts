@@ -6,13 +6,24 @@
 export type ImagePullPolicy = "IfNotPresent" | "Always" | "Never";
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
 export type UpdateStrategy = "StartFirst" | "StopFirst";
+/** What becomes of a per-instance volume when its instance goes (a PersistentVolume's reclaim policy). */
+export type ReclaimPolicy = "Delete" | "Retain";
 
 export type SecretSource =
   { readonly kind: "hostEnv"; readonly name: string } | { readonly kind: "file"; readonly path: string };
 
 export type NormalizedMount =
   | { readonly type: "bind"; readonly source: string; readonly target: string; readonly readOnly: boolean }
-  | { readonly type: "volume"; readonly source: string; readonly target: string; readonly readOnly: boolean }
+  | {
+      readonly type: "volume";
+      readonly source: string;
+      readonly target: string;
+      readonly readOnly: boolean;
+      /** Each container gets its own volume, `<container name>-<source>` (core/instance-volumes.ts). */
+      readonly perInstance: boolean;
+      /** For a per-instance volume: removed (Delete) or kept (Retain) when its instance goes. */
+      readonly reclaimPolicy: ReclaimPolicy;
+    }
   | {
       readonly type: "tmpfs";
       readonly target: string;
@@ -107,6 +118,7 @@ export const DEFAULTS = {
   protocol: "tcp",
   healthcheck: { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 },
   devicePermissions: "rwm",
+  reclaimPolicy: "Delete",
 } as const;
 
 /** Docker refuses memory limits below 6 MiB. */

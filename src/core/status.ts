@@ -202,6 +202,8 @@ export function statusReport(input: StatusInput): StatusReport {
     orphans.push(...containers);
   }
   specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const notes = input.plan.notes.filter((n) => n.kind === "prune-paused").map((n) => renderNote(n).slice(2));
+  const notes = input.plan.notes
+    .filter((n) => n.kind === "prune-paused" || n.kind === "volume-prune-paused")
+    .map((n) => renderNote(n).slice(2));
   return { specs, orphans, notes };
 }

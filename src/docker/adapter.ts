@@ -311,6 +311,27 @@ export class DockerAdapter implements DockerPort {
     return created;
   }
 
+  async listVolumes(filter: ListFilter): Promise<VolumeDetails[]> {
+    const answer = await this.call("volume-list", (abortSignal) =>
+      this.docker.listVolumes({ filters: labelFilters(filter), abortSignal } as object),
+    );
+    return ((answer as { Volumes?: EngineVolume[] | null }).Volumes ?? []).map(toVolume);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.call(
+        "volume-remove",
+        (abortSignal) => this.docker.getVolume(name).remove({ abortSignal } as object),
+        this.options.callTimeoutMs,
+        name,
+      );
+    } catch (err) {
+      if (err instanceof DockerError && err.kind === "not-found") return;
+      throw err;
+    }
+  }
+
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {
     let stream: Readable | undefined;
     let closed = false;

@@ -72,6 +72,9 @@ export interface DockerPort {
   inspectVolume(name: string): Promise<VolumeDetails | null>;
   /** Creates a local volume with these labels; the existing one when the name is taken (the engine's own rule). */
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails>;
+  listVolumes(filter: ListFilter): Promise<ObservedVolume[]>;
+  /** 404 = already gone, not an error; 409 (still in use) is a DockerError of kind conflict. */
+  removeVolume(name: string): Promise<void>;
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
 }
 
@@ -136,4 +139,13 @@ export interface ContainerIO {
 }
 
 /** Which Docker API calls write (for counting no-op passes). */
-export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull", "volume-create"]);
+export const WRITE_OPERATIONS = new Set([
+  "create",
+  "start",
+  "stop",
+  "remove",
+  "rename",
+  "pull",
+  "volume-create",
+  "volume-remove",
+]);

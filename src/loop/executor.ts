@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
 import { BerthError } from "../core/errors.js";
 import { normalizeImageRef } from "../core/image-ref.js";
+import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
 import { tempName } from "../core/names.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
@@ -120,13 +121,18 @@ export class Executor {
       case "rename":
         await this.rename(action.container.id, action.to);
         break;
+      case "remove-volume":
+        await this.removeVolume(action.volume);
+        break;
     }
     this.deps.log.info(
       {
         spec: action.spec,
         action: action.kind,
         reason: action.reason,
-        container: "name" in action ? action.name : action.container.name,
+        ...(action.kind === "remove-volume"
+          ? { volume: action.volume }
+          : { container: "name" in action ? action.name : action.container.name }),
         durationMs: this.deps.clock.now() - started,
       },
       "action completed",
@@ -269,7 +275,8 @@ export class Executor {
     // rather than every queued create going first.
     return this.slot(async () => {
       const keys = this.deps.owner.keys;
-      for (const volume of verdict.missingVolumes) {
+      const own = await this.ensureInstanceVolumes(spec, replica, source);
+      for (const volume of verdict.missingVolumes.filter((v) => !own.has(v))) {
         // berth makes the volumes it mounts, labelled: restricted admits those (volume-origin).
         await this.deps.docker.createVolume(volume, {
           [keys.controller]: this.deps.owner.controllerId,
@@ -319,6 +326,45 @@ export class Executor {
       }
       return id;
     });
+  }
+
+  /**
+   * The replica's per-instance volumes (core/instance-volumes.ts): made, labelled, when missing; an
+   * existing one only if berth made it for this spec's mount. Returns their names.
+   */
+  private async ensureInstanceVolumes(spec: NormalizedSpec, replica: number, source: string): Promise<Set<string>> {
+    const { docker, owner } = this.deps;
+    const names = new Set<string>();
+    for (const volume of instanceVolumes(spec, replica)) {
+      names.add(volume.name);
+      const existing =
+        (await docker.inspectVolume(volume.name)) ??
+        (await docker.createVolume(volume.name, instanceVolumeLabels(spec, replica, volume, owner, source)));
+      if (!isInstanceVolumeFor(existing, spec.name, volume, owner)) {
+        throw BerthError.retriable(
+          "BERTH_VOLUME_CONFLICT",
+          `the volume ${volume.name} exists but berth did not make it for ${spec.name}'s per-instance mount ` +
+            `of ${JSON.stringify(volume.source)}; berth never adopts it: remove or rename it (docker volume rm ${volume.name}), or rename the spec or the mount`,
+        );
+      }
+    }
+    return names;
+  }
+
+  /** Removes a per-instance volume; one a container still uses stays, for a later pass. */
+  private async removeVolume(name: string): Promise<void> {
+    try {
+      await this.slot(() => this.deps.docker.removeVolume(name));
+    } catch (err) {
+      if (isDockerError(err, "conflict")) {
+        throw BerthError.retriable(
+          "BERTH_VOLUME_IN_USE",
+          `the volume ${name} is still used by a container; berth removes it once nothing uses it`,
+          err,
+        );
+      }
+      throw this.classify(err);
+    }
   }
 
   /** After a 409 on a name: a conflict if a container berth does not own holds it; else retry. */

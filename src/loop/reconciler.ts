@@ -12,6 +12,7 @@
  */
 import type { Logger } from "pino";
 import { formatIssue } from "../core/errors.js";
+import { isOwnInstanceVolume } from "../core/instance-volumes.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import { namesToClaim } from "../core/plan/claims.js";
@@ -173,8 +174,9 @@ export class Reconciler {
       planned.actions.filter((a) => a.kind === "create" || a.kind === "replace").map((a) => a.spec),
     );
     for (const spec of creating) {
+      // Per-instance volumes are berth's own by construction (made, labelled, for this spec).
       const names = (snapshot.records.get(spec)?.spec?.mounts ?? []).flatMap((m) =>
-        m.type === "volume" ? [m.source] : [],
+        m.type === "volume" && !m.perInstance ? [m.source] : [],
       );
       const violations = await admission.volumeVerdict(spec, names);
       if (violations.length > 0)
@@ -184,9 +186,16 @@ export class Reconciler {
   }
 
   private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {
-    // A deleted spec is forgotten once none of its containers remain.
+    // A deleted spec is forgotten once none of its containers, nor per-instance volumes to reclaim, remain.
+    const keys = this.options.owner.keys;
+    const left = (o: { readonly labels: Readonly<Record<string, string>> }, spec: string): boolean =>
+      o.labels[keys.spec] === spec;
     for (const spec of this.deleted) {
-      if (!observed.containers.some((c) => c.labels[this.options.owner.keys.spec] === spec)) this.deleted.delete(spec);
+      const volumes = (observed.volumes ?? []).filter(
+        (v) => isOwnInstanceVolume(v, this.options.owner) && v.labels[keys.reclaimPolicy] === "Delete",
+      );
+      if (!observed.containers.some((c) => left(c, spec)) && !volumes.some((v) => left(v, spec)))
+        this.deleted.delete(spec);
     }
     const result = plan(
       { ...snapshot.input, unstartable: this.queue.unstartable(UNSTARTABLE_AFTER), deleted: this.deleted },

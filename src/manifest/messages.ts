@@ -116,9 +116,18 @@ function typeMessage(error: SchemaError): string {
   return `expected ${expected}, got ${describeValue(data)}${hint}`;
 }
 
+/** Fields of one mount type that people write on another: the type they belong to. */
+const MOUNT_ONLY_FIELDS: Readonly<Record<string, string>> = { perInstance: "volume", reclaimPolicy: "volume" };
+const MOUNT_TYPES = new Set(["bind", "volume", "tmpfs"]);
+
 function additionalPropertyMessage(error: SchemaError, field: string): string {
   const parent = error.parentSchema;
   const known = Object.keys((parent?.properties ?? {}) as Record<string, unknown>);
+  const title = typeof parent?.title === "string" ? parent.title : "";
+  const belongs = Object.hasOwn(MOUNT_ONLY_FIELDS, field) ? MOUNT_ONLY_FIELDS[field] : undefined;
+  if (MOUNT_TYPES.has(title) && belongs !== undefined && belongs !== title) {
+    return `${keyExcerpt(field)} applies only to ${belongs} mounts (type: ${belongs}), not to a ${title} mount; its fields are ${list(known, "and")}`;
+  }
   const guess = suggest(field, known);
   const shown = keyExcerpt(field);
   if (guess !== undefined) return `unknown field ${shown}; did you mean ${quoted(guess)}?`;

@@ -132,6 +132,23 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
     "  - { type: volume, source: a, target: /data }",
     "  - { type: tmpfs, target: /data/ }",
   ),
+  "perInstance on a bind mount": withSpec(
+    "mounts:",
+    "  - { type: bind, source: /srv/a, target: /a, perInstance: true }",
+  ),
+  "perInstance on a tmpfs mount": withSpec("mounts:", "  - { type: tmpfs, target: /t, perInstance: true }"),
+  "reclaimPolicy without perInstance": withSpec(
+    "mounts:",
+    "  - { type: volume, source: data, target: /data, reclaimPolicy: Retain }",
+  ),
+  "reclaimPolicy with perInstance false": withSpec(
+    "mounts:",
+    "  - { type: volume, source: data, target: /data, perInstance: false, reclaimPolicy: Delete }",
+  ),
+  "reclaimPolicy misspelt": withSpec(
+    "mounts:",
+    "  - { type: volume, source: data, target: /data, perInstance: true, reclaimPolicy: Keep }",
+  ),
   "secret with two sources": withSpec("secretEnv:", "  TOKEN: { fromHostEnv: TOKEN, fromFile: /run/token }"),
   "secret also in env": withSpec("env:", '  TOKEN: "x"', "secretEnv:", "  TOKEN: { fromHostEnv: TOKEN }"),
   // YAML itself.

@@ -45,7 +45,9 @@ export type Operation =
   | "ping"
   | "version"
   | "volume"
-  | "volume-create";
+  | "volume-create"
+  | "volume-list"
+  | "volume-remove";
 
 export interface Fault {
   readonly operation: Operation;
@@ -435,6 +437,29 @@ export class FakeDocker implements DockerPort {
       const volume: VolumeDetails = { name, driver: "local", labels: { ...labels }, options: {} };
       this.volumes.set(name, volume);
       return volume;
+    });
+  }
+
+  async listVolumes(filter: ListFilter): Promise<VolumeDetails[]> {
+    await this.enter("volume-list", filter.labels.join(","));
+    return [...this.volumes.values()].filter((v) => matches({ ...v.labels }, filter));
+  }
+
+  /** As the engine: 404 is no error here; a volume any container mounts is refused (409). */
+  async removeVolume(name: string): Promise<void> {
+    await this.track("volume-remove", name, undefined, () => {
+      const user = [...this.containers.values()].find((c) =>
+        mountsOf(c.body).some((m) => m.type === "volume" && m.source === name),
+      );
+      if (user) {
+        throw new DockerError(
+          "conflict",
+          "volume-remove",
+          `Docker volume-remove: remove ${name}: volume is in use - [${user.id}]`,
+          409,
+        );
+      }
+      this.volumes.delete(name);
     });
   }
 

@@ -12,6 +12,11 @@ export class PlanBuilder {
     this.actions.push(action);
   }
 
+  /** The actions decided so far, in order. */
+  get planned(): readonly Action[] {
+    return this.actions;
+  }
+
   note(note: Note): void {
     this.notes.push(note);
   }

@@ -10,6 +10,7 @@ import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { PlanBuilder } from "./builder.js";
 import type { ContainerRef, DesiredSpec, RemoveReason } from "./types.js";
+import { volumesToMake } from "./volumes.js";
 
 /** A stale container of ours holding `name`, claimed for a desired spec; a protected one is only reported. */
 export type Claim = (name: string) => { readonly holder: ObservedContainer; readonly protected: boolean } | undefined;
@@ -122,6 +123,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
           strategy: spec.updateStrategy,
           reason,
           ...(reason === "hash changed" ? { changes: changesSince(primary, d, keys) } : {}),
+          ...volumesToMake(spec, replica, observed),
         });
       }
       continue;
@@ -160,7 +162,16 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
       removeAll(others, renamable);
       continue;
     }
-    if (!spec.suspended) out.act({ kind: "create", spec: spec.name, replica, name, reason: "not found" });
+    if (!spec.suspended) {
+      out.act({
+        kind: "create",
+        spec: spec.name,
+        replica,
+        name,
+        reason: "not found",
+        ...volumesToMake(spec, replica, observed),
+      });
+    }
     // The new container first, then what it replaces (StartFirst in spirit).
     removeAll(temps);
     removeAll(others);
@@ -174,14 +185,16 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
       return;
     }
     const replaceIt = (reason: "dead" | "start failing"): void => {
+      const replica = Number(c.labels[keys.replica]);
       out.act({
         kind: "replace",
         spec: spec.name,
-        replica: Number(c.labels[keys.replica]),
+        replica,
         name: c.name,
         old: ref(c),
         strategy: "StopFirst",
         reason,
+        ...volumesToMake(spec, replica, observed),
       });
     };
     if ((c.state === "exited" || c.state === "created") && ctx.unstartable.has(c.id)) {

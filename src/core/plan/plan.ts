@@ -13,6 +13,7 @@ import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
 import type { Plan, PlanInput, PlanOptions } from "./types.js";
+import { planInstanceVolumes } from "./volumes.js";
 
 export type * from "./types.js";
 
@@ -108,6 +109,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     }
   }
 
+  // Last: a per-instance volume is free once this plan has removed the containers that mount it.
+  planInstanceVolumes(input, observed, now, options, out);
   return out.build();
 }
 

@@ -25,6 +25,8 @@ export function renderAction(a: Action): string {
       return `remove  ${c(a.container)}: ${a.reason}`;
     case "rename":
       return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
+    case "remove-volume":
+      return `remove  volume ${a.volume}: ${a.reason}`;
   }
 }
 
@@ -43,9 +45,13 @@ export function renderChange(c: FieldChange): string {
   }
 }
 
-/** The lines under an action: the fields a replace changes, when known. */
+/** The lines under an action: the per-instance volumes it makes, the fields a replace changes (when known). */
 export function renderChanges(a: Action): string[] {
-  return a.kind === "replace" && a.changes ? a.changes.map((c) => `    ${renderChange(c)}`) : [];
+  const volumes = a.kind === "create" || a.kind === "replace" ? (a.newVolumes ?? []) : [];
+  return [
+    ...volumes.map((v) => `    + volume ${v}`),
+    ...(a.kind === "replace" && a.changes ? a.changes.map((c) => `    ${renderChange(c)}`) : []),
+  ];
 }
 
 export function renderNote(n: Note): string {
@@ -58,6 +64,8 @@ export function renderNote(n: Note): string {
         : `! ${n.spec}: the name ${n.name} is held by berth's container [${shortId(n.holder)}] of a spec whose file is invalid; left untouched until that file is fixed (Conflict)`;
     case "update-pending":
       return `! ${n.spec}: ${n.message}`;
+    case "volume-prune-paused":
+      return `! ${n.message}: ${n.volumes.join(", ")}`;
   }
 }
 

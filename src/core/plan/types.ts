@@ -65,6 +65,9 @@ export type RemoveReason =
   | "leftover temporary"
   | "name needed";
 
+/** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
+export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down";
+
 export interface ContainerRef {
   readonly id: string;
   readonly name: string;
@@ -81,6 +84,8 @@ export type Action =
       readonly replica: number;
       readonly name: string;
       readonly reason: "not found";
+      /** Per-instance volumes berth makes for it first (absent: volumes were not observed). */
+      readonly newVolumes?: readonly string[];
     })
   | (ActionBase & {
       readonly kind: "replace";
@@ -94,6 +99,8 @@ export type Action =
        * label, core/applied.ts), or null when it has none that can be believed.
        */
       readonly changes?: readonly FieldChange[] | null;
+      /** Per-instance volumes berth makes for the new container first (absent: volumes were not observed). */
+      readonly newVolumes?: readonly string[];
     })
   | (ActionBase & {
       readonly kind: "finish";
@@ -115,6 +122,12 @@ export type Action =
       readonly container: ContainerRef;
       readonly to: string;
       readonly reason: "replicas changed";
+    })
+  | (ActionBase & {
+      readonly kind: "remove-volume";
+      /** A per-instance volume of this controller's, no longer mounted by any container. */
+      readonly volume: string;
+      readonly reason: VolumeRemoveReason;
     });
 
 export type ActionKind = Action["kind"];
@@ -129,7 +142,8 @@ export type Note =
       /** foreign: a container berth does not own; protected: berth's, from a file that is invalid. */
       readonly by: "foreign" | "protected";
     }
-  | { readonly kind: "update-pending"; readonly spec: string; readonly message: string };
+  | { readonly kind: "update-pending"; readonly spec: string; readonly message: string }
+  | { readonly kind: "volume-prune-paused"; readonly message: string; readonly volumes: readonly string[] };
 
 export interface Plan {
   readonly actions: readonly Action[];

@@ -143,6 +143,19 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "two mounts on one target": [
     'bad.yaml:9:30: spec.mounts[1].target: "/data/" is already the target of spec.mounts[0]',
   ],
+  "perInstance on a bind mount": [
+    'bad.yaml:8:49: spec.mounts[0].perInstance: "perInstance" applies only to volume mounts (type: volume), not to a bind mount; its fields are type, source, target and readOnly',
+  ],
+  "perInstance on a tmpfs mount": [
+    'bad.yaml:8:34: spec.mounts[0].perInstance: "perInstance" applies only to volume mounts (type: volume), not to a tmpfs mount; its fields are type, target, size and mode',
+  ],
+  "reclaimPolicy without perInstance": [
+    "bad.yaml:8:67: spec.mounts[0].reclaimPolicy: reclaimPolicy applies only to a per-instance volume; add perInstance: true, or drop reclaimPolicy (a shared volume is never removed by berth)",
+  ],
+  "reclaimPolicy with perInstance false": [
+    "bad.yaml:8:87: spec.mounts[0].reclaimPolicy: reclaimPolicy applies only to a per-instance volume; add perInstance: true, or drop reclaimPolicy (a shared volume is never removed by berth)",
+  ],
+  "reclaimPolicy misspelt": ['bad.yaml:8:86: spec.mounts[0].reclaimPolicy: "Keep" is not one of Delete or Retain'],
   "secret with two sources": ["bad.yaml:8:12: spec.secretEnv.TOKEN: expected exactly one of fromHostEnv or fromFile"],
   "secret also in env": [
     "bad.yaml:10:5: spec.secretEnv.TOKEN: TOKEN is also set in spec.env; keep it in one of the two",
