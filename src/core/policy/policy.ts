@@ -24,6 +24,7 @@ import { MOUNT_CHECKS } from "./mounts.js";
 import { formatRanges, PORT_CHECKS } from "./ports.js";
 import { RESTRICTED_CHECKS } from "./restricted.js";
 import { SECRET_CHECKS } from "./secrets.js";
+import { ULIMIT_CHECKS } from "./ulimits.js";
 import { LEXICAL_CONTEXT, type Policy, type PolicyContext, type Profile, type Violation } from "./types.js";
 
 export * from "./types.js";
@@ -67,6 +68,7 @@ export const CHECKS: readonly Check[] = [
   ...ISOLATION_CHECKS,
   ...MOUNT_CHECKS,
   ...KERNEL_CHECKS,
+  ...ULIMIT_CHECKS,
   ...PORT_CHECKS,
   ...SECRET_CHECKS,
   ...RESTRICTED_CHECKS,
