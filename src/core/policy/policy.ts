@@ -61,6 +61,7 @@ export const DEFAULT_POLICY: Policy = {
   requireLimits: false,
   allowVolumes: [],
   maxStopTimeoutMs: 10 * 60_000,
+  maxUlimits: {},
 };
 
 /** Every check, in the order docs/policy.md lists them. */
@@ -154,5 +155,6 @@ export function describePolicy(policy: Policy): Record<string, unknown> {
     requireLimits: policy.requireLimits,
     allowVolumes: policy.allowVolumes,
     maxStopTimeout: formatDurationMs(policy.maxStopTimeoutMs),
+    ...(Object.keys(policy.maxUlimits).length > 0 ? { maxUlimits: policy.maxUlimits } : {}),
   };
 }

@@ -225,6 +225,22 @@ const CASES: readonly Case[] = [
     path: "spec.ulimits.rtprio.hard",
   },
   {
+    check: "ulimit-ceilings",
+    why: "nofile's ceiling raised by --max-ulimit",
+    bad: ["ulimits: { nofile: 4194305 }"],
+    good: ["ulimits: { nofile: 4194304 }"],
+    path: "spec.ulimits.nofile",
+    policy: { maxUlimit: ["nofile=4194304"] },
+  },
+  {
+    check: "ulimit-ceilings",
+    why: "a ceiling where baseline has none, by --max-ulimit",
+    bad: ["ulimits: { nproc: 4097 }"],
+    good: ["ulimits: { nproc: 4096, memlock: -1 }"],
+    path: "spec.ulimits.nproc",
+    policy: { maxUlimit: ["nproc=4096", "memlock=-1"] },
+  },
+  {
     check: "allowed-runtime",
     why: "runsc not listed",
     bad: ["runtime: runsc"],
