@@ -24,7 +24,8 @@ export function generateValidator() {
     messages: true,
     code: { source: true, esm: true },
   });
-  ajv.addVocabulary([EXPECTED_KEYWORD]);
+  // tsType: json-schema-to-typescript's keyword, where a value of two types (a ulimit) needs a plain union.
+  ajv.addVocabulary([EXPECTED_KEYWORD, "tsType"]);
   const code = standaloneCode.default(ajv, ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8"))));
   // ajv's ESM output still calls require() for its runtime helpers (a CommonJS package): give the
   // ES module one of its own.

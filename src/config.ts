@@ -14,6 +14,7 @@ import {
   PROFILES,
   type Profile,
 } from "./core/policy/policy.js";
+import { ULIMIT_NAMES } from "./core/spec.js";
 import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
 import { isValidCron } from "./util/cron.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log-levels.js";
@@ -84,6 +85,7 @@ export interface PolicyOptions {
   readonly requireLimits?: boolean;
   readonly allowVolume?: readonly string[];
   readonly maxStopTimeout?: string;
+  readonly maxUlimit?: readonly string[];
   /** DOCKER_HOST: a unix socket there is never bind-mounted either. */
   readonly dockerHost?: string;
   /** The API token file (--api-token-file, BERTH_API_TOKEN_FILE): never readable through secretEnv. */
@@ -268,6 +270,16 @@ export function buildPolicy(raw: PolicyOptions): Policy {
       ? DEFAULT_POLICY.maxStopTimeoutMs
       : duration("--max-stop-timeout", raw.maxStopTimeout);
   if (maxStop % 1000 !== 0) usage(`--max-stop-timeout: ${JSON.stringify(raw.maxStopTimeout)} must be whole seconds`);
+  const maxUlimits: Record<string, number> = {};
+  for (const entry of raw.maxUlimit ?? []) {
+    const [name = "", value = ""] = entry.split("=");
+    const n = Number(value);
+    if (!(ULIMIT_NAMES as readonly string[]).includes(name) || !/^-?[0-9]+$/.test(value) || n < -1)
+      usage(
+        `--max-ulimit: ${JSON.stringify(entry)} is not NAME=N (N a whole number, -1 for none; NAME one of ${ULIMIT_NAMES.join(", ")})`,
+      );
+    maxUlimits[name] = n;
+  }
   const socket = raw.dockerHost?.startsWith("unix://") ? raw.dockerHost.slice(7) : null;
   return Object.freeze({
     profile,
@@ -284,6 +296,7 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     requireLimits: raw.requireLimits ?? false,
     allowVolumes: [...(raw.allowVolume ?? DEFAULT_POLICY.allowVolumes)],
     maxStopTimeoutMs: maxStop,
+    maxUlimits,
   });
 }
 

@@ -110,6 +110,7 @@ const containerStatus = shape({
   health: orNull(str),
   current: bool,
   createdAt: str,
+  addresses: (v) => isObject(v) && Object.values(v).every(str),
 });
 const specStatus = shape({
   name: str,

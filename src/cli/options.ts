@@ -122,6 +122,12 @@ export function addPolicyOptions(command: Command): Command {
       new Option("--require-limits", "every spec must set resources.memory and resources.pids").env(
         "BERTH_REQUIRE_LIMITS",
       ),
+      new Option(
+        "--max-ulimit <name=n>",
+        "highest hard ulimit NAME a spec may ask for, -1 for none; replaces baseline's ceiling (repeatable)",
+      )
+        .env("BERTH_MAX_ULIMIT")
+        .argParser(collect),
     ),
   );
 }

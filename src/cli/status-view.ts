@@ -1,8 +1,16 @@
 /** The status table `berth status` and `berth apply` print. */
-import type { StatusReport } from "../core/status.js";
+import type { ContainerStatus, StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
-/** With `wide`, each spec's file, hash and last action too (`berth status -o wide`). */
+/** A container's addresses: the IP alone on one network, `network=IP` pairs on several; "-" for none. */
+export function formatAddresses(addresses: ContainerStatus["addresses"]): string {
+  const entries = Object.entries(addresses);
+  if (entries.length === 0) return "-";
+  if (entries.length === 1) return entries[0]?.[1] ?? "-";
+  return entries.map(([network, ip]) => `${network}=${ip}`).join(",");
+}
+
+/** With `wide`, each spec's file, hash, containers' addresses and last action too (`berth status -o wide`). */
 export function renderStatus(report: StatusReport, now: number, { wide = false }: { wide?: boolean } = {}): string {
   const rows = report.specs.map((s) => {
     const oldest = s.containers.reduce<number | null>((min, c) => {
@@ -13,6 +21,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
       ? [
           s.file ?? "-",
           s.hash?.slice(0, 12) ?? "-",
+          s.containers.map((c) => formatAddresses(c.addresses)).join(" ") || "-",
           s.lastAction ? `${s.lastAction.kind}(${s.lastAction.ok ? "ok" : "failed"})` : "-",
         ]
       : [];
@@ -28,7 +37,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
     ];
   });
   const header = ["SPEC", "PHASE", "READY", "CONTAINERS", "AGE", "EXPIRES"];
-  let out = table([...header, ...(wide ? ["FILE", "HASH", "LAST ACTION"] : []), "MESSAGE"], rows);
+  let out = table([...header, ...(wide ? ["FILE", "HASH", "ADDRESSES", "LAST ACTION"] : []), "MESSAGE"], rows);
   if (report.orphans.length > 0) {
     out += `\ncontainers without a spec (kept): ${report.orphans.map((c) => `${c.name}(${c.state})`).join(" ")}\n`;
   }

@@ -95,6 +95,7 @@ const SPEC_ORDER = [
   "updateStrategy",
   "stopTimeout",
   "suspended",
+  "ulimits",
 ];
 
 const IGNORED_TOP = new Set(["version", "name", "services", "volumes", "networks"]);

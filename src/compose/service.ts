@@ -1,4 +1,5 @@
 /** One Compose service key at a time → berth spec fields: the table of handlers. */
+import { ULIMIT_NAMES } from "../core/spec.js";
 import type { Handler, ServiceContext } from "./context.js";
 import { expose, ports } from "./ports.js";
 import { tmpfs, volumes } from "./mounts.js";
@@ -129,6 +130,35 @@ const sysctls: Handler = (ctx, value, at, path) => {
   const r = keyValues(value);
   if ("error" in r) ctx.error(at, path, r.error);
   else for (const [k, v] of r.ok) (ctx.spec.sysctls ??= {})[k] = v ?? "";
+};
+
+/** A whole number (or -1, unlimited) as Compose writes a ulimit; null when it is not one. */
+const limitNumber = (v: Tree): number | null => {
+  const n = v.kind === "scalar" ? Number(text(v)) : NaN;
+  return Number.isSafeInteger(n) && n >= -1 ? n : null;
+};
+
+/** `ulimits: { nproc: 65535, nofile: { soft: 20000, hard: 40000 } }`, as berth writes it. */
+const ulimits: Handler = (ctx, value, at, path) => {
+  if (value.kind !== "map") {
+    ctx.error(at, path, "expected a mapping of ulimit names");
+    return;
+  }
+  for (const [name, e] of value.entries) {
+    const p = `${path}.${name}`;
+    if (!(ULIMIT_NAMES as readonly string[]).includes(name)) {
+      ctx.error(e, p, `"${name}" is not a ulimit Docker knows (${ULIMIT_NAMES.join(", ")})`);
+      continue;
+    }
+    const single = limitNumber(e.value);
+    const soft = e.value.kind === "map" ? e.value.entries.get("soft") : undefined;
+    const hard = e.value.kind === "map" ? e.value.entries.get("hard") : undefined;
+    const pair = soft && hard ? { soft: limitNumber(soft.value), hard: limitNumber(hard.value) } : null;
+    if (single !== null) (ctx.spec.ulimits ??= {})[name] = single;
+    else if (pair?.soft != null && pair.hard != null)
+      (ctx.spec.ulimits ??= {})[name] = { soft: pair.soft, hard: pair.hard };
+    else ctx.error(e, p, "expected a whole number, or soft and hard as whole numbers (-1: unlimited)");
+  }
 };
 
 const caps =
@@ -328,6 +358,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   init: flag((ctx, on) => (ctx.spec.init = on)),
   security_opt: securityOpt,
   sysctls,
+  ulimits,
   stop_grace_period: stopGrace,
   mem_limit: mem,
   mem_reservation: byteLimit("memoryReservation"),

@@ -53,7 +53,6 @@ export const UNSUPPORTED_SERVICE_KEYS: Readonly<Record<string, string>> = {
   stop_signal: "berth stops containers with the image's STOPSIGNAL (SIGTERM by default)",
   storage_opt: "berth's spec has no storage driver options",
   tty: "berth runs containers without a TTY",
-  ulimits: "berth's spec has no ulimits (the engine's defaults apply)",
   use_api_socket: "berth does not hand the Docker socket to containers",
   volumes_from: "berth's spec has no volumes_from: mount the same volumes by name",
 };

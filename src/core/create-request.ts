@@ -61,6 +61,7 @@ export interface EngineCreateBody {
     readonly DeviceCgroupRules?: readonly string[];
     readonly Sysctls?: Readonly<Record<string, string>>;
     readonly Runtime?: string;
+    readonly Ulimits?: readonly { readonly Name: string; readonly Soft: number; readonly Hard: number }[];
   };
   readonly NetworkingConfig?: {
     readonly EndpointsConfig: Readonly<Record<string, { readonly Aliases?: readonly string[] }>>;
@@ -238,6 +239,11 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
       ...(nonEmpty(spec.deviceCgroupRules) ? { DeviceCgroupRules: spec.deviceCgroupRules } : {}),
       ...(Object.keys(spec.sysctls).length > 0 ? { Sysctls: spec.sysctls } : {}),
       ...(spec.runtime !== null ? { Runtime: spec.runtime } : {}),
+      ...(Object.keys(spec.ulimits).length > 0
+        ? {
+            Ulimits: Object.entries(spec.ulimits).map(([name, u]) => ({ Name: name, Soft: u.soft, Hard: u.hard })),
+          }
+        : {}),
     },
     ...(!isNetworkMode(ctx.network)
       ? { NetworkingConfig: { EndpointsConfig: { [ctx.network]: { Aliases: [spec.name] } } } }

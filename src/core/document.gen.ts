@@ -33,6 +33,10 @@ export type AbsolutePath = string;
  */
 export type StringList2 = [string, ...string[]];
 export type Capability = string;
+/**
+ * One limit: a number (soft = hard), or {soft, hard} with soft at most hard. -1 means unlimited (not for nofile: the kernel caps open files at fs.nr_open).
+ */
+export type Ulimit = number | {soft: number; hard: number};
 
 /**
  * One container (or a pool of replicas) that berth keeps running on a Docker host. Kubernetes-style: apiVersion, kind, metadata, spec.
@@ -366,6 +370,12 @@ export interface Spec {
    * true: keep the spec and its containers, but stopped. Changing it does not recreate the container.
    */
   suspended?: boolean;
+  /**
+   * Resource limits (setrlimit) of the container's processes, by name: nofile (open files), nproc (processes of the user), memlock (bytes of locked memory), core, stack, … as Docker's --ulimit. Default: none set, the engine's own. The baseline policy caps nofile, memlock, nice and rtprio (docs/policy.md).
+   */
+  ulimits?: {
+    [k: string]: Ulimit;
+  };
 }
 /**
  * Where a secret value comes from: exactly one of fromHostEnv (a variable of the controller's environment) or fromFile (a file on the controller's host). The value is read when the container is created and is never logged or labelled.

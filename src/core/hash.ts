@@ -129,6 +129,9 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     sysctls: { ...spec.sysctls },
     runtime: spec.runtime ?? undefined,
     stopTimeoutMs: unlessDefault(spec.stopTimeoutMs, DEFAULTS.stopTimeoutMs),
+    ulimits: Object.fromEntries(
+      Object.entries(spec.ulimits).map(([name, u]) => [name, { soft: u.soft, hard: u.hard }]),
+    ),
   };
 }
 

@@ -16,7 +16,9 @@ import {
   type NormalizedMount,
   type NormalizedPort,
   type NormalizedSpec,
+  type NormalizedUlimit,
   type SecretSource,
+  type UlimitName,
   type UpdateStrategy,
 } from "./spec.js";
 import { isParseError, parseBytes, parseDurationMs, parseExpiresAt, parseNanoCpus } from "./units.js";
@@ -268,6 +270,8 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const expiresAt = s.expiresAt === undefined ? null : value(["spec", "expiresAt"], parseExpiresAt(s.expiresAt));
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
 
+  const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
+
   const sc = s.securityContext ?? {};
   // Two containers cannot bind one host port, and must not write one per-instance volume at once.
   const ownsVolume = mounts.some((m) => m.type === "volume" && m.perInstance);
@@ -324,6 +328,44 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       updateStrategy,
       stopTimeoutMs,
       suspended: s.suspended ?? DEFAULTS.suspended,
+      ulimits,
     },
   };
+}
+
+/** A limit as the kernel compares it: -1 is unlimited. */
+const ulimitValue = (n: number): number => (n === -1 ? Infinity : n);
+
+/**
+ * `ulimits`, sorted by name: a number is soft = hard (as Compose); soft may not pass hard, and
+ * nofile cannot be unlimited (the kernel refuses more than fs.nr_open open files, so the container
+ * would fail to start).
+ */
+function normalizeUlimits(
+  input: Readonly<Record<string, number | { soft: number; hard: number }>>,
+  issues: FieldIssue[],
+): Partial<Record<UlimitName, NormalizedUlimit>> {
+  const out: Partial<Record<UlimitName, NormalizedUlimit>> = {};
+  for (const name of Object.keys(input).sort()) {
+    const raw = input[name] ?? 0;
+    const limit = typeof raw === "number" ? { soft: raw, hard: raw } : { soft: raw.soft, hard: raw.hard };
+    const at = (field: "soft" | "hard"): FieldPath =>
+      typeof raw === "number" ? ["spec", "ulimits", name] : ["spec", "ulimits", name, field];
+    if (name === "nofile" && (limit.soft === -1 || limit.hard === -1)) {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: at(limit.soft === -1 ? "soft" : "hard"),
+        message:
+          "nofile cannot be unlimited (-1): the kernel allows at most fs.nr_open open files (1048576 by default); write a number",
+      });
+    } else if (ulimitValue(limit.soft) > ulimitValue(limit.hard)) {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: at("soft"),
+        message: `soft limit ${limit.soft} is above the hard limit ${limit.hard}; soft must be at most hard (-1 is unlimited)`,
+      });
+    }
+    out[name as UlimitName] = limit;
+  }
+  return out;
 }

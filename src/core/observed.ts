@@ -45,6 +45,11 @@ export interface ObservedContainer {
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly mounts: readonly ObservedMount[];
+  /**
+   * Network name → the container's IPv4 address on it, for the networks where it has one (a
+   * stopped container, `host` and `none` have none). Absent: not reported (a fixture).
+   */
+  readonly addresses?: Readonly<Record<string, string>>;
 }
 
 export interface ObservedState {

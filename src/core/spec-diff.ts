@@ -39,6 +39,8 @@ interface Rule {
   readonly fallback?: string | number | boolean | ((object: JsonObject) => Json);
   /** The fields of an object, or of each element of a list; absent: a map of the user's keys. */
   readonly fields?: Rules;
+  /** A map of the user's keys: the rule of its values (ulimits: soft before hard). */
+  readonly values?: Rule;
   /** A list whose elements this field tells apart (unique in a spec): they are named by it, not by position. */
   readonly keyBy?: string;
   /** Absent means none (added or removed as a whole), not "every field at its default". */
@@ -141,6 +143,7 @@ const SPEC: Rules = {
   sysctls: {},
   runtime: {},
   stopTimeoutMs: { name: "stopTimeout", show: duration, fallback: DEFAULTS.stopTimeoutMs },
+  ulimits: { values: { whole: true, fields: { soft: {}, hard: {} } } },
 };
 
 const PLAIN = /^[A-Za-z0-9_/.-][A-Za-z0-9_./:@+=-]*$/;
@@ -175,7 +178,7 @@ function show(value: Json, rule: Rule): string {
   }
   if (isObject(value)) {
     const parts = keysOf(rule, value).map((k) => {
-      const child = rule.fields?.[k] ?? {};
+      const child = rule.fields?.[k] ?? rule.values ?? {};
       return `${rule.fields ? (child.name ?? k) : scalar(k)}: ${show(value[k], child)}`;
     });
     return `{${parts.join(", ")}}`;
@@ -226,7 +229,7 @@ class Differ {
 
   private object(path: string, before: JsonObject, after: JsonObject, rule: Rule): void {
     for (const k of keysOf(rule, before, after)) {
-      const child = rule.fields?.[k] ?? {};
+      const child = rule.fields?.[k] ?? rule.values ?? {};
       const at = rule.fields ? field(path, child.name ?? k) : key(path, k);
       if (child.secret) this.secrets(at, before[k], after[k]);
       else this.value(at, orDefault(before[k], child, before), orDefault(after[k], child, after), child);

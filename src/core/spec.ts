@@ -54,6 +54,32 @@ export interface NormalizedDevice {
   readonly permissions: string;
 }
 
+/** One resource limit (setrlimit); -1 is unlimited. */
+export interface NormalizedUlimit {
+  readonly soft: number;
+  readonly hard: number;
+}
+
+/** The ulimit names Docker accepts (moby's go-units, ulimit.go). */
+export const ULIMIT_NAMES = [
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack",
+] as const;
+export type UlimitName = (typeof ULIMIT_NAMES)[number];
+
 export interface NormalizedSpec {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -103,6 +129,8 @@ export interface NormalizedSpec {
   readonly updateStrategy: UpdateStrategy;
   readonly stopTimeoutMs: number;
   readonly suspended: boolean;
+  /** By name, sorted; empty: the engine's defaults. */
+  readonly ulimits: Readonly<Partial<Record<UlimitName, NormalizedUlimit>>>;
 }
 
 /** The defaults of every optional field, in canonical units. The hash omits fields equal to these. */

@@ -48,6 +48,8 @@ export interface ContainerStatus {
   /** The container has the spec's current hash. */
   readonly current: boolean;
   readonly createdAt: string;
+  /** Network name → the container's IPv4 address on it (none while it is not running). */
+  readonly addresses: Readonly<Record<string, string>>;
 }
 
 export interface SpecStatus {
@@ -106,6 +108,7 @@ export function statusReport(input: StatusInput): StatusReport {
       health: c.health,
       current: input.records.get(spec)?.hash === c.labels[keys.hash],
       createdAt: formatTime(c.createdAt),
+      addresses: { ...(c.addresses ?? {}) },
     });
     bySpec.set(spec, list);
   }

@@ -73,6 +73,23 @@ export function toMounts(mounts: readonly EngineMount[] | undefined): ObservedMo
   }));
 }
 
+interface EngineNetworkSettings {
+  Networks?: Record<string, { IPAddress?: string } | null> | null;
+}
+
+/**
+ * Each network's IPv4 address, as the list call carries it (no inspect); a network where the
+ * container has none (stopped, `host`, `none`) is left out.
+ */
+export function toAddresses(settings: EngineNetworkSettings | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [network, endpoint] of Object.entries(settings?.Networks ?? {})) {
+    const ip = endpoint?.IPAddress ?? "";
+    if (ip !== "") out[network] = ip;
+  }
+  return out;
+}
+
 interface EngineVolume {
   Name: string;
   Driver: string;
@@ -160,6 +177,7 @@ export class DockerAdapter implements DockerPort {
         image: c.Image,
         createdAt: c.Created * 1000,
         mounts: toMounts(c.Mounts),
+        addresses: toAddresses(c.NetworkSettings),
       };
     });
   }

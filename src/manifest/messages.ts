@@ -98,7 +98,9 @@ function list(values: readonly unknown[], conjunction: "or" | "and" = "or"): str
 }
 
 function typeMessage(error: SchemaError): string {
-  const types = (error.params as { type: string }).type.split(",");
+  // ajv names one type as a string, several as "a,b" or, for an integer-or-object (a ulimit), a list.
+  const type = (error.params as { type: string | string[] }).type;
+  const types = Array.isArray(type) ? type : type.split(",");
   const parent = error.parentSchema;
   const expected = expectedPhrase(parent) ?? list(types.map((t) => TYPE_PHRASES[t] ?? t));
   const data: unknown = error.data;
@@ -200,11 +202,16 @@ export function schemaIssues(errors: readonly SchemaError[], data: unknown): Fie
     if (error.propertyName !== undefined) {
       // An error about a key (propertyNames): point at the key itself.
       const expected = expectedPhrase(parent) ?? "a valid key";
+      const names = error.keyword === "enum" ? (params.allowedValues as string[]) : null;
+      const guess = names === null ? undefined : suggest(error.propertyName, names);
       add({
         code: "BERTH_SCHEMA",
         path: [...path, error.propertyName],
         atKey: true,
-        message: `key ${keyExcerpt(error.propertyName)} is not ${expected}`,
+        message:
+          names === null
+            ? `key ${keyExcerpt(error.propertyName)} is not ${expected}`
+            : `unknown name ${keyExcerpt(error.propertyName)}; ${guess !== undefined ? `did you mean ${quoted(guess)}?` : `the valid names are ${list(names, "and")}`}`,
       });
       continue;
     }

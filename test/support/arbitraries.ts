@@ -118,7 +118,7 @@ const BIND_SOURCES = [
 
 /**
  * Spec documents that ask for things of the host: privileges, namespaces, bind mounts (with path
- * tricks), capabilities, security options, devices, sysctls, runtimes, ports, secrets, limits.
+ * tricks), capabilities, security options, devices, sysctls, runtimes, ports, secrets, limits, ulimits.
  * Many are refused by a policy; many are not.
  */
 export const riskySpecArb: fc.Arbitrary<Doc> = fc
@@ -182,6 +182,13 @@ export const riskySpecArb: fc.Arbitrary<Doc> = fc
     secretFile: sometimes(fc.constantFrom("/run/secrets/token", "/run/secrets/../../etc/shadow", "/etc/shadow")),
     secretEnv: sometimes(fc.constantFrom("AGENT_TOKEN", "BERTH_API_TOKEN")),
     dropResources: fc.boolean(),
+    ulimits: sometimes(
+      fc.dictionary(
+        fc.constantFrom("nofile", "memlock", "nice", "rtprio", "nproc"),
+        fc.constantFrom(0, 1, 20, 21, 1024, 1_048_576, 2_097_152, 67_108_864, 268_435_456),
+        { minKeys: 1, maxKeys: 3 },
+      ),
+    ),
   })
   .map((r) => {
     const spec: Record<string, unknown> = { ...r.base.spec };
@@ -216,6 +223,7 @@ export const riskySpecArb: fc.Arbitrary<Doc> = fc
       "sysctls",
       "runtime",
       "user",
+      "ulimits",
     ] as const) {
       if (r[key] !== undefined) spec[key] = r[key];
       else if (key === "user") delete spec.user;

@@ -89,6 +89,16 @@ function matches(labels: Record<string, string>, filter: ListFilter): boolean {
   });
 }
 
+/**
+ * A running container's address on its network, as the engine would list it: one per container
+ * (from its ID), none on `host` or `none`, none when it is not running.
+ */
+function addressesOf(c: FakeContainer): Record<string, string> {
+  const network = c.body.HostConfig.NetworkMode;
+  if (c.state !== "running" || network === "host" || network === "none") return {};
+  return { [network]: `10.88.0.${(parseInt(c.id.slice(0, 12), 16) % 250) + 2}` };
+}
+
 /** The mounts a create body asks for, as the engine would list them. */
 function mountsOf(body: EngineCreateBody): ObservedMount[] {
   const binds = (body.HostConfig.Binds ?? []).map((bind) => {
@@ -333,6 +343,7 @@ export class FakeDocker implements DockerPort {
         image: c.image,
         createdAt: c.createdAt,
         mounts: mountsOf(c.body),
+        addresses: addressesOf(c),
       }));
   }
 

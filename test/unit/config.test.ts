@@ -130,6 +130,9 @@ describe("buildConfig", () => {
     [{ maxMemory: "lots" }, "--max-memory"],
     [{ maxCpus: "-1" }, "--max-cpus"],
     [{ maxPids: "0" }, "--max-pids"],
+    [{ maxUlimit: ["nofiles=10"] }, "--max-ulimit"],
+    [{ maxUlimit: ["nofile"] }, "--max-ulimit"],
+    [{ maxUlimit: ["nofile=-2"] }, "--max-ulimit"],
     [{ listen: "localhost" }, "--listen"],
     [{ listen: "1.2.3.4:99999" }, "--listen"],
     [{ apiToken: "short" }, "API token"],
@@ -158,6 +161,7 @@ describe("buildPolicy", () => {
         requireLimits: true,
         allowVolume: ["cache-*"],
         maxStopTimeout: "2m",
+        maxUlimit: ["nofile=4194304", "memlock=-1"],
         dockerHost: "unix:///srv/docker.sock",
       }),
     ).toEqual({
@@ -178,6 +182,7 @@ describe("buildPolicy", () => {
       requireLimits: true,
       allowVolumes: ["cache-*"],
       maxStopTimeoutMs: 120_000,
+      maxUlimits: { nofile: 4194304, memlock: -1 },
     });
   });
 });

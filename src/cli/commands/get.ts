@@ -7,12 +7,13 @@ import { addCommonOptions, addExamples, addOutputOption } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { printable } from "../sanitize.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
+import { formatAddresses } from "../status-view.js";
 import { table } from "../table.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("get")
-    .description("Show one spec in detail: phase, containers, last action, errors.")
+    .description("Show one spec in detail: phase, containers and their addresses, last action, errors.")
     .argument("<name>", "the spec's name");
   addOutputOption(addServerOption(addCommonOptions(command, { positional: false })));
   addExamples(command, [
@@ -52,7 +53,7 @@ function renderSpec(s: SpecStatus): string {
   if (s.containers.length > 0) {
     out += "Containers:\n";
     out += table(
-      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED"],
+      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "ADDRESSES"],
       s.containers.map((c) => [
         `  ${c.name}`,
         shortId(c.id),
@@ -60,6 +61,7 @@ function renderSpec(s: SpecStatus): string {
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,
+        formatAddresses(c.addresses),
       ]),
     );
   }

@@ -24,6 +24,7 @@ import { MOUNT_CHECKS } from "./mounts.js";
 import { formatRanges, PORT_CHECKS } from "./ports.js";
 import { RESTRICTED_CHECKS } from "./restricted.js";
 import { SECRET_CHECKS } from "./secrets.js";
+import { ULIMIT_CHECKS } from "./ulimits.js";
 import { LEXICAL_CONTEXT, type Policy, type PolicyContext, type Profile, type Violation } from "./types.js";
 
 export * from "./types.js";
@@ -60,6 +61,7 @@ export const DEFAULT_POLICY: Policy = {
   requireLimits: false,
   allowVolumes: [],
   maxStopTimeoutMs: 10 * 60_000,
+  maxUlimits: {},
 };
 
 /** Every check, in the order docs/policy.md lists them. */
@@ -67,6 +69,7 @@ export const CHECKS: readonly Check[] = [
   ...ISOLATION_CHECKS,
   ...MOUNT_CHECKS,
   ...KERNEL_CHECKS,
+  ...ULIMIT_CHECKS,
   ...PORT_CHECKS,
   ...SECRET_CHECKS,
   ...RESTRICTED_CHECKS,
@@ -152,5 +155,6 @@ export function describePolicy(policy: Policy): Record<string, unknown> {
     requireLimits: policy.requireLimits,
     allowVolumes: policy.allowVolumes,
     maxStopTimeout: formatDurationMs(policy.maxStopTimeoutMs),
+    ...(Object.keys(policy.maxUlimits).length > 0 ? { maxUlimits: policy.maxUlimits } : {}),
   };
 }

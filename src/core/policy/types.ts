@@ -38,6 +38,8 @@ export interface Policy {
   readonly allowVolumes: readonly string[];
   /** The longest stopTimeout a spec may ask for, in milliseconds (whole seconds). */
   readonly maxStopTimeoutMs: number;
+  /** ulimit name → the highest hard limit a spec may ask for (-1: unlimited), replacing baseline's ceiling. */
+  readonly maxUlimits: Readonly<Record<string, number>>;
 }
 
 /** The mounts of one container, and how messages name it. */

@@ -15,11 +15,12 @@ describe("berth import compose", () => {
     const names = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
     expect(names).toEqual(["web", "db", "cache"]);
     expect(r.stderr).toContain("compose.yaml:4:5: services.web.build: warning: not supported: berth runs images");
-    expect(r.stderr).toContain("compose.yaml:52:5: services.cache.ulimits: warning: not supported");
+    expect(r.stderr).toContain("compose.yaml:37:5: services.db.shm_size: warning: not supported");
+    expect(r.stderr).not.toContain("services.cache.ulimits");
     // The bind mount needs a policy flag, and the message says which.
     expect(r.stderr).toMatch(/services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/);
     expect(r.stderr).toContain("docker network create web-db-cache_default");
-    expect(r.stderr).toMatch(/converted 3 services of project web-db-cache: 5 warnings, 2 policy refusals/);
+    expect(r.stderr).toMatch(/converted 3 services of project web-db-cache: 4 warnings, 2 policy refusals/);
   });
 
   it("the policy flags berth validate takes admit what they allow", async () => {

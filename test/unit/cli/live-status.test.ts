@@ -28,7 +28,16 @@ function report(text = "web"): StatusReport & { controller: string; observedAt: 
         hash: "h",
         replicas: { desired: 1, ready: 0 },
         containers: [
-          { id: "a".repeat(64), name: text, replica: 0, state: "exited", health: null, current: true, createdAt: text },
+          {
+            id: "a".repeat(64),
+            name: text,
+            replica: 0,
+            state: "exited",
+            health: null,
+            current: true,
+            createdAt: text,
+            addresses: { [text]: text },
+          },
         ],
         lastAction: { kind: "create", reason: text, at: "2026-01-01T00:00:00Z", ok: false },
         lastError: text,

@@ -13,7 +13,7 @@ const report: StatusReport = {
       message: null,
       file: "specs/web.yaml",
       hash: "0123456789abcdef0123",
-      replicas: { desired: 1, ready: 1 },
+      replicas: { desired: 2, ready: 2 },
       containers: [
         {
           id: "c".repeat(64),
@@ -23,6 +23,17 @@ const report: StatusReport = {
           health: null,
           current: true,
           createdAt: "2026-01-01T11:55:00Z",
+          addresses: { bridge: "172.17.0.2" },
+        },
+        {
+          id: "d".repeat(64),
+          name: "web-1",
+          replica: 1,
+          state: "running",
+          health: null,
+          current: true,
+          createdAt: "2026-01-01T11:55:00Z",
+          addresses: { backend: "10.0.1.5", frontend: "10.0.2.5" },
         },
       ],
       lastAction: { kind: "create", reason: "missing", at: "2026-01-01T11:55:00Z", ok: true },
@@ -38,15 +49,15 @@ const report: StatusReport = {
 describe("renderStatus", () => {
   it("prints the table", () => {
     expect(renderStatus(report, NOW)).toBe(
-      "SPEC  PHASE    READY  CONTAINERS      AGE  EXPIRES  MESSAGE\n" +
-        "web   Running  1/1    web-0(running)  5m   never\n",
+      "SPEC  PHASE    READY  CONTAINERS                     AGE  EXPIRES  MESSAGE\n" +
+        "web   Running  2/2    web-0(running) web-1(running)  5m   never\n",
     );
   });
 
-  it("-o wide adds the file, the short hash and the last action", () => {
+  it("-o wide adds the file, the short hash, each container's addresses and the last action", () => {
     expect(renderStatus(report, NOW, { wide: true })).toBe(
-      "SPEC  PHASE    READY  CONTAINERS      AGE  EXPIRES  FILE            HASH          LAST ACTION  MESSAGE\n" +
-        "web   Running  1/1    web-0(running)  5m   never    specs/web.yaml  0123456789ab  create(ok)\n",
+      "SPEC  PHASE    READY  CONTAINERS                     AGE  EXPIRES  FILE            HASH          ADDRESSES                                      LAST ACTION  MESSAGE\n" +
+        "web   Running  2/2    web-0(running) web-1(running)  5m   never    specs/web.yaml  0123456789ab  172.17.0.2 backend=10.0.1.5,frontend=10.0.2.5  create(ok)\n",
     );
   });
 });

@@ -72,14 +72,10 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(admission(c).filter((i) => !i.includes("BERTH_POLICY"))).toEqual([]);
   });
 
-  it("web + database + cache: dependencies, build, shm_size and ulimits are listed with their lines", () => {
+  it("web + database + cache: dependencies, build and shm_size are listed with their lines; ulimits convert", () => {
     const c = convert("web-db-cache");
-    expect(unsupported(c)).toEqual([
-      "4 services.web.build",
-      "16 services.web.depends_on",
-      "37 services.db.shm_size",
-      "52 services.cache.ulimits",
-    ]);
+    expect(unsupported(c)).toEqual(["4 services.web.build", "16 services.web.depends_on", "37 services.db.shm_size"]);
+    expect(c.specs[2]?.document.spec.ulimits).toEqual({ nofile: { soft: 65536, hard: 65536 }, nproc: 4096 });
     expect(c.specs.map((s) => [s.document.metadata.name, s.document.spec.restartPolicy])).toEqual([
       ["web", "Always"],
       ["db", "Always"],
@@ -202,6 +198,14 @@ describe("what cannot be converted is an error with its line", () => {
     [
       "services:\n  web:\n    image: a\n    command: echo $ x\n",
       '4:14 services.web.command: invalid interpolation: "$" must start $NAME, ${NAME} or $$ (a literal $) in "echo $ x"',
+    ],
+    [
+      "services:\n  web:\n    image: a\n    ulimits: { nofiles: 1024 }\n",
+      '4:16 services.web.ulimits.nofiles: "nofiles" is not a ulimit Docker knows (core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)',
+    ],
+    [
+      "services:\n  web:\n    image: a\n    ulimits: { nofile: { soft: 1024 } }\n",
+      "4:16 services.web.ulimits.nofile: expected a whole number, or soft and hard as whole numbers (-1: unlimited)",
     ],
     ["services: [\n", "2:1 : Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ["version: '3'\n", "1:1 services: no services: a Compose file needs a services mapping"],

@@ -172,6 +172,7 @@ describe("spec hash: properties", () => {
     securityContext: (d) => (d.spec.securityContext = { readOnlyRootFilesystem: true }),
     stopTimeout: (d) => (d.spec.stopTimeout = "0s"), // the generator gives 1s–600s
     secretEnv: (d) => (d.spec.secretEnv = { ZZ_SECRET: { fromHostEnv: "ZZ_SECRET" } }),
+    ulimits: (d) => (d.spec.ulimits = { nofile: { soft: 1024, hard: 2048 } }),
   };
 
   for (const [field, mutate] of Object.entries(mutations)) {

@@ -84,6 +84,17 @@ const cases: Record<string, Case> = {
     after: v(["env: { DEBUG: 'true' }"]),
     expected: [replace(), '    + env.DEBUG: "true"'],
   },
+  "ulimits, by name, soft before hard": {
+    before: v(["ulimits: { nofile: 1024, core: 0 }"]),
+    after: v(["ulimits: { nofile: { soft: 4096, hard: 8192 }, nproc: 512 }"]),
+    expected: [
+      replace(),
+      "    - ulimits.core: {soft: 0, hard: 0}",
+      "    ~ ulimits.nofile.soft: 1024 → 4096",
+      "    ~ ulimits.nofile.hard: 1024 → 8192",
+      "    + ulimits.nproc: {soft: 512, hard: 512}",
+    ],
+  },
   "a label key with dots is quoted": {
     before: { lines: [], labels: { "com.example.team": "a" } },
     after: { lines: [], labels: { "com.example.role": "web", "com.example.team": "b" } },

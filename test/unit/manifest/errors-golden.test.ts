@@ -60,6 +60,24 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "reservation above the limit": [
     'bad.yaml:9:24: spec.resources.memoryReservation: "1Gi" is above the memory limit "256Mi"; a reservation must not exceed the limit',
   ],
+  "ulimit soft above hard": [
+    "bad.yaml:8:21: spec.ulimits.nofile.soft: soft limit 4096 is above the hard limit 1024; soft must be at most hard (-1 is unlimited)",
+  ],
+  "ulimit soft unlimited under a hard limit": [
+    "bad.yaml:8:19: spec.ulimits.core.soft: soft limit -1 is above the hard limit 0; soft must be at most hard (-1 is unlimited)",
+  ],
+  "ulimit nofile unlimited": [
+    "bad.yaml:8:13: spec.ulimits.nofile: nofile cannot be unlimited (-1): the kernel allows at most fs.nr_open open files (1048576 by default); write a number",
+  ],
+  "ulimit name misspelt": ['bad.yaml:8:5: spec.ulimits.nofiles: unknown name "nofiles"; did you mean "nofile"?'],
+  "ulimit name unknown": [
+    'bad.yaml:8:5: spec.ulimits.openfiles: unknown name "openfiles"; the valid names are core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending and stack',
+  ],
+  "ulimit negative": ["bad.yaml:8:12: spec.ulimits.nproc: -2 is below the minimum -1"],
+  "ulimit without its hard limit": ['bad.yaml:8:5: spec.ulimits.nproc: missing required field "hard"'],
+  "ulimit quoted": [
+    'bad.yaml:8:12: spec.ulimits.nproc: expected a number, or {soft, hard} (e.g. 1024), got the string "512"; remove the quotes',
+  ],
   "cpus in words": ['bad.yaml:8:11: spec.resources.cpus: "2 cores" is not a CPU quantity (e.g. 1, 250m, 0.5)'],
   "cpus zero": ["bad.yaml:8:11: spec.resources.cpus: 0 is too small: it must be more than 0"],
   "stopTimeout without a unit": ['bad.yaml:7:16: spec.stopTimeout: "10" is not a duration (e.g. 500ms, 10s, 1m30s)'],
