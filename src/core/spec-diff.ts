@@ -140,6 +140,7 @@ const SPEC: Rules = {
   sysctls: {},
   runtime: {},
   stopTimeoutMs: { name: "stopTimeout", show: duration, fallback: DEFAULTS.stopTimeoutMs },
+  backoffLimit: {},
 };
 
 const PLAIN = /^[A-Za-z0-9_/.-][A-Za-z0-9_./:@+=-]*$/;

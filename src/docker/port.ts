@@ -73,6 +73,8 @@ export interface DockerPort {
   /** Creates a local volume with these labels; the existing one when the name is taken (the engine's own rule). */
   createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails>;
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
+  listVolumes(filter: ListFilter): Promise<ObservedVolume[]>;
+  removeVolume(name: string): Promise<void>; // 404 = already gone, not an error
 }
 
 export interface ExecRequest {
@@ -136,4 +138,4 @@ export interface ContainerIO {
 }
 
 /** Which Docker API calls write (for counting no-op passes). */
-export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull", "volume-create"]);
+export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull", "volume-create", "volume-remove"]);

@@ -120,6 +120,14 @@ export class Executor {
       case "rename":
         await this.rename(action.container.id, action.to);
         break;
+      case "collect":
+        // The record first: the run is never without one, so a pass between the two never starts it again.
+        await this.slot(() => this.deps.docker.createVolume(action.record.volume, action.record.labels));
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(action.container.id, { force: true })));
+        break;
+      case "forget":
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeVolume(action.name)));
+        break;
     }
     this.deps.log.info(
       {

@@ -1,6 +1,6 @@
 /**
- * Observe: one label-filtered list of berth's containers and one list of local images — all a
- * no-op pass costs. When desired container names are held by none of berth's containers, one
+ * Observe: one label-filtered list of berth's containers, one of its run records (volumes) and
+ * one list of local images — all a no-op pass costs (a run's inspect is cached: loop/runs.ts). When desired container names are held by none of berth's containers, one
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
  * one-shot commands alike.
@@ -10,11 +10,13 @@ import type { Ownership } from "../core/ownership.js";
 import type { DockerPort } from "../docker/port.js";
 
 export async function observe(docker: DockerPort, owner: Ownership): Promise<ObservedState> {
-  const [containers, imageIds] = await Promise.all([
+  const [containers, imageIds, volumes] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
+    // The records of finished runs (core/runs.ts) are volumes of berth's.
+    docker.listVolumes({ labels: [owner.filter, owner.keys.finished] }),
   ]);
-  return { containers, imageIds, foreignNames: new Map() };
+  return { containers, imageIds, foreignNames: new Map(), volumes };
 }
 
 /** Which of `names` are held by containers that are not this controller's: name → container ID. */

@@ -24,6 +24,7 @@ import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
 import { foreignHolders, observe } from "./observer.js";
 import { ReportOnce } from "./report-once.js";
+import { RunInspector } from "./runs.js";
 
 /** Failed starts in a row after which a container is replaced rather than started again. */
 export const UNSTARTABLE_AFTER = 3;
@@ -68,12 +69,14 @@ export class Reconciler {
   /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
   private readonly queue: QueueView;
+  private readonly runs: RunInspector;
 
   constructor(
     private readonly deps: ReconcilerDeps,
     private readonly options: ReconcilerOptions,
   ) {
     this.queue = deps.dispatcher ?? EMPTY_QUEUE;
+    this.runs = new RunInspector(deps.docker, options.owner.keys);
   }
 
   /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */
@@ -99,7 +102,7 @@ export class Reconciler {
       observe(this.deps.docker, this.options.owner),
     ]);
     const now = this.deps.clock.now();
-    const observed = await this.names(snapshot, ours, now);
+    const observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
     const result = this.plan(snapshot, observed, now);
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
@@ -184,9 +187,12 @@ export class Reconciler {
   }
 
   private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {
-    // A deleted spec is forgotten once none of its containers remain.
+    // A deleted spec is forgotten once none of its containers, nor its runs' records, remain.
+    const specOf = (o: { readonly labels: Readonly<Record<string, string>> }): string | undefined =>
+      o.labels[this.options.owner.keys.spec];
     for (const spec of this.deleted) {
-      if (!observed.containers.some((c) => c.labels[this.options.owner.keys.spec] === spec)) this.deleted.delete(spec);
+      if (![...observed.containers, ...(observed.volumes ?? [])].some((o) => specOf(o) === spec))
+        this.deleted.delete(spec);
     }
     const result = plan(
       { ...snapshot.input, unstartable: this.queue.unstartable(UNSTARTABLE_AFTER), deleted: this.deleted },

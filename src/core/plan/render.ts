@@ -25,6 +25,10 @@ export function renderAction(a: Action): string {
       return `remove  ${c(a.container)}: ${a.reason}`;
     case "rename":
       return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
+    case "collect":
+      return `collect ${c(a.container)} -> record ${a.record.volume}: ${a.reason}`;
+    case "forget":
+      return `forget  record ${a.name}: ${a.reason}`;
   }
 }
 

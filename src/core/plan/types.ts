@@ -65,6 +65,9 @@ export type RemoveReason =
   | "leftover temporary"
   | "name needed";
 
+/** Why a run's record volume goes: its spec starts a new run, or is gone. */
+export type ForgetReason = "new run" | "orphaned" | "deleted";
+
 export interface ContainerRef {
   readonly id: string;
   readonly name: string;
@@ -108,14 +111,28 @@ export type Action =
       readonly container: ContainerRef;
       readonly reason: "exited" | "failed" | "never started";
     })
-  | (ActionBase & { readonly kind: "stop"; readonly container: ContainerRef; readonly reason: "suspended" })
+  | (ActionBase & {
+      readonly kind: "stop";
+      readonly container: ContainerRef;
+      readonly reason: "suspended" | "deadline exceeded";
+    })
   | (ActionBase & { readonly kind: "remove"; readonly container: ContainerRef; readonly reason: RemoveReason })
   | (ActionBase & {
       readonly kind: "rename";
       readonly container: ContainerRef;
       readonly to: string;
       readonly reason: "replicas changed";
-    });
+    })
+  /** A finished run past its ttlAfterFinished: its record volume is made, then its container removed. */
+  | (ActionBase & {
+      readonly kind: "collect";
+      readonly container: ContainerRef;
+      /** The record volume's name and labels (core/runs.ts). */
+      readonly record: { readonly volume: string; readonly labels: Readonly<Record<string, string>> };
+      readonly reason: "ttl expired";
+    })
+  /** A run's record volume that no longer stands for anything: removed. */
+  | (ActionBase & { readonly kind: "forget"; readonly name: string; readonly reason: ForgetReason });
 
 export type ActionKind = Action["kind"];
 
