@@ -186,6 +186,7 @@ export function createApp(config: Config, deps: AppDeps): App {
             )
         : null,
       onPass: (result) => {
+        events.runsFinished(result.report, result.at);
         if (runtimeSpecs) void removeCollectedRuns(runtimeSpecs, result.report);
         metrics?.pass(result);
         deps.hooks?.onPass?.(result);

@@ -38,6 +38,11 @@ describe("a finished run", () => {
     ]);
     expect(s?.containers[0]?.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(s?.containers[0]?.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The event log tells the run's end once.
+    await h.changed();
+    const told = h.app.events.list({ spec: "job" }).filter((e) => e.kind === "finished");
+    expect(told).toEqual([expect.objectContaining({ reason: "Completed", ok: true })]);
+    expect(told[0]?.text).toMatch(/^finished job: Completed, exit code 0, at \d{4}-/);
     // Passes, resyncs and a new controller on the same engine leave it as it is.
     const before = starts(h.docker);
     h.resync();
