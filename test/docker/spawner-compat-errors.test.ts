@@ -27,9 +27,8 @@ const RUN = process.pid;
 const STUBBORN_IMAGE = `berth-test/spawn-stubborn-${RUN}:latest`;
 /**
  * An agent image whose container cannot run at all: its command does not exist, so the engine
- * refuses to start it. (An agent that starts and exits at once is another case: its restart
- * policy has the engine restart it, and /spawn answers 200 when a pass sees it running between
- * two restarts.)
+ * refuses to start it. (An agent that starts and exits at once is another case: agents are runs,
+ * restartPolicy Never, and /spawn answers 200 for one that already ended: test/docker/runs.test.ts.)
  */
 const BROKEN_IMAGE = `berth-test/spawn-broken-${RUN}:latest`;
 /** An image no pull can bring: its registry refuses connections. */

@@ -49,9 +49,9 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
   const n = spec.replicas;
   const runs = runsToCompletion(spec);
   const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
-  // A run is started again only by a new hash: a rebuilt image tag waits for the next run.
+  // A finished run is started again only by a new hash: a rebuilt image tag waits for the next run.
   const imageChanged = (c: ObservedContainer): boolean =>
-    !runs && currentImage !== undefined && c.imageId !== currentImage;
+    !(runs && c.state === "exited") && currentImage !== undefined && c.imageId !== currentImage;
   const current = (c: ObservedContainer): boolean => c.labels[keys.hash] === d.hash && !imageChanged(c);
   const remove = (c: ObservedContainer, reason: RemoveReason): void => {
     out.act({ kind: "remove", spec: spec.name, container: ref(c), reason });
