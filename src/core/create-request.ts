@@ -44,7 +44,10 @@ export interface EngineCreateBody {
     readonly MemoryReservation?: number;
     readonly NanoCpus?: number;
     readonly PidsLimit?: number;
-    readonly RestartPolicy: { readonly Name: "unless-stopped" | "on-failure" | "no"; readonly MaximumRetryCount: number };
+    readonly RestartPolicy: {
+      readonly Name: "unless-stopped" | "on-failure" | "no";
+      readonly MaximumRetryCount: number;
+    };
     readonly Init?: boolean;
     readonly ReadonlyRootfs?: boolean;
     readonly Privileged?: boolean;

@@ -108,7 +108,9 @@ export interface StatusInput {
 const time = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
 
 /** A run's outcome as status shows it. */
-function outcomeFields(o: RunOutcome | null): Pick<ContainerStatus, "exitCode" | "reason" | "startedAt" | "finishedAt"> {
+function outcomeFields(
+  o: RunOutcome | null,
+): Pick<ContainerStatus, "exitCode" | "reason" | "startedAt" | "finishedAt"> {
   return o
     ? { exitCode: o.exitCode, reason: o.reason, startedAt: time(o.startedAt), finishedAt: time(o.finishedAt) }
     : { exitCode: null, reason: null, startedAt: null, finishedAt: null };
@@ -125,7 +127,10 @@ function runPhase(
   const failed = done.find((c) => c.reason !== "Completed");
   if (!failed) return { phase: "Succeeded", message: null };
   const exit = failed.exitCode === null ? "" : ` (exit code ${failed.exitCode})`;
-  const why = failed.reason === "DeadlineExceeded" ? "ran past its activeDeadline and was stopped" : `failed: ${failed.reason ?? ""}`;
+  const why =
+    failed.reason === "DeadlineExceeded"
+      ? "ran past its activeDeadline and was stopped"
+      : `failed: ${failed.reason ?? ""}`;
   return { phase: "Failed", message: `run ${failed.name} ${why}${exit}` };
 }
 

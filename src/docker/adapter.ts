@@ -89,7 +89,14 @@ function engineTime(value: string | undefined): number | null {
 interface EngineRunState {
   Created: string;
   RestartCount?: number;
-  State: { Running: boolean; Restarting?: boolean; ExitCode: number; OOMKilled?: boolean; StartedAt?: string; FinishedAt?: string };
+  State: {
+    Running: boolean;
+    Restarting?: boolean;
+    ExitCode: number;
+    OOMKilled?: boolean;
+    StartedAt?: string;
+    FinishedAt?: string;
+  };
   HostConfig?: { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } };
 }
 
@@ -345,7 +352,12 @@ export class DockerAdapter implements DockerPort {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.call("volume-remove", (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }), undefined, name);
+      await this.call(
+        "volume-remove",
+        (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }),
+        undefined,
+        name,
+      );
     } catch (err) {
       if (err instanceof DockerError && err.kind === "not-found") return;
       throw err;

@@ -138,4 +138,13 @@ export interface ContainerIO {
 }
 
 /** Which Docker API calls write (for counting no-op passes). */
-export const WRITE_OPERATIONS = new Set(["create", "start", "stop", "remove", "rename", "pull", "volume-create", "volume-remove"]);
+export const WRITE_OPERATIONS = new Set([
+  "create",
+  "start",
+  "stop",
+  "remove",
+  "rename",
+  "pull",
+  "volume-create",
+  "volume-remove",
+]);

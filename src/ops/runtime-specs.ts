@@ -156,6 +156,7 @@ export async function removeCollectedRuns(specs: RuntimeSpecs, report: StatusRep
   for (const s of report.specs) {
     if (!s.collected || specs.loadedSpec(s.name) === null) continue;
     const outcome = await specs.remove(s.name);
-    if (outcome.kind === "failed") specs.log.warn({ spec: s.name, err: outcome.message }, "finished run's spec not removed");
+    if (outcome.kind === "failed")
+      specs.log.warn({ spec: s.name, err: outcome.message }, "finished run's spec not removed");
   }
 }

@@ -94,7 +94,9 @@ async function specOnce(name: string, what: string, check: (s: SpecView) => bool
     60_000,
   );
   if (found === null || !check(found))
-    throw new Error(`${name}: no ${what} within 60 s; last seen ${JSON.stringify(last)}\n${controller?.recentLogs() ?? ""}`);
+    throw new Error(
+      `${name}: no ${what} within 60 s; last seen ${JSON.stringify(last)}\n${controller?.recentLogs() ?? ""}`,
+    );
   return found;
 }
 
@@ -129,7 +131,9 @@ describe("runs that finish", () => {
       expect(inspected.HostConfig.RestartPolicy?.Name).toBe("no");
       expect(inspected.State.Status).toBe("exited");
     }
-    const startedAt = await Promise.all(before.map(async (x) => (await docker.getContainer(x.id).inspect()).State.StartedAt));
+    const startedAt = await Promise.all(
+      before.map(async (x) => (await docker.getContainer(x.id).inspect()).State.StartedAt),
+    );
 
     // A new berth process, a few resyncs later: the same stopped containers, never started again.
     expect(await controller.stop()).toBe(0);
@@ -137,9 +141,9 @@ describe("runs that finish", () => {
     await specOnce(ok, "Succeeded after a restart", (s) => s.phase === "Succeeded");
     const logs = controller.logs;
     const from = logs.length;
-    expect(await pollUntil(() => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= 3, 15_000)).toBe(
-      true,
-    );
+    expect(
+      await pollUntil(() => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= 3, 15_000),
+    ).toBe(true);
     const after = await containersOf(c);
     expect(after.map((x) => [x.id, x.state])).toEqual(before.map((x) => [x.id, "exited"]));
     expect(
@@ -149,7 +153,9 @@ describe("runs that finish", () => {
     // berth status -o json says the same, from the live controller.
     const status = await berth(["status", "-o", "json", "--id", c, "--specs", dir]);
     expect(status.code, status.stderr).toBe(0);
-    const report = JSON.parse(status.stdout) as { specs: { name: string; phase: string; containers: ContainerOutcome[] }[] };
+    const report = JSON.parse(status.stdout) as {
+      specs: { name: string; phase: string; containers: ContainerOutcome[] }[];
+    };
     expect(report.specs.map((s) => [s.name, s.phase, s.containers[0]?.exitCode, s.containers[0]?.reason])).toEqual([
       [bad, "Failed", 3, "Error"],
       [ok, "Succeeded", 0, "Completed"],
@@ -208,9 +214,9 @@ describe("runs that finish", () => {
     expect(collected.containers).toEqual([expect.objectContaining({ id: "", collected: true, exitCode: 0 })]);
     await waitContainers(c, "no containers", (cs) => cs.length === 0);
     const volumes = async (): Promise<string[]> =>
-      ((await docker.listVolumes({ filters: { label: [`berth.controller=${c}`, "berth.finished"] } })).Volumes ?? []).map(
-        (v) => v.Name,
-      );
+      (
+        (await docker.listVolumes({ filters: { label: [`berth.controller=${c}`, "berth.finished"] } })).Volumes ?? []
+      ).map((v) => v.Name);
     expect(await pollUntil(async () => (await volumes()).length === 1, 30_000)).toBe(true);
     expect((await volumes())[0]).toMatch(new RegExp(`^berth-run\\.${c}\\.${kept}\\.[0-9a-f]{12}$`));
   });
@@ -238,9 +244,9 @@ describe("runs that finish", () => {
     // A few resyncs later it is still there, still exited: not restarted.
     const logs = controller.logs;
     const from = logs.length;
-    expect(await pollUntil(() => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= 3, 15_000)).toBe(
-      true,
-    );
+    expect(
+      await pollUntil(() => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= 3, 15_000),
+    ).toBe(true);
     expect(await status()).toBe("exited");
     expect((await docker.getContainer(spawned.container_id ?? "").inspect()).RestartCount).toBe(0);
 

@@ -175,7 +175,8 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
         if (spec.phase === "Running" && running) return { ok: true as const, id: running.id };
         // An agent that already ran to its end was spawned all the same.
         const finished = spec.containers.find((c) => c.current && c.id !== "" && c.finishedAt !== null);
-        if ((spec.phase === "Succeeded" || spec.phase === "Failed") && finished) return { ok: true as const, id: finished.id };
+        if ((spec.phase === "Succeeded" || spec.phase === "Failed") && finished)
+          return { ok: true as const, id: finished.id };
         if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false as const, spec };
         return null;
       });

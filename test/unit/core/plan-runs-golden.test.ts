@@ -50,7 +50,13 @@ function ran(d: DesiredSpec, run: Partial<ObservedRun>, options: ContainerOption
 function record(d: DesiredSpec | string, hash?: string): ObservedVolume {
   const spec = typeof d === "string" ? d : d.spec.name;
   const h = hash ?? (typeof d === "string" ? "gone-hash" : d.hash);
-  const outcome = { phase: "Succeeded", exitCode: 0, reason: "Completed", startedAt: NOW - 20 * M, finishedAt: NOW - 15 * M } as const;
+  const outcome = {
+    phase: "Succeeded",
+    exitCode: 0,
+    reason: "Completed",
+    startedAt: NOW - 20 * M,
+    finishedAt: NOW - 15 * M,
+  } as const;
   return {
     name: runRecordVolume(KEYS, OPTIONS.owner.controllerId, spec, h),
     driver: "local",

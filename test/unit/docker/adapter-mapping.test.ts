@@ -132,7 +132,9 @@ describe("toRun: a run as inspect tells it (docs/runs.md)", () => {
       FinishedAt: "2026-11-23T12:00:03Z",
     },
   };
-  const policy = (Name: string, MaximumRetryCount = 0) => ({ HostConfig: { RestartPolicy: { Name, MaximumRetryCount } } });
+  const policy = (Name: string, MaximumRetryCount = 0) => ({
+    HostConfig: { RestartPolicy: { Name, MaximumRetryCount } },
+  });
 
   it("reads the times to the millisecond, and an unset time as null", () => {
     expect(toRun({ ...base, ...policy("no") })).toEqual({
@@ -143,7 +145,10 @@ describe("toRun: a run as inspect tells it (docs/runs.md)", () => {
       restartCount: 0,
       settled: true,
     });
-    const never = { ...base, State: { ...base.State, StartedAt: "0001-01-01T00:00:00Z", FinishedAt: "0001-01-01T00:00:00Z" } };
+    const never = {
+      ...base,
+      State: { ...base.State, StartedAt: "0001-01-01T00:00:00Z", FinishedAt: "0001-01-01T00:00:00Z" },
+    };
     expect(toRun({ ...never, ...policy("no") })).toMatchObject({ startedAt: null, finishedAt: null });
   });
 
