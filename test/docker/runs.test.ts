@@ -11,8 +11,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil, pollValue } from "../support/poll.js";
 import {
   berth,
+  commitImage,
   containersOf,
   docker,
+  removeImage,
   type RunningBerth,
   specDir,
   startBerth,
@@ -37,19 +39,9 @@ afterEach(async () => {
   }
 });
 
-beforeAll(async () => {
-  // An agent that works for a moment and exits.
-  const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
-  await c.commit({ repo: AGENT_IMAGE.split(":")[0], tag: "latest", changes: 'CMD ["sh", "-c", "sleep 1; exit 0"]' });
-  await c.remove({ force: true });
-});
-
-afterAll(async () => {
-  await docker
-    .getImage(AGENT_IMAGE)
-    .remove({ force: true })
-    .catch(() => undefined);
-});
+// An agent that works for a moment and exits.
+beforeAll(() => commitImage(AGENT_IMAGE.split(":")[0] ?? "", ["sh", "-c", "sleep 1; exit 0"]));
+afterAll(() => removeImage(AGENT_IMAGE));
 
 /** A run: busybox's sh with `script`, restartPolicy Never. */
 const run = (name: string, script: string, extra: readonly string[] = []): string =>
@@ -161,6 +153,8 @@ describe("runs that finish", () => {
       [ok, "Succeeded", 0, "Completed"],
       [oom, "Failed", 137, "OOMKilled"],
     ]);
+    const got = await berth(["get", bad, "--id", c, "--specs", dir]);
+    expect(got.stdout).toMatch(/exited \(Error, exit 3, finished \d{4}-/);
     const metrics = await (await fetch(`${controller.url}/metrics`)).text();
     expect(metrics).toContain('berth_specs{phase="Succeeded"} 1');
     expect(metrics).toContain('berth_specs{phase="Failed"} 2');

@@ -10,8 +10,10 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil } from "../support/poll.js";
 import {
+  commitImage,
   containersOf,
   docker,
+  removeImage,
   type RunningBerth,
   specDir,
   startBerth,
@@ -52,24 +54,13 @@ afterEach(async () => {
   }
 });
 
-async function commitImage(repo: string, cmd: readonly string[]): Promise<void> {
-  const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
-  await c.commit({ repo, tag: "latest", changes: `CMD ${JSON.stringify(cmd)}` });
-  await c.remove({ force: true });
-}
-
 beforeAll(async () => {
   await commitImage(`berth-test/spawn-stubborn-${RUN}`, ["sleep", "infinity"]);
   await commitImage(`berth-test/spawn-broken-${RUN}`, ["/no/such/agent"]);
 });
 
 afterAll(async () => {
-  for (const image of [STUBBORN_IMAGE, BROKEN_IMAGE]) {
-    await docker
-      .getImage(image)
-      .remove({ force: true })
-      .catch(() => undefined);
-  }
+  for (const image of [STUBBORN_IMAGE, BROKEN_IMAGE]) await removeImage(image);
 });
 
 interface Answer {
