@@ -15,6 +15,7 @@ import { formatIssue } from "../core/errors.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import { namesToClaim } from "../core/plan/claims.js";
+import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
 import { statusReport, type StatusReport } from "../core/status.js";
 import type { DockerPort } from "../docker/port.js";
@@ -153,12 +154,19 @@ export class Reconciler {
    * own. Only for specs free to act now; none in the steady state.
    */
   private async names(snapshot: DesiredSnapshot, ours: ObservedState, now: number): Promise<ObservedState> {
+    const hashes = new Map(snapshot.input.desired.map((d) => [d.spec.name, d.hash]));
+    const recorded = new Set(
+      runRecords(ours.volumes, this.options.owner.keys)
+        .filter((r) => hashes.get(r.spec) === r.hash)
+        .map((r) => r.container),
+    );
     const wanted = namesToClaim(
       snapshot.input.desired,
       ours.containers,
       this.options.owner.keys,
       now,
       (spec) => this.queue.progressOf(spec)?.busy !== true,
+      recorded,
     );
     const foreign = await foreignHolders(this.deps.docker, this.options.owner, wanted);
     return foreign.size > 0 ? { ...ours, foreignNames: foreign } : ours;

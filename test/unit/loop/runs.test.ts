@@ -124,10 +124,15 @@ describe("ttlAfterFinished", () => {
       expect.objectContaining({ id: "", name: "job", exitCode: 3, reason: "Error", collected: true }),
     ]);
     const creates = h.docker.count("create");
+    // Its free name is not looked for among other containers either (no unfiltered list).
+    const unfiltered = (): number =>
+      h?.docker.calls.filter((x) => x.operation === "list" && x.subject === "").length ?? 0;
+    const lists = unfiltered();
     h.resync();
     await h.changed();
     await h.clock.advance(60_000);
     expect(h.docker.count("create")).toBe(creates);
+    expect(unfiltered()).toBe(lists);
 
     // A new hash is a new run: the record goes, a container comes.
     h.write("job.yaml", job("ttlAfterFinished: 2s", "env: { RUN: '2' }"));
