@@ -32,7 +32,7 @@ import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
 import { STDIN_SOURCE } from "./manifest/stdin.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
-import { RuntimeSpecs } from "./ops/runtime-specs.js";
+import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
 import { systemClock } from "./util/clock.js";
 import { scheduleCron, scheduleEvery } from "./util/cron.js";
@@ -155,6 +155,21 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
   });
   const reconciler = reconcilerOf(config, deps, engine, dispatcher);
+  const runtimeSpecs =
+    config.runtimeSpecs === null
+      ? null
+      : new RuntimeSpecs({
+          dir: config.runtimeSpecs,
+          parse: parseOptions(config),
+          specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
+          loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
+          changed: ({ spec, removed }) => {
+            if (removed) reconciler.markDeleted(spec);
+            else reconciler.unmarkDeleted(spec);
+            controller.requestPass(true, 0);
+          },
+          log,
+        });
   const controller = new Controller(
     {
       reconciler,
@@ -174,6 +189,8 @@ export function createApp(config: Config, deps: AppDeps): App {
             )
         : null,
       onPass: (result) => {
+        events.runsFinished(result.report, result.at);
+        if (runtimeSpecs) void removeCollectedRuns(runtimeSpecs, result.report);
         metrics?.pass(result);
         deps.hooks?.onPass?.(result);
       },
@@ -211,21 +228,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           },
           events,
           metrics,
-          specs:
-            config.runtimeSpecs === null
-              ? null
-              : new RuntimeSpecs({
-                  dir: config.runtimeSpecs,
-                  parse: parseOptions(config),
-                  specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
-                  loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
-                  changed: ({ spec, removed }) => {
-                    if (removed) reconciler.markDeleted(spec);
-                    else reconciler.unmarkDeleted(spec);
-                    controller.requestPass(true, 0);
-                  },
-                  log,
-                }),
+          specs: runtimeSpecs,
           containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
           now: () => clock.now(),

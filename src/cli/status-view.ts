@@ -10,12 +10,24 @@ export function formatAddresses(addresses: ContainerStatus["addresses"]): string
   return entries.map(([network, ip]) => `${network}=${ip}`).join(",");
 }
 
+/** `web-0(running)`, `web-0(running,healthy)`; a finished run `job(exited,Error,exit 3,2m ago)`. */
+function containerCell(c: ContainerStatus, now: number): string {
+  const parts = [c.collected ? "collected" : c.state];
+  if (c.health) parts.push(c.health);
+  if (c.reason !== null) {
+    parts.push(c.reason);
+    if (c.exitCode !== null) parts.push(`exit ${c.exitCode}`);
+    if (c.finishedAt !== null) parts.push(`${age(Date.parse(c.finishedAt), now)} ago`);
+  }
+  return `${c.name}(${parts.join(",")})`;
+}
+
 /** With `wide`, each spec's file, hash, containers' addresses and last action too (`berth status -o wide`). */
 export function renderStatus(report: StatusReport, now: number, { wide = false }: { wide?: boolean } = {}): string {
   const rows = report.specs.map((s) => {
     const oldest = s.containers.reduce<number | null>((min, c) => {
       const t = Date.parse(c.createdAt);
-      return min === null || t < min ? t : min;
+      return Number.isNaN(t) || (min !== null && min <= t) ? min : t;
     }, null);
     const more = wide
       ? [
@@ -29,7 +41,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
       s.name,
       s.phase,
       `${s.replicas.ready}/${s.replicas.desired}`,
-      s.containers.map((c) => `${c.name}(${c.state}${c.health ? `,${c.health}` : ""})`).join(" ") || "-",
+      s.containers.map((c) => containerCell(c, now)).join(" ") || "-",
       oldest === null ? "-" : age(oldest, now),
       s.expiresAt ?? "never",
       ...more,

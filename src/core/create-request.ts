@@ -46,7 +46,10 @@ export interface EngineCreateBody {
     readonly MemoryReservation?: number;
     readonly NanoCpus?: number;
     readonly PidsLimit?: number;
-    readonly RestartPolicy: { readonly Name: "unless-stopped" | "on-failure" | "no"; readonly MaximumRetryCount: 0 };
+    readonly RestartPolicy: {
+      readonly Name: "unless-stopped" | "on-failure" | "no";
+      readonly MaximumRetryCount: number;
+    };
     readonly Init?: boolean;
     readonly ReadonlyRootfs?: boolean;
     readonly Privileged?: boolean;
@@ -95,6 +98,16 @@ const RESTART: Readonly<Record<RestartPolicy, "unless-stopped" | "on-failure" | 
   OnFailure: "on-failure",
   Never: "no",
 };
+
+/**
+ * The engine's restart policy. A backoffLimit becomes on-failure's maximum retry count, which the
+ * engine counts (docs/runs.md); 0 is "no", since the engine reads a maximum of 0 as no limit.
+ */
+function restartPolicy(spec: NormalizedSpec): EngineCreateBody["HostConfig"]["RestartPolicy"] {
+  const limit = spec.restartPolicy === "OnFailure" ? spec.backoffLimit : null;
+  if (limit === 0) return { Name: "no", MaximumRetryCount: 0 };
+  return { Name: RESTART[spec.restartPolicy], MaximumRetryCount: limit ?? 0 };
+}
 
 const NS_PER_MS = 1_000_000;
 
@@ -216,7 +229,7 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
       ...(r.memoryReservationBytes !== null ? { MemoryReservation: r.memoryReservationBytes } : {}),
       ...(r.nanoCpus !== null ? { NanoCpus: r.nanoCpus } : {}),
       ...(r.pids !== null ? { PidsLimit: r.pids } : {}),
-      RestartPolicy: { Name: RESTART[spec.restartPolicy], MaximumRetryCount: 0 },
+      RestartPolicy: restartPolicy(spec),
       ...(spec.init ? { Init: true } : {}),
       ...(sec.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
       ...(sec.privileged ? { Privileged: true } : {}),

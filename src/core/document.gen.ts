@@ -376,6 +376,18 @@ export interface Spec {
   ulimits?: {
     [k: string]: Ulimit;
   };
+  /**
+   * How long a run may take (restartPolicy Never or OnFailure only), like a Kubernetes Job's activeDeadlineSeconds: counted from when its container was made (berth starts it at once), through any restarts. When it has passed, berth stops the container and the run is Failed with reason DeadlineExceeded. Default: none. Changing it does not restart the container.
+   */
+  activeDeadline?: string;
+  /**
+   * How long a finished run (Succeeded or Failed; restartPolicy Never or OnFailure only) is kept, like a Kubernetes Job's ttlSecondsAfterFinished. That long after it finished, berth removes its container and keeps the outcome in a small labelled volume (the run's record), so the spec still reports Succeeded or Failed and the run is not started again; a spec written through the HTTP API is deleted too, and its record with it. 0s removes at once. Default: none (the stopped container stays). Changing it does not restart the container.
+   */
+  ttlAfterFinished?: string;
+  /**
+   * With restartPolicy OnFailure: how many times the engine restarts a container that failed before the run is Failed, like a Kubernetes Job's backoffLimit (the engine's on-failure maximum retry count, read back as its restart count). Default: none, restarts without limit (the run finishes only when it succeeds).
+   */
+  backoffLimit?: number;
 }
 /**
  * Where a secret value comes from: exactly one of fromHostEnv (a variable of the controller's environment) or fromFile (a file on the controller's host). The value is read when the container is created and is never logged or labelled.

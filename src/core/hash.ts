@@ -7,7 +7,7 @@
  * format version is included. Specs without secrets hash as they always did.
  *
  * Left out, because changing them needs no new container: replicas, suspended, expiresAt,
- * updateStrategy and imagePullPolicy (how berth acts, not what the container is). The name is the
+ * activeDeadline, ttlAfterFinished, updateStrategy and imagePullPolicy (how berth acts, not what the container is). The name is the
  * spec's identity, not part of its content.
  */
 import { sha256Hex } from "./sha256.js";
@@ -132,6 +132,9 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     ulimits: Object.fromEntries(
       Object.entries(spec.ulimits).map(([name, u]) => [name, { soft: u.soft, hard: u.hard }]),
     ),
+    // The engine's retry count: a new container. activeDeadline and ttlAfterFinished are left out
+    // (the planner's business; changing them starts no new run).
+    backoffLimit: spec.backoffLimit ?? undefined,
   };
 }
 

@@ -27,6 +27,8 @@ export interface LabelKeys {
   readonly instanceVolume: string;
   /** On a per-instance volume: its reclaim policy when it was made, Delete or Retain. */
   readonly reclaimPolicy: string;
+  /** On a run's record volume (core/runs.ts): the outcome of a finished run whose container was removed. */
+  readonly finished: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -40,6 +42,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     applied: `${prefix}.applied`,
     instanceVolume: `${prefix}.instance_volume`,
     reclaimPolicy: `${prefix}.reclaim_policy`,
+    finished: `${prefix}.finished`,
   };
 }
 

@@ -271,6 +271,29 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
 
   const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
+  // Runs that finish (docs/runs.md): their fields mean nothing to a container that always runs.
+  const restartPolicy = s.restartPolicy ?? DEFAULTS.restartPolicy;
+  const runField = (field: "activeDeadline" | "ttlAfterFinished"): number | null => {
+    const v = s[field];
+    if (v === undefined) return null;
+    if (restartPolicy === "Always") {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", field],
+        message: `applies only to runs that finish: set restartPolicy: Never or OnFailure (restartPolicy is ${restartPolicy}${s.restartPolicy === undefined ? ", the default" : ""})`,
+      });
+    }
+    return value(["spec", field], parseDurationMs(v));
+  };
+  const activeDeadlineMs = runField("activeDeadline");
+  const ttlAfterFinishedMs = runField("ttlAfterFinished");
+  if (s.backoffLimit !== undefined && restartPolicy !== "OnFailure") {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "backoffLimit"],
+      message: `applies only to restartPolicy: OnFailure (restartPolicy is ${restartPolicy}${s.restartPolicy === undefined ? ", the default" : ""})`,
+    });
+  }
 
   const sc = s.securityContext ?? {};
   // Two containers cannot bind one host port, and must not write one per-instance volume at once.
@@ -299,7 +322,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       network,
       ports,
       resources: { nanoCpus, memoryBytes, memoryReservationBytes, pids: r.pids ?? null },
-      restartPolicy: s.restartPolicy ?? DEFAULTS.restartPolicy,
+      restartPolicy,
       healthcheck,
       security: {
         readOnlyRootFilesystem: sc.readOnlyRootFilesystem ?? false,
@@ -329,6 +352,9 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       stopTimeoutMs,
       suspended: s.suspended ?? DEFAULTS.suspended,
       ulimits,
+      activeDeadlineMs,
+      ttlAfterFinishedMs,
+      backoffLimit: s.backoffLimit ?? null,
     },
   };
 }

@@ -50,6 +50,29 @@ export interface ObservedContainer {
    * stopped container, `host` and `none` have none). Absent: not reported (a fixture).
    */
   readonly addresses?: Readonly<Record<string, string>>;
+  /**
+   * What only an inspect tells of a run (docs/runs.md): present on containers of specs that run to
+   * completion, where the observer looked (loop/runs.ts).
+   */
+  readonly run?: ObservedRun;
+}
+
+/** A container's run as the engine records it (inspect's State). Times in epoch ms. */
+export interface ObservedRun {
+  /** When the container was made, to the millisecond (the list call gives seconds): a run's start. */
+  readonly createdAt: number;
+  /** The last start; null if never started. */
+  readonly startedAt: number | null;
+  /** The last exit; null while it never exited. */
+  readonly finishedAt: number | null;
+  readonly oomKilled: boolean;
+  /** Restarts made by the engine's restart policy. */
+  readonly restartCount: number;
+  /**
+   * Nothing will change it unless someone starts it: it is not running and the engine's restart
+   * policy will not restart it (no policy, exit 0 under on-failure, or on-failure's retries used).
+   */
+  readonly settled: boolean;
 }
 
 export interface ObservedState {

@@ -144,6 +144,7 @@ const SPEC: Rules = {
   runtime: {},
   stopTimeoutMs: { name: "stopTimeout", show: duration, fallback: DEFAULTS.stopTimeoutMs },
   ulimits: { values: { whole: true, fields: { soft: {}, hard: {} } } },
+  backoffLimit: {},
 };
 
 const PLAIN = /^[A-Za-z0-9_/.-][A-Za-z0-9_./:@+=-]*$/;

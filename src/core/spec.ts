@@ -131,6 +131,12 @@ export interface NormalizedSpec {
   readonly suspended: boolean;
   /** By name, sorted; empty: the engine's defaults. */
   readonly ulimits: Readonly<Partial<Record<UlimitName, NormalizedUlimit>>>;
+  /** A run's deadline from its container's creation (ms), or null for none (docs/runs.md). */
+  readonly activeDeadlineMs: number | null;
+  /** How long a finished run's container is kept (ms), or null for ever. */
+  readonly ttlAfterFinishedMs: number | null;
+  /** OnFailure: restarts by the engine before the run is Failed; null for no limit. */
+  readonly backoffLimit: number | null;
 }
 
 /** The defaults of every optional field, in canonical units. The hash omits fields equal to these. */

@@ -9,6 +9,8 @@ import type { ContainerState, Health, ObservedState } from "./observed.js";
 import type { ActionKind, Plan } from "./plan/plan.js";
 import { renderNote } from "./plan/render.js";
 import type { SpecRecord } from "./record.js";
+import { type RunOutcome, type RunReason, runOutcome, runRecords } from "./runs.js";
+import type { NormalizedSpec } from "./spec.js";
 import { formatTime } from "./units.js";
 
 /** What the work queue remembers of a spec's operations (loop/dispatcher.ts), as status reads it. */
@@ -36,6 +38,7 @@ export const PHASES = [
   "Failed",
   "Invalid",
   "Conflict",
+  "Succeeded",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -50,6 +53,14 @@ export interface ContainerStatus {
   readonly createdAt: string;
   /** Network name → the container's IPv4 address on it (none while it is not running). */
   readonly addresses: Readonly<Record<string, string>>;
+  /** A finished run's outcome (docs/runs.md); null while it runs, or for containers kept running. */
+  readonly exitCode: number | null;
+  readonly reason: RunReason | null;
+  /** RFC 3339; null when not known. */
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** The container was removed after its ttlAfterFinished; this is its run's record (id ""). */
+  readonly collected: boolean;
 }
 
 export interface SpecStatus {
@@ -71,6 +82,8 @@ export interface SpecStatus {
   /** RFC 3339, or null for never. */
   readonly expiresAt: string | null;
   readonly retryAt: string | null;
+  /** Every run finished and was collected after its ttlAfterFinished: only records remain. */
+  readonly collected: boolean;
 }
 
 export interface StatusReport {
@@ -94,12 +107,42 @@ export interface StatusInput {
   readonly now: number;
 }
 
+const time = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
+
+/** A run's outcome as status shows it. */
+function outcomeFields(
+  o: RunOutcome | null,
+): Pick<ContainerStatus, "exitCode" | "reason" | "startedAt" | "finishedAt"> {
+  return o
+    ? { exitCode: o.exitCode, reason: o.reason, startedAt: time(o.startedAt), finishedAt: time(o.finishedAt) }
+    : { exitCode: null, reason: null, startedAt: null, finishedAt: null };
+}
+
+/** Succeeded or Failed, when every replica's current run has finished; else null. */
+function runPhase(
+  spec: NormalizedSpec,
+  containers: readonly ContainerStatus[],
+): { phase: "Succeeded" | "Failed"; message: string | null } | null {
+  const done = containers.filter((c) => c.current && c.reason !== null);
+  const replicas = new Set(done.map((c) => c.replica));
+  if (spec.replicas === 0 || replicas.size < spec.replicas) return null;
+  const failed = done.find((c) => c.reason !== "Completed");
+  if (!failed) return { phase: "Succeeded", message: null };
+  const exit = failed.exitCode === null ? "" : ` (exit code ${failed.exitCode})`;
+  const why =
+    failed.reason === "DeadlineExceeded"
+      ? "ran past its activeDeadline and was stopped"
+      : `failed: ${failed.reason ?? ""}`;
+  return { phase: "Failed", message: `run ${failed.name} ${why}${exit}` };
+}
+
 export function statusReport(input: StatusInput): StatusReport {
   const keys = input.keys;
   const bySpec = new Map<string, ContainerStatus[]>();
   for (const c of input.observed.containers) {
     const spec = c.labels[keys.spec] ?? "";
     const list = bySpec.get(spec) ?? [];
+    const normalized = input.records.get(spec)?.spec;
     list.push({
       id: c.id,
       name: c.name,
@@ -109,8 +152,26 @@ export function statusReport(input: StatusInput): StatusReport {
       current: input.records.get(spec)?.hash === c.labels[keys.hash],
       createdAt: formatTime(c.createdAt),
       addresses: { ...(c.addresses ?? {}) },
+      ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
+      collected: false,
     });
     bySpec.set(spec, list);
+  }
+  for (const r of runRecords(input.observed.volumes, keys)) {
+    const list = bySpec.get(r.spec) ?? [];
+    list.push({
+      id: "",
+      name: r.container,
+      replica: r.replica,
+      state: "exited",
+      health: null,
+      current: input.records.get(r.spec)?.hash === r.hash,
+      createdAt: time(r.outcome.startedAt) ?? "",
+      addresses: {},
+      ...outcomeFields(r.outcome),
+      collected: true,
+    });
+    bySpec.set(r.spec, list);
   }
   const planned = new Set(input.plan.actions.map((a) => a.spec));
   const conflicts = new Map<string, string>();
@@ -129,6 +190,7 @@ export function statusReport(input: StatusInput): StatusReport {
     const ready = containers.filter(
       (c) => c.current && c.state === "running" && c.health !== "unhealthy" && c.health !== "starting",
     ).length;
+    const run = spec && spec.restartPolicy !== "Always" ? runPhase(spec, containers) : null;
     const expired = spec?.expiresAt !== null && spec?.expiresAt !== undefined && spec.expiresAt <= input.now;
 
     let phase: Phase;
@@ -155,6 +217,10 @@ export function statusReport(input: StatusInput): StatusReport {
       message = `${rt.lastError} (retrying at ${formatTime(rt.retryAt)})`;
     } else if (spec?.suspended) {
       phase = "Suspended";
+    } else if (run) {
+      // Finished: what is still planned for it (collecting it after its TTL) changes nothing.
+      phase = run.phase;
+      message = run.message;
     } else if (planned.has(record.name) || rt?.busy) {
       // Pending while being created: no container yet, or only new ones that never started.
       phase = containers.every((c) => c.current && c.state === "created") ? "Pending" : "Updating";
@@ -176,6 +242,7 @@ export function statusReport(input: StatusInput): StatusReport {
       lastError: rt?.lastError ?? null,
       expiresAt: spec?.expiresAt != null ? formatTime(spec.expiresAt) : null,
       retryAt: rt?.retryAt != null ? formatTime(rt.retryAt) : null,
+      collected: run !== null && containers.every((c) => c.collected),
     });
   }
 
@@ -199,10 +266,11 @@ export function statusReport(input: StatusInput): StatusReport {
         lastError: null,
         expiresAt: null,
         retryAt: null,
+        collected: false,
       });
       continue;
     }
-    orphans.push(...containers);
+    orphans.push(...containers.filter((c) => !c.collected));
   }
   specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const notes = input.plan.notes

@@ -8,7 +8,7 @@ import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
-import type { ContainerState, Health, ObservedContainer, ObservedMount } from "../core/observed.js";
+import type { ContainerState, Health, ObservedContainer, ObservedMount, ObservedRun } from "../core/observed.js";
 import { DockerContainerIO } from "./container-io.js";
 import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
 import type {
@@ -95,6 +95,46 @@ interface EngineVolume {
   Driver: string;
   Labels?: Record<string, string> | null;
   Options?: Record<string, string> | null;
+}
+
+/** An unset engine time ("0001-01-01T00:00:00Z") is null. */
+function engineTime(value: string | undefined): number | null {
+  const ms = value === undefined ? Number.NaN : Date.parse(value);
+  return Number.isNaN(ms) || ms <= 0 ? null : ms;
+}
+
+interface EngineRunState {
+  Created: string;
+  RestartCount?: number;
+  State: {
+    Running: boolean;
+    Restarting?: boolean;
+    ExitCode: number;
+    OOMKilled?: boolean;
+    StartedAt?: string;
+    FinishedAt?: string;
+  };
+  HostConfig?: { RestartPolicy?: { Name?: string; MaximumRetryCount?: number } };
+}
+
+/** Inspect's account of a run (core/observed.ts, ObservedRun). */
+export function toRun(c: EngineRunState): ObservedRun {
+  const restartCount = c.RestartCount ?? 0;
+  const policy = c.HostConfig?.RestartPolicy;
+  const max = policy?.MaximumRetryCount ?? 0;
+  const stopped = !c.State.Running && c.State.Restarting !== true;
+  const engineRestarts =
+    policy?.Name === "always" ||
+    policy?.Name === "unless-stopped" ||
+    (policy?.Name === "on-failure" && c.State.ExitCode !== 0 && (max === 0 || restartCount < max));
+  return {
+    createdAt: Date.parse(c.Created),
+    startedAt: engineTime(c.State.StartedAt),
+    finishedAt: stopped ? engineTime(c.State.FinishedAt) : null,
+    oomKilled: c.State.OOMKilled === true,
+    restartCount,
+    settled: stopped && !engineRestarts,
+  };
 }
 
 function toVolume(v: EngineVolume): VolumeDetails {
@@ -296,6 +336,7 @@ export class DockerAdapter implements DockerPort {
         createdAt: Date.parse(c.Created),
         mounts: toMounts(c.Mounts),
         networks: Object.keys(c.NetworkSettings.Networks),
+        run: toRun(c),
       };
     } catch (err) {
       if (err instanceof DockerError && err.kind === "not-found") return null;

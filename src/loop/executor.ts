@@ -124,6 +124,14 @@ export class Executor {
       case "remove-volume":
         await this.removeVolume(action.volume);
         break;
+      case "collect":
+        // The record first: the run is never without one, so a pass between the two never starts it again.
+        await this.slot(() => this.deps.docker.createVolume(action.record.volume, action.record.labels));
+        await this.remove(action.container, true, ctx);
+        break;
+      case "forget":
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeVolume(action.name)));
+        break;
     }
     this.deps.log.info(
       {

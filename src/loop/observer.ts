@@ -1,6 +1,7 @@
 /**
  * Observe: one label-filtered list of berth's containers, one of its volumes (per-instance
- * volumes are reclaimed from it) and one list of local images — all a no-op pass costs. When desired container names are held by none of berth's containers, one
+ * volumes are reclaimed from it; finished runs' records are among them) and one list of local
+ * images — all a no-op pass costs (a run's inspect is cached: loop/runs.ts). When desired container names are held by none of berth's containers, one
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
  * one-shot commands alike.
@@ -13,7 +14,8 @@ export async function observe(docker: DockerPort, owner: Ownership): Promise<Obs
   const [containers, imageIds, volumes] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
-    // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts).
+    // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts), and
+    // the records of finished runs (core/runs.ts) are among them.
     docker.listVolumes({ labels: [owner.filter] }),
   ]);
   return { containers, imageIds, foreignNames: new Map(), volumes };

@@ -16,6 +16,7 @@ import { isOwnInstanceVolume } from "../core/instance-volumes.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import { namesToClaim } from "../core/plan/claims.js";
+import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
 import { statusReport, type StatusReport } from "../core/status.js";
 import type { DockerPort } from "../docker/port.js";
@@ -25,6 +26,7 @@ import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
 import { foreignHolders, observe } from "./observer.js";
 import { ReportOnce } from "./report-once.js";
+import { RunInspector } from "./runs.js";
 
 /** Failed starts in a row after which a container is replaced rather than started again. */
 export const UNSTARTABLE_AFTER = 3;
@@ -69,12 +71,14 @@ export class Reconciler {
   /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
   private readonly queue: QueueView;
+  private readonly runs: RunInspector;
 
   constructor(
     private readonly deps: ReconcilerDeps,
     private readonly options: ReconcilerOptions,
   ) {
     this.queue = deps.dispatcher ?? EMPTY_QUEUE;
+    this.runs = new RunInspector(deps.docker, options.owner.keys);
   }
 
   /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */
@@ -100,7 +104,7 @@ export class Reconciler {
       observe(this.deps.docker, this.options.owner),
     ]);
     const now = this.deps.clock.now();
-    const observed = await this.names(snapshot, ours, now);
+    const observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
     const result = this.plan(snapshot, observed, now);
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
@@ -151,12 +155,19 @@ export class Reconciler {
    * own. Only for specs free to act now; none in the steady state.
    */
   private async names(snapshot: DesiredSnapshot, ours: ObservedState, now: number): Promise<ObservedState> {
+    const hashes = new Map(snapshot.input.desired.map((d) => [d.spec.name, d.hash]));
+    const recorded = new Set(
+      runRecords(ours.volumes, this.options.owner.keys)
+        .filter((r) => hashes.get(r.spec) === r.hash)
+        .map((r) => r.container),
+    );
     const wanted = namesToClaim(
       snapshot.input.desired,
       ours.containers,
       this.options.owner.keys,
       now,
       (spec) => this.queue.progressOf(spec)?.busy !== true,
+      recorded,
     );
     const foreign = await foreignHolders(this.deps.docker, this.options.owner, wanted);
     return foreign.size > 0 ? { ...ours, foreignNames: foreign } : ours;
@@ -186,13 +197,16 @@ export class Reconciler {
   }
 
   private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {
-    // A deleted spec is forgotten once none of its containers, nor per-instance volumes to reclaim, remain.
+    // A deleted spec is forgotten once none of its containers, per-instance volumes to reclaim or
+    // runs' records remain.
     const keys = this.options.owner.keys;
     const left = (o: { readonly labels: Readonly<Record<string, string>> }, spec: string): boolean =>
       o.labels[keys.spec] === spec;
     for (const spec of this.deleted) {
       const volumes = (observed.volumes ?? []).filter(
-        (v) => isOwnInstanceVolume(v, this.options.owner) && v.labels[keys.reclaimPolicy] === "Delete",
+        (v) =>
+          (isOwnInstanceVolume(v, this.options.owner) && v.labels[keys.reclaimPolicy] === "Delete") ||
+          v.labels[keys.finished] !== undefined,
       );
       if (!observed.containers.some((c) => left(c, spec)) && !volumes.some((v) => left(v, spec)))
         this.deleted.delete(spec);

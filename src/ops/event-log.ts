@@ -4,6 +4,7 @@
  */
 import type { Action } from "../core/plan/plan.js";
 import { renderAction } from "../core/plan/render.js";
+import type { StatusReport } from "../core/status.js";
 
 export interface ReconcileEvent {
   /** Increases by one per event, never reused: `?since=SEQ` asks for newer ones. */
@@ -11,7 +12,7 @@ export interface ReconcileEvent {
   /** Milliseconds since the epoch. */
   readonly at: number;
   readonly spec: string | null;
-  readonly kind: Action["kind"] | "pass-failed" | "reap";
+  readonly kind: Action["kind"] | "pass-failed" | "reap" | "finished";
   readonly reason: string;
   /** The action as `berth plan` prints it. */
   readonly text: string;
@@ -27,6 +28,8 @@ export const DEFAULT_EVENT_CAPACITY = 500;
 export class EventLog {
   private readonly ring: ReconcileEvent[] = [];
   private next = 1;
+  /** The finished runs already told (container and finish time), oldest first. */
+  private readonly told: string[] = [];
 
   constructor(private readonly capacity = DEFAULT_EVENT_CAPACITY) {}
 
@@ -79,6 +82,32 @@ export class EventLog {
       error: null,
       durationMs: 0,
     });
+  }
+
+  /**
+   * Each run seen finished for the first time (docs/runs.md), with its outcome: reason, exit code
+   * and finish time. A restarted berth tells the runs it finds finished once more.
+   */
+  runsFinished(report: StatusReport, at: number): void {
+    for (const s of report.specs) {
+      for (const c of s.containers) {
+        if (c.reason === null || c.collected) continue;
+        const key = `${c.id}@${c.finishedAt ?? ""}`;
+        if (this.told.includes(key)) continue;
+        this.told.push(key);
+        if (this.told.length > this.capacity) this.told.shift();
+        this.add({
+          at,
+          spec: s.name,
+          kind: "finished",
+          reason: c.reason,
+          text: `finished ${c.name}: ${c.reason}, exit code ${c.exitCode ?? "unknown"}, at ${c.finishedAt ?? "an unknown time"}`,
+          ok: c.reason === "Completed",
+          error: null,
+          durationMs: 0,
+        });
+      }
+    }
   }
 
   /** Oldest first; after `since` (a seq), for `spec`, at most the newest `limit`. */

@@ -9,6 +9,7 @@ import type { SpecIssue } from "../core/errors.js";
 import { isDnsLabel } from "../core/names.js";
 import type { SpecRecord } from "../core/record.js";
 import type { NormalizedSpec } from "../core/spec.js";
+import type { StatusReport } from "../core/status.js";
 import { type SpecFileProblem, removeSpecFile, specFilePath, writeSpecFile } from "../host/spec-writer.js";
 import { crossFileChecks, findNameCollisions, type LoadedSpec } from "../manifest/cross-file.js";
 import { displayPath, specsOf } from "../manifest/loader.js";
@@ -61,6 +62,10 @@ export class RuntimeSpecs {
 
   get dir(): string {
     return this.deps.dir;
+  }
+
+  get log(): Logger {
+    return this.deps.log;
   }
 
   /** The file of a spec of the runtime directory, as shown to people (and as the loader names it). */
@@ -139,5 +144,19 @@ export class RuntimeSpecs {
     this.deps.changed({ spec: name, removed: true });
     this.deps.log.info({ spec: name }, "spec removed");
     return { kind: "removed", name };
+  }
+}
+
+/**
+ * Specs whose runs all finished and were collected after their ttlAfterFinished (docs/runs.md) go
+ * too when they were written through the API, so that the run leaves nothing behind; their run
+ * records then go with them. A spec in another folder stays, its records standing for its runs.
+ */
+export async function removeCollectedRuns(specs: RuntimeSpecs, report: StatusReport): Promise<void> {
+  for (const s of report.specs) {
+    if (!s.collected || specs.loadedSpec(s.name) === null) continue;
+    const outcome = await specs.remove(s.name);
+    if (outcome.kind === "failed")
+      specs.log.warn({ spec: s.name, err: outcome.message }, "finished run's spec not removed");
   }
 }

@@ -10,8 +10,10 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil } from "../support/poll.js";
 import {
+  commitImage,
   containersOf,
   docker,
+  removeImage,
   type RunningBerth,
   specDir,
   startBerth,
@@ -27,9 +29,8 @@ const RUN = process.pid;
 const STUBBORN_IMAGE = `berth-test/spawn-stubborn-${RUN}:latest`;
 /**
  * An agent image whose container cannot run at all: its command does not exist, so the engine
- * refuses to start it. (An agent that starts and exits at once is another case: its restart
- * policy has the engine restart it, and /spawn answers 200 when a pass sees it running between
- * two restarts.)
+ * refuses to start it. (An agent that starts and exits at once is another case: agents are runs,
+ * restartPolicy Never, and /spawn answers 200 for one that already ended: test/docker/runs.test.ts.)
  */
 const BROKEN_IMAGE = `berth-test/spawn-broken-${RUN}:latest`;
 /** An image no pull can bring: its registry refuses connections. */
@@ -53,24 +54,13 @@ afterEach(async () => {
   }
 });
 
-async function commitImage(repo: string, cmd: readonly string[]): Promise<void> {
-  const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
-  await c.commit({ repo, tag: "latest", changes: `CMD ${JSON.stringify(cmd)}` });
-  await c.remove({ force: true });
-}
-
 beforeAll(async () => {
   await commitImage(`berth-test/spawn-stubborn-${RUN}`, ["sleep", "infinity"]);
   await commitImage(`berth-test/spawn-broken-${RUN}`, ["/no/such/agent"]);
 });
 
 afterAll(async () => {
-  for (const image of [STUBBORN_IMAGE, BROKEN_IMAGE]) {
-    await docker
-      .getImage(image)
-      .remove({ force: true })
-      .catch(() => undefined);
-  }
+  for (const image of [STUBBORN_IMAGE, BROKEN_IMAGE]) await removeImage(image);
 });
 
 interface Answer {

@@ -83,6 +83,9 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "ulimit quoted": withSpec("ulimits:", '  nproc: "512"'),
   "cpus zero": withSpec("resources:", "  cpus: 0"),
   "stopTimeout without a unit": withSpec('stopTimeout: "10"'),
+  "activeDeadline on a container that always runs": withSpec("activeDeadline: 30m"),
+  "ttlAfterFinished with restartPolicy Always": withSpec("restartPolicy: Always", "ttlAfterFinished: 10m"),
+  "backoffLimit without OnFailure": withSpec("restartPolicy: Never", "backoffLimit: 3"),
   "healthcheck interval in words": withSpec("healthcheck:", '  command: ["true"]', "  interval: 5 seconds"),
   "healthcheck timeout zero": withSpec("healthcheck:", '  command: ["true"]', "  timeout: 0s"),
   // Names.

@@ -307,3 +307,18 @@ export function testIds(): (name: string) => string {
     return id;
   };
 }
+
+/** An image `repo:latest` made from the test image with `cmd` as its default command. */
+export async function commitImage(repo: string, cmd: readonly string[]): Promise<void> {
+  const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
+  await c.commit({ repo, tag: "latest", changes: `CMD ${JSON.stringify(cmd)}` });
+  await c.remove({ force: true });
+}
+
+/** Removes an image a test made; one already gone is fine. */
+export async function removeImage(ref: string): Promise<void> {
+  await docker
+    .getImage(ref)
+    .remove({ force: true })
+    .catch(() => undefined);
+}

@@ -29,6 +29,9 @@ interface FakeContainer {
   image: string;
   createdAt: number;
   body: EngineCreateBody;
+  startedAt?: number;
+  finishedAt?: number;
+  oomKilled?: boolean;
 }
 
 export type Operation =
@@ -289,11 +292,13 @@ export class FakeDocker implements DockerPort {
   }
 
   /** `docker stop` by someone else, or the process exiting. */
-  exit(name: string, code = 0): void {
+  exit(name: string, code = 0, options: { readonly oomKilled?: boolean } = {}): void {
     const c = this.find(name);
     if (c) {
       c.state = "exited";
       c.exitCode = code;
+      c.finishedAt = this.now();
+      c.oomKilled = options.oomKilled === true;
       this.emit(c, "die");
     }
   }
@@ -403,6 +408,8 @@ export class FakeDocker implements DockerPort {
       const c = this.get("start", id);
       c.state = "running";
       c.exitCode = null;
+      c.startedAt = this.now();
+      c.oomKilled = false;
       this.emit(c, "start");
     });
   }
@@ -414,6 +421,7 @@ export class FakeDocker implements DockerPort {
       if (c.state !== "running") return;
       c.state = "exited";
       c.exitCode = 143;
+      c.finishedAt = this.now();
       this.emit(c, "die");
     });
   }
@@ -490,6 +498,15 @@ export class FakeDocker implements DockerPort {
       createdAt: c.createdAt,
       mounts: mountsOf(c.body),
       networks: [c.body.HostConfig.NetworkMode],
+      run: {
+        createdAt: c.createdAt,
+        startedAt: c.startedAt ?? null,
+        finishedAt: c.state === "exited" ? (c.finishedAt ?? null) : null,
+        oomKilled: c.oomKilled === true,
+        restartCount: 0,
+        // The fake restarts nothing by itself.
+        settled: c.state === "exited" || c.state === "created",
+      },
     };
   }
 

@@ -56,8 +56,11 @@ function renderSpec(s: SpecStatus): string {
       ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "ADDRESSES"],
       s.containers.map((c) => [
         `  ${c.name}`,
-        shortId(c.id),
-        c.state,
+        c.collected ? "-" : shortId(c.id),
+        // A finished run (docs/runs.md): how and when it ended.
+        c.reason === null
+          ? c.state
+          : `${c.collected ? "collected" : c.state} (${c.reason}, exit ${c.exitCode ?? "?"}, finished ${c.finishedAt ?? "?"})`,
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,

@@ -21,6 +21,10 @@ export class PlanBuilder {
     this.notes.push(note);
   }
 
+  hasNote(kind: Note["kind"]): boolean {
+    return this.notes.some((n) => n.kind === kind);
+  }
+
   /** Plan again at `at` (an expiry), if it is the earliest time in the future so far. */
   wakeAt(at: number): void {
     if (at > this.now && (this.nextWakeAt === null || at < this.nextWakeAt)) this.nextWakeAt = at;

@@ -21,8 +21,10 @@ export function namesToClaim(
   keys: LabelKeys,
   now: number,
   canAct: (spec: string) => boolean,
+  /** Names of runs collected after their TTL whose record stands for the spec's hash: nothing will take them. */
+  recorded: ReadonlySet<string> = new Set(),
 ): Set<string> {
-  const held = new Set(ours.map((c) => c.name));
+  const held = new Set([...ours.map((c) => c.name), ...recorded]);
   const withContainers = new Set(ours.map((c) => c.labels[keys.spec]));
   const names = new Set<string>();
   for (const { spec } of desired) {

@@ -7,6 +7,8 @@ import { normalizeImageRef } from "../image-ref.js";
 import type { LabelKeys } from "../labels.js";
 import { containerName, isTempName, tempName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
+import type { Ownership } from "../ownership.js";
+import { deadlineOf, type RunRecord, runOutcome, runRecordLabels, runRecordVolume, runsToCompletion } from "../runs.js";
 import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { PlanBuilder } from "./builder.js";
 import type { ContainerRef, DesiredSpec, RemoveReason } from "./types.js";
@@ -21,6 +23,10 @@ export interface SpecPlanContext {
   readonly claim: Claim;
   readonly unstartable: ReadonlySet<string>;
   readonly out: PlanBuilder;
+  readonly owner: Ownership;
+  readonly now: number;
+  /** The records of this spec's finished runs whose containers were collected (core/runs.ts). */
+  readonly records: readonly RunRecord[];
 }
 
 export const ref = (c: ObservedContainer): ContainerRef => ({ id: c.id, name: c.name });
@@ -42,8 +48,11 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
   const { observed, keys, out } = ctx;
   const spec = d.spec;
   const n = spec.replicas;
+  const runs = runsToCompletion(spec);
   const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
-  const imageChanged = (c: ObservedContainer): boolean => currentImage !== undefined && c.imageId !== currentImage;
+  // A finished run is started again only by a new hash: a rebuilt image tag waits for the next run.
+  const imageChanged = (c: ObservedContainer): boolean =>
+    !(runs && c.state === "exited") && currentImage !== undefined && c.imageId !== currentImage;
   const current = (c: ObservedContainer): boolean => c.labels[keys.hash] === d.hash && !imageChanged(c);
   const remove = (c: ObservedContainer, reason: RemoveReason): void => {
     out.act({ kind: "remove", spec: spec.name, container: ref(c), reason });
@@ -54,6 +63,13 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     out.note({ kind: "conflict", spec: spec.name, name, holder, by: "foreign" });
     return true;
   };
+
+  // The records of collected runs: this hash's stand for their replica; others go (a new run).
+  const collected = new Set<number>();
+  for (const r of ctx.records) {
+    if (r.hash === d.hash && r.replica < n && !collected.has(r.replica)) collected.add(r.replica);
+    else out.act({ kind: "forget", spec: spec.name, name: r.volume, reason: "new run" });
+  }
 
   const byReplica = new Map<number, ObservedContainer[]>();
   for (const c of containers) {
@@ -120,7 +136,8 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
           replica,
           name,
           old: ref(primary),
-          strategy: spec.updateStrategy,
+          // A new run replaces the last one: it is not kept running beside it.
+          strategy: runs ? "StopFirst" : spec.updateStrategy,
           reason,
           ...(reason === "hash changed" ? { changes: changesSince(primary, d, keys) } : {}),
           ...volumesToMake(spec, replica, observed),
@@ -130,6 +147,12 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     }
 
     // No container of this spec under the final name.
+    if (collected.has(replica) && cs.every((c) => c.labels[keys.hash] === d.hash)) {
+      // The run finished and its container was collected after its TTL: not run again.
+      removeAll(temps);
+      removeAll(others);
+      continue;
+    }
     if (foreign(name)) continue;
     const stale = ctx.claim(name);
     if (stale?.protected) {
@@ -197,6 +220,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
         ...volumesToMake(spec, replica, observed),
       });
     };
+    if (runs && planRun(c)) return;
     if ((c.state === "exited" || c.state === "created") && ctx.unstartable.has(c.id)) {
       replaceIt("start failing");
       return;
@@ -211,12 +235,51 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
       case "exited":
         if (spec.restartPolicy === "Always") {
           out.act({ kind: "start", spec: spec.name, container: ref(c), reason: "exited" });
-        } else if (spec.restartPolicy === "OnFailure" && c.exitCode !== 0) {
+        } else if (spec.restartPolicy === "OnFailure" && c.exitCode !== 0 && spec.backoffLimit === null) {
+          // With a backoffLimit the engine retries and counts (docs/runs.md); a start by berth would reset its count.
           out.act({ kind: "start", spec: spec.name, container: ref(c), reason: "failed" });
         }
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * A run's own rules (docs/runs.md), true when they decided: a finished run is never started
+   * again, and is collected at finish + ttlAfterFinished; a run past its activeDeadline is stopped.
+   */
+  function planRun(c: ObservedContainer): boolean {
+    const outcome = runOutcome(c, spec);
+    if (outcome) {
+      const ttl = spec.ttlAfterFinishedMs;
+      if (ttl !== null && outcome.finishedAt !== null) {
+        const at = outcome.finishedAt + ttl;
+        if (at <= ctx.now) {
+          const replica = Number(c.labels[keys.replica]);
+          const hash = c.labels[keys.hash] ?? d.hash;
+          out.act({
+            kind: "collect",
+            spec: spec.name,
+            container: ref(c),
+            record: {
+              volume: runRecordVolume(keys, ctx.owner.controllerId, c.name, hash),
+              labels: runRecordLabels(ctx.owner, spec.name, replica, hash, c.name, outcome),
+            },
+            reason: "ttl expired",
+          });
+        } else out.wakeAt(at);
+      }
+      return true;
+    }
+    if (c.state === "running" || c.state === "restarting" || c.state === "paused") {
+      const at = deadlineOf(c, spec);
+      if (at === null) return false;
+      if (at <= ctx.now) out.act({ kind: "stop", spec: spec.name, container: ref(c), reason: "deadline exceeded" });
+      else out.wakeAt(at);
+      return true;
+    }
+    // OnFailure with a backoffLimit: the engine restarts it and counts; berth waits.
+    return c.state === "exited" && spec.backoffLimit !== null;
   }
 }

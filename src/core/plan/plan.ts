@@ -9,6 +9,7 @@
  * (a container under the temporary name alone, or beside the old one) is recognised and finished.
  */
 import type { ObservedContainer, ObservedState } from "../observed.js";
+import { type RunRecord, runRecords } from "../runs.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
@@ -53,6 +54,14 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     return { holder, protected: false };
   };
 
+  const records = new Map<string, RunRecord[]>();
+  const volumes = observed.volumes?.filter((v) => options.owner.owns(v));
+  for (const r of runRecords(volumes, keys)) {
+    const list = records.get(r.spec);
+    if (list) list.push(r);
+    else records.set(r.spec, [r]);
+  }
+
   const unstartable = input.unstartable ?? new Set<string>();
   for (const d of desired) {
     const containers = groups.get(d.spec.name) ?? [];
@@ -62,7 +71,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       continue;
     }
     if (expiresAt !== null) out.wakeAt(expiresAt);
-    planSpec(d, containers, { observed, keys, claim, unstartable, out });
+    const own = records.get(d.spec.name) ?? [];
+    planSpec(d, containers, { observed, keys, claim, unstartable, out, owner: options.owner, now, records: own });
   }
 
   // Containers whose spec is gone: expired ones go regardless; the rest are orphans, pruned only
@@ -107,6 +117,16 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       for (const o of orphans)
         out.act({ kind: "remove", spec: o.spec, container: ref(o.container), reason: "orphaned" });
     }
+  }
+
+  // Records of runs whose spec is gone: removed with the spec's deliberate delete, or as orphans
+  // once nothing pauses pruning (a record removed early would let its run start again).
+  const pruning = input.prunePaused === null && !out.hasNote("prune-paused");
+  for (const [spec, list] of records) {
+    if (desiredNames.has(spec) || input.protectedSpecs.has(spec)) continue;
+    const deleted = input.deleted?.has(spec) === true;
+    if (!deleted && !pruning) continue;
+    for (const r of list) out.act({ kind: "forget", spec, name: r.volume, reason: deleted ? "deleted" : "orphaned" });
   }
 
   // Last: a per-instance volume is free once this plan has removed the containers that mount it.

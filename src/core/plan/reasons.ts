@@ -27,6 +27,9 @@ export const REASON_CODES = {
   "leftover temporary": "leftover_temporary",
   "name needed": "name_needed",
   "replicas changed": "replicas_changed",
+  "deadline exceeded": "deadline_exceeded",
+  "ttl expired": "ttl_expired",
+  "new run": "new_run",
 } as const satisfies Record<ActionReason, string>;
 
 export type ReasonCode = (typeof REASON_CODES)[ActionReason];

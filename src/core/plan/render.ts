@@ -27,6 +27,10 @@ export function renderAction(a: Action): string {
       return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
     case "remove-volume":
       return `remove  volume ${a.volume}: ${a.reason}`;
+    case "collect":
+      return `collect ${c(a.container)} -> record ${a.record.volume}: ${a.reason}`;
+    case "forget":
+      return `forget  record ${a.name}: ${a.reason}`;
   }
 }
 

@@ -68,6 +68,9 @@ export type RemoveReason =
 /** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
 export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down";
 
+/** Why a run's record volume goes: its spec starts a new run, or is gone. */
+export type ForgetReason = "new run" | "orphaned" | "deleted";
+
 export interface ContainerRef {
   readonly id: string;
   readonly name: string;
@@ -115,7 +118,11 @@ export type Action =
       readonly container: ContainerRef;
       readonly reason: "exited" | "failed" | "never started";
     })
-  | (ActionBase & { readonly kind: "stop"; readonly container: ContainerRef; readonly reason: "suspended" })
+  | (ActionBase & {
+      readonly kind: "stop";
+      readonly container: ContainerRef;
+      readonly reason: "suspended" | "deadline exceeded";
+    })
   | (ActionBase & { readonly kind: "remove"; readonly container: ContainerRef; readonly reason: RemoveReason })
   | (ActionBase & {
       readonly kind: "rename";
@@ -128,7 +135,17 @@ export type Action =
       /** A per-instance volume of this controller's, no longer mounted by any container. */
       readonly volume: string;
       readonly reason: VolumeRemoveReason;
-    });
+    })
+  /** A finished run past its ttlAfterFinished: its record volume is made, then its container removed. */
+  | (ActionBase & {
+      readonly kind: "collect";
+      readonly container: ContainerRef;
+      /** The record volume's name and labels (core/runs.ts). */
+      readonly record: { readonly volume: string; readonly labels: Readonly<Record<string, string>> };
+      readonly reason: "ttl expired";
+    })
+  /** A run's record volume that no longer stands for anything: removed. */
+  | (ActionBase & { readonly kind: "forget"; readonly name: string; readonly reason: ForgetReason });
 
 export type ActionKind = Action["kind"];
 

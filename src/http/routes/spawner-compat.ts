@@ -86,6 +86,8 @@ export function agentSpec(body: SpawnBody, options: SpawnerCompatOptions): { nam
       env: { TIDEPOOL_BEAD_ID: body.bead_id, TIDEPOOL_BACKEND: body.backend ?? "claude" },
       mounts: [{ type: "bind", source: body.worktree_path, target: `/worktrees/${body.bead_id}` }],
       network: options.network,
+      // An agent is a run (docs/runs.md): once it exits it stays, exited, until /stop or its expiry.
+      restartPolicy: "Never",
       expiresAt,
     },
   };
@@ -171,6 +173,10 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
         if (!spec) return null;
         const running = spec.containers.find((c) => c.current && c.state === "running");
         if (spec.phase === "Running" && running) return { ok: true as const, id: running.id };
+        // An agent that already ran to its end was spawned all the same.
+        const finished = spec.containers.find((c) => c.current && c.id !== "" && c.finishedAt !== null);
+        if ((spec.phase === "Succeeded" || spec.phase === "Failed") && finished)
+          return { ok: true as const, id: finished.id };
         if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false as const, spec };
         return null;
       });

@@ -118,7 +118,8 @@ const cases: Record<string, Case> = {
     before: v([]),
     after: v(["restartPolicy: OnFailure", "stopTimeout: 30s", "init: true"]),
     expected: [
-      replace(),
+      // A spec that runs to completion replaces its last run StopFirst (docs/runs.md).
+      replace("StopFirst"),
       "    ~ init: false → true",
       "    ~ restartPolicy: Always → OnFailure",
       "    ~ stopTimeout: 10s → 30s",

@@ -1,9 +1,9 @@
 /**
  * The adapter's pure mappings: engine errors (as docker-modem reports them) → our error kinds,
- * and the list API's Status text → exit code and health.
+ * the list API's Status text → exit code and health, and inspect's State → a run.
  */
 import { describe, expect, it } from "vitest";
-import { parseStatus } from "../../../src/docker/adapter.js";
+import { parseStatus, toRun } from "../../../src/docker/adapter.js";
 import { mapError } from "../../../src/docker/errors.js";
 
 describe("mapError", () => {
@@ -117,5 +117,55 @@ describe("parseStatus", () => {
     ["Created", { exitCode: null, health: null }],
   ])("%s", (status, expected) => {
     expect(parseStatus(status)).toEqual(expected);
+  });
+});
+
+describe("toRun: a run as inspect tells it (docs/runs.md)", () => {
+  const base = {
+    Created: "2026-11-23T12:00:00.123456789Z",
+    RestartCount: 0,
+    State: {
+      Running: false,
+      ExitCode: 1,
+      OOMKilled: false,
+      StartedAt: "2026-11-23T12:00:00.5Z",
+      FinishedAt: "2026-11-23T12:00:03Z",
+    },
+  };
+  const policy = (Name: string, MaximumRetryCount = 0) => ({
+    HostConfig: { RestartPolicy: { Name, MaximumRetryCount } },
+  });
+
+  it("reads the times to the millisecond, and an unset time as null", () => {
+    expect(toRun({ ...base, ...policy("no") })).toEqual({
+      createdAt: Date.parse("2026-11-23T12:00:00.123Z"),
+      startedAt: Date.parse("2026-11-23T12:00:00.5Z"),
+      finishedAt: Date.parse("2026-11-23T12:00:03Z"),
+      oomKilled: false,
+      restartCount: 0,
+      settled: true,
+    });
+    const never = {
+      ...base,
+      State: { ...base.State, StartedAt: "0001-01-01T00:00:00Z", FinishedAt: "0001-01-01T00:00:00Z" },
+    };
+    expect(toRun({ ...never, ...policy("no") })).toMatchObject({ startedAt: null, finishedAt: null });
+  });
+
+  it.each([
+    ["no", 0, 1, 0, true],
+    ["on-failure", 0, 0, 5, true],
+    ["on-failure", 0, 1, 5, false],
+    ["on-failure", 3, 1, 2, false],
+    ["on-failure", 3, 1, 3, true],
+    ["unless-stopped", 0, 0, 0, false],
+  ] as const)("policy %s (max %d), exit %d after %d restarts: settled %s", (name, max, exit, restarts, settled) => {
+    const c = { ...base, RestartCount: restarts, State: { ...base.State, ExitCode: exit }, ...policy(name, max) };
+    expect(toRun(c).settled).toBe(settled);
+  });
+
+  it("a running container has not finished, nor settled", () => {
+    const running = { ...base, State: { ...base.State, Running: true }, ...policy("no") };
+    expect(toRun(running)).toMatchObject({ finishedAt: null, settled: false });
   });
 });

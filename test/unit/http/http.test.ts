@@ -311,6 +311,7 @@ const snapshot: StatusSnapshot = {
         lastError: null,
         expiresAt: null,
         retryAt: null,
+        collected: false,
       },
     ],
     orphans: [],

@@ -81,6 +81,15 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "cpus in words": ['bad.yaml:8:11: spec.resources.cpus: "2 cores" is not a CPU quantity (e.g. 1, 250m, 0.5)'],
   "cpus zero": ["bad.yaml:8:11: spec.resources.cpus: 0 is too small: it must be more than 0"],
   "stopTimeout without a unit": ['bad.yaml:7:16: spec.stopTimeout: "10" is not a duration (e.g. 500ms, 10s, 1m30s)'],
+  "activeDeadline on a container that always runs": [
+    "bad.yaml:7:19: spec.activeDeadline: applies only to runs that finish: set restartPolicy: Never or OnFailure (restartPolicy is Always, the default)",
+  ],
+  "ttlAfterFinished with restartPolicy Always": [
+    "bad.yaml:8:21: spec.ttlAfterFinished: applies only to runs that finish: set restartPolicy: Never or OnFailure (restartPolicy is Always)",
+  ],
+  "backoffLimit without OnFailure": [
+    "bad.yaml:8:17: spec.backoffLimit: applies only to restartPolicy: OnFailure (restartPolicy is Never)",
+  ],
   "healthcheck interval in words": [
     'bad.yaml:9:15: spec.healthcheck.interval: "5 seconds" is not a duration (e.g. 500ms, 10s, 1m30s)',
   ],

@@ -1,0 +1,251 @@
+/**
+ * Runs that finish (docs/runs.md), end to end against the real engine through the built CLI:
+ * Succeeded, Failed with the exit code, OOMKilled; never run again by a new berth process, with
+ * the engine's own restart policy "no"; activeDeadline stops a run (DeadlineExceeded);
+ * ttlAfterFinished removes the container, and a spec written through the API with it; a
+ * docker-spawner agent that exits reads `exited` until it is stopped.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { pollUntil, pollValue } from "../support/poll.js";
+import {
+  berth,
+  commitImage,
+  containersOf,
+  docker,
+  removeImage,
+  type RunningBerth,
+  specDir,
+  startBerth,
+  TEST_IMAGE,
+  testIds,
+  waitContainers,
+} from "../support/e2e.js";
+import { specText } from "../support/specs.js";
+import { tempDir } from "../support/tmp.js";
+
+const TOKEN = "runs-test-token-0123456789abcdef";
+const auth = { authorization: `Bearer ${TOKEN}` };
+const AGENT_IMAGE = `berth-test/runs-agent-${process.pid}:latest`;
+
+const id = testIds();
+let controller: RunningBerth | undefined;
+
+afterEach(async () => {
+  if (controller) {
+    expect(await controller.stop()).toBe(0);
+    controller = undefined;
+  }
+});
+
+// An agent that works for a moment and exits.
+beforeAll(() => commitImage(AGENT_IMAGE.split(":")[0] ?? "", ["sh", "-c", "sleep 1; exit 0"]));
+afterAll(() => removeImage(AGENT_IMAGE));
+
+/** A run: busybox's sh with `script`, restartPolicy Never. */
+const run = (name: string, script: string, extra: readonly string[] = []): string =>
+  specText(name, {
+    image: TEST_IMAGE,
+    extra: [`command: ["sh", "-c", ${JSON.stringify(script)}]`, "restartPolicy: Never", "stopTimeout: 2s", ...extra],
+  });
+
+interface ContainerOutcome {
+  readonly id: string;
+  readonly state: string;
+  readonly exitCode: number | null;
+  readonly reason: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly collected: boolean;
+}
+
+interface SpecView {
+  readonly phase: string;
+  readonly message: string | null;
+  readonly collected: boolean;
+  readonly containers: readonly ContainerOutcome[];
+}
+
+async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${controller?.url}${url}`, { headers: auth });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** The spec's status once `check` holds (GET /v1/specs/{name}); fails the test with the last seen otherwise. */
+async function specOnce(name: string, what: string, check: (s: SpecView) => boolean): Promise<SpecView> {
+  let last: unknown = null;
+  const found = await pollValue(
+    async () => {
+      const answer = await get(`/v1/specs/${name}`);
+      last = answer.body;
+      return answer.status === 200 ? (answer.body as unknown as SpecView) : null;
+    },
+    (s) => s !== null && check(s),
+    60_000,
+  );
+  if (found === null || !check(found))
+    throw new Error(
+      `${name}: no ${what} within 60 s; last seen ${JSON.stringify(last)}\n${controller?.recentLogs() ?? ""}`,
+    );
+  return found;
+}
+
+describe("runs that finish", () => {
+  it("exit 0 is Succeeded, exit 3 Failed with its code, an OOM kill Failed OOMKilled; a new berth runs none again", async () => {
+    const c = id("runs-outcome");
+    const [ok, bad, oom] = [`${c}-ok`, `${c}-bad`, `${c}-oom`];
+    const dir = specDir({
+      "ok.yaml": run(ok, "exit 0"),
+      "bad.yaml": run(bad, "exit 3"),
+      "oom.yaml": run(oom, 'x=$(head -c 200m /dev/zero | tr "\\0" a)', ["resources: { memory: 8Mi }"]),
+    });
+    controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1s"], { BERTH_API_TOKEN: TOKEN });
+
+    const succeeded = await specOnce(ok, "Succeeded", (s) => s.phase === "Succeeded");
+    expect(succeeded.containers).toEqual([
+      expect.objectContaining({ state: "exited", exitCode: 0, reason: "Completed", collected: false }),
+    ]);
+    // (The engine may stamp a process this short as finished a few ms before it was started.)
+    expect(succeeded.containers[0]?.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(succeeded.containers[0]?.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const failed = await specOnce(bad, "Failed", (s) => s.phase === "Failed");
+    expect(failed.message).toBe(`run ${bad} failed: Error (exit code 3)`);
+    expect(failed.containers[0]).toMatchObject({ exitCode: 3, reason: "Error" });
+    const killed = await specOnce(oom, "Failed", (s) => s.phase === "Failed");
+    expect(killed.containers[0]).toMatchObject({ exitCode: 137, reason: "OOMKilled" });
+
+    // The engine itself never restarts a run: its restart policy is "no".
+    const before = await containersOf(c);
+    for (const x of before) {
+      const inspected = await docker.getContainer(x.id).inspect();
+      expect(inspected.HostConfig.RestartPolicy?.Name).toBe("no");
+      expect(inspected.State.Status).toBe("exited");
+    }
+    const startedAt = await Promise.all(
+      before.map(async (x) => (await docker.getContainer(x.id).inspect()).State.StartedAt),
+    );
+
+    // A new berth process, a few resyncs later: the same stopped containers, never started again.
+    expect(await controller.stop()).toBe(0);
+    controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1s"], { BERTH_API_TOKEN: TOKEN });
+    await specOnce(ok, "Succeeded after a restart", (s) => s.phase === "Succeeded");
+    const logs = controller.logs;
+    const from = logs.length;
+    expect(
+      await pollUntil(() => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= 3, 15_000),
+    ).toBe(true);
+    const after = await containersOf(c);
+    expect(after.map((x) => [x.id, x.state])).toEqual(before.map((x) => [x.id, "exited"]));
+    expect(
+      await Promise.all(after.map(async (x) => (await docker.getContainer(x.id).inspect()).State.StartedAt)),
+    ).toEqual(startedAt);
+
+    // berth status -o json says the same, from the live controller.
+    const status = await berth(["status", "-o", "json", "--id", c, "--specs", dir]);
+    expect(status.code, status.stderr).toBe(0);
+    const report = JSON.parse(status.stdout) as {
+      specs: { name: string; phase: string; containers: ContainerOutcome[] }[];
+    };
+    expect(report.specs.map((s) => [s.name, s.phase, s.containers[0]?.exitCode, s.containers[0]?.reason])).toEqual([
+      [bad, "Failed", 3, "Error"],
+      [ok, "Succeeded", 0, "Completed"],
+      [oom, "Failed", 137, "OOMKilled"],
+    ]);
+    const got = await berth(["get", bad, "--id", c, "--specs", dir]);
+    expect(got.stdout).toMatch(/exited \(Error, exit 3, finished \d{4}-/);
+    const metrics = await (await fetch(`${controller.url}/metrics`)).text();
+    expect(metrics).toContain('berth_specs{phase="Succeeded"} 1');
+    expect(metrics).toContain('berth_specs{phase="Failed"} 2');
+  });
+
+  it("activeDeadline: 2s stops a run of sleep 60: Failed, DeadlineExceeded", async () => {
+    const c = id("runs-deadline");
+    const name = `${c}-slow`;
+    const dir = specDir({ "slow.yaml": run(name, "exec sleep 60", ["activeDeadline: 2s", "init: true"]) });
+    const started = Date.now();
+    controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"], { BERTH_API_TOKEN: TOKEN });
+    const failed = await specOnce(name, "Failed", (s) => s.phase === "Failed");
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(failed.message).toMatch(/ran past its activeDeadline and was stopped/);
+    expect(failed.containers[0]).toMatchObject({ state: "exited", reason: "DeadlineExceeded" });
+    // The deadline counts from the container's creation, a little before its start.
+    const { startedAt, finishedAt } = failed.containers[0] as ContainerOutcome;
+    expect(Date.parse(finishedAt ?? "") - Date.parse(startedAt ?? "")).toBeGreaterThanOrEqual(1000);
+    expect(Date.parse(finishedAt ?? "") - Date.parse(startedAt ?? "")).toBeLessThan(20_000);
+  });
+
+  it("ttlAfterFinished: 2s removes the container and the spec written through the API; a folder's spec keeps its outcome", async () => {
+    const c = id("runs-ttl");
+    const runtime = tempDir("berth-runtime-");
+    const kept = `${c}-kept`;
+    const dir = specDir({ "kept.yaml": run(kept, "exit 0", ["ttlAfterFinished: 2s"]) });
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime, "--resync", "1h"], {
+      BERTH_API_TOKEN: TOKEN,
+    });
+    const name = `${c}-api`;
+    const put = await fetch(`${controller.url}/v1/specs/${name}`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/yaml" },
+      body: run(name, "exit 0", ["ttlAfterFinished: 2s"]),
+    });
+    expect(put.status, await put.text()).toBeLessThan(300);
+    expect(existsSync(path.join(runtime, `${name}.yaml`))).toBe(true);
+
+    // The runtime spec: it finishes, then its container, spec file and record all go.
+    await specOnce(name, "Succeeded", (s) => s.phase === "Succeeded");
+    expect(
+      await pollUntil(async () => (await get(`/v1/specs/${name}`)).status === 404, 60_000),
+      controller.recentLogs(),
+    ).toBe(true);
+    expect(existsSync(path.join(runtime, `${name}.yaml`))).toBe(false);
+    await waitContainers(c, `no container of ${name}`, (cs) => !cs.some((x) => x.name === name));
+
+    // The folder's spec: its container is gone, the spec reports Succeeded from its run's record.
+    const collected = await specOnce(kept, "collected", (s) => s.collected);
+    expect(collected.phase).toBe("Succeeded");
+    expect(collected.containers).toEqual([expect.objectContaining({ id: "", collected: true, exitCode: 0 })]);
+    await waitContainers(c, "no containers", (cs) => cs.length === 0);
+    const volumes = async (): Promise<string[]> =>
+      (
+        (await docker.listVolumes({ filters: { label: [`berth.controller=${c}`, "berth.finished"] } })).Volumes ?? []
+      ).map((v) => v.Name);
+    expect(await pollUntil(async () => (await volumes()).length === 1, 30_000)).toBe(true);
+    expect((await volumes())[0]).toMatch(new RegExp(`^berth-run\\.${c}\\.${kept}\\.[0-9a-f]{12}$`));
+  });
+
+  it("docker-spawner: an agent that exits reads exited, and stays until /stop", async () => {
+    const c = id("runs-agent");
+    const worktree = tempDir("berth-worktree-");
+    controller = await startBerth([
+      ...["--id", c, "--specs", specDir({}), "--runtime-specs", tempDir("berth-runtime-")],
+      ...["--compat", "docker-spawner", "--spawn-image", AGENT_IMAGE, "--spawn-timeout", "30s"],
+      ...["--network", "none", "--allow-bind", worktree, "--resync", "1s"],
+    ]);
+    const bead = `b${process.pid}`;
+    const spawn = await fetch(`${controller.url}/spawn`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ bead_id: bead, worktree_path: worktree }),
+    });
+    const spawned = (await spawn.json()) as { container_id?: string; error?: string };
+    expect(spawn.status, spawned.error).toBe(200);
+    const status = async (): Promise<string> =>
+      ((await (await fetch(`${controller?.url}/status/${spawned.container_id ?? ""}`)).json()) as { status: string })
+        .status;
+    expect(await pollUntil(async () => (await status()) === "exited", 30_000), controller.recentLogs()).toBe(true);
+    // A few resyncs later it is still there, still exited: not restarted.
+    const logs = controller.logs;
+    const from = logs.length;
+    expect(
+      await pollUntil(() => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= 3, 15_000),
+    ).toBe(true);
+    expect(await status()).toBe("exited");
+    expect((await docker.getContainer(spawned.container_id ?? "").inspect()).RestartCount).toBe(0);
+
+    const stop = await fetch(`${controller.url}/stop/${spawned.container_id ?? ""}`, { method: "POST" });
+    expect(stop.status).toBe(200);
+    expect(await status()).toBe("not_found");
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * Runs that finish (docs/runs.md), the whole controller on the in-memory Docker fake and a fake
+ * clock: the phase and outcome of a finished run, never a second run (passes, resyncs, a new
+ * controller), activeDeadline's stop, ttlAfterFinished's collection into a record that keeps
+ * the outcome, and a spec change that starts a new run.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { FakeDocker } from "../../support/fake-docker.js";
+import { type Harness, harness } from "../../support/harness.js";
+import { specText } from "../../support/specs.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const job = (...extra: string[]): string => specText("job", { extra: ["restartPolicy: Never", ...extra] });
+
+/** The exit of the run's process, then the pass its engine event asks for. */
+async function exit(code: number, options: { readonly oomKilled?: boolean } = {}): Promise<void> {
+  h?.docker.exit("job", code, options);
+  await h?.clock.advance(100);
+}
+
+const starts = (docker: FakeDocker): number => docker.count("start");
+
+describe("a finished run", () => {
+  it("exit 0 is Succeeded, with its exit code, reason and times; it is never started again", async () => {
+    h = await harness({ "job.yaml": job() });
+    await h.start();
+    expect(h.status("job")?.phase).toBe("Running");
+    await exit(0);
+    const s = h.status("job");
+    expect(s?.phase).toBe("Succeeded");
+    expect(s?.containers).toEqual([
+      expect.objectContaining({ state: "exited", exitCode: 0, reason: "Completed", collected: false }),
+    ]);
+    expect(s?.containers[0]?.finishedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(s?.containers[0]?.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The event log tells the run's end once.
+    await h.changed();
+    const told = h.app.events.list({ spec: "job" }).filter((e) => e.kind === "finished");
+    expect(told).toEqual([expect.objectContaining({ reason: "Completed", ok: true })]);
+    expect(told[0]?.text).toMatch(/^finished job: Completed, exit code 0, at \d{4}-/);
+    // Passes, resyncs and a new controller on the same engine leave it as it is.
+    const before = starts(h.docker);
+    h.resync();
+    await h.changed();
+    await h.clock.advance(60_000);
+    await h.stop();
+    h = await harness({ "job.yaml": job() }, { docker: h.docker, clock: h.clock });
+    await h.start();
+    expect(starts(h.docker)).toBe(before);
+    expect(h.status("job")?.phase).toBe("Succeeded");
+    expect(h.docker.byName("job")?.state).toBe("exited");
+  });
+
+  it("exit 3 is Failed with exit code 3 and reason Error", async () => {
+    h = await harness({ "job.yaml": job() });
+    await h.start();
+    await exit(3);
+    const s = h.status("job");
+    expect(s?.phase).toBe("Failed");
+    expect(s?.message).toBe("run job failed: Error (exit code 3)");
+    expect(s?.containers[0]).toEqual(expect.objectContaining({ exitCode: 3, reason: "Error" }));
+  });
+
+  it("an OOM kill is Failed with reason OOMKilled", async () => {
+    h = await harness({ "job.yaml": job() });
+    await h.start();
+    await exit(137, { oomKilled: true });
+    expect(h.status("job")?.phase).toBe("Failed");
+    expect(h.status("job")?.containers[0]).toEqual(expect.objectContaining({ exitCode: 137, reason: "OOMKilled" }));
+  });
+
+  it("a spec change starts a new run in place of the last one", async () => {
+    h = await harness({ "job.yaml": job() });
+    await h.start();
+    await exit(0);
+    const first = h.docker.byName("job")?.id;
+    h.write("job.yaml", job("env: { RUN: '2' }"));
+    await h.changed();
+    await h.clock.advance(200);
+    expect(h.docker.byName("job")?.id).not.toBe(first);
+    expect(h.docker.byName("job")?.state).toBe("running");
+    expect(h.status("job")?.phase).toBe("Running");
+  });
+});
+
+describe("activeDeadline", () => {
+  it("stops a run at its deadline: Failed, DeadlineExceeded, also as a new controller reads it", async () => {
+    h = await harness({ "job.yaml": job("activeDeadline: 2s") });
+    await h.start();
+    expect(h.docker.stops).toEqual([]);
+    await h.clock.advance(2000);
+    expect(h.docker.stops.length).toBe(1);
+    expect(h.docker.byName("job")?.state).toBe("exited");
+    await h.clock.advance(100);
+    const s = h.status("job");
+    expect(s?.phase).toBe("Failed");
+    expect(s?.message).toBe("run job ran past its activeDeadline and was stopped (exit code 143)");
+    expect(s?.containers[0]).toEqual(expect.objectContaining({ reason: "DeadlineExceeded", exitCode: 143 }));
+    await h.stop();
+    h = await harness({ "job.yaml": job("activeDeadline: 2s") }, { docker: h.docker, clock: h.clock });
+    await h.start();
+    expect(h.status("job")?.containers[0]?.reason).toBe("DeadlineExceeded");
+  });
+});
+
+describe("ttlAfterFinished", () => {
+  it("collects the finished run's container into its record: the outcome stays, nothing runs again", async () => {
+    h = await harness({ "job.yaml": job("ttlAfterFinished: 2s") });
+    await h.start();
+    await exit(3);
+    expect(h.docker.byName("job")?.state).toBe("exited");
+    await h.clock.advance(2000);
+    await h.clock.advance(100);
+    expect(h.docker.byName("job")).toBeUndefined();
+    const s = h.status("job");
+    expect(s?.phase).toBe("Failed");
+    expect(s?.collected).toBe(true);
+    expect(s?.containers).toEqual([
+      expect.objectContaining({ id: "", name: "job", exitCode: 3, reason: "Error", collected: true }),
+    ]);
+    const creates = h.docker.count("create");
+    // Its free name is not looked for among other containers either (no unfiltered list).
+    const unfiltered = (): number =>
+      h?.docker.calls.filter((x) => x.operation === "list" && x.subject === "").length ?? 0;
+    const lists = unfiltered();
+    h.resync();
+    await h.changed();
+    await h.clock.advance(60_000);
+    expect(h.docker.count("create")).toBe(creates);
+    expect(unfiltered()).toBe(lists);
+
+    // A new hash is a new run: the record goes, a container comes.
+    h.write("job.yaml", job("ttlAfterFinished: 2s", "env: { RUN: '2' }"));
+    await h.changed();
+    await h.clock.advance(200);
+    expect(h.docker.byName("job")?.state).toBe("running");
+    expect([...(await h.docker.listVolumes({ labels: ["berth.finished"] }))]).toEqual([]);
+  });
+
+  it("the record goes with its spec file", async () => {
+    h = await harness({ "job.yaml": job("ttlAfterFinished: 0s"), "other.yaml": specText("other") });
+    await h.start();
+    await exit(0);
+    await h.clock.advance(100);
+    expect(await h.docker.listVolumes({ labels: ["berth.finished"] })).toHaveLength(1);
+    h.remove("job.yaml");
+    await h.changed();
+    await h.clock.advance(100);
+    expect(await h.docker.listVolumes({ labels: ["berth.finished"] })).toEqual([]);
+  });
+});
