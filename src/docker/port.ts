@@ -76,8 +76,6 @@ export interface DockerPort {
   /** 404 = already gone, not an error; 409 (still in use) is a DockerError of kind conflict. */
   removeVolume(name: string): Promise<void>;
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
-  listVolumes(filter: ListFilter): Promise<ObservedVolume[]>;
-  removeVolume(name: string): Promise<void>; // 404 = already gone, not an error
 }
 
 export interface ExecRequest {
