@@ -66,7 +66,7 @@ export type RemoveReason =
   | "name needed";
 
 /** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
-export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down";
+export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down" | "ttl expired";
 
 /** Why a run's record volume goes: its spec starts a new run, or is gone. */
 export type ForgetReason = "new run" | "orphaned" | "deleted";

@@ -3,12 +3,13 @@
  * instance — spec and replica, as a StatefulSet's claim belongs to an ordinal — is kept while that
  * instance is wanted, whatever its containers do (a replacement mounts it again), and removed once
  * the instance goes: its spec deleted, expired or gone from the folder (orphaned, under the prune
- * guard), or its replica scaled away. Never while a container still mounts it (unless this plan
+ * guard), its replica scaled away, or its finished run collected after its ttlAfterFinished. Never while a container still mounts it (unless this plan
  * removes that container first, under the same key), never when its reclaim policy is Retain,
  * never a volume without this controller's id and the per-instance label.
  */
 import { instanceVolumes, isOwnInstanceVolume } from "../instance-volumes.js";
 import type { ObservedContainer, ObservedState, ObservedVolume } from "../observed.js";
+import { runRecords } from "../runs.js";
 import type { NormalizedSpec, ReclaimPolicy } from "../spec.js";
 import type { PlanBuilder } from "./builder.js";
 import type { DesiredSpec, PlanInput, PlanOptions, VolumeRemoveReason } from "./types.js";
@@ -47,7 +48,17 @@ export function planInstanceVolumes(
   // Containers this plan removes, and the key (spec) each is removed under: a volume they alone
   // mount is free once they are gone, if its removal runs after theirs (the same key).
   const removedUnder = new Map<string, string>();
-  for (const a of out.planned) if (a.kind === "remove") removedUnder.set(a.container.id, a.spec);
+  // Instances whose finished run is collected (ttlAfterFinished): by this plan, or by an earlier
+  // pass (the run's record for the current hash stands for it). Their volumes go with the run.
+  const collected = new Set<string>();
+  for (const r of runRecords(observed.volumes, keys))
+    if (desired.get(r.spec)?.hash === r.hash) collected.add(`${r.spec}/${r.replica}`);
+  for (const a of out.planned) {
+    if (a.kind !== "remove" && a.kind !== "collect") continue;
+    removedUnder.set(a.container.id, a.spec);
+    const c = a.kind === "collect" ? observed.containers.find((x) => x.id === a.container.id) : undefined;
+    if (c) collected.add(`${a.spec}/${c.labels[keys.replica] ?? ""}`);
+  }
   const users = new Map<string, ObservedContainer[]>();
   for (const c of observed.containers) {
     for (const m of c.mounts) {
@@ -75,7 +86,7 @@ export function planInstanceVolumes(
     const spec = v.labels[keys.spec] ?? "";
     if (input.protectedSpecs.has(spec) || input.protectedSources.has(v.labels[keys.source] ?? "")) continue;
     const d = desired.get(spec);
-    const reason = goneBecause(spec, v, d, input, now, keys.replica);
+    const reason = goneBecause(spec, v, d, input, now, keys.replica, collected);
     if (reason === null || policyOf(v, d) === "Retain" || inUse(v, spec)) continue;
     if (reason === "orphaned") orphans.push({ spec, volume: v });
     else out.act({ kind: "remove-volume", spec, volume: v.name, reason });
@@ -118,10 +129,12 @@ function goneBecause(
   input: PlanInput,
   now: number,
   replicaKey: string,
+  collected: ReadonlySet<string>,
 ): VolumeRemoveReason | null {
   if (d === undefined) return input.deleted?.has(spec) === true ? "deleted" : "orphaned";
   if (d.spec.expiresAt !== null && d.spec.expiresAt <= now) return "expired";
   const label = v.labels[replicaKey] ?? "";
+  if (collected.has(`${spec}/${label}`)) return "ttl expired";
   const replica = /^(0|[1-9][0-9]*)$/.test(label) ? Number(label) : null;
   return replica !== null && replica < d.spec.replicas ? null : "scaled down";
 }

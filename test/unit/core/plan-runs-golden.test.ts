@@ -65,6 +65,23 @@ function record(d: DesiredSpec | string, hash?: string): ObservedVolume {
   };
 }
 
+/** A per-instance volume of the job's replica 0, as berth labels it. */
+function instanceVolume(name: string, reclaimPolicy: "Delete" | "Retain"): ObservedVolume {
+  return {
+    name,
+    driver: "local",
+    options: {},
+    labels: {
+      [KEYS.controller]: OPTIONS.owner.controllerId,
+      [KEYS.spec]: "job",
+      [KEYS.replica]: "0",
+      [KEYS.source]: "job.yaml",
+      [KEYS.instanceVolume]: "data",
+      [KEYS.reclaimPolicy]: reclaimPolicy,
+    },
+  };
+}
+
 const withVolumes = (o: ObservedState, volumes: readonly ObservedVolume[]): ObservedState => ({ ...o, volumes });
 
 interface Case {
@@ -220,6 +237,50 @@ const cases: Record<string, () => Case> = {
     observed: withVolumes(observed([]), [record("gone")]),
     expected: "nothing to do\n",
   }),
+  "ttlAfterFinished with a per-instance volume: the run is collected, then its volume goes": () => {
+    const d = job(
+      "ttlAfterFinished: 10m",
+      "mounts:",
+      "  - { type: volume, source: data, target: /data, perInstance: true }",
+    );
+    const c = ran(d, { finishedAt: NOW - 11 * M }, { state: "exited", exitCode: 0 });
+    return {
+      input: input([d]),
+      observed: withVolumes(
+        observed([{ ...c, mounts: [{ type: "volume", source: "job-data", target: "/data", rw: true }] }]),
+        [instanceVolume("job-data", "Delete")],
+      ),
+      expected: [
+        `collect job [0001aaaabbbb] -> record berth-run.test.job.${d.hash.slice(0, 12)}: ttl expired`,
+        "remove  volume job-data: ttl expired",
+        "",
+      ].join("\n"),
+    };
+  },
+  "a collected run's record stands for the instance: a volume left behind goes": () => {
+    const d = job(
+      "ttlAfterFinished: 0s",
+      "mounts:",
+      "  - { type: volume, source: data, target: /data, perInstance: true }",
+    );
+    return {
+      input: input([d]),
+      observed: withVolumes(observed([]), [record(d), instanceVolume("job-data", "Delete")]),
+      expected: "remove  volume job-data: ttl expired\n",
+    };
+  },
+  "a Retain per-instance volume outlives its collected run": () => {
+    const d = job(
+      "ttlAfterFinished: 0s",
+      "mounts:",
+      "  - { type: volume, source: data, target: /data, perInstance: true, reclaimPolicy: Retain }",
+    );
+    return {
+      input: input([d]),
+      observed: withVolumes(observed([]), [record(d), instanceVolume("job-data", "Retain")]),
+      expected: "nothing to do\n",
+    };
+  },
   "a record of another controller is never touched": () => {
     const foreign = { ...record("gone"), labels: { ...record("gone").labels, [KEYS.controller]: "other" } };
     return { input: input([]), observed: withVolumes(observed([]), [foreign]), expected: "nothing to do\n" };
