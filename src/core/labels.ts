@@ -23,6 +23,8 @@ export interface LabelKeys {
    * hash's input and the secrets' references, never a secret value (core/applied.ts).
    */
   readonly applied: string;
+  /** On a network or volume berth made from a `kind: Network`/`kind: Volume` document: that kind. */
+  readonly object: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -34,6 +36,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     expiresAt: `${prefix}.expires_at`,
     source: `${prefix}.source`,
     applied: `${prefix}.applied`,
+    object: `${prefix}.object`,
   };
 }
 

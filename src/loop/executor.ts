@@ -24,6 +24,7 @@ import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 import type { Clock } from "../util/clock.js";
 import { Semaphore } from "../util/semaphore.js";
+import { isObjectAction, runObjectAction } from "./objects.js";
 
 export interface ExecutorDeps {
   readonly docker: DockerPort;
@@ -120,13 +121,19 @@ export class Executor {
       case "rename":
         await this.rename(action.container.id, action.to);
         break;
+      case "create-network":
+      case "create-volume":
+      case "remove-network":
+      case "remove-volume":
+        await this.slot(() => runObjectAction(action, this.deps.docker, this.deps.owner));
+        break;
     }
     this.deps.log.info(
       {
         spec: action.spec,
         action: action.kind,
         reason: action.reason,
-        container: "name" in action ? action.name : action.container.name,
+        container: isObjectAction(action) ? undefined : "name" in action ? action.name : action.container.name,
         durationMs: this.deps.clock.now() - started,
       },
       "action completed",

@@ -1,6 +1,8 @@
 /**
- * Observe: one label-filtered list of berth's containers and one list of local images — all a
- * no-op pass costs. When desired container names are held by none of berth's containers, one
+ * Observe: one label-filtered list of berth's containers and one list of local images, and for
+ * declared networks and volumes one list of the engine's networks (with the containers attached
+ * to each: one more, unfiltered, container list) and one label-filtered list of berth's volumes —
+ * all a no-op pass costs. When desired container names are held by none of berth's containers, one
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
  * one-shot commands alike.
@@ -10,11 +12,13 @@ import type { Ownership } from "../core/ownership.js";
 import type { DockerPort } from "../docker/port.js";
 
 export async function observe(docker: DockerPort, owner: Ownership): Promise<ObservedState> {
-  const [containers, imageIds] = await Promise.all([
+  const [containers, imageIds, networks, volumes] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
+    docker.listNetworks({ labels: [] }),
+    docker.listVolumes({ labels: [owner.filter, owner.keys.object] }),
   ]);
-  return { containers, imageIds, foreignNames: new Map() };
+  return { containers, imageIds, foreignNames: new Map(), networks, volumes };
 }
 
 /** Which of `names` are held by containers that are not this controller's: name → container ID. */

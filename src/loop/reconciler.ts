@@ -117,6 +117,7 @@ export class Reconciler {
       progress: (spec) => this.queue.progressOf(spec),
       keys: this.options.owner.keys,
       now,
+      objects: { declared: snapshot.input.objects ?? [], controllerId: this.options.owner.controllerId },
     });
     const durationMs = this.deps.clock.now() - started;
     this.deps.log.debug(

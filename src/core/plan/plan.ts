@@ -11,13 +11,25 @@
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
+import { blockedBy, planObjects } from "./objects.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
-import type { Plan, PlanInput, PlanOptions } from "./types.js";
+import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
 
 export type * from "./types.js";
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The actions that make a container, and the removal that frees a name for one. */
+function makesContainer(a: Action): boolean {
+  return (
+    a.kind === "create" ||
+    a.kind === "replace" ||
+    a.kind === "finish" ||
+    a.kind === "rename" ||
+    (a.kind === "remove" && a.reason === "name needed")
+  );
 }
 
 export function plan(input: PlanInput, observed: ObservedState, now: number, options: PlanOptions): Plan {
@@ -52,6 +64,9 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     return { holder, protected: false };
   };
 
+  // Declared networks and volumes first: a container spec that needs one waits for it.
+  const objects = planObjects(input, observed, options, out);
+
   const unstartable = input.unstartable ?? new Set<string>();
   for (const d of desired) {
     const containers = groups.get(d.spec.name) ?? [];
@@ -62,6 +77,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     }
     if (expiresAt !== null) out.wakeAt(expiresAt);
     planSpec(d, containers, { observed, keys, claim, unstartable, out });
+    const blocked = blockedBy(d, objects, observed);
+    if (blocked && out.drop(d.spec.name, makesContainer)) out.note(blocked);
   }
 
   // Containers whose spec is gone: expired ones go regardless; the rest are orphans, pruned only

@@ -27,6 +27,7 @@ export const REASON_CODES = {
   "leftover temporary": "leftover_temporary",
   "name needed": "name_needed",
   "replicas changed": "replicas_changed",
+  "config changed": "config_changed",
 } as const satisfies Record<ActionReason, string>;
 
 export type ReasonCode = (typeof REASON_CODES)[ActionReason];

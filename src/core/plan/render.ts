@@ -3,6 +3,7 @@
  * tests compare. One line per action, each field a replace changes indented below it, `! ` before
  * each note.
  */
+import { describeObject } from "../declared.js";
 import { shortId } from "../observed.js";
 import type { FieldChange } from "../spec-diff.js";
 import type { Action, ContainerRef, Note, Plan } from "./plan.js";
@@ -25,6 +26,12 @@ export function renderAction(a: Action): string {
       return `remove  ${c(a.container)}: ${a.reason}`;
     case "rename":
       return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
+    case "create-network":
+    case "create-volume":
+      return `create  ${describeObject(a.object.object)}: ${a.reason}`;
+    case "remove-network":
+    case "remove-volume":
+      return `remove  ${describeObject(a.target)}: ${a.reason}`;
   }
 }
 
@@ -58,6 +65,10 @@ export function renderNote(n: Note): string {
         : `! ${n.spec}: the name ${n.name} is held by berth's container [${shortId(n.holder)}] of a spec whose file is invalid; left untouched until that file is fixed (Conflict)`;
     case "update-pending":
       return `! ${n.spec}: ${n.message}`;
+    case "object":
+      return n.object === "" ? `! ${n.message}` : `! ${n.object.replace(":", " ")}: ${n.message}`;
+    case "blocked":
+      return `! ${n.spec}: ${n.message} (${n.failed ? "Failed" : "Pending"})`;
   }
 }
 
