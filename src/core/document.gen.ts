@@ -51,9 +51,9 @@ export interface BerthContainer {
    */
   apiVersion: "berth/v1";
   /**
-   * Always Container.
+   * Container for a container document; Network and Volume documents (below) declare a network or a named volume.
    */
-  kind: "Container";
+  kind: "Container" | "Network" | "Volume";
   metadata: Metadata;
   spec: Spec;
 }
