@@ -116,7 +116,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "bad.yaml:6:5: metadata.labels[\"com example\"]: key \"com example\" is not a label key: letters, digits, '.', '_', '/', '-', starting and ending with a letter or digit (e.g. com.example.team, app)",
   ],
   "apiVersion v1": ['bad.yaml:1:13: apiVersion: "v1" is not supported; expected "berth/v1"'],
-  "kind Pod": ['bad.yaml:2:7: kind: "Pod" is not supported; expected "Container"'],
+  "kind Pod": ['bad.yaml:2:7: kind: "Pod" is not one of Container, Network or Volume'],
   "a list, not a mapping": ["bad.yaml:1:1: expected a mapping with apiVersion, kind, metadata and spec, got a list"],
   "a Docker Compose file": [
     "bad.yaml:1:1: this looks like a Docker Compose file, not a berth spec: convert it with `berth import compose bad.yaml`",
