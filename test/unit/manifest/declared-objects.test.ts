@@ -31,7 +31,7 @@ describe("kind: Network and kind: Volume", () => {
         4,
         9,
       ],
-      [{ kind: "Volume", name: "cache", labels: {}, driver: "local", options: {} }, 10, 9],
+      [{ kind: "Volume", name: "cache", labels: {}, driver: "local", options: {} }, 11, 9],
     ]);
   });
 
