@@ -85,7 +85,9 @@ describe("kind: Network and kind: Volume, end to end", () => {
     // The network's document goes while the container still uses it: nothing is removed, and why is said.
     writeFileSync(path.join(dir, "objects.yaml"), declared("Volume", vol));
     const plan = await berth(["plan", "--id", c, "--specs", dir]);
-    expect(plan.stdout).toContain(`! network ${net}: its document is gone, but it is kept while containers use it (${app})`);
+    expect(plan.stdout).toContain(
+      `! network ${net}: its document is gone, but it is kept while containers use it (${app})`,
+    );
     await apply(c, dir);
     expect(await networkNamed(net)).not.toBeNull();
     const status = await berth(["status", "--id", c, "--specs", dir, "--server", "off", "-o", "json"]);
