@@ -36,6 +36,25 @@ export interface LoadedSpec {
   readonly joins?: readonly NamespaceJoin[];
 }
 
+interface Placed {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The error on one of several documents claiming one name, naming the others' places. */
+function duplicateIssue(loaded: Placed, all: readonly Placed[], what: string, rule: string): SpecIssue {
+  const others = all.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
+  return {
+    code: "BERTH_DUPLICATE_NAME",
+    file: loaded.file,
+    line: loaded.line,
+    column: loaded.column,
+    path: "metadata.name",
+    message: `${what} at ${others.join(", ")}; ${rule} (neither is applied)`,
+  };
+}
+
 /** A valid declared network or volume, with where it came from. */
 export interface LoadedObject {
   readonly object: DeclaredObject;
@@ -64,15 +83,14 @@ export function findObjectCollisions(objects: readonly LoadedObject[]): {
     if (list.length < 2) continue;
     for (const loaded of list) {
       refused.add(loaded);
-      const others = list.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
-      issues.push({
-        code: "BERTH_DUPLICATE_NAME",
-        file: loaded.file,
-        line: loaded.line,
-        column: loaded.column,
-        path: "metadata.name",
-        message: `${describeObject(loaded.object)} is also declared at ${others.join(", ")}; a network or volume may be declared once across all spec files (neither is applied)`,
-      });
+      issues.push(
+        duplicateIssue(
+          loaded,
+          list,
+          `${describeObject(loaded.object)} is also declared`,
+          "a network or volume may be declared once across all spec files",
+        ),
+      );
     }
   }
   return { refused, issues };
@@ -95,19 +113,11 @@ export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set
     for (const loaded of list) {
       if (refused.has(loaded)) continue;
       refused.add(loaded);
-      const others = list.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
       const what =
         name === loaded.spec.name
           ? `${JSON.stringify(name)} is also defined`
           : `container name ${JSON.stringify(name)} is also produced`;
-      issues.push({
-        code: "BERTH_DUPLICATE_NAME",
-        file: loaded.file,
-        line: loaded.line,
-        column: loaded.column,
-        path: "metadata.name",
-        message: `${what} at ${others.join(", ")}; names must be unique across all spec files (neither is applied)`,
-      });
+      issues.push(duplicateIssue(loaded, list, what, "names must be unique across all spec files"));
     }
   }
   return { refused, issues };

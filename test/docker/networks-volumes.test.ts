@@ -7,6 +7,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { declared } from "../golden/invalid-cases.js";
 import { berth, cleanup, containersOf, docker, e2eSpec, specDir, testId } from "../support/e2e.js";
 
 const used: { id: string; names: string[] }[] = [];
@@ -28,17 +29,6 @@ afterEach(async () => {
     }
   }
 });
-
-function declared(kind: "Network" | "Volume", name: string, spec: string[] = []): string {
-  return [
-    "apiVersion: berth/v1",
-    `kind: ${kind}`,
-    "metadata:",
-    `  name: ${name}`,
-    ...(spec.length > 0 ? ["spec:", ...spec.map((l) => `  ${l}`)] : []),
-    "",
-  ].join("\n");
-}
 
 async function apply(controller: string, dir: string): Promise<string> {
   const result = await berth(["apply", "--id", controller, "--specs", dir]);
@@ -63,7 +53,7 @@ describe("kind: Network and kind: Volume, end to end", () => {
     const app = `${c}-app`;
     const anchor = `${c}-anchor`;
     const dir = specDir({
-      "objects.yaml": `${declared("Network", net, ["internal: true"])}---\n${declared("Volume", vol)}`,
+      "objects.yaml": `${declared("Network", net, "internal: true")}---\n${declared("Volume", vol)}`,
       "app.yaml": e2eSpec(app, [`network: ${net}`, "mounts:", `  - { type: volume, source: ${vol}, target: /data }`]),
       // A second spec, so that removing one spec's container stays within the prune share.
       "anchor.yaml": e2eSpec(anchor),
