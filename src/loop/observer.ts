@@ -11,14 +11,20 @@ import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { DockerPort } from "../docker/port.js";
 
-export async function observe(docker: DockerPort, owner: Ownership): Promise<ObservedState> {
+/**
+ * `objects`: also list networks and volumes. The reconciler asks for them at its first pass, and
+ * after while the desired state declares objects or names networks, or berth's objects were seen:
+ * a host without any keeps its no-op pass at two list calls.
+ */
+export async function observe(docker: DockerPort, owner: Ownership, objects = true): Promise<ObservedState> {
   const [containers, imageIds, networks, volumes] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
-    docker.listNetworks({ labels: [] }),
-    docker.listVolumes({ labels: [owner.filter, owner.keys.object] }),
+    objects ? docker.listNetworks({ labels: [] }) : undefined,
+    objects ? docker.listVolumes({ labels: [owner.filter, owner.keys.object] }) : undefined,
   ]);
-  return { containers, imageIds, foreignNames: new Map(), networks, volumes };
+  const base = { containers, imageIds, foreignNames: new Map<string, string>() };
+  return networks && volumes ? { ...base, networks, volumes } : base;
 }
 
 /** Which of `names` are held by containers that are not this controller's: name → container ID. */
