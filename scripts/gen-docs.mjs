@@ -56,7 +56,21 @@ function rows(schema, node, path, out) {
 export function generateDocs() {
   const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
   const out = [];
-  rows(schema, schema, "", out);
+  rows(schema, schema.definitions.containerDocument, "", out);
+  const objects = (kind) => {
+    const lines = [];
+    rows(schema, schema.definitions[`${kind.toLowerCase()}Document`], "", lines);
+    return [
+      "",
+      `## kind: ${kind}`,
+      "",
+      schema.definitions[`${kind.toLowerCase()}Document`].description,
+      "",
+      "| field | type | description |",
+      "| --- | --- | --- |",
+      ...lines,
+    ];
+  };
   return [
     "# Spec reference",
     "",
@@ -68,6 +82,8 @@ export function generateDocs() {
     "| field | type | description |",
     "| --- | --- | --- |",
     ...out,
+    ...objects("Network"),
+    ...objects("Volume"),
     "",
   ].join("\n");
 }

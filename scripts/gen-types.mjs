@@ -8,7 +8,21 @@ export const typesPath = new URL("../src/core/document.gen.ts", import.meta.url)
 
 export async function generateTypes() {
   const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
-  return compile(schema, "ContainerDocument", {
+  // One type per document kind (the root only dispatches on kind), compiled together so that
+  // the definitions they share are written once.
+  const { definitions } = schema;
+  const kinds = {
+    title: "berth documents",
+    description: "Every kind of berth spec document.",
+    type: "object",
+    properties: {
+      container: { $ref: "#/definitions/containerDocument" },
+      network: { $ref: "#/definitions/networkDocument" },
+      volume: { $ref: "#/definitions/volumeDocument" },
+    },
+    definitions,
+  };
+  return compile(kinds, "BerthDocuments", {
     bannerComment: "/* Generated from schemas/container.schema.json by `npm run gen`. Do not edit by hand. */",
     additionalProperties: false,
     unreachableDefinitions: false,

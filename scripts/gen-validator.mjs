@@ -26,7 +26,17 @@ export function generateValidator() {
   });
   // tsType: json-schema-to-typescript's keyword, where a value of two types (a ulimit) needs a plain union.
   ajv.addVocabulary([EXPECTED_KEYWORD, "tsType"]);
-  const code = standaloneCode.default(ajv, ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8"))));
+  const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
+  ajv.addSchema(schema);
+  // The root (what editors use) dispatches on kind; berth validates each kind with its own
+  // definition, so that a Container document's errors read as they always have.
+  const id = schema.$id;
+  const code = standaloneCode.default(ajv, {
+    validateDocument: id,
+    validateContainer: `${id}#/definitions/containerDocument`,
+    validateNetwork: `${id}#/definitions/networkDocument`,
+    validateVolume: `${id}#/definitions/volumeDocument`,
+  });
   // ajv's ESM output still calls require() for its runtime helpers (a CommonJS package): give the
   // ES module one of its own.
   const body = code.replace(/^"use strict";/, "");

@@ -8,6 +8,7 @@
  * MAX_REPORT_BYTES, and a report of the expected shape. Anything else is ignored (the status is
  * then worked out locally). What is printed is cleaned of control characters (sanitize.ts).
  */
+import type { ObjectStatus } from "../core/object-status.js";
 import { PHASES, type StatusReport } from "../core/status.js";
 import { CONTROLLER_HEADER } from "../http/access.js";
 
@@ -28,7 +29,12 @@ export async function liveStatus(server: string, controllerId: string, timeoutMs
     const body: unknown = text === null ? null : JSON.parse(text);
     if (!isObject(body) || body.controller !== controllerId || !isStatusReport(body)) return null;
     return {
-      report: { specs: body.specs, orphans: body.orphans, notes: body.notes },
+      report: {
+        specs: body.specs,
+        orphans: body.orphans,
+        notes: body.notes,
+        ...(objectStatuses(body.objects) ? { objects: body.objects } : {}),
+      },
       url: server,
       observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
     };
@@ -125,6 +131,9 @@ const specStatus = shape({
   expiresAt: orNull(str),
   retryAt: orNull(str),
 });
+const objectStatuses = listOf(
+  shape({ kind: str, name: str, state: str, message: orNull(str), source: orNull(str), usedBy: listOf(str) }),
+) as (v: unknown) => v is readonly ObjectStatus[];
 const statusReport = shape({ specs: listOf(specStatus), orphans: listOf(containerStatus), notes: listOf(str) });
 
 /** The body has the shape of berth's status report (GET /v1/specs). */

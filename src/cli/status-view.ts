@@ -53,6 +53,18 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
   if (report.orphans.length > 0) {
     out += `\ncontainers without a spec (kept): ${report.orphans.map((c) => `${c.name}(${c.state})`).join(" ")}\n`;
   }
+  const objects = report.objects ?? [];
+  if (objects.length > 0) {
+    out += `\n${table(
+      ["NETWORK/VOLUME", "STATE", "USED BY", "MESSAGE"],
+      objects.map((o) => [
+        `${o.kind.toLowerCase()}/${o.name}`,
+        o.state,
+        o.usedBy.length === 0 ? "-" : o.usedBy.join(" "),
+        o.message ?? "",
+      ]),
+    )}`;
+  }
   for (const note of report.notes) out += `! ${note}\n`;
   return out;
 }

@@ -39,6 +39,14 @@ export type Capability = string;
 export type Ulimit = number | {soft: number; hard: number};
 
 /**
+ * Every kind of berth spec document.
+ */
+export interface BerthDocuments {
+  container?: BerthContainer;
+  network?: BerthNetwork;
+  volume?: BerthVolume;
+}
+/**
  * One container (or a pool of replicas) that berth keeps running on a Docker host. Kubernetes-style: apiVersion, kind, metadata, spec.
  */
 export interface BerthContainer {
@@ -47,9 +55,9 @@ export interface BerthContainer {
    */
   apiVersion: "berth/v1";
   /**
-   * Always Container.
+   * Container for a container document; Network and Volume documents (below) declare a network or a named volume.
    */
-  kind: "Container";
+  kind: "Container" | "Network" | "Volume";
   metadata: Metadata;
   spec: Spec;
 }
@@ -484,4 +492,92 @@ export interface Port {
    * tcp (default), udp or sctp.
    */
   protocol?: "tcp" | "udp" | "sctp";
+}
+/**
+ * A Docker network berth creates and keeps, for container specs to join by name (spec.network).
+ */
+export interface BerthNetwork {
+  /**
+   * Always berth/v1.
+   */
+  apiVersion: "berth/v1";
+  /**
+   * Always Network.
+   */
+  kind: "Network";
+  metadata: ObjectMetadata;
+  spec?: NetworkSpec;
+}
+/**
+ * Identity of a declared network or volume: its name (the Docker object's name, as containers refer to it) and labels put on it.
+ */
+export interface ObjectMetadata {
+  /**
+   * The Docker name of the network or volume, as a container spec names it in `network:` or a volume mount's `source:`. Letters, digits, _, . and -, starting with a letter or digit, at most 63 characters.
+   */
+  name: string;
+  labels?: LabelMap;
+}
+/**
+ * Labels put on the network or volume. Keys under berth's reserved prefix (berth.) are refused.
+ */
+export interface LabelMap {
+  [k: string]: string;
+}
+/**
+ * How the network is made. A network's configuration cannot change in place: when it changes, berth recreates the network once no container uses it, and reports the drift until then.
+ */
+export interface NetworkSpec {
+  /**
+   * The network driver: bridge (default), or overlay; host, macvlan and ipvlan need the privileged policy profile.
+   */
+  driver?: string;
+  /**
+   * No route to the outside world (docker network create --internal). Default false.
+   */
+  internal?: boolean;
+  /**
+   * Standalone containers may attach (meaningful for overlay). Default false.
+   */
+  attachable?: boolean;
+  /**
+   * Driver options (network), as `docker network create -o` sets them. Default: none.
+   */
+  options?: {
+    [k: string]: string;
+  };
+  /**
+   * The IPv4 subnet in CIDR form (IPAM). Default: the engine picks one.
+   */
+  subnet?: string;
+}
+/**
+ * A named Docker volume berth creates and keeps, for container specs to mount by name (a volume mount's source).
+ */
+export interface BerthVolume {
+  /**
+   * Always berth/v1.
+   */
+  apiVersion: "berth/v1";
+  /**
+   * Always Volume.
+   */
+  kind: "Volume";
+  metadata: ObjectMetadata;
+  spec?: VolumeSpec;
+}
+/**
+ * How the named volume is made. A volume's configuration cannot change in place, and recreating it would lose its data: when it changes, berth reports the drift and leaves the volume as it is (remove it by hand once unused, and berth creates it anew).
+ */
+export interface VolumeSpec {
+  /**
+   * The volume driver: local (default) or a plugin the host has installed.
+   */
+  driver?: string;
+  /**
+   * Driver options, as `docker volume create -o` sets them. Default: none. A local volume whose options bind a host path (type: none, o: bind, device: /path) counts as a bind mount of that path for the admission policy.
+   */
+  options?: {
+    [k: string]: string;
+  };
 }

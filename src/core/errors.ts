@@ -7,7 +7,8 @@ export const ERROR_CODES = {
   BERTH_SCHEMA: "A document does not match the spec schema (wrong type, unknown field, bad value).",
   BERTH_VALUE: "A value is well-formed but not usable (e.g. a reservation above the limit).",
   BERTH_RESERVED_LABEL: "A label key is under berth's reserved prefix.",
-  BERTH_DUPLICATE_NAME: "Two documents define the same container name; both are refused.",
+  BERTH_DUPLICATE_NAME:
+    "Two documents define the same container name (or declare the same network or volume); both are refused.",
   BERTH_EMPTY_FILE: "A spec file holds no documents.",
   BERTH_NOT_TEXT: "A spec file is not UTF-8 text (binary data, NUL bytes, invalid UTF-8).",
   BERTH_FILE_TOO_LARGE: "A spec file is larger than the file size limit.",

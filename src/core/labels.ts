@@ -29,6 +29,8 @@ export interface LabelKeys {
   readonly reclaimPolicy: string;
   /** On a run's record volume (core/runs.ts): the outcome of a finished run whose container was removed. */
   readonly finished: string;
+  /** On a network or volume berth made from a `kind: Network`/`kind: Volume` document: that kind. */
+  readonly object: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -43,6 +45,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     instanceVolume: `${prefix}.instance_volume`,
     reclaimPolicy: `${prefix}.reclaim_policy`,
     finished: `${prefix}.finished`,
+    object: `${prefix}.object`,
   };
 }
 

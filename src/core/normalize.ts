@@ -47,23 +47,25 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A problem for each metadata label key under berth's reserved prefix. */
+export function reservedLabelIssues(labels: Readonly<Record<string, string>>, prefix: string): FieldIssue[] {
+  return Object.keys(labels)
+    .filter((key) => isReservedLabel(key, prefix))
+    .map((key) => ({
+      code: "BERTH_RESERVED_LABEL" as const,
+      path: ["metadata", "labels", key],
+      atKey: true,
+      message: `label keys under "${prefix}." are reserved for berth; use your own prefix (e.g. com.example.${key.slice(prefix.length + 1, prefix.length + 41) || "key"})`,
+    }));
+}
+
 /** Normalizes a document that already passed the schema. */
 export function normalize(doc: BerthContainer, options: NormalizeOptions): NormalizeResult {
   const issues: FieldIssue[] = [];
   const s = doc.spec;
 
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(doc.metadata.labels ?? {})) {
-    if (isReservedLabel(key, options.labelPrefix)) {
-      issues.push({
-        code: "BERTH_RESERVED_LABEL",
-        path: ["metadata", "labels", key],
-        atKey: true,
-        message: `label keys under "${options.labelPrefix}." are reserved for berth; use your own prefix (e.g. com.example.${key.slice(options.labelPrefix.length + 1, options.labelPrefix.length + 41) || "key"})`,
-      });
-    }
-    labels[key] = value;
-  }
+  const labels: Record<string, string> = { ...(doc.metadata.labels ?? {}) };
+  issues.push(...reservedLabelIssues(labels, options.labelPrefix));
 
   const value = <T>(path: FieldPath, parsed: T | { readonly error: string }): T | null => {
     if (typeof parsed === "object" && parsed !== null && "error" in parsed) {

@@ -75,13 +75,29 @@ export interface ObservedRun {
   readonly settled: boolean;
 }
 
+/** A network, as the engine lists it, with the containers attached to it. */
+export interface ObservedNetwork {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Driver options. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  /** Names of the containers attached to it, running or not, berth's or not. */
+  readonly containers: readonly string[];
+}
+
 export interface ObservedState {
   readonly containers: readonly ObservedContainer[];
   /** Normalized image reference (core/image-ref.ts) → local image ID, for the desired images present. */
   readonly imageIds: ReadonlyMap<string, string>;
   /** Container names held by containers berth does not own (known conflicts) → their IDs. */
   readonly foreignNames: ReadonlyMap<string, string>;
-  /** This controller's volumes (label-filtered list); absent when not listed. */
+  /** Every network of the engine (absent: not observed; nothing is planned for networks). */
+  readonly networks?: readonly ObservedNetwork[];
+  /** This controller's volumes (label-filtered list; absent: not observed, nothing is planned for volumes). */
   readonly volumes?: readonly ObservedVolume[];
 }
 

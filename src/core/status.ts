@@ -6,7 +6,8 @@
 import { formatIssue, type SpecIssue } from "./errors.js";
 import type { LabelKeys } from "./labels.js";
 import type { ContainerState, Health, ObservedState } from "./observed.js";
-import type { ActionKind, Plan } from "./plan/plan.js";
+import { type ObjectStatus, objectStatuses } from "./object-status.js";
+import type { ActionKind, DesiredObject, Note, Plan } from "./plan/plan.js";
 import { renderNote } from "./plan/render.js";
 import type { SpecRecord } from "./record.js";
 import { type RunOutcome, type RunReason, runOutcome, runRecords } from "./runs.js";
@@ -92,6 +93,8 @@ export interface StatusReport {
   readonly orphans: readonly ContainerStatus[];
   /** What berth deliberately did not do, and why. */
   readonly notes: readonly string[];
+  /** Declared networks and volumes, and berth's whose document is gone (absent: none observed). */
+  readonly objects?: readonly ObjectStatus[];
 }
 
 export interface StatusInput {
@@ -105,6 +108,8 @@ export interface StatusInput {
   readonly progress: (spec: string) => SpecProgress | undefined;
   readonly keys: LabelKeys;
   readonly now: number;
+  /** Declared networks and volumes (PlanInput.objects), and this controller's id, for their status. */
+  readonly objects?: { readonly declared: readonly DesiredObject[]; readonly controllerId: string };
 }
 
 const time = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
@@ -175,8 +180,10 @@ export function statusReport(input: StatusInput): StatusReport {
   }
   const planned = new Set(input.plan.actions.map((a) => a.spec));
   const conflicts = new Map<string, string>();
+  const blocked = new Map<string, Extract<Note, { kind: "blocked" }>>();
   for (const note of input.plan.notes) {
     if (note.kind === "conflict") conflicts.set(note.spec, renderNote(note).slice(2));
+    if (note.kind === "blocked") blocked.set(note.spec, note);
   }
 
   const specs: SpecStatus[] = [];
@@ -209,6 +216,10 @@ export function statusReport(input: StatusInput): StatusReport {
     } else if (input.refused?.has(record.name)) {
       phase = "Failed";
       message = input.refused.get(record.name) ?? null;
+    } else if (blocked.has(record.name)) {
+      const note = blocked.get(record.name);
+      phase = note?.failed ? "Failed" : "Pending";
+      message = note?.message ?? null;
     } else if (rt?.terminal) {
       phase = "Failed";
       message = rt.terminal.message;
@@ -274,7 +285,20 @@ export function statusReport(input: StatusInput): StatusReport {
   }
   specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const notes = input.plan.notes
-    .filter((n) => n.kind === "prune-paused" || n.kind === "volume-prune-paused")
+    .filter(
+      (n) => n.kind === "prune-paused" || n.kind === "volume-prune-paused" || (n.kind === "object" && n.object === ""),
+    )
     .map((n) => renderNote(n).slice(2));
-  return { specs, orphans, notes };
+  const objects =
+    input.objects && (input.observed.networks || input.observed.volumes)
+      ? objectStatuses({
+          objects: input.objects.declared,
+          observed: input.observed,
+          plan: input.plan,
+          progress: input.progress,
+          keys,
+          controllerId: input.objects.controllerId,
+        })
+      : [];
+  return { specs, orphans, notes, ...(objects.length > 0 ? { objects } : {}) };
 }

@@ -8,7 +8,14 @@ import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
-import type { ContainerState, Health, ObservedContainer, ObservedMount, ObservedRun } from "../core/observed.js";
+import type {
+  ContainerState,
+  Health,
+  ObservedContainer,
+  ObservedMount,
+  ObservedNetwork,
+  ObservedRun,
+} from "../core/observed.js";
 import { DockerContainerIO } from "./container-io.js";
 import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
 import type {
@@ -18,6 +25,7 @@ import type {
   EventHandlers,
   EventSubscription,
   ListFilter,
+  NetworkCreateOptions,
   VolumeDetails,
 } from "./port.js";
 
@@ -139,6 +147,29 @@ export function toRun(c: EngineRunState): ObservedRun {
 
 function toVolume(v: EngineVolume): VolumeDetails {
   return { name: v.Name, driver: v.Driver, labels: v.Labels ?? {}, options: v.Options ?? {} };
+}
+
+interface EngineNetwork {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+}
+
+function toNetwork(n: EngineNetwork, containers: readonly string[]): ObservedNetwork {
+  return {
+    id: n.Id,
+    name: n.Name,
+    driver: n.Driver,
+    labels: n.Labels ?? {},
+    options: n.Options ?? {},
+    internal: n.Internal === true,
+    attachable: n.Attachable === true,
+    containers,
+  };
 }
 
 export function labelFilters(filter: ListFilter): string {
@@ -354,13 +385,22 @@ export class DockerAdapter implements DockerPort {
     }
   }
 
-  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails> {
+  async createVolume(
+    name: string,
+    labels: Readonly<Record<string, string>>,
+    options: { driver?: string; driverOpts?: Record<string, string> } = {},
+  ): Promise<VolumeDetails> {
     // dockerode answers with a handle, not the engine's description: read back what the engine
     // holds (the existing volume's, when the name was taken: creation is idempotent there).
+    const body = {
+      Name: name,
+      Driver: options.driver ?? "local",
+      DriverOpts: { ...(options.driverOpts ?? {}) },
+      Labels: { ...labels },
+    };
     await this.call(
       "volume-create",
-      (abortSignal) =>
-        this.docker.createVolume({ Name: name, Driver: "local", Labels: { ...labels }, abortSignal } as object),
+      (abortSignal) => this.docker.createVolume({ ...body, abortSignal } as object),
       this.options.callTimeoutMs,
       name,
     );
@@ -386,7 +426,66 @@ export class DockerAdapter implements DockerPort {
         name,
       );
     } catch (err) {
-      if (err instanceof DockerError && err.kind === "not-found") return;
+      if (err instanceof DockerError && (err.kind === "not-found" || err.kind === "gone")) return;
+      throw err;
+    }
+  }
+
+  async listNetworks(filter: ListFilter): Promise<ObservedNetwork[]> {
+    const list = (await this.call("networks", (abortSignal) =>
+      this.docker.listNetworks({ filters: labelFilters(filter), abortSignal } as object),
+    )) as EngineNetwork[];
+    if (list.length === 0) return [];
+    // The network list leaves Containers empty, and a network's inspect names only running
+    // containers: the container list shows every container's networks, stopped ones too.
+    const containers = await this.call("list", (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
+    const users = new Map<string, string[]>();
+    for (const c of containers) {
+      const name = (c.Names[0] ?? "").replace(/^\//, "");
+      for (const network of Object.keys(c.NetworkSettings?.Networks ?? {})) {
+        users.set(network, [...(users.get(network) ?? []), name]);
+      }
+    }
+    return list.map((n) => toNetwork(n, users.get(n.Name) ?? []));
+  }
+
+  async createNetwork(name: string, options: NetworkCreateOptions): Promise<ObservedNetwork> {
+    const body = {
+      Name: name,
+      Driver: options.driver,
+      Internal: options.internal,
+      Attachable: options.attachable,
+      Options: { ...options.options },
+      Labels: { ...options.labels },
+      ...(options.subnet === null ? {} : { IPAM: { Driver: "default", Config: [{ Subnet: options.subnet }] } }),
+      // Refuse a second network of the same name (older engines allow duplicates otherwise).
+      CheckDuplicate: true,
+    };
+    await this.call(
+      "network-create",
+      (abortSignal) => this.docker.createNetwork({ ...body, abortSignal }),
+      this.options.callTimeoutMs,
+      name,
+    );
+    // dockerode's inspect takes no options in its types; it passes abortSignal on all the same.
+    type Inspect = (o: object) => Promise<EngineNetwork>;
+    const network = this.docker.getNetwork(name);
+    const created = await this.call("network", (abortSignal) =>
+      (network.inspect as unknown as Inspect).call(network, { abortSignal }),
+    );
+    return toNetwork(created, []);
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.call(
+        "network-remove",
+        (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal } as object),
+        this.options.callTimeoutMs,
+        name,
+      );
+    } catch (err) {
+      if (err instanceof DockerError && (err.kind === "not-found" || err.kind === "gone")) return;
       throw err;
     }
   }

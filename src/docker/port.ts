@@ -4,7 +4,7 @@
  * tests' in-memory fake implements it for loop and fault-injection tests.
  */
 import type { EngineCreateBody } from "../core/create-request.js";
-import type { ObservedContainer, ObservedVolume } from "../core/observed.js";
+import type { ObservedContainer, ObservedNetwork, ObservedVolume } from "../core/observed.js";
 
 export type { ObservedContainer };
 
@@ -41,6 +41,18 @@ export interface ListFilter {
 /** A volume as the engine describes it. */
 export type VolumeDetails = ObservedVolume;
 
+/** What a network is created with (docker network create). */
+export interface NetworkCreateOptions {
+  readonly driver: string;
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  /** Driver options. */
+  readonly options: Readonly<Record<string, string>>;
+  /** IPv4 subnet (IPAM), or null: the engine picks one. */
+  readonly subnet: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** What the engine says it is. */
 export interface EngineInfo {
   readonly version: string;
@@ -70,11 +82,23 @@ export interface DockerPort {
   inspectContainer(idOrName: string): Promise<ContainerDetails | null>;
   /** null when there is no such volume. */
   inspectVolume(name: string): Promise<VolumeDetails | null>;
-  /** Creates a local volume with these labels; the existing one when the name is taken (the engine's own rule). */
-  createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails>;
+  /**
+   * Creates a volume with these labels (local unless a driver is given); the existing one when the
+   * name is taken (the engine's own rule).
+   */
+  createVolume(
+    name: string,
+    labels: Readonly<Record<string, string>>,
+    options?: { driver?: string; driverOpts?: Record<string, string> },
+  ): Promise<VolumeDetails>;
   listVolumes(filter: ListFilter): Promise<ObservedVolume[]>;
-  /** 404 = already gone, not an error; 409 (still in use) is a DockerError of kind conflict. */
+  /** A volume already gone is not an error; one in use is refused by the engine (a conflict). */
   removeVolume(name: string): Promise<void>;
+  /** Networks with the containers attached to each (running or not). */
+  listNetworks(filter: ListFilter): Promise<ObservedNetwork[]>;
+  createNetwork(name: string, options: NetworkCreateOptions): Promise<ObservedNetwork>;
+  /** A network already gone is not an error. */
+  removeNetwork(name: string): Promise<void>;
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
 }
 
@@ -148,4 +172,6 @@ export const WRITE_OPERATIONS = new Set([
   "pull",
   "volume-create",
   "volume-remove",
+  "network-create",
+  "network-remove",
 ]);

@@ -14,14 +14,15 @@
  */
 import type { SpecIssue } from "../core/errors.js";
 import { specHash } from "../core/hash.js";
-import type { DesiredSpec, PlanInput } from "../core/plan/plan.js";
+import { objectHash, objectKey } from "../core/declared.js";
+import type { DesiredObject, DesiredSpec, PlanInput } from "../core/plan/plan.js";
 import { LEXICAL_CONTEXT, type PolicyContext, type Profile } from "../core/policy/policy.js";
 import type { SpecRecord } from "../core/record.js";
 import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
-import { crossFileChecks } from "../manifest/cross-file.js";
-import { type DirectoryState, type LoadedSpec, type LoadResult, specsOf } from "../manifest/loader.js";
-import type { ParsedDocument } from "../manifest/parse.js";
+import { crossFileChecks, findObjectCollisions } from "../manifest/cross-file.js";
+import { type DirectoryState, type LoadedSpec, type LoadResult, objectsOf, specsOf } from "../manifest/loader.js";
+import type { ParsedDocument, ParsedObject } from "../manifest/parse.js";
 
 export type { SpecRecord } from "../core/record.js";
 
@@ -38,6 +39,7 @@ interface GoodFile {
   readonly file: string;
   readonly source: string;
   readonly documents: readonly ParsedDocument[];
+  readonly objects: readonly ParsedObject[] | undefined;
 }
 
 function isExpired(spec: NormalizedSpec, now: number): boolean {
@@ -80,7 +82,12 @@ export class DesiredStateBuilder {
 
     for (const f of load.files) {
       if (f.result.issues.length === 0) {
-        this.lastGood.set(f.path, { file: f.file, source: f.source, documents: f.result.documents });
+        this.lastGood.set(f.path, {
+          file: f.file,
+          source: f.source,
+          documents: f.result.documents,
+          objects: f.result.objects,
+        });
       }
     }
     // A file that is gone removes its specs; one we cannot see because its folder is unreadable does not.
@@ -157,6 +164,14 @@ export class DesiredStateBuilder {
       }
     }
 
+    // Declared networks and volumes, from the same last good files; one declared twice is neither.
+    const declared = [...this.lastGood.values()].flatMap((good) => objectsOf(good.file, good.source, good.objects));
+    const twice = findObjectCollisions(declared);
+    const objects: DesiredObject[] = declared
+      .filter((o) => !twice.refused.has(o))
+      .map((o) => ({ object: o.object, hash: objectHash(o.object), source: o.source }));
+    const protectedObjects = new Set([...twice.refused].map((o) => objectKey(o.object.kind, o.object.name)));
+
     const fileCount = load.directories.reduce((n, d) => n + d.fileCount, 0);
     let prunePaused: string | null = null;
     if (unreadable.length > 0) prunePaused = `spec directory ${unreadable.join(", ")} cannot be read`;
@@ -168,10 +183,12 @@ export class DesiredStateBuilder {
         protectedSpecs,
         protectedSources: new Set(invalidFiles.map((f) => f.source)),
         prunePaused,
+        objects,
+        protectedObjects,
       },
       records,
       invalidSources: new Map(invalidFiles.map((f) => [f.source, f.result.issues])),
-      issues: [...load.issues, ...collisions],
+      issues: [...load.issues, ...collisions, ...twice.issues],
       directories: load.directories,
     };
   }

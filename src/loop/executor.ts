@@ -25,6 +25,7 @@ import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 import type { Clock } from "../util/clock.js";
 import { Semaphore } from "../util/semaphore.js";
+import { isObjectAction, runObjectAction } from "./objects.js";
 
 export interface ExecutorDeps {
   readonly docker: DockerPort;
@@ -121,7 +122,7 @@ export class Executor {
       case "rename":
         await this.rename(action.container.id, action.to);
         break;
-      case "remove-volume":
+      case "reclaim-volume":
         await this.removeVolume(action.volume);
         break;
       case "collect":
@@ -132,15 +133,21 @@ export class Executor {
       case "forget":
         await this.ignoreGone(() => this.slot(() => this.deps.docker.removeVolume(action.name)));
         break;
+      case "create-network":
+      case "create-volume":
+      case "remove-network":
+      case "remove-volume":
+        await this.slot(() => runObjectAction(action, this.deps.docker, this.deps.owner));
+        break;
     }
     this.deps.log.info(
       {
         spec: action.spec,
         action: action.kind,
         reason: action.reason,
-        ...(action.kind === "remove-volume"
+        ...(action.kind === "reclaim-volume"
           ? { volume: action.volume }
-          : { container: "name" in action ? action.name : action.container.name }),
+          : { container: isObjectAction(action) ? undefined : "name" in action ? action.name : action.container.name }),
         durationMs: this.deps.clock.now() - started,
       },
       "action completed",

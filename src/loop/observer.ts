@@ -1,7 +1,9 @@
 /**
  * Observe: one label-filtered list of berth's containers, one of its volumes (per-instance
- * volumes are reclaimed from it; finished runs' records are among them) and one list of local
- * images — all a no-op pass costs (a run's inspect is cached: loop/runs.ts). When desired container names are held by none of berth's containers, one
+ * volumes are reclaimed from it; finished runs' records and declared volumes are among them) and
+ * one list of local images — all a no-op pass costs (a run's inspect is cached: loop/runs.ts) — and
+ * for declared networks one list of the engine's networks (with the containers attached to each).
+ * When desired container names are held by none of berth's containers, one
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
  * one-shot commands alike.
@@ -10,15 +12,21 @@ import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { DockerPort } from "../docker/port.js";
 
-export async function observe(docker: DockerPort, owner: Ownership): Promise<ObservedState> {
-  const [containers, imageIds, volumes] = await Promise.all([
+/**
+ * `objects`: also list networks. The reconciler asks for them at its first pass, and after while
+ * the desired state declares objects or names networks, or berth's objects were seen.
+ */
+export async function observe(docker: DockerPort, owner: Ownership, objects = true): Promise<ObservedState> {
+  const [containers, imageIds, volumes, networks] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
-    // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts), and
-    // the records of finished runs (core/runs.ts) are among them.
+    // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts),
+    // and the records of finished runs (core/runs.ts) and declared volumes are among them.
     docker.listVolumes({ labels: [owner.filter] }),
+    objects ? docker.listNetworks({ labels: [] }) : undefined,
   ]);
-  return { containers, imageIds, foreignNames: new Map(), volumes };
+  const base = { containers, imageIds, foreignNames: new Map<string, string>(), volumes };
+  return networks ? { ...base, networks } : base;
 }
 
 /** Which of `names` are held by containers that are not this controller's: name → container ID. */

@@ -12,6 +12,7 @@
  */
 import type { Logger } from "pino";
 import { formatIssue } from "../core/errors.js";
+import { isNetworkMode } from "../core/create-request.js";
 import { isOwnInstanceVolume } from "../core/instance-volumes.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
@@ -65,8 +66,22 @@ export interface ReconcilerDeps {
   readonly admission?: { volumeVerdict(spec: string, names: readonly string[]): Promise<readonly string[]> };
 }
 
+/**
+ * Networks and volumes are worth observing while the desired state declares objects or names a
+ * network (the undeclared-network check), or berth's objects were just seen (to prune them).
+ */
+function wantsObjects(snapshot: DesiredSnapshot, observed: ObservedState, owner: Ownership): boolean {
+  if ((snapshot.input.objects ?? []).length > 0) return true;
+  if (snapshot.input.desired.some((d) => !isNetworkMode(d.spec.network) && d.spec.network !== "auto")) return true;
+  const ours = (o: { readonly labels: Readonly<Record<string, string>> }): boolean =>
+    owner.owns(o) && o.labels[owner.keys.object] !== undefined;
+  return (observed.networks ?? []).some(ours) || (observed.volumes ?? []).some(ours);
+}
+
 export class Reconciler {
   private snapshot: DesiredSnapshot | null = null;
+  /** Whether the next pass observes networks and volumes (observer.ts): always at the first. */
+  private objectsWanted = true;
   private readonly problems = new ReportOnce();
   /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
@@ -99,10 +114,16 @@ export class Reconciler {
   async pass(options: { readonly reload: boolean }): Promise<PassResult> {
     const started = this.deps.clock.now();
     const observedAt = this.queue.epoch();
-    const [snapshot, ours] = await Promise.all([
+    const [snapshot, first] = await Promise.all([
       this.desire(options.reload),
-      observe(this.deps.docker, this.options.owner),
+      observe(this.deps.docker, this.options.owner, this.objectsWanted),
     ]);
+    this.objectsWanted = wantsObjects(snapshot, first, this.options.owner);
+    // The specs now declare objects the last pass had no reason to look at: look now.
+    const ours =
+      this.objectsWanted && first.networks === undefined
+        ? await observe(this.deps.docker, this.options.owner, true)
+        : first;
     const now = this.deps.clock.now();
     const observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
     const result = this.plan(snapshot, observed, now);
@@ -122,6 +143,7 @@ export class Reconciler {
       progress: (spec) => this.queue.progressOf(spec),
       keys: this.options.owner.keys,
       now,
+      objects: { declared: snapshot.input.objects ?? [], controllerId: this.options.owner.controllerId },
     });
     const durationMs = this.deps.clock.now() - started;
     this.deps.log.debug(

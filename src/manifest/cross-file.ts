@@ -8,6 +8,7 @@
  * neither is applied. The admission policy's checks that need every spec are made here too:
  * namespace joins name a spec's container, and no bind mount lies inside a writable one.
  */
+import { type DeclaredObject, describeObject, objectKey } from "../core/declared.js";
 import type { SpecIssue } from "../core/errors.js";
 import { containerNames } from "../core/names.js";
 import {
@@ -35,6 +36,66 @@ export interface LoadedSpec {
   readonly joins?: readonly NamespaceJoin[];
 }
 
+interface Placed {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The error on one of several documents claiming one name, naming the others' places. */
+function duplicateIssue(loaded: Placed, all: readonly Placed[], what: string, rule: string): SpecIssue {
+  const others = all.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
+  return {
+    code: "BERTH_DUPLICATE_NAME",
+    file: loaded.file,
+    line: loaded.line,
+    column: loaded.column,
+    path: "metadata.name",
+    message: `${what} at ${others.join(", ")}; ${rule} (neither is applied)`,
+  };
+}
+
+/** A valid declared network or volume, with where it came from. */
+export interface LoadedObject {
+  readonly object: DeclaredObject;
+  readonly file: string;
+  readonly source: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/**
+ * Two documents declaring the same network (or the same volume) are an error on both, each naming
+ * the other place, and neither is applied: as for container names, neither wins silently.
+ */
+export function findObjectCollisions(objects: readonly LoadedObject[]): {
+  refused: Set<LoadedObject>;
+  issues: SpecIssue[];
+} {
+  const byKey = new Map<string, LoadedObject[]>();
+  for (const loaded of objects) {
+    const key = objectKey(loaded.object.kind, loaded.object.name);
+    byKey.set(key, [...(byKey.get(key) ?? []), loaded]);
+  }
+  const refused = new Set<LoadedObject>();
+  const issues: SpecIssue[] = [];
+  for (const list of byKey.values()) {
+    if (list.length < 2) continue;
+    for (const loaded of list) {
+      refused.add(loaded);
+      issues.push(
+        duplicateIssue(
+          loaded,
+          list,
+          `${describeObject(loaded.object)} is also declared`,
+          "a network or volume may be declared once across all spec files",
+        ),
+      );
+    }
+  }
+  return { refused, issues };
+}
+
 export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const owners = new Map<string, LoadedSpec[]>();
@@ -52,19 +113,11 @@ export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set
     for (const loaded of list) {
       if (refused.has(loaded)) continue;
       refused.add(loaded);
-      const others = list.filter((o) => o !== loaded).map((o) => `${o.file}:${o.line}:${o.column}`);
       const what =
         name === loaded.spec.name
           ? `${JSON.stringify(name)} is also defined`
           : `container name ${JSON.stringify(name)} is also produced`;
-      issues.push({
-        code: "BERTH_DUPLICATE_NAME",
-        file: loaded.file,
-        line: loaded.line,
-        column: loaded.column,
-        path: "metadata.name",
-        message: `${what} at ${others.join(", ")}; names must be unique across all spec files (neither is applied)`,
-      });
+      issues.push(duplicateIssue(loaded, list, what, "names must be unique across all spec files"));
     }
   }
   return { refused, issues };

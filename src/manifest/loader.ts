@@ -13,17 +13,18 @@ import type { Profile } from "../core/policy/policy.js";
 import { sha256Hex } from "../core/sha256.js";
 import { Semaphore } from "../util/semaphore.js";
 import { processStdin, STDIN_FILE, STDIN_SOURCE } from "./stdin.js";
-import { type LoadedSpec, crossFileChecks } from "./cross-file.js";
+import { type LoadedObject, type LoadedSpec, crossFileChecks, findObjectCollisions } from "./cross-file.js";
 import {
   DEFAULT_PARSE_OPTIONS,
   type FileParseResult,
   fileTooLarge,
   type ParseOptions,
   type ParsedDocument,
+  type ParsedObject,
   parseSpecBytes,
 } from "./parse.js";
 
-export type { LoadedSpec } from "./cross-file.js";
+export type { LoadedObject, LoadedSpec } from "./cross-file.js";
 
 /** What one spec file says, as of the last load. */
 export interface LoadedFile {
@@ -472,6 +473,8 @@ export interface Validation {
   readonly specs: readonly LoadedSpec[];
   /** Every problem, across files too, sorted by file and position. */
   readonly issues: readonly SpecIssue[];
+  /** Valid declared networks and volumes of valid files, without those declared twice. */
+  readonly objects: readonly LoadedObject[];
 }
 
 /** The documents of one file, with where each came from. */
@@ -486,13 +489,21 @@ export function specsOf(file: string, source: string, documents: readonly Parsed
   }));
 }
 
+/** The declared networks and volumes of one file, with where each came from. */
+export function objectsOf(file: string, source: string, objects: readonly ParsedObject[] | undefined): LoadedObject[] {
+  return (objects ?? []).map((o) => ({ object: o.object, file, source, line: o.line, column: o.column }));
+}
+
 /** The files as they are now, checked across files too (`berth validate`). */
 export function validateLoad(load: LoadResult, profile: Profile): Validation {
   const candidates = load.files.flatMap((f) => specsOf(f.file, f.source, f.result.documents));
   const { refused, issues } = crossFileChecks(candidates, profile);
+  const declared = load.files.flatMap((f) => objectsOf(f.file, f.source, f.result.objects));
+  const twice = findObjectCollisions(declared);
   return {
     files: load.files,
     specs: candidates.filter((c) => !refused.has(c)),
-    issues: [...load.issues, ...issues].sort(compareIssues),
+    issues: [...load.issues, ...issues, ...twice.issues].sort(compareIssues),
+    objects: declared.filter((o) => !twice.refused.has(o)),
   };
 }

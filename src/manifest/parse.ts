@@ -19,7 +19,9 @@ import {
 } from "yaml";
 import type { ErrorCode, SpecIssue } from "../core/errors.js";
 import { DEFAULT_LABEL_PREFIX } from "../core/labels.js";
+import { type DeclaredObject, normalizeObject } from "../core/declared.js";
 import {
+  checkObject,
   checkSpec,
   DEFAULT_POLICY,
   LEXICAL_CONTEXT,
@@ -32,7 +34,7 @@ import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
 import { formatPath, keyExcerpt, schemaIssues } from "./messages.js";
 import { lookalike } from "./suggest.js";
-import { specValidator } from "./schema.js";
+import { networkValidator, specValidator, volumeValidator } from "./schema.js";
 
 export interface ParseLimits {
   /** Largest file accepted, in bytes. */
@@ -97,8 +99,20 @@ export interface ParsedDocument {
   readonly joins: readonly NamespaceJoin[];
 }
 
+/** A valid `kind: Network` or `kind: Volume` document of a file. */
+export interface ParsedObject {
+  readonly object: DeclaredObject;
+  /** Index of the document in its file, from 0. */
+  readonly index: number;
+  /** Position of metadata.name, for duplicate reports. */
+  readonly line: number;
+  readonly column: number;
+}
+
 export interface FileParseResult {
   readonly documents: readonly ParsedDocument[];
+  /** Its declared networks and volumes (absent: none). */
+  readonly objects?: readonly ParsedObject[];
   /** Empty when the whole file is valid. */
   readonly issues: readonly SpecIssue[];
   /** Every metadata.name seen in the file, valid document or not (to mark them Invalid). */
@@ -406,6 +420,7 @@ export function parseSpecText(
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false, strict: true });
   const docs: Document[] = Array.isArray(parsed) ? parsed : [];
   const documents: ParsedDocument[] = [];
+  const objects: ParsedObject[] = [];
   const names: string[] = [];
   let aliases = 0;
   let nonEmpty = 0;
@@ -451,8 +466,10 @@ export function parseSpecText(
       );
       return;
     }
+    const kind = (data as { kind?: unknown } | null)?.kind;
+    const isObject = kind === "Network" || kind === "Volume";
     const name = (data as { metadata?: { name?: unknown } } | null)?.metadata?.name;
-    if (typeof name === "string") names.push(name);
+    if (typeof name === "string" && !isObject) names.push(name);
 
     // At most MAX_ISSUES_PER_DOCUMENT problems each (a document of 20 000 unknown keys is one
     // mistake, and locating each problem walks the document).
@@ -473,6 +490,26 @@ export function parseSpecText(
     const foreign = lookalike(data, file);
     if (foreign !== undefined) {
       push("BERTH_SCHEMA", doc.contents.range?.[0] ?? 0, "", foreign);
+      return;
+    }
+    if (isObject) {
+      const validateObject = kind === "Network" ? networkValidator() : volumeValidator();
+      if (!validateObject(data)) {
+        const errors = validateObject.errors ?? [];
+        report(schemaIssues(errors.slice(0, 4 * MAX_ISSUES_PER_DOCUMENT), data));
+        return;
+      }
+      const declared = normalizeObject(data, options.labelPrefix);
+      if (!declared.ok) {
+        report(declared.issues);
+        return;
+      }
+      const refused = checkObject(declared.object, options.policy, options.policyContext);
+      if (refused.length > 0) {
+        for (const v of refused) push("BERTH_POLICY", locate(doc, v.path, false), formatPath(v.path), v.message);
+        return;
+      }
+      objects.push({ object: declared.object, index, ...at(locate(doc, ["metadata", "name"], false)) });
       return;
     }
     const validate = specValidator();
@@ -510,7 +547,8 @@ export function parseSpecText(
     );
   }
   issues.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { documents: issues.length === 0 ? documents : [], issues, names };
+  const valid = issues.length === 0;
+  return { documents: valid ? documents : [], ...(objects.length > 0 && valid ? { objects } : {}), issues, names };
 }
 
 /** The verdict on a file above the size limit (given its size, so it need not be read). */

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import type { BerthContainer } from "../core/document.gen.js";
-import validateSpec from "./validate.gen.js";
+import type { BerthContainer, BerthNetwork, BerthVolume } from "../core/document.gen.js";
+import { validateContainer, validateNetwork, validateVolume } from "./validate.gen.js";
 
 /** Resolves the same from src/spec/ (tests) and dist/spec/ (the built CLI). */
 export const SCHEMA_PATH = new URL("../../schemas/container.schema.json", import.meta.url);
@@ -34,7 +34,16 @@ export function loadSchema(): JsonSchema {
 }
 
 export function specValidator(): ValidateFunction<BerthContainer> {
-  return validateSpec as unknown as ValidateFunction<BerthContainer>;
+  return validateContainer as unknown as ValidateFunction<BerthContainer>;
+}
+
+/** The validators of the declared-object kinds (`kind: Network`, `kind: Volume`). */
+export function networkValidator(): ValidateFunction<BerthNetwork> {
+  return validateNetwork as unknown as ValidateFunction<BerthNetwork>;
+}
+
+export function volumeValidator(): ValidateFunction<BerthVolume> {
+  return validateVolume as unknown as ValidateFunction<BerthVolume>;
 }
 
 export type SchemaError = ErrorObject;

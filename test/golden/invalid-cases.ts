@@ -46,6 +46,18 @@ const aliasBomb = [
   "",
 ].join("\n");
 
+/** A `kind: Network` or `kind: Volume` document named `name`, with `spec` lines (indented by two). */
+export function declared(kind: "Network" | "Volume", name: string, ...spec: string[]): string {
+  return [
+    "apiVersion: berth/v1",
+    `kind: ${kind}`,
+    "metadata:",
+    `  name: ${name}`,
+    ...(spec.length > 0 ? ["spec:", ...spec.map((l) => `  ${l}`)] : []),
+    "",
+  ].join("\n");
+}
+
 /** Name → file content. Insertion order is the order of the golden table. */
 export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   // Wrong types.
@@ -179,4 +191,13 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "binary garbage": Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0xff, 0xfe]),
   "invalid UTF-8": new TextEncoder().encode(withSpec("env:", '  NAME: "caf\u00e9"')).map((b) => (b === 0xc3 ? 0xc0 : b)),
   "a 10 MB file": new Uint8Array(10 * 1024 * 1024).fill(0x61),
+  // kind: Network and kind: Volume.
+  "network option misspelt": declared("Network", "tidepool", "internl: true"),
+  "network driver macvlan": declared("Network", "lan", "driver: macvlan"),
+  "network subnet not CIDR": declared("Network", "tidepool", "subnet: 10.0.0.0"),
+  "volume binding /etc": declared("Volume", "etc", "options: { type: none, o: bind, device: /etc }"),
+  "volume binding a folder not allowed": declared("Volume", "data", "options: { type: none, o: bind, device: /srv/data }"),
+  "volume with a reserved label": declared("Volume", "cache").replace("  name: cache", "  name: cache\n  labels: { berth.spec: x }"),
+  "volume name with a slash": declared("Volume", "a/b"),
+  "kind misspelt": withSpec().replace("kind: Container", "kind: Netwrok"),
 };

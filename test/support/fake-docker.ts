@@ -6,7 +6,7 @@
  */
 import type { EngineCreateBody } from "../../src/core/create-request.js";
 import { normalizeImageRef } from "../../src/core/image-ref.js";
-import type { ContainerState, ObservedContainer, ObservedMount } from "../../src/core/observed.js";
+import type { ContainerState, ObservedContainer, ObservedMount, ObservedNetwork } from "../../src/core/observed.js";
 import { DockerError, type DockerErrorKind } from "../../src/docker/errors.js";
 import type {
   ContainerDetails,
@@ -16,6 +16,7 @@ import type {
   EventHandlers,
   EventSubscription,
   ListFilter,
+  NetworkCreateOptions,
   VolumeDetails,
 } from "../../src/docker/port.js";
 
@@ -50,7 +51,10 @@ export type Operation =
   | "volume"
   | "volume-create"
   | "volume-list"
-  | "volume-remove";
+  | "volume-remove"
+  | "networks"
+  | "network-create"
+  | "network-remove";
 
 export interface Fault {
   readonly operation: Operation;
@@ -120,6 +124,21 @@ function mountsOf(body: EngineCreateBody): ObservedMount[] {
 export class FakeDocker implements DockerPort {
   readonly containers = new Map<string, FakeContainer>();
   readonly volumes = new Map<string, VolumeDetails>();
+  /** Networks by name; the engine's own three are always there. */
+  readonly networks = new Map<string, Omit<ObservedNetwork, "containers">>(
+    ["bridge", "host", "none"].map((name) => [
+      name,
+      {
+        id: `net-${name}`,
+        name,
+        driver: name === "none" ? "null" : name,
+        labels: {},
+        options: {},
+        internal: false,
+        attachable: false,
+      },
+    ]),
+  );
   readonly images = new Map<string, string>();
   /** Images a pull fetches, by reference, and their IDs; a pull of any other fails (no registry is reachable). */
   readonly registry = new Map<string, string>();
@@ -449,11 +468,20 @@ export class FakeDocker implements DockerPort {
     return this.volumes.get(name) ?? null;
   }
 
-  async createVolume(name: string, labels: Readonly<Record<string, string>>): Promise<VolumeDetails> {
+  async createVolume(
+    name: string,
+    labels: Readonly<Record<string, string>>,
+    options: { driver?: string; driverOpts?: Record<string, string> } = {},
+  ): Promise<VolumeDetails> {
     return this.track("volume-create", name, undefined, () => {
       const existing = this.volumes.get(name);
       if (existing) return existing;
-      const volume: VolumeDetails = { name, driver: "local", labels: { ...labels }, options: {} };
+      const volume: VolumeDetails = {
+        name,
+        driver: options.driver ?? "local",
+        labels: { ...labels },
+        options: { ...(options.driverOpts ?? {}) },
+      };
       this.volumes.set(name, volume);
       return volume;
     });
@@ -479,6 +507,56 @@ export class FakeDocker implements DockerPort {
         );
       }
       this.volumes.delete(name);
+    });
+  }
+
+  /** The containers attached to a network, as the engine's container list shows them. */
+  private usersOf(network: string): string[] {
+    return [...this.containers.values()]
+      .filter((c) => (c.body.HostConfig.NetworkMode ?? "bridge") === network)
+      .map((c) => c.name);
+  }
+
+  async listNetworks(filter: ListFilter): Promise<ObservedNetwork[]> {
+    await this.enter("networks", filter.labels.join(","));
+    return [...this.networks.values()]
+      .filter((n) => matches({ ...n.labels }, filter))
+      .map((n) => ({ ...n, containers: this.usersOf(n.name) }));
+  }
+
+  async createNetwork(name: string, options: NetworkCreateOptions): Promise<ObservedNetwork> {
+    return this.track("network-create", name, undefined, () => {
+      if (this.networks.has(name))
+        throw new DockerError(
+          "conflict",
+          "network-create",
+          `Docker network create: network with name ${name} already exists`,
+          409,
+        );
+      const network = {
+        id: `net-${name}`,
+        name,
+        driver: options.driver,
+        labels: { ...options.labels },
+        options: { ...options.options },
+        internal: options.internal,
+        attachable: options.attachable,
+      };
+      this.networks.set(name, network);
+      return { ...network, containers: [] };
+    });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.track("network-remove", name, undefined, () => {
+      if (this.usersOf(name).some((c) => this.byName(c)?.state === "running"))
+        throw new DockerError(
+          "conflict",
+          "network-remove",
+          `Docker network remove: network ${name} has active endpoints`,
+          409,
+        );
+      this.networks.delete(name);
     });
   }
 

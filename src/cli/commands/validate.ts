@@ -86,6 +86,7 @@ async function validate(paths: readonly string[], options: ValidateOptions, io: 
         valid,
         files: result.files.length,
         specs: result.specs.length,
+        ...(checked.objects.length > 0 ? { objects: checked.objects.length } : {}),
         errors: result.issues.map((i) => ({ ...i, text: formatIssue(i) })),
       }),
     );
@@ -93,7 +94,9 @@ async function validate(paths: readonly string[], options: ValidateOptions, io: 
   }
   for (const issue of result.issues) io.out(`${formatIssue(issue)}\n`);
   if (valid) {
-    io.out(`ok: ${plural(result.files.length, "file")}, ${plural(result.specs.length, "spec")}, all valid\n`);
+    const n = checked.objects.length;
+    const objects = n === 0 ? "" : `, ${n} declared network${n === 1 ? " or volume" : "s and volumes"}`;
+    io.out(`ok: ${plural(result.files.length, "file")}, ${plural(result.specs.length, "spec")}${objects}, all valid\n`);
   } else {
     io.out(
       `failed: ${plural(result.issues.length, "error")} in ${plural(badFiles, "file")} (${plural(result.files.length, "file")} checked)\n`,

@@ -17,6 +17,14 @@ export class PlanBuilder {
     return this.actions;
   }
 
+  /** Takes back the actions of `spec` that `which` selects; true when there were any. */
+  drop(spec: string, which: (action: Action) => boolean): boolean {
+    const before = this.actions.length;
+    const kept = this.actions.filter((a) => a.spec !== spec || !which(a));
+    this.actions.splice(0, this.actions.length, ...kept);
+    return kept.length < before;
+  }
+
   note(note: Note): void {
     this.notes.push(note);
   }

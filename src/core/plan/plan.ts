@@ -12,14 +12,26 @@ import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type RunRecord, runRecords } from "../runs.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
+import { blockedBy, planObjects } from "./objects.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
-import type { Plan, PlanInput, PlanOptions } from "./types.js";
+import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
 import { planInstanceVolumes } from "./volumes.js";
 
 export type * from "./types.js";
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The actions that make a container, and the removal that frees a name for one. */
+function makesContainer(a: Action): boolean {
+  return (
+    a.kind === "create" ||
+    a.kind === "replace" ||
+    a.kind === "finish" ||
+    a.kind === "rename" ||
+    (a.kind === "remove" && a.reason === "name needed")
+  );
 }
 
 export function plan(input: PlanInput, observed: ObservedState, now: number, options: PlanOptions): Plan {
@@ -61,6 +73,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     if (list) list.push(r);
     else records.set(r.spec, [r]);
   }
+  // Declared networks and volumes first: a container spec that needs one waits for it.
+  const objects = planObjects(input, observed, options, out);
 
   const unstartable = input.unstartable ?? new Set<string>();
   for (const d of desired) {
@@ -73,6 +87,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     if (expiresAt !== null) out.wakeAt(expiresAt);
     const own = records.get(d.spec.name) ?? [];
     planSpec(d, containers, { observed, keys, claim, unstartable, out, owner: options.owner, now, records: own });
+    const blocked = blockedBy(d, objects, observed);
+    if (blocked && out.drop(d.spec.name, makesContainer)) out.note(blocked);
   }
 
   // Containers whose spec is gone: expired ones go regardless; the rest are orphans, pruned only

@@ -30,6 +30,7 @@ export const REASON_CODES = {
   "deadline exceeded": "deadline_exceeded",
   "ttl expired": "ttl_expired",
   "new run": "new_run",
+  "config changed": "config_changed",
 } as const satisfies Record<ActionReason, string>;
 
 export type ReasonCode = (typeof REASON_CODES)[ActionReason];

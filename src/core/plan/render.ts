@@ -3,6 +3,7 @@
  * tests compare. One line per action, each field a replace changes indented below it, `! ` before
  * each note.
  */
+import { describeObject } from "../declared.js";
 import { shortId } from "../observed.js";
 import type { FieldChange } from "../spec-diff.js";
 import type { Action, ContainerRef, Note, Plan } from "./plan.js";
@@ -25,12 +26,18 @@ export function renderAction(a: Action): string {
       return `remove  ${c(a.container)}: ${a.reason}`;
     case "rename":
       return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
-    case "remove-volume":
+    case "reclaim-volume":
       return `remove  volume ${a.volume}: ${a.reason}`;
     case "collect":
       return `collect ${c(a.container)} -> record ${a.record.volume}: ${a.reason}`;
     case "forget":
       return `forget  record ${a.name}: ${a.reason}`;
+    case "create-network":
+    case "create-volume":
+      return `create  ${describeObject(a.object.object)}: ${a.reason}`;
+    case "remove-network":
+    case "remove-volume":
+      return `remove  ${describeObject(a.target)}: ${a.reason}`;
   }
 }
 
@@ -70,6 +77,10 @@ export function renderNote(n: Note): string {
       return `! ${n.spec}: ${n.message}`;
     case "volume-prune-paused":
       return `! ${n.message}: ${n.volumes.join(", ")}`;
+    case "object":
+      return n.object === "" ? `! ${n.message}` : `! ${n.object.replace(":", " ")}: ${n.message}`;
+    case "blocked":
+      return `! ${n.spec}: ${n.message} (${n.failed ? "Failed" : "Pending"})`;
   }
 }
 

@@ -2,6 +2,7 @@
  * The planner's data: what it is given (the desired specs, what must be left alone) and what it
  * returns (actions, each with a reason, and notes on what it deliberately did not do).
  */
+import type { DeclaredObject } from "../declared.js";
 import type { Ownership } from "../ownership.js";
 import type { FieldChange } from "../spec-diff.js";
 import type { NormalizedSpec, UpdateStrategy } from "../spec.js";
@@ -44,6 +45,28 @@ export interface PlanInput {
    * doubt.
    */
   readonly deleted?: ReadonlySet<string>;
+  /** Declared networks and volumes (`kind: Network`, `kind: Volume` documents); absent: none. */
+  readonly objects?: readonly DesiredObject[];
+  /**
+   * Declared objects that must be left alone (objectKey: declared twice, so neither is applied):
+   * never pruned, never changed. Those of invalid files are covered by protectedSources.
+   */
+  readonly protectedObjects?: ReadonlySet<string>;
+}
+
+/** A declared network or volume, with its config hash and where it was declared. */
+export interface DesiredObject {
+  readonly object: DeclaredObject;
+  /** objectHash(object): what cannot change in place. */
+  readonly hash: string;
+  /** The spec file's path relative to its directory. */
+  readonly source: string;
+}
+
+/** A network or volume that exists, as an action names it. */
+export interface ObjectRef {
+  readonly kind: DeclaredObject["kind"];
+  readonly name: string;
 }
 
 export interface PlanOptions {
@@ -131,7 +154,7 @@ export type Action =
       readonly reason: "replicas changed";
     })
   | (ActionBase & {
-      readonly kind: "remove-volume";
+      readonly kind: "reclaim-volume";
       /** A per-instance volume of this controller's, no longer mounted by any container. */
       readonly volume: string;
       readonly reason: VolumeRemoveReason;
@@ -145,7 +168,18 @@ export type Action =
       readonly reason: "ttl expired";
     })
   /** A run's record volume that no longer stands for anything: removed. */
-  | (ActionBase & { readonly kind: "forget"; readonly name: string; readonly reason: ForgetReason });
+  | (ActionBase & { readonly kind: "forget"; readonly name: string; readonly reason: ForgetReason })
+  /** Declared objects: `spec` is their objectKey (network:NAME), which serializes their operations. */
+  | (ActionBase & {
+      readonly kind: "create-network" | "create-volume";
+      readonly object: DesiredObject;
+      readonly reason: "not found" | "config changed";
+    })
+  | (ActionBase & {
+      readonly kind: "remove-network" | "remove-volume";
+      readonly target: ObjectRef;
+      readonly reason: "orphaned" | "config changed";
+    });
 
 export type ActionKind = Action["kind"];
 
@@ -160,7 +194,22 @@ export type Note =
       readonly by: "foreign" | "protected";
     }
   | { readonly kind: "update-pending"; readonly spec: string; readonly message: string }
-  | { readonly kind: "volume-prune-paused"; readonly message: string; readonly volumes: readonly string[] };
+  | { readonly kind: "volume-prune-paused"; readonly message: string; readonly volumes: readonly string[] }
+  /**
+   * A declared network or volume berth leaves as it is, and why: held by an object berth does not
+   * own, drifted but in use, without a document but in use, or pruning paused.
+   */
+  | {
+      readonly kind: "object";
+      /** The objectKey (network:NAME), or "" for a note on several. */
+      readonly object: string;
+      readonly message: string;
+    }
+  /**
+   * A container spec whose containers are not created yet: a network or volume it needs is being
+   * created (failed: false, Pending), or is neither declared nor present (failed: true, Failed).
+   */
+  | { readonly kind: "blocked"; readonly spec: string; readonly message: string; readonly failed: boolean };
 
 export interface Plan {
   readonly actions: readonly Action[];

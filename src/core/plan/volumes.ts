@@ -89,7 +89,7 @@ export function planInstanceVolumes(
     const reason = goneBecause(spec, v, d, input, now, keys.replica, collected);
     if (reason === null || policyOf(v, d) === "Retain" || inUse(v, spec)) continue;
     if (reason === "orphaned") orphans.push({ spec, volume: v });
-    else out.act({ kind: "remove-volume", spec, volume: v.name, reason });
+    else out.act({ kind: "reclaim-volume", spec, volume: v.name, reason });
   }
   if (orphans.length === 0) return;
 
@@ -117,7 +117,7 @@ export function planInstanceVolumes(
     });
   } else {
     for (const o of orphans)
-      out.act({ kind: "remove-volume", spec: o.spec, volume: o.volume.name, reason: "orphaned" });
+      out.act({ kind: "reclaim-volume", spec: o.spec, volume: o.volume.name, reason: "orphaned" });
   }
 }
 

@@ -1,4 +1,5 @@
 /** The shape of one admission check, and small helpers the topic files share. */
+import type { DeclaredObject } from "../declared.js";
 import type { BerthContainer } from "../document.gen.js";
 import type { EngineCreateBody } from "../create-request.js";
 import type { ObservedMount } from "../observed.js";
@@ -32,6 +33,8 @@ export interface Check {
    * (ctx.volumes); absent when volumes cannot show it.
    */
   readonly volumes?: (names: readonly string[], policy: Policy, ctx: PolicyContext) => string[];
+  /** The same rule on a declared network or volume (`kind: Network`, `kind: Volume`); absent when it cannot show it. */
+  readonly object?: (o: DeclaredObject, policy: Policy, ctx: PolicyContext) => Found[];
 }
 
 export function listFound<T>(items: readonly T[] | undefined, test: (item: T, i: number) => Found | null): Found[] {

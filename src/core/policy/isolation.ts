@@ -41,6 +41,9 @@ function requestModes(body: EngineCreateBody): [string, string][] {
   ];
 }
 
+/** Network drivers that reach the host's own network or interfaces. */
+const HOST_NETWORK_DRIVERS = new Set(["host", "macvlan", "ipvlan"]);
+
 export const ISOLATION_CHECKS: readonly Check[] = [
   {
     id: "no-privileged",
@@ -67,6 +70,21 @@ export const ISOLATION_CHECKS: readonly Check[] = [
       return found;
     },
     request: (b) => requestModes(b).flatMap(([key, mode]) => (mode === "host" ? [`${key} is host`] : [])),
+  },
+  {
+    id: "network-driver",
+    scope: "baseline",
+    summary:
+      "A `kind: Network` document may not use the `host`, `macvlan` or `ipvlan` driver: each puts containers on the host's own network or its interfaces (privileged profile only).",
+    object: (o) =>
+      o.kind === "Network" && HOST_NETWORK_DRIVERS.has(o.driver)
+        ? [
+            {
+              path: ["spec", "driver"],
+              message: `the ${o.driver} driver puts containers on the host's network or its interfaces, and is refused (use bridge, the default)`,
+            },
+          ]
+        : [],
   },
   {
     id: "no-foreign-namespace-join",

@@ -112,8 +112,16 @@ export const MOUNT_CHECKS: readonly Check[] = [
     id: "volume-host-path",
     scope: "baseline",
     summary:
-      "A named volume whose driver options mount a host path (`docker volume create -o type=none -o o=bind -o device=DIR`, or a host device) is judged as a bind mount of that path: never a forbidden path, and only under `--allow-bind`. Checked against the engine just before each create, and again once the new container holds the volume.",
+      "A named volume whose driver options mount a host path (`docker volume create -o type=none -o o=bind -o device=DIR`, or a host device) is judged as a bind mount of that path: never a forbidden path, and only under `--allow-bind`. Checked on `kind: Volume` documents, against the engine just before each create, and again once the new container holds the volume.",
     request: (b, policy, ctx) => volumeHostPaths(bodyVolumes(b), policy, ctx),
     volumes: volumeHostPaths,
+    object: (o, policy, ctx) => {
+      const host =
+        o.kind === "Volume" ? volumeHostPath({ name: o.name, driver: o.driver, labels: {}, options: o.options }) : null;
+      const refusal = host === null ? null : bindRefusal(host, policy, ctx);
+      return refusal === null
+        ? []
+        : [{ path: ["spec", "options", "device"], message: `this volume binds a host path: ${refusal.message}` }];
+    },
   },
 ];

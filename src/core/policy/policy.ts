@@ -11,6 +11,7 @@
  * request). Where the engine must be asked, a check reads the mounts of a container that exists
  * (before berth starts it again) or the named volumes as the engine describes them.
  */
+import type { DeclaredObject } from "../declared.js";
 import type { BerthContainer } from "../document.gen.js";
 import type { EngineCreateBody } from "../create-request.js";
 import type { ObservedMount } from "../observed.js";
@@ -97,6 +98,18 @@ export function checkSpec(
   for (const check of CHECKS) {
     if (!applies(check.scope, policy.profile)) continue;
     for (const f of check.spec?.(doc, spec, policy, ctx) ?? []) {
+      out.push({ check: check.id, path: f.path, message: `${f.message} [${policyWord(check, policy)}: ${check.id}]` });
+    }
+  }
+  return out;
+}
+
+/** The violations of a declared network or volume (`kind: Network`, `kind: Volume`) under a policy. */
+export function checkObject(o: DeclaredObject, policy: Policy, ctx: PolicyContext = LEXICAL_CONTEXT): Violation[] {
+  const out: Violation[] = [];
+  for (const check of CHECKS) {
+    if (!applies(check.scope, policy.profile)) continue;
+    for (const f of check.object?.(o, policy, ctx) ?? []) {
       out.push({ check: check.id, path: f.path, message: `${f.message} [${policyWord(check, policy)}: ${check.id}]` });
     }
   }

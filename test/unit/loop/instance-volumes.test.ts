@@ -68,7 +68,7 @@ function setup(extra: string[] = ["mounts:", PER_INSTANCE]) {
 }
 
 const create: Action = { kind: "create", spec: "web", replica: 0, name: "web", reason: "not found" };
-const removeVolume: Action = { kind: "remove-volume", spec: "web", volume: "web-data", reason: "deleted" };
+const removeVolume: Action = { kind: "reclaim-volume", spec: "web", volume: "web-data", reason: "deleted" };
 
 describe("per-instance volumes: the create body and the hash", () => {
   const body = (spec: NormalizedSpec, replica: number) =>

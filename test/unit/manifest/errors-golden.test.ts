@@ -143,7 +143,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "bad.yaml:6:5: metadata.labels[\"com example\"]: key \"com example\" is not a label key: letters, digits, '.', '_', '/', '-', starting and ending with a letter or digit (e.g. com.example.team, app)",
   ],
   "apiVersion v1": ['bad.yaml:1:13: apiVersion: "v1" is not supported; expected "berth/v1"'],
-  "kind Pod": ['bad.yaml:2:7: kind: "Pod" is not supported; expected "Container"'],
+  "kind Pod": ['bad.yaml:2:7: kind: "Pod" is not one of Container, Network or Volume'],
   "a list, not a mapping": ["bad.yaml:1:1: expected a mapping with apiVersion, kind, metadata and spec, got a list"],
   "a Docker Compose file": [
     "bad.yaml:1:1: this looks like a Docker Compose file, not a berth spec: convert it with `berth import compose bad.yaml`",
@@ -210,6 +210,28 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "binary garbage": ["bad.yaml:1:8: holds a NUL byte: this is binary data, not a YAML spec file"],
   "invalid UTF-8": ["bad.yaml:8:15: is not valid UTF-8 text"],
   "a 10 MB file": ["bad.yaml:1:1: is 10 MiB, above the 1 MiB limit for a spec file"],
+  "network option misspelt": ['bad.yaml:6:3: spec.internl: unknown field "internl"; did you mean "internal"?'],
+  "network driver macvlan": [
+    "bad.yaml:6:11: spec.driver: the macvlan driver puts containers on the host's network or its interfaces, and is refused (use bridge, the default) [policy baseline: network-driver]",
+  ],
+  "network subnet not CIDR": [
+    'bad.yaml:6:11: spec.subnet: "10.0.0.0" is not an IPv4 subnet in CIDR form (e.g. 172.28.0.0/16)',
+  ],
+  "volume binding /etc": [
+    'bad.yaml:6:43: spec.options.device: this volume binds a host path: "/etc" is or holds /etc, which is never mounted (it would give the container the host) [policy baseline: volume-host-path]',
+  ],
+  "volume binding a folder not allowed": [
+    'bad.yaml:6:43: spec.options.device: this volume binds a host path: "/srv/data": bind mounts are refused unless berth allows their host folder (--allow-bind PREFIX); use a volume or tmpfs mount instead [policy baseline: volume-host-path]',
+  ],
+  "volume with a reserved label": [
+    'bad.yaml:5:13: metadata.labels["berth.spec"]: label keys under "berth." are reserved for berth; use your own prefix (e.g. com.example.spec)',
+  ],
+  "volume name with a slash": [
+    "bad.yaml:4:9: metadata.name: \"a/b\" is not a network or volume name: letters, digits, '_', '.', '-' (e.g. tidepool, agent-cache)",
+  ],
+  "kind misspelt": [
+    'bad.yaml:2:7: kind: "Netwrok" is not one of Container, Network or Volume; did you mean "Network"?',
+  ],
 };
 
 function errorLines(input: string | Uint8Array): string[] {

@@ -1,0 +1,130 @@
+/**
+ * Declared objects: the networks and named volumes of `kind: Network` and `kind: Volume`
+ * documents (docs/design.md, "Declared networks and volumes"). Their normalized form, their
+ * config hash (what cannot change in place), and the labels berth puts on the objects it makes.
+ * Pure.
+ */
+import type { BerthNetwork, BerthVolume } from "./document.gen.js";
+import { canonicalJson } from "./hash.js";
+import type { LabelKeys } from "./labels.js";
+import { type FieldIssue, reservedLabelIssues } from "./normalize.js";
+import { sha256Hex } from "./sha256.js";
+
+export type ObjectKind = "Network" | "Volume";
+
+/** The hash format of declared objects; part of the hash so that a change of format is seen. */
+export const OBJECT_HASH_VERSION = 1;
+
+export interface DeclaredNetwork {
+  readonly kind: "Network";
+  /** The Docker network's name (metadata.name). */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Default bridge. */
+  readonly driver: string;
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  /** Driver options. */
+  readonly options: Readonly<Record<string, string>>;
+  /** IPv4 subnet (IPAM), or null: the engine picks one. */
+  readonly subnet: string | null;
+}
+
+export interface DeclaredVolume {
+  readonly kind: "Volume";
+  /** The Docker volume's name (metadata.name). */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Default local. */
+  readonly driver: string;
+  /** Driver options. */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+export type DeclaredObject = DeclaredNetwork | DeclaredVolume;
+
+/** The key that serializes a declared object's operations (never a spec name: those have no ':'). */
+export function objectKey(kind: ObjectKind, name: string): string {
+  return `${kind.toLowerCase()}:${name}`;
+}
+
+/** `network tidepool`, as messages name it. */
+export function describeObject(o: { readonly kind: ObjectKind; readonly name: string }): string {
+  return `${o.kind.toLowerCase()} ${o.name}`;
+}
+
+export type ObjectResult =
+  | { readonly ok: true; readonly object: DeclaredObject }
+  | { readonly ok: false; readonly issues: readonly FieldIssue[] };
+
+/** A schema-valid Network or Volume document → its declared object, with defaults filled in. */
+export function normalizeObject(doc: BerthNetwork | BerthVolume, labelPrefix: string): ObjectResult {
+  const labels = { ...(doc.metadata.labels ?? {}) };
+  const issues = reservedLabelIssues(labels, labelPrefix);
+  if (issues.length > 0) return { ok: false, issues };
+  if (doc.kind === "Network") {
+    const spec = doc.spec ?? {};
+    return {
+      ok: true,
+      object: {
+        kind: "Network",
+        name: doc.metadata.name,
+        labels,
+        driver: spec.driver ?? "bridge",
+        internal: spec.internal ?? false,
+        attachable: spec.attachable ?? false,
+        options: { ...(spec.options ?? {}) },
+        subnet: spec.subnet ?? null,
+      },
+    };
+  }
+  const spec = doc.spec ?? {};
+  return {
+    ok: true,
+    object: {
+      kind: "Volume",
+      name: doc.metadata.name,
+      labels,
+      driver: spec.driver ?? "local",
+      options: { ...(spec.options ?? {}) },
+    },
+  };
+}
+
+/**
+ * The config hash: what the engine cannot change on an existing object. Labels are left out (a
+ * label change alone is not worth recreating a network for; berth's labels are set at create).
+ */
+export function objectHash(o: DeclaredObject): string {
+  const content =
+    o.kind === "Network"
+      ? {
+          v: OBJECT_HASH_VERSION,
+          kind: o.kind,
+          driver: o.driver,
+          internal: o.internal,
+          attachable: o.attachable,
+          options: o.options,
+          subnet: o.subnet,
+        }
+      : { v: OBJECT_HASH_VERSION, kind: o.kind, driver: o.driver, options: o.options };
+  return sha256Hex(canonicalJson(content));
+}
+
+/** The labels berth puts on an object it creates: the user's, then its own. */
+export function objectLabels(
+  o: DeclaredObject,
+  hash: string,
+  source: string,
+  keys: LabelKeys,
+  controllerId: string,
+): Record<string, string> {
+  return {
+    ...o.labels,
+    [keys.controller]: controllerId,
+    [keys.spec]: o.name,
+    [keys.object]: o.kind,
+    [keys.hash]: hash,
+    [keys.source]: source,
+  };
+}

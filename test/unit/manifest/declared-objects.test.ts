@@ -1,0 +1,55 @@
+/** `kind: Network` and `kind: Volume` documents: parsed beside containers, and declared once across files. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatIssue } from "../../../src/core/errors.js";
+import { SpecLoader, validateLoad } from "../../../src/manifest/loader.js";
+import { parseSpecText } from "../../../src/manifest/parse.js";
+import { declared, withSpec } from "../../golden/invalid-cases.js";
+import { tempDir } from "../../support/tmp.js";
+
+describe("kind: Network and kind: Volume", () => {
+  it("are parsed beside a container in one file, with their defaults", () => {
+    const text = [declared("Network", "tidepool", "internal: true"), declared("Volume", "cache"), withSpec()].join(
+      "---\n",
+    );
+    const result = parseSpecText(text, "all.yaml");
+    expect(result.issues).toEqual([]);
+    expect(result.documents.map((d) => d.spec.name)).toEqual(["web"]);
+    expect(result.objects?.map((o) => [o.object, o.line, o.column])).toEqual([
+      [
+        {
+          kind: "Network",
+          name: "tidepool",
+          labels: {},
+          driver: "bridge",
+          internal: true,
+          attachable: false,
+          options: {},
+          subnet: null,
+        },
+        4,
+        9,
+      ],
+      [{ kind: "Volume", name: "cache", labels: {}, driver: "local", options: {} }, 11, 9],
+    ]);
+  });
+
+  it("refuses one declared twice across files, naming both places, and applies neither", async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, "sub"));
+    writeFileSync(path.join(dir, "a.yaml"), declared("Network", "tidepool"));
+    writeFileSync(
+      path.join(dir, "sub", "b.yaml"),
+      `${declared("Volume", "tidepool")}---\n${declared("Network", "tidepool")}`,
+    );
+    const load = await new SpecLoader([dir]).load();
+    const checked = validateLoad(load, "baseline");
+    expect(checked.issues.map((i) => formatIssue(i).replace(dir, "DIR").replace(dir, "DIR"))).toEqual([
+      "DIR/a.yaml:4:9: metadata.name: network tidepool is also declared at DIR/sub/b.yaml:9:9; a network or volume may be declared once across all spec files (neither is applied)",
+      "DIR/sub/b.yaml:9:9: metadata.name: network tidepool is also declared at DIR/a.yaml:4:9; a network or volume may be declared once across all spec files (neither is applied)",
+    ]);
+    // A volume and a network may share a name: they are different things to the engine.
+    expect(checked.objects.map((o) => `${o.object.kind}/${o.object.name}`)).toEqual(["Volume/tidepool"]);
+  });
+});
