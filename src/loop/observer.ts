@@ -1,8 +1,9 @@
 /**
- * Observe: one label-filtered list of berth's containers, one of its volumes (per-instance
- * volumes are reclaimed from it; finished runs' records and declared volumes are among them) and
- * one list of local images — all a no-op pass costs (a run's inspect is cached: loop/runs.ts) — and
- * for declared networks one list of the engine's networks (with the containers attached to each).
+ * Observe: one label-filtered list of berth's containers and one list of local images — all a
+ * no-op pass costs on a host of plain specs — and, when there is a reason (loop/reconciler.ts), one
+ * label-filtered list of berth's volumes (per-instance volumes, finished runs' records, declared
+ * volumes) and one of the engine's networks (with the containers attached to each). A run's
+ * inspect is cached (loop/runs.ts).
  * When desired container names are held by none of berth's containers, one
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
@@ -12,21 +13,42 @@ import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { DockerPort } from "../docker/port.js";
 
+/** What a pass lists besides berth's containers and the local images. */
+export interface ObserveWhat {
+  /** The engine's networks (declared networks, the undeclared-network check). */
+  readonly networks: boolean;
+  /** This controller's volumes (per-instance volumes, runs' records, declared volumes). */
+  readonly volumes: boolean;
+}
+
+/** Everything: the first pass of a reconciler, and one-shot looks. */
+export const OBSERVE_ALL: ObserveWhat = { networks: true, volumes: true };
+
 /**
- * `objects`: also list networks. The reconciler asks for them at its first pass, and after while
- * the desired state declares objects or names networks, or berth's objects were seen.
+ * The reconciler asks for networks and volumes at its first pass, and after while the desired
+ * state or what was seen gives a reason (loop/reconciler.ts): a host with no such specs keeps its
+ * no-op pass at two list calls.
  */
-export async function observe(docker: DockerPort, owner: Ownership, objects = true): Promise<ObservedState> {
+export async function observe(
+  docker: DockerPort,
+  owner: Ownership,
+  what: ObserveWhat = OBSERVE_ALL,
+): Promise<ObservedState> {
   const [containers, imageIds, volumes, networks] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
     // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts),
     // and the records of finished runs (core/runs.ts) and declared volumes are among them.
-    docker.listVolumes({ labels: [owner.filter] }),
-    objects ? docker.listNetworks({ labels: [] }) : undefined,
+    what.volumes ? docker.listVolumes({ labels: [owner.filter] }) : undefined,
+    what.networks ? docker.listNetworks({ labels: [] }) : undefined,
   ]);
-  const base = { containers, imageIds, foreignNames: new Map<string, string>(), volumes };
-  return networks ? { ...base, networks } : base;
+  return {
+    containers,
+    imageIds,
+    foreignNames: new Map<string, string>(),
+    ...(volumes ? { volumes } : {}),
+    ...(networks ? { networks } : {}),
+  };
 }
 
 /** Which of `names` are held by containers that are not this controller's: name → container ID. */

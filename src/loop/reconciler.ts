@@ -25,7 +25,7 @@ import type { LoadResult } from "../manifest/loader.js";
 import type { Clock } from "../util/clock.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
-import { foreignHolders, observe } from "./observer.js";
+import { foreignHolders, OBSERVE_ALL, type ObserveWhat, observe } from "./observer.js";
 import { ReportOnce } from "./report-once.js";
 import { RunInspector } from "./runs.js";
 
@@ -67,21 +67,39 @@ export interface ReconcilerDeps {
 }
 
 /**
- * Networks and volumes are worth observing while the desired state declares objects or names a
- * network (the undeclared-network check), or berth's objects were just seen (to prune them).
+ * What is worth observing besides containers and images. Networks: while the desired state
+ * declares objects or names a network (the undeclared-network check), or berth's networks were
+ * just seen (to prune them). Volumes: while it declares objects, has per-instance volumes or runs
+ * with a ttlAfterFinished (their records), or such a volume of berth's was just seen (to reclaim or
+ * forget it; the hash key's volume is not one: a record left by a spec that no longer has a TTL is seen at the first pass, and so on).
  */
-function wantsObjects(snapshot: DesiredSnapshot, observed: ObservedState, owner: Ownership): boolean {
-  if ((snapshot.input.objects ?? []).length > 0) return true;
-  if (snapshot.input.desired.some((d) => !isNetworkMode(d.spec.network) && d.spec.network !== "auto")) return true;
-  const ours = (o: { readonly labels: Readonly<Record<string, string>> }): boolean =>
+function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owner: Ownership): ObserveWhat {
+  const declares = (snapshot.input.objects ?? []).length > 0;
+  const desired = snapshot.input.desired;
+  const ownObject = (o: { readonly labels: Readonly<Record<string, string>> }): boolean =>
     owner.owns(o) && o.labels[owner.keys.object] !== undefined;
-  return (observed.networks ?? []).some(ours) || (observed.volumes ?? []).some(ours);
+  return {
+    networks:
+      declares ||
+      desired.some((d) => !isNetworkMode(d.spec.network) && d.spec.network !== "auto") ||
+      (observed.networks ?? []).some(ownObject),
+    volumes:
+      declares ||
+      desired.some(
+        (d) => d.spec.ttlAfterFinishedMs !== null || d.spec.mounts.some((m) => m.type === "volume" && m.perInstance),
+      ) ||
+      (observed.volumes ?? []).some(
+        (v) =>
+          owner.owns(v) &&
+          [owner.keys.instanceVolume, owner.keys.finished, owner.keys.object].some((k) => v.labels[k] !== undefined),
+      ),
+  };
 }
 
 export class Reconciler {
   private snapshot: DesiredSnapshot | null = null;
-  /** Whether the next pass observes networks and volumes (observer.ts): always at the first. */
-  private objectsWanted = true;
+  /** What the next pass observes besides containers and images (observer.ts): everything at the first. */
+  private wanted: ObserveWhat = OBSERVE_ALL;
   private readonly problems = new ReportOnce();
   /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
@@ -116,14 +134,13 @@ export class Reconciler {
     const observedAt = this.queue.epoch();
     const [snapshot, first] = await Promise.all([
       this.desire(options.reload),
-      observe(this.deps.docker, this.options.owner, this.objectsWanted),
+      observe(this.deps.docker, this.options.owner, this.wanted),
     ]);
-    this.objectsWanted = wantsObjects(snapshot, first, this.options.owner);
-    // The specs now declare objects the last pass had no reason to look at: look now.
-    const ours =
-      this.objectsWanted && first.networks === undefined
-        ? await observe(this.deps.docker, this.options.owner, true)
-        : first;
+    this.wanted = worthObserving(snapshot, first, this.options.owner);
+    // The specs now give a reason to look at what the last pass did not: look now.
+    const missed =
+      (this.wanted.networks && first.networks === undefined) || (this.wanted.volumes && first.volumes === undefined);
+    const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     const now = this.deps.clock.now();
     const observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
     const result = this.plan(snapshot, observed, now);
