@@ -5,13 +5,15 @@
  * Names: a service's spec is named after the service (or its container_name when that is a DNS
  * label), so the names other services use to reach it keep resolving on a user-defined network;
  * with `prefixNames` it is PROJECT-SERVICE, as Compose's PROJECT-SERVICE-1 without the index.
- * Volumes and networks get Compose's engine names: PROJECT_NAME unless external or named.
+ * Volumes and networks get Compose's engine names: PROJECT_NAME unless external or named; what
+ * Compose would create becomes a Network or Volume document (objects.ts).
  */
 import { parse as parseDotenv } from "dotenv";
 import type { BerthContainer } from "../core/document.gen.js";
 import { isDnsLabel } from "../core/names.js";
-import type { Declared, Finding, Mutable, Project, ServiceContext } from "./context.js";
+import type { Finding, Mutable, Project, ServiceContext } from "./context.js";
 import { interpolate, type Variables } from "./interpolate.js";
+import { type DeclaredObject, declaredObjects, defaultNetwork, type ObjectDocument } from "./objects.js";
 import { HANDLERS } from "./service.js";
 import { type Entry, type Position, readTree, type Tree } from "./tree.js";
 import { UNSUPPORTED_SERVICE_KEYS, UNSUPPORTED_TOP_KEYS } from "./unsupported.js";
@@ -38,13 +40,20 @@ export interface ConvertedSpec extends Position {
   readonly document: BerthContainer;
 }
 
+/** A network or volume Compose would create, as the document that makes berth create it. */
+export interface ConvertedObject extends Position {
+  /** The key under the top-level networks: or volumes: ("default" for the implicit network). */
+  readonly key: string;
+  readonly document: ObjectDocument;
+}
+
 export interface Conversion {
   readonly project: string;
   readonly specs: readonly ConvertedSpec[];
+  /** Networks the specs join and configured volumes they mount that Compose would have created. */
+  readonly objects: readonly ConvertedObject[];
   readonly warnings: readonly Finding[];
   readonly errors: readonly Finding[];
-  /** Networks the specs join that Compose would have created: berth does not create networks. */
-  readonly networksToCreate: readonly string[];
 }
 
 /** Compose's project name rule: lowercase letters, digits, '_' and '-', starting with a letter or digit. */
@@ -129,7 +138,7 @@ export function convertCompose(input: ComposeInput): Conversion {
   for (const [name, at] of read.unset)
     warn(at, at.path, `variable ${name} is not set: it is replaced by an empty string (as Compose does)`);
   const tree = read.tree;
-  const empty = (project: string): Conversion => ({ project, specs: [], warnings, errors, networksToCreate: [] });
+  const empty = (project: string): Conversion => ({ project, specs: [], objects: [], warnings, errors });
   const folder =
     input.dir
       .split("/")
@@ -153,9 +162,9 @@ export function convertCompose(input: ComposeInput): Conversion {
     warn(e, key, why ? `not supported: ${why}` : "unknown top-level key, ignored");
   }
 
-  const volumes = declarations(top("volumes"), "volumes", project, warn, ["name", "external"]);
-  const networks = declarations(top("networks"), "networks", project, warn, ["name", "external"]);
-  if (!networks.has("default")) networks.set("default", { name: `${project}_default`, external: false });
+  const volumes = declaredObjects(top("volumes"), "volumes", project, warn);
+  const networks = declaredObjects(top("networks"), "networks", project, warn);
+  if (!networks.has("default")) networks.set("default", defaultNetwork(project, tree));
 
   const servicesEntry = top("services");
   if (servicesEntry?.value.kind !== "map" || servicesEntry.value.entries.size === 0) {
@@ -241,39 +250,17 @@ export function convertCompose(input: ComposeInput): Conversion {
     };
     specs.push({ service, line: e.line, column: e.column, document });
   }
-  const networksToCreate = [...networks.values()].filter((n) => !n.external && used.has(n.name)).map((n) => n.name);
+  for (const { document } of specs)
+    for (const m of document.spec.mounts ?? []) if (m.type === "volume") used.add(`volume ${m.source}`);
+  const objects = [...networks.values(), ...volumes.values()].flatMap((o) =>
+    o.document !== null && used.has(`${o.document.kind.toLowerCase()} ${o.name}`) ? [converted(o, o.document)] : [],
+  );
   const byPosition = (a: Finding, b: Finding): number => a.line - b.line || a.column - b.column;
-  return { project, specs, warnings: warnings.sort(byPosition), errors: errors.sort(byPosition), networksToCreate };
+  return { project, specs, objects, warnings: warnings.sort(byPosition), errors: errors.sort(byPosition) };
 }
 
-/** Top-level volumes or networks → the engine name of each. */
-function declarations(
-  entry: Entry | undefined,
-  kind: string,
-  project: string,
-  warn: (at: Position, path: string, message: string) => void,
-  supported: readonly string[],
-): Map<string, Declared> {
-  const out = new Map<string, Declared>();
-  if (entry?.value.kind !== "map") return out;
-  for (const [key, e] of entry.value.entries) {
-    const fields = e.value.kind === "map" ? e.value.entries : new Map<string, Entry>();
-    const external = fields.get("external")?.value;
-    const isExternal = external?.kind === "scalar" && (external.value === true || external.value === "true");
-    const named = fields.get("name");
-    for (const [k, f] of fields) {
-      if (!supported.includes(k)) {
-        warn(
-          f,
-          `${kind}.${key}.${k}`,
-          `berth does not create ${kind} (Docker creates volumes with its defaults; networks must exist): ${k} is ignored`,
-        );
-      }
-    }
-    const name = named ? scalarText(named.value) : isExternal ? key : `${project}_${key}`;
-    out.set(key, { name, external: isExternal });
-  }
-  return out;
+function converted(o: DeclaredObject, document: ObjectDocument): ConvertedObject {
+  return { key: o.key, line: o.line, column: o.column, document };
 }
 
 /** network_mode, or the first of networks, or the project's default network. */
@@ -304,7 +291,7 @@ function network(ctx: ServiceContext, service: Tree & { kind: "map" }, used: Set
     }
     if (i === 0) {
       ctx.spec.network = declared.name;
-      used.add(declared.name);
+      used.add(`network ${declared.name}`);
     } else {
       ctx.warn(
         at,

@@ -186,12 +186,11 @@ describe("berth import compose + berth apply gives the containers docker compose
       { PORT: String(berthPort) },
     );
     expect(imported.code, imported.stderr).toBe(0);
-    // Nothing was left out (the bind is admitted by the flag berth apply gets too), and it says
-    // what berth does not create.
+    // Nothing was left out (the bind is admitted by the flag berth apply gets too), and the
+    // project's network is a kind: Network document: berth creates it, as Compose does.
     expect(imported.stderr).toContain("0 warnings");
     expect(imported.stderr).not.toContain("policy");
-    expect(imported.stderr).toContain(`docker network create ${BERTH_PROJECT}_default`);
-    await docker.createNetwork({ Name: `${BERTH_PROJECT}_default` });
+    expect(imported.stderr).toContain("3 services and 1 network");
 
     const validated = await berth(["validate", out, "--allow-bind", dir]);
     expect(validated.code, validated.stdout).toBe(0);
@@ -237,6 +236,9 @@ describe("berth import compose + berth apply gives the containers docker compose
     expect(app.env).toContain("GREETING=hello");
     const worker = comparable(await docker.getContainer(`${BERTH_PROJECT}-worker-1`).inspect(), BERTH_PROJECT, 0);
     expect(worker).toMatchObject({ memory: 32 * 1024 * 1024, running: true });
+    // The network is berth's: made from the imported document and labelled with its controller.
+    const network = await docker.getNetwork(`${BERTH_PROJECT}_default`).inspect();
+    expect(network.Labels).toMatchObject({ "berth.controller": ID, "berth.object": "Network" });
     // Replicas: two each, no more.
     const berthWorkers = await docker.listContainers({
       all: true,

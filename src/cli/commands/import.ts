@@ -49,15 +49,16 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     program
       .command("import")
       .description(
-        "Convert a Docker Compose file into berth spec files: one per service in --out-dir, else a multi-document YAML stream on stdout. What berth cannot express is listed on stderr with its file:line. Exit 0 when converted (warnings included), 1 when it cannot be.",
+        "Convert a Docker Compose file into berth spec files: one per service, and a kind: Network (or Volume) document per network (or configured volume) Compose would create, in --out-dir, else a multi-document YAML stream on stdout. What berth cannot express is listed on stderr with its file:line. Exit 0 when converted (warnings included), 1 when it cannot be.",
       )
       .addArgument(new Argument("<format>", "what to import from").choices(["compose"]))
       .argument("<file>", "the Compose file (compose.yaml, docker-compose.yml)"),
   )
     .addOption(
-      new Option("--out-dir <dir>", "write one spec file per service (NAME.yaml) into this folder").env(
-        "BERTH_IMPORT_OUT_DIR",
-      ),
+      new Option(
+        "--out-dir <dir>",
+        "write one file per service (NAME.yaml), network (NAME.network.yaml) and volume (NAME.volume.yaml) into this folder",
+      ).env("BERTH_IMPORT_OUT_DIR"),
     )
     .addOption(
       new Option(
@@ -88,6 +89,16 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   ]).action((_format: string, file: string, opts: ImportOptions) => {
     setExit(importCompose(file, opts, io));
   });
+}
+
+/** ", 1 network and 2 volumes" as berth would create them, or "". */
+function objectsText(objects: readonly { document: { kind: string } }[]): string {
+  const n = (kind: string, word: string): string | null => {
+    const k = objects.filter((o) => o.document.kind === kind).length;
+    return k === 0 ? null : `${k} ${word}${k === 1 ? "" : "s"}`;
+  };
+  const parts = [n("Network", "network"), n("Volume", "volume")].filter((p) => p !== null);
+  return parts.length === 0 ? "" : ` and ${parts.join(" and ")}`;
 }
 
 /** A document as YAML, a tmpfs mode in octal (0o1777) as Compose and chmod write it. */
@@ -155,24 +166,33 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   // refusals are warnings that name the flag berth run and berth validate need.
   const policy = buildPolicy(options);
   const parseOptions = { ...DEFAULT_LOADER_OPTIONS, policy, policyContext: hostPolicyContext };
-  const outputs: { name: string; text: string; service: string; document: object }[] = [];
-  for (const spec of result.specs) {
+  const outputs: { name: string; text: string; from: string; document: object }[] = [];
+  const convertedFrom = [
+    ...result.objects.map((o) => ({
+      ...o,
+      from: `${o.document.kind === "Network" ? "networks" : "volumes"}.${o.key}`,
+      file: `${o.document.metadata.name}.${o.document.kind.toLowerCase()}.yaml`,
+    })),
+    ...result.specs.map((s) => ({
+      ...s,
+      from: `services.${s.service}`,
+      file: `${s.document.metadata.name}.yaml`,
+    })),
+  ];
+  for (const spec of convertedFrom) {
     const body = specYaml(spec.document);
-    const text = `# Converted from ${path.basename(full)} (service ${spec.service}) by berth import compose\n${body}`;
-    const target =
-      options.outDir === undefined
-        ? spec.document.metadata.name
-        : path.join(options.outDir, `${spec.document.metadata.name}.yaml`);
+    const text = `# Converted from ${path.basename(full)} (${spec.from}) by berth import compose\n${body}`;
+    const target = options.outDir === undefined ? spec.document.metadata.name : path.join(options.outDir, spec.file);
     for (const issue of parseSpecText(text, target, parseOptions).issues) {
       const at = { line: spec.line, column: spec.column, path: issue.path, message: issue.message };
-      const where = `services.${spec.service}: ${issue.path}`;
+      const where = `${spec.from}: ${issue.path}`;
       findings.push(
         issue.code === "BERTH_POLICY"
           ? finding(issue.code, "policy", shown, at, where)
           : finding(issue.code, "error", shown, at, where),
       );
     }
-    outputs.push({ name: target, text, service: spec.service, document: spec.document });
+    outputs.push({ name: target, text, from: spec.from, document: spec.document });
   }
   const count = (severity: ImportFinding["severity"]): number => findings.filter((f) => f.severity === severity).length;
   const errors = count("error");
@@ -182,8 +202,7 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
         converted,
         project: result.project,
         written: converted && options.outDir !== undefined ? outputs.map((o) => o.name) : [],
-        specs: outputs.map((o) => ({ name: o.name, service: o.service, document: o.document })),
-        networksToCreate: result.networksToCreate,
+        specs: outputs.map((o) => ({ name: o.name, from: o.from, document: o.document })),
         findings,
       }),
     );
@@ -209,13 +228,11 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
     for (const o of outputs) writeFileSync(o.name, o.text);
     if (data) return report(true);
   }
-  for (const network of result.networksToCreate) {
-    io.err(`note: berth does not create networks: before berth apply, run  docker network create ${network}\n`);
-  }
   const where = options.outDir === undefined ? "" : ` into ${options.outDir}`;
   const needsFlags = count("policy");
   io.err(
-    `converted ${result.specs.length} services of project ${result.project}${where}: ${result.warnings.length} warnings` +
+    `converted ${result.specs.length} services${objectsText(result.objects)} of project ${result.project}${where}: ` +
+      `${result.warnings.length} warnings` +
       (needsFlags > 0
         ? `, ${needsFlags} policy refusals (give berth the flags named above, or change the specs)`
         : "") +

@@ -9,18 +9,19 @@ import { tempDir } from "../../support/tmp.js";
 const FIXTURE = path.resolve("test/fixtures/compose/web-db-cache/compose.yaml");
 
 describe("berth import compose", () => {
-  it("prints one document per service on stdout, the unsupported keys with their lines on stderr, and exits 0", async () => {
+  it("prints the project's network and one document per service on stdout, the unsupported keys with their lines on stderr, and exits 0", async () => {
     const r = await runCli(["import", "compose", FIXTURE]);
     expect(r.code, r.stderr).toBe(0);
     const names = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
-    expect(names).toEqual(["web", "db", "cache"]);
+    expect(names).toEqual(["web-db-cache_default", "web", "db", "cache"]);
     expect(r.stderr).toContain("compose.yaml:4:5: services.web.build: warning: not supported: berth runs images");
     expect(r.stderr).toContain("compose.yaml:37:5: services.db.shm_size: warning: not supported");
     expect(r.stderr).not.toContain("services.cache.ulimits");
     // The bind mount needs a policy flag, and the message says which.
     expect(r.stderr).toMatch(/services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/);
-    expect(r.stderr).toContain("docker network create web-db-cache_default");
-    expect(r.stderr).toMatch(/converted 3 services of project web-db-cache: 4 warnings, 2 policy refusals/);
+    expect(r.stderr).toMatch(
+      /converted 3 services and 1 network of project web-db-cache: 4 warnings, 2 policy refusals/,
+    );
   });
 
   it("the policy flags berth validate takes admit what they allow", async () => {
@@ -35,7 +36,7 @@ describe("berth import compose", () => {
     const first = await runCli(["import", "compose", FIXTURE, "-p", "shop", "--prefix-names", "--out-dir", out]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe("");
-    for (const name of ["shop-web", "shop-db", "shop-cache"])
+    for (const name of ["shop-web", "shop-db", "shop-cache", "shop_default.network"])
       expect(existsSync(path.join(out, `${name}.yaml`))).toBe(true);
     const validated = await runCli(["validate", out, "--allow-bind", path.dirname(FIXTURE), "--policy", "privileged"]);
     expect(validated.code, validated.stdout).toBe(0);
@@ -105,18 +106,17 @@ describe("berth import compose", () => {
     const report = JSON.parse(r.stdout) as {
       converted: boolean;
       project: string;
-      specs: { name: string; service: string; document: { metadata: { name: string } } }[];
-      networksToCreate: string[];
+      specs: { name: string; from: string; document: { kind: string; metadata: { name: string } } }[];
       findings: { code: string; severity: string; line: number; column: number; path: string; text: string }[];
     };
     expect(report.converted).toBe(true);
     expect(report.project).toBe("web-db-cache");
-    expect(report.specs.map((s) => [s.name, s.service, s.document.metadata.name])).toEqual([
-      ["web", "web", "web"],
-      ["db", "db", "db"],
-      ["cache", "cache", "cache"],
+    expect(report.specs.map((s) => [s.name, s.from, s.document.kind, s.document.metadata.name])).toEqual([
+      ["web-db-cache_default", "networks.default", "Network", "web-db-cache_default"],
+      ["web", "services.web", "Container", "web"],
+      ["db", "services.db", "Container", "db"],
+      ["cache", "services.cache", "Container", "cache"],
     ]);
-    expect(report.networksToCreate).toEqual(["web-db-cache_default"]);
     expect(report.findings).toContainEqual(
       expect.objectContaining({
         code: "BERTH_COMPOSE_LOSSY",

@@ -43,15 +43,16 @@ function render(c: Conversion): string {
     `project: ${c.project}`,
     ...c.errors.map((f) => `error ${f.line}:${f.column} ${f.path}: ${f.message}`),
     ...c.warnings.map((f) => `warning ${f.line}:${f.column} ${f.path}: ${f.message}`),
-    ...c.networksToCreate.map((n) => `network to create: ${n}`),
   ];
-  return `${lines.join("\n")}\n${c.specs.map((s) => `--- # ${s.service} (line ${s.line})\n${stringify(s.document)}`).join("")}`;
+  const objects = c.objects.map((o) => `--- # ${o.document.kind} ${o.key} (line ${o.line})\n${stringify(o.document)}`);
+  const specs = c.specs.map((s) => `--- # ${s.service} (line ${s.line})\n${stringify(s.document)}`);
+  return `${lines.join("\n")}\n${[...objects, ...specs].join("")}`;
 }
 
 /** Every document through berth's parser: the issues, as "name: path: check". */
 function admission(c: Conversion): string[] {
-  return c.specs.flatMap((s) => {
-    const result = parseSpecText(stringify(s.document), `${s.service}.yaml`, DEFAULT_PARSE_OPTIONS);
+  return [...c.objects, ...c.specs].flatMap((s) => {
+    const result = parseSpecText(stringify(s.document), `${s.document.metadata.name}.yaml`, DEFAULT_PARSE_OPTIONS);
     return result.issues.map(
       (i) =>
         `${s.document.metadata.name}: ${i.code} ${i.path}: ${/\[policy \w+: ([\w-]+)\]/.exec(i.message)?.[1] ?? i.message}`,
@@ -107,7 +108,10 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
       "edge-proxy: BERTH_POLICY spec.ports[0].hostPort: allowed-host-ports",
       "edge-proxy: BERTH_POLICY spec.ports[0].hostIP: allowed-host-ip",
     ]);
-    expect(c.networksToCreate).toEqual(["edge_frontend", "edge_backend"]);
+    expect(c.objects.map((o) => [o.key, o.document.kind, o.document.metadata.name])).toEqual([
+      ["frontend", "Network", "edge_frontend"],
+      ["backend", "Network", "edge_backend"],
+    ]);
     expect(c.warnings.map((w) => `${w.line} ${w.path}`)).toContain("46 services.app.networks.backend.aliases");
   });
 
@@ -230,5 +234,94 @@ describe("what cannot be converted is an error with its line", () => {
     expect(c.project).toBe("myapp");
     expect(c.specs[0]?.document.metadata.name).toBe("myapp-web");
     expect(c.specs[0]?.document.spec.network).toBe("myapp_default");
+  });
+});
+
+describe("top-level networks and volumes Compose would create become Network and Volume documents", () => {
+  const TEXT = `services:
+  web:
+    image: a
+    networks: [front]
+    volumes: [data:/data, cache:/cache, logs:/logs, shared:/shared]
+  idle:
+    image: a
+    network_mode: none
+networks:
+  front:
+    driver: bridge
+    internal: true
+    attachable: true
+    driver_opts: { com.docker.network.bridge.enable_icc: "false" }
+    labels: [team=web]
+    enable_ipv6: true
+    ipam:
+      config:
+        - subnet: 172.30.0.0/24
+          gateway: 172.30.0.1
+  unused: {}
+  outside: { external: true, driver: overlay }
+volumes:
+  data: {}
+  cache:
+    driver: local
+    driver_opts: { type: tmpfs, device: tmpfs, o: size=64m }
+    labels: { tier: cache }
+  logs: { external: true }
+  shared: { name: team-shared, labels: { owner: ops } }
+`;
+  const c = convertCompose({
+    text: TEXT,
+    dir: "/srv/p",
+    env: {},
+    dotenv: null,
+    projectName: "p",
+    prefixNames: false,
+    readFile: () => null,
+  });
+
+  it("a used network with its config, a configured volume, and nothing for plain, unused or external ones", () => {
+    expect(c.errors).toEqual([]);
+    expect(c.objects.map((o) => [o.key, o.line, o.document])).toEqual([
+      [
+        "front",
+        10,
+        {
+          apiVersion: "berth/v1",
+          kind: "Network",
+          metadata: { name: "p_front", labels: { team: "web" } },
+          spec: {
+            driver: "bridge",
+            internal: true,
+            attachable: true,
+            options: { "com.docker.network.bridge.enable_icc": "false" },
+            subnet: "172.30.0.0/24",
+          },
+        },
+      ],
+      [
+        "cache",
+        25,
+        {
+          apiVersion: "berth/v1",
+          kind: "Volume",
+          metadata: { name: "p_cache", labels: { tier: "cache" } },
+          spec: { driver: "local", options: { type: "tmpfs", device: "tmpfs", o: "size=64m" } },
+        },
+      ],
+      [
+        "shared",
+        30,
+        { apiVersion: "berth/v1", kind: "Volume", metadata: { name: "team-shared", labels: { owner: "ops" } } },
+      ],
+    ]);
+    expect(admission(c)).toEqual([]);
+  });
+
+  it("what the documents cannot hold is a warning at its line", () => {
+    expect(c.warnings.map((w) => `${w.line} ${w.path}: ${w.message}`)).toEqual([
+      "16 networks.front.enable_ipv6: berth's Network spec has no enable_ipv6: ignored",
+      "20 networks.front.ipam.config[0].gateway: berth's Network spec has one IPv4 subnet (the first config's): ignored",
+      "22 networks.outside.driver: an external network is not made: ignored",
+    ]);
   });
 });
