@@ -87,6 +87,7 @@ const SPEC_ORDER = [
   "env",
   "mounts",
   "network",
+  "extraNetworks",
   "ports",
   "resources",
   "restartPolicy",
@@ -263,7 +264,7 @@ function converted(o: DeclaredObject, document: ObjectDocument): ConvertedObject
   return { key: o.key, line: o.line, column: o.column, document };
 }
 
-/** network_mode, or the first of networks, or the project's default network. */
+/** network_mode, or the first of networks (and the others as extraNetworks), or the project's default network. */
 function network(ctx: ServiceContext, service: Tree & { kind: "map" }, used: Set<string>): void {
   const mode = service.entries.get("network_mode");
   const nets = service.entries.get("networks");
@@ -289,16 +290,9 @@ function network(ctx: ServiceContext, service: Tree & { kind: "map" }, used: Set
       ctx.error(at, p, `network "${key}" is not declared under the top-level networks (Compose refuses it too)`);
       return;
     }
-    if (i === 0) {
-      ctx.spec.network = declared.name;
-      used.add(`network ${declared.name}`);
-    } else {
-      ctx.warn(
-        at,
-        p,
-        `berth joins one network per container: ${declared.name} is left out (joins ${ctx.spec.network ?? ""})`,
-      );
-    }
+    used.add(`network ${declared.name}`);
+    if (i === 0) ctx.spec.network = declared.name;
+    else ctx.spec.extraNetworks = [...(ctx.spec.extraNetworks ?? []), declared.name];
     if (entry?.value.kind === "map") {
       for (const [k, f] of entry.value.entries) {
         ctx.warn(

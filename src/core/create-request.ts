@@ -111,6 +111,21 @@ function restartPolicy(spec: NormalizedSpec): EngineCreateBody["HostConfig"]["Re
 
 const NS_PER_MS = 1_000_000;
 
+/**
+ * The networks joined at create: the primary one (a user-defined network gets the spec's name as
+ * an alias; a mode gets no endpoint) and every extra network, each with the alias.
+ */
+function endpoints(spec: NormalizedSpec, network: string): Pick<EngineCreateBody, "NetworkingConfig"> {
+  const alias = { Aliases: [spec.name] };
+  const joined: Record<string, { readonly Aliases?: readonly string[] }> = isNetworkMode(network)
+    ? {}
+    : { [network]: alias };
+  for (const n of spec.extraNetworks) joined[n] = alias;
+  if (Object.keys(joined).length === 0) return {};
+  if (spec.extraNetworks.length > 0 && network === "bridge") joined.bridge = {};
+  return { NetworkingConfig: { EndpointsConfig: joined } };
+}
+
 /** Networks that are modes rather than user-defined networks (no endpoint aliases). */
 export function isNetworkMode(network: string): boolean {
   return network === "bridge" || network === "none" || network === "host" || network.startsWith("container:");
@@ -258,8 +273,6 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
           }
         : {}),
     },
-    ...(!isNetworkMode(ctx.network)
-      ? { NetworkingConfig: { EndpointsConfig: { [ctx.network]: { Aliases: [spec.name] } } } }
-      : {}),
+    ...endpoints(spec, ctx.network),
   };
 }

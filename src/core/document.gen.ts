@@ -129,6 +129,12 @@ export interface Spec {
    */
   network?: string;
   /**
+   * Further user-defined networks the container joins beside `network` (Compose's second and later networks of a service), by name; the container answers to its name on each. Default: none. Not with network none, host or container:NAME; not bridge, auto or the primary network again. Joining several networks at create needs Docker 25 (API 1.44) or later.
+   *
+   * @maxItems 64
+   */
+  extraNetworks?: string[];
+  /**
    * Ports exposed by the container, and published on the host when hostPort is set.
    *
    * @maxItems 256

@@ -84,6 +84,7 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
           },
     ),
     network: unlessDefault(spec.network, DEFAULTS.network),
+    extraNetworks: [...spec.extraNetworks],
     ports: spec.ports.map((p) => ({
       containerPort: p.containerPort,
       protocol: unlessDefault<string>(p.protocol, DEFAULTS.protocol),

@@ -215,6 +215,29 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       message: `ports cannot be used with network ${JSON.stringify(network)}: the container has no network of its own`,
     });
   }
+  const extraNetworks = s.extraNetworks ?? [];
+  extraNetworks.forEach((n, i) => {
+    const at = ["spec", "extraNetworks", i];
+    const first = extraNetworks.indexOf(n);
+    if (network === "none" || network === "host" || network.startsWith("container:")) {
+      if (i === 0)
+        issues.push({
+          code: "BERTH_VALUE",
+          path: ["spec", "extraNetworks"],
+          message: `extraNetworks cannot be used with network ${JSON.stringify(network)}: use a user-defined network or bridge as network`,
+        });
+    } else if (n === "bridge" || n === "none" || n === "host" || n === "auto") {
+      issues.push({
+        code: "BERTH_VALUE",
+        path: at,
+        message: `${n} is not a user-defined network: list networks made with a name`,
+      });
+    } else if (n === network) {
+      issues.push({ code: "BERTH_VALUE", path: at, message: `${n} is the primary network already (spec.network)` });
+    } else if (first !== i) {
+      issues.push({ code: "BERTH_VALUE", path: at, message: `${n} is already listed at spec.extraNetworks[${first}]` });
+    }
+  });
   const replicas = s.replicas ?? DEFAULTS.replicas;
   if (replicas > 1 && published.size > 0) {
     issues.push({
@@ -322,6 +345,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       secretEnv,
       mounts,
       network,
+      extraNetworks: [...extraNetworks],
       ports,
       resources: { nanoCpus, memoryBytes, memoryReservationBytes, pids: r.pids ?? null },
       restartPolicy,

@@ -88,6 +88,7 @@ const SPEC: Rules = {
     },
   },
   network: { fallback: DEFAULTS.network },
+  extraNetworks: {},
   ports: {
     fields: {
       containerPort: {},

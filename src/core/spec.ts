@@ -95,6 +95,8 @@ export interface NormalizedSpec {
   readonly secretEnv: Readonly<Record<string, SecretSource>>;
   readonly mounts: readonly NormalizedMount[];
   readonly network: string;
+  /** Further user-defined networks joined beside `network`, in the spec's order. */
+  readonly extraNetworks: readonly string[];
   readonly ports: readonly NormalizedPort[];
   readonly resources: {
     readonly nanoCpus: number | null;

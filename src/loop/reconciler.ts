@@ -81,7 +81,9 @@ function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owne
   return {
     networks:
       declares ||
-      desired.some((d) => !isNetworkMode(d.spec.network) && d.spec.network !== "auto") ||
+      desired.some(
+        (d) => (!isNetworkMode(d.spec.network) && d.spec.network !== "auto") || d.spec.extraNetworks.length > 0,
+      ) ||
       (observed.networks ?? []).some(ownObject),
     volumes:
       declares ||

@@ -120,6 +120,11 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "hostIP without hostPort": withSpec("ports:", "  - { containerPort: 80, hostIP: 0.0.0.0 }"),
   "replicas with a host port": withSpec("replicas: 3", "ports:", "  - { containerPort: 80, hostPort: 8080 }"),
   "ports with network host": withSpec("network: host", "ports:", "  - { containerPort: 80 }"),
+  "extraNetworks with network none": withSpec("network: none", "extraNetworks: [backend]"),
+  "extraNetworks naming bridge and the primary twice": withSpec(
+    "network: front",
+    "extraNetworks: [bridge, front, back, back]",
+  ),
   // Timestamps.
   "expiresAt in words": withSpec("expiresAt: tomorrow"),
   "expiresAt on February 30th": withSpec('expiresAt: "2026-02-30T00:00:00Z"'),

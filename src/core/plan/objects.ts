@@ -145,10 +145,10 @@ export function blockedBy(
   observed: ObservedState,
 ): Extract<Note, { kind: "blocked" }> | null {
   const spec = d.spec;
-  const network = spec.network;
-  const networkKey = objectKey("Network", network);
   const needs: string[] = [];
-  if (!isNetworkMode(network) && network !== "auto") {
+  for (const network of [spec.network, ...spec.extraNetworks]) {
+    if (isNetworkMode(network) || network === "auto") continue;
+    const networkKey = objectKey("Network", network);
     if (planned.pending.has(networkKey)) needs.push(`network ${network}`);
     else if (
       !planned.declared.has(networkKey) &&

@@ -119,6 +119,25 @@ const cases: Record<string, () => Case> = {
       expected: "create  web: not found\n",
     };
   },
+  "a container waits for a declared extra network, and fails on an undeclared one": () => {
+    const n = network("tidepool");
+    const both = desired("web", { extra: ["network: tidepool", "extraNetworks: [metrics, backend]"] });
+    return {
+      input: input([both], { objects: [n, network("metrics")] }),
+      observed: host(observed([]), [seenNetwork(n)]),
+      expected:
+        "create  network metrics: not found\n! web: network backend does not exist and no kind: Network document declares it; declare it (kind: Network, metadata.name: backend) or create it (Failed)\n",
+    };
+  },
+  "a container whose extra networks exist is created": () => {
+    const n = network("tidepool");
+    const both = desired("web", { extra: ["extraNetworks: [tidepool]"] });
+    return {
+      input: input([both], { objects: [n] }),
+      observed: host(observed([]), [seenNetwork(n)]),
+      expected: "create  web: not found\n",
+    };
+  },
   "a container naming an undeclared, missing network fails with a clear message": () => ({
     input: input([onNet()]),
     observed: host(observed([])),

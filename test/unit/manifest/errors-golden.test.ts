@@ -126,6 +126,14 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "ports with network host": [
     'bad.yaml:9:5: spec.ports: ports cannot be used with network "host": the container has no network of its own',
   ],
+  "extraNetworks with network none": [
+    'bad.yaml:8:18: spec.extraNetworks: extraNetworks cannot be used with network "none": use a user-defined network or bridge as network',
+  ],
+  "extraNetworks naming bridge and the primary twice": [
+    "bad.yaml:8:19: spec.extraNetworks[0]: bridge is not a user-defined network: list networks made with a name",
+    "bad.yaml:8:27: spec.extraNetworks[1]: front is the primary network already (spec.network)",
+    "bad.yaml:8:40: spec.extraNetworks[3]: back is already listed at spec.extraNetworks[2]",
+  ],
   "expiresAt in words": [
     'bad.yaml:7:14: spec.expiresAt: "tomorrow" is not an RFC 3339 time or never (e.g. 2026-01-26T00:00:00Z, never)',
   ],
