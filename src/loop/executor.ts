@@ -127,7 +127,16 @@ export class Executor {
         await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec, ctx);
         break;
       case "start":
-        await this.ignoreGone(() => this.startAudited(action.container, ctx));
+        await this.ignoreGone(async () => {
+          try {
+            await this.startAudited(action.container, ctx);
+          } catch (err) {
+            // Its port taken meanwhile: once it is replaced (start failing), an auto port moves on.
+            const port = heldPort(err instanceof Error ? err.message : String(err));
+            if (port !== null) this.deps.hostPorts?.avoid(port);
+            throw err;
+          }
+        });
         break;
       case "stop":
         // No slot: the stop is a wait (see the top of this file).

@@ -117,7 +117,12 @@ function portsOf(c: FakeContainer): ObservedPort[] {
   if (c.state !== "running") return [];
   return Object.entries(c.body.HostConfig.PortBindings ?? {}).flatMap(([key, bindings]) => {
     const [port = "0", protocol = "tcp"] = key.split("/");
-    return bindings.map((b) => ({ containerPort: Number(port), protocol, hostPort: Number(b.HostPort), hostIP: b.HostIp }));
+    return bindings.map((b) => ({
+      containerPort: Number(port),
+      protocol,
+      hostPort: Number(b.HostPort),
+      hostIP: b.HostIp,
+    }));
   });
 }
 
