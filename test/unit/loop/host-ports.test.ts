@@ -21,17 +21,28 @@ function bound(name: string): string | undefined {
 }
 
 describe("hostPort: auto in the loop", () => {
-  it("a create still in flight keeps its port from a spec planned meanwhile", async () => {
-    h = await harness({ "a.yaml": auto("a") });
-    const release = h.docker.hold(["create"], { spec: "a" });
+  it("a create still in flight keeps its port from a spec planned meanwhile (and planned first)", async () => {
+    h = await harness({ "z.yaml": auto("z") });
+    const release = h.docker.hold(["create"], { spec: "z" });
     await h.start();
+    // b sorts before z: planned first, it would take z's port if z's create did not hold it.
     h.write("b.yaml", auto("b"));
     await h.changed();
     release();
     await h.clock.advance(2000);
-    expect([bound("a"), bound("b")]).toEqual(["10000", "10001"]);
+    expect([bound("z"), bound("b")]).toEqual(["10000", "10001"]);
     expect(h.status("b")?.containers[0]?.hostPorts).toEqual({ "80/tcp": 10001 });
-    expect(h.docker.byName("a")?.labels["berth.host_ports"]).toBe("80/tcp=10000");
+    expect(h.docker.byName("z")?.labels["berth.host_ports"]).toBe("80/tcp=10000");
+
+    // Once z is idle its hold is let go: z deleted, its port goes to the next spec.
+    h.remove("z.yaml");
+    await h.changed();
+    await h.clock.advance(2000);
+    expect(h.docker.byName("z")).toBeUndefined();
+    h.write("c.yaml", auto("c"));
+    await h.changed();
+    await h.clock.advance(2000);
+    expect(bound("c")).toBe("10000");
   });
 
   it("a port held outside Docker: the container goes unstarted and the next pass takes the next port", async () => {
