@@ -53,7 +53,7 @@ function renderSpec(s: SpecStatus): string {
   if (s.containers.length > 0) {
     out += "Containers:\n";
     out += table(
-      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "ADDRESSES", "PORTS"],
+      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "PORTS", "ADDRESSES"],
       s.containers.map((c) => [
         `  ${c.name}`,
         c.collected ? "-" : shortId(c.id),
@@ -64,8 +64,8 @@ function renderSpec(s: SpecStatus): string {
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,
-        formatAddresses(c.addresses),
         formatHostPorts(c.hostPorts),
+        formatAddresses(c.addresses),
       ]),
     );
   }
