@@ -5,6 +5,7 @@
  */
 import { type App, type AppDeps, DEFAULT_TUNING, type Inspector, type InspectorDeps } from "./app-deps.js";
 import type { Config, Resync } from "./config.js";
+import { autoHostPortRanges } from "./core/host-ports.js";
 import { labelKeys } from "./core/labels.js";
 import { ownership } from "./core/ownership.js";
 import type { SecretSources } from "./core/secrets.js";
@@ -24,6 +25,7 @@ import { DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
 import { HashKey, type HashKeyMode } from "./loop/hash-key.js";
+import { HostPortHints } from "./loop/host-ports.js";
 import { AutoNetwork } from "./loop/network.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
@@ -76,6 +78,7 @@ function engineParts(
   // One digest for the desired state and the create-time read, so that both agree.
   const hashKey = new HashKey(docker.port, owner, config.labelPrefix, hashKeyMode);
   const secrets: SecretSources = sources.digest ? sources : { ...sources, digest: hashKey.digest };
+  const hostPorts = new HostPortHints(clock);
   const executor = new Executor({
     docker: docker.port,
     owner,
@@ -87,9 +90,10 @@ function engineParts(
     readSeccompProfile,
     admission,
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
+    hostPorts,
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
-  return { clock, owner, docker, secrets, executor, reaper, admission };
+  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts };
 }
 
 /** The specs and the planner; with a dispatcher, the passes act on their plans. */
@@ -112,9 +116,15 @@ function reconcilerOf(
       clock: engine.clock,
       log: deps.log,
       admission: engine.admission,
+      hostPorts: engine.hostPorts,
       ...(dispatcher ? { dispatcher } : {}),
     },
-    { owner: engine.owner, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },
+    {
+      owner: engine.owner,
+      forcePrune: config.forcePrune,
+      pruneMaxShare: config.pruneMaxShare,
+      hostPortRanges: autoHostPortRanges(config.policy.hostPortRange, config.policy.allowHostPorts),
+    },
   );
 }
 

@@ -76,6 +76,7 @@ export interface PolicyOptions {
   readonly policy?: string;
   readonly allowBind?: readonly string[];
   readonly allowHostPorts?: readonly string[];
+  readonly hostPortRange?: string;
   readonly allowHostIp?: readonly string[];
   readonly allowRuntime?: readonly string[];
   readonly allowSecretDir?: readonly string[];
@@ -224,6 +225,18 @@ function apiToken(token: string | undefined): string | null {
   return trimmed;
 }
 
+/** --host-port-range: one range, "10000-20000". */
+export function parseHostPortRange(text: string): PortRange {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text.trim());
+  const from = Number(m?.[1]);
+  const to = Number(m?.[2]);
+  if (!m || from < 1 || to > 65535 || from > to)
+    usage(
+      `--host-port-range: ${JSON.stringify(text)} is not a range FROM-TO of ports from 1 to 65535 (e.g. 10000-20000)`,
+    );
+  return { from, to };
+}
+
 /** "1024-65535", "80,443,8000-9000" → ranges. */
 export function parsePortRanges(texts: readonly string[]): PortRange[] {
   return texts.map((text) => {
@@ -285,6 +298,7 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     profile,
     allowBind: absolutePaths("--allow-bind", raw.allowBind ?? DEFAULT_POLICY.allowBind),
     allowHostPorts: raw.allowHostPorts ? parsePortRanges(raw.allowHostPorts) : DEFAULT_POLICY.allowHostPorts,
+    hostPortRange: raw.hostPortRange ? parseHostPortRange(raw.hostPortRange) : DEFAULT_POLICY.hostPortRange,
     allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
     allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
     allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),

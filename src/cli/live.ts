@@ -117,6 +117,7 @@ const containerStatus = shape({
   current: bool,
   createdAt: str,
   addresses: (v) => isObject(v) && Object.values(v).every(str),
+  hostPorts: (v) => isObject(v) && Object.values(v).every(num),
 });
 const specStatus = shape({
   name: str,

@@ -97,6 +97,10 @@ export function addPolicyOptions(command: Command): Command {
       new Option("--allow-host-ports <ranges>", "host ports that may be published (default 1024-65535)")
         .env("BERTH_ALLOW_HOST_PORTS")
         .argParser(collect),
+      new Option(
+        "--host-port-range <from-to>",
+        "host ports `hostPort: auto` takes, lowest free first, within --allow-host-ports (default 10000-20000)",
+      ).env("BERTH_HOST_PORT_RANGE"),
       new Option("--allow-host-ip <ip>", "host address besides loopback ports may bind, e.g. 0.0.0.0 (repeatable)")
         .env("BERTH_ALLOW_HOST_IP")
         .argParser(collect),

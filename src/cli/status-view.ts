@@ -10,6 +10,12 @@ export function formatAddresses(addresses: ContainerStatus["addresses"]): string
   return entries.map(([network, ip]) => `${network}=${ip}`).join(",");
 }
 
+/** A container's host ports, `10000->3000/tcp`, comma-separated; "-" for none. */
+export function formatHostPorts(hostPorts: ContainerStatus["hostPorts"]): string {
+  const entries = Object.entries(hostPorts);
+  return entries.length === 0 ? "-" : entries.map(([key, port]) => `${port}->${key}`).join(",");
+}
+
 /** `web-0(running)`, `web-0(running,healthy)`; a finished run `job(exited,Error,exit 3,2m ago)`. */
 function containerCell(c: ContainerStatus, now: number): string {
   const parts = [c.collected ? "collected" : c.state];
@@ -22,7 +28,7 @@ function containerCell(c: ContainerStatus, now: number): string {
   return `${c.name}(${parts.join(",")})`;
 }
 
-/** With `wide`, each spec's file, hash, containers' addresses and last action too (`berth status -o wide`). */
+/** With `wide`, each spec's file, hash, containers' addresses and host ports, and last action too (`berth status -o wide`). */
 export function renderStatus(report: StatusReport, now: number, { wide = false }: { wide?: boolean } = {}): string {
   const rows = report.specs.map((s) => {
     const oldest = s.containers.reduce<number | null>((min, c) => {
@@ -34,6 +40,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
           s.file ?? "-",
           s.hash?.slice(0, 12) ?? "-",
           s.containers.map((c) => formatAddresses(c.addresses)).join(" ") || "-",
+          s.containers.map((c) => formatHostPorts(c.hostPorts)).join(" ") || "-",
           s.lastAction ? `${s.lastAction.kind}(${s.lastAction.ok ? "ok" : "failed"})` : "-",
         ]
       : [];
@@ -49,7 +56,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
     ];
   });
   const header = ["SPEC", "PHASE", "READY", "CONTAINERS", "AGE", "EXPIRES"];
-  let out = table([...header, ...(wide ? ["FILE", "HASH", "ADDRESSES", "LAST ACTION"] : []), "MESSAGE"], rows);
+  let out = table([...header, ...(wide ? ["FILE", "HASH", "ADDRESSES", "PORTS", "LAST ACTION"] : []), "MESSAGE"], rows);
   if (report.orphans.length > 0) {
     out += `\ncontainers without a spec (kept): ${report.orphans.map((c) => `${c.name}(${c.state})`).join(" ")}\n`;
   }

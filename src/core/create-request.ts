@@ -5,10 +5,11 @@
  * checked (golden tests now, the admission policy later) without an engine.
  */
 import { appliedLabel } from "./applied.js";
+import { autoPortKeys, formatHostPortsLabel, type HostPortMap } from "./host-ports.js";
 import { instanceVolumeName } from "./instance-volumes.js";
 import { containerName } from "./names.js";
 import type { Ownership } from "./ownership.js";
-import type { NormalizedSpec, RestartPolicy } from "./spec.js";
+import { AUTO_HOST_PORT, type NormalizedSpec, type RestartPolicy } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
 
 export interface EngineMount {
@@ -90,6 +91,8 @@ export interface CreateContext {
   readonly network: string;
   /** The text of spec.security.seccompProfile when it is a file path. */
   readonly seccompProfileJson?: string;
+  /** The host ports planned for the spec's `hostPort: auto` ports (core/host-ports.ts). */
+  readonly hostPorts?: HostPortMap;
 }
 
 const RESTART: Readonly<Record<RestartPolicy, "unless-stopped" | "on-failure" | "no">> = {
@@ -147,6 +150,8 @@ export function containerLabels(
     [keys.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
     [keys.source]: ctx.source,
     ...(applied !== null ? { [keys.applied]: applied } : {}),
+    // What auto ports it was given: read back to keep them, and counted as taken while it is stopped.
+    ...(autoPortKeys(spec).length > 0 ? { [keys.hostPorts]: formatHostPortsLabel(ctx.hostPorts ?? {}) } : {}),
   };
 }
 
@@ -203,8 +208,10 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
   for (const p of spec.ports) {
     const key = `${p.containerPort}/${p.protocol}`;
     exposed[key] = {};
-    if (p.hostPort !== null) {
-      (bindings[key] ??= []).push({ HostIp: p.hostIP ?? "127.0.0.1", HostPort: String(p.hostPort) });
+    // An auto port without a planned number is left out; the executor refuses such a body first.
+    const hostPort = p.hostPort === AUTO_HOST_PORT ? ctx.hostPorts?.[key] : p.hostPort;
+    if (hostPort !== null && hostPort !== undefined) {
+      (bindings[key] ??= []).push({ HostIp: p.hostIP ?? "127.0.0.1", HostPort: String(hostPort) });
     }
   }
 

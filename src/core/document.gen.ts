@@ -487,9 +487,9 @@ export interface Port {
    */
   containerPort: number;
   /**
-   * Publish on this host port. Absent: the port is only exposed.
+   * Publish on this host port. Absent: the port is only exposed. `auto`: berth takes the lowest free port of `--host-port-range` (default 10000-20000, within `--allow-host-ports`), skipping ports the engine reports bound by any container and ports a program outside Docker holds; the port is kept across StopFirst replacements and freed when the container goes (docs/ports.md).
    */
-  hostPort?: number;
+  hostPort?: number | string;
   /**
    * The host address to bind. Default 127.0.0.1 (loopback only): write 0.0.0.0 to publish on every interface.
    */

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
     "A per-instance volume berth would remove is still used by a container (the engine refused with 409). Retried with backoff.",
   BERTH_VOLUME_CONFLICT:
     "A per-instance volume's name is held by a volume berth did not make for that spec and mount. Retried with backoff; remove or rename that volume.",
+  BERTH_HOST_PORT_IN_USE:
+    "A `hostPort: auto` port berth chose is held by a program outside Docker (the start failed): the container is removed and the next pass takes the next free port.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

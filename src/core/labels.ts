@@ -31,6 +31,8 @@ export interface LabelKeys {
   readonly finished: string;
   /** On a network or volume berth made from a `kind: Network`/`kind: Volume` document: that kind. */
   readonly object: string;
+  /** The host ports berth allocated for `hostPort: auto` (core/host-ports.ts): "3000/tcp=10000". */
+  readonly hostPorts: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -46,6 +48,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     reclaimPolicy: `${prefix}.reclaim_policy`,
     finished: `${prefix}.finished`,
     object: `${prefix}.object`,
+    hostPorts: `${prefix}.host_ports`,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type NormalizedSpec,
   type NormalizedUlimit,
   type SecretSource,
+  AUTO_HOST_PORT,
   type UlimitName,
   type UpdateStrategy,
 } from "./spec.js";
@@ -45,6 +46,11 @@ function sortedUnique(values: readonly string[]): string[] {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts unpublished ports first, then auto ones, then by number. */
+function portOrder(hostPort: NormalizedPort["hostPort"]): number {
+  return hostPort === null ? -1 : hostPort === AUTO_HOST_PORT ? 0 : hostPort;
 }
 
 /** A problem for each metadata label key under berth's reserved prefix. */
@@ -166,9 +172,11 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const ports: NormalizedPort[] = [];
   const published = new Map<string, number>();
   const exposed = new Map<string, number>();
+  const autoPublished = new Map<string, number>();
   (s.ports ?? []).forEach((p, i) => {
     const protocol = p.protocol ?? "tcp";
-    const hostPort = p.hostPort ?? null;
+    // The schema admits an integer or the string "auto" (its pattern).
+    const hostPort = p.hostPort === undefined ? null : typeof p.hostPort === "number" ? p.hostPort : AUTO_HOST_PORT;
     if (hostPort === null && p.hostIP !== undefined) {
       issues.push({
         code: "BERTH_VALUE",
@@ -187,7 +195,19 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       });
     }
     exposed.set(exposeKey, i);
-    if (hostPort !== null) {
+    if (hostPort === AUTO_HOST_PORT) {
+      // Two auto ports of one container port would publish it twice, on two allocated ports.
+      const key = `${hostIP}:auto:${exposeKey}`;
+      const first = autoPublished.get(key);
+      if (first !== undefined) {
+        issues.push({
+          code: "BERTH_VALUE",
+          path: ["spec", "ports", i, "hostPort"],
+          message: `${exposeKey} is already published on an auto port by spec.ports[${first}]`,
+        });
+      }
+      autoPublished.set(key, i);
+    } else if (hostPort !== null) {
       const key = `${hostIP}:${hostPort}/${protocol}`;
       const first = published.get(key);
       if (first !== undefined) {
@@ -206,7 +226,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       a.containerPort - b.containerPort ||
       compareStrings(a.protocol, b.protocol) ||
       compareStrings(a.hostIP ?? "", b.hostIP ?? "") ||
-      (a.hostPort ?? 0) - (b.hostPort ?? 0),
+      portOrder(a.hostPort) - portOrder(b.hostPort),
   );
   if (ports.length > 0 && (network === "none" || network === "host" || network.startsWith("container:"))) {
     issues.push({
@@ -323,8 +343,11 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const sc = s.securityContext ?? {};
   // Two containers cannot bind one host port, and must not write one per-instance volume at once.
   const ownsVolume = mounts.some((m) => m.type === "volume" && m.perInstance);
+  // An auto port is kept across a StopFirst replacement; a StartFirst one, asked for in so many
+  // words, takes a second port while both containers run (docs/ports.md).
+  const autoStopFirst = autoPublished.size > 0 && s.updateStrategy !== "StartFirst";
   const updateStrategy: UpdateStrategy =
-    published.size > 0 || ownsVolume ? "StopFirst" : (s.updateStrategy ?? DEFAULTS.updateStrategy);
+    published.size > 0 || ownsVolume || autoStopFirst ? "StopFirst" : (s.updateStrategy ?? DEFAULTS.updateStrategy);
 
   if (issues.length > 0) return { ok: false, issues };
 

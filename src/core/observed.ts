@@ -29,6 +29,15 @@ export interface ObservedVolume {
   readonly options: Readonly<Record<string, string>>;
 }
 
+/** A port the engine reports published (a running container's), as the list call shows it. */
+export interface ObservedPort {
+  readonly containerPort: number;
+  readonly protocol: string;
+  readonly hostPort: number;
+  /** The host address bound ("0.0.0.0", "127.0.0.1", "::"). */
+  readonly hostIP: string;
+}
+
 export interface ObservedContainer {
   readonly id: string;
   /** Without Docker's leading "/". */
@@ -55,6 +64,8 @@ export interface ObservedContainer {
    * completion, where the observer looked (loop/runs.ts).
    */
   readonly run?: ObservedRun;
+  /** Its published ports (host side), as listed: only while it runs. Absent: not reported (a fixture). */
+  readonly ports?: readonly ObservedPort[];
 }
 
 /** A container's run as the engine records it (inspect's State). Times in epoch ms. */
@@ -99,6 +110,11 @@ export interface ObservedState {
   readonly networks?: readonly ObservedNetwork[];
   /** This controller's volumes (label-filtered list; absent: not observed, nothing is planned for volumes). */
   readonly volumes?: readonly ObservedVolume[];
+  /**
+   * Host ports published by containers that are not this controller's (an unfiltered list, made
+   * only when a plan must allocate a `hostPort: auto`; absent: not observed).
+   */
+  readonly foreignHostPorts?: ReadonlySet<number>;
 }
 
 export function shortId(id: string): string {

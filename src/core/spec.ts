@@ -31,11 +31,17 @@ export type NormalizedMount =
       readonly mode: number | null;
     };
 
+/** `hostPort: auto`: the lowest free port of --host-port-range (docs/ports.md). */
+export const AUTO_HOST_PORT = "auto";
+
 export interface NormalizedPort {
   readonly containerPort: number;
   readonly protocol: "tcp" | "udp" | "sctp";
-  /** null: exposed only, not published. */
-  readonly hostPort: number | null;
+  /**
+   * null: exposed only, not published. "auto": berth picks the host port (core/host-ports.ts); the
+   * spec, and so its hash, keeps "auto", never the number.
+   */
+  readonly hostPort: number | typeof AUTO_HOST_PORT | null;
   /** null when not published. */
   readonly hostIP: string | null;
 }

@@ -4,6 +4,7 @@
  * here is stored.
  */
 import { formatIssue, type SpecIssue } from "./errors.js";
+import { containerHostPorts } from "./host-ports.js";
 import type { LabelKeys } from "./labels.js";
 import type { ContainerState, Health, ObservedState } from "./observed.js";
 import { type ObjectStatus, objectStatuses } from "./object-status.js";
@@ -54,6 +55,11 @@ export interface ContainerStatus {
   readonly createdAt: string;
   /** Network name → the container's IPv4 address on it (none while it is not running). */
   readonly addresses: Readonly<Record<string, string>>;
+  /**
+   * Its host ports, "3000/tcp" → 10000: those the engine lists published, and the `hostPort: auto`
+   * ports berth gave it (kept while it is stopped).
+   */
+  readonly hostPorts: Readonly<Record<string, number>>;
   /** A finished run's outcome (docs/runs.md); null while it runs, or for containers kept running. */
   readonly exitCode: number | null;
   readonly reason: RunReason | null;
@@ -157,6 +163,7 @@ export function statusReport(input: StatusInput): StatusReport {
       current: input.records.get(spec)?.hash === c.labels[keys.hash],
       createdAt: formatTime(c.createdAt),
       addresses: { ...(c.addresses ?? {}) },
+      hostPorts: containerHostPorts(c, keys.hostPorts),
       ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
       collected: false,
     });
@@ -173,6 +180,7 @@ export function statusReport(input: StatusInput): StatusReport {
       current: input.records.get(r.spec)?.hash === r.hash,
       createdAt: time(r.outcome.startedAt) ?? "",
       addresses: {},
+      hostPorts: {},
       ...outcomeFields(r.outcome),
       collected: true,
     });

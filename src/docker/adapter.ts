@@ -14,6 +14,7 @@ import type {
   ObservedContainer,
   ObservedMount,
   ObservedNetwork,
+  ObservedPort,
   ObservedRun,
 } from "../core/observed.js";
 import { DockerContainerIO } from "./container-io.js";
@@ -79,6 +80,22 @@ export function toMounts(mounts: readonly EngineMount[] | undefined): ObservedMo
     target: m.Destination ?? "",
     rw: m.RW === true,
   }));
+}
+
+interface EnginePort {
+  IP?: string;
+  PrivatePort?: number;
+  PublicPort?: number;
+  Type?: string;
+}
+
+/** The list call's published ports (a running container's; unpublished, exposed-only ones are left out). */
+export function toPorts(ports: readonly EnginePort[] | undefined): ObservedPort[] {
+  return (ports ?? []).flatMap((p) =>
+    p.PublicPort !== undefined && p.PublicPort > 0 && p.PrivatePort !== undefined
+      ? [{ containerPort: p.PrivatePort, protocol: p.Type ?? "tcp", hostPort: p.PublicPort, hostIP: p.IP ?? "" }]
+      : [],
+  );
 }
 
 interface EngineNetworkSettings {
@@ -249,6 +266,7 @@ export class DockerAdapter implements DockerPort {
         createdAt: c.Created * 1000,
         mounts: toMounts(c.Mounts),
         addresses: toAddresses(c.NetworkSettings),
+        ports: toPorts(c.Ports),
       };
     });
   }

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
 import { BerthError } from "../core/errors.js";
 import { normalizeImageRef } from "../core/image-ref.js";
+import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
 import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
 import { tempName } from "../core/names.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
@@ -49,6 +50,8 @@ export interface ExecutorDeps {
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
+  /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
+  readonly hostPorts?: { avoid(port: number): void };
 }
 
 export interface AdmissionAudit {
@@ -78,6 +81,20 @@ const ORPHAN_STOP_SECONDS = DEFAULTS.stopTimeoutMs / 1000;
 /** Longest wait for a new container to become healthy. */
 const MAX_HEALTH_WAIT_MS = 10 * 60_000;
 
+/**
+ * The host port in an engine's refusal to start: "listen tcp4 127.0.0.1:10000: bind: address
+ * already in use" (a listener outside Docker) or "Bind for 0.0.0.0:10000 failed: port is already
+ * allocated" (another container's); null for any other failure.
+ */
+export function heldPort(message: string): number | null {
+  const m =
+    /listen \w+ \S*:(\d+): bind: address already in use|Bind for \S*:(\d+) failed: port is already allocated/.exec(
+      message,
+    );
+  const port = Number(m?.[1] ?? m?.[2]);
+  return m ? port : null;
+}
+
 export class Executor {
   private readonly pulls = new Map<string, Promise<void>>();
   private readonly pullSlots: Semaphore;
@@ -100,7 +117,7 @@ export class Executor {
       case "create": {
         const { spec, hash, source } = this.specOf(ctx);
         await this.ensureImage(spec, ctx.imagePresent);
-        await this.createStarted(spec, hash, source, action.replica, action.name, ctx);
+        await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [], action.hostPorts);
         break;
       }
       case "replace":
@@ -110,7 +127,16 @@ export class Executor {
         await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec, ctx);
         break;
       case "start":
-        await this.ignoreGone(() => this.startAudited(action.container, ctx));
+        await this.ignoreGone(async () => {
+          try {
+            await this.startAudited(action.container, ctx);
+          } catch (err) {
+            // Its port taken meanwhile: once it is replaced (start failing), an auto port moves on.
+            const port = heldPort(err instanceof Error ? err.message : String(err));
+            if (port !== null) this.deps.hostPorts?.avoid(port);
+            throw err;
+          }
+        });
         break;
       case "stop":
         // No slot: the stop is a wait (see the top of this file).
@@ -148,6 +174,9 @@ export class Executor {
         ...(action.kind === "reclaim-volume"
           ? { volume: action.volume }
           : { container: isObjectAction(action) ? undefined : "name" in action ? action.name : action.container.name }),
+        ...((action.kind === "create" || action.kind === "replace") && action.hostPorts
+          ? { hostPorts: action.hostPorts }
+          : {}),
         durationMs: this.deps.clock.now() - started,
       },
       "action completed",
@@ -258,7 +287,12 @@ export class Executor {
     name: string,
     ctx: ActionContext,
     removed: readonly string[] = [],
+    hostPorts?: HostPortMap,
   ): Promise<string> {
+    if (autoPortKeys(spec).some((key) => hostPorts?.[key] === undefined)) {
+      // Planned for an older version of the spec, without auto ports.
+      throw BerthError.retriable("BERTH_RACE", `the host ports of ${name} were not planned; planning again`);
+    }
     // The create-time read of the secrets (core/secrets.ts says why there are two).
     const secrets = await secretsForCreate(spec, hash, this.deps.secrets);
     const seccomp = spec.security.seccompProfile;
@@ -275,6 +309,7 @@ export class Executor {
       labelDigests: secrets.labelDigests,
       network: await this.deps.network.resolve(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
+      ...(hostPorts ? { hostPorts } : {}),
     });
     const admission = this.deps.admission;
     const verdict = admission
@@ -332,6 +367,7 @@ export class Executor {
         try {
           await this.deps.docker.startContainer(id);
         } catch (err) {
+          await this.hostPortHeld(err, id, name, hostPorts);
           throw BerthError.retriable(
             "BERTH_START_FAILED",
             `container ${name} was created but did not start: ${err instanceof Error ? err.message : String(err)}`,
@@ -382,6 +418,27 @@ export class Executor {
     }
   }
 
+  /**
+   * A start refused because a program outside Docker holds one of the auto ports (the engine does
+   * not list such listeners): the container goes, unstarted, and the port is avoided from now on.
+   */
+  private async hostPortHeld(
+    err: unknown,
+    id: string,
+    name: string,
+    hostPorts: HostPortMap | undefined,
+  ): Promise<void> {
+    const port = heldPort(err instanceof Error ? err.message : String(err));
+    if (port === null || !Object.values(hostPorts ?? {}).includes(port)) return;
+    this.deps.hostPorts?.avoid(port);
+    await this.ignoreGone(() => this.deps.docker.removeContainer(id, { force: true }));
+    throw BerthError.retriable(
+      "BERTH_HOST_PORT_IN_USE",
+      `host port ${port} is held by a program outside Docker; ${name} was removed unstarted and gets the next free port`,
+      err,
+    );
+  }
+
   /** After a 409 on a name: a conflict if a container berth does not own holds it; else retry. */
   private async nameTaken(name: string): Promise<never> {
     const holder = await this.deps.docker.inspectContainer(name);
@@ -401,10 +458,19 @@ export class Executor {
     await this.ensureImage(spec, ctx.imagePresent);
     if (action.strategy === "StopFirst") {
       await this.remove(action.old, false, ctx);
-      await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [action.old.id]);
+      await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [action.old.id], action.hostPorts);
       return;
     }
-    const next = await this.createStarted(spec, hash, source, action.replica, tempName(action.name), ctx);
+    const next = await this.createStarted(
+      spec,
+      hash,
+      source,
+      action.replica,
+      tempName(action.name),
+      ctx,
+      [],
+      action.hostPorts,
+    );
     await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec, ctx);
   }
 

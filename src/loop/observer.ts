@@ -7,8 +7,10 @@
  * When desired container names are held by none of berth's containers, one
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
- * one-shot commands alike.
+ * one-shot commands alike. The same list tells which host ports others hold, for `hostPort: auto`
+ * (made for that alone only when a plan must allocate one).
  */
+import { containerHostPorts } from "../core/host-ports.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { DockerPort } from "../docker/port.js";
@@ -51,16 +53,25 @@ export async function observe(
   };
 }
 
-/** Which of `names` are held by containers that are not this controller's: name → container ID. */
-export async function foreignHolders(
+/** What an unfiltered list tells of the containers that are not this controller's. */
+export interface ForeignView {
+  /** Which of the names asked about they hold: name → container ID. */
+  readonly names: Map<string, string>;
+  /** The host ports they hold (published while running, or in a berth `host_ports` label). */
+  readonly hostPorts: Set<number>;
+}
+
+/** One unfiltered list: who else holds `names`, and which host ports others hold. */
+export async function foreignView(
   docker: DockerPort,
   owner: Ownership,
   names: ReadonlySet<string>,
-): Promise<Map<string, string>> {
-  const foreign = new Map<string, string>();
-  if (names.size === 0) return foreign;
+): Promise<ForeignView> {
+  const view: ForeignView = { names: new Map(), hostPorts: new Set() };
   for (const c of await docker.listContainers({ labels: [] })) {
-    if (names.has(c.name) && !owner.owns(c)) foreign.set(c.name, c.id);
+    if (owner.owns(c)) continue;
+    if (names.has(c.name)) view.names.set(c.name, c.id);
+    for (const port of Object.values(containerHostPorts(c, owner.keys.hostPorts))) view.hostPorts.add(port);
   }
-  return foreign;
+  return view;
 }

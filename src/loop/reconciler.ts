@@ -16,6 +16,8 @@ import { isNetworkMode } from "../core/create-request.js";
 import { isOwnInstanceVolume } from "../core/instance-volumes.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
+import type { PortRange } from "../core/policy/types.js";
+import { DEFAULT_HOST_PORT_RANGE } from "../core/host-ports.js";
 import { namesToClaim } from "../core/plan/claims.js";
 import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
@@ -25,7 +27,8 @@ import type { LoadResult } from "../manifest/loader.js";
 import type { Clock } from "../util/clock.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
-import { foreignHolders, OBSERVE_ALL, type ObserveWhat, observe } from "./observer.js";
+import type { HostPortHints } from "./host-ports.js";
+import { foreignView, OBSERVE_ALL, type ObserveWhat, observe } from "./observer.js";
 import { ReportOnce } from "./report-once.js";
 import { RunInspector } from "./runs.js";
 
@@ -36,6 +39,8 @@ export interface ReconcilerOptions {
   readonly owner: Ownership;
   readonly forcePrune: boolean;
   readonly pruneMaxShare: number;
+  /** Where `hostPort: auto` takes ports: --host-port-range within the policy's (absent: the default range). */
+  readonly hostPortRanges?: readonly PortRange[];
 }
 
 export interface PassResult {
@@ -64,6 +69,13 @@ export interface ReconcilerDeps {
   readonly dispatcher?: Dispatcher;
   /** The admission policy's verdict on a spec's named volumes as they are (loop/admission.ts). */
   readonly admission?: { volumeVerdict(spec: string, names: readonly string[]): Promise<readonly string[]> };
+  /** Host ports no observation shows: creates in flight, listeners outside Docker (loop/host-ports.ts). */
+  readonly hostPorts?: HostPortHints;
+}
+
+/** True when the plan gives a container a `hostPort: auto` port. */
+function allocates(p: Plan): boolean {
+  return p.actions.some((a) => (a.kind === "create" || a.kind === "replace") && a.hostPorts !== undefined);
 }
 
 /**
@@ -134,6 +146,9 @@ export class Reconciler {
   async pass(options: { readonly reload: boolean }): Promise<PassResult> {
     const started = this.deps.clock.now();
     const observedAt = this.queue.epoch();
+    // Asked with the epoch: a spec idle now has its new containers in the observation below.
+    const busyPorts =
+      this.deps.hostPorts?.busy((spec) => this.queue.progressOf(spec)?.busy === true) ?? new Map<number, string>();
     const [snapshot, first] = await Promise.all([
       this.desire(options.reload),
       observe(this.deps.docker, this.options.owner, this.wanted),
@@ -144,14 +159,25 @@ export class Reconciler {
       (this.wanted.networks && first.networks === undefined) || (this.wanted.volumes && first.volumes === undefined);
     const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     const now = this.deps.clock.now();
-    const observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
-    const result = this.plan(snapshot, observed, now);
+    let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
+    let result = this.plan(snapshot, observed, now, busyPorts);
+    if (observed.foreignHostPorts === undefined && allocates(result)) {
+      // An auto port is given: plan again knowing the ports other containers hold.
+      const { hostPorts } = await foreignView(this.deps.docker, this.options.owner, new Set());
+      observed = { ...observed, foreignHostPorts: hostPorts };
+      result = this.plan(snapshot, observed, now, busyPorts);
+    }
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
       records: snapshot.records,
       observed,
       observedAt,
     });
+    for (const spec of dispatched?.started ?? [])
+      this.deps.hostPorts?.dispatched(
+        spec,
+        result.actions.filter((a) => a.spec === spec),
+      );
     const refused = dispatched ? new Map<string, string>() : await this.volumes(snapshot, result);
     const report = statusReport({
       records: snapshot.records,
@@ -210,8 +236,13 @@ export class Reconciler {
       (spec) => this.queue.progressOf(spec)?.busy !== true,
       recorded,
     );
-    const foreign = await foreignHolders(this.deps.docker, this.options.owner, wanted);
-    return foreign.size > 0 ? { ...ours, foreignNames: foreign } : ours;
+    if (wanted.size === 0) return ours;
+    const foreign = await foreignView(this.deps.docker, this.options.owner, wanted);
+    return {
+      ...ours,
+      foreignHostPorts: foreign.hostPorts,
+      ...(foreign.names.size > 0 ? { foreignNames: foreign.names } : {}),
+    };
   }
 
   /**
@@ -237,7 +268,12 @@ export class Reconciler {
     return refused;
   }
 
-  private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {
+  private plan(
+    snapshot: DesiredSnapshot,
+    observed: ObservedState,
+    now: number,
+    busyPorts: ReadonlyMap<number, string>,
+  ): Plan {
     // A deleted spec is forgotten once none of its containers, per-instance volumes to reclaim or
     // runs' records remain.
     const keys = this.options.owner.keys;
@@ -253,7 +289,12 @@ export class Reconciler {
         this.deleted.delete(spec);
     }
     const result = plan(
-      { ...snapshot.input, unstartable: this.queue.unstartable(UNSTARTABLE_AFTER), deleted: this.deleted },
+      {
+        ...snapshot.input,
+        unstartable: this.queue.unstartable(UNSTARTABLE_AFTER),
+        deleted: this.deleted,
+        hostPorts: { ranges: this.options.hostPortRanges ?? [DEFAULT_HOST_PORT_RANGE], busy: busyPorts },
+      },
       observed,
       now,
       this.options,

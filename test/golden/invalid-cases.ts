@@ -119,6 +119,12 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   ),
   "hostIP without hostPort": withSpec("ports:", "  - { containerPort: 80, hostIP: 0.0.0.0 }"),
   "replicas with a host port": withSpec("replicas: 3", "ports:", "  - { containerPort: 80, hostPort: 8080 }"),
+  "hostPort neither a number nor auto": withSpec("ports:", "  - { containerPort: 80, hostPort: any }"),
+  "the same container port on two auto ports": withSpec(
+    "ports:",
+    "  - { containerPort: 80, hostPort: auto }",
+    "  - { containerPort: 80, hostPort: auto }",
+  ),
   "ports with network host": withSpec("network: host", "ports:", "  - { containerPort: 80 }"),
   "extraNetworks with network none": withSpec("network: none", "extraNetworks: [backend]"),
   "extraNetworks naming bridge and the primary twice": withSpec(

@@ -6,7 +6,13 @@
  */
 import type { EngineCreateBody } from "../../src/core/create-request.js";
 import { normalizeImageRef } from "../../src/core/image-ref.js";
-import type { ContainerState, ObservedContainer, ObservedMount, ObservedNetwork } from "../../src/core/observed.js";
+import type {
+  ContainerState,
+  ObservedContainer,
+  ObservedMount,
+  ObservedNetwork,
+  ObservedPort,
+} from "../../src/core/observed.js";
 import { DockerError, type DockerErrorKind } from "../../src/docker/errors.js";
 import type {
   ContainerDetails,
@@ -104,6 +110,20 @@ function addressesOf(c: FakeContainer): Record<string, string> {
   const network = c.body.HostConfig.NetworkMode;
   if (c.state !== "running" || network === "host" || network === "none") return {};
   return { [network]: `10.88.0.${(parseInt(c.id.slice(0, 12), 16) % 250) + 2}` };
+}
+
+/** A running container's published ports, as the engine would list them. */
+function portsOf(c: FakeContainer): ObservedPort[] {
+  if (c.state !== "running") return [];
+  return Object.entries(c.body.HostConfig.PortBindings ?? {}).flatMap(([key, bindings]) => {
+    const [port = "0", protocol = "tcp"] = key.split("/");
+    return bindings.map((b) => ({
+      containerPort: Number(port),
+      protocol,
+      hostPort: Number(b.HostPort),
+      hostIP: b.HostIp,
+    }));
+  });
 }
 
 /** The mounts a create body asks for, as the engine would list them. */
@@ -368,6 +388,7 @@ export class FakeDocker implements DockerPort {
         createdAt: c.createdAt,
         mounts: mountsOf(c.body),
         addresses: addressesOf(c),
+        ports: portsOf(c),
       }));
   }
 

@@ -171,6 +171,7 @@ describe("buildPolicy", () => {
         { from: 80, to: 80 },
         { from: 8000, to: 9000 },
       ],
+      hostPortRange: { from: 10000, to: 20000 },
       allowHostIPs: ["0.0.0.0"],
       allowRuntimes: ["runc", "runsc"],
       allowSecretDirs: ["/etc/berth/secrets"],

@@ -7,7 +7,7 @@ import { addCommonOptions, addExamples, addOutputOption } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { printable } from "../sanitize.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
-import { formatAddresses } from "../status-view.js";
+import { formatAddresses, formatHostPorts } from "../status-view.js";
 import { table } from "../table.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
@@ -53,7 +53,7 @@ function renderSpec(s: SpecStatus): string {
   if (s.containers.length > 0) {
     out += "Containers:\n";
     out += table(
-      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "ADDRESSES"],
+      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "PORTS", "ADDRESSES"],
       s.containers.map((c) => [
         `  ${c.name}`,
         c.collected ? "-" : shortId(c.id),
@@ -64,6 +64,7 @@ function renderSpec(s: SpecStatus): string {
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,
+        formatHostPorts(c.hostPorts),
         formatAddresses(c.addresses),
       ]),
     );

@@ -3,6 +3,7 @@
  * state the spec asks for, from the spec's containers as observed.
  */
 import { appliedSpec, readApplied } from "../applied.js";
+import { autoPortKeys, containerHostPorts, type HostPortAllocator, type HostPortMap } from "../host-ports.js";
 import { normalizeImageRef } from "../image-ref.js";
 import type { LabelKeys } from "../labels.js";
 import { containerName, isTempName, tempName } from "../names.js";
@@ -10,6 +11,7 @@ import type { ObservedContainer, ObservedState } from "../observed.js";
 import type { Ownership } from "../ownership.js";
 import { deadlineOf, type RunRecord, runOutcome, runRecordLabels, runRecordVolume, runsToCompletion } from "../runs.js";
 import { type FieldChange, specChanges } from "../spec-diff.js";
+import type { UpdateStrategy } from "../spec.js";
 import type { PlanBuilder } from "./builder.js";
 import type { ContainerRef, DesiredSpec, RemoveReason } from "./types.js";
 import { volumesToMake } from "./volumes.js";
@@ -27,6 +29,8 @@ export interface SpecPlanContext {
   readonly now: number;
   /** The records of this spec's finished runs whose containers were collected (core/runs.ts). */
   readonly records: readonly RunRecord[];
+  /** The plan's host-port allocator, for `hostPort: auto` (core/host-ports.ts). */
+  readonly ports: () => HostPortAllocator;
 }
 
 export const ref = (c: ObservedContainer): ContainerRef => ({ id: c.id, name: c.name });
@@ -62,6 +66,32 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     if (holder === undefined) return false;
     out.note({ kind: "conflict", spec: spec.name, name, holder, by: "foreign" });
     return true;
+  };
+
+  // `hostPort: auto`: a new container's ports, its instance's previous ones when the old container
+  // goes first (StopFirst), else the lowest free; null when the range is exhausted (noted once).
+  const autoKeys = autoPortKeys(spec);
+  let exhausted = false;
+  const portsFor = (
+    old: ObservedContainer | null,
+    strategy: UpdateStrategy,
+  ): { readonly hostPorts?: HostPortMap } | null => {
+    if (autoKeys.length === 0) return {};
+    const keep = old !== null && strategy === "StopFirst";
+    const got = ctx
+      .ports()
+      .allocate(autoKeys, spec.name, keep ? containerHostPorts(old, keys.hostPorts) : {}, keep ? old.id : null);
+    if (got !== null) return { hostPorts: got };
+    if (!exhausted) {
+      exhausted = true;
+      out.note({
+        kind: "blocked",
+        spec: spec.name,
+        message: `no free host port in ${ctx.ports().rangeText}`,
+        failed: false,
+      });
+    }
+    return null;
   };
 
   // The records of collected runs: this hash's stand for their replica; others go (a new run).
@@ -130,17 +160,21 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
         });
       } else {
         const reason = primary.labels[keys.hash] !== d.hash ? "hash changed" : "image updated";
+        // A new run replaces the last one: it is not kept running beside it.
+        const strategy = runs ? "StopFirst" : spec.updateStrategy;
+        const hostPorts = portsFor(primary, strategy);
+        if (hostPorts === null) continue;
         out.act({
           kind: "replace",
           spec: spec.name,
           replica,
           name,
           old: ref(primary),
-          // A new run replaces the last one: it is not kept running beside it.
-          strategy: runs ? "StopFirst" : spec.updateStrategy,
+          strategy,
           reason,
           ...(reason === "hash changed" ? { changes: changesSince(primary, d, keys) } : {}),
           ...volumesToMake(spec, replica, observed),
+          ...hostPorts,
         });
       }
       continue;
@@ -185,7 +219,8 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
       removeAll(others, renamable);
       continue;
     }
-    if (!spec.suspended) {
+    const hostPorts = spec.suspended ? null : portsFor(null, spec.updateStrategy);
+    if (hostPorts !== null) {
       out.act({
         kind: "create",
         spec: spec.name,
@@ -193,6 +228,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
         name,
         reason: "not found",
         ...volumesToMake(spec, replica, observed),
+        ...hostPorts,
       });
     }
     // The new container first, then what it replaces (StartFirst in spirit).
@@ -209,6 +245,8 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     }
     const replaceIt = (reason: "dead" | "start failing"): void => {
       const replica = Number(c.labels[keys.replica]);
+      const hostPorts = portsFor(c, "StopFirst");
+      if (hostPorts === null) return;
       out.act({
         kind: "replace",
         spec: spec.name,
@@ -218,6 +256,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
         strategy: "StopFirst",
         reason,
         ...volumesToMake(spec, replica, observed),
+        ...hostPorts,
       });
     };
     if (runs && planRun(c)) return;

@@ -8,6 +8,7 @@
  * image tag now resolves to another image ID → replace. Every intermediate state of a replacement
  * (a container under the temporary name alone, or beside the old one) is recognised and finished.
  */
+import { DEFAULT_HOST_PORT_RANGE, HostPortAllocator, takenHostPorts } from "../host-ports.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type RunRecord, runRecords } from "../runs.js";
 import { NEVER, parseExpiresAt } from "../units.js";
@@ -76,6 +77,21 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
   // Declared networks and volumes first: a container spec that needs one waits for it.
   const objects = planObjects(input, observed, options, out);
 
+  // Made when the first spec with a `hostPort: auto` needs a port, shared by all that follow.
+  let allocator: HostPortAllocator | null = null;
+  const ports = (): HostPortAllocator =>
+    (allocator ??= new HostPortAllocator(
+      input.hostPorts?.ranges ?? [DEFAULT_HOST_PORT_RANGE],
+      takenHostPorts(
+        observed.containers,
+        keys.hostPorts,
+        new Map([
+          ...[...(observed.foreignHostPorts ?? [])].map((port) => [port, ""] as const),
+          ...(input.hostPorts?.busy ?? []),
+        ]),
+      ),
+    ));
+
   const unstartable = input.unstartable ?? new Set<string>();
   for (const d of desired) {
     const containers = groups.get(d.spec.name) ?? [];
@@ -86,7 +102,17 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     }
     if (expiresAt !== null) out.wakeAt(expiresAt);
     const own = records.get(d.spec.name) ?? [];
-    planSpec(d, containers, { observed, keys, claim, unstartable, out, owner: options.owner, now, records: own });
+    planSpec(d, containers, {
+      observed,
+      keys,
+      claim,
+      unstartable,
+      out,
+      owner: options.owner,
+      now,
+      records: own,
+      ports,
+    });
     const blocked = blockedBy(d, objects, observed);
     if (blocked && out.drop(d.spec.name, makesContainer)) out.note(blocked);
   }

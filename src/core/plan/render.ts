@@ -4,18 +4,26 @@
  * each note.
  */
 import { describeObject } from "../declared.js";
+import type { HostPortMap } from "../host-ports.js";
 import { shortId } from "../observed.js";
 import type { FieldChange } from "../spec-diff.js";
 import type { Action, ContainerRef, Note, Plan } from "./plan.js";
 
 const c = (ref: ContainerRef): string => `${ref.name} [${shortId(ref.id)}]`;
 
+/** ` (host port 10000->3000/tcp)` for an action that gives `hostPort: auto` ports; "" otherwise. */
+function hostPortsText(ports: HostPortMap | undefined): string {
+  const entries = Object.entries(ports ?? {});
+  if (entries.length === 0) return "";
+  return ` (host port${entries.length > 1 ? "s" : ""} ${entries.map(([key, port]) => `${port}->${key}`).join(", ")})`;
+}
+
 export function renderAction(a: Action): string {
   switch (a.kind) {
     case "create":
-      return `create  ${a.name}: ${a.reason}`;
+      return `create  ${a.name}: ${a.reason}${hostPortsText(a.hostPorts)}`;
     case "replace":
-      return `replace ${c(a.old)} ${a.strategy}: ${a.reason}`;
+      return `replace ${c(a.old)} ${a.strategy}: ${a.reason}${hostPortsText(a.hostPorts)}`;
     case "finish":
       return `finish  ${c(a.next)} -> ${a.name}${a.old ? `, removing ${c(a.old)}` : ""}: ${a.reason}`;
     case "start":

@@ -5,6 +5,8 @@
 import type { DeclaredObject } from "../declared.js";
 import type { Ownership } from "../ownership.js";
 import type { FieldChange } from "../spec-diff.js";
+import type { HostPortMap } from "../host-ports.js";
+import type { PortRange } from "../policy/types.js";
 import type { NormalizedSpec, UpdateStrategy } from "../spec.js";
 
 export interface DesiredSpec {
@@ -52,6 +54,19 @@ export interface PlanInput {
    * never pruned, never changed. Those of invalid files are covered by protectedSources.
    */
   readonly protectedObjects?: ReadonlySet<string>;
+  /** Where `hostPort: auto` ports come from (core/host-ports.ts); absent: the default range, nothing else known. */
+  readonly hostPorts?: HostPortInput;
+}
+
+/** What the planner needs to allocate `hostPort: auto` ports besides the observation. */
+export interface HostPortInput {
+  /** The ports auto may take: --host-port-range within the policy's allowed ports. */
+  readonly ranges: readonly PortRange[];
+  /**
+   * Ports known to be taken that no observed container shows, and by whom: "" for a program
+   * outside Docker (found when a start failed), `reservedBy(spec)` for a create still in flight.
+   */
+  readonly busy: ReadonlyMap<number, string>;
 }
 
 /** A declared network or volume, with its config hash and where it was declared. */
@@ -112,6 +127,8 @@ export type Action =
       readonly reason: "not found";
       /** Per-instance volumes berth makes for it first (absent: volumes were not observed). */
       readonly newVolumes?: readonly string[];
+      /** The host ports allocated for its `hostPort: auto` ports (absent: it has none). */
+      readonly hostPorts?: HostPortMap;
     })
   | (ActionBase & {
       readonly kind: "replace";
@@ -127,6 +144,8 @@ export type Action =
       readonly changes?: readonly FieldChange[] | null;
       /** Per-instance volumes berth makes for the new container first (absent: volumes were not observed). */
       readonly newVolumes?: readonly string[];
+      /** The host ports allocated for the new container's `hostPort: auto` ports (absent: it has none). */
+      readonly hostPorts?: HostPortMap;
     })
   | (ActionBase & {
       readonly kind: "finish";

@@ -14,6 +14,7 @@
 import type { DeclaredObject } from "../declared.js";
 import type { BerthContainer } from "../document.gen.js";
 import type { EngineCreateBody } from "../create-request.js";
+import { DEFAULT_HOST_PORT_RANGE } from "../host-ports.js";
 import type { ObservedMount } from "../observed.js";
 import type { NormalizedSpec } from "../spec.js";
 import { formatBytes, formatDurationMs } from "../units.js";
@@ -51,6 +52,7 @@ export const DEFAULT_POLICY: Policy = {
   profile: "baseline",
   allowBind: [],
   allowHostPorts: [{ from: 1024, to: 65535 }],
+  hostPortRange: DEFAULT_HOST_PORT_RANGE,
   allowHostIPs: [],
   allowRuntimes: ["runc"],
   allowSecretDirs: ["/run/secrets"],
@@ -159,6 +161,7 @@ export function describePolicy(policy: Policy): Record<string, unknown> {
     profile: policy.profile,
     allowBind: policy.allowBind,
     allowHostPorts: formatRanges(policy.allowHostPorts),
+    hostPortRange: formatRanges([policy.hostPortRange]),
     allowHostIPs: policy.allowHostIPs,
     allowRuntimes: policy.allowRuntimes,
     allowSecretDirs: policy.allowSecretDirs,

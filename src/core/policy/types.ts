@@ -16,6 +16,8 @@ export interface Policy {
   readonly allowBind: readonly string[];
   /** Host ports that may be published. */
   readonly allowHostPorts: readonly PortRange[];
+  /** Where `hostPort: auto` takes its ports (--host-port-range), within allowHostPorts. */
+  readonly hostPortRange: PortRange;
   /** Host addresses besides loopback that ports may be published on (e.g. 0.0.0.0). */
   readonly allowHostIPs: readonly string[];
   /** OCI runtimes a spec may name. */

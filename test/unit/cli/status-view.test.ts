@@ -24,6 +24,7 @@ const report: StatusReport = {
           current: true,
           createdAt: "2026-01-01T11:55:00Z",
           addresses: { bridge: "172.17.0.2" },
+          hostPorts: { "80/tcp": 10000 },
           exitCode: null,
           reason: null,
           startedAt: null,
@@ -39,6 +40,7 @@ const report: StatusReport = {
           current: true,
           createdAt: "2026-01-01T11:55:00Z",
           addresses: { backend: "10.0.1.5", frontend: "10.0.2.5" },
+          hostPorts: {},
           exitCode: null,
           reason: null,
           startedAt: null,
@@ -65,10 +67,10 @@ describe("renderStatus", () => {
     );
   });
 
-  it("-o wide adds the file, the short hash, each container's addresses and the last action", () => {
+  it("-o wide adds the file, the short hash, each container's addresses and host ports, and the last action", () => {
     expect(renderStatus(report, NOW, { wide: true })).toBe(
-      "SPEC  PHASE    READY  CONTAINERS                     AGE  EXPIRES  FILE            HASH          ADDRESSES                                      LAST ACTION  MESSAGE\n" +
-        "web   Running  2/2    web-0(running) web-1(running)  5m   never    specs/web.yaml  0123456789ab  172.17.0.2 backend=10.0.1.5,frontend=10.0.2.5  create(ok)\n",
+      "SPEC  PHASE    READY  CONTAINERS                     AGE  EXPIRES  FILE            HASH          ADDRESSES                                      PORTS            LAST ACTION  MESSAGE\n" +
+        "web   Running  2/2    web-0(running) web-1(running)  5m   never    specs/web.yaml  0123456789ab  172.17.0.2 backend=10.0.1.5,frontend=10.0.2.5  10000->80/tcp -  create(ok)\n",
     );
   });
 });

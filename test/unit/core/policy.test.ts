@@ -271,6 +271,22 @@ const CASES: readonly Case[] = [
     policy: { allowHostPorts: ["443", "8000-9000"] },
   },
   {
+    check: "allowed-host-ports",
+    why: "auto, with no port of --host-port-range allowed",
+    bad: ["ports: [{ containerPort: 80, hostPort: auto }]"],
+    good: ["ports: [{ containerPort: 80, hostPort: 8080 }]"],
+    path: "spec.ports[0].hostPort",
+    policy: { allowHostPorts: ["443", "8000-9000"] },
+  },
+  {
+    check: "allowed-host-ports",
+    why: "auto, --host-port-range moved outside the allowed ports",
+    bad: ["ports: [{ containerPort: 80, hostPort: auto }]"],
+    good: ["ports: [{ containerPort: 80 }]"],
+    path: "spec.ports[0].hostPort",
+    policy: { hostPortRange: "100-200" },
+  },
+  {
     check: "allowed-host-ip",
     why: "every interface",
     bad: ["ports: [{ containerPort: 80, hostPort: 8080, hostIP: 0.0.0.0 }]"],

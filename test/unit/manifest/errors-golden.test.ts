@@ -123,6 +123,12 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "replicas with a host port": [
     "bad.yaml:7:13: spec.replicas: 3 replicas cannot all publish the same host port; use replicas: 1 or drop hostPort",
   ],
+  "hostPort neither a number nor auto": [
+    'bad.yaml:8:38: spec.ports[0].hostPort: "any" is not a port from 1 to 65535, or auto (e.g. 8080, auto)',
+  ],
+  "the same container port on two auto ports": [
+    "bad.yaml:9:38: spec.ports[1].hostPort: 80/tcp is already published on an auto port by spec.ports[0]",
+  ],
   "ports with network host": [
     'bad.yaml:9:5: spec.ports: ports cannot be used with network "host": the container has no network of its own',
   ],
