@@ -58,8 +58,7 @@ describe("finished runs across a Docker daemon restart and a berth restart", () 
       "retry.yaml": run(retry, "exit 3", ["restartPolicy: OnFailure", "backoffLimit: 2"]),
     });
     const env = { DOCKER_HOST: daemon.dockerHost, BERTH_API_TOKEN: TOKEN };
-    const start = async (): Promise<RunningBerth> =>
-      startBerth(["--id", c, "--specs", dir, "--resync", "1s"], env);
+    const start = async (): Promise<RunningBerth> => startBerth(["--id", c, "--specs", dir, "--resync", "1s"], env);
     controller = await start();
 
     const specs = async (): Promise<Map<string, SpecView>> => {
@@ -96,12 +95,12 @@ describe("finished runs across a Docker daemon restart and a berth restart", () 
     const unchanged = async (what: string, from: number): Promise<void> => {
       const logs = controller?.logs ?? [];
       const passes = () => logs.slice(from).filter((l) => l.msg === "reconcile pass done").length;
-      expect(await pollUntil(() => passes() >= 3, 30_000), `${what}: 3 passes\n${controller?.recentLogs()}`).toBe(
-        true,
-      );
+      expect(await pollUntil(() => passes() >= 3, 30_000), `${what}: 3 passes\n${controller?.recentLogs()}`).toBe(true);
       expect(outcome(await specs()), what).toEqual(expected);
       expect(await Promise.all(ids.map(engineView)), what).toEqual(before);
-      const acted = logs.slice(from).filter((l) => l.msg === "action completed" || String(l.msg).startsWith("action failed"));
+      const acted = logs
+        .slice(from)
+        .filter((l) => l.msg === "action completed" || String(l.msg).startsWith("action failed"));
       expect(acted, what).toEqual([]);
     };
 
