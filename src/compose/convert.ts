@@ -81,6 +81,7 @@ const SPEC_ORDER = [
   "ports",
   "resources",
   "restartPolicy",
+  "backoffLimit",
   "healthcheck",
   "securityContext",
   "pidMode",
