@@ -117,6 +117,7 @@ const containerStatus = shape({
   current: bool,
   createdAt: str,
   addresses: (v) => isObject(v) && Object.values(v).every(str),
+  ipv6Addresses: (v) => isObject(v) && Object.values(v).every(str),
 });
 const specStatus = shape({
   name: str,

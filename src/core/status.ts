@@ -54,6 +54,8 @@ export interface ContainerStatus {
   readonly createdAt: string;
   /** Network name → the container's IPv4 address on it (none while it is not running). */
   readonly addresses: Readonly<Record<string, string>>;
+  /** Network name → its global IPv6 address, on the networks with IPv6 (enableIPv6). */
+  readonly ipv6Addresses: Readonly<Record<string, string>>;
   /** A finished run's outcome (docs/runs.md); null while it runs, or for containers kept running. */
   readonly exitCode: number | null;
   readonly reason: RunReason | null;
@@ -157,6 +159,7 @@ export function statusReport(input: StatusInput): StatusReport {
       current: input.records.get(spec)?.hash === c.labels[keys.hash],
       createdAt: formatTime(c.createdAt),
       addresses: { ...(c.addresses ?? {}) },
+      ipv6Addresses: { ...(c.ipv6Addresses ?? {}) },
       ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
       collected: false,
     });
@@ -173,6 +176,7 @@ export function statusReport(input: StatusInput): StatusReport {
       current: input.records.get(r.spec)?.hash === r.hash,
       createdAt: time(r.outcome.startedAt) ?? "",
       addresses: {},
+      ipv6Addresses: {},
       ...outcomeFields(r.outcome),
       collected: true,
     });

@@ -64,7 +64,7 @@ function renderSpec(s: SpecStatus): string {
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,
-        formatAddresses(c.addresses),
+        formatAddresses(c),
       ]),
     );
   }

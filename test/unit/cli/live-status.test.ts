@@ -37,6 +37,7 @@ function report(text = "web"): StatusReport & { controller: string; observedAt: 
             current: true,
             createdAt: text,
             addresses: { [text]: text },
+            ipv6Addresses: {},
             exitCode: null,
             reason: null,
             startedAt: null,
