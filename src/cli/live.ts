@@ -118,6 +118,7 @@ const containerStatus = shape({
   createdAt: str,
   addresses: (v) => isObject(v) && Object.values(v).every(str),
   hostPorts: (v) => isObject(v) && Object.values(v).every(num),
+  ipv6Addresses: (v) => isObject(v) && Object.values(v).every(str),
 });
 const specStatus = shape({
   name: str,

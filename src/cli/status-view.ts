@@ -2,11 +2,14 @@
 import type { ContainerStatus, StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
-/** A container's addresses: the IP alone on one network, `network=IP` pairs on several; "-" for none. */
-export function formatAddresses(addresses: ContainerStatus["addresses"]): string {
-  const entries = Object.entries(addresses);
+/**
+ * A container's addresses, IPv4 then IPv6: the IPs alone on one network, `network=IP` pairs on
+ * several; "-" for none.
+ */
+export function formatAddresses(c: Pick<ContainerStatus, "addresses" | "ipv6Addresses">): string {
+  const entries = [...Object.entries(c.addresses), ...Object.entries(c.ipv6Addresses)];
   if (entries.length === 0) return "-";
-  if (entries.length === 1) return entries[0]?.[1] ?? "-";
+  if (new Set(entries.map(([network]) => network)).size === 1) return entries.map(([, ip]) => ip).join(",");
   return entries.map(([network, ip]) => `${network}=${ip}`).join(",");
 }
 
@@ -39,7 +42,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
       ? [
           s.file ?? "-",
           s.hash?.slice(0, 12) ?? "-",
-          s.containers.map((c) => formatAddresses(c.addresses)).join(" ") || "-",
+          s.containers.map((c) => formatAddresses(c)).join(" ") || "-",
           s.containers.map((c) => formatHostPorts(c.hostPorts)).join(" ") || "-",
           s.lastAction ? `${s.lastAction.kind}(${s.lastAction.ok ? "ok" : "failed"})` : "-",
         ]

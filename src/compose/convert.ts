@@ -91,6 +91,7 @@ const SPEC_ORDER = [
   "ports",
   "resources",
   "restartPolicy",
+  "backoffLimit",
   "healthcheck",
   "securityContext",
   "pidMode",

@@ -53,8 +53,11 @@ const restart: Handler = (ctx, value, at, path) => {
     return;
   }
   ctx.spec.restartPolicy = mapped;
-  if (retries !== undefined)
-    ctx.warn(at, path, `berth retries without a limit: the maximum of ${retries} restarts is dropped`);
+  if (retries === undefined) return;
+  // on-failure:N is the engine's maximum retry count, which is what backoffLimit gives it (docs/runs.md).
+  if (mapped !== "OnFailure" || !/^\d{1,9}$/.test(retries))
+    ctx.error(at, path, `"${text(value)}" is not a restart policy (no, always, unless-stopped, on-failure[:N])`);
+  else ctx.spec.backoffLimit = Number(retries);
 };
 
 const duration = (ctx: ServiceContext, v: Tree, at: Position, path: string): string | null => {

@@ -28,6 +28,10 @@ export interface DeclaredNetwork {
   readonly options: Readonly<Record<string, string>>;
   /** IPv4 subnet (IPAM), or null: the engine picks one. */
   readonly subnet: string | null;
+  /** IPv6 besides IPv4 (Docker's EnableIPv6). */
+  readonly enableIPv6: boolean;
+  /** IPv6 subnet (IPAM), or null: the engine picks one (only with enableIPv6). */
+  readonly ipv6Subnet: string | null;
 }
 
 export interface DeclaredVolume {
@@ -64,6 +68,11 @@ export function normalizeObject(doc: BerthNetwork | BerthVolume, labelPrefix: st
   if (issues.length > 0) return { ok: false, issues };
   if (doc.kind === "Network") {
     const spec = doc.spec ?? {};
+    if (spec.ipv6Subnet !== undefined && spec.enableIPv6 !== true)
+      return {
+        ok: false,
+        issues: [{ code: "BERTH_VALUE", path: ["spec", "ipv6Subnet"], message: "applies only with enableIPv6: true" }],
+      };
     return {
       ok: true,
       object: {
@@ -75,6 +84,8 @@ export function normalizeObject(doc: BerthNetwork | BerthVolume, labelPrefix: st
         attachable: spec.attachable ?? false,
         options: { ...(spec.options ?? {}) },
         subnet: spec.subnet ?? null,
+        enableIPv6: spec.enableIPv6 ?? false,
+        ipv6Subnet: spec.ipv6Subnet ?? null,
       },
     };
   }
@@ -106,6 +117,8 @@ export function objectHash(o: DeclaredObject): string {
           attachable: o.attachable,
           options: o.options,
           subnet: o.subnet,
+          // Only when set, so that the networks made before these fields keep their hash.
+          ...(o.enableIPv6 ? { enableIPv6: true, ipv6Subnet: o.ipv6Subnet } : {}),
         }
       : { v: OBJECT_HASH_VERSION, kind: o.kind, driver: o.driver, options: o.options };
   return sha256Hex(canonicalJson(content));

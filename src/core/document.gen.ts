@@ -556,6 +556,14 @@ export interface NetworkSpec {
    * The IPv4 subnet in CIDR form (IPAM). Default: the engine picks one.
    */
   subnet?: string;
+  /**
+   * Give the network IPv6 too, as Compose's enable_ipv6 does: each container gets an IPv6 address on it besides its IPv4 one (status reports it under ipv6Addresses). Default false.
+   */
+  enableIPv6?: boolean;
+  /**
+   * The IPv6 subnet in CIDR form (IPAM), with enableIPv6: true; a unique local one (fd00::/8) keeps the network private. Default: the engine picks one from its IPv6 pools (an engine without any refuses the network).
+   */
+  ipv6Subnet?: string;
 }
 /**
  * A named Docker volume berth creates and keeps, for container specs to mount by name (a volume mount's source).

@@ -59,6 +59,8 @@ export interface ObservedContainer {
    * stopped container, `host` and `none` have none). Absent: not reported (a fixture).
    */
   readonly addresses?: Readonly<Record<string, string>>;
+  /** Network name → the container's global IPv6 address on it, where it has one (an IPv6 network). */
+  readonly ipv6Addresses?: Readonly<Record<string, string>>;
   /**
    * What only an inspect tells of a run (docs/runs.md): present on containers of specs that run to
    * completion, where the observer looked (loop/runs.ts).

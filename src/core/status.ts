@@ -60,6 +60,8 @@ export interface ContainerStatus {
    * ports berth gave it (kept while it is stopped).
    */
   readonly hostPorts: Readonly<Record<string, number>>;
+  /** Network name → its global IPv6 address, on the networks with IPv6 (enableIPv6). */
+  readonly ipv6Addresses: Readonly<Record<string, string>>;
   /** A finished run's outcome (docs/runs.md); null while it runs, or for containers kept running. */
   readonly exitCode: number | null;
   readonly reason: RunReason | null;
@@ -164,6 +166,7 @@ export function statusReport(input: StatusInput): StatusReport {
       createdAt: formatTime(c.createdAt),
       addresses: { ...(c.addresses ?? {}) },
       hostPorts: containerHostPorts(c, keys.hostPorts),
+      ipv6Addresses: { ...(c.ipv6Addresses ?? {}) },
       ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
       collected: false,
     });
@@ -181,6 +184,7 @@ export function statusReport(input: StatusInput): StatusReport {
       createdAt: time(r.outcome.startedAt) ?? "",
       addresses: {},
       hostPorts: {},
+      ipv6Addresses: {},
       ...outcomeFields(r.outcome),
       collected: true,
     });

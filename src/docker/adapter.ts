@@ -99,20 +99,26 @@ export function toPorts(ports: readonly EnginePort[] | undefined): ObservedPort[
 }
 
 interface EngineNetworkSettings {
-  Networks?: Record<string, { IPAddress?: string } | null> | null;
+  Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string } | null> | null;
 }
 
 /**
- * Each network's IPv4 address, as the list call carries it (no inspect); a network where the
- * container has none (stopped, `host`, `none`) is left out.
+ * Each network's IPv4 address (`ipv6`: its global IPv6 address), as the list call carries it (no
+ * inspect); a network where the container has none (stopped, `host`, `none`, no IPv6) is left out.
  */
-export function toAddresses(settings: EngineNetworkSettings | undefined): Record<string, string> {
+export function toAddresses(settings: EngineNetworkSettings | undefined, ipv6 = false): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [network, endpoint] of Object.entries(settings?.Networks ?? {})) {
-    const ip = endpoint?.IPAddress ?? "";
+    const ip = (ipv6 ? endpoint?.GlobalIPv6Address : endpoint?.IPAddress) ?? "";
     if (ip !== "") out[network] = ip;
   }
   return out;
+}
+
+/** A network's IPAM with the given subnets, or nothing when none is given: the engine picks. */
+function ipam(subnets: readonly (string | null)[]): { IPAM?: { Driver: string; Config: { Subnet: string }[] } } {
+  const config = subnets.filter((s): s is string => s !== null).map((s) => ({ Subnet: s }));
+  return config.length === 0 ? {} : { IPAM: { Driver: "default", Config: config } };
 }
 
 interface EngineVolume {
@@ -267,6 +273,7 @@ export class DockerAdapter implements DockerPort {
         mounts: toMounts(c.Mounts),
         addresses: toAddresses(c.NetworkSettings),
         ports: toPorts(c.Ports),
+        ipv6Addresses: toAddresses(c.NetworkSettings, true),
       };
     });
   }
@@ -475,7 +482,8 @@ export class DockerAdapter implements DockerPort {
       Attachable: options.attachable,
       Options: { ...options.options },
       Labels: { ...options.labels },
-      ...(options.subnet === null ? {} : { IPAM: { Driver: "default", Config: [{ Subnet: options.subnet }] } }),
+      EnableIPv6: options.enableIPv6,
+      ...ipam([options.subnet, options.enableIPv6 ? options.ipv6Subnet : null]),
       // Refuse a second network of the same name (older engines allow duplicates otherwise).
       CheckDuplicate: true,
     };

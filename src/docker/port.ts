@@ -50,6 +50,10 @@ export interface NetworkCreateOptions {
   readonly options: Readonly<Record<string, string>>;
   /** IPv4 subnet (IPAM), or null: the engine picks one. */
   readonly subnet: string | null;
+  /** IPv6 besides IPv4. */
+  readonly enableIPv6: boolean;
+  /** IPv6 subnet (IPAM), or null: the engine picks one. */
+  readonly ipv6Subnet: string | null;
   readonly labels: Readonly<Record<string, string>>;
 }
 

@@ -101,11 +101,13 @@ export class Controller {
       log: deps.log,
       backoff: options.reconnect,
       onOpen: (again) => {
+        deps.reconciler.eventsOpened();
         if (again) deps.onEventsReconnected?.();
         // Whatever happened while disconnected: look again.
         this.requestPass(false, 0);
       },
       onEvent: (event) => {
+        deps.reconciler.containerChanged(event.id);
         // berth's own work on a spec shows up as events about its containers; the spec's settle
         // asks for the pass that looks at the outcome, so only other events ask for one.
         const spec = event.labels[options.owner.keys.spec];

@@ -138,6 +138,16 @@ export class Reconciler {
     this.deleted.delete(spec);
   }
 
+  /** The engine reported a change of this container (an event): what was cached of it is stale. */
+  containerChanged(containerId: string): void {
+    this.runs.forget(containerId);
+  }
+
+  /** The events stream opened (again): events may have been missed, nothing cached is trusted. */
+  eventsOpened(): void {
+    this.runs.forgetAll();
+  }
+
   /** The last loaded desired state, if any. */
   get desired(): DesiredSnapshot | null {
     return this.snapshot;

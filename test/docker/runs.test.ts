@@ -160,6 +160,31 @@ describe("runs that finish", () => {
     expect(metrics).toContain('berth_specs{phase="Failed"} 2');
   });
 
+  it("a finished run started again by hand reads its new finish, though it exits with the same code", async () => {
+    const c = id("runs-rerun");
+    const name = `${c}-job`;
+    const dir = specDir({ "job.yaml": run(name, "exit 0") });
+    controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"], { BERTH_API_TOKEN: TOKEN });
+    const first = await specOnce(name, "Succeeded", (s) => s.phase === "Succeeded");
+    const container = docker.getContainer(first.containers[0]?.id ?? "");
+    const before = (await container.inspect()).State.FinishedAt;
+    await container.start();
+    const again = await pollValue(
+      async () => (await container.inspect()).State,
+      (st) => st.Status === "exited" && st.FinishedAt !== before,
+      30_000,
+    );
+    expect([again.Status, again.ExitCode]).toEqual(["exited", 0]);
+    // The engine's times have nanoseconds; berth reports milliseconds.
+    const finished = await specOnce(
+      name,
+      "the second finish",
+      (s) => Date.parse(s.containers[0]?.finishedAt ?? "") === Date.parse(again.FinishedAt),
+    );
+    expect(finished.phase).toBe("Succeeded");
+    expect(finished.containers[0]?.id).toBe(first.containers[0]?.id);
+  });
+
   it("activeDeadline: 2s stops a run of sleep 60: Failed, DeadlineExceeded", async () => {
     const c = id("runs-deadline");
     const name = `${c}-slow`;

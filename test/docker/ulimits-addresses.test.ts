@@ -156,4 +156,52 @@ describe("addresses", () => {
     expect(wide.stdout).toMatch(/ADDRESSES/);
     expect(wide.stdout).toContain(` ${ipB} `);
   });
+
+  it("a container on a declared network with enableIPv6 has its IPv6 address too, in status, get and the HTTP API", async () => {
+    const ID = id("addresses6");
+    const network = `${ID}-v6`;
+    networks.push({ name: network, controllerId: ID });
+    // A unique local subnet of this process's own, so that parallel runs do not overlap.
+    const subnet = `fd00:b17e:${(process.pid % 0xffff).toString(16)}::/64`;
+    const spec = `${ID}-c`;
+    const dir = specDir({
+      "net.yaml": [
+        "apiVersion: berth/v1",
+        "kind: Network",
+        "metadata:",
+        `  name: ${network}`,
+        "spec:",
+        "  enableIPv6: true",
+        `  ipv6Subnet: "${subnet}"`,
+        "",
+      ].join("\n"),
+      "c.yaml": e2eSpec(spec, [`network: ${network}`]),
+    });
+    controller = await startBerth(["--id", ID, "--specs", dir]);
+    const url = controller.url;
+    let last: SpecStatus | null = null;
+    const ok = await pollUntil(async () => {
+      const res = await fetch(`${url}/v1/specs/${spec}`);
+      last = res.ok ? ((await res.json()) as SpecStatus) : null;
+      return Object.keys(last?.containers[0]?.ipv6Addresses ?? {}).length > 0;
+    }, 60_000);
+    expect(ok, `${JSON.stringify(last)}\n${controller.recentLogs()}`).toBe(true);
+    const endpoint = (await docker.getContainer(spec).inspect()).NetworkSettings.Networks[network];
+    const ip4 = endpoint?.IPAddress ?? "";
+    const ip6 = endpoint?.GlobalIPv6Address ?? "";
+    expect(ip6.startsWith(subnet.slice(0, -"::/64".length))).toBe(true);
+    const served = last as unknown as SpecStatus;
+    expect([served.containers[0]?.addresses, served.containers[0]?.ipv6Addresses]).toEqual([
+      { [network]: ip4 },
+      { [network]: ip6 },
+    ]);
+    for (const server of ["off", url]) {
+      const status = await berth(["status", "--id", ID, "--specs", dir, "--server", server, "-o", "json"]);
+      expect(status.code, status.stderr).toBe(0);
+      const report = JSON.parse(status.stdout) as StatusReport;
+      expect(report.specs.map((s) => s.containers.map((c) => c.ipv6Addresses))).toEqual([[{ [network]: ip6 }]]);
+      const text = await berth(["get", spec, "--id", ID, "--specs", dir, "--server", server]);
+      expect(text.stdout).toContain(` ${ip4},${ip6}\n`);
+    }
+  });
 });

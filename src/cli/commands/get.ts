@@ -65,7 +65,7 @@ function renderSpec(s: SpecStatus): string {
         c.current ? "yes" : "no",
         c.createdAt,
         formatHostPorts(c.hostPorts),
-        formatAddresses(c.addresses),
+        formatAddresses(c),
       ]),
     );
   }

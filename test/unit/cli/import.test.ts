@@ -20,7 +20,7 @@ describe("berth import compose", () => {
     // The bind mount needs a policy flag, and the message says which.
     expect(r.stderr).toMatch(/services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/);
     expect(r.stderr).toMatch(
-      /converted 3 services and 1 network of project web-db-cache: 4 warnings, 2 policy refusals/,
+      /converted 3 services and 1 network of project web-db-cache: 3 warnings, 2 policy refusals/,
     );
   });
 

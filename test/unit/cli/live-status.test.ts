@@ -38,6 +38,7 @@ function report(text = "web"): StatusReport & { controller: string; observedAt: 
             createdAt: text,
             addresses: { [text]: text },
             hostPorts: {},
+            ipv6Addresses: {},
             exitCode: null,
             reason: null,
             startedAt: null,

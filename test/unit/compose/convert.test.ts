@@ -211,6 +211,10 @@ describe("what cannot be converted is an error with its line", () => {
       "services:\n  web:\n    image: a\n    ulimits: { nofile: { soft: 1024 } }\n",
       "4:16 services.web.ulimits.nofile: expected a whole number, or soft and hard as whole numbers (-1: unlimited)",
     ],
+    [
+      "services:\n  web:\n    image: a\n    restart: always:3\n",
+      '4:5 services.web.restart: "always:3" is not a restart policy (no, always, unless-stopped, on-failure[:N])',
+    ],
     ["services: [\n", "2:1 : Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ["version: '3'\n", "1:1 services: no services: a Compose file needs a services mapping"],
     [

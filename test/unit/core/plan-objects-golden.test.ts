@@ -21,6 +21,8 @@ function network(name: string, extra: Partial<Omit<DeclaredObject & { kind: "Net
     attachable: false,
     options: {},
     subnet: null,
+    enableIPv6: false,
+    ipv6Subnet: null,
     ...extra,
   };
   return { object, hash: objectHash(object), source: "objects.yaml" };

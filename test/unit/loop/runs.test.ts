@@ -86,6 +86,24 @@ describe("a finished run", () => {
     expect(h.docker.byName("job")?.state).toBe("running");
     expect(h.status("job")?.phase).toBe("Running");
   });
+
+  it("started again by hand and exited again with the same code: berth reads the new outcome, not the last one", async () => {
+    h = await harness({ "job.yaml": job() });
+    await h.start();
+    await exit(0);
+    const first = h.status("job")?.containers[0]?.finishedAt;
+    expect(first).toMatch(/^\d{4}-/);
+    await h.clock.advance(60_000);
+    // `docker start` by someone else; the process exits again, with the same code, before berth looks.
+    const id = h.docker.byName("job")?.id ?? "";
+    await h.docker.startContainer(id);
+    h.docker.exit("job", 0);
+    await h.changed();
+    const again = h.status("job")?.containers[0];
+    expect(again?.finishedAt).not.toBe(first);
+    expect(Date.parse(again?.finishedAt ?? "") - Date.parse(first ?? "")).toBeGreaterThanOrEqual(60_000);
+    expect(h.docker.byName("job")?.id).toBe(id);
+  });
 });
 
 describe("activeDeadline", () => {

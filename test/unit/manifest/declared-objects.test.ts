@@ -27,6 +27,8 @@ describe("kind: Network and kind: Volume", () => {
           attachable: false,
           options: {},
           subnet: null,
+          enableIPv6: false,
+          ipv6Subnet: null,
         },
         4,
         9,
@@ -51,5 +53,16 @@ describe("kind: Network and kind: Volume", () => {
     ]);
     // A volume and a network may share a name: they are different things to the engine.
     expect(checked.objects.map((o) => `${o.object.kind}/${o.object.name}`)).toEqual(["Volume/tidepool"]);
+  });
+
+  it("refuses an ipv6Subnet without enableIPv6, at the field", () => {
+    const text = declared("Network", "v6", 'ipv6Subnet: "fd00:b17e::/64"');
+    const result = parseSpecText(text, "net.yaml");
+    expect(result.issues.map((i) => formatIssue(i))).toEqual([
+      "net.yaml:6:15: spec.ipv6Subnet: applies only with enableIPv6: true",
+    ]);
+    const ok = parseSpecText(declared("Network", "v6", "enableIPv6: true", 'ipv6Subnet: "fd00:b17e::/64"'), "net.yaml");
+    expect(ok.issues).toEqual([]);
+    expect(ok.objects?.[0]?.object).toMatchObject({ enableIPv6: true, ipv6Subnet: "fd00:b17e::/64" });
   });
 });
