@@ -19,6 +19,7 @@ import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
 import type { Metrics } from "./http/metrics.js";
 import { Admission } from "./loop/admission.js";
+import { HostCapacity } from "./loop/capacity.js";
 import { Controller } from "./loop/controller.js";
 import { DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
@@ -112,6 +113,7 @@ function reconcilerOf(
       clock: engine.clock,
       log: deps.log,
       admission: engine.admission,
+      ...(config.capacity ? { capacity: new HostCapacity(engine.docker.port, config.capacity) } : {}),
       ...(dispatcher ? { dispatcher } : {}),
     },
     { owner: engine.owner, forcePrune: config.forcePrune, pruneMaxShare: config.pruneMaxShare },

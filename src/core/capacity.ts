@@ -284,3 +284,31 @@ export function capacityLine(node: NodeReport): string {
   const waits = node.pending.length;
   return `capacity: ${RESOURCES.map(part).join(", ")}${waits > 0 ? `; ${waits} spec${waits === 1 ? "" : "s"} waiting for room` : ""}`;
 }
+
+/** `--capacity`, `--reserve`, `--default-request` as configured (config.ts), before the engine is asked. */
+export interface CapacitySetting {
+  /** `--capacity auto`: the engine's NCPU and MemTotal, less `reserve`. */
+  readonly auto: boolean;
+  /** Totals given (with `auto`, they override what the engine says): nano-CPUs, bytes, containers. */
+  readonly given: Readonly<Partial<Record<Resource, number>>>;
+  /** What `auto` keeps back for the host itself (nano-CPUs, bytes). */
+  readonly reserve: DefaultRequest;
+  readonly defaultRequest: DefaultRequest;
+}
+
+/** The capacity in force: what was given, and for `auto` the engine's totals less the reserve. */
+export function resolveCapacity(
+  setting: CapacitySetting,
+  engine: { readonly nanoCpus: number; readonly memoryBytes: number } | null,
+): CapacityOptions {
+  const fromEngine = (r: "cpus" | "memory", total: number | undefined): number | null =>
+    setting.given[r] ?? (setting.auto && total !== undefined ? Math.max(0, total - setting.reserve[r]) : null);
+  return {
+    total: {
+      cpus: fromEngine("cpus", engine?.nanoCpus),
+      memory: fromEngine("memory", engine?.memoryBytes),
+      containers: setting.given.containers ?? null,
+    },
+    defaultRequest: setting.defaultRequest,
+  };
+}
