@@ -325,7 +325,9 @@ const EXAMPLE: Readonly<Record<string, string>> = {
 };
 
 /** --capacity, --reserve and --default-request (docs/capacity.md). */
-export function capacitySetting(raw: Pick<RawOptions, "capacity" | "reserve" | "defaultRequest">): CapacitySetting | null {
+export function capacitySetting(
+  raw: Pick<RawOptions, "capacity" | "reserve" | "defaultRequest">,
+): CapacitySetting | null {
   const reserve = raw.reserve === undefined ? {} : resourceList("--reserve", raw.reserve, ["cpus", "memory"]).amounts;
   const defaults =
     raw.defaultRequest === undefined
@@ -339,7 +341,9 @@ export function capacitySetting(raw: Pick<RawOptions, "capacity" | "reserve" | "
   const auto = given.words.includes("auto");
   if (!auto && raw.reserve !== undefined) usage("--reserve: applies only with --capacity auto");
   if (!auto && Object.keys(given.amounts).length === 0)
-    usage(`--capacity: ${JSON.stringify(raw.capacity)} gives no resource (e.g. --capacity ${EXAMPLE["--capacity"] ?? ""})`);
+    usage(
+      `--capacity: ${JSON.stringify(raw.capacity)} gives no resource (e.g. --capacity ${EXAMPLE["--capacity"] ?? ""})`,
+    );
   return Object.freeze({
     auto,
     given: Object.freeze(given.amounts),

@@ -143,9 +143,10 @@ export function addCapacityOptions(command: Command): Command {
         "--capacity <resources>",
         "what berth's containers may hold in all: cpus=8,memory=14Gi,containers=100 (any of them), or auto (the engine's CPUs and memory, less --reserve; e.g. auto,containers=100)",
       ).env("BERTH_CAPACITY"),
-      new Option("--reserve <resources>", "with --capacity auto: what is kept for the host, e.g. memory=2Gi,cpus=0.5").env(
-        "BERTH_RESERVE",
-      ),
+      new Option(
+        "--reserve <resources>",
+        "with --capacity auto: what is kept for the host, e.g. memory=2Gi,cpus=0.5",
+      ).env("BERTH_RESERVE"),
       new Option(
         "--default-request <resources>",
         "what a container without resources limits counts (default memory=256Mi,cpus=0.25)",

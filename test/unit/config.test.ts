@@ -223,7 +223,10 @@ describe("capacity flags (docs/capacity.md)", () => {
     [{ capacity: "memory=lots" }, '--capacity: memory: "lots" is not a quantity (e.g. 512Mi, 1Gi)'],
     [{ capacity: "containers=2", reserve: "memory=1Gi" }, "--reserve: applies only with --capacity auto"],
     [{ reserve: "memory=1Gi" }, "--reserve: applies only with --capacity auto"],
-    [{ capacity: "auto", reserve: "containers=1" }, '--reserve: "containers=1": "containers" is not one of cpus, memory'],
+    [
+      { capacity: "auto", reserve: "containers=1" },
+      '--reserve: "containers=1": "containers" is not one of cpus, memory',
+    ],
     [{ defaultRequest: "cpus=x" }, '--default-request: cpus: "x" is not a CPU quantity'],
   ])("%j is refused, naming the flag and what would be valid", (raw, message) => {
     expect(() => buildConfig(raw)).toThrow(message);

@@ -34,8 +34,15 @@ export type Holding = NodeUsage["holdings"][number];
 function charge(c: ObservedContainer, d: DesiredSpec | undefined, keys: LabelKeys, cap: CapacityOptions): Amounts {
   if (d && c.labels[keys.hash] === d.hash) return requestOf(d.spec.resources, cap.defaultRequest);
   const made = readApplied(c.labels[keys.applied], c.labels[keys.hash])?.hashed.resources;
-  if (made && typeof made === "object" && !Array.isArray(made))
-    return requestOf(made as ResourceLimits, cap.defaultRequest);
+  if (made && typeof made === "object" && !Array.isArray(made)) {
+    const n = (v: unknown): number | null => (typeof v === "number" ? v : null);
+    const limits: ResourceLimits = {
+      nanoCpus: n(made.nanoCpus),
+      memoryBytes: n(made.memoryBytes),
+      memoryReservationBytes: n(made.memoryReservationBytes),
+    };
+    return requestOf(limits, cap.defaultRequest);
+  }
   return requestOf(d?.spec.resources ?? {}, cap.defaultRequest);
 }
 

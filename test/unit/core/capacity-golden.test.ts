@@ -211,7 +211,15 @@ describe("capacity admission (golden plans)", () => {
       records: new Map(
         [a, desired("b")].map((d) => [
           d.spec.name,
-          { name: d.spec.name, file: `${d.spec.name}.yaml`, source: d.source, spec: d.spec, hash: d.hash, invalid: [], error: null },
+          {
+            name: d.spec.name,
+            file: `${d.spec.name}.yaml`,
+            source: d.source,
+            spec: d.spec,
+            hash: d.hash,
+            invalid: [],
+            error: null,
+          },
         ]),
       ),
       invalidSources: new Map(),
