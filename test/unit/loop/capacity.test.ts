@@ -4,6 +4,7 @@
  * resync; `--capacity auto` reads the engine once.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { applyDone, applyOutcome } from "../../../src/ops/apply.js";
 import { type Harness, harness } from "../../support/harness.js";
 import { specText } from "../../support/specs.js";
 
@@ -27,6 +28,10 @@ describe("capacity in the loop", () => {
     expect(h.docker.byName("b")?.state).toBe("running");
     expect(h.docker.byName("c")).toBeUndefined();
     expect(h.status("c")).toMatchObject({ phase: "Pending", message: "Unschedulable: needs containers 1, 0 free" });
+    // apply does not wait for room that only a removal can make: done, with c still pending.
+    const last = h.passes.at(-1);
+    expect(last && applyDone(last)).toBe(true);
+    expect(last && applyOutcome(last)).toEqual({ failed: 0, pending: 1 });
     expect(h.app.controller.last?.report.node).toMatchObject({
       capacity: { containers: 2 },
       requested: { containers: 2 },
