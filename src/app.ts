@@ -20,6 +20,7 @@ import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
 import type { Metrics } from "./http/metrics.js";
 import { Admission } from "./loop/admission.js";
+import { HostCapacity } from "./loop/capacity.js";
 import { Controller } from "./loop/controller.js";
 import { DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
@@ -117,6 +118,7 @@ function reconcilerOf(
       log: deps.log,
       admission: engine.admission,
       hostPorts: engine.hostPorts,
+      ...(config.capacity ? { capacity: new HostCapacity(engine.docker.port, config.capacity) } : {}),
       ...(dispatcher ? { dispatcher } : {}),
     },
     {

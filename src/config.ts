@@ -4,6 +4,7 @@
  */
 import { isIP } from "node:net";
 import path from "node:path";
+import { type CapacitySetting, DEFAULT_REQUEST, parseResourceList, type Resource } from "./core/capacity.js";
 import { BerthError } from "./core/errors.js";
 import { DEFAULT_CONTROLLER_ID, DEFAULT_LABEL_PREFIX, isValidControllerId, isValidLabelPrefix } from "./core/labels.js";
 import {
@@ -53,6 +54,8 @@ export interface Config {
   readonly compat: SpawnerCompatConfig | null;
   /** Where run and apply keep their host lock (--state-dir), or null: the default (host/lock.ts). */
   readonly stateDir: string | null;
+  /** Host capacity admission (--capacity, --reserve, --default-request), or null: none (docs/capacity.md). */
+  readonly capacity: CapacitySetting | null;
 }
 
 /** `--resync 45s`: a timer every 45 s; `--resync "0 0 3 * * *"`: a node-cron schedule. */
@@ -119,6 +122,9 @@ export interface RawOptions extends PolicyOptions {
   readonly allowHost?: readonly string[];
   readonly allowOrigin?: readonly string[];
   readonly requestTimeout?: string;
+  readonly capacity?: string;
+  readonly reserve?: string;
+  readonly defaultRequest?: string;
 }
 
 export const DEFAULTS = {
@@ -314,6 +320,55 @@ export function buildPolicy(raw: PolicyOptions): Policy {
   });
 }
 
+/** One resource list flag: its amounts, or a usage error naming the flag and what would be valid. */
+function resourceList(flag: string, text: string, allowed: readonly Resource[], words: readonly string[] = []) {
+  const parsed = parseResourceList(text, allowed);
+  if ("error" in parsed) usage(`${flag}: ${parsed.error}`);
+  const odd = parsed.words.find((w) => !words.includes(w));
+  if (odd !== undefined) {
+    const forms = [...words, ...allowed.map((r) => `${r}=…`)].join(", ");
+    usage(`${flag}: ${JSON.stringify(odd)} is not one of ${forms} (e.g. ${flag} ${EXAMPLE[flag] ?? ""})`);
+  }
+  return { amounts: parsed.amounts, words: parsed.words };
+}
+
+const EXAMPLE: Readonly<Record<string, string>> = {
+  "--capacity": "cpus=8,memory=14Gi,containers=100, or auto,containers=100",
+  "--reserve": "memory=2Gi,cpus=0.5",
+  "--default-request": "memory=256Mi,cpus=0.25",
+};
+
+/** --capacity, --reserve and --default-request (docs/capacity.md). */
+export function capacitySetting(
+  raw: Pick<RawOptions, "capacity" | "reserve" | "defaultRequest">,
+): CapacitySetting | null {
+  const reserve = raw.reserve === undefined ? {} : resourceList("--reserve", raw.reserve, ["cpus", "memory"]).amounts;
+  const defaults =
+    raw.defaultRequest === undefined
+      ? {}
+      : resourceList("--default-request", raw.defaultRequest, ["cpus", "memory"]).amounts;
+  if (raw.capacity === undefined || raw.capacity.trim() === "" || raw.capacity.trim() === "off") {
+    if (raw.reserve !== undefined) usage("--reserve: applies only with --capacity auto");
+    return null;
+  }
+  const given = resourceList("--capacity", raw.capacity, ["cpus", "memory", "containers"], ["auto"]);
+  const auto = given.words.includes("auto");
+  if (!auto && raw.reserve !== undefined) usage("--reserve: applies only with --capacity auto");
+  if (!auto && Object.keys(given.amounts).length === 0)
+    usage(
+      `--capacity: ${JSON.stringify(raw.capacity)} gives no resource (e.g. --capacity ${EXAMPLE["--capacity"] ?? ""})`,
+    );
+  return Object.freeze({
+    auto,
+    given: Object.freeze(given.amounts),
+    reserve: Object.freeze({ cpus: reserve.cpus ?? 0, memory: reserve.memory ?? 0 }),
+    defaultRequest: Object.freeze({
+      cpus: defaults.cpus ?? DEFAULT_REQUEST.cpus,
+      memory: defaults.memory ?? DEFAULT_REQUEST.memory,
+    }),
+  });
+}
+
 export function buildConfig(raw: RawOptions): Config {
   const given = raw.specs && raw.specs.length > 0 ? [...raw.specs] : DEFAULTS.specs;
   // The runtime spec directory is a spec directory like the others: loaded and watched.
@@ -372,5 +427,6 @@ export function buildConfig(raw: RawOptions): Config {
     policy: buildPolicy(raw),
     compat: compatConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
+    capacity: capacitySetting(raw),
   });
 }

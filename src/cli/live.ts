@@ -8,6 +8,7 @@
  * MAX_REPORT_BYTES, and a report of the expected shape. Anything else is ignored (the status is
  * then worked out locally). What is printed is cleaned of control characters (sanitize.ts).
  */
+import type { NodeReport } from "../core/capacity.js";
 import type { ObjectStatus } from "../core/object-status.js";
 import { PHASES, type StatusReport } from "../core/status.js";
 import { CONTROLLER_HEADER } from "../http/access.js";
@@ -34,6 +35,7 @@ export async function liveStatus(server: string, controllerId: string, timeoutMs
         orphans: body.orphans,
         notes: body.notes,
         ...(objectStatuses(body.objects) ? { objects: body.objects } : {}),
+        ...(nodeReport(body.node) ? { node: body.node } : {}),
       },
       url: server,
       observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
@@ -136,6 +138,14 @@ const specStatus = shape({
 const objectStatuses = listOf(
   shape({ kind: str, name: str, state: str, message: orNull(str), source: orNull(str), usedBy: listOf(str) }),
 ) as (v: unknown) => v is readonly ObjectStatus[];
+const amounts = (n: Check): Check => shape({ cpus: n, memory: n, containers: n });
+const nodeReport = shape({
+  capacity: amounts(orNull(num)),
+  requested: amounts(num),
+  free: amounts(orNull(num)),
+  containers: listOf(shape({ name: str, spec: str, cpus: num, memory: num })),
+  pending: listOf(shape({ spec: str, reason: str })),
+}) as (v: unknown) => v is NodeReport;
 const statusReport = shape({ specs: listOf(specStatus), orphans: listOf(containerStatus), notes: listOf(str) });
 
 /** The body has the shape of berth's status report (GET /v1/specs). */

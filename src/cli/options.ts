@@ -12,6 +12,7 @@ import { LOG_LEVELS } from "../util/log-levels.js";
 export const GROUPS = {
   specs: "Spec sources:",
   policy: "Admission policy:",
+  capacity: "Capacity:",
   controller: "Controller:",
   reconcile: "Reconcile:",
   http: "HTTP API:",
@@ -136,6 +137,28 @@ export function addPolicyOptions(command: Command): Command {
   );
 }
 
+/** Host capacity admission (docs/capacity.md). */
+export function addCapacityOptions(command: Command): Command {
+  return addAll(
+    command,
+    grouped(
+      GROUPS.capacity,
+      new Option(
+        "--capacity <resources>",
+        "what berth's containers may hold in all: cpus=8,memory=14Gi,containers=100 (any of them), or auto (the engine's CPUs and memory, less --reserve; e.g. auto,containers=100)",
+      ).env("BERTH_CAPACITY"),
+      new Option(
+        "--reserve <resources>",
+        "with --capacity auto: what is kept for the host, e.g. memory=2Gi,cpus=0.5",
+      ).env("BERTH_RESERVE"),
+      new Option(
+        "--default-request <resources>",
+        "what a container without resources limits counts (default memory=256Mi,cpus=0.25)",
+      ).env("BERTH_DEFAULT_REQUEST"),
+    ),
+  );
+}
+
 /** --id and --label-prefix: which containers are this controller's. */
 export function addControllerOptions(command: Command): Command {
   return addAll(command, [
@@ -215,6 +238,7 @@ export function addOutputOption(
 export function addCommonOptions(command: Command, { positional }: { positional: boolean }): Command {
   addSpecSources(command, { positional });
   addPolicyOptions(command);
+  addCapacityOptions(command);
   addControllerOptions(command);
   addDockerOptions(command, { network: true });
   return addLogOptions(command);

@@ -1,4 +1,5 @@
 /** The status table `berth status` and `berth apply` print. */
+import { capacityLine } from "../core/capacity.js";
 import type { ContainerStatus, StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
@@ -76,5 +77,6 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
     )}`;
   }
   for (const note of report.notes) out += `! ${note}\n`;
+  if (report.node) out += `${capacityLine(report.node)}\n`;
   return out;
 }

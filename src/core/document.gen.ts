@@ -402,6 +402,10 @@ export interface Spec {
    * With restartPolicy OnFailure: how many times the engine restarts a container that failed before the run is Failed, like a Kubernetes Job's backoffLimit (the engine's on-failure maximum retry count, read back as its restart count). Default: none, restarts without limit (the run finishes only when it succeeds).
    */
   backoffLimit?: number;
+  /**
+   * Which specs get the host's capacity first when berth runs with --capacity (docs/capacity.md), like a Kubernetes PriorityClass value: containers are admitted highest priority first, then by name; a spec whose containers do not fit in what is left waits Pending with the reason (Unschedulable: needs memory 1Gi, 512Mi free) until room appears. No preemption: a running container is never removed to admit another. Default: 0. Changing it does not restart the container.
+   */
+  priority?: number;
 }
 /**
  * Where a secret value comes from: exactly one of fromHostEnv (a variable of the controller's environment) or fromFile (a file on the controller's host). The value is read when the container is created and is never logged or labelled.

@@ -404,6 +404,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       activeDeadlineMs,
       ttlAfterFinishedMs,
       backoffLimit: s.backoffLimit ?? null,
+      priority: s.priority ?? DEFAULTS.priority,
     },
   };
 }

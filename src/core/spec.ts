@@ -145,6 +145,8 @@ export interface NormalizedSpec {
   readonly ttlAfterFinishedMs: number | null;
   /** OnFailure: restarts by the engine before the run is Failed; null for no limit. */
   readonly backoffLimit: number | null;
+  /** Capacity admission order, highest first (docs/capacity.md); not in the hash. */
+  readonly priority: number;
 }
 
 /** The defaults of every optional field, in canonical units. The hash omits fields equal to these. */
@@ -161,6 +163,7 @@ export const DEFAULTS = {
   healthcheck: { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 },
   devicePermissions: "rwm",
   reclaimPolicy: "Delete",
+  priority: 0,
 } as const;
 
 /** Docker refuses memory limits below 6 MiB. */

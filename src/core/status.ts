@@ -3,6 +3,7 @@
  * pass: the records, the observation, the plan and the work queue's memory of each spec. Nothing
  * here is stored.
  */
+import { type NodeReport, nodeReport } from "./capacity.js";
 import { formatIssue, type SpecIssue } from "./errors.js";
 import { containerHostPorts } from "./host-ports.js";
 import type { LabelKeys } from "./labels.js";
@@ -103,6 +104,8 @@ export interface StatusReport {
   readonly notes: readonly string[];
   /** Declared networks and volumes, and berth's whose document is gone (absent: none observed). */
   readonly objects?: readonly ObjectStatus[];
+  /** With --capacity: the host's capacity, what berth's containers hold, what waits (docs/capacity.md). */
+  readonly node?: NodeReport;
 }
 
 export interface StatusInput {
@@ -196,6 +199,7 @@ export function statusReport(input: StatusInput): StatusReport {
   for (const note of input.plan.notes) {
     if (note.kind === "conflict") conflicts.set(note.spec, renderNote(note).slice(2));
     if (note.kind === "blocked") blocked.set(note.spec, note);
+    if (note.kind === "unschedulable") blocked.set(note.spec, { ...note, kind: "blocked", failed: false });
   }
 
   const specs: SpecStatus[] = [];
@@ -312,5 +316,11 @@ export function statusReport(input: StatusInput): StatusReport {
           controllerId: input.objects.controllerId,
         })
       : [];
-  return { specs, orphans, notes, ...(objects.length > 0 ? { objects } : {}) };
+  const node = input.plan.capacity
+    ? nodeReport(
+        input.plan.capacity,
+        input.plan.notes.flatMap((n) => (n.kind === "unschedulable" ? [{ spec: n.spec, reason: n.message }] : [])),
+      )
+    : null;
+  return { specs, orphans, notes, ...(objects.length > 0 ? { objects } : {}), ...(node ? { node } : {}) };
 }

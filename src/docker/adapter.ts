@@ -23,6 +23,7 @@ import type {
   ContainerDetails,
   DockerPort,
   EngineInfo,
+  HostResources,
   EventHandlers,
   EventSubscription,
   ListFilter,
@@ -252,6 +253,13 @@ export class DockerAdapter implements DockerPort {
     type Version = (o: object) => Promise<{ Version: string; ApiVersion: string }>;
     const v = await this.call("version", (abortSignal) => (this.docker.version as Version)({ abortSignal }));
     return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async hostResources(): Promise<HostResources> {
+    // As with ping: dockerode passes abortSignal on; its types do not say so.
+    type Info = (o: object) => Promise<{ NCPU: number; MemTotal: number }>;
+    const info = await this.call("info", (abortSignal) => (this.docker.info as Info)({ abortSignal }));
+    return { nanoCpus: info.NCPU * 1e9, memoryBytes: info.MemTotal };
   }
 
   async listContainers(filter: ListFilter): Promise<ObservedContainer[]> {

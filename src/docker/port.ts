@@ -63,9 +63,17 @@ export interface EngineInfo {
   readonly apiVersion: string;
 }
 
+/** The host's totals as the engine reports them (`docker info`: NCPU, MemTotal). */
+export interface HostResources {
+  readonly nanoCpus: number;
+  readonly memoryBytes: number;
+}
+
 export interface DockerPort {
   ping(): Promise<void>;
   engine(): Promise<EngineInfo>;
+  /** The host's CPUs and memory (`--capacity auto`, docs/capacity.md). */
+  hostResources(): Promise<HostResources>;
   listContainers(filter: ListFilter): Promise<ObservedContainer[]>;
   /** Every local image: normalized reference → image ID. */
   listImages(): Promise<Map<string, string>>;

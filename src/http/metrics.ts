@@ -5,6 +5,7 @@
  * and Node.js metrics keep their standard names (`process_cpu_seconds_total`), so that dashboards
  * made for any Node service work.
  */
+import { RESOURCES } from "../core/capacity.js";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { CONTAINER_STATES } from "../core/observed.js";
 import type { Action } from "../core/plan/plan.js";
@@ -118,6 +119,33 @@ export class Metrics {
       registers,
       collect() {
         this.set(last()?.snapshot.issues.length ?? 0);
+      },
+    });
+    // With --capacity: per resource (cpus in CPUs, memory in bytes, containers); absent without one,
+    // and no total for a resource that is not limited.
+    new Gauge({
+      name: "berth_capacity_total",
+      help: "What berth's containers may hold in all (--capacity), by resource: cpus, memory (bytes), containers.",
+      labelNames: ["resource"],
+      registers,
+      collect() {
+        this.reset();
+        const node = last()?.report.node;
+        for (const resource of RESOURCES) {
+          const total = node?.capacity[resource];
+          if (total !== undefined && total !== null) this.set({ resource }, total);
+        }
+      },
+    });
+    new Gauge({
+      name: "berth_capacity_requested",
+      help: "What berth's containers hold of the capacity, with the creates the last pass admitted, by resource.",
+      labelNames: ["resource"],
+      registers,
+      collect() {
+        this.reset();
+        const node = last()?.report.node;
+        if (node) for (const resource of RESOURCES) this.set({ resource }, node.requested[resource]);
       },
     });
     new Gauge({

@@ -11,6 +11,7 @@
  * Level-triggered: a pass never depends on what triggered it.
  */
 import type { Logger } from "pino";
+import type { CapacityOptions } from "../core/capacity.js";
 import { formatIssue } from "../core/errors.js";
 import { isNetworkMode } from "../core/create-request.js";
 import { isOwnInstanceVolume } from "../core/instance-volumes.js";
@@ -71,6 +72,8 @@ export interface ReconcilerDeps {
   readonly admission?: { volumeVerdict(spec: string, names: readonly string[]): Promise<readonly string[]> };
   /** Host ports no observation shows: creates in flight, listeners outside Docker (loop/host-ports.ts). */
   readonly hostPorts?: HostPortHints;
+  /** The host capacity creates are admitted against (loop/capacity.ts); absent: none. */
+  readonly capacity?: { get(): Promise<CapacityOptions> };
 }
 
 /** True when the plan gives a container a `hostPort: auto` port. */
@@ -159,9 +162,10 @@ export class Reconciler {
     // Asked with the epoch: a spec idle now has its new containers in the observation below.
     const busyPorts =
       this.deps.hostPorts?.busy((spec) => this.queue.progressOf(spec)?.busy === true) ?? new Map<number, string>();
-    const [snapshot, first] = await Promise.all([
+    const [snapshot, first, capacity] = await Promise.all([
       this.desire(options.reload),
       observe(this.deps.docker, this.options.owner, this.wanted),
+      this.deps.capacity?.get(),
     ]);
     this.wanted = worthObserving(snapshot, first, this.options.owner);
     // The specs now give a reason to look at what the last pass did not: look now.
@@ -170,12 +174,12 @@ export class Reconciler {
     const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     const now = this.deps.clock.now();
     let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
-    let result = this.plan(snapshot, observed, now, busyPorts);
+    let result = this.plan(snapshot, observed, now, busyPorts, capacity);
     if (observed.foreignHostPorts === undefined && allocates(result)) {
       // An auto port is given: plan again knowing the ports other containers hold.
       const { hostPorts } = await foreignView(this.deps.docker, this.options.owner, new Set());
       observed = { ...observed, foreignHostPorts: hostPorts };
-      result = this.plan(snapshot, observed, now, busyPorts);
+      result = this.plan(snapshot, observed, now, busyPorts, capacity);
     }
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
@@ -283,6 +287,7 @@ export class Reconciler {
     observed: ObservedState,
     now: number,
     busyPorts: ReadonlyMap<number, string>,
+    capacity?: CapacityOptions,
   ): Plan {
     // A deleted spec is forgotten once none of its containers, per-instance volumes to reclaim or
     // runs' records remain.
@@ -307,7 +312,7 @@ export class Reconciler {
       },
       observed,
       now,
-      this.options,
+      capacity ? { ...this.options, capacity } : this.options,
     );
     return result;
   }

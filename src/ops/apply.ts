@@ -13,10 +13,14 @@ const FAILED_PHASES = new Set(["Failed", "Invalid", "Conflict"]);
 const settling = (result: PassResult): number =>
   result.report.specs.filter((spec) => spec.phase === "Pending" || spec.phase === "Updating").length;
 
+/** Specs waiting for room on the host (docs/capacity.md): nothing apply does frees it. */
+const unschedulable = (result: PassResult): number =>
+  new Set(result.plan.notes.flatMap((n) => (n.kind === "unschedulable" ? [n.spec] : []))).size;
+
 /** True when the pass leaves nothing to wait for. */
 export function applyDone(result: PassResult, maxAttempts = APPLY_MAX_ATTEMPTS): boolean {
   if (result.inFlight > 0 || result.started.length > 0) return false;
-  if (result.plan.actions.length === 0 && settling(result) === 0) return true;
+  if (result.plan.actions.length === 0 && settling(result) === unschedulable(result)) return true;
   return (
     result.waiting.length > 0 &&
     result.waiting.every((w) => w.why === "terminal" || (w.why === "backoff" && w.attempts >= maxAttempts))

@@ -19,6 +19,7 @@ import type {
   DockerEvent,
   DockerPort,
   EngineInfo,
+  HostResources,
   EventHandlers,
   EventSubscription,
   ListFilter,
@@ -54,6 +55,7 @@ export type Operation =
   | "inspect"
   | "ping"
   | "version"
+  | "info"
   | "volume"
   | "volume-create"
   | "volume-list"
@@ -370,6 +372,14 @@ export class FakeDocker implements DockerPort {
   async engine(): Promise<EngineInfo> {
     await this.enter("version", "");
     return this.engineInfo;
+  }
+
+  /** What hostResources() answers: 4 CPUs, 8 GiB. */
+  hostInfo: HostResources = { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30 };
+
+  async hostResources(): Promise<HostResources> {
+    await this.enter("info", "");
+    return this.hostInfo;
   }
 
   async listContainers(filter: ListFilter): Promise<ObservedContainer[]> {

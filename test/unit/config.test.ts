@@ -109,6 +109,7 @@ describe("buildConfig", () => {
       policy: DEFAULT_POLICY,
       compat: null,
       stateDir: null,
+      capacity: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
@@ -185,5 +186,50 @@ describe("buildPolicy", () => {
       maxStopTimeoutMs: 120_000,
       maxUlimits: { nofile: 4194304, memlock: -1 },
     });
+  });
+});
+
+describe("capacity flags (docs/capacity.md)", () => {
+  const Gi = 2 ** 30;
+  it("--capacity with any subset; what is not given is unlimited; the stated default request", () => {
+    expect(buildConfig({ capacity: "cpus=8,memory=14Gi,containers=100" }).capacity).toEqual({
+      auto: false,
+      given: { cpus: 8e9, memory: 14 * Gi, containers: 100 },
+      reserve: { cpus: 0, memory: 0 },
+      defaultRequest: { cpus: 25e7, memory: 256 * 2 ** 20 },
+    });
+    expect(buildConfig({ capacity: "containers=2" }).capacity?.given).toEqual({ containers: 2 });
+  });
+
+  it("auto, with a reserve, a container count and a default request", () => {
+    expect(
+      buildConfig({ capacity: "auto,containers=100", reserve: "memory=2Gi,cpus=0.5", defaultRequest: "memory=128Mi" })
+        .capacity,
+    ).toEqual({
+      auto: true,
+      given: { containers: 100 },
+      reserve: { cpus: 5e8, memory: 2 * Gi },
+      defaultRequest: { cpus: 25e7, memory: 128 * 2 ** 20 },
+    });
+  });
+
+  it("no --capacity, or off: none", () => {
+    expect(buildConfig({ defaultRequest: "memory=1Gi" }).capacity).toBeNull();
+    expect(buildConfig({ capacity: "off" }).capacity).toBeNull();
+  });
+
+  it.each([
+    [{ capacity: "auto,disk=1Gi" }, '--capacity: "disk=1Gi": "disk" is not one of cpus, memory, containers'],
+    [{ capacity: "everything" }, '--capacity: "everything" is not one of auto, cpus=…, memory=…, containers=…'],
+    [{ capacity: "memory=lots" }, '--capacity: memory: "lots" is not a quantity (e.g. 512Mi, 1Gi)'],
+    [{ capacity: "containers=2", reserve: "memory=1Gi" }, "--reserve: applies only with --capacity auto"],
+    [{ reserve: "memory=1Gi" }, "--reserve: applies only with --capacity auto"],
+    [
+      { capacity: "auto", reserve: "containers=1" },
+      '--reserve: "containers=1": "containers" is not one of cpus, memory',
+    ],
+    [{ defaultRequest: "cpus=x" }, '--default-request: cpus: "x" is not a CPU quantity'],
+  ])("%j is refused, naming the flag and what would be valid", (raw, message) => {
+    expect(() => buildConfig(raw)).toThrow(message);
   });
 });

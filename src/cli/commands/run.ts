@@ -95,12 +95,12 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   addExamples(command, [
     { command: "berth run", what: "keep ./specs converged, the HTTP API on 127.0.0.1:7435" },
     {
-      command: "berth run -f /etc/berth/specs --id edge --resync 45s",
-      what: "another folder and id, a resync every 45 s",
-    },
-    {
       command: "berth run --runtime-specs /var/lib/berth/api --api-token-file /run/secrets/berth-token",
       what: "let the HTTP API write specs, behind a token",
+    },
+    {
+      command: "berth run -f /etc/berth/specs --id edge --capacity auto,containers=100 --reserve memory=2Gi",
+      what: "another folder and id; admit containers while the host's CPUs and memory, less 2Gi, have room",
     },
   ]).action(async (_paths: string[], opts: RunOptions) => {
     setExit(await runCommand(opts, io));

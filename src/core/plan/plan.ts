@@ -13,6 +13,7 @@ import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type RunRecord, runRecords } from "../runs.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
+import { planCapacity } from "./capacity.js";
 import { blockedBy, planObjects } from "./objects.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
 import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
@@ -173,7 +174,11 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
 
   // Last: a per-instance volume is free once this plan has removed the containers that mount it.
   planInstanceVolumes(input, observed, now, options, out);
-  return out.build();
+  // Very last: what adds a container waits for room (docs/capacity.md).
+  if (!options.capacity) return out.build();
+  const live = desired.filter((d) => d.spec.expiresAt === null || d.spec.expiresAt > now);
+  const usage = planCapacity(live, ours, keys, options.capacity, out);
+  return { ...out.build(), capacity: usage };
 }
 
 /** True when a plan changes nothing. */

@@ -89,6 +89,8 @@ export function renderNote(n: Note): string {
       return n.object === "" ? `! ${n.message}` : `! ${n.object.replace(":", " ")}: ${n.message}`;
     case "blocked":
       return `! ${n.spec}: ${n.message} (${n.failed ? "Failed" : "Pending"})`;
+    case "unschedulable":
+      return `! ${n.spec}: ${n.message} (Pending)`;
   }
 }
 

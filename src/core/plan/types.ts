@@ -2,6 +2,7 @@
  * The planner's data: what it is given (the desired specs, what must be left alone) and what it
  * returns (actions, each with a reason, and notes on what it deliberately did not do).
  */
+import type { Amounts, CapacityOptions, CapacityTotals } from "../capacity.js";
 import type { DeclaredObject } from "../declared.js";
 import type { Ownership } from "../ownership.js";
 import type { FieldChange } from "../spec-diff.js";
@@ -91,6 +92,8 @@ export interface PlanOptions {
   readonly forcePrune: boolean;
   /** A pass that would prune more than this share of the managed containers prunes nothing. */
   readonly pruneMaxShare: number;
+  /** The host capacity containers are admitted against (docs/capacity.md); absent: no limit. */
+  readonly capacity?: CapacityOptions;
 }
 
 export type RemoveReason =
@@ -228,11 +231,24 @@ export type Note =
    * A container spec whose containers are not created yet: a network or volume it needs is being
    * created (failed: false, Pending), or is neither declared nor present (failed: true, Failed).
    */
-  | { readonly kind: "blocked"; readonly spec: string; readonly message: string; readonly failed: boolean };
+  | { readonly kind: "blocked"; readonly spec: string; readonly message: string; readonly failed: boolean }
+  /** Containers of a spec that do not fit in what is left of the host's capacity (Pending): why. */
+  | { readonly kind: "unschedulable"; readonly spec: string; readonly message: string };
+
+/** What berth's containers hold of the host's capacity (docs/capacity.md). */
+export interface NodeUsage {
+  readonly total: CapacityTotals;
+  /** What berth's containers hold, and what this plan admitted. */
+  readonly requested: Amounts;
+  /** Each container of berth's that holds capacity, and what it holds. */
+  readonly holdings: readonly { readonly name: string; readonly spec: string; readonly amounts: Amounts }[];
+}
 
 export interface Plan {
   readonly actions: readonly Action[];
   readonly notes: readonly Note[];
   /** When the next expiry falls (epoch ms): plan again then. */
   readonly nextWakeAt: number | null;
+  /** With a capacity (PlanOptions.capacity): what is held and requested. */
+  readonly capacity?: NodeUsage;
 }

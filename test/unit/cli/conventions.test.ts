@@ -172,6 +172,7 @@ describe("help", () => {
       "Arguments:",
       "Spec sources:",
       "Admission policy:",
+      "Capacity:",
       "Controller:",
       "Docker:",
       "Output:",

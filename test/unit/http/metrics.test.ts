@@ -69,6 +69,9 @@ describe("metrics", () => {
       berth_managed_containers: ["state"],
       berth_specs: ["phase"],
       berth_spec_errors: [],
+      // With --capacity only (absent here): series by resource.
+      berth_capacity_total: [],
+      berth_capacity_requested: [],
       berth_queue_depth: [],
       berth_operations_in_flight: [],
     });
