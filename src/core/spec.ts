@@ -137,6 +137,15 @@ export interface NormalizedSpec {
   readonly ttlAfterFinishedMs: number | null;
   /** OnFailure: restarts by the engine before the run is Failed; null for no limit. */
   readonly backoffLimit: number | null;
+  /** A warm pool (docs/pools.md), or null for a plain spec; a pool's `replicas` is its size. */
+  readonly pool: NormalizedPool | null;
+}
+
+/** A warm pool: unclaimed members kept ready; claims take them out (docs/pools.md). */
+export interface NormalizedPool {
+  readonly size: number;
+  readonly minReady: number;
+  readonly maxCreating: number;
 }
 
 /** The defaults of every optional field, in canonical units. The hash omits fields equal to these. */
@@ -153,6 +162,7 @@ export const DEFAULTS = {
   healthcheck: { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 },
   devicePermissions: "rwm",
   reclaimPolicy: "Delete",
+  poolMaxCreating: 2,
 } as const;
 
 /** Docker refuses memory limits below 6 MiB. */

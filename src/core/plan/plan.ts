@@ -10,6 +10,7 @@
  */
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type RunRecord, runRecords } from "../runs.js";
+import { poolSlots } from "../pool.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
 import { blockedBy, planObjects } from "./objects.js";
@@ -76,6 +77,28 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
   // Declared networks and volumes first: a container spec that needs one waits for it.
   const objects = planObjects(input, observed, options, out);
 
+  // Claimed pool members are their claims': removed when the claim expires, otherwise left alone.
+  const claims = new Map((input.claims ?? []).map((c) => [c.containerId, c]));
+  const claimedHere = (c: ObservedContainer): boolean => {
+    const record = claims.get(c.id);
+    if (record === undefined) return false;
+    if (record.expiresAt !== null && record.expiresAt <= now) {
+      out.act({ kind: "remove", spec: c.labels[keys.spec] ?? "", container: ref(c), reason: "claim expired" });
+    } else if (record.expiresAt !== null) out.wakeAt(record.expiresAt);
+    return true;
+  };
+  for (const list of groups.values()) {
+    const free = list.filter((c) => !claimedHere(c));
+    if (free.length < list.length) groups.set(list[0]?.labels[keys.spec] ?? "", free);
+  }
+
+  const claimedReplicas = (spec: string): Set<number> =>
+    new Set(
+      ours
+        .filter((c) => claims.has(c.id) && c.labels[keys.spec] === spec)
+        .map((c) => Number(c.labels[keys.replica] ?? "-1")),
+    );
+
   const unstartable = input.unstartable ?? new Set<string>();
   for (const d of desired) {
     const containers = groups.get(d.spec.name) ?? [];
@@ -86,7 +109,20 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     }
     if (expiresAt !== null) out.wakeAt(expiresAt);
     const own = records.get(d.spec.name) ?? [];
-    planSpec(d, containers, { observed, keys, claim, unstartable, out, owner: options.owner, now, records: own });
+    const slots = d.spec.pool
+      ? poolSlots(d.spec.pool, containers, claimedReplicas(d.spec.name), keys, d.hash)
+      : undefined;
+    planSpec(d, containers, {
+      observed,
+      keys,
+      claim,
+      unstartable,
+      out,
+      owner: options.owner,
+      now,
+      records: own,
+      ...(slots ? { slots } : {}),
+    });
     const blocked = blockedBy(d, objects, observed);
     if (blocked && out.drop(d.spec.name, makesContainer)) out.note(blocked);
   }
