@@ -16,6 +16,7 @@ import { isNetworkMode } from "../core/create-request.js";
 import { isOwnInstanceVolume } from "../core/instance-volumes.js";
 import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
+import type { ClaimRecord } from "../core/pool.js";
 import { namesToClaim } from "../core/plan/claims.js";
 import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
@@ -64,6 +65,8 @@ export interface ReconcilerDeps {
   readonly dispatcher?: Dispatcher;
   /** The admission policy's verdict on a spec's named volumes as they are (loop/admission.ts). */
   readonly admission?: { volumeVerdict(spec: string, names: readonly string[]): Promise<readonly string[]> };
+  /** The claims on pool members (host/claim-files.ts), read every pass; absent: none. */
+  readonly claims?: { list(): Promise<{ readonly records: readonly ClaimRecord[] }> };
 }
 
 /**
@@ -132,9 +135,10 @@ export class Reconciler {
   async pass(options: { readonly reload: boolean }): Promise<PassResult> {
     const started = this.deps.clock.now();
     const observedAt = this.queue.epoch();
-    const [snapshot, first] = await Promise.all([
+    const [snapshot, first, claims] = await Promise.all([
       this.desire(options.reload),
       observe(this.deps.docker, this.options.owner, this.wanted),
+      this.deps.claims?.list(),
     ]);
     this.wanted = worthObserving(snapshot, first, this.options.owner);
     // The specs now give a reason to look at what the last pass did not: look now.
@@ -143,7 +147,7 @@ export class Reconciler {
     const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     const now = this.deps.clock.now();
     const observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
-    const result = this.plan(snapshot, observed, now);
+    const result = this.plan(snapshot, observed, now, claims?.records ?? []);
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
       records: snapshot.records,
@@ -235,7 +239,7 @@ export class Reconciler {
     return refused;
   }
 
-  private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number): Plan {
+  private plan(snapshot: DesiredSnapshot, observed: ObservedState, now: number, claims: readonly ClaimRecord[]): Plan {
     // A deleted spec is forgotten once none of its containers, per-instance volumes to reclaim or
     // runs' records remain.
     const keys = this.options.owner.keys;
@@ -251,7 +255,7 @@ export class Reconciler {
         this.deleted.delete(spec);
     }
     const result = plan(
-      { ...snapshot.input, unstartable: this.queue.unstartable(UNSTARTABLE_AFTER), deleted: this.deleted },
+      { ...snapshot.input, unstartable: this.queue.unstartable(UNSTARTABLE_AFTER), deleted: this.deleted, claims },
       observed,
       now,
       this.options,
