@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  berth,
   containersOf,
   type ContainerView,
   docker,
@@ -158,6 +159,20 @@ describe("warm pools and claims", () => {
     expect((await call(base, "GET", `/v1/pools/${pool}/claims/job-2`)).status).toBe(404);
     expect((await call(base, "DELETE", `/v1/pools/${pool}/claims/job-2`)).status).toBe(404);
     expect(claimedIds(runtime).sort()).toEqual([ids[0], ids[2]].sort());
+
+    // The same through the CLI: berth claim, berth release.
+    const env = { BERTH_API_TOKEN: TOKEN, BERTH_SERVER: base };
+    const claimed = await berth(["claim", pool, "--name", "cli", "--ttl", "5m", "-o", "json"], env);
+    expect(claimed.code, claimed.stderr).toBe(0);
+    const cli = JSON.parse(claimed.stdout) as { container: string; claim: string };
+    expect(cli.claim).toBe("cli");
+    expect(claimedIds(runtime)).toContain(cli.container);
+    const again = await berth(["claim", pool, "--name", "cli"], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/refused \(409\)/);
+    const released2 = await berth(["release", `${pool}/cli`], env);
+    expect(released2.code, released2.stderr).toBe(0);
+    expect((await containersOf(c)).some((x) => x.id === cli.container)).toBe(false);
   });
 
   it("an empty pool answers 503 after the wait, naming what blocks", async () => {
@@ -230,7 +245,7 @@ describe("warm pools and claims", () => {
       [1, 2, 3].map((i) =>
         call(base, "POST", `/v1/pools/${pool}/claims`, { name: `k-${i}` }).catch(() => ({
           status: 0,
-          body: {},
+          body: {} as Record<string, unknown>,
         })),
       ),
     );
