@@ -165,6 +165,7 @@ export class Reconciler {
       keys: this.options.owner.keys,
       now,
       objects: { declared: snapshot.input.objects ?? [], controllerId: this.options.owner.controllerId },
+      claims: new Map((claims?.records ?? []).map((r) => [r.containerId, r.name])),
     });
     const durationMs = this.deps.clock.now() - started;
     this.deps.log.debug(

@@ -21,6 +21,7 @@ import {
   testIds,
   waitContainers,
 } from "../support/e2e.js";
+import { pollValue } from "../support/poll.js";
 import { tempDir } from "../support/tmp.js";
 
 const TOKEN = "pools-test-token-0123456789abcdef";
@@ -138,6 +139,17 @@ describe("warm pools and claims", () => {
         explain: () => controller?.recentLogs() ?? "",
       },
     );
+
+    // Status: the pool's unclaimed members ready, and its claims, each member marked with its claim.
+    const status = await pollValue(
+      () => call(base, "GET", `/v1/specs/${pool}`),
+      (r) => JSON.stringify(r.body.pool) === JSON.stringify({ size: 3, minReady: 1, ready: 3, claimed: 3 }),
+      10_000,
+    );
+    expect(status.body).toMatchObject({ phase: "Running", replicas: { desired: 3, ready: 3 } });
+    expect(status.body.pool).toEqual({ size: 3, minReady: 1, ready: 3, claimed: 3 });
+    const marked = (status.body.containers as { id: string; claim?: string }[]).filter((x) => x.claim !== undefined);
+    expect(marked.map((x) => [x.id, x.claim]).sort()).toEqual(ids.map((cid, i) => [cid, `job-${i + 1}`]).sort());
 
     // Bad claims.
     expect((await call(base, "POST", `/v1/pools/${pool}/claims`, { name: "job-1" })).status).toBe(409);
