@@ -74,3 +74,9 @@ export async function callApi(
     body: typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {},
   };
 }
+
+/** A field of an answer as text: strings as they are, anything else as JSON ("" when absent). */
+export function text(value: unknown): string {
+  if (typeof value === "string") return value;
+  return value === undefined ? "" : JSON.stringify(value);
+}

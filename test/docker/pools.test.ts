@@ -255,10 +255,9 @@ describe("warm pools and claims", () => {
     // Claims race with the kill; the refill they cause is in flight when berth dies.
     const answers = Promise.all(
       [1, 2, 3].map((i) =>
-        call(base, "POST", `/v1/pools/${pool}/claims`, { name: `k-${i}` }).catch(() => ({
-          status: 0,
-          body: {} as Record<string, unknown>,
-        })),
+        call(base, "POST", `/v1/pools/${pool}/claims`, { name: `k-${i}` }).catch(
+          (): Awaited<ReturnType<typeof call>> => ({ status: 0, body: {} }),
+        ),
       ),
     );
     await victim.waitForLog("pool member claimed", 10_000);

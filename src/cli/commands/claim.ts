@@ -4,7 +4,7 @@ import { BerthError } from "../../core/errors.js";
 import { type CommandContext, EXIT } from "../io.js";
 import { addExamples, addOutputOption, collect, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
-import { addApiOptions, type ApiOptions, callApi } from "../pool-api.js";
+import { addApiOptions, type ApiOptions, callApi, text } from "../pool-api.js";
 import { printable } from "../sanitize.js";
 
 interface ClaimOptions extends ApiOptions {
@@ -62,9 +62,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     };
     const res = await callApi(opts, io, "POST", `/v1/pools/${encodeURIComponent(pool)}/claims`, body);
     if (res.status !== 201) {
-      io.err(
-        `berth: claim on ${printable(pool)} refused (${res.status}): ${printable(String(res.body.error ?? ""))}\n`,
-      );
+      io.err(`berth: claim on ${printable(pool)} refused (${res.status}): ${printable(text(res.body.error))}\n`);
       setExit(EXIT.failed);
       return;
     }
@@ -73,8 +71,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       isData(opts.output)
         ? formatData(opts.output, b)
         : printable(
-            `claimed ${String(b.name)} (${String(b.container).slice(0, 12)}) as ${String(b.pool)}/${String(b.claim)}, ` +
-              `expires ${String(b.expiresAt ?? "never")}`,
+            `claimed ${text(b.name)} (${text(b.container).slice(0, 12)}) as ${text(b.pool)}/${text(b.claim)}, ` +
+              `expires ${text(b.expiresAt ?? "never")}`,
           ) + "\n",
     );
     setExit(EXIT.ok);

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { BerthError } from "../../core/errors.js";
 import { type CommandContext, EXIT } from "../io.js";
 import { addExamples } from "../options.js";
-import { addApiOptions, type ApiOptions, callApi } from "../pool-api.js";
+import { addApiOptions, type ApiOptions, callApi, text } from "../pool-api.js";
 import { printable } from "../sanitize.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
@@ -28,9 +28,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       `/v1/pools/${encodeURIComponent(pool)}/claims/${encodeURIComponent(claim)}`,
     );
     if (res.status !== 200) {
-      io.err(
-        `berth: release of ${printable(target)} refused (${res.status}): ${printable(String(res.body.error ?? ""))}\n`,
-      );
+      io.err(`berth: release of ${printable(target)} refused (${res.status}): ${printable(text(res.body.error))}\n`);
       setExit(EXIT.failed);
       return;
     }
