@@ -14,6 +14,9 @@
  *             the pure planning cost of 1 000 / 10 000 specs.
  *   latency   with `berth run` running, p50/p95 of: file written → running, file deleted → gone,
  *             `docker rm -f` → replacement running, expiresAt reached → gone.
+ *   pools     a warm pool of 3 (docs/pools.md): claim → answer p50/p95 against a raw create+start of
+ *             the same container, taken in turns; and the refill of the pool after 3 claims against
+ *             3 raw creates+starts one after another (as berth makes a spec's) and 3 at once.
  *   memory    RSS of an idle `berth run` with 0 / 1 000 / 5 000 spec files (suspended: no containers).
  *   scaling   cold convergence and no-op calls from N = 10 to the largest N.
  *
@@ -92,7 +95,7 @@ const numbers = (list: string): number[] => list.split(",").map((n) => Number.pa
 if (values.cold !== undefined) P.cold = numbers(values.cold);
 if (values.runs !== undefined) P.runs = Number.parseInt(values.runs, 10);
 if (values.raws !== undefined) P.raws = numbers(values.raws);
-const SECTIONS = ["startup", "cold", "noopcli", "noop", "scaling", "latency", "memory"] as const;
+const SECTIONS = ["startup", "cold", "noopcli", "noop", "scaling", "latency", "pools", "memory"] as const;
 const only = values.only?.split(",") ?? SECTIONS;
 const wanted = (section: (typeof SECTIONS)[number]): boolean => only.includes(section);
 /** How many times each command of the start-up and no-op CLI sections runs (in turns). */
@@ -523,9 +526,17 @@ interface Run {
  * `berth run` on a free loopback port (--listen 127.0.0.1:0), once it says where it listens: the
  * bench talks to that address only, never to whatever else might answer on a guessed port.
  */
-async function startRun(id: string, dir: string, extra: readonly string[] = []): Promise<Run> {
+async function startRun(
+  id: string,
+  dir: string,
+  extra: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<Run> {
   const args = ["run", "--id", id, "--specs", dir, "--log-format", "json", "--listen", "127.0.0.1:0", ...extra];
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ...env },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = "";
     let found = false;
@@ -702,6 +713,96 @@ async function memory(n: number): Promise<{ n: number; rssMiB: number; peakMiB: 
 
 // ---- main ---------------------------------------------------------------------------------------
 
+interface PoolBench {
+  readonly trials: number;
+  readonly claimP50: number;
+  readonly claimP95: number;
+  readonly coldP50: number;
+  readonly coldP95: number;
+  /** claim p50 / cold create+start p50. */
+  readonly claimOverCold: number;
+  readonly refillMs: number;
+  /** 3 raw creates+starts one after another, and 3 at once. */
+  readonly raw3SerialMs: number;
+  readonly raw3ParallelMs: number;
+  readonly refillOverSerial: number;
+  readonly refillOverParallel: number;
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A pool of 3: claims against cold creates, then the refill after 3 claims against raw creates. */
+async function poolBench(trials: number): Promise<PoolBench> {
+  const id = `bench-${run}-pool`;
+  const token = `bench-${run}-token-0123456789`;
+  const pool = `${id}-p`;
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-pool-"));
+  const runtime = mkdtempSync(path.join(tmpdir(), "berth-bench-rt-"));
+  writeFileSync(path.join(dir, "pool.yaml"), specYaml(pool, ["pool: { size: 3, maxCreating: 3 }"]));
+  const label = `berth.controller=${id}`;
+  const berthRun = await startRun(id, dir, ["--runtime-specs", runtime], { BERTH_API_TOKEN: token });
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const call = async (method: string, url: string, body?: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${berthRun.url}${url}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`bench: ${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const all = async (): Promise<number> =>
+    (await docker.listContainers({ all: true, filters: { label: [label] } })).length;
+  try {
+    await until(async () => (await running(label)) === 3, "the pool of 3");
+    const claims: number[] = [];
+    const colds: number[] = [];
+    for (let t = 0; t < trials; t++) {
+      const started = performance.now();
+      await call("POST", `/v1/pools/${pool}/claims`, { name: `t${t}` });
+      claims.push(performance.now() - started);
+      colds.push(await rawCold(1, 1));
+      await until(async () => (await running(label)) === 4, "the refill after a claim");
+      await call("DELETE", `/v1/pools/${pool}/claims/t${t}`);
+      await until(async () => (await all()) === 3, "the release");
+    }
+    // The refill: 3 claims, then the time until 3 unclaimed members run again.
+    await Promise.all([0, 1, 2].map((i) => call("POST", `/v1/pools/${pool}/claims`, { name: `r${i}` })));
+    const refillStarted = performance.now();
+    await until(async () => (await running(label)) === 6, "the refill of 3");
+    const refillMs = performance.now() - refillStarted;
+    const raw3SerialMs = await rawCold(3, 1);
+    const raw3ParallelMs = await rawCold(3, 3);
+    const claimP50 = pct(claims, 50);
+    const coldP50 = pct(colds, 50);
+    return {
+      trials,
+      claimP50,
+      claimP95: pct(claims, 95),
+      coldP50,
+      coldP95: pct(colds, 95),
+      claimOverCold: claimP50 / coldP50,
+      refillMs,
+      raw3SerialMs,
+      raw3ParallelMs,
+      refillOverSerial: refillMs / raw3SerialMs,
+      refillOverParallel: refillMs / raw3ParallelMs,
+    };
+  } finally {
+    await stopRun(berthRun);
+    await removeByLabel(label);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(runtime, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   await docker.ping();
@@ -818,6 +919,31 @@ async function main(): Promise<void> {
     );
   }
 
+  let pools: PoolBench | null = null;
+  if (wanted("pools")) {
+    pools = await poolBench(P.trials);
+    console.log(
+      `\nwarm pool of 3 (${pools.trials} claims, each in turn with a raw create+start of the same container)`,
+    );
+    console.table([
+      { what: "claim → answer", p50: ms(pools.claimP50), p95: ms(pools.claimP95), ratio: x(pools.claimOverCold) },
+      { what: "raw create+start (cold)", p50: ms(pools.coldP50), p95: ms(pools.coldP95), ratio: "1" },
+      { what: "refill of 3 after 3 claims", p50: ms(pools.refillMs), p95: "", ratio: "" },
+      {
+        what: "raw 3 creates+starts, one after another",
+        p50: ms(pools.raw3SerialMs),
+        p95: "",
+        ratio: `refill ${x(pools.refillOverSerial)}`,
+      },
+      {
+        what: "raw 3 creates+starts at once",
+        p50: ms(pools.raw3ParallelMs),
+        p95: "",
+        ratio: `refill ${x(pools.refillOverParallel)}`,
+      },
+    ]);
+  }
+
   const mem: { n: number; rssMiB: number; peakMiB: number }[] = [];
   if (wanted("memory")) {
     for (const n of P.memory) mem.push(await memory(n));
@@ -844,6 +970,7 @@ async function main(): Promise<void> {
     planning: plans,
     scaling: scalingCold,
     latency: lat,
+    pools,
     memory: mem,
     seconds: Math.round((Date.now() - t0) / 1000),
   };

@@ -14,6 +14,7 @@ import { engineContext } from "./docker/engine-context.js";
 import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
 import type { ContainerIO } from "./docker/port.js";
+import { ClaimFiles } from "./host/claim-files.js";
 import { hostPolicyContext } from "./host/host-paths.js";
 import { hostSecretSources } from "./host/secrets.js";
 import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
@@ -35,6 +36,7 @@ import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
 import { STDIN_SOURCE } from "./manifest/stdin.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
+import { Pools } from "./ops/pools.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
 import { systemClock } from "./util/clock.js";
@@ -120,6 +122,7 @@ function reconcilerOf(
       hostPorts: engine.hostPorts,
       ...(config.capacity ? { capacity: new HostCapacity(engine.docker.port, config.capacity) } : {}),
       ...(dispatcher ? { dispatcher } : {}),
+      ...(config.runtimeSpecs !== null ? { claims: new ClaimFiles(config.runtimeSpecs) } : {}),
     },
     {
       owner: engine.owner,
@@ -182,6 +185,28 @@ export function createApp(config: Config, deps: AppDeps): App {
           },
           log,
         });
+  const passWaiters: (() => void)[] = [];
+  const pools =
+    config.runtimeSpecs === null
+      ? null
+      : new Pools({
+          claims: new ClaimFiles(config.runtimeSpecs),
+          docker: docker.port,
+          owner,
+          desired: (name) => reconciler.desired?.input.desired.find((d) => d.spec.name === name) ?? null,
+          status: (name) => controller.last?.report.specs.find((s) => s.name === name),
+          exclusive: (spec, harmless, fn) => dispatcher.exclusive(spec, harmless, fn),
+          nextPass: (ms) =>
+            new Promise<void>((resolve) => {
+              const timer = clock.at(clock.now() + ms, resolve);
+              passWaiters.push(() => {
+                timer.cancel();
+                resolve();
+              });
+            }),
+          clock,
+          log: log.child({ component: "pools" }),
+        });
   const controller = new Controller(
     {
       reconciler,
@@ -203,6 +228,11 @@ export function createApp(config: Config, deps: AppDeps): App {
       onPass: (result) => {
         events.runsFinished(result.report, result.at);
         if (runtimeSpecs) void removeCollectedRuns(runtimeSpecs, result.report);
+        if (pools)
+          void pools.collect(result.observed.containers).catch((err: unknown) => {
+            log.warn({ err: (err as Error).message }, "claim records not collected");
+          });
+        for (const wake of passWaiters.splice(0)) wake();
         metrics?.pass(result);
         deps.hooks?.onPass?.(result);
       },
@@ -241,6 +271,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           events,
           metrics,
           specs: runtimeSpecs,
+          pools,
           containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
           now: () => clock.now(),

@@ -24,6 +24,8 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   get: () => import("./commands/get.js"),
   exec: () => import("./commands/exec.js"),
   logs: () => import("./commands/logs.js"),
+  claim: () => import("./commands/claim.js"),
+  release: () => import("./commands/release.js"),
   reap: () => import("./commands/reap.js"),
   schema: () => import("./commands/schema.js"),
   completion: () => import("./commands/completion.js"),

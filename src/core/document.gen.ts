@@ -373,6 +373,23 @@ export interface Spec {
    */
   replicas?: number;
   /**
+   * A warm pool instead of replicas (docs/pools.md): berth keeps `size` unclaimed members (`<name>-<n>`, lowest free n) created and ready (healthy, where the spec has a healthcheck), at most `maxCreating` being made at once; `POST /v1/pools/{name}/claims` (or `berth claim`) takes a ready member out of the pool for one consumer until it is released or expires, and the pool refills. Not with replicas. A claimed member is never replaced by a change of this spec; it is removed when its claim goes. Like Artie's targetSize/minSize/maxCreating.
+   */
+  pool?: {
+    /**
+     * How many unclaimed members berth keeps (Artie's targetSize).
+     */
+    size: number;
+    /**
+     * Below this many ready members the pool is Pending rather than Running (Artie's minSize). At most size. Default: 1, or 0 for an empty pool.
+     */
+    minReady?: number;
+    /**
+     * At most this many members being created or not yet ready at once (Artie's maxCreating). Default 2.
+     */
+    maxCreating?: number;
+  };
+  /**
    * How a container is replaced. StartFirst (default): the new container starts (and becomes healthy) before the old one goes. StopFirst: the old one goes first; forced when a host port is published.
    */
   updateStrategy?: "StartFirst" | "StopFirst";

@@ -15,6 +15,7 @@ import {
   type NormalizedHealthcheck,
   type NormalizedMount,
   type NormalizedPort,
+  type NormalizedPool,
   type NormalizedSpec,
   type NormalizedUlimit,
   type SecretSource,
@@ -258,14 +259,23 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       issues.push({ code: "BERTH_VALUE", path: at, message: `${n} is already listed at spec.extraNetworks[${first}]` });
     }
   });
-  const replicas = s.replicas ?? DEFAULTS.replicas;
-  if (replicas > 1 && published.size > 0) {
+  const replicas = s.pool ? s.pool.size : (s.replicas ?? DEFAULTS.replicas);
+  if (s.pool && published.size > 0) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "ports"],
+      message:
+        "a pool's members cannot all publish the same host port: a claimed member and its refill run side by side; use hostPort: auto (each member gets its own) or drop hostPort",
+    });
+  } else if (replicas > 1 && published.size > 0) {
     issues.push({
       code: "BERTH_VALUE",
       path: ["spec", "replicas"],
       message: `${replicas} replicas cannot all publish the same host port; use replicas: 1 or drop hostPort`,
     });
   }
+
+  const pool = normalizePool(s, issues);
 
   // Resources.
   const r = s.resources ?? {};
@@ -405,8 +415,36 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       ttlAfterFinishedMs,
       backoffLimit: s.backoffLimit ?? null,
       priority: s.priority ?? DEFAULTS.priority,
+      pool,
     },
   };
+}
+
+/** `pool` (docs/pools.md): not with replicas; minReady at most size; defaults filled in. */
+type Pool = NonNullable<BerthContainer["spec"]["pool"]>;
+
+function normalizePool(
+  s: { readonly replicas?: number; readonly pool?: Pool },
+  issues: FieldIssue[],
+): NormalizedPool | null {
+  const p = s.pool;
+  if (p === undefined) return null;
+  if (s.replicas !== undefined) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "pool"],
+      message: "a pool has no replicas: its members are counted by pool.size; drop replicas or pool",
+    });
+  }
+  const minReady = p.minReady ?? Math.min(1, p.size);
+  if (minReady > p.size) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "pool", "minReady"],
+      message: `minReady ${minReady} is above size ${p.size}; minReady must be at most size`,
+    });
+  }
+  return { size: p.size, minReady, maxCreating: p.maxCreating ?? DEFAULTS.poolMaxCreating };
 }
 
 /** A limit as the kernel compares it: -1 is unlimited. */

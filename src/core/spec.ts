@@ -147,6 +147,15 @@ export interface NormalizedSpec {
   readonly backoffLimit: number | null;
   /** Capacity admission order, highest first (docs/capacity.md); not in the hash. */
   readonly priority: number;
+  /** A warm pool (docs/pools.md), or null for a plain spec; a pool's `replicas` is its size. */
+  readonly pool: NormalizedPool | null;
+}
+
+/** A warm pool: unclaimed members kept ready; claims take them out (docs/pools.md). */
+export interface NormalizedPool {
+  readonly size: number;
+  readonly minReady: number;
+  readonly maxCreating: number;
 }
 
 /** The defaults of every optional field, in canonical units. The hash omits fields equal to these. */
@@ -164,6 +173,7 @@ export const DEFAULTS = {
   devicePermissions: "rwm",
   reclaimPolicy: "Delete",
   priority: 0,
+  poolMaxCreating: 2,
 } as const;
 
 /** Docker refuses memory limits below 6 MiB. */

@@ -71,6 +71,8 @@ export interface ContainerStatus {
   readonly finishedAt: string | null;
   /** The container was removed after its ttlAfterFinished; this is its run's record (id ""). */
   readonly collected: boolean;
+  /** A claimed pool member: its claim's name (docs/pools.md); absent otherwise. */
+  readonly claim?: string;
 }
 
 export interface SpecStatus {
@@ -94,6 +96,16 @@ export interface SpecStatus {
   readonly retryAt: string | null;
   /** Every run finished and was collected after its ttlAfterFinished: only records remain. */
   readonly collected: boolean;
+  /**
+   * A warm pool (docs/pools.md): its size, unclaimed members ready, and claimed members; absent
+   * for a plain spec. `replicas` counts the unclaimed members only.
+   */
+  readonly pool?: {
+    readonly size: number;
+    readonly minReady: number;
+    readonly ready: number;
+    readonly claimed: number;
+  };
 }
 
 export interface StatusReport {
@@ -121,6 +133,8 @@ export interface StatusInput {
   readonly now: number;
   /** Declared networks and volumes (PlanInput.objects), and this controller's id, for their status. */
   readonly objects?: { readonly declared: readonly DesiredObject[]; readonly controllerId: string };
+  /** Claimed pool members: container id → claim name (docs/pools.md); absent: none. */
+  readonly claims?: ReadonlyMap<string, string>;
 }
 
 const time = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
@@ -172,6 +186,7 @@ export function statusReport(input: StatusInput): StatusReport {
       ipv6Addresses: { ...(c.ipv6Addresses ?? {}) },
       ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
       collected: false,
+      ...(input.claims?.has(c.id) ? { claim: input.claims.get(c.id) } : {}),
     });
     bySpec.set(spec, list);
   }
@@ -211,7 +226,12 @@ export function statusReport(input: StatusInput): StatusReport {
     const spec = record.spec;
     const desiredReplicas = spec ? spec.replicas : 0;
     const ready = containers.filter(
-      (c) => c.current && c.state === "running" && c.health !== "unhealthy" && c.health !== "starting",
+      (c) =>
+        c.claim === undefined &&
+        c.current &&
+        c.state === "running" &&
+        c.health !== "unhealthy" &&
+        c.health !== "starting",
     ).length;
     const run = spec && spec.restartPolicy !== "Always" ? runPhase(spec, containers) : null;
     const expired = spec?.expiresAt !== null && spec?.expiresAt !== undefined && spec.expiresAt <= input.now;
@@ -251,7 +271,7 @@ export function statusReport(input: StatusInput): StatusReport {
     } else if (planned.has(record.name) || rt?.busy) {
       // Pending while being created: no container yet, or only new ones that never started.
       phase = containers.every((c) => c.current && c.state === "created") ? "Pending" : "Updating";
-    } else if (ready === desiredReplicas) {
+    } else if (spec?.pool ? ready >= spec.pool.minReady : ready === desiredReplicas) {
       phase = "Running";
     } else {
       phase = "Pending";
@@ -270,6 +290,16 @@ export function statusReport(input: StatusInput): StatusReport {
       expiresAt: spec?.expiresAt != null ? formatTime(spec.expiresAt) : null,
       retryAt: rt?.retryAt != null ? formatTime(rt.retryAt) : null,
       collected: run !== null && containers.every((c) => c.collected),
+      ...(spec?.pool
+        ? {
+            pool: {
+              size: spec.pool.size,
+              minReady: spec.pool.minReady,
+              ready,
+              claimed: containers.filter((c) => c.claim !== undefined).length,
+            },
+          }
+        : {}),
     });
   }
 

@@ -80,11 +80,23 @@ export async function writeSpecFile(
 ): Promise<{ readonly ok: true; readonly created: boolean } | SpecFileFailure> {
   const target = fileIn(dir, name);
   if (typeof target !== "string") return target;
+  return writeFileAtomic(dir, target, text);
+}
+
+/**
+ * Writes `target` (a file directly in `dir`, checked by the caller) atomically, through a hidden
+ * temporary file beside it; `created` when it did not exist before.
+ */
+export async function writeFileAtomic(
+  dir: string,
+  target: string,
+  text: string,
+): Promise<{ readonly ok: true; readonly created: boolean } | SpecFileFailure> {
   const existed = await stat(target).then(
     () => true,
     () => false,
   );
-  const temp = path.join(path.dirname(target), `.${name}.yaml.${randomBytes(6).toString("hex")}.tmp`);
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
   let handle;
   try {
     handle = await open(temp, "wx", 0o644);
@@ -109,6 +121,14 @@ export async function removeSpecFile(
 ): Promise<{ readonly ok: true; readonly removed: boolean } | SpecFileFailure> {
   const target = fileIn(dir, name);
   if (typeof target !== "string") return target;
+  return removeFile(dir, target);
+}
+
+/** Removes `target` (a file directly in `dir`, checked by the caller); `removed` is false when there was none. */
+export async function removeFile(
+  dir: string,
+  target: string,
+): Promise<{ readonly ok: true; readonly removed: boolean } | SpecFileFailure> {
   try {
     await unlink(target);
     await syncDir(path.dirname(target));

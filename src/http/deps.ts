@@ -6,6 +6,7 @@ import type { StatusReport } from "../core/status.js";
 import type { Readiness } from "../loop/controller.js";
 import type { ManagedContainers } from "../ops/containers.js";
 import type { EventLog } from "../ops/event-log.js";
+import type { Pools } from "../ops/pools.js";
 import type { RuntimeSpecs } from "../ops/runtime-specs.js";
 import type { Metrics } from "./metrics.js";
 
@@ -32,6 +33,8 @@ export interface ServerDeps {
   readonly metrics: Metrics | null;
   /** Writes in the runtime spec directory; null: there is none (the write endpoints answer 403). */
   readonly specs: RuntimeSpecs | null;
+  /** Claims on warm pools (docs/pools.md); null or absent: no runtime spec directory to record them in. */
+  readonly pools?: Pools | null;
   /** berth's own containers: find, exec, logs. */
   readonly containers: ManagedContainers;
   /** null: no docker-spawner compatibility routes. */

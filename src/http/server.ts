@@ -17,6 +17,7 @@ import { JSON_BODY_LIMIT, JSON_TYPES, SPEC_TYPES } from "./common.js";
 import type { HttpLimits, ServerDeps } from "./deps.js";
 import { registerContainerRoutes } from "./routes/containers.js";
 import { registerNodeRoutes } from "./routes/node.js";
+import { registerPoolRoutes } from "./routes/pools.js";
 import { registerSpawnerCompat } from "./routes/spawner-compat.js";
 import { registerSpecRoutes } from "./routes/specs.js";
 
@@ -144,6 +145,7 @@ export function buildServer(deps: ServerDeps) {
   }
 
   registerSpecRoutes(app, deps);
+  registerPoolRoutes(app, deps, deps.pools ?? null);
   registerContainerRoutes(app, deps);
   registerNodeRoutes(app, deps);
   if (deps.compat) registerSpawnerCompat(app, deps, deps.compat);

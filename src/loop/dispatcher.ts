@@ -102,6 +102,10 @@ export class Dispatcher implements QueueView {
   private readonly settledAt = new Map<string, number>();
   /** Containers whose start failed, and how many times in a row. */
   private readonly startFailures = new Map<string, number>();
+  /** The actions in flight, by spec. */
+  private readonly inFlight = new Map<string, readonly Action[]>();
+  /** Specs a claim holds (exclusive()): no pass acts on them meanwhile. */
+  private readonly held = new Set<string>();
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -183,7 +187,7 @@ export class Dispatcher implements QueueView {
         rt = { busy: false, attempts: 0, retryAt: null, generation, terminal: null, lastError: null, lastAction: null };
         this.runtime.set(spec, rt);
       }
-      if (rt.busy || (this.settledAt.get(spec) ?? -1) >= input.observedAt) {
+      if (rt.busy || this.held.has(spec) || (this.settledAt.get(spec) ?? -1) >= input.observedAt) {
         // Busy, or finished since the observation this plan comes from: plan it again first.
         waiting.push({ spec, why: "busy", until: null, attempts: rt.attempts });
         continue;
@@ -235,8 +239,41 @@ export class Dispatcher implements QueueView {
     this.deps.onAction?.(action, null, this.deps.clock.now() - startedAt);
   }
 
+  /**
+   * Runs `fn` while no pass acts on `spec` (a claim on a pool, ops/pools.ts): it waits until the
+   * spec has no operation in flight other than those `harmless` allows (a refill's creates touch
+   * no existing member) and no other holder; afterwards the spec counts as settled, so a plan made
+   * from an observation before it is not acted on, and a pass is asked for.
+   */
+  async exclusive<T>(spec: string, harmless: (action: Action) => boolean, fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const busy = this.inFlight.get(spec);
+      if (!this.held.has(spec) && (busy === undefined || busy.every(harmless))) break;
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+      });
+    }
+    this.held.add(spec);
+    try {
+      return await fn();
+    } finally {
+      this.held.delete(spec);
+      this.settle(spec);
+    }
+  }
+
+  private readonly waiters: (() => void)[] = [];
+
+  /** The spec's operations (or its holder) are done: wake who waits, and ask for a pass. */
+  private settle(spec: string): void {
+    this.settledAt.set(spec, this.settles++);
+    for (const wake of this.waiters.splice(0)) wake();
+    for (const listener of this.settleListeners) listener(spec);
+  }
+
   private start(spec: string, rt: SpecRuntime, actions: readonly Action[], ctx: ActionContext): void {
     rt.busy = true;
+    this.inFlight.set(spec, actions);
     let current: Action | undefined;
     const task = (async () => {
       let seen = ctx;
@@ -270,9 +307,9 @@ export class Dispatcher implements QueueView {
       )
       .finally(() => {
         rt.busy = false;
+        this.inFlight.delete(spec);
         this.running.delete(task);
-        this.settledAt.set(spec, this.settles++);
-        for (const listener of this.settleListeners) listener(spec);
+        this.settle(spec);
       });
     this.running.add(task);
   }

@@ -19,6 +19,7 @@ import type { ObservedState } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { PortRange } from "../core/policy/types.js";
 import { DEFAULT_HOST_PORT_RANGE } from "../core/host-ports.js";
+import type { ClaimRecord } from "../core/pool.js";
 import { namesToClaim } from "../core/plan/claims.js";
 import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
@@ -74,6 +75,8 @@ export interface ReconcilerDeps {
   readonly hostPorts?: HostPortHints;
   /** The host capacity creates are admitted against (loop/capacity.ts); absent: none. */
   readonly capacity?: { get(): Promise<CapacityOptions> };
+  /** The claims on pool members (host/claim-files.ts), read every pass; absent: none. */
+  readonly claims?: { list(): Promise<{ readonly records: readonly ClaimRecord[] }> };
 }
 
 /** True when the plan gives a container a `hostPort: auto` port. */
@@ -162,10 +165,11 @@ export class Reconciler {
     // Asked with the epoch: a spec idle now has its new containers in the observation below.
     const busyPorts =
       this.deps.hostPorts?.busy((spec) => this.queue.progressOf(spec)?.busy === true) ?? new Map<number, string>();
-    const [snapshot, first, capacity] = await Promise.all([
+    const [snapshot, first, capacity, claims] = await Promise.all([
       this.desire(options.reload),
       observe(this.deps.docker, this.options.owner, this.wanted),
       this.deps.capacity?.get(),
+      this.deps.claims?.list(),
     ]);
     this.wanted = worthObserving(snapshot, first, this.options.owner);
     // The specs now give a reason to look at what the last pass did not: look now.
@@ -174,12 +178,12 @@ export class Reconciler {
     const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     const now = this.deps.clock.now();
     let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
-    let result = this.plan(snapshot, observed, now, busyPorts, capacity);
+    let result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     if (observed.foreignHostPorts === undefined && allocates(result)) {
       // An auto port is given: plan again knowing the ports other containers hold.
       const { hostPorts } = await foreignView(this.deps.docker, this.options.owner, new Set());
       observed = { ...observed, foreignHostPorts: hostPorts };
-      result = this.plan(snapshot, observed, now, busyPorts, capacity);
+      result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     }
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
@@ -203,6 +207,7 @@ export class Reconciler {
       keys: this.options.owner.keys,
       now,
       objects: { declared: snapshot.input.objects ?? [], controllerId: this.options.owner.controllerId },
+      claims: new Map((claims?.records ?? []).map((r) => [r.containerId, r.name])),
     });
     const durationMs = this.deps.clock.now() - started;
     this.deps.log.debug(
@@ -287,7 +292,8 @@ export class Reconciler {
     observed: ObservedState,
     now: number,
     busyPorts: ReadonlyMap<number, string>,
-    capacity?: CapacityOptions,
+    capacity: CapacityOptions | undefined,
+    claims: readonly ClaimRecord[],
   ): Plan {
     // A deleted spec is forgotten once none of its containers, per-instance volumes to reclaim or
     // runs' records remain.
@@ -308,6 +314,7 @@ export class Reconciler {
         ...snapshot.input,
         unstartable: this.queue.unstartable(UNSTARTABLE_AFTER),
         deleted: this.deleted,
+        claims,
         hostPorts: { ranges: this.options.hostPortRanges ?? [DEFAULT_HOST_PORT_RANGE], busy: busyPorts },
       },
       observed,

@@ -9,6 +9,7 @@ import type { LabelKeys } from "../labels.js";
 import { containerName, isTempName, tempName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import type { Ownership } from "../ownership.js";
+import { memberName } from "../pool.js";
 import { deadlineOf, type RunRecord, runOutcome, runRecordLabels, runRecordVolume, runsToCompletion } from "../runs.js";
 import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { UpdateStrategy } from "../spec.js";
@@ -31,6 +32,8 @@ export interface SpecPlanContext {
   readonly records: readonly RunRecord[];
   /** The plan's host-port allocator, for `hostPort: auto` (core/host-ports.ts). */
   readonly ports: () => HostPortAllocator;
+  /** A pool's replica slots this pass (core/pool.ts, poolSlots); absent: 0 … replicas-1. */
+  readonly slots?: readonly number[];
 }
 
 export const ref = (c: ObservedContainer): ContainerRef => ({ id: c.id, name: c.name });
@@ -52,6 +55,10 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
   const { observed, keys, out } = ctx;
   const spec = d.spec;
   const n = spec.replicas;
+  const slots = ctx.slots ?? Array.from({ length: n }, (_, i) => i);
+  const inSlots = new Set(slots);
+  const nameOf = (replica: number): string =>
+    spec.pool ? memberName(spec.name, replica) : containerName(spec.name, replica, n);
   const runs = runsToCompletion(spec);
   const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
   // A finished run is started again only by a new hash: a rebuilt image tag waits for the next run.
@@ -97,7 +104,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
   // The records of collected runs: this hash's stand for their replica; others go (a new run).
   const collected = new Set<number>();
   for (const r of ctx.records) {
-    if (r.hash === d.hash && r.replica < n && !collected.has(r.replica)) collected.add(r.replica);
+    if (r.hash === d.hash && inSlots.has(r.replica) && !collected.has(r.replica)) collected.add(r.replica);
     else out.act({ kind: "forget", spec: spec.name, name: r.volume, reason: "new run" });
   }
 
@@ -108,7 +115,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
       remove(c, "invalid replica label");
       continue;
     }
-    if (replica >= n) {
+    if (!inSlots.has(replica)) {
       remove(c, "scaled down");
       continue;
     }
@@ -117,8 +124,8 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     else byReplica.set(replica, [c]);
   }
 
-  for (let replica = 0; replica < n; replica++) {
-    const name = containerName(spec.name, replica, n);
+  for (const replica of slots) {
+    const name = nameOf(replica);
     const temp = tempName(name);
     const cs = byReplica.get(replica) ?? [];
     const primary = cs.find((c) => c.name === name);

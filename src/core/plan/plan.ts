@@ -11,6 +11,7 @@
 import { DEFAULT_HOST_PORT_RANGE, HostPortAllocator, takenHostPorts } from "../host-ports.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type RunRecord, runRecords } from "../runs.js";
+import { poolSlots } from "../pool.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
 import { planCapacity } from "./capacity.js";
@@ -92,6 +93,27 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
         ]),
       ),
     ));
+  // Claimed pool members are their claims': removed when the claim expires, otherwise left alone.
+  const claims = new Map((input.claims ?? []).map((c) => [c.containerId, c]));
+  const claimedHere = (c: ObservedContainer): boolean => {
+    const record = claims.get(c.id);
+    if (record === undefined) return false;
+    if (record.expiresAt !== null && record.expiresAt <= now) {
+      out.act({ kind: "remove", spec: c.labels[keys.spec] ?? "", container: ref(c), reason: "claim expired" });
+    } else if (record.expiresAt !== null) out.wakeAt(record.expiresAt);
+    return true;
+  };
+  for (const list of groups.values()) {
+    const free = list.filter((c) => !claimedHere(c));
+    if (free.length < list.length) groups.set(list[0]?.labels[keys.spec] ?? "", free);
+  }
+
+  const claimedReplicas = (spec: string): Set<number> =>
+    new Set(
+      ours
+        .filter((c) => claims.has(c.id) && c.labels[keys.spec] === spec)
+        .map((c) => Number(c.labels[keys.replica] ?? "-1")),
+    );
 
   const unstartable = input.unstartable ?? new Set<string>();
   for (const d of desired) {
@@ -103,6 +125,9 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     }
     if (expiresAt !== null) out.wakeAt(expiresAt);
     const own = records.get(d.spec.name) ?? [];
+    const slots = d.spec.pool
+      ? poolSlots(d.spec.pool, containers, claimedReplicas(d.spec.name), keys, d.hash)
+      : undefined;
     planSpec(d, containers, {
       observed,
       keys,
@@ -113,6 +138,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       now,
       records: own,
       ports,
+      ...(slots ? { slots } : {}),
     });
     const blocked = blockedBy(d, objects, observed);
     if (blocked && out.drop(d.spec.name, makesContainer)) out.note(blocked);

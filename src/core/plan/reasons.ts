@@ -26,6 +26,7 @@ export const REASON_CODES = {
   duplicate: "duplicate",
   "leftover temporary": "leftover_temporary",
   "name needed": "name_needed",
+  "claim expired": "claim_expired",
   "replicas changed": "replicas_changed",
   "deadline exceeded": "deadline_exceeded",
   "ttl expired": "ttl_expired",

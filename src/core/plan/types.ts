@@ -5,6 +5,7 @@
 import type { Amounts, CapacityOptions, CapacityTotals } from "../capacity.js";
 import type { DeclaredObject } from "../declared.js";
 import type { Ownership } from "../ownership.js";
+import type { ClaimRecord } from "../pool.js";
 import type { FieldChange } from "../spec-diff.js";
 import type { HostPortMap } from "../host-ports.js";
 import type { PortRange } from "../policy/types.js";
@@ -48,6 +49,11 @@ export interface PlanInput {
    * doubt.
    */
   readonly deleted?: ReadonlySet<string>;
+  /**
+   * Claims on pool members (docs/pools.md): the containers they name are the claims', not the
+   * pools'. Absent: none.
+   */
+  readonly claims?: readonly ClaimRecord[];
   /** Declared networks and volumes (`kind: Network`, `kind: Volume` documents); absent: none. */
   readonly objects?: readonly DesiredObject[];
   /**
@@ -104,7 +110,9 @@ export type RemoveReason =
   | "invalid replica label"
   | "duplicate"
   | "leftover temporary"
-  | "name needed";
+  | "name needed"
+  /** A claimed pool member whose claim expired (docs/pools.md). */
+  | "claim expired";
 
 /** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
 export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down" | "ttl expired";

@@ -1,0 +1,121 @@
+/**
+ * Warm pools and their claims (docs/pools.md). Pure: the claim record's shape, which members are
+ * ready, and which replica slots a pool keeps.
+ *
+ * A claim is a small JSON file in the runtime spec folder's `.claims/` (host/claim-files.ts),
+ * written before the claim is answered; it names the member by container id. A member named by a
+ * claim record is the claim's: not the pool's, never replaced or pruned, removed when the claim
+ * expires or is released (release removes the container first, then the record).
+ */
+import type { LabelKeys } from "./labels.js";
+import type { ObservedContainer } from "./observed.js";
+import type { NormalizedPool } from "./spec.js";
+
+/** One claim as recorded (its file's content). */
+export interface ClaimRecord {
+  /** The claim's name: a DNS label, unique within its pool. */
+  readonly name: string;
+  readonly pool: string;
+  readonly containerId: string;
+  /** The member's container name when it was claimed. */
+  readonly container: string;
+  /** Epoch ms, or null for until released. */
+  readonly expiresAt: number | null;
+  /** Labels the consumer asked to report with the claim (not put on the container: labels cannot change). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Epoch ms. */
+  readonly claimedAt: number;
+}
+
+/** A claim record's file name in the claims folder: `<pool>.<claim>.json` (both DNS labels: no dot inside). */
+export function claimFileName(pool: string, claim: string): string {
+  return `${pool}.${claim}.json`;
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+
+/** A record from a file's text; null when it is not one (a foreign or torn file: ignored, reported). */
+export function parseClaimRecord(text: string): ClaimRecord | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof v !== "object" || v === null) return null;
+  const r = v as Record<string, unknown>;
+  const labels = r.labels;
+  if (
+    !isString(r.name) ||
+    !isString(r.pool) ||
+    !isString(r.containerId) ||
+    !isString(r.container) ||
+    !(r.expiresAt === null || typeof r.expiresAt === "number") ||
+    typeof r.claimedAt !== "number" ||
+    typeof labels !== "object" ||
+    labels === null ||
+    !Object.values(labels).every(isString)
+  )
+    return null;
+  return {
+    name: r.name,
+    pool: r.pool,
+    containerId: r.containerId,
+    container: r.container,
+    expiresAt: r.expiresAt,
+    labels: labels as Record<string, string>,
+    claimedAt: r.claimedAt,
+  };
+}
+
+/** A member's container name: always `<pool>-<n>`, whatever the size. */
+export function memberName(pool: string, replica: number): string {
+  return `${pool}-${replica}`;
+}
+
+/** Ready to hand out: running, healthy where it has a healthcheck, made from the spec as it is now. */
+export function isReadyMember(c: ObservedContainer, keys: LabelKeys, hash: string): boolean {
+  return c.state === "running" && (c.health === null || c.health === "healthy") && c.labels[keys.hash] === hash;
+}
+
+function replicaOf(c: ObservedContainer, keys: LabelKeys): number | null {
+  const label = c.labels[keys.replica] ?? "";
+  return /^(0|[1-9][0-9]*)$/.test(label) ? Number(label) : null;
+}
+
+/**
+ * The replica slots a pool plans this pass, given its unclaimed containers and the replicas its
+ * claimed members hold: the members it has (at most `size`, lowest first) and, for the missing
+ * ones, the lowest free slots, at most `maxCreating` minus the members not yet ready. Members are
+ * never renumbered: a refill after a claim of `web-0` makes `web-3`, and `web-0`'s slot is free
+ * again once its claimed container is gone.
+ */
+export function poolSlots(
+  pool: NormalizedPool,
+  unclaimed: readonly ObservedContainer[],
+  claimedReplicas: ReadonlySet<number>,
+  keys: LabelKeys,
+  hash: string,
+): number[] {
+  const held = new Set<number>(claimedReplicas);
+  const existing = new Set<number>();
+  for (const c of unclaimed) {
+    const r = replicaOf(c, keys);
+    if (r === null) continue;
+    held.add(r);
+    if (!claimedReplicas.has(r)) existing.add(r);
+  }
+  const keep = [...existing].sort((a, b) => a - b).slice(0, pool.size);
+  const kept = new Set(keep);
+  const notReady = new Set(
+    unclaimed.filter((c) => kept.has(replicaOf(c, keys) ?? -1) && !isReadyMember(c, keys, hash)).map((c) => c.id),
+  ).size;
+  let allowed = Math.min(pool.size - keep.length, Math.max(0, pool.maxCreating - notReady));
+  const slots = [...keep];
+  for (let r = 0; allowed > 0; r++) {
+    if (held.has(r)) continue;
+    slots.push(r);
+    allowed--;
+  }
+  return slots.sort((a, b) => a - b);
+}

@@ -1,0 +1,236 @@
+/**
+ * Claims on warm pools (docs/pools.md), shared by the HTTP API and the CLI through it. A claim
+ * takes a ready member while no pass acts on the pool (Dispatcher.exclusive), records it in the
+ * claims folder (host/claim-files.ts) and only then answers; a release removes the member's
+ * container first and the record last, so that a member is never returned to its pool and a
+ * crash at any step leaves either a claim (the member stays claimed) or nothing.
+ */
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import { isDnsLabel } from "../core/names.js";
+import type { ObservedContainer } from "../core/observed.js";
+import type { Ownership } from "../core/ownership.js";
+import type { Action } from "../core/plan/types.js";
+import { type ClaimRecord, isReadyMember, memberName } from "../core/pool.js";
+import type { NormalizedSpec } from "../core/spec.js";
+import type { SpecStatus } from "../core/status.js";
+import type { DockerPort } from "../docker/port.js";
+import type { ClaimListing } from "../host/claim-files.js";
+import type { SpecFileFailure } from "../host/spec-writer.js";
+import type { Clock } from "../util/clock.js";
+
+export interface ClaimRequest {
+  /** The claim's name; generated when absent. */
+  readonly name?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Epoch ms; null: until released. */
+  readonly expiresAt: number | null;
+  /** How long to wait for a ready member when none is ready now (ms). */
+  readonly waitMs: number;
+}
+
+/** A claim as reported: its record, and whether its container still exists. */
+export interface ClaimView {
+  readonly claim: string;
+  readonly pool: string;
+  readonly container: string;
+  readonly name: string;
+  /** Bound: its member exists; Lost: the member's container is gone (removed by someone, or the engine lost it). */
+  readonly phase: "Bound" | "Lost";
+  readonly hostPorts: readonly HostPort[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** RFC 3339, or null for until released. */
+  readonly expiresAt: string | null;
+  readonly claimedAt: string;
+}
+
+export interface HostPort {
+  readonly containerPort: number;
+  readonly protocol: string;
+  readonly hostIP: string;
+  readonly hostPort: number;
+}
+
+export type ClaimOutcome =
+  | { readonly kind: "claimed"; readonly claim: ClaimView }
+  /** No such spec, or it is not a pool: why. */
+  | { readonly kind: "not-a-pool"; readonly pool: string; readonly reason: string }
+  | { readonly kind: "bad-name"; readonly name: string }
+  | { readonly kind: "exists"; readonly claim: ClaimView }
+  /** No ready member within the wait: what blocks. */
+  | { readonly kind: "unavailable"; readonly pool: string; readonly reason: string }
+  | { readonly kind: "failed"; readonly message: string };
+
+export type ReleaseOutcome =
+  | { readonly kind: "released"; readonly claim: string; readonly removedContainer: boolean }
+  | { readonly kind: "absent"; readonly pool: string; readonly claim: string }
+  | { readonly kind: "failed"; readonly message: string };
+
+export interface PoolsDeps {
+  readonly claims: {
+    list(): Promise<ClaimListing>;
+    write(record: ClaimRecord): Promise<{ readonly ok: true } | SpecFileFailure>;
+    remove(pool: string, claim: string): Promise<{ readonly ok: true; readonly removed: boolean } | SpecFileFailure>;
+  };
+  readonly docker: Pick<DockerPort, "listContainers" | "removeContainer">;
+  readonly owner: Ownership;
+  /** The desired spec of that name and its hash, as last loaded; null when there is none. */
+  readonly desired: (name: string) => { readonly spec: NormalizedSpec; readonly hash: string } | null;
+  /** The spec's status as of the last pass (what blocks a pool), if any. */
+  readonly status: (name: string) => SpecStatus | undefined;
+  /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts). */
+  readonly exclusive: <T>(spec: string, harmless: (a: Action) => boolean, fn: () => Promise<T>) => Promise<T>;
+  /** Resolves after the next pass, or after `ms`. */
+  readonly nextPass: (ms: number) => Promise<void>;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** A refill's creates touch no member that exists: a claim need not wait for them. */
+const onlyCreates = (a: Action): boolean => a.kind === "create";
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export class Pools {
+  constructor(private readonly deps: PoolsDeps) {}
+
+  private view(record: ClaimRecord, present: boolean): ClaimView {
+    return {
+      claim: record.name,
+      pool: record.pool,
+      container: record.containerId,
+      name: record.container,
+      phase: present ? "Bound" : "Lost",
+      hostPorts: [],
+      labels: record.labels,
+      expiresAt: iso(record.expiresAt),
+      claimedAt: new Date(record.claimedAt).toISOString(),
+    };
+  }
+
+  private async members(pool: string): Promise<ObservedContainer[]> {
+    const keys = this.deps.owner.keys;
+    return this.deps.docker.listContainers({ labels: [this.deps.owner.filter, `${keys.spec}=${pool}`] });
+  }
+
+  /** Why a claim on `pool` cannot be made at all (not a pool), or null. */
+  private notAPool(pool: string): string | null {
+    const d = this.deps.desired(pool);
+    if (d === null) return `no spec named ${pool} is loaded`;
+    if (d.spec.pool === null)
+      return `spec ${pool} is not a pool (it has no pool: field); only pool members can be claimed`;
+    return null;
+  }
+
+  async claim(pool: string, request: ClaimRequest): Promise<ClaimOutcome> {
+    const name = request.name ?? `c-${randomBytes(5).toString("hex")}`;
+    if (!isDnsLabel(name) || !isDnsLabel(pool) || name.length + pool.length > 200) return { kind: "bad-name", name };
+    const deadline = this.deps.clock.now() + request.waitMs;
+    for (;;) {
+      const why = this.notAPool(pool);
+      if (why !== null) return { kind: "not-a-pool", pool, reason: why };
+      const outcome = await this.deps.exclusive(pool, onlyCreates, () => this.tryClaim(pool, name, request));
+      if (outcome !== null) return outcome;
+      const left = deadline - this.deps.clock.now();
+      if (left <= 0) return { kind: "unavailable", pool, reason: this.blocking(pool) };
+      await this.deps.nextPass(left);
+    }
+  }
+
+  /** One attempt, under the pool's exclusivity: a claim, or null when no member is ready. */
+  private async tryClaim(pool: string, name: string, request: ClaimRequest): Promise<ClaimOutcome | null> {
+    const d = this.deps.desired(pool);
+    if (d === null) return null;
+    const { records } = await this.deps.claims.list();
+    const taken = records.find((r) => r.pool === pool && r.name === name);
+    const containers = await this.members(pool);
+    if (taken)
+      return {
+        kind: "exists",
+        claim: this.view(
+          taken,
+          containers.some((c) => c.id === taken.containerId),
+        ),
+      };
+    const claimed = new Set(records.map((r) => r.containerId));
+    const keys = this.deps.owner.keys;
+    const ready = containers
+      .filter((c) => !claimed.has(c.id) && isReadyMember(c, keys, d.hash))
+      .filter((c) => c.name === memberName(pool, Number(c.labels[keys.replica])))
+      .sort((a, b) => Number(a.labels[keys.replica]) - Number(b.labels[keys.replica]));
+    const member = ready[0];
+    if (member === undefined) return null;
+    const record: ClaimRecord = {
+      name,
+      pool,
+      containerId: member.id,
+      container: member.name,
+      expiresAt: request.expiresAt,
+      labels: request.labels ?? {},
+      claimedAt: this.deps.clock.now(),
+    };
+    const written = await this.deps.claims.write(record);
+    if (!written.ok) return { kind: "failed", message: written.message };
+    this.deps.log.info({ pool, claim: name, container: member.name }, "pool member claimed");
+    return { kind: "claimed", claim: this.view(record, true) };
+  }
+
+  /** What keeps a pool without a ready member, from its last status. */
+  private blocking(pool: string): string {
+    const s = this.deps.status(pool);
+    const what = s?.lastError ?? s?.message;
+    const ready = s ? `${s.replicas.ready} of ${s.replicas.desired} members ready` : "no status yet";
+    return what ? `no ready member of pool ${pool} (${ready}): ${what}` : `no ready member of pool ${pool} (${ready})`;
+  }
+
+  async get(pool: string, claim: string): Promise<ClaimView | null> {
+    const record = (await this.deps.claims.list()).records.find((r) => r.pool === pool && r.name === claim);
+    if (!record) return null;
+    const present = (await this.members(pool)).some((c) => c.id === record.containerId);
+    return this.view(record, present);
+  }
+
+  async list(pool: string): Promise<ClaimView[]> {
+    const records = (await this.deps.claims.list()).records.filter((r) => r.pool === pool);
+    if (records.length === 0) return [];
+    const present = new Set((await this.members(pool)).map((c) => c.id));
+    return records.map((r) => this.view(r, present.has(r.containerId)));
+  }
+
+  /** Removes the claim's container, then its record (so a crash between leaves a Lost claim, never a dirty member). */
+  async release(pool: string, claim: string): Promise<ReleaseOutcome> {
+    if (!isDnsLabel(pool) || !isDnsLabel(claim)) return { kind: "absent", pool, claim };
+    return this.deps.exclusive(pool, onlyCreates, async () => {
+      const record = (await this.deps.claims.list()).records.find((r) => r.pool === pool && r.name === claim);
+      if (!record) return { kind: "absent", pool, claim } as const;
+      const present = (await this.members(pool)).some((c) => c.id === record.containerId);
+      try {
+        if (present) await this.deps.docker.removeContainer(record.containerId, { force: true });
+      } catch (err) {
+        return { kind: "failed", message: (err as Error).message } as const;
+      }
+      const removed = await this.deps.claims.remove(pool, claim);
+      if (!removed.ok) return { kind: "failed", message: removed.message } as const;
+      this.deps.log.info({ pool, claim, container: record.container }, "claim released");
+      return { kind: "released", claim, removedContainer: present } as const;
+    });
+  }
+
+  /**
+   * After a pass: the records of claims whose container is gone and whose time is up are removed
+   * (an expired claim's member was removed by the plan). A Lost claim without expiry stays until
+   * it is released, so its consumer can learn what happened.
+   */
+  async collect(observed: readonly ObservedContainer[]): Promise<void> {
+    const now = this.deps.clock.now();
+    const present = new Set(observed.map((c) => c.id));
+    const { records } = await this.deps.claims.list();
+    for (const r of records) {
+      if (present.has(r.containerId) || r.expiresAt === null || r.expiresAt > now) continue;
+      const removed = await this.deps.claims.remove(r.pool, r.name);
+      if (removed.ok) this.deps.log.info({ pool: r.pool, claim: r.name }, "expired claim forgotten");
+    }
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Warm pools and claims against the real engine, through the built CLI (docs/pools.md): a pool
+ * of 3 converges; 3 concurrent claims get 3 distinct members that answer HTTP; the pool refills
+ * to 3; a released claim's container is removed; bad claims get 404/409/503. Crash cases: a
+ * claim recorded but never answered (kill -9 after the record) keeps its member claimed and is
+ * never handed out twice; kill -9 while claims and the refill are in flight leaves no member
+ * handed out twice and none leaked.
+ */
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  berth,
+  containersOf,
+  type ContainerView,
+  docker,
+  e2eSpec,
+  type RunningBerth,
+  specDir,
+  startBerth,
+  testIds,
+  waitContainers,
+} from "../support/e2e.js";
+import { pollValue } from "../support/poll.js";
+import { tempDir } from "../support/tmp.js";
+
+const TOKEN = "pools-test-token-0123456789abcdef";
+const auth = { authorization: `Bearer ${TOKEN}` };
+const id = testIds();
+let controller: RunningBerth | undefined;
+
+afterEach(async () => {
+  await controller?.stop();
+  controller = undefined;
+});
+
+/** A pool whose members serve HTTP on 8080 (busybox httpd). */
+function poolSpec(name: string, size = 3, maxCreating = 3): string {
+  return e2eSpec(name, [`pool: { size: ${size}, maxCreating: ${maxCreating} }`]).replace(
+    '["sleep", "infinity"]',
+    '["sh", "-c", "mkdir -p /tmp/www && echo $HOSTNAME > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]',
+  );
+}
+
+async function call(
+  base: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${url}`, {
+    method,
+    headers: { ...auth, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const isMember = (pool: string) => (x: ContainerView) => new RegExp(`^${pool}-[0-9]+$`).test(x.name);
+
+/** The claimed container ids the claim files name. */
+function claimedIds(runtime: string): string[] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(path.join(runtime, ".claims")).filter((f) => f.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  return files.map(
+    (f) => (JSON.parse(readFileSync(path.join(runtime, ".claims", f), "utf8")) as { containerId: string }).containerId,
+  );
+}
+
+async function addressOf(containerId: string): Promise<string> {
+  const info = await docker.getContainer(containerId).inspect();
+  return info.NetworkSettings.Networks.bridge?.IPAddress ?? "";
+}
+
+/** Running containers: exactly `size` unclaimed and every claimed one, none twice, none else. */
+function converged(runtime: string, size: number) {
+  return (cs: ContainerView[]): boolean => {
+    const claimed = new Set(claimedIds(runtime));
+    const running = cs.filter((x) => x.state === "running");
+    const unclaimed = running.filter((x) => !claimed.has(x.id));
+    return (
+      claimed.size === claimedIds(runtime).length &&
+      cs.length === running.length &&
+      unclaimed.length === size &&
+      [...claimed].every((cid) => running.some((x) => x.id === cid)) &&
+      running.length === size + claimed.size
+    );
+  };
+}
+
+describe("warm pools and claims", () => {
+  it("a pool of 3 converges, 3 concurrent claims get 3 distinct members that answer, the pool refills, a release removes the member", async () => {
+    const c = id("pool");
+    const pool = `${c}-web`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({ "web.yaml": poolSpec(pool), "plain.yaml": e2eSpec(`${c}-plain`) });
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const base = controller.url;
+    await waitContainers(
+      c,
+      "3 members running",
+      (cs) => cs.filter(isMember(pool)).filter((x) => x.state === "running").length === 3,
+      {
+        explain: () => controller?.recentLogs() ?? "",
+      },
+    );
+
+    const claims = await Promise.all(
+      [1, 2, 3].map((i) =>
+        call(base, "POST", `/v1/pools/${pool}/claims`, { name: `job-${i}`, ttl: "10m", labels: { user: `u${i}` } }),
+      ),
+    );
+    expect(claims.map((r) => r.status)).toEqual([201, 201, 201]);
+    const ids = claims.map((r) => r.body.container as string);
+    expect(new Set(ids).size).toBe(3);
+    expect(claims[0]?.body).toMatchObject({
+      claim: "job-1",
+      pool,
+      phase: "Bound",
+      labels: { user: "u1" },
+      hostPorts: [],
+    });
+    for (const cid of ids) {
+      const res = await fetch(`http://${await addressOf(cid)}:8080/`);
+      expect(res.status).toBe(200);
+      expect((await res.text()).trim()).toBe(cid.slice(0, 12));
+    }
+
+    // The pool refills to 3 unclaimed members beside the 3 claimed ones.
+    await waitContainers(
+      c,
+      "the pool refilled beside 3 claims",
+      (cs) => converged(runtime, 3)(cs.filter(isMember(pool))),
+      {
+        explain: () => controller?.recentLogs() ?? "",
+      },
+    );
+
+    // Status: the pool's unclaimed members ready, and its claims, each member marked with its claim.
+    const status = await pollValue(
+      () => call(base, "GET", `/v1/specs/${pool}`),
+      (r) => JSON.stringify(r.body.pool) === JSON.stringify({ size: 3, minReady: 1, ready: 3, claimed: 3 }),
+      10_000,
+    );
+    expect(status.body).toMatchObject({ phase: "Running", replicas: { desired: 3, ready: 3 } });
+    expect(status.body.pool).toEqual({ size: 3, minReady: 1, ready: 3, claimed: 3 });
+    const marked = (status.body.containers as { id: string; claim?: string }[]).filter((x) => x.claim !== undefined);
+    expect(marked.map((x) => [x.id, x.claim]).sort()).toEqual(ids.map((cid, i) => [cid, `job-${i + 1}`]).sort());
+
+    // Bad claims.
+    expect((await call(base, "POST", `/v1/pools/${pool}/claims`, { name: "job-1" })).status).toBe(409);
+    const notPool = await call(base, "POST", `/v1/pools/${c}-plain/claims`, {});
+    expect(notPool.status).toBe(404);
+    expect(notPool.body.error).toMatch(/not a pool/);
+    expect((await call(base, "POST", `/v1/pools/${c}-nothing/claims`, {})).status).toBe(404);
+    expect((await call(base, "POST", `/v1/pools/${pool}/claims`, { ttl: "soon" })).status).toBe(400);
+
+    // Read and release.
+    expect((await call(base, "GET", `/v1/pools/${pool}/claims/job-2`)).body).toMatchObject({
+      container: ids[1],
+      phase: "Bound",
+    });
+    expect(((await call(base, "GET", `/v1/pools/${pool}/claims`)).body.claims as unknown[]).length).toBe(3);
+    const released = await call(base, "DELETE", `/v1/pools/${pool}/claims/job-2`);
+    expect(released).toMatchObject({ status: 200, body: { released: true, removedContainer: true } });
+    expect((await containersOf(c)).some((x) => x.id === ids[1])).toBe(false);
+    expect((await call(base, "GET", `/v1/pools/${pool}/claims/job-2`)).status).toBe(404);
+    expect((await call(base, "DELETE", `/v1/pools/${pool}/claims/job-2`)).status).toBe(404);
+    expect(claimedIds(runtime).sort()).toEqual([ids[0], ids[2]].sort());
+
+    // The same through the CLI: berth claim, berth release.
+    const env = { BERTH_API_TOKEN: TOKEN, BERTH_SERVER: base };
+    const claimed = await berth(["claim", pool, "--name", "cli", "--ttl", "5m", "-o", "json"], env);
+    expect(claimed.code, claimed.stderr).toBe(0);
+    const cli = JSON.parse(claimed.stdout) as { container: string; claim: string };
+    expect(cli.claim).toBe("cli");
+    expect(claimedIds(runtime)).toContain(cli.container);
+    const again = await berth(["claim", pool, "--name", "cli"], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/refused \(409\)/);
+    const released2 = await berth(["release", `${pool}/cli`], env);
+    expect(released2.code, released2.stderr).toBe(0);
+    expect((await containersOf(c)).some((x) => x.id === cli.container)).toBe(false);
+  });
+
+  it("an empty pool answers 503 after the wait, naming what blocks", async () => {
+    const c = id("pool-empty");
+    const pool = `${c}-web`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({ "web.yaml": e2eSpec(pool, ["pool: { size: 0 }"]) });
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const started = Date.now();
+    const res = await call(controller.url, "POST", `/v1/pools/${pool}/claims`, { wait: "1500ms" });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatch(new RegExp(`no ready member of pool ${pool} \\(0 of 0 members ready\\)`));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+  });
+
+  it("kill -9 after a claim was recorded but before it was answered: the member stays claimed, never handed out twice", async () => {
+    const c = id("pool-crash");
+    const pool = `${c}-web`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({ "web.yaml": poolSpec(pool, 2, 2) });
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const members = await waitContainers(
+      c,
+      "2 members running",
+      (cs) => cs.filter((x) => x.state === "running").length === 2,
+    );
+    await controller.kill9();
+    controller = undefined;
+    // What the claim leaves on disk before its answer: the record, written atomically.
+    const victim = members[0] as ContainerView;
+    mkdirSync(path.join(runtime, ".claims"), { recursive: true });
+    writeFileSync(
+      path.join(runtime, ".claims", `${pool}.lost-answer.json`),
+      JSON.stringify({
+        name: "lost-answer",
+        pool,
+        containerId: victim.id,
+        container: victim.name,
+        expiresAt: null,
+        labels: {},
+        claimedAt: Date.now(),
+      }),
+    );
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const base = controller.url;
+    // The retry with the same name answers 409 with the claim that exists (the member it got).
+    const retry = await call(base, "POST", `/v1/pools/${pool}/claims`, { name: "lost-answer" });
+    expect(retry.status).toBe(409);
+    expect((retry.body.claim as Record<string, unknown>).container).toBe(victim.id);
+    await waitContainers(c, "the pool refilled beside the claim", converged(runtime, 2));
+    const others = await Promise.all(
+      [1, 2].map((i) => call(base, "POST", `/v1/pools/${pool}/claims`, { name: `n-${i}`, wait: "20s" })),
+    );
+    expect(others.map((r) => r.status)).toEqual([201, 201]);
+    expect(others.map((r) => r.body.container)).not.toContain(victim.id);
+    expect((await containersOf(c)).find((x) => x.id === victim.id)?.state).toBe("running");
+  });
+
+  it("kill -9 while claims and the refill are in flight: no member handed out twice, none leaked, the pool back to size", async () => {
+    const c = id("pool-kill");
+    const pool = `${c}-web`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({ "web.yaml": poolSpec(pool, 3, 2) });
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    await waitContainers(c, "3 members running", (cs) => cs.filter((x) => x.state === "running").length === 3);
+    const base = controller.url;
+    const victim = controller;
+    // Claims race with the kill; the refill they cause is in flight when berth dies.
+    const answers = Promise.all(
+      [1, 2, 3].map((i) =>
+        call(base, "POST", `/v1/pools/${pool}/claims`, { name: `k-${i}` }).catch(
+          (): Awaited<ReturnType<typeof call>> => ({ status: 0, body: {} }),
+        ),
+      ),
+    );
+    await victim.waitForLog("pool member claimed", 10_000);
+    await victim.kill9();
+    controller = undefined;
+    const answered = (await answers).filter((r) => r.status === 201).map((r) => r.body.container as string);
+    // Every answered claim is recorded (the record precedes the answer).
+    expect(claimedIds(runtime)).toEqual(expect.arrayContaining(answered));
+
+    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const final = await waitContainers(
+      c,
+      "3 unclaimed members beside the claims, nothing else",
+      converged(runtime, 3),
+      {
+        explain: () => `claims: ${claimedIds(runtime).join(", ")}\n${controller?.recentLogs() ?? ""}`,
+      },
+    );
+    const claimed = claimedIds(runtime);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(final.length).toBe(3 + claimed.length);
+    // A new claim never gets a member already claimed.
+    const more = await call(controller.url, "POST", `/v1/pools/${pool}/claims`, { name: "after", wait: "20s" });
+    expect(more.status).toBe(201);
+    expect(claimed).not.toContain(more.body.container);
+  });
+});
