@@ -5,7 +5,7 @@
  * document reports at most 50 problems; and the loader parses one file per turn of the event loop.
  *
  * Stated bounds (docs/errors.md, "Limits"): the worst 1 MiB files are refused within 2 s, the
- * worst files within the limits parse within 5 s — measured at most 12 ms and 0.35 s on two cores
+ * worst files within the limits parse within 5 s, of CPU time — measured at most 12 ms and 0.35 s on two cores
  * under a load average of 20 (the bounds leave room for a machine busier still); before, up to
  * 14 s, and 324 s for 100 000 unknown keys.
  */
@@ -54,14 +54,19 @@ function fitting(shape: (n: number) => string, max: number): number {
 
 const LIMIT_CODES = ["BERTH_TOO_MANY_NODES", "BERTH_TOO_MANY_DOCUMENTS", "BERTH_FILE_TOO_LARGE"];
 
+/**
+ * The CPU time this process spends on f (user + system, all its threads), not the wall time: the
+ * bound is on the work a file costs, which other processes on a busy machine do not change.
+ */
 function timed<T>(f: () => T): { value: T; ms: number } {
-  const start = performance.now();
+  const start = process.cpuUsage();
   const value = f();
-  return { value, ms: performance.now() - start };
+  const used = process.cpuUsage(start);
+  return { value, ms: (used.user + used.system) / 1000 };
 }
 
 describe("parse work per file is bounded (finding 14d)", () => {
-  it.each(Object.entries(SHAPES))("refuses 1 MiB of %s within 2 s", (_name, shape) => {
+  it.each(Object.entries(SHAPES))("refuses 1 MiB of %s within 2 s of CPU", (_name, shape) => {
     const text = shape(fitting(shape, MiB - 1));
     expect(text.length).toBeGreaterThan(MiB - 4096);
     const { value, ms } = timed(() => parseSpecBytes(bytes(text), "big.yaml"));
@@ -70,22 +75,25 @@ describe("parse work per file is bounded (finding 14d)", () => {
     expect(ms).toBeLessThan(2000);
   });
 
-  it.each(Object.entries(SHAPES))("parses the largest file of %s within the limits within 5 s", (_name, shape) => {
-    // The largest n the limits accept.
-    let lo = 1;
-    let hi = fitting(shape, MiB - 1);
-    const accepted = (n: number): boolean =>
-      !LIMIT_CODES.includes(parseSpecBytes(bytes(shape(n)), "f.yaml").issues[0]?.code ?? "");
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (accepted(mid)) lo = mid;
-      else hi = mid;
-    }
-    const { value, ms } = timed(() => parseSpecBytes(bytes(shape(lo)), "f.yaml"));
-    expect(LIMIT_CODES).not.toContain(value.issues[0]?.code);
-    expect(value.issues.length).toBeLessThanOrEqual(MAX_ISSUES_PER_DOCUMENT + 1);
-    expect(ms).toBeLessThan(5000);
-  });
+  it.each(Object.entries(SHAPES))(
+    "parses the largest file of %s within the limits within 5 s of CPU",
+    (_name, shape) => {
+      // The largest n the limits accept.
+      let lo = 1;
+      let hi = fitting(shape, MiB - 1);
+      const accepted = (n: number): boolean =>
+        !LIMIT_CODES.includes(parseSpecBytes(bytes(shape(n)), "f.yaml").issues[0]?.code ?? "");
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (accepted(mid)) lo = mid;
+        else hi = mid;
+      }
+      const { value, ms } = timed(() => parseSpecBytes(bytes(shape(lo)), "f.yaml"));
+      expect(LIMIT_CODES).not.toContain(value.issues[0]?.code);
+      expect(value.issues.length).toBeLessThanOrEqual(MAX_ISSUES_PER_DOCUMENT + 1);
+      expect(ms).toBeLessThan(5000);
+    },
+  );
 
   it("names the limit in a file:line:column message", () => {
     const text = SHAPES["a flow list of numbers"]?.(DEFAULT_LIMITS.maxNodes + 10) ?? "";
