@@ -96,14 +96,21 @@ function iso(ms: number | null): string | null {
 export class Pools {
   constructor(private readonly deps: PoolsDeps) {}
 
-  private view(record: ClaimRecord, present: boolean): ClaimView {
+  /** The claim as reported; `member` is its container as the engine lists it, or undefined when gone. */
+  private view(record: ClaimRecord, member: ObservedContainer | undefined): ClaimView {
     return {
       claim: record.name,
       pool: record.pool,
       container: record.containerId,
       name: record.container,
-      phase: present ? "Bound" : "Lost",
-      hostPorts: [],
+      phase: member ? "Bound" : "Lost",
+      // As the engine publishes them (a `hostPort: auto` port included): what a consumer connects to.
+      hostPorts: (member?.ports ?? []).map((p) => ({
+        containerPort: p.containerPort,
+        protocol: p.protocol,
+        hostIP: p.hostIP,
+        hostPort: p.hostPort,
+      })),
       labels: record.labels,
       expiresAt: iso(record.expiresAt),
       claimedAt: new Date(record.claimedAt).toISOString(),
@@ -151,7 +158,7 @@ export class Pools {
         kind: "exists",
         claim: this.view(
           taken,
-          containers.some((c) => c.id === taken.containerId),
+          containers.find((c) => c.id === taken.containerId),
         ),
       };
     const claimed = new Set(records.map((r) => r.containerId));
@@ -174,7 +181,7 @@ export class Pools {
     const written = await this.deps.claims.write(record);
     if (!written.ok) return { kind: "failed", message: written.message };
     this.deps.log.info({ pool, claim: name, container: member.name }, "pool member claimed");
-    return { kind: "claimed", claim: this.view(record, true) };
+    return { kind: "claimed", claim: this.view(record, member) };
   }
 
   /** What keeps a pool without a ready member, from its last status. */
@@ -188,15 +195,17 @@ export class Pools {
   async get(pool: string, claim: string): Promise<ClaimView | null> {
     const record = (await this.deps.claims.list()).records.find((r) => r.pool === pool && r.name === claim);
     if (!record) return null;
-    const present = (await this.members(pool)).some((c) => c.id === record.containerId);
-    return this.view(record, present);
+    return this.view(
+      record,
+      (await this.members(pool)).find((c) => c.id === record.containerId),
+    );
   }
 
   async list(pool: string): Promise<ClaimView[]> {
     const records = (await this.deps.claims.list()).records.filter((r) => r.pool === pool);
     if (records.length === 0) return [];
-    const present = new Set((await this.members(pool)).map((c) => c.id));
-    return records.map((r) => this.view(r, present.has(r.containerId)));
+    const members = new Map((await this.members(pool)).map((c) => [c.id, c]));
+    return records.map((r) => this.view(r, members.get(r.containerId)));
   }
 
   /** Removes the claim's container, then its record (so a crash between leaves a Lost claim, never a dirty member). */

@@ -34,9 +34,10 @@ afterEach(async () => {
   controller = undefined;
 });
 
-/** A pool whose members serve HTTP on 8080 (busybox httpd). */
-function poolSpec(name: string, size = 3, maxCreating = 3): string {
-  return e2eSpec(name, [`pool: { size: ${size}, maxCreating: ${maxCreating} }`]).replace(
+/** A pool whose members serve HTTP on 8080 (busybox httpd), published on an auto host port if asked. */
+function poolSpec(name: string, size = 3, maxCreating = 3, publish = false): string {
+  const ports = publish ? ["ports:", "  - { containerPort: 8080, hostPort: auto }"] : [];
+  return e2eSpec(name, [`pool: { size: ${size}, maxCreating: ${maxCreating} }`, ...ports]).replace(
     '["sleep", "infinity"]',
     '["sh", "-c", "mkdir -p /tmp/www && echo $HOSTNAME > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www"]',
   );
@@ -97,8 +98,13 @@ describe("warm pools and claims", () => {
     const c = id("pool");
     const pool = `${c}-web`;
     const runtime = tempDir("berth-runtime-");
-    const dir = specDir({ "web.yaml": poolSpec(pool), "plain.yaml": e2eSpec(`${c}-plain`) });
-    controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const dir = specDir({ "web.yaml": poolSpec(pool, 3, 3, true), "plain.yaml": e2eSpec(`${c}-plain`) });
+    // Its own slice of host ports, apart from the other tests' (docs/ports.md).
+    const range = { from: 41_000, to: 41_019 };
+    controller = await startBerth(
+      ["--id", c, "--specs", dir, "--runtime-specs", runtime, "--host-port-range", `${range.from}-${range.to}`],
+      { BERTH_API_TOKEN: TOKEN },
+    );
     const base = controller.url;
     await waitContainers(
       c,
@@ -122,12 +128,22 @@ describe("warm pools and claims", () => {
       pool,
       phase: "Bound",
       labels: { user: "u1" },
-      hostPorts: [],
     });
-    for (const cid of ids) {
+    // Each claim names the host port its member publishes, from the range, one per member.
+    const hostPorts = claims.map((r) => r.body.hostPorts as { containerPort: number; hostPort: number }[]);
+    for (const ports of hostPorts) {
+      expect(ports.map((p) => p.containerPort)).toContain(8080);
+      for (const p of ports) expect(p.hostPort >= range.from && p.hostPort <= range.to).toBe(true);
+    }
+    const published = hostPorts.map((ports) => ports.find((p) => p.containerPort === 8080)?.hostPort ?? 0);
+    expect(new Set(published).size).toBe(3);
+    for (const [i, cid] of ids.entries()) {
       const res = await fetch(`http://${await addressOf(cid)}:8080/`);
       expect(res.status).toBe(200);
       expect((await res.text()).trim()).toBe(cid.slice(0, 12));
+      // And through the host port the claim gave.
+      const viaHost = await fetch(`http://127.0.0.1:${published[i]}/`);
+      expect((await viaHost.text()).trim()).toBe(cid.slice(0, 12));
     }
 
     // The pool refills to 3 unclaimed members beside the 3 claimed ones.

@@ -96,6 +96,8 @@ export function planCapacity(
       spec: a.spec,
       replica: a.replica,
       priority: d.spec.priority,
+      // A pool only ever makes unclaimed members: a full host stops refilling pools first.
+      standby: d.spec.pool !== null,
       need: needOf(a, d, byName, cap),
     });
   }

@@ -179,6 +179,13 @@ const cases: Record<string, () => Case> = {
       expected: "remove  old [0001aaaabbbb]: expired\n! next: Unschedulable: needs containers 1, 0 free (Pending)\n",
     };
   },
+  "a full host refills a pool last: the plain spec of the same priority goes first, even named after it": () => ({
+    input: input([desired("a-pool", { extra: ["pool: { size: 2, maxCreating: 2 }"] }), desired("z-web")]),
+    observed: observed([]),
+    capacity: cap({ containers: 2 }),
+    expected:
+      "create  a-pool-0: not found\ncreate  z-web: not found\n! a-pool: Unschedulable: needs containers 1, 0 free (Pending)\n",
+  }),
   "no capacity: nothing is held back": () => ({
     input: input([desired("a"), desired("b")]),
     observed: observed([]),
