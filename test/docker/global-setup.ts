@@ -11,8 +11,6 @@ import type { TestProject } from "vitest/node";
 export const TEST_IMAGE = "berth-test/busybox:latest";
 /** How long a silent engine (a socket that accepts and never answers) is waited for. */
 const ANSWER_TIMEOUT_MS = 15_000;
-/** Set in vitest's main process once dist/ is built for this run. */
-const BUILT = "BERTH_TEST_DIST_BUILT";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -48,12 +46,9 @@ export default async function setup(project: TestProject): Promise<void> {
   const docker = new Docker({ timeout: ANSWER_TIMEOUT_MS });
   const problem = await engineProblem(docker, ANSWER_TIMEOUT_MS);
   project.provide("dockerUnavailable", problem ?? "");
-  // Both docker lanes set up in this one process, one after the other, before any file runs:
-  // the first builds dist/, the second finds it done.
-  if (problem !== null || process.env[BUILT] === "1") return;
+  if (problem !== null) return;
   const version = await docker.version();
   console.log(`docker tests: real engine ${version.Version ?? "?"} (API ${version.ApiVersion ?? "?"})`);
   // The end-to-end tests run the built CLI (dist/bundle/ through bin/berth.js), as a user does.
   execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
-  process.env[BUILT] = "1";
 }
