@@ -2,9 +2,9 @@
  * What `berth claim` and `berth release` share: the running controller's API at --server, with
  * the bearer token from --api-token-file or BERTH_API_TOKEN (never from argv, where `ps` shows it).
  */
-import { readFile } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { BerthError } from "../core/errors.js";
+import { readApiToken } from "./api-token.js";
 import type { CliIO } from "./io.js";
 import { DEFAULT_SERVER } from "./live.js";
 import { GROUPS } from "./options.js";
@@ -30,14 +30,7 @@ export function addApiOptions(command: Command): Command {
 }
 
 async function tokenOf(opts: ApiOptions, io: CliIO): Promise<string> {
-  if (opts.apiTokenFile !== undefined) {
-    try {
-      return (await readFile(opts.apiTokenFile, "utf8")).trim();
-    } catch (err) {
-      throw BerthError.usage(`--api-token-file: cannot read ${opts.apiTokenFile}: ${(err as Error).message}`);
-    }
-  }
-  const token = io.env.BERTH_API_TOKEN;
+  const token = await readApiToken(opts.apiTokenFile, io);
   if (token === undefined || token === "")
     throw BerthError.usage("the API needs a token: set BERTH_API_TOKEN or give --api-token-file");
   return token;

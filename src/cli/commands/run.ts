@@ -1,14 +1,14 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { createApp } from "../../app.js";
 import type { Config, RawOptions } from "../../config.js";
-import { BerthError } from "../../core/errors.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
 import { type HostLock, withHostLock } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
+import { readApiToken } from "../api-token.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addReconcileOptions, collect, GROUPS } from "../options.js";
 import { setup } from "../setup.js";
@@ -107,20 +107,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   });
 }
 
-/** The API token: --api-token-file (read here) beats BERTH_API_TOKEN. */
-async function readToken(raw: RunOptions, io: CliIO): Promise<string | undefined> {
-  if (raw.apiTokenFile !== undefined) {
-    try {
-      return (await readFile(raw.apiTokenFile, "utf8")).trim();
-    } catch (err) {
-      throw BerthError.usage(`--api-token-file: cannot read ${raw.apiTokenFile}: ${(err as Error).message}`);
-    }
-  }
-  return io.env.BERTH_API_TOKEN;
-}
-
 export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = processSignals): Promise<number> {
-  const token = await readToken(raw, io);
+  const token = await readApiToken(raw.apiTokenFile, io);
   const { config, log } = setup(
     { ...raw, ...(token !== undefined ? { apiToken: token } : {}) },
     { level: "info", fd: 1 },
