@@ -29,6 +29,7 @@ import { Executor } from "./loop/executor.js";
 import { HashKey, type HashKeyMode } from "./loop/hash-key.js";
 import { HostPortHints } from "./loop/host-ports.js";
 import { AutoNetwork } from "./loop/network.js";
+import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
@@ -105,6 +106,7 @@ function reconcilerOf(
   deps: InspectorDeps,
   engine: ReturnType<typeof engineParts>,
   dispatcher?: Dispatcher,
+  poolDemand?: PoolDemand,
 ): Reconciler {
   return new Reconciler(
     {
@@ -123,6 +125,7 @@ function reconcilerOf(
       ...(config.capacity ? { capacity: new HostCapacity(engine.docker.port, config.capacity) } : {}),
       ...(dispatcher ? { dispatcher } : {}),
       ...(config.runtimeSpecs !== null ? { claims: new ClaimFiles(config.runtimeSpecs) } : {}),
+      ...(poolDemand ? { poolDemand } : {}),
     },
     {
       owner: engine.owner,
@@ -169,7 +172,8 @@ export function createApp(config: Config, deps: AppDeps): App {
       deps.hooks?.onAction?.(action, error, durationMs);
     },
   });
-  const reconciler = reconcilerOf(config, deps, engine, dispatcher);
+  const poolDemand = new PoolDemand();
+  const reconciler = reconcilerOf(config, deps, engine, dispatcher, poolDemand);
   const runtimeSpecs =
     config.runtimeSpecs === null
       ? null
@@ -196,6 +200,10 @@ export function createApp(config: Config, deps: AppDeps): App {
           desired: (name) => reconciler.desired?.input.desired.find((d) => d.spec.name === name) ?? null,
           status: (name) => controller.last?.report.specs.find((s) => s.name === name),
           exclusive: (spec, harmless, fn) => dispatcher.exclusive(spec, harmless, fn),
+          demand: poolDemand,
+          requestPass: () => {
+            controller.requestPass(false, 0);
+          },
           nextPass: (ms) =>
             new Promise<void>((resolve) => {
               const timer = clock.at(clock.now() + ms, resolve);

@@ -89,6 +89,10 @@ function replicaOf(c: ObservedContainer, keys: LabelKeys): number | null {
  * ones, the lowest free slots, at most `maxCreating` minus the members not yet ready. Members are
  * never renumbered: a refill after a claim of `web-0` makes `web-3`, and `web-0`'s slot is free
  * again once its claimed container is gone.
+ *
+ * `demand` counts claims waiting now for a member when none was ready: each adds a slot beyond
+ * `size` and may be created beyond `maxCreating` (a cold create for a waiting consumer). Once the
+ * claims are served or gone, the pool is back to `size` and a surplus member goes, highest first.
  */
 export function poolSlots(
   pool: NormalizedPool,
@@ -96,7 +100,9 @@ export function poolSlots(
   claimedReplicas: ReadonlySet<number>,
   keys: LabelKeys,
   hash: string,
+  demand = 0,
 ): number[] {
+  const target = pool.size + demand;
   const held = new Set<number>(claimedReplicas);
   const existing = new Set<number>();
   for (const c of unclaimed) {
@@ -105,12 +111,12 @@ export function poolSlots(
     held.add(r);
     if (!claimedReplicas.has(r)) existing.add(r);
   }
-  const keep = [...existing].sort((a, b) => a - b).slice(0, pool.size);
+  const keep = [...existing].sort((a, b) => a - b).slice(0, target);
   const kept = new Set(keep);
   const notReady = new Set(
     unclaimed.filter((c) => kept.has(replicaOf(c, keys) ?? -1) && !isReadyMember(c, keys, hash)).map((c) => c.id),
   ).size;
-  let allowed = Math.min(pool.size - keep.length, Math.max(0, pool.maxCreating - notReady));
+  let allowed = Math.min(target - keep.length, Math.max(0, pool.maxCreating - notReady) + demand);
   const slots = [...keep];
   for (let r = 0; allowed > 0; r++) {
     if (held.has(r)) continue;

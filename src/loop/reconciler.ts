@@ -77,6 +77,8 @@ export interface ReconcilerDeps {
   readonly capacity?: { get(): Promise<CapacityOptions> };
   /** The claims on pool members (host/claim-files.ts), read every pass; absent: none. */
   readonly claims?: { list(): Promise<{ readonly records: readonly ClaimRecord[] }> };
+  /** Claims waiting for a cold member of a pool (loop/pool-demand.ts); absent: none. */
+  readonly poolDemand?: { snapshot(): ReadonlyMap<string, number> };
 }
 
 /** True when the plan gives a container a `hostPort: auto` port. */
@@ -177,7 +179,8 @@ export class Reconciler {
       (this.wanted.networks && first.networks === undefined) || (this.wanted.volumes && first.volumes === undefined);
     const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     const now = this.deps.clock.now();
-    let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now);
+    const claimed = new Set((claims?.records ?? []).map((r) => r.containerId));
+    let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now, claimed);
     let result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     if (observed.foreignHostPorts === undefined && allocates(result)) {
       // An auto port is given: plan again knowing the ports other containers hold.
@@ -240,7 +243,12 @@ export class Reconciler {
    * The second observation: which names the plan may take are held by containers berth does not
    * own. Only for specs free to act now; none in the steady state.
    */
-  private async names(snapshot: DesiredSnapshot, ours: ObservedState, now: number): Promise<ObservedState> {
+  private async names(
+    snapshot: DesiredSnapshot,
+    ours: ObservedState,
+    now: number,
+    claimed: ReadonlySet<string>,
+  ): Promise<ObservedState> {
     const hashes = new Map(snapshot.input.desired.map((d) => [d.spec.name, d.hash]));
     const recorded = new Set(
       runRecords(ours.volumes, this.options.owner.keys)
@@ -254,6 +262,7 @@ export class Reconciler {
       now,
       (spec) => this.queue.progressOf(spec)?.busy !== true,
       recorded,
+      { claimed, demand: this.deps.poolDemand?.snapshot() ?? new Map<string, number>() },
     );
     if (wanted.size === 0) return ours;
     const foreign = await foreignView(this.deps.docker, this.options.owner, wanted);
@@ -315,6 +324,7 @@ export class Reconciler {
         unstartable: this.queue.unstartable(UNSTARTABLE_AFTER),
         deleted: this.deleted,
         claims,
+        ...(this.deps.poolDemand ? { poolDemand: this.deps.poolDemand.snapshot() } : {}),
         hostPorts: { ranges: this.options.hostPortRanges ?? [DEFAULT_HOST_PORT_RANGE], busy: busyPorts },
       },
       observed,

@@ -25,7 +25,10 @@ export interface ClaimRequest {
   readonly labels?: Readonly<Record<string, string>>;
   /** Epoch ms; null: until released. */
   readonly expiresAt: number | null;
-  /** How long to wait for a ready member when none is ready now (ms). */
+  /**
+   * How long to wait for a member when none is ready now (ms): meanwhile one is created cold for
+   * this claim. 0: only a member ready now.
+   */
   readonly waitMs: number;
 }
 
@@ -82,6 +85,10 @@ export interface PoolsDeps {
   readonly exclusive: <T>(spec: string, harmless: (a: Action) => boolean, fn: () => Promise<T>) => Promise<T>;
   /** Resolves after the next pass, or after `ms`. */
   readonly nextPass: (ms: number) => Promise<void>;
+  /** Claims waiting for a cold member (loop/pool-demand.ts): the passes create one per claim. */
+  readonly demand: { hold(pool: string): () => void };
+  /** Asks for a pass soon (after a claim starts waiting). */
+  readonly requestPass: () => void;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -134,16 +141,44 @@ export class Pools {
   async claim(pool: string, request: ClaimRequest): Promise<ClaimOutcome> {
     const name = request.name ?? `c-${randomBytes(5).toString("hex")}`;
     if (!isDnsLabel(name) || !isDnsLabel(pool) || name.length + pool.length > 200) return { kind: "bad-name", name };
-    const deadline = this.deps.clock.now() + request.waitMs;
-    for (;;) {
-      const why = this.notAPool(pool);
-      if (why !== null) return { kind: "not-a-pool", pool, reason: why };
-      const outcome = await this.deps.exclusive(pool, onlyCreates, () => this.tryClaim(pool, name, request));
-      if (outcome !== null) return outcome;
-      const left = deadline - this.deps.clock.now();
-      if (left <= 0) return { kind: "unavailable", pool, reason: this.blocking(pool) };
-      await this.deps.nextPass(left);
+    const since = this.deps.clock.now();
+    const deadline = since + request.waitMs;
+    // Set when no member was ready: this claim then asks the passes for a member made cold.
+    let waiting: { readonly end: () => void; passes: number } | null = null;
+    try {
+      for (;;) {
+        const why = this.notAPool(pool);
+        if (why !== null) return { kind: "not-a-pool", pool, reason: why };
+        const outcome = await this.deps.exclusive(pool, onlyCreates, () => this.tryClaim(pool, name, request));
+        if (outcome !== null) return outcome;
+        const left = deadline - this.deps.clock.now();
+        if (left <= 0) return { kind: "unavailable", pool, reason: this.blocking(pool) };
+        if (waiting === null) {
+          waiting = { end: this.deps.demand.hold(pool), passes: 0 };
+          this.deps.requestPass();
+        } else {
+          const stuck = this.stuck(pool, since, waiting.passes);
+          if (stuck !== null) return { kind: "unavailable", pool, reason: stuck };
+        }
+        await this.deps.nextPass(left);
+        waiting.passes++;
+      }
+    } finally {
+      waiting?.end();
     }
+  }
+
+  /**
+   * Why the member a waiting claim asked for will not come, from the pool's status, or null: a
+   * create for it failed since the claim began (a missing image, a refused create), or the host
+   * has no room for it (seen by a pass that planned with the claim's demand: the second after it).
+   */
+  private stuck(pool: string, since: number, passes: number): string | null {
+    const s = this.deps.status(pool);
+    if (s === undefined) return null;
+    const failed = s.lastAction !== null && !s.lastAction.ok && Date.parse(s.lastAction.at) >= since;
+    const unschedulable = passes >= 2 && s.phase === "Pending" && s.message !== null;
+    return failed || unschedulable ? this.blocking(pool) : null;
   }
 
   /** One attempt, under the pool's exclusivity: a claim, or null when no member is ready. */

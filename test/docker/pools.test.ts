@@ -1,7 +1,9 @@
 /**
  * Warm pools and claims against the real engine, through the built CLI (docs/pools.md): a pool
  * of 3 converges; 3 concurrent claims get 3 distinct members that answer HTTP; the pool refills
- * to 3; a released claim's container is removed; bad claims get 404/409/503. Crash cases: a
+ * to 3; a released claim's container is removed; bad claims get 404/409/503; with no member
+ * ready a claim gets one made cold, or 503 at once when it cannot come (missing image, full
+ * host). Crash cases: a
  * claim recorded but never answered (kill -9 after the record) keeps its member claimed and is
  * never handed out twice; kill -9 while claims and the refill are in flight leaves no member
  * handed out twice and none leaked.
@@ -203,17 +205,70 @@ describe("warm pools and claims", () => {
     expect((await containersOf(c)).some((x) => x.id === cli.container)).toBe(false);
   });
 
-  it("an empty pool answers 503 after the wait, naming what blocks", async () => {
-    const c = id("pool-empty");
+  it("no member ready: the claim gets one made cold for it; the pool stays at its size", async () => {
+    const c = id("pool-cold");
     const pool = `${c}-web`;
     const runtime = tempDir("berth-runtime-");
-    const dir = specDir({ "web.yaml": e2eSpec(pool, ["pool: { size: 0 }"]) });
+    // size 0 keeps nothing warm: every claim is a cold create.
+    const dir = specDir({ "web.yaml": poolSpec(pool, 0, 1) });
     controller = await startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime], { BERTH_API_TOKEN: TOKEN });
+    const base = controller.url;
+    expect(await containersOf(c)).toEqual([]);
+    // Without a wait, only a member ready now will do.
+    const none = await call(base, "POST", `/v1/pools/${pool}/claims`, { wait: "0s" });
+    expect(none.status).toBe(503);
+    expect(none.body.error).toMatch(new RegExp(`no ready member of pool ${pool} \\(0 of 0 members ready\\)`));
+    const [a, b] = await Promise.all(
+      ["a", "b"].map((name) => call(base, "POST", `/v1/pools/${pool}/claims`, { name })),
+    );
+    expect([a?.status, b?.status]).toEqual([201, 201]);
+    expect(a?.body.container).not.toBe(b?.body.container);
+    for (const r of [a, b]) {
+      const cid = r?.body.container as string;
+      const answer = await fetch(`http://${await addressOf(cid)}:8080/`);
+      expect((await answer.text()).trim()).toBe(cid.slice(0, 12));
+    }
+    // Nothing unclaimed is left behind: the two claimed members and nothing else.
+    await waitContainers(c, "the two claimed members only", converged(runtime, 0));
+    expect((await call(base, "DELETE", `/v1/pools/${pool}/claims/a`)).status).toBe(200);
+    await waitContainers(c, "the one claimed member left", (cs) => cs.length === 1 && cs[0]?.id === b?.body.container);
+  });
+
+  it("a member made cold that cannot come answers 503 at once with the reason: a missing image, a full host", async () => {
+    const c = id("pool-blocked");
+    const missing = `${c}-img`;
+    const full = `${c}-full`;
+    // A registry nothing listens at: the pull fails at once.
+    const UNPULLABLE = `127.0.0.1:9/berth-absent-${c}:missing`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({
+      "img.yaml": e2eSpec(missing, ["pool: { size: 0 }"]).replace(/image: .*/, `image: ${UNPULLABLE}`),
+      // More memory than the host has: no member of it ever fits.
+      "full.yaml": e2eSpec(full, ["pool: { size: 0 }", "resources: { memory: 2Gi }"]),
+      "holder.yaml": e2eSpec(`${c}-holder`),
+    });
+    controller = await startBerth(
+      ["--id", c, "--specs", dir, "--runtime-specs", runtime, "--capacity", "containers=2,memory=1Gi"],
+      { BERTH_API_TOKEN: TOKEN },
+    );
+    const base = controller.url;
+    await waitContainers(c, "the holder running", (cs) =>
+      cs.some((x) => x.name === `${c}-holder` && x.state === "running"),
+    );
     const started = Date.now();
-    const res = await call(controller.url, "POST", `/v1/pools/${pool}/claims`, { wait: "1500ms" });
-    expect(res.status).toBe(503);
-    expect(res.body.error).toMatch(new RegExp(`no ready member of pool ${pool} \\(0 of 0 members ready\\)`));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    const [img, room] = await Promise.all([
+      call(base, "POST", `/v1/pools/${missing}/claims`, { wait: "5m" }),
+      call(base, "POST", `/v1/pools/${full}/claims`, { wait: "5m" }),
+    ]);
+    expect(img.status).toBe(503);
+    expect(img.body.error).toMatch(new RegExp(`no ready member of pool ${missing} .*127\\.0\\.0\\.1:9`));
+    expect(room.status).toBe(503);
+    expect(room.body.error).toMatch(
+      new RegExp(`no ready member of pool ${full} .*Unschedulable: needs memory 2Gi, [0-9.]+[MG]i free`),
+    );
+    // Long before the 5 minutes they were willing to wait.
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect((await containersOf(c)).map((x) => x.name)).toEqual([`${c}-holder`]);
   });
 
   it("kill -9 after a claim was recorded but before it was answered: the member stays claimed, never handed out twice", async () => {

@@ -39,7 +39,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       new Option("--ttl <duration>", "the claim expires this long from now (default: never)").env("BERTH_CLAIM_TTL"),
     )
     .addOption(
-      new Option("--wait <duration>", "how long to wait for a ready member when none is ready").env("BERTH_CLAIM_WAIT"),
+      new Option(
+        "--wait <duration>",
+        "how long to wait when no member is ready (one is made cold meanwhile; default 1m, 0s: a ready one or none)",
+      ).env("BERTH_CLAIM_WAIT"),
     )
     .addOption(
       new Option("--label <key=value>", "a label reported with the claim (repeatable)")

@@ -83,6 +83,8 @@ export function planCapacity(
   keys: LabelKeys,
   cap: CapacityOptions,
   out: PlanBuilder,
+  /** Claims waiting for a cold member, by pool: that pool's creates serve a consumer, not a standby. */
+  poolDemand: ReadonlyMap<string, number> = new Map(),
 ): NodeUsage {
   const bySpec = new Map(desired.map((d) => [d.spec.name, d]));
   const held = holdings(ours, bySpec, keys, cap);
@@ -96,8 +98,9 @@ export function planCapacity(
       spec: a.spec,
       replica: a.replica,
       priority: d.spec.priority,
-      // A pool only ever makes unclaimed members: a full host stops refilling pools first.
-      standby: d.spec.pool !== null,
+      // A pool's refill makes unclaimed members: a full host stops refilling pools first. While
+      // a claim waits for a cold member, the pool's creates are for that consumer.
+      standby: d.spec.pool !== null && (poolDemand.get(a.spec) ?? 0) === 0,
       need: needOf(a, d, byName, cap),
     });
   }

@@ -8,6 +8,8 @@
 import type { LabelKeys } from "../labels.js";
 import { containerNames } from "../names.js";
 import type { ObservedContainer } from "../observed.js";
+import { memberName } from "../pool.js";
+import type { NormalizedSpec } from "../spec.js";
 import type { DesiredSpec } from "./types.js";
 
 /**
@@ -23,6 +25,8 @@ export function namesToClaim(
   canAct: (spec: string) => boolean,
   /** Names of runs collected after their TTL whose record stands for the spec's hash: nothing will take them. */
   recorded: ReadonlySet<string> = new Set(),
+  /** Pools' claims: the container ids claimed, and claims waiting for a cold member by pool (PlanInput.poolDemand). */
+  pools: PoolClaims = { claimed: new Set(), demand: new Map() },
 ): Set<string> {
   const held = new Set([...ours.map((c) => c.name), ...recorded]);
   const withContainers = new Set(ours.map((c) => c.labels[keys.spec]));
@@ -30,7 +34,38 @@ export function namesToClaim(
   for (const { spec } of desired) {
     if (!canAct(spec.name) || (spec.expiresAt !== null && spec.expiresAt <= now)) continue;
     if (spec.suspended && !withContainers.has(spec.name)) continue;
-    for (const name of containerNames(spec.name, spec.replicas)) if (!held.has(name)) names.add(name);
+    for (const name of namesOf(spec, ours, keys, pools)) if (!held.has(name)) names.add(name);
+  }
+  return names;
+}
+
+export interface PoolClaims {
+  readonly claimed: ReadonlySet<string>;
+  readonly demand: ReadonlyMap<string, number>;
+}
+
+/**
+ * The names a spec's containers may take. A pool's members are `<pool>-<n>` whatever its size,
+ * and a refill takes the lowest slots no container of the pool holds, one for each member it
+ * lacks (core/pool.ts, poolSlots): none when it is full.
+ */
+function namesOf(
+  spec: NormalizedSpec,
+  ours: readonly ObservedContainer[],
+  keys: LabelKeys,
+  pools: PoolClaims,
+): string[] {
+  if (spec.pool === null) return containerNames(spec.name, spec.replicas);
+  const mine = ours.filter((c) => c.labels[keys.spec] === spec.name);
+  const unclaimed = mine.filter((c) => !pools.claimed.has(c.id)).length;
+  let missing = spec.pool.size + (pools.demand.get(spec.name) ?? 0) - unclaimed;
+  const held = new Set(mine.map((c) => c.name));
+  const names: string[] = [];
+  for (let i = 0; missing > 0; i++) {
+    const name = memberName(spec.name, i);
+    if (held.has(name)) continue;
+    names.push(name);
+    missing--;
   }
   return names;
 }

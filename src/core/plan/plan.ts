@@ -126,7 +126,14 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     if (expiresAt !== null) out.wakeAt(expiresAt);
     const own = records.get(d.spec.name) ?? [];
     const slots = d.spec.pool
-      ? poolSlots(d.spec.pool, containers, claimedReplicas(d.spec.name), keys, d.hash)
+      ? poolSlots(
+          d.spec.pool,
+          containers,
+          claimedReplicas(d.spec.name),
+          keys,
+          d.hash,
+          input.poolDemand?.get(d.spec.name) ?? 0,
+        )
       : undefined;
     planSpec(d, containers, {
       observed,
@@ -203,7 +210,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
   // Very last: what adds a container waits for room (docs/capacity.md).
   if (!options.capacity) return out.build();
   const live = desired.filter((d) => d.spec.expiresAt === null || d.spec.expiresAt > now);
-  const usage = planCapacity(live, ours, keys, options.capacity, out);
+  const usage = planCapacity(live, ours, keys, options.capacity, out, input.poolDemand);
   return { ...out.build(), capacity: usage };
 }
 

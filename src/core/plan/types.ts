@@ -54,6 +54,11 @@ export interface PlanInput {
    * pools'. Absent: none.
    */
   readonly claims?: readonly ClaimRecord[];
+  /**
+   * Claims waiting now for a member of a pool none of whose members was ready, by pool: each asks
+   * for one member beyond the pool's size, created cold (core/pool.ts, poolSlots). Absent: none.
+   */
+  readonly poolDemand?: ReadonlyMap<string, number>;
   /** Declared networks and volumes (`kind: Network`, `kind: Volume` documents); absent: none. */
   readonly objects?: readonly DesiredObject[];
   /**

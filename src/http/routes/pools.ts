@@ -10,8 +10,14 @@ import { refuse, requireToken } from "../auth.js";
 import { checkName, JSON_BODY_LIMIT, JSON_TYPES, nameError, parseJsonBody, requireContentType } from "../common.js";
 import type { ServerDeps } from "../deps.js";
 
-/** The longest a claim may wait for a ready member. */
+/** The longest a claim may wait for a member. */
 export const MAX_CLAIM_WAIT_MS = 5 * 60_000;
+
+/**
+ * How long a claim waits for a member when none is ready and it gives no `wait`: long enough for
+ * the member made cold for it to be created, started and found healthy.
+ */
+export const DEFAULT_CLAIM_WAIT_MS = 60_000;
 
 const CLAIM_BODY_SCHEMA = {
   type: "object",
@@ -85,7 +91,7 @@ function timesOf(body: ClaimBody, now: number): { expiresAt: number | null; wait
     if (at !== null && typeof at !== "number") return `expiresAt: ${at.error}`;
     expiresAt = at;
   }
-  let waitMs = 0;
+  let waitMs = DEFAULT_CLAIM_WAIT_MS;
   if (body.wait !== undefined) {
     const wait = parseDurationMs(body.wait);
     if (isParseError(wait)) return `wait: ${wait.error}`;

@@ -186,6 +186,14 @@ const cases: Record<string, () => Case> = {
     expected:
       "create  a-pool-0: not found\ncreate  z-web: not found\n! a-pool: Unschedulable: needs containers 1, 0 free (Pending)\n",
   }),
+  "a claim waiting for a cold member: the pool's creates are for it, not a standby": () => ({
+    input: input([desired("a-pool", { extra: ["pool: { size: 0, maxCreating: 1 }"] }), desired("z-web")], {
+      poolDemand: new Map([["a-pool", 1]]),
+    }),
+    observed: observed([]),
+    capacity: cap({ containers: 1 }),
+    expected: "create  a-pool-0: not found\n! z-web: Unschedulable: needs containers 1, 0 free (Pending)\n",
+  }),
   "no capacity: nothing is held back": () => ({
     input: input([desired("a"), desired("b")]),
     observed: observed([]),

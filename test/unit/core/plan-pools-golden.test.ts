@@ -6,6 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ObservedContainer, ObservedState } from "../../../src/core/observed.js";
+import { namesToClaim } from "../../../src/core/plan/claims.js";
 import { type PlanInput, plan } from "../../../src/core/plan/plan.js";
 import type { DesiredSpec } from "../../../src/core/plan/types.js";
 import { renderPlan } from "../../../src/core/plan/render.js";
@@ -131,6 +132,48 @@ const cases: Record<string, () => Case> = {
       expected: `remove  web-1 [${m1.id.slice(0, 12)}]: orphaned\n`,
     };
   },
+  "a claim waiting on an empty pool of size 0: one member made cold, at slot 0": () => {
+    const d = pool(0);
+    return {
+      input: input([d], { poolDemand: new Map([["web", 1]]) }),
+      observed: observed([]),
+      expected: "create  web-0: not found\n",
+    };
+  },
+  "a claim waiting while the refill is at maxCreating: its member is created beyond maxCreating": () => {
+    const d = pool(3, 2);
+    const m0 = member(d, 0);
+    const m1 = member(d, 1);
+    const m2 = member(d, 2);
+    return {
+      input: input([d], {
+        claims: [claimOf(m0), claimOf(m1, null, "c2"), claimOf(m2, null, "c3")],
+        poolDemand: new Map([["web", 1]]),
+      }),
+      observed: observed([m0, m1, m2, member(d, 3, { health: "starting" }), member(d, 4, { health: "starting" })]),
+      expected: "create  web-5: not found\n",
+    };
+  },
+  "two claims waiting on a full refill: two members made cold": () => {
+    const d = pool(1, 1);
+    return {
+      input: input([d], { poolDemand: new Map([["web", 2]]) }),
+      observed: observed([member(d, 0, { health: "starting" })]),
+      expected: "create  web-1: not found\ncreate  web-2: not found\n",
+    };
+  },
+  "once the waiting claim is served, the surplus member goes, highest first": () => {
+    const d = pool(2);
+    const m0 = member(d, 0);
+    const m1 = member(d, 1);
+    const m2 = member(d, 2);
+    const m3 = member(d, 3);
+    return {
+      input: input([d], { claims: [claimOf(m0)] }),
+      observed: observed([m0, m1, m2, m3]),
+      expected: `remove  web-3 [${m3.id.slice(0, 12)}]: scaled down\n`,
+    };
+  },
   "a claimed member that stopped is not started again by the pool": () => {
     const d = pool(1);
     const m0 = member(d, 0, { state: "exited", exitCode: 1 });
@@ -152,6 +195,37 @@ describe("plan: warm pools and claims (golden)", () => {
       if (c.nextWakeAt !== undefined) expect(result.nextWakeAt).toBe(c.nextWakeAt);
     });
   }
+});
+
+describe("namesToClaim: the member names a pool's next creates take (checked against foreign containers)", () => {
+  beforeEach(resetIds);
+  const names = (
+    d: DesiredSpec,
+    ours: ObservedContainer[],
+    claimed: ObservedContainer[] = [],
+    demand = 0,
+  ): string[] => [
+    ...namesToClaim([d], ours, KEYS, NOW, () => true, new Set(), {
+      claimed: new Set(claimed.map((c) => c.id)),
+      demand: new Map(demand > 0 ? [["web", demand]] : []),
+    }),
+  ];
+  it("a full pool takes none: the steady state makes no extra list call", () => {
+    const d = pool(3);
+    expect(names(d, [member(d, 0), member(d, 1), member(d, 2)])).toEqual([]);
+  });
+  it("a pool of size 1 takes web-0, not web", () => {
+    expect(names(pool(1), [])).toEqual(["web-0"]);
+  });
+  it("a claimed member's refill takes the lowest slot nothing holds", () => {
+    const d = pool(3);
+    const m0 = member(d, 0);
+    expect(names(d, [m0, member(d, 1), member(d, 2)], [m0])).toEqual(["web-3"]);
+  });
+  it("a claim waiting for a cold member takes one slot more", () => {
+    const d = pool(2);
+    expect(names(d, [member(d, 0), member(d, 1)], [], 1)).toEqual(["web-2"]);
+  });
 });
 
 describe("pool: validation", () => {
