@@ -1,5 +1,6 @@
 /**
- * The work queue's guarantees, per spec: never two operations for one spec at once; a failed
+ * The work queue's guarantees, per spec: never two operations for one spec at once (within one,
+ * the actions run in order, but consecutive creates side by side); a failed
  * spec backs off (util/backoff.ts) and a new version of it is never blocked behind the retries of
  * an old one; a terminal failure (conflict, image missing under Never, Docker refusing the spec)
  * is not retried until something changes. Concurrency across specs is bounded by the executor's
@@ -34,6 +35,20 @@ export interface SpecRuntime extends SpecProgress {
   } | null;
   lastError: string | null;
   lastAction: SpecProgress["lastAction"];
+}
+
+/**
+ * A spec's actions in the order they run: each alone, but consecutive creates together (they make
+ * distinct containers; a replica set's or a pool's refill runs side by side).
+ */
+function batches(actions: readonly Action[]): Action[][] {
+  const out: Action[][] = [];
+  for (const action of actions) {
+    const last = out[out.length - 1];
+    if (action.kind === "create" && last?.[0]?.kind === "create") last.push(action);
+    else out.push([action]);
+  }
+  return out;
 }
 
 /** A terminal failure as the queue keeps it: its phase, and what would unblock it. */
@@ -277,7 +292,24 @@ export class Dispatcher implements QueueView {
     let current: Action | undefined;
     const task = (async () => {
       let seen = ctx;
-      for (const action of actions) {
+      for (const batch of batches(actions)) {
+        if (batch.length > 1) {
+          // Creates of distinct containers touch nothing of each other's: side by side (each
+          // through the executor's slots), as a ReplicaSet makes its pods.
+          const results = await Promise.allSettled(batch.map((action) => this.runAction(action, seen)));
+          for (const [i, r] of results.entries()) {
+            const action = batch[i] as Action;
+            if (r.status === "fulfilled")
+              rt.lastAction = { kind: action.kind, reason: action.reason, at: this.deps.clock.now(), ok: true };
+          }
+          const failed = results.findIndex((r) => r.status === "rejected");
+          if (failed >= 0) {
+            current = batch[failed];
+            throw (results[failed] as PromiseRejectedResult).reason;
+          }
+          continue;
+        }
+        const action = batch[0] as Action;
         current = action;
         try {
           await this.runAction(action, seen);

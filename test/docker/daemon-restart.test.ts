@@ -1,15 +1,19 @@
 /**
- * Finished runs across restarts (docs/runs.md), against a private Docker daemon the test stops and
- * starts again on the same data root (test/support/private-dockerd.ts): a Never run that exited 0,
- * one that exited 3 and an OnFailure run that used up its backoffLimit keep their phase, exit code,
- * container and start time through a daemon restart and then a berth restart; berth starts none
- * of them again.
+ * State berth keeps in the engine and the runtime folder, across restarts of the Docker daemon
+ * (a private one the test stops and starts again on the same data root:
+ * test/support/private-dockerd.ts) and of berth:
+ * - finished runs (docs/runs.md): a Never run that exited 0, one that exited 3 and an OnFailure
+ *   run that used up its backoffLimit keep their phase, exit code, container and start time;
+ *   berth starts none of them again;
+ * - claims on a warm pool (docs/pools.md): a claimed member stays its claim's (same container,
+ *   never handed out again, never replaced), and the pool is back to its size beside it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil, pollValue } from "../support/poll.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";
 import { berth, type RunningBerth, specDir, startBerth, TEST_IMAGE, testId } from "../support/e2e.js";
 import { specText } from "../support/specs.js";
+import { tempDir } from "../support/tmp.js";
 
 const TOKEN = "runs-restart-token-0123456789abcdef";
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -124,5 +128,71 @@ describe("finished runs across a Docker daemon restart and a berth restart", () 
     expect(report.specs.map((s) => [s.name, s.phase, s.containers[0]?.exitCode, s.containers[0]?.reason])).toEqual(
       expected,
     );
+  }, 240_000);
+});
+
+describe("claims on a warm pool across a Docker daemon restart and a berth restart", () => {
+  it("the claimed member stays the claim's, is never handed out again; the pool is back to its size", async () => {
+    const c = testId("pool-restart");
+    const pool = `${c}-web`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({
+      "pool.yaml": specText(pool, {
+        image: TEST_IMAGE,
+        extra: [
+          'command: ["sleep", "infinity"]',
+          "init: true",
+          "network: none",
+          "stopTimeout: 2s",
+          "pool: { size: 2 }",
+        ],
+      }),
+    });
+    const env = { DOCKER_HOST: daemon.dockerHost, BERTH_API_TOKEN: TOKEN };
+    const start = async (): Promise<RunningBerth> =>
+      startBerth(["--id", c, "--specs", dir, "--runtime-specs", runtime, "--resync", "1s"], env);
+    const call = async (method: string, url: string, body?: unknown) => {
+      const res = await fetch(`${controller?.url ?? ""}${url}`, {
+        method,
+        headers: { ...auth, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const running = async (): Promise<string[]> =>
+      (await daemon.docker.listContainers({ all: true, filters: { label: [`berth.controller=${c}`] } }))
+        .filter((x) => x.State === "running")
+        .map((x) => x.Id);
+    controller = await start();
+    expect(await pollUntil(async () => (await running()).length === 2, 60_000), controller.recentLogs()).toBe(true);
+    const claimed = await call("POST", `/v1/pools/${pool}/claims`, { name: "keep" });
+    expect(claimed.status).toBe(201);
+    const member = claimed.body.container as string;
+    /** The claimed member and exactly two others run, and the claim still names the member. */
+    const settled = async (what: string): Promise<string[]> => {
+      const ok = await pollUntil(async () => {
+        const ids = await running();
+        return ids.length === 3 && ids.includes(member);
+      }, 60_000);
+      expect(ok, `${what}\n${controller?.recentLogs() ?? ""}`).toBe(true);
+      const claim = await call("GET", `/v1/pools/${pool}/claims/keep`);
+      expect(claim.body, what).toMatchObject({ container: member, phase: "Bound" });
+      return running();
+    };
+    await settled("the pool refilled beside the claim");
+
+    await daemon.stop();
+    await daemon.start();
+    expect(await controller.waitForLog("Docker events reconnected", 60_000), controller.recentLogs()).toBe(true);
+    await settled("after the daemon restart");
+
+    expect(await controller.stop()).toBe(0);
+    controller = await start();
+    const after = await settled("after the berth restart");
+    // A new claim gets one of the pool's members, never the claimed one.
+    const next = await call("POST", `/v1/pools/${pool}/claims`, { name: "next", wait: "30s" });
+    expect(next.status).toBe(201);
+    expect(next.body.container).not.toBe(member);
+    expect(after).toContain(next.body.container);
   }, 240_000);
 });
