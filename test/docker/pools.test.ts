@@ -1,7 +1,7 @@
 /**
  * Warm pools and claims against the real engine, through the built CLI (docs/pools.md): a pool
  * of 3 converges; 3 concurrent claims get 3 distinct members that answer HTTP; the pool refills
- * to 3; a released claim's container is removed; bad claims get 404/409/503; with no member
+ * to 3; a released claim's container is removed (its host port is the next refill's); bad claims get 404/409/503; with no member
  * ready a claim gets one made cold, or 503 at once when it cannot come (missing image, full
  * host). Crash cases: a
  * claim recorded but never answered (kill -9 after the record) keeps its member claimed and is
@@ -197,6 +197,16 @@ describe("warm pools and claims", () => {
     const cli = JSON.parse(claimed.stdout) as { container: string; claim: string };
     expect(cli.claim).toBe("cli");
     expect(claimedIds(runtime)).toContain(cli.container);
+    // The refill after that claim takes the lowest free port: the one the released member had.
+    const reused = await pollValue(
+      async () =>
+        (await docker.listContainers({ all: true, filters: { label: [`berth.controller=${c}`] } })).find((x) =>
+          x.Ports.some((p) => p.PublicPort === published[1]),
+        ),
+      (x) => x !== undefined && x.Id !== ids[1] && x.State === "running",
+      30_000,
+    );
+    expect(reused?.Names[0]).toMatch(new RegExp(`^/${pool}-[0-9]+$`));
     const again = await berth(["claim", pool, "--name", "cli"], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/refused \(409\)/);
