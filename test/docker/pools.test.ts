@@ -1,12 +1,11 @@
 /**
  * Warm pools and claims against the real engine, through the built CLI (docs/pools.md): a pool
  * of 3 converges; 3 concurrent claims get 3 distinct members that answer HTTP; the pool refills
- * to 3; a released claim's container is removed (its host port is the next refill's); bad claims get 404/409/503; with no member
- * ready a claim gets one made cold, or 503 at once when it cannot come (missing image, full
- * host). Crash cases: a
- * claim recorded but never answered (kill -9 after the record) keeps its member claimed and is
- * never handed out twice; kill -9 while claims and the refill are in flight leaves no member
- * handed out twice and none leaked.
+ * to 3; a released claim's container is removed (its host port is the next refill's); bad claims
+ * get 404/409/503; with no member ready a claim gets one made cold, or 503 at once when it cannot
+ * come (missing image, full host). Crash cases: a claim recorded but never answered (kill -9
+ * after the record) keeps its member claimed and is never handed out twice; kill -9 while claims
+ * and the refill are in flight leaves no member handed out twice and none leaked.
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
