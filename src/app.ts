@@ -39,6 +39,7 @@ import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { Pools } from "./ops/pools.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
+import { OriginalAgents } from "./ops/spawner-agents.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
 import { systemClock } from "./util/clock.js";
 import { scheduleCron, scheduleEvery } from "./util/cron.js";
@@ -282,6 +283,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           pools,
           containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
+          originalAgents: config.compat ? new OriginalAgents(docker.port, owner, log) : null,
           now: () => clock.now(),
           allowHosts: config.allowHosts,
           allowOrigins: config.allowOrigins,

@@ -64,11 +64,11 @@ export type Resync =
   | { readonly kind: "cron"; readonly cron: string; readonly text: string };
 
 export interface SpawnerCompatConfig {
-  /** The agents' image (--spawn-image). */
+  /** The agents' image (--spawn-image, else TIDEPOOL_AGENT_IMAGE, else docker-spawner's default). */
   readonly image: string;
-  /** Their network (--network; default `auto`, berth's own). */
+  /** Their network (--network, else TIDEPOOL_NETWORK, else `auto`: berth's own). */
   readonly network: string;
-  /** uid:gid when a spawn request gives none (--spawn-user). */
+  /** uid:gid when a spawn request gives none (--spawn-user, else HOST_UID:HOST_GID, else 1000:1000). */
   readonly user: { readonly uid: number; readonly gid: number };
   /** How long /spawn and /stop wait for the container to run or go (--spawn-timeout). */
   readonly waitMs: number;
@@ -118,6 +118,8 @@ export interface RawOptions extends PolicyOptions {
   readonly spawnImage?: string;
   readonly spawnUser?: string;
   readonly spawnTimeout?: string;
+  /** docker-spawner's own environment variables, honoured under --compat docker-spawner (its flags win). */
+  readonly spawnerEnv?: SpawnerEnv;
   readonly stateDir?: string;
   readonly allowHost?: readonly string[];
   readonly allowOrigin?: readonly string[];
@@ -138,6 +140,8 @@ export const DEFAULTS = {
   drainTimeout: "30s",
   listen: "127.0.0.1:7435",
   spawnUser: "1000:1000",
+  /** docker-spawner's default agent image (its TIDEPOOL_AGENT_IMAGE). */
+  spawnImage: "tidepool-agent:latest",
   spawnTimeout: "2m",
   requestTimeout: "30s",
 };
@@ -146,19 +150,57 @@ function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
   if (raw.compat === undefined || raw.compat === "off") return null;
   if (raw.compat !== "docker-spawner")
     usage(`--compat: ${JSON.stringify(raw.compat)} is not one of docker-spawner, off`);
-  if (raw.spawnImage === undefined) usage("--compat docker-spawner needs --spawn-image IMAGE (the agents' image)");
+  return spawnerCompatConfig(raw);
+}
+
+/** The environment variables docker-spawner reads (docs/http-api.md, "docker-spawner compatibility"). */
+export const SPAWNER_ENV = ["TIDEPOOL_AGENT_IMAGE", "HOST_UID", "HOST_GID", "TIDEPOOL_NETWORK", "RUST_LOG"] as const;
+export type SpawnerEnv = Readonly<Partial<Record<(typeof SPAWNER_ENV)[number], string>>>;
+
+/** --compat docker-spawner: berth's flags (and BERTH_* variables), else docker-spawner's variables, else its defaults. */
+function spawnerCompatConfig(raw: RawOptions): SpawnerCompatConfig {
   if (raw.runtimeSpecs === undefined)
     usage("--compat docker-spawner needs --runtime-specs DIR (where spawns write specs)");
-  const user = /^(\d{1,10}):(\d{1,10})$/.exec(raw.spawnUser ?? DEFAULTS.spawnUser);
-  if (!user) usage(`--spawn-user: ${JSON.stringify(raw.spawnUser)} is not UID:GID (e.g. 1000:1000)`);
+  const env = raw.spawnerEnv ?? {};
+  const given = (value: string | undefined): string | undefined => (value?.trim() ? value.trim() : undefined);
+  const userText =
+    raw.spawnUser ??
+    (env.HOST_UID !== undefined || env.HOST_GID !== undefined
+      ? `${given(env.HOST_UID) ?? "1000"}:${given(env.HOST_GID) ?? "1000"}`
+      : DEFAULTS.spawnUser);
+  const from = raw.spawnUser !== undefined ? "--spawn-user" : "HOST_UID:HOST_GID";
+  const user = /^(\d{1,10}):(\d{1,10})$/.exec(userText);
+  if (!user) usage(`${from}: ${JSON.stringify(userText)} is not UID:GID (e.g. 1000:1000)`);
   if ((Number(user[1]) === 0 || Number(user[2]) === 0) && raw.policy !== "privileged")
-    usage("--spawn-user: agents run as uid or gid 0 (root) only under --policy privileged");
+    usage(`${from}: agents run as uid or gid 0 (root) only under --policy privileged`);
   return {
-    image: raw.spawnImage,
-    network: raw.network ?? "auto",
+    image: raw.spawnImage ?? given(env.TIDEPOOL_AGENT_IMAGE) ?? DEFAULTS.spawnImage,
+    network: raw.network ?? given(env.TIDEPOOL_NETWORK) ?? "auto",
     user: { uid: Number(user[1]), gid: Number(user[2]) },
     waitMs: duration("--spawn-timeout", raw.spawnTimeout ?? DEFAULTS.spawnTimeout),
   };
+}
+
+/**
+ * docker-spawner's RUST_LOG as berth's log level: its global level (`info`), or its
+ * `docker_spawner=…` directive's; null when it names neither (tracing ignores what it cannot read).
+ */
+export function rustLogLevel(text: string | undefined): LogLevel | null {
+  const levels: Readonly<Record<string, LogLevel>> = {
+    off: "silent",
+    error: "error",
+    warn: "warn",
+    info: "info",
+    debug: "debug",
+    trace: "trace",
+  };
+  let global: LogLevel | null = null;
+  for (const directive of (text ?? "").split(",")) {
+    const [target = "", level] = directive.trim().toLowerCase().split("=");
+    if (level === undefined) global = levels[target] ?? global;
+    else if (target === "docker_spawner" && levels[level]) return levels[level];
+  }
+  return global;
 }
 
 /** A name as --allow-host takes it: a host name or an IP address (IPv6 with or without brackets), no port. */

@@ -24,6 +24,8 @@ export interface SpecProgress {
   /** A failure not retried until something changes. */
   readonly terminal: { readonly message: string; readonly phase: "Failed" | "Conflict" } | null;
   readonly lastError: string | null;
+  /** The error code of lastError (core/errors.ts), when it has one. */
+  readonly lastErrorCode?: string | null;
   readonly lastAction: {
     readonly kind: ActionKind;
     readonly reason: string;
@@ -91,6 +93,8 @@ export interface SpecStatus {
     readonly ok: boolean;
   } | null;
   readonly lastError: string | null;
+  /** Its code (docs/errors.md), when it has one: BERTH_PULL_FAILED, … */
+  readonly lastErrorCode: string | null;
   /** RFC 3339, or null for never. */
   readonly expiresAt: string | null;
   readonly retryAt: string | null;
@@ -287,6 +291,7 @@ export function statusReport(input: StatusInput): StatusReport {
       containers,
       lastAction: rt?.lastAction ? { ...rt.lastAction, at: formatTime(rt.lastAction.at) } : null,
       lastError: rt?.lastError ?? null,
+      lastErrorCode: rt?.lastError ? (rt.lastErrorCode ?? null) : null,
       expiresAt: spec?.expiresAt != null ? formatTime(spec.expiresAt) : null,
       retryAt: rt?.retryAt != null ? formatTime(rt.retryAt) : null,
       collected: run !== null && containers.every((c) => c.collected),
@@ -321,6 +326,7 @@ export function statusReport(input: StatusInput): StatusReport {
         containers,
         lastAction: null,
         lastError: null,
+        lastErrorCode: null,
         expiresAt: null,
         retryAt: null,
         collected: false,

@@ -1,5 +1,5 @@
 /**
- * Writes and removes spec files in the runtime spec directory, atomically: the text goes to a
+ * Writes, reads and removes spec files in the runtime spec directory; writes atomically: the text goes to a
  * hidden temporary file beside the target (ignored by the loader), is flushed to disk, then
  * renamed over the target, and the directory entry is flushed. A failure at any step removes the
  * temporary file, so nothing half-written remains, and says why. A name whose file would not lie
@@ -7,7 +7,7 @@
  * the callers checked: every path the API turns into a file is checked against its folder.
  */
 import { randomBytes } from "node:crypto";
-import { open, rename, stat, unlink } from "node:fs/promises";
+import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 /** Why a write or removal failed, in the terms the callers act on. */
@@ -70,6 +70,13 @@ function fileIn(dir: string, name: string): string | SpecFileFailure {
     errno: undefined,
     message: `${JSON.stringify(name)} does not name a file directly in the runtime spec directory ${dir}; nothing was touched`,
   };
+}
+
+/** The text of `<dir>/<name>.yaml`; null when there is no such file (or it cannot be read). */
+export async function readSpecFile(dir: string, name: string): Promise<string | null> {
+  const target = fileIn(dir, name);
+  if (typeof target !== "string") return null;
+  return readFile(target, "utf8").catch(() => null);
 }
 
 /** Writes `<dir>/<name>.yaml` atomically; `created` when it did not exist before. */

@@ -8,6 +8,7 @@ import type { ManagedContainers } from "../ops/containers.js";
 import type { EventLog } from "../ops/event-log.js";
 import type { Pools } from "../ops/pools.js";
 import type { RuntimeSpecs } from "../ops/runtime-specs.js";
+import type { OriginalAgents } from "../ops/spawner-agents.js";
 import type { Metrics } from "./metrics.js";
 
 /** The status as of the last reconcile pass. */
@@ -39,6 +40,8 @@ export interface ServerDeps {
   readonly containers: ManagedContainers;
   /** null: no docker-spawner compatibility routes. */
   readonly compat: SpawnerCompatConfig | null;
+  /** The agents docker-spawner itself started (compat routes only); null or absent: none reachable. */
+  readonly originalAgents?: OriginalAgents | null;
   /** Milliseconds since the epoch. */
   now(): number;
   /**

@@ -38,8 +38,8 @@ export function envEntries(env: ExecBody["env"]): string[] | undefined {
   return Array.isArray(env) ? env : Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-/** The exec request of a body, with the timeout the route decided. */
-export function execRequest(body: ExecBody, timeoutMs: number): ExecRequest {
+/** The exec request of a body, with the timeout (and output cap) the route decided. */
+export function execRequest(body: ExecBody, timeoutMs: number, maxOutputBytes = EXEC_OUTPUT_LIMIT): ExecRequest {
   const env = envEntries(body.env);
   return {
     cmd: body.cmd,
@@ -47,6 +47,6 @@ export function execRequest(body: ExecBody, timeoutMs: number): ExecRequest {
     ...(env !== undefined ? { env } : {}),
     ...(body.user !== undefined ? { user: body.user } : {}),
     timeoutMs,
-    maxOutputBytes: EXEC_OUTPUT_LIMIT,
+    maxOutputBytes,
   };
 }

@@ -34,6 +34,7 @@ export interface SpecRuntime extends SpecProgress {
     readonly unblock: Unblock | null;
   } | null;
   lastError: string | null;
+  lastErrorCode: string | null;
   lastAction: SpecProgress["lastAction"];
 }
 
@@ -199,7 +200,16 @@ export class Dispatcher implements QueueView {
       const generation = generationOf(record);
       let rt = this.runtime.get(spec);
       if (!rt) {
-        rt = { busy: false, attempts: 0, retryAt: null, generation, terminal: null, lastError: null, lastAction: null };
+        rt = {
+          busy: false,
+          attempts: 0,
+          retryAt: null,
+          generation,
+          terminal: null,
+          lastError: null,
+          lastErrorCode: null,
+          lastAction: null,
+        };
         this.runtime.set(spec, rt);
       }
       if (rt.busy || this.held.has(spec) || (this.settledAt.get(spec) ?? -1) >= input.observedAt) {
@@ -332,6 +342,7 @@ export class Dispatcher implements QueueView {
           rt.attempts = 0;
           rt.retryAt = null;
           rt.lastError = null;
+          rt.lastErrorCode = null;
         },
         (err: unknown) => {
           this.failed(spec, rt, current, err);
@@ -353,6 +364,7 @@ export class Dispatcher implements QueueView {
     if (action) rt.lastAction = { kind: action.kind, reason: action.reason, at: now, ok: false };
     rt.lastError = message;
     const code = err instanceof BerthError ? err.code : undefined;
+    rt.lastErrorCode = code ?? null;
     const fields = { spec, action: action?.kind, reason: action?.reason, code, err: message };
     if (err instanceof BerthError && !err.retriable) {
       rt.terminal = terminalOf(err);

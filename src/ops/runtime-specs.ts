@@ -10,7 +10,13 @@ import { isDnsLabel } from "../core/names.js";
 import type { SpecRecord } from "../core/record.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { StatusReport } from "../core/status.js";
-import { type SpecFileProblem, removeSpecFile, specFilePath, writeSpecFile } from "../host/spec-writer.js";
+import {
+  readSpecFile,
+  removeSpecFile,
+  type SpecFileProblem,
+  specFilePath,
+  writeSpecFile,
+} from "../host/spec-writer.js";
 import { crossFileChecks, findNameCollisions, type LoadedSpec } from "../manifest/cross-file.js";
 import { displayPath, specsOf } from "../manifest/loader.js";
 import { type ParseOptions, type ParsedDocument, parseSpecText } from "../manifest/parse.js";
@@ -108,6 +114,11 @@ export class RuntimeSpecs {
     if (!isDnsLabel(name)) return null;
     const file = this.fileOf(name);
     return this.deps.loaded()?.find((r) => r.name === name && r.file === file)?.spec ?? null;
+  }
+
+  /** The text of a spec's file in the runtime directory, as it is now; null when there is none. */
+  async text(name: string): Promise<string | null> {
+    return isDnsLabel(name) ? readSpecFile(this.deps.dir, name) : null;
   }
 
   /** Validates, admits and writes one spec file. */

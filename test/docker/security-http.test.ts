@@ -215,7 +215,7 @@ describe("the no-token docker-spawner API cannot be driven cross-site, by a rebo
     for (const target of [web, webId, stranger]) {
       expect((await request("POST", `/exec/${target}`, ...json(touch))).status).toBe(404);
       expect(JSON.parse((await request("GET", `/status/${target}`)).text)).toEqual({ status: "not_found" });
-      expect((await request("POST", `/stop/${target}`)).status).toBe(200);
+      expect((await request("POST", `/stop/${target}`)).status).toBe(404);
     }
     // Root agents are refused.
     const root = await request("POST", "/spawn", ...json({ bead_id: "root", worktree_path: base, uid: 0 }));

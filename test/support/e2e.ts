@@ -308,6 +308,15 @@ export function testIds(): (name: string) => string {
   };
 }
 
+/** Waits for `n` more reconcile passes of a running controller to complete, from now. */
+export async function passes(controller: RunningBerth, n: number): Promise<boolean> {
+  const from = controller.logs.length;
+  return pollUntil(
+    () => controller.logs.slice(from).filter((l) => l.msg === "reconcile pass done").length >= n,
+    15_000,
+  );
+}
+
 /** An image `repo:latest` made from the test image with `cmd` as its default command. */
 export async function commitImage(repo: string, cmd: readonly string[]): Promise<void> {
   const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });

@@ -1,6 +1,6 @@
 /** Configuration: defaults, validation, and the resync schedule. */
 import { describe, expect, it, vi } from "vitest";
-import { buildConfig, buildPolicy, parseResync } from "../../src/config.js";
+import { buildConfig, buildPolicy, parseResync, rustLogLevel } from "../../src/config.js";
 import { ALWAYS_FORBIDDEN, DEFAULT_POLICY } from "../../src/core/policy/policy.js";
 import { scheduleEvery } from "../../src/util/cron.js";
 
@@ -85,6 +85,53 @@ describe("buildConfig", () => {
     );
   });
 
+  it("honours docker-spawner's variables under --compat docker-spawner, its defaults without them, and berth's flags first", () => {
+    const spawnerEnv = {
+      TIDEPOOL_AGENT_IMAGE: "tidepool-agent:2",
+      HOST_UID: "2001",
+      HOST_GID: "2002",
+      TIDEPOOL_NETWORK: "tidepool-internal",
+    };
+    const base = { compat: "docker-spawner", runtimeSpecs: "/rt" } as const;
+    expect(buildConfig({ ...base, spawnerEnv }).compat).toEqual({
+      image: "tidepool-agent:2",
+      network: "tidepool-internal",
+      user: { uid: 2001, gid: 2002 },
+      waitMs: 120_000,
+    });
+    expect(buildConfig(base).compat).toEqual({
+      image: "tidepool-agent:latest",
+      network: "auto",
+      user: { uid: 1000, gid: 1000 },
+      waitMs: 120_000,
+    });
+    expect(buildConfig({ ...base, spawnerEnv: { HOST_GID: "2002" } }).compat?.user).toEqual({ uid: 1000, gid: 2002 });
+    const flags = { spawnImage: "mine:1", spawnUser: "3000:3000", network: "agents" };
+    expect(buildConfig({ ...base, ...flags, spawnerEnv }).compat).toMatchObject({
+      image: "mine:1",
+      network: "agents",
+      user: { uid: 3000, gid: 3000 },
+    });
+    // Not a docker-spawner: its variables mean nothing.
+    expect(buildConfig({ spawnerEnv }).compat).toBeNull();
+  });
+
+  it.each([
+    ["info", "info"],
+    ["debug", "debug"],
+    ["WARN", "warn"],
+    ["off", "silent"],
+    ["docker_spawner=trace,tower_http=info", "trace"],
+    ["info,docker_spawner=debug", "debug"],
+    ["warn,hyper=trace", "warn"],
+    ["hyper=trace", null],
+    ["loud", null],
+    ["", null],
+    [undefined, null],
+  ] as const)("RUST_LOG=%s → log level %s", (text, level) => {
+    expect(rustLogLevel(text)).toBe(level);
+  });
+
   it("fills in the defaults", () => {
     expect(buildConfig({})).toEqual({
       specDirs: ["./specs"],
@@ -138,7 +185,8 @@ describe("buildConfig", () => {
     [{ listen: "1.2.3.4:99999" }, "--listen"],
     [{ apiToken: "short" }, "API token"],
     [{ compat: "kubernetes" }, "--compat"],
-    [{ compat: "docker-spawner", runtimeSpecs: "/rt" }, "--spawn-image"],
+    [{ compat: "docker-spawner", runtimeSpecs: "/rt", spawnerEnv: { HOST_UID: "me" } }, "HOST_UID:HOST_GID"],
+    [{ compat: "docker-spawner", runtimeSpecs: "/rt", spawnerEnv: { HOST_GID: "0" } }, "HOST_UID:HOST_GID"],
     [{ compat: "docker-spawner", spawnImage: "agent" }, "--runtime-specs"],
     [{ compat: "docker-spawner", spawnImage: "agent", runtimeSpecs: "/rt", spawnUser: "agent" }, "--spawn-user"],
   ])("refuses %j with a message naming the flag", (raw, flag) => {

@@ -2,7 +2,7 @@
 import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { createApp } from "../../app.js";
-import type { Config, RawOptions } from "../../config.js";
+import { type Config, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -81,12 +81,14 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     new Option("--compat <api>", "also serve another tool's API: docker-spawner (see docs/http-api.md)")
       .env("BERTH_COMPAT")
       .choices(["docker-spawner", "off"]),
-    new Option("--spawn-image <image>", "the image of agents spawned through --compat docker-spawner").env(
-      "BERTH_SPAWN_IMAGE",
-    ),
-    new Option("--spawn-user <uid:gid>", "the user of spawned agents when the request gives none")
-      .env("BERTH_SPAWN_USER")
-      .default("1000:1000"),
+    new Option(
+      "--spawn-image <image>",
+      "the image of agents spawned through --compat docker-spawner (default: TIDEPOOL_AGENT_IMAGE, else tidepool-agent:latest)",
+    ).env("BERTH_SPAWN_IMAGE"),
+    new Option(
+      "--spawn-user <uid:gid>",
+      "the user of spawned agents when the request gives none (default: HOST_UID:HOST_GID, else 1000:1000)",
+    ).env("BERTH_SPAWN_USER"),
     new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
       .env("BERTH_SPAWN_TIMEOUT")
       .default("2m"),
@@ -110,7 +112,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = processSignals): Promise<number> {
   const token = await readApiToken(raw.apiTokenFile, io);
   const { config, log } = setup(
-    { ...raw, ...(token !== undefined ? { apiToken: token } : {}) },
+    { ...raw, ...(token !== undefined ? { apiToken: token } : {}), ...spawnerOptions(raw) },
     { level: "info", fd: 1 },
   );
   // One controller per id on this host (host/lock.ts): refused here, before anything acts.
@@ -118,6 +120,16 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
     (lock) => runLocked(config, log, lock, signals),
   );
+}
+
+/** Under --compat docker-spawner, docker-spawner's own variables (its TIDEPOOL_*, HOST_UID/GID and RUST_LOG). */
+function spawnerOptions(raw: RunOptions): Pick<RawOptions, "spawnerEnv" | "logLevel"> {
+  if (raw.compat !== "docker-spawner") return {};
+  const spawnerEnv = Object.fromEntries(
+    SPAWNER_ENV.flatMap((key) => (key in process.env ? [[key, process.env[key]]] : [])),
+  );
+  const logLevel = raw.logLevel ?? rustLogLevel(process.env.RUST_LOG) ?? undefined;
+  return { spawnerEnv, ...(logLevel !== undefined ? { logLevel } : {}) };
 }
 
 async function runLocked(config: Config, log: Logger, lock: HostLock, signals: Signals): Promise<number> {

@@ -6,25 +6,28 @@
  *   POST /spawn        {bead_id, worktree_path, backend, uid?, gid?, expires_at?}
  *                      → {container_id, hostname}, once the container runs
  *   GET  /status/{id}  → {status: "running" | "exited" | … | "not_found"}
- *   POST /stop/{id}    → 200, once the container is gone (its spec removed)
- *   POST /exec/{id}    {cmd, workdir?, env?, user?} → {exit_code, stdout, stderr}
+ *   POST /stop/{id}    → 200, once the container is gone; 404 when there is no such agent
+ *   POST /exec/{id}    {cmd, workdir?, env?, user?} → {exit_code, stdout, stderr[, truncated]}
  *
- * A spawn writes spec `tidepool-agent-{bead_id}` into the runtime spec directory (validated and
- * admitted like any other), with the labels com.tidepool.bead_id, com.tidepool.role=agent and
- * com.tidepool.expires_at, and berth's expiresAt, so the agent is reaped when it expires.
+ * A spawn writes spec `tidepool-agent-{bead_id}` (core/agent-name.ts maps a bead id that is not
+ * a DNS label) into the runtime spec directory (validated and admitted like any other), with the
+ * labels com.tidepool.bead_id, com.tidepool.role=agent and com.tidepool.expires_at, and berth's
+ * expiresAt, so the agent is reaped when it expires.
  *
  * These routes reach agents only: containers of this controller whose spec is named
- * tidepool-agent-… and that carry com.tidepool.role=agent. Any other container, berth's or not,
- * is answered for as an unknown one. A spawn may not ask for uid or gid 0 unless the admission
- * policy is `privileged`.
+ * tidepool-agent-… and that carry com.tidepool.role=agent, and the agents docker-spawner itself
+ * started (ops/spawner-agents.ts). Any other container, berth's or not, is answered for as an
+ * unknown one. A spawn may not ask for uid or gid 0 unless the admission policy is `privileged`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { stringify } from "yaml";
 import type { SpawnerCompatConfig } from "../../config.js";
-import { DNS_LABEL_PATTERN } from "../../core/names.js";
-import type { ObservedContainer } from "../../core/observed.js";
+import { AGENT_PREFIX, agentName, agentNameOf, BEAD_ID_MAX, BEAD_ID_PATTERN } from "../../core/agent-name.js";
+import { type ObservedContainer, shortId } from "../../core/observed.js";
 import type { NormalizedSpec } from "../../core/spec.js";
+import type { SpecStatus } from "../../core/status.js";
 import { parseExpiresAt } from "../../core/units.js";
+import { AGENT_ROLE, ROLE_LABEL } from "../../ops/spawner-agents.js";
 import { bearerMatches, refuse, unauthorized } from "../auth.js";
 import { checkName, JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, requireContentType } from "../common.js";
 import type { ServerDeps } from "../deps.js";
@@ -33,10 +36,13 @@ import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./sp
 
 export type SpawnerCompatOptions = SpawnerCompatConfig;
 
-export const SPAWN_PREFIX = "tidepool-agent-";
-/** The label, and its value, every agent carries. */
-export const ROLE_LABEL = "com.tidepool.role";
-export const AGENT_ROLE = "agent";
+export const SPAWN_PREFIX = AGENT_PREFIX;
+export { AGENT_ROLE, ROLE_LABEL };
+const BEAD_LABEL = "com.tidepool.bead_id";
+/** Output kept per stream of a docker-spawner exec; past it, the answer says `truncated: true`. */
+export const SPAWNER_EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
+/** The errors of a spawn that waiting cannot mend: it answers at once (502) with the pull's message. */
+const IMAGE_ERRORS: readonly (string | null)[] = ["BERTH_PULL_FAILED", "BERTH_IMAGE_MISSING"];
 const POLL_MS = 100;
 /** A full or short container ID (an agent's name is a DNS label; a full ID is one character too long for one). */
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
@@ -55,7 +61,7 @@ const SPAWN_BODY_SCHEMA = {
   required: ["bead_id", "worktree_path"],
   additionalProperties: true,
   properties: {
-    bead_id: { type: "string", pattern: DNS_LABEL_PATTERN, maxLength: 63 - SPAWN_PREFIX.length },
+    bead_id: { type: "string", pattern: BEAD_ID_PATTERN, maxLength: BEAD_ID_MAX },
     worktree_path: { type: "string", pattern: "^/", maxLength: 4096 },
     backend: { type: "string", maxLength: 64 },
     uid: { type: "integer", minimum: 0, maximum: 4_294_967_294 },
@@ -64,19 +70,22 @@ const SPAWN_BODY_SCHEMA = {
   },
 } as const;
 
-/** The spec of one spawned agent. */
-export function agentSpec(body: SpawnBody, options: SpawnerCompatOptions): { name: string; text: string } {
-  const name = `${SPAWN_PREFIX}${body.bead_id}`;
-  const expiresAt = body.expires_at ?? "never";
+/** The spec of one spawned agent; `expiresAt`: berth's, which a spawn already expired sets later. */
+export function agentSpec(
+  body: SpawnBody,
+  options: SpawnerCompatOptions,
+  expiresAt: string = body.expires_at ?? "never",
+): { name: string; text: string } {
+  const name = agentName(body.bead_id);
   const doc = {
     apiVersion: "berth/v1",
     kind: "Container",
     metadata: {
       name,
       labels: {
-        "com.tidepool.bead_id": body.bead_id,
-        "com.tidepool.role": "agent",
-        "com.tidepool.expires_at": expiresAt,
+        [BEAD_LABEL]: body.bead_id,
+        [ROLE_LABEL]: AGENT_ROLE,
+        "com.tidepool.expires_at": body.expires_at ?? "never",
       },
     },
     spec: {
@@ -92,6 +101,22 @@ export function agentSpec(body: SpawnBody, options: SpawnerCompatOptions): { nam
     },
   };
   return { name, text: `# Written by berth's docker-spawner compatibility API (POST /spawn).\n${stringify(doc)}` };
+}
+
+/** Runs one task per key at a time, in arrival order (two spawns of one bead never interleave). */
+function keyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return async (key, task) => {
+    const before = tails.get(key) ?? Promise.resolve();
+    const run = before.then(task, task);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -113,13 +138,28 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
   const writable = requireRuntimeDir(deps);
   const json = requireContentType(JSON_TYPES);
   const rootAllowed = deps.policyProfile === "privileged";
+  const oneSpawnPerBead = keyedQueue();
 
   /** An agent: berth's container of a tidepool-agent-… spec, labelled com.tidepool.role=agent. */
   const isAgent = (c: ObservedContainer): boolean =>
     (deps.containers.specOf(c) ?? "").startsWith(SPAWN_PREFIX) && c.labels[ROLE_LABEL] === AGENT_ROLE;
-  const findAgent = (id: string): Promise<ObservedContainer | null> => deps.containers.find(id, isAgent);
   const isAgentSpec = (spec: NormalizedSpec): boolean =>
     spec.name.startsWith(SPAWN_PREFIX) && spec.labels[ROLE_LABEL] === AGENT_ROLE;
+  /** The names an id may mean: itself, and berth's name for docker-spawner's `tidepool-agent-TP-123`. */
+  const namesOf = (id: string): string[] => {
+    const mapped = agentNameOf(id);
+    return mapped !== null && mapped !== id ? [id, mapped] : [id];
+  };
+
+  /** The agent an id names: berth's own first, then one docker-spawner started (`original`). */
+  const findAgent = async (id: string): Promise<{ container: ObservedContainer; original: boolean } | null> => {
+    for (const name of namesOf(id)) {
+      const ours = await deps.containers.find(name, isAgent);
+      if (ours) return { container: ours, original: false };
+    }
+    const theirs = (await deps.originalAgents?.find(id)) ?? null;
+    return theirs ? { container: theirs, original: true } : null;
+  };
 
   /** Polls until `check` answers, or the wait ends (null). */
   const waitFor = async <T>(check: () => Promise<T | null> | T | null): Promise<T | null> => {
@@ -131,6 +171,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
       await sleep(POLL_MS);
     }
   };
+  const specStatus = (name: string): SpecStatus | undefined => deps.status()?.report.specs.find((s) => s.name === name);
 
   app.get("/health", async (_req, reply) => reply.type("text/plain").send("OK"));
 
@@ -144,7 +185,6 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
       config: { waits: true },
     },
     async (req, reply) => {
-      const specs = runtimeSpecs(deps);
       const root = (["uid", "gid"] as const).filter((field) => req.body[field] === 0);
       if (root.length > 0 && !rootAllowed) {
         return reply.code(400).send({
@@ -156,46 +196,80 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
         });
       }
       const expires = req.body.expires_at ? parseExpiresAt(req.body.expires_at) : null;
-      if (expires !== null && (typeof expires !== "number" || expires <= deps.now())) {
+      if (expires !== null && typeof expires !== "number") {
         return reply.code(400).send({
           error: "the request body is not valid",
-          errors: [
-            { field: "expires_at", message: "must be a future RFC 3339 time (e.g. 2030-01-01T00:00:00Z) or never" },
-          ],
+          errors: [{ field: "expires_at", message: "must be an RFC 3339 time (e.g. 2030-01-01T00:00:00Z) or never" }],
         });
       }
-      const { name, text } = agentSpec(req.body, options);
-      const written = writeAnswer(await specs.write(name, text), name);
-      if (written.status >= 300) return reply.code(written.status).send(written.body);
-      // Answer when the container with the written spec runs, as docker-spawner does.
-      const outcome = await waitFor(() => {
-        const spec = deps.status()?.report.specs.find((s) => s.name === name);
-        if (!spec) return null;
-        const running = spec.containers.find((c) => c.current && c.state === "running");
-        if (spec.phase === "Running" && running) return { ok: true as const, id: running.id };
-        // An agent that already ran to its end was spawned all the same.
-        const finished = spec.containers.find((c) => c.current && c.id !== "" && c.finishedAt !== null);
-        if ((spec.phase === "Succeeded" || spec.phase === "Failed") && finished)
-          return { ok: true as const, id: finished.id };
-        if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false as const, spec };
-        return null;
-      });
-      if (outcome?.ok) return reply.send({ container_id: outcome.id, hostname: name });
-      // Why, as seen before the spec goes: a pass after its removal no longer lists it.
-      const spec = outcome?.spec ?? deps.status()?.report.specs.find((s) => s.name === name);
-      // It did not come up: take the spec back, so that nothing appears later unasked.
-      await specs.remove(name);
-      const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
-      req.log.warn({ spec: name, why }, "spawn failed");
-      return reply
-        .code(outcome ? 409 : 504)
-        .send({ error: `agent ${name} did not start within ${options.waitMs / 1000}s (${why}); its spec was removed` });
+      return oneSpawnPerBead(agentName(req.body.bead_id), () =>
+        spawn(req, reply, typeof expires === "number" && expires <= deps.now()),
+      );
     },
   );
 
+  /**
+   * One spawn. An agent whose `expires_at` has passed is spawned all the same, as docker-spawner
+   * did, and reaped at once: its spec is written without an expiry, and given it once it runs.
+   */
+  const spawn = async (req: FastifyRequest<{ Body: SpawnBody }>, reply: FastifyReply, expired: boolean) => {
+    const specs = runtimeSpecs(deps);
+    const { name, text } = agentSpec(req.body, options, expired ? "never" : undefined);
+    const existing = await deps.containers.find(name, isAgent);
+    if (existing) {
+      // docker-spawner's create fails on the taken name: a different request is a conflict (an
+      // identical one, a client's retry, is answered with the agent it made).
+      const same = existing.labels[BEAD_LABEL] === req.body.bead_id && (await specs.text(name)) === text;
+      if (!same) {
+        return reply.code(409).send({
+          error:
+            `agent ${name} already exists (container ${shortId(existing.id)}, ${existing.state}) from another ` +
+            `request: stop it first (POST /stop/${shortId(existing.id)}); nothing was changed`,
+        });
+      }
+    } else {
+      const written = writeAnswer(await specs.write(name, text), name);
+      if (written.status >= 300) return reply.code(written.status).send(written.body);
+    }
+    // Answer when the container with the written spec runs, as docker-spawner does.
+    const outcome = await waitFor(() => {
+      const spec = specStatus(name);
+      if (!spec) return null;
+      const running = spec.containers.find((c) => c.current && c.state === "running");
+      if (spec.phase === "Running" && running) return { ok: true as const, id: running.id };
+      // An agent that already ran to its end was spawned all the same.
+      const finished = spec.containers.find((c) => c.current && c.id !== "" && c.finishedAt !== null);
+      if ((spec.phase === "Succeeded" || spec.phase === "Failed") && finished)
+        return { ok: true as const, id: finished.id };
+      if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false as const, code: 409, spec };
+      // A pull that failed fails the spawn now, with the pull's message: waiting mends nothing.
+      if (IMAGE_ERRORS.includes(spec.lastErrorCode)) return { ok: false as const, code: 502, spec };
+      return null;
+    });
+    if (outcome?.ok) {
+      if (!expired) return reply.send({ container_id: outcome.id, hostname: name });
+      const reaped = writeAnswer(await specs.write(name, agentSpec(req.body, options).text), name);
+      if (reaped.status >= 300) return reply.code(reaped.status).send(reaped.body);
+      return reply.send({ container_id: outcome.id, hostname: name, expired: true });
+    }
+    // Why, as seen before the spec goes: a pass after its removal no longer lists it.
+    const spec = outcome?.spec ?? specStatus(name);
+    // It did not come up: take the spec back, so that nothing appears later unasked.
+    await specs.remove(name);
+    const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
+    req.log.warn({ spec: name, why }, "spawn failed");
+    if (outcome?.code === 502)
+      return reply
+        .code(502)
+        .send({ error: `agent ${name} cannot start: ${spec?.lastError ?? why}; its spec was removed` });
+    return reply
+      .code(outcome ? outcome.code : 504)
+      .send({ error: `agent ${name} did not start within ${options.waitMs / 1000}s (${why}); its spec was removed` });
+  };
+
   app.get<{ Params: { id: string } }>("/status/:id", { onRequest: guard }, async (req, reply) => {
     const agent = await findAgent(req.params.id);
-    return reply.send({ status: agent?.state ?? "not_found" });
+    return reply.send({ status: agent?.container.state ?? "not_found" });
   });
 
   app.post<{ Params: { id: string } }>(
@@ -203,18 +277,25 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     { onRequest: [guard, writable], config: { waits: true } },
     async (req, reply) => {
       const agent = await findAgent(req.params.id);
-      let name = agent ? deps.containers.specOf(agent) : undefined;
+      if (agent?.original) {
+        await deps.originalAgents?.stop(agent.container);
+        return reply.code(200).send();
+      }
+      let name = agent ? deps.containers.specOf(agent.container) : undefined;
       if (!agent) {
         // The id may still name an agent's spec whose container is not there (not made yet, or
         // gone): only a DNS label, and only a loaded spec that is an agent's, names a file here.
-        if (!CONTAINER_ID.test(req.params.id) && !(await checkName(req.params.id, reply, "container name or ID")))
-          return reply;
-        const spec = runtimeSpecs(deps).loadedSpec(req.params.id);
+        const names = namesOf(req.params.id);
+        const last = names[names.length - 1] ?? req.params.id;
+        if (!CONTAINER_ID.test(last) && !(await checkName(last, reply, "container name or ID"))) return reply;
+        const spec = runtimeSpecs(deps).loadedSpec(last);
         if (spec && isAgentSpec(spec)) name = spec.name;
       }
-      if (name === undefined) return reply.code(200).send(); // unknown: docker-spawner says OK
+      const unknown = { error: `no agent ${req.params.id}: nothing was stopped` };
+      // docker-spawner's stop of a container that is not there fails: so does this one.
+      if (name === undefined) return reply.code(404).send(unknown);
       const removed = removeAnswer(await runtimeSpecs(deps).remove(name), name);
-      if (removed.status === 404 && !agent) return reply.code(200).send(); // already gone: docker-spawner says OK
+      if (removed.status === 404 && !agent) return reply.code(404).send(unknown);
       if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
       const gone = await waitFor(async () => ((await deps.containers.find(name)) === null ? true : null));
       if (!gone)
@@ -233,12 +314,19 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
       config: { waits: true },
     },
     async (req, reply) => {
-      const container = await findAgent(req.params.id);
-      if (!container) return reply.code(404).send({ error: `no container ${req.params.id} managed by this berth` });
+      const container = (await findAgent(req.params.id))?.container;
+      if (!container) return reply.code(404).send({ error: `no agent ${req.params.id}` });
       if (container.state !== "running")
         return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
-      const result = await deps.containers.exec(container, execRequest(req.body, EXEC_MAX_TIMEOUT_MS));
-      return reply.send({ exit_code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
+      const request = execRequest(req.body, EXEC_MAX_TIMEOUT_MS, SPAWNER_EXEC_OUTPUT_LIMIT);
+      const result = await deps.containers.exec(container, request);
+      return reply.send({
+        exit_code: result.exitCode,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        // An extra field docker-spawner's clients ignore: the output went past the cap and was cut.
+        ...(result.truncated ? { truncated: true } : {}),
+      });
     },
   );
 }

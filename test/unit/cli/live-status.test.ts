@@ -48,6 +48,7 @@ function report(text = "web"): StatusReport & { controller: string; observedAt: 
         ],
         lastAction: { kind: "create", reason: text, at: "2026-01-01T00:00:00Z", ok: false },
         lastError: text,
+        lastErrorCode: null,
         expiresAt: null,
         retryAt: null,
         collected: false,

@@ -52,6 +52,7 @@ const report: StatusReport = {
       ],
       lastAction: { kind: "create", reason: "missing", at: "2026-01-01T11:55:00Z", ok: true },
       lastError: null,
+      lastErrorCode: null,
       expiresAt: null,
       retryAt: null,
       collected: false,

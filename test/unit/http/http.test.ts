@@ -309,6 +309,7 @@ const snapshot: StatusSnapshot = {
         containers: [],
         lastAction: null,
         lastError: null,
+        lastErrorCode: null,
         expiresAt: null,
         retryAt: null,
         collected: false,
@@ -526,7 +527,7 @@ describe("docker-spawner compatibility", () => {
       method: "POST",
       url: "/spawn",
       headers: json,
-      payload: JSON.stringify({ bead_id: "b1", worktree_path: "/tmp", expires_at: "2020-01-01T00:00:00Z" }),
+      payload: JSON.stringify({ bead_id: "b1", worktree_path: "/tmp", expires_at: "2020-01-01" }),
     });
     expect(past.json().errors[0].field).toBe("expires_at");
     expect(readdirSync(s.dir)).toEqual([]);
@@ -648,27 +649,25 @@ describe("every protected endpoint", () => {
       done: (s) => s.execs.length === 1,
     },
     {
-      // A container that is already gone: docker-spawner's answer is a bare 200.
+      // No such agent: docker-spawner's stop fails on a container that is not there, and so does this one.
       method: "POST",
       url: "/stop/gone",
       compat: true,
-      status: 200,
-      body: { text: "" },
+      status: 404,
+      body: { json: { error: "no agent gone: nothing was stopped" } },
     },
     {
       // Reaches the handler's own check, which comes after the token's.
       method: "POST",
       url: "/spawn",
       compat: true,
-      payload: JSON.stringify({ bead_id: "b1", worktree_path: "/tmp", expires_at: "2020-01-01T00:00:00Z" }),
+      payload: JSON.stringify({ bead_id: "b1", worktree_path: "/tmp", expires_at: "tomorrow" }),
       headers: json,
       status: 400,
       body: {
         json: {
           error: "the request body is not valid",
-          errors: [
-            { field: "expires_at", message: "must be a future RFC 3339 time (e.g. 2030-01-01T00:00:00Z) or never" },
-          ],
+          errors: [{ field: "expires_at", message: "must be an RFC 3339 time (e.g. 2030-01-01T00:00:00Z) or never" }],
         },
       },
     },

@@ -320,7 +320,7 @@ describe("the docker-spawner API reaches agents only (finding 2)", () => {
     });
     expect(exec.statusCode).toBe(404);
     expect((await s.app.inject({ url: `/status/${id}` })).json()).toEqual({ status: "not_found" });
-    expect((await s.app.inject({ method: "POST", url: `/stop/${id}` })).statusCode).toBe(200);
+    expect((await s.app.inject({ method: "POST", url: `/stop/${id}` })).statusCode).toBe(404);
     expect(s.execs).toEqual([]);
     expect(readdirSync(s.dir).sort()).toEqual(["tidepool-agent-fake.yaml", "web.yaml", "worker.yaml"]);
     expect(s.changes()).toBe(0);
@@ -359,9 +359,9 @@ describe("the docker-spawner API reaches agents only (finding 2)", () => {
     });
     for (const name of ["tidepool-agent-gone", "tidepool-agent-plain", "tidepool-agent-elsewhere"])
       writeFileSync(path.join(s.dir, `${name}.yaml`), "x");
-    // Not an agent's spec (no role label), and a spec loaded from another folder: kept.
-    expect((await s.app.inject({ method: "POST", url: "/stop/tidepool-agent-plain" })).statusCode).toBe(200);
-    expect((await s.app.inject({ method: "POST", url: "/stop/tidepool-agent-elsewhere" })).statusCode).toBe(200);
+    // Not an agent's spec (no role label), and a spec loaded from another folder: kept, and said so.
+    expect((await s.app.inject({ method: "POST", url: "/stop/tidepool-agent-plain" })).statusCode).toBe(404);
+    expect((await s.app.inject({ method: "POST", url: "/stop/tidepool-agent-elsewhere" })).statusCode).toBe(404);
     expect(readdirSync(s.dir).sort()).toEqual([
       "tidepool-agent-elsewhere.yaml",
       "tidepool-agent-gone.yaml",

@@ -1,0 +1,139 @@
+/**
+ * deploy/docker-spawner.compose.yaml, brought up as its header says (docs/http-api.md,
+ * "docker-spawner compatibility"): the berth image (built from the working tree, without a
+ * registry) in docker-spawner's place, the socket mounted, port 7435 published on loopback, the
+ * token from a Compose secret. A client on the host and a client in another container on the
+ * clients' network (by the service name, as docker-spawner's clients call it) are refused
+ * without the token and served with it; a spawn joins that network.
+ */
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/bundled.js";
+import { pollUntil } from "../support/poll.js";
+import { cleanup, commitImage, docker, removeImage, TEST_IMAGE, testId } from "../support/e2e.js";
+import { tempDir } from "../support/tmp.js";
+
+const NODE_IMAGE = "berth-test/node:local";
+const ID = testId("deploy-spawner");
+const IMAGE = `berth-test/berth:${ID}`;
+const AGENT_IMAGE = `berth-test/${ID}-agent:latest`;
+const PROJECT = ID.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+const NETWORK = `${ID}-clients`;
+const TOKEN = "deploy-token-0123456789abcdef";
+const BERTH_UID = 10001;
+
+let env: Record<string, string> = {};
+let base = "";
+
+/** `docker compose` on the file, with this test's variables; never throws. */
+function compose(args: readonly string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      "docker",
+      ["compose", "-p", PROJECT, "-f", "deploy/docker-spawner.compose.yaml", ...args],
+      { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number(err.code ?? -1) : 0, output: `${stdout}${stderr}` });
+      },
+    );
+  });
+}
+
+/** What berth logged, for a failure message. */
+const berthLogs = async (): Promise<string> => (await compose(["logs", "--tail", "40"])).output;
+
+beforeAll(async () => {
+  execFileSync("bash", ["scripts/build-node-image.sh", NODE_IMAGE], { stdio: "inherit" });
+  const built = spawnSync("bash", ["scripts/build-image.sh", "-t", IMAGE, "--build-arg", `NODE_IMAGE=${NODE_IMAGE}`], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (built.status !== 0) throw new Error(`the image build failed:\n${built.stderr.split("\n").slice(-30).join("\n")}`);
+  await commitImage(`berth-test/${ID}-agent`, ["sleep", "infinity"]);
+  await docker.createNetwork({ Name: NETWORK, Driver: "bridge" });
+
+  // As the file's header says: the token readable by berth's user, a folder of its own for the specs.
+  const dir = tempDir("berth-deploy-");
+  chmodSync(dir, 0o755);
+  const tokenFile = path.join(dir, "berth-token");
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  chownSync(tokenFile, BERTH_UID, BERTH_UID);
+  chmodSync(tokenFile, 0o400);
+  const agents = path.join(dir, "agents");
+  mkdirSync(agents);
+  chownSync(agents, BERTH_UID, BERTH_UID);
+  const worktrees = path.join(dir, "worktrees");
+  mkdirSync(path.join(worktrees, "bead-1"), { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  env = {
+    BERTH_IMAGE: IMAGE,
+    BERTH_ID: ID,
+    BERTH_PUBLISH: `127.0.0.1:${port}`,
+    BERTH_TOKEN_FILE: tokenFile,
+    BERTH_AGENTS_DIR: agents,
+    WORKTREES: worktrees,
+    TIDEPOOL_NETWORK: NETWORK,
+    TIDEPOOL_AGENT_IMAGE: AGENT_IMAGE,
+    DOCKER_GID: String(statSync("/var/run/docker.sock").gid),
+  };
+}, 600_000);
+
+afterAll(async () => {
+  await compose(["down", "--timeout", "40"]);
+  await cleanup(ID);
+  await docker
+    .getNetwork(NETWORK)
+    .remove()
+    .catch(() => undefined);
+  for (const image of [IMAGE, AGENT_IMAGE]) await removeImage(image);
+});
+
+describe("deploy/docker-spawner.compose.yaml", () => {
+  it("serves docker-spawner's API on 7435 with the token from the secret, to the host and to clients on its network", async () => {
+    const up = await compose(["up", "-d", "--no-build"]);
+    expect(up.code, up.output).toBe(0);
+    const health = () => fetch(`${base}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+    expect(await pollUntil(async () => (await health())?.status === 200, 60_000), await berthLogs()).toBe(true);
+    expect(await (await fetch(`${base}/health`)).text()).toBe("OK");
+
+    const spawn = (authorization?: string) =>
+      fetch(`${base}/spawn`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ bead_id: "bead-1", worktree_path: path.join(env.WORKTREES ?? "", "bead-1") }),
+      });
+    expect((await spawn()).status).toBe(401);
+    const spawned = await spawn(`Bearer ${TOKEN}`);
+    const answer = (await spawned.json()) as { container_id: string; hostname: string; error?: string };
+    expect(spawned.status, `${answer.error ?? ""}\n${await berthLogs()}`).toBe(200);
+    const agent = await docker.getContainer(answer.container_id).inspect();
+    expect(Object.keys(agent.NetworkSettings.Networks)).toEqual([NETWORK]);
+    expect(agent.Config.Image).toBe(AGENT_IMAGE);
+
+    // A client in another container, calling berth by its service name, as docker-spawner's did.
+    const client = (token: string | null) => {
+      const header = token ? ["--header", `Authorization: Bearer ${token}`] : [];
+      const r = spawnSync(
+        "docker",
+        [
+          ...["run", "--rm", "--network", NETWORK, TEST_IMAGE, "wget", "-q", "-O", "-", ...header],
+          `http://docker-spawner:7435/status/${answer.hostname}`,
+        ],
+        { encoding: "utf8", timeout: 60_000 },
+      );
+      return `${r.stdout}${r.stderr}`;
+    };
+    expect(client(null)).toContain("401");
+    expect(client(TOKEN)).toBe('{"status":"running"}');
+
+    const stop = await fetch(`${base}/stop/${answer.container_id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(stop.status).toBe(200);
+    expect(await docker.listContainers({ all: true, filters: { id: [answer.container_id] } })).toEqual([]);
+  }, 300_000);
+});
