@@ -194,6 +194,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           docker: docker.port,
           owner,
           desired: (name) => reconciler.desired?.input.desired.find((d) => d.spec.name === name) ?? null,
+          poolSpecs: () => (reconciler.desired?.input.desired ?? []).flatMap((d) => (d.spec.pool ? [d.spec] : [])),
           status: (name) => controller.last?.report.specs.find((s) => s.name === name),
           exclusive: (spec, harmless, fn) => dispatcher.exclusive(spec, harmless, fn),
           nextPass: (ms) =>
@@ -274,6 +275,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           pools,
           containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
+          artie: config.artie,
           now: () => clock.now(),
           allowHosts: config.allowHosts,
           allowOrigins: config.allowOrigins,

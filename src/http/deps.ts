@@ -1,6 +1,6 @@
 /** What the HTTP edge is given: the use cases it serves, and how it is reached. */
 import type { Logger } from "pino";
-import type { SpawnerCompatConfig } from "../config.js";
+import type { ArtieCompatConfig, SpawnerCompatConfig } from "../config.js";
 import type { Profile } from "../core/policy/policy.js";
 import type { StatusReport } from "../core/status.js";
 import type { Readiness } from "../loop/controller.js";
@@ -39,6 +39,8 @@ export interface ServerDeps {
   readonly containers: ManagedContainers;
   /** null: no docker-spawner compatibility routes. */
   readonly compat: SpawnerCompatConfig | null;
+  /** null or absent: no Artie host-manager compatibility routes. */
+  readonly artie?: ArtieCompatConfig | null;
   /** Milliseconds since the epoch. */
   now(): number;
   /**

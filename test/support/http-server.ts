@@ -30,6 +30,8 @@ export interface TestServerOptions {
   readonly token?: string | null;
   readonly containers?: ObservedContainer[];
   readonly compat?: boolean;
+  /** --compat artie (image berth-test/busybox:latest, loopback ports, 200 ms waits). */
+  readonly artie?: boolean;
   readonly loopback?: boolean;
   readonly allowHosts?: string[];
   readonly allowOrigins?: string[];
@@ -150,6 +152,7 @@ export function testServer(options: TestServerOptions = {}) {
     compat: options.compat
       ? { image: "agent:latest", network: "auto", user: { uid: 1000, gid: 1000 }, waitMs: 200 }
       : null,
+    artie: options.artie ? { image: "berth-test/busybox:latest", hostIP: null, network: "auto", waitMs: 200 } : null,
     now: () => Date.now(),
     ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
     ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),
