@@ -73,6 +73,8 @@ export class LogStreams {
       connection: "keep-alive",
       "x-accel-buffering": "no",
     });
+    // The headers go now: a stream whose first event waits for a log line (Artie's) is open at once.
+    raw.flushHeaders();
     const opening = format.open(container);
     if (opening !== null) raw.write(opening);
     let ended = false;

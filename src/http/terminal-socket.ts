@@ -74,10 +74,14 @@ export function bridgeTerminal(
   let session: TerminalSession | null = null;
   let gone = false;
   const pending: (Buffer | Control)[] = [];
+  // In the order they came: input sent after a resize reaches the command once the resize is made.
+  let applied = Promise.resolve();
   const apply = (s: TerminalSession, item: Buffer | Control): void => {
-    if (Buffer.isBuffer(item)) s.write(item);
-    else if (item.type === "input") s.write(Buffer.from(item.data));
-    else void s.resize(item.size).catch(() => undefined);
+    applied = applied.then(async () => {
+      if (Buffer.isBuffer(item)) s.write(item);
+      else if (item.type === "input") s.write(Buffer.from(item.data));
+      else await s.resize(item.size).catch(() => undefined);
+    });
   };
   socket.on("message", (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);

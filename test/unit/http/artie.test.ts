@@ -4,6 +4,8 @@
  * the access rules (token on every /api/* route, ?token= only on the streams, only containers made
  * through the API). Against the real engine: test/docker/artie-compat.test.ts.
  */
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import {
   ARTIE_NAME_LABEL,
@@ -218,5 +220,26 @@ describe("access", () => {
       payload: { cmd: ["id"] },
     });
     expect(exec.statusCode).toBe(401);
+  });
+});
+
+describe("the token in a query string", () => {
+  it("never reaches the log: a failed request is logged with its path, without the query", async () => {
+    let logged = "";
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged += chunk.toString();
+        done();
+      },
+    });
+    const s = testServer({ artie: true, listFails: new Error("engine gone"), log: pino({ level: "debug" }, sink) });
+    for (const url of [`/api/containers/abc/logs?token=${TOKEN}`, `/v1/containers/web/logs?token=${TOKEN}`]) {
+      const res = await s.app.inject({ url });
+      expect(res.statusCode).toBe(500);
+      expect(res.body).not.toContain(TOKEN);
+    }
+    expect(logged).toContain('"url":"/api/containers/abc/logs"');
+    expect(logged).toContain('"url":"/v1/containers/web/logs"');
+    expect(logged).not.toContain(TOKEN);
   });
 });
