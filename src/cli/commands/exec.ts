@@ -58,7 +58,12 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       ),
     )
     .addOption(
-      new Option("--timeout <duration>", "kill the command after this long").env("BERTH_EXEC_TIMEOUT").default("1h"),
+      new Option(
+        "--timeout <duration>",
+        "kill the command after this long (not with -i or -t: a session lasts as long as its command)",
+      )
+        .env("BERTH_EXEC_TIMEOUT")
+        .default("1h"),
     )
     // Only the profile: under restricted an exec may not run as root.
     .addOption(policyProfileOption());

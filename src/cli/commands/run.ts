@@ -87,7 +87,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     new Option("--spawn-user <uid:gid>", "the user of spawned agents when the request gives none")
       .env("BERTH_SPAWN_USER")
       .default("1000:1000"),
-    new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
+    new Option(
+      "--spawn-timeout <duration>",
+      "how long /spawn and /stop (and Artie's create and delete) wait for the container to run or go",
+    )
       .env("BERTH_SPAWN_TIMEOUT")
       .default("2m"),
     new Option("--artie-image <image>", "the image of a --compat artie create that names none")
