@@ -7,6 +7,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import {
   ARTIE_NAME_LABEL,
   artieLogEvents,
@@ -241,5 +242,31 @@ describe("the token in a query string", () => {
     expect(logged).toContain('"url":"/api/containers/abc/logs"');
     expect(logged).toContain('"url":"/v1/containers/web/logs"');
     expect(logged).not.toContain(TOKEN);
+  });
+});
+
+describe("the WebSocket terminal's upgrade", () => {
+  const box = managed("web", "web");
+
+  it("passes the Host, Origin and token rules and the container lookup before anything is upgraded", async () => {
+    const s = testServer({ containers: [box] });
+    await s.app.ready();
+    const open = (url: string, headers: Record<string, string> = {}) =>
+      s.app.injectWS(url, { headers: { host: "127.0.0.1", ...headers } });
+    await expect(open("/v1/containers/web/terminal")).rejects.toThrow("401");
+    await expect(
+      open(`/v1/containers/web/terminal?token=${TOKEN}`, { origin: "https://evil.example" }),
+    ).rejects.toThrow("403");
+    await expect(open(`/v1/containers/web/terminal?token=${TOKEN}`, { host: "evil.example" })).rejects.toThrow("403");
+    await expect(open(`/v1/containers/gone/terminal?token=${TOKEN}`)).rejects.toThrow("404");
+    await expect(open(`/v1/containers/web/terminal?token=${TOKEN}&cols=0`)).rejects.toThrow("400");
+    // Upgraded (over a real socket); this engine has no interactive exec: closed with 1011 and why.
+    const address = await s.app.listen({ host: "127.0.0.1", port: 0 });
+    const ws = new WebSocket(`${address.replace(/^http/, "ws")}/v1/containers/web/terminal`, { headers: BEARER });
+    const [code, reason] = await new Promise<[number, string]>((resolve) =>
+      ws.on("close", (c: number, r: Buffer) => resolve([c, r.toString()])),
+    );
+    expect([code, reason]).toEqual([1011, "interactive exec is not available on this engine"]);
+    await s.app.close();
   });
 });
