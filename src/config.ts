@@ -52,6 +52,8 @@ export interface Config {
   readonly policy: Policy;
   /** docker-spawner compatibility routes (--compat docker-spawner), or null. */
   readonly compat: SpawnerCompatConfig | null;
+  /** Artie host-manager compatibility routes (--compat artie), or null. */
+  readonly artie: ArtieCompatConfig | null;
   /** Where run and apply keep their host lock (--state-dir), or null: the default (host/lock.ts). */
   readonly stateDir: string | null;
   /** Host capacity admission (--capacity, --reserve, --default-request), or null: none (docs/capacity.md). */
@@ -71,6 +73,17 @@ export interface SpawnerCompatConfig {
   /** uid:gid when a spawn request gives none (--spawn-user, else HOST_UID:HOST_GID, else 1000:1000). */
   readonly user: { readonly uid: number; readonly gid: number };
   /** How long /spawn and /stop wait for the container to run or go (--spawn-timeout). */
+  readonly waitMs: number;
+}
+
+export interface ArtieCompatConfig {
+  /** The image of a create that names none (--artie-image; Artie's default, node:24-slim). */
+  readonly image: string;
+  /** The host address containers publish their ports on (--artie-host-ip), or null: the spec's default, loopback. */
+  readonly hostIP: string | null;
+  /** Their network (--network; default `auto`, berth's own). */
+  readonly network: string;
+  /** How long a create waits for its container to run, and a delete for it to go (--spawn-timeout). */
   readonly waitMs: number;
 }
 
@@ -120,6 +133,8 @@ export interface RawOptions extends PolicyOptions {
   readonly spawnTimeout?: string;
   /** docker-spawner's own environment variables, honoured under --compat docker-spawner (its flags win). */
   readonly spawnerEnv?: SpawnerEnv;
+  readonly artieImage?: string;
+  readonly artieHostIp?: string;
   readonly stateDir?: string;
   readonly allowHost?: readonly string[];
   readonly allowOrigin?: readonly string[];
@@ -143,13 +158,14 @@ export const DEFAULTS = {
   /** docker-spawner's default agent image (its TIDEPOOL_AGENT_IMAGE). */
   spawnImage: "tidepool-agent:latest",
   spawnTimeout: "2m",
+  artieImage: "node:24-slim",
   requestTimeout: "30s",
 };
 
 function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
-  if (raw.compat === undefined || raw.compat === "off") return null;
+  if (raw.compat === undefined || raw.compat === "off" || raw.compat === "artie") return null;
   if (raw.compat !== "docker-spawner")
-    usage(`--compat: ${JSON.stringify(raw.compat)} is not one of docker-spawner, off`);
+    usage(`--compat: ${JSON.stringify(raw.compat)} is not one of ${COMPAT_MODES.join(", ")}`);
   return spawnerCompatConfig(raw);
 }
 
@@ -201,6 +217,30 @@ export function rustLogLevel(text: string | undefined): LogLevel | null {
     else if (target === "docker_spawner" && levels[level]) return levels[level];
   }
   return global;
+}
+
+/** The values of --compat. */
+export const COMPAT_MODES = ["docker-spawner", "artie", "off"] as const;
+
+/**
+ * --compat artie: Artie's host-manager API. It writes specs (a runtime spec folder) and has no
+ * unauthenticated mode: every /api/* route needs the token, as Artie's own API_SECRET.
+ */
+function artieConfig(raw: RawOptions): ArtieCompatConfig | null {
+  if (raw.compat !== "artie") return null;
+  if (raw.runtimeSpecs === undefined)
+    usage("--compat artie needs --runtime-specs DIR (where created containers are written as specs)");
+  if (raw.apiToken === undefined)
+    usage("--compat artie needs a token (--api-token-file or BERTH_API_TOKEN): Artie's API_SECRET");
+  const hostIP = raw.artieHostIp ?? null;
+  if (hostIP !== null && isIP(hostIP) === 0)
+    usage(`--artie-host-ip: ${JSON.stringify(hostIP)} is not an IP address (e.g. 0.0.0.0)`);
+  return {
+    image: raw.artieImage ?? DEFAULTS.artieImage,
+    hostIP,
+    network: raw.network ?? "auto",
+    waitMs: duration("--spawn-timeout", raw.spawnTimeout ?? DEFAULTS.spawnTimeout),
+  };
 }
 
 /** A name as --allow-host takes it: a host name or an IP address (IPv6 with or without brackets), no port. */
@@ -468,6 +508,7 @@ export function buildConfig(raw: RawOptions): Config {
     requestTimeoutMs: duration("--request-timeout", raw.requestTimeout ?? DEFAULTS.requestTimeout),
     policy: buildPolicy(raw),
     compat: compatConfig(raw),
+    artie: artieConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
     capacity: capacitySetting(raw),
   });

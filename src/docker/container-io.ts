@@ -7,10 +7,24 @@ import type { Duplex, Readable } from "node:stream";
 import type { DockerClient, DockerExec } from "./client.js";
 import { mapError } from "./errors.js";
 import { CappedBuffer, Demuxer, LineSplitter, type StreamName } from "./demux.js";
-import type { ContainerIO, ExecRequest, ExecResult, LogHandlers, LogOptions } from "./port.js";
+import type {
+  ContainerIO,
+  ExecCommand,
+  ExecRequest,
+  ExecResult,
+  LogHandlers,
+  LogOptions,
+  TerminalHandlers,
+  TerminalRequest,
+  TerminalSession,
+  TerminalSize,
+} from "./port.js";
 
 /** How long to wait for the output to end once the timed-out process is killed. */
 const AFTER_KILL_MS = 2000;
+/** After an interactive exec's output ends, how long the engine may take to report it finished. */
+const EXIT_REPORT_MS = 2000;
+const EXIT_POLL_MS = 50;
 
 /**
  * Kills an exec'd process and its descendants by host PID, when berth can see them (it runs on
@@ -40,6 +54,16 @@ async function killExec(pid: number, containerId: string): Promise<boolean> {
   }
 }
 
+/** The engine's exec-create fields for what runs, and as whom. */
+function execCreate(command: ExecCommand) {
+  return {
+    Cmd: [...command.cmd],
+    ...(command.workdir !== undefined ? { WorkingDir: command.workdir } : {}),
+    ...(command.env !== undefined ? { Env: [...command.env] } : {}),
+    ...(command.user !== undefined ? { User: command.user } : {}),
+  };
+}
+
 /** Made by DockerAdapter.containerIO(), on the adapter's own client. */
 export class DockerContainerIO implements ContainerIO {
   constructor(
@@ -53,15 +77,7 @@ export class DockerContainerIO implements ContainerIO {
     let exec: DockerExec;
     let stream: Duplex;
     try {
-      exec = await container.exec({
-        Cmd: [...request.cmd],
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        ...(request.workdir !== undefined ? { WorkingDir: request.workdir } : {}),
-        ...(request.env !== undefined ? { Env: [...request.env] } : {}),
-        ...(request.user !== undefined ? { User: request.user } : {}),
-      });
+      exec = await container.exec({ ...execCreate(request), AttachStdout: true, AttachStderr: true, Tty: false });
       stream = await exec.start({ hijack: true, stdin: false });
     } catch (err) {
       throw mapError("exec", err, id);
@@ -116,6 +132,72 @@ export class DockerContainerIO implements ContainerIO {
       timedOut,
       killed,
       durationMs: Math.round(performance.now() - started),
+    };
+  }
+
+  async terminal(id: string, request: TerminalRequest, handlers: TerminalHandlers): Promise<TerminalSession> {
+    const container = this.docker.getContainer(id);
+    let exec: DockerExec;
+    let stream: Duplex;
+    try {
+      exec = await container.exec({
+        ...execCreate(request),
+        AttachStdin: request.stdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: request.tty,
+      });
+      stream = await exec.start({ hijack: true, stdin: request.stdin, Tty: request.tty });
+    } catch (err) {
+      throw mapError("exec", err, id);
+    }
+    const resize = async (size: TerminalSize): Promise<void> => {
+      if (!request.tty) return;
+      try {
+        await exec.resize({ h: size.rows, w: size.cols });
+      } catch (err) {
+        throw mapError("exec", err, id);
+      }
+    };
+    // Under a TTY the output is the terminal's bytes as they are; without one, Docker's frames.
+    const demux = new Demuxer((name, payload) => {
+      handlers.onOutput(name, payload);
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (request.tty) handlers.onOutput("stdout", chunk);
+      else demux.push(chunk);
+    });
+    const ended = new Promise<void>((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", () => {
+        resolve();
+      });
+    });
+    const exited = ended.then(async () => {
+      // The engine may report the process as running for a moment after its output ended.
+      const deadline = performance.now() + EXIT_REPORT_MS;
+      for (;;) {
+        const info = await exec.inspect().catch(() => null);
+        if (info === null) return null;
+        if (!info.Running) return info.ExitCode;
+        if (performance.now() >= deadline) return null;
+        await new Promise((resolve) => setTimeout(resolve, EXIT_POLL_MS));
+      }
+    });
+    if (request.size) await resize(request.size).catch(() => undefined);
+    return {
+      write: (data) => {
+        if (!stream.writableEnded && !stream.destroyed) stream.write(data);
+      },
+      endInput: () => {
+        if (!stream.writableEnded && !stream.destroyed) stream.end();
+      },
+      resize,
+      close: () => {
+        stream.destroy();
+      },
+      exited,
     };
   }
 

@@ -114,12 +114,16 @@ export interface DockerPort {
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
 }
 
-export interface ExecRequest {
+/** What runs in an exec, and as whom. */
+export interface ExecCommand {
   readonly cmd: readonly string[];
   readonly workdir?: string;
   /** KEY=VALUE entries added to the container's environment. */
   readonly env?: readonly string[];
   readonly user?: string;
+}
+
+export interface ExecRequest extends ExecCommand {
   /** The exec is killed after this long. */
   readonly timeoutMs: number;
   /** Output kept per stream; the rest is read and dropped. */
@@ -160,6 +164,39 @@ export interface LogHandlers {
   onEnd(err?: Error): void;
 }
 
+/** An interactive exec: a command with its standard input attached, under a TTY or not. */
+export interface TerminalRequest extends ExecCommand {
+  /** A pseudo-terminal (one output stream, the terminal's own echo and line editing), as docker exec -t. */
+  readonly tty: boolean;
+  /** The standard input is attached (docker exec -i); without, the command reads nothing. */
+  readonly stdin: boolean;
+  /** The terminal's first size, when it has one. */
+  readonly size?: TerminalSize;
+}
+
+export interface TerminalSize {
+  readonly cols: number;
+  readonly rows: number;
+}
+
+export interface TerminalHandlers {
+  /** Output as it comes; under a TTY everything is "stdout". */
+  onOutput(stream: "stdout" | "stderr", data: Buffer): void;
+}
+
+/** A running interactive exec. */
+export interface TerminalSession {
+  /** Bytes for the command's standard input. */
+  write(data: Buffer): void;
+  /** Ends the standard input (EOF). */
+  endInput(): void;
+  resize(size: TerminalSize): Promise<void>;
+  /** Hangs up: the connection to the exec is closed (a shell under a TTY gets SIGHUP). */
+  close(): void;
+  /** The command's exit code once its output has ended; null when the engine could not say. */
+  readonly exited: Promise<number | null>;
+}
+
 /**
  * What the operator surfaces need beyond the loop: running a command in a container and reading
  * its logs. The adapter implements it against a real engine; callers check ownership first.
@@ -172,6 +209,8 @@ export interface ContainerIO {
    */
   user?(id: string): Promise<string>;
   logs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }>;
+  /** Absent on engines without interactive exec (the tests' fake). */
+  terminal?(id: string, request: TerminalRequest, handlers: TerminalHandlers): Promise<TerminalSession>;
 }
 
 /** Which Docker API calls write (for counting no-op passes). */

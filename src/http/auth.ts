@@ -22,6 +22,22 @@ export function bearerMatches(req: FastifyRequest, token: string): boolean {
   return match?.[1] !== undefined && tokenMatches(match[1], token);
 }
 
+/**
+ * The request carries the right token as `?token=`. Only the routes a browser opens without
+ * being able to set a header take it (Server-Sent Events, WebSockets); a URL is never logged with
+ * its query (pathOf), so the token does not reach the log.
+ */
+export function queryTokenMatches(req: FastifyRequest, token: string): boolean {
+  const query = req.query as Record<string, unknown> | undefined;
+  const given = query?.token;
+  return typeof given === "string" && given !== "" && tokenMatches(given, token);
+}
+
+/** A URL as it may be logged or shown: its path, without the query (which may carry a token). */
+export function pathOf(url: string): string {
+  return url.split("?")[0] ?? "";
+}
+
 /** How long a refused request's connection stays after the answer while the rest of its body arrives. */
 export const LINGER_MS = 2_000;
 /** The largest declared body berth waits for (and drops) after refusing its request. */
@@ -59,14 +75,23 @@ export function unauthorized(reply: FastifyReply): FastifyReply {
 /** An onRequest hook; it answers (and returns the reply) to stop the request. */
 export type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
 
-/** An onRequest hook: 403 when writes are off, 401 without the right token. */
+/**
+ * An onRequest hook: 403 when writes are off, 401 without the right token. With `inQuery`
+ * (Server-Sent Events and WebSocket routes only), `?token=` is taken too.
+ */
 export function requireToken(
   token: string | null,
   offReason = "start berth with --api-token-file or BERTH_API_TOKEN",
+  inQuery = false,
 ): Guard {
   return async (req, reply) => {
     if (token === null) return refuse(reply, 403, { error: `write endpoints are off: ${offReason}` });
-    if (!bearerMatches(req, token)) return unauthorized(reply);
+    if (!bearerMatches(req, token) && !(inQuery && queryTokenMatches(req, token))) return unauthorized(reply);
     return undefined;
   };
+}
+
+/** requireToken for the routes a browser opens without headers (SSE, WebSocket): `?token=` too. */
+export function requireStreamToken(token: string | null): Guard {
+  return requireToken(token, undefined, true);
 }

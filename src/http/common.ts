@@ -56,3 +56,47 @@ export async function parseJsonBody(req: FastifyRequest, reply: FastifyReply): P
     await reply.code(400).send({ error: `the request body is not JSON: ${(err as Error).message}` });
   }
 }
+
+/** Polls `check` until it answers (not null) or `waitMs` has passed (null); `now` is the server's clock. */
+export async function pollFor<T>(
+  check: () => Promise<T | null> | T | null,
+  waitMs: number,
+  now: () => number,
+  intervalMs = 100,
+): Promise<T | null> {
+  const deadline = now() + waitMs;
+  for (;;) {
+    const found = await check();
+    if (found !== null) return found;
+    if (now() >= deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * The query of a Server-Sent Events or WebSocket route: its own parameters, and the token
+ * (auth.ts, requireStreamToken); nothing else.
+ */
+export function streamQuery(properties: Record<string, unknown>) {
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: { ...properties, token: { type: "string", maxLength: 1024 } },
+  } as const;
+}
+
+/** The options of a route that takes a JSON body (checked against `body`) and may wait for the engine. */
+export function jsonRoute(onRequest: Guard[], body: Record<string, unknown>) {
+  return {
+    onRequest: [...onRequest, requireContentType(JSON_TYPES)],
+    preValidation: parseJsonBody,
+    schema: { body },
+    bodyLimit: JSON_BODY_LIMIT,
+    config: { waits: true },
+  };
+}
+
+/** 409 for a container that must run for what was asked (exec, terminal). */
+export function notRunning(reply: FastifyReply, container: { name: string; state: string }): FastifyReply {
+  return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
+}

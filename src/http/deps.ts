@@ -1,6 +1,6 @@
 /** What the HTTP edge is given: the use cases it serves, and how it is reached. */
 import type { Logger } from "pino";
-import type { SpawnerCompatConfig } from "../config.js";
+import type { ArtieCompatConfig, SpawnerCompatConfig } from "../config.js";
 import type { Profile } from "../core/policy/policy.js";
 import type { StatusReport } from "../core/status.js";
 import type { Readiness } from "../loop/controller.js";
@@ -42,6 +42,8 @@ export interface ServerDeps {
   readonly compat: SpawnerCompatConfig | null;
   /** The agents docker-spawner itself started (compat routes only); null or absent: none reachable. */
   readonly originalAgents?: OriginalAgents | null;
+  /** null or absent: no Artie host-manager compatibility routes. */
+  readonly artie?: ArtieCompatConfig | null;
   /** Milliseconds since the epoch. */
   now(): number;
   /**

@@ -4,18 +4,23 @@
  * Reads (open): /healthz, /readyz, /metrics, GET /v1/specs[/{name}], GET /v1/events.
  * Writes (bearer token; off without one): PUT/DELETE /v1/specs/{name} in the runtime spec
  * directory, POST /v1/containers/{name}/exec, GET /v1/containers/{name}/logs (SSE).
+ * GET /v1/containers/{name}/terminal (WebSocket, token): an interactive shell.
  * With --compat docker-spawner: /health, /spawn, /status/{id}, /stop/{id}, /exec/{id}.
+ * With --compat artie: /health and /api/containers[/:id[/exec|/logs|/terminal|/setup]].
  * Every route lives in its own module; this one builds the server and the shared parts: the
  * Host and Origin rules (access.ts), the accepted body types, the timeouts and the connection cap.
  */
 import { Socket } from "node:net";
+import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from "fastify";
 import { normalizeAllowedHost, normalizeOrigin } from "../config.js";
 import { CONTROLLER_HEADER, hostAllowed, originAllowed, PROBES } from "./access.js";
-import { refuse } from "./auth.js";
+import { pathOf, refuse } from "./auth.js";
 import { JSON_BODY_LIMIT, JSON_TYPES, SPEC_TYPES } from "./common.js";
 import type { HttpLimits, ServerDeps } from "./deps.js";
-import { registerContainerRoutes } from "./routes/containers.js";
+import { LogStreams } from "./log-stream.js";
+import { registerArtieCompat } from "./routes/artie-compat.js";
+import { registerContainerRoutes, registerTerminalRoute } from "./routes/containers.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerPoolRoutes } from "./routes/pools.js";
 import { registerSpawnerCompat } from "./routes/spawner-compat.js";
@@ -41,6 +46,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 
 /** How often node looks for requests past their headers or request timeout. */
 const TIMEOUT_CHECK_MS = 1_000;
+/** The largest WebSocket message a client may send (terminal input, resize). */
+const WS_MAX_MESSAGE = 64 * 1024;
 /** pino's number for warn. */
 const WARN_LEVEL = 40;
 /** A full server says so in the log at most this often. */
@@ -95,7 +102,7 @@ export function buildServer(deps: ServerDeps) {
         error: `requests from browser pages are refused unless their origin is given with --allow-origin (Origin: ${req.headers.origin ?? "none"})`,
       });
     }
-    if (req.is404) return refuse(reply, 404, { error: `no endpoint ${req.method} ${req.url.split("?")[0] ?? ""}` });
+    if (req.is404) return refuse(reply, 404, { error: `no endpoint ${req.method} ${pathOf(req.url)}` });
     return undefined;
   });
   // A route that waits for the engine (a long exec, a log stream) keeps its connection while quiet.
@@ -130,7 +137,8 @@ export function buildServer(deps: ServerDeps) {
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: err.message });
     }
-    req.log.error({ err: err.message, url: req.url }, "http request failed");
+    // The path only: the query of an SSE or WebSocket route may carry the token.
+    req.log.error({ err: err.message, url: pathOf(req.url) }, "http request failed");
     return reply.code(500).send({ error: err.message });
   });
 
@@ -144,11 +152,35 @@ export function buildServer(deps: ServerDeps) {
     app.get("/metrics", async (_req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   }
 
+  // Log streams being served: ended when the server closes, which would otherwise wait for them.
+  const streams = new LogStreams();
+  app.addHook("preClose", (done) => {
+    streams.closeAll();
+    done();
+  });
+
   registerSpecRoutes(app, deps);
   registerPoolRoutes(app, deps, deps.pools ?? null);
-  registerContainerRoutes(app, deps);
+  registerContainerRoutes(app, deps, streams);
   registerNodeRoutes(app, deps);
   if (deps.compat) registerSpawnerCompat(app, deps, deps.compat);
+
+  // WebSocket routes (terminals) go in a plugin registered after @fastify/websocket, which must
+  // see them being added. The upgrade request passes the same hooks as any other (Host, Origin,
+  // token) before anything is upgraded; a failed socket is logged by its message only.
+  void app.register(websocket, {
+    options: { maxPayload: WS_MAX_MESSAGE },
+    errorHandler: (err, socket, req) => {
+      req.log.warn({ err: err.message }, "websocket failed");
+      socket.terminate();
+    },
+  });
+  void app.register((scope, _options, done) => {
+    registerTerminalRoute(scope, deps);
+    const artie = deps.artie;
+    if (artie) registerArtieCompat(scope, deps, artie, streams);
+    done();
+  });
   return app;
 }
 

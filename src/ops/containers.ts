@@ -10,7 +10,17 @@ import { EXEC_CHECK_ID, execUserRefusal } from "../core/policy/exec.js";
 import type { Profile } from "../core/policy/policy.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
-import type { ContainerIO, DockerPort, ExecRequest, ExecResult, LogHandlers, LogOptions } from "../docker/port.js";
+import type {
+  ContainerIO,
+  DockerPort,
+  ExecRequest,
+  ExecResult,
+  LogHandlers,
+  LogOptions,
+  TerminalHandlers,
+  TerminalRequest,
+  TerminalSession,
+} from "../docker/port.js";
 
 /** By container name, full or short (12+ hex) ID, or spec name: then its running replica first, lowest first. */
 export function pickManaged(
@@ -49,8 +59,13 @@ export class ManagedContainers {
    * if none. With `where`, only the containers it accepts are candidates (the compat API's agents).
    */
   async find(name: string, where?: (container: ObservedContainer) => boolean): Promise<ObservedContainer | null> {
+    return pickManaged(await this.list(where), this.owner.keys, name);
+  }
+
+  /** berth's own containers (those `where` accepts), as the engine lists them. */
+  async list(where?: (container: ObservedContainer) => boolean): Promise<ObservedContainer[]> {
     const containers = await this.docker.listContainers({ labels: [this.owner.filter] });
-    return pickManaged(where ? containers.filter(where) : containers, this.owner.keys, name);
+    return where ? containers.filter(where) : containers;
   }
 
   /** The name of the spec a container of berth's belongs to. */
@@ -58,16 +73,20 @@ export class ManagedContainers {
     return container.labels[this.owner.keys.spec];
   }
 
-  async exec(container: ObservedContainer, request: ExecRequest): Promise<ExecResult> {
-    if (this.profile === "restricted") {
-      const named = request.user !== undefined && request.user !== "";
-      const own = named ? null : ((await this.io.user?.(container.id)) ?? null);
-      const refusal = execUserRefusal(this.profile, request.user, own);
-      if (refusal !== null) {
-        this.log.warn({ container: shortId(container.id), check: EXEC_CHECK_ID }, "exec refused");
-        throw new ExecRefused(refusal);
-      }
+  /** Under restricted, an exec (one-shot or interactive) may not run as root: refused before the engine is asked. */
+  private async admitExec(container: ObservedContainer, user: string | undefined): Promise<void> {
+    if (this.profile !== "restricted") return;
+    const named = user !== undefined && user !== "";
+    const own = named ? null : ((await this.io.user?.(container.id)) ?? null);
+    const refusal = execUserRefusal(this.profile, user, own);
+    if (refusal !== null) {
+      this.log.warn({ container: shortId(container.id), check: EXEC_CHECK_ID }, "exec refused");
+      throw new ExecRefused(refusal);
     }
+  }
+
+  async exec(container: ObservedContainer, request: ExecRequest): Promise<ExecResult> {
+    await this.admitExec(container, request.user);
     const result = await this.io.exec(container.id, request);
     // The command, not its arguments or environment, which may hold secrets.
     this.log.info(
@@ -80,6 +99,26 @@ export class ManagedContainers {
       "exec done",
     );
     return result;
+  }
+
+  /**
+   * An interactive exec (a terminal over a WebSocket, `berth exec -it`): logged when it opens and
+   * when it ends, with the command's name and exit code, never its input or output.
+   */
+  async terminal(
+    container: ObservedContainer,
+    request: TerminalRequest,
+    handlers: TerminalHandlers,
+  ): Promise<TerminalSession> {
+    if (!this.io.terminal) throw new Error("interactive exec is not available on this engine");
+    await this.admitExec(container, request.user);
+    const session = await this.io.terminal(container.id, request, handlers);
+    const fields = { container: shortId(container.id), command: request.cmd[0], tty: request.tty };
+    this.log.info(fields, "terminal opened");
+    void session.exited.then((exitCode) => {
+      this.log.info({ ...fields, exitCode }, "terminal closed");
+    });
+    return session;
   }
 
   logs(container: ObservedContainer, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }> {

@@ -79,6 +79,8 @@ export interface PoolsDeps {
   readonly owner: Ownership;
   /** The desired spec of that name and its hash, as last loaded; null when there is none. */
   readonly desired: (name: string) => { readonly spec: NormalizedSpec; readonly hash: string } | null;
+  /** Every loaded spec that is a pool; absent: none is offered (the CLI's one-shot wiring). */
+  readonly poolSpecs?: () => readonly NormalizedSpec[];
   /** The spec's status as of the last pass (what blocks a pool), if any. */
   readonly status: (name: string) => SpecStatus | undefined;
   /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts). */
@@ -241,6 +243,20 @@ export class Pools {
     if (records.length === 0) return [];
     const members = new Map((await this.members(pool)).map((c) => [c.id, c]));
     return records.map((r) => this.view(r, members.get(r.containerId)));
+  }
+
+  /** Every claim on every pool. */
+  async all(): Promise<ClaimView[]> {
+    const { records } = await this.deps.claims.list();
+    if (records.length === 0) return [];
+    const containers = await this.deps.docker.listContainers({ labels: [this.deps.owner.filter] });
+    const byId = new Map(containers.map((c) => [c.id, c]));
+    return records.map((r) => this.view(r, byId.get(r.containerId)));
+  }
+
+  /** The loaded pool specs (docs/pools.md), for a compat API that serves creates from a pool. */
+  specs(): readonly NormalizedSpec[] {
+    return this.deps.poolSpecs?.() ?? [];
   }
 
   /** Removes the claim's container, then its record (so a crash between leaves a Lost claim, never a dirty member). */

@@ -21,6 +21,7 @@ import { ManagedContainers } from "../../src/ops/containers.js";
 import { EventLog } from "../../src/ops/event-log.js";
 import { RuntimeSpecs } from "../../src/ops/runtime-specs.js";
 import { silentLogger } from "../../src/util/log.js";
+import type { Logger } from "pino";
 import { tempDir } from "./tmp.js";
 
 export const TOKEN = "0123456789abcdef0123456789abcdef";
@@ -30,6 +31,8 @@ export interface TestServerOptions {
   readonly token?: string | null;
   readonly containers?: ObservedContainer[];
   readonly compat?: boolean;
+  /** --compat artie (image berth-test/busybox:latest, loopback ports, 200 ms waits). */
+  readonly artie?: boolean;
   readonly loopback?: boolean;
   readonly allowHosts?: string[];
   readonly allowOrigins?: string[];
@@ -42,6 +45,10 @@ export interface TestServerOptions {
   readonly execMs?: number;
   /** How long the fake engine takes to open a log stream. */
   readonly logsOpenMs?: number;
+  /** The engine's list call fails with this (a 500 from any route that looks a container up). */
+  readonly listFails?: Error;
+  /** Where the server logs; default nowhere. */
+  readonly log?: Logger;
 }
 
 /** A container of this controller's (label "default"), running. */
@@ -85,7 +92,7 @@ export function testServer(options: TestServerOptions = {}) {
   // The runtime folder, inside a temporary folder of its own (a file "beside" it stays in there).
   const dir = path.join(tempDir(), "rt");
   mkdirSync(dir);
-  const log = silentLogger();
+  const log = options.log ?? silentLogger();
   const execs: { id: string; request: ExecRequest }[] = [];
   const logStreams: { opened: number; closed: number } = { opened: 0, closed: 0 };
   let changes = 0;
@@ -142,7 +149,10 @@ export function testServer(options: TestServerOptions = {}) {
       log,
     }),
     containers: new ManagedContainers(
-      { listContainers: () => Promise.resolve(options.containers ?? []) },
+      {
+        listContainers: () =>
+          options.listFails ? Promise.reject(options.listFails) : Promise.resolve(options.containers ?? []),
+      },
       io,
       ownership(labelKeys(), "default"),
       log,
@@ -150,6 +160,7 @@ export function testServer(options: TestServerOptions = {}) {
     compat: options.compat
       ? { image: "agent:latest", network: "auto", user: { uid: 1000, gid: 1000 }, waitMs: 200 }
       : null,
+    artie: options.artie ? { image: "berth-test/busybox:latest", hostIP: null, network: "auto", waitMs: 200 } : null,
     now: () => Date.now(),
     ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
     ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),

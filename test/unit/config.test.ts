@@ -132,6 +132,27 @@ describe("buildConfig", () => {
     expect(rustLogLevel(text)).toBe(level);
   });
 
+  it("reads the Artie compatibility flags, beside docker-spawner's and apart from them", () => {
+    const token = "0123456789abcdef";
+    const config = buildConfig({
+      compat: "artie",
+      runtimeSpecs: "/rt",
+      apiToken: token,
+      artieImage: "dev:1",
+      artieHostIp: "0.0.0.0",
+      spawnTimeout: "30s",
+    });
+    expect(config.artie).toEqual({ image: "dev:1", hostIP: "0.0.0.0", network: "auto", waitMs: 30_000 });
+    expect(config.compat).toBeNull();
+    expect(buildConfig({ compat: "artie", runtimeSpecs: "/rt", apiToken: token }).artie).toEqual({
+      image: "node:24-slim",
+      hostIP: null,
+      network: "auto",
+      waitMs: 120_000,
+    });
+    expect(buildConfig({ compat: "docker-spawner", spawnImage: "a", runtimeSpecs: "/rt" }).artie).toBeNull();
+  });
+
   it("fills in the defaults", () => {
     expect(buildConfig({})).toEqual({
       specDirs: ["./specs"],
@@ -155,6 +176,7 @@ describe("buildConfig", () => {
       requestTimeoutMs: 30_000,
       policy: DEFAULT_POLICY,
       compat: null,
+      artie: null,
       stateDir: null,
       capacity: null,
     });
@@ -189,6 +211,9 @@ describe("buildConfig", () => {
     [{ compat: "docker-spawner", runtimeSpecs: "/rt", spawnerEnv: { HOST_GID: "0" } }, "HOST_UID:HOST_GID"],
     [{ compat: "docker-spawner", spawnImage: "agent" }, "--runtime-specs"],
     [{ compat: "docker-spawner", spawnImage: "agent", runtimeSpecs: "/rt", spawnUser: "agent" }, "--spawn-user"],
+    [{ compat: "artie", apiToken: "0123456789abcdef" }, "--compat artie needs --runtime-specs"],
+    [{ compat: "artie", runtimeSpecs: "/rt" }, "--compat artie needs a token"],
+    [{ compat: "artie", runtimeSpecs: "/rt", apiToken: "0123456789abcdef", artieHostIp: "all" }, "--artie-host-ip"],
   ])("refuses %j with a message naming the flag", (raw, flag) => {
     expect(() => buildConfig(raw)).toThrow(flag);
   });

@@ -1,4 +1,7 @@
-/** `berth exec NAME -- CMD…`: a command in one of berth's containers, for operators on the host. */
+/**
+ * `berth exec NAME -- CMD…`: a command in one of berth's containers, for operators on the host;
+ * with -i and -t, interactively on this terminal, as `docker exec -it` (cli/terminal.ts).
+ */
 import { type Command, Option } from "commander";
 import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
@@ -13,6 +16,7 @@ import {
   policyProfileOption,
 } from "../options.js";
 import { target } from "../target.js";
+import { attachTerminal, localSize } from "../terminal.js";
 
 /** The CLI keeps more output than the HTTP API: it is the operator's own terminal. */
 const CLI_OUTPUT_LIMIT = 64 * 1024 * 1024;
@@ -25,6 +29,8 @@ interface ExecOptions extends RawOptions {
   readonly env?: readonly string[];
   readonly user?: string;
   readonly timeout?: string;
+  readonly interactive?: boolean;
+  readonly tty?: boolean;
 }
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
@@ -42,7 +48,22 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     )
     .addOption(new Option("-u, --user <user>", "user to run as (name, UID or UID:GID)").env("BERTH_EXEC_USER"))
     .addOption(
-      new Option("--timeout <duration>", "kill the command after this long").env("BERTH_EXEC_TIMEOUT").default("1h"),
+      new Option("-i, --interactive", "send this terminal's standard input to the command").env(
+        "BERTH_EXEC_INTERACTIVE",
+      ),
+    )
+    .addOption(
+      new Option("-t, --tty", "give the command a pseudo-terminal (raw mode here, resized with this one)").env(
+        "BERTH_EXEC_TTY",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "kill the command after this long (not with -i or -t: a session lasts as long as its command)",
+      )
+        .env("BERTH_EXEC_TIMEOUT")
+        .default("1h"),
     )
     // Only the profile: under restricted an exec may not run as root.
     .addOption(policyProfileOption());
@@ -52,6 +73,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   addExamples(command, [
     { command: "berth exec web -- cat /etc/hostname", what: "a command in web's lowest running replica" },
     { command: "berth exec -u 1000 -w /srv web-1 -- ls -l", what: "as a user, in a folder, in one container" },
+    { command: "berth exec -it web -- sh", what: "an interactive shell; exits with the shell's exit code" },
   ]).action(async (name: string, cmd: string[], opts: ExecOptions) => {
     setExit(await exec(name, cmd, opts, io));
   });
@@ -66,6 +88,29 @@ async function exec(name: string, cmd: readonly string[], raw: ExecOptions, io: 
   if (container.state !== "running") {
     io.err(`berth: container ${container.name} is ${container.state}, not running\n`);
     return EXIT.failed;
+  }
+  if (raw.interactive === true || raw.tty === true) {
+    // As docker exec -it: no timeout (the session lasts as long as the command), output as it comes.
+    const flags = { interactive: raw.interactive === true, tty: raw.tty === true };
+    const size = localSize();
+    const exitCode = await attachTerminal(
+      (handlers) =>
+        containers.terminal(
+          container,
+          {
+            cmd,
+            tty: flags.tty,
+            stdin: flags.interactive,
+            ...(size !== undefined ? { size } : {}),
+            ...(raw.workdir !== undefined ? { workdir: raw.workdir } : {}),
+            ...(raw.env !== undefined ? { env: raw.env } : {}),
+            ...(raw.user !== undefined ? { user: raw.user } : {}),
+          },
+          handlers,
+        ),
+      flags,
+    );
+    return exitCode ?? EXIT.failed;
   }
   const result = await containers.exec(container, {
     cmd,

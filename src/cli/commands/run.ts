@@ -2,7 +2,7 @@
 import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
 import { createApp } from "../../app.js";
-import { type Config, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
+import { COMPAT_MODES, type Config, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -78,9 +78,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     new Option("--request-timeout <duration>", "how long an HTTP client may take to send a request's headers and body")
       .env("BERTH_REQUEST_TIMEOUT")
       .default("30s"),
-    new Option("--compat <api>", "also serve another tool's API: docker-spawner (see docs/http-api.md)")
+    new Option("--compat <api>", "also serve another tool's API: docker-spawner or artie (see docs/http-api.md)")
       .env("BERTH_COMPAT")
-      .choices(["docker-spawner", "off"]),
+      .choices(COMPAT_MODES),
     new Option(
       "--spawn-image <image>",
       "the image of agents spawned through --compat docker-spawner (default: TIDEPOOL_AGENT_IMAGE, else tidepool-agent:latest)",
@@ -89,9 +89,19 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       "--spawn-user <uid:gid>",
       "the user of spawned agents when the request gives none (default: HOST_UID:HOST_GID, else 1000:1000)",
     ).env("BERTH_SPAWN_USER"),
-    new Option("--spawn-timeout <duration>", "how long /spawn and /stop wait for the agent to run or go")
+    new Option(
+      "--spawn-timeout <duration>",
+      "how long /spawn and /stop (and Artie's create and delete) wait for the container to run or go",
+    )
       .env("BERTH_SPAWN_TIMEOUT")
       .default("2m"),
+    new Option("--artie-image <image>", "the image of a --compat artie create that names none")
+      .env("BERTH_ARTIE_IMAGE")
+      .default("node:24-slim"),
+    new Option(
+      "--artie-host-ip <address>",
+      "the host address --compat artie containers publish their ports on (default loopback; 0.0.0.0 needs --allow-host-ip)",
+    ).env("BERTH_ARTIE_HOST_IP"),
   ])
     command.addOption(option.helpGroup(GROUPS.http));
   addExamples(command, [
@@ -184,6 +194,12 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
       log.info(
         { image: config.compat.image, network: config.compat.network, token: config.apiToken !== null },
         "docker-spawner compatibility API on",
+      );
+    }
+    if (config.artie) {
+      log.info(
+        { image: config.artie.image, hostIP: config.artie.hostIP, network: config.artie.network },
+        "artie compatibility API on",
       );
     }
   }

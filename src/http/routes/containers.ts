@@ -1,13 +1,17 @@
 /**
  * Commands in and logs of berth's own containers (behind the token): POST
- * /v1/containers/{name}/exec and GET /v1/containers/{name}/logs as Server-Sent Events. NAME is a
- * container name, an ID, or a spec name (its lowest running replica); a container berth does not
- * manage is never reachable here (404).
+ * /v1/containers/{name}/exec, GET /v1/containers/{name}/logs as Server-Sent Events, and
+ * /v1/containers/{name}/terminal, an interactive shell over a WebSocket. NAME is a container name,
+ * an ID, or a spec name (its lowest running replica); a container berth does not manage is never
+ * reachable here (404). The two streams take the token as `?token=` too (browsers cannot set
+ * headers there).
  */
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type {} from "@fastify/websocket";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ObservedContainer } from "../../core/observed.js";
 import { isParseError, parseDurationMs, sinceSeconds } from "../../core/units.js";
-import { requireToken } from "../auth.js";
-import { JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, requireContentType } from "../common.js";
+import { requireStreamToken, requireToken } from "../auth.js";
+import { JSON_BODY_LIMIT, JSON_TYPES, notRunning, parseJsonBody, requireContentType, streamQuery } from "../common.js";
 import type { ServerDeps } from "../deps.js";
 import {
   EXEC_BODY_SCHEMA,
@@ -16,15 +20,108 @@ import {
   type ExecBody,
   execRequest,
 } from "../exec-body.js";
+import { type LogStreams, type SseFormat, sseEvent } from "../log-stream.js";
+import { bridgeTerminal, DEFAULT_SIZE, type OutputFrames, type TerminalSocket } from "../terminal-socket.js";
 
-export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps): void {
+/** The container a WebSocket terminal is for, found before the upgrade (so that 404 is an HTTP answer). */
+const terminalTargets = new WeakMap<FastifyRequest, ObservedContainer>();
+
+/** A preHandler: the running container of berth's that `find` names, or 404/409 before any upgrade. */
+export function terminalTarget(find: (req: FastifyRequest) => Promise<ObservedContainer | null>) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const container = await find(req);
+    if (!container) return reply.code(404).send({ error: "no such container managed by this berth" });
+    if (container.state !== "running") return notRunning(reply, container);
+    terminalTargets.set(req, container);
+    return undefined;
+  };
+}
+
+/** Connects an upgraded request to a shell in the container its preHandler found. */
+export function serveTerminal(
+  deps: Pick<ServerDeps, "containers">,
+  socket: TerminalSocket,
+  req: FastifyRequest,
+  request: { readonly cmd: readonly string[]; readonly cols?: number; readonly rows?: number },
+  output: OutputFrames,
+): void {
+  const container = terminalTargets.get(req);
+  if (!container) {
+    socket.close();
+    return;
+  }
+  const size = { cols: request.cols ?? DEFAULT_SIZE.cols, rows: request.rows ?? DEFAULT_SIZE.rows };
+  bridgeTerminal(
+    socket,
+    (handlers) => deps.containers.terminal(container, { cmd: request.cmd, tty: true, stdin: true, size }, handlers),
+    output,
+    req.log,
+  );
+}
+
+/** The shell of a terminal that names no command: bash where the image has it, else sh. */
+export const DEFAULT_SHELL: readonly string[] = [
+  "/bin/sh",
+  "-c",
+  "if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi",
+];
+
+interface TerminalQuery {
+  readonly token?: string;
+  readonly command?: string | string[];
+  readonly cols?: string;
+  readonly rows?: string;
+}
+
+/** The WebSocket terminal of the native API (registered once @fastify/websocket is: server.ts). */
+export function registerTerminalRoute(app: FastifyInstance, deps: ServerDeps): void {
+  app.get<{ Params: { name: string }; Querystring: TerminalQuery }>(
+    "/v1/containers/:name/terminal",
+    {
+      websocket: true,
+      onRequest: requireStreamToken(deps.apiToken),
+      preHandler: terminalTarget((req) => deps.containers.find((req.params as { name: string }).name)),
+      config: { waits: true },
+      schema: {
+        querystring: streamQuery({
+          command: {
+            anyOf: [
+              { type: "string", maxLength: 4096 },
+              { type: "array", minItems: 1, maxItems: 100, items: { type: "string", maxLength: 4096 } },
+            ],
+          },
+          cols: { type: "string", pattern: "^[1-9][0-9]{0,3}$" },
+          rows: { type: "string", pattern: "^[1-9][0-9]{0,3}$" },
+        }),
+      },
+    },
+    (socket, req) => {
+      const { command, cols, rows } = req.query;
+      const cmd = command === undefined ? DEFAULT_SHELL : typeof command === "string" ? [command] : command;
+      serveTerminal(
+        deps,
+        socket,
+        req,
+        {
+          cmd,
+          ...(cols !== undefined ? { cols: Number(cols) } : {}),
+          ...(rows !== undefined ? { rows: Number(rows) } : {}),
+        },
+        "binary",
+      );
+    },
+  );
+}
+
+/** The native log stream: `open` (container, id), a `log` per line, `end` (error or null). */
+const NATIVE_LOG_EVENTS: SseFormat = {
+  open: (c) => sseEvent({ container: c.name, id: c.id }, "open"),
+  line: (line) => sseEvent(line, "log"),
+  end: (err) => sseEvent({ error: err?.message ?? null }, "end"),
+};
+
+export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps, streams: LogStreams): void {
   const token = requireToken(deps.apiToken);
-  // Log streams being served: ended when the server closes, which would otherwise wait for them.
-  const streaming = new Set<() => void>();
-  app.addHook("preClose", (done) => {
-    for (const stop of streaming) stop();
-    done();
-  });
   const notFound = (reply: FastifyReply, name: string): FastifyReply =>
     reply.code(404).send({ error: `no container ${name} managed by this berth` });
 
@@ -47,8 +144,7 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
       }
       const container = await deps.containers.find(req.params.name);
       if (!container) return notFound(reply, req.params.name);
-      if (container.state !== "running")
-        return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
+      if (container.state !== "running") return notRunning(reply, container);
       const result = await deps.containers.exec(container, execRequest(req.body, timeout));
       return reply.send({ container: container.name, ...result });
     },
@@ -57,31 +153,18 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
   app.get<{ Params: { name: string }; Querystring: { follow?: string; tail?: string; since?: string } }>(
     "/v1/containers/:name/logs",
     {
-      onRequest: token,
+      onRequest: requireStreamToken(deps.apiToken),
       config: { waits: true },
       schema: {
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            follow: { type: "string", enum: ["true", "false", "1", "0"] },
-            tail: { type: "string", pattern: "^[0-9]{1,7}$" },
-            since: { type: "string", maxLength: 64 },
-          },
-        },
+        querystring: streamQuery({
+          follow: { type: "string", enum: ["true", "false", "1", "0"] },
+          tail: { type: "string", pattern: "^[0-9]{1,7}$" },
+          since: { type: "string", maxLength: 64 },
+        }),
       },
     },
     async (req, reply) => {
-      // The client may go away at any await below. Listen from the start, so that a log stream
-      // opened meanwhile is closed as soon as it is open: a follow stream nobody reads would
-      // otherwise hold a connection to the engine for good.
-      const raw = reply.raw;
-      let clientGone = raw.destroyed;
-      let stream: { close(): void } | null = null;
-      raw.once("close", () => {
-        clientGone = true;
-        stream?.close();
-      });
+      const stream = streams.watch(reply);
       let since: number | null = null;
       if (req.query.since !== undefined) {
         since = sinceSeconds(req.query.since, deps.now());
@@ -94,50 +177,12 @@ export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps):
       }
       const container = await deps.containers.find(req.params.name);
       if (!container) return notFound(reply, req.params.name);
-      reply.hijack();
-      if (clientGone) return reply;
-      raw.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      raw.write(`event: open\ndata: ${JSON.stringify({ container: container.name, id: container.id })}\n\n`);
-      let ended = false;
-      const end = (err?: Error): void => {
-        if (ended) return;
-        ended = true;
-        if (raw.destroyed) return;
-        raw.write(`event: end\ndata: ${JSON.stringify({ error: err?.message ?? null })}\n\n`);
-        raw.end();
+      const options = {
+        follow: req.query.follow === "true" || req.query.follow === "1",
+        tail: req.query.tail === undefined ? null : Number(req.query.tail),
+        since,
       };
-      const stop = (): void => {
-        stream?.close();
-        end();
-      };
-      streaming.add(stop);
-      raw.once("close", () => streaming.delete(stop));
-      try {
-        const opened = await deps.containers.logs(
-          container,
-          {
-            follow: req.query.follow === "true" || req.query.follow === "1",
-            tail: req.query.tail === undefined ? null : Number(req.query.tail),
-            since,
-          },
-          {
-            onLine: (line) => {
-              if (!ended && !raw.destroyed) raw.write(`event: log\ndata: ${JSON.stringify(line)}\n\n`);
-            },
-            onEnd: end,
-          },
-        );
-        if (clientGone) opened.close();
-        else stream = opened;
-      } catch (err) {
-        end(err as Error);
-      }
-      return reply;
+      return stream.serve(reply, deps.containers, container, options, NATIVE_LOG_EVENTS);
     },
   );
 }
