@@ -8,14 +8,16 @@ import { cacheRoot, runBundle } from "../dist/bundle/code-cache.js";
 import { keepYoungGenerationSmall } from "../dist/bundle/heap.js";
 
 // Before anything else loads (src/cli/heap.ts): commands come first, so argv[2] is the command.
-if (process.argv[2] === "run") keepYoungGenerationSmall();
+const command = process.argv[2] ?? "";
+if (command === "run") keepYoungGenerationSmall();
 const bundle = runBundle(
   fileURLToPath(new URL("../dist/bundle/main.cjs", import.meta.url)),
-  process.argv[2] ?? "",
+  command,
   cacheRoot(process.env),
 );
 const code = await bundle.exports.main(process.argv);
-bundle.save();
+// Each command has a cache of its own, flags and help share one: a mistyped command gets none.
+if (!/^[a-z]+$/.test(command) || Object.hasOwn(bundle.exports.COMMANDS, command)) bundle.save();
 
 // A command is over when main returns: a call still waiting on a silent engine (it would end at
 // its own deadline) must not keep the process alive. stdout and stderr are synchronous on Linux.

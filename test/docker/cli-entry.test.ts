@@ -67,6 +67,9 @@ describe("the code cache (src/cli/code-cache.ts)", () => {
     );
     for (const res of status) expect([res.status, res.stderr]).toEqual([0, ""]);
     expect(status[1]?.stdout).toBe(status[0]?.stdout);
+    // A mistyped command leaves no cache of its own.
+    const typo = spawnSync(process.execPath, [BIN, "stauts"], { encoding: "utf8", env });
+    expect(typo.status).toBe(1);
     expect(cacheFiles(xdg)).toEqual(["status.v8", "validate.v8"]);
   });
 
