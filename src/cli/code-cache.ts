@@ -2,7 +2,7 @@
  * Runs the CLI's bundle with V8's code cache, kept in the user's cache folder. A short command
  * spends about a third of its CPU compiling the bundle; with the code V8 compiled last time
  * (for this command, of this very bundle, on this Node) it reads it instead: `berth status`
- * 0.74× the CPU (docs/benchmarks.md). Node 22.1 does this for any module
+ * 0.73× the CPU (docs/benchmarks.md). Node 22.1 does this for any module
  * (`module.enableCompileCache`); Node 20, which berth supports, only for a script compiled with
  * `vm.Script`, so the bundle is one CommonJS file and this module runs it as Node's own loader
  * would (the same five wrapper arguments). A script's import() needs an experimental option of
@@ -14,11 +14,10 @@
  * the cache's own bytes either (a test fed it a damaged one and it said nothing), so each file
  * starts with a SHA-256 of the rest. A cache that fails either check, or that V8 refuses (other V8
  * flags), is compiled from source and written again. Writes are a temporary file renamed into
- * place, so concurrent commands never read half a file. The folder is
- * the user's own ($XDG_CACHE_HOME/berth, else ~/.cache/berth), never a shared temporary folder,
- * whose files another user could plant. Without a home, or one that cannot be written (the
- * image's user), the bundle runs uncached; NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns
- * it off.
+ * place, so concurrent commands never read half a file. The folder is the user's own
+ * ($XDG_CACHE_HOME/berth, else ~/.cache/berth), never a shared temporary folder, whose files
+ * another user could plant. Without a home, or one that cannot be written (the image's user),
+ * the bundle runs uncached; NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
  *
  * bin/berth.js imports this module before anything else, so it imports only Node's built-ins.
  */
