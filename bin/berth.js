@@ -10,6 +10,13 @@ import { keepYoungGenerationSmall } from "../dist/bundle/heap.js";
 // Before anything else loads (src/cli/heap.ts): commands come first, so argv[2] is the command.
 const command = process.argv[2] ?? "";
 if (command === "run") keepYoungGenerationSmall();
+// `berth --version` alone, as commander would print it, without reading the bundle (2 MB): a
+// version check must not cost more than Node's start when no code cache is at hand.
+if (process.argv.length === 3 && (command === "--version" || command === "-V")) {
+  const { VERSION } = await import("../dist/bundle/version.js");
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
 const bundle = runBundle(
   fileURLToPath(new URL("../dist/bundle/main.cjs", import.meta.url)),
   command,

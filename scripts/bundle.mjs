@@ -4,8 +4,8 @@
 // V8's code cache of the command (src/cli/code-cache.ts): Node 20 keeps no compiled code for ES
 // modules, so the bundle is CommonJS. What only some commands need (each `import()` of
 // src/cli/main.ts) is in the file but evaluated when imported, so `berth validate` still never
-// runs fastify's code. bin/berth.js's own two helpers, code-cache.js and heap.js, are small ES
-// modules of Node built-ins beside it. dist/ (tsc's output) stays for the tests and the bench that
+// runs fastify's code. bin/berth.js's own helpers, code-cache.js, heap.js and version.js, are
+// small ES modules of Node built-ins beside it. dist/ (tsc's output) stays for the tests and the bench that
 // import modules one by one.
 //
 // dist/bundle/ sits two levels below the package root as dist/<layer>/ does, so the paths the
@@ -125,7 +125,7 @@ const { metafile } = await build({
   plugins: [deferLoading, ...patches],
 });
 await build({
-  entryPoints: { "code-cache": "src/cli/code-cache.ts", heap: "src/cli/heap.ts" },
+  entryPoints: { "code-cache": "src/cli/code-cache.ts", heap: "src/cli/heap.ts", version: "src/cli/version.ts" },
   outdir: "dist/bundle",
   bundle: true,
   format: "esm",

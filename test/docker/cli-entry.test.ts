@@ -9,7 +9,7 @@
  * with V8's code cache of the command in the user's cache folder (src/cli/code-cache.ts).
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, testIds } from "../support/e2e.js";
@@ -27,6 +27,12 @@ describe("the installed entry point (bin/berth.js after npm run build)", () => {
     const help = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("validate");
+    // --version alone is answered without the bundle; with more arguments, commander answers.
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    for (const args of [["--version"], ["-V"], ["--version", "--log-level", "error"]]) {
+      const res = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+      expect([res.status, res.stdout, res.stderr]).toEqual([0, `${version}\n`, ""]);
+    }
   });
 });
 
