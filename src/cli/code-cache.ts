@@ -116,16 +116,19 @@ function writeAtomically(folder: string, file: string, data: Buffer): void {
 
 /** A day: two versions of berth in turns (a global one and a project's) keep their caches. */
 const STALE_MS = 24 * 60 * 60 * 1000;
+/** Other builds' caches kept however recent (a developer rebuilds many times a day). */
+const OTHERS_KEPT = 2;
 
 /**
  * An upgrade leaves the last version's caches behind: a save removes those no command has saved
- * into for a day.
+ * into for a day, and all but the OTHERS_KEPT most recent of the rest.
  */
 function removeStaleKeys(root: string, keep: string, now: number): void {
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
-    const folder = path.join(root, entry.name);
-    if (entry.name !== keep && entry.isDirectory() && now - statSync(folder).mtimeMs > STALE_MS) {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  }
+  const others = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name !== keep)
+    .map((e) => ({ folder: path.join(root, e.name), mtimeMs: statSync(path.join(root, e.name)).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  others.forEach(({ folder, mtimeMs }, i) => {
+    if (i >= OTHERS_KEPT || now - mtimeMs > STALE_MS) rmSync(folder, { recursive: true, force: true });
+  });
 }

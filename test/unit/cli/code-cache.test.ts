@@ -114,7 +114,7 @@ describe("runBundle", () => {
     expect(runBundle(file, "status", path.join(notAFolder, "berth")).compiled).toBe("source");
   });
 
-  it("removes other bundles' caches no command has saved into for a day, and keeps the rest", () => {
+  it("removes other bundles' caches no command has saved into for a day, and keeps a recent one", () => {
     const file = bundleFile(MODULE);
     const root = path.join(tempDir(), "berth");
     const old = path.join(root, "old-version");
@@ -129,6 +129,22 @@ describe("runBundle", () => {
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
     expect(cacheFiles(root)).toHaveLength(2);
+  });
+
+  it("keeps two other builds' caches at most, the most recent, however young", () => {
+    const file = bundleFile(MODULE);
+    const root = path.join(tempDir(), "berth");
+    const builds = ["build-1", "build-2", "build-3", "build-4"];
+    builds.forEach((build, i) => {
+      const dir = path.join(root, build);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, "status.v8"), "x");
+      const minutesAgo = new Date(Date.now() - (builds.length - i) * 60_000);
+      utimesSync(dir, minutesAgo, minutesAgo);
+    });
+    runBundle(file, "status", root).save();
+    expect(readdirSync(root).filter((d) => d.startsWith("build-"))).toEqual(["build-3", "build-4"]);
+    expect(cacheFiles(root)).toHaveLength(3);
   });
 });
 
