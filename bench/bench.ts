@@ -3,9 +3,10 @@
  * ratios against baselines measured in the same run (these machines are shared and noisy).
  *
  *   cold      N specs from nothing to all running: `berth apply` vs raw dockerode create+start
- *             at the same concurrency (the floor), the best raw concurrency of 2/4/8/16, and
- *             `docker compose up -d` (Compose v2) of an equivalent compose file. Median of the
- *             runs, and the median of the per-run ratios.
+ *             at the same concurrency (the floor), the best raw concurrency of 2/4/8/16, every
+ *             create then every start at once (Compose's order), and `docker compose up -d`
+ *             (Compose v2) of an equivalent compose file. Median of the runs, and the median of
+ *             the per-run ratios.
  *   startup   `berth --version`, `berth validate specs/` and `berth status` against `node -e 0`,
  *             taken in turns, pair by pair: the start-up every command pays.
  *   no-op CLI with N converged, `berth apply` and `berth plan` (the whole command, start-up
@@ -22,7 +23,8 @@
  *
  * Prints a table and writes bench/results/<time>.json. Every run uses its own controller ids and
  * compose project and removes what it made. `--only startup,cold,noopcli` runs some sections;
- * `--cold 40,200`, `--runs 3` and `--raws 4` override the mode's sizes, runs and raw concurrencies.
+ * `--cold 40,200`, `--runs 3` and `--raws 4` override the mode's sizes, runs and raw concurrencies,
+ * `--concurrency 16` berth's concurrency (and the raw floor's beside it; default 4).
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     cold: { type: "string" },
     runs: { type: "string" },
     raws: { type: "string" },
+    concurrency: { type: "string" },
   },
 });
 // `npm run bench --quick` hands the flag to npm, which passes it on as npm_config_quick.
@@ -100,7 +103,8 @@ const only = values.only?.split(",") ?? SECTIONS;
 const wanted = (section: (typeof SECTIONS)[number]): boolean => only.includes(section);
 /** How many times each command of the start-up and no-op CLI sections runs (in turns). */
 const REPEATS = MODE === "smoke" ? 2 : 9;
-const CONCURRENCY = 4;
+/** berth's --concurrency in every section, and the raw floor's beside it (`--concurrency N`; berth's default 4). */
+const CONCURRENCY = values.concurrency === undefined ? 4 : Number.parseInt(values.concurrency, 10);
 const run = `${process.pid}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -162,6 +166,31 @@ function specFolder(n: number, prefix: string, extra: readonly string[] = []): s
   const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-"));
   for (let i = 0; i < n; i++) writeFileSync(path.join(dir, `s${i}.yaml`), specYaml(`${prefix}-s${i}`, extra));
   return dir;
+}
+
+/**
+ * What Compose v2 asks of the engine: every create at once, then every start at once. With the
+ * engine the only limit, this is the floor no client order beats by much (docs/benchmarks.md).
+ */
+async function rawAllAtOnce(n: number): Promise<number> {
+  const label = `bench.raw=${run}-all-${n}`;
+  const [key, value] = label.split("=") as [string, string];
+  const started = performance.now();
+  const created = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      docker.createContainer({
+        name: `bench-raw-${run}-all-${i}`,
+        Image: IMAGE,
+        Cmd: ["sleep", "infinity"],
+        Labels: { [key]: value },
+        HostConfig: { Init: true, NetworkMode: "none" },
+      }),
+    ),
+  );
+  await Promise.all(created.map((c) => c.start()));
+  const took = performance.now() - started;
+  await removeByLabel(label);
+  return took;
 }
 
 /** The floor: dockerode create+start of N containers, `concurrency` at a time. */
@@ -267,6 +296,8 @@ interface ColdRow {
   berthMs: number;
   rawMs: number;
   bestRaw: { concurrency: number; ms: number };
+  /** Every create at once, then every start at once (Compose's order), with Compose only. */
+  allAtOnceMs: number | null;
   composeMs: number | null;
   berthOverRaw: number;
   berthOverBestRaw: number;
@@ -279,6 +310,7 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
   const berthMs: number[] = [];
   const rawMs: number[] = [];
   const composeMs: number[] = [];
+  const allAtOnceMs: number[] = [];
   const ratios: { raw: number[]; compose: number[] } = { raw: [], compose: [] };
   const raws = new Map<number, number[]>();
   for (let r = 0; r < P.runs; r++) {
@@ -291,6 +323,7 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     ratios.raw.push(b / raw);
     for (const c of P.raws) raws.set(c, [...(raws.get(c) ?? []), c === CONCURRENCY ? raw : await rawCold(n, c)]);
     if (withCompose) {
+      allAtOnceMs.push(await rawAllAtOnce(n));
       const file = composeFile(n);
       const project = `benchcold${run}${n}${r}`;
       const cm = await compose(file, project, "up", "-d");
@@ -311,6 +344,7 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     berthMs: median(berthMs),
     rawMs: median(rawMs),
     bestRaw: best,
+    allAtOnceMs: allAtOnceMs.length > 0 ? median(allAtOnceMs) : null,
     composeMs: composeMs.length > 0 ? median(composeMs) : null,
     berthOverRaw: median(ratios.raw),
     berthOverBestRaw: median(berthMs) / best.ms,
@@ -842,6 +876,7 @@ async function main(): Promise<void> {
         berth: ms(r.berthMs),
         [`raw c=${CONCURRENCY}`]: ms(r.rawMs),
         "raw best": `${ms(r.bestRaw.ms)} (c=${r.bestRaw.concurrency})`,
+        "raw all at once": r.allAtOnceMs === null ? "-" : ms(r.allAtOnceMs),
         "compose v2": r.composeMs === null ? "-" : ms(r.composeMs),
         "berth/raw": x(r.berthOverRaw),
         "berth/best raw": x(r.berthOverBestRaw),

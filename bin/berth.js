@@ -1,17 +1,31 @@
 #!/usr/bin/env node
-// The installed entry point: run `npm run build` first. The CLI runs from dist/bundle/, a few
-// files made by scripts/bundle.mjs (start-up: docs/benchmarks.md); dist/ has the same modules
-// one file each, for the tests.
-import module from "node:module";
+// The installed entry point: run `npm run build` first. The CLI is one CommonJS file,
+// dist/bundle/main.cjs (scripts/bundle.mjs), run with V8's code cache of the command
+// (src/cli/code-cache.ts; start-up: docs/benchmarks.md); dist/ has the same modules one file
+// each, for the tests.
+import { fileURLToPath } from "node:url";
+import { cacheRoot, runBundle } from "../dist/bundle/code-cache.js";
 import { keepYoungGenerationSmall } from "../dist/bundle/heap.js";
 
-// Node 22.1+ can keep compiled code between runs (in the system's temp directory; Node 20,
-// which berth supports, has no such cache for ES modules).
-module.enableCompileCache?.();
 // Before anything else loads (src/cli/heap.ts): commands come first, so argv[2] is the command.
-if (process.argv[2] === "run") keepYoungGenerationSmall();
-const { main } = await import("../dist/bundle/main.js");
+const command = process.argv[2] ?? "";
+if (command === "run") keepYoungGenerationSmall();
+// `berth --version` alone, as commander would print it, without reading the bundle (2 MB): a
+// version check must not cost more than Node's start when no code cache is at hand.
+if (process.argv.length === 3 && (command === "--version" || command === "-V")) {
+  const { VERSION } = await import("../dist/bundle/version.js");
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
+const bundle = runBundle(
+  fileURLToPath(new URL("../dist/bundle/main.cjs", import.meta.url)),
+  command,
+  cacheRoot(process.env),
+);
+const code = await bundle.exports.main(process.argv);
+// Each command has a cache of its own, flags and help share one: a mistyped command gets none.
+if (!/^[a-z]+$/.test(command) || Object.hasOwn(bundle.exports.COMMANDS, command)) bundle.save();
 
 // A command is over when main returns: a call still waiting on a silent engine (it would end at
 // its own deadline) must not keep the process alive. stdout and stderr are synchronous on Linux.
-process.exit(await main(process.argv));
+process.exit(code);

@@ -1,12 +1,15 @@
 // Bundles the CLI into dist/bundle/ (the last step of `npm run build`; bin/berth.js runs it). Node
-// spends most of a short command's start-up finding, reading and compiling modules one file at a
-// time: about 300 files for `berth status`. Bundled, a command reads a handful: main.js with what
-// every command needs, and chunks for what only some commands need (esbuild's code splitting
-// keeps each `import()` of src/cli/main.ts lazy), so `berth validate` still never reads fastify.
-// dist/ (tsc's output) stays for the tests and the bench that import modules one by one.
+// spends most of a short command's start-up finding, reading and compiling modules: about 300
+// files for `berth status`. Bundled, the CLI is one file, main.cjs, that bin/berth.js compiles with
+// V8's code cache of the command (src/cli/code-cache.ts): Node 20 keeps no compiled code for ES
+// modules, so the bundle is CommonJS. What only some commands need (each `import()` of
+// src/cli/main.ts) is in the file but evaluated when imported, so `berth validate` still never
+// runs fastify's code. bin/berth.js's own helpers, code-cache.js, heap.js and version.js, are
+// small ES modules of Node built-ins beside it. dist/ (tsc's output) stays for the tests and the bench that
+// import modules one by one.
 //
 // dist/bundle/ sits two levels below the package root as dist/<layer>/ does, so the paths the
-// modules build from import.meta.url (schemas/) are the same in both.
+// modules build from import.meta.url (schemas/, package.json) are the same in both.
 import { rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { build } from "esbuild";
@@ -70,52 +73,70 @@ const deferLoading = {
   },
 };
 
-/** Replaces `from` (which must be there) by `to` in the files `filter` matches. */
-const patch = (name, filter, from, to) => ({
+/** Replaces each `from` (which must be there) by its `to` in the files `filter` matches. */
+const patch = (name, filter, replacements) => ({
   name,
   setup(b) {
     b.onLoad({ filter }, async (args) => {
-      const text = await readFile(args.path, "utf8");
-      if (!text.includes(from)) throw new Error(`${name}: ${args.path} no longer has ${JSON.stringify(from)}`);
-      return { contents: text.replace(from, to), loader: args.path.endsWith(".ts") ? "ts" : "js" };
+      let text = await readFile(args.path, "utf8");
+      for (const [from, to] of replacements) {
+        if (!text.includes(from)) throw new Error(`${name}: ${args.path} no longer has ${JSON.stringify(from)}`);
+        text = text.replace(from, to);
+      }
+      return { contents: text, loader: args.path.endsWith(".ts") ? "ts" : "js" };
     });
   },
 });
 const patches = [
   // The generated validator requires ajv's runtime helper through a require of its own (an ES
   // module has none): through the bundle's, it is bundled, and no file is looked up at run time.
-  patch(
-    "bundle-ajv-runtime",
-    /[\\/]src[\\/]manifest[\\/]validate\.gen\.ts$/,
-    "const require = createRequire(import.meta.url);",
-    "",
-  ),
-  // docker-modem formats every request's options for its debug log, on or off: about 10 ms of
-  // CPU for a one-shot command's first requests (util.inspect, cold). Only when the log is on.
-  patch(
-    "modem-debug-when-on",
-    /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/,
-    "debug('Sending: %s', util.inspect(",
-    "debug.enabled && debug('Sending: %s', util.inspect(",
-  ),
+  patch("bundle-ajv-runtime", /[\\/]src[\\/]manifest[\\/]validate\.gen\.ts$/, [
+    ["const require = createRequire(import.meta.url);", ""],
+  ]),
+  patch("modem", /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/, [
+    // docker-modem formats every request's options for its debug log, on or off: about 10 ms of
+    // CPU for a one-shot command's first requests (util.inspect, cold). Only when the log is on.
+    ["debug('Sending: %s', util.inspect(", "debug.enabled && debug('Sending: %s', util.inspect("],
+    // A request over the engine's socket has no TLS server name, but Node's agent works one out
+    // from the host when none is given, and the first net.isIP() it calls compiles the IPv6
+    // expression: 3-4 ms of a command's first request (src/cli/live.ts does the same).
+    ["optionsf.socketPath = socketPath;", "optionsf.socketPath = socketPath; optionsf.servername = '';"],
+  ]),
 ];
 
-// Chunk names carry a hash of their content: start clean, or the last build's chunks stay.
 rmSync("dist/bundle", { recursive: true, force: true });
+const { metafile } = await build({
+  entryPoints: { main: "src/cli/main.ts" },
+  outdir: "dist/bundle",
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20.19",
+  // A CommonJS file has no import.meta: the modules' own URL (they build paths and requires from
+  // it) is the bundle's, as it was in the ES module bundle.
+  define: { "import.meta.url": "__berthModuleUrl" },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: 'const __berthModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  legalComments: "linked",
+  logLevel: "warning",
+  metafile: true,
+  plugins: [deferLoading, ...patches],
+});
 await build({
-  entryPoints: { main: "src/cli/main.ts", heap: "src/cli/heap.ts" },
+  entryPoints: { "code-cache": "src/cli/code-cache.ts", heap: "src/cli/heap.ts", version: "src/cli/version.ts" },
   outdir: "dist/bundle",
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node20.19",
-  // CommonJS packages inside an ES module still call require(), for node: built-ins too.
-  banner: {
-    js: 'import { createRequire as __berthRequire } from "node:module"; const require = __berthRequire(import.meta.url);',
-  },
-  chunkNames: "[name]-[hash]",
-  legalComments: "linked",
   logLevel: "warning",
-  plugins: [deferLoading, ...patches],
 });
+
+// code-cache.ts runs the bundle as a vm.Script, where import() needs an experimental option of
+// Node's (it warns on stderr when used): every import() must be of a bundled module.
+const stray = metafile.outputs["dist/bundle/main.cjs"].imports
+  .filter((i) => i.kind === "dynamic-import")
+  .map((i) => i.path);
+if (stray.length > 0) throw new Error(`dist/bundle/main.cjs imports at run time: ${stray.join(", ")}`);

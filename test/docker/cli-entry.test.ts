@@ -5,10 +5,11 @@
  * which vitest runs alongside, neither builds nor runs dist/).
  *
  * bin/berth.js runs the bundle in dist/bundle/ (scripts/bundle.mjs), where some modules stand in
- * for others until first used: the tests below use each kind once through the bundle.
+ * for others until first used: the tests below use each kind once through the bundle. It runs it
+ * with V8's code cache of the command in the user's cache folder (src/cli/code-cache.ts).
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BIN, testIds } from "../support/e2e.js";
@@ -26,6 +27,68 @@ describe("the installed entry point (bin/berth.js after npm run build)", () => {
     const help = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("validate");
+    // --version alone is answered without the bundle; with more arguments, commander answers.
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    for (const args of [["--version"], ["-V"], ["--version", "--log-level", "error"]]) {
+      const res = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+      expect([res.status, res.stdout, res.stderr]).toEqual([0, `${version}\n`, ""]);
+    }
+  });
+});
+
+describe("the code cache (src/cli/code-cache.ts)", () => {
+  const ids = testIds();
+  /** The environment without the variables that place or turn off the cache, plus `extra`. */
+  const envWith = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => !["XDG_CACHE_HOME", "HOME", "NODE_DISABLE_COMPILE_CACHE"].includes(k),
+      ),
+    ),
+    ...extra,
+  });
+  const cacheFiles = (root: string): string[] =>
+    readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name)
+      .sort();
+
+  it("is kept per command under XDG_CACHE_HOME, and a command from the cache says the same", () => {
+    const xdg = tempDir();
+    const env = envWith({ XDG_CACHE_HOME: xdg });
+    const runs = [1, 2].map(() => spawnSync(process.execPath, [BIN, "validate", "specs/"], { encoding: "utf8", env }));
+    for (const res of runs) {
+      expect([res.status, res.stdout, res.stderr]).toEqual([0, "ok: 4 files, 5 specs, all valid\n", ""]);
+    }
+    // status asks a controller first: the bundle's import() of node:http, from the cache.
+    const status = [1, 2].map(() =>
+      spawnSync(
+        process.execPath,
+        [BIN, "status", "--server", "http://127.0.0.1:1", "--id", ids("cache"), "-o", "json"],
+        {
+          encoding: "utf8",
+          env,
+        },
+      ),
+    );
+    for (const res of status) expect([res.status, res.stderr]).toEqual([0, ""]);
+    expect(status[1]?.stdout).toBe(status[0]?.stdout);
+    // A mistyped command leaves no cache of its own.
+    const typo = spawnSync(process.execPath, [BIN, "stauts"], { encoding: "utf8", env });
+    expect(typo.status).toBe(1);
+    expect(cacheFiles(xdg)).toEqual(["status.v8", "validate.v8"]);
+  });
+
+  it("is off with NODE_DISABLE_COMPILE_CACHE, and without a home the command runs uncached", () => {
+    const home = tempDir();
+    const off = spawnSync(process.execPath, [BIN, "validate", "specs/"], {
+      encoding: "utf8",
+      env: envWith({ HOME: home, NODE_DISABLE_COMPILE_CACHE: "1" }),
+    });
+    expect([off.status, off.stdout]).toEqual([0, "ok: 4 files, 5 specs, all valid\n"]);
+    expect(cacheFiles(home)).toEqual([]);
+    const homeless = spawnSync(process.execPath, [BIN, "validate", "specs/"], { encoding: "utf8", env: envWith({}) });
+    expect([homeless.status, homeless.stdout, homeless.stderr]).toEqual([0, "ok: 4 files, 5 specs, all valid\n", ""]);
   });
 });
 

@@ -2,7 +2,6 @@
 import { execFileSync } from "node:child_process";
 import type * as Fs from "node:fs";
 import { mkdirSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
-import type * as FsPromises from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { formatIssue } from "../../../src/core/errors.js";
@@ -17,20 +16,15 @@ import { loadChecked } from "../../support/load.js";
  */
 const fsSeen = vi.hoisted(() => ({ opened: [] as string[], frozen: new Map<string, Fs.Stats>() }));
 
-vi.mock("node:fs/promises", async (importOriginal) => {
-  const actual = await importOriginal<typeof FsPromises>();
-  const open: typeof actual.open = (file, ...rest) => {
-    fsSeen.opened.push(String(file));
-    return actual.open(file, ...rest);
-  };
-  return { ...actual, open };
-});
-
 vi.mock("node:fs", async (importOriginal) => {
   const actual = await importOriginal<typeof Fs>();
   const statSync = ((file: string, ...rest: []) =>
     fsSeen.frozen.get(file) ?? actual.statSync(file, ...rest)) as typeof actual.statSync;
-  return { ...actual, statSync };
+  const openSync: typeof actual.openSync = (file, ...rest) => {
+    fsSeen.opened.push(String(file));
+    return actual.openSync(file, ...rest);
+  };
+  return { ...actual, statSync, openSync };
 });
 
 afterEach(() => {
