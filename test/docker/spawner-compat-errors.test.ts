@@ -140,6 +140,8 @@ describe("POST /spawn that does not come up", () => {
         ),
       ),
     });
+    // Nothing retries a spawn whose spec is gone: the answer does not say it will.
+    expect(String(answer.body.error)).not.toMatch(/retries/);
     // The pull's failure answered, not the end of the wait (a 504 would come after 10 minutes).
     expect(answer.ms).toBeLessThan(10 * 60_000);
     expect(readdirSync(runtime)).toEqual([]);

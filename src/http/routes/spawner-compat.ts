@@ -41,6 +41,11 @@ export { AGENT_ROLE, ROLE_LABEL };
 const BEAD_LABEL = "com.tidepool.bead_id";
 /** Output kept per stream of a docker-spawner exec; past it, the answer says `truncated: true`. */
 export const SPAWNER_EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
+/** A pull's message without the executor's promise to retry: the spawn's spec is removed, nothing retries. */
+function withoutRetry(message: string): string {
+  return message.replace("; berth retries with backoff. ", ". ");
+}
+
 /** The errors of a spawn that waiting cannot mend: it answers at once (502) with the pull's message. */
 const IMAGE_ERRORS: readonly (string | null)[] = ["BERTH_PULL_FAILED", "BERTH_IMAGE_MISSING"];
 const POLL_MS = 100;
@@ -261,7 +266,7 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     if (outcome?.code === 502)
       return reply
         .code(502)
-        .send({ error: `agent ${name} cannot start: ${spec?.lastError ?? why}; its spec was removed` });
+        .send({ error: `agent ${name} cannot start: ${withoutRetry(spec?.lastError ?? why)}; its spec was removed` });
     return reply
       .code(outcome ? outcome.code : 504)
       .send({ error: `agent ${name} did not start within ${options.waitMs / 1000}s (${why}); its spec was removed` });
