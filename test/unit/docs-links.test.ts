@@ -100,3 +100,46 @@ describe("documentation links", () => {
     expect(problems).toEqual([]);
   });
 });
+
+/**
+ * Rows of a table that say one thing twice: the same row (its words, padding aside) — or, where
+ * the first cell names the row (a decisions table), the same first cell — and a header row in the
+ * middle of a table. Merges of re-padded tables leave both.
+ */
+function repeatedRows(text: string, key: "row" | "first" = "row"): string[] {
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  let header: string | null = null;
+  for (const line of proseLines(text)) {
+    if (!line.startsWith("|")) {
+      seen.clear();
+      header = null;
+      continue;
+    }
+    const cells = line.split("|").map((c) => c.trim().replace(/\s+/g, " "));
+    const first = cells[1] ?? "";
+    if (/^:?-+:?$/.test(first)) continue;
+    const id = key === "first" ? first : cells.join("|");
+    if (header === null) header = id;
+    else if (id === header) problems.push(`header row again: ${first}`);
+    else if (first !== "" && seen.has(id)) problems.push(`row twice: ${first.slice(0, 80)}`);
+    seen.add(id);
+  }
+  return problems;
+}
+
+describe("documentation tables", () => {
+  it("finds a row said twice and a header mid-table", () => {
+    expect(repeatedRows("| a | b |\n| - | - |\n| x | 1 |\n| y | 2 |\n| x  |  1 |\n| a | b |\n")).toEqual([
+      "row twice: x",
+      "header row again: a",
+    ]);
+    expect(repeatedRows("| a | b |\n| - | - |\n| x | 1 |\n\n| a | b |\n| - | - |\n| x | 1 |\n")).toEqual([]);
+    expect(repeatedRows("| a | b |\n| - | - |\n| x | 1 |\n| x | 2 |\n")).toEqual([]);
+    expect(repeatedRows("| a | b |\n| - | - |\n| x | 1 |\n| x | 2 |\n", "first")).toEqual(["row twice: x"]);
+  });
+
+  it.each(FILES)("%s: no table says one row twice", (file) => {
+    expect(repeatedRows(readFileSync(file, "utf8"), file === "docs/design.md" ? "first" : "row")).toEqual([]);
+  });
+});
