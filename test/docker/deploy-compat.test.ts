@@ -1,10 +1,14 @@
 /**
- * deploy/docker-spawner.compose.yaml, brought up as its header says (docs/http-api.md,
- * "docker-spawner compatibility"): the berth image (built from the working tree, without a
- * registry) in docker-spawner's place, the socket mounted, port 7435 published on loopback, the
- * token from a Compose secret. A client on the host and a client in another container on the
- * clients' network (by the service name, as docker-spawner's clients call it) are refused
- * without the token and served with it; a spawn joins that network.
+ * The Compose files that put berth in the place of the services it replaces, brought up as their
+ * headers say, with the berth image built once from the working tree (without a registry):
+ * - deploy/docker-spawner.compose.yaml (docs/http-api.md, "docker-spawner compatibility"): the
+ *   socket mounted, port 7435 published on loopback, the token from a Compose secret. A client on
+ *   the host and a client in another container on the clients' network (by the service name, as
+ *   docker-spawner's clients call it) are refused without the token and served with it; a spawn
+ *   joins that network.
+ * - deploy/artie.compose.yaml (docs/http-api.md, "Artie compatibility"): port 8080, the token
+ *   from a secret; /health open, a create refused without the token and served with it (a host
+ *   port from 10000 up that answers on loopback), a delete removes the container.
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -26,14 +30,23 @@ const BERTH_UID = 10001;
 
 let env: Record<string, string> = {};
 let base = "";
+const ARTIE_ID = `${ID}-artie`;
+const ARTIE_PROJECT = `${PROJECT}-artie`;
+let artieEnv: Record<string, string> = {};
+let artieBase = "";
 
-/** `docker compose` on the file, with this test's variables; never throws. */
-function compose(args: readonly string[]): Promise<{ code: number; output: string }> {
+/** `docker compose` on the docker-spawner file (or another), with that file's variables; never throws. */
+function compose(
+  args: readonly string[],
+  file = "deploy/docker-spawner.compose.yaml",
+  project = PROJECT,
+  vars: Record<string, string> = env,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
       "docker",
-      ["compose", "-p", PROJECT, "-f", "deploy/docker-spawner.compose.yaml", ...args],
-      { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 },
+      ["compose", "-p", project, "-f", file, ...args],
+      { encoding: "utf8", env: { ...process.env, ...vars }, timeout: 120_000 },
       (err, stdout, stderr) => {
         resolve({ code: err ? Number(err.code ?? -1) : 0, output: `${stdout}${stderr}` });
       },
@@ -43,6 +56,8 @@ function compose(args: readonly string[]): Promise<{ code: number; output: strin
 
 /** What berth logged, for a failure message. */
 const berthLogs = async (): Promise<string> => (await compose(["logs", "--tail", "40"])).output;
+const artie = (args: readonly string[]) => compose(args, "deploy/artie.compose.yaml", ARTIE_PROJECT, artieEnv);
+const artieLogs = async (): Promise<string> => (await artie(["logs", "--tail", "40"])).output;
 
 beforeAll(async () => {
   execFileSync("bash", ["scripts/build-node-image.sh", NODE_IMAGE], { stdio: "inherit" });
@@ -55,7 +70,8 @@ beforeAll(async () => {
   await docker.createNetwork({ Name: NETWORK, Driver: "bridge" });
 
   // As the file's header says: the token readable by berth's user, a folder of its own for the specs.
-  const dir = tempDir("berth-deploy-");
+  // Both files use it: kept until the file is done.
+  const dir = tempDir("berth-deploy-", "file");
   chmodSync(dir, 0o755);
   const tokenFile = path.join(dir, "berth-token");
   writeFileSync(tokenFile, `${TOKEN}\n`);
@@ -79,11 +95,28 @@ beforeAll(async () => {
     TIDEPOOL_AGENT_IMAGE: AGENT_IMAGE,
     DOCKER_GID: String(statSync("/var/run/docker.sock").gid),
   };
+
+  const artieDir = path.join(dir, "artie");
+  mkdirSync(artieDir);
+  chownSync(artieDir, BERTH_UID, BERTH_UID);
+  const artiePort = await freePort();
+  artieBase = `http://127.0.0.1:${artiePort}`;
+  artieEnv = {
+    BERTH_IMAGE: IMAGE,
+    BERTH_ID: ARTIE_ID,
+    BERTH_PUBLISH: `127.0.0.1:${artiePort}`,
+    BERTH_TOKEN_FILE: tokenFile,
+    BERTH_ARTIE_DIR: artieDir,
+    ARTIE_IMAGE: TEST_IMAGE,
+    DOCKER_GID: env.DOCKER_GID ?? "",
+  };
 }, 600_000);
 
 afterAll(async () => {
   await compose(["down", "--timeout", "40"]);
+  await artie(["down", "--timeout", "40"]);
   await cleanup(ID);
+  await cleanup(ARTIE_ID);
   await docker
     .getNetwork(NETWORK)
     .remove()
@@ -135,5 +168,40 @@ describe("deploy/docker-spawner.compose.yaml", () => {
     });
     expect(stop.status).toBe(200);
     expect(await docker.listContainers({ all: true, filters: { id: [answer.container_id] } })).toEqual([]);
+  }, 300_000);
+});
+
+describe("deploy/artie.compose.yaml", () => {
+  it("serves Artie's host-manager API on 8080 with the token from the secret: health, create, delete", async () => {
+    const up = await artie(["up", "-d", "--no-build"]);
+    expect(up.code, up.output).toBe(0);
+    const health = () => fetch(`${artieBase}/health`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+    expect(await pollUntil(async () => (await health())?.status === 200, 60_000), await artieLogs()).toBe(true);
+    expect(await (await fetch(`${artieBase}/health`)).json()).toMatchObject({ status: "ok", containerCount: 0 });
+
+    const create = (authorization?: string) =>
+      fetch(`${artieBase}/api/containers`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ name: "project-1", ports: [3000] }),
+      });
+    expect((await create()).status).toBe(401);
+    const created = await create(`Bearer ${TOKEN}`);
+    const answer = (await created.json()) as { id: string; name: string; hostPort: number; error?: string };
+    expect(created.status, `${answer.error ?? ""}\n${await artieLogs()}`).toBe(200);
+    expect(answer.hostPort).toBeGreaterThanOrEqual(10_000);
+    const made = await docker.getContainer(answer.id).inspect();
+    expect(made.State.Running).toBe(true);
+    expect(made.Config.Image).toBe(TEST_IMAGE);
+    expect(made.HostConfig.PortBindings?.["3000/tcp"]).toEqual([
+      { HostIp: "127.0.0.1", HostPort: String(answer.hostPort) },
+    ]);
+
+    const removed = await fetch(`${artieBase}/api/containers/${answer.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(removed.status, await artieLogs()).toBe(200);
+    expect(await docker.listContainers({ all: true, filters: { id: [answer.id] } })).toEqual([]);
   }, 300_000);
 });
