@@ -10,6 +10,7 @@ import type { buildServer, HttpServer } from "./http/server.js";
 import type { Controller } from "./loop/controller.js";
 import type { Dispatcher } from "./loop/dispatcher.js";
 import type { Executor } from "./loop/executor.js";
+import type { Leadership } from "./loop/leadership.js";
 import type { Reaper } from "./loop/reaper.js";
 import type { PassResult, Reconciler } from "./loop/reconciler.js";
 import type { EventLog } from "./ops/event-log.js";
@@ -69,6 +70,11 @@ export interface AppDeps extends InspectorDeps {
   readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
   /** The periodic resync's scheduler (default a timer, or node-cron for a cron expression: config.resync). */
   readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
+  /**
+   * Under --ha (docs/reliability.md): the election. Every Docker write passes its fence; while a
+   * standby, the passes plan without acting and the API refuses writes. Absent: always the leader.
+   */
+  readonly leadership?: Leadership;
 }
 
 /** What a one-shot look at the host needs: the specs, the engine, the planner, and what acts on one action. */

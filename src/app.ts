@@ -13,6 +13,7 @@ import { connectDocker } from "./docker/connect.js";
 import { engineContext } from "./docker/engine-context.js";
 import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
+import { fencedIO, fencedPort, type WriteFence } from "./docker/fenced.js";
 import type { ContainerIO } from "./docker/port.js";
 import { ClaimFiles } from "./host/claim-files.js";
 import { hostPolicyContext } from "./host/host-paths.js";
@@ -69,15 +70,20 @@ function engineParts(
   slots: Semaphore,
   metrics: Metrics | null,
   hashKeyMode: HashKeyMode,
+  fence?: WriteFence,
 ) {
   const clock = deps.clock ?? systemClock;
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
-  const docker =
+  const engine =
     deps.docker ??
     connectDocker(config.dockerTimeoutMs, (operation, outcome, durationMs) => {
       metrics?.dockerCall(operation, outcome, durationMs);
       deps.hooks?.onDockerCall?.(operation, outcome, durationMs);
     });
+  // Under --ha every write asks the election first (docker/fenced.ts).
+  const docker = fence
+    ? { port: fencedPort(engine.port, fence), ...(engine.io ? { io: fencedIO(engine.io, fence) } : {}) }
+    : engine;
   const admission = new Admission(docker.port, config.policy, owner, hostPolicyContext);
   const sources = deps.secrets ?? hostSecretSources(config.policy);
   // One digest for the desired state and the create-time read, so that both agree.
@@ -150,6 +156,8 @@ export function createInspector(config: Config, deps: InspectorDeps): Inspector 
 
 export function createApp(config: Config, deps: AppDeps): App {
   const log = deps.log;
+  const leadership = deps.leadership;
+  const leading = (): boolean => !leadership || leadership.mayWrite();
   const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const slots = new Semaphore(config.concurrency);
   const http = config.listen ? deps.http : undefined;
@@ -157,10 +165,11 @@ export function createApp(config: Config, deps: AppDeps): App {
     ? new http.Metrics({
         version: deps.version ?? "unknown",
         queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
+        ...(leadership ? { leadership: () => leadership.status() } : {}),
       })
     : null;
   const events = new EventLog();
-  const engine = engineParts(config, deps, slots, metrics, "create");
+  const engine = engineParts(config, deps, slots, metrics, "create", leadership);
   const { clock, owner, docker, executor, reaper } = engine;
   const dispatcher = new Dispatcher({
     executor,
@@ -173,6 +182,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       deps.hooks?.onAction?.(action, error, durationMs);
     },
   });
+  dispatcher.setPaused(!leading());
   const poolDemand = new PoolDemand();
   const reconciler = reconcilerOf(config, deps, engine, dispatcher, poolDemand);
   const runtimeSpecs =
@@ -237,8 +247,9 @@ export function createApp(config: Config, deps: AppDeps): App {
         : null,
       onPass: (result) => {
         events.runsFinished(result.report, result.at);
-        if (runtimeSpecs) void removeCollectedRuns(runtimeSpecs, result.report);
-        if (pools)
+        // A standby changes nothing: not the runtime spec folder, not the claim records.
+        if (runtimeSpecs && leading()) void removeCollectedRuns(runtimeSpecs, result.report);
+        if (pools && leading())
           void pools.collect(result.observed.containers).catch((err: unknown) => {
             log.warn({ err: (err as Error).message }, "claim records not collected");
           });
@@ -257,6 +268,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         for (const c of removed) events.reaped(c, clock.now());
       },
       explainEngine: (err) => (isEngineError(err) ? engineMessage(err, engineContext(process.env)) : err.message),
+      leading,
     },
     {
       owner,
@@ -272,6 +284,7 @@ export function createApp(config: Config, deps: AppDeps): App {
           log,
           controllerId: config.controllerId,
           readiness: () => controller.readiness(),
+          ...(leadership ? { leadership: () => leadership.status() } : {}),
           apiToken: config.apiToken,
           loopback: LOOPBACK.has(config.listen.host),
           status: () => {

@@ -15,6 +15,7 @@ import {
   PROFILES,
   type Profile,
 } from "./core/policy/policy.js";
+import { type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
 import { ULIMIT_NAMES } from "./core/spec.js";
 import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
 import { isValidCron } from "./util/cron.js";
@@ -58,6 +59,15 @@ export interface Config {
   readonly stateDir: string | null;
   /** Host capacity admission (--capacity, --reserve, --default-request), or null: none (docs/capacity.md). */
   readonly capacity: CapacitySetting | null;
+  /** Leader election (--ha, docs/reliability.md), or null: this berth always leads. */
+  readonly ha: HaConfig | null;
+}
+
+export interface HaConfig {
+  readonly target: HaTarget;
+  readonly timing: LeaseTiming;
+  /** --ha-password-file: Redis's password (beats one in the URL), or null. */
+  readonly passwordFile: string | null;
 }
 
 /** `--resync 45s`: a timer every 45 s; `--resync "0 0 3 * * *"`: a node-cron schedule. */
@@ -142,6 +152,10 @@ export interface RawOptions extends PolicyOptions {
   readonly capacity?: string;
   readonly reserve?: string;
   readonly defaultRequest?: string;
+  readonly ha?: string;
+  readonly haTtl?: string;
+  readonly haRenew?: string;
+  readonly haPasswordFile?: string;
 }
 
 export const DEFAULTS = {
@@ -160,6 +174,8 @@ export const DEFAULTS = {
   spawnTimeout: "2m",
   artieImage: "node:24-slim",
   requestTimeout: "30s",
+  haTtl: "10s",
+  haRenew: "2s",
 };
 
 function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
@@ -511,5 +527,26 @@ export function buildConfig(raw: RawOptions): Config {
     artie: artieConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
     capacity: capacitySetting(raw),
+    ha: haConfig(raw),
   });
+}
+
+/** --ha and its timings. */
+function haConfig(raw: RawOptions): HaConfig | null {
+  if (raw.ha === undefined || raw.ha === "" || raw.ha === "off") return null;
+  const target = parseHaTarget(raw.ha);
+  if (typeof target === "string") usage(target);
+  const timing: LeaseTiming = {
+    ttlMs: duration("--ha-ttl", raw.haTtl ?? DEFAULTS.haTtl),
+    renewMs: duration("--ha-renew", raw.haRenew ?? DEFAULTS.haRenew),
+  };
+  const wrong = leaseTimingError(timing);
+  if (wrong !== null) usage(wrong);
+  let passwordFile: string | null = null;
+  if (raw.haPasswordFile !== undefined && raw.haPasswordFile !== "") {
+    if (target.kind !== "redis") usage("--ha-password-file is for --ha redis://…");
+    // Checked against the allowed secret folders where the file is read (cli/commands/run.ts).
+    passwordFile = path.resolve(raw.haPasswordFile);
+  }
+  return { target, timing, passwordFile };
 }

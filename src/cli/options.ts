@@ -16,6 +16,7 @@ export const GROUPS = {
   controller: "Controller:",
   reconcile: "Reconcile:",
   http: "HTTP API:",
+  ha: "High availability:",
   docker: "Docker:",
   output: "Output:",
 } as const;

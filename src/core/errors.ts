@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   BERTH_USAGE: "A command-line flag or argument is invalid.",
   BERTH_LOCKED:
     "Another berth holds this controller id on this host (its lock socket answers): run and apply refuse to start.",
+  BERTH_NOT_LEADER:
+    "Under --ha, this berth is a standby or its lease may have lapsed: it refused a Docker write (or an API call that writes) that only the leader makes.",
+  BERTH_HA:
+    "The --ha lease store cannot be used (the lock file's folder, the Redis server or its password). A standby keeps trying; no one leads meanwhile.",
   BERTH_DOCKER:
     "A Docker Engine API call failed: the engine is unreachable or slow, or answered with an error (the message names the call).",
   BERTH_DOCKER_UNREACHABLE:

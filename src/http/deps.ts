@@ -4,6 +4,7 @@ import type { ArtieCompatConfig, SpawnerCompatConfig } from "../config.js";
 import type { Profile } from "../core/policy/policy.js";
 import type { StatusReport } from "../core/status.js";
 import type { Readiness } from "../loop/controller.js";
+import type { LeadershipStatus } from "../loop/leadership.js";
 import type { ManagedContainers } from "../ops/containers.js";
 import type { EventLog } from "../ops/event-log.js";
 import type { Pools } from "../ops/pools.js";
@@ -23,6 +24,11 @@ export interface ServerDeps {
   /** This controller's --id (status answers carry it, so the CLI knows whose status it reads). */
   readonly controllerId: string;
   readiness(): Readiness;
+  /**
+   * Under --ha: this process's role (docs/reliability.md). A standby serves reads and answers 503
+   * to every write; absent: this berth always leads.
+   */
+  leadership?(): LeadershipStatus;
   /** The bearer token of the write endpoints; null turns them off. */
   readonly apiToken: string | null;
   /** The listen address is loopback only (the compat API may then run without a token). */

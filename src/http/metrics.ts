@@ -18,6 +18,8 @@ export interface MetricsSources {
   readonly version: string;
   /** Operations waiting for a concurrency slot, and holding one. */
   queue(): { readonly queued: number; readonly inFlight: number };
+  /** Under --ha: the role, term and transitions (loop/leadership.ts). Absent: always the leader. */
+  leadership?(): { readonly role: string; readonly term: number | null; readonly transitions: number };
 }
 
 /** "volume-create" → "volume_create", "image-missing" → "image_missing". */
@@ -47,6 +49,32 @@ export class Metrics {
       labelNames: ["version"],
       registers,
     }).set({ version: sources.version }, 1);
+    const leadership = sources.leadership?.bind(sources);
+    new Gauge({
+      name: "berth_leader",
+      help: "1 while this berth leads (makes Docker writes), 0 while it is a standby (--ha); always 1 without --ha.",
+      registers,
+      collect() {
+        this.set(leadership ? (leadership().role === "leader" ? 1 : 0) : 1);
+      },
+    });
+    new Gauge({
+      name: "berth_leader_term",
+      help: "The fencing number of this berth's term while it leads under --ha, else 0.",
+      registers,
+      collect() {
+        this.set(leadership?.().term ?? 0);
+      },
+    });
+    new Counter({
+      name: "berth_leader_transitions_total",
+      help: "Times this berth became leader or stepped down (--ha).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(leadership?.().transitions ?? 0);
+      },
+    });
     this.passes = new Counter({
       name: "berth_reconciles_total",
       help: "Reconcile passes, by result (ok or error).",

@@ -17,6 +17,7 @@ import { normalizeAllowedHost, normalizeOrigin } from "../config.js";
 import { CONTROLLER_HEADER, hostAllowed, originAllowed, PROBES } from "./access.js";
 import { pathOf, refuse } from "./auth.js";
 import { JSON_BODY_LIMIT, JSON_TYPES, SPEC_TYPES } from "./common.js";
+import type { LeadershipStatus } from "../loop/leadership.js";
 import type { HttpLimits, ServerDeps } from "./deps.js";
 import { LogStreams } from "./log-stream.js";
 import { registerArtieCompat } from "./routes/artie-compat.js";
@@ -50,6 +51,23 @@ const TIMEOUT_CHECK_MS = 1_000;
 const WS_MAX_MESSAGE = 64 * 1024;
 /** pino's number for warn. */
 const WARN_LEVEL = 40;
+/** Under --ha, every answer says whether it came from the leader or a standby. */
+export const ROLE_HEADER = "x-berth-role";
+
+/** What a standby does not serve: anything but a read, and the terminal (it runs a command). */
+function writes(method: string, route: string): boolean {
+  if (method !== "GET" && method !== "HEAD") return !PROBES.has(route);
+  return route.endsWith("/terminal");
+}
+
+function standbyAnswer(ha: LeadershipStatus): Record<string, unknown> {
+  return {
+    error: `this berth is a standby; the leader${ha.leader ? ` (${ha.leader})` : ""} serves writes: send them to the one whose /readyz?role=leader answers 200`,
+    code: "BERTH_NOT_LEADER",
+    leader: ha.leader,
+  };
+}
+
 /** A full server says so in the log at most this often. */
 const DROP_LOG_EVERY_MS = 60_000;
 
@@ -103,6 +121,12 @@ export function buildServer(deps: ServerDeps) {
       });
     }
     if (req.is404) return refuse(reply, 404, { error: `no endpoint ${req.method} ${pathOf(req.url)}` });
+    const ha = deps.leadership?.();
+    if (ha) {
+      reply.header(ROLE_HEADER, ha.role);
+      if (ha.role === "standby" && writes(req.method, req.routeOptions.url ?? ""))
+        return refuse(reply, 503, standbyAnswer(ha));
+    }
     return undefined;
   });
   // A route that waits for the engine (a long exec, a log stream) keeps its connection while quiet.
@@ -143,9 +167,25 @@ export function buildServer(deps: ServerDeps) {
   });
 
   app.get("/healthz", () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
+  app.get("/readyz", async (req, reply) => {
     const r = deps.readiness();
-    return reply.code(r.ready ? 200 : 503).send({ ready: r.ready, reason: r.reason });
+    const ha = deps.leadership?.();
+    const role = ha?.role ?? "leader";
+    // `?role=leader`: ready and leading (a load balancer's check for the one that writes).
+    const wantsLeader = (req.query as Record<string, unknown>).role === "leader";
+    const ready = r.ready && (!wantsLeader || role === "leader");
+    const reason =
+      r.ready && !ready
+        ? ha?.storeError
+          ? `standby: no one can lead while the lease store does not answer (${ha.storeError})`
+          : "standby: another berth leads"
+        : r.reason;
+    return reply.code(ready ? 200 : 503).send({
+      ready,
+      reason,
+      role,
+      ...(ha ? { leader: ha.leader, term: ha.term, store: ha.store, storeError: ha.storeError } : {}),
+    });
   });
   const metrics = deps.metrics;
   if (metrics) {

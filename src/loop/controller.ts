@@ -64,6 +64,8 @@ export interface ControllerDeps {
    * the `advice` of "Docker not answering".
    */
   readonly explainEngine?: (err: Error) => string;
+  /** Under --ha: whether this berth leads now; a standby's passes plan but do not act, and it reaps nothing. */
+  readonly leading?: () => boolean;
 }
 
 export interface Readiness {
@@ -227,8 +229,17 @@ export class Controller {
     return this.deps.dispatcher.busyCount > 0 ? this.options.busyCoalesceMs : this.options.coalesceMs;
   }
 
+  /** Under --ha, when this berth became the leader: act now on what the standby passes saw. */
+  becameLeader(): void {
+    // Before the first pass (the first try at the lease won): start() looks first, then acts.
+    if (!this.engine.firstPassDone) return;
+    this.deps.dispatcher.forgiveBackoff();
+    this.requestPass(true, 0);
+    void this.sweepReaper();
+  }
+
   private async sweepReaper(): Promise<void> {
-    if (!this.deps.reaper.enabled || this.stopping) return;
+    if (!this.deps.reaper.enabled || this.stopping || this.deps.leading?.() === false) return;
     try {
       const result = await this.deps.reaper.sweep(this.deps.clock.now());
       if (result.removed.length > 0) this.deps.onReaped?.(result.removed);

@@ -123,7 +123,15 @@ export class Dispatcher implements QueueView {
   /** Specs a claim holds (exclusive()): no pass acts on them meanwhile. */
   private readonly held = new Set<string>();
 
+  /** A standby's (--ha): plans are made for the status, none is acted on. */
+  private paused = false;
+
   constructor(private readonly deps: DispatcherDeps) {}
+
+  /** Under --ha: paused while this berth is a standby (operations already running finish or meet the fence). */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+  }
 
   /** Calls `listener` whenever a spec's operations are done (successfully or not): time to observe again. */
   onSettled(listener: (spec: string) => void): void {
@@ -185,6 +193,7 @@ export class Dispatcher implements QueueView {
 
   /** Starts the actions of every spec free to act. */
   dispatch(input: DispatchInput): { started: string[]; waiting: Waiting[] } {
+    if (this.paused) return { started: [], waiting: [] };
     const now = this.deps.clock.now();
     const bySpec = new Map<string, Action[]>();
     for (const action of input.plan.actions) {

@@ -161,6 +161,7 @@ describe("buildConfig", () => {
       concurrency: 4,
       resync: { kind: "every", ms: 30_000, text: "30s" },
       forcePrune: false,
+      ha: null,
       pruneMaxShare: 0.5,
       reapLabels: [],
       network: null,

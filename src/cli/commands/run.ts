@@ -1,8 +1,17 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
 import { mkdir } from "node:fs/promises";
 import { type Command, Option } from "commander";
-import { createApp } from "../../app.js";
-import { COMPAT_MODES, type Config, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { type App, createApp } from "../../app.js";
+import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
+import { BerthError } from "../../core/errors.js";
+import { secretFileAllowed } from "../../core/policy/policy.js";
+import { hostPolicyContext } from "../../host/host-paths.js";
+import { FileLeaseStore } from "../../host/lease-file.js";
+import { RedisLeaseStore } from "../../host/lease-redis.js";
+import { Leadership, type LeaseStore } from "../../loop/leadership.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -104,6 +113,21 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     ).env("BERTH_ARTIE_HOST_IP"),
   ])
     command.addOption(option.helpGroup(GROUPS.http));
+  for (const option of [
+    new Option(
+      "--ha <store>",
+      "be one of several berths with this --id, one leading: file:/run/berth/<id>.lock (one host) or redis://[:password@]host:6379/0",
+    ).env("BERTH_HA"),
+    new Option("--ha-ttl <duration>", "how long the leader's lease lasts unrenewed").env("BERTH_HA_TTL").default("10s"),
+    new Option("--ha-renew <duration>", "how often the leader renews it (and a standby tries to take it)")
+      .env("BERTH_HA_RENEW")
+      .default("2s"),
+    new Option(
+      "--ha-password-file <path>",
+      "file holding Redis's password (under an allowed secret folder; beats one in the URL)",
+    ).env("BERTH_HA_PASSWORD_FILE"),
+  ])
+    command.addOption(option.helpGroup(GROUPS.ha));
   addExamples(command, [
     { command: "berth run", what: "keep ./specs converged, the HTTP API on 127.0.0.1:7435" },
     {
@@ -125,11 +149,58 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { ...raw, ...(token !== undefined ? { apiToken: token } : {}), ...spawnerOptions(raw) },
     { level: "info", fd: 1 },
   );
+  // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock.
+  if (config.ha) return runElected(config, config.ha, log, signals);
   // One controller per id on this host (host/lock.ts): refused here, before anything acts.
   return withHostLock(
     { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
     (lock) => runLocked(config, log, lock, signals),
   );
+}
+
+async function runElected(config: Config, ha: HaConfig, log: Logger, signals: Signals): Promise<number> {
+  if (ha.passwordFile !== null) {
+    const refusal = secretFileAllowed(ha.passwordFile, config.policy, hostPolicyContext);
+    if (refusal !== null) throw BerthError.usage(`--ha-password-file: ${refusal}`);
+  }
+  const store = await leaseStore(config, ha);
+  let app: App | null = null;
+  const leadership = new Leadership({
+    store,
+    timing: ha.timing,
+    holder: `${os.hostname()}/${process.pid}/${randomBytes(3).toString("hex")}`,
+    log: log.child({ component: "ha" }),
+    monotonic: () => performance.now(),
+    schedule: (ms, fn) => {
+      const timer = setTimeout(fn, ms);
+      return {
+        cancel: () => {
+          clearTimeout(timer);
+        },
+      };
+    },
+    onRole: (role) => {
+      app?.dispatcher.setPaused(role !== "leader");
+      if (role === "leader") app?.controller.becameLeader();
+    },
+  });
+  log.info({ store: store.where, ttl: ha.timing.ttlMs, renew: ha.timing.renewMs }, "high availability on");
+  return runLocked(config, log, null, signals, {
+    leadership,
+    created: (made) => {
+      app = made;
+    },
+  });
+}
+
+function leaseStore(config: Config, ha: HaConfig): Promise<LeaseStore> {
+  if (ha.target.kind === "file") return Promise.resolve(new FileLeaseStore(ha.target.path, VERSION));
+  return RedisLeaseStore.create({
+    url: ha.target.url,
+    controllerId: config.controllerId,
+    timing: ha.timing,
+    passwordFile: ha.passwordFile,
+  });
 }
 
 /** Under --compat docker-spawner, docker-spawner's own variables (its TIDEPOOL_*, HOST_UID/GID and RUST_LOG). */
@@ -142,9 +213,28 @@ function spawnerOptions(raw: RunOptions): Pick<RawOptions, "spawnerEnv" | "logLe
   return { spawnerEnv, ...(logLevel !== undefined ? { logLevel } : {}) };
 }
 
-async function runLocked(config: Config, log: Logger, lock: HostLock, signals: Signals): Promise<number> {
+interface Elected {
+  readonly leadership: Leadership;
+  /** Hands the app to the election's role changes. */
+  created(app: App): void;
+}
+
+async function runLocked(
+  config: Config,
+  log: Logger,
+  lock: HostLock | null,
+  signals: Signals,
+  elected?: Elected,
+): Promise<number> {
   if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
-  const app = createApp(config, { log, version: VERSION, watch: true, http: { buildServer, Metrics } });
+  const app = createApp(config, {
+    log,
+    version: VERSION,
+    watch: true,
+    http: { buildServer, Metrics },
+    ...(elected ? { leadership: elected.leadership } : {}),
+  });
+  elected?.created(app);
   let received = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -167,7 +257,7 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
       specs: config.specDirs,
       concurrency: config.concurrency,
       resync: config.resync.text,
-      lock: lock.path,
+      lock: lock?.path ?? null,
     },
     "berth run",
   );
@@ -180,7 +270,7 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
   }
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
-    lock.setListen(address);
+    lock?.setListen(address);
     log.info(
       {
         address,
@@ -204,12 +294,16 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
     }
   }
   void reportEngine(app.docker, log);
+  // The first try at the lease before the first pass: a berth that can lead at once does.
+  await elected?.leadership.start();
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
   // Stop listening now, but stop taking work first: a request still open (a log stream that
   // follows, a /spawn or /exec waiting) must not hold the controller running.
   const serverClosed = app.server?.close();
   await app.controller.stop();
+  // Nothing writes any more: let go of the lease, so that a standby takes over at once.
+  await elected?.leadership.stop();
   // The drain timeout bounds the whole shutdown: requests still open are cut.
   app.server?.server.closeAllConnections();
   await serverClosed;

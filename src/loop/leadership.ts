@@ -1,0 +1,225 @@
+/**
+ * Leader election under `--ha` (docs/reliability.md): one leader per controller id, the others
+ * standbys. The leader renews its lease every renewMs; a standby tries to take it as often, and at
+ * once when the leader says it let go. The fence (`admit`, docker/fenced.ts) lets a Docker write
+ * through only while this process leads and its local deadline (core/lease.ts writeDeadline) has
+ * not passed — checked on every write, so a process paused past its lease (SIGSTOP, a stalled VM)
+ * writes nothing when it resumes, whatever its timers do next.
+ *
+ * A term whose store had no record of the terms before (a first start, or Redis restarted empty)
+ * waits one TTL before its first write: a leader from before the loss may still hold a lease it
+ * believes valid, and learns otherwise at its next renewal.
+ */
+import type { Logger } from "pino";
+import { BerthError } from "../core/errors.js";
+import { type LeaseHolder, type LeaseStore, type LeaseTiming, writeDeadline } from "../core/lease.js";
+
+export type { AcquireResult, LeaseStore } from "../core/lease.js";
+import type { WriteFence } from "../docker/fenced.js";
+import { notLeader } from "../docker/fenced.js";
+
+export type Role = "leader" | "standby";
+
+export interface LeadershipStatus {
+  readonly role: Role;
+  /** The fencing number of this process's term, while it leads. */
+  readonly term: number | null;
+  /** The holder last seen in the store (this process when it leads). */
+  readonly leader: string | null;
+  readonly store: string;
+  /** Why the store could not be used at the last try, or null. */
+  readonly storeError: string | null;
+  readonly transitions: number;
+}
+
+export interface LeadershipDeps {
+  readonly store: LeaseStore;
+  readonly timing: LeaseTiming;
+  /** This process's name in the store: host, pid and a random part. */
+  readonly holder: string;
+  readonly log: Logger;
+  /** Monotonic milliseconds (performance.now in the product). */
+  readonly monotonic: () => number;
+  /** setTimeout, or the tests' fake. */
+  readonly schedule: (ms: number, fn: () => void) => { cancel(): void };
+  /** Told of every change of role, after it happened. */
+  readonly onRole: (role: Role, term: number | null) => void;
+}
+
+type State =
+  | { readonly kind: "standby" }
+  /** Holds the lease but may not write before `writableAt` (a term without history). */
+  | { readonly kind: "waiting"; readonly lease: LeaseHolder; readonly writableAt: number }
+  | { readonly kind: "leader"; readonly lease: LeaseHolder };
+
+export class Leadership implements WriteFence {
+  private state: State = { kind: "standby" };
+  /** Until when the lease lets this process write (monotonic ms). */
+  private deadline = 0;
+  private highestSeen = 0;
+  private leaderSeen: string | null = null;
+  private storeError: string | null = null;
+  private transitions = 0;
+  private timer: { cancel(): void } | null = null;
+  private ticking: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: LeadershipDeps) {
+    deps.store.onReleased(() => {
+      if (this.state.kind === "standby") this.tickSoon(0);
+    });
+  }
+
+  get role(): Role {
+    return this.state.kind === "leader" ? "leader" : "standby";
+  }
+
+  status(): LeadershipStatus {
+    return {
+      role: this.role,
+      term: this.state.kind === "leader" ? this.state.lease.term : null,
+      leader: this.state.kind === "standby" ? this.leaderSeen : this.deps.holder,
+      store: this.deps.store.where,
+      storeError: this.storeError,
+      transitions: this.transitions,
+    };
+  }
+
+  /** The fence: the term to log a write with, or BERTH_NOT_LEADER. */
+  admit(operation: string, target: string): number {
+    const state = this.state;
+    if (state.kind !== "leader") throw notLeader(state.kind === "waiting" ? "its first term waits one TTL" : "standby");
+    const now = this.deps.monotonic();
+    if (now >= this.deadline) {
+      this.stepDown("lease not renewed in time");
+      throw notLeader("its lease was not renewed in time");
+    }
+    this.deps.log.debug({ operation, target, term: state.lease.term }, "docker write");
+    return state.lease.term;
+  }
+
+  /** True while this process may write. */
+  mayWrite(): boolean {
+    return this.state.kind === "leader" && this.deps.monotonic() < this.deadline;
+  }
+
+  /** Starts campaigning: resolves after the first try. */
+  async start(): Promise<void> {
+    await this.tick();
+  }
+
+  /** Stops campaigning; a leader releases its lease (after the caller stopped writing). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.timer?.cancel();
+    await this.ticking;
+    const state = this.state;
+    if (state.kind !== "standby") {
+      this.state = { kind: "standby" };
+      this.deadline = 0;
+      try {
+        await this.deps.store.release(state.lease);
+        this.deps.log.info({ term: state.lease.term }, "lease released");
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message, store: this.deps.store.where }, "lease not released");
+      }
+    }
+    await this.deps.store.close();
+  }
+
+  private tickSoon(ms: number): void {
+    if (this.stopped) return;
+    this.timer?.cancel();
+    this.timer = this.deps.schedule(ms, () => {
+      void this.tick();
+    });
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = this.once().finally(() => {
+      this.ticking = null;
+    });
+    await this.ticking;
+    if (!this.stopped) this.tickSoon(this.nextDelay());
+  }
+
+  /** The next try: the renewal period, sooner when a waiting term may start writing or a lease runs out. */
+  private nextDelay(): number {
+    const now = this.deps.monotonic();
+    let delay = this.deps.timing.renewMs;
+    if (this.state.kind === "waiting") delay = Math.min(delay, Math.max(0, this.state.writableAt - now));
+    if (this.state.kind === "leader") delay = Math.min(delay, Math.max(0, this.deadline - now));
+    return delay;
+  }
+
+  private async once(): Promise<void> {
+    const { store, timing, holder } = this.deps;
+    const state = this.state;
+    const sent = this.deps.monotonic();
+    try {
+      if (state.kind === "standby") {
+        const result = await store.acquire(holder, timing.ttlMs, this.highestSeen);
+        this.storeOk();
+        if (!result.acquired) {
+          this.leaderSeen = result.current?.holder ?? null;
+          if (result.current) this.highestSeen = Math.max(this.highestSeen, result.current.term);
+          return;
+        }
+        const lease = { holder, term: result.term };
+        this.highestSeen = Math.max(this.highestSeen, lease.term);
+        this.deadline = writeDeadline(sent, timing.ttlMs);
+        if (result.fresh) {
+          this.state = { kind: "waiting", lease, writableAt: sent + timing.ttlMs };
+          this.deps.log.warn(
+            { term: lease.term, store: store.where, waitMs: timing.ttlMs },
+            "lease taken in a store without earlier terms; first write after one TTL",
+          );
+          return;
+        }
+        this.lead(lease);
+        return;
+      }
+      const renewed = await store.renew(state.lease, timing.ttlMs);
+      this.storeOk();
+      if (!renewed) {
+        this.stepDown("lease held by another or gone");
+        return;
+      }
+      this.deadline = writeDeadline(sent, timing.ttlMs);
+      if (state.kind === "waiting" && this.deps.monotonic() >= state.writableAt) this.lead(state.lease);
+    } catch (err) {
+      const message = err instanceof BerthError ? err.message : `${store.where}: ${(err as Error).message}`;
+      if (this.storeError !== message)
+        this.deps.log.warn({ err: message, role: this.role }, "lease store not answering");
+      this.storeError = message;
+      if (state.kind !== "standby" && this.deps.monotonic() >= this.deadline)
+        this.stepDown("lease not renewed in time");
+    }
+  }
+
+  private storeOk(): void {
+    if (this.storeError !== null) this.deps.log.info({ store: this.deps.store.where }, "lease store answering again");
+    this.storeError = null;
+  }
+
+  private lead(lease: LeaseHolder): void {
+    this.state = { kind: "leader", lease };
+    this.leaderSeen = this.deps.holder;
+    this.transitions++;
+    this.deps.log.info({ term: lease.term, holder: lease.holder, store: this.deps.store.where }, "leading");
+    this.deps.onRole("leader", lease.term);
+  }
+
+  private stepDown(reason: string): void {
+    const state = this.state;
+    if (state.kind === "standby") return;
+    this.state = { kind: "standby" };
+    this.deadline = 0;
+    this.leaderSeen = null;
+    if (state.kind === "waiting") return;
+    this.transitions++;
+    this.deps.log.warn({ term: state.lease.term, reason }, "stepped down; standby");
+    this.deps.onRole("standby", null);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The election and its fence, on an in-memory lease store and a hand-driven clock: who leads,
+ * when a leader stops writing, and what a store that lost its terms costs.
+ */
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import type { AcquireResult, LeaseHolder, LeaseStore } from "../../../src/core/lease.js";
+import { Leadership, type Role } from "../../../src/loop/leadership.js";
+
+/** One store shared by the candidates, with a clock of its own (the tests move it). */
+class MemoryStore {
+  lease: { holder: string; term: number; expiresAt: number } | null = null;
+  counter = 0;
+  down = false;
+  now = 0;
+  readonly releasedListeners: (() => void)[] = [];
+
+  view(): LeaseStore {
+    const check = (): void => {
+      if (this.down) throw new Error("connection refused");
+    };
+    const live = () => (this.lease && this.lease.expiresAt > this.now ? this.lease : null);
+    return {
+      where: "memory",
+      acquire: async (holder, ttlMs, seen): Promise<AcquireResult> => {
+        check();
+        const current = live();
+        if (current) return { acquired: false, current: { holder: current.holder, term: current.term } };
+        this.counter++;
+        const counter = this.counter;
+        const term = counter > seen ? counter : seen + 1;
+        this.counter = term;
+        this.lease = { holder, term, expiresAt: this.now + ttlMs };
+        return Promise.resolve({ acquired: true, term, fresh: counter === 1 || counter <= seen });
+      },
+      renew: async (lease: LeaseHolder, ttlMs) => {
+        check();
+        const current = live();
+        if (!current || current.holder !== lease.holder || current.term !== lease.term) return false;
+        current.expiresAt = this.now + ttlMs;
+        return Promise.resolve(true);
+      },
+      release: async (lease) => {
+        check();
+        if (this.lease?.holder === lease.holder && this.lease.term === lease.term) this.lease = null;
+        for (const f of this.releasedListeners) f();
+        return Promise.resolve();
+      },
+      onReleased: (fn) => this.releasedListeners.push(fn),
+      close: () => Promise.resolve(),
+    };
+  }
+}
+
+const TIMING = { ttlMs: 10_000, renewMs: 2_000 };
+const log = pino({ level: "silent" });
+
+function candidate(store: MemoryStore, holder: string, clock: { now: number }) {
+  const roles: Role[] = [];
+  const leadership = new Leadership({
+    store: store.view(),
+    timing: TIMING,
+    holder,
+    log,
+    monotonic: () => clock.now,
+    // Ticks are driven by hand (tick()); nothing is scheduled.
+    schedule: () => ({ cancel: () => undefined }),
+    onRole: (role) => roles.push(role),
+  });
+  const tick = () => (leadership as unknown as { tick(): Promise<void> }).tick();
+  return { leadership, roles, tick };
+}
+
+describe("Leadership", () => {
+  it("one leads; the other stays a standby and the fence refuses its writes", async () => {
+    const store = new MemoryStore();
+    store.counter = 3;
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    const b = candidate(store, "b", clock);
+    await a.tick();
+    await b.tick();
+    expect([a.leadership.role, b.leadership.role]).toEqual(["leader", "standby"]);
+    expect(a.leadership.admit("create", "web")).toBe(4);
+    expect(() => b.leadership.admit("create", "web")).toThrow(expect.objectContaining({ code: "BERTH_NOT_LEADER" }));
+    expect(b.leadership.status()).toMatchObject({ role: "standby", leader: "a", term: null });
+  });
+
+  it("a leader whose renewals stop writes nothing after its deadline (TTL less the margin), even before any timer runs", async () => {
+    const store = new MemoryStore();
+    store.counter = 1;
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    await a.tick();
+    clock.now = 7_999;
+    expect(a.leadership.admit("start", "web")).toBe(2);
+    // Paused: no tick ran; the clock moved past the deadline (sent at 0 + 10 s − 2 s).
+    clock.now = 8_000;
+    expect(() => a.leadership.admit("start", "web")).toThrow(/not renewed in time/);
+    expect(a.leadership.role).toBe("standby");
+    expect(a.roles).toEqual(["leader", "standby"]);
+  });
+
+  it("renewals move the deadline; a lease taken by another makes the leader step down at its next try", async () => {
+    const store = new MemoryStore();
+    store.counter = 1;
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    await a.tick();
+    clock.now = store.now = 6_000;
+    await a.tick();
+    clock.now = 13_000;
+    expect(a.leadership.admit("stop", "web")).toBe(2);
+    store.lease = { holder: "b", term: 3, expiresAt: 1e9 };
+    await a.tick();
+    expect(a.leadership.role).toBe("standby");
+  });
+
+  it("with the store down a leader keeps its term until the deadline, then steps down and says why", async () => {
+    const store = new MemoryStore();
+    store.counter = 1;
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    await a.tick();
+    store.down = true;
+    clock.now = 4_000;
+    await a.tick();
+    expect(a.leadership.role).toBe("leader");
+    expect(a.leadership.status().storeError).toMatch(/connection refused/);
+    clock.now = 8_000;
+    await a.tick();
+    expect(a.leadership.role).toBe("standby");
+  });
+
+  it("a term in a store without earlier terms waits one TTL before its first write", async () => {
+    const store = new MemoryStore();
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    await a.tick();
+    expect(a.leadership.role).toBe("standby");
+    expect(() => a.leadership.admit("create", "web")).toThrow(/waits one TTL/);
+    clock.now = store.now = 2_000;
+    await a.tick();
+    expect(a.leadership.role).toBe("standby");
+    clock.now = store.now = 10_000;
+    await a.tick();
+    expect(a.leadership.role).toBe("leader");
+    expect(a.leadership.admit("create", "web")).toBe(1);
+  });
+
+  it("a standby that saw term 5 takes a store that lost its data in term 6, after one TTL", async () => {
+    const store = new MemoryStore();
+    store.counter = 4;
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    const b = candidate(store, "b", clock);
+    await a.tick();
+    await b.tick();
+    // Redis restarted empty.
+    store.lease = null;
+    store.counter = 0;
+    await b.tick();
+    expect(b.leadership.role).toBe("standby");
+    for (const t of [2_000, 4_000, 6_000, 8_000]) {
+      clock.now = store.now = t;
+      await b.tick();
+      expect(b.leadership.role).toBe("standby");
+    }
+    clock.now = store.now = 10_000;
+    await b.tick();
+    expect(b.leadership.status()).toMatchObject({ role: "leader", term: 6 });
+    // The old leader learns at its next renewal.
+    await a.tick();
+    expect(a.leadership.role).toBe("standby");
+  });
+
+  it("stop releases the lease and a standby hears it", async () => {
+    const store = new MemoryStore();
+    store.counter = 1;
+    const clock = { now: 0 };
+    const a = candidate(store, "a", clock);
+    const b = candidate(store, "b", clock);
+    await a.tick();
+    await b.tick();
+    await a.leadership.stop();
+    expect(store.lease).toBeNull();
+    await b.tick();
+    expect(b.leadership.role).toBe("leader");
+  });
+});
