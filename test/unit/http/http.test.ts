@@ -120,7 +120,10 @@ describe("health and readiness", () => {
     const s = server();
     expect((await s.app.inject({ url: "/healthz" })).json()).toEqual({ status: "ok" });
     const notReady = await s.app.inject({ url: "/readyz" });
-    expect([notReady.statusCode, notReady.json()]).toEqual([503, { ready: false, reason: "first reconcile not done", role: "leader" }]);
+    expect([notReady.statusCode, notReady.json()]).toEqual([
+      503,
+      { ready: false, reason: "first reconcile not done", role: "leader" },
+    ]);
     s.setReady({ ready: true, reason: null });
     const ready = await s.app.inject({ url: "/readyz" });
     expect([ready.statusCode, ready.json()]).toEqual([200, { ready: true, reason: null, role: "leader" }]);
