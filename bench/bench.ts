@@ -70,6 +70,7 @@ const P = {
     idleMs: 1000,
     planning: [100],
     compose: false,
+    haTrials: 1,
   },
   quick: {
     cold: [40],
@@ -81,6 +82,7 @@ const P = {
     idleMs: 15_000,
     planning: [1000, 10_000],
     compose: true,
+    haTrials: 5,
   },
   full: {
     cold: [40, 200],
@@ -92,13 +94,14 @@ const P = {
     idleMs: 15_000,
     planning: [1000, 10_000],
     compose: true,
+    haTrials: 10,
   },
 }[MODE];
 const numbers = (list: string): number[] => list.split(",").map((n) => Number.parseInt(n, 10));
 if (values.cold !== undefined) P.cold = numbers(values.cold);
 if (values.runs !== undefined) P.runs = Number.parseInt(values.runs, 10);
 if (values.raws !== undefined) P.raws = numbers(values.raws);
-const SECTIONS = ["startup", "cold", "noopcli", "noop", "scaling", "latency", "pools", "memory"] as const;
+const SECTIONS = ["startup", "cold", "noopcli", "noop", "scaling", "latency", "pools", "ha", "memory"] as const;
 const only = values.only?.split(",") ?? SECTIONS;
 const wanted = (section: (typeof SECTIONS)[number]): boolean => only.includes(section);
 /** How many times each command of the start-up and no-op CLI sections runs (in turns). */
@@ -745,6 +748,94 @@ async function memory(n: number): Promise<{ n: number; rssMiB: number; peakMiB: 
   }
 }
 
+// ---- high availability ----------------------------------------------------------------------------
+
+interface HaBench {
+  readonly trials: number;
+  readonly ttlMs: number;
+  /** kill -9 of the leader → the standby leads (may write), and → a spec added at the kill runs. */
+  readonly killLeadP50: number;
+  readonly killLeadP95: number;
+  readonly killConvergeP50: number;
+  readonly killConvergeP95: number;
+  /** SIGTERM of the leader → the standby leads, and → a spec added at the stop runs. */
+  readonly termLeadP50: number;
+  readonly termLeadP95: number;
+  readonly termConvergeP50: number;
+}
+
+/**
+ * Failover with the default lease (10 s TTL, renewed every 2 s) on a redis-server of the bench's
+ * own: two berths with one id; in each trial the leader is killed (or stopped) and a spec file is
+ * added at that moment; the standby's first chance to write and the new container running are
+ * timed. StreamSpace's agent documents 5–15 s for its failover.
+ */
+async function haBench(trials: number): Promise<HaBench> {
+  const { TestRedis } = await import("../test/support/redis.js");
+  const redis = await TestRedis.start();
+  const id = `bench-${run}-ha`;
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-ha-"));
+  writeFileSync(path.join(dir, "base.yaml"), specYaml(`${id}-base`));
+  const label = `berth.controller=${id}`;
+  // A store that has had terms: the first leader does not wait one TTL (docs/reliability.md).
+  await redis.command(["SET", `berth:{${id}}:term`, "1"]);
+  const start = () => startRun(id, dir, ["--ha", redis.url()]);
+  const leads = async (r: Run): Promise<boolean> => {
+    try {
+      return (await fetch(`${r.url}/readyz?role=leader`)).status === 200;
+    } catch {
+      return false;
+    }
+  };
+  const runs: Run[] = [await start(), await start()];
+  const kill = { lead: [] as number[], converge: [] as number[] };
+  const term = { lead: [] as number[], converge: [] as number[] };
+  try {
+    for (let i = 0; i < 2 * trials; i++) {
+      const graceful = i % 2 === 1;
+      await until(async () => (await Promise.all(runs.map(leads))).filter(Boolean).length === 1, "one leader", 60_000);
+      const flags = await Promise.all(runs.map(leads));
+      const leader = runs[flags.indexOf(true)] as Run;
+      const standby = runs[flags.indexOf(false)] as Run;
+      const name = `${id}-t${i}`;
+      const t0 = performance.now();
+      if (graceful) void stopRun(leader);
+      else leader.child.kill("SIGKILL");
+      writeFileSync(path.join(dir, `t${i}.yaml`), specYaml(name));
+      await until(() => leads(standby), "the standby to lead", 60_000);
+      const led = performance.now() - t0;
+      await until(
+        async () =>
+          (await docker.listContainers({ filters: { label: [label], name: [`^/${name}$`], status: ["running"] } }))
+            .length === 1,
+        "the spec added at the failover to run",
+        60_000,
+      );
+      const converged = performance.now() - t0;
+      (graceful ? term : kill).lead.push(led);
+      (graceful ? term : kill).converge.push(converged);
+      await stopRun(leader).catch(() => undefined);
+      runs.splice(runs.indexOf(leader), 1, await start());
+    }
+  } finally {
+    for (const r of runs) await stopRun(r).catch(() => undefined);
+    await redis.kill();
+    await removeByLabel(label);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    trials,
+    ttlMs: 10_000,
+    killLeadP50: pct(kill.lead, 50),
+    killLeadP95: pct(kill.lead, 95),
+    killConvergeP50: pct(kill.converge, 50),
+    killConvergeP95: pct(kill.converge, 95),
+    termLeadP50: pct(term.lead, 50),
+    termLeadP95: pct(term.lead, 95),
+    termConvergeP50: pct(term.converge, 50),
+  };
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 
 interface PoolBench {
@@ -979,6 +1070,36 @@ async function main(): Promise<void> {
     ]);
   }
 
+  let ha: HaBench | null = null;
+  if (wanted("ha")) {
+    ha = await haBench(P.haTrials);
+    console.log(
+      `\nfailover with --ha redis (default lease: ${ha.ttlMs / 1000} s TTL, renewed every 2 s; ${ha.trials} trials each; ` +
+        "a spec added at the moment of the failure)",
+    );
+    console.table([
+      {
+        what: "kill -9 of the leader → standby leads",
+        p50: ms(ha.killLeadP50),
+        p95: ms(ha.killLeadP95),
+        goal: `p95 ≤ TTL + 2 s: ${x(ha.killLeadP95 / (ha.ttlMs + 2000))}`,
+      },
+      {
+        what: "kill -9 → the added spec runs",
+        p50: ms(ha.killConvergeP50),
+        p95: ms(ha.killConvergeP95),
+        goal: `StreamSpace's agent: 5–15 s (p95 ${x(ha.killConvergeP95 / 15_000)} of 15 s)`,
+      },
+      {
+        what: "SIGTERM of the leader → standby leads",
+        p50: ms(ha.termLeadP50),
+        p95: ms(ha.termLeadP95),
+        goal: `≤ 1 s: ${x(ha.termLeadP95 / 1000)}`,
+      },
+      { what: "SIGTERM → the added spec runs", p50: ms(ha.termConvergeP50), p95: "", goal: "" },
+    ]);
+  }
+
   const mem: { n: number; rssMiB: number; peakMiB: number }[] = [];
   if (wanted("memory")) {
     for (const n of P.memory) mem.push(await memory(n));
@@ -1006,6 +1127,7 @@ async function main(): Promise<void> {
     scaling: scalingCold,
     latency: lat,
     pools,
+    ha,
     memory: mem,
     seconds: Math.round((Date.now() - t0) / 1000),
   };

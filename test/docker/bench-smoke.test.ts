@@ -29,13 +29,14 @@ it("npm run bench -- --smoke runs every section and cleans up", async () => {
     "no-op pass",
     "reaction latency",
     "warm pool of 3",
+    "failover with --ha redis",
     "RSS of berth run",
     "bench done",
   ])
     expect(result.stdout).toContain(title);
   const json = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
   expect(Object.keys(json)).toEqual(
-    expect.arrayContaining(["startup", "cold", "noop", "planning", "scaling", "latency", "pools", "memory"]),
+    expect.arrayContaining(["startup", "cold", "noop", "planning", "scaling", "latency", "pools", "ha", "memory"]),
   );
   expect((json.noop as { writes: number }[])[0]?.writes).toBe(0);
   const left = await docker.listContainers({ all: true });

@@ -16,6 +16,13 @@
  *   - no temporary (.next) container remains;
  *   - no container berth does not own was touched (same ID; berth never sent a write for it).
  * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
+ *
+ * `--ha redis` (or `--ha file`): two berths with the soak's id, one leading (docs/reliability.md),
+ * on a redis-server of the soak's own (or a lock file); the chaos adds pauses of the leader past
+ * its lease (SIGSTOP, SIGCONT) and Redis restarts that lose everything, and its kill -9 aims at
+ * the leader. One more invariant: no overlapping write terms — every Docker write either berth
+ * made is logged with its term, and the writes of each term span a stretch of time no other
+ * term's writes fall into, in growing terms.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +35,7 @@ import { parseSpecText } from "../../src/manifest/parse.js";
 import { prng } from "../support/prng.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";
+import { TestRedis } from "../support/redis.js";
 
 const IMAGE = "berth-test/busybox:latest";
 const BIN = path.resolve("bin/berth.js");
@@ -37,8 +45,13 @@ const { values } = parseArgs({
     minutes: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
     specs: { type: "string", default: "16" },
+    ha: { type: "string" },
   },
 });
+const HA = values.ha ?? null;
+if (HA !== null && HA !== "redis" && HA !== "file") throw new Error(`--ha: ${HA} is not redis or file`);
+/** The HA soak's leases: short, so that failovers happen many times in a few minutes. */
+const HA_TTL_MS = 3_000;
 const MINUTES = Number(values.minutes);
 const SEED = Number(values.seed);
 const MAX_SPECS = Number(values.specs);
@@ -96,7 +109,47 @@ const counts: Record<string, number> = {};
 const count = (what: string): void => {
   counts[what] = (counts[what] ?? 0) + 1;
 };
-const FAULTS = new Set(["docker stop", "docker rm -f", "kill -9", "daemon restart", "broken file", "look-alike"]);
+const FAULTS = new Set([
+  "docker stop",
+  "docker rm -f",
+  "kill -9",
+  "daemon restart",
+  "broken file",
+  "look-alike",
+  "leader paused",
+  "redis restart",
+]);
+
+/** Every Docker write a berth logged (at debug level, with its term), from its log file. */
+function loggedWrites(logPath: string): { term: number; at: number }[] {
+  return readFileSync(logPath, "utf8")
+    .split("\n")
+    .filter((l) => l.includes('"msg":"docker write"'))
+    .map((l) => JSON.parse(l) as { term: number; time: number })
+    .map((w) => ({ term: w.term, at: w.time }));
+}
+
+/** "No overlapping write terms": the problems found, none when each term's writes stand apart. */
+function overlappingTerms(writes: readonly { term: number; at: number }[]): string[] {
+  const spans = new Map<number, { from: number; to: number }>();
+  for (const w of writes) {
+    const span = spans.get(w.term);
+    spans.set(
+      w.term,
+      span ? { from: Math.min(span.from, w.at), to: Math.max(span.to, w.at) } : { from: w.at, to: w.at },
+    );
+  }
+  const sorted = [...spans.entries()].sort((a, b) => a[1].from - b[1].from);
+  const found: string[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const [beforeTerm, before] = sorted[i - 1] as [number, { from: number; to: number }];
+    const [afterTerm, after] = sorted[i] as [number, { from: number; to: number }];
+    if (after.from <= before.to)
+      found.push(`term ${afterTerm} wrote at ${after.from}, before term ${beforeTerm}'s last write at ${before.to}`);
+    if (afterTerm <= beforeTerm) found.push(`term ${afterTerm} wrote after term ${beforeTerm}`);
+  }
+  return found;
+}
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -107,19 +160,45 @@ async function main(): Promise<number> {
   const specs = new Map<string, Spec>();
   const gone = new Set<string>(); // deleted or expired spec names
   const lookalikes: { id: string; name: string }[] = [];
-  const proc: { berth: ChildProcess | null } = { berth: null };
+  const instances = HA === null ? 1 : 2;
+  const procs: (ChildProcess | null)[] = Array.from({ length: instances }, () => null);
+  const redis = HA === "redis" ? await TestRedis.start() : null;
+  const haArgs =
+    HA === null
+      ? []
+      : [
+          "--ha",
+          redis ? redis.url() : `file:${path.join(dir, ".lease", "lease")}`,
+          "--ha-ttl",
+          `${HA_TTL_MS}ms`,
+          "--ha-renew",
+          "500ms",
+          "--log-level",
+          "debug",
+        ];
   let nextName = 0;
   let restartedDaemon = 0;
   let lastKill = 0;
 
-  const logPath = path.join(tmpdir(), `berth-soak-${SEED}.log`);
-  const logFd = openSync(logPath, "w");
+  const logPaths = procs.map((_, i) => path.join(tmpdir(), `berth-soak-${SEED}${HA ? `-ha${i}` : ""}.log`));
+  const logFds = logPaths.map((p) => openSync(p, "w"));
+  const logPath = logPaths[0] as string;
   const file = (name: string) => path.join(dir, `${name}.yaml`);
   const write = (s: Spec) => {
     writeFileSync(file(s.name), s.broken ? `${specYaml(s).slice(0, 40)}: [broken\n` : specYaml(s));
   };
-  const startBerth = () => {
-    proc.berth = spawn(
+  const alive = (p: ChildProcess | null): p is ChildProcess =>
+    p !== null && p.exitCode === null && p.signalCode === null;
+  /** Which berth leads, by its log's last word on it (-1: none says it does). */
+  const leaderIndex = (): number =>
+    logPaths.findIndex((p) => {
+      const said = readFileSync(p, "utf8")
+        .split("\n")
+        .filter((l) => /"msg":"(leading|stepped down; standby|lease released|berth run)"/.test(l));
+      return said.at(-1)?.includes('"msg":"leading"') ?? false;
+    });
+  const startBerth = (i = 0) => {
+    procs[i] = spawn(
       process.execPath,
       [
         BIN,
@@ -136,8 +215,9 @@ async function main(): Promise<number> {
         "json",
         "--concurrency",
         "4",
+        ...haArgs,
       ],
-      { env: { ...process.env, DOCKER_HOST: proxy.dockerHost }, stdio: ["ignore", logFd, logFd] },
+      { env: { ...process.env, DOCKER_HOST: proxy.dockerHost }, stdio: ["ignore", logFds[i], logFds[i]] },
     );
   };
   const ours = async () =>
@@ -248,10 +328,34 @@ async function main(): Promise<number> {
       async () => {
         if (Date.now() - lastKill < 20_000) return;
         lastKill = Date.now();
-        proc.berth?.kill("SIGKILL");
+        // Under --ha, the leader (else either).
+        const i = Math.max(0, leaderIndex());
+        procs[i]?.kill("SIGKILL");
         await sleep(500 + Math.floor(random() * 2000));
-        startBerth();
+        startBerth(i);
         count("kill -9");
+      },
+    ],
+    [
+      HA === null ? 0 : 1,
+      async () => {
+        const p = procs[leaderIndex()] ?? null;
+        if (!alive(p)) return;
+        // Past its lease: a standby takes over meanwhile; the old leader must write nothing after.
+        p.kill("SIGSTOP");
+        await sleep(HA_TTL_MS + 500 + Math.floor(random() * 2500));
+        p.kill("SIGCONT");
+        count("leader paused");
+      },
+    ],
+    [
+      redis === null ? 0 : 1,
+      async () => {
+        if (!redis) return;
+        await redis.kill();
+        await sleep(Math.floor(random() * 2000));
+        await redis.restart();
+        count("redis restart");
       },
     ],
     [
@@ -311,7 +415,7 @@ async function main(): Promise<number> {
   const problems: string[] = [];
   let convergedInMs = -1;
   try {
-    startBerth();
+    for (let i = 0; i < instances; i++) startBerth(i);
     const deadline = started + MINUTES * 60_000;
     while (Date.now() < deadline) {
       await nextOperation()();
@@ -328,7 +432,7 @@ async function main(): Promise<number> {
         write(s);
       }
     }
-    if (proc.berth === null || proc.berth.exitCode !== null || proc.berth.signalCode !== null) startBerth();
+    for (let i = 0; i < instances; i++) if (!alive(procs[i] ?? null)) startBerth(i);
     const calm = Date.now();
     const check = async (): Promise<string[]> => {
       const now = Date.now();
@@ -378,9 +482,16 @@ async function main(): Promise<number> {
       if (touched.length > 0)
         problems.push(`berth sent ${touched.map((t) => `${t.method} ${t.path}`).join(", ")} for look-alike ${l.name}`);
     }
+    if (HA !== null) {
+      const writes = logPaths.flatMap(loggedWrites);
+      if (writes.length === 0) problems.push("no Docker write was logged with a term");
+      problems.push(...overlappingTerms(writes));
+      counts.terms = new Set(writes.map((w) => w.term)).size;
+    }
     verdict = problems.length === 0 ? "PASS" : "FAIL";
   } finally {
-    proc.berth?.kill("SIGTERM");
+    for (const p of procs) p?.kill("SIGTERM");
+    await redis?.kill();
     await proxy.close();
     await daemon.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -393,13 +504,13 @@ async function main(): Promise<number> {
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
   console.log(
-    `soak seed=${SEED} minutes=${MINUTES}: ${verdict} operations=${counts.operations ?? 0} faults=${faults} ` +
+    `soak seed=${SEED} minutes=${MINUTES}${HA ? ` ha=${HA}` : ""}: ${verdict} operations=${counts.operations ?? 0} faults=${faults} ` +
       `converged_in=${(convergedInMs / 1000).toFixed(1)}s (${detail})`,
   );
   for (const p of problems) console.log(`  ${p}`);
   if (problems.length > 0) {
     // A failing seed is a bug report: what berth last said about the specs in trouble.
-    console.log(`  berth's log: ${logPath}; its last warnings and errors:`);
+    console.log(`  berth's log: ${logPaths.join(", ")}; the first's last warnings and errors:`);
     const lines = readFileSync(logPath, "utf8")
       .split("\n")
       .filter((l) => /"level":(40|50|60)/.test(l));
