@@ -102,6 +102,7 @@ function engineParts(
     admission,
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
     hostPorts,
+    ...(fence ? { term: () => fence.currentTerm() } : {}),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
   return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts };

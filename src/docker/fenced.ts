@@ -10,6 +10,8 @@ import type { ContainerIO, DockerPort } from "./port.js";
 export interface WriteFence {
   /** Throws BERTH_NOT_LEADER unless this process may write now; else the term to log the write with. */
   admit(operation: string, target: string): number;
+  /** The term this process leads in, or null. */
+  currentTerm(): number | null;
 }
 
 /** The engine-changing methods of the port, by the operation name the call metrics use. */

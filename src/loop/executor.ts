@@ -52,6 +52,8 @@ export interface ExecutorDeps {
   readonly pullConcurrency?: number;
   /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
   readonly hostPorts?: { avoid(port: number): void };
+  /** Under --ha: the fencing number of the term the writes were made in, logged with each action. */
+  readonly term?: () => number | null;
 }
 
 export interface AdmissionAudit {
@@ -178,6 +180,7 @@ export class Executor {
           ? { hostPorts: action.hostPorts }
           : {}),
         durationMs: this.deps.clock.now() - started,
+        ...(this.deps.term ? { term: this.deps.term() } : {}),
       },
       "action completed",
     );

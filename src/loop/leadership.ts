@@ -98,6 +98,10 @@ export class Leadership implements WriteFence {
     return state.lease.term;
   }
 
+  currentTerm(): number | null {
+    return this.state.kind === "leader" ? this.state.lease.term : null;
+  }
+
   /** True while this process may write. */
   mayWrite(): boolean {
     return this.state.kind === "leader" && this.deps.monotonic() < this.deadline;
