@@ -9,6 +9,9 @@
  * - deploy/artie.compose.yaml (docs/http-api.md, "Artie compatibility"): port 8080, the token
  *   from a secret; /health open, a create refused without the token and served with it (a host
  *   port from 10000 up that answers on loopback), a delete removes the container.
+ * - deploy/ha.compose.yaml (docs/reliability.md, "High availability"): two berths and a Redis (an
+ *   image made from the host's redis-server), the password from a secret; one leads and runs the
+ *   folder's spec, the other is a standby; stopping the leader hands over to it.
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -16,7 +19,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/bundled.js";
 import { pollUntil } from "../support/poll.js";
-import { cleanup, commitImage, docker, removeImage, TEST_IMAGE, testId } from "../support/e2e.js";
+import { cleanup, commitImage, docker, e2eSpec, removeImage, TEST_IMAGE, testId } from "../support/e2e.js";
 import { tempDir } from "../support/tmp.js";
 
 const NODE_IMAGE = "berth-test/node:local";
@@ -34,6 +37,11 @@ const ARTIE_ID = `${ID}-artie`;
 const ARTIE_PROJECT = `${PROJECT}-artie`;
 let artieEnv: Record<string, string> = {};
 let artieBase = "";
+const HA_ID = `${ID}-ha`;
+const HA_PROJECT = `${PROJECT}-ha`;
+const REDIS_IMAGE = "berth-test/redis:local";
+let haEnv: Record<string, string> = {};
+const ha = (args: readonly string[]) => compose(args, "deploy/ha.compose.yaml", HA_PROJECT, haEnv);
 
 /** `docker compose` on the docker-spawner file (or another), with that file's variables; never throws. */
 function compose(
@@ -110,18 +118,39 @@ beforeAll(async () => {
     ARTIE_IMAGE: TEST_IMAGE,
     DOCKER_GID: env.DOCKER_GID ?? "",
   };
+
+  execFileSync("bash", ["scripts/build-redis-image.sh", REDIS_IMAGE], { stdio: "inherit" });
+  const haDir = path.join(dir, "ha");
+  mkdirSync(path.join(haDir, "specs"), { recursive: true });
+  writeFileSync(path.join(haDir, "specs", "web.yaml"), e2eSpec(`${HA_ID}-web`));
+  const password = path.join(haDir, "redis-password");
+  writeFileSync(password, "ha-redis-password-0123456789\n");
+  // Read by berth (uid 10001) and by redis-server (999) through the Compose secret.
+  chmodSync(password, 0o444);
+  haEnv = {
+    BERTH_IMAGE: IMAGE,
+    BERTH_ID: HA_ID,
+    BERTH_SPECS_DIR: path.join(haDir, "specs"),
+    BERTH_A_PUBLISH: `127.0.0.1:${await freePort()}`,
+    BERTH_B_PUBLISH: `127.0.0.1:${await freePort()}`,
+    REDIS_IMAGE,
+    REDIS_PASSWORD_FILE: password,
+    DOCKER_GID: env.DOCKER_GID ?? "",
+  };
 }, 600_000);
 
 afterAll(async () => {
   await compose(["down", "--timeout", "40"]);
   await artie(["down", "--timeout", "40"]);
+  await ha(["down", "--timeout", "40"]);
   await cleanup(ID);
   await cleanup(ARTIE_ID);
+  await cleanup(HA_ID);
   await docker
     .getNetwork(NETWORK)
     .remove()
     .catch(() => undefined);
-  for (const image of [IMAGE, AGENT_IMAGE]) await removeImage(image);
+  for (const image of [IMAGE, AGENT_IMAGE, REDIS_IMAGE]) await removeImage(image);
 });
 
 describe("deploy/docker-spawner.compose.yaml", () => {
@@ -203,5 +232,43 @@ describe("deploy/artie.compose.yaml", () => {
     });
     expect(removed.status, await artieLogs()).toBe(200);
     expect(await docker.listContainers({ all: true, filters: { id: [answer.id] } })).toEqual([]);
+  }, 300_000);
+});
+
+describe("deploy/ha.compose.yaml", () => {
+  it("runs two berths and a Redis: one leads and runs the spec, the other stands by and takes over when the leader stops", async () => {
+    const up = await ha(["up", "-d", "--no-build"]);
+    expect(up.code, up.output).toBe(0);
+    const logs = async (): Promise<string> => (await ha(["logs", "--tail", "30"])).output;
+    const bases = ["BERTH_A_PUBLISH", "BERTH_B_PUBLISH"].map((k) => `http://${haEnv[k] ?? ""}`);
+    const roles = () =>
+      Promise.all(
+        bases.map(async (b) => {
+          const res = await fetch(`${b}/readyz?role=leader`, { signal: AbortSignal.timeout(5000) }).catch(() => null);
+          return res?.status === 200 ? "leader" : res ? "standby" : "down";
+        }),
+      );
+    // The store is new: the first leader waits one TTL (10 s) before its first write.
+    expect(
+      await pollUntil(async () => (await roles()).sort().join() === "leader,standby", 90_000),
+      `${JSON.stringify(await roles())}\n${await logs()}`,
+    ).toBe(true);
+    const running = async () =>
+      (await docker.listContainers({ filters: { label: [`berth.controller=${HA_ID}`], status: ["running"] } })).map(
+        (c) => c.Names[0],
+      );
+    expect(await pollUntil(async () => (await running()).length === 1, 60_000), await logs()).toBe(true);
+    expect(await running()).toEqual([`/${HA_ID}-web`]);
+
+    const leader = (await roles()).indexOf("leader") === 0 ? "berth-a" : "berth-b";
+    const standbyBase = bases[leader === "berth-a" ? 1 : 0] ?? "";
+    const stopped = await ha(["stop", leader]);
+    expect(stopped.code, stopped.output).toBe(0);
+    // Released on SIGTERM: the standby leads well before the 10 s lease would run out.
+    expect(
+      await pollUntil(async () => (await fetch(`${standbyBase}/readyz?role=leader`)).status === 200, 8_000),
+      await logs(),
+    ).toBe(true);
+    expect(await running()).toEqual([`/${HA_ID}-web`]);
   }, 300_000);
 });
