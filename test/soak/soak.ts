@@ -168,7 +168,7 @@ async function main(): Promise<number> {
       ? []
       : [
           "--ha",
-          redis ? redis.url() : `file:${path.join(dir, ".lease", "lease")}`,
+          redis ? redis.url() : `file:${path.join(mkdtempSync(path.join(tmpdir(), "berth-soak-lease-")), "lease")}`,
           "--ha-ttl",
           `${HA_TTL_MS}ms`,
           "--ha-renew",

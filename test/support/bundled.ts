@@ -5,7 +5,6 @@
  * Everything else in the files stays as shipped, comments included.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { isMap, isSeq, parseAllDocuments } from "yaml";
 import { tempDir } from "./tmp.js";
@@ -21,20 +20,9 @@ export interface PrivateBundle {
   readonly hostPorts: Readonly<Record<number, number>>;
 }
 
-/** A loopback TCP port nobody listens on now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === "object") resolve(address.port);
-        else reject(new Error("no port"));
-      });
-    });
-  });
-}
+import { freePort } from "./free-port.js";
+
+export { freePort };
 
 const items = (node: unknown): unknown[] => (isSeq(node) ? node.items : []);
 

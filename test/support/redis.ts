@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createConnection } from "node:net";
-import { freePort } from "./bundled.js";
+import { freePort } from "./free-port.js";
 import { pollUntil } from "./poll.js";
 
 function answers(port: number): Promise<boolean> {
