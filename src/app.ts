@@ -16,6 +16,7 @@ import { isEngineError } from "./docker/errors.js";
 import type { ContainerIO } from "./docker/port.js";
 import { ClaimFiles } from "./host/claim-files.js";
 import { hostPolicyContext } from "./host/host-paths.js";
+import { hostRegistryAuth } from "./host/registry-auth.js";
 import { hostSecretSources } from "./host/secrets.js";
 import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
@@ -96,6 +97,11 @@ function engineParts(
     admission,
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
     hostPorts,
+    registryAuth: hostRegistryAuth({
+      authFile: config.registryAuth.file,
+      dockerConfig: config.registryAuth.dockerConfig,
+      policy: config.policy,
+    }),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
   return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts };

@@ -3,6 +3,7 @@
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
 import { isIP } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { type CapacitySetting, DEFAULT_REQUEST, parseResourceList, type Resource } from "./core/capacity.js";
 import { BerthError } from "./core/errors.js";
@@ -58,6 +59,15 @@ export interface Config {
   readonly stateDir: string | null;
   /** Host capacity admission (--capacity, --reserve, --default-request), or null: none (docs/capacity.md). */
   readonly capacity: CapacitySetting | null;
+  /** Where pulls find registry credentials (docs/images.md). */
+  readonly registryAuth: RegistryAuthConfig;
+}
+
+export interface RegistryAuthConfig {
+  /** --registry-auth-file (absolute), or null. */
+  readonly file: string | null;
+  /** Docker's config.json: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+  readonly dockerConfig: string;
 }
 
 /** `--resync 45s`: a timer every 45 s; `--resync "0 0 3 * * *"`: a node-cron schedule. */
@@ -107,6 +117,8 @@ export interface PolicyOptions {
   readonly dockerHost?: string;
   /** The API token file (--api-token-file, BERTH_API_TOKEN_FILE): never readable through secretEnv. */
   readonly apiTokenFile?: string;
+  /** Registry credentials (--registry-auth-file): never readable through secretEnv either. */
+  readonly registryAuthFile?: string;
 }
 
 export interface RawOptions extends PolicyOptions {
@@ -142,6 +154,8 @@ export interface RawOptions extends PolicyOptions {
   readonly capacity?: string;
   readonly reserve?: string;
   readonly defaultRequest?: string;
+  /** Docker's config.json (the CLI passes $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
+  readonly dockerConfig?: string;
 }
 
 export const DEFAULTS = {
@@ -390,7 +404,7 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
     allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
     allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),
-    ownCredentialFiles: raw.apiTokenFile ? [path.resolve(raw.apiTokenFile)] : [],
+    ownCredentialFiles: [raw.apiTokenFile, raw.registryAuthFile].flatMap((f) => (f ? [path.resolve(f)] : [])),
     forbiddenHostPaths: socket && !ALWAYS_FORBIDDEN.includes(socket) ? [...ALWAYS_FORBIDDEN, socket] : ALWAYS_FORBIDDEN,
     maxMemoryBytes: quantity("--max-memory", raw.maxMemory, parseBytes),
     maxNanoCpus: quantity("--max-cpus", raw.maxCpus, parseNanoCpus),
@@ -511,5 +525,9 @@ export function buildConfig(raw: RawOptions): Config {
     artie: artieConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
     capacity: capacitySetting(raw),
+    registryAuth: Object.freeze({
+      file: raw.registryAuthFile ? path.resolve(raw.registryAuthFile) : null,
+      dockerConfig: raw.dockerConfig ?? path.join(os.homedir(), ".docker", "config.json"),
+    }),
   });
 }

@@ -178,7 +178,13 @@ export function addDockerOptions(command: Command, { network }: { network: boole
       .default("30s"),
   ];
   if (network)
-    options.push(new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"));
+    options.push(
+      new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"),
+      new Option(
+        "--registry-auth-file <file>",
+        "registry credentials in Docker's config.json format, under an allowed secret folder (besides $DOCKER_CONFIG/config.json)",
+      ).env("BERTH_REGISTRY_AUTH_FILE"),
+    );
   return addAll(command, grouped(GROUPS.docker, ...options));
 }
 

@@ -88,6 +88,10 @@ export interface Spec {
    * IfNotPresent (default): pull only when the image is missing. Always: pull before every create. Never: use the local image or fail.
    */
   imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+  /**
+   * Which registry credentials the pull uses: a key of `auths` in --registry-auth-file or Docker's config.json, exactly as written there (e.g. ghcr.io/team-a). Without it, the entry for the image's registry (the longest matching path), its credHelpers entry, or credsStore. Not in the spec hash. docs/images.md.
+   */
+  imagePullSecret?: string;
   command?: StringList;
   entrypoint?: StringList1;
   /**

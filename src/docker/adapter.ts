@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
+import type { RegistryCredentials } from "../core/registry.js";
 import type {
   ContainerState,
   Health,
@@ -306,12 +307,14 @@ export class DockerAdapter implements DockerPort {
     return found[0]?.Id ?? null;
   }
 
-  async pullImage(ref: string): Promise<void> {
+  async pullImage(ref: string, credentials?: RegistryCredentials | null): Promise<void> {
     const image = normalizeImageRef(ref);
     await this.call(
       "pull",
       async (abortSignal) => {
-        const stream: NodeJS.ReadableStream = await this.docker.pull(image, { abortSignal });
+        // dockerode sends `authconfig` as the X-Registry-Auth header (base64 JSON), never in the URL.
+        const auth = credentials ? { authconfig: { ...credentials } } : {};
+        const stream: NodeJS.ReadableStream = await this.docker.pull(image, { abortSignal, ...auth });
         await new Promise<void>((resolve, reject) => {
           this.docker.modem.followProgress(
             stream,

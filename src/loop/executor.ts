@@ -20,6 +20,7 @@ import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
 import type { SpecRecord } from "../core/record.js";
+import { type CredentialLookup, isDeniedPull, type RegistryAuth, registryOf } from "../core/registry.js";
 import { type SecretSources, secretsForCreate } from "../core/secrets.js";
 import { DEFAULTS, type NormalizedSpec } from "../core/spec.js";
 import { isDockerError } from "../docker/errors.js";
@@ -50,6 +51,8 @@ export interface ExecutorDeps {
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
+  /** Finds the registry credentials of a pull (host/registry-auth.ts); absent: pulls go without. */
+  readonly registryAuth?: RegistryAuth;
   /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
   readonly hostPorts?: { avoid(port: number): void };
 }
@@ -93,6 +96,30 @@ export function heldPort(message: string): number | null {
     );
   const port = Number(m?.[1] ?? m?.[2]);
   return m ? port : null;
+}
+
+/** A failed pull in the user's terms: a refusal names the registry and where berth looked for credentials. */
+export function pullError(image: string, err: unknown, auth: CredentialLookup | null): BerthError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!isDeniedPull(message)) {
+    return BerthError.retriable(
+      "BERTH_PULL_FAILED",
+      `pulling image ${image} failed (${message}); berth retries with backoff. If the image exists only on this ` +
+        `host, build it there (docker build -t ${image} .) or set imagePullPolicy: Never`,
+      err,
+    );
+  }
+  const registry = auth?.registry ?? registryOf(image);
+  const looked = auth ? ` (berth looked in ${auth.searched.join(", ")})` : "";
+  const what =
+    auth?.from != null
+      ? `berth sent the credentials of ${auth.from}: check them (docker login ${registry}), or choose another entry with imagePullSecret`
+      : `berth found no credentials for ${registry}${looked}: run docker login ${registry}, or add an auths entry for it to --registry-auth-file`;
+  return BerthError.retriable(
+    "BERTH_PULL_DENIED",
+    `the registry ${registry} refused the pull of ${image} (${message}); ${what}. berth retries with backoff`,
+    err,
+  );
 }
 
 export class Executor {
@@ -257,21 +284,19 @@ export class Executor {
         );
       }
     }
-    let pull = this.pulls.get(ref);
+    const auth = (await this.deps.registryAuth?.lookup(spec.image, spec.imagePullSecret)) ?? null;
+    const key = `${ref}\0${spec.imagePullSecret ?? ""}`;
+    let pull = this.pulls.get(key);
     if (!pull) {
-      pull = this.pullSlots.run(() => this.deps.docker.pullImage(ref)).finally(() => this.pulls.delete(ref));
-      this.pulls.set(ref, pull);
+      pull = this.pullSlots
+        .run(() => this.deps.docker.pullImage(ref, auth?.credentials ?? null))
+        .finally(() => this.pulls.delete(key));
+      this.pulls.set(key, pull);
     }
     try {
       await pull;
     } catch (err) {
-      throw BerthError.retriable(
-        "BERTH_PULL_FAILED",
-        `pulling image ${spec.image} failed (${err instanceof Error ? err.message : String(err)}); ` +
-          `berth retries with backoff. If the image exists only on this host, build it there ` +
-          `(docker build -t ${spec.image} .) or set imagePullPolicy: Never`,
-        err,
-      );
+      throw pullError(spec.image, err, auth);
     }
   }
 
