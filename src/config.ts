@@ -61,6 +61,8 @@ export interface Config {
   readonly capacity: CapacitySetting | null;
   /** Where pulls find registry credentials (docs/images.md). */
   readonly registryAuth: RegistryAuthConfig;
+  /** --image-check: how often followed tags (imagePullPolicy Always) are asked again; null: once per process. */
+  readonly imageCheckMs: number | null;
 }
 
 export interface RegistryAuthConfig {
@@ -156,6 +158,8 @@ export interface RawOptions extends PolicyOptions {
   readonly defaultRequest?: string;
   /** Docker's config.json (the CLI passes $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
   readonly dockerConfig?: string;
+  /** A duration, or "off". */
+  readonly imageCheck?: string;
 }
 
 export const DEFAULTS = {
@@ -529,5 +533,7 @@ export function buildConfig(raw: RawOptions): Config {
       file: raw.registryAuthFile ? path.resolve(raw.registryAuthFile) : null,
       dockerConfig: raw.dockerConfig ?? path.join(os.homedir(), ".docker", "config.json"),
     }),
+    imageCheckMs:
+      raw.imageCheck === undefined || raw.imageCheck === "off" ? null : duration("--image-check", raw.imageCheck),
   });
 }

@@ -184,6 +184,12 @@ export function addDockerOptions(command: Command, { network }: { network: boole
         "--registry-auth-file <file>",
         "registry credentials in Docker's config.json format, under an allowed secret folder (besides $DOCKER_CONFIG/config.json)",
       ).env("BERTH_REGISTRY_AUTH_FILE"),
+      new Option(
+        "--image-check <duration>",
+        "how often the tags of imagePullPolicy: Always specs are asked for their digest again (off: once per start)",
+      )
+        .env("BERTH_IMAGE_CHECK")
+        .default("off"),
     );
   return addAll(command, grouped(GROUPS.docker, ...options));
 }

@@ -85,7 +85,7 @@ export interface Spec {
    */
   image: string;
   /**
-   * IfNotPresent (default): pull only when the image is missing. Always: pull before every create. Never: use the local image or fail.
+   * IfNotPresent (default): pull only when the image is missing. Always: pull before every create, and follow the tag by digest: the containers are replaced when the registry's digest for the tag moves (asked at start and every --image-check; docs/images.md). Never: use the local image or fail.
    */
   imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
   /**

@@ -82,6 +82,11 @@ export interface DockerPort {
   inspectImage(ref: string): Promise<string | null>;
   /** Pulls with these credentials (X-Registry-Auth), or none. */
   pullImage(ref: string, credentials?: RegistryCredentials | null): Promise<void>;
+  /**
+   * The digest (sha256:…) the registry serves for a tag now, asked through the engine
+   * (GET /distribution/{name}/json) with these credentials; nothing is pulled.
+   */
+  registryDigest(ref: string, credentials: RegistryCredentials | null): Promise<string>;
   /** Returns the new container's ID. */
   createContainer(name: string, body: EngineCreateBody): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -12,7 +12,7 @@
 import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
 import { BerthError } from "../core/errors.js";
-import { normalizeImageRef } from "../core/image-ref.js";
+import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
 import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
 import { tempName } from "../core/names.js";
@@ -51,6 +51,11 @@ export interface ExecutorDeps {
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
+  /**
+   * For a followed tag (Always), the digest the registry serves, asked just before the pull
+   * (loop/image-check.ts): the container's digest label. Absent: no label.
+   */
+  readonly tagDigests?: { resolve(spec: NormalizedSpec, now: number): Promise<string | null> };
   /** Finds the registry credentials of a pull (host/registry-auth.ts); absent: pulls go without. */
   readonly registryAuth?: RegistryAuth;
   /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
@@ -143,8 +148,8 @@ export class Executor {
     switch (action.kind) {
       case "create": {
         const { spec, hash, source } = this.specOf(ctx);
-        await this.ensureImage(spec, ctx.imagePresent);
-        await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [], action.hostPorts);
+        const digest = await this.ensureImage(spec, ctx.imagePresent);
+        await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [], action.hostPorts, digest);
         break;
       }
       case "replace":
@@ -270,11 +275,15 @@ export class Executor {
     return BerthError.retriable("BERTH_DOCKER", err instanceof Error ? err.message : String(err), err);
   }
 
-  private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<void> {
+  /**
+   * Pulls when the policy says so. Returns, for a followed tag, the digest the registry served just
+   * before the pull (the container's digest label); else null.
+   */
+  private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<string | null> {
     const ref = normalizeImageRef(spec.image);
     if (spec.imagePullPolicy !== "Always") {
-      if (presentAtObservation) return;
-      if ((await this.deps.docker.inspectImage(ref)) !== null) return;
+      if (presentAtObservation) return null;
+      if ((await this.deps.docker.inspectImage(ref)) !== null) return null;
       if (spec.imagePullPolicy === "Never") {
         throw BerthError.terminal(
           "BERTH_IMAGE_MISSING",
@@ -284,6 +293,8 @@ export class Executor {
         );
       }
     }
+    const digest =
+      followsTag(spec) && this.deps.tagDigests ? await this.deps.tagDigests.resolve(spec, this.deps.clock.now()) : null;
     const auth = (await this.deps.registryAuth?.lookup(spec.image, spec.imagePullSecret)) ?? null;
     const key = `${ref}\0${spec.imagePullSecret ?? ""}`;
     let pull = this.pulls.get(key);
@@ -298,6 +309,7 @@ export class Executor {
     } catch (err) {
       throw pullError(spec.image, err, auth);
     }
+    return digest;
   }
 
   /**
@@ -313,6 +325,7 @@ export class Executor {
     ctx: ActionContext,
     removed: readonly string[] = [],
     hostPorts?: HostPortMap,
+    imageDigest: string | null = null,
   ): Promise<string> {
     if (autoPortKeys(spec).some((key) => hostPorts?.[key] === undefined)) {
       // Planned for an older version of the spec, without auto ports.
@@ -335,6 +348,7 @@ export class Executor {
       network: await this.deps.network.resolve(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
       ...(hostPorts ? { hostPorts } : {}),
+      ...(imageDigest !== null ? { imageDigest } : {}),
     });
     const admission = this.deps.admission;
     const verdict = admission
@@ -480,10 +494,20 @@ export class Executor {
 
   private async replace(action: Extract<Action, { kind: "replace" }>, ctx: ActionContext): Promise<void> {
     const { spec, hash, source } = this.specOf(ctx);
-    await this.ensureImage(spec, ctx.imagePresent);
+    const digest = await this.ensureImage(spec, ctx.imagePresent);
     if (action.strategy === "StopFirst") {
       await this.remove(action.old, false, ctx);
-      await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [action.old.id], action.hostPorts);
+      await this.createStarted(
+        spec,
+        hash,
+        source,
+        action.replica,
+        action.name,
+        ctx,
+        [action.old.id],
+        action.hostPorts,
+        digest,
+      );
       return;
     }
     const next = await this.createStarted(
@@ -495,6 +519,7 @@ export class Executor {
       ctx,
       [],
       action.hostPorts,
+      digest,
     );
     await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec, ctx);
   }

@@ -10,8 +10,9 @@ import { randomUUID } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { berth, containersOf, docker, e2eSpec, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { berth, containersOf, docker, e2eSpec, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
 import {
+  labelledImage,
   type LocalRegistry,
   localImageId,
   pushAs,
@@ -27,6 +28,8 @@ const wrongPassword = `wrong-${randomUUID()}`;
 let registry: LocalRegistry | undefined;
 let ref = "";
 let imageId = "";
+/** Images made by a test (besides imageId), removed after the file. */
+const made: string[] = [];
 
 const b64 = (text: string): string => Buffer.from(text).toString("base64");
 
@@ -55,21 +58,33 @@ async function theImage(): Promise<void> {
 
 /** Only the registry has the image: every test pulls it. */
 afterEach(async () => {
-  if (ref === "") return;
-  await docker
-    .getImage(ref)
-    .remove({ force: true })
-    .catch(() => undefined);
+  if (ref !== "") await removeImage(ref);
 });
 
 afterAll(async () => {
-  if (imageId !== "")
-    await docker
-      .getImage(imageId)
-      .remove({ force: true })
-      .catch(() => undefined);
+  for (const image of [...made, imageId]) if (image !== "") await removeImage(image);
   await registry?.stop();
 });
+
+/** The test image with a label naming it: an image ID of this run's own. */
+async function newImage(name: string): Promise<string> {
+  const image = await labelledImage(docker, TEST_IMAGE, `${name}-${process.pid}`);
+  made.push(image);
+  return image;
+}
+
+/** Pushes `image` as `tag` and returns the digest the registry now serves for it; the local tag is removed. */
+async function publish(image: string, tag: string): Promise<string> {
+  await pushAs(docker, image, tag, user);
+  const repository = tag.slice(0, tag.lastIndexOf(":"));
+  const info = await docker.getImage(tag).inspect();
+  const digest = info.RepoDigests.find((d) => d.startsWith(`${repository}@`))?.slice(repository.length + 1);
+  if (digest === undefined) throw new Error(`no digest for ${tag} after the push`);
+  await docker.getImage(tag).remove({ noprune: true });
+  return digest;
+}
+
+const short = (digest: string): string => `${digest.slice(0, 19)}…`;
 
 function spec(name: string, extra = ""): string {
   return e2eSpec(name).replace(`image: ${TEST_IMAGE}`, `image: ${ref}\n  imagePullPolicy: IfNotPresent${extra}`);
@@ -207,5 +222,75 @@ describe("registry credentials", () => {
       `berth found no credentials for ${registry?.host} (berth looked in ${path.join(empty, "config.json")}): run docker login ${registry?.host}`,
     );
     expect(await containersOf(c)).toEqual([]);
+  });
+});
+
+describe("tag updates by digest (imagePullPolicy: Always)", () => {
+  it("replaces when the tag's digest moved, never when it did not, and honours a digest pin", async () => {
+    await theImage();
+    const c = id("digest");
+    const follow = `${c}-follow`;
+    const pinned = `${c}-pinned`;
+    const tag = `${registry?.host}/berth-test/follow:e2e-${process.pid}`;
+    const v1 = await newImage("follow-v1");
+    const d1 = await publish(v1, tag);
+    const env = {
+      DOCKER_CONFIG: dockerConfig({
+        auths: { [registry?.host ?? ""]: { auth: b64(`${user.username}:${user.password}`) } },
+      }),
+    };
+    const specs = specDir({
+      "follow.yaml": e2eSpec(follow).replace(`image: ${TEST_IMAGE}`, `image: ${tag}\n  imagePullPolicy: Always`),
+      "pinned.yaml": e2eSpec(pinned).replace(
+        `image: ${TEST_IMAGE}`,
+        `image: ${tag.slice(0, tag.lastIndexOf(":"))}@${d1}\n  imagePullPolicy: Always`,
+      ),
+    });
+    const apply = (): ReturnType<typeof berth> => berth(["apply", "--id", c, "--specs", specs, "--timeout", "1m"], env);
+
+    const first = await apply();
+    expect(first.code).toBe(0);
+    const before = await containersOf(c);
+    expect(before.map((x) => [x.name, x.labels["berth.image_digest"]])).toEqual([
+      [follow, d1],
+      [pinned, undefined],
+    ]);
+
+    // The registry still serves d1: nothing is replaced.
+    const again = await apply();
+    expect([again.code, again.stdout]).toEqual([0, expect.not.stringMatching(/^ok replace/m) as unknown]);
+    expect((await containersOf(c)).map((x) => x.id)).toEqual(before.map((x) => x.id));
+
+    // A new image under the same tag: plan says so with both digests, apply replaces.
+    const v2 = await newImage("follow-v2");
+    const d2 = await publish(v2, tag);
+    expect(d2).not.toBe(d1);
+    const plan = await berth(["plan", "--id", c, "--specs", specs], env);
+    expect(plan.stdout).toMatch(
+      new RegExp(
+        `^replace ${follow} \\[[0-9a-f]{12}\\] StartFirst: image updated \\(image ${short(d1)} → ${short(d2)}\\)$`,
+        "m",
+      ),
+    );
+    expect(plan.stdout).not.toContain(`replace ${pinned}`);
+    expect(plan.code).toBe(2);
+
+    const moved = await apply();
+    expect(moved.stdout).toMatch(new RegExp(`^ok replace ${follow} \\[[0-9a-f]{12}\\] StartFirst: image updated`, "m"));
+    expect(moved.code).toBe(0);
+    const after = await containersOf(c);
+    expect(after.map((x) => [x.name, x.labels["berth.image_digest"]])).toEqual([
+      [follow, d2],
+      [pinned, undefined],
+    ]);
+    expect(after[1]?.id).toBe(before[1]?.id);
+    const runsFrom = async (containerId: string): Promise<string> =>
+      (await docker.getContainer(containerId).inspect()).Image;
+    expect(await runsFrom(after[0]?.id ?? "")).toBe(v2);
+    expect(await runsFrom(after[1]?.id ?? "")).toBe(v1);
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
 });

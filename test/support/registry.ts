@@ -140,6 +140,17 @@ export async function pushAs(docker: Docker, imageId: string, ref: string, user?
   await followProgress(docker, await docker.getImage(ref).push({ authconfig: { serveraddress: host, ...user } }));
 }
 
+/** The image `base` with a label naming it (`org.berth-test.image=NAME`): an image ID of this run's own. */
+export async function labelledImage(docker: Docker, base: string, name: string): Promise<string> {
+  const builder = await docker.createContainer({ Image: base, Cmd: ["true"] });
+  try {
+    const image = (await builder.commit({ changes: `LABEL org.berth-test.image=${name}` })) as { Id: string };
+    return image.Id;
+  } finally {
+    await builder.remove({ force: true });
+  }
+}
+
 /** The image ID a reference names on this host, or null. */
 export async function localImageId(docker: Docker, ref: string): Promise<string | null> {
   const found = await docker.listImages({ filters: JSON.stringify({ reference: [ref] }) });

@@ -182,6 +182,7 @@ describe("buildConfig", () => {
       stateDir: null,
       capacity: null,
       registryAuth: { file: null, dockerConfig: path.join(os.homedir(), ".docker", "config.json") },
+      imageCheckMs: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
