@@ -120,9 +120,10 @@ export function pullError(image: string, err: unknown, auth: CredentialLookup | 
     auth?.from != null
       ? `berth sent the credentials of ${auth.from}: check them (docker login ${registry}), or choose another entry with imagePullSecret`
       : `berth found no credentials for ${registry}${looked}: run docker login ${registry}, or add an auths entry for it to --registry-auth-file`;
+  // The shape of BERTH_PULL_FAILED's message, so that docker-spawner's answer drops the retry the same way.
   return BerthError.retriable(
     "BERTH_PULL_DENIED",
-    `the registry ${registry} refused the pull of ${image} (${message}); ${what}. berth retries with backoff`,
+    `the registry ${registry} refused the pull of ${image} (${message}); berth retries with backoff. ${what}`,
     err,
   );
 }
