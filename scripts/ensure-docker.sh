@@ -147,6 +147,13 @@ ensure_registry() {
   have docker-registry || die "docker-registry did not install"
 }
 
+# test/docker/registry-auth.test.ts runs the registry with htpasswd auth: htpasswd -B writes its bcrypt lines.
+ensure_htpasswd() {
+  have htpasswd && return 0
+  can_apt || die "htpasswd is missing (the registry-auth tests make a bcrypt htpasswd file): install apache2-utils"
+  apt_install apache2-utils
+}
+
 # test/docker/compose-import.test.ts and the bench compare berth with Compose v2 (`docker compose`):
 # ensure-compose.sh extracts Debian 13's plugin binary when it is missing.
 ensure_compose() {
@@ -175,5 +182,7 @@ ensure_compose
 log "compose: $(docker compose version --short 2>/dev/null || echo missing)"
 ensure_registry
 log "docker-registry: $(command -v docker-registry || echo missing)"
+ensure_htpasswd
+log "htpasswd: $(command -v htpasswd)"
 ensure_shells
 log "shells: $(zsh --version 2>/dev/null | head -1), $(fish --version 2>/dev/null)"

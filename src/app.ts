@@ -17,6 +17,7 @@ import { fencedIO, fencedPort, type WriteFence } from "./docker/fenced.js";
 import type { ContainerIO } from "./docker/port.js";
 import { ClaimFiles } from "./host/claim-files.js";
 import { hostPolicyContext } from "./host/host-paths.js";
+import { hostRegistryAuth } from "./host/registry-auth.js";
 import { hostSecretSources } from "./host/secrets.js";
 import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
@@ -29,6 +30,7 @@ import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
 import { HashKey, type HashKeyMode } from "./loop/hash-key.js";
 import { HostPortHints } from "./loop/host-ports.js";
+import { ImageCheck } from "./loop/image-check.js";
 import { AutoNetwork } from "./loop/network.js";
 import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
@@ -90,6 +92,14 @@ function engineParts(
   const hashKey = new HashKey(docker.port, owner, config.labelPrefix, hashKeyMode);
   const secrets: SecretSources = sources.digest ? sources : { ...sources, digest: hashKey.digest };
   const hostPorts = new HostPortHints(clock);
+  const registryAuth = hostRegistryAuth({
+    authFile: config.registryAuth.file,
+    dockerConfig: config.registryAuth.dockerConfig,
+    policy: config.policy,
+  });
+  const imageCheck = new ImageCheck(docker.port, registryAuth, deps.log.child({ component: "image-check" }), {
+    intervalMs: config.imageCheckMs,
+  });
   const executor = new Executor({
     docker: docker.port,
     owner,
@@ -103,9 +113,11 @@ function engineParts(
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
     hostPorts,
     ...(fence ? { term: () => fence.currentTerm() } : {}),
+    registryAuth,
+    tagDigests: imageCheck,
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
-  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts };
+  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck };
 }
 
 /** The specs and the planner; with a dispatcher, the passes act on their plans. */
@@ -130,6 +142,7 @@ function reconcilerOf(
       log: deps.log,
       admission: engine.admission,
       hostPorts: engine.hostPorts,
+      imageCheck: engine.imageCheck,
       ...(config.capacity ? { capacity: new HostCapacity(engine.docker.port, config.capacity) } : {}),
       ...(dispatcher ? { dispatcher } : {}),
       ...(config.runtimeSpecs !== null ? { claims: new ClaimFiles(config.runtimeSpecs) } : {}),

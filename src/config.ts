@@ -3,6 +3,7 @@
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
 import { isIP } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { type CapacitySetting, DEFAULT_REQUEST, parseResourceList, type Resource } from "./core/capacity.js";
 import { BerthError } from "./core/errors.js";
@@ -61,6 +62,10 @@ export interface Config {
   readonly capacity: CapacitySetting | null;
   /** Leader election (--ha, docs/reliability.md), or null: this berth always leads. */
   readonly ha: HaConfig | null;
+  /** Where pulls find registry credentials (docs/images.md). */
+  readonly registryAuth: RegistryAuthConfig;
+  /** --image-check: how often followed tags (imagePullPolicy Always) are asked again; null: once per process. */
+  readonly imageCheckMs: number | null;
 }
 
 export interface HaConfig {
@@ -68,6 +73,13 @@ export interface HaConfig {
   readonly timing: LeaseTiming;
   /** --ha-password-file: Redis's password (beats one in the URL), or null. */
   readonly passwordFile: string | null;
+}
+
+export interface RegistryAuthConfig {
+  /** --registry-auth-file (absolute), or null. */
+  readonly file: string | null;
+  /** Docker's config.json: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+  readonly dockerConfig: string;
 }
 
 /** `--resync 45s`: a timer every 45 s; `--resync "0 0 3 * * *"`: a node-cron schedule. */
@@ -117,6 +129,8 @@ export interface PolicyOptions {
   readonly dockerHost?: string;
   /** The API token file (--api-token-file, BERTH_API_TOKEN_FILE): never readable through secretEnv. */
   readonly apiTokenFile?: string;
+  /** Registry credentials (--registry-auth-file): never readable through secretEnv either. */
+  readonly registryAuthFile?: string;
 }
 
 export interface RawOptions extends PolicyOptions {
@@ -156,6 +170,10 @@ export interface RawOptions extends PolicyOptions {
   readonly haTtl?: string;
   readonly haRenew?: string;
   readonly haPasswordFile?: string;
+  /** Docker's config.json (the CLI passes $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
+  readonly dockerConfig?: string;
+  /** A duration, or "off". */
+  readonly imageCheck?: string;
 }
 
 export const DEFAULTS = {
@@ -406,7 +424,7 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
     allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
     allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),
-    ownCredentialFiles: raw.apiTokenFile ? [path.resolve(raw.apiTokenFile)] : [],
+    ownCredentialFiles: [raw.apiTokenFile, raw.registryAuthFile].flatMap((f) => (f ? [path.resolve(f)] : [])),
     forbiddenHostPaths: socket && !ALWAYS_FORBIDDEN.includes(socket) ? [...ALWAYS_FORBIDDEN, socket] : ALWAYS_FORBIDDEN,
     maxMemoryBytes: quantity("--max-memory", raw.maxMemory, parseBytes),
     maxNanoCpus: quantity("--max-cpus", raw.maxCpus, parseNanoCpus),
@@ -528,6 +546,12 @@ export function buildConfig(raw: RawOptions): Config {
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
     capacity: capacitySetting(raw),
     ha: haConfig(raw),
+    registryAuth: Object.freeze({
+      file: raw.registryAuthFile ? path.resolve(raw.registryAuthFile) : null,
+      dockerConfig: raw.dockerConfig ?? path.join(os.homedir(), ".docker", "config.json"),
+    }),
+    imageCheckMs:
+      raw.imageCheck === undefined || raw.imageCheck === "off" ? null : duration("--image-check", raw.imageCheck),
   });
 }
 

@@ -179,7 +179,19 @@ export function addDockerOptions(command: Command, { network }: { network: boole
       .default("30s"),
   ];
   if (network)
-    options.push(new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"));
+    options.push(
+      new Option("--network <name>", "the network `network: auto` resolves to").env("BERTH_NETWORK"),
+      new Option(
+        "--registry-auth-file <file>",
+        "registry credentials in Docker's config.json format, under an allowed secret folder (besides $DOCKER_CONFIG/config.json)",
+      ).env("BERTH_REGISTRY_AUTH_FILE"),
+      new Option(
+        "--image-check <duration>",
+        "how often the tags of imagePullPolicy: Always specs are asked for their digest again (off: once per start)",
+      )
+        .env("BERTH_IMAGE_CHECK")
+        .default("off"),
+    );
   return addAll(command, grouped(GROUPS.docker, ...options));
 }
 

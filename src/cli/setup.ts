@@ -1,5 +1,6 @@
 /** Turning a command's options into configuration and a logger. */
 import { buildConfig, type Config, type RawOptions } from "../config.js";
+import { dockerConfigPath } from "../host/registry-auth.js";
 import { createLogger, type LogLevel } from "../util/log.js";
 import type { Logger } from "pino";
 
@@ -20,6 +21,8 @@ export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 })
     dockerHost: raw.dockerHost ?? process.env.DOCKER_HOST,
     // Every command judges secretEnv against the token file the controller reads, for one verdict.
     apiTokenFile: raw.apiTokenFile ?? process.env.BERTH_API_TOKEN_FILE,
+    registryAuthFile: raw.registryAuthFile ?? process.env.BERTH_REGISTRY_AUTH_FILE,
+    dockerConfig: raw.dockerConfig ?? dockerConfigPath(process.env),
   });
   const oneShot = defaults.fd === 2;
   const log = createLogger({

@@ -93,6 +93,8 @@ export interface CreateContext {
   readonly seccompProfileJson?: string;
   /** The host ports planned for the spec's `hostPort: auto` ports (core/host-ports.ts). */
   readonly hostPorts?: HostPortMap;
+  /** The registry digest the image was pulled by, when berth follows the spec's tag (docs/images.md). */
+  readonly imageDigest?: string | null;
 }
 
 const RESTART: Readonly<Record<RestartPolicy, "unless-stopped" | "on-failure" | "no">> = {
@@ -152,6 +154,7 @@ export function containerLabels(
     ...(applied !== null ? { [keys.applied]: applied } : {}),
     // What auto ports it was given: read back to keep them, and counted as taken while it is stopped.
     ...(autoPortKeys(spec).length > 0 ? { [keys.hostPorts]: formatHostPortsLabel(ctx.hostPorts ?? {}) } : {}),
+    ...(ctx.imageDigest ? { [keys.imageDigest]: ctx.imageDigest } : {}),
   };
 }
 

@@ -85,9 +85,13 @@ export interface Spec {
    */
   image: string;
   /**
-   * IfNotPresent (default): pull only when the image is missing. Always: pull before every create. Never: use the local image or fail.
+   * IfNotPresent (default): pull only when the image is missing. Always: pull before every create, and follow the tag by digest: the containers are replaced when the registry's digest for the tag moves (asked at start and every --image-check; docs/images.md). Never: use the local image or fail.
    */
   imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+  /**
+   * Which registry credentials the pull uses: a key of `auths` in --registry-auth-file or Docker's config.json, exactly as written there (e.g. ghcr.io/team-a). Without it, the entry for the image's registry (the longest matching path), its credHelpers entry, or credsStore. Not in the spec hash. docs/images.md.
+   */
+  imagePullSecret?: string;
   command?: StringList;
   entrypoint?: StringList1;
   /**

@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",
   BERTH_IMAGE_MISSING: "The image is not on the host and imagePullPolicy is Never. Terminal until the image appears.",
   BERTH_PULL_FAILED: "Pulling the image failed (registry unreachable, unknown image, no access). Retried.",
+  BERTH_PULL_DENIED:
+    "The registry refused the pull (401/403): the message names the registry and where berth looked for credentials. Retried, so fixed credentials are picked up.",
+  BERTH_REGISTRY_AUTH:
+    "Registry credentials cannot be used: an auth file is unreadable or not in config.json's format, an imagePullSecret names no entry, or a credential helper failed. Retried.",
   BERTH_NAME_CONFLICT:
     "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
   BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",

@@ -21,3 +21,18 @@ export function normalizeImageRef(ref: string): string {
   if (digest) return `${name}${digest}`;
   return hasTag ? name : `${name}:latest`;
 }
+
+/**
+ * Whether berth follows a spec's tag by digest (docs/images.md, Tag updates): imagePullPolicy
+ * Always and a tag, not a `@sha256:` pin.
+ */
+export function followsTag(spec: { readonly image: string; readonly imagePullPolicy: string }): boolean {
+  return spec.imagePullPolicy === "Always" && !spec.image.includes("@");
+}
+
+/** `sha256:0123456789ab…`: a digest shortened for a plan line; `(none)` for an unknown one. */
+export function shortDigest(digest: string | null): string {
+  if (digest === null) return "(none)";
+  const [algorithm = "", hex = ""] = digest.split(":");
+  return hex.length > 12 ? `${algorithm}:${hex.slice(0, 12)}…` : digest;
+}

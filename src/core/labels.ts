@@ -33,6 +33,8 @@ export interface LabelKeys {
   readonly object: string;
   /** The host ports berth allocated for `hostPort: auto` (core/host-ports.ts): "3000/tcp=10000". */
   readonly hostPorts: string;
+  /** The registry digest the image was pulled by, for specs whose tag berth follows (docs/images.md). */
+  readonly imageDigest: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -49,6 +51,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     finished: `${prefix}.finished`,
     object: `${prefix}.object`,
     hostPorts: `${prefix}.host_ports`,
+    imageDigest: `${prefix}.image_digest`,
   };
 }
 

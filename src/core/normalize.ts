@@ -368,6 +368,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       labels,
       image: s.image,
       imagePullPolicy: s.imagePullPolicy ?? DEFAULTS.imagePullPolicy,
+      imagePullSecret: s.imagePullSecret ?? null,
       command: s.command ? [...s.command] : null,
       entrypoint: s.entrypoint ? [...s.entrypoint] : null,
       init: s.init ?? false,

@@ -106,6 +106,11 @@ export interface ObservedState {
   readonly containers: readonly ObservedContainer[];
   /** Normalized image reference (core/image-ref.ts) → local image ID, for the desired images present. */
   readonly imageIds: ReadonlyMap<string, string>;
+  /**
+   * For the tags berth follows (imagePullPolicy Always, loop/image-check.ts): normalized reference →
+   * the digest the registry serves now. Absent or without the reference: not known.
+   */
+  readonly registryDigests?: ReadonlyMap<string, string>;
   /** Container names held by containers berth does not own (known conflicts) → their IDs. */
   readonly foreignNames: ReadonlyMap<string, string>;
   /** Every network of the engine (absent: not observed; nothing is planned for networks). */

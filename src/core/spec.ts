@@ -91,6 +91,8 @@ export interface NormalizedSpec {
   readonly labels: Readonly<Record<string, string>>;
   readonly image: string;
   readonly imagePullPolicy: ImagePullPolicy;
+  /** The key of the registry credentials the pull uses (docs/images.md), or null: chosen by registry. */
+  readonly imagePullSecret: string | null;
   readonly command: readonly string[] | null;
   readonly entrypoint: readonly string[] | null;
   readonly init: boolean;

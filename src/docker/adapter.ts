@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
+import { type RegistryCredentials, registryOf } from "../core/registry.js";
 import type {
   ContainerState,
   Health,
@@ -306,12 +307,14 @@ export class DockerAdapter implements DockerPort {
     return found[0]?.Id ?? null;
   }
 
-  async pullImage(ref: string): Promise<void> {
+  async pullImage(ref: string, credentials?: RegistryCredentials | null): Promise<void> {
     const image = normalizeImageRef(ref);
     await this.call(
       "pull",
       async (abortSignal) => {
-        const stream: NodeJS.ReadableStream = await this.docker.pull(image, { abortSignal });
+        // dockerode sends `authconfig` as the X-Registry-Auth header (base64 JSON), never in the URL.
+        const auth = credentials ? { authconfig: { ...credentials } } : {};
+        const stream: NodeJS.ReadableStream = await this.docker.pull(image, { abortSignal, ...auth });
         await new Promise<void>((resolve, reject) => {
           this.docker.modem.followProgress(
             stream,
@@ -327,6 +330,43 @@ export class DockerAdapter implements DockerPort {
       this.options.pullTimeoutMs,
       image,
     );
+  }
+
+  async registryDigest(ref: string, credentials: RegistryCredentials | null): Promise<string> {
+    const image = normalizeImageRef(ref);
+    // dockerode's image.distribution() cannot be aborted; the modem's dial can.
+    const answer = await this.call(
+      "distribution",
+      (abortSignal) =>
+        new Promise<unknown>((resolve, reject) => {
+          this.docker.modem.dial(
+            {
+              path: `/distribution/${image}/json`,
+              method: "GET",
+              statusCodes: {
+                200: true,
+                401: "unauthorized",
+                403: "forbidden",
+                404: "no such image",
+                500: "server error",
+              },
+              // The engine wants the header even for a registry without auth.
+              authconfig: credentials ?? { serveraddress: registryOf(image) },
+              abortSignal,
+            },
+            (err: Error | null, data: unknown) => {
+              if (err) reject(err);
+              else resolve(data);
+            },
+          );
+        }),
+      this.options.callTimeoutMs,
+      image,
+    );
+    const digest = (answer as { Descriptor?: { digest?: unknown } } | null)?.Descriptor?.digest;
+    if (typeof digest !== "string" || !digest.startsWith("sha256:"))
+      throw new DockerError("server", "distribution", `Docker distribution ${image}: the answer names no digest`, 200);
+    return digest;
   }
 
   async createContainer(name: string, body: EngineCreateBody): Promise<string> {

@@ -5,6 +5,7 @@
  */
 import type { EngineCreateBody } from "../core/create-request.js";
 import type { ObservedContainer, ObservedNetwork, ObservedVolume } from "../core/observed.js";
+import type { RegistryCredentials } from "../core/registry.js";
 
 export type { ObservedContainer };
 
@@ -79,7 +80,13 @@ export interface DockerPort {
   listImages(): Promise<Map<string, string>>;
   /** The local image ID of a reference, or null when the image is not present. */
   inspectImage(ref: string): Promise<string | null>;
-  pullImage(ref: string): Promise<void>;
+  /** Pulls with these credentials (X-Registry-Auth), or none. */
+  pullImage(ref: string, credentials?: RegistryCredentials | null): Promise<void>;
+  /**
+   * The digest (sha256:…) the registry serves for a tag now, asked through the engine
+   * (GET /distribution/{name}/json) with these credentials; nothing is pulled.
+   */
+  registryDigest(ref: string, credentials: RegistryCredentials | null): Promise<string>;
   /** Returns the new container's ID. */
   createContainer(name: string, body: EngineCreateBody): Promise<string>;
   startContainer(id: string): Promise<void>;

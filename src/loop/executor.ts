@@ -12,7 +12,7 @@
 import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
 import { BerthError } from "../core/errors.js";
-import { normalizeImageRef } from "../core/image-ref.js";
+import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
 import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
 import { tempName } from "../core/names.js";
@@ -20,6 +20,7 @@ import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
 import type { SpecRecord } from "../core/record.js";
+import { type CredentialLookup, isDeniedPull, type RegistryAuth, registryOf } from "../core/registry.js";
 import { type SecretSources, secretsForCreate } from "../core/secrets.js";
 import { DEFAULTS, type NormalizedSpec } from "../core/spec.js";
 import { isDockerError } from "../docker/errors.js";
@@ -50,6 +51,13 @@ export interface ExecutorDeps {
   readonly healthPollMs?: number;
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
+  /**
+   * For a followed tag (Always), the digest the registry serves, asked just before the pull
+   * (loop/image-check.ts): the container's digest label. Absent: no label.
+   */
+  readonly tagDigests?: { resolve(spec: NormalizedSpec, now: number): Promise<string | null> };
+  /** Finds the registry credentials of a pull (host/registry-auth.ts); absent: pulls go without. */
+  readonly registryAuth?: RegistryAuth;
   /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
   readonly hostPorts?: { avoid(port: number): void };
   /** Under --ha: the fencing number of the term the writes were made in, logged with each action. */
@@ -97,6 +105,31 @@ export function heldPort(message: string): number | null {
   return m ? port : null;
 }
 
+/** A failed pull in the user's terms: a refusal names the registry and where berth looked for credentials. */
+export function pullError(image: string, err: unknown, auth: CredentialLookup | null): BerthError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!isDeniedPull(message)) {
+    return BerthError.retriable(
+      "BERTH_PULL_FAILED",
+      `pulling image ${image} failed (${message}); berth retries with backoff. If the image exists only on this ` +
+        `host, build it there (docker build -t ${image} .) or set imagePullPolicy: Never`,
+      err,
+    );
+  }
+  const registry = auth?.registry ?? registryOf(image);
+  const looked = auth ? ` (berth looked in ${auth.searched.join(", ")})` : "";
+  const what =
+    auth?.from != null
+      ? `berth sent the credentials of ${auth.from}: check them (docker login ${registry}), or choose another entry with imagePullSecret`
+      : `berth found no credentials for ${registry}${looked}: run docker login ${registry}, or add an auths entry for it to --registry-auth-file`;
+  // The shape of BERTH_PULL_FAILED's message, so that docker-spawner's answer drops the retry the same way.
+  return BerthError.retriable(
+    "BERTH_PULL_DENIED",
+    `the registry ${registry} refused the pull of ${image} (${message}); berth retries with backoff. ${what}`,
+    err,
+  );
+}
+
 export class Executor {
   private readonly pulls = new Map<string, Promise<void>>();
   private readonly pullSlots: Semaphore;
@@ -118,8 +151,8 @@ export class Executor {
     switch (action.kind) {
       case "create": {
         const { spec, hash, source } = this.specOf(ctx);
-        await this.ensureImage(spec, ctx.imagePresent);
-        await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [], action.hostPorts);
+        const digest = await this.ensureImage(spec, ctx.imagePresent);
+        await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [], action.hostPorts, digest);
         break;
       }
       case "replace":
@@ -246,11 +279,15 @@ export class Executor {
     return BerthError.retriable("BERTH_DOCKER", err instanceof Error ? err.message : String(err), err);
   }
 
-  private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<void> {
+  /**
+   * Pulls when the policy says so. Returns, for a followed tag, the digest the registry served just
+   * before the pull (the container's digest label); else null.
+   */
+  private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<string | null> {
     const ref = normalizeImageRef(spec.image);
     if (spec.imagePullPolicy !== "Always") {
-      if (presentAtObservation) return;
-      if ((await this.deps.docker.inspectImage(ref)) !== null) return;
+      if (presentAtObservation) return null;
+      if ((await this.deps.docker.inspectImage(ref)) !== null) return null;
       if (spec.imagePullPolicy === "Never") {
         throw BerthError.terminal(
           "BERTH_IMAGE_MISSING",
@@ -260,22 +297,23 @@ export class Executor {
         );
       }
     }
-    let pull = this.pulls.get(ref);
+    const digest =
+      followsTag(spec) && this.deps.tagDigests ? await this.deps.tagDigests.resolve(spec, this.deps.clock.now()) : null;
+    const auth = (await this.deps.registryAuth?.lookup(spec.image, spec.imagePullSecret)) ?? null;
+    const key = `${ref}\0${spec.imagePullSecret ?? ""}`;
+    let pull = this.pulls.get(key);
     if (!pull) {
-      pull = this.pullSlots.run(() => this.deps.docker.pullImage(ref)).finally(() => this.pulls.delete(ref));
-      this.pulls.set(ref, pull);
+      pull = this.pullSlots
+        .run(() => this.deps.docker.pullImage(ref, auth?.credentials ?? null))
+        .finally(() => this.pulls.delete(key));
+      this.pulls.set(key, pull);
     }
     try {
       await pull;
     } catch (err) {
-      throw BerthError.retriable(
-        "BERTH_PULL_FAILED",
-        `pulling image ${spec.image} failed (${err instanceof Error ? err.message : String(err)}); ` +
-          `berth retries with backoff. If the image exists only on this host, build it there ` +
-          `(docker build -t ${spec.image} .) or set imagePullPolicy: Never`,
-        err,
-      );
+      throw pullError(spec.image, err, auth);
     }
+    return digest;
   }
 
   /**
@@ -291,6 +329,7 @@ export class Executor {
     ctx: ActionContext,
     removed: readonly string[] = [],
     hostPorts?: HostPortMap,
+    imageDigest: string | null = null,
   ): Promise<string> {
     if (autoPortKeys(spec).some((key) => hostPorts?.[key] === undefined)) {
       // Planned for an older version of the spec, without auto ports.
@@ -313,6 +352,7 @@ export class Executor {
       network: await this.deps.network.resolve(spec.network),
       ...(seccompProfileJson !== undefined ? { seccompProfileJson } : {}),
       ...(hostPorts ? { hostPorts } : {}),
+      ...(imageDigest !== null ? { imageDigest } : {}),
     });
     const admission = this.deps.admission;
     const verdict = admission
@@ -458,10 +498,20 @@ export class Executor {
 
   private async replace(action: Extract<Action, { kind: "replace" }>, ctx: ActionContext): Promise<void> {
     const { spec, hash, source } = this.specOf(ctx);
-    await this.ensureImage(spec, ctx.imagePresent);
+    const digest = await this.ensureImage(spec, ctx.imagePresent);
     if (action.strategy === "StopFirst") {
       await this.remove(action.old, false, ctx);
-      await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [action.old.id], action.hostPorts);
+      await this.createStarted(
+        spec,
+        hash,
+        source,
+        action.replica,
+        action.name,
+        ctx,
+        [action.old.id],
+        action.hostPorts,
+        digest,
+      );
       return;
     }
     const next = await this.createStarted(
@@ -473,6 +523,7 @@ export class Executor {
       ctx,
       [],
       action.hostPorts,
+      digest,
     );
     await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec, ctx);
   }

@@ -10,6 +10,7 @@
  *   status    every spec's phase, derived.
  * Level-triggered: a pass never depends on what triggered it.
  */
+import type { NormalizedSpec } from "../core/spec.js";
 import type { Logger } from "pino";
 import type { CapacityOptions } from "../core/capacity.js";
 import { formatIssue } from "../core/errors.js";
@@ -79,6 +80,10 @@ export interface ReconcilerDeps {
   readonly claims?: { list(): Promise<{ readonly records: readonly ClaimRecord[] }> };
   /** Claims waiting for a cold member of a pool (loop/pool-demand.ts); absent: none. */
   readonly poolDemand?: { snapshot(): ReadonlyMap<string, number> };
+  /** The digests the registry serves for followed tags (loop/image-check.ts); absent: none asked. */
+  readonly imageCheck?: {
+    digests(specs: readonly NormalizedSpec[], now: number): Promise<ReadonlyMap<string, string>>;
+  };
 }
 
 /** True when the plan gives a container a `hostPort: auto` port. */
@@ -177,7 +182,13 @@ export class Reconciler {
     // The specs now give a reason to look at what the last pass did not: look now.
     const missed =
       (this.wanted.networks && first.networks === undefined) || (this.wanted.volumes && first.volumes === undefined);
-    const ours = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
+    const listed = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
+    // Followed tags (Always): the registry's digests, asked only where due (loop/image-check.ts).
+    const registryDigests = await this.deps.imageCheck?.digests(
+      snapshot.input.desired.map((d) => d.spec),
+      this.deps.clock.now(),
+    );
+    const ours = registryDigests ? { ...listed, registryDigests } : listed;
     const now = this.deps.clock.now();
     const claimed = new Set((claims?.records ?? []).map((r) => r.containerId));
     let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now, claimed);

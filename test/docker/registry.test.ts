@@ -6,8 +6,15 @@
  * the image ID the registry served.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { berth, containersOf, docker, e2eSpec, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
-import { type LocalRegistry, localImageId, pushAs, registryBinary, startRegistry } from "../support/registry.js";
+import { berth, containersOf, docker, e2eSpec, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
+import {
+  labelledImage,
+  type LocalRegistry,
+  localImageId,
+  pushAs,
+  registryBinary,
+  startRegistry,
+} from "../support/registry.js";
 
 const id = testIds();
 let registry: LocalRegistry | undefined;
@@ -17,14 +24,9 @@ let ref = "";
 
 /** A new image: the test image with a label naming it, so its ID is this run's own. */
 async function buildImage(name: string): Promise<string> {
-  const builder = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
-  try {
-    const image = (await builder.commit({ changes: `LABEL org.berth-test.image=${name}` })) as { Id: string };
-    made.push(image.Id);
-    return image.Id;
-  } finally {
-    await builder.remove({ force: true });
-  }
+  const image = await labelledImage(docker, TEST_IMAGE, name);
+  made.push(image);
+  return image;
 }
 
 async function imageExists(imageId: string): Promise<boolean> {
@@ -68,13 +70,7 @@ async function theRegistry(): Promise<void> {
 
 afterAll(async () => {
   // The containers are gone (testIds removes them after each test); now the tag and the images.
-  for (const image of [ref, ...made.reverse()]) {
-    if (image === "") continue;
-    await docker
-      .getImage(image)
-      .remove({ force: true })
-      .catch(() => undefined);
-  }
+  for (const image of [ref, ...made.reverse()]) if (image !== "") await removeImage(image);
   await registry?.stop();
 });
 

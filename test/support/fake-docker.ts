@@ -47,6 +47,7 @@ export type Operation =
   | "images"
   | "image"
   | "pull"
+  | "distribution"
   | "create"
   | "start"
   | "stop"
@@ -418,6 +419,18 @@ export class FakeDocker implements DockerPort {
       if (id === undefined)
         throw new DockerError("server", "pull", `Docker pull ${ref}: no registry is reachable`, 500);
       this.images.set(normalizeImageRef(ref), id);
+    });
+  }
+
+  /** What the registry's tags name: normalized reference → digest (tests set it beside `registry`). */
+  readonly registryDigests = new Map<string, string>();
+
+  async registryDigest(ref: string): Promise<string> {
+    return this.track("distribution", ref, undefined, () => {
+      const digest = this.registryDigests.get(normalizeImageRef(ref));
+      if (digest === undefined)
+        throw new DockerError("not-found", "distribution", `Docker distribution ${ref}: no such image`, 404);
+      return digest;
     });
   }
 

@@ -4,7 +4,7 @@
  * registries on 127.0.0.0/8 as insecure, so the engine pushes and pulls over plain HTTP; nothing
  * leaves loopback. scripts/ensure-docker.sh installs the package.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -54,11 +54,25 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Basic auth for the registry: one user, whose bcrypt line `htpasswd -B` writes. */
+export interface RegistryUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** An htpasswd file with this user's bcrypt line (apache2-utils' htpasswd, which ensure-docker.sh installs). */
+function htpasswdFile(dir: string, user: RegistryUser): string {
+  const file = path.join(dir, "htpasswd");
+  execFileSync("htpasswd", ["-Bbc", file, user.username, user.password], { stdio: "ignore" });
+  return file;
+}
+
 /**
- * Starts a registry (its storage lives until the test file ends). A port taken between choosing
- * and binding it makes the registry exit at once; then another port is tried.
+ * Starts a registry (its storage lives until the test file ends); with `user`, every request needs
+ * that user's basic auth (the registry's htpasswd auth). A port taken between choosing and binding
+ * it makes the registry exit at once; then another port is tried.
  */
-export async function startRegistry(binary: string): Promise<LocalRegistry> {
+export async function startRegistry(binary: string, user?: RegistryUser): Promise<LocalRegistry> {
   const storage = tempDir("berth-registry-", "file");
   let output = "";
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -75,6 +89,7 @@ export async function startRegistry(binary: string): Promise<LocalRegistry> {
         `    rootdirectory: ${path.join(storage, "data")}`,
         "http:",
         `  addr: 127.0.0.1:${port}`,
+        ...(user ? ["auth:", "  htpasswd:", "    realm: berth-test", `    path: ${htpasswdFile(storage, user)}`] : []),
         "",
       ].join("\n"),
     );
@@ -84,7 +99,8 @@ export async function startRegistry(binary: string): Promise<LocalRegistry> {
     const up = await pollUntil(async () => {
       if (child.exitCode !== null) return true;
       const res = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null);
-      return res?.status === 200;
+      // With auth, /v2/ answers 401 to a request without credentials: it is up.
+      return res?.status === (user ? 401 : 200);
     }, 15_000);
     if (up && child.exitCode === null) {
       return {
@@ -115,13 +131,24 @@ function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<
   });
 }
 
-/** Tags the image `imageId` as `ref` (REPO:TAG) and pushes it through the Engine API. */
-export async function pushAs(docker: Docker, imageId: string, ref: string): Promise<void> {
+/** Tags the image `imageId` as `ref` (REPO:TAG) and pushes it through the Engine API, as `user` when given. */
+export async function pushAs(docker: Docker, imageId: string, ref: string, user?: RegistryUser): Promise<void> {
   const colon = ref.lastIndexOf(":");
   await docker.getImage(imageId).tag({ repo: ref.slice(0, colon), tag: ref.slice(colon + 1) });
   // The engine wants an X-Registry-Auth header even for a registry without auth.
   const host = ref.slice(0, ref.indexOf("/"));
-  await followProgress(docker, await docker.getImage(ref).push({ authconfig: { serveraddress: host } }));
+  await followProgress(docker, await docker.getImage(ref).push({ authconfig: { serveraddress: host, ...user } }));
+}
+
+/** The image `base` with a label naming it (`org.berth-test.image=NAME`): an image ID of this run's own. */
+export async function labelledImage(docker: Docker, base: string, name: string): Promise<string> {
+  const builder = await docker.createContainer({ Image: base, Cmd: ["true"] });
+  try {
+    const image = (await builder.commit({ changes: `LABEL org.berth-test.image=${name}` })) as { Id: string };
+    return image.Id;
+  } finally {
+    await builder.remove({ force: true });
+  }
 }
 
 /** The image ID a reference names on this host, or null. */

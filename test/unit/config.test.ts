@@ -1,3 +1,5 @@
+import os from "node:os";
+import path from "node:path";
 /** Configuration: defaults, validation, and the resync schedule. */
 import { describe, expect, it, vi } from "vitest";
 import { buildConfig, buildPolicy, parseResync, rustLogLevel } from "../../src/config.js";
@@ -180,8 +182,16 @@ describe("buildConfig", () => {
       artie: null,
       stateDir: null,
       capacity: null,
+      registryAuth: { file: null, dockerConfig: path.join(os.homedir(), ".docker", "config.json") },
+      imageCheckMs: null,
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
+  });
+
+  it("takes the registry auth file as a credential file of berth's own, never readable through secretEnv", () => {
+    const config = buildConfig({ registryAuthFile: "rel/auth.json", dockerConfig: "/d/config.json" });
+    expect(config.registryAuth).toEqual({ file: path.resolve("rel/auth.json"), dockerConfig: "/d/config.json" });
+    expect(config.policy.ownCredentialFiles).toEqual([path.resolve("rel/auth.json")]);
   });
 
   it.each([

@@ -46,7 +46,12 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       setExit(
         await validate(
           opts.specs && opts.specs.length > 0 ? opts.specs : ["./specs"],
-          { ...opts, dockerHost: io.env.DOCKER_HOST, apiTokenFile: io.env.BERTH_API_TOKEN_FILE },
+          {
+            ...opts,
+            dockerHost: io.env.DOCKER_HOST,
+            apiTokenFile: io.env.BERTH_API_TOKEN_FILE,
+            registryAuthFile: io.env.BERTH_REGISTRY_AUTH_FILE,
+          },
           io,
         ),
       );

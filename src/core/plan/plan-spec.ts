@@ -4,7 +4,7 @@
  */
 import { appliedSpec, readApplied } from "../applied.js";
 import { autoPortKeys, containerHostPorts, type HostPortAllocator, type HostPortMap } from "../host-ports.js";
-import { normalizeImageRef } from "../image-ref.js";
+import { followsTag, normalizeImageRef } from "../image-ref.js";
 import type { LabelKeys } from "../labels.js";
 import { containerName, isTempName, tempName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
@@ -61,9 +61,13 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     spec.pool ? memberName(spec.name, replica) : containerName(spec.name, replica, n);
   const runs = runsToCompletion(spec);
   const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
+  // A followed tag (Always): the digest the registry serves now, against the one the container was pulled by.
+  const servedDigest = followsTag(spec) ? observed.registryDigests?.get(normalizeImageRef(spec.image)) : undefined;
+  const digestMoved = (c: ObservedContainer): boolean =>
+    servedDigest !== undefined && c.labels[keys.imageDigest] !== servedDigest;
   // A finished run is started again only by a new hash: a rebuilt image tag waits for the next run.
   const imageChanged = (c: ObservedContainer): boolean =>
-    !(runs && c.state === "exited") && currentImage !== undefined && c.imageId !== currentImage;
+    !(runs && c.state === "exited") && ((currentImage !== undefined && c.imageId !== currentImage) || digestMoved(c));
   const current = (c: ObservedContainer): boolean => c.labels[keys.hash] === d.hash && !imageChanged(c);
   const remove = (c: ObservedContainer, reason: RemoveReason): void => {
     out.act({ kind: "remove", spec: spec.name, container: ref(c), reason });
@@ -180,6 +184,9 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
           strategy,
           reason,
           ...(reason === "hash changed" ? { changes: changesSince(primary, d, keys) } : {}),
+          ...(reason === "image updated" && servedDigest !== undefined && digestMoved(primary)
+            ? { imageDigests: { from: primary.labels[keys.imageDigest] ?? null, to: servedDigest } }
+            : {}),
           ...volumesToMake(spec, replica, observed),
           ...hostPorts,
         });

@@ -5,6 +5,7 @@
  */
 import { describeObject } from "../declared.js";
 import type { HostPortMap } from "../host-ports.js";
+import { shortDigest } from "../image-ref.js";
 import { shortId } from "../observed.js";
 import type { FieldChange } from "../spec-diff.js";
 import type { Action, ContainerRef, Note, Plan } from "./plan.js";
@@ -22,8 +23,12 @@ export function renderAction(a: Action): string {
   switch (a.kind) {
     case "create":
       return `create  ${a.name}: ${a.reason}${hostPortsText(a.hostPorts)}`;
-    case "replace":
-      return `replace ${c(a.old)} ${a.strategy}: ${a.reason}${hostPortsText(a.hostPorts)}`;
+    case "replace": {
+      const digests = a.imageDigests
+        ? ` (image ${shortDigest(a.imageDigests.from)} → ${shortDigest(a.imageDigests.to)})`
+        : "";
+      return `replace ${c(a.old)} ${a.strategy}: ${a.reason}${digests}${hostPortsText(a.hostPorts)}`;
+    }
     case "finish":
       return `finish  ${c(a.next)} -> ${a.name}${a.old ? `, removing ${c(a.old)}` : ""}: ${a.reason}`;
     case "start":

@@ -158,6 +158,11 @@ export type Action =
        * label, core/applied.ts), or null when it has none that can be believed.
        */
       readonly changes?: readonly FieldChange[] | null;
+      /**
+       * For `image updated` of a followed tag: the digest the container was pulled by (null: not
+       * known) and the one the registry serves now.
+       */
+      readonly imageDigests?: { readonly from: string | null; readonly to: string };
       /** Per-instance volumes berth makes for the new container first (absent: volumes were not observed). */
       readonly newVolumes?: readonly string[];
       /** The host ports allocated for the new container's `hostPort: auto` ports (absent: it has none). */

@@ -47,7 +47,12 @@ function withoutRetry(message: string): string {
 }
 
 /** The errors of a spawn that waiting cannot mend: it answers at once (502) with the pull's message. */
-const IMAGE_ERRORS: readonly (string | null)[] = ["BERTH_PULL_FAILED", "BERTH_IMAGE_MISSING"];
+const IMAGE_ERRORS: readonly (string | null)[] = [
+  "BERTH_PULL_FAILED",
+  "BERTH_PULL_DENIED",
+  "BERTH_REGISTRY_AUTH",
+  "BERTH_IMAGE_MISSING",
+];
 const POLL_MS = 100;
 /** A full or short container ID (an agent's name is a DNS label; a full ID is one character too long for one). */
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;

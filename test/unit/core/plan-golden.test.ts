@@ -6,7 +6,17 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ObservedState } from "../../../src/core/observed.js";
 import { type PlanInput, type PlanOptions, plan } from "../../../src/core/plan/plan.js";
 import { renderPlan } from "../../../src/core/plan/render.js";
-import { container, desired, input, observed, OPTIONS, resetIds } from "../../support/plan-fixtures.js";
+import { normalizeImageRef } from "../../../src/core/image-ref.js";
+import {
+  container,
+  desired,
+  IMAGE,
+  IMAGE_ID,
+  input,
+  observed,
+  OPTIONS,
+  resetIds,
+} from "../../support/plan-fixtures.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -19,6 +29,14 @@ interface Case {
 }
 
 const web = () => desired("web");
+const DIGEST = "berth.image_digest";
+const OLD_DIGEST = `sha256:${"a".repeat(64)}`;
+const NEW_DIGEST = `sha256:${"b".repeat(64)}`;
+/** The registry serves `digest` for the fixtures' image tag now. */
+const withDigests = (o: ObservedState, digest: string): ObservedState => ({
+  ...o,
+  registryDigests: new Map([[normalizeImageRef(IMAGE), digest]]),
+});
 const cases: Record<string, () => Case> = {
   "nothing desired, nothing observed": () => ({
     input: input([]),
@@ -64,6 +82,59 @@ const cases: Record<string, () => Case> = {
       input: input([d]),
       observed: observed([container(d, { imageId: "sha256:0000old" })]),
       expected: "replace web [0001aaaabbbb] StartFirst: image updated\n",
+    };
+  },
+  "Always: a tag whose registry digest moved replaces, the digests in the reason": () => {
+    const d = desired("web", { extra: ["imagePullPolicy: Always"] });
+    return {
+      input: input([d]),
+      observed: withDigests(observed([container(d, { labels: { [DIGEST]: OLD_DIGEST } })]), NEW_DIGEST),
+      expected:
+        "replace web [0001aaaabbbb] StartFirst: image updated (image sha256:aaaaaaaaaaaa… → sha256:bbbbbbbbbbbb…)\n",
+    };
+  },
+  "Always: an unchanged registry digest never replaces": () => {
+    const d = desired("web", { extra: ["imagePullPolicy: Always"] });
+    return {
+      input: input([d]),
+      observed: withDigests(observed([container(d, { labels: { [DIGEST]: OLD_DIGEST } })]), OLD_DIGEST),
+      expected: "nothing to do\n",
+    };
+  },
+  "Always: a container without a digest label is replaced once, the old digest unknown": () => {
+    const d = desired("web", { extra: ["imagePullPolicy: Always"] });
+    return {
+      input: input([d]),
+      observed: withDigests(observed([container(d)]), NEW_DIGEST),
+      expected: "replace web [0001aaaabbbb] StartFirst: image updated (image (none) → sha256:bbbbbbbbbbbb…)\n",
+    };
+  },
+  "Always: a registry digest not known (not asked, or the check failed) changes nothing": () => {
+    const d = desired("web", { extra: ["imagePullPolicy: Always"] });
+    return {
+      input: input([d]),
+      observed: observed([container(d, { labels: { [DIGEST]: OLD_DIGEST } })]),
+      expected: "nothing to do\n",
+    };
+  },
+  "Always with a digest pin (name@sha256:…) follows nothing: the pin is the image": () => {
+    const pinned = `berth-test/busybox@${OLD_DIGEST}`;
+    const d = desired("web", { image: pinned, extra: ["imagePullPolicy: Always"] });
+    return {
+      input: input([d]),
+      observed: {
+        ...observed([container(d)], { imageIds: { [pinned]: IMAGE_ID } }),
+        registryDigests: new Map([[pinned, NEW_DIGEST]]),
+      },
+      expected: "nothing to do\n",
+    };
+  },
+  "IfNotPresent does not follow the tag's digest": () => {
+    const d = web();
+    return {
+      input: input([d]),
+      observed: withDigests(observed([container(d, { labels: { [DIGEST]: OLD_DIGEST } })]), NEW_DIGEST),
+      expected: "nothing to do\n",
     };
   },
   "an image not present locally does not replace": () => {
