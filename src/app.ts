@@ -14,7 +14,10 @@ import { engineContext } from "./docker/engine-context.js";
 import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
 import type { ContainerIO } from "./docker/port.js";
+import path from "node:path";
+import { sourceId } from "./core/git-source.js";
 import { ClaimFiles } from "./host/claim-files.js";
+import { GitCheckout } from "./host/git-checkout.js";
 import { hostPolicyContext } from "./host/host-paths.js";
 import { hostSecretSources } from "./host/secrets.js";
 import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
@@ -26,6 +29,7 @@ import { Controller } from "./loop/controller.js";
 import { DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
+import { GitSources, type GitSourcesDeps } from "./loop/git-sources.js";
 import { HashKey, type HashKeyMode } from "./loop/hash-key.js";
 import { HostPortHints } from "./loop/host-ports.js";
 import { AutoNetwork } from "./loop/network.js";
@@ -69,6 +73,7 @@ function engineParts(
   slots: Semaphore,
   metrics: Metrics | null,
   hashKeyMode: HashKeyMode,
+  revisionOf?: (file: string) => string | null,
 ) {
   const clock = deps.clock ?? systemClock;
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
@@ -96,6 +101,7 @@ function engineParts(
     admission,
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
     hostPorts,
+    ...(revisionOf ? { revisionOf } : {}),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
   return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts };
@@ -148,8 +154,46 @@ export function createInspector(config: Config, deps: InspectorDeps): Inspector 
   return { config, docker: engine.docker.port, reconciler, executor: engine.executor, reaper: engine.reaper };
 }
 
-export function createApp(config: Config, deps: AppDeps): App {
+/**
+ * The Git sources of `berth run` (docs/gitops.md), each in its own folder under deps.git.root;
+ * their spec folders (links to the current checkouts) join the spec directories.
+ */
+function gitSourcesOf(
+  config: Config,
+  deps: AppDeps,
+  hooks: GitSourcesDeps,
+): { config: Config; sources: GitSources | null } {
+  const git = deps.git;
+  if (!git || config.git.sources.length === 0) return { config, sources: null };
+  const settings = config.git.sources.map((s) => {
+    const name = sourceId(s.url, s.refText, s.path);
+    const checkout = new GitCheckout({
+      root: path.join(git.root, name),
+      url: s.url,
+      ref: s.ref,
+      gitPath: s.path,
+      credentials: git.credentials,
+      timeoutMs: config.git.timeoutMs,
+    });
+    return { name, url: s.url, ref: s.refText, path: s.path, intervalMs: s.intervalMs, checkout };
+  });
+  const specDirs = [...config.specDirs, ...settings.map((s) => s.checkout.specDir)];
+  return { config: Object.freeze({ ...config, specDirs }), sources: new GitSources(settings, hooks) };
+}
+
+export function createApp(given: Config, deps: AppDeps): App {
   const log = deps.log;
+  const clock0 = deps.clock ?? systemClock;
+  const git = gitSourcesOf(given, deps, {
+    clock: clock0,
+    log: log.child({ component: "git" }),
+    onRevision: (source, previous) => {
+      events.revision(source, previous, clock0.now());
+      controller.requestPass(true, 0);
+    },
+    onFetch: (source, error) => metrics?.gitFetch(source, error, clock0.now()),
+  });
+  const config = git.config;
   const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const slots = new Semaphore(config.concurrency);
   const http = config.listen ? deps.http : undefined;
@@ -157,10 +201,18 @@ export function createApp(config: Config, deps: AppDeps): App {
     ? new http.Metrics({
         version: deps.version ?? "unknown",
         queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
+        gitSources: git.sources?.list().map((s) => s.name) ?? [],
       })
     : null;
   const events = new EventLog();
-  const engine = engineParts(config, deps, slots, metrics, "create");
+  const engine = engineParts(
+    config,
+    deps,
+    slots,
+    metrics,
+    "create",
+    git.sources ? (f) => git.sources?.revisionOf(f) ?? null : undefined,
+  );
   const { clock, owner, docker, executor, reaper } = engine;
   const dispatcher = new Dispatcher({
     executor,
@@ -291,6 +343,8 @@ export function createApp(config: Config, deps: AppDeps): App {
           allowOrigins: config.allowOrigins,
           policyProfile: config.policy.profile,
           limits: { requestTimeoutMs: config.requestTimeoutMs },
+          gitSources: git.sources,
+          gitWebhookSecret: deps.git?.webhookSecret ?? null,
         })
       : null;
   return {
@@ -305,6 +359,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     server,
     events,
     metrics,
+    gitSources: git.sources,
   };
 }
 

@@ -52,6 +52,8 @@ export interface ExecutorDeps {
   readonly pullConcurrency?: number;
   /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
   readonly hostPorts?: { avoid(port: number): void };
+  /** The Git revision a spec file is checked out at (the berth.revision label), or null: not from a Git source. */
+  readonly revisionOf?: (file: string) => string | null;
 }
 
 export interface AdmissionAudit {
@@ -305,6 +307,7 @@ export class Executor {
       replica,
       hash: secrets.labelHash,
       source,
+      revision: this.deps.revisionOf?.(ctx.record?.file ?? "") ?? null,
       secretValues: secrets.values,
       labelDigests: secrets.labelDigests,
       network: await this.deps.network.resolve(spec.network),

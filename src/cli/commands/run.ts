@@ -1,8 +1,10 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { type Command, Option } from "commander";
-import { createApp } from "../../app.js";
+import { type AppDeps, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
+import { BerthError } from "../../core/errors.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -104,6 +106,45 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     ).env("BERTH_ARTIE_HOST_IP"),
   ])
     command.addOption(option.helpGroup(GROUPS.http));
+  for (const option of [
+    new Option(
+      "--git <url>",
+      "also read specs from this Git repository, fetched by berth (https://, ssh://, git://, file://; repeatable)",
+    )
+      .env("BERTH_GIT")
+      .argParser(collect),
+    new Option(
+      "--git-ref <ref>",
+      "the branch, tag or full commit SHA to follow (default main; once, or once per --git)",
+    )
+      .env("BERTH_GIT_REF")
+      .argParser(collect),
+    new Option("--git-path <dir>", "the folder inside the repository that holds the specs (default: its root)")
+      .env("BERTH_GIT_PATH")
+      .argParser(collect),
+    new Option("--git-interval <duration>", "how often to fetch (default 1m; the webhook fetches at once)")
+      .env("BERTH_GIT_INTERVAL")
+      .argParser(collect),
+    new Option("--git-timeout <duration>", "how long one git fetch or checkout may take")
+      .env("BERTH_GIT_TIMEOUT")
+      .default("2m"),
+    new Option(
+      "--git-token-file <path>",
+      "an https token for the remotes (user:token is sent as Basic, a bare token as Bearer); under an allowed secret folder",
+    ).env("BERTH_GIT_TOKEN_FILE"),
+    new Option("--git-ssh-key-file <path>", "the ssh private key for ssh remotes; under an allowed secret folder").env(
+      "BERTH_GIT_SSH_KEY_FILE",
+    ),
+    new Option(
+      "--git-known-hosts <path>",
+      "the known_hosts file ssh remotes are checked against (unknown hosts are refused); under an allowed secret folder",
+    ).env("BERTH_GIT_KNOWN_HOSTS"),
+    new Option(
+      "--git-webhook-secret-file <path>",
+      "the secret POST /v1/hooks/git checks signatures with (X-Hub-Signature-256, X-Gitlab-Token); under an allowed secret folder",
+    ).env("BERTH_GIT_WEBHOOK_SECRET_FILE"),
+  ])
+    command.addOption(option.helpGroup(GROUPS.git));
   addExamples(command, [
     { command: "berth run", what: "keep ./specs converged, the HTTP API on 127.0.0.1:7435" },
     {
@@ -126,10 +167,48 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { level: "info", fd: 1 },
   );
   // One controller per id on this host (host/lock.ts): refused here, before anything acts.
+  const git = await readGitSecrets(config);
   return withHostLock(
     { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
-    (lock) => runLocked(config, log, lock, signals),
+    (lock) => runLocked(config, log, lock, signals, git),
   );
+}
+
+type GitSecrets = Pick<NonNullable<AppDeps["git"]>, "credentials" | "webhookSecret">;
+
+/** The Git sources' credentials and webhook secret, from their files (checked by config.ts to lie under the allowed secret folders). */
+async function readGitSecrets(config: Config): Promise<GitSecrets> {
+  const read = async (flag: string, file: string | null): Promise<string | null> => {
+    if (file === null) return null;
+    try {
+      const text = (await readFile(file, "utf8")).trim();
+      if (text === "") throw new Error("it is empty");
+      return text;
+    } catch (err) {
+      throw BerthError.usage(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  const git = config.git;
+  if (git.webhookSecretFile !== null && git.sources.length === 0)
+    throw BerthError.usage("--git-webhook-secret-file: applies only with --git URL");
+  const webhookSecret = await read("--git-webhook-secret-file", git.webhookSecretFile);
+  if (webhookSecret !== null && webhookSecret.length < 16)
+    throw BerthError.usage(
+      "--git-webhook-secret-file: the secret must be at least 16 characters (e.g. openssl rand -hex 32)",
+    );
+  for (const [flag, file] of [
+    ["--git-ssh-key-file", git.sshKeyFile],
+    ["--git-known-hosts", git.knownHostsFile],
+  ] as const)
+    if (file !== null) await read(flag, file);
+  return {
+    credentials: {
+      token: await read("--git-token-file", git.tokenFile),
+      sshKeyFile: git.sshKeyFile,
+      knownHostsFile: git.knownHostsFile,
+    },
+    webhookSecret,
+  };
 }
 
 /** Under --compat docker-spawner, docker-spawner's own variables (its TIDEPOOL_*, HOST_UID/GID and RUST_LOG). */
@@ -142,9 +221,23 @@ function spawnerOptions(raw: RunOptions): Pick<RawOptions, "spawnerEnv" | "logLe
   return { spawnerEnv, ...(logLevel !== undefined ? { logLevel } : {}) };
 }
 
-async function runLocked(config: Config, log: Logger, lock: HostLock, signals: Signals): Promise<number> {
-  if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
-  const app = createApp(config, { log, version: VERSION, watch: true, http: { buildServer, Metrics } });
+async function runLocked(
+  given: Config,
+  log: Logger,
+  lock: HostLock,
+  signals: Signals,
+  git: GitSecrets,
+): Promise<number> {
+  if (given.runtimeSpecs !== null) await mkdir(given.runtimeSpecs, { recursive: true });
+  const gitRoot = path.join(path.dirname(lock.path), "git", given.controllerId);
+  const app = createApp(given, {
+    log,
+    version: VERSION,
+    watch: true,
+    http: { buildServer, Metrics },
+    ...(given.git.sources.length > 0 ? { git: { root: gitRoot, ...git } } : {}),
+  });
+  const config = app.config;
   let received = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -204,10 +297,17 @@ async function runLocked(config: Config, log: Logger, lock: HostLock, signals: S
     }
   }
   void reportEngine(app.docker, log);
+  // The first fetch of each Git source comes before the first pass (observe-first: a pass never
+  // sees a source without its checkout when one can be had).
+  if (app.gitSources) {
+    await mkdir(gitRoot, { recursive: true, mode: 0o700 });
+    await Promise.race([app.gitSources.start(), stopped]);
+  }
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
   // Stop listening now, but stop taking work first: a request still open (a log stream that
   // follows, a /spawn or /exec waiting) must not hold the controller running.
+  app.gitSources?.stop();
   const serverClosed = app.server?.close();
   await app.controller.stop();
   // The drain timeout bounds the whole shutdown: requests still open are cut.
