@@ -29,6 +29,8 @@ export interface GitSourceStatus {
   /** Why the last fetch failed (null: it succeeded), without credentials. */
   readonly lastError: string | null;
   readonly failures: number;
+  /** A fetch is in flight or queued. */
+  readonly fetching: boolean;
 }
 
 export interface SourceSetting {
@@ -160,6 +162,7 @@ class Source {
       lastAttemptAt: iso(this.lastAttemptAt),
       lastError: this.lastError,
       failures: this.failures,
+      fetching: this.running !== null,
     };
   }
 }

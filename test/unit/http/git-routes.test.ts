@@ -27,6 +27,7 @@ const SOURCE: GitSourceStatus = {
   lastAttemptAt: "2026-12-03T10:01:00.000Z",
   lastError: null,
   failures: 0,
+  fetching: false,
 };
 
 const noIO: ContainerIO = {
