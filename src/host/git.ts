@@ -82,6 +82,9 @@ export function gitEnv(options: Pick<GitOptions, "home" | "credentials" | "env">
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 
+/** Lines git adds to every failure that say nothing of this one (ssh's own reason comes before them). */
+const BOILERPLATE = ["hint:", "Please make sure you have the correct access rights", "and the repository exists."];
+
 /** Runs `git ARGS…` and returns its standard output; a GitError with git's own words otherwise. */
 export function runGit(args: readonly string[], options: GitOptions): Promise<string> {
   const secrets = options.credentials.token !== null ? [options.credentials.token] : [];
@@ -109,8 +112,8 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<st
         const said = stderr
           .split("\n")
           .map((l) => l.trim())
-          .filter((l) => l !== "" && !l.startsWith("hint:"))
-          .slice(-3)
+          .filter((l) => l !== "" && !BOILERPLATE.some((b) => l.startsWith(b)))
+          .slice(-4)
           .join("; ");
         const message = e.killed
           ? `git ${args[0] ?? ""} did not finish within ${Math.round(options.timeoutMs / 1000)} s`

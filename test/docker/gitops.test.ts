@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { docker, e2eSpec, type RunningBerth, startBerth, testIds, waitContainers } from "../support/e2e.js";
-import { GitRemote, gitDaemon, httpRemote } from "../support/git-remote.js";
+import { GitRemote, gitDaemon, httpRemote, sshRemote } from "../support/git-remote.js";
 import { pollUntil, pollValue } from "../support/poll.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -250,5 +250,44 @@ describe("berth run --git", () => {
     const ready = await fetch(`${b.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((await waitContainers(controller, "none", () => true)).length).toBe(0);
+  });
+
+  it("ssh: fetches with the key and known_hosts; a host key known_hosts does not name is refused", async () => {
+    const controller = id("git-ssh");
+    const secrets = tempDir("berth-git-secrets-");
+    const remote = new GitRemote();
+    const first = remote.commit("first", { "a.yaml": e2eSpec(`${controller}-a`) });
+    const ssh = await sshRemote(remote, secrets);
+    const common = ["--git", ssh.url, "--git-interval", "1s", "--allow-secret-dir", secrets];
+    const b = await start(controller, [
+      ...common,
+      "--git-ssh-key-file",
+      ssh.keyFile,
+      "--git-known-hosts",
+      ssh.knownHostsFile,
+    ]);
+    const [a] = await waitContainers(controller, "a running", (cs) => cs[0]?.state === "running", {
+      explain: () => b.recentLogs(),
+    });
+    expect(a?.labels["berth.revision"]).toBe(first);
+    await b.stop();
+    running.splice(running.indexOf(b), 1);
+
+    // Another controller id, the same remote, a known_hosts naming another key: refused, reported.
+    const other = id("git-ssh-mitm");
+    const m = await start(other, [
+      ...common,
+      "--git-ssh-key-file",
+      ssh.keyFile,
+      "--git-known-hosts",
+      ssh.wrongKnownHostsFile,
+    ]);
+    const view = await pollValue(
+      () => sources(m),
+      (s) => (s[0]?.failures ?? 0) > 0,
+      30_000,
+    );
+    expect(view[0]?.revision).toBeNull();
+    expect(view[0]?.lastError).toMatch(/host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i);
   });
 });

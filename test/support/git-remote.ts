@@ -5,7 +5,7 @@
  * fetches).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -197,4 +197,68 @@ export async function httpRemote(remote: GitRemote, token: string): Promise<Http
       return state.authorizations;
     },
   };
+}
+
+export interface SshRemote {
+  readonly url: string;
+  /** A key sshd accepts, and a known_hosts file naming sshd's host key. */
+  readonly keyFile: string;
+  readonly knownHostsFile: string;
+  /** A known_hosts file naming another key for the same host (a man in the middle). */
+  readonly wrongKnownHostsFile: string;
+}
+
+/**
+ * `sshd` on a free loopback port, for this user, accepting one fresh key (scripts/ensure-git.sh
+ * installs it). The key and known_hosts files are written to `secrets`.
+ */
+export async function sshRemote(remote: GitRemote, secrets: string): Promise<SshRemote> {
+  const dir = tempDir("berth-sshd-", "file");
+  const keygen = (file: string) =>
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "berth-test", "-f", file]);
+  keygen(path.join(dir, "host"));
+  keygen(path.join(dir, "other-host"));
+  const keyFile = path.join(secrets, "id_ed25519");
+  keygen(keyFile);
+  writeFileSync(path.join(dir, "authorized_keys"), readFileSync(`${keyFile}.pub`));
+  const port = await freePort();
+  const user = execFileSync("id", ["-un"], { encoding: "utf8" }).trim();
+  mkdirSync("/run/sshd", { recursive: true });
+  const child = spawn(
+    "/usr/sbin/sshd",
+    [
+      "-D",
+      "-e",
+      "-f",
+      "/dev/null",
+      "-o",
+      `ListenAddress=127.0.0.1:${port}`,
+      "-o",
+      `HostKey=${path.join(dir, "host")}`,
+      "-o",
+      `AuthorizedKeysFile=${path.join(dir, "authorized_keys")}`,
+      "-o",
+      "StrictModes=no",
+      "-o",
+      "PasswordAuthentication=no",
+      "-o",
+      "KbdInteractiveAuthentication=no",
+      "-o",
+      "PermitRootLogin=prohibit-password",
+      "-o",
+      `AllowUsers=${user}`,
+      "-o",
+      `PidFile=${path.join(dir, "sshd.pid")}`,
+    ],
+    { stdio: "ignore" },
+  );
+  children.add(child);
+  if (!(await pollUntil(() => answers(port), 10_000))) throw new Error(`sshd did not listen on ${port}`);
+  const hostLine = (file: string) =>
+    `[127.0.0.1]:${port} ${readFileSync(`${file}.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`;
+  const knownHostsFile = path.join(secrets, "known_hosts");
+  writeFileSync(knownHostsFile, hostLine(path.join(dir, "host")));
+  const wrongKnownHostsFile = path.join(secrets, "known_hosts.wrong");
+  writeFileSync(wrongKnownHostsFile, hostLine(path.join(dir, "other-host")));
+  return { url: `ssh://${user}@127.0.0.1:${port}${remote.bare}`, keyFile, knownHostsFile, wrongKnownHostsFile };
 }
