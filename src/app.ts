@@ -295,6 +295,7 @@ export function createApp(given: Config, deps: AppDeps): App {
             log.warn({ err: (err as Error).message }, "claim records not collected");
           });
         for (const wake of passWaiters.splice(0)) wake();
+        git.sources?.noteInvalid(result.snapshot.issues.map((i) => i.file));
         metrics?.pass(result);
         deps.hooks?.onPass?.(result);
       },

@@ -107,3 +107,31 @@ export function commitSubject(message: string): string {
   const line = message.split("\n")[0] ?? "";
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
+
+/** A Git source as GET /v1/sources, GET /v1/specs and `berth status` show it (no credentials). */
+export interface GitSourceStatus {
+  readonly name: string;
+  /** The URL without credentials. */
+  readonly url: string;
+  readonly ref: string;
+  readonly path: string;
+  /** The spec folder berth reads (a symbolic link to the current checkout). */
+  readonly specDir: string;
+  readonly revision: string | null;
+  readonly shortRevision: string | null;
+  /** RFC 3339, the commit's committer time. */
+  readonly committedAt: string | null;
+  readonly subject: string | null;
+  /** RFC 3339: the last fetch that succeeded, and the last that was tried. */
+  readonly lastFetchAt: string | null;
+  readonly lastAttemptAt: string | null;
+  /** Why the last fetch failed (null: it succeeded), without credentials. */
+  readonly lastError: string | null;
+  readonly failures: number;
+  /** A fetch is in flight or queued. */
+  readonly fetching: boolean;
+  /** Spec files of this source that are invalid now (relative to --git-path); their last good versions run. */
+  readonly invalidFiles: readonly string[];
+  /** The revision at which the first of them broke (null: none is invalid). */
+  readonly brokenAt: string | null;
+}

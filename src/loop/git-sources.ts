@@ -6,32 +6,11 @@
  */
 import path from "node:path";
 import type { Logger } from "pino";
-import { commitSubject, scrubUrls, shortSha } from "../core/git-source.js";
+import { commitSubject, type GitSourceStatus, scrubUrls, shortSha } from "../core/git-source.js";
+
+export type { GitSourceStatus } from "../core/git-source.js";
 import type { Commit, GitCheckout } from "../host/git-checkout.js";
 import type { Clock, Timer } from "../util/clock.js";
-
-export interface GitSourceStatus {
-  readonly name: string;
-  /** The URL without credentials. */
-  readonly url: string;
-  readonly ref: string;
-  readonly path: string;
-  /** The spec folder berth reads (a symbolic link to the current checkout). */
-  readonly specDir: string;
-  readonly revision: string | null;
-  readonly shortRevision: string | null;
-  /** RFC 3339, the commit's committer time. */
-  readonly committedAt: string | null;
-  readonly subject: string | null;
-  /** RFC 3339: the last fetch that succeeded, and the last that was tried. */
-  readonly lastFetchAt: string | null;
-  readonly lastAttemptAt: string | null;
-  /** Why the last fetch failed (null: it succeeded), without credentials. */
-  readonly lastError: string | null;
-  readonly failures: number;
-  /** A fetch is in flight or queued. */
-  readonly fetching: boolean;
-}
 
 export interface SourceSetting {
   readonly name: string;
@@ -65,6 +44,8 @@ class Source {
   private timer: Timer | null = null;
   private stopped = false;
   private readonly seen: string[] = [];
+  private invalidFiles: readonly string[] = [];
+  private brokenAt: string | null = null;
 
   constructor(
     readonly setting: SourceSetting,
@@ -145,6 +126,15 @@ class Source {
     }
   }
 
+  /** After a pass: the files of this source that were invalid (absolute paths of every invalid file given). */
+  noteInvalid(files: readonly string[]): void {
+    const dir = `${this.setting.checkout.specDir}${path.sep}`;
+    const mine = files.filter((f) => f.startsWith(dir)).map((f) => f.slice(dir.length));
+    if (mine.length === 0) this.brokenAt = null;
+    else if (this.invalidFiles.length === 0) this.brokenAt = this.commit?.sha ?? null;
+    this.invalidFiles = [...new Set(mine)].sort();
+  }
+
   status(): GitSourceStatus {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     const c = this.commit;
@@ -163,6 +153,8 @@ class Source {
       lastError: this.lastError,
       failures: this.failures,
       fetching: this.running !== null,
+      invalidFiles: this.invalidFiles,
+      brokenAt: this.brokenAt,
     };
   }
 }
@@ -190,6 +182,12 @@ export class GitSources {
   /** Fetch every source now (the webhook); resolves when the fetches end. */
   syncAll(): Promise<void> {
     return Promise.all(this.sources.map((s) => s.sync())).then(() => undefined);
+  }
+
+  /** After every pass: the spec files that were invalid in it (any folder's; each source keeps its own). */
+  noteInvalid(files: readonly string[]): void {
+    const absolute = files.map((f) => path.resolve(f));
+    for (const s of this.sources) s.noteInvalid(absolute);
   }
 
   list(): GitSourceStatus[] {

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { docker, e2eSpec, type RunningBerth, startBerth, testIds, waitContainers } from "../support/e2e.js";
+import { berth, docker, e2eSpec, type RunningBerth, startBerth, testIds, waitContainers } from "../support/e2e.js";
 import { GitRemote, gitDaemon, httpRemote, sshRemote } from "../support/git-remote.js";
 import { pollUntil, pollValue } from "../support/poll.js";
 import { tempDir } from "../support/tmp.js";
@@ -26,6 +26,8 @@ interface SourceView {
   readonly lastError: string | null;
   readonly failures: number;
   readonly fetching: boolean;
+  readonly invalidFiles: readonly string[];
+  readonly brokenAt: string | null;
 }
 
 async function sources(b: RunningBerth): Promise<SourceView[]> {
@@ -78,6 +80,26 @@ describe("berth run --git", () => {
       30_000,
     );
     expect(view[0]).toMatchObject({ revision: docs, subject: "docs only", lastError: null });
+    seen = await waitContainers(controller, "a unchanged", (cs) => cs.length === 1);
+    expect(seen[0]?.id).toBe(aId);
+
+    // A commit that breaks a.yaml: its last good version keeps running; status names that commit.
+    const broken = remote.commit("break a", {
+      "specs/a.yaml": "apiVersion: berth/v1\nkind: Container\nmetadata: {}\n",
+    });
+    const invalid = await pollValue(
+      () => sources(b),
+      (s) => s[0]?.brokenAt === broken,
+      30_000,
+    );
+    expect(invalid[0]).toMatchObject({ revision: broken, invalidFiles: ["a.yaml"] });
+    const status = await berth(["status", "--id", controller, "--server", b.url]);
+    expect(status.stdout).toContain(`invalid since ${broken.slice(0, 12)} (the last good versions run): a.yaml`);
+    expect(status.stdout).toMatch(new RegExp(`${broken.slice(0, 12)} +\\S+ ago +break a +\\S+ ago +ok`));
+    const json = JSON.parse((await berth(["status", "--id", controller, "--server", b.url, "-o", "json"])).stdout) as {
+      sources: SourceView[];
+    };
+    expect(json.sources[0]).toMatchObject({ revision: broken, subject: "break a", lastError: null });
     seen = await waitContainers(controller, "a unchanged", (cs) => cs.length === 1);
     expect(seen[0]?.id).toBe(aId);
 

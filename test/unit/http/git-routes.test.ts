@@ -28,6 +28,8 @@ const SOURCE: GitSourceStatus = {
   lastError: null,
   failures: 0,
   fetching: false,
+  invalidFiles: [],
+  brokenAt: null,
 };
 
 const noIO: ContainerIO = {
