@@ -12,13 +12,16 @@ export type { GitSourceStatus } from "../core/git-source.js";
 import type { Commit, GitCheckout } from "../host/git-checkout.js";
 import type { Clock, Timer } from "../util/clock.js";
 
+/** What a source needs of its checkout (host/git-checkout.ts; the tests hand in an in-memory one). */
+export type Checkout = Pick<GitCheckout, "specDir" | "current" | "commit" | "fetch" | "activate" | "clean">;
+
 export interface SourceSetting {
   readonly name: string;
   readonly url: string;
   readonly ref: string;
   readonly path: string;
   readonly intervalMs: number;
-  readonly checkout: GitCheckout;
+  readonly checkout: Checkout;
 }
 
 export interface GitSourcesDeps {
