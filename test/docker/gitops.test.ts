@@ -28,6 +28,7 @@ interface SourceView {
   readonly fetching: boolean;
   readonly invalidFiles: readonly string[];
   readonly brokenAt: string | null;
+  readonly lastFetchAt: string | null;
 }
 
 async function sources(b: RunningBerth): Promise<SourceView[]> {
@@ -311,5 +312,28 @@ describe("berth run --git", () => {
     );
     expect(view[0]?.revision).toBeNull();
     expect(view[0]?.lastError).toMatch(/host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i);
+  });
+
+  it("--git-ref pins a commit by its SHA: a later commit on the branch is not applied", async () => {
+    const controller = id("git-pin");
+    const remote = new GitRemote();
+    const pinned = remote.commit("pinned", { "a.yaml": e2eSpec(`${controller}-a`) });
+    remote.commit("later", { "b.yaml": e2eSpec(`${controller}-b`) });
+    const daemon = await gitDaemon(remote);
+    const b = await start(controller, ["--git", daemon.url, "--git-ref", pinned, "--git-interval", "1s"]);
+    const [a] = await waitContainers(controller, "a running", (cs) => cs[0]?.state === "running", {
+      explain: () => b.recentLogs(),
+    });
+    expect(a?.labels["berth.revision"]).toBe(pinned);
+    // Fetched again since (the interval is 1 s), still the pin, and b never made.
+    const before = (await sources(b))[0]?.lastFetchAt;
+    const again = await pollValue(
+      () => sources(b),
+      (v) => v[0]?.lastFetchAt !== before,
+      30_000,
+    );
+    expect(again[0]).toMatchObject({ revision: pinned, lastError: null });
+    expect((await waitContainers(controller, "a alone", () => true)).map((c) => c.name)).toEqual([`${controller}-a`]);
+    await daemon.stop();
   });
 });
