@@ -51,8 +51,8 @@ const OWNED = [
   ["prom-client", "src/http/metrics.ts"],
   ["chokidar", "src/host/watcher.ts"],
   ["commander", "src/cli/"],
-  // Docker through the Engine API only; the one program berth runs is a registry credential helper.
-  ["node:child_process", "src/host/registry-auth.ts (docker-credential-<name> get)"],
+  // Docker through the Engine API only; the programs berth runs: git and registry credential helpers.
+  ["node:child_process", "src/host/git.ts (git) and src/host/registry-auth.ts (docker-credential-<name> get)"],
 ];
 /** The rule for files that may import the packages `allowed`, and none of the others. */
 const owners = (...allowed) => [
@@ -114,6 +114,7 @@ export default tseslint.config(
   { files: ["src/http/metrics.ts"], rules: { "no-restricted-imports": owners("prom-client") } },
   { files: ["src/host/watcher.ts"], rules: { "no-restricted-imports": owners("chokidar") } },
   { files: ["src/cli/**"], rules: { "no-restricted-imports": owners("commander") } },
+  { files: ["src/host/git.ts"], rules: { "no-restricted-imports": owners("node:child_process") } },
   // The Compose converter is pure too: the CLI reads the files and the environment and hands them in.
   {
     files: ["src/compose/**/*.ts"],

@@ -11,6 +11,8 @@ import type { Controller } from "./loop/controller.js";
 import type { Dispatcher } from "./loop/dispatcher.js";
 import type { Executor } from "./loop/executor.js";
 import type { Leadership } from "./loop/leadership.js";
+import type { GitSources } from "./loop/git-sources.js";
+import type { GitCredentials } from "./host/git.js";
 import type { Reaper } from "./loop/reaper.js";
 import type { PassResult, Reconciler } from "./loop/reconciler.js";
 import type { EventLog } from "./ops/event-log.js";
@@ -68,6 +70,15 @@ export interface AppDeps extends InspectorDeps {
    * imported here, so that the other commands never load fastify and prom-client.
    */
   readonly http?: { readonly buildServer: typeof buildServer; readonly Metrics: typeof Metrics };
+  /**
+   * Where the Git sources keep their caches and checkouts (<state dir>/git/<id>), their
+   * credentials (read from their files) and the webhook's secret; absent: config.git is ignored.
+   */
+  readonly git?: {
+    readonly root: string;
+    readonly credentials: GitCredentials;
+    readonly webhookSecret: string | null;
+  };
   /** The periodic resync's scheduler (default a timer, or node-cron for a cron expression: config.resync). */
   readonly scheduleResync?: (tick: () => void) => { stop(): void | Promise<void> };
   /**
@@ -96,4 +107,6 @@ export interface App extends Inspector {
   readonly events: EventLog;
   /** Prometheus metrics; null without the HTTP server. */
   readonly metrics: Metrics | null;
+  /** The Git sources (started by the run command before the controller); null: none. */
+  readonly gitSources: GitSources | null;
 }

@@ -15,7 +15,10 @@ import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
 import { fencedIO, fencedPort, type WriteFence } from "./docker/fenced.js";
 import type { ContainerIO } from "./docker/port.js";
+import path from "node:path";
+import { sourceId } from "./core/git-source.js";
 import { ClaimFiles } from "./host/claim-files.js";
+import { GitCheckout } from "./host/git-checkout.js";
 import { hostPolicyContext } from "./host/host-paths.js";
 import { hostRegistryAuth } from "./host/registry-auth.js";
 import { hostSecretSources } from "./host/secrets.js";
@@ -28,6 +31,7 @@ import { Controller } from "./loop/controller.js";
 import { DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
+import { GitSources, type GitSourcesDeps } from "./loop/git-sources.js";
 import { HashKey, type HashKeyMode } from "./loop/hash-key.js";
 import { HostPortHints } from "./loop/host-ports.js";
 import { ImageCheck } from "./loop/image-check.js";
@@ -73,6 +77,7 @@ function engineParts(
   metrics: Metrics | null,
   hashKeyMode: HashKeyMode,
   fence?: WriteFence,
+  revisionOf?: (file: string) => string | null,
 ) {
   const clock = deps.clock ?? systemClock;
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
@@ -115,6 +120,7 @@ function engineParts(
     ...(fence ? { term: () => fence.currentTerm() } : {}),
     registryAuth,
     tagDigests: imageCheck,
+    ...(revisionOf ? { revisionOf } : {}),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
   return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck };
@@ -168,10 +174,48 @@ export function createInspector(config: Config, deps: InspectorDeps): Inspector 
   return { config, docker: engine.docker.port, reconciler, executor: engine.executor, reaper: engine.reaper };
 }
 
-export function createApp(config: Config, deps: AppDeps): App {
+/**
+ * The Git sources of `berth run` (docs/gitops.md), each in its own folder under deps.git.root;
+ * their spec folders (links to the current checkouts) join the spec directories.
+ */
+function gitSourcesOf(
+  config: Config,
+  deps: AppDeps,
+  hooks: GitSourcesDeps,
+): { config: Config; sources: GitSources | null } {
+  const git = deps.git;
+  if (!git || config.git.sources.length === 0) return { config, sources: null };
+  const settings = config.git.sources.map((s) => {
+    const name = sourceId(s.url, s.refText, s.path);
+    const checkout = new GitCheckout({
+      root: path.join(git.root, name),
+      url: s.url,
+      ref: s.ref,
+      gitPath: s.path,
+      credentials: git.credentials,
+      timeoutMs: config.git.timeoutMs,
+    });
+    return { name, url: s.url, ref: s.refText, path: s.path, intervalMs: s.intervalMs, checkout };
+  });
+  const specDirs = [...config.specDirs, ...settings.map((s) => s.checkout.specDir)];
+  return { config: Object.freeze({ ...config, specDirs }), sources: new GitSources(settings, hooks) };
+}
+
+export function createApp(given: Config, deps: AppDeps): App {
   const log = deps.log;
   const leadership = deps.leadership;
   const leading = (): boolean => !leadership || leadership.mayWrite();
+  const clock0 = deps.clock ?? systemClock;
+  const git = gitSourcesOf(given, deps, {
+    clock: clock0,
+    log: log.child({ component: "git" }),
+    onRevision: (source, previous) => {
+      events.revision(source, previous, clock0.now());
+      controller.requestPass(true, 0);
+    },
+    onFetch: (source, error) => metrics?.gitFetch(source, error, clock0.now()),
+  });
+  const config = git.config;
   const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
   const slots = new Semaphore(config.concurrency);
   const http = config.listen ? deps.http : undefined;
@@ -180,10 +224,19 @@ export function createApp(config: Config, deps: AppDeps): App {
         version: deps.version ?? "unknown",
         queue: () => ({ queued: slots.queued, inFlight: slots.inUse }),
         ...(leadership ? { leadership: () => leadership.status() } : {}),
+        gitSources: git.sources?.list().map((s) => s.name) ?? [],
       })
     : null;
   const events = new EventLog();
-  const engine = engineParts(config, deps, slots, metrics, "create", leadership);
+  const engine = engineParts(
+    config,
+    deps,
+    slots,
+    metrics,
+    "create",
+    leadership,
+    git.sources ? (f) => git.sources?.revisionOf(f) ?? null : undefined,
+  );
   const { clock, owner, docker, executor, reaper } = engine;
   const dispatcher = new Dispatcher({
     executor,
@@ -268,6 +321,7 @@ export function createApp(config: Config, deps: AppDeps): App {
             log.warn({ err: (err as Error).message }, "claim records not collected");
           });
         for (const wake of passWaiters.splice(0)) wake();
+        git.sources?.noteInvalid(result.snapshot.issues.map((i) => i.file));
         metrics?.pass(result);
         deps.hooks?.onPass?.(result);
       },
@@ -318,6 +372,8 @@ export function createApp(config: Config, deps: AppDeps): App {
           allowOrigins: config.allowOrigins,
           policyProfile: config.policy.profile,
           limits: { requestTimeoutMs: config.requestTimeoutMs },
+          gitSources: git.sources,
+          gitWebhookSecret: deps.git?.webhookSecret ?? null,
         })
       : null;
   return {
@@ -332,6 +388,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     server,
     events,
     metrics,
+    gitSources: git.sources,
   };
 }
 

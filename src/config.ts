@@ -12,11 +12,14 @@ import {
   ALWAYS_FORBIDDEN,
   DEFAULT_POLICY,
   type Policy,
+  LEXICAL_CONTEXT,
   type PortRange,
   PROFILES,
+  secretFileAllowed,
   type Profile,
 } from "./core/policy/policy.js";
 import { type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
+import { type GitRef, parseGitPath, parseGitRef, parseGitUrl } from "./core/git-source.js";
 import { ULIMIT_NAMES } from "./core/spec.js";
 import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
 import { isValidCron } from "./util/cron.js";
@@ -66,6 +69,8 @@ export interface Config {
   readonly registryAuth: RegistryAuthConfig;
   /** --image-check: how often followed tags (imagePullPolicy Always) are asked again; null: once per process. */
   readonly imageCheckMs: number | null;
+  /** Git sources berth fetches itself (docs/gitops.md); none by default. */
+  readonly git: GitConfig;
 }
 
 export interface HaConfig {
@@ -80,6 +85,27 @@ export interface RegistryAuthConfig {
   readonly file: string | null;
   /** Docker's config.json: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
   readonly dockerConfig: string;
+}
+
+export interface GitSourceConfig {
+  readonly url: string;
+  readonly ref: GitRef;
+  /** As given: a branch or tag name, or the SHA. */
+  readonly refText: string;
+  /** A folder inside the repository ("" for its root). */
+  readonly path: string;
+  readonly intervalMs: number;
+}
+
+export interface GitConfig {
+  readonly sources: readonly GitSourceConfig[];
+  /** How long one git run may take (--git-timeout). */
+  readonly timeoutMs: number;
+  /** Credential files, checked to lie under the allowed secret folders (read by the run command). */
+  readonly tokenFile: string | null;
+  readonly sshKeyFile: string | null;
+  readonly knownHostsFile: string | null;
+  readonly webhookSecretFile: string | null;
 }
 
 /** `--resync 45s`: a timer every 45 s; `--resync "0 0 3 * * *"`: a node-cron schedule. */
@@ -131,6 +157,10 @@ export interface PolicyOptions {
   readonly apiTokenFile?: string;
   /** Registry credentials (--registry-auth-file): never readable through secretEnv either. */
   readonly registryAuthFile?: string;
+  /** The Git sources' credential and webhook secret files: never readable through secretEnv either. */
+  readonly gitCredentialFiles?: readonly (string | undefined)[];
+  /** Redis's password for --ha (--ha-password-file): never readable through secretEnv either. */
+  readonly haPasswordFile?: string;
 }
 
 export interface RawOptions extends PolicyOptions {
@@ -169,11 +199,20 @@ export interface RawOptions extends PolicyOptions {
   readonly ha?: string;
   readonly haTtl?: string;
   readonly haRenew?: string;
-  readonly haPasswordFile?: string;
   /** Docker's config.json (the CLI passes $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
   readonly dockerConfig?: string;
   /** A duration, or "off". */
   readonly imageCheck?: string;
+  /** Git sources (docs/gitops.md): --git URL, each with the --git-ref/--git-path/--git-interval at its position. */
+  readonly git?: readonly string[];
+  readonly gitRef?: readonly string[];
+  readonly gitPath?: readonly string[];
+  readonly gitInterval?: readonly string[];
+  readonly gitTimeout?: string;
+  readonly gitTokenFile?: string;
+  readonly gitSshKeyFile?: string;
+  readonly gitKnownHosts?: string;
+  readonly gitWebhookSecretFile?: string;
 }
 
 export const DEFAULTS = {
@@ -194,7 +233,69 @@ export const DEFAULTS = {
   requestTimeout: "30s",
   haTtl: "10s",
   haRenew: "2s",
+  gitRef: "main",
+  gitInterval: "1m",
+  gitTimeout: "2m",
 };
+
+/** The shortest --git-interval: a remote is not polled more often than this. */
+export const MIN_GIT_INTERVAL_MS = 1000;
+
+/**
+ * --git and its companions. The i-th --git-ref, --git-path and --git-interval belong to the i-th
+ * --git; one given once applies to every source.
+ */
+export function gitConfig(raw: RawOptions, policy: Policy): GitConfig {
+  const urls = raw.git ?? [];
+  const nth = (flag: string, values: readonly string[] | undefined, i: number, fallback: string): string => {
+    if (values === undefined || values.length === 0) return fallback;
+    if (values.length !== 1 && values.length !== urls.length)
+      usage(
+        `${flag}: given ${values.length} times for ${urls.length} --git sources: give it once (for all) or once per --git, in the same order`,
+      );
+    return values.length === 1 ? (values[0] ?? fallback) : (values[i] ?? fallback);
+  };
+  if (urls.length === 0)
+    for (const [flag, v] of [
+      ["--git-ref", raw.gitRef],
+      ["--git-path", raw.gitPath],
+      ["--git-interval", raw.gitInterval],
+    ] as const)
+      if (v !== undefined && v.length > 0) usage(`${flag}: applies only with --git URL`);
+  const sources = urls.map((url, i) => {
+    const parsedUrl = parseGitUrl(url);
+    if ("error" in parsedUrl) usage(`--git: ${parsedUrl.error}`);
+    const refText = nth("--git-ref", raw.gitRef, i, DEFAULTS.gitRef);
+    const ref = parseGitRef(refText);
+    if ("error" in ref) usage(`--git-ref: ${ref.error}`);
+    const gitPath = parseGitPath(nth("--git-path", raw.gitPath, i, ""));
+    if (typeof gitPath !== "string") usage(`--git-path: ${gitPath.error}`);
+    const intervalMs = duration("--git-interval", nth("--git-interval", raw.gitInterval, i, DEFAULTS.gitInterval));
+    if (intervalMs < MIN_GIT_INTERVAL_MS) usage(`--git-interval: at least 1s (e.g. 30s, 1m, 5m)`);
+    return Object.freeze({
+      url: url.trim(),
+      ref: Object.freeze(ref),
+      refText: refText.trim(),
+      path: gitPath,
+      intervalMs,
+    });
+  });
+  const file = (flag: string, given: string | undefined): string | null => {
+    if (given === undefined || given === "") return null;
+    const absolute = path.resolve(given);
+    const refusal = secretFileAllowed(absolute, policy, LEXICAL_CONTEXT);
+    if (refusal !== null) usage(`${flag}: ${absolute} ${refusal}`);
+    return absolute;
+  };
+  return Object.freeze({
+    sources: Object.freeze(sources),
+    timeoutMs: duration("--git-timeout", raw.gitTimeout ?? DEFAULTS.gitTimeout),
+    tokenFile: file("--git-token-file", raw.gitTokenFile),
+    sshKeyFile: file("--git-ssh-key-file", raw.gitSshKeyFile),
+    knownHostsFile: file("--git-known-hosts", raw.gitKnownHosts),
+    webhookSecretFile: file("--git-webhook-secret-file", raw.gitWebhookSecretFile),
+  });
+}
 
 function compatConfig(raw: RawOptions): SpawnerCompatConfig | null {
   if (raw.compat === undefined || raw.compat === "off" || raw.compat === "artie") return null;
@@ -424,7 +525,12 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
     allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
     allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),
-    ownCredentialFiles: [raw.apiTokenFile, raw.registryAuthFile].flatMap((f) => (f ? [path.resolve(f)] : [])),
+    ownCredentialFiles: [
+      raw.apiTokenFile,
+      raw.registryAuthFile,
+      raw.haPasswordFile,
+      ...(raw.gitCredentialFiles ?? []),
+    ].flatMap((f) => (f ? [path.resolve(f)] : [])),
     forbiddenHostPaths: socket && !ALWAYS_FORBIDDEN.includes(socket) ? [...ALWAYS_FORBIDDEN, socket] : ALWAYS_FORBIDDEN,
     maxMemoryBytes: quantity("--max-memory", raw.maxMemory, parseBytes),
     maxNanoCpus: quantity("--max-cpus", raw.maxCpus, parseNanoCpus),
@@ -486,7 +592,9 @@ export function capacitySetting(
 }
 
 export function buildConfig(raw: RawOptions): Config {
-  const given = raw.specs && raw.specs.length > 0 ? [...raw.specs] : DEFAULTS.specs;
+  // With Git sources, ./specs is read only when named: the sources are the spec folders.
+  const noLocal = raw.git !== undefined && raw.git.length > 0 ? [] : DEFAULTS.specs;
+  const given = raw.specs && raw.specs.length > 0 ? [...raw.specs] : noLocal;
   // The runtime spec directory is a spec directory like the others: loaded and watched.
   const specDirs =
     raw.runtimeSpecs !== undefined && !given.includes(raw.runtimeSpecs) ? [...given, raw.runtimeSpecs] : given;
@@ -516,6 +624,10 @@ export function buildConfig(raw: RawOptions): Config {
   for (const key of reapLabels)
     if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key)) usage(`--reap-label: ${JSON.stringify(key)} is not a label key`);
   const resyncText = raw.resync ?? DEFAULTS.resync;
+  const policy = buildPolicy({
+    ...raw,
+    gitCredentialFiles: [raw.gitTokenFile, raw.gitSshKeyFile, raw.gitKnownHosts, raw.gitWebhookSecretFile],
+  });
   return Object.freeze({
     specDirs: Object.freeze(specDirs),
     controllerId,
@@ -540,7 +652,7 @@ export function buildConfig(raw: RawOptions): Config {
       httpNames("--allow-origin", raw.allowOrigin ?? [], normalizeOrigin, "an origin (e.g. https://ui.example:8443)"),
     ),
     requestTimeoutMs: duration("--request-timeout", raw.requestTimeout ?? DEFAULTS.requestTimeout),
-    policy: buildPolicy(raw),
+    policy,
     compat: compatConfig(raw),
     artie: artieConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
@@ -552,6 +664,7 @@ export function buildConfig(raw: RawOptions): Config {
     }),
     imageCheckMs:
       raw.imageCheck === undefined || raw.imageCheck === "off" ? null : duration("--image-check", raw.imageCheck),
+    git: gitConfig(raw, policy),
   });
 }
 

@@ -9,6 +9,7 @@
  * then worked out locally). What is printed is cleaned of control characters (sanitize.ts).
  */
 import { request as httpRequest } from "node:http";
+import type { GitSourceStatus } from "../core/git-source.js";
 import { request as httpsRequest } from "node:https";
 import type { NodeReport } from "../core/capacity.js";
 import type { ObjectStatus } from "../core/object-status.js";
@@ -38,6 +39,7 @@ export async function liveStatus(server: string, controllerId: string, timeoutMs
         notes: body.notes,
         ...(objectStatuses(body.objects) ? { objects: body.objects } : {}),
         ...(nodeReport(body.node) ? { node: body.node } : {}),
+        ...(gitSources(body.sources) ? { sources: body.sources } : {}),
       },
       url: server,
       observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
@@ -157,6 +159,24 @@ const nodeReport = shape({
   pending: listOf(shape({ spec: str, reason: str })),
 }) as (v: unknown) => v is NodeReport;
 const statusReport = shape({ specs: listOf(specStatus), orphans: listOf(containerStatus), notes: listOf(str) });
+
+const gitSources = listOf(
+  shape({
+    name: str,
+    url: str,
+    ref: str,
+    path: str,
+    revision: orNull(str),
+    shortRevision: orNull(str),
+    committedAt: orNull(str),
+    subject: orNull(str),
+    lastFetchAt: orNull(str),
+    lastError: orNull(str),
+    failures: num,
+    invalidFiles: listOf(str),
+    brokenAt: orNull(str),
+  }),
+) as (v: unknown) => v is GitSourceStatus[];
 
 /** The body has the shape of berth's status report (GET /v1/specs). */
 export function isStatusReport(v: unknown): v is StatusReport & Record<string, unknown> {

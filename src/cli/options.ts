@@ -11,6 +11,7 @@ import { LOG_LEVELS } from "../util/log-levels.js";
 /** The help headings, in the order help lists them. */
 export const GROUPS = {
   specs: "Spec sources:",
+  git: "Git sources (docs/gitops.md):",
   policy: "Admission policy:",
   capacity: "Capacity:",
   controller: "Controller:",

@@ -76,6 +76,23 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
       ]),
     )}`;
   }
+  const sources = report.sources ?? [];
+  if (sources.length > 0) {
+    out += `\n${table(
+      ["SOURCE", "REVISION", "COMMITTED", "SUBJECT", "FETCHED", "LAST FETCH"],
+      sources.map((g) => [
+        `${g.url}@${g.ref}${g.path ? `:${g.path}` : ""}`,
+        g.shortRevision ?? "-",
+        g.committedAt === null ? "-" : `${age(Date.parse(g.committedAt), now)} ago`,
+        g.subject ?? "-",
+        g.lastFetchAt === null ? "never" : `${age(Date.parse(g.lastFetchAt), now)} ago`,
+        g.lastError === null ? "ok" : `failed ${g.failures}x: ${g.lastError}`,
+      ]),
+    )}`;
+    for (const g of sources)
+      if (g.invalidFiles.length > 0)
+        out += `! ${g.name}: invalid since ${g.brokenAt?.slice(0, 12) ?? "?"} (the last good versions run): ${g.invalidFiles.join(", ")}\n`;
+  }
   for (const note of report.notes) out += `! ${note}\n`;
   if (report.node) out += `${capacityLine(report.node)}\n`;
   return out;

@@ -79,6 +79,8 @@ export interface CreateContext {
   readonly hash: string;
   /** The spec file's path relative to its directory. */
   readonly source: string;
+  /** The Git revision the spec file came from (docs/gitops.md), or null/absent: not from a Git source. Not in the hash. */
+  readonly revision?: string | null;
   /** secretEnv name → resolved value. */
   readonly secretValues: Readonly<Record<string, string>>;
   /**
@@ -151,6 +153,7 @@ export function containerLabels(
     [keys.hash]: ctx.hash,
     [keys.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
     [keys.source]: ctx.source,
+    ...(ctx.revision ? { [keys.revision]: ctx.revision } : {}),
     ...(applied !== null ? { [keys.applied]: applied } : {}),
     // What auto ports it was given: read back to keep them, and counted as taken while it is stopped.
     ...(autoPortKeys(spec).length > 0 ? { [keys.hostPorts]: formatHostPortsLabel(ctx.hostPorts ?? {}) } : {}),

@@ -18,6 +18,8 @@ export interface LabelKeys {
   readonly expiresAt: string;
   /** The spec file's path relative to its directory, for humans. */
   readonly source: string;
+  /** The Git commit the spec file was checked out at, when it came from a Git source (docs/gitops.md). */
+  readonly revision: string;
   /**
    * What the container was made from, for `berth plan` to say what a replace changes: the spec
    * hash's input and the secrets' references, never a secret value (core/applied.ts).
@@ -45,6 +47,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     hash: `${prefix}.hash`,
     expiresAt: `${prefix}.expires_at`,
     source: `${prefix}.source`,
+    revision: `${prefix}.revision`,
     applied: `${prefix}.applied`,
     instanceVolume: `${prefix}.instance_volume`,
     reclaimPolicy: `${prefix}.reclaim_policy`,

@@ -4,6 +4,7 @@
  * here is stored.
  */
 import { type NodeReport, nodeReport } from "./capacity.js";
+import type { GitSourceStatus } from "./git-source.js";
 import { formatIssue, type SpecIssue } from "./errors.js";
 import { containerHostPorts } from "./host-ports.js";
 import type { LabelKeys } from "./labels.js";
@@ -122,6 +123,8 @@ export interface StatusReport {
   readonly objects?: readonly ObjectStatus[];
   /** With --capacity: the host's capacity, what berth's containers hold, what waits (docs/capacity.md). */
   readonly node?: NodeReport;
+  /** With --git: each source's revision and last fetch (docs/gitops.md); absent: none, or not known (no controller). */
+  readonly sources?: readonly GitSourceStatus[];
 }
 
 export interface StatusInput {

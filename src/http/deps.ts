@@ -5,6 +5,7 @@ import type { Profile } from "../core/policy/policy.js";
 import type { StatusReport } from "../core/status.js";
 import type { Readiness } from "../loop/controller.js";
 import type { LeadershipStatus } from "../loop/leadership.js";
+import type { GitSourceStatus } from "../loop/git-sources.js";
 import type { ManagedContainers } from "../ops/containers.js";
 import type { EventLog } from "../ops/event-log.js";
 import type { Pools } from "../ops/pools.js";
@@ -50,6 +51,10 @@ export interface ServerDeps {
   readonly originalAgents?: OriginalAgents | null;
   /** null or absent: no Artie host-manager compatibility routes. */
   readonly artie?: ArtieCompatConfig | null;
+  /** The Git sources (GET /v1/sources, the webhook); null or absent: none. */
+  readonly gitSources?: { list(): GitSourceStatus[]; syncAll(): Promise<void> } | null;
+  /** The webhook's secret (--git-webhook-secret-file); null or absent: POST /v1/hooks/git answers 404. */
+  readonly gitWebhookSecret?: string | null;
   /** Milliseconds since the epoch. */
   now(): number;
   /**

@@ -20,6 +20,8 @@ export interface MetricsSources {
   queue(): { readonly queued: number; readonly inFlight: number };
   /** Under --ha: the role, term and transitions (loop/leadership.ts). Absent: always the leader. */
   leadership?(): { readonly role: string; readonly term: number | null; readonly transitions: number };
+  /** The Git sources' names: their failure counters exist from the start, at 0. */
+  readonly gitSources?: readonly string[];
 }
 
 /** "volume-create" → "volume_create", "image-missing" → "image_missing". */
@@ -36,6 +38,8 @@ export class Metrics {
   private readonly dockerSeconds: Histogram<"operation">;
   private readonly reaped: Counter<"by">;
   private readonly reconnects: Counter;
+  private readonly sourceFetched: Gauge<"source">;
+  private readonly sourceFailures: Counter<"source">;
   /** The last successful pass, which the gauges read when scraped. */
   private lastPass: PassResult | null = null;
 
@@ -117,6 +121,19 @@ export class Metrics {
       help: "Times the Docker events stream was re-opened after it ended or failed.",
       registers,
     });
+    this.sourceFetched = new Gauge({
+      name: "berth_source_last_fetch_timestamp_seconds",
+      help: "When each Git source was last fetched successfully (seconds since the epoch).",
+      labelNames: ["source"],
+      registers,
+    });
+    this.sourceFailures = new Counter({
+      name: "berth_source_fetch_failures_total",
+      help: "Failed fetches of each Git source (unreachable remote, bad credentials, a ref that is gone).",
+      labelNames: ["source"],
+      registers,
+    });
+    for (const source of sources.gitSources ?? []) this.sourceFailures.inc({ source }, 0);
     // The series alerts watch exist from the start, at 0: rate() of an absent series is nothing.
     for (const result of ["ok", "error"]) this.passes.inc({ result }, 0);
     for (const by of ["spec", "label"]) this.reaped.inc({ by }, 0);
@@ -221,6 +238,12 @@ export class Metrics {
 
   reapedByLabel(count: number): void {
     if (count > 0) this.reaped.inc({ by: "label" }, count);
+  }
+
+  /** A Git source's fetch, at `atMs`: failed when `error` is not null. */
+  gitFetch(source: string, error: string | null, atMs: number): void {
+    if (error === null) this.sourceFetched.set({ source }, atMs / 1000);
+    else this.sourceFailures.inc({ source });
   }
 
   eventsReconnected(): void {

@@ -22,6 +22,7 @@ import type { HttpLimits, ServerDeps } from "./deps.js";
 import { LogStreams } from "./log-stream.js";
 import { registerArtieCompat } from "./routes/artie-compat.js";
 import { registerContainerRoutes, registerTerminalRoute } from "./routes/containers.js";
+import { registerGitRoutes } from "./routes/git.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerPoolRoutes } from "./routes/pools.js";
 import { registerSpawnerCompat } from "./routes/spawner-compat.js";
@@ -203,6 +204,7 @@ export function buildServer(deps: ServerDeps) {
   registerPoolRoutes(app, deps, deps.pools ?? null);
   registerContainerRoutes(app, deps, streams);
   registerNodeRoutes(app, deps);
+  registerGitRoutes(app, deps);
   if (deps.compat) registerSpawnerCompat(app, deps, deps.compat);
 
   // WebSocket routes (terminals) go in a plugin registered after @fastify/websocket, which must

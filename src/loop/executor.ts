@@ -62,6 +62,8 @@ export interface ExecutorDeps {
   readonly hostPorts?: { avoid(port: number): void };
   /** Under --ha: the fencing number of the term the writes were made in, logged with each action. */
   readonly term?: () => number | null;
+  /** The Git revision a spec file is checked out at (the berth.revision label), or null: not from a Git source. */
+  readonly revisionOf?: (file: string) => string | null;
 }
 
 export interface AdmissionAudit {
@@ -347,6 +349,7 @@ export class Executor {
       replica,
       hash: secrets.labelHash,
       source,
+      revision: this.deps.revisionOf?.(ctx.record?.file ?? "") ?? null,
       secretValues: secrets.values,
       labelDigests: secrets.labelDigests,
       network: await this.deps.network.resolve(spec.network),

@@ -12,7 +12,7 @@ export interface ReconcileEvent {
   /** Milliseconds since the epoch. */
   readonly at: number;
   readonly spec: string | null;
-  readonly kind: Action["kind"] | "pass-failed" | "reap" | "finished";
+  readonly kind: Action["kind"] | "pass-failed" | "reap" | "finished" | "revision";
   readonly reason: string;
   /** The action as `berth plan` prints it. */
   readonly text: string;
@@ -78,6 +78,24 @@ export class EventLog {
       kind: "reap",
       reason: "expired",
       text: `reap    ${container.name}: ${container.label}=${container.value}`,
+      ok: true,
+      error: null,
+      durationMs: 0,
+    });
+  }
+
+  /** A Git source is at a new revision (docs/gitops.md); `spec` is null, the source is in the text. */
+  revision(
+    source: { readonly name: string; readonly shortRevision: string | null; readonly subject: string | null },
+    previous: string | null,
+    at: number,
+  ): ReconcileEvent {
+    return this.add({
+      at,
+      spec: null,
+      kind: "revision",
+      reason: previous === null ? "first" : "fetched",
+      text: `revision ${source.name}: ${source.shortRevision ?? "?"} ${JSON.stringify(source.subject ?? "")}${previous !== null ? ` (was ${previous.slice(0, 12)})` : ""}`,
       ok: true,
       error: null,
       durationMs: 0,

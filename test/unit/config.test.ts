@@ -164,6 +164,14 @@ describe("buildConfig", () => {
       resync: { kind: "every", ms: 30_000, text: "30s" },
       forcePrune: false,
       ha: null,
+      git: {
+        sources: [],
+        timeoutMs: 120_000,
+        tokenFile: null,
+        sshKeyFile: null,
+        knownHostsFile: null,
+        webhookSecretFile: null,
+      },
       pruneMaxShare: 0.5,
       reapLabels: [],
       network: null,
@@ -315,5 +323,51 @@ describe("capacity flags (docs/capacity.md)", () => {
     [{ defaultRequest: "cpus=x" }, '--default-request: cpus: "x" is not a CPU quantity'],
   ])("%j is refused, naming the flag and what would be valid", (raw, message) => {
     expect(() => buildConfig(raw)).toThrow(message);
+  });
+});
+
+describe("Git sources (--git)", () => {
+  it("pairs --git-ref, --git-path and --git-interval with --git by position, or one for all", () => {
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    const config = buildConfig({
+      git: ["https://h.example/a.git", "file:///srv/b.git"],
+      gitRef: ["main", sha],
+      gitPath: ["specs/"],
+      gitInterval: ["30s", "5m"],
+    });
+    expect(config.git.sources).toEqual([
+      {
+        url: "https://h.example/a.git",
+        ref: { kind: "name", name: "main" },
+        refText: "main",
+        path: "specs",
+        intervalMs: 30_000,
+      },
+      { url: "file:///srv/b.git", ref: { kind: "commit", sha }, refText: sha, path: "specs", intervalMs: 300_000 },
+    ]);
+    // With sources, ./specs is read only when named.
+    expect(config.specDirs).toEqual([]);
+    expect(buildConfig({ git: ["file:///srv/b.git"], specs: ["./specs"] }).specDirs).toEqual(["./specs"]);
+  });
+
+  it.each([
+    [{ git: ["https://u:tok@h/r.git"] }, "--git-token-file"],
+    [
+      { git: ["file:///a.git", "file:///b.git"], gitRef: ["x", "y", "z"] },
+      "--git-ref: given 3 times for 2 --git sources",
+    ],
+    [{ git: ["file:///r.git"], gitRef: ["a..b"] }, "--git-ref:"],
+    [{ git: ["file:///r.git"], gitPath: ["../x"] }, "--git-path:"],
+    [{ git: ["file:///r.git"], gitInterval: ["500ms"] }, "--git-interval: at least 1s"],
+    [{ gitRef: ["main"] }, "--git-ref: applies only with --git URL"],
+    [{ git: ["file:///r.git"], gitTokenFile: "/home/me/token" }, "--git-token-file: /home/me/token"],
+  ])("refuses %j", (raw, message) => {
+    expect(() => buildConfig(raw)).toThrow(message);
+  });
+
+  it("takes credential files under the allowed secret folders, and keeps them from secretEnv", () => {
+    const config = buildConfig({ git: ["file:///r.git"], gitTokenFile: "/run/secrets/git-token" });
+    expect(config.git.tokenFile).toBe("/run/secrets/git-token");
+    expect(config.policy.ownCredentialFiles).toEqual(["/run/secrets/git-token"]);
   });
 });

@@ -1,10 +1,11 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { type Command, Option } from "commander";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { type App, createApp } from "../../app.js";
+import { type App, type AppDeps, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { secretFileAllowed } from "../../core/policy/policy.js";
@@ -15,7 +16,7 @@ import { Leadership, type LeaseStore } from "../../loop/leadership.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
-import { type HostLock, withHostLock } from "../../host/lock.js";
+import { type HostLock, resolveStateDir, withHostLock } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
 import { readApiToken } from "../api-token.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
@@ -128,6 +129,45 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     ).env("BERTH_HA_PASSWORD_FILE"),
   ])
     command.addOption(option.helpGroup(GROUPS.ha));
+  for (const option of [
+    new Option(
+      "--git <url>",
+      "also read specs from this Git repository, fetched by berth (https://, ssh://, git://, file://; repeatable)",
+    )
+      .env("BERTH_GIT")
+      .argParser(collect),
+    new Option(
+      "--git-ref <ref>",
+      "the branch, tag or full commit SHA to follow (default main; once, or once per --git)",
+    )
+      .env("BERTH_GIT_REF")
+      .argParser(collect),
+    new Option("--git-path <dir>", "the folder inside the repository that holds the specs (default: its root)")
+      .env("BERTH_GIT_PATH")
+      .argParser(collect),
+    new Option("--git-interval <duration>", "how often to fetch (default 1m; the webhook fetches at once)")
+      .env("BERTH_GIT_INTERVAL")
+      .argParser(collect),
+    new Option("--git-timeout <duration>", "how long one git fetch or checkout may take")
+      .env("BERTH_GIT_TIMEOUT")
+      .default("2m"),
+    new Option(
+      "--git-token-file <path>",
+      "an https token for the remotes (user:token is sent as Basic, a bare token as Bearer); under an allowed secret folder",
+    ).env("BERTH_GIT_TOKEN_FILE"),
+    new Option("--git-ssh-key-file <path>", "the ssh private key for ssh remotes; under an allowed secret folder").env(
+      "BERTH_GIT_SSH_KEY_FILE",
+    ),
+    new Option(
+      "--git-known-hosts <path>",
+      "the known_hosts file ssh remotes are checked against (unknown hosts are refused); under an allowed secret folder",
+    ).env("BERTH_GIT_KNOWN_HOSTS"),
+    new Option(
+      "--git-webhook-secret-file <path>",
+      "the secret POST /v1/hooks/git checks signatures with (X-Hub-Signature-256, X-Gitlab-Token); under an allowed secret folder",
+    ).env("BERTH_GIT_WEBHOOK_SECRET_FILE"),
+  ])
+    command.addOption(option.helpGroup(GROUPS.git));
   addExamples(command, [
     { command: "berth run", what: "keep ./specs converged, the HTTP API on 127.0.0.1:7435" },
     {
@@ -149,16 +189,23 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { ...raw, ...(token !== undefined ? { apiToken: token } : {}), ...spawnerOptions(raw) },
     { level: "info", fd: 1 },
   );
+  const git = await readGitSecrets(config);
   // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock.
-  if (config.ha) return runElected(config, config.ha, log, signals);
+  if (config.ha) return runElected(config, config.ha, log, signals, git);
   // One controller per id on this host (host/lock.ts): refused here, before anything acts.
   return withHostLock(
     { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
-    (lock) => runLocked(config, log, lock, signals),
+    (lock) => runLocked(config, log, lock, signals, git),
   );
 }
 
-async function runElected(config: Config, ha: HaConfig, log: Logger, signals: Signals): Promise<number> {
+async function runElected(
+  config: Config,
+  ha: HaConfig,
+  log: Logger,
+  signals: Signals,
+  git: GitSecrets,
+): Promise<number> {
   if (ha.passwordFile !== null) {
     const refusal = secretFileAllowed(ha.passwordFile, config.policy, hostPolicyContext);
     if (refusal !== null) throw BerthError.usage(`--ha-password-file: ${refusal}`);
@@ -185,7 +232,7 @@ async function runElected(config: Config, ha: HaConfig, log: Logger, signals: Si
     },
   });
   log.info({ store: store.where, ttl: ha.timing.ttlMs, renew: ha.timing.renewMs }, "high availability on");
-  return runLocked(config, log, null, signals, {
+  return runLocked(config, log, null, signals, git, {
     leadership,
     created: (made) => {
       app = made;
@@ -201,6 +248,43 @@ function leaseStore(config: Config, ha: HaConfig): Promise<LeaseStore> {
     timing: ha.timing,
     passwordFile: ha.passwordFile,
   });
+}
+
+type GitSecrets = Pick<NonNullable<AppDeps["git"]>, "credentials" | "webhookSecret">;
+
+/** The Git sources' credentials and webhook secret, from their files (checked by config.ts to lie under the allowed secret folders). */
+async function readGitSecrets(config: Config): Promise<GitSecrets> {
+  const read = async (flag: string, file: string | null): Promise<string | null> => {
+    if (file === null) return null;
+    try {
+      const text = (await readFile(file, "utf8")).trim();
+      if (text === "") throw new Error("it is empty");
+      return text;
+    } catch (err) {
+      throw BerthError.usage(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  const git = config.git;
+  if (git.webhookSecretFile !== null && git.sources.length === 0)
+    throw BerthError.usage("--git-webhook-secret-file: applies only with --git URL");
+  const webhookSecret = await read("--git-webhook-secret-file", git.webhookSecretFile);
+  if (webhookSecret !== null && webhookSecret.length < 16)
+    throw BerthError.usage(
+      "--git-webhook-secret-file: the secret must be at least 16 characters (e.g. openssl rand -hex 32)",
+    );
+  for (const [flag, file] of [
+    ["--git-ssh-key-file", git.sshKeyFile],
+    ["--git-known-hosts", git.knownHostsFile],
+  ] as const)
+    if (file !== null) await read(flag, file);
+  return {
+    credentials: {
+      token: await read("--git-token-file", git.tokenFile),
+      sshKeyFile: git.sshKeyFile,
+      knownHostsFile: git.knownHostsFile,
+    },
+    webhookSecret,
+  };
 }
 
 /** Under --compat docker-spawner, docker-spawner's own variables (its TIDEPOOL_*, HOST_UID/GID and RUST_LOG). */
@@ -220,21 +304,26 @@ interface Elected {
 }
 
 async function runLocked(
-  config: Config,
+  given: Config,
   log: Logger,
   lock: HostLock | null,
   signals: Signals,
+  git: GitSecrets,
   elected?: Elected,
 ): Promise<number> {
-  if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
-  const app = createApp(config, {
+  if (given.runtimeSpecs !== null) await mkdir(given.runtimeSpecs, { recursive: true });
+  const stateDir = lock ? path.dirname(lock.path) : await resolveStateDir(given.stateDir);
+  const gitRoot = path.join(stateDir, "git", given.controllerId);
+  const app = createApp(given, {
     log,
     version: VERSION,
     watch: true,
     http: { buildServer, Metrics },
+    ...(given.git.sources.length > 0 ? { git: { root: gitRoot, ...git } } : {}),
     ...(elected ? { leadership: elected.leadership } : {}),
   });
   elected?.created(app);
+  const config = app.config;
   let received = 0;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -296,10 +385,17 @@ async function runLocked(
   void reportEngine(app.docker, log);
   // The first try at the lease before the first pass: a berth that can lead at once does.
   await elected?.leadership.start();
+  // The first fetch of each Git source comes before the first pass (observe-first: a pass never
+  // sees a source without its checkout when one can be had).
+  if (app.gitSources) {
+    await mkdir(gitRoot, { recursive: true, mode: 0o700 });
+    await Promise.race([app.gitSources.start(), stopped]);
+  }
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
   // Stop listening now, but stop taking work first: a request still open (a log stream that
   // follows, a /spawn or /exec waiting) must not hold the controller running.
+  app.gitSources?.stop();
   const serverClosed = app.server?.close();
   await app.controller.stop();
   // Nothing writes any more: let go of the lease, so that a standby takes over at once.

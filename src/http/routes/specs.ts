@@ -116,7 +116,13 @@ export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void
   app.get("/v1/specs", async (_req, reply) => {
     const status = deps.status();
     if (status === null) return noPassYet(reply);
-    return reply.send({ controller: deps.controllerId, observedAt: formatTime(status.at), ...status.report });
+    const sources = deps.gitSources?.list() ?? [];
+    return reply.send({
+      controller: deps.controllerId,
+      observedAt: formatTime(status.at),
+      ...status.report,
+      ...(sources.length > 0 ? { sources } : {}),
+    });
   });
 
   app.get<{ Params: { name: string } }>("/v1/specs/:name", async (req, reply) => {

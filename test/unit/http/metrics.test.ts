@@ -60,6 +60,8 @@ describe("metrics", () => {
     expect(Object.fromEntries(berth)).toEqual({
       berth_build_info: ["version"],
       berth_reconciles_total: ["result"],
+      berth_source_fetch_failures_total: [],
+      berth_source_last_fetch_timestamp_seconds: [],
       berth_reconcile_duration_seconds: [],
       berth_actions_total: [],
       berth_docker_calls_total: [],
