@@ -11,7 +11,8 @@
 # berth-test/busybox:latest (the tests); and berth-test/node:local, a Node image made from the
 # host's own Node (scripts/build-node-image.sh), the base the berth image is built on in tests.
 # Last, Debian's docker-registry (test/docker/registry.test.ts runs one on loopback to test pulls),
-# and zsh and fish (the completion tests run the generated scripts in them).
+# zsh and fish (the completion tests run the generated scripts in them), redis-server (the --ha
+# tests, scripts/ensure-redis.sh) and git and OpenSSH (the --git tests, scripts/ensure-git.sh).
 set -euo pipefail
 
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
@@ -186,3 +187,6 @@ ensure_htpasswd
 log "htpasswd: $(command -v htpasswd)"
 ensure_shells
 log "shells: $(zsh --version 2>/dev/null | head -1), $(fish --version 2>/dev/null)"
+# The other programs the tests run: redis-server (--ha), git and OpenSSH (--git).
+bash "$(dirname "$0")/ensure-redis.sh"
+bash "$(dirname "$0")/ensure-git.sh"
