@@ -55,9 +55,12 @@ const WARN_LEVEL = 40;
 /** Under --ha, every answer says whether it came from the leader or a standby. */
 export const ROLE_HEADER = "x-berth-role";
 
-/** What a standby does not serve: anything but a read, and the terminal (it runs a command). */
+/**
+ * What a standby does not serve: anything but a read, and the terminal (it runs a command). The
+ * Git webhook only fetches: a standby keeps its checkout as current as the leader's.
+ */
 function writes(method: string, route: string): boolean {
-  if (method !== "GET" && method !== "HEAD") return !PROBES.has(route);
+  if (method !== "GET" && method !== "HEAD") return !PROBES.has(route) && route !== "/v1/hooks/git";
   return route.endsWith("/terminal");
 }
 

@@ -28,6 +28,8 @@ interface ServerOptions {
   status?: StatusSnapshot | null;
   loopback?: boolean;
   compat?: boolean;
+  /** Under --ha: this process's role. */
+  role?: "leader" | "standby";
 }
 
 /** A ContainerIO that records what it was asked and answers from a script. */
@@ -99,6 +101,18 @@ function server(options: ServerOptions = {}) {
       ? { image: "agent:latest", network: "auto", user: { uid: 1000, gid: 1000 }, waitMs: 300 }
       : null,
     now: () => Date.parse("2026-11-23T10:00:00Z"),
+    ...(options.role
+      ? {
+          leadership: () => ({
+            role: options.role ?? "leader",
+            term: options.role === "leader" ? 4 : null,
+            leader: "host-a/12/abc",
+            store: "redis://127.0.0.1:6379/0",
+            storeError: null,
+            transitions: 1,
+          }),
+        }
+      : {}),
   });
   return {
     app,
@@ -114,6 +128,49 @@ function server(options: ServerOptions = {}) {
 }
 
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/yaml" };
+
+describe("under --ha", () => {
+  it("a standby serves reads and says so; it refuses every write with 503 naming the leader", async () => {
+    const s = server({ role: "standby" });
+    s.setReady({ ready: true, reason: null });
+    const ready = await s.app.inject({ url: "/readyz" });
+    expect([ready.statusCode, ready.headers["x-berth-role"]]).toEqual([200, "standby"]);
+    const leader = await s.app.inject({ url: "/readyz?role=leader" });
+    expect([leader.statusCode, leader.json()]).toEqual([
+      503,
+      expect.objectContaining({
+        ready: false,
+        role: "standby",
+        leader: "host-a/12/abc",
+        reason: "standby: another berth leads",
+      }),
+    ]);
+    expect((await s.app.inject({ url: "/v1/events" })).statusCode).toBe(200);
+    for (const [method, url] of [
+      ["PUT", "/v1/specs/web"],
+      ["DELETE", "/v1/specs/web"],
+      ["POST", "/v1/containers/web/exec"],
+    ] as const) {
+      const res = await s.app.inject({ method, url, headers: auth, payload: method === "PUT" ? "x: 1" : undefined });
+      expect([method, url, res.statusCode, res.json()]).toEqual([
+        method,
+        url,
+        503,
+        expect.objectContaining({ code: "BERTH_NOT_LEADER", leader: "host-a/12/abc" }),
+      ]);
+    }
+    expect(s.changes()).toBe(0);
+  });
+
+  it("the leader answers /readyz?role=leader with 200 and serves writes", async () => {
+    const s = server({ role: "leader" });
+    s.setReady({ ready: true, reason: null });
+    const leader = await s.app.inject({ url: "/readyz?role=leader" });
+    expect([leader.statusCode, leader.headers["x-berth-role"], leader.json().term]).toEqual([200, "leader", 4]);
+    const del = await s.app.inject({ method: "DELETE", url: "/v1/specs/web", headers: auth });
+    expect(del.statusCode).not.toBe(503);
+  });
+});
 
 describe("health and readiness", () => {
   it("answers /healthz while alive and /readyz with 503 and the reason until ready", async () => {
