@@ -53,6 +53,11 @@ LABEL org.opencontainers.image.title="berth" \
   org.opencontainers.image.revision="${BERTH_REVISION}"
 # berth's own user, not root. It reaches the Docker socket through the socket's group, given at
 # `docker run --group-add <gid>` (the gid differs between hosts, so it cannot be baked in).
+# git and ssh for Git sources (`--git`, docs/gitops.md), where the base image has apt (the official
+# Node images do; berth-test/node:local, made from the host without a package manager, does not).
+RUN if command -v apt-get >/dev/null 2>&1; then \
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends git openssh-client ca-certificates \
+  && rm -rf /var/lib/apt/lists/*; fi
 RUN echo 'berth:x:10001:10001:berth:/nonexistent:/usr/sbin/nologin' >>/etc/passwd \
   && echo 'berth:x:10001:' >>/etc/group \
   && mkdir /specs
