@@ -2,6 +2,7 @@
  * Configuration: flags beat BERTH_* environment variables beat defaults (commander resolves the
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
+import { type Target, TARGETS } from "./core/swarm-fields.js";
 import { isIP } from "node:net";
 import path from "node:path";
 import { type CapacitySetting, DEFAULT_REQUEST, parseResourceList, type Resource } from "./core/capacity.js";
@@ -61,6 +62,8 @@ export interface Config {
   readonly capacity: CapacitySetting | null;
   /** Leader election (--ha, docs/reliability.md), or null: this berth always leads. */
   readonly ha: HaConfig | null;
+  /** What specs become (--target): containers on this engine, or services of a Swarm (docs/swarm.md). */
+  readonly target: Target;
 }
 
 export interface HaConfig {
@@ -150,6 +153,7 @@ export interface RawOptions extends PolicyOptions {
   readonly allowOrigin?: readonly string[];
   readonly requestTimeout?: string;
   readonly capacity?: string;
+  readonly target?: string;
   readonly reserve?: string;
   readonly defaultRequest?: string;
   readonly ha?: string;
@@ -528,7 +532,15 @@ export function buildConfig(raw: RawOptions): Config {
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
     capacity: capacitySetting(raw),
     ha: haConfig(raw),
+    target: targetOf(raw.target),
   });
+}
+
+/** --target: engine (default) or swarm. */
+export function targetOf(text: string | undefined): Target {
+  const target = (text ?? "engine") as Target;
+  if (!TARGETS.includes(target)) usage(`--target: ${JSON.stringify(text)} is not one of ${TARGETS.join(", ")}`);
+  return target;
 }
 
 /** --ha and its timings. */

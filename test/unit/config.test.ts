@@ -180,6 +180,7 @@ describe("buildConfig", () => {
       artie: null,
       stateDir: null,
       capacity: null,
+      target: "engine",
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });
