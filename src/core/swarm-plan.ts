@@ -23,8 +23,10 @@ export interface ObservedService {
   readonly labels: Readonly<Record<string, string>>;
   /** Replicated services' replicas; null for a global service. */
   readonly replicas: number | null;
-  /** A rolling update is under way (or paused after a failed task). */
+  /** A rolling update is under way. */
   readonly updating: boolean;
+  /** Why Swarm paused (or rolled back) the last update, or null: a failed update berth will not retry by itself. */
+  readonly updateFailure: string | null;
 }
 
 export type SwarmAction =

@@ -71,6 +71,7 @@ function phaseOf(
   const pending = input.plan.actions.some((a) => a.spec === record.name);
   const desired = desiredReplicas(spec);
   if (pending) return { phase: "Updating", message: "service to be changed" };
+  if (service.updateFailure !== null) return { phase: "Failed", message: service.updateFailure };
   if (service.updating) return { phase: "Updating", message: `rolling update, ${running}/${desired} tasks running` };
   if (running < desired) return { phase: "Pending", message: `${running}/${desired} tasks running` };
   return { phase: "Running", message: `${running}/${desired} tasks running` };

@@ -32,7 +32,7 @@ export type Call = <T>(operation: string, run: (signal: AbortSignal) => Promise<
 interface EngineService {
   ID: string;
   Version?: { Index?: number };
-  UpdateStatus?: { State?: string };
+  UpdateStatus?: { State?: string; Message?: string };
   Spec?: { Name?: string; Labels?: Record<string, string> | null; Mode?: { Replicated?: { Replicas?: number } } };
 }
 
@@ -51,7 +51,10 @@ function toService(s: EngineService): ObservedService {
     version: s.Version?.Index ?? 0,
     labels: s.Spec?.Labels ?? {},
     replicas: replicated ? (replicated.Replicas ?? 1) : null,
-    updating: ["updating", "paused", "rollback_started", "rollback_paused"].includes(s.UpdateStatus?.State ?? ""),
+    updating: ["updating", "rollback_started"].includes(s.UpdateStatus?.State ?? ""),
+    updateFailure: ["paused", "rollback_paused", "rollback_completed"].includes(s.UpdateStatus?.State ?? "")
+      ? `update ${s.UpdateStatus?.State ?? ""}: ${s.UpdateStatus?.Message ?? ""}`
+      : null,
   };
 }
 

@@ -91,6 +91,16 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect([quiet.code, quiet.stdout]).toEqual([0, "nothing to do\n"]);
     const status = await swarm(["status", "--id", id, "-f", dir]);
     expect(status.stdout).toMatch(new RegExp(`${a}\\s+Running\\s+2/2`));
+    const data = JSON.parse((await swarm(["status", "--id", id, "-f", dir, "-o", "json"])).stdout) as {
+      specs: { name: string; phase: string; running: number; desired: number; nodes: string[]; serviceId: string }[];
+    };
+    expect(data.specs.find((r) => r.name === a)).toMatchObject({
+      phase: "Running",
+      running: 2,
+      desired: 2,
+      nodes: [expect.any(String)],
+      serviceId: first.ID,
+    });
 
     // An env change: an update of the same service, start-first, with the field named.
     writeFileSync(path.join(dir, "a.yaml"), sleeper(a, ["replicas: 2", "env: { MODE: two }"]));

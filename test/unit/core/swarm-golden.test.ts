@@ -8,6 +8,7 @@ import { specHash } from "../../../src/core/hash.js";
 import type { PlanInput } from "../../../src/core/plan/plan.js";
 import { type ObservedService, planSwarm, renderSwarmPlan } from "../../../src/core/swarm-plan.js";
 import { serviceSpec } from "../../../src/core/swarm-service.js";
+import { type ObservedTask, swarmStatus } from "../../../src/core/swarm-status.js";
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
 import { CONTROLLER, desired, IMAGE, KEYS, OPTIONS } from "../../support/plan-fixtures.js";
 import { specText, type SpecTextOptions } from "../../support/specs.js";
@@ -31,6 +32,7 @@ function service(d: Desired, over: Partial<ObservedService> = {}): ObservedServi
     labels: body.Labels,
     replicas: body.Mode.Replicated.Replicas,
     updating: false,
+    updateFailure: null,
     ...over,
   };
 }
@@ -226,5 +228,81 @@ describe("what each target refuses", () => {
     expect(issues(['placement: { constraints: ["zone is a"] }'], "swarm")[0]).toContain(
       "spec.placement.constraints[0]",
     );
+  });
+});
+
+describe("status from the tasks", () => {
+  it("says desired vs running, on which nodes, and the last task error", () => {
+    counter = 0;
+    const specs = {
+      up: desired("up", { replicas: 2 }),
+      stuck: desired("stuck", { replicas: 2 }),
+      rolling: desired("rolling"),
+      paused: desired("paused"),
+      off: desired("off", { extra: ["suspended: true"] }),
+      old: desired("old", { extra: ['expiresAt: "2026-11-23T11:00:00Z"'] }),
+    };
+    const services = [
+      service(specs.up),
+      service(specs.stuck),
+      service(specs.rolling, { updating: true }),
+      service(specs.paused, { updateFailure: "update paused: task failed" }),
+      service(specs.off),
+    ];
+    const task = (serviceIndex: number, state: string, over: Partial<ObservedTask> = {}): ObservedTask => ({
+      serviceId: services[serviceIndex]?.id ?? "",
+      node: "node-b",
+      desiredState: "running",
+      state,
+      error: "",
+      at: NOW,
+      ...over,
+    });
+    const tasks = [
+      task(0, "running", { node: "node-b" }),
+      task(0, "running", { node: "node-a" }),
+      task(1, "running"),
+      task(1, "pending", { error: "no suitable node (insufficient resources on 2 nodes)", at: NOW - 1 }),
+      task(2, "running"),
+      task(3, "running"),
+    ];
+    const records = new Map(
+      Object.values(specs).map((d) => [
+        d.spec.name,
+        {
+          name: d.spec.name,
+          spec: d.spec,
+          file: `${d.spec.name}.yaml`,
+          source: d.source,
+          hash: d.hash,
+          invalid: [],
+          error: null,
+        },
+      ]),
+    );
+    const all = [...Object.values(specs)];
+    const p = planSwarm(input(all), services, NOW, OPTIONS);
+    const rows = swarmStatus({
+      records,
+      services,
+      tasks,
+      plan: p,
+      failures: new Map(),
+      owner: OPTIONS.owner,
+      now: NOW,
+    });
+    expect(
+      rows.map(
+        (r) =>
+          `${r.name} ${r.phase} ${r.running}/${r.desired} [${r.nodes.join(",")}] ${r.message} | ${r.lastError ?? "-"}`,
+      ),
+    ).toEqual([
+      "off Suspended 0/0 [] scaled to 0 | -",
+      "old Expired 0/1 [] expired | -",
+      "paused Failed 1/1 [node-b] update paused: task failed | -",
+      "rolling Updating 1/1 [node-b] rolling update, 1/1 tasks running | -",
+      "stuck Pending 1/2 [node-b] 1/2 tasks running | no suitable node (insufficient resources on 2 nodes)",
+      "up Running 2/2 [node-a,node-b] 2/2 tasks running | -",
+    ]);
   });
 });
