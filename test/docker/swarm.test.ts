@@ -57,6 +57,17 @@ async function running(serviceName: string): Promise<number> {
   return tasks.filter((t) => t.DesiredState === "running" && t.Status.State === "running").length;
 }
 
+async function runningEnvs(serviceName: string): Promise<string[][]> {
+  const tasks = (await daemon.docker.listTasks({ filters: { service: [serviceName] } })) as {
+    DesiredState: string;
+    Status: { State: string };
+    Spec: { ContainerSpec: { Env?: string[] } };
+  }[];
+  return tasks
+    .filter((t) => t.DesiredState === "running" && t.Status.State === "running")
+    .map((t) => t.Spec.ContainerSpec.Env ?? []);
+}
+
 const swarm = (args: readonly string[]) =>
   berth([...args, "--target", "swarm"], {
     DOCKER_HOST: daemon.dockerHost,
@@ -114,7 +125,8 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(updated.Version.Index).toBeGreaterThan(first.Version.Index);
     expect(updated.Spec.UpdateConfig?.Order).toBe("start-first");
     expect(updated.Spec.TaskTemplate.ContainerSpec.Env).toEqual(["MODE=two"]);
-    expect(await running(a)).toBe(2);
+    // The tasks rolled: the two running now are new ones, made from the new spec.
+    expect(await runningEnvs(a)).toEqual([["MODE=two"], ["MODE=two"]]);
 
     // Suspended: scaled to 0, the service kept.
     writeFileSync(path.join(dir, "c.yaml"), sleeper(c, ["suspended: true"]));
