@@ -9,12 +9,12 @@ import { autoHostPortRanges } from "./core/host-ports.js";
 import { labelKeys } from "./core/labels.js";
 import { ownership } from "./core/ownership.js";
 import type { SecretSources } from "./core/secrets.js";
-import { connectDocker } from "./docker/connect.js";
+import { connectDocker, connectSwarm } from "./docker/connect.js";
 import { engineContext } from "./docker/engine-context.js";
 import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
 import { fencedIO, fencedPort, type WriteFence } from "./docker/fenced.js";
-import type { ContainerIO } from "./docker/port.js";
+import type { ContainerIO, DockerPort } from "./docker/port.js";
 import path from "node:path";
 import { sourceId } from "./core/git-source.js";
 import { ClaimFiles } from "./host/claim-files.js";
@@ -39,6 +39,7 @@ import { AutoNetwork } from "./loop/network.js";
 import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
+import { SwarmReconciler, type SwarmReconcilerDeps } from "./loop/swarm-reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
 import { STDIN_SOURCE } from "./manifest/stdin.js";
@@ -63,6 +64,7 @@ function parseOptions(config: Config): ParseOptions {
     labelPrefix: config.labelPrefix,
     policy: config.policy,
     policyContext: hostPolicyContext,
+    target: config.target,
   };
 }
 
@@ -397,3 +399,29 @@ const unavailableIO: ContainerIO = {
   exec: () => Promise.reject(new Error("exec is not available on this engine")),
   logs: () => Promise.reject(new Error("logs are not available on this engine")),
 };
+
+/** Under --target swarm (docs/swarm.md): the same specs and desired state, converged to services. */
+export function createSwarm(
+  config: Config,
+  deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction">,
+): { readonly docker: DockerPort; readonly reconciler: SwarmReconciler } {
+  const engine = connectSwarm(config.dockerTimeoutMs);
+  const reconciler = new SwarmReconciler(
+    {
+      loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
+      // Swarm takes no secretEnv from berth yet (core/swarm-fields.ts): no secret is read.
+      builder: new DesiredStateBuilder(hostSecretSources(config.policy), config.policy.profile, hostPolicyContext),
+      swarm: engine.swarm,
+      clock: deps.clock ?? systemClock,
+      log: deps.log.child({ component: "swarm" }),
+      ...(deps.onAction ? { onAction: deps.onAction } : {}),
+    },
+    {
+      owner: ownership(labelKeys(config.labelPrefix), config.controllerId),
+      forcePrune: config.forcePrune,
+      pruneMaxShare: config.pruneMaxShare,
+      concurrency: config.concurrency,
+    },
+  );
+  return { docker: engine.port, reconciler };
+}

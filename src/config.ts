@@ -2,6 +2,7 @@
  * Configuration: flags beat BERTH_* environment variables beat defaults (commander resolves the
  * first two); this module validates the result and freezes it. Read once, at the edge.
  */
+import { type Target, TARGETS } from "./core/swarm-fields.js";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -71,6 +72,8 @@ export interface Config {
   readonly imageCheckMs: number | null;
   /** Git sources berth fetches itself (docs/gitops.md); none by default. */
   readonly git: GitConfig;
+  /** What specs become (--target): containers on this engine, or services of a Swarm (docs/swarm.md). */
+  readonly target: Target;
 }
 
 export interface HaConfig {
@@ -194,6 +197,7 @@ export interface RawOptions extends PolicyOptions {
   readonly allowOrigin?: readonly string[];
   readonly requestTimeout?: string;
   readonly capacity?: string;
+  readonly target?: string;
   readonly reserve?: string;
   readonly defaultRequest?: string;
   readonly ha?: string;
@@ -665,7 +669,15 @@ export function buildConfig(raw: RawOptions): Config {
     imageCheckMs:
       raw.imageCheck === undefined || raw.imageCheck === "off" ? null : duration("--image-check", raw.imageCheck),
     git: gitConfig(raw, policy),
+    target: targetOf(raw.target),
   });
+}
+
+/** --target: engine (default) or swarm. */
+export function targetOf(text: string | undefined): Target {
+  const target = (text ?? "engine") as Target;
+  if (!TARGETS.includes(target)) usage(`--target: ${JSON.stringify(text)} is not one of ${TARGETS.join(", ")}`);
+  return target;
 }
 
 /** --ha and its timings. */

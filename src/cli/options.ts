@@ -6,6 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_LABEL_PREFIX, isValidLabelPrefix } from "../core/labels.js";
+import { TARGETS } from "../core/swarm-fields.js";
 import { LOG_LEVELS } from "../util/log-levels.js";
 
 /** The help headings, in the order help lists them. */
@@ -170,6 +171,17 @@ export function addControllerOptions(command: Command): Command {
       .helpGroup(GROUPS.controller),
     labelPrefixOption(),
   ]);
+}
+
+/** --target: what specs become, containers on this engine or services of a Swarm (docs/swarm.md). */
+export function addTargetOption(command: Command): Command {
+  return command.addOption(
+    new Option("--target <target>", "what specs become: containers on this engine, or services on a Swarm manager")
+      .env("BERTH_TARGET")
+      .choices(TARGETS)
+      .default("engine")
+      .helpGroup(GROUPS.docker),
+  );
 }
 
 /** --docker-timeout, and with `network` the network `network: auto` resolves to. */

@@ -9,7 +9,7 @@ import { autoPortKeys, formatHostPortsLabel, type HostPortMap } from "./host-por
 import { instanceVolumeName } from "./instance-volumes.js";
 import { containerName } from "./names.js";
 import type { Ownership } from "./ownership.js";
-import { AUTO_HOST_PORT, type NormalizedSpec, type RestartPolicy } from "./spec.js";
+import { AUTO_HOST_PORT, type NormalizedHealthcheck, type NormalizedSpec, type RestartPolicy } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
 
 export interface EngineMount {
@@ -31,13 +31,7 @@ export interface EngineCreateBody {
   readonly Labels: Readonly<Record<string, string>>;
   readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
   readonly StopTimeout: number;
-  readonly Healthcheck?: {
-    readonly Test: readonly string[];
-    readonly Interval: number;
-    readonly Timeout: number;
-    readonly Retries: number;
-    readonly StartPeriod: number;
-  };
+  readonly Healthcheck?: EngineHealthcheck;
   readonly HostConfig: {
     readonly Binds?: readonly string[];
     readonly Mounts?: readonly EngineMount[];
@@ -117,6 +111,25 @@ function restartPolicy(spec: NormalizedSpec): EngineCreateBody["HostConfig"]["Re
 }
 
 const NS_PER_MS = 1_000_000;
+
+/** A healthcheck as the Engine API takes it, durations in nanoseconds (containers and Swarm services alike). */
+export interface EngineHealthcheck {
+  readonly Test: readonly string[];
+  readonly Interval: number;
+  readonly Timeout: number;
+  readonly Retries: number;
+  readonly StartPeriod: number;
+}
+
+export function engineHealthcheck(hc: NormalizedHealthcheck): EngineHealthcheck {
+  return {
+    Test: ["CMD", ...hc.command],
+    Interval: hc.intervalMs * NS_PER_MS,
+    Timeout: hc.timeoutMs * NS_PER_MS,
+    Retries: hc.retries,
+    StartPeriod: hc.startPeriodMs * NS_PER_MS,
+  };
+}
 
 /**
  * The networks joined at create: the primary one (a user-defined network gets the spec's name as
@@ -237,17 +250,7 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
     Labels: containerLabels(spec, ctx),
     ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
     StopTimeout: Math.ceil(spec.stopTimeoutMs / 1000),
-    ...(hc
-      ? {
-          Healthcheck: {
-            Test: ["CMD", ...hc.command],
-            Interval: hc.intervalMs * NS_PER_MS,
-            Timeout: hc.timeoutMs * NS_PER_MS,
-            Retries: hc.retries,
-            StartPeriod: hc.startPeriodMs * NS_PER_MS,
-          },
-        }
-      : {}),
+    ...(hc ? { Healthcheck: engineHealthcheck(hc) } : {}),
     HostConfig: {
       ...(binds.length > 0 ? { Binds: binds } : {}),
       ...(mounts.length > 0 ? { Mounts: mounts } : {}),

@@ -394,6 +394,256 @@ export interface Spec {
     maxCreating?: number;
   };
   /**
+   * Under --target swarm only: where the service's tasks may run, as Swarm's placement (docs/swarm.md). --target engine refuses it: one host has nowhere else to place a container.
+   */
+  placement?: {
+    /**
+     * Swarm placement constraints, all of which a node must meet: node.labels.zone==a, node.role!=manager, node.hostname==web-1.
+     *
+     * @maxItems 32
+     */
+    constraints?: string[];
+    /**
+     * Swarm placement preferences, in order: spread the tasks evenly over the values of a node label.
+     *
+     * @maxItems 8
+     */
+    preferences?:
+      | []
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ]
+      | [
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          },
+          {
+            /**
+             * The node label to spread over, e.g. node.labels.zone.
+             */
+            spread: string;
+          }
+        ];
+  };
+  /**
    * How a container is replaced. StartFirst (default): the new container starts (and becomes healthy) before the old one goes. StopFirst: the old one goes first; forced when a host port is published.
    */
   updateStrategy?: "StartFirst" | "StopFirst";

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   BERTH_UNREADABLE: "A spec file or directory cannot be read (permissions, I/O error, symlink loop).",
   BERTH_TOO_MANY_FILES: "A spec directory holds more files than the limit.",
   BERTH_POLICY: "A spec asks for something the admission policy refuses (docs/policy.md lists the checks).",
+  BERTH_TARGET:
+    "A spec uses a field its --target cannot express: under swarm, one a Swarm service cannot carry (privileged, container:NAME networks, …); under engine, placement.",
   BERTH_USAGE: "A command-line flag or argument is invalid.",
   BERTH_LOCKED:
     "Another berth holds this controller id on this host (its lock socket answers): run and apply refuse to start.",

@@ -136,6 +136,10 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     // The engine's retry count: a new container. activeDeadline and ttlAfterFinished are left out
     // (the planner's business; changing them starts no new run).
     backoffLimit: spec.backoffLimit ?? undefined,
+    // Only under --target swarm (the engine target refuses it): absent, it changes no existing hash.
+    placement: spec.placement
+      ? { constraints: [...spec.placement.constraints], spreads: [...spec.placement.spreads] }
+      : undefined,
   };
 }
 

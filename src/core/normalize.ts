@@ -417,6 +417,12 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       backoffLimit: s.backoffLimit ?? null,
       priority: s.priority ?? DEFAULTS.priority,
       pool,
+      placement: s.placement
+        ? {
+            constraints: (s.placement.constraints ?? []).map((c) => c.trim()),
+            spreads: (s.placement.preferences ?? []).map((p) => p.spread),
+          }
+        : null,
     },
   };
 }

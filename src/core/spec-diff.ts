@@ -146,6 +146,7 @@ const SPEC: Rules = {
   stopTimeoutMs: { name: "stopTimeout", show: duration, fallback: DEFAULTS.stopTimeoutMs },
   ulimits: { values: { whole: true, fields: { soft: {}, hard: {} } } },
   backoffLimit: {},
+  placement: { fields: { constraints: {}, spreads: { name: "preferences" } } },
 };
 
 const PLAIN = /^[A-Za-z0-9_/.-][A-Za-z0-9_./:@+=-]*$/;

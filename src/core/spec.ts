@@ -151,6 +151,14 @@ export interface NormalizedSpec {
   readonly priority: number;
   /** A warm pool (docs/pools.md), or null for a plain spec; a pool's `replicas` is its size. */
   readonly pool: NormalizedPool | null;
+  /** Under --target swarm: Swarm's placement (docs/swarm.md); null: none. */
+  readonly placement: NormalizedPlacement | null;
+}
+
+/** Swarm placement: constraints as written, preferences by the node label they spread over. */
+export interface NormalizedPlacement {
+  readonly constraints: readonly string[];
+  readonly spreads: readonly string[];
 }
 
 /** A warm pool: unclaimed members kept ready; claims take them out (docs/pools.md). */

@@ -19,6 +19,7 @@ import type {
   ObservedRun,
 } from "../core/observed.js";
 import { DockerContainerIO } from "./container-io.js";
+import { DockerSwarm, type SwarmPort } from "./swarm-adapter.js";
 import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
 import type {
   ContainerDetails,
@@ -213,6 +214,11 @@ export class DockerAdapter implements DockerPort {
   /** Exec and logs for the operator surfaces, on this adapter's client. */
   containerIO(): DockerContainerIO {
     return new DockerContainerIO(this.docker, this.options.callTimeoutMs);
+  }
+
+  /** Services and tasks (`--target swarm`), on this adapter's client and through its `call`. */
+  swarm(): SwarmPort {
+    return new DockerSwarm(this.docker, (operation, run) => this.call(operation, run));
   }
 
   /** Runs one API call with a deadline, mapping errors and reporting the outcome. */

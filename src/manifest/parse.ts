@@ -30,6 +30,7 @@ import {
   type PolicyContext,
 } from "../core/policy/policy.js";
 import { type FieldIssue, normalize } from "../core/normalize.js";
+import { type Target, targetIssues } from "../core/swarm-fields.js";
 import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
 import { formatPath, keyExcerpt, schemaIssues } from "./messages.js";
@@ -70,6 +71,8 @@ export interface ParseOptions {
   readonly policy: Policy;
   /** How the policy resolves host paths (lexically, unless the caller can look at the host). */
   readonly policyContext: PolicyContext;
+  /** What the specs become (--target): the fields the target cannot express are refused. Default engine. */
+  readonly target?: Target;
 }
 
 export const DEFAULT_PARSE_OPTIONS: ParseOptions = {
@@ -523,6 +526,11 @@ export function parseSpecText(
     const result = normalize(data, { labelPrefix: options.labelPrefix });
     if (!result.ok) {
       report(result.issues);
+      return;
+    }
+    const inexpressible = targetIssues(data, result.spec, options.target ?? "engine");
+    if (inexpressible.length > 0) {
+      report(inexpressible);
       return;
     }
     const violations = checkSpec(data, result.spec, options.policy, options.policyContext);

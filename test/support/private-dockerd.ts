@@ -16,15 +16,22 @@ export class PrivateDockerd {
   readonly docker: Docker;
   private child: ChildProcess | null = null;
 
-  private constructor(readonly dir: string) {
+  private constructor(
+    readonly dir: string,
+    private readonly loopback = false,
+  ) {
     this.socketPath = path.join(dir, "docker.sock");
     this.docker = new Docker({ socketPath: this.socketPath });
   }
 
-  /** Starts a private daemon and copies `images` into it from the main daemon. */
-  static async create(images: readonly string[]): Promise<PrivateDockerd> {
+  /**
+   * Starts a private daemon and copies `images` into it from the main daemon. With `loopback`, the
+   * namespace's `lo` is up (a new namespace has it down), so that the daemon can listen on
+   * 127.0.0.1: what `swarm init --advertise-addr 127.0.0.1` needs.
+   */
+  static async create(images: readonly string[], { loopback = false } = {}): Promise<PrivateDockerd> {
     // Short path: Unix socket paths are limited to about 108 bytes.
-    const d = new PrivateDockerd(mkdtempSync("/tmp/bpd-"));
+    const d = new PrivateDockerd(mkdtempSync("/tmp/bpd-"), loopback);
     await d.start();
     const main = new Docker();
     for (const image of images) {
@@ -44,24 +51,22 @@ export class PrivateDockerd {
 
   async start(): Promise<void> {
     const log = openSync(path.join(this.dir, "dockerd.log"), "a");
-    const child = spawn(
-      "unshare",
-      [
-        "--net",
-        "dockerd",
-        "-H",
-        `unix://${this.socketPath}`,
-        "--data-root",
-        path.join(this.dir, "root"),
-        "--exec-root",
-        path.join(this.dir, "exec"),
-        "--pidfile",
-        path.join(this.dir, "docker.pid"),
-        "--iptables=false",
-        "--ip-masq=false",
-      ],
-      { stdio: ["ignore", log, log], detached: true },
-    );
+    const dockerd = [
+      "dockerd",
+      "-H",
+      `unix://${this.socketPath}`,
+      "--data-root",
+      path.join(this.dir, "root"),
+      "--exec-root",
+      path.join(this.dir, "exec"),
+      "--pidfile",
+      path.join(this.dir, "docker.pid"),
+      "--iptables=false",
+      "--ip-masq=false",
+    ];
+    // `exec` keeps dockerd the child this class signals; the arguments go as "$@", never parsed.
+    const command = this.loopback ? ["sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...dockerd] : dockerd;
+    const child = spawn("unshare", ["--net", ...command], { stdio: ["ignore", log, log], detached: true });
     this.child = child;
     child.on("exit", () => {
       if (this.child === child) this.child = null;

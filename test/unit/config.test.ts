@@ -192,6 +192,7 @@ describe("buildConfig", () => {
       capacity: null,
       registryAuth: { file: null, dockerConfig: path.join(os.homedir(), ".docker", "config.json") },
       imageCheckMs: null,
+      target: "engine",
     });
     expect(Object.isFrozen(buildConfig({}))).toBe(true);
   });

@@ -14,8 +14,9 @@ import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { DockerError } from "../../docker/errors.js";
 import { APPLY_DEADLINE } from "../../docker/engine-message.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addExamples, addReconcileOptions, GROUPS } from "../options.js";
+import { addCommonOptions, addExamples, addReconcileOptions, addTargetOption, GROUPS } from "../options.js";
 import { setup } from "../setup.js";
+import { swarmApply } from "../swarm.js";
 import { renderStatus } from "../status-view.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
@@ -26,7 +27,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   const command = program
     .command("apply")
     .description("Converge once, showing each operation, then exit: 0 when converged, 1 when any spec failed.");
-  addReconcileOptions(addCommonOptions(command, { positional: true })).addOption(
+  addTargetOption(addReconcileOptions(addCommonOptions(command, { positional: true }))).addOption(
     new Option("--timeout <duration>", "give up after this long")
       .env("BERTH_APPLY_TIMEOUT")
       .default("5m")
@@ -49,7 +50,8 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   // One controller per id on this host (host/lock.ts): apply acts as the controller does.
   return withHostLock(
     { stateDir: config.stateDir, controllerId: config.controllerId, command: "apply", version: VERSION },
-    () => applyLocked(config, log, timeoutMs, io),
+    () =>
+      config.target === "swarm" ? swarmApply(config, log, timeoutMs, io) : applyLocked(config, log, timeoutMs, io),
   );
 }
 

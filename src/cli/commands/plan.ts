@@ -5,9 +5,10 @@ import type { RawOptions } from "../../config.js";
 import { formatIssue } from "../../core/errors.js";
 import { renderAction, renderChanges, renderNote } from "../../core/plan/render.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addExamples, addOutputOption, type OutputFormat } from "../options.js";
+import { addCommonOptions, addExamples, addOutputOption, addTargetOption, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { setup } from "../setup.js";
+import { swarmPlan } from "../swarm.js";
 
 type PlanOptions = RawOptions & { output?: OutputFormat };
 
@@ -15,7 +16,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   const command = program
     .command("plan")
     .description("Show what a reconcile would change. Exit 0: nothing to do; 2: changes pending; 1: an error.");
-  addOutputOption(addCommonOptions(command, { positional: true }), { deprecatedFormat: true });
+  addTargetOption(addOutputOption(addCommonOptions(command, { positional: true }), { deprecatedFormat: true }));
   addExamples(command, [
     { command: "berth plan", what: "what run would change now, for ./specs" },
     { command: "berth plan -f specs/ --id web -o json", what: "one controller's plan, as JSON" },
@@ -27,6 +28,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 
 async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
+  if (config.target === "swarm") return swarmPlan(config, log, raw.output, io);
   const result = await createInspector(config, { log }).reconciler.pass({ reload: true });
   const issues = result.snapshot.issues;
   const blocked = [...result.snapshot.records.values()].filter((r) => r.error !== null);

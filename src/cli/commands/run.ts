@@ -20,8 +20,9 @@ import { type HostLock, resolveStateDir, withHostLock } from "../../host/lock.js
 import { reportEngine } from "../../ops/engine-report.js";
 import { readApiToken } from "../api-token.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addExamples, addReconcileOptions, collect, GROUPS } from "../options.js";
+import { addCommonOptions, addExamples, addReconcileOptions, addTargetOption, collect, GROUPS } from "../options.js";
 import { setup } from "../setup.js";
+import { swarmRun } from "../swarm.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
 
@@ -49,7 +50,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .description(
       "Run the controller: watch the spec directories and keep the containers converged until SIGTERM/SIGINT.",
     );
-  addReconcileOptions(addCommonOptions(command, { positional: true }));
+  addTargetOption(addReconcileOptions(addCommonOptions(command, { positional: true })));
   for (const option of [
     new Option(
       "--resync <interval>",
@@ -189,6 +190,17 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { ...raw, ...(token !== undefined ? { apiToken: token } : {}), ...spawnerOptions(raw) },
     { level: "info", fd: 1 },
   );
+  if (config.target === "swarm") {
+    // No HTTP API under swarm yet (docs/swarm.md): --listen is not served.
+    if (config.ha || config.compat || config.artie || config.runtimeSpecs !== null || config.git.sources.length > 0)
+      throw BerthError.usage(
+        "--target swarm: --ha, --git, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
+      );
+    return withHostLock(
+      { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
+      () => swarmRun(config, log, signals),
+    );
+  }
   const git = await readGitSecrets(config);
   // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock.
   if (config.ha) return runElected(config, config.ha, log, signals, git);

@@ -1,6 +1,6 @@
 /** `berth validate [PATH…]`: check spec files without touching Docker. */
 import type { Command } from "commander";
-import { buildPolicy, type PolicyOptions } from "../../config.js";
+import { buildPolicy, type PolicyOptions, targetOf } from "../../config.js";
 import { compareIssues, formatIssue } from "../../core/errors.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
 import { findBindsInsideWritable } from "../../manifest/cross-file.js";
@@ -10,6 +10,7 @@ import {
   addExamples,
   addOutputOption,
   addPolicyOptions,
+  addTargetOption,
   addSpecSources,
   labelPrefixOption,
   type OutputFormat,
@@ -20,6 +21,7 @@ interface ValidateOptions extends PolicyOptions {
   readonly specs?: readonly string[];
   readonly output: OutputFormat;
   readonly labelPrefix: string;
+  readonly target?: string;
 }
 
 function plural(n: number, word: string): string {
@@ -34,6 +36,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     );
   addSpecSources(command, { positional: true });
   addPolicyOptions(command);
+  addTargetOption(command);
   command.addOption(labelPrefixOption());
   addOutputOption(command, { deprecatedFormat: true });
   addExamples(command, [
@@ -66,6 +69,7 @@ async function validate(paths: readonly string[], options: ValidateOptions, io: 
     labelPrefix: options.labelPrefix,
     policy,
     policyContext: hostPolicyContext,
+    target: targetOf(options.target),
   });
   const load = await loader.load();
   const checked = validateLoad(load, policy.profile);

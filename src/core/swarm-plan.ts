@@ -1,0 +1,205 @@
+/**
+ * The plan under `--target swarm` (docs/swarm.md): the desired specs against the services that
+ * carry this controller's label. Pure, as core/plan/plan.ts is, and decided from the service
+ * list alone: the hash label differs → update (the fields that changed, from the applied label);
+ * missing → create; replicas differ → scale; expired → remove; spec gone → remove (orphaned),
+ * under the prune guard. A service berth does not own under a spec's name is a conflict.
+ */
+import { appliedSpec, readApplied } from "./applied.js";
+import type { DesiredSpec, PlanInput } from "./plan/types.js";
+import { shortId } from "./observed.js";
+import type { Ownership } from "./ownership.js";
+import { renderChange } from "./plan/render.js";
+import { type FieldChange, specChanges } from "./spec-diff.js";
+import type { UpdateStrategy } from "./spec.js";
+import { desiredReplicas } from "./swarm-service.js";
+
+/** A service as the service list shows it, in berth's terms. */
+export interface ObservedService {
+  readonly id: string;
+  readonly name: string;
+  /** The service's version index: an update names the version it replaces. */
+  readonly version: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Replicated services' replicas; null for a global service. */
+  readonly replicas: number | null;
+  /** A rolling update is under way. */
+  readonly updating: boolean;
+  /** Why Swarm paused (or rolled back) the last update, or null: a failed update berth will not retry by itself. */
+  readonly updateFailure: string | null;
+}
+
+export type SwarmAction =
+  | { readonly kind: "create"; readonly spec: string; readonly reason: "not found" }
+  | {
+      readonly kind: "update";
+      readonly spec: string;
+      readonly service: ServiceRef;
+      readonly strategy: UpdateStrategy;
+      readonly reason: "hash changed";
+      /** The fields that changed since the service was made or updated; null when berth cannot tell. */
+      readonly changes: readonly FieldChange[] | null;
+    }
+  | {
+      readonly kind: "scale";
+      readonly spec: string;
+      readonly service: ServiceRef;
+      readonly from: number | null;
+      readonly to: number;
+      readonly reason: "replicas changed" | "suspended" | "resumed";
+    }
+  | {
+      readonly kind: "remove";
+      readonly spec: string;
+      readonly service: ServiceRef;
+      readonly reason: "expired" | "orphaned";
+    };
+
+export interface ServiceRef {
+  readonly id: string;
+  readonly version: number;
+}
+
+export type SwarmNote =
+  | { readonly kind: "conflict"; readonly spec: string; readonly service: string }
+  | { readonly kind: "prune-paused"; readonly reason: string; readonly services: readonly string[] };
+
+export interface SwarmPlan {
+  readonly actions: readonly SwarmAction[];
+  readonly notes: readonly SwarmNote[];
+  /** The next expiresAt after now (epoch ms), or null. */
+  readonly nextWakeAt: number | null;
+}
+
+export interface SwarmPlanOptions {
+  readonly owner: Ownership;
+  readonly forcePrune: boolean;
+  /** A pass that would remove more than this share of berth's services removes none of them. */
+  readonly pruneMaxShare: number;
+}
+
+function changesOf(d: DesiredSpec, service: ObservedService, owner: Ownership): readonly FieldChange[] | null {
+  const before = readApplied(service.labels[owner.keys.applied], service.labels[owner.keys.hash]);
+  return before === null ? null : specChanges(before, appliedSpec(d.spec, d.secretDigests));
+}
+
+function scaleReason(from: number | null, d: DesiredSpec): "replicas changed" | "suspended" | "resumed" {
+  if (d.spec.suspended) return "suspended";
+  return from === 0 ? "resumed" : "replicas changed";
+}
+
+export function planSwarm(
+  input: Pick<PlanInput, "desired" | "protectedSpecs" | "prunePaused">,
+  services: readonly ObservedService[],
+  now: number,
+  options: SwarmPlanOptions,
+): SwarmPlan {
+  const { owner } = options;
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const actions: SwarmAction[] = [];
+  const notes: SwarmNote[] = [];
+  const wanted = new Set<string>();
+  let nextWakeAt: number | null = null;
+  for (const d of [...input.desired].sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1))) {
+    const name = d.spec.name;
+    wanted.add(name);
+    const service = byName.get(name);
+    if (service && !owner.owns(service)) {
+      notes.push({ kind: "conflict", spec: name, service: service.id });
+      continue;
+    }
+    const expiresAt = d.spec.expiresAt;
+    if (expiresAt !== null && expiresAt <= now) {
+      if (service) actions.push({ kind: "remove", spec: name, service: ref(service), reason: "expired" });
+      continue;
+    }
+    if (expiresAt !== null) nextWakeAt = nextWakeAt === null ? expiresAt : Math.min(nextWakeAt, expiresAt);
+    if (!service) {
+      actions.push({ kind: "create", spec: name, reason: "not found" });
+      continue;
+    }
+    if (service.labels[owner.keys.hash] !== d.hash) {
+      actions.push({
+        kind: "update",
+        spec: name,
+        service: ref(service),
+        strategy: d.spec.updateStrategy,
+        reason: "hash changed",
+        changes: changesOf(d, service, owner),
+      });
+      continue;
+    }
+    const to = desiredReplicas(d.spec);
+    if (service.replicas !== to) {
+      actions.push({
+        kind: "scale",
+        spec: name,
+        service: ref(service),
+        from: service.replicas,
+        to,
+        reason: scaleReason(service.replicas, d),
+      });
+    }
+  }
+  const mine = services.filter((s) => owner.owns(s));
+  const orphans = mine
+    .filter((s) => {
+      const spec = s.labels[owner.keys.spec] ?? s.name;
+      return !wanted.has(spec) && !input.protectedSpecs.has(spec);
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+  if (orphans.length > 0) {
+    const tooMany = !options.forcePrune && orphans.length > mine.length * options.pruneMaxShare;
+    const paused =
+      input.prunePaused ??
+      (tooMany
+        ? `${orphans.length} of ${mine.length} services would be removed, more than --prune-max-share ${options.pruneMaxShare} (--force-prune to remove them)`
+        : null);
+    if (paused !== null) notes.push({ kind: "prune-paused", reason: paused, services: orphans.map((s) => s.name) });
+    else
+      for (const s of orphans)
+        actions.push({
+          kind: "remove",
+          spec: s.labels[owner.keys.spec] ?? s.name,
+          service: ref(s),
+          reason: "orphaned",
+        });
+  }
+  return { actions, notes, nextWakeAt };
+}
+
+function ref(s: ObservedService): ServiceRef {
+  return { id: s.id, version: s.version };
+}
+
+export function renderSwarmAction(a: SwarmAction): string {
+  switch (a.kind) {
+    case "create":
+      return `create  service ${a.spec}: ${a.reason}`;
+    case "update":
+      return `update  service ${a.spec} [${shortId(a.service.id)}] ${a.strategy}: ${a.reason}`;
+    case "scale":
+      return `scale   service ${a.spec} [${shortId(a.service.id)}] ${a.from ?? "global"} -> ${a.to}: ${a.reason}`;
+    case "remove":
+      return `remove  service ${a.spec} [${shortId(a.service.id)}]: ${a.reason}`;
+  }
+}
+
+/** An update's changed fields, one indented line each, as `berth plan` prints them for the engine. */
+export function renderSwarmChanges(a: SwarmAction): string[] {
+  return a.kind === "update" && a.changes ? a.changes.map((c) => `    ${renderChange(c)}`) : [];
+}
+
+export function renderSwarmNote(n: SwarmNote): string {
+  return n.kind === "conflict"
+    ? `! ${n.spec}: the service name is held by service ${shortId(n.service)}, which berth does not own`
+    : `! pruning paused: ${n.reason} (kept: ${n.services.join(", ")})`;
+}
+
+/** The whole plan as stable text: the golden tests compare it. */
+export function renderSwarmPlan(p: SwarmPlan): string {
+  return [
+    ...p.actions.flatMap((a) => [renderSwarmAction(a), ...renderSwarmChanges(a)]),
+    ...p.notes.map(renderSwarmNote),
+  ].join("\n");
+}

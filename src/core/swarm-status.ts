@@ -1,0 +1,103 @@
+/**
+ * Status per spec under `--target swarm` (docs/swarm.md, "Status"), derived from the records, the
+ * services, their tasks and the plan; nothing is stored. Desired vs running replicas, the nodes
+ * the running tasks are on, and the last task error (e.g. "no suitable node (insufficient
+ * resources on 2 nodes)").
+ */
+import type { Phase } from "./status.js";
+import type { SpecRecord } from "./record.js";
+import type { Ownership } from "./ownership.js";
+import type { ObservedService, SwarmPlan } from "./swarm-plan.js";
+import { desiredReplicas } from "./swarm-service.js";
+
+/** A task as the task list shows it, in berth's terms. */
+export interface ObservedTask {
+  readonly serviceId: string;
+  /** The node's hostname, or its ID when the node list did not name it; "" before it is placed. */
+  readonly node: string;
+  /** running, shutdown, … : what Swarm wants of the task. */
+  readonly desiredState: string;
+  /** new, pending, running, failed, rejected, … : what the task is. */
+  readonly state: string;
+  /** The task's error ("" when none): why it failed or cannot be placed. */
+  readonly error: string;
+  /** When its state last changed (epoch ms). */
+  readonly at: number;
+}
+
+export interface SwarmSpecStatus {
+  readonly name: string;
+  readonly phase: Phase;
+  readonly message: string;
+  readonly file: string | null;
+  readonly hash: string | null;
+  readonly serviceId: string | null;
+  readonly desired: number;
+  readonly running: number;
+  /** The nodes of the running tasks, sorted, each once. */
+  readonly nodes: readonly string[];
+  /** The most recent task error, or null. */
+  readonly lastError: string | null;
+}
+
+export interface SwarmStatusInput {
+  readonly records: ReadonlyMap<string, SpecRecord>;
+  readonly services: readonly ObservedService[];
+  readonly tasks: readonly ObservedTask[];
+  readonly plan: SwarmPlan;
+  /** What the last operation on a spec failed with, by spec name. */
+  readonly failures: ReadonlyMap<string, string>;
+  readonly owner: Ownership;
+  readonly now: number;
+}
+
+function phaseOf(
+  record: SpecRecord,
+  service: ObservedService | undefined,
+  running: number,
+  input: SwarmStatusInput,
+): { phase: Phase; message: string } {
+  const spec = record.spec;
+  if (record.invalid.length > 0) return { phase: "Invalid", message: record.invalid[0]?.message ?? "invalid" };
+  if (!spec) return { phase: "Invalid", message: "no valid version" };
+  if (spec.expiresAt !== null && spec.expiresAt <= input.now) return { phase: "Expired", message: "expired" };
+  const conflict = input.plan.notes.find((n) => n.kind === "conflict" && n.spec === record.name);
+  if (conflict) return { phase: "Conflict", message: "the service name is held by a service berth does not own" };
+  const failure = input.failures.get(record.name);
+  if (failure !== undefined) return { phase: "Failed", message: failure };
+  if (record.error !== null) return { phase: "Failed", message: record.error };
+  if (!service) return { phase: "Pending", message: "service not created" };
+  if (spec.suspended) return { phase: "Suspended", message: "scaled to 0" };
+  const pending = input.plan.actions.some((a) => a.spec === record.name);
+  const desired = desiredReplicas(spec);
+  if (pending) return { phase: "Updating", message: "service to be changed" };
+  if (service.updateFailure !== null) return { phase: "Failed", message: service.updateFailure };
+  if (service.updating) return { phase: "Updating", message: `rolling update, ${running}/${desired} tasks running` };
+  if (running < desired) return { phase: "Pending", message: `${running}/${desired} tasks running` };
+  return { phase: "Running", message: `${running}/${desired} tasks running` };
+}
+
+export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
+  const byName = new Map(input.services.filter((s) => input.owner.owns(s)).map((s) => [s.name, s]));
+  return [...input.records.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((record) => {
+      const service = byName.get(record.name);
+      const tasks = service ? input.tasks.filter((t) => t.serviceId === service.id) : [];
+      const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
+      const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
+      const { phase, message } = phaseOf(record, service, live.length, input);
+      return {
+        name: record.name,
+        phase,
+        message,
+        file: record.file,
+        hash: record.hash,
+        serviceId: service?.id ?? null,
+        desired: record.spec ? desiredReplicas(record.spec) : 0,
+        running: live.length,
+        nodes: [...new Set(live.map((t) => t.node))].sort(),
+        lastError: failed[0]?.error ?? null,
+      };
+    });
+}

@@ -1,0 +1,142 @@
+/**
+ * The Swarm part of the Docker adapter (`--target swarm`, docs/swarm.md): services, their tasks
+ * and the nodes' names, through the manager's Engine API, in berth's own types. Every call goes
+ * through the adapter's `call` (a deadline, errors mapped to DockerError kinds).
+ */
+import type { Docker } from "./client.js";
+import type { ObservedService } from "../core/swarm-plan.js";
+import type { ServiceSpec } from "../core/swarm-service.js";
+import type { ObservedTask } from "../core/swarm-status.js";
+import { DockerError } from "./errors.js";
+import type { ListFilter } from "./port.js";
+
+export interface SwarmPort {
+  /** Services carrying these labels. */
+  listServices(filter: ListFilter): Promise<ObservedService[]>;
+  /** The service with this name, whoever owns it; null when there is none. */
+  serviceByName(name: string): Promise<ObservedService | null>;
+  /** The tasks of these services, each task's node by hostname. */
+  listTasks(serviceIds: readonly string[]): Promise<ObservedTask[]>;
+  /** Returns the new service's ID. */
+  createService(spec: ServiceSpec): Promise<string>;
+  /** Replaces the service's spec; `version` is the one it was read at (the engine refuses a stale one). */
+  updateService(id: string, version: number, spec: ServiceSpec): Promise<void>;
+  /** Only the replicas change: the service's own spec with its replica count set. */
+  scaleService(id: string, replicas: number): Promise<void>;
+  /** A service already gone is not an error. */
+  removeService(id: string): Promise<void>;
+}
+
+export type Call = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+
+interface EngineService {
+  ID: string;
+  Version?: { Index?: number };
+  UpdateStatus?: { State?: string; Message?: string };
+  Spec?: { Name?: string; Labels?: Record<string, string> | null; Mode?: { Replicated?: { Replicas?: number } } };
+}
+
+interface EngineTask {
+  ServiceID?: string;
+  NodeID?: string;
+  DesiredState?: string;
+  Status?: { State?: string; Err?: string; Timestamp?: string };
+}
+
+function toService(s: EngineService): ObservedService {
+  const replicated = s.Spec?.Mode?.Replicated;
+  return {
+    id: s.ID,
+    name: s.Spec?.Name ?? "",
+    version: s.Version?.Index ?? 0,
+    labels: s.Spec?.Labels ?? {},
+    replicas: replicated ? (replicated.Replicas ?? 1) : null,
+    updating: ["updating", "rollback_started"].includes(s.UpdateStatus?.State ?? ""),
+    updateFailure: ["paused", "rollback_paused", "rollback_completed"].includes(s.UpdateStatus?.State ?? "")
+      ? `update ${s.UpdateStatus?.State ?? ""}: ${s.UpdateStatus?.Message ?? ""}`
+      : null,
+  };
+}
+
+/** The modem's options object with an abort signal (dockerode's typings leave it out of some calls). */
+type WithSignal = Record<string, unknown> & { abortSignal: AbortSignal };
+
+export class DockerSwarm implements SwarmPort {
+  constructor(
+    private readonly docker: Docker,
+    private readonly call: Call,
+  ) {}
+
+  async listServices(filter: ListFilter): Promise<ObservedService[]> {
+    const list = await this.call("services", (abortSignal) =>
+      this.docker.listServices({ filters: { label: [...filter.labels] }, abortSignal } as WithSignal),
+    );
+    return (list as EngineService[]).map(toService);
+  }
+
+  async serviceByName(name: string): Promise<ObservedService | null> {
+    // The engine's name filter matches prefixes: keep the exact name only.
+    const list = await this.call("services", (abortSignal) =>
+      this.docker.listServices({ filters: { name: [name] }, abortSignal } as WithSignal),
+    );
+    return (list as EngineService[]).map(toService).find((s) => s.name === name) ?? null;
+  }
+
+  async listTasks(serviceIds: readonly string[]): Promise<ObservedTask[]> {
+    if (serviceIds.length === 0) return [];
+    const [tasks, nodes] = await Promise.all([
+      this.call("tasks", (abortSignal) =>
+        this.docker.listTasks({ filters: { service: [...serviceIds] }, abortSignal } as WithSignal),
+      ),
+      this.call("nodes", (abortSignal) => this.docker.listNodes({ abortSignal } as WithSignal)),
+    ]);
+    const names = new Map(
+      (nodes as { ID: string; Description?: { Hostname?: string } }[]).map((n) => [
+        n.ID,
+        n.Description?.Hostname ?? n.ID,
+      ]),
+    );
+    return (tasks as EngineTask[]).map((t) => ({
+      serviceId: t.ServiceID ?? "",
+      node: t.NodeID ? (names.get(t.NodeID) ?? t.NodeID) : "",
+      desiredState: t.DesiredState ?? "",
+      state: t.Status?.State ?? "",
+      error: t.Status?.Err ?? "",
+      at: Date.parse(t.Status?.Timestamp ?? "") || 0,
+    }));
+  }
+
+  async createService(spec: ServiceSpec): Promise<string> {
+    const created = await this.call("service-create", (abortSignal) =>
+      this.docker.createService({ ...spec, abortSignal } as unknown as WithSignal),
+    );
+    return (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID ?? "";
+  }
+
+  async updateService(id: string, version: number, spec: ServiceSpec): Promise<void> {
+    await this.call("service-update", (abortSignal) =>
+      this.docker.getService(id).update({ ...spec, version, abortSignal }),
+    );
+  }
+
+  async scaleService(id: string, replicas: number): Promise<void> {
+    const service = this.docker.getService(id);
+    const current = (await this.call("service", (abortSignal) =>
+      service.inspect({ abortSignal } as WithSignal),
+    )) as EngineService & { Spec: Record<string, unknown> };
+    const spec = { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } };
+    await this.call("service-update", (abortSignal) =>
+      service.update({ ...spec, version: current.Version?.Index ?? 0, abortSignal }),
+    );
+  }
+
+  async removeService(id: string): Promise<void> {
+    try {
+      await this.call("service-remove", (abortSignal) =>
+        this.docker.getService(id).remove({ abortSignal } as WithSignal),
+      );
+    } catch (err) {
+      if (!(err instanceof DockerError && err.kind === "not-found")) throw err;
+    }
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * Golden tests of `--target swarm`'s pure core: the service plan (create, update with the changed
+ * fields, scale, remove, expiry, the prune guard, a name held by another's service), the service
+ * body a spec maps to, and the fields each target refuses, with their paths.
+ */
+import { describe, expect, it } from "vitest";
+import { specHash } from "../../../src/core/hash.js";
+import type { PlanInput } from "../../../src/core/plan/plan.js";
+import { type ObservedService, planSwarm, renderSwarmPlan } from "../../../src/core/swarm-plan.js";
+import { serviceSpec } from "../../../src/core/swarm-service.js";
+import { type ObservedTask, swarmStatus } from "../../../src/core/swarm-status.js";
+import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
+import { CONTROLLER, desired, IMAGE, KEYS, OPTIONS } from "../../support/plan-fixtures.js";
+import { specText, type SpecTextOptions } from "../../support/specs.js";
+
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+type Desired = ReturnType<typeof desired>;
+
+function input(specs: readonly Desired[], extra: Partial<PlanInput> = {}): PlanInput {
+  return { desired: specs, protectedSpecs: new Set(), protectedSources: new Set(), prunePaused: null, ...extra };
+}
+
+let counter = 0;
+/** The service berth made from `d` (its labels as serviceSpec writes them), with `over` applied. */
+function service(d: Desired, over: Partial<ObservedService> = {}): ObservedService {
+  counter++;
+  const body = serviceSpec(d, OPTIONS.owner);
+  return {
+    id: `svc${String(counter).padStart(4, "0")}aaaabbbbcccc`,
+    name: d.spec.name,
+    version: 10,
+    labels: body.Labels,
+    replicas: body.Mode.Replicated.Replicas,
+    updating: false,
+    updateFailure: null,
+    ...over,
+  };
+}
+
+/** A desired spec as parsed under --target swarm (placement is refused under engine). */
+function swarmDesired(name: string, options: SpecTextOptions): Desired {
+  const parsed = parseSpecText(specText(name, { image: IMAGE, ...options }), `${name}.yaml`, {
+    ...DEFAULT_PARSE_OPTIONS,
+    target: "swarm",
+  });
+  const spec = parsed.documents[0]?.spec;
+  if (!spec) throw new Error(parsed.issues.map((i) => i.message).join("; "));
+  return { spec, hash: specHash(spec), source: `${name}.yaml`, secretDigests: {} };
+}
+
+const plan = (i: PlanInput, services: readonly ObservedService[], options = {}) =>
+  renderSwarmPlan(planSwarm(i, services, NOW, { ...OPTIONS, ...options }));
+
+describe("the swarm plan", () => {
+  it("creates a missing service and leaves a converged one alone", () => {
+    counter = 0;
+    const web = desired("web");
+    expect(plan(input([web]), [])).toBe("create  service web: not found");
+    expect(plan(input([web]), [service(web)])).toBe("");
+  });
+
+  it("updates a service whose hash changed, naming the changed fields; StopFirst when the spec says", () => {
+    counter = 0;
+    const before = desired("web", { extra: ["env: { MODE: one }", "resources: { memory: 64Mi }"] });
+    const after = desired("web", { extra: ["env: { MODE: two }", "resources: { memory: 128Mi }"] });
+    expect(plan(input([after]), [service(before)])).toBe(
+      [
+        "update  service web [svc0001aaaab] StartFirst: hash changed",
+        "    ~ env.MODE: one → two",
+        "    ~ resources.memory: 64Mi → 128Mi",
+      ].join("\n"),
+    );
+    // An applied label berth did not write: the bare reason.
+    const stopFirst = desired("web", { extra: ["updateStrategy: StopFirst", "env: { MODE: two }"] });
+    const made = service(before);
+    expect(plan(input([stopFirst]), [{ ...made, labels: { ...made.labels, [KEYS.applied]: "x" } }])).toBe(
+      "update  service web [svc0002aaaab] StopFirst: hash changed",
+    );
+  });
+
+  it("scales for replicas and suspended, without an update", () => {
+    counter = 0;
+    const three = desired("web", { replicas: 3 });
+    expect(plan(input([three]), [service(three, { replicas: 1 })])).toBe(
+      "scale   service web [svc0001aaaab] 1 -> 3: replicas changed",
+    );
+    const suspended = desired("web", { extra: ["suspended: true"] });
+    expect(plan(input([suspended]), [service(suspended, { replicas: 1 })])).toBe(
+      "scale   service web [svc0002aaaab] 1 -> 0: suspended",
+    );
+    const resumed = desired("web");
+    expect(plan(input([resumed]), [service(resumed, { replicas: 0 })])).toBe(
+      "scale   service web [svc0003aaaab] 0 -> 1: resumed",
+    );
+  });
+
+  it("removes an expired service and wakes at the next expiry", () => {
+    counter = 0;
+    const gone = desired("old", { extra: ['expiresAt: "2026-11-23T11:00:00Z"'] });
+    const later = desired("new", { extra: ['expiresAt: "2026-11-23T13:00:00Z"'] });
+    const result = planSwarm(input([gone, later]), [service(gone), service(later)], NOW, OPTIONS);
+    expect(renderSwarmPlan(result)).toBe("remove  service old [svc0001aaaab]: expired");
+    expect(result.nextWakeAt).toBe(Date.UTC(2026, 10, 23, 13, 0, 0));
+    // An expired spec with no service: nothing to do, nothing created.
+    expect(plan(input([gone]), [])).toBe("");
+  });
+
+  it("removes orphans under the prune guard, never a protected spec's, never another's service", () => {
+    counter = 0;
+    const [a, b, c] = [desired("a"), desired("b"), desired("c")];
+    const all = [service(a), service(b), service(c)];
+    expect(plan(input([a, b]), all)).toBe("remove  service c [svc0003aaaab]: orphaned");
+    expect(plan(input([a]), all)).toBe(
+      "! pruning paused: 2 of 3 services would be removed, more than --prune-max-share 0.5 (--force-prune to remove them) (kept: b, c)",
+    );
+    expect(plan(input([a]), all, { forcePrune: true })).toBe(
+      ["remove  service b [svc0002aaaab]: orphaned", "remove  service c [svc0003aaaab]: orphaned"].join("\n"),
+    );
+    expect(plan(input([a, b], { prunePaused: "no spec files in specs" }), all)).toBe(
+      "! pruning paused: no spec files in specs (kept: c)",
+    );
+    expect(plan(input([a, b], { protectedSpecs: new Set(["c"]) }), all)).toBe("");
+    const foreign = service(c, { labels: { [KEYS.controller]: "someone-else" } });
+    expect(plan(input([a, b]), [service(a), service(b), foreign])).toBe("");
+    expect(plan(input([a, b, c]), [service(a), service(b), foreign])).toBe(
+      "! c: the service name is held by service svc0004aaaab, which berth does not own",
+    );
+  });
+});
+
+describe("the service a spec becomes", () => {
+  it("maps replicas, env, command, resources, restart policy, user, healthcheck, mounts, networks, placement and the update order", () => {
+    const d = swarmDesired("web", {
+      replicas: 2,
+      labels: { "com.example.app": "web" },
+      extra: [
+        'command: ["sleep", "60"]',
+        'user: "1000:1000"',
+        "env: { MODE: one }",
+        "network: backend",
+        "resources: { cpus: 500m, memory: 64Mi, memoryReservation: 32Mi, pids: 64 }",
+        "restartPolicy: OnFailure",
+        "backoffLimit: 3",
+        'healthcheck: { command: ["true"], interval: 5s }',
+        "mounts: [{ type: tmpfs, target: /tmp, size: 16Mi }, { type: volume, source: data, target: /data }]",
+        'placement: { constraints: ["node.labels.zone==a"], preferences: [{ spread: node.labels.rack }] }',
+        "updateStrategy: StopFirst",
+      ],
+    });
+    const body = serviceSpec(d, OPTIONS.owner);
+    expect(body.Labels).toMatchObject({
+      "com.example.app": "web",
+      [KEYS.controller]: CONTROLLER,
+      [KEYS.spec]: "web",
+      [KEYS.hash]: d.hash,
+      [KEYS.expiresAt]: "never",
+      [KEYS.source]: "web.yaml",
+    });
+    expect({ ...body, Labels: undefined }).toEqual({
+      Name: "web",
+      Labels: undefined,
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: IMAGE,
+          Labels: { "com.example.app": "web" },
+          Args: ["sleep", "60"],
+          Env: ["MODE=one"],
+          User: "1000:1000",
+          Mounts: [
+            { Type: "volume", Source: "data", Target: "/data", ReadOnly: false },
+            { Type: "tmpfs", Target: "/tmp", TmpfsOptions: { SizeBytes: 16 * 2 ** 20 } },
+          ],
+          StopGracePeriod: 10_000_000_000,
+          Healthcheck: { Test: ["CMD", "true"], Interval: 5e9, Timeout: 30e9, Retries: 3, StartPeriod: 0 },
+        },
+        Resources: {
+          Limits: { NanoCPUs: 5e8, MemoryBytes: 64 * 2 ** 20, Pids: 64 },
+          Reservations: { MemoryBytes: 32 * 2 ** 20 },
+        },
+        RestartPolicy: { Condition: "on-failure", MaxAttempts: 3 },
+        Placement: {
+          Constraints: ["node.labels.zone==a"],
+          Preferences: [{ Spread: { SpreadDescriptor: "node.labels.rack" } }],
+        },
+        Networks: [{ Target: "backend" }],
+      },
+      Mode: { Replicated: { Replicas: 2 } },
+      UpdateConfig: { Parallelism: 1, Order: "stop-first", FailureAction: "pause" },
+    });
+  });
+});
+
+describe("what each target refuses", () => {
+  const issues = (extra: readonly string[], target: "engine" | "swarm") =>
+    parseSpecText(specText("web", { image: IMAGE, extra }), "web.yaml", {
+      ...DEFAULT_PARSE_OPTIONS,
+      target,
+    }).issues.map((i) => `${i.line}:${i.column} ${i.code} ${i.path}: ${i.message}`);
+
+  it("refuses under swarm what a service cannot carry, each at its path", () => {
+    expect(
+      issues(
+        [
+          "network: container:other",
+          "securityContext: { privileged: true }",
+          "secretEnv: { TOKEN: { fromHostEnv: TOKEN } }",
+        ],
+        "swarm",
+      ),
+    ).toEqual([
+      "7:12 BERTH_TARGET spec.network: not under --target swarm: a Swarm service cannot express it (a service joins swarm-scoped networks by name, or none given: the default)",
+      "8:34 BERTH_TARGET spec.securityContext.privileged: not under --target swarm: a Swarm service cannot express it (services never run privileged)",
+      "9:14 BERTH_TARGET spec.secretEnv: not under --target swarm: Swarm secrets are not made by berth yet (docs/swarm.md); use env or a file mount",
+    ]);
+    expect(issues(["ports: [{ containerPort: 80, hostPort: 18080 }]"], "swarm")).toEqual([
+      "7:42 BERTH_TARGET spec.ports[0].hostPort: not under --target swarm: Swarm publishes a port on every address of every node (hostIP cannot be kept); publish it outside berth",
+    ]);
+    // The same specs under engine: none of these is a target's refusal.
+    expect(issues(["ports: [{ containerPort: 80, hostPort: 18080 }]"], "engine")).toEqual([]);
+  });
+
+  it("refuses placement under engine, and takes it under swarm", () => {
+    const placement = ['placement: { constraints: ["node.role==manager"] }'];
+    expect(issues(placement, "engine")).toEqual([
+      "7:14 BERTH_TARGET spec.placement: placement is for --target swarm (Swarm's scheduler places tasks on nodes); --target engine runs every container on this host: remove it, or run berth with --target swarm",
+    ]);
+    expect(issues(placement, "swarm")).toEqual([]);
+    expect(issues(['placement: { constraints: ["zone is a"] }'], "swarm")[0]).toContain(
+      "spec.placement.constraints[0]",
+    );
+  });
+});
+
+describe("status from the tasks", () => {
+  it("says desired vs running, on which nodes, and the last task error", () => {
+    counter = 0;
+    const specs = {
+      up: desired("up", { replicas: 2 }),
+      stuck: desired("stuck", { replicas: 2 }),
+      rolling: desired("rolling"),
+      paused: desired("paused"),
+      off: desired("off", { extra: ["suspended: true"] }),
+      old: desired("old", { extra: ['expiresAt: "2026-11-23T11:00:00Z"'] }),
+    };
+    const services = [
+      service(specs.up),
+      service(specs.stuck),
+      service(specs.rolling, { updating: true }),
+      service(specs.paused, { updateFailure: "update paused: task failed" }),
+      service(specs.off),
+    ];
+    const task = (serviceIndex: number, state: string, over: Partial<ObservedTask> = {}): ObservedTask => ({
+      serviceId: services[serviceIndex]?.id ?? "",
+      node: "node-b",
+      desiredState: "running",
+      state,
+      error: "",
+      at: NOW,
+      ...over,
+    });
+    const tasks = [
+      task(0, "running", { node: "node-b" }),
+      task(0, "running", { node: "node-a" }),
+      task(1, "running"),
+      task(1, "pending", { error: "no suitable node (insufficient resources on 2 nodes)", at: NOW - 1 }),
+      task(2, "running"),
+      task(3, "running"),
+    ];
+    const records = new Map(
+      Object.values(specs).map((d) => [
+        d.spec.name,
+        {
+          name: d.spec.name,
+          spec: d.spec,
+          file: `${d.spec.name}.yaml`,
+          source: d.source,
+          hash: d.hash,
+          invalid: [],
+          error: null,
+        },
+      ]),
+    );
+    const all = [...Object.values(specs)];
+    const p = planSwarm(input(all), services, NOW, OPTIONS);
+    const rows = swarmStatus({
+      records,
+      services,
+      tasks,
+      plan: p,
+      failures: new Map(),
+      owner: OPTIONS.owner,
+      now: NOW,
+    });
+    expect(
+      rows.map(
+        (r) =>
+          `${r.name} ${r.phase} ${r.running}/${r.desired} [${r.nodes.join(",")}] ${r.message} | ${r.lastError ?? "-"}`,
+      ),
+    ).toEqual([
+      "off Suspended 0/0 [] scaled to 0 | -",
+      "old Expired 0/1 [] expired | -",
+      "paused Failed 1/1 [node-b] update paused: task failed | -",
+      "rolling Updating 1/1 [node-b] rolling update, 1/1 tasks running | -",
+      "stuck Pending 1/2 [node-b] 1/2 tasks running | no suitable node (insufficient resources on 2 nodes)",
+      "up Running 2/2 [node-a,node-b] 2/2 tasks running | -",
+    ]);
+  });
+});
