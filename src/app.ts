@@ -138,7 +138,12 @@ function reconcilerOf(
 ): Reconciler {
   return new Reconciler(
     {
-      loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
+      loader: new SpecLoader(config.specDirs, {
+        ...DEFAULT_LOADER_OPTIONS,
+        ...parseOptions(config),
+        // A Git source's files are read from one checkout per load (docs/gitops.md).
+        pinnedRoots: new Set((config.pinnedSpecDirs ?? []).map((d) => path.resolve(d))),
+      }),
       builder: new DesiredStateBuilder(
         engine.secrets,
         config.policy.profile,
@@ -199,8 +204,11 @@ function gitSourcesOf(
     });
     return { name, url: s.url, ref: s.refText, path: s.path, intervalMs: s.intervalMs, checkout };
   });
-  const specDirs = [...config.specDirs, ...settings.map((s) => s.checkout.specDir)];
-  return { config: Object.freeze({ ...config, specDirs }), sources: new GitSources(settings, hooks) };
+  const pinned = settings.map((s) => s.checkout.specDir);
+  return {
+    config: Object.freeze({ ...config, specDirs: [...config.specDirs, ...pinned], pinnedSpecDirs: pinned }),
+    sources: new GitSources(settings, hooks),
+  };
 }
 
 export function createApp(given: Config, deps: AppDeps): App {

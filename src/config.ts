@@ -72,6 +72,8 @@ export interface Config {
   readonly imageCheckMs: number | null;
   /** Git sources berth fetches itself (docs/gitops.md); none by default. */
   readonly git: GitConfig;
+  /** Spec folders read through their link's target at each load: the Git sources' checkouts (set by app.ts). */
+  readonly pinnedSpecDirs?: readonly string[];
   /** What specs become (--target): containers on this engine, or services of a Swarm (docs/swarm.md). */
   readonly target: Target;
 }

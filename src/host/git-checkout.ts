@@ -11,6 +11,7 @@
  * (a pass may still be reading it).
  */
 import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { mkdir, readdir, readlink, rename, rm, stat, symlink } from "node:fs/promises";
 import path from "node:path";
 import type { GitRef } from "../core/git-source.js";
@@ -37,6 +38,12 @@ export interface CheckoutOptions {
 const HEAD_REF = "refs/berth/head";
 const SHA_RE = /^[0-9a-f]{40}$/;
 
+/** `p` relative to `dir` when it lies below it, else null. */
+function below(dir: string, p: string): string | null {
+  const rel = path.relative(dir, p);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : null;
+}
+
 export class GitCheckout {
   readonly specDir: string;
   private readonly gitDir: string;
@@ -48,6 +55,36 @@ export class GitCheckout {
     this.gitDir = path.join(options.root, "repo.git");
     this.checkouts = path.join(options.root, "checkouts");
     this.home = path.join(options.root, "home");
+  }
+
+  /** The commit a file read through a pinned root (manifest/loader.ts pinnedRoots) came from, or null. */
+  revisionOfPath(file: string): string | null {
+    const rel = this.inCheckouts(file);
+    const sha = rel?.split(path.sep)[0];
+    return sha !== undefined && SHA_RE.test(sha) ? sha : null;
+  }
+
+  /** A spec file's path inside this source's spec folder, read through the link or a pinned checkout; null when not this source's. */
+  specFileOf(file: string): string | null {
+    const viaLink = below(this.specDir, path.resolve(file));
+    if (viaLink !== null) return viaLink;
+    const sha = this.revisionOfPath(file);
+    const rel = sha === null ? null : this.inCheckouts(file);
+    return rel === null ? null : below(path.join(sha ?? "", this.options.gitPath), rel);
+  }
+
+  /** The file's path below checkouts/ (as given, or as the link resolved it), or null. */
+  private inCheckouts(file: string): string | null {
+    const absolute = path.resolve(file);
+    const direct = below(this.checkouts, absolute);
+    if (direct !== null) return direct;
+    let real: string;
+    try {
+      real = realpathSync(this.checkouts);
+    } catch {
+      return null;
+    }
+    return below(real, absolute);
   }
 
   private git(args: readonly string[], env: Record<string, string> = {}): Promise<string> {

@@ -13,7 +13,10 @@ import type { Commit, GitCheckout } from "../host/git-checkout.js";
 import type { Clock, Timer } from "../util/clock.js";
 
 /** What a source needs of its checkout (host/git-checkout.ts; the tests hand in an in-memory one). */
-export type Checkout = Pick<GitCheckout, "specDir" | "current" | "commit" | "fetch" | "activate" | "clean">;
+export type Checkout = Pick<
+  GitCheckout,
+  "specDir" | "current" | "commit" | "fetch" | "activate" | "clean" | "revisionOfPath" | "specFileOf"
+>;
 
 export interface SourceSetting {
   readonly name: string;
@@ -131,8 +134,7 @@ class Source {
 
   /** After a pass: the files of this source that were invalid (absolute paths of every invalid file given). */
   noteInvalid(files: readonly string[]): void {
-    const dir = `${this.setting.checkout.specDir}${path.sep}`;
-    const mine = files.filter((f) => f.startsWith(dir)).map((f) => f.slice(dir.length));
+    const mine = files.flatMap((f) => this.setting.checkout.specFileOf(f) ?? []);
     if (mine.length === 0) this.brokenAt = null;
     else if (this.invalidFiles.length === 0) this.brokenAt = this.commit?.sha ?? null;
     this.invalidFiles = [...new Set(mine)].sort();
@@ -200,6 +202,11 @@ export class GitSources {
   /** The revision a spec file's source is checked out at (the berth.revision label), or null: not a source's. */
   revisionOf(file: string): string | null {
     const absolute = path.resolve(file);
+    // Loaded through the checkout the link pointed to (pinned roots): that commit, exactly.
+    for (const s of this.sources) {
+      const sha = s.setting.checkout.revisionOfPath(absolute);
+      if (sha !== null) return sha;
+    }
     const source = this.sources.find((s) => absolute.startsWith(`${s.setting.checkout.specDir}${path.sep}`));
     return source?.status().revision ?? null;
   }

@@ -66,6 +66,12 @@ export interface LoaderOptions extends ParseOptions {
   readonly maxFiles: number;
   /** Deepest folder nesting followed below a spec directory. */
   readonly maxDirDepth: number;
+  /**
+   * Roots read through the folder their symbolic link points to when a load starts (a Git
+   * source's `specs` link, docs/gitops.md): every file of one load comes from one checkout, even
+   * if the link is swapped meanwhile, and its path names that checkout.
+   */
+  readonly pinnedRoots?: ReadonlySet<string>;
   /** Where a `-` spec source reads from (default: the process's standard input, read once). */
   readonly stdin?: (limit: number) => Promise<{ readonly bytes: Uint8Array; readonly size: number }>;
 }
@@ -431,7 +437,8 @@ export class SpecLoader {
         directories.push({ dir: STDIN_SOURCE, readable: true, fileCount: 1 });
         continue;
       }
-      const root = path.resolve(given);
+      const dir = path.resolve(given);
+      const root = this.options.pinnedRoots?.has(dir) ? await realpath(dir).catch(() => dir) : dir;
       const containment = await Containment.of(root);
       let found: Found[];
       let st: Stats;
@@ -439,7 +446,7 @@ export class SpecLoader {
         st = await stat(root);
       } catch (err) {
         issues.push(dirIssue(root, `cannot read the spec path: ${errnoMessage(err)}`));
-        directories.push({ dir: root, readable: false, fileCount: 0 });
+        directories.push({ dir, readable: false, fileCount: 0 });
         continue;
       }
       if (st.isDirectory()) {
@@ -449,13 +456,13 @@ export class SpecLoader {
           issues.push(...discovered.issues);
         } catch (err) {
           issues.push(dirIssue(root, `cannot read the spec directory: ${errnoMessage(err)}`));
-          directories.push({ dir: root, readable: false, fileCount: 0 });
+          directories.push({ dir, readable: false, fileCount: 0 });
           continue;
         }
       } else {
         found = [{ path: root, source: path.basename(root) }];
       }
-      directories.push({ dir: root, readable: true, fileCount: found.length });
+      directories.push({ dir, readable: true, fileCount: found.length });
 
       // One file at a time: reading is synchronous and parsing one per turn of the event loop
       // (parseInTurn), so one file, at most maxFileBytes, is in memory at once.

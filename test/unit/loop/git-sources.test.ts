@@ -29,6 +29,14 @@ class FakeCheckout implements Checkout {
     return Promise.resolve(this.active);
   }
 
+  revisionOfPath(): string | null {
+    return null;
+  }
+
+  specFileOf(file: string): string | null {
+    return file.startsWith(`${this.specDir}/`) ? file.slice(this.specDir.length + 1) : null;
+  }
+
   commit(s: string): Promise<Commit> {
     return Promise.resolve({ sha: s, committedAt: 1_000_000, subject: `commit ${s.slice(0, 1)}` });
   }
