@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { agentName } from "../../src/core/agent-name.js";
-import { pollUntil } from "../support/poll.js";
+import { pollUntil, pollValue } from "../support/poll.js";
 import {
   commitImage,
   containersOf,
@@ -157,7 +157,15 @@ describe("agents docker-spawner started", () => {
     expect((await call("POST", `/stop/${old.id}`)).status).toBe(404);
     // An exited one too.
     await docker.getContainer(expired.id).stop({ t: 1 });
-    expect(await statusOf(expired.name)).toBe("exited");
+    // The engine's container list can trail a stop that already returned (its exit is recorded
+    // for lists a moment after the stop's wait ends): poll, with a deadline.
+    expect(
+      await pollValue(
+        () => statusOf(expired.name),
+        (s) => s === "exited",
+        10_000,
+      ),
+    ).toBe("exited");
     expect((await call("POST", `/stop/${expired.name}`)).status).toBe(200);
     expect(await stateOf(expired.id)).toBeNull();
     expect(await stateOf(stranger.id)).toBe("running");
