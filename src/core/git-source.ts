@@ -68,9 +68,12 @@ export function parseGitUrl(text: string): { readonly transport: GitTransport } 
   return { transport: scheme as GitTransport };
 }
 
-/** Removes the userinfo (`user:token@`) of every URL in a text: for messages, logs and status. */
-export function scrubUrls(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, "$1");
+/**
+ * Removes the userinfo (`user:token@`) of every URL in a text, or puts `mask` in its place: for
+ * messages, logs and status.
+ */
+export function scrubUrls(text: string, mask = ""): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, (_all, scheme: string) => `${scheme}${mask}`);
 }
 
 /** Also removes a known secret wherever it appears (git may echo a header or a URL in its own words). */

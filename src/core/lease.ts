@@ -10,6 +10,8 @@
  * left for an event-loop turn between the check and the request leaving, and for clock-rate drift.
  */
 
+import { scrubUrls } from "./git-source.js";
+
 export type HaTarget =
   | { readonly kind: "file"; readonly path: string }
   | { readonly kind: "redis"; readonly url: string; readonly tls: boolean };
@@ -54,9 +56,9 @@ export function parseHaTarget(text: string): HaTarget | string {
   return { kind: "redis", url: trimmed, tls: url.protocol === "rediss:" };
 }
 
-/** A URL with its password (and user) replaced, for messages and logs. */
+/** A text with every URL's password (and user) replaced by `***`, for messages and logs. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_all, scheme: string) => `${scheme}***@`);
+  return scrubUrls(text, "***@");
 }
 
 /** Where the target is, in words a log may carry (no credentials). */

@@ -36,6 +36,7 @@ import { prng } from "../support/prng.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";
 import { TestRedis } from "../support/redis.js";
+import { overlappingTerms } from "../support/write-terms.js";
 
 const IMAGE = "berth-test/busybox:latest";
 const BIN = path.resolve("bin/berth.js");
@@ -127,28 +128,6 @@ function loggedWrites(logPath: string): { term: number; at: number }[] {
     .filter((l) => l.includes('"msg":"docker write"'))
     .map((l) => JSON.parse(l) as { term: number; time: number })
     .map((w) => ({ term: w.term, at: w.time }));
-}
-
-/** "No overlapping write terms": the problems found, none when each term's writes stand apart. */
-function overlappingTerms(writes: readonly { term: number; at: number }[]): string[] {
-  const spans = new Map<number, { from: number; to: number }>();
-  for (const w of writes) {
-    const span = spans.get(w.term);
-    spans.set(
-      w.term,
-      span ? { from: Math.min(span.from, w.at), to: Math.max(span.to, w.at) } : { from: w.at, to: w.at },
-    );
-  }
-  const sorted = [...spans.entries()].sort((a, b) => a[1].from - b[1].from);
-  const found: string[] = [];
-  for (let i = 1; i < sorted.length; i++) {
-    const [beforeTerm, before] = sorted[i - 1] as [number, { from: number; to: number }];
-    const [afterTerm, after] = sorted[i] as [number, { from: number; to: number }];
-    if (after.from <= before.to)
-      found.push(`term ${afterTerm} wrote at ${after.from}, before term ${beforeTerm}'s last write at ${before.to}`);
-    if (afterTerm <= beforeTerm) found.push(`term ${afterTerm} wrote after term ${beforeTerm}`);
-  }
-  return found;
 }
 
 async function main(): Promise<number> {

@@ -8,28 +8,6 @@ import { createConnection } from "node:net";
 import { freePort } from "./free-port.js";
 import { pollUntil } from "./poll.js";
 
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    let text = "";
-    socket.setTimeout(500);
-    socket.on("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (d) => {
-      text += d.toString();
-      // NOAUTH: one with a password answers too.
-      if (text.includes("PONG") || text.includes("NOAUTH")) {
-        socket.destroy();
-        resolve(true);
-      }
-    });
-    socket.on("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on("error", () => resolve(false));
-  });
-}
-
 export class TestRedis {
   private child: ChildProcess | null = null;
 
@@ -61,8 +39,13 @@ export class TestRedis {
     child.on("exit", () => {
       if (this.child === child) this.child = null;
     });
-    if (!(await pollUntil(() => answers(this.port), 10_000)))
-      throw new Error(`redis-server did not answer on 127.0.0.1:${this.port}`);
+    // NOAUTH: one with a password answers too.
+    const answers = () =>
+      this.command(["PING"]).then(
+        (l) => /PONG|NOAUTH/.test(l),
+        () => false,
+      );
+    if (!(await pollUntil(answers, 10_000))) throw new Error(`redis-server did not answer on 127.0.0.1:${this.port}`);
   }
 
   /** Sends one command (no password) and returns the first line of the answer. */

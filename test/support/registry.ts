@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { accessSync, constants, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import type Docker from "dockerode";
+import { freePort } from "./free-port.js";
 import { pollUntil } from "./poll.js";
 import { tempDir } from "./tmp.js";
 
@@ -31,20 +31,6 @@ export function registryBinary(): string | null {
     }
   }
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<void> {
