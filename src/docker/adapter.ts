@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
 import { normalizeImageRef } from "../core/image-ref.js";
+import type { ImageProgress, ProgressSink } from "../core/progress.js";
 import { type RegistryCredentials, registryOf } from "../core/registry.js";
 import type {
   ContainerState,
@@ -313,7 +314,7 @@ export class DockerAdapter implements DockerPort {
     return found[0]?.Id ?? null;
   }
 
-  async pullImage(ref: string, credentials?: RegistryCredentials | null): Promise<void> {
+  async pullImage(ref: string, credentials?: RegistryCredentials | null, onProgress?: ProgressSink): Promise<void> {
     const image = normalizeImageRef(ref);
     await this.call(
       "pull",
@@ -330,6 +331,7 @@ export class DockerAdapter implements DockerPort {
               else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
               else resolve();
             },
+            onProgress ? (message: PullMessage) => { onProgress(pullProgress(image, message)); } : undefined,
           );
         });
       },
@@ -648,4 +650,23 @@ export class DockerAdapter implements DockerPort {
       },
     };
   }
+}
+
+/** One message of the engine's pull stream (POST /images/create). */
+interface PullMessage {
+  readonly id?: string;
+  readonly status?: string;
+  readonly progressDetail?: { readonly current?: number; readonly total?: number };
+}
+
+function pullProgress(image: string, message: PullMessage): ImageProgress {
+  const detail = message.progressDetail;
+  return {
+    phase: "pull",
+    image,
+    status: message.status ?? "",
+    ...(message.id !== undefined ? { id: message.id } : {}),
+    ...(detail?.current !== undefined ? { current: detail.current } : {}),
+    ...(detail?.total !== undefined ? { total: detail.total } : {}),
+  };
 }

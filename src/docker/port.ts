@@ -5,6 +5,7 @@
  */
 import type { EngineCreateBody } from "../core/create-request.js";
 import type { ObservedContainer, ObservedNetwork, ObservedVolume } from "../core/observed.js";
+import type { ProgressSink } from "../core/progress.js";
 import type { RegistryCredentials } from "../core/registry.js";
 
 export type { ObservedContainer };
@@ -81,7 +82,7 @@ export interface DockerPort {
   /** The local image ID of a reference, or null when the image is not present. */
   inspectImage(ref: string): Promise<string | null>;
   /** Pulls with these credentials (X-Registry-Auth), or none. */
-  pullImage(ref: string, credentials?: RegistryCredentials | null): Promise<void>;
+  pullImage(ref: string, credentials?: RegistryCredentials | null, onProgress?: ProgressSink): Promise<void>;
   /**
    * The digest (sha256:…) the registry serves for a tag now, asked through the engine
    * (GET /distribution/{name}/json) with these credentials; nothing is pulled.

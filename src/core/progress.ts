@@ -1,0 +1,20 @@
+/**
+ * What an image pull or build reports while it runs, as the engine streams it: one event per
+ * message of the engine's JSON stream (a layer's status and bytes for a pull, a line of output
+ * for a build). Consumers (apply's progress view, events, build logs) decide what to show.
+ */
+export interface ImageProgress {
+  readonly phase: "pull" | "build";
+  /** The image reference being pulled or the tag being built. */
+  readonly image: string;
+  /** A layer's id for a pull; absent for a build's output lines and whole-image messages. */
+  readonly id?: string;
+  /** The engine's status text ("Downloading", "Pull complete", a build's output line). */
+  readonly status: string;
+  /** Bytes done and in all for a layer, when the engine says. */
+  readonly current?: number;
+  readonly total?: number;
+}
+
+/** Receives progress; must not throw and must return quickly (it runs on the stream's turn). */
+export type ProgressSink = (event: ImageProgress) => void;
