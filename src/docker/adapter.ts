@@ -331,7 +331,11 @@ export class DockerAdapter implements DockerPort {
               else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
               else resolve();
             },
-            onProgress ? (message: PullMessage) => { onProgress(pullProgress(image, message)); } : undefined,
+            onProgress
+              ? (message: PullMessage) => {
+                  onProgress(pullProgress(image, message));
+                }
+              : undefined,
           );
         });
       },
