@@ -22,7 +22,7 @@ const bundle = runBundle(
   command,
   cacheRoot(process.env),
 );
-const code = await bundle.exports.main(process.argv);
+const code = await bundle.exports.main(process.argv, undefined, bundle.folder);
 // Each command has a cache of its own, flags and help share one: a mistyped command gets none.
 if (!/^[a-z]+$/.test(command) || Object.hasOwn(bundle.exports.COMMANDS, command)) bundle.save();
 

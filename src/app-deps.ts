@@ -19,6 +19,7 @@ import type { EventLog } from "./ops/event-log.js";
 import { type BackoffPolicy, OPERATION_BACKOFF } from "./util/backoff.js";
 import type { Clock } from "./util/clock.js";
 import type { Semaphore } from "./util/semaphore.js";
+import type { VerdictStore } from "./manifest/verdicts.js";
 
 /** What the surfaces and tests hear of the loop's work. */
 export interface AppHooks {
@@ -58,6 +59,8 @@ export interface InspectorDeps {
   readonly readSecrets?: boolean;
   readonly hooks?: AppHooks;
   readonly tuning?: Partial<Tuning>;
+  /** Verdicts on spec files kept between short commands (manifest/verdicts.ts); none by default. */
+  readonly verdicts?: VerdictStore;
 }
 
 export interface AppDeps extends InspectorDeps {

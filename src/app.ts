@@ -143,6 +143,7 @@ function reconcilerOf(
         ...parseOptions(config),
         // A Git source's files are read from one checkout per load (docs/gitops.md).
         pinnedRoots: new Set((config.pinnedSpecDirs ?? []).map((d) => path.resolve(d))),
+        ...(deps.verdicts ? { verdicts: deps.verdicts } : {}),
       }),
       builder: new DesiredStateBuilder(
         engine.secrets,

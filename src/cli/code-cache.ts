@@ -19,14 +19,16 @@
  * another user could plant. Without a home, or one that cannot be written (the image's user),
  * the bundle runs uncached; NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
  *
- * bin/berth.js imports this module before anything else, so it imports only Node's built-ins.
+ * bin/berth.js imports this module before anything else, so it imports only Node's built-ins
+ * (and util/atomic-file.ts, which does too).
  */
 import { isAscii } from "node:buffer";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
+import { writeAtomically } from "../util/atomic-file.js";
 
 /** Where the caches live, or null when they are off or there is no home to keep them in. */
 export function cacheRoot(env: NodeJS.ProcessEnv): string | null {
@@ -43,6 +45,11 @@ export interface LoadedBundle {
   readonly exports: Record<string, unknown>;
   /** How its code was compiled: from the cache, from source (no cache yet, or V8 refused it), or uncached. */
   readonly compiled: "cached" | "source" | "uncached";
+  /**
+   * This bundle's cache folder (the code caches, and what else is valid for exactly this build:
+   * the verdicts on spec files, manifest/verdicts.ts), or null when caches are off.
+   */
+  readonly folder: string | null;
   /** Writes the code V8 has compiled so far (call it once the command is done), unless the cache was used. */
   save(): void;
 }
@@ -69,6 +76,7 @@ export function runBundle(file: string, name: string, root: string | null): Load
   wrapper.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
   return {
     exports: module.exports,
+    folder,
     compiled: cacheFile === null ? "uncached" : used ? "cached" : "source",
     save() {
       if (folder === null || cacheFile === null || used) return;
@@ -101,17 +109,6 @@ function readChecked(file: string): Buffer | undefined {
   }
   const data = bytes.subarray(DIGEST_BYTES);
   return bytes.length > DIGEST_BYTES && sha256(data).equals(bytes.subarray(0, DIGEST_BYTES)) ? data : undefined;
-}
-
-function writeAtomically(folder: string, file: string, data: Buffer): void {
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${String(process.pid)}.tmp`;
-  try {
-    writeFileSync(temporary, data, { mode: 0o600 });
-    renameSync(temporary, file);
-  } finally {
-    rmSync(temporary, { force: true });
-  }
 }
 
 /** A day: two versions of berth in turns (a global one and a project's) keep their caches. */

@@ -7,6 +7,11 @@ export interface CliIO {
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /**
+   * This build's cache folder (cli/code-cache.ts): short commands keep their verdicts on spec
+   * files there (manifest/verdicts.ts). Absent: no caches (tests, NODE_DISABLE_COMPILE_CACHE).
+   */
+  readonly cacheDir?: string;
 }
 
 export const processIO: CliIO = {

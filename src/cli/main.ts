@@ -102,7 +102,12 @@ function commandsFor(argv: readonly string[]): readonly string[] {
   return first !== undefined && first in COMMANDS && !NEEDS_ALL.has(first) ? [first] : Object.keys(COMMANDS);
 }
 
-export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  given: CliIO = processIO,
+  cacheDir: string | null = null,
+): Promise<number> {
+  const io: CliIO = cacheDir === null ? given : { ...given, cacheDir };
   let code: number = EXIT.ok;
   try {
     const program = await buildProgram(

@@ -3,6 +3,8 @@ import { buildConfig, type Config, type RawOptions } from "../config.js";
 import { dockerConfigPath } from "../host/registry-auth.js";
 import { createLogger, type LogLevel } from "../util/log.js";
 import type { Logger } from "pino";
+import type { CliIO } from "./io.js";
+import { VerdictFile, type VerdictStore } from "../manifest/verdicts.js";
 
 export interface Setup {
   readonly config: Config;
@@ -34,4 +36,9 @@ export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 })
     env: process.env,
   });
   return { config, log };
+}
+
+/** The verdicts a short command keeps on the files of these spec folders, when it has a cache folder. */
+export function verdictsFor(io: CliIO, specDirs: readonly string[]): { verdicts?: VerdictStore } {
+  return io.cacheDir === undefined ? {} : { verdicts: VerdictFile.in(io.cacheDir, specDirs) };
 }

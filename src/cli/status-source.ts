@@ -12,7 +12,7 @@ import { DEFAULT_SERVER, liveStatus } from "./live.js";
 import { GROUPS, type OutputFormat } from "./options.js";
 import { isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
-import { setup } from "./setup.js";
+import { setup, verdictsFor } from "./setup.js";
 
 export interface StatusOptions extends RawOptions {
   readonly output?: OutputFormat;
@@ -37,5 +37,8 @@ export async function statusReport(raw: StatusOptions, io: CliIO): Promise<Statu
       io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
     return printableDeep(live.report);
   }
-  return printableDeep((await createInspector(config, { log }).reconciler.pass({ reload: true })).report);
+  return printableDeep(
+    (await createInspector(config, { log, ...verdictsFor(io, config.specDirs) }).reconciler.pass({ reload: true }))
+      .report,
+  );
 }

@@ -23,6 +23,7 @@ import type { Profile } from "../core/policy/policy.js";
 import { sha256Hex } from "../core/sha256.js";
 import { Semaphore } from "../util/semaphore.js";
 import { processStdin, STDIN_FILE, STDIN_SOURCE } from "./stdin.js";
+import { optionsFingerprint, storable, type VerdictStore, verdictKey, watchedContext } from "./verdicts.js";
 import { type LoadedObject, type LoadedSpec, crossFileChecks, findObjectCollisions } from "./cross-file.js";
 import {
   DEFAULT_PARSE_OPTIONS,
@@ -72,6 +73,11 @@ export interface LoaderOptions extends ParseOptions {
    * if the link is swapped meanwhile, and its path names that checkout.
    */
   readonly pinnedRoots?: ReadonlySet<string>;
+  /**
+   * Verdicts on valid files kept between processes (verdicts.ts): a short command's load judges
+   * an unchanged file without parsing it. None by default.
+   */
+  readonly verdicts?: VerdictStore;
   /** Where a `-` spec source reads from (default: the process's standard input, read once). */
   readonly stdin?: (limit: number) => Promise<{ readonly bytes: Uint8Array; readonly size: number }>;
 }
@@ -305,6 +311,7 @@ async function readSpecFile(
   options: LoaderOptions,
   cache: Map<string, CacheEntry>,
   containment: Containment,
+  fingerprint: string,
 ): Promise<FileRead | null> {
   // An unchanged file is known from its stamp alone, without opening it (a pass over many files
   // then costs one stat each).
@@ -327,11 +334,31 @@ async function readSpecFile(
     return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
   }
   try {
-    const result = await parseInTurn(() => parseSpecBytes(bytes, file, options));
-    return { result, entry: { stamp, digest, result, readAt } };
+    const { result, recalled } = await parseOrRecall(bytes, file, digest, options, fingerprint);
+    return { result, entry: { stamp, digest, result, readAt }, reused: recalled };
   } catch (err) {
     return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
   }
+}
+
+/** The verdict on a file's bytes: the one kept for them (options.verdicts), else a parse. */
+async function parseOrRecall(
+  bytes: Uint8Array,
+  file: string,
+  digest: string,
+  options: LoaderOptions,
+  fingerprint: string,
+): Promise<{ result: FileParseResult; recalled: boolean }> {
+  const store = options.verdicts;
+  if (store === undefined)
+    return { result: await parseInTurn(() => parseSpecBytes(bytes, file, options)), recalled: false };
+  const key = verdictKey(fingerprint, file, digest);
+  const kept = store.get(key);
+  if (kept !== undefined) return { result: kept, recalled: true };
+  const { context, consulted } = watchedContext(options.policyContext);
+  const result = await parseInTurn(() => parseSpecBytes(bytes, file, { ...options, policyContext: context }));
+  if (storable(result, consulted())) store.put(key, result);
+  return { result, recalled: false };
 }
 
 /**
@@ -414,11 +441,14 @@ function parseInTurn<T>(parse: () => T): Promise<T> {
  */
 export class SpecLoader {
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly fingerprint: string;
 
   constructor(
     private readonly roots: readonly string[],
     private readonly options: LoaderOptions = DEFAULT_LOADER_OPTIONS,
-  ) {}
+  ) {
+    this.fingerprint = optionsFingerprint(options);
+  }
 
   async load(): Promise<LoadResult> {
     const files: LoadedFile[] = [];
@@ -468,7 +498,7 @@ export class SpecLoader {
       // (parseInTurn), so one file, at most maxFileBytes, is in memory at once.
       for (const f of found) {
         const file = displayPath(f.path);
-        const read = await readSpecFile(f, file, this.options, this.cache, containment);
+        const read = await readSpecFile(f, file, this.options, this.cache, containment, this.fingerprint);
         if (!read) continue;
         if (read.entry) nextCache.set(f.path, read.entry);
         if (read.reused) stats.reused++;
@@ -479,6 +509,7 @@ export class SpecLoader {
     }
     this.cache.clear();
     for (const [k, v] of nextCache) this.cache.set(k, v);
+    this.options.verdicts?.save();
     issues.sort(compareIssues);
     return { files, issues, directories, stats };
   }

@@ -76,7 +76,34 @@ describe("the code cache (src/cli/code-cache.ts)", () => {
     // A mistyped command leaves no cache of its own.
     const typo = spawnSync(process.execPath, [BIN, "stauts"], { encoding: "utf8", env });
     expect(typo.status).toBe(1);
-    expect(cacheFiles(xdg)).toEqual(["status.v8", "validate.v8"]);
+    expect(cacheFiles(xdg).filter((n) => n.endsWith(".v8"))).toEqual(["status.v8", "validate.v8"]);
+  });
+
+  it("keeps verdicts on valid spec files beside it, and judges a changed file or policy afresh", () => {
+    const xdg = tempDir();
+    const env = envWith({ XDG_CACHE_HOME: xdg });
+    const dir = tempDir();
+    const spec = (memory: string): string =>
+      `apiVersion: berth/v1\nkind: Container\nmetadata: { name: v }\nspec:\n  image: x\n  resources: { memory: ${memory} }\n`;
+    writeFileSync(path.join(dir, "v.yaml"), spec("2Gi"));
+    const validate = (...flags: string[]) =>
+      spawnSync(process.execPath, [BIN, "validate", dir, ...flags], { encoding: "utf8", env });
+    for (let i = 0; i < 2; i++) {
+      const res = validate();
+      expect([res.status, res.stdout, res.stderr]).toEqual([0, "ok: 1 file, 1 spec, all valid\n", ""]);
+    }
+    const stores = cacheFiles(xdg).filter((n) => n.startsWith("verdicts-"));
+    expect(stores).toHaveLength(1);
+    // The same bytes under another policy, then other bytes: judged again, with the position.
+    const refused = validate("--max-memory", "1Gi");
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain(`${dir}/v.yaml:6:`);
+    writeFileSync(path.join(dir, "v.yaml"), spec("lots"));
+    const broken = validate();
+    expect(broken.status).toBe(1);
+    expect(broken.stdout).toContain(`${dir}/v.yaml:6:`);
+    writeFileSync(path.join(dir, "v.yaml"), spec("2Gi"));
+    expect(validate().status).toBe(0);
   });
 
   it("is off with NODE_DISABLE_COMPILE_CACHE, and without a home the command runs uncached", () => {

@@ -15,7 +15,7 @@ import { DockerError } from "../../docker/errors.js";
 import { APPLY_DEADLINE } from "../../docker/engine-message.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addReconcileOptions, addTargetOption, GROUPS } from "../options.js";
-import { setup } from "../setup.js";
+import { setup, verdictsFor } from "../setup.js";
 import { swarmApply } from "../swarm.js";
 import { renderStatus } from "../status-view.js";
 import { VERSION } from "../version.js";
@@ -68,6 +68,7 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
   let lastFailure: Error | null = null;
   const app = createApp(config, {
     log,
+    ...verdictsFor(io, config.specDirs),
     // apply ends when converged: a periodic resync never comes due.
     scheduleResync: () => ({ stop: () => undefined }),
     hooks: {

@@ -7,7 +7,7 @@ import { renderAction, renderChanges, renderNote } from "../../core/plan/render.
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addOutputOption, addTargetOption, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
-import { setup } from "../setup.js";
+import { setup, verdictsFor } from "../setup.js";
 import { swarmPlan } from "../swarm.js";
 
 type PlanOptions = RawOptions & { output?: OutputFormat };
@@ -29,7 +29,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   if (config.target === "swarm") return swarmPlan(config, log, raw.output, io);
-  const result = await createInspector(config, { log }).reconciler.pass({ reload: true });
+  const result = await createInspector(config, { log, ...verdictsFor(io, config.specDirs) }).reconciler.pass({
+    reload: true,
+  });
   const issues = result.snapshot.issues;
   const blocked = [...result.snapshot.records.values()].filter((r) => r.error !== null);
   if (isData(raw.output)) {

@@ -6,7 +6,7 @@ import { reapExpired } from "../../ops/reap.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addOutputOption, type OutputFormat, reapLabelOption } from "../options.js";
 import { formatData, isData } from "../output.js";
-import { setup } from "../setup.js";
+import { setup, verdictsFor } from "../setup.js";
 
 type ReapOptions = RawOptions & { dryRun?: boolean; output?: OutputFormat };
 
@@ -31,7 +31,11 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 async function reap(raw: ReapOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
   const dryRun = raw.dryRun ?? false;
-  const reaped = await reapExpired(createInspector(config, { log, readSecrets: false }), Date.now(), dryRun);
+  const reaped = await reapExpired(
+    createInspector(config, { log, readSecrets: false, ...verdictsFor(io, config.specDirs) }),
+    Date.now(),
+    dryRun,
+  );
   if (isData(raw.output)) {
     io.out(formatData(raw.output, { dryRun, containers: reaped }));
     return reaped.some((r) => r.error !== null) ? EXIT.failed : EXIT.ok;

@@ -16,6 +16,7 @@ import {
   type OutputFormat,
 } from "../options.js";
 import { formatData, isData } from "../output.js";
+import { verdictsFor } from "../setup.js";
 
 interface ValidateOptions extends PolicyOptions {
   readonly specs?: readonly string[];
@@ -70,6 +71,7 @@ async function validate(paths: readonly string[], options: ValidateOptions, io: 
     policy,
     policyContext: hostPolicyContext,
     target: targetOf(options.target),
+    ...verdictsFor(io, paths),
   });
   const load = await loader.load();
   const checked = validateLoad(load, policy.profile);
