@@ -97,7 +97,7 @@ export class ProgressBoard {
 
   /** tty: the lines of the images in progress, in the order they started, each cut to `width`. */
   active(width: number): string[] {
-    return [...this.entries.values()].map((e) => cut(e.phase === "pull" ? pullLine(e) : buildLine(e), width));
+    return [...this.entries.values()].map((e) => cut(e.phase === "pull" ? pullLine(e, width) : buildLine(e), width));
   }
 
   private open(spec: string, phase: ImageProgress["phase"], image: string, now: number) {
@@ -198,21 +198,29 @@ function bar(fraction: number): string {
   return `[${body.padEnd(BAR_WIDTH)}]`;
 }
 
-function pullLine(entry: Entry): string {
+/** The live line of a pull; on a narrow terminal the image's name is shortened first (from the left: the tag stays). */
+function pullLine(entry: Entry, width: number): string {
   const { bytes, done, count } = totals(entry);
   const size = bytes.total > 0 ? ` ${formatBytes(bytes.current)} / ${formatBytes(bytes.total)}` : "";
   const layers = count > 0 ? `  ${done}/${plural(count, "layer")}` : "";
   const fraction = bytes.total > 0 ? bytes.current / bytes.total : 0;
-  return `${entry.spec}  pulling ${entry.image}  ${bar(fraction)}${size}${layers}`;
+  const head = `${entry.spec}  pulling `;
+  const tail = `  ${bar(fraction)}${size}${layers}`;
+  const room = maxColumns(width) - head.length - tail.length;
+  const image = entry.image.length > room && room >= 12 ? `…${entry.image.slice(-(room - 1))}` : entry.image;
+  return `${head}${image}${tail}`;
 }
 
 function buildLine(entry: Entry): string {
   return `${entry.spec}  building ${entry.image}${entry.last === "" ? "" : `  ${entry.last}`}`;
 }
 
+/** The longest line on a terminal `width` wide (the last column left free: some terminals wrap there). */
+const maxColumns = (width: number): number => Math.max(10, width - 1);
+
 /** A line of at most `width` characters (a longer one would wrap, and the redraw miscount its lines). */
 function cut(line: string, width: number): string {
-  const max = Math.max(10, width - 1);
+  const max = maxColumns(width);
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 

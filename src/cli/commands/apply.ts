@@ -88,7 +88,11 @@ function progressView(mode: ProgressMode, config: Config, io: CliIO): ProgressVi
       io.err(text);
     },
     clock: systemClock,
-    columns: () => io.errColumns?.() ?? 80,
+    // A pseudo-terminal without a size (under `script` with no terminal) says 0 columns.
+    columns: () => {
+      const columns = io.errColumns?.() ?? 0;
+      return columns > 0 ? columns : 80;
+    },
     color: useColor(io.env, stderrTTY),
   });
 }

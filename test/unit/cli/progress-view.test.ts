@@ -118,7 +118,10 @@ describe("ProgressBoard, tty", () => {
     ]);
     expect(board.apply(finished("db", 900, false, other), 900)).toEqual([`db  pull of ${other} failed after 0.9s`]);
     expect(board.active(120)).toEqual([`web  pulling ${IMAGE}  [====>               ] 512 bytes / 2 KiB  0/1 layer`]);
-    // A line never wraps: cut to the terminal's width.
+    // A line never wraps: on a narrow terminal the image's name is shortened first, then the line cut.
+    expect(board.active(80)).toEqual([
+      `web  pulling …1:5000/app:1  [====>               ] 512 bytes / 2 KiB  0/1 layer`,
+    ]);
     expect(board.active(30)).toEqual(["web  pulling 127.0.0.1:5000/…"]);
   });
 
