@@ -168,6 +168,13 @@ ensure_shells() {
   apt_install zsh fish
 }
 
+# test/docker/apply-progress.test.ts runs `berth apply` on a pseudo-terminal with util-linux's script.
+ensure_script() {
+  have script && return 0
+  can_apt || die "script is missing (the progress test runs berth apply on a pseudo-terminal with it): install bsdutils"
+  apt_install bsdutils
+}
+
 if ! engine_answers; then
   if ! have docker && can_apt; then install_engine; fi
   engine_answers || start_engine
@@ -185,6 +192,8 @@ ensure_registry
 log "docker-registry: $(command -v docker-registry || echo missing)"
 ensure_htpasswd
 log "htpasswd: $(command -v htpasswd)"
+ensure_script
+log "script: $(command -v script)"
 ensure_shells
 log "shells: $(zsh --version 2>/dev/null | head -1), $(fish --version 2>/dev/null)"
 # The other programs the tests run: redis-server (--ha), git and OpenSSH (--git).

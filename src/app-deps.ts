@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Action } from "./core/plan/plan.js";
+import type { ImageActivity } from "./core/progress.js";
 import type { SecretSources } from "./core/secrets.js";
 import type { CallOutcome } from "./docker/adapter.js";
 import type { ContainerIO, DockerPort } from "./docker/port.js";
@@ -27,6 +28,8 @@ export interface AppHooks {
   readonly onDockerCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void;
   /** Every executed action, with its outcome (apply's progress). */
   readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
+  /** Every image pull's start, progress and end, per spec (apply's progress view). */
+  readonly onImage?: (activity: ImageActivity) => void;
   readonly onPass?: (result: PassResult) => void;
   /** A pass that failed (apply's reason when none succeeds). */
   readonly onPassFailed?: (err: Error) => void;

@@ -122,6 +122,7 @@ function engineParts(
     ...(fence ? { term: () => fence.currentTerm() } : {}),
     registryAuth,
     tagDigests: imageCheck,
+    ...(deps.hooks?.onImage ? { onImage: deps.hooks.onImage } : {}),
     ...(revisionOf ? { revisionOf } : {}),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));

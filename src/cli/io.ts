@@ -5,6 +5,10 @@ export interface CliIO {
   out(text: string): void;
   err(text: string): void;
   readonly isTTY: boolean;
+  /** Standard error is a terminal (apply's live progress); absent: it is not. */
+  readonly errIsTTY?: boolean;
+  /** Standard error's width in columns, when it is a terminal. */
+  readonly errColumns?: () => number | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
   /**
@@ -18,6 +22,8 @@ export const processIO: CliIO = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   isTTY: isatty(1),
+  errIsTTY: isatty(2),
+  errColumns: () => process.stderr.columns,
   env: process.env,
   cwd: process.cwd(),
 };

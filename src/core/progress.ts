@@ -18,3 +18,19 @@ export interface ImageProgress {
 
 /** Receives progress; must not throw and must return quickly (it runs on the stream's turn). */
 export type ProgressSink = (event: ImageProgress) => void;
+
+/**
+ * What the loop tells its surfaces of one spec's image work: a pull (or build) started, each of
+ * its progress events, and its end. apply's progress view renders it; the loop never does.
+ */
+export type ImageActivity =
+  | { readonly kind: "started"; readonly spec: string; readonly phase: ImageProgress["phase"]; readonly image: string }
+  | { readonly kind: "progress"; readonly spec: string; readonly event: ImageProgress }
+  | {
+      readonly kind: "finished";
+      readonly spec: string;
+      readonly phase: ImageProgress["phase"];
+      readonly image: string;
+      readonly ok: boolean;
+      readonly durationMs: number;
+    };

@@ -19,6 +19,7 @@ import { tempName } from "../core/names.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
+import type { ImageActivity, ImageProgress, ProgressSink } from "../core/progress.js";
 import type { SpecRecord } from "../core/record.js";
 import { type CredentialLookup, isDeniedPull, type RegistryAuth, registryOf } from "../core/registry.js";
 import { type SecretSources, secretsForCreate } from "../core/secrets.js";
@@ -62,6 +63,8 @@ export interface ExecutorDeps {
   readonly hostPorts?: { avoid(port: number): void };
   /** Under --ha: the fencing number of the term the writes were made in, logged with each action. */
   readonly term?: () => number | null;
+  /** Told of each image pull as it starts, progresses and ends (apply's progress view). */
+  readonly onImage?: (activity: ImageActivity) => void;
   /** The Git revision a spec file is checked out at (the berth.revision label), or null: not from a Git source. */
   readonly revisionOf?: (file: string) => string | null;
 }
@@ -89,6 +92,12 @@ export interface ActionContext {
 
 /** The grace a container without a spec gets when stopped (Docker's own default). */
 const ORPHAN_STOP_SECONDS = DEFAULTS.stopTimeoutMs / 1000;
+
+/** The log messages of an image's pull or build (constant, with fields). */
+const IMAGE_LOG = {
+  pull: { started: "image pull started", finished: "image pulled" },
+  build: { started: "image build started", finished: "image built" },
+} as const;
 
 /** Longest wait for a new container to become healthy. */
 const MAX_HEALTH_WAIT_MS = 10 * 60_000;
@@ -305,8 +314,13 @@ export class Executor {
     const key = `${ref}\0${spec.imagePullSecret ?? ""}`;
     let pull = this.pulls.get(key);
     if (!pull) {
+      // Two specs of one image share the pull: its progress is told as the first one's.
       pull = this.pullSlots
-        .run(() => this.deps.docker.pullImage(ref, auth?.credentials ?? null))
+        .run(() =>
+          this.tracked("pull", spec.name, ref, (sink) =>
+            this.deps.docker.pullImage(ref, auth?.credentials ?? null, sink),
+          ),
+        )
         .finally(() => this.pulls.delete(key));
       this.pulls.set(key, pull);
     }
@@ -316,6 +330,40 @@ export class Executor {
       throw pullError(spec.image, err, auth);
     }
     return digest;
+  }
+
+  /**
+   * Runs one image pull or build of a spec, logging its start and end and telling onImage of its
+   * start, every progress event (through the sink handed to `task`) and its end.
+   */
+  private async tracked<T>(
+    phase: ImageProgress["phase"],
+    spec: string,
+    image: string,
+    task: (sink: ProgressSink | undefined) => Promise<T>,
+  ): Promise<T> {
+    const { clock, log, onImage } = this.deps;
+    const started = clock.now();
+    log.info({ spec, image }, IMAGE_LOG[phase].started);
+    onImage?.({ kind: "started", spec, phase, image });
+    const sink: ProgressSink | undefined =
+      onImage &&
+      ((event) => {
+        onImage({ kind: "progress", spec, event });
+      });
+    const end = (ok: boolean): void => {
+      onImage?.({ kind: "finished", spec, phase, image, ok, durationMs: clock.now() - started });
+    };
+    let result: T;
+    try {
+      result = await task(sink);
+    } catch (err) {
+      end(false);
+      throw err;
+    }
+    log.info({ spec, image, durationMs: clock.now() - started }, IMAGE_LOG[phase].finished);
+    end(true);
+    return result;
   }
 
   /**

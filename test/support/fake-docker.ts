@@ -5,6 +5,7 @@
  * adapter is tested against a real engine.
  */
 import type { EngineCreateBody } from "../../src/core/create-request.js";
+import type { ProgressSink } from "../../src/core/progress.js";
 import { normalizeImageRef } from "../../src/core/image-ref.js";
 import type {
   ContainerState,
@@ -413,12 +414,15 @@ export class FakeDocker implements DockerPort {
     return this.images.get(normalizeImageRef(ref)) ?? null;
   }
 
-  async pullImage(ref: string): Promise<void> {
+  async pullImage(ref: string, _credentials?: unknown, onProgress?: ProgressSink): Promise<void> {
     await this.track("pull", ref, undefined, () => {
-      const id = this.registry.get(normalizeImageRef(ref));
+      const image = normalizeImageRef(ref);
+      const id = this.registry.get(image);
       if (id === undefined)
         throw new DockerError("server", "pull", `Docker pull ${ref}: no registry is reachable`, 500);
-      this.images.set(normalizeImageRef(ref), id);
+      this.images.set(image, id);
+      // The engine's last message of a pull that fetched the image.
+      onProgress?.({ phase: "pull", image, status: `Status: Downloaded newer image for ${image}` });
     });
   }
 

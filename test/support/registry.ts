@@ -105,6 +105,22 @@ export async function startRegistry(binary: string, user?: RegistryUser): Promis
   throw new Error(`docker-registry did not start on 127.0.0.1 (3 ports tried):\n${output}`);
 }
 
+/** A registry started as startRegistry does; a missing docker-registry fails the test with what to run. */
+export async function requireRegistry(user?: RegistryUser): Promise<LocalRegistry> {
+  const binary = registryBinary();
+  if (binary === null)
+    throw new Error("docker-registry is not installed: run `bash scripts/ensure-docker.sh` (it apt-get installs it)");
+  return startRegistry(binary, user);
+}
+
+/** A folder with a Docker config.json whose auths entry for `host` holds `user`'s credentials (DOCKER_CONFIG). */
+export function dockerConfigFor(host: string, user: RegistryUser): string {
+  const dir = tempDir("berth-docker-config-", "file");
+  const auth = Buffer.from(`${user.username}:${user.password}`).toString("base64");
+  writeFileSync(path.join(dir, "config.json"), JSON.stringify({ auths: { [host]: { auth } } }));
+  return dir;
+}
+
 /** Docker's push/pull progress stream, to its end; an error line fails it. */
 function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -14,6 +14,9 @@ import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { DockerError } from "../../docker/errors.js";
 import { APPLY_DEADLINE } from "../../docker/engine-message.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { PROGRESS_MODES, type ProgressMode, ProgressView, shownMode } from "../progress-view.js";
+import { systemClock } from "../../util/clock.js";
+import { useColor } from "../../util/log.js";
 import { addCommonOptions, addExamples, addReconcileOptions, addTargetOption, GROUPS } from "../options.js";
 import { setup, verdictsFor } from "../setup.js";
 import { swarmApply } from "../swarm.js";
@@ -21,21 +24,35 @@ import { renderStatus } from "../status-view.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
 
-type ApplyOptions = RawOptions & { timeout?: string };
+type ApplyOptions = RawOptions & { timeout?: string; progress?: ProgressMode };
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("apply")
     .description("Converge once, showing each operation, then exit: 0 when converged, 1 when any spec failed.");
-  addTargetOption(addReconcileOptions(addCommonOptions(command, { positional: true }))).addOption(
-    new Option("--timeout <duration>", "give up after this long")
-      .env("BERTH_APPLY_TIMEOUT")
-      .default("5m")
-      .helpGroup(GROUPS.reconcile),
-  );
+  addTargetOption(addReconcileOptions(addCommonOptions(command, { positional: true })))
+    .addOption(
+      new Option("--timeout <duration>", "give up after this long")
+        .env("BERTH_APPLY_TIMEOUT")
+        .default("5m")
+        .helpGroup(GROUPS.reconcile),
+    )
+    .addOption(
+      new Option(
+        "--progress <mode>",
+        "image pulls and builds as they happen, on stderr: auto (tty on a terminal, else plain; quiet with --log-format json), tty, plain or quiet",
+      )
+        .env("BERTH_PROGRESS")
+        .choices(PROGRESS_MODES)
+        .default("auto")
+        .helpGroup(GROUPS.output),
+    );
   addExamples(command, [
     { command: "berth apply", what: "converge ./specs once, then exit" },
-    { command: "berth apply -f specs/ --id ci --timeout 2m", what: "in CI: one controller id, a shorter deadline" },
+    {
+      command: "berth apply -f specs/ --id ci --timeout 2m --progress plain",
+      what: "in CI: one controller id, a shorter deadline, a line per image pull step",
+    },
     { command: "berth apply -f - < web.yaml", what: "a spec from the standard input" },
   ]).action(async (_paths: string[], opts: ApplyOptions) => {
     setExit(await apply(opts, io));
@@ -51,14 +68,42 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   return withHostLock(
     { stateDir: config.stateDir, controllerId: config.controllerId, command: "apply", version: VERSION },
     () =>
-      config.target === "swarm" ? swarmApply(config, log, timeoutMs, io) : applyLocked(config, log, timeoutMs, io),
+      config.target === "swarm"
+        ? swarmApply(config, log, timeoutMs, io)
+        : applyLocked(config, log, timeoutMs, io, progressView(raw.progress ?? "auto", config, io)),
   );
 }
 
 /** After its deadline, how long apply lets the controller stop before it leaves calls in flight behind. */
 const STOP_GRACE_MS = 500;
 
-async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {
+/** The progress view --progress asks for on this stderr, or null (quiet). */
+function progressView(mode: ProgressMode, config: Config, io: CliIO): ProgressView | null {
+  const stderrTTY = io.errIsTTY ?? false;
+  const shown = shownMode(mode, { stderrTTY, logFormat: config.logFormat, term: io.env.TERM });
+  if (shown === "quiet") return null;
+  return new ProgressView({
+    mode: shown,
+    write: (text) => {
+      io.err(text);
+    },
+    clock: systemClock,
+    // A pseudo-terminal without a size (under `script` with no terminal) says 0 columns.
+    columns: () => {
+      const columns = io.errColumns?.() ?? 0;
+      return columns > 0 ? columns : 80;
+    },
+    color: useColor(io.env, stderrTTY),
+  });
+}
+
+async function applyLocked(
+  config: Config,
+  log: Logger,
+  timeoutMs: number,
+  io: CliIO,
+  progress: ProgressView | null,
+): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   let finish: (result: PassResult) => void = () => undefined;
   const done = new Promise<PassResult>((resolve) => {
@@ -66,6 +111,11 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
   });
   let first = true;
   let lastFailure: Error | null = null;
+  // Other output goes above the live progress block.
+  const above = (spec: string | null, ok: boolean, write: () => void): void => {
+    if (progress) progress.above(spec, ok, write);
+    else write();
+  };
   const app = createApp(config, {
     log,
     ...verdictsFor(io, config.specDirs),
@@ -74,11 +124,21 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
     hooks: {
       onAction: (action, error, durationMs) => {
         const line = `${error ? mark.failed : mark.ok} ${renderAction(action)} (${formatDurationMs(durationMs)})`;
-        io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
+        const write = (): void => {
+          io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
+        };
+        above(action.spec, error === null, write);
       },
+      ...(progress ? { onImage: progress.onImage } : {}),
       onPass: (result) => {
         // The first pass's spec problems, before any progress (the pass has just dispatched).
-        if (first) for (const issue of result.snapshot.issues) io.err(`${formatIssue(issue)}\n`);
+        if (first) {
+          const issues = result.snapshot.issues.map((issue) => `${formatIssue(issue)}\n`).join("");
+          if (issues !== "")
+            above(null, true, () => {
+              io.err(issues);
+            });
+        }
         first = false;
         lastFailure = null;
         if (applyDone(result)) finish(result);
@@ -114,6 +174,7 @@ async function applyLocked(config: Config, log: Logger, timeoutMs: number, io: C
     }
   } finally {
     clearTimeout(timer);
+    progress?.close();
     // Calls still waiting on the engine are left behind (the process ends): the next pass, of
     // apply or the controller, finishes whatever they leave half done.
     // Before any pass, nothing was dispatched: nothing to wait for.

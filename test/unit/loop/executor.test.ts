@@ -6,7 +6,10 @@ import type { Action } from "../../../src/core/plan/plan.js";
 import type { SpecRecord } from "../../../src/loop/desired.js";
 import { BerthError } from "../../../src/core/errors.js";
 import { ownership } from "../../../src/core/ownership.js";
-import { Executor } from "../../../src/loop/executor.js";
+import { Executor, type ExecutorDeps } from "../../../src/loop/executor.js";
+import type { ImageActivity } from "../../../src/core/progress.js";
+import { Writable } from "node:stream";
+import pino from "pino";
 import { Semaphore } from "../../../src/util/semaphore.js";
 import { silentLogger } from "../../../src/util/log.js";
 import { parseSpecText } from "../../../src/manifest/parse.js";
@@ -16,7 +19,7 @@ import { specText } from "../../support/specs.js";
 
 const KEYS = labelKeys("berth");
 
-function setup(extra: string[] = []) {
+function setup(extra: string[] = [], more: Partial<ExecutorDeps> = {}) {
   const clock = new FakeClock();
   const docker = new FakeDocker(() => clock.now());
   const parsed = parseSpecText(specText("web", { extra }), "web.yaml");
@@ -41,6 +44,7 @@ function setup(extra: string[] = []) {
     slots: new Semaphore(4),
     network: { resolve: (n) => Promise.resolve(n) },
     healthPollMs: 100,
+    ...more,
   });
   const oldId = docker.add({
     name: "web",
@@ -63,7 +67,7 @@ function setup(extra: string[] = []) {
     strategy,
     reason: "hash changed",
   });
-  return { docker, run, oldId, replace };
+  return { docker, run, oldId, replace, clock };
 }
 
 const writes = (docker: FakeDocker) =>
@@ -158,5 +162,48 @@ describe("Executor", () => {
       /^pulling image berth-test\/busybox:latest failed \(Docker pull berth-test\/busybox:latest: no registry is reachable\); berth retries with backoff\. If the image exists only on this host, build it there \(docker build -t berth-test\/busybox:latest \.\) or set imagePullPolicy: Never$/,
     );
     expect(await run({ kind: "create", spec: "web", replica: 0, name: "web-3", reason: "not found" })).toBe("ok");
+  });
+
+  it("tells onImage of a pull's start, the engine's messages and its end, and logs start and end at info", async () => {
+    const activities: ImageActivity[] = [];
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const { docker, run } = setup(["imagePullPolicy: Always"], {
+      onImage: (a) => activities.push(a),
+      log: pino({ level: "info" }, sink),
+    });
+    const image = "berth-test/busybox:latest";
+    docker.registry.set(image, "sha256:pulled");
+    expect(await run({ kind: "create", spec: "web", replica: 0, name: "web-2", reason: "not found" })).toBe("ok");
+    expect(activities).toEqual([
+      { kind: "started", spec: "web", phase: "pull", image },
+      {
+        kind: "progress",
+        spec: "web",
+        event: { phase: "pull", image, status: `Status: Downloaded newer image for ${image}` },
+      },
+      { kind: "finished", spec: "web", phase: "pull", image, ok: true, durationMs: 0 },
+    ]);
+    const pulls = logs.filter((l) => String(l.msg).startsWith("image "));
+    expect(pulls.map((l) => [l.level, l.msg, l.spec, l.image])).toEqual([
+      [30, "image pull started", "web", image],
+      [30, "image pulled", "web", image],
+    ]);
+
+    // A failed pull ends too, not ok; nothing is logged as pulled.
+    docker.registry.clear();
+    activities.length = 0;
+    expect(await run({ kind: "create", spec: "web", replica: 0, name: "web-3", reason: "not found" })).toBeInstanceOf(
+      BerthError,
+    );
+    expect(activities.map((a) => [a.kind, "ok" in a ? a.ok : null])).toEqual([
+      ["started", null],
+      ["finished", false],
+    ]);
   });
 });
