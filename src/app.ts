@@ -426,6 +426,8 @@ export function createSwarm(
       builder: new DesiredStateBuilder(secrets, config.policy.profile, hostPolicyContext),
       swarm: engine.swarm,
       secrets,
+      policy: config.policy,
+      policyContext: hostPolicyContext,
       clock: deps.clock ?? systemClock,
       log: deps.log.child({ component: "swarm" }),
       ...(deps.onAction ? { onAction: deps.onAction } : {}),

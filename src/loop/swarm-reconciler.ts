@@ -11,7 +11,9 @@ import type { DesiredSpec } from "../core/plan/types.js";
 import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import { type ObservedService, planSwarm, type SwarmAction, type SwarmPlan } from "../core/swarm-plan.js";
 import { type ObservedSecret, type SecretBinding, secretLabels } from "../core/swarm-secrets.js";
-import { type BoundSecret, serviceSpec } from "../core/swarm-service.js";
+import type { Policy, PolicyContext } from "../core/policy/policy.js";
+import { checkService } from "../core/swarm-admission.js";
+import { type BoundSecret, serviceSpec, type ServiceSpec } from "../core/swarm-service.js";
 import { type ObservedTask, type SwarmSpecStatus, swarmStatus } from "../core/swarm-status.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
 import type { LoadResult } from "../manifest/loader.js";
@@ -25,6 +27,9 @@ export interface SwarmReconcilerDeps {
   readonly swarm: SwarmPort;
   /** Where secretEnv values are read, right before their Swarm secrets are made (the builder's sources). */
   readonly secrets: SecretSources;
+  /** The admission policy, checked again on every service body (core/swarm-admission.ts), and how host paths resolve. */
+  readonly policy: Policy;
+  readonly policyContext: PolicyContext;
   readonly clock: Clock;
   readonly log: Logger;
   /** Called after each operation, with its error when it failed. */
@@ -118,18 +123,15 @@ export class SwarmReconciler {
     const swarm = this.deps.swarm;
     switch (action.kind) {
       case "create":
-        if (d) await swarm.createService(serviceSpec(d, this.options.owner, await this.makeSecrets(d, action.secrets)));
+        if (d) await swarm.createService(await this.body(d, action.secrets));
         return;
       case "replace":
         if (!d) return;
         await swarm.removeService(action.service.id);
-        await swarm.createService(serviceSpec(d, this.options.owner, await this.makeSecrets(d, action.secrets)));
+        await swarm.createService(await this.body(d, action.secrets));
         return;
       case "update":
-        if (d) {
-          const body = serviceSpec(d, this.options.owner, await this.makeSecrets(d, action.secrets));
-          await swarm.updateService(action.service.id, action.service.version, body);
-        }
+        if (d) await swarm.updateService(action.service.id, action.service.version, await this.body(d, action.secrets));
         return;
       case "remove-secret":
         await swarm.removeSecret(action.secret.id);
@@ -141,6 +143,20 @@ export class SwarmReconciler {
         await swarm.removeService(action.service.id);
         return;
     }
+  }
+
+  /** The service body, admitted by the policy (before any secret is made for it). */
+  private async body(d: DesiredSpec, bindings: readonly SecretBinding[]): Promise<ServiceSpec> {
+    const owner = this.options.owner;
+    // The policy reads no secret reference: the body is checked before the secrets exist.
+    const refused = checkService(serviceSpec(d, owner), this.deps.policy, this.deps.policyContext);
+    if (refused.length > 0)
+      throw BerthError.terminal(
+        "BERTH_POLICY",
+        `the service is refused by the policy: ${refused.join("; ")}`,
+        d.spec.name,
+      );
+    return serviceSpec(d, owner, await this.makeSecrets(d, bindings));
   }
 
   /**

@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 import { specHash } from "../../../src/core/hash.js";
 import type { PlanInput } from "../../../src/core/plan/plan.js";
 import { type ObservedService, planSwarm, renderSwarmPlan } from "../../../src/core/swarm-plan.js";
+import { LEXICAL_CONTEXT } from "../../../src/core/policy/policy.js";
+import { checkService } from "../../../src/core/swarm-admission.js";
 import { type ObservedSecret, secretLabels, secretName } from "../../../src/core/swarm-secrets.js";
 import { serviceSpec } from "../../../src/core/swarm-service.js";
 import { type ObservedTask, swarmStatus } from "../../../src/core/swarm-status.js";
@@ -403,6 +405,45 @@ describe("under swarm the policy checks what becomes the service", () => {
       expect(engine.length, extra.join()).toBeGreaterThan(0);
       expect(policyIssues(extra, "swarm")).toEqual(engine);
     }
+  });
+
+  it("checks the service body again, as the engine target checks its create body", () => {
+    const d = swarmDesired("web", {
+      extra: [
+        "mounts: [{ type: tmpfs, target: /tmp }, { type: volume, source: data, target: /data }]",
+        "securityContext: { capAdd: [NET_BIND_SERVICE], capDrop: [ALL] }",
+        "ports: [{ containerPort: 80, hostPort: 18080, hostIP: 0.0.0.0 }]",
+        "resources: { memory: 64Mi }",
+      ],
+    });
+    const policy = { ...DEFAULT_PARSE_OPTIONS.policy, allowHostIPs: ["0.0.0.0"] };
+    const body = serviceSpec(d, OPTIONS.owner);
+    expect(checkService(body, policy, LEXICAL_CONTEXT)).toEqual([]);
+    // What no accepted spec makes, as if a bug put it in the body: each refused by its check.
+    const c = body.TaskTemplate.ContainerSpec;
+    const risky = {
+      ...body,
+      TaskTemplate: {
+        ...body.TaskTemplate,
+        ContainerSpec: {
+          ...c,
+          Mounts: [...c.Mounts, { Type: "bind" as const, Source: "/etc", Target: "/host-etc", ReadOnly: true }],
+          CapabilityAdd: ["CAP_SYS_ADMIN"],
+        },
+      },
+      EndpointSpec: {
+        Ports: [{ Protocol: "tcp" as const, TargetPort: 80, PublishedPort: 80, PublishMode: "ingress" as const }],
+      },
+    };
+    expect(checkService(risky, policy, LEXICAL_CONTEXT)).toEqual([
+      "bind-forbidden: bind mount of /etc",
+      "default-capabilities: CapAdd SYS_ADMIN",
+      "allowed-host-ports: host port 80",
+    ]);
+    // 0.0.0.0 is what a service publishes on: refused unless allowed.
+    expect(checkService(body, DEFAULT_PARSE_OPTIONS.policy, LEXICAL_CONTEXT)).toEqual([
+      "allowed-host-ip: host address 0.0.0.0",
+    ]);
   });
 });
 
