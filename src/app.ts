@@ -414,20 +414,28 @@ const unavailableIO: ContainerIO = {
 export function createSwarm(
   config: Config,
   deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction">,
+  /** `create` for apply and run, which make the hash key when a secret first needs it; `read` for plan and status. */
+  hashKeyMode: HashKeyMode = "read",
 ): { readonly docker: DockerPort; readonly reconciler: SwarmReconciler } {
   const engine = connectSwarm(config.dockerTimeoutMs);
+  const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
+  // The hash key lives on the manager berth talks to, as for the engine target (loop/hash-key.ts).
+  const hashKey = new HashKey(engine.port, owner, config.labelPrefix, hashKeyMode);
+  const secrets: SecretSources = { ...hostSecretSources(config.policy), digest: hashKey.digest };
   const reconciler = new SwarmReconciler(
     {
       loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
-      // Swarm takes no secretEnv from berth yet (core/swarm-fields.ts): no secret is read.
-      builder: new DesiredStateBuilder(hostSecretSources(config.policy), config.policy.profile, hostPolicyContext),
+      builder: new DesiredStateBuilder(secrets, config.policy.profile, hostPolicyContext),
       swarm: engine.swarm,
+      secrets,
+      policy: config.policy,
+      policyContext: hostPolicyContext,
       clock: deps.clock ?? systemClock,
       log: deps.log.child({ component: "swarm" }),
       ...(deps.onAction ? { onAction: deps.onAction } : {}),
     },
     {
-      owner: ownership(labelKeys(config.labelPrefix), config.controllerId),
+      owner,
       forcePrune: config.forcePrune,
       pruneMaxShare: config.pruneMaxShare,
       concurrency: config.concurrency,

@@ -65,18 +65,25 @@ export async function swarmStatusCommand(config: Config, log: Logger, output: Ou
   return EXIT.ok;
 }
 
+/** How soon `run` looks again after a pass that changed something. */
+const FOLLOW_UP_MS = 1_000;
+
 /** How often apply looks again while services converge: Swarm reports through its task list. */
 const APPLY_POLL_MS = 500;
 
 export async function swarmApply(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
-  const { reconciler } = createSwarm(config, {
-    log,
-    onAction: (action: SwarmAction, error, durationMs) => {
-      const line = `${error ? mark.failed : mark.ok} ${renderSwarmAction(action)} (${formatDurationMs(durationMs)})`;
-      io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
+  const { reconciler } = createSwarm(
+    config,
+    {
+      log,
+      onAction: (action: SwarmAction, error, durationMs) => {
+        const line = `${error ? mark.failed : mark.ok} ${renderSwarmAction(action)} (${formatDurationMs(durationMs)})`;
+        io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
+      },
     },
-  });
+    "create",
+  );
   const deadline = systemClock.now() + timeoutMs;
   let first = true;
   for (;;) {
@@ -109,13 +116,17 @@ export async function swarmRun(
   log: Logger,
   signals: (handler: (signal: string) => void) => () => void,
 ): Promise<number> {
-  const { reconciler } = createSwarm(config, {
-    log,
-    onAction: (action, error, durationMs) => {
-      if (error) return;
-      log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
+  const { reconciler } = createSwarm(
+    config,
+    {
+      log,
+      onAction: (action, error, durationMs) => {
+        if (error) return;
+        log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
+      },
     },
-  });
+    "create",
+  );
   let wake: () => void = () => undefined;
   let stopping = false;
   const poke = (): void => {
@@ -134,6 +145,9 @@ export async function swarmRun(
       try {
         const result = await reconciler.pass({ act: true });
         nextWakeAt = result.plan.nextWakeAt;
+        // What a pass changed may need a next step (a rotated secret goes once no service uses it):
+        // look again soon, unless something failed (that waits for the resync, not a tight loop).
+        if (result.plan.actions.length > 0 && result.failed === 0) nextWakeAt = systemClock.now() + FOLLOW_UP_MS;
         for (const n of result.plan.notes) log.warn({ note: renderSwarmNote(n).slice(2) }, "plan note");
       } catch (err) {
         log.error({ err }, "reconcile pass failed");

@@ -644,6 +644,10 @@ export interface Spec {
         ];
   };
   /**
+   * Under --target swarm only: true runs one task on every node that meets the placement (a global service) instead of `replicas` tasks. Not with replicas or suspended. --target engine refuses it (docs/swarm.md).
+   */
+  global?: boolean;
+  /**
    * How a container is replaced. StartFirst (default): the new container starts (and becomes healthy) before the old one goes. StopFirst: the old one goes first; forced when a host port is published.
    */
   updateStrategy?: "StartFirst" | "StopFirst";
@@ -773,6 +777,10 @@ export interface Port {
    * tcp (default), udp or sctp.
    */
   protocol?: "tcp" | "udp" | "sctp";
+  /**
+   * Under --target swarm only, with hostPort: ingress (default) publishes the port through Swarm's routing mesh on every node; host binds it on the node that runs each task. --target engine refuses it (docs/swarm.md).
+   */
+  mode?: "ingress" | "host";
 }
 /**
  * A Docker network berth creates and keeps, for container specs to join by name (spec.network).

@@ -90,6 +90,8 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
       protocol: unlessDefault<string>(p.protocol, DEFAULTS.protocol),
       hostPort: p.hostPort ?? undefined,
       hostIP: p.hostIP === null ? undefined : unlessDefault<string>(p.hostIP, DEFAULTS.hostIP),
+      // Only under --target swarm (the engine target refuses it): absent, it changes no existing hash.
+      mode: p.mode ?? undefined,
     })),
     resources: {
       nanoCpus: spec.resources.nanoCpus ?? undefined,
@@ -140,6 +142,7 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     placement: spec.placement
       ? { constraints: [...spec.placement.constraints], spreads: [...spec.placement.spreads] }
       : undefined,
+    global: unlessFalse(spec.global),
   };
 }
 

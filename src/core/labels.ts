@@ -37,6 +37,10 @@ export interface LabelKeys {
   readonly hostPorts: string;
   /** The registry digest the image was pulled by, for specs whose tag berth follows (docs/images.md). */
   readonly imageDigest: string;
+  /** On a Swarm secret berth made from a secretEnv entry (core/swarm-secrets.ts): the entry's name. */
+  readonly secretKey: string;
+  /** On a Swarm secret: the keyed digest of its value (never the value). */
+  readonly secretDigest: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -55,6 +59,8 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     object: `${prefix}.object`,
     hostPorts: `${prefix}.host_ports`,
     imageDigest: `${prefix}.image_digest`,
+    secretKey: `${prefix}.secret_key`,
+    secretDigest: `${prefix}.secret_digest`,
   };
 }
 

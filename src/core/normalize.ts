@@ -220,7 +220,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       }
       published.set(key, i);
     }
-    ports.push({ containerPort: p.containerPort, protocol, hostPort, hostIP });
+    ports.push({ containerPort: p.containerPort, protocol, hostPort, hostIP, mode: p.mode ?? null });
   });
   ports.sort(
     (a, b) =>
@@ -423,6 +423,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
             spreads: (s.placement.preferences ?? []).map((p) => p.spread),
           }
         : null,
+      global: s.global ?? false,
     },
   };
 }

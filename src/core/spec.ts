@@ -44,6 +44,8 @@ export interface NormalizedPort {
   readonly hostPort: number | typeof AUTO_HOST_PORT | null;
   /** null when not published. */
   readonly hostIP: string | null;
+  /** Under --target swarm: how the port is published (ingress when null); the engine target refuses it. */
+  readonly mode: "ingress" | "host" | null;
 }
 
 export interface NormalizedHealthcheck {
@@ -153,6 +155,8 @@ export interface NormalizedSpec {
   readonly pool: NormalizedPool | null;
   /** Under --target swarm: Swarm's placement (docs/swarm.md); null: none. */
   readonly placement: NormalizedPlacement | null;
+  /** Under --target swarm: one task on every eligible node instead of `replicas` (docs/swarm.md). */
+  readonly global: boolean;
 }
 
 /** Swarm placement: constraints as written, preferences by the node label they spread over. */

@@ -6,30 +6,41 @@
  */
 import type { BerthContainer } from "./document.gen.js";
 import type { FieldIssue } from "./normalize.js";
-import type { NormalizedSpec } from "./spec.js";
+import { AUTO_HOST_PORT, type NormalizedSpec } from "./spec.js";
+import { fileEnvName } from "./swarm-secrets.js";
 
 /** Where berth converges specs: this host's engine (containers) or a Swarm manager (services). */
 export type Target = "engine" | "swarm";
 export const TARGETS: readonly Target[] = ["engine", "swarm"];
 
 const SWARM = "a Swarm service cannot express it";
+/** The addresses that say "every address", which is how Swarm publishes. */
+const EVERY_ADDRESS = ["0.0.0.0", "::"];
 
 const issue = (path: FieldIssue["path"], message: string): FieldIssue => ({ code: "BERTH_TARGET", path, message });
 
 /** The fields of a spec its target cannot express; empty when it can express them all. */
 export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: Target): FieldIssue[] {
-  if (target === "engine") {
-    return spec.placement
-      ? [
-          issue(
-            ["spec", "placement"],
-            "placement is for --target swarm (Swarm's scheduler places tasks on nodes); --target engine runs every container on this host: remove it, or run berth with --target swarm",
-          ),
-        ]
-      : [];
-  }
   const s = doc.spec;
   const out: FieldIssue[] = [];
+  if (target === "engine") {
+    const swarmOnly = (path: FieldIssue["path"], what: string): void => {
+      out.push(
+        issue(
+          ["spec", ...path],
+          `${what}; --target engine runs every container on this host: remove it, or run berth with --target swarm`,
+        ),
+      );
+    };
+    if (spec.placement)
+      swarmOnly(["placement"], "placement is for --target swarm (Swarm's scheduler places tasks on nodes)");
+    if (s.global !== undefined) swarmOnly(["global"], "global is for --target swarm (one task on every node)");
+    (s.ports ?? []).forEach((p, i) => {
+      if (p.mode !== undefined)
+        swarmOnly(["ports", i, "mode"], "a port's mode is for --target swarm (ingress or host publishing)");
+    });
+    return out;
+  }
   const refuse = (path: FieldIssue["path"], why: string): void => {
     out.push(issue(["spec", ...path], `not under --target swarm: ${why}`));
   };
@@ -48,17 +59,36 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
   if ((s.devices ?? []).length > 0) refuse(["devices"], SWARM);
   if ((s.deviceCgroupRules ?? []).length > 0) refuse(["deviceCgroupRules"], SWARM);
   (s.ports ?? []).forEach((p, i) => {
-    if (p.hostPort !== undefined)
+    if (p.hostPort === undefined) {
+      if (p.mode !== undefined)
+        refuse(["ports", i, "mode"], "a port's mode says how hostPort is published; set hostPort");
+    } else if (p.hostPort === AUTO_HOST_PORT) {
+      refuse(["ports", i, "hostPort"], "auto ports are picked on this host (docs/ports.md); give the port's number");
+    } else if (p.hostIP === undefined || !EVERY_ADDRESS.includes(p.hostIP)) {
+      // The engine target's default is loopback: publishing on every node's every address must be said.
       refuse(
-        ["ports", i, "hostPort"],
-        "Swarm publishes a port on every address of every node (hostIP cannot be kept); publish it outside berth",
+        ["ports", i, p.hostIP === undefined ? "hostPort" : "hostIP"],
+        "Swarm publishes a port on every address of the nodes (no loopback-only publishing); write hostIP: 0.0.0.0 to say so",
       );
+    }
   });
   (s.mounts ?? []).forEach((m, i) => {
     if (m.type === "volume" && m.perInstance === true) refuse(["mounts", i, "perInstance"], SWARM);
   });
-  if (Object.keys(s.secretEnv ?? {}).length > 0)
-    refuse(["secretEnv"], "Swarm secrets are not made by berth yet (docs/swarm.md); use env or a file mount");
+  for (const key of Object.keys(s.secretEnv ?? {})) {
+    // The task gets the secret as a file, named by <KEY>_FILE (core/swarm-secrets.ts).
+    if (s.env?.[fileEnvName(key)] !== undefined)
+      refuse(["env", fileEnvName(key)], `berth sets it to the file of secretEnv.${key} under --target swarm`);
+  }
+  if (s.global === true) {
+    if (s.replicas !== undefined)
+      refuse(["replicas"], "a global service runs one task on every eligible node; remove replicas or global");
+    if (s.suspended === true)
+      refuse(
+        ["suspended"],
+        "a global service cannot be scaled to 0; remove the spec's file to stop it, or make it replicated",
+      );
+  }
   if (s.pool !== undefined) refuse(["pool"], "pools and claims are this host's (docs/pools.md)");
   for (const key of ["activeDeadline", "ttlAfterFinished"] as const) {
     if (s[key] !== undefined) refuse([key], "runs that finish are the engine target's (docs/runs.md)");

@@ -7,6 +7,7 @@
  */
 import { appliedSpec, readApplied } from "./applied.js";
 import type { DesiredSpec, PlanInput } from "./plan/types.js";
+import { type ObservedSecret, type SecretBinding, secretBindings } from "./swarm-secrets.js";
 import { shortId } from "./observed.js";
 import type { Ownership } from "./ownership.js";
 import { renderChange } from "./plan/render.js";
@@ -27,10 +28,27 @@ export interface ObservedService {
   readonly updating: boolean;
   /** Why Swarm paused (or rolled back) the last update, or null: a failed update berth will not retry by itself. */
   readonly updateFailure: string | null;
+  /** The IDs of the Swarm secrets its tasks get. */
+  readonly secretIds: readonly string[];
 }
 
+/** What a swarm pass observes: every service (for conflicts), and berth's secrets. */
+export interface SwarmObserved {
+  readonly services: readonly ObservedService[];
+  readonly secrets: readonly ObservedSecret[];
+}
+
+/**
+ * `secrets` on create, replace and update: the service's secrets, those with a null ID to be made
+ * first (core/swarm-secrets.ts).
+ */
 export type SwarmAction =
-  | { readonly kind: "create"; readonly spec: string; readonly reason: "not found" }
+  | {
+      readonly kind: "create";
+      readonly spec: string;
+      readonly reason: "not found";
+      readonly secrets: readonly SecretBinding[];
+    }
   | {
       readonly kind: "update";
       readonly spec: string;
@@ -39,6 +57,21 @@ export type SwarmAction =
       readonly reason: "hash changed";
       /** The fields that changed since the service was made or updated; null when berth cannot tell. */
       readonly changes: readonly FieldChange[] | null;
+      readonly secrets: readonly SecretBinding[];
+    }
+  | {
+      /** Remove the service and create it anew: Swarm cannot change a service's mode in place. */
+      readonly kind: "replace";
+      readonly spec: string;
+      readonly service: ServiceRef;
+      readonly reason: "mode changed";
+      readonly secrets: readonly SecretBinding[];
+    }
+  | {
+      readonly kind: "remove-secret";
+      readonly spec: string;
+      readonly secret: { readonly id: string; readonly name: string };
+      readonly reason: "unused";
     }
   | {
       readonly kind: "scale";
@@ -90,11 +123,16 @@ function scaleReason(from: number | null, d: DesiredSpec): "replicas changed" | 
 
 export function planSwarm(
   input: Pick<PlanInput, "desired" | "protectedSpecs" | "prunePaused">,
-  services: readonly ObservedService[],
+  observed: SwarmObserved,
   now: number,
   options: SwarmPlanOptions,
 ): SwarmPlan {
   const { owner } = options;
+  const { services } = observed;
+  const bindings = (d: DesiredSpec): SecretBinding[] =>
+    secretBindings(owner, d.spec.name, d.secretDigests, observed.secrets);
+  /** Names of the secrets desired specs need: kept. */
+  const needed = new Set<string>();
   const byName = new Map(services.map((s) => [s.name, s]));
   const actions: SwarmAction[] = [];
   const notes: SwarmNote[] = [];
@@ -114,8 +152,15 @@ export function planSwarm(
       continue;
     }
     if (expiresAt !== null) nextWakeAt = nextWakeAt === null ? expiresAt : Math.min(nextWakeAt, expiresAt);
+    const secrets = bindings(d);
+    for (const b of secrets) needed.add(b.name);
     if (!service) {
-      actions.push({ kind: "create", spec: name, reason: "not found" });
+      actions.push({ kind: "create", spec: name, reason: "not found", secrets });
+      continue;
+    }
+    const to = desiredReplicas(d.spec);
+    if ((to === null) !== (service.replicas === null)) {
+      actions.push({ kind: "replace", spec: name, service: ref(service), reason: "mode changed", secrets });
       continue;
     }
     if (service.labels[owner.keys.hash] !== d.hash) {
@@ -126,11 +171,11 @@ export function planSwarm(
         strategy: d.spec.updateStrategy,
         reason: "hash changed",
         changes: changesOf(d, service, owner),
+        secrets,
       });
       continue;
     }
-    const to = desiredReplicas(d.spec);
-    if (service.replicas !== to) {
+    if (to !== null && service.replicas !== to) {
       actions.push({
         kind: "scale",
         spec: name,
@@ -165,7 +210,36 @@ export function planSwarm(
           reason: "orphaned",
         });
   }
+  if (input.prunePaused === null) actions.push(...unusedSecrets(input, observed, needed, owner));
   return { actions, notes, nextWakeAt };
+}
+
+/**
+ * berth's secrets that no desired spec needs and no service points to, unless their spec is
+ * protected (a broken file) or its service is still rolling (its old tasks still run with them).
+ * A secret a service points to goes at the pass after that service changed or went.
+ */
+function unusedSecrets(
+  input: Pick<PlanInput, "protectedSpecs">,
+  observed: SwarmObserved,
+  needed: ReadonlySet<string>,
+  owner: Ownership,
+): SwarmAction[] {
+  const used = new Set(observed.services.flatMap((s) => s.secretIds));
+  const rolling = new Set(
+    observed.services.filter((s) => owner.owns(s) && s.updating).map((s) => s.labels[owner.keys.spec] ?? s.name),
+  );
+  return observed.secrets
+    .filter((s) => owner.owns(s) && !needed.has(s.name) && !used.has(s.id))
+    .map((s) => ({ secret: s, spec: s.labels[owner.keys.spec] ?? "" }))
+    .filter(({ spec }) => !input.protectedSpecs.has(spec) && !rolling.has(spec))
+    .sort((a, b) => (a.secret.name < b.secret.name ? -1 : 1))
+    .map(({ secret, spec }) => ({
+      kind: "remove-secret",
+      spec,
+      secret: { id: secret.id, name: secret.name },
+      reason: "unused",
+    }));
 }
 
 function ref(s: ObservedService): ServiceRef {
@@ -176,8 +250,12 @@ export function renderSwarmAction(a: SwarmAction): string {
   switch (a.kind) {
     case "create":
       return `create  service ${a.spec}: ${a.reason}`;
+    case "replace":
+      return `replace service ${a.spec} [${shortId(a.service.id)}]: ${a.reason}`;
     case "update":
       return `update  service ${a.spec} [${shortId(a.service.id)}] ${a.strategy}: ${a.reason}`;
+    case "remove-secret":
+      return `remove  secret ${a.secret.name} [${shortId(a.secret.id)}]: ${a.reason}`;
     case "scale":
       return `scale   service ${a.spec} [${shortId(a.service.id)}] ${a.from ?? "global"} -> ${a.to}: ${a.reason}`;
     case "remove":
@@ -185,9 +263,14 @@ export function renderSwarmAction(a: SwarmAction): string {
   }
 }
 
-/** An update's changed fields, one indented line each, as `berth plan` prints them for the engine. */
+/**
+ * An update's changed fields, one indented line each, as `berth plan` prints them for the engine;
+ * then the secrets an action makes first (their names, never a value).
+ */
 export function renderSwarmChanges(a: SwarmAction): string[] {
-  return a.kind === "update" && a.changes ? a.changes.map((c) => `    ${renderChange(c)}`) : [];
+  const changes = a.kind === "update" && a.changes ? a.changes.map((c) => `    ${renderChange(c)}`) : [];
+  const made = "secrets" in a ? a.secrets.filter((b) => b.id === null).map((b) => `    + secret ${b.name}`) : [];
+  return [...changes, ...made];
 }
 
 export function renderSwarmNote(n: SwarmNote): string {

@@ -12,6 +12,7 @@ import { type EngineHealthcheck, engineHealthcheck } from "./create-request.js";
 import type { Ownership } from "./ownership.js";
 import type { NormalizedSpec } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
+import { fileEnvName, SECRET_DIR, type SecretBinding } from "./swarm-secrets.js";
 
 /** Nanoseconds, as the service API counts durations. */
 const ns = (ms: number): number => ms * 1_000_000;
@@ -22,6 +23,23 @@ export interface ServiceMount {
   readonly Target: string;
   readonly ReadOnly?: boolean;
   readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number };
+}
+
+/** A secret as a task gets it: a file under /run/secrets (core/swarm-secrets.ts). */
+export interface ServiceSecret {
+  readonly SecretID: string;
+  readonly SecretName: string;
+  readonly File: { readonly Name: string; readonly UID: string; readonly GID: string; readonly Mode: number };
+}
+
+export type ServiceMode =
+  { readonly Replicated: { readonly Replicas: number } } | { readonly Global: Record<string, never> };
+
+export interface ServicePort {
+  readonly Protocol: "tcp" | "udp" | "sctp";
+  readonly TargetPort: number;
+  readonly PublishedPort: number;
+  readonly PublishMode: "ingress" | "host";
 }
 
 /** The Engine API's ServiceSpec, as much of it as berth writes. */
@@ -47,6 +65,7 @@ export interface ServiceSpec {
       readonly CapabilityDrop?: readonly string[];
       readonly Sysctls?: Readonly<Record<string, string>>;
       readonly Ulimits?: readonly { readonly Name: string; readonly Soft: number; readonly Hard: number }[];
+      readonly Secrets?: readonly ServiceSecret[];
     };
     readonly Resources: {
       readonly Limits: { readonly NanoCPUs?: number; readonly MemoryBytes?: number; readonly Pids?: number };
@@ -59,7 +78,8 @@ export interface ServiceSpec {
     };
     readonly Networks: readonly { readonly Target: string }[];
   };
-  readonly Mode: { readonly Replicated: { readonly Replicas: number } };
+  readonly Mode: ServiceMode;
+  readonly EndpointSpec?: { readonly Ports: readonly ServicePort[] };
   readonly UpdateConfig: {
     readonly Parallelism: number;
     readonly Order: "start-first" | "stop-first";
@@ -72,11 +92,41 @@ export interface ServiceInput {
   readonly spec: NormalizedSpec;
   readonly hash: string;
   readonly source: string;
+  /** secretEnv name → the keyed digest of its value (core/secrets.ts), for the applied label. */
+  readonly secretDigests: Readonly<Record<string, string>>;
 }
 
-/** The replicas a spec wants running: none while suspended. */
-export function desiredReplicas(spec: NormalizedSpec): number {
+/** The replicas a spec wants running: none while suspended; null for a global service (one per node). */
+export function desiredReplicas(spec: NormalizedSpec): number | null {
+  if (spec.global) return null;
   return spec.suspended ? 0 : spec.replicas;
+}
+
+/** A secret file's mode: readable by the task's user, whoever it is (Swarm's own default). */
+const SECRET_FILE_MODE = 0o444;
+
+function secretsOf(secrets: readonly BoundSecret[]): ServiceSecret[] {
+  return secrets.map((b) => ({
+    SecretID: b.id,
+    SecretName: b.name,
+    File: { Name: b.key, UID: "0", GID: "0", Mode: SECRET_FILE_MODE },
+  }));
+}
+
+/** Published ports (a hostPort): ingress unless the spec says host. Exposed-only ports have no service form. */
+function portsOf(spec: NormalizedSpec): ServicePort[] {
+  return spec.ports.flatMap((p) =>
+    typeof p.hostPort === "number"
+      ? [
+          {
+            Protocol: p.protocol,
+            TargetPort: p.containerPort,
+            PublishedPort: p.hostPort,
+            PublishMode: p.mode ?? "ingress",
+          },
+        ]
+      : [],
+  );
 }
 
 /** Networks a service joins: bridge and auto (this host's defaults) are no swarm network. */
@@ -102,10 +152,19 @@ function mountsOf(spec: NormalizedSpec): ServiceMount[] {
 
 const RESTART = { Always: "any", OnFailure: "on-failure", Never: "none" } as const;
 
-export function serviceSpec(input: ServiceInput, owner: Ownership): ServiceSpec {
+/** A secret the service points to: made already, so it has an ID. */
+export type BoundSecret = SecretBinding & { readonly id: string };
+
+/**
+ * `secrets`: the spec's secretEnv entries as Swarm secrets (core/swarm-secrets.ts), each with the
+ * ID the engine gave it; the service carries their names and IDs, never a value.
+ */
+export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: readonly BoundSecret[] = []): ServiceSpec {
   const { spec, hash, source } = input;
   const k = owner.keys;
-  const applied = appliedLabel(spec, {});
+  const applied = appliedLabel(spec, input.secretDigests);
+  const replicas = desiredReplicas(spec);
+  const ports = portsOf(spec);
   const hc = spec.healthcheck;
   const sec = spec.security;
   const r = spec.resources;
@@ -127,7 +186,10 @@ export function serviceSpec(input: ServiceInput, owner: Ownership): ServiceSpec 
         ...(spec.entrypoint ? { Command: [...spec.entrypoint] } : {}),
         ...(spec.command ? { Args: [...spec.command] } : {}),
         ...(spec.hostname !== null ? { Hostname: spec.hostname } : {}),
-        Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+        Env: [
+          ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+          ...secrets.map((b) => `${fileEnvName(b.key)}=${SECRET_DIR}/${b.key}`),
+        ],
         ...(spec.workingDir !== null ? { Dir: spec.workingDir } : {}),
         ...(spec.user !== null ? { User: spec.user } : {}),
         ...(spec.init ? { Init: true } : {}),
@@ -143,6 +205,7 @@ export function serviceSpec(input: ServiceInput, owner: Ownership): ServiceSpec 
               Ulimits: Object.entries(spec.ulimits).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
             }
           : {}),
+        ...(secrets.length > 0 ? { Secrets: secretsOf(secrets) } : {}),
       },
       Resources: {
         Limits: {
@@ -162,7 +225,8 @@ export function serviceSpec(input: ServiceInput, owner: Ownership): ServiceSpec 
       },
       Networks: networksOf(spec),
     },
-    Mode: { Replicated: { Replicas: desiredReplicas(spec) } },
+    Mode: replicas === null ? { Global: {} } : { Replicated: { Replicas: replicas } },
+    ...(ports.length > 0 ? { EndpointSpec: { Ports: ports } } : {}),
     UpdateConfig: {
       Parallelism: 1,
       Order: spec.updateStrategy === "StartFirst" ? "start-first" : "stop-first",

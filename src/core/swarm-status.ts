@@ -32,7 +32,10 @@ export interface SwarmSpecStatus {
   readonly file: string | null;
   readonly hash: string | null;
   readonly serviceId: string | null;
+  /** The replicas, or for a global service the nodes Swarm gave a task (one per eligible node). */
   readonly desired: number;
+  /** A global service: one task on every eligible node. */
+  readonly global: boolean;
   readonly running: number;
   /** The nodes of the running tasks, sorted, each once. */
   readonly nodes: readonly string[];
@@ -55,6 +58,7 @@ function phaseOf(
   record: SpecRecord,
   service: ObservedService | undefined,
   running: number,
+  desired: number,
   input: SwarmStatusInput,
 ): { phase: Phase; message: string } {
   const spec = record.spec;
@@ -68,13 +72,13 @@ function phaseOf(
   if (record.error !== null) return { phase: "Failed", message: record.error };
   if (!service) return { phase: "Pending", message: "service not created" };
   if (spec.suspended) return { phase: "Suspended", message: "scaled to 0" };
-  const pending = input.plan.actions.some((a) => a.spec === record.name);
-  const desired = desiredReplicas(spec);
+  const pending = input.plan.actions.some((a) => a.spec === record.name && a.kind !== "remove-secret");
   if (pending) return { phase: "Updating", message: "service to be changed" };
   if (service.updateFailure !== null) return { phase: "Failed", message: service.updateFailure };
-  if (service.updating) return { phase: "Updating", message: `rolling update, ${running}/${desired} tasks running` };
-  if (running < desired) return { phase: "Pending", message: `${running}/${desired} tasks running` };
-  return { phase: "Running", message: `${running}/${desired} tasks running` };
+  const tasks = `${running}/${desired} tasks running${spec.global ? " (global: one per eligible node)" : ""}`;
+  if (service.updating) return { phase: "Updating", message: `rolling update, ${tasks}` };
+  if (running < desired || (spec.global && desired === 0)) return { phase: "Pending", message: tasks };
+  return { phase: "Running", message: tasks };
 }
 
 export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
@@ -86,7 +90,11 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
       const tasks = service ? input.tasks.filter((t) => t.serviceId === service.id) : [];
       const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
       const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
-      const { phase, message } = phaseOf(record, service, live.length, input);
+      // A global service's desired count is Swarm's: the tasks it wants running, one per eligible node.
+      const desired = record.spec
+        ? (desiredReplicas(record.spec) ?? tasks.filter((t) => t.desiredState === "running").length)
+        : 0;
+      const { phase, message } = phaseOf(record, service, live.length, desired, input);
       return {
         name: record.name,
         phase,
@@ -94,7 +102,8 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         file: record.file,
         hash: record.hash,
         serviceId: service?.id ?? null,
-        desired: record.spec ? desiredReplicas(record.spec) : 0,
+        desired,
+        global: record.spec?.global ?? false,
         running: live.length,
         nodes: [...new Set(live.map((t) => t.node))].sort(),
         lastError: failed[0]?.error ?? null,

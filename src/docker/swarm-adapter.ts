@@ -5,6 +5,7 @@
  */
 import type { Docker } from "./client.js";
 import type { ObservedService } from "../core/swarm-plan.js";
+import type { ObservedSecret } from "../core/swarm-secrets.js";
 import type { ServiceSpec } from "../core/swarm-service.js";
 import type { ObservedTask } from "../core/swarm-status.js";
 import { DockerError } from "./errors.js";
@@ -25,6 +26,12 @@ export interface SwarmPort {
   scaleService(id: string, replicas: number): Promise<void>;
   /** A service already gone is not an error. */
   removeService(id: string): Promise<void>;
+  /** Secrets carrying these labels (never their data: the engine does not return it). */
+  listSecrets(filter: ListFilter): Promise<ObservedSecret[]>;
+  /** Returns the new secret's ID. The value goes in the request body only, never in a message. */
+  createSecret(name: string, labels: Readonly<Record<string, string>>, value: string): Promise<string>;
+  /** A secret already gone is not an error. */
+  removeSecret(id: string): Promise<void>;
 }
 
 export type Call = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
@@ -33,7 +40,12 @@ interface EngineService {
   ID: string;
   Version?: { Index?: number };
   UpdateStatus?: { State?: string; Message?: string };
-  Spec?: { Name?: string; Labels?: Record<string, string> | null; Mode?: { Replicated?: { Replicas?: number } } };
+  Spec?: {
+    Name?: string;
+    Labels?: Record<string, string> | null;
+    Mode?: { Replicated?: { Replicas?: number } };
+    TaskTemplate?: { ContainerSpec?: { Secrets?: { SecretID?: string }[] | null } };
+  };
 }
 
 interface EngineTask {
@@ -55,7 +67,17 @@ function toService(s: EngineService): ObservedService {
     updateFailure: ["paused", "rollback_paused", "rollback_completed"].includes(s.UpdateStatus?.State ?? "")
       ? `update ${s.UpdateStatus?.State ?? ""}: ${s.UpdateStatus?.Message ?? ""}`
       : null,
+    secretIds: (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).flatMap((x) => (x.SecretID ? [x.SecretID] : [])),
   };
+}
+
+/** A remove whose object is already gone has done its work. */
+async function goneIsFine(removal: Promise<unknown>): Promise<void> {
+  try {
+    await removal;
+  } catch (err) {
+    if (!(err instanceof DockerError && err.kind === "not-found")) throw err;
+  }
 }
 
 /** The modem's options object with an abort signal (dockerode's typings leave it out of some calls). */
@@ -131,12 +153,36 @@ export class DockerSwarm implements SwarmPort {
   }
 
   async removeService(id: string): Promise<void> {
-    try {
-      await this.call("service-remove", (abortSignal) =>
-        this.docker.getService(id).remove({ abortSignal } as WithSignal),
-      );
-    } catch (err) {
-      if (!(err instanceof DockerError && err.kind === "not-found")) throw err;
-    }
+    await goneIsFine(
+      this.call("service-remove", (abortSignal) => this.docker.getService(id).remove({ abortSignal } as WithSignal)),
+    );
+  }
+
+  async listSecrets(filter: ListFilter): Promise<ObservedSecret[]> {
+    const list = await this.call("secrets", (abortSignal) =>
+      this.docker.listSecrets({ filters: { label: [...filter.labels] }, abortSignal } as WithSignal),
+    );
+    return (list as { ID: string; Spec?: { Name?: string; Labels?: Record<string, string> | null } }[]).map((s) => ({
+      id: s.ID,
+      name: s.Spec?.Name ?? "",
+      labels: s.Spec?.Labels ?? {},
+    }));
+  }
+
+  async createSecret(name: string, labels: Readonly<Record<string, string>>, value: string): Promise<string> {
+    const Data = Buffer.from(value, "utf8").toString("base64");
+    // dockerode answers with its Secret object (the new ID as `id`).
+    const created = await this.call(
+      "secret-create",
+      (abortSignal) =>
+        this.docker.createSecret({ Name: name, Labels: { ...labels }, Data, abortSignal }) as Promise<{ id?: string }>,
+    );
+    return created.id ?? "";
+  }
+
+  async removeSecret(id: string): Promise<void> {
+    await goneIsFine(
+      this.call("secret-remove", (abortSignal) => this.docker.getSecret(id).remove({ abortSignal } as WithSignal)),
+    );
   }
 }

@@ -6,8 +6,14 @@
  */
 import type { Logger } from "pino";
 import type { Ownership } from "../core/ownership.js";
+import { BerthError } from "../core/errors.js";
+import type { DesiredSpec } from "../core/plan/types.js";
+import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import { type ObservedService, planSwarm, type SwarmAction, type SwarmPlan } from "../core/swarm-plan.js";
-import { serviceSpec } from "../core/swarm-service.js";
+import { type ObservedSecret, type SecretBinding, secretLabels } from "../core/swarm-secrets.js";
+import type { Policy, PolicyContext } from "../core/policy/policy.js";
+import { checkService } from "../core/swarm-admission.js";
+import { type BoundSecret, serviceSpec, type ServiceSpec } from "../core/swarm-service.js";
 import { type ObservedTask, type SwarmSpecStatus, swarmStatus } from "../core/swarm-status.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
 import type { LoadResult } from "../manifest/loader.js";
@@ -19,6 +25,11 @@ export interface SwarmReconcilerDeps {
   readonly loader: { load(): Promise<LoadResult> };
   readonly builder: DesiredStateBuilder;
   readonly swarm: SwarmPort;
+  /** Where secretEnv values are read, right before their Swarm secrets are made (the builder's sources). */
+  readonly secrets: SecretSources;
+  /** The admission policy, checked again on every service body (core/swarm-admission.ts), and how host paths resolve. */
+  readonly policy: Policy;
+  readonly policyContext: PolicyContext;
   readonly clock: Clock;
   readonly log: Logger;
   /** Called after each operation, with its error when it failed. */
@@ -36,6 +47,7 @@ export interface SwarmReconcilerOptions {
 export interface SwarmPassResult {
   readonly snapshot: DesiredSnapshot;
   readonly services: readonly ObservedService[];
+  readonly secrets: readonly ObservedSecret[];
   readonly tasks: readonly ObservedTask[];
   readonly plan: SwarmPlan;
   readonly status: readonly SwarmSpecStatus[];
@@ -59,9 +71,10 @@ export class SwarmReconciler {
   /** With `act`, the plan's actions are executed before the pass returns. */
   async pass({ act }: { readonly act: boolean }): Promise<SwarmPassResult> {
     const { owner } = this.options;
-    const [snapshot, all] = await Promise.all([
+    const [snapshot, all, secrets] = await Promise.all([
       this.deps.loader.load().then((load) => this.deps.builder.build(load, this.deps.clock.now())),
       this.deps.swarm.listServices({ labels: [] }),
+      this.deps.swarm.listSecrets({ labels: [owner.filter] }),
     ]);
     // Every service is listed (one call) so that a name held by another's service is a conflict.
     const mine = all.filter((s) => owner.owns(s));
@@ -69,7 +82,7 @@ export class SwarmReconciler {
     const services = all.filter((s) => owner.owns(s) || desiredNames.has(s.name));
     const tasks = await this.deps.swarm.listTasks(mine.map((s) => s.id));
     const now = this.deps.clock.now();
-    const plan = planSwarm(snapshot.input, services, now, options(this.options));
+    const plan = planSwarm(snapshot.input, { services, secrets }, now, options(this.options));
     let failed = 0;
     if (act) {
       const desired = new Map(snapshot.input.desired.map((d) => [d.spec.name, d]));
@@ -79,7 +92,7 @@ export class SwarmReconciler {
             const started = this.deps.clock.now();
             const d = desired.get(action.spec);
             try {
-              await this.execute(action, d ? serviceSpec(d, owner) : null);
+              await this.execute(action, d ?? null);
               this.failures.delete(action.spec);
               this.deps.onAction?.(action, null, this.deps.clock.now() - started);
             } catch (raw) {
@@ -102,18 +115,26 @@ export class SwarmReconciler {
       owner,
       now,
     });
-    return { snapshot, services, tasks, plan, status, failed, at: now };
+    return { snapshot, services, secrets, tasks, plan, status, failed, at: now };
   }
 
-  /** One action, one or two service calls; no decisions. */
-  private async execute(action: SwarmAction, spec: ReturnType<typeof serviceSpec> | null): Promise<void> {
+  /** One action, one or two service calls (after the secrets it names are made); no decisions. */
+  private async execute(action: SwarmAction, d: DesiredSpec | null): Promise<void> {
     const swarm = this.deps.swarm;
     switch (action.kind) {
       case "create":
-        if (spec) await swarm.createService(spec);
+        if (d) await swarm.createService(await this.body(d, action.secrets));
+        return;
+      case "replace":
+        if (!d) return;
+        await swarm.removeService(action.service.id);
+        await swarm.createService(await this.body(d, action.secrets));
         return;
       case "update":
-        if (spec) await swarm.updateService(action.service.id, action.service.version, spec);
+        if (d) await swarm.updateService(action.service.id, action.service.version, await this.body(d, action.secrets));
+        return;
+      case "remove-secret":
+        await swarm.removeSecret(action.secret.id);
         return;
       case "scale":
         await swarm.scaleService(action.service.id, action.to);
@@ -122,6 +143,46 @@ export class SwarmReconciler {
         await swarm.removeService(action.service.id);
         return;
     }
+  }
+
+  /** The service body, admitted by the policy (before any secret is made for it). */
+  private async body(d: DesiredSpec, bindings: readonly SecretBinding[]): Promise<ServiceSpec> {
+    const owner = this.options.owner;
+    // The policy reads no secret reference: the body is checked before the secrets exist.
+    const refused = checkService(serviceSpec(d, owner), this.deps.policy, this.deps.policyContext);
+    if (refused.length > 0)
+      throw BerthError.terminal(
+        "BERTH_POLICY",
+        `the service is refused by the policy: ${refused.join("; ")}`,
+        d.spec.name,
+      );
+    return serviceSpec(d, owner, await this.makeSecrets(d, bindings));
+  }
+
+  /**
+   * The create-time read (docs/design.md, "Secrets"): the values are read now, checked against the
+   * digests the plan named them by, and the missing secrets made. A value rotated since the plan
+   * fails this action (retried by the next pass, which plans the new secret) rather than putting a
+   * value under another value's name.
+   */
+  private async makeSecrets(d: DesiredSpec, bindings: readonly SecretBinding[]): Promise<BoundSecret[]> {
+    if (bindings.length === 0) return [];
+    const read = await resolveSecrets(d.spec, this.deps.secrets);
+    if (!read.ok) throw BerthError.retriable("BERTH_SECRET", read.error);
+    const owner = this.options.owner;
+    return Promise.all(
+      bindings.map(async (b) => {
+        const value = read.values[b.key];
+        if (value === undefined || read.digests[b.key] !== b.digest)
+          throw BerthError.retriable(
+            "BERTH_SECRET",
+            `secret ${b.key} changed since the plan; the next pass uses the new value`,
+          );
+        if (b.id !== null) return { ...b, id: b.id };
+        const id = await this.deps.swarm.createSecret(b.name, secretLabels(owner, d.spec.name, b.key, b.digest), value);
+        return { ...b, id };
+      }),
+    );
   }
 
   /** Failures of the spec versions still desired: a changed spec starts over. */

@@ -7,6 +7,9 @@ import { describe, expect, it } from "vitest";
 import { specHash } from "../../../src/core/hash.js";
 import type { PlanInput } from "../../../src/core/plan/plan.js";
 import { type ObservedService, planSwarm, renderSwarmPlan } from "../../../src/core/swarm-plan.js";
+import { LEXICAL_CONTEXT } from "../../../src/core/policy/policy.js";
+import { checkService } from "../../../src/core/swarm-admission.js";
+import { type ObservedSecret, secretLabels, secretName } from "../../../src/core/swarm-secrets.js";
 import { serviceSpec } from "../../../src/core/swarm-service.js";
 import { type ObservedTask, swarmStatus } from "../../../src/core/swarm-status.js";
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
@@ -30,26 +33,33 @@ function service(d: Desired, over: Partial<ObservedService> = {}): ObservedServi
     name: d.spec.name,
     version: 10,
     labels: body.Labels,
-    replicas: body.Mode.Replicated.Replicas,
+    replicas: "Replicated" in body.Mode ? body.Mode.Replicated.Replicas : null,
     updating: false,
     updateFailure: null,
+    secretIds: [],
     ...over,
   };
 }
 
-/** A desired spec as parsed under --target swarm (placement is refused under engine). */
+/** A desired spec as parsed under --target swarm (placement is refused under engine), 0.0.0.0 allowed. */
 function swarmDesired(name: string, options: SpecTextOptions): Desired {
   const parsed = parseSpecText(specText(name, { image: IMAGE, ...options }), `${name}.yaml`, {
     ...DEFAULT_PARSE_OPTIONS,
     target: "swarm",
+    // Swarm publishes on every address: the policy must allow it, as for the engine target.
+    policy: { ...DEFAULT_PARSE_OPTIONS.policy, allowHostIPs: ["0.0.0.0"] },
   });
   const spec = parsed.documents[0]?.spec;
   if (!spec) throw new Error(parsed.issues.map((i) => i.message).join("; "));
   return { spec, hash: specHash(spec), source: `${name}.yaml`, secretDigests: {} };
 }
 
-const plan = (i: PlanInput, services: readonly ObservedService[], options = {}) =>
-  renderSwarmPlan(planSwarm(i, services, NOW, { ...OPTIONS, ...options }));
+const plan = (
+  i: PlanInput,
+  services: readonly ObservedService[],
+  options = {},
+  secrets: readonly ObservedSecret[] = [],
+) => renderSwarmPlan(planSwarm(i, { services, secrets }, NOW, { ...OPTIONS, ...options }));
 
 describe("the swarm plan", () => {
   it("creates a missing service and leaves a converged one alone", () => {
@@ -98,7 +108,12 @@ describe("the swarm plan", () => {
     counter = 0;
     const gone = desired("old", { extra: ['expiresAt: "2026-11-23T11:00:00Z"'] });
     const later = desired("new", { extra: ['expiresAt: "2026-11-23T13:00:00Z"'] });
-    const result = planSwarm(input([gone, later]), [service(gone), service(later)], NOW, OPTIONS);
+    const result = planSwarm(
+      input([gone, later]),
+      { services: [service(gone), service(later)], secrets: [] },
+      NOW,
+      OPTIONS,
+    );
     expect(renderSwarmPlan(result)).toBe("remove  service old [svc0001aaaab]: expired");
     expect(result.nextWakeAt).toBe(Date.UTC(2026, 10, 23, 13, 0, 0));
     // An expired spec with no service: nothing to do, nothing created.
@@ -125,6 +140,123 @@ describe("the swarm plan", () => {
     expect(plan(input([a, b, c]), [service(a), service(b), foreign])).toBe(
       "! c: the service name is held by service svc0004aaaab, which berth does not own",
     );
+  });
+});
+
+describe("secrets, global services and published ports in the plan", () => {
+  const TOKEN = ["secretEnv: { TOKEN: { fromHostEnv: TOKEN } }"];
+  /** The Swarm secret berth made for `d`'s entry `key`, as the secret list shows it. */
+  const secretOf = (d: Desired, key: string, id: string): ObservedSecret => {
+    const digest = d.secretDigests[key] ?? "";
+    return {
+      id,
+      name: secretName(OPTIONS.owner, d.spec.name, key, digest),
+      labels: secretLabels(OPTIONS.owner, d.spec.name, key, digest),
+    };
+  };
+
+  it("names a secret by controller, spec, entry and the value's keyed digest; a long name stays under 64", () => {
+    const d = desired("web", { extra: TOKEN }, { TOKEN: "s3cret" });
+    expect(secretName(OPTIONS.owner, "web", "TOKEN", d.secretDigests.TOKEN ?? "")).toBe(
+      `berth-test-web-TOKEN-${(d.secretDigests.TOKEN ?? "").slice(0, 12)}`,
+    );
+    const long = secretName(OPTIONS.owner, "a".repeat(63), "A_VERY_LONG_SECRET_NAME", "0123456789abcdef");
+    expect(long).toMatch(/^berth-test-a+-[0-9a-f]{8}-0123456789ab$/);
+    expect(long.length).toBeLessThanOrEqual(64);
+    expect(secretName(OPTIONS.owner, "a".repeat(63), "OTHER_SECRET_NAME_LONG", "0123456789abcdef")).not.toBe(long);
+  });
+
+  it("creates a service with its secrets made first, and reuses a secret that exists", () => {
+    counter = 0;
+    const d = desired("web", { extra: TOKEN }, { TOKEN: "one" });
+    const name = secretName(OPTIONS.owner, "web", "TOKEN", d.secretDigests.TOKEN ?? "");
+    expect(plan(input([d]), [])).toBe(`create  service web: not found\n    + secret ${name}`);
+    // Made by an earlier pass whose service create failed: used, not made again nor removed.
+    expect(plan(input([d]), [], {}, [secretOf(d, "TOKEN", "sec1")])).toBe("create  service web: not found");
+    const made = service(d, { secretIds: ["sec1"] });
+    expect(plan(input([d]), [made], {}, [secretOf(d, "TOKEN", "sec1")])).toBe("");
+  });
+
+  it("rotates: a new secret and an update naming the entry, then the old secret goes once unused", () => {
+    counter = 0;
+    const before = desired("web", { extra: TOKEN }, { TOKEN: "one" });
+    const after = desired("web", { extra: TOKEN }, { TOKEN: "two" });
+    const old = secretOf(before, "TOKEN", "sec1");
+    const next = secretName(OPTIONS.owner, "web", "TOKEN", after.secretDigests.TOKEN ?? "");
+    const running = service(before, { secretIds: ["sec1"] });
+    const rendered = plan(input([after]), [running], {}, [old]);
+    expect(rendered).toBe(
+      [
+        "update  service web [svc0001aaaab] StartFirst: hash changed",
+        "    ~ secretEnv.TOKEN: (value changed)",
+        `    + secret ${next}`,
+      ].join("\n"),
+    );
+    expect(rendered).not.toContain("one");
+    // Updated, still rolling: the old tasks still run with the old secret.
+    const updated = service(after, { secretIds: ["sec2"], updating: true });
+    const both = [old, secretOf(after, "TOKEN", "sec2")];
+    expect(plan(input([after]), [updated], {}, both)).toBe("");
+    // Rolled: the old one goes.
+    expect(plan(input([after]), [{ ...updated, updating: false }], {}, both)).toBe(
+      `remove  secret ${old.name} [sec1]: unused`,
+    );
+    // Not while pruning is paused, nor for a protected spec, nor another controller's.
+    expect(
+      plan(input([after], { prunePaused: "no spec files in specs" }), [{ ...updated, updating: false }], {}, both),
+    ).toBe("");
+    expect(plan(input([], { protectedSpecs: new Set(["web"]) }), [], {}, [old])).toBe("");
+    expect(plan(input([]), [], {}, [{ ...old, labels: { ...old.labels, [KEYS.controller]: "other" } }])).toBe("");
+  });
+
+  it("removes a service's secrets after the service, and an expired spec's", () => {
+    counter = 0;
+    const d = desired("web", { extra: TOKEN }, { TOKEN: "one" });
+    const sec = secretOf(d, "TOKEN", "sec1");
+    const keep = desired("keep");
+    const web = service(d, { secretIds: ["sec1"] });
+    expect(plan(input([keep]), [service(keep), web], { forcePrune: true }, [sec])).toBe(
+      "remove  service web [svc0001aaaab]: orphaned",
+    );
+    expect(plan(input([keep]), [service(keep)], {}, [sec])).toBe(`remove  secret ${sec.name} [sec1]: unused`);
+  });
+
+  it("makes a global service, never scales it, and replaces a service whose mode changed", () => {
+    counter = 0;
+    const global = swarmDesired("agent", { extra: ["global: true"] });
+    expect(serviceSpec(global, OPTIONS.owner).Mode).toEqual({ Global: {} });
+    expect(plan(input([global]), [])).toBe("create  service agent: not found");
+    expect(plan(input([global]), [service(global)])).toBe("");
+    const replicated = swarmDesired("agent", { replicas: 2 });
+    expect(plan(input([replicated]), [service(global)])).toBe("replace service agent [svc0002aaaab]: mode changed");
+    expect(plan(input([global]), [service(replicated)])).toBe("replace service agent [svc0003aaaab]: mode changed");
+  });
+
+  it("maps published ports to the endpoint, ingress unless host, and secrets to files with <KEY>_FILE", () => {
+    const d = swarmDesired("web", {
+      extra: [
+        "ports: [{ containerPort: 80, hostPort: 18080, hostIP: 0.0.0.0 }, { containerPort: 53, hostPort: 18053, hostIP: 0.0.0.0, protocol: udp, mode: host }, { containerPort: 9000 }]",
+        "env: { MODE: one }",
+      ],
+    });
+    const body = serviceSpec(d, OPTIONS.owner, [
+      { key: "TOKEN", name: "berth-test-web-TOKEN-abc", digest: "d", id: "sec1" },
+    ]);
+    expect(body.EndpointSpec).toEqual({
+      Ports: [
+        { Protocol: "udp", TargetPort: 53, PublishedPort: 18053, PublishMode: "host" },
+        { Protocol: "tcp", TargetPort: 80, PublishedPort: 18080, PublishMode: "ingress" },
+      ],
+    });
+    expect(body.TaskTemplate.ContainerSpec.Env).toEqual(["MODE=one", "TOKEN_FILE=/run/secrets/TOKEN"]);
+    expect(body.TaskTemplate.ContainerSpec.Secrets).toEqual([
+      {
+        SecretID: "sec1",
+        SecretName: "berth-test-web-TOKEN-abc",
+        File: { Name: "TOKEN", UID: "0", GID: "0", Mode: 0o444 },
+      },
+    ]);
+    expect(serviceSpec(desired("plain"), OPTIONS.owner)).not.toHaveProperty("EndpointSpec");
   });
 });
 
@@ -204,19 +336,45 @@ describe("what each target refuses", () => {
           "network: container:other",
           "securityContext: { privileged: true }",
           "secretEnv: { TOKEN: { fromHostEnv: TOKEN } }",
+          "env: { TOKEN_FILE: /elsewhere }",
         ],
         "swarm",
       ),
     ).toEqual([
       "7:12 BERTH_TARGET spec.network: not under --target swarm: a Swarm service cannot express it (a service joins swarm-scoped networks by name, or none given: the default)",
       "8:34 BERTH_TARGET spec.securityContext.privileged: not under --target swarm: a Swarm service cannot express it (services never run privileged)",
-      "9:14 BERTH_TARGET spec.secretEnv: not under --target swarm: Swarm secrets are not made by berth yet (docs/swarm.md); use env or a file mount",
+      "10:22 BERTH_TARGET spec.env.TOKEN_FILE: not under --target swarm: berth sets it to the file of secretEnv.TOKEN under --target swarm",
     ]);
-    expect(issues(["ports: [{ containerPort: 80, hostPort: 18080 }]"], "swarm")).toEqual([
-      "7:42 BERTH_TARGET spec.ports[0].hostPort: not under --target swarm: Swarm publishes a port on every address of every node (hostIP cannot be kept); publish it outside berth",
+    // secretEnv itself is taken: it becomes Swarm secrets.
+    expect(issues(["secretEnv: { TOKEN: { fromHostEnv: TOKEN } }"], "swarm")).toEqual([]);
+  });
+
+  it("publishes ports only on every address, with a number, the mode only with a port", () => {
+    const ports = (p: string) => issues([`ports: [${p}]`], "swarm");
+    expect(ports("{ containerPort: 80, hostPort: 18080 }")).toEqual([
+      "7:42 BERTH_TARGET spec.ports[0].hostPort: not under --target swarm: Swarm publishes a port on every address of the nodes (no loopback-only publishing); write hostIP: 0.0.0.0 to say so",
     ]);
-    // The same specs under engine: none of these is a target's refusal.
-    expect(issues(["ports: [{ containerPort: 80, hostPort: 18080 }]"], "engine")).toEqual([]);
+    expect(ports("{ containerPort: 80, hostPort: 18080, hostIP: 127.0.0.1 }")).toEqual([
+      "7:57 BERTH_TARGET spec.ports[0].hostIP: not under --target swarm: Swarm publishes a port on every address of the nodes (no loopback-only publishing); write hostIP: 0.0.0.0 to say so",
+    ]);
+    expect(ports("{ containerPort: 80, hostPort: auto, hostIP: 0.0.0.0 }")).toEqual([
+      "7:42 BERTH_TARGET spec.ports[0].hostPort: not under --target swarm: auto ports are picked on this host (docs/ports.md); give the port's number",
+    ]);
+    expect(ports("{ containerPort: 80, mode: host }")).toEqual([
+      "7:38 BERTH_TARGET spec.ports[0].mode: not under --target swarm: a port's mode says how hostPort is published; set hostPort",
+    ]);
+    // The policy then decides on 0.0.0.0, as it does under engine (allowed here: see OPTIONS below).
+    expect(ports("{ containerPort: 80, hostPort: 18080, hostIP: 0.0.0.0, mode: host }")[0]).toContain(
+      "BERTH_POLICY spec.ports[0].hostIP: publishing on 0.0.0.0 is refused (loopback only)",
+    );
+  });
+
+  it("refuses global with replicas or suspended under swarm", () => {
+    expect(issues(["global: true", "replicas: 2", "suspended: true"], "swarm")).toEqual([
+      "8:13 BERTH_TARGET spec.replicas: not under --target swarm: a global service runs one task on every eligible node; remove replicas or global",
+      "9:14 BERTH_TARGET spec.suspended: not under --target swarm: a global service cannot be scaled to 0; remove the spec's file to stop it, or make it replicated",
+    ]);
+    expect(issues(["global: true"], "swarm")).toEqual([]);
   });
 
   it("refuses placement under engine, and takes it under swarm", () => {
@@ -228,6 +386,64 @@ describe("what each target refuses", () => {
     expect(issues(['placement: { constraints: ["zone is a"] }'], "swarm")[0]).toContain(
       "spec.placement.constraints[0]",
     );
+  });
+});
+
+describe("under swarm the policy checks what becomes the service", () => {
+  const policyIssues = (extra: readonly string[], target: "engine" | "swarm") =>
+    parseSpecText(specText("web", { image: IMAGE, extra }), "web.yaml", { ...DEFAULT_PARSE_OPTIONS, target })
+      .issues.filter((i) => i.code === "BERTH_POLICY")
+      .map((i) => `${i.path}: ${i.message}`);
+
+  it("refuses a bind, a capability and a published port with the engine target's message", () => {
+    for (const extra of [
+      ["mounts: [{ type: bind, source: /etc, target: /host-etc }]"],
+      ["securityContext: { capAdd: [SYS_ADMIN] }"],
+      ["ports: [{ containerPort: 80, hostPort: 80, hostIP: 0.0.0.0 }]"],
+    ]) {
+      const engine = policyIssues(extra, "engine");
+      expect(engine.length, extra.join()).toBeGreaterThan(0);
+      expect(policyIssues(extra, "swarm")).toEqual(engine);
+    }
+  });
+
+  it("checks the service body again, as the engine target checks its create body", () => {
+    const d = swarmDesired("web", {
+      extra: [
+        "mounts: [{ type: tmpfs, target: /tmp }, { type: volume, source: data, target: /data }]",
+        "securityContext: { capAdd: [NET_BIND_SERVICE], capDrop: [ALL] }",
+        "ports: [{ containerPort: 80, hostPort: 18080, hostIP: 0.0.0.0 }]",
+        "resources: { memory: 64Mi }",
+      ],
+    });
+    const policy = { ...DEFAULT_PARSE_OPTIONS.policy, allowHostIPs: ["0.0.0.0"] };
+    const body = serviceSpec(d, OPTIONS.owner);
+    expect(checkService(body, policy, LEXICAL_CONTEXT)).toEqual([]);
+    // What no accepted spec makes, as if a bug put it in the body: each refused by its check.
+    const c = body.TaskTemplate.ContainerSpec;
+    const risky = {
+      ...body,
+      TaskTemplate: {
+        ...body.TaskTemplate,
+        ContainerSpec: {
+          ...c,
+          Mounts: [...c.Mounts, { Type: "bind" as const, Source: "/etc", Target: "/host-etc", ReadOnly: true }],
+          CapabilityAdd: ["CAP_SYS_ADMIN"],
+        },
+      },
+      EndpointSpec: {
+        Ports: [{ Protocol: "tcp" as const, TargetPort: 80, PublishedPort: 80, PublishMode: "ingress" as const }],
+      },
+    };
+    expect(checkService(risky, policy, LEXICAL_CONTEXT)).toEqual([
+      "bind-forbidden: bind mount of /etc",
+      "default-capabilities: CapAdd SYS_ADMIN",
+      "allowed-host-ports: host port 80",
+    ]);
+    // 0.0.0.0 is what a service publishes on: refused unless allowed.
+    expect(checkService(body, DEFAULT_PARSE_OPTIONS.policy, LEXICAL_CONTEXT)).toEqual([
+      "allowed-host-ip: host address 0.0.0.0",
+    ]);
   });
 });
 
@@ -281,7 +497,7 @@ describe("status from the tasks", () => {
       ]),
     );
     const all = [...Object.values(specs)];
-    const p = planSwarm(input(all), services, NOW, OPTIONS);
+    const p = planSwarm(input(all), { services, secrets: [] }, NOW, OPTIONS);
     const rows = swarmStatus({
       records,
       services,
