@@ -327,7 +327,9 @@ async function readSpecFile(
     return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
   }
   try {
-    const result = await parseInTurn(() => parseSpecBytes(bytes, file, options));
+    const result = await parseInTurn(() =>
+      parseSpecBytes(bytes, file, options, found.source.split(path.sep).join("/")),
+    );
     return { result, entry: { stamp, digest, result, readAt } };
   } catch (err) {
     return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
