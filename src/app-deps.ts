@@ -1,4 +1,5 @@
 /** What the composition root (app.ts) is given, and what it hands back. */
+import type { ProgressSink } from "./core/progress.js";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Action } from "./core/plan/plan.js";
@@ -58,6 +59,8 @@ export interface InspectorDeps {
   readonly readSecrets?: boolean;
   readonly hooks?: AppHooks;
   readonly tuning?: Partial<Tuning>;
+  /** Told of image pulls and builds as the engine streams them (apply's progress). */
+  readonly progress?: ProgressSink;
 }
 
 export interface AppDeps extends InspectorDeps {
