@@ -348,7 +348,15 @@ export class DockerAdapter implements DockerPort {
   async buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onProgress?: ProgressSink): Promise<void> {
     await this.call(
       "build",
-      async (abortSignal) => {
+      async (deadline) => {
+        // The request body is piped from the context, and a pipe does not pass a failure on: a
+        // context that fails (changed while sent) aborts the request, or the build would wait for
+        // the rest of its body until the deadline.
+        const failed = new AbortController();
+        context.once("error", () => {
+          failed.abort();
+        });
+        const abortSignal = AbortSignal.any([deadline, failed.signal]);
         const stream: NodeJS.ReadableStream = await this.docker.buildImage(context, {
           abortSignal,
           t: options.tag,

@@ -8,7 +8,9 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { DockerAdapter } from "../../src/docker/adapter.js";
 import { berth, containersOf, docker, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
 
 const id = testIds();
@@ -132,4 +134,21 @@ describe("build: from the spec folder", () => {
       /web\.yaml:7:14: spec\.build\.context: "\.\.\/app" leads outside the spec folder; a build context must be a folder inside it/,
     );
   });
+
+  it("a context stream that fails mid-way ends the build at once, not at the build's deadline", async () => {
+    const adapter = new DockerAdapter();
+    const context = new PassThrough();
+    // Half a tar header, then the failure host/build-context.ts raises when the files changed.
+    context.write(Buffer.alloc(256));
+    const built = adapter.buildImage(context, {
+      tag: `berth.local/never-built:${process.pid}`,
+      dockerfile: "Dockerfile",
+      args: {},
+      target: null,
+      labels: {},
+    });
+    setImmediate(() => context.destroy(new Error("the build context of web changed while it was sent")));
+    // The test's own timeout (far below the 10 min build deadline) is what a hang would hit.
+    await expect(built).rejects.toThrow();
+  }, 60_000);
 });
