@@ -12,6 +12,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { DockerAdapter } from "../../src/docker/adapter.js";
 import { berth, containersOf, docker, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { specText } from "../support/specs.js";
 
 const id = testIds();
 /** Controller ids whose images are removed after the file. */
@@ -24,19 +25,18 @@ afterAll(async () => {
   }
 });
 
-const SPEC = `apiVersion: berth/v1
-kind: Container
-metadata:
-  name: web
-spec:
-  build:
-    context: ./app
-    args:
-      GREETING: hello
-  command: ["sh", "-c", "cat /app/msg.txt; echo \${GREETING:-}; exec sleep 3600"]
-  init: true
-  stopTimeout: 1s
-`;
+const SPEC = specText("web", {
+  image: null,
+  extra: [
+    "build:",
+    "  context: ./app",
+    "  args:",
+    "    GREETING: hello",
+    'command: ["sh", "-c", "cat /app/msg.txt; echo ${GREETING:-}; exec sleep 3600"]',
+    "init: true",
+    "stopTimeout: 1s",
+  ],
+});
 
 const DOCKERFILE = `FROM ${TEST_IMAGE}
 ARG GREETING

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, harness } from "../../support/harness.js";
 import { pollUntil } from "../../support/poll.js";
+import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
 
 let h: Harness | undefined;
@@ -28,15 +29,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-const SPEC = `apiVersion: berth/v1
-kind: Container
-metadata:
-  name: web
-spec:
-  build:
-    context: ./app
-  command: ["sleep", "infinity"]
-`;
+const SPEC = specText("web", { image: null, extra: ["build:", "  context: ./app", 'command: ["sleep", "infinity"]'] });
 
 describe("builds in the loop", () => {
   it("builds once per context, replaces on a change, and keeps the container through a failed build", async () => {
