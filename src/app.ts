@@ -17,6 +17,8 @@ import { fencedIO, fencedPort, type WriteFence } from "./docker/fenced.js";
 import type { ContainerIO, DockerPort } from "./docker/port.js";
 import path from "node:path";
 import { sourceId } from "./core/git-source.js";
+import { BuildContexts } from "./host/build-context.js";
+import { BuildLogs } from "./host/build-logs.js";
 import { ClaimFiles } from "./host/claim-files.js";
 import { GitCheckout } from "./host/git-checkout.js";
 import { hostPolicyContext } from "./host/host-paths.js";
@@ -107,8 +109,11 @@ function engineParts(
   const imageCheck = new ImageCheck(docker.port, registryAuth, deps.log.child({ component: "image-check" }), {
     intervalMs: config.imageCheckMs,
   });
+  const builds = new BuildContexts();
   const executor = new Executor({
     docker: docker.port,
+    builds,
+    buildLogs: new BuildLogs(config.stateDir, config.controllerId),
     owner,
     secrets,
     clock,
@@ -126,7 +131,7 @@ function engineParts(
     ...(revisionOf ? { revisionOf } : {}),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
-  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck };
+  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck, builds };
 }
 
 /** The specs and the planner; with a dispatcher, the passes act on their plans. */
@@ -151,6 +156,7 @@ function reconcilerOf(
         config.policy.profile,
         hostPolicyContext,
         deps.readSecrets ?? true,
+        engine.builds,
       ),
       docker: engine.docker.port,
       clock: engine.clock,

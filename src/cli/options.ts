@@ -287,12 +287,17 @@ export function addReconcileOptions(command: Command): Command {
         .env("BERTH_PRUNE_MAX_SHARE")
         .default("0.5"),
       reapLabelOption(),
-      new Option(
-        "--state-dir <dir>",
-        "where berth keeps its host lock, <dir>/<id>.sock (default /run/berth, else $XDG_RUNTIME_DIR/berth, else <tmpdir>/berth-<uid>)",
-      ).env("BERTH_STATE_DIR"),
+      stateDirOption(),
     ),
   );
+}
+
+/** --state-dir (run, apply; logs --build reads the build logs there). */
+export function stateDirOption(): Option {
+  return new Option(
+    "--state-dir <dir>",
+    "where berth keeps its host lock, <dir>/<id>.sock, and the last build of each spec, <dir>/builds/<id>/<spec>.log (default /run/berth, else $XDG_RUNTIME_DIR/berth, else <tmpdir>/berth-<uid>)",
+  ).env("BERTH_STATE_DIR");
 }
 
 /** --reap-label (run, apply, reap). */

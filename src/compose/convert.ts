@@ -77,6 +77,7 @@ function dnsLabel(name: string): string {
 /** The order fields are written in: the schema's. */
 const SPEC_ORDER = [
   "image",
+  "build",
   "imagePullPolicy",
   "command",
   "entrypoint",
@@ -233,8 +234,16 @@ export function convertCompose(input: ComposeInput): Conversion {
       else warn(entry, `${path}.${key}`, why ? `not supported: ${why}` : "unknown service key, ignored");
     }
     const image = e.value.entries.get("image");
-    if (image) spec.image = scalarText(image.value);
-    else error(e, path, "the service has no image: berth runs images (build it, tag it, and set image)");
+    if (spec.build) {
+      delete spec.image;
+      if (image)
+        warn(
+          image,
+          `${path}.image`,
+          "with build, berth tags the image berth.local/<spec>:<context hash>: image is left out",
+        );
+    } else if (image) spec.image = scalarText(image.value);
+    else error(e, path, "the service has no image or build");
     spec.restartPolicy ??= "Never"; // Compose's default is no; berth's is Always.
     network(ctx, e.value, used);
     const name = names.get(service) ?? service;

@@ -1,4 +1,5 @@
 /** One Compose service key at a time → berth spec fields: the table of handlers. */
+import { build } from "./build.js";
 import { ULIMIT_NAMES } from "../core/spec.js";
 import type { Handler, ServiceContext } from "./context.js";
 import { expose, ports } from "./ports.js";
@@ -335,6 +336,7 @@ const mem = byteLimit("memory");
  */
 export const HANDLERS: Readonly<Record<string, Handler>> = {
   image: () => undefined,
+  build,
   container_name: () => undefined,
   networks: () => undefined,
   network_mode: () => undefined,

@@ -6,7 +6,6 @@ export const UNSUPPORTED_SERVICE_KEYS: Readonly<Record<string, string>> = {
   annotations: "berth sets no OCI annotations",
   attach: "berth does not attach to container output (use berth logs)",
   blkio_config: "berth's resources have no block I/O limits",
-  build: "berth runs images, it does not build them: build and tag the image, then set image",
   cgroup: "berth's spec has no cgroup namespace setting",
   cgroup_parent: "berth's spec has no cgroup parent",
   configs: "berth has no configs: mount the file with a bind mount",

@@ -81,9 +81,32 @@ export interface Metadata {
  */
 export interface Spec {
   /**
-   * The image reference: name, optional :tag and/or @sha256:digest.
+   * The image reference: name, optional :tag and/or @sha256:digest. Required unless `build` is given (then not allowed).
    */
-  image: string;
+  image?: string;
+  /**
+   * Build the image from a folder beside the spec instead of naming one (docs/images.md, Builds). The image is tagged berth.local/<name>:<the first 12 hex of the context's SHA-256>, and rebuilt only when that hash changes. Not with `image`.
+   */
+  build?: {
+    /**
+     * The build context: a folder, relative to the spec file, inside the spec folder berth reads (for a Git source, the checkout's --git-path folder). Its .dockerignore is honoured.
+     */
+    context: string;
+    /**
+     * The Dockerfile, relative to the context and inside it. Default Dockerfile.
+     */
+    dockerfile?: string;
+    /**
+     * Build arguments (ARG). Values are strings; a secret source is refused: the Engine API's build endpoint would keep it in the image's history in clear.
+     */
+    args?: {
+      [k: string]: string | SecretRef;
+    };
+    /**
+     * The stage of a multi-stage Dockerfile to build.
+     */
+    target?: string;
+  };
   /**
    * IfNotPresent (default): pull only when the image is missing. Always: pull before every create, and follow the tag by digest: the containers are replaced when the registry's digest for the tag moves (asked at start and every --image-check; docs/images.md). Never: use the local image or fail.
    */

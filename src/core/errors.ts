@@ -46,6 +46,10 @@ export const ERROR_CODES = {
     "The registry refused the pull (401/403): the message names the registry and where berth looked for credentials. Retried, so fixed credentials are picked up.",
   BERTH_REGISTRY_AUTH:
     "Registry credentials cannot be used: an auth file is unreadable or not in config.json's format, an imagePullSecret names no entry, or a credential helper failed. Retried.",
+  BERTH_BUILD_FAILED:
+    "Building a spec's image failed (the Dockerfile, a step, the engine): the message ends with the build's last lines. The last good containers keep running. Retried.",
+  BERTH_BUILD_CONTEXT:
+    "A build context cannot be read, or leads outside the spec folder through a symbolic link. Retried.",
   BERTH_NAME_CONFLICT:
     "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
   BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",

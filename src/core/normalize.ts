@@ -4,6 +4,7 @@
  * order carries no meaning (mounts, ports, capabilities) are sorted. Checks that the schema cannot
  * express (a reservation above its limit, two mounts on one target) are made here.
  */
+import { builtImage, normalizeBuild, UNBUILT_TAG } from "./build.js";
 import type { BerthContainer } from "./document.gen.js";
 import type { ErrorCode } from "./errors.js";
 import { isReservedLabel } from "./labels.js";
@@ -36,6 +37,11 @@ export interface FieldIssue {
 
 export interface NormalizeOptions {
   readonly labelPrefix: string;
+  /**
+   * The spec file's path relative to its spec root, `/`-separated: a build context must stay inside
+   * that root. Default: a file at the root.
+   */
+  readonly source?: string;
 }
 
 export type NormalizeResult =
@@ -359,6 +365,11 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const updateStrategy: UpdateStrategy =
     published.size > 0 || ownsVolume || autoStopFirst ? "StopFirst" : (s.updateStrategy ?? DEFAULTS.updateStrategy);
 
+  const built = normalizeBuild(s, options.source ?? ".");
+  for (const issue of built.issues) {
+    issues.push({ code: "BERTH_VALUE", path: ["spec", ...issue.path], message: issue.message, atKey: issue.atKey });
+  }
+
   if (issues.length > 0) return { ok: false, issues };
 
   return {
@@ -366,7 +377,8 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
     spec: {
       name: doc.metadata.name,
       labels,
-      image: s.image,
+      image: s.image ?? builtImage(doc.metadata.name, UNBUILT_TAG),
+      build: built.build,
       imagePullPolicy: s.imagePullPolicy ?? DEFAULTS.imagePullPolicy,
       imagePullSecret: s.imagePullSecret ?? null,
       command: s.command ? [...s.command] : null,

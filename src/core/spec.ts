@@ -3,6 +3,8 @@
  * a document), in canonical units — bytes, nano-CPUs, milliseconds — with every default filled in.
  */
 
+import type { NormalizedBuild } from "./build.js";
+
 export type ImagePullPolicy = "IfNotPresent" | "Always" | "Never";
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
 export type UpdateStrategy = "StartFirst" | "StopFirst";
@@ -91,7 +93,10 @@ export type UlimitName = (typeof ULIMIT_NAMES)[number];
 export interface NormalizedSpec {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** For a build spec, `berth.local/<name>:<context hash>` once the context is hashed (core/build.ts). */
   readonly image: string;
+  /** Built from a folder beside the spec, or null: `image` is pulled (docs/images.md, Builds). */
+  readonly build: NormalizedBuild | null;
   readonly imagePullPolicy: ImagePullPolicy;
   /** The key of the registry credentials the pull uses (docs/images.md), or null: chosen by registry. */
   readonly imagePullSecret: string | null;

@@ -95,5 +95,7 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
   }
   if (s.imagePullPolicy === "Always")
     refuse(["imagePullPolicy"], "Swarm resolves the image when the service is created or updated");
+  if (s.build !== undefined)
+    refuse(["build"], "every node pulls a service's image from a registry; build and push it, then name it in image");
   return out;
 }

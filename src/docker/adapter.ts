@@ -23,6 +23,7 @@ import { DockerContainerIO } from "./container-io.js";
 import { DockerSwarm, type SwarmPort } from "./swarm-adapter.js";
 import { DockerError, type DockerErrorKind, mapError } from "./errors.js";
 import type {
+  BuildOptions,
   ContainerDetails,
   DockerPort,
   EngineInfo,
@@ -344,6 +345,51 @@ export class DockerAdapter implements DockerPort {
     );
   }
 
+  async buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onProgress?: ProgressSink): Promise<void> {
+    await this.call(
+      "build",
+      async (deadline) => {
+        // The request body is piped from the context, and a pipe does not pass a failure on: a
+        // context that fails (changed while sent) aborts the request, or the build would wait for
+        // the rest of its body until the deadline.
+        const failed = new AbortController();
+        context.once("error", () => {
+          failed.abort();
+        });
+        const abortSignal = AbortSignal.any([deadline, failed.signal]);
+        const stream: NodeJS.ReadableStream = await this.docker.buildImage(context, {
+          abortSignal,
+          t: options.tag,
+          dockerfile: options.dockerfile,
+          buildargs: { ...options.args },
+          labels: { ...options.labels },
+          ...(options.target !== null ? { target: options.target } : {}),
+          // Intermediate containers go, failed steps' too.
+          rm: true,
+          forcerm: true,
+        });
+        await new Promise<void>((resolve, reject) => {
+          // The engine answers 200 and reports a failed step in the stream, as {error, errorDetail}.
+          this.docker.modem.followProgress(
+            stream,
+            (err: Error | null, output: BuildMessage[] | undefined) => {
+              const failed = output?.find((o) => o.error !== undefined);
+              if (err) reject(err);
+              else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
+              else resolve();
+            },
+            (message: BuildMessage) => {
+              for (const line of buildLines(message))
+                onProgress?.({ phase: "build", image: options.tag, status: line });
+            },
+          );
+        });
+      },
+      this.options.pullTimeoutMs,
+      options.tag,
+    );
+  }
+
   async registryDigest(ref: string, credentials: RegistryCredentials | null): Promise<string> {
     const image = normalizeImageRef(ref);
     // dockerode's image.distribution() cannot be aborted; the modem's dial can.
@@ -661,6 +707,23 @@ interface PullMessage {
   readonly id?: string;
   readonly status?: string;
   readonly progressDetail?: { readonly current?: number; readonly total?: number };
+}
+
+/** One message of the engine's build stream (POST /build). */
+interface BuildMessage {
+  readonly stream?: string;
+  readonly status?: string;
+  readonly error?: string;
+  readonly errorDetail?: { readonly message?: string };
+}
+
+/** A build message's text as lines: output comes in pieces that may hold several lines, or none. */
+export function buildLines(message: BuildMessage): string[] {
+  const text = message.stream ?? message.status ?? (message.error !== undefined ? `ERROR: ${message.error}` : "");
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trimEnd())
+    .filter((line) => line.length > 0);
 }
 
 function pullProgress(image: string, message: PullMessage): ImageProgress {

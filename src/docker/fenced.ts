@@ -17,6 +17,7 @@ export interface WriteFence {
 /** The engine-changing methods of the port, by the operation name the call metrics use. */
 const PORT_WRITES = {
   pullImage: "pull",
+  buildImage: "build",
   createContainer: "create",
   startContainer: "start",
   stopContainer: "stop",

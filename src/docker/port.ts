@@ -59,6 +59,18 @@ export interface NetworkCreateOptions {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** What an image is built with (POST /build). */
+export interface BuildOptions {
+  /** The tag the image gets. */
+  readonly tag: string;
+  /** The Dockerfile's path inside the context. */
+  readonly dockerfile: string;
+  readonly args: Readonly<Record<string, string>>;
+  /** The stage to build, or null: the last. */
+  readonly target: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 /** What the engine says it is. */
 export interface EngineInfo {
   readonly version: string;
@@ -88,6 +100,11 @@ export interface DockerPort {
    * (GET /distribution/{name}/json) with these credentials; nothing is pulled.
    */
   registryDigest(ref: string, credentials: RegistryCredentials | null): Promise<string>;
+  /**
+   * Builds and tags an image from a tar of its context (POST /build, the engine's classic builder),
+   * its output lines to `onProgress`; rejects with the build's error.
+   */
+  buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onProgress?: ProgressSink): Promise<void>;
   /** Returns the new container's ID. */
   createContainer(name: string, body: EngineCreateBody): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -229,6 +246,7 @@ export const WRITE_OPERATIONS = new Set([
   "remove",
   "rename",
   "pull",
+  "build",
   "volume-create",
   "volume-remove",
   "network-create",

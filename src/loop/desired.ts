@@ -10,8 +10,12 @@
  * - secrets are read here for their digests, which enter the spec hash (core/secrets.ts); only
  *   for specs whose containers may be created: never for an expired spec (desired absent), and
  *   not at all for a look that only reaps (`berth reap`), so a missing secret of a spec it does
- *   not touch is no concern of it.
+ *   not touch is no concern of it;
+ * - a build spec's context is hashed here (host/build-context.ts) and the hash becomes its image,
+ *   `berth.local/<name>:<hash>`, under the same conditions as secrets: a changed context is a
+ *   changed spec; a context that cannot be read leaves the spec's containers alone (protected).
  */
+import type { NormalizedBuild } from "../core/build.js";
 import type { SpecIssue } from "../core/errors.js";
 import { specHash } from "../core/hash.js";
 import { objectHash, objectKey } from "../core/declared.js";
@@ -25,6 +29,11 @@ import { type DirectoryState, type LoadedSpec, type LoadResult, objectsOf, specs
 import type { ParsedDocument, ParsedObject } from "../manifest/parse.js";
 
 export type { SpecRecord } from "../core/record.js";
+
+/** What a build spec's image is now, from its context (host/build-context.ts, BuildContexts). */
+export interface BuiltImages {
+  image(spec: string, build: NormalizedBuild, file: string, source: string): Promise<string>;
+}
 
 export interface DesiredSnapshot {
   readonly input: PlanInput;
@@ -62,6 +71,8 @@ export class DesiredStateBuilder {
    * while a file is unchanged): a pass over unchanged files hashes nothing.
    */
   private readonly hashes = new WeakMap<NormalizedSpec, string>();
+  /** A build spec with its image, by the parsed spec: the same object while the context is unchanged. */
+  private readonly builtSpecs = new WeakMap<NormalizedSpec, NormalizedSpec>();
 
   constructor(
     private readonly secrets: SecretSources,
@@ -73,6 +84,8 @@ export class DesiredStateBuilder {
      * then left alone (protected, no error) instead of having its secrets read.
      */
     private readonly readSecrets = true,
+    /** Hashes build contexts; absent: a build spec is protected, with an error saying so. */
+    private readonly builds?: BuiltImages,
   ) {}
 
   /** `now` (epoch ms) decides which specs are expired, whose secrets are not read. */
@@ -123,8 +136,9 @@ export class DesiredStateBuilder {
         });
         continue;
       }
-      if (Object.keys(c.spec.secretEnv).length > 0 && (isExpired(c.spec, now) || !this.readSecrets)) {
-        // Nothing will be created from it: its secrets are not read and it has no hash. An expired
+      const readsHost = Object.keys(c.spec.secretEnv).length > 0 || c.spec.build !== null;
+      if (readsHost && (isExpired(c.spec, now) || !this.readSecrets)) {
+        // Nothing will be created from it: its secrets and context are not read and it has no hash. An expired
         // spec is desired absent (the planner removes its containers without a hash to compare);
         // a live one is left alone.
         records.set(c.spec.name, { ...recordOf(c), hash: null, invalid: fileIssues, error: null });
@@ -132,11 +146,18 @@ export class DesiredStateBuilder {
         else protectedSpecs.add(c.spec.name);
         continue;
       }
-      const secrets = await resolveSecrets(c.spec, this.secrets);
-      const hash = secrets.ok ? this.hashOf(c.spec, secrets.digests) : null;
+      const built = await this.built(c.spec, c.path, c.source);
+      if (!built.ok) {
+        records.set(c.spec.name, { ...recordOf(c), hash: null, invalid: fileIssues, error: built.error });
+        protectedSpecs.add(c.spec.name);
+        continue;
+      }
+      const spec = built.spec;
+      const secrets = await resolveSecrets(spec, this.secrets);
+      const hash = secrets.ok ? this.hashOf(spec, secrets.digests) : null;
       records.set(c.spec.name, {
         name: c.spec.name,
-        spec: c.spec,
+        spec,
         file: c.file,
         source: c.source,
         hash,
@@ -144,7 +165,7 @@ export class DesiredStateBuilder {
         error: secrets.ok ? null : secrets.error,
       });
       if (hash === null || !secrets.ok) protectedSpecs.add(c.spec.name);
-      else desired.push({ spec: c.spec, hash, source: c.source, secretDigests: secrets.digests });
+      else desired.push({ spec, hash, source: c.source, secretDigests: secrets.digests });
     }
 
     // Names seen in broken files with no good version: known by name only, protected.
@@ -191,6 +212,27 @@ export class DesiredStateBuilder {
       issues: [...load.issues, ...collisions, ...twice.issues],
       directories: load.directories,
     };
+  }
+
+  /** The spec with its built image (the same object while the image is the same), or why not. */
+  private async built(
+    spec: NormalizedSpec,
+    file: string,
+    source: string,
+  ): Promise<{ ok: true; spec: NormalizedSpec } | { ok: false; error: string }> {
+    if (spec.build === null) return { ok: true, spec };
+    if (!this.builds) return { ok: false, error: "builds are not made under this target" };
+    let image: string;
+    try {
+      image = await this.builds.image(spec.name, spec.build, file, source);
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    const cached = this.builtSpecs.get(spec);
+    if (cached?.image === image) return { ok: true, spec: cached };
+    const next = { ...spec, image };
+    this.builtSpecs.set(spec, next);
+    return { ok: true, spec: next };
   }
 
   private hashOf(spec: NormalizedSpec, digests: Readonly<Record<string, string>>): string {

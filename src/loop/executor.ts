@@ -11,6 +11,7 @@
  */
 import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
+import type { NormalizedBuild } from "../core/build.js";
 import { BerthError } from "../core/errors.js";
 import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
@@ -57,6 +58,10 @@ export interface ExecutorDeps {
    * (loop/image-check.ts): the container's digest label. Absent: no label.
    */
   readonly tagDigests?: { resolve(spec: NormalizedSpec, now: number): Promise<string | null> };
+  /** The tar of a build spec's context, as hashed into its image (host/build-context.ts); absent: no builds. */
+  readonly builds?: { pack(spec: string, image: string): Promise<NodeJS.ReadableStream> };
+  /** Keeps each spec's last build output (host/build-logs.ts, `berth logs --build`). */
+  readonly buildLogs?: { save(spec: string, text: string): Promise<void> };
   /** Finds the registry credentials of a pull (host/registry-auth.ts); absent: pulls go without. */
   readonly registryAuth?: RegistryAuth;
   /** Told of a `hostPort: auto` port a program outside Docker holds, so that the next plan skips it. */
@@ -98,6 +103,10 @@ const IMAGE_LOG = {
   pull: { started: "image pull started", finished: "image pulled" },
   build: { started: "image build started", finished: "image built" },
 } as const;
+
+/** Lines of a build's output kept for its log, and shown in a failed build's error. */
+const KEPT_BUILD_LINES = 2000;
+const BUILD_ERROR_LINES = 10;
 
 /** Longest wait for a new container to become healthy. */
 const MAX_HEALTH_WAIT_MS = 10 * 60_000;
@@ -296,6 +305,13 @@ export class Executor {
    */
   private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<string | null> {
     const ref = normalizeImageRef(spec.image);
+    const build = spec.build;
+    if (build !== null) {
+      // Built, never pulled: the tag holds the context's hash, so a present tag is the right image.
+      if (presentAtObservation || (await this.deps.docker.inspectImage(ref)) !== null) return null;
+      await this.once(ref, () => this.build(spec, build));
+      return null;
+    }
     if (spec.imagePullPolicy !== "Always") {
       if (presentAtObservation) return null;
       if ((await this.deps.docker.inspectImage(ref)) !== null) return null;
@@ -311,25 +327,84 @@ export class Executor {
     const digest =
       followsTag(spec) && this.deps.tagDigests ? await this.deps.tagDigests.resolve(spec, this.deps.clock.now()) : null;
     const auth = (await this.deps.registryAuth?.lookup(spec.image, spec.imagePullSecret)) ?? null;
-    const key = `${ref}\0${spec.imagePullSecret ?? ""}`;
-    let pull = this.pulls.get(key);
-    if (!pull) {
-      // Two specs of one image share the pull: its progress is told as the first one's.
-      pull = this.pullSlots
-        .run(() =>
-          this.tracked("pull", spec.name, ref, (sink) =>
-            this.deps.docker.pullImage(ref, auth?.credentials ?? null, sink),
-          ),
-        )
-        .finally(() => this.pulls.delete(key));
-      this.pulls.set(key, pull);
-    }
     try {
-      await pull;
+      // Two specs of one image share the pull: its progress is told as the first one's.
+      await this.once(`${ref}\0${spec.imagePullSecret ?? ""}`, () =>
+        this.tracked("pull", spec.name, ref, (sink) =>
+          this.deps.docker.pullImage(ref, auth?.credentials ?? null, sink),
+        ),
+      );
     } catch (err) {
       throw pullError(spec.image, err, auth);
     }
     return digest;
+  }
+
+  /** One pull or build per key at a time, under the pull slots: a second caller waits for the first. */
+  private once(key: string, task: () => Promise<void>): Promise<void> {
+    let running = this.pulls.get(key);
+    if (!running) {
+      running = this.pullSlots.run(task).finally(() => this.pulls.delete(key));
+      this.pulls.set(key, running);
+    }
+    return running;
+  }
+
+  /**
+   * Builds a spec's image from its context. A failure keeps whatever runs (the caller has removed
+   * nothing yet) and says why with the build's last lines; the output is kept for `berth logs --build`.
+   */
+  private async build(spec: NormalizedSpec, build: NormalizedBuild): Promise<void> {
+    const builds = this.deps.builds;
+    if (!builds) throw BerthError.terminal("BERTH_BUILD_CONTEXT", `this berth cannot build ${spec.image}`);
+    const lines: string[] = [];
+    const keys = this.deps.owner.keys;
+    // The tar fails (BERTH_RACE) when the files changed since they were hashed.
+    const sent: { error: Error | null } = { error: null };
+    let failure: Error | null = null;
+    try {
+      await this.tracked("build", spec.name, spec.image, async (progress) => {
+        const context = await builds.pack(spec.name, spec.image);
+        context.on("error", (err: Error) => {
+          sent.error = err;
+        });
+        await this.deps.docker.buildImage(
+          context,
+          {
+            tag: spec.image,
+            dockerfile: build.dockerfile,
+            args: build.args,
+            target: build.target,
+            labels: { [keys.controller]: this.deps.owner.controllerId, [keys.spec]: spec.name },
+          },
+          (event) => {
+            lines.push(event.status);
+            if (lines.length > KEPT_BUILD_LINES) lines.shift();
+            progress?.(event);
+          },
+        );
+      });
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+    }
+    const outcome = failure === null ? "built" : `failed: ${failure.message}`;
+    await this.deps.buildLogs
+      ?.save(spec.name, `${lines.join("\n")}\n# ${spec.image} ${outcome}\n`)
+      .catch((err: unknown) => {
+        this.deps.log.warn({ spec: spec.name, err }, "build log not saved");
+      });
+    if (failure === null) return;
+    // The context changed while it was sent, or could not be read: said as it is.
+    if (sent.error instanceof BerthError) throw sent.error;
+    if (failure instanceof BerthError && !isDockerError(failure)) throw failure;
+    const last = lines.slice(-BUILD_ERROR_LINES).map((line) => `  | ${line}`);
+    throw BerthError.retriable(
+      "BERTH_BUILD_FAILED",
+      `building image ${spec.image} for ${spec.name} failed (${failure.message}); ` +
+        `the last good containers keep running and berth retries with backoff (berth logs --build ${spec.name} has the whole output)` +
+        (last.length > 0 ? `. The build's last lines:\n${last.join("\n")}` : ""),
+      failure,
+    );
   }
 
   /**

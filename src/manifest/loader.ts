@@ -334,7 +334,8 @@ async function readSpecFile(
     return { result: cached.result, entry: { stamp, digest, result: cached.result, readAt }, reused: true };
   }
   try {
-    const { result, recalled } = await parseOrRecall(bytes, file, digest, options, fingerprint);
+    const source = found.source.split(path.sep).join("/");
+    const { result, recalled } = await parseOrRecall(bytes, { file, source }, digest, options, fingerprint);
     return { result, entry: { stamp, digest, result, readAt }, reused: recalled };
   } catch (err) {
     return { result: fileProblem(file, "BERTH_UNREADABLE", `cannot be read: ${errnoMessage(err)}`) };
@@ -344,19 +345,21 @@ async function readSpecFile(
 /** The verdict on a file's bytes: the one kept for them (options.verdicts), else a parse. */
 async function parseOrRecall(
   bytes: Uint8Array,
-  file: string,
+  { file, source }: { readonly file: string; readonly source: string },
   digest: string,
   options: LoaderOptions,
   fingerprint: string,
 ): Promise<{ result: FileParseResult; recalled: boolean }> {
   const store = options.verdicts;
-  if (store === undefined)
-    return { result: await parseInTurn(() => parseSpecBytes(bytes, file, options)), recalled: false };
-  const key = verdictKey(fingerprint, file, digest);
+  if (store === undefined) {
+    return { result: await parseInTurn(() => parseSpecBytes(bytes, file, options, source)), recalled: false };
+  }
+  // The file's place below its spec folder decides too (a build context must stay inside it).
+  const key = verdictKey(fingerprint, `${file}\0${source}`, digest);
   const kept = store.get(key);
   if (kept !== undefined) return { result: kept, recalled: true };
   const { context, consulted } = watchedContext(options.policyContext);
-  const result = await parseInTurn(() => parseSpecBytes(bytes, file, { ...options, policyContext: context }));
+  const result = await parseInTurn(() => parseSpecBytes(bytes, file, { ...options, policyContext: context }, source));
   if (storable(result, consulted())) store.put(key, result);
   return { result, recalled: false };
 }

@@ -404,6 +404,8 @@ export function parseSpecText(
   text: string,
   file: string,
   options: ParseOptions = DEFAULT_PARSE_OPTIONS,
+  /** The file's path relative to its spec root (a build context must stay inside that root). */
+  source?: string,
 ): FileParseResult {
   const limits = options.limits;
   const at = positioner(text);
@@ -523,7 +525,7 @@ export function parseSpecText(
       report(schemaIssues(errors.slice(0, considered), data), errors.length > considered);
       return;
     }
-    const result = normalize(data, { labelPrefix: options.labelPrefix });
+    const result = normalize(data, { labelPrefix: options.labelPrefix, ...(source !== undefined ? { source } : {}) });
     if (!result.ok) {
       report(result.issues);
       return;
@@ -573,6 +575,7 @@ export function parseSpecBytes(
   bytes: Uint8Array,
   file: string,
   options: ParseOptions = DEFAULT_PARSE_OPTIONS,
+  source?: string,
 ): FileParseResult {
   if (bytes.length > options.limits.maxFileBytes) return fileTooLarge(file, bytes.length, options.limits);
   const decoded = decodeSpecBytes(bytes);
@@ -581,5 +584,5 @@ export function parseSpecBytes(
     const { line, column } = positioner(prefix)(prefix.length);
     return fileIssue(file, "BERTH_NOT_TEXT", decoded.error, line, column);
   }
-  return parseSpecText(decoded.text, file, options);
+  return parseSpecText(decoded.text, file, options, source);
 }

@@ -15,7 +15,9 @@ import type {
   ObservedPort,
 } from "../../src/core/observed.js";
 import { DockerError, type DockerErrorKind } from "../../src/docker/errors.js";
+import { tarEntries } from "./tar.js";
 import type {
+  BuildOptions,
   ContainerDetails,
   DockerEvent,
   DockerPort,
@@ -48,6 +50,7 @@ export type Operation =
   | "images"
   | "image"
   | "pull"
+  | "build"
   | "distribution"
   | "create"
   | "start"
@@ -423,6 +426,22 @@ export class FakeDocker implements DockerPort {
       this.images.set(image, id);
       // The engine's last message of a pull that fetched the image.
       onProgress?.({ phase: "pull", image, status: `Status: Downloaded newer image for ${image}` });
+    });
+  }
+
+  /** Builds seen: the tag and the context's entry names, in order. A failing build: `buildFails`. */
+  readonly builds: { readonly tag: string; readonly entries: readonly string[] }[] = [];
+  /** When set, a build fails with these output lines (as a broken Dockerfile would). */
+  buildFails: readonly string[] | null = null;
+
+  async buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onProgress?: ProgressSink): Promise<void> {
+    const entries = (await tarEntries(context)).map((e) => e.name);
+    await this.track("build", options.tag, undefined, () => {
+      const lines = this.buildFails ?? [`Step 1/1 : FROM berth-test/busybox`, `Successfully tagged ${options.tag}`];
+      for (const status of lines) onProgress?.({ phase: "build", image: options.tag, status });
+      if (this.buildFails) throw new Error(this.buildFails.at(-1) ?? "build failed");
+      this.builds.push({ tag: options.tag, entries });
+      this.images.set(normalizeImageRef(options.tag), `sha256:${String(this.builds.length).padStart(64, "b")}`);
     });
   }
 

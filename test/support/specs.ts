@@ -1,6 +1,7 @@
 /** Small spec texts for tests. */
 export interface SpecTextOptions {
-  readonly image?: string;
+  /** null: no image (a spec with build). */
+  readonly image?: string | null;
   readonly replicas?: number;
   readonly extra?: readonly string[];
   /** metadata.labels. */
@@ -16,7 +17,7 @@ export function specText(name: string, options: SpecTextOptions = {}): string {
     `  name: ${name}`,
     ...(options.labels ? ["  labels:", ...Object.entries(options.labels).map(([k, v]) => `    ${k}: ${v}`)] : []),
     "spec:",
-    `  image: ${options.image ?? "berth-test/busybox:latest"}`,
+    ...(options.image === null ? [] : [`  image: ${options.image ?? "berth-test/busybox:latest"}`]),
     ...(options.replicas !== undefined ? [`  replicas: ${options.replicas}`] : []),
     ...(options.extra ?? []).map((l) => `  ${l}`),
     "",

@@ -167,6 +167,15 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   const policy = buildPolicy(options);
   const parseOptions = { ...DEFAULT_LOADER_OPTIONS, policy, policyContext: hostPolicyContext };
   const outputs: { name: string; text: string; from: string; document: object }[] = [];
+  for (const { document } of result.specs) {
+    const build = document.spec.build;
+    if (build && options.outDir !== undefined) {
+      // Compose's context is relative to the Compose file; a spec's to the spec file.
+      const rel = path.relative(path.resolve(io.cwd, options.outDir), path.resolve(dir, build.context));
+      const posix = rel.split(path.sep).join("/");
+      build.context = posix === "" ? "." : posix.startsWith("..") ? posix : `./${posix}`;
+    }
+  }
   const convertedFrom = [
     ...result.objects.map((o) => ({
       ...o,

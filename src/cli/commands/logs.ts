@@ -1,10 +1,15 @@
-/** `berth logs NAME [-f]`: the logs of one of berth's containers, for operators on the host. */
+/**
+ * `berth logs NAME [-f]`: the logs of one of berth's containers, for operators on the host;
+ * `berth logs --build SPEC`: the output of the spec's last image build (host/build-logs.ts).
+ */
 import { type Command, Option } from "commander";
 import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { sinceSeconds } from "../../core/units.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addControllerOptions, addDockerOptions, addExamples, addLogOptions } from "../options.js";
+import { addControllerOptions, addDockerOptions, addExamples, addLogOptions, stateDirOption } from "../options.js";
+import { BuildLogs } from "../../host/build-logs.js";
+import { setup } from "../setup.js";
 import { target } from "../target.js";
 
 interface LogsOptions extends RawOptions {
@@ -12,6 +17,7 @@ interface LogsOptions extends RawOptions {
   readonly tail?: string;
   readonly since?: string;
   readonly timestamps?: boolean;
+  readonly build?: boolean;
 }
 
 /** Resolves at the first SIGINT or SIGTERM (for `berth logs -f`). */
@@ -31,7 +37,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   const command = program
     .command("logs")
     .description("Print the logs of one of berth's containers.")
-    .argument("<name>", "a container name, ID, or spec name")
+    .argument("<name>", "a container name, ID, or spec name (with --build: a spec name)")
     .addOption(
       new Option("-f, --follow", "keep printing new lines until the container stops or Ctrl-C").env(
         "BERTH_LOGS_FOLLOW",
@@ -45,16 +51,35 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         "BERTH_LOGS_SINCE",
       ),
     )
-    .addOption(new Option("-t, --timestamps", "show each line's time").env("BERTH_LOGS_TIMESTAMPS"));
+    .addOption(new Option("-t, --timestamps", "show each line's time").env("BERTH_LOGS_TIMESTAMPS"))
+    .addOption(
+      new Option("--build", "print the output of the spec's last image build (docs/images.md, Builds)").env(
+        "BERTH_LOGS_BUILD",
+      ),
+    )
+    .addOption(stateDirOption());
   addControllerOptions(command);
   addDockerOptions(command, { network: false });
   addLogOptions(command);
   addExamples(command, [
     { command: "berth logs web --tail 50", what: "the last 50 lines of web's lowest running replica" },
     { command: "berth logs -f --since 10m web-2", what: "one container's last ten minutes, then follow" },
+    { command: "berth logs --build web", what: "the output of web's last image build" },
   ]).action(async (name: string, opts: LogsOptions) => {
-    setExit(await logs(name, opts, io, interrupted()));
+    setExit(opts.build ? await buildLog(name, opts, io) : await logs(name, opts, io, interrupted()));
   });
+}
+
+async function buildLog(spec: string, raw: LogsOptions, io: CliIO): Promise<number> {
+  const { config } = setup(raw, { level: "error", fd: 2 });
+  const text = await new BuildLogs(config.stateDir, config.controllerId).read(spec);
+  if (text === null) {
+    throw BerthError.usage(
+      `no build log for ${spec} (berth --id ${config.controllerId} keeps each spec's last build in its --state-dir, under builds/${config.controllerId}/)`,
+    );
+  }
+  io.out(text);
+  return EXIT.ok;
 }
 
 async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<void>): Promise<number> {

@@ -14,7 +14,9 @@ describe("berth import compose", () => {
     expect(r.code, r.stderr).toBe(0);
     const names = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { metadata: { name: string } }).metadata.name);
     expect(names).toEqual(["web-db-cache_default", "web", "db", "cache"]);
-    expect(r.stderr).toContain("compose.yaml:4:5: services.web.build: warning: not supported: berth runs images");
+    expect(r.stderr).toContain(
+      "compose.yaml:5:5: services.web.image: warning: with build, berth tags the image berth.local/<spec>:<context hash>",
+    );
     expect(r.stderr).toContain("compose.yaml:37:5: services.db.shm_size: warning: not supported");
     expect(r.stderr).not.toContain("services.cache.ulimits");
     // The bind mount needs a policy flag, and the message says which.
@@ -33,23 +35,27 @@ describe("berth import compose", () => {
 
   it("--out-dir writes NAME.yaml per service that berth validate accepts, and refuses to overwrite without --force", async () => {
     const out = tempDir();
-    const first = await runCli(["import", "compose", FIXTURE, "-p", "shop", "--prefix-names", "--out-dir", out]);
+    // Without its build: a context beside the Compose file is outside this --out-dir (tested below).
+    const project = tempDir();
+    const compose = path.join(project, "compose.yaml");
+    writeFileSync(compose, readFileSync(FIXTURE, "utf8").replace("    build: .\n", ""));
+    const first = await runCli(["import", "compose", compose, "-p", "shop", "--prefix-names", "--out-dir", out]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe("");
     for (const name of ["shop-web", "shop-db", "shop-cache", "shop_default.network"])
       expect(existsSync(path.join(out, `${name}.yaml`))).toBe(true);
-    const validated = await runCli(["validate", out, "--allow-bind", path.dirname(FIXTURE), "--policy", "privileged"]);
+    const validated = await runCli(["validate", out, "--allow-bind", project, "--policy", "privileged"]);
     expect(validated.code, validated.stdout).toBe(0);
 
     writeFileSync(path.join(out, "shop-db.yaml"), "# mine\n");
-    const again = await runCli(["import", "compose", FIXTURE, "-p", "shop", "--prefix-names", "--out-dir", out]);
+    const again = await runCli(["import", "compose", compose, "-p", "shop", "--prefix-names", "--out-dir", out]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("exist: give --force to overwrite; nothing written");
     expect(readFileSync(path.join(out, "shop-db.yaml"), "utf8")).toBe("# mine\n");
     const forced = await runCli([
       "import",
       "compose",
-      FIXTURE,
+      compose,
       "-p",
       "shop",
       "--prefix-names",
@@ -59,6 +65,25 @@ describe("berth import compose", () => {
     ]);
     expect(forced.code).toBe(0);
     expect(readFileSync(path.join(out, "shop-db.yaml"), "utf8")).toContain("image: postgres:16-alpine");
+  });
+
+  it("--out-dir rebases a build context onto the spec files' folder; one outside it is refused, nothing written", async () => {
+    const project = tempDir();
+    const compose = path.join(project, "compose.yaml");
+    writeFileSync(compose, "services:\n  web:\n    build:\n      context: ./app\n      target: runtime\n");
+    const beside = await runCli(["import", "compose", compose, "--out-dir", project]);
+    expect(beside.code, beside.stderr).toBe(0);
+    const spec = parseAllDocuments(readFileSync(path.join(project, "web.yaml"), "utf8"))[0]?.toJS() as {
+      spec: { build: object; image?: string };
+    };
+    expect(spec.spec).toMatchObject({ build: { context: "./app", target: "runtime" } });
+    expect(spec.spec.image).toBeUndefined();
+    const below = await runCli(["import", "compose", compose, "--out-dir", path.join(project, "app", "specs")]);
+    expect(below.code).toBe(1);
+    expect(below.stderr).toContain(
+      'services.web: spec.build.context: error: ".." leads outside the spec folder; a build context must be a folder inside it',
+    );
+    expect(existsSync(path.join(project, "app", "specs"))).toBe(false);
   });
 
   it("writes a tmpfs mode in octal, which berth reads back as the same number", async () => {
@@ -90,11 +115,11 @@ describe("berth import compose", () => {
   it("exits 1 and writes nothing when a service cannot be converted", async () => {
     const dir = tempDir();
     const file = path.join(dir, "compose.yaml");
-    writeFileSync(file, "services:\n  app:\n    build: .\n  db:\n    image: postgres:16\n");
+    writeFileSync(file, "services:\n  app:\n    command: [sleep, '1']\n  db:\n    image: postgres:16\n");
     const out = path.join(dir, "out");
     const r = await runCli(["import", "compose", file, "--out-dir", out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("compose.yaml:2:3: services.app: error: the service has no image");
+    expect(r.stderr).toContain("compose.yaml:2:3: services.app: error: the service has no image or build");
     expect(r.stderr).toContain("nothing written");
     expect(existsSync(out)).toBe(false);
   });
@@ -121,9 +146,9 @@ describe("berth import compose", () => {
       expect.objectContaining({
         code: "BERTH_COMPOSE_LOSSY",
         severity: "warning",
-        line: 4,
+        line: 5,
         column: 5,
-        path: "services.web.build",
+        path: "services.web.image",
       }),
     );
     const policy = report.findings.filter((f) => f.severity === "policy");
@@ -137,7 +162,7 @@ describe("berth import compose", () => {
   it("-o json of a file that cannot be converted: converted false, the error with BERTH_COMPOSE, exit 1", async () => {
     const dir = tempDir();
     const file = path.join(dir, "compose.yaml");
-    writeFileSync(file, "services:\n  app:\n    build: .\n  db:\n    image: postgres:16\n");
+    writeFileSync(file, "services:\n  app:\n    command: [sleep, '1']\n  db:\n    image: postgres:16\n");
     const out = path.join(dir, "out");
     const r = await runCli(["import", "compose", file, "--out-dir", out, "-o", "json"]);
     expect(r.code).toBe(1);

@@ -64,6 +64,18 @@ function admission(c: Conversion): string[] {
 const unsupported = (c: Conversion): string[] =>
   c.warnings.filter((w) => w.message.startsWith("not supported")).map((w) => `${w.line} ${w.path}`);
 
+/** A Compose file given as text, in /srv/p. */
+const inline = (text: string, env: Record<string, string> = {}): Conversion =>
+  convertCompose({
+    text,
+    dir: "/srv/p",
+    env,
+    dotenv: null,
+    projectName: "p",
+    prefixNames: false,
+    readFile: () => null,
+  });
+
 describe("Compose files of several shapes convert to valid berth specs", () => {
   it.each(["web-db-cache", "reverse-proxy", "worker-replicas", "anchors", "interpolation"])("%s", async (name) => {
     const c = convert(name);
@@ -73,9 +85,13 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(admission(c).filter((i) => !i.includes("BERTH_POLICY"))).toEqual([]);
   });
 
-  it("web + database + cache: dependencies, build and shm_size are listed with their lines; ulimits convert", () => {
+  it("web + database + cache: dependencies and shm_size are listed with their lines; build and ulimits convert", () => {
     const c = convert("web-db-cache");
-    expect(unsupported(c)).toEqual(["4 services.web.build", "16 services.web.depends_on", "37 services.db.shm_size"]);
+    expect(unsupported(c)).toEqual(["16 services.web.depends_on", "37 services.db.shm_size"]);
+    // build: . beside image: the build is kept, Compose's tag for it is not (berth tags its own).
+    expect(c.specs[0]?.document.spec.build).toEqual({ context: "." });
+    expect(c.specs[0]?.document.spec.image).toBeUndefined();
+    expect(c.warnings.map((w) => `${w.line} ${w.path}`)).toContain("5 services.web.image");
     expect(c.specs[2]?.document.spec.ulimits).toEqual({ nofile: { soft: 65536, hard: 65536 }, nproc: 4096 });
     expect(c.specs.map((s) => [s.document.metadata.name, s.document.spec.restartPolicy])).toEqual([
       ["web", "Always"],
@@ -170,23 +186,10 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
 });
 
 describe("what cannot be converted is an error with its line", () => {
-  const inline = (text: string, env: Record<string, string> = {}): Conversion =>
-    convertCompose({
-      text,
-      dir: "/srv/p",
-      env,
-      dotenv: null,
-      projectName: "p",
-      prefixNames: false,
-      readFile: () => null,
-    });
   const errors = (c: Conversion): string[] => c.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`);
 
   it.each([
-    [
-      "services:\n  web:\n    build: .\n",
-      "2:3 services.web: the service has no image: berth runs images (build it, tag it, and set image)",
-    ],
+    ["services:\n  web:\n    command: [sleep, '1']\n", "2:3 services.web: the service has no image or build"],
     [
       "services:\n  web:\n    image: a:${TAG:?set TAG}\n",
       "3:12 services.web.image: required variable TAG is not set: set TAG",
@@ -327,5 +330,48 @@ volumes:
       "20 networks.front.ipam.config[0].gateway: berth's Network spec has one IPv4 subnet (the first config's): ignored",
       "22 networks.outside.driver: an external network is not made: ignored",
     ]);
+  });
+});
+
+describe("build: maps to spec.build", () => {
+  const findings = (c: Conversion): string[] =>
+    [...c.warnings, ...c.errors].map((f) => `${f.line}:${f.column} ${f.path}: ${f.message}`);
+
+  it.each([
+    ["the string form is the context", "services:\n  web:\n    build: ./app\n", { context: "./app" }, []],
+    [
+      "the mapping form, args from the file and the environment",
+      "services:\n  web:\n    build:\n      context: app\n      dockerfile: docker/Dockerfile\n      target: runtime\n      args:\n        - VERSION=1.4\n        - FROM_SHELL\n        - UNSET\n",
+      {
+        context: "app",
+        dockerfile: "docker/Dockerfile",
+        target: "runtime",
+        args: { VERSION: "1.4", FROM_SHELL: "yes" },
+      },
+      [
+        "10:11 services.web.build.args.UNSET: UNSET takes its value from the environment, where it is not set: left out",
+      ],
+    ],
+    [
+      "what berth's builds cannot do is listed",
+      "services:\n  web:\n    build:\n      context: .\n      secrets: [npm_token]\n      ssh: [default]\n",
+      { context: "." },
+      [
+        "5:7 services.web.build.secrets: not supported: the Engine API's build endpoint has no BuildKit secrets; pass secrets at run time with secretEnv",
+        "6:7 services.web.build.ssh: not supported: the Engine API's build endpoint has no BuildKit ssh forwarding",
+      ],
+    ],
+    [
+      "image beside build is left out",
+      "services:\n  web:\n    image: shop/web:1\n    build: .\n",
+      { context: "." },
+      ["3:5 services.web.image: with build, berth tags the image berth.local/<spec>:<context hash>: image is left out"],
+    ],
+  ])("%s", (_name, text, build, expected) => {
+    const c = inline(text, { FROM_SHELL: "yes" });
+    expect(c.errors).toEqual([]);
+    expect(c.specs[0]?.document.spec.build).toEqual(build);
+    expect(c.specs[0]?.document.spec.image).toBeUndefined();
+    expect(findings(c)).toEqual(expected);
   });
 });

@@ -99,7 +99,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   ],
   "name too long": ["bad.yaml:4:9: metadata.name: is 64 characters long; the limit is 63"],
   "name missing": ['bad.yaml:3:1: metadata: missing required field "name"'],
-  "image missing": ['bad.yaml:5:1: spec: missing required field "image"'],
+  "image missing": ['bad.yaml:5:1: spec: missing required field "image" (or "build": a folder to build it from)'],
   "image with capitals": [
     'bad.yaml:6:10: spec.image: "Busybox" is not an image reference (e.g. busybox:latest, registry.example.com:5000/team/agent:1.4)',
   ],

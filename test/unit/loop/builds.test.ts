@@ -1,0 +1,91 @@
+/**
+ * Builds in the loop, on the in-memory Docker fake with a fake clock and a real spec folder: built
+ * once per context hash, a changed context replaces the container, a failed build keeps the
+ * running one and shows the build's last lines in the status, then is retried with backoff.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, harness } from "../../support/harness.js";
+import { pollUntil } from "../../support/poll.js";
+import { specText } from "../../support/specs.js";
+import { tempDir } from "../../support/tmp.js";
+
+let h: Harness | undefined;
+
+/**
+ * Steps the fake clock until `check` holds (a build reads real files: the fake clock alone does
+ * not wait for that I/O); fails the test at a real-time deadline.
+ */
+async function until(what: string, check: () => boolean): Promise<void> {
+  const met = await pollUntil(async () => {
+    await h?.clock.advance(50);
+    return check();
+  }, 10_000);
+  if (!met) throw new Error(`timed out waiting for ${what}; status: ${JSON.stringify(h?.status("web")?.message)}`);
+}
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const SPEC = specText("web", { image: null, extra: ["build:", "  context: ./app", 'command: ["sleep", "infinity"]'] });
+
+describe("builds in the loop", () => {
+  it("builds once per context, replaces on a change, and keeps the container through a failed build", async () => {
+    const stateDir = tempDir("berth-state-");
+    h = await harness({ "web.yaml": SPEC }, { raw: { stateDir } });
+    mkdirSync(path.join(h.dir, "app"));
+    h.write("app/Dockerfile", "FROM berth-test/busybox\nCOPY . /app\n");
+    h.write("app/msg.txt", "one\n");
+    await h.start();
+    await until("the first build and its container", () => h?.status("web")?.phase === "Running");
+    expect(h.docker.builds.map((b) => [b.tag.replace(/[0-9a-f]{12}$/, "<hash>"), b.entries])).toEqual([
+      ["berth.local/web:<hash>", ["Dockerfile", "msg.txt"]],
+    ]);
+    const first = h.docker.byName("web");
+    expect(first?.image).toBe(h.docker.builds[0]?.tag);
+    expect(h.status("web")?.phase).toBe("Running");
+
+    // Nothing changed: no build, no replace.
+    await h.changed();
+    await h.clock.advance(100);
+    expect(h.docker.builds).toHaveLength(1);
+    expect(h.docker.byName("web")?.id).toBe(first?.id);
+
+    // A broken build: the container stays, the status has the build's last lines.
+    h.docker.buildFails = [
+      "Step 2/2 : RUN exit 3",
+      "boom: the step's own output",
+      "ERROR: returned a non-zero code: 3",
+    ];
+    h.write("app/msg.txt", "two\n");
+    await h.changed();
+    await until("the failed build", () => h?.status("web")?.phase === "Failed");
+    expect(h.docker.byName("web")?.id).toBe(first?.id);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    const status = h.status("web");
+    expect(status?.phase).toBe("Failed");
+    expect(status?.message).toContain("the last good containers keep running");
+    expect(status?.message).toContain("  | boom: the step's own output");
+    expect(h.docker.calls.filter((c) => c.operation === "remove")).toEqual([]);
+    const log = readFileSync(path.join(stateDir, "builds", "test", "web.log"), "utf8");
+    expect(log).toMatch(/boom: the step's own output\n.*\n# berth\.local\/web:[0-9a-f]{12} failed: /);
+
+    // Fixed: the retry (after its backoff) builds and replaces.
+    h.docker.buildFails = null;
+    await until("the retried build", () => h?.status("web")?.phase === "Running");
+    expect(h.docker.builds).toHaveLength(2);
+    expect(h.docker.byName("web")?.image).toBe(h.docker.builds[1]?.tag);
+    expect(h.docker.byName("web")?.id).not.toBe(first?.id);
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("leaves the containers alone while the context cannot be read", async () => {
+    h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-") } });
+    await h.start();
+    await h.clock.advance(100);
+    expect(h.docker.builds).toEqual([]);
+    expect(h.status("web")?.message).toMatch(/the build context .*app cannot be read/);
+  });
+});
