@@ -39,6 +39,7 @@ import { AutoNetwork } from "./loop/network.js";
 import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
+import { SwarmImages } from "./loop/swarm-image.js";
 import { SwarmReconciler, type SwarmReconcilerDeps } from "./loop/swarm-reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
@@ -411,18 +412,26 @@ const unavailableIO: ContainerIO = {
 /** Under --target swarm (docs/swarm.md): the same specs and desired state, converged to services. */
 export function createSwarm(
   config: Config,
-  deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction">,
+  deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction" | "onObjectAction">,
 ): { readonly docker: DockerPort; readonly reconciler: SwarmReconciler } {
   const engine = connectSwarm(config.dockerTimeoutMs);
+  const registryAuth = hostRegistryAuth({
+    authFile: config.registryAuth.file,
+    dockerConfig: config.registryAuth.dockerConfig,
+    policy: config.policy,
+  });
   const reconciler = new SwarmReconciler(
     {
       loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
       // Swarm takes no secretEnv from berth yet (core/swarm-fields.ts): no secret is read.
       builder: new DesiredStateBuilder(hostSecretSources(config.policy), config.policy.profile, hostPolicyContext),
       swarm: engine.swarm,
+      networks: engine.port,
+      images: new SwarmImages(engine.port, registryAuth, deps.log.child({ component: "swarm-image" })),
       clock: deps.clock ?? systemClock,
       log: deps.log.child({ component: "swarm" }),
       ...(deps.onAction ? { onAction: deps.onAction } : {}),
+      ...(deps.onObjectAction ? { onObjectAction: deps.onObjectAction } : {}),
     },
     {
       owner: ownership(labelKeys(config.labelPrefix), config.controllerId),

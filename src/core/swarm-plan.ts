@@ -27,6 +27,8 @@ export interface ObservedService {
   readonly updating: boolean;
   /** Why Swarm paused (or rolled back) the last update, or null: a failed update berth will not retry by itself. */
   readonly updateFailure: string | null;
+  /** The networks its tasks join, as the engine keeps them (IDs); absent: not observed. */
+  readonly networks?: readonly string[];
 }
 
 export type SwarmAction =
