@@ -20,6 +20,9 @@
  *             3 raw creates+starts one after another (as berth makes a spec's) and 3 at once.
  *   memory    RSS of an idle `berth run` with 0 / 1 000 / 5 000 spec files (suspended: no containers).
  *   scaling   cold convergence and no-op calls from N = 10 to the largest N.
+ *   swarm     `berth apply --target swarm` of N services (20 quick, 40 full, 2 smoke) and their
+ *             network on a one-node swarm (a private dockerd) against `docker stack deploy
+ *             --detach` of the equivalent Compose file, each until every task runs; one run each.
  *
  * Prints a table and writes bench/results/<time>.json. Every run uses its own controller ids and
  * compose project and removes what it made. `--only startup,cold,noopcli` runs some sections;
@@ -35,6 +38,8 @@ import Docker from "dockerode";
 import type * as PlanModule from "../src/core/plan/plan.js";
 import { formatTime } from "../src/core/units.js";
 import { container, desired, input, observed, OPTIONS } from "../test/support/plan-fixtures.js";
+import { pollUntil } from "../test/support/poll.js";
+import { PrivateDockerd } from "../test/support/private-dockerd.js";
 import { dist, median } from "./support.js";
 
 const { plan } = await dist<typeof PlanModule>("core/plan/plan.js");
@@ -71,6 +76,7 @@ const P = {
     planning: [100],
     compose: false,
     haTrials: 1,
+    swarm: 2,
   },
   quick: {
     cold: [40],
@@ -83,6 +89,7 @@ const P = {
     planning: [1000, 10_000],
     compose: true,
     haTrials: 5,
+    swarm: 20,
   },
   full: {
     cold: [40, 200],
@@ -95,13 +102,25 @@ const P = {
     planning: [1000, 10_000],
     compose: true,
     haTrials: 10,
+    swarm: 40,
   },
 }[MODE];
 const numbers = (list: string): number[] => list.split(",").map((n) => Number.parseInt(n, 10));
 if (values.cold !== undefined) P.cold = numbers(values.cold);
 if (values.runs !== undefined) P.runs = Number.parseInt(values.runs, 10);
 if (values.raws !== undefined) P.raws = numbers(values.raws);
-const SECTIONS = ["startup", "cold", "noopcli", "noop", "scaling", "latency", "pools", "ha", "memory"] as const;
+const SECTIONS = [
+  "startup",
+  "cold",
+  "noopcli",
+  "noop",
+  "scaling",
+  "latency",
+  "pools",
+  "ha",
+  "memory",
+  "swarm",
+] as const;
 const only = values.only?.split(",") ?? SECTIONS;
 const wanted = (section: (typeof SECTIONS)[number]): boolean => only.includes(section);
 /** How many times each command of the start-up and no-op CLI sections runs (in turns). */
@@ -118,12 +137,17 @@ const pct = (xs: readonly number[], p: number): number => {
 const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : "-");
 const x = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "-");
 
-function sh(command: string, args: readonly string[], timeoutMs = 0): Promise<{ code: number; out: string }> {
+function sh(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 0,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(
       command,
       args,
-      { maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGKILL" },
+      { maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGKILL", env },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
       },
@@ -158,7 +182,8 @@ function specYaml(name: string, extra: readonly string[] = []): string {
     `  image: ${IMAGE}`,
     '  command: ["sleep", "infinity"]',
     "  init: true",
-    "  network: none",
+    // `extra` may name the network instead.
+    ...(extra.some((e) => e.startsWith("network:")) ? [] : ["  network: none"]),
     "  stopTimeout: 1s",
     ...extra.map((e) => `  ${e}`),
     "",
@@ -241,12 +266,14 @@ async function berthCold(n: number, id: string): Promise<number> {
   return took;
 }
 
-function composeFile(n: number): string {
+/** N services as Compose writes them; for `docker stack deploy`, on the stack's default network (it has no network_mode). */
+function composeFile(n: number, stack = false): string {
   const dir = mkdtempSync(path.join(tmpdir(), "berth-bench-compose-"));
+  const network = stack ? "" : "    network_mode: none\n";
   const services = Array.from(
     { length: n },
     (_, i) =>
-      `  s${i}:\n    image: ${IMAGE}\n    command: ["sleep", "infinity"]\n    init: true\n    network_mode: none\n    stop_grace_period: 1s\n`,
+      `  s${i}:\n    image: ${IMAGE}\n    command: ["sleep", "infinity"]\n    init: true\n${network}    stop_grace_period: 1s\n`,
   ).join("");
   const file = path.join(dir, "compose.yaml");
   writeFileSync(file, `services:\n${services}`);
@@ -928,6 +955,71 @@ async function poolBench(trials: number): Promise<PoolBench> {
   }
 }
 
+interface SwarmBench {
+  readonly n: number;
+  readonly berthMs: number;
+  readonly stackMs: number;
+  readonly berthOverStack: number;
+}
+
+/** Waits until `n` tasks run on the private swarm (all of its tasks are the bench's); false after 5 minutes. */
+async function tasksRunning(daemon: PrivateDockerd, n: number): Promise<boolean> {
+  return pollUntil(
+    async () => {
+      const tasks = (await daemon.docker.listTasks({ filters: { "desired-state": ["running"] } })) as {
+        Status?: { State?: string };
+      }[];
+      return tasks.filter((t) => t.Status?.State === "running").length >= n;
+    },
+    300_000,
+    100,
+  );
+}
+
+/**
+ * `berth apply --target swarm` of N services (and the network they join, as a stack's default
+ * one) on a one-node swarm — a private dockerd in a network namespace of its own, as the tests
+ * use — against `docker stack deploy --detach` of the equivalent Compose file; each timed until
+ * every task runs, polled the same way, in the same run.
+ */
+async function swarmBench(n: number): Promise<SwarmBench> {
+  const daemon = await PrivateDockerd.create([IMAGE], { loopback: true });
+  try {
+    await daemon.docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+    const env = { ...process.env, DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: path.join(daemon.dir, "state") };
+    const id = `bench-${run}-swarm`;
+    const dir = specFolder(n, id, [`network: ${id}-default`]);
+    writeFileSync(
+      path.join(dir, "network.yaml"),
+      `apiVersion: berth/v1\nkind: Network\nmetadata: { name: ${id}-default }\n`,
+    );
+    const started = performance.now();
+    const apply = sh(
+      process.execPath,
+      [BIN, "apply", "--target", "swarm", "--id", id, "-f", dir, "--concurrency", String(CONCURRENCY)],
+      0,
+      env,
+    );
+    if (!(await tasksRunning(daemon, n))) throw new Error("berth apply --target swarm: tasks not running after 5 min");
+    const berthMs = performance.now() - started;
+    const applied = await apply;
+    if (applied.code !== 0) throw new Error(`berth apply --target swarm failed: ${applied.out.slice(-2000)}`);
+    rmSync(dir, { recursive: true, force: true });
+    for (const s of await daemon.docker.listServices()) await daemon.docker.getService(s.ID).remove();
+    const file = composeFile(n, true);
+    const stackStarted = performance.now();
+    const deployed = await sh("docker", ["stack", "deploy", "--detach=true", "-c", file, id], 0, env);
+    if (deployed.code !== 0) throw new Error(`docker stack deploy failed: ${deployed.out.slice(-2000)}`);
+    if (!(await tasksRunning(daemon, n))) throw new Error("docker stack deploy: tasks not running after 5 min");
+    const stackMs = performance.now() - stackStarted;
+    rmSync(path.dirname(file), { recursive: true, force: true });
+    return { n, berthMs, stackMs, berthOverStack: berthMs / stackMs };
+  } finally {
+    // The private daemon goes with its swarm, its services and its tasks.
+    await daemon.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   await docker.ping();
@@ -1109,6 +1201,16 @@ async function main(): Promise<void> {
     );
   }
 
+  let swarm: SwarmBench | null = null;
+  if (wanted("swarm")) {
+    swarm = await swarmBench(P.swarm);
+    console.log(`\nswarm: ${swarm.n} services on a one-node swarm, until every task runs`);
+    console.table([
+      { command: "berth apply --target swarm", ms: ms(swarm.berthMs), ratio: x(swarm.berthOverStack) },
+      { command: "docker stack deploy --detach", ms: ms(swarm.stackMs), ratio: "1" },
+    ]);
+  }
+
   const result = {
     mode: MODE,
     at: new Date().toISOString(),
@@ -1129,6 +1231,7 @@ async function main(): Promise<void> {
     pools,
     ha,
     memory: mem,
+    swarm,
     seconds: Math.round((Date.now() - t0) / 1000),
   };
   const out = values.out ?? path.join("bench", "results", `${result.at.replace(/[:.]/g, "-")}-${MODE}.json`);

@@ -41,6 +41,7 @@ import { AutoNetwork } from "./loop/network.js";
 import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
+import { SwarmImages } from "./loop/swarm-image.js";
 import { SwarmReconciler, type SwarmReconcilerDeps } from "./loop/swarm-reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
@@ -419,7 +420,7 @@ const unavailableIO: ContainerIO = {
 /** Under --target swarm (docs/swarm.md): the same specs and desired state, converged to services. */
 export function createSwarm(
   config: Config,
-  deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction">,
+  deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction" | "onObjectAction">,
   /** `create` for apply and run, which make the hash key when a secret first needs it; `read` for plan and status. */
   hashKeyMode: HashKeyMode = "read",
 ): { readonly docker: DockerPort; readonly reconciler: SwarmReconciler } {
@@ -428,6 +429,11 @@ export function createSwarm(
   // The hash key lives on the manager berth talks to, as for the engine target (loop/hash-key.ts).
   const hashKey = new HashKey(engine.port, owner, config.labelPrefix, hashKeyMode);
   const secrets: SecretSources = { ...hostSecretSources(config.policy), digest: hashKey.digest };
+  const registryAuth = hostRegistryAuth({
+    authFile: config.registryAuth.file,
+    dockerConfig: config.registryAuth.dockerConfig,
+    policy: config.policy,
+  });
   const reconciler = new SwarmReconciler(
     {
       loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
@@ -436,9 +442,12 @@ export function createSwarm(
       secrets,
       policy: config.policy,
       policyContext: hostPolicyContext,
+      networks: engine.port,
+      images: new SwarmImages(engine.port, registryAuth, deps.log.child({ component: "swarm-image" })),
       clock: deps.clock ?? systemClock,
       log: deps.log.child({ component: "swarm" }),
       ...(deps.onAction ? { onAction: deps.onAction } : {}),
+      ...(deps.onObjectAction ? { onObjectAction: deps.onObjectAction } : {}),
     },
     {
       owner,

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { createSwarm } from "../app.js";
 import type { Config } from "../config.js";
 import { formatIssue } from "../core/errors.js";
+import { renderAction, renderNote } from "../core/plan/render.js";
 import { renderSwarmAction, renderSwarmChanges, renderSwarmNote, type SwarmAction } from "../core/swarm-plan.js";
 import type { SwarmSpecStatus } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
@@ -32,18 +33,26 @@ export async function swarmPlan(config: Config, log: Logger, output: OutputForma
   const result = await createSwarm(config, { log }).reconciler.pass({ act: false });
   const errors = problems(result);
   const { actions, notes } = result.plan;
+  const network = result.networkPlan;
+  const lines = [...network.notes.map(renderNote), ...notes.map(renderSwarmNote)];
+  const changes = actions.length + network.actions.length;
   if (isData(output)) {
-    io.out(formatData(output, { actions, notes: notes.map((n) => renderSwarmNote(n).slice(2)), errors }));
+    io.out(
+      formatData(output, {
+        actions: [...network.actions, ...actions],
+        notes: lines.map((n) => n.slice(2)),
+        errors,
+      }),
+    );
   } else {
     for (const e of errors) io.err(`${e}\n`);
+    for (const a of network.actions) io.out(`${renderAction(a)}\n`);
     for (const a of actions) io.out(`${[renderSwarmAction(a), ...renderSwarmChanges(a)].join("\n")}\n`);
-    for (const n of notes) io.out(`${renderSwarmNote(n)}\n`);
-    io.out(
-      actions.length === 0 ? "nothing to do\n" : `${actions.length} change${actions.length === 1 ? "" : "s"} pending\n`,
-    );
+    for (const n of lines) io.out(`${n}\n`);
+    io.out(changes === 0 ? "nothing to do\n" : `${changes} change${changes === 1 ? "" : "s"} pending\n`);
   }
   if (errors.length > 0) return EXIT.failed;
-  return actions.length > 0 ? EXIT.changes : EXIT.ok;
+  return changes > 0 ? EXIT.changes : EXIT.ok;
 }
 
 export function renderSwarmStatus(rows: readonly SwarmSpecStatus[]): string {
@@ -73,13 +82,19 @@ const APPLY_POLL_MS = 500;
 
 export async function swarmApply(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
+  const report = (rendered: string, error: Error | null, durationMs: number): void => {
+    const line = `${error ? mark.failed : mark.ok} ${rendered} (${formatDurationMs(durationMs)})`;
+    io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
+  };
   const { reconciler } = createSwarm(
     config,
     {
       log,
       onAction: (action: SwarmAction, error, durationMs) => {
-        const line = `${error ? mark.failed : mark.ok} ${renderSwarmAction(action)} (${formatDurationMs(durationMs)})`;
-        io.out(error ? `${line}\n    ${error.message}\n` : `${line}\n`);
+        report(renderSwarmAction(action), error, durationMs);
+      },
+      onObjectAction: (action, error, durationMs) => {
+        report(renderAction(action), error, durationMs);
       },
     },
     "create",
@@ -92,7 +107,8 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
     first = false;
     const broken = result.status.filter((s) => BROKEN.has(s.phase)).length;
     const open = result.status.filter((s) => !SETTLED.has(s.phase) && !BROKEN.has(s.phase)).length;
-    const done = result.plan.actions.length === 0 && open === 0;
+    const changes = result.plan.actions.length + result.networkPlan.actions.length;
+    const done = changes === 0 && open === 0;
     if (done || systemClock.now() >= deadline) {
       if (!done) io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}\n`);
       io.out(`\n${renderSwarmStatus(result.status)}`);
@@ -100,7 +116,7 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
         io.out("converged\n");
         return EXIT.ok;
       }
-      io.out(`not converged: ${broken} spec(s) failed, ${open + result.plan.actions.length} change(s) left\n`);
+      io.out(`not converged: ${broken} spec(s) failed, ${open + changes} change(s) left\n`);
       return EXIT.failed;
     }
     await new Promise<void>((resolve) => systemClock.at(systemClock.now() + APPLY_POLL_MS, resolve));
@@ -123,6 +139,10 @@ export async function swarmRun(
       onAction: (action, error, durationMs) => {
         if (error) return;
         log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
+      },
+      onObjectAction: (action, error, durationMs) => {
+        if (error) return;
+        log.info({ object: action.spec, action: action.kind, reason: action.reason, durationMs }, "network changed");
       },
     },
     "create",
@@ -149,6 +169,7 @@ export async function swarmRun(
         // look again soon, unless something failed (that waits for the resync, not a tight loop).
         if (result.plan.actions.length > 0 && result.failed === 0) nextWakeAt = systemClock.now() + FOLLOW_UP_MS;
         for (const n of result.plan.notes) log.warn({ note: renderSwarmNote(n).slice(2) }, "plan note");
+        for (const n of result.networkPlan.notes) log.warn({ note: renderNote(n).slice(2) }, "plan note");
       } catch (err) {
         log.error({ err }, "reconcile pass failed");
       }

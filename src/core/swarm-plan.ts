@@ -30,6 +30,8 @@ export interface ObservedService {
   readonly updateFailure: string | null;
   /** The IDs of the Swarm secrets its tasks get. */
   readonly secretIds: readonly string[];
+  /** The networks its tasks join, as the engine keeps them (IDs); absent: not observed. */
+  readonly networks?: readonly string[];
 }
 
 /** What a swarm pass observes: every service (for conflicts), and berth's secrets. */

@@ -7,6 +7,7 @@ import type { Docker } from "./client.js";
 import type { ObservedService } from "../core/swarm-plan.js";
 import type { ObservedSecret } from "../core/swarm-secrets.js";
 import type { ServiceSpec } from "../core/swarm-service.js";
+import type { RegistryCredentials } from "../core/registry.js";
 import type { ObservedTask } from "../core/swarm-status.js";
 import { DockerError } from "./errors.js";
 import type { ListFilter } from "./port.js";
@@ -18,10 +19,16 @@ export interface SwarmPort {
   serviceByName(name: string): Promise<ObservedService | null>;
   /** The tasks of these services, each task's node by hostname. */
   listTasks(serviceIds: readonly string[]): Promise<ObservedTask[]>;
-  /** Returns the new service's ID. */
-  createService(spec: ServiceSpec): Promise<string>;
-  /** Replaces the service's spec; `version` is the one it was read at (the engine refuses a stale one). */
-  updateService(id: string, version: number, spec: ServiceSpec): Promise<void>;
+  /**
+   * Returns the new service's ID. `credentials` go as X-Registry-Auth (never in the body or the
+   * URL): the manager hands them to the nodes that pull the image (--with-registry-auth).
+   */
+  createService(spec: ServiceSpec, credentials: RegistryCredentials | null): Promise<string>;
+  /**
+   * Replaces the service's spec; `version` is the one it was read at (the engine refuses a stale
+   * one). Without credentials the service keeps those it was given last.
+   */
+  updateService(id: string, version: number, spec: ServiceSpec, credentials: RegistryCredentials | null): Promise<void>;
   /** Only the replicas change: the service's own spec with its replica count set. */
   scaleService(id: string, replicas: number): Promise<void>;
   /** A service already gone is not an error. */
@@ -44,7 +51,10 @@ interface EngineService {
     Name?: string;
     Labels?: Record<string, string> | null;
     Mode?: { Replicated?: { Replicas?: number } };
-    TaskTemplate?: { ContainerSpec?: { Secrets?: { SecretID?: string }[] | null } };
+    TaskTemplate?: {
+      ContainerSpec?: { Secrets?: { SecretID?: string }[] | null };
+      Networks?: { Target?: string }[] | null;
+    };
   };
 }
 
@@ -68,6 +78,7 @@ function toService(s: EngineService): ObservedService {
       ? `update ${s.UpdateStatus?.State ?? ""}: ${s.UpdateStatus?.Message ?? ""}`
       : null,
     secretIds: (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).flatMap((x) => (x.SecretID ? [x.SecretID] : [])),
+    networks: (s.Spec?.TaskTemplate?.Networks ?? []).flatMap((n) => n.Target ?? []),
   };
 }
 
@@ -79,6 +90,12 @@ async function goneIsFine(removal: Promise<unknown>): Promise<void> {
     if (!(err instanceof DockerError && err.kind === "not-found")) throw err;
   }
 }
+
+/**
+ * dockerode's service create and update with their auth argument, which it sends as the
+ * X-Registry-Auth header (base64 JSON); undefined sends none. Its typings name neither shape.
+ */
+type WithAuth = (auth: RegistryCredentials | undefined, options: object) => Promise<unknown>;
 
 /** The modem's options object with an abort signal (dockerode's typings leave it out of some calls). */
 type WithSignal = Record<string, unknown> & { abortSignal: AbortSignal };
@@ -128,16 +145,29 @@ export class DockerSwarm implements SwarmPort {
     }));
   }
 
-  async createService(spec: ServiceSpec): Promise<string> {
+  async createService(spec: ServiceSpec, credentials: RegistryCredentials | null): Promise<string> {
     const created = await this.call("service-create", (abortSignal) =>
-      this.docker.createService({ ...spec, abortSignal } as unknown as WithSignal),
+      (this.docker.createService as unknown as WithAuth).call(this.docker, credentials ?? undefined, {
+        ...spec,
+        abortSignal,
+      }),
     );
     return (created as { id?: string; ID?: string }).id ?? (created as { ID?: string }).ID ?? "";
   }
 
-  async updateService(id: string, version: number, spec: ServiceSpec): Promise<void> {
+  async updateService(
+    id: string,
+    version: number,
+    spec: ServiceSpec,
+    credentials: RegistryCredentials | null,
+  ): Promise<void> {
+    const service = this.docker.getService(id);
     await this.call("service-update", (abortSignal) =>
-      this.docker.getService(id).update({ ...spec, version, abortSignal }),
+      (service.update as unknown as WithAuth).call(service, credentials ?? undefined, {
+        ...spec,
+        version,
+        abortSignal,
+      }),
     );
   }
 

@@ -7,19 +7,24 @@
 import type { Logger } from "pino";
 import type { Ownership } from "../core/ownership.js";
 import { BerthError } from "../core/errors.js";
-import type { DesiredSpec } from "../core/plan/types.js";
+import type { DesiredSpec, Plan } from "../core/plan/types.js";
 import { resolveSecrets, type SecretSources } from "../core/secrets.js";
+import type { NormalizedSpec } from "../core/spec.js";
 import { type ObservedService, planSwarm, type SwarmAction, type SwarmPlan } from "../core/swarm-plan.js";
+import { planSwarmNetworks } from "../core/swarm-networks.js";
 import { type ObservedSecret, type SecretBinding, secretLabels } from "../core/swarm-secrets.js";
 import type { Policy, PolicyContext } from "../core/policy/policy.js";
 import { checkService } from "../core/swarm-admission.js";
 import { type BoundSecret, serviceSpec, type ServiceSpec } from "../core/swarm-service.js";
 import { type ObservedTask, type SwarmSpecStatus, swarmStatus } from "../core/swarm-status.js";
+import type { DockerPort } from "../docker/port.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
 import type { LoadResult } from "../manifest/loader.js";
 import type { Clock } from "../util/clock.js";
 import { Semaphore } from "../util/semaphore.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
+import { isObjectAction, type ObjectAction, runObjectAction } from "./objects.js";
+import { type ServiceImage, withImage } from "./swarm-image.js";
 
 export interface SwarmReconcilerDeps {
   readonly loader: { load(): Promise<LoadResult> };
@@ -30,10 +35,16 @@ export interface SwarmReconcilerDeps {
   /** The admission policy, checked again on every service body (core/swarm-admission.ts), and how host paths resolve. */
   readonly policy: Policy;
   readonly policyContext: PolicyContext;
+  /** The manager's engine: berth's overlay networks (`kind: Network`) are made and listed there. */
+  readonly networks: DockerPort;
+  /** The image and the registry credentials of a create or update (loop/swarm-image.ts). */
+  readonly images: { resolve(spec: NormalizedSpec): Promise<ServiceImage> };
   readonly clock: Clock;
   readonly log: Logger;
   /** Called after each operation, with its error when it failed. */
   readonly onAction?: (action: SwarmAction, error: Error | null, durationMs: number) => void;
+  /** The same, for a network's operation. */
+  readonly onObjectAction?: (action: ObjectAction, error: Error | null, durationMs: number) => void;
 }
 
 export interface SwarmReconcilerOptions {
@@ -50,6 +61,8 @@ export interface SwarmPassResult {
   readonly secrets: readonly ObservedSecret[];
   readonly tasks: readonly ObservedTask[];
   readonly plan: SwarmPlan;
+  /** berth's networks on the swarm (core/swarm-networks.ts): their actions and notes. */
+  readonly networkPlan: Plan;
   readonly status: readonly SwarmSpecStatus[];
   /** Operations of this pass that failed. */
   readonly failed: number;
@@ -71,10 +84,11 @@ export class SwarmReconciler {
   /** With `act`, the plan's actions are executed before the pass returns. */
   async pass({ act }: { readonly act: boolean }): Promise<SwarmPassResult> {
     const { owner } = this.options;
-    const [snapshot, all, secrets] = await Promise.all([
+    const [snapshot, all, secrets, networks] = await Promise.all([
       this.deps.loader.load().then((load) => this.deps.builder.build(load, this.deps.clock.now())),
       this.deps.swarm.listServices({ labels: [] }),
       this.deps.swarm.listSecrets({ labels: [owner.filter] }),
+      this.deps.networks.listNetworks({ labels: [] }),
     ]);
     // Every service is listed (one call) so that a name held by another's service is a conflict.
     const mine = all.filter((s) => owner.owns(s));
@@ -83,8 +97,13 @@ export class SwarmReconciler {
     const tasks = await this.deps.swarm.listTasks(mine.map((s) => s.id));
     const now = this.deps.clock.now();
     const plan = planSwarm(snapshot.input, { services, secrets }, now, options(this.options));
+    const networkPlan = planSwarmNetworks(snapshot.input, networks, all, options(this.options));
     let failed = 0;
     if (act) {
+      // Networks before the services that join them; those of deleted documents after the
+      // services that left them (one still named by a service is kept until a later pass).
+      const objectActions = networkPlan.actions.filter(isObjectAction);
+      failed += await this.runObjects(objectActions.filter((a) => a.reason !== "orphaned"));
       const desired = new Map(snapshot.input.desired.map((d) => [d.spec.name, d]));
       await Promise.all(
         plan.actions.map((action) =>
@@ -105,6 +124,7 @@ export class SwarmReconciler {
           }),
         ),
       );
+      failed += await this.runObjects(objectActions.filter((a) => a.reason === "orphaned"));
     }
     const status = swarmStatus({
       records: snapshot.records,
@@ -115,24 +135,51 @@ export class SwarmReconciler {
       owner,
       now,
     });
-    return { snapshot, services, secrets, tasks, plan, status, failed, at: now };
+    return { snapshot, services, secrets, tasks, plan, networkPlan, status, failed, at: now };
   }
 
-  /** One action, one or two service calls (after the secrets it names are made); no decisions. */
+  /** Network operations one at a time (a recreate is a remove, then a create); returns the failures. */
+  private async runObjects(actions: readonly ObjectAction[]): Promise<number> {
+    let failed = 0;
+    for (const action of actions) {
+      const started = this.deps.clock.now();
+      try {
+        await runObjectAction(action, this.deps.networks, this.options.owner);
+        this.deps.onObjectAction?.(action, null, this.deps.clock.now() - started);
+      } catch (raw) {
+        const err = raw instanceof Error ? raw : new Error(String(raw));
+        failed++;
+        this.deps.log.warn({ object: action.spec, action: action.kind, err }, "network operation failed");
+        this.deps.onObjectAction?.(action, err, this.deps.clock.now() - started);
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * One action, one or two service calls (after the image's registry is asked and the secrets it
+   * names are made); no decisions.
+   */
   private async execute(action: SwarmAction, d: DesiredSpec | null): Promise<void> {
     const swarm = this.deps.swarm;
     switch (action.kind) {
       case "create":
-        if (d) await swarm.createService(await this.body(d, action.secrets));
-        return;
-      case "replace":
         if (!d) return;
+        await swarm.createService(...(await this.body(d, action.secrets)));
+        return;
+      case "replace": {
+        if (!d) return;
+        const body = await this.body(d, action.secrets);
         await swarm.removeService(action.service.id);
-        await swarm.createService(await this.body(d, action.secrets));
+        await swarm.createService(...body);
         return;
-      case "update":
-        if (d) await swarm.updateService(action.service.id, action.service.version, await this.body(d, action.secrets));
+      }
+      case "update": {
+        if (!d) return;
+        const [spec, credentials] = await this.body(d, action.secrets);
+        await swarm.updateService(action.service.id, action.service.version, spec, credentials);
         return;
+      }
       case "remove-secret":
         await swarm.removeSecret(action.secret.id);
         return;
@@ -145,8 +192,14 @@ export class SwarmReconciler {
     }
   }
 
-  /** The service body, admitted by the policy (before any secret is made for it). */
-  private async body(d: DesiredSpec, bindings: readonly SecretBinding[]): Promise<ServiceSpec> {
+  /**
+   * The service body, admitted by the policy (before any secret is made for it), with the image as
+   * the registry names it and the credentials the nodes pull it with.
+   */
+  private async body(
+    d: DesiredSpec,
+    bindings: readonly SecretBinding[],
+  ): Promise<[ServiceSpec, ServiceImage["credentials"]]> {
     const owner = this.options.owner;
     // The policy reads no secret reference: the body is checked before the secrets exist.
     const refused = checkService(serviceSpec(d, owner), this.deps.policy, this.deps.policyContext);
@@ -156,7 +209,8 @@ export class SwarmReconciler {
         `the service is refused by the policy: ${refused.join("; ")}`,
         d.spec.name,
       );
-    return serviceSpec(d, owner, await this.makeSecrets(d, bindings));
+    const { image, credentials } = await this.deps.images.resolve(d.spec);
+    return [withImage(serviceSpec(d, owner, await this.makeSecrets(d, bindings)), image), credentials];
   }
 
   /**

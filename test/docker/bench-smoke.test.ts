@@ -31,6 +31,7 @@ it("npm run bench -- --smoke runs every section and cleans up", async () => {
     "warm pool of 3",
     "failover with --ha redis",
     "RSS of berth run",
+    "swarm: 2 services on a one-node swarm",
     "bench done",
   ])
     expect(result.stdout).toContain(title);
@@ -39,6 +40,7 @@ it("npm run bench -- --smoke runs every section and cleans up", async () => {
     expect.arrayContaining(["startup", "cold", "noop", "planning", "scaling", "latency", "pools", "ha", "memory"]),
   );
   expect((json.noop as { writes: number }[])[0]?.writes).toBe(0);
+  expect(json.swarm).toMatchObject({ n: 2, berthOverStack: expect.any(Number) });
   const left = await docker.listContainers({ all: true });
   expect(left.filter((c) => c.Names.some((n) => n.startsWith("/bench-")))).toEqual([]);
 }, 180_000);

@@ -1,10 +1,11 @@
 /** Builders for planner tests: desired specs from YAML, observed containers with berth's labels. */
 import { appliedLabel } from "../../src/core/applied.js";
+import { type DeclaredNetwork, objectHash } from "../../src/core/declared.js";
 import { specHash } from "../../src/core/hash.js";
 import { labelKeys } from "../../src/core/labels.js";
 import { ownership } from "../../src/core/ownership.js";
 import type { ContainerState, ObservedContainer, ObservedState } from "../../src/core/observed.js";
-import type { DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan/plan.js";
+import type { DesiredObject, DesiredSpec, PlanInput, PlanOptions } from "../../src/core/plan/plan.js";
 import { keyedDigest } from "../../src/core/secrets.js";
 import { parseSpecText } from "../../src/manifest/parse.js";
 import { specText, type SpecTextOptions } from "./specs.js";
@@ -117,4 +118,22 @@ export function input(specs: readonly DesiredSpec[], extra: Partial<PlanInput> =
     prunePaused: null,
     ...extra,
   };
+}
+
+/** A `kind: Network` document's declared network (the defaults, with `extra`), from objects.yaml. */
+export function declaredNetwork(name: string, extra: Partial<Omit<DeclaredNetwork, "kind">> = {}): DesiredObject {
+  const object: DeclaredNetwork = {
+    kind: "Network",
+    name,
+    labels: {},
+    driver: "bridge",
+    internal: false,
+    attachable: false,
+    options: {},
+    subnet: null,
+    enableIPv6: false,
+    ipv6Subnet: null,
+    ...extra,
+  };
+  return { object, hash: objectHash(object), source: "objects.yaml" };
 }

@@ -11,6 +11,16 @@ import path from "node:path";
 import Docker from "dockerode";
 import { pollUntil } from "./poll.js";
 
+export interface PrivateDockerdOptions {
+  /**
+   * A namespace the test made (test/support/netns.ts) to start the daemon in, instead of a new one
+   * of its own: it keeps its addresses and links across a stop and a start.
+   */
+  readonly namespace?: { readonly enter: readonly string[] };
+  /** More dockerd options (e.g. --insecure-registry). */
+  readonly args?: readonly string[];
+}
+
 export class PrivateDockerd {
   readonly socketPath: string;
   readonly docker: Docker;
@@ -19,6 +29,7 @@ export class PrivateDockerd {
   private constructor(
     readonly dir: string,
     private readonly loopback = false,
+    private readonly where: PrivateDockerdOptions = {},
   ) {
     this.socketPath = path.join(dir, "docker.sock");
     this.docker = new Docker({ socketPath: this.socketPath });
@@ -29,9 +40,12 @@ export class PrivateDockerd {
    * namespace's `lo` is up (a new namespace has it down), so that the daemon can listen on
    * 127.0.0.1: what `swarm init --advertise-addr 127.0.0.1` needs.
    */
-  static async create(images: readonly string[], { loopback = false } = {}): Promise<PrivateDockerd> {
+  static async create(
+    images: readonly string[],
+    { loopback = false, ...where }: { loopback?: boolean } & PrivateDockerdOptions = {},
+  ): Promise<PrivateDockerd> {
     // Short path: Unix socket paths are limited to about 108 bytes.
-    const d = new PrivateDockerd(mkdtempSync("/tmp/bpd-"), loopback);
+    const d = new PrivateDockerd(mkdtempSync("/tmp/bpd-"), loopback, where);
     await d.start();
     const main = new Docker();
     for (const image of images) {
@@ -63,10 +77,14 @@ export class PrivateDockerd {
       path.join(this.dir, "docker.pid"),
       "--iptables=false",
       "--ip-masq=false",
+      ...(this.where.args ?? []),
     ];
     // `exec` keeps dockerd the child this class signals; the arguments go as "$@", never parsed.
     const command = this.loopback ? ["sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...dockerd] : dockerd;
-    const child = spawn("unshare", ["--net", ...command], { stdio: ["ignore", log, log], detached: true });
+    const [program, ...args] = this.where.namespace
+      ? ["nsenter", ...this.where.namespace.enter, ...dockerd]
+      : ["unshare", "--net", ...command];
+    const child = spawn(program, args, { stdio: ["ignore", log, log], detached: true });
     this.child = child;
     child.on("exit", () => {
       if (this.child === child) this.child = null;

@@ -54,43 +54,61 @@ function htpasswdFile(dir: string, user: RegistryUser): string {
 }
 
 /**
+ * Where a registry listens when not on the host's loopback: inside a network namespace of the
+ * test's own (test/support/netns.ts), on one of its addresses, port 5000 (the namespace has no
+ * other listener). Engines reach it there only when told it is insecure (--insecure-registry).
+ */
+export interface RegistryPlace {
+  readonly namespace: { readonly enter: readonly string[] };
+  readonly address: string;
+}
+
+/**
  * Starts a registry (its storage lives until the test file ends); with `user`, every request needs
  * that user's basic auth (the registry's htpasswd auth). A port taken between choosing and binding
- * it makes the registry exit at once; then another port is tried.
+ * it makes the registry exit at once; then another port is tried. With `place`, it runs in that
+ * namespace, and is ready when it says it listens (the test's own namespace cannot reach it).
  */
-export async function startRegistry(binary: string, user?: RegistryUser): Promise<LocalRegistry> {
+export async function startRegistry(
+  binary: string,
+  user?: RegistryUser,
+  place?: RegistryPlace,
+): Promise<LocalRegistry> {
   const storage = tempDir("berth-registry-", "file");
   let output = "";
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = place ? 5000 : await freePort();
+    const address = place?.address ?? "127.0.0.1";
     const config = path.join(storage, `config-${port}.yml`);
     writeFileSync(
       config,
       [
         "version: 0.1",
         "log:",
-        "  level: warn",
+        `  level: ${place ? "info" : "warn"}`,
         "storage:",
         "  filesystem:",
         `    rootdirectory: ${path.join(storage, "data")}`,
         "http:",
-        `  addr: 127.0.0.1:${port}`,
+        `  addr: ${address}:${port}`,
         ...(user ? ["auth:", "  htpasswd:", "    realm: berth-test", `    path: ${htpasswdFile(storage, user)}`] : []),
         "",
       ].join("\n"),
     );
-    const child = spawn(binary, ["serve", config], { stdio: ["ignore", "pipe", "pipe"] });
+    const [program, ...args] = place ? ["nsenter", ...place.namespace.enter, binary] : [binary];
+    const child = spawn(program, [...args, "serve", config], { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     const up = await pollUntil(async () => {
       if (child.exitCode !== null) return true;
+      if (place) return output.includes(`listening on ${address}:${port}`);
       const res = await fetch(`http://127.0.0.1:${port}/v2/`).catch(() => null);
       // With auth, /v2/ answers 401 to a request without credentials: it is up.
       return res?.status === (user ? 401 : 200);
     }, 15_000);
     if (up && child.exitCode === null) {
       return {
-        host: `127.0.0.1:${port}`,
+        host: `${address}:${port}`,
         stop: async () => {
           child.kill("SIGTERM");
           const gone = await pollUntil(() => child.exitCode !== null || child.signalCode !== null, 5000);
@@ -102,7 +120,7 @@ export async function startRegistry(binary: string, user?: RegistryUser): Promis
     child.kill("SIGKILL");
     await exited(child);
   }
-  throw new Error(`docker-registry did not start on 127.0.0.1 (3 ports tried):\n${output}`);
+  throw new Error(`docker-registry did not start on ${place?.address ?? "127.0.0.1"} (3 ports tried):\n${output}`);
 }
 
 /** A registry started as startRegistry does; a missing docker-registry fails the test with what to run. */

@@ -7,26 +7,20 @@ import { type DeclaredObject, objectHash, objectLabels } from "../../../src/core
 import type { ObservedNetwork, ObservedState, ObservedVolume } from "../../../src/core/observed.js";
 import { type DesiredObject, type PlanInput, type PlanOptions, plan } from "../../../src/core/plan/plan.js";
 import { renderPlan } from "../../../src/core/plan/render.js";
-import { CONTROLLER, container, desired, input, KEYS, observed, OPTIONS } from "../../support/plan-fixtures.js";
+import {
+  CONTROLLER,
+  container,
+  declaredNetwork,
+  desired,
+  input,
+  KEYS,
+  observed,
+  OPTIONS,
+} from "../../support/plan-fixtures.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 
-function network(name: string, extra: Partial<Omit<DeclaredObject & { kind: "Network" }, "kind">> = {}): DesiredObject {
-  const object: DeclaredObject = {
-    kind: "Network",
-    name,
-    labels: {},
-    driver: "bridge",
-    internal: false,
-    attachable: false,
-    options: {},
-    subnet: null,
-    enableIPv6: false,
-    ipv6Subnet: null,
-    ...extra,
-  };
-  return { object, hash: objectHash(object), source: "objects.yaml" };
-}
+const network = declaredNetwork;
 
 function volume(name: string, options: Record<string, string> = {}): DesiredObject {
   const object: DeclaredObject = { kind: "Volume", name, labels: {}, driver: "local", options };
