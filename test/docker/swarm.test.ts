@@ -12,6 +12,7 @@
  *   plan, status or log;
  * - a global service runs a task on the node; a published port (host mode) answers inside the
  *   daemon's network namespace, an ingress one is in the service's endpoint;
+ * - the bundled specs: what a service can carry converges, the rest is refused at its field;
  * - fields a service cannot carry are refused with their path; placement under engine too; the
  *   admission policy refuses under swarm with the engine target's messages.
  */
@@ -27,7 +28,8 @@ import { specText } from "../support/specs.js";
 let daemon: PrivateDockerd;
 
 beforeAll(async () => {
-  daemon = await PrivateDockerd.create([TEST_IMAGE], { loopback: true });
+  // busybox:latest: the bundled specs' image.
+  daemon = await PrivateDockerd.create([TEST_IMAGE, "busybox:latest"], { loopback: true });
   await daemon.docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
 }, 120_000);
 afterAll(async () => {
@@ -108,6 +110,36 @@ async function engineViews(id: string): Promise<string> {
 }
 
 describe("berth --target swarm on a one-node swarm", () => {
+  it("applies the bundled specs: what a service can carry converges, the rest is refused at its field", async () => {
+    const id = testId("swarm-bundled");
+    const bundled = path.resolve("specs");
+    const applied = await swarm(["apply", "--id", id, "-f", bundled, "--timeout", "60s"]);
+    // Docker 26 has no noNewPrivileges in the service API, pools are this host's, and Swarm
+    // publishes on every address: each file that asks is refused, where it asks.
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+    const said = applied.stdout + applied.stderr;
+    for (const refusal of [
+      "agent.yaml:33:55: spec.securityContext.noNewPrivileges: not under --target swarm",
+      "pool.yaml:17:9: spec.pool: not under --target swarm",
+      "web.yaml:18:55: spec.ports[0].hostIP: not under --target swarm",
+    ])
+      expect(said).toContain(refusal);
+    const made = await services(id);
+    expect(made.map((s) => [s.Spec.Name, s.Spec.Mode.Replicated?.Replicas])).toEqual([
+      ["batch-worker", 0],
+      ["ticker", 1],
+    ]);
+    expect(
+      await pollValue(
+        () => running("ticker"),
+        (n) => n === 1,
+        30_000,
+      ),
+    ).toBe(1);
+    // Removed again, so that the names are free for nothing else: the files are the repository's.
+    for (const s of made) await daemon.docker.getService(s.ID).remove();
+  });
+
   it("applies specs as labelled services, updates one in place, scales, and prunes under the guard", async () => {
     const id = testId("swarm");
     const [a, b, c] = [`${id}-a`, `${id}-b`, `${id}-c`];
