@@ -17,32 +17,40 @@ import type { DockerPort } from "../docker/port.js";
 
 /** What a pass lists besides berth's containers and the local images. */
 export interface ObserveWhat {
-  /** The engine's networks (declared networks, the undeclared-network check). */
-  readonly networks: boolean;
+  /**
+   * The engine's networks: all of them (declared networks, the undeclared-network check), only
+   * this controller's (a first look, to find what it made and may prune), or none.
+   */
+  readonly networks: "all" | "own" | "none";
   /** This controller's volumes (per-instance volumes, runs' records, declared volumes). */
   readonly volumes: boolean;
 }
 
-/** Everything: the first pass of a reconciler, and one-shot looks. */
-export const OBSERVE_ALL: ObserveWhat = { networks: true, volumes: true };
+/** Everything: what a pass looks at when the specs give a reason it did not know of before. */
+export const OBSERVE_ALL: ObserveWhat = { networks: "all", volumes: true };
+
+/**
+ * A reconciler's first pass (every one-shot command's only one), before the specs are known: its
+ * volumes and its own networks (each a label-filtered list, usually empty). The engine's every
+ * network, with every container for their users, only once the specs name one.
+ */
+export const OBSERVE_FIRST: ObserveWhat = { networks: "own", volumes: true };
 
 /**
  * The reconciler asks for networks and volumes at its first pass, and after while the desired
  * state or what was seen gives a reason (loop/reconciler.ts): a host with no such specs keeps its
  * no-op pass at two list calls.
  */
-export async function observe(
-  docker: DockerPort,
-  owner: Ownership,
-  what: ObserveWhat = OBSERVE_ALL,
-): Promise<ObservedState> {
+export async function observe(docker: DockerPort, owner: Ownership, what: ObserveWhat): Promise<ObservedState> {
   const [containers, imageIds, volumes, networks] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
     // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts),
     // and the records of finished runs (core/runs.ts) and declared volumes are among them.
     what.volumes ? docker.listVolumes({ labels: [owner.filter] }) : undefined,
-    what.networks ? docker.listNetworks({ labels: [] }) : undefined,
+    what.networks === "none"
+      ? undefined
+      : docker.listNetworks({ labels: what.networks === "own" ? [owner.filter] : [] }),
   ]);
   return {
     containers,

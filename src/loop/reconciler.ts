@@ -31,7 +31,7 @@ import type { Clock } from "../util/clock.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
 import type { HostPortHints } from "./host-ports.js";
-import { foreignView, OBSERVE_ALL, type ObserveWhat, observe } from "./observer.js";
+import { foreignView, OBSERVE_ALL, OBSERVE_FIRST, type ObserveWhat, observe } from "./observer.js";
 import { ReportOnce } from "./report-once.js";
 import { RunInspector } from "./runs.js";
 
@@ -109,7 +109,9 @@ function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owne
       desired.some(
         (d) => (!isNetworkMode(d.spec.network) && d.spec.network !== "auto") || d.spec.extraNetworks.length > 0,
       ) ||
-      (observed.networks ?? []).some(ownObject),
+      (observed.networks ?? []).some(ownObject)
+        ? "all"
+        : "none",
     volumes:
       declares ||
       desired.some(
@@ -125,8 +127,8 @@ function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owne
 
 export class Reconciler {
   private snapshot: DesiredSnapshot | null = null;
-  /** What the next pass observes besides containers and images (observer.ts): everything at the first. */
-  private wanted: ObserveWhat = OBSERVE_ALL;
+  /** What the next pass observes besides containers and images (observer.ts). */
+  private wanted: ObserveWhat = OBSERVE_FIRST;
   private readonly problems = new ReportOnce();
   /** Specs removed on purpose, until their containers are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
@@ -172,16 +174,17 @@ export class Reconciler {
     // Asked with the epoch: a spec idle now has its new containers in the observation below.
     const busyPorts =
       this.deps.hostPorts?.busy((spec) => this.queue.progressOf(spec)?.busy === true) ?? new Map<number, string>();
+    const looked = this.wanted;
     const [snapshot, first, capacity, claims] = await Promise.all([
       this.desire(options.reload),
-      observe(this.deps.docker, this.options.owner, this.wanted),
+      observe(this.deps.docker, this.options.owner, looked),
       this.deps.capacity?.get(),
       this.deps.claims?.list(),
     ]);
     this.wanted = worthObserving(snapshot, first, this.options.owner);
     // The specs now give a reason to look at what the last pass did not: look now.
     const missed =
-      (this.wanted.networks && first.networks === undefined) || (this.wanted.volumes && first.volumes === undefined);
+      (this.wanted.networks === "all" && looked.networks !== "all") || (this.wanted.volumes && !looked.volumes);
     const listed = missed ? await observe(this.deps.docker, this.options.owner, OBSERVE_ALL) : first;
     // Followed tags (Always): the registry's digests, asked only where due (loop/image-check.ts).
     const registryDigests = await this.deps.imageCheck?.digests(
