@@ -200,7 +200,8 @@ function specFolder(n: number, prefix: string, extra: readonly string[] = []): s
  * What Compose v2 asks of the engine: every create at once, then every start at once. With the
  * engine the only limit, this is the floor no client order beats by much (docs/benchmarks.md).
  */
-async function rawAllAtOnce(n: number): Promise<number> {
+/** Compose's order through dockerode: the whole time, and the part the creates took. */
+async function rawAllAtOnce(n: number): Promise<{ ms: number; createsMs: number }> {
   const label = `bench.raw=${run}-all-${n}`;
   const [key, value] = label.split("=") as [string, string];
   const started = performance.now();
@@ -215,10 +216,11 @@ async function rawAllAtOnce(n: number): Promise<number> {
       }),
     ),
   );
+  const createsMs = performance.now() - started;
   await Promise.all(created.map((c) => c.start()));
   const took = performance.now() - started;
   await removeByLabel(label);
-  return took;
+  return { ms: took, createsMs };
 }
 
 /** The floor: dockerode create+start of N containers, `concurrency` at a time. */
@@ -328,6 +330,8 @@ interface ColdRow {
   bestRaw: { concurrency: number; ms: number };
   /** Every create at once, then every start at once (Compose's order), with Compose only. */
   allAtOnceMs: number | null;
+  /** Of that, the creates: the starts are the rest (the engine's floor is its starts). */
+  allCreatesMs: number | null;
   composeMs: number | null;
   berthOverRaw: number;
   berthOverBestRaw: number;
@@ -341,6 +345,7 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
   const rawMs: number[] = [];
   const composeMs: number[] = [];
   const allAtOnceMs: number[] = [];
+  const allCreatesMs: number[] = [];
   const ratios: { raw: number[]; compose: number[] } = { raw: [], compose: [] };
   const raws = new Map<number, number[]>();
   for (let r = 0; r < P.runs; r++) {
@@ -353,7 +358,9 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     ratios.raw.push(b / raw);
     for (const c of P.raws) raws.set(c, [...(raws.get(c) ?? []), c === CONCURRENCY ? raw : await rawCold(n, c)]);
     if (withCompose) {
-      allAtOnceMs.push(await rawAllAtOnce(n));
+      const floor = await rawAllAtOnce(n);
+      allAtOnceMs.push(floor.ms);
+      allCreatesMs.push(floor.createsMs);
       const file = composeFile(n);
       const project = `benchcold${run}${n}${r}`;
       const cm = await compose(file, project, "up", "-d");
@@ -375,6 +382,7 @@ async function cold(n: number, withCompose: boolean): Promise<ColdRow> {
     rawMs: median(rawMs),
     bestRaw: best,
     allAtOnceMs: allAtOnceMs.length > 0 ? median(allAtOnceMs) : null,
+    allCreatesMs: allCreatesMs.length > 0 ? median(allCreatesMs) : null,
     composeMs: composeMs.length > 0 ? median(composeMs) : null,
     berthOverRaw: median(ratios.raw),
     berthOverBestRaw: median(berthMs) / best.ms,
@@ -1060,9 +1068,11 @@ async function main(): Promise<void> {
         [`raw c=${CONCURRENCY}`]: ms(r.rawMs),
         "raw best": `${ms(r.bestRaw.ms)} (c=${r.bestRaw.concurrency})`,
         "raw all at once": r.allAtOnceMs === null ? "-" : ms(r.allAtOnceMs),
+        "of it creates": r.allCreatesMs === null ? "-" : ms(r.allCreatesMs),
         "compose v2": r.composeMs === null ? "-" : ms(r.composeMs),
         "berth/raw": x(r.berthOverRaw),
         "berth/best raw": x(r.berthOverBestRaw),
+        "berth/all at once": r.allAtOnceMs === null ? "-" : x(r.berthMs / r.allAtOnceMs),
         "berth/compose": r.berthOverCompose === null ? "-" : x(r.berthOverCompose),
         "per run": r.berthOverComposeRange === null ? "-" : r.berthOverComposeRange.map(x).join("–"),
       })),
