@@ -1,7 +1,8 @@
 /**
  * A spec written through a compat API and waited for: the create answers once its container
- * runs (as the tool it stands in for does), or takes the spec back and says why. Artie's create
- * uses it; docker-spawner's /spawn has its own (agents that finish at once count as spawned).
+ * runs (as the tools berth stands in for do), or takes the spec back and says why. Artie's create
+ * and docker-spawner's /spawn both come here (DESIGN §8: one code path per capability, the compat
+ * layers map shapes); their differences are the rules below.
  */
 import type { ContainerStatus, SpecStatus } from "../core/status.js";
 import { pollFor } from "./common.js";
@@ -9,31 +10,70 @@ import type { ServerDeps } from "./deps.js";
 import { runtimeSpecs, writeAnswer, type Answer } from "./routes/specs.js";
 
 export type SpecRun =
+  /** Its container runs (or, under `finishedCounts`, already ran to its end). */
   | { readonly kind: "running"; readonly container: ContainerStatus }
   /** Not written (invalid, a name taken, the disk): the answer to give. */
   | { readonly kind: "refused"; readonly answer: Answer }
-  /** Written, did not come up, and taken back: what to answer (409 Conflict/Invalid, 502 Failed, 504 not in time). */
-  | { readonly kind: "failed"; readonly status: number; readonly why: string };
+  /**
+   * Written, did not come up, and taken back: 409 (Conflict or Invalid), 502 (an image that
+   * cannot be had, or Failed under `failedEnds`), 504 (not in time); the spec's status as last seen.
+   */
+  | { readonly kind: "failed"; readonly status: 409 | 502 | 504; readonly why: string; readonly spec?: SpecStatus };
 
-const GAVE_UP: ReadonlySet<string> = new Set(["Conflict", "Invalid", "Failed"]);
+export interface RunRules {
+  /** A container that already ran to its end counts as started (an agent that finishes at once). */
+  readonly finishedCounts?: boolean;
+  /** Phase Failed ends the wait (502); otherwise its retries are waited for until the deadline. */
+  readonly failedEnds?: boolean;
+}
 
+/** The errors waiting cannot mend: the run fails at once (502) with the pull's message. */
+const IMAGE_ERRORS: ReadonlySet<string> = new Set([
+  "BERTH_PULL_FAILED",
+  "BERTH_PULL_DENIED",
+  "BERTH_REGISTRY_AUTH",
+  "BERTH_IMAGE_MISSING",
+]);
+
+type Seen =
+  | { readonly ok: true; readonly container: ContainerStatus }
+  | { readonly ok: false; readonly status: 409 | 502; readonly spec: SpecStatus };
+
+/** What a spec's status says of the run, or null: not yet. */
+export function runOutcome(spec: SpecStatus, rules: RunRules): Seen | null {
+  const running = spec.containers.find((c) => c.current && c.state === "running");
+  if (spec.phase === "Running" && running) return { ok: true, container: running };
+  if (rules.finishedCounts && (spec.phase === "Succeeded" || spec.phase === "Failed")) {
+    const finished = spec.containers.find((c) => c.current && c.id !== "" && c.finishedAt !== null);
+    if (finished) return { ok: true, container: finished };
+  }
+  if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false, status: 409, spec };
+  if (spec.lastErrorCode !== null && IMAGE_ERRORS.has(spec.lastErrorCode)) return { ok: false, status: 502, spec };
+  if (rules.failedEnds && spec.phase === "Failed") return { ok: false, status: 502, spec };
+  return null;
+}
+
+/**
+ * Writes `text` as the runtime spec `name` (null: it is written already, a client's retry) and
+ * waits up to `waitMs` for its container.
+ */
 export async function runSpec(
   deps: Pick<ServerDeps, "specs" | "status" | "now">,
   name: string,
-  text: string,
+  text: string | null,
   waitMs: number,
+  rules: RunRules = {},
 ): Promise<SpecRun> {
   const specs = runtimeSpecs(deps);
-  const written = writeAnswer(await specs.write(name, text), name);
-  if (written.status >= 300) return { kind: "refused", answer: written };
+  if (text !== null) {
+    const written = writeAnswer(await specs.write(name, text), name);
+    if (written.status >= 300) return { kind: "refused", answer: written };
+  }
   const statusOf = (): SpecStatus | undefined => deps.status()?.report.specs.find((s) => s.name === name);
   const outcome = await pollFor(
     () => {
       const spec = statusOf();
-      if (!spec) return null;
-      const running = spec.containers.find((c) => c.current && c.state === "running");
-      if (spec.phase === "Running" && running) return { ok: true as const, container: running };
-      return GAVE_UP.has(spec.phase) ? { ok: false as const, spec } : null;
+      return spec ? runOutcome(spec, rules) : null;
     },
     waitMs,
     () => deps.now(),
@@ -44,5 +84,5 @@ export async function runSpec(
   // It did not come up: take the spec back, so that nothing appears later unasked.
   await specs.remove(name);
   const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
-  return { kind: "failed", status: outcome ? (outcome.spec.phase === "Failed" ? 502 : 409) : 504, why };
+  return { kind: "failed", status: outcome?.status ?? 504, why, ...(spec ? { spec } : {}) };
 }

@@ -244,13 +244,15 @@ export function registerArtieCompat(
       req.log.info({ pool, outcome: outcome.kind }, "artie create not served from the pool");
     }
     const { name, text } = artieSpec(specName, body, options);
-    const run = await runSpec(deps, name, text, options.waitMs);
+    const run = await runSpec(deps, name, text, options.waitMs, { failedEnds: true });
     if (run.kind === "refused") return reply.code(run.answer.status).send(run.answer.body);
     if (run.kind === "failed") {
       req.log.warn({ spec: name, why: run.why }, "artie create failed");
-      return reply.code(run.status).send({
-        error: `container ${body.name} did not start within ${options.waitMs / 1000}s (${run.why}); its spec was removed`,
-      });
+      const what =
+        run.status === 504
+          ? `did not start within ${options.waitMs / 1000}s (${run.why})`
+          : `cannot start (${run.spec?.lastError ?? run.why})`;
+      return reply.code(run.status).send({ error: `container ${body.name} ${what}; its spec was removed` });
     }
     const first = ports[0];
     const hostPort = first === undefined ? null : (run.container.hostPorts[`${first}/tcp`] ?? null);

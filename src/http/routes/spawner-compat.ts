@@ -25,13 +25,13 @@ import type { SpawnerCompatConfig } from "../../config.js";
 import { AGENT_PREFIX, agentName, agentNameOf, BEAD_ID_MAX, BEAD_ID_PATTERN } from "../../core/agent-name.js";
 import { type ObservedContainer, shortId } from "../../core/observed.js";
 import type { NormalizedSpec } from "../../core/spec.js";
-import type { SpecStatus } from "../../core/status.js";
 import { parseExpiresAt } from "../../core/units.js";
 import { AGENT_ROLE, ROLE_LABEL } from "../../ops/spawner-agents.js";
 import { bearerMatches, refuse, unauthorized } from "../auth.js";
-import { checkName, JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, requireContentType } from "../common.js";
+import { checkName, JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, pollFor, requireContentType } from "../common.js";
 import type { ServerDeps } from "../deps.js";
 import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, execRequest } from "../exec-body.js";
+import { runSpec } from "../spec-run.js";
 import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./specs.js";
 
 export type SpawnerCompatOptions = SpawnerCompatConfig;
@@ -46,14 +46,6 @@ function withoutRetry(message: string): string {
   return message.replace("; berth retries with backoff. ", ". ");
 }
 
-/** The errors of a spawn that waiting cannot mend: it answers at once (502) with the pull's message. */
-const IMAGE_ERRORS: readonly (string | null)[] = [
-  "BERTH_PULL_FAILED",
-  "BERTH_PULL_DENIED",
-  "BERTH_REGISTRY_AUTH",
-  "BERTH_IMAGE_MISSING",
-];
-const POLL_MS = 100;
 /** A full or short container ID (an agent's name is a DNS label; a full ID is one character too long for one). */
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
 
@@ -129,8 +121,6 @@ function keyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, options: SpawnerCompatOptions): void {
   // docker-spawner has no authentication. berth asks for the token when one is configured, and
   // without one serves these routes only on a loopback address (and, as every route, only to
@@ -171,17 +161,8 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
     return theirs ? { container: theirs, original: true } : null;
   };
 
-  /** Polls until `check` answers, or the wait ends (null). */
-  const waitFor = async <T>(check: () => Promise<T | null> | T | null): Promise<T | null> => {
-    const deadline = deps.now() + options.waitMs;
-    for (;;) {
-      const found = await check();
-      if (found !== null) return found;
-      if (deps.now() >= deadline) return null;
-      await sleep(POLL_MS);
-    }
-  };
-  const specStatus = (name: string): SpecStatus | undefined => deps.status()?.report.specs.find((s) => s.name === name);
+  const waitFor = <T>(check: () => Promise<T | null> | T | null): Promise<T | null> =>
+    pollFor(check, options.waitMs, () => deps.now());
 
   app.get("/health", async (_req, reply) => reply.type("text/plain").send("OK"));
 
@@ -237,44 +218,25 @@ export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, op
             `request: stop it first (POST /stop/${shortId(existing.id)}); nothing was changed`,
         });
       }
-    } else {
-      const written = writeAnswer(await specs.write(name, text), name);
-      if (written.status >= 300) return reply.code(written.status).send(written.body);
     }
-    // Answer when the container with the written spec runs, as docker-spawner does.
-    const outcome = await waitFor(() => {
-      const spec = specStatus(name);
-      if (!spec) return null;
-      const running = spec.containers.find((c) => c.current && c.state === "running");
-      if (spec.phase === "Running" && running) return { ok: true as const, id: running.id };
-      // An agent that already ran to its end was spawned all the same.
-      const finished = spec.containers.find((c) => c.current && c.id !== "" && c.finishedAt !== null);
-      if ((spec.phase === "Succeeded" || spec.phase === "Failed") && finished)
-        return { ok: true as const, id: finished.id };
-      if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false as const, code: 409, spec };
-      // A pull that failed fails the spawn now, with the pull's message: waiting mends nothing.
-      if (IMAGE_ERRORS.includes(spec.lastErrorCode)) return { ok: false as const, code: 502, spec };
-      return null;
-    });
-    if (outcome?.ok) {
-      if (!expired) return reply.send({ container_id: outcome.id, hostname: name });
+    // Answer when the container with the written spec runs (or already ran), as docker-spawner does.
+    const run = await runSpec(deps, name, existing ? null : text, options.waitMs, { finishedCounts: true });
+    if (run.kind === "refused") return reply.code(run.answer.status).send(run.answer.body);
+    if (run.kind === "running") {
+      const id = run.container.id;
+      if (!expired) return reply.send({ container_id: id, hostname: name });
       const reaped = writeAnswer(await specs.write(name, agentSpec(req.body, options).text), name);
       if (reaped.status >= 300) return reply.code(reaped.status).send(reaped.body);
-      return reply.send({ container_id: outcome.id, hostname: name, expired: true });
+      return reply.send({ container_id: id, hostname: name, expired: true });
     }
-    // Why, as seen before the spec goes: a pass after its removal no longer lists it.
-    const spec = outcome?.spec ?? specStatus(name);
-    // It did not come up: take the spec back, so that nothing appears later unasked.
-    await specs.remove(name);
-    const why = spec ? `${spec.phase}${spec.message ? `: ${spec.message}` : ""}` : "not seen by a reconcile pass";
-    req.log.warn({ spec: name, why }, "spawn failed");
-    if (outcome?.code === 502)
-      return reply
-        .code(502)
-        .send({ error: `agent ${name} cannot start: ${withoutRetry(spec?.lastError ?? why)}; its spec was removed` });
-    return reply
-      .code(outcome ? outcome.code : 504)
-      .send({ error: `agent ${name} did not start within ${options.waitMs / 1000}s (${why}); its spec was removed` });
+    req.log.warn({ spec: name, why: run.why }, "spawn failed");
+    if (run.status === 502)
+      return reply.code(502).send({
+        error: `agent ${name} cannot start: ${withoutRetry(run.spec?.lastError ?? run.why)}; its spec was removed`,
+      });
+    return reply.code(run.status).send({
+      error: `agent ${name} did not start within ${options.waitMs / 1000}s (${run.why}); its spec was removed`,
+    });
   };
 
   app.get<{ Params: { id: string } }>("/status/:id", { onRequest: guard }, async (req, reply) => {
