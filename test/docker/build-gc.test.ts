@@ -124,6 +124,9 @@ describe("built images, once superseded", () => {
     const planned = await berth(["plan", "--id", controller, "--specs", dir]);
     expect(planned.code, planned.stderr).toBe(2);
     expect(planned.stdout).toBe(`remove  image ${two}: superseded build\n1 change pending\n`);
+    // A pending image removal changes none of the spec's containers: it stays Running.
+    const status = await berth(["status", "--id", controller, "--specs", dir]);
+    expect(status.stdout).toMatch(new RegExp(`${WEB_NAME} +Running +1/1`));
     const json = await berth(["plan", "--id", controller, "--specs", dir, "-o", "json"]);
     expect(JSON.parse(json.stdout)).toMatchObject({
       actions: [{ kind: "remove-image", spec: WEB_NAME, image: two, reason: "superseded build" }],
