@@ -37,6 +37,13 @@ export interface LabelKeys {
   readonly hostPorts: string;
   /** The registry digest the image was pulled by, for specs whose tag berth follows (docs/images.md). */
   readonly imageDigest: string;
+  /**
+   * On an image berth built: the controller id that built it. Not the controller key: a container
+   * inherits its image's labels, so one made by hand from a built image must not read as berth's.
+   */
+  readonly builtBy: string;
+  /** On an image berth built: the spec it was built for. */
+  readonly builtFor: string;
   /** On a Swarm secret berth made from a secretEnv entry (core/swarm-secrets.ts): the entry's name. */
   readonly secretKey: string;
   /** On a Swarm secret: the keyed digest of its value (never the value). */
@@ -59,6 +66,8 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     object: `${prefix}.object`,
     hostPorts: `${prefix}.host_ports`,
     imageDigest: `${prefix}.image_digest`,
+    builtBy: `${prefix}.built_by`,
+    builtFor: `${prefix}.built_for`,
     secretKey: `${prefix}.secret_key`,
     secretDigest: `${prefix}.secret_digest`,
   };

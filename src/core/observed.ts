@@ -102,10 +102,31 @@ export interface ObservedNetwork {
   readonly containers: readonly string[];
 }
 
+/**
+ * One `berth.local/…` tag of a local image (an image berth may have built), as the image list
+ * shows it: every list of images carries each image's labels, so observing these costs no call.
+ */
+export interface ObservedImage {
+  /** The image ID (sha256:…). */
+  readonly id: string;
+  /** The tag, `berth.local/<spec>:<12 hex>`. */
+  readonly tag: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** When the image was made (epoch ms). */
+  readonly createdAt: number;
+}
+
 export interface ObservedState {
   readonly containers: readonly ObservedContainer[];
   /** Normalized image reference (core/image-ref.ts) → local image ID, for the desired images present. */
   readonly imageIds: ReadonlyMap<string, string>;
+  /** The local images' `berth.local/…` tags (absent: not observed; no image is planned for). */
+  readonly builtImages?: readonly ObservedImage[];
+  /**
+   * The image IDs of the containers berth does not own (the unfiltered list, made when a built image
+   * may be removed; absent: not observed, no image is removed).
+   */
+  readonly foreignImageIds?: ReadonlySet<string>;
   /**
    * For the tags berth follows (imagePullPolicy Always, loop/image-check.ts): normalized reference →
    * the digest the registry serves now. Absent or without the reference: not known.

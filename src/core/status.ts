@@ -215,7 +215,8 @@ export function statusReport(input: StatusInput): StatusReport {
     });
     bySpec.set(r.spec, list);
   }
-  const planned = new Set(input.plan.actions.map((a) => a.spec));
+  // Removing an old image changes none of the spec's containers: it stays Running meanwhile.
+  const planned = new Set(input.plan.actions.filter((a) => a.kind !== "remove-image").map((a) => a.spec));
   const conflicts = new Map<string, string>();
   const blocked = new Map<string, Extract<Note, { kind: "blocked" }>>();
   for (const note of input.plan.notes) {

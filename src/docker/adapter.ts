@@ -7,6 +7,7 @@
 import type { Readable } from "node:stream";
 import { type ContainerCreateOptions, Docker, type DockerOptions } from "./client.js";
 import type { EngineCreateBody } from "../core/create-request.js";
+import { isBuiltImage } from "../core/build.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import type { ImageProgress, ProgressSink } from "../core/progress.js";
 import { type RegistryCredentials, registryOf } from "../core/registry.js";
@@ -14,6 +15,7 @@ import type {
   ContainerState,
   Health,
   ObservedContainer,
+  ObservedImage,
   ObservedMount,
   ObservedNetwork,
   ObservedPort,
@@ -31,6 +33,7 @@ import type {
   EventHandlers,
   EventSubscription,
   ListFilter,
+  LocalImages,
   NetworkCreateOptions,
   VolumeDetails,
 } from "./port.js";
@@ -295,15 +298,41 @@ export class DockerAdapter implements DockerPort {
     });
   }
 
-  async listImages(): Promise<Map<string, string>> {
+  async listImages(): Promise<LocalImages> {
     const images = await this.call("images", (abortSignal) => this.docker.listImages({ abortSignal }));
     const ids = new Map<string, string>();
+    const built: ObservedImage[] = [];
     for (const image of images) {
       for (const tag of [...(image.RepoTags ?? []), ...(image.RepoDigests ?? [])]) {
         if (!tag.startsWith("<none>")) ids.set(normalizeImageRef(tag), image.Id);
       }
+      for (const tag of image.RepoTags ?? []) {
+        if (isBuiltImage(tag))
+          built.push({ id: image.Id, tag, labels: { ...(image.Labels ?? {}) }, createdAt: image.Created * 1000 });
+      }
     }
-    return ids;
+    return { ids, built };
+  }
+
+  async removeImage(tag: string): Promise<void> {
+    // By its tag, never forced: an image with other tags only loses this one.
+    await this.removal("image-remove", tag, (abortSignal) =>
+      this.docker.getImage(tag).remove({ abortSignal } as object),
+    );
+  }
+
+  /** A removal: what is already gone (404 — for an image "no such image" — or being removed) is not an error. */
+  private async removal(
+    operation: string,
+    subject: string,
+    remove: (abortSignal: AbortSignal) => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await this.call(operation, remove, this.options.callTimeoutMs, subject);
+    } catch (err) {
+      if (err instanceof DockerError && ["not-found", "gone", "image-missing"].includes(err.kind)) return;
+      throw err;
+    }
   }
 
   async inspectImage(ref: string): Promise<string | null> {
@@ -549,17 +578,9 @@ export class DockerAdapter implements DockerPort {
   }
 
   async removeVolume(name: string): Promise<void> {
-    try {
-      await this.call(
-        "volume-remove",
-        (abortSignal) => this.docker.getVolume(name).remove({ abortSignal } as object),
-        this.options.callTimeoutMs,
-        name,
-      );
-    } catch (err) {
-      if (err instanceof DockerError && (err.kind === "not-found" || err.kind === "gone")) return;
-      throw err;
-    }
+    await this.removal("volume-remove", name, (abortSignal) =>
+      this.docker.getVolume(name).remove({ abortSignal } as object),
+    );
   }
 
   async listNetworks(filter: ListFilter): Promise<ObservedNetwork[]> {
@@ -609,17 +630,9 @@ export class DockerAdapter implements DockerPort {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    try {
-      await this.call(
-        "network-remove",
-        (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal } as object),
-        this.options.callTimeoutMs,
-        name,
-      );
-    } catch (err) {
-      if (err instanceof DockerError && (err.kind === "not-found" || err.kind === "gone")) return;
-      throw err;
-    }
+    await this.removal("network-remove", name, (abortSignal) =>
+      this.docker.getNetwork(name).remove({ abortSignal } as object),
+    );
   }
 
   subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {

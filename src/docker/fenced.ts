@@ -18,6 +18,7 @@ export interface WriteFence {
 const PORT_WRITES = {
   pullImage: "pull",
   buildImage: "build",
+  removeImage: "image-remove",
   createContainer: "create",
   startContainer: "start",
   stopContainer: "stop",

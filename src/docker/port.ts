@@ -4,7 +4,7 @@
  * tests' in-memory fake implements it for loop and fault-injection tests.
  */
 import type { EngineCreateBody } from "../core/create-request.js";
-import type { ObservedContainer, ObservedNetwork, ObservedVolume } from "../core/observed.js";
+import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from "../core/observed.js";
 import type { ProgressSink } from "../core/progress.js";
 import type { RegistryCredentials } from "../core/registry.js";
 
@@ -71,6 +71,14 @@ export interface BuildOptions {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** The local images, as one list call shows them. */
+export interface LocalImages {
+  /** Normalized reference (every tag and digest) → image ID. */
+  readonly ids: Map<string, string>;
+  /** Each `berth.local/…` tag, with its image's labels and age (core/plan/images.ts). */
+  readonly built: ObservedImage[];
+}
+
 /** What the engine says it is. */
 export interface EngineInfo {
   readonly version: string;
@@ -89,8 +97,8 @@ export interface DockerPort {
   /** The host's CPUs and memory (`--capacity auto`, docs/capacity.md). */
   hostResources(): Promise<HostResources>;
   listContainers(filter: ListFilter): Promise<ObservedContainer[]>;
-  /** Every local image: normalized reference → image ID. */
-  listImages(): Promise<Map<string, string>>;
+  /** Every local image: normalized reference → image ID, and the `berth.local/…` tags with their labels. */
+  listImages(): Promise<LocalImages>;
   /** The local image ID of a reference, or null when the image is not present. */
   inspectImage(ref: string): Promise<string | null>;
   /** Pulls with these credentials (X-Registry-Auth), or none. */
@@ -105,6 +113,11 @@ export interface DockerPort {
    * its output lines to `onProgress`; rejects with the build's error.
    */
   buildImage(context: NodeJS.ReadableStream, options: BuildOptions, onProgress?: ProgressSink): Promise<void>;
+  /**
+   * Removes one tag (never forced): the image goes with its last tag. A tag already gone is not
+   * an error; the engine refuses (a conflict) when the tag is the image's last and a container uses it.
+   */
+  removeImage(tag: string): Promise<void>;
   /** Returns the new container's ID. */
   createContainer(name: string, body: EngineCreateBody): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -247,6 +260,7 @@ export const WRITE_OPERATIONS = new Set([
   "rename",
   "pull",
   "build",
+  "image-remove",
   "volume-create",
   "volume-remove",
   "network-create",

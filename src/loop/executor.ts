@@ -206,6 +206,9 @@ export class Executor {
       case "reclaim-volume":
         await this.removeVolume(action.volume);
         break;
+      case "remove-image":
+        await this.removeImage(action.spec, action.image);
+        break;
       case "collect":
         // The record first: the run is never without one, so a pass between the two never starts it again.
         await this.slot(() => this.deps.docker.createVolume(action.record.volume, action.record.labels));
@@ -228,7 +231,11 @@ export class Executor {
         reason: action.reason,
         ...(action.kind === "reclaim-volume"
           ? { volume: action.volume }
-          : { container: isObjectAction(action) ? undefined : "name" in action ? action.name : action.container.name }),
+          : action.kind === "remove-image"
+            ? { image: action.image }
+            : {
+                container: isObjectAction(action) ? undefined : "name" in action ? action.name : action.container.name,
+              }),
         ...((action.kind === "create" || action.kind === "replace") && action.hostPorts
           ? { hostPorts: action.hostPorts }
           : {}),
@@ -375,7 +382,7 @@ export class Executor {
             dockerfile: build.dockerfile,
             args: build.args,
             target: build.target,
-            labels: { [keys.controller]: this.deps.owner.controllerId, [keys.spec]: spec.name },
+            labels: { [keys.builtBy]: this.deps.owner.controllerId, [keys.builtFor]: spec.name },
           },
           (event) => {
             lines.push(event.status);
@@ -584,6 +591,19 @@ export class Executor {
         );
       }
       throw this.classify(err);
+    }
+  }
+
+  /**
+   * A built image's tag. One a container took up since the observation is refused by the engine
+   * (409): kept, and no error: the next pass sees who uses it and plans nothing for it.
+   */
+  private async removeImage(spec: string, image: string): Promise<void> {
+    try {
+      await this.slot(() => this.deps.docker.removeImage(image));
+    } catch (err) {
+      if (!isDockerError(err, "conflict")) throw this.classify(err);
+      this.deps.log.info({ spec, image, err: err.message }, "image in use, kept");
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * Observe: one label-filtered list of berth's containers and one list of local images — all a
- * no-op pass costs on a host of plain specs — and, when there is a reason (loop/reconciler.ts), one
+ * Observe: one label-filtered list of berth's containers and one list of local images (with the
+ * labels of berth's builds) — all a no-op pass costs on a host of plain specs — and, when there is a reason (loop/reconciler.ts), one
  * label-filtered list of berth's volumes (per-instance volumes, finished runs' records, declared
  * volumes) and one of the engine's networks (with the containers attached to each). A run's
  * inspect is cached (loop/runs.ts).
@@ -8,7 +8,8 @@
  * more, unfiltered, list (the second observation) finds which of them containers berth does not
  * own hold, so that the plan reports a conflict before any create is tried, by `berth run` and
  * one-shot commands alike. The same list tells which host ports others hold, for `hostPort: auto`
- * (made for that alone only when a plan must allocate one).
+ * (made for that alone only when a plan must allocate one), and which images others use (made for
+ * that alone only when a built image may be removed: core/plan/images.ts).
  */
 import { containerHostPorts } from "../core/host-ports.js";
 import type { ObservedState } from "../core/observed.js";
@@ -42,7 +43,7 @@ export const OBSERVE_FIRST: ObserveWhat = { networks: "own", volumes: true };
  * no-op pass at two list calls.
  */
 export async function observe(docker: DockerPort, owner: Ownership, what: ObserveWhat): Promise<ObservedState> {
-  const [containers, imageIds, volumes, networks] = await Promise.all([
+  const [containers, images, volumes, networks] = await Promise.all([
     docker.listContainers({ labels: [owner.filter] }),
     docker.listImages(),
     // This controller's volumes: the planner reclaims per-instance ones (core/plan/volumes.ts),
@@ -54,7 +55,8 @@ export async function observe(docker: DockerPort, owner: Ownership, what: Observ
   ]);
   return {
     containers,
-    imageIds,
+    imageIds: images.ids,
+    builtImages: images.built,
     foreignNames: new Map<string, string>(),
     ...(volumes ? { volumes } : {}),
     ...(networks ? { networks } : {}),
@@ -67,18 +69,21 @@ export interface ForeignView {
   readonly names: Map<string, string>;
   /** The host ports they hold (published while running, or in a berth `host_ports` label). */
   readonly hostPorts: Set<number>;
+  /** The images they were made from (image IDs): a built image one of them uses is kept. */
+  readonly imageIds: Set<string>;
 }
 
-/** One unfiltered list: who else holds `names`, and which host ports others hold. */
+/** One unfiltered list: who else holds `names`, which host ports and which images others use. */
 export async function foreignView(
   docker: DockerPort,
   owner: Ownership,
   names: ReadonlySet<string>,
 ): Promise<ForeignView> {
-  const view: ForeignView = { names: new Map(), hostPorts: new Set() };
+  const view: ForeignView = { names: new Map(), hostPorts: new Set(), imageIds: new Set() };
   for (const c of await docker.listContainers({ labels: [] })) {
     if (owner.owns(c)) continue;
     if (names.has(c.name)) view.names.set(c.name, c.id);
+    view.imageIds.add(c.imageId);
     for (const port of Object.values(containerHostPorts(c, owner.keys.hostPorts))) view.hostPorts.add(port);
   }
   return view;

@@ -22,6 +22,7 @@ import type { PortRange } from "../core/policy/types.js";
 import { DEFAULT_HOST_PORT_RANGE } from "../core/host-ports.js";
 import type { ClaimRecord } from "../core/pool.js";
 import { namesToClaim } from "../core/plan/claims.js";
+import { unkeptImages } from "../core/plan/images.js";
 import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
 import { statusReport, type StatusReport } from "../core/status.js";
@@ -194,12 +195,15 @@ export class Reconciler {
     const ours = registryDigests ? { ...listed, registryDigests } : listed;
     const now = this.deps.clock.now();
     const claimed = new Set((claims?.records ?? []).map((r) => r.containerId));
-    let observed = await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now, claimed);
+    let observed = await this.images(
+      snapshot,
+      await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now, claimed),
+    );
     let result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     if (observed.foreignHostPorts === undefined && allocates(result)) {
       // An auto port is given: plan again knowing the ports other containers hold.
-      const { hostPorts } = await foreignView(this.deps.docker, this.options.owner, new Set());
-      observed = { ...observed, foreignHostPorts: hostPorts };
+      const foreign = await foreignView(this.deps.docker, this.options.owner, new Set());
+      observed = { ...observed, foreignHostPorts: foreign.hostPorts, foreignImageIds: foreign.imageIds };
       result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     }
     const dispatched = this.deps.dispatcher?.dispatch({
@@ -283,8 +287,20 @@ export class Reconciler {
     return {
       ...ours,
       foreignHostPorts: foreign.hostPorts,
+      foreignImageIds: foreign.imageIds,
       ...(foreign.names.size > 0 ? { foreignNames: foreign.names } : {}),
     };
+  }
+
+  /**
+   * Which images containers berth does not own use, when an image berth built may be removed
+   * (core/plan/images.ts): the same unfiltered list, made only then (or already made for names).
+   */
+  private async images(snapshot: DesiredSnapshot, observed: ObservedState): Promise<ObservedState> {
+    if (observed.foreignImageIds !== undefined) return observed;
+    if (unkeptImages(snapshot.input, observed, this.options.owner).length === 0) return observed;
+    const foreign = await foreignView(this.deps.docker, this.options.owner, new Set());
+    return { ...observed, foreignHostPorts: foreign.hostPorts, foreignImageIds: foreign.imageIds };
   }
 
   /**

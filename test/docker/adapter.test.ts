@@ -236,9 +236,51 @@ describe("DockerAdapter (real engine)", () => {
   });
 
   it("lists local images by normalized reference", async () => {
-    const images = await adapter.listImages();
+    const { ids: images } = await adapter.listImages();
     expect(images.get(TEST_IMAGE)).toMatch(/^sha256:/);
     expect(images.get("busybox:latest")).toBe(images.get(TEST_IMAGE));
+  });
+
+  it("lists berth.local tags with their labels, and removes a tag without touching the image's other tags", async () => {
+    const repo = `berth.local/${ID}`;
+    const busybox = await adapter.inspectImage(TEST_IMAGE);
+    // A build of this id, made here by committing a container (labels as berth gives its builds).
+    const source = await docker.createContainer({ Image: TEST_IMAGE, name: `${ID}-commit`, Cmd: ["true"] });
+    try {
+      await source.commit({ repo, tag: "a", changes: ['LABEL berth.built_by="x" berth.built_for="y"'] });
+      await docker.getImage(`${repo}:a`).tag({ repo, tag: "b" });
+      const { ids, built } = await adapter.listImages();
+      const mine = built.filter((b) => b.tag.startsWith(`${repo}:`)).sort((x, y) => (x.tag < y.tag ? -1 : 1));
+      expect(mine.map((b) => b.tag)).toEqual([`${repo}:a`, `${repo}:b`]);
+      expect(mine[0]?.labels).toMatchObject({ "berth.built_by": "x", "berth.built_for": "y" });
+      expect(mine[0]?.createdAt).toBeGreaterThan(Date.now() - 3_600_000);
+      expect(ids.get(`${repo}:a`)).toBe(mine[0]?.id);
+      // Not in built: images without a berth.local tag.
+      expect(built.some((b) => b.tag === TEST_IMAGE)).toBe(false);
+
+      await adapter.removeImage(`${repo}:a`);
+      expect(await adapter.inspectImage(`${repo}:a`)).toBeNull();
+      expect(await adapter.inspectImage(`${repo}:b`)).toBe(mine[0]?.id);
+      // A tag already gone is no error.
+      await adapter.removeImage(`${repo}:a`);
+      // The last tag of an image a container uses: the engine refuses, a conflict.
+      const user = await docker.createContainer({ Image: `${repo}:b`, name: `${ID}-user`, Cmd: ["true"] });
+      try {
+        await expect(adapter.removeImage(`${repo}:b`)).rejects.toMatchObject({ kind: "conflict", statusCode: 409 });
+      } finally {
+        await user.remove({ force: true });
+      }
+      await adapter.removeImage(`${repo}:b`);
+      expect(await adapter.inspectImage(`${repo}:b`)).toBeNull();
+      expect(await adapter.inspectImage(TEST_IMAGE)).toBe(busybox);
+    } finally {
+      await source.remove({ force: true });
+      for (const tag of ["a", "b"])
+        await docker
+          .getImage(`${repo}:${tag}`)
+          .remove({ force: true })
+          .catch(() => undefined);
+    }
   });
 
   it("sends the create body only in the request body: the URL carries the name alone (no secret in a request line)", async () => {

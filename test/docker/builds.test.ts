@@ -20,7 +20,7 @@ const ids: string[] = [];
 
 afterAll(async () => {
   for (const controller of ids) {
-    const images = await docker.listImages({ filters: { label: [`berth.controller=${controller}`] } });
+    const images = await docker.listImages({ filters: { label: [`berth.built_by=${controller}`] } });
     for (const image of images) await removeImage(image.Id);
   }
 });
@@ -83,7 +83,9 @@ describe("build: from the spec folder", () => {
     expect(first.state).toBe("running");
     expect(first.image).toMatch(/^berth\.local\/web:[0-9a-f]{12}$/);
     const image = await docker.getImage(first.image).inspect();
-    expect(image.Config.Labels).toMatchObject({ "berth.controller": controller, "berth.spec": "web" });
+    expect(image.Config.Labels).toMatchObject({ "berth.built_by": controller, "berth.built_for": "web" });
+    // Not the ownership labels: a container made from the image inherits them.
+    expect(image.Config.Labels?.["berth.controller"]).toBeUndefined();
     const logs = await berth(["logs", "--id", controller, "web"]);
     expect(logs.stdout).toBe("one\nhello\n");
     // The build's output is kept: berth logs --build.

@@ -6,6 +6,7 @@
  */
 import type { EngineCreateBody } from "../../src/core/create-request.js";
 import type { ProgressSink } from "../../src/core/progress.js";
+import { isBuiltImage } from "../../src/core/build.js";
 import { normalizeImageRef } from "../../src/core/image-ref.js";
 import type {
   ContainerState,
@@ -26,6 +27,7 @@ import type {
   EventHandlers,
   EventSubscription,
   ListFilter,
+  LocalImages,
   NetworkCreateOptions,
   VolumeDetails,
 } from "../../src/docker/port.js";
@@ -51,6 +53,7 @@ export type Operation =
   | "image"
   | "pull"
   | "build"
+  | "image-remove"
   | "distribution"
   | "create"
   | "start"
@@ -167,6 +170,8 @@ export class FakeDocker implements DockerPort {
     ]),
   );
   readonly images = new Map<string, string>();
+  /** Labels and creation time of images by ID (those built here; any other has none). */
+  readonly imageMeta = new Map<string, { labels: Record<string, string>; createdAt: number }>();
   /** Images a pull fetches, by reference, and their IDs; a pull of any other fails (no registry is reachable). */
   readonly registry = new Map<string, string>();
   readonly calls: CallRecord[] = [];
@@ -407,9 +412,32 @@ export class FakeDocker implements DockerPort {
       }));
   }
 
-  async listImages(): Promise<Map<string, string>> {
+  async listImages(): Promise<LocalImages> {
     await this.enter("images", "");
-    return new Map(this.images);
+    const built = [...this.images]
+      .filter(([tag]) => isBuiltImage(tag))
+      .map(([tag, id]) => ({ id, tag, labels: {}, createdAt: 0, ...this.imageMeta.get(id) }));
+    return { ids: new Map(this.images), built };
+  }
+
+  /** As the engine: a tag gone is no error; the last tag of an image a container uses is refused (409). */
+  async removeImage(tag: string): Promise<void> {
+    await this.track("image-remove", tag, undefined, () => {
+      const ref = normalizeImageRef(tag);
+      const id = this.images.get(ref);
+      if (id === undefined) return;
+      const last = ![...this.images].some(([other, otherId]) => other !== ref && otherId === id);
+      const user = [...this.containers.values()].find((c) => c.imageId === id);
+      if (last && user) {
+        throw new DockerError(
+          "conflict",
+          "image-remove",
+          `Docker image-remove: conflict: unable to remove repository reference "${tag}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image`,
+          409,
+        );
+      }
+      this.images.delete(ref);
+    });
   }
 
   async inspectImage(ref: string): Promise<string | null> {
@@ -441,7 +469,9 @@ export class FakeDocker implements DockerPort {
       for (const status of lines) onProgress?.({ phase: "build", image: options.tag, status });
       if (this.buildFails) throw new Error(this.buildFails.at(-1) ?? "build failed");
       this.builds.push({ tag: options.tag, entries });
-      this.images.set(normalizeImageRef(options.tag), `sha256:${String(this.builds.length).padStart(64, "b")}`);
+      const id = `sha256:${String(this.builds.length).padStart(64, "b")}`;
+      this.images.set(normalizeImageRef(options.tag), id);
+      this.imageMeta.set(id, { labels: { ...options.labels }, createdAt: this.now() });
     });
   }
 

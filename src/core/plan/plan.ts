@@ -18,6 +18,7 @@ import { planCapacity } from "./capacity.js";
 import { blockedBy, planObjects } from "./objects.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
 import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
+import { planImages } from "./images.js";
 import { planInstanceVolumes } from "./volumes.js";
 
 export type * from "./types.js";
@@ -207,6 +208,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
 
   // Last: a per-instance volume is free once this plan has removed the containers that mount it.
   planInstanceVolumes(input, observed, now, options, out);
+  // Then the images berth built that nothing keeps, after the containers that used them.
+  planImages(input, observed, options.owner, out);
   // Very last: what adds a container waits for room (docs/capacity.md).
   if (!options.capacity) return out.build();
   const live = desired.filter((d) => d.spec.expiresAt === null || d.spec.expiresAt > now);

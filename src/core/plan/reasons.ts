@@ -32,6 +32,7 @@ export const REASON_CODES = {
   "ttl expired": "ttl_expired",
   "new run": "new_run",
   "config changed": "config_changed",
+  "superseded build": "superseded_build",
 } as const satisfies Record<ActionReason, string>;
 
 export type ReasonCode = (typeof REASON_CODES)[ActionReason];

@@ -41,6 +41,8 @@ export function renderAction(a: Action): string {
       return `rename  ${c(a.container)} -> ${a.to}: ${a.reason}`;
     case "reclaim-volume":
       return `remove  volume ${a.volume}: ${a.reason}`;
+    case "remove-image":
+      return `remove  image ${a.image}: ${a.reason}`;
     case "collect":
       return `collect ${c(a.container)} -> record ${a.record.volume}: ${a.reason}`;
     case "forget":

@@ -122,6 +122,12 @@ export type RemoveReason =
 /** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
 export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down" | "ttl expired";
 
+/**
+ * Why an image berth built is removed: its spec now names a newer one and it is older than the one
+ * kept for a revert, or its spec is gone (from the folder, or deleted through the API).
+ */
+export type ImageRemoveReason = "superseded build" | "orphaned" | "deleted";
+
 /** Why a run's record volume goes: its spec starts a new run, or is gone. */
 export type ForgetReason = "new run" | "orphaned" | "deleted";
 
@@ -198,6 +204,15 @@ export type Action =
       /** A per-instance volume of this controller's, no longer mounted by any container. */
       readonly volume: string;
       readonly reason: VolumeRemoveReason;
+    })
+  /** An image berth built (core/plan/images.ts): its tag is removed; the image goes with its last tag. */
+  | (ActionBase & {
+      readonly kind: "remove-image";
+      /** The tag, `berth.local/<spec>:<12 hex>`. */
+      readonly image: string;
+      /** The image ID it named when observed. */
+      readonly imageId: string;
+      readonly reason: ImageRemoveReason;
     })
   /** A finished run past its ttlAfterFinished: its record volume is made, then its container removed. */
   | (ActionBase & {

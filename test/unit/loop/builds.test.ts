@@ -81,6 +81,37 @@ describe("builds in the loop", () => {
     expect(h.status("web")?.phase).toBe("Running");
   });
 
+  it("removes a build two behind once the container runs the newest, and lists no other containers otherwise", async () => {
+    h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-") } });
+    mkdirSync(path.join(h.dir, "app"));
+    h.write("app/Dockerfile", "FROM berth-test/busybox\nCOPY . /app\n");
+    h.write("app/msg.txt", "one\n");
+    await h.start();
+    const tags = (): string[] => h?.docker.builds.map((b) => b.tag) ?? [];
+    const runs = (n: number) => (): boolean => tags().length === n && h?.docker.byName("web")?.image === tags()[n - 1];
+    await until("the first build's container", runs(1));
+    for (const [n, text] of [
+      [2, "two\n"],
+      [3, "three\n"],
+    ] as const) {
+      h.write("app/msg.txt", text);
+      await h.changed();
+      await until(`build ${String(n)}'s container`, runs(n));
+    }
+    const [one = "", two = "", three = ""] = tags();
+    await until("the first build removed", () => !h?.docker.images.has(one));
+    expect([two, three].every((t) => h?.docker.images.has(t))).toBe(true);
+    expect(h.docker.calls.filter((c) => c.operation === "image-remove").map((c) => c.subject)).toEqual([one]);
+    expect(h.status("web")?.phase).toBe("Running");
+
+    // Steady: nothing to remove, so no pass lists the containers berth does not own.
+    const listed = (): number => h?.docker.calls.filter((c) => c.operation === "list" && c.subject === "").length ?? 0;
+    const before = listed();
+    await h.changed();
+    await h.clock.advance(100);
+    expect(listed()).toBe(before);
+  });
+
   it("leaves the containers alone while the context cannot be read", async () => {
     h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-") } });
     await h.start();
