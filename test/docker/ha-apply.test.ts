@@ -107,7 +107,11 @@ describe.each(["file", "redis"] as const)("commands beside berth run --ha (%s)",
       await proxy.close();
     }
 
-    // apply let go: the next berth leads well inside the 60 s lease, and converges its folder.
+    // reap --ha takes the free lease, writes nothing to reap, and lets go too.
+    const reaped = await berth(["reap", "--id", id, "-f", more, "--ha", lease, ...LONG]);
+    expect([reaped.code, reaped.stdout]).toEqual([0, "0 expired containers removed\n"]);
+
+    // apply and reap let go: the next berth leads well inside the 60 s lease, and converges its folder.
     const next = await start(["-f", dir, "--id", id, "--ha", lease, ...LONG]);
     expect(await pollUntil(() => isLeader(next), 20_000)).toBe(true);
     await waitContainers(id, "b removed by the new leader", (cs) => names(cs).join() === `${id}-a`);
