@@ -21,7 +21,8 @@ import {
 } from "../support/e2e.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { pollUntil } from "../support/poll.js";
-import { TestRedis, testLease } from "../support/redis.js";
+import { testLease } from "../support/ha-lease.js";
+import { TestRedis } from "../support/redis.js";
 
 const ids = testIds();
 /** A lease far longer than any wait below: a berth that leads in time was let go to, never timed out. */

@@ -20,7 +20,8 @@ import {
 } from "../support/e2e.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { pollUntil, pollValue } from "../support/poll.js";
-import { TestRedis, testLease } from "../support/redis.js";
+import { testLease } from "../support/ha-lease.js";
+import { TestRedis } from "../support/redis.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { overlappingTerms } from "../support/write-terms.js";
 

@@ -5,10 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createConnection } from "node:net";
-import path from "node:path";
 import { freePort } from "./free-port.js";
 import { pollUntil } from "./poll.js";
-import { tempDir } from "./tmp.js";
 
 export class TestRedis {
   private child: ChildProcess | null = null;
@@ -83,16 +81,4 @@ export class TestRedis {
     await exited;
     this.child = null;
   }
-}
-
-/**
- * The `--ha` store of one test: a lock file of its own, or the file's redis-server (keys are per
- * --id) with a term counter already set, as a store that has had terms before (a store without
- * one makes its first leader wait one TTL: ha.test.ts's Redis-loss test covers that).
- */
-export async function testLease(store: "file" | "redis", id: string, redis: () => Promise<TestRedis>): Promise<string> {
-  if (store === "file") return `file:${path.join(tempDir(), "lease")}`;
-  const server = await redis();
-  await server.command(["SET", `berth:{${id}}:term`, "7"]);
-  return server.url();
 }
