@@ -5,6 +5,7 @@ import type { Action } from "./core/plan/plan.js";
 import type { ImageActivity } from "./core/progress.js";
 import type { SecretSources } from "./core/secrets.js";
 import type { CallOutcome } from "./docker/adapter.js";
+import type { WriteFence } from "./docker/fenced.js";
 import type { ContainerIO, DockerPort } from "./docker/port.js";
 import type { Metrics } from "./http/metrics.js";
 import type { buildServer, HttpServer } from "./http/server.js";
@@ -64,6 +65,8 @@ export interface InspectorDeps {
   readonly tuning?: Partial<Tuning>;
   /** Verdicts on spec files kept between short commands (manifest/verdicts.ts); none by default. */
   readonly verdicts?: VerdictStore;
+  /** Every Docker write behind this fence (docker/fenced.ts): `reap --ha`. */
+  readonly fence?: WriteFence;
 }
 
 export interface AppDeps extends InspectorDeps {

@@ -185,7 +185,7 @@ function scheduleResync(resync: Resync, tick: () => void): { stop(): void } {
 }
 
 export function createInspector(config: Config, deps: InspectorDeps): Inspector {
-  const engine = engineParts(config, deps, new Semaphore(config.concurrency), null, "read");
+  const engine = engineParts(config, deps, new Semaphore(config.concurrency), null, "read", deps.fence);
   const reconciler = reconcilerOf(config, deps, engine);
   return { config, docker: engine.docker.port, reconciler, executor: engine.executor, reaper: engine.reaper };
 }

@@ -83,6 +83,8 @@ export interface HaConfig {
   readonly timing: LeaseTiming;
   /** --ha-password-file: Redis's password (beats one in the URL), or null. */
   readonly passwordFile: string | null;
+  /** --ha-wait (apply, reap): how long a one-shot command waits for the lease; 0: it refuses at once. */
+  readonly waitMs: number;
 }
 
 export interface RegistryAuthConfig {
@@ -205,6 +207,7 @@ export interface RawOptions extends PolicyOptions {
   readonly ha?: string;
   readonly haTtl?: string;
   readonly haRenew?: string;
+  readonly haWait?: string;
   /** Docker's config.json (the CLI passes $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
   readonly dockerConfig?: string;
   /** A duration, or "off". */
@@ -239,6 +242,7 @@ export const DEFAULTS = {
   requestTimeout: "30s",
   haTtl: "10s",
   haRenew: "2s",
+  haWait: "0s",
   gitRef: "main",
   gitInterval: "1m",
   gitTimeout: "2m",
@@ -699,5 +703,5 @@ function haConfig(raw: RawOptions): HaConfig | null {
     // Checked against the allowed secret folders where the file is read (cli/commands/run.ts).
     passwordFile = path.resolve(raw.haPasswordFile);
   }
-  return { target, timing, passwordFile };
+  return { target, timing, passwordFile, waitMs: duration("--ha-wait", raw.haWait ?? DEFAULTS.haWait) };
 }

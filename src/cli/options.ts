@@ -173,6 +173,39 @@ export function addControllerOptions(command: Command): Command {
   ]);
 }
 
+/**
+ * --ha and its timings: `run` campaigns with them; with `oneShot` (apply, reap) the command takes
+ * the lease in turn before its first write, and --ha-wait says how long it may wait for it.
+ */
+export function addHaOptions(command: Command, { oneShot }: { oneShot: boolean }): Command {
+  const options = [
+    new Option(
+      "--ha <store>",
+      oneShot
+        ? "the --ha store of the berths running this --id: take their lease before writing, and let it go at exit (file:/run/berth/<id>.lock or redis://[:password@]host:6379/0)"
+        : "be one of several berths with this --id, one leading: file:/run/berth/<id>.lock (one host) or redis://[:password@]host:6379/0",
+    ).env("BERTH_HA"),
+    new Option("--ha-ttl <duration>", "how long the leader's lease lasts unrenewed").env("BERTH_HA_TTL").default("10s"),
+    new Option("--ha-renew <duration>", "how often the leader renews it (and a standby tries to take it)")
+      .env("BERTH_HA_RENEW")
+      .default("2s"),
+    new Option(
+      "--ha-password-file <path>",
+      "file holding Redis's password (under an allowed secret folder; beats one in the URL)",
+    ).env("BERTH_HA_PASSWORD_FILE"),
+  ];
+  if (oneShot)
+    options.push(
+      new Option(
+        "--ha-wait <duration>",
+        "how long to wait for the lease while another berth holds it (0: refuse at once, naming the holder)",
+      )
+        .env("BERTH_HA_WAIT")
+        .default("0s"),
+    );
+  return addAll(command, grouped(GROUPS.ha, ...options));
+}
+
 /** --target: what specs become, containers on this engine or services of a Swarm (docs/swarm.md). */
 export function addTargetOption(command: Command): Command {
   return command.addOption(
@@ -292,7 +325,7 @@ export function addReconcileOptions(command: Command): Command {
   );
 }
 
-/** --state-dir (run, apply; logs --build reads the build logs there). */
+/** --state-dir (run, apply, reap; logs --build reads the build logs there). */
 export function stateDirOption(): Option {
   return new Option(
     "--state-dir <dir>",

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
     "Another berth holds this controller id on this host (its lock socket answers): run and apply refuse to start.",
   BERTH_NOT_LEADER:
     "Under --ha, this berth is a standby or its lease may have lapsed: it refused a Docker write (or an API call that writes) that only the leader makes.",
+  BERTH_LEASE_HELD:
+    "A command and an --ha group would both write for one controller id: apply, reap or run without --ha beside a group that leads on this host, or apply/reap --ha while another holds the lease (or a process without --ha holds the host lock).",
   BERTH_HA:
     "The --ha lease store cannot be used (the lock file's folder, the Redis server or its password). A standby keeps trying; no one leads meanwhile.",
   BERTH_DOCKER:

@@ -1,7 +1,7 @@
 /**
  * The host lock (docs/design.md, "Judgement calls"): one controller per id on a host. Two
- * `berth run` with the same --id fight — each removes what the other creates — so `run` and
- * `apply` hold a lock for their id while they work: a Unix domain socket `<state-dir>/<id>.sock`
+ * `berth run` with the same --id fight — each removes what the other creates — so `run`, `apply`
+ * and `reap` hold a lock for their id while they work: a Unix domain socket `<state-dir>/<id>.sock`
  * that the holder listens on.
  *
  * - listen succeeds: the lock is held. The holder answers every connection with one JSON line
@@ -16,7 +16,7 @@
  * itself) named after the lock's path. Elsewhere the guard is skipped (a tiny window remains).
  *
  * Limits: one host, and the processes that share the state folder. Two hosts driving one engine
- * over TCP are not covered (the HA work adds a Redis lease); berth containers each with their own
+ * over TCP are not covered (`--ha redis://` is; core/writers.ts keeps the two kinds apart); berth containers each with their own
  * tmpfs at /run/berth do not see each other's lock (share a host folder to cover them).
  */
 import { createHash } from "node:crypto";
@@ -54,6 +54,8 @@ export interface LockOptions {
   readonly version: string;
   /** How long to wait for a holder's answer. */
   readonly answerTimeoutMs?: number;
+  /** More to say in each answer, asked at each connection (an --ha participant's lease). */
+  readonly describe?: () => Readonly<Record<string, string | number | null>>;
 }
 
 /** The longest Unix socket path (sun_path holds 108 bytes with its terminating NUL). */
@@ -113,7 +115,7 @@ export async function resolveStateDir(
   return prepareStateDir(path.join(os.tmpdir(), `berth-${process.getuid?.() ?? "user"}`));
 }
 
-type Answer =
+export type Answer =
   | { readonly kind: "answered"; readonly text: string }
   | { readonly kind: "silent" }
   | { readonly kind: "refused" }
@@ -121,7 +123,7 @@ type Answer =
   | { readonly kind: "failed"; readonly message: string };
 
 /** Connects to a lock socket and reads the holder's line. */
-function ask(socketPath: string, timeoutMs: number): Promise<Answer> {
+export function ask(socketPath: string, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve) => {
     let text = "";
     let done = false;
@@ -177,16 +179,20 @@ function field(info: Record<string, unknown>, key: string): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text).slice(1, -1);
 }
 
-/** Who holds the lock, in words. */
-export function describeHolder(text: string): string {
-  let info: Record<string, unknown>;
+/** A holder's answer as an object, or null when it is not one. */
+export function parseHolder(text: string): Record<string, unknown> | null {
   try {
     const parsed: unknown = JSON.parse(text.split("\n")[0] ?? "");
-    if (parsed === null || typeof parsed !== "object") throw new Error("not an object");
-    info = parsed as Record<string, unknown>;
+    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : null;
   } catch {
-    return "a process that does not say who it is";
+    return null;
   }
+}
+
+/** Who holds the lock, in words. */
+export function describeHolder(text: string): string {
+  const info = parseHolder(text);
+  if (info === null) return "a process that does not say who it is";
   const listening = typeof info.listen === "string" ? `, HTTP API on ${field(info, "listen")}` : "";
   return (
     `berth ${field(info, "berth")} (${field(info, "command")}, pid ${field(info, "pid")} on host ` +
@@ -254,7 +260,7 @@ export async function acquireHostLock(options: LockOptions): Promise<HostLock> {
   };
   const server = net.createServer((socket) => {
     socket.on("error", () => undefined);
-    socket.end(`${JSON.stringify(info)}\n`);
+    socket.end(`${JSON.stringify({ ...info, ...options.describe?.() })}\n`);
   });
   server.unref();
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

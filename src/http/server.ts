@@ -182,13 +182,17 @@ export function buildServer(deps: ServerDeps) {
       r.ready && !ready
         ? ha?.storeError
           ? `standby: no one can lead while the lease store does not answer (${ha.storeError})`
-          : "standby: another berth leads"
+          : ha?.blockedBy
+            ? `standby: not leading while a berth without --ha holds this id's host lock (${ha.blockedBy})`
+            : "standby: another berth leads"
         : r.reason;
     return reply.code(ready ? 200 : 503).send({
       ready,
       reason,
       role,
-      ...(ha ? { leader: ha.leader, term: ha.term, store: ha.store, storeError: ha.storeError } : {}),
+      ...(ha
+        ? { leader: ha.leader, term: ha.term, store: ha.store, storeError: ha.storeError, blockedBy: ha.blockedBy }
+        : {}),
     });
   });
   const metrics = deps.metrics;

@@ -6,6 +6,9 @@
  * not passed — checked on every write, so a process paused past its lease (SIGSTOP, a stalled VM)
  * writes nothing when it resumes, whatever its timers do next.
  *
+ * A lease taken while a process without --ha holds the id's host lock is let go at once
+ * (`blockedBy`, core/writers.ts): one writer per id also beside `berth run` and `apply` without --ha.
+ *
  * A term whose store had no record of the terms before (a first start, or Redis restarted empty)
  * waits one TTL before its first write: a leader from before the loss may still hold a lease it
  * believes valid, and learns otherwise at its next renewal.
@@ -29,6 +32,8 @@ export interface LeadershipStatus {
   readonly store: string;
   /** Why the store could not be used at the last try, or null. */
   readonly storeError: string | null;
+  /** Who keeps this process from leading although the lease is free (a host lock's holder), or null. */
+  readonly blockedBy: string | null;
   readonly transitions: number;
 }
 
@@ -44,6 +49,11 @@ export interface LeadershipDeps {
   readonly schedule: (ms: number, fn: () => void) => { cancel(): void };
   /** Told of every change of role, after it happened. */
   readonly onRole: (role: Role, term: number | null) => void;
+  /**
+   * Asked before taking the lease and again right after: who else writes for this id (a process
+   * without --ha holding the host lock), or null. While someone does, this process does not lead.
+   */
+  readonly writerBeside?: () => Promise<string | null>;
 }
 
 type State =
@@ -59,6 +69,7 @@ export class Leadership implements WriteFence {
   private highestSeen = 0;
   private leaderSeen: string | null = null;
   private storeError: string | null = null;
+  private blockedBy: string | null = null;
   private transitions = 0;
   private timer: { cancel(): void } | null = null;
   private ticking: Promise<void> | null = null;
@@ -66,7 +77,8 @@ export class Leadership implements WriteFence {
 
   constructor(private readonly deps: LeadershipDeps) {
     deps.store.onReleased(() => {
-      if (this.state.kind === "standby") this.tickSoon(0);
+      // A standby kept out by the host lock waits its period: a release it made itself would wake it again.
+      if (this.state.kind === "standby" && this.blockedBy === null) this.tickSoon(0);
     });
   }
 
@@ -81,6 +93,7 @@ export class Leadership implements WriteFence {
       leader: this.state.kind === "standby" ? this.leaderSeen : this.deps.holder,
       store: this.deps.store.where,
       storeError: this.storeError,
+      blockedBy: this.blockedBy,
       transitions: this.transitions,
     };
   }
@@ -100,6 +113,11 @@ export class Leadership implements WriteFence {
 
   currentTerm(): number | null {
     return this.state.kind === "leader" ? this.state.lease.term : null;
+  }
+
+  /** True while this process holds the lease (leading, or a first term waiting one TTL). */
+  holdsLease(): boolean {
+    return this.state.kind !== "standby";
   }
 
   /** True while this process may write. */
@@ -163,6 +181,7 @@ export class Leadership implements WriteFence {
     const sent = this.deps.monotonic();
     try {
       if (state.kind === "standby") {
+        if (await this.blocked()) return;
         const result = await store.acquire(holder, timing.ttlMs, this.highestSeen);
         this.storeOk();
         if (!result.acquired) {
@@ -172,6 +191,12 @@ export class Leadership implements WriteFence {
         }
         const lease = { holder, term: result.term };
         this.highestSeen = Math.max(this.highestSeen, lease.term);
+        // Asked again now that the lease is taken: a writer that started since the first look
+        // found no lease yet, and it looks after taking its lock (core/writers.ts).
+        if (await this.blocked()) {
+          await store.release(lease);
+          return;
+        }
         this.deadline = writeDeadline(sent, timing.ttlMs);
         if (result.fresh) {
           this.state = { kind: "waiting", lease, writableAt: sent + timing.ttlMs };
@@ -200,6 +225,16 @@ export class Leadership implements WriteFence {
       if (state.kind !== "standby" && this.deps.monotonic() >= this.deadline)
         this.stepDown("lease not renewed in time");
     }
+  }
+
+  /** Whether a writer without --ha keeps this process from leading (and says so once). */
+  private async blocked(): Promise<boolean> {
+    const by = (await this.deps.writerBeside?.()) ?? null;
+    if (by !== null && by !== this.blockedBy)
+      this.deps.log.warn({ holder: by }, "not leading while a berth without --ha holds this id's host lock");
+    if (by === null && this.blockedBy !== null) this.deps.log.info({}, "host lock free again; campaigning");
+    this.blockedBy = by;
+    return by !== null;
   }
 
   private storeOk(): void {

@@ -20,10 +20,10 @@ import {
 } from "../support/e2e.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { pollUntil, pollValue } from "../support/poll.js";
+import { testLease } from "../support/ha-lease.js";
 import { TestRedis } from "../support/redis.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { overlappingTerms } from "../support/write-terms.js";
-import { tempDir } from "../support/tmp.js";
 
 const ids = testIds();
 /** Short leases, so that each failover takes seconds; renewals leave room for a loaded machine. */
@@ -92,16 +92,8 @@ function noOverlap(bs: readonly RunningBerth[]): void {
 const running = (names: readonly string[]) => (cs: { name: string; state: string }[]) =>
   names.every((n) => cs.some((c) => c.name === n && c.state === "running"));
 
-/**
- * A lease store for one test: a lock file of its own, or the file's redis-server (keys are per
- * --id) with a term counter already set, as a store that has had terms before (a store without
- * one makes its first leader wait one TTL: the Redis-loss test covers that).
- */
-async function leaseOf(store: "file" | "redis", id: string): Promise<string> {
-  if (store === "file") return `file:${path.join(tempDir(), "lease")}`;
-  redis ??= await TestRedis.start();
-  await redis.command(["SET", `berth:{${id}}:term`, "7"]);
-  return redis.url();
+function leaseOf(store: "file" | "redis", id: string): Promise<string> {
+  return testLease(store, id, async () => (redis ??= await TestRedis.start()));
 }
 
 describe.each(["file", "redis"] as const)("berth run --ha (%s)", (store) => {

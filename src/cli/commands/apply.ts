@@ -9,7 +9,7 @@ import { BerthError, formatIssue } from "../../core/errors.js";
 import { renderAction } from "../../core/plan/render.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { PassResult } from "../../loop/reconciler.js";
-import { withHostLock } from "../../host/lock.js";
+import type { Leadership } from "../../loop/leadership.js";
 import { applyDone, applyOutcome } from "../../ops/apply.js";
 import { DockerError } from "../../docker/errors.js";
 import { APPLY_DEADLINE } from "../../docker/engine-message.js";
@@ -17,11 +17,18 @@ import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { PROGRESS_MODES, type ProgressMode, ProgressView, shownMode } from "../progress-view.js";
 import { systemClock } from "../../util/clock.js";
 import { useColor } from "../../util/log.js";
-import { addCommonOptions, addExamples, addReconcileOptions, addTargetOption, GROUPS } from "../options.js";
+import { withHostLockAlone, withLease } from "../ha.js";
+import {
+  addCommonOptions,
+  addExamples,
+  addHaOptions,
+  addReconcileOptions,
+  addTargetOption,
+  GROUPS,
+} from "../options.js";
 import { setup, verdictsFor } from "../setup.js";
 import { swarmApply } from "../swarm.js";
 import { renderStatus } from "../status-view.js";
-import { VERSION } from "../version.js";
 import type { Logger } from "pino";
 
 type ApplyOptions = RawOptions & { timeout?: string; progress?: ProgressMode };
@@ -47,6 +54,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         .default("auto")
         .helpGroup(GROUPS.output),
     );
+  addHaOptions(command, { oneShot: true });
   addExamples(command, [
     { command: "berth apply", what: "converge ./specs once, then exit" },
     {
@@ -64,13 +72,20 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseDurationMs(raw.timeout);
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
+  const progress = (): ProgressView | null => progressView(raw.progress ?? "auto", config, io);
+  // With --ha: one more participant of the id's group, writing only while it holds the lease (cli/ha.ts).
+  if (config.ha) {
+    if (config.target === "swarm")
+      throw BerthError.usage("--target swarm: --ha is for --target engine (docs/swarm.md)");
+    return withLease(config, config.ha, log, "apply", (leadership) =>
+      applyLocked(config, log, timeoutMs, io, progress(), leadership),
+    );
+  }
   // One controller per id on this host (host/lock.ts): apply acts as the controller does.
-  return withHostLock(
-    { stateDir: config.stateDir, controllerId: config.controllerId, command: "apply", version: VERSION },
-    () =>
-      config.target === "swarm"
-        ? swarmApply(config, log, timeoutMs, io)
-        : applyLocked(config, log, timeoutMs, io, progressView(raw.progress ?? "auto", config, io)),
+  return withHostLockAlone(config, "apply", () =>
+    config.target === "swarm"
+      ? swarmApply(config, log, timeoutMs, io)
+      : applyLocked(config, log, timeoutMs, io, progress(), null),
   );
 }
 
@@ -103,6 +118,7 @@ async function applyLocked(
   timeoutMs: number,
   io: CliIO,
   progress: ProgressView | null,
+  leadership: Leadership | null,
 ): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   let finish: (result: PassResult) => void = () => undefined;
@@ -118,6 +134,7 @@ async function applyLocked(
   };
   const app = createApp(config, {
     log,
+    ...(leadership ? { leadership } : {}),
     ...verdictsFor(io, config.specDirs),
     // apply ends when converged: a periodic resync never comes due.
     scheduleResync: () => ({ stop: () => undefined }),

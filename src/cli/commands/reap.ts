@@ -3,8 +3,19 @@ import { type Command, Option } from "commander";
 import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { reapExpired } from "../../ops/reap.js";
+import type { WriteFence } from "../../docker/fenced.js";
+import { withHostLockAlone, withLease } from "../ha.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addExamples, addOutputOption, type OutputFormat, reapLabelOption } from "../options.js";
+import {
+  addCommonOptions,
+  addExamples,
+  addHaOptions,
+  addOutputOption,
+  type OutputFormat,
+  GROUPS,
+  reapLabelOption,
+  stateDirOption,
+} from "../options.js";
 import { formatData, isData } from "../output.js";
 import { setup, verdictsFor } from "../setup.js";
 
@@ -16,7 +27,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .description("Remove expired containers now: berth's own, and with --reap-label other tools' too.");
   addOutputOption(addCommonOptions(command, { positional: true }))
     .addOption(new Option("--dry-run", "only say what would be removed").env("BERTH_REAP_DRY_RUN"))
-    .addOption(reapLabelOption());
+    .addOption(reapLabelOption())
+    .addOption(stateDirOption().helpGroup(GROUPS.reconcile));
+  addHaOptions(command, { oneShot: true });
   addExamples(command, [
     { command: "berth reap --dry-run", what: "what has expired, removing nothing" },
     {
@@ -31,11 +44,23 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 async function reap(raw: ReapOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
   const dryRun = raw.dryRun ?? false;
-  const reaped = await reapExpired(
-    createInspector(config, { log, readSecrets: false, ...verdictsFor(io, config.specDirs) }),
-    Date.now(),
-    dryRun,
-  );
+  const reapWith = (fence: WriteFence | null) =>
+    reapExpired(
+      createInspector(config, {
+        log,
+        readSecrets: false,
+        ...verdictsFor(io, config.specDirs),
+        ...(fence ? { fence } : {}),
+      }),
+      Date.now(),
+      dryRun,
+    );
+  // A dry run writes nothing: no lock, no lease. Otherwise reap writes as apply does (cli/ha.ts).
+  const reaped = dryRun
+    ? await reapWith(null)
+    : config.ha
+      ? await withLease(config, config.ha, log, "reap", reapWith)
+      : await withHostLockAlone(config, "reap", () => reapWith(null));
   if (isData(raw.output)) {
     io.out(formatData(raw.output, { dryRun, containers: reaped }));
     return reaped.some((r) => r.error !== null) ? EXIT.failed : EXIT.ok;

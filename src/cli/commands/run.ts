@@ -2,25 +2,27 @@
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { randomBytes } from "node:crypto";
-import os from "node:os";
-import { performance } from "node:perf_hooks";
 import { type App, type AppDeps, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
-import { secretFileAllowed } from "../../core/policy/policy.js";
-import { hostPolicyContext } from "../../host/host-paths.js";
-import { FileLeaseStore } from "../../host/lease-file.js";
-import { RedisLeaseStore } from "../../host/lease-redis.js";
-import { Leadership, type LeaseStore } from "../../loop/leadership.js";
+import type { Leadership } from "../../loop/leadership.js";
+import { participate, withHostLockAlone } from "../ha.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
-import { type HostLock, resolveStateDir, withHostLock } from "../../host/lock.js";
+import { type HostLock, resolveStateDir } from "../../host/lock.js";
 import { reportEngine } from "../../ops/engine-report.js";
 import { readApiToken } from "../api-token.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addExamples, addReconcileOptions, addTargetOption, collect, GROUPS } from "../options.js";
+import {
+  addCommonOptions,
+  addExamples,
+  addHaOptions,
+  addReconcileOptions,
+  addTargetOption,
+  collect,
+  GROUPS,
+} from "../options.js";
 import { setup } from "../setup.js";
 import { swarmRun } from "../swarm.js";
 import { VERSION } from "../version.js";
@@ -115,21 +117,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     ).env("BERTH_ARTIE_HOST_IP"),
   ])
     command.addOption(option.helpGroup(GROUPS.http));
-  for (const option of [
-    new Option(
-      "--ha <store>",
-      "be one of several berths with this --id, one leading: file:/run/berth/<id>.lock (one host) or redis://[:password@]host:6379/0",
-    ).env("BERTH_HA"),
-    new Option("--ha-ttl <duration>", "how long the leader's lease lasts unrenewed").env("BERTH_HA_TTL").default("10s"),
-    new Option("--ha-renew <duration>", "how often the leader renews it (and a standby tries to take it)")
-      .env("BERTH_HA_RENEW")
-      .default("2s"),
-    new Option(
-      "--ha-password-file <path>",
-      "file holding Redis's password (under an allowed secret folder; beats one in the URL)",
-    ).env("BERTH_HA_PASSWORD_FILE"),
-  ])
-    command.addOption(option.helpGroup(GROUPS.ha));
+  addHaOptions(command, { oneShot: false });
   for (const option of [
     new Option(
       "--git <url>",
@@ -196,19 +184,15 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
       throw BerthError.usage(
         "--target swarm: --ha, --git, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
       );
-    return withHostLock(
-      { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
-      () => swarmRun(config, log, signals),
-    );
+    return withHostLockAlone(config, "run", () => swarmRun(config, log, signals));
   }
   const git = await readGitSecrets(config);
-  // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock.
+  // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock,
+  // and the leader does not lead while a berth without --ha holds it.
   if (config.ha) return runElected(config, config.ha, log, signals, git);
-  // One controller per id on this host (host/lock.ts): refused here, before anything acts.
-  return withHostLock(
-    { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
-    (lock) => runLocked(config, log, lock, signals, git),
-  );
+  // One controller per id on this host (host/lock.ts), and none beside an --ha group that leads
+  // here (cli/ha.ts): refused here, before anything acts.
+  return withHostLockAlone(config, "run", (lock) => runLocked(config, log, lock, signals, git));
 }
 
 async function runElected(
@@ -218,47 +202,21 @@ async function runElected(
   signals: Signals,
   git: GitSecrets,
 ): Promise<number> {
-  if (ha.passwordFile !== null) {
-    const refusal = secretFileAllowed(ha.passwordFile, config.policy, hostPolicyContext);
-    if (refusal !== null) throw BerthError.usage(`--ha-password-file: ${refusal}`);
-  }
-  const store = await leaseStore(config, ha);
   let app: App | null = null;
-  const leadership = new Leadership({
-    store,
-    timing: ha.timing,
-    holder: `${os.hostname()}/${process.pid}/${randomBytes(3).toString("hex")}`,
-    log: log.child({ component: "ha" }),
-    monotonic: () => performance.now(),
-    schedule: (ms, fn) => {
-      const timer = setTimeout(fn, ms);
-      return {
-        cancel: () => {
-          clearTimeout(timer);
-        },
-      };
-    },
-    onRole: (role) => {
-      app?.dispatcher.setPaused(role !== "leader");
-      if (role === "leader") app?.controller.becameLeader();
-    },
+  const group = await participate(config, ha, log, "run", (role) => {
+    app?.dispatcher.setPaused(role !== "leader");
+    if (role === "leader") app?.controller.becameLeader();
   });
-  log.info({ store: store.where, ttl: ha.timing.ttlMs, renew: ha.timing.renewMs }, "high availability on");
+  log.info(
+    { store: group.leadership.status().store, ttl: ha.timing.ttlMs, renew: ha.timing.renewMs },
+    "high availability on",
+  );
   return runLocked(config, log, null, signals, git, {
-    leadership,
+    leadership: group.leadership,
+    stop: () => group.stop(),
     created: (made) => {
       app = made;
     },
-  });
-}
-
-function leaseStore(config: Config, ha: HaConfig): Promise<LeaseStore> {
-  if (ha.target.kind === "file") return Promise.resolve(new FileLeaseStore(ha.target.path, VERSION));
-  return RedisLeaseStore.create({
-    url: ha.target.url,
-    controllerId: config.controllerId,
-    timing: ha.timing,
-    passwordFile: ha.passwordFile,
   });
 }
 
@@ -311,6 +269,8 @@ function spawnerOptions(raw: RunOptions): Pick<RawOptions, "spawnerEnv" | "logLe
 
 interface Elected {
   readonly leadership: Leadership;
+  /** Lets the lease go and leaves the group. */
+  stop(): Promise<void>;
   /** Hands the app to the election's role changes. */
   created(app: App): void;
 }
@@ -411,7 +371,7 @@ async function runLocked(
   const serverClosed = app.server?.close();
   await app.controller.stop();
   // Nothing writes any more: let go of the lease, so that a standby takes over at once.
-  await elected?.leadership.stop();
+  await elected?.stop();
   // The drain timeout bounds the whole shutdown: requests still open are cut.
   app.server?.server.closeAllConnections();
   await serverClosed;

@@ -109,6 +109,7 @@ function server(options: ServerOptions = {}) {
             leader: "host-a/12/abc",
             store: "redis://127.0.0.1:6379/0",
             storeError: null,
+            blockedBy: null,
             transitions: 1,
           }),
         }

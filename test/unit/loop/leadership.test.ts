@@ -55,7 +55,12 @@ class MemoryStore {
 const TIMING = { ttlMs: 10_000, renewMs: 2_000 };
 const log = pino({ level: "silent" });
 
-function candidate(store: MemoryStore, holder: string, clock: { now: number }) {
+function candidate(
+  store: MemoryStore,
+  holder: string,
+  clock: { now: number },
+  writerBeside?: () => Promise<string | null>,
+) {
   const roles: Role[] = [];
   const leadership = new Leadership({
     store: store.view(),
@@ -66,6 +71,7 @@ function candidate(store: MemoryStore, holder: string, clock: { now: number }) {
     // Ticks are driven by hand (tick()); nothing is scheduled.
     schedule: () => ({ cancel: () => undefined }),
     onRole: (role) => roles.push(role),
+    ...(writerBeside ? { writerBeside } : {}),
   });
   const tick = () => (leadership as unknown as { tick(): Promise<void> }).tick();
   return { leadership, roles, tick };
@@ -84,6 +90,35 @@ describe("Leadership", () => {
     expect(a.leadership.admit("create", "web")).toBe(4);
     expect(() => b.leadership.admit("create", "web")).toThrow(expect.objectContaining({ code: "BERTH_NOT_LEADER" }));
     expect(b.leadership.status()).toMatchObject({ role: "standby", leader: "a", term: null });
+  });
+
+  it("does not lead while a berth without --ha holds the host lock, also when that one came between its look and its lease", async () => {
+    const store = new MemoryStore();
+    store.counter = 3;
+    const clock = { now: 0 };
+    let plain: string | null = "berth (run, pid 7)";
+    const looks: (string | null)[] = [];
+    const a = candidate(store, "a", clock, () => {
+      looks.push(plain);
+      return Promise.resolve(plain);
+    });
+    await a.tick();
+    expect(a.leadership.role).toBe("standby");
+    expect(a.leadership.status().blockedBy).toBe("berth (run, pid 7)");
+    expect(store.lease).toBeNull();
+    expect(() => a.leadership.admit("create", "web")).toThrow(expect.objectContaining({ code: "BERTH_NOT_LEADER" }));
+
+    // Free at the first look, taken by the time the lease is: the lease is let go, nothing written.
+    let seen = 0;
+    const b = candidate(store, "b", clock, () => Promise.resolve(seen++ === 0 ? null : "berth (apply, pid 8)"));
+    await b.tick();
+    expect([b.leadership.role, b.leadership.holdsLease(), store.lease]).toEqual(["standby", false, null]);
+    expect(b.roles).toEqual([]);
+
+    plain = null;
+    await a.tick();
+    expect([a.leadership.role, a.leadership.status().blockedBy, a.roles]).toEqual(["leader", null, ["leader"]]);
+    expect(looks).toEqual(["berth (run, pid 7)", null, null]);
   });
 
   it("a leader whose renewals stop writes nothing after its deadline (TTL less the margin), even before any timer runs", async () => {

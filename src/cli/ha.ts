@@ -1,0 +1,163 @@
+/**
+ * One writer per controller id, for every command that writes (docs/reliability.md, "Commands
+ * beside an --ha group"; the rule in core/writers.ts):
+ * - `participate`: an --ha participant (`run --ha`, `apply --ha`, `reap --ha`) — its lease store,
+ *   its election, which does not lead while a process without --ha holds the host lock, and its
+ *   presence in the state folder;
+ * - `withLease`: a one-shot command under --ha takes the lease in turn, writes fenced by it, and
+ *   lets it go at exit so that a standby leads at once;
+ * - `withHostLockAlone`: a command without --ha holds the host lock and refuses beside an --ha
+ *   group that leads on this host.
+ */
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import type { Config, HaConfig } from "../config.js";
+import { BerthError } from "../core/errors.js";
+import { secretFileAllowed } from "../core/policy/policy.js";
+import { ledByGroup, oneShotVerdict } from "../core/writers.js";
+import { blockingParticipants, hostLockHolder, registerParticipant } from "../host/ha-presence.js";
+import { hostPolicyContext } from "../host/host-paths.js";
+import { FileLeaseStore } from "../host/lease-file.js";
+import { RedisLeaseStore } from "../host/lease-redis.js";
+import { type HostLock, resolveStateDir, withHostLock } from "../host/lock.js";
+import { Leadership, type LeaseStore, type Role } from "../loop/leadership.js";
+import { VERSION } from "./version.js";
+
+function leaseStore(config: Config, ha: HaConfig): Promise<LeaseStore> {
+  if (ha.passwordFile !== null) {
+    const refusal = secretFileAllowed(ha.passwordFile, config.policy, hostPolicyContext);
+    if (refusal !== null) throw BerthError.usage(`--ha-password-file: ${refusal}`);
+  }
+  if (ha.target.kind === "file") return Promise.resolve(new FileLeaseStore(ha.target.path, VERSION));
+  return RedisLeaseStore.create({
+    url: ha.target.url,
+    controllerId: config.controllerId,
+    timing: ha.timing,
+    passwordFile: ha.passwordFile,
+  });
+}
+
+export interface Participation {
+  readonly leadership: Leadership;
+  /** Stops campaigning (a holder lets the lease go) and leaves the state folder. */
+  stop(): Promise<void>;
+}
+
+/** Joins the --ha group of this id as `command` (run, apply, reap); campaigning starts with leadership.start(). */
+export async function participate(
+  config: Config,
+  ha: HaConfig,
+  log: Logger,
+  command: string,
+  onRole: (role: Role, term: number | null) => void,
+): Promise<Participation> {
+  const stateDir = await resolveStateDir(config.stateDir);
+  const store = await leaseStore(config, ha);
+  let leadership: Leadership | null = null;
+  // Present before the first try at the lease: a command without --ha that looks after this sees it.
+  const presence = await registerParticipant({
+    stateDir,
+    controllerId: config.controllerId,
+    command: `${command} --ha`,
+    version: VERSION,
+    lease: () => {
+      const status = leadership?.status();
+      return { leader: status?.leader ?? null, term: status?.term ?? null, store: store.where };
+    },
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  leadership = new Leadership({
+    store,
+    timing: ha.timing,
+    holder: `${os.hostname()}/${process.pid}/${command}/${randomBytes(3).toString("hex")}`,
+    log: log.child({ component: "ha" }),
+    monotonic: () => performance.now(),
+    schedule: (ms, fn) => {
+      const timer = setTimeout(fn, ms);
+      return {
+        cancel: () => {
+          clearTimeout(timer);
+        },
+      };
+    },
+    onRole,
+    writerBeside: () => hostLockHolder(stateDir, config.controllerId),
+  });
+  const elected = leadership;
+  return {
+    leadership: elected,
+    stop: async () => {
+      await elected.stop();
+      await presence.release();
+    },
+  };
+}
+
+/**
+ * Runs `work` once this one-shot command leads its --ha group (core/writers.ts oneShotVerdict:
+ * at once, after --ha-wait, or refused naming the holder), its writes fenced by the lease;
+ * lets the lease go however `work` ends. A lease lost meanwhile stops the writes at the fence.
+ */
+export async function withLease<T>(
+  config: Config,
+  ha: HaConfig,
+  log: Logger,
+  command: string,
+  work: (leadership: Leadership) => Promise<T>,
+): Promise<T> {
+  let wake: () => void = () => undefined;
+  const group = await participate(config, ha, log, command, () => {
+    wake();
+  });
+  try {
+    const { leadership } = group;
+    await leadership.start();
+    const until = performance.now() + ha.waitMs;
+    for (;;) {
+      const status = leadership.status();
+      const verdict = oneShotVerdict(
+        { ...status, leading: leadership.mayWrite(), holdsLease: leadership.holdsLease() },
+        config.controllerId,
+        command,
+        performance.now() < until,
+      );
+      if (verdict.kind === "go") break;
+      if (verdict.kind === "refuse") throw verdict.error;
+      // The election tries again every --ha-renew, at once when the holder lets go; it says when it leads.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ha.timing.renewMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return await work(leadership);
+  } finally {
+    await group.stop();
+  }
+}
+
+/**
+ * Runs `work` holding this id's host lock, as a command without --ha does (host/lock.ts), and
+ * refuses first while an --ha group of this id leads on this host (its participants say so).
+ */
+export function withHostLockAlone<T>(
+  config: Config,
+  command: string,
+  work: (lock: HostLock) => Promise<T>,
+): Promise<T> {
+  return withHostLock(
+    { stateDir: config.stateDir, controllerId: config.controllerId, command, version: VERSION },
+    async (lock) => {
+      const [first] = await blockingParticipants(path.dirname(lock.path), config.controllerId);
+      if (first) throw ledByGroup(config.controllerId, command, first);
+      return work(lock);
+    },
+  );
+}
