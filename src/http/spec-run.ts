@@ -5,7 +5,7 @@
  */
 import type { ContainerStatus, SpecStatus } from "../core/status.js";
 import { pollFor } from "./common.js";
-import type { ServerDeps } from "./deps.js";
+import type { EngineServerDeps } from "./deps.js";
 import { runtimeSpecs, writeAnswer, type Answer } from "./routes/specs.js";
 
 export type SpecRun =
@@ -18,7 +18,7 @@ export type SpecRun =
 const GAVE_UP: ReadonlySet<string> = new Set(["Conflict", "Invalid", "Failed"]);
 
 export async function runSpec(
-  deps: Pick<ServerDeps, "specs" | "status" | "now">,
+  deps: Pick<EngineServerDeps, "specs" | "status" | "now">,
   name: string,
   text: string,
   waitMs: number,

@@ -191,14 +191,14 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { level: "info", fd: 1 },
   );
   if (config.target === "swarm") {
-    // No HTTP API under swarm yet (docs/swarm.md): --listen is not served.
+    // The HTTP API is served (docs/swarm.md, "HTTP API"); these are the engine target's alone.
     if (config.ha || config.compat || config.artie || config.runtimeSpecs !== null || config.git.sources.length > 0)
       throw BerthError.usage(
         "--target swarm: --ha, --git, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
       );
     return withHostLock(
       { stateDir: config.stateDir, controllerId: config.controllerId, command: "run", version: VERSION },
-      () => swarmRun(config, log, signals),
+      (lock) => swarmRun(config, log, signals, lock, { buildServer, Metrics }),
     );
   }
   const git = await readGitSecrets(config);

@@ -25,6 +25,7 @@ function made(d: DesiredObject, over: Partial<ObservedNetwork> = {}): ObservedNe
     id: `id-${d.object.name}`,
     name: d.object.name,
     driver: "overlay",
+    scope: "swarm",
     labels: objectLabels(object, objectHash(object), d.source, KEYS, CONTROLLER),
     options: {},
     internal: false,
