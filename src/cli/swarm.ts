@@ -250,8 +250,11 @@ export async function swarmRun(
     }
   } finally {
     unsubscribe();
+    // Stop listening; requests still open are cut (a pass in flight has ended).
+    const serverClosed = app.server?.close();
+    app.server?.server.closeAllConnections();
+    await serverClosed;
     await watcher.close();
-    await app.server?.close();
   }
   log.info({}, "controller stopped");
   return EXIT.ok;

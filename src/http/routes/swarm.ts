@@ -5,7 +5,7 @@
  * Git sources or another tool's API have nothing to serve under swarm: each answers 501 naming
  * the target, after the token check it has under the engine target, before any body is read.
  */
-import type { FastifyInstance, FastifyReply, HTTPMethods } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatTime } from "../../core/units.js";
 import { type Guard, refuse, requireToken } from "../auth.js";
 import type { SwarmServerDeps } from "../deps.js";
@@ -23,14 +23,14 @@ const WHY = {
 } as const;
 
 interface EngineOnly {
-  readonly method: HTTPMethods;
+  readonly method: "GET" | "PUT" | "POST" | "DELETE";
   readonly url: string;
   /** Asks for the token first, as under the engine target. */
   readonly token: boolean;
   readonly why: keyof typeof WHY;
 }
 
-const route = (method: HTTPMethods, url: string, why: keyof typeof WHY, token = false): EngineOnly => ({
+const route = (method: EngineOnly["method"], url: string, why: keyof typeof WHY, token = false): EngineOnly => ({
   method,
   url,
   token,
