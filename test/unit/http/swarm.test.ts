@@ -13,38 +13,14 @@ import { SwarmPasses } from "../../../src/loop/swarm-passes.js";
 import type { SwarmPassResult } from "../../../src/loop/swarm-reconciler.js";
 import { EventLog } from "../../../src/ops/event-log.js";
 import { silentLogger } from "../../../src/util/log.js";
+import { SWARM_NETWORK, SWARM_SPEC } from "../../support/swarm-status.js";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
 const AT = Date.parse("2026-12-03T17:00:00Z");
 
 const SNAPSHOT: SwarmStatusSnapshot = {
-  specs: [
-    {
-      name: "web",
-      phase: "Running",
-      message: "2/2 tasks running",
-      file: "web.yaml",
-      hash: "h",
-      serviceId: "svc1",
-      desired: 2,
-      global: false,
-      running: 2,
-      nodes: ["node-a"],
-      lastError: null,
-    },
-  ],
-  networks: [
-    {
-      name: "front",
-      state: "Ready",
-      message: null,
-      source: "net.yaml",
-      driver: "overlay",
-      scope: "swarm",
-      inUse: true,
-      usedBy: ["web"],
-    },
-  ],
+  specs: [SWARM_SPEC],
+  networks: [SWARM_NETWORK],
   notes: [],
   at: AT,
 };
