@@ -157,7 +157,7 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
     const done = changes === 0 && open === 0;
     if (done || systemClock.now() >= deadline) {
       if (!done) io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}\n`);
-      io.out(`\n${renderSwarmStatus(result.status)}`);
+      io.out(`\n${renderSwarmStatus(result.status, result.networks)}`);
       if (done && broken === 0 && problems(result).length === 0) {
         io.out("converged\n");
         return EXIT.ok;
