@@ -27,6 +27,7 @@ import { hostSecretSources } from "./host/secrets.js";
 import { readSeccompProfile, selfContainerId } from "./host/self-container.js";
 import { watchSpecDirs } from "./host/watcher.js";
 import type { Metrics } from "./http/metrics.js";
+import type { HttpServer } from "./http/server.js";
 import { Admission } from "./loop/admission.js";
 import { HostCapacity } from "./loop/capacity.js";
 import { Controller } from "./loop/controller.js";
@@ -42,7 +43,8 @@ import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
 import { SwarmImages } from "./loop/swarm-image.js";
-import { SwarmReconciler, type SwarmReconcilerDeps } from "./loop/swarm-reconciler.js";
+import { SwarmPasses } from "./loop/swarm-passes.js";
+import { type SwarmPassResult, SwarmReconciler, type SwarmReconcilerDeps } from "./loop/swarm-reconciler.js";
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
 import { STDIN_SOURCE } from "./manifest/stdin.js";
@@ -417,14 +419,34 @@ const unavailableIO: ContainerIO = {
   logs: () => Promise.reject(new Error("logs are not available on this engine")),
 };
 
+/** What `createSwarm` makes: the pass, and for `berth run` the HTTP API and what it reads. */
+export interface SwarmApp {
+  readonly docker: DockerPort;
+  readonly reconciler: SwarmReconciler;
+  /** With deps.http and --listen: the HTTP API (not listening yet). */
+  readonly server: HttpServer | null;
+  readonly events: EventLog;
+  readonly metrics: Metrics | null;
+  /** What a pass of `berth run` gives the API: its status, or why it failed (the readiness). */
+  passed(result: SwarmPassResult): void;
+  failed(err: Error): void;
+}
+
 /** Under --target swarm (docs/swarm.md): the same specs and desired state, converged to services. */
 export function createSwarm(
   config: Config,
-  deps: Pick<InspectorDeps, "log" | "clock"> & Pick<SwarmReconcilerDeps, "onAction" | "onObjectAction">,
+  deps: Pick<InspectorDeps, "log" | "clock"> &
+    Pick<SwarmReconcilerDeps, "onAction" | "onObjectAction"> &
+    Pick<AppDeps, "http" | "version">,
   /** `create` for apply and run, which make the hash key when a secret first needs it; `read` for plan and status. */
   hashKeyMode: HashKeyMode = "read",
-): { readonly docker: DockerPort; readonly reconciler: SwarmReconciler } {
-  const engine = connectSwarm(config.dockerTimeoutMs);
+): SwarmApp {
+  const clock = deps.clock ?? systemClock;
+  const http = config.listen ? deps.http : undefined;
+  const metrics = http ? new http.Metrics({ version: deps.version ?? "unknown", target: "swarm" }) : null;
+  const engine = connectSwarm(config.dockerTimeoutMs, (operation, outcome, durationMs) => {
+    metrics?.dockerCall(operation, outcome, durationMs);
+  });
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
   // The hash key lives on the manager berth talks to, as for the engine target (loop/hash-key.ts).
   const hashKey = new HashKey(engine.port, owner, config.labelPrefix, hashKeyMode);
@@ -434,6 +456,8 @@ export function createSwarm(
     dockerConfig: config.registryAuth.dockerConfig,
     policy: config.policy,
   });
+  const events = new EventLog();
+  const passes = new SwarmPasses();
   const reconciler = new SwarmReconciler(
     {
       loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
@@ -444,10 +468,18 @@ export function createSwarm(
       policyContext: hostPolicyContext,
       networks: engine.port,
       images: new SwarmImages(engine.port, registryAuth, deps.log.child({ component: "swarm-image" })),
-      clock: deps.clock ?? systemClock,
+      clock,
       log: deps.log.child({ component: "swarm" }),
-      ...(deps.onAction ? { onAction: deps.onAction } : {}),
-      ...(deps.onObjectAction ? { onObjectAction: deps.onObjectAction } : {}),
+      onAction: (action, error, durationMs) => {
+        events.swarmAction(action, error, clock.now(), durationMs);
+        metrics?.swarmAction(action, error);
+        deps.onAction?.(action, error, durationMs);
+      },
+      onObjectAction: (action, error, durationMs) => {
+        events.action(action, error, clock.now(), durationMs);
+        metrics?.action(action, error);
+        deps.onObjectAction?.(action, error, durationMs);
+      },
     },
     {
       owner,
@@ -456,5 +488,39 @@ export function createSwarm(
       concurrency: config.concurrency,
     },
   );
-  return { docker: engine.port, reconciler };
+  const server =
+    http && config.listen
+      ? http.buildServer({
+          target: "swarm",
+          log: deps.log,
+          controllerId: config.controllerId,
+          readiness: () => passes.readiness(),
+          apiToken: config.apiToken,
+          loopback: LOOPBACK.has(config.listen.host),
+          swarmStatus: () => passes.status(),
+          events,
+          metrics,
+          now: () => clock.now(),
+          allowHosts: config.allowHosts,
+          allowOrigins: config.allowOrigins,
+          limits: { requestTimeoutMs: config.requestTimeoutMs },
+        })
+      : null;
+  return {
+    docker: engine.port,
+    reconciler,
+    server,
+    events,
+    metrics,
+    passed: (result) => {
+      passes.passed(result);
+      metrics?.swarmPass(result);
+    },
+    failed: (err) => {
+      const message = isEngineError(err) ? engineMessage(err, engineContext(process.env)) : err.message;
+      passes.failed(message);
+      metrics?.passFailed();
+      events.passFailed(err, clock.now());
+    },
+  };
 }

@@ -14,6 +14,7 @@ import { request as httpsRequest } from "node:https";
 import type { NodeReport } from "../core/capacity.js";
 import type { ObjectStatus } from "../core/object-status.js";
 import { PHASES, type StatusReport } from "../core/status.js";
+import type { SwarmReport } from "../core/swarm-status.js";
 import { CONTROLLER_HEADER } from "../http/access.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7435";
@@ -27,23 +28,34 @@ export interface LiveStatus {
 }
 
 export async function liveStatus(server: string, controllerId: string, timeoutMs = 1500): Promise<LiveStatus | null> {
+  const body = await statusBody(server, controllerId, timeoutMs);
+  // A swarm controller's status (target: swarm) is another shape: `berth status --target swarm` reads it.
+  if (body === null || body.target === "swarm" || !isStatusReport(body)) return null;
+  return {
+    report: {
+      specs: body.specs,
+      orphans: body.orphans,
+      notes: body.notes,
+      ...(objectStatuses(body.objects) ? { objects: body.objects } : {}),
+      ...(nodeReport(body.node) ? { node: body.node } : {}),
+      ...(gitSources(body.sources) ? { sources: body.sources } : {}),
+    },
+    url: server,
+    observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
+  };
+}
+
+/** GET /v1/specs's body when it is an object and names this controller; null for anything else. */
+async function statusBody(
+  server: string,
+  controllerId: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown> | null> {
   if (server === "off") return null;
   try {
     const text = await berthAnswer(new URL(`${server.replace(/\/+$/, "")}/v1/specs`), controllerId, timeoutMs);
     const body: unknown = text === null ? null : JSON.parse(text);
-    if (!isObject(body) || body.controller !== controllerId || !isStatusReport(body)) return null;
-    return {
-      report: {
-        specs: body.specs,
-        orphans: body.orphans,
-        notes: body.notes,
-        ...(objectStatuses(body.objects) ? { objects: body.objects } : {}),
-        ...(nodeReport(body.node) ? { node: body.node } : {}),
-        ...(gitSources(body.sources) ? { sources: body.sources } : {}),
-      },
-      url: server,
-      observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
-    };
+    return isObject(body) && body.controller === controllerId ? body : null;
   } catch {
     return null;
   }
@@ -177,6 +189,56 @@ const gitSources = listOf(
     brokenAt: orNull(str),
   }),
 ) as (v: unknown) => v is GitSourceStatus[];
+
+const swarmSpecStatus = shape({
+  name: str,
+  phase: (v) => (PHASES as readonly unknown[]).includes(v),
+  message: str,
+  file: orNull(str),
+  hash: orNull(str),
+  serviceId: orNull(str),
+  desired: num,
+  global: bool,
+  running: num,
+  nodes: listOf(str),
+  lastError: orNull(str),
+});
+const swarmNetworkStatus = shape({
+  name: str,
+  state: str,
+  message: orNull(str),
+  source: orNull(str),
+  driver: str,
+  scope: orNull(str),
+  inUse: bool,
+  usedBy: listOf(str),
+});
+const swarmReport = shape({
+  specs: listOf(swarmSpecStatus),
+  networks: listOf(swarmNetworkStatus),
+  notes: listOf(str),
+}) as (v: unknown) => v is SwarmReport;
+
+export interface LiveSwarmStatus {
+  readonly report: SwarmReport;
+  readonly url: string;
+  readonly observedAt: string;
+}
+
+/** As liveStatus, for `berth status --target swarm`: only a swarm controller's answer (target: swarm) is believed. */
+export async function liveSwarmStatus(
+  server: string,
+  controllerId: string,
+  timeoutMs = 1500,
+): Promise<LiveSwarmStatus | null> {
+  const body = await statusBody(server, controllerId, timeoutMs);
+  if (body === null || body.target !== "swarm" || !swarmReport(body)) return null;
+  return {
+    report: { specs: body.specs, networks: body.networks, notes: body.notes },
+    url: server,
+    observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
+  };
+}
 
 /** The body has the shape of berth's status report (GET /v1/specs). */
 export function isStatusReport(v: unknown): v is StatusReport & Record<string, unknown> {

@@ -3,20 +3,25 @@
  * exit codes and output shapes as the engine target's, over the swarm pass (loop/swarm-reconciler.ts).
  */
 import type { Logger } from "pino";
-import { createSwarm } from "../app.js";
+import { type AppDeps, createSwarm } from "../app.js";
 import type { Config } from "../config.js";
 import { formatIssue } from "../core/errors.js";
-import { renderAction, renderNote } from "../core/plan/render.js";
-import { renderSwarmAction, renderSwarmChanges, renderSwarmNote, type SwarmAction } from "../core/swarm-plan.js";
-import type { SwarmSpecStatus } from "../core/swarm-status.js";
+import { renderAction } from "../core/plan/render.js";
+import { renderSwarmAction, renderSwarmChanges, type SwarmAction } from "../core/swarm-plan.js";
+import type { SwarmNetworkStatus } from "../core/swarm-networks.js";
+import type { SwarmReport, SwarmSpecStatus } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
 import { watchSpecDirs } from "../host/watcher.js";
+import { swarmNoteLines } from "../loop/swarm-passes.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
 import { systemClock } from "../util/clock.js";
 import { type CliIO, EXIT } from "./io.js";
+import { liveSwarmStatus } from "./live.js";
 import type { OutputFormat } from "./options.js";
 import { formatData, isData } from "./output.js";
+import { printable, printableDeep } from "./sanitize.js";
 import { table } from "./table.js";
+import { VERSION } from "./version.js";
 
 /** Phases that are done: nothing more will happen without a change. */
 const SETTLED = new Set(["Running", "Suspended", "Expired"]);
@@ -32,9 +37,9 @@ function problems(result: SwarmPassResult): string[] {
 export async function swarmPlan(config: Config, log: Logger, output: OutputFormat | undefined, io: CliIO) {
   const result = await createSwarm(config, { log }).reconciler.pass({ act: false });
   const errors = problems(result);
-  const { actions, notes } = result.plan;
+  const { actions } = result.plan;
   const network = result.networkPlan;
-  const lines = [...network.notes.map(renderNote), ...notes.map(renderSwarmNote)];
+  const lines = swarmNoteLines(result);
   const changes = actions.length + network.actions.length;
   if (isData(output)) {
     io.out(
@@ -55,8 +60,11 @@ export async function swarmPlan(config: Config, log: Logger, output: OutputForma
   return changes > 0 ? EXIT.changes : EXIT.ok;
 }
 
-export function renderSwarmStatus(rows: readonly SwarmSpecStatus[]): string {
-  return table(
+export function renderSwarmStatus(
+  rows: readonly SwarmSpecStatus[],
+  networks: readonly SwarmNetworkStatus[] = [],
+): string {
+  let out = table(
     ["SPEC", "PHASE", "REPLICAS", "NODES", "MESSAGE"],
     rows.map((r) => [
       r.name,
@@ -66,11 +74,49 @@ export function renderSwarmStatus(rows: readonly SwarmSpecStatus[]): string {
       r.lastError !== null && r.phase !== "Running" ? `${r.message}; last task error: ${r.lastError}` : r.message,
     ]),
   );
+  if (networks.length > 0)
+    out += `\n${table(
+      ["NETWORK", "STATE", "DRIVER", "SCOPE", "IN USE", "MESSAGE"],
+      networks.map((n) => [
+        n.name,
+        n.state,
+        n.driver,
+        n.scope ?? "-",
+        n.inUse ? n.usedBy.join(" ") : "no",
+        n.message ?? "",
+      ]),
+    )}`;
+  return out;
 }
 
-export async function swarmStatusCommand(config: Config, log: Logger, output: OutputFormat | undefined, io: CliIO) {
-  const result = await createSwarm(config, { log }).reconciler.pass({ act: false });
-  io.out(isData(output) ? formatData(output, { specs: result.status }) : renderSwarmStatus(result.status));
+/**
+ * `berth status --target swarm`: a running swarm controller's status when one with this --id
+ * answers at --server (its failures and last task errors are the freshest), else a pass of its own.
+ */
+export async function swarmStatusCommand(
+  config: Config,
+  log: Logger,
+  output: OutputFormat | undefined,
+  server: string,
+  io: CliIO,
+) {
+  const live = await liveSwarmStatus(server, config.controllerId);
+  if (live && !isData(output))
+    io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
+  const report: SwarmReport = live
+    ? printableDeep(live.report)
+    : await createSwarm(config, { log })
+        .reconciler.pass({ act: false })
+        .then((result) => ({
+          specs: result.status,
+          networks: result.networks,
+          notes: swarmNoteLines(result).map((n) => n.slice(2)),
+        }));
+  if (isData(output)) io.out(formatData(output, report));
+  else {
+    io.out(renderSwarmStatus(report.specs, report.networks));
+    for (const note of report.notes) io.out(`! ${note}\n`);
+  }
   return EXIT.ok;
 }
 
@@ -111,7 +157,7 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
     const done = changes === 0 && open === 0;
     if (done || systemClock.now() >= deadline) {
       if (!done) io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}\n`);
-      io.out(`\n${renderSwarmStatus(result.status)}`);
+      io.out(`\n${renderSwarmStatus(result.status, result.networks)}`);
       if (done && broken === 0 && problems(result).length === 0) {
         io.out("converged\n");
         return EXIT.ok;
@@ -125,17 +171,24 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
 
 /**
  * The controller under swarm: a pass at start, at every spec change (the watch), at every resync
- * and at the next expiry; passes never overlap. Ends at SIGTERM/SIGINT after the pass in flight.
+ * and at the next expiry; passes never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
+ * API") serves the last pass's status, the events and the metrics. Ends at SIGTERM/SIGINT after
+ * the pass in flight.
  */
 export async function swarmRun(
   config: Config,
   log: Logger,
   signals: (handler: (signal: string) => void) => () => void,
+  lock: { setListen(address: string): void },
+  /** The HTTP edge, handed in by `run` so that plan, apply and status never load fastify. */
+  http: NonNullable<AppDeps["http"]>,
 ): Promise<number> {
-  const { reconciler } = createSwarm(
+  const app = createSwarm(
     config,
     {
       log,
+      version: VERSION,
+      http,
       onAction: (action, error, durationMs) => {
         if (error) return;
         log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
@@ -147,6 +200,7 @@ export async function swarmRun(
     },
     "create",
   );
+  const { reconciler } = app;
   let wake: () => void = () => undefined;
   let stopping = false;
   const poke = (): void => {
@@ -158,19 +212,29 @@ export async function swarmRun(
   });
   const watcher = watchSpecDirs(config.specDirs, poke, { clock: systemClock, debounceMs: 50, log });
   const resyncMs = config.resync.kind === "every" ? config.resync.ms : 30_000;
+  if (app.server && config.listen) {
+    const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
+    lock.setListen(address);
+    log.info(
+      { address, writes: false, allowHosts: config.allowHosts, allowOrigins: config.allowOrigins },
+      "http listening",
+    );
+  }
   log.info({ target: "swarm", id: config.controllerId }, "controller started");
   try {
     while (!stopping) {
       let nextWakeAt: number | null = null;
       try {
         const result = await reconciler.pass({ act: true });
+        app.passed(result);
         nextWakeAt = result.plan.nextWakeAt;
         // What a pass changed may need a next step (a rotated secret goes once no service uses it):
         // look again soon, unless something failed (that waits for the resync, not a tight loop).
         if (result.plan.actions.length > 0 && result.failed === 0) nextWakeAt = systemClock.now() + FOLLOW_UP_MS;
-        for (const n of result.plan.notes) log.warn({ note: renderSwarmNote(n).slice(2) }, "plan note");
-        for (const n of result.networkPlan.notes) log.warn({ note: renderNote(n).slice(2) }, "plan note");
-      } catch (err) {
+        for (const note of swarmNoteLines(result)) log.warn({ note: note.slice(2) }, "plan note");
+      } catch (raw) {
+        const err = raw instanceof Error ? raw : new Error(String(raw));
+        app.failed(err);
         log.error({ err }, "reconcile pass failed");
       }
       if (stopping) break;
@@ -186,6 +250,10 @@ export async function swarmRun(
     }
   } finally {
     unsubscribe();
+    // Stop listening; requests still open are cut (a pass in flight has ended).
+    const serverClosed = app.server?.close();
+    app.server?.server.closeAllConnections();
+    await serverClosed;
     await watcher.close();
   }
   log.info({}, "controller stopped");

@@ -93,6 +93,8 @@ export interface ObservedNetwork {
   readonly id: string;
   readonly name: string;
   readonly driver: string;
+  /** local (this engine's) or swarm (the cluster's: overlay networks on a manager). */
+  readonly scope: string;
   readonly labels: Readonly<Record<string, string>>;
   /** Driver options. */
   readonly options: Readonly<Record<string, string>>;

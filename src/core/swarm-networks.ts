@@ -7,6 +7,8 @@
  * services that name a network as its users. Pure.
  */
 import { type DeclaredNetwork, objectHash, objectKey } from "./declared.js";
+import { type ObjectState, objectStatuses } from "./object-status.js";
+import type { Ownership } from "./ownership.js";
 import { PlanBuilder } from "./plan/builder.js";
 import { planObjects } from "./plan/objects.js";
 import type { DesiredObject, Plan, PlanInput, PlanOptions } from "./plan/types.js";
@@ -24,6 +26,83 @@ function swarmObject(d: DesiredObject): DesiredObject | null {
   return { ...d, object, hash: objectHash(object) };
 }
 
+function swarmObjects(objects: readonly DesiredObject[] | undefined): DesiredObject[] {
+  return (objects ?? []).flatMap((d) => swarmObject(d) ?? []);
+}
+
+/**
+ * The networks as the object plan and status read them: a network's users are the services that
+ * name it (by ID or name), else the containers attached to it on the manager.
+ */
+function observedOnSwarm(networks: readonly ObservedNetwork[], services: readonly ObservedService[]) {
+  const users = (n: ObservedNetwork): string[] => {
+    const named = services.filter((s) => (s.networks ?? []).some((t) => t === n.id || t === n.name));
+    return named.length > 0 ? named.map((s) => s.name).sort() : [...n.containers];
+  };
+  return {
+    containers: [],
+    imageIds: new Map<string, string>(),
+    foreignNames: new Map<string, string>(),
+    networks: networks.map((n) => ({ ...n, containers: users(n) })),
+  };
+}
+
+/** A network berth manages on the swarm, as `berth status --target swarm` lists it. */
+export interface SwarmNetworkStatus {
+  readonly name: string;
+  /** As core/object-status.ts: Ready, Pending, Drifted, Conflict, Failed, Orphaned. */
+  readonly state: ObjectState;
+  readonly message: string | null;
+  /** The spec file that declares it; null for an orphan. */
+  readonly source: string | null;
+  /** As the manager lists it (overlay, swarm); as declared while it does not exist yet. */
+  readonly driver: string;
+  /** swarm, local; null while it does not exist. */
+  readonly scope: string | null;
+  readonly inUse: boolean;
+  /** The services that join it (else the containers attached to it on the manager). */
+  readonly usedBy: readonly string[];
+}
+
+/**
+ * The status of berth's networks on the swarm: the declared ones (as overlay networks) and berth's
+ * own whose document is gone, from the same plan the pass made. Pure.
+ */
+export function swarmNetworkStatuses(
+  objects: readonly DesiredObject[] | undefined,
+  networks: readonly ObservedNetwork[],
+  services: readonly ObservedService[],
+  plan: Plan,
+  owner: Ownership,
+): SwarmNetworkStatus[] {
+  const declared = swarmObjects(objects);
+  const byName = new Map(networks.map((n) => [n.name, n]));
+  return objectStatuses({
+    objects: declared,
+    observed: observedOnSwarm(networks, services),
+    plan,
+    progress: () => undefined,
+    keys: owner.keys,
+    controllerId: owner.controllerId,
+  }).flatMap((o) => {
+    if (o.kind !== "Network") return [];
+    const seen = byName.get(o.name);
+    const object = declared.find((d) => d.object.name === o.name)?.object;
+    return [
+      {
+        name: o.name,
+        state: o.state,
+        message: o.message,
+        source: o.source,
+        driver: seen?.driver ?? (object?.kind === "Network" ? object.driver : "overlay"),
+        scope: seen?.scope ?? null,
+        inUse: o.usedBy.length > 0,
+        usedBy: o.usedBy,
+      },
+    ];
+  });
+}
+
 const VOLUMES =
   "not made under --target swarm: a service's named volume is made by the engine of each node its tasks run on";
 
@@ -38,19 +117,9 @@ export function planSwarmNetworks(
   options: PlanOptions,
 ): Plan {
   const out = new PlanBuilder(0);
-  const objects = (input.objects ?? []).flatMap((d) => swarmObject(d) ?? []);
-  const users = (n: ObservedNetwork): string[] => {
-    const named = services.filter((s) => (s.networks ?? []).some((t) => t === n.id || t === n.name));
-    return named.length > 0 ? named.map((s) => s.name).sort() : [...n.containers];
-  };
   planObjects(
-    { desired: [], protectedSpecs: new Set(), ...input, objects },
-    {
-      containers: [],
-      imageIds: new Map(),
-      foreignNames: new Map(),
-      networks: networks.map((n) => ({ ...n, containers: users(n) })),
-    },
+    { desired: [], protectedSpecs: new Set(), ...input, objects: swarmObjects(input.objects) },
+    observedOnSwarm(networks, services),
     options,
     out,
   );

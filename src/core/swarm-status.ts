@@ -9,6 +9,16 @@ import type { SpecRecord } from "./record.js";
 import type { Ownership } from "./ownership.js";
 import type { ObservedService, SwarmPlan } from "./swarm-plan.js";
 import { desiredReplicas } from "./swarm-service.js";
+import type { SwarmNetworkStatus } from "./swarm-networks.js";
+
+/** What `berth status --target swarm` shows, and `berth run --target swarm` serves at GET /v1/specs. */
+export interface SwarmReport {
+  readonly specs: readonly SwarmSpecStatus[];
+  /** berth's networks on the swarm (core/swarm-networks.ts). */
+  readonly networks: readonly SwarmNetworkStatus[];
+  /** The plan's notes (pruning paused, a name held by another's service), without plan's `! `. */
+  readonly notes: readonly string[];
+}
 
 /** A task as the task list shows it, in berth's terms. */
 export interface ObservedTask {

@@ -184,6 +184,7 @@ interface EngineNetwork {
   Id: string;
   Name: string;
   Driver: string;
+  Scope?: string;
   Internal?: boolean;
   Attachable?: boolean;
   Labels?: Record<string, string> | null;
@@ -195,6 +196,7 @@ function toNetwork(n: EngineNetwork, containers: readonly string[]): ObservedNet
     id: n.Id,
     name: n.Name,
     driver: n.Driver,
+    scope: n.Scope ?? "local",
     labels: n.Labels ?? {},
     options: n.Options ?? {},
     internal: n.Internal === true,

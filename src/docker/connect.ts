@@ -12,7 +12,10 @@ export function connectDocker(
 }
 
 /** The same engine as a Swarm manager (`--target swarm`): its port for pings, and services and tasks. */
-export function connectSwarm(callTimeoutMs: number): { readonly port: DockerPort; readonly swarm: SwarmPort } {
-  const adapter = new DockerAdapter({ callTimeoutMs });
+export function connectSwarm(
+  callTimeoutMs: number,
+  onCall?: (operation: string, outcome: CallOutcome, durationMs: number) => void,
+): { readonly port: DockerPort; readonly swarm: SwarmPort } {
+  const adapter = new DockerAdapter({ callTimeoutMs, ...(onCall ? { onCall } : {}) });
   return { port: adapter, swarm: adapter.swarm() };
 }

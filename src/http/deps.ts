@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { ArtieCompatConfig, SpawnerCompatConfig } from "../config.js";
 import type { Profile } from "../core/policy/policy.js";
 import type { StatusReport } from "../core/status.js";
+import type { SwarmStatusView } from "../loop/swarm-passes.js";
 import type { Readiness } from "../loop/controller.js";
 import type { LeadershipStatus } from "../loop/leadership.js";
 import type { GitSourceStatus } from "../loop/git-sources.js";
@@ -20,7 +21,11 @@ export interface StatusSnapshot {
   readonly at: number;
 }
 
-export interface ServerDeps {
+/** Under --target swarm (docs/swarm.md): the services and networks as of the last pass. */
+export type SwarmStatusSnapshot = SwarmStatusView;
+
+/** What both targets' servers are given: the probes, metrics, events, and how the API is reached. */
+interface CommonServerDeps {
   readonly log: Logger;
   /** This controller's --id (status answers carry it, so the CLI knows whose status it reads). */
   readonly controllerId: string;
@@ -34,11 +39,27 @@ export interface ServerDeps {
   readonly apiToken: string | null;
   /** The listen address is loopback only (the compat API may then run without a token). */
   readonly loopback: boolean;
-  /** The status of the last pass; null before the first. */
-  status(): StatusSnapshot | null;
   readonly events: EventLog;
   /** null: no /metrics. */
   readonly metrics: Metrics | null;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /**
+   * Host names besides loopback's that requests may name in their Host header (--allow-host):
+   * the names other containers call berth by. None by default.
+   */
+  readonly allowHosts?: readonly string[];
+  /** Browser origins whose requests are served (--allow-origin). None by default. */
+  readonly allowOrigins?: readonly string[];
+  /** Timeouts and the connection cap; DEFAULT_HTTP_LIMITS where not given. */
+  readonly limits?: Partial<HttpLimits>;
+}
+
+/** The engine target's server (the default): containers on this host. */
+export interface EngineServerDeps extends CommonServerDeps {
+  readonly target?: "engine";
+  /** The status of the last pass; null before the first. */
+  status(): StatusSnapshot | null;
   /** Writes in the runtime spec directory; null: there is none (the write endpoints answer 403). */
   readonly specs: RuntimeSpecs | null;
   /** Claims on warm pools (docs/pools.md); null or absent: no runtime spec directory to record them in. */
@@ -55,20 +76,21 @@ export interface ServerDeps {
   readonly gitSources?: { list(): GitSourceStatus[]; syncAll(): Promise<void> } | null;
   /** The webhook's secret (--git-webhook-secret-file); null or absent: POST /v1/hooks/git answers 404. */
   readonly gitWebhookSecret?: string | null;
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /**
-   * Host names besides loopback's that requests may name in their Host header (--allow-host):
-   * the names other containers call berth by. None by default.
-   */
-  readonly allowHosts?: readonly string[];
-  /** Browser origins whose requests are served (--allow-origin). None by default. */
-  readonly allowOrigins?: readonly string[];
   /** The admission policy's profile: only under `privileged` may /spawn ask for uid or gid 0. Default baseline. */
   readonly policyProfile?: Profile;
-  /** Timeouts and the connection cap; DEFAULT_HTTP_LIMITS where not given. */
-  readonly limits?: Partial<HttpLimits>;
 }
+
+/**
+ * `berth run --target swarm`'s server: the same probes, metrics, events and rules; the services'
+ * status instead of the containers'; the routes that reach this host's containers answer 501.
+ */
+export interface SwarmServerDeps extends CommonServerDeps {
+  readonly target: "swarm";
+  /** The status of the last pass; null before the first. */
+  swarmStatus(): SwarmStatusSnapshot | null;
+}
+
+export type ServerDeps = EngineServerDeps | SwarmServerDeps;
 
 /** How long a client may take, and how many may be connected at once. */
 export interface HttpLimits {

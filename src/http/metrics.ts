@@ -10,18 +10,33 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { CONTAINER_STATES } from "../core/observed.js";
 import type { Action } from "../core/plan/plan.js";
 import { reasonCode } from "../core/plan/reasons.js";
-import { PHASES } from "../core/status.js";
+import { type Phase, PHASES } from "../core/status.js";
+import type { SwarmAction } from "../core/swarm-plan.js";
 import type { PassResult } from "../loop/reconciler.js";
+import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
 
 export interface MetricsSources {
   /** berth's version, for berth_build_info. */
   readonly version: string;
   /** Operations waiting for a concurrency slot, and holding one. */
-  queue(): { readonly queued: number; readonly inFlight: number };
+  queue?(): { readonly queued: number; readonly inFlight: number };
   /** Under --ha: the role, term and transitions (loop/leadership.ts). Absent: always the leader. */
   leadership?(): { readonly role: string; readonly term: number | null; readonly transitions: number };
   /** The Git sources' names: their failure counters exist from the start, at 0. */
   readonly gitSources?: readonly string[];
+  /**
+   * swarm (`berth run --target swarm`): the series of services (berth_managed_services,
+   * berth_service_replicas) instead of the containers', the capacity's and the queue's.
+   */
+  readonly target?: "engine" | "swarm";
+}
+
+/** What the gauges read when scraped, from the last successful pass of either target. */
+interface LastPass {
+  readonly phases: readonly Phase[];
+  readonly specErrors: number;
+  readonly engine: PassResult | null;
+  readonly swarm: SwarmPassResult | null;
 }
 
 /** "volume-create" → "volume_create", "image-missing" → "image_missing". */
@@ -41,11 +56,16 @@ export class Metrics {
   private readonly sourceFetched: Gauge<"source">;
   private readonly sourceFailures: Counter<"source">;
   /** The last successful pass, which the gauges read when scraped. */
-  private lastPass: PassResult | null = null;
+  private lastPass: LastPass | null = null;
 
   constructor(sources: MetricsSources) {
-    const last = (): PassResult | null => this.lastPass;
+    const lastPass = (): LastPass | null => this.lastPass;
+    const last = (): PassResult | null => this.lastPass?.engine ?? null;
     const registers = [this.registry];
+    // Each target's own series; the rest are common, with the same names under both.
+    const swarm = sources.target === "swarm";
+    const engineOnly = swarm ? [] : registers;
+    const swarmOnly = swarm ? registers : [];
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: "berth_build_info",
@@ -114,24 +134,24 @@ export class Metrics {
       name: "berth_reaped_containers_total",
       help: "Containers removed because they expired: berth's own (by=spec) and other tools' (by=label).",
       labelNames: ["by"],
-      registers,
+      registers: engineOnly,
     });
     this.reconnects = new Counter({
       name: "berth_events_reconnects_total",
       help: "Times the Docker events stream was re-opened after it ended or failed.",
-      registers,
+      registers: engineOnly,
     });
     this.sourceFetched = new Gauge({
       name: "berth_source_last_fetch_timestamp_seconds",
       help: "When each Git source was last fetched successfully (seconds since the epoch).",
       labelNames: ["source"],
-      registers,
+      registers: engineOnly,
     });
     this.sourceFailures = new Counter({
       name: "berth_source_fetch_failures_total",
       help: "Failed fetches of each Git source (unreachable remote, bad credentials, a ref that is gone).",
       labelNames: ["source"],
-      registers,
+      registers: engineOnly,
     });
     for (const source of sources.gitSources ?? []) this.sourceFailures.inc({ source }, 0);
     // The series alerts watch exist from the start, at 0: rate() of an absent series is nothing.
@@ -141,7 +161,7 @@ export class Metrics {
       name: "berth_managed_containers",
       help: "Containers carrying this controller's labels, by state, as of the last pass.",
       labelNames: ["state"],
-      registers,
+      registers: engineOnly,
       collect() {
         // Every state's series exists, at 0 when no container is in it, so that alerts see it.
         for (const state of CONTAINER_STATES) this.set({ state }, 0);
@@ -154,8 +174,8 @@ export class Metrics {
       labelNames: ["phase"],
       registers,
       collect() {
-        const report = last()?.report;
-        for (const phase of PHASES) this.set({ phase }, report?.specs.filter((s) => s.phase === phase).length ?? 0);
+        const phases = lastPass()?.phases ?? [];
+        for (const phase of PHASES) this.set({ phase }, phases.filter((p) => p === phase).length);
       },
     });
     new Gauge({
@@ -163,7 +183,7 @@ export class Metrics {
       help: "Problems in spec files (each invalid file, document or field), as of the last load.",
       registers,
       collect() {
-        this.set(last()?.snapshot.issues.length ?? 0);
+        this.set(lastPass()?.specErrors ?? 0);
       },
     });
     // With --capacity: per resource (cpus in CPUs, memory in bytes, containers); absent without one,
@@ -172,7 +192,7 @@ export class Metrics {
       name: "berth_capacity_total",
       help: "What berth's containers may hold in all (--capacity), by resource: cpus, memory (bytes), containers.",
       labelNames: ["resource"],
-      registers,
+      registers: engineOnly,
       collect() {
         this.reset();
         const node = last()?.report.node;
@@ -186,7 +206,7 @@ export class Metrics {
       name: "berth_capacity_requested",
       help: "What berth's containers hold of the capacity, with the creates the last pass admitted, by resource.",
       labelNames: ["resource"],
-      registers,
+      registers: engineOnly,
       collect() {
         this.reset();
         const node = last()?.report.node;
@@ -194,25 +214,60 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: "berth_managed_services",
+      help: "Swarm services carrying this controller's labels, as of the last pass (--target swarm).",
+      registers: swarmOnly,
+      collect() {
+        const result = lastPass()?.swarm;
+        this.set(result?.status.filter((s) => s.serviceId !== null).length ?? 0);
+      },
+    });
+    new Gauge({
+      name: "berth_service_replicas",
+      help: "Tasks of berth's services, desired and running, summed over the specs, as of the last pass (--target swarm).",
+      labelNames: ["state"],
+      registers: swarmOnly,
+      collect() {
+        const status = lastPass()?.swarm?.status ?? [];
+        this.set(
+          { state: "desired" },
+          status.reduce((n, s) => n + s.desired, 0),
+        );
+        this.set(
+          { state: "running" },
+          status.reduce((n, s) => n + s.running, 0),
+        );
+      },
+    });
+    new Gauge({
       name: "berth_queue_depth",
       help: "Container operations waiting for a concurrency slot.",
-      registers,
+      registers: engineOnly,
       collect() {
-        this.set(sources.queue().queued);
+        this.set(sources.queue?.().queued ?? 0);
       },
     });
     new Gauge({
       name: "berth_operations_in_flight",
       help: "Container operations running now.",
-      registers,
+      registers: engineOnly,
       collect() {
-        this.set(sources.queue().inFlight);
+        this.set(sources.queue?.().inFlight ?? 0);
       },
     });
   }
 
   pass(result: PassResult): void {
-    this.lastPass = result;
+    const phases = result.report.specs.map((s) => s.phase);
+    this.lastPass = { phases, specErrors: result.snapshot.issues.length, engine: result, swarm: null };
+    this.passes.inc({ result: "ok" });
+    this.passSeconds.observe(result.durationMs / 1000);
+  }
+
+  /** A pass under --target swarm. */
+  swarmPass(result: SwarmPassResult): void {
+    const phases = result.status.map((s) => s.phase);
+    this.lastPass = { phases, specErrors: result.snapshot.issues.length, engine: null, swarm: result };
     this.passes.inc({ result: "ok" });
     this.passSeconds.observe(result.durationMs / 1000);
   }
@@ -228,6 +283,15 @@ export class Metrics {
       outcome: error === null ? "ok" : "error",
     });
     if (error === null && action.kind === "remove" && action.reason === "expired") this.reaped.inc({ by: "spec" });
+  }
+
+  /** A service operation under --target swarm; its reason as an identifier ("replicas changed" → replicas_changed). */
+  swarmAction(action: SwarmAction, error: Error | null): void {
+    this.actions.inc({
+      kind: identifier(action.kind),
+      reason: identifier(action.reason),
+      outcome: error === null ? "ok" : "error",
+    });
   }
 
   dockerCall(operation: string, outcome: string, durationMs: number): void {

@@ -7,6 +7,8 @@
  * GET /v1/containers/{name}/terminal (WebSocket, token): an interactive shell.
  * With --compat docker-spawner: /health, /spawn, /status/{id}, /stop/{id}, /exec/{id}.
  * With --compat artie: /health and /api/containers[/:id[/exec|/logs|/terminal|/setup]].
+ * Under --target swarm (routes/swarm.ts): the same probes, metrics, events and rules; the
+ * services' status at GET /v1/specs; every route that reaches this host's containers answers 501.
  * Every route lives in its own module; this one builds the server and the shared parts: the
  * Host and Origin rules (access.ts), the accepted body types, the timeouts and the connection cap.
  */
@@ -22,13 +24,15 @@ import type { HttpLimits, ServerDeps } from "./deps.js";
 import { LogStreams } from "./log-stream.js";
 import { registerArtieCompat } from "./routes/artie-compat.js";
 import { registerContainerRoutes, registerTerminalRoute } from "./routes/containers.js";
+import { registerEventRoutes } from "./routes/events.js";
 import { registerGitRoutes } from "./routes/git.js";
 import { registerNodeRoutes } from "./routes/node.js";
 import { registerPoolRoutes } from "./routes/pools.js";
 import { registerSpawnerCompat } from "./routes/spawner-compat.js";
 import { registerSpecRoutes } from "./routes/specs.js";
+import { registerSwarmRoutes } from "./routes/swarm.js";
 
-export type { HttpLimits, ServerDeps, StatusSnapshot } from "./deps.js";
+export type { HttpLimits, ServerDeps, StatusSnapshot, SwarmServerDeps, SwarmStatusSnapshot } from "./deps.js";
 export { tokenMatches } from "./auth.js";
 
 declare module "fastify" {
@@ -207,12 +211,18 @@ export function buildServer(deps: ServerDeps) {
     done();
   });
 
-  registerSpecRoutes(app, deps);
-  registerPoolRoutes(app, deps, deps.pools ?? null);
-  registerContainerRoutes(app, deps, streams);
-  registerNodeRoutes(app, deps);
-  registerGitRoutes(app, deps);
-  if (deps.compat) registerSpawnerCompat(app, deps, deps.compat);
+  registerEventRoutes(app, deps);
+  if (deps.target === "swarm") {
+    registerSwarmRoutes(app, deps);
+    return app;
+  }
+  const engine = deps;
+  registerSpecRoutes(app, engine);
+  registerPoolRoutes(app, engine, engine.pools ?? null);
+  registerContainerRoutes(app, engine, streams);
+  registerNodeRoutes(app, engine);
+  registerGitRoutes(app, engine);
+  if (engine.compat) registerSpawnerCompat(app, engine, engine.compat);
 
   // WebSocket routes (terminals) go in a plugin registered after @fastify/websocket, which must
   // see them being added. The upgrade request passes the same hooks as any other (Host, Origin,
@@ -225,9 +235,9 @@ export function buildServer(deps: ServerDeps) {
     },
   });
   void app.register((scope, _options, done) => {
-    registerTerminalRoute(scope, deps);
-    const artie = deps.artie;
-    if (artie) registerArtieCompat(scope, deps, artie, streams);
+    registerTerminalRoute(scope, engine);
+    const artie = engine.artie;
+    if (artie) registerArtieCompat(scope, engine, artie, streams);
     done();
   });
   return app;

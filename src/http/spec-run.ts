@@ -6,7 +6,7 @@
  */
 import type { ContainerStatus, SpecStatus } from "../core/status.js";
 import { pollFor } from "./common.js";
-import type { ServerDeps } from "./deps.js";
+import type { EngineServerDeps } from "./deps.js";
 import { runtimeSpecs, writeAnswer, type Answer } from "./routes/specs.js";
 
 export type SpecRun =
@@ -58,7 +58,7 @@ export function runOutcome(spec: SpecStatus, rules: RunRules): Seen | null {
  * waits up to `waitMs` for its container.
  */
 export async function runSpec(
-  deps: Pick<ServerDeps, "specs" | "status" | "now">,
+  deps: Pick<EngineServerDeps, "specs" | "status" | "now">,
   name: string,
   text: string | null,
   waitMs: number,

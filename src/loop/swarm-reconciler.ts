@@ -11,7 +11,7 @@ import type { DesiredSpec, Plan } from "../core/plan/types.js";
 import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import { type ObservedService, planSwarm, type SwarmAction, type SwarmPlan } from "../core/swarm-plan.js";
-import { planSwarmNetworks } from "../core/swarm-networks.js";
+import { planSwarmNetworks, type SwarmNetworkStatus, swarmNetworkStatuses } from "../core/swarm-networks.js";
 import { type ObservedSecret, type SecretBinding, secretLabels } from "../core/swarm-secrets.js";
 import type { Policy, PolicyContext } from "../core/policy/policy.js";
 import { checkService } from "../core/swarm-admission.js";
@@ -64,9 +64,13 @@ export interface SwarmPassResult {
   /** berth's networks on the swarm (core/swarm-networks.ts): their actions and notes. */
   readonly networkPlan: Plan;
   readonly status: readonly SwarmSpecStatus[];
+  /** berth's networks on the swarm, as observed at the start of the pass. */
+  readonly networks: readonly SwarmNetworkStatus[];
   /** Operations of this pass that failed. */
   readonly failed: number;
   readonly at: number;
+  /** How long the pass took to load, observe and plan (ms); the operations are not counted, as for the engine target. */
+  readonly durationMs: number;
 }
 
 export class SwarmReconciler {
@@ -84,6 +88,7 @@ export class SwarmReconciler {
   /** With `act`, the plan's actions are executed before the pass returns. */
   async pass({ act }: { readonly act: boolean }): Promise<SwarmPassResult> {
     const { owner } = this.options;
+    const started = this.deps.clock.now();
     const [snapshot, all, secrets, networks] = await Promise.all([
       this.deps.loader.load().then((load) => this.deps.builder.build(load, this.deps.clock.now())),
       this.deps.swarm.listServices({ labels: [] }),
@@ -98,6 +103,7 @@ export class SwarmReconciler {
     const now = this.deps.clock.now();
     const plan = planSwarm(snapshot.input, { services, secrets }, now, options(this.options));
     const networkPlan = planSwarmNetworks(snapshot.input, networks, all, options(this.options));
+    const planned = this.deps.clock.now();
     let failed = 0;
     if (act) {
       // Networks before the services that join them; those of deleted documents after the
@@ -135,7 +141,20 @@ export class SwarmReconciler {
       owner,
       now,
     });
-    return { snapshot, services, secrets, tasks, plan, networkPlan, status, failed, at: now };
+    const networkStatus = swarmNetworkStatuses(snapshot.input.objects, networks, all, networkPlan, owner);
+    return {
+      snapshot,
+      services,
+      secrets,
+      tasks,
+      plan,
+      networkPlan,
+      status,
+      networks: networkStatus,
+      failed,
+      at: now,
+      durationMs: planned - started,
+    };
   }
 
   /** Network operations one at a time (a recreate is a remove, then a create); returns the failures. */

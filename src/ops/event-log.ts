@@ -5,6 +5,7 @@
 import type { Action } from "../core/plan/plan.js";
 import { renderAction } from "../core/plan/render.js";
 import type { StatusReport } from "../core/status.js";
+import { renderSwarmAction, type SwarmAction } from "../core/swarm-plan.js";
 
 export interface ReconcileEvent {
   /** Increases by one per event, never reused: `?since=SEQ` asks for newer ones. */
@@ -12,7 +13,7 @@ export interface ReconcileEvent {
   /** Milliseconds since the epoch. */
   readonly at: number;
   readonly spec: string | null;
-  readonly kind: Action["kind"] | "pass-failed" | "reap" | "finished" | "revision";
+  readonly kind: Action["kind"] | SwarmAction["kind"] | "pass-failed" | "reap" | "finished" | "revision";
   readonly reason: string;
   /** The action as `berth plan` prints it. */
   readonly text: string;
@@ -41,12 +42,27 @@ export class EventLog {
   }
 
   action(action: Action, error: Error | null, at: number, durationMs: number): ReconcileEvent {
+    return this.executed(action, renderAction(action), error, at, durationMs);
+  }
+
+  /** A service operation under --target swarm (docs/swarm.md), as `berth plan --target swarm` prints it. */
+  swarmAction(action: SwarmAction, error: Error | null, at: number, durationMs: number): ReconcileEvent {
+    return this.executed(action, renderSwarmAction(action), error, at, durationMs);
+  }
+
+  private executed(
+    action: { readonly spec: string; readonly kind: ReconcileEvent["kind"]; readonly reason: string },
+    text: string,
+    error: Error | null,
+    at: number,
+    durationMs: number,
+  ): ReconcileEvent {
     return this.add({
       at,
       spec: action.spec,
       kind: action.kind,
       reason: action.reason,
-      text: renderAction(action),
+      text,
       ok: error === null,
       error: error?.message ?? null,
       durationMs: Math.round(durationMs),

@@ -221,7 +221,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     const dir = specDir({ "x.yaml": sleeper(name, [`expiresAt: "${expiresAt}"`]) });
     const child: ChildProcess = spawn(
       process.execPath,
-      [BIN, "run", "--target", "swarm", "--id", id, "-f", dir, "--resync", "1m"],
+      [BIN, "run", "--target", "swarm", "--id", id, "-f", dir, "--resync", "1m", "--listen", "off"],
       {
         env: { ...process.env, DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: path.join(daemon.dir, "state") },
         stdio: "ignore",

@@ -179,12 +179,12 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { level: "info", fd: 1 },
   );
   if (config.target === "swarm") {
-    // No HTTP API under swarm yet (docs/swarm.md): --listen is not served.
+    // The HTTP API is served (docs/swarm.md, "HTTP API"); these are the engine target's alone.
     if (config.ha || config.compat || config.artie || config.runtimeSpecs !== null || config.git.sources.length > 0)
       throw BerthError.usage(
         "--target swarm: --ha, --git, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
       );
-    return withHostLockAlone(config, "run", () => swarmRun(config, log, signals));
+    return withHostLockAlone(config, "run", (lock) => swarmRun(config, log, signals, lock, { buildServer, Metrics }));
   }
   const git = await readGitSecrets(config);
   // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock,

@@ -1,6 +1,7 @@
 /** `berth status`: every spec's phase and containers. */
 import type { Command } from "commander";
 import { type CommandContext, EXIT } from "../io.js";
+import { DEFAULT_SERVER } from "../live.js";
 import { addCommonOptions, addExamples, addOutputOption, addTargetOption } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
@@ -20,7 +21,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   ]).action(async (_paths: string[], opts: StatusOptions) => {
     if (opts.target === "swarm") {
       const { config, log } = setup(opts, { level: "error", fd: 2 });
-      setExit(await swarmStatusCommand(config, log, opts.output, io));
+      setExit(await swarmStatusCommand(config, log, opts.output, opts.server ?? DEFAULT_SERVER, io));
       return;
     }
     const report = await statusReport(opts, io);

@@ -29,7 +29,7 @@ import type { NormalizedSpec } from "../../core/spec.js";
 import type { ClaimView } from "../../ops/pools.js";
 import { requireStreamToken, requireToken } from "../auth.js";
 import { jsonRoute, notRunning, pollFor } from "../common.js";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 import { EXEC_MAX_TIMEOUT_MS, EXEC_OUTPUT_LIMIT } from "../exec-body.js";
 import { type LogStreams, type SseFormat, sseEvent } from "../log-stream.js";
 import { DEFAULT_SHELL, serveTerminal, terminalTarget } from "./containers.js";
@@ -171,7 +171,7 @@ export function artieLogEvents(now: () => number): SseFormat {
 
 export function registerArtieCompat(
   app: FastifyInstance,
-  deps: ServerDeps,
+  deps: EngineServerDeps,
   options: ArtieCompatConfig,
   streams: LogStreams,
 ): void {

@@ -12,7 +12,7 @@ import type { ObservedContainer } from "../../core/observed.js";
 import { isParseError, parseDurationMs, sinceSeconds } from "../../core/units.js";
 import { requireStreamToken, requireToken } from "../auth.js";
 import { JSON_BODY_LIMIT, JSON_TYPES, notRunning, parseJsonBody, requireContentType, streamQuery } from "../common.js";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 import {
   EXEC_BODY_SCHEMA,
   EXEC_DEFAULT_TIMEOUT_MS,
@@ -39,7 +39,7 @@ export function terminalTarget(find: (req: FastifyRequest) => Promise<ObservedCo
 
 /** Connects an upgraded request to a shell in the container its preHandler found. */
 export function serveTerminal(
-  deps: Pick<ServerDeps, "containers">,
+  deps: Pick<EngineServerDeps, "containers">,
   socket: TerminalSocket,
   req: FastifyRequest,
   request: { readonly cmd: readonly string[]; readonly cols?: number; readonly rows?: number },
@@ -74,7 +74,7 @@ interface TerminalQuery {
 }
 
 /** The WebSocket terminal of the native API (registered once @fastify/websocket is: server.ts). */
-export function registerTerminalRoute(app: FastifyInstance, deps: ServerDeps): void {
+export function registerTerminalRoute(app: FastifyInstance, deps: EngineServerDeps): void {
   app.get<{ Params: { name: string }; Querystring: TerminalQuery }>(
     "/v1/containers/:name/terminal",
     {
@@ -120,7 +120,7 @@ const NATIVE_LOG_EVENTS: SseFormat = {
   end: (err) => sseEvent({ error: err?.message ?? null }, "end"),
 };
 
-export function registerContainerRoutes(app: FastifyInstance, deps: ServerDeps, streams: LogStreams): void {
+export function registerContainerRoutes(app: FastifyInstance, deps: EngineServerDeps, streams: LogStreams): void {
   const token = requireToken(deps.apiToken);
   const notFound = (reply: FastifyReply, name: string): FastifyReply =>
     reply.code(404).send({ error: `no container ${name} managed by this berth` });

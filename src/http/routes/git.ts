@@ -7,14 +7,14 @@
  * queued per source (loop/git-sources.ts).
  */
 import type { FastifyInstance } from "fastify";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 import { refuse } from "../auth.js";
 import { verifyWebhook } from "../webhook-signature.js";
 
 /** A push event's payload is a few KiB; GitHub caps them at 25 MB, but berth reads none of it. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-export function registerGitRoutes(app: FastifyInstance, deps: ServerDeps): void {
+export function registerGitRoutes(app: FastifyInstance, deps: EngineServerDeps): void {
   const sources = deps.gitSources ?? null;
   app.get("/v1/sources", async (_req, reply) =>
     reply.send({ controller: deps.controllerId, sources: sources?.list() ?? [] }),

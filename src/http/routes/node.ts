@@ -5,9 +5,9 @@
  */
 import type { FastifyInstance } from "fastify";
 import { formatTime } from "../../core/units.js";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 
-export function registerNodeRoutes(app: FastifyInstance, deps: ServerDeps): void {
+export function registerNodeRoutes(app: FastifyInstance, deps: EngineServerDeps): void {
   app.get("/v1/node", async (_req, reply) => {
     const status = deps.status();
     if (status === null)

@@ -8,7 +8,7 @@ import { isParseError, parseDurationMs, parseExpiresAt } from "../../core/units.
 import type { ClaimOutcome, ClaimView, Pools, ReleaseOutcome } from "../../ops/pools.js";
 import { refuse, requireToken } from "../auth.js";
 import { checkName, JSON_BODY_LIMIT, JSON_TYPES, nameError, parseJsonBody, requireContentType } from "../common.js";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 
 /** The longest a claim may wait for a member. */
 export const MAX_CLAIM_WAIT_MS = 5 * 60_000;
@@ -101,7 +101,7 @@ function timesOf(body: ClaimBody, now: number): { expiresAt: number | null; wait
   return { expiresAt, waitMs };
 }
 
-export function registerPoolRoutes(app: FastifyInstance, deps: ServerDeps, pools: Pools | null): void {
+export function registerPoolRoutes(app: FastifyInstance, deps: EngineServerDeps, pools: Pools | null): void {
   const token = requireToken(deps.apiToken);
   const available = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     pools === null

@@ -29,7 +29,7 @@ import { parseExpiresAt } from "../../core/units.js";
 import { AGENT_ROLE, ROLE_LABEL } from "../../ops/spawner-agents.js";
 import { bearerMatches, refuse, unauthorized } from "../auth.js";
 import { checkName, JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, pollFor, requireContentType } from "../common.js";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, execRequest } from "../exec-body.js";
 import { runSpec } from "../spec-run.js";
 import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./specs.js";
@@ -121,7 +121,11 @@ function keyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
   };
 }
 
-export function registerSpawnerCompat(app: FastifyInstance, deps: ServerDeps, options: SpawnerCompatOptions): void {
+export function registerSpawnerCompat(
+  app: FastifyInstance,
+  deps: EngineServerDeps,
+  options: SpawnerCompatOptions,
+): void {
   // docker-spawner has no authentication. berth asks for the token when one is configured, and
   // without one serves these routes only on a loopback address (and, as every route, only to
   // requests naming a loopback host and coming from no browser page: server.ts).

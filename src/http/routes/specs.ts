@@ -1,5 +1,5 @@
 /**
- * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}, /v1/events) and writes in
+ * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}) and writes in
  * the runtime spec directory (PUT, DELETE), validated and policy-checked before anything is
  * written (400 with the same errors as `berth validate`). The use case (ops/runtime-specs.ts)
  * says what happened; this module says it in HTTP.
@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from "../../manifest/parse.js";
 import type { RemoveOutcome, RuntimeSpecs, WriteOutcome } from "../../ops/runtime-specs.js";
 import { refuse, requireToken } from "../auth.js";
 import { checkName, nameError, requireContentType, SPEC_TYPES } from "../common.js";
-import type { ServerDeps } from "../deps.js";
+import type { EngineServerDeps } from "../deps.js";
 
 /** An answer to send: status code and JSON body. */
 export interface Answer {
@@ -91,7 +91,7 @@ export function removeAnswer(outcome: RemoveOutcome, name: string): Answer {
 }
 
 /** An onRequest hook: 403 when there is no runtime spec directory to write to. */
-export function requireRuntimeDir(deps: Pick<ServerDeps, "specs">) {
+export function requireRuntimeDir(deps: Pick<EngineServerDeps, "specs">) {
   return async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     deps.specs === null
       ? refuse(reply, 403, { error: "no runtime spec directory: start berth with --runtime-specs DIR" })
@@ -99,14 +99,14 @@ export function requireRuntimeDir(deps: Pick<ServerDeps, "specs">) {
 }
 
 /** The runtime specs, once requireRuntimeDir has let the request through. */
-export function runtimeSpecs(deps: Pick<ServerDeps, "specs">): RuntimeSpecs {
+export function runtimeSpecs(deps: Pick<EngineServerDeps, "specs">): RuntimeSpecs {
   if (deps.specs === null) throw new Error("no runtime spec directory");
   return deps.specs;
 }
 
 const send = (reply: FastifyReply, answer: Answer): FastifyReply => reply.code(answer.status).send(answer.body);
 
-export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void {
+export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps): void {
   const token = requireToken(deps.apiToken);
   const writable = requireRuntimeDir(deps);
 
@@ -132,32 +132,6 @@ export function registerSpecRoutes(app: FastifyInstance, deps: ServerDeps): void
     if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
     return reply.send({ observedAt: formatTime(status.at), ...spec });
   });
-
-  app.get<{ Querystring: { since?: string; spec?: string; limit?: string } }>(
-    "/v1/events",
-    {
-      schema: {
-        querystring: {
-          type: "object",
-          properties: {
-            since: { type: "string", pattern: "^[0-9]{1,15}$" },
-            spec: { type: "string", maxLength: 63 },
-            limit: { type: "string", pattern: "^([1-9][0-9]{0,2}|1000)$" },
-          },
-          additionalProperties: false,
-        },
-      },
-    },
-    (req) => {
-      const { since, spec, limit } = req.query;
-      const events = deps.events.list({
-        ...(since !== undefined ? { since: Number(since) } : {}),
-        ...(spec !== undefined ? { spec } : {}),
-        limit: limit === undefined ? 100 : Number(limit),
-      });
-      return { events: events.map((e) => ({ ...e, at: formatTime(e.at) })) };
-    },
-  );
 
   app.put<{ Params: { name: string }; Body: string }>(
     "/v1/specs/:name",

@@ -5,11 +5,12 @@
  */
 import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { liveStatus, MAX_REPORT_BYTES } from "../../../src/cli/live.js";
+import { liveStatus, liveSwarmStatus, MAX_REPORT_BYTES } from "../../../src/cli/live.js";
 import { printable, printableDeep } from "../../../src/cli/sanitize.js";
 import type { StatusReport } from "../../../src/core/status.js";
 import { runCli } from "../../support/cli.js";
 import { testServer } from "../../support/http-server.js";
+import { SWARM_NETWORK, SWARM_SPEC } from "../../support/swarm-status.js";
 
 /** Escapes a hostile answer might carry: clear screen, window title, colour, carriage return, C1 CSI, bidi override. */
 const HOSTILE = "\x1b[2J\x1b[H\x1b]0;owned\x07\x1b[31mred\x1b[0m\r\u009b1Aup\u202Eevil\x00\x7f";
@@ -174,5 +175,40 @@ describe("what status and get print carries no control characters", () => {
       expect(out.stdout + out.stderr).not.toContain("\\u001b");
     }
     expect(outputs.map((o) => o.code)).toEqual([0, 0, 0, 0, 1]);
+  });
+});
+
+/** A swarm controller's GET /v1/specs (`berth run --target swarm`). */
+function swarmAnswer(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    controller: "default",
+    target: "swarm",
+    observedAt: "2026-01-01T00:00:00Z",
+    specs: [SWARM_SPEC],
+    networks: [SWARM_NETWORK],
+    notes: [],
+    ...extra,
+  };
+}
+
+describe("live status under --target swarm believes a swarm controller only", () => {
+  it("takes a swarm controller's answer, networks and all", async () => {
+    const live = await liveSwarmStatus(await impostor(answer(swarmAnswer())), "default");
+    expect(live?.report.specs.map((s) => [s.name, s.running])).toEqual([["web", 2]]);
+    expect(live?.report.networks.map((n) => [n.name, n.scope, n.inUse])).toEqual([["front", "swarm", true]]);
+  });
+
+  it.each([
+    ["an engine controller's answer", answer(report())],
+    ["one without the target", answer(swarmAnswer({ target: undefined }))],
+    ["another controller's", answer(swarmAnswer({ controller: "other" }))],
+    ["one without networks", answer(swarmAnswer({ networks: undefined }))],
+  ])("ignores %s", async (_what, handler) => {
+    expect(await liveSwarmStatus(await impostor(handler), "default")).toBeNull();
+  });
+
+  it("is not read as an engine controller's status, whatever else the body holds", async () => {
+    const url = await impostor(answer({ ...report(), target: "swarm" }));
+    expect(await liveStatus(url, "default")).toBeNull();
   });
 });

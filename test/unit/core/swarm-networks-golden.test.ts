@@ -10,7 +10,8 @@ import { type DeclaredObject, objectHash, objectLabels } from "../../../src/core
 import type { ObservedNetwork } from "../../../src/core/observed.js";
 import type { DesiredObject, PlanInput } from "../../../src/core/plan/plan.js";
 import { renderPlan } from "../../../src/core/plan/render.js";
-import { overlayNetwork, planSwarmNetworks } from "../../../src/core/swarm-networks.js";
+import { overlayNetwork, planSwarmNetworks, swarmNetworkStatuses } from "../../../src/core/swarm-networks.js";
+import { ownership } from "../../../src/core/ownership.js";
 import type { ObservedService } from "../../../src/core/swarm-plan.js";
 import { CONTROLLER, declaredNetwork, KEYS, OPTIONS } from "../../support/plan-fixtures.js";
 
@@ -25,6 +26,7 @@ function made(d: DesiredObject, over: Partial<ObservedNetwork> = {}): ObservedNe
     id: `id-${d.object.name}`,
     name: d.object.name,
     driver: "overlay",
+    scope: "swarm",
     labels: objectLabels(object, objectHash(object), d.source, KEYS, CONTROLLER),
     options: {},
     internal: false,
@@ -113,6 +115,59 @@ describe("kind: Network under --target swarm", () => {
   for (const [name, [expected, run]] of Object.entries(cases)) {
     it(name, () => {
       expect(run()).toBe(expected === "" ? "nothing to do\n" : `${expected}\n`);
+    });
+  }
+});
+
+/** One line per network, as `berth status --target swarm` lists them: name, state, driver, scope, in use, message. */
+function statusLines(
+  i: PlanInput,
+  networks: ObservedNetwork[],
+  services: ObservedService[] = [],
+  options = {},
+): string {
+  const p = planSwarmNetworks(i, networks, services, { ...OPTIONS, ...options });
+  return swarmNetworkStatuses(i.objects, networks, services, p, ownership(KEYS, CONTROLLER))
+    .map(
+      (n) =>
+        `${n.name} ${n.state} ${n.driver} ${n.scope ?? "-"} ${n.inUse ? n.usedBy.join(",") : "unused"}${n.message ? `: ${n.message}` : ""}`,
+    )
+    .join("\n");
+}
+
+describe("the status of berth's networks under --target swarm", () => {
+  const front = network("front");
+  const back = network("back");
+  const foreign = { ...made(network("other")), labels: {} };
+  const cases: Record<string, [string, () => string]> = {
+    "a missing network is Pending, with the driver it will have": [
+      "front Pending overlay - unused",
+      () => statusLines(input([front]), []),
+    ],
+    "a network as berth made it is Ready, in use by the services that name it (by ID or name)": [
+      "front Ready overlay swarm api,web",
+      () => statusLines(input([front]), [made(front)], [service("web", ["front"]), service("api", ["id-front"])]),
+    ],
+    "a Ready network no service joins is not in use": [
+      "front Ready overlay swarm unused",
+      () => statusLines(input([front]), [made(front)]),
+    ],
+    "a network of that name berth does not own is a Conflict": [
+      "front Conflict overlay swarm unused: a network of this name exists and berth does not own it; it is neither adopted nor changed (remove it, or remove the document) (Conflict)",
+      () => statusLines(input([front]), [made(front, { labels: {} })]),
+    ],
+    "a deleted document's network is Orphaned while a service joins it, and kept": [
+      "back Orphaned overlay swarm api: its document is gone, but it is kept while containers use it (api); removed once unused\nfront Ready overlay swarm unused",
+      () => statusLines(input([front]), [made(front), made(back)], [service("api", ["id-back"])]),
+    ],
+    "networks that are not berth's and not declared are not listed": [
+      "front Ready overlay swarm unused",
+      () => statusLines(input([front]), [made(front), foreign]),
+    ],
+  };
+  for (const [name, [expected, run]] of Object.entries(cases)) {
+    it(name, () => {
+      expect(run()).toBe(expected);
     });
   }
 });

@@ -30,6 +30,7 @@ describe("the first pass's network lists", () => {
       id: "net-shared",
       name: "shared",
       driver: "bridge",
+      scope: "local",
       labels: {},
       options: {},
       internal: false,

@@ -1,0 +1,195 @@
+/**
+ * `berth run --target swarm`'s HTTP API and live status (docs/swarm.md, "HTTP API"), end to end
+ * through the built CLI, on a single-node swarm in a private dockerd (as swarm.test.ts: its own
+ * network namespace, `swarm init --advertise-addr 127.0.0.1`; never the shared engine):
+ * - /readyz is ready after the first pass; /v1/specs shows the service with its replicas running
+ *   and the overlay network berth made, in use; /metrics has the pass series and the services';
+ *   /v1/events the service's create;
+ * - a write route without the token is refused (401), and with it answers 501 naming the target;
+ *   the container, node and compat routes answer 501 naming the target;
+ * - `berth status --target swarm` reads the live controller (it says so) and lists the network;
+ * - SIGTERM ends run cleanly (exit 0);
+ * - pointed at an engine that is not a swarm manager (the shared one: only read), /readyz is 503
+ *   and says why.
+ */
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { berth, specDir, startBerth, TEST_IMAGE, testId } from "../support/e2e.js";
+import { pollValue } from "../support/poll.js";
+import { PrivateDockerd } from "../support/private-dockerd.js";
+import { specText } from "../support/specs.js";
+
+let daemon: PrivateDockerd;
+
+beforeAll(async () => {
+  daemon = await PrivateDockerd.create([TEST_IMAGE], { loopback: true });
+  await daemon.docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+}, 120_000);
+afterAll(async () => {
+  // destroy removes the private daemon with its swarm: every service and network in it is this file's.
+  await daemon.destroy();
+}, 60_000);
+
+const TOKEN = `swarm-api-token-${process.pid}-0123456789`;
+
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly text: string;
+}
+
+async function call(url: string, method = "GET", headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(url, { method, headers });
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // /metrics is text
+  }
+  return { status: res.status, body, text };
+}
+
+interface SpecView {
+  readonly name: string;
+  readonly phase: string;
+  readonly running: number;
+  readonly desired: number;
+  readonly nodes: string[];
+}
+interface NetworkView {
+  readonly name: string;
+  readonly state: string;
+  readonly driver: string;
+  readonly scope: string | null;
+  readonly inUse: boolean;
+  readonly usedBy: string[];
+}
+
+describe("berth run --target swarm serves the HTTP API", () => {
+  it("answers readiness, status with replicas and networks, metrics and events; refuses what swarm has not", async () => {
+    const id = testId("swarm-api");
+    const [service, network] = [`${id}-web`, `${id}-net`];
+    const dir = specDir({
+      "web.yaml": specText(service, {
+        image: TEST_IMAGE,
+        replicas: 2,
+        extra: ['command: ["sleep", "3600"]', "stopTimeout: 1s", `network: ${network}`],
+      }),
+      "net.yaml": ["apiVersion: berth/v1", "kind: Network", "metadata:", `  name: ${network}`, ""].join("\n"),
+    });
+    const env = {
+      DOCKER_HOST: daemon.dockerHost,
+      BERTH_STATE_DIR: path.join(daemon.dir, "state"),
+      BERTH_API_TOKEN: TOKEN,
+    };
+    const run = await startBerth(["--target", "swarm", "--id", id, "-f", dir, "--resync", "2s"], env);
+    try {
+      const api = run.url;
+      expect(api, run.recentLogs()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const ready = await pollValue(
+        () => call(`${api}/readyz`),
+        (a) => a.status === 200,
+        60_000,
+        200,
+      );
+      expect(ready.body, run.recentLogs()).toMatchObject({ ready: true, reason: null });
+
+      const status = await pollValue(
+        () => call(`${api}/v1/specs`),
+        (a) => ((a.body.specs ?? []) as SpecView[]).some((s) => s.name === service && s.phase === "Running"),
+        60_000,
+        300,
+      );
+      expect(status.body, run.recentLogs()).toMatchObject({ controller: id, target: "swarm" });
+      const spec = (status.body.specs as SpecView[]).find((s) => s.name === service);
+      expect(spec).toMatchObject({ phase: "Running", running: 2, desired: 2, nodes: [expect.any(String)] });
+      expect(status.body.networks as NetworkView[]).toEqual([
+        expect.objectContaining({
+          name: network,
+          state: "Ready",
+          driver: "overlay",
+          scope: "swarm",
+          inUse: true,
+          usedBy: [service],
+        }),
+      ]);
+      const one = await call(`${api}/v1/specs/${service}`);
+      expect([one.status, one.body.running]).toEqual([200, 2]);
+
+      const metrics = (await call(`${api}/metrics`)).text;
+      expect(metrics).toMatch(/^berth_reconciles_total\{result="ok"\} [1-9]\d*$/m);
+      expect(metrics).toMatch(/^berth_reconcile_duration_seconds_count [1-9]\d*$/m);
+      expect(metrics).toContain('berth_specs{phase="Running"} 1\n');
+      expect(metrics).toContain("berth_managed_services 1\n");
+      expect(metrics).toContain('berth_service_replicas{state="running"} 2\n');
+      expect(metrics).toContain('berth_actions_total{kind="create",reason="not_found",outcome="ok"} 1\n');
+      expect(metrics).toContain('berth_actions_total{kind="create-network",reason="not_found",outcome="ok"} 1\n');
+      expect(metrics).toMatch(/^berth_docker_calls_total\{operation="\w+",outcome="ok"\} [1-9]/m);
+      // Containers are the engine target's series; under swarm they are not offered at all.
+      expect(metrics).not.toContain("berth_managed_containers");
+
+      const events = (await call(`${api}/v1/events?spec=${service}`)).body.events as { kind: string; text: string }[];
+      expect(events.map((e) => [e.kind, e.text])).toContainEqual(["create", `create  service ${service}: not found`]);
+
+      // A write without the token is refused before anything; with it, the target says why not.
+      const put = `${api}/v1/specs/${service}`;
+      const yaml = { "content-type": "application/yaml" };
+      expect((await call(put, "PUT", yaml)).status).toBe(401);
+      const withToken = await call(put, "PUT", { ...yaml, authorization: `Bearer ${TOKEN}` });
+      expect(withToken.status).toBe(501);
+      expect(withToken.body).toMatchObject({ code: "BERTH_TARGET", target: "swarm" });
+      expect(String(withToken.body.error)).toContain("not served under --target swarm");
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      for (const [method, route] of [
+        ["POST", `/v1/containers/${service}/exec`],
+        ["GET", `/v1/containers/${service}/logs`],
+        ["GET", "/v1/node"],
+        ["POST", "/v1/pools/x/claims"],
+        ["POST", "/spawn"],
+      ] as const) {
+        const a = await call(`${api}${route}`, method, auth);
+        expect([route, a.status, a.body.target]).toEqual([route, 501, "swarm"]);
+        expect(String(a.body.error)).toContain("--target");
+      }
+
+      // berth status reads the live controller, and says so; --server off works it out itself.
+      const common = ["--target", "swarm", "--id", id, "-f", dir];
+      const live = await berth(["status", ...common, "--server", api], env);
+      expect([live.code, live.stderr]).toEqual([0, expect.stringContaining(`live from the controller at ${api}`)]);
+      expect(live.stdout).toMatch(new RegExp(`^${service}\\s+Running\\s+2/2`, "m"));
+      expect(live.stdout).toMatch(new RegExp(`^${network}\\s+Ready\\s+overlay\\s+swarm\\s+${service}`, "m"));
+      const json = await berth(["status", ...common, "--server", api, "-o", "json"], env);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        specs: [expect.objectContaining({ name: service, running: 2 })],
+        networks: [expect.objectContaining({ name: network, inUse: true })],
+      });
+      const local = await berth(["status", ...common, "--server", "off"], env);
+      expect(local.stderr).not.toContain("live from the controller");
+      expect(local.stdout).toMatch(new RegExp(`^${network}\\s+Ready\\s+overlay\\s+swarm`, "m"));
+    } finally {
+      expect(await run.stop()).toBe(0);
+    }
+    expect(run.logs.some((l) => l.msg === "controller stopped")).toBe(true);
+  }, 150_000);
+
+  it("is not ready on an engine that is not a swarm manager, and says why", async () => {
+    const id = testId("swarm-api-nomgr");
+    // The shared engine is no swarm manager: berth only lists there (every list fails), and makes nothing.
+    const dir = specDir({ "x.yaml": specText(`${id}-x`, { extra: ['command: ["sleep", "3600"]'] }) });
+    const run = await startBerth(["--target", "swarm", "--id", id, "-f", dir, "--resync", "1m"]);
+    try {
+      const answer = await pollValue(
+        () => call(`${run.url}/readyz`),
+        (a) => a.status === 503 && a.body.reason !== "first reconcile not done",
+        30_000,
+        200,
+      );
+      expect(String(answer.body.reason), run.recentLogs()).toMatch(/not a swarm manager/);
+      expect((await call(`${run.url}/v1/specs`)).status).toBe(503);
+      expect(await call(`${run.url}/healthz`)).toMatchObject({ status: 200 });
+    } finally {
+      expect(await run.stop()).toBe(0);
+    }
+  }, 60_000);
+});
