@@ -32,7 +32,7 @@ import type { Clock } from "../util/clock.js";
 import type { DesiredSnapshot, DesiredStateBuilder } from "./desired.js";
 import { type Dispatcher, EMPTY_QUEUE, type QueueView, type Waiting } from "./dispatcher.js";
 import type { HostPortHints } from "./host-ports.js";
-import { foreignView, OBSERVE_ALL, OBSERVE_FIRST, type ObserveWhat, observe } from "./observer.js";
+import { type ForeignView, foreignView, OBSERVE_ALL, OBSERVE_FIRST, type ObserveWhat, observe } from "./observer.js";
 import { ReportOnce } from "./report-once.js";
 import { RunInspector } from "./runs.js";
 
@@ -126,6 +126,16 @@ function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owne
   };
 }
 
+/** The observation with what the unfiltered list saw of containers berth does not own. */
+function withForeign(observed: ObservedState, foreign: ForeignView): ObservedState {
+  return {
+    ...observed,
+    foreignHostPorts: foreign.hostPorts,
+    foreignImageIds: foreign.imageIds,
+    ...(foreign.names.size > 0 ? { foreignNames: foreign.names } : {}),
+  };
+}
+
 export class Reconciler {
   private snapshot: DesiredSnapshot | null = null;
   /** What the next pass observes besides containers and images (observer.ts). */
@@ -202,8 +212,7 @@ export class Reconciler {
     let result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     if (observed.foreignHostPorts === undefined && allocates(result)) {
       // An auto port is given: plan again knowing the ports other containers hold.
-      const foreign = await foreignView(this.deps.docker, this.options.owner, new Set());
-      observed = { ...observed, foreignHostPorts: foreign.hostPorts, foreignImageIds: foreign.imageIds };
+      observed = withForeign(observed, await foreignView(this.deps.docker, this.options.owner, new Set()));
       result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     }
     const dispatched = this.deps.dispatcher?.dispatch({
@@ -283,13 +292,7 @@ export class Reconciler {
       { claimed, demand: this.deps.poolDemand?.snapshot() ?? new Map<string, number>() },
     );
     if (wanted.size === 0) return ours;
-    const foreign = await foreignView(this.deps.docker, this.options.owner, wanted);
-    return {
-      ...ours,
-      foreignHostPorts: foreign.hostPorts,
-      foreignImageIds: foreign.imageIds,
-      ...(foreign.names.size > 0 ? { foreignNames: foreign.names } : {}),
-    };
+    return withForeign(ours, await foreignView(this.deps.docker, this.options.owner, wanted));
   }
 
   /**
@@ -299,8 +302,7 @@ export class Reconciler {
   private async images(snapshot: DesiredSnapshot, observed: ObservedState): Promise<ObservedState> {
     if (observed.foreignImageIds !== undefined) return observed;
     if (unkeptImages(snapshot.input, observed, this.options.owner).length === 0) return observed;
-    const foreign = await foreignView(this.deps.docker, this.options.owner, new Set());
-    return { ...observed, foreignHostPorts: foreign.hostPorts, foreignImageIds: foreign.imageIds };
+    return withForeign(observed, await foreignView(this.deps.docker, this.options.owner, new Set()));
   }
 
   /**
