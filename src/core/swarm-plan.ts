@@ -124,7 +124,7 @@ function scaleReason(from: number | null, d: DesiredSpec): "replicas changed" | 
 }
 
 export function planSwarm(
-  input: Pick<PlanInput, "desired" | "protectedSpecs" | "prunePaused">,
+  input: Pick<PlanInput, "desired" | "protectedSpecs" | "protectedSources" | "prunePaused">,
   observed: SwarmObserved,
   now: number,
   options: SwarmPlanOptions,
@@ -189,10 +189,15 @@ export function planSwarm(
     }
   }
   const mine = services.filter((s) => owner.owns(s));
+  // A service made from a file that is now broken is no orphan (as a container: docs/design.md, "Broken files").
   const orphans = mine
     .filter((s) => {
       const spec = s.labels[owner.keys.spec] ?? s.name;
-      return !wanted.has(spec) && !input.protectedSpecs.has(spec);
+      return (
+        !wanted.has(spec) &&
+        !input.protectedSpecs.has(spec) &&
+        !input.protectedSources.has(s.labels[owner.keys.source] ?? "")
+      );
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   if (orphans.length > 0) {

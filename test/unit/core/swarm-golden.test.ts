@@ -135,6 +135,8 @@ describe("the swarm plan", () => {
       "! pruning paused: no spec files in specs (kept: c)",
     );
     expect(plan(input([a, b], { protectedSpecs: new Set(["c"]) }), all)).toBe("");
+    // c.yaml is broken and names no spec (a Git commit that broke it: no last good version at its new path).
+    expect(plan(input([a, b], { protectedSources: new Set([c.source]) }), all)).toBe("");
     const foreign = service(c, { labels: { [KEYS.controller]: "someone-else" } });
     expect(plan(input([a, b]), [service(a), service(b), foreign])).toBe("");
     expect(plan(input([a, b, c]), [service(a), service(b), foreign])).toBe(
