@@ -48,6 +48,7 @@ import { type SwarmPassResult, SwarmReconciler, type SwarmReconcilerDeps } from 
 import { DEFAULT_LOADER_OPTIONS, SpecLoader } from "./manifest/loader.js";
 import { DEFAULT_PARSE_OPTIONS, type ParseOptions } from "./manifest/parse.js";
 import { STDIN_SOURCE } from "./manifest/stdin.js";
+import type { VerdictStore } from "./manifest/verdicts.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { Pools } from "./ops/pools.js";
@@ -137,6 +138,17 @@ function engineParts(
   return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck, builds };
 }
 
+/** The spec folders' loader, under either target. */
+function specLoader(config: Config, verdicts?: VerdictStore): SpecLoader {
+  return new SpecLoader(config.specDirs, {
+    ...DEFAULT_LOADER_OPTIONS,
+    ...parseOptions(config),
+    // A Git source's files are read from one checkout per load (docs/gitops.md).
+    pinnedRoots: new Set((config.pinnedSpecDirs ?? []).map((d) => path.resolve(d))),
+    ...(verdicts ? { verdicts } : {}),
+  });
+}
+
 /** The specs and the planner; with a dispatcher, the passes act on their plans. */
 function reconcilerOf(
   config: Config,
@@ -147,13 +159,7 @@ function reconcilerOf(
 ): Reconciler {
   return new Reconciler(
     {
-      loader: new SpecLoader(config.specDirs, {
-        ...DEFAULT_LOADER_OPTIONS,
-        ...parseOptions(config),
-        // A Git source's files are read from one checkout per load (docs/gitops.md).
-        pinnedRoots: new Set((config.pinnedSpecDirs ?? []).map((d) => path.resolve(d))),
-        ...(deps.verdicts ? { verdicts: deps.verdicts } : {}),
-      }),
+      loader: specLoader(config, deps.verdicts),
       builder: new DesiredStateBuilder(
         engine.secrets,
         config.policy.profile,
@@ -194,11 +200,11 @@ export function createInspector(config: Config, deps: InspectorDeps): Inspector 
 
 /**
  * The Git sources of `berth run` (docs/gitops.md), each in its own folder under deps.git.root;
- * their spec folders (links to the current checkouts) join the spec directories.
+ * their spec folders (links to the current checkouts) join the spec directories. Under either target.
  */
 function gitSourcesOf(
   config: Config,
-  deps: AppDeps,
+  deps: Pick<AppDeps, "git">,
   hooks: GitSourcesDeps,
 ): { config: Config; sources: GitSources | null } {
   const git = deps.git;
@@ -421,12 +427,16 @@ const unavailableIO: ContainerIO = {
 
 /** What `createSwarm` makes: the pass, and for `berth run` the HTTP API and what it reads. */
 export interface SwarmApp {
+  /** The configuration given, with the Git sources' spec folders among the spec directories. */
+  readonly config: Config;
   readonly docker: DockerPort;
   readonly reconciler: SwarmReconciler;
   /** With deps.http and --listen: the HTTP API (not listening yet). */
   readonly server: HttpServer | null;
   readonly events: EventLog;
   readonly metrics: Metrics | null;
+  /** The Git sources (started by `berth run` before its first pass); null: none. */
+  readonly gitSources: GitSources | null;
   /** What a pass of `berth run` gives the API: its status, or why it failed (the readiness). */
   passed(result: SwarmPassResult): void;
   failed(err: Error): void;
@@ -434,16 +444,35 @@ export interface SwarmApp {
 
 /** Under --target swarm (docs/swarm.md): the same specs and desired state, converged to services. */
 export function createSwarm(
-  config: Config,
+  given: Config,
   deps: Pick<InspectorDeps, "log" | "clock"> &
     Pick<SwarmReconcilerDeps, "onAction" | "onObjectAction"> &
-    Pick<AppDeps, "http" | "version">,
+    Pick<AppDeps, "http" | "version" | "git"> & {
+      /** A Git source is at a new revision: `berth run` makes a pass at once. */
+      readonly onGitRevision?: () => void;
+    },
   /** `create` for apply and run, which make the hash key when a secret first needs it; `read` for plan and status. */
   hashKeyMode: HashKeyMode = "read",
 ): SwarmApp {
   const clock = deps.clock ?? systemClock;
+  const git = gitSourcesOf(given, deps, {
+    clock,
+    log: deps.log.child({ component: "git" }),
+    onRevision: (source, previous) => {
+      events.revision(source, previous, clock.now());
+      deps.onGitRevision?.();
+    },
+    onFetch: (source, error) => metrics?.gitFetch(source, error, clock.now()),
+  });
+  const config = git.config;
   const http = config.listen ? deps.http : undefined;
-  const metrics = http ? new http.Metrics({ version: deps.version ?? "unknown", target: "swarm" }) : null;
+  const metrics = http
+    ? new http.Metrics({
+        version: deps.version ?? "unknown",
+        target: "swarm",
+        gitSources: git.sources?.list().map((s) => s.name) ?? [],
+      })
+    : null;
   const engine = connectSwarm(config.dockerTimeoutMs, (operation, outcome, durationMs) => {
     metrics?.dockerCall(operation, outcome, durationMs);
   });
@@ -460,7 +489,7 @@ export function createSwarm(
   const passes = new SwarmPasses();
   const reconciler = new SwarmReconciler(
     {
-      loader: new SpecLoader(config.specDirs, { ...DEFAULT_LOADER_OPTIONS, ...parseOptions(config) }),
+      loader: specLoader(config),
       builder: new DesiredStateBuilder(secrets, config.policy.profile, hostPolicyContext),
       swarm: engine.swarm,
       secrets,
@@ -470,6 +499,7 @@ export function createSwarm(
       images: new SwarmImages(engine.port, registryAuth, deps.log.child({ component: "swarm-image" })),
       clock,
       log: deps.log.child({ component: "swarm" }),
+      ...(git.sources ? { revisionOf: (f: string) => git.sources?.revisionOf(f) ?? null } : {}),
       onAction: (action, error, durationMs) => {
         events.swarmAction(action, error, clock.now(), durationMs);
         metrics?.swarmAction(action, error);
@@ -498,6 +528,8 @@ export function createSwarm(
           apiToken: config.apiToken,
           loopback: LOOPBACK.has(config.listen.host),
           swarmStatus: () => passes.status(),
+          gitSources: git.sources,
+          gitWebhookSecret: deps.git?.webhookSecret ?? null,
           events,
           metrics,
           now: () => clock.now(),
@@ -507,13 +539,16 @@ export function createSwarm(
         })
       : null;
   return {
+    config,
     docker: engine.port,
     reconciler,
     server,
     events,
     metrics,
+    gitSources: git.sources,
     passed: (result) => {
       passes.passed(result);
+      git.sources?.noteInvalid(result.snapshot.issues.map((i) => i.file));
       metrics?.swarmPass(result);
     },
     failed: (err) => {

@@ -234,7 +234,12 @@ export async function liveSwarmStatus(
   const body = await statusBody(server, controllerId, timeoutMs);
   if (body === null || body.target !== "swarm" || !swarmReport(body)) return null;
   return {
-    report: { specs: body.specs, networks: body.networks, notes: body.notes },
+    report: {
+      specs: body.specs,
+      networks: body.networks,
+      notes: body.notes,
+      ...(gitSources(body.sources) ? { sources: body.sources } : {}),
+    },
     url: server,
     observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
   };

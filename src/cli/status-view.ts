@@ -1,5 +1,6 @@
 /** The status table `berth status` and `berth apply` print. */
 import { capacityLine } from "../core/capacity.js";
+import type { GitSourceStatus } from "../core/git-source.js";
 import type { ContainerStatus, StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
@@ -30,6 +31,26 @@ function containerCell(c: ContainerStatus, now: number): string {
     if (c.finishedAt !== null) parts.push(`${age(Date.parse(c.finishedAt), now)} ago`);
   }
   return `${c.name}(${parts.join(",")})`;
+}
+
+/** The Git sources' table and their broken files (docs/gitops.md, "Status"), under either target; "" for none. */
+export function renderSources(sources: readonly GitSourceStatus[], now: number): string {
+  if (sources.length === 0) return "";
+  let out = `\n${table(
+    ["SOURCE", "REVISION", "COMMITTED", "SUBJECT", "FETCHED", "LAST FETCH"],
+    sources.map((g) => [
+      `${g.url}@${g.ref}${g.path ? `:${g.path}` : ""}`,
+      g.shortRevision ?? "-",
+      g.committedAt === null ? "-" : `${age(Date.parse(g.committedAt), now)} ago`,
+      g.subject ?? "-",
+      g.lastFetchAt === null ? "never" : `${age(Date.parse(g.lastFetchAt), now)} ago`,
+      g.lastError === null ? "ok" : `failed ${g.failures}x: ${g.lastError}`,
+    ]),
+  )}`;
+  for (const g of sources)
+    if (g.invalidFiles.length > 0)
+      out += `! ${g.name}: invalid since ${g.brokenAt?.slice(0, 12) ?? "?"} (the last good versions run): ${g.invalidFiles.join(", ")}\n`;
+  return out;
 }
 
 /** With `wide`, each spec's file, hash, containers' addresses and host ports, and last action too (`berth status -o wide`). */
@@ -76,23 +97,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
       ]),
     )}`;
   }
-  const sources = report.sources ?? [];
-  if (sources.length > 0) {
-    out += `\n${table(
-      ["SOURCE", "REVISION", "COMMITTED", "SUBJECT", "FETCHED", "LAST FETCH"],
-      sources.map((g) => [
-        `${g.url}@${g.ref}${g.path ? `:${g.path}` : ""}`,
-        g.shortRevision ?? "-",
-        g.committedAt === null ? "-" : `${age(Date.parse(g.committedAt), now)} ago`,
-        g.subject ?? "-",
-        g.lastFetchAt === null ? "never" : `${age(Date.parse(g.lastFetchAt), now)} ago`,
-        g.lastError === null ? "ok" : `failed ${g.failures}x: ${g.lastError}`,
-      ]),
-    )}`;
-    for (const g of sources)
-      if (g.invalidFiles.length > 0)
-        out += `! ${g.name}: invalid since ${g.brokenAt?.slice(0, 12) ?? "?"} (the last good versions run): ${g.invalidFiles.join(", ")}\n`;
-  }
+  out += renderSources(report.sources ?? [], now);
   for (const note of report.notes) out += `! ${note}\n`;
   if (report.node) out += `${capacityLine(report.node)}\n`;
   return out;

@@ -2,8 +2,10 @@
  * `plan`, `apply`, `status` and `run` under `--target swarm` (docs/swarm.md): the same commands,
  * exit codes and output shapes as the engine target's, over the swarm pass (loop/swarm-reconciler.ts).
  */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import type { Logger } from "pino";
-import { type AppDeps, createSwarm } from "../app.js";
+import { type AppDeps, createSwarm, type SwarmApp } from "../app.js";
 import type { Config } from "../config.js";
 import { formatIssue } from "../core/errors.js";
 import { renderAction } from "../core/plan/render.js";
@@ -11,6 +13,7 @@ import { renderSwarmAction, renderSwarmChanges, type SwarmAction } from "../core
 import type { SwarmNetworkStatus } from "../core/swarm-networks.js";
 import type { SwarmReport, SwarmSpecStatus } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
+import { resolveStateDir } from "../host/lock.js";
 import { watchSpecDirs } from "../host/watcher.js";
 import { swarmNoteLines } from "../loop/swarm-passes.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
@@ -20,6 +23,7 @@ import { liveSwarmStatus } from "./live.js";
 import type { OutputFormat } from "./options.js";
 import { formatData, isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
+import { renderSources } from "./status-view.js";
 import { table } from "./table.js";
 import { VERSION } from "./version.js";
 
@@ -114,7 +118,7 @@ export async function swarmStatusCommand(
         }));
   if (isData(output)) io.out(formatData(output, report));
   else {
-    io.out(renderSwarmStatus(report.specs, report.networks));
+    io.out(renderSwarmStatus(report.specs, report.networks) + renderSources(report.sources ?? [], systemClock.now()));
     for (const note of report.notes) io.out(`! ${note}\n`);
   }
   return EXIT.ok;
@@ -169,9 +173,33 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
   }
 }
 
+type GitSecrets = Omit<NonNullable<AppDeps["git"]>, "root">;
+
 /**
- * The controller under swarm: a pass at start, at every spec change (the watch), at every resync
- * and at the next expiry; passes never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
+ * --git under swarm (docs/swarm.md, "Git sources"): the engine target's sources, caches and
+ * checkouts (<state dir>/git/<id>, the folder `run --target engine` of this id uses: the host
+ * lock keeps the two apart). `started` ends after the first fetch of each source — before the
+ * first pass, as under the engine target — or at a signal.
+ */
+async function swarmGitSources(
+  config: Config,
+  secrets: GitSecrets,
+): Promise<{ deps: Pick<AppDeps, "git">; started(app: SwarmApp, stopped: Promise<void>): Promise<void> }> {
+  if (config.git.sources.length === 0) return { deps: {}, started: () => Promise.resolve() };
+  const root = path.join(await resolveStateDir(config.stateDir), "git", config.controllerId);
+  return {
+    deps: { git: { root, ...secrets } },
+    started: async (app, stopped) => {
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      if (app.gitSources) await Promise.race([app.gitSources.start(), stopped]);
+    },
+  };
+}
+
+/**
+ * The controller under swarm: a pass at start (after the first fetch of each Git source), at every
+ * spec change (the watch), at every new revision, at every resync and at the next expiry; passes
+ * never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
  * API") serves the last pass's status, the events and the metrics. Ends at SIGTERM/SIGINT after
  * the pass in flight.
  */
@@ -182,13 +210,25 @@ export async function swarmRun(
   lock: { setListen(address: string): void },
   /** The HTTP edge, handed in by `run` so that plan, apply and status never load fastify. */
   http: NonNullable<AppDeps["http"]>,
+  /** The Git sources' credentials and webhook secret (cli/commands/run.ts, readGitSecrets). */
+  gitSecrets: GitSecrets,
 ): Promise<number> {
+  // A change seen during a pass (the watch, a new revision) makes another pass right after it.
+  let wake: () => void = () => undefined;
+  let requested = false;
+  const poke = (): void => {
+    requested = true;
+    wake();
+  };
+  const git = await swarmGitSources(config, gitSecrets);
   const app = createSwarm(
     config,
     {
       log,
       version: VERSION,
       http,
+      ...git.deps,
+      onGitRevision: poke,
       onAction: (action, error, durationMs) => {
         if (error) return;
         log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
@@ -201,16 +241,15 @@ export async function swarmRun(
     "create",
   );
   const { reconciler } = app;
-  let wake: () => void = () => undefined;
   let stopping = false;
-  const poke = (): void => {
-    wake();
-  };
+  let signalled: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (signalled = resolve));
   const unsubscribe = signals(() => {
     stopping = true;
+    signalled();
     poke();
   });
-  const watcher = watchSpecDirs(config.specDirs, poke, { clock: systemClock, debounceMs: 50, log });
+  const watcher = watchSpecDirs(app.config.specDirs, poke, { clock: systemClock, debounceMs: 50, log });
   const resyncMs = config.resync.kind === "every" ? config.resync.ms : 30_000;
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
@@ -222,7 +261,9 @@ export async function swarmRun(
   }
   log.info({ target: "swarm", id: config.controllerId }, "controller started");
   try {
+    await git.started(app, stopped);
     while (!stopping) {
+      requested = false;
       let nextWakeAt: number | null = null;
       try {
         const result = await reconciler.pass({ act: true });
@@ -238,6 +279,7 @@ export async function swarmRun(
         log.error({ err }, "reconcile pass failed");
       }
       if (stopping) break;
+      if (requested) continue;
       const now = systemClock.now();
       const at = Math.min(now + resyncMs, nextWakeAt ?? Number.POSITIVE_INFINITY);
       await new Promise<void>((resolve) => {
@@ -249,6 +291,7 @@ export async function swarmRun(
       });
     }
   } finally {
+    app.gitSources?.stop();
     unsubscribe();
     // Stop listening; requests still open are cut (a pass in flight has ended).
     const serverClosed = app.server?.close();

@@ -3,7 +3,7 @@
  * service create and update, pure. The fields a service cannot carry were refused at validation
  * (core/swarm-fields.ts); everything else maps here, or is named in docs/swarm.md as not needed.
  *
- * The ownership labels (controller, spec, hash, expiry, source, applied) go on the service only.
+ * The ownership labels (controller, spec, hash, expiry, source, applied, revision) go on the service only.
  * The tasks' containers carry the spec's own labels and never berth.controller: an engine-target
  * berth of the same id on a node would otherwise take them for its own containers and prune them.
  */
@@ -94,6 +94,11 @@ export interface ServiceInput {
   readonly source: string;
   /** secretEnv name → the keyed digest of its value (core/secrets.ts), for the applied label. */
   readonly secretDigests: Readonly<Record<string, string>>;
+  /**
+   * The Git revision the spec file was read at (docs/gitops.md), or null/absent: not from a Git
+   * source. On the service alone, not in the hash: a commit that changes no spec updates no service.
+   */
+  readonly revision?: string | null;
 }
 
 /** The replicas a spec wants running: none while suspended; null for a global service (one per node). */
@@ -178,6 +183,7 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
       [k.expiresAt]: spec.expiresAt === null ? NEVER : formatTime(spec.expiresAt),
       [k.source]: source,
       ...(applied !== null ? { [k.applied]: applied } : {}),
+      ...(input.revision ? { [k.revision]: input.revision } : {}),
     },
     TaskTemplate: {
       ContainerSpec: {

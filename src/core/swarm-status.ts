@@ -4,6 +4,7 @@
  * the running tasks are on, and the last task error (e.g. "no suitable node (insufficient
  * resources on 2 nodes)").
  */
+import type { GitSourceStatus } from "./git-source.js";
 import type { Phase } from "./status.js";
 import type { SpecRecord } from "./record.js";
 import type { Ownership } from "./ownership.js";
@@ -18,6 +19,8 @@ export interface SwarmReport {
   readonly networks: readonly SwarmNetworkStatus[];
   /** The plan's notes (pruning paused, a name held by another's service), without plan's `! `. */
   readonly notes: readonly string[];
+  /** With --git, from a running controller: each source's revision and last fetch (docs/gitops.md). */
+  readonly sources?: readonly GitSourceStatus[];
 }
 
 /** A task as the task list shows it, in berth's terms. */

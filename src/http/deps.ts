@@ -53,6 +53,10 @@ interface CommonServerDeps {
   readonly allowOrigins?: readonly string[];
   /** Timeouts and the connection cap; DEFAULT_HTTP_LIMITS where not given. */
   readonly limits?: Partial<HttpLimits>;
+  /** The Git sources (GET /v1/sources, the webhook); null or absent: none. */
+  readonly gitSources?: { list(): GitSourceStatus[]; syncAll(): Promise<void> } | null;
+  /** The webhook's secret (--git-webhook-secret-file); null or absent: POST /v1/hooks/git answers 404. */
+  readonly gitWebhookSecret?: string | null;
 }
 
 /** The engine target's server (the default): containers on this host. */
@@ -72,10 +76,6 @@ export interface EngineServerDeps extends CommonServerDeps {
   readonly originalAgents?: OriginalAgents | null;
   /** null or absent: no Artie host-manager compatibility routes. */
   readonly artie?: ArtieCompatConfig | null;
-  /** The Git sources (GET /v1/sources, the webhook); null or absent: none. */
-  readonly gitSources?: { list(): GitSourceStatus[]; syncAll(): Promise<void> } | null;
-  /** The webhook's secret (--git-webhook-secret-file); null or absent: POST /v1/hooks/git answers 404. */
-  readonly gitWebhookSecret?: string | null;
   /** The admission policy's profile: only under `privileged` may /spawn ask for uid or gid 0. Default baseline. */
   readonly policyProfile?: Profile;
 }

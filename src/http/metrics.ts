@@ -145,13 +145,13 @@ export class Metrics {
       name: "berth_source_last_fetch_timestamp_seconds",
       help: "When each Git source was last fetched successfully (seconds since the epoch).",
       labelNames: ["source"],
-      registers: engineOnly,
+      registers,
     });
     this.sourceFailures = new Counter({
       name: "berth_source_fetch_failures_total",
       help: "Failed fetches of each Git source (unreachable remote, bad credentials, a ref that is gone).",
       labelNames: ["source"],
-      registers: engineOnly,
+      registers,
     });
     for (const source of sources.gitSources ?? []) this.sourceFailures.inc({ source }, 0);
     // The series alerts watch exist from the start, at 0: rate() of an absent series is nothing.

@@ -212,6 +212,7 @@ export function buildServer(deps: ServerDeps) {
   });
 
   registerEventRoutes(app, deps);
+  registerGitRoutes(app, deps);
   if (deps.target === "swarm") {
     registerSwarmRoutes(app, deps);
     return app;
@@ -221,7 +222,6 @@ export function buildServer(deps: ServerDeps) {
   registerPoolRoutes(app, engine, engine.pools ?? null);
   registerContainerRoutes(app, engine, streams);
   registerNodeRoutes(app, engine);
-  registerGitRoutes(app, engine);
   if (engine.compat) registerSpawnerCompat(app, engine, engine.compat);
 
   // WebSocket routes (terminals) go in a plugin registered after @fastify/websocket, which must

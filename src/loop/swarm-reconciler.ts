@@ -41,6 +41,8 @@ export interface SwarmReconcilerDeps {
   readonly images: { resolve(spec: NormalizedSpec): Promise<ServiceImage> };
   readonly clock: Clock;
   readonly log: Logger;
+  /** The Git revision a spec file is checked out at (the berth.revision label), or null: not from a Git source. */
+  readonly revisionOf?: (file: string) => string | null;
   /** Called after each operation, with its error when it failed. */
   readonly onAction?: (action: SwarmAction, error: Error | null, durationMs: number) => void;
   /** The same, for a network's operation. */
@@ -110,7 +112,12 @@ export class SwarmReconciler {
       // services that left them (one still named by a service is kept until a later pass).
       const objectActions = networkPlan.actions.filter(isObjectAction);
       failed += await this.runObjects(objectActions.filter((a) => a.reason !== "orphaned"));
-      const desired = new Map(snapshot.input.desired.map((d) => [d.spec.name, d]));
+      const desired = new Map(
+        snapshot.input.desired.map((d) => [
+          d.spec.name,
+          { ...d, revision: this.deps.revisionOf?.(snapshot.records.get(d.spec.name)?.file ?? "") ?? null },
+        ]),
+      );
       await Promise.all(
         plan.actions.map((action) =>
           this.slots.run(async () => {
@@ -179,7 +186,7 @@ export class SwarmReconciler {
    * One action, one or two service calls (after the image's registry is asked and the secrets it
    * names are made); no decisions.
    */
-  private async execute(action: SwarmAction, d: DesiredSpec | null): Promise<void> {
+  private async execute(action: SwarmAction, d: ServiceDesired | null): Promise<void> {
     const swarm = this.deps.swarm;
     switch (action.kind) {
       case "create":
@@ -216,7 +223,7 @@ export class SwarmReconciler {
    * the registry names it and the credentials the nodes pull it with.
    */
   private async body(
-    d: DesiredSpec,
+    d: ServiceDesired,
     bindings: readonly SecretBinding[],
   ): Promise<[ServiceSpec, ServiceImage["credentials"]]> {
     const owner = this.options.owner;
@@ -268,6 +275,9 @@ export class SwarmReconciler {
     return out;
   }
 }
+
+/** A desired spec with the revision its file was read at (null: not from a Git source). */
+type ServiceDesired = DesiredSpec & { readonly revision: string | null };
 
 function options(o: SwarmReconcilerOptions) {
   return { owner: o.owner, forcePrune: o.forcePrune, pruneMaxShare: o.pruneMaxShare };

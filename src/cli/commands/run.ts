@@ -178,15 +178,17 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
     { ...raw, ...(token !== undefined ? { apiToken: token } : {}), ...spawnerOptions(raw) },
     { level: "info", fd: 1 },
   );
+  const git = await readGitSecrets(config);
   if (config.target === "swarm") {
     // The HTTP API is served (docs/swarm.md, "HTTP API"); these are the engine target's alone.
-    if (config.ha || config.compat || config.artie || config.runtimeSpecs !== null || config.git.sources.length > 0)
+    if (config.ha || config.compat || config.artie || config.runtimeSpecs !== null)
       throw BerthError.usage(
-        "--target swarm: --ha, --git, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
+        "--target swarm: --ha, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
       );
-    return withHostLockAlone(config, "run", (lock) => swarmRun(config, log, signals, lock, { buildServer, Metrics }));
+    return withHostLockAlone(config, "run", (lock) =>
+      swarmRun(config, log, signals, lock, { buildServer, Metrics }, git),
+    );
   }
-  const git = await readGitSecrets(config);
   // Several berths with one id, one leading (docs/reliability.md): the lease replaces the host lock,
   // and the leader does not lead while a berth without --ha holds it.
   if (config.ha) return runElected(config, config.ha, log, signals, git);

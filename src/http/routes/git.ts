@@ -7,14 +7,25 @@
  * queued per source (loop/git-sources.ts).
  */
 import type { FastifyInstance } from "fastify";
-import type { EngineServerDeps } from "../deps.js";
+import type { GitSourceStatus } from "../../core/git-source.js";
+import type { ServerDeps } from "../deps.js";
 import { refuse } from "../auth.js";
 import { verifyWebhook } from "../webhook-signature.js";
 
 /** A push event's payload is a few KiB; GitHub caps them at 25 MB, but berth reads none of it. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-export function registerGitRoutes(app: FastifyInstance, deps: EngineServerDeps): void {
+/** GET /v1/specs's `sources`, with --git only (docs/gitops.md, "Status"). */
+export function sourcesOf(deps: Pick<ServerDeps, "gitSources">): { sources?: GitSourceStatus[] } {
+  const sources = deps.gitSources?.list() ?? [];
+  return sources.length > 0 ? { sources } : {};
+}
+
+/** Under either target (docs/swarm.md, "Git sources"). */
+export function registerGitRoutes(
+  app: FastifyInstance,
+  deps: Pick<ServerDeps, "controllerId" | "gitSources" | "gitWebhookSecret">,
+): void {
   const sources = deps.gitSources ?? null;
   app.get("/v1/sources", async (_req, reply) =>
     reply.send({ controller: deps.controllerId, sources: sources?.list() ?? [] }),

@@ -13,6 +13,7 @@ import type { RemoveOutcome, RuntimeSpecs, WriteOutcome } from "../../ops/runtim
 import { refuse, requireToken } from "../auth.js";
 import { checkName, nameError, requireContentType, SPEC_TYPES } from "../common.js";
 import type { EngineServerDeps } from "../deps.js";
+import { sourcesOf } from "./git.js";
 
 /** An answer to send: status code and JSON body. */
 export interface Answer {
@@ -116,12 +117,11 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
   app.get("/v1/specs", async (_req, reply) => {
     const status = deps.status();
     if (status === null) return noPassYet(reply);
-    const sources = deps.gitSources?.list() ?? [];
     return reply.send({
       controller: deps.controllerId,
       observedAt: formatTime(status.at),
       ...status.report,
-      ...(sources.length > 0 ? { sources } : {}),
+      ...sourcesOf(deps),
     });
   });
 

@@ -1,14 +1,16 @@
 /**
  * The routes of `berth run --target swarm` (docs/swarm.md, "HTTP API"): GET /v1/specs and
  * /v1/specs/{name} answer the services' status and berth's networks on the swarm. The routes
- * that reach this host's containers, its warm pools and capacity, the runtime spec folder, the
- * Git sources or another tool's API have nothing to serve under swarm: each answers 501 naming
- * the target, after the token check it has under the engine target, before any body is read.
+ * that reach this host's containers, its warm pools and capacity, the runtime spec folder or
+ * another tool's API have nothing to serve under swarm: each answers 501 naming the target, after
+ * the token check it has under the engine target, before any body is read. The Git sources' routes
+ * are the engine target's (routes/git.ts).
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatTime } from "../../core/units.js";
 import { type Guard, refuse, requireToken } from "../auth.js";
 import type { SwarmServerDeps } from "../deps.js";
+import { sourcesOf } from "./git.js";
 
 /** Why a route of the engine target is not served under swarm. */
 const WHY = {
@@ -18,7 +20,6 @@ const WHY = {
     "containers are not reachable under --target swarm: a service's tasks run on the swarm's nodes (docker service logs, or docker exec on the node)",
   pools: "warm pools are this host's: not under --target swarm",
   node: "host capacity is for --target engine: under --target swarm, Swarm places the tasks",
-  git: "--git is for --target engine: not under --target swarm",
   compat: "--compat is for --target engine: not under --target swarm",
 } as const;
 
@@ -49,8 +50,6 @@ export const ENGINE_ONLY_ROUTES: readonly EngineOnly[] = [
   route("GET", "/v1/pools/:name/claims/:claim", "pools", true),
   route("DELETE", "/v1/pools/:name/claims/:claim", "pools", true),
   route("GET", "/v1/node", "node"),
-  route("GET", "/v1/sources", "git"),
-  route("POST", "/v1/hooks/git", "git"),
   route("GET", "/health", "compat"),
   route("POST", "/spawn", "compat"),
   route("GET", "/status/:id", "compat"),
@@ -85,6 +84,7 @@ export function registerSwarmRoutes(app: FastifyInstance, deps: SwarmServerDeps)
       specs: status.specs,
       networks: status.networks,
       notes: status.notes,
+      ...sourcesOf(deps),
     });
   });
 

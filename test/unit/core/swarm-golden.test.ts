@@ -322,6 +322,19 @@ describe("the service a spec becomes", () => {
       UpdateConfig: { Parallelism: 1, Order: "stop-first", FailureAction: "pause" },
     });
   });
+
+  it("carries the Git revision on the service alone; another revision of the same spec is no update", () => {
+    const web = desired("web");
+    const [first, second] = ["1".repeat(40), "2".repeat(40)];
+    const body = serviceSpec({ ...web, revision: first }, OPTIONS.owner);
+    expect(body.Labels[KEYS.revision]).toBe(first);
+    expect(body.TaskTemplate.ContainerSpec.Labels).not.toHaveProperty(KEYS.revision);
+    expect(serviceSpec(web, OPTIONS.owner).Labels).not.toHaveProperty(KEYS.revision);
+    expect({ ...body, Labels: null }).toEqual({ ...serviceSpec(web, OPTIONS.owner), Labels: null });
+    // A commit that changes no spec: the service made at the first revision stays as it is.
+    const made = service(web, { labels: body.Labels });
+    expect(plan(input([{ ...web, revision: second } as Desired]), [made])).toBe("");
+  });
 });
 
 describe("what each target refuses", () => {

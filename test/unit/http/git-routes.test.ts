@@ -1,4 +1,4 @@
-/** GET /v1/sources and the Git webhook, through fastify's inject(). */
+/** GET /v1/sources and the Git webhook, through fastify's inject(), under both targets (the same routes). */
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { labelKeys } from "../../../src/core/labels.js";
@@ -37,27 +37,38 @@ const noIO: ContainerIO = {
   logs: () => Promise.reject(new Error("no")),
 };
 
-function server(git: { secret: string | null; sources: boolean }) {
+type Target = "engine" | "swarm";
+
+function server(git: { secret: string | null; sources: boolean }, target: Target) {
   let fetches = 0;
   const log = silentLogger();
-  const app = buildServer({
+  const common = {
     log,
     controllerId: "default",
     readiness: () => ({ ready: true, reason: null }),
     apiToken: API_TOKEN,
     loopback: true,
-    status: () => null,
     events: new EventLog(),
     metrics: null,
-    specs: null,
-    containers: new ManagedContainers(
-      { listContainers: () => Promise.resolve([]) },
-      noIO,
-      ownership(labelKeys(), "default"),
-      log,
-    ),
-    compat: null,
     now: () => Date.parse("2026-12-03T10:02:00Z"),
+  };
+  const targetDeps =
+    target === "swarm"
+      ? { target, swarmStatus: () => null }
+      : {
+          status: () => null,
+          specs: null,
+          containers: new ManagedContainers(
+            { listContainers: () => Promise.resolve([]) },
+            noIO,
+            ownership(labelKeys(), "default"),
+            log,
+          ),
+          compat: null,
+        };
+  const app = buildServer({
+    ...common,
+    ...targetDeps,
     gitSources: git.sources
       ? {
           list: () => [SOURCE],
@@ -85,16 +96,16 @@ function post(s: ReturnType<typeof server>, headers: Record<string, string>, pay
   });
 }
 
-describe("POST /v1/hooks/git", () => {
+describe.each<Target>(["engine", "swarm"])("POST /v1/hooks/git under --target %s", (target) => {
   it("fetches on a good signature, without the API token (202)", async () => {
-    const s = server({ secret: SECRET, sources: true });
+    const s = server({ secret: SECRET, sources: true }, target);
     const res = await post(s, { "x-hub-signature-256": sign(BODY), "x-github-event": "push" });
     expect([res.statusCode, res.json()]).toEqual([202, { fetching: [SOURCE.name] }]);
     expect(s.fetches()).toBe(1);
   });
 
   it("takes GitLab's token, and a form-encoded body", async () => {
-    const s = server({ secret: SECRET, sources: true });
+    const s = server({ secret: SECRET, sources: true }, target);
     const res = await post(
       s,
       { "content-type": "application/x-www-form-urlencoded", "x-gitlab-token": SECRET },
@@ -110,7 +121,7 @@ describe("POST /v1/hooks/git", () => {
     ["signed for another body", { "x-hub-signature-256": sign("{}") }, "does not match"],
     ["with the API token instead", { authorization: `Bearer ${API_TOKEN}` }, "is not signed"],
   ])("answers 401 and fetches nothing when %s", async (_what, headers, message) => {
-    const s = server({ secret: SECRET, sources: true });
+    const s = server({ secret: SECRET, sources: true }, target);
     const res = await post(s, headers);
     expect(res.statusCode).toBe(401);
     expect(res.json<{ error: string }>().error).toContain(message);
@@ -118,7 +129,7 @@ describe("POST /v1/hooks/git", () => {
   });
 
   it("answers 413 for a body above the bound, and fetches nothing", async () => {
-    const s = server({ secret: SECRET, sources: true });
+    const s = server({ secret: SECRET, sources: true }, target);
     const big = "x".repeat(1024 * 1024 + 1);
     const res = await post(s, { "x-hub-signature-256": sign(big) }, big);
     expect(res.statusCode).toBe(413);
@@ -126,21 +137,21 @@ describe("POST /v1/hooks/git", () => {
   });
 
   it("answers 404 without a webhook secret", async () => {
-    const s = server({ secret: null, sources: true });
+    const s = server({ secret: null, sources: true }, target);
     const res = await post(s, { "x-hub-signature-256": sign(BODY) });
     expect(res.statusCode).toBe(404);
     expect(s.fetches()).toBe(0);
   });
 });
 
-describe("GET /v1/sources", () => {
+describe.each<Target>(["engine", "swarm"])("GET /v1/sources under --target %s", (target) => {
   it("lists the sources with their revisions", async () => {
-    const res = await server({ secret: null, sources: true }).app.inject({ url: "/v1/sources" });
+    const res = await server({ secret: null, sources: true }, target).app.inject({ url: "/v1/sources" });
     expect([res.statusCode, res.json()]).toEqual([200, { controller: "default", sources: [SOURCE] }]);
   });
 
   it("is an empty list without sources", async () => {
-    const res = await server({ secret: null, sources: false }).app.inject({ url: "/v1/sources" });
+    const res = await server({ secret: null, sources: false }, target).app.inject({ url: "/v1/sources" });
     expect(res.json()).toEqual({ controller: "default", sources: [] });
   });
 });

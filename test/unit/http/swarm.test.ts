@@ -6,6 +6,7 @@
  * has there; /metrics offers the services' series and not the containers'.
  */
 import { describe, expect, it } from "vitest";
+import type { GitSourceStatus } from "../../../src/core/git-source.js";
 import { Metrics } from "../../../src/http/metrics.js";
 import { ENGINE_ONLY_ROUTES } from "../../../src/http/routes/swarm.js";
 import { buildServer, type SwarmStatusSnapshot } from "../../../src/http/server.js";
@@ -25,8 +26,8 @@ const SNAPSHOT: SwarmStatusSnapshot = {
   at: AT,
 };
 
-function swarmServer(status: SwarmStatusSnapshot | null = SNAPSHOT) {
-  const metrics = new Metrics({ version: "1.2.3", target: "swarm" });
+function swarmServer(status: SwarmStatusSnapshot | null = SNAPSHOT, sources: readonly GitSourceStatus[] = []) {
+  const metrics = new Metrics({ version: "1.2.3", target: "swarm", gitSources: sources.map((s) => s.name) });
   const app = buildServer({
     target: "swarm",
     log: silentLogger(),
@@ -41,6 +42,7 @@ function swarmServer(status: SwarmStatusSnapshot | null = SNAPSHOT) {
     events: new EventLog(),
     metrics,
     now: () => AT,
+    gitSources: sources.length > 0 ? { list: () => [...sources], syncAll: () => Promise.resolve() } : null,
   });
   return { app, metrics };
 }
@@ -62,6 +64,36 @@ describe("the HTTP API under --target swarm", () => {
     const one = await app.inject({ method: "GET", url: "/v1/specs/web" });
     expect(one.json()).toMatchObject({ name: "web", running: 2, observedAt: "2026-12-03T17:00:00Z" });
     expect((await app.inject({ method: "GET", url: "/v1/specs/nope" })).statusCode).toBe(404);
+  });
+
+  it("with --git, adds the sources and their revisions to GET /v1/specs, and their fetch series to /metrics", async () => {
+    const source = {
+      name: "deploy-main-1234abcd",
+      url: "file:///srv/deploy.git",
+      ref: "main",
+      path: "",
+      specDir: "/run/berth/git/prod/deploy-main-1234abcd/specs",
+      revision: "0123456789abcdef0123456789abcdef01234567",
+      shortRevision: "0123456789ab",
+      committedAt: "2026-12-03T16:00:00.000Z",
+      subject: "web: 2 replicas",
+      lastFetchAt: "2026-12-03T16:59:00.000Z",
+      lastAttemptAt: "2026-12-03T16:59:00.000Z",
+      lastError: null,
+      failures: 0,
+      fetching: false,
+      invalidFiles: [],
+      brokenAt: null,
+    };
+    const { app, metrics } = swarmServer(SNAPSHOT, [source]);
+    const all = await app.inject({ method: "GET", url: "/v1/specs" });
+    expect(all.json()).toMatchObject({ target: "swarm", specs: SNAPSHOT.specs, sources: [source] });
+    metrics.gitFetch(source.name, null, AT);
+    const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
+    expect(text).toContain(`berth_source_last_fetch_timestamp_seconds{source="${source.name}"} ${AT / 1000}\n`);
+    expect(text).toContain(`berth_source_fetch_failures_total{source="${source.name}"} 0\n`);
+    // Without --git, no sources in the status.
+    expect((await swarmServer().app.inject({ method: "GET", url: "/v1/specs" })).json()).not.toHaveProperty("sources");
   });
 
   it("says why it is not ready, and serves no status before a pass", async () => {
@@ -99,8 +131,6 @@ describe("the HTTP API under --target swarm", () => {
         "GET /v1/pools/x/claims/x: 401 501",
         "DELETE /v1/pools/x/claims/x: 401 501",
         "GET /v1/node: 501 501",
-        "GET /v1/sources: 501 501",
-        "POST /v1/hooks/git: 501 501",
         "GET /health: 501 501",
         "POST /spawn: 501 501",
         "GET /status/x: 501 501",
