@@ -16,14 +16,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berth, specDir, startBerth, TEST_IMAGE, testId } from "../support/e2e.js";
 import { pollValue } from "../support/poll.js";
-import { PrivateDockerd } from "../support/private-dockerd.js";
+import type { PrivateDockerd } from "../support/private-dockerd.js";
+import { startPrivateSwarm } from "../support/private-swarm.js";
 import { specText } from "../support/specs.js";
 
 let daemon: PrivateDockerd;
 
 beforeAll(async () => {
-  daemon = await PrivateDockerd.create([TEST_IMAGE], { loopback: true });
-  await daemon.docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+  daemon = await startPrivateSwarm([TEST_IMAGE]);
 }, 120_000);
 afterAll(async () => {
   // destroy removes the private daemon with its swarm: every service and network in it is this file's.

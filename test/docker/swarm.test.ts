@@ -22,15 +22,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, berth, specDir, TEST_IMAGE, testId } from "../support/e2e.js";
 import { pollValue } from "../support/poll.js";
-import { PrivateDockerd } from "../support/private-dockerd.js";
+import type { PrivateDockerd } from "../support/private-dockerd.js";
+import { runningTaskEnvs, type ServiceView, servicesOf, startPrivateSwarm } from "../support/private-swarm.js";
 import { specText } from "../support/specs.js";
 
 let daemon: PrivateDockerd;
 
 beforeAll(async () => {
   // busybox:latest: the bundled specs' image.
-  daemon = await PrivateDockerd.create([TEST_IMAGE, "busybox:latest"], { loopback: true });
-  await daemon.docker.swarmInit({ ListenAddr: "127.0.0.1:2377", AdvertiseAddr: "127.0.0.1" });
+  daemon = await startPrivateSwarm([TEST_IMAGE, "busybox:latest"]);
 }, 120_000);
 afterAll(async () => {
   // destroy removes the private daemon with its swarm: every service in it is this file's.
@@ -40,22 +40,7 @@ afterAll(async () => {
 const sleeper = (name: string, extra: readonly string[] = []): string =>
   specText(name, { image: TEST_IMAGE, extra: ['command: ["sleep", "3600"]', "stopTimeout: 1s", ...extra] });
 
-interface ServiceView {
-  readonly ID: string;
-  readonly Version: { Index: number };
-  readonly Spec: {
-    Name: string;
-    Labels: Record<string, string>;
-    Mode: { Replicated?: { Replicas: number } };
-    UpdateConfig?: { Order: string };
-    TaskTemplate: { ContainerSpec: { Env?: string[]; Labels?: Record<string, string> } };
-  };
-}
-
-async function services(id: string): Promise<ServiceView[]> {
-  const list = (await daemon.docker.listServices({ filters: { label: [`berth.controller=${id}`] } })) as ServiceView[];
-  return list.sort((a, b) => (a.Spec.Name < b.Spec.Name ? -1 : 1));
-}
+const services = (id: string): Promise<ServiceView[]> => servicesOf(daemon.docker, id);
 
 async function running(serviceName: string): Promise<number> {
   const tasks = (await daemon.docker.listTasks({ filters: { service: [serviceName] } })) as {
@@ -65,16 +50,7 @@ async function running(serviceName: string): Promise<number> {
   return tasks.filter((t) => t.DesiredState === "running" && t.Status.State === "running").length;
 }
 
-async function runningEnvs(serviceName: string): Promise<string[][]> {
-  const tasks = (await daemon.docker.listTasks({ filters: { service: [serviceName] } })) as {
-    DesiredState: string;
-    Status: { State: string };
-    Spec: { ContainerSpec: { Env?: string[] } };
-  }[];
-  return tasks
-    .filter((t) => t.DesiredState === "running" && t.Status.State === "running")
-    .map((t) => t.Spec.ContainerSpec.Env ?? []);
-}
+const runningEnvs = (serviceName: string): Promise<string[][]> => runningTaskEnvs(daemon.docker, serviceName);
 
 const swarm = (args: readonly string[], env: Record<string, string> = {}) =>
   berth([...args, "--target", "swarm"], {
