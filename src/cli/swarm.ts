@@ -16,6 +16,7 @@ import { formatDurationMs } from "../core/units.js";
 import { resolveStateDir } from "../host/lock.js";
 import { watchSpecDirs } from "../host/watcher.js";
 import { swarmNoteLines } from "../loop/swarm-passes.js";
+import { SwarmWake } from "../loop/swarm-wake.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
 import { systemClock } from "../util/clock.js";
 import { type CliIO, EXIT } from "./io.js";
@@ -213,12 +214,9 @@ export async function swarmRun(
   /** The Git sources' credentials and webhook secret (cli/commands/run.ts, readGitSecrets). */
   gitSecrets: GitSecrets,
 ): Promise<number> {
-  // A change seen during a pass (the watch, a new revision) makes another pass right after it.
-  let wake: () => void = () => undefined;
-  let requested = false;
+  const wake = new SwarmWake(systemClock);
   const poke = (): void => {
-    requested = true;
-    wake();
+    wake.request();
   };
   const git = await swarmGitSources(config, gitSecrets);
   const app = createSwarm(
@@ -263,7 +261,7 @@ export async function swarmRun(
   try {
     await git.started(app, stopped);
     while (!stopping) {
-      requested = false;
+      wake.passing();
       let nextWakeAt: number | null = null;
       try {
         const result = await reconciler.pass({ act: true });
@@ -279,16 +277,7 @@ export async function swarmRun(
         log.error({ err }, "reconcile pass failed");
       }
       if (stopping) break;
-      if (requested) continue;
-      const now = systemClock.now();
-      const at = Math.min(now + resyncMs, nextWakeAt ?? Number.POSITIVE_INFINITY);
-      await new Promise<void>((resolve) => {
-        const timer = systemClock.at(at, resolve);
-        wake = () => {
-          timer.cancel();
-          resolve();
-        };
-      });
+      await wake.until(Math.min(systemClock.now() + resyncMs, nextWakeAt ?? Number.POSITIVE_INFINITY));
     }
   } finally {
     app.gitSources?.stop();
