@@ -9,8 +9,12 @@
  *   `apply --ha` naming the holder; neither writes;
  * - the leader's SIGTERM lets the lease go (a 60 s lease: only a release explains a handover in
  *   time), and the standby leads and applies its change to the same service; with Redis, after
- *   the leader's kill -9, the standby leads once the lease runs out and applies its change.
+ *   the leader's kill -9, the standby leads once the lease runs out and applies its change;
+ * - a leader paused past its lease (SIGSTOP) while the standby takes over makes no write when it
+ *   resumes, though its folder asks for a change, and becomes a standby.
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berthWithin, type RunningBerth, specDir, startBerth, TEST_IMAGE, testIds } from "../support/e2e.js";
 import { FaultProxy } from "../support/fault-proxy.js";
@@ -18,6 +22,7 @@ import { testLease } from "../support/ha-lease.js";
 import { pollUntil, pollValue } from "../support/poll.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";
 import { TestRedis } from "../support/redis.js";
+import { TcpProxy } from "../support/tcp-proxy.js";
 import { specText } from "../support/specs.js";
 import { tempDir } from "../support/tmp.js";
 
@@ -61,8 +66,8 @@ async function proxy(): Promise<FaultProxy> {
   return p;
 }
 
-/** Docker calls that change the swarm, among those a proxy saw. */
-const writes = (p: FaultProxy) => p.seen.filter((s) => s.method !== "GET" && s.method !== "HEAD");
+/** Docker calls that change the swarm, among those a proxy saw (from the `from`th on). */
+const writes = (p: FaultProxy, from = 0) => p.seen.slice(from).filter((s) => s.method !== "GET" && s.method !== "HEAD");
 
 async function roleOf(b: RunningBerth): Promise<string> {
   if (b.child.exitCode !== null || b.child.signalCode !== null) return "down";
@@ -99,23 +104,35 @@ async function start(args: readonly string[], env: Record<string, string>): Prom
   return b;
 }
 
+/** One test's id, service, lease and stores: the leader's folder runs STAMP a, the standby's asks for b. */
+async function scenario(label: string, store: "file" | "redis") {
+  if (store === "redis") redis ??= await TestRedis.start();
+  const id = ids(label);
+  const name = `${id}-web`;
+  const lease = await testLease(store, id, () =>
+    redis ? Promise.resolve(redis) : Promise.reject(new Error("no redis")),
+  );
+  // The standby's folder asks for a change the leader's does not: a standby that acted would write.
+  const dirs = { a: specDir({ "web.yaml": web(name, "a") }), b: specDir({ "web.yaml": web(name, "b") }) };
+  return { id, name, lease, stateDir: tempDir(), dirs };
+}
+
+/** Waits until `b` says it leads. */
+async function leads(b: RunningBerth): Promise<void> {
+  expect(await pollUntil(async () => (await roleOf(b)) === "leader", 20_000), b.recentLogs()).toBe(true);
+}
+
 describe("berth run --target swarm --ha", () => {
   it("file: one leads and makes the service once; the standby writes nothing; apply beside the group is refused; SIGTERM hands over and the new leader applies its change", async () => {
-    const id = ids("swarm-ha-file");
-    const name = `${id}-web`;
-    const lease = await testLease("file", id, () => Promise.reject(new Error("no redis")));
-    const stateDir = tempDir();
-    // The standby's folder asks for a change the leader's does not: a standby that acted would write.
-    const dirA = specDir({ "web.yaml": web(name, "a") });
-    const dirB = specDir({ "web.yaml": web(name, "b") });
+    const { id, name, lease, stateDir, dirs } = await scenario("swarm-ha-file", "file");
     const [proxyA, proxyB] = [await proxy(), await proxy()];
     const ha = ["--id", id, "--ha", lease, "--ha-ttl", "60s", "--ha-renew", "1s"];
-    const a = await start([...ha, "-f", dirA], { DOCKER_HOST: proxyA.dockerHost, BERTH_STATE_DIR: stateDir });
-    expect(await pollUntil(async () => (await roleOf(a)) === "leader", 20_000), a.recentLogs()).toBe(true);
+    const a = await start([...ha, "-f", dirs.a], { DOCKER_HOST: proxyA.dockerHost, BERTH_STATE_DIR: stateDir });
+    await leads(a);
     const [made] = await stamped(id, "a", () => a.recentLogs());
     const holder = String(a.logs.find((l) => l.msg === "leading")?.holder);
 
-    const b = await start([...ha, "-f", dirB], { DOCKER_HOST: proxyB.dockerHost, BERTH_STATE_DIR: stateDir });
+    const b = await start([...ha, "-f", dirs.b], { DOCKER_HOST: proxyB.dockerHost, BERTH_STATE_DIR: stateDir });
     expect(await roleOf(b)).toBe("standby");
     // Three passes of the standby, each planning the update of STAMP a → b.
     expect(await pollUntil(async () => (await passes(b)) >= 3, 30_000, 200), b.recentLogs()).toBe(true);
@@ -135,12 +152,12 @@ describe("berth run --target swarm --ha", () => {
     expect((await services(id)).map((s) => s.ID)).toEqual([made?.ID]);
 
     const env = { DOCKER_HOST: proxyB.dockerHost, BERTH_STATE_DIR: stateDir };
-    const plain = await berthWithin(["apply", "--target", "swarm", "--id", id, "-f", dirB], env, {
+    const plain = await berthWithin(["apply", "--target", "swarm", "--id", id, "-f", dirs.b], env, {
       killAfterMs: 60_000,
     });
     expect([plain.code, plain.stderr]).toEqual([1, expect.stringContaining(`is led by an --ha group on this host`)]);
     expect(plain.stderr).toContain(holder);
-    const turn = await berthWithin(["apply", "--target", "swarm", ...ha, "-f", dirB], env, { killAfterMs: 60_000 });
+    const turn = await berthWithin(["apply", "--target", "swarm", ...ha, "-f", dirs.b], env, { killAfterMs: 60_000 });
     expect([turn.code, turn.stderr]).toEqual([1, expect.stringContaining(`is held by ${holder}`)]);
     expect(turn.stderr).toContain("--ha-wait");
     expect(writes(proxyB), "Docker writes of the refused applies").toEqual([]);
@@ -151,7 +168,7 @@ describe("berth run --target swarm --ha", () => {
       a.logs.some((l) => l.msg === "lease released"),
       a.recentLogs(),
     ).toBe(true);
-    expect(await pollUntil(async () => (await roleOf(b)) === "leader", 20_000), b.recentLogs()).toBe(true);
+    await leads(b);
     const updated = await stamped(id, "b", () => b.recentLogs());
     expect(updated.map((s) => s.ID)).toEqual([made?.ID]);
     expect(proxyB.count("POST", /^\/services\/[^/]+\/update/)).toBeGreaterThan(0);
@@ -161,28 +178,68 @@ describe("berth run --target swarm --ha", () => {
   });
 
   it("redis: after the leader's kill -9 the standby leads once the lease runs out, and applies its change", async () => {
-    redis ??= await TestRedis.start();
-    const id = ids("swarm-ha-redis");
-    const name = `${id}-web`;
-    const lease = await testLease("redis", id, () => Promise.resolve(redis!));
-    const stateDir = tempDir();
-    const dirA = specDir({ "web.yaml": web(name, "a") });
-    const dirB = specDir({ "web.yaml": web(name, "b") });
+    const { id, name, lease, stateDir, dirs } = await scenario("swarm-ha-redis", "redis");
     const proxyB = await proxy();
     const ha = ["--id", id, "--ha", lease, "--ha-ttl", "3s", "--ha-renew", "500ms"];
-    const a = await start([...ha, "-f", dirA], { DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: stateDir });
-    expect(await pollUntil(async () => (await roleOf(a)) === "leader", 20_000), a.recentLogs()).toBe(true);
+    const a = await start([...ha, "-f", dirs.a], { DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: stateDir });
+    await leads(a);
     await stamped(id, "a", () => a.recentLogs());
-    const b = await start([...ha, "-f", dirB], { DOCKER_HOST: proxyB.dockerHost, BERTH_STATE_DIR: stateDir });
+    const b = await start([...ha, "-f", dirs.b], { DOCKER_HOST: proxyB.dockerHost, BERTH_STATE_DIR: stateDir });
     expect(await pollUntil(async () => (await passes(b)) >= 2, 30_000, 200), b.recentLogs()).toBe(true);
     expect(await roleOf(b)).toBe("standby");
     expect(writes(proxyB), "Docker writes of the standby").toEqual([]);
 
     await a.kill9();
-    expect(await pollUntil(async () => (await roleOf(b)) === "leader", 20_000), b.recentLogs()).toBe(true);
+    await leads(b);
     await stamped(id, "b", () => b.recentLogs());
     expect(writes(proxyB).length).toBeGreaterThan(0);
     expect(await b.stop()).toBe(0);
     await daemon.docker.getService(name).remove();
+  });
+
+  it("redis: a leader paused past its lease (SIGSTOP) and cut off from Redis makes no swarm write when it resumes, and becomes a standby", async () => {
+    const { id, name, stateDir, dirs } = await scenario("swarm-ha-stop", "redis");
+    if (!redis) throw new Error("no redis");
+    const proxyA = await proxy();
+    // The old leader reaches Redis through a link cut while it sleeps: when it wakes, its renewal
+    // hangs while its resync and its watch already ask for passes (as ha.test.ts's SIGSTOP test).
+    const link = await TcpProxy.start(redis.port);
+    try {
+      const timing = ["--id", id, "--ha-ttl", "3s", "--ha-renew", "500ms"];
+      const a = await start([...timing, "--ha", `redis://127.0.0.1:${link.port}/0`, "-f", dirs.a], {
+        DOCKER_HOST: proxyA.dockerHost,
+        BERTH_STATE_DIR: stateDir,
+      });
+      await leads(a);
+      await stamped(id, "a", () => a.recentLogs());
+      const b = await start([...timing, "--ha", redis.url(), "-f", dirs.b], {
+        DOCKER_HOST: daemon.dockerHost,
+        BERTH_STATE_DIR: stateDir,
+      });
+
+      a.child.kill("SIGSTOP");
+      link.stall();
+      let resumedAt: number;
+      try {
+        await leads(b);
+        await stamped(id, "b", () => b.recentLogs());
+        // The paused leader's folder asks for yet another version: its passes after it resumes plan it.
+        writeFileSync(path.join(dirs.a, "web.yaml"), web(name, "c"));
+      } finally {
+        resumedAt = proxyA.seen.length;
+        a.child.kill("SIGCONT");
+      }
+      expect(await a.waitForLog("stepped down; standby", 20_000), a.recentLogs()).toBe(true);
+      link.resume();
+      expect(writes(proxyA, resumedAt), "Docker writes of the old leader after it resumed").toEqual([]);
+      expect(await roleOf(a)).toBe("standby");
+      expect(await roleOf(b)).toBe("leader");
+      await stamped(id, "b", () => a.recentLogs());
+      expect(await a.stop()).toBe(0);
+      expect(await b.stop()).toBe(0);
+      await daemon.docker.getService(name).remove();
+    } finally {
+      await link.close();
+    }
   });
 });
