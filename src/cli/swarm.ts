@@ -211,11 +211,20 @@ export async function swarmRun(
       http,
       onAction: (action, error, durationMs) => {
         if (error) return;
-        log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
+        // Under --ha each change is logged with its term (docs/reliability.md, fencing numbers).
+        const term = leadership ? { term: leadership.currentTerm() } : {};
+        log.info(
+          { spec: action.spec, action: action.kind, reason: action.reason, durationMs, ...term },
+          "service changed",
+        );
       },
       onObjectAction: (action, error, durationMs) => {
         if (error) return;
-        log.info({ object: action.spec, action: action.kind, reason: action.reason, durationMs }, "network changed");
+        const term = leadership ? { term: leadership.currentTerm() } : {};
+        log.info(
+          { object: action.spec, action: action.kind, reason: action.reason, durationMs, ...term },
+          "network changed",
+        );
       },
       ...(leadership ? { leadership } : {}),
     },

@@ -25,6 +25,7 @@ import { TestRedis } from "../support/redis.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
 import { specText } from "../support/specs.js";
 import { tempDir } from "../support/tmp.js";
+import { loggedWrites, overlappingTerms } from "../support/write-terms.js";
 
 const ids = testIds();
 let daemon: PrivateDockerd;
@@ -104,6 +105,13 @@ async function start(args: readonly string[], env: Record<string, string>): Prom
   return b;
 }
 
+/** "No overlapping write terms" (test/support/write-terms.ts) over the writes the berths logged with their terms. */
+function noOverlap(bs: readonly RunningBerth[]): void {
+  const writes = bs.flatMap((b) => loggedWrites(b.logs));
+  expect(writes.length).toBeGreaterThan(0);
+  expect(overlappingTerms(writes)).toEqual([]);
+}
+
 /** One test's id, service, lease and stores: the leader's folder runs STAMP a, the standby's asks for b. */
 async function scenario(label: string, store: "file" | "redis") {
   if (store === "redis") redis ??= await TestRedis.start();
@@ -173,6 +181,7 @@ describe("berth run --target swarm --ha", () => {
     expect(updated.map((s) => s.ID)).toEqual([made?.ID]);
     expect(proxyB.count("POST", /^\/services\/[^/]+\/update/)).toBeGreaterThan(0);
     expect(await metric(b, "berth_leader")).toBe(1);
+    noOverlap([a, b]);
     expect(await b.stop()).toBe(0);
     await daemon.docker.getService(name).remove();
   });
@@ -193,6 +202,7 @@ describe("berth run --target swarm --ha", () => {
     await leads(b);
     await stamped(id, "b", () => b.recentLogs());
     expect(writes(proxyB).length).toBeGreaterThan(0);
+    noOverlap([a, b]);
     expect(await b.stop()).toBe(0);
     await daemon.docker.getService(name).remove();
   });
@@ -235,6 +245,7 @@ describe("berth run --target swarm --ha", () => {
       expect(await roleOf(a)).toBe("standby");
       expect(await roleOf(b)).toBe("leader");
       await stamped(id, "b", () => a.recentLogs());
+      noOverlap([a, b]);
       expect(await a.stop()).toBe(0);
       expect(await b.stop()).toBe(0);
       await daemon.docker.getService(name).remove();

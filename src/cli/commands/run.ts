@@ -184,7 +184,7 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
       throw BerthError.usage(
         "--target swarm: --git, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
       );
-    // Under --ha, as the engine target's: the lease replaces the host lock (runElected below).
+    // Under --ha, as the engine target's: the lease replaces the host lock (cli/ha.ts).
     const ha = config.ha;
     if (ha)
       return swarmRun(config, log, signals, null, { buildServer, Metrics }, (onRole) =>
