@@ -13,7 +13,7 @@ import { connectDocker, connectSwarm } from "./docker/connect.js";
 import { engineContext } from "./docker/engine-context.js";
 import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
-import { fencedIO, fencedPort, type WriteFence } from "./docker/fenced.js";
+import { fencedIO, fencedPort, fencedSwarm, type WriteFence } from "./docker/fenced.js";
 import type { ContainerIO, DockerPort } from "./docker/port.js";
 import path from "node:path";
 import { sourceId } from "./core/git-source.js";
@@ -447,7 +447,7 @@ export function createSwarm(
   given: Config,
   deps: Pick<InspectorDeps, "log" | "clock"> &
     Pick<SwarmReconcilerDeps, "onAction" | "onObjectAction"> &
-    Pick<AppDeps, "http" | "version" | "git"> & {
+    Pick<AppDeps, "http" | "version" | "leadership" | "git"> & {
       /** A Git source is at a new revision: `berth run` makes a pass at once. */
       readonly onGitRevision?: () => void;
     },
@@ -466,16 +466,22 @@ export function createSwarm(
   });
   const config = git.config;
   const http = config.listen ? deps.http : undefined;
+  const leadership = deps.leadership;
   const metrics = http
     ? new http.Metrics({
         version: deps.version ?? "unknown",
         target: "swarm",
         gitSources: git.sources?.list().map((s) => s.name) ?? [],
+        ...(leadership ? { leadership: () => leadership.status() } : {}),
       })
     : null;
-  const engine = connectSwarm(config.dockerTimeoutMs, (operation, outcome, durationMs) => {
+  const connected = connectSwarm(config.dockerTimeoutMs, (operation, outcome, durationMs) => {
     metrics?.dockerCall(operation, outcome, durationMs);
   });
+  // Under --ha every write asks the election first (docker/fenced.ts): services, secrets, networks, the hash key.
+  const engine = leadership
+    ? { port: fencedPort(connected.port, leadership), swarm: fencedSwarm(connected.swarm, leadership) }
+    : connected;
   const owner = ownership(labelKeys(config.labelPrefix), config.controllerId);
   // The hash key lives on the manager berth talks to, as for the engine target (loop/hash-key.ts).
   const hashKey = new HashKey(engine.port, owner, config.labelPrefix, hashKeyMode);
@@ -525,6 +531,7 @@ export function createSwarm(
           log: deps.log,
           controllerId: config.controllerId,
           readiness: () => passes.readiness(),
+          ...(leadership ? { leadership: () => leadership.status() } : {}),
           apiToken: config.apiToken,
           loopback: LOOPBACK.has(config.listen.host),
           swarmStatus: () => passes.status(),

@@ -15,10 +15,12 @@ import type { SwarmReport, SwarmSpecStatus } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
 import { resolveStateDir } from "../host/lock.js";
 import { watchSpecDirs } from "../host/watcher.js";
+import type { Leadership, Role } from "../loop/leadership.js";
 import { swarmNoteLines } from "../loop/swarm-passes.js";
 import { SwarmWake } from "../loop/swarm-wake.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
 import { systemClock } from "../util/clock.js";
+import type { Participation } from "./ha.js";
 import { type CliIO, EXIT } from "./io.js";
 import { liveSwarmStatus } from "./live.js";
 import type { OutputFormat } from "./options.js";
@@ -131,7 +133,14 @@ const FOLLOW_UP_MS = 1_000;
 /** How often apply looks again while services converge: Swarm reports through its task list. */
 const APPLY_POLL_MS = 500;
 
-export async function swarmApply(config: Config, log: Logger, timeoutMs: number, io: CliIO): Promise<number> {
+export async function swarmApply(
+  config: Config,
+  log: Logger,
+  timeoutMs: number,
+  io: CliIO,
+  /** Under --ha: the lease this apply holds (cli/ha.ts withLease); its writes pass the fence. */
+  leadership?: Leadership,
+): Promise<number> {
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   const report = (rendered: string, error: Error | null, durationMs: number): void => {
     const line = `${error ? mark.failed : mark.ok} ${rendered} (${formatDurationMs(durationMs)})`;
@@ -147,6 +156,7 @@ export async function swarmApply(config: Config, log: Logger, timeoutMs: number,
       onObjectAction: (action, error, durationMs) => {
         report(renderAction(action), error, durationMs);
       },
+      ...(leadership ? { leadership } : {}),
     },
     "create",
   );
@@ -202,22 +212,31 @@ async function swarmGitSources(
  * spec change (the watch), at every new revision, at every resync and at the next expiry; passes
  * never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
  * API") serves the last pass's status, the events and the metrics. Ends at SIGTERM/SIGINT after
- * the pass in flight.
+ * the pass in flight. Under --ha (`join`), only a leader's pass acts; a standby's plans and
+ * reports, and a new leader passes at once.
  */
 export async function swarmRun(
   config: Config,
   log: Logger,
   signals: (handler: (signal: string) => void) => () => void,
-  lock: { setListen(address: string): void },
+  lock: { setListen(address: string): void } | null,
   /** The HTTP edge, handed in by `run` so that plan, apply and status never load fastify. */
   http: NonNullable<AppDeps["http"]>,
   /** The Git sources' credentials and webhook secret (cli/commands/run.ts, readGitSecrets). */
   gitSecrets: GitSecrets,
+  /** Under --ha: joins the id's group (cli/ha.ts participate), told of every change of role. */
+  join?: (onRole: (role: Role) => void) => Promise<Participation>,
 ): Promise<number> {
   const wake = new SwarmWake(systemClock);
   const poke = (): void => {
     wake.request();
   };
+  const group = join
+    ? await join((role) => {
+        if (role === "leader") poke();
+      })
+    : null;
+  const leadership = group?.leadership;
   const git = await swarmGitSources(config, gitSecrets);
   const app = createSwarm(
     config,
@@ -229,12 +248,22 @@ export async function swarmRun(
       onGitRevision: poke,
       onAction: (action, error, durationMs) => {
         if (error) return;
-        log.info({ spec: action.spec, action: action.kind, reason: action.reason, durationMs }, "service changed");
+        // Under --ha each change is logged with its term (docs/reliability.md, fencing numbers).
+        const term = leadership ? { term: leadership.currentTerm() } : {};
+        log.info(
+          { spec: action.spec, action: action.kind, reason: action.reason, durationMs, ...term },
+          "service changed",
+        );
       },
       onObjectAction: (action, error, durationMs) => {
         if (error) return;
-        log.info({ object: action.spec, action: action.kind, reason: action.reason, durationMs }, "network changed");
+        const term = leadership ? { term: leadership.currentTerm() } : {};
+        log.info(
+          { object: action.spec, action: action.kind, reason: action.reason, durationMs, ...term },
+          "network changed",
+        );
       },
+      ...(leadership ? { leadership } : {}),
     },
     "create",
   );
@@ -251,11 +280,15 @@ export async function swarmRun(
   const resyncMs = config.resync.kind === "every" ? config.resync.ms : 30_000;
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
-    lock.setListen(address);
+    lock?.setListen(address);
     log.info(
       { address, writes: false, allowHosts: config.allowHosts, allowOrigins: config.allowOrigins },
       "http listening",
     );
+  }
+  if (leadership) {
+    // The first try at the lease before the first pass: a berth that can lead at once does.
+    await leadership.start();
   }
   log.info({ target: "swarm", id: config.controllerId }, "controller started");
   try {
@@ -264,12 +297,15 @@ export async function swarmRun(
       wake.passing();
       let nextWakeAt: number | null = null;
       try {
-        const result = await reconciler.pass({ act: true });
+        // A standby plans without acting (its status and metrics stay current); the fence stops
+        // any write of a leader whose lease lapses during its pass.
+        const act = leadership?.mayWrite() ?? true;
+        const result = await reconciler.pass({ act });
         app.passed(result);
         nextWakeAt = result.plan.nextWakeAt;
         // What a pass changed may need a next step (a rotated secret goes once no service uses it):
         // look again soon, unless something failed (that waits for the resync, not a tight loop).
-        if (result.plan.actions.length > 0 && result.failed === 0) nextWakeAt = systemClock.now() + FOLLOW_UP_MS;
+        if (act && result.plan.actions.length > 0 && result.failed === 0) nextWakeAt = systemClock.now() + FOLLOW_UP_MS;
         for (const note of swarmNoteLines(result)) log.warn({ note: note.slice(2) }, "plan note");
       } catch (raw) {
         const err = raw instanceof Error ? raw : new Error(String(raw));
@@ -287,6 +323,8 @@ export async function swarmRun(
     app.server?.server.closeAllConnections();
     await serverClosed;
     await watcher.close();
+    // Nothing writes any more: let go of the lease, so that a standby takes over at once.
+    await group?.stop();
   }
   log.info({}, "controller stopped");
   return EXIT.ok;

@@ -61,6 +61,24 @@ export type ObjectResult =
   | { readonly ok: true; readonly object: DeclaredObject }
   | { readonly ok: false; readonly issues: readonly FieldIssue[] };
 
+/**
+ * What the engine would refuse in an IPv4 subnet the schema's pattern lets through (an octet over
+ * 255, a prefix over 32, bits set after the prefix), said as the engine would want it; null when fine.
+ */
+function subnetProblem(cidr: string): string | null {
+  const [address = "", bits = ""] = cidr.split("/");
+  const octets = address.split(".").map(Number);
+  const prefix = Number(bits);
+  if (octets.some((o) => o > 255)) return `${cidr}: each of the four numbers is 0 to 255`;
+  if (prefix > 32) return `${cidr}: the prefix length is 0 to 32`;
+  const value = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  const network = value - (value % size);
+  if (network === value) return null;
+  const base = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+  return `${cidr} has address bits set after the /${prefix}: the subnet is ${base}/${prefix} (Docker refuses the other)`;
+}
+
 /** A schema-valid Network or Volume document → its declared object, with defaults filled in. */
 export function normalizeObject(doc: BerthNetwork | BerthVolume, labelPrefix: string): ObjectResult {
   const labels = { ...(doc.metadata.labels ?? {}) };
@@ -73,6 +91,9 @@ export function normalizeObject(doc: BerthNetwork | BerthVolume, labelPrefix: st
         ok: false,
         issues: [{ code: "BERTH_VALUE", path: ["spec", "ipv6Subnet"], message: "applies only with enableIPv6: true" }],
       };
+    const subnet = spec.subnet === undefined ? null : subnetProblem(spec.subnet);
+    if (subnet !== null)
+      return { ok: false, issues: [{ code: "BERTH_VALUE", path: ["spec", "subnet"], message: subnet }] };
     return {
       ok: true,
       object: {

@@ -66,7 +66,8 @@ export interface SwarmNetworkStatus {
 
 /**
  * The status of berth's networks on the swarm: the declared ones (as overlay networks) and berth's
- * own whose document is gone, from the same plan the pass made. Pure.
+ * own whose document is gone, from the same plan the pass made. `failures` (objectKey → the
+ * engine's message) are the networks whose operation failed in the pass: Failed while still planned. Pure.
  */
 export function swarmNetworkStatuses(
   objects: readonly DesiredObject[] | undefined,
@@ -74,6 +75,7 @@ export function swarmNetworkStatuses(
   services: readonly ObservedService[],
   plan: Plan,
   owner: Ownership,
+  failures: ReadonlyMap<string, string> = new Map(),
 ): SwarmNetworkStatus[] {
   const declared = swarmObjects(objects);
   const byName = new Map(networks.map((n) => [n.name, n]));
@@ -88,13 +90,21 @@ export function swarmNetworkStatuses(
     if (o.kind !== "Network") return [];
     const seen = byName.get(o.name);
     const object = declared.find((d) => d.object.name === o.name)?.object;
+    // The pass's last attempt at a network it still plans for failed: say so, with the engine's words.
+    const failure = o.state === "Pending" ? failures.get(objectKey("Network", o.name)) : undefined;
+    const failed =
+      failure !== undefined
+        ? `${failure} (tried again at the next pass)`
+        : o.state === "Ready" && seen?.scope === "swarm" && seen.driver === ""
+          ? UNALLOCATED
+          : null;
     return [
       {
         name: o.name,
-        state: o.state,
-        message: o.message,
+        state: failed === null ? o.state : "Failed",
+        message: failed ?? o.message,
         source: o.source,
-        driver: seen?.driver ?? (object?.kind === "Network" ? object.driver : "overlay"),
+        driver: seen?.driver || (object?.kind === "Network" ? object.driver : "overlay"),
         scope: seen?.scope ?? null,
         inUse: o.usedBy.length > 0,
         usedBy: o.usedBy,
@@ -102,6 +112,13 @@ export function swarmNetworkStatuses(
     ];
   });
 }
+
+/**
+ * The manager took the network but could not allocate it (it lists it with no driver and no
+ * IPAM): a subnet that overlaps another network's does this; the services joining it get no tasks.
+ */
+const UNALLOCATED =
+  "the swarm manager accepted the network but has not allocated it (no driver, no addresses): a subnet that overlaps another network's does this, and its services' tasks cannot start; change the document (berth recreates it) or free the subnet";
 
 const VOLUMES =
   "not made under --target swarm: a service's named volume is made by the engine of each node its tasks run on";

@@ -1,11 +1,12 @@
 /**
- * The write fence of high availability (docs/reliability.md): the Docker port and container I/O as
- * a standby or a leader whose lease may have lapsed sees them. Every call that changes the engine
- * asks the fence first, in the same event-loop turn as the request leaves; reads pass through.
- * A refused write throws BERTH_NOT_LEADER and never reaches the engine.
+ * The write fence of high availability (docs/reliability.md): the Docker port, the Swarm port and
+ * container I/O as a standby or a leader whose lease may have lapsed sees them. Every call that
+ * changes the engine asks the fence first, in the same event-loop turn as the request leaves;
+ * reads pass through. A refused write throws BERTH_NOT_LEADER and never reaches the engine.
  */
 import { BerthError } from "../core/errors.js";
 import type { ContainerIO, DockerPort } from "./port.js";
+import type { SwarmPort } from "./swarm-adapter.js";
 
 export interface WriteFence {
   /** Throws BERTH_NOT_LEADER unless this process may write now; else the term to log the write with. */
@@ -30,6 +31,19 @@ const PORT_WRITES = {
   removeNetwork: "network-remove",
 } as const satisfies Partial<Record<keyof DockerPort, string>>;
 
+/**
+ * The swarm-changing methods of the Swarm port (`--target swarm`). A scale reads the service and
+ * then updates it: the fence is asked before the read, so that write leaves one read call later.
+ */
+const SWARM_WRITES = {
+  createService: "service-create",
+  updateService: "service-update",
+  scaleService: "service-update",
+  removeService: "service-remove",
+  createSecret: "secret-create",
+  removeSecret: "secret-remove",
+} as const satisfies Partial<Record<keyof SwarmPort, string>>;
+
 type Method = (...args: unknown[]) => Promise<unknown>;
 
 function fenceMethod<T extends object>(target: T, name: keyof T, operation: string, fence: WriteFence): void {
@@ -45,16 +59,26 @@ function fenceMethod<T extends object>(target: T, name: keyof T, operation: stri
   (target as Record<keyof T, unknown>)[name] = fenced;
 }
 
-/** The port with its writes behind the fence. */
-export function fencedPort(port: DockerPort, fence: WriteFence): DockerPort {
-  const wrapped: DockerPort = Object.create(port) as DockerPort;
+/** `port` with the methods named in `writes` behind the fence; every other method is the port's own. */
+function fenceWrites<T extends object>(port: T, writes: Partial<Record<keyof T, string>>, fence: WriteFence): T {
+  const wrapped = Object.create(port) as T;
   const methods = port as unknown as Record<string, Method | undefined>;
-  for (const [name, operation] of Object.entries(PORT_WRITES)) {
+  for (const [name, operation] of Object.entries(writes) as [string, string][]) {
     (wrapped as unknown as Record<string, Method>)[name] = (...args) =>
-      methods[name]?.(...args) ?? Promise.reject(new Error(`the engine port has no ${name}`));
-    fenceMethod(wrapped, name as keyof DockerPort, operation, fence);
+      methods[name]?.(...args) ?? Promise.reject(new Error(`the port has no ${name}`));
+    fenceMethod(wrapped, name as keyof T, operation, fence);
   }
   return wrapped;
+}
+
+/** The engine port with its writes behind the fence. */
+export function fencedPort(port: DockerPort, fence: WriteFence): DockerPort {
+  return fenceWrites(port, PORT_WRITES, fence);
+}
+
+/** The Swarm port with its writes (services, secrets) behind the fence. */
+export function fencedSwarm(swarm: SwarmPort, fence: WriteFence): SwarmPort {
+  return fenceWrites(swarm, SWARM_WRITES, fence);
 }
 
 /** Container I/O with exec and terminals behind the fence (they run commands in containers); logs pass. */

@@ -78,6 +78,8 @@ export interface SwarmPassResult {
 export class SwarmReconciler {
   /** The last failure of each spec's operation, until one succeeds (or the spec changes hash). */
   private readonly failures = new Map<string, { hash: string | null; message: string }>();
+  /** Network key (network:NAME) → the message of its operation that failed in the last acting pass. */
+  private networkFailures = new Map<string, string>();
   private readonly slots: Semaphore;
 
   constructor(
@@ -111,6 +113,7 @@ export class SwarmReconciler {
       // Networks before the services that join them; those of deleted documents after the
       // services that left them (one still named by a service is kept until a later pass).
       const objectActions = networkPlan.actions.filter(isObjectAction);
+      this.networkFailures = new Map();
       failed += await this.runObjects(objectActions.filter((a) => a.reason !== "orphaned"));
       const desired = new Map(
         snapshot.input.desired.map((d) => [
@@ -148,7 +151,14 @@ export class SwarmReconciler {
       owner,
       now,
     });
-    const networkStatus = swarmNetworkStatuses(snapshot.input.objects, networks, all, networkPlan, owner);
+    const networkStatus = swarmNetworkStatuses(
+      snapshot.input.objects,
+      networks,
+      all,
+      networkPlan,
+      owner,
+      this.networkFailures,
+    );
     return {
       snapshot,
       services,
@@ -175,6 +185,7 @@ export class SwarmReconciler {
       } catch (raw) {
         const err = raw instanceof Error ? raw : new Error(String(raw));
         failed++;
+        this.networkFailures.set(action.spec, err.message);
         this.deps.log.warn({ object: action.spec, action: action.kind, err }, "network operation failed");
         this.deps.onObjectAction?.(action, err, this.deps.clock.now() - started);
       }

@@ -23,7 +23,7 @@ import { pollUntil, pollValue } from "../support/poll.js";
 import { testLease } from "../support/ha-lease.js";
 import { TestRedis } from "../support/redis.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
-import { overlappingTerms } from "../support/write-terms.js";
+import { loggedWrites, overlappingTerms } from "../support/write-terms.js";
 
 const ids = testIds();
 /** Short leases, so that each failover takes seconds; renewals leave room for a loaded machine. */
@@ -77,14 +77,9 @@ async function oneLeader(bs: readonly RunningBerth[], timeoutMs = 20_000): Promi
   return leader;
 }
 
-/** Every Docker write each process made, as it logged it: when, and in which term. */
-function writesOf(b: RunningBerth): { term: number; at: number }[] {
-  return b.logs.filter((l) => l.msg === "docker write").map((l) => ({ term: Number(l.term), at: Number(l.time) }));
-}
-
 /** No overlapping write terms (test/support/write-terms.ts), over some writes at least. */
 function noOverlap(bs: readonly RunningBerth[]): void {
-  const writes = bs.flatMap(writesOf);
+  const writes = bs.flatMap((b) => loggedWrites(b.logs));
   expect(writes.length).toBeGreaterThan(0);
   expect(overlappingTerms(writes)).toEqual([]);
 }

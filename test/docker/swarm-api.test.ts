@@ -3,8 +3,9 @@
  * through the built CLI, on a single-node swarm in a private dockerd (as swarm.test.ts: its own
  * network namespace, `swarm init --advertise-addr 127.0.0.1`; never the shared engine):
  * - /readyz is ready after the first pass; /v1/specs shows the service with its replicas running
- *   and the overlay network berth made, in use; /metrics has the pass series and the services';
- *   /v1/events the service's create;
+ *   and the overlay network berth made, in use; a network the engine cannot make (no such driver)
+ *   and one the manager takes but cannot allocate (its subnet is taken) are Failed, and say why;
+ *   /metrics has the pass series and the services'; /v1/events the service's create;
  * - a write route without the token is refused (401), and with it answers 501 naming the target;
  *   the container, node and compat routes answer 501 naming the target;
  * - `berth status --target swarm` reads the live controller (it says so) and lists the network;
@@ -69,7 +70,14 @@ interface NetworkView {
 describe("berth run --target swarm serves the HTTP API", () => {
   it("answers readiness, status with replicas and networks, metrics and events; refuses what swarm has not", async () => {
     const id = testId("swarm-api");
-    const [service, network] = [`${id}-web`, `${id}-net`];
+    const [service, network, broken, overlap] = [`${id}-web`, `${id}-net`, `${id}-broken`, `${id}-overlap`];
+    // A network berth does not own holds a subnet; berth's `overlap` asks for the same one.
+    const subnet = "10.231.7.0/24";
+    await daemon.docker.createNetwork({
+      Name: `${id}-holder`,
+      Driver: "overlay",
+      IPAM: { Driver: "default", Config: [{ Subnet: subnet }] },
+    });
     const dir = specDir({
       "web.yaml": specText(service, {
         image: TEST_IMAGE,
@@ -77,6 +85,24 @@ describe("berth run --target swarm serves the HTTP API", () => {
         extra: ['command: ["sleep", "3600"]', "stopTimeout: 1s", `network: ${network}`],
       }),
       "net.yaml": ["apiVersion: berth/v1", "kind: Network", "metadata:", `  name: ${network}`, ""].join("\n"),
+      "overlap.yaml": [
+        "apiVersion: berth/v1",
+        "kind: Network",
+        "metadata:",
+        `  name: ${overlap}`,
+        "spec:",
+        `  subnet: ${subnet}`,
+        "",
+      ].join("\n"),
+      "broken.yaml": [
+        "apiVersion: berth/v1",
+        "kind: Network",
+        "metadata:",
+        `  name: ${broken}`,
+        "spec:",
+        "  driver: no-such-plugin",
+        "",
+      ].join("\n"),
     });
     const env = {
       DOCKER_HOST: daemon.dockerHost,
@@ -105,6 +131,13 @@ describe("berth run --target swarm serves the HTTP API", () => {
       const spec = (status.body.specs as SpecView[]).find((s) => s.name === service);
       expect(spec).toMatchObject({ phase: "Running", running: 2, desired: 2, nodes: [expect.any(String)] });
       expect(status.body.networks as NetworkView[]).toEqual([
+        // The engine cannot make it (no such driver plugin): Failed, in the engine's words, not Pending for ever.
+        expect.objectContaining({
+          name: broken,
+          state: "Failed",
+          message: expect.stringMatching(/no-such-plugin.* not found.*\(tried again at the next pass\)$/),
+          inUse: false,
+        }),
         expect.objectContaining({
           name: network,
           state: "Ready",
@@ -112,6 +145,13 @@ describe("berth run --target swarm serves the HTTP API", () => {
           scope: "swarm",
           inUse: true,
           usedBy: [service],
+        }),
+        // The manager took it but could not allocate it (the subnet is taken): Failed, not Ready.
+        expect.objectContaining({
+          name: overlap,
+          state: "Failed",
+          message: expect.stringContaining("has not allocated it"),
+          driver: "overlay",
         }),
       ]);
       const one = await call(`${api}/v1/specs/${service}`);
@@ -124,7 +164,10 @@ describe("berth run --target swarm serves the HTTP API", () => {
       expect(metrics).toContain("berth_managed_services 1\n");
       expect(metrics).toContain('berth_service_replicas{state="running"} 2\n');
       expect(metrics).toContain('berth_actions_total{kind="create",reason="not_found",outcome="ok"} 1\n');
-      expect(metrics).toContain('berth_actions_total{kind="create-network",reason="not_found",outcome="ok"} 1\n');
+      expect(metrics).toContain('berth_actions_total{kind="create-network",reason="not_found",outcome="ok"} 2\n');
+      expect(metrics).toMatch(
+        /^berth_actions_total\{kind="create-network",reason="not_found",outcome="error"\} [1-9]/m,
+      );
       expect(metrics).toMatch(/^berth_docker_calls_total\{operation="\w+",outcome="ok"\} [1-9]/m);
       // Containers are the engine target's series; under swarm they are not offered at all.
       expect(metrics).not.toContain("berth_managed_containers");
@@ -159,10 +202,15 @@ describe("berth run --target swarm serves the HTTP API", () => {
       expect([live.code, live.stderr]).toEqual([0, expect.stringContaining(`live from the controller at ${api}`)]);
       expect(live.stdout).toMatch(new RegExp(`^${service}\\s+Running\\s+2/2`, "m"));
       expect(live.stdout).toMatch(new RegExp(`^${network}\\s+Ready\\s+overlay\\s+swarm\\s+${service}`, "m"));
+      expect(live.stdout).toMatch(new RegExp(`^${broken}\\s+Failed\\s+no-such-plugin\\b.*not found`, "m"));
       const json = await berth(["status", ...common, "--server", api, "-o", "json"], env);
       expect(JSON.parse(json.stdout)).toMatchObject({
         specs: [expect.objectContaining({ name: service, running: 2 })],
-        networks: [expect.objectContaining({ name: network, inUse: true })],
+        networks: [
+          expect.objectContaining({ name: broken }),
+          expect.objectContaining({ name: network, inUse: true }),
+          expect.objectContaining({ name: overlap, state: "Failed" }),
+        ],
       });
       const local = await berth(["status", ...common, "--server", "off"], env);
       expect(local.stderr).not.toContain("live from the controller");

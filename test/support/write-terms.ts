@@ -25,3 +25,8 @@ export function overlappingTerms(writes: readonly { term: number; at: number }[]
   }
   return found;
 }
+
+/** The Docker writes among a berth's parsed log lines (`docker write`, at debug level, with its term). */
+export function loggedWrites(logs: readonly Record<string, unknown>[]): { term: number; at: number }[] {
+  return logs.filter((l) => l.msg === "docker write").map((l) => ({ term: Number(l.term), at: Number(l.time) }));
+}

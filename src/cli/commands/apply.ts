@@ -75,10 +75,10 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   const progress = (): ProgressView | null => progressView(raw.progress ?? "auto", config, io);
   // With --ha: one more participant of the id's group, writing only while it holds the lease (cli/ha.ts).
   if (config.ha) {
-    if (config.target === "swarm")
-      throw BerthError.usage("--target swarm: --ha is for --target engine (docs/swarm.md)");
     return withLease(config, config.ha, log, "apply", (leadership) =>
-      applyLocked(config, log, timeoutMs, io, progress(), leadership),
+      config.target === "swarm"
+        ? swarmApply(config, log, timeoutMs, io, leadership)
+        : applyLocked(config, log, timeoutMs, io, progress(), leadership),
     );
   }
   // One controller per id on this host (host/lock.ts): apply acts as the controller does.

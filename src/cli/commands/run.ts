@@ -5,8 +5,8 @@ import { type Command, Option } from "commander";
 import { type App, type AppDeps, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
-import type { Leadership } from "../../loop/leadership.js";
-import { participate, withHostLockAlone } from "../ha.js";
+import type { Leadership, Role } from "../../loop/leadership.js";
+import { type Participation, participate, withHostLockAlone } from "../ha.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -181,9 +181,13 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
   const git = await readGitSecrets(config);
   if (config.target === "swarm") {
     // The HTTP API is served (docs/swarm.md, "HTTP API"); these are the engine target's alone.
-    if (config.ha || config.compat || config.artie || config.runtimeSpecs !== null)
-      throw BerthError.usage(
-        "--target swarm: --ha, --compat and --runtime-specs are for --target engine (docs/swarm.md)",
+    if (config.compat || config.artie || config.runtimeSpecs !== null)
+      throw BerthError.usage("--target swarm: --compat and --runtime-specs are for --target engine (docs/swarm.md)");
+    // Under --ha, as the engine target's: the lease replaces the host lock (cli/ha.ts).
+    const ha = config.ha;
+    if (ha)
+      return swarmRun(config, log, signals, null, { buildServer, Metrics }, git, (onRole) =>
+        joinGroup(config, ha, log, onRole),
       );
     return withHostLockAlone(config, "run", (lock) =>
       swarmRun(config, log, signals, lock, { buildServer, Metrics }, git),
@@ -205,14 +209,10 @@ async function runElected(
   git: GitSecrets,
 ): Promise<number> {
   let app: App | null = null;
-  const group = await participate(config, ha, log, "run", (role) => {
+  const group = await joinGroup(config, ha, log, (role) => {
     app?.dispatcher.setPaused(role !== "leader");
     if (role === "leader") app?.controller.becameLeader();
   });
-  log.info(
-    { store: group.leadership.status().store, ttl: ha.timing.ttlMs, renew: ha.timing.renewMs },
-    "high availability on",
-  );
   return runLocked(config, log, null, signals, git, {
     leadership: group.leadership,
     stop: () => group.stop(),
@@ -220,6 +220,21 @@ async function runElected(
       app = made;
     },
   });
+}
+
+/** `berth run --ha` of either target joins the id's group (cli/ha.ts) and says so. */
+async function joinGroup(
+  config: Config,
+  ha: HaConfig,
+  log: Logger,
+  onRole: (role: Role) => void,
+): Promise<Participation> {
+  const group = await participate(config, ha, log, "run", onRole);
+  log.info(
+    { store: group.leadership.status().store, ttl: ha.timing.ttlMs, renew: ha.timing.renewMs },
+    "high availability on",
+  );
+  return group;
 }
 
 type GitSecrets = Pick<NonNullable<AppDeps["git"]>, "credentials" | "webhookSecret">;

@@ -125,9 +125,10 @@ function statusLines(
   networks: ObservedNetwork[],
   services: ObservedService[] = [],
   options = {},
+  failures: ReadonlyMap<string, string> = new Map(),
 ): string {
   const p = planSwarmNetworks(i, networks, services, { ...OPTIONS, ...options });
-  return swarmNetworkStatuses(i.objects, networks, services, p, ownership(KEYS, CONTROLLER))
+  return swarmNetworkStatuses(i.objects, networks, services, p, ownership(KEYS, CONTROLLER), failures)
     .map(
       (n) =>
         `${n.name} ${n.state} ${n.driver} ${n.scope ?? "-"} ${n.inUse ? n.usedBy.join(",") : "unused"}${n.message ? `: ${n.message}` : ""}`,
@@ -159,6 +160,25 @@ describe("the status of berth's networks under --target swarm", () => {
     "a deleted document's network is Orphaned while a service joins it, and kept": [
       "back Orphaned overlay swarm api: its document is gone, but it is kept while containers use it (api); removed once unused\nfront Ready overlay swarm unused",
       () => statusLines(input([front]), [made(front), made(back)], [service("api", ["id-back"])]),
+    ],
+    "a network whose create failed in the pass is Failed, with the engine's words": [
+      "front Failed overlay - unused: Pool overlaps with other one on this address space (tried again at the next pass)",
+      () =>
+        statusLines(
+          input([front]),
+          [],
+          [],
+          {},
+          new Map([["network:front", "Pool overlaps with other one on this address space"]]),
+        ),
+    ],
+    "a network the manager accepted but did not allocate (listed without a driver) is Failed, and says why": [
+      "front Failed overlay swarm unused: the swarm manager accepted the network but has not allocated it (no driver, no addresses): a subnet that overlaps another network's does this, and its services' tasks cannot start; change the document (berth recreates it) or free the subnet",
+      () => statusLines(input([front]), [made(front, { driver: "" })]),
+    ],
+    "an earlier failure of a network now Ready changes nothing": [
+      "front Ready overlay swarm unused",
+      () => statusLines(input([front]), [made(front)], [], {}, new Map([["network:front", "an old failure"]])),
     ],
     "networks that are not berth's and not declared are not listed": [
       "front Ready overlay swarm unused",

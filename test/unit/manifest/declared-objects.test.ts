@@ -65,4 +65,28 @@ describe("kind: Network and kind: Volume", () => {
     expect(ok.issues).toEqual([]);
     expect(ok.objects?.[0]?.object).toMatchObject({ enableIPv6: true, ipv6Subnet: "fd00:b17e::/64" });
   });
+
+  it("refuses at validation an IPv4 subnet the engine would refuse, saying what would be valid", () => {
+    const cases: [string, string | null][] = [
+      ["10.231.8.0/24", null],
+      ["0.0.0.0/0", null],
+      ["192.168.1.7/32", null],
+      ["172.20.0.0/14", null],
+      [
+        "10.231.8.5/24",
+        "10.231.8.5/24 has address bits set after the /24: the subnet is 10.231.8.0/24 (Docker refuses the other)",
+      ],
+      [
+        "172.21.0.0/14",
+        "172.21.0.0/14 has address bits set after the /14: the subnet is 172.20.0.0/14 (Docker refuses the other)",
+      ],
+      ["10.0.300.0/24", "10.0.300.0/24: each of the four numbers is 0 to 255"],
+      ["10.0.0.0/33", "10.0.0.0/33: the prefix length is 0 to 32"],
+    ];
+    for (const [subnet, problem] of cases) {
+      const result = parseSpecText(declared("Network", "lan", `subnet: "${subnet}"`), "net.yaml");
+      const expected = problem === null ? [] : [`net.yaml:6:11: spec.subnet: ${problem}`];
+      expect([subnet, result.issues.map((i) => formatIssue(i))]).toEqual([subnet, expected]);
+    }
+  });
 });
