@@ -2,10 +2,8 @@
  * `plan`, `apply`, `status` and `run` under `--target swarm` (docs/swarm.md): the same commands,
  * exit codes and output shapes as the engine target's, over the swarm pass (loop/swarm-reconciler.ts).
  */
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import type { Logger } from "pino";
-import { type AppDeps, createSwarm, type SwarmApp } from "../app.js";
+import { type AppDeps, createSwarm } from "../app.js";
 import type { Config } from "../config.js";
 import { formatIssue } from "../core/errors.js";
 import { renderAction } from "../core/plan/render.js";
@@ -26,6 +24,7 @@ import { liveSwarmStatus } from "./live.js";
 import type { OutputFormat } from "./options.js";
 import { formatData, isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
+import { type GitSecrets, gitCheckouts } from "./git-sources.js";
 import { renderSources } from "./status-view.js";
 import { table } from "./table.js";
 import { VERSION } from "./version.js";
@@ -184,29 +183,6 @@ export async function swarmApply(
   }
 }
 
-type GitSecrets = Omit<NonNullable<AppDeps["git"]>, "root">;
-
-/**
- * --git under swarm (docs/swarm.md, "Git sources"): the engine target's sources, caches and
- * checkouts (<state dir>/git/<id>, the folder `run --target engine` of this id uses: the host
- * lock keeps the two apart). `started` ends after the first fetch of each source — before the
- * first pass, as under the engine target — or at a signal.
- */
-async function swarmGitSources(
-  config: Config,
-  secrets: GitSecrets,
-): Promise<{ deps: Pick<AppDeps, "git">; started(app: SwarmApp, stopped: Promise<void>): Promise<void> }> {
-  if (config.git.sources.length === 0) return { deps: {}, started: () => Promise.resolve() };
-  const root = path.join(await resolveStateDir(config.stateDir), "git", config.controllerId);
-  return {
-    deps: { git: { root, ...secrets } },
-    started: async (app, stopped) => {
-      await mkdir(root, { recursive: true, mode: 0o700 });
-      if (app.gitSources) await Promise.race([app.gitSources.start(), stopped]);
-    },
-  };
-}
-
 /**
  * The controller under swarm: a pass at start (after the first fetch of each Git source), at every
  * spec change (the watch), at every new revision, at every resync and at the next expiry; passes
@@ -237,7 +213,7 @@ export async function swarmRun(
       })
     : null;
   const leadership = group?.leadership;
-  const git = await swarmGitSources(config, gitSecrets);
+  const git = gitCheckouts(config, await resolveStateDir(config.stateDir), gitSecrets);
   const app = createSwarm(
     config,
     {
@@ -292,7 +268,7 @@ export async function swarmRun(
   }
   log.info({ target: "swarm", id: config.controllerId }, "controller started");
   try {
-    await git.started(app, stopped);
+    await git.firstFetch(app.gitSources, stopped);
     while (!stopping) {
       wake.passing();
       let nextWakeAt: number | null = null;

@@ -1,8 +1,8 @@
 /** `berth run`: the controller, until SIGTERM or SIGINT. */
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { type App, type AppDeps, createApp } from "../../app.js";
+import { type App, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import type { Leadership, Role } from "../../loop/leadership.js";
@@ -24,6 +24,7 @@ import {
   GROUPS,
 } from "../options.js";
 import { setup } from "../setup.js";
+import { type GitSecrets, gitCheckouts, readGitSecrets } from "../git-sources.js";
 import { swarmRun } from "../swarm.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
@@ -237,43 +238,6 @@ async function joinGroup(
   return group;
 }
 
-type GitSecrets = Pick<NonNullable<AppDeps["git"]>, "credentials" | "webhookSecret">;
-
-/** The Git sources' credentials and webhook secret, from their files (checked by config.ts to lie under the allowed secret folders). */
-async function readGitSecrets(config: Config): Promise<GitSecrets> {
-  const read = async (flag: string, file: string | null): Promise<string | null> => {
-    if (file === null) return null;
-    try {
-      const text = (await readFile(file, "utf8")).trim();
-      if (text === "") throw new Error("it is empty");
-      return text;
-    } catch (err) {
-      throw BerthError.usage(`${flag}: cannot read ${file}: ${(err as Error).message}`);
-    }
-  };
-  const git = config.git;
-  if (git.webhookSecretFile !== null && git.sources.length === 0)
-    throw BerthError.usage("--git-webhook-secret-file: applies only with --git URL");
-  const webhookSecret = await read("--git-webhook-secret-file", git.webhookSecretFile);
-  if (webhookSecret !== null && webhookSecret.length < 16)
-    throw BerthError.usage(
-      "--git-webhook-secret-file: the secret must be at least 16 characters (e.g. openssl rand -hex 32)",
-    );
-  for (const [flag, file] of [
-    ["--git-ssh-key-file", git.sshKeyFile],
-    ["--git-known-hosts", git.knownHostsFile],
-  ] as const)
-    if (file !== null) await read(flag, file);
-  return {
-    credentials: {
-      token: await read("--git-token-file", git.tokenFile),
-      sshKeyFile: git.sshKeyFile,
-      knownHostsFile: git.knownHostsFile,
-    },
-    webhookSecret,
-  };
-}
-
 /** Under --compat docker-spawner, docker-spawner's own variables (its TIDEPOOL_*, HOST_UID/GID and RUST_LOG). */
 function spawnerOptions(raw: RunOptions): Pick<RawOptions, "spawnerEnv" | "logLevel"> {
   if (raw.compat !== "docker-spawner") return {};
@@ -302,13 +266,13 @@ async function runLocked(
 ): Promise<number> {
   if (given.runtimeSpecs !== null) await mkdir(given.runtimeSpecs, { recursive: true });
   const stateDir = lock ? path.dirname(lock.path) : await resolveStateDir(given.stateDir);
-  const gitRoot = path.join(stateDir, "git", given.controllerId);
+  const checkouts = gitCheckouts(given, stateDir, git);
   const app = createApp(given, {
     log,
     version: VERSION,
     watch: true,
     http: { buildServer, Metrics },
-    ...(given.git.sources.length > 0 ? { git: { root: gitRoot, ...git } } : {}),
+    ...checkouts.deps,
     ...(elected ? { leadership: elected.leadership } : {}),
   });
   elected?.created(app);
@@ -374,12 +338,7 @@ async function runLocked(
   void reportEngine(app.docker, log);
   // The first try at the lease before the first pass: a berth that can lead at once does.
   await elected?.leadership.start();
-  // The first fetch of each Git source comes before the first pass (observe-first: a pass never
-  // sees a source without its checkout when one can be had).
-  if (app.gitSources) {
-    await mkdir(gitRoot, { recursive: true, mode: 0o700 });
-    await Promise.race([app.gitSources.start(), stopped]);
-  }
+  await checkouts.firstFetch(app.gitSources, stopped);
   await Promise.race([app.controller.start(), stopped]);
   await stopped;
   // Stop listening now, but stop taking work first: a request still open (a log stream that
