@@ -450,6 +450,8 @@ export function createSwarm(
     Pick<AppDeps, "http" | "version" | "leadership" | "git"> & {
       /** A Git source is at a new revision: `berth run` makes a pass at once. */
       readonly onGitRevision?: () => void;
+      /** A spec was written or removed through the API (--runtime-specs): `berth run` makes a pass at once. */
+      readonly onSpecWritten?: () => void;
     },
   /** `create` for apply and run, which make the hash key when a secret first needs it; `read` for plan and status. */
   hashKeyMode: HashKeyMode = "read",
@@ -524,10 +526,27 @@ export function createSwarm(
       concurrency: config.concurrency,
     },
   );
+  // The API's spec writes: the next pass loads the folder, as any file change.
+  const runtimeSpecs =
+    config.runtimeSpecs === null
+      ? null
+      : new RuntimeSpecs({
+          dir: config.runtimeSpecs,
+          parse: parseOptions(config),
+          specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
+          loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
+          changed: ({ spec, removed }) => {
+            if (removed) reconciler.markDeleted(spec);
+            else reconciler.unmarkDeleted(spec);
+            deps.onSpecWritten?.();
+          },
+          log: deps.log,
+        });
   const server =
     http && config.listen
       ? http.buildServer({
           target: "swarm",
+          specs: runtimeSpecs,
           log: deps.log,
           controllerId: config.controllerId,
           readiness: () => passes.readiness(),

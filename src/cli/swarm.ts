@@ -222,6 +222,7 @@ export async function swarmRun(
       http,
       ...git.deps,
       onGitRevision: poke,
+      onSpecWritten: poke,
       onAction: (action, error, durationMs) => {
         if (error) return;
         // Under --ha each change is logged with its term (docs/reliability.md, fencing numbers).
@@ -258,7 +259,12 @@ export async function swarmRun(
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     lock?.setListen(address);
     log.info(
-      { address, writes: false, allowHosts: config.allowHosts, allowOrigins: config.allowOrigins },
+      {
+        address,
+        writes: config.apiToken !== null && config.runtimeSpecs !== null,
+        allowHosts: config.allowHosts,
+        allowOrigins: config.allowOrigins,
+      },
       "http listening",
     );
   }

@@ -3,7 +3,8 @@
  * carry this controller's label. Pure, as core/plan/plan.ts is, and decided from the service
  * list alone: the hash label differs → update (the fields that changed, from the applied label);
  * missing → create; replicas differ → scale; expired → remove; spec gone → remove (orphaned),
- * under the prune guard. A service berth does not own under a spec's name is a conflict.
+ * under the prune guard; spec removed through the API → remove (deleted), whatever the guard
+ * says. A service berth does not own under a spec's name is a conflict.
  */
 import { appliedSpec, readApplied } from "./applied.js";
 import type { DesiredSpec, PlanInput } from "./plan/types.js";
@@ -87,7 +88,8 @@ export type SwarmAction =
       readonly kind: "remove";
       readonly spec: string;
       readonly service: ServiceRef;
-      readonly reason: "expired" | "orphaned";
+      /** deleted: its spec was removed through the API (PlanInput.deleted), so it goes even while pruning is paused. */
+      readonly reason: "expired" | "orphaned" | "deleted";
     };
 
 export interface ServiceRef {
@@ -124,7 +126,7 @@ function scaleReason(from: number | null, d: DesiredSpec): "replicas changed" | 
 }
 
 export function planSwarm(
-  input: Pick<PlanInput, "desired" | "protectedSpecs" | "protectedSources" | "prunePaused">,
+  input: Pick<PlanInput, "desired" | "protectedSpecs" | "protectedSources" | "prunePaused" | "deleted">,
   observed: SwarmObserved,
   now: number,
   options: SwarmPlanOptions,
@@ -189,12 +191,18 @@ export function planSwarm(
     }
   }
   const mine = services.filter((s) => owner.owns(s));
+  const specOf = (s: ObservedService): string => s.labels[owner.keys.spec] ?? s.name;
+  // A spec removed on purpose (through the API): its service goes, whatever the prune guard says.
+  const deleted = mine.filter((s) => !wanted.has(specOf(s)) && input.deleted?.has(specOf(s)) === true);
+  for (const s of deleted.sort((a, b) => (a.name < b.name ? -1 : 1)))
+    actions.push({ kind: "remove", spec: specOf(s), service: ref(s), reason: "deleted" });
   // A service made from a file that is now broken is no orphan (as a container: docs/design.md, "Broken files").
   const orphans = mine
     .filter((s) => {
-      const spec = s.labels[owner.keys.spec] ?? s.name;
+      const spec = specOf(s);
       return (
         !wanted.has(spec) &&
+        input.deleted?.has(spec) !== true &&
         !input.protectedSpecs.has(spec) &&
         !input.protectedSources.has(s.labels[owner.keys.source] ?? "")
       );
@@ -212,7 +220,7 @@ export function planSwarm(
       for (const s of orphans)
         actions.push({
           kind: "remove",
-          spec: s.labels[owner.keys.spec] ?? s.name,
+          spec: specOf(s),
           service: ref(s),
           reason: "orphaned",
         });

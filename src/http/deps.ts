@@ -57,6 +57,8 @@ interface CommonServerDeps {
   readonly gitSources?: { list(): GitSourceStatus[]; syncAll(): Promise<void> } | null;
   /** The webhook's secret (--git-webhook-secret-file); null or absent: POST /v1/hooks/git answers 404. */
   readonly gitWebhookSecret?: string | null;
+  /** Writes in the runtime spec directory; null: there is none (the write endpoints answer 403). */
+  readonly specs: RuntimeSpecs | null;
 }
 
 /** The engine target's server (the default): containers on this host. */
@@ -64,8 +66,6 @@ export interface EngineServerDeps extends CommonServerDeps {
   readonly target?: "engine";
   /** The status of the last pass; null before the first. */
   status(): StatusSnapshot | null;
-  /** Writes in the runtime spec directory; null: there is none (the write endpoints answer 403). */
-  readonly specs: RuntimeSpecs | null;
   /** Claims on warm pools (docs/pools.md); null or absent: no runtime spec directory to record them in. */
   readonly pools?: Pools | null;
   /** berth's own containers: find, exec, logs. */
@@ -81,8 +81,8 @@ export interface EngineServerDeps extends CommonServerDeps {
 }
 
 /**
- * `berth run --target swarm`'s server: the same probes, metrics, events and rules; the services'
- * status instead of the containers'; the routes that reach this host's containers answer 501.
+ * `berth run --target swarm`'s server: the same probes, metrics, events, spec writes and rules; the
+ * services' status instead of the containers'; the routes that reach this host's containers answer 501.
  */
 export interface SwarmServerDeps extends CommonServerDeps {
   readonly target: "swarm";

@@ -81,12 +81,30 @@ export class SwarmReconciler {
   /** Network key (network:NAME) → the message of its operation that failed in the last acting pass. */
   private networkFailures = new Map<string, string>();
   private readonly slots: Semaphore;
+  /** Specs removed on purpose (through the API), until their services are gone (PlanInput.deleted). */
+  private readonly deleted = new Set<string>();
+  private last: DesiredSnapshot | null = null;
 
   constructor(
     private readonly deps: SwarmReconcilerDeps,
     private readonly options: SwarmReconcilerOptions,
   ) {
     this.slots = new Semaphore(options.concurrency);
+  }
+
+  /** The desired state the last pass loaded; null before the first. */
+  get desired(): DesiredSnapshot | null {
+    return this.last;
+  }
+
+  /** A spec was removed on purpose (through the API): its service goes even while pruning is paused. */
+  markDeleted(spec: string): void {
+    this.deleted.add(spec);
+  }
+
+  /** The spec was written again: the ordinary prune guard applies to it once more. */
+  unmarkDeleted(spec: string): void {
+    this.deleted.delete(spec);
   }
 
   /** With `act`, the plan's actions are executed before the pass returns. */
@@ -103,9 +121,18 @@ export class SwarmReconciler {
     const mine = all.filter((s) => owner.owns(s));
     const desiredNames = new Set(snapshot.input.desired.map((d) => d.spec.name));
     const services = all.filter((s) => owner.owns(s) || desiredNames.has(s.name));
+    this.last = snapshot;
+    // A deleted spec is forgotten once it has no service left (or is desired again).
+    const specs = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
+    for (const spec of this.deleted) if (!specs.has(spec) || desiredNames.has(spec)) this.deleted.delete(spec);
     const tasks = await this.deps.swarm.listTasks(mine.map((s) => s.id));
     const now = this.deps.clock.now();
-    const plan = planSwarm(snapshot.input, { services, secrets }, now, options(this.options));
+    const plan = planSwarm(
+      { ...snapshot.input, deleted: this.deleted },
+      { services, secrets },
+      now,
+      options(this.options),
+    );
     const networkPlan = planSwarmNetworks(snapshot.input, networks, all, options(this.options));
     const planned = this.deps.clock.now();
     let failed = 0;

@@ -6,13 +6,16 @@
  *   and the overlay network berth made, in use; a network the engine cannot make (no such driver)
  *   and one the manager takes but cannot allocate (its subnet is taken) are Failed, and say why;
  *   /metrics has the pass series and the services'; /v1/events the service's create;
- * - a write route without the token is refused (401), and with it answers 501 naming the target;
- *   the container, node and compat routes answer 501 naming the target;
+ * - the container, node and compat routes answer 501 naming the target (401 first without the token);
+ * - with --runtime-specs, PUT /v1/specs/{name} makes a service and updates it, a spec that is not
+ *   valid is refused (400) with nothing written, and DELETE removes the services even past the
+ *   prune guard (they were deleted on purpose);
  * - `berth status --target swarm` reads the live controller (it says so) and lists the network;
  * - SIGTERM ends run cleanly (exit 0);
  * - pointed at an engine that is not a swarm manager (the shared one: only read), /readyz is 503
  *   and says why.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berth, specDir, startBerth, TEST_IMAGE, testId } from "../support/e2e.js";
@@ -20,6 +23,7 @@ import { pollValue } from "../support/poll.js";
 import type { PrivateDockerd } from "../support/private-dockerd.js";
 import { startPrivateSwarm } from "../support/private-swarm.js";
 import { specText } from "../support/specs.js";
+import { tempDir } from "../support/tmp.js";
 
 let daemon: PrivateDockerd;
 
@@ -176,13 +180,7 @@ describe("berth run --target swarm serves the HTTP API", () => {
       expect(events.map((e) => [e.kind, e.text])).toContainEqual(["create", `create  service ${service}: not found`]);
 
       // A write without the token is refused before anything; with it, the target says why not.
-      const put = `${api}/v1/specs/${service}`;
-      const yaml = { "content-type": "application/yaml" };
-      expect((await call(put, "PUT", yaml)).status).toBe(401);
-      const withToken = await call(put, "PUT", { ...yaml, authorization: `Bearer ${TOKEN}` });
-      expect(withToken.status).toBe(501);
-      expect(withToken.body).toMatchObject({ code: "BERTH_TARGET", target: "swarm" });
-      expect(String(withToken.body.error)).toContain("not served under --target swarm");
+      expect((await call(`${api}/v1/containers/${service}/exec`, "POST")).status).toBe(401);
       const auth = { authorization: `Bearer ${TOKEN}` };
       for (const [method, route] of [
         ["POST", `/v1/containers/${service}/exec`],
@@ -219,6 +217,87 @@ describe("berth run --target swarm serves the HTTP API", () => {
       expect(await run.stop()).toBe(0);
     }
     expect(run.logs.some((l) => l.msg === "controller stopped")).toBe(true);
+  }, 150_000);
+
+  it("with --runtime-specs, makes, updates and removes services from specs written through the API", async () => {
+    const id = testId("swarm-rt");
+    const [web, agent1, agent2] = [`${id}-web`, `${id}-agent-1`, `${id}-agent-2`];
+    const runtime = tempDir("berth-swarm-rt-");
+    const dir = specDir({ "web.yaml": specText(web, { extra: ['command: ["sleep", "3600"]', "stopTimeout: 1s"] }) });
+    const env = {
+      DOCKER_HOST: daemon.dockerHost,
+      BERTH_STATE_DIR: path.join(daemon.dir, "state"),
+      BERTH_API_TOKEN: TOKEN,
+    };
+    // A resync of an hour: only the writes (and the watch) explain a pass.
+    const run = await startBerth(
+      ["--target", "swarm", "--id", id, "-f", dir, "--runtime-specs", runtime, "--resync", "1h"],
+      env,
+    );
+    const services = async (): Promise<Record<string, string>> => {
+      const list = await daemon.docker.listServices({ filters: { label: [`berth.controller=${id}`] } });
+      const modeOf = (env: string[] | undefined): string => env?.find((e) => e.startsWith("MODE=")) ?? "";
+      return Object.fromEntries(
+        list.map((s) => {
+          const task = s.Spec?.TaskTemplate as { ContainerSpec?: { Env?: string[] } } | undefined;
+          return [s.Spec?.Name ?? "", modeOf(task?.ContainerSpec?.Env)];
+        }),
+      );
+    };
+    try {
+      await pollValue(
+        () => call(`${run.url}/readyz`),
+        (a) => a.status === 200,
+        60_000,
+        200,
+      );
+      const put = (name: string, text: string) =>
+        fetch(`${run.url}/v1/specs/${name}`, {
+          method: "PUT",
+          headers: { "content-type": "application/yaml", authorization: `Bearer ${TOKEN}` },
+          body: text,
+        });
+      const agent = (name: string, mode: string) =>
+        specText(name, { extra: ['command: ["sleep", "3600"]', "stopTimeout: 1s", `env: { MODE: ${mode} }`] });
+      expect((await put(agent1, agent(agent1, "one"))).status).toBe(201);
+      expect((await put(agent2, agent(agent2, "one"))).status).toBe(201);
+      // Refused before anything is written: no file, no service.
+      const bad = await put(`${id}-bad`, specText(`${id}-bad`, { extra: ["replicas: -1"] }));
+      expect(bad.status).toBe(400);
+      expect(existsSync(path.join(runtime, `${id}-bad.yaml`))).toBe(false);
+      expect(await pollValue(services, (s) => Object.keys(s).length === 3, 60_000, 200), run.recentLogs()).toEqual({
+        [web]: "",
+        [agent1]: "MODE=one",
+        [agent2]: "MODE=one",
+      });
+
+      // A changed spec updates its service in place.
+      expect((await put(agent1, agent(agent1, "two"))).status).toBe(200);
+      expect(await pollValue(services, (s) => s[agent1] === "MODE=two", 60_000, 200)).toMatchObject({
+        [agent1]: "MODE=two",
+      });
+
+      // Both agents deleted: 2 of 3 services, past --prune-max-share 0.5, yet they go, as deleted on purpose.
+      for (const name of [agent1, agent2]) {
+        const del = await fetch(`${run.url}/v1/specs/${name}`, {
+          method: "DELETE",
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        expect(del.status).toBe(200);
+      }
+      expect(await pollValue(services, (s) => Object.keys(s).length === 1, 60_000, 200), run.recentLogs()).toEqual({
+        [web]: "",
+      });
+      const events = (await call(`${run.url}/v1/events?spec=${agent2}`)).body.events as {
+        kind: string;
+        text: string;
+      }[];
+      expect(events.map((e) => e.text)).toContainEqual(
+        expect.stringMatching(new RegExp(`^remove  service ${agent2} .*: deleted$`)),
+      );
+    } finally {
+      expect(await run.stop()).toBe(0);
+    }
   }, 150_000);
 
   it("is not ready on an engine that is not a swarm manager, and says why", async () => {

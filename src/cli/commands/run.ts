@@ -182,8 +182,9 @@ export async function runCommand(raw: RunOptions, io: CliIO, signals: Signals = 
   const git = await readGitSecrets(config);
   if (config.target === "swarm") {
     // The HTTP API is served (docs/swarm.md, "HTTP API"); these are the engine target's alone.
-    if (config.compat || config.artie || config.runtimeSpecs !== null)
-      throw BerthError.usage("--target swarm: --compat and --runtime-specs are for --target engine (docs/swarm.md)");
+    if (config.compat || config.artie)
+      throw BerthError.usage("--target swarm: --compat is for --target engine (docs/swarm.md)");
+    if (config.runtimeSpecs !== null) await mkdir(config.runtimeSpecs, { recursive: true });
     // Under --ha, as the engine target's: the lease replaces the host lock (cli/ha.ts).
     const ha = config.ha;
     if (ha)

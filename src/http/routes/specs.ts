@@ -12,7 +12,7 @@ import { DEFAULT_LIMITS } from "../../manifest/parse.js";
 import type { RemoveOutcome, RuntimeSpecs, WriteOutcome } from "../../ops/runtime-specs.js";
 import { refuse, requireToken } from "../auth.js";
 import { checkName, nameError, requireContentType, SPEC_TYPES } from "../common.js";
-import type { EngineServerDeps } from "../deps.js";
+import type { EngineServerDeps, ServerDeps } from "../deps.js";
 import { sourcesOf } from "./git.js";
 
 /** An answer to send: status code and JSON body. */
@@ -92,7 +92,7 @@ export function removeAnswer(outcome: RemoveOutcome, name: string): Answer {
 }
 
 /** An onRequest hook: 403 when there is no runtime spec directory to write to. */
-export function requireRuntimeDir(deps: Pick<EngineServerDeps, "specs">) {
+export function requireRuntimeDir(deps: Pick<ServerDeps, "specs">) {
   return async (_req: unknown, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     deps.specs === null
       ? refuse(reply, 403, { error: "no runtime spec directory: start berth with --runtime-specs DIR" })
@@ -100,7 +100,7 @@ export function requireRuntimeDir(deps: Pick<EngineServerDeps, "specs">) {
 }
 
 /** The runtime specs, once requireRuntimeDir has let the request through. */
-export function runtimeSpecs(deps: Pick<EngineServerDeps, "specs">): RuntimeSpecs {
+export function runtimeSpecs(deps: Pick<ServerDeps, "specs">): RuntimeSpecs {
   if (deps.specs === null) throw new Error("no runtime spec directory");
   return deps.specs;
 }
@@ -108,9 +108,6 @@ export function runtimeSpecs(deps: Pick<EngineServerDeps, "specs">): RuntimeSpec
 const send = (reply: FastifyReply, answer: Answer): FastifyReply => reply.code(answer.status).send(answer.body);
 
 export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps): void {
-  const token = requireToken(deps.apiToken);
-  const writable = requireRuntimeDir(deps);
-
   const noPassYet = (reply: FastifyReply): FastifyReply =>
     reply.code(503).send({ error: "no reconcile pass has completed yet", reason: deps.readiness().reason });
 
@@ -132,6 +129,17 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
     if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
     return reply.send({ observedAt: formatTime(status.at), ...spec });
   });
+
+  registerSpecWrites(app, deps);
+}
+
+/**
+ * PUT and DELETE /v1/specs/{name} in the runtime spec directory: the same under both targets
+ * (the pass that follows makes a container or a service of it).
+ */
+export function registerSpecWrites(app: FastifyInstance, deps: Pick<ServerDeps, "apiToken" | "specs">): void {
+  const token = requireToken(deps.apiToken);
+  const writable = requireRuntimeDir(deps);
 
   app.put<{ Params: { name: string }; Body: string }>(
     "/v1/specs/:name",

@@ -1,8 +1,9 @@
 /**
  * The routes of `berth run --target swarm` (docs/swarm.md, "HTTP API"): GET /v1/specs and
- * /v1/specs/{name} answer the services' status and berth's networks on the swarm. The routes
- * that reach this host's containers, its warm pools and capacity, the runtime spec folder or
- * another tool's API have nothing to serve under swarm: each answers 501 naming the target, after
+ * /v1/specs/{name} answer the services' status and berth's networks on the swarm; PUT and DELETE
+ * /v1/specs/{name} write the runtime spec folder as under the engine target. The routes that
+ * reach this host's containers, its warm pools and capacity, or another tool's API have nothing
+ * to serve under swarm: each answers 501 naming the target, after
  * the token check it has under the engine target, before any body is read. The Git sources' routes
  * are the engine target's (routes/git.ts).
  */
@@ -11,11 +12,10 @@ import { formatTime } from "../../core/units.js";
 import { type Guard, refuse, requireToken } from "../auth.js";
 import type { SwarmServerDeps } from "../deps.js";
 import { sourcesOf } from "./git.js";
+import { registerSpecWrites } from "./specs.js";
 
 /** Why a route of the engine target is not served under swarm. */
 const WHY = {
-  specs:
-    "spec writes are not served under --target swarm (it takes no --runtime-specs): write spec files into the spec folder",
   containers:
     "containers are not reachable under --target swarm: a service's tasks run on the swarm's nodes (docker service logs, or docker exec on the node)",
   pools: "warm pools are this host's: not under --target swarm",
@@ -40,8 +40,6 @@ const route = (method: EngineOnly["method"], url: string, why: keyof typeof WHY,
 
 /** Every route of the engine target's server that has nothing to serve under swarm. */
 export const ENGINE_ONLY_ROUTES: readonly EngineOnly[] = [
-  route("PUT", "/v1/specs/:name", "specs", true),
-  route("DELETE", "/v1/specs/:name", "specs", true),
   route("POST", "/v1/containers/:name/exec", "containers", true),
   route("GET", "/v1/containers/:name/logs", "containers", true),
   route("GET", "/v1/containers/:name/terminal", "containers", true),
@@ -95,6 +93,8 @@ export function registerSwarmRoutes(app: FastifyInstance, deps: SwarmServerDeps)
     if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
     return reply.send({ observedAt: formatTime(status.at), ...spec });
   });
+
+  registerSpecWrites(app, deps);
 
   const token = requireToken(deps.apiToken);
   for (const r of ENGINE_ONLY_ROUTES) {

@@ -143,6 +143,29 @@ describe("the swarm plan", () => {
       "! c: the service name is held by service svc0004aaaab, which berth does not own",
     );
   });
+
+  it("removes a service whose spec was deleted through the API, even while pruning is paused", () => {
+    counter = 0;
+    const [a, b, c] = [desired("a"), desired("b"), desired("c")];
+    const all = [service(a), service(b), service(c)];
+    // Two of three gone: the guard holds orphans, but not a spec removed on purpose.
+    expect(plan(input([a], { deleted: new Set(["b", "c"]) }), all)).toBe(
+      ["remove  service b [svc0002aaaab]: deleted", "remove  service c [svc0003aaaab]: deleted"].join("\n"),
+    );
+    expect(plan(input([], { deleted: new Set(["c"]) }), all)).toBe(
+      [
+        "remove  service c [svc0003aaaab]: deleted",
+        "! pruning paused: 2 of 3 services would be removed, more than --prune-max-share 0.5 (--force-prune to remove them) (kept: a, b)",
+      ].join("\n"),
+    );
+    expect(plan(input([a, b], { deleted: new Set(["c"]), prunePaused: "no spec files in specs" }), all)).toBe(
+      "remove  service c [svc0003aaaab]: deleted",
+    );
+    // Written again since: desired, so kept; another controller's service of that name is never touched.
+    expect(plan(input([a, b, c], { deleted: new Set(["c"]) }), all)).toBe("");
+    const foreign = service(c, { labels: { [KEYS.controller]: "someone-else" } });
+    expect(plan(input([a, b], { deleted: new Set(["c"]) }), [service(a), service(b), foreign])).toBe("");
+  });
 });
 
 describe("secrets, global services and published ports in the plan", () => {

@@ -54,7 +54,7 @@ function server(git: { secret: string | null; sources: boolean }, target: Target
   };
   const targetDeps =
     target === "swarm"
-      ? { target, swarmStatus: () => null }
+      ? { target, swarmStatus: () => null, specs: null }
       : {
           status: () => null,
           specs: null,

@@ -1,10 +1,12 @@
 /**
  * `berth run --target swarm`'s HTTP API through fastify's inject() (http/routes/swarm.ts): the
  * same server as the engine target's, given the swarm's status. GET /v1/specs answers the
- * services and networks of the last pass; /readyz says why it is not ready; every route of the
- * engine target that reaches this host answers 501 naming the target, after the token check it
+ * services and networks of the last pass; /readyz says why it is not ready; PUT and DELETE
+ * /v1/specs/{name} write the runtime folder; every route of the engine target that reaches this host answers 501 naming the target, after the token check it
  * has there; /metrics offers the services' series and not the containers'.
  */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { GitSourceStatus } from "../../../src/core/git-source.js";
 import { Metrics } from "../../../src/http/metrics.js";
@@ -12,11 +14,16 @@ import { ENGINE_ONLY_ROUTES } from "../../../src/http/routes/swarm.js";
 import { buildServer, type SwarmStatusSnapshot } from "../../../src/http/server.js";
 import { SwarmPasses } from "../../../src/loop/swarm-passes.js";
 import type { SwarmPassResult } from "../../../src/loop/swarm-reconciler.js";
+import { DEFAULT_PARSE_OPTIONS } from "../../../src/manifest/parse.js";
 import { EventLog } from "../../../src/ops/event-log.js";
+import { RuntimeSpecs } from "../../../src/ops/runtime-specs.js";
 import { silentLogger } from "../../../src/util/log.js";
+import { specText } from "../../support/specs.js";
 import { SWARM_NETWORK, SWARM_SPEC } from "../../support/swarm-status.js";
+import { tempDir } from "../../support/tmp.js";
 
 const TOKEN = "0123456789abcdef0123456789abcdef";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 const AT = Date.parse("2026-12-03T17:00:00Z");
 
 const SNAPSHOT: SwarmStatusSnapshot = {
@@ -26,7 +33,11 @@ const SNAPSHOT: SwarmStatusSnapshot = {
   at: AT,
 };
 
-function swarmServer(status: SwarmStatusSnapshot | null = SNAPSHOT, sources: readonly GitSourceStatus[] = []) {
+function swarmServer(
+  status: SwarmStatusSnapshot | null = SNAPSHOT,
+  sources: readonly GitSourceStatus[] = [],
+  specs: RuntimeSpecs | null = null,
+) {
   const metrics = new Metrics({ version: "1.2.3", target: "swarm", gitSources: sources.map((s) => s.name) });
   const app = buildServer({
     target: "swarm",
@@ -43,6 +54,7 @@ function swarmServer(status: SwarmStatusSnapshot | null = SNAPSHOT, sources: rea
     metrics,
     now: () => AT,
     gitSources: sources.length > 0 ? { list: () => [...sources], syncAll: () => Promise.resolve() } : null,
+    specs,
   });
   return { app, metrics };
 }
@@ -121,8 +133,6 @@ describe("the HTTP API under --target swarm", () => {
     }
     expect(rows.join("\n")).toBe(
       [
-        "PUT /v1/specs/x: 401 501",
-        "DELETE /v1/specs/x: 401 501",
         "POST /v1/containers/x/exec: 401 501",
         "GET /v1/containers/x/logs: 401 501",
         "GET /v1/containers/x/terminal: 401 501",
@@ -151,6 +161,43 @@ describe("the HTTP API under --target swarm", () => {
       403,
     );
     expect((await app.inject({ method: "GET", url: "/v1/nothing" })).statusCode).toBe(404);
+  });
+
+  it("writes and removes specs in the runtime folder with --runtime-specs, parsed for the swarm; 403 without it", async () => {
+    const dir = tempDir("berth-swarm-rt-");
+    const changes: string[] = [];
+    const specs = new RuntimeSpecs({
+      dir,
+      parse: { ...DEFAULT_PARSE_OPTIONS, target: "swarm" },
+      specFile: (name) => (name === "web" ? "specs/web.yaml" : null),
+      loaded: () => [],
+      changed: ({ spec, removed }) => changes.push(`${removed ? "-" : "+"}${spec}`),
+      log: silentLogger(),
+    });
+    const { app } = swarmServer(SNAPSHOT, [], specs);
+    const yaml = { "content-type": "application/yaml" };
+    const put = (name: string, text: string, headers: Record<string, string> = { ...yaml, ...AUTH }) =>
+      app.inject({ method: "PUT", url: `/v1/specs/${name}`, headers, payload: text });
+    // Placement is a swarm field: the engine target would refuse it, the swarm's parse takes it.
+    const agent = specText("agent-1", { extra: ["placement: { constraints: [node.role==worker] }"] });
+    expect((await put("agent-1", agent, yaml)).statusCode).toBe(401);
+    const created = await put("agent-1", agent);
+    expect([created.statusCode, created.json()]).toEqual([201, expect.objectContaining({ created: true })]);
+    expect(readFileSync(path.join(dir, "agent-1.yaml"), "utf8")).toBe(agent);
+    const bad = await put("agent-2", specText("agent-2", { extra: ["replicas: -1"] }));
+    expect(bad.statusCode).toBe(400);
+    expect(existsSync(path.join(dir, "agent-2.yaml"))).toBe(false);
+    // A spec of the spec folder is changed there, not here.
+    expect((await put("web", specText("web"))).statusCode).toBe(409);
+    const removed = await app.inject({ method: "DELETE", url: "/v1/specs/agent-1", headers: AUTH });
+    expect([removed.statusCode, existsSync(path.join(dir, "agent-1.yaml"))]).toEqual([200, false]);
+    expect(changes).toEqual(["+agent-1", "-agent-1"]);
+    // Without --runtime-specs: the engine target's answer.
+    const none = await swarmServer().app.inject({ method: "PUT", url: "/v1/specs/x", headers: { ...yaml, ...AUTH } });
+    expect([none.statusCode, none.json<{ error: string }>().error]).toEqual([
+      403,
+      "no runtime spec directory: start berth with --runtime-specs DIR",
+    ]);
   });
 
   it("offers the pass and service series in /metrics, not the containers', the capacity's or the queue's", async () => {
