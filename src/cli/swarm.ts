@@ -15,8 +15,10 @@ import { resolveStateDir } from "../host/lock.js";
 import { watchSpecDirs } from "../host/watcher.js";
 import type { Leadership, Role } from "../loop/leadership.js";
 import { swarmNoteLines } from "../loop/swarm-passes.js";
-import { SwarmWake } from "../loop/swarm-wake.js";
+import { watchServiceEvents } from "../loop/swarm-events.js";
+import { SettleBackoff, SwarmWake } from "../loop/swarm-wake.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
+import { RECONNECT_BACKOFF } from "../util/backoff.js";
 import { systemClock } from "../util/clock.js";
 import type { Participation } from "./ha.js";
 import { type CliIO, EXIT } from "./io.js";
@@ -126,8 +128,10 @@ export async function swarmStatusCommand(
   return EXIT.ok;
 }
 
-/** How soon `run` looks again after a pass that changed something. */
+/** How soon `run` looks again after a pass that changed something, or saw a service settling. */
 const FOLLOW_UP_MS = 1_000;
+/** The longest wait between looks at a service that settles (loop/swarm-wake.ts, SettleBackoff). */
+const SETTLE_MAX_MS = 30_000;
 
 /** How often apply looks again while services converge: Swarm reports through its task list. */
 const APPLY_POLL_MS = 500;
@@ -185,8 +189,8 @@ export async function swarmApply(
 
 /**
  * The controller under swarm: a pass at start (after the first fetch of each Git source), at every
- * spec change (the watch), at every new revision, at every resync and at the next expiry; passes
- * never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
+ * spec change (the watch, the API's writes), at every new revision, at every event of one of its
+ * services, at every resync and at the next expiry; passes never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
  * API") serves the last pass's status, the events and the metrics. Ends at SIGTERM/SIGINT after
  * the pass in flight. Under --ha (`join`), only a leader's pass acts; a standby's plans and
  * reports, and a new leader passes at once.
@@ -254,7 +258,16 @@ export async function swarmRun(
     poke();
   });
   const watcher = watchSpecDirs(app.config.specDirs, poke, { clock: systemClock, debounceMs: 50, log });
+  const serviceEvents = watchServiceEvents({
+    docker: app.docker,
+    clock: systemClock,
+    log,
+    backoff: RECONNECT_BACKOFF,
+    watched: () => reconciler.watchedServices,
+    onChange: poke,
+  });
   const resyncMs = config.resync.kind === "every" ? config.resync.ms : 30_000;
+  const settling = new SettleBackoff(FOLLOW_UP_MS, Math.min(resyncMs, SETTLE_MAX_MS));
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     lock?.setListen(address);
@@ -288,6 +301,10 @@ export async function swarmRun(
         // What a pass changed may need a next step (a rotated secret goes once no service uses it):
         // look again soon, unless something failed (that waits for the resync, not a tight loop).
         if (act && result.plan.actions.length > 0 && result.failed === 0) nextWakeAt = systemClock.now() + FOLLOW_UP_MS;
+        // A service whose tasks are not all running yet, or that rolls: look again soon, less often as it lasts.
+        const settleMs = settling.after(result.status.some((s) => s.phase === "Pending" || s.phase === "Updating"));
+        if (settleMs !== null)
+          nextWakeAt = Math.min(nextWakeAt ?? Number.POSITIVE_INFINITY, systemClock.now() + settleMs);
         for (const note of swarmNoteLines(result)) log.warn({ note: note.slice(2) }, "plan note");
       } catch (raw) {
         const err = raw instanceof Error ? raw : new Error(String(raw));
@@ -304,6 +321,7 @@ export async function swarmRun(
     const serverClosed = app.server?.close();
     app.server?.server.closeAllConnections();
     await serverClosed;
+    serviceEvents.close();
     await watcher.close();
     // Nothing writes any more: let go of the lease, so that a standby takes over at once.
     await group?.stop();

@@ -32,6 +32,7 @@ import type {
   HostResources,
   EventHandlers,
   EventSubscription,
+  EventFilter,
   ListFilter,
   LocalImages,
   NetworkCreateOptions,
@@ -637,7 +638,7 @@ export class DockerAdapter implements DockerPort {
     );
   }
 
-  subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription {
+  subscribeEvents(filter: EventFilter, handlers: EventHandlers): EventSubscription {
     let stream: Readable | undefined;
     let closed = false;
     const finish = (err?: Error): void => {
@@ -651,7 +652,10 @@ export class DockerAdapter implements DockerPort {
     const abort = new AbortController();
     this.docker
       .getEvents({
-        filters: JSON.stringify({ type: ["container"], ...JSON.parse(labelFilters(filter)) }),
+        filters: JSON.stringify({
+          type: filter.types ?? ["container"],
+          ...(filter.labels.length > 0 ? (JSON.parse(labelFilters(filter)) as object) : {}),
+        }),
         abortSignal: abort.signal,
       })
       .then(

@@ -20,7 +20,14 @@ export interface DockerEvent {
   readonly type: string;
   readonly action: string;
   readonly id: string;
+  /** The actor's attributes: a container's labels (with its name and image); a service's name. */
   readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Which events a subscription gets. */
+export interface EventFilter extends ListFilter {
+  /** The engine's event types (`container`, `service`, …): containers' when absent. */
+  readonly types?: readonly string[];
 }
 
 export interface EventHandlers {
@@ -149,7 +156,7 @@ export interface DockerPort {
   createNetwork(name: string, options: NetworkCreateOptions): Promise<ObservedNetwork>;
   /** A network already gone is not an error. */
   removeNetwork(name: string): Promise<void>;
-  subscribeEvents(filter: ListFilter, handlers: EventHandlers): EventSubscription;
+  subscribeEvents(filter: EventFilter, handlers: EventHandlers): EventSubscription;
 }
 
 /** What runs in an exec, and as whom. */

@@ -98,7 +98,7 @@ export class Controller {
     });
     this.events = new EngineEvents({
       docker: deps.docker,
-      owner: options.owner,
+      filter: { labels: [options.owner.filter] },
       clock: deps.clock,
       log: deps.log,
       backoff: options.reconnect,

@@ -1,17 +1,17 @@
 /**
- * The Docker events stream, label-filtered to this controller's containers, kept open: when it
- * ends or fails it is opened again with backoff (util/backoff.ts). Events are hints that ask for
- * a pass; a lost one costs at most a resync interval, never correctness.
+ * The Docker events stream, filtered (this controller's containers; under swarm, services), kept
+ * open: when it ends or fails it is opened again with backoff (util/backoff.ts). Events are hints
+ * that ask for a pass; a lost one costs at most a resync interval, never correctness.
  */
 import type { Logger } from "pino";
-import type { Ownership } from "../core/ownership.js";
-import type { DockerEvent, DockerPort, EventSubscription } from "../docker/port.js";
+import type { DockerEvent, DockerPort, EventFilter, EventSubscription } from "../docker/port.js";
 import { type BackoffPolicy, backoffDelay } from "../util/backoff.js";
 import type { Clock, Timer } from "../util/clock.js";
 
 export interface EngineEventsDeps {
-  readonly docker: DockerPort;
-  readonly owner: Ownership;
+  readonly docker: Pick<DockerPort, "subscribeEvents">;
+  /** Which events: the engine target's controller asks for its own containers' (by label). */
+  readonly filter: EventFilter;
   readonly clock: Clock;
   readonly log: Logger;
   readonly backoff: BackoffPolicy;
@@ -32,34 +32,31 @@ export class EngineEvents {
 
   open(): void {
     if (this.closed) return;
-    this.subscription = this.deps.docker.subscribeEvents(
-      { labels: [this.deps.owner.filter] },
-      {
-        onOpen: () => {
-          const again = this.failures > 0;
-          if (again) this.deps.log.info({}, "Docker events reconnected");
-          this.failures = 0;
-          this.deps.onOpen(again);
-        },
-        onEvent: (event) => {
-          this.deps.onEvent(event);
-        },
-        onClose: (err) => {
-          this.subscription = null;
-          if (this.closed) return;
-          this.failures++;
-          const delay = backoffDelay(this.failures, this.deps.backoff);
-          if (this.failures === 1) {
-            this.deps.log.warn({ err: err?.message ?? "stream ended", retryInMs: delay }, "Docker events disconnected");
-            this.deps.onLost();
-          }
-          this.retry = this.deps.clock.at(this.deps.clock.now() + delay, () => {
-            this.retry = null;
-            this.open();
-          });
-        },
+    this.subscription = this.deps.docker.subscribeEvents(this.deps.filter, {
+      onOpen: () => {
+        const again = this.failures > 0;
+        if (again) this.deps.log.info({}, "Docker events reconnected");
+        this.failures = 0;
+        this.deps.onOpen(again);
       },
-    );
+      onEvent: (event) => {
+        this.deps.onEvent(event);
+      },
+      onClose: (err) => {
+        this.subscription = null;
+        if (this.closed) return;
+        this.failures++;
+        const delay = backoffDelay(this.failures, this.deps.backoff);
+        if (this.failures === 1) {
+          this.deps.log.warn({ err: err?.message ?? "stream ended", retryInMs: delay }, "Docker events disconnected");
+          this.deps.onLost();
+        }
+        this.retry = this.deps.clock.at(this.deps.clock.now() + delay, () => {
+          this.retry = null;
+          this.open();
+        });
+      },
+    });
   }
 
   close(): void {

@@ -84,6 +84,7 @@ export class SwarmReconciler {
   /** Specs removed on purpose (through the API), until their services are gone (PlanInput.deleted). */
   private readonly deleted = new Set<string>();
   private last: DesiredSnapshot | null = null;
+  private watched: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly deps: SwarmReconcilerDeps,
@@ -95,6 +96,11 @@ export class SwarmReconciler {
   /** The desired state the last pass loaded; null before the first. */
   get desired(): DesiredSnapshot | null {
     return this.last;
+  }
+
+  /** The services the last pass cared about: berth's, and those under a desired spec's name (loop/swarm-events.ts). */
+  get watchedServices(): ReadonlySet<string> {
+    return this.watched;
   }
 
   /** A spec was removed on purpose (through the API): its service goes even while pruning is paused. */
@@ -122,6 +128,7 @@ export class SwarmReconciler {
     const desiredNames = new Set(snapshot.input.desired.map((d) => d.spec.name));
     const services = all.filter((s) => owner.owns(s) || desiredNames.has(s.name));
     this.last = snapshot;
+    this.watched = new Set([...desiredNames, ...mine.map((s) => s.name)]);
     // A deleted spec is forgotten once it has no service left (or is desired again).
     const specs = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
     for (const spec of this.deleted) if (!specs.has(spec) || desiredNames.has(spec)) this.deleted.delete(spec);

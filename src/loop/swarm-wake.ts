@@ -1,6 +1,7 @@
 /**
  * When `berth run --target swarm` makes its next pass: at a time (the resync, the next expiry, a
- * follow-up), or at once when asked (the watch, a new Git revision, a signal). A request made while
+ * follow-up, a look at a service that settles), or at once when asked (the watch, an API write, a
+ * new Git revision, a service event, a signal). A request made while
  * a pass runs is kept, so the wait after that pass returns at once: a pass never misses what
  * arrived while it ran.
  */
@@ -37,5 +38,31 @@ export class SwarmWake {
         resolve();
       };
     });
+  }
+}
+
+/**
+ * How soon to look again while a service settles (its tasks not all running yet, a rolling
+ * update): Swarm reports progress through its task list, which only a pass reads. The first look
+ * comes after `firstMs`, then twice as long each pass it still settles, at most `maxMs`, so that
+ * the status turns Running soon after the tasks do, without a pass a second for a service that
+ * cannot be placed. null: nothing settles.
+ */
+export class SettleBackoff {
+  private streak = 0;
+
+  constructor(
+    private readonly firstMs: number,
+    private readonly maxMs: number,
+  ) {}
+
+  after(settling: boolean): number | null {
+    if (!settling) {
+      this.streak = 0;
+      return null;
+    }
+    const ms = Math.min(this.maxMs, this.firstMs * 2 ** this.streak);
+    this.streak++;
+    return ms;
   }
 }

@@ -10,6 +10,8 @@
  * - with --runtime-specs, PUT /v1/specs/{name} makes a service and updates it, a spec that is not
  *   valid is refused (400) with nothing written, and DELETE removes the services even past the
  *   prune guard (they were deleted on purpose);
+ * - with a resync of an hour, a service scaled or removed by hand is put back at once (the
+ *   manager's service events ask for the pass);
  * - `berth status --target swarm` reads the live controller (it says so) and lists the network;
  * - SIGTERM ends run cleanly (exit 0);
  * - pointed at an engine that is not a swarm manager (the shared one: only read), /readyz is 503
@@ -295,6 +297,55 @@ describe("berth run --target swarm serves the HTTP API", () => {
       expect(events.map((e) => e.text)).toContainEqual(
         expect.stringMatching(new RegExp(`^remove  service ${agent2} .*: deleted$`)),
       );
+    } finally {
+      expect(await run.stop()).toBe(0);
+    }
+  }, 150_000);
+
+  it("puts back a service scaled or removed by hand at once, from the manager's service events", async () => {
+    const id = testId("swarm-ev");
+    const name = `${id}-web`;
+    const dir = specDir({ "web.yaml": specText(name, { extra: ['command: ["sleep", "3600"]', "stopTimeout: 1s"] }) });
+    const env = { DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: path.join(daemon.dir, "state") };
+    // A resync of an hour: only an event explains a pass after the first.
+    const run = await startBerth(["--target", "swarm", "--id", id, "-f", dir, "--resync", "1h"], env);
+    const service = async (): Promise<{ id: string; replicas: number } | null> => {
+      const [s] = await daemon.docker.listServices({ filters: { label: [`berth.controller=${id}`] } });
+      return s ? { id: s.ID ?? "", replicas: s.Spec?.Mode?.Replicated?.Replicas ?? -1 } : null;
+    };
+    /**
+     * Until the last pass saw the service Running at 1 replica: that pass changed nothing and saw
+     * nothing settling, so the next comes in an hour, unless an event asks for one.
+     */
+    const idle = () =>
+      pollValue(
+        () => call(`${run.url}/v1/specs/${name}`),
+        (a) => a.body.phase === "Running" && a.body.desired === 1,
+        30_000,
+        100,
+      );
+    try {
+      const made = await pollValue(service, (s) => s !== null, 60_000, 200);
+      if (made === null) throw new Error(run.recentLogs());
+      await idle();
+      // Scaled to 3 by hand (docker service scale): back to the spec's 1.
+      const handle = daemon.docker.getService(made.id);
+      const info = (await handle.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+      await handle.update({ ...info.Spec, version: info.Version.Index, Mode: { Replicated: { Replicas: 3 } } });
+      expect(await service()).toMatchObject({ replicas: 3 });
+      expect(await pollValue(service, (s) => s?.replicas === 1, 30_000, 100), run.recentLogs()).toMatchObject({
+        id: made.id,
+        replicas: 1,
+      });
+      await idle();
+      // Removed by hand (docker service rm): made again.
+      await handle.remove();
+      const again = await pollValue(service, (s) => s !== null && s.id !== made.id, 30_000, 100);
+      expect(again, run.recentLogs()).toMatchObject({ replicas: 1 });
+      const logs = run.logs
+        .filter((l) => l.msg === "service changed")
+        .map((l) => `${String(l.action)} ${String(l.reason)}`);
+      expect(logs).toEqual(["create not found", "scale replicas changed", "create not found"]);
     } finally {
       expect(await run.stop()).toBe(0);
     }

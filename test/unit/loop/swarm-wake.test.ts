@@ -1,6 +1,6 @@
 /** When `berth run --target swarm` passes next (loop/swarm-wake.ts), on a fake clock. */
 import { describe, expect, it } from "vitest";
-import { SwarmWake } from "../../../src/loop/swarm-wake.js";
+import { SettleBackoff, SwarmWake } from "../../../src/loop/swarm-wake.js";
 import { FakeClock, settle } from "../../support/fake-clock.js";
 
 /** Whether the promise has resolved, after the queued callbacks ran. */
@@ -43,5 +43,15 @@ describe("SwarmWake", () => {
     // The next pass serves it; then the wait is a wait again.
     wake.passing();
     expect(await resolved(wake.until(clock.now() + 30_000))).toBe(false);
+  });
+});
+
+describe("SettleBackoff", () => {
+  it("looks again after 1 s, twice as long each pass a service still settles, at most the cap; from 1 s again after", () => {
+    const backoff = new SettleBackoff(1_000, 30_000);
+    const waits = [true, true, true, true, true, true, true].map((s) => backoff.after(s));
+    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect(backoff.after(false)).toBeNull();
+    expect(backoff.after(true)).toBe(1_000);
   });
 });
