@@ -25,6 +25,10 @@ export interface SwarmReport {
 
 /** A task as the task list shows it, in berth's terms. */
 export interface ObservedTask {
+  /** The task's ID (a service's logs name each line's task). */
+  readonly id: string;
+  /** A replicated service's slot (1, 2, …); null for a global service's task. */
+  readonly slot: number | null;
   readonly serviceId: string;
   /** The node's hostname, or its ID when the node list did not name it; "" before it is placed. */
   readonly node: string;

@@ -232,53 +232,62 @@ export class DockerContainerIO implements ContainerIO {
     } catch (err) {
       throw mapError("logs", err, id);
     }
-    const splitters = new Map<StreamName, LineSplitter>();
-    const splitter = (name: StreamName): LineSplitter => {
-      let s = splitters.get(name);
-      if (!s) {
-        s = new LineSplitter((text) => {
-          const m = /^(\d{4}-\d\d-\d\dT\S+Z) ?(.*)$/s.exec(text);
-          handlers.onLine({ stream: name, time: m?.[1] ?? null, line: m ? (m[2] ?? "") : text });
-        });
-        splitters.set(name, s);
-      }
-      return s;
-    };
-    const demux = new Demuxer((name, payload) => {
-      splitter(name).push(payload);
-    });
-    const feed = (chunk: Buffer): void => {
-      if (tty) splitter("stdout").push(chunk);
-      else demux.push(chunk);
-    };
-    let done = false;
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      for (const s of splitters.values()) s.flush();
-      handlers.onEnd(err);
-    };
-    if (Buffer.isBuffer(source)) {
-      feed(source);
-      finish();
-      return { close: () => undefined };
-    }
-    const stream = source;
-    stream.on("data", feed);
-    stream.once("end", () => {
-      finish();
-    });
-    stream.once("error", (err) => {
-      finish(err);
-    });
-    stream.once("close", () => {
-      finish();
-    });
-    return {
-      close: () => {
-        stream.destroy();
-        finish();
-      },
-    };
+    return logLines(source, tty, handlers);
   }
+}
+
+/**
+ * A logs answer (a buffer, or a stream when following) as lines, each with its stream and the
+ * engine's timestamp: Docker's frames unless the source has a TTY. Shared by a container's logs
+ * and a service's (swarm-adapter.ts).
+ */
+export function logLines(source: Readable | Buffer, tty: boolean, handlers: LogHandlers): { close(): void } {
+  const splitters = new Map<StreamName, LineSplitter>();
+  const splitter = (name: StreamName): LineSplitter => {
+    let s = splitters.get(name);
+    if (!s) {
+      s = new LineSplitter((text) => {
+        const m = /^(\d{4}-\d\d-\d\dT\S+Z) ?(.*)$/s.exec(text);
+        handlers.onLine({ stream: name, time: m?.[1] ?? null, line: m ? (m[2] ?? "") : text });
+      });
+      splitters.set(name, s);
+    }
+    return s;
+  };
+  const demux = new Demuxer((name, payload) => {
+    splitter(name).push(payload);
+  });
+  const feed = (chunk: Buffer): void => {
+    if (tty) splitter("stdout").push(chunk);
+    else demux.push(chunk);
+  };
+  let done = false;
+  const finish = (err?: Error): void => {
+    if (done) return;
+    done = true;
+    for (const s of splitters.values()) s.flush();
+    handlers.onEnd(err);
+  };
+  if (Buffer.isBuffer(source)) {
+    feed(source);
+    finish();
+    return { close: () => undefined };
+  }
+  const stream = source;
+  stream.on("data", feed);
+  stream.once("end", () => {
+    finish();
+  });
+  stream.once("error", (err) => {
+    finish(err);
+  });
+  stream.once("close", () => {
+    finish();
+  });
+  return {
+    close: () => {
+      stream.destroy();
+      finish();
+    },
+  };
 }

@@ -193,6 +193,8 @@ export interface LogLine {
   /** RFC 3339 with nanoseconds, as the engine stamps it. */
   readonly time: string | null;
   readonly line: string;
+  /** A service's line: the task it came from (its ID). */
+  readonly task?: string;
 }
 
 export interface LogOptions {

@@ -9,8 +9,10 @@ import type { ObservedSecret } from "../core/swarm-secrets.js";
 import type { ServiceSpec } from "../core/swarm-service.js";
 import type { RegistryCredentials } from "../core/registry.js";
 import type { ObservedTask } from "../core/swarm-status.js";
-import { DockerError } from "./errors.js";
-import type { ListFilter } from "./port.js";
+import type { Readable } from "node:stream";
+import { logLines } from "./container-io.js";
+import { DockerError, mapError } from "./errors.js";
+import type { ListFilter, LogHandlers, LogOptions } from "./port.js";
 
 export interface SwarmPort {
   /** Services carrying these labels. */
@@ -39,6 +41,8 @@ export interface SwarmPort {
   createSecret(name: string, labels: Readonly<Record<string, string>>, value: string): Promise<string>;
   /** A secret already gone is not an error. */
   removeSecret(id: string): Promise<void>;
+  /** A service's logs from every task (the nodes' log drivers must keep them), each line with its task. */
+  serviceLogs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }>;
 }
 
 export type Call = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
@@ -59,6 +63,8 @@ interface EngineService {
 }
 
 interface EngineTask {
+  ID?: string;
+  Slot?: number;
   ServiceID?: string;
   NodeID?: string;
   DesiredState?: string;
@@ -136,6 +142,8 @@ export class DockerSwarm implements SwarmPort {
       ]),
     );
     return (tasks as EngineTask[]).map((t) => ({
+      id: t.ID ?? "",
+      slot: t.Slot ?? null,
       serviceId: t.ServiceID ?? "",
       node: t.NodeID ? (names.get(t.NodeID) ?? t.NodeID) : "",
       desiredState: t.DesiredState ?? "",
@@ -215,4 +223,54 @@ export class DockerSwarm implements SwarmPort {
       this.call("secret-remove", (abortSignal) => this.docker.getSecret(id).remove({ abortSignal } as WithSignal)),
     );
   }
+  async serviceLogs(id: string, options: LogOptions, handlers: LogHandlers): Promise<{ close(): void }> {
+    const service = this.docker.getService(id);
+    let tty: boolean;
+    let source: Readable | Buffer;
+    try {
+      const info = (await this.call("service", (abortSignal) => service.inspect({ abortSignal } as WithSignal))) as {
+        Spec?: { TaskTemplate?: { ContainerSpec?: { TTY?: boolean } } };
+      };
+      tty = info.Spec?.TaskTemplate?.ContainerSpec?.TTY === true;
+      // No deadline: a followed stream lasts as long as the caller keeps it.
+      const common = {
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        details: true,
+        ...(options.tail !== null ? { tail: options.tail } : {}),
+        ...(options.since !== null ? { since: options.since } : {}),
+      };
+      // dockerode types a service's logs as a stream; without follow the engine's answer is a buffer.
+      type Logs = (o: object) => Promise<Readable | Buffer>;
+      source = await (service.logs as unknown as Logs).call(service, { ...common, follow: options.follow });
+    } catch (err) {
+      throw mapError("logs", err, id);
+    }
+    return logLines(source, tty, {
+      onLine: (line) => {
+        handlers.onLine({ ...line, ...detailsOf(line.line) });
+      },
+      onEnd: (err) => {
+        handlers.onEnd(err);
+      },
+    });
+  }
+}
+
+/**
+ * A service's log line with details: `com.docker.swarm.node.id=…,com.docker.swarm.service.id=…,
+ * com.docker.swarm.task.id=… message` (values URL-encoded). The task, and the message alone.
+ */
+export function detailsOf(text: string): { line: string; task?: string } {
+  const m = /^([^=\s,]+=[^,\s]*(?:,[^=\s,]+=[^,\s]*)*) (.*)$/s.exec(text);
+  if (!m) return { line: text };
+  const details = new Map(
+    (m[1] ?? "").split(",").map((kv) => {
+      const at = kv.indexOf("=");
+      return [kv.slice(0, at), decodeURIComponent(kv.slice(at + 1))] as const;
+    }),
+  );
+  const task = details.get("com.docker.swarm.task.id");
+  return { line: m[2] ?? "", ...(task !== undefined ? { task } : {}) };
 }

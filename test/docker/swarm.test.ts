@@ -7,6 +7,7 @@
  *   names the changed field first;
  * - suspended scales to 0; a deleted file removes its service, under the prune guard;
  * - `berth run` removes a service when its spec expires;
+ * - `berth logs` prints every task's lines prefixed NAME.SLOT@NODE, stderr on stderr, and follows;
  * - secretEnv becomes Swarm secrets (a file and <KEY>_FILE in the task); a rotation is a new
  *   secret and a start-first update, the old secret removed; the value is in no inspect, label,
  *   plan, status or log;
@@ -223,6 +224,64 @@ describe("berth --target swarm on a one-node swarm", () => {
       child.kill("SIGTERM");
     }
   }, 60_000);
+
+  it("berth logs prints every task's lines with the task they came from, stderr apart, and follows", async () => {
+    const id = testId("swarm-logs");
+    const name = `${id}-talk`;
+    const dir = specDir({
+      "talk.yaml": specText(name, {
+        image: TEST_IMAGE,
+        replicas: 2,
+        extra: ['command: ["sh", "-c", "echo hello; echo oops >&2; exec sleep 3600"]', "stopTimeout: 1s"],
+      }),
+    });
+    expect((await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"])).code).toBe(0);
+    const common = ["logs", "--id", id, name];
+    // Both tasks' lines, once their containers have written them (and the log driver kept them).
+    const both = (text: string): boolean => [1, 2].every((slot) => text.includes(`${name}.${slot}@`));
+    const out = await pollValue(
+      () => swarm(common),
+      (r) => r.code === 0 && both(r.stdout) && both(r.stderr),
+      30_000,
+      300,
+    );
+    const lines = (text: string) => text.trim().split("\n").sort();
+    expect(lines(out.stdout)).toEqual([
+      expect.stringMatching(new RegExp(`^${name}\\.1@\\S+ \\| hello$`)),
+      expect.stringMatching(new RegExp(`^${name}\\.2@\\S+ \\| hello$`)),
+    ]);
+    expect(lines(out.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^${name}\\.1@\\S+ \\| oops$`)),
+      expect.stringMatching(new RegExp(`^${name}\\.2@\\S+ \\| oops$`)),
+    ]);
+    const stamped = await swarm([...common, "--timestamps"]);
+    expect(stamped.stdout).toMatch(new RegExp(`^${name}\\.1@\\S+ \\| \\d{4}-\\d\\d-\\d\\dT\\S+Z hello$`, "m"));
+
+    // -f: the lines so far, then it waits for more until interrupted (exit 0).
+    const follow = spawn(process.execPath, [BIN, ...common, "--target", "swarm", "-f"], {
+      env: { ...process.env, DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: path.join(daemon.dir, "state") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let followed = "";
+    follow.stdout?.on("data", (chunk: Buffer) => (followed += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => follow.once("exit", resolve));
+    try {
+      expect(await pollValue(() => Promise.resolve(followed), both, 20_000, 100)).toContain("| hello");
+      expect(follow.exitCode).toBeNull();
+    } finally {
+      follow.kill("SIGINT");
+    }
+    expect(await exited).toBe(0);
+
+    // Only this controller's services: another id's, or no such service, is a usage error.
+    const other = await swarm(["logs", "--id", `${id}-other`, name]);
+    expect([other.code, other.stderr]).toEqual([
+      1,
+      expect.stringContaining(`no service ${name} managed by berth --id ${id}-other`),
+    ]);
+    expect((await swarm(["logs", "--id", id, "--build", name])).stderr).toContain("builds are --target engine's");
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 120_000);
 
   it("makes secretEnv Swarm secrets, rotates them with a start-first update, and never shows the value", async () => {
     const id = testId("swarm-sec");

@@ -1,5 +1,6 @@
 /**
- * `berth logs NAME [-f]`: the logs of one of berth's containers, for operators on the host;
+ * `berth logs NAME [-f]`: the logs of one of berth's containers, for operators on the host
+ * (under --target swarm, of one of its services: cli/swarm-logs.ts);
  * `berth logs --build SPEC`: the output of the spec's last image build (host/build-logs.ts).
  */
 import { type Command, Option } from "commander";
@@ -7,9 +8,19 @@ import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { sinceSeconds } from "../../core/units.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addControllerOptions, addDockerOptions, addExamples, addLogOptions, stateDirOption } from "../options.js";
+import {
+  addControllerOptions,
+  addDockerOptions,
+  addExamples,
+  addLogOptions,
+  addTargetOption,
+  stateDirOption,
+} from "../options.js";
 import { BuildLogs } from "../../host/build-logs.js";
 import { setup } from "../setup.js";
+import type { LogLine } from "../../docker/port.js";
+import { readLogs } from "../read-logs.js";
+import { swarmLogs } from "../swarm-logs.js";
 import { target } from "../target.js";
 
 interface LogsOptions extends RawOptions {
@@ -36,8 +47,11 @@ function interrupted(): Promise<void> {
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("logs")
-    .description("Print the logs of one of berth's containers.")
-    .argument("<name>", "a container name, ID, or spec name (with --build: a spec name)")
+    .description("Print the logs of one of berth's containers (under --target swarm: of one of its services).")
+    .argument(
+      "<name>",
+      "a container name, ID, or spec name (with --build: a spec name; under --target swarm: a service)",
+    )
     .addOption(
       new Option("-f, --follow", "keep printing new lines until the container stops or Ctrl-C").env(
         "BERTH_LOGS_FOLLOW",
@@ -60,11 +74,15 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .addOption(stateDirOption());
   addControllerOptions(command);
   addDockerOptions(command, { network: false });
+  addTargetOption(command);
   addLogOptions(command);
   addExamples(command, [
-    { command: "berth logs web --tail 50", what: "the last 50 lines of web's lowest running replica" },
     { command: "berth logs -f --since 10m web-2", what: "one container's last ten minutes, then follow" },
     { command: "berth logs --build web", what: "the output of web's last image build" },
+    {
+      command: "berth logs --target swarm --tail 20 web",
+      what: "every task of the service web, prefixed web.1@node-a |",
+    },
   ]).action(async (name: string, opts: LogsOptions) => {
     setExit(opts.build ? await buildLog(name, opts, io) : await logs(name, opts, io, interrupted()));
   });
@@ -72,6 +90,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 
 async function buildLog(spec: string, raw: LogsOptions, io: CliIO): Promise<number> {
   const { config } = setup(raw, { level: "error", fd: 2 });
+  if (config.target === "swarm")
+    throw BerthError.usage(
+      "--build: builds are --target engine's; under --target swarm the image comes from a registry",
+    );
   const text = await new BuildLogs(config.stateDir, config.controllerId).read(spec);
   if (text === null) {
     throw BerthError.usage(
@@ -89,36 +111,31 @@ async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<voi
   const since = raw.since === undefined ? null : sinceSeconds(raw.since, Date.now());
   if (raw.since !== undefined && since === null)
     throw BerthError.usage(`--since: ${JSON.stringify(raw.since)} is not a duration (10m) or an RFC 3339 time`);
+  const print = (prefix: string, line: LogLine): void => {
+    const text = `${prefix}${raw.timestamps && line.time ? `${line.time} ` : ""}${line.line}\n`;
+    if (line.stream === "stderr") io.err(text);
+    else io.out(text);
+  };
+  const { config } = setup(raw, { level: "error", fd: 2 });
+  if (config.target === "swarm") {
+    await swarmLogs(
+      config,
+      name,
+      { follow: raw.follow ?? false, tail, since },
+      (p, l) => {
+        print(`${p} | `, l);
+      },
+      stop,
+    );
+    return EXIT.ok;
+  }
   const { container, containers } = await target(raw, name);
-  let failure: Error | undefined;
-  const ended = new Promise<void>((resolve) => {
-    void containers
-      .logs(
-        container,
-        { follow: raw.follow ?? false, tail, since },
-        {
-          onLine: (line) => {
-            const text = `${raw.timestamps && line.time ? `${line.time} ` : ""}${line.line}\n`;
-            if (line.stream === "stderr") io.err(text);
-            else io.out(text);
-          },
-          onEnd: (err) => {
-            failure = err;
-            resolve();
-          },
-        },
-      )
-      .then((handle) =>
-        stop.then(() => {
-          handle.close();
-        }),
-      )
-      .catch((err: unknown) => {
-        failure = err as Error;
-        resolve();
-      });
-  });
-  await ended;
-  if (failure) throw failure;
+  await readLogs(
+    (handlers) => containers.logs(container, { follow: raw.follow ?? false, tail, since }, handlers),
+    (line) => {
+      print("", line);
+    },
+    stop,
+  );
   return EXIT.ok;
 }

@@ -43,7 +43,7 @@ describe("berth completion bash", () => {
     expect(complete(file, ["berth", "va"])).toEqual(["validate"]);
     expect(complete(file, ["berth", "co"])).toEqual(["completion"]);
     expect(complete(file, ["berth", "plan", "-o", ""])).toEqual(["table", "json", "yaml", "wide"]);
-    expect(complete(file, ["berth", "logs", "--t"])).toEqual(["--tail", "--timestamps"]);
+    expect(complete(file, ["berth", "logs", "--t"])).toEqual(["--tail", "--timestamps", "--target"]);
     expect(complete(file, ["berth", "run", "--resy"])).toEqual(["--resync"]);
     expect(complete(file, ["berth", "validate", "-f", "we"], dir)).toEqual(["web.yaml"]);
     expect(complete(file, ["berth", "validate", "we"], dir)).toEqual(["web.yaml"]);

@@ -504,6 +504,8 @@ describe("status from the tasks", () => {
       service(specs.off),
     ];
     const task = (serviceIndex: number, state: string, over: Partial<ObservedTask> = {}): ObservedTask => ({
+      id: `task-${serviceIndex}-${state}`,
+      slot: 1,
       serviceId: services[serviceIndex]?.id ?? "",
       node: "node-b",
       desiredState: "running",

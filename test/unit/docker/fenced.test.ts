@@ -26,6 +26,7 @@ function recordingSwarm(reached: string[]): SwarmPort {
     listSecrets: hit("listSecrets", []),
     createSecret: hit("createSecret", "sec-1"),
     removeSecret: hit("removeSecret", undefined),
+    serviceLogs: hit("serviceLogs", { close: () => undefined }),
   };
 }
 
@@ -42,6 +43,7 @@ function fence(leading: { now: boolean }, admitted: string[]): WriteFence {
 }
 
 const spec = { Name: "web" } as unknown as Parameters<SwarmPort["createService"]>[0];
+const HANDLERS = { onLine: () => undefined, onEnd: () => undefined };
 
 /** Every method of the port, called once, as the name and the call. */
 const calls: readonly (readonly [keyof SwarmPort, (p: SwarmPort) => Promise<unknown>])[] = [
@@ -55,6 +57,7 @@ const calls: readonly (readonly [keyof SwarmPort, (p: SwarmPort) => Promise<unkn
   ["listSecrets", (p) => p.listSecrets({ labels: [] })],
   ["createSecret", (p) => p.createSecret("s", {}, "value")],
   ["removeSecret", (p) => p.removeSecret("sec-1")],
+  ["serviceLogs", (p) => p.serviceLogs("svc-1", { follow: false, tail: null, since: null }, HANDLERS)],
 ];
 
 const WRITES = ["createService", "updateService", "scaleService", "removeService", "createSecret", "removeSecret"];
