@@ -13,7 +13,10 @@ import type { GitSources } from "../loop/git-sources.js";
 
 export type GitSecrets = Pick<NonNullable<AppDeps["git"]>, "credentials" | "webhookSecret">;
 
-/** The Git sources' credentials and webhook secret, from their files (checked by config.ts to lie under the allowed secret folders). */
+/**
+ * The Git sources' credentials and webhook secret, from their files (checked by config.ts to lie
+ * under the allowed secret folders).
+ */
 export async function readGitSecrets(config: Config): Promise<GitSecrets> {
   const read = async (flag: string, file: string | null): Promise<string | null> => {
     if (file === null) return null;

@@ -190,10 +190,11 @@ export async function swarmApply(
 /**
  * The controller under swarm: a pass at start (after the first fetch of each Git source), at every
  * spec change (the watch, the API's writes), at every new revision, at every event of one of its
- * services, at every resync and at the next expiry; passes never overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP
- * API") serves the last pass's status, the events and the metrics. Ends at SIGTERM/SIGINT after
- * the pass in flight. Under --ha (`join`), only a leader's pass acts; a standby's plans and
- * reports, and a new leader passes at once.
+ * services, while a service settles, at every resync and at the next expiry; passes never
+ * overlap. With --listen, the HTTP API (docs/swarm.md, "HTTP API") serves the last pass's status,
+ * the events, the metrics and the spec writes. Ends at SIGTERM/SIGINT after the pass in flight.
+ * Under --ha (`join`), only a leader's pass acts; a standby's plans and reports, and a new leader
+ * passes at once.
  */
 export async function swarmRun(
   config: Config,
