@@ -3,6 +3,7 @@
  * loader and the loop. It decides nothing. `createApp` builds the controller (`berth run`,
  * `apply`); `createInspector` the narrower set a one-shot look needs (`plan`, `status`, `reap`).
  */
+import type { Logger } from "pino";
 import { type App, type AppDeps, DEFAULT_TUNING, type Inspector, type InspectorDeps } from "./app-deps.js";
 import type { Config, Resync } from "./config.js";
 import { autoHostPortRanges } from "./core/host-ports.js";
@@ -31,7 +32,7 @@ import type { HttpServer } from "./http/server.js";
 import { Admission } from "./loop/admission.js";
 import { HostCapacity } from "./loop/capacity.js";
 import { Controller } from "./loop/controller.js";
-import { DesiredStateBuilder } from "./loop/desired.js";
+import { type DesiredSnapshot, DesiredStateBuilder } from "./loop/desired.js";
 import { Dispatcher } from "./loop/dispatcher.js";
 import { Executor } from "./loop/executor.js";
 import { GitSources, type GitSourcesDeps } from "./loop/git-sources.js";
@@ -72,6 +73,36 @@ function parseOptions(config: Config): ParseOptions {
     policyContext: hostPolicyContext,
     target: config.target,
   };
+}
+
+/**
+ * The API's spec writes in the runtime folder (ops/runtime-specs.ts), over either target's
+ * reconciler: checked against the specs it loaded last; a removed spec is marked deleted (its
+ * containers or service go past the prune guard), and a pass is asked for.
+ */
+function runtimeSpecsOf(
+  config: Config,
+  reconciler: {
+    readonly desired: DesiredSnapshot | null;
+    markDeleted(spec: string): void;
+    unmarkDeleted(spec: string): void;
+  },
+  log: Logger,
+  requestPass: () => void,
+): RuntimeSpecs | null {
+  if (config.runtimeSpecs === null) return null;
+  return new RuntimeSpecs({
+    dir: config.runtimeSpecs,
+    parse: parseOptions(config),
+    specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
+    loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
+    changed: ({ spec, removed }) => {
+      if (removed) reconciler.markDeleted(spec);
+      else reconciler.unmarkDeleted(spec);
+      requestPass();
+    },
+    log,
+  });
 }
 
 /**
@@ -279,21 +310,9 @@ export function createApp(given: Config, deps: AppDeps): App {
   dispatcher.setPaused(!leading());
   const poolDemand = new PoolDemand();
   const reconciler = reconcilerOf(config, deps, engine, dispatcher, poolDemand);
-  const runtimeSpecs =
-    config.runtimeSpecs === null
-      ? null
-      : new RuntimeSpecs({
-          dir: config.runtimeSpecs,
-          parse: parseOptions(config),
-          specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
-          loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
-          changed: ({ spec, removed }) => {
-            if (removed) reconciler.markDeleted(spec);
-            else reconciler.unmarkDeleted(spec);
-            controller.requestPass(true, 0);
-          },
-          log,
-        });
+  const runtimeSpecs = runtimeSpecsOf(config, reconciler, log, () => {
+    controller.requestPass(true, 0);
+  });
   const passWaiters: (() => void)[] = [];
   const pools =
     config.runtimeSpecs === null
@@ -527,21 +546,7 @@ export function createSwarm(
     },
   );
   // The API's spec writes: the next pass loads the folder, as any file change.
-  const runtimeSpecs =
-    config.runtimeSpecs === null
-      ? null
-      : new RuntimeSpecs({
-          dir: config.runtimeSpecs,
-          parse: parseOptions(config),
-          specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
-          loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
-          changed: ({ spec, removed }) => {
-            if (removed) reconciler.markDeleted(spec);
-            else reconciler.unmarkDeleted(spec);
-            deps.onSpecWritten?.();
-          },
-          log: deps.log,
-        });
+  const runtimeSpecs = runtimeSpecsOf(config, reconciler, deps.log, () => deps.onSpecWritten?.());
   const server =
     http && config.listen
       ? http.buildServer({
