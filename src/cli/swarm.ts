@@ -218,6 +218,8 @@ export async function swarmRun(
       })
     : null;
   const leadership = group?.leadership;
+  // Under --ha each change is logged with its term (docs/reliability.md, fencing numbers).
+  const term = (): { term?: number | null } => (leadership ? { term: leadership.currentTerm() } : {});
   const git = gitCheckouts(config, await resolveStateDir(config.stateDir), gitSecrets);
   const app = createSwarm(
     config,
@@ -230,18 +232,15 @@ export async function swarmRun(
       onSpecWritten: poke,
       onAction: (action, error, durationMs) => {
         if (error) return;
-        // Under --ha each change is logged with its term (docs/reliability.md, fencing numbers).
-        const term = leadership ? { term: leadership.currentTerm() } : {};
         log.info(
-          { spec: action.spec, action: action.kind, reason: action.reason, durationMs, ...term },
+          { spec: action.spec, action: action.kind, reason: action.reason, durationMs, ...term() },
           "service changed",
         );
       },
       onObjectAction: (action, error, durationMs) => {
         if (error) return;
-        const term = leadership ? { term: leadership.currentTerm() } : {};
         log.info(
-          { object: action.spec, action: action.kind, reason: action.reason, durationMs, ...term },
+          { object: action.spec, action: action.kind, reason: action.reason, durationMs, ...term() },
           "network changed",
         );
       },

@@ -15,6 +15,7 @@ import {
   collect,
   policyProfileOption,
 } from "../options.js";
+import { setup } from "../setup.js";
 import { target } from "../target.js";
 import { attachTerminal, localSize } from "../terminal.js";
 
@@ -84,7 +85,7 @@ async function exec(name: string, cmd: readonly string[], raw: ExecOptions, io: 
   if (isParseError(timeout)) throw BerthError.usage(`--timeout: ${timeout.error}`);
   for (const e of raw.env ?? [])
     if (!e.includes("=")) throw BerthError.usage(`--env: ${JSON.stringify(e)} is not KEY=VALUE`);
-  const { container, containers } = await target(raw, name);
+  const { container, containers } = await target(setup(raw, { level: "error", fd: 2 }), name);
   if (container.state !== "running") {
     io.err(`berth: container ${container.name} is ${container.state}, not running\n`);
     return EXIT.failed;

@@ -116,7 +116,8 @@ async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<voi
     if (line.stream === "stderr") io.err(text);
     else io.out(text);
   };
-  const { config } = setup(raw, { level: "error", fd: 2 });
+  const given = setup(raw, { level: "error", fd: 2 });
+  const { config } = given;
   if (config.target === "swarm") {
     await swarmLogs(
       config,
@@ -129,7 +130,7 @@ async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<voi
     );
     return EXIT.ok;
   }
-  const { container, containers } = await target(raw, name);
+  const { container, containers } = await target(given, name);
   await readLogs(
     (handlers) => containers.logs(container, { follow: raw.follow ?? false, tail, since }, handlers),
     (line) => {
