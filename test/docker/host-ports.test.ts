@@ -28,10 +28,13 @@ function id(name: string): string {
   return value;
 }
 
-/** A slice of 20 ports of its own for each test, away from the default range. */
+/**
+ * A slice of 20 ports of its own for each test, away from the default range and below the
+ * kernel's ephemeral ports (32768–60999 here), which any connection on the machine may hold.
+ */
 let slices = 0;
 function range(): { from: number; flag: string } {
-  const from = 40000 + ((process.pid % 100) * 5 + slices++) * 20;
+  const from = 20000 + ((process.pid % 100) * 5 + slices++) * 20;
   return { from, flag: `${from}-${from + 19}` };
 }
 
@@ -148,7 +151,11 @@ describe("hostPort: auto against the engine", () => {
     const { from, flag } = range();
     const server = createServer();
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(from, "127.0.0.1", resolve));
+    // A port already held fails here, at once, rather than leaving the test waiting.
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(from, "127.0.0.1", resolve);
+    });
 
     const name = `${c}-web`;
     const dir = specDir({ "web.yaml": web(name) });
