@@ -190,6 +190,15 @@ const gitSources = listOf(
   }),
 ) as (v: unknown) => v is GitSourceStatus[];
 
+const swarmTaskStatus = shape({
+  id: str,
+  slot: orNull(num),
+  node: str,
+  desiredState: str,
+  state: str,
+  error: orNull(str),
+  since: orNull(str),
+});
 const swarmSpecStatus = shape({
   name: str,
   phase: (v) => (PHASES as readonly unknown[]).includes(v),
@@ -202,6 +211,7 @@ const swarmSpecStatus = shape({
   running: num,
   nodes: listOf(str),
   lastError: orNull(str),
+  tasks: listOf(swarmTaskStatus),
 });
 const swarmNetworkStatus = shape({
   name: str,

@@ -27,8 +27,8 @@ import type { OutputFormat } from "./options.js";
 import { formatData, isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
 import { type GitSecrets, gitCheckouts } from "./git-sources.js";
-import { renderSources } from "./status-view.js";
-import { table } from "./table.js";
+import { detailLine, renderSources } from "./status-view.js";
+import { age, table } from "./table.js";
 import { VERSION } from "./version.js";
 
 /** Phases that are done: nothing more will happen without a change. */
@@ -98,9 +98,30 @@ export function renderSwarmStatus(
 }
 
 /**
- * `berth status --target swarm`: a running swarm controller's status when one with this --id
- * answers at --server (its failures and last task errors are the freshest), else a pass of its own.
+ * The status `berth status --target swarm` and `berth get --target swarm` print: a running swarm
+ * controller's when one with this --id answers at --server (its failures and last task errors are
+ * the freshest), else a pass of its own that changes nothing.
  */
+export async function swarmStatusReport(
+  config: Config,
+  log: Logger,
+  output: OutputFormat | undefined,
+  server: string,
+  io: CliIO,
+): Promise<SwarmReport> {
+  const live = await liveSwarmStatus(server, config.controllerId);
+  if (live && !isData(output))
+    io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
+  if (live) return printableDeep(live.report);
+  const result = await createSwarm(config, { log }).reconciler.pass({ act: false });
+  return printableDeep({
+    specs: result.status,
+    networks: result.networks,
+    notes: swarmNoteLines(result).map((n) => n.slice(2)),
+  });
+}
+
+/** `berth status --target swarm`. */
 export async function swarmStatusCommand(
   config: Config,
   log: Logger,
@@ -108,24 +129,47 @@ export async function swarmStatusCommand(
   server: string,
   io: CliIO,
 ) {
-  const live = await liveSwarmStatus(server, config.controllerId);
-  if (live && !isData(output))
-    io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
-  const report: SwarmReport = live
-    ? printableDeep(live.report)
-    : await createSwarm(config, { log })
-        .reconciler.pass({ act: false })
-        .then((result) => ({
-          specs: result.status,
-          networks: result.networks,
-          notes: swarmNoteLines(result).map((n) => n.slice(2)),
-        }));
+  const report = await swarmStatusReport(config, log, output, server, io);
   if (isData(output)) io.out(formatData(output, report));
   else {
     io.out(renderSwarmStatus(report.specs, report.networks) + renderSources(report.sources ?? [], systemClock.now()));
     for (const note of report.notes) io.out(`! ${note}\n`);
   }
   return EXIT.ok;
+}
+
+/** `berth get --target swarm NAME`: the service's status and its tasks, as `docker service ps` lists them. */
+export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
+  let out =
+    detailLine("Name", s.name) +
+    detailLine("Phase", s.phase) +
+    detailLine("Message", s.message) +
+    detailLine("File", s.file) +
+    detailLine("Hash", s.hash) +
+    detailLine("Service", s.serviceId) +
+    detailLine("Replicas", `${s.running}/${s.desired} running${s.global ? " (global)" : ""}`) +
+    (s.lastError ? detailLine("Last error", s.lastError) : "");
+  if (s.tasks.length === 0) return out;
+  out += "Tasks:\n";
+  out += table(
+    ["  TASK", "ID", "NODE", "DESIRED", "STATE", "SINCE", "ERROR"],
+    s.tasks.map((t, i) => {
+      const name = t.slot !== null ? `${s.name}.${t.slot}` : s.name;
+      const prev = s.tasks[i - 1];
+      // An older task of the same slot (a global service's: of the same node), as docker service ps marks it.
+      const older = prev !== undefined && prev.slot === t.slot && (t.slot !== null || prev.node === t.node);
+      return [
+        older ? `   \\_ ${name}` : `  ${name}`,
+        t.id.slice(0, 12),
+        t.node || "-",
+        t.desiredState,
+        t.state,
+        t.since === null ? "-" : `${age(Date.parse(t.since), now)} ago`,
+        t.error ?? "",
+      ];
+    }),
+  );
+  return out;
 }
 
 /** How soon `run` looks again after a pass that changed something, or saw a service settling. */
@@ -265,6 +309,7 @@ export async function swarmRun(
     backoff: RECONNECT_BACKOFF,
     watched: () => reconciler.watchedServices,
     onChange: poke,
+    onReconnected: () => app.metrics?.eventsReconnected(),
   });
   const resyncMs = config.resync.kind === "every" ? config.resync.ms : 30_000;
   const settling = new SettleBackoff(FOLLOW_UP_MS, Math.min(resyncMs, SETTLE_MAX_MS));

@@ -58,6 +58,27 @@ export interface SwarmSpecStatus {
   readonly nodes: readonly string[];
   /** The most recent task error, or null. */
   readonly lastError: string | null;
+  /**
+   * The service's tasks as Swarm keeps them (its task history, 5 per slot by default), as
+   * `docker service ps` lists them: by slot (a global service's by node), in each the task Swarm
+   * wants running first, then the older ones, newest first.
+   */
+  readonly tasks: readonly SwarmTaskStatus[];
+}
+
+/** One task of a spec's service, for `berth get --target swarm` and GET /v1/specs/{name}. */
+export interface SwarmTaskStatus {
+  readonly id: string;
+  /** A replicated service's slot; null for a global service's task. */
+  readonly slot: number | null;
+  /** The node's hostname; "" before Swarm placed it. */
+  readonly node: string;
+  readonly desiredState: string;
+  readonly state: string;
+  /** Why it failed or cannot be placed; null when it did not. */
+  readonly error: string | null;
+  /** When its state last changed (ISO 8601); null when the engine did not say. */
+  readonly since: string | null;
 }
 
 export interface SwarmStatusInput {
@@ -124,6 +145,31 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         running: live.length,
         nodes: [...new Set(live.map((t) => t.node))].sort(),
         lastError: failed[0]?.error ?? null,
+        tasks: taskRows(tasks),
       };
     });
+}
+
+/** A task Swarm still wants (running, or ready to start after a restart delay), not one it let go. */
+const wanted = (t: ObservedTask): boolean => !["shutdown", "remove", "orphaned"].includes(t.desiredState);
+
+/** Slots in order (a global service's tasks by node), the wanted task first in each, then newest first. */
+function taskRows(tasks: readonly ObservedTask[]): SwarmTaskStatus[] {
+  const group = (t: ObservedTask): string => (t.slot !== null ? String(t.slot).padStart(9, "0") : `~${t.node}`);
+  return [...tasks]
+    .sort(
+      (a, b) =>
+        (group(a) < group(b) ? -1 : group(a) > group(b) ? 1 : 0) ||
+        Number(wanted(b)) - Number(wanted(a)) ||
+        b.at - a.at,
+    )
+    .map((t) => ({
+      id: t.id,
+      slot: t.slot,
+      node: t.node,
+      desiredState: t.desiredState,
+      state: t.state,
+      error: t.error === "" ? null : t.error,
+      since: t.at > 0 ? new Date(t.at).toISOString() : null,
+    }));
 }

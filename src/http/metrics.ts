@@ -138,8 +138,8 @@ export class Metrics {
     });
     this.reconnects = new Counter({
       name: "berth_events_reconnects_total",
-      help: "Times the Docker events stream was re-opened after it ended or failed.",
-      registers: engineOnly,
+      help: "Times the Docker events stream (under --target swarm: the manager's service events) was re-opened after it ended or failed.",
+      registers,
     });
     this.sourceFetched = new Gauge({
       name: "berth_source_last_fetch_timestamp_seconds",

@@ -20,6 +20,8 @@ export interface ServiceEventsDeps {
   readonly watched: () => ReadonlySet<string>;
   /** Asks for a pass. */
   readonly onChange: () => void;
+  /** The stream was opened again after it ended or failed (berth_events_reconnects_total). */
+  readonly onReconnected?: () => void;
 }
 
 /** Opens the stream; `close` ends it. */
@@ -33,7 +35,9 @@ export function watchServiceEvents(deps: ServiceEventsDeps): { close(): void } {
     backoff: deps.backoff,
     // Whatever happened while the stream was down: look again.
     onOpen: (again) => {
-      if (again) deps.onChange();
+      if (!again) return;
+      deps.onReconnected?.();
+      deps.onChange();
     },
     onEvent: (event) => {
       const name = event.labels.name;

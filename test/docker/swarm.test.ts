@@ -8,6 +8,7 @@
  * - suspended scales to 0; a deleted file removes its service, under the prune guard;
  * - `berth run` removes a service when its spec expires;
  * - `berth logs` prints every task's lines prefixed NAME.SLOT@NODE, stderr on stderr, and follows;
+ * - `berth get` lists a service's tasks: node and state, a crashed task's exit, an unplaceable one's reason;
  * - secretEnv becomes Swarm secrets (a file and <KEY>_FILE in the task); a rotation is a new
  *   secret and a start-first update, the old secret removed; the value is in no inspect, label,
  *   plan, status or log;
@@ -282,6 +283,86 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect((await swarm(["logs", "--id", id, "--build", name])).stderr).toContain("builds are --target engine's");
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 120_000);
+
+  it("berth get lists a service's tasks: each replica's node and state, a crashed task's exit, why one cannot be placed", async () => {
+    const id = testId("swarm-get");
+    const [up, crash, big] = [`${id}-up`, `${id}-crash`, `${id}-big`];
+    const dir = specDir({
+      "up.yaml": sleeper(up, ["replicas: 2"]),
+      "crash.yaml": specText(crash, {
+        image: TEST_IMAGE,
+        extra: ['command: ["sh", "-c", "exit 3"]', "stopTimeout: 1s"],
+      }),
+      // More memory reserved than the node has: Swarm cannot place it.
+      "big.yaml": sleeper(big, ["resources: { memory: 64Ti, memoryReservation: 64Ti }"]),
+    });
+    // Two of three never converge: apply says so when its deadline passes.
+    expect((await swarm(["apply", "--id", id, "-f", dir, "--timeout", "5s"])).code).toBe(1);
+    const node = ((await daemon.docker.listNodes()) as { Description: { Hostname: string } }[])[0]?.Description
+      .Hostname;
+    expect(node).toBeTruthy();
+    const get = (name: string, more: readonly string[] = []) =>
+      swarm(["get", "--id", id, "-f", dir, "--server", "off", name, ...more]);
+
+    const upOut = await pollValue(
+      () => get(up),
+      (r) => (r.stdout.match(/running {2,}running/g) ?? []).length === 2,
+      30_000,
+      300,
+    );
+    expect(upOut.code).toBe(0);
+    expect(upOut.stdout).toContain("Phase:       Running\n");
+    expect(upOut.stdout).toMatch(
+      new RegExp(`^ {2}${up}\\.1 +[0-9a-z]{12} +${node} +running +running +\\d+s ago$`, "m"),
+    );
+    expect(upOut.stdout).toMatch(
+      new RegExp(`^ {2}${up}\\.2 +[0-9a-z]{12} +${node} +running +running +\\d+s ago$`, "m"),
+    );
+
+    // A task that exits is failed with its exit code, kept below the slot's newer task.
+    const crashed = await pollValue(
+      () => get(crash),
+      (r) => r.stdout.includes("task: non-zero exit (3)"),
+      60_000,
+      500,
+    );
+    expect(crashed.stdout).toMatch(
+      new RegExp(
+        `^ {3}\\\\_ ${crash}\\.1 +[0-9a-z]{12} +${node} +shutdown +failed +\\d+s ago +task: non-zero exit \\(3\\)$`,
+        "m",
+      ),
+    );
+
+    const stuck = await pollValue(
+      () => get(big, ["-o", "json"]),
+      (r) => r.stdout.includes("no suitable node"),
+      30_000,
+      300,
+    );
+    const status = JSON.parse(stuck.stdout) as { phase: string; tasks: Record<string, unknown>[] };
+    expect(status.phase).toBe("Pending");
+    expect(status.tasks).toEqual([
+      {
+        id: expect.stringMatching(/^[0-9a-z]{25}$/),
+        slot: 1,
+        node: "",
+        desiredState: "running",
+        state: "pending",
+        error: expect.stringMatching(/^no suitable node \(insufficient resources on 1 node\)$/),
+        since: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/),
+      },
+    ]);
+    expect((await get(big)).stdout).toMatch(
+      new RegExp(`^ {2}${big}\\.1 +[0-9a-z]{12} +- +running +pending .* no suitable node`, "m"),
+    );
+
+    const missing = await get(`${id}-none`);
+    expect([missing.code, missing.stderr]).toEqual([
+      1,
+      expect.stringContaining(`no spec ${id}-none (specs: ${big}, ${crash}, ${up})`),
+    ]);
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 150_000);
 
   it("makes secretEnv Swarm secrets, rotates them with a start-first update, and never shows the value", async () => {
     const id = testId("swarm-sec");

@@ -1,6 +1,18 @@
 /** A swarm controller's status, as `berth run --target swarm` serves it: one running service and its network. */
 import type { SwarmNetworkStatus } from "../../src/core/swarm-networks.js";
-import type { SwarmSpecStatus } from "../../src/core/swarm-status.js";
+import type { SwarmSpecStatus, SwarmTaskStatus } from "../../src/core/swarm-status.js";
+
+/** A running task of slot 1 on node-a, with what `over` changes. */
+export const swarmTask = (id: string, over: Partial<SwarmTaskStatus> = {}): SwarmTaskStatus => ({
+  id,
+  slot: 1,
+  node: "node-a",
+  desiredState: "running",
+  state: "running",
+  error: null,
+  since: "2026-11-23T10:00:00.000Z",
+  ...over,
+});
 
 export const SWARM_SPEC: SwarmSpecStatus = {
   name: "web",
@@ -14,6 +26,7 @@ export const SWARM_SPEC: SwarmSpecStatus = {
   running: 2,
   nodes: ["node-a"],
   lastError: null,
+  tasks: [swarmTask("task1"), swarmTask("task2", { slot: 2, since: "2026-11-23T10:00:01.000Z" })],
 };
 
 export const SWARM_NETWORK: SwarmNetworkStatus = {

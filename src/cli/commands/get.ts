@@ -3,11 +3,14 @@ import type { Command } from "commander";
 import { shortId } from "../../core/observed.js";
 import type { SpecStatus } from "../../core/status.js";
 import { type CommandContext, EXIT } from "../io.js";
-import { addCommonOptions, addExamples, addOutputOption } from "../options.js";
+import { DEFAULT_SERVER } from "../live.js";
+import { addCommonOptions, addExamples, addOutputOption, addTargetOption, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { printable } from "../sanitize.js";
 import { addServerOption, type StatusOptions, statusReport } from "../status-source.js";
-import { formatAddresses, formatHostPorts } from "../status-view.js";
+import { setup } from "../setup.js";
+import { detailLine as field, formatAddresses, formatHostPorts } from "../status-view.js";
+import { renderSwarmSpec, swarmStatusReport } from "../swarm.js";
 import { table } from "../table.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
@@ -15,25 +18,40 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .command("get")
     .description("Show one spec in detail: phase, containers and their addresses, last action, errors.")
     .argument("<name>", "the spec's name");
-  addOutputOption(addServerOption(addCommonOptions(command, { positional: false })));
+  addTargetOption(addOutputOption(addServerOption(addCommonOptions(command, { positional: false }))));
   addExamples(command, [
     { command: "berth get web", what: "one spec in detail" },
     { command: "berth get web -o json | jq .containers", what: "its containers, for a script" },
+    { command: "berth get web --target swarm", what: "a service's tasks: node, state, error" },
   ]).action(async (name: string, opts: StatusOptions) => {
-    const report = await statusReport(opts, io);
-    const spec = report.specs.find((s) => s.name === name);
+    if (opts.target === "swarm") {
+      const { config, log } = setup(opts, { level: "error", fd: 2 });
+      const report = await swarmStatusReport(config, log, opts.output, opts.server ?? DEFAULT_SERVER, io);
+      show(name, report.specs, opts.output, (spec) => renderSwarmSpec(spec, Date.now()));
+      return;
+    }
+    show(name, (await statusReport(opts, io)).specs, opts.output, renderSpec);
+  });
+
+  /** The spec named, in the format asked; or which specs there are. */
+  function show<S extends { readonly name: string }>(
+    name: string,
+    specs: readonly S[],
+    output: OutputFormat | undefined,
+    render: (spec: S) => string,
+  ): void {
+    const spec = specs.find((s) => s.name === name);
     if (!spec) {
-      io.err(`berth: no spec ${printable(name)} (specs: ${report.specs.map((s) => s.name).join(", ") || "none"})\n`);
+      io.err(`berth: no spec ${printable(name)} (specs: ${specs.map((s) => s.name).join(", ") || "none"})\n`);
       setExit(EXIT.failed);
       return;
     }
-    io.out(isData(opts.output) ? formatData(opts.output, spec) : renderSpec(spec));
+    io.out(isData(output) ? formatData(output, spec) : render(spec));
     setExit(EXIT.ok);
-  });
+  }
 }
 
 function renderSpec(s: SpecStatus): string {
-  const field = (key: string, value: string | number | null): string => `${`${key}:`.padEnd(13)}${value ?? "-"}\n`;
   let out =
     field("Name", s.name) +
     field("Phase", s.phase) +

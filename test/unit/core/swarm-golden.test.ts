@@ -486,6 +486,31 @@ describe("under swarm the policy checks what becomes the service", () => {
 });
 
 describe("status from the tasks", () => {
+  /** The status rows of these specs, each in a file of its own, with these services and tasks. */
+  const statusOf = (specs: readonly Desired[], services: readonly ObservedService[], tasks: readonly ObservedTask[]) =>
+    swarmStatus({
+      records: new Map(
+        specs.map((d) => [
+          d.spec.name,
+          {
+            name: d.spec.name,
+            spec: d.spec,
+            file: `${d.spec.name}.yaml`,
+            source: d.source,
+            hash: d.hash,
+            invalid: [],
+            error: null,
+          },
+        ]),
+      ),
+      services,
+      tasks,
+      plan: planSwarm(input(specs), { services, secrets: [] }, NOW, OPTIONS),
+      failures: new Map(),
+      owner: OPTIONS.owner,
+      now: NOW,
+    });
+
   it("says desired vs running, on which nodes, and the last task error", () => {
     counter = 0;
     const specs = {
@@ -522,31 +547,7 @@ describe("status from the tasks", () => {
       task(2, "running"),
       task(3, "running"),
     ];
-    const records = new Map(
-      Object.values(specs).map((d) => [
-        d.spec.name,
-        {
-          name: d.spec.name,
-          spec: d.spec,
-          file: `${d.spec.name}.yaml`,
-          source: d.source,
-          hash: d.hash,
-          invalid: [],
-          error: null,
-        },
-      ]),
-    );
-    const all = [...Object.values(specs)];
-    const p = planSwarm(input(all), { services, secrets: [] }, NOW, OPTIONS);
-    const rows = swarmStatus({
-      records,
-      services,
-      tasks,
-      plan: p,
-      failures: new Map(),
-      owner: OPTIONS.owner,
-      now: NOW,
-    });
+    const rows = statusOf(Object.values(specs), services, tasks);
     expect(
       rows.map(
         (r) =>
@@ -559,6 +560,58 @@ describe("status from the tasks", () => {
       "rolling Updating 1/1 [node-b] rolling update, 1/1 tasks running | -",
       "stuck Pending 1/2 [node-b] 1/2 tasks running | no suitable node (insufficient resources on 2 nodes)",
       "up Running 2/2 [node-a,node-b] 2/2 tasks running | -",
+    ]);
+  });
+
+  it("lists each service's tasks as docker service ps does: by slot, the wanted one first, then the older newest first", () => {
+    counter = 0;
+    const specs = { web: desired("web", { replicas: 2 }), agent: swarmDesired("agent", { extra: ["global: true"] }) };
+    const services = [service(specs.web), service(specs.agent)];
+    const t = (id: string, over: Partial<ObservedTask>): ObservedTask => ({
+      id,
+      slot: 1,
+      serviceId: services[0]?.id ?? "",
+      node: "node-a",
+      desiredState: "shutdown",
+      state: "shutdown",
+      error: "",
+      at: NOW,
+      ...over,
+    });
+    const tasks = [
+      t("w1-old", { state: "failed", error: "task: non-zero exit (1)", at: NOW - 60_000 }),
+      t("w2-new", { slot: 2, desiredState: "running", state: "running", node: "node-b" }),
+      t("w1-new", { desiredState: "ready", state: "ready", at: NOW - 61_000 }),
+      t("w1-older", { state: "failed", error: "task: non-zero exit (2)", at: NOW - 120_000 }),
+      t("w10", { slot: 10, desiredState: "running", state: "pending", node: "", error: "no suitable node", at: 0 }),
+      t("a-b", {
+        slot: null,
+        serviceId: services[1]?.id ?? "",
+        node: "node-b",
+        desiredState: "running",
+        state: "running",
+      }),
+      t("a-a-old", { slot: null, serviceId: services[1]?.id ?? "", state: "complete", at: NOW - 5_000 }),
+      t("a-a", { slot: null, serviceId: services[1]?.id ?? "", desiredState: "running", state: "running" }),
+    ];
+    const rows = statusOf(Object.values(specs), services, tasks);
+    const show = (name: string) =>
+      rows
+        .find((r) => r.name === name)
+        ?.tasks.map((x) =>
+          `${x.id} ${x.slot ?? "-"} ${x.node || "?"} ${x.desiredState}/${x.state} ${x.since ?? "-"} ${x.error ?? ""}`.trim(),
+        );
+    expect(show("web")).toEqual([
+      "w1-new 1 node-a ready/ready 2026-11-23T11:58:59.000Z",
+      "w1-old 1 node-a shutdown/failed 2026-11-23T11:59:00.000Z task: non-zero exit (1)",
+      "w1-older 1 node-a shutdown/failed 2026-11-23T11:58:00.000Z task: non-zero exit (2)",
+      "w2-new 2 node-b running/running 2026-11-23T12:00:00.000Z",
+      "w10 10 ? running/pending - no suitable node",
+    ]);
+    expect(show("agent")).toEqual([
+      "a-a - node-a running/running 2026-11-23T12:00:00.000Z",
+      "a-a-old - node-a shutdown/complete 2026-11-23T11:59:55.000Z",
+      "a-b - node-b running/running 2026-11-23T12:00:00.000Z",
     ]);
   });
 });

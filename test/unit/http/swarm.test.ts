@@ -218,6 +218,7 @@ describe("the HTTP API under --target swarm", () => {
       { kind: "scale", spec: "web", service: { id: "s", version: 1 }, from: 1, to: 2, reason: "replicas changed" },
       null,
     );
+    metrics.eventsReconnected();
     const text = (await app.inject({ method: "GET", url: "/metrics" })).body;
     for (const line of [
       'berth_reconciles_total{result="ok"} 1',
@@ -229,9 +230,11 @@ describe("the HTTP API under --target swarm", () => {
       'berth_service_replicas{state="desired"} 2',
       'berth_service_replicas{state="running"} 2',
       'berth_actions_total{kind="scale",reason="replicas_changed",outcome="ok"} 1',
+      // The manager's service events stream, re-opened once.
+      "berth_events_reconnects_total 1",
     ])
       expect(text).toContain(`${line}\n`);
-    for (const name of ["berth_managed_containers", "berth_capacity_", "berth_queue_depth", "berth_events_reconnects"])
+    for (const name of ["berth_managed_containers", "berth_capacity_", "berth_queue_depth", "berth_reaped_"])
       expect(text).not.toContain(name);
     expect(passes.readiness()).toEqual({ ready: true, reason: null });
     passes.failed("This node is not a swarm manager.");

@@ -45,6 +45,7 @@ describe("the swarm's service events", () => {
     const stream = new Stream();
     let watched = new Set<string>();
     let passes = 0;
+    let reconnects = 0;
     const events = watchServiceEvents({
       docker: stream,
       clock,
@@ -52,6 +53,7 @@ describe("the swarm's service events", () => {
       backoff: RECONNECT_BACKOFF,
       watched: () => watched,
       onChange: () => passes++,
+      onReconnected: () => reconnects++,
     });
     expect(stream.filters).toEqual([{ labels: [], types: ["service"] }]);
     // Opening the first time asks for nothing: the first pass comes anyway.
@@ -66,15 +68,15 @@ describe("the swarm's service events", () => {
     expect(passes).toBe(2);
 
     stream.end();
-    expect([passes, stream.open]).toEqual([3, false]);
+    expect([passes, stream.open, reconnects]).toEqual([3, false, 0]);
     await clock.advance(RECONNECT_BACKOFF.baseMs * 2);
-    expect([passes, stream.open]).toEqual([4, true]);
+    expect([passes, stream.open, reconnects]).toEqual([4, true, 1]);
     stream.send({ name: "web" });
     expect(passes).toBe(5);
 
     events.close();
     expect(stream.open).toBe(false);
     await clock.advance(60_000);
-    expect([passes, stream.filters.length]).toEqual([5, 2]);
+    expect([passes, stream.filters.length, reconnects]).toEqual([5, 2, 1]);
   });
 });
