@@ -6,7 +6,8 @@
  * - exactly one leads (X-Berth-Role, /readyz?role=leader, berth_leader) and makes the service once;
  * - the standby, whose folder asks for a change, plans it and makes no write;
  * - `apply --target swarm` without --ha beside the leading group is refused naming the group, and
- *   `apply --ha` naming the holder; neither writes;
+ *   `apply --ha` naming the holder; neither writes; `apply --ha --ha-wait` waits without writing,
+ *   takes the lease at the leader's SIGTERM, updates the service and lets go at its exit;
  * - the leader's SIGTERM lets the lease go (a 60 s lease: only a release explains a handover in
  *   time), and the standby leads and applies its change to the same service; with Redis, after
  *   the leader's kill -9, the standby leads once the lease runs out and applies its change;
@@ -14,6 +15,7 @@
  *   resumes, though its folder asks for a change, and becomes a standby.
  */
 import { writeFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berthWithin, type RunningBerth, specDir, startBerth, TEST_IMAGE, testIds } from "../support/e2e.js";
@@ -183,6 +185,43 @@ describe("berth run --target swarm --ha", () => {
     expect(await metric(b, "berth_leader")).toBe(1);
     noOverlap([a, b]);
     expect(await b.stop()).toBe(0);
+    await daemon.docker.getService(name).remove();
+  });
+
+  it("file: apply --ha --ha-wait waits while the leader holds the lease, takes it at the leader's SIGTERM, converges and lets go", async () => {
+    const { id, name, lease, stateDir, dirs } = await scenario("swarm-ha-wait", "file");
+    const proxyB = await proxy();
+    const ha = ["--id", id, "--ha", lease, "--ha-ttl", "60s", "--ha-renew", "1s"];
+    const a = await start([...ha, "-f", dirs.a], { DOCKER_HOST: daemon.dockerHost, BERTH_STATE_DIR: stateDir });
+    await leads(a);
+    const [made] = await stamped(id, "a", () => a.recentLogs());
+
+    const env = { DOCKER_HOST: proxyB.dockerHost, BERTH_STATE_DIR: stateDir };
+    const waiting = berthWithin(
+      ["apply", "--target", "swarm", ...ha, "-f", dirs.b, "--ha-wait", "60s", "--timeout", "60s"],
+      env,
+      { killAfterMs: 90_000 },
+    );
+    // The apply is a participant of the group (each listens on <state dir>/<id>.ha/*.sock) and waits.
+    const sockets = () =>
+      readdir(path.join(stateDir, `${id}.ha`)).then((names) => names.filter((n) => n.endsWith(".sock")));
+    expect(await pollUntil(async () => (await sockets().catch(() => [])).length === 2, 20_000)).toBe(true);
+    expect(writes(proxyB), "Docker writes of the waiting apply").toEqual([]);
+    expect(await roleOf(a)).toBe("leader");
+
+    // The leader's SIGTERM lets go, well inside its 60 s lease: apply takes the lease and updates the service.
+    expect(await a.stop()).toBe(0);
+    const applied = await waiting;
+    expect([applied.code, applied.stderr]).toEqual([0, ""]);
+    expect(applied.stdout).toContain(`update  service ${name}`);
+    expect(writes(proxyB).length).toBeGreaterThan(0);
+    const updated = await stamped(id, "b", () => applied.stdout);
+    expect(updated.map((s) => s.ID)).toEqual([made?.ID]);
+
+    // It let go at its exit: the next apply --ha takes the lease at once and has nothing to do.
+    const next = await berthWithin(["apply", "--target", "swarm", ...ha, "-f", dirs.b], env, { killAfterMs: 60_000 });
+    expect([next.code, next.stderr]).toEqual([0, ""]);
+    expect(await sockets()).toEqual([]);
     await daemon.docker.getService(name).remove();
   });
 
