@@ -4,15 +4,15 @@ import type { GitSourceStatus } from "../core/git-source.js";
 import type { ContainerStatus, StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
-/**
- * A container's addresses, IPv4 then IPv6: the IPs alone on one network, `network=IP` pairs on
- * several; "-" for none.
- */
 /** One `Key:  value` line of `berth get`'s detail ("-" for none). */
 export function detailLine(key: string, value: string | number | null): string {
   return `${`${key}:`.padEnd(13)}${value ?? "-"}\n`;
 }
 
+/**
+ * A container's addresses, IPv4 then IPv6: the IPs alone on one network, `network=IP` pairs on
+ * several; "-" for none.
+ */
 export function formatAddresses(c: Pick<ContainerStatus, "addresses" | "ipv6Addresses">): string {
   const entries = [...Object.entries(c.addresses), ...Object.entries(c.ipv6Addresses)];
   if (entries.length === 0) return "-";
