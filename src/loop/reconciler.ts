@@ -336,9 +336,12 @@ export class Reconciler {
     capacity: CapacityOptions | undefined,
     claims: readonly ClaimRecord[],
   ): Plan {
-    // A deleted spec is forgotten once none of its containers, per-instance volumes to reclaim or
-    // runs' records remain.
+    // A deleted spec is forgotten once this pass did not load it and none of its containers,
+    // per-instance volumes to reclaim or runs' records remain. Not while loaded: a pass whose load
+    // began before the file went, and whose list came before its own create, would forget it and
+    // leave the container it makes to the prune guard as an orphan.
     const keys = this.options.owner.keys;
+    const loaded = new Set(snapshot.input.desired.map((d) => d.spec.name));
     const left = (o: { readonly labels: Readonly<Record<string, string>> }, spec: string): boolean =>
       o.labels[keys.spec] === spec;
     for (const spec of this.deleted) {
@@ -347,7 +350,7 @@ export class Reconciler {
           (isOwnInstanceVolume(v, this.options.owner) && v.labels[keys.reclaimPolicy] === "Delete") ||
           v.labels[keys.finished] !== undefined,
       );
-      if (!observed.containers.some((c) => left(c, spec)) && !volumes.some((v) => left(v, spec)))
+      if (!loaded.has(spec) && !observed.containers.some((c) => left(c, spec)) && !volumes.some((v) => left(v, spec)))
         this.deleted.delete(spec);
     }
     const result = plan(
