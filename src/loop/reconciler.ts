@@ -13,6 +13,7 @@
 import type { NormalizedSpec } from "../core/spec.js";
 import type { Logger } from "pino";
 import type { CapacityOptions } from "../core/capacity.js";
+import { forgottenDeletions } from "../core/deleted-marks.js";
 import { formatIssue } from "../core/errors.js";
 import { isNetworkMode } from "../core/create-request.js";
 import { isOwnInstanceVolume } from "../core/instance-volumes.js";
@@ -336,23 +337,16 @@ export class Reconciler {
     capacity: CapacityOptions | undefined,
     claims: readonly ClaimRecord[],
   ): Plan {
-    // A deleted spec is forgotten once this pass did not load it and none of its containers,
-    // per-instance volumes to reclaim or runs' records remain. Not while loaded: a pass whose load
-    // began before the file went, and whose list came before its own create, would forget it and
-    // leave the container it makes to the prune guard as an orphan.
     const keys = this.options.owner.keys;
+    const volumes = (observed.volumes ?? []).filter(
+      (v) =>
+        (isOwnInstanceVolume(v, this.options.owner) && v.labels[keys.reclaimPolicy] === "Delete") ||
+        v.labels[keys.finished] !== undefined,
+    );
+    // What is left of a spec: its containers, per-instance volumes to reclaim and runs' records.
+    const left = new Set([...observed.containers, ...volumes].map((o) => o.labels[keys.spec] ?? ""));
     const loaded = new Set(snapshot.input.desired.map((d) => d.spec.name));
-    const left = (o: { readonly labels: Readonly<Record<string, string>> }, spec: string): boolean =>
-      o.labels[keys.spec] === spec;
-    for (const spec of this.deleted) {
-      const volumes = (observed.volumes ?? []).filter(
-        (v) =>
-          (isOwnInstanceVolume(v, this.options.owner) && v.labels[keys.reclaimPolicy] === "Delete") ||
-          v.labels[keys.finished] !== undefined,
-      );
-      if (!loaded.has(spec) && !observed.containers.some((c) => left(c, spec)) && !volumes.some((v) => left(v, spec)))
-        this.deleted.delete(spec);
-    }
+    for (const spec of forgottenDeletions(this.deleted, loaded, left)) this.deleted.delete(spec);
     const result = plan(
       {
         ...snapshot.input,

@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import type { Ownership } from "../core/ownership.js";
 import { BerthError } from "../core/errors.js";
+import { forgottenDeletions } from "../core/deleted-marks.js";
 import type { DesiredSpec, Plan } from "../core/plan/types.js";
 import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
@@ -129,12 +130,8 @@ export class SwarmReconciler {
     const services = all.filter((s) => owner.owns(s) || desiredNames.has(s.name));
     this.last = snapshot;
     this.watched = new Set([...desiredNames, ...mine.map((s) => s.name)]);
-    // A deleted spec is forgotten once this pass neither loaded it nor found a service of it (as
-    // the engine target's). Both: a pass whose load began before the file went still loads it, and
-    // one whose service list came before its own create of the spec lists no service, though it
-    // is about to make one (written again, a spec is unmarked at the write).
-    const specs = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
-    for (const spec of this.deleted) if (!specs.has(spec) && !desiredNames.has(spec)) this.deleted.delete(spec);
+    const left = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
+    for (const spec of forgottenDeletions(this.deleted, desiredNames, left)) this.deleted.delete(spec);
     const tasks = await this.deps.swarm.listTasks(mine.map((s) => s.id));
     const now = this.deps.clock.now();
     const plan = planSwarm(
