@@ -145,6 +145,9 @@ const containerStatus = shape({
   addresses: (v) => isObject(v) && Object.values(v).every(str),
   hostPorts: (v) => isObject(v) && Object.values(v).every(num),
   ipv6Addresses: (v) => isObject(v) && Object.values(v).every(str),
+  // Absent from a controller older than restarts in status.
+  restarts: (v) => v === undefined || orNull(num)(v),
+  lastExit: (v) => v === undefined || orNull(shape({ exitCode: orNull(num), at: str }))(v),
 });
 const specStatus = shape({
   name: str,

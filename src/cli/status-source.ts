@@ -29,7 +29,12 @@ export function addServerOption(command: Command): Command {
 }
 
 /** The status to print, every string in it cleaned for the terminal (sanitize.ts). */
-export async function statusReport(raw: StatusOptions, io: CliIO): Promise<StatusReport> {
+/** `closer`: specs whose every container berth's own pass inspects (restarts, last exit: `berth get`). */
+export async function statusReport(
+  raw: StatusOptions,
+  io: CliIO,
+  closer: ReadonlySet<string> = new Set(),
+): Promise<StatusReport> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const live = await liveStatus(raw.server ?? DEFAULT_SERVER, config.controllerId);
   if (live) {
@@ -38,7 +43,11 @@ export async function statusReport(raw: StatusOptions, io: CliIO): Promise<Statu
     return printableDeep(live.report);
   }
   return printableDeep(
-    (await createInspector(config, { log, ...verdictsFor(io, config.specDirs) }).reconciler.pass({ reload: true }))
-      .report,
+    (
+      await createInspector(config, { log, ...verdictsFor(io, config.specDirs) }).reconciler.pass({
+        reload: true,
+        closer,
+      })
+    ).report,
   );
 }

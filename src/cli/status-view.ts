@@ -34,8 +34,18 @@ function containerCell(c: ContainerStatus, now: number): string {
     parts.push(c.reason);
     if (c.exitCode !== null) parts.push(`exit ${c.exitCode}`);
     if (c.finishedAt !== null) parts.push(`${age(Date.parse(c.finishedAt), now)} ago`);
-  }
+  } else if ((c.restarts ?? 0) > 0) parts.push(restartsCell(c, now));
   return `${c.name}(${parts.join(",")})`;
+}
+
+/** A container the engine restarted: how often, and its last exit ("3 restarts,last exit 1 2m ago"). */
+function restartsCell(c: Pick<ContainerStatus, "restarts" | "lastExit">, now: number): string {
+  const n = c.restarts ?? 0;
+  const code = c.lastExit?.exitCode ?? null;
+  const exit = c.lastExit
+    ? `,last exit ${code === null ? "" : `${code} `}${age(Date.parse(c.lastExit.at), now)} ago`
+    : "";
+  return `${n} restart${n === 1 ? "" : "s"}${exit}`;
 }
 
 /** The Git sources' table and their broken files (docs/gitops.md, "Status"), under either target; "" for none. */

@@ -82,6 +82,12 @@ export interface ObservedRun {
   /** Restarts made by the engine's restart policy. */
   readonly restartCount: number;
   /**
+   * Its last exit, kept while the engine runs it again (a restart policy): when (epoch ms), and
+   * its code, null while it runs again (the engine resets the code at a start; the `die` event
+   * told it: loop/runs.ts). Null while it never exited.
+   */
+  readonly lastExit: { readonly code: number | null; readonly at: number } | null;
+  /**
    * Nothing will change it unless someone starts it: it is not running and the engine's restart
    * policy will not restart it (no policy, exit 0 under on-failure, or on-failure's retries used).
    */

@@ -72,6 +72,13 @@ export interface ContainerStatus {
   /** RFC 3339; null when not known. */
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /**
+   * Restarts by the engine's restart policy, and the last exit (kept while the engine runs it
+   * again, its code null when not known); null where berth has not inspected it (docs/design.md,
+   * "Restarts and crash loops").
+   */
+  readonly restarts: number | null;
+  readonly lastExit: { readonly exitCode: number | null; readonly at: string } | null;
   /** The container was removed after its ttlAfterFinished; this is its run's record (id ""). */
   readonly collected: boolean;
   /** A claimed pool member: its claim's name (docs/pools.md); absent otherwise. */
@@ -173,6 +180,19 @@ function runPhase(
   return { phase: "Failed", message: `run ${failed.name} ${why}${exit}` };
 }
 
+/**
+ * Kubernetes' CrashLoopBackOff: a current container the engine is restarting (its process exited
+ * and the restart policy waits out a growing delay before starting it again); null for none.
+ */
+function crashLoop(containers: readonly ContainerStatus[]): string | null {
+  const c = containers.find((x) => x.current && x.state === "restarting");
+  if (!c) return null;
+  const code = c.lastExit?.exitCode ?? null;
+  const exit = c.lastExit ? ` after ${code === null ? "an exit" : `exit code ${code}`} at ${c.lastExit.at}` : "";
+  const restarts = c.restarts === null ? "" : ` (${c.restarts} restart${c.restarts === 1 ? "" : "s"})`;
+  return `crash loop: ${c.name} is restarting${exit}${restarts}; the engine starts it again after a growing delay`;
+}
+
 export function statusReport(input: StatusInput): StatusReport {
   const keys = input.keys;
   const bySpec = new Map<string, ContainerStatus[]>();
@@ -192,6 +212,8 @@ export function statusReport(input: StatusInput): StatusReport {
       hostPorts: containerHostPorts(c, keys.hostPorts),
       ipv6Addresses: { ...(c.ipv6Addresses ?? {}) },
       ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
+      restarts: c.run?.restartCount ?? null,
+      lastExit: c.run?.lastExit ? { exitCode: c.run.lastExit.code, at: formatTime(c.run.lastExit.at) } : null,
       collected: false,
       ...(input.claims?.has(c.id) ? { claim: input.claims.get(c.id) } : {}),
     });
@@ -211,6 +233,8 @@ export function statusReport(input: StatusInput): StatusReport {
       hostPorts: {},
       ipv6Addresses: {},
       ...outcomeFields(r.outcome),
+      restarts: null,
+      lastExit: null,
       collected: true,
     });
     bySpec.set(r.spec, list);
@@ -279,10 +303,12 @@ export function statusReport(input: StatusInput): StatusReport {
     } else if (planned.has(record.name) || rt?.busy) {
       // Pending while being created: no container yet, or only new ones that never started.
       phase = containers.every((c) => c.current && c.state === "created") ? "Pending" : "Updating";
+      message = crashLoop(containers);
     } else if (spec?.pool ? ready >= spec.pool.minReady : ready === desiredReplicas) {
       phase = "Running";
     } else {
       phase = "Pending";
+      message = crashLoop(containers);
     }
 
     specs.push({

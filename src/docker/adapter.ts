@@ -167,12 +167,19 @@ export function toRun(c: EngineRunState): ObservedRun {
     policy?.Name === "always" ||
     policy?.Name === "unless-stopped" ||
     (policy?.Name === "on-failure" && c.State.ExitCode !== 0 && (max === 0 || restartCount < max));
+  const exitedAt = engineTime(c.State.FinishedAt);
   return {
     createdAt: Date.parse(c.Created),
     startedAt: engineTime(c.State.StartedAt),
-    finishedAt: stopped ? engineTime(c.State.FinishedAt) : null,
+    finishedAt: stopped ? exitedAt : null,
     oomKilled: c.State.OOMKilled === true,
     restartCount,
+    // Started again, the engine's ExitCode reads 0 (it is reset at the start; while restarting,
+    // Running is true too, and the code is the exit's).
+    lastExit:
+      exitedAt === null
+        ? null
+        : { code: c.State.Running && c.State.Restarting !== true ? null : c.State.ExitCode, at: exitedAt },
     settled: stopped && !engineRestarts,
   };
 }

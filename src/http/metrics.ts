@@ -169,6 +169,19 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: "berth_container_restarts",
+      help: "Restarts by the engine's restart policy of each spec's containers, summed over those berth has inspected (after a die), as of the last pass; specs with none are absent.",
+      labelNames: ["spec"],
+      registers: engineOnly,
+      collect() {
+        this.reset();
+        for (const s of last()?.report.specs ?? []) {
+          const restarts = s.containers.reduce((sum, c) => sum + (c.restarts ?? 0), 0);
+          if (restarts > 0) this.set({ spec: s.name }, restarts);
+        }
+      },
+    });
+    new Gauge({
       name: "berth_specs",
       help: "Specs by phase, as of the last pass; every phase is present, at 0 when no spec is in it.",
       labelNames: ["phase"],

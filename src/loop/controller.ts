@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 import type { Ownership } from "../core/ownership.js";
 import { renderNote } from "../core/plan/render.js";
 import { isEngineError } from "../docker/errors.js";
-import type { DockerPort } from "../docker/port.js";
+import type { DockerEvent, DockerPort } from "../docker/port.js";
 import type { SpecWatcher } from "../host/watcher.js";
 import { type BackoffPolicy, backoffDelay } from "../util/backoff.js";
 import type { Clock } from "../util/clock.js";
@@ -73,6 +73,12 @@ export interface Readiness {
   readonly reason: string | null;
 }
 
+/** A `die` event's exit code (the engine's `exitCode` attribute); null when it has none. */
+function exitCodeOf(event: DockerEvent): number | null {
+  const raw = event.labels.exitCode ?? "";
+  return /^\d+$/.test(raw) ? Number(raw) : null;
+}
+
 export class Controller {
   private readonly queue: PassQueue;
   private readonly wake: Wake;
@@ -109,7 +115,7 @@ export class Controller {
         this.requestPass(false, 0);
       },
       onEvent: (event) => {
-        deps.reconciler.containerChanged(event.id);
+        deps.reconciler.containerChanged(event.id, event.action === "die" ? { code: exitCodeOf(event) } : undefined);
         // berth's own work on a spec shows up as events about its containers; the spec's settle
         // asks for the pass that looks at the outcome, so only other events ask for one.
         const spec = event.labels[options.owner.keys.spec];

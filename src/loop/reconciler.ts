@@ -165,9 +165,12 @@ export class Reconciler {
     this.deleted.delete(spec);
   }
 
-  /** The engine reported a change of this container (an event): what was cached of it is stale. */
-  containerChanged(containerId: string): void {
-    this.runs.forget(containerId);
+  /**
+   * The engine reported a change of this container (an event; `died`: its process exited, with
+   * this code when the event told it): what was cached of it is stale.
+   */
+  containerChanged(containerId: string, died?: { readonly code: number | null }): void {
+    this.runs.forget(containerId, died);
   }
 
   /** The events stream opened (again): events may have been missed, nothing cached is trusted. */
@@ -180,7 +183,8 @@ export class Reconciler {
     return this.snapshot;
   }
 
-  async pass(options: { readonly reload: boolean }): Promise<PassResult> {
+  /** `closer`: specs whose every container is inspected (restarts, last exit: `berth get`). */
+  async pass(options: { readonly reload: boolean; readonly closer?: ReadonlySet<string> }): Promise<PassResult> {
     const started = this.deps.clock.now();
     const observedAt = this.queue.epoch();
     // Asked with the epoch: a spec idle now has its new containers in the observation below.
@@ -208,7 +212,7 @@ export class Reconciler {
     const claimed = new Set((claims?.records ?? []).map((r) => r.containerId));
     let observed = await this.images(
       snapshot,
-      await this.names(snapshot, await this.runs.attach(ours, snapshot.records), now, claimed),
+      await this.names(snapshot, await this.runs.attach(ours, snapshot.records, options.closer), now, claimed),
     );
     let result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
     if (observed.foreignHostPorts === undefined && allocates(result)) {

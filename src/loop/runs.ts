@@ -1,13 +1,20 @@
 /**
- * What a run needs beyond the list call (docs/runs.md): when its container was made, started and
- * finished, whether it was OOM-killed and how often the engine restarted it — inspect's State.
- * Only containers of specs that run to completion are inspected: exited ones, and running ones
- * with an activeDeadline. A container that has settled (exited, and nothing will restart it) does
- * not change unless someone starts it, so each is inspected once per state and exit code: a no-op
- * pass costs no inspect. A start by hand that exits again with the same code looks the same in the
- * list, so an engine event about a container (`forget`) drops what was seen of it, and a reopened
- * events stream (events may have been missed) drops everything (`forgetAll`). The cache is only a
- * cache: a restarted berth inspects again.
+ * What a container's list entry does not say — inspect's State: when it was made, started and
+ * finished, whether it was OOM-killed, how often the engine restarted it and how it last exited.
+ * Inspected (docs/runs.md, docs/design.md "Restarts and crash loops"):
+ * - containers of specs that run to completion: exited ones, and running ones with an
+ *   activeDeadline (the run's outcome);
+ * - any container the engine is restarting (waiting out its restart back-off), or that died since
+ *   it was last inspected (a `die` event), and from then on every time the engine reports a change
+ *   of it: its restarts and last exit (a crash loop). Started again, the engine says 0 for the
+ *   last exit's code, so the code is the last `die` event's (or the last inspect's of the same
+ *   exit); not known to a one-shot look at a container running again;
+ * - every container of the specs a pass is asked to look closer at (`berth get`).
+ * A container's inspect is kept until the engine reports a change of it (`forget`): a no-op pass
+ * costs no inspect. An exited run that is not settled is inspected again every pass (something
+ * may restart it). A reopened events stream (events may have been missed) drops everything
+ * (`forgetAll`). The cache is only a cache: a restarted berth inspects again, so a container's
+ * restarts are known from its next `die` (or at once while it is restarting), not at start.
  */
 import type { ObservedContainer, ObservedRun, ObservedState } from "../core/observed.js";
 import type { LabelKeys } from "../core/labels.js";
@@ -26,38 +33,66 @@ export class RunInspector {
   private readonly seen = new Map<string, Seen>();
   /** Containers the engine reported a change of since they were last inspected. */
   private readonly changed = new Set<string>();
+  /** Containers the engine reported dying since they were last inspected. */
+  private readonly died = new Set<string>();
+  /** The exit code of each container's last `die` event. */
+  private readonly exitCodes = new Map<string, number>();
 
   constructor(
     private readonly docker: DockerPort,
     private readonly keys: LabelKeys,
   ) {}
 
-  /** The engine reported something about this container: inspect it again. */
-  forget(containerId: string): void {
+  /**
+   * The engine reported something about this container (`died`: its process exited, with this
+   * code when the event told it): inspect it again.
+   */
+  forget(containerId: string, died?: { readonly code: number | null }): void {
     this.changed.add(containerId);
+    if (!died) return;
+    this.died.add(containerId);
+    if (died.code === null) this.exitCodes.delete(containerId);
+    else this.exitCodes.set(containerId, died.code);
   }
 
   /** Events may have been missed: inspect every container again. */
   forgetAll(): void {
     this.seen.clear();
     this.changed.clear();
+    this.died.clear();
+    this.exitCodes.clear();
   }
 
-  /** The observation with `run` on every container of a run that needs it. */
-  async attach(observed: ObservedState, records: ReadonlyMap<string, SpecRecord>): Promise<ObservedState> {
+  /**
+   * The observation with `run` on every container that needs it; `closer`: the specs whose every
+   * container is inspected.
+   */
+  async attach(
+    observed: ObservedState,
+    records: ReadonlyMap<string, SpecRecord>,
+    closer: ReadonlySet<string> = NONE,
+  ): Promise<ObservedState> {
+    const specOf = (c: ObservedContainer) => records.get(c.labels[this.keys.spec] ?? "")?.spec ?? null;
+    const completing = (c: ObservedContainer): boolean => {
+      const spec = specOf(c);
+      return spec !== null && runsToCompletion(spec);
+    };
     const wanted = observed.containers.filter((c) => {
-      const spec = records.get(c.labels[this.keys.spec] ?? "")?.spec;
-      if (!spec || !runsToCompletion(spec)) return false;
+      if (c.state === "restarting" || this.died.has(c.id) || this.seen.has(c.id)) return true;
+      if (closer.has(c.labels[this.keys.spec] ?? "")) return true;
+      const spec = specOf(c);
+      if (spec === null || !runsToCompletion(spec)) return false;
       return c.state === "exited" || (RUNNING.has(c.state) && spec.activeDeadlineMs !== null);
     });
     const present = new Set(observed.containers.map((c) => c.id));
     for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
-    for (const id of this.changed) if (!present.has(id)) this.changed.delete(id);
+    for (const set of [this.changed, this.died]) for (const id of set) if (!present.has(id)) set.delete(id);
+    for (const id of this.exitCodes.keys()) if (!present.has(id)) this.exitCodes.delete(id);
     if (wanted.length === 0) return observed;
     const runs = new Map<string, ObservedRun>();
     await Promise.all(
       wanted.map(async (c) => {
-        const run = await this.runOf(c);
+        const run = await this.runOf(c, completing(c));
         if (run) runs.set(c.id, run);
       }),
     );
@@ -68,17 +103,34 @@ export class RunInspector {
     return { ...observed, containers };
   }
 
-  private async runOf(c: ObservedContainer): Promise<ObservedRun | null> {
+  /** `completes`: of a spec that runs to completion, whose exited run is looked at until it is settled. */
+  private async runOf(c: ObservedContainer, completes: boolean): Promise<ObservedRun | null> {
     const key = `${c.state}:${String(c.exitCode)}`;
     const seen = this.seen.get(c.id);
-    // A running container's creation time never changes; an exited one changes only if restarted.
-    const fresh = !this.changed.has(c.id) && (c.state !== "exited" || seen?.run.settled === true);
+    // A running container's creation time never changes; an exited run changes only if restarted.
+    const fresh = !this.changed.has(c.id) && (c.state !== "exited" || !completes || seen?.run.settled === true);
     if (seen?.key === key && fresh) return seen.run;
     // An event arriving while this inspect is in flight marks it changed again, for the next pass.
     this.changed.delete(c.id);
+    this.died.delete(c.id);
     const details = await this.docker.inspectContainer(c.id);
     if (!details?.run) return null;
-    this.seen.set(c.id, { key, run: details.run });
-    return details.run;
+    const run = withExitCode(details.run, this.exitCodes.get(c.id), seen?.run);
+    this.seen.set(c.id, { key, run });
+    return run;
   }
 }
+
+/**
+ * The run with its last exit's code where the inspect no longer tells it (started again): the
+ * last `die` event's, else the code an earlier inspect read of the same exit.
+ */
+function withExitCode(run: ObservedRun, died: number | undefined, before: ObservedRun | undefined): ObservedRun {
+  const exit = run.lastExit;
+  if (exit === null || exit.code !== null) return run;
+  const earlier = before?.lastExit?.at === exit.at ? before.lastExit.code : null;
+  const code = died ?? earlier;
+  return code === null ? run : { ...run, lastExit: { ...exit, code } };
+}
+
+const NONE: ReadonlySet<string> = new Set();

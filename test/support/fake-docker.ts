@@ -45,6 +45,9 @@ interface FakeContainer {
   startedAt?: number;
   finishedAt?: number;
   oomKilled?: boolean;
+  /** Restarts by the engine's restart policy (`crash`), and the last exit, kept across them. */
+  restartCount?: number;
+  lastExit?: { code: number; at: number };
 }
 
 export type Operation =
@@ -292,9 +295,11 @@ export class FakeDocker implements DockerPort {
     return c;
   }
 
-  private emit(c: FakeContainer, action: string): void {
+  /** An event about `c`; its attributes are its labels, and a `die`'s exit code (as the engine's). */
+  private emit(c: FakeContainer, action: string, exitCode?: number): void {
     if (this.dropEvents) return;
-    const event: DockerEvent = { type: "container", action, id: c.id, labels: c.labels };
+    const labels = exitCode === undefined ? c.labels : { ...c.labels, exitCode: String(exitCode) };
+    const event: DockerEvent = { type: "container", action, id: c.id, labels };
     for (const s of this.subscribers) if (matches(c.labels, s.filter)) s.handlers.onEvent(event);
   }
 
@@ -350,8 +355,29 @@ export class FakeDocker implements DockerPort {
       c.state = "exited";
       c.exitCode = code;
       c.finishedAt = this.now();
+      c.lastExit = { code, at: this.now() };
       c.oomKilled = options.oomKilled === true;
-      this.emit(c, "die");
+      this.emit(c, "die", code);
+    }
+  }
+
+  /**
+   * The process exits and the engine's restart policy restarts it, as dockerd does: a `die` event
+   * (with the exit code), one more restart, and the container `restarting` (waiting out its
+   * back-off) or, with `running`, already started again (a `start` event too; its inspect no
+   * longer tells the code).
+   */
+  crash(name: string, code: number, options: { readonly running?: boolean } = {}): void {
+    const c = this.find(name);
+    if (!c) return;
+    c.lastExit = { code, at: this.now() };
+    c.restartCount = (c.restartCount ?? 0) + 1;
+    c.state = "restarting";
+    this.emit(c, "die", code);
+    if (options.running === true) {
+      c.state = "running";
+      c.startedAt = this.now();
+      this.emit(c, "start");
     }
   }
 
@@ -539,7 +565,8 @@ export class FakeDocker implements DockerPort {
       c.state = "exited";
       c.exitCode = 143;
       c.finishedAt = this.now();
-      this.emit(c, "die");
+      c.lastExit = { code: 143, at: this.now() };
+      this.emit(c, "die", 143);
     });
   }
 
@@ -680,7 +707,9 @@ export class FakeDocker implements DockerPort {
         startedAt: c.startedAt ?? null,
         finishedAt: c.state === "exited" ? (c.finishedAt ?? null) : null,
         oomKilled: c.oomKilled === true,
-        restartCount: 0,
+        restartCount: c.restartCount ?? 0,
+        // Started again, the engine's exit code reads 0: not the last exit's (docker/adapter.ts, toRun).
+        lastExit: c.lastExit ? { at: c.lastExit.at, code: c.state === "running" ? null : c.lastExit.code } : null,
         // The fake restarts nothing by itself.
         settled: c.state === "exited" || c.state === "created",
       },

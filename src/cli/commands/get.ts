@@ -16,7 +16,7 @@ import { table } from "../table.js";
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("get")
-    .description("Show one spec in detail: phase, containers and their addresses, last action, errors.")
+    .description("Show one spec in detail: phase, containers (restarts, last exit, addresses), last action, errors.")
     .argument("<name>", "the spec's name");
   addTargetOption(addOutputOption(addServerOption(addCommonOptions(command, { positional: false }))));
   addExamples(command, [
@@ -30,7 +30,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       show(name, report.specs, opts.output, (spec) => renderSwarmSpec(spec, Date.now()));
       return;
     }
-    show(name, (await statusReport(opts, io)).specs, opts.output, renderSpec);
+    show(name, (await statusReport(opts, io, new Set([name]))).specs, opts.output, renderSpec);
   });
 
   /** The spec named, in the format asked; or which specs there are. */
@@ -71,7 +71,7 @@ function renderSpec(s: SpecStatus): string {
   if (s.containers.length > 0) {
     out += "Containers:\n";
     out += table(
-      ["  NAME", "ID", "STATE", "HEALTH", "CURRENT", "CREATED", "PORTS", "ADDRESSES"],
+      ["  NAME", "ID", "STATE", "RESTARTS", "LAST EXIT", "HEALTH", "CURRENT", "CREATED", "PORTS", "ADDRESSES"],
       s.containers.map((c) => [
         `  ${c.name}`,
         c.collected ? "-" : shortId(c.id),
@@ -79,6 +79,9 @@ function renderSpec(s: SpecStatus): string {
         c.reason === null
           ? c.state
           : `${c.collected ? "collected" : c.state} (${c.reason}, exit ${c.exitCode ?? "?"}, finished ${c.finishedAt ?? "?"})`,
+        // Not inspected (a live controller that saw no exit of it): not known.
+        typeof c.restarts === "number" ? String(c.restarts) : "-",
+        c.lastExit ? `${c.lastExit.exitCode ?? "?"} at ${c.lastExit.at}` : "-",
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,

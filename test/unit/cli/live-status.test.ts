@@ -44,6 +44,8 @@ function report(text = "web"): StatusReport & { controller: string; observedAt: 
             reason: null,
             startedAt: null,
             finishedAt: null,
+            restarts: null,
+            lastExit: null,
             collected: false,
           },
         ],

@@ -30,6 +30,8 @@ const report: StatusReport = {
           reason: null,
           startedAt: null,
           finishedAt: null,
+          restarts: null,
+          lastExit: null,
           collected: false,
         },
         {
@@ -47,6 +49,8 @@ const report: StatusReport = {
           reason: null,
           startedAt: null,
           finishedAt: null,
+          restarts: null,
+          lastExit: null,
           collected: false,
         },
       ],
@@ -74,6 +78,28 @@ describe("renderStatus", () => {
     expect(renderStatus(report, NOW, { wide: true })).toBe(
       "SPEC  PHASE    READY  CONTAINERS                     AGE  EXPIRES  FILE            HASH          ADDRESSES                                      PORTS            LAST ACTION  MESSAGE\n" +
         "web   Running  2/2    web-0(running) web-1(running)  5m   never    specs/web.yaml  0123456789ab  172.17.0.2 backend=10.0.1.5,frontend=10.0.2.5  10000->80/tcp -  create(ok)\n",
+    );
+  });
+
+  it("a container the engine restarted shows how often and its last exit; one not inspected shows nothing", () => {
+    const spec = report.specs[0];
+    if (!spec) throw new Error("no spec");
+    const [first, second] = spec.containers;
+    if (!first || !second) throw new Error("no containers");
+    const restarted = {
+      ...report,
+      specs: [
+        {
+          ...spec,
+          containers: [
+            { ...first, restarts: 3, lastExit: { exitCode: 137, at: "2026-01-01T11:58:00Z" } },
+            { ...second, restarts: 1, lastExit: null },
+          ],
+        },
+      ],
+    };
+    expect(renderStatus(restarted, NOW).split("\n")[1]).toBe(
+      "web   Running  2/2    web-0(running,3 restarts,last exit 137 2m ago) web-1(running,1 restart)  5m   never",
     );
   });
 });

@@ -40,6 +40,7 @@ function ran(d: DesiredSpec, run: Partial<ObservedRun>, options: ContainerOption
       finishedAt: exited ? NOW - 5 * M : null,
       oomKilled: false,
       restartCount: 0,
+      lastExit: exited ? { code: c.exitCode ?? 0, at: NOW - 5 * M } : null,
       settled: exited,
       ...run,
     },

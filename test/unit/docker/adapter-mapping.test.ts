@@ -143,13 +143,14 @@ describe("toRun: a run as inspect tells it (docs/runs.md)", () => {
       finishedAt: Date.parse("2026-11-23T12:00:03Z"),
       oomKilled: false,
       restartCount: 0,
+      lastExit: { code: 1, at: Date.parse("2026-11-23T12:00:03Z") },
       settled: true,
     });
     const never = {
       ...base,
       State: { ...base.State, StartedAt: "0001-01-01T00:00:00Z", FinishedAt: "0001-01-01T00:00:00Z" },
     };
-    expect(toRun({ ...never, ...policy("no") })).toMatchObject({ startedAt: null, finishedAt: null });
+    expect(toRun({ ...never, ...policy("no") })).toMatchObject({ startedAt: null, finishedAt: null, lastExit: null });
   });
 
   it.each([
@@ -167,5 +168,23 @@ describe("toRun: a run as inspect tells it (docs/runs.md)", () => {
   it("a running container has not finished, nor settled", () => {
     const running = { ...base, State: { ...base.State, Running: true }, ...policy("no") };
     expect(toRun(running)).toMatchObject({ finishedAt: null, settled: false });
+  });
+
+  it("a container the engine restarts keeps its restarts and last exit; the code only while it waits", () => {
+    const at = Date.parse("2026-11-23T12:00:03Z");
+    const waiting = {
+      ...base,
+      RestartCount: 4,
+      State: { ...base.State, Running: true, Restarting: true, ExitCode: 3 },
+    };
+    expect(toRun({ ...waiting, ...policy("always") })).toMatchObject({
+      finishedAt: null,
+      restartCount: 4,
+      lastExit: { code: 3, at },
+      settled: false,
+    });
+    // Started again, the engine reads 0 for the code: not the last exit's.
+    const again = { ...waiting, State: { ...waiting.State, Restarting: false, ExitCode: 0 } };
+    expect(toRun({ ...again, ...policy("always") })).toMatchObject({ restartCount: 4, lastExit: { code: null, at } });
   });
 });

@@ -72,6 +72,8 @@ describe("metrics", () => {
       berth_leader_term: [],
       berth_leader_transitions_total: [],
       berth_managed_containers: ["state"],
+      // By spec, only those whose containers restarted (none here).
+      berth_container_restarts: [],
       berth_specs: ["phase"],
       berth_spec_errors: [],
       // With --capacity only (absent here): series by resource.

@@ -22,6 +22,8 @@ function container(over: Partial<ContainerStatus> = {}): ContainerStatus {
     reason: null,
     startedAt: "2026-12-03T00:00:00Z",
     finishedAt: null,
+    restarts: null,
+    lastExit: null,
     collected: false,
     ...over,
   };

@@ -1,0 +1,112 @@
+/**
+ * Restarts and crash loops (docs/design.md, "Restarts and crash loops"), end to end against the real engine through the built
+ * CLI: a container whose process keeps exiting under restartPolicy Always is restarted by the
+ * engine; the running controller learns its restarts and last exit from its `die` events (the API
+ * and `berth status` show them, the spec Pending with a crash-loop message while it waits out its
+ * back-off), a steady container's stay unknown (never inspected), and a one-shot `berth get`
+ * inspects the spec's containers itself. The engine resets a container's exit code when it starts it
+ * again: the code comes from the `die` event.
+ */
+import { describe, expect, it } from "vitest";
+import { pollValue } from "../support/poll.js";
+import { berth, docker, type RunningBerth, specDir, startBerth, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { specText } from "../support/specs.js";
+
+const TOKEN = "restarts-test-token-0123456789abcdef";
+
+const id = testIds();
+
+const always = (name: string, script: string): string =>
+  specText(name, {
+    image: TEST_IMAGE,
+    extra: [`command: ["sh", "-c", ${JSON.stringify(script)}]`, "restartPolicy: Always", "stopTimeout: 1s"],
+  });
+
+interface ContainerView {
+  readonly id: string;
+  readonly state: string;
+  readonly restarts: number | null;
+  readonly lastExit: { readonly exitCode: number; readonly at: string } | null;
+}
+
+interface SpecView {
+  readonly phase: string;
+  readonly message: string | null;
+  readonly containers: readonly ContainerView[];
+}
+
+async function spec(controller: RunningBerth, name: string): Promise<SpecView | null> {
+  const res = await fetch(`${controller.url}/v1/specs/${name}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  return res.status === 200 ? ((await res.json()) as SpecView) : null;
+}
+
+/** What the running controller shows of the two specs; the crash-looping container's status. */
+async function live(
+  controller: RunningBerth,
+  { c, dir, crashy, steady }: { c: string; dir: string; crashy: string; steady: string },
+): Promise<ContainerView | undefined> {
+  // The engine restarts it after 0.1 s, 0.2 s, 0.4 s…: at a third exit it waits almost a second.
+  const looping = await pollValue(
+    () => spec(controller, crashy),
+    (s) => s?.phase === "Pending" && (s.containers[0]?.restarts ?? 0) >= 3,
+    60_000,
+  );
+  expect(looping?.phase, JSON.stringify(looping)).toBe("Pending");
+  expect(looping?.message).toMatch(
+    new RegExp(`^crash loop: ${crashy} is restarting after exit code 3 at \\d{4}-.* \\(\\d+ restarts\\)`),
+  );
+  const seen = looping?.containers[0];
+  expect(seen?.lastExit?.exitCode).toBe(3);
+  // What the engine counts, read after berth's view of it: never fewer.
+  const engine = await docker.getContainer(seen?.id ?? "").inspect();
+  expect(engine.RestartCount).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);
+  expect(Date.parse(engine.State.FinishedAt)).toBeGreaterThanOrEqual(Date.parse(seen?.lastExit?.at ?? ""));
+
+  // The steady one never died: not inspected, so not known.
+  const still = await spec(controller, steady);
+  expect(still?.phase).toBe("Running");
+  expect(still?.containers.map((x) => [x.state, x.restarts, x.lastExit])).toEqual([["running", null, null]]);
+
+  const metrics = await (await fetch(`${controller.url}/metrics`)).text();
+  const restarts = new RegExp(`^berth_container_restarts\\{spec="${crashy}"\\} (\\d+)$`, "m").exec(metrics);
+  expect(Number(restarts?.[1])).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);
+  expect(metrics).not.toContain(`spec="${steady}"`);
+
+  const status = await berth(["status", "--id", c, "--specs", dir, "--server", controller.url]);
+  expect(status.code, status.stderr).toBe(0);
+  expect(status.stdout).toMatch(new RegExp(`${crashy}\\((restarting|running),\\d+ restarts,last exit 3 \\d+s ago\\)`));
+  expect(status.stdout).toMatch(new RegExp(`${steady}\\(running\\) `));
+
+  return seen;
+}
+
+describe("a container the engine keeps restarting", () => {
+  it("shows its restarts and last exit, and a crash loop while it waits to start again", async () => {
+    const c = id("restarts");
+    const crashy = `${c}-crashy`;
+    const steady = `${c}-steady`;
+    const dir = specDir({
+      "crashy.yaml": always(crashy, "sleep 0.2; exit 3"),
+      "steady.yaml": always(steady, "sleep 3600"),
+    });
+    const controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"], { BERTH_API_TOKEN: TOKEN });
+    let stopped: number | null = null;
+    const seen = await live(controller, { c, dir, crashy, steady }).finally(async () => {
+      stopped = await controller.stop();
+    });
+    expect(stopped).toBe(0);
+
+    // Without the controller, `berth get` inspects the spec's containers itself. Caught started
+    // again, the engine no longer tells the last exit's code (it reads 0), and no event did: "?".
+    const got = await berth(["get", crashy, "--id", c, "--specs", dir, "--server", "off"]);
+    expect(got.code, got.stderr).toBe(0);
+    const row = new RegExp(
+      `^  ${crashy}\\s+[0-9a-f]{12}\\s+(restarting|running)\\s+(\\d+)\\s+(3|\\?) at \\d{4}-`,
+      "m",
+    ).exec(got.stdout);
+    expect(row, got.stdout).not.toBeNull();
+    expect(Number(row?.[2])).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);
+    const calm = await berth(["get", steady, "--id", c, "--specs", dir, "--server", "off"]);
+    expect(calm.stdout).toMatch(new RegExp(`^  ${steady}\\s+[0-9a-f]{12}\\s+running\\s+0\\s+-\\s`, "m"));
+  });
+});
