@@ -360,6 +360,8 @@ export function createApp(given: Config, deps: AppDeps): App {
         : null,
       onPass: (result) => {
         events.runsFinished(result.report, result.at);
+        for (const e of events.restarts(result.report, result.at))
+          log.warn({ spec: e.spec, event: e.text }, "container restarted by the engine");
         // A standby changes nothing: not the runtime spec folder, not the claim records.
         if (runtimeSpecs && leading()) void removeCollectedRuns(runtimeSpecs, result.report);
         if (pools && leading())

@@ -98,6 +98,8 @@ function phaseOf(
   running: number,
   desired: number,
   input: SwarmStatusInput,
+  /** Tasks in its history whose process exited with an error. */
+  exits: number,
 ): { phase: Phase; message: string } {
   const spec = record.spec;
   if (record.invalid.length > 0) return { phase: "Invalid", message: record.invalid[0]?.message ?? "invalid" };
@@ -115,8 +117,18 @@ function phaseOf(
   if (service.updateFailure !== null) return { phase: "Failed", message: service.updateFailure };
   const tasks = `${running}/${desired} tasks running${spec.global ? " (global: one per eligible node)" : ""}`;
   if (service.updating) return { phase: "Updating", message: `rolling update, ${tasks}` };
-  if (running < desired || (spec.global && desired === 0)) return { phase: "Pending", message: tasks };
+  if (running < desired || (spec.global && desired === 0))
+    return { phase: "Pending", message: tasks + crashLoop(exits) };
   return { phase: "Running", message: tasks };
+}
+
+/**
+ * Kubernetes' CrashLoopBackOff under swarm: tasks whose process exited with an error, while fewer
+ * run than wanted; Swarm starts a new task after the restart delay and keeps the last few of each
+ * slot (its task history). The last error is the status' lastError.
+ */
+function crashLoop(n: number): string {
+  return n === 0 ? "" : `; crash loop: ${n} task${n === 1 ? "" : "s"} failed (in Swarm's task history)`;
 }
 
 export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
@@ -132,7 +144,8 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
       const desired = record.spec
         ? (desiredReplicas(record.spec) ?? tasks.filter((t) => t.desiredState === "running").length)
         : 0;
-      const { phase, message } = phaseOf(record, service, live.length, desired, input);
+      const exits = failed.filter((t) => t.state === "failed").length;
+      const { phase, message } = phaseOf(record, service, live.length, desired, input, exits);
       return {
         name: record.name,
         phase,

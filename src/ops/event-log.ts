@@ -1,6 +1,7 @@
 /**
  * The recent reconcile events: every executed action with its outcome, failed passes and reaper
- * removals, in a bounded ring (the oldest fall off). What `GET /v1/events` serves.
+ * removals, finished runs and containers the engine restarted, in a bounded ring (the oldest fall
+ * off). What `GET /v1/events` serves.
  */
 import type { Action } from "../core/plan/plan.js";
 import { renderAction } from "../core/plan/render.js";
@@ -13,7 +14,7 @@ export interface ReconcileEvent {
   /** Milliseconds since the epoch. */
   readonly at: number;
   readonly spec: string | null;
-  readonly kind: Action["kind"] | SwarmAction["kind"] | "pass-failed" | "reap" | "finished" | "revision";
+  readonly kind: Action["kind"] | SwarmAction["kind"] | "pass-failed" | "reap" | "finished" | "restarted" | "revision";
   readonly reason: string;
   /** The action as `berth plan` prints it. */
   readonly text: string;
@@ -29,7 +30,7 @@ export const DEFAULT_EVENT_CAPACITY = 500;
 export class EventLog {
   private readonly ring: ReconcileEvent[] = [];
   private next = 1;
-  /** The finished runs already told (container and finish time), oldest first. */
+  /** The finished runs and restarts already told (container and exit time), oldest first. */
   private readonly told: string[] = [];
 
   constructor(private readonly capacity = DEFAULT_EVENT_CAPACITY) {}
@@ -125,11 +126,7 @@ export class EventLog {
   runsFinished(report: StatusReport, at: number): void {
     for (const s of report.specs) {
       for (const c of s.containers) {
-        if (c.reason === null || c.collected) continue;
-        const key = `${c.id}@${c.finishedAt ?? ""}`;
-        if (this.told.includes(key)) continue;
-        this.told.push(key);
-        if (this.told.length > this.capacity) this.told.shift();
+        if (c.reason === null || c.collected || !this.first(`${c.id}@${c.finishedAt ?? ""}`)) continue;
         this.add({
           at,
           spec: s.name,
@@ -142,6 +139,44 @@ export class EventLog {
         });
       }
     }
+  }
+
+  /**
+   * Each exit of a container the engine restarted (docs/design.md, "Restarts and crash loops"),
+   * seen for the first time: its code, when, and its restarts so far. Returns the new events.
+   */
+  restarts(report: StatusReport, at: number): ReconcileEvent[] {
+    const told: ReconcileEvent[] = [];
+    for (const s of report.specs) {
+      for (const c of s.containers) {
+        const exit = c.lastExit;
+        if (exit === null || (c.restarts ?? 0) === 0 || c.reason !== null) continue;
+        if (!this.first(`${c.id}@${exit.at}`)) continue;
+        const code = exit.exitCode === null ? "an unknown code" : `code ${exit.exitCode}`;
+        const n = c.restarts ?? 0;
+        told.push(
+          this.add({
+            at,
+            spec: s.name,
+            kind: "restarted",
+            reason: "restarted",
+            text: `restarted ${c.name} (${n} restart${n === 1 ? "" : "s"}): exited with ${code} at ${exit.at}`,
+            ok: false,
+            error: null,
+            durationMs: 0,
+          }),
+        );
+      }
+    }
+    return told;
+  }
+
+  /** True the first time a key is seen (the told list is bounded like the ring). */
+  private first(key: string): boolean {
+    if (this.told.includes(key)) return false;
+    this.told.push(key);
+    if (this.told.length > this.capacity) this.told.shift();
+    return true;
   }
 
   /** Oldest first; after `since` (a seq), for `spec`, at most the newest `limit`. */

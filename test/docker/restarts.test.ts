@@ -67,6 +67,15 @@ async function live(
   expect(still?.phase).toBe("Running");
   expect(still?.containers.map((x) => [x.state, x.restarts, x.lastExit])).toEqual([["running", null, null]]);
 
+  const events = (await (
+    await fetch(`${controller.url}/v1/events?spec=${crashy}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+  ).json()) as { events: { kind: string; text: string }[] };
+  const told = events.events.filter((e) => e.kind === "restarted").map((e) => e.text);
+  expect(told.length, JSON.stringify(events)).toBeGreaterThanOrEqual(1);
+  for (const text of told)
+    expect(text).toMatch(new RegExp(`^restarted ${crashy} \\(\\d+ restarts?\\): exited with code 3 at `));
+  expect(controller.logs.some((l) => l.msg === "container restarted by the engine" && l.spec === crashy)).toBe(true);
+
   const metrics = await (await fetch(`${controller.url}/metrics`)).text();
   const restarts = new RegExp(`^berth_container_restarts\\{spec="${crashy}"\\} (\\d+)$`, "m").exec(metrics);
   expect(Number(restarts?.[1])).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);

@@ -319,12 +319,16 @@ describe("berth --target swarm on a one-node swarm", () => {
       new RegExp(`^ {2}${up}\\.2 +[0-9a-z]{12} +${node} +running +running +\\d+s ago$`, "m"),
     );
 
-    // A task that exits is failed with its exit code, kept below the slot's newer task.
+    // A task that exits is failed with its exit code, kept below the slot's newer task; while
+    // none runs, the spec is Pending in a crash loop.
     const crashed = await pollValue(
       () => get(crash),
-      (r) => r.stdout.includes("task: non-zero exit (3)"),
+      (r) => r.stdout.includes("task: non-zero exit (3)") && r.stdout.includes("; crash loop: "),
       60_000,
       500,
+    );
+    expect(crashed.stdout).toMatch(
+      /^Message: +0\/1 tasks running; crash loop: \d+ tasks? failed \(in Swarm's task history\)$/m,
     );
     expect(crashed.stdout).toMatch(
       new RegExp(

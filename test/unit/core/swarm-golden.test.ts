@@ -511,7 +511,7 @@ describe("status from the tasks", () => {
       now: NOW,
     });
 
-  it("says desired vs running, on which nodes, and the last task error", () => {
+  it("says desired vs running, on which nodes, the last task error, and a crash loop", () => {
     counter = 0;
     const specs = {
       up: desired("up", { replicas: 2 }),
@@ -520,6 +520,7 @@ describe("status from the tasks", () => {
       paused: desired("paused"),
       off: desired("off", { extra: ["suspended: true"] }),
       old: desired("old", { extra: ['expiresAt: "2026-11-23T11:00:00Z"'] }),
+      crashy: desired("crashy"),
     };
     const services = [
       service(specs.up),
@@ -527,6 +528,7 @@ describe("status from the tasks", () => {
       service(specs.rolling, { updating: true }),
       service(specs.paused, { updateFailure: "update paused: task failed" }),
       service(specs.off),
+      service(specs.crashy),
     ];
     const task = (serviceIndex: number, state: string, over: Partial<ObservedTask> = {}): ObservedTask => ({
       id: `task-${serviceIndex}-${state}`,
@@ -546,6 +548,10 @@ describe("status from the tasks", () => {
       task(1, "pending", { error: "no suitable node (insufficient resources on 2 nodes)", at: NOW - 1 }),
       task(2, "running"),
       task(3, "running"),
+      // crashy: two exits in its history, and a task waiting out the restart delay.
+      task(5, "failed", { desiredState: "shutdown", error: "task: non-zero exit (3)", at: NOW - 2 }),
+      task(5, "failed", { desiredState: "shutdown", error: "task: non-zero exit (1)", at: NOW - 9 }),
+      task(5, "ready", { desiredState: "ready" }),
     ];
     const rows = statusOf(Object.values(specs), services, tasks);
     expect(
@@ -554,6 +560,7 @@ describe("status from the tasks", () => {
           `${r.name} ${r.phase} ${r.running}/${r.desired} [${r.nodes.join(",")}] ${r.message} | ${r.lastError ?? "-"}`,
       ),
     ).toEqual([
+      "crashy Pending 0/1 [] 0/1 tasks running; crash loop: 2 tasks failed (in Swarm's task history) | task: non-zero exit (3)",
       "off Suspended 0/0 [] scaled to 0 | -",
       "old Expired 0/1 [] expired | -",
       "paused Failed 1/1 [node-b] update paused: task failed | -",

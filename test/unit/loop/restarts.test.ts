@@ -46,6 +46,8 @@ describe("a container the engine keeps restarting", () => {
     });
     expect(looping?.containers.find((c) => c.name === "web-0")).toMatchObject({ restarts: null, lastExit: null });
     expect(h.docker.count("inspect")).toBe(1);
+    const restarted = () => h?.app.events.list({ spec: "web" }).filter((e) => e.kind === "restarted") ?? [];
+    expect(restarted().map((e) => e.text)).toEqual([`restarted web-1 (1 restart): exited with code 3 at ${stamp}`]);
 
     // Started again, then it dies once more and is started at once: Running, two restarts.
     h.docker.crash("web-1", 1, { running: true });
@@ -63,6 +65,11 @@ describe("a container the engine keeps restarting", () => {
     h.resync();
     await h.changed();
     expect(h.docker.count("inspect")).toBe(inspected);
+    // Each exit is told once, with the code its die event carried (the inspect no longer has it).
+    expect(restarted().map((e) => e.text.replace(/ at .*/, ""))).toEqual([
+      "restarted web-1 (1 restart): exited with code 3",
+      "restarted web-1 (2 restarts): exited with code 1",
+    ]);
     expect(h.status("web")?.containers.find((c) => c.name === "web-1")?.restarts).toBe(2);
 
     // web-0 dies and is started again before any pass sees it restarting: its `die` event asks.
