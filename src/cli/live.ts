@@ -258,6 +258,55 @@ export async function liveSwarmStatus(
   };
 }
 
+/** One of a controller's recent reconcile events (GET /v1/events, ops/event-log.ts). */
+export interface LiveEvent {
+  readonly seq: number;
+  readonly at: string;
+  readonly spec: string | null;
+  readonly kind: string;
+  readonly reason: string;
+  readonly text: string;
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly durationMs: number;
+}
+
+const liveEventShape = shape({
+  seq: num,
+  at: str,
+  spec: orNull(str),
+  kind: str,
+  reason: str,
+  text: str,
+  ok: bool,
+  error: orNull(str),
+  durationMs: num,
+});
+
+/**
+ * The recent events of the controller with this --id at `server` (`berth events`), oldest first:
+ * after `since`, of `spec`, at most `limit`. Null when no berth of this --id answers, as for
+ * liveStatus (the same trust rules).
+ */
+export async function liveEvents(
+  server: string,
+  controllerId: string,
+  query: { readonly since?: number; readonly spec?: string; readonly limit?: number },
+  timeoutMs = 1500,
+): Promise<LiveEvent[] | null> {
+  try {
+    const url = new URL(`${server.replace(/\/+$/, "")}/v1/events`);
+    if (query.since !== undefined) url.searchParams.set("since", String(query.since));
+    if (query.spec !== undefined) url.searchParams.set("spec", query.spec);
+    if (query.limit !== undefined) url.searchParams.set("limit", String(query.limit));
+    const text = await berthAnswer(url, controllerId, timeoutMs);
+    const body: unknown = text === null ? null : JSON.parse(text);
+    return isObject(body) && listOf(liveEventShape)(body.events) ? (body.events as LiveEvent[]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The body has the shape of berth's status report (GET /v1/specs). */
 export function isStatusReport(v: unknown): v is StatusReport & Record<string, unknown> {
   return statusReport(v);

@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   plan: () => import("./commands/plan.js"),
   status: () => import("./commands/status.js"),
   get: () => import("./commands/get.js"),
+  events: () => import("./commands/events.js"),
   exec: () => import("./commands/exec.js"),
   logs: () => import("./commands/logs.js"),
   claim: () => import("./commands/claim.js"),

@@ -28,8 +28,10 @@ export function addServerOption(command: Command): Command {
   );
 }
 
-/** The status to print, every string in it cleaned for the terminal (sanitize.ts). */
-/** `closer`: specs whose every container berth's own pass inspects (restarts, last exit: `berth get`). */
+/**
+ * The status to print, every string in it cleaned for the terminal (sanitize.ts). `closer`: specs
+ * whose every container berth's own pass inspects (restarts, last exit: `berth get`).
+ */
 export async function statusReport(
   raw: StatusOptions,
   io: CliIO,

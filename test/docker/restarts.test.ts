@@ -7,9 +7,12 @@
  * inspects the spec's containers itself. The engine resets a container's exit code when it starts it
  * again: the code comes from the `die` event.
  */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pollValue } from "../support/poll.js";
-import { berth, docker, type RunningBerth, specDir, startBerth, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { pollUntil, pollValue } from "../support/poll.js";
+import { berth, BIN, docker, type RunningBerth, specDir, startBerth, TEST_IMAGE, testIds } from "../support/e2e.js";
 import { specText } from "../support/specs.js";
 
 const TOKEN = "restarts-test-token-0123456789abcdef";
@@ -80,6 +83,22 @@ async function live(
   const restarts = new RegExp(`^berth_container_restarts\\{spec="${crashy}"\\} (\\d+)$`, "m").exec(metrics);
   expect(Number(restarts?.[1])).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);
   expect(metrics).not.toContain(`spec="${steady}"`);
+
+  // `berth events` shows the same, and with --watch each new event as it comes: a spec written now.
+  const listed = await berth(["events", "--id", c, "--server", controller.url, "--spec", crashy]);
+  expect(listed.code, listed.stderr).toBe(0);
+  expect(listed.stdout).toMatch(new RegExp(`^\\d+s +${crashy} +restarted +failed +restarted ${crashy} \\(`, "m"));
+  const watch = spawn(process.execPath, [BIN, "events", "-w", "-o", "json", "--id", c, "--server", controller.url]);
+  let lines = "";
+  watch.stdout.setEncoding("utf8").on("data", (chunk: string) => (lines += chunk));
+  try {
+    expect(await pollUntil(() => lines.includes(`"kind":"restarted"`), 15_000), lines).toBe(true);
+    writeFileSync(path.join(dir, "late.yaml"), always(`${c}-late`, "sleep 3600"));
+    expect(await pollUntil(() => lines.includes(`"text":"create  ${c}-late: not found"`), 30_000), lines).toBe(true);
+  } finally {
+    watch.kill();
+  }
+  for (const line of lines.trim().split("\n")) expect(JSON.parse(line)).toHaveProperty("seq");
 
   const status = await berth(["status", "--id", c, "--specs", dir, "--server", controller.url]);
   expect(status.code, status.stderr).toBe(0);

@@ -49,6 +49,8 @@ export interface TestServerOptions {
   readonly listFails?: Error;
   /** Where the server logs; default nowhere. */
   readonly log?: Logger;
+  /** The event log GET /v1/events serves; default an empty one of 10. */
+  readonly events?: EventLog;
 }
 
 /** A container of this controller's (label "default"), running. */
@@ -132,7 +134,7 @@ export function testServer(options: TestServerOptions = {}) {
     apiToken: options.token === undefined ? TOKEN : options.token,
     loopback: options.loopback ?? true,
     status: () => options.status ?? null,
-    events: new EventLog(10),
+    events: options.events ?? new EventLog(10),
     metrics: null,
     specs: new RuntimeSpecs({
       dir,

@@ -1,0 +1,120 @@
+/**
+ * `berth events`: the running controller's recent reconcile events (GET /v1/events) — what it did,
+ * why, and how it went — as `kubectl get events` shows a cluster's; `--watch` keeps printing new
+ * ones. Read-only and open, like the API's read; only a berth of this --id is believed (live.ts).
+ */
+import { type Command, Option } from "commander";
+import { BerthError } from "../../core/errors.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import { DEFAULT_SERVER, type LiveEvent, liveEvents } from "../live.js";
+import { addControllerOptions, addExamples, addOutputOption, GROUPS, type OutputFormat } from "../options.js";
+import { formatData, isData } from "../output.js";
+import { printable, printableDeep } from "../sanitize.js";
+import { age, table } from "../table.js";
+
+interface EventsOptions {
+  readonly id: string;
+  readonly server: string;
+  readonly spec?: string;
+  readonly limit: string;
+  readonly watch?: boolean;
+  readonly output: OutputFormat;
+}
+
+/** How often `--watch` asks for newer events. */
+const WATCH_EVERY_MS = 1000;
+const HEADER = ["AGE", "SPEC", "EVENT", "RESULT", "MESSAGE"];
+
+function rows(events: readonly LiveEvent[], now: number): string[][] {
+  return events.map((e) => [
+    age(Date.parse(e.at), now),
+    e.spec ?? "-",
+    e.kind,
+    e.ok ? "ok" : "failed",
+    printable(e.error === null ? e.text : `${e.text}: ${e.error}`),
+  ]);
+}
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  const command = program
+    .command("events")
+    .description("Show the running controller's recent events: what it did, why, and how it went.")
+    .addOption(new Option("--spec <name>", "only this spec's events").env("BERTH_EVENTS_SPEC"))
+    .addOption(
+      new Option("--limit <n>", "at most the newest N (1 to 1000)")
+        .env("BERTH_EVENTS_LIMIT")
+        .default("100")
+        .argParser((v) => {
+          if (!/^([1-9][0-9]{0,2}|1000)$/.test(v)) throw BerthError.usage(`--limit ${v}: give a number from 1 to 1000`);
+          return v;
+        }),
+    )
+    .addOption(new Option("-w, --watch", "keep printing new events as they come, until interrupted").env("BERTH_WATCH"))
+    .addOption(
+      new Option("--server <url>", "the running controller (berth run) whose events are read")
+        .env("BERTH_SERVER")
+        .default(DEFAULT_SERVER)
+        .helpGroup(GROUPS.controller),
+    );
+  addOutputOption(addControllerOptions(command));
+  addExamples(command, [
+    { command: "berth events", what: "the last 100 events of the controller at 127.0.0.1:7435" },
+    { command: "berth events --spec web -w", what: "web's events, then each new one as it happens" },
+    { command: "berth events -o json | jq '.events[] | select(.ok == false)'", what: "what failed, for a script" },
+  ]).action(async (opts: EventsOptions) => {
+    setExit(await events(opts, io));
+  });
+}
+
+async function events(opts: EventsOptions, io: CliIO): Promise<number> {
+  const ask = (since?: number) =>
+    liveEvents(opts.server, opts.id, {
+      ...(since !== undefined ? { since } : {}),
+      ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
+      limit: Number(opts.limit),
+    });
+  const missing = (): number => {
+    io.err(
+      printable(
+        `berth: no berth with --id ${opts.id} answers at ${opts.server}; berth events reads a running controller's (berth run): give --server or --id`,
+      ) + "\n",
+    );
+    return EXIT.failed;
+  };
+  const first = await ask();
+  if (first === null) return missing();
+  if (!opts.watch) {
+    io.out(
+      isData(opts.output)
+        ? formatData(opts.output, printableDeep({ events: first }))
+        : first.length === 0
+          ? "no events\n"
+          : table(HEADER, rows(first, Date.now())),
+    );
+    return EXIT.ok;
+  }
+  // Watching: each event once, as it comes; as data, one JSON object a line (or a YAML document).
+  let header = true;
+  const print = (batch: readonly LiveEvent[]): void => {
+    if (batch.length === 0) return;
+    if (opts.output === "json") for (const e of batch) io.out(`${JSON.stringify(printableDeep(e))}\n`);
+    else if (opts.output === "yaml") for (const e of batch) io.out(`---\n${formatData("yaml", printableDeep(e))}`);
+    else {
+      const lines = table(HEADER, rows(batch, Date.now())).split("\n");
+      io.out(lines.slice(header ? 0 : 1).join("\n"));
+      header = false;
+    }
+  };
+  print(first);
+  let since = first.at(-1)?.seq ?? 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
+    const batch = await ask(since);
+    if (batch === null) {
+      io.err(`${printable(`berth: the controller at ${opts.server} stopped answering`)}\n`);
+      return EXIT.failed;
+    }
+    print(batch);
+    since = batch.at(-1)?.seq ?? since;
+  }
+}
