@@ -12,7 +12,8 @@
  * - every container of the specs a pass is asked to look closer at (`berth get`).
  * A container's inspect is kept until the engine reports a change of it (`forget`): a no-op pass
  * costs no inspect. An exited run that is not settled is inspected again every pass (something
- * may restart it). A reopened events stream (events may have been missed) drops everything
+ * may restart it). A reopened events stream (events may have been missed) trusts nothing cached:
+ * every container inspected before is inspected again, and no exit code told by an event is kept
  * (`forgetAll`). The cache is only a cache: a restarted berth inspects again, so a container's
  * restarts are known from its next `die` (or at once while it is restarting), not at start.
  */
@@ -55,11 +56,13 @@ export class RunInspector {
     else this.exitCodes.set(containerId, died.code);
   }
 
-  /** Events may have been missed: inspect every container again. */
+  /**
+   * Events may have been missed: inspect again every container inspected before (kept in view, so
+   * that a restart count stays known), and forget the exit codes events told (a missed `die` may
+   * have told a newer one).
+   */
   forgetAll(): void {
-    this.seen.clear();
-    this.changed.clear();
-    this.died.clear();
+    for (const id of this.seen.keys()) this.changed.add(id);
     this.exitCodes.clear();
   }
 

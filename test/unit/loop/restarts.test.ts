@@ -72,6 +72,20 @@ describe("a container the engine keeps restarting", () => {
     ]);
     expect(h.status("web")?.containers.find((c) => c.name === "web-1")?.restarts).toBe(2);
 
+    // Events cut, and web-1 exits with 7 and is started again meanwhile (that die is missed): at
+    // the reopening, what was inspected is inspected again; the new exit's code is not known, and
+    // the last event's is not taken for it.
+    h.docker.cutEvents();
+    await h.clock.advance(100);
+    const missed = h.clock.now();
+    h.docker.crash("web-1", 7, { running: true });
+    await h.clock.advance(1500);
+    expect(h.docker.count("inspect")).toBe(inspected + 1);
+    expect(h.status("web")?.containers.find((c) => c.name === "web-1")).toMatchObject({
+      restarts: 3,
+      lastExit: { exitCode: null, at: formatTime(missed) },
+    });
+
     // web-0 dies and is started again before any pass sees it restarting: its `die` event asks.
     h.docker.crash("web-0", 2, { running: true });
     await h.clock.advance(100);
@@ -86,6 +100,6 @@ describe("a container the engine keeps restarting", () => {
     h.docker.crash("web-1", 3);
     h = await harness({ "web.yaml": specText("web", { replicas: 2 }) }, { docker: h.docker, clock: h.clock });
     await h.start();
-    expect(h.status("web")?.message).toMatch(/^crash loop: web-1 is restarting after exit code 3 at .* \(3 restarts\)/);
+    expect(h.status("web")?.message).toMatch(/^crash loop: web-1 is restarting after exit code 3 at .* \(4 restarts\)/);
   });
 });
