@@ -77,14 +77,14 @@ function parseOptions(config: Config): ParseOptions {
 
 /**
  * The API's spec writes in the runtime folder (ops/runtime-specs.ts), over either target's
- * reconciler: checked against the specs it loaded last; a removed spec is marked deleted (its
- * containers or service go past the prune guard), and a pass is asked for.
+ * reconciler: checked against the specs it loaded last; a spec to remove is marked deleted before
+ * its file goes (its containers or service go past the prune guard), and a pass is asked for.
  */
 function runtimeSpecsOf(
   config: Config,
   reconciler: {
     readonly desired: DesiredSnapshot | null;
-    markDeleted(spec: string): void;
+    markDeleted(spec: string): boolean;
     unmarkDeleted(spec: string): void;
   },
   log: Logger,
@@ -96,6 +96,13 @@ function runtimeSpecsOf(
     parse: parseOptions(config),
     specFile: (name) => reconciler.desired?.records.get(name)?.file ?? null,
     loaded: () => (reconciler.desired ? [...reconciler.desired.records.values()] : null),
+    removing: (spec) => {
+      const marked = reconciler.markDeleted(spec);
+      // Not removed: a mark made here goes; one an earlier DELETE made stays.
+      return () => {
+        if (marked) reconciler.unmarkDeleted(spec);
+      };
+    },
     changed: ({ spec, removed }) => {
       if (removed) reconciler.markDeleted(spec);
       else reconciler.unmarkDeleted(spec);

@@ -156,8 +156,10 @@ export class Reconciler {
   }
 
   /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */
-  markDeleted(spec: string): void {
+  markDeleted(spec: string): boolean {
+    if (this.deleted.has(spec)) return false;
     this.deleted.add(spec);
+    return true;
   }
 
   /** The spec was written again: the ordinary prune guard applies to it once more. */

@@ -60,6 +60,12 @@ export interface RuntimeSpecsDeps {
   readonly loaded: () => readonly SpecRecord[] | null;
   /** A spec file was written or removed: reload and reconcile. */
   readonly changed: (change: { readonly spec: string; readonly removed: boolean }) => void;
+  /**
+   * A spec file is about to be removed: mark the spec deleted now, before the file goes (a pass
+   * that loads the folder after it went must find the mark, or it takes what is left of the spec
+   * for an orphan). Returns how to undo it when nothing was removed.
+   */
+  readonly removing: (spec: string) => () => void;
   readonly log: Logger;
 }
 
@@ -148,7 +154,9 @@ export class RuntimeSpecs {
     if (!isDnsLabel(name)) return { kind: "bad-name", name };
     const elsewhere = this.definedElsewhere(name);
     if (elsewhere !== null) return { kind: "defined-elsewhere", file: elsewhere };
+    const undo = this.deps.removing(name);
     const removed = await removeSpecFile(this.deps.dir, name);
+    if (!removed.ok || !removed.removed) undo();
     if (!removed.ok)
       return { kind: "failed", problem: removed.problem, errno: removed.errno, message: removed.message };
     if (!removed.removed) return { kind: "absent", name, dir: this.deps.dir };

@@ -148,6 +148,7 @@ export function testServer(options: TestServerOptions = {}) {
       changed: () => {
         changes++;
       },
+      removing: () => () => undefined,
       log,
     }),
     containers: new ManagedContainers(

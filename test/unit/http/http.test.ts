@@ -61,6 +61,8 @@ function fakeIO() {
 function server(options: ServerOptions = {}) {
   let readiness: Readiness = { ready: false, reason: "first reconcile not done" };
   let changes = 0;
+  /** What the reconciler was told of removals: each mark with whether the file was still there, each undo. */
+  const removals: string[] = [];
   const dir = tempDir();
   const runtimeDir = options.runtimeDir === undefined ? dir : options.runtimeDir;
   const events = new EventLog(3);
@@ -83,6 +85,10 @@ function server(options: ServerOptions = {}) {
             loaded: () => [],
             changed: () => {
               changes++;
+            },
+            removing: (spec) => {
+              removals.push(`mark ${spec} (file there: ${String(existsSync(path.join(runtimeDir, `${spec}.yaml`)))})`);
+              return () => removals.push(`undo ${spec}`);
             },
             log,
           }),
@@ -120,6 +126,7 @@ function server(options: ServerOptions = {}) {
     dir,
     events,
     execs,
+    removals,
     metrics,
     setReady: (r: Readiness) => {
       readiness = r;
@@ -286,6 +293,9 @@ describe("PUT and DELETE /v1/specs/{name}", () => {
     expect([del.statusCode, del.json()]).toEqual([200, { name: "web", removed: true }]);
     expect(existsSync(path.join(s.dir, "web.yaml"))).toBe(false);
     expect((await s.app.inject({ method: "DELETE", url: "/v1/specs/web", headers: auth })).statusCode).toBe(404);
+    // Marked deleted before the file went (a pass loading the folder after must find the mark); the
+    // mark of a DELETE that removed nothing is undone.
+    expect(s.removals).toEqual(["mark web (file there: true)", "mark web (file there: false)", "undo web"]);
   });
 
   it.each([

@@ -457,6 +457,7 @@ describe("names never become paths outside the runtime folder (finding 3)", () =
       specFile: () => null,
       loaded: () => [],
       changed: () => undefined,
+      removing: () => () => undefined,
       log: silentLogger(),
     });
     expect(await ops.remove("../victim")).toEqual({ kind: "bad-name", name: "../victim" });

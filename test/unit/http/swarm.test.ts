@@ -172,6 +172,7 @@ describe("the HTTP API under --target swarm", () => {
       specFile: (name) => (name === "web" ? "specs/web.yaml" : null),
       loaded: () => [],
       changed: ({ spec, removed }) => changes.push(`${removed ? "-" : "+"}${spec}`),
+      removing: () => () => undefined,
       log: silentLogger(),
     });
     const { app } = swarmServer(SNAPSHOT, [], specs);
