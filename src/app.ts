@@ -103,9 +103,9 @@ function runtimeSpecsOf(
         if (marked) reconciler.unmarkDeleted(spec);
       };
     },
+    // A removed spec was marked at `removing`; one written again goes back under the prune guard.
     changed: ({ spec, removed }) => {
-      if (removed) reconciler.markDeleted(spec);
-      else reconciler.unmarkDeleted(spec);
+      if (!removed) reconciler.unmarkDeleted(spec);
       requestPass();
     },
     log,

@@ -58,7 +58,7 @@ export interface RuntimeSpecsDeps {
   readonly specFile: (name: string) => string | null;
   /** Every spec loaded now (the desired state's records); null before the first load. */
   readonly loaded: () => readonly SpecRecord[] | null;
-  /** A spec file was written or removed: reload and reconcile. */
+  /** A spec file was written or removed (marked at `removing`): reload and reconcile. */
   readonly changed: (change: { readonly spec: string; readonly removed: boolean }) => void;
   /**
    * A spec file is about to be removed: mark the spec deleted now, before the file goes (a pass
