@@ -12,6 +12,8 @@ import type { SwarmNetworkStatus } from "../core/swarm-networks.js";
 import type { SwarmReport, SwarmSpecStatus } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
 import { resolveStateDir } from "../host/lock.js";
+import type { ApplyWait } from "../ops/apply.js";
+import { distinctExits, longRunningSpecs, renderExit, swarmExits } from "../ops/stability.js";
 import { watchSpecDirs } from "../host/watcher.js";
 import type { Leadership, Role } from "../loop/leadership.js";
 import { swarmNoteLines } from "../loop/swarm-passes.js";
@@ -183,7 +185,7 @@ const APPLY_POLL_MS = 500;
 export async function swarmApply(
   config: Config,
   log: Logger,
-  timeoutMs: number,
+  wait: ApplyWait,
   io: CliIO,
   /** Under --ha: the lease this apply holds (cli/ha.ts withLease); its writes pass the fence. */
   leadership?: Leadership,
@@ -207,8 +209,10 @@ export async function swarmApply(
     },
     "create",
   );
-  const deadline = systemClock.now() + timeoutMs;
+  const deadline = systemClock.now() + wait.timeoutMs;
   let first = true;
+  // --stable-for: when the specs first converged; the tasks must then stay up that long.
+  let convergedAt: number | null = null;
   for (;;) {
     const result = await reconciler.pass({ act: true });
     if (first) for (const e of problems(result)) io.err(`${e}\n`);
@@ -216,10 +220,27 @@ export async function swarmApply(
     const broken = result.status.filter((s) => BROKEN.has(s.phase)).length;
     const open = result.status.filter((s) => !SETTLED.has(s.phase) && !BROKEN.has(s.phase)).length;
     const changes = result.plan.actions.length + result.networkPlan.actions.length;
-    const done = changes === 0 && open === 0;
+    const exits =
+      wait.stableForMs > 0
+        ? swarmExits(result.status, longRunningSpecs(result.snapshot.input.desired), wait.since)
+        : [];
+    const converged = changes === 0 && open === 0;
+    if (converged && wait.stableForMs > 0 && convergedAt === null && exits.length === 0) {
+      convergedAt = systemClock.now();
+      io.out(`converged; waiting ${formatDurationMs(wait.stableForMs)} for every task to stay up (--stable-for)\n`);
+    }
+    const stable = convergedAt === null || systemClock.now() - convergedAt >= wait.stableForMs;
+    const done = (converged && stable) || exits.length > 0;
     if (done || systemClock.now() >= deadline) {
-      if (!done) io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}\n`);
+      if (!done) io.err(`berth apply: not converged after ${formatDurationMs(wait.timeoutMs)}\n`);
       io.out(`\n${renderSwarmStatus(result.status, result.networks)}`);
+      if (exits.length > 0 || (converged && !stable)) {
+        const shown = distinctExits(exits);
+        for (const e of shown) io.out(`${mark.failed} ${renderExit(e)}\n`);
+        const why = shown.length > 0 ? `${shown.length} task(s) ended since apply began` : "--timeout passed first";
+        io.out(`not stable for ${formatDurationMs(wait.stableForMs)}: ${why}\n`);
+        return EXIT.failed;
+      }
       if (done && broken === 0 && problems(result).length === 0) {
         io.out("converged\n");
         return EXIT.ok;

@@ -5,6 +5,14 @@
  */
 import type { PassResult } from "../loop/reconciler.js";
 
+/** How long apply waits: --timeout in all, and --stable-for (0: not asked) once converged. */
+export interface ApplyWait {
+  readonly timeoutMs: number;
+  readonly stableForMs: number;
+  /** When apply began (epoch ms): a long-running container's exit from then on is a crash. */
+  readonly since: number;
+}
+
 /** Failed attempts of one spec after which apply stops waiting for it. */
 export const APPLY_MAX_ATTEMPTS = 3;
 

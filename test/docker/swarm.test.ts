@@ -368,6 +368,35 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 150_000);
 
+  it("apply --stable-for fails at a task that crashes after it started, and passes steady ones after the wait", async () => {
+    const id = testId("swarm-stable");
+    const [up, crash] = [`${id}-up`, `${id}-crash`];
+    const dir = specDir({
+      "up.yaml": sleeper(up),
+      "crash.yaml": specText(crash, {
+        image: TEST_IMAGE,
+        extra: ['command: ["sh", "-c", "sleep 1; exit 3"]', "stopTimeout: 1s"],
+      }),
+    });
+    const started = Date.now();
+    const failed = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "90s", "--stable-for", "30s"]);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(failed.stdout).toMatch(
+      new RegExp(`^failed task ${crash}\\.1 failed at \\S+: task: non-zero exit \\(3\\)$`, "m"),
+    );
+    expect(failed.stdout).toMatch(/^not stable for 30s: 1 task\(s\) ended since apply began$/m);
+    expect(failed.stdout).not.toContain(`task ${up}.`);
+    // Said when it came, not after the wait.
+    expect(Date.now() - started).toBeLessThan(30_000);
+
+    rmSync(path.join(dir, "crash.yaml"));
+    const ok = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s", "--stable-for", "3s"]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^converged; waiting 3s for every task to stay up \(--stable-for\)$/m);
+    expect(ok.stdout).toMatch(/^converged$/m);
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 150_000);
+
   it("makes secretEnv Swarm secrets, rotates them with a start-first update, and never shows the value", async () => {
     const id = testId("swarm-sec");
     const name = `${id}-s`;

@@ -3,14 +3,16 @@
  * spec converged, 1 when any failed (invalid, conflict, or still failing after its retries).
  */
 import { type Command, Option } from "commander";
-import { createApp } from "../../app.js";
+import { type App, createApp } from "../../app.js";
 import type { Config, RawOptions } from "../../config.js";
 import { BerthError, formatIssue } from "../../core/errors.js";
 import { renderAction } from "../../core/plan/render.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { PassResult } from "../../loop/reconciler.js";
 import type { Leadership } from "../../loop/leadership.js";
-import { applyDone, applyOutcome } from "../../ops/apply.js";
+import { type ApplyWait, applyDone, applyOutcome } from "../../ops/apply.js";
+import { distinctExits, longRunningSpecs, renderExit, statusExits, type UnstableExit } from "../../ops/stability.js";
+import { inspectExits } from "../../ops/stable-for.js";
 import { DockerError } from "../../docker/errors.js";
 import { APPLY_DEADLINE } from "../../docker/engine-message.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
@@ -31,7 +33,7 @@ import { swarmApply } from "../swarm.js";
 import { renderStatus } from "../status-view.js";
 import type { Logger } from "pino";
 
-type ApplyOptions = RawOptions & { timeout?: string; progress?: ProgressMode };
+type ApplyOptions = RawOptions & { timeout?: string; stableFor?: string; progress?: ProgressMode };
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
@@ -42,6 +44,14 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       new Option("--timeout <duration>", "give up after this long")
         .env("BERTH_APPLY_TIMEOUT")
         .default("5m")
+        .helpGroup(GROUPS.reconcile),
+    )
+    .addOption(
+      new Option(
+        "--stable-for <duration>",
+        "converged only once every long-running container has stayed up this long: one that exits after apply began fails it (a crash at start)",
+      )
+        .env("BERTH_STABLE_FOR")
         .helpGroup(GROUPS.reconcile),
     )
     .addOption(
@@ -58,8 +68,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   addExamples(command, [
     { command: "berth apply", what: "converge ./specs once, then exit" },
     {
-      command: "berth apply -f specs/ --id ci --timeout 2m --progress plain",
-      what: "in CI: one controller id, a shorter deadline, a line per image pull step",
+      command: "berth apply -f specs/ --id ci --timeout 2m --stable-for 10s --progress plain",
+      what: "in CI: one controller id, a shorter deadline, fail on a container that crashes within 10 s, a line per pull step",
     },
     { command: "berth apply -f - < web.yaml", what: "a spec from the standard input" },
   ]).action(async (_paths: string[], opts: ApplyOptions) => {
@@ -72,20 +82,27 @@ async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseDurationMs(raw.timeout);
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
+  const stableForMs = raw.stableFor === undefined ? 0 : parseDurationMs(raw.stableFor);
+  if (isParseError(stableForMs)) throw BerthError.usage(`--stable-for: ${stableForMs.error}`);
+  if (stableForMs >= timeoutMs)
+    throw BerthError.usage(
+      `--stable-for ${raw.stableFor ?? ""} is not shorter than --timeout ${raw.timeout ?? "5m"}: apply could never see it`,
+    );
+  const wait = { timeoutMs, stableForMs, since: Date.now() };
   const progress = (): ProgressView | null => progressView(raw.progress ?? "auto", config, io);
   // With --ha: one more participant of the id's group, writing only while it holds the lease (cli/ha.ts).
   if (config.ha) {
     return withLease(config, config.ha, log, "apply", (leadership) =>
       config.target === "swarm"
-        ? swarmApply(config, log, timeoutMs, io, leadership)
-        : applyLocked(config, log, timeoutMs, io, progress(), leadership),
+        ? swarmApply(config, log, wait, io, leadership)
+        : applyLocked(config, log, wait, io, progress(), leadership),
     );
   }
   // One controller per id on this host (host/lock.ts): apply acts as the controller does.
   return withHostLockAlone(config, "apply", () =>
     config.target === "swarm"
-      ? swarmApply(config, log, timeoutMs, io)
-      : applyLocked(config, log, timeoutMs, io, progress(), null),
+      ? swarmApply(config, log, wait, io)
+      : applyLocked(config, log, wait, io, progress(), null),
   );
 }
 
@@ -115,15 +132,21 @@ function progressView(mode: ProgressMode, config: Config, io: CliIO): ProgressVi
 async function applyLocked(
   config: Config,
   log: Logger,
-  timeoutMs: number,
+  wait: ApplyWait,
   io: CliIO,
   progress: ProgressView | null,
   leadership: Leadership | null,
 ): Promise<number> {
+  const { timeoutMs } = wait;
   const mark = io.isTTY ? { ok: "\u2713", failed: "\u2717" } : { ok: "ok", failed: "failed" };
   let finish: (result: PassResult) => void = () => undefined;
   const done = new Promise<PassResult>((resolve) => {
     finish = resolve;
+  });
+  // --stable-for: a long-running container that exits after apply began ends the wait at once.
+  let crash: (seen: Unstable) => void = () => undefined;
+  const crashed = new Promise<Unstable>((resolve) => {
+    crash = resolve;
   });
   let first = true;
   let lastFailure: Error | null = null;
@@ -158,6 +181,10 @@ async function applyLocked(
         }
         first = false;
         lastFailure = null;
+        if (wait.stableForMs > 0) {
+          const exits = statusExits(result.report, longRunningSpecs(result.snapshot.input.desired), wait.since);
+          if (exits.length > 0) crash({ result, exits });
+        }
         if (applyDone(result)) finish(result);
       },
       onPassFailed: (err) => {
@@ -172,13 +199,15 @@ async function applyLocked(
     }, timeoutMs);
   });
   let last: PassResult;
+  let unstable: readonly UnstableExit[] = [];
+  let stableTimedOut = false;
   try {
     // Is there an engine at all? No socket, no permission, no engine or no answer is said at
     // once, in one line, rather than retried until --timeout.
     const ping = app.docker.ping();
     ping.catch(() => undefined);
     if ((await Promise.race([ping, timedOut])) === "timeout") throw noPass(timeoutMs, lastFailure);
-    const outcome = await Promise.race([app.controller.start().then(() => done), timedOut]);
+    const outcome = await Promise.race([app.controller.start().then(() => done), timedOut, crashed]);
     if (outcome === "timeout") {
       const seen = app.controller.last;
       if (!seen) throw noPass(timeoutMs, lastFailure);
@@ -186,8 +215,27 @@ async function applyLocked(
       const why = lastFailure === null ? "" : `: ${(lastFailure as Error).message}`;
       io.err(`berth apply: not converged after ${formatDurationMs(timeoutMs)}${why}\n`);
       last = seen;
+    } else if ("exits" in outcome) {
+      ({ result: last, exits: unstable } = outcome);
     } else {
       last = outcome;
+      const converged = (r: PassResult): boolean => {
+        const o = applyOutcome(r);
+        return o.failed === 0 && o.pending === 0;
+      };
+      if (wait.stableForMs > 0 && converged(last)) {
+        io.out(
+          `converged; waiting ${formatDurationMs(wait.stableForMs)} for every container to stay up (--stable-for)\n`,
+        );
+        const watched = await Promise.race([stayedUp(app, wait), crashed, timedOut]);
+        if (watched === "timeout") {
+          io.err(`berth apply: --timeout ${formatDurationMs(timeoutMs)} passed within --stable-for\n`);
+          stableTimedOut = true;
+          last = app.controller.last ?? last;
+        } else {
+          ({ result: last, exits: unstable } = watched);
+        }
+      }
     }
   } finally {
     clearTimeout(timer);
@@ -199,6 +247,13 @@ async function applyLocked(
   }
   io.out(`\n${renderStatus(last.report, Date.now())}`);
   const outcome = applyOutcome(last);
+  if (unstable.length > 0 || stableTimedOut) {
+    const exits = distinctExits(unstable);
+    for (const e of exits) io.out(`${mark.failed} ${renderExit(e)}\n`);
+    const why = stableTimedOut ? "--timeout passed first" : `${exits.length} container(s) exited since apply began`;
+    io.out(`not stable for ${formatDurationMs(wait.stableForMs)}: ${why}\n`);
+    return EXIT.failed;
+  }
   if (outcome.failed === 0 && outcome.pending === 0) {
     io.out("converged\n");
     return EXIT.ok;
@@ -221,6 +276,20 @@ function noPass(timeoutMs: number, lastFailure: Error | null): Error {
       },
     )
   );
+}
+
+/** A pass, and the exits that make it unstable (--stable-for). */
+interface Unstable {
+  readonly result: PassResult;
+  readonly exits: readonly UnstableExit[];
+}
+
+/** --stable-for, once converged: after the wait, the exits the inspects find. */
+async function stayedUp(app: App, wait: ApplyWait): Promise<Unstable> {
+  await new Promise<void>((resolve) => setTimeout(resolve, wait.stableForMs));
+  const result = app.controller.last;
+  if (!result) throw new Error("apply: no pass before --stable-for");
+  return { result, exits: await inspectExits(app.docker, result, wait.since) };
 }
 
 function delay(ms: number): Promise<void> {
