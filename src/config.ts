@@ -150,6 +150,7 @@ export interface PolicyOptions {
   readonly hostPortRange?: string;
   readonly allowHostIp?: readonly string[];
   readonly allowRuntime?: readonly string[];
+  readonly allowLogDriver?: readonly string[];
   readonly allowSecretDir?: readonly string[];
   readonly maxMemory?: string;
   readonly maxCpus?: string;
@@ -534,6 +535,8 @@ export function buildPolicy(raw: PolicyOptions): Policy {
     hostPortRange: raw.hostPortRange ? parseHostPortRange(raw.hostPortRange) : DEFAULT_POLICY.hostPortRange,
     allowHostIPs: [...(raw.allowHostIp ?? DEFAULT_POLICY.allowHostIPs)],
     allowRuntimes: [...(raw.allowRuntime ?? DEFAULT_POLICY.allowRuntimes)],
+    // Adds to the defaults: asking for syslog should not take json-file away.
+    allowLogDrivers: [...new Set([...DEFAULT_POLICY.allowLogDrivers, ...(raw.allowLogDriver ?? [])])],
     allowSecretDirs: absolutePaths("--allow-secret-dir", raw.allowSecretDir ?? DEFAULT_POLICY.allowSecretDirs),
     ownCredentialFiles: [
       raw.apiTokenFile,

@@ -111,6 +111,12 @@ export function addPolicyOptions(command: Command): Command {
       new Option("--allow-runtime <name>", "OCI runtime specs may name (repeatable; default runc)")
         .env("BERTH_ALLOW_RUNTIME")
         .argParser(collect),
+      new Option(
+        "--allow-log-driver <name>",
+        "log driver specs may name besides json-file, local, journald and none, e.g. syslog (repeatable)",
+      )
+        .env("BERTH_ALLOW_LOG_DRIVER")
+        .argParser(collect),
       new Option("--allow-secret-dir <dir>", "folder secretEnv fromFile may read (repeatable; default /run/secrets)")
         .env("BERTH_ALLOW_SECRET_DIR")
         .argParser(collect),

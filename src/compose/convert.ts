@@ -74,7 +74,7 @@ function dnsLabel(name: string): string {
     .replace(/-+$/, "");
 }
 
-/** The order fields are written in: the schema's. */
+/** The order fields are written in: the schema's. A field not listed here goes last, never lost. */
 const SPEC_ORDER = [
   "image",
   "build",
@@ -85,8 +85,11 @@ const SPEC_ORDER = [
   "workingDir",
   "user",
   "hostname",
+  "hostAliases",
+  "dnsConfig",
   "env",
   "mounts",
+  "shmSize",
   "network",
   "extraNetworks",
   "ports",
@@ -106,6 +109,8 @@ const SPEC_ORDER = [
   "replicas",
   "updateStrategy",
   "stopTimeout",
+  "stopSignal",
+  "logging",
   "suspended",
   "ulimits",
 ];
@@ -248,10 +253,9 @@ export function convertCompose(input: ComposeInput): Conversion {
     network(ctx, e.value, used);
     const name = names.get(service) ?? service;
     const ordered = Object.fromEntries(
-      SPEC_ORDER.filter((k) => (spec as Record<string, unknown>)[k] !== undefined).map((k) => [
-        k,
-        (spec as Record<string, unknown>)[k],
-      ]),
+      [...SPEC_ORDER, ...Object.keys(spec).filter((k) => !SPEC_ORDER.includes(k))]
+        .filter((k) => (spec as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, (spec as Record<string, unknown>)[k]]),
     ) as unknown as BerthContainer["spec"];
     const document: BerthContainer = {
       apiVersion: "berth/v1",

@@ -7,6 +7,7 @@ import { tmpfs, volumes } from "./mounts.js";
 import type { Position, Tree } from "./tree.js";
 import { commandList, composeBytes, composeDuration, keyValues, scalarText } from "./values.js";
 import { environment, envFile } from "./environment.js";
+import { dns, dnsOpt, dnsSearch, extraHosts, logging, shmSize, stopSignal } from "./host-options.js";
 
 type Spec = ServiceContext["spec"];
 type Security = NonNullable<Spec["securityContext"]>;
@@ -354,6 +355,10 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   user: stringField((s, v) => (s.user = v)),
   working_dir: stringField((s, v) => (s.workingDir = v)),
   hostname: stringField((s, v) => (s.hostname = v)),
+  extra_hosts: extraHosts,
+  dns,
+  dns_search: dnsSearch,
+  dns_opt: dnsOpt,
   labels,
   deploy,
   cap_add: caps("capAdd"),
@@ -365,6 +370,9 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   sysctls,
   ulimits,
   stop_grace_period: stopGrace,
+  stop_signal: stopSignal,
+  shm_size: shmSize,
+  logging,
   mem_limit: mem,
   mem_reservation: byteLimit("memoryReservation"),
   cpus,

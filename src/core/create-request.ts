@@ -9,7 +9,13 @@ import { autoPortKeys, formatHostPortsLabel, type HostPortMap } from "./host-por
 import { instanceVolumeName } from "./instance-volumes.js";
 import { containerName } from "./names.js";
 import type { Ownership } from "./ownership.js";
-import { AUTO_HOST_PORT, type NormalizedHealthcheck, type NormalizedSpec, type RestartPolicy } from "./spec.js";
+import {
+  AUTO_HOST_PORT,
+  type NormalizedDnsConfig,
+  type NormalizedHealthcheck,
+  type NormalizedSpec,
+  type RestartPolicy,
+} from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
 
 export interface EngineMount {
@@ -31,6 +37,7 @@ export interface EngineCreateBody {
   readonly Labels: Readonly<Record<string, string>>;
   readonly ExposedPorts?: Readonly<Record<string, Record<string, never>>>;
   readonly StopTimeout: number;
+  readonly StopSignal?: string;
   readonly Healthcheck?: EngineHealthcheck;
   readonly HostConfig: {
     readonly Binds?: readonly string[];
@@ -59,6 +66,12 @@ export interface EngineCreateBody {
     readonly DeviceCgroupRules?: readonly string[];
     readonly Sysctls?: Readonly<Record<string, string>>;
     readonly Runtime?: string;
+    readonly ShmSize?: number;
+    readonly ExtraHosts?: readonly string[];
+    readonly Dns?: readonly string[];
+    readonly DnsSearch?: readonly string[];
+    readonly DnsOptions?: readonly string[];
+    readonly LogConfig?: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
     readonly Ulimits?: readonly { readonly Name: string; readonly Soft: number; readonly Hard: number }[];
   };
   readonly NetworkingConfig?: {
@@ -250,6 +263,7 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
     Labels: containerLabels(spec, ctx),
     ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
     StopTimeout: Math.ceil(spec.stopTimeoutMs / 1000),
+    ...(spec.stopSignal !== null ? { StopSignal: spec.stopSignal } : {}),
     ...(hc ? { Healthcheck: engineHealthcheck(hc) } : {}),
     HostConfig: {
       ...(binds.length > 0 ? { Binds: binds } : {}),
@@ -283,6 +297,12 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
       ...(nonEmpty(spec.deviceCgroupRules) ? { DeviceCgroupRules: spec.deviceCgroupRules } : {}),
       ...(Object.keys(spec.sysctls).length > 0 ? { Sysctls: spec.sysctls } : {}),
       ...(spec.runtime !== null ? { Runtime: spec.runtime } : {}),
+      ...(spec.shmSizeBytes !== null ? { ShmSize: spec.shmSizeBytes } : {}),
+      ...(spec.hostAliases.length > 0
+        ? { ExtraHosts: spec.hostAliases.flatMap((a) => a.hostnames.map((name) => `${name}:${a.ip}`)) }
+        : {}),
+      ...(spec.dnsConfig ? dnsFields(spec.dnsConfig) : {}),
+      ...(spec.logging ? { LogConfig: { Type: spec.logging.driver, Config: { ...spec.logging.options } } } : {}),
       ...(Object.keys(spec.ulimits).length > 0
         ? {
             Ulimits: Object.entries(spec.ulimits).map(([name, u]) => ({ Name: name, Soft: u.soft, Hard: u.hard })),
@@ -290,5 +310,14 @@ export function buildCreateBody(spec: NormalizedSpec, ctx: CreateContext): Engin
         : {}),
     },
     ...endpoints(spec, ctx.network),
+  };
+}
+
+/** The resolver settings as HostConfig's Dns, DnsSearch and DnsOptions (each only when given). */
+function dnsFields(dns: NormalizedDnsConfig): { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] } {
+  return {
+    ...(dns.nameservers.length > 0 ? { Dns: [...dns.nameservers] } : {}),
+    ...(dns.searches.length > 0 ? { DnsSearch: [...dns.searches] } : {}),
+    ...(dns.options.length > 0 ? { DnsOptions: [...dns.options] } : {}),
   };
 }

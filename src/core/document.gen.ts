@@ -134,6 +134,67 @@ export interface Spec {
    */
   hostname?: string;
   /**
+   * Entries added to the container's /etc/hosts, as Kubernetes' hostAliases (Compose's extra_hosts): each IP with the hostnames that resolve to it. The IP `host-gateway` is the host's own address on the default bridge (Docker's special value). Default: none.
+   *
+   * @maxItems 256
+   */
+  hostAliases?: {
+    /**
+     * An IPv4 or IPv6 address, or host-gateway.
+     */
+    ip: string;
+    /**
+     * The names that resolve to the IP.
+     *
+     * @minItems 1
+     * @maxItems 64
+     */
+    hostnames: [string, ...string[]];
+  }[];
+  /**
+   * The container's resolver settings (/etc/resolv.conf), as Kubernetes' dnsConfig (Compose's dns, dns_search, dns_opt). Default: the engine's (on a user-defined network, its embedded DNS server).
+   */
+  dnsConfig?: {
+    /**
+     * DNS servers, by IP address.
+     *
+     * @minItems 1
+     * @maxItems 8
+     */
+    nameservers?:
+      | [string]
+      | [string, string]
+      | [string, string, string]
+      | [string, string, string, string]
+      | [string, string, string, string, string]
+      | [string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string, string];
+    /**
+     * Search domains for unqualified names.
+     *
+     * @minItems 1
+     * @maxItems 32
+     */
+    searches?: [string, ...string[]];
+    /**
+     * Resolver options (ndots, timeout, edns0, …): each a name, with a value where it takes one.
+     *
+     * @minItems 1
+     * @maxItems 32
+     */
+    options?: [
+      {
+        name: string;
+        value?: string;
+      },
+      ...{
+        name: string;
+        value?: string;
+      }[]
+    ];
+  };
+  /**
    * Environment variables. Values are strings: quote numbers and booleans.
    */
   env?: {
@@ -151,6 +212,10 @@ export interface Spec {
    * @maxItems 128
    */
   mounts?: Mount[];
+  /**
+   * The size of the container's /dev/shm (Compose's shm_size; Docker's default is 64Mi): databases and browsers want more.
+   */
+  shmSize?: string | number;
   /**
    * The network to join: a network name, bridge (default), none, host, container:NAME, or auto (berth's --network, else berth's own container network, else bridge).
    */
@@ -678,6 +743,25 @@ export interface Spec {
    * Time the process has to exit after SIGTERM before SIGKILL. Default 10s.
    */
   stopTimeout?: string;
+  /**
+   * The signal that asks the process to stop, before stopTimeout's SIGKILL (Compose's stop_signal). Default: the image's STOPSIGNAL, else SIGTERM.
+   */
+  stopSignal?: string;
+  /**
+   * Where the container's output goes (Compose's logging): a log driver and its options. Default: the engine's default driver (json-file, unbounded unless the daemon says otherwise). The baseline policy allows the drivers that keep logs on this host — json-file, local, journald and none — and others (syslog, gelf, fluentd, …) with --allow-log-driver. `berth logs` reads json-file, local and journald.
+   */
+  logging?: {
+    /**
+     * The log driver.
+     */
+    driver: string;
+    /**
+     * The driver's options, as strings (json-file: max-size, max-file, compress).
+     */
+    options?: {
+      [k: string]: string;
+    };
+  };
   /**
    * true: keep the spec and its containers, but stopped. Changing it does not recreate the container.
    */

@@ -69,6 +69,15 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     workingDir: spec.workingDir ?? undefined,
     user: spec.user ?? undefined,
     hostname: spec.hostname ?? undefined,
+    // Each added after the first hash format: absent (empty), they change no existing hash.
+    hostAliases: spec.hostAliases.map((a) => ({ ip: a.ip, hostnames: [...a.hostnames] })),
+    dnsConfig: spec.dnsConfig
+      ? {
+          nameservers: [...spec.dnsConfig.nameservers],
+          searches: [...spec.dnsConfig.searches],
+          options: [...spec.dnsConfig.options],
+        }
+      : undefined,
     env: { ...spec.env },
     secretEnv: secrets,
     // A volume's reclaimPolicy is left out: it decides what happens after the container, not what it is.
@@ -83,6 +92,7 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
             perInstance: m.type === "volume" ? unlessFalse(m.perInstance) : undefined,
           },
     ),
+    shmSizeBytes: spec.shmSizeBytes ?? undefined,
     network: unlessDefault(spec.network, DEFAULTS.network),
     extraNetworks: [...spec.extraNetworks],
     ports: spec.ports.map((p) => ({
@@ -132,6 +142,8 @@ export function hashInput(spec: NormalizedSpec, secretDigests: Readonly<Record<s
     sysctls: { ...spec.sysctls },
     runtime: spec.runtime ?? undefined,
     stopTimeoutMs: unlessDefault(spec.stopTimeoutMs, DEFAULTS.stopTimeoutMs),
+    stopSignal: spec.stopSignal ?? undefined,
+    logging: spec.logging ? { driver: spec.logging.driver, options: { ...spec.logging.options } } : undefined,
     ulimits: Object.fromEntries(
       Object.entries(spec.ulimits).map(([name, u]) => [name, { soft: u.soft, hard: u.hard }]),
     ),

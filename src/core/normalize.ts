@@ -332,6 +332,15 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
 
   const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
+  const shmSizeBytes = bytes(["spec", "shmSize"], s.shmSize);
+  const shmMount = mounts.findIndex((m) => m.target === "/dev/shm");
+  if (shmSizeBytes !== null && shmMount >= 0) {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "shmSize"],
+      message: `spec.mounts[${shmMount}] already mounts /dev/shm: set its size there, or drop the mount`,
+    });
+  }
   // Runs that finish (docs/runs.md): their fields mean nothing to a container that always runs.
   const restartPolicy = s.restartPolicy ?? DEFAULTS.restartPolicy;
   const runField = (field: "activeDeadline" | "ttlAfterFinished"): number | null => {
@@ -387,9 +396,18 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       workingDir: s.workingDir ?? null,
       user: s.user ?? null,
       hostname: s.hostname ?? null,
+      hostAliases: (s.hostAliases ?? []).map((a) => ({ ip: a.ip, hostnames: [...a.hostnames] })),
+      dnsConfig: s.dnsConfig
+        ? {
+            nameservers: [...(s.dnsConfig.nameservers ?? [])],
+            searches: [...(s.dnsConfig.searches ?? [])],
+            options: (s.dnsConfig.options ?? []).map((o) => (o.value === undefined ? o.name : `${o.name}:${o.value}`)),
+          }
+        : null,
       env,
       secretEnv,
       mounts,
+      shmSizeBytes,
       network,
       extraNetworks: [...extraNetworks],
       ports,
@@ -422,6 +440,8 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       replicas,
       updateStrategy,
       stopTimeoutMs,
+      stopSignal: s.stopSignal ?? null,
+      logging: s.logging ? { driver: s.logging.driver, options: { ...(s.logging.options ?? {}) } } : null,
       suspended: s.suspended ?? DEFAULTS.suspended,
       ulimits,
       activeDeadlineMs,

@@ -73,6 +73,8 @@ const SPEC: Rules = {
   workingDir: {},
   user: {},
   hostname: {},
+  hostAliases: { fields: { ip: {}, hostnames: {} } },
+  dnsConfig: { fields: { nameservers: {}, searches: {}, options: {} } },
   env: {},
   secretEnv: { secret: true },
   mounts: {
@@ -87,6 +89,7 @@ const SPEC: Rules = {
       perInstance: off,
     },
   },
+  shmSizeBytes: { name: "shmSize", show: bytes },
   network: { fallback: DEFAULTS.network },
   extraNetworks: {},
   ports: {
@@ -144,6 +147,8 @@ const SPEC: Rules = {
   sysctls: {},
   runtime: {},
   stopTimeoutMs: { name: "stopTimeout", show: duration, fallback: DEFAULTS.stopTimeoutMs },
+  stopSignal: {},
+  logging: { whole: true, fields: { driver: {}, options: {} } },
   ulimits: { values: { whole: true, fields: { soft: {}, hard: {} } } },
   backoffLimit: {},
   placement: { fields: { constraints: {}, spreads: { name: "preferences" } } },

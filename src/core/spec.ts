@@ -106,9 +106,15 @@ export interface NormalizedSpec {
   readonly workingDir: string | null;
   readonly user: string | null;
   readonly hostname: string | null;
+  /** Extra /etc/hosts entries, in the spec's order (Kubernetes' hostAliases); empty: none. */
+  readonly hostAliases: readonly NormalizedHostAlias[];
+  /** Resolver settings (Kubernetes' dnsConfig); null: the engine's. */
+  readonly dnsConfig: NormalizedDnsConfig | null;
   readonly env: Readonly<Record<string, string>>;
   readonly secretEnv: Readonly<Record<string, SecretSource>>;
   readonly mounts: readonly NormalizedMount[];
+  /** The size of /dev/shm in bytes; null: the engine's (64Mi). */
+  readonly shmSizeBytes: number | null;
   readonly network: string;
   /** Further user-defined networks joined beside `network`, in the spec's order. */
   readonly extraNetworks: readonly string[];
@@ -145,6 +151,10 @@ export interface NormalizedSpec {
   /** The strategy in effect: StopFirst whenever a host port is published. */
   readonly updateStrategy: UpdateStrategy;
   readonly stopTimeoutMs: number;
+  /** The stop signal (SIGQUIT, or a number); null: the image's STOPSIGNAL, else SIGTERM. */
+  readonly stopSignal: string | null;
+  /** The log driver and its options; null: the engine's default driver. */
+  readonly logging: NormalizedLogging | null;
   readonly suspended: boolean;
   /** By name, sorted; empty: the engine's defaults. */
   readonly ulimits: Readonly<Partial<Record<UlimitName, NormalizedUlimit>>>;
@@ -162,6 +172,25 @@ export interface NormalizedSpec {
   readonly placement: NormalizedPlacement | null;
   /** Under --target swarm: one task on every eligible node instead of `replicas` (docs/swarm.md). */
   readonly global: boolean;
+}
+
+/** An /etc/hosts entry: an address (or `host-gateway`) and the names that resolve to it. */
+export interface NormalizedHostAlias {
+  readonly ip: string;
+  readonly hostnames: readonly string[];
+}
+
+/** Resolver settings; each list as written, empty when not given. */
+export interface NormalizedDnsConfig {
+  readonly nameservers: readonly string[];
+  readonly searches: readonly string[];
+  /** `ndots:2`, `edns0`: as resolv.conf and the Engine API write them. */
+  readonly options: readonly string[];
+}
+
+export interface NormalizedLogging {
+  readonly driver: string;
+  readonly options: Readonly<Record<string, string>>;
 }
 
 /** Swarm placement: constraints as written, preferences by the node label they spread over. */

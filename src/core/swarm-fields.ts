@@ -57,6 +57,7 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
     if (s[key] !== undefined) refuse([key], SWARM);
   }
   if ((s.devices ?? []).length > 0) refuse(["devices"], SWARM);
+  if (s.shmSize !== undefined) refuse(["shmSize"], `${SWARM} (mount a tmpfs at /dev/shm instead)`);
   if ((s.deviceCgroupRules ?? []).length > 0) refuse(["deviceCgroupRules"], SWARM);
   (s.ports ?? []).forEach((p, i) => {
     if (p.hostPort === undefined) {

@@ -10,7 +10,7 @@
 import { appliedLabel } from "./applied.js";
 import { type EngineHealthcheck, engineHealthcheck } from "./create-request.js";
 import type { Ownership } from "./ownership.js";
-import type { NormalizedSpec } from "./spec.js";
+import type { NormalizedDnsConfig, NormalizedSpec } from "./spec.js";
 import { formatTime, NEVER } from "./units.js";
 import { fileEnvName, SECRET_DIR, type SecretBinding } from "./swarm-secrets.js";
 
@@ -53,6 +53,14 @@ export interface ServiceSpec {
       readonly Command?: readonly string[];
       readonly Args?: readonly string[];
       readonly Hostname?: string;
+      /** `IP name [names…]`, as /etc/hosts lines. */
+      readonly Hosts?: readonly string[];
+      readonly DNSConfig?: {
+        readonly Nameservers?: readonly string[];
+        readonly Search?: readonly string[];
+        readonly Options?: readonly string[];
+      };
+      readonly StopSignal?: string;
       readonly Env: readonly string[];
       readonly Dir?: string;
       readonly User?: string;
@@ -77,6 +85,7 @@ export interface ServiceSpec {
       readonly Preferences: readonly { readonly Spread: { readonly SpreadDescriptor: string } }[];
     };
     readonly Networks: readonly { readonly Target: string }[];
+    readonly LogDriver?: { readonly Name: string; readonly Options: Readonly<Record<string, string>> };
   };
   readonly Mode: ServiceMode;
   readonly EndpointSpec?: { readonly Ports: readonly ServicePort[] };
@@ -155,6 +164,15 @@ function mountsOf(spec: NormalizedSpec): ServiceMount[] {
   );
 }
 
+/** The resolver settings as a service's DNSConfig (each list only when given). */
+function dnsConfigOf(dns: NormalizedDnsConfig): NonNullable<ServiceSpec["TaskTemplate"]["ContainerSpec"]["DNSConfig"]> {
+  return {
+    ...(dns.nameservers.length > 0 ? { Nameservers: [...dns.nameservers] } : {}),
+    ...(dns.searches.length > 0 ? { Search: [...dns.searches] } : {}),
+    ...(dns.options.length > 0 ? { Options: [...dns.options] } : {}),
+  };
+}
+
 const RESTART = { Always: "any", OnFailure: "on-failure", Never: "none" } as const;
 
 /** A secret the service points to: made already, so it has an ID. */
@@ -192,6 +210,11 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
         ...(spec.entrypoint ? { Command: [...spec.entrypoint] } : {}),
         ...(spec.command ? { Args: [...spec.command] } : {}),
         ...(spec.hostname !== null ? { Hostname: spec.hostname } : {}),
+        ...(spec.hostAliases.length > 0
+          ? { Hosts: spec.hostAliases.map((a) => [a.ip, ...a.hostnames].join(" ")) }
+          : {}),
+        ...(spec.dnsConfig ? { DNSConfig: dnsConfigOf(spec.dnsConfig) } : {}),
+        ...(spec.stopSignal !== null ? { StopSignal: spec.stopSignal } : {}),
         Env: [
           ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
           ...secrets.map((b) => `${fileEnvName(b.key)}=${SECRET_DIR}/${b.key}`),
@@ -230,6 +253,7 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
         Preferences: (spec.placement?.spreads ?? []).map((s) => ({ Spread: { SpreadDescriptor: s } })),
       },
       Networks: networksOf(spec),
+      ...(spec.logging ? { LogDriver: { Name: spec.logging.driver, Options: { ...spec.logging.options } } } : {}),
     },
     Mode: replicas === null ? { Global: {} } : { Replicated: { Replicas: replicas } },
     ...(ports.length > 0 ? { EndpointSpec: { Ports: ports } } : {}),

@@ -5,7 +5,8 @@
  * a bind, a tmpfs, ports, replicas with a memory limit, …). They must be equal
  * but for the differences docs/compose.md lists: names (project prefix, replicas numbered from 0), host ports (each side
  * publishes its own free port), tmpfs mounts (Compose: HostConfig.Tmpfs; berth: a tmpfs mount)
- * and the stop timeout (berth writes Docker's default of 10 s).
+ * the stop timeout (berth writes Docker's default of 10 s) and extra hosts' separator (Compose may
+ * write HOST=IP, berth writes HOST:IP; the engine reads both).
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -47,6 +48,19 @@ const COMPOSE_FILE = `services:
     read_only: true
     cap_drop: [NET_RAW, MKNOD]
     stop_grace_period: 3s
+    stop_signal: SIGINT
+    shm_size: 128m
+    extra_hosts:
+      - "db.internal:10.0.0.5"
+      - "gw.internal=host-gateway"
+    dns: [10.0.0.2]
+    dns_search: corp.example
+    dns_opt: ["ndots:2", edns0]
+    logging:
+      driver: json-file
+      options:
+        max-size: 1m
+        max-file: "2"
   sidecar:
     image: ${TEST_IMAGE}
     command: sleep infinity
@@ -111,6 +125,11 @@ afterAll(removeAll, 120_000);
 
 /** The fields compared, with each side's own names, ports and tmpfs form made comparable. */
 function comparable(c: ContainerInspectInfo, project: string, port: number): Record<string, unknown> {
+  const host = c.HostConfig as typeof c.HostConfig & {
+    ExtraHosts?: string[] | null;
+    DnsSearch?: string[] | null;
+    DnsOptions?: string[] | null;
+  };
   const own = (s: string): string => s.replaceAll(project, "PROJECT");
   const tmpfs = {
     ...Object.fromEntries(
@@ -160,6 +179,11 @@ function comparable(c: ContainerInspectInfo, project: string, port: number): Rec
     // Unset is Docker's default of 10 s, which berth writes out.
     stopTimeout: (c.Config as { StopTimeout?: number }).StopTimeout ?? 10,
     network: own(c.HostConfig.NetworkMode ?? ""),
+    extraHosts: (host.ExtraHosts ?? []).map((h: string) => h.replace("=", ":")).sort(),
+    dns: [host.Dns ?? [], host.DnsSearch ?? [], host.DnsOptions ?? []],
+    shmSize: host.ShmSize,
+    stopSignal: (c.Config as { StopSignal?: string }).StopSignal ?? null,
+    logConfig: host.LogConfig,
     running: c.State.Running,
   };
 }
@@ -231,6 +255,11 @@ describe("berth import compose + berth apply gives the containers docker compose
       init: true,
       capDrop: ["MKNOD", "NET_RAW"],
       stopTimeout: 3,
+      stopSignal: "SIGINT",
+      shmSize: 128 * 1024 * 1024,
+      extraHosts: ["db.internal:10.0.0.5", "gw.internal:host-gateway"],
+      dns: [["10.0.0.2"], ["corp.example"], ["ndots:2", "edns0"]],
+      logConfig: { Type: "json-file", Config: { "max-size": "1m", "max-file": "2" } },
       healthcheck: { Test: ["CMD", "true"], Interval: 2e9, Timeout: 1e9, Retries: 2 },
     });
     expect(app.env).toContain("GREETING=hello");

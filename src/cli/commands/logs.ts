@@ -137,6 +137,15 @@ async function logs(name: string, raw: LogsOptions, io: CliIO, stop: Promise<voi
       print("", line);
     },
     stop,
-  );
+  ).catch((err: unknown) => {
+    // A spec's logging.driver that hands the output elsewhere (none, syslog, gelf, …).
+    if (err instanceof Error && /does not support reading/.test(err.message))
+      throw new BerthError(
+        "BERTH_DOCKER",
+        `${name}'s log driver keeps no logs the engine can read back (spec.logging.driver): berth logs reads json-file, local and journald`,
+        { cause: err },
+      );
+    throw err;
+  });
   return EXIT.ok;
 }

@@ -189,4 +189,24 @@ export const KERNEL_CHECKS: readonly Check[] = [
         ? [`Runtime ${b.HostConfig.Runtime}`]
         : [],
   },
+  {
+    id: "allowed-log-driver",
+    scope: "baseline",
+    summary:
+      "`logging.driver` must be on the `--allow-log-driver` list (default: json-file, local, journald and none, which keep a container's output on this host); a driver that sends it elsewhere (syslog, gelf, fluentd, …) would carry it past `network: none`.",
+    spec: (doc, _spec, policy) => {
+      const driver = doc.spec.logging?.driver;
+      if (driver === undefined || policy.allowLogDrivers.includes(driver)) return [];
+      return [
+        {
+          path: ["spec", "logging", "driver"],
+          message: `log driver ${driver} is not allowed (allowed: ${policy.allowLogDrivers.join(", ") || "none"})${widen(`--allow-log-driver ${driver}`)}`,
+        },
+      ];
+    },
+    request: (b, policy) => {
+      const driver = b.HostConfig.LogConfig?.Type;
+      return driver !== undefined && !policy.allowLogDrivers.includes(driver) ? [`log driver ${driver}`] : [];
+    },
+  },
 ];

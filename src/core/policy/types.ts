@@ -22,6 +22,8 @@ export interface Policy {
   readonly allowHostIPs: readonly string[];
   /** OCI runtimes a spec may name. */
   readonly allowRuntimes: readonly string[];
+  /** Log drivers a spec may name (logging.driver). */
+  readonly allowLogDrivers: readonly string[];
   /** Folders secretEnv fromFile may read. */
   readonly allowSecretDirs: readonly string[];
   /**

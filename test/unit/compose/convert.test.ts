@@ -85,9 +85,10 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(admission(c).filter((i) => !i.includes("BERTH_POLICY"))).toEqual([]);
   });
 
-  it("web + database + cache: dependencies and shm_size are listed with their lines; build and ulimits convert", () => {
+  it("web + database + cache: dependencies are listed with their lines; build, ulimits and shm_size convert", () => {
     const c = convert("web-db-cache");
-    expect(unsupported(c)).toEqual(["16 services.web.depends_on", "37 services.db.shm_size"]);
+    expect(unsupported(c)).toEqual(["16 services.web.depends_on"]);
+    expect(c.specs[1]?.document.spec.shmSize).toBe("256Mi");
     // build: . beside image: the build is kept, Compose's tag for it is not (berth tags its own).
     expect(c.specs[0]?.document.spec.build).toEqual({ context: "." });
     expect(c.specs[0]?.document.spec.image).toBeUndefined();
@@ -156,13 +157,17 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(c.warnings.some((w) => w.path.includes("x-"))).toBe(false);
     expect(c.warnings.map((w) => `${w.line} ${w.path}`)).toContain("48 services.Report_Builder.container_name");
     // A key merged from an anchor (through two merges) is reported at each service's own `<<:`,
-    // naming the line where it is written.
+    // naming the line where it is written: a logging without a driver gets Docker's default.
     expect(
       c.warnings.filter((w) => w.path.endsWith(".logging")).map((w) => `${w.line}:${w.column} ${w.message}`),
     ).toEqual(
       ["24:5", "32:5", "46:5"].map(
-        (at) => `${at} not supported: berth uses the engine's default log driver (merged from line 3)`,
+        (at) =>
+          `${at} no driver: berth names json-file, Docker's default (the daemon's may differ) (merged from line 3)`,
       ),
+    );
+    expect(c.specs.map((s) => s.document.spec.logging)).toEqual(
+      c.specs.map(() => ({ driver: "json-file", options: { "max-size": "5m" } })),
     );
   });
 

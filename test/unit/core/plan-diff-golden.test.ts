@@ -208,6 +208,29 @@ const cases: Record<string, Case> = {
       "    ~ resources.memory: 64Mi → 1Gi",
     ],
   },
+  "host aliases, resolver, /dev/shm, stop signal and log options": {
+    before: v([
+      "hostAliases: [{ ip: 10.0.0.5, hostnames: [db] }]",
+      "dnsConfig: { nameservers: [10.0.0.2] }",
+      "stopSignal: SIGINT",
+      "logging: { driver: json-file, options: { max-size: 10m } }",
+    ]),
+    after: v([
+      "hostAliases: [{ ip: 10.0.0.6, hostnames: [db] }]",
+      "dnsConfig: { nameservers: [10.0.0.2], searches: [corp.example] }",
+      "shmSize: 256Mi",
+      "stopSignal: SIGQUIT",
+      "logging: { driver: json-file, options: { max-size: 20m } }",
+    ]),
+    expected: [
+      replace(),
+      "    ~ hostAliases[0].ip: 10.0.0.5 → 10.0.0.6",
+      "    + dnsConfig.searches: [corp.example]",
+      "    + shmSize: 256Mi",
+      "    ~ stopSignal: SIGINT → SIGQUIT",
+      '    ~ logging.options["max-size"]: 10m → 20m',
+    ],
+  },
   "a rotated secret: the value changed, and nothing of it is shown": {
     before: v(["secretEnv: { TOKEN: { fromHostEnv: API_TOKEN } }"], { TOKEN: "old-secret-value" }),
     after: v(["secretEnv: { TOKEN: { fromHostEnv: API_TOKEN } }"], { TOKEN: "new-secret-value" }),

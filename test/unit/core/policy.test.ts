@@ -256,6 +256,21 @@ const CASES: readonly Case[] = [
     policy: { allowRuntime: ["runc", "runsc"] },
   },
   {
+    check: "allowed-log-driver",
+    why: "a driver that sends the output off the host",
+    bad: ["logging: { driver: syslog, options: { syslog-address: udp://10.0.0.9:514 } }"],
+    good: ["logging: { driver: json-file, options: { max-size: 10m } }"],
+    path: "spec.logging.driver",
+  },
+  {
+    check: "allowed-log-driver",
+    why: "syslog listed",
+    bad: ["logging: { driver: gelf }"],
+    good: ["logging: { driver: syslog }"],
+    path: "spec.logging.driver",
+    policy: { allowLogDriver: ["syslog"] },
+  },
+  {
     check: "allowed-host-ports",
     why: "a port below 1024",
     bad: ["ports: [{ containerPort: 80, hostPort: 80 }]"],

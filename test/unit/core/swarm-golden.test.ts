@@ -346,6 +346,30 @@ describe("the service a spec becomes", () => {
     });
   });
 
+  it("maps hostAliases, dnsConfig, stopSignal and logging to the task's hosts, resolver, stop signal and log driver", () => {
+    const d = swarmDesired("web", {
+      extra: [
+        "hostAliases: [{ ip: 10.0.0.5, hostnames: [db.internal, store.internal] }, { ip: host-gateway, hostnames: [gw] }]",
+        "dnsConfig: { nameservers: [10.0.0.2], options: [{ name: ndots, value: '2' }, { name: edns0 }] }",
+        "stopSignal: SIGQUIT",
+        "logging: { driver: local, options: { max-size: 5m } }",
+      ],
+    });
+    const body = serviceSpec(d, OPTIONS.owner);
+    expect(body.TaskTemplate.ContainerSpec).toMatchObject({
+      Hosts: ["10.0.0.5 db.internal store.internal", "host-gateway gw"],
+      DNSConfig: { Nameservers: ["10.0.0.2"], Options: ["ndots:2", "edns0"] },
+      StopSignal: "SIGQUIT",
+    });
+    expect(body.TaskTemplate.ContainerSpec.DNSConfig).not.toHaveProperty("Search");
+    expect(body.TaskTemplate.LogDriver).toEqual({ Name: "local", Options: { "max-size": "5m" } });
+    // None of them given: none of them on the service.
+    const plain = serviceSpec(swarmDesired("plain", {}), OPTIONS.owner);
+    for (const key of ["Hosts", "DNSConfig", "StopSignal"])
+      expect(plain.TaskTemplate.ContainerSpec).not.toHaveProperty(key);
+    expect(plain.TaskTemplate).not.toHaveProperty("LogDriver");
+  });
+
   it("carries the Git revision on the service alone; another revision of the same spec is no update", () => {
     const web = desired("web");
     const [first, second] = ["1".repeat(40), "2".repeat(40)];
@@ -382,6 +406,9 @@ describe("what each target refuses", () => {
       "7:12 BERTH_TARGET spec.network: not under --target swarm: a Swarm service cannot express it (a service joins swarm-scoped networks by name, or none given: the default)",
       "8:34 BERTH_TARGET spec.securityContext.privileged: not under --target swarm: a Swarm service cannot express it (services never run privileged)",
       "10:22 BERTH_TARGET spec.env.TOKEN_FILE: not under --target swarm: berth sets it to the file of secretEnv.TOKEN under --target swarm",
+    ]);
+    expect(issues(["shmSize: 256Mi"], "swarm")).toEqual([
+      "7:12 BERTH_TARGET spec.shmSize: not under --target swarm: a Swarm service cannot express it (mount a tmpfs at /dev/shm instead)",
     ]);
     // secretEnv itself is taken: it becomes Swarm secrets.
     expect(issues(["secretEnv: { TOKEN: { fromHostEnv: TOKEN } }"], "swarm")).toEqual([]);

@@ -56,6 +56,24 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "tmpfs size in GiB": [
     'bad.yaml:8:42: spec.mounts[0].size: "2GiB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "2Gi"?',
   ],
+  "shmSize beside a /dev/shm mount": [
+    "bad.yaml:7:12: spec.shmSize: spec.mounts[0] already mounts /dev/shm: set its size there, or drop the mount",
+  ],
+  "shmSize in MB": [
+    'bad.yaml:7:12: spec.shmSize: "256MB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "256Mi" (or "256M")?',
+  ],
+  "stopSignal without SIG": [
+    'bad.yaml:7:15: spec.stopSignal: "quit" is not a signal name such as SIGQUIT, or its number (e.g. SIGQUIT, SIGINT)',
+  ],
+  "hostAliases without hostnames": ['bad.yaml:7:17: spec.hostAliases[0]: missing required field "hostnames"'],
+  "hostAliases ip a name": [
+    'bad.yaml:7:23: spec.hostAliases[0].ip: "db" is not an IPv4 or IPv6 address, or host-gateway (e.g. 10.0.0.5, host-gateway)',
+  ],
+  "dnsConfig empty": ["bad.yaml:7:14: spec.dnsConfig: expected nameservers, searches and/or options"],
+  "logging without a driver": ['bad.yaml:7:3: spec.logging: missing required field "driver"'],
+  "logging option a number": [
+    'bad.yaml:7:54: spec.logging.options["max-file"]: expected a string, got 3; quote it: "3"',
+  ],
   "memory below the Docker minimum": ['bad.yaml:8:13: spec.resources.memory: "1Mi" is below Docker\'s minimum of 6Mi'],
   "reservation above the limit": [
     'bad.yaml:9:24: spec.resources.memoryReservation: "1Gi" is above the memory limit "256Mi"; a reservation must not exceed the limit',
