@@ -53,7 +53,7 @@ export interface ServiceSpec {
       readonly Command?: readonly string[];
       readonly Args?: readonly string[];
       readonly Hostname?: string;
-      /** `IP name [names…]`, as /etc/hosts lines. */
+      /** `IP name`, as /etc/hosts lines. */
       readonly Hosts?: readonly string[];
       readonly DNSConfig?: {
         readonly Nameservers?: readonly string[];
@@ -211,7 +211,8 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
         ...(spec.command ? { Args: [...spec.command] } : {}),
         ...(spec.hostname !== null ? { Hostname: spec.hostname } : {}),
         ...(spec.hostAliases.length > 0
-          ? { Hosts: spec.hostAliases.map((a) => [a.ip, ...a.hostnames].join(" ")) }
+          ? // A line per name: Docker 26's executor keeps only the first name of a line.
+            { Hosts: spec.hostAliases.flatMap((a) => a.hostnames.map((name) => `${a.ip} ${name}`)) }
           : {}),
         ...(spec.dnsConfig ? { DNSConfig: dnsConfigOf(spec.dnsConfig) } : {}),
         ...(spec.stopSignal !== null ? { StopSignal: spec.stopSignal } : {}),

@@ -397,6 +397,40 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 150_000);
 
+  it("gives a task's container the spec's hosts, resolver, stop signal and log driver", async () => {
+    const id = testId("swarm-host-options");
+    const name = `${id}-web`;
+    const dir = specDir({
+      "web.yaml": sleeper(name, [
+        "hostAliases: [{ ip: 10.0.0.5, hostnames: [db.internal, store.internal] }, { ip: host-gateway, hostnames: [gw.internal] }]",
+        "dnsConfig: { nameservers: [10.0.0.2], searches: [corp.example], options: [{ name: ndots, value: '2' }] }",
+        "stopSignal: SIGQUIT",
+        "logging: { driver: local, options: { max-size: 1m } }",
+      ]),
+    });
+    const applied = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const [container] = await pollValue(
+      () => taskContainers(name),
+      (ids) => ids.length === 1,
+      30_000,
+      300,
+    );
+    if (!container) throw new Error("no running task");
+    const inspect = await daemon.docker.getContainer(container).inspect();
+    expect((inspect.Config as { StopSignal?: string }).StopSignal).toBe("SIGQUIT");
+    expect(inspect.HostConfig.LogConfig).toEqual({ Type: "local", Config: { "max-size": "1m" } });
+    const hosts = execIn(container, ["cat", "/etc/hosts"]);
+    expect(hosts).toMatch(/^10\.0\.0\.5\s+db\.internal$/m);
+    expect(hosts).toMatch(/^10\.0\.0\.5\s+store\.internal$/m);
+    expect(hosts).toMatch(/^\d+\.\d+\.\d+\.\d+\s+gw\.internal$/m);
+    const resolv = execIn(container, ["cat", "/etc/resolv.conf"]);
+    expect(resolv).toMatch(/^nameserver 10\.0\.0\.2$/m);
+    expect(resolv).toMatch(/^search corp\.example$/m);
+    expect(resolv).toMatch(/^options ndots:2$/m);
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 120_000);
+
   it("makes secretEnv Swarm secrets, rotates them with a start-first update, and never shows the value", async () => {
     const id = testId("swarm-sec");
     const name = `${id}-s`;

@@ -41,6 +41,20 @@ export const specArb: fc.Arbitrary<Doc> = fc
       suspended: fc.boolean(),
       expiresAt: fc.constantFrom("never", "2026-01-26T00:00:00Z", "2030-06-01T12:30:00+02:00"),
       stopTimeoutS: fc.integer({ min: 1, max: 600 }),
+      stopSignal: fc.constantFrom("SIGQUIT", "SIGINT", "9"),
+      shmMi: fc.integer({ min: 1, max: 4096 }),
+      hostAliases: fc.array(
+        fc.record({
+          ip: fc.constantFrom("10.0.0.5", "::1", "host-gateway"),
+          hostnames: fc.array(dnsLabel, { minLength: 1, maxLength: 3 }),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+      nameservers: fc.array(fc.constantFrom("10.0.0.2", "1.1.1.1", "fd00::53"), { minLength: 1, maxLength: 3 }),
+      logOptions: fc.dictionary(
+        fc.constantFrom("max-size", "max-file", "compress"),
+        fc.constantFrom("10m", "3", "true"),
+      ),
     },
     { requiredKeys: ["name", "image"] },
   )
@@ -61,6 +75,11 @@ export const specArb: fc.Arbitrary<Doc> = fc
     if (r.suspended !== undefined) spec.suspended = r.suspended;
     if (r.expiresAt) spec.expiresAt = r.expiresAt;
     if (r.stopTimeoutS !== undefined) spec.stopTimeout = `${r.stopTimeoutS}s`;
+    if (r.stopSignal !== undefined) spec.stopSignal = r.stopSignal;
+    if (r.shmMi !== undefined) spec.shmSize = `${r.shmMi}Mi`;
+    if (r.hostAliases) spec.hostAliases = r.hostAliases;
+    if (r.nameservers) spec.dnsConfig = { nameservers: r.nameservers, options: [{ name: "ndots", value: "2" }] };
+    if (r.logOptions) spec.logging = { driver: "json-file", options: r.logOptions };
     const metadata: Doc["metadata"] = { name: r.name };
     if (r.labels) metadata.labels = r.labels;
     return { apiVersion: "berth/v1" as const, kind: "Container" as const, metadata, spec };
@@ -178,6 +197,7 @@ export const riskySpecArb: fc.Arbitrary<Doc> = fc
       ),
     ),
     runtime: sometimes(fc.constantFrom("runc", "runsc", "nvidia")),
+    logging: sometimes(fc.record({ driver: fc.constantFrom("json-file", "local", "none", "syslog", "gelf") })),
     user: sometimes(fc.constantFrom("0", "0:0", "1000", "1000:1000", "1000:0", "nobody")),
     secretFile: sometimes(fc.constantFrom("/run/secrets/token", "/run/secrets/../../etc/shadow", "/etc/shadow")),
     secretEnv: sometimes(fc.constantFrom("AGENT_TOKEN", "BERTH_API_TOKEN")),
@@ -224,6 +244,7 @@ export const riskySpecArb: fc.Arbitrary<Doc> = fc
       "runtime",
       "user",
       "ulimits",
+      "logging",
     ] as const) {
       if (r[key] !== undefined) spec[key] = r[key];
       else if (key === "user") delete spec.user;

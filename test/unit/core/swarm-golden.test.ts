@@ -357,7 +357,8 @@ describe("the service a spec becomes", () => {
     });
     const body = serviceSpec(d, OPTIONS.owner);
     expect(body.TaskTemplate.ContainerSpec).toMatchObject({
-      Hosts: ["10.0.0.5 db.internal store.internal", "host-gateway gw"],
+      // A line per name: Docker 26's swarm executor reads only a line's first name.
+      Hosts: ["10.0.0.5 db.internal", "10.0.0.5 store.internal", "host-gateway gw"],
       DNSConfig: { Nameservers: ["10.0.0.2"], Options: ["ndots:2", "edns0"] },
       StopSignal: "SIGQUIT",
     });
