@@ -96,6 +96,7 @@ const SPEC_ORDER = [
   "resources",
   "restartPolicy",
   "backoffLimit",
+  "dependsOn",
   "healthcheck",
   "securityContext",
   "pidMode",

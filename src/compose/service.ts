@@ -7,6 +7,7 @@ import { tmpfs, volumes } from "./mounts.js";
 import type { Position, Tree } from "./tree.js";
 import { commandList, composeBytes, composeDuration, keyValues, scalarText } from "./values.js";
 import { environment, envFile } from "./environment.js";
+import { dependsOn } from "./depends-on.js";
 import { dns, dnsOpt, dnsSearch, extraHosts, logging, shmSize, stopSignal } from "./host-options.js";
 
 type Spec = ServiceContext["spec"];
@@ -351,6 +352,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   volumes,
   tmpfs,
   restart,
+  depends_on: dependsOn,
   healthcheck,
   user: stringField((s, v) => (s.user = v)),
   working_dir: stringField((s, v) => (s.workingDir = v)),

@@ -18,8 +18,6 @@ export const UNSUPPORTED_SERVICE_KEYS: Readonly<Record<string, string>> = {
   cpu_shares: "berth limits CPU with resources.cpus only",
   cpuset: "berth's resources have no CPU pinning",
   credential_spec: "Windows only",
-  depends_on:
-    "berth starts every spec at once and keeps it running (restartPolicy), with no start order: make the service retry its dependencies",
   develop: "Compose Watch is a development feature",
   domainname: "berth's spec has a hostname only",
   driver_opts: "berth's spec has no network driver options",

@@ -258,6 +258,21 @@ export interface Spec {
    */
   restartPolicy?: "Always" | "OnFailure" | "Never";
   /**
+   * Specs whose containers must be ready before this one's are created (Compose's depends_on): each by name, with the condition — Started (its containers running; the default), Healthy (running and healthy: it needs a healthcheck, the spec's or the image's) or Succeeded (a run that finished with exit code 0). Only creates and replacements wait: a container already made keeps running when a dependency stops. Not under --target swarm.
+   *
+   * @maxItems 64
+   */
+  dependsOn?: {
+    /**
+     * The spec's metadata.name.
+     */
+    name: string;
+    /**
+     * Started (default), Healthy or Succeeded.
+     */
+    condition?: "Started" | "Healthy" | "Succeeded";
+  }[];
+  /**
    * A command run inside the container to decide whether it is healthy. With StartFirst, a replacement waits for healthy before the old container is removed.
    */
   healthcheck?: {

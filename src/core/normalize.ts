@@ -332,6 +332,22 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
 
   const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
+  const dependsOn = (s.dependsOn ?? []).map((d) => ({ name: d.name, condition: d.condition ?? "Started" }));
+  dependsOn.forEach((d, i) => {
+    if (d.name === doc.metadata.name)
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "dependsOn", i, "name"],
+        message: "a spec cannot depend on itself",
+      });
+    const first = dependsOn.findIndex((e) => e.name === d.name);
+    if (first < i)
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "dependsOn", i, "name"],
+        message: `${d.name} is already spec.dependsOn[${first}]`,
+      });
+  });
   const shmSizeBytes = bytes(["spec", "shmSize"], s.shmSize);
   const shmMount = mounts.findIndex((m) => m.target === "/dev/shm");
   if (shmSizeBytes !== null && shmMount >= 0) {
@@ -413,6 +429,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       ports,
       resources: { nanoCpus, memoryBytes, memoryReservationBytes, pids: r.pids ?? null },
       restartPolicy,
+      dependsOn,
       healthcheck,
       security: {
         readOnlyRootFilesystem: sc.readOnlyRootFilesystem ?? false,

@@ -126,6 +126,8 @@ export interface NormalizedSpec {
     readonly pids: number | null;
   };
   readonly restartPolicy: RestartPolicy;
+  /** Specs whose containers must be ready before this one's are made; not in the hash. */
+  readonly dependsOn: readonly NormalizedDependency[];
   readonly healthcheck: NormalizedHealthcheck | null;
   readonly security: {
     readonly readOnlyRootFilesystem: boolean;
@@ -172,6 +174,12 @@ export interface NormalizedSpec {
   readonly placement: NormalizedPlacement | null;
   /** Under --target swarm: one task on every eligible node instead of `replicas` (docs/swarm.md). */
   readonly global: boolean;
+}
+
+/** A dependency: the spec, and what ready means for it. */
+export interface NormalizedDependency {
+  readonly name: string;
+  readonly condition: "Started" | "Healthy" | "Succeeded";
 }
 
 /** An /etc/hosts entry: an address (or `host-gateway`) and the names that resolve to it. */

@@ -58,6 +58,11 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
   }
   if ((s.devices ?? []).length > 0) refuse(["devices"], SWARM);
   if (s.shmSize !== undefined) refuse(["shmSize"], `${SWARM} (mount a tmpfs at /dev/shm instead)`);
+  if (s.dependsOn !== undefined)
+    refuse(
+      ["dependsOn"],
+      "Swarm starts services in no order (as docker stack deploy ignores depends_on): make the service retry",
+    );
   if ((s.deviceCgroupRules ?? []).length > 0) refuse(["deviceCgroupRules"], SWARM);
   (s.ports ?? []).forEach((p, i) => {
     if (p.hostPort === undefined) {

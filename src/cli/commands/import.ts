@@ -239,11 +239,12 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   }
   const where = options.outDir === undefined ? "" : ` into ${options.outDir}`;
   const needsFlags = count("policy");
+  const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;
   io.err(
-    `converted ${result.specs.length} services${objectsText(result.objects)} of project ${result.project}${where}: ` +
-      `${result.warnings.length} warnings` +
+    `converted ${n(result.specs.length, "service")}${objectsText(result.objects)} of project ${result.project}${where}: ` +
+      n(result.warnings.length, "warning") +
       (needsFlags > 0
-        ? `, ${needsFlags} policy refusals (give berth the flags named above, or change the specs)`
+        ? `, ${n(needsFlags, "policy refusal")} (give berth the flags named above, or change the specs)`
         : "") +
       "\n",
   );

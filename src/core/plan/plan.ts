@@ -16,6 +16,7 @@ import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
 import { planCapacity } from "./capacity.js";
 import { blockedBy, planObjects } from "./objects.js";
+import { dependencyWait } from "./dependencies.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
 import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
 import { planImages } from "./images.js";
@@ -117,6 +118,12 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     );
 
   const unstartable = input.unstartable ?? new Set<string>();
+  const dependencies = {
+    desired: new Map(desired.map((d) => [d.spec.name, d])),
+    containers: groups,
+    records,
+    keys,
+  };
   for (const d of desired) {
     const containers = groups.get(d.spec.name) ?? [];
     const expiresAt = d.spec.expiresAt;
@@ -149,7 +156,13 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       ...(slots ? { slots } : {}),
     });
     const blocked = blockedBy(d, objects, observed);
-    if (blocked && out.drop(d.spec.name, makesContainer)) out.note(blocked);
+    if (blocked) {
+      if (out.drop(d.spec.name, makesContainer)) out.note(blocked);
+      continue;
+    }
+    // A dependency cycle is said even where nothing waits yet: it would hold every later create.
+    const waiting = dependencyWait(d, dependencies);
+    if (waiting && (out.drop(d.spec.name, makesContainer) || waiting.failed)) out.note(waiting);
   }
 
   // Containers whose spec is gone: expired ones go regardless; the rest are orphans, pruned only

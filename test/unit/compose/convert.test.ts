@@ -85,9 +85,13 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(admission(c).filter((i) => !i.includes("BERTH_POLICY"))).toEqual([]);
   });
 
-  it("web + database + cache: dependencies are listed with their lines; build, ulimits and shm_size convert", () => {
+  it("web + database + cache: nothing unsupported; dependencies, build, ulimits and shm_size convert", () => {
     const c = convert("web-db-cache");
-    expect(unsupported(c)).toEqual(["16 services.web.depends_on"]);
+    expect(unsupported(c)).toEqual([]);
+    expect(c.specs[0]?.document.spec.dependsOn).toEqual([
+      { name: "db", condition: "Healthy" },
+      { name: "cache", condition: "Started" },
+    ]);
     expect(c.specs[1]?.document.spec.shmSize).toBe("256Mi");
     // build: . beside image: the build is kept, Compose's tag for it is not (berth tags its own).
     expect(c.specs[0]?.document.spec.build).toEqual({ context: "." });

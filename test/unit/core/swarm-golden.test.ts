@@ -408,6 +408,9 @@ describe("what each target refuses", () => {
       "8:34 BERTH_TARGET spec.securityContext.privileged: not under --target swarm: a Swarm service cannot express it (services never run privileged)",
       "10:22 BERTH_TARGET spec.env.TOKEN_FILE: not under --target swarm: berth sets it to the file of secretEnv.TOKEN under --target swarm",
     ]);
+    expect(issues(["dependsOn: [{ name: db }]"], "swarm")).toEqual([
+      "7:14 BERTH_TARGET spec.dependsOn: not under --target swarm: Swarm starts services in no order (as docker stack deploy ignores depends_on): make the service retry",
+    ]);
     expect(issues(["shmSize: 256Mi"], "swarm")).toEqual([
       "7:12 BERTH_TARGET spec.shmSize: not under --target swarm: a Swarm service cannot express it (mount a tmpfs at /dev/shm instead)",
     ]);
