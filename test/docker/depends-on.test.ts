@@ -55,4 +55,22 @@ describe("dependsOn", () => {
     expect(dbInfo.State.Health?.Status).toBe("healthy");
     expect(Date.parse(webInfo.Created)).toBeGreaterThan(Date.parse(dbInfo.State.StartedAt) + 2_000);
   });
+
+  it("a dependency with no spec fails apply at once, saying which, and makes nothing", async () => {
+    const ID = id("depends-missing");
+    const web = `${ID}-web`;
+    const dir = specDir({
+      "web.yaml": specText(web, {
+        image: TEST_IMAGE,
+        extra: ['command: ["sleep", "3600"]', `dependsOn: [{ name: ${ID}-cache }]`],
+      }),
+    });
+    const apply = await berth(["apply", "--id", ID, "--specs", dir, "--timeout", "60s"]);
+    expect(apply.code).toBe(1);
+    expect(apply.stdout).toMatch(
+      new RegExp(`^${web} +Failed +0/1 .* waits for ${ID}-cache Started \\(no spec named ${ID}-cache\\)$`, "m"),
+    );
+    expect(apply.stdout).toContain("not converged: 1 spec(s) failed, 0 change(s) left\n");
+    expect(await docker.listContainers({ all: true, filters: { name: [web] } })).toEqual([]);
+  });
 });

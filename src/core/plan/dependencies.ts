@@ -62,24 +62,23 @@ function notReady(dep: NormalizedDependency, view: DependencyView): string | nul
 }
 
 /**
- * What holds `d`'s containers back: a dependency cycle (Failed: it never resolves), or the
- * dependencies not ready yet (Pending); null when nothing does.
+ * What holds `d`'s containers back: a dependency cycle (Failed, and said even where nothing waits
+ * yet: it never resolves), a dependency with no spec (Failed, as a network nothing declares is,
+ * until its spec appears), or the dependencies not ready yet (Pending); null when nothing does.
  */
-export function dependencyWait(d: DesiredSpec, view: DependencyView): Blocked | null {
+export function dependencyWait(d: DesiredSpec, view: DependencyView): { note: Blocked; always: boolean } | null {
   if (d.spec.dependsOn.length === 0) return null;
   const cycle = dependencyCycle(d.spec.name, view.desired);
   if (cycle) {
-    return {
-      kind: "blocked",
-      spec: d.spec.name,
-      failed: true,
-      message: `dependency cycle: ${cycle.join(" → ")}; remove one of these dependsOn entries`,
-    };
+    const message = `dependency cycle: ${cycle.join(" → ")}; remove one of these dependsOn entries`;
+    return { note: { kind: "blocked", spec: d.spec.name, failed: true, message }, always: true };
   }
   const waits = d.spec.dependsOn.flatMap((dep) => {
     const why = notReady(dep, view);
     return why === null ? [] : [`${dep.name} ${dep.condition} (${why})`];
   });
   if (waits.length === 0) return null;
-  return { kind: "blocked", spec: d.spec.name, failed: false, message: `waits for ${waits.join(", ")}` };
+  const missing = d.spec.dependsOn.some((dep) => !view.desired.has(dep.name));
+  const message = `waits for ${waits.join(", ")}`;
+  return { note: { kind: "blocked", spec: d.spec.name, failed: missing, message }, always: false };
 }

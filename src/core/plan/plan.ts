@@ -160,9 +160,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       if (out.drop(d.spec.name, makesContainer)) out.note(blocked);
       continue;
     }
-    // A dependency cycle is said even where nothing waits yet: it would hold every later create.
     const waiting = dependencyWait(d, dependencies);
-    if (waiting && (out.drop(d.spec.name, makesContainer) || waiting.failed)) out.note(waiting);
+    if (waiting && (out.drop(d.spec.name, makesContainer) || waiting.always)) out.note(waiting.note);
   }
 
   // Containers whose spec is gone: expired ones go regardless; the rest are orphans, pruned only

@@ -105,8 +105,12 @@ const cases: Record<string, () => Case> = {
   "a dependency with no spec, and a suspended one": () => ({
     input: input([web("[{ name: cache }, { name: db }]"), db(["suspended: true"])]),
     observed: observed([]),
-    expected: "! web: waits for cache Started (no spec named cache), db Started (db is suspended) (Pending)\n",
+    expected: "! web: waits for cache Started (no spec named cache), db Started (db is suspended) (Failed)\n",
   }),
+  "a running dependent whose dependency's spec went is left alone, and said nothing of": () => {
+    const w = web("[{ name: db }]");
+    return { input: input([w]), observed: observed([container(w)]), expected: "nothing to do\n" };
+  },
   "a container already made keeps running when its dependency is down": () => {
     const w = web("[{ name: db }]");
     return { input: input([w, db()]), observed: observed([container(w)]), expected: "create  db: not found\n" };
