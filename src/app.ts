@@ -43,6 +43,7 @@ import { AutoNetwork } from "./loop/network.js";
 import { PoolDemand } from "./loop/pool-demand.js";
 import { Reaper } from "./loop/reaper.js";
 import { Reconciler } from "./loop/reconciler.js";
+import { RunInspector } from "./loop/runs.js";
 import { SwarmImages } from "./loop/swarm-image.js";
 import { SwarmPasses } from "./loop/swarm-passes.js";
 import { type SwarmPassResult, SwarmReconciler, type SwarmReconcilerDeps } from "./loop/swarm-reconciler.js";
@@ -152,6 +153,7 @@ function engineParts(
     intervalMs: config.imageCheckMs,
   });
   const builds = new BuildContexts();
+  const runs = new RunInspector(docker.port, owner.keys);
   const executor = new Executor({
     docker: docker.port,
     builds,
@@ -165,6 +167,7 @@ function engineParts(
     readSeccompProfile,
     admission,
     healthPollMs: deps.tuning?.healthPollMs ?? DEFAULT_TUNING.healthPollMs,
+    exits: runs,
     hostPorts,
     ...(fence ? { term: () => fence.currentTerm() } : {}),
     registryAuth,
@@ -173,7 +176,7 @@ function engineParts(
     ...(revisionOf ? { revisionOf } : {}),
   });
   const reaper = new Reaper(docker.port, config.reapLabels, deps.log.child({ component: "reaper" }));
-  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck, builds };
+  return { clock, owner, docker, secrets, executor, reaper, admission, hostPorts, imageCheck, builds, runs };
 }
 
 /** The spec folders' loader, under either target. */
@@ -215,6 +218,7 @@ function reconcilerOf(
       ...(dispatcher ? { dispatcher } : {}),
       ...(config.runtimeSpecs !== null ? { claims: new ClaimFiles(config.runtimeSpecs) } : {}),
       ...(poolDemand ? { poolDemand } : {}),
+      runs: engine.runs,
     },
     {
       owner: engine.owner,

@@ -109,6 +109,7 @@ const SPEC_ORDER = [
   "runtime",
   "replicas",
   "updateStrategy",
+  "stableFor",
   "stopTimeout",
   "stopSignal",
   "logging",

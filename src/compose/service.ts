@@ -4,7 +4,7 @@ import { ULIMIT_NAMES } from "../core/spec.js";
 import type { Handler, ServiceContext } from "./context.js";
 import { expose, ports } from "./ports.js";
 import { tmpfs, volumes } from "./mounts.js";
-import type { Position, Tree } from "./tree.js";
+import type { Entry, Position, Tree } from "./tree.js";
 import { commandList, composeBytes, composeDuration, keyValues, scalarText } from "./values.js";
 import { environment, envFile } from "./environment.js";
 import { dependsOn } from "./depends-on.js";
@@ -274,15 +274,34 @@ const deploy: Handler = (ctx, value, at, path) => {
     else if (k === "resources") deployResources(ctx, e.value, p);
     else if (k === "restart_policy") deployRestart(ctx, e.value, p);
     else {
-      for (const [u, ue] of e.value.entries) {
-        const order = text(ue.value);
-        if (u === "order" && (order === "start-first" || order === "stop-first")) {
-          ctx.spec.updateStrategy = order === "start-first" ? "StartFirst" : "StopFirst";
-        } else ctx.warn(ue, `${p}.${u}`, "berth replaces one container at a time: only update_config.order is kept");
-      }
+      for (const [u, ue] of e.value.entries) updateConfig(ctx, u, ue, `${p}.${u}`);
     }
   }
 };
+
+/**
+ * deploy.update_config: order is updateStrategy, monitor is stableFor. failure_action pause is
+ * what berth does under StopFirst, and under StartFirst it keeps the old container; rollback (of
+ * replicas already replaced) and continue have no equivalent. berth replaces one at a time.
+ */
+function updateConfig(ctx: ServiceContext, key: string, e: Entry, path: string): void {
+  const value = text(e.value);
+  if (key === "order" && (value === "start-first" || value === "stop-first")) {
+    ctx.spec.updateStrategy = value === "start-first" ? "StartFirst" : "StopFirst";
+  } else if (key === "monitor") {
+    const d = duration(ctx, e.value, e, path);
+    if (d !== null && d !== "0s") ctx.spec.stableFor = d;
+  } else if (key === "failure_action" && value === "pause") {
+    // berth's own behaviour on a replacement that does not stay up (docs/design.md, "Safe replacements").
+  } else if (key === "failure_action") {
+    ctx.warn(
+      e,
+      path,
+      `berth does not ${value === "rollback" ? "roll back replicas already replaced" : "go on"}: a replacement that does not stay up (stableFor) holds the rest of the rollout`,
+    );
+  } else
+    ctx.warn(e, path, "berth replaces one container at a time: update_config keeps order, monitor and failure_action");
+}
 
 function deployResources(ctx: ServiceContext, value: Tree & { kind: "map" }, path: string): void {
   for (const [k, e] of value.entries) {

@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   BERTH_NAME_CONFLICT:
     "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
   BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",
+  BERTH_NOT_STABLE:
+    "A replacement did not stay up for its spec's stableFor (it exited, was restarted or turned unhealthy). Retried with backoff; under StopFirst the rollout holds.",
   BERTH_SECRET: "A secretEnv value cannot be read (a missing variable or file). Retried.",
   BERTH_HASH_KEY:
     "The volume holding the controller's hash key (for secrets in the spec hash) is not one berth made. Terminal until it is removed.",

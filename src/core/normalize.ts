@@ -330,6 +330,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   // Expiry and stop timeout.
   const expiresAt = s.expiresAt === undefined ? null : value(["spec", "expiresAt"], parseExpiresAt(s.expiresAt));
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
+  const stableForMs = s.stableFor === undefined ? null : duration(["spec", "stableFor"], s.stableFor, 0) || null;
 
   const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
   const dependsOn = (s.dependsOn ?? []).map((d) => ({ name: d.name, condition: d.condition ?? "Started" }));
@@ -456,6 +457,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       expiresAt,
       replicas,
       updateStrategy,
+      stableForMs,
       stopTimeoutMs,
       stopSignal: s.stopSignal ?? null,
       logging: s.logging ? { driver: s.logging.driver, options: { ...(s.logging.options ?? {}) } } : null,

@@ -152,6 +152,11 @@ export interface NormalizedSpec {
   readonly replicas: number;
   /** The strategy in effect: StopFirst whenever a host port is published. */
   readonly updateStrategy: UpdateStrategy;
+  /**
+   * How long a replacement must stay up (running, not restarted, not unhealthy) before it counts
+   * as done, in ms; null: done once running (or healthy). Not in the hash.
+   */
+  readonly stableForMs: number | null;
   readonly stopTimeoutMs: number;
   /** The stop signal (SIGQUIT, or a number); null: the image's STOPSIGNAL, else SIGTERM. */
   readonly stopSignal: string | null;

@@ -262,6 +262,8 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
       Parallelism: 1,
       Order: spec.updateStrategy === "StartFirst" ? "start-first" : "stop-first",
       FailureAction: "pause",
+      // A task that fails within it pauses the update (spec.stableFor); Swarm's own default is 5s.
+      ...(spec.stableForMs !== null ? { Monitor: spec.stableForMs * 1_000_000 } : {}),
     },
   };
 }

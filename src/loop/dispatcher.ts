@@ -176,11 +176,16 @@ export class Dispatcher implements QueueView {
     return forgiven;
   }
 
-  /** The earliest retry time of a backed-off spec. */
+  /**
+   * The earliest retry time still ahead of a backed-off spec. One already past was either retried
+   * by the pass at it or had nothing planned then (its rollout held): no pass is owed to it.
+   */
   nextRetryAt(): number | null {
+    const now = this.deps.clock.now();
     let next: number | null = null;
     for (const rt of this.runtime.values()) {
-      if (rt.retryAt !== null && !rt.busy && (next === null || rt.retryAt < next)) next = rt.retryAt;
+      if (rt.retryAt === null || rt.busy || rt.retryAt <= now) continue;
+      if (next === null || rt.retryAt < next) next = rt.retryAt;
     }
     return next;
   }

@@ -17,6 +17,8 @@ import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
 import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
 import { tempName } from "../core/names.js";
+import { stableProblem, stableWindow } from "../core/stable-for.js";
+import { formatDurationMs } from "../core/units.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
@@ -51,6 +53,10 @@ export interface ExecutorDeps {
   readonly admission?: AdmissionAudit;
   /** How often to look at a new container's health while waiting for it. */
   readonly healthPollMs?: number;
+  /** How often to look at a replacement while it must stay up (spec.stableFor). */
+  readonly stablePollMs?: number;
+  /** The exit code a container's `die` event told (an inspect of one restarted reads none). */
+  readonly exits?: { exitCodeOf(containerId: string): number | null };
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
   /**
@@ -110,6 +116,26 @@ const BUILD_ERROR_LINES = 10;
 
 /** Longest wait for a new container to become healthy. */
 const MAX_HEALTH_WAIT_MS = 10 * 60_000;
+
+/** How often a replacement is looked at while it must stay up (spec.stableFor). */
+const STABLE_POLL_MS = 500;
+
+/** The replacements of a rollout (a new spec or image), as against repairs. */
+function isRollout(reason: Extract<Action, { kind: "replace" }>["reason"]): boolean {
+  return reason === "hash changed" || reason === "image updated";
+}
+
+/**
+ * A replacement that did not stay up for spec.stableFor. Retried with backoff; `holder` (under
+ * StopFirst, the new container left in place) holds the rest of the rollout meanwhile.
+ */
+function notStable(name: string, forMs: number, problem: string, then: string, holder?: string): BerthError {
+  return new BerthError(
+    "BERTH_NOT_STABLE",
+    `the new container for ${name} ${problem}, within stableFor ${formatDurationMs(forMs)}; ${then}. Fix the spec or the image`,
+    { retriable: true, ...(holder !== undefined ? { subject: holder } : {}) },
+  );
+}
 
 /**
  * The host port in an engine's refusal to start: "listen tcp4 127.0.0.1:10000: bind: address
@@ -647,7 +673,7 @@ export class Executor {
     const digest = await this.ensureImage(spec, ctx.imagePresent);
     if (action.strategy === "StopFirst") {
       await this.remove(action.old, false, ctx);
-      await this.createStarted(
+      const id = await this.createStarted(
         spec,
         hash,
         source,
@@ -658,6 +684,20 @@ export class Executor {
         action.hostPorts,
         digest,
       );
+      // A rollout's replacement must stay up before the next one goes; a repair (dead, start
+      // failing) is not held to it. There is no old container to keep: this one stays, and the
+      // rollout holds on it (core/plan/rollout.ts).
+      if (spec.stableForMs !== null && !spec.suspended && isRollout(action.reason)) {
+        const problem = (await this.waitReady(id, spec)) ?? (await this.stayedUp(id, spec.stableForMs));
+        if (problem !== null)
+          throw notStable(
+            action.name,
+            spec.stableForMs,
+            problem,
+            "it stays (the old one is gone) and the rest of the rollout holds until the spec changes",
+            id,
+          );
+      }
       return;
     }
     const next = await this.createStarted(
@@ -694,6 +734,13 @@ export class Executor {
           `the new container for ${name} ${problem}; the old one keeps running. Fix the spec or the image`,
         );
       }
+      // The old container keeps running until the new one has stayed up (spec.stableFor).
+      const unstable = spec.stableForMs === null ? null : await this.stayedUp(next.id, spec.stableForMs);
+      if (unstable !== null && spec.stableForMs !== null) {
+        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
+        const kept = old ? "it was removed and the old one keeps running" : "it was removed";
+        throw notStable(name, spec.stableForMs, unstable, kept);
+      }
     }
     if (old) await this.remove(old, false, ctx);
     await this.rename(next.id, name);
@@ -715,6 +762,26 @@ export class Executor {
       if (d.health === "unhealthy") return "became unhealthy";
       if (this.deps.clock.now() >= deadline) return "did not become healthy in time";
       await this.sleep(this.deps.healthPollMs ?? 200);
+    }
+  }
+
+  /**
+   * Null when the container stayed up (running, not restarted, not unhealthy) for `forMs` from its
+   * start; else what happened (core/stable-for.ts). The wait holds no slot.
+   */
+  private async stayedUp(id: string, forMs: number): Promise<string | null> {
+    let d = await this.deps.docker.inspectContainer(id);
+    if (!d) return "vanished";
+    const window = stableWindow(d, forMs, this.deps.clock.now());
+    this.deps.log.info({ container: d.name, stableForMs: forMs }, "replacement running; waiting for it to stay up");
+    for (;;) {
+      const problem = stableProblem(d, window, this.deps.exits?.exitCodeOf(id) ?? null);
+      if (problem !== null) return problem;
+      const now = this.deps.clock.now();
+      if (now >= window.until) return null;
+      await this.sleep(Math.min(window.until - now, this.deps.stablePollMs ?? STABLE_POLL_MS));
+      d = await this.deps.docker.inspectContainer(id);
+      if (!d) return "vanished";
     }
   }
 

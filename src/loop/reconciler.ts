@@ -86,6 +86,8 @@ export interface ReconcilerDeps {
   readonly imageCheck?: {
     digests(specs: readonly NormalizedSpec[], now: number): Promise<ReadonlyMap<string, string>>;
   };
+  /** What inspects tell of runs and `die` events of exits; absent: the reconciler's own. */
+  readonly runs?: RunInspector;
 }
 
 /** True when the plan gives a container a `hostPort: auto` port. */
@@ -152,7 +154,7 @@ export class Reconciler {
     private readonly options: ReconcilerOptions,
   ) {
     this.queue = deps.dispatcher ?? EMPTY_QUEUE;
-    this.runs = new RunInspector(deps.docker, options.owner.keys);
+    this.runs = deps.runs ?? new RunInspector(deps.docker, options.owner.keys);
   }
 
   /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */

@@ -9,7 +9,9 @@
  *   of it: its restarts and last exit (a crash loop). Started again, the engine says 0 for the
  *   last exit's code, so the code is the last `die` event's (or the last inspect's of the same
  *   exit); not known to a one-shot look at a container running again;
- * - every container of the specs a pass is asked to look closer at (`berth get`).
+ * - every container of the specs a pass is asked to look closer at (`berth get`);
+ * - every container of a spec with a stableFor while its rollout is under way (its containers of
+ *   more than one version): a restarted one of the new version holds the rest (core/plan/rollout.ts).
  * A container's inspect is kept until the engine reports a change of it (`forget`): a no-op pass
  * costs no inspect. An exited run that is not settled is inspected again every pass (something
  * may restart it). A reopened events stream (events may have been missed) trusts nothing cached:
@@ -20,6 +22,7 @@
 import type { ObservedContainer, ObservedRun, ObservedState } from "../core/observed.js";
 import type { LabelKeys } from "../core/labels.js";
 import type { SpecRecord } from "../core/record.js";
+import { midRollout } from "../core/plan/rollout.js";
 import { runsToCompletion } from "../core/runs.js";
 import type { DockerPort } from "../docker/port.js";
 
@@ -56,6 +59,11 @@ export class RunInspector {
     else this.exitCodes.set(containerId, died.code);
   }
 
+  /** The code of the container's last exit as its `die` event told it; null: not told. */
+  exitCodeOf(containerId: string): number | null {
+    return this.exitCodes.get(containerId) ?? null;
+  }
+
   /**
    * Events may have been missed: inspect again every container inspected before (kept in view, so
    * that a restart count stays known), and forget the exit codes events told (a missed `die` may
@@ -80,9 +88,11 @@ export class RunInspector {
       const spec = specOf(c);
       return spec !== null && runsToCompletion(spec);
     };
+    const rolling = heldRollouts(observed.containers, records, this.keys);
     const wanted = observed.containers.filter((c) => {
       if (c.state === "restarting" || this.died.has(c.id) || this.seen.has(c.id)) return true;
-      if (closer.has(c.labels[this.keys.spec] ?? "")) return true;
+      const name = c.labels[this.keys.spec] ?? "";
+      if (closer.has(name) || rolling.has(name)) return true;
       const spec = specOf(c);
       if (spec === null || !runsToCompletion(spec)) return false;
       return c.state === "exited" || (RUNNING.has(c.state) && spec.activeDeadlineMs !== null);
@@ -122,6 +132,24 @@ export class RunInspector {
     this.seen.set(c.id, { key, run });
     return run;
   }
+}
+
+/**
+ * Specs with a stableFor whose containers are of more than one version (a rollout under way): their
+ * restarts decide whether the rollout holds (core/plan/rollout.ts).
+ */
+function heldRollouts(
+  containers: readonly ObservedContainer[],
+  records: ReadonlyMap<string, SpecRecord>,
+  keys: LabelKeys,
+): Set<string> {
+  const bySpec = new Map<string, ObservedContainer[]>();
+  for (const c of containers) {
+    const spec = c.labels[keys.spec] ?? "";
+    if (records.get(spec)?.spec?.stableForMs == null) continue;
+    bySpec.set(spec, [...(bySpec.get(spec) ?? []), c]);
+  }
+  return new Set([...bySpec].filter(([, list]) => midRollout(list, keys)).map(([spec]) => spec));
 }
 
 /**

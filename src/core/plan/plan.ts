@@ -17,6 +17,7 @@ import { PlanBuilder } from "./builder.js";
 import { planCapacity } from "./capacity.js";
 import { blockedBy, planObjects } from "./objects.js";
 import { dependencyWait } from "./dependencies.js";
+import { isRolloutReplace, rolloutHold } from "./rollout.js";
 import { type Claim, planSpec, ref } from "./plan-spec.js";
 import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
 import { planImages } from "./images.js";
@@ -159,6 +160,11 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     if (blocked) {
       if (out.drop(d.spec.name, makesContainer)) out.note(blocked);
       continue;
+    }
+    const hold = rolloutHold(d, containers, keys);
+    if (hold) {
+      out.drop(d.spec.name, isRolloutReplace);
+      out.note(hold);
     }
     const waiting = dependencyWait(d, dependencies);
     if (waiting && (out.drop(d.spec.name, makesContainer) || waiting.always)) out.note(waiting.note);

@@ -371,6 +371,17 @@ describe("the service a spec becomes", () => {
     expect(plain.TaskTemplate).not.toHaveProperty("LogDriver");
   });
 
+  it("maps stableFor to the update's monitor: a task that fails within it pauses the update", () => {
+    const body = serviceSpec(swarmDesired("web", { extra: ["stableFor: 1m30s"] }), OPTIONS.owner);
+    expect(body.UpdateConfig).toEqual({
+      Parallelism: 1,
+      Order: "start-first",
+      FailureAction: "pause",
+      Monitor: 90_000_000_000,
+    });
+    expect(serviceSpec(swarmDesired("plain", {}), OPTIONS.owner).UpdateConfig).not.toHaveProperty("Monitor");
+  });
+
   it("carries the Git revision on the service alone; another revision of the same spec is no update", () => {
     const web = desired("web");
     const [first, second] = ["1".repeat(40), "2".repeat(40)];

@@ -1,0 +1,124 @@
+/**
+ * spec.stableFor's hold on a rollout in the planner (core/plan/rollout.ts), golden: while a
+ * spec's containers are of two versions, one of the current version that the engine restarted,
+ * that is not running or that is unhealthy holds the replacements of the rest, and only those: a
+ * repair still goes, a spec without stableFor is not held, and a newer version rolls out again.
+ */
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ObservedContainer, ObservedRun, ObservedState } from "../../../src/core/observed.js";
+import { type PlanInput, plan } from "../../../src/core/plan/plan.js";
+import { renderPlan } from "../../../src/core/plan/render.js";
+import { container, desired, input, observed, OPTIONS, resetIds } from "../../support/plan-fixtures.js";
+
+const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
+const HELD =
+  "! web: rollout held: web-0 of this version exited with code 3 and was restarted by the engine (2 restarts); " +
+  "the others keep their version until the spec changes (stableFor) (Failed)\n";
+
+const RUN: ObservedRun = {
+  createdAt: NOW - 60_000,
+  startedAt: NOW - 50_000,
+  finishedAt: null,
+  oomKilled: false,
+  restartCount: 0,
+  lastExit: null,
+  settled: false,
+};
+/** Restarted twice by the engine after exiting with code 3; `restarting` or already `running` again. */
+const crashed = (c: ObservedContainer, state: "restarting" | "running" = "restarting"): ObservedContainer => ({
+  ...c,
+  state,
+  run: { ...RUN, restartCount: 2, lastExit: { code: state === "running" ? null : 3, at: NOW - 1_000 } },
+});
+
+interface Case {
+  readonly input: PlanInput;
+  readonly observed: ObservedState;
+  readonly expected: string;
+}
+
+const web = (extra: readonly string[] = ["stableFor: 10s"]) =>
+  desired("web", { replicas: 3, extra: ["updateStrategy: StopFirst", ...extra] });
+
+/** web-0 of the current version (id 0001…), `first` making it what the case needs; web-1 and web-2 of the old one. */
+function midRollout(d: ReturnType<typeof web>, first: (c: ObservedContainer) => ObservedContainer): Case {
+  return {
+    input: input([d]),
+    observed: observed([
+      first({ ...container(d, { name: "web-0", replica: 0 }), run: RUN }),
+      container(d, { name: "web-1", replica: 1, hash: "old" }),
+      container(d, { name: "web-2", replica: 2, hash: "old" }),
+    ]),
+    expected: "",
+  };
+}
+
+const REST =
+  "replace web-1 [0002aaaabbbb] StopFirst: hash changed\nreplace web-2 [0003aaaabbbb] StopFirst: hash changed\n";
+
+const cases: Record<string, () => Case> = {
+  "the new version stayed up: the rollout goes on": () => ({ ...midRollout(web(), (c) => c), expected: REST }),
+  "the new version is restarting after a crash: the rest holds, Failed": () => ({
+    ...midRollout(web(), (c) => crashed(c)),
+    expected: HELD,
+  }),
+  "running again after a crash (its code known only from an inspect then: none): the rest holds": () => ({
+    ...midRollout(web(), (c) => crashed(c, "running")),
+    expected: HELD.replace("exited with code 3", "exited"),
+  }),
+  "unhealthy: the rest holds": () => ({
+    ...midRollout(web(), (c) => ({ ...c, health: "unhealthy" })),
+    expected:
+      "! web: rollout held: web-0 of this version became unhealthy; the others keep their version until the spec changes (stableFor) (Failed)\n",
+  }),
+  "a repair is not held: a dead container of this version is still replaced": () => {
+    const d = web();
+    const dead = { ...container(d, { name: "web-1", replica: 1 }), state: "dead" as const };
+    return {
+      input: input([d]),
+      observed: observed([
+        crashed({ ...container(d, { name: "web-0", replica: 0 }), run: RUN }),
+        dead,
+        container(d, { name: "web-2", replica: 2, hash: "old" }),
+      ]),
+      expected: `replace web-1 [0001aaaabbbb] StopFirst: dead\n${HELD}`,
+    };
+  },
+  "a spec without stableFor is not held": () => ({ ...midRollout(web([]), (c) => crashed(c)), expected: REST }),
+  "the crashed one is of an older version: the new version rolls out over it": () => {
+    const d = web(["stableFor: 10s", "env: { VERSION: '3' }"]);
+    return {
+      input: input([d]),
+      observed: observed([
+        crashed(container(d, { name: "web-0", replica: 0, hash: "v2" })),
+        container(d, { name: "web-1", replica: 1, hash: "old" }),
+      ]),
+      expected:
+        "replace web-0 [0001aaaabbbb] StopFirst: hash changed\n" +
+        "replace web-1 [0002aaaabbbb] StopFirst: hash changed\n" +
+        "create  web-2: not found\n",
+    };
+  },
+  "every container of this version: no rollout, nothing held (a crash loop is the engine's)": () => {
+    const d = web();
+    return {
+      input: input([d]),
+      observed: observed([
+        crashed(container(d, { name: "web-0", replica: 0 })),
+        container(d, { name: "web-1", replica: 1 }),
+        container(d, { name: "web-2", replica: 2 }),
+      ]),
+      expected: "nothing to do\n",
+    };
+  },
+};
+
+describe("plan: a rollout held by stableFor (golden)", () => {
+  beforeEach(resetIds);
+  for (const [name, make] of Object.entries(cases)) {
+    it(name, () => {
+      const c = make();
+      expect(renderPlan(plan(c.input, c.observed, NOW, OPTIONS))).toBe(c.expected);
+    });
+  }
+});

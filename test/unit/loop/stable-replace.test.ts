@@ -1,0 +1,158 @@
+/**
+ * spec.stableFor (core/stable-for.ts, core/plan/rollout.ts, loop/executor.ts), the whole controller
+ * on the in-memory Docker fake: under StartFirst the old container keeps running until its
+ * replacement has stayed up, and a replacement that crashes within the wait is removed while the
+ * old one stays; replicas roll one at a time, each after the one before stayed up; under
+ * StopFirst a replacement that crashes stays, and the rest of the rollout holds until the spec
+ * changes.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, harness } from "../../support/harness.js";
+import { specText } from "../../support/specs.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const web = (env: string, extra: string[] = []) =>
+  specText("web", { replicas: 2, extra: ["stableFor: 10s", `env: { VERSION: "${env}" }`, ...extra] });
+
+/** Each container of `version` exits with code 3 one second after it starts, and the engine starts it again. */
+function crashing(x: Harness, version: string): void {
+  const start = x.docker.startContainer.bind(x.docker);
+  x.docker.startContainer = async (id: string) => {
+    await start(id);
+    const c = x.docker.containers.get(id);
+    if (!c?.body.Env?.includes(`VERSION=${version}`)) return;
+    x.clock.at(x.clock.now() + 1_000, () => {
+      x.docker.crash(c.name, 3, { running: true });
+    });
+  };
+}
+
+/** Container name → its VERSION, for berth's containers. */
+function versions(x: Harness): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of x.docker.containers.values()) {
+    const env = (c.body.Env ?? []).find((e) => e.startsWith("VERSION="));
+    out[c.name] = env?.slice("VERSION=".length) ?? "";
+  }
+  return out;
+}
+
+describe("stableFor", () => {
+  it("StartFirst: keeps the old container until the new one stayed up, then the next replica", async () => {
+    h = await harness({ "web.yaml": web("1") });
+    await h.start();
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1" });
+
+    h.write("web.yaml", web("2"));
+    h.resync();
+    await h.clock.advance(5_000);
+    // Five seconds into web-0's wait: both old containers run, the new one beside them.
+    expect(versions(h)).toEqual({ "web-0": "1", "web-0.next": "2", "web-1": "1" });
+    await h.clock.advance(6_000);
+    // web-0 stayed up: it replaced the old one, and only now does web-1's replacement begin.
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1", "web-1.next": "2" });
+    await h.clock.advance(11_000);
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "2" });
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("StartFirst: a replacement that crashes within the wait is removed; the old ones keep running", async () => {
+    h = await harness({ "web.yaml": web("1") });
+    await h.start();
+    crashing(h, "2");
+    h.write("web.yaml", web("2"));
+    h.resync();
+    await h.clock.advance(3_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1" });
+    expect([...h.docker.containers.values()].every((c) => c.state === "running")).toBe(true);
+    const status = h.status("web");
+    expect(status?.phase).toBe("Failed");
+    expect(status?.message).toMatch(
+      /^the new container for web-0 exited with code 3 1\.0s after it started and was restarted by the engine \(1 restart\), within stableFor 10s; it was removed and the old one keeps running\. Fix the spec or the image \(retrying at /,
+    );
+
+    // A fixed version rolls out.
+    h.write("web.yaml", web("3"));
+    h.resync();
+    await h.clock.advance(25_000);
+    expect(versions(h)).toEqual({ "web-0": "3", "web-1": "3" });
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("StartFirst: a replacement that turns unhealthy within the wait is removed", async () => {
+    const hc = 'healthcheck: { command: ["true"], interval: 1s }';
+    h = await harness({ "web.yaml": web("1", [hc]) });
+    await h.start();
+    h.write("web.yaml", web("2", [hc]));
+    h.resync();
+    await h.clock.advance(2_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-0.next": "2", "web-1": "1" });
+    h.docker.health.set("web-0.next", "unhealthy");
+    await h.clock.advance(1_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1" });
+    expect(h.status("web")?.message).toMatch(/^the new container for web-0 became unhealthy, within stableFor 10s;/);
+  });
+
+  it("StopFirst: a replacement that crashes stays, and the rest of the rollout holds until the spec changes", async () => {
+    const stopFirst = (v: string) => web(v, ["updateStrategy: StopFirst"]);
+    h = await harness({ "web.yaml": stopFirst("1") });
+    await h.start();
+    crashing(h, "2");
+    h.write("web.yaml", stopFirst("2"));
+    h.resync();
+    await h.clock.advance(3_000);
+    const held = (restarts: string) =>
+      `rollout held: web-0 of this version exited with code 3 and was restarted by the engine (${restarts}); ` +
+      "the others keep their version until the spec changes (stableFor)";
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1" });
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: held("1 restart") });
+
+    // Long past any backoff, and many passes later, web-1 still runs the old version.
+    for (let i = 0; i < 10; i++) {
+      h.resync();
+      await h.clock.advance(60_000);
+    }
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1" });
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: held("1 restart") });
+    expect(h.passes.at(-1)?.plan.actions).toEqual([]);
+
+    // Read from the engine, not remembered: a berth started afresh holds it too, and says so once
+    // the engine has restarted web-0 again.
+    const { docker, clock } = h;
+    await h.stop();
+    h = await harness({ "web.yaml": stopFirst("2") }, { docker, clock });
+    await h.start();
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1" });
+    // Running again, its inspect reads no exit code: the restart alone holds it.
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: held("1 restart").replace(" with code 3", "") });
+    docker.crash("web-0", 3, { running: true });
+    await h.clock.advance(100);
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1" });
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: held("2 restarts") });
+
+    // A new version rolls out over both.
+    h.write("web.yaml", stopFirst("3"));
+    h.resync();
+    await h.clock.advance(25_000);
+    expect(versions(h)).toEqual({ "web-0": "3", "web-1": "3" });
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+
+  it("holds no repair to it: a dead container is replaced at once", async () => {
+    h = await harness({ "web.yaml": specText("web", { extra: ["stableFor: 1h"] }) });
+    await h.start();
+    const before = h.docker.byName("web")?.id;
+    const dead = h.docker.byName("web");
+    if (dead) dead.state = "dead";
+    h.resync();
+    await h.clock.advance(1_000);
+    expect(h.docker.byName("web")?.id).not.toBe(before);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.status("web")?.phase).toBe("Running");
+  });
+});
