@@ -262,8 +262,12 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
       Parallelism: 1,
       Order: spec.updateStrategy === "StartFirst" ? "start-first" : "stop-first",
       FailureAction: "pause",
-      // A task that fails within it pauses the update (spec.stableFor); Swarm's own default is 5s.
-      ...(spec.stableForMs !== null ? { Monitor: spec.stableForMs * 1_000_000 } : {}),
+      // spec.stableFor: a task that fails within Monitor pauses the update (Swarm's default is 5s),
+      // and Delay holds the next task's update until then, as the engine target waits (Swarm
+      // would otherwise go on to the next task while it still watches the last).
+      ...(spec.stableForMs !== null
+        ? { Monitor: spec.stableForMs * 1_000_000, Delay: spec.stableForMs * 1_000_000 }
+        : {}),
     },
   };
 }

@@ -397,6 +397,35 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 150_000);
 
+  it("stableFor is the update's monitor: a version whose task crashes within it pauses the update, apply fails, the other replica keeps the old", async () => {
+    const id = testId("swarm-stablefor");
+    const web = `${id}-web`;
+    const spec = (version: string, script: string) =>
+      specText(web, {
+        image: TEST_IMAGE,
+        replicas: 2,
+        extra: [
+          `command: ["sh", "-c", ${JSON.stringify(script)}]`,
+          `env: { VERSION: "${version}" }`,
+          "stableFor: 20s",
+          "stopTimeout: 1s",
+        ],
+      });
+    const dir = specDir({ "web.yaml": spec("1", "sleep 3600") });
+    const first = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const [service] = await services(id);
+    expect(service?.Spec.UpdateConfig).toMatchObject({ Monitor: 20e9, Delay: 20e9, FailureAction: "pause" });
+
+    writeFileSync(path.join(dir, "web.yaml"), spec("2", "sleep 1; exit 3"));
+    const bad = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "90s"]);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/update paused: update paused due to failure or early termination of task/);
+    // One task was updated and failed; the other still runs version 1.
+    expect((await runningEnvs(web)).filter((env) => env.includes("VERSION=1"))).toHaveLength(1);
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 150_000);
+
   it("gives a task's container the spec's hosts, resolver, stop signal and log driver", async () => {
     const id = testId("swarm-host-options");
     const name = `${id}-web`;

@@ -371,13 +371,14 @@ describe("the service a spec becomes", () => {
     expect(plain.TaskTemplate).not.toHaveProperty("LogDriver");
   });
 
-  it("maps stableFor to the update's monitor: a task that fails within it pauses the update", () => {
+  it("maps stableFor to the update's monitor and delay: a task that fails within it pauses the update before the next", () => {
     const body = serviceSpec(swarmDesired("web", { extra: ["stableFor: 1m30s"] }), OPTIONS.owner);
     expect(body.UpdateConfig).toEqual({
       Parallelism: 1,
       Order: "start-first",
       FailureAction: "pause",
       Monitor: 90_000_000_000,
+      Delay: 90_000_000_000,
     });
     expect(serviceSpec(swarmDesired("plain", {}), OPTIONS.owner).UpdateConfig).not.toHaveProperty("Monitor");
   });
