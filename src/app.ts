@@ -54,6 +54,7 @@ import type { VerdictStore } from "./manifest/verdicts.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { Pools } from "./ops/pools.js";
+import { controllerRestart } from "./ops/restart.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { OriginalAgents } from "./ops/spawner-agents.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
@@ -422,6 +423,21 @@ export function createApp(given: Config, deps: AppDeps): App {
           metrics,
           specs: runtimeSpecs,
           pools,
+          restart: (name) =>
+            controllerRestart(
+              {
+                docker: docker.port,
+                clock,
+                exits: engine.runs,
+                keys: owner.keys,
+                view: () => {
+                  const last = controller.last;
+                  return last ? { desired: last.snapshot.input.desired, containers: last.observed.containers } : null;
+                },
+                exclusive: (spec, fn) => dispatcher.exclusive(spec, () => false, fn),
+              },
+              name,
+            ),
           containers: new ManagedContainers(docker.port, docker.io ?? unavailableIO, owner, log, config.policy.profile),
           compat: config.compat,
           originalAgents: config.compat ? new OriginalAgents(docker.port, owner, log) : null,

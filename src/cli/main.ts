@@ -28,6 +28,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   claim: () => import("./commands/claim.js"),
   release: () => import("./commands/release.js"),
   reap: () => import("./commands/reap.js"),
+  restart: () => import("./commands/restart.js"),
   schema: () => import("./commands/schema.js"),
   completion: () => import("./commands/completion.js"),
   import: () => import("./commands/import.js"),

@@ -10,6 +10,7 @@ import type { GitSourceStatus } from "../loop/git-sources.js";
 import type { ManagedContainers } from "../ops/containers.js";
 import type { EventLog } from "../ops/event-log.js";
 import type { Pools } from "../ops/pools.js";
+import type { RestartAnswer } from "../ops/restart.js";
 import type { RuntimeSpecs } from "../ops/runtime-specs.js";
 import type { OriginalAgents } from "../ops/spawner-agents.js";
 import type { Metrics } from "./metrics.js";
@@ -68,6 +69,8 @@ export interface EngineServerDeps extends CommonServerDeps {
   status(): StatusSnapshot | null;
   /** Claims on warm pools (docs/pools.md); null or absent: no runtime spec directory to record them in. */
   readonly pools?: Pools | null;
+  /** A rolling restart of a spec's containers (ops/restart.ts, `berth restart`); absent: 501. */
+  readonly restart?: (name: string) => Promise<RestartAnswer>;
   /** berth's own containers: find, exec, logs. */
   readonly containers: ManagedContainers;
   /** null: no docker-spawner compatibility routes. */

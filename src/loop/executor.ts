@@ -17,7 +17,6 @@ import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
 import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
 import { tempName } from "../core/names.js";
-import { stableProblem, stableWindow } from "../core/stable-for.js";
 import { formatDurationMs } from "../core/units.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
@@ -32,8 +31,10 @@ import type { DockerPort } from "../docker/port.js";
 import type { Clock } from "../util/clock.js";
 import { Semaphore } from "../util/semaphore.js";
 import { isObjectAction, runObjectAction } from "./objects.js";
+import { type ReadinessDeps, stayedUp, waitReady } from "./readiness.js";
 
-export interface ExecutorDeps {
+/** With how often a new container is looked at, and the exit codes `die` events told (loop/readiness.ts). */
+export interface ExecutorDeps extends ReadinessDeps {
   readonly docker: DockerPort;
   readonly owner: Ownership;
   readonly secrets: SecretSources;
@@ -51,12 +52,6 @@ export interface ExecutorDeps {
    * volumes once the container holds them, and on a container's mounts before berth starts it.
    */
   readonly admission?: AdmissionAudit;
-  /** How often to look at a new container's health while waiting for it. */
-  readonly healthPollMs?: number;
-  /** How often to look at a replacement while it must stay up (spec.stableFor). */
-  readonly stablePollMs?: number;
-  /** The exit code a container's `die` event told (an inspect of one restarted reads none). */
-  readonly exits?: { exitCodeOf(containerId: string): number | null };
   /** Concurrent image pulls. */
   readonly pullConcurrency?: number;
   /**
@@ -113,12 +108,6 @@ const IMAGE_LOG = {
 /** Lines of a build's output kept for its log, and shown in a failed build's error. */
 const KEPT_BUILD_LINES = 2000;
 const BUILD_ERROR_LINES = 10;
-
-/** Longest wait for a new container to become healthy. */
-const MAX_HEALTH_WAIT_MS = 10 * 60_000;
-
-/** How often a replacement is looked at while it must stay up (spec.stableFor). */
-const STABLE_POLL_MS = 500;
 
 /** The replacements of a rollout (a new spec or image), as against repairs. */
 function isRollout(reason: Extract<Action, { kind: "replace" }>["reason"]): boolean {
@@ -746,43 +735,13 @@ export class Executor {
     await this.rename(next.id, name);
   }
 
-  /** Null when the container is running (and healthy, if it has a healthcheck); else what went wrong. */
-  private async waitReady(id: string, spec: NormalizedSpec): Promise<string | null> {
-    const hc = spec.healthcheck;
-    const deadline =
-      this.deps.clock.now() +
-      (hc
-        ? Math.min(MAX_HEALTH_WAIT_MS, hc.startPeriodMs + (hc.intervalMs + hc.timeoutMs) * (hc.retries + 1) + 5000)
-        : 0);
-    for (;;) {
-      const d = await this.deps.docker.inspectContainer(id);
-      if (!d) return "vanished";
-      if (d.state !== "running") return `exited at once (exit code ${d.exitCode ?? "unknown"})`;
-      if (!hc || d.health === "healthy") return null;
-      if (d.health === "unhealthy") return "became unhealthy";
-      if (this.deps.clock.now() >= deadline) return "did not become healthy in time";
-      await this.sleep(this.deps.healthPollMs ?? 200);
-    }
+  private waitReady(id: string, spec: NormalizedSpec): Promise<string | null> {
+    return waitReady(this.deps, id, spec);
   }
 
-  /**
-   * Null when the container stayed up (running, not restarted, not unhealthy) for `forMs` from its
-   * start; else what happened (core/stable-for.ts). The wait holds no slot.
-   */
-  private async stayedUp(id: string, forMs: number): Promise<string | null> {
-    let d = await this.deps.docker.inspectContainer(id);
-    if (!d) return "vanished";
-    const window = stableWindow(d, forMs, this.deps.clock.now());
-    this.deps.log.info({ container: d.name, stableForMs: forMs }, "replacement running; waiting for it to stay up");
-    for (;;) {
-      const problem = stableProblem(d, window, this.deps.exits?.exitCodeOf(id) ?? null);
-      if (problem !== null) return problem;
-      const now = this.deps.clock.now();
-      if (now >= window.until) return null;
-      await this.sleep(Math.min(window.until - now, this.deps.stablePollMs ?? STABLE_POLL_MS));
-      d = await this.deps.docker.inspectContainer(id);
-      if (!d) return "vanished";
-    }
+  private stayedUp(id: string, forMs: number): Promise<string | null> {
+    this.deps.log.info({ container: id, stableForMs: forMs }, "replacement running; waiting for it to stay up");
+    return stayedUp(this.deps, id, forMs);
   }
 
   /**

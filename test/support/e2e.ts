@@ -105,6 +105,27 @@ export interface StartOptions {
   readonly waitStarted?: boolean;
 }
 
+/**
+ * A test file's `berth run`: `start` it in a test, and it is stopped after that test, whatever
+ * the test's outcome. `current` is the one running, if any.
+ */
+export function controllerPerTest(): {
+  start(args: readonly string[], env?: Record<string, string>, options?: StartOptions): Promise<RunningBerth>;
+  readonly current: RunningBerth | undefined;
+} {
+  let current: RunningBerth | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return {
+    start: async (args, env = {}, options = {}) => (current = await startBerth(args, env, options)),
+    get current() {
+      return current;
+    },
+  };
+}
+
 /** Starts `berth run ARGS…` and waits until the controller has started. */
 export async function startBerth(
   args: readonly string[],

@@ -1,8 +1,9 @@
 /**
- * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}) and writes in
- * the runtime spec directory (PUT, DELETE), validated and policy-checked before anything is
- * written (400 with the same errors as `berth validate`). The use case (ops/runtime-specs.ts)
- * says what happened; this module says it in HTTP.
+ * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}), writes in the runtime spec
+ * directory (PUT, DELETE), validated and policy-checked before anything is written (400 with the
+ * same errors as `berth validate`), and a rolling restart of a spec's containers (POST
+ * /v1/specs/{name}/restart, `berth restart`). The use cases (ops/runtime-specs.ts,
+ * ops/restart.ts) say what happened; this module says it in HTTP.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatIssue } from "../../core/errors.js";
@@ -131,6 +132,20 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
   });
 
   registerSpecWrites(app, deps);
+
+  // Answers when every container is back (or one failed): as long as their waits, so no idle timeout.
+  app.post<{ Params: { name: string } }>(
+    "/v1/specs/:name/restart",
+    { onRequest: [requireToken(deps.apiToken)], config: { waits: true } },
+    async (req, reply) => {
+      if (!(await checkName(req.params.name, reply))) return reply;
+      if (!deps.restart) return refuse(reply, 501, { error: "this controller does not restart containers" });
+      const answer = await deps.restart(req.params.name);
+      if (answer.kind === "refused") return refuse(reply, answer.status, { error: answer.reason });
+      const failed = answer.steps.some((s) => s.outcome === "failed");
+      return reply.code(200).send({ spec: req.params.name, restarted: !failed, steps: answer.steps });
+    },
+  );
 }
 
 /**

@@ -1,0 +1,137 @@
+/**
+ * `berth restart NAME…`: restart specs' running containers in place, one at a time, each once the
+ * one before runs again (ops/restart.ts). Beside a running controller (`berth run` holds the id's
+ * lock) it asks that controller's API, which does the same while no pass acts on the spec.
+ */
+import { type Command, Option } from "commander";
+import { createInspector } from "../../app.js";
+import type { RawOptions } from "../../config.js";
+import { BerthError } from "../../core/errors.js";
+import { labelKeys } from "../../core/labels.js";
+import { formatDurationMs } from "../../core/units.js";
+import type { WriteFence } from "../../docker/fenced.js";
+import { type RestartStep, restartTargets, rollingRestart } from "../../ops/restart.js";
+import { systemClock } from "../../util/clock.js";
+import { withHostLockAlone, withLease } from "../ha.js";
+import { type CliIO, type CommandContext, EXIT } from "../io.js";
+import {
+  addCommonOptions,
+  addExamples,
+  addHaOptions,
+  addOutputOption,
+  addTargetOption,
+  type OutputFormat,
+  GROUPS,
+  stateDirOption,
+} from "../options.js";
+import { formatData, isData } from "../output.js";
+import { addApiOptions, type ApiOptions, callApi, text } from "../pool-api.js";
+import { printable } from "../sanitize.js";
+import { setup, verdictsFor } from "../setup.js";
+
+type RestartOptions = RawOptions & ApiOptions & { output?: OutputFormat; viaApi?: boolean };
+
+export function register(program: Command, { io, setExit }: CommandContext): void {
+  const command = program
+    .command("restart")
+    .description(
+      "Restart specs' running containers in place, one at a time: each once the one before runs again (healthy, and for its stableFor).",
+    )
+    .argument("<name...>", "the specs to restart, in this order");
+  addTargetOption(addOutputOption(addCommonOptions(command, { positional: false })))
+    .addOption(stateDirOption().helpGroup(GROUPS.reconcile))
+    .addOption(
+      new Option("--via-api", "always ask the running controller at --server, even where none holds the id's lock")
+        .env("BERTH_RESTART_VIA_API")
+        .helpGroup(GROUPS.controller),
+    );
+  addApiOptions(command);
+  addHaOptions(command, { oneShot: true });
+  addExamples(command, [
+    { command: "berth restart web", what: "web's containers, one after the other" },
+    { command: "berth restart api worker -o json", what: "two specs in turn, the steps as JSON" },
+  ]).action(async (names: string[], opts: RestartOptions) => {
+    setExit(await restart(names, opts, io));
+  });
+}
+
+async function restart(names: readonly string[], raw: RestartOptions, io: CliIO): Promise<number> {
+  const { config, log } = setup(raw, { level: "warn", fd: 2 });
+  if (config.target === "swarm") {
+    throw BerthError.usage(
+      "restart is for --target engine: `docker service update --force NAME` restarts a service's tasks, rolling as its updateStrategy says",
+    );
+  }
+  const print = (step: RestartStep): void => {
+    if (!isData(raw.output)) io.out(`${stepLine(step)}\n`);
+  };
+  let steps: readonly RestartStep[];
+  if (raw.viaApi === true) steps = await viaApi(names, raw, io, print);
+  else {
+    const restartWith = async (fence: WriteFence | null): Promise<RestartStep[]> => {
+      const inspector = createInspector(config, {
+        log,
+        ...verdictsFor(io, config.specDirs),
+        ...(fence ? { fence } : {}),
+      });
+      const result = await inspector.reconciler.pass({ reload: true });
+      const targets = restartTargets(
+        names,
+        result.snapshot.input.desired,
+        result.observed.containers,
+        labelKeys(config.labelPrefix),
+      );
+      return rollingRestart({ docker: inspector.docker, clock: systemClock }, targets, print);
+    };
+    try {
+      steps = config.ha
+        ? await withLease(config, config.ha, log, "restart", restartWith)
+        : await withHostLockAlone(config, "restart", () => restartWith(null));
+    } catch (err) {
+      // `berth run` holds this id: it restarts them, while none of its passes acts on the spec.
+      if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
+      steps = await viaApi(names, raw, io, print);
+    }
+  }
+  const failed = steps.filter((s) => s.outcome === "failed").length;
+  if (isData(raw.output)) io.out(formatData(raw.output, { steps }));
+  else {
+    const done = steps.length - failed;
+    io.out(`${done} container${done === 1 ? "" : "s"} restarted${failed > 0 ? "; stopped at the failure" : ""}\n`);
+  }
+  return failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/** One spec at a time through the running controller's API: POST /v1/specs/{name}/restart. */
+async function viaApi(
+  names: readonly string[],
+  opts: RestartOptions,
+  io: CliIO,
+  print: (step: RestartStep) => void,
+): Promise<RestartStep[]> {
+  const steps: RestartStep[] = [];
+  for (const name of names) {
+    const res = await callApi(opts, io, "POST", `/v1/specs/${encodeURIComponent(name)}/restart`);
+    if (res.status !== 200) {
+      throw BerthError.usage(
+        `restart of ${printable(name)} refused by ${opts.server} (${res.status}): ${printable(text(res.body.error))}`,
+      );
+    }
+    const answered = Array.isArray(res.body.steps) ? (res.body.steps as RestartStep[]) : [];
+    for (const step of answered) {
+      steps.push(step);
+      print(step);
+    }
+    if (answered.some((s) => s.outcome === "failed")) break;
+  }
+  return steps;
+}
+
+function stepLine(step: RestartStep): string {
+  const took = formatDurationMs(step.durationMs);
+  return printable(
+    step.outcome === "restarted"
+      ? `restarted ${step.container}: ${step.detail} (${took})`
+      : `failed ${step.container}: ${step.detail} (${took}); the containers after it were not restarted`,
+  );
+}
