@@ -14,7 +14,7 @@ import { isDnsLabel } from "../core/names.js";
 import type { Finding, Mutable, Project, ServiceContext } from "./context.js";
 import { interpolate, type Variables } from "./interpolate.js";
 import { type DeclaredObject, declaredObjects, defaultNetwork, type ObjectDocument } from "./objects.js";
-import { HANDLERS } from "./service.js";
+import { HANDLERS, monitorOf } from "./service.js";
 import { type Entry, type Position, readTree, type Tree } from "./tree.js";
 import { UNSUPPORTED_SERVICE_KEYS, UNSUPPORTED_TOP_KEYS } from "./unsupported.js";
 import { scalarText } from "./values.js";
@@ -252,6 +252,15 @@ export function convertCompose(input: ComposeInput): Conversion {
     } else if (image) spec.image = scalarText(image.value);
     else error(e, path, "the service has no image or build");
     spec.restartPolicy ??= "Never"; // Compose's default is no; berth's is Always.
+    if (spec.stableFor !== undefined && spec.restartPolicy !== "Always") {
+      // update_config.monitor on a service that is not restarted: berth's stableFor is for one that keeps running.
+      delete spec.stableFor;
+      warn(
+        monitorOf(spec) ?? e,
+        `${path}.deploy.update_config.monitor`,
+        "berth's stableFor is for a service that keeps running (restart: always or unless-stopped): left out",
+      );
+    }
     network(ctx, e.value, used);
     const name = names.get(service) ?? service;
     const ordered = Object.fromEntries(

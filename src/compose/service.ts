@@ -279,6 +279,14 @@ const deploy: Handler = (ctx, value, at, path) => {
   }
 };
 
+/** Where each converted spec's stableFor came from (update_config.monitor), for a warning that drops it. */
+const monitors = new WeakMap<object, Position>();
+
+/** The position of the update_config.monitor a spec's stableFor came from; undefined: none. */
+export function monitorOf(spec: object): Position | undefined {
+  return monitors.get(spec);
+}
+
 /**
  * deploy.update_config: order is updateStrategy, monitor is stableFor. failure_action pause is
  * what berth does under StopFirst, and under StartFirst it keeps the old container; rollback (of
@@ -290,7 +298,10 @@ function updateConfig(ctx: ServiceContext, key: string, e: Entry, path: string):
     ctx.spec.updateStrategy = value === "start-first" ? "StartFirst" : "StopFirst";
   } else if (key === "monitor") {
     const d = duration(ctx, e.value, e, path);
-    if (d !== null && d !== "0s") ctx.spec.stableFor = d;
+    if (d !== null && d !== "0s") {
+      ctx.spec.stableFor = d;
+      monitors.set(ctx.spec, e);
+    }
   } else if (key === "failure_action" && value === "pause") {
     // berth's own behaviour on a replacement that does not stay up (docs/design.md, "Safe replacements").
   } else if (key === "failure_action") {

@@ -331,6 +331,13 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
   const expiresAt = s.expiresAt === undefined ? null : value(["spec", "expiresAt"], parseExpiresAt(s.expiresAt));
   const stopTimeoutMs = duration(["spec", "stopTimeout"], s.stopTimeout, DEFAULTS.stopTimeoutMs);
   const stableForMs = s.stableFor === undefined ? null : duration(["spec", "stableFor"], s.stableFor, 0) || null;
+  if (stableForMs !== null && (s.restartPolicy ?? DEFAULTS.restartPolicy) !== "Always") {
+    issues.push({
+      code: "BERTH_VALUE",
+      path: ["spec", "stableFor"],
+      message: `stableFor is for containers that keep running (restartPolicy Always); a run's (${s.restartPolicy ?? ""}) is meant to exit`,
+    });
+  }
 
   const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
   const dependsOn = (s.dependsOn ?? []).map((d) => ({ name: d.name, condition: d.condition ?? "Started" }));

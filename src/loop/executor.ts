@@ -115,14 +115,13 @@ function isRollout(reason: Extract<Action, { kind: "replace" }>["reason"]): bool
 }
 
 /**
- * A replacement that did not stay up for spec.stableFor. Retried with backoff; `holder` (under
- * StopFirst, the new container left in place) holds the rest of the rollout meanwhile.
+ * A replacement that did not stay up for spec.stableFor, and what became of it (`then`). Retried
+ * with backoff; under StopFirst the planner holds the rest of the rollout (core/plan/rollout.ts).
  */
-function notStable(name: string, forMs: number, problem: string, then: string, holder?: string): BerthError {
-  return new BerthError(
+function notStable(name: string, forMs: number, problem: string, then: string): BerthError {
+  return BerthError.retriable(
     "BERTH_NOT_STABLE",
     `the new container for ${name} ${problem}, within stableFor ${formatDurationMs(forMs)}; ${then}. Fix the spec or the image`,
-    { retriable: true, ...(holder !== undefined ? { subject: holder } : {}) },
   );
 }
 
@@ -684,7 +683,6 @@ export class Executor {
             spec.stableForMs,
             problem,
             "it stays (the old one is gone) and the rest of the rollout holds until the spec changes",
-            id,
           );
       }
       return;
@@ -723,12 +721,14 @@ export class Executor {
           `the new container for ${name} ${problem}; the old one keeps running. Fix the spec or the image`,
         );
       }
-      // The old container keeps running until the new one has stayed up (spec.stableFor).
-      const unstable = spec.stableForMs === null ? null : await this.stayedUp(next.id, spec.stableForMs);
-      if (unstable !== null && spec.stableForMs !== null) {
-        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
-        const kept = old ? "it was removed and the old one keeps running" : "it was removed";
-        throw notStable(name, spec.stableForMs, unstable, kept);
+      // The old container keeps running until the new one has stayed up (spec.stableFor). With
+      // no old one left (a replacement interrupted after its removal) there is nothing to keep.
+      if (old && spec.stableForMs !== null) {
+        const unstable = await this.stayedUp(next.id, spec.stableForMs);
+        if (unstable !== null) {
+          await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
+          throw notStable(name, spec.stableForMs, unstable, "it was removed and the old one keeps running");
+        }
       }
     }
     if (old) await this.remove(old, false, ctx);

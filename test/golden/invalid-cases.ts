@@ -95,6 +95,7 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "ulimit quoted": withSpec("ulimits:", '  nproc: "512"'),
   "cpus zero": withSpec("resources:", "  cpus: 0"),
   "shmSize beside a /dev/shm mount": withSpec("shmSize: 256Mi", "mounts: [{ type: tmpfs, target: /dev/shm }]"),
+  "stableFor on a run": withSpec("restartPolicy: OnFailure", "stableFor: 10s"),
   "shmSize in MB": withSpec("shmSize: 256MB"),
   "stopSignal without SIG": withSpec("stopSignal: quit"),
   "hostAliases without hostnames": withSpec("hostAliases: [{ ip: 10.0.0.5 }]"),

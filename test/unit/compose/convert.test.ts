@@ -150,6 +150,15 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
     expect(convert("worker-replicas").specs[1]?.document.spec.network).toBe("container:worker");
   });
 
+  it("update_config.monitor is stableFor on a service that keeps running; failure_action pause is berth's own", () => {
+    const c = inline(
+      "services:\n  web:\n    image: web:2\n    restart: always\n    deploy:\n      update_config:\n        monitor: 1m30s\n        failure_action: pause\n        order: stop-first\n",
+    );
+    expect(c.errors).toEqual([]);
+    expect(c.warnings).toEqual([]);
+    expect(c.specs[0]?.document.spec).toMatchObject({ stableFor: "1m30s", updateStrategy: "StopFirst" });
+  });
+
   it("anchors, merge keys and x- fields: shared settings reach every service, x- keys are not reported", () => {
     const c = convert("anchors");
     expect(c.specs.map((s) => s.document.spec.env)).toEqual([

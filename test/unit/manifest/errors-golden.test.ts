@@ -59,6 +59,9 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "shmSize beside a /dev/shm mount": [
     "bad.yaml:7:12: spec.shmSize: spec.mounts[0] already mounts /dev/shm: set its size there, or drop the mount",
   ],
+  "stableFor on a run": [
+    "bad.yaml:8:14: spec.stableFor: stableFor is for containers that keep running (restartPolicy Always); a run's (OnFailure) is meant to exit",
+  ],
   "shmSize in MB": [
     'bad.yaml:7:12: spec.shmSize: "256MB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "256Mi" (or "256M")?',
   ],
