@@ -21,6 +21,7 @@ import { formatDurationMs } from "../core/units.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action, ContainerRef } from "../core/plan/plan.js";
+import { isRolloutReason } from "../core/plan/rollout.js";
 import type { ImageActivity, ImageProgress, ProgressSink } from "../core/progress.js";
 import type { SpecRecord } from "../core/record.js";
 import { type CredentialLookup, isDeniedPull, type RegistryAuth, registryOf } from "../core/registry.js";
@@ -109,11 +110,6 @@ const IMAGE_LOG = {
 const KEPT_BUILD_LINES = 2000;
 const BUILD_ERROR_LINES = 10;
 
-/** The replacements of a rollout (a new spec or image), as against repairs. */
-function isRollout(reason: Extract<Action, { kind: "replace" }>["reason"]): boolean {
-  return reason === "hash changed" || reason === "image updated";
-}
-
 /**
  * A replacement that did not stay up for spec.stableFor, and what became of it (`then`). Retried
  * with backoff; under StopFirst the planner holds the rest of the rollout (core/plan/rollout.ts).
@@ -170,10 +166,6 @@ export class Executor {
 
   constructor(private readonly deps: ExecutorDeps) {
     this.pullSlots = new Semaphore(deps.pullConcurrency ?? 2);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.deps.clock.at(this.deps.clock.now() + ms, resolve));
   }
 
   private slot<T>(task: () => Promise<T>): Promise<T> {
@@ -675,8 +667,8 @@ export class Executor {
       // A rollout's replacement must stay up before the next one goes; a repair (dead, start
       // failing) is not held to it. There is no old container to keep: this one stays, and the
       // rollout holds on it (core/plan/rollout.ts).
-      if (spec.stableForMs !== null && !spec.suspended && isRollout(action.reason)) {
-        const problem = (await this.waitReady(id, spec)) ?? (await this.stayedUp(id, spec.stableForMs));
+      if (spec.stableForMs !== null && !spec.suspended && isRolloutReason(action.reason)) {
+        const problem = (await waitReady(this.deps, id, spec)) ?? (await this.stayedUp(id, spec.stableForMs));
         if (problem !== null)
           throw notStable(
             action.name,
@@ -713,7 +705,7 @@ export class Executor {
     if (!details) throw BerthError.retriable("BERTH_RACE", `the new container ${next.name} vanished; planning again`);
     if (details.state !== "running" && !spec.suspended) await this.startAudited(next, ctx);
     if (!spec.suspended) {
-      const problem = await this.waitReady(next.id, spec);
+      const problem = await waitReady(this.deps, next.id, spec);
       if (problem !== null) {
         await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
         throw BerthError.retriable(
@@ -733,10 +725,6 @@ export class Executor {
     }
     if (old) await this.remove(old, false, ctx);
     await this.rename(next.id, name);
-  }
-
-  private waitReady(id: string, spec: NormalizedSpec): Promise<string | null> {
-    return waitReady(this.deps, id, spec);
   }
 
   private stayedUp(id: string, forMs: number): Promise<string | null> {

@@ -147,7 +147,9 @@ function heldRollouts(
   for (const c of containers) {
     const spec = c.labels[keys.spec] ?? "";
     if (records.get(spec)?.spec?.stableForMs == null) continue;
-    bySpec.set(spec, [...(bySpec.get(spec) ?? []), c]);
+    const list = bySpec.get(spec);
+    if (list) list.push(c);
+    else bySpec.set(spec, [c]);
   }
   return new Set([...bySpec].filter(([, list]) => midRollout(list, keys)).map(([spec]) => spec));
 }

@@ -9,6 +9,7 @@
  */
 import { BerthError } from "../core/errors.js";
 import type { LabelKeys } from "../core/labels.js";
+import { isTempName } from "../core/names.js";
 import type { ObservedContainer } from "../core/observed.js";
 import type { DesiredSpec } from "../core/plan/types.js";
 import type { NormalizedSpec } from "../core/spec.js";
@@ -56,7 +57,7 @@ export function restartTargets(
       problems.push(`${name} runs to completion (restartPolicy ${spec.restartPolicy}): a restart would run it again`);
     else {
       const running = containers
-        .filter((c) => c.labels[keys.spec] === name && isFinalName(c, spec) && c.state === "running")
+        .filter((c) => c.labels[keys.spec] === name && !isTempName(c.name) && c.state === "running")
         .sort((a, b) => Number(a.labels[keys.replica] ?? 0) - Number(b.labels[keys.replica] ?? 0));
       if (running.length === 0) problems.push(`${name} has no running container`);
       else targets.push({ spec, containers: running });
@@ -64,11 +65,6 @@ export function restartTargets(
   }
   if (problems.length > 0) throw BerthError.usage(`cannot restart: ${problems.join("; ")}`);
   return targets;
-}
-
-/** A container under its spec's own name (web, web-0), not a replacement's temporary one. */
-function isFinalName(c: ObservedContainer, spec: NormalizedSpec): boolean {
-  return c.name === spec.name || new RegExp(`^${spec.name}-\\d+$`).test(c.name);
 }
 
 export interface RestartDeps extends ReadinessDeps {

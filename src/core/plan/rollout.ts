@@ -12,9 +12,16 @@ import type { ObservedContainer } from "../observed.js";
 import { stableProblem } from "../stable-for.js";
 import type { Action, DesiredSpec, Note } from "./types.js";
 
-/** A replacement of a rollout (a new spec or image), as against a repair. */
+type ReplaceReason = Extract<Action, { kind: "replace" }>["reason"];
+
+/** A replacement's reason that makes it part of a rollout (a new spec or image), as against a repair. */
+export function isRolloutReason(reason: ReplaceReason): boolean {
+  return reason === "hash changed" || reason === "image updated";
+}
+
+/** A replacement of a rollout. */
 export function isRolloutReplace(a: Action): boolean {
-  return a.kind === "replace" && (a.reason === "hash changed" || a.reason === "image updated");
+  return a.kind === "replace" && isRolloutReason(a.reason);
 }
 
 /** The spec's containers are of more than one version: a rollout is under way. */

@@ -16,19 +16,9 @@ import { specText } from "../../support/specs.js";
 
 const KEYS = labelKeys("berth");
 
-function observedOf(docker: FakeDocker): ObservedContainer[] {
-  return [...docker.containers.values()].map((c) => ({
-    id: c.id,
-    name: c.name,
-    labels: c.labels,
-    state: c.state,
-    exitCode: c.exitCode,
-    health: null,
-    imageId: c.imageId,
-    image: c.image,
-    createdAt: c.createdAt,
-    mounts: [],
-  }));
+/** berth's containers as the fake lists them (its own list call: what a pass observes). */
+function observedOf(docker: FakeDocker): Promise<ObservedContainer[]> {
+  return docker.listContainers({ labels: [`${KEYS.controller}=test`] });
 }
 
 function setup(extra: readonly string[] = []) {
@@ -58,25 +48,27 @@ describe("restartTargets", () => {
     ],
   ];
   for (const [name, extra, message] of rows) {
-    it(`refuses ${name}`, () => {
+    it(`refuses ${name}`, async () => {
       const { docker } = setup();
       const specs = name === "a spec not loaded" ? [] : [desired("web", { extra: [...extra] })];
-      expect(() => restartTargets(["web"], specs, observedOf(docker), KEYS)).toThrow(message);
+      const observed = await observedOf(docker);
+      expect(() => restartTargets(["web"], specs, observed, KEYS)).toThrow(message);
     });
   }
 
-  it("refuses a spec with nothing running, and names every spec it refuses", () => {
+  it("refuses a spec with nothing running, and names every spec it refuses", async () => {
     const { docker, web } = setup();
     for (const c of docker.containers.values()) c.state = "exited";
-    expect(() => restartTargets(["web", "db"], [web], observedOf(docker), KEYS)).toThrow(
+    const observed = await observedOf(docker);
+    expect(() => restartTargets(["web", "db"], [web], observed, KEYS)).toThrow(
       "cannot restart: web has no running container; no spec named db",
     );
   });
 
-  it("takes the running containers under their own names, replica 0 first", () => {
+  it("takes the running containers under their own names, replica 0 first", async () => {
     const { docker, web } = setup();
     docker.add({ name: "web-0.next", labels: { [KEYS.controller]: "test", [KEYS.spec]: "web", [KEYS.replica]: "0" } });
-    const [target] = restartTargets(["web"], [web], observedOf(docker), KEYS);
+    const [target] = restartTargets(["web"], [web], await observedOf(docker), KEYS);
     expect(target?.containers.map((c) => c.name)).toEqual(["web-0", "web-1"]);
   });
 });
@@ -84,8 +76,8 @@ describe("restartTargets", () => {
 describe("rollingRestart", () => {
   it("stops with the spec's timeout and starts each container in turn, the same containers", async () => {
     const { clock, docker, web } = setup();
-    const ids = observedOf(docker).map((c) => c.id);
-    const targets = restartTargets(["web"], [web], observedOf(docker), KEYS);
+    const ids = (await observedOf(docker)).map((c) => c.id);
+    const targets = restartTargets(["web"], [web], await observedOf(docker), KEYS);
     const steps = await rollingRestart({ docker, clock }, targets);
     expect(steps.map((s) => [s.container, s.outcome, s.detail])).toEqual([
       ["web-0", "restarted", "running"],
@@ -93,13 +85,13 @@ describe("rollingRestart", () => {
     ]);
     expect(writes(docker)).toEqual(["stop web-0", "start web-0", "stop web-1", "start web-1"]);
     expect(docker.stops.map((s) => s.timeoutSeconds)).toEqual([3, 3]);
-    expect(observedOf(docker).map((c) => c.id)).toEqual(ids);
+    expect((await observedOf(docker)).map((c) => c.id)).toEqual(ids);
   });
 
   it("goes on to the next only once the one before stayed up; a crash within stableFor ends it", async () => {
     const { clock, docker } = setup();
     const web = desired("web", { replicas: 2, extra: ["stopTimeout: 3s", "stableFor: 10s"] });
-    const targets = restartTargets(["web"], [web], observedOf(docker), KEYS);
+    const targets = restartTargets(["web"], [web], await observedOf(docker), KEYS);
     const start = docker.startContainer.bind(docker);
     docker.startContainer = async (id: string) => {
       await start(id);
