@@ -16,7 +16,7 @@ import { BerthError } from "../core/errors.js";
 import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
 import { instanceVolumeLabels, instanceVolumes, isInstanceVolumeFor } from "../core/instance-volumes.js";
-import { tempName } from "../core/names.js";
+import { rejectedName, tempName } from "../core/names.js";
 import { formatDurationMs } from "../core/units.js";
 import { type ObservedContainer, shortId } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
@@ -185,7 +185,8 @@ export class Executor {
         await this.replace(action, ctx);
         break;
       case "finish":
-        await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec, ctx);
+        // Its reason is not known: with an old container to keep, it is held to a rollout's rule.
+        await this.finish(action.next, action.old, action.name, this.specOf(ctx).spec, ctx, true);
         break;
       case "start":
         await this.ignoreGone(async () => {
@@ -690,41 +691,84 @@ export class Executor {
       action.hostPorts,
       digest,
     );
-    await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec, ctx);
+    const rollout = isRolloutReason(action.reason);
+    await this.finish({ id: next, name: tempName(action.name) }, action.old, action.name, spec, ctx, rollout);
   }
 
-  /** Brings a replacement under its temporary name to completion: running (healthy), old gone, renamed. */
+  /**
+   * Brings a replacement under its temporary name to completion: running (healthy), old gone,
+   * renamed. Under spec.stableFor a rollout's replacement that does not come up and stay up is
+   * kept stopped as its version's record (reject), which holds the rollout (core/plan/rollout.ts).
+   */
   private async finish(
     next: ContainerRef,
     old: ContainerRef | null,
     name: string,
     spec: NormalizedSpec,
     ctx: ActionContext,
+    rollout: boolean,
   ): Promise<void> {
     const details = await this.deps.docker.inspectContainer(next.id);
     if (!details) throw BerthError.retriable("BERTH_RACE", `the new container ${next.name} vanished; planning again`);
     if (details.state !== "running" && !spec.suspended) await this.startAudited(next, ctx);
     if (!spec.suspended) {
-      const problem = await waitReady(this.deps, next.id, spec);
-      if (problem !== null) {
-        await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
-        throw BerthError.retriable(
-          "BERTH_START_FAILED",
-          `the new container for ${name} ${problem}; the old one keeps running. Fix the spec or the image`,
-        );
-      }
       // The old container keeps running until the new one has stayed up (spec.stableFor). With
       // no old one left (a replacement interrupted after its removal) there is nothing to keep.
-      if (old && spec.stableForMs !== null) {
-        const unstable = await this.stayedUp(next.id, spec.stableForMs);
+      const stableFor = old && spec.stableForMs !== null ? spec.stableForMs : null;
+      const held = rollout && stableFor !== null;
+      const problem = await waitReady(this.deps, next.id, spec);
+      if (problem !== null) {
+        const then = held ? await this.reject(next, name) : await this.discard(next, "the old one keeps running");
+        throw BerthError.retriable(
+          "BERTH_START_FAILED",
+          `the new container for ${name} ${problem}; ${then}. Fix the spec or the image`,
+        );
+      }
+      if (stableFor !== null) {
+        const unstable = await this.stayedUp(next.id, stableFor);
         if (unstable !== null) {
-          await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
-          throw notStable(name, spec.stableForMs, unstable, "it was removed and the old one keeps running");
+          const then = held
+            ? await this.reject(next, name)
+            : await this.discard(next, "it was removed and the old one keeps running");
+          throw notStable(name, stableFor, unstable, then);
         }
       }
     }
     if (old) await this.remove(old, false, ctx);
     await this.rename(next.id, name);
+  }
+
+  /** A replacement that failed, removed; `said`: what became of it, in words. */
+  private async discard(next: ContainerRef, said: string): Promise<string> {
+    await this.ignoreGone(() => this.slot(() => this.deps.docker.removeContainer(next.id, { force: true })));
+    return said;
+  }
+
+  /**
+   * A rollout's replacement that did not stay up, kept stopped under its record name (web-0.rejected)
+   * for its logs: the record that holds the rollout until the spec or its image changes. A record
+   * of another version under that name goes first; a container berth does not own there is left
+   * alone, and the replacement is removed instead. Says what became of it.
+   */
+  private async reject(next: ContainerRef, name: string): Promise<string> {
+    const record = rejectedName(name);
+    const docker = this.deps.docker;
+    await this.ignoreGone(() => docker.stopContainer(next.id, 0));
+    const holder = await docker.inspectContainer(record);
+    if (holder && holder.id !== next.id) {
+      if (!this.deps.owner.owns(holder))
+        return this.discard(
+          next,
+          `it was removed (the name ${record} is held by a container berth does not own) and the old one keeps running`,
+        );
+      await this.ignoreGone(() => this.slot(() => docker.removeContainer(holder.id, { force: true })));
+    }
+    await this.rename(next.id, record);
+    this.deps.log.info({ container: next.id, name: record }, "replacement rejected; kept stopped");
+    return (
+      `it is kept stopped as ${record} for its logs, the old one keeps running, and this version is not ` +
+      `tried again until the spec or its image changes`
+    );
   }
 
   private stayedUp(id: string, forMs: number): Promise<string | null> {

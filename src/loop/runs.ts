@@ -22,6 +22,7 @@
 import type { ObservedContainer, ObservedRun, ObservedState } from "../core/observed.js";
 import type { LabelKeys } from "../core/labels.js";
 import type { SpecRecord } from "../core/record.js";
+import { isRejectedName } from "../core/names.js";
 import { midRollout } from "../core/plan/rollout.js";
 import { runsToCompletion } from "../core/runs.js";
 import type { DockerPort } from "../docker/port.js";
@@ -146,7 +147,7 @@ function heldRollouts(
   const bySpec = new Map<string, ObservedContainer[]>();
   for (const c of containers) {
     const spec = c.labels[keys.spec] ?? "";
-    if (records.get(spec)?.spec?.stableForMs == null) continue;
+    if (records.get(spec)?.spec?.stableForMs == null || isRejectedName(c.name)) continue;
     const list = bySpec.get(spec);
     if (list) list.push(c);
     else bySpec.set(spec, [c]);

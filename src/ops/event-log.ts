@@ -143,7 +143,9 @@ export class EventLog {
 
   /**
    * Each exit of a container the engine restarted (docs/design.md, "Restarts and crash loops"),
-   * seen for the first time: its code, when, and its restarts so far. Returns the new events.
+   * seen for the first time: its code, when, and its restarts so far. A container that is not up
+   * again (stopped after its restarts: by berth, or the engine gave up) was not restarted after
+   * its last exit. Returns the new events.
    */
   restarts(report: StatusReport, at: number): ReconcileEvent[] {
     const told: ReconcileEvent[] = [];
@@ -151,6 +153,7 @@ export class EventLog {
       for (const c of s.containers) {
         const exit = c.lastExit;
         if (exit === null || (c.restarts ?? 0) === 0 || c.reason !== null) continue;
+        if (c.state !== "running" && c.state !== "restarting") continue;
         if (!this.first(`${c.id}@${exit.at}`)) continue;
         const code = exit.exitCode === null ? "an unknown code" : `code ${exit.exitCode}`;
         const n = c.restarts ?? 0;

@@ -3,15 +3,27 @@
  * the built CLI: a new version that crashes a second after it starts never replaces a working
  * container under StartFirst (apply fails naming the exit, the old containers run on); a good
  * version rolls out one replica at a time, the next made only after the one before stayed up;
- * under StopFirst the crashing replacement stays and the other replica keeps its old version.
+ * under StopFirst the crashing replacement stays and the other replica keeps its old version. A
+ * failed version is kept stopped as its record (name.rejected) and not tried again: a followed tag
+ * (imagePullPolicy Always, a registry on loopback) whose pushed build crashes is tried once, held on
+ * every later apply, and the next push rolls out.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { berth, containersOf, docker, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { berth, containersOf, docker, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { labelledImage, type LocalRegistry, pushAs, registryBinary, startRegistry } from "../support/registry.js";
 import { specText } from "../support/specs.js";
 
 const id = testIds();
+let registry: LocalRegistry | undefined;
+/** The images and the tag this file made, removed after it. */
+const made: string[] = [];
+
+afterAll(async () => {
+  for (const image of made.reverse()) await removeImage(image);
+  await registry?.stop();
+});
 
 const spec = (name: string, version: string, script: string, extra: readonly string[] = []): string =>
   specText(name, {
@@ -49,20 +61,35 @@ describe("spec.stableFor", () => {
     expect(Object.keys(before)).toEqual([`${name}-0`, `${name}-1`]);
 
     // Version 2 exits with code 3 a second after it starts: up when a plain replacement would look.
-    writeFileSync(path.join(dir, "web.yaml"), spec(name, "2", "sleep 1; exit 3"));
+    writeFileSync(path.join(dir, "web.yaml"), spec(name, "2", "echo version 2 gives up; sleep 1; exit 3"));
     const bad = await apply();
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stdout + bad.stderr).toMatch(
       new RegExp(
-        `the new container for ${name}-0 exited( with code 3)? \\d+\\.\\ds after it started( and was restarted by the engine \\(\\d+ restarts?\\))?, within stableFor 4s; it was removed and the old one keeps running`,
+        `the new container for ${name}-0 exited( with code 3)? \\d+\\.\\ds after it started( and was restarted by the engine \\(\\d+ restarts?\\))?, within stableFor 4s; it is kept stopped as ${name}-0\\.rejected for its logs, the old one keeps running, and this version is not tried again until the spec or its image changes`,
       ),
     );
-    // The same containers, running version 1; no replacement left behind.
-    expect(await versions(c)).toEqual(before);
+    // The same containers, running version 1; the replacement kept stopped, for its logs.
+    const rejected = await versions(c);
+    const record = rejected[`${name}-0.rejected`];
+    expect(record?.slice(1)).toEqual(["2", "exited"]);
+    expect(rejected).toEqual({ ...before, [`${name}-0.rejected`]: record });
+    const kept = docker.getContainer(`${name}-0.rejected`);
+    expect((await kept.inspect()).HostConfig.RestartPolicy?.Name).toBe("unless-stopped");
+    expect(String(await kept.logs({ stdout: true, stderr: true }))).toContain("version 2 gives up");
+
+    // Applied again (a CI job run again): the version is not tried again, and apply says why.
+    const again = await apply();
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(again.stdout).toContain(
+      `rollout held: ${name}-0.rejected, this version's replacement, did not stay up for 4s and is kept stopped for its logs`,
+    );
+    expect(await versions(c)).toEqual(rejected);
 
     writeFileSync(path.join(dir, "web.yaml"), spec(name, "3", "sleep 3600"));
     const good = await apply();
     expect(good.code, good.stdout + good.stderr).toBe(0);
+    // The record of version 2 went with it.
     const after = await versions(c);
     expect(Object.values(after).map(([, v, state]) => [v, state])).toEqual([
       ["3", "running"],
@@ -117,5 +144,76 @@ describe("spec.stableFor", () => {
       ["3", "running"],
       ["3", "running"],
     ]);
+  });
+
+  it("Always: a pushed image that does not stay up is tried once per digest, and the next push rolls out", async () => {
+    const binary = registryBinary();
+    if (binary === null) throw new Error("docker-registry is not installed: run `bash scripts/ensure-docker.sh`");
+    registry = await startRegistry(binary);
+    const ref = `${registry.host}/berth-test/stable:e2e-${process.pid}`;
+    made.push(ref);
+    /** A build of the test image whose containers run (MODE=good) or exit with code 3 after a second. */
+    const push = async (mode: "good" | "bad", n: number): Promise<string> => {
+      const image = await labelledImage(docker, TEST_IMAGE, `stable-${mode}-${n}-${process.pid}`, { MODE: mode });
+      made.push(image);
+      await pushAs(docker, image, ref);
+      return image;
+    };
+    const c = id("stable-digest");
+    const name = `${c}-web`;
+    const text = specText(name, {
+      image: ref,
+      extra: [
+        "imagePullPolicy: Always",
+        `command: ["sh", "-c", ${JSON.stringify('sleep 1; [ "$MODE" = good ] && exec sleep 3600; exit 3')}]`,
+        "stableFor: 3s",
+        "stopTimeout: 1s",
+      ],
+    });
+    const dir = specDir({ "web.yaml": text });
+    const apply = () => berth(["apply", "--id", c, "--specs", dir, "--timeout", "2m"]);
+    const imageOf = async (n: string) => (await docker.getContainer(n).inspect()).Image;
+
+    const good = await push("good", 1);
+    const first = await apply();
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const running = (await containersOf(c)).find((x) => x.name === name);
+    expect(await imageOf(name)).toBe(good);
+
+    // A bad build pushed under the tag: tried once, kept stopped, the good container runs on.
+    const bad = await push("bad", 2);
+    const tried = await apply();
+    expect(tried.code, tried.stdout + tried.stderr).toBe(1);
+    expect(tried.stdout).toMatch(new RegExp(`replace ${name} \\[[0-9a-f]{12}\\] StartFirst: image updated`));
+    expect(tried.stdout + tried.stderr).toContain(`it is kept stopped as ${name}.rejected for its logs`);
+    const record = (await containersOf(c)).find((x) => x.name === `${name}.rejected`);
+    expect(record?.state).toBe("exited");
+    expect(await imageOf(`${name}.rejected`)).toBe(bad);
+    expect((await containersOf(c)).find((x) => x.name === name)?.id).toBe(running?.id);
+
+    // The tag still names the bad build: every later apply holds, and makes no container.
+    for (let i = 0; i < 2; i++) {
+      const held = await apply();
+      expect(held.code, held.stdout + held.stderr).toBe(1);
+      expect(held.stdout).toMatch(
+        new RegExp(
+          `rollout held: ${name}\\.rejected, this version's replacement \\(image sha256:[0-9a-f]{64}\\), did not stay up for 3s`,
+        ),
+      );
+      expect(held.stdout).not.toMatch(/^(ok|fail) replace /m);
+      expect((await containersOf(c)).map((x) => [x.name, x.id]).sort()).toEqual(
+        [
+          [name, running?.id],
+          [`${name}.rejected`, record?.id],
+        ].sort(),
+      );
+    }
+
+    // A fixed build pushed: it rolls out, and the record of the bad one goes.
+    const fixed = await push("good", 3);
+    const rolled = await apply();
+    expect(rolled.code, rolled.stdout + rolled.stderr).toBe(0);
+    expect((await containersOf(c)).map((x) => x.name)).toEqual([name]);
+    expect(await imageOf(name)).toBe(fixed);
   });
 });

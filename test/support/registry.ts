@@ -160,11 +160,20 @@ export async function pushAs(docker: Docker, imageId: string, ref: string, user?
   await followProgress(docker, await docker.getImage(ref).push({ authconfig: { serveraddress: host, ...user } }));
 }
 
-/** The image `base` with a label naming it (`org.berth-test.image=NAME`): an image ID of this run's own. */
-export async function labelledImage(docker: Docker, base: string, name: string): Promise<string> {
+/**
+ * The image `base` with a label naming it (`org.berth-test.image=NAME`): an image ID of this run's
+ * own; `env`: environment variables the image sets (`ENV`).
+ */
+export async function labelledImage(
+  docker: Docker,
+  base: string,
+  name: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<string> {
   const builder = await docker.createContainer({ Image: base, Cmd: ["true"] });
   try {
-    const image = (await builder.commit({ changes: `LABEL org.berth-test.image=${name}` })) as { Id: string };
+    const changes = [`LABEL org.berth-test.image=${name}`, ...Object.entries(env).map(([k, v]) => `ENV ${k}=${v}`)];
+    const image = (await builder.commit({ changes: changes.join("\n") })) as { Id: string };
     return image.Id;
   } finally {
     await builder.remove({ force: true });

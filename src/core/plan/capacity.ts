@@ -18,6 +18,7 @@ import {
   ZERO,
 } from "../capacity.js";
 import type { LabelKeys } from "../labels.js";
+import { isRejectedName } from "../names.js";
 import type { ObservedContainer } from "../observed.js";
 import { runOutcome } from "../runs.js";
 import type { PlanBuilder } from "./builder.js";
@@ -46,7 +47,10 @@ function charge(c: ObservedContainer, d: DesiredSpec | undefined, keys: LabelKey
   return requestOf(d?.spec.resources ?? {}, cap.defaultRequest);
 }
 
-/** berth's containers that hold capacity: all but a finished run's (its process ended for good). */
+/**
+ * berth's containers that hold capacity: all but a finished run's (its process ended for good) and
+ * a rejected version's stopped record (core/plan/rollout.ts).
+ */
 export function holdings(
   ours: readonly ObservedContainer[],
   desired: ReadonlyMap<string, DesiredSpec>,
@@ -57,7 +61,7 @@ export function holdings(
   for (const c of ours) {
     const spec = c.labels[keys.spec] ?? "";
     const d = desired.get(spec);
-    if (d && runOutcome(c, d.spec) !== null) continue;
+    if ((d && runOutcome(c, d.spec) !== null) || isRejectedName(c.name)) continue;
     out.push({ name: c.name, spec, amounts: charge(c, d, keys, cap) });
   }
   return out;

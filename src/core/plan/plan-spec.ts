@@ -14,6 +14,7 @@ import { deadlineOf, type RunRecord, runOutcome, runRecordLabels, runRecordVolum
 import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { UpdateStrategy } from "../spec.js";
 import type { PlanBuilder } from "./builder.js";
+import type { IsCurrent } from "./rollout.js";
 import type { ContainerRef, DesiredSpec, RemoveReason } from "./types.js";
 import { volumesToMake } from "./volumes.js";
 
@@ -51,6 +52,32 @@ function changesSince(c: ObservedContainer, d: DesiredSpec, keys: LabelKeys): re
   return changes && changes.length > 0 ? changes : null;
 }
 
+/**
+ * Whether a container of `d` is of its current version: its hash, and the image its tag names now
+ * (a followed tag's: the digest the registry serves now, against the one it was pulled by).
+ */
+export function currentTest(
+  d: DesiredSpec,
+  observed: ObservedState,
+  keys: LabelKeys,
+): {
+  readonly current: IsCurrent;
+  readonly servedDigest: string | undefined;
+  readonly digestMoved: (c: ObservedContainer) => boolean;
+} {
+  const spec = d.spec;
+  const runs = runsToCompletion(spec);
+  const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
+  const servedDigest = followsTag(spec) ? observed.registryDigests?.get(normalizeImageRef(spec.image)) : undefined;
+  const digestMoved = (c: ObservedContainer): boolean =>
+    servedDigest !== undefined && c.labels[keys.imageDigest] !== servedDigest;
+  // A finished run is started again only by a new hash: a rebuilt image tag waits for the next run.
+  const imageChanged = (c: ObservedContainer): boolean =>
+    !(runs && c.state === "exited") && ((currentImage !== undefined && c.imageId !== currentImage) || digestMoved(c));
+  const current = (c: ObservedContainer): boolean => c.labels[keys.hash] === d.hash && !imageChanged(c);
+  return { current, servedDigest, digestMoved };
+}
+
 export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[], ctx: SpecPlanContext): void {
   const { observed, keys, out } = ctx;
   const spec = d.spec;
@@ -60,15 +87,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
   const nameOf = (replica: number): string =>
     spec.pool ? memberName(spec.name, replica) : containerName(spec.name, replica, n);
   const runs = runsToCompletion(spec);
-  const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
-  // A followed tag (Always): the digest the registry serves now, against the one the container was pulled by.
-  const servedDigest = followsTag(spec) ? observed.registryDigests?.get(normalizeImageRef(spec.image)) : undefined;
-  const digestMoved = (c: ObservedContainer): boolean =>
-    servedDigest !== undefined && c.labels[keys.imageDigest] !== servedDigest;
-  // A finished run is started again only by a new hash: a rebuilt image tag waits for the next run.
-  const imageChanged = (c: ObservedContainer): boolean =>
-    !(runs && c.state === "exited") && ((currentImage !== undefined && c.imageId !== currentImage) || digestMoved(c));
-  const current = (c: ObservedContainer): boolean => c.labels[keys.hash] === d.hash && !imageChanged(c);
+  const { current, servedDigest, digestMoved } = currentTest(d, observed, keys);
   const remove = (c: ObservedContainer, reason: RemoveReason): void => {
     out.act({ kind: "remove", spec: spec.name, container: ref(c), reason });
   };

@@ -9,6 +9,7 @@
  * (a container under the temporary name alone, or beside the old one) is recognised and finished.
  */
 import { DEFAULT_HOST_PORT_RANGE, HostPortAllocator, takenHostPorts } from "../host-ports.js";
+import { isRejectedName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import { type RunRecord, runRecords } from "../runs.js";
 import { poolSlots } from "../pool.js";
@@ -17,8 +18,8 @@ import { PlanBuilder } from "./builder.js";
 import { planCapacity } from "./capacity.js";
 import { blockedBy, planObjects } from "./objects.js";
 import { dependencyWait } from "./dependencies.js";
-import { isRolloutReplace, rolloutHold } from "./rollout.js";
-import { type Claim, planSpec, ref } from "./plan-spec.js";
+import { isRolloutReplace, rolloutHold, sortRejected } from "./rollout.js";
+import { type Claim, currentTest, planSpec, ref } from "./plan-spec.js";
 import type { Action, Plan, PlanInput, PlanOptions } from "./types.js";
 import { planImages } from "./images.js";
 import { planInstanceVolumes } from "./volumes.js";
@@ -126,12 +127,23 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     keys,
   };
   for (const d of desired) {
-    const containers = groups.get(d.spec.name) ?? [];
+    const all = groups.get(d.spec.name) ?? [];
     const expiresAt = d.spec.expiresAt;
     if (expiresAt !== null && expiresAt <= now) {
-      for (const c of containers) out.act({ kind: "remove", spec: d.spec.name, container: ref(c), reason: "expired" });
+      for (const c of all) out.act({ kind: "remove", spec: d.spec.name, container: ref(c), reason: "expired" });
       continue;
     }
+    // The stopped records of rejected versions (rollout.ts) are no replicas; stale ones go first.
+    const containers = all.filter((c) => !isRejectedName(c.name));
+    const { current } = currentTest(d, observed, keys);
+    const rejected = sortRejected(
+      d,
+      all.filter((c) => isRejectedName(c.name)),
+      containers,
+      current,
+    );
+    for (const c of rejected.stale)
+      out.act({ kind: "remove", spec: d.spec.name, container: ref(c), reason: "old rejection" });
     if (expiresAt !== null) out.wakeAt(expiresAt);
     const own = records.get(d.spec.name) ?? [];
     const slots = d.spec.pool
@@ -161,7 +173,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       if (out.drop(d.spec.name, makesContainer)) out.note(blocked);
       continue;
     }
-    const hold = rolloutHold(d, containers, keys);
+    const hold = rolloutHold(d, containers, rejected.holding, keys, current);
     if (hold) {
       out.drop(d.spec.name, isRolloutReplace);
       out.note(hold);

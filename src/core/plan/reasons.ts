@@ -27,6 +27,7 @@ export const REASON_CODES = {
   "leftover temporary": "leftover_temporary",
   "name needed": "name_needed",
   "claim expired": "claim_expired",
+  "old rejection": "old_rejection",
   "replicas changed": "replicas_changed",
   "deadline exceeded": "deadline_exceeded",
   "ttl expired": "ttl_expired",

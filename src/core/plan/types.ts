@@ -117,7 +117,9 @@ export type RemoveReason =
   | "leftover temporary"
   | "name needed"
   /** A claimed pool member whose claim expired (docs/pools.md). */
-  | "claim expired";
+  | "claim expired"
+  /** The record of a rejected version that no longer holds a rollout (core/plan/rollout.ts). */
+  | "old rejection";
 
 /** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
 export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down" | "ttl expired";

@@ -1,14 +1,16 @@
 /**
  * spec.stableFor's hold on a rollout in the planner (core/plan/rollout.ts), golden: while a
- * spec's containers are of two versions, one of the current version that the engine restarted,
- * that is not running or that is unhealthy holds the replacements of the rest, and only those: a
- * repair still goes, a spec without stableFor is not held, and a newer version rolls out again.
+ * spec's containers are of two versions (hash, image), one of the current version that the engine
+ * restarted, that is not running or that is unhealthy holds the replacements of the rest, and only
+ * those: a repair still goes, a spec without stableFor is not held, and a newer version rolls out
+ * again. Under StartFirst the stopped record of a rejected version (web-0.rejected) holds while it
+ * is of the current version, and goes once the spec or the image moves on.
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ObservedContainer, ObservedRun, ObservedState } from "../../../src/core/observed.js";
 import { type PlanInput, plan } from "../../../src/core/plan/plan.js";
 import { renderPlan } from "../../../src/core/plan/render.js";
-import { container, desired, input, observed, OPTIONS, resetIds } from "../../support/plan-fixtures.js";
+import { container, desired, IMAGE, input, observed, OPTIONS, resetIds } from "../../support/plan-fixtures.js";
 
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
 const HELD =
@@ -55,6 +57,28 @@ function midRollout(d: ReturnType<typeof web>, first: (c: ObservedContainer) => 
 
 const REST =
   "replace web-1 [0002aaaabbbb] StopFirst: hash changed\nreplace web-2 [0003aaaabbbb] StopFirst: hash changed\n";
+
+const NEW_IMAGE = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+const startFirst = (extra: readonly string[] = ["stableFor: 10s"]) => desired("web", { replicas: 2, extra });
+const REJECTED =
+  "! web: rollout held: web-0.rejected, this version's replacement, did not stay up for 10s and is kept stopped " +
+  "for its logs; the others keep their version until the spec or its image changes; " +
+  "docker rm web-0.rejected tries this version again (stableFor) (Failed)\n";
+
+/** web-0 and web-1 of an old version; the record of web-0's rejected replacement, of `record`'s version. */
+function rejected(d: ReturnType<typeof startFirst>, record: { hash?: string; imageId?: string }, old = "old"): Case {
+  return {
+    input: input([d]),
+    observed: observed([
+      container(d, { name: "web-0", replica: 0, hash: old }),
+      container(d, { name: "web-1", replica: 1, hash: old }),
+      container(d, { name: "web-0.rejected", replica: 0, state: "exited", exitCode: 3, ...record }),
+    ]),
+    expected: "",
+  };
+}
+const ROLL =
+  "replace web-0 [0001aaaabbbb] StartFirst: hash changed\nreplace web-1 [0002aaaabbbb] StartFirst: hash changed\n";
 
 const cases: Record<string, () => Case> = {
   "the new version stayed up: the rollout goes on": () => ({ ...midRollout(web(), (c) => c), expected: REST }),
@@ -110,6 +134,57 @@ const cases: Record<string, () => Case> = {
       ]),
       expected: "nothing to do\n",
     };
+  },
+  "an image update is a rollout too: web-0 on the new image crashed, the others keep the old image": () => {
+    const d = web();
+    return {
+      input: input([d]),
+      observed: observed(
+        [
+          crashed({ ...container(d, { name: "web-0", replica: 0, imageId: NEW_IMAGE }), run: RUN }),
+          container(d, { name: "web-1", replica: 1 }),
+          container(d, { name: "web-2", replica: 2 }),
+        ],
+        { imageIds: { [IMAGE]: NEW_IMAGE } },
+      ),
+      expected: HELD,
+    };
+  },
+  "StartFirst: the record of this version's rejected replacement holds the rollout": () => ({
+    ...rejected(startFirst(), {}),
+    expected: REJECTED,
+  }),
+  "StartFirst: a record of an older version goes, and the new version rolls out": () => ({
+    ...rejected(startFirst(), { hash: "v2" }),
+    expected: `remove  web-0.rejected [0003aaaabbbb]: old rejection\n${ROLL}`,
+  }),
+  "StartFirst: the image moved on since the record (same spec): it goes, and the new image rolls out": () => {
+    const d = startFirst();
+    const c = rejected(d, {}, d.hash);
+    return {
+      ...c,
+      observed: { ...c.observed, imageIds: new Map([[IMAGE, NEW_IMAGE]]) },
+      expected:
+        "remove  web-0.rejected [0003aaaabbbb]: old rejection\n" +
+        "replace web-0 [0001aaaabbbb] StartFirst: image updated\nreplace web-1 [0002aaaabbbb] StartFirst: image updated\n",
+    };
+  },
+  "StartFirst: the image the record ran is the tag's still: held, though the spec is the same": () => {
+    const d = startFirst();
+    const c = rejected(d, { imageId: NEW_IMAGE }, d.hash);
+    return {
+      ...c,
+      observed: { ...c.observed, imageIds: new Map([[IMAGE, NEW_IMAGE]]) },
+      expected: REJECTED,
+    };
+  },
+  "StartFirst: every replica of this version (nothing to roll out): the record goes": () => ({
+    ...rejected(startFirst(), {}, startFirst().hash),
+    expected: "remove  web-0.rejected [0003aaaabbbb]: old rejection\n",
+  }),
+  "StartFirst: a spec without stableFor holds nothing; the record goes": () => {
+    const d = startFirst([]);
+    return { ...rejected(d, {}), expected: `remove  web-0.rejected [0003aaaabbbb]: old rejection\n${ROLL}` };
   },
 };
 

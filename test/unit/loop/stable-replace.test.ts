@@ -1,8 +1,9 @@
 /**
  * spec.stableFor (core/stable-for.ts, core/plan/rollout.ts, loop/executor.ts), the whole controller
  * on the in-memory Docker fake: under StartFirst the old container keeps running until its
- * replacement has stayed up, and a replacement that crashes within the wait is removed while the
- * old one stays; replicas roll one at a time, each after the one before stayed up; under
+ * replacement has stayed up, and a replacement that crashes within the wait is kept stopped as its
+ * version's record (web-0.rejected) while the old one stays, and that version is not tried again
+ * until the spec changes (without stableFor: removed, and tried again after a backoff); replicas roll one at a time, each after the one before stayed up; under
  * StopFirst a replacement that crashes stays, and the rest of the rollout holds until the spec
  * changes.
  */
@@ -30,6 +31,23 @@ function crashing(x: Harness, version: string): void {
       x.docker.crash(c.name, 3, { running: true });
     });
   };
+}
+
+const REJECTED =
+  "rollout held: web-0.rejected, this version's replacement, did not stay up for 10s and is kept stopped for its logs; " +
+  "the others keep their version until the spec or its image changes; docker rm web-0.rejected tries this version again (stableFor)";
+
+/** The error of the last action that failed. */
+function failure(x: Harness): string | null | undefined {
+  return x.app.events
+    .list()
+    .filter((e) => !e.ok)
+    .at(-1)?.error;
+}
+
+/** Container name → its state. */
+function states(x: Harness): Record<string, string> {
+  return Object.fromEntries([...x.docker.containers.values()].map((c) => [c.name, c.state]));
 }
 
 /** Container name → its VERSION, for berth's containers. */
@@ -61,22 +79,41 @@ describe("stableFor", () => {
     expect(h.status("web")?.phase).toBe("Running");
   });
 
-  it("StartFirst: a replacement that crashes within the wait is removed; the old ones keep running", async () => {
+  it("StartFirst: a replacement that crashes within the wait is kept stopped as its record; the version is not tried again", async () => {
     h = await harness({ "web.yaml": web("1") });
     await h.start();
     crashing(h, "2");
     h.write("web.yaml", web("2"));
     h.resync();
     await h.clock.advance(3_000);
-    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1" });
-    expect([...h.docker.containers.values()].every((c) => c.state === "running")).toBe(true);
-    const status = h.status("web");
-    expect(status?.phase).toBe("Failed");
-    expect(status?.message).toMatch(
-      /^the new container for web-0 exited with code 3 1\.0s after it started and was restarted by the engine \(1 restart\), within stableFor 10s; it was removed and the old one keeps running\. Fix the spec or the image \(retrying at /,
+    expect(versions(h)).toEqual({ "web-0": "1", "web-0.rejected": "2", "web-1": "1" });
+    expect(states(h)).toEqual({ "web-0": "running", "web-0.rejected": "exited", "web-1": "running" });
+    expect(failure(h)).toMatch(
+      /^the new container for web-0 exited with code 3 1\.0s after it started and was restarted by the engine \(1 restart\), within stableFor 10s; it is kept stopped as web-0\.rejected for its logs, the old one keeps running, and this version is not tried again until the spec or its image changes\. Fix the spec or the image$/,
     );
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED });
+    // Stopped by berth, not restarted by the engine: no restart is told of the record.
+    expect(h.app.events.list().filter((e) => e.kind === "restarted" && e.text.includes("rejected"))).toEqual([]);
 
-    // A fixed version rolls out.
+    // Long past any backoff, and many passes later: no new container of version 2 was made.
+    const made = h.docker.count("create");
+    for (let i = 0; i < 10; i++) {
+      h.resync();
+      await h.clock.advance(60_000);
+    }
+    expect(h.docker.count("create")).toBe(made);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-0.rejected": "2", "web-1": "1" });
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED });
+
+    // Read from the engine: a berth started afresh holds it too.
+    const { docker, clock } = h;
+    await h.stop();
+    h = await harness({ "web.yaml": web("2") }, { docker, clock });
+    await h.start();
+    expect(h.docker.count("create")).toBe(made);
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED });
+
+    // A fixed version rolls out, and the record goes.
     h.write("web.yaml", web("3"));
     h.resync();
     await h.clock.advance(25_000);
@@ -84,7 +121,7 @@ describe("stableFor", () => {
     expect(h.status("web")?.phase).toBe("Running");
   });
 
-  it("StartFirst: a replacement that turns unhealthy within the wait is removed", async () => {
+  it("StartFirst: a replacement that turns unhealthy within the wait is kept stopped as its record", async () => {
     const hc = 'healthcheck: { command: ["true"], interval: 1s }';
     h = await harness({ "web.yaml": web("1", [hc]) });
     await h.start();
@@ -94,8 +131,31 @@ describe("stableFor", () => {
     expect(versions(h)).toEqual({ "web-0": "1", "web-0.next": "2", "web-1": "1" });
     h.docker.health.set("web-0.next", "unhealthy");
     await h.clock.advance(1_000);
-    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1" });
-    expect(h.status("web")?.message).toMatch(/^the new container for web-0 became unhealthy, within stableFor 10s;/);
+    expect(states(h)).toEqual({ "web-0": "running", "web-0.rejected": "exited", "web-1": "running" });
+    expect(failure(h)).toMatch(
+      /^the new container for web-0 became unhealthy, within stableFor 10s; it is kept stopped as web-0\.rejected/,
+    );
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED });
+  });
+
+  it("without stableFor a replacement that does not come up is removed, and tried again after a backoff", async () => {
+    const plain = (v: string) => specText("web", { extra: [`env: { VERSION: "${v}" }`] });
+    h = await harness({ "web.yaml": plain("1") });
+    await h.start();
+    const start = h.docker.startContainer.bind(h.docker);
+    h.docker.startContainer = async (id: string) => {
+      await start(id);
+      const c = h?.docker.containers.get(id);
+      if (c?.body.Env?.includes("VERSION=2")) h?.docker.crash(c.name, 3);
+    };
+    h.write("web.yaml", plain("2"));
+    h.resync();
+    await h.clock.advance(2_000);
+    expect(versions(h)).toEqual({ web: "1" });
+    const made = h.docker.count("create");
+    await h.clock.advance(120_000);
+    expect(h.docker.count("create")).toBeGreaterThan(made);
+    expect(Object.keys(versions(h))).toEqual(["web"]);
   });
 
   it("StopFirst: a replacement that crashes stays, and the rest of the rollout holds until the spec changes", async () => {
