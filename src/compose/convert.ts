@@ -109,6 +109,7 @@ const SPEC_ORDER = [
   "runtime",
   "replicas",
   "updateStrategy",
+  "updateParallelism",
   "stableFor",
   "stopTimeout",
   "stopSignal",

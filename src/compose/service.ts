@@ -288,9 +288,10 @@ export function monitorOf(spec: object): Position | undefined {
 }
 
 /**
- * deploy.update_config: order is updateStrategy, monitor is stableFor. failure_action pause is
- * what berth does under StopFirst, and under StartFirst it keeps the old container; rollback (of
- * replicas already replaced) and continue have no equivalent. berth replaces one at a time.
+ * deploy.update_config: order is updateStrategy, parallelism is updateParallelism, monitor is
+ * stableFor. failure_action pause is what berth does under StopFirst, and under StartFirst it
+ * keeps the old container; rollback (of replicas already replaced) and continue have no
+ * equivalent.
  */
 function updateConfig(ctx: ServiceContext, key: string, e: Entry, path: string): void {
   const value = text(e.value);
@@ -302,6 +303,12 @@ function updateConfig(ctx: ServiceContext, key: string, e: Entry, path: string):
       ctx.spec.stableFor = d;
       monitors.set(ctx.spec, e);
     }
+  } else if (key === "parallelism") {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) ctx.error(e, path, "expected a whole number");
+    else if (n === 0)
+      ctx.warn(e, path, "berth has no all-at-once rollout: give updateParallelism the replica count; left out");
+    else if (n > 1) ctx.spec.updateParallelism = n;
   } else if (key === "failure_action" && value === "pause") {
     // berth's own behaviour on a replacement that does not stay up (docs/design.md, "Safe replacements").
   } else if (key === "failure_action") {
@@ -310,8 +317,7 @@ function updateConfig(ctx: ServiceContext, key: string, e: Entry, path: string):
       path,
       `berth does not ${value === "rollback" ? "roll back replicas already replaced" : "go on"}: a replacement that does not stay up (stableFor) holds the rest of the rollout`,
     );
-  } else
-    ctx.warn(e, path, "berth replaces one container at a time: update_config keeps order, monitor and failure_action");
+  } else ctx.warn(e, path, "update_config keeps order, parallelism, monitor and failure_action: ignored");
 }
 
 function deployResources(ctx: ServiceContext, value: Tree & { kind: "map" }, path: string): void {

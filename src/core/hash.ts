@@ -7,8 +7,9 @@
  * format version is included. Specs without secrets hash as they always did.
  *
  * Left out, because changing them needs no new container: replicas, suspended, expiresAt,
- * activeDeadline, ttlAfterFinished, updateStrategy, stableFor, dependsOn and imagePullPolicy (how
- * berth acts, not what the container is). The name is the spec's identity, not part of its content.
+ * activeDeadline, ttlAfterFinished, updateStrategy, updateParallelism, stableFor, dependsOn and
+ * imagePullPolicy (how berth acts, not what the container is). The name is the spec's identity,
+ * not part of its content.
  */
 import { sha256Hex } from "./sha256.js";
 import { DEFAULTS, type NormalizedSpec } from "./spec.js";

@@ -464,6 +464,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       expiresAt,
       replicas,
       updateStrategy,
+      updateParallelism: s.updateParallelism ?? DEFAULTS.updateParallelism,
       stableForMs,
       stopTimeoutMs,
       stopSignal: s.stopSignal ?? null,

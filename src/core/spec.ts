@@ -152,6 +152,8 @@ export interface NormalizedSpec {
   readonly replicas: number;
   /** The strategy in effect: StopFirst whenever a host port is published. */
   readonly updateStrategy: UpdateStrategy;
+  /** How many replicas a rollout replaces at once (Swarm's update parallelism). Not in the hash. */
+  readonly updateParallelism: number;
   /**
    * How long a replacement must stay up (running, not restarted, not unhealthy) before it counts
    * as done, in ms; null: done once running (or healthy). Not in the hash.
@@ -226,6 +228,7 @@ export const DEFAULTS = {
   restartPolicy: "Always",
   replicas: 1,
   updateStrategy: "StartFirst",
+  updateParallelism: 1,
   stopTimeoutMs: 10_000,
   suspended: false,
   hostIP: "127.0.0.1",

@@ -259,7 +259,7 @@ export function serviceSpec(input: ServiceInput, owner: Ownership, secrets: read
     Mode: replicas === null ? { Global: {} } : { Replicated: { Replicas: replicas } },
     ...(ports.length > 0 ? { EndpointSpec: { Ports: ports } } : {}),
     UpdateConfig: {
-      Parallelism: 1,
+      Parallelism: spec.updateParallelism,
       Order: spec.updateStrategy === "StartFirst" ? "start-first" : "stop-first",
       FailureAction: "pause",
       // spec.stableFor: a task that fails within Monitor pauses the update (Swarm's default is 5s),

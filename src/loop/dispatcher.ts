@@ -1,6 +1,7 @@
 /**
  * The work queue's guarantees, per spec: never two operations for one spec at once (within one,
- * the actions run in order, but consecutive creates side by side); a failed
+ * the actions run in order, but consecutive creates side by side, and consecutive replaces
+ * spec.updateParallelism at a time); a failed
  * spec backs off (util/backoff.ts) and a new version of it is never blocked behind the retries of
  * an old one; a terminal failure (conflict, image missing under Never, Docker refusing the spec)
  * is not retried until something changes. Concurrency across specs is bounded by the executor's
@@ -40,16 +41,24 @@ export interface SpecRuntime extends SpecProgress {
 
 /**
  * A spec's actions in the order they run: each alone, but consecutive creates together (they make
- * distinct containers; a replica set's or a pool's refill runs side by side).
+ * distinct containers; a replica set's or a pool's refill runs side by side), and consecutive
+ * replaces `parallelism` at a time (spec.updateParallelism: each replaces its own replica).
  */
-function batches(actions: readonly Action[]): Action[][] {
+function batches(actions: readonly Action[], parallelism = 1): Action[][] {
   const out: Action[][] = [];
   for (const action of actions) {
     const last = out[out.length - 1];
-    if (action.kind === "create" && last?.[0]?.kind === "create") last.push(action);
+    const kind = last?.[0]?.kind;
+    if (action.kind === "create" && kind === "create") last?.push(action);
+    else if (action.kind === "replace" && kind === "replace" && (last?.length ?? 0) < parallelism) last?.push(action);
     else out.push([action]);
   }
   return out;
+}
+
+/** The container an action takes away: a removal's, a replacement's old one. */
+function goneWith(action: Action): string | null {
+  return action.kind === "remove" ? action.container.id : action.kind === "replace" ? action.old.id : null;
 }
 
 /** A terminal failure as the queue keeps it: its phase, and what would unblock it. */
@@ -316,10 +325,11 @@ export class Dispatcher implements QueueView {
     let current: Action | undefined;
     const task = (async () => {
       let seen = ctx;
-      for (const batch of batches(actions)) {
+      for (const batch of batches(actions, ctx.record?.spec?.updateParallelism)) {
         if (batch.length > 1) {
-          // Creates of distinct containers touch nothing of each other's: side by side (each
-          // through the executor's slots), as a ReplicaSet makes its pods.
+          // Creates of distinct containers, and replacements of distinct replicas, touch nothing
+          // of each other's: side by side (each through the executor's slots), as a ReplicaSet
+          // makes its pods. Every one is seen through before a failure ends the spec's actions.
           const results = await Promise.allSettled(batch.map((action) => this.runAction(action, seen)));
           for (const [i, r] of results.entries()) {
             const action = batch[i] as Action;
@@ -331,6 +341,8 @@ export class Dispatcher implements QueueView {
             current = batch[failed];
             throw (results[failed] as PromiseRejectedResult).reason;
           }
+          const gone = new Set(batch.map(goneWith));
+          seen = { ...seen, containers: seen.containers?.filter((c) => !gone.has(c.id)) };
           continue;
         }
         const action = batch[0] as Action;
@@ -346,7 +358,7 @@ export class Dispatcher implements QueueView {
         }
         if (action.kind === "start") this.startFailures.delete(action.container.id);
         // A container this spec's own actions removed is no longer among those its next ones audit against.
-        const gone = action.kind === "remove" ? action.container.id : action.kind === "replace" ? action.old.id : null;
+        const gone = goneWith(action);
         if (gone !== null) seen = { ...seen, containers: seen.containers?.filter((c) => c.id !== gone) };
         rt.lastAction = { kind: action.kind, reason: action.reason, at: this.deps.clock.now(), ok: true };
       }

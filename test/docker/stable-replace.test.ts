@@ -102,6 +102,41 @@ describe("spec.stableFor", () => {
     expect(web1Created - web0Started).toBeGreaterThanOrEqual(4_000);
   });
 
+  it("updateParallelism 2: two replicas are replaced side by side, the next two after those stayed up", async () => {
+    const c = id("stable-wide");
+    const name = `${c}-web`;
+    const wide = (version: string) =>
+      specText(name, {
+        image: TEST_IMAGE,
+        replicas: 4,
+        extra: [
+          'command: ["sleep", "3600"]',
+          `env: { VERSION: "${version}" }`,
+          "stableFor: 5s",
+          "updateParallelism: 2",
+          "stopTimeout: 1s",
+        ],
+      });
+    const dir = specDir({ "web.yaml": wide("1") });
+    const apply = () => berth(["apply", "--id", c, "--specs", dir, "--timeout", "2m"]);
+    const first = await apply();
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    writeFileSync(path.join(dir, "web.yaml"), wide("2"));
+    const rolled = await apply();
+    expect(rolled.code, rolled.stdout + rolled.stderr).toBe(0);
+    expect(Object.values(await versions(c)).map(([, v, state]) => [v, state])).toEqual(
+      Array.from({ length: 4 }, () => ["2", "running"]),
+    );
+    const info = await Promise.all([0, 1, 2, 3].map((i) => docker.getContainer(`${name}-${i}`).inspect()));
+    const created = info.map((x) => Date.parse(x.Created));
+    const started = info.map((x) => Date.parse(x.State.StartedAt));
+    // web-1's replacement was made while web-0's was still within its 5 s: side by side.
+    expect(created[1] ?? 0).toBeLessThan((started[0] ?? 0) + 5_000);
+    // web-2's and web-3's only once both of the first batch had stayed up 5 s.
+    for (const i of [2, 3])
+      expect(created[i] ?? 0).toBeGreaterThanOrEqual(Math.max(started[0] ?? 0, started[1] ?? 0) + 5_000);
+  });
+
   it("StopFirst: the crashing replacement stays, the other replica keeps its version, apply says so", async () => {
     const c = id("stable-stop");
     const name = `${c}-web`;

@@ -41,7 +41,8 @@ export function midRollout(containers: readonly ObservedContainer[], keys: Label
 
 /**
  * A spec's records of rejected versions, sorted: the one that holds its rollout (of the current
- * version, while a container is not of it yet), and the stale ones, which go.
+ * version, while a container is not of it yet), and the stale ones, which go. Other records of
+ * the current version (a batch's, spec.updateParallelism) stay beside the holding one.
  */
 export function sortRejected(
   d: DesiredSpec,
@@ -53,8 +54,8 @@ export function sortRejected(
   let holding: ObservedContainer | null = null;
   const stale: ObservedContainer[] = [];
   for (const r of records) {
-    if (holding === null && rolling && d.spec.stableForMs !== null && current(r)) holding = r;
-    else stale.push(r);
+    if (!rolling || d.spec.stableForMs === null || !current(r)) stale.push(r);
+    else holding ??= r;
   }
   return { holding, stale };
 }

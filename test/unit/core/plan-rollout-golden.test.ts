@@ -154,6 +154,12 @@ const cases: Record<string, () => Case> = {
     ...rejected(startFirst(), {}),
     expected: REJECTED,
   }),
+  "StartFirst: a batch's records of this version (updateParallelism) all stay, and hold": () => {
+    const d = startFirst(["stableFor: 10s", "updateParallelism: 2"]);
+    const c = rejected(d, {});
+    const second = container(d, { name: "web-1.rejected", replica: 1, state: "exited", exitCode: 3 });
+    return { ...c, observed: { ...c.observed, containers: [...c.observed.containers, second] }, expected: REJECTED };
+  },
   "StartFirst: a record of an older version goes, and the new version rolls out": () => ({
     ...rejected(startFirst(), { hash: "v2" }),
     expected: `remove  web-0.rejected [0003aaaabbbb]: old rejection\n${ROLL}`,

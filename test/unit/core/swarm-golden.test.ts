@@ -383,6 +383,11 @@ describe("the service a spec becomes", () => {
     expect(serviceSpec(swarmDesired("plain", {}), OPTIONS.owner).UpdateConfig).not.toHaveProperty("Monitor");
   });
 
+  it("maps updateParallelism to the update's parallelism", () => {
+    const body = serviceSpec(swarmDesired("web", { replicas: 4, extra: ["updateParallelism: 2"] }), OPTIONS.owner);
+    expect(body.UpdateConfig.Parallelism).toBe(2);
+  });
+
   it("carries the Git revision on the service alone; another revision of the same spec is no update", () => {
     const web = desired("web");
     const [first, second] = ["1".repeat(40), "2".repeat(40)];

@@ -79,6 +79,56 @@ describe("stableFor", () => {
     expect(h.status("web")?.phase).toBe("Running");
   });
 
+  it("updateParallelism: replaces that many replicas at once, each batch after the one before stayed up", async () => {
+    const wide = (v: string) =>
+      specText("web", { replicas: 4, extra: ["stableFor: 10s", "updateParallelism: 2", `env: { VERSION: "${v}" }`] });
+    h = await harness({ "web.yaml": wide("1") });
+    await h.start();
+    h.write("web.yaml", wide("2"));
+    h.resync();
+    await h.clock.advance(5_000);
+    // Two replacements side by side, beside the four old containers.
+    expect(versions(h)).toEqual({
+      "web-0": "1",
+      "web-0.next": "2",
+      "web-1": "1",
+      "web-1.next": "2",
+      "web-2": "1",
+      "web-3": "1",
+    });
+    await h.clock.advance(6_000);
+    expect(versions(h)).toEqual({
+      "web-0": "2",
+      "web-1": "2",
+      "web-2": "1",
+      "web-2.next": "2",
+      "web-3": "1",
+      "web-3.next": "2",
+    });
+    await h.clock.advance(11_000);
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "2", "web-2": "2", "web-3": "2" });
+    expect(h.status("web")?.phase).toBe("Running");
+
+    // A crashing version: the whole first batch is kept as records, and the second is never begun.
+    crashing(h, "3");
+    h.write("web.yaml", wide("3"));
+    h.resync();
+    await h.clock.advance(3_000);
+    for (let i = 0; i < 5; i++) {
+      h.resync();
+      await h.clock.advance(60_000);
+    }
+    expect(versions(h)).toEqual({
+      "web-0": "2",
+      "web-0.rejected": "3",
+      "web-1": "2",
+      "web-1.rejected": "3",
+      "web-2": "2",
+      "web-3": "2",
+    });
+    expect(h.status("web")?.message).toMatch(/^rollout held: web-0\.rejected, this version's replacement/);
+  });
+
   it("StartFirst: a replacement that crashes within the wait is kept stopped as its record; the version is not tried again", async () => {
     h = await harness({ "web.yaml": web("1") });
     await h.start();
