@@ -8,7 +8,7 @@ import { type App, type AppDeps, DEFAULT_TUNING, type Inspector, type InspectorD
 import type { Config, Resync } from "./config.js";
 import { autoHostPortRanges } from "./core/host-ports.js";
 import { labelKeys } from "./core/labels.js";
-import { ownership } from "./core/ownership.js";
+import { type Ownership, ownership } from "./core/ownership.js";
 import type { SecretSources } from "./core/secrets.js";
 import { connectDocker, connectSwarm } from "./docker/connect.js";
 import { engineContext } from "./docker/engine-context.js";
@@ -16,6 +16,7 @@ import { engineMessage } from "./docker/engine-message.js";
 import { isEngineError } from "./docker/errors.js";
 import { fencedIO, fencedPort, fencedSwarm, type WriteFence } from "./docker/fenced.js";
 import type { ContainerIO, DockerPort } from "./docker/port.js";
+import type { SwarmPort } from "./docker/swarm-adapter.js";
 import path from "node:path";
 import { sourceId } from "./core/git-source.js";
 import { BuildContexts } from "./host/build-context.js";
@@ -478,6 +479,9 @@ export interface SwarmApp {
   /** The configuration given, with the Git sources' spec folders among the spec directories. */
   readonly config: Config;
   readonly docker: DockerPort;
+  /** Services and tasks, through the write fence under --ha. */
+  readonly swarm: SwarmPort;
+  readonly owner: Ownership;
   readonly reconciler: SwarmReconciler;
   /** With deps.http and --listen: the HTTP API (not listening yet). */
   readonly server: HttpServer | null;
@@ -601,6 +605,8 @@ export function createSwarm(
   return {
     config,
     docker: engine.port,
+    swarm: engine.swarm,
+    owner,
     reconciler,
     server,
     events,

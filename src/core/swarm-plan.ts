@@ -29,6 +29,9 @@ export interface ObservedService {
   readonly updating: boolean;
   /** Why Swarm paused (or rolled back) the last update, or null: a failed update berth will not retry by itself. */
   readonly updateFailure: string | null;
+  /** When Swarm began and finished its last update (epoch ms; UpdateStatus), where it said. */
+  readonly updateStartedAt?: number | null;
+  readonly updateCompletedAt?: number | null;
   /** The IDs of the Swarm secrets its tasks get. */
   readonly secretIds: readonly string[];
   /** The networks its tasks join, as the engine keeps them (IDs); absent: not observed. */

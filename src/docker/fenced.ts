@@ -32,13 +32,15 @@ const PORT_WRITES = {
 } as const satisfies Partial<Record<keyof DockerPort, string>>;
 
 /**
- * The swarm-changing methods of the Swarm port (`--target swarm`). A scale reads the service and
- * then updates it: the fence is asked before the read, so that write leaves one read call later.
+ * The swarm-changing methods of the Swarm port (`--target swarm`). A scale and a forced update
+ * read the service and then update it: the fence is asked before the read, so that write leaves
+ * one read call later.
  */
 const SWARM_WRITES = {
   createService: "service-create",
   updateService: "service-update",
   scaleService: "service-update",
+  forceUpdate: "service-update",
   removeService: "service-remove",
   createSecret: "secret-create",
   removeSecret: "secret-remove",

@@ -33,6 +33,11 @@ export interface SwarmPort {
   updateService(id: string, version: number, spec: ServiceSpec, credentials: RegistryCredentials | null): Promise<void>;
   /** Only the replicas change: the service's own spec with its replica count set. */
   scaleService(id: string, replicas: number): Promise<void>;
+  /**
+   * `docker service update --force`: the service as it is, with TaskTemplate.ForceUpdate one
+   * higher, so that Swarm replaces its tasks as its UpdateConfig says (berth restart).
+   */
+  forceUpdate(id: string): Promise<void>;
   /** A service already gone is not an error. */
   removeService(id: string): Promise<void>;
   /** Secrets carrying these labels (never their data: the engine does not return it). */
@@ -50,7 +55,7 @@ export type Call = <T>(operation: string, run: (signal: AbortSignal) => Promise<
 interface EngineService {
   ID: string;
   Version?: { Index?: number };
-  UpdateStatus?: { State?: string; Message?: string };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string; CompletedAt?: string };
   Spec?: {
     Name?: string;
     Labels?: Record<string, string> | null;
@@ -83,6 +88,8 @@ function toService(s: EngineService): ObservedService {
     updateFailure: ["paused", "rollback_paused", "rollback_completed"].includes(s.UpdateStatus?.State ?? "")
       ? `update ${s.UpdateStatus?.State ?? ""}: ${s.UpdateStatus?.Message ?? ""}`
       : null,
+    updateStartedAt: Date.parse(s.UpdateStatus?.StartedAt ?? "") || null,
+    updateCompletedAt: Date.parse(s.UpdateStatus?.CompletedAt ?? "") || null,
     secretIds: (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).flatMap((x) => (x.SecretID ? [x.SecretID] : [])),
     networks: (s.Spec?.TaskTemplate?.Networks ?? []).flatMap((n) => n.Target ?? []),
   };
@@ -185,6 +192,18 @@ export class DockerSwarm implements SwarmPort {
       service.inspect({ abortSignal } as WithSignal),
     )) as EngineService & { Spec: Record<string, unknown> };
     const spec = { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } };
+    await this.call("service-update", (abortSignal) =>
+      service.update({ ...spec, version: current.Version?.Index ?? 0, abortSignal }),
+    );
+  }
+
+  async forceUpdate(id: string): Promise<void> {
+    const service = this.docker.getService(id);
+    const current = (await this.call("service", (abortSignal) =>
+      service.inspect({ abortSignal } as WithSignal),
+    )) as EngineService & { Spec: Record<string, unknown> & { TaskTemplate?: { ForceUpdate?: number } } };
+    const template = current.Spec.TaskTemplate ?? {};
+    const spec = { ...current.Spec, TaskTemplate: { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 } };
     await this.call("service-update", (abortSignal) =>
       service.update({ ...spec, version: current.Version?.Index ?? 0, abortSignal }),
     );

@@ -33,6 +33,16 @@ export interface RestartStep {
   readonly durationMs: number;
 }
 
+/** Why the spec named `name` cannot be restarted (none, suspended, a pool, a run), or null. */
+export function restartRefusal(name: string, spec: NormalizedSpec | undefined): string | null {
+  if (!spec) return `no spec named ${name}`;
+  if (spec.suspended) return `${name} is suspended: nothing of it runs`;
+  if (spec.pool) return `${name} is a pool: its members are claimed and released one by one`;
+  if (spec.restartPolicy !== "Always")
+    return `${name} runs to completion (restartPolicy ${spec.restartPolicy}): a restart would run it again`;
+  return null;
+}
+
 /**
  * The named specs' targets, from what a pass saw; a usage error naming every spec that cannot be
  * restarted and why (none missing, suspended, a pool, a run, nothing running).
@@ -47,14 +57,8 @@ export function restartTargets(
   const targets: RestartTarget[] = [];
   for (const name of names) {
     const spec = desired.find((d) => d.spec.name === name)?.spec;
-    if (!spec) {
-      problems.push(`no spec named ${name}`);
-      continue;
-    }
-    if (spec.suspended) problems.push(`${name} is suspended: nothing of it runs`);
-    else if (spec.pool) problems.push(`${name} is a pool: its members are claimed and released one by one`);
-    else if (spec.restartPolicy !== "Always")
-      problems.push(`${name} runs to completion (restartPolicy ${spec.restartPolicy}): a restart would run it again`);
+    const refused = restartRefusal(name, spec);
+    if (refused !== null || !spec) problems.push(refused ?? `no spec named ${name}`);
     else {
       const running = containers
         .filter((c) => c.labels[keys.spec] === name && !isTempName(c.name) && c.state === "running")

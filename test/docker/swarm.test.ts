@@ -426,6 +426,35 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 150_000);
 
+  it("berth restart replaces a service's tasks as docker service update --force does, and a later apply undoes nothing", async () => {
+    const id = testId("swarm-restart");
+    const web = `${id}-web`;
+    const dir = specDir({ "web.yaml": sleeper(web, ["replicas: 2"]) });
+    const first = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const before = await taskContainers(web);
+    expect(before).toHaveLength(2);
+
+    const restarted = await swarm(["restart", web, "--id", id, "-f", dir]);
+    expect(restarted.code, restarted.stdout + restarted.stderr).toBe(0);
+    expect(restarted.stdout).toMatch(new RegExp(`^restarted ${web}: its tasks were replaced \\(`, "m"));
+    expect(restarted.stdout).toMatch(/^1 service restarted$/m);
+    const after = await taskContainers(web);
+    expect(after).toHaveLength(2);
+    expect(after.filter((c) => before.includes(c))).toEqual([]);
+    expect((await services(id))[0]?.Spec.TaskTemplate.ForceUpdate).toBe(1);
+
+    // The spec did not change: apply finds nothing to do, and the tasks stay.
+    const again = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect((await taskContainers(web)).sort()).toEqual([...after].sort());
+
+    const unknown = await swarm(["restart", `${id}-nope`, "--id", id, "-f", dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(`cannot restart: no spec named ${id}-nope`);
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 150_000);
+
   it("gives a task's container the spec's hosts, resolver, stop signal and log driver", async () => {
     const id = testId("swarm-host-options");
     const name = `${id}-web`;

@@ -59,6 +59,8 @@ export class FakeSwarm implements SwarmPort {
   readonly secrets = new Map<string, FakeSecret>();
   /** What listTasks answers (filtered by service): none unless the test adds some. */
   readonly tasks: ObservedTask[] = [];
+  /** The services forceUpdate was asked for, in order. */
+  readonly forced: string[] = [];
   /** The manager's version index: every write to a service takes the next one, as the raft store's. */
   private index = 0;
 
@@ -140,6 +142,15 @@ export class FakeSwarm implements SwarmPort {
     if (!s) return Promise.reject(notFound("service-update", "service", id));
     s.spec = { ...s.spec, Mode: { Replicated: { Replicas: replicas } } };
     s.version = ++this.index;
+    return Promise.resolve();
+  }
+
+  /** As the manager: a forced update replaces the tasks; this fake's updates finish at once. */
+  forceUpdate(id: string): Promise<void> {
+    const s = this.services.get(id);
+    if (!s) return Promise.reject(notFound("service-update", "service", id));
+    s.version = ++this.index;
+    this.forced.push(s.spec.Name);
     return Promise.resolve();
   }
 

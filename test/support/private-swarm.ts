@@ -39,7 +39,7 @@ export interface ServiceView {
     Labels: Record<string, string>;
     Mode: { Replicated?: { Replicas: number } };
     UpdateConfig?: { Order: string };
-    TaskTemplate: { ContainerSpec: { Env?: string[]; Labels?: Record<string, string> } };
+    TaskTemplate: { ForceUpdate?: number; ContainerSpec: { Env?: string[]; Labels?: Record<string, string> } };
   };
 }
 

@@ -1,16 +1,19 @@
 /**
  * `berth restart NAME…`: restart specs' running containers in place, one at a time, each once the
  * one before runs again (ops/restart.ts). Beside a running controller (`berth run` holds the id's
- * lock) it asks that controller's API, which does the same while no pass acts on the spec.
+ * lock) it asks that controller's API, which does the same while no pass acts on the spec. Under
+ * `--target swarm` each spec's service is updated with force, one after the other
+ * (ops/swarm-restart.ts).
  */
 import { type Command, Option } from "commander";
-import { createInspector } from "../../app.js";
+import { createInspector, createSwarm } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { labelKeys } from "../../core/labels.js";
 import { formatDurationMs } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RestartStep, restartTargets, rollingRestart } from "../../ops/restart.js";
+import { rollingSwarmRestart, swarmRestartTargets } from "../../ops/swarm-restart.js";
 import { systemClock } from "../../util/clock.js";
 import { withHostLockAlone, withLease } from "../ha.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
@@ -35,7 +38,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   const command = program
     .command("restart")
     .description(
-      "Restart specs' running containers in place, one at a time: each once the one before runs again (healthy, and for its stableFor).",
+      "Restart specs' running containers in place, one at a time: each once the one before runs again (healthy, and for its stableFor). Under --target swarm: each spec's service is updated with force, in turn.",
     )
     .argument("<name...>", "the specs to restart, in this order");
   addTargetOption(addOutputOption(addCommonOptions(command, { positional: false })))
@@ -57,16 +60,18 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 
 async function restart(names: readonly string[], raw: RestartOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
-  if (config.target === "swarm") {
-    throw BerthError.usage(
-      "restart is for --target engine: `docker service update --force NAME` restarts a service's tasks, rolling as its updateStrategy says",
-    );
-  }
   const print = (step: RestartStep): void => {
-    if (!isData(raw.output)) io.out(`${stepLine(step)}\n`);
+    if (!isData(raw.output)) io.out(`${stepLine(step, config.target === "swarm" ? "services" : "containers")}\n`);
   };
   let steps: readonly RestartStep[];
-  if (raw.viaApi === true) steps = await viaApi(names, raw, io, print);
+  if (config.target === "swarm") {
+    if (raw.viaApi === true) throw BerthError.usage("--via-api is for --target engine: under swarm the CLI asks Swarm");
+    // No lock: Swarm orders the forced update with any controller's by the service's version.
+    const app = createSwarm(config, { log });
+    const result = await app.reconciler.pass({ act: false });
+    const targets = swarmRestartTargets(names, result.snapshot.input.desired, result.services, app.owner);
+    steps = await rollingSwarmRestart({ swarm: app.swarm, clock: systemClock }, targets, print);
+  } else if (raw.viaApi === true) steps = await viaApi(names, raw, io, print);
   else {
     const restartWith = async (fence: WriteFence | null): Promise<RestartStep[]> => {
       const inspector = createInspector(config, {
@@ -97,7 +102,8 @@ async function restart(names: readonly string[], raw: RestartOptions, io: CliIO)
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));
   else {
     const done = steps.length - failed;
-    io.out(`${done} container${done === 1 ? "" : "s"} restarted${failed > 0 ? "; stopped at the failure" : ""}\n`);
+    const unit = config.target === "swarm" ? "service" : "container";
+    io.out(`${done} ${unit}${done === 1 ? "" : "s"} restarted${failed > 0 ? "; stopped at the failure" : ""}\n`);
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
 }
@@ -127,11 +133,11 @@ async function viaApi(
   return steps;
 }
 
-function stepLine(step: RestartStep): string {
+function stepLine(step: RestartStep, units: string): string {
   const took = formatDurationMs(step.durationMs);
   return printable(
     step.outcome === "restarted"
       ? `restarted ${step.container}: ${step.detail} (${took})`
-      : `failed ${step.container}: ${step.detail} (${took}); the containers after it were not restarted`,
+      : `failed ${step.container}: ${step.detail} (${took}); the ${units} after it were not restarted`,
   );
 }

@@ -22,6 +22,7 @@ function recordingSwarm(reached: string[]): SwarmPort {
     createService: hit("createService", "svc-1"),
     updateService: hit("updateService", undefined),
     scaleService: hit("scaleService", undefined),
+    forceUpdate: hit("forceUpdate", undefined),
     removeService: hit("removeService", undefined),
     listSecrets: hit("listSecrets", []),
     createSecret: hit("createSecret", "sec-1"),
@@ -53,6 +54,7 @@ const calls: readonly (readonly [keyof SwarmPort, (p: SwarmPort) => Promise<unkn
   ["createService", (p) => p.createService(spec, null)],
   ["updateService", (p) => p.updateService("svc-1", 3, spec, null)],
   ["scaleService", (p) => p.scaleService("svc-1", 0)],
+  ["forceUpdate", (p) => p.forceUpdate("svc-1")],
   ["removeService", (p) => p.removeService("svc-1")],
   ["listSecrets", (p) => p.listSecrets({ labels: [] })],
   ["createSecret", (p) => p.createSecret("s", {}, "value")],
@@ -60,7 +62,15 @@ const calls: readonly (readonly [keyof SwarmPort, (p: SwarmPort) => Promise<unkn
   ["serviceLogs", (p) => p.serviceLogs("svc-1", { follow: false, tail: null, since: null }, HANDLERS)],
 ];
 
-const WRITES = ["createService", "updateService", "scaleService", "removeService", "createSecret", "removeSecret"];
+const WRITES = [
+  "createService",
+  "updateService",
+  "scaleService",
+  "forceUpdate",
+  "removeService",
+  "createSecret",
+  "removeSecret",
+];
 
 describe("fencedSwarm", () => {
   it.each(calls)("%s: a standby's write is refused before the port; a read passes", async (name, call) => {
@@ -85,6 +95,7 @@ describe("fencedSwarm", () => {
     expect(reached).toEqual(calls.map(([name]) => name));
     expect(admitted).toEqual([
       "service-create ",
+      "service-update svc-1",
       "service-update svc-1",
       "service-update svc-1",
       "service-remove svc-1",
