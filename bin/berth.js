@@ -4,7 +4,7 @@
 // (src/cli/code-cache.ts; start-up: docs/benchmarks.md); dist/ has the same modules one file
 // each, for the tests.
 import { fileURLToPath } from "node:url";
-import { cacheRoot, runBundle } from "../dist/bundle/code-cache.js";
+import { cacheName, cacheRoot, runBundle } from "../dist/bundle/code-cache.js";
 import { keepYoungGenerationSmall } from "../dist/bundle/heap.js";
 
 // Before anything else loads (src/cli/heap.ts): commands come first, so argv[2] is the command.
@@ -19,11 +19,12 @@ if (process.argv.length === 3 && (command === "--version" || command === "-V")) 
 }
 const bundle = runBundle(
   fileURLToPath(new URL("../dist/bundle/main.cjs", import.meta.url)),
-  command,
+  cacheName(process.argv, process.env),
   cacheRoot(process.env),
 );
 const code = await bundle.exports.main(process.argv, undefined, bundle.folder);
-// Each command has a cache of its own, flags and help share one: a mistyped command gets none.
+// Each command has a cache of its own (one more under --target swarm), flags and help share one: a
+// mistyped command gets none.
 if (!/^[a-z]+$/.test(command) || Object.hasOwn(bundle.exports.COMMANDS, command)) bundle.save();
 
 // A command is over when main returns: a call still waiting on a silent engine (it would end at

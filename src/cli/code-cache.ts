@@ -30,6 +30,23 @@ import path from "node:path";
 import { Script } from "node:vm";
 import { writeAtomically } from "../util/atomic-file.js";
 
+/**
+ * The cache a command line runs with: its command word, and under `--target swarm` (the flag, or
+ * BERTH_TARGET where no flag says) a cache of its own, since the swarm path is other code: a cache
+ * trained by one target's run makes the other's compile more (docs/benchmarks.md).
+ */
+export function cacheName(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const command = argv[2] ?? "";
+  let target = env.BERTH_TARGET ?? "engine";
+  for (let i = 3; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") break;
+    if (arg === "--target") target = argv[i + 1] ?? target;
+    else if (arg.startsWith("--target=")) target = arg.slice("--target=".length);
+  }
+  return target === "swarm" ? `${command}swarm` : command;
+}
+
 /** Where the caches live, or null when they are off or there is no home to keep them in. */
 export function cacheRoot(env: NodeJS.ProcessEnv): string | null {
   if (env.NODE_DISABLE_COMPILE_CACHE !== undefined && env.NODE_DISABLE_COMPILE_CACHE !== "") return null;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cacheRoot, runBundle } from "../../../src/cli/code-cache.js";
+import { cacheName, cacheRoot, runBundle } from "../../../src/cli/code-cache.js";
 import { tempDir } from "../../support/tmp.js";
 
 /** A bundle-like CommonJS file in a folder of its own; returns its path. */
@@ -64,6 +64,18 @@ describe("runBundle", () => {
         .map((f) => path.basename(f))
         .sort(),
     ).toEqual(["other.v8", "status.v8", "validate.v8"]);
+  });
+
+  it("gives a command under --target swarm (the flag, else BERTH_TARGET) a cache of its own", () => {
+    const argv = (...args: string[]) => ["node", "berth", ...args];
+    expect(cacheName(argv("apply", "-f", "specs"), {})).toBe("apply");
+    expect(cacheName(argv("apply", "--target", "swarm"), {})).toBe("applyswarm");
+    expect(cacheName(argv("plan", "--target=swarm"), {})).toBe("planswarm");
+    expect(cacheName(argv("status"), { BERTH_TARGET: "swarm" })).toBe("statusswarm");
+    expect(cacheName(argv("status", "--target", "engine"), { BERTH_TARGET: "swarm" })).toBe("status");
+    // After `--`, words are the command's own (berth exec NAME -- CMD).
+    expect(cacheName(argv("exec", "web", "--", "echo", "--target", "swarm"), {})).toBe("exec");
+    expect(cacheName(argv("--version"), {})).toBe("--version");
   });
 
   it("never runs a cache made from other content of the same length (V8 checks only the length)", () => {
