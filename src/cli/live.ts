@@ -155,7 +155,7 @@ const specStatus = shape({
   message: orNull(str),
   file: orNull(str),
   hash: orNull(str),
-  replicas: shape({ desired: num, ready: num }),
+  replicas: shape({ desired: num, ready: num, updated: num, available: num }),
   containers: listOf(containerStatus),
   lastAction: orNull(shape({ kind: str, reason: str, at: str, ok: bool })),
   lastError: orNull(str),

@@ -1,7 +1,7 @@
 /** The status table `berth status` and `berth apply` print. */
 import { capacityLine } from "../core/capacity.js";
 import type { GitSourceStatus } from "../core/git-source.js";
-import type { ContainerStatus, StatusReport } from "../core/status.js";
+import type { ContainerStatus, SpecStatus, StatusReport } from "../core/status.js";
 import { age, table } from "./table.js";
 
 /** One `Key:  value` line of `berth get`'s detail ("-" for none). */
@@ -68,6 +68,14 @@ export function renderSources(sources: readonly GitSourceStatus[], now: number):
   return out;
 }
 
+/**
+ * READY: of the current version; while containers of another version serve (a rollout under way,
+ * or held), how many are available at all: `0/2 (2 available)`.
+ */
+export function readyCell(r: SpecStatus["replicas"]): string {
+  return `${r.ready}/${r.desired}${r.available > r.ready ? ` (${r.available} available)` : ""}`;
+}
+
 /** With `wide`, each spec's file, hash, containers' addresses and host ports, and last action too (`berth status -o wide`). */
 export function renderStatus(report: StatusReport, now: number, { wide = false }: { wide?: boolean } = {}): string {
   const rows = report.specs.map((s) => {
@@ -87,7 +95,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
     return [
       s.name,
       s.phase,
-      `${s.replicas.ready}/${s.replicas.desired}`,
+      readyCell(s.replicas),
       s.containers.map((c) => containerCell(c, now)).join(" ") || "-",
       oldest === null ? "-" : age(oldest, now),
       s.expiresAt ?? "never",

@@ -8,6 +8,7 @@ import type { GitSourceStatus } from "./git-source.js";
 import { formatIssue, type SpecIssue } from "./errors.js";
 import { containerHostPorts } from "./host-ports.js";
 import type { LabelKeys } from "./labels.js";
+import { isRejectedName, isTempName } from "./names.js";
 import type { ContainerState, Health, ObservedState } from "./observed.js";
 import { type ObjectStatus, objectStatuses } from "./object-status.js";
 import type { ActionKind, DesiredObject, Note, Plan } from "./plan/plan.js";
@@ -92,7 +93,19 @@ export interface SpecStatus {
   readonly message: string | null;
   readonly file: string | null;
   readonly hash: string | null;
-  readonly replicas: { readonly desired: number; readonly ready: number };
+  /**
+   * desired: the spec's replicas. ready: of its current version, running and not unhealthy (what
+   * Running waits for). updated: of its current version, in any state (Kubernetes' UP-TO-DATE).
+   * available: running and not unhealthy, of any version (Kubernetes' AVAILABLE: what serves
+   * while a rollout is under way or held). A replacement under way (NAME.next) and the record of
+   * a rejected version (NAME.rejected) count in neither; nor do claimed pool members.
+   */
+  readonly replicas: {
+    readonly desired: number;
+    readonly ready: number;
+    readonly updated: number;
+    readonly available: number;
+  };
   readonly containers: readonly ContainerStatus[];
   readonly lastAction: {
     readonly kind: ActionKind;
@@ -193,6 +206,20 @@ function crashLoop(containers: readonly ContainerStatus[]): string | null {
   return `crash loop: ${c.name} is restarting${exit}${restarts}; the engine starts it again after a growing delay`;
 }
 
+/** A spec's replica counts from its containers (SpecStatus.replicas). */
+function counts(containers: readonly ContainerStatus[]): { ready: number; updated: number; available: number } {
+  const replicas = containers.filter(
+    (c) => c.claim === undefined && !c.collected && !isTempName(c.name) && !isRejectedName(c.name),
+  );
+  const up = (c: ContainerStatus): boolean =>
+    c.state === "running" && c.health !== "unhealthy" && c.health !== "starting";
+  return {
+    ready: replicas.filter((c) => c.current && up(c)).length,
+    updated: replicas.filter((c) => c.current).length,
+    available: replicas.filter(up).length,
+  };
+}
+
 export function statusReport(input: StatusInput): StatusReport {
   const keys = input.keys;
   const bySpec = new Map<string, ContainerStatus[]>();
@@ -257,14 +284,8 @@ export function statusReport(input: StatusInput): StatusReport {
     const rt = input.progress(record.name);
     const spec = record.spec;
     const desiredReplicas = spec ? spec.replicas : 0;
-    const ready = containers.filter(
-      (c) =>
-        c.claim === undefined &&
-        c.current &&
-        c.state === "running" &&
-        c.health !== "unhealthy" &&
-        c.health !== "starting",
-    ).length;
+    const replicaCounts = counts(containers);
+    const ready = replicaCounts.ready;
     const run = spec && spec.restartPolicy !== "Always" ? runPhase(spec, containers) : null;
     const expired = spec?.expiresAt !== null && spec?.expiresAt !== undefined && spec.expiresAt <= input.now;
 
@@ -317,7 +338,7 @@ export function statusReport(input: StatusInput): StatusReport {
       message,
       file: record.file,
       hash: record.hash,
-      replicas: { desired: desiredReplicas, ready },
+      replicas: { desired: desiredReplicas, ...replicaCounts },
       containers,
       lastAction: rt?.lastAction ? { ...rt.lastAction, at: formatTime(rt.lastAction.at) } : null,
       lastError: rt?.lastError ?? null,
@@ -352,7 +373,7 @@ export function statusReport(input: StatusInput): StatusReport {
         message: `${formatIssue(issues[0] as SpecIssue)} (its containers are kept as they are)`,
         file: (issues[0] as SpecIssue).file,
         hash: null,
-        replicas: { desired: containers.length, ready: 0 },
+        replicas: { desired: containers.length, ...counts(containers), ready: 0, updated: 0 },
         containers,
         lastAction: null,
         lastError: null,

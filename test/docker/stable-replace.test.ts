@@ -85,6 +85,9 @@ describe("spec.stableFor", () => {
       `rollout held: ${name}-0.rejected, this version's replacement, did not stay up for 4s and is kept stopped for its logs`,
     );
     expect(await versions(c)).toEqual(rejected);
+    // status: none of this version ready, the two old containers available.
+    const status = await berth(["status", "--id", c, "--specs", dir, "--server", "off"]);
+    expect(status.stdout).toMatch(new RegExp(`^${name} +Failed +0/2 \\(2 available\\) `, "m"));
 
     writeFileSync(path.join(dir, "web.yaml"), spec(name, "3", "sleep 3600"));
     const good = await apply();

@@ -58,7 +58,10 @@ function renderSpec(s: SpecStatus): string {
     (s.message ? field("Message", s.message) : "") +
     field("File", s.file) +
     field("Hash", s.hash) +
-    field("Replicas", `${s.replicas.ready}/${s.replicas.desired} ready`) +
+    field(
+      "Replicas",
+      `${s.replicas.ready}/${s.replicas.desired} ready, ${s.replicas.updated} up to date, ${s.replicas.available} available`,
+    ) +
     field("Expires", s.expiresAt ?? "never") +
     field(
       "Last action",

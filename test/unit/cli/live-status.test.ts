@@ -27,7 +27,7 @@ function report(text = "web"): StatusReport & { controller: string; observedAt: 
         message: text,
         file: `specs/${text}.yaml`,
         hash: "h",
-        replicas: { desired: 1, ready: 0 },
+        replicas: { desired: 1, ready: 0, updated: 0, available: 0 },
         containers: [
           {
             id: "a".repeat(64),

@@ -13,7 +13,7 @@ const report: StatusReport = {
       message: null,
       file: "specs/web.yaml",
       hash: "0123456789abcdef0123",
-      replicas: { desired: 2, ready: 2 },
+      replicas: { desired: 2, ready: 2, updated: 2, available: 2 },
       containers: [
         {
           id: "c".repeat(64),
@@ -100,6 +100,25 @@ describe("renderStatus", () => {
     };
     expect(renderStatus(restarted, NOW).split("\n")[1]).toBe(
       "web   Running  2/2    web-0(running,3 restarts,last exit 137 2m ago) web-1(running,1 restart)  5m   never",
+    );
+  });
+
+  it("READY says how many containers serve while those of the current version do not (a rollout, or one held)", () => {
+    const spec = report.specs[0];
+    if (!spec) throw new Error("no spec");
+    const held = {
+      ...report,
+      specs: [
+        {
+          ...spec,
+          phase: "Failed" as const,
+          replicas: { desired: 2, ready: 0, updated: 0, available: 2 },
+          containers: spec.containers.map((c) => ({ ...c, current: false })),
+        },
+      ],
+    };
+    expect(renderStatus(held, NOW).split("\n")[1]).toBe(
+      "web   Failed  0/2 (2 available)  web-0(running) web-1(running)  5m   never",
     );
   });
 });

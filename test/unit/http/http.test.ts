@@ -376,7 +376,7 @@ const snapshot: StatusSnapshot = {
         message: null,
         file: "specs/web.yaml",
         hash: "h",
-        replicas: { desired: 1, ready: 1 },
+        replicas: { desired: 1, ready: 1, updated: 1, available: 1 },
         containers: [],
         lastAction: null,
         lastError: null,

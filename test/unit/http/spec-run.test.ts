@@ -36,7 +36,7 @@ function spec(over: Partial<SpecStatus> = {}): SpecStatus {
     message: null,
     file: null,
     hash: null,
-    replicas: { desired: 1, ready: 0 },
+    replicas: { desired: 1, ready: 0, updated: 0, available: 0 },
     containers: [],
     lastAction: null,
     lastError: null,

@@ -142,6 +142,8 @@ describe("stableFor", () => {
       /^the new container for web-0 exited with code 3 1\.0s after it started and was restarted by the engine \(1 restart\), within stableFor 10s; it is kept stopped as web-0\.rejected for its logs, the old one keeps running, and this version is not tried again until the spec or its image changes\. Fix the spec or the image$/,
     );
     expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED });
+    // The old containers serve: none of this version, two available; the record is no replica.
+    expect(h.status("web")?.replicas).toEqual({ desired: 2, ready: 0, updated: 0, available: 2 });
     // Stopped by berth, not restarted by the engine: no restart is told of the record.
     expect(h.app.events.list().filter((e) => e.kind === "restarted" && e.text.includes("rejected"))).toEqual([]);
 
