@@ -116,8 +116,8 @@ describe("build: from the spec folder", () => {
     expect(failed).toMatch(/BERTH_BUILD_FAILED|building image berth\.local\/web:[0-9a-f]{12} for web failed/);
     expect(failed).toContain("broken-step-output");
     expect(failed).toMatch(/the last good containers keep running/);
-    // The status apply ends with: Failed, with the old container still running.
-    expect(failed).toMatch(/web +Failed +0\/1 +web\(running\)/);
+    // The status apply ends with: Failed, none of the new version ready, the old container available.
+    expect(failed).toMatch(/web +Failed +0\/1 \(1 available\) +web\(running\)/);
     const kept = await theContainer(controller);
     expect(kept).toEqual({ ...second, state: "running" });
     const brokenLog = await berth(["logs", "--build", "--id", controller, "web"]);
