@@ -7,7 +7,7 @@
 import { stableProblem, stableWindow } from "../core/stable-for.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { DockerPort } from "../docker/port.js";
-import type { Clock } from "../util/clock.js";
+import { type Clock, sleep } from "../util/clock.js";
 
 /** Longest wait for a new container to become healthy. */
 const MAX_HEALTH_WAIT_MS = 10 * 60_000;
@@ -24,10 +24,6 @@ export interface ReadinessDeps {
   readonly stablePollMs?: number;
   /** The exit code a container's `die` event told (an inspect of one restarted reads none). */
   readonly exits?: { exitCodeOf(containerId: string): number | null };
-}
-
-function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.at(clock.now() + ms, resolve));
 }
 
 /** Null when the container is running (and healthy, if it has a healthcheck); else what went wrong. */

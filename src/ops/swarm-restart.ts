@@ -13,7 +13,7 @@ import type { Ownership } from "../core/ownership.js";
 import type { DesiredSpec } from "../core/plan/types.js";
 import type { ObservedService } from "../core/swarm-plan.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
-import type { Clock } from "../util/clock.js";
+import { type Clock, sleep } from "../util/clock.js";
 import { formatDurationMs } from "../core/units.js";
 import { type RestartStep, restartRefusal } from "./restart.js";
 
@@ -95,6 +95,6 @@ async function updateDone(deps: SwarmRestartDeps, name: string, asked: number): 
     if (ours && s.updateFailure !== null) return s.updateFailure;
     if (ours && !s.updating && (s.updateCompletedAt ?? null) !== null) return null;
     if (deps.clock.now() >= deadline) return `its update did not finish within ${formatDurationMs(timeoutMs)}`;
-    await new Promise<void>((resolve) => deps.clock.at(deps.clock.now() + (deps.pollMs ?? 500), resolve));
+    await sleep(deps.clock, deps.pollMs ?? 500);
   }
 }

@@ -16,6 +16,11 @@ export interface Clock {
 /** setTimeout overflows (fires at once) past 2^31-1 ms, about 24.8 days; longer waits re-arm. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
+/** Resolves once `ms` have passed on `clock`. */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.at(clock.now() + ms, resolve));
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   at(at, fn) {

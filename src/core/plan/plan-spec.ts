@@ -35,6 +35,15 @@ export interface SpecPlanContext {
   readonly ports: () => HostPortAllocator;
   /** A pool's replica slots this pass (core/pool.ts, poolSlots); absent: 0 … replicas-1. */
   readonly slots?: readonly number[];
+  /** The spec's current-version test (currentTest), made once per spec by the caller. */
+  readonly version: CurrentVersion;
+}
+
+/** currentTest's answer. */
+export interface CurrentVersion {
+  readonly current: IsCurrent;
+  readonly servedDigest: string | undefined;
+  readonly digestMoved: (c: ObservedContainer) => boolean;
 }
 
 export const ref = (c: ObservedContainer): ContainerRef => ({ id: c.id, name: c.name });
@@ -56,15 +65,7 @@ function changesSince(c: ObservedContainer, d: DesiredSpec, keys: LabelKeys): re
  * Whether a container of `d` is of its current version: its hash, and the image its tag names now
  * (a followed tag's: the digest the registry serves now, against the one it was pulled by).
  */
-export function currentTest(
-  d: DesiredSpec,
-  observed: ObservedState,
-  keys: LabelKeys,
-): {
-  readonly current: IsCurrent;
-  readonly servedDigest: string | undefined;
-  readonly digestMoved: (c: ObservedContainer) => boolean;
-} {
+export function currentTest(d: DesiredSpec, observed: ObservedState, keys: LabelKeys): CurrentVersion {
   const spec = d.spec;
   const runs = runsToCompletion(spec);
   const currentImage = observed.imageIds.get(normalizeImageRef(spec.image));
@@ -87,7 +88,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
   const nameOf = (replica: number): string =>
     spec.pool ? memberName(spec.name, replica) : containerName(spec.name, replica, n);
   const runs = runsToCompletion(spec);
-  const { current, servedDigest, digestMoved } = currentTest(d, observed, keys);
+  const { current, servedDigest, digestMoved } = ctx.version;
   const remove = (c: ObservedContainer, reason: RemoveReason): void => {
     out.act({ kind: "remove", spec: spec.name, container: ref(c), reason });
   };

@@ -135,7 +135,8 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     }
     // The stopped records of rejected versions (rollout.ts) are no replicas; stale ones go first.
     const containers = all.filter((c) => !isRejectedName(c.name));
-    const { current } = currentTest(d, observed, keys);
+    const version = currentTest(d, observed, keys);
+    const { current } = version;
     const rejected = sortRejected(
       d,
       all.filter((c) => isRejectedName(c.name)),
@@ -166,6 +167,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
       now,
       records: own,
       ports,
+      version,
       ...(slots ? { slots } : {}),
     });
     const blocked = blockedBy(d, objects, observed);
