@@ -110,6 +110,21 @@ process runs on inside the container.`,
 \`FILE:LINE:COLUMN: KEY: warning: not supported: WHY\`; each admission policy refusal of a produced
 spec names the flag that admits it. On exit 1 nothing is written. Every Compose key and what it
 becomes: [compose.md](compose.md).`,
+  rollout: `\`status\` is \`kubectl rollout status\`: it prints a line whenever a spec's counts change
+(\`web: waiting for the rollout: 1 of 3 updated, 1 ready, 3 available\`) and exits 0 once each named
+spec runs the version in the files it read (phase Running: every replica of it ready, and for its
+\`stableFor\`), 1 as soon as one will not get there without a change (a held rollout, an invalid
+file, a name conflict) or at \`--timeout\`. A failure retried with backoff is waited through. It
+reads the running controller at \`--server\` when one answers with the same \`--id\`, else Docker
+and the files each second; until the controller's status carries the files' spec hash, it says it
+is waiting for the controller to read them. With \`--no-watch\` it looks once: 2 means under way.
+
+\`retry\` releases a rollout held by a version that did not stay up under StartFirst and
+\`stableFor\`: it removes that version's stopped records (\`web-0.rejected\`), and the next pass
+tries the version again, one batch first ([design.md](design.md#safe-replacements)). A StopFirst
+hold has no record (its failed replica took the old one's place) and is refused: change the spec
+or its image. Beside a running controller of the id it asks that controller's API
+(\`POST /v1/specs/{name}/retry\`).`,
   reap: `Expired containers are killed and removed, without their stop timeout: expiry is a deadline.
 With \`--reap-label KEY\`, any container, berth's or not, whose label KEY holds a past RFC 3339 time
 goes too; \`never\` and values that do not parse are left alone.`,

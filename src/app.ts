@@ -56,6 +56,7 @@ import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { Pools } from "./ops/pools.js";
 import { controllerRestart } from "./ops/restart.js";
+import { controllerRetry } from "./ops/rollout-retry.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { OriginalAgents } from "./ops/spawner-agents.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
@@ -434,6 +435,19 @@ export function createApp(given: Config, deps: AppDeps): App {
                 view: () => {
                   const last = controller.last;
                   return last ? { desired: last.snapshot.input.desired, containers: last.observed.containers } : null;
+                },
+                exclusive: (spec, fn) => dispatcher.exclusive(spec, () => false, fn),
+              },
+              name,
+            ),
+          retry: (name) =>
+            controllerRetry(
+              {
+                docker: docker.port,
+                keys: owner.keys,
+                view: () => {
+                  const last = controller.last;
+                  return last ? { desired: last.snapshot.input.desired, observed: last.observed } : null;
                 },
                 exclusive: (spec, fn) => dispatcher.exclusive(spec, () => false, fn),
               },

@@ -29,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = 
   release: () => import("./commands/release.js"),
   reap: () => import("./commands/reap.js"),
   restart: () => import("./commands/restart.js"),
+  rollout: () => import("./commands/rollout.js"),
   schema: () => import("./commands/schema.js"),
   completion: () => import("./commands/completion.js"),
   import: () => import("./commands/import.js"),

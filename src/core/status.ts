@@ -118,6 +118,7 @@ export interface SpecStatus {
   readonly lastErrorCode: string | null;
   /** RFC 3339, or null for never. */
   readonly expiresAt: string | null;
+  /** When a failed spec is tried again (RFC 3339); null when none is coming: not failed, or held until something changes. */
   readonly retryAt: string | null;
   /** Every run finished and was collected after its ttlAfterFinished: only records remain. */
   readonly collected: boolean;
@@ -291,6 +292,8 @@ export function statusReport(input: StatusInput): StatusReport {
 
     let phase: Phase;
     let message: string | null = null;
+    // Held until something changes (a rollout hold, a missing object): no retry is coming.
+    let held = false;
     if (record.invalid.length > 0) {
       phase = "Invalid";
       message = `${formatIssue(record.invalid[0] as (typeof record.invalid)[number])}${spec && record.hash !== null ? " (its last good version stays in force)" : ""}`;
@@ -309,6 +312,7 @@ export function statusReport(input: StatusInput): StatusReport {
       const note = blocked.get(record.name);
       phase = note?.failed ? "Failed" : "Pending";
       message = note?.message ?? null;
+      held = note?.failed === true;
     } else if (rt?.terminal) {
       phase = "Failed";
       message = rt.terminal.message;
@@ -344,7 +348,7 @@ export function statusReport(input: StatusInput): StatusReport {
       lastError: rt?.lastError ?? null,
       lastErrorCode: rt?.lastError ? (rt.lastErrorCode ?? null) : null,
       expiresAt: spec?.expiresAt != null ? formatTime(spec.expiresAt) : null,
-      retryAt: rt?.retryAt != null ? formatTime(rt.retryAt) : null,
+      retryAt: rt?.retryAt != null && !held ? formatTime(rt.retryAt) : null,
       collected: run !== null && containers.every((c) => c.collected),
       ...(spec?.pool
         ? {

@@ -11,6 +11,7 @@ import type { ManagedContainers } from "../ops/containers.js";
 import type { EventLog } from "../ops/event-log.js";
 import type { Pools } from "../ops/pools.js";
 import type { RestartAnswer } from "../ops/restart.js";
+import type { RetryAnswer } from "../ops/rollout-retry.js";
 import type { RuntimeSpecs } from "../ops/runtime-specs.js";
 import type { OriginalAgents } from "../ops/spawner-agents.js";
 import type { Metrics } from "./metrics.js";
@@ -71,6 +72,8 @@ export interface EngineServerDeps extends CommonServerDeps {
   readonly pools?: Pools | null;
   /** A rolling restart of a spec's containers (ops/restart.ts, `berth restart`); absent: 501. */
   readonly restart?: (name: string) => Promise<RestartAnswer>;
+  /** Releases a rollout held by a rejected version (ops/rollout-retry.ts, `berth rollout retry`); absent: 501. */
+  readonly retry?: (name: string) => Promise<RetryAnswer>;
   /** berth's own containers: find, exec, logs. */
   readonly containers: ManagedContainers;
   /** null: no docker-spawner compatibility routes. */

@@ -130,6 +130,9 @@ export class Controller {
     deps.dispatcher.onSettled(() => {
       this.requestPass(false, this.coalesceDelay());
     });
+    deps.dispatcher.onProgress(() => {
+      this.requestPass(false, this.coalesceDelay());
+    });
   }
 
   /** A pass is running now. */

@@ -122,6 +122,7 @@ export class Dispatcher implements QueueView {
   private readonly runtime = new Map<string, SpecRuntime>();
   private readonly running = new Set<Promise<void>>();
   private readonly settleListeners: ((spec: string) => void)[] = [];
+  private readonly progressListeners: ((spec: string) => void)[] = [];
   /** Counts settles; settledAt says when each spec last settled. */
   private settles = 0;
   private readonly settledAt = new Map<string, number>();
@@ -145,6 +146,15 @@ export class Dispatcher implements QueueView {
   /** Calls `listener` whenever a spec's operations are done (successfully or not): time to observe again. */
   onSettled(listener: (spec: string) => void): void {
     this.settleListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` when a batch of a spec's actions is done and more follow (a rollout's next
+   * replica): a pass then observes it, so status follows the rollout batch by batch. The spec is
+   * still busy: that pass acts on none of it.
+   */
+  onProgress(listener: (spec: string) => void): void {
+    this.progressListeners.push(listener);
   }
 
   /** Take it before observing; hand it to dispatch() with the plan made from that observation. */
@@ -325,7 +335,9 @@ export class Dispatcher implements QueueView {
     let current: Action | undefined;
     const task = (async () => {
       let seen = ctx;
-      for (const batch of batches(actions, ctx.record?.spec?.updateParallelism)) {
+      const all = batches(actions, ctx.record?.spec?.updateParallelism);
+      for (const [n, batch] of all.entries()) {
+        if (n > 0) for (const listener of this.progressListeners) listener(spec);
         if (batch.length > 1) {
           // Creates of distinct containers, and replacements of distinct replicas, touch nothing
           // of each other's: side by side (each through the executor's slots), as a ReplicaSet

@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { berth, containersOf, docker, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
 import { labelledImage, type LocalRegistry, pushAs, registryBinary, startRegistry } from "../support/registry.js";
-import { specText } from "../support/specs.js";
+import { specText, versionedSpec } from "../support/specs.js";
 
 const id = testIds();
 let registry: LocalRegistry | undefined;
@@ -26,17 +26,7 @@ afterAll(async () => {
 });
 
 const spec = (name: string, version: string, script: string, extra: readonly string[] = []): string =>
-  specText(name, {
-    image: TEST_IMAGE,
-    replicas: 2,
-    extra: [
-      `command: ["sh", "-c", ${JSON.stringify(script)}]`,
-      `env: { VERSION: "${version}" }`,
-      "stableFor: 4s",
-      "stopTimeout: 1s",
-      ...extra,
-    ],
-  });
+  versionedSpec(name, version, script, "4s", extra);
 
 /** Container name → [its ID, its VERSION, its state], as the engine has them. */
 async function versions(c: string): Promise<Record<string, [string, string, string]>> {

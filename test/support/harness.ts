@@ -101,3 +101,40 @@ function build(files: Record<string, string>, options: HarnessOptions): Harness 
   };
   return h;
 }
+
+/** Each container of `version` exits with code 3 one second after it starts, and the engine starts it again. */
+export function crashing(x: Harness, version: string): void {
+  const start = x.docker.startContainer.bind(x.docker);
+  x.docker.startContainer = async (id: string) => {
+    await start(id);
+    const c = x.docker.containers.get(id);
+    if (!c?.body.Env?.includes(`VERSION=${version}`)) return;
+    x.clock.at(x.clock.now() + 1_000, () => {
+      x.docker.crash(c.name, 3, { running: true });
+    });
+  };
+}
+
+/** Container name → its VERSION, for berth's containers. */
+export function versions(x: Harness): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of x.docker.containers.values()) {
+    const env = (c.body.Env ?? []).find((e) => e.startsWith("VERSION="));
+    out[c.name] = env?.slice("VERSION=".length) ?? "";
+  }
+  return out;
+}
+
+/**
+ * A harness running `spec("1")` (web.yaml), then given `spec("2")`, whose containers crash a
+ * second after they start (crashing), three seconds on: a rollout of a version that did not stay up.
+ */
+export async function crashingRollout(spec: (version: string) => string): Promise<Harness> {
+  const x = await harness({ "web.yaml": spec("1") });
+  await x.start();
+  crashing(x, "2");
+  x.write("web.yaml", spec("2"));
+  x.resync();
+  await x.clock.advance(3_000);
+  return x;
+}

@@ -23,3 +23,26 @@ export function specText(name: string, options: SpecTextOptions = {}): string {
     "",
   ].join("\n");
 }
+
+/**
+ * Two replicas of the test image running `script` under sh, as VERSION `version`, each to stay up
+ * `stableFor` (spec.stableFor) and stopped within a second: a rollout's test subject.
+ */
+export function versionedSpec(
+  name: string,
+  version: string,
+  script: string,
+  stableFor: string,
+  extra: readonly string[] = [],
+): string {
+  return specText(name, {
+    replicas: 2,
+    extra: [
+      `command: ["sh", "-c", ${JSON.stringify(script)}]`,
+      `env: { VERSION: "${version}" }`,
+      `stableFor: ${stableFor}`,
+      "stopTimeout: 1s",
+      ...extra,
+    ],
+  });
+}

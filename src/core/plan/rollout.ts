@@ -80,7 +80,7 @@ export function rolloutHold(
     return held(
       `${record.name}, this version's replacement${digest ? ` (image ${digest})` : ""}, did not stay up for ` +
         `${formatDurationMs(d.spec.stableForMs)} and is kept stopped for its logs; the others keep their version ` +
-        `until the spec or its image changes; docker rm ${record.name} tries this version again`,
+        `until the spec or its image changes; berth rollout retry ${d.spec.name} tries this version again`,
     );
   }
   if (!midRollout(containers, keys)) return null;

@@ -1,9 +1,11 @@
 /**
  * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}), writes in the runtime spec
  * directory (PUT, DELETE), validated and policy-checked before anything is written (400 with the
- * same errors as `berth validate`), and a rolling restart of a spec's containers (POST
- * /v1/specs/{name}/restart, `berth restart`). The use cases (ops/runtime-specs.ts,
- * ops/restart.ts) say what happened; this module says it in HTTP.
+ * same errors as `berth validate`), a rolling restart of a spec's containers (POST
+ * /v1/specs/{name}/restart, `berth restart`), and the release of a rollout a rejected version
+ * holds (POST /v1/specs/{name}/retry, `berth rollout retry`). The use cases
+ * (ops/runtime-specs.ts, ops/restart.ts, ops/rollout-retry.ts) say what happened; this module
+ * says it in HTTP.
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatIssue } from "../../core/errors.js";
@@ -144,6 +146,18 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
       if (answer.kind === "refused") return refuse(reply, answer.status, { error: answer.reason });
       const failed = answer.steps.some((s) => s.outcome === "failed");
       return reply.code(200).send({ spec: req.params.name, restarted: !failed, steps: answer.steps });
+    },
+  );
+
+  app.post<{ Params: { name: string } }>(
+    "/v1/specs/:name/retry",
+    { onRequest: [requireToken(deps.apiToken)] },
+    async (req, reply) => {
+      if (!(await checkName(req.params.name, reply))) return reply;
+      if (!deps.retry) return refuse(reply, 501, { error: "this controller does not retry rollouts" });
+      const answer = await deps.retry(req.params.name);
+      if (answer.kind === "refused") return refuse(reply, answer.status, { error: answer.reason });
+      return reply.code(200).send({ spec: req.params.name, steps: answer.steps });
     },
   );
 }

@@ -63,7 +63,7 @@ const startFirst = (extra: readonly string[] = ["stableFor: 10s"]) => desired("w
 const REJECTED =
   "! web: rollout held: web-0.rejected, this version's replacement, did not stay up for 10s and is kept stopped " +
   "for its logs; the others keep their version until the spec or its image changes; " +
-  "docker rm web-0.rejected tries this version again (stableFor) (Failed)\n";
+  "berth rollout retry web tries this version again (stableFor) (Failed)\n";
 
 /** web-0 and web-1 of an old version; the record of web-0's rejected replacement, of `record`'s version. */
 function rejected(d: ReturnType<typeof startFirst>, record: { hash?: string; imageId?: string }, old = "old"): Case {

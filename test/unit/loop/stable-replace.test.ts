@@ -8,7 +8,7 @@
  * changes.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type Harness, harness } from "../../support/harness.js";
+import { crashing, crashingRollout, type Harness, harness, versions } from "../../support/harness.js";
 import { specText } from "../../support/specs.js";
 
 let h: Harness | undefined;
@@ -20,22 +20,9 @@ afterEach(async () => {
 const web = (env: string, extra: string[] = []) =>
   specText("web", { replicas: 2, extra: ["stableFor: 10s", `env: { VERSION: "${env}" }`, ...extra] });
 
-/** Each container of `version` exits with code 3 one second after it starts, and the engine starts it again. */
-function crashing(x: Harness, version: string): void {
-  const start = x.docker.startContainer.bind(x.docker);
-  x.docker.startContainer = async (id: string) => {
-    await start(id);
-    const c = x.docker.containers.get(id);
-    if (!c?.body.Env?.includes(`VERSION=${version}`)) return;
-    x.clock.at(x.clock.now() + 1_000, () => {
-      x.docker.crash(c.name, 3, { running: true });
-    });
-  };
-}
-
 const REJECTED =
   "rollout held: web-0.rejected, this version's replacement, did not stay up for 10s and is kept stopped for its logs; " +
-  "the others keep their version until the spec or its image changes; docker rm web-0.rejected tries this version again (stableFor)";
+  "the others keep their version until the spec or its image changes; berth rollout retry web tries this version again (stableFor)";
 
 /** The error of the last action that failed. */
 function failure(x: Harness): string | null | undefined {
@@ -48,16 +35,6 @@ function failure(x: Harness): string | null | undefined {
 /** Container name → its state. */
 function states(x: Harness): Record<string, string> {
   return Object.fromEntries([...x.docker.containers.values()].map((c) => [c.name, c.state]));
-}
-
-/** Container name → its VERSION, for berth's containers. */
-function versions(x: Harness): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of x.docker.containers.values()) {
-    const env = (c.body.Env ?? []).find((e) => e.startsWith("VERSION="));
-    out[c.name] = env?.slice("VERSION=".length) ?? "";
-  }
-  return out;
 }
 
 describe("stableFor", () => {
@@ -74,6 +51,11 @@ describe("stableFor", () => {
     await h.clock.advance(6_000);
     // web-0 stayed up: it replaced the old one, and only now does web-1's replacement begin.
     expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1", "web-1.next": "2" });
+    // Status follows the rollout replica by replica, while the spec's actions still run.
+    expect(h.status("web")).toMatchObject({
+      phase: "Updating",
+      replicas: { desired: 2, ready: 1, updated: 1, available: 2 },
+    });
     await h.clock.advance(11_000);
     expect(versions(h)).toEqual({ "web-0": "2", "web-1": "2" });
     expect(h.status("web")?.phase).toBe("Running");
@@ -130,18 +112,14 @@ describe("stableFor", () => {
   });
 
   it("StartFirst: a replacement that crashes within the wait is kept stopped as its record; the version is not tried again", async () => {
-    h = await harness({ "web.yaml": web("1") });
-    await h.start();
-    crashing(h, "2");
-    h.write("web.yaml", web("2"));
-    h.resync();
-    await h.clock.advance(3_000);
+    h = await crashingRollout(web);
     expect(versions(h)).toEqual({ "web-0": "1", "web-0.rejected": "2", "web-1": "1" });
     expect(states(h)).toEqual({ "web-0": "running", "web-0.rejected": "exited", "web-1": "running" });
     expect(failure(h)).toMatch(
       /^the new container for web-0 exited with code 3 1\.0s after it started and was restarted by the engine \(1 restart\), within stableFor 10s; it is kept stopped as web-0\.rejected for its logs, the old one keeps running, and this version is not tried again until the spec or its image changes\. Fix the spec or the image$/,
     );
-    expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED });
+    // Held, not backed off: no retry is coming, so none is announced (berth rollout status gives up).
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: REJECTED, retryAt: null });
     // The old containers serve: none of this version, two available; the record is no replica.
     expect(h.status("web")?.replicas).toEqual({ desired: 2, ready: 0, updated: 0, available: 2 });
     // Stopped by berth, not restarted by the engine: no restart is told of the record.
@@ -210,14 +188,43 @@ describe("stableFor", () => {
     expect(Object.keys(versions(h))).toEqual(["web"]);
   });
 
-  it("StopFirst: a replacement that crashes stays, and the rest of the rollout holds until the spec changes", async () => {
-    const stopFirst = (v: string) => web(v, ["updateStrategy: StopFirst"]);
+  it("StopFirst: status follows a rollout that stays up, replica by replica, and never calls it held", async () => {
+    const stopFirst = (v: string) =>
+      specText("web", {
+        replicas: 3,
+        extra: ["stableFor: 10s", "updateStrategy: StopFirst", `env: { VERSION: "${v}" }`],
+      });
     h = await harness({ "web.yaml": stopFirst("1") });
     await h.start();
-    crashing(h, "2");
     h.write("web.yaml", stopFirst("2"));
     h.resync();
-    await h.clock.advance(3_000);
+    await h.clock.advance(11_000);
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "2", "web-2": "1" });
+    // web-0 stayed up and web-1's wait began (its old container gone first): two of the version
+    // run, and the old web-2 beside them.
+    expect(h.status("web")).toMatchObject({
+      phase: "Updating",
+      message: null,
+      replicas: { desired: 3, ready: 2, updated: 2, available: 3 },
+    });
+    await h.clock.advance(11_000);
+    // Every replica of the version, web-2 still within its stableFor: not done yet.
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "2", "web-2": "2" });
+    expect(h.status("web")).toMatchObject({
+      phase: "Updating",
+      message: null,
+      replicas: { desired: 3, ready: 3, updated: 3, available: 3 },
+    });
+    await h.clock.advance(11_000);
+    expect(h.status("web")).toMatchObject({
+      phase: "Running",
+      replicas: { desired: 3, ready: 3, updated: 3, available: 3 },
+    });
+  });
+
+  it("StopFirst: a replacement that crashes stays, and the rest of the rollout holds until the spec changes", async () => {
+    const stopFirst = (v: string) => web(v, ["updateStrategy: StopFirst"]);
+    h = await crashingRollout(stopFirst);
     const held = (restarts: string) =>
       `rollout held: web-0 of this version exited with code 3 and was restarted by the engine (${restarts}); ` +
       "the others keep their version until the spec changes (stableFor)";

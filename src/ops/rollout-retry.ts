@@ -1,0 +1,126 @@
+/**
+ * `berth rollout retry NAME…` (docs/design.md, "Safe replacements"): a version that did not stay
+ * up under StartFirst + stableFor is kept as stopped records (web-0.rejected) that hold the spec's
+ * rollout (core/plan/rollout.ts). Removing the records of the spec's current version releases it:
+ * the next pass tries that version again, one batch first, as `docker rm web-0.rejected` would.
+ * A StopFirst hold is refused: its failed replica replaced the old container, so there is no
+ * record to remove, and removing the replica would make the next pass roll the others at once.
+ */
+import { BerthError } from "../core/errors.js";
+import type { LabelKeys } from "../core/labels.js";
+import { isRejectedName } from "../core/names.js";
+import type { ObservedContainer, ObservedState } from "../core/observed.js";
+import { currentTest } from "../core/plan/plan-spec.js";
+import { rolloutHold, sortRejected } from "../core/plan/rollout.js";
+import type { DesiredSpec } from "../core/plan/types.js";
+import { isDockerError } from "../docker/errors.js";
+import type { DockerPort } from "../docker/port.js";
+
+export interface RetryTarget {
+  readonly spec: string;
+  /** The records of its current version, which hold its rollout; none: nothing holds it. */
+  readonly records: readonly ObservedContainer[];
+}
+
+export interface RetryStep {
+  readonly spec: string;
+  /** The record removed; null when nothing held the spec's rollout. */
+  readonly container: string | null;
+  readonly detail: string;
+}
+
+/**
+ * The named specs' records to remove, from what a pass saw (its containers inspected for held
+ * rollouts, loop/runs.ts); a usage error naming every spec that cannot be retried and why.
+ */
+export function retryTargets(
+  names: readonly string[],
+  desired: readonly DesiredSpec[],
+  observed: ObservedState,
+  keys: LabelKeys,
+): RetryTarget[] {
+  const problems: string[] = [];
+  const targets: RetryTarget[] = [];
+  for (const name of names) {
+    const d = desired.find((x) => x.spec.name === name);
+    if (!d) {
+      problems.push(`no spec named ${name}`);
+      continue;
+    }
+    const all = observed.containers.filter((c) => c.labels[keys.spec] === name);
+    const containers = all.filter((c) => !isRejectedName(c.name));
+    const { current } = currentTest(d, observed, keys);
+    const sorted = sortRejected(
+      d,
+      all.filter((c) => isRejectedName(c.name)),
+      containers,
+      current,
+    );
+    const stale = new Set(sorted.stale);
+    const records = all.filter((c) => isRejectedName(c.name) && !stale.has(c));
+    if (records.length === 0 && rolloutHold(d, containers, null, keys, current) !== null) {
+      problems.push(
+        `${name}'s rollout is held by a replica of this version that did not stay up (StopFirst: it took its ` +
+          `old container's place, so there is no record to remove); change the spec or its image to roll again`,
+      );
+      continue;
+    }
+    targets.push({ spec: name, records });
+  }
+  if (problems.length > 0) throw BerthError.usage(`cannot retry: ${problems.join("; ")}`);
+  return targets;
+}
+
+/** Removes each target's records (gone already: done). */
+export async function retryRollouts(
+  docker: Pick<DockerPort, "removeContainer">,
+  targets: readonly RetryTarget[],
+  onStep: (step: RetryStep) => void = () => undefined,
+): Promise<RetryStep[]> {
+  const steps: RetryStep[] = [];
+  const say = (step: RetryStep): void => {
+    steps.push(step);
+    onStep(step);
+  };
+  for (const { spec, records } of targets) {
+    if (records.length === 0) say({ spec, container: null, detail: "no rejected version holds its rollout" });
+    for (const r of records) {
+      try {
+        await docker.removeContainer(r.id, { force: true });
+      } catch (err) {
+        if (!isDockerError(err, "gone")) throw err;
+      }
+      say({ spec, container: r.name, detail: "its version is tried again at the next pass" });
+    }
+  }
+  return steps;
+}
+
+/** A retry asked of a running controller (POST /v1/specs/{name}/retry), as the API answers it. */
+export type RetryAnswer =
+  | { readonly kind: "done"; readonly steps: readonly RetryStep[] }
+  | { readonly kind: "refused"; readonly status: 404 | 409 | 503; readonly reason: string };
+
+export interface ControllerRetryDeps {
+  readonly docker: Pick<DockerPort, "removeContainer">;
+  readonly keys: LabelKeys;
+  /** The specs as last loaded and what the last pass observed; null before the first. */
+  view(): { readonly desired: readonly DesiredSpec[]; readonly observed: ObservedState } | null;
+  /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts, exclusive); a pass follows. */
+  exclusive<T>(spec: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** The controller's side of `berth rollout retry`: one spec, while its passes keep off it. */
+export async function controllerRetry(deps: ControllerRetryDeps, name: string): Promise<RetryAnswer> {
+  const view = deps.view();
+  if (view === null) return { kind: "refused", status: 503, reason: "no reconcile pass has completed yet" };
+  let targets: RetryTarget[];
+  try {
+    targets = retryTargets([name], view.desired, view.observed, deps.keys);
+  } catch (err) {
+    if (!(err instanceof BerthError)) throw err;
+    const missing = !view.desired.some((d) => d.spec.name === name);
+    return { kind: "refused", status: missing ? 404 : 409, reason: err.message };
+  }
+  return { kind: "done", steps: await deps.exclusive(name, () => retryRollouts(deps.docker, targets)) };
+}

@@ -1,0 +1,137 @@
+/**
+ * `berth rollout status` and `berth rollout retry` (docs/cli.md), end to end against the real
+ * engine through the built CLI. Beside a running controller: status follows its rollout replica by
+ * replica (the live status is refreshed between replicas) and exits 0 once the files' version runs;
+ * a version that does not stay up fails it at once (exit 1, the hold named); retry asks the
+ * controller's API, which removes the record so the version is tried again (a new record, the
+ * other replica untouched); a fix rolls out and status exits 0. Without a controller: --no-watch
+ * says 2 while a change waits, --timeout ends the wait with exit 1, and retry removes the record
+ * itself under the id's lock.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { berth, containersOf, controllerPerTest, specDir, testIds, waitContainers } from "../support/e2e.js";
+import { versionedSpec } from "../support/specs.js";
+
+const id = testIds();
+const controllers = controllerPerTest();
+const TOKEN = "rollout-test-token-0123456789abcdef";
+
+const GOOD = "sleep 3600";
+const CRASH = "echo this version gives up; sleep 1; exit 3";
+
+const spec = (name: string, version: string, script: string): string => versionedSpec(name, version, script, "5s");
+
+/** Container name → ID. */
+async function ids(c: string): Promise<Record<string, string>> {
+  return Object.fromEntries((await containersOf(c)).map((v) => [v.name, v.id]));
+}
+
+describe("berth rollout", () => {
+  it("beside a running controller: status follows the rollout; a held version fails it; retry tries it again", async () => {
+    const c = id("rollout-live");
+    const name = `${c}-web`;
+    const dir = specDir({ "web.yaml": spec(name, "1", GOOD) });
+    const file = path.join(dir, "web.yaml");
+    const running = await controllers.start(["--id", c, "--specs", dir], { BERTH_API_TOKEN: TOKEN });
+    const env = { BERTH_API_TOKEN: TOKEN, BERTH_SERVER: running.url };
+    const status = () => berth(["rollout", "status", name, "--id", c, "--specs", dir, "--timeout", "2m"], env);
+
+    const first = await status();
+    expect(first.code, first.stdout + first.stderr + running.recentLogs()).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`^${name}: rolled out: 2 of 2 updated, 2 ready, 2 available$`, "m"));
+
+    // Version 2: the wait sees web-0 done while web-1's replacement stays up its 5 s (some 4 s
+    // between the pass after web-0 and the last one), then the end.
+    writeFileSync(file, spec(name, "2", GOOD));
+    const rolled = await status();
+    expect(rolled.code, rolled.stdout + rolled.stderr).toBe(0);
+    expect(rolled.stdout).toContain(`${name}: waiting for the rollout: 1 of 2 updated, 1 ready, 2 available\n`);
+    expect(rolled.stdout.trimEnd().split("\n").at(-1)).toBe(
+      `${name}: rolled out: 2 of 2 updated, 2 ready, 2 available`,
+    );
+
+    // Version 3 exits a second after it starts: held, and status says so rather than waiting on.
+    writeFileSync(file, spec(name, "3", CRASH));
+    const held = await status();
+    expect(held.code, held.stdout + held.stderr).toBe(1);
+    expect(held.stdout).toMatch(
+      new RegExp(
+        `^${name}: rollout failed: 0 of 2 updated, 0 ready, 2 available: rollout held: ${name}-0\\.rejected, this version's replacement, did not stay up for 5s .*; berth rollout retry ${name} tries this version again \\(stableFor\\)$`,
+        "m",
+      ),
+    );
+    const before = await ids(c);
+    expect(Object.keys(before).sort()).toEqual([`${name}-0`, `${name}-0.rejected`, `${name}-1`]);
+
+    // Retry through the controller (it holds the id's lock): the record goes, the version is tried
+    // again (and fails again: a new record), and web-1 is never touched.
+    const retried = await berth(["rollout", "retry", name, "--id", c, "--specs", dir], env);
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(retried.stdout).toBe(`removed ${name}-0.rejected: its version is tried again at the next pass\n`);
+    await waitContainers(
+      c,
+      "a new record of version 3",
+      (cs) => cs.some((x) => x.name === `${name}-0.rejected` && x.id !== before[`${name}-0.rejected`]),
+      { explain: () => running.recentLogs() },
+    );
+    const after = await ids(c);
+    expect(after[`${name}-0`]).toBe(before[`${name}-0`]);
+    expect(after[`${name}-1`]).toBe(before[`${name}-1`]);
+
+    const refused = await berth(["rollout", "retry", "nope", "--id", c, "--specs", dir], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`retry of nope refused by ${running.url} (404): cannot retry: no spec named nope`);
+
+    // A fix rolls out; the record goes with it.
+    writeFileSync(file, spec(name, "4", GOOD));
+    const fixed = await status();
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    expect(Object.keys(await ids(c)).sort()).toEqual([`${name}-0`, `${name}-1`]);
+  });
+
+  it("without a controller: --no-watch says 2 while a change waits, --timeout ends the wait, retry removes the record itself", async () => {
+    const c = id("rollout-cli");
+    const name = `${c}-web`;
+    const dir = specDir({ "web.yaml": spec(name, "1", GOOD) });
+    const file = path.join(dir, "web.yaml");
+    const args = ["--id", c, "--specs", dir, "--server", "off"];
+    const apply = () => berth(["apply", "--id", c, "--specs", dir, "--timeout", "1m"]);
+    const applied = await apply();
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const once = await berth(["rollout", "status", name, ...args, "--no-watch"]);
+    expect(once.code, once.stdout + once.stderr).toBe(0);
+
+    // A change nothing applies: under way (2) at one look, a timeout (1) when waited for.
+    writeFileSync(file, spec(name, "2", CRASH));
+    const look = await berth(["rollout", "status", name, ...args, "--no-watch"]);
+    expect(look.code, look.stdout + look.stderr).toBe(2);
+    expect(look.stdout).toBe(`${name}: waiting for the rollout: 0 of 2 updated, 0 ready, 2 available\n`);
+    const waited = await berth(["rollout", "status", name, ...args, "--timeout", "2s", "-o", "json"]);
+    expect(waited.code, waited.stdout + waited.stderr).toBe(1);
+    expect(JSON.parse(waited.stdout)).toMatchObject({
+      timedOut: true,
+      specs: [{ name, state: "waiting", phase: "Updating" }],
+    });
+
+    // Applied, the version is rejected; retry removes its record under the id's lock, and the
+    // next apply tries it again (a new record).
+    expect((await apply()).code).toBe(1);
+    const before = await ids(c);
+    const retried = await berth(["rollout", "retry", name, ...args]);
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(retried.stdout).toBe(`removed ${name}-0.rejected: its version is tried again at the next pass\n`);
+    expect(Object.keys(await ids(c)).sort()).toEqual([`${name}-0`, `${name}-1`]);
+    const again = await apply();
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    const after = await ids(c);
+    expect(after[`${name}-0.rejected`]).toBeDefined();
+    expect(after[`${name}-0.rejected`]).not.toBe(before[`${name}-0.rejected`]);
+    expect(after[`${name}-1`]).toBe(before[`${name}-1`]);
+    // Held again: status gives up at once rather than waiting out its timeout.
+    const status = await berth(["rollout", "status", name, ...args]);
+    expect(status.code, status.stdout + status.stderr).toBe(1);
+    expect(status.stdout).toContain(`${name}: rollout failed: 0 of 2 updated, 0 ready, 2 available: rollout held:`);
+  });
+});

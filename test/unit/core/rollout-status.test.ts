@@ -1,0 +1,96 @@
+/**
+ * `berth rollout status`'s verdict on one look at a spec's status (core/rollout-status.ts),
+ * golden: done when the version waited for runs (or is deliberately not running), waiting while
+ * it rolls out, while a failure is retried, or while the controller has not read the files'
+ * version yet; failed when it will not finish without a change.
+ */
+import { describe, expect, it } from "vitest";
+import { type RolloutView, rolloutState } from "../../../src/core/rollout-status.js";
+
+const base: RolloutView = {
+  name: "web",
+  phase: "Running",
+  message: null,
+  hash: "h2",
+  retryAt: null,
+  replicas: { desired: 3, ready: 3, updated: 3, available: 3 },
+};
+const view = (over: Partial<RolloutView>): RolloutView => ({ ...base, ...over });
+const rolling = { desired: 3, ready: 1, updated: 1, available: 3 };
+
+const rows: [string, RolloutView | undefined, string | null, string, string][] = [
+  ["done", base, "h2", "complete", "web: rolled out: 3 of 3 updated, 3 ready, 3 available"],
+  [
+    "done, the files not holding it (a Git source)",
+    base,
+    null,
+    "complete",
+    "web: rolled out: 3 of 3 updated, 3 ready, 3 available",
+  ],
+  [
+    "the controller still on the old version",
+    view({ hash: "h1" }),
+    "h2",
+    "waiting",
+    "web: waiting for the controller to read its new version",
+  ],
+  ["a new spec not read yet", undefined, "h2", "waiting", "web: waiting for the controller to read it"],
+  ["no such spec", undefined, null, "failed", "web: no spec of that name"],
+  [
+    "under way",
+    view({ phase: "Updating", replicas: rolling }),
+    "h2",
+    "waiting",
+    "web: waiting for the rollout: 1 of 3 updated, 1 ready, 3 available",
+  ],
+  [
+    "a crash loop while under way",
+    view({ phase: "Pending", message: "crash loop: web-0 is restarting", replicas: rolling }),
+    "h2",
+    "waiting",
+    "web: waiting for the rollout: 1 of 3 updated, 1 ready, 3 available: crash loop: web-0 is restarting",
+  ],
+  [
+    "a failure retried with backoff",
+    view({ phase: "Failed", message: "pull failed (retrying at T)", retryAt: "T", replicas: rolling }),
+    "h2",
+    "waiting",
+    "web: waiting for the rollout: 1 of 3 updated, 1 ready, 3 available: pull failed (retrying at T)",
+  ],
+  [
+    "a held rollout",
+    view({
+      phase: "Failed",
+      message: "rollout held: web-0.rejected …",
+      replicas: { ...rolling, ready: 0, updated: 0 },
+    }),
+    "h2",
+    "failed",
+    "web: rollout failed: 0 of 3 updated, 0 ready, 3 available: rollout held: web-0.rejected …",
+  ],
+  [
+    "an invalid file",
+    view({ phase: "Invalid", message: "web.yaml:3:1 …", hash: null }),
+    null,
+    "failed",
+    "web: rollout failed (Invalid): web.yaml:3:1 …",
+  ],
+  [
+    "a name conflict",
+    view({ phase: "Conflict", message: "the name web-0 is held" }),
+    "h2",
+    "failed",
+    "web: rollout failed (Conflict): the name web-0 is held",
+  ],
+  ["a run that succeeded", view({ phase: "Succeeded" }), "h2", "complete", "web: rolled out: its run succeeded"],
+  ["suspended", view({ phase: "Suspended" }), "h2", "complete", "web: suspended (spec.suspended): nothing of it runs"],
+  ["expired", view({ phase: "Expired" }), "h2", "complete", "web: expired (spec.expiresAt): its containers are reaped"],
+];
+
+describe("rolloutState", () => {
+  for (const [name, status, expected, kind, line] of rows) {
+    it(name, () => {
+      expect(rolloutState("web", status, expected)).toEqual({ kind, line });
+    });
+  }
+});
