@@ -118,13 +118,16 @@ file, a name conflict) or at \`--timeout\`. A failure retried with backoff is wa
 reads the running controller at \`--server\` when one answers with the same \`--id\`, else Docker
 and the files each second; until the controller's status carries the files' spec hash, it says it
 is waiting for the controller to read them. With \`--no-watch\` it looks once: 2 means under way.
+Under \`--target swarm\` it follows Swarm's own update: done once Swarm completed it and every task
+runs, failed once Swarm paused it.
 
 \`retry\` releases a rollout held by a version that did not stay up under StartFirst and
 \`stableFor\`: it removes that version's stopped records (\`web-0.rejected\`), and the next pass
 tries the version again, one batch first ([design.md](design.md#safe-replacements)). A StopFirst
 hold has no record (its failed replica took the old one's place) and is refused: change the spec
 or its image. Beside a running controller of the id it asks that controller's API
-(\`POST /v1/specs/{name}/retry\`).`,
+(\`POST /v1/specs/{name}/retry\`). Under swarm there is no record either, and it is refused: a
+paused update goes on when the spec or its image changes.`,
   reap: `Expired containers are killed and removed, without their stop timeout: expiry is a deadline.
 With \`--reap-label KEY\`, any container, berth's or not, whose label KEY holds a past RFC 3339 time
 goes too; \`never\` and values that do not parse are left alone.`,

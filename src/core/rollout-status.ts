@@ -3,9 +3,11 @@
  * will not finish without a change, from one look at its status, as `kubectl rollout status`
  * reads a Deployment's. The version waited for is the spec's hash in the files the command read:
  * until the status carries that hash, the controller has not read the change yet (Kubernetes'
- * observedGeneration). Pure.
+ * observedGeneration). Under swarm, Swarm's update state decides (its phase: Updating while
+ * Swarm rolls the service, Failed once it paused the update). Pure.
  */
 import type { SpecStatus } from "./status.js";
+import type { SwarmSpecStatus } from "./swarm-status.js";
 
 export type RolloutState =
   /** The version runs as declared (or is deliberately not running: suspended, expired). */
@@ -15,12 +17,33 @@ export type RolloutState =
   /** It will not finish without a change: held, refused, invalid, a run that failed. */
   | { readonly kind: "failed"; readonly line: string };
 
-/** Of the spec's status, what the rollout's state is read from (a live controller's or a pass's). */
-export type RolloutView = Pick<SpecStatus, "name" | "phase" | "message" | "hash" | "retryAt" | "replicas">;
+/**
+ * Of a spec's status, what the rollout's state is read from (a live controller's or a pass's):
+ * under the engine target its replicas (core/status.ts), under swarm its service's tasks
+ * (core/swarm-status.ts; Swarm's own update state is in its phase).
+ */
+export type RolloutView = Pick<SpecStatus, "name" | "phase" | "message" | "hash" | "retryAt"> &
+  (
+    | { readonly replicas: SpecStatus["replicas"] }
+    | { readonly tasks: { readonly running: number; readonly desired: number } }
+  );
 
 function counts(s: RolloutView): string {
+  if ("tasks" in s) return `${s.tasks.running} of ${s.tasks.desired} tasks running`;
   const r = s.replicas;
   return `${r.updated} of ${r.desired} updated, ${r.ready} ready, ${r.available} available`;
+}
+
+/** A service's status as a rollout is read from it: its message only where it says more than its phase. */
+export function swarmRolloutView(s: SwarmSpecStatus): RolloutView {
+  return {
+    name: s.name,
+    phase: s.phase,
+    message: s.phase === "Running" ? null : s.message,
+    hash: s.hash,
+    retryAt: null,
+    tasks: { running: s.running, desired: s.desired },
+  };
 }
 
 /**

@@ -416,12 +416,29 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const [service] = await services(id);
     expect(service?.Spec.UpdateConfig).toMatchObject({ Monitor: 20e9, Delay: 20e9, FailureAction: "pause" });
+    const rollout = (timeout: string) => swarm(["rollout", "status", web, "--id", id, "-f", dir, "--timeout", timeout]);
+    const done = await rollout("30s");
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(done.stdout).toBe(`${web}: rolled out: 2 of 2 tasks running\n`);
 
     writeFileSync(path.join(dir, "web.yaml"), spec("2", "sleep 1; exit 3"));
     const bad = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "90s"]);
     expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/update paused: update paused due to failure or early termination of task/);
     // One task was updated and failed; the other still runs version 1.
+    expect((await runningEnvs(web)).filter((env) => env.includes("VERSION=1"))).toHaveLength(1);
+    // berth rollout status: the paused update fails it at once.
+    const paused = await rollout("30s");
+    expect(paused.code, paused.stdout + paused.stderr).toBe(1);
+    expect(paused.stdout).toMatch(new RegExp(`^${web}: rollout failed: \\d of 2 tasks running: .*update paused`, "m"));
+    // Swarm keeps no record to remove; and a forced update (berth restart) is refused while the
+    // update is paused: it would roll version 2 onto the task that still serves version 1.
+    const retry = await swarm(["rollout", "retry", web, "--id", id, "-f", dir]);
+    expect(retry.code).toBe(1);
+    expect(retry.stderr).toContain("a paused update goes on when the spec or its image changes");
+    const forced = await swarm(["restart", web, "--id", id, "-f", dir]);
+    expect(forced.code, forced.stdout + forced.stderr).toBe(1);
+    expect(forced.stderr).toContain(`cannot restart: ${web}'s update is paused (`);
     expect((await runningEnvs(web)).filter((env) => env.includes("VERSION=1"))).toHaveLength(1);
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 150_000);

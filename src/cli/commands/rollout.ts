@@ -2,25 +2,27 @@
  * `berth rollout status NAME…`: follow specs' rollouts until their version runs, as `kubectl
  * rollout status` does (core/rollout-status.ts): from the running controller's live status when
  * one with the same --id answers, else from a look at Docker and the files each second. The
- * version waited for is the one in the files this command reads.
+ * version waited for is the one in the files this command reads. Under --target swarm, from the
+ * services' status (Swarm's update state).
  *
  * `berth rollout retry NAME…`: release a rollout a rejected version holds (ops/rollout-retry.ts),
  * as apply and restart write: holding the id's lock, or under --ha the lease; beside a running
  * controller, through its API (POST /v1/specs/{name}/retry).
  */
 import { Argument, type Command, Option } from "commander";
-import { createInspector } from "../../app.js";
-import type { RawOptions } from "../../config.js";
+import type { Logger } from "pino";
+import { createInspector, createSwarm } from "../../app.js";
+import type { Config, RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { labelKeys } from "../../core/labels.js";
-import { type RolloutState, rolloutState } from "../../core/rollout-status.js";
-import type { SpecStatus, StatusReport } from "../../core/status.js";
+import { type RolloutState, type RolloutView, rolloutState, swarmRolloutView } from "../../core/rollout-status.js";
+import type { Phase } from "../../core/status.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RetryStep, retryRollouts, retryTargets } from "../../ops/rollout-retry.js";
 import { withHostLockAlone, withLease } from "../ha.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { liveStatus } from "../live.js";
+import { liveStatus, liveSwarmStatus } from "../live.js";
 import {
   addCommonOptions,
   addExamples,
@@ -81,41 +83,55 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   });
 }
 
-function refuseSwarm(target: string): void {
-  if (target === "swarm")
-    throw BerthError.usage(
-      "berth rollout is for --target engine: Swarm rolls services itself (berth status --target swarm shows each update)",
-    );
+/** Where the rollouts are read: the files and the engine (or Swarm), and a running controller's live status. */
+interface RolloutSource {
+  /** A look at the files and the host, as a pass takes it: its hashes are the versions waited for. */
+  local(): Promise<readonly RolloutView[]>;
+  /** The running controller's status when one with this --id answers at --server, else null. */
+  live(): Promise<readonly RolloutView[] | null>;
+}
+
+function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): RolloutSource {
+  if (config.target === "swarm") {
+    const app = createSwarm(config, { log });
+    return {
+      local: async () => (await app.reconciler.pass({ act: false })).status.map(swarmRolloutView),
+      live: async () =>
+        (await liveSwarmStatus(server, config.controllerId))?.report.specs.map(swarmRolloutView) ?? null,
+    };
+  }
+  const inspector = createInspector(config, { log, ...verdictsFor(io, config.specDirs) });
+  return {
+    local: async () => (await inspector.reconciler.pass({ reload: true })).report.specs,
+    live: async () => (await liveStatus(server, config.controllerId))?.report.specs ?? null,
+  };
 }
 
 type Followed = RolloutState & {
   readonly name: string;
-  readonly phase: SpecStatus["phase"] | null;
-  readonly replicas: SpecStatus["replicas"] | null;
+  readonly phase: Phase | null;
+  readonly view: RolloutView | null;
 };
 
 async function rolloutStatus(names: readonly string[], raw: RolloutOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
-  refuseSwarm(config.target);
   const timeoutMs = parseDurationMs(raw.timeout ?? "5m");
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
   const deadline = Date.now() + timeoutMs;
-  const inspector = createInspector(config, { log, ...verdictsFor(io, config.specDirs) });
-  const look = async (): Promise<StatusReport> => (await inspector.reconciler.pass({ reload: true })).report;
+  const source = rolloutSource(config, log, io, raw.server);
   // The version waited for: the files' (a controller that has not read them yet is behind).
-  const local = await look();
-  const expected = new Map(names.map((n) => [n, local.specs.find((s) => s.name === n)?.hash ?? null]));
+  const local = await source.local();
+  const expected = new Map(names.map((n) => [n, local.find((s) => s.name === n)?.hash ?? null]));
   const shown = new Map<string, string>();
   for (let first = true; ; first = false) {
-    const live = await liveStatus(raw.server, config.controllerId);
-    const report = printableDeep(live?.report ?? (first ? local : await look()));
+    const views = printableDeep((await source.live()) ?? (first ? local : await source.local()));
     const states: Followed[] = names.map((name) => {
-      const status = report.specs.find((s) => s.name === name);
+      const view = views.find((s) => s.name === name) ?? null;
       return {
         name,
-        ...rolloutState(name, status, expected.get(name) ?? null),
-        phase: status?.phase ?? null,
-        replicas: status?.replicas ?? null,
+        ...rolloutState(name, view ?? undefined, expected.get(name) ?? null),
+        phase: view?.phase ?? null,
+        view,
       };
     });
     for (const s of states) {
@@ -127,8 +143,7 @@ async function rolloutStatus(names: readonly string[], raw: RolloutOptions, io: 
     const done = states.every((s) => s.kind === "complete");
     const timedOut = !failed && !done && raw.watch !== false && Date.now() >= deadline;
     if (failed || done || timedOut || raw.watch === false) {
-      if (isData(raw.output))
-        io.out(formatData(raw.output, { timedOut, specs: states.map(({ kind, ...s }) => ({ ...s, state: kind })) }));
+      if (isData(raw.output)) io.out(formatData(raw.output, { timedOut, specs: states.map(jsonOf) }));
       else if (timedOut) {
         const waiting = states.filter((s) => s.kind === "waiting").map((s) => s.name);
         io.err(`timed out after ${formatDurationMs(timeoutMs)} waiting for ${printable(waiting.join(", "))}\n`);
@@ -139,9 +154,18 @@ async function rolloutStatus(names: readonly string[], raw: RolloutOptions, io: 
   }
 }
 
+/** A spec's outcome as -o json prints it: its state, line and phase, and its replicas (or tasks). */
+function jsonOf(s: Followed): Record<string, unknown> {
+  const counts = s.view === null ? {} : "tasks" in s.view ? { tasks: s.view.tasks } : { replicas: s.view.replicas };
+  return { name: s.name, state: s.kind, line: s.line, phase: s.phase, ...counts };
+}
+
 async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
-  refuseSwarm(config.target);
+  if (config.target === "swarm")
+    throw BerthError.usage(
+      "berth rollout retry is for --target engine: Swarm keeps no record of a failed version; a paused update goes on when the spec or its image changes",
+    );
   const print = (step: RetryStep): void => {
     if (isData(raw.output)) return;
     io.out(

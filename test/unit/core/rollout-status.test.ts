@@ -2,10 +2,12 @@
  * `berth rollout status`'s verdict on one look at a spec's status (core/rollout-status.ts),
  * golden: done when the version waited for runs (or is deliberately not running), waiting while
  * it rolls out, while a failure is retried, or while the controller has not read the files'
- * version yet; failed when it will not finish without a change.
+ * version yet; failed when it will not finish without a change. Under swarm, Swarm's update state
+ * (the service's phase) decides, and its tasks are counted.
  */
 import { describe, expect, it } from "vitest";
-import { type RolloutView, rolloutState } from "../../../src/core/rollout-status.js";
+import { type RolloutView, rolloutState, swarmRolloutView } from "../../../src/core/rollout-status.js";
+import type { SwarmSpecStatus } from "../../../src/core/swarm-status.js";
 
 const base: RolloutView = {
   name: "web",
@@ -91,6 +93,44 @@ describe("rolloutState", () => {
   for (const [name, status, expected, kind, line] of rows) {
     it(name, () => {
       expect(rolloutState("web", status, expected)).toEqual({ kind, line });
+    });
+  }
+});
+
+describe("rolloutState under swarm (swarmRolloutView)", () => {
+  const service = (over: Partial<SwarmSpecStatus>): SwarmSpecStatus => ({
+    name: "web",
+    phase: "Running",
+    message: "2/2 tasks running",
+    file: "web.yaml",
+    hash: "h2",
+    serviceId: "svc",
+    desired: 2,
+    global: false,
+    running: 2,
+    nodes: ["node-1"],
+    lastError: null,
+    tasks: [],
+    ...over,
+  });
+  const rows: [string, SwarmSpecStatus, string, string][] = [
+    ["done: its message says no more than its phase", service({}), "complete", "web: rolled out: 2 of 2 tasks running"],
+    [
+      "Swarm rolling the service",
+      service({ phase: "Updating", message: "rolling update, 2/2 tasks running" }),
+      "waiting",
+      "web: waiting for the rollout: 2 of 2 tasks running: rolling update, 2/2 tasks running",
+    ],
+    [
+      "the update paused",
+      service({ phase: "Failed", message: "update paused: task failed", running: 1 }),
+      "failed",
+      "web: rollout failed: 1 of 2 tasks running: update paused: task failed",
+    ],
+  ];
+  for (const [name, status, kind, line] of rows) {
+    it(name, () => {
+      expect(rolloutState("web", swarmRolloutView(status), "h2")).toEqual({ kind, line });
     });
   }
 });

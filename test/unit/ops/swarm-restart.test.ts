@@ -79,20 +79,28 @@ describe("swarmRestartTargets", () => {
       desired("fresh"),
       desired("idle"),
       desired("theirs"),
+      desired("held"),
+      desired("back"),
     ];
     const services = [
       service("web"),
       service("idle", { replicas: 0 }),
+      service("held", { updateFailure: "update paused: task failed" }),
+      // Rolled back (update_config.failure_action rollback): every task on one version, so a restart is safe.
+      service("back", { updateFailure: "update rollback_completed: rolled back" }),
       service("theirs", { labels: { [KEYS.controller]: "other", [KEYS.spec]: "theirs" } }),
     ];
     expect(() =>
-      swarmRestartTargets(["nope", "paused", "job", "fresh", "idle", "theirs"], specs, services, OPTIONS.owner),
+      swarmRestartTargets(["nope", "paused", "job", "fresh", "idle", "theirs", "held"], specs, services, OPTIONS.owner),
     ).toThrow(
       "cannot restart: no spec named nope; paused is suspended: nothing of it runs; " +
         "job runs to completion (restartPolicy Never): a restart would run it again; " +
         "fresh has no service yet (berth apply --target swarm makes it); idle is scaled to no task; " +
-        "theirs has no service yet (berth apply --target swarm makes it)",
+        "theirs has no service yet (berth apply --target swarm makes it); " +
+        "held's update is paused (update paused: task failed): a forced update would roll the version that failed " +
+        "onto the tasks still serving the old one; change the spec or its image",
     );
+    expect(swarmRestartTargets(["back"], specs, services, OPTIONS.owner).map((t) => t.spec)).toEqual(["back"]);
     expect(swarmRestartTargets(["web"], specs, services, OPTIONS.owner).map((t) => t.service.id)).toEqual(["svc-web"]);
   });
 });
