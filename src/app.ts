@@ -55,6 +55,7 @@ import type { VerdictStore } from "./manifest/verdicts.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { Pools } from "./ops/pools.js";
+import type { Action } from "./core/plan/types.js";
 import { controllerRestart } from "./ops/restart.js";
 import { controllerRetry } from "./ops/rollout-retry.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
@@ -310,16 +311,18 @@ export function createApp(given: Config, deps: AppDeps): App {
     git.sources ? (f) => git.sources?.revisionOf(f) ?? null : undefined,
   );
   const { clock, owner, docker, executor, reaper } = engine;
+  /** Every action done: the events, the metrics, the hooks (the dispatcher's, and a retry's removals). */
+  const told = (action: Action, error: Error | null, durationMs: number): void => {
+    events.action(action, error, clock.now(), durationMs);
+    metrics?.action(action, error);
+    deps.hooks?.onAction?.(action, error, durationMs);
+  };
   const dispatcher = new Dispatcher({
     executor,
     clock,
     log: log.child({ component: "dispatcher" }),
     backoff: tuning.backoff,
-    onAction: (action, error, durationMs) => {
-      events.action(action, error, clock.now(), durationMs);
-      metrics?.action(action, error);
-      deps.hooks?.onAction?.(action, error, durationMs);
-    },
+    onAction: told,
   });
   dispatcher.setPaused(!leading());
   const poolDemand = new PoolDemand();
@@ -444,6 +447,7 @@ export function createApp(given: Config, deps: AppDeps): App {
             controllerRetry(
               {
                 docker: docker.port,
+                told,
                 keys: owner.keys,
                 view: () => {
                   const last = controller.last;

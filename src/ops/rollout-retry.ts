@@ -12,7 +12,7 @@ import { isRejectedName } from "../core/names.js";
 import type { ObservedContainer, ObservedState } from "../core/observed.js";
 import { currentTest } from "../core/plan/plan-spec.js";
 import { rolloutHold, sortRejected } from "../core/plan/rollout.js";
-import type { DesiredSpec } from "../core/plan/types.js";
+import type { Action, DesiredSpec } from "../core/plan/types.js";
 import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 
@@ -71,11 +71,15 @@ export function retryTargets(
   return targets;
 }
 
-/** Removes each target's records (gone already: done). */
+/** A removal as it happened: the action (reason `retried`), its error, how long it took (events, metrics). */
+export type RetryTold = (action: Action, error: Error | null, durationMs: number) => void;
+
+/** Removes each target's records (gone already: done); `told` hears of each removal. */
 export async function retryRollouts(
   docker: Pick<DockerPort, "removeContainer">,
   targets: readonly RetryTarget[],
   onStep: (step: RetryStep) => void = () => undefined,
+  told: RetryTold = () => undefined,
 ): Promise<RetryStep[]> {
   const steps: RetryStep[] = [];
   const say = (step: RetryStep): void => {
@@ -85,11 +89,17 @@ export async function retryRollouts(
   for (const { spec, records } of targets) {
     if (records.length === 0) say({ spec, container: null, detail: "no rejected version holds its rollout" });
     for (const r of records) {
+      const action: Action = { kind: "remove", spec, container: { id: r.id, name: r.name }, reason: "retried" };
+      const started = performance.now();
       try {
         await docker.removeContainer(r.id, { force: true });
       } catch (err) {
-        if (!isDockerError(err, "gone")) throw err;
+        if (!isDockerError(err, "gone")) {
+          told(action, err as Error, performance.now() - started);
+          throw err;
+        }
       }
+      told(action, null, performance.now() - started);
       say({ spec, container: r.name, detail: "its version is tried again at the next pass" });
     }
   }
@@ -103,6 +113,8 @@ export type RetryAnswer =
 
 export interface ControllerRetryDeps {
   readonly docker: Pick<DockerPort, "removeContainer">;
+  /** Each removal, as the controller tells its own actions (events, metrics, hooks). */
+  readonly told?: RetryTold;
   readonly keys: LabelKeys;
   /** The specs as last loaded and what the last pass observed; null before the first. */
   view(): { readonly desired: readonly DesiredSpec[]; readonly observed: ObservedState } | null;
@@ -122,5 +134,8 @@ export async function controllerRetry(deps: ControllerRetryDeps, name: string): 
     const missing = !view.desired.some((d) => d.spec.name === name);
     return { kind: "refused", status: missing ? 404 : 409, reason: err.message };
   }
-  return { kind: "done", steps: await deps.exclusive(name, () => retryRollouts(deps.docker, targets)) };
+  return {
+    kind: "done",
+    steps: await deps.exclusive(name, () => retryRollouts(deps.docker, targets, undefined, deps.told)),
+  };
 }

@@ -76,6 +76,11 @@ describe("berth rollout", () => {
       (cs) => cs.some((x) => x.name === `${name}-0.rejected` && x.id !== before[`${name}-0.rejected`]),
       { explain: () => running.recentLogs() },
     );
+    // The removal is one of the controller's events, as its own actions are.
+    const events = (await (await fetch(`${running.url}/v1/events?spec=${name}`)).json()) as {
+      events: { kind: string; reason: string; ok: boolean }[];
+    };
+    expect(events.events).toContainEqual(expect.objectContaining({ kind: "remove", reason: "retried", ok: true }));
     const after = await ids(c);
     expect(after[`${name}-0`]).toBe(before[`${name}-0`]);
     expect(after[`${name}-1`]).toBe(before[`${name}-1`]);

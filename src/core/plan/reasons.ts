@@ -28,6 +28,7 @@ export const REASON_CODES = {
   "name needed": "name_needed",
   "claim expired": "claim_expired",
   "old rejection": "old_rejection",
+  retried: "retried",
   "replicas changed": "replicas_changed",
   "deadline exceeded": "deadline_exceeded",
   "ttl expired": "ttl_expired",

@@ -119,7 +119,9 @@ export type RemoveReason =
   /** A claimed pool member whose claim expired (docs/pools.md). */
   | "claim expired"
   /** The record of a rejected version that no longer holds a rollout (core/plan/rollout.ts). */
-  | "old rejection";
+  | "old rejection"
+  /** The record of a rejected version removed by `berth rollout retry`, so the version is tried again (ops/rollout-retry.ts). */
+  | "retried";
 
 /** Why a per-instance volume is removed: its instance went (core/plan/volumes.ts). */
 export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled down" | "ttl expired";

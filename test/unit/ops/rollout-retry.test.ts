@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { labelKeys } from "../../../src/core/labels.js";
+import { renderAction } from "../../../src/core/plan/render.js";
 import { controllerRetry, retryRollouts, retryTargets } from "../../../src/ops/rollout-retry.js";
 import { crashingRollout, type Harness, harness, versions } from "../../support/harness.js";
 import { specText } from "../../support/specs.js";
@@ -29,11 +30,12 @@ function lastView(x: Harness) {
   return { desired: last.snapshot.input.desired, observed: last.observed, keys: KEYS };
 }
 
-/** The controller's side, as POST /v1/specs/{name}/retry calls it. */
-function retryThrough(x: Harness, name: string) {
+/** The controller's side, as POST /v1/specs/{name}/retry calls it; `told` hears of each removal. */
+function retryThrough(x: Harness, name: string, told: string[] = []) {
   return controllerRetry(
     {
       docker: x.docker,
+      told: (action, error) => told.push(`${renderAction(action)}${error ? ` (${error.message})` : ""}`),
       keys: KEYS,
       view: () => {
         const { desired, observed } = lastView(x);
@@ -60,11 +62,14 @@ describe("berth rollout retry", () => {
     h = await held();
     const first = idOf(h, "web-0.rejected");
     expect(first).toBeDefined();
-    const answer = await retryThrough(h, "web");
+    const told: string[] = [];
+    const answer = await retryThrough(h, "web", told);
     expect(answer).toEqual({
       kind: "done",
       steps: [{ spec: "web", container: "web-0.rejected", detail: "its version is tried again at the next pass" }],
     });
+    // Told as the controller's own actions are (events, metrics).
+    expect(told).toEqual([`remove  web-0.rejected [${first?.slice(0, 12) ?? ""}]: retried`]);
     // Tried again: still crashing, so a new record of it, and web-1 was never touched.
     await h.clock.advance(3_000);
     expect(versions(h)).toEqual({ "web-0": "1", "web-0.rejected": "2", "web-1": "1" });
