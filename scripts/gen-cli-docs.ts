@@ -110,7 +110,7 @@ process runs on inside the container.`,
 \`FILE:LINE:COLUMN: KEY: warning: not supported: WHY\`; each admission policy refusal of a produced
 spec names the flag that admits it. On exit 1 nothing is written. Every Compose key and what it
 becomes: [compose.md](compose.md).`,
-  rollout: `\`status\` is \`kubectl rollout status\`: it prints a line whenever a spec's counts change
+  rollout: `\`status\` is \`kubectl rollout status\` (with no name: every spec in the files). It prints a line whenever a spec's counts change
 (\`web: waiting for the rollout: 1 of 3 updated, 1 ready, 3 available\`) and exits 0 once each named
 spec runs the version in the files it read (phase Running: every replica of it ready, and for its
 \`stableFor\`), 1 as soon as one will not get there without a change (a held rollout, an invalid
@@ -127,7 +127,9 @@ tries the version again, one batch first ([design.md](design.md#safe-replacement
 hold has no record (its failed replica took the old one's place) and is refused: change the spec
 or its image. Beside a running controller of the id it asks that controller's API
 (\`POST /v1/specs/{name}/retry\`). Under swarm there is no record either, and it is refused: a
-paused update goes on when the spec or its image changes.`,
+paused update goes on when the spec or its image changes.
+
+\`restart\` is [\`berth restart\`](#berth-restart), as kubectl spells it (\`kubectl rollout restart\`).`,
   reap: `Expired containers are killed and removed, without their stop timeout: expiry is a deadline.
 With \`--reap-label KEY\`, any container, berth's or not, whose label KEY holds a past RFC 3339 time
 goes too; \`never\` and values that do not parse are left alone.`,

@@ -105,8 +105,15 @@ describe("berth rollout", () => {
     const apply = () => berth(["apply", "--id", c, "--specs", dir, "--timeout", "1m"]);
     const applied = await apply();
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
-    const once = await berth(["rollout", "status", name, ...args, "--no-watch"]);
+    // No name: every spec in the files.
+    const once = await berth(["rollout", "status", ...args, "--no-watch"]);
     expect(once.code, once.stdout + once.stderr).toBe(0);
+    expect(once.stdout).toBe(`${name}: rolled out: 2 of 2 updated, 2 ready, 2 available\n`);
+
+    // kubectl's spelling of berth restart: the same command (here refusing a name it does not know).
+    const restart = await berth(["rollout", "restart", "nope", ...args]);
+    expect(restart.code).toBe(1);
+    expect(restart.stderr).toContain("cannot restart: no spec named nope");
 
     // A change nothing applies: under way (2) at one look, a timeout (1) when waited for.
     writeFileSync(file, spec(name, "2", CRASH));

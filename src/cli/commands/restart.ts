@@ -58,7 +58,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   });
 }
 
-async function restart(names: readonly string[], raw: RestartOptions, io: CliIO): Promise<number> {
+/** `berth restart`, and `berth rollout restart` (kubectl's spelling). */
+export async function restart(names: readonly string[], raw: RestartOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
   const print = (step: RestartStep): void => {
     if (!isData(raw.output)) io.out(`${stepLine(step, config.target === "swarm" ? "services" : "containers")}\n`);

@@ -5,6 +5,8 @@
  * version waited for is the one in the files this command reads. Under --target swarm, from the
  * services' status (Swarm's update state).
  *
+ * `berth rollout restart NAME…` is `berth restart NAME…`, as kubectl spells it.
+ *
  * `berth rollout retry NAME…`: release a rollout a rejected version holds (ops/rollout-retry.ts),
  * as apply and restart write: holding the id's lock, or under --ha the lease; beside a running
  * controller, through its API (POST /v1/specs/{name}/retry).
@@ -21,6 +23,7 @@ import { formatDurationMs, isParseError, parseDurationMs } from "../../core/unit
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RetryStep, retryRollouts, retryTargets } from "../../ops/rollout-retry.js";
 import { withHostLockAlone, withLease } from "../ha.js";
+import { restart } from "./restart.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { liveStatus, liveSwarmStatus } from "../live.js";
 import {
@@ -38,7 +41,7 @@ import { addApiOptions, type ApiOptions, callApi, text } from "../pool-api.js";
 import { printable, printableDeep } from "../sanitize.js";
 import { setup, verdictsFor } from "../setup.js";
 
-const ACTIONS = ["status", "retry"] as const;
+const ACTIONS = ["status", "retry", "restart"] as const;
 type RolloutAction = (typeof ACTIONS)[number];
 
 type RolloutOptions = RawOptions & ApiOptions & { output?: OutputFormat; timeout?: string; watch?: boolean };
@@ -50,15 +53,15 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   const command = program
     .command("rollout")
     .description(
-      "Follow specs' rollouts until their version runs (status), or release a rollout a version that did not stay up holds (retry).",
+      "Follow specs' rollouts until their version runs (status), release a rollout a version that did not stay up holds (retry), or restart them (restart).",
     )
     .addArgument(
       new Argument(
         "<action>",
-        "status: wait until each spec's version runs (exit 0), fails (1) or --timeout passes (1); retry: remove the records of a rejected version, so the next pass tries it again",
+        "status: wait until each spec's version runs (exit 0), fails (1) or --timeout passes (1); retry: remove the records of a rejected version, so the next pass tries it again; restart: the same as berth restart",
       ).choices(ACTIONS),
     )
-    .argument("<name...>", "the specs");
+    .argument("[name...]", "the specs (status: every spec in the files when none is named)");
   addTargetOption(addOutputOption(addCommonOptions(command, { positional: false })))
     .addOption(
       new Option("--timeout <duration>", "status: give up after this long")
@@ -76,10 +79,16 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   addHaOptions(command, { oneShot: true });
   addExamples(command, [
     { command: "berth apply -f specs/ --timeout 0s; berth rollout status web", what: "wait for web's new version" },
-    { command: "berth rollout status web api --timeout 10m -o json", what: "two specs, the outcome as JSON" },
+    { command: "berth rollout status --timeout 10m -o json", what: "every spec in ./specs, the outcome as JSON" },
     { command: "berth rollout retry web", what: "try web's rejected version again (after a fix outside the spec)" },
   ]).action(async (action: RolloutAction, names: string[], opts: RolloutOptions) => {
-    setExit(action === "status" ? await rolloutStatus(names, opts, io) : await rolloutRetry(names, opts, io));
+    setExit(
+      action === "status"
+        ? await rolloutStatus(names, opts, io)
+        : action === "retry"
+          ? await rolloutRetry(names, opts, io)
+          : await restart(names, opts, io),
+    );
   });
 }
 
@@ -113,7 +122,7 @@ type Followed = RolloutState & {
   readonly view: RolloutView | null;
 };
 
-async function rolloutStatus(names: readonly string[], raw: RolloutOptions, io: CliIO): Promise<number> {
+async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const timeoutMs = parseDurationMs(raw.timeout ?? "5m");
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
@@ -121,6 +130,12 @@ async function rolloutStatus(names: readonly string[], raw: RolloutOptions, io: 
   const source = rolloutSource(config, log, io, raw.server);
   // The version waited for: the files' (a controller that has not read them yet is behind).
   const local = await source.local();
+  const names = named.length > 0 ? named : local.map((s) => s.name);
+  if (names.length === 0) {
+    if (!isData(raw.output)) io.out("no specs in the files: nothing rolls out\n");
+    else io.out(formatData(raw.output, { timedOut: false, specs: [] }));
+    return EXIT.ok;
+  }
   const expected = new Map(names.map((n) => [n, local.find((s) => s.name === n)?.hash ?? null]));
   const shown = new Map<string, string>();
   for (let first = true; ; first = false) {
@@ -161,6 +176,7 @@ function jsonOf(s: Followed): Record<string, unknown> {
 }
 
 async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: CliIO): Promise<number> {
+  if (names.length === 0) throw BerthError.usage("berth rollout retry: name the specs to retry");
   const { config, log } = setup(raw, { level: "warn", fd: 2 });
   if (config.target === "swarm")
     throw BerthError.usage(
