@@ -117,7 +117,10 @@ spec runs the version in the files it read (phase Running: every replica of it r
 file, a name conflict) or at \`--timeout\`. A failure retried with backoff is waited through. It
 reads the running controller at \`--server\` when one answers with the same \`--id\`, else Docker
 and the files each second; until the controller's status carries the files' spec hash, it says it
-is waiting for the controller to read them. With \`--no-watch\` it looks once: 2 means under way.
+is waiting for the controller to read them. Secret values enter the hash: a \`secretEnv\` this
+command reads as another value than the controller does (a \`fromHostEnv\` variable set otherwise)
+is another version, so give it the controller's environment; one it cannot read at all leaves
+that spec's version to the controller's status. With \`--no-watch\` it looks once: 2 means under way.
 Under \`--target swarm\` it follows Swarm's own update: done once Swarm completed it and every task
 runs, failed once Swarm paused it.
 
