@@ -29,6 +29,8 @@ export interface ObservedService {
   readonly updating: boolean;
   /** Why Swarm paused (or rolled back) the last update, or null: a failed update berth will not retry by itself. */
   readonly updateFailure: string | null;
+  /** Swarm's state of the last update (UpdateStatus.State: updating, paused, completed, rollback_…); absent: none. */
+  readonly updateState?: string;
   /** When Swarm began and finished its last update (epoch ms; UpdateStatus), where it said. */
   readonly updateStartedAt?: number | null;
   readonly updateCompletedAt?: number | null;

@@ -88,6 +88,7 @@ function toService(s: EngineService): ObservedService {
     updateFailure: ["paused", "rollback_paused", "rollback_completed"].includes(s.UpdateStatus?.State ?? "")
       ? `update ${s.UpdateStatus?.State ?? ""}: ${s.UpdateStatus?.Message ?? ""}`
       : null,
+    ...(s.UpdateStatus?.State ? { updateState: s.UpdateStatus.State } : {}),
     updateStartedAt: Date.parse(s.UpdateStatus?.StartedAt ?? "") || null,
     updateCompletedAt: Date.parse(s.UpdateStatus?.CompletedAt ?? "") || null,
     secretIds: (s.Spec?.TaskTemplate?.ContainerSpec?.Secrets ?? []).flatMap((x) => (x.SecretID ? [x.SecretID] : [])),

@@ -335,8 +335,7 @@ export class Dispatcher implements QueueView {
     let current: Action | undefined;
     const task = (async () => {
       let seen = ctx;
-      const all = batches(actions, ctx.record?.spec?.updateParallelism);
-      for (const [n, batch] of all.entries()) {
+      for (const [n, batch] of batches(actions, ctx.record?.spec?.updateParallelism).entries()) {
         if (n > 0) for (const listener of this.progressListeners) listener(spec);
         if (batch.length > 1) {
           // Creates of distinct containers, and replacements of distinct replicas, touch nothing

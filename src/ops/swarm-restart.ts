@@ -41,7 +41,7 @@ export function swarmRestartTargets(
     if (refused !== null) problems.push(refused);
     else if (!service) problems.push(`${name} has no service yet (berth apply --target swarm makes it)`);
     else if (service.replicas === 0) problems.push(`${name} is scaled to no task`);
-    else if (service.updateFailure !== null && !service.updateFailure.startsWith("update rollback_completed"))
+    else if (service.updateState === "paused" || service.updateState === "rollback_paused")
       // A forced update rolls the spec's version onto every task, the old version's first: found
       // by the swarm e2e test, where it replaced the one task still serving with the crashing one.
       problems.push(

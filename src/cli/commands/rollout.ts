@@ -78,7 +78,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   addApiOptions(command);
   addHaOptions(command, { oneShot: true });
   addExamples(command, [
-    { command: "berth apply -f specs/ --timeout 0s; berth rollout status web", what: "wait for web's new version" },
+    {
+      command: "berth rollout status web",
+      what: "wait until the running controller (or a berth apply) has rolled out web's version in ./specs",
+    },
     { command: "berth rollout status --timeout 10m -o json", what: "every spec in ./specs, the outcome as JSON" },
     { command: "berth rollout retry web", what: "try web's rejected version again (after a fix outside the spec)" },
   ]).action(async (action: RolloutAction, names: string[], opts: RolloutOptions) => {

@@ -85,9 +85,9 @@ describe("swarmRestartTargets", () => {
     const services = [
       service("web"),
       service("idle", { replicas: 0 }),
-      service("held", { updateFailure: "update paused: task failed" }),
+      service("held", { updateFailure: "update paused: task failed", updateState: "paused" }),
       // Rolled back (update_config.failure_action rollback): every task on one version, so a restart is safe.
-      service("back", { updateFailure: "update rollback_completed: rolled back" }),
+      service("back", { updateFailure: "update rollback_completed: rolled back", updateState: "rollback_completed" }),
       service("theirs", { labels: { [KEYS.controller]: "other", [KEYS.spec]: "theirs" } }),
     ];
     expect(() =>
