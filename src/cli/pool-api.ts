@@ -1,12 +1,14 @@
 /**
- * What `berth claim` and `berth release` share: the running controller's API at --server, with
- * the bearer token from --api-token-file or BERTH_API_TOKEN (never from argv, where `ps` shows it).
+ * What the commands that ask a running controller share (`berth claim`, `release`, `restart`,
+ * `rollout retry`): its API at --server, with the bearer token from --api-token-file or
+ * BERTH_API_TOKEN (never from argv, where `ps` shows it).
  */
 import { type Command, Option } from "commander";
 import { BerthError } from "../core/errors.js";
 import { readApiToken } from "./api-token.js";
 import type { CliIO } from "./io.js";
 import { DEFAULT_SERVER } from "./live.js";
+import { printable } from "./sanitize.js";
 import { GROUPS } from "./options.js";
 
 export interface ApiOptions {
@@ -72,4 +74,33 @@ export async function callApi(
 export function text(value: unknown): string {
   if (typeof value === "string") return value;
   return value === undefined ? "" : JSON.stringify(value);
+}
+
+/**
+ * POST /v1/specs/{name}/{verb} for each name in turn, each answer's `steps` handed to `print` as
+ * they come; a refusal is a usage error naming it. `stop`: end before the next name (a failed step).
+ */
+export async function postEachSpec<S>(
+  names: readonly string[],
+  opts: ApiOptions,
+  io: CliIO,
+  verb: string,
+  print: (step: S) => void,
+  stop: (answered: readonly S[]) => boolean = () => false,
+): Promise<S[]> {
+  const steps: S[] = [];
+  for (const name of names) {
+    const res = await callApi(opts, io, "POST", `/v1/specs/${encodeURIComponent(name)}/${verb}`);
+    if (res.status !== 200)
+      throw BerthError.usage(
+        `${verb} of ${printable(name)} refused by ${opts.server} (${res.status}): ${printable(text(res.body.error))}`,
+      );
+    const answered = Array.isArray(res.body.steps) ? (res.body.steps as S[]) : [];
+    for (const step of answered) {
+      steps.push(step);
+      print(step);
+    }
+    if (stop(answered)) break;
+  }
+  return steps;
 }

@@ -17,6 +17,7 @@ import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 import { type ReadinessDeps, stayedUp, waitReady } from "../loop/readiness.js";
 import { formatDurationMs } from "../core/units.js";
+import { onSpec, type SpecOperationAnswer } from "./spec-operation.js";
 
 /** A spec to restart, and its containers in the order they go (replica 0 first). */
 export interface RestartTarget {
@@ -125,9 +126,7 @@ function readyDetail(spec: NormalizedSpec): string {
 }
 
 /** A restart asked of a running controller (POST /v1/specs/{name}/restart), as the API answers it. */
-export type RestartAnswer =
-  | { readonly kind: "done"; readonly steps: readonly RestartStep[] }
-  | { readonly kind: "refused"; readonly status: 404 | 409 | 503; readonly reason: string };
+export type RestartAnswer = SpecOperationAnswer<RestartStep>;
 
 export interface ControllerRestartDeps extends RestartDeps {
   readonly keys: LabelKeys;
@@ -138,16 +137,12 @@ export interface ControllerRestartDeps extends RestartDeps {
 }
 
 /** The controller's side of `berth restart`: one spec, while its passes keep off it. */
-export async function controllerRestart(deps: ControllerRestartDeps, name: string): Promise<RestartAnswer> {
-  const view = deps.view();
-  if (view === null) return { kind: "refused", status: 503, reason: "no reconcile pass has completed yet" };
-  let targets: RestartTarget[];
-  try {
-    targets = restartTargets([name], view.desired, view.containers, deps.keys);
-  } catch (err) {
-    if (!(err instanceof BerthError)) throw err;
-    const missing = !view.desired.some((d) => d.spec.name === name);
-    return { kind: "refused", status: missing ? 404 : 409, reason: err.message };
-  }
-  return { kind: "done", steps: await deps.exclusive(name, () => rollingRestart(deps, targets)) };
+export function controllerRestart(deps: ControllerRestartDeps, name: string): Promise<RestartAnswer> {
+  return onSpec(
+    name,
+    deps.view(),
+    (view) => restartTargets([name], view.desired, view.containers, deps.keys),
+    (spec, fn) => deps.exclusive(spec, fn),
+    (targets) => rollingRestart(deps, targets),
+  );
 }

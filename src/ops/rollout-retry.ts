@@ -15,6 +15,7 @@ import { rolloutHold, sortRejected } from "../core/plan/rollout.js";
 import type { Action, DesiredSpec } from "../core/plan/types.js";
 import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
+import { onSpec, type SpecOperationAnswer } from "./spec-operation.js";
 
 export interface RetryTarget {
   readonly spec: string;
@@ -107,9 +108,7 @@ export async function retryRollouts(
 }
 
 /** A retry asked of a running controller (POST /v1/specs/{name}/retry), as the API answers it. */
-export type RetryAnswer =
-  | { readonly kind: "done"; readonly steps: readonly RetryStep[] }
-  | { readonly kind: "refused"; readonly status: 404 | 409 | 503; readonly reason: string };
+export type RetryAnswer = SpecOperationAnswer<RetryStep>;
 
 export interface ControllerRetryDeps {
   readonly docker: Pick<DockerPort, "removeContainer">;
@@ -123,19 +122,12 @@ export interface ControllerRetryDeps {
 }
 
 /** The controller's side of `berth rollout retry`: one spec, while its passes keep off it. */
-export async function controllerRetry(deps: ControllerRetryDeps, name: string): Promise<RetryAnswer> {
-  const view = deps.view();
-  if (view === null) return { kind: "refused", status: 503, reason: "no reconcile pass has completed yet" };
-  let targets: RetryTarget[];
-  try {
-    targets = retryTargets([name], view.desired, view.observed, deps.keys);
-  } catch (err) {
-    if (!(err instanceof BerthError)) throw err;
-    const missing = !view.desired.some((d) => d.spec.name === name);
-    return { kind: "refused", status: missing ? 404 : 409, reason: err.message };
-  }
-  return {
-    kind: "done",
-    steps: await deps.exclusive(name, () => retryRollouts(deps.docker, targets, undefined, deps.told)),
-  };
+export function controllerRetry(deps: ControllerRetryDeps, name: string): Promise<RetryAnswer> {
+  return onSpec(
+    name,
+    deps.view(),
+    (view) => retryTargets([name], view.desired, view.observed, deps.keys),
+    (spec, fn) => deps.exclusive(spec, fn),
+    (targets) => retryRollouts(deps.docker, targets, undefined, deps.told),
+  );
 }

@@ -28,7 +28,7 @@ import {
   stateDirOption,
 } from "../options.js";
 import { formatData, isData } from "../output.js";
-import { addApiOptions, type ApiOptions, callApi, text } from "../pool-api.js";
+import { addApiOptions, type ApiOptions, postEachSpec } from "../pool-api.js";
 import { printable } from "../sanitize.js";
 import { setup, verdictsFor } from "../setup.js";
 
@@ -64,6 +64,11 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
   const print = (step: RestartStep): void => {
     if (!isData(raw.output)) io.out(`${stepLine(step, config.target === "swarm" ? "services" : "containers")}\n`);
   };
+  // One spec at a time through the running controller's API (POST /v1/specs/{name}/restart), until one fails.
+  const viaApi = (): Promise<RestartStep[]> =>
+    postEachSpec(names, raw, io, "restart", print, (answered: readonly RestartStep[]) =>
+      answered.some((s) => s.outcome === "failed"),
+    );
   let steps: readonly RestartStep[];
   if (config.target === "swarm") {
     if (raw.viaApi === true) throw BerthError.usage("--via-api is for --target engine: under swarm the CLI asks Swarm");
@@ -72,7 +77,7 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
     const result = await app.reconciler.pass({ act: false });
     const targets = swarmRestartTargets(names, result.snapshot.input.desired, result.services, app.owner);
     steps = await rollingSwarmRestart({ swarm: app.swarm, clock: systemClock }, targets, print);
-  } else if (raw.viaApi === true) steps = await viaApi(names, raw, io, print);
+  } else if (raw.viaApi === true) steps = await viaApi();
   else {
     const restartWith = async (fence: WriteFence | null): Promise<RestartStep[]> => {
       const inspector = createInspector(config, {
@@ -96,7 +101,7 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
     } catch (err) {
       // `berth run` holds this id: it restarts them, while none of its passes acts on the spec.
       if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
-      steps = await viaApi(names, raw, io, print);
+      steps = await viaApi();
     }
   }
   const failed = steps.filter((s) => s.outcome === "failed").length;
@@ -107,31 +112,6 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
     io.out(`${done} ${unit}${done === 1 ? "" : "s"} restarted${failed > 0 ? "; stopped at the failure" : ""}\n`);
   }
   return failed > 0 ? EXIT.failed : EXIT.ok;
-}
-
-/** One spec at a time through the running controller's API: POST /v1/specs/{name}/restart. */
-async function viaApi(
-  names: readonly string[],
-  opts: RestartOptions,
-  io: CliIO,
-  print: (step: RestartStep) => void,
-): Promise<RestartStep[]> {
-  const steps: RestartStep[] = [];
-  for (const name of names) {
-    const res = await callApi(opts, io, "POST", `/v1/specs/${encodeURIComponent(name)}/restart`);
-    if (res.status !== 200) {
-      throw BerthError.usage(
-        `restart of ${printable(name)} refused by ${opts.server} (${res.status}): ${printable(text(res.body.error))}`,
-      );
-    }
-    const answered = Array.isArray(res.body.steps) ? (res.body.steps as RestartStep[]) : [];
-    for (const step of answered) {
-      steps.push(step);
-      print(step);
-    }
-    if (answered.some((s) => s.outcome === "failed")) break;
-  }
-  return steps;
 }
 
 function stepLine(step: RestartStep, units: string): string {

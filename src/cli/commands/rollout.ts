@@ -37,7 +37,7 @@ import {
   stateDirOption,
 } from "../options.js";
 import { formatData, isData } from "../output.js";
-import { addApiOptions, type ApiOptions, callApi, text } from "../pool-api.js";
+import { addApiOptions, type ApiOptions, postEachSpec } from "../pool-api.js";
 import { printable, printableDeep } from "../sanitize.js";
 import { setup, verdictsFor } from "../setup.js";
 
@@ -209,30 +209,8 @@ async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: C
   } catch (err) {
     // `berth run` holds this id: it removes them, while none of its passes acts on the spec.
     if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
-    steps = await viaApi(names, raw, io, print);
+    steps = await postEachSpec(names, raw, io, "retry", print);
   }
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));
   return EXIT.ok;
-}
-
-/** One spec at a time through the running controller's API: POST /v1/specs/{name}/retry. */
-async function viaApi(
-  names: readonly string[],
-  opts: RolloutOptions,
-  io: CliIO,
-  print: (step: RetryStep) => void,
-): Promise<RetryStep[]> {
-  const steps: RetryStep[] = [];
-  for (const name of names) {
-    const res = await callApi(opts, io, "POST", `/v1/specs/${encodeURIComponent(name)}/retry`);
-    if (res.status !== 200)
-      throw BerthError.usage(
-        `retry of ${printable(name)} refused by ${opts.server} (${res.status}): ${printable(text(res.body.error))}`,
-      );
-    for (const step of Array.isArray(res.body.steps) ? (res.body.steps as RetryStep[]) : []) {
-      steps.push(step);
-      print(step);
-    }
-  }
-  return steps;
 }
