@@ -124,11 +124,12 @@ that spec's version to the controller's status. With \`--no-watch\` it looks onc
 Under \`--target swarm\` it follows Swarm's own update: done once Swarm completed it and every task
 runs, failed once Swarm paused it.
 
-\`retry\` releases a rollout held by a version that did not stay up under StartFirst and
-\`stableFor\`: it removes that version's stopped records (\`web-0.rejected\`), and the next pass
-tries the version again, one batch first ([design.md](design.md#safe-replacements)). A StopFirst
-hold has no record (its failed replica took the old one's place) and is refused: change the spec
-or its image. Beside a running controller of the id it asks that controller's API
+\`retry\` tries a version that did not stay up for its \`stableFor\` again, after a fix outside the
+spec ([design.md](design.md#safe-replacements)). Under StartFirst it removes that version's stopped
+records (\`web-0.rejected\`), and the next pass tries the version again, one batch first. Under
+StopFirst (no record: the failed replica took the old one's place) it makes each failed replica
+again and waits its \`stableFor\`, the others untouched: exit 0 when it stayed up (the next pass
+rolls the rest), 1 when it failed again (it stays, and holds). Beside a running controller of the id it asks that controller's API
 (\`POST /v1/specs/{name}/retry\`). Under swarm there is no record either, and it is refused: a
 paused update goes on when the spec or its image changes.
 

@@ -447,11 +447,14 @@ export function createApp(given: Config, deps: AppDeps): App {
             controllerRetry(
               {
                 docker: docker.port,
+                executor,
                 told,
                 keys: owner.keys,
                 view: () => {
                   const last = controller.last;
-                  return last ? { desired: last.snapshot.input.desired, observed: last.observed } : null;
+                  return last
+                    ? { desired: last.snapshot.input.desired, records: last.snapshot.records, observed: last.observed }
+                    : null;
                 },
                 exclusive: (spec, fn) => dispatcher.exclusive(spec, () => false, fn),
               },

@@ -1,38 +1,52 @@
 /**
  * `berth rollout retry NAME…` (docs/design.md, "Safe replacements"): a version that did not stay
- * up under StartFirst + stableFor is kept as stopped records (web-0.rejected) that hold the spec's
- * rollout (core/plan/rollout.ts). Removing the records of the spec's current version releases it:
- * the next pass tries that version again, one batch first, as `docker rm web-0.rejected` would.
- * A StopFirst hold is refused: its failed replica replaced the old container, so there is no
- * record to remove, and removing the replica would make the next pass roll the others at once.
+ * up for the spec's stableFor holds the rest of its rollout (core/plan/rollout.ts), and is not
+ * tried again until the spec or its image changes. After a fix outside the spec (a database back,
+ * a file mounted), retry tries it once more, first on the replicas that failed:
+ * - StartFirst: the failed replacements are kept as stopped records (web-0.rejected). Removing
+ *   the records of the current version releases the hold: the next pass tries that version again,
+ *   one batch first, as `docker rm web-0.rejected` would.
+ * - StopFirst: the failed replacement took its old container's place, and the hold is on it.
+ *   Each such replica is replaced once more, as a rollout replaces (StopFirst, then its stableFor
+ *   wait: loop/executor.ts), while the others keep their version. When it stays up the hold is
+ *   gone and the next pass rolls the rest; when it fails again it stays and holds, as before.
+ *   Removing it instead would leave a missing replica, whose create is no rollout replacement and
+ *   is not held: the next pass would roll the others at once.
  */
 import { BerthError } from "../core/errors.js";
+import { containerHostPorts } from "../core/host-ports.js";
+import { normalizeImageRef } from "../core/image-ref.js";
 import type { LabelKeys } from "../core/labels.js";
-import { isRejectedName } from "../core/names.js";
+import { isRejectedName, isTempName } from "../core/names.js";
 import type { ObservedContainer, ObservedState } from "../core/observed.js";
 import { currentTest } from "../core/plan/plan-spec.js";
-import { rolloutHold, sortRejected } from "../core/plan/rollout.js";
+import { holdingReplicas, sortRejected } from "../core/plan/rollout.js";
 import type { Action, DesiredSpec } from "../core/plan/types.js";
+import type { SpecRecord } from "../core/record.js";
 import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
+import type { ActionContext } from "../loop/executor.js";
 import { onSpec, type SpecOperationAnswer } from "./spec-operation.js";
 
 export interface RetryTarget {
   readonly spec: string;
-  /** The records of its current version, which hold its rollout; none: nothing holds it. */
+  /** StartFirst: the records of its current version, which hold its rollout. */
   readonly records: readonly ObservedContainer[];
+  /** StopFirst: its replacements of the current version that did not stay up, to make again. */
+  readonly replace: readonly Extract<Action, { kind: "replace" }>[];
 }
 
 export interface RetryStep {
   readonly spec: string;
-  /** The record removed; null when nothing held the spec's rollout. */
+  /** The container removed or made again; null when nothing held the spec's rollout. */
   readonly container: string | null;
+  readonly outcome: "removed" | "replaced" | "failed" | "none";
   readonly detail: string;
 }
 
 /**
- * The named specs' records to remove, from what a pass saw (its containers inspected for held
- * rollouts, loop/runs.ts); a usage error naming every spec that cannot be retried and why.
+ * The named specs' retries, from what a pass saw (its containers inspected for held rollouts,
+ * loop/runs.ts); a usage error naming every spec that is not loaded.
  */
 export function retryTargets(
   names: readonly string[],
@@ -40,60 +54,79 @@ export function retryTargets(
   observed: ObservedState,
   keys: LabelKeys,
 ): RetryTarget[] {
-  const problems: string[] = [];
-  const targets: RetryTarget[] = [];
-  for (const name of names) {
-    const d = desired.find((x) => x.spec.name === name);
-    if (!d) {
-      problems.push(`no spec named ${name}`);
-      continue;
-    }
+  const missing = names.filter((name) => !desired.some((d) => d.spec.name === name));
+  if (missing.length > 0)
+    throw BerthError.usage(`cannot retry: ${missing.map((n) => `no spec named ${n}`).join("; ")}`);
+  return names.map((name) => {
+    const d = desired.find((x) => x.spec.name === name) as DesiredSpec;
     const all = observed.containers.filter((c) => c.labels[keys.spec] === name);
     const containers = all.filter((c) => !isRejectedName(c.name));
     const { current } = currentTest(d, observed, keys);
-    const sorted = sortRejected(
+    const { stale } = sortRejected(
       d,
       all.filter((c) => isRejectedName(c.name)),
       containers,
       current,
     );
-    const stale = new Set(sorted.stale);
-    const records = all.filter((c) => isRejectedName(c.name) && !stale.has(c));
-    if (records.length === 0 && rolloutHold(d, containers, null, keys, current) !== null) {
-      problems.push(
-        `${name}'s rollout is held by a replica of this version that did not stay up (StopFirst: it took its ` +
-          `old container's place, so there is no record to remove); change the spec or its image to roll again`,
-      );
-      continue;
-    }
-    targets.push({ spec: name, records });
-  }
-  if (problems.length > 0) throw BerthError.usage(`cannot retry: ${problems.join("; ")}`);
-  return targets;
+    const records = all.filter((c) => isRejectedName(c.name) && !stale.includes(c));
+    const failed = records.length > 0 ? [] : holdingReplicas(d, containers, keys, current);
+    const replace = failed
+      .filter(({ container: c }) => !isTempName(c.name))
+      .map(({ container: c }): Extract<Action, { kind: "replace" }> => {
+        const hostPorts = containerHostPorts(c, keys.hostPorts);
+        return {
+          kind: "replace",
+          spec: name,
+          replica: Number(c.labels[keys.replica] ?? 0),
+          name: c.name,
+          old: { id: c.id, name: c.name },
+          strategy: "StopFirst",
+          reason: "retried",
+          // The auto host ports it holds are its replica's: the new container takes them over.
+          ...(Object.keys(hostPorts).length > 0 ? { hostPorts } : {}),
+        };
+      });
+    return { spec: name, records, replace };
+  });
 }
 
-/** A removal as it happened: the action (reason `retried`), its error, how long it took (events, metrics). */
+/** An action of a retry as it happened: its error, how long it took (events, metrics). */
 export type RetryTold = (action: Action, error: Error | null, durationMs: number) => void;
 
-/** Removes each target's records (gone already: done); `told` hears of each removal. */
+export interface RetryDeps {
+  readonly docker: Pick<DockerPort, "removeContainer">;
+  /** Runs a replacement as the controller does (loop/executor.ts). */
+  readonly executor: { run(action: Action, ctx: ActionContext): Promise<void> };
+  /** The spec records and what was observed, for the replacement's context. */
+  readonly records: ReadonlyMap<string, SpecRecord>;
+  readonly observed: ObservedState;
+  /** Hears of each action (the controller's events and metrics); nothing by default. */
+  readonly told?: RetryTold;
+}
+
+/**
+ * Removes each target's records (gone already: done) and makes its failed StopFirst replicas
+ * again, one after the other; a replica that fails again ends the retry (a `failed` step).
+ */
 export async function retryRollouts(
-  docker: Pick<DockerPort, "removeContainer">,
+  deps: RetryDeps,
   targets: readonly RetryTarget[],
   onStep: (step: RetryStep) => void = () => undefined,
-  told: RetryTold = () => undefined,
 ): Promise<RetryStep[]> {
+  const told = deps.told ?? (() => undefined);
   const steps: RetryStep[] = [];
   const say = (step: RetryStep): void => {
     steps.push(step);
     onStep(step);
   };
-  for (const { spec, records } of targets) {
-    if (records.length === 0) say({ spec, container: null, detail: "no rejected version holds its rollout" });
+  for (const { spec, records, replace } of targets) {
+    if (records.length === 0 && replace.length === 0)
+      say({ spec, container: null, outcome: "none", detail: "nothing holds its rollout" });
     for (const r of records) {
       const action: Action = { kind: "remove", spec, container: { id: r.id, name: r.name }, reason: "retried" };
       const started = performance.now();
       try {
-        await docker.removeContainer(r.id, { force: true });
+        await deps.docker.removeContainer(r.id, { force: true });
       } catch (err) {
         if (!isDockerError(err, "gone")) {
           told(action, err as Error, performance.now() - started);
@@ -101,7 +134,31 @@ export async function retryRollouts(
         }
       }
       told(action, null, performance.now() - started);
-      say({ spec, container: r.name, detail: "its version is tried again at the next pass" });
+      say({ spec, container: r.name, outcome: "removed", detail: "its version is tried again at the next pass" });
+    }
+    for (const action of replace) {
+      const record = deps.records.get(spec);
+      const image = record?.spec?.image;
+      const ctx: ActionContext = {
+        record,
+        imagePresent: image !== undefined && deps.observed.imageIds.has(normalizeImageRef(image)),
+        containers: deps.observed.containers,
+      };
+      const started = performance.now();
+      try {
+        await deps.executor.run(action, ctx);
+      } catch (err) {
+        told(action, err as Error, performance.now() - started);
+        say({ spec, container: action.name, outcome: "failed", detail: (err as Error).message });
+        return steps;
+      }
+      told(action, null, performance.now() - started);
+      say({
+        spec,
+        container: action.name,
+        outcome: "replaced",
+        detail: "made again, it stayed up: the next pass rolls the others",
+      });
     }
   }
   return steps;
@@ -110,13 +167,14 @@ export async function retryRollouts(
 /** A retry asked of a running controller (POST /v1/specs/{name}/retry), as the API answers it. */
 export type RetryAnswer = SpecOperationAnswer<RetryStep>;
 
-export interface ControllerRetryDeps {
-  readonly docker: Pick<DockerPort, "removeContainer">;
-  /** Each removal, as the controller tells its own actions (events, metrics, hooks). */
-  readonly told?: RetryTold;
+export interface ControllerRetryDeps extends Pick<RetryDeps, "docker" | "executor" | "told"> {
   readonly keys: LabelKeys;
   /** The specs as last loaded and what the last pass observed; null before the first. */
-  view(): { readonly desired: readonly DesiredSpec[]; readonly observed: ObservedState } | null;
+  view(): {
+    readonly desired: readonly DesiredSpec[];
+    readonly records: ReadonlyMap<string, SpecRecord>;
+    readonly observed: ObservedState;
+  } | null;
   /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts, exclusive); a pass follows. */
   exclusive<T>(spec: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -128,6 +186,6 @@ export function controllerRetry(deps: ControllerRetryDeps, name: string): Promis
     deps.view(),
     (view) => retryTargets([name], view.desired, view.observed, deps.keys),
     (spec, fn) => deps.exclusive(spec, fn),
-    (targets) => retryRollouts(deps.docker, targets, undefined, deps.told),
+    (targets, view) => retryRollouts({ ...deps, records: view.records, observed: view.observed }, targets),
   );
 }

@@ -21,7 +21,7 @@ export async function onSpec<V extends { readonly desired: readonly DesiredSpec[
   view: V | null,
   targetsOf: (view: V) => T,
   exclusive: <R>(spec: string, fn: () => Promise<R>) => Promise<R>,
-  work: (targets: T) => Promise<readonly S[]>,
+  work: (targets: T, view: V) => Promise<readonly S[]>,
 ): Promise<SpecOperationAnswer<S>> {
   if (view === null) return { kind: "refused", status: 503, reason: "no reconcile pass has completed yet" };
   let targets: T;
@@ -32,5 +32,5 @@ export async function onSpec<V extends { readonly desired: readonly DesiredSpec[
     const missing = !view.desired.some((d) => d.spec.name === name);
     return { kind: "refused", status: missing ? 404 : 409, reason: err.message };
   }
-  return { kind: "done", steps: await exclusive(name, () => work(targets)) };
+  return { kind: "done", steps: await exclusive(name, () => work(targets, view)) };
 }

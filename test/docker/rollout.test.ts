@@ -11,7 +11,17 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { berth, containersOf, controllerPerTest, specDir, testIds, waitContainers } from "../support/e2e.js";
+import {
+  berth,
+  cleanup,
+  containersOf,
+  controllerPerTest,
+  docker,
+  specDir,
+  TEST_IMAGE,
+  testIds,
+  waitContainers,
+} from "../support/e2e.js";
 import { versionedSpec } from "../support/specs.js";
 
 const id = testIds();
@@ -145,5 +155,62 @@ describe("berth rollout", () => {
     const status = await berth(["rollout", "status", name, ...args]);
     expect(status.code, status.stdout + status.stderr).toBe(1);
     expect(status.stdout).toContain(`${name}: rollout failed: 0 of 2 updated, 0 ready, 2 available: rollout held:`);
+  });
+
+  it("StopFirst: retry makes the failed replica again; still broken it fails and holds, fixed outside the spec the rest rolls", async () => {
+    const c = id("rollout-stop");
+    const name = `${c}-web`;
+    const volume = `${c}-fix`;
+    // Version 2 needs a file that is not there yet: the fix outside the spec.
+    const broken = "[ -f /fix/ok ] || { echo not fixed; sleep 1; exit 3; }; sleep 3600";
+    const text = (version: string, script: string) =>
+      versionedSpec(name, version, script, "5s", [
+        "updateStrategy: StopFirst",
+        `mounts: [{ type: volume, source: ${volume}, target: /fix }]`,
+      ]);
+    const dir = specDir({ "web.yaml": text("1", GOOD) });
+    const args = ["--id", c, "--specs", dir, "--server", "off"];
+    const apply = () => berth(["apply", "--id", c, "--specs", dir, "--timeout", "1m"]);
+    try {
+      expect((await apply()).code).toBe(0);
+      writeFileSync(path.join(dir, "web.yaml"), text("2", broken));
+      const held = await apply();
+      expect(held.code, held.stdout + held.stderr).toBe(1);
+      expect(held.stdout).toContain(`berth rollout retry ${name} makes it again (stableFor)`);
+      const before = await ids(c);
+
+      // Still broken: made again (a new container), it fails within its stableFor and stays; web-1 untouched.
+      const again = await berth(["rollout", "retry", name, ...args]);
+      expect(again.code, again.stdout + again.stderr).toBe(1);
+      expect(again.stdout).toMatch(new RegExp(`^failed ${name}-0: the new container for ${name}-0 exited`, "m"));
+      const after = await ids(c);
+      expect(after[`${name}-0`]).not.toBe(before[`${name}-0`]);
+      expect(after[`${name}-1`]).toBe(before[`${name}-1`]);
+
+      // Fixed outside the spec: made again, it stays up 5 s; the next apply rolls web-1.
+      const fixer = await docker.createContainer({
+        Image: TEST_IMAGE,
+        Cmd: ["touch", "/fix/ok"],
+        HostConfig: { Binds: [`${volume}:/fix`] },
+      });
+      await fixer.start();
+      await fixer.wait();
+      await fixer.remove();
+      const fixed = await berth(["rollout", "retry", name, ...args]);
+      expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+      expect(fixed.stdout).toBe(`replaced ${name}-0: made again, it stayed up: the next pass rolls the others\n`);
+      expect((await ids(c))[`${name}-1`]).toBe(before[`${name}-1`]);
+      const rolled = await apply();
+      expect(rolled.code, rolled.stdout + rolled.stderr).toBe(0);
+      const status = await berth(["rollout", "status", name, ...args, "--no-watch"]);
+      expect(status.stdout).toBe(`${name}: rolled out: 2 of 2 updated, 2 ready, 2 available\n`);
+    } finally {
+      // Its containers first (testIds would after this test), then the volume they held.
+      await cleanup(c);
+      await docker
+        .getVolume(volume)
+        .remove()
+        .catch(() => undefined);
+    }
   });
 });

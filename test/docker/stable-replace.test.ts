@@ -154,7 +154,7 @@ describe("spec.stableFor", () => {
 
     // The hold is read from the engine: a new apply (a CI job run again) and plan keep it.
     const held = new RegExp(
-      `rollout held: ${name}-0 of this version exited( with code 3)? and was restarted by the engine \\(\\d+ restarts?\\); the others keep their version until the spec changes \\(stableFor\\)`,
+      `rollout held: ${name}-0 of this version exited( with code 3)? and was restarted by the engine \\(\\d+ restarts?\\); the others keep their version until the spec changes; berth rollout retry ${name} makes it again \\(stableFor\\)`,
     );
     const again = await apply();
     expect(again.code, again.stdout + again.stderr).toBe(1);

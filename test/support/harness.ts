@@ -102,16 +102,24 @@ function build(files: Record<string, string>, options: HarnessOptions): Harness 
   return h;
 }
 
-/** Each container of `version` exits with code 3 one second after it starts, and the engine starts it again. */
-export function crashing(x: Harness, version: string): void {
+/**
+ * Each container of `version` exits with code 3 one second after it starts, and the engine starts
+ * it again; until the returned function is called (a fix outside the spec): containers started
+ * after it stay up.
+ */
+export function crashing(x: Harness, version: string): () => void {
+  let fixed = false;
   const start = x.docker.startContainer.bind(x.docker);
   x.docker.startContainer = async (id: string) => {
     await start(id);
     const c = x.docker.containers.get(id);
-    if (!c?.body.Env?.includes(`VERSION=${version}`)) return;
+    if (fixed || !c?.body.Env?.includes(`VERSION=${version}`)) return;
     x.clock.at(x.clock.now() + 1_000, () => {
       x.docker.crash(c.name, 3, { running: true });
     });
+  };
+  return () => {
+    fixed = true;
   };
 }
 
@@ -127,14 +135,17 @@ export function versions(x: Harness): Record<string, string> {
 
 /**
  * A harness running `spec("1")` (web.yaml), then given `spec("2")`, whose containers crash a
- * second after they start (crashing), three seconds on: a rollout of a version that did not stay up.
+ * second after they start (crashing), three seconds on: a rollout of a version that did not stay
+ * up. `fix` ends the crashes (a fix outside the spec).
  */
-export async function crashingRollout(spec: (version: string) => string): Promise<Harness> {
+export async function crashingRollout(
+  spec: (version: string) => string,
+): Promise<Harness & { readonly fix: () => void }> {
   const x = await harness({ "web.yaml": spec("1") });
   await x.start();
-  crashing(x, "2");
+  const fix = crashing(x, "2");
   x.write("web.yaml", spec("2"));
   x.resync();
   await x.clock.advance(3_000);
-  return x;
+  return Object.assign(x, { fix });
 }

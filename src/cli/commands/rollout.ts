@@ -188,7 +188,7 @@ async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: C
   const print = (step: RetryStep): void => {
     if (isData(raw.output)) return;
     io.out(
-      `${printable(step.container === null ? `${step.spec}: ${step.detail}` : `removed ${step.container}: ${step.detail}`)}\n`,
+      `${printable(step.container === null ? `${step.spec}: ${step.detail}` : `${step.outcome} ${step.container}: ${step.detail}`)}\n`,
     );
   };
   const retryWith = async (fence: WriteFence | null): Promise<RetryStep[]> => {
@@ -199,7 +199,16 @@ async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: C
     });
     const result = await inspector.reconciler.pass({ reload: true });
     const targets = retryTargets(names, result.snapshot.input.desired, result.observed, labelKeys(config.labelPrefix));
-    return retryRollouts(inspector.docker, targets, print);
+    return retryRollouts(
+      {
+        docker: inspector.docker,
+        executor: inspector.executor,
+        records: result.snapshot.records,
+        observed: result.observed,
+      },
+      targets,
+      print,
+    );
   };
   let steps: RetryStep[];
   try {
@@ -209,8 +218,10 @@ async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: C
   } catch (err) {
     // `berth run` holds this id: it removes them, while none of its passes acts on the spec.
     if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
-    steps = await postEachSpec(names, raw, io, "retry", print);
+    steps = await postEachSpec(names, raw, io, "retry", print, (answered: readonly RetryStep[]) =>
+      answered.some((s) => s.outcome === "failed"),
+    );
   }
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));
-  return EXIT.ok;
+  return steps.some((s) => s.outcome === "failed") ? EXIT.failed : EXIT.ok;
 }

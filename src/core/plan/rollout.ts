@@ -24,9 +24,12 @@ type ReplaceReason = Extract<Action, { kind: "replace" }>["reason"];
 /** Whether a container is of the spec's current version (plan-spec.ts, currentTest). */
 export type IsCurrent = (c: ObservedContainer) => boolean;
 
-/** A replacement's reason that makes it part of a rollout (a new spec or image), as against a repair. */
+/**
+ * A replacement's reason that makes it part of a rollout (a new spec or image, or a held version
+ * tried again: it must stay up for stableFor), as against a repair.
+ */
 export function isRolloutReason(reason: ReplaceReason): boolean {
-  return reason === "hash changed" || reason === "image updated";
+  return reason === "hash changed" || reason === "image updated" || reason === "retried";
 }
 
 /** A replacement of a rollout. */
@@ -83,12 +86,29 @@ export function rolloutHold(
         `until the spec or its image changes; berth rollout retry ${d.spec.name} tries this version again`,
     );
   }
-  if (!midRollout(containers, keys)) return null;
-  for (const c of containers) {
-    if (!current(c)) continue;
-    const problem = c.state === "created" ? null : stableProblem(c, null);
-    if (problem === null) continue;
-    return held(`${c.name} of this version ${problem}; the others keep their version until the spec changes`);
-  }
-  return null;
+  const [c] = holdingReplicas(d, containers, keys, current);
+  if (c === undefined) return null;
+  return held(
+    `${c.container.name} of this version ${c.problem}; the others keep their version until the spec changes; ` +
+      `berth rollout retry ${d.spec.name} makes it again`,
+  );
+}
+
+/**
+ * Under StopFirst (no record: the failed replacement took its old container's place), the
+ * containers of the current version that hold the spec's rollout, and how each failed: while its
+ * containers are of more than one version, those the engine restarted, that are not running or
+ * that are unhealthy. None when nothing holds (or the spec has no stableFor).
+ */
+export function holdingReplicas(
+  d: DesiredSpec,
+  containers: readonly ObservedContainer[],
+  keys: LabelKeys,
+  current: IsCurrent,
+): { readonly container: ObservedContainer; readonly problem: string }[] {
+  if (d.spec.stableForMs === null || d.spec.suspended || !midRollout(containers, keys)) return [];
+  return containers.flatMap((c) => {
+    const problem = !current(c) || c.state === "created" ? null : stableProblem(c, null);
+    return problem === null ? [] : [{ container: c, problem }];
+  });
 }

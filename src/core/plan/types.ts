@@ -162,7 +162,8 @@ export type Action =
       readonly name: string;
       readonly old: ContainerRef;
       readonly strategy: UpdateStrategy;
-      readonly reason: "hash changed" | "image updated" | "dead" | "start failing";
+      /** `retried`: a StopFirst replica of a held rollout made again by `berth rollout retry` (ops/rollout-retry.ts). */
+      readonly reason: "hash changed" | "image updated" | "dead" | "start failing" | "retried";
       /**
        * For `hash changed`: the fields that changed since the container was made (from its applied
        * label, core/applied.ts), or null when it has none that can be believed.

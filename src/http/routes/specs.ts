@@ -151,7 +151,8 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
 
   app.post<{ Params: { name: string } }>(
     "/v1/specs/:name/retry",
-    { onRequest: [requireToken(deps.apiToken)] },
+    // A StopFirst replica made again answers once it stayed up (or failed): no idle timeout.
+    { onRequest: [requireToken(deps.apiToken)], config: { waits: true } },
     async (req, reply) => {
       if (!(await checkName(req.params.name, reply))) return reply;
       if (!deps.retry) return refuse(reply, 501, { error: "this controller does not retry rollouts" });

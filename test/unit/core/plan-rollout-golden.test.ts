@@ -15,7 +15,7 @@ import { container, desired, IMAGE, input, observed, OPTIONS, resetIds } from ".
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
 const HELD =
   "! web: rollout held: web-0 of this version exited with code 3 and was restarted by the engine (2 restarts); " +
-  "the others keep their version until the spec changes (stableFor) (Failed)\n";
+  "the others keep their version until the spec changes; berth rollout retry web makes it again (stableFor) (Failed)\n";
 
 const RUN: ObservedRun = {
   createdAt: NOW - 60_000,
@@ -93,7 +93,7 @@ const cases: Record<string, () => Case> = {
   "unhealthy: the rest holds": () => ({
     ...midRollout(web(), (c) => ({ ...c, health: "unhealthy" })),
     expected:
-      "! web: rollout held: web-0 of this version became unhealthy; the others keep their version until the spec changes (stableFor) (Failed)\n",
+      "! web: rollout held: web-0 of this version became unhealthy; the others keep their version until the spec changes; berth rollout retry web makes it again (stableFor) (Failed)\n",
   }),
   "a repair is not held: a dead container of this version is still replaced": () => {
     const d = web();

@@ -227,7 +227,7 @@ describe("stableFor", () => {
     h = await crashingRollout(stopFirst);
     const held = (restarts: string) =>
       `rollout held: web-0 of this version exited with code 3 and was restarted by the engine (${restarts}); ` +
-      "the others keep their version until the spec changes (stableFor)";
+      "the others keep their version until the spec changes; berth rollout retry web makes it again (stableFor)";
     expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1" });
     expect(h.status("web")).toMatchObject({ phase: "Failed", message: held("1 restart") });
 

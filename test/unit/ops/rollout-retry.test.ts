@@ -1,9 +1,11 @@
 /**
  * `berth rollout retry` (ops/rollout-retry.ts) on the whole controller over the in-memory Docker
- * fake: the records of a rejected version (StartFirst + stableFor) that hold a spec's rollout are
- * removed, and the next pass tries that version again, one replica first; a spec nothing holds
- * has nothing to remove; a StopFirst hold, which has no record, is refused with why; so is a
- * spec that is not loaded. Through the controller it runs while no pass acts on the spec.
+ * fake. StartFirst: the records of a rejected version that hold a spec's rollout are removed, and
+ * the next pass tries that version again, one replica first. StopFirst: the replica that did not
+ * stay up is made again and waited on for its stableFor, the others untouched; once it stays up
+ * (fixed outside the spec) the rest rolls out, and when it fails again it holds, as before. A spec
+ * nothing holds is left alone; a spec not loaded is refused. Through the controller it runs while
+ * no pass acts on the spec, and each action is told as the controller's own.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { labelKeys } from "../../../src/core/labels.js";
@@ -27,7 +29,7 @@ const web = (v: string, extra: readonly string[] = []) =>
 function lastView(x: Harness) {
   const last = x.passes.at(-1);
   if (!last) throw new Error("no pass yet");
-  return { desired: last.snapshot.input.desired, observed: last.observed, keys: KEYS };
+  return { desired: last.snapshot.input.desired, records: last.snapshot.records, observed: last.observed, keys: KEYS };
 }
 
 /** The controller's side, as POST /v1/specs/{name}/retry calls it; `told` hears of each removal. */
@@ -35,12 +37,10 @@ function retryThrough(x: Harness, name: string, told: string[] = []) {
   return controllerRetry(
     {
       docker: x.docker,
-      told: (action, error) => told.push(`${renderAction(action)}${error ? ` (${error.message})` : ""}`),
+      executor: x.app.executor,
+      told: (action, error) => told.push(`${renderAction(action)}${error ? " (failed)" : ""}`),
       keys: KEYS,
-      view: () => {
-        const { desired, observed } = lastView(x);
-        return { desired, observed };
-      },
+      view: () => lastView(x),
       exclusive: (spec, fn) => x.app.dispatcher.exclusive(spec, () => false, fn),
     },
     name,
@@ -66,7 +66,14 @@ describe("berth rollout retry", () => {
     const answer = await retryThrough(h, "web", told);
     expect(answer).toEqual({
       kind: "done",
-      steps: [{ spec: "web", container: "web-0.rejected", detail: "its version is tried again at the next pass" }],
+      steps: [
+        {
+          spec: "web",
+          container: "web-0.rejected",
+          outcome: "removed",
+          detail: "its version is tried again at the next pass",
+        },
+      ],
     });
     // Told as the controller's own actions are (events, metrics).
     expect(told).toEqual([`remove  web-0.rejected [${first?.slice(0, 12) ?? ""}]: retried`]);
@@ -80,28 +87,48 @@ describe("berth rollout retry", () => {
   it("a spec nothing holds: nothing to remove", async () => {
     h = await harness({ "web.yaml": web("1") });
     await h.start();
-    const { desired, observed, keys } = lastView(h);
+    const { desired, records, observed, keys } = lastView(h);
     const targets = retryTargets(["web"], desired, observed, keys);
     const writes = h.docker.writes().length;
-    expect(targets).toEqual([{ spec: "web", records: [] }]);
-    expect(await retryRollouts(h.docker, targets)).toEqual([
-      { spec: "web", container: null, detail: "no rejected version holds its rollout" },
+    expect(targets).toEqual([{ spec: "web", records: [], replace: [] }]);
+    expect(await retryRollouts({ docker: h.docker, executor: h.app.executor, records, observed }, targets)).toEqual([
+      { spec: "web", container: null, outcome: "none", detail: "nothing holds its rollout" },
     ]);
     expect(h.docker.writes().length).toBe(writes);
+    expect(() => retryTargets(["web", "nope"], desired, observed, keys)).toThrow("cannot retry: no spec named nope");
+    expect(await retryThrough(h, "nope")).toMatchObject({ kind: "refused", status: 404 });
   });
 
-  it("refuses a StopFirst hold (no record to remove) and a spec not loaded, naming each", async () => {
-    h = await crashingRollout((v) => web(v, ["updateStrategy: StopFirst"]));
-    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1" });
-    h.resync();
-    await h.clock.advance(1_000);
-    const { desired, observed, keys } = lastView(h);
-    expect(() => retryTargets(["web", "nope"], desired, observed, keys)).toThrow(
-      "cannot retry: web's rollout is held by a replica of this version that did not stay up (StopFirst: it took " +
-        "its old container's place, so there is no record to remove); change the spec or its image to roll again; " +
-        "no spec named nope",
-    );
-    expect(await retryThrough(h, "nope")).toMatchObject({ kind: "refused", status: 404 });
-    expect(await retryThrough(h, "web")).toMatchObject({ kind: "refused", status: 409 });
+  it("StopFirst: makes the failed replica again and waits its stableFor; failing again it holds, fixed the rest rolls", async () => {
+    const x = await crashingRollout((v) => web(v, ["updateStrategy: StopFirst"]));
+    h = x;
+    expect(versions(x)).toEqual({ "web-0": "2", "web-1": "1" });
+    x.resync();
+    await x.clock.advance(1_000);
+    expect(x.status("web")?.message).toMatch(/ berth rollout retry web makes it again \(stableFor\)$/);
+    const crashed = idOf(x, "web-0");
+    const old = idOf(x, "web-1");
+
+    // Still broken: made again, it crashes within its stableFor and stays; web-1 keeps version 1.
+    const told: string[] = [];
+    const again = retryThrough(x, "web", told);
+    await x.clock.advance(3_000);
+    expect(await again).toMatchObject({ kind: "done", steps: [{ container: "web-0", outcome: "failed" }] });
+    expect(told).toEqual([`replace web-0 [${crashed?.slice(0, 12) ?? ""}] StopFirst: retried (failed)`]);
+    expect(idOf(x, "web-0")).not.toBe(crashed);
+    x.resync();
+    await x.clock.advance(60_000);
+    expect(versions(x)).toEqual({ "web-0": "2", "web-1": "1" });
+    expect(idOf(x, "web-1")).toBe(old);
+    expect(x.status("web")?.phase).toBe("Failed");
+
+    // Fixed outside the spec: made again, it stays up 10 s, and the next pass rolls web-1.
+    x.fix();
+    const fixed = retryThrough(x, "web");
+    await x.clock.advance(11_000);
+    expect(await fixed).toMatchObject({ kind: "done", steps: [{ container: "web-0", outcome: "replaced" }] });
+    await x.clock.advance(12_000);
+    expect(versions(x)).toEqual({ "web-0": "2", "web-1": "2" });
+    expect(x.status("web")?.phase).toBe("Running");
   });
 });
