@@ -14,7 +14,7 @@
  *   is not held: the next pass would roll the others at once.
  */
 import { BerthError } from "../core/errors.js";
-import { containerHostPorts } from "../core/host-ports.js";
+import { autoPortKeys, containerHostPorts } from "../core/host-ports.js";
 import { normalizeImageRef } from "../core/image-ref.js";
 import type { LabelKeys } from "../core/labels.js";
 import { isRejectedName, isTempName } from "../core/names.js";
@@ -73,7 +73,12 @@ export function retryTargets(
     const replace = failed
       .filter(({ container: c }) => !isTempName(c.name))
       .map(({ container: c }): Extract<Action, { kind: "replace" }> => {
-        const hostPorts = containerHostPorts(c, keys.hostPorts);
+        // Its `hostPort: auto` ports are its replica's: the new container takes them over, as the
+        // planner's StopFirst replacement keeps them (core/plan/plan-spec.ts).
+        const held = containerHostPorts(c, keys.hostPorts);
+        const hostPorts = Object.fromEntries(
+          autoPortKeys(d.spec).flatMap((key) => (held[key] === undefined ? [] : [[key, held[key]]])),
+        );
         return {
           kind: "replace",
           spec: name,
@@ -82,7 +87,6 @@ export function retryTargets(
           old: { id: c.id, name: c.name },
           strategy: "StopFirst",
           reason: "retried",
-          // The auto host ports it holds are its replica's: the new container takes them over.
           ...(Object.keys(hostPorts).length > 0 ? { hostPorts } : {}),
         };
       });

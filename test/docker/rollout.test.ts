@@ -172,7 +172,8 @@ describe("berth rollout", () => {
     const args = ["--id", c, "--specs", dir, "--server", "off"];
     const apply = () => berth(["apply", "--id", c, "--specs", dir, "--timeout", "1m"]);
     try {
-      expect((await apply()).code).toBe(0);
+      const first = await apply();
+      expect(first.code, first.stdout + first.stderr).toBe(0);
       writeFileSync(path.join(dir, "web.yaml"), text("2", broken));
       const held = await apply();
       expect(held.code, held.stdout + held.stderr).toBe(1);

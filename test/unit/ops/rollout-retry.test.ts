@@ -9,9 +9,11 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { labelKeys } from "../../../src/core/labels.js";
+import type { ObservedContainer } from "../../../src/core/observed.js";
 import { renderAction } from "../../../src/core/plan/render.js";
 import { controllerRetry, retryRollouts, retryTargets } from "../../../src/ops/rollout-retry.js";
 import { crashingRollout, type Harness, harness, versions } from "../../support/harness.js";
+import { container, desired, observed } from "../../support/plan-fixtures.js";
 import { specText } from "../../support/specs.js";
 
 const KEYS = labelKeys("berth");
@@ -130,5 +132,49 @@ describe("berth rollout retry", () => {
     await x.clock.advance(12_000);
     expect(versions(x)).toEqual({ "web-0": "2", "web-1": "2" });
     expect(x.status("web")?.phase).toBe("Running");
+  });
+});
+
+describe("retryTargets", () => {
+  it("StopFirst: replaces each held replica, taking over its auto host ports", () => {
+    const d = desired("web", {
+      replicas: 3,
+      extra: ["stableFor: 10s", "updateStrategy: StopFirst", "ports:", "  - { containerPort: 80, hostPort: auto }"],
+    });
+    const crashed: ObservedContainer = {
+      ...container(d, { name: "web-0", replica: 0, state: "restarting", labels: { [KEYS.hostPorts]: "80/tcp=10001" } }),
+      // Restarting: the engine lists no binding now; the label still holds its port.
+      ports: [],
+      run: {
+        createdAt: 0,
+        startedAt: 0,
+        finishedAt: null,
+        oomKilled: false,
+        restartCount: 2,
+        lastExit: { code: 3, at: 1 },
+        settled: false,
+      },
+    };
+    const old = [1, 2].map((i) => container(d, { name: `web-${i}`, replica: i, hash: "old" }));
+    const [target] = retryTargets(["web"], [d], observed([crashed, ...old]), KEYS);
+    expect(target).toEqual({
+      spec: "web",
+      records: [],
+      replace: [
+        {
+          kind: "replace",
+          spec: "web",
+          replica: 0,
+          name: "web-0",
+          old: { id: crashed.id, name: "web-0" },
+          strategy: "StopFirst",
+          reason: "retried",
+          hostPorts: { "80/tcp": 10001 },
+        },
+      ],
+    });
+    // The same containers all of one version: no rollout, so nothing holds.
+    const done = [0, 1, 2].map((i) => container(d, { name: `web-${i}`, replica: i }));
+    expect(retryTargets(["web"], [d], observed(done), KEYS)).toEqual([{ spec: "web", records: [], replace: [] }]);
   });
 });
