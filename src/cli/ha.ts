@@ -16,6 +16,7 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Config, HaConfig } from "../config.js";
 import { BerthError } from "../core/errors.js";
+import type { WriteFence } from "../docker/fenced.js";
 import { secretFileAllowed } from "../core/policy/policy.js";
 import { ledByGroup, oneShotVerdict } from "../core/writers.js";
 import { blockingParticipants, hostLockHolder, registerParticipant } from "../host/ha-presence.js";
@@ -160,4 +161,27 @@ export function withHostLockAlone<T>(
       return work(lock);
     },
   );
+}
+
+/**
+ * A one-shot write a running controller of the id can make instead (`berth restart`, `berth
+ * rollout retry`): `work` holding the id's host lock, or under --ha the lease, its writes fenced;
+ * while `berth run` holds the id, `beside` asks that controller (its API), which does the same
+ * while none of its passes acts on the spec.
+ */
+export async function writeOrAsk<T>(
+  config: Config,
+  log: Logger,
+  command: string,
+  work: (fence: WriteFence | null) => Promise<T>,
+  beside: () => Promise<T>,
+): Promise<T> {
+  try {
+    return config.ha
+      ? await withLease(config, config.ha, log, command, work)
+      : await withHostLockAlone(config, command, () => work(null));
+  } catch (err) {
+    if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
+    return beside();
+  }
 }

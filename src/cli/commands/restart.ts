@@ -15,7 +15,7 @@ import type { WriteFence } from "../../docker/fenced.js";
 import { type RestartStep, restartTargets, rollingRestart } from "../../ops/restart.js";
 import { rollingSwarmRestart, swarmRestartTargets } from "../../ops/swarm-restart.js";
 import { systemClock } from "../../util/clock.js";
-import { withHostLockAlone, withLease } from "../ha.js";
+import { writeOrAsk } from "../ha.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import {
   addCommonOptions,
@@ -94,15 +94,7 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
       );
       return rollingRestart({ docker: inspector.docker, clock: systemClock }, targets, print);
     };
-    try {
-      steps = config.ha
-        ? await withLease(config, config.ha, log, "restart", restartWith)
-        : await withHostLockAlone(config, "restart", () => restartWith(null));
-    } catch (err) {
-      // `berth run` holds this id: it restarts them, while none of its passes acts on the spec.
-      if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
-      steps = await viaApi();
-    }
+    steps = await writeOrAsk(config, log, "restart", restartWith, viaApi);
   }
   const failed = steps.filter((s) => s.outcome === "failed").length;
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));

@@ -22,7 +22,7 @@ import type { Phase } from "../../core/status.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RetryStep, retryRollouts, retryTargets } from "../../ops/rollout-retry.js";
-import { withHostLockAlone, withLease } from "../ha.js";
+import { writeOrAsk } from "../ha.js";
 import { restart } from "./restart.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { liveStatus, liveSwarmStatus } from "../live.js";
@@ -210,18 +210,11 @@ async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: C
       print,
     );
   };
-  let steps: RetryStep[];
-  try {
-    steps = config.ha
-      ? await withLease(config, config.ha, log, "rollout retry", retryWith)
-      : await withHostLockAlone(config, "rollout retry", () => retryWith(null));
-  } catch (err) {
-    // `berth run` holds this id: it removes them, while none of its passes acts on the spec.
-    if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
-    steps = await postEachSpec(names, raw, io, "retry", print, (answered: readonly RetryStep[]) =>
+  const steps = await writeOrAsk(config, log, "rollout retry", retryWith, () =>
+    postEachSpec(names, raw, io, "retry", print, (answered: readonly RetryStep[]) =>
       answered.some((s) => s.outcome === "failed"),
-    );
-  }
+    ),
+  );
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));
   return steps.some((s) => s.outcome === "failed") ? EXIT.failed : EXIT.ok;
 }
