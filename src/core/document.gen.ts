@@ -755,13 +755,17 @@ export interface Spec {
    */
   updateStrategy?: "StartFirst" | "StopFirst";
   /**
-   * How long a replacement (an image or spec change) must stay up — running, not restarted, not unhealthy — before it counts as done (Kubernetes' minReadySeconds, Swarm's update monitor). With StartFirst the old container keeps running through the wait, and a replacement that exits, restarts or turns unhealthy within it is kept stopped as NAME.rejected (for its logs) while the old one stays: the spec is Failed, naming the exit, and that version (spec and image) is not tried again until the spec or its image changes (docker rm NAME.rejected tries it again). Replicas are replaced one at a time (updateParallelism at a time), each batch only after the one before stayed up; a failure holds the rest on their old version. Default: none (done once running, or healthy). Not in the spec hash.
+   * How long a replacement (an image or spec change) must stay up — running, not restarted, not unhealthy — before it counts as done (Kubernetes' minReadySeconds, Swarm's update monitor). With StartFirst the old container keeps running through the wait, and a replacement that exits, restarts or turns unhealthy within it is kept stopped as NAME.rejected (for its logs) while the old one stays: the spec is Failed, naming the exit, and that version (spec and image) is not tried again until the spec or its image changes (berth rollout retry NAME tries it again). Replicas are replaced one at a time (updateParallelism at a time), each batch only after the one before stayed up; a failure holds the rest on their old version. Default: none (done once running, or healthy). Not in the spec hash.
    */
   stableFor?: string;
   /**
    * How many replicas a rollout (an image or spec change) replaces at once: Swarm's update_config.parallelism; Kubernetes' maxSurge under StartFirst, maxUnavailable under StopFirst. Each batch starts once the one before is done: every replacement in it running (healthy, and for its stableFor). A replacement that fails holds the replicas after its batch on their old version. Default 1: one at a time. Not in the spec hash.
    */
   updateParallelism?: number;
+  /**
+   * A rollout (an image or spec change) replaces only the replicas whose ordinal is at least this number; those below keep their version until it is lowered, as a StatefulSet's rollingUpdate.partition. With replicas 4, updatePartition 3 makes web-3 a canary of the new version; 0 (the default) rolls every replica; replicas or more holds the whole rollout. A replica whose container is gone or dead is made again at the spec's version: berth keeps no older spec. Not with pool, only with restartPolicy Always, not under --target swarm. Not in the spec hash.
+   */
+  updatePartition?: number;
   /**
    * Time the process has to exit after SIGTERM before SIGKILL. Default 10s.
    */

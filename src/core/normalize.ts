@@ -339,6 +339,21 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
     });
   }
 
+  if (s.updatePartition !== undefined) {
+    const why =
+      (s.restartPolicy ?? DEFAULTS.restartPolicy) !== "Always"
+        ? `a run (restartPolicy ${s.restartPolicy ?? ""}) is made again whole, not rolled replica by replica`
+        : s.pool !== undefined
+          ? "a pool's members are interchangeable: each refill is made at the spec's version"
+          : null;
+    if (why !== null)
+      issues.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "updatePartition"],
+        message: `updatePartition is for replicas that keep running: ${why}`,
+      });
+  }
+
   const ulimits = normalizeUlimits(s.ulimits ?? {}, issues);
   const dependsOn = (s.dependsOn ?? []).map((d) => ({ name: d.name, condition: d.condition ?? "Started" }));
   dependsOn.forEach((d, i) => {
@@ -465,6 +480,7 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       replicas,
       updateStrategy,
       updateParallelism: s.updateParallelism ?? DEFAULTS.updateParallelism,
+      updatePartition: s.updatePartition ?? DEFAULTS.updatePartition,
       stableForMs,
       stopTimeoutMs,
       stopSignal: s.stopSignal ?? null,

@@ -61,7 +61,8 @@ export function rolloutState(name: string, status: RolloutView | undefined, expe
   const why = status.message === null ? "" : `: ${status.message}`;
   switch (status.phase) {
     case "Running":
-      return { kind: "complete", line: `${name}: rolled out: ${counts(status)}` };
+      // As far as an updatePartition lets it: the message names the replicas it keeps.
+      return { kind: "complete", line: `${name}: rolled out: ${counts(status)}${why}` };
     case "Succeeded":
       return { kind: "complete", line: `${name}: rolled out: its run succeeded` };
     case "Suspended":

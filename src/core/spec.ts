@@ -155,6 +155,11 @@ export interface NormalizedSpec {
   /** How many replicas a rollout replaces at once (Swarm's update parallelism). Not in the hash. */
   readonly updateParallelism: number;
   /**
+   * A rollout replaces only the replicas of this ordinal and above; those below keep their
+   * version (a StatefulSet's partition). 0: every replica. Not in the hash.
+   */
+  readonly updatePartition: number;
+  /**
    * How long a replacement must stay up (running, not restarted, not unhealthy) before it counts
    * as done, in ms; null: done once running (or healthy). Not in the hash.
    */
@@ -229,6 +234,7 @@ export const DEFAULTS = {
   replicas: 1,
   updateStrategy: "StartFirst",
   updateParallelism: 1,
+  updatePartition: 0,
   stopTimeoutMs: 10_000,
   suspended: false,
   hostIP: "127.0.0.1",

@@ -12,7 +12,7 @@ import { isRejectedName, isTempName } from "./names.js";
 import type { ContainerState, Health, ObservedState } from "./observed.js";
 import { type ObjectStatus, objectStatuses } from "./object-status.js";
 import type { ActionKind, DesiredObject, Note, Plan } from "./plan/plan.js";
-import { renderNote } from "./plan/render.js";
+import { partitionText, renderNote } from "./plan/render.js";
 import type { SpecRecord } from "./record.js";
 import { type RunOutcome, type RunReason, runOutcome, runRecords } from "./runs.js";
 import type { NormalizedSpec } from "./spec.js";
@@ -271,10 +271,12 @@ export function statusReport(input: StatusInput): StatusReport {
   const planned = new Set(input.plan.actions.filter((a) => a.kind !== "remove-image").map((a) => a.spec));
   const conflicts = new Map<string, string>();
   const blocked = new Map<string, Extract<Note, { kind: "blocked" }>>();
+  const partitions = new Map<string, Extract<Note, { kind: "partitioned" }>>();
   for (const note of input.plan.notes) {
     if (note.kind === "conflict") conflicts.set(note.spec, renderNote(note).slice(2));
     if (note.kind === "blocked") blocked.set(note.spec, note);
     if (note.kind === "unschedulable") blocked.set(note.spec, { ...note, kind: "blocked", failed: false });
+    if (note.kind === "partitioned") partitions.set(note.spec, note);
   }
 
   const specs: SpecStatus[] = [];
@@ -284,6 +286,7 @@ export function statusReport(input: StatusInput): StatusReport {
     );
     const rt = input.progress(record.name);
     const spec = record.spec;
+    const partition = partitions.get(record.name);
     const desiredReplicas = spec ? spec.replicas : 0;
     const replicaCounts = counts(containers);
     const ready = replicaCounts.ready;
@@ -329,8 +332,14 @@ export function statusReport(input: StatusInput): StatusReport {
       // Pending while being created: no container yet, or only new ones that never started.
       phase = containers.every((c) => c.current && c.state === "created") ? "Pending" : "Updating";
       message = crashLoop(containers);
-    } else if (spec?.pool ? ready >= spec.pool.minReady : ready === desiredReplicas) {
+    } else if (
+      spec?.pool
+        ? ready >= spec.pool.minReady
+        : // Those updatePartition keeps count as they are, up on their version.
+          ready === desiredReplicas - (partition?.kept.length ?? 0) && replicaCounts.available === desiredReplicas
+    ) {
       phase = "Running";
+      message = partition ? partitionText(partition) : null;
     } else {
       phase = "Pending";
       message = crashLoop(containers);

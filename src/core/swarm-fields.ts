@@ -96,6 +96,8 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
       );
   }
   if (s.pool !== undefined) refuse(["pool"], "pools and claims are this host's (docs/pools.md)");
+  if (s.updatePartition !== undefined)
+    refuse(["updatePartition"], "a Swarm update rolls every task of a service; it has no partition");
   for (const key of ["activeDeadline", "ttlAfterFinished"] as const) {
     if (s[key] !== undefined) refuse([key], "runs that finish are the engine target's (docs/runs.md)");
   }

@@ -205,7 +205,8 @@ export class Controller {
     this.engine = { answering: true, firstPassDone: true, failedPasses: 0 };
     this.lastResult = result;
     this.notes.round(result.plan.notes, renderNote, (note) => {
-      this.deps.log.warn(
+      // A partition is declared, not a problem: said once, as information.
+      this.deps.log[note.kind === "partitioned" ? "info" : "warn"](
         { note: note.kind, spec: "spec" in note ? note.spec : undefined, detail: renderNote(note).slice(2) },
         "reconcile note",
       );

@@ -6,7 +6,8 @@
  * controller's API, which removes the record so the version is tried again (a new record, the
  * other replica untouched); a fix rolls out and status exits 0. Without a controller: --no-watch
  * says 2 while a change waits, --timeout ends the wait with exit 1, and retry removes the record
- * itself under the id's lock.
+ * itself under the id's lock. updatePartition: a canary of the new version (plan, apply, status),
+ * the rest rolled once it is lowered, the canary not made again.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -22,7 +23,7 @@ import {
   testIds,
   waitContainers,
 } from "../support/e2e.js";
-import { versionedSpec } from "../support/specs.js";
+import { specText, versionedSpec } from "../support/specs.js";
 
 const id = testIds();
 const controllers = controllerPerTest();
@@ -155,6 +156,67 @@ describe("berth rollout", () => {
     const status = await berth(["rollout", "status", name, ...args]);
     expect(status.code, status.stdout + status.stderr).toBe(1);
     expect(status.stdout).toContain(`${name}: rollout failed: 0 of 2 updated, 0 ready, 2 available: rollout held:`);
+  });
+
+  it("updatePartition: a canary of the new version, the rest on the old until it is lowered", async () => {
+    const c = id("rollout-canary");
+    const name = `${c}-web`;
+    const text = (version: string, partition: number) =>
+      specText(name, {
+        replicas: 3,
+        extra: [
+          `command: ["sh", "-c", "${GOOD}"]`,
+          `env: { VERSION: "${version}" }`,
+          "stableFor: 1s",
+          "stopTimeout: 1s",
+          `updatePartition: ${partition}`,
+        ],
+      });
+    const dir = specDir({ "web.yaml": text("1", 2) });
+    const file = path.join(dir, "web.yaml");
+    const args = ["--id", c, "--specs", dir];
+    const apply = () => berth(["apply", ...args, "--timeout", "1m"]);
+    const kept = `${name}: updatePartition 2 keeps ${name}-0 and ${name}-1 on their version; lower it to roll them`;
+    expect((await apply()).code).toBe(0);
+    const v1 = await ids(c);
+
+    // Version 2 under partition 2: the plan replaces only web-2, and says what it keeps.
+    writeFileSync(file, text("2", 2));
+    const planned = await berth(["plan", ...args]);
+    expect(planned.code, planned.stdout + planned.stderr).toBe(2);
+    expect(planned.stdout).toMatch(new RegExp(`^replace ${name}-2 \\[[0-9a-f]{12}\\] StartFirst: hash changed$`, "m"));
+    expect(planned.stdout).not.toContain(`replace ${name}-0`);
+    expect(planned.stdout).toContain(`! ${kept}\n1 change pending\n`);
+    const canary = await apply();
+    expect(canary.code, canary.stdout + canary.stderr).toBe(0);
+    const v2 = await ids(c);
+    expect(v2[`${name}-0`]).toBe(v1[`${name}-0`]);
+    expect(v2[`${name}-1`]).toBe(v1[`${name}-1`]);
+    expect(v2[`${name}-2`]).not.toBe(v1[`${name}-2`]);
+    const env = async (n: string) => (await docker.getContainer(n).inspect()).Config.Env;
+    expect(await env(`${name}-2`)).toContain("VERSION=2");
+    expect(await env(`${name}-0`)).toContain("VERSION=1");
+
+    // Converged as declared: nothing to do, and the rollout is done as far as the partition lets it.
+    const after = await berth(["plan", ...args]);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    expect(after.stdout).toBe(`! ${kept}\nnothing to do\n`);
+    const status = await berth(["rollout", "status", name, ...args, "--no-watch"]);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(status.stdout).toBe(
+      `${name}: rolled out: 1 of 3 updated, 1 ready, 3 available: ${kept.slice(name.length + 2)}\n`,
+    );
+
+    // Lowered: the others roll; the canary is not made again (the partition is not in the hash).
+    writeFileSync(file, text("2", 0));
+    const rest = await apply();
+    expect(rest.code, rest.stdout + rest.stderr).toBe(0);
+    const v3 = await ids(c);
+    expect(v3[`${name}-2`]).toBe(v2[`${name}-2`]);
+    expect(v3[`${name}-0`]).not.toBe(v1[`${name}-0`]);
+    expect(await env(`${name}-0`)).toContain("VERSION=2");
+    const done = await berth(["rollout", "status", name, ...args, "--no-watch"]);
+    expect(done.stdout).toBe(`${name}: rolled out: 3 of 3 updated, 3 ready, 3 available\n`);
   });
 
   it("StopFirst: retry makes the failed replica again; still broken it fails and holds, fixed outside the spec the rest rolls", async () => {

@@ -148,6 +148,8 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     else byReplica.set(replica, [c]);
   }
 
+  // The replicas updatePartition keeps on their version (noted once, after the loop).
+  const partitioned: string[] = [];
   for (const replica of slots) {
     const name = nameOf(replica);
     const temp = tempName(name);
@@ -189,6 +191,10 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
           old: ref(primary),
           reason: "interrupted replacement",
         });
+      } else if (replica < spec.updatePartition) {
+        // Below the partition: it keeps its version (a replacement begun before is finished above).
+        partitioned.push(name);
+        planState(primary);
       } else {
         const reason = primary.labels[keys.hash] !== d.hash ? "hash changed" : "image updated";
         // A new run replaces the last one: it is not kept running beside it.
@@ -269,6 +275,10 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     removeAll(temps);
     removeAll(others);
   }
+  // A dead one below the partition is made again at this version (a repair: no older spec is kept).
+  const repaired = new Set(out.planned.flatMap((a) => (a.kind === "replace" && a.spec === spec.name ? [a.name] : [])));
+  const kept = partitioned.filter((name) => !repaired.has(name));
+  if (kept.length > 0) out.note({ kind: "partitioned", spec: spec.name, partition: spec.updatePartition, kept });
 
   function planState(c: ObservedContainer): void {
     if (spec.suspended) {

@@ -80,6 +80,12 @@ export function renderChanges(a: Action): string[] {
   ];
 }
 
+/** What a partition note says: which replicas keep their version, and how they roll. */
+export function partitionText(n: Extract<Note, { kind: "partitioned" }>): string {
+  const names = n.kept.length === 1 ? n.kept[0] : `${n.kept.slice(0, -1).join(", ")} and ${n.kept.at(-1)}`;
+  return `updatePartition ${n.partition} keeps ${names} on ${n.kept.length === 1 ? "its" : "their"} version; lower it to roll ${n.kept.length === 1 ? "it" : "them"}`;
+}
+
 export function renderNote(n: Note): string {
   switch (n.kind) {
     case "prune-paused":
@@ -90,6 +96,8 @@ export function renderNote(n: Note): string {
         : `! ${n.spec}: the name ${n.name} is held by berth's container [${shortId(n.holder)}] of a spec whose file is invalid; left untouched until that file is fixed (Conflict)`;
     case "update-pending":
       return `! ${n.spec}: ${n.message}`;
+    case "partitioned":
+      return `! ${n.spec}: ${partitionText(n)}`;
     case "volume-prune-paused":
       return `! ${n.message}: ${n.volumes.join(", ")}`;
     case "object":

@@ -254,6 +254,13 @@ export type Note =
       readonly by: "foreign" | "protected";
     }
   | { readonly kind: "update-pending"; readonly spec: string; readonly message: string }
+  /** spec.updatePartition keeps these replicas (container names) on their version. */
+  | {
+      readonly kind: "partitioned";
+      readonly spec: string;
+      readonly partition: number;
+      readonly kept: readonly string[];
+    }
   | { readonly kind: "volume-prune-paused"; readonly message: string; readonly volumes: readonly string[] }
   /**
    * A declared network or volume berth leaves as it is, and why: held by an object berth does not

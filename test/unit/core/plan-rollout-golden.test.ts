@@ -203,3 +203,120 @@ describe("plan: a rollout held by stableFor (golden)", () => {
     });
   }
 });
+
+/** web-0 … web-(n-1) of an old version, `replicas` 3 and `updatePartition` as given. */
+const partitioned = (partition: number, extra: readonly string[] = []) =>
+  desired("web", { replicas: 3, extra: [`updatePartition: ${partition}`, ...extra] });
+const allOld = (d: ReturnType<typeof partitioned>): ObservedState =>
+  observed([0, 1, 2].map((i) => container(d, { name: `web-${i}`, replica: i, hash: "old" })));
+
+const partitionCases: Record<string, () => Case> = {
+  "updatePartition 2 of 3: only web-2 rolls (a canary); web-0 and web-1 keep their version": () => {
+    const d = partitioned(2);
+    return {
+      input: input([d]),
+      observed: allOld(d),
+      expected:
+        "replace web-2 [0003aaaabbbb] StartFirst: hash changed\n" +
+        "! web: updatePartition 2 keeps web-0 and web-1 on their version; lower it to roll them\n",
+    };
+  },
+  "updatePartition at the replica count: nothing rolls (the rollout is paused)": () => {
+    const d = partitioned(3);
+    return {
+      input: input([d]),
+      observed: allOld(d),
+      expected: "! web: updatePartition 3 keeps web-0, web-1 and web-2 on their version; lower it to roll them\n",
+    };
+  },
+  "the canary rolled: nothing to do but the note, which names the one replica left": () => {
+    const d = partitioned(1);
+    return {
+      input: input([d]),
+      observed: observed([
+        container(d, { name: "web-0", replica: 0, hash: "old" }),
+        container(d, { name: "web-1", replica: 1 }),
+        container(d, { name: "web-2", replica: 2 }),
+      ]),
+      expected: "! web: updatePartition 1 keeps web-0 on its version; lower it to roll it\n",
+    };
+  },
+  "lowered to 0: the rest roll": () => {
+    const d = partitioned(0);
+    return {
+      input: input([d]),
+      observed: observed([
+        container(d, { name: "web-0", replica: 0, hash: "old" }),
+        container(d, { name: "web-1", replica: 1, hash: "old" }),
+        container(d, { name: "web-2", replica: 2 }),
+      ]),
+      expected:
+        "replace web-0 [0001aaaabbbb] StartFirst: hash changed\nreplace web-1 [0002aaaabbbb] StartFirst: hash changed\n",
+    };
+  },
+  "an image update is held by the partition too": () => {
+    const d = partitioned(2, ["updateStrategy: StopFirst"]);
+    return {
+      input: input([d]),
+      observed: observed(
+        [0, 1, 2].map((i) => container(d, { name: `web-${i}`, replica: i })),
+        { imageIds: { [IMAGE]: NEW_IMAGE } },
+      ),
+      expected:
+        "replace web-2 [0003aaaabbbb] StopFirst: image updated\n" +
+        "! web: updatePartition 2 keeps web-0 and web-1 on their version; lower it to roll them\n",
+    };
+  },
+  "below the partition, an exited replica is started again on its version, a dead one made again at this one": () => {
+    const d = partitioned(3);
+    return {
+      input: input([d]),
+      observed: observed([
+        container(d, { name: "web-0", replica: 0, hash: "old", state: "exited", exitCode: 1 }),
+        { ...container(d, { name: "web-1", replica: 1, hash: "old" }), state: "dead" as const },
+        container(d, { name: "web-2", replica: 2, hash: "old" }),
+      ]),
+      expected:
+        "start   web-0 [0001aaaabbbb]: exited\n" +
+        "replace web-1 [0002aaaabbbb] StopFirst: dead\n" +
+        "! web: updatePartition 3 keeps web-0 and web-2 on their version; lower it to roll them\n",
+    };
+  },
+  "a replacement begun before the partition was raised is finished": () => {
+    const d = partitioned(3);
+    return {
+      input: input([d]),
+      observed: observed([
+        container(d, { name: "web-0", replica: 0, hash: "old" }),
+        container(d, { name: "web-0.next", replica: 0 }),
+        container(d, { name: "web-1", replica: 1, hash: "old" }),
+        container(d, { name: "web-2", replica: 2, hash: "old" }),
+      ]),
+      expected:
+        "finish  web-0.next [0002aaaabbbb] -> web-0, removing web-0 [0001aaaabbbb]: interrupted replacement\n" +
+        "! web: updatePartition 3 keeps web-1 and web-2 on their version; lower it to roll them\n",
+    };
+  },
+  "a canary that crashed within its stableFor holds the rest once the partition is lowered": () => {
+    const d = partitioned(0, ["updateStrategy: StopFirst", "stableFor: 10s"]);
+    return {
+      input: input([d]),
+      observed: observed([
+        container(d, { name: "web-0", replica: 0, hash: "old" }),
+        container(d, { name: "web-1", replica: 1, hash: "old" }),
+        crashed({ ...container(d, { name: "web-2", replica: 2 }), run: RUN }),
+      ]),
+      expected: HELD.replace("web-0 of this version", "web-2 of this version"),
+    };
+  },
+};
+
+describe("plan: a rollout partitioned by updatePartition (golden)", () => {
+  beforeEach(resetIds);
+  for (const [name, make] of Object.entries(partitionCases)) {
+    it(name, () => {
+      const c = make();
+      expect(renderPlan(plan(c.input, c.observed, NOW, OPTIONS))).toBe(c.expected);
+    });
+  }
+});

@@ -36,6 +36,16 @@ const rows: [string, RolloutView | undefined, string | null, string, string][] =
     "waiting",
     "web: waiting for the controller to read its new version",
   ],
+  [
+    "done as far as its partition (updatePartition)",
+    view({
+      message: "updatePartition 2 keeps web-0 and web-1 on their version; lower it to roll them",
+      replicas: { desired: 3, ready: 1, updated: 1, available: 3 },
+    }),
+    "h2",
+    "complete",
+    "web: rolled out: 1 of 3 updated, 1 ready, 3 available: updatePartition 2 keeps web-0 and web-1 on their version; lower it to roll them",
+  ],
   ["a new spec not read yet", undefined, "h2", "waiting", "web: waiting for the controller to read it"],
   ["no such spec", undefined, null, "failed", "web: no spec of that name"],
   [

@@ -428,6 +428,9 @@ describe("what each target refuses", () => {
     expect(issues(["dependsOn: [{ name: db }]"], "swarm")).toEqual([
       "7:14 BERTH_TARGET spec.dependsOn: not under --target swarm: Swarm starts services in no order (as docker stack deploy ignores depends_on): make the service retry",
     ]);
+    expect(issues(["replicas: 3", "updatePartition: 2"], "swarm")).toEqual([
+      "8:20 BERTH_TARGET spec.updatePartition: not under --target swarm: a Swarm update rolls every task of a service; it has no partition",
+    ]);
     expect(issues(["shmSize: 256Mi"], "swarm")).toEqual([
       "7:12 BERTH_TARGET spec.shmSize: not under --target swarm: a Swarm service cannot express it (mount a tmpfs at /dev/shm instead)",
     ]);

@@ -275,3 +275,61 @@ describe("stableFor", () => {
     expect(h.status("web")?.phase).toBe("Running");
   });
 });
+
+describe("updatePartition", () => {
+  const canary = (v: string, partition: number) =>
+    specText("web", {
+      replicas: 3,
+      extra: ["stableFor: 10s", `updatePartition: ${partition}`, `env: { VERSION: "${v}" }`],
+    });
+  const KEPT = "updatePartition 2 keeps web-0 and web-1 on their version; lower it to roll them";
+
+  it("rolls only the replicas at and above it: a canary, then the rest once it is lowered", async () => {
+    h = await harness({ "web.yaml": canary("1", 2) });
+    await h.start();
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1", "web-2": "1" });
+    expect(h.status("web")).toMatchObject({ phase: "Running", message: null });
+
+    h.write("web.yaml", canary("2", 2));
+    h.resync();
+    await h.clock.advance(11_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1", "web-2": "2" });
+    // A state of its own, not a rollout under way: Running, saying what the partition keeps.
+    await h.clock.advance(60_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1", "web-2": "2" });
+    expect(h.status("web")).toMatchObject({
+      phase: "Running",
+      message: KEPT,
+      // READY counts this version's: 1/3 (3 available), as during any rollout.
+      replicas: { desired: 3, ready: 1, updated: 1, available: 3 },
+    });
+    expect(h.passes.at(-1)?.plan.actions).toEqual([]);
+
+    // Lowered (a change that is not in the hash): the others roll, one at a time, as any rollout.
+    h.write("web.yaml", canary("2", 0));
+    h.resync();
+    await h.clock.advance(11_000);
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "1", "web-1.next": "2", "web-2": "2" });
+    await h.clock.advance(11_000);
+    expect(versions(h)).toEqual({ "web-0": "2", "web-1": "2", "web-2": "2" });
+    expect(h.status("web")).toMatchObject({ phase: "Running", message: null, replicas: { updated: 3 } });
+  });
+
+  it("a canary that does not stay up holds the rollout when the partition is lowered", async () => {
+    h = await harness({ "web.yaml": canary("1", 2) });
+    await h.start();
+    crashing(h, "2");
+    h.write("web.yaml", canary("2", 2));
+    h.resync();
+    await h.clock.advance(15_000);
+    // StartFirst: the canary's replacement crashed within its wait; web-2 keeps version 1.
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1", "web-2": "1", "web-2.rejected": "2" });
+    expect(h.status("web")?.phase).toBe("Failed");
+
+    h.write("web.yaml", canary("2", 0));
+    h.resync();
+    await h.clock.advance(60_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "1", "web-2": "1", "web-2.rejected": "2" });
+    expect(h.status("web")).toMatchObject({ phase: "Failed", message: expect.stringContaining("web-2.rejected") });
+  });
+});

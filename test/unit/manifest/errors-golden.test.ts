@@ -62,6 +62,13 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "stableFor on a run": [
     "bad.yaml:8:14: spec.stableFor: stableFor is for containers that keep running (restartPolicy Always); a run's (OnFailure) is meant to exit",
   ],
+  "updatePartition on a run": [
+    "bad.yaml:8:20: spec.updatePartition: updatePartition is for replicas that keep running: a run (restartPolicy Never) is made again whole, not rolled replica by replica",
+  ],
+  "updatePartition on a pool": [
+    "bad.yaml:8:20: spec.updatePartition: updatePartition is for replicas that keep running: a pool's members are interchangeable: each refill is made at the spec's version",
+  ],
+  "updatePartition negative": ["bad.yaml:8:20: spec.updatePartition: -1 is below the minimum 0"],
   "shmSize in MB": [
     'bad.yaml:7:12: spec.shmSize: "256MB" is not a quantity (e.g. 512Mi, 1Gi); did you mean "256Mi" (or "256M")?',
   ],
