@@ -3,6 +3,8 @@
  * `rollout retry`): its API at --server, with the bearer token from --api-token-file or
  * BERTH_API_TOKEN (never from argv, where `ps` shows it).
  */
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { type Command, Option } from "commander";
 import { BerthError } from "../core/errors.js";
 import { readApiToken } from "./api-token.js";
@@ -47,27 +49,68 @@ export async function callApi(
   body?: unknown,
 ): Promise<{ readonly status: number; readonly body: Record<string, unknown> }> {
   const token = await tokenOf(opts, io);
-  const url = `${opts.server.replace(/\/+$/, "")}${path}`;
-  let res: Response;
+  const no = (why: string): BerthError =>
+    BerthError.usage(`no berth answers at ${opts.server} (${why}); start berth run, or give --server`);
+  let url: URL;
   try {
-    res = await fetch(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    throw BerthError.usage(
-      `no berth answers at ${opts.server} (${(err as Error).message}); start berth run, or give --server`,
-    );
+    url = new URL(`${opts.server.replace(/\/+$/, "")}${path}`);
+  } catch {
+    throw no("not a URL");
   }
-  const parsed: unknown = await res.json().catch(() => ({}));
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  let res: { readonly status: number; readonly text: string };
+  try {
+    res = await exchange(
+      url,
+      method,
+      {
+        authorization: `Bearer ${token}`,
+        ...(payload !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      payload,
+    );
+  } catch (err) {
+    throw no((err as Error).message);
+  }
+  let parsed: unknown = {};
+  try {
+    parsed = JSON.parse(res.text);
+  } catch {
+    // Not JSON: the status alone speaks.
+  }
   return {
     status: res.status,
     body: typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {},
   };
+}
+
+/**
+ * One HTTP exchange with no timeout of its own: an answer that waits (`restart`, a StopFirst
+ * `rollout retry` through each replica's stableFor) is waited for as long as the connection lives.
+ * fetch (undici) gives up on an answer whose headers take over 5 minutes.
+ */
+function exchange(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+): Promise<{ readonly status: number; readonly text: string }> {
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return Promise.reject(new Error(`${url.protocol} is not http: or https:`));
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => {
+        chunks.push(chunk);
+      });
+      res.on("end", () => {
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
 }
 
 /** A field of an answer as text: strings as they are, anything else as JSON ("" when absent). */

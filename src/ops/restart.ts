@@ -25,14 +25,21 @@ export interface RestartTarget {
   readonly containers: readonly ObservedContainer[];
 }
 
-export interface RestartStep {
+interface RestartOutcome {
   readonly spec: string;
-  readonly container: string;
   readonly outcome: "restarted" | "failed";
   /** What happened: "running", "healthy", "stayed up 10s"; or how it failed. */
   readonly detail: string;
   readonly durationMs: number;
 }
+/** One container restarted, or how it failed. */
+export type ContainerRestartStep = RestartOutcome & { readonly container: string };
+/** Under swarm, one service updated (its tasks replaced), or how it failed. */
+export type ServiceRestartStep = RestartOutcome & { readonly service: string };
+export type RestartStep = ContainerRestartStep | ServiceRestartStep;
+
+/** What a step restarted: its container, or under swarm its service. */
+export const restarted = (step: RestartStep): string => ("container" in step ? step.container : step.service);
 
 /** Why the spec named `name` cannot be restarted (none, suspended, a pool, a run), or null. */
 export function restartRefusal(name: string, spec: NormalizedSpec | undefined): string | null {
@@ -80,14 +87,14 @@ export interface RestartDeps extends ReadinessDeps {
 export async function rollingRestart(
   deps: RestartDeps,
   targets: readonly RestartTarget[],
-  onStep: (step: RestartStep) => void = () => undefined,
-): Promise<RestartStep[]> {
-  const steps: RestartStep[] = [];
+  onStep: (step: ContainerRestartStep) => void = () => undefined,
+): Promise<ContainerRestartStep[]> {
+  const steps: ContainerRestartStep[] = [];
   for (const { spec, containers } of targets) {
     for (const c of containers) {
       const started = deps.clock.now();
       const problem = await restartOne(deps, c.id, spec);
-      const step: RestartStep = {
+      const step: ContainerRestartStep = {
         spec: spec.name,
         container: c.name,
         outcome: problem === null ? "restarted" : "failed",
@@ -126,7 +133,7 @@ function readyDetail(spec: NormalizedSpec): string {
 }
 
 /** A restart asked of a running controller (POST /v1/specs/{name}/restart), as the API answers it. */
-export type RestartAnswer = SpecOperationAnswer<RestartStep>;
+export type RestartAnswer = SpecOperationAnswer<ContainerRestartStep>;
 
 export interface ControllerRestartDeps extends RestartDeps {
   readonly keys: LabelKeys;

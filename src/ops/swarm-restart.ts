@@ -15,7 +15,7 @@ import type { ObservedService } from "../core/swarm-plan.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
 import { type Clock, sleep } from "../util/clock.js";
 import { formatDurationMs } from "../core/units.js";
-import { type RestartStep, restartRefusal } from "./restart.js";
+import { restartRefusal, type ServiceRestartStep } from "./restart.js";
 
 /** A spec to restart and its service. */
 export interface SwarmRestartTarget {
@@ -70,16 +70,16 @@ const SKEW_MS = 1_000;
 export async function rollingSwarmRestart(
   deps: SwarmRestartDeps,
   targets: readonly SwarmRestartTarget[],
-  onStep: (step: RestartStep) => void = () => undefined,
-): Promise<RestartStep[]> {
-  const steps: RestartStep[] = [];
+  onStep: (step: ServiceRestartStep) => void = () => undefined,
+): Promise<ServiceRestartStep[]> {
+  const steps: ServiceRestartStep[] = [];
   for (const target of targets) {
     const asked = deps.clock.now();
     await deps.swarm.forceUpdate(target.service.id);
     const problem = await updateDone(deps, target.service.name, asked);
-    const step: RestartStep = {
+    const step: ServiceRestartStep = {
       spec: target.spec,
-      container: target.service.name,
+      service: target.service.name,
       outcome: problem === null ? "restarted" : "failed",
       detail: problem ?? "its tasks were replaced",
       durationMs: deps.clock.now() - asked,

@@ -12,7 +12,7 @@ import { BerthError } from "../../core/errors.js";
 import { labelKeys } from "../../core/labels.js";
 import { formatDurationMs } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
-import { type RestartStep, restartTargets, rollingRestart } from "../../ops/restart.js";
+import { type RestartStep, restarted, restartTargets, rollingRestart } from "../../ops/restart.js";
 import { rollingSwarmRestart, swarmRestartTargets } from "../../ops/swarm-restart.js";
 import { systemClock } from "../../util/clock.js";
 import { writeOrAsk } from "../ha.js";
@@ -110,7 +110,7 @@ function stepLine(step: RestartStep, units: string): string {
   const took = formatDurationMs(step.durationMs);
   return printable(
     step.outcome === "restarted"
-      ? `restarted ${step.container}: ${step.detail} (${took})`
-      : `failed ${step.container}: ${step.detail} (${took}); the ${units} after it were not restarted`,
+      ? `restarted ${restarted(step)}: ${step.detail} (${took})`
+      : `failed ${restarted(step)}: ${step.detail} (${took}); the ${units} after it were not restarted`,
   );
 }

@@ -119,7 +119,7 @@ describe("rollingSwarmRestart", () => {
     // worker was asked only after api's update completed (2.1 s after its ask).
     expect((swarm.forced[1]?.at ?? 0) - start).toBeGreaterThanOrEqual(2_100);
     await clock.advance(5_000);
-    expect((await done).map((s) => [s.container, s.outcome, s.detail])).toEqual([
+    expect((await done).map((s) => [s.service, s.outcome, s.detail])).toEqual([
       ["api", "restarted", "its tasks were replaced"],
       ["worker", "restarted", "its tasks were replaced"],
     ]);
@@ -131,7 +131,7 @@ describe("rollingSwarmRestart", () => {
     const targets = [...swarm.services.values()].map((s) => ({ spec: s.name, service: s }));
     const done = rollingSwarmRestart({ swarm, clock, pollMs: 250 }, targets);
     await clock.advance(10_000);
-    expect((await done).map((s) => [s.container, s.outcome, s.detail])).toEqual([
+    expect((await done).map((s) => [s.service, s.outcome, s.detail])).toEqual([
       ["api", "failed", "update paused: task 1 exited with code 3"],
     ]);
     expect(swarm.forced.map((f) => f.name)).toEqual(["api"]);
