@@ -39,6 +39,9 @@ interface LastPass {
   readonly swarm: SwarmPassResult | null;
 }
 
+/** The counts of a spec's replicas in its status (core/status.ts), each a state of berth_spec_replicas. */
+const REPLICA_COUNTS = ["desired", "updated", "ready", "available"] as const;
+
 /** "volume-create" → "volume_create", "image-missing" → "image_missing". */
 function identifier(value: string): string {
   return value.replace(/[^A-Za-z0-9_]/g, "_");
@@ -179,6 +182,17 @@ export class Metrics {
           const restarts = s.containers.reduce((sum, c) => sum + (c.restarts ?? 0), 0);
           if (restarts > 0) this.set({ spec: s.name }, restarts);
         }
+      },
+    });
+    new Gauge({
+      name: "berth_spec_replicas",
+      help: "Each spec's replicas as its status counts them, as of the last pass: desired, updated (of its version), ready (of its version and up), available (up, of any version); kube-state-metrics' kube_deployment_status_replicas_*.",
+      labelNames: ["spec", "state"],
+      registers: engineOnly,
+      collect() {
+        this.reset();
+        for (const s of last()?.report.specs ?? [])
+          for (const state of REPLICA_COUNTS) this.set({ spec: s.name, state }, s.replicas[state]);
       },
     });
     new Gauge({

@@ -74,6 +74,8 @@ describe("metrics", () => {
       berth_managed_containers: ["state"],
       // By spec, only those whose containers restarted (none here).
       berth_container_restarts: [],
+      // By spec (none here).
+      berth_spec_replicas: [],
       berth_specs: ["phase"],
       berth_spec_errors: [],
       // With --capacity only (absent here): series by resource.

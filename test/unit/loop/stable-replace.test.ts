@@ -9,6 +9,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { crashing, crashingRollout, type Harness, harness, versions } from "../../support/harness.js";
+import { Metrics } from "../../../src/http/metrics.js";
 import { specText } from "../../support/specs.js";
 
 let h: Harness | undefined;
@@ -276,6 +277,14 @@ describe("stableFor", () => {
   });
 });
 
+/** The berth_spec_replicas series of /metrics, as of the harness's last pass. */
+async function replicaSeries(x: Harness): Promise<string[]> {
+  const metrics = new Metrics({ version: "test" });
+  const last = x.passes.at(-1);
+  if (last) metrics.pass(last);
+  return (await metrics.text()).split("\n").filter((l) => l.startsWith("berth_spec_replicas{"));
+}
+
 describe("updatePartition", () => {
   const canary = (v: string, partition: number) =>
     specText("web", {
@@ -304,6 +313,13 @@ describe("updatePartition", () => {
       replicas: { desired: 3, ready: 1, updated: 1, available: 3 },
     });
     expect(h.passes.at(-1)?.plan.actions).toEqual([]);
+    // Scraped, the same counts by spec: an alert on updated < desired must allow for the partition.
+    expect(await replicaSeries(h)).toEqual([
+      'berth_spec_replicas{spec="web",state="desired"} 3',
+      'berth_spec_replicas{spec="web",state="updated"} 1',
+      'berth_spec_replicas{spec="web",state="ready"} 1',
+      'berth_spec_replicas{spec="web",state="available"} 3',
+    ]);
 
     // Lowered (a change that is not in the hash): the others roll, one at a time, as any rollout.
     h.write("web.yaml", canary("2", 0));
