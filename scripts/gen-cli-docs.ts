@@ -133,7 +133,12 @@ rolls the rest), 1 when it failed again (it stays, and holds). Beside a running 
 (\`POST /v1/specs/{name}/retry\`). Under swarm there is no record either, and it is refused: a
 paused update goes on when the spec or its image changes.
 
-\`restart\` is [\`berth restart\`](#berth-restart), as kubectl spells it (\`kubectl rollout restart\`).`,
+\`restart\` is [\`berth restart\`](#berth-restart), as kubectl spells it (\`kubectl rollout restart\`).
+
+kubectl's other verbs are refused, each saying what berth has instead: \`pause\` and \`resume\` are
+declared (\`spec.updatePartition\`, a canary or a held rollout in the file: [design.md](design.md#safe-replacements)),
+and \`undo\` and \`history\` are the spec file's own history (\`git revert\`, \`git log -p\`): berth
+keeps no record of earlier versions.`,
   reap: `Expired containers are killed and removed, without their stop timeout: expiry is a deadline.
 With \`--reap-label KEY\`, any container, berth's or not, whose label KEY holds a past RFC 3339 time
 goes too; \`never\` and values that do not parse are left alone.`,

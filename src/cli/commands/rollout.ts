@@ -11,7 +11,7 @@
  * as apply and restart write: holding the id's lock, or under --ha the lease; beside a running
  * controller, through its API (POST /v1/specs/{name}/retry).
  */
-import { Argument, type Command, Option } from "commander";
+import { Argument, type Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
 import { createInspector, createSwarm } from "../../app.js";
 import type { Config, RawOptions } from "../../config.js";
@@ -44,6 +44,21 @@ import { setup, verdictsFor } from "../setup.js";
 const ACTIONS = ["status", "retry", "restart"] as const;
 type RolloutAction = (typeof ACTIONS)[number];
 
+/** kubectl rollout's other verbs: what berth has instead, each said where the verb is refused. */
+const KUBECTL_ONLY: Readonly<Record<string, string>> = {
+  pause:
+    "berth has no rollout pause: declare it, spec.updatePartition at the replica count holds every replica (docs/design.md, Safe replacements)",
+  resume: "berth has no rollout resume: lower spec.updatePartition (0 rolls every replica)",
+  undo: "berth keeps no rollout history: put the earlier version back in the spec's file (git revert), and it rolls out as any change does",
+  history:
+    "berth keeps no rollout history: the spec file's history is it (git log -p); berth get NAME shows which containers run the current version",
+};
+
+function parseAction(value: string): RolloutAction {
+  if ((ACTIONS as readonly string[]).includes(value)) return value as RolloutAction;
+  throw new InvalidArgumentError(KUBECTL_ONLY[value] ?? `Allowed choices are ${ACTIONS.join(", ")}.`);
+}
+
 type RolloutOptions = RawOptions & ApiOptions & { output?: OutputFormat; timeout?: string; watch?: boolean };
 
 /** How often status is looked at while a rollout is under way. */
@@ -59,7 +74,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       new Argument(
         "<action>",
         "status: wait until each spec's version runs (exit 0), fails (1) or --timeout passes (1); retry: remove the records of a rejected version, so the next pass tries it again; restart: the same as berth restart",
-      ).choices(ACTIONS),
+      )
+        .choices(ACTIONS)
+        .argParser(parseAction),
     )
     .argument("[name...]", "the specs (status: every spec in the files when none is named)");
   addTargetOption(addOutputOption(addCommonOptions(command, { positional: false })))

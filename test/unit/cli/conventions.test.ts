@@ -132,6 +132,19 @@ describe("-o", () => {
     );
   });
 
+  it.each([
+    ["pause", "berth has no rollout pause: declare it, spec.updatePartition at the replica count holds every replica"],
+    ["resume", "berth has no rollout resume: lower spec.updatePartition (0 rolls every replica)"],
+    ["undo", "berth keeps no rollout history: put the earlier version back in the spec's file (git revert)"],
+    ["history", "berth keeps no rollout history: the spec file's history is it (git log -p)"],
+    ["nope", "Allowed choices are status, retry, restart."],
+  ])("berth rollout %s (kubectl's verbs berth has none of) says what to do instead", async (verb, says) => {
+    const run = await runCli(["rollout", verb, "web"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: command-argument value '${verb}' is invalid for argument 'action'. ${says}`);
+    expect(run.stderr).toMatch(/\nrun 'berth rollout --help' for its options and examples\n$/);
+  });
+
   it("validate -o yaml prints the JSON's data as YAML", async () => {
     const run = await runCli(["validate", "-o", "yaml", "specs/web.yaml"]);
     expect(run).toEqual({ code: 0, stdout: "valid: true\nfiles: 1\nspecs: 1\nerrors: []\n", stderr: "" });
