@@ -275,10 +275,14 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     removeAll(temps);
     removeAll(others);
   }
-  // A dead one below the partition is made again at this version (a repair: no older spec is kept).
-  const repaired = new Set(out.planned.flatMap((a) => (a.kind === "replace" && a.spec === spec.name ? [a.name] : [])));
-  const kept = partitioned.filter((name) => !repaired.has(name));
-  if (kept.length > 0) out.note({ kind: "partitioned", spec: spec.name, partition: spec.updatePartition, kept });
+  if (partitioned.length > 0) {
+    // A dead one below the partition is made again at this version (a repair: no older spec is kept).
+    const repaired = new Set(
+      out.planned.flatMap((a) => (a.kind === "replace" && a.spec === spec.name ? [a.name] : [])),
+    );
+    const kept = partitioned.filter((name) => !repaired.has(name));
+    if (kept.length > 0) out.note({ kind: "partitioned", spec: spec.name, partition: spec.updatePartition, kept });
+  }
 
   function planState(c: ObservedContainer): void {
     if (spec.suspended) {
