@@ -149,7 +149,7 @@ export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
     detailLine("File", s.file) +
     detailLine("Hash", s.hash) +
     detailLine("Service", s.serviceId) +
-    detailLine("Replicas", `${s.running}/${s.desired} running${s.global ? " (global)" : ""}`) +
+    detailLine("Replicas", `${s.running}/${s.desired} running, ${s.updated} up to date${s.global ? " (global)" : ""}`) +
     (s.lastError ? detailLine("Last error", s.lastError) : "");
   if (s.tasks.length === 0) return out;
   out += "Tasks:\n";

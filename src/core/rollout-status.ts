@@ -25,11 +25,11 @@ export type RolloutState =
 export type RolloutView = Pick<SpecStatus, "name" | "phase" | "message" | "hash" | "retryAt"> &
   (
     | { readonly replicas: SpecStatus["replicas"] }
-    | { readonly tasks: { readonly running: number; readonly desired: number } }
+    | { readonly tasks: { readonly running: number; readonly desired: number; readonly updated: number } }
   );
 
 function counts(s: RolloutView): string {
-  if ("tasks" in s) return `${s.tasks.running} of ${s.tasks.desired} tasks running`;
+  if ("tasks" in s) return `${s.tasks.updated} of ${s.tasks.desired} tasks updated, ${s.tasks.running} running`;
   const r = s.replicas;
   return `${r.updated} of ${r.desired} updated, ${r.ready} ready, ${r.available} available`;
 }
@@ -42,7 +42,7 @@ export function swarmRolloutView(s: SwarmSpecStatus): RolloutView {
     message: s.phase === "Running" ? null : s.message,
     hash: s.hash,
     retryAt: null,
-    tasks: { running: s.running, desired: s.desired },
+    tasks: { running: s.running, desired: s.desired, updated: s.updated },
   };
 }
 

@@ -40,6 +40,11 @@ export interface ObservedTask {
   readonly error: string;
   /** When its state last changed (epoch ms). */
   readonly at: number;
+  /**
+   * Swarm says it is not of its service's current spec (an update under way, paused or rolled
+   * back). Asked only of services whose last update did not complete: absent, it is current.
+   */
+  readonly outdated?: true;
 }
 
 export interface SwarmSpecStatus {
@@ -54,6 +59,8 @@ export interface SwarmSpecStatus {
   /** A global service: one task on every eligible node. */
   readonly global: boolean;
   readonly running: number;
+  /** Tasks Swarm still wants that are of the service's current spec (Kubernetes' updatedReplicas). */
+  readonly updated: number;
   /** The nodes of the running tasks, sorted, each once. */
   readonly nodes: readonly string[];
   /** The most recent task error, or null. */
@@ -156,6 +163,7 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         desired,
         global: record.spec?.global ?? false,
         running: live.length,
+        updated: tasks.filter((t) => wanted(t) && t.outdated !== true).length,
         nodes: [...new Set(live.map((t) => t.node))].sort(),
         lastError: failed[0]?.error ?? null,
         tasks: taskRows(tasks),

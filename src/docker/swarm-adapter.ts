@@ -19,8 +19,11 @@ export interface SwarmPort {
   listServices(filter: ListFilter): Promise<ObservedService[]>;
   /** The service with this name, whoever owns it; null when there is none. */
   serviceByName(name: string): Promise<ObservedService | null>;
-  /** The tasks of these services, each task's node by hostname. */
-  listTasks(serviceIds: readonly string[]): Promise<ObservedTask[]>;
+  /**
+   * The tasks of these services, each task's node by hostname; of the `mixed` ones (an update
+   * that did not complete), those not of the service's current spec marked outdated.
+   */
+  listTasks(serviceIds: readonly string[], mixed?: readonly string[]): Promise<ObservedTask[]>;
   /**
    * Returns the new service's ID. `credentials` go as X-Registry-Auth (never in the body or the
    * URL): the manager hands them to the nodes that pull the image (--with-registry-auth).
@@ -135,14 +138,26 @@ export class DockerSwarm implements SwarmPort {
     return (list as EngineService[]).map(toService).find((s) => s.name === name) ?? null;
   }
 
-  async listTasks(serviceIds: readonly string[]): Promise<ObservedTask[]> {
+  async listTasks(serviceIds: readonly string[], mixed: readonly string[] = []): Promise<ObservedTask[]> {
     if (serviceIds.length === 0) return [];
-    const [tasks, nodes] = await Promise.all([
+    const [tasks, nodes, current] = await Promise.all([
       this.call("tasks", (abortSignal) =>
         this.docker.listTasks({ filters: { service: [...serviceIds] }, abortSignal } as WithSignal),
       ),
       this.call("nodes", (abortSignal) => this.docker.listNodes({ abortSignal } as WithSignal)),
+      // The manager compares each task's spec version with its service's, as `docker service
+      // update`'s progress asks it (the filter docker's CLI uses): no comparison of specs here.
+      mixed.length === 0
+        ? Promise.resolve([])
+        : this.call("tasks", (abortSignal) =>
+            this.docker.listTasks({
+              filters: { service: [...mixed], "_up-to-date": ["true"] },
+              abortSignal,
+            } as WithSignal),
+          ),
     ]);
+    const checked = new Set(mixed);
+    const upToDate = new Set((current as EngineTask[]).map((t) => t.ID));
     const names = new Map(
       (nodes as { ID: string; Description?: { Hostname?: string } }[]).map((n) => [
         n.ID,
@@ -158,6 +173,7 @@ export class DockerSwarm implements SwarmPort {
       state: t.Status?.State ?? "",
       error: t.Status?.Err ?? "",
       at: Date.parse(t.Status?.Timestamp ?? "") || 0,
+      ...(checked.has(t.ServiceID ?? "") && !upToDate.has(t.ID) ? { outdated: true as const } : {}),
     }));
   }
 

@@ -251,7 +251,7 @@ export class Metrics {
     });
     new Gauge({
       name: "berth_service_replicas",
-      help: "Tasks of berth's services, desired and running, summed over the specs, as of the last pass (--target swarm).",
+      help: "Tasks of berth's services, desired, running and updated (of the service's current spec), summed over the specs, as of the last pass (--target swarm).",
       labelNames: ["state"],
       registers: swarmOnly,
       collect() {
@@ -263,6 +263,10 @@ export class Metrics {
         this.set(
           { state: "running" },
           status.reduce((n, s) => n + s.running, 0),
+        );
+        this.set(
+          { state: "updated" },
+          status.reduce((n, s) => n + s.updated, 0),
         );
       },
     });

@@ -134,7 +134,10 @@ export class SwarmReconciler {
     this.watched = new Set([...desiredNames, ...mine.map((s) => s.name)]);
     const left = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
     for (const spec of forgottenDeletions(this.deleted, desiredNames, left)) this.deleted.delete(spec);
-    const tasks = await this.deps.swarm.listTasks(mine.map((s) => s.id));
+    const tasks = await this.deps.swarm.listTasks(
+      mine.map((s) => s.id),
+      mine.filter((s) => s.updateState !== undefined && s.updateState !== "completed").map((s) => s.id),
+    );
     const now = this.deps.clock.now();
     const plan = planSwarm(
       { ...snapshot.input, deleted: this.deleted },

@@ -17,6 +17,8 @@ interface FakeService {
   readonly id: string;
   version: number;
   spec: ServiceSpec;
+  /** Swarm's state of its last update (UpdateStatus.State); absent: none. */
+  updateState?: string;
 }
 
 interface FakeSecret extends ObservedSecret {
@@ -44,6 +46,7 @@ function observed(s: FakeService): ObservedService {
     replicas: "Replicated" in mode ? mode.Replicated.Replicas : null,
     updating: false,
     updateFailure: null,
+    ...(s.updateState !== undefined ? { updateState: s.updateState } : {}),
     secretIds: (s.spec.TaskTemplate.ContainerSpec.Secrets ?? []).map((x) => x.SecretID),
     networks: s.spec.TaskTemplate.Networks.map((n) => n.Target),
   };
@@ -95,6 +98,13 @@ export class FakeSwarm implements SwarmPort {
     return [...this.services.values()].find((s) => s.spec.Name === name)?.spec;
   }
 
+  /** The ID of the service of this name. */
+  idOf(name: string): string {
+    const s = [...this.services.values()].find((x) => x.spec.Name === name);
+    if (!s) throw new Error(`no service ${name}`);
+    return s.id;
+  }
+
   names(): string[] {
     return [...this.services.values()].map((s) => s.spec.Name).sort();
   }
@@ -110,8 +120,18 @@ export class FakeSwarm implements SwarmPort {
     return Promise.resolve(s ? observed(s) : null);
   }
 
-  listTasks(serviceIds: readonly string[]): Promise<ObservedTask[]> {
+  /** The services each listTasks was asked which tasks are of their current spec (`mixed`). */
+  readonly checked: (readonly string[])[] = [];
+
+  listTasks(serviceIds: readonly string[], mixed: readonly string[] = []): Promise<ObservedTask[]> {
+    this.checked.push([...mixed]);
     return Promise.resolve(this.tasks.filter((t) => serviceIds.includes(t.serviceId)));
+  }
+
+  /** Sets a service's last update state, as Swarm would (updating, paused, completed, …). */
+  setUpdateState(name: string, state: string): void {
+    const s = this.services.get(this.idOf(name));
+    if (s) s.updateState = state;
   }
 
   createService(spec: ServiceSpec): Promise<string> {

@@ -13,6 +13,7 @@ describe("renderSwarmSpec", () => {
       phase: "Pending",
       message: "1/2 tasks running",
       running: 1,
+      updated: 1,
       lastError: "no suitable node (insufficient resources on 1 node)",
       tasks: [
         swarmTask("aaaaaaaaaaaaaaaaaaaa"),
@@ -38,7 +39,7 @@ describe("renderSwarmSpec", () => {
       "File:        web.yaml",
       "Hash:        h",
       "Service:     svc1",
-      "Replicas:    1/2 running",
+      "Replicas:    1/2 running, 1 up to date",
       "Last error:  no suitable node (insufficient resources on 1 node)",
       "Tasks:",
       "  TASK       ID            NODE    DESIRED   STATE    SINCE   ERROR",
@@ -53,7 +54,7 @@ describe("renderSwarmSpec", () => {
     const spec: SwarmSpecStatus = { ...SWARM_SPEC, global: true, serviceId: null, tasks: [] };
     const out = renderSwarmSpec(spec, NOW);
     expect(out).toContain("Service:     -\n");
-    expect(out).toContain("Replicas:    2/2 running (global)\n");
+    expect(out).toContain("Replicas:    2/2 running, 2 up to date (global)\n");
     expect(out).not.toContain("Tasks:");
   });
 });

@@ -118,24 +118,30 @@ describe("rolloutState under swarm (swarmRolloutView)", () => {
     desired: 2,
     global: false,
     running: 2,
+    updated: 2,
     nodes: ["node-1"],
     lastError: null,
     tasks: [],
     ...over,
   });
   const rows: [string, SwarmSpecStatus, string, string][] = [
-    ["done: its message says no more than its phase", service({}), "complete", "web: rolled out: 2 of 2 tasks running"],
     [
-      "Swarm rolling the service",
-      service({ phase: "Updating", message: "rolling update, 2/2 tasks running" }),
+      "done: its message says no more than its phase",
+      service({}),
+      "complete",
+      "web: rolled out: 2 of 2 tasks updated, 2 running",
+    ],
+    [
+      "Swarm rolling the service: one task of the new spec",
+      service({ phase: "Updating", message: "rolling update, 2/2 tasks running", updated: 1 }),
       "waiting",
-      "web: waiting for the rollout: 2 of 2 tasks running: rolling update, 2/2 tasks running",
+      "web: waiting for the rollout: 1 of 2 tasks updated, 2 running: rolling update, 2/2 tasks running",
     ],
     [
       "the update paused",
-      service({ phase: "Failed", message: "update paused: task failed", running: 1 }),
+      service({ phase: "Failed", message: "update paused: task failed", running: 1, updated: 1 }),
       "failed",
-      "web: rollout failed: 1 of 2 tasks running: update paused: task failed",
+      "web: rollout failed: 1 of 2 tasks updated, 1 running: update paused: task failed",
     ],
   ];
   for (const [name, status, kind, line] of rows) {

@@ -598,7 +598,9 @@ describe("status from the tasks", () => {
       task(1, "running"),
       task(1, "pending", { error: "no suitable node (insufficient resources on 2 nodes)", at: NOW - 1 }),
       task(2, "running"),
-      task(3, "running"),
+      // rolling: its second slot still of the old spec (Swarm's _up-to-date filter left it out).
+      task(2, "running", { id: "task-2-old", slot: 2, outdated: true }),
+      task(3, "running", { outdated: true }),
       // crashy: two exits in its history, and a task waiting out the restart delay.
       task(5, "failed", { desiredState: "shutdown", error: "task: non-zero exit (3)", at: NOW - 2 }),
       task(5, "failed", { desiredState: "shutdown", error: "task: non-zero exit (1)", at: NOW - 9 }),
@@ -608,16 +610,16 @@ describe("status from the tasks", () => {
     expect(
       rows.map(
         (r) =>
-          `${r.name} ${r.phase} ${r.running}/${r.desired} [${r.nodes.join(",")}] ${r.message} | ${r.lastError ?? "-"}`,
+          `${r.name} ${r.phase} ${r.running}/${r.desired} ${r.updated} updated [${r.nodes.join(",")}] ${r.message} | ${r.lastError ?? "-"}`,
       ),
     ).toEqual([
-      "crashy Pending 0/1 [] 0/1 tasks running; crash loop: 2 tasks failed (in Swarm's task history) | task: non-zero exit (3)",
-      "off Suspended 0/0 [] scaled to 0 | -",
-      "old Expired 0/1 [] expired | -",
-      "paused Failed 1/1 [node-b] update paused: task failed | -",
-      "rolling Updating 1/1 [node-b] rolling update, 1/1 tasks running | -",
-      "stuck Pending 1/2 [node-b] 1/2 tasks running | no suitable node (insufficient resources on 2 nodes)",
-      "up Running 2/2 [node-a,node-b] 2/2 tasks running | -",
+      "crashy Pending 0/1 1 updated [] 0/1 tasks running; crash loop: 2 tasks failed (in Swarm's task history) | task: non-zero exit (3)",
+      "off Suspended 0/0 0 updated [] scaled to 0 | -",
+      "old Expired 0/1 0 updated [] expired | -",
+      "paused Failed 1/1 0 updated [node-b] update paused: task failed | -",
+      "rolling Updating 2/1 1 updated [node-b] rolling update, 2/1 tasks running | -",
+      "stuck Pending 1/2 2 updated [node-b] 1/2 tasks running | no suitable node (insufficient resources on 2 nodes)",
+      "up Running 2/2 2 updated [node-a,node-b] 2/2 tasks running | -",
     ]);
   });
 

@@ -230,6 +230,7 @@ describe("the HTTP API under --target swarm", () => {
       "berth_managed_services 1",
       'berth_service_replicas{state="desired"} 2',
       'berth_service_replicas{state="running"} 2',
+      'berth_service_replicas{state="updated"} 2',
       'berth_actions_total{kind="scale",reason="replicas_changed",outcome="ok"} 1',
       // The manager's service events stream, re-opened once.
       "berth_events_reconnects_total 1",

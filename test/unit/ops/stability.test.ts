@@ -79,6 +79,7 @@ const service = (name: string, tasks: readonly SwarmTaskStatus[]): SwarmSpecStat
   desired: 1,
   global: false,
   running: 1,
+  updated: 1,
   nodes: ["node-a"],
   lastError: null,
   tasks,

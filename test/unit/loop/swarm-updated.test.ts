@@ -1,0 +1,81 @@
+/**
+ * Under swarm, which tasks are of their service's current spec is Swarm's to say
+ * (docker/swarm-adapter.ts listTasks, its `_up-to-date` filter): the swarm reconciler asks it only
+ * for the services whose last update did not complete (under way, paused, rolled back), not for
+ * those never updated or whose update completed; and the status counts as `updated` the tasks
+ * Swarm still wants that it did not mark outdated.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { labelKeys } from "../../../src/core/labels.js";
+import { ownership } from "../../../src/core/ownership.js";
+import { DEFAULT_POLICY } from "../../../src/core/policy/policy.js";
+import { LEXICAL_CONTEXT } from "../../../src/core/policy/types.js";
+import { DesiredStateBuilder } from "../../../src/loop/desired.js";
+import { SwarmReconciler } from "../../../src/loop/swarm-reconciler.js";
+import { SpecLoader } from "../../../src/manifest/loader.js";
+import { silentLogger } from "../../../src/util/log.js";
+import { FakeClock } from "../../support/fake-clock.js";
+import { FakeDocker } from "../../support/fake-docker.js";
+import { FakeSwarm } from "../../support/fake-swarm.js";
+import { specText } from "../../support/specs.js";
+import { tempDir } from "../../support/tmp.js";
+
+describe("tasks of a service's current spec under swarm", () => {
+  it("are asked of Swarm only for services whose update did not complete, and counted updated", async () => {
+    const dir = tempDir("berth-swarm-updated-");
+    for (const name of ["fresh", "done", "rolling", "paused"])
+      writeFileSync(path.join(dir, `${name}.yaml`), specText(name, { replicas: 2 }));
+    const clock = new FakeClock();
+    const swarm = new FakeSwarm();
+    const secrets = { env: {}, readFile: () => Promise.reject(new Error("no files")) };
+    const reconciler = new SwarmReconciler(
+      {
+        loader: new SpecLoader([dir]),
+        builder: new DesiredStateBuilder(secrets),
+        swarm,
+        secrets,
+        policy: DEFAULT_POLICY,
+        policyContext: LEXICAL_CONTEXT,
+        networks: new FakeDocker(() => clock.now()),
+        images: { resolve: (spec) => Promise.resolve({ image: spec.image, credentials: null }) },
+        clock,
+        log: silentLogger(),
+      },
+      { owner: ownership(labelKeys("berth"), "test"), forcePrune: false, pruneMaxShare: 0.5, concurrency: 4 },
+    );
+    await reconciler.pass({ act: true });
+    swarm.setUpdateState("done", "completed");
+    swarm.setUpdateState("rolling", "updating");
+    swarm.setUpdateState("paused", "paused");
+    const id = (name: string): string => swarm.idOf(name);
+    const task = (service: string, slot: number, outdated: boolean) =>
+      swarm.tasks.push({
+        id: `${service}.${slot}`,
+        slot,
+        serviceId: id(service),
+        node: "node-a",
+        desiredState: "running",
+        state: "running",
+        error: "",
+        at: clock.now(),
+        ...(outdated ? { outdated: true as const } : {}),
+      });
+    task("rolling", 1, false);
+    task("rolling", 2, true);
+    task("paused", 1, true);
+    task("paused", 2, true);
+    task("done", 1, false);
+    task("done", 2, false);
+
+    const result = await reconciler.pass({ act: false });
+    expect([...(swarm.checked.at(-1) ?? [])].sort()).toEqual([id("paused"), id("rolling")].sort());
+    expect(Object.fromEntries(result.status.map((s) => [s.name, `${s.updated}/${s.desired}`]))).toEqual({
+      done: "2/2",
+      fresh: "0/2",
+      paused: "0/2",
+      rolling: "1/2",
+    });
+  });
+});
