@@ -309,6 +309,20 @@ const partitionCases: Record<string, () => Case> = {
       expected: HELD.replace("web-0 of this version", "web-2 of this version"),
     };
   },
+  "StopFirst: a canary the engine restarted while the partition keeps the rest holds, whenever it crashed": () => {
+    const d = partitioned(2, ["updateStrategy: StopFirst", "stableFor: 10s"]);
+    return {
+      input: input([d]),
+      observed: observed([
+        container(d, { name: "web-0", replica: 0, hash: "old" }),
+        container(d, { name: "web-1", replica: 1, hash: "old" }),
+        crashed(container(d, { name: "web-2", replica: 2 }), "running"),
+      ]),
+      expected:
+        "! web: updatePartition 2 keeps web-0 and web-1 on their version; lower it to roll them\n" +
+        HELD.replace("web-0 of this version exited with code 3", "web-2 of this version exited"),
+    };
+  },
 };
 
 describe("plan: a rollout partitioned by updatePartition (golden)", () => {
