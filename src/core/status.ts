@@ -335,8 +335,10 @@ export function statusReport(input: StatusInput): StatusReport {
     } else if (
       spec?.pool
         ? ready >= spec.pool.minReady
-        : // Those updatePartition keeps count as they are, up on their version.
-          ready === desiredReplicas - (partition?.kept.length ?? 0) && replicaCounts.available === desiredReplicas
+        : partition
+          ? // Those updatePartition keeps count as they are, up on their version.
+            ready === desiredReplicas - partition.kept.length && replicaCounts.available === desiredReplicas
+          : ready === desiredReplicas
     ) {
       phase = "Running";
       message = partition ? partitionText(partition) : null;

@@ -429,7 +429,8 @@ export class FakeDocker implements DockerPort {
         labels: { ...c.labels },
         state: c.state,
         exitCode: c.exitCode,
-        health: null,
+        // As the engine's list says it in Status ("Up 3 minutes (healthy)").
+        health: c.body.Healthcheck && c.state === "running" ? (this.health.get(c.name) ?? "healthy") : null,
         imageId: c.imageId,
         image: c.image,
         createdAt: c.createdAt,

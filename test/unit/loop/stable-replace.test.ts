@@ -331,6 +331,31 @@ describe("updatePartition", () => {
     expect(h.status("web")).toMatchObject({ phase: "Running", message: null, replicas: { updated: 3 } });
   });
 
+  it("a replica it keeps that turns unhealthy makes the spec Pending, not Running", async () => {
+    const healthy = (v: string) =>
+      specText("web", {
+        replicas: 2,
+        extra: [
+          "updatePartition: 1",
+          `env: { VERSION: "${v}" }`,
+          "healthcheck:",
+          '  command: ["true"]',
+          "  interval: 1s",
+        ],
+      });
+    h = await harness({ "web.yaml": healthy("1") });
+    await h.start();
+    h.write("web.yaml", healthy("2"));
+    h.resync();
+    await h.clock.advance(2_000);
+    expect(versions(h)).toEqual({ "web-0": "1", "web-1": "2" });
+    expect(h.status("web")).toMatchObject({ phase: "Running", replicas: { ready: 1, available: 2 } });
+    h.docker.health.set("web-0", "unhealthy");
+    h.resync();
+    await h.clock.advance(100);
+    expect(h.status("web")).toMatchObject({ phase: "Pending", replicas: { ready: 1, available: 1 } });
+  });
+
   it("a canary that does not stay up holds the rollout when the partition is lowered", async () => {
     h = await harness({ "web.yaml": canary("1", 2) });
     await h.start();
