@@ -10,22 +10,15 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { labelKeys } from "../../../src/core/labels.js";
-import { ownership } from "../../../src/core/ownership.js";
-import { DEFAULT_POLICY } from "../../../src/core/policy/policy.js";
-import { LEXICAL_CONTEXT } from "../../../src/core/policy/types.js";
 import type { SwarmAction } from "../../../src/core/swarm-plan.js";
-import { DesiredStateBuilder } from "../../../src/loop/desired.js";
-import { SwarmReconciler } from "../../../src/loop/swarm-reconciler.js";
-import { silentLogger } from "../../../src/util/log.js";
 import { FakeClock } from "../../support/fake-clock.js";
-import { FakeDocker } from "../../support/fake-docker.js";
 import { FakeSwarm } from "../../support/fake-swarm.js";
 import { heldFirstLoad, passAround } from "../../support/load.js";
+import { SWARM_KEYS, swarmReconciler } from "../../support/swarm-reconciler.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
 
-const KEYS = labelKeys("berth");
+const KEYS = SWARM_KEYS;
 
 /** An action as `kind spec`, and its reason for a remove. */
 const shown = (a: SwarmAction): string =>
@@ -39,24 +32,7 @@ describe("a spec deleted while a swarm pass loads it", () => {
     const clock = new FakeClock();
     const swarm = new FakeSwarm();
     const held = heldFirstLoad(dir);
-    const secrets = { env: {}, readFile: () => Promise.reject(new Error("no files")) };
-    const reconciler = new SwarmReconciler(
-      {
-        loader: held.loader,
-        builder: new DesiredStateBuilder(secrets),
-        swarm,
-        secrets,
-        policy: DEFAULT_POLICY,
-        policyContext: LEXICAL_CONTEXT,
-        networks: new FakeDocker(() => clock.now()),
-        // A local image, no registry: unpinned, no credentials (loop/swarm-image.ts).
-        images: { resolve: (spec) => Promise.resolve({ image: spec.image, credentials: null }) },
-        clock,
-        log: silentLogger(),
-      },
-      // The prune guard would keep a lone orphan (one of one is over any share below 1).
-      { owner: ownership(KEYS, "test"), forcePrune: false, pruneMaxShare: 0.5, concurrency: 4 },
-    );
+    const reconciler = swarmReconciler(held.loader, swarm, clock);
 
     // The DELETE lands while the first pass's load is held: the file goes and the spec is marked
     // (app.ts, runtimeSpecsOf).

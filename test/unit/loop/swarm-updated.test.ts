@@ -8,18 +8,11 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { labelKeys } from "../../../src/core/labels.js";
-import { ownership } from "../../../src/core/ownership.js";
-import { DEFAULT_POLICY } from "../../../src/core/policy/policy.js";
-import { LEXICAL_CONTEXT } from "../../../src/core/policy/types.js";
-import { DesiredStateBuilder } from "../../../src/loop/desired.js";
-import { SwarmReconciler } from "../../../src/loop/swarm-reconciler.js";
 import { SpecLoader } from "../../../src/manifest/loader.js";
-import { silentLogger } from "../../../src/util/log.js";
 import { FakeClock } from "../../support/fake-clock.js";
-import { FakeDocker } from "../../support/fake-docker.js";
 import { FakeSwarm } from "../../support/fake-swarm.js";
 import { specText } from "../../support/specs.js";
+import { swarmReconciler } from "../../support/swarm-reconciler.js";
 import { tempDir } from "../../support/tmp.js";
 
 describe("tasks of a service's current spec under swarm", () => {
@@ -29,22 +22,7 @@ describe("tasks of a service's current spec under swarm", () => {
       writeFileSync(path.join(dir, `${name}.yaml`), specText(name, { replicas: 2 }));
     const clock = new FakeClock();
     const swarm = new FakeSwarm();
-    const secrets = { env: {}, readFile: () => Promise.reject(new Error("no files")) };
-    const reconciler = new SwarmReconciler(
-      {
-        loader: new SpecLoader([dir]),
-        builder: new DesiredStateBuilder(secrets),
-        swarm,
-        secrets,
-        policy: DEFAULT_POLICY,
-        policyContext: LEXICAL_CONTEXT,
-        networks: new FakeDocker(() => clock.now()),
-        images: { resolve: (spec) => Promise.resolve({ image: spec.image, credentials: null }) },
-        clock,
-        log: silentLogger(),
-      },
-      { owner: ownership(labelKeys("berth"), "test"), forcePrune: false, pruneMaxShare: 0.5, concurrency: 4 },
-    );
+    const reconciler = swarmReconciler(new SpecLoader([dir]), swarm, clock);
     await reconciler.pass({ act: true });
     swarm.setUpdateState("done", "completed");
     swarm.setUpdateState("rolling", "updating");
