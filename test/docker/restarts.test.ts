@@ -82,7 +82,10 @@ async function live(
   const metrics = await (await fetch(`${controller.url}/metrics`)).text();
   const restarts = new RegExp(`^berth_container_restarts\\{spec="${crashy}"\\} (\\d+)$`, "m").exec(metrics);
   expect(Number(restarts?.[1])).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);
-  expect(metrics).not.toContain(`spec="${steady}"`);
+  expect(metrics).not.toContain(`berth_container_restarts{spec="${steady}"}`);
+  // Its replicas are counted all the same (berth_spec_replicas): one, running.
+  expect(metrics).toContain(`berth_spec_replicas{spec="${steady}",state="desired"} 1\n`);
+  expect(metrics).toContain(`berth_spec_replicas{spec="${steady}",state="ready"} 1\n`);
 
   // `berth events` shows the same, and with --watch each new event as it comes: a spec written now.
   const listed = await berth(["events", "--id", c, "--server", controller.url, "--spec", crashy]);
