@@ -192,9 +192,11 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
           reason: "interrupted replacement",
         });
       } else if (replica < spec.updatePartition) {
-        // Below the partition: it keeps its version (a replacement begun before is finished above).
-        partitioned.push(name);
+        // Below the partition: it keeps its version (a replacement begun before is finished above),
+        // unless a repair makes it again (dead, start failing): at this version, no older spec is kept.
         planState(primary);
+        const last = out.planned.at(-1);
+        if (!(last?.kind === "replace" && last.name === name)) partitioned.push(name);
       } else {
         const reason = primary.labels[keys.hash] !== d.hash ? "hash changed" : "image updated";
         // A new run replaces the last one: it is not kept running beside it.
@@ -275,14 +277,8 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     removeAll(temps);
     removeAll(others);
   }
-  if (partitioned.length > 0) {
-    // A dead one below the partition is made again at this version (a repair: no older spec is kept).
-    const repaired = new Set(
-      out.planned.flatMap((a) => (a.kind === "replace" && a.spec === spec.name ? [a.name] : [])),
-    );
-    const kept = partitioned.filter((name) => !repaired.has(name));
-    if (kept.length > 0) out.note({ kind: "partitioned", spec: spec.name, partition: spec.updatePartition, kept });
-  }
+  if (partitioned.length > 0)
+    out.note({ kind: "partitioned", spec: spec.name, partition: spec.updatePartition, kept: partitioned });
 
   function planState(c: ObservedContainer): void {
     if (spec.suspended) {

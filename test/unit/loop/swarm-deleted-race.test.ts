@@ -14,11 +14,9 @@ import type { SwarmAction } from "../../../src/core/swarm-plan.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { FakeSwarm } from "../../support/fake-swarm.js";
 import { heldFirstLoad, passAround } from "../../support/load.js";
-import { SWARM_KEYS, swarmReconciler } from "../../support/swarm-reconciler.js";
+import { SWARM_KEYS as KEYS, swarmReconciler } from "../../support/swarm-reconciler.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
-
-const KEYS = SWARM_KEYS;
 
 /** An action as `kind spec`, and its reason for a remove. */
 const shown = (a: SwarmAction): string =>
