@@ -6,8 +6,10 @@
  * observedGeneration). Under swarm, Swarm's update state decides (its phase: Updating while
  * Swarm rolls the service, Failed once it paused the update). Pure.
  */
-import type { SpecStatus } from "./status.js";
+import { andList } from "./plan/render.js";
+import { type ContainerStatus, isReplica, type SpecStatus } from "./status.js";
 import type { SwarmSpecStatus } from "./swarm-status.js";
+import { formatDurationMs, formatTime } from "./units.js";
 
 export type RolloutState =
   /** The version runs as declared (or is deliberately not running: suspended, expired). */
@@ -81,4 +83,68 @@ export function rolloutState(name: string, status: RolloutView | undefined, expe
     case "Conflict":
       return { kind: "failed", line: `${name}: rollout failed (${status.phase})${why}` };
   }
+}
+
+/**
+ * `berth rollout status --stable-for D` (docs/cli.md): of a spec rolled out (Running), whether
+ * every replica of its version (under an updatePartition, the canaries) has stayed up D: running,
+ * not unhealthy, its last start at least D ago. One the engine restarted within D, or that is down
+ * or unhealthy, fails it at once: a version that did not stay up is not one to promote (Argo
+ * Rollouts' and Flagger's analysis, kept to what the engine records). A replica restarted longer
+ * ago than D has stayed up since. `containers`: the spec's, each inspected (restarts, last start).
+ */
+export function stabilityState(
+  name: string,
+  containers: readonly ContainerStatus[],
+  stableForMs: number,
+  now: number,
+): RolloutState {
+  const replicas = containers.filter((c) => isReplica(c) && c.current).sort((a, b) => a.replica - b.replica);
+  const span = formatDurationMs(stableForMs);
+  if (replicas.length === 0) return { kind: "complete", line: `${name}: stable: it has no replicas` };
+  for (const c of replicas) {
+    const problem = unstable(c, stableForMs, now);
+    if (problem !== null) return { kind: "failed", line: `${name}: not stable for ${span}: ${c.name} ${problem}` };
+  }
+  const unknown = replicas.filter((c) => c.startedAt === null);
+  if (unknown.length > 0)
+    return {
+      kind: "waiting",
+      line: `${name}: rolled out; waiting to learn when ${andList(unknown.map((c) => c.name))} started`,
+    };
+  const starts = replicas.map((c) => ({ name: c.name, until: Date.parse(c.startedAt ?? "") + stableForMs }));
+  const young = starts.filter((s) => s.until > now);
+  if (young.length > 0) {
+    // To the second it is over by: the line stays the same from one look to the next.
+    const until = Math.ceil(Math.max(...young.map((s) => s.until)) / 1000) * 1000;
+    const who = andList(young.map((s) => s.name));
+    return {
+      kind: "waiting",
+      line: `${name}: rolled out; waiting until ${who} ${young.length === 1 ? "has" : "have"} stayed up ${span} (${formatTime(until)})`,
+    };
+  }
+  const who = andList(replicas.map((c) => c.name));
+  return {
+    kind: "complete",
+    line: `${name}: stable: ${who} ${replicas.length === 1 ? "has" : "have"} run ${span} or longer without a restart`,
+  };
+}
+
+/** Why a replica of the version has not stayed up, or null. */
+function unstable(c: ContainerStatus, stableForMs: number, now: number): string | null {
+  const restarts = c.restarts ?? 0;
+  const code = c.lastExit?.exitCode ?? null;
+  const exit =
+    c.lastExit === null ? "" : `, its last exit ${code === null ? "at" : `code ${code} at`} ${c.lastExit.at}`;
+  const counted = `${restarts} restart${restarts === 1 ? "" : "s"}${exit}`;
+  const started = c.startedAt === null ? null : Date.parse(c.startedAt);
+  // Listed running, inspected just after it died: its last exit is later than its last start.
+  const died = c.lastExit !== null && started !== null && Date.parse(c.lastExit.at) > started;
+  if (c.state === "restarting" || (c.state === "running" && died))
+    return `is being restarted by the engine (${counted})`;
+  if (c.state !== "running") return `is ${c.state}${code === null ? "" : ` (exit code ${code})`}`;
+  if (c.health === "unhealthy") return "is unhealthy";
+  if (restarts > 0 && started !== null && now - started < stableForMs)
+    return `was restarted by the engine ${formatDurationMs(Math.max(0, Math.round((now - started) / 1000) * 1000))} ago (${counted})`;
+  return null;
 }

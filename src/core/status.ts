@@ -70,7 +70,10 @@ export interface ContainerStatus {
   /** A finished run's outcome (docs/runs.md); null while it runs, or for containers kept running. */
   readonly exitCode: number | null;
   readonly reason: RunReason | null;
-  /** RFC 3339; null when not known. */
+  /**
+   * RFC 3339; null when not known. A finished run's start and end; of a container kept running,
+   * its last start (after any restart by the engine) where berth inspected it, as restarts.
+   */
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   /**
@@ -167,13 +170,14 @@ export interface StatusInput {
 
 const time = (ms: number | null): string | null => (ms === null ? null : formatTime(ms));
 
-/** A run's outcome as status shows it. */
+/** A run's outcome as status shows it; else, of a container berth inspected, its last start. */
 function outcomeFields(
   o: RunOutcome | null,
+  startedAt: number | null,
 ): Pick<ContainerStatus, "exitCode" | "reason" | "startedAt" | "finishedAt"> {
   return o
     ? { exitCode: o.exitCode, reason: o.reason, startedAt: time(o.startedAt), finishedAt: time(o.finishedAt) }
-    : { exitCode: null, reason: null, startedAt: null, finishedAt: null };
+    : { exitCode: null, reason: null, startedAt: time(startedAt), finishedAt: null };
 }
 
 /** Succeeded or Failed, when every replica's current run has finished; else null. */
@@ -207,11 +211,17 @@ function crashLoop(containers: readonly ContainerStatus[]): string | null {
   return `crash loop: ${c.name} is restarting${exit}${restarts}; the engine starts it again after a growing delay`;
 }
 
+/**
+ * One of the spec's replicas, as its counts have them: not a replacement under way (NAME.next), a
+ * rejected version's record, a claimed pool member or a collected run's record.
+ */
+export function isReplica(c: ContainerStatus): boolean {
+  return c.claim === undefined && !c.collected && !isTempName(c.name) && !isRejectedName(c.name);
+}
+
 /** A spec's replica counts from its containers (SpecStatus.replicas). */
 function counts(containers: readonly ContainerStatus[]): { ready: number; updated: number; available: number } {
-  const replicas = containers.filter(
-    (c) => c.claim === undefined && !c.collected && !isTempName(c.name) && !isRejectedName(c.name),
-  );
+  const replicas = containers.filter(isReplica);
   const up = (c: ContainerStatus): boolean =>
     c.state === "running" && c.health !== "unhealthy" && c.health !== "starting";
   return {
@@ -239,7 +249,7 @@ export function statusReport(input: StatusInput): StatusReport {
       addresses: { ...(c.addresses ?? {}) },
       hostPorts: containerHostPorts(c, keys.hostPorts),
       ipv6Addresses: { ...(c.ipv6Addresses ?? {}) },
-      ...outcomeFields(normalized ? runOutcome(c, normalized) : null),
+      ...outcomeFields(normalized ? runOutcome(c, normalized) : null, c.run?.startedAt ?? null),
       restarts: c.run?.restartCount ?? null,
       lastExit: c.run?.lastExit ? { exitCode: c.run.lastExit.code, at: formatTime(c.run.lastExit.at) } : null,
       collected: false,
@@ -260,7 +270,7 @@ export function statusReport(input: StatusInput): StatusReport {
       addresses: {},
       hostPorts: {},
       ipv6Addresses: {},
-      ...outcomeFields(r.outcome),
+      ...outcomeFields(r.outcome, null),
       restarts: null,
       lastExit: null,
       collected: true,

@@ -11,7 +11,9 @@
  *   exit); not known to a one-shot look at a container running again;
  * - every container of the specs a pass is asked to look closer at (`berth get`);
  * - every container of a spec with a stableFor while its rollout is under way (its containers of
- *   more than one version): a restarted one of the new version holds the rest (core/plan/rollout.ts).
+ *   more than one version): a restarted one of the new version holds the rest (core/plan/rollout.ts);
+ *   and of a spec whose updatePartition keeps replicas on the old version: its canaries' restarts
+ *   and last start are in its status (GET /v1/specs), for whoever decides to promote them.
  * A container's inspect is kept until the engine reports a change of it (`forget`): a no-op pass
  * costs no inspect. An exited run that is not settled is inspected again every pass (something
  * may restart it). A reopened events stream (events may have been missed) trusts nothing cached:
@@ -137,7 +139,8 @@ export class RunInspector {
 
 /**
  * Specs with a stableFor whose containers are of more than one version (a rollout under way): their
- * restarts decide whether the rollout holds (core/plan/rollout.ts).
+ * restarts decide whether the rollout holds (core/plan/rollout.ts). And specs with an
+ * updatePartition so (canaries beside the old version): their status tells how the canaries run.
  */
 function heldRollouts(
   containers: readonly ObservedContainer[],
@@ -147,7 +150,9 @@ function heldRollouts(
   const bySpec = new Map<string, ObservedContainer[]>();
   for (const c of containers) {
     const spec = c.labels[keys.spec] ?? "";
-    if (records.get(spec)?.spec?.stableForMs == null || isRejectedName(c.name)) continue;
+    const declared = records.get(spec)?.spec;
+    if (declared == null || isRejectedName(c.name)) continue;
+    if (declared.stableForMs === null && declared.updatePartition === 0) continue;
     const list = bySpec.get(spec);
     if (list) list.push(c);
     else bySpec.set(spec, [c]);

@@ -7,11 +7,14 @@
  * other replica untouched); a fix rolls out and status exits 0. Without a controller: --no-watch
  * says 2 while a change waits, --timeout ends the wait with exit 1, and retry removes the record
  * itself under the id's lock. updatePartition: a canary of the new version (plan, apply, status),
- * the rest rolled once it is lowered, the canary not made again.
+ * the rest rolled once it is lowered, the canary not made again. --stable-for: a canary that
+ * stays up passes once it has run so long (not before); one the engine restarted fails it at once,
+ * and the controller's API tells the canary's restarts and last start.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { pollValue } from "../support/poll.js";
 import {
   berth,
   cleanup,
@@ -217,6 +220,92 @@ describe("berth rollout", () => {
     expect(await env(`${name}-0`)).toContain("VERSION=2");
     const done = await berth(["rollout", "status", name, ...args, "--no-watch"]);
     expect(done.stdout).toBe(`${name}: rolled out: 3 of 3 updated, 3 ready, 3 available\n`);
+  });
+
+  it("--stable-for: a canary passes once it has run so long; one the engine restarted fails it at once", async () => {
+    const c = id("rollout-stable");
+    const name = `${c}-web`;
+    // Version 3 exits once, 4 s after its first start (the file stays in the container), and the
+    // engine starts it again: up, but not up for long.
+    const ONCE = "[ -f /tmp/once ] || { touch /tmp/once; sleep 4; exit 3; }; sleep 3600";
+    const text = (version: string, script: string) =>
+      specText(name, {
+        replicas: 3,
+        extra: [
+          `command: ["sh", "-c", ${JSON.stringify(script)}]`,
+          `env: { VERSION: "${version}" }`,
+          "stopTimeout: 1s",
+          "updatePartition: 2",
+        ],
+      });
+    const dir = specDir({ "web.yaml": text("1", GOOD) });
+    const file = path.join(dir, "web.yaml");
+    const running = await controllers.start(["--id", c, "--specs", dir], { BERTH_API_TOKEN: TOKEN });
+    const env = { BERTH_API_TOKEN: TOKEN, BERTH_SERVER: running.url };
+    const status = (stableFor: string) =>
+      berth(["rollout", "status", name, "--id", c, "--specs", dir, "--stable-for", stableFor, "--timeout", "2m"], env);
+    expect((await status("1s")).code).toBe(0);
+
+    // Version 2: the canary rolls out, then the wait lasts until it has run 8 s since its start.
+    writeFileSync(file, text("2", GOOD));
+    const stable = await status("8s");
+    const ended = Date.now();
+    expect(stable.code, stable.stdout + stable.stderr + running.recentLogs()).toBe(0);
+    expect(stable.stdout).toContain(`${name}: rolled out; waiting until ${name}-2 has stayed up 8s (`);
+    expect(stable.stdout.trimEnd().split("\n").at(-1)).toBe(
+      `${name}: stable: ${name}-2 has run 8s or longer without a restart`,
+    );
+    const started = Date.parse((await docker.getContainer(`${name}-2`).inspect()).State.StartedAt);
+    expect(ended - started).toBeGreaterThanOrEqual(8_000);
+
+    // Version 3 exits once, 4 s after its first start. A wait begun with the change sees it roll out
+    // and run, then fails as soon as the engine restarts it (each look inspects afresh).
+    writeFileSync(file, text("3", ONCE));
+    const through = await status("1m");
+    expect(through.code, through.stdout + through.stderr + running.recentLogs()).toBe(1);
+    expect(through.stdout.trimEnd().split("\n").at(-1)).toMatch(
+      new RegExp(
+        `^${name}: not stable for 1m: ${name}-2 (was restarted by the engine \\d+s ago|is being restarted by the engine) \\(\\d+ restarts?(, its last exit (code 3 )?at \\S+)?\\)$`,
+      ),
+    );
+
+    // Once it runs again, a new wait fails at once too, where a plain status says it is rolled out.
+    const again = await pollValue(
+      () =>
+        docker
+          .getContainer(`${name}-2`)
+          .inspect()
+          .then((i) => ({ v3: i.Config.Env.includes("VERSION=3"), restarts: i.RestartCount, running: i.State.Running }))
+          .catch(() => null),
+      (s) => s !== null && s.v3 && s.restarts === 1 && s.running,
+      60_000,
+      200,
+    );
+    expect(again, running.recentLogs()).toEqual({ v3: true, restarts: 1, running: true });
+    const failed = await status("1m");
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(failed.stdout.trimEnd().split("\n").at(-1)).toMatch(
+      new RegExp(
+        `^${name}: not stable for 1m: ${name}-2 was restarted by the engine \\d+s ago \\(1 restart, its last exit (code 3 )?at \\S+\\)$`,
+      ),
+    );
+    const plain = await berth(["rollout", "status", name, "--id", c, "--specs", dir, "--no-watch"], env);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+
+    // The controller inspects a partitioned spec's containers: its API tells the canary's restart.
+    const canary = await pollValue(
+      async () => {
+        const res = await fetch(`${running.url}/v1/specs/${name}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        const spec = (await res.json()) as {
+          containers: { name: string; restarts: number | null; startedAt: string | null }[];
+        };
+        return spec.containers.find((x) => x.name === `${name}-2`);
+      },
+      (x) => x?.restarts === 1,
+      30_000,
+      200,
+    );
+    expect(canary).toMatchObject({ restarts: 1, startedAt: expect.stringMatching(/^\d{4}-/) });
   });
 
   it("StopFirst: retry makes the failed replica again; still broken it fails and holds, fixed outside the spec the rest rolls", async () => {

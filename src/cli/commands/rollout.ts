@@ -3,7 +3,9 @@
  * rollout status` does (core/rollout-status.ts): from the running controller's live status when
  * one with the same --id answers, else from a look at Docker and the files each second. The
  * version waited for is the one in the files this command reads. Under --target swarm, from the
- * services' status (Swarm's update state).
+ * services' status (Swarm's update state). With --stable-for, a spec rolled out is waited on until
+ * its version's replicas (a canary) have run that long without a restart, from a look that
+ * inspects each of their containers (core/rollout-status.ts, stabilityState).
  *
  * `berth rollout restart NAME…` is `berth restart NAME…`, as kubectl spells it.
  *
@@ -17,8 +19,14 @@ import { createInspector, createSwarm } from "../../app.js";
 import type { Config, RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { labelKeys } from "../../core/labels.js";
-import { type RolloutState, type RolloutView, rolloutState, swarmRolloutView } from "../../core/rollout-status.js";
-import type { Phase } from "../../core/status.js";
+import {
+  type RolloutState,
+  type RolloutView,
+  rolloutState,
+  stabilityState,
+  swarmRolloutView,
+} from "../../core/rollout-status.js";
+import type { Phase, SpecStatus } from "../../core/status.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RetryStep, retryRollouts, retryTargets } from "../../ops/rollout-retry.js";
@@ -59,7 +67,8 @@ function parseAction(value: string): RolloutAction {
   throw new InvalidArgumentError(KUBECTL_ONLY[value] ?? `Allowed choices are ${ACTIONS.join(", ")}.`);
 }
 
-type RolloutOptions = RawOptions & ApiOptions & { output?: OutputFormat; timeout?: string; watch?: boolean };
+type RolloutOptions = RawOptions &
+  ApiOptions & { output?: OutputFormat; timeout?: string; watch?: boolean; stableFor?: string };
 
 /** How often status is looked at while a rollout is under way. */
 const POLL_MS = 1_000;
@@ -87,6 +96,14 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         .helpGroup(GROUPS.reconcile),
     )
     .addOption(
+      new Option(
+        "--stable-for <duration>",
+        "status: once rolled out, wait until every replica of the version (the canaries, under an updatePartition) has run this long without a restart; one restarted, down or unhealthy meanwhile fails it",
+      )
+        .env("BERTH_ROLLOUT_STABLE_FOR")
+        .helpGroup(GROUPS.reconcile),
+    )
+    .addOption(
       new Option("--no-watch", "status: look once; exit 0 when done, 1 when failed, 2 while under way")
         .env("BERTH_ROLLOUT_NO_WATCH")
         .helpGroup(GROUPS.reconcile),
@@ -99,7 +116,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       command: "berth rollout status web",
       what: "wait until the running controller (or a berth apply) has rolled out web's version in ./specs",
     },
-    { command: "berth rollout status --timeout 10m -o json", what: "every spec in ./specs, the outcome as JSON" },
+    {
+      command: "berth rollout status web --stable-for 10m --timeout 15m",
+      what: "a canary (updatePartition): exit 0 once web's new replicas have run 10 minutes without a restart, 1 as soon as one fails",
+    },
     { command: "berth rollout retry web", what: "try web's rejected version again (after a fix outside the spec)" },
   ]).action(async (action: RolloutAction, names: string[], opts: RolloutOptions) => {
     setExit(
@@ -118,6 +138,8 @@ interface RolloutSource {
   local(): Promise<readonly RolloutView[]>;
   /** The running controller's status when one with this --id answers at --server, else null. */
   live(): Promise<readonly RolloutView[] | null>;
+  /** A look at the files and the engine with every container of these specs inspected (--stable-for). */
+  inspected(specs: ReadonlySet<string>): Promise<readonly SpecStatus[]>;
 }
 
 function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): RolloutSource {
@@ -127,12 +149,20 @@ function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): 
       local: async () => (await app.reconciler.pass({ act: false })).status.map(swarmRolloutView),
       live: async () =>
         (await liveSwarmStatus(server, config.controllerId))?.report.specs.map(swarmRolloutView) ?? null,
+      inspected: () => Promise.reject(new Error("--stable-for is refused under --target swarm")),
     };
   }
   const inspector = createInspector(config, { log, ...verdictsFor(io, config.specDirs) });
+  const look = async (closer?: ReadonlySet<string>): Promise<readonly SpecStatus[]> => {
+    // No events stream tells this command what changed between looks: an inspect kept from the
+    // last one (restarts, last start) is not trusted.
+    inspector.reconciler.eventsOpened();
+    return (await inspector.reconciler.pass({ reload: true, ...(closer ? { closer } : {}) })).report.specs;
+  };
   return {
-    local: async () => (await inspector.reconciler.pass({ reload: true })).report.specs,
+    local: () => look(),
     live: async () => (await liveStatus(server, config.controllerId))?.report.specs ?? null,
+    inspected: (specs) => look(specs),
   };
 }
 
@@ -146,6 +176,7 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const timeoutMs = parseDurationMs(raw.timeout ?? "5m");
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
+  const stableForMs = stableForOption(raw, config.target, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   const source = rolloutSource(config, log, io, raw.server);
   // The version waited for: the files' (a controller that has not read them yet is behind).
@@ -160,7 +191,7 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
   const shown = new Map<string, string>();
   for (let first = true; ; first = false) {
     const views = printableDeep((await source.live()) ?? (first ? local : await source.local()));
-    const states: Followed[] = names.map((name) => {
+    const rolled: Followed[] = names.map((name) => {
       const view = views.find((s) => s.name === name) ?? null;
       return {
         name,
@@ -169,6 +200,7 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
         view,
       };
     });
+    const states = stableForMs === null ? rolled : await stability(rolled, stableForMs, expected, source);
     for (const s of states) {
       if (isData(raw.output) || shown.get(s.name) === s.line) continue;
       shown.set(s.name, s.line);
@@ -187,6 +219,47 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(POLL_MS, deadline - Date.now()))));
   }
+}
+
+/** --stable-for in ms, or null without it; refused under swarm and where --timeout would end the wait first. */
+function stableForOption(raw: RolloutOptions, target: Config["target"], timeoutMs: number): number | null {
+  if (raw.stableFor === undefined) return null;
+  const ms = parseDurationMs(raw.stableFor);
+  if (isParseError(ms)) throw BerthError.usage(`--stable-for: ${ms.error}`);
+  if (ms <= 0) throw BerthError.usage("--stable-for: give a duration longer than 0s");
+  if (target === "swarm")
+    throw BerthError.usage(
+      "--stable-for is for --target engine: under swarm, spec.stableFor is the update's monitor window, and a task that fails within it pauses the update",
+    );
+  if (raw.watch !== false && ms >= timeoutMs)
+    throw BerthError.usage(
+      `--stable-for ${formatDurationMs(ms)}: --timeout ${formatDurationMs(timeoutMs)} ends the wait first; give a --timeout longer than it`,
+    );
+  return ms;
+}
+
+/**
+ * The specs rolled out and Running, judged again by how long their version's replicas have run
+ * (core/rollout-status.ts, stabilityState), from a look that inspects each of their containers.
+ */
+async function stability(
+  states: readonly Followed[],
+  stableForMs: number,
+  expected: ReadonlyMap<string, string | null>,
+  source: RolloutSource,
+): Promise<Followed[]> {
+  const rolled = new Set(states.filter((s) => s.kind === "complete" && s.phase === "Running").map((s) => s.name));
+  if (rolled.size === 0) return [...states];
+  const inspected = printableDeep(await source.inspected(rolled));
+  const now = Date.now();
+  return states.map((s) => {
+    if (!rolled.has(s.name)) return s;
+    const look = inspected.find((v) => v.name === s.name);
+    const version = expected.get(s.name) ?? null;
+    if (look === undefined || (version !== null && look.hash !== version))
+      return { ...s, kind: "waiting", line: `${s.name}: rolled out; its files changed since this command read them` };
+    return { ...s, ...stabilityState(s.name, look.containers, stableForMs, now) };
+  });
 }
 
 /** A spec's outcome as -o json prints it: its state, line and phase, and its replicas (or tasks). */

@@ -145,6 +145,22 @@ describe("-o", () => {
     expect(run.stderr).toMatch(/\nrun 'berth rollout --help' for its options and examples\n$/);
   });
 
+  it.each([
+    [["--stable-for", "10m"], "--stable-for 10m: --timeout 5m ends the wait first; give a --timeout longer than it"],
+    [["--stable-for", "0s"], "--stable-for: give a duration longer than 0s"],
+    [["--stable-for", "soon"], "--stable-for: "],
+    [
+      ["--stable-for", "1m", "--target", "swarm"],
+      "--stable-for is for --target engine: under swarm, spec.stableFor is the update's monitor window",
+    ],
+  ])("berth rollout status %j is refused before it looks at anything", async (args, says) => {
+    const run = await runCli(["rollout", "status", "web", ...args]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`berth: ${says}`);
+    expect(run.stderr).toMatch(/\nrun 'berth rollout --help' for its options and examples\n$/);
+  });
+
   it("validate -o yaml prints the JSON's data as YAML", async () => {
     const run = await runCli(["validate", "-o", "yaml", "specs/web.yaml"]);
     expect(run).toEqual({ code: 0, stdout: "valid: true\nfiles: 1\nspecs: 1\nerrors: []\n", stderr: "" });

@@ -3,10 +3,13 @@
  * golden: done when the version waited for runs (or is deliberately not running), waiting while
  * it rolls out, while a failure is retried, or while the controller has not read the files'
  * version yet; failed when it will not finish without a change. Under swarm, Swarm's update state
- * (the service's phase) decides, and its tasks are counted.
+ * (the service's phase) decides, and its tasks are counted. --stable-for (stabilityState): every
+ * replica of the version must have stayed up so long since its last start; one restarted within
+ * it, down or unhealthy fails it at once, one restarted longer ago has stayed up since.
  */
 import { describe, expect, it } from "vitest";
-import { type RolloutView, rolloutState, swarmRolloutView } from "../../../src/core/rollout-status.js";
+import { type RolloutView, rolloutState, stabilityState, swarmRolloutView } from "../../../src/core/rollout-status.js";
+import type { ContainerStatus } from "../../../src/core/status.js";
 import type { SwarmSpecStatus } from "../../../src/core/swarm-status.js";
 
 const base: RolloutView = {
@@ -147,6 +150,120 @@ describe("rolloutState under swarm (swarmRolloutView)", () => {
   for (const [name, status, kind, line] of rows) {
     it(name, () => {
       expect(rolloutState("web", swarmRolloutView(status), "h2")).toEqual({ kind, line });
+    });
+  }
+});
+
+describe("stabilityState (--stable-for)", () => {
+  const NOW = Date.parse("2026-12-05T12:00:00Z");
+  const MIN = 60_000;
+  const at = (ms: number): string => new Date(NOW - ms).toISOString();
+  const replica = (n: number, over: Partial<ContainerStatus> = {}): ContainerStatus => ({
+    id: `id${n}`,
+    name: `web-${n}`,
+    replica: n,
+    state: "running",
+    health: null,
+    current: true,
+    createdAt: at(20 * MIN),
+    addresses: {},
+    hostPorts: {},
+    ipv6Addresses: {},
+    exitCode: null,
+    reason: null,
+    startedAt: at(20 * MIN),
+    finishedAt: null,
+    restarts: 0,
+    lastExit: null,
+    collected: false,
+    ...over,
+  });
+  // A canary (web-2) beside two replicas of the old version, which the wait does not look at.
+  const old = [
+    replica(0, { current: false, restarts: 4, startedAt: at(MIN) }),
+    replica(1, { current: false, state: "exited" }),
+  ];
+  const crash = { exitCode: 3, at: "2026-12-05T11:59:30Z" };
+  const rows: [string, ContainerStatus[], string, string][] = [
+    [
+      "every replica up longer: stable",
+      [replica(0), replica(1)],
+      "complete",
+      "web: stable: web-0 and web-1 have run 10m or longer without a restart",
+    ],
+    [
+      "a canary up longer; the old version not looked at",
+      [...old, replica(2)],
+      "complete",
+      "web: stable: web-2 has run 10m or longer without a restart",
+    ],
+    [
+      "a canary up 4m: waiting until its start + 10m",
+      [...old, replica(2, { startedAt: at(4 * MIN + 300) })],
+      "waiting",
+      "web: rolled out; waiting until web-2 has stayed up 10m (2026-12-05T12:06:00Z)",
+    ],
+    [
+      "two young ones: the later end",
+      [replica(0, { startedAt: at(MIN) }), replica(1, { startedAt: at(3 * MIN) }), replica(2)],
+      "waiting",
+      "web: rolled out; waiting until web-0 and web-1 have stayed up 10m (2026-12-05T12:09:00Z)",
+    ],
+    [
+      "restarted by the engine 29s ago: fails at once",
+      [...old, replica(2, { restarts: 1, startedAt: at(29_000), lastExit: crash })],
+      "failed",
+      "web: not stable for 10m: web-2 was restarted by the engine 29s ago (1 restart, its last exit code 3 at 2026-12-05T11:59:30Z)",
+    ],
+    [
+      "restarted longer ago than 10m: it has stayed up since",
+      [replica(0, { restarts: 2, startedAt: at(11 * MIN) })],
+      "complete",
+      "web: stable: web-0 has run 10m or longer without a restart",
+    ],
+    [
+      "being restarted (the engine's back-off)",
+      [
+        replica(0),
+        replica(1, { state: "restarting", restarts: 3, lastExit: { exitCode: null, at: "2026-12-05T11:59:58Z" } }),
+      ],
+      "failed",
+      "web: not stable for 10m: web-1 is being restarted by the engine (3 restarts, its last exit at 2026-12-05T11:59:58Z)",
+    ],
+    [
+      "listed running, inspected as it died: its last exit after its last start",
+      [replica(0, { restarts: 1, startedAt: at(4_000), lastExit: { exitCode: 3, at: at(10) } })],
+      "failed",
+      "web: not stable for 10m: web-0 is being restarted by the engine (1 restart, its last exit code 3 at 2026-12-05T11:59:59.990Z)",
+    ],
+    [
+      "exited",
+      [replica(0, { state: "exited", lastExit: crash })],
+      "failed",
+      "web: not stable for 10m: web-0 is exited (exit code 3)",
+    ],
+    ["no replicas (replicas: 0)", [], "complete", "web: stable: it has no replicas"],
+    ["unhealthy", [replica(0, { health: "unhealthy" })], "failed", "web: not stable for 10m: web-0 is unhealthy"],
+    [
+      "a start not known (not inspected): waiting",
+      [replica(0), replica(1, { startedAt: null, restarts: null })],
+      "waiting",
+      "web: rolled out; waiting to learn when web-1 started",
+    ],
+    [
+      "a replacement under way and a rejected record are not replicas",
+      [
+        replica(0),
+        replica(0, { name: "web-0.next", startedAt: at(1000) }),
+        replica(1, { name: "web-1.rejected", state: "exited" }),
+      ],
+      "complete",
+      "web: stable: web-0 has run 10m or longer without a restart",
+    ],
+  ];
+  for (const [name, containers, kind, line] of rows) {
+    it(name, () => {
+      expect(stabilityState("web", containers, 10 * MIN, NOW)).toEqual({ kind, line });
     });
   }
 });

@@ -350,6 +350,13 @@ describe("updatePartition", () => {
     await h.clock.advance(2_000);
     expect(versions(h)).toEqual({ "web-0": "1", "web-1": "2" });
     expect(h.status("web")).toMatchObject({ phase: "Running", replicas: { ready: 1, available: 2 } });
+    // Two versions side by side, with no stableFor: still inspected, so the status says when each
+    // started and how often the engine restarted it (GET /v1/specs, for whoever promotes the canary).
+    const seen = h.status("web")?.containers.map((c) => [c.name, c.restarts, typeof c.startedAt]);
+    expect(seen?.sort()).toEqual([
+      ["web-0", 0, "string"],
+      ["web-1", 0, "string"],
+    ]);
     h.docker.health.set("web-0", "unhealthy");
     h.resync();
     await h.clock.advance(100);
