@@ -138,6 +138,7 @@ describe("a container the engine keeps restarting", () => {
     expect(row, got.stdout).not.toBeNull();
     expect(Number(row?.[2])).toBeGreaterThanOrEqual(seen?.restarts ?? Infinity);
     const calm = await berth(["get", steady, "--id", c, "--specs", dir, "--server", "off"]);
-    expect(calm.stdout).toMatch(new RegExp(`^  ${steady}\\s+[0-9a-f]{12}\\s+running\\s+0\\s+-\\s`, "m"));
+    // UPTIME: since its last start, as the inspect tells it.
+    expect(calm.stdout).toMatch(new RegExp(`^  ${steady}\\s+[0-9a-f]{12}\\s+running\\s+0\\s+-\\s+\\d+[smhd]\\s`, "m"));
   });
 });

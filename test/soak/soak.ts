@@ -17,6 +17,12 @@
  *   - no container berth does not own was touched (same ID; berth never sent a write for it).
  * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
  *
+ * `--partitions`: the chaos also sets specs' updatePartition (a canary, or the whole rollout held)
+ * and lowers it again. The end is then checked twice: with the partitions as they are (replicas
+ * from the partition up of the current hash, those below it of a version the spec once had:
+ * kept, or made again at the current one), then with every partition lowered to 0 (the invariants
+ * above: the rest rolled). Without the flag the sequence of a seed is what it always was.
+ *
  * `--ha redis` (or `--ha file`): two berths with the soak's id, one leading (docs/reliability.md),
  * on a redis-server of the soak's own (or a lock file); the chaos adds pauses of the leader past
  * its lease (SIGSTOP, SIGCONT) and Redis restarts that lose everything, and its kill -9 aims at
@@ -47,8 +53,10 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     specs: { type: "string", default: "16" },
     ha: { type: "string" },
+    partitions: { type: "boolean", default: false },
   },
 });
+const PARTITIONS = values.partitions;
 const HA = values.ha ?? null;
 if (HA !== null && HA !== "redis" && HA !== "file") throw new Error(`--ha: ${HA} is not redis or file`);
 /** The HA soak's leases: short, so that failovers happen many times in a few minutes. */
@@ -78,6 +86,10 @@ interface Spec {
   suspended: boolean;
   expiresAt: number | null;
   broken: boolean;
+  /** spec.updatePartition (--partitions); 0 rolls every replica. */
+  partition: number;
+  /** The hash of every valid version written: what a replica a partition keeps may be of. */
+  hashes: Set<string>;
 }
 
 function specYaml(s: Spec): string {
@@ -94,6 +106,7 @@ function specYaml(s: Spec): string {
     "  stopTimeout: 2s",
     `  env: { VERSION: "${s.version}" }`,
     `  replicas: ${s.replicas}`,
+    ...(s.partition > 0 ? [`  updatePartition: ${s.partition}`] : []),
     `  suspended: ${s.suspended}`,
     `  expiresAt: "${s.expiresAt === null ? "never" : formatTime(s.expiresAt)}"`,
     "",
@@ -165,6 +178,7 @@ async function main(): Promise<number> {
   const file = (name: string) => path.join(dir, `${name}.yaml`);
   const write = (s: Spec) => {
     writeFileSync(file(s.name), s.broken ? `${specYaml(s).slice(0, 40)}: [broken\n` : specYaml(s));
+    if (!s.broken) s.hashes.add(expectedHash(s));
   };
   const alive = (p: ChildProcess | null): p is ChildProcess =>
     p !== null && p.exitCode === null && p.signalCode === null;
@@ -219,6 +233,8 @@ async function main(): Promise<number> {
           suspended: false,
           expiresAt: null,
           broken: false,
+          partition: 0,
+          hashes: new Set(),
         };
         specs.set(s.name, s);
         write(s);
@@ -276,6 +292,17 @@ async function main(): Promise<number> {
         s.suspended = !s.suspended;
         write(s);
         count(s.suspended ? "suspend" : "resume");
+      },
+    ],
+    [
+      PARTITIONS ? 4 : 0,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s || s.broken) return;
+        // A canary (1 … replicas - 1), the whole rollout held (replicas), or lowered again (0).
+        s.partition = random() < 0.4 ? 0 : 1 + Math.floor(random() * s.replicas);
+        write(s);
+        count(s.partition === 0 ? "partition lowered" : "partition");
       },
     ],
     [
@@ -413,7 +440,8 @@ async function main(): Promise<number> {
     }
     for (let i = 0; i < instances; i++) if (!alive(procs[i] ?? null)) startBerth(i);
     const calm = Date.now();
-    const check = async (): Promise<string[]> => {
+    /** `partitioned`: a replica below its spec's partition may be of any version the spec had. */
+    const check = async (partitioned: boolean): Promise<string[]> => {
       const now = Date.now();
       const found: string[] = [];
       const containers = await ours();
@@ -437,7 +465,11 @@ async function main(): Promise<number> {
           found.push(`${s.name}: containers ${mine.map((c) => c.name).join(",")}, expected ${names.join(",")}`);
         for (const c of mine) {
           if (c.state !== "running") found.push(`${c.name} is ${c.state}`);
-          if (c.labels["berth.hash"] !== hash) found.push(`${c.name} has an old hash`);
+          const kept = partitioned && Number(c.labels["berth.replica"]) < s.partition;
+          if (kept) {
+            if (!s.hashes.has(c.labels["berth.hash"] ?? ""))
+              found.push(`${c.name}, kept by updatePartition ${s.partition}, is of no version the spec had`);
+          } else if (c.labels["berth.hash"] !== hash) found.push(`${c.name} has an old hash`);
         }
       }
       for (const name of gone) {
@@ -447,9 +479,20 @@ async function main(): Promise<number> {
       for (const c of containers) if (c.name.endsWith(".next")) found.push(`temporary container ${c.name} remains`);
       return found;
     };
-    const converged = await until(async () => (await check()).length === 0, 180_000, 500);
+    const settle = async (partitioned: boolean): Promise<string[]> =>
+      (await until(async () => (await check(partitioned)).length === 0, 180_000, 500)) ? [] : check(partitioned);
+    problems.push(...(await settle(PARTITIONS)));
     convergedInMs = Date.now() - calm;
-    problems.push(...(converged ? [] : await check()));
+    if (PARTITIONS) {
+      counts["partitioned at the end"] = [...specs.values()].filter((s) => s.partition > 0).length;
+      // Every partition lowered: the replicas it kept roll to the current version.
+      for (const s of specs.values()) {
+        if (s.partition === 0) continue;
+        s.partition = 0;
+        write(s);
+      }
+      problems.push(...(await settle(false)).map((p) => `with every updatePartition lowered: ${p}`));
+    }
 
     // Containers berth does not own: still there, and berth never wrote to them.
     const all = await docker.listContainers({ all: true });

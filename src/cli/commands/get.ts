@@ -11,12 +11,12 @@ import { addServerOption, type StatusOptions, statusReport } from "../status-sou
 import { setup } from "../setup.js";
 import { detailLine as field, formatAddresses, formatHostPorts } from "../status-view.js";
 import { renderSwarmSpec, swarmStatusReport } from "../swarm.js";
-import { table } from "../table.js";
+import { age, table } from "../table.js";
 
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("get")
-    .description("Show one spec in detail: phase, containers (restarts, last exit, addresses), last action, errors.")
+    .description("Show one spec in detail: phase, containers (restarts, last exit, uptime, addresses), last action, errors.")
     .argument("<name>", "the spec's name");
   addTargetOption(addOutputOption(addServerOption(addCommonOptions(command, { positional: false }))));
   addExamples(command, [
@@ -30,7 +30,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       show(name, report.specs, opts.output, (spec) => renderSwarmSpec(spec, Date.now()));
       return;
     }
-    show(name, (await statusReport(opts, io, new Set([name]))).specs, opts.output, renderSpec);
+    show(name, (await statusReport(opts, io, new Set([name]))).specs, opts.output, (spec) =>
+      renderSpec(spec, Date.now()),
+    );
   });
 
   /** The spec named, in the format asked; or which specs there are. */
@@ -51,7 +53,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
   }
 }
 
-function renderSpec(s: SpecStatus): string {
+function renderSpec(s: SpecStatus, now: number): string {
   let out =
     field("Name", s.name) +
     field("Phase", s.phase) +
@@ -74,7 +76,19 @@ function renderSpec(s: SpecStatus): string {
   if (s.containers.length > 0) {
     out += "Containers:\n";
     out += table(
-      ["  NAME", "ID", "STATE", "RESTARTS", "LAST EXIT", "HEALTH", "CURRENT", "CREATED", "PORTS", "ADDRESSES"],
+      [
+        "  NAME",
+        "ID",
+        "STATE",
+        "RESTARTS",
+        "LAST EXIT",
+        "UPTIME",
+        "HEALTH",
+        "CURRENT",
+        "CREATED",
+        "PORTS",
+        "ADDRESSES",
+      ],
       s.containers.map((c) => [
         `  ${c.name}`,
         c.collected ? "-" : shortId(c.id),
@@ -85,6 +99,8 @@ function renderSpec(s: SpecStatus): string {
         // Not inspected (a live controller that saw no exit of it): not known.
         typeof c.restarts === "number" ? String(c.restarts) : "-",
         c.lastExit ? `${c.lastExit.exitCode ?? "?"} at ${c.lastExit.at}` : "-",
+        // Since its last start (after any restart by the engine), while it runs: how long a canary has stayed up.
+        c.state === "running" && c.startedAt !== null ? age(Date.parse(c.startedAt), now) : "-",
         c.health ?? "-",
         c.current ? "yes" : "no",
         c.createdAt,

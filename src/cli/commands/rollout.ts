@@ -233,7 +233,7 @@ function stableForOption(raw: RolloutOptions, target: Config["target"], timeoutM
     );
   if (raw.watch !== false && ms >= timeoutMs)
     throw BerthError.usage(
-      `--stable-for ${formatDurationMs(ms)}: --timeout ${formatDurationMs(timeoutMs)} ends the wait first; give a --timeout longer than it`,
+      `--stable-for ${formatDurationMs(ms)} is not shorter than --timeout ${formatDurationMs(timeoutMs)}: rollout status could never see it`,
     );
   return ms;
 }

@@ -146,7 +146,7 @@ describe("-o", () => {
   });
 
   it.each([
-    [["--stable-for", "10m"], "--stable-for 10m: --timeout 5m ends the wait first; give a --timeout longer than it"],
+    [["--stable-for", "10m"], "--stable-for 10m is not shorter than --timeout 5m: rollout status could never see it"],
     [["--stable-for", "0s"], "--stable-for: give a duration longer than 0s"],
     [["--stable-for", "soon"], "--stable-for: "],
     [
