@@ -16,7 +16,9 @@ import { age, table } from "../table.js";
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("get")
-    .description("Show one spec in detail: phase, containers (restarts, last exit, uptime, addresses), last action, errors.")
+    .description(
+      "Show one spec in detail: phase, containers (restarts, last exit, uptime, addresses), last action, errors.",
+    )
     .argument("<name>", "the spec's name");
   addTargetOption(addOutputOption(addServerOption(addCommonOptions(command, { positional: false }))));
   addExamples(command, [
