@@ -80,12 +80,12 @@ export function renderChanges(a: Action): string[] {
   ];
 }
 
-/** What a partition note says: which replicas keep their version, and how they roll. */
 /** "a", "a and b", "a, b and c". */
 export function andList(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
 }
 
+/** What a partition note says: which replicas keep their version, and how they roll. */
 export function partitionText(n: Extract<Note, { kind: "partitioned" }>): string {
   return `updatePartition ${n.partition} keeps ${andList(n.kept)} on ${n.kept.length === 1 ? "its" : "their"} version; lower it to roll ${n.kept.length === 1 ? "it" : "them"}`;
 }
