@@ -58,6 +58,7 @@ import { Pools } from "./ops/pools.js";
 import type { Action } from "./core/plan/types.js";
 import { controllerRestart } from "./ops/restart.js";
 import { controllerRetry } from "./ops/rollout-retry.js";
+import { rolloutVerdict } from "./ops/rollout-verdict.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { OriginalAgents } from "./ops/spawner-agents.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
@@ -443,6 +444,8 @@ export function createApp(given: Config, deps: AppDeps): App {
               },
               name,
             ),
+          rollout: (spec, stableForMs) =>
+            rolloutVerdict({ docker: docker.port, now: () => clock.now() }, spec, stableForMs),
           retry: (name) =>
             controllerRetry(
               {

@@ -2,7 +2,8 @@
 import type { Logger } from "pino";
 import type { ArtieCompatConfig, SpawnerCompatConfig } from "../config.js";
 import type { Profile } from "../core/policy/policy.js";
-import type { StatusReport } from "../core/status.js";
+import type { RolloutState } from "../core/rollout-status.js";
+import type { SpecStatus, StatusReport } from "../core/status.js";
 import type { SwarmStatusView } from "../loop/swarm-passes.js";
 import type { Readiness } from "../loop/controller.js";
 import type { LeadershipStatus } from "../loop/leadership.js";
@@ -72,6 +73,11 @@ export interface EngineServerDeps extends CommonServerDeps {
   readonly pools?: Pools | null;
   /** A rolling restart of a spec's containers (ops/restart.ts, `berth restart`); absent: 501. */
   readonly restart?: (name: string) => Promise<RestartAnswer>;
+  /**
+   * A spec's rollout verdict (ops/rollout-verdict.ts, GET /v1/specs/{name}/rollout); stableForMs:
+   * also how long its version's replicas have run, inspected now. Absent: 501.
+   */
+  readonly rollout?: (spec: SpecStatus, stableForMs: number | null) => Promise<RolloutState>;
   /** Releases a rollout held by a rejected version (ops/rollout-retry.ts, `berth rollout retry`); absent: 501. */
   readonly retry?: (name: string) => Promise<RetryAnswer>;
   /** berth's own containers: find, exec, logs. */

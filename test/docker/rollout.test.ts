@@ -9,7 +9,8 @@
  * itself under the id's lock. updatePartition: a canary of the new version (plan, apply, status),
  * the rest rolled once it is lowered, the canary not made again. --stable-for: a canary that
  * stays up passes once it has run so long (not before); one the engine restarted fails it at once,
- * and the controller's API tells the canary's restarts and last start.
+ * and the controller's API tells the canary's restarts and last start, and the same verdict
+ * (GET /v1/specs/{name}/rollout?stableFor).
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -306,6 +307,19 @@ describe("berth rollout", () => {
       200,
     );
     expect(canary).toMatchObject({ restarts: 1, startedAt: expect.stringMatching(/^\d{4}-/) });
+
+    // The same verdict over HTTP, for clients without the CLI: rolled out, but not stable for 1m.
+    const verdict = async (query: string) =>
+      (await (await fetch(`${running.url}/v1/specs/${name}/rollout${query}`)).json()) as Record<string, unknown>;
+    expect(await verdict("")).toMatchObject({ name, state: "complete", phase: "Running" });
+    expect(await verdict("?stableFor=1m")).toMatchObject({
+      state: "failed",
+      line: expect.stringMatching(
+        new RegExp(
+          `^${name}: not stable for 1m: ${name}-2 was restarted by the engine \\d+s ago \\(1 restart, its last exit `,
+        ),
+      ),
+    });
   });
 
   it("StopFirst: retry makes the failed replica again; still broken it fails and holds, fixed outside the spec the rest rolls", async () => {

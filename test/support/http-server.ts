@@ -13,12 +13,13 @@ import type { ObservedContainer } from "../../src/core/observed.js";
 import { ownership } from "../../src/core/ownership.js";
 import type { Profile } from "../../src/core/policy/policy.js";
 import type { SpecRecord } from "../../src/core/record.js";
-import type { ContainerIO, ExecRequest } from "../../src/docker/port.js";
+import type { ContainerDetails, ContainerIO, ExecRequest } from "../../src/docker/port.js";
 import { hostPolicyContext } from "../../src/host/host-paths.js";
 import { buildServer, type HttpLimits, type StatusSnapshot } from "../../src/http/server.js";
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../src/manifest/parse.js";
 import { ManagedContainers } from "../../src/ops/containers.js";
 import { EventLog } from "../../src/ops/event-log.js";
+import { rolloutVerdict } from "../../src/ops/rollout-verdict.js";
 import { RuntimeSpecs } from "../../src/ops/runtime-specs.js";
 import { silentLogger } from "../../src/util/log.js";
 import type { Logger } from "pino";
@@ -51,6 +52,10 @@ export interface TestServerOptions {
   readonly log?: Logger;
   /** The event log GET /v1/events serves; default an empty one of 10. */
   readonly events?: EventLog;
+  /** What an inspect of a container tells now (GET /v1/specs/{name}/rollout?stableFor); default: gone. */
+  readonly inspect?: (id: string) => ContainerDetails | null;
+  /** The server's clock (ms since the epoch); default Date.now. */
+  readonly now?: () => number;
 }
 
 /** A container of this controller's (label "default"), running. */
@@ -164,6 +169,15 @@ export function testServer(options: TestServerOptions = {}) {
       ? { image: "agent:latest", network: "auto", user: { uid: 1000, gid: 1000 }, waitMs: 200 }
       : null,
     artie: options.artie ? { image: "berth-test/busybox:latest", hostIP: null, network: "auto", waitMs: 200 } : null,
+    rollout: (spec, stableForMs) =>
+      rolloutVerdict(
+        {
+          docker: { inspectContainer: (id) => Promise.resolve(options.inspect?.(id) ?? null) },
+          now: options.now ?? Date.now,
+        },
+        spec,
+        stableForMs,
+      ),
     now: () => Date.now(),
     ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
     ...(options.allowOrigins ? { allowOrigins: options.allowOrigins } : {}),

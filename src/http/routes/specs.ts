@@ -1,5 +1,6 @@
 /**
- * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}), writes in the runtime spec
+ * The spec endpoints: status reads (GET /v1/specs, /v1/specs/{name}), a rollout's verdict (GET
+ * /v1/specs/{name}/rollout, `berth rollout status` in one look), writes in the runtime spec
  * directory (PUT, DELETE), validated and policy-checked before anything is written (400 with the
  * same errors as `berth validate`), a rolling restart of a spec's containers (POST
  * /v1/specs/{name}/restart, `berth restart`), and the release of a rollout a rejected version
@@ -9,7 +10,7 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatIssue } from "../../core/errors.js";
-import { formatTime } from "../../core/units.js";
+import { formatTime, isParseError, parseDurationMs } from "../../core/units.js";
 import type { SpecFileProblem } from "../../host/spec-writer.js";
 import { DEFAULT_LIMITS } from "../../manifest/parse.js";
 import type { RemoveOutcome, RuntimeSpecs, WriteOutcome } from "../../ops/runtime-specs.js";
@@ -132,6 +133,33 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
     if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
     return reply.send({ observedAt: formatTime(status.at), ...spec });
   });
+
+  // `berth rollout status` in one look: done, waiting or failed, and its line (ops/rollout-verdict.ts).
+  app.get<{ Params: { name: string }; Querystring: { stableFor?: string } }>(
+    "/v1/specs/:name/rollout",
+    async (req, reply) => {
+      const status = deps.status();
+      if (status === null) return noPassYet(reply);
+      const spec = status.report.specs.find((s) => s.name === req.params.name);
+      if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
+      const given = req.query.stableFor;
+      const stableForMs = given === undefined ? null : parseDurationMs(given);
+      if (stableForMs !== null && isParseError(stableForMs))
+        return reply.code(400).send({ error: `stableFor: ${stableForMs.error}` });
+      if (stableForMs !== null && stableForMs <= 0)
+        return reply.code(400).send({ error: "stableFor: give a duration longer than 0s" });
+      if (!deps.rollout) return refuse(reply, 501, { error: "this controller does not judge rollouts" });
+      const verdict = await deps.rollout(spec, stableForMs);
+      return reply.send({
+        observedAt: formatTime(status.at),
+        name: spec.name,
+        state: verdict.kind,
+        line: verdict.line,
+        phase: spec.phase,
+        replicas: spec.replicas,
+      });
+    },
+  );
 
   registerSpecWrites(app, deps);
 

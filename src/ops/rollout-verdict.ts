@@ -1,0 +1,46 @@
+/**
+ * GET /v1/specs/{name}/rollout (docs/http-api.md): `berth rollout status`'s verdict on one look,
+ * for clients that speak HTTP only: from the controller's last pass, the version waited for
+ * being the one it runs. With stableFor (`--stable-for`), a spec rolled out is judged again by how
+ * long its version's replicas have run (core/rollout-status.ts, stabilityState), each of them
+ * inspected now: a status read serves the last pass, but a verdict on restarts must not be a
+ * pass old.
+ */
+import { type RolloutState, rolloutState, stabilityState } from "../core/rollout-status.js";
+import { type ContainerStatus, isReplica, type SpecStatus } from "../core/status.js";
+import { formatTime } from "../core/units.js";
+import type { DockerPort } from "../docker/port.js";
+
+export interface RolloutVerdictDeps {
+  readonly docker: Pick<DockerPort, "inspectContainer">;
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export async function rolloutVerdict(
+  deps: RolloutVerdictDeps,
+  spec: SpecStatus,
+  stableForMs: number | null,
+): Promise<RolloutState> {
+  const state = rolloutState(spec.name, spec, null);
+  if (stableForMs === null || state.kind !== "complete" || spec.phase !== "Running") return state;
+  const containers = await Promise.all(
+    spec.containers.map(async (c) => (isReplica(c) && c.current && c.id !== "" ? inspected(deps, c) : c)),
+  );
+  return stabilityState(spec.name, containers, stableForMs, deps.now());
+}
+
+/** The container as an inspect tells it now; gone since the pass, its start is not known. */
+async function inspected(deps: RolloutVerdictDeps, c: ContainerStatus): Promise<ContainerStatus> {
+  const d = await deps.docker.inspectContainer(c.id);
+  if (d === null) return { ...c, startedAt: null, restarts: null };
+  const run = d.run;
+  return {
+    ...c,
+    state: d.state,
+    health: d.health,
+    restarts: run?.restartCount ?? null,
+    startedAt: run?.startedAt == null ? null : formatTime(run.startedAt),
+    lastExit: run?.lastExit ? { exitCode: run.lastExit.code, at: formatTime(run.lastExit.at) } : null,
+  };
+}
