@@ -9,7 +9,7 @@ import { formatIssue, type SpecIssue } from "./errors.js";
 import { containerHostPorts } from "./host-ports.js";
 import type { LabelKeys } from "./labels.js";
 import { isRejectedName, isTempName } from "./names.js";
-import type { ContainerState, Health, ObservedState } from "./observed.js";
+import type { ContainerState, Health, ObservedRun, ObservedState } from "./observed.js";
 import { type ObjectStatus, objectStatuses } from "./object-status.js";
 import type { ActionKind, DesiredObject, Note, Plan } from "./plan/plan.js";
 import { partitionText, renderNote } from "./plan/render.js";
@@ -180,6 +180,14 @@ function outcomeFields(
     : { exitCode: null, reason: null, startedAt: time(startedAt), finishedAt: null };
 }
 
+/** What an inspect tells of a container's restarts and last exit; null for each where berth did not inspect it. */
+export function restartFields(run: ObservedRun | undefined): Pick<ContainerStatus, "restarts" | "lastExit"> {
+  return {
+    restarts: run?.restartCount ?? null,
+    lastExit: run?.lastExit ? { exitCode: run.lastExit.code, at: formatTime(run.lastExit.at) } : null,
+  };
+}
+
 /** Succeeded or Failed, when every replica's current run has finished; else null. */
 function runPhase(
   spec: NormalizedSpec,
@@ -250,8 +258,7 @@ export function statusReport(input: StatusInput): StatusReport {
       hostPorts: containerHostPorts(c, keys.hostPorts),
       ipv6Addresses: { ...(c.ipv6Addresses ?? {}) },
       ...outcomeFields(normalized ? runOutcome(c, normalized) : null, c.run?.startedAt ?? null),
-      restarts: c.run?.restartCount ?? null,
-      lastExit: c.run?.lastExit ? { exitCode: c.run.lastExit.code, at: formatTime(c.run.lastExit.at) } : null,
+      ...restartFields(c.run),
       collected: false,
       ...(input.claims?.has(c.id) ? { claim: input.claims.get(c.id) } : {}),
     });

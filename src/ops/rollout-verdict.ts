@@ -7,7 +7,7 @@
  * pass old.
  */
 import { type RolloutState, rolloutState, stabilityState } from "../core/rollout-status.js";
-import { type ContainerStatus, isReplica, type SpecStatus } from "../core/status.js";
+import { type ContainerStatus, isReplica, restartFields, type SpecStatus } from "../core/status.js";
 import { formatTime } from "../core/units.js";
 import type { DockerPort } from "../docker/port.js";
 
@@ -34,13 +34,12 @@ export async function rolloutVerdict(
 async function inspected(deps: RolloutVerdictDeps, c: ContainerStatus): Promise<ContainerStatus> {
   const d = await deps.docker.inspectContainer(c.id);
   if (d === null) return { ...c, startedAt: null, restarts: null };
-  const run = d.run;
+  const startedAt = d.run?.startedAt ?? null;
   return {
     ...c,
     state: d.state,
     health: d.health,
-    restarts: run?.restartCount ?? null,
-    startedAt: run?.startedAt == null ? null : formatTime(run.startedAt),
-    lastExit: run?.lastExit ? { exitCode: run.lastExit.code, at: formatTime(run.lastExit.at) } : null,
+    startedAt: startedAt === null ? null : formatTime(startedAt),
+    ...restartFields(d.run),
   };
 }
