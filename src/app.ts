@@ -58,7 +58,7 @@ import { Pools } from "./ops/pools.js";
 import type { Action } from "./core/plan/types.js";
 import { controllerRestart } from "./ops/restart.js";
 import { controllerRetry } from "./ops/rollout-retry.js";
-import { rolloutVerdict } from "./ops/rollout-verdict.js";
+import { rolloutVerdict, swarmRolloutVerdict } from "./ops/rollout-verdict.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { OriginalAgents } from "./ops/spawner-agents.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
@@ -616,6 +616,8 @@ export function createSwarm(
           apiToken: config.apiToken,
           loopback: LOOPBACK.has(config.listen.host),
           swarmStatus: () => passes.status(),
+          rollout: (spec, stableForMs) =>
+            swarmRolloutVerdict({ swarm: engine.swarm, now: () => clock.now() }, spec, stableForMs),
           gitSources: git.sources,
           gitWebhookSecret: deps.git?.webhookSecret ?? null,
           events,

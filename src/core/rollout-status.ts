@@ -7,8 +7,8 @@
  * Swarm rolls the service, Failed once it paused the update). Pure.
  */
 import { andList } from "./plan/render.js";
-import { type ContainerStatus, isReplica, type SpecStatus } from "./status.js";
-import type { SwarmSpecStatus } from "./swarm-status.js";
+import { type ContainerStatus, isReplica, type Phase, type SpecStatus } from "./status.js";
+import { ENDED_TASK_STATES, isWantedTask, type SwarmSpecStatus, type SwarmTaskStatus } from "./swarm-status.js";
 import { formatDurationMs, formatTime } from "./units.js";
 
 export type RolloutState =
@@ -86,6 +86,21 @@ export function rolloutState(name: string, status: RolloutView | undefined, expe
 }
 
 /**
+ * Whether `--stable-for` looks at a spec whose rollout is in this state: rolled out and Running;
+ * under swarm also Pending, as a service is while Swarm replaces a task that ended (a restart).
+ */
+export function judgedForStability(state: RolloutState, phase: Phase | null, target: "engine" | "swarm"): boolean {
+  if (state.kind === "complete") return phase === "Running";
+  return target === "swarm" && state.kind === "waiting" && phase === "Pending";
+}
+
+/** A rollout's state once its version's replicas were judged (`stable`): a spec still rolling out only fails. */
+export function withStability(state: RolloutState, stable: RolloutState): RolloutState {
+  if (state.kind === "complete" || stable.kind === "failed") return stable;
+  return state;
+}
+
+/**
  * `berth rollout status --stable-for D` (docs/cli.md): of a spec rolled out (Running), whether
  * every replica of its version (under an updatePartition, the canaries) has stayed up D: running,
  * not unhealthy, its last start at least D ago. One the engine restarted within D, or that is down
@@ -147,4 +162,87 @@ function unstable(c: ContainerStatus, stableForMs: number, now: number): string 
   if (restarts > 0 && started !== null && now - started < stableForMs)
     return `was restarted by the engine ${formatDurationMs(Math.max(0, Math.round((now - started) / 1000) * 1000))} ago (${counted})`;
   return null;
+}
+
+/**
+ * `--stable-for` under swarm: stabilityState's judgement read from a service's task history. A
+ * replica is a slot (a global service's: a node); Swarm restarts one by starting a new task in it,
+ * so a task of the version (`tasks` must say which are not: `outdated`, as Swarm's `_up-to-date`
+ * filter tells) that ended is a restart. Each slot's wanted task must be running, since at least
+ * D ago; one that ended within D of its successor's start, or a slot whose task is being replaced
+ * after one ended, fails it at once. A slot restarted longer ago than D has stayed up since.
+ */
+export function swarmStabilityState(
+  name: string,
+  tasks: readonly SwarmTaskStatus[],
+  stableForMs: number,
+  now: number,
+): RolloutState {
+  const span = formatDurationMs(stableForMs);
+  const slots = new Map<string, SwarmTaskStatus[]>();
+  for (const t of tasks) {
+    if (t.outdated === true) continue;
+    const label = `${name}.${t.slot ?? t.node}`;
+    slots.set(label, [...(slots.get(label) ?? []), t]);
+  }
+  const replicas = [...slots.entries()]
+    .map(([label, group]) => ({
+      label,
+      slot: group[0]?.slot ?? null,
+      wanted: group.filter((t) => isWantedTask(t.desiredState)).sort(newestFirst)[0] ?? null,
+      ended: group.filter((t) => ENDED_TASK_STATES.has(t.state)).sort(newestFirst),
+    }))
+    .filter((r) => r.wanted !== null)
+    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || a.label.localeCompare(b.label));
+  if (replicas.length === 0) return { kind: "complete", line: `${name}: stable: it has no tasks` };
+  const waiting: string[] = [];
+  const unknown: string[] = [];
+  const young: { label: string; until: number }[] = [];
+  for (const r of replicas) {
+    const task = r.wanted as SwarmTaskStatus;
+    const last = r.ended[0];
+    const started = task.state === "running" && task.since !== null ? Date.parse(task.since) : null;
+    const fail = (why: string): RolloutState => ({
+      kind: "failed",
+      line: `${name}: not stable for ${span}: ${r.label} ${why}`,
+    });
+    if (task.state !== "running") {
+      if (last !== undefined)
+        return fail(`is being restarted by Swarm (${endedTasks(r.ended)}; it is ${task.state} now)`);
+      waiting.push(r.label);
+    } else if (started === null) unknown.push(r.label);
+    else if (last !== undefined && now - started < stableForMs)
+      return fail(
+        `was restarted by Swarm ${formatDurationMs(Math.max(0, Math.round((now - started) / 1000) * 1000))} ago (${endedTasks(r.ended)})`,
+      );
+    else if (started + stableForMs > now) young.push({ label: r.label, until: started + stableForMs });
+  }
+  if (waiting.length > 0)
+    return { kind: "waiting", line: `${name}: rolled out; waiting for ${andList(waiting)} to run` };
+  if (unknown.length > 0)
+    return { kind: "waiting", line: `${name}: rolled out; waiting to learn when ${andList(unknown)} started` };
+  if (young.length > 0) {
+    const until = Math.ceil(Math.max(...young.map((s) => s.until)) / 1000) * 1000;
+    return {
+      kind: "waiting",
+      line: `${name}: rolled out; waiting until ${andList(young.map((y) => y.label))} ${young.length === 1 ? "has" : "have"} stayed up ${span} (${formatTime(until)})`,
+    };
+  }
+  const who = andList(replicas.map((r) => r.label));
+  return {
+    kind: "complete",
+    line: `${name}: stable: ${who} ${replicas.length === 1 ? "has" : "have"} run ${span} or longer without a restart`,
+  };
+}
+
+const newestFirst = (a: SwarmTaskStatus, b: SwarmTaskStatus): number =>
+  (b.since === null ? 0 : Date.parse(b.since)) - (a.since === null ? 0 : Date.parse(a.since));
+
+/** `1 task of the version ended; the last, abc123def456, failed at T: task: non-zero exit (3)` */
+function endedTasks(ended: readonly SwarmTaskStatus[]): string {
+  const last = ended[0] as SwarmTaskStatus;
+  const what = last.state === "complete" ? "exited with code 0" : last.state;
+  const when = last.since === null ? "" : ` at ${formatTime(Date.parse(last.since))}`;
+  const count = `${ended.length} task${ended.length === 1 ? "" : "s"} of the version ended`;
+  return `${count}; the last, ${last.id.slice(0, 12)}, ${what}${when}${last.error === null ? "" : `: ${last.error}`}`;
 }

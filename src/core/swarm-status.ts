@@ -86,6 +86,12 @@ export interface SwarmTaskStatus {
   readonly error: string | null;
   /** When its state last changed (ISO 8601); null when the engine did not say. */
   readonly since: string | null;
+  /**
+   * Swarm says it is not of the service's current spec (an older version, one from before a
+   * `berth restart`). Asked only of a service whose update did not complete, or whose versions a
+   * look asked for (`berth rollout status --stable-for`): absent, it is current or was not asked.
+   */
+  readonly outdated?: true;
 }
 
 export interface SwarmStatusInput {
@@ -166,16 +172,21 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         updated: tasks.filter((t) => wanted(t) && t.outdated !== true).length,
         nodes: [...new Set(live.map((t) => t.node))].sort(),
         lastError: failed[0]?.error ?? null,
-        tasks: taskRows(tasks),
+        tasks: swarmTaskRows(tasks),
       };
     });
 }
 
 /** A task Swarm still wants (running, or ready to start after a restart delay), not one it let go. */
-const wanted = (t: ObservedTask): boolean => !["shutdown", "remove", "orphaned"].includes(t.desiredState);
+export const isWantedTask = (desiredState: string): boolean =>
+  !["shutdown", "remove", "orphaned"].includes(desiredState);
+const wanted = (t: ObservedTask): boolean => isWantedTask(t.desiredState);
+
+/** Task states of a service's task that ended on its own: Swarm starts another in its place. */
+export const ENDED_TASK_STATES: ReadonlySet<string> = new Set(["failed", "complete", "rejected"]);
 
 /** Slots in order (a global service's tasks by node), the wanted task first in each, then newest first. */
-function taskRows(tasks: readonly ObservedTask[]): SwarmTaskStatus[] {
+export function swarmTaskRows(tasks: readonly ObservedTask[]): SwarmTaskStatus[] {
   const group = (t: ObservedTask): string => (t.slot !== null ? String(t.slot).padStart(9, "0") : `~${t.node}`);
   return [...tasks]
     .sort(
@@ -192,5 +203,6 @@ function taskRows(tasks: readonly ObservedTask[]): SwarmTaskStatus[] {
       state: t.state,
       error: t.error === "" ? null : t.error,
       since: t.at > 0 ? new Date(t.at).toISOString() : null,
+      ...(t.outdated === true ? { outdated: true as const } : {}),
     }));
 }

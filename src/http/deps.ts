@@ -4,6 +4,7 @@ import type { ArtieCompatConfig, SpawnerCompatConfig } from "../config.js";
 import type { Profile } from "../core/policy/policy.js";
 import type { RolloutState } from "../core/rollout-status.js";
 import type { SpecStatus, StatusReport } from "../core/status.js";
+import type { SwarmSpecStatus } from "../core/swarm-status.js";
 import type { SwarmStatusView } from "../loop/swarm-passes.js";
 import type { Readiness } from "../loop/controller.js";
 import type { LeadershipStatus } from "../loop/leadership.js";
@@ -100,6 +101,11 @@ export interface SwarmServerDeps extends CommonServerDeps {
   readonly target: "swarm";
   /** The status of the last pass; null before the first. */
   swarmStatus(): SwarmStatusSnapshot | null;
+  /**
+   * A spec's rollout verdict (ops/rollout-verdict.ts, GET /v1/specs/{name}/rollout); stableForMs:
+   * its tasks listed now and judged by how long they have run. Absent: 501.
+   */
+  readonly rollout?: (spec: SwarmSpecStatus, stableForMs: number | null) => Promise<RolloutState>;
 }
 
 export type ServerDeps = EngineServerDeps | SwarmServerDeps;

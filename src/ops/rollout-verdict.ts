@@ -1,15 +1,25 @@
 /**
- * GET /v1/specs/{name}/rollout (docs/http-api.md): `berth rollout status`'s verdict on one look,
+ * GET /v1/specs/{name}/rollout (docs/http-api.md, docs/swarm.md): `berth rollout status`'s verdict on one look,
  * for clients that speak HTTP only: from the controller's last pass, the version waited for
  * being the one it runs. With stableFor (`--stable-for`), a spec rolled out is judged again by how
  * long its version's replicas have run (core/rollout-status.ts, stabilityState), each of them
  * inspected now: a status read serves the last pass, but a verdict on restarts must not be a
  * pass old.
  */
-import { type RolloutState, rolloutState, stabilityState } from "../core/rollout-status.js";
+import {
+  judgedForStability,
+  type RolloutState,
+  rolloutState,
+  stabilityState,
+  swarmRolloutView,
+  swarmStabilityState,
+  withStability,
+} from "../core/rollout-status.js";
 import { type ContainerStatus, isReplica, restartFields, type SpecStatus } from "../core/status.js";
+import { type SwarmSpecStatus, swarmTaskRows } from "../core/swarm-status.js";
 import { formatTime } from "../core/units.js";
 import type { DockerPort } from "../docker/port.js";
+import type { SwarmPort } from "../docker/swarm-adapter.js";
 
 export interface RolloutVerdictDeps {
   readonly docker: Pick<DockerPort, "inspectContainer">;
@@ -23,11 +33,32 @@ export async function rolloutVerdict(
   stableForMs: number | null,
 ): Promise<RolloutState> {
   const state = rolloutState(spec.name, spec, null);
-  if (stableForMs === null || state.kind !== "complete" || spec.phase !== "Running") return state;
+  if (stableForMs === null || !judgedForStability(state, spec.phase, "engine")) return state;
   const containers = await Promise.all(
     spec.containers.map(async (c) => (isReplica(c) && c.current && c.id !== "" ? inspected(deps, c) : c)),
   );
-  return stabilityState(spec.name, containers, stableForMs, deps.now());
+  return withStability(state, stabilityState(spec.name, containers, stableForMs, deps.now()));
+}
+
+export interface SwarmRolloutVerdictDeps {
+  readonly swarm: Pick<SwarmPort, "listTasks">;
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/**
+ * Under swarm: Swarm's update state (the service's phase) as of the last pass; with stableFor,
+ * the service's tasks listed now, Swarm asked which are of its current spec (swarmStabilityState).
+ */
+export async function swarmRolloutVerdict(
+  deps: SwarmRolloutVerdictDeps,
+  spec: SwarmSpecStatus,
+  stableForMs: number | null,
+): Promise<RolloutState> {
+  const state = rolloutState(spec.name, swarmRolloutView(spec), null);
+  if (stableForMs === null || spec.serviceId === null || !judgedForStability(state, spec.phase, "swarm")) return state;
+  const tasks = await deps.swarm.listTasks([spec.serviceId], [spec.serviceId]);
+  return withStability(state, swarmStabilityState(spec.name, swarmTaskRows(tasks), stableForMs, deps.now()));
 }
 
 /** The container as an inspect tells it now; gone since the pass, its start is not known. */

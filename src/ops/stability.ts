@@ -8,7 +8,7 @@
 import type { ObservedContainer } from "../core/observed.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { StatusReport } from "../core/status.js";
-import type { SwarmSpecStatus } from "../core/swarm-status.js";
+import { ENDED_TASK_STATES, type SwarmSpecStatus } from "../core/swarm-status.js";
 import { formatTime } from "../core/units.js";
 
 /** An exit that makes a spec unstable: a container's (engine) or a task's (swarm). */
@@ -89,9 +89,6 @@ export function inspectedExits(
   return exits;
 }
 
-/** Task states of a service's task that ended on its own: Swarm starts another in its place. */
-const ENDED = new Set(["failed", "complete", "rejected"]);
-
 /** From a swarm pass's status: tasks of long-running specs that ended at or after `since`. */
 export function swarmExits(
   status: readonly SwarmSpecStatus[],
@@ -103,7 +100,7 @@ export function swarmExits(
     if (!longRunning.has(spec.name)) continue;
     for (const t of spec.tasks) {
       const at = t.since === null ? null : Date.parse(t.since);
-      if (!ENDED.has(t.state) || at === null || at < since) continue;
+      if (!ENDED_TASK_STATES.has(t.state) || at === null || at < since) continue;
       exits.push({
         spec: spec.name,
         name: t.slot === null ? `${spec.name}.${t.node}` : `${spec.name}.${t.slot}`,

@@ -2,7 +2,8 @@
  * `berth run --target swarm`'s HTTP API and live status (docs/swarm.md, "HTTP API"), end to end
  * through the built CLI, on a single-node swarm in a private dockerd (as swarm.test.ts: its own
  * network namespace, `swarm init --advertise-addr 127.0.0.1`; never the shared engine):
- * - /readyz is ready after the first pass; /v1/specs shows the service with its replicas running
+ * - /readyz is ready after the first pass; /v1/specs shows the service with its replicas running,
+ *   /v1/specs/{name}/rollout its verdict (with stableFor, its tasks' time up);
  *   and the overlay network berth made, in use; a network the engine cannot make (no such driver)
  *   and one the manager takes but cannot allocate (its subnet is taken) are Failed, and say why;
  *   /metrics has the pass series and the services'; /v1/events the service's create;
@@ -162,6 +163,26 @@ describe("berth run --target swarm serves the HTTP API", () => {
       ]);
       const one = await call(`${api}/v1/specs/${service}`);
       expect([one.status, one.body.running]).toEqual([200, 2]);
+      // berth rollout status in one look: Swarm's update state; with stableFor, its tasks listed now.
+      const rollout = await call(`${api}/v1/specs/${service}/rollout`);
+      expect([rollout.status, rollout.body]).toEqual([
+        200,
+        expect.objectContaining({
+          state: "complete",
+          line: `${service}: rolled out: 2 of 2 tasks updated, 2 running`,
+          phase: "Running",
+          tasks: { running: 2, desired: 2, updated: 2 },
+        }),
+      ]);
+      const stable = await call(`${api}/v1/specs/${service}/rollout?stableFor=1h`);
+      expect(stable.body).toMatchObject({
+        state: "waiting",
+        line: expect.stringMatching(
+          new RegExp(
+            `^${service}: rolled out; waiting until ${service}\\.1 and ${service}\\.2 have stayed up 1h \\(\\S+Z\\)$`,
+          ),
+        ),
+      });
 
       const metrics = (await call(`${api}/metrics`)).text;
       expect(metrics).toMatch(/^berth_reconciles_total\{result="ok"\} [1-9]\d*$/m);

@@ -9,6 +9,8 @@
  * - `berth run` removes a service when its spec expires;
  * - `berth logs` prints every task's lines prefixed NAME.SLOT@NODE, stderr on stderr, and follows;
  * - `berth get` lists a service's tasks: node and state, a crashed task's exit, an unplaceable one's reason;
+ * - `berth rollout status --stable-for` reads the task history: a task of the version that ended
+ *   fails it at once, an older version's failed tasks do not count;
  * - secretEnv becomes Swarm secrets (a file and <KEY>_FILE in the task); a rotation is a new
  *   secret and a start-first update, the old secret removed; the value is in no inspect, label,
  *   plan, status or log;
@@ -394,6 +396,53 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^converged; waiting 3s for every task to stay up \(--stable-for\)$/m);
     expect(ok.stdout).toMatch(/^converged$/m);
+    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+  }, 150_000);
+
+  it("rollout status --stable-for: fails at once when Swarm restarts a task of the version, waits out a steady one's window, and counts no older version's failed tasks", async () => {
+    const id = testId("swarm-stable-status");
+    const web = `${id}-web`;
+    const spec = (script: string) =>
+      specText(web, {
+        image: TEST_IMAGE,
+        extra: [`command: ["sh", "-c", ${JSON.stringify(script)}]`, "stopTimeout: 1s"],
+      });
+    const dir = specDir({ "web.yaml": spec("sleep 6; exit 3") });
+    const status = (stableFor: string) =>
+      swarm(["rollout", "status", web, "--id", id, "-f", dir, "--stable-for", stableFor, "--timeout", "60s"]);
+    const first = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const started = Date.now();
+    const crashed = await status("30s");
+    expect(crashed.code, crashed.stdout + crashed.stderr).toBe(1);
+    expect(crashed.stdout).toMatch(
+      new RegExp(`^${web}: rolled out; waiting until ${web}\\.1 has stayed up 30s \\(\\S+Z\\)$`, "m"),
+    );
+    expect(crashed.stdout).toMatch(
+      new RegExp(
+        `^${web}: not stable for 30s: ${web}\\.1 (is being restarted by Swarm|was restarted by Swarm \\d+s ago) \\(\\d+ tasks? of the version ended; the last, [0-9a-z]{12}, failed at \\S+Z: task: non-zero exit \\(3\\)`,
+        "m",
+      ),
+    );
+    // Said when it came, not after the window.
+    expect(Date.now() - started).toBeLessThan(30_000);
+
+    // A steady version: the failed tasks of the one before stay in the slot's history, not counted.
+    writeFileSync(path.join(dir, "web.yaml"), spec("sleep 3600"));
+    const fixed = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+    const history = (await daemon.docker.listTasks({ filters: { service: [web] } })) as { Status: { State: string } }[];
+    expect(history.map((t) => t.Status.State)).toContain("failed");
+    // Longer than the update took to complete (its 5 s monitor): the task is young, its slot has
+    // failed tasks, and only Swarm's word that they are of the version before keeps them out.
+    const steady = await status("12s");
+    expect(steady.code, steady.stdout + steady.stderr).toBe(0);
+    expect(steady.stdout).toMatch(
+      new RegExp(`^${web}: rolled out; waiting until ${web}\\.1 has stayed up 12s \\(\\S+Z\\)$`, "m"),
+    );
+    expect(steady.stdout).toMatch(
+      new RegExp(`^${web}: stable: ${web}\\.1 has run 12s or longer without a restart$`, "m"),
+    );
     expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
   }, 150_000);
 

@@ -5,7 +5,8 @@
  * version waited for is the one in the files this command reads. Under --target swarm, from the
  * services' status (Swarm's update state). With --stable-for, a spec rolled out is waited on until
  * its version's replicas (a canary) have run that long without a restart, from a look that
- * inspects each of their containers (core/rollout-status.ts, stabilityState).
+ * inspects each of their containers (core/rollout-status.ts, stabilityState); under swarm, until
+ * each slot's task has, from the task history (swarmStabilityState).
  *
  * `berth rollout restart NAME…` is `berth restart NAME…`, as kubectl spells it.
  *
@@ -20,11 +21,14 @@ import type { Config, RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { labelKeys } from "../../core/labels.js";
 import {
+  judgedForStability,
   type RolloutState,
   type RolloutView,
   rolloutState,
   stabilityState,
   swarmRolloutView,
+  swarmStabilityState,
+  withStability,
 } from "../../core/rollout-status.js";
 import type { Phase, SpecStatus } from "../../core/status.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
@@ -98,7 +102,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     .addOption(
       new Option(
         "--stable-for <duration>",
-        "status: once rolled out, wait until every replica of the version (the canaries, under an updatePartition) has run this long without a restart; one restarted, down or unhealthy meanwhile fails it",
+        "status: once rolled out, wait until every replica of the version (the canaries, under an updatePartition) has run this long without a restart (under swarm: each slot's task); one restarted, down or unhealthy meanwhile fails it",
       )
         .env("BERTH_ROLLOUT_STABLE_FOR")
         .helpGroup(GROUPS.reconcile),
@@ -138,8 +142,17 @@ interface RolloutSource {
   local(): Promise<readonly RolloutView[]>;
   /** The running controller's status when one with this --id answers at --server, else null. */
   live(): Promise<readonly RolloutView[] | null>;
-  /** A look at the files and the engine with every container of these specs inspected (--stable-for). */
-  inspected(specs: ReadonlySet<string>): Promise<readonly SpecStatus[]>;
+  /**
+   * --stable-for: a look at the files and the host that inspects these specs' containers (under
+   * swarm: asks Swarm which of their services' tasks are of the version), each spec judged by how
+   * long its version's replicas have run; with the version the look saw.
+   */
+  stability(specs: ReadonlySet<string>, stableForMs: number): Promise<ReadonlyMap<string, Stability>>;
+}
+
+interface Stability {
+  readonly hash: string | null;
+  readonly state: RolloutState;
 }
 
 function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): RolloutSource {
@@ -149,7 +162,14 @@ function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): 
       local: async () => (await app.reconciler.pass({ act: false })).status.map(swarmRolloutView),
       live: async () =>
         (await liveSwarmStatus(server, config.controllerId))?.report.specs.map(swarmRolloutView) ?? null,
-      inspected: () => Promise.reject(new Error("--stable-for is refused under --target swarm")),
+      stability: async (specs, stableForMs) => {
+        const { status } = await app.reconciler.pass({ act: false, versions: specs });
+        const now = Date.now();
+        const judged = printableDeep(status.filter((s) => specs.has(s.name)));
+        return new Map(
+          judged.map((s) => [s.name, { hash: s.hash, state: swarmStabilityState(s.name, s.tasks, stableForMs, now) }]),
+        );
+      },
     };
   }
   const inspector = createInspector(config, { log, ...verdictsFor(io, config.specDirs) });
@@ -162,7 +182,13 @@ function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): 
   return {
     local: () => look(),
     live: async () => (await liveStatus(server, config.controllerId))?.report.specs ?? null,
-    inspected: (specs) => look(specs),
+    stability: async (specs, stableForMs) => {
+      const inspected = printableDeep((await look(specs)).filter((s) => specs.has(s.name)));
+      const now = Date.now();
+      return new Map(
+        inspected.map((s) => [s.name, { hash: s.hash, state: stabilityState(s.name, s.containers, stableForMs, now) }]),
+      );
+    },
   };
 }
 
@@ -176,7 +202,7 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const timeoutMs = parseDurationMs(raw.timeout ?? "5m");
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
-  const stableForMs = stableForOption(raw, config.target, timeoutMs);
+  const stableForMs = stableForOption(raw, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   const source = rolloutSource(config, log, io, raw.server);
   // The version waited for: the files' (a controller that has not read them yet is behind).
@@ -200,7 +226,8 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
         view,
       };
     });
-    const states = stableForMs === null ? rolled : await stability(rolled, stableForMs, expected, source);
+    const states =
+      stableForMs === null ? rolled : await stability(config.target, rolled, stableForMs, expected, source);
     for (const s of states) {
       if (isData(raw.output) || shown.get(s.name) === s.line) continue;
       shown.set(s.name, s.line);
@@ -221,16 +248,12 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
   }
 }
 
-/** --stable-for in ms, or null without it; refused under swarm and where --timeout would end the wait first. */
-function stableForOption(raw: RolloutOptions, target: Config["target"], timeoutMs: number): number | null {
+/** --stable-for in ms, or null without it; refused where --timeout would end the wait first. */
+function stableForOption(raw: RolloutOptions, timeoutMs: number): number | null {
   if (raw.stableFor === undefined) return null;
   const ms = parseDurationMs(raw.stableFor);
   if (isParseError(ms)) throw BerthError.usage(`--stable-for: ${ms.error}`);
   if (ms <= 0) throw BerthError.usage("--stable-for: give a duration longer than 0s");
-  if (target === "swarm")
-    throw BerthError.usage(
-      "--stable-for is for --target engine: under swarm, spec.stableFor is the update's monitor window, and a task that fails within it pauses the update",
-    );
   if (raw.watch !== false && ms >= timeoutMs)
     throw BerthError.usage(
       `--stable-for ${formatDurationMs(ms)} is not shorter than --timeout ${formatDurationMs(timeoutMs)}: rollout status could never see it`,
@@ -239,26 +262,30 @@ function stableForOption(raw: RolloutOptions, target: Config["target"], timeoutM
 }
 
 /**
- * The specs rolled out and Running, judged again by how long their version's replicas have run
- * (core/rollout-status.ts, stabilityState), from a look that inspects each of their containers.
+ * The specs rolled out, judged again by how long their version's replicas have run
+ * (core/rollout-status.ts), from a look that inspects each of their containers (under swarm, their
+ * services' tasks). A spec still rolling out keeps its state unless one of its version's replicas
+ * already failed.
  */
 async function stability(
+  target: Config["target"],
   states: readonly Followed[],
   stableForMs: number,
   expected: ReadonlyMap<string, string | null>,
   source: RolloutSource,
 ): Promise<Followed[]> {
-  const rolled = new Set(states.filter((s) => s.kind === "complete" && s.phase === "Running").map((s) => s.name));
-  if (rolled.size === 0) return [...states];
-  const inspected = printableDeep(await source.inspected(rolled));
-  const now = Date.now();
+  const judged = new Set(states.filter((s) => judgedForStability(s, s.phase, target)).map((s) => s.name));
+  if (judged.size === 0) return [...states];
+  const looks = await source.stability(judged, stableForMs);
   return states.map((s) => {
-    if (!rolled.has(s.name)) return s;
-    const look = inspected.find((v) => v.name === s.name);
+    if (!judged.has(s.name)) return s;
+    const look = looks.get(s.name);
     const version = expected.get(s.name) ?? null;
     if (look === undefined || (version !== null && look.hash !== version))
-      return { ...s, kind: "waiting", line: `${s.name}: rolled out; its files changed since this command read them` };
-    return { ...s, ...stabilityState(s.name, look.containers, stableForMs, now) };
+      return s.kind === "complete"
+        ? { ...s, kind: "waiting", line: `${s.name}: rolled out; its files changed since this command read them` }
+        : s;
+    return { ...s, ...withStability(s, look.state) };
   });
 }
 

@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { formatIssue } from "../../core/errors.js";
+import type { RolloutState } from "../../core/rollout-status.js";
 import { formatTime, isParseError, parseDurationMs } from "../../core/units.js";
 import type { SpecFileProblem } from "../../host/spec-writer.js";
 import { DEFAULT_LIMITS } from "../../manifest/parse.js";
@@ -134,32 +135,13 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
     return reply.send({ observedAt: formatTime(status.at), ...spec });
   });
 
-  // `berth rollout status` in one look: done, waiting or failed, and its line (ops/rollout-verdict.ts).
-  app.get<{ Params: { name: string }; Querystring: { stableFor?: string } }>(
-    "/v1/specs/:name/rollout",
-    async (req, reply) => {
-      const status = deps.status();
-      if (status === null) return noPassYet(reply);
-      const spec = status.report.specs.find((s) => s.name === req.params.name);
-      if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
-      const given = req.query.stableFor;
-      const stableForMs = given === undefined ? null : parseDurationMs(given);
-      if (stableForMs !== null && isParseError(stableForMs))
-        return reply.code(400).send({ error: `stableFor: ${stableForMs.error}` });
-      if (stableForMs !== null && stableForMs <= 0)
-        return reply.code(400).send({ error: "stableFor: give a duration longer than 0s" });
-      if (!deps.rollout) return refuse(reply, 501, { error: "this controller does not judge rollouts" });
-      const verdict = await deps.rollout(spec, stableForMs);
-      return reply.send({
-        observedAt: formatTime(status.at),
-        name: spec.name,
-        state: verdict.kind,
-        line: verdict.line,
-        phase: spec.phase,
-        replicas: spec.replicas,
-      });
-    },
-  );
+  registerRolloutRoute(app, {
+    at: () => deps.status()?.at ?? null,
+    spec: (name) => deps.status()?.report.specs.find((s) => s.name === name),
+    noPassYet,
+    judge: deps.rollout,
+    counts: (spec) => ({ replicas: spec.replicas }),
+  });
 
   registerSpecWrites(app, deps);
 
@@ -213,4 +195,48 @@ export function registerSpecWrites(app: FastifyInstance, deps: Pick<ServerDeps, 
     if (!(await checkName(req.params.name, reply))) return reply;
     return send(reply, removeAnswer(await runtimeSpecs(deps).remove(req.params.name), req.params.name));
   });
+}
+
+/** What GET /v1/specs/{name}/rollout reads, under either target. */
+export interface RolloutRouteSource<S extends { readonly name: string; readonly phase: string }> {
+  /** When the last pass observed; null before the first. */
+  at(): number | null;
+  spec(name: string): S | undefined;
+  noPassYet(reply: FastifyReply): FastifyReply;
+  /** The verdict (ops/rollout-verdict.ts); absent: 501. */
+  readonly judge: ((spec: S, stableForMs: number | null) => Promise<RolloutState>) | undefined;
+  /** The spec's counts in the answer: its replicas, or under swarm its tasks. */
+  counts(spec: S): Record<string, unknown>;
+}
+
+/** `berth rollout status` in one look: done, waiting or failed, and its line (ops/rollout-verdict.ts). */
+export function registerRolloutRoute<S extends { readonly name: string; readonly phase: string }>(
+  app: FastifyInstance,
+  source: RolloutRouteSource<S>,
+): void {
+  app.get<{ Params: { name: string }; Querystring: { stableFor?: string } }>(
+    "/v1/specs/:name/rollout",
+    async (req, reply) => {
+      const at = source.at();
+      if (at === null) return source.noPassYet(reply);
+      const spec = source.spec(req.params.name);
+      if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
+      const given = req.query.stableFor;
+      const stableForMs = given === undefined ? null : parseDurationMs(given);
+      if (stableForMs !== null && isParseError(stableForMs))
+        return reply.code(400).send({ error: `stableFor: ${stableForMs.error}` });
+      if (stableForMs !== null && stableForMs <= 0)
+        return reply.code(400).send({ error: "stableFor: give a duration longer than 0s" });
+      if (!source.judge) return refuse(reply, 501, { error: "this controller does not judge rollouts" });
+      const verdict = await source.judge(spec, stableForMs);
+      return reply.send({
+        observedAt: formatTime(at),
+        name: spec.name,
+        state: verdict.kind,
+        line: verdict.line,
+        phase: spec.phase,
+        ...source.counts(spec),
+      });
+    },
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * The routes of `berth run --target swarm` (docs/swarm.md, "HTTP API"): GET /v1/specs and
- * /v1/specs/{name} answer the services' status and berth's networks on the swarm; PUT and DELETE
+ * /v1/specs/{name} answer the services' status and berth's networks on the swarm, GET
+ * /v1/specs/{name}/rollout a rollout's verdict from Swarm's update state and task history; PUT and DELETE
  * /v1/specs/{name} write the runtime spec folder as under the engine target. The routes that
  * reach this host's containers, its warm pools and capacity, or another tool's API have nothing
  * to serve under swarm: each answers 501 naming the target, after
@@ -12,7 +13,7 @@ import { formatTime } from "../../core/units.js";
 import { type Guard, refuse, requireToken } from "../auth.js";
 import type { SwarmServerDeps } from "../deps.js";
 import { sourcesOf } from "./git.js";
-import { registerSpecWrites } from "./specs.js";
+import { registerRolloutRoute, registerSpecWrites } from "./specs.js";
 
 /** Why a route of the engine target is not served under swarm. */
 const WHY = {
@@ -92,6 +93,14 @@ export function registerSwarmRoutes(app: FastifyInstance, deps: SwarmServerDeps)
     const spec = status.specs.find((s) => s.name === req.params.name);
     if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
     return reply.send({ observedAt: formatTime(status.at), ...spec });
+  });
+
+  registerRolloutRoute(app, {
+    at: () => deps.swarmStatus()?.at ?? null,
+    spec: (name) => deps.swarmStatus()?.specs.find((s) => s.name === name),
+    noPassYet,
+    judge: deps.rollout,
+    counts: (spec) => ({ tasks: { running: spec.running, desired: spec.desired, updated: spec.updated } }),
   });
 
   registerSpecWrites(app, deps);

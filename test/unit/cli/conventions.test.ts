@@ -150,8 +150,8 @@ describe("-o", () => {
     [["--stable-for", "0s"], "--stable-for: give a duration longer than 0s"],
     [["--stable-for", "soon"], "--stable-for: "],
     [
-      ["--stable-for", "1m", "--target", "swarm"],
-      "--stable-for is for --target engine: under swarm, spec.stableFor is the update's monitor window",
+      ["--stable-for", "5m", "--target", "swarm"],
+      "--stable-for 5m is not shorter than --timeout 5m: rollout status could never see it",
     ],
   ])("berth rollout status %j is refused before it looks at anything", async (args, says) => {
     const run = await runCli(["rollout", "status", "web", ...args]);

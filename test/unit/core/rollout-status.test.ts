@@ -8,9 +8,15 @@
  * it, down or unhealthy fails it at once, one restarted longer ago has stayed up since.
  */
 import { describe, expect, it } from "vitest";
-import { type RolloutView, rolloutState, stabilityState, swarmRolloutView } from "../../../src/core/rollout-status.js";
+import {
+  type RolloutView,
+  rolloutState,
+  stabilityState,
+  swarmRolloutView,
+  swarmStabilityState,
+} from "../../../src/core/rollout-status.js";
 import type { ContainerStatus } from "../../../src/core/status.js";
-import type { SwarmSpecStatus } from "../../../src/core/swarm-status.js";
+import type { SwarmSpecStatus, SwarmTaskStatus } from "../../../src/core/swarm-status.js";
 
 const base: RolloutView = {
   name: "web",
@@ -264,6 +270,112 @@ describe("stabilityState (--stable-for)", () => {
   for (const [name, containers, kind, line] of rows) {
     it(name, () => {
       expect(stabilityState("web", containers, 10 * MIN, NOW)).toEqual({ kind, line });
+    });
+  }
+});
+
+describe("swarmStabilityState (--stable-for under swarm, from the task history)", () => {
+  const NOW = Date.parse("2026-12-05T12:00:00Z");
+  const MIN = 60_000;
+  const at = (ms: number): string => new Date(NOW - ms).toISOString();
+  const task = (slot: number | null, over: Partial<SwarmTaskStatus> = {}): SwarmTaskStatus => ({
+    id: `task${slot ?? "g"}aaaaaaaaaaaaaaa`,
+    slot,
+    node: "node-a",
+    desiredState: "running",
+    state: "running",
+    error: null,
+    since: at(20 * MIN),
+    ...over,
+  });
+  const ended = (slot: number | null, ago: number, over: Partial<SwarmTaskStatus> = {}): SwarmTaskStatus =>
+    task(slot, {
+      id: `end${slot}${ago}bbbbbbbbbbbbbbbb`,
+      desiredState: "shutdown",
+      state: "failed",
+      error: "task: non-zero exit (3)",
+      since: at(ago),
+      ...over,
+    });
+  // Slot 2's tasks of the version before: replaced by the update, one failed before it.
+  const before = [
+    ended(2, 30 * MIN, { outdated: true }),
+    task(2, { id: "oldrunning0000000", desiredState: "shutdown", state: "shutdown", since: at(MIN), outdated: true }),
+  ];
+  const rows: [string, SwarmTaskStatus[], string, string][] = [
+    [
+      "every slot's task up longer: stable",
+      [task(1), task(2)],
+      "complete",
+      "web: stable: web.1 and web.2 have run 10m or longer without a restart",
+    ],
+    [
+      "the version before's tasks, ended or failed, are not looked at",
+      [...before, task(2, { since: at(11 * MIN) }), task(1)],
+      "complete",
+      "web: stable: web.1 and web.2 have run 10m or longer without a restart",
+    ],
+    [
+      "a slot up 4m: waiting until its start + 10m",
+      [task(1), ...before, task(2, { since: at(4 * MIN + 300) })],
+      "waiting",
+      "web: rolled out; waiting until web.2 has stayed up 10m (2026-12-05T12:06:00Z)",
+    ],
+    [
+      "a task of the version failed and Swarm started another 29s ago: fails at once",
+      [task(1), ended(2, 31_000), task(2, { since: at(29_000) })],
+      "failed",
+      "web: not stable for 10m: web.2 was restarted by Swarm 29s ago (1 task of the version ended; the last, end231000bbb, failed at 2026-12-05T11:59:29Z: task: non-zero exit (3))",
+    ],
+    [
+      "restarted longer ago than 10m: it has stayed up since",
+      [ended(1, 40 * MIN), ended(1, 21 * MIN), task(1)],
+      "complete",
+      "web: stable: web.1 has run 10m or longer without a restart",
+    ],
+    [
+      "being replaced after a task ended (the restart delay): fails at once",
+      [
+        task(1),
+        ended(2, 2_000, { state: "complete", error: null }),
+        task(2, { desiredState: "ready", state: "ready", since: at(1_000) }),
+      ],
+      "failed",
+      "web: not stable for 10m: web.2 is being restarted by Swarm (1 task of the version ended; the last, end22000bbbb, exited with code 0 at 2026-12-05T11:59:58Z; it is ready now)",
+    ],
+    [
+      "two ended: counted, the newest named",
+      [
+        ended(1, 90_000),
+        ended(1, 50_000, { state: "rejected", error: "No such image" }),
+        task(1, { state: "starting", since: at(1_000) }),
+      ],
+      "failed",
+      "web: not stable for 10m: web.1 is being restarted by Swarm (2 tasks of the version ended; the last, end150000bbb, rejected at 2026-12-05T11:59:10Z: No such image; it is starting now)",
+    ],
+    [
+      "a slot not running yet, none ended (placing): waiting",
+      [task(1), task(2, { state: "pending", since: at(1_000) })],
+      "waiting",
+      "web: rolled out; waiting for web.2 to run",
+    ],
+    [
+      "a global service: its tasks by node",
+      [task(null, { node: "node-b" }), task(null, { node: "node-a", since: at(MIN) })],
+      "waiting",
+      "web: rolled out; waiting until web.node-a has stayed up 10m (2026-12-05T12:09:00Z)",
+    ],
+    ["no tasks (replicas: 0)", [], "complete", "web: stable: it has no tasks"],
+    [
+      "a running task whose start Swarm did not give: waiting",
+      [task(1, { since: null })],
+      "waiting",
+      "web: rolled out; waiting to learn when web.1 started",
+    ],
+  ];
+  for (const [name, tasks, kind, line] of rows) {
+    it(name, () => {
+      expect(swarmStabilityState("web", tasks, 10 * MIN, NOW)).toEqual({ kind, line });
     });
   }
 });
