@@ -154,7 +154,7 @@ export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
   if (s.tasks.length === 0) return out;
   out += "Tasks:\n";
   out += table(
-    ["  TASK", "ID", "NODE", "DESIRED", "STATE", "SINCE", "ERROR"],
+    ["  TASK", "ID", "NODE", "DESIRED", "STATE", "UP TO DATE", "SINCE", "ERROR"],
     s.tasks.map((t, i) => {
       const name = t.slot !== null ? `${s.name}.${t.slot}` : s.name;
       const prev = s.tasks[i - 1];
@@ -166,6 +166,8 @@ export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
         t.node || "-",
         t.desiredState,
         t.state,
+        // Of the service's current spec (Swarm's word): no for an older version's task.
+        t.outdated === true ? "no" : "yes",
         t.since === null ? "-" : `${age(Date.parse(t.since), now)} ago`,
         t.error ?? "",
       ];

@@ -42,7 +42,7 @@ export interface ObservedTask {
   readonly at: number;
   /**
    * Swarm says it is not of its service's current spec (an update under way, paused or rolled
-   * back). Asked only of services whose last update did not complete: absent, it is current.
+   * back; an older version's task in a slot's history). Absent: it is current.
    */
   readonly outdated?: true;
 }
@@ -88,8 +88,7 @@ export interface SwarmTaskStatus {
   readonly since: string | null;
   /**
    * Swarm says it is not of the service's current spec (an older version, one from before a
-   * `berth restart`). Asked only of a service whose update did not complete, or whose versions a
-   * look asked for (`berth rollout status --stable-for`): absent, it is current or was not asked.
+   * `berth restart`): `berth get`'s UP TO DATE. Absent: it is current.
    */
   readonly outdated?: true;
 }

@@ -20,8 +20,8 @@ export interface SwarmPort {
   /** The service with this name, whoever owns it; null when there is none. */
   serviceByName(name: string): Promise<ObservedService | null>;
   /**
-   * The tasks of these services, each task's node by hostname; of the `mixed` ones (an update
-   * that did not complete), those not of the service's current spec marked outdated.
+   * The tasks of these services, each task's node by hostname; of the `mixed` ones, those not of
+   * the service's current spec marked outdated (Swarm's `_up-to-date` filter, one more list).
    */
   listTasks(serviceIds: readonly string[], mixed?: readonly string[]): Promise<ObservedTask[]>;
   /**

@@ -116,18 +116,8 @@ export class SwarmReconciler {
     this.deleted.delete(spec);
   }
 
-  /**
-   * With `act`, the plan's actions are executed before the pass returns. `versions`: specs whose
-   * tasks Swarm is asked which are of the service's current spec (the status's `outdated`), as it
-   * is asked of every service whose update did not complete (`berth rollout status --stable-for`).
-   */
-  async pass({
-    act,
-    versions,
-  }: {
-    readonly act: boolean;
-    readonly versions?: ReadonlySet<string>;
-  }): Promise<SwarmPassResult> {
+  /** With `act`, the plan's actions are executed before the pass returns. */
+  async pass({ act }: { readonly act: boolean }): Promise<SwarmPassResult> {
     const { owner } = this.options;
     const started = this.deps.clock.now();
     const [snapshot, all, secrets, networks] = await Promise.all([
@@ -144,13 +134,10 @@ export class SwarmReconciler {
     this.watched = new Set([...desiredNames, ...mine.map((s) => s.name)]);
     const left = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
     for (const spec of forgottenDeletions(this.deleted, desiredNames, left)) this.deleted.delete(spec);
-    const mixed = (s: ObservedService): boolean =>
-      (s.updateState !== undefined && s.updateState !== "completed") ||
-      versions?.has(s.labels[owner.keys.spec] ?? s.name) === true;
-    const tasks = await this.deps.swarm.listTasks(
-      mine.map((s) => s.id),
-      mine.filter(mixed).map((s) => s.id),
-    );
+    // Swarm is asked which tasks are of each service's current spec (one more list, at once):
+    // an update's progress, and which tasks of a slot's history are an older version's.
+    const ids = mine.map((s) => s.id);
+    const tasks = await this.deps.swarm.listTasks(ids, ids);
     const now = this.deps.clock.now();
     const plan = planSwarm(
       { ...snapshot.input, deleted: this.deleted },

@@ -315,10 +315,10 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(upOut.code).toBe(0);
     expect(upOut.stdout).toContain("Phase:       Running\n");
     expect(upOut.stdout).toMatch(
-      new RegExp(`^ {2}${up}\\.1 +[0-9a-z]{12} +${node} +running +running +\\d+s ago$`, "m"),
+      new RegExp(`^ {2}${up}\\.1 +[0-9a-z]{12} +${node} +running +running +yes +\\d+s ago$`, "m"),
     );
     expect(upOut.stdout).toMatch(
-      new RegExp(`^ {2}${up}\\.2 +[0-9a-z]{12} +${node} +running +running +\\d+s ago$`, "m"),
+      new RegExp(`^ {2}${up}\\.2 +[0-9a-z]{12} +${node} +running +running +yes +\\d+s ago$`, "m"),
     );
 
     // A task that exits is failed with its exit code, kept below the slot's newer task; while
@@ -334,7 +334,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     );
     expect(crashed.stdout).toMatch(
       new RegExp(
-        `^ {3}\\\\_ ${crash}\\.1 +[0-9a-z]{12} +${node} +shutdown +failed +\\d+s ago +task: non-zero exit \\(3\\)$`,
+        `^ {3}\\\\_ ${crash}\\.1 +[0-9a-z]{12} +${node} +shutdown +failed +yes +\\d+s ago +task: non-zero exit \\(3\\)$`,
         "m",
       ),
     );
@@ -431,8 +431,15 @@ describe("berth --target swarm on a one-node swarm", () => {
     writeFileSync(path.join(dir, "web.yaml"), spec("sleep 3600"));
     const fixed = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
     expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
-    const history = (await daemon.docker.listTasks({ filters: { service: [web] } })) as { Status: { State: string } }[];
-    expect(history.map((t) => t.Status.State)).toContain("failed");
+    // berth get marks them: not up to date.
+    const get = await swarm(["get", web, "--id", id, "-f", dir, "--server", "off"]);
+    expect(get.stdout).toMatch(new RegExp(`^ {2}${web}\\.1 +[0-9a-z]{12} +\\S+ +running +running +yes +`, "m"));
+    expect(get.stdout).toMatch(
+      new RegExp(
+        `^ {3}\\\\_ ${web}\\.1 +[0-9a-z]{12} +\\S+ +shutdown +failed +no +.*task: non-zero exit \\(3\\)$`,
+        "m",
+      ),
+    );
     // Longer than the update took to complete (its 5 s monitor): the task is young, its slot has
     // failed tasks, and only Swarm's word that they are of the version before keeps them out.
     const steady = await status("12s");

@@ -125,7 +125,12 @@ export class FakeSwarm implements SwarmPort {
 
   listTasks(serviceIds: readonly string[], mixed: readonly string[] = []): Promise<ObservedTask[]> {
     this.checked.push([...mixed]);
-    return Promise.resolve(this.tasks.filter((t) => serviceIds.includes(t.serviceId)));
+    // As the adapter: only the services in `mixed` are asked which tasks are of their current spec.
+    return Promise.resolve(
+      this.tasks
+        .filter((t) => serviceIds.includes(t.serviceId))
+        .map(({ outdated, ...t }) => (outdated === true && mixed.includes(t.serviceId) ? { ...t, outdated } : t)),
+    );
   }
 
   /** Sets a service's last update state, as Swarm would (updating, paused, completed, …). */

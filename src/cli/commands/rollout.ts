@@ -144,8 +144,8 @@ interface RolloutSource {
   live(): Promise<readonly RolloutView[] | null>;
   /**
    * --stable-for: a look at the files and the host that inspects these specs' containers (under
-   * swarm: asks Swarm which of their services' tasks are of the version), each spec judged by how
-   * long its version's replicas have run; with the version the look saw.
+   * swarm: their services' tasks, each marked by Swarm as of the version or not), each spec judged
+   * by how long its version's replicas have run; with the version the look saw.
    */
   stability(specs: ReadonlySet<string>, stableForMs: number): Promise<ReadonlyMap<string, Stability>>;
 }
@@ -163,7 +163,7 @@ function rolloutSource(config: Config, log: Logger, io: CliIO, server: string): 
       live: async () =>
         (await liveSwarmStatus(server, config.controllerId))?.report.specs.map(swarmRolloutView) ?? null,
       stability: async (specs, stableForMs) => {
-        const { status } = await app.reconciler.pass({ act: false, versions: specs });
+        const { status } = await app.reconciler.pass({ act: false });
         const now = Date.now();
         const judged = printableDeep(status.filter((s) => specs.has(s.name)));
         return new Map(

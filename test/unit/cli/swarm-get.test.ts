@@ -7,7 +7,7 @@ import { SWARM_SPEC, swarmTask } from "../../support/swarm-status.js";
 const NOW = Date.parse("2026-11-23T10:05:00.000Z");
 
 describe("renderSwarmSpec", () => {
-  it("prints the service's fields, then a row per task with the older tasks of a slot marked", () => {
+  it("prints the service's fields, then a row per task with the older tasks of a slot marked, and which are an older version's", () => {
     const spec: SwarmSpecStatus = {
       ...SWARM_SPEC,
       phase: "Pending",
@@ -22,6 +22,7 @@ describe("renderSwarmSpec", () => {
           state: "failed",
           error: "task: non-zero exit (1)",
           since: "2026-11-23T09:59:00.000Z",
+          outdated: true,
         }),
         swarmTask("cccccccccccccccccccc", {
           slot: 2,
@@ -42,10 +43,10 @@ describe("renderSwarmSpec", () => {
       "Replicas:    1/2 running, 1 up to date",
       "Last error:  no suitable node (insufficient resources on 1 node)",
       "Tasks:",
-      "  TASK       ID            NODE    DESIRED   STATE    SINCE   ERROR",
-      "  web.1      aaaaaaaaaaaa  node-a  running   running  5m ago",
-      "   \\_ web.1  bbbbbbbbbbbb  node-a  shutdown  failed   6m ago  task: non-zero exit (1)",
-      "  web.2      cccccccccccc  -       running   pending  -       no suitable node (insufficient resources on 1 node)",
+      "  TASK       ID            NODE    DESIRED   STATE    UP TO DATE  SINCE   ERROR",
+      "  web.1      aaaaaaaaaaaa  node-a  running   running  yes         5m ago",
+      "   \\_ web.1  bbbbbbbbbbbb  node-a  shutdown  failed   no          6m ago  task: non-zero exit (1)",
+      "  web.2      cccccccccccc  -       running   pending  yes         -       no suitable node (insufficient resources on 1 node)",
       "",
     ]);
   });

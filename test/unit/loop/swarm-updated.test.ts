@@ -1,9 +1,9 @@
 /**
  * Under swarm, which tasks are of their service's current spec is Swarm's to say
- * (docker/swarm-adapter.ts listTasks, its `_up-to-date` filter): the swarm reconciler asks it only
- * for the services whose last update did not complete (under way, paused, rolled back), not for
- * those never updated or whose update completed; and the status counts as `updated` the tasks
- * Swarm still wants that it did not mark outdated.
+ * (docker/swarm-adapter.ts listTasks, its `_up-to-date` filter): the swarm reconciler asks it of
+ * every service of berth's (an older version's task stays in a slot's history after its update
+ * completed); the status counts as `updated` the tasks Swarm still wants that it did not mark
+ * outdated, and gives each task's mark.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -16,7 +16,7 @@ import { swarmReconciler } from "../../support/swarm-reconciler.js";
 import { tempDir } from "../../support/tmp.js";
 
 describe("tasks of a service's current spec under swarm", () => {
-  it("are asked of Swarm only for services whose update did not complete, and counted updated", async () => {
+  it("are asked of Swarm for every service, counted updated, and marked in the task rows", async () => {
     const dir = tempDir("berth-swarm-updated-");
     for (const name of ["fresh", "done", "rolling", "paused"])
       writeFileSync(path.join(dir, `${name}.yaml`), specText(name, { replicas: 2 }));
@@ -48,12 +48,19 @@ describe("tasks of a service's current spec under swarm", () => {
     task("done", 2, false);
 
     const result = await reconciler.pass({ act: false });
-    expect([...(swarm.checked.at(-1) ?? [])].sort()).toEqual([id("paused"), id("rolling")].sort());
+    expect([...(swarm.checked.at(-1) ?? [])].sort()).toEqual(
+      [id("done"), id("fresh"), id("paused"), id("rolling")].sort(),
+    );
     expect(Object.fromEntries(result.status.map((s) => [s.name, `${s.updated}/${s.desired}`]))).toEqual({
       done: "2/2",
       fresh: "0/2",
       paused: "0/2",
       rolling: "1/2",
     });
+    const rows = result.status.find((s) => s.name === "rolling")?.tasks ?? [];
+    expect(rows.map((t) => [t.id, t.outdated ?? false])).toEqual([
+      ["rolling.1", false],
+      ["rolling.2", true],
+    ]);
   });
 });
