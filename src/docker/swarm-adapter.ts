@@ -55,6 +55,16 @@ export interface SwarmPort {
 
 export type Call = <T>(operation: string, run: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 
+/**
+ * A service update's options for dockerode: the spec as the body, and only `version` in the query
+ * string. Without `_query`, docker-modem copies every option into the URL (the whole spec, its
+ * env and labels among it), where a proxy or the engine's debug log would keep it, and a large
+ * spec passes the engine's limit on a request's head.
+ */
+function updateBody(spec: object, version: number, abortSignal: AbortSignal): Record<string, unknown> {
+  return { ...spec, version, abortSignal, _query: { version }, _body: spec };
+}
+
 interface EngineService {
   ID: string;
   Version?: { Index?: number };
@@ -195,11 +205,11 @@ export class DockerSwarm implements SwarmPort {
   ): Promise<void> {
     const service = this.docker.getService(id);
     await this.call("service-update", (abortSignal) =>
-      (service.update as unknown as WithAuth).call(service, credentials ?? undefined, {
-        ...spec,
-        version,
-        abortSignal,
-      }),
+      (service.update as unknown as WithAuth).call(
+        service,
+        credentials ?? undefined,
+        updateBody(spec, version, abortSignal),
+      ),
     );
   }
 
@@ -210,7 +220,7 @@ export class DockerSwarm implements SwarmPort {
     )) as EngineService & { Spec: Record<string, unknown> };
     const spec = { ...current.Spec, Mode: { Replicated: { Replicas: replicas } } };
     await this.call("service-update", (abortSignal) =>
-      service.update({ ...spec, version: current.Version?.Index ?? 0, abortSignal }),
+      service.update(updateBody(spec, current.Version?.Index ?? 0, abortSignal)),
     );
   }
 
@@ -222,7 +232,7 @@ export class DockerSwarm implements SwarmPort {
     const template = current.Spec.TaskTemplate ?? {};
     const spec = { ...current.Spec, TaskTemplate: { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 } };
     await this.call("service-update", (abortSignal) =>
-      service.update({ ...spec, version: current.Version?.Index ?? 0, abortSignal }),
+      service.update(updateBody(spec, current.Version?.Index ?? 0, abortSignal)),
     );
   }
 

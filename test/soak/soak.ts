@@ -39,6 +39,7 @@ import { specHash } from "../../src/core/hash.js";
 import { formatTime } from "../../src/core/units.js";
 import { parseSpecText } from "../../src/manifest/parse.js";
 import { prng } from "../support/prng.js";
+import { type ChaosSpec, fixBroken, printVerdict, sleep, specOperations, Tally, until, weighted } from "./chaos.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";
 import { TestRedis } from "../support/redis.js";
@@ -68,24 +69,8 @@ const ID = `soak-${SEED}`;
 
 const random = prng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, stepMs = 250): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(stepMs);
-  }
-}
-
-interface Spec {
-  name: string;
-  version: number;
-  replicas: number;
-  suspended: boolean;
-  expiresAt: number | null;
-  broken: boolean;
+interface Spec extends ChaosSpec {
   /** spec.updatePartition (--partitions); 0 rolls every replica. */
   partition: number;
   /** The hash of every valid version written: what a replica a partition keeps may be of. */
@@ -119,20 +104,20 @@ function expectedHash(s: Spec): string {
   return specHash(doc.spec);
 }
 
-const counts: Record<string, number> = {};
-const count = (what: string): void => {
-  counts[what] = (counts[what] ?? 0) + 1;
-};
-const FAULTS = new Set([
-  "docker stop",
-  "docker rm -f",
-  "kill -9",
-  "daemon restart",
-  "broken file",
-  "look-alike",
-  "leader paused",
-  "redis restart",
-]);
+const tally = new Tally(
+  new Set([
+    "docker stop",
+    "docker rm -f",
+    "kill -9",
+    "daemon restart",
+    "broken file",
+    "look-alike",
+    "leader paused",
+    "redis restart",
+  ]),
+);
+const { counts } = tally;
+const count = (what: string): void => tally.count(what);
 
 /** Every Docker write a berth logged (at debug level, with its term), from its log file. */
 function loggedWrites(logPath: string): { term: number; at: number }[] {
@@ -174,7 +159,6 @@ async function main(): Promise<number> {
 
   const logPaths = procs.map((_, i) => path.join(tmpdir(), `berth-soak-${SEED}${HA ? `-ha${i}` : ""}.log`));
   const logFds = logPaths.map((p) => openSync(p, "w"));
-  const logPath = logPaths[0] as string;
   const file = (name: string) => path.join(dir, `${name}.yaml`);
   const write = (s: Spec) => {
     writeFileSync(file(s.name), s.broken ? `${specYaml(s).slice(0, 40)}: [broken\n` : specYaml(s));
@@ -222,78 +206,28 @@ async function main(): Promise<number> {
     }));
 
   const operations: [number, () => void | Promise<void>][] = [
-    [
-      5,
-      () => {
-        if (specs.size >= MAX_SPECS) return;
-        const s: Spec = {
-          name: `soak${SEED}-s${nextName++}`,
-          version: 1,
-          replicas: 1 + Math.floor(random() * 3),
-          suspended: false,
-          expiresAt: null,
-          broken: false,
-          partition: 0,
-          hashes: new Set(),
-        };
-        specs.set(s.name, s);
-        write(s);
-        count("add");
-      },
-    ],
-    [
-      4,
-      () => {
-        const s = specs.size > 0 ? pick([...specs.values()]) : null;
-        if (!s) return;
-        s.version++;
-        s.broken = false;
-        if (random() < 0.3) s.replicas = 1 + Math.floor(random() * 3);
-        write(s);
-        count("edit");
-      },
-    ],
-    [
-      2,
-      () => {
-        const s = specs.size > 0 ? pick([...specs.values()]) : null;
-        if (!s) return;
-        specs.delete(s.name);
-        gone.add(s.name);
-        rmSync(file(s.name));
-        count("delete");
-      },
-    ],
-    [
-      1,
-      () => {
-        const s = specs.size > 0 ? pick([...specs.values()]) : null;
-        if (!s || s.broken) return;
-        s.broken = true;
-        write(s);
-        count("broken file");
-      },
-    ],
-    [
-      1,
-      () => {
-        const s = specs.size > 0 ? pick([...specs.values()]) : null;
-        if (!s || s.broken) return;
-        s.expiresAt = Date.now() + 3000 + Math.floor(random() * 20_000);
-        write(s);
-        count("expiry");
-      },
-    ],
-    [
-      2,
-      () => {
-        const s = specs.size > 0 ? pick([...specs.values()]) : null;
-        if (!s || s.broken) return;
-        s.suspended = !s.suspended;
-        write(s);
-        count(s.suspended ? "suspend" : "resume");
-      },
-    ],
+    ...specOperations<Spec>({
+      specs,
+      gone,
+      random,
+      make: () =>
+        specs.size >= MAX_SPECS
+          ? null
+          : {
+              name: `soak${SEED}-s${nextName++}`,
+              version: 1,
+              replicas: 1 + Math.floor(random() * 3),
+              suspended: false,
+              expiresAt: null,
+              broken: false,
+              partition: 0,
+              hashes: new Set(),
+            },
+      replicas: () => 1 + Math.floor(random() * 3),
+      write,
+      remove: (s) => rmSync(file(s.name)),
+      count,
+    }),
     [
       PARTITIONS ? 4 : 0,
       () => {
@@ -407,15 +341,7 @@ async function main(): Promise<number> {
       },
     ],
   ];
-  const total = operations.reduce((n, [w]) => n + w, 0);
-  const nextOperation = () => {
-    let r = random() * total;
-    for (const [w, op] of operations) {
-      r -= w;
-      if (r < 0) return op;
-    }
-    return (operations[0] as [number, () => Promise<void>])[1];
-  };
+  const nextOperation = weighted(operations, random);
 
   let verdict = "FAIL";
   const problems: string[] = [];
@@ -431,13 +357,7 @@ async function main(): Promise<number> {
 
     // Chaos stops: every file valid, berth running, the daemon up.
     if (!daemon.running) await daemon.start();
-    for (const s of specs.values()) {
-      if (s.broken) {
-        s.broken = false;
-        s.version++;
-        write(s);
-      }
-    }
+    fixBroken({ specs, write });
     for (let i = 0; i < instances; i++) if (!alive(procs[i] ?? null)) startBerth(i);
     const calm = Date.now();
     /** `partitioned`: a replica below its spec's partition may be of any version the spec had. */
@@ -518,26 +438,13 @@ async function main(): Promise<number> {
     await daemon.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  const faults = Object.entries(counts)
-    .filter(([k]) => FAULTS.has(k))
-    .reduce((n, [, v]) => n + v, 0);
-  const detail = Object.entries(counts)
-    .filter(([k]) => k !== "operations")
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ");
-  console.log(
-    `soak seed=${SEED} minutes=${MINUTES}${HA ? ` ha=${HA}` : ""}: ${verdict} operations=${counts.operations ?? 0} faults=${faults} ` +
-      `converged_in=${(convergedInMs / 1000).toFixed(1)}s (${detail})`,
+  printVerdict(
+    `soak seed=${SEED} minutes=${MINUTES}${HA ? ` ha=${HA}` : ""}`,
+    tally,
+    convergedInMs,
+    problems,
+    logPaths,
   );
-  for (const p of problems) console.log(`  ${p}`);
-  if (problems.length > 0) {
-    // A failing seed is a bug report: what berth last said about the specs in trouble.
-    console.log(`  berth's log: ${logPaths.join(", ")}; the first's last warnings and errors:`);
-    const lines = readFileSync(logPath, "utf8")
-      .split("\n")
-      .filter((l) => /"level":(40|50|60)/.test(l));
-    for (const line of lines.slice(-40)) console.log(`    ${line.slice(0, 400)}`);
-  }
   return verdict === "PASS" ? 0 : 1;
 }
 

@@ -1,0 +1,348 @@
+/**
+ * The chaos soak under `--target swarm`: `npm run soak:swarm -- --minutes N --seed S`.
+ *
+ * On a one-node swarm in a private Docker daemon (its own network namespace; restarting it
+ * disturbs nothing else), with `berth run --target swarm` behind a proxy that records every call
+ * it makes, a seeded mix of: spec adds, edits (a new version, sometimes new replicas) and deletes;
+ * broken files later fixed; expiries; suspend and resume; a service removed by hand (`docker
+ * service rm`) and one scaled by hand; a task's container removed (`docker rm -f`, Swarm makes
+ * another); controller SIGKILL and restart; a restart of the manager's daemon; and services berth
+ * does not own, some holding the name of a spec to come, some with berth's labels of another id.
+ * The sequence of operations is a function of the seed.
+ *
+ * At the end, chaos stops, every file is made valid, berth is left running, and the soak waits
+ * for convergence, then checks the invariants:
+ *   - every valid, unexpired spec whose name no other service holds has exactly one service of
+ *     berth's, of the spec's current hash, scaled to its replicas (0 when suspended), its update
+ *     not paused, and that many tasks running;
+ *   - nothing expired or deleted has a service left;
+ *   - no service berth does not own was touched (same ID and version; berth sent no write for it);
+ *   - every service update berth sent carried its spec in the body, only the version in the URL.
+ * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { specHash } from "../../src/core/hash.js";
+import { formatTime } from "../../src/core/units.js";
+import { parseSpecText } from "../../src/manifest/parse.js";
+import { FaultProxy } from "../support/fault-proxy.js";
+import { startPrivateSwarm } from "../support/private-swarm.js";
+import { prng } from "../support/prng.js";
+import { type ChaosSpec, fixBroken, printVerdict, sleep, specOperations, Tally, until, weighted } from "./chaos.js";
+
+const IMAGE = "berth-test/busybox:latest";
+const BIN = path.resolve("bin/berth.js");
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "2" },
+    seed: { type: "string", default: "1" },
+    specs: { type: "string", default: "8" },
+  },
+});
+const MINUTES = Number(values.minutes);
+const SEED = Number(values.seed);
+const MAX_SPECS = Number(values.specs);
+const ID = `swarm-soak-${SEED}`;
+
+const random = prng(SEED);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+
+type Spec = ChaosSpec;
+
+function specYaml(s: Spec): string {
+  return [
+    "apiVersion: berth/v1",
+    "kind: Container",
+    "metadata:",
+    `  name: ${s.name}`,
+    "spec:",
+    `  image: ${IMAGE}`,
+    '  command: ["sleep", "3600"]',
+    "  stopTimeout: 1s",
+    `  env: { VERSION: "${s.version}" }`,
+    `  replicas: ${s.replicas}`,
+    `  suspended: ${s.suspended}`,
+    `  expiresAt: "${s.expiresAt === null ? "never" : formatTime(s.expiresAt)}"`,
+    "",
+  ].join("\n");
+}
+
+function expectedHash(s: Spec): string {
+  const doc = parseSpecText(specYaml(s), "soak.yaml").documents[0];
+  if (!doc) throw new Error(`soak spec ${s.name} does not parse`);
+  return specHash(doc.spec);
+}
+
+/** A service as the soak reads it from the manager. */
+interface Service {
+  readonly ID: string;
+  readonly Version: { readonly Index: number };
+  readonly Spec: {
+    readonly Name: string;
+    readonly Labels?: Record<string, string>;
+    readonly Mode: { readonly Replicated?: { readonly Replicas?: number } };
+  };
+  readonly UpdateStatus?: { readonly State?: string; readonly Message?: string };
+}
+
+const tally = new Tally(
+  new Set(["docker service rm", "docker service scale", "docker rm -f", "kill -9", "daemon restart", "broken file"]),
+);
+const count = (what: string): void => tally.count(what);
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), "berth-swarm-soak-"));
+  const daemon = await startPrivateSwarm([IMAGE]);
+  const proxy = await FaultProxy.start(daemon.socketPath);
+  const docker = daemon.docker;
+  const specs = new Map<string, Spec>();
+  const gone = new Set<string>();
+  const strangers: { id: string; name: string; version: number }[] = [];
+  let berth: ChildProcess | null = null;
+  let nextName = 0;
+  let restartedDaemon = 0;
+  let lastKill = 0;
+
+  const logPath = path.join(tmpdir(), `berth-swarm-soak-${SEED}.log`);
+  const logFd = openSync(logPath, "w");
+  const file = (name: string) => path.join(dir, `${name}.yaml`);
+  const write = (s: Spec) =>
+    writeFileSync(file(s.name), s.broken ? `${specYaml(s).slice(0, 40)}: [broken\n` : specYaml(s));
+  const alive = (p: ChildProcess | null): p is ChildProcess =>
+    p !== null && p.exitCode === null && p.signalCode === null;
+  const startBerth = () => {
+    berth = spawn(
+      process.execPath,
+      [
+        BIN,
+        "run",
+        "--target",
+        "swarm",
+        "--id",
+        ID,
+        "--specs",
+        dir,
+        "--resync",
+        "5s",
+        "--listen",
+        "off",
+        "--log-format",
+        "json",
+      ],
+      {
+        env: { ...process.env, DOCKER_HOST: proxy.dockerHost, BERTH_STATE_DIR: path.join(daemon.dir, "state") },
+        stdio: ["ignore", logFd, logFd],
+      },
+    );
+  };
+  const ours = async (): Promise<Service[]> =>
+    (await docker.listServices({ filters: { label: [`berth.controller=${ID}`] } })) as Service[];
+
+  const operations: [number, () => void | Promise<void>][] = [
+    ...specOperations<Spec>({
+      specs,
+      gone,
+      random,
+      make: () =>
+        specs.size >= MAX_SPECS
+          ? null
+          : {
+              name: `swsoak${SEED}-s${nextName++}`,
+              version: 1,
+              replicas: 1 + Math.floor(random() * 2),
+              suspended: false,
+              expiresAt: null,
+              broken: false,
+            },
+      replicas: () => 1 + Math.floor(random() * 2),
+      write,
+      remove: (s) => rmSync(file(s.name)),
+      count,
+    }),
+    [
+      2,
+      async () => {
+        const list = await ours();
+        if (list.length === 0) return;
+        await docker
+          .getService(pick(list).ID)
+          .remove()
+          .catch(() => undefined);
+        count("docker service rm");
+      },
+    ],
+    [
+      2,
+      async () => {
+        const list = (await ours()).filter((s) => s.Spec.Mode.Replicated !== undefined);
+        if (list.length === 0) return;
+        const service = pick(list);
+        const replicas = Math.floor(random() * 4);
+        await docker
+          .getService(service.ID)
+          .update({ ...service.Spec, Mode: { Replicated: { Replicas: replicas } }, version: service.Version.Index })
+          .catch(() => undefined);
+        count("docker service scale");
+      },
+    ],
+    [
+      2,
+      async () => {
+        const tasks = await docker.listContainers({ filters: { label: ["com.docker.swarm.service.name"] } });
+        const mine = tasks.filter((c) => c.Labels["com.docker.swarm.service.name"]?.startsWith(`swsoak${SEED}-s`));
+        if (mine.length === 0) return;
+        await docker
+          .getContainer(pick(mine).Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+        count("docker rm -f");
+      },
+    ],
+    [
+      1,
+      async () => {
+        if (Date.now() - lastKill < 20_000) return;
+        lastKill = Date.now();
+        berth?.kill("SIGKILL");
+        await sleep(500 + Math.floor(random() * 2000));
+        startBerth();
+        count("kill -9");
+      },
+    ],
+    [
+      1,
+      async () => {
+        if (restartedDaemon >= Math.max(1, Math.floor(MINUTES / 4)) || Date.now() - started < 20_000) return;
+        restartedDaemon++;
+        await daemon.stop();
+        await sleep(2000 + Math.floor(random() * 4000));
+        await daemon.start();
+        count("daemon restart");
+      },
+    ],
+    [
+      1,
+      async () => {
+        if (strangers.length >= 4) return;
+        // Some hold the name of a spec to come (a Conflict); some carry berth's labels of another id.
+        const holdsName = random() < 0.5;
+        const name = holdsName ? `swsoak${SEED}-s${nextName + 1}` : `swsoak${SEED}-stranger${strangers.length}`;
+        const labels: Record<string, string> = holdsName
+          ? {}
+          : { "berth.controller": `${ID}-other`, "berth.spec": `swsoak${SEED}-s0`, "berth.hash": "x" };
+        try {
+          const created = (await docker.createService({
+            Name: name,
+            Labels: labels,
+            TaskTemplate: { ContainerSpec: { Image: IMAGE, Command: ["sleep", "3600"] } },
+            Mode: { Replicated: { Replicas: 1 } },
+          })) as { id?: string; ID?: string };
+          const id = created.id ?? created.ID ?? "";
+          const made = (await docker.getService(id).inspect()) as Service;
+          strangers.push({ id, name, version: made.Version.Index });
+          count("stranger");
+        } catch {
+          // The name was taken meanwhile: no stranger this time.
+        }
+      },
+    ],
+  ];
+  const nextOperation = weighted(operations, random);
+
+  let verdict = "FAIL";
+  const problems: string[] = [];
+  let convergedInMs = -1;
+  try {
+    startBerth();
+    const deadline = started + MINUTES * 60_000;
+    while (Date.now() < deadline) {
+      await nextOperation()();
+      count("operations");
+      await sleep(200 + Math.floor(random() * 1300));
+    }
+
+    // Chaos stops: every file valid, berth running, the daemon up.
+    if (!daemon.running) await daemon.start();
+    fixBroken({ specs, write });
+    if (!alive(berth)) startBerth();
+    const calm = Date.now();
+    const check = async (): Promise<string[]> => {
+      const now = Date.now();
+      const found: string[] = [];
+      const services = await ours();
+      for (const s of specs.values()) {
+        const mine = services.filter((v) => v.Spec.Labels?.["berth.spec"] === s.name);
+        if (s.expiresAt !== null && s.expiresAt <= now) {
+          if (mine.length > 0) found.push(`${s.name} expired but has ${mine.length} service(s)`);
+          continue;
+        }
+        // A name held by a service berth does not own: that spec is in Conflict, by design.
+        if (strangers.some((x) => x.name === s.name)) continue;
+        const [service, ...more] = mine;
+        if (!service || more.length > 0) {
+          found.push(`${s.name}: ${mine.length} services`);
+          continue;
+        }
+        const replicas = s.suspended ? 0 : s.replicas;
+        if (service.Spec.Name !== s.name) found.push(`${s.name}: its service is named ${service.Spec.Name}`);
+        if (service.Spec.Labels?.["berth.hash"] !== expectedHash(s))
+          found.push(`${s.name}: its service has an old hash`);
+        if (service.Spec.Mode.Replicated?.Replicas !== replicas)
+          found.push(`${s.name}: ${service.Spec.Mode.Replicated?.Replicas} replicas, expected ${replicas}`);
+        if (service.UpdateStatus?.State === "paused")
+          found.push(`${s.name}: its update is paused: ${service.UpdateStatus.Message ?? ""}`);
+        const tasks = (await docker.listTasks({ filters: { service: [service.ID] } })) as {
+          DesiredState: string;
+          Status: { State: string };
+        }[];
+        const running = tasks.filter((t) => t.DesiredState === "running" && t.Status.State === "running").length;
+        if (running !== replicas) found.push(`${s.name}: ${running} tasks running, expected ${replicas}`);
+      }
+      for (const name of gone) {
+        const left = services.filter((v) => v.Spec.Labels?.["berth.spec"] === name && !specs.has(name));
+        if (left.length > 0) found.push(`${name} is deleted but has ${left.length} service(s)`);
+      }
+      return found;
+    };
+    const settled = await until(async () => (await check()).length === 0, 180_000, 1000);
+    if (!settled) problems.push(...(await check()));
+    convergedInMs = Date.now() - calm;
+
+    // Services berth does not own: still there, never updated, and berth sent no write for them.
+    const all = (await docker.listServices()) as Service[];
+    for (const x of strangers) {
+      const now = all.find((v) => v.ID === x.id);
+      if (!now) problems.push(`service ${x.name}, not berth's, was removed`);
+      else if (now.Version.Index !== x.version) problems.push(`service ${x.name}, not berth's, was updated`);
+      // Its ID or its name as the path's service (a prefix of another service's name is not it).
+      const named = new RegExp(`/services/(${x.id}|${x.name})(/|\\?|$)`);
+      const touched = proxy.seen.filter((r) => r.method !== "GET" && named.test(r.path));
+      if (touched.length > 0)
+        problems.push(`berth sent ${touched.map((t) => `${t.method} ${t.path}`).join(", ")} for service ${x.name}`);
+    }
+    // A service update's spec goes in its body: its URL carries the version alone.
+    const leaky = proxy.seen.filter(
+      (r) =>
+        r.method === "POST" && /\/services\/[^/]+\/update\?/.test(r.path) && !/\/update\?version=\d+$/.test(r.path),
+    );
+    if (leaky.length > 0)
+      problems.push(
+        `${leaky.length} service update(s) carried more than the version in the URL: ${leaky[0]?.path.slice(0, 160)}`,
+      );
+    verdict = problems.length === 0 ? "PASS" : "FAIL";
+  } finally {
+    (berth as ChildProcess | null)?.kill("SIGTERM");
+    await proxy.close();
+    await daemon.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printVerdict(`swarm soak seed=${SEED} minutes=${MINUTES}`, tally, convergedInMs, problems, [logPath]);
+  return verdict === "PASS" ? 0 : 1;
+}
+
+process.exitCode = await main();
