@@ -570,7 +570,8 @@ export class DockerAdapter implements DockerPort {
     };
     await this.call(
       "volume-create",
-      (abortSignal) => this.docker.createVolume({ ...body, abortSignal } as object),
+      // `_query`: the body alone (docker-modem would copy every option into the URL's query string).
+      (abortSignal) => this.docker.createVolume({ ...body, abortSignal, _query: {} } as object),
       this.options.callTimeoutMs,
       name,
     );
@@ -626,7 +627,8 @@ export class DockerAdapter implements DockerPort {
     };
     await this.call(
       "network-create",
-      (abortSignal) => this.docker.createNetwork({ ...body, abortSignal }),
+      // `_query`: the body alone (docker-modem would copy every option into the URL's query string).
+      (abortSignal) => this.docker.createNetwork({ ...body, abortSignal, _query: {} } as typeof body),
       this.options.callTimeoutMs,
       name,
     );

@@ -259,7 +259,17 @@ export class DockerSwarm implements SwarmPort {
     const created = await this.call(
       "secret-create",
       (abortSignal) =>
-        this.docker.createSecret({ Name: name, Labels: { ...labels }, Data, abortSignal }) as Promise<{ id?: string }>,
+        // `_query`: no query string. Without it docker-modem copies every option into the URL,
+        // Data (the value) with them, where a proxy or the engine's debug log would keep it.
+        this.docker.createSecret({
+          Name: name,
+          Labels: { ...labels },
+          Data,
+          abortSignal,
+          _query: {},
+        }) as Promise<{
+          id?: string;
+        }>,
     );
     return created.id ?? "";
   }

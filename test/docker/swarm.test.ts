@@ -13,7 +13,7 @@
  *   fails it at once, an older version's failed tasks do not count;
  * - secretEnv becomes Swarm secrets (a file and <KEY>_FILE in the task); a rotation is a new
  *   secret and a start-first update, the old secret removed; the value is in no inspect, label,
- *   plan, status or log;
+ *   plan, status, log or request URL;
  * - a global service runs a task on the node; a published port (host mode) answers inside the
  *   daemon's network namespace, an ingress one is in the service's endpoint;
  * - the bundled specs: what a service can carry converges, the rest is refused at its field;
@@ -25,6 +25,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, berth, specDir, TEST_IMAGE, testId } from "../support/e2e.js";
+import { FaultProxy } from "../support/fault-proxy.js";
 import { pollValue } from "../support/poll.js";
 import type { PrivateDockerd } from "../support/private-dockerd.js";
 import { runningTaskEnvs, type ServiceView, servicesOf, startPrivateSwarm } from "../support/private-swarm.js";
@@ -577,8 +578,10 @@ describe("berth --target swarm on a one-node swarm", () => {
     });
     const args = ["--id", id, "-f", dir, "--allow-secret-dir", secrets];
     const said: string[] = [];
+    // berth talks to the engine through a recording proxy: every request's URL is kept.
+    const proxy = await FaultProxy.start(daemon.socketPath);
     const run = async (cmd: readonly string[]) => {
-      const r = await swarm([...cmd, ...args]);
+      const r = await swarm([...cmd, ...args], { DOCKER_HOST: proxy.dockerHost });
       said.push(r.stdout, r.stderr);
       return r;
     };
@@ -631,6 +634,16 @@ describe("berth --target swarm on a one-node swarm", () => {
     const shown = `${await engineViews(id)}\n${said.join("\n")}`;
     expect(shown).toContain(`TOKEN_FILE=/run/secrets/TOKEN`);
     for (const value of [first, second]) expect(shown.includes(value), "a secret value is shown").toBe(false);
+    // Nor in a request's URL (the secret's Data is the value in base64), where a proxy or the
+    // engine's debug log keeps it: the secret creates sent it in their bodies only.
+    await proxy.close();
+    const urls = proxy.seen.map((r) => `${r.method} ${r.path}`);
+    expect(urls.filter((u) => u.startsWith("POST /secrets/create"))).toHaveLength(2);
+    for (const value of [first, second]) {
+      const base64 = Buffer.from(value).toString("base64");
+      for (const form of [value, base64, encodeURIComponent(base64)])
+        expect(urls.filter((u) => u.includes(form))).toEqual([]);
+    }
 
     // The file gone: the service goes, then its secret.
     rmSync(path.join(dir, "s.yaml"));

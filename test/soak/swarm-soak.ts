@@ -17,13 +17,16 @@
  *     not paused, and that many tasks running;
  *   - nothing expired or deleted has a service left;
  *   - no service berth does not own was touched (same ID and version; berth sent no write for it);
- *   - every service update berth sent carried its spec in the body, only the version in the URL.
+ *   - every service update berth sent carried its spec in the body, only the version in the URL;
+ *   - one Swarm secret per spec whose service reads one (every other spec has a secretEnv entry),
+ *     none left of deleted or expired specs, and the secret's value in no request's URL.
  * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { specHash } from "../../src/core/hash.js";
 import { formatTime } from "../../src/core/units.js";
@@ -51,7 +54,11 @@ const ID = `swarm-soak-${SEED}`;
 const random = prng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
 
-type Spec = ChaosSpec;
+/** `secret`: the spec has a secretEnv entry (a Swarm secret berth makes, named by the value's keyed digest). */
+type Spec = ChaosSpec & { readonly secret: boolean };
+
+/** The value every secretEnv entry reads (SWSOAK_TOKEN in berth's environment): it must appear in no request's URL. */
+const SECRET = `swsoak-${SEED}-${randomBytes(8).toString("hex")}`;
 
 function specYaml(s: Spec): string {
   return [
@@ -65,6 +72,7 @@ function specYaml(s: Spec): string {
     "  stopTimeout: 1s",
     `  env: { VERSION: "${s.version}" }`,
     `  replicas: ${s.replicas}`,
+    ...(s.secret ? ["  secretEnv: { TOKEN: { fromHostEnv: SWSOAK_TOKEN } }"] : []),
     `  suspended: ${s.suspended}`,
     `  expiresAt: "${s.expiresAt === null ? "never" : formatTime(s.expiresAt)}"`,
     "",
@@ -85,6 +93,7 @@ interface Service {
     readonly Name: string;
     readonly Labels?: Record<string, string>;
     readonly Mode: { readonly Replicated?: { readonly Replicas?: number } };
+    readonly TaskTemplate: { readonly ContainerSpec: { readonly Env?: readonly string[] } };
   };
   readonly UpdateStatus?: { readonly State?: string; readonly Message?: string };
 }
@@ -135,7 +144,12 @@ async function main(): Promise<number> {
         "json",
       ],
       {
-        env: { ...process.env, DOCKER_HOST: proxy.dockerHost, BERTH_STATE_DIR: path.join(daemon.dir, "state") },
+        env: {
+          ...process.env,
+          DOCKER_HOST: proxy.dockerHost,
+          BERTH_STATE_DIR: path.join(daemon.dir, "state"),
+          SWSOAK_TOKEN: SECRET,
+        },
         stdio: ["ignore", logFd, logFd],
       },
     );
@@ -152,6 +166,8 @@ async function main(): Promise<number> {
         specs.size >= MAX_SPECS
           ? null
           : {
+              // Every other spec reads a secret.
+              secret: nextName % 2 === 1,
               name: `swsoak${SEED}-s${nextName++}`,
               version: 1,
               replicas: 1 + Math.floor(random() * 2),
@@ -290,7 +306,12 @@ async function main(): Promise<number> {
         }
         const replicas = s.suspended ? 0 : s.replicas;
         if (service.Spec.Name !== s.name) found.push(`${s.name}: its service is named ${service.Spec.Name}`);
-        if (service.Spec.Labels?.["berth.hash"] !== expectedHash(s))
+        // A secret's keyed digest is in the hash: its version is read from the env instead.
+        if (
+          s.secret
+            ? !service.Spec.TaskTemplate.ContainerSpec.Env?.includes(`VERSION=${s.version}`)
+            : service.Spec.Labels?.["berth.hash"] !== expectedHash(s)
+        )
           found.push(`${s.name}: its service has an old hash`);
         if (service.Spec.Mode.Replicated?.Replicas !== replicas)
           found.push(`${s.name}: ${service.Spec.Mode.Replicated?.Replicas} replicas, expected ${replicas}`);
@@ -307,6 +328,23 @@ async function main(): Promise<number> {
         const left = services.filter((v) => v.Spec.Labels?.["berth.spec"] === name && !specs.has(name));
         if (left.length > 0) found.push(`${name} is deleted but has ${left.length} service(s)`);
       }
+      // One Swarm secret per spec with a service that reads one; none of deleted or expired specs.
+      const reading = new Set(
+        [...specs.values()]
+          .filter((x) => x.secret && !(x.expiresAt !== null && x.expiresAt <= now))
+          .filter((x) => !strangers.some((y) => y.name === x.name))
+          .map((x) => x.name),
+      );
+      const secrets = (await docker.listSecrets({ filters: { label: [`berth.controller=${ID}`] } })) as {
+        Spec: { Labels?: Record<string, string> };
+      }[];
+      const held = secrets.map((x) => x.Spec.Labels?.["berth.spec"] ?? "?");
+      for (const name of reading) {
+        const n = held.filter((h) => h === name).length;
+        if (n !== 1) found.push(`${name}: ${n} secrets, expected 1`);
+      }
+      for (const name of new Set(held.filter((h) => !reading.has(h))))
+        found.push(`${name}: a secret remains that no service reads`);
       return found;
     };
     const settled = await until(async () => (await check()).length === 0, 180_000, 1000);
@@ -325,6 +363,17 @@ async function main(): Promise<number> {
       if (touched.length > 0)
         problems.push(`berth sent ${touched.map((t) => `${t.method} ${t.path}`).join(", ")} for service ${x.name}`);
     }
+    // A secret's value (or its base64, as the secret's Data) is in no request's URL.
+    const forms = [
+      SECRET,
+      Buffer.from(SECRET).toString("base64"),
+      encodeURIComponent(Buffer.from(SECRET).toString("base64")),
+    ];
+    const shown = proxy.seen.filter((r) => forms.some((f) => r.path.includes(f)));
+    if (shown.length > 0)
+      problems.push(
+        `${shown.length} request URL(s) carried the secret's value: ${shown[0]?.method} ${shown[0]?.path.split("?")[0]}`,
+      );
     // A service update's spec goes in its body: its URL carries the version alone.
     const leaky = proxy.seen.filter(
       (r) =>
