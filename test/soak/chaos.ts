@@ -5,6 +5,8 @@
  */
 
 import { readFileSync } from "node:fs";
+import { specHash } from "../../src/core/hash.js";
+import { parseSpecText } from "../../src/manifest/parse.js";
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -189,4 +191,32 @@ export function printVerdict(
     .split("\n")
     .filter((l) => /"level":(40|50|60)/.test(l));
   for (const line of lines.slice(-40)) console.log(`    ${line.slice(0, 400)}`);
+}
+
+/**
+ * The daemon restart, as an operation: at most once per 4 minutes of soak (at least once), not in
+ * its first 20 s; down for 2 s plus up to `extraDownMs` more.
+ */
+export function daemonRestart(
+  daemon: { stop(): Promise<void>; start(): Promise<void> },
+  soak: { readonly started: number; readonly minutes: number; readonly random: () => number },
+  extraDownMs: number,
+  count: (what: string) => void,
+): () => Promise<void> {
+  let restarted = 0;
+  return async () => {
+    if (restarted >= Math.max(1, Math.floor(soak.minutes / 4)) || Date.now() - soak.started < 20_000) return;
+    restarted++;
+    await daemon.stop();
+    await sleep(2000 + Math.floor(soak.random() * extraDownMs));
+    await daemon.start();
+    count("daemon restart");
+  };
+}
+
+/** The spec hash of a spec file's text, as berth computes it (a spec without secrets). */
+export function hashOf(yaml: string, name: string): string {
+  const doc = parseSpecText(yaml, "soak.yaml").documents[0];
+  if (!doc) throw new Error(`soak spec ${name} does not parse`);
+  return specHash(doc.spec);
 }

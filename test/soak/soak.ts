@@ -35,11 +35,20 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { specHash } from "../../src/core/hash.js";
 import { formatTime } from "../../src/core/units.js";
-import { parseSpecText } from "../../src/manifest/parse.js";
 import { prng } from "../support/prng.js";
-import { type ChaosSpec, fixBroken, printVerdict, sleep, specOperations, Tally, until, weighted } from "./chaos.js";
+import {
+  type ChaosSpec,
+  daemonRestart,
+  fixBroken,
+  hashOf,
+  printVerdict,
+  sleep,
+  specOperations,
+  Tally,
+  until,
+  weighted,
+} from "./chaos.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { PrivateDockerd } from "../support/private-dockerd.js";
 import { TestRedis } from "../support/redis.js";
@@ -98,11 +107,7 @@ function specYaml(s: Spec): string {
   ].join("\n");
 }
 
-function expectedHash(s: Spec): string {
-  const doc = parseSpecText(specYaml(s), "soak.yaml").documents[0];
-  if (!doc) throw new Error(`soak spec ${s.name} does not parse`);
-  return specHash(doc.spec);
-}
+const expectedHash = (s: Spec): string => hashOf(specYaml(s), s.name);
 
 const tally = new Tally(
   new Set([
@@ -154,7 +159,6 @@ async function main(): Promise<number> {
           "debug",
         ];
   let nextName = 0;
-  let restartedDaemon = 0;
   let lastKill = 0;
 
   const logPaths = procs.map((_, i) => path.join(tmpdir(), `berth-soak-${SEED}${HA ? `-ha${i}` : ""}.log`));
@@ -298,17 +302,7 @@ async function main(): Promise<number> {
         count("redis restart");
       },
     ],
-    [
-      1,
-      async () => {
-        if (restartedDaemon >= Math.max(1, Math.floor(MINUTES / 4)) || Date.now() - started < 20_000) return;
-        restartedDaemon++;
-        await daemon.stop();
-        await sleep(2000 + Math.floor(random() * 6000));
-        await daemon.start();
-        count("daemon restart");
-      },
-    ],
+    [1, daemonRestart(daemon, { started, minutes: MINUTES, random }, 6000, count)],
     [
       1,
       async () => {

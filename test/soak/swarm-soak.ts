@@ -28,13 +28,22 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { specHash } from "../../src/core/hash.js";
 import { formatTime } from "../../src/core/units.js";
-import { parseSpecText } from "../../src/manifest/parse.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { startPrivateSwarm } from "../support/private-swarm.js";
 import { prng } from "../support/prng.js";
-import { type ChaosSpec, fixBroken, printVerdict, sleep, specOperations, Tally, until, weighted } from "./chaos.js";
+import {
+  type ChaosSpec,
+  daemonRestart,
+  fixBroken,
+  hashOf,
+  printVerdict,
+  sleep,
+  specOperations,
+  Tally,
+  until,
+  weighted,
+} from "./chaos.js";
 
 const IMAGE = "berth-test/busybox:latest";
 const BIN = path.resolve("bin/berth.js");
@@ -79,11 +88,7 @@ function specYaml(s: Spec): string {
   ].join("\n");
 }
 
-function expectedHash(s: Spec): string {
-  const doc = parseSpecText(specYaml(s), "soak.yaml").documents[0];
-  if (!doc) throw new Error(`soak spec ${s.name} does not parse`);
-  return specHash(doc.spec);
-}
+const expectedHash = (s: Spec): string => hashOf(specYaml(s), s.name);
 
 /** A service as the soak reads it from the manager. */
 interface Service {
@@ -114,7 +119,6 @@ async function main(): Promise<number> {
   const strangers: { id: string; name: string; version: number }[] = [];
   let berth: ChildProcess | null = null;
   let nextName = 0;
-  let restartedDaemon = 0;
   let lastKill = 0;
 
   const logPath = path.join(tmpdir(), `berth-swarm-soak-${SEED}.log`);
@@ -230,17 +234,7 @@ async function main(): Promise<number> {
         count("kill -9");
       },
     ],
-    [
-      1,
-      async () => {
-        if (restartedDaemon >= Math.max(1, Math.floor(MINUTES / 4)) || Date.now() - started < 20_000) return;
-        restartedDaemon++;
-        await daemon.stop();
-        await sleep(2000 + Math.floor(random() * 4000));
-        await daemon.start();
-        count("daemon restart");
-      },
-    ],
+    [1, daemonRestart(daemon, { started, minutes: MINUTES, random }, 4000, count)],
     [
       1,
       async () => {
