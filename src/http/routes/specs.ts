@@ -136,8 +136,10 @@ export function registerSpecRoutes(app: FastifyInstance, deps: EngineServerDeps)
   });
 
   registerRolloutRoute(app, {
-    at: () => deps.status()?.at ?? null,
-    spec: (name) => deps.status()?.report.specs.find((s) => s.name === name),
+    look: (name) => {
+      const status = deps.status();
+      return status && { at: status.at, spec: status.report.specs.find((s) => s.name === name) };
+    },
     noPassYet,
     judge: deps.rollout,
     counts: (spec) => ({ replicas: spec.replicas }),
@@ -199,9 +201,8 @@ export function registerSpecWrites(app: FastifyInstance, deps: Pick<ServerDeps, 
 
 /** What GET /v1/specs/{name}/rollout reads, under either target. */
 export interface RolloutRouteSource<S extends { readonly name: string; readonly phase: string }> {
-  /** When the last pass observed; null before the first. */
-  at(): number | null;
-  spec(name: string): S | undefined;
+  /** The last pass: when it observed, and the spec of that name in it; null before the first pass. */
+  look(name: string): { readonly at: number; readonly spec: S | undefined } | null;
   noPassYet(reply: FastifyReply): FastifyReply;
   /** The verdict (ops/rollout-verdict.ts); absent: 501. */
   readonly judge: ((spec: S, stableForMs: number | null) => Promise<RolloutState>) | undefined;
@@ -217,9 +218,9 @@ export function registerRolloutRoute<S extends { readonly name: string; readonly
   app.get<{ Params: { name: string }; Querystring: { stableFor?: string } }>(
     "/v1/specs/:name/rollout",
     async (req, reply) => {
-      const at = source.at();
-      if (at === null) return source.noPassYet(reply);
-      const spec = source.spec(req.params.name);
+      const last = source.look(req.params.name);
+      if (last === null) return source.noPassYet(reply);
+      const { at, spec } = last;
       if (!spec) return reply.code(404).send({ error: `no spec ${req.params.name}` });
       const given = req.query.stableFor;
       const stableForMs = given === undefined ? null : parseDurationMs(given);

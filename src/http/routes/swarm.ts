@@ -96,8 +96,10 @@ export function registerSwarmRoutes(app: FastifyInstance, deps: SwarmServerDeps)
   });
 
   registerRolloutRoute(app, {
-    at: () => deps.swarmStatus()?.at ?? null,
-    spec: (name) => deps.swarmStatus()?.specs.find((s) => s.name === name),
+    look: (name) => {
+      const status = deps.swarmStatus();
+      return status && { at: status.at, spec: status.specs.find((s) => s.name === name) };
+    },
     noPassYet,
     judge: deps.rollout,
     counts: (spec) => ({ tasks: { running: spec.running, desired: spec.desired, updated: spec.updated } }),
