@@ -7,16 +7,18 @@ import { type AppDeps, createSwarm } from "../app.js";
 import type { Config } from "../config.js";
 import { formatIssue } from "../core/errors.js";
 import { renderAction } from "../core/plan/render.js";
+import { canaryName } from "../core/swarm-canary.js";
 import { renderSwarmAction, renderSwarmChanges, type SwarmAction } from "../core/swarm-plan.js";
 import type { SwarmNetworkStatus } from "../core/swarm-networks.js";
-import type { SwarmReport, SwarmSpecStatus } from "../core/swarm-status.js";
+import { type SwarmReport, type SwarmSpecStatus, taskService } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
 import { resolveStateDir } from "../host/lock.js";
 import type { ApplyWait } from "../ops/apply.js";
 import { distinctExits, longRunningSpecs, renderExit, swarmExits } from "../ops/stability.js";
 import { watchSpecDirs } from "../host/watcher.js";
 import type { Leadership, Role } from "../loop/leadership.js";
-import { swarmNoteLines } from "../loop/swarm-passes.js";
+import { ReportOnce } from "../loop/report-once.js";
+import { swarmNoteLines, swarmNotes } from "../loop/swarm-passes.js";
 import { watchServiceEvents } from "../loop/swarm-events.js";
 import { SettleBackoff, SwarmWake } from "../loop/swarm-wake.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
@@ -149,6 +151,7 @@ export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
     detailLine("File", s.file) +
     detailLine("Hash", s.hash) +
     detailLine("Service", s.serviceId) +
+    (s.canaryServiceId !== null ? detailLine("Canaries", `${canaryName(s.name)} (${s.canaryServiceId})`) : "") +
     detailLine("Replicas", `${s.running}/${s.desired} running, ${s.updated} up to date${s.global ? " (global)" : ""}`) +
     (s.lastError ? detailLine("Last error", s.lastError) : "");
   if (s.tasks.length === 0) return out;
@@ -156,17 +159,23 @@ export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
   out += table(
     ["  TASK", "ID", "NODE", "DESIRED", "STATE", "UP TO DATE", "SINCE", "ERROR"],
     s.tasks.map((t, i) => {
-      const name = t.slot !== null ? `${s.name}.${t.slot}` : s.name;
+      const service = taskService(s.name, t);
+      const name = t.slot !== null ? `${service}.${t.slot}` : service;
       const prev = s.tasks[i - 1];
       // An older task of the same slot (a global service's: of the same node), as docker service ps marks it.
-      const older = prev !== undefined && prev.slot === t.slot && (t.slot !== null || prev.node === t.node);
+      const older =
+        prev !== undefined &&
+        prev.canary === t.canary &&
+        prev.slot === t.slot &&
+        (t.slot !== null || prev.node === t.node);
       return [
         older ? `   \\_ ${name}` : `  ${name}`,
         t.id.slice(0, 12),
         t.node || "-",
         t.desiredState,
         t.state,
-        // Of the service's current spec (Swarm's word): no for an older version's task.
+        // Of the spec's version (Swarm's word on its service's spec): no for an older version's
+        // task, and for those updatePartition holds back.
         t.outdated === true ? "no" : "yes",
         t.since === null ? "-" : `${age(Date.parse(t.since), now)} ago`,
         t.error ?? "",
@@ -300,7 +309,14 @@ export async function swarmRun(
       onAction: (action, error, durationMs) => {
         if (error) return;
         log.info(
-          { spec: action.spec, action: action.kind, reason: action.reason, durationMs, ...term() },
+          {
+            spec: action.spec,
+            action: action.kind,
+            reason: action.reason,
+            ...("canary" in action && action.canary === true ? { service: canaryName(action.spec) } : {}),
+            durationMs,
+            ...term(),
+          },
           "service changed",
         );
       },
@@ -336,6 +352,7 @@ export async function swarmRun(
   });
   const resyncMs = config.resync.kind === "every" ? config.resync.ms : 30_000;
   const settling = new SettleBackoff(FOLLOW_UP_MS, Math.min(resyncMs, SETTLE_MAX_MS));
+  const notes = new ReportOnce();
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     lock?.setListen(address);
@@ -373,7 +390,14 @@ export async function swarmRun(
         const settleMs = settling.after(result.status.some((s) => s.phase === "Pending" || s.phase === "Updating"));
         if (settleMs !== null)
           nextWakeAt = Math.min(nextWakeAt ?? Number.POSITIVE_INFINITY, systemClock.now() + settleMs);
-        for (const note of swarmNoteLines(result)) log.warn({ note: note.slice(2) }, "plan note");
+        // Each note once while it holds, as the engine target's; a partition is information.
+        notes.round(
+          swarmNotes(result),
+          (n) => n.line,
+          (n) => {
+            log[n.info ? "info" : "warn"]({ note: n.line.slice(2) }, "plan note");
+          },
+        );
       } catch (raw) {
         const err = raw instanceof Error ? raw : new Error(String(raw));
         app.failed(err);

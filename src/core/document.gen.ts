@@ -763,7 +763,7 @@ export interface Spec {
    */
   updateParallelism?: number;
   /**
-   * A rollout (an image or spec change) replaces only the replicas whose ordinal is at least this number; those below keep their version until it is lowered, as a StatefulSet's rollingUpdate.partition. With replicas 4, updatePartition 3 makes web-3 a canary of the new version; 0 (the default) rolls every replica; replicas or more holds the whole rollout. A replica whose container is gone or dead is made again at the spec's version: berth keeps no older spec. Not with pool, only with restartPolicy Always, not under --target swarm. Not in the spec hash.
+   * A rollout (an image or spec change) replaces only the replicas whose ordinal is at least this number; those below keep their version until it is lowered, as a StatefulSet's rollingUpdate.partition. With replicas 4, updatePartition 3 makes web-3 a canary of the new version; 0 (the default) rolls every replica; replicas or more holds the whole rollout. A replica whose container is gone or dead is made again at the spec's version: berth keeps no older spec. Under --target swarm the canaries run as a second service, NAME_canary, answering to NAME on the spec's networks (docs/swarm.md, Canaries): not with global, a published hostPort, or a name longer than 56. Not with pool, only with restartPolicy Always. Not in the spec hash.
    */
   updatePartition?: number;
   /**

@@ -48,6 +48,8 @@ export interface LabelKeys {
   readonly secretKey: string;
   /** On a Swarm secret: the keyed digest of its value (never the value). */
   readonly secretDigest: string;
+  /** On a service that runs a spec's canaries under --target swarm (core/swarm-canary.ts): "true". */
+  readonly canary: string;
 }
 
 export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
@@ -70,6 +72,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     builtFor: `${prefix}.built_for`,
     secretKey: `${prefix}.secret_key`,
     secretDigest: `${prefix}.secret_digest`,
+    canary: `${prefix}.canary`,
   };
 }
 

@@ -273,13 +273,9 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       message:
         "a pool's members cannot all publish the same host port: a claimed member and its refill run side by side; use hostPort: auto (each member gets its own) or drop hostPort",
     });
-  } else if (replicas > 1 && published.size > 0) {
-    issues.push({
-      code: "BERTH_VALUE",
-      path: ["spec", "replicas"],
-      message: `${replicas} replicas cannot all publish the same host port; use replicas: 1 or drop hostPort`,
-    });
   }
+  // Replicas publishing one host port: refused for this host's engine only (core/swarm-fields.ts);
+  // Swarm's routing mesh spreads one published port over a service's tasks.
 
   const pool = normalizePool(s, issues);
 

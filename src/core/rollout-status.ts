@@ -8,7 +8,13 @@
  */
 import { andList } from "./plan/render.js";
 import { type ContainerStatus, isReplica, type Phase, type SpecStatus } from "./status.js";
-import { ENDED_TASK_STATES, isWantedTask, type SwarmSpecStatus, type SwarmTaskStatus } from "./swarm-status.js";
+import {
+  ENDED_TASK_STATES,
+  isWantedTask,
+  taskService,
+  type SwarmSpecStatus,
+  type SwarmTaskStatus,
+} from "./swarm-status.js";
 import { formatDurationMs, formatTime } from "./units.js";
 
 export type RolloutState =
@@ -41,7 +47,8 @@ export function swarmRolloutView(s: SwarmSpecStatus): RolloutView {
   return {
     name: s.name,
     phase: s.phase,
-    message: s.phase === "Running" ? null : s.message,
+    // Running's message only counts tasks, but what an updatePartition holds back is worth saying.
+    message: s.phase === "Running" ? (s.partition ?? null) : s.message,
     hash: s.hash,
     retryAt: null,
     tasks: { running: s.running, desired: s.desired, updated: s.updated },
@@ -182,7 +189,7 @@ export function swarmStabilityState(
   const slots = new Map<string, SwarmTaskStatus[]>();
   for (const t of tasks) {
     if (t.outdated === true) continue;
-    const label = `${name}.${t.slot ?? t.node}`;
+    const label = `${taskService(name, t)}.${t.slot ?? t.node}`;
     slots.set(label, [...(slots.get(label) ?? []), t]);
   }
   const replicas = [...slots.entries()]

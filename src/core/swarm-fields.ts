@@ -7,6 +7,7 @@
 import type { BerthContainer } from "./document.gen.js";
 import type { FieldIssue } from "./normalize.js";
 import { AUTO_HOST_PORT, type NormalizedSpec } from "./spec.js";
+import { canaryName, MAX_CANARY_SPEC_NAME } from "./swarm-canary.js";
 import { fileEnvName } from "./swarm-secrets.js";
 
 /** Where berth converges specs: this host's engine (containers) or a Swarm manager (services). */
@@ -39,6 +40,12 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
       if (p.mode !== undefined)
         swarmOnly(["ports", i, "mode"], "a port's mode is for --target swarm (ingress or host publishing)");
     });
+    if (spec.pool === null && spec.replicas > 1 && spec.ports.some((p) => typeof p.hostPort === "number"))
+      out.push({
+        code: "BERTH_VALUE",
+        path: ["spec", "replicas"],
+        message: `${spec.replicas} replicas cannot all publish the same host port; use replicas: 1 or drop hostPort`,
+      });
     return out;
   }
   const refuse = (path: FieldIssue["path"], why: string): void => {
@@ -96,8 +103,21 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
       );
   }
   if (s.pool !== undefined) refuse(["pool"], "pools and claims are this host's (docs/pools.md)");
-  if (s.updatePartition !== undefined)
-    refuse(["updatePartition"], "a Swarm update rolls every task of a service; it has no partition");
+  if (s.updatePartition !== undefined) {
+    // The canaries run as a second service, NAME_canary (core/swarm-canary.ts).
+    if (s.global === true)
+      refuse(["updatePartition"], "a global service runs one task on every node; it has no replicas to hold back");
+    else if ((s.ports ?? []).some((p) => p.hostPort !== undefined))
+      refuse(
+        ["updatePartition"],
+        "the canaries run as a second service, and Swarm publishes a port for one service only; remove hostPort, or roll every task",
+      );
+    else if (spec.name.length > MAX_CANARY_SPEC_NAME)
+      refuse(
+        ["updatePartition"],
+        `the canaries' service is named ${canaryName(spec.name)}, longer than Swarm's 63 characters; use a name of at most ${MAX_CANARY_SPEC_NAME}`,
+      );
+  }
   for (const key of ["activeDeadline", "ttlAfterFinished"] as const) {
     if (s[key] !== undefined) refuse([key], "runs that finish are the engine target's (docs/runs.md)");
   }

@@ -14,7 +14,9 @@ import type { Ownership } from "./ownership.js";
 import { renderChange } from "./plan/render.js";
 import { type FieldChange, specChanges } from "./spec-diff.js";
 import type { UpdateStrategy } from "./spec.js";
+import { canaryName, canarySplit, isCanary, swarmPartitionText } from "./swarm-canary.js";
 import { desiredReplicas } from "./swarm-service.js";
+import { isWantedTask, type ObservedTask } from "./swarm-status.js";
 
 /** A service as the service list shows it, in berth's terms. */
 export interface ObservedService {
@@ -44,6 +46,11 @@ export interface ObservedService {
 export interface SwarmObserved {
   readonly services: readonly ObservedService[];
   readonly secrets: readonly ObservedSecret[];
+  /**
+   * berth's services' tasks, with Swarm's word on which are current: a canaries' service goes
+   * only once every task of the spec's own service is (core/swarm-canary.ts). Absent: never.
+   */
+  readonly tasks?: readonly ObservedTask[];
 }
 
 /**
@@ -56,11 +63,14 @@ export type SwarmAction =
       readonly spec: string;
       readonly reason: "not found";
       readonly secrets: readonly SecretBinding[];
+      /** The spec's canaries' service (core/swarm-canary.ts), not its own. */
+      readonly canary?: true;
     }
   | {
       readonly kind: "update";
       readonly spec: string;
       readonly service: ServiceRef;
+      readonly canary?: true;
       readonly strategy: UpdateStrategy;
       readonly reason: "hash changed";
       /** The fields that changed since the service was made or updated; null when berth cannot tell. */
@@ -87,14 +97,21 @@ export type SwarmAction =
       readonly service: ServiceRef;
       readonly from: number | null;
       readonly to: number;
-      readonly reason: "replicas changed" | "suspended" | "resumed";
+      /** partition: the spec's service held at its version with updatePartition tasks, or its canaries' service resized. */
+      readonly reason: "replicas changed" | "suspended" | "resumed" | "partition";
+      readonly canary?: true;
     }
   | {
       readonly kind: "remove";
       readonly spec: string;
       readonly service: ServiceRef;
-      /** deleted: its spec was removed through the API (PlanInput.deleted), so it goes even while pruning is paused. */
-      readonly reason: "expired" | "orphaned" | "deleted";
+      /**
+       * deleted: its spec was removed through the API (PlanInput.deleted), so it goes even while
+       * pruning is paused. A canaries' service goes when the spec's service has rolled out and
+       * settled, when updatePartition holds every replica (partition), or when the spec is suspended.
+       */
+      readonly reason: "expired" | "orphaned" | "deleted" | "rolled out" | "partition" | "suspended";
+      readonly canary?: true;
     };
 
 export interface ServiceRef {
@@ -104,6 +121,14 @@ export interface ServiceRef {
 
 export type SwarmNote =
   | { readonly kind: "conflict"; readonly spec: string; readonly service: string }
+  /** updatePartition holds `held` tasks of the spec's service on its version; `canaries` run the spec's. */
+  | {
+      readonly kind: "partitioned";
+      readonly spec: string;
+      readonly partition: number;
+      readonly held: number;
+      readonly canaries: number;
+    }
   | { readonly kind: "prune-paused"; readonly reason: string; readonly services: readonly string[] };
 
 export interface SwarmPlan {
@@ -151,56 +176,34 @@ export function planSwarm(
     const name = d.spec.name;
     wanted.add(name);
     const service = byName.get(name);
-    if (service && !owner.owns(service)) {
-      notes.push({ kind: "conflict", spec: name, service: service.id });
+    const canary = byName.get(canaryName(name));
+    const held = [service, canary].find((s) => s !== undefined && !owner.owns(s));
+    if (held) {
+      notes.push({ kind: "conflict", spec: name, service: held.id });
       continue;
     }
     const expiresAt = d.spec.expiresAt;
     if (expiresAt !== null && expiresAt <= now) {
       if (service) actions.push({ kind: "remove", spec: name, service: ref(service), reason: "expired" });
+      if (canary) actions.push({ kind: "remove", spec: name, service: ref(canary), reason: "expired", canary: true });
       continue;
     }
     if (expiresAt !== null) nextWakeAt = nextWakeAt === null ? expiresAt : Math.min(nextWakeAt, expiresAt);
     const secrets = bindings(d);
     for (const b of secrets) needed.add(b.name);
-    if (!service) {
-      actions.push({ kind: "create", spec: name, reason: "not found", secrets });
-      continue;
-    }
-    const to = desiredReplicas(d.spec);
-    if ((to === null) !== (service.replicas === null)) {
-      actions.push({ kind: "replace", spec: name, service: ref(service), reason: "mode changed", secrets });
-      continue;
-    }
-    if (service.labels[owner.keys.hash] !== d.hash) {
-      actions.push({
-        kind: "update",
-        spec: name,
-        service: ref(service),
-        strategy: d.spec.updateStrategy,
-        reason: "hash changed",
-        changes: changesOf(d, service, owner),
-        secrets,
-      });
-      continue;
-    }
-    if (to !== null && service.replicas !== to) {
-      actions.push({
-        kind: "scale",
-        spec: name,
-        service: ref(service),
-        from: service.replicas,
-        to,
-        reason: scaleReason(service.replicas, d),
-      });
-    }
+    const own = planOwn(d, service, canary, observed.tasks, secrets, owner);
+    actions.push(...own.actions);
+    if (own.note) notes.push(own.note);
+    const c = planCanary(d, service, canary, own.actions.length > 0 ? null : observed.tasks, secrets, owner);
+    if (c) actions.push(c);
   }
   const mine = services.filter((s) => owner.owns(s));
   const specOf = (s: ObservedService): string => s.labels[owner.keys.spec] ?? s.name;
+  const canaryMark = (s: ObservedService): { canary?: true } => (isCanary(s, owner) ? { canary: true } : {});
   // A spec removed on purpose (through the API): its service goes, whatever the prune guard says.
   const deleted = mine.filter((s) => !wanted.has(specOf(s)) && input.deleted?.has(specOf(s)) === true);
   for (const s of deleted.sort((a, b) => (a.name < b.name ? -1 : 1)))
-    actions.push({ kind: "remove", spec: specOf(s), service: ref(s), reason: "deleted" });
+    actions.push({ kind: "remove", spec: specOf(s), service: ref(s), reason: "deleted", ...canaryMark(s) });
   // A service made from a file that is now broken is no orphan (as a container: docs/design.md, "Broken files").
   const orphans = mine
     .filter((s) => {
@@ -228,10 +231,130 @@ export function planSwarm(
           spec: specOf(s),
           service: ref(s),
           reason: "orphaned",
+          ...canaryMark(s),
         });
   }
   if (input.prunePaused === null) actions.push(...unusedSecrets(input, observed, needed, owner));
   return { actions, notes, nextWakeAt };
+}
+
+/**
+ * The spec's own service: made, replaced, updated or scaled; held at its version while
+ * updatePartition splits the spec's replicas (core/swarm-canary.ts): scaled to the partition,
+ * under StartFirst only once the canaries run.
+ */
+function planOwn(
+  d: DesiredSpec,
+  service: ObservedService | undefined,
+  canary: ObservedService | undefined,
+  tasks: readonly ObservedTask[] | undefined,
+  secrets: readonly SecretBinding[],
+  owner: Ownership,
+): { readonly actions: SwarmAction[]; readonly note?: SwarmNote } {
+  const name = d.spec.name;
+  if (!service) return { actions: [{ kind: "create", spec: name, reason: "not found", secrets }] };
+  const to = desiredReplicas(d.spec);
+  if ((to === null) !== (service.replicas === null))
+    return { actions: [{ kind: "replace", spec: name, service: ref(service), reason: "mode changed", secrets }] };
+  const split = service.labels[owner.keys.hash] !== d.hash ? canarySplit(d.spec) : null;
+  if (split === null) {
+    if (service.labels[owner.keys.hash] !== d.hash)
+      return {
+        actions: [
+          {
+            kind: "update",
+            spec: name,
+            service: ref(service),
+            strategy: d.spec.updateStrategy,
+            reason: "hash changed",
+            changes: changesOf(d, service, owner),
+            secrets,
+          },
+        ],
+      };
+    if (to !== null && service.replicas !== to)
+      return {
+        actions: [
+          {
+            kind: "scale",
+            spec: name,
+            service: ref(service),
+            from: service.replicas,
+            to,
+            reason: scaleReason(service.replicas, d),
+          },
+        ],
+      };
+    return { actions: [] };
+  }
+  const note: SwarmNote = { kind: "partitioned", spec: name, partition: d.spec.updatePartition, ...split };
+  const actions: SwarmAction[] = [];
+  // StartFirst: the held tasks beyond the partition stop once the canaries run the spec's version.
+  const canariesUp =
+    split.canaries === 0 ||
+    (canary !== undefined &&
+      canary.labels[owner.keys.hash] === d.hash &&
+      canary.replicas === split.canaries &&
+      tasks !== undefined &&
+      rolledOut(canary, tasks));
+  const shrink = service.replicas !== null && service.replicas > split.held;
+  if (service.replicas !== split.held && (!shrink || d.spec.updateStrategy === "StopFirst" || canariesUp))
+    actions.push({
+      kind: "scale",
+      spec: name,
+      service: ref(service),
+      from: service.replicas,
+      to: split.held,
+      reason: "partition",
+    });
+  return { actions, note };
+}
+
+/**
+ * The spec's canaries' service, when it exists: made or kept at the spec's version and R − P
+ * tasks while updatePartition splits the replicas; removed once the spec's own service runs the
+ * spec's version at its replicas with nothing left to do (an update under way or paused keeps
+ * it), when the partition holds every replica, or when the spec is suspended.
+ */
+function planCanary(
+  d: DesiredSpec,
+  service: ObservedService | undefined,
+  canary: ObservedService | undefined,
+  /** The tasks, or null when the spec's own service has an action this pass. */
+  tasks: readonly ObservedTask[] | null | undefined,
+  secrets: readonly SecretBinding[],
+  owner: Ownership,
+): SwarmAction | null {
+  const name = d.spec.name;
+  const split = service && service.labels[owner.keys.hash] !== d.hash ? canarySplit(d.spec) : null;
+  const remove = (reason: "rolled out" | "partition" | "suspended"): SwarmAction | null =>
+    canary ? { kind: "remove", spec: name, service: ref(canary), reason, canary: true } : null;
+  if (d.spec.suspended) return remove("suspended");
+  if (split === null) return service && tasks && rolledOut(service, tasks) ? remove("rolled out") : null;
+  if (split.canaries === 0) return remove("partition");
+  if (!canary) return { kind: "create", spec: name, reason: "not found", secrets, canary: true };
+  if (canary.labels[owner.keys.hash] !== d.hash)
+    return {
+      kind: "update",
+      spec: name,
+      service: ref(canary),
+      strategy: d.spec.updateStrategy,
+      reason: "hash changed",
+      changes: changesOf(d, canary, owner),
+      secrets,
+      canary: true,
+    };
+  if (canary.replicas !== split.canaries)
+    return {
+      kind: "scale",
+      spec: name,
+      service: ref(canary),
+      from: canary.replicas,
+      to: split.canaries,
+      reason: "partition",
+      canary: true,
+    };
+  return null;
 }
 
 /**
@@ -262,24 +385,39 @@ function unusedSecrets(
     }));
 }
 
+/**
+ * Every task Swarm wants of the service runs its current spec, as many as its replicas, and no
+ * update is under way or paused: an update just asked for makes the old tasks outdated at once.
+ */
+function rolledOut(service: ObservedService, tasks: readonly ObservedTask[]): boolean {
+  const own = tasks.filter((t) => t.serviceId === service.id && isWantedTask(t.desiredState));
+  return (
+    !service.updating &&
+    service.updateFailure === null &&
+    own.length === service.replicas &&
+    own.every((t) => t.state === "running" && t.outdated !== true)
+  );
+}
+
 function ref(s: ObservedService): ServiceRef {
   return { id: s.id, version: s.version };
 }
 
 export function renderSwarmAction(a: SwarmAction): string {
+  const name = "canary" in a && a.canary === true ? canaryName(a.spec) : a.spec;
   switch (a.kind) {
     case "create":
-      return `create  service ${a.spec}: ${a.reason}`;
+      return `create  service ${name}: ${a.reason}`;
     case "replace":
-      return `replace service ${a.spec} [${shortId(a.service.id)}]: ${a.reason}`;
+      return `replace service ${name} [${shortId(a.service.id)}]: ${a.reason}`;
     case "update":
-      return `update  service ${a.spec} [${shortId(a.service.id)}] ${a.strategy}: ${a.reason}`;
+      return `update  service ${name} [${shortId(a.service.id)}] ${a.strategy}: ${a.reason}`;
     case "remove-secret":
       return `remove  secret ${a.secret.name} [${shortId(a.secret.id)}]: ${a.reason}`;
     case "scale":
-      return `scale   service ${a.spec} [${shortId(a.service.id)}] ${a.from ?? "global"} -> ${a.to}: ${a.reason}`;
+      return `scale   service ${name} [${shortId(a.service.id)}] ${a.from ?? "global"} -> ${a.to}: ${a.reason}`;
     case "remove":
-      return `remove  service ${a.spec} [${shortId(a.service.id)}]: ${a.reason}`;
+      return `remove  service ${name} [${shortId(a.service.id)}]: ${a.reason}`;
   }
 }
 
@@ -294,9 +432,14 @@ export function renderSwarmChanges(a: SwarmAction): string[] {
 }
 
 export function renderSwarmNote(n: SwarmNote): string {
-  return n.kind === "conflict"
-    ? `! ${n.spec}: the service name is held by service ${shortId(n.service)}, which berth does not own`
-    : `! pruning paused: ${n.reason} (kept: ${n.services.join(", ")})`;
+  switch (n.kind) {
+    case "conflict":
+      return `! ${n.spec}: the service name is held by service ${shortId(n.service)}, which berth does not own`;
+    case "partitioned":
+      return `! ${n.spec}: ${swarmPartitionText(n)}`;
+    case "prune-paused":
+      return `! pruning paused: ${n.reason} (kept: ${n.services.join(", ")})`;
+  }
 }
 
 /** The whole plan as stable text: the golden tests compare it. */

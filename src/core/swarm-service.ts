@@ -84,7 +84,8 @@ export interface ServiceSpec {
       readonly Constraints: readonly string[];
       readonly Preferences: readonly { readonly Spread: { readonly SpreadDescriptor: string } }[];
     };
-    readonly Networks: readonly { readonly Target: string }[];
+    /** Aliases: other names the service answers to on the network (a spec's canaries answer to its name). */
+    readonly Networks: readonly { readonly Target: string; readonly Aliases?: readonly string[] }[];
     readonly LogDriver?: { readonly Name: string; readonly Options: Readonly<Record<string, string>> };
   };
   readonly Mode: ServiceMode;

@@ -8,7 +8,8 @@ import type { GitSourceStatus } from "./git-source.js";
 import type { Phase } from "./status.js";
 import type { SpecRecord } from "./record.js";
 import type { Ownership } from "./ownership.js";
-import type { ObservedService, SwarmPlan } from "./swarm-plan.js";
+import type { ObservedService, SwarmNote, SwarmPlan } from "./swarm-plan.js";
+import { canaryName, isCanary, swarmPartitionText } from "./swarm-canary.js";
 import { desiredReplicas } from "./swarm-service.js";
 import type { SwarmNetworkStatus } from "./swarm-networks.js";
 
@@ -54,6 +55,13 @@ export interface SwarmSpecStatus {
   readonly file: string | null;
   readonly hash: string | null;
   readonly serviceId: string | null;
+  /** The service of the spec's canaries while updatePartition splits its replicas (core/swarm-canary.ts), or null. */
+  readonly canaryServiceId: string | null;
+  /**
+   * What updatePartition holds back, when it does: the spec's own service's tasks keep their
+   * version (their UP TO DATE is no), the canaries' run the spec's. Absent: nothing held.
+   */
+  readonly partition?: string;
   /** The replicas, or for a global service the nodes Swarm gave a task (one per eligible node). */
   readonly desired: number;
   /** A global service: one task on every eligible node. */
@@ -91,6 +99,8 @@ export interface SwarmTaskStatus {
    * `berth restart`): `berth get`'s UP TO DATE. Absent: it is current.
    */
   readonly outdated?: true;
+  /** A task of the spec's canaries' service, NAME_canary (core/swarm-canary.ts). Absent: of its own. */
+  readonly canary?: true;
 }
 
 export interface SwarmStatusInput {
@@ -107,6 +117,7 @@ export interface SwarmStatusInput {
 function phaseOf(
   record: SpecRecord,
   service: ObservedService | undefined,
+  canary: ObservedService | undefined,
   running: number,
   desired: number,
   input: SwarmStatusInput,
@@ -126,12 +137,14 @@ function phaseOf(
   if (spec.suspended) return { phase: "Suspended", message: "scaled to 0" };
   const pending = input.plan.actions.some((a) => a.spec === record.name && a.kind !== "remove-secret");
   if (pending) return { phase: "Updating", message: "service to be changed" };
-  if (service.updateFailure !== null) return { phase: "Failed", message: service.updateFailure };
+  const failed = [service, canary].find((s) => s !== undefined && s.updateFailure !== null);
+  if (failed?.updateFailure) return { phase: "Failed", message: failed.updateFailure };
   const tasks = `${running}/${desired} tasks running${spec.global ? " (global: one per eligible node)" : ""}`;
-  if (service.updating) return { phase: "Updating", message: `rolling update, ${tasks}` };
+  if (service.updating || canary?.updating === true) return { phase: "Updating", message: `rolling update, ${tasks}` };
   if (running < desired || (spec.global && desired === 0))
     return { phase: "Pending", message: tasks + crashLoop(exits) };
-  return { phase: "Running", message: tasks };
+  const held = partitionOf(input.plan, record.name);
+  return { phase: "Running", message: held ? `${tasks}; ${swarmPartitionText(held)}` : tasks };
 }
 
 /**
@@ -139,6 +152,12 @@ function phaseOf(
  * run than wanted; Swarm starts a new task after the restart delay and keeps the last few of each
  * slot (its task history). The last error is the status' lastError.
  */
+function partitionOf(plan: SwarmPlan, spec: string): Extract<SwarmNote, { kind: "partitioned" }> | undefined {
+  return plan.notes.find(
+    (n): n is Extract<SwarmNote, { kind: "partitioned" }> => n.kind === "partitioned" && n.spec === spec,
+  );
+}
+
 function crashLoop(n: number): string {
   return n === 0 ? "" : `; crash loop: ${n} task${n === 1 ? "" : "s"} failed (in Swarm's task history)`;
 }
@@ -149,7 +168,14 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((record) => {
       const service = byName.get(record.name);
-      const tasks = service ? input.tasks.filter((t) => t.serviceId === service.id) : [];
+      const c = byName.get(canaryName(record.name));
+      const canary = c && isCanary(c, input.owner) ? c : undefined;
+      const ids = new Set([service?.id, canary?.id].filter((id) => id !== undefined));
+      const tasks = input.tasks.filter((t) => ids.has(t.serviceId));
+      // Tasks of the spec's version: its own service's once it runs it, and its canaries'.
+      const current = new Set(
+        [service, canary].flatMap((s) => (s && s.labels[input.owner.keys.hash] === record.hash ? [s.id] : [])),
+      );
       const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
       const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
       // A global service's desired count is Swarm's: the tasks it wants running, one per eligible node.
@@ -157,7 +183,8 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         ? (desiredReplicas(record.spec) ?? tasks.filter((t) => t.desiredState === "running").length)
         : 0;
       const exits = failed.filter((t) => t.state === "failed").length;
-      const { phase, message } = phaseOf(record, service, live.length, desired, input, exits);
+      const { phase, message } = phaseOf(record, service, canary, live.length, desired, input, exits);
+      const held = partitionOf(input.plan, record.name);
       return {
         name: record.name,
         phase,
@@ -165,16 +192,22 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         file: record.file,
         hash: record.hash,
         serviceId: service?.id ?? null,
+        canaryServiceId: canary?.id ?? null,
+        ...(held ? { partition: swarmPartitionText(held) } : {}),
         desired,
         global: record.spec?.global ?? false,
         running: live.length,
-        updated: tasks.filter((t) => wanted(t) && t.outdated !== true).length,
+        updated: tasks.filter((t) => current.has(t.serviceId) && wanted(t) && t.outdated !== true).length,
         nodes: [...new Set(live.map((t) => t.node))].sort(),
         lastError: failed[0]?.error ?? null,
-        tasks: swarmTaskRows(tasks),
+        tasks: swarmTaskRows(tasks, { canaryId: canary?.id ?? null, held: held !== undefined }),
       };
     });
 }
+
+/** The service a task of a spec's is of: the spec's own, or its canaries' (NAME_canary). */
+export const taskService = (spec: string, t: Pick<SwarmTaskStatus, "canary">): string =>
+  t.canary === true ? canaryName(spec) : spec;
 
 /** A task Swarm still wants (running, or ready to start after a restart delay), not one it let go. */
 export const isWantedTask = (desiredState: string): boolean =>
@@ -184,9 +217,18 @@ const wanted = (t: ObservedTask): boolean => isWantedTask(t.desiredState);
 /** Task states of a service's task that ended on its own: Swarm starts another in its place. */
 export const ENDED_TASK_STATES: ReadonlySet<string> = new Set(["failed", "complete", "rejected"]);
 
-/** Slots in order (a global service's tasks by node), the wanted task first in each, then newest first. */
-export function swarmTaskRows(tasks: readonly ObservedTask[]): SwarmTaskStatus[] {
-  const group = (t: ObservedTask): string => (t.slot !== null ? String(t.slot).padStart(9, "0") : `~${t.node}`);
+/**
+ * Slots in order (a global service's tasks by node), the wanted task first in each, then newest
+ * first; the canaries' service's after the spec's own. `held`: updatePartition keeps the spec's own
+ * service on its version, so none of its tasks is of the spec's (outdated).
+ */
+export function swarmTaskRows(
+  tasks: readonly ObservedTask[],
+  { canaryId = null, held = false }: { readonly canaryId?: string | null; readonly held?: boolean } = {},
+): SwarmTaskStatus[] {
+  // The canaries' service's slots after the spec's own.
+  const group = (t: ObservedTask): string =>
+    (t.serviceId === canaryId ? "~~" : "") + (t.slot !== null ? String(t.slot).padStart(9, "0") : `~${t.node}`);
   return [...tasks]
     .sort(
       (a, b) =>
@@ -202,6 +244,7 @@ export function swarmTaskRows(tasks: readonly ObservedTask[]): SwarmTaskStatus[]
       state: t.state,
       error: t.error === "" ? null : t.error,
       since: t.at > 0 ? new Date(t.at).toISOString() : null,
-      ...(t.outdated === true ? { outdated: true as const } : {}),
+      ...(t.outdated === true || (held && t.serviceId !== canaryId) ? { outdated: true as const } : {}),
+      ...(t.serviceId === canaryId ? { canary: true as const } : {}),
     }));
 }

@@ -17,7 +17,17 @@ export interface SwarmStatusView extends SwarmReport {
 
 /** The pass's notes as `berth plan --target swarm` prints them (`! pruning paused: …`): networks' first. */
 export function swarmNoteLines(result: Pick<SwarmPassResult, "plan" | "networkPlan">): string[] {
-  return [...result.networkPlan.notes.map(renderNote), ...result.plan.notes.map(renderSwarmNote)];
+  return swarmNotes(result).map((n) => n.line);
+}
+
+/** Each note's line, and whether it is information (a partition declared) rather than a problem. */
+export function swarmNotes(
+  result: Pick<SwarmPassResult, "plan" | "networkPlan">,
+): { readonly line: string; readonly info: boolean }[] {
+  return [
+    ...result.networkPlan.notes.map((n) => ({ line: renderNote(n), info: n.kind === "partitioned" })),
+    ...result.plan.notes.map((n) => ({ line: renderSwarmNote(n), info: n.kind === "partitioned" })),
+  ];
 }
 
 export class SwarmPasses {

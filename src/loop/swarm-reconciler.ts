@@ -16,7 +16,8 @@ import { planSwarmNetworks, type SwarmNetworkStatus, swarmNetworkStatuses } from
 import { type ObservedSecret, type SecretBinding, secretLabels } from "../core/swarm-secrets.js";
 import type { Policy, PolicyContext } from "../core/policy/policy.js";
 import { checkService } from "../core/swarm-admission.js";
-import { type BoundSecret, serviceSpec, type ServiceSpec } from "../core/swarm-service.js";
+import { canaryServiceSpec } from "../core/swarm-canary.js";
+import { type BoundSecret, serviceSpec as ownServiceSpec, type ServiceSpec } from "../core/swarm-service.js";
 import { type ObservedTask, type SwarmSpecStatus, swarmStatus } from "../core/swarm-status.js";
 import type { DockerPort } from "../docker/port.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
@@ -141,7 +142,7 @@ export class SwarmReconciler {
     const now = this.deps.clock.now();
     const plan = planSwarm(
       { ...snapshot.input, deleted: this.deleted },
-      { services, secrets },
+      { services, secrets, tasks },
       now,
       options(this.options),
     );
@@ -241,7 +242,7 @@ export class SwarmReconciler {
     switch (action.kind) {
       case "create":
         if (!d) return;
-        await swarm.createService(...(await this.body(d, action.secrets)));
+        await swarm.createService(...(await this.body(d, action.secrets, action.canary === true)));
         return;
       case "replace": {
         if (!d) return;
@@ -252,7 +253,7 @@ export class SwarmReconciler {
       }
       case "update": {
         if (!d) return;
-        const [spec, credentials] = await this.body(d, action.secrets);
+        const [spec, credentials] = await this.body(d, action.secrets, action.canary === true);
         await swarm.updateService(action.service.id, action.service.version, spec, credentials);
         return;
       }
@@ -275,8 +276,10 @@ export class SwarmReconciler {
   private async body(
     d: ServiceDesired,
     bindings: readonly SecretBinding[],
+    canary = false,
   ): Promise<[ServiceSpec, ServiceImage["credentials"]]> {
     const owner = this.options.owner;
+    const serviceSpec = canary ? canaryServiceSpec : ownServiceSpec;
     // The policy reads no secret reference: the body is checked before the secrets exist.
     const refused = checkService(serviceSpec(d, owner), this.deps.policy, this.deps.policyContext);
     if (refused.length > 0)

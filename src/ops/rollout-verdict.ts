@@ -57,8 +57,13 @@ export async function swarmRolloutVerdict(
 ): Promise<RolloutState> {
   const state = rolloutState(spec.name, swarmRolloutView(spec), null);
   if (stableForMs === null || spec.serviceId === null || !judgedForStability(state, spec.phase, "swarm")) return state;
-  const tasks = await deps.swarm.listTasks([spec.serviceId], [spec.serviceId]);
-  return withStability(state, swarmStabilityState(spec.name, swarmTaskRows(tasks), stableForMs, deps.now()));
+  // The canaries' tasks too; under an updatePartition, only theirs are of the spec's version.
+  const ids = [spec.serviceId, ...(spec.canaryServiceId === null ? [] : [spec.canaryServiceId])];
+  const rows = swarmTaskRows(await deps.swarm.listTasks(ids, ids), {
+    canaryId: spec.canaryServiceId,
+    held: spec.partition !== undefined,
+  });
+  return withStability(state, swarmStabilityState(spec.name, rows, stableForMs, deps.now()));
 }
 
 /** The container as an inspect tells it now; gone since the pass, its start is not known. */

@@ -8,7 +8,7 @@
 import type { ObservedContainer } from "../core/observed.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { StatusReport } from "../core/status.js";
-import { ENDED_TASK_STATES, type SwarmSpecStatus } from "../core/swarm-status.js";
+import { ENDED_TASK_STATES, type SwarmSpecStatus, taskService } from "../core/swarm-status.js";
 import { formatTime } from "../core/units.js";
 
 /** An exit that makes a spec unstable: a container's (engine) or a task's (swarm). */
@@ -103,7 +103,7 @@ export function swarmExits(
       if (!ENDED_TASK_STATES.has(t.state) || at === null || at < since) continue;
       exits.push({
         spec: spec.name,
-        name: t.slot === null ? `${spec.name}.${t.node}` : `${spec.name}.${t.slot}`,
+        name: `${taskService(spec.name, t)}.${t.slot ?? t.node}`,
         state: t.state,
         exitCode: null,
         at,

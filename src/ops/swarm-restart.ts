@@ -6,11 +6,13 @@
  * service at a time, each only once Swarm reports its update completed; an update Swarm paused
  * (a task that failed) ends the restart, and the services after it are not touched. The force
  * counter is not berth's to keep: a later update of the service from its spec sets it back, which
- * replaces nothing that the spec change does not replace anyway.
+ * replaces nothing that the spec change does not replace anyway. A spec's canaries' service
+ * (updatePartition) is restarted after its own, the held tasks keeping their version.
  */
 import { BerthError } from "../core/errors.js";
 import type { Ownership } from "../core/ownership.js";
 import type { DesiredSpec } from "../core/plan/types.js";
+import { specServices } from "../core/swarm-canary.js";
 import type { ObservedService } from "../core/swarm-plan.js";
 import type { SwarmPort } from "../docker/swarm-adapter.js";
 import { type Clock, sleep } from "../util/clock.js";
@@ -37,18 +39,26 @@ export function swarmRestartTargets(
   const targets: SwarmRestartTarget[] = [];
   for (const name of names) {
     const refused = restartRefusal(name, desired.find((d) => d.spec.name === name)?.spec);
-    const service = services.find((s) => owner.owns(s) && s.labels[owner.keys.spec] === name);
+    // The spec's canaries' service (core/swarm-canary.ts) is restarted after its own.
+    const { main: service, canary } = specServices(name, services, owner);
+    const paused = [service, canary].find(
+      (s) => s !== undefined && (s.updateState === "paused" || s.updateState === "rollback_paused"),
+    );
     if (refused !== null) problems.push(refused);
     else if (!service) problems.push(`${name} has no service yet (berth apply --target swarm makes it)`);
     else if (service.replicas === 0) problems.push(`${name} is scaled to no task`);
-    else if (service.updateState === "paused" || service.updateState === "rollback_paused")
+    else if (paused)
       // A forced update rolls the spec's version onto every task, the old version's first: found
       // by the swarm e2e test, where it replaced the one task still serving with the crashing one.
       problems.push(
-        `${name}'s update is paused (${service.updateFailure}): a forced update would roll the version that failed ` +
+        `${paused.name}'s update is paused (${paused.updateFailure}): a forced update would roll the version that failed ` +
           `onto the tasks still serving the old one; change the spec or its image`,
       );
-    else targets.push({ spec: name, service });
+    else
+      targets.push(
+        { spec: name, service },
+        ...(canary && canary.replicas !== 0 ? [{ spec: name, service: canary }] : []),
+      );
   }
   if (problems.length > 0) throw BerthError.usage(`cannot restart: ${problems.join("; ")}`);
   return targets;

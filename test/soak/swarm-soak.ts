@@ -10,6 +10,15 @@
  * does not own, some holding the name of a spec to come, some with berth's labels of another id.
  * The sequence of operations is a function of the seed.
  *
+ * `--partitions`: the chaos also sets specs' updatePartition (canaries as a second service,
+ * NAME_canary, or the whole rollout held), half the time with a new version, and lowers it
+ * again; when chaos stops, every spec of 2 or more replicas rolls a new version with one canary.
+ * The end is then checked twice: with
+ * the partitions as they are (a spec whose own service is of an older version keeps min(P, R)
+ * tasks of a version it had, and NAME_canary runs R − P of the current one; otherwise one service,
+ * current, and no canaries' service), then with every partition lowered to 0 (one service each,
+ * current, no canaries left).
+ *
  * At the end, chaos stops, every file is made valid, berth is left running, and the soak waits
  * for convergence, then checks the invariants:
  *   - every valid, unexpired spec whose name no other service holds has exactly one service of
@@ -53,8 +62,10 @@ const { values } = parseArgs({
     minutes: { type: "string", default: "2" },
     seed: { type: "string", default: "1" },
     specs: { type: "string", default: "8" },
+    partitions: { type: "boolean", default: false },
   },
 });
+const PARTITIONS = values.partitions;
 const MINUTES = Number(values.minutes);
 const SEED = Number(values.seed);
 const MAX_SPECS = Number(values.specs);
@@ -64,7 +75,11 @@ const random = prng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
 
 /** `secret`: the spec has a secretEnv entry (a Swarm secret berth makes, named by the value's keyed digest). */
-type Spec = ChaosSpec & { readonly secret: boolean };
+type Spec = ChaosSpec & {
+  readonly secret: boolean;
+  /** spec.updatePartition (--partitions); 0 rolls every task. */
+  partition: number;
+};
 
 /** The value every secretEnv entry reads (SWSOAK_TOKEN in berth's environment): it must appear in no request's URL. */
 const SECRET = `swsoak-${SEED}-${randomBytes(8).toString("hex")}`;
@@ -81,6 +96,7 @@ function specYaml(s: Spec): string {
     "  stopTimeout: 1s",
     `  env: { VERSION: "${s.version}" }`,
     `  replicas: ${s.replicas}`,
+    ...(s.partition > 0 ? [`  updatePartition: ${s.partition}`] : []),
     ...(s.secret ? ["  secretEnv: { TOKEN: { fromHostEnv: SWSOAK_TOKEN } }"] : []),
     `  suspended: ${s.suspended}`,
     `  expiresAt: "${s.expiresAt === null ? "never" : formatTime(s.expiresAt)}"`,
@@ -174,16 +190,32 @@ async function main(): Promise<number> {
               secret: nextName % 2 === 1,
               name: `swsoak${SEED}-s${nextName++}`,
               version: 1,
-              replicas: 1 + Math.floor(random() * 2),
+              // With --partitions up to 3, so that a partition leaves canaries more often.
+              replicas: 1 + Math.floor(random() * (PARTITIONS ? 3 : 2)),
               suspended: false,
               expiresAt: null,
               broken: false,
+              partition: 0,
             },
-      replicas: () => 1 + Math.floor(random() * 2),
+      replicas: () => 1 + Math.floor(random() * (PARTITIONS ? 3 : 2)),
       write,
       remove: (s) => rmSync(file(s.name)),
       count,
     }),
+    [
+      PARTITIONS ? 4 : 0,
+      () => {
+        const s = specs.size > 0 ? pick([...specs.values()]) : null;
+        if (!s || s.broken) return;
+        // Canaries (1 … replicas - 1), the whole rollout held (replicas), or lowered again (0);
+        // half the time with a new version, as a canary's rollout is committed.
+        s.partition = random() < 0.4 ? 0 : 1 + Math.floor(random() * s.replicas);
+        const rollout = s.partition > 0 && random() < 0.5;
+        if (rollout) s.version++;
+        write(s);
+        count(s.partition === 0 ? "partition lowered" : rollout ? "canary rollout" : "partition");
+      },
+    ],
     [
       2,
       async () => {
@@ -278,9 +310,20 @@ async function main(): Promise<number> {
     // Chaos stops: every file valid, berth running, the daemon up.
     if (!daemon.running) await daemon.start();
     fixBroken({ specs, write });
+    if (PARTITIONS)
+      // Whatever the chaos left, a canary's whole life is checked: every spec of 2 or more replicas
+      // rolls a new version with 1 canary now, and every partition is lowered below.
+      for (const s of specs.values()) {
+        if (s.suspended || s.replicas < 2) continue;
+        s.partition = s.replicas - 1;
+        s.version++;
+        write(s);
+        count("canary rollout at the end");
+      }
     if (!alive(berth)) startBerth();
     const calm = Date.now();
-    const check = async (): Promise<string[]> => {
+    /** `partitioned`: a spec's own service may be held at an older version by its updatePartition. */
+    const check = async (partitioned: boolean): Promise<string[]> => {
       const now = Date.now();
       const found: string[] = [];
       const services = await ours();
@@ -292,30 +335,51 @@ async function main(): Promise<number> {
         }
         // A name held by a service berth does not own: that spec is in Conflict, by design.
         if (strangers.some((x) => x.name === s.name)) continue;
-        const [service, ...more] = mine;
-        if (!service || more.length > 0) {
-          found.push(`${s.name}: ${mine.length} services`);
+        const own = mine.filter((v) => v.Spec.Name === s.name);
+        const canaries = mine.filter((v) => v.Spec.Name === `${s.name}_canary`);
+        const others = mine.filter((v) => !own.includes(v) && !canaries.includes(v));
+        if (own.length !== 1 || canaries.length > 1 || others.length > 0) {
+          found.push(`${s.name}: services ${mine.map((v) => v.Spec.Name).join(", ") || "none"}`);
           continue;
         }
+        const service = own[0] as Service;
         const replicas = s.suspended ? 0 : s.replicas;
-        if (service.Spec.Name !== s.name) found.push(`${s.name}: its service is named ${service.Spec.Name}`);
+        const version = (v: Service): number =>
+          Number(
+            (v.Spec.TaskTemplate.ContainerSpec.Env ?? []).find((e) => e.startsWith("VERSION="))?.slice(8) ?? "NaN",
+          );
         // A secret's keyed digest is in the hash: its version is read from the env instead.
-        if (
-          s.secret
-            ? !service.Spec.TaskTemplate.ContainerSpec.Env?.includes(`VERSION=${s.version}`)
-            : service.Spec.Labels?.["berth.hash"] !== expectedHash(s)
-        )
-          found.push(`${s.name}: its service has an old hash`);
-        if (service.Spec.Mode.Replicated?.Replicas !== replicas)
-          found.push(`${s.name}: ${service.Spec.Mode.Replicated?.Replicas} replicas, expected ${replicas}`);
-        if (service.UpdateStatus?.State === "paused")
-          found.push(`${s.name}: its update is paused: ${service.UpdateStatus.Message ?? ""}`);
-        const tasks = (await docker.listTasks({ filters: { service: [service.ID] } })) as {
-          DesiredState: string;
-          Status: { State: string };
-        }[];
-        const running = tasks.filter((t) => t.DesiredState === "running" && t.Status.State === "running").length;
-        if (running !== replicas) found.push(`${s.name}: ${running} tasks running, expected ${replicas}`);
+        const current = (v: Service): boolean =>
+          s.secret ? version(v) === s.version : v.Spec.Labels?.["berth.hash"] === expectedHash(s);
+        // updatePartition holds the spec's own service at a version the spec had, while it is not current.
+        const split = partitioned && s.partition > 0 && replicas > 0 && !current(service);
+        const held = split ? Math.min(s.partition, replicas) : replicas;
+        if (split && !(version(service) >= 1 && version(service) < s.version))
+          found.push(`${s.name}: its service, held by updatePartition ${s.partition}, is of no version the spec had`);
+        if (!split && !current(service)) found.push(`${s.name}: its service has an old hash`);
+        const expected: [Service, number][] = [[service, held]];
+        const canary = canaries[0];
+        if (split && replicas - held > 0) {
+          if (!canary) found.push(`${s.name}: no canaries' service, expected ${replicas - held} canaries`);
+          else {
+            if (!current(canary)) found.push(`${s.name}: its canaries' service has an old hash`);
+            if (canary.Spec.Labels?.["berth.canary"] !== "true")
+              found.push(`${s.name}_canary is not labelled a canary`);
+            expected.push([canary, replicas - held]);
+          }
+        } else if (canary) found.push(`${s.name}: a canaries' service remains (updatePartition ${s.partition})`);
+        for (const [v, want] of expected) {
+          if (v.Spec.Mode.Replicated?.Replicas !== want)
+            found.push(`${v.Spec.Name}: ${v.Spec.Mode.Replicated?.Replicas} replicas, expected ${want}`);
+          if (v.UpdateStatus?.State === "paused")
+            found.push(`${v.Spec.Name}: its update is paused: ${v.UpdateStatus.Message ?? ""}`);
+          const tasks = (await docker.listTasks({ filters: { service: [v.ID] } })) as {
+            DesiredState: string;
+            Status: { State: string };
+          }[];
+          const running = tasks.filter((t) => t.DesiredState === "running" && t.Status.State === "running").length;
+          if (running !== want) found.push(`${v.Spec.Name}: ${running} tasks running, expected ${want}`);
+        }
       }
       for (const name of gone) {
         const left = services.filter((v) => v.Spec.Labels?.["berth.spec"] === name && !specs.has(name));
@@ -340,9 +404,20 @@ async function main(): Promise<number> {
         found.push(`${name}: a secret remains that no service reads`);
       return found;
     };
-    const settled = await until(async () => (await check()).length === 0, 180_000, 1000);
-    if (!settled) problems.push(...(await check()));
+    const settle = async (partitioned: boolean): Promise<string[]> =>
+      (await until(async () => (await check(partitioned)).length === 0, 180_000, 1000)) ? [] : check(partitioned);
+    problems.push(...(await settle(PARTITIONS)));
     convergedInMs = Date.now() - calm;
+    if (PARTITIONS) {
+      tally.counts["partitioned at the end"] = [...specs.values()].filter((s) => s.partition > 0).length;
+      // Every partition lowered: the spec's own services roll to the current version, the canaries go.
+      for (const s of specs.values()) {
+        if (s.partition === 0) continue;
+        s.partition = 0;
+        write(s);
+      }
+      problems.push(...(await settle(false)).map((p) => `with every updatePartition lowered: ${p}`));
+    }
 
     // Services berth does not own: still there, never updated, and berth sent no write for them.
     const all = (await docker.listServices()) as Service[];

@@ -1,4 +1,6 @@
 /** A swarm controller's status, as `berth run --target swarm` serves it: one running service and its network. */
+import type { ObservedService } from "../../src/core/swarm-plan.js";
+import type { ServiceSpec } from "../../src/core/swarm-service.js";
 import type { SwarmNetworkStatus } from "../../src/core/swarm-networks.js";
 import type { SwarmSpecStatus, SwarmTaskStatus } from "../../src/core/swarm-status.js";
 
@@ -21,6 +23,7 @@ export const SWARM_SPEC: SwarmSpecStatus = {
   file: "web.yaml",
   hash: "h",
   serviceId: "svc1",
+  canaryServiceId: null,
   desired: 2,
   global: false,
   running: 2,
@@ -40,3 +43,21 @@ export const SWARM_NETWORK: SwarmNetworkStatus = {
   inUse: true,
   usedBy: ["web"],
 };
+
+/** A service as the service list would show the body berth sent (its name, labels and replicas), with `over` applied. */
+export const observedService = (
+  body: ServiceSpec,
+  id: string,
+  version: number,
+  over: Partial<ObservedService> = {},
+): ObservedService => ({
+  id,
+  name: body.Name,
+  version,
+  labels: body.Labels,
+  replicas: "Replicated" in body.Mode ? body.Mode.Replicated.Replicas : null,
+  updating: false,
+  updateFailure: null,
+  secretIds: [],
+  ...over,
+});

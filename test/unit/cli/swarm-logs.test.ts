@@ -3,7 +3,8 @@
  * message (docker/swarm-adapter.ts), and the task a line came from as people read it.
  */
 import { describe, expect, it } from "vitest";
-import { taskLabel } from "../../../src/cli/swarm-logs.js";
+import { mergedLogs, taskLabel } from "../../../src/cli/swarm-logs.js";
+import type { LogHandlers, LogLine } from "../../../src/docker/port.js";
 import type { ObservedTask } from "../../../src/core/swarm-status.js";
 import { detailsOf } from "../../../src/docker/swarm-adapter.js";
 
@@ -41,5 +42,50 @@ describe("a service's log lines", () => {
     expect(taskLabel("web", task({ node: "" }), "t1")).toBe("web.2");
     expect(taskLabel("web", undefined, "abcdefghijklmnopqrstuvwxyz")).toBe("web.abcdefghijkl");
     expect(taskLabel("web", undefined, undefined)).toBe("web");
+  });
+});
+
+describe("a spec's logs with its canaries' (mergedLogs)", () => {
+  /** A stream that the test drives: its handlers, and whether it was closed. */
+  const stream = () => {
+    const s = { handlers: null as LogHandlers | null, closed: false };
+    const open = (h: LogHandlers) => {
+      s.handlers = h;
+      return Promise.resolve({
+        close: () => {
+          s.closed = true;
+        },
+      });
+    };
+    return { s, open };
+  };
+  const line = (text: string): LogLine => ({ stream: "stdout", time: null, line: text });
+
+  it("passes both streams' lines, ends once both have (with the first error), and closes both", async () => {
+    const [a, b] = [stream(), stream()];
+    const lines: string[] = [];
+    const ended: (Error | undefined)[] = [];
+    const merged = await mergedLogs([a.open, b.open], {
+      onLine: (l) => lines.push(l.line),
+      onEnd: (err) => ended.push(err),
+    });
+    a.s.handlers?.onLine(line("own"));
+    b.s.handlers?.onLine(line("canary"));
+    b.s.handlers?.onEnd(new Error("canary stream broke"));
+    expect(ended).toEqual([]);
+    a.s.handlers?.onEnd();
+    expect(lines).toEqual(["own", "canary"]);
+    expect(ended.map((e) => e?.message)).toEqual(["canary stream broke"]);
+    merged.close();
+    expect([a.s.closed, b.s.closed]).toEqual([true, true]);
+  });
+
+  it("fails when one cannot be opened, closing the one that was", async () => {
+    const a = stream();
+    const refused = () => Promise.reject(new Error("no such service"));
+    await expect(mergedLogs([a.open, refused], { onLine: () => undefined, onEnd: () => undefined })).rejects.toThrow(
+      "no such service",
+    );
+    expect(a.s.closed).toBe(true);
   });
 });

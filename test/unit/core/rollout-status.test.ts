@@ -124,6 +124,7 @@ describe("rolloutState under swarm (swarmRolloutView)", () => {
     file: "web.yaml",
     hash: "h2",
     serviceId: "svc",
+    canaryServiceId: null,
     desired: 2,
     global: false,
     running: 2,
@@ -364,6 +365,26 @@ describe("swarmStabilityState (--stable-for under swarm, from the task history)"
       [task(null, { node: "node-b" }), task(null, { node: "node-a", since: at(MIN) })],
       "waiting",
       "web: rolled out; waiting until web.node-a has stayed up 10m (2026-12-05T12:09:00Z)",
+    ],
+    [
+      "under an updatePartition: the held tasks (outdated) are not looked at; the canaries', by their own slots",
+      [
+        task(1, { outdated: true, since: at(MIN) }),
+        task(2, { outdated: true }),
+        task(1, { id: "canary1aaaaaaaaa", canary: true }),
+      ],
+      "complete",
+      "web: stable: web_canary.1 has run 10m or longer without a restart",
+    ],
+    [
+      "a canary restarted: named as its service's task",
+      [
+        task(1, { outdated: true }),
+        ended(1, 31_000, { canary: true }),
+        task(1, { id: "canary1bbbbbbbbb", canary: true, since: at(29_000) }),
+      ],
+      "failed",
+      "web: not stable for 10m: web_canary.1 was restarted by Swarm 29s ago (1 task of the version ended; the last, end131000bbb, failed at 2026-12-05T11:59:29Z: task: non-zero exit (3))",
     ],
     ["no tasks (replicas: 0)", [], "complete", "web: stable: it has no tasks"],
     [

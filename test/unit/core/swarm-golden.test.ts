@@ -15,6 +15,7 @@ import { type ObservedTask, swarmStatus } from "../../../src/core/swarm-status.j
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
 import { CONTROLLER, desired, IMAGE, KEYS, OPTIONS } from "../../support/plan-fixtures.js";
 import { specText, type SpecTextOptions } from "../../support/specs.js";
+import { observedService } from "../../support/swarm-status.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 type Desired = ReturnType<typeof desired>;
@@ -27,18 +28,7 @@ let counter = 0;
 /** The service berth made from `d` (its labels as serviceSpec writes them), with `over` applied. */
 function service(d: Desired, over: Partial<ObservedService> = {}): ObservedService {
   counter++;
-  const body = serviceSpec(d, OPTIONS.owner);
-  return {
-    id: `svc${String(counter).padStart(4, "0")}aaaabbbbcccc`,
-    name: d.spec.name,
-    version: 10,
-    labels: body.Labels,
-    replicas: "Replicated" in body.Mode ? body.Mode.Replicated.Replicas : null,
-    updating: false,
-    updateFailure: null,
-    secretIds: [],
-    ...over,
-  };
+  return observedService(serviceSpec(d, OPTIONS.owner), `svc${String(counter).padStart(4, "0")}aaaabbbbcccc`, 10, over);
 }
 
 /** A desired spec as parsed under --target swarm (placement is refused under engine), 0.0.0.0 allowed. */
@@ -428,8 +418,37 @@ describe("what each target refuses", () => {
     expect(issues(["dependsOn: [{ name: db }]"], "swarm")).toEqual([
       "7:14 BERTH_TARGET spec.dependsOn: not under --target swarm: Swarm starts services in no order (as docker stack deploy ignores depends_on): make the service retry",
     ]);
-    expect(issues(["replicas: 3", "updatePartition: 2"], "swarm")).toEqual([
-      "8:20 BERTH_TARGET spec.updatePartition: not under --target swarm: a Swarm update rolls every task of a service; it has no partition",
+    // Canaries run as a second service (core/swarm-canary.ts): not for a global service, not with a
+    // published port, not for a name too long for the second service's.
+    expect(issues(["replicas: 3", "updatePartition: 2"], "swarm")).toEqual([]);
+    expect(issues(["global: true", "updatePartition: 2"], "swarm")).toEqual([
+      "8:20 BERTH_TARGET spec.updatePartition: not under --target swarm: a global service runs one task on every node; it has no replicas to hold back",
+    ]);
+    expect(
+      issues(
+        ["replicas: 3", "updatePartition: 2", "ports: [{ containerPort: 80, hostPort: 8080, hostIP: 0.0.0.0 }]"],
+        "swarm",
+      ),
+    ).toEqual([
+      "8:20 BERTH_TARGET spec.updatePartition: not under --target swarm: the canaries run as a second service, and Swarm publishes a port for one service only; remove hostPort, or roll every task",
+    ]);
+    // Replicas sharing a published port: Swarm's routing mesh spreads it over them (the engine target refuses it).
+    const shared = ["replicas: 3", "ports: [{ containerPort: 80, hostPort: 8080, hostIP: 0.0.0.0 }]"];
+    // (0.0.0.0 is then the admission policy's to allow, as for every published port.)
+    expect(issues(shared, "swarm")).toEqual([
+      "8:56 BERTH_POLICY spec.ports[0].hostIP: publishing on 0.0.0.0 is refused (loopback only); allow it with --allow-host-ip 0.0.0.0, or run berth with --policy privileged [policy baseline: allowed-host-ip]",
+    ]);
+    expect(issues(shared, "engine")).toEqual([
+      "7:13 BERTH_VALUE spec.replicas: 3 replicas cannot all publish the same host port; use replicas: 1 or drop hostPort",
+    ]);
+    const long = "a".repeat(57);
+    expect(
+      parseSpecText(specText(long, { image: IMAGE, extra: ["replicas: 3", "updatePartition: 2"] }), "long.yaml", {
+        ...DEFAULT_PARSE_OPTIONS,
+        target: "swarm",
+      }).issues.map((i) => `${i.path}: ${i.message}`),
+    ).toEqual([
+      `spec.updatePartition: not under --target swarm: the canaries' service is named ${long}_canary, longer than Swarm's 63 characters; use a name of at most 56`,
     ]);
     expect(issues(["shmSize: 256Mi"], "swarm")).toEqual([
       "7:12 BERTH_TARGET spec.shmSize: not under --target swarm: a Swarm service cannot express it (mount a tmpfs at /dev/shm instead)",

@@ -76,6 +76,7 @@ const service = (name: string, tasks: readonly SwarmTaskStatus[]): SwarmSpecStat
   file: `${name}.yaml`,
   hash: "h",
   serviceId: "s",
+  canaryServiceId: null,
   desired: 1,
   global: false,
   running: 1,

@@ -103,6 +103,23 @@ describe("swarmRestartTargets", () => {
     expect(swarmRestartTargets(["back"], specs, services, OPTIONS.owner).map((t) => t.spec)).toEqual(["back"]);
     expect(swarmRestartTargets(["web"], specs, services, OPTIONS.owner).map((t) => t.service.id)).toEqual(["svc-web"]);
   });
+
+  it("restarts a spec's canaries' service after its own, and refuses while either's update is paused", () => {
+    const specs = [desired("web", { replicas: 4, extra: ["updatePartition: 3"] })];
+    const canary = service("web_canary", {
+      replicas: 1,
+      labels: { [KEYS.controller]: CONTROLLER, [KEYS.spec]: "web", [KEYS.canary]: "true" },
+    });
+    expect(
+      swarmRestartTargets(["web"], specs, [canary, service("web", { replicas: 3 })], OPTIONS.owner).map(
+        (t) => `${t.spec}:${t.service.name}`,
+      ),
+    ).toEqual(["web:web", "web:web_canary"]);
+    const paused = { ...canary, updateFailure: "update paused: task failed", updateState: "paused" };
+    expect(() => swarmRestartTargets(["web"], specs, [service("web"), paused], OPTIONS.owner)).toThrow(
+      "cannot restart: web_canary's update is paused (update paused: task failed)",
+    );
+  });
 });
 
 describe("rollingSwarmRestart", () => {
