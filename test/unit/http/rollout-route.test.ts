@@ -188,8 +188,12 @@ describe("GET /v1/specs/{name}/rollout under --target swarm", () => {
     return { asked, listTasks };
   };
 
-  const swarmGet = async (url: string, spec: SwarmSpecStatus, slot2: Omit<ObservedTask, "serviceId" | "node">[]) => {
-    const manager = taskList(slot2);
+  const swarmGet = async (
+    url: string,
+    spec: SwarmSpecStatus,
+    slot2: Omit<ObservedTask, "serviceId" | "node">[],
+    manager = taskList(slot2),
+  ) => {
     const app = buildServer({
       target: "swarm",
       log: silentLogger(),
@@ -254,6 +258,52 @@ describe("GET /v1/specs/{name}/rollout under --target swarm", () => {
     expect(body).toMatchObject({
       state: "failed",
       line: "web: not stable for 1m: web.2 was restarted by Swarm 15s ago (1 task of the version ended; the last, new2, failed at 2026-12-05T11:59:40Z: task: non-zero exit (3))",
+    });
+  });
+
+  it("with stableFor under an updatePartition: both services' tasks listed, only the canaries' judged", async () => {
+    const asked: string[][] = [];
+    const task = (id: string, serviceId: string, slot: number, ago: number): ObservedTask => ({
+      id,
+      slot,
+      serviceId,
+      node: "node-a",
+      desiredState: "running",
+      state: "running",
+      error: "",
+      at: NOW - ago,
+    });
+    // The held tasks started a minute ago (young, were they judged); the canary 30 minutes ago.
+    const listTasks = (ids: readonly string[], mixed: readonly string[] = []): Promise<ObservedTask[]> => {
+      asked.push([...ids], [...mixed]);
+      return Promise.resolve(
+        [task("held1", "svc1", 1, MIN), task("held2", "svc1", 2, MIN), task("can1", "svc2", 1, 30 * MIN)].filter((t) =>
+          ids.includes(t.serviceId),
+        ),
+      );
+    };
+    const partitioned: SwarmSpecStatus = {
+      ...SWARM_SPEC,
+      desired: 3,
+      running: 3,
+      updated: 1,
+      canaryServiceId: "svc2",
+      partition:
+        "updatePartition 2 keeps 2 tasks of service web on their version, 1 task of web_canary on the spec's; lower it to roll them",
+    };
+    const { body } = await swarmGet("/v1/specs/web/rollout?stableFor=10m", partitioned, [], { asked, listTasks });
+    expect(body).toMatchObject({
+      state: "complete",
+      line: "web: stable: web_canary.1 has run 10m or longer without a restart",
+    });
+    expect(asked).toEqual([
+      ["svc1", "svc2"],
+      ["svc1", "svc2"],
+    ]);
+    // Without stableFor: rolled out as far as the partition lets it, and it says so.
+    expect((await swarmGet("/v1/specs/web/rollout", partitioned, [], { asked, listTasks })).body).toMatchObject({
+      state: "complete",
+      line: "web: rolled out: 1 of 3 tasks updated, 3 running: updatePartition 2 keeps 2 tasks of service web on their version, 1 task of web_canary on the spec's; lower it to roll them",
     });
   });
 
