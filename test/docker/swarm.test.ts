@@ -28,7 +28,13 @@ import { BIN, berth, specDir, TEST_IMAGE, testId } from "../support/e2e.js";
 import { FaultProxy } from "../support/fault-proxy.js";
 import { pollValue } from "../support/poll.js";
 import type { PrivateDockerd } from "../support/private-dockerd.js";
-import { runningTaskEnvs, type ServiceView, servicesOf, startPrivateSwarm } from "../support/private-swarm.js";
+import {
+  removeServicesOf,
+  runningTaskEnvs,
+  type ServiceView,
+  servicesOf,
+  startPrivateSwarm,
+} from "../support/private-swarm.js";
 import { specText } from "../support/specs.js";
 
 let daemon: PrivateDockerd;
@@ -284,7 +290,7 @@ describe("berth --target swarm on a one-node swarm", () => {
       expect.stringContaining(`no service ${name} managed by berth --id ${id}-other`),
     ]);
     expect((await swarm(["logs", "--id", id, "--build", name])).stderr).toContain("builds are --target engine's");
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 120_000);
 
   it("berth get lists a service's tasks: each replica's node and state, a crashed task's exit, why one cannot be placed", async () => {
@@ -368,7 +374,7 @@ describe("berth --target swarm on a one-node swarm", () => {
       1,
       expect.stringContaining(`no spec ${id}-none (specs: ${big}, ${crash}, ${up})`),
     ]);
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 150_000);
 
   it("apply --stable-for fails at a task that crashes after it started, and passes steady ones after the wait", async () => {
@@ -397,7 +403,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^converged; waiting 3s for every task to stay up \(--stable-for\)$/m);
     expect(ok.stdout).toMatch(/^converged$/m);
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 150_000);
 
   it("rollout status --stable-for: fails at once when Swarm restarts a task of the version, waits out a steady one's window, and counts no older version's failed tasks", async () => {
@@ -451,7 +457,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(steady.stdout).toMatch(
       new RegExp(`^${web}: stable: ${web}\\.1 has run 12s or longer without a restart$`, "m"),
     );
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 150_000);
 
   it("stableFor is the update's monitor: a version whose task crashes within it pauses the update, apply fails, the other replica keeps the old", async () => {
@@ -500,7 +506,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(forced.code, forced.stdout + forced.stderr).toBe(1);
     expect(forced.stderr).toContain(`cannot restart: ${web}'s update is paused (`);
     expect((await runningEnvs(web)).filter((env) => env.includes("VERSION=1"))).toHaveLength(1);
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 150_000);
 
   it("berth restart replaces a service's tasks as docker service update --force does, and a later apply undoes nothing", async () => {
@@ -529,7 +535,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     const unknown = await swarm(["restart", `${id}-nope`, "--id", id, "-f", dir]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(`cannot restart: no spec named ${id}-nope`);
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 150_000);
 
   it("gives a task's container the spec's hosts, resolver, stop signal and log driver", async () => {
@@ -563,7 +569,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect(resolv).toMatch(/^nameserver 10\.0\.0\.2$/m);
     expect(resolv).toMatch(/^search corp\.example$/m);
     expect(resolv).toMatch(/^options ndots:2$/m);
-    expect((await swarm(["apply", "--id", id, "-f", specDir({}), "--force-prune", "--timeout", "60s"])).code).toBe(0);
+    await removeServicesOf(daemon.docker, id);
   }, 120_000);
 
   it("makes secretEnv Swarm secrets, rotates them with a start-first update, and never shows the value", async () => {

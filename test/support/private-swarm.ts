@@ -6,6 +6,7 @@
  */
 import type Docker from "dockerode";
 import { afterAll, beforeAll } from "vitest";
+import { pollValue } from "./poll.js";
 import { PrivateDockerd } from "./private-dockerd.js";
 
 /** Starts the daemon with `images` copied in from the main one, and makes it a swarm's only manager. */
@@ -59,4 +60,30 @@ export async function runningTaskEnvs(docker: Docker, serviceName: string): Prom
   return tasks
     .filter((t) => t.DesiredState === "running" && t.Status.State === "running")
     .map((t) => t.Spec.ContainerSpec.Env ?? []);
+}
+
+/**
+ * A test's cleanup: controller `id`'s services, then its secrets, removed through the engine
+ * (an apply of an empty folder would prune nothing: an empty folder pauses pruning).
+ */
+export async function removeServicesOf(docker: Docker, id: string): Promise<void> {
+  for (const s of await servicesOf(docker, id)) await docker.getService(s.ID).remove();
+  const secrets = (await docker.listSecrets({ filters: { label: [`berth.controller=${id}`] } })) as { ID: string }[];
+  // A secret is removable once no service names it: the services' removal is asynchronous on the manager.
+  for (const secret of secrets) {
+    const removed = await pollValue(
+      () =>
+        docker
+          .getSecret(secret.ID)
+          .remove()
+          .then(
+            () => null,
+            (err: unknown) => err,
+          ),
+      (err) => err === null,
+      10_000,
+      100,
+    );
+    if (removed !== null) throw removed;
+  }
 }
