@@ -6,7 +6,7 @@
  */
 import type { BerthContainer } from "./document.gen.js";
 import type { FieldIssue } from "./normalize.js";
-import { AUTO_HOST_PORT, type NormalizedSpec } from "./spec.js";
+import { AUTO_HOST_PORT, DEFAULTS, type NormalizedSpec } from "./spec.js";
 import { canaryName, MAX_CANARY_SPEC_NAME } from "./swarm-canary.js";
 import { fileEnvName } from "./swarm-secrets.js";
 
@@ -126,4 +126,16 @@ export function targetIssues(doc: BerthContainer, spec: NormalizedSpec, target: 
   if (s.build !== undefined)
     refuse(["build"], "every node pulls a service's image from a registry; build and push it, then name it in image");
   return out;
+}
+
+/**
+ * The spec as a Swarm service updates it. One host's rule that a published port updates
+ * stop-first (two containers cannot bind one host port) holds under swarm for host-mode ports
+ * only: the routing mesh serves an ingress port from the old and the new task alike, so the
+ * spec's own order (StartFirst by default) is kept. Not in the hash, so no service is touched by it.
+ */
+export function asSwarmService(doc: BerthContainer, spec: NormalizedSpec): NormalizedSpec {
+  const hostMode = spec.ports.some((p) => typeof p.hostPort === "number" && p.mode === "host");
+  const updateStrategy = hostMode ? "StopFirst" : (doc.spec.updateStrategy ?? DEFAULTS.updateStrategy);
+  return updateStrategy === spec.updateStrategy ? spec : { ...spec, updateStrategy };
 }

@@ -30,7 +30,7 @@ import {
   type PolicyContext,
 } from "../core/policy/policy.js";
 import { type FieldIssue, normalize } from "../core/normalize.js";
-import { type Target, targetIssues } from "../core/swarm-fields.js";
+import { asSwarmService, type Target, targetIssues } from "../core/swarm-fields.js";
 import type { FieldPath, NormalizedSpec } from "../core/spec.js";
 import { formatBytes } from "../core/units.js";
 import { formatPath, keyExcerpt, schemaIssues } from "./messages.js";
@@ -546,7 +546,8 @@ export function parseSpecText(
       ...at(locate(doc, j.path, false)),
     }));
     const { line, column } = at(locate(doc, ["metadata", "name"], false));
-    documents.push({ spec: result.spec, index, line, column, joins });
+    const spec = options.target === "swarm" ? asSwarmService(data, result.spec) : result.spec;
+    documents.push({ spec, index, line, column, joins });
   });
 
   if (nonEmpty === 0) {

@@ -662,9 +662,10 @@ describe("berth --target swarm on a one-node swarm", () => {
   it("runs a global service on the node and publishes ports in host and ingress mode", async () => {
     const id = testId("swarm-glob");
     const [g, w] = [`${id}-g`, `${id}-w`];
-    const web = (port: number, mode: string) =>
+    const web = (port: number, mode: string, replicas = 1) =>
       specText(w, {
         image: TEST_IMAGE,
+        replicas,
         extra: [
           `command: ["sh", "-c", "echo berth-port-ok > /tmp/index.html && exec httpd -f -p 8080 -h /tmp"]`,
           "stopTimeout: 1s",
@@ -690,6 +691,8 @@ describe("berth --target swarm on a one-node swarm", () => {
     expect((published as unknown as { Spec: { EndpointSpec: unknown } }).Spec.EndpointSpec).toMatchObject({
       Ports: [{ Protocol: "tcp", TargetPort: 8080, PublishedPort: 18480, PublishMode: "host" }],
     });
+    // A host-mode port is the node's: a second task could not bind it while the first runs.
+    expect(published?.Spec.UpdateConfig?.Order).toBe("stop-first");
     // Host mode: the node binds the port; fetched from inside the daemon's network namespace.
     const pid = readFileSync(path.join(daemon.dir, "docker.pid"), "utf8").trim();
     // node's fetch inside that namespace (nsenter): the port is the node's, not this host's.
@@ -720,12 +723,16 @@ describe("berth --target swarm on a one-node swarm", () => {
     // Ingress (the default mode): an update of the service's endpoint. The routing mesh needs IPVS,
     // which this kernel lacks (dockerd: "Could not get ipvs family information"), so the port is
     // checked in the service's endpoint as the engine reports it, not connected to.
-    writeFileSync(path.join(dir, "w.yaml"), web(18481, "ingress"));
+    // Two replicas share it (the engine target refuses that), and they update start-first: the
+    // mesh serves the port from the old task and the new one alike.
+    writeFileSync(path.join(dir, "w.yaml"), web(18481, "ingress", 2));
     expect((await swarm(["apply", "--timeout", "60s", ...args])).code).toBe(0);
     const ingress = (await services(id))[1] as unknown as {
-      Spec: { EndpointSpec: unknown };
+      Spec: { EndpointSpec: unknown; UpdateConfig?: { Order: string } };
       Endpoint: { Ports?: unknown[] };
     };
+    expect(ingress.Spec.UpdateConfig?.Order).toBe("start-first");
+    expect(await running(w)).toBe(2);
     expect(ingress.Spec.EndpointSpec).toMatchObject({
       Ports: [{ Protocol: "tcp", TargetPort: 8080, PublishedPort: 18481, PublishMode: "ingress" }],
     });

@@ -78,7 +78,7 @@ export async function removeServicesOf(docker: Docker, id: string): Promise<void
           .remove()
           .then(
             () => null,
-            (err: unknown) => err,
+            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
           ),
       (err) => err === null,
       10_000,

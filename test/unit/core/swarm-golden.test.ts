@@ -373,6 +373,22 @@ describe("the service a spec becomes", () => {
     expect(serviceSpec(swarmDesired("plain", {}), OPTIONS.owner).UpdateConfig).not.toHaveProperty("Monitor");
   });
 
+  it("updates a service with an ingress port start-first (the routing mesh serves both tasks), a host-mode one stop-first", () => {
+    const order = (ports: string, extra: readonly string[] = []) =>
+      serviceSpec(swarmDesired("web", { replicas: 2, extra: [`ports: [${ports}]`, ...extra] }), OPTIONS.owner)
+        .UpdateConfig.Order;
+    const ingress = "{ containerPort: 80, hostPort: 18080, hostIP: 0.0.0.0 }";
+    const host = "{ containerPort: 81, hostPort: 18081, hostIP: 0.0.0.0, mode: host }";
+    expect(order(ingress)).toBe("start-first");
+    expect(order(ingress, ["updateStrategy: StopFirst"])).toBe("stop-first");
+    expect(order(`${ingress}, ${host}`)).toBe("stop-first");
+    expect(order(host, ["updateStrategy: StartFirst"])).toBe("stop-first");
+    // The engine target: a published port is always replaced stop-first (one host, one port).
+    expect(desired("web", { extra: [`ports: [{ containerPort: 80, hostPort: 18080 }]`] }).spec.updateStrategy).toBe(
+      "StopFirst",
+    );
+  });
+
   it("maps updateParallelism to the update's parallelism", () => {
     const body = serviceSpec(swarmDesired("web", { replicas: 4, extra: ["updateParallelism: 2"] }), OPTIONS.owner);
     expect(body.UpdateConfig.Parallelism).toBe(2);
