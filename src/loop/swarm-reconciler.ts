@@ -16,7 +16,7 @@ import { planSwarmNetworks, type SwarmNetworkStatus, swarmNetworkStatuses } from
 import { type ObservedSecret, type SecretBinding, secretLabels } from "../core/swarm-secrets.js";
 import type { Policy, PolicyContext } from "../core/policy/policy.js";
 import { checkService } from "../core/swarm-admission.js";
-import { canaryServiceSpec } from "../core/swarm-canary.js";
+import { canaryName, canaryServiceSpec } from "../core/swarm-canary.js";
 import { type BoundSecret, serviceSpec as ownServiceSpec, type ServiceSpec } from "../core/swarm-service.js";
 import { type ObservedTask, type SwarmSpecStatus, swarmStatus } from "../core/swarm-status.js";
 import type { DockerPort } from "../docker/port.js";
@@ -130,7 +130,9 @@ export class SwarmReconciler {
     // Every service is listed (one call) so that a name held by another's service is a conflict.
     const mine = all.filter((s) => owner.owns(s));
     const desiredNames = new Set(snapshot.input.desired.map((d) => d.spec.name));
-    const services = all.filter((s) => owner.owns(s) || desiredNames.has(s.name));
+    // A desired spec's name, or its canaries' (NAME_canary), held by another's service is a conflict.
+    const claimed = new Set([...desiredNames].flatMap((n) => [n, canaryName(n)]));
+    const services = all.filter((s) => owner.owns(s) || claimed.has(s.name));
     this.last = snapshot;
     this.watched = new Set([...desiredNames, ...mine.map((s) => s.name)]);
     const left = new Set(mine.map((s) => s.labels[owner.keys.spec] ?? s.name));
