@@ -147,17 +147,18 @@ function phaseOf(
   return { phase: "Running", message: held ? `${tasks}; ${swarmPartitionText(held)}` : tasks };
 }
 
-/**
- * Kubernetes' CrashLoopBackOff under swarm: tasks whose process exited with an error, while fewer
- * run than wanted; Swarm starts a new task after the restart delay and keeps the last few of each
- * slot (its task history). The last error is the status' lastError.
- */
+/** What the plan says updatePartition holds back of the spec, if anything. */
 function partitionOf(plan: SwarmPlan, spec: string): Extract<SwarmNote, { kind: "partitioned" }> | undefined {
   return plan.notes.find(
     (n): n is Extract<SwarmNote, { kind: "partitioned" }> => n.kind === "partitioned" && n.spec === spec,
   );
 }
 
+/**
+ * Kubernetes' CrashLoopBackOff under swarm: tasks whose process exited with an error, while fewer
+ * run than wanted; Swarm starts a new task after the restart delay and keeps the last few of each
+ * slot (its task history). The last error is the status' lastError.
+ */
 function crashLoop(n: number): string {
   return n === 0 ? "" : `; crash loop: ${n} task${n === 1 ? "" : "s"} failed (in Swarm's task history)`;
 }
