@@ -11,7 +11,7 @@ import { ownership } from "../core/ownership.js";
 import type { ObservedTask } from "../core/swarm-status.js";
 import { connectSwarm } from "../docker/connect.js";
 import type { LogHandlers, LogLine, LogOptions } from "../docker/port.js";
-import { canaryName, isCanary } from "../core/swarm-canary.js";
+import { specServices } from "../core/swarm-canary.js";
 import { readLogs } from "./read-logs.js";
 
 /** Where a task's line came from, as people read it. */
@@ -38,7 +38,7 @@ export async function swarmLogs(
       `no service ${name} managed by berth --id ${config.controllerId} (under --target swarm, NAME is a spec's name or its service's ID)`,
     );
   // A spec's logs are its canaries' too (core/swarm-canary.ts), each line named by its service's task.
-  const canary = mine.find((s) => s.name === canaryName(service.name) && isCanary(s, owner));
+  const { canary } = specServices(service.name, mine, owner);
   const services = canary ? [service, canary] : [service];
   const names = new Map(services.map((s) => [s.id, s.name]));
   const tasks = new Map((await swarm.listTasks(services.map((s) => s.id))).map((t) => [t.id, t]));

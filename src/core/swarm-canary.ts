@@ -25,8 +25,14 @@ export const MAX_CANARY_SPEC_NAME = 63 - SUFFIX.length;
 /** The canaries' service of a spec: `_` cannot be in a spec's name, so it is never another spec's. */
 export const canaryName = (spec: string): string => `${spec}${SUFFIX}`;
 
+/** The tasks updatePartition holds on the spec's own service's version, and the canaries of the spec's. */
+export interface CanarySplit {
+  readonly held: number;
+  readonly canaries: number;
+}
+
 /** How a spec's replicas split while its service runs another version; null: no split (roll every task). */
-export function canarySplit(spec: NormalizedSpec): { readonly held: number; readonly canaries: number } | null {
+export function canarySplit(spec: NormalizedSpec): CanarySplit | null {
   const replicas = desiredReplicas(spec);
   if (replicas === null || replicas === 0 || spec.updatePartition === 0) return null;
   const held = Math.min(spec.updatePartition, replicas);

@@ -14,7 +14,7 @@ import type { Ownership } from "./ownership.js";
 import { renderChange } from "./plan/render.js";
 import { type FieldChange, specChanges } from "./spec-diff.js";
 import type { UpdateStrategy } from "./spec.js";
-import { canaryName, canarySplit, isCanary, swarmPartitionText } from "./swarm-canary.js";
+import { type CanarySplit, canaryName, canarySplit, isCanary, swarmPartitionText } from "./swarm-canary.js";
 import { desiredReplicas } from "./swarm-service.js";
 import { isWantedTask, type ObservedTask } from "./swarm-status.js";
 
@@ -191,10 +191,12 @@ export function planSwarm(
     if (expiresAt !== null) nextWakeAt = nextWakeAt === null ? expiresAt : Math.min(nextWakeAt, expiresAt);
     const secrets = bindings(d);
     for (const b of secrets) needed.add(b.name);
-    const own = planOwn(d, service, canary, observed.tasks, secrets, owner);
+    // How updatePartition splits the replicas while the spec's own service is of another version.
+    const split = service && service.labels[owner.keys.hash] !== d.hash ? canarySplit(d.spec) : null;
+    const own = planOwn(d, service, canary, split, observed.tasks, secrets, owner);
     actions.push(...own.actions);
     if (own.note) notes.push(own.note);
-    const c = planCanary(d, service, canary, own.actions.length > 0 ? null : observed.tasks, secrets, owner);
+    const c = planCanary(d, service, canary, split, own.actions.length > 0 ? null : observed.tasks, secrets, owner);
     if (c) actions.push(c);
   }
   const mine = services.filter((s) => owner.owns(s));
@@ -247,6 +249,7 @@ function planOwn(
   d: DesiredSpec,
   service: ObservedService | undefined,
   canary: ObservedService | undefined,
+  split: CanarySplit | null,
   tasks: readonly ObservedTask[] | undefined,
   secrets: readonly SecretBinding[],
   owner: Ownership,
@@ -256,7 +259,6 @@ function planOwn(
   const to = desiredReplicas(d.spec);
   if ((to === null) !== (service.replicas === null))
     return { actions: [{ kind: "replace", spec: name, service: ref(service), reason: "mode changed", secrets }] };
-  const split = service.labels[owner.keys.hash] !== d.hash ? canarySplit(d.spec) : null;
   if (split === null) {
     if (service.labels[owner.keys.hash] !== d.hash)
       return {
@@ -320,13 +322,13 @@ function planCanary(
   d: DesiredSpec,
   service: ObservedService | undefined,
   canary: ObservedService | undefined,
+  split: CanarySplit | null,
   /** The tasks, or null when the spec's own service has an action this pass. */
   tasks: readonly ObservedTask[] | null | undefined,
   secrets: readonly SecretBinding[],
   owner: Ownership,
 ): SwarmAction | null {
   const name = d.spec.name;
-  const split = service && service.labels[owner.keys.hash] !== d.hash ? canarySplit(d.spec) : null;
   const remove = (reason: "rolled out" | "partition" | "suspended"): SwarmAction | null =>
     canary ? { kind: "remove", spec: name, service: ref(canary), reason, canary: true } : null;
   if (d.spec.suspended) return remove("suspended");

@@ -118,6 +118,7 @@ function phaseOf(
   record: SpecRecord,
   service: ObservedService | undefined,
   canary: ObservedService | undefined,
+  held: Extract<SwarmNote, { kind: "partitioned" }> | undefined,
   running: number,
   desired: number,
   input: SwarmStatusInput,
@@ -143,7 +144,6 @@ function phaseOf(
   if (service.updating || canary?.updating === true) return { phase: "Updating", message: `rolling update, ${tasks}` };
   if (running < desired || (spec.global && desired === 0))
     return { phase: "Pending", message: tasks + crashLoop(exits) };
-  const held = partitionOf(input.plan, record.name);
   return { phase: "Running", message: held ? `${tasks}; ${swarmPartitionText(held)}` : tasks };
 }
 
@@ -184,8 +184,8 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         ? (desiredReplicas(record.spec) ?? tasks.filter((t) => t.desiredState === "running").length)
         : 0;
       const exits = failed.filter((t) => t.state === "failed").length;
-      const { phase, message } = phaseOf(record, service, canary, live.length, desired, input, exits);
       const held = partitionOf(input.plan, record.name);
+      const { phase, message } = phaseOf(record, service, canary, held, live.length, desired, input, exits);
       return {
         name: record.name,
         phase,
