@@ -119,6 +119,7 @@ function phaseOf(
   service: ObservedService | undefined,
   canary: ObservedService | undefined,
   held: Extract<SwarmNote, { kind: "partitioned" }> | undefined,
+  canariesPending: boolean,
   running: number,
   desired: number,
   input: SwarmStatusInput,
@@ -142,6 +143,9 @@ function phaseOf(
   if (failed?.updateFailure) return { phase: "Failed", message: failed.updateFailure };
   const tasks = `${running}/${desired} tasks running${spec.global ? " (global: one per eligible node)" : ""}`;
   if (service.updating || canary?.updating === true) return { phase: "Updating", message: `rolling update, ${tasks}` };
+  // Under StartFirst the held tasks beyond the partition go only once the canaries run: until
+  // both are as the partition says, the rollout is under way (apply waits for it).
+  if (held && canariesPending) return { phase: "Updating", message: `rolling out the canaries, ${tasks}` };
   if (running < desired || (spec.global && desired === 0))
     return { phase: "Pending", message: tasks + crashLoop(exits) };
   return { phase: "Running", message: held ? `${tasks}; ${swarmPartitionText(held)}` : tasks };
@@ -185,7 +189,20 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         : 0;
       const exits = failed.filter((t) => t.state === "failed").length;
       const held = partitionOf(input.plan, record.name);
-      const { phase, message } = phaseOf(record, service, canary, held, live.length, desired, input, exits);
+      const liveOf = (s: ObservedService | undefined): number =>
+        s ? live.filter((t) => t.serviceId === s.id).length : 0;
+      const canariesPending = held !== undefined && (service?.replicas !== held.held || liveOf(canary) < held.canaries);
+      const { phase, message } = phaseOf(
+        record,
+        service,
+        canary,
+        held,
+        canariesPending,
+        live.length,
+        desired,
+        input,
+        exits,
+      );
       return {
         name: record.name,
         phase,

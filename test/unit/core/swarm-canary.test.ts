@@ -229,6 +229,23 @@ describe("canaries under swarm: the service body and the status", () => {
       running: 4,
       updated: 1,
     });
+    // The canary not running yet, the held service not scaled down: under way, not Running (apply waits).
+    const starting = [...tasks(own, 3), ...tasks(canary, 1, { state: "starting" })];
+    const [early] = swarmStatus({
+      records: new Map([
+        [
+          "web",
+          { name: "web", spec: d.spec, file: "web.yaml", source: d.source, hash: d.hash, invalid: [], error: null },
+        ],
+      ]),
+      services: [own, canary],
+      tasks: starting,
+      plan: planSwarm(input([d]), { services: [own, canary], secrets: [], tasks: starting }, NOW, OPTIONS),
+      failures: new Map(),
+      owner: OPTIONS.owner,
+      now: NOW,
+    });
+    expect(early).toMatchObject({ phase: "Updating", message: "rolling out the canaries, 3/4 tasks running" });
     expect(status?.tasks.map((t) => [t.slot, t.canary === true, t.outdated === true])).toEqual([
       [1, false, true],
       [2, false, true],
