@@ -89,6 +89,19 @@ export interface ContainerStatus {
   readonly claim?: string;
 }
 
+/** The errors waiting cannot mend: the image cannot be had (a run or a claim fails at once on them). */
+const IMAGE_ERRORS: ReadonlySet<string> = new Set([
+  "BERTH_PULL_FAILED",
+  "BERTH_PULL_DENIED",
+  "BERTH_REGISTRY_AUTH",
+  "BERTH_IMAGE_MISSING",
+]);
+
+/** The spec's last failure is its image's: one that cannot be had, which waiting does not mend. */
+export function imageUnavailable(spec: Pick<SpecStatus, "lastErrorCode">): boolean {
+  return spec.lastErrorCode !== null && IMAGE_ERRORS.has(spec.lastErrorCode);
+}
+
 export interface SpecStatus {
   readonly name: string;
   readonly phase: Phase;

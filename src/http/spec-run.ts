@@ -4,7 +4,7 @@
  * and docker-spawner's /spawn both come here (DESIGN §8: one code path per capability, the compat
  * layers map shapes); their differences are the rules below.
  */
-import type { ContainerStatus, SpecStatus } from "../core/status.js";
+import { type ContainerStatus, imageUnavailable, type SpecStatus } from "../core/status.js";
 import { pollFor } from "./common.js";
 import type { EngineServerDeps } from "./deps.js";
 import { runtimeSpecs, writeAnswer, type Answer } from "./routes/specs.js";
@@ -27,14 +27,6 @@ export interface RunRules {
   readonly failedEnds?: boolean;
 }
 
-/** The errors waiting cannot mend: the run fails at once (502) with the pull's message. */
-const IMAGE_ERRORS: ReadonlySet<string> = new Set([
-  "BERTH_PULL_FAILED",
-  "BERTH_PULL_DENIED",
-  "BERTH_REGISTRY_AUTH",
-  "BERTH_IMAGE_MISSING",
-]);
-
 type Seen =
   | { readonly ok: true; readonly container: ContainerStatus }
   | { readonly ok: false; readonly status: 409 | 502; readonly spec: SpecStatus };
@@ -48,7 +40,8 @@ export function runOutcome(spec: SpecStatus, rules: RunRules): Seen | null {
     if (finished) return { ok: true, container: finished };
   }
   if (spec.phase === "Conflict" || spec.phase === "Invalid") return { ok: false, status: 409, spec };
-  if (spec.lastErrorCode !== null && IMAGE_ERRORS.has(spec.lastErrorCode)) return { ok: false, status: 502, spec };
+  // What waiting cannot mend: the run fails at once (502) with the pull's message.
+  if (imageUnavailable(spec)) return { ok: false, status: 502, spec };
   if (rules.failedEnds && spec.phase === "Failed") return { ok: false, status: 502, spec };
   return null;
 }

@@ -11,7 +11,7 @@ import { isDnsLabel } from "../core/names.js";
 import type { ObservedContainer } from "../core/observed.js";
 import type { Ownership } from "../core/ownership.js";
 import type { Action } from "../core/plan/types.js";
-import { type ClaimRecord, isReadyMember, memberName } from "../core/pool.js";
+import { type ClaimRecord, claimStuck, isReadyMember, memberName } from "../core/pool.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import type { SpecStatus } from "../core/status.js";
 import type { DockerPort } from "../docker/port.js";
@@ -159,8 +159,8 @@ export class Pools {
           waiting = { end: this.deps.demand.hold(pool), passes: 0 };
           this.deps.requestPass();
         } else {
-          const stuck = this.stuck(pool, since, waiting.passes);
-          if (stuck !== null) return { kind: "unavailable", pool, reason: stuck };
+          if (claimStuck(this.deps.status(pool), since, waiting.passes))
+            return { kind: "unavailable", pool, reason: this.blocking(pool) };
         }
         await this.deps.nextPass(left);
         waiting.passes++;
@@ -168,19 +168,6 @@ export class Pools {
     } finally {
       waiting?.end();
     }
-  }
-
-  /**
-   * Why the member a waiting claim asked for will not come, from the pool's status, or null: a
-   * create for it failed since the claim began (a missing image, a refused create), or the host
-   * has no room for it (seen by a pass that planned with the claim's demand: the second after it).
-   */
-  private stuck(pool: string, since: number, passes: number): string | null {
-    const s = this.deps.status(pool);
-    if (s === undefined) return null;
-    const failed = s.lastAction !== null && !s.lastAction.ok && Date.parse(s.lastAction.at) >= since;
-    const unschedulable = passes >= 2 && s.phase === "Pending" && s.message !== null;
-    return failed || unschedulable ? this.blocking(pool) : null;
   }
 
   /** One attempt, under the pool's exclusivity: a claim, or null when no member is ready. */

@@ -227,10 +227,14 @@ describe("warm pools and claims", () => {
     const none = await call(base, "POST", `/v1/pools/${pool}/claims`, { wait: "0s" });
     expect(none.status).toBe(503);
     expect(none.body.error).toMatch(new RegExp(`no ready member of pool ${pool} \\(0 of 0 members ready\\)`));
+    const asked = Date.now();
     const [a, b] = await Promise.all(
       ["a", "b"].map((name) => call(base, "POST", `/v1/pools/${pool}/claims`, { name })),
     );
-    expect([a?.status, b?.status]).toEqual([201, 201]);
+    // On a failure, what berth did meanwhile: the answers, how long they took, the failed actions.
+    const failures = controller.logs.filter((l) => String(l.msg).startsWith("action failed"));
+    const seen = { answers: [a?.body, b?.body], ms: Date.now() - asked, failures };
+    expect([a?.status, b?.status], JSON.stringify(seen)).toEqual([201, 201]);
     expect(a?.body.container).not.toBe(b?.body.container);
     for (const r of [a, b]) {
       const cid = r?.body.container as string;

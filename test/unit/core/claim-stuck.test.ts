@@ -1,0 +1,121 @@
+/**
+ * When a claim waiting for a member made cold for it stops waiting (src/core/pool.ts,
+ * claimStuck): a failure waiting cannot mend (the image, a refused create) or no room on the host
+ * ends it at once; a failure the loop retries with backoff is waited through.
+ */
+import { describe, expect, it } from "vitest";
+import { claimStuck } from "../../../src/core/pool.js";
+import type { SpecStatus } from "../../../src/core/status.js";
+
+const SINCE = Date.parse("2026-12-05T10:00:00Z");
+const BEFORE = "2026-12-05T09:59:59.999Z";
+const AFTER = "2026-12-05T10:00:01.250Z";
+const RETRY = "2026-12-05T10:00:02Z";
+
+function pool(over: Partial<SpecStatus> = {}): SpecStatus {
+  return {
+    name: "web",
+    phase: "Pending",
+    message: null,
+    file: null,
+    hash: null,
+    replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
+    containers: [],
+    lastAction: null,
+    lastError: null,
+    lastErrorCode: null,
+    expiresAt: null,
+    retryAt: null,
+    collected: false,
+    pool: { size: 0, minReady: 0, ready: 0, claimed: 0 },
+    ...over,
+  };
+}
+
+const failedCreate = (at: string) => ({ kind: "create" as const, reason: "missing", at, ok: false });
+
+// [case, status, passes since the claim asked, stops waiting]
+const TABLE: [string, SpecStatus | undefined, number, boolean][] = [
+  ["no status yet", undefined, 3, false],
+  ["nothing done yet", pool(), 0, false],
+  ["the create for it went well", pool({ lastAction: { ...failedCreate(AFTER), ok: true } }), 1, false],
+  [
+    "the image cannot be pulled (retried, but waiting does not mend it)",
+    pool({
+      phase: "Failed",
+      lastAction: failedCreate(AFTER),
+      lastError: "pulling image x failed",
+      lastErrorCode: "BERTH_PULL_FAILED",
+      retryAt: RETRY,
+    }),
+    1,
+    true,
+  ],
+  [
+    "the registry refused the pull",
+    pool({ phase: "Failed", lastAction: failedCreate(AFTER), lastErrorCode: "BERTH_PULL_DENIED", retryAt: RETRY }),
+    1,
+    true,
+  ],
+  [
+    "the image is missing and never pulled (terminal)",
+    pool({ phase: "Failed", lastAction: failedCreate(AFTER), lastErrorCode: "BERTH_IMAGE_MISSING" }),
+    1,
+    true,
+  ],
+  [
+    "the engine refused the create: no retry is coming",
+    pool({ phase: "Failed", lastAction: failedCreate(AFTER), lastErrorCode: "BERTH_DOCKER_REFUSED" }),
+    1,
+    true,
+  ],
+  [
+    "an engine hiccup, retried with backoff: waited through",
+    pool({
+      phase: "Failed",
+      lastAction: failedCreate(AFTER),
+      lastError: "(HTTP code 500) server error",
+      lastErrorCode: "BERTH_DOCKER",
+      retryAt: RETRY,
+    }),
+    2,
+    false,
+  ],
+  [
+    "a race, planned again: waited through",
+    pool({ phase: "Failed", lastAction: failedCreate(AFTER), lastErrorCode: "BERTH_RACE", retryAt: RETRY }),
+    3,
+    false,
+  ],
+  [
+    "a start that failed, retried: waited through",
+    pool({ phase: "Failed", lastAction: failedCreate(AFTER), lastErrorCode: "BERTH_START_FAILED", retryAt: RETRY }),
+    1,
+    false,
+  ],
+  [
+    "a failure from before the claim asked is not its member's",
+    pool({ phase: "Failed", lastAction: failedCreate(BEFORE), lastErrorCode: "BERTH_PULL_FAILED", retryAt: RETRY }),
+    1,
+    false,
+  ],
+  [
+    "no room on the host, seen by the second pass after the claim",
+    pool({ message: "Unschedulable: needs memory 2Gi, 1Gi free" }),
+    2,
+    true,
+  ],
+  [
+    "no room, seen by the first pass only (it may predate the claim's demand)",
+    pool({ message: "Unschedulable: x" }),
+    1,
+    false,
+  ],
+  ["being created: Pending without a reason", pool(), 4, false],
+];
+
+describe("when a claim waiting for a cold member stops waiting", () => {
+  it.each(TABLE)("%s", (_case, status, passes, stuck) => {
+    expect(claimStuck(status, SINCE, passes)).toBe(stuck);
+  });
+});
