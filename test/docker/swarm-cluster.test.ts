@@ -18,9 +18,9 @@ import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { berth, specDir, TEST_IMAGE, testId } from "../support/e2e.js";
-import { link, NetNamespace } from "../support/netns.js";
 import { pollValue } from "../support/poll.js";
-import { PrivateDockerd } from "../support/private-dockerd.js";
+import type { PrivateDockerd } from "../support/private-dockerd.js";
+import { SwarmCluster } from "../support/swarm-cluster.js";
 import {
   labelledImage,
   type LocalRegistry,
@@ -32,13 +32,11 @@ import {
 import { specText } from "../support/specs.js";
 import { tempDir } from "../support/tmp.js";
 
-const A_ADDRESS = "10.213.1.1";
-const B_ADDRESS = "10.213.1.2";
-const REGISTRY = `${A_ADDRESS}:5000`;
+const SUBNET = "10.213.1";
+const REGISTRY = `${SUBNET}.1:5000`;
 const user: RegistryUser = { username: "berth", password: `pw-${randomUUID()}` };
 
-const namespaces: NetNamespace[] = [];
-const daemons: PrivateDockerd[] = [];
+let cluster: SwarmCluster | undefined;
 let registry: LocalRegistry | undefined;
 let nodeA: PrivateDockerd;
 let nodeB: PrivateDockerd;
@@ -49,42 +47,9 @@ beforeAll(async () => {
   const binary = registryBinary();
   if (binary === null)
     throw new Error("docker-registry is not installed: run `bash scripts/ensure-docker.sh` (it apt-get installs it)");
-  const [a, b] = await Promise.all([NetNamespace.create("node-a"), NetNamespace.create("node-b")]);
-  namespaces.push(a, b);
-  link(a, `${A_ADDRESS}/24`, b, `${B_ADDRESS}/24`);
-  registry = await startRegistry(binary, user, { namespace: a, address: A_ADDRESS });
-  const args = ["--insecure-registry", REGISTRY];
-  [nodeA, nodeB] = await Promise.all([
-    PrivateDockerd.create([TEST_IMAGE], { namespace: a, args }),
-    PrivateDockerd.create([TEST_IMAGE], { namespace: b, args }),
-  ]);
-  daemons.push(nodeA, nodeB);
-  // A one-second heartbeat: a stopped node is seen down in seconds, not the default's ~15.
-  await nodeA.docker.swarmInit({
-    ListenAddr: `${A_ADDRESS}:2377`,
-    AdvertiseAddr: A_ADDRESS,
-    Spec: { Dispatcher: { HeartbeatPeriod: 1_000_000_000 } },
-  });
-  const swarm = (await nodeA.docker.swarmInspect()) as { JoinTokens: { Worker: string } };
-  await nodeB.docker.swarmJoin({
-    ListenAddr: `${B_ADDRESS}:2377`,
-    AdvertiseAddr: B_ADDRESS,
-    RemoteAddrs: [`${A_ADDRESS}:2377`],
-    JoinToken: swarm.JoinTokens.Worker,
-  });
-  const worker = await pollValue(
-    async () => (await nodes()).find((n) => n.Description.Hostname === "node-b"),
-    (n) => n?.Status.State === "ready",
-    30_000,
-    200,
-  );
-  if (!worker) throw new Error("node-b did not join the swarm");
-  for (const node of await nodes()) {
-    const zone = node.Description.Hostname === "node-b" ? "b" : "a";
-    await nodeA.docker
-      .getNode(node.ID)
-      .update({ version: node.Version.Index, ...node.Spec, Labels: { ...node.Spec.Labels, zone } });
-  }
+  cluster = await SwarmCluster.start([TEST_IMAGE], { subnet: SUBNET, args: ["--insecure-registry", REGISTRY] });
+  ({ manager: nodeA, worker: nodeB } = cluster);
+  registry = await startRegistry(binary, user, { namespace: cluster.namespaces[0], address: cluster.addresses[0] });
   const imageId = await labelledImage(nodeA.docker, TEST_IMAGE, `swarm-cluster-${process.pid}`);
   privateRef = `${REGISTRY}/berth-test/private:cluster-${process.pid}`;
   await pushAs(nodeA.docker, imageId, privateRef, user);
@@ -93,22 +58,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // destroy removes each private daemon with its swarm: every service in it is this file's.
-  for (const d of daemons) await d.destroy();
+  await cluster?.destroy();
   await registry?.stop();
-  for (const ns of namespaces) ns.destroy();
 }, 60_000);
-
-interface NodeView {
-  readonly ID: string;
-  readonly Version: { Index: number };
-  readonly Spec: { Labels?: Record<string, string>; Role: string; Availability: string };
-  readonly Description: { Hostname: string };
-  readonly Status: { State: string };
-}
-
-async function nodes(): Promise<NodeView[]> {
-  return (await nodeA.docker.listNodes()) as NodeView[];
-}
 
 interface StatusRow {
   readonly name: string;

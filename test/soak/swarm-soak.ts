@@ -30,6 +30,14 @@
  *   - one Swarm secret per spec whose service reads one (every other spec has a secretEnv entry),
  *     none left of deleted or expired specs, and the secret's value in no request's URL.
  * It prints a one-line verdict with counts and exits 0 (pass) or 1 (fail).
+ *
+ * `--nodes 2`: the swarm is two nodes (test/support/swarm-cluster.ts: a manager and a worker, each
+ * a private daemon in a namespace of its own, linked on 10.213.9.0/24), and the chaos also stops
+ * the worker's daemon and starts it again (Swarm moves its tasks to the manager), and drains the
+ * worker and makes it active again; a task's container removed by hand may be on either node.
+ * When chaos stops the worker is up and active again, every running spec rolls a new version (so
+ * that Swarm places tasks on both nodes again), and the same invariants must hold; the verdict
+ * counts the tasks on each node.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
@@ -39,7 +47,9 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { formatTime } from "../../src/core/units.js";
 import { FaultProxy } from "../support/fault-proxy.js";
+import type { PrivateDockerd } from "../support/private-dockerd.js";
 import { startPrivateSwarm } from "../support/private-swarm.js";
+import { SwarmCluster } from "../support/swarm-cluster.js";
 import { prng } from "../support/prng.js";
 import {
   type ChaosSpec,
@@ -63,8 +73,11 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     specs: { type: "string", default: "8" },
     partitions: { type: "boolean", default: false },
+    nodes: { type: "string", default: "1" },
   },
 });
+const NODES = Number(values.nodes);
+if (NODES !== 1 && NODES !== 2) throw new Error(`--nodes ${values.nodes}: 1 or 2`);
 const PARTITIONS = values.partitions;
 const MINUTES = Number(values.minutes);
 const SEED = Number(values.seed);
@@ -120,14 +133,28 @@ interface Service {
 }
 
 const tally = new Tally(
-  new Set(["docker service rm", "docker service scale", "docker rm -f", "kill -9", "daemon restart", "broken file"]),
+  new Set([
+    "docker service rm",
+    "docker service scale",
+    "docker rm -f",
+    "kill -9",
+    "daemon restart",
+    "worker restart",
+    "worker drained",
+    "broken file",
+  ]),
 );
 const count = (what: string): void => tally.count(what);
 
 async function main(): Promise<number> {
   const started = Date.now();
   const dir = mkdtempSync(path.join(tmpdir(), "berth-swarm-soak-"));
-  const daemon = await startPrivateSwarm([IMAGE]);
+  const cluster = NODES === 2 ? await SwarmCluster.start([IMAGE], { subnet: "10.213.9" }) : null;
+  const daemon = cluster?.manager ?? (await startPrivateSwarm([IMAGE]));
+  /** The daemons whose containers run tasks: the manager's, and the worker's while it is up. */
+  const engines = (): PrivateDockerd[] => [daemon, ...(cluster?.worker.running ? [cluster.worker] : [])];
+  let lastWorkerRestart = 0;
+  let drained = false;
   const proxy = await FaultProxy.start(daemon.socketPath);
   const docker = daemon.docker;
   const specs = new Map<string, Spec>();
@@ -245,10 +272,13 @@ async function main(): Promise<number> {
     [
       2,
       async () => {
-        const tasks = await docker.listContainers({ filters: { label: ["com.docker.swarm.service.name"] } });
+        const node = pick(engines());
+        const tasks = await node.docker
+          .listContainers({ filters: { label: ["com.docker.swarm.service.name"] } })
+          .catch(() => []);
         const mine = tasks.filter((c) => c.Labels["com.docker.swarm.service.name"]?.startsWith(`swsoak${SEED}-s`));
         if (mine.length === 0) return;
-        await docker
+        await node.docker
           .getContainer(pick(mine).Id)
           .remove({ force: true })
           .catch(() => undefined);
@@ -267,6 +297,29 @@ async function main(): Promise<number> {
       },
     ],
     [1, daemonRestart(daemon, { started, minutes: MINUTES, random }, 4000, count)],
+    [
+      cluster ? 1 : 0,
+      async () => {
+        // The worker's engine stops (its tasks are moved to the manager once it is seen down), then comes back.
+        if (!cluster || Date.now() - lastWorkerRestart < 30_000) return;
+        lastWorkerRestart = Date.now();
+        await cluster.worker.stop();
+        await sleep(2000 + Math.floor(random() * 6000));
+        await cluster.worker.start();
+        count("worker restart");
+      },
+    ],
+    [
+      cluster ? 1 : 0,
+      async () => {
+        if (!cluster) return;
+        drained = !drained;
+        await cluster.setWorkerAvailability(drained ? "drain" : "active").catch(() => {
+          drained = !drained;
+        });
+        count(drained ? "worker drained" : "worker active");
+      },
+    ],
     [
       1,
       async () => {
@@ -309,6 +362,11 @@ async function main(): Promise<number> {
 
     // Chaos stops: every file valid, berth running, the daemon up.
     if (!daemon.running) await daemon.start();
+    if (cluster) {
+      if (!cluster.worker.running) await cluster.worker.start();
+      await cluster.setWorkerAvailability("active");
+      if ((await cluster.waitWorker("ready")) === undefined) problems.push("the worker did not come back ready");
+    }
     fixBroken({ specs, write });
     if (PARTITIONS)
       // Whatever the chaos left, a canary's whole life is checked: every spec of 2 or more replicas
@@ -319,6 +377,15 @@ async function main(): Promise<number> {
         s.version++;
         write(s);
         count("canary rollout at the end");
+      }
+    else if (cluster)
+      // The worker is back: every running spec rolls a new version, so that Swarm places tasks on
+      // both nodes again (a drain or a stop had moved them all to the manager) and they are checked there.
+      for (const s of specs.values()) {
+        if (s.suspended) continue;
+        s.version++;
+        write(s);
+        count("rollout at the end");
       }
     if (!alive(berth)) startBerth();
     const calm = Date.now();
@@ -408,6 +475,13 @@ async function main(): Promise<number> {
       (await until(async () => (await check(partitioned)).length === 0, 180_000, 1000)) ? [] : check(partitioned);
     problems.push(...(await settle(PARTITIONS)));
     convergedInMs = Date.now() - calm;
+    if (cluster) {
+      // Where the converged tasks run: the worker took part, not the manager alone.
+      const tasks = (await docker.listTasks({ filters: { "desired-state": ["running"] } })) as { NodeID?: string }[];
+      const worker = await cluster.waitWorker("ready");
+      tally.counts["tasks on the worker at the end"] = tasks.filter((t) => t.NodeID === worker?.ID).length;
+      tally.counts["tasks on the manager at the end"] = tasks.filter((t) => t.NodeID !== worker?.ID).length;
+    }
     if (PARTITIONS) {
       tally.counts["partitioned at the end"] = [...specs.values()].filter((s) => s.partition > 0).length;
       // Every partition lowered: the spec's own services roll to the current version, the canaries go.
@@ -454,10 +528,16 @@ async function main(): Promise<number> {
   } finally {
     (berth as ChildProcess | null)?.kill("SIGTERM");
     await proxy.close();
-    await daemon.destroy();
+    await (cluster ?? daemon).destroy();
     rmSync(dir, { recursive: true, force: true });
   }
-  printVerdict(`swarm soak seed=${SEED} minutes=${MINUTES}`, tally, convergedInMs, problems, [logPath]);
+  printVerdict(
+    `swarm soak seed=${SEED} minutes=${MINUTES}${cluster ? " nodes=2" : ""}`,
+    tally,
+    convergedInMs,
+    problems,
+    [logPath],
+  );
   return problems.length === 0 ? 0 : 1;
 }
 
