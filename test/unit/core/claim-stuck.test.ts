@@ -6,31 +6,20 @@
 import { describe, expect, it } from "vitest";
 import { claimStuck } from "../../../src/core/pool.js";
 import type { SpecStatus } from "../../../src/core/status.js";
+import { specStatus } from "../../support/spec-status.js";
 
 const SINCE = Date.parse("2026-12-05T10:00:00Z");
 const BEFORE = "2026-12-05T09:59:59.999Z";
 const AFTER = "2026-12-05T10:00:01.250Z";
 const RETRY = "2026-12-05T10:00:02Z";
 
-function pool(over: Partial<SpecStatus> = {}): SpecStatus {
-  return {
-    name: "web",
-    phase: "Pending",
-    message: null,
-    file: null,
-    hash: null,
+/** A pool of size 0: nothing kept warm, every member made cold for a claim. */
+const pool = (over: Partial<SpecStatus> = {}): SpecStatus =>
+  specStatus({
     replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
-    containers: [],
-    lastAction: null,
-    lastError: null,
-    lastErrorCode: null,
-    expiresAt: null,
-    retryAt: null,
-    collected: false,
     pool: { size: 0, minReady: 0, ready: 0, claimed: 0 },
     ...over,
-  };
-}
+  });
 
 const failedCreate = (at: string) => ({ kind: "create" as const, reason: "missing", at, ok: false });
 

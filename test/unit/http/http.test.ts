@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { specStatus } from "../../support/spec-status.js";
 import type { Readiness } from "../../../src/loop/controller.js";
 import { ownership } from "../../../src/core/ownership.js";
 import { hostPolicyContext } from "../../../src/host/host-paths.js";
@@ -370,21 +371,12 @@ const snapshot: StatusSnapshot = {
   at: Date.parse("2026-11-23T09:59:59Z"),
   report: {
     specs: [
-      {
-        name: "web",
+      specStatus({
         phase: "Running",
-        message: null,
         file: "specs/web.yaml",
         hash: "h",
         replicas: { desired: 1, ready: 1, updated: 1, available: 1 },
-        containers: [],
-        lastAction: null,
-        lastError: null,
-        lastErrorCode: null,
-        expiresAt: null,
-        retryAt: null,
-        collected: false,
-      },
+      }),
     ],
     orphans: [],
     notes: [],

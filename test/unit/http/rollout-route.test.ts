@@ -8,6 +8,7 @@
  * now, Swarm asked which are of its current spec (an older version's failed task is no restart).
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { specStatus } from "../../support/spec-status.js";
 import type { ContainerStatus, SpecStatus } from "../../../src/core/status.js";
 import type { ContainerDetails } from "../../../src/docker/port.js";
 import type { SwarmSpecStatus, ObservedTask } from "../../../src/core/swarm-status.js";
@@ -44,21 +45,14 @@ const replica = (n: number, current: boolean): ContainerStatus => ({
   collected: false,
 });
 
-const web: SpecStatus = {
-  name: "web",
+const web: SpecStatus = specStatus({
   phase: "Running",
   message: "updatePartition 1 keeps web-0 on its version; lower it to roll it",
   file: "specs/web.yaml",
   hash: "h2",
   replicas: { desired: 2, ready: 1, updated: 1, available: 2 },
   containers: [replica(0, false), replica(1, true)],
-  lastAction: null,
-  lastError: null,
-  lastErrorCode: null,
-  expiresAt: null,
-  retryAt: null,
-  collected: false,
-};
+});
 const snapshot = (specs: SpecStatus[]): StatusSnapshot => ({
   at: NOW - 1000,
   report: { specs, orphans: [], notes: [] },

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerStatus, SpecStatus } from "../../../src/core/status.js";
 import { type RunRules, runOutcome } from "../../../src/http/spec-run.js";
+import { specStatus } from "../../support/spec-status.js";
 
 function container(over: Partial<ContainerStatus> = {}): ContainerStatus {
   return {
@@ -29,24 +30,7 @@ function container(over: Partial<ContainerStatus> = {}): ContainerStatus {
   };
 }
 
-function spec(over: Partial<SpecStatus> = {}): SpecStatus {
-  return {
-    name: "web",
-    phase: "Pending",
-    message: null,
-    file: null,
-    hash: null,
-    replicas: { desired: 1, ready: 0, updated: 0, available: 0 },
-    containers: [],
-    lastAction: null,
-    lastError: null,
-    lastErrorCode: null,
-    expiresAt: null,
-    retryAt: null,
-    collected: false,
-    ...over,
-  };
-}
+const spec = specStatus;
 
 const exited = container({ state: "exited", exitCode: 0, finishedAt: "2026-12-03T00:00:01Z" });
 const ARTIE: RunRules = { failedEnds: true };
