@@ -14,6 +14,7 @@ import type { Dispatcher } from "./loop/dispatcher.js";
 import type { Executor } from "./loop/executor.js";
 import type { Leadership } from "./loop/leadership.js";
 import type { GitSources } from "./loop/git-sources.js";
+import type { Pools } from "./ops/pools.js";
 import type { GitCredentials } from "./host/git.js";
 import type { Reaper } from "./loop/reaper.js";
 import type { PassResult, Reconciler } from "./loop/reconciler.js";
@@ -118,4 +119,6 @@ export interface App extends Inspector {
   readonly metrics: Metrics | null;
   /** The Git sources (started by the run command before the controller); null: none. */
   readonly gitSources: GitSources | null;
+  /** Claims on warm pools (what the HTTP API serves); null without --runtime-specs. */
+  readonly pools: Pools | null;
 }

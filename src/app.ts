@@ -55,6 +55,7 @@ import type { VerdictStore } from "./manifest/verdicts.js";
 import { ManagedContainers } from "./ops/containers.js";
 import { EventLog } from "./ops/event-log.js";
 import { Pools } from "./ops/pools.js";
+import { PassMarks } from "./loop/pass-marks.js";
 import type { Action } from "./core/plan/types.js";
 import { controllerRestart } from "./ops/restart.js";
 import { controllerRetry } from "./ops/rollout-retry.js";
@@ -331,7 +332,7 @@ export function createApp(given: Config, deps: AppDeps): App {
   const runtimeSpecs = runtimeSpecsOf(config, reconciler, log, () => {
     controller.requestPass(true, 0);
   });
-  const passWaiters: (() => void)[] = [];
+  const passMarks = new PassMarks(clock);
   const pools =
     config.runtimeSpecs === null
       ? null
@@ -347,14 +348,7 @@ export function createApp(given: Config, deps: AppDeps): App {
           requestPass: () => {
             controller.requestPass(false, 0);
           },
-          nextPass: (ms) =>
-            new Promise<void>((resolve) => {
-              const timer = clock.at(clock.now() + ms, resolve);
-              passWaiters.push(() => {
-                timer.cancel();
-                resolve();
-              });
-            }),
+          passes: passMarks,
           clock,
           log: log.child({ component: "pools" }),
         });
@@ -376,6 +370,9 @@ export function createApp(given: Config, deps: AppDeps): App {
               { debounceMs: tuning.debounceMs, clock, log },
             )
         : null,
+      onPassBegin: () => {
+        passMarks.begin();
+      },
       onPass: (result) => {
         events.runsFinished(result.report, result.at);
         for (const e of events.restarts(result.report, result.at))
@@ -386,7 +383,7 @@ export function createApp(given: Config, deps: AppDeps): App {
           void pools.collect(result.observed.containers).catch((err: unknown) => {
             log.warn({ err: (err as Error).message }, "claim records not collected");
           });
-        for (const wake of passWaiters.splice(0)) wake();
+        passMarks.complete();
         git.sources?.noteInvalid(result.snapshot.issues.map((i) => i.file));
         metrics?.pass(result);
         deps.hooks?.onPass?.(result);
@@ -489,6 +486,7 @@ export function createApp(given: Config, deps: AppDeps): App {
     events,
     metrics,
     gitSources: git.sources,
+    pools,
   };
 }
 

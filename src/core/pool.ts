@@ -131,17 +131,17 @@ export function poolSlots(
  * Why a claim waiting for a member made cold for it should stop waiting, from its pool's status
  * (null: keep waiting). Since the claim began (`since`, epoch ms), a create for it failed in a way
  * waiting does not mend: its image cannot be had, or no retry is coming (a refused create). Or the
- * host has no room for it, seen by a pass that planned with the claim's demand (`passes` ≥ 2: the
- * second after it). A failure the loop retries with backoff (an engine's hiccup, a race) is waited
- * through, within the claim's wait.
+ * host has no room for it, as a pass that planned with the claim's demand saw it (`planned`: the
+ * status is of a pass that began after the demand was held). A failure the loop retries with
+ * backoff (an engine's hiccup, a race) is waited through, within the claim's wait.
  */
-export function claimStuck(s: SpecStatus | undefined, since: number, passes: number): boolean {
+export function claimStuck(s: SpecStatus | undefined, since: number, planned: boolean): boolean {
   if (s === undefined) return false;
   const failed =
     s.lastAction !== null &&
     !s.lastAction.ok &&
     Date.parse(s.lastAction.at) >= since &&
     (imageUnavailable(s) || s.retryAt === null);
-  const unschedulable = passes >= 2 && s.phase === "Pending" && s.message !== null;
+  const unschedulable = planned && s.phase === "Pending" && s.message !== null;
   return failed || unschedulable;
 }

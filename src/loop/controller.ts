@@ -51,6 +51,8 @@ export interface ControllerDeps {
   readonly scheduleResync: (tick: () => void) => { stop(): void | Promise<void> };
   /** Starts the spec watch; called once, after the first pass. */
   readonly watch: ((onChange: () => void) => SpecWatcher) | null;
+  /** Called as every pass begins (what waits for a pass that began later: ops/pools.ts). */
+  readonly onPassBegin?: () => void;
   /** Called after every pass (status surfaces, metrics, tests). */
   readonly onPass?: (result: PassResult) => void;
   /** Called when a pass fails (metrics, the event log). */
@@ -186,6 +188,7 @@ export class Controller {
 
   private async passOnce(reload: boolean): Promise<void> {
     let result: PassResult;
+    this.deps.onPassBegin?.();
     try {
       result = await this.deps.reconciler.pass({ reload });
     } catch (err) {

@@ -16,6 +16,7 @@ import type { NormalizedSpec } from "../core/spec.js";
 import type { SpecStatus } from "../core/status.js";
 import type { DockerPort } from "../docker/port.js";
 import type { ClaimListing } from "../host/claim-files.js";
+import type { PassMarks } from "../loop/pass-marks.js";
 import type { SpecFileFailure } from "../host/spec-writer.js";
 import type { Clock } from "../util/clock.js";
 
@@ -85,8 +86,8 @@ export interface PoolsDeps {
   readonly status: (name: string) => SpecStatus | undefined;
   /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts). */
   readonly exclusive: <T>(spec: string, harmless: (a: Action) => boolean, fn: () => Promise<T>) => Promise<T>;
-  /** Resolves after the next pass, or after `ms`. */
-  readonly nextPass: (ms: number) => Promise<void>;
+  /** The passes as a claim waits on them (loop/pass-marks.ts). */
+  readonly passes: Pick<PassMarks, "mark" | "after" | "completedSince">;
   /** Claims waiting for a cold member (loop/pool-demand.ts): the passes create one per claim. */
   readonly demand: { hold(pool: string): () => void };
   /** Asks for a pass soon (after a claim starts waiting). */
@@ -146,24 +147,27 @@ export class Pools {
     const since = this.deps.clock.now();
     const deadline = since + request.waitMs;
     // Set when no member was ready: this claim then asks the passes for a member made cold.
-    let waiting: { readonly end: () => void; passes: number } | null = null;
+    // `began`: the passes begun when its demand was held (a later one plans with it).
+    let waiting: { readonly end: () => void; readonly began: number } | null = null;
     try {
       for (;;) {
         const why = this.notAPool(pool);
         if (why !== null) return { kind: "not-a-pool", pool, reason: why };
+        // Taken before looking: a pass that completes while the claim looks wakes it again.
+        const seen = this.deps.passes.mark();
         const outcome = await this.deps.exclusive(pool, onlyCreates, () => this.tryClaim(pool, name, request));
         if (outcome !== null) return outcome;
         const left = deadline - this.deps.clock.now();
         if (left <= 0) return { kind: "unavailable", pool, reason: this.blocking(pool) };
         if (waiting === null) {
-          waiting = { end: this.deps.demand.hold(pool), passes: 0 };
+          waiting = { end: this.deps.demand.hold(pool), began: this.deps.passes.mark().began };
           this.deps.requestPass();
         } else {
-          if (claimStuck(this.deps.status(pool), since, waiting.passes))
+          const planned = this.deps.passes.completedSince(waiting.began);
+          if (claimStuck(this.deps.status(pool), since, planned))
             return { kind: "unavailable", pool, reason: this.blocking(pool) };
         }
-        await this.deps.nextPass(left);
-        waiting.passes++;
+        await this.deps.passes.after(seen.completed, left);
       }
     } finally {
       waiting?.end();
