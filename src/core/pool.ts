@@ -128,8 +128,8 @@ export function poolSlots(
 }
 
 /**
- * Why a claim waiting for a member made cold for it should stop waiting, from its pool's status
- * (null: keep waiting). Since the claim began (`since`, epoch ms), a create for it failed in a way
+ * Whether a claim waiting for a member made cold for it should stop waiting (answer 503 with what
+ * blocks), from its pool's status. Since the claim began (`since`, epoch ms), a create for it failed in a way
  * waiting does not mend: its image cannot be had, or no retry is coming (a refused create). Or the
  * host has no room for it, as a pass that planned with the claim's demand saw it (`planned`: the
  * status is of a pass that began after the demand was held). A failure the loop retries with
