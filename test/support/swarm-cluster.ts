@@ -70,10 +70,15 @@ export class SwarmCluster {
     return (await this.manager.docker.listNodes()) as NodeView[];
   }
 
+  /** The worker's node as the manager lists it, if it does. */
+  private async workerNode(): Promise<NodeView | undefined> {
+    return (await this.nodes()).find((n) => n.Description.Hostname === "node-b");
+  }
+
   /** The worker's node once the manager sees it in `state` (ready, down), or undefined after 30 s. */
   async waitWorker(state: string): Promise<NodeView | undefined> {
     const found = await pollValue(
-      async () => (await this.nodes()).find((n) => n.Description.Hostname === "node-b"),
+      () => this.workerNode(),
       (n) => n?.Status.State === state,
       30_000,
       200,
@@ -83,7 +88,7 @@ export class SwarmCluster {
 
   /** Sets the worker's availability (active, pause, drain), as `docker node update --availability`. */
   async setWorkerAvailability(availability: "active" | "pause" | "drain"): Promise<void> {
-    const node = (await this.nodes()).find((n) => n.Description.Hostname === "node-b");
+    const node = await this.workerNode();
     if (!node) throw new Error("node-b is not in the swarm");
     await this.manager.docker
       .getNode(node.ID)
