@@ -75,13 +75,21 @@ export class LogStreams {
     });
     // The headers go now: a stream whose first event waits for a log line (Artie's) is open at once.
     raw.flushHeaders();
-    const opening = format.open(container);
-    if (opening !== null) raw.write(opening);
+    // The opening event waits for the engine's stream (its answer, a line, or its end): a client
+    // that writes a line once it has seen it gets that line, even with tail=0.
+    let begun = false;
+    const begin = (): void => {
+      if (begun) return;
+      begun = true;
+      const opening = format.open(container);
+      if (opening !== null && !raw.destroyed) raw.write(opening);
+    };
     let ended = false;
     const end = (err?: Error): void => {
       if (ended) return;
       ended = true;
       if (raw.destroyed) return;
+      begin();
       const last = format.end(err);
       if (last !== null) raw.write(last);
       raw.end();
@@ -95,12 +103,17 @@ export class LogStreams {
     try {
       const opened = await containers.logs(container, options, {
         onLine: (line) => {
-          if (!ended && !raw.destroyed) raw.write(format.line(line));
+          if (ended || raw.destroyed) return;
+          begin();
+          raw.write(format.line(line));
         },
         onEnd: end,
       });
       if (state.gone) opened.close();
-      else state.stream = opened;
+      else {
+        state.stream = opened;
+        if (!ended) begin();
+      }
     } catch (err) {
       end(err as Error);
     }
