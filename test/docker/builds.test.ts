@@ -12,6 +12,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { DockerAdapter } from "../../src/docker/adapter.js";
 import { berth, containersOf, docker, removeImage, specDir, TEST_IMAGE, testIds } from "../support/e2e.js";
+import { pollValue } from "../support/poll.js";
 import { specText } from "../support/specs.js";
 
 const id = testIds();
@@ -43,6 +44,15 @@ ARG GREETING
 ENV GREETING=$GREETING
 COPY . /app
 `;
+
+/**
+ * `berth logs` of the one container, once it reads `expected`: apply returns when the container
+ * runs, and its output reaches the engine's log a moment later.
+ */
+async function logsOf(controller: string, expected: string): Promise<string> {
+  const read = () => berth(["logs", "--id", controller, "web"]);
+  return (await pollValue(read, (r) => r.stdout === expected, 15_000, 100)).stdout;
+}
 
 /** The one container of a controller id, with the image it was created from. */
 async function theContainer(controller: string): Promise<{ id: string; state: string; image: string }> {
@@ -86,8 +96,7 @@ describe("build: from the spec folder", () => {
     expect(image.Config.Labels).toMatchObject({ "berth.built_by": controller, "berth.built_for": "web" });
     // Not the ownership labels: a container made from the image inherits them.
     expect(image.Config.Labels?.["berth.controller"]).toBeUndefined();
-    const logs = await berth(["logs", "--id", controller, "web"]);
-    expect(logs.stdout).toBe("one\nhello\n");
+    expect(await logsOf(controller, "one\nhello\n")).toBe("one\nhello\n");
     // The build's output is kept: berth logs --build.
     const buildLog = await berth(["logs", "--build", "--id", controller, "web"]);
     expect(buildLog.code, buildLog.stderr).toBe(0);
@@ -107,7 +116,7 @@ describe("build: from the spec folder", () => {
     expect(second.id).not.toBe(first.id);
     expect(second.image).toMatch(/^berth\.local\/web:[0-9a-f]{12}$/);
     expect(second.image).not.toBe(first.image);
-    expect((await berth(["logs", "--id", controller, "web"])).stdout).toBe("two\nhello\n");
+    expect(await logsOf(controller, "two\nhello\n")).toBe("two\nhello\n");
 
     // A broken Dockerfile: the build fails, the running container stays, and the reason has the
     // build's last lines, in apply's output and in logs --build.

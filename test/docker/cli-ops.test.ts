@@ -250,7 +250,9 @@ describe("berth logs", () => {
     const cut = (Math.floor(early / 1000) + 1) * 1000;
     expect(await pollUntil(() => Date.now() > cut, 3000)).toBe(true);
     await logLine(containerId, "late");
-    await pollUntil(async () => (await berth(["logs", "--id", c, name])).stdout.includes("late\n"), 10_000);
+    expect(
+      await pollUntil(async () => (await berth(["logs", "--id", c, name])).stdout.includes("late\n"), 10_000),
+    ).toBe(true);
 
     expect(await berth(["logs", "--id", c, "--since", formatTime(cut), name])).toEqual({
       code: 0,
@@ -261,7 +263,9 @@ describe("berth logs", () => {
     // A duration counts back from now: a line every 0.2 s from here on, and `early` at least 3 s
     // old, so `--since 2s` (whole seconds) has ticks and never `early`.
     await dockerExec(containerId, ["sh", "-c", "(while :; do echo tick; sleep 0.2; done) > /proc/1/fd/1 2>&1 &"]);
-    await pollUntil(async () => (await berth(["logs", "--id", c, "--tail", "1", name])).stdout === "tick\n", 10_000);
+    expect(
+      await pollUntil(async () => (await berth(["logs", "--id", c, "--tail", "1", name])).stdout === "tick\n", 10_000),
+    ).toBe(true);
     expect(await pollUntil(() => Date.now() >= early + 3000, 4000)).toBe(true);
     const recent = await berth(["logs", "--id", c, "--since", "2s", name]);
     expect([recent.code, recent.stderr]).toEqual([0, ""]);
@@ -278,7 +282,9 @@ describe("berth logs", () => {
     const name = `${c}-box`;
     const containerId = await applyOne(c, name);
     await logLine(containerId, "before");
-    await pollUntil(async () => (await berth(["logs", "--id", c, name])).stdout === "before\n", 10_000);
+    expect(await pollUntil(async () => (await berth(["logs", "--id", c, name])).stdout === "before\n", 10_000)).toBe(
+      true,
+    );
 
     const child = spawn(process.execPath, [BIN, "logs", "-f", "--id", c, name], {
       env: { ...process.env, BERTH_LOG_FORMAT: "json" },

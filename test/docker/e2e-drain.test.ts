@@ -169,8 +169,9 @@ describe("berth run on SIGTERM with an operation in flight", () => {
 
     const { code, ms } = await terminate(controller);
     expect(code).toBe(0);
-    // 1 s of drain and a margin for closing the watch, the events stream and the HTTP server.
-    expect(ms).toBeLessThan(1000 + 3000);
+    // 1 s of drain and a margin for closing the watch, the events stream and the HTTP server (on a
+    // loaded machine, seconds): far from the 15 s the replacement would take.
+    expect(ms).toBeLessThan(1000 + 6000);
     const logs = controller.logs;
     expect(logs[logIndex(logs, "controller stopped")]).toMatchObject({ drained: false });
     // Nothing of the replacement completed after the signal, in or out of the drain.
@@ -226,7 +227,7 @@ describe("berth run on SIGTERM with an operation in flight", () => {
       ]);
       expect(within, "berth run did not exit while a log stream was open").not.toBeNull();
       expect(within?.code).toBe(0);
-      expect(within?.ms).toBeLessThan(2000 + 3000);
+      expect(within?.ms).toBeLessThan(2000 + 6000);
       await streamEnded;
     } finally {
       abort.abort();

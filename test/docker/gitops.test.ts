@@ -214,7 +214,7 @@ describe("berth run --git", () => {
       Array.from({ length: 100 }, () => hook(body, { "x-hub-signature-256": sign(body) })),
     );
     expect(floods.every((r) => r.status === 202)).toBe(true);
-    await pollUntil(() => server.fetches > beforeFlood, 10_000);
+    expect(await pollUntil(() => server.fetches > beforeFlood, 10_000)).toBe(true);
     const afterFlood = await pollValue(
       () => sources(b),
       (s) => s[0]?.fetching === false,

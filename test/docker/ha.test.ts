@@ -208,8 +208,9 @@ describe("berth run --ha redis://", () => {
     expect(await pollUntil(async () => (await roleOf(first)) === "standby", TTL_MS + 10_000)).toBe(true);
     expect(first.logs.some((l) => l.msg === "stepped down; standby")).toBe(true);
     const steppedAt = Number(first.logs.find((l) => l.msg === "stepped down; standby")?.time);
-    // Stepped down by its own deadline: the TTL less the margin after its last renewal.
-    expect(steppedAt - killedAt).toBeLessThanOrEqual(TTL_MS + 1_000);
+    // Stepped down by its own deadline: the TTL less the margin after its last renewal (due 0.6 s
+    // before killedAt + TTL at the latest; 3 s of slack for a loaded machine's timers).
+    expect(steppedAt - killedAt).toBeLessThanOrEqual(TTL_MS + 3_000);
     const ready = (await (await fetch(`${first.url}/readyz?role=leader`)).json()) as { reason: string };
     expect(ready.reason).toMatch(/lease store does not answer/);
 

@@ -78,6 +78,19 @@ async function addressOf(containerId: string): Promise<string> {
   return info.NetworkSettings.Networks.bridge?.IPAddress ?? "";
 }
 
+/**
+ * The page a member serves at `url`, or the last error. A member counts as ready once it runs (no
+ * healthcheck here), a moment before its httpd listens: the first connection may be refused.
+ */
+async function page(url: string): Promise<string> {
+  const read = () =>
+    fetch(url).then(
+      async (res) => `${res.status} ${(await res.text()).trim()}`,
+      (err: unknown) => `error ${String(err)}`,
+    );
+  return pollValue(read, (text) => !text.startsWith("error "), 10_000, 100);
+}
+
 /** Running containers: exactly `size` unclaimed and every claimed one, none twice, none else. */
 function converged(runtime: string, size: number) {
   return (cs: ContainerView[]): boolean => {
@@ -139,12 +152,9 @@ describe("warm pools and claims", () => {
     const published = hostPorts.map((ports) => ports.find((p) => p.containerPort === 8080)?.hostPort ?? 0);
     expect(new Set(published).size).toBe(3);
     for (const [i, cid] of ids.entries()) {
-      const res = await fetch(`http://${await addressOf(cid)}:8080/`);
-      expect(res.status).toBe(200);
-      expect((await res.text()).trim()).toBe(cid.slice(0, 12));
+      expect(await page(`http://${await addressOf(cid)}:8080/`)).toBe(`200 ${cid.slice(0, 12)}`);
       // And through the host port the claim gave.
-      const viaHost = await fetch(`http://127.0.0.1:${published[i]}/`);
-      expect((await viaHost.text()).trim()).toBe(cid.slice(0, 12));
+      expect(await page(`http://127.0.0.1:${published[i]}/`)).toBe(`200 ${cid.slice(0, 12)}`);
     }
 
     // The pool refills to 3 unclaimed members beside the 3 claimed ones.
@@ -238,8 +248,7 @@ describe("warm pools and claims", () => {
     expect(a?.body.container).not.toBe(b?.body.container);
     for (const r of [a, b]) {
       const cid = r?.body.container as string;
-      const answer = await fetch(`http://${await addressOf(cid)}:8080/`);
-      expect((await answer.text()).trim()).toBe(cid.slice(0, 12));
+      expect(await page(`http://${await addressOf(cid)}:8080/`)).toBe(`200 ${cid.slice(0, 12)}`);
     }
     // Nothing unclaimed is left behind: the two claimed members and nothing else.
     await waitContainers(c, "the two claimed members only", converged(runtime, 0));
