@@ -658,12 +658,13 @@ describe("follow-log streams are closed when the client goes away (finding 10)",
 
 describe("a follow-log stream says open once the engine's stream is open", () => {
   it("headers at once; `event: open` only when the engine answered (a line written after it is delivered)", async () => {
-    const s = await listen({ containers: [managed("web", "web")], logsOpenMs: 400 });
+    // The engine answers after 1.5 s; the headers come long before (0.7 s leaves room for a busy machine).
+    const s = await listen({ containers: [managed("web", "web")], logsOpenMs: 1_500 });
     const request = `GET /v1/containers/web/logs?follow=true&tail=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${BEARER.authorization}\r\n\r\n`;
-    const early = await rawExchange(s.port, request, { deadlineMs: 150 });
+    const early = await rawExchange(s.port, request, { deadlineMs: 700 });
     expect(early.response).toMatch(/^HTTP\/1\.1 200 /);
     expect(early.response).not.toContain("event: open");
-    const late = await rawExchange(s.port, request, { deadlineMs: 1_500 });
+    const late = await rawExchange(s.port, request, { deadlineMs: 3_000 });
     expect(late.response).toContain("event: open");
   });
 });
