@@ -123,7 +123,7 @@ describe("berth run's logs and metrics", () => {
     children.push(child);
     let stdout = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
     expect(await pollUntil(() => stdout.includes("controller started"), 60_000), stdout).toBe(true);
     const lines = stdout.trimEnd().split("\n");
     const banner = lines.find((l) => / INFO: berth run /.test(l));

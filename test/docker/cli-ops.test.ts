@@ -75,7 +75,8 @@ function berthTimed(
     lastOutputAt = performance.now();
   });
   return new Promise((resolve) => {
-    child.once("exit", (code) => {
+    // "close": after the exit and the last of the output.
+    child.once("close", (code) => {
       resolve({ code, stdout, stderr, lingerMs: performance.now() - lastOutputAt });
     });
   });
@@ -295,7 +296,7 @@ describe("berth logs", () => {
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
     child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const exit = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
 
     // Attached once the old line is printed; then new lines, on both streams, follow.
     expect(await pollUntil(() => stdout === "before\n", 15_000)).toBe(true);

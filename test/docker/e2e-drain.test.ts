@@ -78,7 +78,7 @@ async function terminate(
   whileDraining: () => void | Promise<void> = () => undefined,
 ): Promise<{ code: number | null; ms: number }> {
   const { child } = controller;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const started = Date.now();
   child.kill("SIGTERM");
   const [code] = await Promise.all([

@@ -274,7 +274,7 @@ describe("berth --target swarm on a one-node swarm", () => {
     });
     let followed = "";
     follow.stdout?.on("data", (chunk: Buffer) => (followed += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => follow.once("exit", resolve));
+    const exited = new Promise<number | null>((resolve) => follow.once("close", resolve));
     try {
       expect(await pollValue(() => Promise.resolve(followed), both, 20_000, 100)).toContain("| hello");
       expect(follow.exitCode).toBeNull();

@@ -147,7 +147,8 @@ function underPty(args: string, input = ""): Promise<{ output: string; code: num
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
     child.on("error", reject);
-    child.on("exit", (code) => resolve({ output, code }));
+    // "close": the output written before the exit may still be in the pipe at "exit".
+    child.on("close", (code) => resolve({ output, code }));
     child.stdin.end(input);
   });
 }
@@ -168,7 +169,7 @@ describe("berth exec -it", () => {
       const child = spawn(process.execPath, [BIN, "exec", "-i", "--id", c, box, "--", "sh", "-c", "cat; tty; exit 6"]);
       let output = "";
       child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-      child.on("exit", (code) => resolve({ output, code }));
+      child.on("close", (code) => resolve({ output, code }));
       child.stdin.end("from stdin\n");
     });
     expect(piped.output).toBe("from stdin\nnot a tty\n");

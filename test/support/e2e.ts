@@ -158,7 +158,8 @@ export async function startBerth(
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // "close", not "exit": the output the process wrote before it exited may still be in the pipe at "exit".
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   const handle: RunningBerth = {
     child,
     get url() {
