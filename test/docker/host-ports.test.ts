@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { berth, cleanup, docker, specDir, TEST_IMAGE, testId } from "../support/e2e.js";
-import { pollValue } from "../support/poll.js";
+import { servedPage } from "../support/poll.js";
 import { specText } from "../support/specs.js";
 
 const used: string[] = [];
@@ -70,18 +70,8 @@ async function status(controller: string, dir: string, ports: string): Promise<M
   return new Map(report.specs.flatMap((s) => (s.containers[0] ? [[s.name, s.containers[0]] as const] : [])));
 }
 
-/** What http://127.0.0.1:PORT/ answers (polled until it does). */
-async function answer(port: number | undefined): Promise<string> {
-  return pollValue(
-    async () =>
-      fetch(`http://127.0.0.1:${port ?? 0}/`)
-        .then((r) => r.text())
-        .then((t) => t.trim())
-        .catch(() => ""),
-    (text) => text !== "",
-    10_000,
-  );
-}
+/** What http://127.0.0.1:PORT/ serves (test/support/poll.ts: polled until something answers). */
+const answer = (port: number | undefined): Promise<string> => servedPage(`http://127.0.0.1:${port ?? 0}/`);
 
 describe("hostPort: auto against the engine", () => {
   it("gives distinct lowest free ports that answer, skips a foreign container's, reuses a removed one's", async () => {
@@ -105,8 +95,8 @@ describe("hostPort: auto against the engine", () => {
     let seen = await status(c, dir, flag);
     expect(seen.get(`${c}-a`)?.hostPorts).toEqual({ "80/tcp": from + 1 });
     expect(seen.get(`${c}-b`)?.hostPorts).toEqual({ "80/tcp": from + 2 });
-    expect(await answer(from + 1)).toBe(`${c}-a`);
-    expect(await answer(from + 2)).toBe(`${c}-b`);
+    expect(await answer(from + 1)).toBe(`200 ${c}-a`);
+    expect(await answer(from + 2)).toBe(`200 ${c}-b`);
 
     // a goes; then c comes and takes the port a left (free once a's container is gone: the plan
     // that removes a container does not give its port away, the removal may still be running).
@@ -117,7 +107,7 @@ describe("hostPort: auto against the engine", () => {
     seen = await status(c, dir, flag);
     expect(seen.has(`${c}-a`)).toBe(false);
     expect(seen.get(`${c}-c`)?.hostPorts).toEqual({ "80/tcp": from + 1 });
-    expect(await answer(from + 1)).toBe(`${c}-c`);
+    expect(await answer(from + 1)).toBe(`200 ${c}-c`);
   });
 
   it("keeps the port across an image change (StopFirst) and across berth processes", async () => {
@@ -138,7 +128,7 @@ describe("hostPort: auto against the engine", () => {
     const after = (await status(c, dir, flag)).get(name);
     expect(after?.id).not.toBe(before?.id);
     expect(after?.hostPorts).toEqual({ "80/tcp": from + 1 });
-    expect(await answer(from + 1)).toBe(name);
+    expect(await answer(from + 1)).toBe(`200 ${name}`);
 
     // Another berth process: nothing to do, the same container and port.
     const again = await berth(["plan", "--id", c, "--specs", dir, "--host-port-range", flag]);
@@ -162,7 +152,7 @@ describe("hostPort: auto against the engine", () => {
     await apply(c, dir, flag);
     const seen = (await status(c, dir, flag)).get(name);
     expect(seen?.hostPorts).toEqual({ "80/tcp": from + 1 });
-    expect(await answer(from + 1)).toBe(name);
+    expect(await answer(from + 1)).toBe(`200 ${name}`);
     // The container made for the held port was removed, not left behind.
     const all = await docker.listContainers({ all: true, filters: { label: [`berth.controller=${c}`] } });
     expect(all.map((x) => x.Names[0])).toEqual([`/${name}`]);

@@ -22,7 +22,7 @@ import {
   testIds,
   waitContainers,
 } from "../support/e2e.js";
-import { pollValue } from "../support/poll.js";
+import { pollValue, servedPage } from "../support/poll.js";
 import { tempDir } from "../support/tmp.js";
 
 const TOKEN = "pools-test-token-0123456789abcdef";
@@ -76,19 +76,6 @@ function claimedIds(runtime: string): string[] {
 async function addressOf(containerId: string): Promise<string> {
   const info = await docker.getContainer(containerId).inspect();
   return info.NetworkSettings.Networks.bridge?.IPAddress ?? "";
-}
-
-/**
- * The page a member serves at `url`, or the last error. A member counts as ready once it runs (no
- * healthcheck here), a moment before its httpd listens: the first connection may be refused.
- */
-async function page(url: string): Promise<string> {
-  const read = () =>
-    fetch(url).then(
-      async (res) => `${res.status} ${(await res.text()).trim()}`,
-      (err: unknown) => `error ${String(err)}`,
-    );
-  return pollValue(read, (text) => !text.startsWith("error "), 10_000, 100);
 }
 
 /** Running containers: exactly `size` unclaimed and every claimed one, none twice, none else. */
@@ -152,9 +139,9 @@ describe("warm pools and claims", () => {
     const published = hostPorts.map((ports) => ports.find((p) => p.containerPort === 8080)?.hostPort ?? 0);
     expect(new Set(published).size).toBe(3);
     for (const [i, cid] of ids.entries()) {
-      expect(await page(`http://${await addressOf(cid)}:8080/`)).toBe(`200 ${cid.slice(0, 12)}`);
+      expect(await servedPage(`http://${await addressOf(cid)}:8080/`)).toBe(`200 ${cid.slice(0, 12)}`);
       // And through the host port the claim gave.
-      expect(await page(`http://127.0.0.1:${published[i]}/`)).toBe(`200 ${cid.slice(0, 12)}`);
+      expect(await servedPage(`http://127.0.0.1:${published[i]}/`)).toBe(`200 ${cid.slice(0, 12)}`);
     }
 
     // The pool refills to 3 unclaimed members beside the 3 claimed ones.
@@ -248,7 +235,7 @@ describe("warm pools and claims", () => {
     expect(a?.body.container).not.toBe(b?.body.container);
     for (const r of [a, b]) {
       const cid = r?.body.container as string;
-      expect(await page(`http://${await addressOf(cid)}:8080/`)).toBe(`200 ${cid.slice(0, 12)}`);
+      expect(await servedPage(`http://${await addressOf(cid)}:8080/`)).toBe(`200 ${cid.slice(0, 12)}`);
     }
     // Nothing unclaimed is left behind: the two claimed members and nothing else.
     await waitContainers(c, "the two claimed members only", converged(runtime, 0));

@@ -4,6 +4,7 @@
  * in the one-line verdict.
  */
 
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { specHash } from "../../src/core/hash.js";
 import { parseSpecText } from "../../src/manifest/parse.js";
@@ -31,6 +32,27 @@ export function weighted<T>(operations: readonly (readonly [number, T])[], rando
     }
     return (operations[0] as readonly [number, T])[1];
   };
+}
+
+/**
+ * The berths that stopped without the soak's signal: one that refuses to start or crashes mid-soak
+ * is a problem said as such, not only as containers missing at the end. The soak's own kills
+ * (SIGKILL) end a berth by a signal; `end()` is called before the soak's closing SIGTERM.
+ */
+export class Exits {
+  private readonly unexpected: string[] = [];
+  private ended = false;
+
+  watch(child: ChildProcess, who: string): void {
+    child.once("exit", (code, signal) => {
+      if (!this.ended && signal === null) this.unexpected.push(`${who} exited by itself with code ${code}`);
+    });
+  }
+
+  end(): readonly string[] {
+    this.ended = true;
+    return this.unexpected;
+  }
 }
 
 /** Counts of what the chaos did; those in `faults` are summed as the verdict's faults. */
@@ -187,9 +209,11 @@ export function printVerdict(
   for (const p of problems) console.log(`  ${p}`);
   if (problems.length === 0) return;
   console.log(`  berth's log: ${logPaths.join(", ")}; the first's last warnings and errors:`);
+  // Its warnings and errors, and any line that is not a JSON record (what berth says when it
+  // refuses to start).
   const lines = readFileSync(logPaths[0] ?? "", "utf8")
     .split("\n")
-    .filter((l) => /"level":(40|50|60)/.test(l));
+    .filter((l) => /"level":(40|50|60)/.test(l) || (l.trim() !== "" && !l.startsWith("{")));
   for (const line of lines.slice(-40)) console.log(`    ${line.slice(0, 400)}`);
 }
 

@@ -40,6 +40,7 @@ import { prng } from "../support/prng.js";
 import {
   type ChaosSpec,
   daemonRestart,
+  Exits,
   fixBroken,
   hashOf,
   printVerdict,
@@ -74,7 +75,11 @@ const HA_TTL_MS = 3_000;
 const MINUTES = Number(values.minutes);
 const SEED = Number(values.seed);
 const MAX_SPECS = Number(values.specs);
-const ID = `soak-${SEED}`;
+/**
+ * The controller id, and the name of berth's log: one per variant, so that soaks of the same seed
+ * can run side by side (berth refuses to run beside an --ha group of its own id, as it should).
+ */
+const ID = `soak-${SEED}${PARTITIONS ? "-partitions" : ""}${HA === null ? "" : `-ha-${HA}`}`;
 
 const random = prng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -144,6 +149,7 @@ async function main(): Promise<number> {
   const lookalikes: { id: string; name: string }[] = [];
   const instances = HA === null ? 1 : 2;
   const procs: (ChildProcess | null)[] = Array.from({ length: instances }, () => null);
+  const exits = new Exits();
   const redis = HA === "redis" ? await TestRedis.start() : null;
   const haArgs =
     HA === null
@@ -161,7 +167,7 @@ async function main(): Promise<number> {
   let nextName = 0;
   let lastKill = 0;
 
-  const logPaths = procs.map((_, i) => path.join(tmpdir(), `berth-soak-${SEED}${HA ? `-ha${i}` : ""}.log`));
+  const logPaths = procs.map((_, i) => path.join(tmpdir(), `berth-${ID}${HA ? `-${i}` : ""}.log`));
   const logFds = logPaths.map((p) => openSync(p, "w"));
   const file = (name: string) => path.join(dir, `${name}.yaml`);
   const write = (s: Spec) => {
@@ -200,6 +206,7 @@ async function main(): Promise<number> {
       ],
       { env: { ...process.env, DOCKER_HOST: proxy.dockerHost }, stdio: ["ignore", logFds[i], logFds[i]] },
     );
+    exits.watch(procs[i], HA === null ? "berth" : `berth ${i}`);
   };
   const ours = async () =>
     (await docker.listContainers({ all: true, filters: { label: [`berth.controller=${ID}`] } })).map((c) => ({
@@ -423,6 +430,7 @@ async function main(): Promise<number> {
       problems.push(...overlappingTerms(writes));
       counts.terms = new Set(writes.map((w) => w.term)).size;
     }
+    problems.push(...exits.end());
   } finally {
     for (const p of procs) p?.kill("SIGTERM");
     await redis?.kill();

@@ -54,6 +54,7 @@ import { prng } from "../support/prng.js";
 import {
   type ChaosSpec,
   daemonRestart,
+  Exits,
   fixBroken,
   hashOf,
   printVerdict,
@@ -82,7 +83,8 @@ const PARTITIONS = values.partitions;
 const MINUTES = Number(values.minutes);
 const SEED = Number(values.seed);
 const MAX_SPECS = Number(values.specs);
-const ID = `swarm-soak-${SEED}`;
+/** The controller id, and the name of berth's log: one per variant, so that soaks can run side by side. */
+const ID = `swarm-soak-${SEED}${PARTITIONS ? "-partitions" : ""}${NODES === 2 ? "-2nodes" : ""}`;
 
 const random = prng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -161,10 +163,11 @@ async function main(): Promise<number> {
   const gone = new Set<string>();
   const strangers: { id: string; name: string; version: number }[] = [];
   let berth: ChildProcess | null = null;
+  const exits = new Exits();
   let nextName = 0;
   let lastKill = 0;
 
-  const logPath = path.join(tmpdir(), `berth-swarm-soak-${SEED}.log`);
+  const logPath = path.join(tmpdir(), `berth-${ID}.log`);
   const logFd = openSync(logPath, "w");
   const file = (name: string) => path.join(dir, `${name}.yaml`);
   const write = (s: Spec) =>
@@ -200,6 +203,7 @@ async function main(): Promise<number> {
         stdio: ["ignore", logFd, logFd],
       },
     );
+    exits.watch(berth, "berth");
   };
   const ours = async (): Promise<Service[]> =>
     (await docker.listServices({ filters: { label: [`berth.controller=${ID}`] } })) as Service[];
@@ -525,6 +529,7 @@ async function main(): Promise<number> {
       problems.push(
         `${leaky.length} service update(s) carried more than the version in the URL: ${leaky[0]?.path.slice(0, 160)}`,
       );
+    problems.push(...exits.end());
   } finally {
     (berth as ChildProcess | null)?.kill("SIGTERM");
     await proxy.close();

@@ -26,3 +26,17 @@ export async function pollValue<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * What `url` serves, as `STATUS BODY` (the body trimmed), polled until a server answers at all;
+ * `error ...` (the last error) if none does within `timeoutMs`. A container counts as running a
+ * moment before its server listens, so the first connections may be refused.
+ */
+export async function servedPage(url: string, timeoutMs = 10_000): Promise<string> {
+  const read = () =>
+    fetch(url).then(
+      async (res) => `${res.status} ${(await res.text()).trim()}`,
+      (err: unknown) => `error ${String(err)}`,
+    );
+  return pollValue(read, (text) => !text.startsWith("error "), timeoutMs, 100);
+}
