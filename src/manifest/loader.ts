@@ -460,9 +460,24 @@ export class SpecLoader {
     const budget = { files: this.options.maxFiles };
     const stats = { parsed: 0, reused: 0 };
     const nextCache = new Map<string, CacheEntry>();
+    // A file reached twice (`specs/` and `specs/web.yaml`, `specs` and `./specs`, `- -`) is read
+    // once: it is not a duplicate of itself.
+    const seenFiles = new Set<string>();
+    const firstTime = (p: string): boolean => {
+      let real = p;
+      try {
+        real = realpathSync.native(p);
+      } catch {
+        // Unreadable: reading it says why, once per path given.
+      }
+      if (seenFiles.has(real)) return false;
+      seenFiles.add(real);
+      return true;
+    };
 
     for (const given of this.roots) {
       if (given === STDIN_SOURCE) {
+        if (!firstTime(STDIN_SOURCE)) continue;
         const loaded = await this.loadStdin();
         stats.parsed++;
         files.push(loaded);
@@ -500,6 +515,7 @@ export class SpecLoader {
       // One file at a time: reading is synchronous and parsing one per turn of the event loop
       // (parseInTurn), so one file, at most maxFileBytes, is in memory at once.
       for (const f of found) {
+        if (!firstTime(f.path)) continue;
         const file = displayPath(f.path);
         const read = await readSpecFile(f, file, this.options, this.cache, containment, this.fingerprint);
         if (!read) continue;

@@ -154,6 +154,18 @@ describe("SpecLoader", () => {
     ]);
   });
 
+  it("reads a file reached twice once: a folder and a file in it, a folder by two names, a link to it", async () => {
+    const dir = tempDir();
+    const web = write(dir, "web.yaml", specText("web"));
+    write(dir, "c.yaml", specText("other"));
+    symlinkSync(web, path.join(dir, "web-link.yaml"));
+    const result = await loadChecked(new SpecLoader([dir, web, `${dir}/./`, path.join(dir, "web-link.yaml")]));
+    expect(result.issues.map(formatIssue)).toEqual([]);
+    expect(names(result)).toEqual(["other", "web"]);
+    // The first path to it in the order read ("web-link.yaml" sorts before "web.yaml").
+    expect(result.files.map((f) => f.path)).toEqual([path.join(dir, "c.yaml"), path.join(dir, "web-link.yaml")]);
+  });
+
   it("reports a replica name that collides with another spec's name", async () => {
     const dir = tempDir();
     const pool = write(dir, "pool.yaml", specText("pool", { replicas: 2 }));
