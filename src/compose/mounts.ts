@@ -3,7 +3,7 @@ import type { Mount1 } from "../core/document.gen.js";
 import { lexicalPath } from "../core/policy/paths.js";
 import type { Handler, ServiceContext } from "./context.js";
 import type { Position, Tree } from "./tree.js";
-import { composeBytes, scalarText } from "./values.js";
+import { composeBytes, scalarText, sourceText } from "./values.js";
 
 /** A host path as Compose resolves it: `~` from HOME, relative to the Compose file's folder. */
 function hostPath(ctx: ServiceContext, source: string): string {
@@ -129,7 +129,7 @@ function longVolume(ctx: ServiceContext, item: Tree & { kind: "map" }, path: str
       const t = sub("tmpfs");
       const size = t?.kind === "map" ? t.entries.get("size")?.value : undefined;
       const mode = t?.kind === "map" ? t.entries.get("mode")?.value : undefined;
-      tmpfsMount(ctx, item, path, target, size ? scalarText(size) : null, mode ? scalarText(mode) : null);
+      tmpfsMount(ctx, item, path, target, size ? scalarText(size) : null, mode ? sourceText(mode) : null);
       return;
     }
     default:
@@ -137,7 +137,10 @@ function longVolume(ctx: ServiceContext, item: Tree & { kind: "map" }, path: str
   }
 }
 
-/** A tmpfs mount; `mode` is octal text ("1777"), as Compose and Docker write it. */
+/**
+ * A tmpfs mount; `mode` is octal as the file writes it: `1777` (Compose reads a plain number's
+ * digits as octal), `"1777"`, `0o1777` or `01777`.
+ */
 function tmpfsMount(
   ctx: ServiceContext,
   at: Position,
@@ -153,7 +156,8 @@ function tmpfsMount(
     else mount.size = bytes.ok;
   }
   if (mode !== null) {
-    if (/^[0-7]{1,4}$/.test(mode)) mount.mode = parseInt(mode, 8);
+    const digits = /^(?:0o|0(?=\d))?([0-7]{1,4})$/.exec(mode)?.[1];
+    if (digits !== undefined) mount.mode = parseInt(digits, 8);
     else ctx.error(at, path, `tmpfs mode ${JSON.stringify(mode)} is not octal (e.g. 1777)`);
   }
   push(ctx, mount);

@@ -108,8 +108,15 @@ export const ports: Handler = (ctx, value, at, path) => {
     const field = (k: string): Tree | undefined => item.entries.get(k)?.value;
     for (const [k, e] of item.entries) {
       if (!LONG_PORT_KEYS.has(k)) ctx.warn(e, `${p}.${k}`, "unknown port key, ignored");
-      else if (k === "mode" && scalarText(e.value) !== "ingress" && scalarText(e.value) !== "host") {
-        ctx.warn(e, `${p}.${k}`, "unknown port mode, ignored");
+      else if (k === "mode") {
+        const mode = scalarText(e.value);
+        ctx.warn(
+          e,
+          `${p}.${k}`,
+          mode === "host" || mode === "ingress"
+            ? "berth's ports have no mode (a Swarm setting): berth publishes on the host directly"
+            : "unknown port mode, ignored",
+        );
       } else if (k === "name" || k === "app_protocol") {
         ctx.warn(e, `${p}.${k}`, "berth's ports have no name or application protocol");
       }

@@ -14,7 +14,12 @@ export interface Position {
 export type Tree =
   | (Position & { readonly kind: "map"; readonly entries: ReadonlyMap<string, Entry> })
   | (Position & { readonly kind: "seq"; readonly items: readonly Tree[] })
-  | (Position & { readonly kind: "scalar"; readonly value: string | number | boolean | null });
+  | (Position & {
+      readonly kind: "scalar";
+      readonly value: string | number | boolean | null;
+      /** A number as the file writes it (`0o1777`, `01777`), for the fields that read its digits. */
+      readonly source?: string;
+    });
 
 /**
  * A mapping's key (its position) and value. A key merged in (`<<: *base`) is at the merge key's
@@ -65,7 +70,14 @@ export function readTree(text: string, vars: Variables): ReadResult {
     return { line: p.line, column: p.col };
   };
   const errors: ReadIssue[] = [];
-  for (const e of doc.errors) errors.push({ ...pos(e.pos[0]), path: "", message: e.message.split("\n")[0] ?? e.code });
+  for (const e of doc.errors) {
+    const at = pos(e.pos[0]);
+    const message =
+      e.code === "MULTIPLE_DOCS"
+        ? `a Compose file is one YAML document, and this one has a second at line ${at.line}: put it in a file of its own and import that`
+        : (e.message.split("\n")[0] ?? e.code);
+    errors.push({ ...at, path: "", message });
+  }
   if (errors.length > 0) return { tree: null, errors, unset: new Map() };
 
   const unset = new Map<string, Position & { path: string }>();
@@ -83,6 +95,7 @@ export function readTree(text: string, vars: Variables): ReadResult {
         return {
           ...here,
           kind: "scalar",
+          ...(typeof v === "number" || typeof v === "bigint" ? { source: node.source } : {}),
           value:
             typeof v === "number" || typeof v === "boolean"
               ? v

@@ -100,6 +100,11 @@ export function scalarText(tree: Tree): string {
   return JSON.stringify(plain(tree));
 }
 
+/** A scalar as the file writes it: a number's own digits (`0o1777`, not 1023), else as scalarText. */
+export function sourceText(tree: Tree): string {
+  return tree.kind === "scalar" && tree.source !== undefined ? tree.source : scalarText(tree);
+}
+
 /**
  * Compose's "mapping or list" (environment, labels, sysctls): `{A: 1}` or `["A=1", "B"]`.
  * A key without a value (`B`, or `B:` with null) maps to null. Each comes with its position (a

@@ -242,6 +242,10 @@ describe("what cannot be converted is an error with its line", () => {
       "services:\n  web_1:\n    image: a\n  web-1:\n    image: a\n",
       "4:3 services.web-1: its spec would be named web-1, as service web_1's is",
     ],
+    [
+      "services:\n  a:\n    image: x\n---\nservices:\n  b:\n    image: y\n",
+      "4:1 : a Compose file is one YAML document, and this one has a second at line 4: put it in a file of its own and import that",
+    ],
   ])("%j", (text, expected) => {
     expect(errors(inline(text))[0]).toBe(expected);
   });
@@ -391,5 +395,67 @@ describe("build: maps to spec.build", () => {
     expect(c.specs[0]?.document.spec.build).toEqual(build);
     expect(c.specs[0]?.document.spec.image).toBeUndefined();
     expect(findings(c)).toEqual(expected);
+  });
+});
+
+describe("tmpfs mode is octal however the YAML writes it", () => {
+  const tmpfs = (mode: string): string =>
+    `services:\n  svc:\n    image: a\n    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs:\n          mode: ${mode}\n`;
+
+  it.each([
+    ["0o647", 0o647],
+    ["0o1777", 0o1777],
+    ["0o755", 0o755],
+    ["01777", 0o1777],
+    ["1777", 0o1777],
+    ['"1777"', 0o1777],
+    ["0", 0],
+  ])("mode: %s", (mode, expected) => {
+    const c = inline(tmpfs(mode));
+    expect(c.errors).toEqual([]);
+    expect(c.specs[0]?.document.spec.mounts).toEqual([{ type: "tmpfs", target: "/t", mode: expected }]);
+  });
+
+  it.each([
+    ["0o17777", '5:9 services.svc.volumes[0]: tmpfs mode "0o17777" is not octal (e.g. 1777)'],
+    ["0x1F", '5:9 services.svc.volumes[0]: tmpfs mode "0x1F" is not octal (e.g. 1777)'],
+    ["1779", '5:9 services.svc.volumes[0]: tmpfs mode "1779" is not octal (e.g. 1777)'],
+  ])("mode: %s is refused as written", (mode, expected) => {
+    expect(inline(tmpfs(mode)).errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`)).toEqual([expected]);
+  });
+
+  it("the tmpfs key's mode= option too", () => {
+    const c = inline("services:\n  svc:\n    image: a\n    tmpfs: ['/run:mode=01777', '/tmp:mode=0o755']\n");
+    expect(c.errors).toEqual([]);
+    expect(c.specs[0]?.document.spec.mounts).toEqual([
+      { type: "tmpfs", target: "/run", mode: 0o1777 },
+      { type: "tmpfs", target: "/tmp", mode: 0o755 },
+    ]);
+  });
+});
+
+describe("a long-syntax port's mode, name and app_protocol are warnings at their line", () => {
+  it.each([
+    [
+      "mode: host",
+      "7:9 services.svc.ports[0].mode: berth's ports have no mode (a Swarm setting): berth publishes on the host directly",
+    ],
+    [
+      "mode: ingress",
+      "7:9 services.svc.ports[0].mode: berth's ports have no mode (a Swarm setting): berth publishes on the host directly",
+    ],
+    ["mode: bogus", "7:9 services.svc.ports[0].mode: unknown port mode, ignored"],
+    ["name: web", "7:9 services.svc.ports[0].name: berth's ports have no name or application protocol"],
+    [
+      "app_protocol: http",
+      "7:9 services.svc.ports[0].app_protocol: berth's ports have no name or application protocol",
+    ],
+  ])("%s", (line, expected) => {
+    const c = inline(
+      `services:\n  svc:\n    image: a\n    ports:\n      - target: 80\n        published: 8080\n        ${line}\n`,
+    );
+    expect(c.errors).toEqual([]);
+    expect(c.warnings.map((w) => `${w.line}:${w.column} ${w.path}: ${w.message}`)).toEqual([expected]);
+    expect(c.specs[0]?.document.spec.ports).toEqual([{ containerPort: 80, hostPort: 8080, hostIP: "0.0.0.0" }]);
   });
 });
