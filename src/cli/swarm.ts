@@ -6,14 +6,14 @@ import type { Logger } from "pino";
 import { type AppDeps, createSwarm } from "../app.js";
 import type { Config } from "../config.js";
 import { formatIssue } from "../core/errors.js";
-import { renderAction } from "../core/plan/render.js";
+import { renderAction, renderPlanSummary } from "../core/plan/render.js";
 import { canaryName } from "../core/swarm-canary.js";
 import { renderSwarmAction, renderSwarmChanges, type SwarmAction } from "../core/swarm-plan.js";
 import type { SwarmNetworkStatus } from "../core/swarm-networks.js";
 import { type SwarmReport, type SwarmSpecStatus, taskService } from "../core/swarm-status.js";
 import { formatDurationMs } from "../core/units.js";
 import { resolveStateDir } from "../host/lock.js";
-import type { ApplyWait } from "../ops/apply.js";
+import { type ApplyWait, isConverged, notConverged } from "../ops/apply.js";
 import { distinctExits, longRunningSpecs, renderExit, swarmExits } from "../ops/stability.js";
 import { watchSpecDirs } from "../host/watcher.js";
 import type { Leadership, Role } from "../loop/leadership.js";
@@ -66,7 +66,7 @@ export async function swarmPlan(config: Config, log: Logger, output: OutputForma
     for (const a of network.actions) io.out(`${renderAction(a)}\n`);
     for (const a of actions) io.out(`${[renderSwarmAction(a), ...renderSwarmChanges(a)].join("\n")}\n`);
     for (const n of lines) io.out(`${n}\n`);
-    io.out(changes === 0 ? "nothing to do\n" : `${changes} change${changes === 1 ? "" : "s"} pending\n`);
+    io.out(renderPlanSummary(changes, errors.length));
   }
   if (errors.length > 0) return EXIT.failed;
   return changes > 0 ? EXIT.changes : EXIT.ok;
@@ -252,11 +252,12 @@ export async function swarmApply(
         io.out(`not stable for ${formatDurationMs(wait.stableForMs)}: ${why}\n`);
         return EXIT.failed;
       }
-      if (done && broken === 0 && problems(result).length === 0) {
+      const outcome = { failed: broken, pending: open + changes, problems: problems(result).length };
+      if (done && isConverged(outcome)) {
         io.out("converged\n");
         return EXIT.ok;
       }
-      io.out(`not converged: ${broken} spec(s) failed, ${open + changes} change(s) left\n`);
+      io.out(notConverged(outcome));
       return EXIT.failed;
     }
     await new Promise<void>((resolve) => systemClock.at(systemClock.now() + APPLY_POLL_MS, resolve));

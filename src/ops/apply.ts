@@ -35,10 +35,28 @@ export function applyDone(result: PassResult, maxAttempts = APPLY_MAX_ATTEMPTS):
   );
 }
 
-/** The outcome: specs that failed, and changes still pending. */
-export function applyOutcome(result: PassResult): { readonly failed: number; readonly pending: number } {
+/**
+ * The outcome: specs that failed, changes still pending, and the problems in the spec files (a
+ * file that does not parse or cannot be read names no spec, yet apply has not done what it says).
+ */
+export function applyOutcome(result: PassResult): ApplyOutcome {
   return {
     failed: result.report.specs.filter((s) => FAILED_PHASES.has(s.phase)).length,
     pending: result.plan.actions.length + settling(result),
+    problems: result.snapshot.issues.length,
   };
+}
+
+export interface ApplyOutcome {
+  readonly failed: number;
+  readonly pending: number;
+  readonly problems: number;
+}
+
+export const isConverged = (o: ApplyOutcome): boolean => o.failed === 0 && o.pending === 0 && o.problems === 0;
+
+/** apply's last line when it did not converge. */
+export function notConverged(o: ApplyOutcome): string {
+  const problems = o.problems > 0 ? `, ${o.problems} problem(s) in the spec files (above)` : "";
+  return `not converged: ${o.failed} spec(s) failed, ${o.pending} change(s) left${problems}\n`;
 }

@@ -10,7 +10,7 @@ import { renderAction } from "../../core/plan/render.js";
 import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
 import type { PassResult } from "../../loop/reconciler.js";
 import type { Leadership } from "../../loop/leadership.js";
-import { type ApplyWait, applyDone, applyOutcome } from "../../ops/apply.js";
+import { type ApplyWait, applyDone, applyOutcome, isConverged, notConverged } from "../../ops/apply.js";
 import { distinctExits, longRunningSpecs, renderExit, statusExits, type UnstableExit } from "../../ops/stability.js";
 import { inspectExits } from "../../ops/stable-for.js";
 import { DockerError } from "../../docker/errors.js";
@@ -219,11 +219,7 @@ async function applyLocked(
       ({ result: last, exits: unstable } = outcome);
     } else {
       last = outcome;
-      const converged = (r: PassResult): boolean => {
-        const o = applyOutcome(r);
-        return o.failed === 0 && o.pending === 0;
-      };
-      if (wait.stableForMs > 0 && converged(last)) {
+      if (wait.stableForMs > 0 && isConverged(applyOutcome(last))) {
         io.out(
           `converged; waiting ${formatDurationMs(wait.stableForMs)} for every container to stay up (--stable-for)\n`,
         );
@@ -254,11 +250,11 @@ async function applyLocked(
     io.out(`not stable for ${formatDurationMs(wait.stableForMs)}: ${why}\n`);
     return EXIT.failed;
   }
-  if (outcome.failed === 0 && outcome.pending === 0) {
+  if (isConverged(outcome)) {
     io.out("converged\n");
     return EXIT.ok;
   }
-  io.out(`not converged: ${outcome.failed} spec(s) failed, ${outcome.pending} change(s) left\n`);
+  io.out(notConverged(outcome));
   return EXIT.failed;
 }
 

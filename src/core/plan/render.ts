@@ -113,6 +113,16 @@ export function renderNote(n: Note): string {
   }
 }
 
+/**
+ * `berth plan`'s last line: the changes pending, and the problems said above (files that do not
+ * load, specs blocked), which the changes leave out.
+ */
+export function renderPlanSummary(changes: number, problems: number): string {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const pending = changes === 0 ? "nothing to do" : `${plural(changes, "change")} pending`;
+  return problems === 0 ? `${pending}\n` : `${pending} for the specs that load; ${plural(problems, "problem")} above\n`;
+}
+
 export function renderPlan(p: Plan): string {
   const lines = [...p.actions.flatMap((a) => [renderAction(a), ...renderChanges(a)]), ...p.notes.map(renderNote)];
   return lines.length === 0 ? "nothing to do\n" : `${lines.join("\n")}\n`;

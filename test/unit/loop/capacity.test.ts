@@ -31,7 +31,7 @@ describe("capacity in the loop", () => {
     // apply does not wait for room that only a removal can make: done, with c still pending.
     const last = h.passes.at(-1);
     expect(last && applyDone(last)).toBe(true);
-    expect(last && applyOutcome(last)).toEqual({ failed: 0, pending: 1 });
+    expect(last && applyOutcome(last)).toEqual({ failed: 0, pending: 1, problems: 0 });
     expect(h.app.controller.last?.report.node).toMatchObject({
       capacity: { containers: 2 },
       requested: { containers: 2 },
