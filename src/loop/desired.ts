@@ -26,7 +26,7 @@ import { resolveSecrets, type SecretSources } from "../core/secrets.js";
 import type { NormalizedSpec } from "../core/spec.js";
 import { crossFileChecks, findObjectCollisions } from "../manifest/cross-file.js";
 import { type DirectoryState, type LoadedSpec, type LoadResult, objectsOf, specsOf } from "../manifest/loader.js";
-import type { ParsedDocument, ParsedObject } from "../manifest/parse.js";
+import type { FileParseResult, ParsedDocument, ParsedObject } from "../manifest/parse.js";
 
 export type { SpecRecord } from "../core/record.js";
 
@@ -57,6 +57,28 @@ function isExpired(spec: NormalizedSpec, now: number): boolean {
 
 function recordOf(c: LoadedSpec): Pick<SpecRecord, "name" | "spec" | "file" | "source"> {
   return { name: c.spec.name, spec: c.spec, file: c.file, source: c.source };
+}
+
+/** Problems after which a document's metadata.name may not have been read. */
+const NAMELESS = new Set([
+  "BERTH_YAML_SYNTAX",
+  "BERTH_TOO_DEEP",
+  "BERTH_TOO_MANY_ALIASES",
+  "BERTH_TOO_MANY_NODES",
+  "BERTH_TOO_MANY_DOCUMENTS",
+]);
+
+/**
+ * Whether a broken file may declare specs whose names berth could not read: it names none (it does
+ * not parse, cannot be read, is empty), a document does not parse, or a document's name is the
+ * problem. Such a file could be any spec's, moved or renamed while broken.
+ */
+function hidesNames(result: FileParseResult): boolean {
+  if (result.issues.length === 0) return false;
+  return (
+    result.names.length === 0 ||
+    result.issues.some((i) => NAMELESS.has(i.code) || i.path === "metadata" || i.path === "metadata.name")
+  );
 }
 
 function under(path: string, dir: string): boolean {
@@ -195,8 +217,14 @@ export class DesiredStateBuilder {
 
     const fileCount = load.directories.reduce((n, d) => n + d.fileCount, 0);
     let prunePaused: string | null = null;
+    // A broken file whose names are not all known pauses the prune: it may hold the specs of the
+    // containers that look orphaned (a file renamed or moved while broken), and a broken file
+    // never removes a container (docs/spec.md).
+    const hiding = invalidFiles.filter((f) => hidesNames(f.result));
     if (unreadable.length > 0) prunePaused = `spec directory ${unreadable.join(", ")} cannot be read`;
     else if (fileCount === 0) prunePaused = `no spec files in ${load.directories.map((d) => d.dir).join(", ")}`;
+    else if (hiding.length > 0)
+      prunePaused = `${hiding.map((f) => f.file).join(", ")} cannot be read for the names of its specs`;
 
     return {
       input: {

@@ -320,6 +320,52 @@ describe("last-known-good", () => {
   });
 });
 
+describe("a broken file whose names cannot be read", () => {
+  const broken = "apiVersion: berth/v1\nkind: Container\nmetadata:\n  name: web\nspec: [\n";
+
+  // Specs enough that two orphans stay under the prune's share limit (a guard of its own).
+  const others = Object.fromEntries(["a", "b", "c", "d"].map((n) => [`${n}.yaml`, specText(n)]));
+
+  it("renamed while broken, keeps the container its old name ran; fixed, converges; then prunes again", async () => {
+    h = await harness({ "web.yaml": specText("web"), "api.yaml": specText("api"), ...others });
+    await h.start();
+    const id = h.docker.byName("web")?.id;
+    h.write("web.yaml", broken);
+    await h.changed();
+    // Renamed while broken: the old path is gone, the new one names nothing berth can read.
+    h.remove("web.yaml");
+    h.write("web-moved.yaml", broken);
+    // And a spec deleted meanwhile: kept too, while the broken file may be declaring it.
+    h.remove("api.yaml");
+    await h.changed();
+    await h.clock.advance(1000);
+    expect(h.docker.byName("web")?.id).toBe(id);
+    expect(h.docker.byName("api")?.state).toBe("running");
+    expect(h.docker.writes().filter((w) => w.operation === "remove")).toEqual([]);
+    expect(h.passes.at(-1)?.plan.notes.map((n) => n.kind)).toContain("prune-paused");
+    expect(JSON.stringify(h.passes.at(-1)?.plan.notes)).toContain(
+      "web-moved.yaml cannot be read for the names of its specs",
+    );
+
+    h.write("web-moved.yaml", specText("web"));
+    await h.changed();
+    await h.clock.advance(1000);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.docker.byName("api")).toBeUndefined();
+  });
+
+  it("a schema error with the name readable leaves the prune on: only that spec is kept", async () => {
+    h = await harness({ "web.yaml": specText("web"), "api.yaml": specText("api"), ...others });
+    await h.start();
+    h.write("web.yaml", specText("web", { extra: ["initx: true"] }));
+    h.remove("api.yaml");
+    await h.changed();
+    await h.clock.advance(1000);
+    expect(h.docker.byName("web")?.state).toBe("running");
+    expect(h.docker.byName("api")).toBeUndefined();
+  });
+});
+
 describe("passes while operations run", () => {
   /** 12 specs at concurrency 2, every write taking 100 ms of the fake clock, as on a real engine. */
   const converge = async (busyCoalesceMs: number): Promise<{ passes: number; lists: number; doneAt: number }> => {
