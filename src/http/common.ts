@@ -20,11 +20,30 @@ export function mediaType(header: string | undefined): string | null {
   return type ? type : null;
 }
 
-/** An onRequest hook: 415 unless the body is one of `types` (checked before the body is read). */
-export function requireContentType(types: readonly string[]): Guard {
+/**
+ * The request has no body at all, by fastify's rule (which then reads none, as for a bodyless
+ * POST /v1/specs/{name}/restart): no Content-Type, no Transfer-Encoding, and no Content-Length or 0.
+ */
+export function hasNoBody(req: FastifyRequest): boolean {
+  const { headers } = req;
+  const length = headers["content-length"];
+  return (
+    headers["content-type"] === undefined &&
+    headers["transfer-encoding"] === undefined &&
+    (length === undefined || length === "0")
+  );
+}
+
+/**
+ * An onRequest hook: 415 unless the body is one of `types` (checked before the body is read).
+ * `optionalBody`: a request with no body at all passes too (its route reads it as `{}`, parseJsonBody);
+ * a body of any length with another type, or with none, is still refused.
+ */
+export function requireContentType(types: readonly string[], options: { optionalBody?: boolean } = {}): Guard {
   return async (req, reply) => {
     const type = mediaType(req.headers["content-type"]);
     if (type !== null && types.includes(type)) return undefined;
+    if (options.optionalBody === true && hasNoBody(req)) return undefined;
     return refuse(reply, 415, {
       error: `the request body must be sent as ${types.join(", ")} (Content-Type: ${type ?? "none"})`,
     });

@@ -78,17 +78,33 @@ function releaseAnswer(outcome: ReleaseOutcome): { status: number; body: Record<
   }
 }
 
-/** ttl / expiresAt / wait → epoch ms and ms; a message naming the field when one is not valid. */
+/** The latest time a Date can hold (epoch ms): a claim's expiry is reported as one. */
+const LATEST_TIME_MS = 8.64e15;
+
+/**
+ * ttl / expiresAt / wait → epoch ms and ms; a message naming the field when one is not valid.
+ * `now`: the server's clock. A claim must expire after it is made: a ttl of at least 1ms, an
+ * expiresAt after now (else its member would be removed as expired right after the answer).
+ */
 function timesOf(body: ClaimBody, now: number): { expiresAt: number | null; waitMs: number } | string {
   if (body.ttl !== undefined && body.expiresAt !== undefined) return "give ttl or expiresAt, not both";
   let expiresAt: number | null = null;
   if (body.ttl !== undefined) {
     const ttl = parseDurationMs(body.ttl);
     if (isParseError(ttl)) return `ttl: ${ttl.error}`;
+    if (ttl <= 0) {
+      return `ttl: ${JSON.stringify(body.ttl)} is not a time to live: give a duration longer than 0 (e.g. 30s, 10m, 1h), or no ttl for a claim until released`;
+    }
+    if (now + ttl > LATEST_TIME_MS) {
+      return `ttl: ${JSON.stringify(body.ttl)} is too long: the claim would expire after the latest time there is`;
+    }
     expiresAt = now + ttl;
   } else if (body.expiresAt !== undefined) {
     const at = parseExpiresAt(body.expiresAt);
     if (at !== null && typeof at !== "number") return `expiresAt: ${at.error}`;
+    if (at !== null && at <= now) {
+      return `expiresAt: ${JSON.stringify(body.expiresAt)} is not in the future (it is now ${new Date(now).toISOString()}): give a later RFC 3339 time, a ttl, or never`;
+    }
     expiresAt = at;
   }
   let waitMs = DEFAULT_CLAIM_WAIT_MS;
@@ -117,7 +133,8 @@ export function registerPoolRoutes(app: FastifyInstance, deps: EngineServerDeps,
   app.post<{ Params: { name: string }; Body: ClaimBody }>(
     "/v1/pools/:name/claims",
     {
-      onRequest: [token, available, requireContentType(JSON_TYPES)],
+      // Every field is optional, so is the body: a POST with none at all claims as `{}`.
+      onRequest: [token, available, requireContentType(JSON_TYPES, { optionalBody: true })],
       preValidation: parseJsonBody,
       schema: { body: CLAIM_BODY_SCHEMA },
       bodyLimit: JSON_BODY_LIMIT,
