@@ -22,7 +22,7 @@ import {
 import { type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
 import { type GitRef, parseGitPath, parseGitRef, parseGitUrl } from "./core/git-source.js";
 import { ULIMIT_NAMES } from "./core/spec.js";
-import { formatDurationMs, isParseError, parseBytes, parseDurationMs, parseNanoCpus } from "./core/units.js";
+import { formatDurationMs, isParseError, MAX_TIMER_MS, parseBytes, parseNanoCpus, parseTimerMs } from "./core/units.js";
 import { isValidCron } from "./util/cron.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log-levels.js";
 
@@ -421,13 +421,13 @@ function usage(message: string): never {
 }
 
 function duration(flag: string, text: string): number {
-  const ms = parseDurationMs(text);
+  const ms = parseTimerMs(text);
   if (isParseError(ms)) usage(`${flag}: ${ms.error}`);
   return ms;
 }
 
 /** The shortest and longest resync interval (a Node timer holds at most 2^31 - 1 ms). */
-export const RESYNC_LIMITS = { minMs: 1000, maxMs: 2 ** 31 - 1 } as const;
+export const RESYNC_LIMITS = { minMs: 1000, maxMs: MAX_TIMER_MS } as const;
 
 /** "45s" → a timer every 45 s (any duration from 1s to 596h, about 24 days); a cron expression is taken as it is. */
 export function parseResync(text: string): Resync {

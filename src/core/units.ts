@@ -74,6 +74,16 @@ export function parseDurationMs(value: string): Parsed {
   return ms;
 }
 
+/** The longest wait a Node timer holds (2^31 − 1 ms, about 596h): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration berth waits out itself (a command's --timeout and the like): at most MAX_TIMER_MS. */
+export function parseTimerMs(value: string): Parsed {
+  const ms = parseDurationMs(value);
+  if (isParseError(ms) || ms <= MAX_TIMER_MS) return ms;
+  return { error: `${JSON.stringify(value)} is longer than the longest wait berth can time, 596h (about 24 days)` };
+}
+
 /** Renders milliseconds the way a person writes them: 90000 → "1m30s". */
 export function formatDurationMs(ms: number): string {
   if (ms === 0) return "0s";

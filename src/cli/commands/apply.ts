@@ -7,7 +7,7 @@ import { type App, createApp } from "../../app.js";
 import type { Config, RawOptions } from "../../config.js";
 import { BerthError, formatIssue } from "../../core/errors.js";
 import { renderAction } from "../../core/plan/render.js";
-import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
+import { formatDurationMs, isParseError, parseTimerMs } from "../../core/units.js";
 import type { PassResult } from "../../loop/reconciler.js";
 import type { Leadership } from "../../loop/leadership.js";
 import { type ApplyWait, applyDone, applyOutcome, isConverged, notConverged } from "../../ops/apply.js";
@@ -80,9 +80,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 async function apply(raw: ApplyOptions, io: CliIO): Promise<number> {
   // apply reports spec problems and failed operations itself; its log adds only errors.
   const { config, log } = setup(raw, { level: "error", fd: 2 });
-  const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseDurationMs(raw.timeout);
+  const timeoutMs = raw.timeout === undefined ? 5 * 60_000 : parseTimerMs(raw.timeout);
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
-  const stableForMs = raw.stableFor === undefined ? 0 : parseDurationMs(raw.stableFor);
+  const stableForMs = raw.stableFor === undefined ? 0 : parseTimerMs(raw.stableFor);
   if (isParseError(stableForMs)) throw BerthError.usage(`--stable-for: ${stableForMs.error}`);
   if (stableForMs >= timeoutMs)
     throw BerthError.usage(

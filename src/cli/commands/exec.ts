@@ -5,7 +5,7 @@
 import { type Command, Option } from "commander";
 import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
-import { isParseError, parseDurationMs } from "../../core/units.js";
+import { isParseError, parseTimerMs } from "../../core/units.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import {
   addControllerOptions,
@@ -81,7 +81,7 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 }
 
 async function exec(name: string, cmd: readonly string[], raw: ExecOptions, io: CliIO): Promise<number> {
-  const timeout = parseDurationMs(raw.timeout ?? "1h");
+  const timeout = parseTimerMs(raw.timeout ?? "1h");
   if (isParseError(timeout)) throw BerthError.usage(`--timeout: ${timeout.error}`);
   for (const e of raw.env ?? [])
     if (!e.includes("=")) throw BerthError.usage(`--env: ${JSON.stringify(e)} is not KEY=VALUE`);

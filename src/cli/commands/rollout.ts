@@ -31,7 +31,7 @@ import {
   withStability,
 } from "../../core/rollout-status.js";
 import type { Phase, SpecStatus } from "../../core/status.js";
-import { formatDurationMs, isParseError, parseDurationMs } from "../../core/units.js";
+import { formatDurationMs, isParseError, parseTimerMs } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RetryStep, retryRollouts, retryTargets } from "../../ops/rollout-retry.js";
 import { writeOrAsk } from "../ha.js";
@@ -200,7 +200,7 @@ type Followed = RolloutState & {
 
 async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: CliIO): Promise<number> {
   const { config, log } = setup(raw, { level: "error", fd: 2 });
-  const timeoutMs = parseDurationMs(raw.timeout ?? "5m");
+  const timeoutMs = parseTimerMs(raw.timeout ?? "5m");
   if (isParseError(timeoutMs)) throw BerthError.usage(`--timeout: ${timeoutMs.error}`);
   const stableForMs = stableForOption(raw, timeoutMs);
   const deadline = Date.now() + timeoutMs;
@@ -251,7 +251,7 @@ async function rolloutStatus(named: readonly string[], raw: RolloutOptions, io: 
 /** --stable-for in ms, or null without it; refused where --timeout would end the wait first. */
 function stableForOption(raw: RolloutOptions, timeoutMs: number): number | null {
   if (raw.stableFor === undefined) return null;
-  const ms = parseDurationMs(raw.stableFor);
+  const ms = parseTimerMs(raw.stableFor);
   if (isParseError(ms)) throw BerthError.usage(`--stable-for: ${ms.error}`);
   if (ms <= 0) throw BerthError.usage("--stable-for: give a duration longer than 0s");
   if (raw.watch !== false && ms >= timeoutMs)

@@ -8,6 +8,7 @@ import {
   parseDurationMs,
   parseExpiresAt,
   parseNanoCpus,
+  parseTimerMs,
 } from "../../../src/core/units.js";
 
 describe("parseBytes", () => {
@@ -84,6 +85,18 @@ describe("durations", () => {
   it.each([["10"], ["5 seconds"], ["1d"], ["s"], ["-1s"]])("refuses %j", (input) => {
     expect(parseDurationMs(input)).toEqual({
       error: `${JSON.stringify(input)} is not a duration (e.g. 500ms, 10s, 1m30s)`,
+    });
+  });
+  it.each([
+    ["1h", 3_600_000],
+    ["596h", 2_145_600_000],
+    ["596h31m23s647ms", 2 ** 31 - 1],
+  ] as const)("a wait berth times: %s → %d ms", (input, ms) => {
+    expect(parseTimerMs(input)).toBe(ms);
+  });
+  it.each([["596h31m23s648ms"], ["597h"], ["1000h"]])("refuses a wait longer than a timer holds: %j", (input) => {
+    expect(parseTimerMs(input)).toEqual({
+      error: `${JSON.stringify(input)} is longer than the longest wait berth can time, 596h (about 24 days)`,
     });
   });
   it.each([
