@@ -22,7 +22,15 @@ import {
 import { type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
 import { type GitRef, parseGitPath, parseGitRef, parseGitUrl } from "./core/git-source.js";
 import { ULIMIT_NAMES } from "./core/spec.js";
-import { formatDurationMs, isParseError, MAX_TIMER_MS, parseBytes, parseNanoCpus, parseTimerMs } from "./core/units.js";
+import {
+  formatDurationMs,
+  isParseError,
+  MAX_TIMER_MS,
+  parseBytes,
+  parseDurationMs,
+  parseNanoCpus,
+  parseTimerMs,
+} from "./core/units.js";
 import { isValidCron } from "./util/cron.js";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./util/log-levels.js";
 
@@ -440,7 +448,9 @@ export function parseResync(text: string): Resync {
     }
     return { kind: "cron", cron: trimmed, text: trimmed };
   }
-  const ms = duration("--resync", trimmed);
+  // Its own range says more than a timer's limit would.
+  const ms = parseDurationMs(trimmed);
+  if (isParseError(ms)) usage(`--resync: ${ms.error}`);
   if (ms < RESYNC_LIMITS.minMs || ms > RESYNC_LIMITS.maxMs) {
     usage(`--resync: ${formatDurationMs(ms)} is not from 1s to 596h (e.g. 30s, 45s, 5m), or give a cron expression`);
   }
