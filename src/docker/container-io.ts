@@ -236,10 +236,20 @@ export class DockerContainerIO implements ContainerIO {
   }
 }
 
+const NEWLINE = 0x0a;
+/** The engine's stamp: RFC 3339 with its nanoseconds (fixed width), and a space. */
+const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) /;
+
+/** How many bytes the stamp at the start of a message takes (0 without one). */
+function stampLength(payload: Buffer): number {
+  return STAMP.exec(payload.subarray(0, 64).toString("latin1"))?.[0].length ?? 0;
+}
+
 /**
  * A logs answer (a buffer, or a stream when following) as lines, each with its stream and the
  * engine's timestamp: Docker's frames unless the source has a TTY. Shared by a container's logs
- * and a service's (swarm-adapter.ts).
+ * and a service's (swarm-adapter.ts). Under a TTY the stream has no frames, and a long line's
+ * continuations cannot be told from its text: berth runs its containers without one.
  */
 export function logLines(source: Readable | Buffer, tty: boolean, handlers: LogHandlers): { close(): void } {
   const splitters = new Map<StreamName, LineSplitter>();
@@ -254,8 +264,19 @@ export function logLines(source: Readable | Buffer, tty: boolean, handlers: LogH
     }
     return s;
   };
+  // Each frame is one message of the engine's, stamped. A line longer than the log driver's
+  // buffer (16 KiB for json-file and local) is stored as partial messages, all but the last
+  // without their "\n", and each is a frame of its own with its own time in front (moby's
+  // daemon/logger/copier.go makes them; daemon/server/httputils/logstream/logstream.go stamps
+  // every message): the line keeps its first time, a continuation's goes.
+  const midLine = new Set<StreamName>();
   const demux = new Demuxer((name, payload) => {
-    splitter(name).push(payload);
+    const body = midLine.has(name) ? payload.subarray(stampLength(payload)) : payload;
+    if (payload.length > 0) {
+      if (payload[payload.length - 1] === NEWLINE) midLine.delete(name);
+      else midLine.add(name);
+    }
+    splitter(name).push(body);
   });
   const feed = (chunk: Buffer): void => {
     if (tty) splitter("stdout").push(chunk);

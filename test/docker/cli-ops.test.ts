@@ -1,8 +1,9 @@
 /**
  * The operator commands against the real engine, through the built CLI: `berth reap` (dry and
  * not, a spec's expiry and --reap-label on other tools' containers), `berth exec` (timeout kill,
- * exit code and output), `berth logs` (--tail, --since, -f until SIGINT), and a controller under
- * a non-default --label-prefix, which a default-prefix controller with the same id never touches.
+ * exit code and output), `berth logs` (--tail, --since, a line longer than 16 KiB, -f until
+ * SIGINT), and a controller under a non-default --label-prefix, which a default-prefix controller
+ * with the same id never touches.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -276,6 +277,33 @@ describe("berth logs", () => {
     expect(new Set(lines)).toEqual(new Set(lines.includes("late") ? ["late", "tick"] : ["tick"]));
     const hour = (await berth(["logs", "--id", c, "--since", "1h", name])).stdout;
     expect(hour.startsWith("early\nlate\ntick\n")).toBe(true);
+  });
+
+  it("prints a line longer than the engine's 16 KiB log messages whole, once, without the engine's times inside", async () => {
+    const c = id("logs-long");
+    const name = `${c}-box`;
+    const containerId = await applyOne(c, name);
+    // json-file stores these lines as partial messages of 16 KiB, each stamped in the logs stream.
+    const wrote = await dockerExec(containerId, [
+      "sh",
+      "-c",
+      "{ head -c 40000 /dev/zero | tr '\\0' x; echo; echo short; } > /proc/1/fd/1; " +
+        "{ head -c 20000 /dev/zero | tr '\\0' e; echo; } > /proc/1/fd/2",
+    ]);
+    expect(wrote.code).toBe(0);
+    const [long, short, err] = ["x".repeat(40_000), "short", "e".repeat(20_000)];
+    const logs = await pollValue(
+      () => berth(["logs", "--id", c, name]),
+      (r) => r.stdout.endsWith("short\n") && r.stderr.endsWith("e\n"),
+      10_000,
+    );
+    expect(logs).toEqual({ code: 0, stdout: `${long}\n${short}\n`, stderr: `${err}\n` });
+    // With -t, each line has one time: its own, in front.
+    const stamped = await berth(["logs", "-t", "--id", c, name]);
+    const stamps = /\d{4}-\d\d-\d\dT\S+Z /g;
+    expect([stamped.stdout.match(stamps)?.length, stamped.stderr.match(stamps)?.length]).toEqual([2, 1]);
+    expect(stamped.stdout.replace(/^\S+ /gm, "")).toBe(logs.stdout);
+    expect(stamped.stderr.replace(/^\S+ /gm, "")).toBe(logs.stderr);
   });
 
   it("-f prints lines written after it started, until SIGINT, then exits 0", async () => {
