@@ -16,6 +16,7 @@ import {
   LineCounter,
   type Node,
   parseAllDocuments,
+  visit,
 } from "yaml";
 import type { ErrorCode, SpecIssue } from "../core/errors.js";
 import { DEFAULT_LABEL_PREFIX } from "../core/labels.js";
@@ -120,6 +121,19 @@ export interface FileParseResult {
   readonly issues: readonly SpecIssue[];
   /** Every metadata.name seen in the file, valid document or not (to mark them Invalid). */
   readonly names: readonly string[];
+}
+
+/** The first alias of `doc` that names no anchor before it, with its offset. */
+function unresolvedAlias(doc: Document): { name: string; offset: number } | undefined {
+  let found: { name: string; offset: number } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      found = { name: node.source, offset: node.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** Maps character offsets to 1-based line and column; the line index is built once per text. */
@@ -462,6 +476,17 @@ export function parseSpecText(
       // yaml refuses at count >= maxAliasCount, counting nested aliases (billion laughs) by weight.
       data = doc.toJS({ maxAliasCount: limits.maxAliases + 1 });
     } catch {
+      // An alias without its anchor before it (in this document: anchors do not carry across ---).
+      const unknown = unresolvedAlias(doc);
+      if (unknown) {
+        push(
+          "BERTH_YAML_SYNTAX",
+          unknown.offset,
+          "",
+          `invalid YAML: unknown alias *${unknown.name}: no anchor &${unknown.name} before it in this document`,
+        );
+        return;
+      }
       // yaml refuses to expand aliases more than maxAliasCount times (an alias bomb).
       push(
         "BERTH_TOO_MANY_ALIASES",

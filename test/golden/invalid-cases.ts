@@ -206,6 +206,8 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "only comments": "# nothing here yet\n",
   "second document invalid": `${withSpec()}---\n${withSpec("replicas: many").replace("name: web", "name: api")}`,
   "alias bomb": aliasBomb,
+  "an alias without its anchor": withSpec("env: *nope"),
+  "an anchor of an earlier document": `x: &base { A: "1" }\n---\n${withSpec("env: *base")}`,
   "deep flow nesting": `${withSpec()}  command: ${"[".repeat(100)}${"]".repeat(100)}\n`,
   "too many documents": "---\na: 1\n".repeat(600),
   "too many documents, first without a marker": `a: 1\n${"---\na: 1\n".repeat(600)}`,

@@ -243,6 +243,14 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   ],
   "second document invalid": ['bad.yaml:14:13: spec.replicas: expected a whole number, got the string "many"'],
   "alias bomb": ["bad.yaml:1:1: expands YAML aliases more than 100 times; refused as a possible alias bomb"],
+  "an alias without its anchor": [
+    "bad.yaml:7:8: invalid YAML: unknown alias *nope: no anchor &nope before it in this document",
+  ],
+  "an anchor of an earlier document": [
+    'bad.yaml:1:1: missing required field "apiVersion"',
+    'bad.yaml:1:1: x: unknown field "x"; the valid fields are apiVersion, kind, metadata and spec',
+    "bad.yaml:9:8: invalid YAML: unknown alias *base: no anchor &base before it in this document",
+  ],
   "deep flow nesting": ["bad.yaml:7:44: nests deeper than 32 levels; a spec never needs that (a YAML bomb?)"],
   "too many documents": ["bad.yaml:1001:1: holds more than 500 documents; split it into several files"],
   "too many documents, first without a marker": [
