@@ -481,7 +481,14 @@ export class DockerAdapter implements DockerPort {
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.call("start", (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
+    try {
+      await this.call("start", (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
+    } catch (err) {
+      // 304: already started — running, or restarting under its restart policy (which inspect
+      // shows as not running). Nothing to do: what runs is for the readiness check to judge.
+      if (err instanceof DockerError && err.kind === "gone" && err.statusCode === 304) return;
+      throw err;
+    }
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {

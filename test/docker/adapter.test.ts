@@ -179,6 +179,27 @@ describe("DockerAdapter (real engine)", () => {
     await expect(adapter.removeContainer(id, { force: true })).rejects.toMatchObject({ kind: "not-found" });
   });
 
+  it("starts a container already started: running, or restarting under its restart policy (the engine's 304)", async () => {
+    const name = `${ID}-crashloop`;
+    const id = await adapter.createContainer(name, {
+      Image: TEST_IMAGE,
+      Cmd: ["sh", "-c", "exit 3"],
+      Env: [],
+      Labels: { [KEYS.controller]: `${ID}-crashloop` },
+      StopTimeout: 1,
+      HostConfig: { NetworkMode: "none", RestartPolicy: { Name: "unless-stopped", MaximumRetryCount: 0 }, Init: true },
+    });
+    created.push(id);
+    await adapter.startContainer(id);
+    // Crash-looping: the engine restarts it after a growing delay, and says "restarting" meanwhile.
+    expect(await pollUntil(async () => (await adapter.inspectContainer(id))?.state === "restarting", 20_000)).toBe(
+      true,
+    );
+    await adapter.startContainer(id);
+    const raw = await docker.getContainer(id).inspect();
+    expect(raw.State.Restarting || raw.State.Running).toBe(true);
+  });
+
   it("creates a labelled volume and reads it back (the existing one when the name is taken); a missing one is null", async () => {
     const name = `${ID}-vol`;
     try {
