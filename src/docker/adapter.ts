@@ -534,7 +534,8 @@ export class DockerAdapter implements DockerPort {
         name: c.Name.replace(/^\//, ""),
         labels: c.Config.Labels,
         state: toState(c.State.Status),
-        exitCode: c.State.Running ? null : c.State.ExitCode,
+        // Restarting (Running too, by the engine's word): the exit it restarts after.
+        exitCode: c.State.Running && !c.State.Restarting ? null : c.State.ExitCode,
         health:
           (c.State.Health?.Status as Health | "none" | undefined) === "none"
             ? null

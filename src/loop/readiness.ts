@@ -37,6 +37,8 @@ export async function waitReady(deps: ReadinessDeps, id: string, spec: Normalize
   for (;;) {
     const d = await deps.docker.inspectContainer(id);
     if (!d) return "vanished";
+    if (d.state === "restarting")
+      return `exited at once and is restarting under its restart policy (exit code ${d.exitCode ?? "unknown"})`;
     if (d.state !== "running") return `exited at once (exit code ${d.exitCode ?? "unknown"})`;
     if (!hc || d.health === "healthy") return null;
     if (d.health === "unhealthy") return "became unhealthy";

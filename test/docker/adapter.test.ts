@@ -195,6 +195,7 @@ describe("DockerAdapter (real engine)", () => {
     expect(await pollUntil(async () => (await adapter.inspectContainer(id))?.state === "restarting", 20_000)).toBe(
       true,
     );
+    expect((await adapter.inspectContainer(id))?.exitCode).toBe(3);
     await adapter.startContainer(id);
     const raw = await docker.getContainer(id).inspect();
     expect(raw.State.Restarting || raw.State.Running).toBe(true);

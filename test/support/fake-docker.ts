@@ -373,8 +373,11 @@ export class FakeDocker implements DockerPort {
     c.lastExit = { code, at: this.now() };
     c.restartCount = (c.restartCount ?? 0) + 1;
     c.state = "restarting";
+    // Restarting: inspect tells the exit it restarts after (docker/adapter.ts); running, not.
+    c.exitCode = code;
     this.emit(c, "die", code);
     if (options.running === true) {
+      c.exitCode = null;
       c.state = "running";
       c.startedAt = this.now();
       this.emit(c, "start");

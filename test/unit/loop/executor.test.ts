@@ -104,6 +104,22 @@ describe("Executor", () => {
     expect(docker.byName("web")?.state).toBe("running");
   });
 
+  it("StartFirst: a new container that crash-loops under its restart policy does not replace the old one", async () => {
+    const { docker, run, oldId, replace } = setup();
+    const start = docker.startContainer.bind(docker);
+    docker.startContainer = async (id: string) => {
+      await start(id);
+      docker.crash(docker.containers.get(id)?.name ?? "", 3);
+    };
+    const outcome = await run(replace("StartFirst"));
+    expect((outcome as Error).message).toBe(
+      "the new container for web exited at once and is restarting under its restart policy (exit code 3); " +
+        "the old one keeps running. Fix the spec or the image",
+    );
+    expect(docker.names()).toEqual(["web"]);
+    expect(docker.byName("web")?.id).toBe(oldId);
+  });
+
   it("StartFirst: a new container that exits at once does not replace the old one", async () => {
     const { docker, run, oldId, replace } = setup();
     const start = docker.startContainer.bind(docker);
