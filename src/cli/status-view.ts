@@ -121,6 +121,7 @@ export function renderStatus(report: StatusReport, now: number, { wide = false }
     )}`;
   }
   out += renderSources(report.sources ?? [], now);
+  for (const e of report.errors ?? []) out += `! ${e.text}\n`;
   for (const note of report.notes) out += `! ${note}\n`;
   if (report.node) out += `${capacityLine(report.node)}\n`;
   return out;

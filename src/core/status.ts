@@ -162,7 +162,15 @@ export interface StatusReport {
   readonly node?: NodeReport;
   /** With --git: each source's revision and last fetch (docs/gitops.md); absent: none, or not known (no controller). */
   readonly sources?: readonly GitSourceStatus[];
+  /**
+   * The problems of broken files that no spec above shows (berth could not read a name from them,
+   * and no container of theirs is left): absent when there are none.
+   */
+  readonly errors?: readonly FileError[];
 }
+
+/** A problem of a spec file, with its one-line text (`file:line:col: path: message`). */
+export type FileError = SpecIssue & { readonly text: string };
 
 export interface StatusInput {
   readonly records: ReadonlyMap<string, SpecRecord>;
@@ -432,6 +440,11 @@ export function statusReport(input: StatusInput): StatusReport {
     orphans.push(...containers.filter((c) => !c.collected));
   }
   specs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const shown = new Set(specs.map((sp) => sp.file));
+  const errors: FileError[] = [...input.invalidSources.values()]
+    .flat()
+    .filter((i) => !shown.has(i.file))
+    .map((i) => ({ ...i, text: formatIssue(i) }));
   const notes = input.plan.notes
     .filter(
       (n) => n.kind === "prune-paused" || n.kind === "volume-prune-paused" || (n.kind === "object" && n.object === ""),
@@ -454,5 +467,12 @@ export function statusReport(input: StatusInput): StatusReport {
         input.plan.notes.flatMap((n) => (n.kind === "unschedulable" ? [{ spec: n.spec, reason: n.message }] : [])),
       )
     : null;
-  return { specs, orphans, notes, ...(objects.length > 0 ? { objects } : {}), ...(node ? { node } : {}) };
+  return {
+    specs,
+    orphans,
+    notes,
+    ...(objects.length > 0 ? { objects } : {}),
+    ...(node ? { node } : {}),
+    ...(errors.length > 0 ? { errors } : {}),
+  };
 }

@@ -3,6 +3,7 @@
  * blocked behind an older one's retries, convergence on resync when events are lost, the
  * concurrency bound and per-spec serialization, terminal errors, expiry wake-ups, last-known-good.
  */
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backoffDelay, OPERATION_BACKOFF as DEFAULT_BACKOFF, RECONNECT_BACKOFF } from "../../../src/util/backoff.js";
 import { FakeClock } from "../../support/fake-clock.js";
@@ -332,6 +333,9 @@ describe("a broken file whose names cannot be read", () => {
     const id = h.docker.byName("web")?.id;
     h.write("web.yaml", broken);
     await h.changed();
+    // Broken in place: its spec shows the problem (Invalid), so the report's errors need not.
+    expect(h.status("web")?.phase).toBe("Invalid");
+    expect(h.passes.at(-1)?.report.errors).toBeUndefined();
     // Renamed while broken: the old path is gone, the new one names nothing berth can read.
     h.remove("web.yaml");
     h.write("web-moved.yaml", broken);
@@ -346,6 +350,11 @@ describe("a broken file whose names cannot be read", () => {
     expect(JSON.stringify(h.passes.at(-1)?.plan.notes)).toContain(
       "web-moved.yaml cannot be read for the names of its specs",
     );
+    // No spec shows the moved file's problem: the report says it on its own.
+    const errors = h.passes.at(-1)?.report.errors ?? [];
+    expect(errors.map((e) => [path.basename(e.file), e.code, e.line])).toEqual([
+      ["web-moved.yaml", "BERTH_YAML_SYNTAX", 5],
+    ]);
 
     h.write("web-moved.yaml", specText("web"));
     await h.changed();
