@@ -136,7 +136,8 @@ export class DesiredStateBuilder {
     const candidates: (LoadedSpec & { path: string })[] = [...this.lastGood].flatMap(([path, good]) =>
       specsOf(good.file, good.source, good.documents).map((loaded) => ({ ...loaded, path })),
     );
-    const { refused, issues: collisions } = crossFileChecks(candidates, this.profile, this.paths);
+    const broken = invalidFiles.map((f) => ({ file: f.file, names: f.result.names }));
+    const { refused, issues: collisions } = crossFileChecks(candidates, this.profile, this.paths, broken);
 
     const records = new Map<string, SpecRecord>();
     const desired: DesiredSpec[] = [];

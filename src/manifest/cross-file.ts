@@ -205,17 +205,54 @@ export function findBindsInsideWritable(
  * mounts are compared only when `paths` says how host paths resolve (`berth validate` makes that
  * comparison itself, with findBindsInsideWritable).
  */
+/** A file with problems, and the names berth could read from it. */
+export interface BrokenFile {
+  readonly file: string;
+  readonly names: readonly string[];
+}
+
+/**
+ * A valid spec whose name a broken file declares too: as for two valid documents, neither is
+ * applied. The broken one cannot be; the valid one must not win silently, only to be refused
+ * once the other file is fixed.
+ */
+export function findNamesInBrokenFiles(
+  specs: readonly LoadedSpec[],
+  broken: readonly BrokenFile[],
+): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
+  const refused = new Set<LoadedSpec>();
+  const issues: SpecIssue[] = [];
+  for (const loaded of specs) {
+    const others = broken.filter((b) => b.file !== loaded.file && b.names.includes(loaded.spec.name));
+    if (others.length === 0) continue;
+    refused.add(loaded);
+    issues.push({
+      code: "BERTH_DUPLICATE_NAME",
+      file: loaded.file,
+      line: loaded.line,
+      column: loaded.column,
+      path: "metadata.name",
+      message:
+        `${JSON.stringify(loaded.spec.name)} is also defined in ${others.map((b) => b.file).join(", ")}, ` +
+        "which has errors; names must be unique across all spec files (neither is applied)",
+    });
+  }
+  return { refused, issues };
+}
+
 export function crossFileChecks(
   specs: readonly LoadedSpec[],
   profile: Profile,
   paths?: PolicyContext,
+  broken: readonly BrokenFile[] = [],
 ): { refused: Map<LoadedSpec, SpecIssue[]>; issues: SpecIssue[] } {
-  const names = findNameCollisions(specs);
+  const inBroken = findNamesInBrokenFiles(specs, broken);
+  const names = findNameCollisions(specs.filter((s) => !inBroken.refused.has(s)));
   const joins = findForeignJoins(specs, profile);
   const binds = paths ? findBindsInsideWritable(specs, profile, paths) : { refused: new Set<LoadedSpec>(), issues: [] };
   const refused = new Map<LoadedSpec, SpecIssue[]>();
-  const issues = [...names.issues, ...joins.issues, ...binds.issues];
-  for (const loaded of [...names.refused, ...joins.refused, ...binds.refused]) {
+  const issues = [...inBroken.issues, ...names.issues, ...joins.issues, ...binds.issues];
+  for (const loaded of [...inBroken.refused, ...names.refused, ...joins.refused, ...binds.refused]) {
     refused.set(
       loaded,
       issues.filter(

@@ -582,7 +582,10 @@ export function objectsOf(file: string, source: string, objects: readonly Parsed
 /** The files as they are now, checked across files too (`berth validate`). */
 export function validateLoad(load: LoadResult, profile: Profile): Validation {
   const candidates = load.files.flatMap((f) => specsOf(f.file, f.source, f.result.documents));
-  const { refused, issues } = crossFileChecks(candidates, profile);
+  const broken = load.files
+    .filter((f) => f.result.issues.length > 0)
+    .map((f) => ({ file: f.file, names: f.result.names }));
+  const { refused, issues } = crossFileChecks(candidates, profile, undefined, broken);
   const declared = load.files.flatMap((f) => objectsOf(f.file, f.source, f.result.objects));
   const twice = findObjectCollisions(declared);
   return {

@@ -298,6 +298,23 @@ describe("last-known-good", () => {
     expect(h.status("web")?.phase).toBe("Running");
   });
 
+  it("holds a spec whose name a broken file declares too: kept as it runs, not changed, until one goes", async () => {
+    h = await harness({ "a.yaml": specText("web", { extra: ["env: { V: '1' }"] }) });
+    await h.start();
+    const id = h.docker.byName("web")?.id;
+    h.write("b.yaml", specText("web", { extra: ["hostPort: 80"] }));
+    h.write("a.yaml", specText("web", { extra: ["env: { V: '2' }"] }));
+    await h.changed();
+    await h.clock.advance(1000);
+    expect(h.docker.byName("web")?.id).toBe(id);
+    expect(h.docker.byName("web")?.body.Env).toEqual(["V=1"]);
+    expect(h.status("web")?.message).toContain("which has errors; names must be unique across all spec files");
+    h.remove("b.yaml");
+    await h.changed();
+    await h.clock.advance(1000);
+    expect(h.docker.byName("web")?.body.Env).toEqual(["V=2"]);
+  });
+
   it("never prunes the containers of a file that is broken when berth starts", async () => {
     const docker = new FakeDocker();
     docker.add({

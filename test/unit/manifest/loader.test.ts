@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, wri
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { formatIssue } from "../../../src/core/errors.js";
-import { isIgnoredName, isSpecFileName, SpecLoader } from "../../../src/manifest/loader.js";
+import { isIgnoredName, isSpecFileName, SpecLoader, validateLoad } from "../../../src/manifest/loader.js";
 import { specText } from "../../support/specs.js";
 import { tempDir } from "../../support/tmp.js";
 import { loadChecked } from "../../support/load.js";
@@ -164,6 +164,17 @@ describe("SpecLoader", () => {
     expect(names(result)).toEqual(["other", "web"]);
     // The first path to it in the order read ("web-link.yaml" sorts before "web.yaml").
     expect(result.files.map((f) => f.path)).toEqual([path.join(dir, "c.yaml"), path.join(dir, "web-link.yaml")]);
+  });
+
+  it("refuses a valid spec whose name a broken file declares too: neither is applied", async () => {
+    const dir = tempDir();
+    const a = write(dir, "a.yaml", specText("web"));
+    const b = write(dir, "b.yaml", specText("web", { extra: ["hostPort: 80"] }));
+    const result = validateLoad(await new SpecLoader([dir]).load(), "baseline");
+    expect(result.specs.map((x) => x.spec.name)).toEqual([]);
+    expect(result.issues.map(formatIssue)).toContain(
+      `${a}:4:9: metadata.name: "web" is also defined in ${b}, which has errors; names must be unique across all spec files (neither is applied)`,
+    );
   });
 
   it("reports a replica name that collides with another spec's name", async () => {
