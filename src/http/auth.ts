@@ -16,9 +16,9 @@ export function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** The request carries `Authorization: Bearer TOKEN` with the right token. */
+/** The request carries `Authorization: Bearer TOKEN` with the right token (the scheme in any case, RFC 9110). */
 export function bearerMatches(req: FastifyRequest, token: string): boolean {
-  const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
+  const match = /^Bearer +(.+)$/i.exec(req.headers.authorization ?? "");
   return match?.[1] !== undefined && tokenMatches(match[1], token);
 }
 

@@ -316,6 +316,17 @@ describe("PUT and DELETE /v1/specs/{name}", () => {
     expect(readdirSync(s.dir)).toEqual([]);
   });
 
+  it.each([["bearer"], ["BEARER"], ["Bearer  "]])("takes the token after the scheme %j in any case", async (scheme) => {
+    const s = server();
+    const res = await s.app.inject({
+      method: "PUT",
+      url: "/v1/specs/web",
+      headers: { authorization: `${scheme} ${TOKEN}`, "content-type": "application/yaml" },
+      payload: specText("web"),
+    });
+    expect(res.statusCode).toBe(201);
+  });
+
   it("keeps the write endpoints off without a configured token (403), and without a runtime directory", async () => {
     const noToken = server({ token: null });
     const res = await noToken.app.inject({
