@@ -81,6 +81,13 @@ const DROP_LOG_EVERY_MS = 60_000;
 
 export type HttpServer = ReturnType<typeof buildServer>;
 
+/** fastify's validation contexts, as a request's parts are said in an answer. */
+const VALIDATED_PART: Readonly<Record<string, string>> = {
+  body: "body",
+  querystring: "query",
+  params: "path",
+  headers: "headers",
+};
 export function buildServer(deps: ServerDeps) {
   // Typed as fastify's own logger, so that the route modules take a plain FastifyInstance. At
   // warn at most: fastify's own info line ("Server listening at …") would repeat the one berth
@@ -154,14 +161,16 @@ export function buildServer(deps: ServerDeps) {
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     if (err.validation) {
+      // What fastify checked: the body, the query string, the path's parameters or the headers.
+      const part = VALIDATED_PART[err.validationContext ?? "body"] ?? "body";
       const errors = err.validation.map((v) => {
         const field = `${v.instancePath.replace(/^\//, "").replace(/\//g, ".")}${
           v.keyword === "required" ? `${v.instancePath ? "." : ""}${String(v.params.missingProperty)}` : ""
         }`;
         const extra = v.keyword === "additionalProperties" ? ` (${String(v.params.additionalProperty)})` : "";
-        return { field: field || "(body)", message: `${v.message ?? "is not valid"}${extra}` };
+        return { field: field || `(${part})`, message: `${v.message ?? "is not valid"}${extra}` };
       });
-      return reply.code(400).send({ error: "the request body is not valid", errors });
+      return reply.code(400).send({ error: `the request ${part} is not valid`, errors });
     }
     if (err.statusCode === 413) {
       return refuse(reply, 413, { error: `the request body is too large: ${err.message}` });

@@ -214,6 +214,13 @@ describe("PUT and DELETE /v1/specs/{name}", () => {
     expect(s.changes()).toBe(2);
   });
 
+  it("says which part of a request is not valid: a query string's is the query's, not the body's", async () => {
+    const s = server();
+    const res = await s.app.inject({ url: "/v1/events?limit=0" });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: "the request query is not valid", errors: [{ field: "limit" }] });
+  });
+
   it("accepts JSON too (YAML is a superset)", async () => {
     const s = server();
     const body = JSON.stringify({
