@@ -1,6 +1,7 @@
 /**
  * `berth apply`: converge once, showing each operation as it completes, then exit: 0 when every
- * spec converged, 1 when any failed (invalid, conflict, or still failing after its retries).
+ * spec converged, 1 when any failed (invalid, conflict, or still failing after its retries) or a
+ * spec file did not load.
  */
 import { type Command, Option } from "commander";
 import { type App, createApp } from "../../app.js";
@@ -38,7 +39,9 @@ type ApplyOptions = RawOptions & { timeout?: string; stableFor?: string; progres
 export function register(program: Command, { io, setExit }: CommandContext): void {
   const command = program
     .command("apply")
-    .description("Converge once, showing each operation, then exit: 0 when converged, 1 when any spec failed.");
+    .description(
+      "Converge once, showing each operation, then exit: 0 when converged, 1 when any spec failed or a spec file does not load.",
+    );
   addTargetOption(addReconcileOptions(addCommonOptions(command, { positional: true })))
     .addOption(
       new Option("--timeout <duration>", "give up after this long")
