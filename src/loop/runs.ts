@@ -20,6 +20,8 @@
  * every container inspected before is inspected again, and no exit code told by an event is kept
  * (`forgetAll`). The cache is only a cache: a restarted berth inspects again, so a container's
  * restarts are known from its next `die` (or at once while it is restarting), not at start.
+ * A container inspected in a pass is observed with the inspect's state and exit code, not the
+ * earlier list's: its state, restarts and last exit are then of one moment (`asInspected`).
  */
 import type { ObservedContainer, ObservedRun, ObservedState } from "../core/observed.js";
 import type { LabelKeys } from "../core/labels.js";
@@ -27,7 +29,7 @@ import type { SpecRecord } from "../core/record.js";
 import { isRejectedName } from "../core/names.js";
 import { midRollout } from "../core/plan/rollout.js";
 import { runsToCompletion } from "../core/runs.js";
-import type { DockerPort } from "../docker/port.js";
+import type { ContainerDetails, DockerPort } from "../docker/port.js";
 
 const RUNNING = new Set(["running", "restarting", "paused"]);
 
@@ -105,36 +107,50 @@ export class RunInspector {
     for (const set of [this.changed, this.died]) for (const id of set) if (!present.has(id)) set.delete(id);
     for (const id of this.exitCodes.keys()) if (!present.has(id)) this.exitCodes.delete(id);
     if (wanted.length === 0) return observed;
-    const runs = new Map<string, ObservedRun>();
+    const inspected = new Map<string, ObservedContainer>();
     await Promise.all(
       wanted.map(async (c) => {
-        const run = await this.runOf(c, completing(c));
-        if (run) runs.set(c.id, run);
+        const found = await this.inspected(c, completing(c));
+        if (found) inspected.set(c.id, found);
       }),
     );
-    const containers = observed.containers.map((c): ObservedContainer => {
-      const run = runs.get(c.id);
-      return run ? { ...c, run } : c;
-    });
+    const containers = observed.containers.map((c) => inspected.get(c.id) ?? c);
     return { ...observed, containers };
   }
 
-  /** `completes`: of a spec that runs to completion, whose exited run is looked at until it is settled. */
-  private async runOf(c: ObservedContainer, completes: boolean): Promise<ObservedRun | null> {
+  /**
+   * The container with its run; `completes`: of a spec that runs to completion, whose exited run
+   * is looked at until it is settled. Null when it is gone or the inspect tells no run.
+   */
+  private async inspected(c: ObservedContainer, completes: boolean): Promise<ObservedContainer | null> {
     const key = `${c.state}:${String(c.exitCode)}`;
     const seen = this.seen.get(c.id);
     // A running container's creation time never changes; an exited run changes only if restarted.
     const fresh = !this.changed.has(c.id) && (c.state !== "exited" || !completes || seen?.run.settled === true);
-    if (seen?.key === key && fresh) return seen.run;
+    if (seen?.key === key && fresh) return { ...c, run: seen.run };
     // An event arriving while this inspect is in flight marks it changed again, for the next pass.
     this.changed.delete(c.id);
     this.died.delete(c.id);
     const details = await this.docker.inspectContainer(c.id);
     if (!details?.run) return null;
     const run = withExitCode(details.run, this.exitCodes.get(c.id), seen?.run);
+    // Kept under the list's key: a list that shows what the inspect saw inspects once more.
     this.seen.set(c.id, { key, run });
-    return run;
+    return asInspected(c, details, run);
   }
+}
+
+/**
+ * The listed container as its inspect, made after the list, shows it. The process may have exited
+ * (or been started again) in between: the list's state beside the inspect's run would be two
+ * moments at once — running, with the run's last exit the one the engine did not restart after
+ * (a run's final exit told as a restart: ops/event-log.ts), or exited with the run of before. The
+ * state and exit code are the inspect's, so that they agree with its restarts and last exit;
+ * the health is the list's while the state is the same (else the inspect's while running).
+ */
+function asInspected(c: ObservedContainer, details: ContainerDetails, run: ObservedRun): ObservedContainer {
+  const health = details.state === c.state ? c.health : details.state === "running" ? details.health : null;
+  return { ...c, state: details.state, exitCode: details.exitCode, health, run };
 }
 
 /**

@@ -30,7 +30,10 @@ export const DEFAULT_EVENT_CAPACITY = 500;
 export class EventLog {
   private readonly ring: ReconcileEvent[] = [];
   private next = 1;
-  /** The finished runs and restarts already told (container and exit time), oldest first. */
+  /**
+   * The finished runs and restarts already told (kind, container and exit time), oldest first: a
+   * run's end and a restart are two facts, and telling one never stands for the other.
+   */
   private readonly told: string[] = [];
 
   constructor(private readonly capacity = DEFAULT_EVENT_CAPACITY) {}
@@ -126,7 +129,7 @@ export class EventLog {
   runsFinished(report: StatusReport, at: number): void {
     for (const s of report.specs) {
       for (const c of s.containers) {
-        if (c.reason === null || c.collected || !this.first(`${c.id}@${c.finishedAt ?? ""}`)) continue;
+        if (c.reason === null || c.collected || !this.first(`finished ${c.id}@${c.finishedAt ?? ""}`)) continue;
         this.add({
           at,
           spec: s.name,
@@ -145,7 +148,8 @@ export class EventLog {
    * Each exit of a container the engine restarted (docs/design.md, "Restarts and crash loops"),
    * seen for the first time: its code, when, and its restarts so far. A container that is not up
    * again (stopped after its restarts: by berth, or the engine gave up) was not restarted after
-   * its last exit. Returns the new events.
+   * its last exit: its state is the one the inspect that read its last exit saw (loop/runs.ts), so
+   * a final exit right after a pass's list is the run's end, not a restart. Returns the new events.
    */
   restarts(report: StatusReport, at: number): ReconcileEvent[] {
     const told: ReconcileEvent[] = [];
@@ -154,7 +158,7 @@ export class EventLog {
         const exit = c.lastExit;
         if (exit === null || (c.restarts ?? 0) === 0 || c.reason !== null) continue;
         if (c.state !== "running" && c.state !== "restarting") continue;
-        if (!this.first(`${c.id}@${exit.at}`)) continue;
+        if (!this.first(`restarted ${c.id}@${exit.at}`)) continue;
         const code = exit.exitCode === null ? "an unknown code" : `code ${exit.exitCode}`;
         const n = c.restarts ?? 0;
         told.push(

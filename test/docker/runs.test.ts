@@ -14,6 +14,7 @@ import {
   commitImage,
   containersOf,
   docker,
+  passes,
   removeImage,
   type RunningBerth,
   specDir,
@@ -183,6 +184,59 @@ describe("runs that finish", () => {
     );
     expect(finished.phase).toBe("Succeeded");
     expect(finished.containers[0]?.id).toBe(first.containers[0]?.id);
+  });
+
+  it("OnFailure, backoffLimit 2, exit 3 at once: two restarts told, then the engine's last exit as the run's end", async () => {
+    const c = id("runs-retries");
+    const name = `${c}-of3`;
+    const dir = specDir({
+      "of3.yaml": specText(name, {
+        image: TEST_IMAGE,
+        extra: ['command: ["sh", "-c", "exit 3"]', "restartPolicy: OnFailure", "backoffLimit: 2", "stopTimeout: 2s"],
+      }),
+    });
+    controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1s"], { BERTH_API_TOKEN: TOKEN });
+    const failed = await specOnce(name, "Failed", (s) => s.phase === "Failed");
+    expect(failed.containers[0]).toMatchObject({ state: "exited", exitCode: 3, reason: "Error" });
+    const inspected = await docker.getContainer(failed.containers[0]?.id ?? "").inspect();
+    expect([inspected.State.Status, inspected.RestartCount]).toEqual(["exited", 2]);
+
+    interface Told {
+      readonly kind: string;
+      readonly reason: string;
+      readonly ok: boolean;
+      readonly text: string;
+    }
+    const told = async (): Promise<Told[]> =>
+      ((await get(`/v1/events?spec=${name}`)).body.events as Told[]).filter(
+        (e) => e.kind === "restarted" || e.kind === "finished",
+      );
+    // Told from the pass that sees the run end (Failed above comes from the same pass).
+    const events = await pollValue(told, (es) => es.some((e) => e.kind === "finished"), 30_000);
+    // A few passes later nothing more is told.
+    expect(await passes(controller, 3)).toBe(true);
+    expect(await told(), controller.recentLogs()).toEqual(events);
+    const exitAt = Date.parse(inspected.State.FinishedAt);
+    const at = (e: Told | undefined): number => Date.parse(/ at (\S+)$/.exec(e?.text ?? "")?.[1] ?? "");
+    // The run's end is told once, last, at the engine's last exit.
+    const finished = events.filter((e) => e.kind === "finished");
+    expect(
+      finished.map((e) => [e.reason, e.ok]),
+      JSON.stringify(events),
+    ).toEqual([["Error", false]]);
+    expect(events.at(-1)).toBe(finished[0]);
+    expect(finished[0]?.text).toMatch(new RegExp(`^finished ${name}: Error, exit code 3, at `));
+    expect(at(finished[0])).toBe(exitAt);
+    // Each restart is told at most once, of an exit before the last (never the last as a restart).
+    // A pass sees a restart only while the container runs or waits to restart after it; on a
+    // busy machine a window of a few hundred ms can fall between two passes, so one may go untold.
+    const restarts = events.filter((e) => e.kind === "restarted");
+    expect(restarts.length, JSON.stringify(events)).toBeLessThanOrEqual(2);
+    for (const r of restarts) {
+      expect(r.text).toMatch(new RegExp(`^restarted ${name} \\([12] restarts?\\): exited with code 3 at `));
+      expect(at(r)).toBeLessThan(exitAt);
+    }
+    expect(new Set(restarts.map(at)).size).toBe(restarts.length);
   });
 
   it("activeDeadline: 2s stops a run of sleep 60: Failed, DeadlineExceeded", async () => {

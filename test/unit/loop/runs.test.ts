@@ -5,6 +5,7 @@
  * the outcome, and a spec change that starts a new run.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { formatTime } from "../../../src/core/units.js";
 import type { FakeDocker } from "../../support/fake-docker.js";
 import { type Harness, harness } from "../../support/harness.js";
 import { specText } from "../../support/specs.js";
@@ -103,6 +104,62 @@ describe("a finished run", () => {
     expect(again?.finishedAt).not.toBe(first);
     expect(Date.parse(again?.finishedAt ?? "") - Date.parse(first ?? "")).toBeGreaterThanOrEqual(60_000);
     expect(h.docker.byName("job")?.id).toBe(id);
+  });
+});
+
+describe("OnFailure with a backoffLimit", () => {
+  it("tells each restart once and the engine's last exit as the run's end, even when it exits between a pass's list and inspect", async () => {
+    h = await harness({
+      "job.yaml": specText("job", { extra: ["restartPolicy: OnFailure", "backoffLimit: 2"] }),
+    });
+    await h.start();
+    const id = h.docker.byName("job")?.id ?? "";
+    const told = () =>
+      h?.app.events
+        .list({ spec: "job" })
+        .filter((e) => e.kind === "restarted" || e.kind === "finished")
+        .map((e) => `${e.kind} ${e.reason} ${e.ok}: ${e.text}`) ?? [];
+    const stamp = (): string => formatTime(h?.clock.now() ?? 0);
+    // As the engine runs `exit 3` under on-failure:2: die (1 restart), start, die (2 restarts), start, die (exited).
+    const first = stamp();
+    h.docker.crash("job", 3);
+    await h.clock.advance(100);
+    await h.docker.startContainer(id);
+    await h.clock.advance(100);
+    const second = stamp();
+    h.docker.crash("job", 3);
+    await h.clock.advance(100);
+    // The engine starts it a second time; the pass its `start` event asks for lists it running, and
+    // the process exits for the last time before that pass's inspect: the engine gave up.
+    const docker = h.docker;
+    const [list, inspect] = [docker.listContainers.bind(docker), docker.inspectContainer.bind(docker)];
+    let listed = "";
+    docker.listContainers = async (filter) => {
+      const found = await list(filter);
+      listed = found.find((c) => c.id === id)?.state ?? "";
+      return found;
+    };
+    let last = "";
+    docker.inspectContainer = async (idOrName) => {
+      if (last === "" && idOrName === id) {
+        expect(listed).toBe("running");
+        last = stamp();
+        docker.exit("job", 3);
+      }
+      return inspect(idOrName);
+    };
+    await docker.startContainer(id);
+    await h.clock.advance(100);
+    expect(last).not.toBe("");
+    h.resync();
+    await h.changed();
+    expect(h.docker.byName("job")?.restartCount).toBe(2);
+    expect(told()).toEqual([
+      `restarted restarted false: restarted job (1 restart): exited with code 3 at ${first}`,
+      `restarted restarted false: restarted job (2 restarts): exited with code 3 at ${second}`,
+      `finished Error false: finished job: Error, exit code 3, at ${last}`,
+    ]);
+    expect(h.status("job")).toMatchObject({ phase: "Failed", message: "run job failed: Error (exit code 3)" });
   });
 });
 
