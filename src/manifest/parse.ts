@@ -589,11 +589,10 @@ export function parseSpecText(
 
 /** The verdict on a file above the size limit (given its size, so it need not be read). */
 export function fileTooLarge(file: string, size: number, limits: ParseLimits): FileParseResult {
-  return fileIssue(
-    file,
-    "BERTH_FILE_TOO_LARGE",
-    `is ${formatBytes(size)}, above the ${formatBytes(limits.maxFileBytes)} limit for a spec file`,
-  );
+  // Just above the limit, both round alike: then the bytes say it.
+  const [is, limit] = [formatBytes(size), formatBytes(limits.maxFileBytes)];
+  const said = is === limit ? `${size} bytes` : is;
+  return fileIssue(file, "BERTH_FILE_TOO_LARGE", `is ${said}, above the ${limit} limit for a spec file`);
 }
 
 /** Parses the bytes of one spec file, refusing oversized and non-text files first. */

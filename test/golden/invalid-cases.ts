@@ -216,6 +216,7 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "binary garbage": Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0xff, 0xfe]),
   "invalid UTF-8": new TextEncoder().encode(withSpec("env:", '  NAME: "caf\u00e9"')).map((b) => (b === 0xc3 ? 0xc0 : b)),
   "a 10 MB file": new Uint8Array(10 * 1024 * 1024).fill(0x61),
+  "a file just above 1 MiB": new Uint8Array(1024 * 1024 + 50_000).fill(0x61),
   // kind: Network and kind: Volume.
   "network option misspelt": declared("Network", "tidepool", "internl: true"),
   "network driver macvlan": declared("Network", "lan", "driver: macvlan"),

@@ -260,6 +260,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
   "binary garbage": ["bad.yaml:1:8: holds a NUL byte: this is binary data, not a YAML spec file"],
   "invalid UTF-8": ["bad.yaml:8:15: is not valid UTF-8 text"],
   "a 10 MB file": ["bad.yaml:1:1: is 10 MiB, above the 1 MiB limit for a spec file"],
+  "a file just above 1 MiB": ["bad.yaml:1:1: is 1098576 bytes, above the 1 MiB limit for a spec file"],
   "network option misspelt": ['bad.yaml:6:3: spec.internl: unknown field "internl"; did you mean "internal"?'],
   "network driver macvlan": [
     "bad.yaml:6:11: spec.driver: the macvlan driver puts containers on the host's network or its interfaces, and is refused (use bridge, the default) [policy baseline: network-driver]",
