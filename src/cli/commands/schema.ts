@@ -1,5 +1,6 @@
 /** `berth schema [--write FILE]`: the JSON Schema of spec documents. */
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { type Command, Option } from "commander";
 import { BerthError } from "../../core/errors.js";
 import { schemaSource } from "../../manifest/schema.js";
@@ -32,9 +33,13 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
     if (opts.write === undefined) {
       io.out(text);
     } else {
-      await writeFile(opts.write, text, "utf8").catch((err: unknown) => {
-        throw BerthError.usage(`--write: cannot write ${opts.write ?? ""}: ${(err as Error).message}`);
-      });
+      // Its folder is made as needed (`schemas/` in a repository that has none yet).
+      const target = opts.write;
+      await mkdir(path.dirname(target), { recursive: true })
+        .then(() => writeFile(target, text, "utf8"))
+        .catch((err: unknown) => {
+          throw BerthError.usage(`--write: cannot write ${opts.write ?? ""}: ${(err as Error).message}`);
+        });
       io.err(`wrote ${opts.write}\n`);
     }
     setExit(EXIT.ok);

@@ -111,11 +111,20 @@ describe("berth schema", () => {
     expect(readFileSync(file, "utf8")).toBe(readFileSync("schemas/container.schema.json", "utf8"));
   });
 
+  it("makes the file's folder when it is missing (schemas/ in a repository that has none)", async () => {
+    const file = path.join(tempDir(), "schemas", "berth.schema.json");
+    const run = await runCli(["schema", "--write", file]);
+    expect(run).toEqual({ code: 0, stdout: "", stderr: `wrote ${file}\n` });
+    expect(readFileSync(file, "utf8")).toBe(readFileSync("schemas/container.schema.json", "utf8"));
+  });
+
   it("refuses a file it cannot write, naming it", async () => {
-    const file = path.join(tempDir(), "no-such-folder", "berth.schema.json");
+    const blocker = path.join(tempDir(), "a-file");
+    writeFileSync(blocker, "");
+    const file = path.join(blocker, "berth.schema.json");
     const run = await runCli(["schema", "--write", file]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^berth: --write: cannot write ${file}: ENOENT`));
+    expect(run.stderr).toMatch(new RegExp(`^berth: --write: cannot write ${file}: (EEXIST|ENOTDIR)`));
   });
 });
 
