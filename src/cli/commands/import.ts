@@ -221,7 +221,7 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   if (!data) for (const f of findings) io.err(`${f.text}\n`);
   if (errors > 0) {
     if (data) return report(false);
-    io.err(`failed: ${errors} errors; nothing written\n`);
+    io.err(`failed: ${errors} error${errors === 1 ? "" : "s"}; nothing written\n`);
     return EXIT.failed;
   }
   if (data && options.outDir === undefined) return report(true);

@@ -26,6 +26,18 @@ describe("berth import compose", () => {
     );
   });
 
+  it("a file that cannot be converted: its errors with their lines, the count, nothing written, exit 1", async () => {
+    const compose = path.join(tempDir(), "compose.yaml");
+    writeFileSync(compose, 'services:\n  web:\n    image: busybox\n    volumes: ["data:/d"]\n');
+    const r = await runCli(["import", "compose", compose]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `${compose}:4:15: services.web.volumes[0]: error: volume "data" is not declared under the top-level volumes (Compose refuses it too)\n` +
+        "failed: 1 error; nothing written\n",
+    );
+  });
+
   it("the policy flags berth validate takes admit what they allow", async () => {
     const dir = path.dirname(FIXTURE);
     const r = await runCli(["import", "compose", FIXTURE, "--allow-bind", dir, "--policy", "privileged"]);
