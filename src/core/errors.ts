@@ -41,6 +41,10 @@ export const ERROR_CODES = {
     "Something answers at DOCKER_HOST, but not as the Docker engine does (an HTTP error without the engine's JSON body, or a body that is not JSON): DOCKER_HOST points at another server.",
   BERTH_DOCKER_NO_ANSWER:
     "The Docker engine accepted the connection but did not answer before the deadline (--docker-timeout for a call, --timeout for apply).",
+  BERTH_DOCKER_HOST:
+    "DOCKER_HOST is not an address berth can use (a scheme other than unix://, tcp://, http://, https://, ssh://; a network address without a host; a bare path): refused before any Docker call.",
+  BERTH_DOCKER_UNRESOLVED:
+    "The host name in DOCKER_HOST does not resolve (ENOTFOUND; EAI_AGAIN: DNS did not answer): set DOCKER_HOST to a valid host name or address. Retried by the controller; a one-shot command exits 1.",
   BERTH_DOCKER_REFUSED: "Docker refused to create the container as specified (a 400 from the engine). Terminal.",
   BERTH_IMAGE_MISSING: "The image is not on the host and imagePullPolicy is Never. Terminal until the image appears.",
   BERTH_PULL_FAILED: "Pulling the image failed (registry unreachable, unknown image, no access). Retried.",

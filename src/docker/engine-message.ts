@@ -6,7 +6,7 @@
  * engine-context.ts, and only when such an error happens.
  */
 import { formatDurationMs } from "../core/units.js";
-import type { DockerError, EngineErrorKind } from "./errors.js";
+import { type DockerError, type EngineErrorKind, parseDockerHost } from "./errors.js";
 
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
@@ -116,6 +116,34 @@ function noAnswer(p: EngineProblem, ctx: EngineContext): string {
   return `no answer from the Docker engine at ${ctx.dockerHost}${call} within ${deadline(p)}: it accepts connections but does not respond; check the engine (systemctl status docker, its log), or raise the deadline if it is only slow`;
 }
 
+/** The forms of DOCKER_HOST berth can use, as a fix says them. */
+const VALID_HOSTS = `unix:///PATH/TO/docker.sock, tcp://HOST:PORT (or http://, https://) or ssh://USER@HOST, or unset it for ${DEFAULT_DOCKER_HOST}`;
+
+/** A DOCKER_HOST berth cannot use: what is wrong with it, and the forms that would do. */
+function badHost(ctx: EngineContext): string {
+  const host = ctx.dockerHost;
+  const parsed = parseDockerHost(host);
+  if (!parsed.ok && parsed.problem === "no-host" && parsed.scheme === null)
+    return `DOCKER_HOST ${host} is a path, not an address: a socket is unix://${host}; set DOCKER_HOST to ${VALID_HOSTS}`;
+  const what =
+    parsed.ok || parsed.problem === "malformed"
+      ? "is not an address berth can read"
+      : parsed.problem === "scheme"
+        ? `has a scheme berth cannot use (${parsed.scheme ?? ""}://)`
+        : "names no host";
+  return `DOCKER_HOST ${host} ${what}: set it to ${VALID_HOSTS}`;
+}
+
+/** DOCKER_HOST's host name does not resolve: name it, and what fixes it. */
+function unknownHost(p: EngineProblem, ctx: EngineContext): string {
+  const parsed = parseDockerHost(ctx.dockerHost);
+  const name = parsed.ok && parsed.hostname !== null ? parsed.hostname : ctx.dockerHost;
+  const fix = `set DOCKER_HOST to a valid host name or address of the engine (e.g. tcp://192.0.2.10:2375)`;
+  if (p.errno === "EAI_AGAIN")
+    return `the host name ${name} in DOCKER_HOST ${ctx.dockerHost} could not be resolved (EAI_AGAIN: no answer from the DNS server): check this machine's DNS (/etc/resolv.conf), or ${fix}`;
+  return `the host name ${name} in DOCKER_HOST ${ctx.dockerHost} does not resolve (${p.errno ?? "ENOTFOUND"}): no such host; ${fix}`;
+}
+
 /** The one line (without "berth: " and the newline) for an engine problem. */
 export function engineMessage(p: EngineProblem, ctx: EngineContext): string {
   let text: string;
@@ -131,6 +159,12 @@ export function engineMessage(p: EngineProblem, ctx: EngineContext): string {
       break;
     case "timeout":
       text = noAnswer(p, ctx);
+      break;
+    case "bad-host":
+      text = badHost(ctx);
+      break;
+    case "unknown-host":
+      text = unknownHost(p, ctx);
       break;
   }
   return `${text} [${p.code}]`;

@@ -24,6 +24,10 @@ export type DockerErrorKind =
   | "permission"
   /** Something answered at DOCKER_HOST, but not as the Docker engine does (an error without the engine's JSON). */
   | "not-engine"
+  /** DOCKER_HOST is not an address berth can use (a scheme it does not speak, no host): refused before any call. */
+  | "bad-host"
+  /** DOCKER_HOST's host name does not resolve (ENOTFOUND, EAI_AGAIN). */
+  | "unknown-host"
   /** 400: the engine refused the request. */
   | "bad-request"
   /** 500 and anything else. */
@@ -35,6 +39,8 @@ export const ENGINE_CODES = {
   permission: "BERTH_DOCKER_PERMISSION",
   "not-engine": "BERTH_DOCKER_NOT_ENGINE",
   timeout: "BERTH_DOCKER_NO_ANSWER",
+  "bad-host": "BERTH_DOCKER_HOST",
+  "unknown-host": "BERTH_DOCKER_UNRESOLVED",
 } as const satisfies Partial<Record<DockerErrorKind, ErrorCode>>;
 
 export type EngineErrorKind = keyof typeof ENGINE_CODES;
@@ -59,9 +65,9 @@ export class DockerError extends BerthError {
     statusCode?: number,
     options?: { cause?: unknown; errno?: string; timeoutMs?: number },
   ) {
-    // Only a request the engine refused as invalid fails the same way every time.
+    // Only a request the engine refused as invalid, or a DOCKER_HOST berth cannot use, fails the same way every time.
     const code: ErrorCode = isEngineKind(kind) ? ENGINE_CODES[kind] : "BERTH_DOCKER";
-    super(code, message, { retriable: kind !== "bad-request", cause: options?.cause });
+    super(code, message, { retriable: kind !== "bad-request" && kind !== "bad-host", cause: options?.cause });
     this.name = "DockerError";
     this.kind = kind;
     this.operation = operation;
@@ -101,6 +107,66 @@ const UNAVAILABLE_CODES = new Set([
   "ETIMEDOUT",
 ]);
 
+/** A host name that does not resolve: none such (ENOTFOUND), or no answer from DNS for now (EAI_AGAIN). */
+const UNKNOWN_HOST_CODES = new Set(["ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * The schemes DOCKER_HOST may have, as docker-modem (dockerode's client) reads it: a unix socket,
+ * the engine's HTTP API over TCP (tcp://, http://, https://; https when DOCKER_TLS_VERIFY=1 or
+ * port 2376), ssh://, and a Windows named pipe. Without a scheme, HOST:PORT is tcp://HOST:PORT.
+ */
+export const DOCKER_HOST_SCHEMES = ["unix", "npipe", "tcp", "http", "https", "ssh"] as const;
+
+/** What DOCKER_HOST says, or why berth cannot use it. */
+export type DockerHostParse =
+  | {
+      readonly ok: true;
+      readonly scheme: (typeof DOCKER_HOST_SCHEMES)[number];
+      /** The host name or address to connect to; null for a socket or a pipe. */
+      readonly hostname: string | null;
+    }
+  | {
+      readonly ok: false;
+      /** scheme: one berth cannot use; no-host: a network scheme without a host; malformed: not a URL. */
+      readonly problem: "scheme" | "no-host" | "malformed";
+      readonly scheme: string | null;
+    };
+
+/** DOCKER_HOST (unset or empty: the default socket) as docker-modem will use it, or what is wrong with it. */
+export function parseDockerHost(value: string | undefined): DockerHostParse {
+  if (value === undefined || value === "" || value.startsWith("unix://"))
+    return { ok: true, scheme: "unix", hostname: null };
+  if (value.startsWith("npipe://")) return { ok: true, scheme: "npipe", hostname: null };
+  // docker-modem's reading: without "//", a host and port over TCP (anything else there, a path
+  // or "unix:/PATH", would become a TCP host it is not).
+  if (!value.includes("//") && !/^(\[[^\]]*\]|[^/:[\]]+)(:\d+)?$/.test(value))
+    return { ok: false, problem: value.startsWith("/") ? "no-host" : "malformed", scheme: null };
+  const text = value.includes("//") ? value : `tcp://${value}`;
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(text)?.[1]?.toLowerCase() ?? null;
+  if (scheme === null) return { ok: false, problem: "malformed", scheme: null };
+  const known = DOCKER_HOST_SCHEMES.find((s) => s === scheme);
+  if (known === undefined) return { ok: false, problem: "scheme", scheme };
+  // Nothing between the scheme (or a user) and the port or path: no host (URL would not parse it).
+  if (/^[^:]+:\/\/([^@/]*@)?(:|\/|$)/.test(text)) return { ok: false, problem: "no-host", scheme };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, problem: "malformed", scheme };
+  }
+  if (url.hostname === "") return { ok: false, problem: "no-host", scheme };
+  // URL keeps an IPv6 address's brackets; the resolver and the message want the address.
+  return { ok: true, scheme: known, hostname: url.hostname.replace(/^\[(.*)\]$/, "$1") };
+}
+
+/** The DockerError for a DOCKER_HOST berth cannot use, or null when it can be used. */
+export function dockerHostError(value: string | undefined): DockerError | null {
+  const parsed = parseDockerHost(value);
+  if (parsed.ok) return null;
+  const why = { scheme: `scheme ${parsed.scheme ?? ""}:// unknown`, "no-host": "no host", malformed: "not an address" };
+  return new DockerError("bad-host", "connect", `DOCKER_HOST ${value ?? ""}: ${why[parsed.problem]}`);
+}
+
 /** The engine's own error text: every engine error response is JSON with a message. */
 function jsonMessage(err: EngineError): string | null {
   const json = err.json;
@@ -134,6 +200,15 @@ export function mapError(
         cause: raw,
         errno: err.code,
       },
+    );
+  }
+  if (err.code && UNKNOWN_HOST_CODES.has(err.code)) {
+    return new DockerError(
+      "unknown-host",
+      operation,
+      `${what}: the engine's host name does not resolve (${err.code})`,
+      undefined,
+      { cause: raw, errno: err.code },
     );
   }
   if (err.code && UNAVAILABLE_CODES.has(err.code)) {

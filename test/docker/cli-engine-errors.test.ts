@@ -95,6 +95,28 @@ describe("one-shot commands without an engine", () => {
     expect([valid.code, valid.stdout]).toEqual([0, "ok: 1 file, 1 spec, all valid\n"]);
   });
 
+  it("a DOCKER_HOST of a scheme berth cannot use: refused at once, with the forms that work", async () => {
+    const flags = common("bogus-scheme");
+    for (const host of ["bogus://x", "tcp://"]) {
+      const c: Case = { label: host, env: { DOCKER_HOST: host } };
+      const line = new RegExp(
+        `^berth: DOCKER_HOST ${host.replace(/[/.]/g, "\\$&")} (has a scheme berth cannot use \\(bogus://\\)|names no host): set it to unix:///PATH/TO/docker\\.sock, tcp://HOST:PORT \\(or http://, https://\\) or ssh://USER@HOST, or unset it for unix:///var/run/docker\\.sock \\[BERTH_DOCKER_HOST\\]$`,
+      );
+      await expectOneLine(c, ["apply", "--timeout", "15s"], flags, 15_000, line);
+      for (const args of COMMANDS) await expectOneLine(c, args, flags, 30_000, line);
+    }
+  });
+
+  it("a tcp:// host name that does not resolve: names the host and what fixes it", async () => {
+    // .invalid never resolves (RFC 2606); without a DNS server at all the lookup says EAI_AGAIN.
+    const c: Case = { label: "unresolvable", env: { DOCKER_HOST: "tcp://berth-nope.invalid:2375" } };
+    const line =
+      /^berth: the host name berth-nope\.invalid in DOCKER_HOST tcp:\/\/berth-nope\.invalid:2375 (does not resolve \(ENOTFOUND\)|could not be resolved \(EAI_AGAIN).*: .*set DOCKER_HOST to a valid host name or address of the engine .*\[BERTH_DOCKER_UNRESOLVED\]$/;
+    const flags = common("unresolvable");
+    await expectOneLine(c, ["apply", "--timeout", "15s"], flags, 15_000, line);
+    for (const args of COMMANDS) await expectOneLine(c, args, flags, 30_000, line);
+  });
+
   describe("a socket that accepts and never answers", () => {
     const sockets = new Set<net.Socket>();
     let server: net.Server | undefined;

@@ -344,6 +344,118 @@ describe("berth logs", () => {
   });
 });
 
+/**
+ * Spawns `berth ARGS…` with its stdout a pipe whose reading end this test closes: after the first
+ * line (as `| head -1` does), or with `closeAt: "start"` before anything is written. Resolves at
+ * the exit with the code, what came before the close, and all of stderr.
+ */
+function berthHead(
+  args: readonly string[],
+  options: { readonly closeAt?: "first-line" | "start"; readonly killAfterMs?: number } = {},
+): {
+  readonly firstLine: Promise<string>;
+  readonly done: Promise<{ code: number | null; line: string; stderr: string }>;
+} {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, BERTH_LOG_FORMAT: "json" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  let seen: (line: string) => void = () => undefined;
+  const firstLine = new Promise<string>((resolve) => (seen = resolve));
+  if (options.closeAt === "start") {
+    child.stdout.destroy();
+    seen("");
+  } else {
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+      stdout += s;
+      const end = stdout.indexOf("\n");
+      if (end < 0) return;
+      // The reader has its line and goes: the pipe's reading end is closed.
+      child.stdout.destroy();
+      stdout = stdout.slice(0, end + 1);
+      seen(stdout);
+    });
+  }
+  const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfterMs ?? 60_000);
+  const done = new Promise<{ code: number | null; line: string; stderr: string }>((resolve) => {
+    child.once("close", (code) => {
+      clearTimeout(killer);
+      resolve({ code, line: stdout, stderr });
+    });
+  });
+  return { firstLine, done };
+}
+
+/** What a crash on a closed stdout leaves on stderr: Node's unhandled 'error' event, a stack. */
+const CRASH = /Unhandled 'error'|EPIPE|^\s+at /m;
+
+describe("a reader that closes berth's output early (| head -1)", () => {
+  it("apply with a failure to report: ends quietly with its own exit code, 1", async () => {
+    const c = id("epipe-apply");
+    const specs = specDir({
+      "nope.yaml": e2eSpec(`${c}-nope`, ["imagePullPolicy: Never"]).replace(TEST_IMAGE, "berth-test/nope:1"),
+    });
+    const { done } = berthHead(["apply", "--id", c, "--specs", specs, "--timeout", "10s"]);
+    const result = await done;
+    expect(result.line).toMatch(/^(failed|\u2717) /);
+    expect(result.stderr).not.toMatch(CRASH);
+    expect(result.code).toBe(1);
+  });
+
+  it("logs -f: the next line after the reader went ends it quietly, exit 0", async () => {
+    const c = id("epipe-logs");
+    const name = `${c}-box`;
+    const containerId = await applyOne(c, name);
+    await logLine(containerId, "before");
+    expect(await pollUntil(async () => (await berth(["logs", "--id", c, name])).stdout === "before\n", 10_000)).toBe(
+      true,
+    );
+    const { firstLine, done } = berthHead(["logs", "-f", "--id", c, name]);
+    expect(await firstLine).toBe("before\n");
+    // Lines until berth writes into the closed pipe; it must then end by itself.
+    const writer = setInterval(() => void logLine(containerId, "after").catch(() => undefined), 300);
+    try {
+      const result = await Promise.race([
+        done,
+        new Promise<"still running">((r) => setTimeout(() => r("still running"), 15_000)),
+      ]);
+      expect(result).toEqual({ code: 0, line: "before\n", stderr: "" });
+    } finally {
+      clearInterval(writer);
+    }
+  });
+
+  it("exec, its output at the end or as it comes (-i): the command's own exit code, no stack trace", async () => {
+    const c = id("epipe-exec");
+    const name = `${c}-box`;
+    await applyOne(c, name);
+    const atEnd = await berthHead(["exec", "--id", c, name, "--", "sh", "-c", "sleep 1; seq 1 20000; exit 3"], {
+      closeAt: "start",
+    }).done;
+    expect(atEnd.stderr).not.toMatch(CRASH);
+    expect(atEnd.code).toBe(3);
+    // -i streams the output as the command writes it: the lines after the first meet a closed pipe.
+    const streamed = await berthHead([
+      "exec",
+      "-i",
+      "--id",
+      c,
+      name,
+      "--",
+      "sh",
+      "-c",
+      "echo first; sleep 1; seq 1 20000; sleep 1; echo last; exit 4",
+    ]).done;
+    expect(streamed.line).toBe("first\n");
+    expect(streamed.stderr).not.toMatch(CRASH);
+    expect(streamed.code).toBe(4);
+  });
+});
+
 describe("--label-prefix", () => {
   it("labels acme.berth.* only; status under that prefix sees them; the default prefix with the same id never removes or adopts them", async () => {
     const c = id("prefix");

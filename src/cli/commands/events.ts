@@ -105,10 +105,16 @@ async function events(opts: EventsOptions, io: CliIO): Promise<number> {
       header = false;
     }
   };
+  // Until interrupted, or until the reader of the output has gone (`berth events -w | head -3`).
+  let gone = false;
+  void io.outClosed?.then(() => {
+    gone = true;
+  });
   print(first);
   let since = first.at(-1)?.seq ?? 0;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
+    if (gone) return EXIT.ok;
     const batch = await ask(since);
     if (batch === null) {
       io.err(`${printable(`berth: the controller at ${opts.server} stopped answering`)}\n`);

@@ -84,7 +84,9 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       what: "every task of the service web, prefixed web.1@node-a |",
     },
   ]).action(async (name: string, opts: LogsOptions) => {
-    setExit(opts.build ? await buildLog(name, opts, io) : await logs(name, opts, io, interrupted()));
+    // -f ends at Ctrl-C, or when the reader of its output has gone (`berth logs -f web | head -1`).
+    const stop = (): Promise<void> => (io.outClosed ? Promise.race([interrupted(), io.outClosed]) : interrupted());
+    setExit(opts.build ? await buildLog(name, opts, io) : await logs(name, opts, io, stop()));
   });
 }
 
