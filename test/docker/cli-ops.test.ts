@@ -5,10 +5,10 @@
  * SIGINT), and a controller under a non-default --label-prefix, which a default-prefix controller
  * with the same id never touches.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, type ChildProcessByStdio, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatTime } from "../../src/core/units.js";
 import { pollUntil, pollValue } from "../support/poll.js";
@@ -52,6 +52,16 @@ async function dockerExec(
   return { code: info.ExitCode, stdout, stderr };
 }
 
+/** `berth ARGS…` as a child of this test (stopped after it), its log as JSON, its output piped. */
+function spawnBerth(args: readonly string[]): ChildProcessByStdio<null, Readable, Readable> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, BERTH_LOG_FORMAT: "json" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  return child;
+}
+
 /**
  * Runs `berth ARGS…` like berth() does, and also measures how long the process lives on after its
  * last output: a command that is done must not be held open (by a timer, a socket) before it exits.
@@ -59,11 +69,7 @@ async function dockerExec(
 function berthTimed(
   args: readonly string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string; lingerMs: number }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BERTH_LOG_FORMAT: "json" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
+  const child = spawnBerth(args);
   let stdout = "";
   let stderr = "";
   let lastOutputAt = performance.now();
@@ -356,11 +362,7 @@ function berthHead(
   readonly firstLine: Promise<string>;
   readonly done: Promise<{ code: number | null; line: string; stderr: string }>;
 } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BERTH_LOG_FORMAT: "json" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
+  const child = spawnBerth(args);
   let stdout = "";
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));

@@ -10,6 +10,7 @@ import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { labelKeys } from "../../../src/core/labels.js";
 import type { ClaimRecord } from "../../../src/core/pool.js";
+import { memoryClaims } from "../../support/claims.js";
 import { ownership } from "../../../src/core/ownership.js";
 import { buildServer } from "../../../src/http/server.js";
 import { PassMarks } from "../../../src/loop/pass-marks.js";
@@ -37,14 +38,7 @@ async function poolServer() {
   const clock = new FakeClock(NOW);
   const records: ClaimRecord[] = [];
   const pools = new Pools({
-    claims: {
-      list: () => Promise.resolve({ records: [...records], unreadable: [] }),
-      write: (r) => {
-        records.push(r);
-        return Promise.resolve({ ok: true });
-      },
-      remove: () => Promise.resolve({ ok: true, removed: true }),
-    },
+    claims: memoryClaims(records),
     docker: {
       listContainers: () => Promise.resolve([container(web, { name: "web-0", replica: 0, id: "a".repeat(64) })]),
       removeContainer: () => Promise.resolve(),

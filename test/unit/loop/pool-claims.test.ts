@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { ObservedContainer } from "../../../src/core/observed.js";
 import { ownership } from "../../../src/core/ownership.js";
 import type { ClaimRecord } from "../../../src/core/pool.js";
+import { memoryClaims } from "../../support/claims.js";
 import type { SpecStatus } from "../../../src/core/status.js";
 import { PassMarks } from "../../../src/loop/pass-marks.js";
 import { PoolDemand } from "../../../src/loop/pool-demand.js";
@@ -32,14 +33,7 @@ function world() {
   let duringLook: (() => void) | null = null;
   const asked: number[] = [];
   const pools = new Pools({
-    claims: {
-      list: () => Promise.resolve({ records: [...records], unreadable: [] }),
-      write: (r) => {
-        records.push(r);
-        return Promise.resolve({ ok: true });
-      },
-      remove: () => Promise.resolve({ ok: true, removed: true }),
-    },
+    claims: memoryClaims(records),
     docker: {
       listContainers: () => Promise.resolve([...members]),
       removeContainer: () => Promise.resolve(),
