@@ -428,6 +428,14 @@ function usage(message: string): never {
   throw BerthError.usage(message);
 }
 
+/** A duration berth compares with, never waits out (--max-stop-timeout): any length. */
+function limit(flag: string, text: string): number {
+  const ms = parseDurationMs(text);
+  if (isParseError(ms)) usage(`${flag}: ${ms.error}`);
+  return ms;
+}
+
+/** A duration berth waits out itself: at most the longest a timer holds (596h). */
 function duration(flag: string, text: string): number {
   const ms = parseTimerMs(text);
   if (isParseError(ms)) usage(`${flag}: ${ms.error}`);
@@ -525,7 +533,7 @@ export function buildPolicy(raw: PolicyOptions): Policy {
   const maxStop =
     raw.maxStopTimeout === undefined
       ? DEFAULT_POLICY.maxStopTimeoutMs
-      : duration("--max-stop-timeout", raw.maxStopTimeout);
+      : limit("--max-stop-timeout", raw.maxStopTimeout);
   if (maxStop % 1000 !== 0) usage(`--max-stop-timeout: ${JSON.stringify(raw.maxStopTimeout)} must be whole seconds`);
   const maxUlimits: Record<string, number> = {};
   for (const entry of raw.maxUlimit ?? []) {
