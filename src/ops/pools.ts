@@ -20,12 +20,17 @@ import type { PassMarks } from "../loop/pass-marks.js";
 import type { SpecFileFailure } from "../host/spec-writer.js";
 import type { Clock } from "../util/clock.js";
 
+export type ClaimExpiry = { readonly at: number } | { readonly afterMs: number } | null;
+
 export interface ClaimRequest {
   /** The claim's name; generated when absent. */
   readonly name?: string;
   readonly labels?: Readonly<Record<string, string>>;
-  /** Epoch ms; null: until released. */
-  readonly expiresAt: number | null;
+  /**
+   * When the claim ends: at a time (epoch ms), a time after the member is claimed (a ttl counts
+   * from the claim, not from the request, which may wait for a member), or null: until released.
+   */
+  readonly expires: ClaimExpiry;
   /**
    * How long to wait for a member when none is ready now (ms): meanwhile one is created cold for
    * this claim. 0: only a member ready now.
@@ -145,7 +150,9 @@ export class Pools {
     const name = request.name ?? `c-${randomBytes(5).toString("hex")}`;
     if (!isDnsLabel(name) || !isDnsLabel(pool) || name.length + pool.length > 200) return { kind: "bad-name", name };
     const since = this.deps.clock.now();
-    const deadline = since + request.waitMs;
+    // A claim with a time to end waits no longer than that: a member claimed then would be reaped.
+    const endsAt = request.expires !== null && "at" in request.expires ? request.expires.at : Infinity;
+    const deadline = Math.min(since + request.waitMs, endsAt);
     // Set when no member was ready: this claim then asks the passes for a member made cold.
     // `began`: the passes begun when its demand was held (a later one plans with it).
     let waiting: { readonly end: () => void; readonly began: number } | null = null;
@@ -158,7 +165,10 @@ export class Pools {
         const outcome = await this.deps.exclusive(pool, onlyCreates, () => this.tryClaim(pool, name, request));
         if (outcome !== null) return outcome;
         const left = deadline - this.deps.clock.now();
-        if (left <= 0) return { kind: "unavailable", pool, reason: this.blocking(pool) };
+        if (left <= 0) {
+          const expired = this.deps.clock.now() >= endsAt ? "; the claim's expiresAt came while it waited" : "";
+          return { kind: "unavailable", pool, reason: this.blocking(pool) + expired };
+        }
         if (waiting === null) {
           waiting = { end: this.deps.demand.hold(pool), began: this.deps.passes.mark().began };
           this.deps.requestPass();
@@ -197,14 +207,15 @@ export class Pools {
       .sort((a, b) => Number(a.labels[keys.replica]) - Number(b.labels[keys.replica]));
     const member = ready[0];
     if (member === undefined) return null;
+    const claimedAt = this.deps.clock.now();
     const record: ClaimRecord = {
       name,
       pool,
       containerId: member.id,
       container: member.name,
-      expiresAt: request.expiresAt,
+      expiresAt: expiryOf(request.expires, claimedAt),
       labels: request.labels ?? {},
-      claimedAt: this.deps.clock.now(),
+      claimedAt,
     };
     const written = await this.deps.claims.write(record);
     if (!written.ok) return { kind: "failed", message: written.message };
@@ -284,4 +295,10 @@ export class Pools {
       if (removed.ok) this.deps.log.info({ pool: r.pool, claim: r.name }, "expired claim forgotten");
     }
   }
+}
+
+/** A claim's end (epoch ms, or null: until released), as it is claimed at `claimedAt`. */
+function expiryOf(expires: ClaimExpiry, claimedAt: number): number | null {
+  if (expires === null) return null;
+  return "at" in expires ? expires.at : claimedAt + expires.afterMs;
 }

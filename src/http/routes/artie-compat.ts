@@ -233,7 +233,7 @@ export function registerArtieCompat(
       const outcome = await deps.pools.claim(pool, {
         name: specName,
         labels: { [ARTIE_NAME_LABEL]: body.name },
-        expiresAt: null,
+        expires: null,
         waitMs: 0,
       });
       if (outcome.kind === "claimed") {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { isParseError, parseDurationMs, parseExpiresAt } from "../../core/units.js";
-import type { ClaimOutcome, ClaimView, Pools, ReleaseOutcome } from "../../ops/pools.js";
+import type { ClaimExpiry, ClaimOutcome, ClaimView, Pools, ReleaseOutcome } from "../../ops/pools.js";
 import { refuse, requireToken } from "../auth.js";
 import { checkName, JSON_BODY_LIMIT, JSON_TYPES, nameError, parseJsonBody, requireContentType } from "../common.js";
 import type { EngineServerDeps } from "../deps.js";
@@ -82,13 +82,14 @@ function releaseAnswer(outcome: ReleaseOutcome): { status: number; body: Record<
 const LATEST_TIME_MS = 8.64e15;
 
 /**
- * ttl / expiresAt / wait → epoch ms and ms; a message naming the field when one is not valid.
- * `now`: the server's clock. A claim must expire after it is made: a ttl of at least 1ms, an
- * expiresAt after now (else its member would be removed as expired right after the answer).
+ * ttl / expiresAt / wait → the claim's expiry (a ttl counts from when a member is claimed) and its
+ * wait in ms; a message naming the field when one is not valid. `now`: the server's clock. A claim
+ * must expire after it is made: a ttl of at least 1ms, an expiresAt after now (else its member
+ * would be removed as expired right after the answer).
  */
-function timesOf(body: ClaimBody, now: number): { expiresAt: number | null; waitMs: number } | string {
+function timesOf(body: ClaimBody, now: number): { expires: ClaimExpiry; waitMs: number } | string {
   if (body.ttl !== undefined && body.expiresAt !== undefined) return "give ttl or expiresAt, not both";
-  let expiresAt: number | null = null;
+  let expires: ClaimExpiry = null;
   if (body.ttl !== undefined) {
     const ttl = parseDurationMs(body.ttl);
     if (isParseError(ttl)) return `ttl: ${ttl.error}`;
@@ -98,14 +99,14 @@ function timesOf(body: ClaimBody, now: number): { expiresAt: number | null; wait
     if (now + ttl > LATEST_TIME_MS) {
       return `ttl: ${JSON.stringify(body.ttl)} is too long: the claim would expire after the latest time there is`;
     }
-    expiresAt = now + ttl;
+    expires = { afterMs: ttl };
   } else if (body.expiresAt !== undefined) {
     const at = parseExpiresAt(body.expiresAt);
     if (at !== null && typeof at !== "number") return `expiresAt: ${at.error}`;
     if (at !== null && at <= now) {
       return `expiresAt: ${JSON.stringify(body.expiresAt)} is not in the future (it is now ${new Date(now).toISOString()}): give a later RFC 3339 time, a ttl, or never`;
     }
-    expiresAt = at;
+    if (at !== null) expires = { at };
   }
   let waitMs = DEFAULT_CLAIM_WAIT_MS;
   if (body.wait !== undefined) {
@@ -114,7 +115,7 @@ function timesOf(body: ClaimBody, now: number): { expiresAt: number | null; wait
     if (wait > MAX_CLAIM_WAIT_MS) return `wait: ${body.wait} is longer than the most a claim may wait, 5m`;
     waitMs = wait;
   }
-  return { expiresAt, waitMs };
+  return { expires, waitMs };
 }
 
 export function registerPoolRoutes(app: FastifyInstance, deps: EngineServerDeps, pools: Pools | null): void {

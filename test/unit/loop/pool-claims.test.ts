@@ -13,7 +13,7 @@ import { memoryClaims } from "../../support/claims.js";
 import type { SpecStatus } from "../../../src/core/status.js";
 import { PassMarks } from "../../../src/loop/pass-marks.js";
 import { PoolDemand } from "../../../src/loop/pool-demand.js";
-import { type ClaimOutcome, Pools } from "../../../src/ops/pools.js";
+import { type ClaimExpiry, type ClaimOutcome, Pools } from "../../../src/ops/pools.js";
 import { silentLogger } from "../../../src/util/log.js";
 import { FakeClock, settle } from "../../support/fake-clock.js";
 import { container, CONTROLLER, desired, KEYS } from "../../support/plan-fixtures.js";
@@ -62,10 +62,10 @@ function world() {
     memberMade: () => members.push(container(web, { name: "web-0", replica: 0 })),
     setStatus: (s: SpecStatus | undefined) => (status = s),
     whileLooking: (fn: () => void) => (duringLook = fn),
-    /** Starts a claim; `answer()` is its outcome once it has one. */
-    claim: () => {
+    /** Starts a claim (until released unless `expires` says); `answer()` is its outcome once it has one. */
+    claim: (expires: ClaimExpiry = null) => {
       let outcome: ClaimOutcome | undefined;
-      void pools.claim("web", { name: "a", expiresAt: null, waitMs: WAIT_MS }).then((o) => (outcome = o));
+      void pools.claim("web", { name: "a", expires, waitMs: WAIT_MS }).then((o) => (outcome = o));
       return () => outcome;
     },
   };
@@ -136,6 +136,52 @@ describe("a claim waiting for a cold member", () => {
     expect(answer()).toMatchObject({
       kind: "unavailable",
       reason: "no ready member of pool web (0 of 1 members ready)",
+    });
+  });
+});
+
+describe("a claim's time to live", () => {
+  const START = Date.UTC(2026, 10, 23, 12, 0, 0);
+
+  it("counts a ttl from when the member is claimed, not from the request that waited for it", async () => {
+    const w = world();
+    const answer = w.claim({ afterMs: 10_000 });
+    await settle();
+    // The member is made 20 s later, after a ttl counted from the request would have ended.
+    await w.clock.advance(20_000);
+    w.memberMade();
+    pass(w.passes);
+    await settle();
+    expect(answer()).toMatchObject({
+      kind: "claimed",
+      claim: {
+        claimedAt: new Date(START + 20_000).toISOString(),
+        expiresAt: new Date(START + 30_000).toISOString(),
+      },
+    });
+  });
+
+  it("waits for a member no longer than its expiresAt, and says that is why it ends", async () => {
+    const w = world();
+    const answer = w.claim({ at: START + 5_000 });
+    await settle();
+    await w.clock.advance(4_999);
+    expect(answer()).toBeUndefined();
+    await w.clock.advance(1);
+    expect(answer()).toMatchObject({
+      kind: "unavailable",
+      reason: "no ready member of pool web (0 of 1 members ready); the claim's expiresAt came while it waited",
+    });
+  });
+
+  it("keeps an expiresAt as given when a member is ready", async () => {
+    const w = world();
+    w.memberMade();
+    const answer = w.claim({ at: START + 5_000 });
+    await settle();
+    expect(answer()).toMatchObject({
+      kind: "claimed",
+      claim: { claimedAt: new Date(START).toISOString(), expiresAt: new Date(START + 5_000).toISOString() },
     });
   });
 });
