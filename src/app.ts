@@ -159,7 +159,7 @@ function engineParts(
     intervalMs: config.imageCheckMs,
   });
   const builds = new BuildContexts();
-  const runs = new RunInspector(docker.port, owner.keys);
+  const runs = new RunInspector(docker.port, owner);
   const executor = new Executor({
     docker: docker.port,
     builds,

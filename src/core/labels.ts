@@ -31,6 +31,11 @@ export interface LabelKeys {
   readonly reclaimPolicy: string;
   /** On a run's record volume (core/runs.ts): the outcome of a finished run whose container was removed. */
   readonly finished: string;
+  /**
+   * On a run's deadline mark (core/runs.ts): the id of the container berth stopped for its
+   * activeDeadline, so that its outcome stays DeadlineExceeded whatever the spec says later.
+   */
+  readonly deadlineStop: string;
   /** On a network or volume berth made from a `kind: Network`/`kind: Volume` document: that kind. */
   readonly object: string;
   /** The host ports berth allocated for `hostPort: auto` (core/host-ports.ts): "3000/tcp=10000". */
@@ -65,6 +70,7 @@ export function labelKeys(prefix: string = DEFAULT_LABEL_PREFIX): LabelKeys {
     instanceVolume: `${prefix}.instance_volume`,
     reclaimPolicy: `${prefix}.reclaim_policy`,
     finished: `${prefix}.finished`,
+    deadlineStop: `${prefix}.deadline_stop`,
     object: `${prefix}.object`,
     hostPorts: `${prefix}.host_ports`,
     imageDigest: `${prefix}.image_digest`,

@@ -92,6 +92,11 @@ export interface ObservedRun {
    * policy will not restart it (no policy, exit 0 under on-failure, or on-failure's retries used).
    */
   readonly settled: boolean;
+  /**
+   * An exited run's: whether berth stopped it for its activeDeadline (its deadline mark exists,
+   * core/runs.ts). Absent: not looked at (its outcome is then read from its times).
+   */
+  readonly stoppedForDeadline?: boolean;
 }
 
 /** A network, as the engine lists it, with the containers attached to it. */

@@ -28,9 +28,14 @@ export function runsToCompletion(spec: NormalizedSpec): boolean {
   return spec.restartPolicy !== "Always";
 }
 
-/** The run went past its activeDeadline: it was (or is to be) stopped for that. */
+/**
+ * The run was stopped for its activeDeadline: berth's mark says so (made before the stop, so it
+ * holds whatever the spec's deadline is later). Where the mark was not looked at, the run's times
+ * tell: it ran at least as long as the spec's deadline.
+ */
 function pastDeadline(c: ObservedContainer, spec: NormalizedSpec): boolean {
   const run = c.run;
+  if (run?.stoppedForDeadline !== undefined) return run.stoppedForDeadline;
   return (
     spec.activeDeadlineMs !== null &&
     run !== undefined &&
@@ -70,6 +75,45 @@ export function runOutcome(c: ObservedContainer, spec: NormalizedSpec): RunOutco
 export function deadlineOf(c: ObservedContainer, spec: NormalizedSpec): number | null {
   if (spec.activeDeadlineMs === null || !runsToCompletion(spec) || c.run === undefined) return null;
   return c.run.createdAt + spec.activeDeadlineMs;
+}
+
+// --- the mark of a run berth stopped for its activeDeadline ---
+
+/**
+ * `<prefix>-deadline.<id>.<container id, 12 digits>`: a small volume berth makes just before it
+ * stops a run for its activeDeadline (labelled with the full id), so that the run's reason is
+ * recorded when it is decided, not worked out later from a spec that may have changed. It goes
+ * once its container is gone.
+ */
+export function deadlineMarkVolume(keys: LabelKeys, controllerId: string, containerId: string): string {
+  const prefix = keys.controller.slice(0, -".controller".length);
+  return `${prefix}-deadline.${controllerId}.${containerId.slice(0, 12)}`;
+}
+
+export function deadlineMarkLabels(owner: Ownership, spec: string, containerId: string): Record<string, string> {
+  const keys = owner.keys;
+  return { [keys.controller]: owner.controllerId, [keys.spec]: spec, [keys.deadlineStop]: containerId };
+}
+
+/** Whether `mark` (the volume of deadlineMarkVolume's name, null when there is none) marks `containerId`. */
+export function marksDeadlineStop(mark: ObservedVolume | null, containerId: string, owner: Ownership): boolean {
+  return mark !== null && owner.owns(mark) && mark.labels[owner.keys.deadlineStop] === containerId;
+}
+
+/** The deadline marks among volumes of berth's whose container is not among `containers`: to go. */
+export function staleDeadlineMarks(
+  volumes: readonly ObservedVolume[] | undefined,
+  containers: readonly ObservedContainer[],
+  keys: LabelKeys,
+): { readonly volume: string; readonly spec: string; readonly containerId: string }[] {
+  const present = new Set(containers.map((c) => c.id));
+  const out: { volume: string; spec: string; containerId: string }[] = [];
+  for (const v of volumes ?? []) {
+    const id = v.labels[keys.deadlineStop];
+    if (id !== undefined && !present.has(id))
+      out.push({ volume: v.name, spec: v.labels[keys.spec] ?? "", containerId: id });
+  }
+  return out;
 }
 
 // --- the record of a run whose container was removed after its ttlAfterFinished ---

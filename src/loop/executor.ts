@@ -201,6 +201,11 @@ export class Executor {
         });
         break;
       case "stop":
+        // A deadline's mark first: the stopped run is never without it, so its reason holds.
+        if (action.mark) {
+          const mark = action.mark;
+          await this.slot(() => this.deps.docker.createVolume(mark.volume, mark.labels));
+        }
         // No slot: the stop is a wait (see the top of this file).
         await this.ignoreGone(() => this.deps.docker.stopContainer(action.container.id, this.stopSeconds(ctx)));
         break;

@@ -99,7 +99,7 @@ function allocates(p: Plan): boolean {
  * What is worth observing besides containers and images. Networks: while the desired state
  * declares objects or names a network (the undeclared-network check), or berth's networks were
  * just seen (to prune them). Volumes: while it declares objects, has per-instance volumes or runs
- * with a ttlAfterFinished (their records), or such a volume of berth's was just seen (to reclaim or
+ * with a ttlAfterFinished (their records) or an activeDeadline (their deadline marks), or such a volume of berth's was just seen (to reclaim or
  * forget it; the hash key's volume is not one: a record left by a spec that no longer has a TTL is seen at the first pass, and so on).
  */
 function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owner: Ownership): ObserveWhat {
@@ -119,12 +119,17 @@ function worthObserving(snapshot: DesiredSnapshot, observed: ObservedState, owne
     volumes:
       declares ||
       desired.some(
-        (d) => d.spec.ttlAfterFinishedMs !== null || d.spec.mounts.some((m) => m.type === "volume" && m.perInstance),
+        (d) =>
+          d.spec.ttlAfterFinishedMs !== null ||
+          d.spec.activeDeadlineMs !== null ||
+          d.spec.mounts.some((m) => m.type === "volume" && m.perInstance),
       ) ||
       (observed.volumes ?? []).some(
         (v) =>
           owner.owns(v) &&
-          [owner.keys.instanceVolume, owner.keys.finished, owner.keys.object].some((k) => v.labels[k] !== undefined),
+          [owner.keys.instanceVolume, owner.keys.finished, owner.keys.deadlineStop, owner.keys.object].some(
+            (k) => v.labels[k] !== undefined,
+          ),
       ),
   };
 }
@@ -154,7 +159,7 @@ export class Reconciler {
     private readonly options: ReconcilerOptions,
   ) {
     this.queue = deps.dispatcher ?? EMPTY_QUEUE;
-    this.runs = deps.runs ?? new RunInspector(deps.docker, options.owner.keys);
+    this.runs = deps.runs ?? new RunInspector(deps.docker, options.owner);
   }
 
   /** A spec was removed on purpose (through the API): its containers go even while pruning is paused. */

@@ -28,7 +28,8 @@ import type { LabelKeys } from "../core/labels.js";
 import type { SpecRecord } from "../core/record.js";
 import { isRejectedName } from "../core/names.js";
 import { midRollout } from "../core/plan/rollout.js";
-import { runsToCompletion } from "../core/runs.js";
+import { deadlineMarkVolume, marksDeadlineStop, runsToCompletion } from "../core/runs.js";
+import type { Ownership } from "../core/ownership.js";
 import type { ContainerDetails, DockerPort } from "../docker/port.js";
 
 const RUNNING = new Set(["running", "restarting", "paused"]);
@@ -47,10 +48,14 @@ export class RunInspector {
   /** The exit code of each container's last `die` event. */
   private readonly exitCodes = new Map<string, number>();
 
+  private readonly keys: LabelKeys;
+
   constructor(
     private readonly docker: DockerPort,
-    private readonly keys: LabelKeys,
-  ) {}
+    private readonly owner: Ownership,
+  ) {
+    this.keys = owner.keys;
+  }
 
   /**
    * The engine reported something about this container (`died`: its process exited, with this
@@ -119,6 +124,17 @@ export class RunInspector {
   }
 
   /**
+   * An exited run with whether berth stopped it for its activeDeadline, from its deadline mark
+   * (core/runs.ts): looked up once per exit (the run is cached with the answer), so that the
+   * outcome does not hang on what the spec's deadline is later.
+   */
+  private async withDeadlineStop(run: ObservedRun, containerId: string, exited: boolean): Promise<ObservedRun> {
+    if (!exited) return run;
+    const mark = await this.docker.inspectVolume(deadlineMarkVolume(this.keys, this.owner.controllerId, containerId));
+    return { ...run, stoppedForDeadline: marksDeadlineStop(mark, containerId, this.owner) };
+  }
+
+  /**
    * The container with its run; `completes`: of a spec that runs to completion, whose exited run
    * is looked at until it is settled. Null when it is gone or the inspect tells no run.
    */
@@ -133,7 +149,11 @@ export class RunInspector {
     this.died.delete(c.id);
     const details = await this.docker.inspectContainer(c.id);
     if (!details?.run) return null;
-    const run = withExitCode(details.run, this.exitCodes.get(c.id), seen?.run);
+    const run = await this.withDeadlineStop(
+      withExitCode(details.run, this.exitCodes.get(c.id), seen?.run),
+      c.id,
+      completes && details.state === "exited",
+    );
     // Kept under the list's key: a list that shows what the inspect saw inspects once more.
     this.seen.set(c.id, { key, run });
     return asInspected(c, details, run);

@@ -5,7 +5,7 @@
  * ttlAfterFinished removes the container, and a spec written through the API with it; a
  * docker-spawner agent that exits reads `exited` until it is stopped.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil, pollValue } from "../support/poll.js";
@@ -239,10 +239,21 @@ describe("runs that finish", () => {
     expect(new Set(restarts.map(at)).size).toBe(restarts.length);
   });
 
-  it("activeDeadline: 2s stops a run of sleep 60: Failed, DeadlineExceeded", async () => {
+  it("activeDeadline: 2s stops a run of sleep 60: Failed, DeadlineExceeded, which a longer deadline later does not undo", async () => {
     const c = id("runs-deadline");
     const name = `${c}-slow`;
-    const dir = specDir({ "slow.yaml": run(name, "exec sleep 60", ["activeDeadline: 2s", "init: true"]) });
+    const slow = (deadline: string): string =>
+      specText(name, {
+        image: TEST_IMAGE,
+        extra: [
+          `command: ["sh", "-c", "exec sleep 60"]`,
+          "restartPolicy: OnFailure",
+          "stopTimeout: 2s",
+          `activeDeadline: ${deadline}`,
+          "init: true",
+        ],
+      });
+    const dir = specDir({ "slow.yaml": slow("2s") });
     const started = Date.now();
     controller = await startBerth(["--id", c, "--specs", dir, "--resync", "1h"], { BERTH_API_TOKEN: TOKEN });
     const failed = await specOnce(name, "Failed", (s) => s.phase === "Failed");
@@ -255,6 +266,33 @@ describe("runs that finish", () => {
     const created = Date.parse((await docker.getContainer(runId).inspect()).Created);
     expect(Date.parse(finishedAt ?? "") - created).toBeGreaterThanOrEqual(2000);
     expect(Date.parse(finishedAt ?? "") - created).toBeLessThan(20_000);
+
+    // berth marked the stop before it made it (a volume naming the container)...
+    const marks = async (): Promise<string[]> =>
+      (
+        (await docker.listVolumes({ filters: { label: [`berth.controller=${c}`, "berth.deadline_stop"] } })).Volumes ??
+        []
+      )
+        .filter((v) => v.Labels["berth.deadline_stop"] === runId)
+        .map((v) => v.Name);
+    expect(await marks()).toHaveLength(1);
+    // ...so a longer deadline written afterwards leaves the run as it ended: exit 143 under
+    // OnFailure is not a failure to start again, and the reason stays DeadlineExceeded.
+    const startedAt = (await docker.getContainer(runId).inspect()).State.StartedAt;
+    writeFileSync(path.join(dir, "slow.yaml"), slow("1h"));
+    expect(await passes(controller, 1)).toBe(true);
+    expect(await berth(["plan", "--id", c, "--specs", dir])).toMatchObject({ code: 0, stdout: "nothing to do\n" });
+    const after = await specOnce(name, "Failed", (s) => s.phase === "Failed");
+    expect(after.containers[0]).toMatchObject({ id: runId, state: "exited", reason: "DeadlineExceeded" });
+    expect((await docker.getContainer(runId).inspect()).State.StartedAt).toBe(startedAt);
+    // The mark goes with its container: here replaced by a new run (another command).
+    writeFileSync(path.join(dir, "slow.yaml"), slow("1h").replace("exec sleep 60", "exit 0"));
+    expect(
+      await pollUntil(
+        async () => (await containersOf(c)).every((x) => x.id !== runId) && (await marks()).length === 0,
+        30_000,
+      ),
+    ).toBe(true);
   });
 
   it("ttlAfterFinished: 2s removes the container and the spec written through the API; a folder's spec keeps its outcome", async () => {

@@ -10,7 +10,11 @@ import { containerName, isTempName, tempName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
 import type { Ownership } from "../ownership.js";
 import { memberName } from "../pool.js";
-import { deadlineOf, type RunRecord, runOutcome, runRecordLabels, runRecordVolume, runsToCompletion } from "../runs.js";
+import {
+  deadlineMarkLabels,
+  deadlineMarkVolume,
+  deadlineOf,
+  type RunRecord, runOutcome, runRecordLabels, runRecordVolume, runsToCompletion } from "../runs.js";
 import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { UpdateStrategy } from "../spec.js";
 import type { PlanBuilder } from "./builder.js";
@@ -358,7 +362,18 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
     if (c.state === "running" || c.state === "restarting" || c.state === "paused") {
       const at = deadlineOf(c, spec);
       if (at === null) return false;
-      if (at <= ctx.now) out.act({ kind: "stop", spec: spec.name, container: ref(c), reason: "deadline exceeded" });
+      if (at <= ctx.now) {
+        out.act({
+          kind: "stop",
+          spec: spec.name,
+          container: ref(c),
+          reason: "deadline exceeded",
+          mark: {
+            volume: deadlineMarkVolume(keys, ctx.owner.controllerId, c.id),
+            labels: deadlineMarkLabels(ctx.owner, spec.name, c.id),
+          },
+        });
+      }
       else out.wakeAt(at);
       return true;
     }

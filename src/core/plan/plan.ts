@@ -11,7 +11,7 @@
 import { DEFAULT_HOST_PORT_RANGE, HostPortAllocator, takenHostPorts } from "../host-ports.js";
 import { isRejectedName } from "../names.js";
 import type { ObservedContainer, ObservedState } from "../observed.js";
-import { type RunRecord, runRecords } from "../runs.js";
+import { type RunRecord, runRecords, staleDeadlineMarks } from "../runs.js";
 import { poolSlots } from "../pool.js";
 import { NEVER, parseExpiresAt } from "../units.js";
 import { PlanBuilder } from "./builder.js";
@@ -237,6 +237,19 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
     if (!deleted && !pruning) continue;
     for (const r of list) out.act({ kind: "forget", spec, name: r.volume, reason: deleted ? "deleted" : "orphaned" });
   }
+
+  // The deadline marks of runs whose container is gone (removed by hand or by an earlier pass), or
+  // goes in this plan: then after it, under its key (a failed removal runs nothing after it).
+  // Volumes are listed with containers, so a mark's container, older than it, is seen.
+  const going = new Map<string, string>();
+  for (const a of out.planned) {
+    if (a.kind === "remove" || a.kind === "collect") going.set(a.container.id, a.spec);
+    else if (a.kind === "replace") going.set(a.old.id, a.spec);
+    else if (a.kind === "finish" && a.old !== null) going.set(a.old.id, a.spec);
+  }
+  const staying = observed.containers.filter((c) => !going.has(c.id));
+  for (const m of staleDeadlineMarks(observed.volumes, staying, keys))
+    out.act({ kind: "forget", spec: going.get(m.containerId) ?? m.spec, name: m.volume, reason: "container gone" });
 
   // Last: a per-instance volume is free once this plan has removed the containers that mount it.
   planInstanceVolumes(input, observed, now, options, out);

@@ -33,6 +33,7 @@ export const REASON_CODES = {
   "deadline exceeded": "deadline_exceeded",
   "ttl expired": "ttl_expired",
   "new run": "new_run",
+  "container gone": "container_gone",
   "config changed": "config_changed",
   "superseded build": "superseded_build",
 } as const satisfies Record<ActionReason, string>;

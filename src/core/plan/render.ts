@@ -46,7 +46,7 @@ export function renderAction(a: Action): string {
     case "collect":
       return `collect ${c(a.container)} -> record ${a.record.volume}: ${a.reason}`;
     case "forget":
-      return `forget  record ${a.name}: ${a.reason}`;
+      return `forget  ${a.reason === "container gone" ? "deadline mark" : "record"} ${a.name}: ${a.reason}`;
     case "create-network":
     case "create-volume":
       return `create  ${describeObject(a.object.object)}: ${a.reason}`;

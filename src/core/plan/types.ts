@@ -133,7 +133,8 @@ export type VolumeRemoveReason = "orphaned" | "deleted" | "expired" | "scaled do
 export type ImageRemoveReason = "superseded build" | "orphaned" | "deleted";
 
 /** Why a run's record volume goes: its spec starts a new run, or is gone. */
-export type ForgetReason = "new run" | "orphaned" | "deleted";
+/** container gone: a run's deadline mark (core/runs.ts) whose container is no more. */
+export type ForgetReason = "new run" | "orphaned" | "deleted" | "container gone";
 
 export interface ContainerRef {
   readonly id: string;
@@ -196,6 +197,8 @@ export type Action =
       readonly kind: "stop";
       readonly container: ContainerRef;
       readonly reason: "suspended" | "deadline exceeded";
+      /** For `deadline exceeded`: the run's deadline mark (core/runs.ts), made before the stop. */
+      readonly mark?: { readonly volume: string; readonly labels: Readonly<Record<string, string>> };
     })
   | (ActionBase & { readonly kind: "remove"; readonly container: ContainerRef; readonly reason: RemoveReason })
   | (ActionBase & {

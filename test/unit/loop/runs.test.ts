@@ -181,6 +181,60 @@ describe("activeDeadline", () => {
     await h.start();
     expect(h.status("job")?.containers[0]?.reason).toBe("DeadlineExceeded");
   });
+
+  const marks = (docker: FakeDocker): string[] =>
+    [...docker.volumes.values()].filter((v) => v.labels["berth.deadline_stop"] !== undefined).map((v) => v.name);
+
+  it("keeps DeadlineExceeded, and the run stopped, when the spec's deadline changes afterwards", async () => {
+    const onFailure = (deadline: string): string =>
+      specText("job", { extra: ["restartPolicy: OnFailure", `activeDeadline: ${deadline}`] });
+    h = await harness({ "job.yaml": onFailure("2s") });
+    await h.start();
+    await h.clock.advance(2000);
+    await h.clock.advance(100);
+    const stopped = h.docker.byName("job");
+    expect(h.status("job")?.containers[0]?.reason).toBe("DeadlineExceeded");
+    // The mark berth made before the stop names the container.
+    expect(marks(h.docker)).toHaveLength(1);
+    expect(h.docker.volumes.get(marks(h.docker)[0] ?? "")?.labels["berth.deadline_stop"]).toBe(stopped?.id);
+    // A longer deadline now does not turn the stop into a failure to retry (exit 143 under OnFailure).
+    const before = starts(h.docker);
+    h.write("job.yaml", onFailure("1h"));
+    await h.changed();
+    await h.clock.advance(60_000);
+    expect(starts(h.docker)).toBe(before);
+    expect(h.status("job")).toMatchObject({ phase: "Failed" });
+    expect(h.status("job")?.containers[0]).toEqual(expect.objectContaining({ reason: "DeadlineExceeded" }));
+    // Nor does a new controller, which looks the mark up again.
+    await h.stop();
+    h = await harness({ "job.yaml": onFailure("1h") }, { docker: h.docker, clock: h.clock });
+    await h.start();
+    expect(h.status("job")?.containers[0]?.reason).toBe("DeadlineExceeded");
+    expect(starts(h.docker)).toBe(before);
+  });
+
+  it("a run that ends by itself has no mark: its own outcome, whatever deadline the spec had", async () => {
+    h = await harness({ "job.yaml": job("activeDeadline: 1h") });
+    await h.start();
+    await exit(3);
+    expect(h.status("job")?.containers[0]).toEqual(expect.objectContaining({ reason: "Error", exitCode: 3 }));
+    expect(marks(h.docker)).toEqual([]);
+  });
+
+  it("the mark goes with its container: into the record's outcome at ttlAfterFinished", async () => {
+    h = await harness({ "job.yaml": job("activeDeadline: 2s", "ttlAfterFinished: 5s") });
+    await h.start();
+    await h.clock.advance(2000);
+    await h.clock.advance(100);
+    expect(marks(h.docker)).toHaveLength(1);
+    await h.clock.advance(5000);
+    await h.clock.advance(100);
+    expect(h.docker.byName("job")).toBeUndefined();
+    expect(marks(h.docker)).toEqual([]);
+    expect(h.status("job")?.containers).toEqual([
+      expect.objectContaining({ collected: true, reason: "DeadlineExceeded" }),
+    ]);
+  });
 });
 
 describe("ttlAfterFinished", () => {
