@@ -14,7 +14,12 @@ import {
   deadlineMarkLabels,
   deadlineMarkVolume,
   deadlineOf,
-  type RunRecord, runOutcome, runRecordLabels, runRecordVolume, runsToCompletion } from "../runs.js";
+  type RunRecord,
+  runOutcome,
+  runRecordLabels,
+  runRecordVolume,
+  runsToCompletion,
+} from "../runs.js";
 import { type FieldChange, specChanges } from "../spec-diff.js";
 import type { UpdateStrategy } from "../spec.js";
 import type { PlanBuilder } from "./builder.js";
@@ -373,8 +378,7 @@ export function planSpec(d: DesiredSpec, containers: readonly ObservedContainer[
             labels: deadlineMarkLabels(ctx.owner, spec.name, c.id),
           },
         });
-      }
-      else out.wakeAt(at);
+      } else out.wakeAt(at);
       return true;
     }
     // OnFailure with a backoffLimit: the engine restarts it and counts; berth waits.
