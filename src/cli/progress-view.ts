@@ -9,7 +9,7 @@
  * them and owns the redraw timer. Everything shown is cleaned of control characters first.
  */
 import type { ImageActivity, ImageProgress } from "../core/progress.js";
-import { formatBytes } from "../core/units.js";
+import { formatBytes, formatSeconds as seconds } from "../core/units.js";
 import type { Clock, Timer } from "../util/clock.js";
 import { printable } from "./sanitize.js";
 
@@ -65,8 +65,6 @@ export interface BoardOptions {
   /** tty: colour the outcome words (NO_COLOR, FORCE_COLOR: util/log.ts useColor). */
   readonly color?: boolean;
 }
-
-const seconds = (ms: number): string => `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 
 /** The progress of every image in progress, and the lines it makes. Pure: the time is handed in. */
 export class ProgressBoard {

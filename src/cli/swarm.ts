@@ -36,7 +36,7 @@ import { age, table } from "./table.js";
 import { VERSION } from "./version.js";
 
 /** Phases that are done: nothing more will happen without a change. */
-const SETTLED = new Set(["Running", "Suspended", "Expired"]);
+const SETTLED = new Set(["Running", "Succeeded", "Suspended", "Expired"]);
 const BROKEN = new Set(["Failed", "Invalid", "Conflict"]);
 
 function problems(result: SwarmPassResult): string[] {
@@ -77,12 +77,13 @@ export function renderSwarmStatus(
   networks: readonly SwarmNetworkStatus[] = [],
 ): string {
   let out = table(
-    ["SPEC", "PHASE", "REPLICAS", "NODES", "MESSAGE"],
+    ["SPEC", "PHASE", "REPLICAS", "NODES", "EXPIRES", "MESSAGE"],
     rows.map((r) => [
       r.name,
       r.phase,
       `${r.running}/${r.desired}`,
       r.nodes.join(",") || "-",
+      r.expiresAt ?? "never",
       r.lastError !== null && r.phase !== "Running" ? `${r.message}; last task error: ${r.lastError}` : r.message,
     ]),
   );
@@ -153,6 +154,7 @@ export function renderSwarmSpec(s: SwarmSpecStatus, now: number): string {
     detailLine("Service", s.serviceId) +
     (s.canaryServiceId !== null ? detailLine("Canaries", `${canaryName(s.name)} (${s.canaryServiceId})`) : "") +
     detailLine("Replicas", `${s.running}/${s.desired} running, ${s.updated} up to date${s.global ? " (global)" : ""}`) +
+    detailLine("Expires", s.expiresAt ?? "never") +
     (s.lastError ? detailLine("Last error", s.lastError) : "");
   if (s.tasks.length === 0) return out;
   out += "Tasks:\n";

@@ -130,6 +130,10 @@ export interface GitSourceStatus {
   readonly lastAttemptAt: string | null;
   /** Why the last fetch failed (null: it succeeded), without credentials. */
   readonly lastError: string | null;
+  /**
+   * The fetches that failed in a row, up to the last attempt; 0 once one succeeds (as Flux counts
+   * them). The total since start is berth_source_fetch_failures_total.
+   */
   readonly failures: number;
   /** A fetch is in flight or queued. */
   readonly fetching: boolean;

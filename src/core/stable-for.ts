@@ -5,6 +5,7 @@
  * not, what happened in the user's words. Pure: the executor inspects (loop/executor.ts).
  */
 import type { ObservedContainer } from "./observed.js";
+import { formatSeconds as seconds } from "./units.js";
 
 /** The window a new container must stay up through: from its start, for stableFor. */
 export interface StableWindow {
@@ -44,9 +45,4 @@ export function stableProblem(
   if (c.state !== "running") return exited;
   if (c.health === "unhealthy") return "became unhealthy";
   return null;
-}
-
-/** 1.2s: a tenth of a second is as close as the engine's clock and a poll can tell. */
-function seconds(ms: number): string {
-  return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 }

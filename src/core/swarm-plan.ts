@@ -145,9 +145,23 @@ export interface SwarmPlanOptions {
   readonly pruneMaxShare: number;
 }
 
-function changesOf(d: DesiredSpec, service: ObservedService, owner: Ownership): readonly FieldChange[] | null {
+/**
+ * The fields an update changes: the spec's (from the applied label), then the replicas, which are
+ * in no hash (a scale alone is its own action) yet go with the update's body; null when berth
+ * cannot tell the spec's.
+ */
+function changesOf(
+  d: DesiredSpec,
+  service: ObservedService,
+  replicas: number | null,
+  owner: Ownership,
+): readonly FieldChange[] | null {
   const before = readApplied(service.labels[owner.keys.applied], service.labels[owner.keys.hash]);
-  return before === null ? null : specChanges(before, appliedSpec(d.spec, d.secretDigests));
+  if (before === null) return null;
+  const changes = specChanges(before, appliedSpec(d.spec, d.secretDigests));
+  if (changes === null || replicas === null || service.replicas === null || service.replicas === replicas)
+    return changes;
+  return [...changes, { op: "change", path: "replicas", from: String(service.replicas), to: String(replicas) }];
 }
 
 function scaleReason(from: number | null, d: DesiredSpec): "replicas changed" | "suspended" | "resumed" {
@@ -269,7 +283,7 @@ function planOwn(
             service: ref(service),
             strategy: d.spec.updateStrategy,
             reason: "hash changed",
-            changes: changesOf(d, service, owner),
+            changes: changesOf(d, service, to, owner),
             secrets,
           },
         ],
@@ -342,7 +356,7 @@ function planCanary(
       service: ref(canary),
       strategy: d.spec.updateStrategy,
       reason: "hash changed",
-      changes: changesOf(d, canary, owner),
+      changes: changesOf(d, canary, split.canaries, owner),
       secrets,
       canary: true,
     };

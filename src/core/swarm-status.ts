@@ -4,7 +4,9 @@
  * the running tasks are on, and the last task error (e.g. "no suitable node (insufficient
  * resources on 2 nodes)").
  */
+import { formatIssue, type SpecIssue } from "./errors.js";
 import type { GitSourceStatus } from "./git-source.js";
+import { formatTime } from "./units.js";
 import type { Phase } from "./status.js";
 import type { SpecRecord } from "./record.js";
 import type { Ownership } from "./ownership.js";
@@ -73,6 +75,8 @@ export interface SwarmSpecStatus {
   readonly nodes: readonly string[];
   /** The most recent task error, or null. */
   readonly lastError: string | null;
+  /** When berth removes the service (RFC 3339), or null for never. */
+  readonly expiresAt: string | null;
   /**
    * The service's tasks as Swarm keeps them (its task history, 5 per slot by default), as
    * `docker service ps` lists them: by slot (a global service's by node), in each the task Swarm
@@ -112,6 +116,11 @@ export interface SwarmStatusInput {
   readonly failures: ReadonlyMap<string, string>;
   readonly owner: Ownership;
   readonly now: number;
+  /**
+   * Problems of invalid files by source path (loop/desired.ts): a service of berth's whose file is
+   * so broken that not even its spec's name can be read is shown Invalid, found by its source label.
+   */
+  readonly invalidSources?: ReadonlyMap<string, readonly SpecIssue[]>;
 }
 
 function phaseOf(
@@ -125,6 +134,8 @@ function phaseOf(
   input: SwarmStatusInput,
   /** Tasks in its history whose process exited with an error. */
   exits: number,
+  /** A run's end (restartPolicy Never or OnFailure): every slot's last task ended, none wanted. */
+  run: { phase: Phase; message: string } | null,
 ): { phase: Phase; message: string } {
   const spec = record.spec;
   if (record.invalid.length > 0) return { phase: "Invalid", message: record.invalid[0]?.message ?? "invalid" };
@@ -139,6 +150,7 @@ function phaseOf(
   if (spec.suspended) return { phase: "Suspended", message: "scaled to 0" };
   const pending = input.plan.actions.some((a) => a.spec === record.name && a.kind !== "remove-secret");
   if (pending) return { phase: "Updating", message: "service to be changed" };
+  if (run) return run;
   const failed = [service, canary].find((s) => s !== undefined && s.updateFailure !== null);
   if (failed?.updateFailure) return { phase: "Failed", message: failed.updateFailure };
   const tasks = `${running}/${desired} tasks running${spec.global ? " (global: one per eligible node)" : ""}`;
@@ -149,6 +161,42 @@ function phaseOf(
   if (running < desired || (spec.global && desired === 0))
     return { phase: "Pending", message: tasks + crashLoop(exits) };
   return { phase: "Running", message: held ? `${tasks}; ${swarmPartitionText(held)}` : tasks };
+}
+
+/**
+ * A run's end under swarm (docs/runs.md): with restartPolicy Never or OnFailure, Swarm starts no
+ * task in place of one that completed, nor of one that failed past its MaxAttempts (backoffLimit).
+ * The run has ended when the service's tasks of its current version fill every slot (a global
+ * service's: every node it ran on) and Swarm wants none of them any more: Succeeded when each
+ * slot's last task completed, else Failed with the error of the one that did not. Null: not a
+ * run, or not ended (a task runs, or waits out its restart delay).
+ */
+function runEnd(
+  record: SpecRecord,
+  service: ObservedService | undefined,
+  tasks: readonly ObservedTask[],
+  desired: number,
+): { phase: Phase; message: string } | null {
+  const spec = record.spec;
+  if (!spec || spec.restartPolicy === "Always" || !service) return null;
+  const own = tasks.filter((t) => t.serviceId === service.id && t.outdated !== true);
+  if (own.length === 0 || own.some(wanted)) return null;
+  const last = new Map<string, ObservedTask>();
+  for (const t of own) {
+    const key = t.slot !== null ? `slot ${t.slot}` : `node ${t.node}`;
+    const seen = last.get(key);
+    if (!seen || t.at > seen.at) last.set(key, t);
+  }
+  if (!spec.global && last.size < desired) return null;
+  const ends = [...last.values()];
+  const failed = ends.filter((t) => t.state !== "complete").sort((a, b) => b.at - a.at);
+  const first = failed[0];
+  if (first === undefined) return { phase: "Succeeded", message: `${ends.length}/${ends.length} tasks completed` };
+  const why = first.error !== "" ? first.error : first.state;
+  return {
+    phase: "Failed",
+    message: `run ${record.name} failed: ${why}${failed.length > 1 ? ` (${failed.length} of ${ends.length} tasks failed)` : ""}`,
+  };
 }
 
 /** What the plan says updatePartition holds back of the spec, if anything. */
@@ -169,7 +217,7 @@ function crashLoop(n: number): string {
 
 export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
   const byName = new Map(input.services.filter((s) => input.owner.owns(s)).map((s) => [s.name, s]));
-  return [...input.records.values()]
+  const rows = [...input.records.values()]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((record) => {
       const service = byName.get(record.name);
@@ -183,10 +231,10 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
       );
       const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
       const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
-      // A global service's desired count is Swarm's: the tasks it wants running, one per eligible node.
-      const desired = record.spec
-        ? (desiredReplicas(record.spec) ?? tasks.filter((t) => t.desiredState === "running").length)
-        : 0;
+      // A global service's desired count is Swarm's: the tasks it wants running, one per eligible
+      // node. With no valid version of the spec, the service's own count (kept as it is).
+      const swarmWants = tasks.filter((t) => t.desiredState === "running").length;
+      const desired = record.spec ? (desiredReplicas(record.spec) ?? swarmWants) : (service?.replicas ?? swarmWants);
       const exits = failed.filter((t) => t.state === "failed").length;
       const held = partitionOf(input.plan, record.name);
       const liveOf = (s: ObservedService | undefined): number =>
@@ -202,6 +250,7 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         desired,
         input,
         exits,
+        runEnd(record, service, tasks, desired),
       );
       return {
         name: record.name,
@@ -218,9 +267,49 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
         updated: tasks.filter((t) => current.has(t.serviceId) && wanted(t) && t.outdated !== true).length,
         nodes: [...new Set(live.map((t) => t.node))].sort(),
         lastError: failed[0]?.error ?? null,
+        expiresAt: record.spec?.expiresAt != null ? formatTime(record.spec.expiresAt) : null,
         tasks: swarmTaskRows(tasks, { canaryId: canary?.id ?? null, held: held !== undefined }),
       };
     });
+  return [...rows, ...unnamedInvalid(input, byName)].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/**
+ * The services of specs known only from them, whose file is now so broken that not even the
+ * spec's name can be read (a fresh berth, or each new checkout of a Git source): Invalid, with the
+ * file's error, found by the services' source label, as the engine target finds containers.
+ */
+function unnamedInvalid(input: SwarmStatusInput, byName: ReadonlyMap<string, ObservedService>): SwarmSpecStatus[] {
+  const keys = input.owner.keys;
+  const out: SwarmSpecStatus[] = [];
+  for (const service of byName.values()) {
+    if (isCanary(service, input.owner)) continue;
+    const name = service.labels[keys.spec] ?? service.name;
+    if (input.records.has(name)) continue;
+    const issue = input.invalidSources?.get(service.labels[keys.source] ?? "")?.[0];
+    if (issue === undefined) continue;
+    const tasks = input.tasks.filter((t) => t.serviceId === service.id);
+    const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
+    const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
+    out.push({
+      name,
+      phase: "Invalid",
+      message: `${formatIssue(issue)} (its service is kept as it is)`,
+      file: issue.file,
+      hash: null,
+      serviceId: service.id,
+      canaryServiceId: null,
+      desired: service.replicas ?? tasks.filter((t) => t.desiredState === "running").length,
+      global: service.replicas === null,
+      running: live.length,
+      updated: 0,
+      nodes: [...new Set(live.map((t) => t.node))].sort(),
+      lastError: failed[0]?.error ?? null,
+      expiresAt: null,
+      tasks: swarmTaskRows(tasks),
+    });
+  }
+  return out;
 }
 
 /** The service a task of a spec's is of: the spec's own, or its canaries' (NAME_canary). */

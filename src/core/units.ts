@@ -103,6 +103,14 @@ export function formatDurationMs(ms: number): string {
   return parts.join("");
 }
 
+/**
+ * How long something took, as a line of output says it: 6098 → "6.1s", 840 → "0.8s". A tenth of a
+ * second is as close as a poll can tell; formatDurationMs's "6s98ms" reads as 6.98 seconds.
+ */
+export function formatSeconds(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+}
+
 const RFC3339_RE =
   /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|([+-])([0-9]{2}):([0-9]{2}))$/;
 

@@ -44,6 +44,7 @@ class Source {
   private lastFetchAt: number | null = null;
   private lastAttemptAt: number | null = null;
   private lastError: string | null = null;
+  /** Failed fetches in a row: a success starts the count again (the metric keeps the total). */
   private failures = 0;
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
@@ -120,6 +121,7 @@ class Source {
       }
       this.lastFetchAt = this.deps.clock.now();
       this.lastError = null;
+      this.failures = 0;
       this.deps.onFetch?.(name, null);
     } catch (err) {
       this.failures++;

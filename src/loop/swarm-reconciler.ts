@@ -192,6 +192,7 @@ export class SwarmReconciler {
       failures: this.currentFailures(snapshot),
       owner,
       now,
+      invalidSources: snapshot.invalidSources,
     });
     const networkStatus = swarmNetworkStatuses(
       snapshot.input.objects,

@@ -235,6 +235,48 @@ describe("berth --target swarm on a one-node swarm", () => {
     }
   }, 60_000);
 
+  it("a run ends Succeeded or Failed, and apply waits for that, not for its timeout; a file whose name cannot be read keeps its service, Invalid", async () => {
+    const id = testId("swarm-run");
+    const [ok, bad, web] = [`${id}-ok`, `${id}-bad`, `${id}-web`];
+    const job = (name: string, script: string): string =>
+      specText(name, {
+        image: TEST_IMAGE,
+        extra: [`command: ["sh", "-c", ${JSON.stringify(script)}]`, "restartPolicy: Never", "replicas: 2"],
+      });
+    const dir = specDir({ "ok.yaml": job(ok, "exit 0"), "web.yaml": sleeper(web) });
+    const started = Date.now();
+    const applied = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(45_000);
+    const rowOf = async (name: string) => {
+      const data = JSON.parse((await swarm(["status", "--id", id, "-f", dir, "-o", "json"])).stdout) as {
+        specs: { name: string; phase: string; message: string; expiresAt: string | null }[];
+      };
+      return data.specs.find((r) => r.name === name);
+    };
+    expect(await rowOf(ok)).toMatchObject({ phase: "Succeeded", message: "2/2 tasks completed", expiresAt: null });
+
+    // A run that fails: apply says so at once (exit 1), without waiting out its timeout.
+    writeFileSync(path.join(dir, "bad.yaml"), job(bad, "exit 3"));
+    const failing = await swarm(["apply", "--id", id, "-f", dir, "--timeout", "60s"]);
+    expect(failing.code).toBe(1);
+    expect(await rowOf(bad)).toMatchObject({
+      phase: "Failed",
+      message: `run ${bad} failed: task: non-zero exit (3) (2 of 2 tasks failed)`,
+    });
+    rmSync(path.join(dir, "bad.yaml"));
+
+    // Broken past reading its name: the service stays, and status shows it Invalid with the file's error.
+    writeFileSync(path.join(dir, "web.yaml"), "this: is: not: yaml: [\n");
+    const status = await swarm(["status", "--id", id, "-f", dir]);
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `${web}\\s+Invalid\\s+1/1\\s+\\S+\\s+never\\s+.*web\\.yaml:1:\\d+: .*\\(its service is kept as it is\\)`,
+      ),
+    );
+    expect((await services(id)).map((x) => x.Spec.Name)).toContain(web);
+  }, 120_000);
+
   it("berth logs prints every task's lines with the task they came from, stderr apart, and follows", async () => {
     const id = testId("swarm-logs");
     const name = `${id}-talk`;

@@ -30,6 +30,7 @@ export const SWARM_SPEC: SwarmSpecStatus = {
   updated: 2,
   nodes: ["node-a"],
   lastError: null,
+  expiresAt: null,
   tasks: [swarmTask("task1"), swarmTask("task2", { slot: 2, since: "2026-11-23T10:00:01.000Z" })],
 };
 

@@ -10,7 +10,7 @@ import { createInspector, createSwarm } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import { labelKeys } from "../../core/labels.js";
-import { formatDurationMs } from "../../core/units.js";
+import { formatSeconds } from "../../core/units.js";
 import type { WriteFence } from "../../docker/fenced.js";
 import { type RestartStep, restarted, restartTargets, rollingRestart } from "../../ops/restart.js";
 import { rollingSwarmRestart, swarmRestartTargets } from "../../ops/swarm-restart.js";
@@ -106,8 +106,9 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
   return failed > 0 ? EXIT.failed : EXIT.ok;
 }
 
-function stepLine(step: RestartStep, units: string): string {
-  const took = formatDurationMs(step.durationMs);
+/** One step's line, under either target: `restarted web: its tasks were replaced (14.2s)`. */
+export function stepLine(step: RestartStep, units: string): string {
+  const took = formatSeconds(step.durationMs);
   return printable(
     step.outcome === "restarted"
       ? `restarted ${restarted(step)}: ${step.detail} (${took})`

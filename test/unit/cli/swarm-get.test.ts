@@ -41,6 +41,7 @@ describe("renderSwarmSpec", () => {
       "Hash:        h",
       "Service:     svc1",
       "Replicas:    1/2 running, 1 up to date",
+      "Expires:     never",
       "Last error:  no suitable node (insufficient resources on 1 node)",
       "Tasks:",
       "  TASK       ID            NODE    DESIRED   STATE    UP TO DATE  SINCE   ERROR",

@@ -131,6 +131,7 @@ describe("rolloutState under swarm (swarmRolloutView)", () => {
     updated: 2,
     nodes: ["node-1"],
     lastError: null,
+    expiresAt: null,
     tasks: [],
     ...over,
   });

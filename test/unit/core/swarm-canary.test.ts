@@ -118,6 +118,16 @@ describe("canaries under swarm: the plan", () => {
         "! web: updatePartition 3 keeps 3 tasks of service web on their version, 3 tasks of web_canary on the spec's; lower it to roll them",
       ].join("\n"),
     );
+    // Edited and resized at once: one update, which resizes them too, and says so.
+    const both = desired("web", { replicas: 6, extra: ["env: { V: three }", "updatePartition: 3"] });
+    expect(plan([both], [{ ...own, replicas: 3 }, canary])).toBe(
+      [
+        "update  service web_canary [can1aaaabbbb] StartFirst: hash changed",
+        "    ~ env.V: two → three",
+        "    ~ replicas: 1 → 3",
+        "! web: updatePartition 3 keeps 3 tasks of service web on their version, 3 tasks of web_canary on the spec's; lower it to roll them",
+      ].join("\n"),
+    );
     // No service yet: the spec's own is made at the spec's version, every replica of it.
     expect(plan([d], [])).toBe("create  service web: not found");
   });
@@ -138,8 +148,13 @@ describe("canaries under swarm: the plan", () => {
     const d = v2(0);
     const canary = service(v2(3), "can1", {}, true);
     const ownHeld = { ...own, replicas: 3 };
+    // The update gives it back every replica: the plan says so (Swarm's scale goes with the update).
     expect(plan([d], [ownHeld, canary], [...tasks(ownHeld, 3), ...tasks(canary, 1)])).toBe(
-      ["update  service web [own1aaaabbbb] StartFirst: hash changed", "    ~ env.V: one → two"].join("\n"),
+      [
+        "update  service web [own1aaaabbbb] StartFirst: hash changed",
+        "    ~ env.V: one → two",
+        "    ~ replicas: 3 → 4",
+      ].join("\n"),
     );
     // Updated (its label carries the new hash) and scaled, but Swarm is still rolling it.
     const updated = service(d, "own1", { replicas: 4 });
@@ -173,6 +188,7 @@ describe("canaries under swarm: the plan", () => {
       [
         "update  service web [own1aaaabbbb] StartFirst: hash changed",
         "    ~ env.V: one → two",
+        "    ~ replicas: 4 → 0",
         "remove  service web_canary [can1aaaabbbb]: suspended",
       ].join("\n"),
     );

@@ -94,6 +94,39 @@ describe("the swarm plan", () => {
     );
   });
 
+  it("lists a replicas change made with another change among the update's fields, as apply scales with it", () => {
+    counter = 0;
+    const before = desired("can", { replicas: 3, extra: ["command: [serve, v3]"] });
+    const after = desired("can", { replicas: 4, extra: ["command: [serve, v4]"] });
+    const made = service(before);
+    expect(made.replicas).toBe(3);
+    const result = planSwarm(input([after]), { services: [made], secrets: [] }, NOW, OPTIONS);
+    expect(renderSwarmPlan(result)).toBe(
+      [
+        "update  service can [svc0001aaaab] StartFirst: hash changed",
+        "    ~ command: [serve, v3] → [serve, v4]",
+        "    ~ replicas: 3 → 4",
+      ].join("\n"),
+    );
+    // `plan -o json` prints the action itself: its changes name the replicas too.
+    expect(result.actions[0]).toMatchObject({
+      kind: "update",
+      changes: [
+        { op: "change", path: "command" },
+        { op: "change", path: "replicas", from: "3", to: "4" },
+      ],
+    });
+    // Replicas alone are still a scale, and a spec change alone lists no replicas.
+    const four = desired("can", { replicas: 4, extra: ["command: [serve, v3]"] });
+    expect(plan(input([four]), [service(before)])).toBe("scale   service can [svc0002aaaab] 3 -> 4: replicas changed");
+    const same = desired("can", { replicas: 3, extra: ["command: [serve, v4]"] });
+    expect(plan(input([same]), [service(before)])).toBe(
+      ["update  service can [svc0003aaaab] StartFirst: hash changed", "    ~ command: [serve, v3] → [serve, v4]"].join(
+        "\n",
+      ),
+    );
+  });
+
   it("removes an expired service and wakes at the next expiry", () => {
     counter = 0;
     const gone = desired("old", { extra: ['expiresAt: "2026-11-23T11:00:00Z"'] });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   formatDurationMs,
   formatQuantity,
+  formatSeconds,
   formatTime,
   parseBytes,
   parseDurationMs,
@@ -107,6 +108,18 @@ describe("durations", () => {
     [7_384_005, "2h3m4s5ms"],
   ] as const)("formats %d ms as %s", (ms, text) => {
     expect(formatDurationMs(ms)).toBe(text);
+  });
+});
+
+describe("formatSeconds", () => {
+  it.each([
+    [6098, "6.1s"],
+    [14_230, "14.2s"],
+    [840, "0.8s"],
+    [0, "0.0s"],
+    [-5, "0.0s"],
+  ] as const)("formats %d ms as %s", (ms, text) => {
+    expect(formatSeconds(ms)).toBe(text);
   });
 });
 

@@ -125,7 +125,25 @@ describe("GitSources", () => {
     expect(s.fetched).toEqual([null, s.git.list()[0]?.lastError]);
     checkout.down = false;
     await s.git.syncAll();
-    expect(s.git.list()[0]).toMatchObject({ revision: sha("b"), lastError: null, failures: 1 });
+    expect(s.git.list()[0]).toMatchObject({ revision: sha("b"), lastError: null, failures: 0 });
+  });
+
+  it("counts the failures in a row: a success starts the count again", async () => {
+    const checkout = new FakeCheckout();
+    const s = sources(checkout);
+    await s.git.start();
+    checkout.down = true;
+    await s.git.syncAll();
+    await s.git.syncAll();
+    expect(s.git.list()[0]?.failures).toBe(2);
+    checkout.down = false;
+    await s.git.syncAll();
+    expect(s.git.list()[0]).toMatchObject({ lastError: null, failures: 0 });
+    checkout.down = true;
+    await s.git.syncAll();
+    expect(s.git.list()[0]?.failures).toBe(1);
+    // Every failure still counts in the metric's total (the onFetch hook feeds it).
+    expect(s.fetched.filter((e) => e !== null)).toHaveLength(3);
   });
 
   it("follows a ref that moves back to a revision seen before, with a warning", async () => {

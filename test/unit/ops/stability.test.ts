@@ -83,6 +83,7 @@ const service = (name: string, tasks: readonly SwarmTaskStatus[]): SwarmSpecStat
   updated: 1,
   nodes: ["node-a"],
   lastError: null,
+  expiresAt: null,
   tasks,
 });
 
