@@ -132,6 +132,8 @@ export class Dispatcher implements QueueView {
   private readonly inFlight = new Map<string, readonly Action[]>();
   /** Specs a claim holds (exclusive()): no pass acts on them meanwhile. */
   private readonly held = new Set<string>();
+  /** Held specs a plan had actions for: a pass is asked for when the hold ends. */
+  private readonly heldBack = new Set<string>();
 
   /** A standby's (--ha): plans are made for the status, none is acted on. */
   private paused = false;
@@ -245,6 +247,7 @@ export class Dispatcher implements QueueView {
         };
         this.runtime.set(spec, rt);
       }
+      if (this.held.has(spec)) this.heldBack.add(spec);
       if (rt.busy || this.held.has(spec) || (this.settledAt.get(spec) ?? -1) >= input.observedAt) {
         // Busy, or finished since the observation this plan comes from: plan it again first.
         waiting.push({ spec, why: "busy", until: null, attempts: rt.attempts });
@@ -301,9 +304,17 @@ export class Dispatcher implements QueueView {
    * Runs `fn` while no pass acts on `spec` (a claim on a pool, ops/pools.ts): it waits until the
    * spec has no operation in flight other than those `harmless` allows (a refill's creates touch
    * no existing member) and no other holder; afterwards the spec counts as settled, so a plan made
-   * from an observation before it is not acted on, and a pass is asked for.
+   * from an observation before it is not acted on, and a pass is asked for — unless `changed`
+   * says `fn` changed nothing (a claim that found no member): then a plan made meanwhile still
+   * holds. Claims that look again after every pass would otherwise void every plan between them,
+   * and the member they wait for would never be made.
    */
-  async exclusive<T>(spec: string, harmless: (action: Action) => boolean, fn: () => Promise<T>): Promise<T> {
+  async exclusive<T>(
+    spec: string,
+    harmless: (action: Action) => boolean,
+    fn: () => Promise<T>,
+    changed: (result: T) => boolean = () => true,
+  ): Promise<T> {
     for (;;) {
       const busy = this.inFlight.get(spec);
       if (!this.held.has(spec) && (busy === undefined || busy.every(harmless))) break;
@@ -312,11 +323,14 @@ export class Dispatcher implements QueueView {
       });
     }
     this.held.add(spec);
+    let result: { readonly value: T } | null = null;
     try {
-      return await fn();
+      result = { value: await fn() };
+      return result.value;
     } finally {
       this.held.delete(spec);
-      this.settle(spec);
+      if (result === null || changed(result.value) || this.heldBack.has(spec)) this.settle(spec);
+      else for (const wake of this.waiters.splice(0)) wake();
     }
   }
 
@@ -324,6 +338,7 @@ export class Dispatcher implements QueueView {
 
   /** The spec's operations (or its holder) are done: wake who waits, and ask for a pass. */
   private settle(spec: string): void {
+    this.heldBack.delete(spec);
     this.settledAt.set(spec, this.settles++);
     for (const wake of this.waiters.splice(0)) wake();
     for (const listener of this.settleListeners) listener(spec);

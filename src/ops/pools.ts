@@ -89,8 +89,13 @@ export interface PoolsDeps {
   readonly poolSpecs?: () => readonly NormalizedSpec[];
   /** The spec's status as of the last pass (what blocks a pool), if any. */
   readonly status: (name: string) => SpecStatus | undefined;
-  /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts). */
-  readonly exclusive: <T>(spec: string, harmless: (a: Action) => boolean, fn: () => Promise<T>) => Promise<T>;
+  /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts); `changed`: whether its result changed anything. */
+  readonly exclusive: <T>(
+    spec: string,
+    harmless: (a: Action) => boolean,
+    fn: () => Promise<T>,
+    changed?: (result: T) => boolean,
+  ) => Promise<T>;
   /** The passes as a claim waits on them (loop/pass-marks.ts). */
   readonly passes: Pick<PassMarks, "mark" | "after" | "completedSince">;
   /** Claims waiting for a cold member (loop/pool-demand.ts): the passes create one per claim. */
@@ -162,7 +167,18 @@ export class Pools {
         if (why !== null) return { kind: "not-a-pool", pool, reason: why };
         // Taken before looking: a pass that completes while the claim looks wakes it again.
         const seen = this.deps.passes.mark();
-        const outcome = await this.deps.exclusive(pool, onlyCreates, () => this.tryClaim(pool, name, request));
+        // Looked at first without holding the pool: claims waiting for a member look again after
+        // every pass, and a hold at each look would keep the passes from making the member.
+        // A look under the hold that found nothing (or the claim made) changed nothing either.
+        const outcome =
+          (await this.look(pool, name)) === null
+            ? null
+            : await this.deps.exclusive(
+                pool,
+                onlyCreates,
+                () => this.tryClaim(pool, name, request),
+                (o) => o !== null && o.kind !== "exists",
+              );
         if (outcome !== null) return outcome;
         const left = deadline - this.deps.clock.now();
         if (left <= 0) {
@@ -184,29 +200,40 @@ export class Pools {
     }
   }
 
-  /** One attempt, under the pool's exclusivity: a claim, or null when no member is ready. */
-  private async tryClaim(pool: string, name: string, request: ClaimRequest): Promise<ClaimOutcome | null> {
+  /**
+   * What a claim of `name` on `pool` finds now: the claim of that name if it exists, else the
+   * first ready member no claim holds; null when neither. Read-only: a claim looks without holding
+   * the pool, and holds it only to take what it found (tryClaim looks again under the hold).
+   */
+  private async look(
+    pool: string,
+    name: string,
+  ): Promise<
+    | { readonly kind: "exists"; readonly record: ClaimRecord; readonly container: ObservedContainer | undefined }
+    | { readonly kind: "ready"; readonly member: ObservedContainer }
+    | null
+  > {
     const d = this.deps.desired(pool);
     if (d === null) return null;
     const { records } = await this.deps.claims.list();
     const taken = records.find((r) => r.pool === pool && r.name === name);
     const containers = await this.members(pool);
-    if (taken)
-      return {
-        kind: "exists",
-        claim: this.view(
-          taken,
-          containers.find((c) => c.id === taken.containerId),
-        ),
-      };
+    if (taken) return { kind: "exists", record: taken, container: containers.find((c) => c.id === taken.containerId) };
     const claimed = new Set(records.map((r) => r.containerId));
     const keys = this.deps.owner.keys;
-    const ready = containers
+    const member = containers
       .filter((c) => !claimed.has(c.id) && isReadyMember(c, keys, d.hash))
       .filter((c) => c.name === memberName(pool, Number(c.labels[keys.replica])))
-      .sort((a, b) => Number(a.labels[keys.replica]) - Number(b.labels[keys.replica]));
-    const member = ready[0];
-    if (member === undefined) return null;
+      .sort((a, b) => Number(a.labels[keys.replica]) - Number(b.labels[keys.replica]))[0];
+    return member === undefined ? null : { kind: "ready", member };
+  }
+
+  /** One attempt, under the pool's exclusivity: a claim, or null when no member is ready. */
+  private async tryClaim(pool: string, name: string, request: ClaimRequest): Promise<ClaimOutcome | null> {
+    const found = await this.look(pool, name);
+    if (found === null) return null;
+    if (found.kind === "exists") return { kind: "exists", claim: this.view(found.record, found.container) };
+    const member = found.member;
     const claimedAt = this.deps.clock.now();
     const record: ClaimRecord = {
       name,

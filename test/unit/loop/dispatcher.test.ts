@@ -46,4 +46,66 @@ describe("Dispatcher", () => {
     });
     expect(fresh.started).toEqual(["a"]);
   });
+
+  describe("a claim's hold on a spec (exclusive)", () => {
+    const world = () => {
+      const ran: string[] = [];
+      const settled: string[] = [];
+      const dispatcher = new Dispatcher({
+        executor: { run: (a) => Promise.resolve(void ran.push(a.spec)) },
+        clock: new FakeClock(),
+        log: silentLogger(),
+        backoff: { baseMs: 1000, maxMs: 300_000, random: () => 0.5 },
+      });
+      dispatcher.onSettled((spec) => settled.push(spec));
+      const dispatchA = (observedAt: number) =>
+        dispatcher.dispatch({ plan: plan("a"), records: new Map(), observed, observedAt });
+      return { dispatcher, ran, settled, dispatchA };
+    };
+
+    it("that changed nothing leaves a plan made meanwhile to be acted on, and asks for no pass", async () => {
+      const w = world();
+      const observedAt = w.dispatcher.epoch();
+      await w.dispatcher.exclusive(
+        "a",
+        () => false,
+        () => Promise.resolve(null),
+        (r) => r !== null,
+      );
+      expect(w.settled).toEqual([]);
+      expect(w.dispatchA(observedAt).started).toEqual(["a"]);
+    });
+
+    it("that changed something voids a plan made before it ended, and asks for a pass", async () => {
+      const w = world();
+      const observedAt = w.dispatcher.epoch();
+      await w.dispatcher.exclusive(
+        "a",
+        () => false,
+        () => Promise.resolve("claimed"),
+        (r) => r !== null,
+      );
+      expect(w.settled).toEqual(["a"]);
+      expect(w.dispatchA(observedAt).started).toEqual([]);
+    });
+
+    it("asks for a pass when it ends if a plan for the spec was held back by it, though it changed nothing", async () => {
+      const w = world();
+      let release = (): void => undefined;
+      const hold = w.dispatcher.exclusive(
+        "a",
+        () => false,
+        () => new Promise<null>((resolve) => (release = () => resolve(null))),
+        (r) => r !== null,
+      );
+      await settle();
+      expect(w.dispatchA(w.dispatcher.epoch()).waiting).toEqual([{ spec: "a", why: "busy", until: null, attempts: 0 }]);
+      release();
+      await hold;
+      expect(w.settled).toEqual(["a"]);
+      expect(w.dispatchA(w.dispatcher.epoch()).started).toEqual(["a"]);
+      await settle();
+      expect(w.ran).toEqual(["a"]);
+    });
+  });
 });

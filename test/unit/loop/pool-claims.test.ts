@@ -29,25 +29,26 @@ function world() {
   const members: ObservedContainer[] = [];
   const records: ClaimRecord[] = [];
   let status: SpecStatus | undefined = specStatus({ name: "web" });
-  /** Runs while the claim looks (inside its exclusive section), once. */
+  /** Runs while the claim looks, once. */
   let duringLook: (() => void) | null = null;
   const asked: number[] = [];
   const pools = new Pools({
     claims: memoryClaims(records),
     docker: {
-      listContainers: () => Promise.resolve([...members]),
+      // The hook runs as the claim looks: after the list it looks at was taken.
+      listContainers: () => {
+        const seen = [...members];
+        const hook = duringLook;
+        duringLook = null;
+        hook?.();
+        return Promise.resolve(seen);
+      },
       removeContainer: () => Promise.resolve(),
     },
     owner: ownership(KEYS, CONTROLLER),
     desired: (name) => (name === "web" ? { spec: web.spec, hash: web.hash } : null),
     status: () => status,
-    exclusive: async (_spec, _harmless, fn) => {
-      const result = await fn();
-      const hook = duringLook;
-      duringLook = null;
-      hook?.();
-      return result;
-    },
+    exclusive: (_spec, _harmless, fn) => fn(),
     passes,
     demand: new PoolDemand(),
     requestPass: () => asked.push(clock.now()),
