@@ -26,7 +26,7 @@ export type Mount = {
 export type Mount1 = Bind | Volume | Tmpfs;
 export type AbsolutePath = string;
 /**
- * The command (exec form).
+ * The command, in exec form, without Docker's CMD, CMD-SHELL or NONE in front: berth adds CMD itself. A shell command is ["/bin/sh", "-c", "…"].
  *
  * @minItems 1
  * @maxItems 1024

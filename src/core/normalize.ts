@@ -311,6 +311,9 @@ export function normalize(doc: BerthContainer, options: NormalizeOptions): Norma
       retries: h.retries ?? d.retries,
       startPeriodMs: duration(["spec", "healthcheck", "startPeriod"], h.startPeriod, d.startPeriodMs),
     };
+    const prefixed = dockerTestForm(h.command);
+    if (prefixed !== null)
+      issues.push({ code: "BERTH_VALUE", path: ["spec", "healthcheck", "command", 0], message: prefixed });
     for (const field of ["interval", "timeout"] as const) {
       const ms = field === "interval" ? healthcheck.intervalMs : healthcheck.timeoutMs;
       if (ms < 1) {
@@ -524,6 +527,28 @@ function normalizePool(
     });
   }
   return { size: p.size, minReady, maxCreating: p.maxCreating ?? DEFAULTS.poolMaxCreating };
+}
+
+/**
+ * Why a healthcheck command written in Docker's `Test` form (`["CMD", …]`, `["CMD-SHELL", …]`,
+ * `["NONE"]`) is refused; null when it is not. berth puts "CMD" before the command itself
+ * (core/create-request.ts), so `["CMD", "test", …]` would reach the engine as `CMD CMD test …`,
+ * fail as "executable file not found" at every probe, and leave the container never healthy.
+ */
+function dockerTestForm(command: readonly string[]): string | null {
+  const [first, ...rest] = command;
+  const list = (words: readonly string[]): string => `[${words.map((w) => JSON.stringify(w)).join(", ")}]`;
+  const given = (fallback: readonly string[]): readonly string[] => (rest.length > 0 ? rest : fallback);
+  switch (first) {
+    case "CMD":
+      return `"CMD" is Docker's prefix and berth adds it itself; write the command alone: ${list(given(["test", "-e", "/tmp/ready"]))}`;
+    case "CMD-SHELL":
+      return `"CMD-SHELL" is Docker's prefix for a shell command and berth runs the command as written; write ${list(["/bin/sh", "-c", given(["…"]).join(" ")])}`;
+    case "NONE":
+      return `"NONE" turns a healthcheck off in Docker; berth cannot turn off an image's healthcheck: leave spec.healthcheck out`;
+    default:
+      return null;
+  }
 }
 
 /** A limit as the kernel compares it: -1 is unlimited. */

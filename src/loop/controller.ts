@@ -17,7 +17,7 @@ import type { SpecWatcher } from "../host/watcher.js";
 import { type BackoffPolicy, backoffDelay } from "../util/backoff.js";
 import type { Clock } from "../util/clock.js";
 import type { Dispatcher } from "./dispatcher.js";
-import { EngineEvents } from "./engine-events.js";
+import { changesObserved, EngineEvents } from "./engine-events.js";
 import { PassQueue } from "./pass-queue.js";
 import type { ReapCandidate, Reaper } from "./reaper.js";
 import type { PassResult, Reconciler } from "./reconciler.js";
@@ -117,6 +117,9 @@ export class Controller {
         this.requestPass(false, 0);
       },
       onEvent: (event) => {
+        // A healthcheck probe is an exec every interval: were it a change, an idle host would pass
+        // (and inspect) once per probe of every container.
+        if (!changesObserved(event)) return;
         deps.reconciler.containerChanged(event.id, event.action === "die" ? { code: exitCodeOf(event) } : undefined);
         // berth's own work on a spec shows up as events about its containers; the spec's settle
         // asks for the pass that looks at the outcome, so only other events ask for one.

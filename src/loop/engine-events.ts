@@ -8,6 +8,38 @@ import type { DockerEvent, DockerPort, EventFilter, EventSubscription } from "..
 import { type BackoffPolicy, backoffDelay } from "../util/backoff.js";
 import type { Clock, Timer } from "../util/clock.js";
 
+/**
+ * Container events that change nothing a pass reads (state, health, name, labels, config): an exec
+ * (a healthcheck probe is one, every interval), an attach, a terminal resize, a `docker top`, an
+ * export or a copy. A listed action, not a listed complement: an action the engine adds later
+ * still asks for a pass, which costs a pass, never a missed change.
+ */
+const INERT_ACTIONS: ReadonlySet<string> = new Set([
+  "exec_create",
+  "exec_start",
+  "exec_die",
+  "exec_detach",
+  "attach",
+  "detach",
+  "resize",
+  "top",
+  "export",
+  "copy",
+  "archive-path",
+  "extract-to-dir",
+]);
+
+/**
+ * Whether a container event can change what berth observes, so is worth a pass and a new inspect.
+ * The engine appends details to some actions (`exec_start: sh -c …`, `health_status: healthy`):
+ * the word before the colon is the action.
+ */
+export function changesObserved(event: DockerEvent): boolean {
+  const colon = event.action.indexOf(":");
+  const action = colon === -1 ? event.action : event.action.slice(0, colon);
+  return !INERT_ACTIONS.has(action.trim());
+}
+
 export interface EngineEventsDeps {
   readonly docker: Pick<DockerPort, "subscribeEvents">;
   /** Which events: the engine target's controller asks for its own containers' (by label). */

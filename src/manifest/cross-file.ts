@@ -4,8 +4,8 @@
  * good version of a broken file).
  *
  * Container names must be unique across every spec file: two documents producing the same name
- * (directly, or through replicas: web-0) are an error on both, each naming the other place, and
- * neither is applied. The admission policy's checks that need every spec are made here too:
+ * (directly, or through replicas: web-0; or a spec named like a pool's member, pool-9, whatever
+ * the pool's size) are an error on both, each naming the other place, and neither is applied. The admission policy's checks that need every spec are made here too:
  * namespace joins name a spec's container, and no bind mount lies inside a writable one.
  */
 import { type DeclaredObject, describeObject, objectKey } from "../core/declared.js";
@@ -96,11 +96,21 @@ export function findObjectCollisions(objects: readonly LoadedObject[]): {
   return { refused, issues };
 }
 
+/** A pool's member name, `<pool>-<n>` (core/pool.ts, memberName): the pool's name; null when not one. */
+function poolOfMemberName(name: string): string | null {
+  return /^(.+)-(?:0|[1-9][0-9]*)$/.exec(name)?.[1] ?? null;
+}
+
+const POOL_MEMBER_RULE = "a pool's members are named <pool>-<n> for any n, so no other spec may take such a name";
+
 export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
   const issues: SpecIssue[] = [];
   const owners = new Map<string, LoadedSpec[]>();
   for (const loaded of specs) {
-    const names = new Set([loaded.spec.name, ...containerNames(loaded.spec.name, loaded.spec.replicas)]);
+    // A pool's members are not its first `size` names (claims and refills go past them): the
+    // pattern check below covers every one of them.
+    const produced = loaded.spec.pool === null ? containerNames(loaded.spec.name, loaded.spec.replicas) : [];
+    const names = new Set([loaded.spec.name, ...produced]);
     for (const name of names) {
       const list = owners.get(name);
       if (list) list.push(loaded);
@@ -119,6 +129,27 @@ export function findNameCollisions(specs: readonly LoadedSpec[]): { refused: Set
           : `container name ${JSON.stringify(name)} is also produced`;
       issues.push(duplicateIssue(loaded, list, what, "names must be unique across all spec files"));
     }
+  }
+  // A spec named like a member of a pool: the pool's refill would find its name taken forever
+  // (`<pool>-9` while the pool has 3 members). Only a spec's own name can look like one: a
+  // replica's `<spec>-<n>` looks like a member of a pool named `<spec>`, a clash caught above.
+  const pools = new Map(specs.filter((l) => l.spec.pool !== null).map((l) => [l.spec.name, l]));
+  const takers = new Map<LoadedSpec, LoadedSpec[]>();
+  for (const loaded of specs) {
+    const pool = pools.get(poolOfMemberName(loaded.spec.name) ?? "");
+    if (pool === undefined) continue;
+    takers.set(pool, [...(takers.get(pool) ?? []), loaded]);
+  }
+  for (const [pool, list] of takers) {
+    for (const loaded of list) {
+      refused.add(loaded);
+      const what = `${JSON.stringify(loaded.spec.name)} is the name of a member of pool ${JSON.stringify(pool.spec.name)}`;
+      issues.push(duplicateIssue(loaded, [loaded, pool], what, POOL_MEMBER_RULE));
+    }
+    refused.add(pool);
+    const taken = list.map((l) => JSON.stringify(l.spec.name)).join(", ");
+    const what = `member name${list.length > 1 ? "s" : ""} ${taken} ${list.length > 1 ? "are" : "is"} also defined`;
+    issues.push(duplicateIssue(pool, [pool, ...list], what, POOL_MEMBER_RULE));
   }
   return { refused, issues };
 }

@@ -112,6 +112,15 @@ export const INVALID_CASES: Readonly<Record<string, string | Uint8Array>> = {
   "backoffLimit without OnFailure": withSpec("restartPolicy: Never", "backoffLimit: 3"),
   "healthcheck interval in words": withSpec("healthcheck:", '  command: ["true"]', "  interval: 5 seconds"),
   "healthcheck timeout zero": withSpec("healthcheck:", '  command: ["true"]', "  timeout: 0s"),
+  "healthcheck command with Docker's CMD": withSpec(
+    "healthcheck:",
+    '  command: ["CMD", "test", "-e", "/tmp/ready"]',
+    "  interval: 1s",
+  ),
+  "healthcheck command with Docker's CMD-SHELL": withSpec(
+    "healthcheck: { command: [CMD-SHELL, 'pg_isready -U shop'] }",
+  ),
+  "healthcheck command NONE": withSpec("healthcheck:", "  command: [NONE]"),
   // Names.
   "name with capitals": withMetadata("name: Web"),
   "name too long": withMetadata(`name: ${"a".repeat(64)}`),

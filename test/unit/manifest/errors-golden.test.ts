@@ -122,6 +122,15 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     'bad.yaml:9:15: spec.healthcheck.interval: "5 seconds" is not a duration (e.g. 500ms, 10s, 1m30s)',
   ],
   "healthcheck timeout zero": ["bad.yaml:9:14: spec.healthcheck.timeout: must be at least 1ms (Docker's minimum)"],
+  "healthcheck command with Docker's CMD": [
+    'bad.yaml:8:15: spec.healthcheck.command[0]: "CMD" is Docker\'s prefix and berth adds it itself; write the command alone: ["test", "-e", "/tmp/ready"]',
+  ],
+  "healthcheck command with Docker's CMD-SHELL": [
+    'bad.yaml:7:28: spec.healthcheck.command[0]: "CMD-SHELL" is Docker\'s prefix for a shell command and berth runs the command as written; write ["/bin/sh", "-c", "pg_isready -U shop"]',
+  ],
+  "healthcheck command NONE": [
+    'bad.yaml:8:15: spec.healthcheck.command[0]: "NONE" turns a healthcheck off in Docker; berth cannot turn off an image\'s healthcheck: leave spec.healthcheck out',
+  ],
   "name with capitals": [
     "bad.yaml:4:9: metadata.name: \"Web\" is not a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. web, tidepool-agent-abc)",
   ],
