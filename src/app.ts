@@ -343,6 +343,7 @@ export function createApp(given: Config, deps: AppDeps): App {
           desired: (name) => reconciler.desired?.input.desired.find((d) => d.spec.name === name) ?? null,
           poolSpecs: () => (reconciler.desired?.input.desired ?? []).flatMap((d) => (d.spec.pool ? [d.spec] : [])),
           status: (name) => controller.last?.report.specs.find((s) => s.name === name),
+          busy: (spec) => dispatcher.isBusy(spec),
           exclusive: (spec, harmless, fn, changed) => dispatcher.exclusive(spec, harmless, fn, changed),
           demand: poolDemand,
           requestPass: () => {

@@ -132,16 +132,17 @@ export function poolSlots(
  * blocks), from its pool's status. Since the claim began (`since`, epoch ms), a create for it failed in a way
  * waiting does not mend: its image cannot be had, or no retry is coming (a refused create). Or the
  * host has no room for it, as a pass that planned with the claim's demand saw it (`planned`: the
- * status is of a pass that began after the demand was held). A failure the loop retries with
+ * status is of a pass that began after the demand was held), and no member is on its way that
+ * could be the claim's (`coming`: a refill being made or started). A failure the loop retries with
  * backoff (an engine's hiccup, a race) is waited through, within the claim's wait.
  */
-export function claimStuck(s: SpecStatus | undefined, since: number, planned: boolean): boolean {
+export function claimStuck(s: SpecStatus | undefined, since: number, planned: boolean, coming = false): boolean {
   if (s === undefined) return false;
   const failed =
     s.lastAction !== null &&
     !s.lastAction.ok &&
     Date.parse(s.lastAction.at) >= since &&
     (imageUnavailable(s) || s.retryAt === null);
-  const unschedulable = planned && s.phase === "Pending" && s.message !== null;
+  const unschedulable = planned && !coming && s.phase === "Pending" && s.message !== null;
   return failed || unschedulable;
 }

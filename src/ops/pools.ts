@@ -89,6 +89,8 @@ export interface PoolsDeps {
   readonly poolSpecs?: () => readonly NormalizedSpec[];
   /** The spec's status as of the last pass (what blocks a pool), if any. */
   readonly status: (name: string) => SpecStatus | undefined;
+  /** Whether the spec has an operation in flight (loop/dispatcher.ts); absent: not known. */
+  readonly busy?: (spec: string) => boolean;
   /** Runs `fn` while no pass acts on the spec (loop/dispatcher.ts); `changed`: whether its result changed anything. */
   readonly exclusive: <T>(
     spec: string,
@@ -105,6 +107,9 @@ export interface PoolsDeps {
   readonly clock: Clock;
   readonly log: Logger;
 }
+
+/** The states of a member on its way to ready. */
+const COMING: ReadonlySet<string> = new Set(["created", "running", "restarting"]);
 
 /** A refill's creates touch no member that exists: a claim need not wait for them. */
 const onlyCreates = (a: Action): boolean => a.kind === "create";
@@ -170,8 +175,9 @@ export class Pools {
         // Looked at first without holding the pool: claims waiting for a member look again after
         // every pass, and a hold at each look would keep the passes from making the member.
         // A look under the hold that found nothing (or the claim made) changed nothing either.
+        const found = await this.look(pool, name);
         const outcome =
-          (await this.look(pool, name)) === null
+          found.kind === "none"
             ? null
             : await this.deps.exclusive(
                 pool,
@@ -190,7 +196,9 @@ export class Pools {
           this.deps.requestPass();
         } else {
           const planned = this.deps.passes.completedSince(waiting.began);
-          if (claimStuck(this.deps.status(pool), since, planned))
+          // A member on its way (a refill the host has room for) may yet be this claim's.
+          const coming = found.kind === "none" && found.coming;
+          if (claimStuck(this.deps.status(pool), since, planned, coming))
             return { kind: "unavailable", pool, reason: this.blocking(pool) };
         }
         await this.deps.passes.after(seen.completed, left);
@@ -211,27 +219,33 @@ export class Pools {
   ): Promise<
     | { readonly kind: "exists"; readonly record: ClaimRecord; readonly container: ObservedContainer | undefined }
     | { readonly kind: "ready"; readonly member: ObservedContainer }
-    | null
+    | { readonly kind: "none"; readonly coming: boolean }
   > {
     const d = this.deps.desired(pool);
-    if (d === null) return null;
+    if (d === null) return { kind: "none", coming: false };
     const { records } = await this.deps.claims.list();
     const taken = records.find((r) => r.pool === pool && r.name === name);
     const containers = await this.members(pool);
     if (taken) return { kind: "exists", record: taken, container: containers.find((c) => c.id === taken.containerId) };
     const claimed = new Set(records.map((r) => r.containerId));
     const keys = this.deps.owner.keys;
-    const member = containers
-      .filter((c) => !claimed.has(c.id) && isReadyMember(c, keys, d.hash))
-      .filter((c) => c.name === memberName(pool, Number(c.labels[keys.replica])))
+    const free = containers.filter(
+      (c) => !claimed.has(c.id) && c.name === memberName(pool, Number(c.labels[keys.replica])),
+    );
+    const member = free
+      .filter((c) => isReadyMember(c, keys, d.hash))
       .sort((a, b) => Number(a.labels[keys.replica]) - Number(b.labels[keys.replica]))[0];
-    return member === undefined ? null : { kind: "ready", member };
+    if (member !== undefined) return { kind: "ready", member };
+    // A member of this version on its way (made, started, not yet healthy), or one being made now.
+    const coming =
+      free.some((c) => c.labels[keys.hash] === d.hash && COMING.has(c.state)) || this.deps.busy?.(pool) === true;
+    return { kind: "none", coming };
   }
 
   /** One attempt, under the pool's exclusivity: a claim, or null when no member is ready. */
   private async tryClaim(pool: string, name: string, request: ClaimRequest): Promise<ClaimOutcome | null> {
     const found = await this.look(pool, name);
-    if (found === null) return null;
+    if (found.kind === "none") return null;
     if (found.kind === "exists") return { kind: "exists", claim: this.view(found.record, found.container) };
     const member = found.member;
     const claimedAt = this.deps.clock.now();
@@ -254,7 +268,8 @@ export class Pools {
   private blocking(pool: string): string {
     const s = this.deps.status(pool);
     const what = s?.lastError ?? s?.message;
-    const ready = s ? `${s.replicas.ready} of ${s.replicas.desired} members ready` : "no status yet";
+    // None is ready as the claim just looked: the status, a pass old, may count one since claimed.
+    const ready = s ? `0 of ${s.replicas.desired} members ready` : "no status yet";
     return what ? `no ready member of pool ${pool} (${ready}): ${what}` : `no ready member of pool ${pool} (${ready})`;
   }
 

@@ -258,6 +258,29 @@ describe("warm pools and claims", () => {
     await waitContainers(c, "the one claimed member left", (cs) => cs.length === 1 && cs[0]?.id === b?.body.container);
   });
 
+  it("under --capacity, a claim the host has no room to make a member for takes the refill that fits", async () => {
+    const c = id("pool-room");
+    const pool = `${c}-cap`;
+    const runtime = tempDir("berth-runtime-");
+    const dir = specDir({ "cap.yaml": poolSpec(pool, 2, 2) });
+    controller = await startBerth(
+      ["--id", c, "--specs", dir, "--runtime-specs", runtime, "--capacity", "containers=3"],
+      { BERTH_API_TOKEN: TOKEN },
+    );
+    const base = controller.url;
+    await waitContainers(c, "the pool of 2", converged(runtime, 2));
+    // Two claims take the two members; three containers fit, so one refill fits and the third
+    // claim's own cold member does not: the claim waits for the refill rather than giving up.
+    const answers: Awaited<ReturnType<typeof call>>[] = [];
+    for (const name of ["a", "b", "c"])
+      answers.push(await call(base, "POST", `/v1/pools/${pool}/claims`, { name, wait: "30s" }));
+    expect(
+      answers.map((r) => r.status),
+      JSON.stringify(answers.map((r) => r.body)),
+    ).toEqual([201, 201, 201]);
+    expect(new Set(answers.map((r) => r.body.container)).size).toBe(3);
+  });
+
   it("a member made cold that cannot come answers 503 at once with the reason: a missing image, a full host", async () => {
     const c = id("pool-blocked");
     const missing = `${c}-img`;

@@ -24,6 +24,7 @@ const pool = (over: Partial<SpecStatus> = {}): SpecStatus =>
 const failedCreate = (at: string) => ({ kind: "create" as const, reason: "missing", at, ok: false });
 
 // [case, status, a pass that planned with the claim's demand has completed, stops waiting]
+// (no member on its way: see below for one that is)
 const TABLE: [string, SpecStatus | undefined, boolean, boolean][] = [
   ["no status yet", undefined, true, false],
   ["nothing done yet", pool(), false, false],
@@ -99,6 +100,15 @@ const TABLE: [string, SpecStatus | undefined, boolean, boolean][] = [
 ];
 
 describe("when a claim waiting for a cold member stops waiting", () => {
+  it("no room for its own member, while a refill the host has room for is on its way: it waits for that one", () => {
+    const full = pool({ message: "Unschedulable: needs containers 1, 0 free (2 containers wait)" });
+    expect(claimStuck(full, SINCE, true, true)).toBe(false);
+    expect(claimStuck(full, SINCE, true, false)).toBe(true);
+    // A failure waiting cannot mend ends it all the same.
+    const missing = pool({ phase: "Failed", lastAction: failedCreate(AFTER), lastErrorCode: "BERTH_IMAGE_MISSING" });
+    expect(claimStuck(missing, SINCE, true, true)).toBe(true);
+  });
+
   it.each(TABLE)("%s", (_case, status, planned, stuck) => {
     expect(claimStuck(status, SINCE, planned)).toBe(stuck);
   });
