@@ -119,3 +119,19 @@ export function jsonRoute(onRequest: Guard[], body: Record<string, unknown>) {
 export function notRunning(reply: FastifyReply, container: { name: string; state: string }): FastifyReply {
   return reply.code(409).send({ error: `container ${container.name} is ${container.state}, not running` });
 }
+
+/**
+ * Joins a task to the one under way for the same key, if any, and gives both its result: a second
+ * stop of an agent whose stop still runs waits for that stop and answers as it does (as a
+ * Kubernetes DELETE of a terminating pod is accepted), instead of finding its spec already gone.
+ */
+export function sharedByKey<T>(): (key: string, task: () => Promise<T>) => Promise<T> {
+  const underWay = new Map<string, Promise<T>>();
+  return (key, task) => {
+    const joined = underWay.get(key);
+    if (joined) return joined;
+    const run = task().finally(() => underWay.delete(key));
+    underWay.set(key, run);
+    return run;
+  };
+}

@@ -43,7 +43,18 @@ export function runOutcome(spec: SpecStatus, rules: RunRules): Seen | null {
   // What waiting cannot mend: the run fails at once (502) with the pull's message.
   if (imageUnavailable(spec)) return { ok: false, status: 502, spec };
   if (rules.failedEnds && spec.phase === "Failed") return { ok: false, status: 502, spec };
+  // Failed with no retry coming (a missing network, a create the engine refused): waiting mends
+  // nothing either, so it is not waited out.
+  if (spec.phase === "Failed" && spec.retryAt === null) return { ok: false, status: 502, spec };
   return null;
+}
+
+/**
+ * A pull's message without the executor's promise to retry: a compat create that fails takes its
+ * spec back, so nothing retries.
+ */
+export function withoutRetry(message: string): string {
+  return message.replace("; berth retries with backoff. ", ". ");
 }
 
 /**

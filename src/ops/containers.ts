@@ -22,26 +22,51 @@ import type {
   TerminalSession,
 } from "../docker/port.js";
 
-/** By container name, full or short (12+ hex) ID, or spec name: then its running replica first, lowest first. */
-export function pickManaged(
+/** What a name finds among berth's containers. */
+export type ManagedLookup =
+  | { readonly kind: "found"; readonly container: ObservedContainer }
+  /** A spec name whose every container is a claimed pool member: each container's name and its claim. */
+  | { readonly kind: "claimed"; readonly members: readonly { readonly container: string; readonly claim: string }[] }
+  | { readonly kind: "none" };
+
+/**
+ * By container name, full or short (12+ hex) ID, or spec name: then its running replica first,
+ * lowest first. `claimed` (container ID → its claim) are pool members one consumer each holds
+ * (docs/pools.md): a spec name, which names the pool, passes over them; their own name or ID finds them.
+ */
+export function lookupManaged(
   containers: readonly ObservedContainer[],
   keys: LabelKeys,
   name: string,
-): ObservedContainer | null {
+  claimed: ReadonlyMap<string, string> = new Map(),
+): ManagedLookup {
   const exact = containers.find((c) => c.name === name || c.id === name);
-  if (exact) return exact;
+  if (exact) return { kind: "found", container: exact };
   if (/^[0-9a-f]{12,63}$/.test(name)) {
     const byPrefix = containers.filter((c) => c.id.startsWith(name));
-    if (byPrefix.length === 1) return byPrefix[0] as ObservedContainer;
+    if (byPrefix.length === 1) return { kind: "found", container: byPrefix[0] as ObservedContainer };
   }
-  const ofSpec = containers
-    .filter((c) => c.labels[keys.spec] === name)
+  const ofSpec = containers.filter((c) => c.labels[keys.spec] === name);
+  const free = ofSpec
+    .filter((c) => !claimed.has(c.id))
     .sort(
       (a, b) =>
         Number(b.state === "running") - Number(a.state === "running") ||
         Number(a.labels[keys.replica] ?? 0) - Number(b.labels[keys.replica] ?? 0),
     );
-  return ofSpec[0] ?? null;
+  if (free[0]) return { kind: "found", container: free[0] };
+  if (ofSpec.length === 0) return { kind: "none" };
+  return { kind: "claimed", members: ofSpec.map((c) => ({ container: c.name, claim: claimed.get(c.id) ?? "" })) };
+}
+
+/** lookupManaged, where no container is claimed: the container, or null. */
+export function pickManaged(
+  containers: readonly ObservedContainer[],
+  keys: LabelKeys,
+  name: string,
+): ObservedContainer | null {
+  const found = lookupManaged(containers, keys, name);
+  return found.kind === "found" ? found.container : null;
 }
 
 export class ManagedContainers {
@@ -60,6 +85,11 @@ export class ManagedContainers {
    */
   async find(name: string, where?: (container: ObservedContainer) => boolean): Promise<ObservedContainer | null> {
     return pickManaged(await this.list(where), this.owner.keys, name);
+  }
+
+  /** berth's own container by name, ID or spec name, a spec name passing over the `claimed` members (lookupManaged). */
+  async lookup(name: string, claimed: ReadonlyMap<string, string>): Promise<ManagedLookup> {
+    return lookupManaged(await this.list(), this.owner.keys, name, claimed);
   }
 
   /** berth's own containers (those `where` accepts), as the engine lists them. */

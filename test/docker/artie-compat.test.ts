@@ -297,7 +297,8 @@ describe("a create served from a warm pool", () => {
     expect(bound["3000/tcp"]?.[0]?.HostPort).toBe(String(made.hostPort));
 
     const view = await fetch(`${base}/api/containers/${made.id}`, { headers });
-    expect(await view.json()).toMatchObject({ name: "from the pool", pool: true, containerName: member?.name });
+    // A member berth handed over has left its pool: not a pool container (Artie's `pool`).
+    expect(await view.json()).toMatchObject({ name: "from the pool", pool: false, containerName: member?.name });
 
     const gone = await fetch(`${base}/api/containers/${made.id}`, { method: "DELETE", headers });
     expect(gone.status).toBe(200);

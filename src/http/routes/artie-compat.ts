@@ -28,18 +28,29 @@ import { type ObservedContainer, shortId } from "../../core/observed.js";
 import type { NormalizedSpec } from "../../core/spec.js";
 import type { ClaimView } from "../../ops/pools.js";
 import { requireStreamToken, requireToken } from "../auth.js";
-import { jsonRoute, notRunning, pollFor } from "../common.js";
+import { jsonRoute, notRunning, pollFor, sharedByKey } from "../common.js";
 import type { EngineServerDeps } from "../deps.js";
 import { EXEC_MAX_TIMEOUT_MS, EXEC_OUTPUT_LIMIT } from "../exec-body.js";
 import { type LogStreams, type SseFormat, sseEvent } from "../log-stream.js";
 import { DEFAULT_SHELL, serveTerminal, terminalTarget } from "./containers.js";
-import { runSpec } from "../spec-run.js";
-import { removeAnswer, runtimeSpecs } from "./specs.js";
+import { runSpec, withoutRetry } from "../spec-run.js";
+import { type Answer, removeAnswer, runtimeSpecs } from "./specs.js";
 
 /** The prefix of the specs a create writes. */
 export const ARTIE_PREFIX = "artie-";
 /** The label (on a written spec's container, and on a claim) holding the name the client gave. */
 export const ARTIE_NAME_LABEL = "com.artie.name";
+/**
+ * The label (on a written spec's container, and on a claim) holding the first port the create
+ * asked for: the one whose host port it answered, and GET shows (the engine lists ports in no
+ * set order, and a pool member publishes every port of its pool).
+ */
+export const ARTIE_PORT_LABEL = "com.artie.port";
+/**
+ * The label on a written spec's container when the create said `pool: true`: in Artie's API, "this
+ * is a pool container" (one its caller keeps warm, not yet anyone's), which listings then show.
+ */
+export const ARTIE_POOL_LABEL = "com.artie.pool";
 /** Where Artie mounts a create's `volumeName` (its shared node_modules). */
 export const VOLUME_TARGET = "/app/node_modules";
 /** Artie's defaults. */
@@ -106,7 +117,10 @@ export function artieSpec(
   const doc = {
     apiVersion: "berth/v1",
     kind: "Container",
-    metadata: { name: specName, labels: { [ARTIE_NAME_LABEL]: body.name } },
+    metadata: {
+      name: specName,
+      labels: { ...artieLabels(body), ...(body.pool === true ? { [ARTIE_POOL_LABEL]: "true" } : {}) },
+    },
     spec: {
       image: body.image ?? options.image,
       // Artie's containers wait for commands (exec, terminal): the image's own command may exit.
@@ -129,6 +143,12 @@ export function artieSpec(
   };
 }
 
+/** The labels a create's container or claim carries: the name the client gave, and its first port. */
+export function artieLabels(body: CreateBody): Record<string, string> {
+  const first = (body.ports ?? DEFAULT_PORTS)[0];
+  return { [ARTIE_NAME_LABEL]: body.name, ...(first !== undefined ? { [ARTIE_PORT_LABEL]: String(first) } : {}) };
+}
+
 /** The pool whose members can serve a create: same image, the ports asked for, the volume asked for. */
 export function poolFor(pools: readonly NormalizedSpec[], body: CreateBody, defaultImage: string): string | null {
   const image = normalizeImageRef(body.image ?? defaultImage);
@@ -143,16 +163,22 @@ export function poolFor(pools: readonly NormalizedSpec[], body: CreateBody, defa
 
 /** A container as Artie's API shows it. */
 export function artieView(c: ObservedContainer, claim: ClaimView | undefined): Record<string, unknown> {
+  const label = (key: string): string | undefined => claim?.labels[key] ?? c.labels[key];
   const ports = (c.ports ?? []).map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort }));
+  // The create's first port (of one made before that label was written: the first listed).
+  const first = label(ARTIE_PORT_LABEL);
+  const asked = first === undefined ? undefined : ports.find((p) => String(p.containerPort) === first);
   return {
     id: shortId(c.id),
-    name: claim?.labels[ARTIE_NAME_LABEL] ?? c.labels[ARTIE_NAME_LABEL] ?? c.name,
+    name: label(ARTIE_NAME_LABEL) ?? c.name,
     containerName: c.name,
     image: c.image,
     status: c.state,
-    hostPort: ports[0]?.hostPort ?? null,
+    hostPort: (asked ?? ports[0])?.hostPort ?? null,
     ports,
-    pool: claim !== undefined,
+    // Artie's meaning: made with `pool: true`, kept warm by its caller. A member claimed from one of
+    // berth's pools left its pool for this one consumer (docs/pools.md): it is no pool container.
+    pool: claim === undefined && c.labels[ARTIE_POOL_LABEL] === "true",
     createdAt: new Date(c.createdAt).toISOString(),
   };
 }
@@ -195,11 +221,19 @@ export function registerArtieCompat(
     );
     return { list, claims };
   };
+  /** `id` names it: its container name, full ID, or an ID prefix of 12 or more (the `id` a create answered). */
+  const names = (id: string, c: { readonly id: string; readonly name: string }): boolean =>
+    c.id === id || c.name === id || (id.length >= 12 && c.id.startsWith(id));
   const findArtie = async (id: string): Promise<{ c: ObservedContainer; claim: ClaimView | undefined } | null> => {
     const { list, claims } = await artieContainers();
-    const c = list.find((x) => x.id === id || x.name === id || (id.length >= 12 && x.id.startsWith(id)));
+    const c = list.find((x) => names(id, x));
     return c ? { c, claim: claims.get(c.id) } : null;
   };
+  /** A claim made through this API whose container is gone (Lost), by the container's ID or name. */
+  const lostClaim = async (id: string): Promise<ClaimView | undefined> =>
+    [...(await artieClaims()).values()].find(
+      (claim) => claim.phase === "Lost" && names(id, { id: claim.container, name: claim.name }),
+    );
 
   const waitFor = <T>(check: () => Promise<T | null> | T | null): Promise<T | null> =>
     pollFor(check, options.waitMs, () => deps.now());
@@ -232,7 +266,7 @@ export function registerArtieCompat(
     if (pool !== null && deps.pools) {
       const outcome = await deps.pools.claim(pool, {
         name: specName,
-        labels: { [ARTIE_NAME_LABEL]: body.name },
+        labels: artieLabels(body),
         expires: null,
         waitMs: 0,
       });
@@ -251,7 +285,7 @@ export function registerArtieCompat(
       const what =
         run.status === 504
           ? `did not start within ${options.waitMs / 1000}s (${run.why})`
-          : `cannot start (${run.spec?.lastError ?? run.why})`;
+          : `cannot start (${withoutRetry(run.spec?.lastError ?? run.why)})`;
       return reply.code(run.status).send({ error: `container ${body.name} ${what}; its spec was removed` });
     }
     const first = ports[0];
@@ -259,24 +293,50 @@ export function registerArtieCompat(
     return reply.send({ id: shortId(run.container.id), name: body.name, hostPort });
   });
 
+  /** Deletes under way, by container ID: a second DELETE of one joins the first and gets its answer. */
+  const deleting = sharedByKey<Answer>();
+
+  /** Releases a claim made through this API: its member is removed (if still there), then its record. */
+  const release = async (claim: ClaimView): Promise<Answer> => {
+    const released = deps.pools ? await deps.pools.release(claim.pool, claim.claim) : null;
+    if (released?.kind === "failed") return { status: 500, body: { error: released.message } };
+    return { status: 200, body: { success: true, id: shortId(claim.container) } };
+  };
+
+  /**
+   * Removes the spec of a container made through this API and waits for the container to go. A
+   * spec already gone (DELETE /v1/specs, a delete before this one that gave up waiting) leaves a
+   * container on its way out: it is waited for the same.
+   */
+  const removeMade = async (c: ObservedContainer): Promise<Answer> => {
+    const id = shortId(c.id);
+    const name = deps.containers.specOf(c) ?? "";
+    const removed = await runtimeSpecs(deps).remove(name);
+    if (removed.kind !== "absent") {
+      const answer = removeAnswer(removed, name);
+      if (answer.status !== 200) return answer;
+    }
+    const gone = await waitFor(async () => ((await deps.containers.find(c.id)) === null ? true : null));
+    if (!gone) return { status: 504, body: { error: `container ${id}: its spec is removed but it is still there` } };
+    return { status: 200, body: { success: true, id } };
+  };
+
   app.delete<{ Params: { id: string } }>(
     "/api/containers/:id",
     { onRequest: token, config: { waits: true } },
     async (req, reply) => {
       const found = await findArtie(req.params.id);
-      if (!found) return notFound(reply, req.params.id);
-      const id = shortId(found.c.id);
-      if (found.claim && deps.pools) {
-        const released = await deps.pools.release(found.claim.pool, found.claim.claim);
-        if (released.kind === "failed") return reply.code(500).send({ error: released.message });
-        return reply.send({ success: true, id });
+      // A claimed member removed behind berth's back (docker rm -f) leaves its claim Lost: the
+      // client's delete of it is what ends the claim, as a delete of any container it made.
+      const lost = found ? undefined : await lostClaim(req.params.id);
+      if (lost) {
+        const answer = await deleting(lost.container, () => release(lost));
+        return reply.code(answer.status).send(answer.body);
       }
-      const name = deps.containers.specOf(found.c) ?? "";
-      const removed = removeAnswer(await runtimeSpecs(deps).remove(name), name);
-      if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
-      const gone = await waitFor(async () => ((await deps.containers.find(found.c.id)) === null ? true : null));
-      if (!gone) return reply.code(504).send({ error: `container ${id}: its spec is removed but it is still there` });
-      return reply.send({ success: true, id });
+      if (!found) return notFound(reply, req.params.id);
+      const { c, claim } = found;
+      const answer = await deleting(c.id, () => (claim ? release(claim) : removeMade(c)));
+      return reply.code(answer.status).send(answer.body);
     },
   );
 

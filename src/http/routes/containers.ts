@@ -2,9 +2,10 @@
  * Commands in and logs of berth's own containers (behind the token): POST
  * /v1/containers/{name}/exec, GET /v1/containers/{name}/logs as Server-Sent Events, and
  * /v1/containers/{name}/terminal, an interactive shell over a WebSocket. NAME is a container name,
- * an ID, or a spec name (its lowest running replica); a container berth does not manage is never
- * reachable here (404). The two streams take the token as `?token=` too (browsers cannot set
- * headers there).
+ * an ID, or a spec name (its lowest running replica that no claim holds: a claimed pool member is
+ * its consumer's, reached by its own name or ID; 409 when every one is claimed); a container
+ * berth does not manage is never reachable here (404). The two streams take the token as
+ * `?token=` too (browsers cannot set headers there).
  */
 import type {} from "@fastify/websocket";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -26,10 +27,14 @@ import { bridgeTerminal, DEFAULT_SIZE, type OutputFrames, type TerminalSocket } 
 /** The container a WebSocket terminal is for, found before the upgrade (so that 404 is an HTTP answer). */
 const terminalTargets = new WeakMap<FastifyRequest, ObservedContainer>();
 
-/** A preHandler: the running container of berth's that `find` names, or 404/409 before any upgrade. */
-export function terminalTarget(find: (req: FastifyRequest) => Promise<ObservedContainer | null>) {
+/**
+ * A preHandler: the running container of berth's that `find` names, or 404/409 before any upgrade
+ * (or the answer `find` gave itself).
+ */
+export function terminalTarget(find: (req: FastifyRequest, reply: FastifyReply) => Promise<ObservedContainer | null>) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    const container = await find(req);
+    const container = await find(req, reply);
+    if (reply.sent) return reply;
     if (!container) return reply.code(404).send({ error: "no such container managed by this berth" });
     if (container.state !== "running") return notRunning(reply, container);
     terminalTargets.set(req, container);
@@ -73,6 +78,32 @@ interface TerminalQuery {
   readonly rows?: string;
 }
 
+/**
+ * The container NAME means on the native routes (ManagedContainers.lookup, claimed pool members
+ * passed over by a spec name), or null with the answer sent: 404, or 409 naming the claims when
+ * every container of that spec is claimed.
+ */
+async function nativeTarget(
+  deps: Pick<EngineServerDeps, "containers" | "pools">,
+  name: string,
+  reply: FastifyReply,
+): Promise<ObservedContainer | null> {
+  const claims = (await deps.pools?.all()) ?? [];
+  const found = await deps.containers.lookup(name, new Map(claims.map((c) => [c.container, `${c.pool}/${c.claim}`])));
+  if (found.kind === "found") return found.container;
+  if (found.kind === "none") {
+    await reply.code(404).send({ error: `no container ${name} managed by this berth` });
+    return null;
+  }
+  const held = found.members.map((m) => `${m.container} by claim ${m.claim}`).join(", ");
+  await reply.code(409).send({
+    error:
+      `every container of spec ${name} is claimed (${held}): a claimed pool member is its consumer's ` +
+      `(docs/pools.md); name the container itself to reach it`,
+  });
+  return null;
+}
+
 /** The WebSocket terminal of the native API (registered once @fastify/websocket is: server.ts). */
 export function registerTerminalRoute(app: FastifyInstance, deps: EngineServerDeps): void {
   app.get<{ Params: { name: string }; Querystring: TerminalQuery }>(
@@ -80,7 +111,7 @@ export function registerTerminalRoute(app: FastifyInstance, deps: EngineServerDe
     {
       websocket: true,
       onRequest: requireStreamToken(deps.apiToken),
-      preHandler: terminalTarget((req) => deps.containers.find((req.params as { name: string }).name)),
+      preHandler: terminalTarget((req, reply) => nativeTarget(deps, (req.params as { name: string }).name, reply)),
       config: { waits: true },
       schema: {
         querystring: streamQuery({
@@ -122,8 +153,6 @@ const NATIVE_LOG_EVENTS: SseFormat = {
 
 export function registerContainerRoutes(app: FastifyInstance, deps: EngineServerDeps, streams: LogStreams): void {
   const token = requireToken(deps.apiToken);
-  const notFound = (reply: FastifyReply, name: string): FastifyReply =>
-    reply.code(404).send({ error: `no container ${name} managed by this berth` });
 
   app.post<{ Params: { name: string }; Body: ExecBody }>(
     "/v1/containers/:name/exec",
@@ -142,8 +171,8 @@ export function registerContainerRoutes(app: FastifyInstance, deps: EngineServer
           errors: [{ field: "timeout", message: "must be a duration from 1ms to 1h, e.g. 30s" }],
         });
       }
-      const container = await deps.containers.find(req.params.name);
-      if (!container) return notFound(reply, req.params.name);
+      const container = await nativeTarget(deps, req.params.name, reply);
+      if (!container) return reply;
       if (container.state !== "running") return notRunning(reply, container);
       const result = await deps.containers.exec(container, execRequest(req.body, timeout));
       return reply.send({ container: container.name, ...result });
@@ -175,8 +204,8 @@ export function registerContainerRoutes(app: FastifyInstance, deps: EngineServer
           });
         }
       }
-      const container = await deps.containers.find(req.params.name);
-      if (!container) return notFound(reply, req.params.name);
+      const container = await nativeTarget(deps, req.params.name, reply);
+      if (!container) return reply;
       const options = {
         follow: req.query.follow === "true" || req.query.follow === "1",
         tail: req.query.tail === undefined ? null : Number(req.query.tail),

@@ -28,10 +28,18 @@ import type { NormalizedSpec } from "../../core/spec.js";
 import { parseExpiresAt } from "../../core/units.js";
 import { AGENT_ROLE, ROLE_LABEL } from "../../ops/spawner-agents.js";
 import { bearerMatches, refuse, unauthorized } from "../auth.js";
-import { checkName, JSON_BODY_LIMIT, JSON_TYPES, parseJsonBody, pollFor, requireContentType } from "../common.js";
+import {
+  checkName,
+  JSON_BODY_LIMIT,
+  JSON_TYPES,
+  parseJsonBody,
+  pollFor,
+  requireContentType,
+  sharedByKey,
+} from "../common.js";
 import type { EngineServerDeps } from "../deps.js";
 import { EXEC_BODY_SCHEMA, type ExecBody, EXEC_MAX_TIMEOUT_MS, execRequest } from "../exec-body.js";
-import { runSpec } from "../spec-run.js";
+import { runSpec, withoutRetry } from "../spec-run.js";
 import { removeAnswer, requireRuntimeDir, runtimeSpecs, writeAnswer } from "./specs.js";
 
 export type SpawnerCompatOptions = SpawnerCompatConfig;
@@ -41,10 +49,6 @@ export { AGENT_ROLE, ROLE_LABEL };
 const BEAD_LABEL = "com.tidepool.bead_id";
 /** Output kept per stream of a docker-spawner exec; past it, the answer says `truncated: true`. */
 export const SPAWNER_EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
-/** A pull's message without the executor's promise to retry: the spawn's spec is removed, nothing retries. */
-function withoutRetry(message: string): string {
-  return message.replace("; berth retries with backoff. ", ". ");
-}
 
 /** A full or short container ID (an agent's name is a DNS label; a full ID is one character too long for one). */
 const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
@@ -119,6 +123,12 @@ function keyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
       if (tails.get(key) === tail) tails.delete(key);
     }
   };
+}
+
+/** A stop's answer: its status and body (none on success, as docker-spawner's). */
+interface StopAnswer {
+  readonly status: number;
+  readonly body?: Record<string, unknown>;
 }
 
 export function registerSpawnerCompat(
@@ -234,13 +244,14 @@ export function registerSpawnerCompat(
       return reply.send({ container_id: id, hostname: name, expired: true });
     }
     req.log.warn({ spec: name, why: run.why }, "spawn failed");
-    if (run.status === 502)
-      return reply.code(502).send({
-        error: `agent ${name} cannot start: ${withoutRetry(run.spec?.lastError ?? run.why)}; its spec was removed`,
+    if (run.status === 504)
+      return reply.code(504).send({
+        error: `agent ${name} did not start within ${options.waitMs / 1000}s (${run.why}); its spec was removed`,
       });
-    return reply.code(run.status).send({
-      error: `agent ${name} did not start within ${options.waitMs / 1000}s (${run.why}); its spec was removed`,
-    });
+    // Seen as soon as it happened, not waited out: say what it was (a name another container
+    // holds, an invalid spec, an image that cannot be had), not how long berth would have waited.
+    const what = run.status === 502 ? withoutRetry(run.spec?.lastError ?? run.why) : (run.spec?.message ?? run.why);
+    return reply.code(run.status).send({ error: `agent ${name} cannot start: ${what}; its spec was removed` });
   };
 
   app.get<{ Params: { id: string } }>("/status/:id", { onRequest: guard }, async (req, reply) => {
@@ -248,13 +259,40 @@ export function registerSpawnerCompat(
     return reply.send({ status: agent?.container.state ?? "not_found" });
   });
 
+  /** Stops under way, by spec name (an original agent's: by container ID); null: there was nothing to stop. */
+  const stopping = sharedByKey<StopAnswer | null>();
+
+  /**
+   * Removes an agent's spec and waits for its container to go. A spec already gone while its
+   * container is still there (`seen`) was removed by a stop before this one (or DELETE
+   * /v1/specs): that container is on its way out, and is waited for as this stop's own.
+   */
+  const stopSpec = async (name: string, seen: boolean): Promise<StopAnswer | null> => {
+    const removed = await runtimeSpecs(deps).remove(name);
+    if (removed.kind === "absent" && !seen) return null;
+    if (removed.kind !== "absent") {
+      const answer = removeAnswer(removed, name);
+      if (answer.status !== 200) return answer;
+    }
+    const gone = await waitFor(async () => ((await deps.containers.find(name)) === null ? true : null));
+    if (!gone)
+      return { status: 504, body: { error: `agent ${name}: its spec is removed but the container is still there` } };
+    return { status: 200 };
+  };
+
   app.post<{ Params: { id: string } }>(
     "/stop/:id",
     { onRequest: [guard, writable], config: { waits: true } },
     async (req, reply) => {
       const agent = await findAgent(req.params.id);
+      // docker-spawner's stop of a container that is not there fails: so does this one.
+      const unknown = { error: `no agent ${req.params.id}: nothing was stopped` };
       if (agent?.original) {
-        await deps.originalAgents?.stop(agent.container);
+        const { container } = agent;
+        await stopping(`original ${container.id}`, async () => {
+          await deps.originalAgents?.stop(container);
+          return { status: 200 };
+        });
         return reply.code(200).send();
       }
       let name = agent ? deps.containers.specOf(agent.container) : undefined;
@@ -267,16 +305,11 @@ export function registerSpawnerCompat(
         const spec = runtimeSpecs(deps).loadedSpec(last);
         if (spec && isAgentSpec(spec)) name = spec.name;
       }
-      const unknown = { error: `no agent ${req.params.id}: nothing was stopped` };
-      // docker-spawner's stop of a container that is not there fails: so does this one.
       if (name === undefined) return reply.code(404).send(unknown);
-      const removed = removeAnswer(await runtimeSpecs(deps).remove(name), name);
-      if (removed.status === 404 && !agent) return reply.code(404).send(unknown);
-      if (removed.status !== 200) return reply.code(removed.status).send(removed.body);
-      const gone = await waitFor(async () => ((await deps.containers.find(name)) === null ? true : null));
-      if (!gone)
-        return reply.code(504).send({ error: `agent ${name}: its spec is removed but the container is still there` });
-      return reply.code(200).send();
+      const spec = name;
+      const answer = await stopping(spec, () => stopSpec(spec, agent !== null));
+      if (answer === null) return reply.code(404).send(unknown);
+      return reply.code(answer.status).send(answer.body);
     },
   );
 

@@ -10,6 +10,8 @@ import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import {
   ARTIE_NAME_LABEL,
+  ARTIE_POOL_LABEL,
+  ARTIE_PORT_LABEL,
   artieLogEvents,
   artieSpec,
   artieSpecName,
@@ -51,7 +53,7 @@ describe("the spec of a create", () => {
     const spec = written({ name: "my-project", ports: [3000, 5173], volumeName: "owner-repo-node_modules" });
     expect(spec.image).toBe("node:24-slim");
     expect(spec.command).toEqual(["sleep", "infinity"]);
-    expect(spec.labels).toEqual({ [ARTIE_NAME_LABEL]: "my-project" });
+    expect(spec.labels).toEqual({ [ARTIE_NAME_LABEL]: "my-project", [ARTIE_PORT_LABEL]: "3000" });
     expect(spec.ports.map((p) => [p.containerPort, p.hostPort, p.hostIP])).toEqual([
       [3000, "auto", "127.0.0.1"],
       [5173, "auto", "127.0.0.1"],
@@ -59,6 +61,15 @@ describe("the spec of a create", () => {
     expect(spec.mounts).toEqual([
       expect.objectContaining({ type: "volume", source: "owner-repo-node_modules", target: "/app/node_modules" }),
     ]);
+  });
+
+  it("labels a create that says pool: true a pool container (Artie's meaning), and no other", () => {
+    expect(written({ name: "warm", pool: true }).labels).toEqual({
+      [ARTIE_NAME_LABEL]: "warm",
+      [ARTIE_PORT_LABEL]: "3000",
+      [ARTIE_POOL_LABEL]: "true",
+    });
+    expect(written({ name: "mine", pool: false }).labels[ARTIE_POOL_LABEL]).toBeUndefined();
   });
 
   it("takes Artie's defaults (port 3000), the image asked for, and --artie-host-ip", () => {
@@ -128,6 +139,35 @@ describe("stream shapes", () => {
       ports: [{ containerPort: 3000, protocol: "tcp", hostPort: 10004, hostIP: "127.0.0.1" }],
     };
     expect(artieView(c, undefined)).toMatchObject({ name: "p", hostPort: 10004, pool: false, status: "running" });
+  });
+
+  it("shows the host port of the first port the create asked for, in whatever order the engine lists them", () => {
+    const c = {
+      ...managed("artie-p-a1b2c3", "artie-p-a1b2c3", { [ARTIE_NAME_LABEL]: "p", [ARTIE_PORT_LABEL]: "5173" }),
+      ports: [
+        { containerPort: 3000, protocol: "tcp", hostPort: 10004, hostIP: "127.0.0.1" },
+        { containerPort: 5173, protocol: "tcp", hostPort: 10005, hostIP: "127.0.0.1" },
+      ],
+    };
+    expect(artieView(c, undefined)).toMatchObject({ hostPort: 10005 });
+  });
+
+  it("shows pool: true for a container made with pool: true, false for one a claim holds", () => {
+    const warm = managed("artie-w-a1b2c3", "artie-w-a1b2c3", { [ARTIE_NAME_LABEL]: "w", [ARTIE_POOL_LABEL]: "true" });
+    expect(artieView(warm, undefined)).toMatchObject({ name: "w", pool: true });
+    const member = managed("web-0", "web");
+    const claim = {
+      claim: "artie-mine-a1b2c3",
+      pool: "web",
+      container: member.id,
+      name: member.name,
+      phase: "Bound" as const,
+      hostPorts: [],
+      labels: { [ARTIE_NAME_LABEL]: "mine" },
+      expiresAt: null,
+      claimedAt: "2031-01-01T00:00:00.000Z",
+    };
+    expect(artieView(member, claim)).toMatchObject({ name: "mine", pool: false });
   });
 });
 

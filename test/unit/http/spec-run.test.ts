@@ -55,9 +55,15 @@ const TABLE: [string, SpecStatus, RunRules, "wait" | "ok" | 409 | 502][] = [
   ["Failed, where Failed ends the wait", spec({ phase: "Failed", lastErrorCode: "BERTH_DOCKER" }), ARTIE, 502],
   [
     "Failed, where its retries are waited for",
-    spec({ phase: "Failed", lastErrorCode: "BERTH_DOCKER" }),
+    spec({ phase: "Failed", lastErrorCode: "BERTH_DOCKER", retryAt: "2026-12-06T10:00:00Z" }),
     SPAWNER,
     "wait",
+  ],
+  [
+    "Failed with no retry coming (a missing network, a refused create): not waited out",
+    spec({ phase: "Failed", message: "network x does not exist", retryAt: null }),
+    SPAWNER,
+    502,
   ],
   ["ran to its end, where that counts", spec({ phase: "Succeeded", containers: [exited] }), SPAWNER, "ok"],
   ["failed run, where a finished run counts", spec({ phase: "Failed", containers: [exited] }), SPAWNER, "ok"],
