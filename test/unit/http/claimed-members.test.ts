@@ -12,13 +12,11 @@ import { ownership } from "../../../src/core/ownership.js";
 import type { ClaimRecord } from "../../../src/core/pool.js";
 import { ARTIE_NAME_LABEL } from "../../../src/http/routes/artie-compat.js";
 import { buildServer } from "../../../src/http/server.js";
-import { PassMarks } from "../../../src/loop/pass-marks.js";
-import { PoolDemand } from "../../../src/loop/pool-demand.js";
 import { DEFAULT_PARSE_OPTIONS, parseSpecText } from "../../../src/manifest/parse.js";
 import { ManagedContainers } from "../../../src/ops/containers.js";
 import { EventLog } from "../../../src/ops/event-log.js";
-import { Pools } from "../../../src/ops/pools.js";
 import { silentLogger } from "../../../src/util/log.js";
+import { memoryPools } from "../../support/claims.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { BEARER, managed } from "../../support/http-server.js";
 
@@ -56,19 +54,7 @@ function poolServer(pools: ReturnType<typeof pool>[], records: ClaimRecord[] = [
   const containers = pools.flatMap((p) => p.members);
   const list = () => Promise.resolve([...containers]);
   const execs: string[] = [];
-  const claims = new Pools({
-    claims: {
-      list: () => Promise.resolve({ records: [...records], unreadable: [] }),
-      write: (r: ClaimRecord) => {
-        records.push(r);
-        return Promise.resolve({ ok: true as const });
-      },
-      remove: (poolName: string, claim: string) => {
-        const at = records.findIndex((r) => r.pool === poolName && r.name === claim);
-        if (at >= 0) records.splice(at, 1);
-        return Promise.resolve({ ok: true as const, removed: at >= 0 });
-      },
-    },
+  const claims = memoryPools(records, {
     docker: {
       listContainers: list,
       removeContainer: (id: string) => {
@@ -83,13 +69,7 @@ function poolServer(pools: ReturnType<typeof pool>[], records: ClaimRecord[] = [
       return p ? { spec: p.spec, hash: "h" } : null;
     },
     poolSpecs: () => pools.map((p) => p.spec),
-    status: () => undefined,
-    exclusive: (_spec, _harmless, fn) => fn(),
-    passes: new PassMarks(clock),
-    demand: new PoolDemand(),
-    requestPass: () => undefined,
     clock,
-    log,
   });
   const app = buildServer({
     log,

@@ -10,14 +10,11 @@ import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { labelKeys } from "../../../src/core/labels.js";
 import type { ClaimRecord } from "../../../src/core/pool.js";
-import { memoryClaims } from "../../support/claims.js";
+import { memoryPools } from "../../support/claims.js";
 import { ownership } from "../../../src/core/ownership.js";
 import { buildServer } from "../../../src/http/server.js";
-import { PassMarks } from "../../../src/loop/pass-marks.js";
-import { PoolDemand } from "../../../src/loop/pool-demand.js";
 import { ManagedContainers } from "../../../src/ops/containers.js";
 import { EventLog } from "../../../src/ops/event-log.js";
-import { Pools } from "../../../src/ops/pools.js";
 import { silentLogger } from "../../../src/util/log.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { BEARER } from "../../support/http-server.js";
@@ -37,21 +34,14 @@ async function poolServer() {
   const log = silentLogger();
   const clock = new FakeClock(NOW);
   const records: ClaimRecord[] = [];
-  const pools = new Pools({
-    claims: memoryClaims(records),
+  const pools = memoryPools(records, {
     docker: {
       listContainers: () => Promise.resolve([container(web, { name: "web-0", replica: 0, id: "a".repeat(64) })]),
       removeContainer: () => Promise.resolve(),
     },
     owner: ownership(KEYS, CONTROLLER),
     desired: (name) => (name === "web" ? { spec: web.spec, hash: web.hash } : null),
-    status: () => undefined,
-    exclusive: (_spec, _harmless, fn) => fn(),
-    passes: new PassMarks(clock),
-    demand: new PoolDemand(),
-    requestPass: () => undefined,
     clock,
-    log,
   });
   const app = buildServer({
     log,

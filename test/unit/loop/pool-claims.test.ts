@@ -9,12 +9,10 @@ import { describe, expect, it } from "vitest";
 import type { ObservedContainer } from "../../../src/core/observed.js";
 import { ownership } from "../../../src/core/ownership.js";
 import type { ClaimRecord } from "../../../src/core/pool.js";
-import { memoryClaims } from "../../support/claims.js";
+import { memoryPools } from "../../support/claims.js";
 import type { SpecStatus } from "../../../src/core/status.js";
 import { PassMarks } from "../../../src/loop/pass-marks.js";
-import { PoolDemand } from "../../../src/loop/pool-demand.js";
-import { type ClaimExpiry, type ClaimOutcome, Pools } from "../../../src/ops/pools.js";
-import { silentLogger } from "../../../src/util/log.js";
+import type { ClaimExpiry, ClaimOutcome } from "../../../src/ops/pools.js";
 import { FakeClock, settle } from "../../support/fake-clock.js";
 import { container, CONTROLLER, desired, KEYS } from "../../support/plan-fixtures.js";
 import { specStatus } from "../../support/spec-status.js";
@@ -32,8 +30,7 @@ function world() {
   /** Runs while the claim looks, once. */
   let duringLook: (() => void) | null = null;
   const asked: number[] = [];
-  const pools = new Pools({
-    claims: memoryClaims(records),
+  const pools = memoryPools(records, {
     docker: {
       // The hook runs as the claim looks: after the list it looks at was taken.
       listContainers: () => {
@@ -48,12 +45,9 @@ function world() {
     owner: ownership(KEYS, CONTROLLER),
     desired: (name) => (name === "web" ? { spec: web.spec, hash: web.hash } : null),
     status: () => status,
-    exclusive: (_spec, _harmless, fn) => fn(),
     passes,
-    demand: new PoolDemand(),
     requestPass: () => asked.push(clock.now()),
     clock,
-    log: silentLogger(),
   });
   return {
     clock,
