@@ -70,7 +70,7 @@ export function writeAnswer(outcome: WriteOutcome, name: string): Answer {
         body: {
           error:
             `spec ${name} clashes with spec ${outcome.spec} in ${outcome.file}: spec and container names ` +
-            `(NAME-0 … with replicas) must be unique across all spec files; nothing was written`,
+            `(NAME-0 … with replicas, NAME-<n> for any n of a pool) must be unique across all spec files; nothing was written`,
           file: outcome.file,
         },
       };
