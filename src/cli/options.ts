@@ -332,6 +332,17 @@ export function addReconcileOptions(command: Command): Command {
 }
 
 /** --state-dir (run, apply, reap; logs --build reads the build logs there). */
+/**
+ * Where a running berth records its pool claims (its --runtime-specs): with it, a spec name in
+ * `exec` and `logs` passes over claimed members, as the HTTP API's does.
+ */
+export function claimsDirOption(): Option {
+  return new Option(
+    "--runtime-specs <dir>",
+    "the runtime spec directory of the berth that runs the pools: a spec name then skips claimed members",
+  ).env("BERTH_RUNTIME_SPECS");
+}
+
 export function stateDirOption(): Option {
   return new Option(
     "--state-dir <dir>",

@@ -193,6 +193,13 @@ describe("warm pools and claims", () => {
     const cli = JSON.parse(claimed.stdout) as { container: string; claim: string };
     expect(cli.claim).toBe("cli");
     expect(claimedIds(runtime)).toContain(cli.container);
+    // berth exec by the pool's name, told where the claims are, runs in a member no claim holds.
+    const ran = await berth(["exec", "--id", c, "--runtime-specs", runtime, pool, "--", "hostname"]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const host = ran.stdout.trim();
+    expect(host).toMatch(/^[0-9a-f]{12}$/);
+    expect(claimedIds(runtime).map((x) => x.slice(0, 12))).not.toContain(host);
+    expect((await containersOf(c)).some((x) => x.id.startsWith(host) && isMember(pool)(x))).toBe(true);
     // The refill after that claim takes the lowest free port: the one the released member had.
     const reused = await pollValue(
       async () =>

@@ -243,7 +243,9 @@ describe("berth --target swarm on a two-node swarm", () => {
     ]);
     const table = await swarm(["status", "--id", id, "-f", dir], env);
     expect(table.stdout).toMatch(
-      new RegExp(`${pinned}\\s+Pending\\s+0/2\\s+-\\s+0/2 tasks running; last task error: no suitable node \\(`),
+      new RegExp(
+        `${pinned}\\s+Pending\\s+0/2\\s+-\\s+never\\s+0/2 tasks running; last task error: no suitable node \\(`,
+      ),
     );
   }, 180_000);
 });

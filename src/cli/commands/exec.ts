@@ -13,6 +13,7 @@ import {
   addExamples,
   addLogOptions,
   collect,
+  claimsDirOption,
   policyProfileOption,
 } from "../options.js";
 import { setup } from "../setup.js";
@@ -67,7 +68,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         .default("1h"),
     )
     // Only the profile: under restricted an exec may not run as root.
-    .addOption(policyProfileOption());
+    .addOption(policyProfileOption())
+    .addOption(claimsDirOption());
   addControllerOptions(command);
   addDockerOptions(command, { network: false });
   addLogOptions(command);

@@ -14,6 +14,7 @@ import {
   addExamples,
   addLogOptions,
   addTargetOption,
+  claimsDirOption,
   stateDirOption,
 } from "../options.js";
 import { BuildLogs } from "../../host/build-logs.js";
@@ -71,7 +72,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         "BERTH_LOGS_BUILD",
       ),
     )
-    .addOption(stateDirOption());
+    .addOption(stateDirOption())
+    .addOption(claimsDirOption());
   addControllerOptions(command);
   addDockerOptions(command, { network: false });
   addTargetOption(command);
