@@ -217,61 +217,66 @@ function crashLoop(n: number): string {
 
 export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
   const byName = new Map(input.services.filter((s) => input.owner.owns(s)).map((s) => [s.name, s]));
-  const rows = [...input.records.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .map((record) => {
-      const service = byName.get(record.name);
-      const c = byName.get(canaryName(record.name));
-      const canary = c && isCanary(c, input.owner) ? c : undefined;
-      const ids = new Set([service?.id, canary?.id].filter((id) => id !== undefined));
-      const tasks = input.tasks.filter((t) => ids.has(t.serviceId));
-      // Tasks of the spec's version: its own service's once it runs it, and its canaries'.
-      const current = new Set(
-        [service, canary].flatMap((s) => (s && s.labels[input.owner.keys.hash] === record.hash ? [s.id] : [])),
-      );
-      const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
-      const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
-      // A global service's desired count is Swarm's: the tasks it wants running, one per eligible
-      // node. With no valid version of the spec, the service's own count (kept as it is).
-      const swarmWants = tasks.filter((t) => t.desiredState === "running").length;
-      const desired = record.spec ? (desiredReplicas(record.spec) ?? swarmWants) : (service?.replicas ?? swarmWants);
-      const exits = failed.filter((t) => t.state === "failed").length;
-      const held = partitionOf(input.plan, record.name);
-      const liveOf = (s: ObservedService | undefined): number =>
-        s ? live.filter((t) => t.serviceId === s.id).length : 0;
-      const canariesPending = held !== undefined && (service?.replicas !== held.held || liveOf(canary) < held.canaries);
-      const { phase, message } = phaseOf(
-        record,
-        service,
-        canary,
-        held,
-        canariesPending,
-        live.length,
-        desired,
-        input,
-        exits,
-        runEnd(record, service, tasks, desired),
-      );
-      return {
-        name: record.name,
-        phase,
-        message,
-        file: record.file,
-        hash: record.hash,
-        serviceId: service?.id ?? null,
-        canaryServiceId: canary?.id ?? null,
-        ...(held ? { partition: swarmPartitionText(held) } : {}),
-        desired,
-        global: record.spec?.global ?? false,
-        running: live.length,
-        updated: tasks.filter((t) => current.has(t.serviceId) && wanted(t) && t.outdated !== true).length,
-        nodes: [...new Set(live.map((t) => t.node))].sort(),
-        lastError: failed[0]?.error ?? null,
-        expiresAt: record.spec?.expiresAt != null ? formatTime(record.spec.expiresAt) : null,
-        tasks: swarmTaskRows(tasks, { canaryId: canary?.id ?? null, held: held !== undefined }),
-      };
-    });
+  const rows = [...input.records.values()].map((record) => {
+    const service = byName.get(record.name);
+    const c = byName.get(canaryName(record.name));
+    const canary = c && isCanary(c, input.owner) ? c : undefined;
+    const ids = new Set([service?.id, canary?.id].filter((id) => id !== undefined));
+    const tasks = input.tasks.filter((t) => ids.has(t.serviceId));
+    // Tasks of the spec's version: its own service's once it runs it, and its canaries'.
+    const current = new Set(
+      [service, canary].flatMap((s) => (s && s.labels[input.owner.keys.hash] === record.hash ? [s.id] : [])),
+    );
+    const { live, failed, swarmWants } = taskFacts(tasks);
+    // A global service's desired count is Swarm's: the tasks it wants running, one per eligible
+    // node. With no valid version of the spec, the service's own count (kept as it is).
+    const desired = record.spec ? (desiredReplicas(record.spec) ?? swarmWants) : (service?.replicas ?? swarmWants);
+    const exits = failed.filter((t) => t.state === "failed").length;
+    const held = partitionOf(input.plan, record.name);
+    const liveOf = (s: ObservedService | undefined): number =>
+      s ? live.filter((t) => t.serviceId === s.id).length : 0;
+    const canariesPending = held !== undefined && (service?.replicas !== held.held || liveOf(canary) < held.canaries);
+    const { phase, message } = phaseOf(
+      record,
+      service,
+      canary,
+      held,
+      canariesPending,
+      live.length,
+      desired,
+      input,
+      exits,
+      runEnd(record, service, tasks, desired),
+    );
+    return {
+      name: record.name,
+      phase,
+      message,
+      file: record.file,
+      hash: record.hash,
+      serviceId: service?.id ?? null,
+      canaryServiceId: canary?.id ?? null,
+      ...(held ? { partition: swarmPartitionText(held) } : {}),
+      desired,
+      global: record.spec?.global ?? false,
+      running: live.length,
+      updated: tasks.filter((t) => current.has(t.serviceId) && wanted(t) && t.outdated !== true).length,
+      nodes: [...new Set(live.map((t) => t.node))].sort(),
+      lastError: failed[0]?.error ?? null,
+      expiresAt: record.spec?.expiresAt != null ? formatTime(record.spec.expiresAt) : null,
+      tasks: swarmTaskRows(tasks, { canaryId: canary?.id ?? null, held: held !== undefined }),
+    };
+  });
   return [...rows, ...unnamedInvalid(input, byName)].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** A service's tasks as status counts them: running, with an error (newest first), wanted running. */
+function taskFacts(tasks: readonly ObservedTask[]) {
+  return {
+    live: tasks.filter((t) => t.desiredState === "running" && t.state === "running"),
+    failed: tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at),
+    swarmWants: tasks.filter((t) => t.desiredState === "running").length,
+  };
 }
 
 /**
@@ -289,8 +294,7 @@ function unnamedInvalid(input: SwarmStatusInput, byName: ReadonlyMap<string, Obs
     const issue = input.invalidSources?.get(service.labels[keys.source] ?? "")?.[0];
     if (issue === undefined) continue;
     const tasks = input.tasks.filter((t) => t.serviceId === service.id);
-    const live = tasks.filter((t) => t.desiredState === "running" && t.state === "running");
-    const failed = tasks.filter((t) => t.error !== "").sort((a, b) => b.at - a.at);
+    const { live, failed, swarmWants } = taskFacts(tasks);
     out.push({
       name,
       phase: "Invalid",
@@ -299,7 +303,7 @@ function unnamedInvalid(input: SwarmStatusInput, byName: ReadonlyMap<string, Obs
       hash: null,
       serviceId: service.id,
       canaryServiceId: null,
-      desired: service.replicas ?? tasks.filter((t) => t.desiredState === "running").length,
+      desired: service.replicas ?? swarmWants,
       global: service.replicas === null,
       running: live.length,
       updated: 0,
