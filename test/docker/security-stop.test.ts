@@ -14,6 +14,7 @@ import {
   docker,
   type RunningBerth,
   specDir,
+  signalled,
   startBerth,
   TEST_IMAGE,
   testIds,
@@ -21,18 +22,6 @@ import {
 } from "../support/e2e.js";
 import { pollUntil } from "../support/poll.js";
 import { specText } from "../support/specs.js";
-
-/** The engine has sent a container a signal (a stop begins with one) since `since` (seconds). */
-async function signalled(container: string, since: number): Promise<boolean> {
-  const stream = await docker.getEvents({
-    since,
-    until: Math.floor(Date.now() / 1000),
-    filters: { container: [container], event: ["kill"] },
-  });
-  let text = "";
-  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
-  return text.includes('"kill"');
-}
 
 const id = testIds();
 let controller: RunningBerth | undefined;

@@ -17,6 +17,7 @@ import {
   passes,
   removeImage,
   type RunningBerth,
+  signalled,
   specDir,
   startBerth,
   TEST_IMAGE,
@@ -239,6 +240,33 @@ describe("POST /spawn whose spec cannot be applied", () => {
     const after = await containersOf(c);
     expect(after.map((x) => [x.id, x.name, x.state])).toEqual(before.map((x) => [x.id, x.name, "running"]));
     expect(after.filter((x) => x.labels["berth.spec"] === name)).toEqual([]);
+  });
+});
+
+describe("POST /stop in flight when berth is told to stop", () => {
+  it("answers 200 once the drain has stopped and removed the agent, before berth exits", async () => {
+    // The agent's PID 1 ignores SIGTERM: its stop takes the 10 s stop timeout, so SIGTERM reaches
+    // berth while the stop is in flight; the drain (30 s by default) lets it finish.
+    const { runtime, worktree } = await startSpawner("stop-sigterm", STUBBORN_IMAGE, "60s");
+    const bead = `termstop-${RUN}`;
+    const spawned = await post("/spawn", { bead_id: bead, worktree_path: worktree });
+    expect(spawned.status).toBe(200);
+    const cid = spawned.body.container_id as string;
+
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const stop = post(`/stop/${cid}`);
+    // The stop has begun: its spec is gone and the engine has sent the agent its SIGTERM.
+    expect(
+      await pollUntil(async () => readdirSync(runtime).length === 0 && (await signalled(cid, since)), 20_000),
+    ).toBe(true);
+    const exited = controller?.stop();
+    controller = undefined;
+
+    const answer = await stop;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({});
+    expect(await exited).toBe(0);
+    expect(await named(`tidepool-agent-${bead}`)).toEqual([]);
   });
 });
 

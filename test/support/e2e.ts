@@ -340,6 +340,18 @@ export async function passes(controller: RunningBerth, n: number): Promise<boole
 }
 
 /** An image `repo:latest` made from the test image with `cmd` as its default command. */
+/** The engine has sent `container` a signal (a stop begins with one) since `since` (epoch seconds). */
+export async function signalled(container: string, since: number): Promise<boolean> {
+  const stream = await docker.getEvents({
+    since,
+    until: Math.floor(Date.now() / 1000),
+    filters: { container: [container], event: ["kill"] },
+  });
+  let text = "";
+  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+  return text.includes('"kill"');
+}
+
 export async function commitImage(repo: string, cmd: readonly string[]): Promise<void> {
   const c = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"] });
   await c.commit({ repo, tag: "latest", changes: `CMD ${JSON.stringify(cmd)}` });

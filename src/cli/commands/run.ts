@@ -29,6 +29,25 @@ import { swarmRun } from "../swarm.js";
 import { VERSION } from "../version.js";
 import type { Logger } from "pino";
 
+/** After the drain, how long requests still open have to answer before their connections are cut. */
+const ANSWER_GRACE_MS = 1000;
+
+/** Waits for `promise` to settle, or `ms`, whichever comes first. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ]);
+  clearTimeout(timer);
+}
+
 export type Signals = (handler: (signal: string) => void) => () => void;
 
 export const processSignals: Signals = (handler) => {
@@ -349,6 +368,9 @@ async function runLocked(
   await app.controller.stop();
   // Nothing writes any more: let go of the lease, so that a standby takes over at once.
   await elected?.stop();
+  // A request waiting on what the drain just finished (a /stop whose container the last operation
+  // removed) sees it at its next look, every 100 ms: it gets a moment to answer before the cut.
+  if (serverClosed) await settledWithin(serverClosed, ANSWER_GRACE_MS);
   // The drain timeout bounds the whole shutdown: requests still open are cut.
   app.server?.server.closeAllConnections();
   await serverClosed;
