@@ -136,7 +136,7 @@ export class DesiredStateBuilder {
     const candidates: (LoadedSpec & { path: string })[] = [...this.lastGood].flatMap(([path, good]) =>
       specsOf(good.file, good.source, good.documents).map((loaded) => ({ ...loaded, path })),
     );
-    const broken = invalidFiles.map((f) => ({ file: f.file, names: f.result.names }));
+    const broken = invalidFiles.map((f) => ({ file: f.file, names: f.result.names, pools: f.result.pools ?? [] }));
     const { refused, issues: collisions } = crossFileChecks(candidates, this.profile, this.paths, broken);
 
     const records = new Map<string, SpecRecord>();

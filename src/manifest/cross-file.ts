@@ -165,10 +165,14 @@ export function findForeignJoins(
   const refused = new Set<LoadedSpec>();
   const issues: SpecIssue[] = [];
   if (profile === "privileged") return { refused, issues };
-  const owned = new Set(specs.flatMap((c) => containerNames(c.spec.name, c.spec.replicas)));
+  // A pool's members are `<pool>-<n>`, whatever its size (a size-1 pool's only member is `one-0`).
+  const owned = new Set(
+    specs.filter((c) => c.spec.pool === null).flatMap((c) => containerNames(c.spec.name, c.spec.replicas)),
+  );
+  const pools = new Set(specs.filter((c) => c.spec.pool !== null).map((c) => c.spec.name));
   for (const loaded of specs) {
     for (const join of loaded.joins ?? []) {
-      if (owned.has(join.name)) continue;
+      if (owned.has(join.name) || pools.has(poolOfMemberName(join.name) ?? "")) continue;
       refused.add(loaded);
       issues.push({
         code: "BERTH_POLICY",
@@ -240,6 +244,8 @@ export function findBindsInsideWritable(
 export interface BrokenFile {
   readonly file: string;
   readonly names: readonly string[];
+  /** The names of the pools it declares (`spec.pool` present), as far as they can be read. */
+  readonly pools?: readonly string[];
 }
 
 /**
@@ -253,9 +259,7 @@ export function findNamesInBrokenFiles(
 ): { refused: Set<LoadedSpec>; issues: SpecIssue[] } {
   const refused = new Set<LoadedSpec>();
   const issues: SpecIssue[] = [];
-  for (const loaded of specs) {
-    const others = broken.filter((b) => b.file !== loaded.file && b.names.includes(loaded.spec.name));
-    if (others.length === 0) continue;
+  const refuse = (loaded: LoadedSpec, message: string): void => {
     refused.add(loaded);
     issues.push({
       code: "BERTH_DUPLICATE_NAME",
@@ -263,10 +267,32 @@ export function findNamesInBrokenFiles(
       line: loaded.line,
       column: loaded.column,
       path: "metadata.name",
-      message:
-        `${JSON.stringify(loaded.spec.name)} is also defined in ${others.map((b) => b.file).join(", ")}, ` +
-        "which has errors; names must be unique across all spec files (neither is applied)",
+      message,
     });
+  };
+  const files = (list: readonly BrokenFile[]): string => list.map((b) => b.file).join(", ");
+  for (const loaded of specs) {
+    const name = loaded.spec.name;
+    const elsewhere = broken.filter((b) => b.file !== loaded.file);
+    const others = elsewhere.filter((b) => b.names.includes(name));
+    if (others.length > 0) {
+      refuse(
+        loaded,
+        `${JSON.stringify(name)} is also defined in ${files(others)}, ` +
+          "which has errors; names must be unique across all spec files (neither is applied)",
+      );
+      continue;
+    }
+    // Named like a member of a pool whose file is broken: once that file is fixed, the pool's
+    // refill would find the name taken.
+    const pool = poolOfMemberName(name);
+    const pooled = pool === null ? [] : elsewhere.filter((b) => b.pools?.includes(pool));
+    if (pool !== null && pooled.length > 0)
+      refuse(
+        loaded,
+        `${JSON.stringify(name)} is the name of a member of pool ${JSON.stringify(pool)} in ${files(pooled)}, ` +
+          `which has errors; ${POOL_MEMBER_RULE} (neither is applied)`,
+      );
   }
   return { refused, issues };
 }

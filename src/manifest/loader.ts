@@ -584,7 +584,7 @@ export function validateLoad(load: LoadResult, profile: Profile): Validation {
   const candidates = load.files.flatMap((f) => specsOf(f.file, f.source, f.result.documents));
   const broken = load.files
     .filter((f) => f.result.issues.length > 0)
-    .map((f) => ({ file: f.file, names: f.result.names }));
+    .map((f) => ({ file: f.file, names: f.result.names, pools: f.result.pools ?? [] }));
   const { refused, issues } = crossFileChecks(candidates, profile, undefined, broken);
   const declared = load.files.flatMap((f) => objectsOf(f.file, f.source, f.result.objects));
   const twice = findObjectCollisions(declared);

@@ -121,6 +121,8 @@ export interface FileParseResult {
   readonly issues: readonly SpecIssue[];
   /** Every metadata.name seen in the file, valid document or not (to mark them Invalid). */
   readonly names: readonly string[];
+  /** Of those, the ones whose document has a `spec.pool` (absent: none). */
+  readonly pools?: readonly string[];
 }
 
 /** The first alias of `doc` that names no anchor before it, with its offset. */
@@ -441,6 +443,7 @@ export function parseSpecText(
   const documents: ParsedDocument[] = [];
   const objects: ParsedObject[] = [];
   const names: string[] = [];
+  const pools: string[] = [];
   let aliases = 0;
   let nonEmpty = 0;
 
@@ -499,7 +502,12 @@ export function parseSpecText(
     const kind = (data as { kind?: unknown } | null)?.kind;
     const isObject = kind === "Network" || kind === "Volume";
     const name = (data as { metadata?: { name?: unknown } } | null)?.metadata?.name;
-    if (typeof name === "string" && !isObject) names.push(name);
+    if (typeof name === "string" && !isObject) {
+      names.push(name);
+      const spec = (data as { spec?: unknown }).spec;
+      if (typeof spec === "object" && spec !== null && (spec as { pool?: unknown }).pool !== undefined)
+        pools.push(name);
+    }
 
     // At most MAX_ISSUES_PER_DOCUMENT problems each (a document of 20 000 unknown keys is one
     // mistake, and locating each problem walks the document).
@@ -584,7 +592,13 @@ export function parseSpecText(
   }
   issues.sort((a, b) => a.line - b.line || a.column - b.column);
   const valid = issues.length === 0;
-  return { documents: valid ? documents : [], ...(objects.length > 0 && valid ? { objects } : {}), issues, names };
+  return {
+    documents: valid ? documents : [],
+    ...(objects.length > 0 && valid ? { objects } : {}),
+    issues,
+    names,
+    ...(pools.length > 0 ? { pools } : {}),
+  };
 }
 
 /** The verdict on a file above the size limit (given its size, so it need not be read). */

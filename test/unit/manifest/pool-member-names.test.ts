@@ -73,6 +73,39 @@ describe("a spec named like a pool's member, in a spec folder", () => {
   });
 });
 
+describe("pool member names when the pool's file is broken", () => {
+  it("keeps them: a spec one-9 is refused, naming the broken file, until that file is fixed", async () => {
+    const dir = tempDir();
+    const one = write(dir, "one.yaml", pool("one").replace("image:", "imagee:"));
+    const taker = write(dir, "one-9.yaml", specText("one-9"));
+    write(dir, "web-1.yaml", specText("web-1"));
+    const broken = await loadChecked(new SpecLoader([dir]));
+    expect(broken.specs.map((s) => s.spec.name)).toEqual(["web-1"]);
+    expect(broken.issues.filter((i) => i.file === taker).map(formatIssue)).toEqual([
+      `${taker}:4:9: metadata.name: "one-9" is the name of a member of pool "one" in ${one}, which has errors; ${RULE}`,
+    ]);
+    // A broken file that is no pool keeps only its own name: web-1 beside a broken web is no clash.
+    write(dir, "web.yaml", specText("web").replace("image:", "imagee:"));
+    expect((await loadChecked(new SpecLoader([dir]))).specs.map((s) => s.spec.name)).toEqual(["web-1"]);
+  });
+});
+
+describe("a namespace join to a pool's member", () => {
+  it("is a join to a container of a spec, for a pool of size 1 too (its member is one-0)", async () => {
+    const dir = tempDir();
+    write(dir, "one.yaml", pool("one", 1));
+    write(dir, "two.yaml", pool("two", 3));
+    write(dir, "side.yaml", specText("side", { extra: ["network: container:one-0"] }));
+    write(dir, "side2.yaml", specText("side2", { extra: ["pidMode: container:two-7"] }));
+    write(dir, "bad.yaml", specText("bad", { extra: ["network: container:one"] }));
+    const result = await loadChecked(new SpecLoader([dir]));
+    expect(result.specs.map((s) => s.spec.name).sort()).toEqual(["one", "side", "side2", "two"]);
+    expect(result.issues.map((i) => [path.basename(i.file), i.path, i.message.split(" [")[1]])).toEqual([
+      ["bad.yaml", "spec.network", "policy baseline: no-foreign-namespace-join]"],
+    ]);
+  });
+});
+
 describe("PUT /v1/specs/{name} and pool member names", () => {
   it("refuses a spec named <pool>-<n> beyond the pool's size: 409 naming the pool's file, nothing written", async () => {
     const s = testServer({ loaded: () => [loadedRecord("specs/one.yaml", pool("one"))] });
