@@ -325,11 +325,12 @@ export function statusReport(input: StatusInput): StatusReport {
     const rt = input.progress(record.name);
     const spec = record.spec;
     const partition = partitions.get(record.name);
-    const desiredReplicas = spec ? spec.replicas : 0;
+    const expired = spec?.expiresAt !== null && spec?.expiresAt !== undefined && spec.expiresAt <= input.now;
+    // An expired spec wants nothing any more: berth reaps what it had.
+    const desiredReplicas = spec && !expired ? spec.replicas : 0;
     const replicaCounts = counts(containers);
     const ready = replicaCounts.ready;
     const run = spec && spec.restartPolicy !== "Always" ? runPhase(spec, containers) : null;
-    const expired = spec?.expiresAt !== null && spec?.expiresAt !== undefined && spec.expiresAt <= input.now;
 
     let phase: Phase;
     let message: string | null = null;

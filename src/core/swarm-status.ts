@@ -230,7 +230,13 @@ export function swarmStatus(input: SwarmStatusInput): SwarmSpecStatus[] {
     const { live, failed, swarmWants } = taskFacts(tasks);
     // A global service's desired count is Swarm's: the tasks it wants running, one per eligible
     // node. With no valid version of the spec, the service's own count (kept as it is).
-    const desired = record.spec ? (desiredReplicas(record.spec) ?? swarmWants) : (service?.replicas ?? swarmWants);
+    // An expired spec wants nothing any more: berth removes what it had.
+    const expired = record.spec?.expiresAt != null && record.spec.expiresAt <= input.now;
+    const desired = expired
+      ? 0
+      : record.spec
+        ? (desiredReplicas(record.spec) ?? swarmWants)
+        : (service?.replicas ?? swarmWants);
     const exits = failed.filter((t) => t.state === "failed").length;
     const held = partitionOf(input.plan, record.name);
     const liveOf = (s: ObservedService | undefined): number =>

@@ -683,7 +683,7 @@ describe("status from the tasks", () => {
     ).toEqual([
       "crashy Pending 0/1 1 updated [] 0/1 tasks running; crash loop: 2 tasks failed (in Swarm's task history) | task: non-zero exit (3)",
       "off Suspended 0/0 0 updated [] scaled to 0 | -",
-      "old Expired 0/1 0 updated [] expired | -",
+      "old Expired 0/0 0 updated [] expired | -",
       "paused Failed 1/1 0 updated [node-b] update paused: task failed | -",
       "rolling Updating 2/1 1 updated [node-b] rolling update, 2/1 tasks running | -",
       "stuck Pending 1/2 2 updated [node-b] 1/2 tasks running | no suitable node (insufficient resources on 2 nodes)",

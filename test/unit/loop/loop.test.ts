@@ -279,6 +279,8 @@ describe("expiry", () => {
     await clock.advance(60_000);
     expect(h.docker.byName("agent")).toBeUndefined();
     expect(h.status("agent")?.phase).toBe("Expired");
+    // It wants nothing any more: 0 of 0, not 0 of 1.
+    expect(h.status("agent")?.replicas).toMatchObject({ desired: 0, ready: 0 });
   });
 });
 
