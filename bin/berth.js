@@ -28,5 +28,13 @@ const code = await bundle.exports.main(process.argv, undefined, bundle.folder);
 if (!/^[a-z]+$/.test(command) || Object.hasOwn(bundle.exports.COMMANDS, command)) bundle.save();
 
 // A command is over when main returns: a call still waiting on a silent engine (it would end at
-// its own deadline) must not keep the process alive. stdout and stderr are synchronous on Linux.
+// its own deadline) must not keep the process alive. But not before what it printed has gone: a
+// pipe whose reader is slower than berth holds the rest (past the pipe's 64 KiB) in the stream,
+// and process.exit would drop it. A write's callback runs once it and all before it are written,
+// or have failed (a reader that has closed the pipe: src/cli/io.ts).
+await Promise.all(
+  [process.stdout, process.stderr].map((stream) =>
+    stream.writableLength > 0 ? new Promise((resolve) => stream.write("", resolve)) : undefined,
+  ),
+);
 process.exit(code);

@@ -36,6 +36,32 @@ describe("the installed entry point (bin/berth.js after npm run build)", () => {
   });
 });
 
+describe("output to a pipe read slowly", () => {
+  it("is written whole before berth exits, past the pipe's 64 KiB", () => {
+    // 200 services of 200-byte values: the YAML stream is about 85 KB, more than a pipe holds.
+    const dir = tempDir();
+    const services = Array.from(
+      { length: 200 },
+      (_, i) => `  s${i}:\n    image: busybox:latest\n    environment:\n      A: "${"x".repeat(200)}"\n`,
+    );
+    writeFileSync(path.join(dir, "compose.yaml"), `services:\n${services.join("")}`);
+    const direct = spawnSync(process.execPath, [BIN, "import", "compose", "compose.yaml"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(direct.status).toBe(0);
+    expect(direct.stdout.length).toBeGreaterThan(80_000);
+    // The reader starts reading only after a second: berth has long finished writing by then.
+    const piped = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" "${BIN}" import compose compose.yaml 2>/dev/null | (sleep 1; cat)`],
+      { cwd: dir, encoding: "utf8", maxBuffer: 1 << 24 },
+    );
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toBe(direct.stdout);
+  });
+});
+
 describe("the code cache (src/cli/code-cache.ts)", () => {
   const ids = testIds();
   /** The environment without the variables that place or turn off the cache, plus `extra`. */
