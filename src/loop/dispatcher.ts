@@ -100,6 +100,8 @@ export interface QueueView {
   progressOf(spec: string): SpecProgress | undefined;
   /** Containers that failed to start this many times in a row or more. */
   unstartable(times: number): Set<string>;
+  /** The actions in flight, by spec. */
+  inFlightActions(): ReadonlyMap<string, readonly Action[]>;
 }
 
 /** The view of a queue that has never run anything (one-shot commands). */
@@ -107,6 +109,7 @@ export const EMPTY_QUEUE: QueueView = {
   epoch: () => 0,
   progressOf: () => undefined,
   unstartable: () => new Set(),
+  inFlightActions: () => new Map(),
 };
 
 export interface DispatcherDeps {
@@ -170,6 +173,10 @@ export class Dispatcher implements QueueView {
 
   progressOf(spec: string): SpecProgress | undefined {
     return this.runtime.get(spec);
+  }
+
+  inFlightActions(): ReadonlyMap<string, readonly Action[]> {
+    return this.inFlight;
   }
 
   /** The spec has an operation in flight. */

@@ -26,6 +26,7 @@ import { namesToClaim } from "../core/plan/claims.js";
 import { unkeptImages } from "../core/plan/images.js";
 import { runRecords } from "../core/runs.js";
 import { plan, type Plan } from "../core/plan/plan.js";
+import type { Action } from "../core/plan/types.js";
 import { statusReport, type StatusReport } from "../core/status.js";
 import type { DockerPort } from "../docker/port.js";
 import type { LoadResult } from "../manifest/loader.js";
@@ -196,6 +197,9 @@ export class Reconciler {
   async pass(options: { readonly reload: boolean; readonly closer?: ReadonlySet<string> }): Promise<PassResult> {
     const started = this.deps.clock.now();
     const observedAt = this.queue.epoch();
+    // With the epoch too: a create in flight now and not in the observation below keeps its room
+    // (core/plan/capacity.ts); one that ends meanwhile is there to count.
+    const inFlight = new Map(this.queue.inFlightActions());
     // Asked with the epoch: a spec idle now has its new containers in the observation below.
     const busyPorts =
       this.deps.hostPorts?.busy((spec) => this.queue.progressOf(spec)?.busy === true) ?? new Map<number, string>();
@@ -223,11 +227,11 @@ export class Reconciler {
       snapshot,
       await this.names(snapshot, await this.runs.attach(ours, snapshot.records, options.closer), now, claimed),
     );
-    let result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
+    let result = this.plan(snapshot, observed, now, { busyPorts, inFlight }, capacity, claims?.records ?? []);
     if (observed.foreignHostPorts === undefined && allocates(result)) {
       // An auto port is given: plan again knowing the ports other containers hold.
       observed = withForeign(observed, await foreignView(this.deps.docker, this.options.owner, new Set()));
-      result = this.plan(snapshot, observed, now, busyPorts, capacity, claims?.records ?? []);
+      result = this.plan(snapshot, observed, now, { busyPorts, inFlight }, capacity, claims?.records ?? []);
     }
     const dispatched = this.deps.dispatcher?.dispatch({
       plan: result,
@@ -346,7 +350,10 @@ export class Reconciler {
     snapshot: DesiredSnapshot,
     observed: ObservedState,
     now: number,
-    busyPorts: ReadonlyMap<number, string>,
+    busy: {
+      readonly busyPorts: ReadonlyMap<number, string>;
+      readonly inFlight: ReadonlyMap<string, readonly Action[]>;
+    },
     capacity: CapacityOptions | undefined,
     claims: readonly ClaimRecord[],
   ): Plan {
@@ -367,7 +374,8 @@ export class Reconciler {
         deleted: this.deleted,
         claims,
         ...(this.deps.poolDemand ? { poolDemand: this.deps.poolDemand.snapshot() } : {}),
-        hostPorts: { ranges: this.options.hostPortRanges ?? [DEFAULT_HOST_PORT_RANGE], busy: busyPorts },
+        inFlight: busy.inFlight,
+        hostPorts: { ranges: this.options.hostPortRanges ?? [DEFAULT_HOST_PORT_RANGE], busy: busy.busyPorts },
       },
       observed,
       now,

@@ -89,14 +89,33 @@ export function planCapacity(
   out: PlanBuilder,
   /** Claims waiting for a cold member, by pool: that pool's creates serve a consumer, not a standby. */
   poolDemand: ReadonlyMap<string, number> = new Map(),
+  /** The actions in flight, by spec (PlanInput.inFlight). */
+  inFlight: ReadonlyMap<string, readonly Action[]> = new Map(),
 ): NodeUsage {
   const bySpec = new Map(desired.map((d) => [d.spec.name, d]));
   const held = holdings(ours, bySpec, keys, cap);
   const byName = new Map(held.map((h) => [h.name, h]));
   const candidates: Candidate<Action>[] = [];
+  // A create or replace in flight was admitted when it began, and cannot be taken back: it keeps
+  // its room, ahead of every other candidate, until its container is there to count. Planned again
+  // meanwhile (the pass does not see its container yet), it is not ranked a second time.
+  const observed = new Set(ours.map((c) => c.name));
+  let reserved = ZERO;
+  const flying: Action[] = [];
+  for (const list of inFlight.values()) flying.push(...list);
+  for (const f of flying) {
+    if (f.kind !== "create" || observed.has(f.name)) continue;
+    reserved = add(reserved, requestOf(bySpec.get(f.spec)?.spec.resources ?? {}, cap.defaultRequest));
+  }
   for (const a of out.planned) {
     const d = bySpec.get(a.spec);
     if (!d || (a.kind !== "create" && a.kind !== "replace")) continue;
+    const same = flying.find((f) => f.kind === a.kind && f.spec === a.spec && f.name === a.name);
+    if (same?.kind === "create") continue;
+    if (same?.kind === "replace") {
+      reserved = add(reserved, needOf(a, d, byName, cap));
+      continue;
+    }
     candidates.push({
       item: a,
       spec: a.spec,
@@ -110,7 +129,7 @@ export function planCapacity(
   }
   const result = admit(
     cap.total,
-    held.reduce((sum, h) => add(sum, h.amounts), ZERO),
+    held.reduce((sum, h) => add(sum, h.amounts), reserved),
     candidates,
   );
   const refused = new Set(result.refused.map((r) => r.item));

@@ -258,7 +258,7 @@ export function plan(input: PlanInput, observed: ObservedState, now: number, opt
   // Very last: what adds a container waits for room (docs/capacity.md).
   if (!options.capacity) return out.build();
   const live = desired.filter((d) => d.spec.expiresAt === null || d.spec.expiresAt > now);
-  const usage = planCapacity(live, ours, keys, options.capacity, out, input.poolDemand);
+  const usage = planCapacity(live, ours, keys, options.capacity, out, input.poolDemand, input.inFlight);
   return { ...out.build(), capacity: usage };
 }
 

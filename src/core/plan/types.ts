@@ -59,6 +59,12 @@ export interface PlanInput {
    * for one member beyond the pool's size, created cold (core/pool.ts, poolSlots). Absent: none.
    */
   readonly poolDemand?: ReadonlyMap<string, number>;
+  /**
+   * The actions in flight, by spec (the dispatcher's). A create or replace among them was admitted
+   * when it began and keeps its room until it ends: the capacity gate counts it first (core/plan/
+   * capacity.ts). Absent: none.
+   */
+  readonly inFlight?: ReadonlyMap<string, readonly Action[]>;
   /** Declared networks and volumes (`kind: Network`, `kind: Volume` documents); absent: none. */
   readonly objects?: readonly DesiredObject[];
   /**

@@ -49,6 +49,30 @@ describe("capacity in the loop", () => {
     expect(h.app.controller.last?.report.node?.pending).toEqual([]);
   });
 
+  it("a create in flight keeps its room: a spec written meanwhile that ranks first waits, and the host is never over", async () => {
+    h = await harness({ "zz.yaml": specText("zz") }, { raw: { capacity: "containers=1" } });
+    // zz's create is admitted and begins, then hangs (a slow build or pull does the same).
+    const release = h.docker.hold(["create"], { spec: "zz" });
+    await h.start();
+    await h.clock.advance(200);
+    expect(h.docker.byName("zz")).toBeUndefined();
+    // aa ranks before zz (same priority, its name first); with zz's create still in flight, there is no room.
+    h.write("aa.yaml", specText("aa"));
+    await h.changed();
+    await h.clock.advance(200);
+    expect(h.docker.byName("aa")).toBeUndefined();
+    expect(h.status("aa")).toMatchObject({ phase: "Pending", message: "Unschedulable: needs containers 1, 0 free" });
+    // The spec whose create is in flight is not said to wait for room.
+    expect(h.status("zz")?.message ?? "").not.toContain("Unschedulable");
+    release();
+    await h.clock.advance(200);
+    await h.changed();
+    await h.clock.advance(200);
+    expect(h.docker.byName("zz")?.state).toBe("running");
+    expect(h.docker.byName("aa")).toBeUndefined();
+    expect(h.docker.count("create")).toBe(1);
+  });
+
   it("auto: the engine's CPUs and memory less the reserve, read once", async () => {
     h = await harness(
       {
