@@ -121,6 +121,14 @@ export interface DispatcherDeps {
   readonly onAction?: (action: Action, error: Error | null, durationMs: number) => void;
 }
 
+/** A spec's failures are its old version's: the new one starts with none. */
+function forgetFailures(rt: SpecRuntime, generation: SpecRuntime["generation"]): void {
+  rt.generation = generation;
+  rt.attempts = 0;
+  rt.retryAt = null;
+  rt.terminal = null;
+}
+
 export class Dispatcher implements QueueView {
   private readonly runtime = new Map<string, SpecRuntime>();
   private readonly running = new Set<Promise<void>>();
@@ -237,6 +245,14 @@ export class Dispatcher implements QueueView {
     const started: string[] = [];
     const waiting: Waiting[] = [];
 
+    // A spec with nothing left to do whose version changed since its failure (a broken edit
+    // reverted: its containers are the good version's already) has no failure any more.
+    for (const [spec, rt] of this.runtime) {
+      if (rt.busy || bySpec.has(spec) || this.held.has(spec)) continue;
+      const generation = generationOf(input.records.get(spec));
+      if (rt.generation !== generation) forgetFailures(rt, generation);
+    }
+
     for (const [spec, actions] of bySpec) {
       const record = input.records.get(spec);
       const generation = generationOf(record);
@@ -260,13 +276,8 @@ export class Dispatcher implements QueueView {
         waiting.push({ spec, why: "busy", until: null, attempts: rt.attempts });
         continue;
       }
-      if (rt.generation !== generation) {
-        // A new version of the spec: forget the old one's failures.
-        rt.generation = generation;
-        rt.attempts = 0;
-        rt.retryAt = null;
-        rt.terminal = null;
-      }
+      // A new version of the spec: forget the old one's failures.
+      if (rt.generation !== generation) forgetFailures(rt, generation);
       if (rt.terminal) {
         if (!this.unblocked(rt.terminal.unblock, input.observed)) {
           waiting.push({ spec, why: "terminal", until: null, attempts: rt.attempts });

@@ -119,3 +119,27 @@ describe("Updating", () => {
     expect(h.status("web")?.containers.map((c) => [c.name, c.current])).toEqual([["web", true]]);
   });
 });
+
+describe("Failed, then the edit reverted", () => {
+  it("is Running again once the spec is back at the version its container runs, with no retry left", async () => {
+    h = await harness({ "web.yaml": specText("web") });
+    await h.start();
+    await h.clock.advance(200);
+    const id = h.docker.byName("web")?.id;
+    expect(phaseOf("web")).toBe("Running");
+    // A new version whose image cannot be pulled: Failed, retried with backoff; the old container stays.
+    h.docker.fail({ operation: "pull", times: 1000, message: "manifest unknown" });
+    h.write("web.yaml", specText("web", { image: "127.0.0.1:9/nope:1" }));
+    await h.changed();
+    await h.clock.advance(200);
+    expect(phaseOf("web")).toBe("Failed");
+    expect(h.status("web")?.retryAt).not.toBeNull();
+    // Back to the version that runs: nothing to do, and nothing failed.
+    h.write("web.yaml", specText("web"));
+    await h.changed();
+    await h.clock.advance(200);
+    expect(phaseOf("web")).toBe("Running");
+    expect(h.status("web")?.retryAt ?? null).toBeNull();
+    expect(h.docker.byName("web")?.id).toBe(id);
+  });
+});
