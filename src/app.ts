@@ -63,13 +63,15 @@ import { rolloutVerdict, swarmRolloutVerdict } from "./ops/rollout-verdict.js";
 import { removeCollectedRuns, RuntimeSpecs } from "./ops/runtime-specs.js";
 import { OriginalAgents } from "./ops/spawner-agents.js";
 import { RECONNECT_BACKOFF } from "./util/backoff.js";
-import { systemClock } from "./util/clock.js";
+import { sleep, systemClock } from "./util/clock.js";
 import { scheduleCron, scheduleEvery } from "./util/cron.js";
 import { Semaphore } from "./util/semaphore.js";
 
 export type { App, AppDeps, AppHooks, Inspector, InspectorDeps, Tuning } from "./app-deps.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+/** How long a pass of the controller waits for a registry to say which digest a followed tag names. */
+const IMAGE_CHECK_WAIT_MS = 2000;
 
 /** How spec text is parsed and admitted, by the loader and the API alike. */
 function parseOptions(config: Config): ParseOptions {
@@ -410,6 +412,16 @@ export function createApp(given: Config, deps: AppDeps): App {
       reconnect: RECONNECT_BACKOFF,
     },
   );
+  // The controller waits only a moment for a registry's answer about a followed tag; a later
+  // answer asks for a pass of its own (loop/image-check.ts). A one-shot apply waits for it.
+  if (deps.watch)
+    engine.imageCheck.answerLate(
+      IMAGE_CHECK_WAIT_MS,
+      (ms) => sleep(clock, ms),
+      () => {
+        controller.requestPass(false, 0);
+      },
+    );
   const server =
     http && config.listen
       ? http.buildServer({

@@ -6,6 +6,10 @@
  * `--image-check` interval. The answers are an input of the plan (ObservedState.registryDigests):
  * the planner itself stays pure. A failed check keeps the last answer and is logged once per
  * failure streak; it never fails the pass.
+ *
+ * A one-shot command waits for every answer. The controller (`berth run`) waits a moment only
+ * (answerLate): a registry that does not answer, or a credential helper that hangs, must not hold
+ * up every other spec's pass for its timeout. An answer that comes later asks for a pass of its own.
  */
 import type { Logger } from "pino";
 import { followsTag, normalizeImageRef } from "../core/image-ref.js";
@@ -29,6 +33,16 @@ export interface ImageCheckOptions {
 
 export class ImageCheck {
   private readonly known = new Map<string, Known>();
+  /** Checks under way, by reference: a pass joins one rather than asking again. */
+  private readonly asking = new Map<string, Promise<void>>();
+  /** Under way when a pass stopped waiting for them: their answer asks for a pass. */
+  private readonly late = new Set<string>();
+  /** null: wait for every answer; else how long, and whom to tell of an answer after that. */
+  private lateness: {
+    readonly waitMs: number;
+    readonly wait: (ms: number) => Promise<void>;
+    readonly onAnswer: () => void;
+  } | null = null;
 
   constructor(
     private readonly docker: DockerPort,
@@ -37,11 +51,27 @@ export class ImageCheck {
     private readonly options: ImageCheckOptions,
   ) {}
 
+  /**
+   * Waits at most `waitMs` for an answer in a pass; one that comes later calls `onAnswer` (to ask
+   * for a pass). `wait` sleeps on the controller's clock.
+   */
+  answerLate(waitMs: number, wait: (ms: number) => Promise<void>, onAnswer: () => void): void {
+    this.lateness = { waitMs, wait, onAnswer };
+  }
+
   /** The digest each followed tag names now (normalized reference → sha256:…), asking where due. */
   async digests(specs: readonly NormalizedSpec[], now: number): Promise<ReadonlyMap<string, string>> {
     const tags = new Map<string, NormalizedSpec>();
     for (const spec of specs) if (followsTag(spec)) tags.set(normalizeImageRef(spec.image), spec);
-    await Promise.all([...tags].filter(([ref]) => this.due(ref, now)).map(([ref, spec]) => this.check(ref, spec, now)));
+    const refs = [...tags].filter(([ref]) => this.asking.has(ref) || this.due(ref, now));
+    const answers = refs.map(([ref, spec]) => this.ask(ref, spec, now));
+    const lateness = this.lateness;
+    if (lateness === null) await Promise.all(answers);
+    else {
+      const all = Promise.all(answers).then(() => true);
+      if (!(await Promise.race([all, lateness.wait(lateness.waitMs).then(() => false)])))
+        for (const [ref] of refs) if (this.asking.has(ref)) this.late.add(ref);
+    }
     const out = new Map<string, string>();
     for (const ref of tags.keys()) {
       const digest = this.known.get(ref)?.digest;
@@ -65,9 +95,21 @@ export class ImageCheck {
    */
   async resolve(spec: NormalizedSpec, now: number): Promise<string | null> {
     const ref = normalizeImageRef(spec.image);
-    await this.check(ref, spec, now);
+    await this.ask(ref, spec, now);
     const known = this.known.get(ref);
     return known && !known.failing ? known.digest : null;
+  }
+
+  /** The check of `ref` under way, or a new one. */
+  private ask(ref: string, spec: NormalizedSpec, now: number): Promise<void> {
+    const under = this.asking.get(ref);
+    if (under) return under;
+    const asked = this.check(ref, spec, now).finally(() => {
+      this.asking.delete(ref);
+      if (this.late.delete(ref)) this.lateness?.onAnswer();
+    });
+    this.asking.set(ref, asked);
+    return asked;
   }
 
   private async check(ref: string, spec: NormalizedSpec, now: number): Promise<void> {

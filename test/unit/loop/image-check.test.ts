@@ -3,7 +3,7 @@
  * Docker port: once when first seen, again each --image-check interval, a failure keeping the last
  * answer and retried within a minute; pins and IfNotPresent are never asked.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { NormalizedSpec } from "../../../src/core/spec.js";
 import { ImageCheck } from "../../../src/loop/image-check.js";
 import { silentLogger } from "../../../src/util/log.js";
@@ -61,5 +61,41 @@ describe("ImageCheck", () => {
     const specs = [spec(TAG, "IfNotPresent"), spec(TAG, "Never"), spec(`registry.example/team/app@${D1}`, "Always")];
     expect(await check.digests(specs, 0)).toEqual(new Map());
     expect(docker.count("distribution")).toBe(0);
+  });
+
+  it("under answerLate, a registry that does not answer holds a pass up only so long; its answer asks for a pass and is used by the next", async () => {
+    const { docker, check } = setup(null);
+    const release = docker.hold(["distribution"]);
+    let stopWaiting: () => void = () => undefined;
+    let asked = 0;
+    check.answerLate(
+      2000,
+      () =>
+        new Promise<void>((resolve) => {
+          stopWaiting = resolve;
+        }),
+      () => {
+        asked++;
+      },
+    );
+    const specs = [spec(TAG, "Always")];
+    const first = check.digests(specs, 0);
+    // The wait runs out before the registry answers: the pass goes on without the digest.
+    await Promise.resolve();
+    stopWaiting();
+    expect(await first).toEqual(new Map());
+    expect(asked).toBe(0);
+    // A pass meanwhile joins the check under way rather than asking again.
+    const second = check.digests(specs, 1);
+    stopWaiting();
+    expect(await second).toEqual(new Map());
+    expect(docker.count("distribution")).toBe(1);
+    // The answer comes: one pass is asked for, and it sees the digest without asking again.
+    release();
+    await vi.waitFor(() => {
+      expect(asked).toBe(1);
+    });
+    expect(await check.digests(specs, 2)).toEqual(new Map([[TAG, D1]]));
+    expect(docker.count("distribution")).toBe(1);
   });
 });
