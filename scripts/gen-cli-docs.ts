@@ -31,9 +31,10 @@ grouped as they are here, and examples. A usage error prints the error and one h
   repeatable flag's variable takes a comma-separated list (\`BERTH_SPECS=specs,more-specs\`). A flag
   without a value (\`--force-prune\`) is turned on by its variable holding anything but \`false\`,
   \`0\`, \`no\`, \`off\` or nothing.
-- **Exit codes**: 0 success; 1 failure (\`validate\` found errors, \`apply\` left a spec failed, a
-  flag or argument is invalid, Docker could not be reached, the command failed); 2 \`plan\` with
-  changes pending; \`exec\` exits with the command's own exit code, and 124 when it timed out.
+- **Exit codes**: 0 success; 1 failure (\`validate\` found errors, \`apply\` left a spec failed or
+  waiting for room, a flag or argument is invalid, Docker could not be reached, the command
+  failed); 2 \`plan\` with changes pending or a spec waiting for room; \`exec\` exits with the
+  command's own exit code, and 124 when it timed out.
 - **Docker** is reached through \`DOCKER_HOST\` or the default socket, as the docker CLI does.
 - **Without an engine** every command that talks to Docker ends by itself, exits 1 and says in
   one line what is wrong, what fixes it and its code ([errors.md](errors.md)): no socket, permission

@@ -3,6 +3,7 @@
  * nothing left that more waiting would change (every waiting spec failed terminally or used up its
  * attempts).
  */
+import { waitingForRoom } from "../core/plan/render.js";
 import type { PassResult } from "../loop/reconciler.js";
 
 /** How long apply waits: --timeout in all, and --stable-for (0: not asked) once converged. */
@@ -22,8 +23,7 @@ const settling = (result: PassResult): number =>
   result.report.specs.filter((spec) => spec.phase === "Pending" || spec.phase === "Updating").length;
 
 /** Specs waiting for room on the host (docs/capacity.md): nothing apply does frees it. */
-const unschedulable = (result: PassResult): number =>
-  new Set(result.plan.notes.flatMap((n) => (n.kind === "unschedulable" ? [n.spec] : []))).size;
+const unschedulable = (result: PassResult): number => waitingForRoom(result.plan.notes);
 
 /** True when the pass leaves nothing to wait for. */
 export function applyDone(result: PassResult, maxAttempts = APPLY_MAX_ATTEMPTS): boolean {
@@ -40,10 +40,12 @@ export function applyDone(result: PassResult, maxAttempts = APPLY_MAX_ATTEMPTS):
  * file that does not parse or cannot be read names no spec, yet apply has not done what it says).
  */
 export function applyOutcome(result: PassResult): ApplyOutcome {
+  const waiting = unschedulable(result);
   return {
     failed: result.report.specs.filter((s) => FAILED_PHASES.has(s.phase)).length,
     pending: result.plan.actions.length + settling(result),
     problems: result.snapshot.issues.length,
+    ...(waiting > 0 ? { unschedulable: waiting } : {}),
   };
 }
 
@@ -51,6 +53,8 @@ export interface ApplyOutcome {
   readonly failed: number;
   readonly pending: number;
   readonly problems: number;
+  /** Of the pending, specs that wait for room on the host (--capacity); absent: none. */
+  readonly unschedulable?: number;
 }
 
 export const isConverged = (o: ApplyOutcome): boolean => o.failed === 0 && o.pending === 0 && o.problems === 0;
@@ -58,5 +62,9 @@ export const isConverged = (o: ApplyOutcome): boolean => o.failed === 0 && o.pen
 /** apply's last line when it did not converge. */
 export function notConverged(o: ApplyOutcome): string {
   const problems = o.problems > 0 ? `, ${o.problems} problem(s) in the spec files (above)` : "";
-  return `not converged: ${o.failed} spec(s) failed, ${o.pending} change(s) left${problems}\n`;
+  const room =
+    o.unschedulable === undefined
+      ? ""
+      : ` (${o.unschedulable} spec(s) wait for room on the host, Unschedulable: nothing apply does frees it; see --capacity)`;
+  return `not converged: ${o.failed} spec(s) failed, ${o.pending} change(s) left${room}${problems}\n`;
 }

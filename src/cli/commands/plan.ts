@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createInspector } from "../../app.js";
 import type { RawOptions } from "../../config.js";
 import { formatIssue } from "../../core/errors.js";
-import { renderAction, renderChanges, renderNote, renderPlanSummary } from "../../core/plan/render.js";
+import { renderAction, renderChanges, renderNote, renderPlanSummary, waitingForRoom } from "../../core/plan/render.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
 import { addCommonOptions, addExamples, addOutputOption, addTargetOption, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
@@ -52,8 +52,11 @@ async function plan(raw: PlanOptions, io: CliIO): Promise<number> {
       io.out(`${[renderAction(action), ...renderChanges(action)].join("\n")}\n`);
     }
     for (const note of result.plan.notes) io.out(`${renderNote(note)}\n`);
-    io.out(renderPlanSummary(result.plan.actions.length, issues.length + blocked.length));
+    io.out(
+      renderPlanSummary(result.plan.actions.length, issues.length + blocked.length, waitingForRoom(result.plan.notes)),
+    );
   }
   if (issues.length > 0 || blocked.length > 0) return EXIT.failed;
-  return result.plan.actions.length > 0 ? EXIT.changes : EXIT.ok;
+  // A spec waiting for room is drift too: its containers are not there.
+  return result.plan.actions.length > 0 || waitingForRoom(result.plan.notes) > 0 ? EXIT.changes : EXIT.ok;
 }

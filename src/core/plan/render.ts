@@ -117,10 +117,19 @@ export function renderNote(n: Note): string {
  * `berth plan`'s last line: the changes pending, and the problems said above (files that do not
  * load, specs blocked), which the changes leave out.
  */
-export function renderPlanSummary(changes: number, problems: number): string {
+export function renderPlanSummary(changes: number, problems: number, waiting = 0): string {
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
   const pending = changes === 0 ? "nothing to do" : `${plural(changes, "change")} pending`;
-  return problems === 0 ? `${pending}\n` : `${pending} for the specs that load; ${plural(problems, "problem")} above\n`;
+  const loads = problems === 0 ? "" : " for the specs that load";
+  // Not "nothing to do" alone while a spec waits for room: its containers are missing.
+  const room = waiting === 0 ? "" : `, and ${plural(waiting, "spec")} ${waiting === 1 ? "waits" : "wait"} for room`;
+  const above = problems === 0 ? (waiting === 0 ? "" : " (above)") : `; ${plural(problems, "problem")} above`;
+  return `${pending}${loads}${room}${above}\n`;
+}
+
+/** The specs a plan leaves waiting for room on the host (docs/capacity.md). */
+export function waitingForRoom(notes: readonly Note[]): number {
+  return new Set(notes.flatMap((n) => (n.kind === "unschedulable" ? [n.spec] : []))).size;
 }
 
 export function renderPlan(p: Plan): string {

@@ -4,7 +4,8 @@
  * resync; `--capacity auto` reads the engine once.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { applyDone, applyOutcome } from "../../../src/ops/apply.js";
+import { renderPlanSummary, waitingForRoom } from "../../../src/core/plan/render.js";
+import { applyDone, applyOutcome, notConverged } from "../../../src/ops/apply.js";
 import { type Harness, harness } from "../../support/harness.js";
 import { specText } from "../../support/specs.js";
 
@@ -31,7 +32,14 @@ describe("capacity in the loop", () => {
     // apply does not wait for room that only a removal can make: done, with c still pending.
     const last = h.passes.at(-1);
     expect(last && applyDone(last)).toBe(true);
-    expect(last && applyOutcome(last)).toEqual({ failed: 0, pending: 1, problems: 0 });
+    expect(last && applyOutcome(last)).toEqual({ failed: 0, pending: 1, problems: 0, unschedulable: 1 });
+    // apply's last line says why, and plan's does not say "nothing to do" alone.
+    expect(last && notConverged(applyOutcome(last))).toBe(
+      "not converged: 0 spec(s) failed, 1 change(s) left (1 spec(s) wait for room on the host, Unschedulable: nothing apply does frees it; see --capacity)\n",
+    );
+    expect(last && renderPlanSummary(last.plan.actions.length, 0, waitingForRoom(last.plan.notes))).toBe(
+      "nothing to do, and 1 spec waits for room (above)\n",
+    );
     expect(h.app.controller.last?.report.node).toMatchObject({
       capacity: { containers: 2 },
       requested: { containers: 2 },

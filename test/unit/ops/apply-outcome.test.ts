@@ -52,4 +52,11 @@ describe("renderPlanSummary", () => {
   ])("%i changes, %i problems", (changes, problems, line) => {
     expect(renderPlanSummary(changes, problems)).toBe(line);
   });
+
+  it.each([
+    [0, 0, 1, "nothing to do, and 1 spec waits for room (above)\n"],
+    [2, 1, 3, "2 changes pending for the specs that load, and 3 specs wait for room; 1 problem above\n"],
+  ])("%i changes, %i problems, %i waiting for room", (changes, problems, waiting, line) => {
+    expect(renderPlanSummary(changes, problems, waiting)).toBe(line);
+  });
 });
