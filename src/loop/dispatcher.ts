@@ -148,6 +148,8 @@ export class Dispatcher implements QueueView {
 
   /** A standby's (--ha): plans are made for the status, none is acted on. */
   private paused = false;
+  /** Shutting down (drain()): no further batch of a spec's actions begins. */
+  private draining = false;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -234,7 +236,7 @@ export class Dispatcher implements QueueView {
 
   /** Starts the actions of every spec free to act. */
   dispatch(input: DispatchInput): { started: string[]; waiting: Waiting[] } {
-    if (this.paused) return { started: [], waiting: [] };
+    if (this.paused || this.draining) return { started: [], waiting: [] };
     const now = this.deps.clock.now();
     const bySpec = new Map<string, Action[]>();
     for (const action of input.plan.actions) {
@@ -369,6 +371,13 @@ export class Dispatcher implements QueueView {
     const task = (async () => {
       let seen = ctx;
       for (const [n, batch] of batches(actions, ctx.record?.spec?.updateParallelism).entries()) {
+        if (n > 0 && this.draining) {
+          this.deps.log.info(
+            { spec, left: actions.length - actions.indexOf(batch[0] as Action) },
+            "shutting down: the rest of the spec's actions are left for the next start",
+          );
+          break;
+        }
         if (n > 0) for (const listener of this.progressListeners) listener(spec);
         if (batch.length > 1) {
           // Creates of distinct containers, and replacements of distinct replicas, touch nothing
@@ -450,6 +459,9 @@ export class Dispatcher implements QueueView {
 
   /** Waits for in-flight operations, at most `timeoutMs`; true when all finished. */
   async drain(timeoutMs: number): Promise<boolean> {
+    // The operations in flight finish; the batches after them (a rollout's next replicas) wait
+    // for the next start, or the next leader, which plans them again from what it observes.
+    this.draining = true;
     if (this.running.size === 0) return true;
     let cancel = (): void => undefined;
     const timedOut = new Promise<false>((resolve) => {

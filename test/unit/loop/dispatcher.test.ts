@@ -108,4 +108,46 @@ describe("Dispatcher", () => {
       expect(w.ran).toEqual(["a"]);
     });
   });
+
+  it("on drain, finishes the batch in flight and begins none after it (a rollout's next replicas wait for the next start)", async () => {
+    const ran: string[] = [];
+    let finish: () => void = () => undefined;
+    const clock = new FakeClock();
+    const dispatcher = new Dispatcher({
+      executor: {
+        run: (a) =>
+          new Promise<void>((resolve) => {
+            ran.push(a.kind === "start" ? a.container.name : "");
+            finish = resolve;
+          }),
+      },
+      clock,
+      log: silentLogger(),
+      backoff: { baseMs: 1000, maxMs: 300_000, random: () => 0.5 },
+    });
+    // Three starts of one spec: each a batch of its own, one after the other.
+    const starts = ["w-0", "w-1", "w-2"].map((name) => ({
+      kind: "start" as const,
+      spec: "w",
+      container: { id: `${name}-id`, name },
+      reason: "exited" as const,
+    }));
+    const started = dispatcher.dispatch({
+      plan: { actions: starts, notes: [], nextWakeAt: null },
+      records: new Map(),
+      observed,
+      observedAt: dispatcher.epoch(),
+    });
+    expect(started.started).toEqual(["w"]);
+    await settle();
+    expect(ran).toEqual(["w-0"]);
+    const drained = dispatcher.drain(60_000);
+    finish();
+    expect(await drained).toBe(true);
+    expect(ran).toEqual(["w-0"]);
+    // Nor does a plan dispatched while shutting down begin.
+    expect(
+      dispatcher.dispatch({ plan: plan("x"), records: new Map(), observed, observedAt: dispatcher.epoch() }).started,
+    ).toEqual([]);
+  });
 });
