@@ -222,7 +222,9 @@ function reconcilerOf(
       admission: engine.admission,
       hostPorts: engine.hostPorts,
       imageCheck: engine.imageCheck,
-      ...(config.capacity ? { capacity: new HostCapacity(engine.docker.port, config.capacity) } : {}),
+      ...(config.capacity
+        ? { capacity: new HostCapacity(engine.docker.port, config.capacity, deps.log.child({ component: "capacity" })) }
+        : {}),
       ...(dispatcher ? { dispatcher } : {}),
       ...(config.runtimeSpecs !== null ? { claims: new ClaimFiles(config.runtimeSpecs) } : {}),
       ...(poolDemand ? { poolDemand } : {}),

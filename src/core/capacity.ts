@@ -79,10 +79,13 @@ export function formatCpus(nano: number): string {
   return String(Math.round(nano / 1e6) / 1e3);
 }
 
-/** Bytes as a spec writes them, to one decimal of the largest binary unit when not exact: "1Gi", "5.8Gi". */
+/**
+ * Bytes as a spec writes them when that is short ("512Mi", "1Gi"), else to one decimal of the
+ * largest binary unit ("5.8Gi" for 6227020800, "1.5Gi", not "1615112Ki").
+ */
 export function formatMemory(bytes: number): string {
   const exact = formatQuantity(bytes);
-  if (!/^[0-9]+$/.test(exact) || bytes < 1024) return exact;
+  if (/^[0-9]{1,4}[A-Za-z]+$/.test(exact) || bytes < 1024) return exact;
   for (const [suffix, size] of [
     ["Ti", 2 ** 40],
     ["Gi", 2 ** 30],
@@ -140,13 +143,21 @@ export function admissionOrder<T>(a: Candidate<T>, b: Candidate<T>): number {
   return a.replica - b.replica;
 }
 
-/** What `need` lacks in `free`, in words; null when it fits. */
-export function shortfall(need: Amounts, free: CapacityTotals): string | null {
+/**
+ * What `need` lacks in `free`, in words; null when it fits. A need above the whole capacity says
+ * so: no room that frees will ever admit it.
+ */
+export function shortfall(need: Amounts, free: CapacityTotals, total?: CapacityTotals): string | null {
   const short: string[] = [];
   for (const r of RESOURCES) {
     const left = free[r];
-    if (left !== null && need[r] > 0 && need[r] > left)
-      short.push(`${r} ${formatAmount(r, need[r])}, ${formatAmount(r, left)} free`);
+    if (left === null || need[r] <= 0 || need[r] <= left) continue;
+    const all = total?.[r] ?? null;
+    short.push(
+      all !== null && need[r] > all
+        ? `${r} ${formatAmount(r, need[r])}, more than the whole capacity (${formatAmount(r, all)}, --capacity): it never fits`
+        : `${r} ${formatAmount(r, need[r])}, ${formatAmount(r, left)} free`,
+    );
   }
   return short.length === 0 ? null : `Unschedulable: needs ${short.join("; ")}`;
 }
@@ -165,7 +176,7 @@ export function admit<T>(
   const admitted: T[] = [];
   const refused: Refusal<T>[] = [];
   for (const c of [...candidates].sort(admissionOrder)) {
-    const why = shortfall(c.need, freeOf(total, requested));
+    const why = shortfall(c.need, freeOf(total, requested), total);
     if (why === null) {
       requested = add(requested, c.need);
       admitted.push(c.item);

@@ -48,8 +48,9 @@ function charge(c: ObservedContainer, d: DesiredSpec | undefined, keys: LabelKey
 }
 
 /**
- * berth's containers that hold capacity: all but a finished run's (its process ended for good) and
- * a rejected version's stopped record (core/plan/rollout.ts).
+ * berth's containers that hold capacity: all but a finished run's (its process ended for good), a
+ * rejected version's stopped record (core/plan/rollout.ts) and a suspended spec's once stopped
+ * (suspending a spec is how an operator makes room, as scaling a Deployment to 0).
  */
 export function holdings(
   ours: readonly ObservedContainer[],
@@ -62,6 +63,7 @@ export function holdings(
     const spec = c.labels[keys.spec] ?? "";
     const d = desired.get(spec);
     if ((d && runOutcome(c, d.spec) !== null) || isRejectedName(c.name)) continue;
+    if (d?.spec.suspended === true && c.state !== "running" && c.state !== "restarting") continue;
     out.push({ name: c.name, spec, amounts: charge(c, d, keys, cap) });
   }
   return out;

@@ -87,7 +87,7 @@ const cases: Record<string, () => Case> = {
     input: input([mem("huge", "4Gi", ["priority: 10"]), mem("tiny", "64Mi")]),
     observed: observed([]),
     capacity: cap({ memory: Gi }),
-    expected: "create  tiny: not found\n! huge: Unschedulable: needs memory 4Gi, 1Gi free (Pending)\n",
+    expected: "create  tiny: not found\n! huge: Unschedulable: needs memory 4Gi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
   }),
   "running containers are never preempted, whatever their priority": () => {
     const low = mem("low", "1Gi", ["priority: -5"]);
@@ -149,7 +149,7 @@ const cases: Record<string, () => Case> = {
       input: input([after]),
       observed: observed([container(after, { madeFrom: before })]),
       capacity: cap({ memory: Gi }),
-      expected: "! web: Unschedulable: needs memory 1536Mi, 512Mi free (Pending)\n",
+      expected: "! web: Unschedulable: needs memory 1536Mi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
     };
   },
   "a StartFirst replace needs room for both while they overlap": () => {
@@ -193,6 +193,22 @@ const cases: Record<string, () => Case> = {
     observed: observed([]),
     capacity: cap({ containers: 1 }),
     expected: "create  a-pool-0: not found\n! z-web: Unschedulable: needs containers 1, 0 free (Pending)\n",
+  }),
+  "a suspended spec's stopped container holds nothing: suspending makes room": () => {
+    const held = desired("held", { extra: ["suspended: true"] });
+    return {
+      input: input([held, desired("next")]),
+      observed: observed([container(held, { state: "exited", exitCode: 137 })]),
+      capacity: cap({ containers: 1 }),
+      expected: "create  next: not found\n",
+    };
+  },
+  "a need above the whole capacity says it never fits": () => ({
+    input: input([desired("huge", { extra: ["resources: { cpus: '3' }"] }), mem("odd", "1536Mi")]),
+    observed: observed([]),
+    capacity: cap({ cpus: 2e9, memory: 1536 * Mi + 1024 * 300 }),
+    expected:
+      "create  odd: not found\n! huge: Unschedulable: needs cpus 3, more than the whole capacity (2, --capacity): it never fits (Pending)\n",
   }),
   "no capacity: nothing is held back": () => ({
     input: input([desired("a"), desired("b")]),
@@ -296,5 +312,18 @@ describe("parseResourceList", () => {
   ])("%s is refused", (text, error) => {
     const parsed = parseResourceList(text, all);
     expect("error" in parsed && parsed.error).toContain(error);
+  });
+});
+
+describe("formatMemory", () => {
+  it.each([
+    [512 * Mi, "512Mi"],
+    [Gi, "1Gi"],
+    [1615112 * 1024, "1.5Gi"],
+    [687368 * 1024, "671.3Mi"],
+    [5e9, "5G"],
+    [100, "100"],
+  ])("%d bytes → %s", (bytes, text) => {
+    expect(formatMemory(bytes)).toBe(text);
   });
 });
