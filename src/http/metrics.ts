@@ -241,6 +241,16 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: "berth_capacity_waiting_specs",
+      help: "Specs with containers waiting for room on the host (Unschedulable), as of the last pass (--capacity).",
+      registers: engineOnly,
+      collect() {
+        this.reset();
+        const node = last()?.report.node;
+        if (node) this.set(node.pending.length);
+      },
+    });
+    new Gauge({
       name: "berth_managed_services",
       help: "Swarm services carrying this controller's labels, as of the last pass (--target swarm).",
       registers: swarmOnly,

@@ -88,6 +88,7 @@ describe("capacity admission", () => {
     const metrics = await (await fetch(`${controller.url}/metrics`)).text();
     expect(metrics).toContain('berth_capacity_total{resource="containers"} 2');
     expect(metrics).toContain('berth_capacity_requested{resource="containers"} 2');
+    expect(metrics).toContain("berth_capacity_waiting_specs 1");
 
     // A spec deleted: its container goes, and the pass after admits the third (no resync).
     rmSync(path.join(dir, `${names[0] ?? ""}.yaml`));

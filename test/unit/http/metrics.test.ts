@@ -81,6 +81,7 @@ describe("metrics", () => {
       // With --capacity only (absent here): series by resource.
       berth_capacity_total: [],
       berth_capacity_requested: [],
+      berth_capacity_waiting_specs: [],
       berth_queue_depth: [],
       berth_operations_in_flight: [],
     });
