@@ -8,14 +8,19 @@
  * Volumes and networks get Compose's engine names: PROJECT_NAME unless external or named; what
  * Compose would create becomes a Network or Volume document (objects.ts).
  */
-import { parse as parseDotenv } from "dotenv";
 import type { BerthContainer } from "../core/document.gen.js";
-import { isDnsLabel } from "../core/names.js";
-import type { Finding, Mutable, Project, ServiceContext } from "./context.js";
-import { interpolate, type Variables } from "./interpolate.js";
+import { type Finding, type Mutable, noService, type Project, type ServiceContext } from "./context.js";
+import { readDotenv } from "./dotenv.js";
+import { unsetMessage, type Variables } from "./interpolate.js";
 import { type DeclaredObject, declaredObjects, defaultNetwork, type ObjectDocument } from "./objects.js";
+import { hostNetworkPorts } from "./ports.js";
 import { HANDLERS, monitorOf } from "./service.js";
-import { type Entry, type Position, readTree, type Tree } from "./tree.js";
+import { applyExtends } from "./extends.js";
+import { mergeFiles } from "./merge.js";
+import { specNames } from "./names.js";
+import { byProfiles, skippedMessage } from "./profiles.js";
+import { type SecretFromFile, secretsFromFiles, secretsMessage } from "./secrets.js";
+import { type Entry, type Position, readTree, type Tree, writtenAt } from "./tree.js";
 import { UNSUPPORTED_SERVICE_KEYS, UNSUPPORTED_TOP_KEYS } from "./unsupported.js";
 import { scalarText } from "./values.js";
 
@@ -29,15 +34,27 @@ export interface ComposeInput {
   readonly env: Variables;
   /** The text of the .env file beside the Compose file, if there is one. */
   readonly dotenv: string | null;
+  /** Where that .env file is, for findings (default: DIR/.env). */
+  readonly dotenvFile?: string;
+  /** --profile: the active profiles (default: COMPOSE_PROFILES, from the environment or .env). */
+  readonly profiles?: readonly string[];
   /** -p: beats COMPOSE_PROJECT_NAME, the file's name:, and the folder's name. */
   readonly projectName: string | null;
   readonly prefixNames: boolean;
   readonly readFile: (path: string) => string | null;
+  /** Override files (their absolute paths and texts), merged onto the Compose file in order, as `-f a -f b`. */
+  readonly overrides?: readonly { readonly file: string; readonly text: string }[];
+  /** The Compose file's absolute path, for findings that name a line (default: DIR/compose.yaml). */
+  readonly file?: string;
+  /** How a finding's message names a file (default: as given). */
+  readonly displayPath?: (path: string) => string;
 }
 
 export interface ConvertedSpec extends Position {
   readonly service: string;
   readonly document: BerthContainer;
+  /** Where spec fields come from (`spec.ports[0]`, `spec.securityContext.capAdd`), for findings about them. */
+  readonly places: ReadonlyMap<string, Position>;
 }
 
 /** A network or volume Compose would create, as the document that makes berth create it. */
@@ -62,16 +79,6 @@ export function normalizeProjectName(name: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9_-]/g, "")
     .replace(/^[_-]+/, "");
-}
-
-/** A service name → a DNS label (lowercase, '_' and '.' become '-'). */
-function dnsLabel(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63)
-    .replace(/-+$/, "");
 }
 
 /** The order fields are written in: the schema's. A field not listed here goes last, never lost. */
@@ -124,9 +131,10 @@ export function convertCompose(input: ComposeInput): Conversion {
   const warnings: Finding[] = [];
   const errors: Finding[] = [];
   // A key merged from an anchor is reported where the mapping merges it, saying where it is written.
-  const finding = (at: Position & { mergedFrom?: Position }, path: string, message: string): Finding => ({
+  const finding = (at: Position, path: string, message: string): Finding => ({
     line: at.line,
     column: at.column,
+    ...(at.file !== undefined ? { file: at.file } : {}),
     path,
     message: at.mergedFrom ? `${message} (merged from line ${at.mergedFrom.line})` : message,
   });
@@ -137,18 +145,23 @@ export function convertCompose(input: ComposeInput): Conversion {
     errors.push(finding(at, path, message));
   };
 
-  const dotenv = input.dotenv === null ? {} : parseDotenv(input.dotenv);
-  const fromFile: Record<string, string> = {};
-  for (const [k, v] of Object.entries(dotenv)) {
-    const r = interpolate(v, { ...input.env, ...fromFile });
-    fromFile[k] = "value" in r ? r.value : v;
+  const dotenvFile = input.dotenvFile ?? `${input.dir}/.env`;
+  const dotenv = readDotenv(input.dotenv ?? "", dotenvFile, input.env);
+  for (const u of dotenv.unset) warn(u, "", unsetMessage(u.name));
+  const vars: Variables = { ...dotenv.values, ...input.env };
+  // The Compose file, then each override file merged onto it, each with its extends resolved (as Compose).
+  let tree: Tree | null = null;
+  for (const file of [{ file: undefined, text: input.text }, ...(input.overrides ?? [])]) {
+    const read = readTree(file.text, vars, file.file);
+    for (const e of read.errors) error(e, e.path, e.message);
+    for (const [name, at] of read.unset) warn(at, at.path, unsetMessage(name));
+    if (read.tree === null) {
+      tree = null;
+      break;
+    }
+    const resolved = withExtends(read.tree, error);
+    tree = tree === null ? resolved : mergeFiles(tree, resolved);
   }
-  const vars: Variables = { ...fromFile, ...input.env };
-  const read = readTree(input.text, vars);
-  for (const e of read.errors) error(e, e.path, e.message);
-  for (const [name, at] of read.unset)
-    warn(at, at.path, `variable ${name} is not set: it is replaced by an empty string (as Compose does)`);
-  const tree = read.tree;
   const empty = (project: string): Conversion => ({ project, specs: [], objects: [], warnings, errors });
   const folder =
     input.dir
@@ -162,10 +175,19 @@ export function convertCompose(input: ComposeInput): Conversion {
   }
   const top = (key: string): Entry | undefined => tree.entries.get(key);
   const nameEntry = top("name");
-  const project = normalizeProjectName(
-    input.projectName ?? vars.COMPOSE_PROJECT_NAME ?? (nameEntry ? scalarText(nameEntry.value) : folder),
-  );
-  if (project === "") error(nameEntry ?? tree, "name", "the project name is empty: give one with -p");
+  // A name given (-p, COMPOSE_PROJECT_NAME, name:) must be valid, as Compose refuses it; the folder's is made so.
+  const given = input.projectName ?? vars.COMPOSE_PROJECT_NAME ?? (nameEntry ? scalarText(nameEntry.value) : null);
+  const project = normalizeProjectName(given ?? folder);
+  if (given === "" || project === "") error(nameEntry ?? tree, "name", "the project name is empty: give one with -p");
+  else if (given !== null && given !== project) {
+    const from =
+      input.projectName !== null ? "-p" : vars.COMPOSE_PROJECT_NAME !== undefined ? "COMPOSE_PROJECT_NAME" : "name:";
+    error(
+      input.projectName === null && vars.COMPOSE_PROJECT_NAME === undefined && nameEntry ? nameEntry : tree,
+      "name",
+      `the project name "${given}" (${from}) is not valid, as Compose refuses it: use lowercase letters, digits, '-' and '_', starting with a letter or digit (e.g. ${project})`,
+    );
+  }
 
   for (const [key, e] of tree.entries) {
     if (IGNORED_TOP.has(key) || key.startsWith("x-")) continue;
@@ -182,28 +204,25 @@ export function convertCompose(input: ComposeInput): Conversion {
     error(servicesEntry ?? tree, "services", "no services: a Compose file needs a services mapping");
     return empty(project);
   }
-  const services = servicesEntry.value.entries;
-
-  const names = new Map<string, string>();
-  for (const [service, e] of services) {
-    const containerName = e.value.kind === "map" ? e.value.entries.get("container_name") : undefined;
-    const wanted = containerName ? scalarText(containerName.value) : null;
-    if (wanted !== null && isDnsLabel(wanted)) {
-      names.set(service, wanted);
-      continue;
-    }
-    const name = dnsLabel(input.prefixNames ? `${project}-${service}` : service);
-    if (containerName) {
-      warn(
-        containerName,
-        `services.${service}.container_name`,
-        `"${wanted ?? ""}" is not a DNS label (berth's names are): the spec is named ${name}`,
-      );
-    } else if (name !== (input.prefixNames ? `${project}-${service}` : service)) {
-      warn(e, `services.${service}`, `the service name is not a DNS label: the spec is named ${name}`);
-    }
-    names.set(service, name);
+  const { services, skipped } = byProfiles(servicesEntry.value.entries, input.profiles ?? [], vars.COMPOSE_PROFILES);
+  const left = skippedMessage(skipped);
+  if (left !== null) warn(servicesEntry, "services", left);
+  const mainFile = input.file ?? `${input.dir}/compose.yaml`;
+  const display = input.displayPath ?? ((p: string): string => p);
+  const runnable = (e: Entry): boolean =>
+    e.value.kind === "map" && (e.value.entries.has("image") || e.value.entries.has("build"));
+  if (![...services.values()].some(runnable) && (input.overrides ?? []).length === 0) {
+    // An override file holds what it changes: its services have no image of their own.
+    error(
+      servicesEntry,
+      "services",
+      `no service has image or build: this looks like an override file; give the main Compose file first, then this one (berth import compose compose.yaml ${display(mainFile)})`,
+    );
+    return empty(project);
   }
+
+  const where = (at: Position): string => `${display(at.file ?? mainFile)}:${writtenAt(at).line}`;
+  const names = specNames(services, { project, prefixNames: input.prefixNames, where }, warn);
 
   const taken = new Map<string, string>();
   for (const [service, name] of names) {
@@ -218,13 +237,17 @@ export function convertCompose(input: ComposeInput): Conversion {
     name: project,
     dir: input.dir,
     vars,
+    dotenvFile,
     readFile: input.readFile,
     volumes,
     networks,
     names,
+    skipped,
   };
   const specs: ConvertedSpec[] = [];
   const used = new Set<string>();
+  const fromDotenv = new Set(Object.keys(dotenv.values).filter((k) => input.env[k] === undefined));
+  const secrets: SecretFromFile[] = [];
   for (const [service, e] of services) {
     const path = `services.${service}`;
     if (e.value.kind !== "map") {
@@ -233,13 +256,31 @@ export function convertCompose(input: ComposeInput): Conversion {
     }
     const spec = { image: "" } as Mutable<BerthContainer["spec"]>;
     const labels: Record<string, string> = {};
-    const ctx: ServiceContext = { project: ctxProject, service, spec, labels, path, warn, error };
+    const places = new Map<string, Position>();
+    const place = (specPath: string, at: Position): void => {
+      if (!places.has(specPath)) places.set(specPath, at);
+    };
+    const ctx: ServiceContext = {
+      project: ctxProject,
+      service,
+      spec,
+      labels,
+      path,
+      entries: e.value.entries,
+      warn,
+      error,
+      place,
+    };
     for (const [key, entry] of e.value.entries) {
       if (key.startsWith("x-")) continue;
       const handler = HANDLERS[key];
       const why = UNSUPPORTED_SERVICE_KEYS[key];
-      if (handler) handler(ctx, entry.value, entry, `${path}.${key}`);
-      else warn(entry, `${path}.${key}`, why ? `not supported: ${why}` : "unknown service key, ignored");
+      if (!handler) {
+        warn(entry, `${path}.${key}`, why ? `not supported: ${why}` : "unknown service key, ignored");
+        continue;
+      }
+      handler(ctx, entry.value, entry, `${path}.${key}`);
+      for (const field of fieldPaths(spec)) place(field, entry);
     }
     const image = e.value.entries.get("image");
     if (spec.build) {
@@ -262,7 +303,11 @@ export function convertCompose(input: ComposeInput): Conversion {
         "berth's stableFor is for a service that keeps running (restart: always or unless-stopped): left out",
       );
     }
+    replicasAgree(ctx, e.value.entries);
     network(ctx, e.value, used);
+    for (const [name, at] of secretsFromFiles(e.value.entries, spec.env ?? {}, fromDotenv))
+      secrets.push({ service, name, at });
+    hostNetworkPorts(ctx);
     const name = names.get(service) ?? service;
     const ordered = Object.fromEntries(
       [...SPEC_ORDER, ...Object.keys(spec).filter((k) => !SPEC_ORDER.includes(k))]
@@ -275,15 +320,53 @@ export function convertCompose(input: ComposeInput): Conversion {
       metadata: { name, ...(Object.keys(labels).length > 0 ? { labels } : {}) },
       spec: ordered,
     };
-    specs.push({ service, line: e.line, column: e.column, document });
+    specs.push({ service, line: e.line, column: e.column, document, places });
   }
+  const secretFinding = secretsMessage(secrets);
+  if (secretFinding !== null) warn(secretFinding.at, secretFinding.path, secretFinding.message);
   for (const { document } of specs)
     for (const m of document.spec.mounts ?? []) if (m.type === "volume") used.add(`volume ${m.source}`);
   const objects = [...networks.values(), ...volumes.values()].flatMap((o) =>
     o.document !== null && used.has(`${o.document.kind.toLowerCase()} ${o.name}`) ? [converted(o, o.document)] : [],
   );
-  const byPosition = (a: Finding, b: Finding): number => a.line - b.line || a.column - b.column;
+  const byPosition = (a: Finding, b: Finding): number =>
+    (a.file ?? "").localeCompare(b.file ?? "") || a.line - b.line || a.column - b.column;
   return { project, specs, objects, warnings: warnings.sort(byPosition), errors: errors.sort(byPosition) };
+}
+
+/** `scale` and `deploy.replicas` both given must agree, as Compose requires. */
+function replicasAgree(ctx: ServiceContext, entries: ReadonlyMap<string, Entry>): void {
+  const scale = entries.get("scale");
+  const deploy = entries.get("deploy")?.value;
+  const replicas = deploy?.kind === "map" ? deploy.entries.get("replicas") : undefined;
+  if (scale && replicas && scalarText(scale.value) !== scalarText(replicas.value))
+    ctx.error(
+      scale,
+      `${ctx.path}.scale`,
+      `scale (${scalarText(scale.value)}) and deploy.replicas (${scalarText(replicas.value)}) differ, which Compose refuses: give one`,
+    );
+}
+
+/** A file's tree with the services' `extends` within it resolved. */
+function withExtends(tree: Tree, error: (at: Position, path: string, message: string) => void): Tree {
+  const services = tree.kind === "map" ? tree.entries.get("services") : undefined;
+  if (tree.kind !== "map" || services?.value.kind !== "map") return tree;
+  const entries = new Map(tree.entries);
+  entries.set("services", {
+    ...services,
+    value: { ...services.value, entries: applyExtends(services.value.entries, error) },
+  });
+  return { ...tree, entries };
+}
+
+/** A spec's fields and their fields, as paths (`spec.securityContext.capAdd`). */
+function fieldPaths(spec: object): string[] {
+  return Object.entries(spec as Record<string, unknown>).flatMap(([k, v]) => [
+    `spec.${k}`,
+    ...(typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.keys(v).map((sub) => `spec.${k}.${sub}`)
+      : []),
+  ]);
 }
 
 function converted(o: DeclaredObject, document: ObjectDocument): ConvertedObject {
@@ -300,7 +383,7 @@ function network(ctx: ServiceContext, service: Tree & { kind: "map" }, used: Set
     const target = /^service:(.*)$/.exec(m)?.[1];
     if (target !== undefined) {
       const name = ctx.project.names.get(target);
-      if (name === undefined) ctx.error(mode, `${path}.network_mode`, `no service named ${target}`);
+      if (name === undefined) ctx.error(mode, `${path}.network_mode`, noService(ctx.project, target));
       else ctx.spec.network = `container:${name}`;
     } else ctx.spec.network = m;
     if (nets) ctx.warn(nets, `${path}.networks`, "network_mode is set: networks are ignored (Compose refuses both)");

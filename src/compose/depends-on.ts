@@ -1,5 +1,5 @@
 /** Compose's depends_on → dependsOn (docs/design.md, "Start order"). */
-import type { Handler } from "./context.js";
+import { type Handler, noService } from "./context.js";
 import type { Tree } from "./tree.js";
 import { scalarText } from "./values.js";
 
@@ -19,7 +19,7 @@ export const dependsOn: Handler = (ctx, value, at, path) => {
   const deps: { name: string; condition: "Started" | "Healthy" | "Succeeded" }[] = [];
   const add = (service: string, condition: "Started" | "Healthy" | "Succeeded", where: Tree, p: string): void => {
     const name = ctx.project.names.get(service);
-    if (name === undefined) ctx.error(where, p, `no service named ${service}`);
+    if (name === undefined) ctx.error(where, p, noService(ctx.project, service));
     else deps.push({ name, condition });
   };
   if (value.kind === "seq") {

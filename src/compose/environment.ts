@@ -3,10 +3,10 @@
  * a name without a value takes the variable from the environment (and the .env file), and is
  * left out when it is not set. `environment` beats `env_file`; a later env file beats an earlier.
  */
-import { parse as parseDotenv } from "dotenv";
 import { lexicalPath } from "../core/policy/paths.js";
 import type { Handler, ServiceContext } from "./context.js";
-import { interpolate } from "./interpolate.js";
+import { readDotenv } from "./dotenv.js";
+import { unsetMessage } from "./interpolate.js";
 import type { Position, Tree } from "./tree.js";
 import { keyValues, scalarText } from "./values.js";
 
@@ -39,17 +39,6 @@ export const environment: Handler = (ctx, value, at, path) => {
   }
 };
 
-/** The text of .env-format `content` → its variables, interpolated as Compose does. */
-export function parseEnvFile(content: string, vars: ServiceContext["project"]["vars"]): Record<string, string> {
-  const parsed = parseDotenv(content);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed)) {
-    const r = interpolate(v, { ...vars, ...out });
-    out[k] = "value" in r ? r.value : v;
-  }
-  return out;
-}
-
 function readEnvFile(ctx: ServiceContext, at: Position, path: string, file: string, required: boolean): void {
   const full = lexicalPath(file.startsWith("/") ? file : `${ctx.project.dir}/${file}`);
   const content = ctx.project.readFile(full);
@@ -58,7 +47,9 @@ function readEnvFile(ctx: ServiceContext, at: Position, path: string, file: stri
     else ctx.warn(at, path, `the optional env file ${full} is missing, skipped`);
     return;
   }
-  for (const [k, v] of Object.entries(parseEnvFile(content, ctx.project.vars))) set(ctx, k, v, false);
+  const read = readDotenv(content, full, ctx.project.vars);
+  if (full !== ctx.project.dotenvFile) for (const u of read.unset) ctx.warn(u, path, unsetMessage(u.name));
+  for (const [k, v] of Object.entries(read.values)) set(ctx, k, v, false);
 }
 
 export const envFile: Handler = (ctx, value, at, path) => {

@@ -11,6 +11,11 @@ export type Interpolated = { readonly value: string } | { readonly error: string
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
+/** Compose's warning for `${VAR}` or `$VAR` of a variable that is not set. */
+export function unsetMessage(name: string): string {
+  return `variable ${name} is not set: it is replaced by an empty string (as Compose does)`;
+}
+
 /** The index of the `}` closing the `${` whose body starts at `from`, or -1. */
 function closingBrace(text: string, from: number): number {
   let depth = 1;
@@ -26,11 +31,12 @@ function closingBrace(text: string, from: number): number {
 }
 
 /** `${…}`'s body: a name, then optionally an operator and its word. */
-function braced(body: string, vars: Variables, missing: string[]): Interpolated {
+function braced(body: string, vars: Variables, missing: string[], used: string[]): Interpolated {
   const name = NAME.exec(body)?.[0];
   if (name === undefined) return { error: `invalid interpolation "\${${body}}": a variable name must follow "\${"` };
   const rest = body.slice(name.length);
   const value = vars[name];
+  used.push(name);
   if (rest === "") {
     if (value === undefined) missing.push(name);
     return { value: value ?? "" };
@@ -42,12 +48,12 @@ function braced(body: string, vars: Variables, missing: string[]): Interpolated 
   const unset = value === undefined || (op.startsWith(":") && value === "");
   switch (op.replace(":", "")) {
     case "-":
-      return unset ? interpolate(word, vars, missing) : { value: value };
+      return unset ? interpolate(word, vars, missing, used) : { value: value };
     case "+":
-      return unset ? { value: "" } : interpolate(word, vars, missing);
+      return unset ? { value: "" } : interpolate(word, vars, missing, used);
     default: {
       if (!unset) return { value: value };
-      const message = interpolate(word, vars, missing);
+      const message = interpolate(word, vars, missing, used);
       const why = "value" in message && message.value !== "" ? message.value : `${name} is required`;
       return { error: `required variable ${name} is ${value === undefined ? "not set" : "empty"}: ${why}` };
     }
@@ -56,9 +62,9 @@ function braced(body: string, vars: Variables, missing: string[]): Interpolated 
 
 /**
  * `text` with every variable replaced, or the first error. Variables used without a default and
- * not set are pushed on `missing` (Compose warns of them and uses "").
+ * not set are pushed on `missing` (Compose warns of them and uses ""); every variable read, on `used`.
  */
-export function interpolate(text: string, vars: Variables, missing: string[] = []): Interpolated {
+export function interpolate(text: string, vars: Variables, missing: string[] = [], used: string[] = []): Interpolated {
   if (!text.includes("$")) return { value: text };
   let out = "";
   let i = 0;
@@ -76,7 +82,7 @@ export function interpolate(text: string, vars: Variables, missing: string[] = [
     } else if (next === "{") {
       const end = closingBrace(text, dollar + 2);
       if (end === -1) return { error: `invalid interpolation: "\${" without a closing "}" in "${text}"` };
-      const r = braced(text.slice(dollar + 2, end), vars, missing);
+      const r = braced(text.slice(dollar + 2, end), vars, missing, used);
       if ("error" in r) return r;
       out += r.value;
       i = end + 1;
@@ -85,6 +91,7 @@ export function interpolate(text: string, vars: Variables, missing: string[] = [
       if (name === undefined) {
         return { error: `invalid interpolation: "$" must start $NAME, \${NAME} or $$ (a literal $) in "${text}"` };
       }
+      used.push(name);
       if (vars[name] === undefined) missing.push(name);
       out += vars[name] ?? "";
       i = dollar + 1 + name.length;

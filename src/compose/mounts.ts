@@ -1,7 +1,7 @@
 /** Compose `volumes` (short and long syntax) and `tmpfs` → berth mounts. */
 import type { Mount1 } from "../core/document.gen.js";
 import { lexicalPath } from "../core/policy/paths.js";
-import type { Handler, ServiceContext } from "./context.js";
+import { type Handler, placeNew, type ServiceContext } from "./context.js";
 import type { Position, Tree } from "./tree.js";
 import { composeBytes, scalarText, sourceText } from "./values.js";
 
@@ -170,9 +170,11 @@ export const volumes: Handler = (ctx, value, at, path) => {
   }
   value.items.forEach((item, i) => {
     const p = `${path}[${i}]`;
+    const before = ctx.spec.mounts?.length ?? 0;
     if (item.kind === "map") longVolume(ctx, item, p);
     else if (item.kind === "scalar") shortVolume(ctx, item, p);
     else ctx.error(item, p, "expected a volume string or mapping");
+    placeNew(ctx, "mounts", before, item);
   });
 };
 
@@ -190,6 +192,8 @@ export const tmpfs: Handler = (ctx, value, _at, path) => {
       else if (k === "mode") mode = v;
       else ctx.warn(item, p, `tmpfs option "${option}" is not supported by berth (size and mode only), ignored`);
     }
+    const before = ctx.spec.mounts?.length ?? 0;
     tmpfsMount(ctx, item, p, target, size, mode);
+    placeNew(ctx, "mounts", before, item);
   });
 };

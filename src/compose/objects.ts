@@ -5,9 +5,9 @@
  *
  * A network Compose would create becomes a Network document: nothing else makes it, and a
  * container spec naming a missing, undeclared network cannot start. A volume becomes a Volume
- * document only when its config says something (driver, driver_opts, labels): Docker creates a
- * plain named volume at first use, as Compose does, and a host moving from Compose keeps its
- * data volume without berth reporting another owner's volume of that name.
+ * document only when its config says something (a driver other than local, driver_opts, labels):
+ * Docker creates a plain named volume at first use, as Compose does, and a host moving from
+ * Compose keeps its data volume without berth reporting another owner's volume of that name.
  */
 import type { BerthNetwork, BerthVolume, NetworkSpec, VolumeSpec } from "../core/document.gen.js";
 import type { Declared } from "./context.js";
@@ -85,6 +85,7 @@ function networkDocument(name: string, fields: ReadonlyMap<string, Entry>, path:
 
 function volumeDocument(
   name: string,
+  at: Position,
   fields: ReadonlyMap<string, Entry>,
   path: string,
   warn: Warn,
@@ -99,8 +100,19 @@ function volumeDocument(
     else if (k === "labels") labels = stringMap(f, p, warn);
     else warn(f, p, `berth's Volume spec has no ${k}: ignored`);
   }
+  // `driver: local` is Docker's default: without options, the volume is a plain one.
+  if (spec.options !== undefined && Object.keys(spec.options).length === 0) delete spec.options;
+  if (spec.driver === "local" && spec.options === undefined) delete spec.driver;
   const said = Object.values(spec).some((v) => v !== undefined) || labels !== null;
-  return said ? document("Volume", name, labels, spec) : null;
+  if (!said) return null;
+  warn(
+    at,
+    path,
+    `berth creates volume ${name} from a kind: Volume document and does not adopt one of that name that Compose made ` +
+      `(apply says it exists and berth does not own it): on a host moving from Compose, leave ${name}.volume.yaml out ` +
+      "to keep the existing volume as it is, or copy its data out and remove it for berth to create it",
+  );
+  return document("Volume", name, labels, spec);
 }
 
 function document<K extends "Network" | "Volume">(
@@ -140,7 +152,7 @@ export function declaredObjects(
           warn(f, `${path}.${k}`, `an external ${kind.slice(0, -1)} is not made: ignored`);
       }
     } else if (kind === "networks") doc = networkDocument(name, fields, path, warn);
-    else doc = volumeDocument(name, fields, path, warn);
+    else doc = volumeDocument(name, e, fields, path, warn);
     out.set(key, { key, name, external, document: doc, line: e.line, column: e.column });
   }
   return out;

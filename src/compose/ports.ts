@@ -1,6 +1,6 @@
 /** Compose `ports` and `expose` → berth ports. */
 import type { Port } from "../core/document.gen.js";
-import type { Handler, ServiceContext } from "./context.js";
+import { type Handler, placeNew, type ServiceContext } from "./context.js";
 import { plain, type Position, type Tree } from "./tree.js";
 import { scalarText } from "./values.js";
 
@@ -23,7 +23,8 @@ function protocolOf(text: string | undefined): Protocol | null {
 
 /**
  * Container ports and the host ports they are published on. Compose publishes a port without a
- * host port on an ephemeral one; berth cannot, and exposes it only (a warning says so). No host
+ * host port on an ephemeral one of the engine's range; berth picks one of its own range
+ * (`hostPort: auto`, docs/ports.md), and a warning says which range. No host
  * address means every interface in Compose: berth writes 0.0.0.0, which its policy admits only
  * with --allow-host-ip 0.0.0.0 (berth's own default is loopback).
  */
@@ -49,9 +50,10 @@ function publish(
     ctx.warn(
       at,
       path,
-      `Compose publishes ${target} on an ephemeral host port; berth cannot, so it is only exposed (set a host port to publish it)`,
+      `Compose publishes ${target} on an ephemeral host port of the engine's range; berth writes hostPort: auto, ` +
+        "the lowest free port of --host-port-range (default 10000-20000, docs/ports.md)",
     );
-    for (const p of containerPorts) ports.push(base(p));
+    for (const p of containerPorts) ports.push({ ...base(p), hostPort: "auto", hostIP: ip });
     return;
   }
   const hostPorts = range(published);
@@ -95,51 +97,57 @@ export const ports: Handler = (ctx, value, at, path) => {
     return;
   }
   value.items.forEach((item, i) => {
-    const p = `${path}[${i}]`;
-    if (item.kind === "scalar") {
-      const s = shortPort(scalarText(item));
-      publish(ctx, item, p, s.target, s.host, s.ip, s.protocol);
-      return;
-    }
-    if (item.kind !== "map") {
-      ctx.error(item, p, "expected a port string or a mapping with target");
-      return;
-    }
-    const field = (k: string): Tree | undefined => item.entries.get(k)?.value;
-    for (const [k, e] of item.entries) {
-      if (!LONG_PORT_KEYS.has(k)) ctx.warn(e, `${p}.${k}`, "unknown port key, ignored");
-      else if (k === "mode") {
-        const mode = scalarText(e.value);
-        ctx.warn(
-          e,
-          `${p}.${k}`,
-          mode === "host" || mode === "ingress"
-            ? "berth's ports have no mode (a Swarm setting): berth publishes on the host directly"
-            : "unknown port mode, ignored",
-        );
-      } else if (k === "name" || k === "app_protocol") {
-        ctx.warn(e, `${p}.${k}`, "berth's ports have no name or application protocol");
-      }
-    }
-    const target = field("target");
-    if (!target) {
-      ctx.error(item, p, "a long-syntax port needs target");
-      return;
-    }
-    const published = field("published");
-    const hostIp = field("host_ip");
-    const protocol = field("protocol");
-    publish(
-      ctx,
-      item,
-      p,
-      scalarText(target),
-      published ? scalarText(published) : null,
-      hostIp ? scalarText(hostIp) : null,
-      protocol ? scalarText(protocol) : undefined,
-    );
+    const before = ctx.spec.ports?.length ?? 0;
+    port(ctx, item, `${path}[${i}]`);
+    placeNew(ctx, "ports", before, item);
   });
 };
+
+/** One item of `ports`: a short-syntax string or a long-syntax mapping. */
+function port(ctx: ServiceContext, item: Tree, p: string): void {
+  if (item.kind === "scalar") {
+    const s = shortPort(scalarText(item));
+    publish(ctx, item, p, s.target, s.host, s.ip, s.protocol);
+    return;
+  }
+  if (item.kind !== "map") {
+    ctx.error(item, p, "expected a port string or a mapping with target");
+    return;
+  }
+  const field = (k: string): Tree | undefined => item.entries.get(k)?.value;
+  for (const [k, e] of item.entries) {
+    if (!LONG_PORT_KEYS.has(k)) ctx.warn(e, `${p}.${k}`, "unknown port key, ignored");
+    else if (k === "mode") {
+      const mode = scalarText(e.value);
+      ctx.warn(
+        e,
+        `${p}.${k}`,
+        mode === "host" || mode === "ingress"
+          ? "berth's ports have no mode (a Swarm setting): berth publishes on the host directly"
+          : "unknown port mode, ignored",
+      );
+    } else if (k === "name" || k === "app_protocol") {
+      ctx.warn(e, `${p}.${k}`, "berth's ports have no name or application protocol");
+    }
+  }
+  const target = field("target");
+  if (!target) {
+    ctx.error(item, p, "a long-syntax port needs target");
+    return;
+  }
+  const published = field("published");
+  const hostIp = field("host_ip");
+  const protocol = field("protocol");
+  publish(
+    ctx,
+    item,
+    p,
+    scalarText(target),
+    published ? scalarText(published) : null,
+    hostIp ? scalarText(hostIp) : null,
+    protocol ? scalarText(protocol) : undefined,
+  );
+}
 
 /** `expose`: ports made known without publishing them. */
 export const expose: Handler = (ctx, value, at, path) => {
@@ -156,10 +164,26 @@ export const expose: Handler = (ctx, value, at, path) => {
       return;
     }
     const list = (ctx.spec.ports ??= []);
+    const before = list.length;
     for (const containerPort of numbers) {
       if (!list.some((x) => x.containerPort === containerPort && (x.protocol ?? "tcp") === proto)) {
         list.push({ containerPort, ...(proto !== "tcp" ? { protocol: proto } : {}) });
       }
     }
+    placeNew(ctx, "ports", before, item);
   });
 };
+
+/**
+ * With network_mode: host the container listens on the host's own ports: Docker discards
+ * published ports, and `expose` only documents. Both are left out, each with a finding.
+ */
+export function hostNetworkPorts(ctx: ServiceContext): void {
+  if (ctx.spec.network !== "host" || ctx.spec.ports === undefined) return;
+  delete ctx.spec.ports;
+  const expose = ctx.entries.get("expose");
+  const ports = ctx.entries.get("ports");
+  const why = "with network_mode: host the container listens on the host's ports";
+  if (expose) ctx.warn(expose, `${ctx.path}.expose`, `${why}: expose is informational, left out`);
+  if (ports) ctx.warn(ports, `${ctx.path}.ports`, `${why}: Docker discards published ports, left out`);
+}

@@ -1,7 +1,7 @@
 /** One Compose service key at a time → berth spec fields: the table of handlers. */
 import { build } from "./build.js";
 import { ULIMIT_NAMES } from "../core/spec.js";
-import type { Handler, ServiceContext } from "./context.js";
+import { type Handler, noService, type ServiceContext } from "./context.js";
 import { expose, ports } from "./ports.js";
 import { tmpfs, volumes } from "./mounts.js";
 import type { Entry, Position, Tree } from "./tree.js";
@@ -72,6 +72,8 @@ const duration = (ctx: ServiceContext, v: Tree, at: Position, path: string): str
   return r.ok;
 };
 
+const TIMINGS = new Set(["interval", "timeout", "start_period", "retries", "start_interval"]);
+
 const healthcheck: Handler = (ctx, value, at, path) => {
   if (value.kind !== "map") {
     ctx.error(at, path, "expected a mapping");
@@ -79,6 +81,7 @@ const healthcheck: Handler = (ctx, value, at, path) => {
   }
   const hc: NonNullable<Spec["healthcheck"]> = { command: [""] };
   let command: string[] | null = null;
+  let disabled = false;
   for (const [k, e] of value.entries) {
     const p = `${path}.${k}`;
     switch (k) {
@@ -110,8 +113,8 @@ const healthcheck: Handler = (ctx, value, at, path) => {
         hc.retries = Number(text(e.value));
         break;
       case "disable":
-        if (bool(ctx, e.value, e, p))
-          ctx.warn(e, p, "berth cannot turn off an image's healthcheck: the image's is kept");
+        disabled = bool(ctx, e.value, e, p) === true;
+        if (disabled) ctx.warn(e, p, "berth cannot turn off an image's healthcheck: the image's is kept");
         break;
       case "start_interval":
         ctx.warn(e, p, "berth's healthcheck has no start interval (checks run at interval from the start)");
@@ -120,8 +123,9 @@ const healthcheck: Handler = (ctx, value, at, path) => {
         ctx.warn(e, p, "unknown healthcheck key, ignored");
     }
   }
-  if (command !== null) ctx.spec.healthcheck = { ...hc, command: command as [string, ...string[]] };
-  else if (!value.entries.has("test") && value.entries.size > 0) {
+  if (command !== null && !disabled) ctx.spec.healthcheck = { ...hc, command: command as [string, ...string[]] };
+  else if (!value.entries.has("test") && [...value.entries.keys()].some((k) => TIMINGS.has(k)) && !disabled) {
+    // A disabled healthcheck's timings say nothing: its own finding is enough.
     ctx.warn(at, path, "berth's healthcheck needs test: the image's healthcheck is kept and these timings are dropped");
   }
 };
@@ -231,7 +235,7 @@ const namespace =
     const service = /^service:(.*)$/.exec(mode)?.[1];
     if (service === undefined) ctx.spec[key] = mode;
     else if (ctx.project.names.has(service)) ctx.spec[key] = `container:${ctx.project.names.get(service) ?? ""}`;
-    else ctx.error(at, path, `no service named ${service}`);
+    else ctx.error(at, path, noService(ctx.project, service));
   };
 
 const devices: Handler = (ctx, value, at, path) => {
@@ -339,17 +343,26 @@ function deployResources(ctx: ServiceContext, value: Tree & { kind: "map" }, pat
 }
 
 function deployRestart(ctx: ServiceContext, value: Tree & { kind: "map" }, path: string): void {
+  // `restart` wins over deploy.restart_policy, as in Compose.
+  const byRestart = ctx.entries.has("restart");
+  let mapped: "Never" | "OnFailure" | "Always" | null = null;
+  const condition = value.entries.get("condition");
+  if (condition) {
+    const c = text(condition.value);
+    mapped = c === "none" ? "Never" : c === "on-failure" ? "OnFailure" : c === "any" ? "Always" : null;
+    if (mapped === null) ctx.error(condition, `${path}.condition`, `"${c}" is not none, on-failure or any`);
+    else if (!byRestart) ctx.spec.restartPolicy = mapped;
+  }
   for (const [k, e] of value.entries) {
     const p = `${path}.${k}`;
-    if (k !== "condition") {
-      ctx.warn(e, p, "berth restarts with its own backoff, without a limit: ignored");
-      continue;
-    }
-    const c = text(e.value);
-    const mapped = c === "none" ? "Never" : c === "on-failure" ? "OnFailure" : c === "any" ? "Always" : null;
-    if (mapped === null) ctx.error(e, p, `"${c}" is not none, on-failure or any`);
-    // `restart` wins over deploy.restart_policy, as in Compose.
-    else ctx.spec.restartPolicy ??= mapped;
+    if (k === "condition") continue;
+    if (k !== "max_attempts") ctx.warn(e, p, "berth restarts with its own backoff: ignored");
+    else if (byRestart) ctx.warn(e, p, "restart is set, and wins over deploy.restart_policy (as in Compose): ignored");
+    else if (mapped !== "OnFailure")
+      ctx.warn(e, p, "berth limits restarts (backoffLimit) under condition on-failure only: ignored");
+    else if (!/^\d{1,9}$/.test(text(e.value))) ctx.error(e, p, "expected a whole number");
+    // As restart: on-failure:N, the engine's maximum retry count (docs/runs.md).
+    else ctx.spec.backoffLimit = Number(text(e.value));
   }
 }
 
@@ -370,7 +383,7 @@ const mem = byteLimit("memory");
 
 /**
  * Every Compose service key berth reads. Keys handled elsewhere (image, container_name, networks,
- * network_mode, restart defaults) have no-op entries so the converter does not call them unknown.
+ * network_mode, profiles, restart defaults) have no-op entries so the converter does not call them unknown.
  */
 export const HANDLERS: Readonly<Record<string, Handler>> = {
   image: () => undefined,
@@ -378,6 +391,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   container_name: () => undefined,
   networks: () => undefined,
   network_mode: () => undefined,
+  profiles: () => undefined,
   scale: replicas,
   command: command("command"),
   entrypoint: command("entrypoint"),

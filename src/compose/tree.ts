@@ -9,6 +9,14 @@ import { interpolate, type Variables } from "./interpolate.js";
 export interface Position {
   readonly line: number;
   readonly column: number;
+  /** The file, when it is not the main Compose file (an override file, an env file). */
+  readonly file?: string;
+  /**
+   * For a value merged in by a merge key (`<<: *base`): where the anchored mapping writes it.
+   * The value itself is placed at the `<<:` that merges it, so each service that merges it is
+   * told about it at its own line.
+   */
+  readonly mergedFrom?: Position;
 }
 
 export type Tree =
@@ -19,6 +27,8 @@ export type Tree =
       readonly value: string | number | boolean | null;
       /** A number as the file writes it (`0o1777`, `01777`), for the fields that read its digits. */
       readonly source?: string;
+      /** The variables the string interpolated, set or not. */
+      readonly uses?: readonly string[];
     });
 
 /**
@@ -28,8 +38,6 @@ export type Tree =
 export interface Entry extends Position {
   readonly key: string;
   readonly value: Tree;
-  /** For a merged key: where the anchored mapping writes it. */
-  readonly mergedFrom?: Position;
 }
 
 /** A problem found while reading, at a position. */
@@ -62,12 +70,35 @@ export function plain(tree: Tree): unknown {
   }
 }
 
-export function readTree(text: string, vars: Variables): ReadResult {
+/** Where a position was first written: its own place, or where a merge took it from. */
+export function writtenAt(at: Position): Position {
+  return at.mergedFrom ?? { line: at.line, column: at.column, ...(at.file !== undefined ? { file: at.file } : {}) };
+}
+
+/** `tree` placed at `at` (a `<<:`), every node remembering where it is written. */
+export function relocate(tree: Tree, at: Position): Tree {
+  const here = { line: at.line, column: at.column, ...(at.file !== undefined ? { file: at.file } : {}) };
+  const place = <T extends Position>(node: T): T => ({ ...node, ...here, mergedFrom: writtenAt(node) });
+  switch (tree.kind) {
+    case "scalar":
+      return place(tree);
+    case "seq":
+      return { ...place(tree), items: tree.items.map((i) => relocate(i, at)) };
+    case "map":
+      return {
+        ...place(tree),
+        entries: new Map([...tree.entries].map(([k, e]) => [k, { ...place(e), value: relocate(e.value, at) }])),
+      };
+  }
+}
+
+/** `file`: how findings name the file, when it is not the main Compose file. */
+export function readTree(text: string, vars: Variables, file?: string): ReadResult {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
   const pos = (offset: number | undefined): Position => {
     const p = lineCounter.linePos(offset ?? 0);
-    return { line: p.line, column: p.col };
+    return { line: p.line, column: p.col, ...(file !== undefined ? { file } : {}) };
   };
   const errors: ReadIssue[] = [];
   for (const e of doc.errors) {
@@ -107,13 +138,14 @@ export function readTree(text: string, vars: Variables): ReadResult {
         };
       }
       const missing: string[] = [];
-      const r = interpolate(v, vars, missing);
+      const uses: string[] = [];
+      const r = interpolate(v, vars, missing, uses);
       for (const name of missing) if (!unset.has(name)) unset.set(name, { ...here, path });
       if ("error" in r) {
         errors.push({ ...here, path, message: r.error });
         return { ...here, kind: "scalar", value: v };
       }
-      return { ...here, kind: "scalar", value: r.value };
+      return { ...here, kind: "scalar", value: r.value, ...(uses.length > 0 ? { uses } : {}) };
     }
     if (isSeq(node))
       return {
@@ -139,8 +171,7 @@ export function readTree(text: string, vars: Variables): ReadResult {
             }
             for (const [k, e] of source.entries) {
               if (merged.has(k)) continue;
-              const from = e.mergedFrom ?? { line: e.line, column: e.column };
-              merged.set(k, { ...e, ...keyAt, mergedFrom: from });
+              merged.set(k, { ...e, ...keyAt, mergedFrom: writtenAt(e), value: relocate(e.value, keyAt) });
             }
           }
         } else {

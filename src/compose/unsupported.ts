@@ -21,7 +21,7 @@ export const UNSUPPORTED_SERVICE_KEYS: Readonly<Record<string, string>> = {
   develop: "Compose Watch is a development feature",
   domainname: "berth's spec has a hostname only",
   driver_opts: "berth's spec has no network driver options",
-  extends: "berth does not read other Compose files: inline the extended service",
+  extends: "berth reads extends within the same file only, not other Compose files: inline the extended service",
   external_links: "legacy links: use a shared network and container names",
   gpus: "berth's spec has no GPU requests",
   group_add: "berth's spec has no supplementary groups (user takes uid:gid)",
@@ -36,7 +36,6 @@ export const UNSUPPORTED_SERVICE_KEYS: Readonly<Record<string, string>> = {
   platform: "berth uses the engine's platform",
   post_start: "berth has no lifecycle hooks",
   pre_stop: "berth has no lifecycle hooks",
-  profiles: "berth has no profiles: the service is converted (Compose starts it only with its profile)",
   provider: "berth runs containers only",
   secrets:
     "Compose secrets are files mounted at /run/secrets: use secretEnv (fromFile) or a read-only bind mount instead",

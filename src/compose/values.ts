@@ -116,7 +116,7 @@ export function keyValues(tree: Tree): Result<[string, string | null, Tree][]> {
       ok: [...tree.entries].map(([k, e]) => [
         k,
         e.value.kind === "scalar" && e.value.value === null ? null : scalarText(e.value),
-        { ...e.value, line: e.line, column: e.column },
+        { ...e.value, line: e.line, column: e.column, ...(e.mergedFrom ? { mergedFrom: e.mergedFrom } : {}) },
       ]),
     };
   }

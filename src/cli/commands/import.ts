@@ -1,5 +1,5 @@
 /**
- * `berth import compose FILE`: a Compose file → berth spec files (docs/compose.md). The converter
+ * `berth import compose FILE [OVERRIDE…]`: Compose files → berth spec files (docs/compose.md). The converter
  * (src/compose) is pure; this reads the files, checks every produced spec as `berth validate`
  * would (schema, then the admission policy given by the same flags), and writes the result.
  *
@@ -13,6 +13,7 @@ import path from "node:path";
 import { Argument, type Command, Option } from "commander";
 import { Document, isPair, isScalar, visit } from "yaml";
 import { convertCompose, type Finding } from "../../compose/convert.js";
+import type { Position } from "../../compose/tree.js";
 import { buildPolicy, type PolicyOptions } from "../../config.js";
 import type { ErrorCode } from "../../core/errors.js";
 import { hostPolicyContext } from "../../host/host-paths.js";
@@ -28,6 +29,9 @@ interface ImportOptions extends PolicyOptions {
   readonly prefixNames?: boolean;
   readonly envFile?: string;
   readonly force?: boolean;
+  readonly profile?: readonly string[];
+  /** false with --no-override. */
+  readonly override?: boolean;
   readonly output: OutputFormat;
 }
 
@@ -52,7 +56,10 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         "Convert a Docker Compose file into berth spec files: one per service, and a kind: Network (or Volume) document per network (or configured volume) Compose would create, in --out-dir, else a multi-document YAML stream on stdout. What berth cannot express is listed on stderr with its file:line. Exit 0 when converted (warnings included), 1 when it cannot be.",
       )
       .addArgument(new Argument("<format>", "what to import from").choices(["compose"]))
-      .argument("<file>", "the Compose file (compose.yaml, docker-compose.yml)"),
+      .argument(
+        "<files...>",
+        "the Compose file (compose.yaml, docker-compose.yml), then any files merged onto it in order, as docker compose -f A -f B merges them",
+      ),
   )
     .addOption(
       new Option(
@@ -74,7 +81,19 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
         "BERTH_IMPORT_ENV_FILE",
       ),
     )
-    .addOption(new Option("--force", "overwrite spec files that exist in --out-dir").env("BERTH_IMPORT_FORCE"));
+    .addOption(new Option("--force", "overwrite spec files that exist in --out-dir").env("BERTH_IMPORT_FORCE"))
+    .addOption(
+      new Option(
+        "--profile <name>",
+        "convert the services of this profile too (repeatable; default: COMPOSE_PROFILES, from the environment or .env)",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        "--no-override",
+        "do not merge the compose.override.yaml (docker-compose.override.yml) beside a single Compose file given",
+      ),
+    );
   addOutputOption(command);
   addExamples(command, [
     { command: "berth import compose compose.yaml > specs/app.yaml", what: "every service, one YAML stream" },
@@ -86,8 +105,8 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       command: "berth import compose compose.yaml -o json | jq '.findings[] | select(.severity != \"warning\")'",
       what: "the specs and every finding with its code, as JSON",
     },
-  ]).action((_format: string, file: string, opts: ImportOptions) => {
-    setExit(importCompose(file, opts, io));
+  ]).action((_format: string, files: string[], opts: ImportOptions) => {
+    setExit(importCompose(files, opts, io));
   });
 }
 
@@ -133,12 +152,44 @@ function finding(
   return { code, severity, file, line: f.line, column: f.column, path, message: f.message, text };
 }
 
-function importCompose(file: string, options: ImportOptions, io: CliIO): number {
+/** Where the longest known prefix of a spec path (`spec.ports[0].hostIP` → `spec.ports[0]`) comes from. */
+function placeOf(places: ReadonlyMap<string, Position>, specPath: string): Position | undefined {
+  for (let i = specPath.length; i > 0; i--) {
+    if (i < specPath.length && specPath[i] !== "." && specPath[i] !== "[") continue;
+    const at = places.get(specPath.slice(0, i));
+    if (at !== undefined) return at;
+  }
+  return undefined;
+}
+
+/**
+ * The override file docker compose merges onto a Compose file it finds itself (no -f):
+ * compose.override.yaml beside compose.yaml, docker-compose.override.yml beside docker-compose.yml.
+ */
+function standardOverride(full: string): string | null {
+  const m = /^((?:docker-)?compose)\.ya?ml$/.exec(path.basename(full));
+  if (!m) return null;
+  const candidates = ["yaml", "yml"].map((ext) => path.join(path.dirname(full), `${m[1] ?? ""}.override.${ext}`));
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
+
+function importCompose(files: readonly string[], options: ImportOptions, io: CliIO): number {
+  const [file = "", ...rest] = files;
   const full = path.resolve(io.cwd, file);
   const text = readText(full);
   if (text === null) {
     io.err(`berth: cannot read ${file}\n`);
     return EXIT.failed;
+  }
+  const implicit = rest.length === 0 && options.override !== false ? standardOverride(full) : null;
+  const overrides: { file: string; text: string }[] = [];
+  for (const name of implicit === null ? rest : [implicit]) {
+    const overrideText = readText(path.resolve(io.cwd, name));
+    if (overrideText === null) {
+      io.err(`berth: cannot read ${name}\n`);
+      return EXIT.failed;
+    }
+    overrides.push({ file: path.resolve(io.cwd, name), text: overrideText });
   }
   const dir = path.dirname(full);
   const envFile = options.envFile === undefined ? path.join(dir, ".env") : path.resolve(io.cwd, options.envFile);
@@ -153,13 +204,30 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
     dir,
     env: io.env,
     dotenv,
+    dotenvFile: envFile,
     projectName: options.projectName ?? null,
+    profiles: options.profile ?? [],
     prefixNames: options.prefixNames === true,
     readFile: readText,
+    file: full,
+    overrides,
+    displayPath: (p) => displayPath(p, io.cwd),
   });
+  // A finding in another file (an override file, an env file) names it.
+  const fileOf = (f: Finding): string => (f.file === undefined ? shown : displayPath(f.file, io.cwd));
   const findings: ImportFinding[] = [
-    ...result.warnings.map((w) => finding("BERTH_COMPOSE_LOSSY", "warning", shown, w)),
-    ...result.errors.map((e) => finding("BERTH_COMPOSE", "error", shown, e)),
+    ...(implicit === null
+      ? []
+      : [
+          finding("BERTH_COMPOSE_LOSSY", "warning", displayPath(implicit, io.cwd), {
+            line: 1,
+            column: 1,
+            path: "",
+            message: `merged onto ${path.basename(full)}, as docker compose merges the override file beside it; give --no-override to leave it out, or name the files to merge (berth import compose A.yaml B.yaml)`,
+          }),
+        ]),
+    ...result.warnings.map((w) => finding("BERTH_COMPOSE_LOSSY", "warning", fileOf(w), w)),
+    ...result.errors.map((e) => finding("BERTH_COMPOSE", "error", fileOf(e), e)),
   ];
 
   // Each spec as berth validate would read it: its schema errors stop the import; its policy
@@ -167,18 +235,42 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   const policy = buildPolicy(options);
   const parseOptions = { ...DEFAULT_LOADER_OPTIONS, policy, policyContext: hostPolicyContext };
   const outputs: { name: string; text: string; from: string; document: object }[] = [];
-  for (const { document } of result.specs) {
-    const build = document.spec.build;
-    if (build && options.outDir !== undefined) {
-      // Compose's context is relative to the Compose file; a spec's to the spec file.
-      const rel = path.relative(path.resolve(io.cwd, options.outDir), path.resolve(dir, build.context));
-      const posix = rel.split(path.sep).join("/");
-      build.context = posix === "" ? "." : posix.startsWith("..") ? posix : `./${posix}`;
+  /** Spec fields whose problem is already reported: berth's parser would say it again, less clearly. */
+  const reported = new Set<string>();
+  for (const spec of result.specs) {
+    const build = spec.document.spec.build;
+    if (!build) continue;
+    const at = { ...(spec.places.get("spec.build") ?? spec), path: `services.${spec.service}.build` };
+    const shownAt = fileOf({ ...at, message: "" });
+    if (options.outDir === undefined) {
+      findings.push(
+        finding("BERTH_COMPOSE_LOSSY", "warning", shownAt, {
+          ...at,
+          message: `the build context ${build.context} is relative to the Compose file's folder (${displayPath(dir, io.cwd) || "."}): save these specs there, or give --out-dir DIR, which rebases it onto DIR`,
+        }),
+      );
+      continue;
     }
+    // Compose's context is relative to the Compose file; a spec's to the spec file.
+    const rel = path.relative(path.resolve(io.cwd, options.outDir), path.resolve(dir, build.context));
+    const posix = rel.split(path.sep).join("/");
+    if (posix.startsWith("..") || path.isAbsolute(rel)) {
+      reported.add(`services.${spec.service} spec.build.context`);
+      findings.push(
+        finding("BERTH_COMPOSE", "error", shownAt, {
+          ...at,
+          message: `the build context ${build.context} is outside --out-dir ${options.outDir}, and a spec's build context must lie inside the spec's folder: write the specs into a folder that contains it, such as the Compose file's own (--out-dir ${displayPath(dir, io.cwd) || "."}), or move the context under ${options.outDir}`,
+        }),
+      );
+    }
+    build.context = posix === "" ? "." : posix.startsWith("..") ? posix : `./${posix}`;
   }
+  // A service the converter found an error in is not checked again: its spec is not whole.
+  const broken = new Set(result.errors.map((e) => /^services\.([^.[]+)/.exec(e.path)?.[1]));
   const convertedFrom = [
     ...result.objects.map((o) => ({
       ...o,
+      places: new Map<string, Position>(),
       from: `${o.document.kind === "Network" ? "networks" : "volumes"}.${o.key}`,
       file: `${o.document.metadata.name}.${o.document.kind.toLowerCase()}.yaml`,
     })),
@@ -192,13 +284,17 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
     const body = specYaml(spec.document);
     const text = `# Converted from ${path.basename(full)} (${spec.from}) by berth import compose\n${body}`;
     const target = options.outDir === undefined ? spec.document.metadata.name : path.join(options.outDir, spec.file);
-    for (const issue of parseSpecText(text, target, parseOptions).issues) {
-      const at = { line: spec.line, column: spec.column, path: issue.path, message: issue.message };
+    const checked = !broken.has(spec.from.replace(/^services\./, ""));
+    for (const issue of checked ? parseSpecText(text, target, parseOptions).issues : []) {
+      if (reported.has(`${spec.from} ${issue.path}`)) continue;
+      // At the Compose line the field comes from (a port's, a volume's), else the service's.
+      const place = placeOf(spec.places, issue.path) ?? spec;
+      const at = { ...place, path: issue.path, message: issue.message };
       const where = `${spec.from}: ${issue.path}`;
       findings.push(
         issue.code === "BERTH_POLICY"
-          ? finding(issue.code, "policy", shown, at, where)
-          : finding(issue.code, "error", shown, at, where),
+          ? finding(issue.code, "policy", fileOf(at), at, where)
+          : finding(issue.code, "error", fileOf(at), at, where),
       );
     }
     outputs.push({ name: target, text, from: spec.from, document: spec.document });
@@ -242,7 +338,7 @@ function importCompose(file: string, options: ImportOptions, io: CliIO): number 
   const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;
   io.err(
     `converted ${n(result.specs.length, "service")}${objectsText(result.objects)} of project ${result.project}${where}: ` +
-      n(result.warnings.length, "warning") +
+      n(count("warning"), "warning") +
       (needsFlags > 0
         ? `, ${n(needsFlags, "policy refusal")} (give berth the flags named above, or change the specs)`
         : "") +

@@ -19,10 +19,17 @@ describe("berth import compose", () => {
     );
     expect(r.stderr).not.toContain("services.web.depends_on");
     expect(r.stderr).not.toContain("services.cache.ulimits");
-    // The bind mount needs a policy flag, and the message says which.
-    expect(r.stderr).toMatch(/services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/);
+    // The bind mount needs a policy flag, and the message says which, at the volume's own line.
     expect(r.stderr).toMatch(
-      /converted 3 services and 1 network of project web-db-cache: 1 warning, 2 policy refusals/,
+      /compose\.yaml:15:9: services\.web: spec\.mounts\[0\]\.source: policy: .*--allow-bind PREFIX/,
+    );
+    expect(r.stderr).toMatch(/compose\.yaml:57:5: services\.cache: spec\.sysctls\["net\.core\.somaxconn"\]: policy: /);
+    // On stdout, a build context stays relative to the Compose file's folder: the specs belong there.
+    expect(r.stderr).toContain(
+      "compose.yaml:4:5: services.web.build: warning: the build context . is relative to the Compose file's folder (test/fixtures/compose/web-db-cache): save these specs there, or give --out-dir DIR, which rebases it onto DIR",
+    );
+    expect(r.stderr).toMatch(
+      /converted 3 services and 1 network of project web-db-cache: 2 warnings, 2 policy refusals/,
     );
   });
 
@@ -92,10 +99,65 @@ describe("berth import compose", () => {
     expect(spec.spec.image).toBeUndefined();
     const below = await runCli(["import", "compose", compose, "--out-dir", path.join(project, "app", "specs")]);
     expect(below.code).toBe(1);
-    expect(below.stderr).toContain(
-      'services.web: spec.build.context: error: ".." leads outside the spec folder; a build context must be a folder inside it',
+    // One error, at the build's line, saying what to do; not berth's parser's second one.
+    expect(below.stderr).toBe(
+      `${compose}:3:5: services.web.build: error: the build context ./app is outside --out-dir ${path.join(project, "app", "specs")}, and a spec's build context must lie inside the spec's folder: write the specs into a folder that contains it, such as the Compose file's own (--out-dir ${project}), or move the context under ${path.join(project, "app", "specs")}\n` +
+        "failed: 1 error; nothing written\n",
     );
     expect(existsSync(path.join(project, "app", "specs"))).toBe(false);
+  });
+
+  it("merges the standard override file beside a single Compose file, as docker compose does; --no-override does not", async () => {
+    const dir = tempDir();
+    const compose = path.join(dir, "docker-compose.yml");
+    writeFileSync(compose, "services:\n  web:\n    image: web:1\n    environment: {A: '1', B: '1'}\n");
+    writeFileSync(path.join(dir, "docker-compose.override.yml"), "services:\n  web:\n    environment: {B: '2'}\n");
+    const merged = await runCli(["import", "compose", compose]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(merged.stdout).toContain('env:\n    A: "1"\n    B: "2"\n');
+    expect(merged.stderr).toContain(
+      "docker-compose.override.yml:1:1: warning: merged onto docker-compose.yml, as docker compose merges the override file beside it; give --no-override to leave it out",
+    );
+    const alone = await runCli(["import", "compose", compose, "--no-override"]);
+    expect(alone.stdout).toContain('B: "1"');
+    expect(alone.stderr).not.toContain("override");
+  });
+
+  it("merges several files in order, later ones winning; an override file alone says to give the main file first", async () => {
+    const dir = tempDir();
+    const a = path.join(dir, "a.yaml");
+    const b = path.join(dir, "b.yaml");
+    writeFileSync(a, "services:\n  web:\n    image: web:1\n    ports: ['8080:80']\n");
+    writeFileSync(b, "services:\n  web:\n    image: web:2\n    ports: ['9090:90']\n    gpus: all\n");
+    const r = await runCli(["import", "compose", a, b]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("image: web:2");
+    expect(r.stdout).toContain("hostPort: 8080");
+    expect(r.stdout).toContain("hostPort: 9090");
+    // A finding about a key of the second file names that file.
+    expect(r.stderr).toContain(`${b}:5:5: services.web.gpus: warning: not supported`);
+    writeFileSync(b, "services:\n  web:\n    ports: ['9090:90']\n");
+    const alone = await runCli(["import", "compose", b]);
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain(
+      "services: error: no service has image or build: this looks like an override file; give the main Compose file first, then this one",
+    );
+  });
+
+  it("after a real error, berth's parser does not report the same spec again", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "compose.yaml");
+    writeFileSync(
+      file,
+      "services:\n  app:\n    image: busybox:${TAG:?set TAG}\n  worker:\n    command: [x]\n  db:\n    image: postgres:16\n",
+    );
+    const r = await runCli(["import", "compose", file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `${file}:3:12: services.app.image: error: required variable TAG is not set: set TAG\n` +
+        `${file}:4:3: services.worker: error: the service has no image or build\n` +
+        "failed: 2 errors; nothing written\n",
+    );
   });
 
   it("writes a tmpfs mode in octal, which berth reads back as the same number", async () => {

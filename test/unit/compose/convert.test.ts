@@ -78,7 +78,8 @@ const inline = (text: string, env: Record<string, string> = {}): Conversion =>
 
 describe("Compose files of several shapes convert to valid berth specs", () => {
   it.each(["web-db-cache", "reverse-proxy", "worker-replicas", "anchors", "interpolation"])("%s", async (name) => {
-    const c = convert(name);
+    // worker-replicas' scheduler is in profile cron: converted when the profile is active, as Compose starts it.
+    const c = convert(name, { profiles: ["cron"] });
     expect(c.errors).toEqual([]);
     await expect(render(c)).toMatchFileSnapshot(path.join(FIXTURES, name, "expected.txt"));
     // Schema-valid: the only issues berth's parser has are policy refusals.
@@ -147,7 +148,14 @@ describe("Compose files of several shapes convert to valid berth specs", () => {
       stopTimeout: "2m",
     });
     expect(spec?.mounts?.[0]).toEqual({ type: "tmpfs", target: "/tmp", size: "100Mi", mode: 0o1777 });
-    expect(convert("worker-replicas").specs[1]?.document.spec.network).toBe("container:worker");
+    expect(convert("worker-replicas", { profiles: ["cron"] }).specs[1]?.document.spec.network).toBe("container:worker");
+    // Without its profile, the scheduler is not converted, as Compose does not start it.
+    const without = convert("worker-replicas");
+    expect(without.specs.map((s) => s.service)).toEqual(["worker"]);
+    expect(without.warnings.filter((w) => w.path === "services").map((w) => `${w.line} ${w.message}`)).toEqual([
+      "2 not converted, as Compose does not start them, since none of their profiles is active (--profile NAME or COMPOSE_PROFILES): scheduler (cron)",
+    ]);
+    expect(convert("worker-replicas", { env: { COMPOSE_PROFILES: "other,cron" } }).specs).toHaveLength(2);
   });
 
   it("update_config.monitor is stableFor on a service that keeps running; failure_action pause is berth's own", () => {
@@ -207,7 +215,14 @@ describe("what cannot be converted is an error with its line", () => {
   const errors = (c: Conversion): string[] => c.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`);
 
   it.each([
-    ["services:\n  web:\n    command: [sleep, '1']\n", "2:3 services.web: the service has no image or build"],
+    [
+      "services:\n  web:\n    image: a\n  worker:\n    command: [sleep, '1']\n",
+      "4:3 services.worker: the service has no image or build",
+    ],
+    [
+      "services:\n  web:\n    command: [sleep, '1']\n",
+      "1:1 services: no service has image or build: this looks like an override file; give the main Compose file first, then this one (berth import compose compose.yaml /srv/p/compose.yaml)",
+    ],
     [
       "services:\n  web:\n    image: a:${TAG:?set TAG}\n",
       "3:12 services.web.image: required variable TAG is not set: set TAG",
@@ -351,6 +366,8 @@ volumes:
       "16 networks.front.enable_ipv6: berth's Network spec has no enable_ipv6: ignored",
       "20 networks.front.ipam.config[0].gateway: berth's Network spec has one IPv4 subnet (the first config's): ignored",
       "22 networks.outside.driver: an external network is not made: ignored",
+      "25 volumes.cache: berth creates volume p_cache from a kind: Volume document and does not adopt one of that name that Compose made (apply says it exists and berth does not own it): on a host moving from Compose, leave p_cache.volume.yaml out to keep the existing volume as it is, or copy its data out and remove it for berth to create it",
+      "30 volumes.shared: berth creates volume team-shared from a kind: Volume document and does not adopt one of that name that Compose made (apply says it exists and berth does not own it): on a host moving from Compose, leave team-shared.volume.yaml out to keep the existing volume as it is, or copy its data out and remove it for berth to create it",
     ]);
   });
 });
