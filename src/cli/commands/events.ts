@@ -76,7 +76,7 @@ async function events(opts: EventsOptions, io: CliIO): Promise<number> {
   const missing = (): number => {
     io.err(
       printable(
-        `berth: no berth with --id ${opts.id} answers at ${opts.server}; berth events reads a running controller's (berth run): give --server or --id`,
+        `berth: no berth with --id ${opts.id} answers at ${opts.server}; berth events reads a running controller's (berth run): give the --server it listens at and its --id`,
       ) + "\n",
     );
     return EXIT.failed;

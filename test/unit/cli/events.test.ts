@@ -61,7 +61,7 @@ describe("berth events", () => {
     expect(other.code).toBe(1);
     expect(other.stdout).toBe("");
     expect(other.stderr).toBe(
-      `berth: no berth with --id other answers at ${server}; berth events reads a running controller's (berth run): give --server or --id\n`,
+      `berth: no berth with --id other answers at ${server}; berth events reads a running controller's (berth run): give the --server it listens at and its --id\n`,
     );
     const none = await runCli(["events", "--server", "http://127.0.0.1:1"]);
     expect(none.code).toBe(1);
