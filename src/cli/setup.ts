@@ -1,5 +1,8 @@
 /** Turning a command's options into configuration and a logger. */
 import { buildConfig, type Config, type RawOptions } from "../config.js";
+import { BerthError } from "../core/errors.js";
+import { secretFileAllowed } from "../core/policy/policy.js";
+import { hostPolicyContext } from "../host/host-paths.js";
 import { dockerConfigPath } from "../host/registry-auth.js";
 import { createLogger, type LogLevel } from "../util/log.js";
 import type { Logger } from "pino";
@@ -26,6 +29,13 @@ export function setup(raw: RawOptions, defaults: { level: LogLevel; fd: 1 | 2 })
     registryAuthFile: raw.registryAuthFile ?? process.env.BERTH_REGISTRY_AUTH_FILE,
     dockerConfig: raw.dockerConfig ?? dockerConfigPath(process.env),
   });
+  // A bad flag, said at start: not a failure of every pull, retried with backoff. Only when the
+  // command takes the flag (the env fallback above is for the secretEnv verdict); the host checks
+  // the file again at each read (host/registry-auth.ts).
+  if (raw.registryAuthFile !== undefined && config.registryAuth.file !== null) {
+    const refusal = secretFileAllowed(config.registryAuth.file, config.policy, hostPolicyContext);
+    if (refusal !== null) throw BerthError.usage(`--registry-auth-file: ${refusal}`);
+  }
   const oneShot = defaults.fd === 2;
   const log = createLogger({
     level: config.logLevel,

@@ -177,3 +177,97 @@ export function normalizeBuild(
   if (issues.length > 0 || context === null || dockerfile === null) return { build: null, issues };
   return { build: { context, dockerfile, args, target: b.target ?? null }, issues };
 }
+
+/**
+ * The images a Dockerfile pulls: each `FROM` that is not an earlier stage or `scratch`, and each
+ * `COPY --from=` that is neither a stage's name nor its index, in order, once each. Their
+ * registries' credentials go with the build (X-Registry-Config), as `docker build` sends them.
+ * `$VAR` and `${VAR}` (`${VAR:-word}`, `${VAR-word}`) are taken from the ARGs before the first FROM,
+ * their defaults overridden by the build's args, as the engine expands a FROM; a reference still
+ * holding a `$` after that is skipped (its registry gets no credentials, as for one unknown).
+ */
+export function baseImages(dockerfile: string, args: Readonly<Record<string, string>>): string[] {
+  const globals = new Map<string, string>();
+  const stages = new Set<string>();
+  const images: string[] = [];
+  const add = (image: string): void => {
+    if (!image.includes("$") && image !== "" && !images.includes(image)) images.push(image);
+  };
+  let seenFrom = false;
+  let stageCount = 0;
+  for (const line of dockerfileInstructions(dockerfile)) {
+    const [word = "", ...rest] = line.split(/\s+/);
+    const instruction = word.toUpperCase();
+    if (instruction === "ARG" && !seenFrom) {
+      for (const decl of rest) {
+        const eq = decl.indexOf("=");
+        const name = eq === -1 ? decl : decl.slice(0, eq);
+        const value = args[name] ?? (eq === -1 ? undefined : unquote(decl.slice(eq + 1)));
+        if (value !== undefined) globals.set(name, value);
+      }
+    } else if (instruction === "FROM") {
+      seenFrom = true;
+      const operands = rest.filter((w) => !w.startsWith("--"));
+      const image = expandArgs(operands[0] ?? "", globals);
+      if (image.toLowerCase() !== "scratch" && !stages.has(image.toLowerCase())) add(image);
+      if (operands[1]?.toUpperCase() === "AS" && operands[2] !== undefined) stages.add(operands[2].toLowerCase());
+      stageCount += 1;
+    } else if (instruction === "COPY") {
+      for (const flag of rest) {
+        const from = /^--from=(.+)$/i.exec(flag)?.[1];
+        if (from === undefined) continue;
+        const isIndex = /^\d+$/.test(from) && Number(from) < stageCount;
+        if (!isIndex && !stages.has(from.toLowerCase())) add(from);
+      }
+    }
+  }
+  return images;
+}
+
+/** A Dockerfile's instructions, one string each: comments and blank lines gone, continued lines joined. */
+function dockerfileInstructions(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  // A parser directive (`# escape=\``) may change the continuation character.
+  let escape = "\\";
+  for (const line of lines) {
+    const directive = /^#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(line);
+    if (!directive) break;
+    if (directive[1]?.toLowerCase() === "escape" && (directive[2] === "`" || directive[2] === "\\"))
+      escape = directive[2];
+  }
+  const out: string[] = [];
+  let current = "";
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line.startsWith("#")) continue;
+    if (current === "" && line === "") continue;
+    if (line.endsWith(escape)) {
+      current += `${line.slice(0, -1)} `;
+      continue;
+    }
+    current += line;
+    if (current.trim() !== "") out.push(current.trim());
+    current = "";
+  }
+  if (current.trim() !== "") out.push(current.trim());
+  return out;
+}
+
+function unquote(value: string): string {
+  const m = /^(["'])(.*)\1$/.exec(value);
+  return m ? (m[2] ?? "") : value;
+}
+
+/** `$VAR`, `${VAR}`, `${VAR:-word}` and `${VAR-word}` from `vars`; any other form is left as it is. */
+function expandArgs(word: string, vars: ReadonlyMap<string, string>): string {
+  return word.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? "";
+      const value = vars.get(name);
+      if (op === ":-") return value !== undefined && value !== "" ? value : (word ?? "");
+      if (op === "-") return value ?? word ?? "";
+      return value ?? whole;
+    },
+  );
+}

@@ -55,7 +55,7 @@ export const ERROR_CODES = {
   BERTH_BUILD_FAILED:
     "Building a spec's image failed (the Dockerfile, a step, the engine): the message ends with the build's last lines. The last good containers keep running. Retried.",
   BERTH_BUILD_CONTEXT:
-    "A build context cannot be read, or leads outside the spec folder through a symbolic link. Retried.",
+    "A build context or its Dockerfile does not exist (a problem of the spec file, at build.context or build.dockerfile), or the context cannot be read or leads outside the spec folder through a symbolic link (at build time: retried).",
   BERTH_NAME_CONFLICT:
     "The container name is held by a container berth does not own (phase Conflict). Terminal until the name is free.",
   BERTH_START_FAILED: "A container was created but did not start, or a replacement did not become ready. Retried.",

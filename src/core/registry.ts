@@ -86,10 +86,16 @@ function keyPath(key: string): string {
   return normalizeRegistry(key) === DOCKER_HUB && /^v[12]$/.test(path) ? "" : path;
 }
 
+/**
+ * What a broken credentials file means for pulls: berth fails closed (it cannot tell which
+ * registries the file meant to answer for), and reads the file again at the next pull.
+ */
+export const UNTIL_FIXED = "every pull fails until it is fixed (berth reads it again at each pull)";
+
 function invalid(file: string, what: string): BerthError {
   return BerthError.retriable(
     "BERTH_REGISTRY_AUTH",
-    `${file}: ${what} (Docker's config.json format: {"auths": {"registry.example": {"auth": "<base64 of user:password>"}}})`,
+    `${file}: ${what} (Docker's config.json format: {"auths": {"registry.example": {"auth": "<base64 of user:password>"}}}); ${UNTIL_FIXED}`,
   );
 }
 
@@ -133,7 +139,9 @@ export function parseAuthFile(path: string, text: string): AuthFile {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw invalid(path, `is not JSON (${err instanceof Error ? err.message : String(err)})`);
+    // Only where: V8's message quotes the text it choked on, which may be the credential itself.
+    const at = /at position \d+/.exec(err instanceof Error ? err.message : "")?.[0];
+    throw invalid(path, `is not JSON${at ? ` (${at})` : ""}`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw invalid(path, "is not a JSON object");
   const root = json as Record<string, unknown>;
@@ -246,4 +254,19 @@ export interface RegistryAuth {
 /** A pull the registry refused for want of credentials (401, 403, "denied"), in the engine's words. */
 export function isDeniedPull(message: string): boolean {
   return /unauthorized|authentication required|no basic auth credentials|denied|\b40[13]\b|forbidden/i.test(message);
+}
+
+/**
+ * A pull that never reached the registry (refused or reset connection, unknown host, a timeout),
+ * in the engine's words (Go's net errors): `dial tcp 127.0.0.1:5000: connect: connection refused`.
+ */
+export function isUnreachableRegistry(message: string): boolean {
+  return /connection refused|no such host|i\/o timeout|network is unreachable|no route to host|connection reset by peer|TLS handshake timeout|Client\.Timeout exceeded|server misbehaving/i.test(
+    message,
+  );
+}
+
+/** A pull the registry answered with "no such image or tag" (`manifest unknown`, a 404). */
+export function isImageNotFound(message: string): boolean {
+  return /manifest unknown|name unknown|not found|\b404\b/i.test(message);
 }

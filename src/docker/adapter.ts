@@ -403,6 +403,11 @@ export class DockerAdapter implements DockerPort {
           buildargs: { ...options.args },
           labels: { ...options.labels },
           ...(options.target !== null ? { target: options.target } : {}),
+          // dockerode moves it from the query to the X-Registry-Config header (base64 JSON). Its
+          // types allow only username and password; the engine takes any AuthConfig (identitytoken too).
+          ...(Object.keys(options.registryConfig).length > 0
+            ? { registryconfig: { ...options.registryConfig } as Docker.RegistryConfig }
+            : {}),
           // Intermediate containers go, failed steps' too.
           rm: true,
           forcerm: true,

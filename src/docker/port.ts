@@ -76,6 +76,12 @@ export interface BuildOptions {
   /** The stage to build, or null: the last. */
   readonly target: string | null;
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * X-Registry-Config: the credentials of the registries its FROM images come from, by server
+   * address (Docker Hub's as `https://index.docker.io/v1/`), as `docker build` sends them. Never
+   * logged; empty: the engine pulls without credentials.
+   */
+  readonly registryConfig: Readonly<Record<string, RegistryCredentials>>;
 }
 
 /** The local images, as one list call shows them. */

@@ -119,6 +119,23 @@ export class BuildContexts {
     return out;
   }
 
+  /**
+   * The text of the Dockerfile an image was hashed from (for the registries of its FROM lines).
+   * Read apart from the tar: a Dockerfile changed in between fails the tar, and the build with it.
+   */
+  async dockerfile(spec: string, image: string): Promise<string> {
+    const known = this.last.get(spec);
+    if (known?.image !== image) {
+      throw BerthError.retriable("BERTH_RACE", `the context of ${image} is not known any more; planning again`);
+    }
+    const file = path.join(known.dir, ...known.build.dockerfile.split("/"));
+    try {
+      return await readFile(file, "utf8");
+    } catch (err) {
+      throw contextError(`the Dockerfile ${file} cannot be read (${(err as Error).message})`, err);
+    }
+  }
+
   private contextDir(build: NormalizedBuild, root: string): string {
     const dir = path.join(root, ...build.context.split("/"));
     let realRoot: string;

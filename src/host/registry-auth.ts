@@ -5,11 +5,12 @@
  * at the next pull; credential helpers run as `docker-credential-<name> get` with the server on
  * standard input (fixed argv, no shell, a deadline). The choice of entry is core/registry.ts's.
  */
-import { execFile } from "node:child_process";
+import { type ExecFileException, execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { BerthError } from "../core/errors.js";
+import { formatDurationMs } from "../core/units.js";
 import type { Policy } from "../core/policy/policy.js";
 import { secretFileAllowed } from "../core/policy/policy.js";
 import {
@@ -20,6 +21,7 @@ import {
   parseAuthFile,
   type RegistryAuth,
   registryOf,
+  UNTIL_FIXED,
 } from "../core/registry.js";
 import { hostPolicyContext } from "./host-paths.js";
 import { MAX_SECRET_FILE_BYTES } from "./secrets.js";
@@ -35,6 +37,7 @@ export interface HostRegistryAuthOptions {
 }
 
 const HELPER_TIMEOUT_MS = 10_000;
+const HELPER_MAX_OUTPUT_BYTES = 64 * 1024;
 
 /** Docker's config.json as the docker CLI finds it. */
 export function dockerConfigPath(env: Readonly<Record<string, string | undefined>>): string {
@@ -50,32 +53,61 @@ async function readAuthFile(file: string, required: boolean): Promise<AuthFile |
     text = bytes.toString("utf8");
   } catch (err) {
     if (!required && (err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw BerthError.retriable("BERTH_REGISTRY_AUTH", `${file}: cannot read it (${(err as Error).message})`, err);
+    throw BerthError.retriable(
+      "BERTH_REGISTRY_AUTH",
+      `${file}: cannot read it (${(err as Error).message}); ${UNTIL_FIXED}`,
+      err,
+    );
   }
   return parseAuthFile(file, text);
+}
+
+/** Why a helper run failed, in words: missing, too talkative, past its deadline, or its exit. */
+function helperFailure(err: ExecFileException, timeoutMs: number): string {
+  if (err.code === "ENOENT") return "is not on PATH";
+  if (err.code === "ERR_CHILD_PROCESS_STDIO_MAXBUFFER")
+    return `answered more than ${HELPER_MAX_OUTPUT_BYTES / 1024} KiB`;
+  // execFile's own kill at the deadline.
+  if (err.killed === true) return `timed out after ${formatDurationMs(timeoutMs)}`;
+  if (typeof err.code === "number") return `exited with code ${err.code}`;
+  if (err.signal) return `was killed by ${err.signal}`;
+  // Not err.message: it holds the whole stderr, of which only the first line is shown.
+  return "failed";
 }
 
 /** Runs `docker-credential-<helper> get` with the server on stdin; null when it has nothing for it. */
 function runHelper(helper: string, server: string, timeoutMs: number): Promise<string | null> {
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
-    const child = execFile(program, ["get"], { timeout: timeoutMs, maxBuffer: 64 * 1024 }, (err, stdout, stderr) => {
-      if (!err) {
-        resolve(stdout);
-        return;
-      }
-      // Docker's helpers say so on stdout or stderr, with exit code 1.
-      if (/credentials not found/i.test(`${stdout}${stderr}`)) {
-        resolve(null);
-        return;
-      }
-      const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "is not on PATH" : "failed";
-      // Its first line of stderr only, cut short: a helper's error says what went wrong, not the secret.
-      const detail = stderr.split("\n")[0]?.slice(0, 200) ?? "";
-      reject(
-        BerthError.retriable("BERTH_REGISTRY_AUTH", `${program} get ${why}${detail ? `: ${detail}` : ""}`, undefined),
-      );
-    });
+    const child = execFile(
+      program,
+      ["get"],
+      // SIGKILL: a deadline a helper that ignores SIGTERM would outlive is no deadline.
+      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: HELPER_MAX_OUTPUT_BYTES },
+      (err, stdout, stderr) => {
+        if (!err) {
+          resolve(stdout);
+          return;
+        }
+        // Docker's helpers say so on stdout or stderr, with exit code 1.
+        if (/credentials not found/i.test(`${stdout}${stderr}`)) {
+          resolve(null);
+          return;
+        }
+        // Its first line of stderr only, cut short: a helper's error says what went wrong, not the secret.
+        const detail = stderr.split("\n")[0]?.slice(0, 200) ?? "";
+        reject(
+          BerthError.retriable(
+            "BERTH_REGISTRY_AUTH",
+            `${program} get ${helperFailure(err, timeoutMs)}${detail ? `: ${detail}` : ""}`,
+            undefined,
+          ),
+        );
+      },
+    );
+    // A helper that exits without reading its input closes the pipe under the write (EPIPE): its
+    // exit, which the callback above reports, is the failure, and an unhandled 'error' would end berth.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(`${server}\n`);
   });
 }
@@ -107,12 +139,14 @@ export function hostRegistryAuth(options: HostRegistryAuthOptions): RegistryAuth
           from: `auths[${JSON.stringify(source.key)}] of ${source.file}`,
           searched,
         };
-      const from = `docker-credential-${source.helper} (${source.file})`;
+      const helper = `docker-credential-${source.helper} (${source.file})`;
       const output = await runHelper(source.helper, source.server, timeoutMs);
-      const credentials = output === null ? null : helperCredentials(source.server, output);
-      if (output !== null && credentials === null)
-        throw BerthError.retriable("BERTH_REGISTRY_AUTH", `${from}: its answer is not {"Username", "Secret"} JSON`);
-      return { registry, credentials, from, searched: [...searched, from] };
+      // "credentials not found": nothing is sent, and a refused pull must say berth found none.
+      if (output === null) return { registry, credentials: null, from: null, searched: [...searched, helper] };
+      const credentials = helperCredentials(source.server, output);
+      if (credentials === null)
+        throw BerthError.retriable("BERTH_REGISTRY_AUTH", `${helper}: its answer is not {"Username", "Secret"} JSON`);
+      return { registry, credentials, from: helper, searched: [...searched, helper] };
     },
   };
 }

@@ -11,7 +11,7 @@
  */
 import type { Logger } from "pino";
 import { buildCreateBody, type EngineCreateBody } from "../core/create-request.js";
-import type { NormalizedBuild } from "../core/build.js";
+import { baseImages, isBuiltImage, type NormalizedBuild } from "../core/build.js";
 import { BerthError } from "../core/errors.js";
 import { followsTag, normalizeImageRef } from "../core/image-ref.js";
 import { autoPortKeys, type HostPortMap } from "../core/host-ports.js";
@@ -24,9 +24,19 @@ import type { Action, ContainerRef } from "../core/plan/plan.js";
 import { isRolloutReason } from "../core/plan/rollout.js";
 import type { ImageActivity, ImageProgress, ProgressSink } from "../core/progress.js";
 import type { SpecRecord } from "../core/record.js";
-import { type CredentialLookup, isDeniedPull, type RegistryAuth, registryOf } from "../core/registry.js";
+import {
+  type CredentialLookup,
+  DOCKER_HUB,
+  DOCKER_HUB_SERVER,
+  isDeniedPull,
+  isImageNotFound,
+  isUnreachableRegistry,
+  type RegistryAuth,
+  type RegistryCredentials,
+  registryOf,
+} from "../core/registry.js";
 import { type SecretSources, secretsForCreate } from "../core/secrets.js";
-import { DEFAULTS, type NormalizedSpec } from "../core/spec.js";
+import { DEFAULTS, type ImagePullPolicy, type NormalizedSpec } from "../core/spec.js";
 import { isDockerError } from "../docker/errors.js";
 import type { DockerPort } from "../docker/port.js";
 import type { Clock } from "../util/clock.js";
@@ -61,7 +71,11 @@ export interface ExecutorDeps extends ReadinessDeps {
    */
   readonly tagDigests?: { resolve(spec: NormalizedSpec, now: number): Promise<string | null> };
   /** The tar of a build spec's context, as hashed into its image (host/build-context.ts); absent: no builds. */
-  readonly builds?: { pack(spec: string, image: string): Promise<NodeJS.ReadableStream> };
+  readonly builds?: {
+    pack(spec: string, image: string): Promise<NodeJS.ReadableStream>;
+    /** The text of the Dockerfile the image was hashed from (for its FROM lines' registries). */
+    dockerfile?(spec: string, image: string): Promise<string>;
+  };
   /** Keeps each spec's last build output (host/build-logs.ts, `berth logs --build`). */
   readonly buildLogs?: { save(spec: string, text: string): Promise<void> };
   /** Finds the registry credentials of a pull (host/registry-auth.ts); absent: pulls go without. */
@@ -135,16 +149,34 @@ export function heldPort(message: string): number | null {
   return m ? port : null;
 }
 
-/** A failed pull in the user's terms: a refusal names the registry and where berth looked for credentials. */
-export function pullError(image: string, err: unknown, auth: CredentialLookup | null): BerthError {
+/**
+ * A failed pull in the user's terms: a refusal names the registry and where berth looked for
+ * credentials; an unreachable registry says so (and, under Always, that a local image is not
+ * used); a missing image hints at building it on the host. `policy`: the spec's imagePullPolicy.
+ */
+export function pullError(
+  image: string,
+  err: unknown,
+  auth: CredentialLookup | null,
+  policy: ImagePullPolicy = "IfNotPresent",
+): BerthError {
   const message = err instanceof Error ? err.message : String(err);
   if (!isDeniedPull(message)) {
-    return BerthError.retriable(
-      "BERTH_PULL_FAILED",
-      `pulling image ${image} failed (${message}); berth retries with backoff. If the image exists only on this ` +
-        `host, build it there (docker build -t ${image} .) or set imagePullPolicy: Never`,
-      err,
-    );
+    const failed = `pulling image ${image} failed (${message}); berth retries with backoff`;
+    let hint = "";
+    if (isUnreachableRegistry(message)) {
+      const registry = auth?.registry ?? registryOf(image);
+      hint =
+        policy === "Always"
+          ? `. The registry ${registry} could not be reached: under imagePullPolicy: Always berth pulls before every ` +
+            "create, even when the image is on this host (IfNotPresent would use the local image)"
+          : `. The registry ${registry} could not be reached: check that it is up and that this host can reach it`;
+    } else if (isImageNotFound(message)) {
+      hint =
+        `. If the image exists only on this host, build it there (docker build -t ${image} .) or set ` +
+        "imagePullPolicy: Never";
+    }
+    return BerthError.retriable("BERTH_PULL_FAILED", `${failed}${hint}`, err);
   }
   const registry = auth?.registry ?? registryOf(image);
   const looked = auth ? ` (berth looked in ${auth.searched.join(", ")})` : "";
@@ -177,7 +209,8 @@ export class Executor {
     switch (action.kind) {
       case "create": {
         const { spec, hash, source } = this.specOf(ctx);
-        const digest = await this.ensureImage(spec, ctx.imagePresent);
+        // A first create (or one of a spec whose containers are all gone) has nothing to keep.
+        const digest = await this.ensureImage(spec, ctx.imagePresent, () => this.runsSome(spec.name, ctx));
         await this.createStarted(spec, hash, source, action.replica, action.name, ctx, [], action.hostPorts, digest);
         break;
       }
@@ -264,6 +297,12 @@ export class Executor {
     return spec ? Math.ceil(spec.stopTimeoutMs / 1000) : ORPHAN_STOP_SECONDS;
   }
 
+  /** Whether any container of the spec runs, as last observed (or listed, when not observed). */
+  private async runsSome(spec: string, ctx: ActionContext): Promise<boolean> {
+    const key = this.deps.owner.keys.spec;
+    return (await this.containersOf(ctx)).some((c) => c.labels[key] === spec && c.state === "running");
+  }
+
   /** berth's containers as last observed, but those this action removed already. */
   private async containersOf(ctx: ActionContext, removed: readonly string[] = []): Promise<ObservedContainer[]> {
     const all = ctx.containers ?? (await this.deps.docker.listContainers({ labels: [this.deps.owner.filter] }));
@@ -322,13 +361,17 @@ export class Executor {
    * Pulls when the policy says so. Returns, for a followed tag, the digest the registry served just
    * before the pull (the container's digest label); else null.
    */
-  private async ensureImage(spec: NormalizedSpec, presentAtObservation: boolean): Promise<string | null> {
+  private async ensureImage(
+    spec: NormalizedSpec,
+    presentAtObservation: boolean,
+    keepsRunning: () => Promise<boolean>,
+  ): Promise<string | null> {
     const ref = normalizeImageRef(spec.image);
     const build = spec.build;
     if (build !== null) {
       // Built, never pulled: the tag holds the context's hash, so a present tag is the right image.
       if (presentAtObservation || (await this.deps.docker.inspectImage(ref)) !== null) return null;
-      await this.once(ref, () => this.build(spec, build));
+      await this.once(ref, () => this.build(spec, build, keepsRunning));
       return null;
     }
     if (spec.imagePullPolicy !== "Always") {
@@ -354,7 +397,7 @@ export class Executor {
         ),
       );
     } catch (err) {
-      throw pullError(spec.image, err, auth);
+      throw pullError(spec.image, err, auth, spec.imagePullPolicy);
     }
     return digest;
   }
@@ -373,7 +416,11 @@ export class Executor {
    * Builds a spec's image from its context. A failure keeps whatever runs (the caller has removed
    * nothing yet) and says why with the build's last lines; the output is kept for `berth logs --build`.
    */
-  private async build(spec: NormalizedSpec, build: NormalizedBuild): Promise<void> {
+  private async build(
+    spec: NormalizedSpec,
+    build: NormalizedBuild,
+    keepsRunning: () => Promise<boolean>,
+  ): Promise<void> {
     const builds = this.deps.builds;
     if (!builds) throw BerthError.terminal("BERTH_BUILD_CONTEXT", `this berth cannot build ${spec.image}`);
     const lines: string[] = [];
@@ -383,6 +430,7 @@ export class Executor {
     let failure: Error | null = null;
     try {
       await this.tracked("build", spec.name, spec.image, async (progress) => {
+        const registryConfig = await this.buildCredentials(spec, build);
         const context = await builds.pack(spec.name, spec.image);
         context.on("error", (err: Error) => {
           sent.error = err;
@@ -395,6 +443,7 @@ export class Executor {
             args: build.args,
             target: build.target,
             labels: { [keys.builtBy]: this.deps.owner.controllerId, [keys.builtFor]: spec.name },
+            registryConfig,
           },
           (event) => {
             lines.push(event.status);
@@ -417,13 +466,50 @@ export class Executor {
     if (sent.error instanceof BerthError) throw sent.error;
     if (failure instanceof BerthError && !isDockerError(failure)) throw failure;
     const last = lines.slice(-BUILD_ERROR_LINES).map((line) => `  | ${line}`);
+    // Only when there are some: on a spec's first create, nothing runs to keep.
+    const kept = (await keepsRunning().catch(() => false)) ? "the last good containers keep running and " : "";
     throw BerthError.retriable(
       "BERTH_BUILD_FAILED",
       `building image ${spec.image} for ${spec.name} failed (${failure.message}); ` +
-        `the last good containers keep running and berth retries with backoff (berth logs --build ${spec.name} has the whole output)` +
+        `${kept}berth retries with backoff (berth logs --build ${spec.name} has the whole output)` +
         (last.length > 0 ? `. The build's last lines:\n${last.join("\n")}` : ""),
       failure,
     );
+  }
+
+  /**
+   * The credentials of the registries a build's FROM (and COPY --from) images come from, found as
+   * a pull's are, by server address. As `docker build` does, a registry berth finds none for, or
+   * whose lookup fails (logged, without the credentials), is left out: the engine pulls without,
+   * and a refusal then fails the build in the engine's words.
+   */
+  private async buildCredentials(
+    spec: NormalizedSpec,
+    build: NormalizedBuild,
+  ): Promise<Record<string, RegistryCredentials>> {
+    const { registryAuth: auth, builds } = this.deps;
+    if (!auth || !builds?.dockerfile) return {};
+    let text: string;
+    try {
+      text = await builds.dockerfile(spec.name, spec.image);
+    } catch {
+      // The tar reads the same folder and says what is wrong with it.
+      return {};
+    }
+    const config: Record<string, RegistryCredentials> = {};
+    for (const image of baseImages(text, build.args)) {
+      if (isBuiltImage(image)) continue;
+      const registry = registryOf(image);
+      const server = registry === DOCKER_HUB ? DOCKER_HUB_SERVER : registry;
+      if (Object.hasOwn(config, server)) continue;
+      try {
+        const found = await auth.lookup(image, null);
+        if (found.credentials) config[server] = found.credentials;
+      } catch (err) {
+        this.deps.log.warn({ spec: spec.name, image, err }, "build base image credentials not found");
+      }
+    }
+    return config;
   }
 
   /**
@@ -656,7 +742,8 @@ export class Executor {
 
   private async replace(action: Extract<Action, { kind: "replace" }>, ctx: ActionContext): Promise<void> {
     const { spec, hash, source } = this.specOf(ctx);
-    const digest = await this.ensureImage(spec, ctx.imagePresent);
+    // Nothing is removed before the image is there: the old container keeps running.
+    const digest = await this.ensureImage(spec, ctx.imagePresent, () => Promise.resolve(true));
     if (action.strategy === "StopFirst") {
       await this.remove(action.old, false, ctx);
       const id = await this.createStarted(

@@ -23,6 +23,7 @@ import type { Profile } from "../core/policy/policy.js";
 import { sha256Hex } from "../core/sha256.js";
 import { Semaphore } from "../util/semaphore.js";
 import { processStdin, STDIN_FILE, STDIN_SOURCE } from "./stdin.js";
+import { withBuildPaths } from "./build-paths.js";
 import { optionsFingerprint, storable, type VerdictStore, verdictKey, watchedContext } from "./verdicts.js";
 import { type LoadedObject, type LoadedSpec, crossFileChecks, findObjectCollisions } from "./cross-file.js";
 import {
@@ -511,6 +512,8 @@ export class SpecLoader {
         found = [{ path: root, source: path.basename(root) }];
       }
       directories.push({ dir, readable: true, fileCount: found.length });
+      // The folder the files' sources are relative to: a build context lies inside it.
+      const specRoot = st.isDirectory() ? root : path.dirname(root);
 
       // One file at a time: reading is synchronous and parsing one per turn of the event loop
       // (parseInTurn), so one file, at most maxFileBytes, is in memory at once.
@@ -522,8 +525,10 @@ export class SpecLoader {
         if (read.entry) nextCache.set(f.path, read.entry);
         if (read.reused) stats.reused++;
         else stats.parsed++;
-        files.push({ path: f.path, file, source: f.source, result: read.result });
-        issues.push(...read.result.issues);
+        // Looked for at every load, also when the file's parse was kept: a context can come and go.
+        const result = withBuildPaths(read.result, file, specRoot);
+        files.push({ path: f.path, file, source: f.source, result });
+        issues.push(...result.issues);
       }
     }
     this.cache.clear();

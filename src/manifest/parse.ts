@@ -101,6 +101,15 @@ export interface ParsedDocument {
   readonly column: number;
   /** Its container:NAME joins, with their positions. */
   readonly joins: readonly NamespaceJoin[];
+  /**
+   * Where its build fields are written (a build spec only): build.context's value, and
+   * build.dockerfile's (or the `build` key when it is not written). The loader checks the paths
+   * on disk at every load (build-paths.ts), apart from the parse, whose verdict is kept.
+   */
+  readonly buildAt?: {
+    readonly context: { readonly line: number; readonly column: number };
+    readonly dockerfile: { readonly line: number; readonly column: number };
+  };
 }
 
 /** A valid `kind: Network` or `kind: Volume` document of a file. */
@@ -580,7 +589,8 @@ export function parseSpecText(
     }));
     const { line, column } = at(locate(doc, ["metadata", "name"], false));
     const spec = options.target === "swarm" ? asSwarmService(data, result.spec) : result.spec;
-    documents.push({ spec, index, line, column, joins });
+    const buildAt = buildPositions(data, (p, atKey) => at(locate(doc, p, atKey)));
+    documents.push({ spec, index, line, column, joins, ...(buildAt ? { buildAt } : {}) });
   });
 
   if (nonEmpty === 0) {
@@ -598,6 +608,20 @@ export function parseSpecText(
     issues,
     names,
     ...(pools.length > 0 ? { pools } : {}),
+  };
+}
+
+/** Where a build spec's context and Dockerfile are written, for the loader's check of them on disk. */
+function buildPositions(
+  data: unknown,
+  at: (path: FieldPath, atKey: boolean) => { line: number; column: number },
+): ParsedDocument["buildAt"] {
+  const build = (data as { spec?: { build?: { dockerfile?: unknown } } }).spec?.build;
+  if (build === undefined) return undefined;
+  const written = build.dockerfile !== undefined;
+  return {
+    context: at(["spec", "build", "context"], false),
+    dockerfile: written ? at(["spec", "build", "dockerfile"], false) : at(["spec", "build"], true),
   };
 }
 

@@ -157,6 +157,7 @@ describe("build: from the spec folder", () => {
       args: {},
       target: null,
       labels: {},
+      registryConfig: {},
     });
     setImmediate(() => context.destroy(new Error("the build context of web changed while it was sent")));
     // The test's own timeout (far below the 10 min build deadline) is what a hang would hit.

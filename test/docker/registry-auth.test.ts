@@ -3,7 +3,8 @@
  * htpasswd auth (one user, a password made for this run). An image made for this run is pushed
  * with the user's credentials and removed locally; `berth apply` then pulls it with credentials
  * from a Docker config.json (DOCKER_CONFIG), from --registry-auth-file (imagePullSecret choosing
- * the entry), and from a credential helper; wrong credentials give the actionable message. The
+ * the entry), and from a credential helper; wrong credentials give the actionable message; a
+ * build FROM the image gets the same credentials (X-Registry-Config). The
  * password is looked for in every output, the status, the containers' labels and inspect.
  */
 import { randomUUID } from "node:crypto";
@@ -20,6 +21,7 @@ import {
   type RegistryUser,
   startRegistry,
 } from "../support/registry.js";
+import { specText } from "../support/specs.js";
 import { tempDir } from "../support/tmp.js";
 
 const id = testIds();
@@ -154,10 +156,12 @@ describe("registry credentials", () => {
       ["apply", "--id", c, "--specs", specs, "--registry-auth-file", file, "--timeout", "1m"],
       env,
     );
+    // A usage error at start, as any bad flag: nothing is pulled or created.
     expect(outside.code).toBe(1);
-    expect(outside.stdout).toContain(
-      `--registry-auth-file: ${file} is not under an allowed secret folder (/run/secrets)`,
+    expect(outside.stderr).toContain(
+      `berth: --registry-auth-file: ${file} is not under an allowed secret folder (/run/secrets); allow it with --allow-secret-dir`,
     );
+    expect(await containersOf(c)).toEqual([]);
 
     const args = ["apply", "--id", c, "--specs", specs, "--registry-auth-file", file, "--allow-secret-dir", secrets];
     const result = await berth(args, env);
@@ -222,6 +226,69 @@ describe("registry credentials", () => {
       `berth found no credentials for ${registry?.host} (berth looked in ${path.join(empty, "config.json")}): run docker login ${registry?.host}`,
     );
     expect(await containersOf(c)).toEqual([]);
+  });
+});
+
+describe("builds FROM a private image", () => {
+  it("sends the credentials berth finds for the FROM image's registry (X-Registry-Config); the password is shown nowhere", async () => {
+    await theImage();
+    const c = id("auth-build");
+    const specs = specDir({
+      "web.yaml": specText("web", {
+        image: null,
+        extra: ["build:", "  context: ./app", 'command: ["sleep", "infinity"]', "init: true", "stopTimeout: 2s"],
+      }),
+      // Through a global ARG, as a Dockerfile often names its base.
+      "app/Dockerfile": `ARG BASE=${ref}\nFROM \${BASE}\nLABEL org.berth-test.built-from=private\n`,
+    });
+    const removeBuilds = async (): Promise<void> => {
+      const images = await docker.listImages({ filters: { label: [`berth.built_by=${c}`] } });
+      for (const image of images) await removeImage(image.Id);
+    };
+    try {
+      // No credentials: the engine's own refusal, as `docker build` without a login.
+      const empty = { DOCKER_CONFIG: tempDir("berth-docker-config-") };
+      const none = await berth(["apply", "--id", c, "--specs", specs, "--timeout", "1m"], empty);
+      expect(none.code).toBe(1);
+      expect(none.stdout).toMatch(/building image berth\.local\/web:[0-9a-f]{12} for web failed/);
+      expect(none.stdout).toMatch(/no basic auth credentials|unauthorized|authentication required/);
+      expect(await containersOf(c)).toEqual([]);
+
+      const env = {
+        DOCKER_CONFIG: dockerConfig({
+          auths: { [registry?.host ?? ""]: { auth: b64(`${user.username}:${user.password}`) } },
+        }),
+        BERTH_LOG_LEVEL: "debug",
+      };
+      const result = await berth(["apply", "--id", c, "--specs", specs, "--timeout", "1m"], env);
+      expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+      expect(result.stdout).toMatch(/create +web: not found/);
+      const [container, ...more] = await containersOf(c);
+      expect(more).toEqual([]);
+      const details = await docker.getContainer(container?.id ?? "").inspect();
+      expect(details.Config.Image).toMatch(/^berth\.local\/web:[0-9a-f]{12}$/);
+      // Built on the pushed image: its label and the build's own.
+      const image = await docker.getImage(details.Image).inspect();
+      expect(image.Config.Labels).toMatchObject({
+        "org.berth-test.image": `auth-${process.pid}`,
+        "org.berth-test.built-from": "private",
+      });
+      const history = await docker.getImage(details.Image).history();
+      expectNoCredential(
+        [
+          none.stdout,
+          none.stderr,
+          result.stdout,
+          result.stderr,
+          JSON.stringify(image),
+          JSON.stringify(history),
+          await everythingShown(c, specs, env),
+        ].join("\n"),
+        user.password,
+      );
+    } finally {
+      await removeBuilds();
+    }
   });
 });
 

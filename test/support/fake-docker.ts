@@ -176,7 +176,7 @@ export class FakeDocker implements DockerPort {
   readonly images = new Map<string, string>();
   /** Labels and creation time of images by ID (those built here; any other has none). */
   readonly imageMeta = new Map<string, { labels: Record<string, string>; createdAt: number }>();
-  /** Images a pull fetches, by reference, and their IDs; a pull of any other fails (no registry is reachable). */
+  /** Images a pull fetches, by reference, and their IDs; a pull of any other fails (the registry has no such tag). */
   readonly registry = new Map<string, string>();
   readonly calls: CallRecord[] = [];
   /** Every stop, with the timeout it was given (seconds). */
@@ -481,15 +481,27 @@ export class FakeDocker implements DockerPort {
       const image = normalizeImageRef(ref);
       const id = this.registry.get(image);
       if (id === undefined)
-        throw new DockerError("server", "pull", `Docker pull ${ref}: no registry is reachable`, 500);
+        throw new DockerError(
+          "server",
+          "pull",
+          `Docker pull ${ref}: manifest for ${image} not found: manifest unknown: manifest unknown`,
+          500,
+        );
       this.images.set(image, id);
       // The engine's last message of a pull that fetched the image.
       onProgress?.({ phase: "pull", image, status: `Status: Downloaded newer image for ${image}` });
     });
   }
 
-  /** Builds seen: the tag and the context's entry names, in order. A failing build: `buildFails`. */
-  readonly builds: { readonly tag: string; readonly entries: readonly string[] }[] = [];
+  /**
+   * Builds seen: the tag, the context's entry names, in order, and the registry credentials sent
+   * (X-Registry-Config). A failing build: `buildFails`.
+   */
+  readonly builds: {
+    readonly tag: string;
+    readonly entries: readonly string[];
+    readonly registryConfig: BuildOptions["registryConfig"];
+  }[] = [];
   /** When set, a build fails with these output lines (as a broken Dockerfile would). */
   buildFails: readonly string[] | null = null;
 
@@ -499,7 +511,7 @@ export class FakeDocker implements DockerPort {
       const lines = this.buildFails ?? [`Step 1/1 : FROM berth-test/busybox`, `Successfully tagged ${options.tag}`];
       for (const status of lines) onProgress?.({ phase: "build", image: options.tag, status });
       if (this.buildFails) throw new Error(this.buildFails.at(-1) ?? "build failed");
-      this.builds.push({ tag: options.tag, entries });
+      this.builds.push({ tag: options.tag, entries, registryConfig: options.registryConfig });
       const id = `sha256:${String(this.builds.length).padStart(64, "b")}`;
       this.images.set(normalizeImageRef(options.tag), id);
       this.imageMeta.set(id, { labels: { ...options.labels }, createdAt: this.now() });

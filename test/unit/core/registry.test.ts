@@ -3,6 +3,8 @@ import {
   chooseAuth,
   helperCredentials,
   isDeniedPull,
+  isImageNotFound,
+  isUnreachableRegistry,
   normalizeRegistry,
   parseAuthFile,
   registryOf,
@@ -85,6 +87,26 @@ describe("parseAuthFile", () => {
     expect(error).toMatchObject({ code: "BERTH_REGISTRY_AUTH", message: expect.stringMatching(message) as unknown });
     expect((error as Error).message).not.toContain("nocolon");
   });
+
+  it("a file that is not JSON: named, with where it breaks, never its text, and what it does to pulls", () => {
+    const message = (text: string): string => {
+      try {
+        parseAuthFile("/run/secrets/r.json", text);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error("parsed");
+    };
+    // V8's own message would quote the text: "Unexpected token 'h', "hunter2:secretpw" is not valid JSON".
+    const plain = message("hunter2:secretpw");
+    expect(plain).toBe(
+      '/run/secrets/r.json: is not JSON (Docker\'s config.json format: {"auths": {"registry.example": {"auth": ' +
+        '"<base64 of user:password>"}}}); every pull fails until it is fixed (berth reads it again at each pull)',
+    );
+    const broken = message(`{"auths": {"r.example": {"auth": "${b64("u:secretpw")}"} x}`);
+    expect(broken).toMatch(/^\/run\/secrets\/r\.json: is not JSON \(at position \d+\) /);
+    expect(broken).not.toContain(b64("u:secretpw"));
+  });
 });
 
 describe("chooseAuth", () => {
@@ -161,5 +183,18 @@ describe("isDeniedPull", () => {
     ["dial tcp 127.0.0.1:5000: connect: connection refused", false],
   ])("%s → %s", (message, denied) => {
     expect(isDeniedPull(message)).toBe(denied);
+  });
+});
+
+describe("isUnreachableRegistry and isImageNotFound", () => {
+  it.each([
+    ['Get "https://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused', true, false],
+    ["dial tcp: lookup registry.example on 127.0.0.11:53: no such host", true, false],
+    ['Get "https://r.example/v2/": net/http: TLS handshake timeout', true, false],
+    ["dial tcp 10.0.0.9:443: i/o timeout", true, false],
+    ["manifest for 127.0.0.1:5000/x:1 not found: manifest unknown: manifest unknown", false, true],
+    ["write /var/lib/docker/tmp: no space left on device", false, false],
+  ])("%s → unreachable %s, not found %s", (message, unreachable, notFound) => {
+    expect([isUnreachableRegistry(message), isImageNotFound(message)]).toEqual([unreachable, notFound]);
   });
 });

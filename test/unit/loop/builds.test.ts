@@ -3,7 +3,7 @@
  * once per context hash, a changed context replaces the container, a failed build keeps the
  * running one and shows the build's last lines in the status, then is retried with backoff.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, harness } from "../../support/harness.js";
@@ -112,11 +112,74 @@ describe("builds in the loop", () => {
     expect(listed()).toBe(before);
   });
 
-  it("leaves the containers alone while the context cannot be read", async () => {
+  it("sends the credentials berth finds for the registries of the Dockerfile's FROM images, and none for others", async () => {
+    const config = path.join(tempDir("berth-docker-config-"), "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        auths: {
+          "127.0.0.1:5000": { username: "builder", password: "hunter2" },
+          "quay.io": { auth: Buffer.from("q:pw").toString("base64") },
+          "registry.unused": { username: "x", password: "y" },
+        },
+      }),
+    );
+    h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-"), dockerConfig: config } });
+    mkdirSync(path.join(h.dir, "app"));
+    h.write(
+      "app/Dockerfile",
+      [
+        "ARG BASE=127.0.0.1:5000/team/base",
+        "FROM ${BASE}:1 AS deps",
+        "FROM ghcr.io/team/runtime:2",
+        "COPY --from=deps /x /x",
+        "COPY --from=quay.io/tools/t:3 /t /t",
+        "",
+      ].join("\n"),
+    );
+    await h.start();
+    await until("the build's container", () => h?.status("web")?.phase === "Running");
+    // ghcr.io has no entry: left out, the engine pulls it without credentials.
+    expect(h.docker.builds.map((b) => b.registryConfig)).toEqual([
+      {
+        "127.0.0.1:5000": { serveraddress: "127.0.0.1:5000", username: "builder", password: "hunter2" },
+        "quay.io": { serveraddress: "quay.io", username: "q", password: "pw" },
+      },
+    ]);
+  });
+
+  it("a failed first build does not speak of containers that keep running: there are none", async () => {
+    h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-") } });
+    mkdirSync(path.join(h.dir, "app"));
+    h.write("app/Dockerfile", "FROM berth-test/busybox\nRUN exit 3\n");
+    h.docker.buildFails = ["Step 2/2 : RUN exit 3", "ERROR: returned a non-zero code: 3"];
+    await h.start();
+    await until("the failed build", () => h?.status("web")?.phase === "Failed");
+    const message = h.status("web")?.message ?? "";
+    expect(message).toMatch(
+      /building image berth\.local\/web:[0-9a-f]{12} for web failed \(.*\); berth retries with backoff \(berth logs --build web/,
+    );
+    expect(message).not.toContain("keep running");
+    expect(h.docker.names()).toEqual([]);
+  });
+
+  it("a missing context is the spec file's problem, at its line: nothing is built", async () => {
     h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-") } });
     await h.start();
     await h.clock.advance(100);
     expect(h.docker.builds).toEqual([]);
-    expect(h.status("web")?.message).toMatch(/the build context .*app cannot be read/);
+    expect(h.status("web")?.message).toMatch(/web\.yaml:\d+:\d+: spec\.build\.context: .*app does not exist/);
+  });
+
+  it("leaves the containers alone while the context cannot be used (a link out of the spec folder)", async () => {
+    h = await harness({ "web.yaml": SPEC }, { raw: { stateDir: tempDir("berth-state-") } });
+    // There on disk, so valid at load; refused where it is read, at the build.
+    const outside = tempDir("berth-outside-");
+    writeFileSync(path.join(outside, "Dockerfile"), "FROM berth-test/busybox\n");
+    symlinkSync(outside, path.join(h.dir, "app"));
+    await h.start();
+    await h.clock.advance(100);
+    expect(h.docker.builds).toEqual([]);
+    expect(h.status("web")?.message).toMatch(/the build context .*app leads outside the spec folder/);
   });
 });

@@ -175,9 +175,23 @@ describe("Executor", () => {
     const docker2 = setup(["imagePullPolicy: Always"]);
     const outcome = await docker2.run({ kind: "create", spec: "web", replica: 0, name: "web-2", reason: "not found" });
     expect((outcome as Error).message).toMatch(
-      /^pulling image berth-test\/busybox:latest failed \(Docker pull berth-test\/busybox:latest: no registry is reachable\); berth retries with backoff\. If the image exists only on this host, build it there \(docker build -t berth-test\/busybox:latest \.\) or set imagePullPolicy: Never$/,
+      /^pulling image berth-test\/busybox:latest failed \(Docker pull berth-test\/busybox:latest: manifest for berth-test\/busybox:latest not found: manifest unknown: manifest unknown\); berth retries with backoff\. If the image exists only on this host, build it there \(docker build -t berth-test\/busybox:latest \.\) or set imagePullPolicy: Never$/,
     );
     expect(await run({ kind: "create", spec: "web", replica: 0, name: "web-3", reason: "not found" })).toBe("ok");
+  });
+
+  it("under Always, an unreachable registry says so, not to build an image that is already here", async () => {
+    const { docker, run } = setup(["imagePullPolicy: Always"]);
+    const image = "berth-test/busybox:latest";
+    const refused = `Docker pull ${image}: Get "https://registry-1.docker.io/v2/": dial tcp 127.0.0.1:443: connect: connection refused`;
+    docker.fail({ operation: "pull", kind: "server", message: refused });
+    const outcome = await run({ kind: "create", spec: "web", replica: 0, name: "web-2", reason: "not found" });
+    expect([(outcome as BerthError).code, (outcome as Error).message]).toEqual([
+      "BERTH_PULL_FAILED",
+      `pulling image ${image} failed (${refused}); berth retries with backoff. The registry docker.io could not be ` +
+        "reached: under imagePullPolicy: Always berth pulls before every create, even when the image is on this host " +
+        "(IfNotPresent would use the local image)",
+    ]);
   });
 
   it("tells onImage of a pull's start, the engine's messages and its end, and logs start and end at info", async () => {

@@ -43,4 +43,30 @@ describe("pullError", () => {
         `host, build it there (docker build -t ${IMAGE} .) or set imagePullPolicy: Never`,
     ]);
   });
+
+  const REFUSED = new Error('Get "https://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused');
+
+  it("an unreachable registry under Always says so, and that Always pulls even when the image is on this host", () => {
+    const err = pullError(IMAGE, REFUSED, null, "Always");
+    expect([err.code, err.message]).toEqual([
+      "BERTH_PULL_FAILED",
+      `pulling image ${IMAGE} failed (${REFUSED.message}); berth retries with backoff. The registry 127.0.0.1:5000 ` +
+        "could not be reached: under imagePullPolicy: Always berth pulls before every create, even when the image is " +
+        "on this host (IfNotPresent would use the local image)",
+    ]);
+    expect(err.message).not.toContain("exists only on this host");
+  });
+
+  it("an unreachable registry under IfNotPresent says it could not be reached, not to build the image", () => {
+    const err = pullError(IMAGE, new Error("dial tcp: lookup registry.example: no such host"), null, "IfNotPresent");
+    expect(err.message).toContain("The registry 127.0.0.1:5000 could not be reached: check that it is up");
+    expect(err.message).not.toContain("exists only on this host");
+  });
+
+  it("a failure that is neither a refusal, nor unreachable, nor not found gets no hint", () => {
+    const err = pullError(IMAGE, new Error("write /var/lib/docker/tmp: no space left on device"), null, "Always");
+    expect(err.message).toBe(
+      `pulling image ${IMAGE} failed (write /var/lib/docker/tmp: no space left on device); berth retries with backoff`,
+    );
+  });
 });
