@@ -20,7 +20,7 @@ import { hostPolicyContext } from "../../host/host-paths.js";
 import { DEFAULT_LOADER_OPTIONS, displayPath } from "../../manifest/loader.js";
 import { parseSpecText } from "../../manifest/parse.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { addExamples, addOutputOption, addPolicyOptions, type OutputFormat } from "../options.js";
+import { addExamples, addOutputOption, addPolicyOptions, collect, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
 
 interface ImportOptions extends PolicyOptions {
@@ -86,13 +86,15 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
       new Option(
         "--profile <name>",
         "convert the services of this profile too (repeatable; default: COMPOSE_PROFILES, from the environment or .env)",
-      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+      )
+        .env("BERTH_IMPORT_PROFILES")
+        .argParser(collect),
     )
     .addOption(
       new Option(
         "--no-override",
         "do not merge the compose.override.yaml (docker-compose.override.yml) beside a single Compose file given",
-      ),
+      ).env("BERTH_IMPORT_NO_OVERRIDE"),
     );
   addOutputOption(command);
   addExamples(command, [
