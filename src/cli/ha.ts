@@ -16,10 +16,11 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Config, HaConfig } from "../config.js";
 import { BerthError } from "../core/errors.js";
+import { sameStore } from "../core/lease.js";
 import type { WriteFence } from "../docker/fenced.js";
 import { secretFileAllowed } from "../core/policy/policy.js";
-import { ledByGroup, oneShotVerdict } from "../core/writers.js";
-import { blockingParticipants, hostLockHolder, registerParticipant } from "../host/ha-presence.js";
+import { ledByGroup, oneShotVerdict, waitNotice } from "../core/writers.js";
+import { blockingParticipants, hostLockHolder, otherParticipants, registerParticipant } from "../host/ha-presence.js";
 import { hostPolicyContext } from "../host/host-paths.js";
 import { FileLeaseStore } from "../host/lease-file.js";
 import { RedisLeaseStore } from "../host/lease-redis.js";
@@ -32,13 +33,29 @@ function leaseStore(config: Config, ha: HaConfig): Promise<LeaseStore> {
     const refusal = secretFileAllowed(ha.passwordFile, config.policy, hostPolicyContext);
     if (refusal !== null) throw BerthError.usage(`--ha-password-file: ${refusal}`);
   }
-  if (ha.target.kind === "file") return Promise.resolve(new FileLeaseStore(ha.target.path, VERSION));
+  // Each refuses at start what can never work (a lock folder that is not there, a database or
+  // password Redis refuses): exit 1 with the reason, not a standby that never leads.
+  if (ha.target.kind === "file") return FileLeaseStore.open(ha.target.path, VERSION);
   return RedisLeaseStore.create({
     url: ha.target.url,
     controllerId: config.controllerId,
     timing: ha.timing,
     passwordFile: ha.passwordFile,
   });
+}
+
+/** A participant of this id on this host whose lease store is not `where`, or null. */
+async function otherStore(
+  stateDir: string,
+  controllerId: string,
+  self: string,
+  where: string,
+): Promise<{ who: string; store: string } | null> {
+  for (const { answer } of await otherParticipants(stateDir, controllerId, self)) {
+    if (answer.kind === "answered" && answer.lease && !sameStore(answer.lease.store, where))
+      return { who: answer.who, store: answer.lease.store };
+  }
+  return null;
 }
 
 export interface Participation {
@@ -72,6 +89,19 @@ export async function participate(
     await store.close();
     throw err;
   });
+  // After registering, as every side looks after taking its own lock: of two berths started
+  // together on two stores, the second sees the first (both may refuse; never both lead).
+  const other = await otherStore(stateDir, config.controllerId, presence.path, store.where);
+  if (other !== null) {
+    await presence.release();
+    await store.close();
+    throw new BerthError(
+      "BERTH_LEASE_HELD",
+      `controller id ${JSON.stringify(config.controllerId)}: this ${command} --ha ${store.where} is not the store of ` +
+        `the --ha group of this id on this host: ${other.who} has its lease in ${other.store}. Two stores elect two ` +
+        `leaders, both writing: pass the group's --ha ${other.store}, or give this one another --id`,
+    );
+  }
   leadership = new Leadership({
     store,
     timing: ha.timing,
@@ -110,8 +140,11 @@ export async function withLease<T>(
   log: Logger,
   command: string,
   work: (leadership: Leadership) => Promise<T>,
+  /** Where the line saying it waits for the lease goes (stderr: apply's and reap's log shows only errors). */
+  say: (line: string) => void = (line) => process.stderr.write(`berth: ${line}\n`),
 ): Promise<T> {
   let wake: () => void = () => undefined;
+  let told = false;
   const group = await participate(config, ha, log, command, () => {
     wake();
   });
@@ -121,14 +154,14 @@ export async function withLease<T>(
     const until = performance.now() + ha.waitMs;
     for (;;) {
       const status = leadership.status();
-      const verdict = oneShotVerdict(
-        { ...status, leading: leadership.mayWrite(), holdsLease: leadership.holdsLease() },
-        config.controllerId,
-        command,
-        performance.now() < until,
-      );
+      const view = { ...status, leading: leadership.mayWrite(), holdsLease: leadership.holdsLease() };
+      const verdict = oneShotVerdict(view, config.controllerId, command, performance.now() < until, ha.waitMs);
       if (verdict.kind === "go") break;
       if (verdict.kind === "refuse") throw verdict.error;
+      if (!view.holdsLease && !told) {
+        told = true;
+        say(waitNotice(view, command, ha.waitMs));
+      }
       // The election tries again every --ha-renew, at once when the holder lets go; it says when it leads.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ha.timing.renewMs);

@@ -44,16 +44,48 @@ export function parseHaTarget(text: string): HaTarget | string {
   try {
     url = new URL(trimmed);
   } catch {
+    const port = REDIS_PORT.exec(trimmed)?.[1];
+    if (port !== undefined && Number(port) > 65535)
+      return `--ha: the redis URL's port ${port} is out of range (1 to 65535)`;
     // Not echoed: it may hold a password.
     return "--ha: the value given is neither file:/PATH nor redis://host:port/db";
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:")
     return `--ha: ${url.protocol} is not file:, redis: or rediss:`;
   if (url.hostname === "") return "--ha: the redis URL names no host (redis://host:6379/0)";
+  if (url.port === "0") return "--ha: the redis URL's port 0 is out of range (1 to 65535)";
   const db = url.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d{1,2}$/.test(db))
     return `--ha: the database ${JSON.stringify(db)} is not a number (redis://host:6379/0)`;
   return { kind: "redis", url: trimmed, tls: url.protocol === "rediss:" };
+}
+
+/** The host and port of a redis URL, to say why new URL() refused it. */
+const REDIS_PORT = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]/]*\]|[^:/@[\]]+):(\d+)(?:[/?#]|$)/;
+
+/**
+ * Whether two stores (as `LeaseStore.where` says them, without credentials) are one: the same lock
+ * path, or the same Redis host, port and database. Two berths of one id on two stores would each
+ * elect a leader.
+ */
+export function sameStore(a: string, b: string): boolean {
+  return storeIdentity(a) === storeIdentity(b);
+}
+
+function storeIdentity(where: string): string {
+  if (where.startsWith("file:"))
+    return `file:${where
+      .slice("file:".length)
+      .replace(/\/(\.\/)+/g, "/")
+      .replace(/\/{2,}/g, "/")
+      .replace(/(.)\/$/, "$1")}`;
+  try {
+    const url = new URL(where);
+    const db = Number(url.pathname.replace(/^\//, "") || "0");
+    return `${url.protocol}//${url.hostname.toLowerCase()}:${url.port || "6379"}/${db}`;
+  } catch {
+    return where;
+  }
 }
 
 /** A text with every URL's password (and user) replaced by `***`, for messages and logs. */

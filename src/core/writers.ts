@@ -12,6 +12,7 @@
  * Whichever comes second sees the first, so the two never both write.
  */
 import { BerthError } from "./errors.js";
+import { formatDurationMs } from "./units.js";
 
 /** What an `--ha` participant says of the lease, in its presence answer. */
 export interface PresenceLease {
@@ -84,30 +85,48 @@ export function oneShotVerdict(
   controllerId: string,
   command: string,
   waitLeft: boolean,
+  /** --ha-wait, when given: it was waited out, so the refusal says so instead of advising it. */
+  waitMs = 0,
 ): OneShotVerdict {
   if (view.leading) return { kind: "go" };
   if (view.holdsLease || waitLeft) return { kind: "wait" };
-  const hint = "or wait for it with --ha-wait <duration>";
+  // Advice to wait only to one that did not: one that waited says how long.
+  const waited = waitMs > 0 ? ` (waited --ha-wait ${formatDurationMs(waitMs)})` : "";
+  const hint = waitMs > 0 ? "or try again later" : "or wait for it with --ha-wait <duration>";
   if (view.blockedBy !== null)
     return {
       kind: "refuse",
       error: new BerthError(
         "BERTH_LEASE_HELD",
         `controller id ${JSON.stringify(controllerId)}: ${command} --ha took the lease in ${view.store} but did not lead: ` +
-          `${view.blockedBy} holds the id's host lock and writes without --ha; stop it first, ${hint}`,
+          `${view.blockedBy} holds the id's host lock and writes without --ha${waited}; stop it first, ${hint}`,
       ),
     };
   if (view.storeError !== null)
     return {
       kind: "refuse",
-      error: new BerthError("BERTH_HA", `${command} --ha: no lease, the store does not answer: ${view.storeError}`),
+      error: new BerthError(
+        "BERTH_HA",
+        `${command} --ha: no lease, the store does not answer${waited}: ${view.storeError}`,
+      ),
     };
   return {
     kind: "refuse",
     error: new BerthError(
       "BERTH_LEASE_HELD",
-      `controller id ${JSON.stringify(controllerId)}: the lease in ${view.store} is held by ${view.leader ?? "another berth"}; ` +
+      `controller id ${JSON.stringify(controllerId)}: the lease in ${view.store} is held by ${view.leader ?? "another berth"}${waited}; ` +
         `${command} writes only holding it. Stop that berth (SIGTERM lets the lease go at once), ${hint}`,
     ),
   };
+}
+
+/**
+ * The line a one-shot command under --ha prints as it starts to wait out --ha-wait (a wait of a
+ * minute in silence looks like a hang): for whom it waits.
+ */
+export function waitNotice(view: ElectionView, command: string, waitMs: number): string {
+  const upTo = `${command} --ha: waiting up to ${formatDurationMs(waitMs)} (--ha-wait)`;
+  if (view.blockedBy !== null) return `${upTo} for the id's host lock held by ${view.blockedBy}`;
+  if (view.storeError !== null) return `${upTo} for the lease store to answer: ${view.storeError}`;
+  return `${upTo} for the lease held by ${view.leader ?? "another berth"} in ${view.store}`;
 }

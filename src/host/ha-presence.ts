@@ -5,15 +5,24 @@
  * who it is — and with what it knows of the lease (the leader, the term, the store). And where a
  * participant finds a process without --ha: the id's host lock, `<state-dir>/<id>.sock`.
  *
- * A socket nobody answers on is a participant that died (kill -9): it is ignored, not removed
- * (a participant that has just bound its socket may not listen yet, and must not lose it).
+ * A socket whose connection is refused is a participant that died (kill -9): it is removed when
+ * met, as a stale host lock is (host/lock.ts removeStaleSocket: asked again under the recovery
+ * guard first, so a participant that bound its socket a moment before listening keeps it).
  */
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { BerthError } from "../core/errors.js";
 import { type PresenceAnswer, presenceBlocks, type PresenceLease, presenceLease } from "../core/writers.js";
-import { acquireHostLock, ask, describeHolder, type HostLock, parseHolder, prepareStateDir } from "./lock.js";
+import {
+  acquireHostLock,
+  ask,
+  describeHolder,
+  type HostLock,
+  parseHolder,
+  prepareStateDir,
+  removeStaleSocket,
+} from "./lock.js";
 
 const ANSWER_TIMEOUT_MS = 2_000;
 
@@ -46,6 +55,24 @@ export async function registerParticipant(options: ParticipantOptions): Promise<
 
 /** The participants of this id that keep a command without --ha from writing: one that leads, sees a leader, or does not answer. */
 export async function blockingParticipants(stateDir: string, controllerId: string): Promise<PresenceAnswer[]> {
+  const answers = await participants(stateDir, controllerId);
+  return answers.map((a) => a.answer).filter(presenceBlocks);
+}
+
+/** What the other participants of this id say, each with its socket (`self`: this process's, left out). */
+export async function otherParticipants(
+  stateDir: string,
+  controllerId: string,
+  self: string,
+): Promise<{ socketPath: string; answer: PresenceAnswer }[]> {
+  return (await participants(stateDir, controllerId)).filter((p) => p.socketPath !== self);
+}
+
+/** Asks every participant socket of this id; removes those of participants that died. */
+async function participants(
+  stateDir: string,
+  controllerId: string,
+): Promise<{ socketPath: string; answer: PresenceAnswer }[]> {
   const dir = presenceDir(stateDir, controllerId);
   let names: string[];
   try {
@@ -57,17 +84,31 @@ export async function blockingParticipants(stateDir: string, controllerId: strin
   const answers = await Promise.all(
     names
       .filter((name) => name.endsWith(".sock"))
-      .map(async (name): Promise<PresenceAnswer | null> => {
+      .map(async (name): Promise<{ socketPath: string; answer: PresenceAnswer } | null> => {
         const socketPath = path.join(dir, name);
         const answer = await ask(socketPath, ANSWER_TIMEOUT_MS);
-        if (answer.kind === "silent")
-          return { kind: "silent", who: `an --ha participant that listens on ${socketPath} but does not answer` };
-        if (answer.kind !== "answered") return null;
-        const info = parseHolder(answer.text);
-        return { kind: "answered", who: describeHolder(answer.text), lease: info ? presenceLease(info) : null };
+        switch (answer.kind) {
+          case "silent":
+            return {
+              socketPath,
+              answer: { kind: "silent", who: `an --ha participant that listens on ${socketPath} but does not answer` },
+            };
+          case "answered": {
+            const info = parseHolder(answer.text);
+            const lease = info ? presenceLease(info) : null;
+            return { socketPath, answer: { kind: "answered", who: describeHolder(answer.text), lease } };
+          }
+          case "refused":
+            // Killed (kill -9) without closing it: nothing listens; without this they pile up.
+            await removeStaleSocket(socketPath, ANSWER_TIMEOUT_MS).catch(() => undefined);
+            return null;
+          case "gone":
+          case "failed":
+            return null;
+        }
       }),
   );
-  return answers.filter((a): a is PresenceAnswer => a !== null && presenceBlocks(a));
+  return answers.filter((a) => a !== null);
 }
 
 /** Who holds the id's host lock (a berth without --ha), in words, or null when no one does. */

@@ -6,6 +6,10 @@
  *
  * ioredis with its offline queue off: a command while Redis is down fails at once, and no command
  * waits past `commandTimeout`, so a renewal never outlives the lease it would extend.
+ *
+ * What can never work is refused at start (a usage error, exit 1): a password Redis refuses, and a
+ * database it refuses to SELECT — ioredis then goes on in database 0, beside whatever else uses it.
+ * A Redis that does not answer at start is not: it may be starting too, and the standbys keep trying.
  */
 import { readFile } from "node:fs/promises";
 import type { Redis as RedisClient, RedisOptions } from "ioredis";
@@ -48,6 +52,8 @@ end
 return 0
 `;
 
+const AUTH_REFUSED = /NOAUTH|WRONGPASS|invalid password/i;
+
 export interface RedisLeaseOptions {
   readonly url: string;
   readonly controllerId: string;
@@ -63,6 +69,11 @@ export class RedisLeaseStore implements LeaseStore {
   private readonly released: (() => void)[] = [];
   /** The last connection error, until the connection is ready again. */
   connectionError: string | null = null;
+  /**
+   * Redis's answer to the SELECT of the URL's database on the current connection, or null: the
+   * connection then works in database 0, so no command may use it. Cleared by a new connection.
+   */
+  selectError: string | null = null;
 
   private constructor(
     private readonly connect: (options: RedisOptions) => RedisClient,
@@ -110,9 +121,32 @@ export class RedisLeaseStore implements LeaseStore {
       return client;
     };
     const client = connect(redisOptions);
+    // The commands' connection only: pub/sub, the subscriber's work, is the same in every database.
+    client.on("connect", () => {
+      if (store) store.selectError = null;
+    });
+    client.on("error", (err: Error & { command?: { name?: string } }) => {
+      if (store && err.command?.name === "select") store.selectError = redactUrl(err.message);
+    });
     store = new RedisLeaseStore(connect, client, options, redisOptions);
     await client.connect().catch(() => undefined);
+    const never = store.startRefusal(options.url);
+    if (never !== null) {
+      client.disconnect();
+      throw BerthError.usage(never);
+    }
     return store;
+  }
+
+  /** What makes the store unusable for good, as the connection at start found it, or null. */
+  private startRefusal(url: string): string | null {
+    if (this.selectError !== null) {
+      const db = new URL(url).pathname.replace(/^\//, "");
+      return `--ha ${this.where}: Redis refused database ${db} (${this.selectError}); name one it has (redis://host:port/0)`;
+    }
+    if (this.connectionError !== null && AUTH_REFUSED.test(this.connectionError))
+      return `--ha ${this.where}: Redis refused the password (${this.connectionError}); give it in the URL or --ha-password-file`;
+    return null;
   }
 
   async acquire(holder: string, ttlMs: number, highestSeen: number): Promise<AcquireResult> {
@@ -156,6 +190,8 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.selectError !== null)
+      throw new BerthError("BERTH_HA", `--ha ${this.where}: Redis refused the URL's database (${this.selectError})`);
     try {
       return await fn();
     } catch (err) {
@@ -163,7 +199,7 @@ export class RedisLeaseStore implements LeaseStore {
       const message = /Stream isn't writeable|Connection is closed/.test(raw)
         ? `not connected (${this.connectionError ?? "Redis is down or unreachable"})`
         : raw;
-      const auth = /NOAUTH|WRONGPASS|invalid password/i.test(message);
+      const auth = AUTH_REFUSED.test(message);
       throw new BerthError(
         "BERTH_HA",
         auth

@@ -211,9 +211,9 @@ function locked(controllerId: string, socketPath: string, holder: string): Berth
 
 /**
  * Removes a stale lock socket, under the recovery guard: only while no one else recovers it, and
- * only if it is still stale (nobody listens on it).
+ * only if it is still stale (nobody listens on it). Also the --ha presence sockets' (host/ha-presence.ts).
  */
-async function recoverStale(socketPath: string, timeoutMs: number): Promise<void> {
+export async function removeStaleSocket(socketPath: string, timeoutMs: number): Promise<void> {
   const guard = net.createServer();
   guard.unref();
   const name = `\0berth-lock-recovery-${createHash("sha256").update(socketPath).digest("hex").slice(0, 40)}`;
@@ -292,7 +292,7 @@ export async function acquireHostLock(options: LockOptions): Promise<HostLock> {
       case "failed":
         throw BerthError.usage(`cannot look at the lock ${socketPath}: ${answer.message}`);
       case "refused":
-        await recoverStale(socketPath, timeoutMs);
+        await removeStaleSocket(socketPath, timeoutMs);
         break;
       case "gone":
         break;

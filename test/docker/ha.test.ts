@@ -10,6 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
+  berthWithin,
   containersOf,
   e2eSpec,
   type RunningBerth,
@@ -23,6 +24,7 @@ import { pollUntil, pollValue } from "../support/poll.js";
 import { testLease } from "../support/ha-lease.js";
 import { TestRedis } from "../support/redis.js";
 import { TcpProxy } from "../support/tcp-proxy.js";
+import { tempDir } from "../support/tmp.js";
 import { loggedWrites, overlappingTerms } from "../support/write-terms.js";
 
 const ids = testIds();
@@ -232,20 +234,24 @@ describe("berth run --ha redis://", () => {
     noOverlap(bs);
   });
 
-  it("refuses a wrong password, and says so without showing it", async () => {
+  it("refuses at start what can never work: a wrong password (not shown), a database Redis refuses, a lock folder not there", async () => {
     const locked = await TestRedis.start("s3cret-pass");
     try {
       const id = ids("ha-auth");
       const dir = specDir({ "a.yaml": e2eSpec(`${id}-a`) });
-      const wrong = `redis://:wrong-pass@127.0.0.1:${locked.port}/0`;
-      const b = await start(id, dir, wrong);
-      const body = await pollValue(
-        async () => (await (await fetch(`${b.url}/readyz?role=leader`)).json()) as { storeError: string | null },
-        (v) => v.storeError !== null,
-        10_000,
-      );
-      expect(body.storeError).toMatch(/password/);
-      expect(JSON.stringify(b.logs) + b.stderr).not.toContain("wrong-pass");
+      const run = (ha: string) =>
+        berthWithin(["run", "-f", dir, "--id", id, "--ha", ha, ...TIMING], {}, { killAfterMs: 30_000 });
+      const wrong = await run(`redis://:wrong-pass@127.0.0.1:${locked.port}/0`);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/Redis refused the password/);
+      expect(wrong.stdout + wrong.stderr).not.toContain("wrong-pass");
+      const db = await run(`redis://:s3cret-pass@127.0.0.1:${locked.port}/99`);
+      expect(db.code).toBe(1);
+      expect(db.stderr).toMatch(/Redis refused database 99 \(ERR DB index is out of range\)/);
+      const missing = path.join(tempDir(), "no-such-dir");
+      const folder = await run(`file:${missing}/x.lock`);
+      expect(folder.code).toBe(1);
+      expect(folder.stderr).toMatch(/does not exist; create it first/);
       expect((await containersOf(id)).length).toBe(0);
     } finally {
       await locked.kill();
