@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Config, HaConfig } from "../config.js";
 import { BerthError } from "../core/errors.js";
-import { sameStore } from "../core/lease.js";
+import { differentStores } from "../core/lease.js";
 import type { WriteFence } from "../docker/fenced.js";
 import { secretFileAllowed } from "../core/policy/policy.js";
 import { ledByGroup, oneShotVerdict, waitNotice } from "../core/writers.js";
@@ -52,7 +52,7 @@ async function otherStore(
   where: string,
 ): Promise<{ who: string; store: string } | null> {
   for (const { answer } of await otherParticipants(stateDir, controllerId, self)) {
-    if (answer.kind === "answered" && answer.lease && !sameStore(answer.lease.store, where))
+    if (answer.kind === "answered" && answer.lease && differentStores(answer.lease.store, where))
       return { who: answer.who, store: answer.lease.store };
   }
   return null;

@@ -64,12 +64,17 @@ export function parseHaTarget(text: string): HaTarget | string {
 const REDIS_PORT = /^rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]/]*\]|[^:/@[\]]+):(\d+)(?:[/?#]|$)/;
 
 /**
- * Whether two stores (as `LeaseStore.where` says them, without credentials) are one: the same lock
- * path, or the same Redis host, port and database. Two berths of one id on two stores would each
- * elect a leader.
+ * Whether two stores (as `LeaseStore.where` says them, without credentials) are surely not one:
+ * a lock file and a Redis, two lock paths, or two databases of one Redis address. Two berths of
+ * one id on two stores would each elect a leader. Two Redis addresses may be one server (a name
+ * and its IP, a proxy): not known to differ.
  */
-export function sameStore(a: string, b: string): boolean {
-  return storeIdentity(a) === storeIdentity(b);
+export function differentStores(a: string, b: string): boolean {
+  const [x, y] = [storeIdentity(a), storeIdentity(b)];
+  if (x === y) return false;
+  if (x.startsWith("file:") || y.startsWith("file:")) return true;
+  const address = (id: string): string => id.replace(/\/[0-9]+$/, "");
+  return address(x) === address(y);
 }
 
 function storeIdentity(where: string): string {

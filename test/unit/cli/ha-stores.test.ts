@@ -11,7 +11,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { participate, type Participation } from "../../../src/cli/ha.js";
 import type { Config, HaConfig } from "../../../src/config.js";
-import { parseHaTarget } from "../../../src/core/lease.js";
+import { differentStores, parseHaTarget } from "../../../src/core/lease.js";
 import { blockingParticipants } from "../../../src/host/ha-presence.js";
 import { freePort } from "../../support/free-port.js";
 import { tempDir } from "../../support/tmp.js";
@@ -108,5 +108,20 @@ describe("--ha redis:// parsing", () => {
       "--ha: the value given is neither file:/PATH nor redis://host:port/db",
     );
     expect(parseHaTarget("redis://127.0.0.1:65535/0")).toMatchObject({ kind: "redis" });
+  });
+});
+
+describe("differentStores", () => {
+  it.each([
+    ["file:/run/a.lock", "file:/run//a.lock", false],
+    ["file:/run/a.lock", "file:/run/b.lock", true],
+    ["file:/run/a.lock", "redis://127.0.0.1:6379/0", true],
+    ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379", false],
+    ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/1", true],
+    // A name and its address, or a proxy: may be one server.
+    ["redis://127.0.0.1:6379/0", "redis://localhost:6379/0", false],
+    ["redis://127.0.0.1:6379/0", "redis://127.0.0.1:16379/0", false],
+  ])("%s and %s: %s", (a, b, different) => {
+    expect(differentStores(a, b)).toBe(different);
   });
 });
