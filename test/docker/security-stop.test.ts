@@ -11,7 +11,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   berth,
   containersOf,
-  docker,
   type RunningBerth,
   specDir,
   signalled,
