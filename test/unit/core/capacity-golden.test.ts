@@ -87,7 +87,8 @@ const cases: Record<string, () => Case> = {
     input: input([mem("huge", "4Gi", ["priority: 10"]), mem("tiny", "64Mi")]),
     observed: observed([]),
     capacity: cap({ memory: Gi }),
-    expected: "create  tiny: not found\n! huge: Unschedulable: needs memory 4Gi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
+    expected:
+      "create  tiny: not found\n! huge: Unschedulable: needs memory 4Gi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
   }),
   "running containers are never preempted, whatever their priority": () => {
     const low = mem("low", "1Gi", ["priority: -5"]);
@@ -149,7 +150,8 @@ const cases: Record<string, () => Case> = {
       input: input([after]),
       observed: observed([container(after, { madeFrom: before })]),
       capacity: cap({ memory: Gi }),
-      expected: "! web: Unschedulable: needs memory 1536Mi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
+      expected:
+        "! web: Unschedulable: needs memory 1536Mi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
     };
   },
   "a StartFirst replace needs room for both while they overlap": () => {

@@ -144,7 +144,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     'bad.yaml:7:9: spec.user: "root:" is not a user as uid, name, uid:gid or name:group (e.g. 1000:1000, nobody)',
   ],
   "env name starting with a digit": [
-    'bad.yaml:8:5: spec.env["1ABC"]: key "1ABC" is not an environment variable name: letters, digits, \'_\', \'.\' and \'-\', not starting with a digit (e.g. NODE_ENV, discovery.type)',
+    "bad.yaml:8:5: spec.env[\"1ABC\"]: key \"1ABC\" is not an environment variable name: letters, digits, '_', '.' and '-', not starting with a digit (e.g. NODE_ENV, discovery.type)",
   ],
   "containerPort above 65535": ["bad.yaml:8:22: spec.ports[0].containerPort: 70000 is above the maximum 65535"],
   "hostPort zero": ["bad.yaml:8:38: spec.ports[0].hostPort: 0 is below the minimum 1"],
