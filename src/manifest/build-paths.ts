@@ -26,6 +26,12 @@ function kindOf(p: string): Kind | { readonly error: string } {
   }
 }
 
+/** Why a path is not the folder or file it should be, in words. */
+function whyNot(kind: Kind | { readonly error: string }, wanted: "folder" | "file"): string {
+  if (kind === "missing") return "does not exist";
+  return typeof kind === "object" ? `cannot be read (${kind.error})` : `is not a ${wanted}`;
+}
+
 /** The problems with one document's build paths, each at its field. */
 function documentIssues(doc: ParsedDocument, file: string, specRoot: string): SpecIssue[] {
   const build = doc.spec.build;
@@ -43,24 +49,14 @@ function documentIssues(doc: ParsedDocument, file: string, specRoot: string): Sp
   });
   const dir = path.join(specRoot, ...build.context.split("/"));
   const context = kindOf(dir);
-  if (context !== "dir") {
-    const why =
-      context === "missing"
-        ? "does not exist"
-        : typeof context === "object"
-          ? `cannot be read (${context.error})`
-          : "is not a folder";
-    return [issue("context", `${dir} ${why}; a build context must be a folder inside the spec folder`)];
-  }
+  if (context !== "dir")
+    return [
+      issue("context", `${dir} ${whyNot(context, "folder")}; a build context must be a folder inside the spec folder`),
+    ];
   const dockerfile = path.join(dir, ...build.dockerfile.split("/"));
   const found = kindOf(dockerfile);
   if (found === "file") return [];
-  const why =
-    found === "missing"
-      ? "does not exist"
-      : typeof found === "object"
-        ? `cannot be read (${found.error})`
-        : "is not a file";
+  const why = whyNot(found, "file");
   const fix =
     build.dockerfile === DEFAULT_DOCKERFILE
       ? `add a ${DEFAULT_DOCKERFILE} to the context, or name another with build.dockerfile`
