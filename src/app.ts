@@ -382,6 +382,8 @@ export function createApp(given: Config, deps: AppDeps): App {
         events.runsFinished(result.report, result.at);
         for (const e of events.restarts(result.report, result.at))
           log.warn({ spec: e.spec, event: e.text }, "container restarted by the engine");
+        for (const e of events.waiting(result.plan.notes, result.at))
+          log.info({ spec: e.spec, event: e.text }, "spec waits for room");
         // A standby changes nothing: not the runtime spec folder, not the claim records.
         if (runtimeSpecs && leading()) void removeCollectedRuns(runtimeSpecs, result.report);
         if (pools && leading())

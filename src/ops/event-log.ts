@@ -1,9 +1,9 @@
 /**
  * The recent reconcile events: every executed action with its outcome, failed passes and reaper
- * removals, finished runs and containers the engine restarted, in a bounded ring (the oldest fall
- * off). What `GET /v1/events` serves.
+ * removals, finished runs, containers the engine restarted and specs that wait for room on the
+ * host, in a bounded ring (the oldest fall off). What `GET /v1/events` serves.
  */
-import type { Action } from "../core/plan/plan.js";
+import type { Action, Note } from "../core/plan/plan.js";
 import { renderAction } from "../core/plan/render.js";
 import type { StatusReport } from "../core/status.js";
 import { renderSwarmAction, type SwarmAction } from "../core/swarm-plan.js";
@@ -14,7 +14,15 @@ export interface ReconcileEvent {
   /** Milliseconds since the epoch. */
   readonly at: number;
   readonly spec: string | null;
-  readonly kind: Action["kind"] | SwarmAction["kind"] | "pass-failed" | "reap" | "finished" | "restarted" | "revision";
+  readonly kind:
+    | Action["kind"]
+    | SwarmAction["kind"]
+    | "pass-failed"
+    | "reap"
+    | "finished"
+    | "restarted"
+    | "revision"
+    | "unschedulable";
   readonly reason: string;
   /** The action as `berth plan` prints it. */
   readonly text: string;
@@ -35,6 +43,8 @@ export class EventLog {
    * run's end and a restart are two facts, and telling one never stands for the other.
    */
   private readonly told: string[] = [];
+  /** The specs that waited for room at the last pass, with the reason told (only those: bounded). */
+  private waitingFor = new Map<string, string>();
 
   constructor(private readonly capacity = DEFAULT_EVENT_CAPACITY) {}
 
@@ -175,6 +185,35 @@ export class EventLog {
         );
       }
     }
+    return told;
+  }
+
+  /**
+   * Each spec that starts waiting for room on the host (--capacity, docs/capacity.md), with the
+   * plan's `Unschedulable` reason, as Kubernetes' FailedScheduling: told when it starts waiting and
+   * when the reason changes (what is free changed), not every pass; a spec that got room, or is
+   * gone, is forgotten, and told again if it waits again. Returns the new events.
+   */
+  waiting(notes: readonly Note[], at: number): ReconcileEvent[] {
+    const now = new Map<string, string>();
+    for (const n of notes) if (n.kind === "unschedulable" && !now.has(n.spec)) now.set(n.spec, n.message);
+    const told: ReconcileEvent[] = [];
+    for (const [spec, message] of now) {
+      if (this.waitingFor.get(spec) === message) continue;
+      told.push(
+        this.add({
+          at,
+          spec,
+          kind: "unschedulable",
+          reason: "unschedulable",
+          text: `waiting ${spec}: ${message}`,
+          ok: false,
+          error: null,
+          durationMs: 0,
+        }),
+      );
+    }
+    this.waitingFor = now;
     return told;
   }
 

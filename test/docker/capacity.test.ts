@@ -89,6 +89,14 @@ describe("capacity admission", () => {
     expect(metrics).toContain('berth_capacity_total{resource="containers"} 2');
     expect(metrics).toContain('berth_capacity_requested{resource="containers"} 2');
     expect(metrics).toContain("berth_capacity_waiting_specs 1");
+    // `berth events` says once why the third is not created (as Kubernetes' FailedScheduling).
+    const events = await berth(["events", "-o", "json", "--id", c, "--server", controller.url]);
+    const waiting = (
+      JSON.parse(events.stdout) as { events: { kind: string; spec: string; text: string }[] }
+    ).events.filter((e) => e.kind === "unschedulable");
+    expect(waiting, events.stderr).toEqual([
+      expect.objectContaining({ spec: third, text: `waiting ${third}: ${reason}` }),
+    ]);
 
     // A spec deleted: its container goes, and the pass after admits the third (no resync).
     rmSync(path.join(dir, `${names[0] ?? ""}.yaml`));
