@@ -19,7 +19,7 @@ import {
   secretFileAllowed,
   type Profile,
 } from "./core/policy/policy.js";
-import { type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
+import { advertisedUrl, type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
 import { type GitRef, parseGitPath, parseGitRef, parseGitUrl } from "./core/git-source.js";
 import { ULIMIT_NAMES } from "./core/spec.js";
 import {
@@ -93,6 +93,11 @@ export interface HaConfig {
   readonly passwordFile: string | null;
   /** --ha-wait (apply, reap): how long a one-shot command waits for the lease; 0: it refuses at once. */
   readonly waitMs: number;
+  /**
+   * --ha-advertise (run): the URL of this berth's API that a standby's readers are sent to while
+   * it leads; null: the --listen address (this host's name when it listens on every interface).
+   */
+  readonly advertise: string | null;
 }
 
 export interface RegistryAuthConfig {
@@ -217,6 +222,7 @@ export interface RawOptions extends PolicyOptions {
   readonly haTtl?: string;
   readonly haRenew?: string;
   readonly haWait?: string;
+  readonly haAdvertise?: string;
   /** Docker's config.json (the CLI passes $DOCKER_CONFIG/config.json or ~/.docker/config.json). */
   readonly dockerConfig?: string;
   /** A duration, or "off". */
@@ -724,5 +730,15 @@ function haConfig(raw: RawOptions): HaConfig | null {
     // Checked against the allowed secret folders where the file is read (cli/commands/run.ts).
     passwordFile = path.resolve(raw.haPasswordFile);
   }
-  return { target, timing, passwordFile, waitMs: duration("--ha-wait", raw.haWait ?? DEFAULTS.haWait) };
+  let advertise: string | null = null;
+  if (raw.haAdvertise !== undefined && raw.haAdvertise !== "") {
+    if ((raw.listen ?? DEFAULTS.listen) === "off")
+      usage("--ha-advertise says where this berth's API answers, but --listen is off: give --listen HOST:PORT");
+    advertise = advertisedUrl(raw.haAdvertise);
+    if (advertise === null)
+      usage(
+        `--ha-advertise: ${JSON.stringify(raw.haAdvertise)} is not the URL of this berth's API (http://host:port or https://host:port, no path)`,
+      );
+  }
+  return { target, timing, passwordFile, waitMs: duration("--ha-wait", raw.haWait ?? DEFAULTS.haWait), advertise };
 }

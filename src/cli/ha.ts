@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Config, HaConfig } from "../config.js";
 import { BerthError } from "../core/errors.js";
-import { differentStores } from "../core/lease.js";
+import { defaultAdvertise, differentStores } from "../core/lease.js";
 import type { WriteFence } from "../docker/fenced.js";
 import { secretFileAllowed } from "../core/policy/policy.js";
 import { ledByGroup, oneShotVerdict, waitNotice } from "../core/writers.js";
@@ -26,6 +26,7 @@ import { FileLeaseStore } from "../host/lease-file.js";
 import { RedisLeaseStore } from "../host/lease-redis.js";
 import { type HostLock, resolveStateDir, withHostLock } from "../host/lock.js";
 import { Leadership, type LeaseStore, type Role } from "../loop/leadership.js";
+import { NoApiAnswer } from "./pool-api.js";
 import { VERSION } from "./version.js";
 
 function leaseStore(config: Config, ha: HaConfig): Promise<LeaseStore> {
@@ -83,7 +84,12 @@ export async function participate(
     version: VERSION,
     lease: () => {
       const status = leadership?.status();
-      return { leader: status?.leader ?? null, term: status?.term ?? null, store: store.where };
+      return {
+        leader: status?.leader ?? null,
+        leaderUrl: status?.leaderUrl ?? null,
+        term: status?.term ?? null,
+        store: store.where,
+      };
     },
   }).catch(async (err: unknown) => {
     await store.close();
@@ -199,8 +205,9 @@ export function withHostLockAlone<T>(
 /**
  * A one-shot write a running controller of the id can make instead (`berth restart`, `berth
  * rollout retry`): `work` holding the id's host lock, or under --ha the lease, its writes fenced;
- * while `berth run` holds the id, `beside` asks that controller (its API), which does the same
- * while none of its passes acts on the spec.
+ * while `berth run` holds the id, or an --ha group leads it, `beside` asks that controller (its
+ * API at --server; a standby there sends the CLI on to its leader), which does the same while none
+ * of its passes acts on the spec. When nothing answers there, the refusal says both.
  */
 export async function writeOrAsk<T>(
   config: Config,
@@ -214,7 +221,35 @@ export async function writeOrAsk<T>(
       ? await withLease(config, config.ha, log, command, work)
       : await withHostLockAlone(config, command, () => work(null));
   } catch (err) {
-    if (!(err instanceof BerthError && err.code === "BERTH_LOCKED")) throw err;
-    return beside();
+    if (!(err instanceof BerthError)) throw err;
+    if (err.code === "BERTH_LOCKED") return beside();
+    if (err.code !== "BERTH_LEASE_HELD") throw err;
+    try {
+      return await beside();
+    } catch (asked) {
+      if (!(asked instanceof NoApiAnswer)) throw asked;
+      throw new BerthError(
+        err.code,
+        `${err.message}. Nor does a berth answer at ${asked.server} (${asked.why}), where ${command} asks a running controller: ` +
+          `give --server the API of any berth of the group (a standby sends ${command} on to its leader)`,
+      );
+    }
   }
+}
+
+/**
+ * Under --ha with the API on: where this berth's API answers (--ha-advertise, else the address it
+ * listens on), written with its name in the store, so a standby's readers are sent to it while it
+ * leads. Before the first try at the lease. Returns the URL, for the log.
+ */
+export function advertiseApi(
+  leadership: Leadership | undefined,
+  ha: HaConfig | null,
+  listenHost: string,
+  address: string,
+): string | null {
+  if (!leadership || !ha) return null;
+  const url = ha.advertise ?? defaultAdvertise(listenHost, Number(new URL(address).port), os.hostname());
+  leadership.advertise(url);
+  return url;
 }

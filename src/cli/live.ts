@@ -11,27 +11,52 @@
 import { request as httpRequest } from "node:http";
 import type { GitSourceStatus } from "../core/git-source.js";
 import { request as httpsRequest } from "node:https";
+import { advertisedUrl as advertised } from "../core/lease.js";
 import type { NodeReport } from "../core/capacity.js";
 import type { ObjectStatus } from "../core/object-status.js";
 import { PHASES, type StatusReport } from "../core/status.js";
 import type { SwarmReport } from "../core/swarm-status.js";
-import { CONTROLLER_HEADER } from "../http/access.js";
+import { CONTROLLER_HEADER, LEADER_HEADER, ROLE_HEADER } from "../http/access.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7435";
 /** A larger status answer is not believed (10 000 specs make about 10 MB). */
 export const MAX_REPORT_BYTES = 32 * 1024 * 1024;
 
-export interface LiveStatus {
-  readonly report: StatusReport;
+/**
+ * Who answered, under --ha: the leader, or a standby (whose passes act on nothing, so its status
+ * has no last actions and its events none of the leader's). A standby that names where the leader
+ * answers (x-berth-leader) is left for the leader when that one answers as this controller;
+ * `via` is then the standby first asked.
+ */
+export interface Answerer {
   readonly url: string;
+  readonly role: "leader" | "standby" | null;
+  readonly via: string | null;
+}
+
+export interface LiveStatus extends Answerer {
+  readonly report: StatusReport;
   readonly observedAt: string;
 }
 
+/** The line `berth status` and `get` print on stderr: where the status came from. */
+export function liveFrom(live: LiveStatus | LiveSwarmStatus): string {
+  const who =
+    live.via !== null
+      ? `the leader at ${live.url} (the standby at ${live.via} named it)`
+      : live.role === "standby"
+        ? `a standby at ${live.url}, which acts on nothing while another berth leads`
+        : `the controller at ${live.url}`;
+  return `(live from ${who}, observed ${live.observedAt})`;
+}
+
 export async function liveStatus(server: string, controllerId: string, timeoutMs = 1500): Promise<LiveStatus | null> {
-  const body = await statusBody(server, controllerId, timeoutMs);
+  const answer = await statusBody(server, controllerId, timeoutMs);
+  const body = answer?.body ?? null;
   // A swarm controller's status (target: swarm) is another shape: `berth status --target swarm` reads it.
-  if (body === null || body.target === "swarm" || !isStatusReport(body)) return null;
+  if (answer === null || body === null || body.target === "swarm" || !isStatusReport(body)) return null;
   return {
+    ...answer.from,
     report: {
       specs: body.specs,
       orphans: body.orphans,
@@ -40,25 +65,47 @@ export async function liveStatus(server: string, controllerId: string, timeoutMs
       ...(nodeReport(body.node) ? { node: body.node } : {}),
       ...(gitSources(body.sources) ? { sources: body.sources } : {}),
     },
-    url: server,
     observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
   };
 }
 
-/** GET /v1/specs's body when it is an object and names this controller; null for anything else. */
+/** GET /v1/specs's body when it is an object and names this controller, and who answered; null for anything else. */
 async function statusBody(
   server: string,
   controllerId: string,
   timeoutMs: number,
-): Promise<Record<string, unknown> | null> {
+): Promise<{ readonly body: Record<string, unknown>; readonly from: Answerer } | null> {
   if (server === "off") return null;
   try {
-    const text = await berthAnswer(new URL(`${server.replace(/\/+$/, "")}/v1/specs`), controllerId, timeoutMs);
-    const body: unknown = text === null ? null : JSON.parse(text);
-    return isObject(body) && body.controller === controllerId ? body : null;
+    const answer = await fromLeader(server, "/v1/specs", controllerId, timeoutMs);
+    const body: unknown = answer === null ? null : JSON.parse(answer.text);
+    return isObject(body) && body.controller === controllerId && answer !== null ? { body, from: answer.from } : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * A GET of `path` (with its query) at `server`, from the leader when `server` is a standby that
+ * names it and the leader answers as this controller; else from `server`. Null when no berth of
+ * this id answers at `server`.
+ */
+async function fromLeader(
+  server: string,
+  path: string,
+  controllerId: string,
+  timeoutMs: number,
+): Promise<{ readonly text: string; readonly from: Answerer } | null> {
+  const at = (base: string): URL => new URL(`${base.replace(/\/+$/, "")}${path}`);
+  const first = await berthAnswer(at(server), controllerId, timeoutMs);
+  if (first === null) return null;
+  const leader = first.role === "standby" ? first.leader : null;
+  if (leader !== null && leader !== server.replace(/\/+$/, "")) {
+    const led = await berthAnswer(at(leader), controllerId, timeoutMs).catch(() => null);
+    if (led !== null && led.role === "leader")
+      return { text: led.text, from: { url: leader, role: "leader", via: server } };
+  }
+  return { text: first.text, from: { url: server, role: first.role, via: null } };
 }
 
 /**
@@ -68,12 +115,20 @@ async function statusBody(
  * not followed (it is not a 200). Both modules are imported statically (docker-modem loads them
  * anyway): the bundle bin/berth.js runs may not import() at run time (scripts/bundle.mjs).
  */
-async function berthAnswer(url: URL, controllerId: string, timeoutMs: number): Promise<string | null> {
+interface BerthAnswer {
+  readonly text: string;
+  /** Under --ha: the answerer's role (x-berth-role), else null. */
+  readonly role: "leader" | "standby" | null;
+  /** A standby's word of where the leader answers (x-berth-leader), else null. */
+  readonly leader: string | null;
+}
+
+async function berthAnswer(url: URL, controllerId: string, timeoutMs: number): Promise<BerthAnswer | null> {
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
   const tls = url.protocol === "https:";
   return new Promise((resolve, reject) => {
     let settled = false;
-    const settle = (value: string | null): void => {
+    const settle = (value: BerthAnswer | null): void => {
       settled = true;
       resolve(value);
     };
@@ -94,6 +149,10 @@ async function berthAnswer(url: URL, controllerId: string, timeoutMs: number): P
         settle(null);
         return;
       }
+      const roleHeader = res.headers[ROLE_HEADER];
+      const role = roleHeader === "leader" || roleHeader === "standby" ? roleHeader : null;
+      const leaderHeader = res.headers[LEADER_HEADER];
+      const leader = typeof leaderHeader === "string" ? advertised(leaderHeader) : null;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
@@ -104,7 +163,7 @@ async function berthAnswer(url: URL, controllerId: string, timeoutMs: number): P
         } else chunks.push(chunk);
       });
       res.on("end", () => {
-        settle(Buffer.concat(chunks).toString("utf8"));
+        settle({ text: Buffer.concat(chunks).toString("utf8"), role, leader });
       });
       // Cut off mid-body (the deadline, a reset): no answer.
       res.on("close", () => {
@@ -232,9 +291,8 @@ const swarmReport = shape({
   notes: listOf(str),
 }) as (v: unknown) => v is SwarmReport;
 
-export interface LiveSwarmStatus {
+export interface LiveSwarmStatus extends Answerer {
   readonly report: SwarmReport;
-  readonly url: string;
   readonly observedAt: string;
 }
 
@@ -244,16 +302,17 @@ export async function liveSwarmStatus(
   controllerId: string,
   timeoutMs = 1500,
 ): Promise<LiveSwarmStatus | null> {
-  const body = await statusBody(server, controllerId, timeoutMs);
-  if (body === null || body.target !== "swarm" || !swarmReport(body)) return null;
+  const answer = await statusBody(server, controllerId, timeoutMs);
+  const body = answer?.body ?? null;
+  if (answer === null || body === null || body.target !== "swarm" || !swarmReport(body)) return null;
   return {
+    ...answer.from,
     report: {
       specs: body.specs,
       networks: body.networks,
       notes: body.notes,
       ...(gitSources(body.sources) ? { sources: body.sources } : {}),
     },
-    url: server,
     observedAt: typeof body.observedAt === "string" ? body.observedAt : "",
   };
 }
@@ -293,15 +352,18 @@ export async function liveEvents(
   controllerId: string,
   query: { readonly since?: number; readonly spec?: string; readonly limit?: number },
   timeoutMs = 1500,
-): Promise<LiveEvent[] | null> {
+): Promise<{ readonly events: LiveEvent[]; readonly from: Answerer } | null> {
   try {
-    const url = new URL(`${server.replace(/\/+$/, "")}/v1/events`);
-    if (query.since !== undefined) url.searchParams.set("since", String(query.since));
-    if (query.spec !== undefined) url.searchParams.set("spec", query.spec);
-    if (query.limit !== undefined) url.searchParams.set("limit", String(query.limit));
-    const text = await berthAnswer(url, controllerId, timeoutMs);
-    const body: unknown = text === null ? null : JSON.parse(text);
-    return isObject(body) && listOf(liveEventShape)(body.events) ? (body.events as LiveEvent[]) : null;
+    const params = new URLSearchParams();
+    if (query.since !== undefined) params.set("since", String(query.since));
+    if (query.spec !== undefined) params.set("spec", query.spec);
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    const search = params.size > 0 ? `?${params.toString()}` : "";
+    const answer = await fromLeader(server, `/v1/events${search}`, controllerId, timeoutMs);
+    const body: unknown = answer === null ? null : JSON.parse(answer.text);
+    return answer !== null && isObject(body) && listOf(liveEventShape)(body.events)
+      ? { events: body.events as LiveEvent[], from: answer.from }
+      : null;
   } catch {
     return null;
   }

@@ -200,6 +200,13 @@ export function addHaOptions(command: Command, { oneShot }: { oneShot: boolean }
       "file holding Redis's password (under an allowed secret folder; beats one in the URL)",
     ).env("BERTH_HA_PASSWORD_FILE"),
   ];
+  if (!oneShot)
+    options.push(
+      new Option(
+        "--ha-advertise <url>",
+        "this berth's API as the other members and CLIs reach it while it leads (default: the --listen address; this host's name when it listens on every interface)",
+      ).env("BERTH_HA_ADVERTISE"),
+    );
   if (oneShot)
     options.push(
       new Option(

@@ -7,6 +7,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { type Command, Option } from "commander";
 import { BerthError } from "../core/errors.js";
+import { advertisedUrl } from "../core/lease.js";
 import { readApiToken } from "./api-token.js";
 import type { CliIO } from "./io.js";
 import { DEFAULT_SERVER } from "./live.js";
@@ -40,20 +41,58 @@ async function tokenOf(opts: ApiOptions, io: CliIO): Promise<string> {
   return token;
 }
 
-/** One call to the API: its status and JSON body; a usage error when nothing answers. */
+/** Nothing answers at --server (a usage error): `writeOrAsk` (cli/ha.ts) adds why it asked. */
+export class NoApiAnswer extends BerthError {
+  constructor(
+    readonly server: string,
+    readonly why: string,
+  ) {
+    super("BERTH_USAGE", `no berth answers at ${server} (${why}); start berth run, or give --server`);
+  }
+}
+
+interface ApiAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * One call to the API: its status and JSON body; a usage error when nothing answers. A standby of
+ * an --ha group that names where its leader answers (BERTH_NOT_LEADER, `leaderUrl`) is left for
+ * the leader once, said on stderr: the token goes where it already went, to the group.
+ */
 export async function callApi(
   opts: ApiOptions,
   io: CliIO,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ readonly status: number; readonly body: Record<string, unknown> }> {
+): Promise<ApiAnswer> {
   const token = await tokenOf(opts, io);
-  const no = (why: string): BerthError =>
-    BerthError.usage(`no berth answers at ${opts.server} (${why}); start berth run, or give --server`);
+  const first = await callOnce(opts.server, token, method, path, body);
+  const leader = first.status === 503 && first.body.code === "BERTH_NOT_LEADER" ? leaderOf(first.body) : null;
+  if (leader === null || leader === opts.server.replace(/\/+$/, "")) return first;
+  io.err(`${printable(`berth: ${opts.server} is a standby; asking the leader at ${leader}`)}\n`);
+  return callOnce(leader, token, method, path, body);
+}
+
+/** The leader's URL a standby's refusal names, when it is one berth would advertise. */
+function leaderOf(body: Record<string, unknown>): string | null {
+  const url = body.leaderUrl;
+  return typeof url === "string" && advertisedUrl(url) === url ? url : null;
+}
+
+async function callOnce(
+  server: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiAnswer> {
+  const no = (why: string): BerthError => new NoApiAnswer(server, why);
   let url: URL;
   try {
-    url = new URL(`${opts.server.replace(/\/+$/, "")}${path}`);
+    url = new URL(`${server.replace(/\/+$/, "")}${path}`);
   } catch {
     throw no("not a URL");
   }

@@ -8,7 +8,7 @@ import { createInspector } from "../app.js";
 import type { RawOptions } from "../config.js";
 import type { StatusReport } from "../core/status.js";
 import type { CliIO } from "./io.js";
-import { DEFAULT_SERVER, liveStatus } from "./live.js";
+import { DEFAULT_SERVER, liveFrom, liveStatus } from "./live.js";
 import { GROUPS, type OutputFormat } from "./options.js";
 import { isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
@@ -40,8 +40,7 @@ export async function statusReport(
   const { config, log } = setup(raw, { level: "error", fd: 2 });
   const live = await liveStatus(raw.server ?? DEFAULT_SERVER, config.controllerId);
   if (live) {
-    if (!isData(raw.output))
-      io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
+    if (!isData(raw.output)) io.err(printable(liveFrom(live)) + "\n");
     return printableDeep(live.report);
   }
   return printableDeep(

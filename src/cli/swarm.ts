@@ -24,9 +24,9 @@ import { SettleBackoff, SwarmWake } from "../loop/swarm-wake.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
 import { RECONNECT_BACKOFF } from "../util/backoff.js";
 import { systemClock } from "../util/clock.js";
-import type { Participation } from "./ha.js";
+import { advertiseApi, type Participation } from "./ha.js";
 import { type CliIO, EXIT } from "./io.js";
-import { liveSwarmStatus } from "./live.js";
+import { liveFrom, liveSwarmStatus } from "./live.js";
 import type { OutputFormat } from "./options.js";
 import { formatData, isData } from "./output.js";
 import { printable, printableDeep } from "./sanitize.js";
@@ -115,8 +115,7 @@ export async function swarmStatusReport(
   io: CliIO,
 ): Promise<SwarmReport> {
   const live = await liveSwarmStatus(server, config.controllerId);
-  if (live && !isData(output))
-    io.err(printable(`(live from the controller at ${live.url}, observed ${live.observedAt})`) + "\n");
+  if (live && !isData(output)) io.err(printable(liveFrom(live)) + "\n");
   if (live) return printableDeep(live.report);
   const result = await createSwarm(config, { log }).reconciler.pass({ act: false });
   return printableDeep({
@@ -359,9 +358,11 @@ export async function swarmRun(
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     lock?.setListen(address);
+    const advertised = advertiseApi(leadership, config.ha, config.listen.host, address);
     log.info(
       {
         address,
+        ...(advertised !== null ? { advertise: advertised } : {}),
         writes: config.apiToken !== null && config.runtimeSpecs !== null,
         allowHosts: config.allowHosts,
         allowOrigins: config.allowOrigins,

@@ -153,6 +153,51 @@ export function decodeLease(value: string | null | undefined): LeaseHolder | nul
   return { term, holder: value.slice(bar + 1) };
 }
 
+/**
+ * A holder's name in the store, with where its API answers when it gives one
+ * (`--ha-advertise`): `host/1234/run/ab12cd@http://10.0.0.5:7435`. A standby tells its readers
+ * (a refused write, /readyz, `berth status`) where the leader is; a CLI sent to a standby follows
+ * to that address. The name never holds `@` (host, pid, command and a random part).
+ */
+export function holderWithAddress(name: string, url: string | null): string {
+  return url === null ? name : `${name}@${url}`;
+}
+
+/** A holder as it reads in the store: its name, and its API's address or null (an older berth, or none given). */
+export function holderAddress(holder: string): { readonly name: string; readonly url: string | null } {
+  const at = holder.indexOf("@");
+  if (at < 0) return { name: holder, url: null };
+  const url = holder.slice(at + 1);
+  return { name: holder.slice(0, at), url: advertisedUrl(url) === url ? url : null };
+}
+
+/**
+ * `--ha-advertise`: an http(s) URL with a host and nothing after its port, without a trailing
+ * slash; null when the text is not one.
+ */
+export function advertisedUrl(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  if (url.hostname === "" || url.username !== "" || url.password !== "") return null;
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "") return null;
+  return `${url.protocol}//${url.host}`;
+}
+
+/**
+ * Where this berth's API is reached from the other members, when `--ha-advertise` is not given:
+ * the address it listens on, or this host's name when it listens on every interface.
+ */
+export function defaultAdvertise(listenHost: string, port: number, hostname: string): string {
+  const wildcard = listenHost === "0.0.0.0" || listenHost === "::" || listenHost === "";
+  const host = wildcard ? hostname : listenHost;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 export type AcquireResult =
   | { readonly acquired: true; readonly term: number; readonly fresh: boolean }
   | { readonly acquired: false; readonly current: LeaseHolder | null };

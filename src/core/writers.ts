@@ -18,6 +18,8 @@ import { formatDurationMs } from "./units.js";
 export interface PresenceLease {
   /** The holder this participant believes leads (itself when it holds the lease), or null. */
   readonly leader: string | null;
+  /** Where that leader's API answers, when it said (--ha-advertise); absent from an older berth. */
+  readonly leaderUrl?: string | null;
   readonly term: number | null;
   /** The lease store, without credentials. */
   readonly store: string;
@@ -34,6 +36,7 @@ export function presenceLease(info: Readonly<Record<string, unknown>>): Presence
   if (typeof info.store !== "string") return null;
   return {
     leader: typeof info.leader === "string" ? info.leader : null,
+    leaderUrl: typeof info.leaderUrl === "string" ? info.leaderUrl : null,
     term: typeof info.term === "number" ? info.term : null,
     store: info.store,
   };
@@ -49,7 +52,8 @@ export function ledByGroup(controllerId: string, command: string, answer: Presen
   const lease =
     answer.kind === "silent"
       ? "it does not answer (paused?) and may hold the lease"
-      : `the leader is ${answer.lease?.leader ?? "?"}${answer.lease?.term != null ? ` in term ${answer.lease.term}` : ""}, lease in ${answer.lease?.store ?? "?"}`;
+      : `the leader is ${answer.lease?.leader ?? "?"}${answer.lease?.term != null ? ` in term ${answer.lease.term}` : ""}` +
+        `${answer.lease?.leaderUrl ? `, its API at ${answer.lease.leaderUrl}` : ""}, lease in ${answer.lease?.store ?? "?"}`;
   return new BerthError(
     "BERTH_LEASE_HELD",
     `controller id ${JSON.stringify(controllerId)} is led by an --ha group on this host: ${answer.who}; ${lease}. ` +
@@ -66,6 +70,8 @@ export interface ElectionView {
   readonly holdsLease: boolean;
   /** The holder seen in the store, when another holds it. */
   readonly leader: string | null;
+  /** Where its API answers, when it said (--ha-advertise). */
+  readonly leaderUrl?: string | null;
   readonly store: string;
   readonly storeError: string | null;
   /** Why this process may not lead although the lease was free (the host lock's holder). */
@@ -114,7 +120,8 @@ export function oneShotVerdict(
     kind: "refuse",
     error: new BerthError(
       "BERTH_LEASE_HELD",
-      `controller id ${JSON.stringify(controllerId)}: the lease in ${view.store} is held by ${view.leader ?? "another berth"}${waited}; ` +
+      `controller id ${JSON.stringify(controllerId)}: the lease in ${view.store} is held by ${view.leader ?? "another berth"}` +
+        `${view.leaderUrl ? ` (its API at ${view.leaderUrl})` : ""}${waited}; ` +
         `${command} writes only holding it. Stop that berth (SIGTERM lets the lease go at once), ${hint}`,
     ),
   };

@@ -16,6 +16,11 @@
 /** The header every answer carries, naming the controller: `berth status` checks it before it believes a status. */
 export const CONTROLLER_HEADER = "x-berth-controller";
 
+/** Under --ha, every answer says whether it came from the leader or a standby. */
+export const ROLE_HEADER = "x-berth-role";
+/** A standby's answers also say where the leader's API answers, when it advertised it (--ha-advertise). */
+export const LEADER_HEADER = "x-berth-leader";
+
 /** The probe endpoints: exempt from the Host rule. */
 export const PROBES: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/health"]);
 

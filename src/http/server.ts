@@ -16,7 +16,7 @@ import { Socket } from "node:net";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyError, LogController } from "fastify";
 import { normalizeAllowedHost, normalizeOrigin } from "../config.js";
-import { CONTROLLER_HEADER, hostAllowed, originAllowed, PROBES } from "./access.js";
+import { CONTROLLER_HEADER, hostAllowed, LEADER_HEADER, originAllowed, PROBES, ROLE_HEADER } from "./access.js";
 import { pathOf, refuse } from "./auth.js";
 import { JSON_BODY_LIMIT, JSON_TYPES, SPEC_TYPES } from "./common.js";
 import type { LeadershipStatus } from "../loop/leadership.js";
@@ -56,8 +56,6 @@ const TIMEOUT_CHECK_MS = 1_000;
 const WS_MAX_MESSAGE = 64 * 1024;
 /** pino's number for warn. */
 const WARN_LEVEL = 40;
-/** Under --ha, every answer says whether it came from the leader or a standby. */
-export const ROLE_HEADER = "x-berth-role";
 
 /**
  * What a standby does not serve: anything but a read, and the terminal (it runs a command). The
@@ -69,10 +67,15 @@ function writes(method: string, route: string): boolean {
 }
 
 function standbyAnswer(ha: LeadershipStatus): Record<string, unknown> {
+  const leader = ha.leader ? ` (${ha.leader})` : "";
   return {
-    error: `this berth is a standby; the leader${ha.leader ? ` (${ha.leader})` : ""} serves writes: send them to the one whose /readyz?role=leader answers 200`,
+    error:
+      ha.leaderUrl !== null
+        ? `this berth is a standby; the leader${leader} serves writes at ${ha.leaderUrl}: send them there`
+        : `this berth is a standby; the leader${leader} serves writes: send them to the one whose /readyz?role=leader answers 200`,
     code: "BERTH_NOT_LEADER",
     leader: ha.leader,
+    leaderUrl: ha.leaderUrl,
   };
 }
 
@@ -139,6 +142,7 @@ export function buildServer(deps: ServerDeps) {
     const ha = deps.leadership?.();
     if (ha) {
       reply.header(ROLE_HEADER, ha.role);
+      if (ha.role === "standby" && ha.leaderUrl !== null) reply.header(LEADER_HEADER, ha.leaderUrl);
       if (ha.role === "standby" && writes(req.method, req.routeOptions.url ?? ""))
         return refuse(reply, 503, standbyAnswer(ha));
     }
@@ -204,7 +208,14 @@ export function buildServer(deps: ServerDeps) {
       reason,
       role,
       ...(ha
-        ? { leader: ha.leader, term: ha.term, store: ha.store, storeError: ha.storeError, blockedBy: ha.blockedBy }
+        ? {
+            leader: ha.leader,
+            leaderUrl: ha.leaderUrl,
+            term: ha.term,
+            store: ha.store,
+            storeError: ha.storeError,
+            blockedBy: ha.blockedBy,
+          }
         : {}),
     });
   });

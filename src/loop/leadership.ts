@@ -15,7 +15,14 @@
  */
 import type { Logger } from "pino";
 import { BerthError } from "../core/errors.js";
-import { type LeaseHolder, type LeaseStore, type LeaseTiming, writeDeadline } from "../core/lease.js";
+import {
+  holderAddress,
+  holderWithAddress,
+  type LeaseHolder,
+  type LeaseStore,
+  type LeaseTiming,
+  writeDeadline,
+} from "../core/lease.js";
 
 export type { AcquireResult, LeaseStore } from "../core/lease.js";
 import type { WriteFence } from "../docker/fenced.js";
@@ -27,8 +34,10 @@ export interface LeadershipStatus {
   readonly role: Role;
   /** The fencing number of this process's term, while it leads. */
   readonly term: number | null;
-  /** The holder last seen in the store (this process when it leads). */
+  /** The holder last seen in the store (this process when it leads), by its name. */
   readonly leader: string | null;
+  /** Where the leader's API answers, as it advertised it (--ha-advertise), or null. */
+  readonly leaderUrl: string | null;
   readonly store: string;
   /** Why the store could not be used at the last try, or null. */
   readonly storeError: string | null;
@@ -64,6 +73,9 @@ type State =
 
 export class Leadership implements WriteFence {
   private state: State = { kind: "standby" };
+  /** This process's holder in the store: its name, and its API's address once advertised. */
+  private holder: string;
+  private started = false;
   /** Until when the lease lets this process write (monotonic ms). */
   private deadline = 0;
   private highestSeen = 0;
@@ -76,6 +88,7 @@ export class Leadership implements WriteFence {
   private stopped = false;
 
   constructor(private readonly deps: LeadershipDeps) {
+    this.holder = deps.holder;
     deps.store.onReleased(() => {
       // A standby kept out by the host lock waits its period: a release it made itself would wake it again.
       if (this.state.kind === "standby" && this.blockedBy === null) this.tickSoon(0);
@@ -86,11 +99,20 @@ export class Leadership implements WriteFence {
     return this.state.kind === "leader" ? "leader" : "standby";
   }
 
+  /** Where this process's API answers, written with its name in the store; before start() only. */
+  advertise(url: string): void {
+    if (this.started) throw new Error("advertise() after start()");
+    this.holder = holderWithAddress(this.deps.holder, url);
+  }
+
   status(): LeadershipStatus {
+    const seen = this.state.kind === "standby" ? this.leaderSeen : this.holder;
+    const leader = seen === null ? null : holderAddress(seen);
     return {
       role: this.role,
       term: this.state.kind === "leader" ? this.state.lease.term : null,
-      leader: this.state.kind === "standby" ? this.leaderSeen : this.deps.holder,
+      leader: leader?.name ?? null,
+      leaderUrl: leader?.url ?? null,
       store: this.deps.store.where,
       storeError: this.storeError,
       blockedBy: this.blockedBy,
@@ -158,6 +180,7 @@ export class Leadership implements WriteFence {
   }
 
   private async tick(): Promise<void> {
+    this.started = true;
     if (this.ticking) return this.ticking;
     this.ticking = this.once().finally(() => {
       this.ticking = null;
@@ -176,7 +199,8 @@ export class Leadership implements WriteFence {
   }
 
   private async once(): Promise<void> {
-    const { store, timing, holder } = this.deps;
+    const { store, timing } = this.deps;
+    const holder = this.holder;
     const state = this.state;
     const sent = this.deps.monotonic();
     try {
@@ -185,7 +209,7 @@ export class Leadership implements WriteFence {
         const result = await store.acquire(holder, timing.ttlMs, this.highestSeen);
         this.storeOk();
         if (!result.acquired) {
-          this.leaderSeen = result.current?.holder ?? null;
+          this.follow(result.current);
           if (result.current) this.highestSeen = Math.max(this.highestSeen, result.current.term);
           return;
         }
@@ -244,10 +268,21 @@ export class Leadership implements WriteFence {
 
   private lead(lease: LeaseHolder): void {
     this.state = { kind: "leader", lease };
-    this.leaderSeen = this.deps.holder;
+    this.leaderSeen = this.holder;
     this.transitions++;
-    this.deps.log.info({ term: lease.term, holder: lease.holder, store: this.deps.store.where }, "leading");
+    const { name, url } = holderAddress(lease.holder);
+    this.deps.log.info({ term: lease.term, holder: name, url, store: this.deps.store.where }, "leading");
     this.deps.onRole("leader", lease.term);
+  }
+
+  /** A standby notes who leads, and says so when that changed (its log then names the leader and where it answers). */
+  private follow(current: LeaseHolder | null): void {
+    const seen = current?.holder ?? null;
+    if (current !== null && seen !== this.leaderSeen) {
+      const { name, url } = holderAddress(current.holder);
+      this.deps.log.info({ leader: name, url, term: current.term }, "standby; following the leader");
+    }
+    this.leaderSeen = seen;
   }
 
   private stepDown(reason: string): void {

@@ -12,6 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   berthWithin,
   containersOf,
+  docker,
   e2eSpec,
   type RunningBerth,
   specDir,
@@ -31,6 +32,7 @@ const ids = testIds();
 /** Short leases, so that each failover takes seconds; renewals leave room for a loaded machine. */
 const TIMING = ["--ha-ttl", "3s", "--ha-renew", "500ms"];
 const TTL_MS = 3_000;
+const TOKEN = "ha-test-token-0123456789abcdef0123";
 
 const started: RunningBerth[] = [];
 afterEach(async () => {
@@ -146,6 +148,72 @@ describe.each(["file", "redis"] as const)("berth run --ha (%s)", (store) => {
     expect(Date.now() - stoppedAt).toBeLessThan(20_000);
     writeFileSync(path.join(dir, "b.yaml"), e2eSpec(`${id}-b`));
     await waitContainers(id, "b made by the new leader", running([`${id}-a`, `${id}-b`]));
+  });
+});
+
+describe("berth run --ha: a standby names its leader", () => {
+  it("in its refusal and its log; status, events and restart pointed at the standby reach the leader", async () => {
+    const id = ids("ha-follow");
+    const name = `${id}-a`;
+    const dir = specDir({ "a.yaml": e2eSpec(name) });
+    const lease = await leaseOf("file", id);
+    const env = { BERTH_API_TOKEN: TOKEN };
+    const bs = [await start(id, dir, lease, env), await start(id, dir, lease, env)];
+    const leader = await oneLeader(bs);
+    const standby = bs.find((b) => b !== leader)!;
+    await waitContainers(id, "a running", running([name]));
+
+    // Its refusal and its /readyz say where the leader's API answers (by default its --listen address).
+    const write = await fetch(`${standby.url}/v1/specs/x`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect([write.status, await write.json()]).toEqual([
+      503,
+      expect.objectContaining({ code: "BERTH_NOT_LEADER", leaderUrl: leader.url }),
+    ]);
+    expect(await (await fetch(`${standby.url}/readyz`)).json()).toMatchObject({ leaderUrl: leader.url });
+    expect(standby.logs).toContainEqual(
+      expect.objectContaining({ msg: "standby; following the leader", url: leader.url }),
+    );
+
+    const ask = ["--server", standby.url, "--id", id];
+    const status = await berthWithin(["status", ...ask], env, { killAfterMs: 60_000 });
+    expect([status.code, status.stderr]).toEqual([
+      0,
+      expect.stringContaining(`(live from the leader at ${leader.url} (the standby at ${standby.url} named it)`),
+    ]);
+    // The create was the leader's: a standby's own events have none.
+    const events = await berthWithin(["events", "-o", "json", ...ask], env, { killAfterMs: 60_000 });
+    expect(events.code).toBe(0);
+    expect((JSON.parse(events.stdout) as { events: { kind: string; spec: string }[] }).events).toContainEqual(
+      expect.objectContaining({ kind: "create", spec: name }),
+    );
+
+    // Without --ha beside the group: the host lock is not enough, so restart asks the API at
+    // --server, and the standby there sends it on to the leader.
+    const before = await docker.getContainer(name).inspect();
+    const restart = await berthWithin(["restart", name, ...ask], env, { killAfterMs: 120_000 });
+    expect([restart.code, restart.stdout, restart.stderr]).toEqual([
+      0,
+      expect.stringContaining("1 container restarted"),
+      expect.stringContaining(`berth: ${standby.url} is a standby; asking the leader at ${leader.url}`),
+    ]);
+    const after = await docker.getContainer(name).inspect();
+    // Restarted in place, by the leader: the same container, started again.
+    expect([after.Id, after.State.Running]).toEqual([before.Id, true]);
+    expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
+
+    // Nothing answering at --server: the refusal says both why it did not write and why it could not ask.
+    const nowhere = await berthWithin(["restart", name, "--server", "http://127.0.0.1:9", "--id", id], env, {
+      killAfterMs: 60_000,
+    });
+    expect([nowhere.code, nowhere.stderr]).toEqual([
+      1,
+      expect.stringMatching(
+        /is led by an --ha group on this host.*Nor does a berth answer at http:\/\/127\.0\.0\.1:9/s,
+      ),
+    ]);
   });
 });
 

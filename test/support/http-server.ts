@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { Readiness } from "../../src/loop/controller.js";
+import type { LeadershipStatus } from "../../src/loop/leadership.js";
 import { labelKeys } from "../../src/core/labels.js";
 import type { ObservedContainer } from "../../src/core/observed.js";
 import { ownership } from "../../src/core/ownership.js";
@@ -56,6 +57,8 @@ export interface TestServerOptions {
   readonly inspect?: (id: string) => ContainerDetails | null;
   /** The server's clock (ms since the epoch); default Date.now. */
   readonly now?: () => number;
+  /** Under --ha: what the election says now; default none (always the leader). */
+  readonly leadership?: () => LeadershipStatus;
 }
 
 /** A container of this controller's (label "default"), running. */
@@ -141,6 +144,7 @@ export function testServer(options: TestServerOptions = {}) {
     status: () => options.status ?? null,
     events: options.events ?? new EventLog(10),
     metrics: null,
+    ...(options.leadership ? { leadership: options.leadership } : {}),
     specs: new RuntimeSpecs({
       dir,
       parse: {

@@ -374,3 +374,23 @@ describe("Git sources (--git)", () => {
     expect(config.policy.ownCredentialFiles).toEqual(["/run/secrets/git-token"]);
   });
 });
+
+describe("--ha-advertise", () => {
+  it("takes the URL of this berth's API, as the other members and CLIs reach it", () => {
+    expect(buildConfig({ ha: "file:/run/berth/x.lock", haAdvertise: "http://10.0.0.5:7435/" }).ha?.advertise).toBe(
+      "http://10.0.0.5:7435",
+    );
+    expect(buildConfig({ ha: "file:/run/berth/x.lock" }).ha?.advertise).toBeNull();
+  });
+
+  it.each([
+    [{ ha: "file:/run/berth/x.lock", haAdvertise: "10.0.0.5:7435" }, '--ha-advertise: "10.0.0.5:7435" is not the URL'],
+    [
+      { ha: "file:/run/berth/x.lock", haAdvertise: "http://h:1/api" },
+      "(http://host:port or https://host:port, no path)",
+    ],
+    [{ ha: "file:/run/berth/x.lock", haAdvertise: "http://h:1", listen: "off" }, "but --listen is off"],
+  ])("refuses %j", (raw, message) => {
+    expect(() => buildConfig(raw)).toThrow(message);
+  });
+});

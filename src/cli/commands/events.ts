@@ -6,7 +6,7 @@
 import { type Command, Option } from "commander";
 import { BerthError } from "../../core/errors.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { DEFAULT_SERVER, type LiveEvent, liveEvents } from "../live.js";
+import { type Answerer, DEFAULT_SERVER, type LiveEvent, liveEvents } from "../live.js";
 import { addControllerOptions, addExamples, addOutputOption, GROUPS, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { printable, printableDeep } from "../sanitize.js";
@@ -67,12 +67,28 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 }
 
 async function events(opts: EventsOptions, io: CliIO): Promise<number> {
-  const ask = (since?: number) =>
-    liveEvents(opts.server, opts.id, {
+  // Once a standby named the leader, --watch asks the leader.
+  let server = opts.server;
+  const ask = async (since?: number): Promise<LiveEvent[] | null> => {
+    const answer = await liveEvents(server, opts.id, {
       ...(since !== undefined ? { since } : {}),
       ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
       limit: Number(opts.limit),
     });
+    if (answer === null) return null;
+    if (server === opts.server) told(answer.from);
+    server = answer.from.url;
+    return answer.events;
+  };
+  // Where the events come from, when that is not simply --server: the leader it named, or a standby.
+  const told = (from: Answerer): void => {
+    if (from.via !== null)
+      io.err(`${printable(`(events of the leader at ${from.url}; the standby at ${from.via} named it)`)}\n`);
+    else if (from.role === "standby")
+      io.err(
+        `${printable(`(events of a standby at ${from.url}: it acts on nothing while another berth leads, and does not say where that one answers)`)}\n`,
+      );
+  };
   const missing = (): number => {
     io.err(
       printable(
@@ -117,7 +133,7 @@ async function events(opts: EventsOptions, io: CliIO): Promise<number> {
     if (gone) return EXIT.ok;
     const batch = await ask(since);
     if (batch === null) {
-      io.err(`${printable(`berth: the controller at ${opts.server} stopped answering`)}\n`);
+      io.err(`${printable(`berth: the controller at ${server} stopped answering`)}\n`);
       return EXIT.failed;
     }
     print(batch);

@@ -6,7 +6,7 @@ import { type App, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import type { Leadership, Role } from "../../loop/leadership.js";
-import { type Participation, participate, withHostLockAlone } from "../ha.js";
+import { advertiseApi, type Participation, participate, withHostLockAlone } from "../ha.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -333,9 +333,11 @@ async function runLocked(
   if (app.server && config.listen) {
     const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
     lock?.setListen(address);
+    const advertised = advertiseApi(elected?.leadership, config.ha, config.listen.host, address);
     log.info(
       {
         address,
+        ...(advertised !== null ? { advertise: advertised } : {}),
         writes: config.apiToken !== null && config.runtimeSpecs !== null,
         allowHosts: config.allowHosts,
         allowOrigins: config.allowOrigins,

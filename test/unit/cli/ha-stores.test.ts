@@ -27,7 +27,7 @@ afterEach(async () => {
 function ha(target: string): HaConfig {
   const parsed = parseHaTarget(target);
   if (typeof parsed === "string") throw new Error(parsed);
-  return { target: parsed, timing: { ttlMs: 2_000, renewMs: 500 }, passwordFile: null, waitMs: 0 };
+  return { target: parsed, timing: { ttlMs: 2_000, renewMs: 500 }, passwordFile: null, waitMs: 0, advertise: null };
 }
 
 async function join(stateDir: string, target: string, command = "run"): Promise<Participation> {

@@ -19,7 +19,13 @@ afterEach(async () => {
 });
 
 function ha(file: string, waitMs: number): HaConfig {
-  return { target: { kind: "file", path: file }, timing: { ttlMs: 2_000, renewMs: 500 }, passwordFile: null, waitMs };
+  return {
+    target: { kind: "file", path: file },
+    timing: { ttlMs: 2_000, renewMs: 500 },
+    passwordFile: null,
+    waitMs,
+    advertise: null,
+  };
 }
 
 describe("apply --ha --ha-wait behind a leader", () => {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
+  advertisedUrl,
   decodeLease,
+  defaultAdvertise,
   describeHaTarget,
   encodeLease,
+  holderAddress,
+  holderWithAddress,
   leaseMargin,
   leaseTimingError,
   nextTerm,
@@ -34,6 +38,41 @@ describe("--ha targets (golden)", () => {
     expect(describeHaTarget({ kind: "redis", url: "redis://:s3cret@h:1/0", tls: false })).not.toContain("s3cret");
     expect(parseHaTarget("redis://:s3cret@host:6379/zz")).not.toContain("s3cret");
     expect(parseHaTarget(":s3cret@")).not.toContain("s3cret");
+  });
+});
+
+describe("where a holder's API answers (golden)", () => {
+  const urls: [string, string | null][] = [
+    ["http://10.0.0.5:7435", "http://10.0.0.5:7435"],
+    ["http://10.0.0.5:7435/", "http://10.0.0.5:7435"],
+    ["https://berth-a.internal:8443", "https://berth-a.internal:8443"],
+    ["http://[::1]:7435", "http://[::1]:7435"],
+    ["HTTP://Host-A:80", "http://host-a"],
+    ["http://u:p@host:1", null],
+    ["http://host:1/api", null],
+    ["http://host:1?x=1", null],
+    ["ftp://host:1", null],
+    ["host:7435", null],
+    ["not a url", null],
+  ];
+  it.each(urls)("--ha-advertise %s", (text, want) => {
+    expect(advertisedUrl(text)).toBe(want);
+  });
+
+  it("a holder's name and its address travel together, and an older berth's holder reads as a name", () => {
+    expect(holderWithAddress("h/1/run/ab", "http://h:7435")).toBe("h/1/run/ab@http://h:7435");
+    expect(holderWithAddress("h/1/run/ab", null)).toBe("h/1/run/ab");
+    expect(holderAddress("h/1/run/ab@http://h:7435")).toEqual({ name: "h/1/run/ab", url: "http://h:7435" });
+    expect(holderAddress("h/1/run/ab")).toEqual({ name: "h/1/run/ab", url: null });
+    // Whatever follows @ that berth would not advertise is not believed as an address.
+    expect(holderAddress("h/1/run/ab@javascript:alert(1)")).toEqual({ name: "h/1/run/ab", url: null });
+  });
+
+  it("by default: the --listen address, or this host's name when it listens on every interface", () => {
+    expect(defaultAdvertise("127.0.0.1", 7435, "host-a")).toBe("http://127.0.0.1:7435");
+    expect(defaultAdvertise("0.0.0.0", 7435, "host-a")).toBe("http://host-a:7435");
+    expect(defaultAdvertise("::", 9000, "host-a")).toBe("http://host-a:9000");
+    expect(defaultAdvertise("::1", 7435, "host-a")).toBe("http://[::1]:7435");
   });
 });
 

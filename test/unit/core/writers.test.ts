@@ -35,13 +35,15 @@ describe("a participant's answer (golden)", () => {
   });
 
   it("reads the lease fields of an untrusted answer", () => {
-    expect(presenceLease({ store: "file:/l", leader: "h/1/run/x", term: 4 })).toEqual({
+    expect(presenceLease({ store: "file:/l", leader: "h/1/run/x", leaderUrl: "http://h:7435", term: 4 })).toEqual({
       leader: "h/1/run/x",
+      leaderUrl: "http://h:7435",
       term: 4,
       store: "file:/l",
     });
     expect(presenceLease({ store: "file:/l", leader: 5, term: "4" })).toEqual({
       leader: null,
+      leaderUrl: null,
       term: null,
       store: "file:/l",
     });
@@ -59,6 +61,14 @@ describe("a participant's answer (golden)", () => {
       `controller id "web" is led by an --ha group on this host: ${who}; the leader is h/7/run/ab in term 3, ` +
         "lease in redis://***@r:6379/0. apply without --ha would write beside its leader: pass the group's --ha " +
         "(or set BERTH_HA) to take the lease in turn, or stop the group first",
+    );
+    const withApi = ledByGroup("web", "apply", {
+      kind: "answered",
+      who,
+      lease: { leader: "h/7/run/ab", leaderUrl: "http://h:7435", term: 3, store: "file:/l" },
+    });
+    expect(withApi.message).toContain(
+      "the leader is h/7/run/ab in term 3, its API at http://h:7435, lease in file:/l.",
     );
   });
 });
@@ -81,6 +91,12 @@ describe("a one-shot command under --ha (golden)", () => {
       { leader: "h/7/run/ab" },
       false,
       /^BERTH_LEASE_HELD: controller id "web": the lease in file:\/run\/berth\/web\.lock is held by h\/7\/run\/ab; apply writes only holding it\. Stop that berth \(SIGTERM lets the lease go at once\), or wait for it with --ha-wait <duration>$/,
+    ],
+    [
+      "another holds it and said where its API answers: refused naming both",
+      { leader: "h/7/run/ab", leaderUrl: "http://10.0.0.5:7435" },
+      false,
+      /is held by h\/7\/run\/ab \(its API at http:\/\/10\.0\.0\.5:7435\); apply writes only holding it/,
     ],
     [
       "a berth without --ha holds the host lock: refused naming it",

@@ -114,6 +114,7 @@ function server(options: ServerOptions = {}) {
             role: options.role ?? "leader",
             term: options.role === "leader" ? 4 : null,
             leader: "host-a/12/abc",
+            leaderUrl: "http://host-a:7435",
             store: "redis://127.0.0.1:6379/0",
             storeError: null,
             blockedBy: null,
@@ -143,7 +144,11 @@ describe("under --ha", () => {
     const s = server({ role: "standby" });
     s.setReady({ ready: true, reason: null });
     const ready = await s.app.inject({ url: "/readyz" });
-    expect([ready.statusCode, ready.headers["x-berth-role"]]).toEqual([200, "standby"]);
+    expect([ready.statusCode, ready.headers["x-berth-role"], ready.headers["x-berth-leader"]]).toEqual([
+      200,
+      "standby",
+      "http://host-a:7435",
+    ]);
     const leader = await s.app.inject({ url: "/readyz?role=leader" });
     expect([leader.statusCode, leader.json()]).toEqual([
       503,
@@ -151,6 +156,7 @@ describe("under --ha", () => {
         ready: false,
         role: "standby",
         leader: "host-a/12/abc",
+        leaderUrl: "http://host-a:7435",
         reason: "standby: another berth leads",
       }),
     ]);
@@ -165,7 +171,12 @@ describe("under --ha", () => {
         method,
         url,
         503,
-        expect.objectContaining({ code: "BERTH_NOT_LEADER", leader: "host-a/12/abc" }),
+        expect.objectContaining({
+          code: "BERTH_NOT_LEADER",
+          leader: "host-a/12/abc",
+          leaderUrl: "http://host-a:7435",
+          error: expect.stringContaining("serves writes at http://host-a:7435: send them there"),
+        }),
       ]);
     }
     expect(s.changes()).toBe(0);
@@ -176,6 +187,8 @@ describe("under --ha", () => {
     s.setReady({ ready: true, reason: null });
     const leader = await s.app.inject({ url: "/readyz?role=leader" });
     expect([leader.statusCode, leader.headers["x-berth-role"], leader.json().term]).toEqual([200, "leader", 4]);
+    // The leader's answers do not send anyone elsewhere.
+    expect(leader.headers["x-berth-leader"]).toBeUndefined();
     const del = await s.app.inject({ method: "DELETE", url: "/v1/specs/web", headers: auth });
     expect(del.statusCode).not.toBe(503);
   });

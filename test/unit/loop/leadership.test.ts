@@ -2,6 +2,7 @@
  * The election and its fence, on an in-memory lease store and a hand-driven clock: who leads,
  * when a leader stops writing, and what a store that lost its terms costs.
  */
+import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { AcquireResult, LeaseHolder, LeaseStore } from "../../../src/core/lease.js";
@@ -60,13 +61,14 @@ function candidate(
   holder: string,
   clock: { now: number },
   writerBeside?: () => Promise<string | null>,
+  logger: pino.Logger = log,
 ) {
   const roles: Role[] = [];
   const leadership = new Leadership({
     store: store.view(),
     timing: TIMING,
     holder,
-    log,
+    log: logger,
     monotonic: () => clock.now,
     // Ticks are driven by hand (tick()); nothing is scheduled.
     schedule: () => ({ cancel: () => undefined }),
@@ -221,5 +223,46 @@ describe("Leadership", () => {
     expect(store.lease).toBeNull();
     await b.tick();
     expect(b.leadership.role).toBe("leader");
+  });
+
+  it("writes where its API answers with its name; a standby says who leads and where, once per leader", async () => {
+    const store = new MemoryStore();
+    store.counter = 1;
+    const clock = { now: 0 };
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const a = candidate(store, "host-a/1/run/aa", clock);
+    const b = candidate(store, "host-b/2/run/bb", clock, undefined, pino({ level: "info" }, sink));
+    a.leadership.advertise("http://10.0.0.5:7435");
+    await a.tick();
+    expect(store.lease?.holder).toBe("host-a/1/run/aa@http://10.0.0.5:7435");
+    expect(a.leadership.status()).toMatchObject({ leader: "host-a/1/run/aa", leaderUrl: "http://10.0.0.5:7435" });
+    await b.tick();
+    await b.tick();
+    expect(b.leadership.status()).toMatchObject({
+      role: "standby",
+      leader: "host-a/1/run/aa",
+      leaderUrl: "http://10.0.0.5:7435",
+    });
+    const following = () => lines.filter((l) => l.msg === "standby; following the leader");
+    expect(following()).toEqual([
+      expect.objectContaining({ leader: "host-a/1/run/aa", url: "http://10.0.0.5:7435", term: 2 }),
+    ]);
+    // Another leader (a never advertised its API here: an older berth, or --listen off) is told again.
+    await a.leadership.stop();
+    const c = candidate(store, "host-c/3/apply/cc", clock);
+    await c.tick();
+    await b.tick();
+    expect(following().map((l) => [l.leader, l.url ?? null])).toEqual([
+      ["host-a/1/run/aa", "http://10.0.0.5:7435"],
+      ["host-c/3/apply/cc", null],
+    ]);
+    expect(b.leadership.status().leaderUrl).toBeNull();
+    expect(() => c.leadership.advertise("http://h:1")).toThrow(/after start/);
   });
 });

@@ -1,0 +1,188 @@
+/**
+ * A CLI pointed at a standby of an --ha group reaches the leader (docs/reliability.md, "Which
+ * berth answers"): `berth status` and `berth events` read the leader that the standby names in its
+ * x-berth-leader header, and the commands that write through the API (restart, rollout retry,
+ * claim, release) follow a standby's BERTH_NOT_LEADER refusal to the leaderUrl it names, once.
+ * Real servers on loopback: berth's own HTTP server for the reads, bare ones for the writes.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CliIO } from "../../../src/cli/io.js";
+import { callApi } from "../../../src/cli/pool-api.js";
+import type { LeadershipStatus } from "../../../src/loop/leadership.js";
+import { EventLog } from "../../../src/ops/event-log.js";
+import { runCli } from "../../support/cli.js";
+import { testServer } from "../../support/http-server.js";
+
+const closers: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+function role(kind: "leader" | "standby", leaderUrl: () => string | null): () => LeadershipStatus {
+  return () => ({
+    role: kind,
+    term: kind === "leader" ? 3 : null,
+    leader: "host-a/1/run/aa",
+    leaderUrl: leaderUrl(),
+    store: "file:/run/berth/x.lock",
+    storeError: null,
+    blockedBy: null,
+    transitions: 1,
+  });
+}
+
+/** Berth's own server, listening on loopback; its URL. */
+async function berth(options: Parameters<typeof testServer>[0]): Promise<string> {
+  const s = testServer(options);
+  await s.app.listen({ host: "127.0.0.1", port: 0 });
+  closers.push(() => s.app.close());
+  return `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+}
+
+function events(text: string): EventLog {
+  const log = new EventLog(10);
+  log.add({
+    at: Date.now(),
+    spec: "web",
+    kind: "create",
+    reason: "not found",
+    text,
+    ok: true,
+    error: null,
+    durationMs: 5,
+  });
+  return log;
+}
+
+const spec = (name: string) => ({
+  name,
+  phase: "Running" as const,
+  message: null,
+  file: `specs/${name}.yaml`,
+  hash: "h",
+  replicas: { desired: 1, ready: 1, updated: 1, available: 1 },
+  containers: [],
+  lastAction: null,
+  lastError: null,
+  lastErrorCode: null,
+  expiresAt: null,
+  retryAt: null,
+  collected: false,
+});
+
+/** A leader and a standby naming it (or not), each with events and a status of its own. */
+async function group(standbyNamesLeader = true): Promise<{ leader: string; standby: string }> {
+  const leader = await berth({
+    leadership: role("leader", () => null),
+    events: events("create  web: by the leader"),
+    status: { at: 0, report: { specs: [spec("from-leader")], orphans: [], notes: [] } },
+  });
+  const standby = await berth({
+    leadership: role("standby", () => (standbyNamesLeader ? leader : null)),
+    status: { at: 0, report: { specs: [spec("from-standby")], orphans: [], notes: [] } },
+  });
+  return { leader, standby };
+}
+
+describe("reads from a standby", () => {
+  it("berth events and berth status read the leader the standby names, and say so", async () => {
+    const { leader, standby } = await group();
+    const ev = await runCli(["events", "--server", standby]);
+    expect([ev.code, ev.stdout, ev.stderr]).toEqual([
+      0,
+      expect.stringContaining("create  web: by the leader"),
+      `(events of the leader at ${leader}; the standby at ${standby} named it)\n`,
+    ]);
+    const st = await runCli(["status", "--server", standby, "-o", "json"]);
+    expect(st.code).toBe(0);
+    expect((JSON.parse(st.stdout) as { specs: { name: string }[] }).specs.map((s) => s.name)).toEqual(["from-leader"]);
+    const table = await runCli(["status", "--server", standby]);
+    expect(table.stderr).toContain(
+      `(live from the leader at ${leader} (the standby at ${standby} named it), observed `,
+    );
+  });
+
+  it("a standby that names no leader is read, and said to be a standby", async () => {
+    const { standby } = await group(false);
+    const ev = await runCli(["events", "--server", standby]);
+    expect([ev.code, ev.stdout, ev.stderr]).toEqual([
+      0,
+      "no events\n",
+      `(events of a standby at ${standby}: it acts on nothing while another berth leads, and does not say where that one answers)\n`,
+    ]);
+    const st = await runCli(["status", "--server", standby]);
+    expect(st.stdout).toContain("from-standby");
+    expect(st.stderr).toContain(`(live from a standby at ${standby}, which acts on nothing while another berth leads`);
+  });
+
+  it("the leader asked directly says nothing of roles", async () => {
+    const { leader } = await group();
+    const ev = await runCli(["events", "--server", leader]);
+    expect([ev.code, ev.stderr]).toEqual([0, ""]);
+  });
+});
+
+describe("writes through a standby", () => {
+  const TOKEN = "ha-follow-test-token-0123456789abcdef";
+  let said = "";
+  const io = {
+    out: () => undefined,
+    err: (text: string) => {
+      said += text;
+    },
+    isTTY: false,
+    env: { BERTH_API_TOKEN: TOKEN },
+    cwd: "/",
+  } as CliIO;
+
+  /** A bare server answering every request with `status` and `body`; what it was asked. */
+  async function serve(status: number, body: () => unknown) {
+    const asked: { url?: string; auth?: string; body: string }[] = [];
+    const server = http.createServer((req, res) => {
+      let text = "";
+      req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      req.on("end", () => {
+        asked.push({ url: req.url, auth: req.headers.authorization, body: text });
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body()));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked };
+  }
+
+  it("a standby's refusal naming the leader is followed once, with the same token and body", async () => {
+    said = "";
+    const leader = await serve(200, () => ({ steps: ["done"] }));
+    const standby = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby", leaderUrl: leader.url }));
+    const res = await callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart", { x: 1 });
+    expect(res).toEqual({ status: 200, body: { steps: ["done"] } });
+    expect(leader.asked).toEqual([{ url: "/v1/specs/web/restart", auth: `Bearer ${TOKEN}`, body: '{"x":1}' }]);
+    expect(standby.asked).toHaveLength(1);
+    expect(said).toBe(`berth: ${standby.url} is a standby; asking the leader at ${leader.url}\n`);
+  });
+
+  it.each([
+    ["no leaderUrl", {}],
+    ["a leaderUrl that is not an API's URL", { leaderUrl: "file:///etc/passwd" }],
+    ["a leaderUrl with a path", { leaderUrl: "http://127.0.0.1:1/x" }],
+  ])("a refusal with %s is the answer", async (_what, extra) => {
+    said = "";
+    const standby = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby", ...extra }));
+    const res = await callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart");
+    expect([res.status, res.body.code, said]).toEqual([503, "BERTH_NOT_LEADER", ""]);
+  });
+
+  it("a leader that is itself a standby by now is not followed further", async () => {
+    said = "";
+    let second = "";
+    const leader = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby too", leaderUrl: second }));
+    const standby = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby", leaderUrl: leader.url }));
+    second = standby.url;
+    const res = await callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart");
+    expect([res.status, res.body.error]).toEqual([503, "standby too"]);
+    expect([standby.asked.length, leader.asked.length]).toEqual([1, 1]);
+  });
+});
