@@ -76,7 +76,7 @@ export interface Config {
   readonly ha: HaConfig | null;
   /** Where pulls find registry credentials (docs/images.md). */
   readonly registryAuth: RegistryAuthConfig;
-  /** --image-check: how often followed tags (imagePullPolicy Always) are asked again; null: once per process. */
+  /** --image-check: how often followed tags (imagePullPolicy Always) are asked again; null (off, 0): once per process. */
   readonly imageCheckMs: number | null;
   /** Git sources berth fetches itself (docs/gitops.md); none by default. */
   readonly git: GitConfig;
@@ -700,7 +700,9 @@ export function buildConfig(raw: RawOptions): Config {
       dockerConfig: raw.dockerConfig ?? path.join(os.homedir(), ".docker", "config.json"),
     }),
     imageCheckMs:
-      raw.imageCheck === undefined || raw.imageCheck === "off" ? null : duration("--image-check", raw.imageCheck),
+      raw.imageCheck === undefined || raw.imageCheck === "off" || /^0+(ms|s|m|h)?$/.test(raw.imageCheck.trim())
+        ? null
+        : duration("--image-check", raw.imageCheck),
     git: gitConfig(raw, policy),
     target: targetOf(raw.target),
   });

@@ -246,7 +246,7 @@ export function addDockerOptions(command: Command, { network }: { network: boole
       ).env("BERTH_REGISTRY_AUTH_FILE"),
       new Option(
         "--image-check <duration>",
-        "how often the tags of imagePullPolicy: Always specs are asked for their digest again (off: once per start)",
+        "how often the tags of imagePullPolicy: Always specs are asked for their digest again (off or 0: once per start)",
       )
         .env("BERTH_IMAGE_CHECK")
         .default("off"),

@@ -394,3 +394,15 @@ describe("--ha-advertise", () => {
     expect(() => buildConfig(raw)).toThrow(message);
   });
 });
+
+describe("--image-check", () => {
+  it.each([
+    [undefined, null],
+    ["off", null],
+    ["0", null],
+    ["0s", null],
+    ["10m", 600_000],
+  ])("%s reads as %s ms (null: once per start)", (text, ms) => {
+    expect(buildConfig(text === undefined ? {} : { imageCheck: text }).imageCheckMs).toBe(ms);
+  });
+});
