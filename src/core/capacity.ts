@@ -55,6 +55,14 @@ export function requestOf(resources: ResourceLimits, defaults: DefaultRequest): 
   };
 }
 
+/** The resources whose request comes from the default (the spec sets no limit for them): named when they do not fit. */
+export function defaultedOf(resources: ResourceLimits): readonly Resource[] {
+  const defaulted: Resource[] = [];
+  if (resources.nanoCpus == null) defaulted.push("cpus");
+  if (resources.memoryBytes == null && resources.memoryReservationBytes == null) defaulted.push("memory");
+  return defaulted;
+}
+
 export function add(a: Amounts, b: Amounts): Amounts {
   return { cpus: a.cpus + b.cpus, memory: a.memory + b.memory, containers: a.containers + b.containers };
 }
@@ -116,6 +124,8 @@ export interface Candidate<T> {
   readonly standby?: boolean;
   /** What it adds while it exists: a create its request; a StopFirst replace its request less the old container's. */
   readonly need: Amounts;
+  /** The resources of `need` that come from the default request (defaultedOf): the reason says so. */
+  readonly defaulted?: readonly Resource[];
 }
 
 export interface Refusal<T> {
@@ -147,16 +157,23 @@ export function admissionOrder<T>(a: Candidate<T>, b: Candidate<T>): number {
  * What `need` lacks in `free`, in words; null when it fits. A need above the whole capacity says
  * so: no room that frees will ever admit it.
  */
-export function shortfall(need: Amounts, free: CapacityTotals, total?: CapacityTotals): string | null {
+export function shortfall(
+  need: Amounts,
+  free: CapacityTotals,
+  total?: CapacityTotals,
+  defaulted: readonly Resource[] = [],
+): string | null {
   const short: string[] = [];
   for (const r of RESOURCES) {
     const left = free[r];
     if (left === null || need[r] <= 0 || need[r] <= left) continue;
     const all = total?.[r] ?? null;
+    // A spec without a limit for r asks the default: saying so points at the fix (a limit, or --default-request).
+    const what = `${r} ${formatAmount(r, need[r])}${defaulted.includes(r) ? " (the default request: no limit set)" : ""}`;
     short.push(
       all !== null && need[r] > all
-        ? `${r} ${formatAmount(r, need[r])}, more than the whole capacity (${formatAmount(r, all)}, --capacity): it never fits`
-        : `${r} ${formatAmount(r, need[r])}, ${formatAmount(r, left)} free`,
+        ? `${what}, more than the whole capacity (${formatAmount(r, all)}, --capacity): it never fits`
+        : `${what}, ${formatAmount(r, left)} free`,
     );
   }
   return short.length === 0 ? null : `Unschedulable: needs ${short.join("; ")}`;
@@ -176,7 +193,7 @@ export function admit<T>(
   const admitted: T[] = [];
   const refused: Refusal<T>[] = [];
   for (const c of [...candidates].sort(admissionOrder)) {
-    const why = shortfall(c.need, freeOf(total, requested), total);
+    const why = shortfall(c.need, freeOf(total, requested), total, c.defaulted);
     if (why === null) {
       requested = add(requested, c.need);
       admitted.push(c.item);

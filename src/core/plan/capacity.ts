@@ -14,6 +14,7 @@ import {
   type Candidate,
   less,
   requestOf,
+  defaultedOf,
   type ResourceLimits,
   ZERO,
 } from "../capacity.js";
@@ -127,6 +128,7 @@ export function planCapacity(
       // a claim waits for a cold member, the pool's creates are for that consumer.
       standby: d.spec.pool !== null && (poolDemand.get(a.spec) ?? 0) === 0,
       need: needOf(a, d, byName, cap),
+      defaulted: defaultedOf(d.spec.resources),
     });
   }
   const result = admit(

@@ -118,7 +118,8 @@ const cases: Record<string, () => Case> = {
     input: input([desired("a"), desired("b")]),
     observed: observed([]),
     capacity: cap({ cpus: 400_000_000 }),
-    expected: "create  a: not found\n! b: Unschedulable: needs cpus 0.25, 0.15 free (Pending)\n",
+    expected:
+      "create  a: not found\n! b: Unschedulable: needs cpus 0.25 (the default request: no limit set), 0.15 free (Pending)\n",
   }),
   "per container: two of three replicas fit": () => ({
     input: input([mem("pool", "256Mi", [], 3)]),
