@@ -126,6 +126,8 @@ export interface Candidate<T> {
   readonly need: Amounts;
   /** The resources of `need` that come from the default request (defaultedOf): the reason says so. */
   readonly defaulted?: readonly Resource[];
+  /** A StopFirst replace: what its old container holds, which `need` is beyond (the reason says so). */
+  readonly replacing?: Amounts;
 }
 
 export interface Refusal<T> {
@@ -161,7 +163,7 @@ export function shortfall(
   need: Amounts,
   free: CapacityTotals,
   total?: CapacityTotals,
-  defaulted: readonly Resource[] = [],
+  { defaulted = [], replacing }: Pick<Candidate<unknown>, "defaulted" | "replacing"> = {},
 ): string | null {
   const short: string[] = [];
   for (const r of RESOURCES) {
@@ -169,12 +171,19 @@ export function shortfall(
     if (left === null || need[r] <= 0 || need[r] <= left) continue;
     const all = total?.[r] ?? null;
     // A spec without a limit for r asks the default: saying so points at the fix (a limit, or --default-request).
-    const what = `${r} ${formatAmount(r, need[r])}${defaulted.includes(r) ? " (the default request: no limit set)" : ""}`;
-    short.push(
-      all !== null && need[r] > all
-        ? `${what}, more than the whole capacity (${formatAmount(r, all)}, --capacity): it never fits`
-        : `${what}, ${formatAmount(r, left)} free`,
-    );
+    const old = replacing?.[r] ?? 0;
+    const whole = need[r] + old;
+    const defaultNote = defaulted.includes(r) ? " (the default request: no limit set)" : "";
+    if (all !== null && whole > all) {
+      // The container as a whole, even where a StopFirst replace needs only what its old one lacks.
+      short.push(
+        `${r} ${formatAmount(r, whole)}${defaultNote}, more than the whole capacity (${formatAmount(r, all)}, --capacity): it never fits`,
+      );
+      continue;
+    }
+    // A StopFirst replace needs only what its old container does not hold already: said so.
+    const beyond = old > 0 ? ` more than its old container holds (${formatAmount(r, whole)} in all)` : "";
+    short.push(`${r} ${formatAmount(r, need[r])}${beyond}${defaultNote}, ${formatAmount(r, left)} free`);
   }
   return short.length === 0 ? null : `Unschedulable: needs ${short.join("; ")}`;
 }
@@ -193,7 +202,7 @@ export function admit<T>(
   const admitted: T[] = [];
   const refused: Refusal<T>[] = [];
   for (const c of [...candidates].sort(admissionOrder)) {
-    const why = shortfall(c.need, freeOf(total, requested), total, c.defaulted);
+    const why = shortfall(c.need, freeOf(total, requested), total, c);
     if (why === null) {
       requested = add(requested, c.need);
       admitted.push(c.item);

@@ -129,6 +129,9 @@ export function planCapacity(
       standby: d.spec.pool !== null && (poolDemand.get(a.spec) ?? 0) === 0,
       need: needOf(a, d, byName, cap),
       defaulted: defaultedOf(d.spec.resources),
+      ...(a.kind === "replace" && a.strategy === "StopFirst"
+        ? { replacing: byName.get(a.old.name)?.amounts ?? ZERO }
+        : {}),
     });
   }
   const result = admit(

@@ -152,7 +152,30 @@ const cases: Record<string, () => Case> = {
       observed: observed([container(after, { madeFrom: before })]),
       capacity: cap({ memory: Gi }),
       expected:
+        "! web: Unschedulable: needs memory 2Gi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
+    };
+  },
+  "a StopFirst replace whose difference would fit but whose container never does: it never fits": () => {
+    const before = mem("web", "512Mi", ["updateStrategy: StopFirst"]);
+    const after = mem("web", "1536Mi", ["updateStrategy: StopFirst"]);
+    return {
+      input: input([after]),
+      observed: observed([container(after, { madeFrom: before })]),
+      capacity: cap({ memory: Gi }),
+      expected:
         "! web: Unschedulable: needs memory 1536Mi, more than the whole capacity (1Gi, --capacity): it never fits (Pending)\n",
+    };
+  },
+  "a StopFirst replace that waits says what it needs beyond its old container, and in all": () => {
+    const other = mem("other", "512Mi");
+    const before = mem("web", "256Mi", ["updateStrategy: StopFirst"]);
+    const after = mem("web", "768Mi", ["updateStrategy: StopFirst"]);
+    return {
+      input: input([other, after]),
+      observed: observed([container(other), container(after, { madeFrom: before })]),
+      capacity: cap({ memory: Gi }),
+      expected:
+        "! web: Unschedulable: needs memory 512Mi more than its old container holds (768Mi in all), 256Mi free (Pending)\n",
     };
   },
   "a StartFirst replace needs room for both while they overlap": () => {
