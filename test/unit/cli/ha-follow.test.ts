@@ -14,6 +14,7 @@ import type { LeadershipStatus } from "../../../src/loop/leadership.js";
 import { EventLog } from "../../../src/ops/event-log.js";
 import { runCli } from "../../support/cli.js";
 import { testServer } from "../../support/http-server.js";
+import { specStatus } from "../../support/spec-status.js";
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -56,21 +57,7 @@ function events(text: string): EventLog {
   return log;
 }
 
-const spec = (name: string) => ({
-  name,
-  phase: "Running" as const,
-  message: null,
-  file: `specs/${name}.yaml`,
-  hash: "h",
-  replicas: { desired: 1, ready: 1, updated: 1, available: 1 },
-  containers: [],
-  lastAction: null,
-  lastError: null,
-  lastErrorCode: null,
-  expiresAt: null,
-  retryAt: null,
-  collected: false,
-});
+const spec = (name: string) => specStatus({ name, phase: "Running" });
 
 /** A leader and a standby naming it (or not), each with events and a status of its own. */
 async function group(standbyNamesLeader = true): Promise<{ leader: string; standby: string }> {
