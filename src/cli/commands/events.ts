@@ -23,6 +23,8 @@ interface EventsOptions {
 
 /** How often `--watch` asks for newer events. */
 const WATCH_EVERY_MS = 1000;
+/** How long `--watch` waits for an --ha group's next leader once the one it read stopped answering. */
+const FAILOVER_WAIT_MS = 60_000;
 const HEADER = ["AGE", "SPEC", "EVENT", "RESULT", "MESSAGE"];
 
 function rows(events: readonly LiveEvent[], now: number): string[][] {
@@ -128,15 +130,41 @@ async function events(opts: EventsOptions, io: CliIO): Promise<number> {
   });
   print(first);
   let since = first.at(-1)?.seq ?? 0;
+  let lastAt = Date.parse(first.at(-1)?.at ?? "") || 0;
+  /** Since when the berth asked has not answered (a failover under --ha), or null. */
+  let silentSince: number | null = null;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
     if (gone) return EXIT.ok;
-    const batch = await ask(since);
+    let batch = await ask(since);
+    if (batch === null && server !== opts.server) {
+      // The leader a standby named went away: the group elects another within its lease's TTL.
+      // Asked through --server each second, for FAILOVER_WAIT_MS, until a leader answers there.
+      if (silentSince === null) {
+        silentSince = Date.now();
+        io.err(
+          `${printable(`(the leader at ${server} stopped answering; waiting for the next one through ${opts.server})`)}\n`,
+        );
+      }
+      const next = await liveEvents(opts.server, opts.id, {
+        ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
+        limit: Number(opts.limit),
+      });
+      if (next !== null && next.from.role !== "standby" && next.from.url !== server) {
+        server = next.from.url;
+        silentSince = null;
+        io.err(`${printable(`(events of the leader at ${server} from now on)`)}\n`);
+        // Its own events, numbered its own way: those after the last one printed.
+        batch = next.events.filter((e) => Date.parse(e.at) > lastAt);
+        since = next.events.at(-1)?.seq ?? 0;
+      } else if (Date.now() - silentSince < FAILOVER_WAIT_MS) continue;
+    }
     if (batch === null) {
       io.err(`${printable(`berth: the controller at ${server} stopped answering`)}\n`);
       return EXIT.failed;
     }
     print(batch);
     since = batch.at(-1)?.seq ?? since;
+    lastAt = Date.parse(batch.at(-1)?.at ?? "") || lastAt;
   }
 }

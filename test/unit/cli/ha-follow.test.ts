@@ -9,11 +9,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CliIO } from "../../../src/cli/io.js";
+import { main } from "../../../src/cli/main.js";
 import { callApi } from "../../../src/cli/pool-api.js";
 import type { LeadershipStatus } from "../../../src/loop/leadership.js";
 import { EventLog } from "../../../src/ops/event-log.js";
 import { runCli } from "../../support/cli.js";
 import { testServer } from "../../support/http-server.js";
+import { pollUntil } from "../../support/poll.js";
 import { specStatus } from "../../support/spec-status.js";
 
 const closers: (() => Promise<unknown>)[] = [];
@@ -108,6 +110,82 @@ describe("reads from a standby", () => {
     const { leader } = await group();
     const ev = await runCli(["events", "--server", leader]);
     expect([ev.code, ev.stderr]).toEqual([0, ""]);
+  });
+});
+
+describe("berth events --watch through a standby, across a failover", () => {
+  it("goes on with the next leader's new events once the one it read stops answering", async () => {
+    const first = new EventLog(10);
+    first.add({
+      at: Date.now() - 1_000,
+      spec: "a",
+      kind: "create",
+      reason: "not found",
+      text: "create  a",
+      ok: true,
+      error: null,
+      durationMs: 1,
+    });
+    const next = new EventLog(10);
+    // Older than what was printed: the next leader's history is not printed again.
+    next.add({
+      at: Date.now() - 60_000,
+      spec: "old",
+      kind: "create",
+      reason: "not found",
+      text: "create  old",
+      ok: true,
+      error: null,
+      durationMs: 1,
+    });
+    const one = testServer({ leadership: role("leader", () => null), events: first });
+    await one.app.listen({ host: "127.0.0.1", port: 0 });
+    const oneUrl = `http://127.0.0.1:${(one.app.server.address() as AddressInfo).port}`;
+    const two = await berth({ leadership: role("leader", () => null), events: next });
+    let named = oneUrl;
+    const standby = await berth({ leadership: role("standby", () => named) });
+
+    let stdout = "";
+    let stderr = "";
+    let close: () => void = () => undefined;
+    const io: CliIO = {
+      out: (text) => {
+        stdout += text;
+      },
+      err: (text) => {
+        stderr += text;
+      },
+      isTTY: false,
+      env: process.env,
+      cwd: process.cwd(),
+      outClosed: new Promise((resolve) => {
+        close = resolve;
+      }),
+    };
+    const exited = main(["node", "berth", "events", "-w", "-o", "json", "--server", standby], io);
+    expect(await pollUntil(() => Promise.resolve(stdout.includes('"create  a"')), 10_000)).toBe(true);
+
+    // The leader goes; the group's next one is named by the standby.
+    await one.app.close();
+    named = two;
+    next.add({
+      at: Date.now(),
+      spec: "b",
+      kind: "create",
+      reason: "not found",
+      text: "create  b",
+      ok: true,
+      error: null,
+      durationMs: 1,
+    });
+    expect(await pollUntil(() => Promise.resolve(stdout.includes('"create  b"')), 15_000), stderr).toBe(true);
+    close();
+    expect(await exited).toBe(0);
+    expect(stdout).not.toContain("create  old");
+    expect(stderr).toContain(
+      `(the leader at ${oneUrl} stopped answering; waiting for the next one through ${standby})`,
+    );
+    expect(stderr).toContain(`(events of the leader at ${two} from now on)`);
   });
 });
 
