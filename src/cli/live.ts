@@ -32,6 +32,15 @@ export interface Answerer {
   readonly url: string;
   readonly role: "leader" | "standby" | null;
   readonly via: string | null;
+  /** The leader a standby named that did not answer as this controller (down, or refusing the Host name), or null. */
+  readonly unreached: string | null;
+}
+
+/** A standby's answer, said beside it: why it is not the leader's. */
+export function standbyWords(from: Answerer): string {
+  return from.unreached !== null
+    ? `a standby at ${from.url}: the leader it names, ${from.unreached}, did not answer as this --id`
+    : `a standby at ${from.url}, which acts on nothing while another berth leads`;
 }
 
 export interface LiveStatus extends Answerer {
@@ -45,7 +54,7 @@ export function liveFrom(live: LiveStatus | LiveSwarmStatus): string {
     live.via !== null
       ? `the leader at ${live.url} (the standby at ${live.via} named it)`
       : live.role === "standby"
-        ? `a standby at ${live.url}, which acts on nothing while another berth leads`
+        ? standbyWords(live)
         : `the controller at ${live.url}`;
   return `(live from ${who}, observed ${live.observedAt})`;
 }
@@ -103,9 +112,10 @@ async function fromLeader(
   if (leader !== null && leader !== server.replace(/\/+$/, "")) {
     const led = await berthAnswer(at(leader), controllerId, timeoutMs).catch(() => null);
     if (led !== null && led.role === "leader")
-      return { text: led.text, from: { url: leader, role: "leader", via: server } };
+      return { text: led.text, from: { url: leader, role: "leader", via: server, unreached: null } };
+    return { text: first.text, from: { url: server, role: first.role, via: null, unreached: leader } };
   }
-  return { text: first.text, from: { url: server, role: first.role, via: null } };
+  return { text: first.text, from: { url: server, role: first.role, via: null, unreached: null } };
 }
 
 /**

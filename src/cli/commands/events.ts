@@ -6,7 +6,7 @@
 import { type Command, Option } from "commander";
 import { BerthError } from "../../core/errors.js";
 import { type CliIO, type CommandContext, EXIT } from "../io.js";
-import { type Answerer, DEFAULT_SERVER, type LiveEvent, liveEvents } from "../live.js";
+import { type Answerer, DEFAULT_SERVER, type LiveEvent, liveEvents, standbyWords } from "../live.js";
 import { addControllerOptions, addExamples, addOutputOption, GROUPS, type OutputFormat } from "../options.js";
 import { formatData, isData } from "../output.js";
 import { printable, printableDeep } from "../sanitize.js";
@@ -86,10 +86,7 @@ async function events(opts: EventsOptions, io: CliIO): Promise<number> {
   const told = (from: Answerer): void => {
     if (from.via !== null)
       io.err(`${printable(`(events of the leader at ${from.url}; the standby at ${from.via} named it)`)}\n`);
-    else if (from.role === "standby")
-      io.err(
-        `${printable(`(events of a standby at ${from.url}: it acts on nothing while another berth leads, and does not say where that one answers)`)}\n`,
-      );
+    else if (from.role === "standby") io.err(`${printable(`(events of ${standbyWords(from)})`)}\n`);
   };
   const missing = (): number => {
     io.err(

@@ -99,11 +99,23 @@ describe("reads from a standby", () => {
     expect([ev.code, ev.stdout, ev.stderr]).toEqual([
       0,
       "no events\n",
-      `(events of a standby at ${standby}: it acts on nothing while another berth leads, and does not say where that one answers)\n`,
+      `(events of a standby at ${standby}, which acts on nothing while another berth leads)\n`,
     ]);
     const st = await runCli(["status", "--server", standby]);
     expect(st.stdout).toContain("from-standby");
     expect(st.stderr).toContain(`(live from a standby at ${standby}, which acts on nothing while another berth leads`);
+  });
+
+  it("a standby whose leader does not answer is read, and says which leader did not", async () => {
+    const standby = await berth({
+      leadership: role("standby", () => "http://127.0.0.1:9"),
+      status: { at: 0, report: { specs: [spec("from-standby")], orphans: [], notes: [] } },
+    });
+    const st = await runCli(["status", "--server", standby]);
+    expect([st.code, st.stdout]).toEqual([0, expect.stringContaining("from-standby")]);
+    expect(st.stderr).toContain(
+      `(live from a standby at ${standby}: the leader it names, http://127.0.0.1:9, did not answer as this --id, observed `,
+    );
   });
 
   it("the leader asked directly says nothing of roles", async () => {
