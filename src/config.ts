@@ -19,7 +19,14 @@ import {
   secretFileAllowed,
   type Profile,
 } from "./core/policy/policy.js";
-import { advertisedUrl, type HaTarget, type LeaseTiming, leaseTimingError, parseHaTarget } from "./core/lease.js";
+import {
+  advertisedUrl,
+  defaultAdvertise,
+  type HaTarget,
+  type LeaseTiming,
+  leaseTimingError,
+  parseHaTarget,
+} from "./core/lease.js";
 import { type GitRef, parseGitPath, parseGitRef, parseGitUrl } from "./core/git-source.js";
 import { ULIMIT_NAMES } from "./core/spec.js";
 import {
@@ -476,6 +483,22 @@ function httpNames(flag: string, values: readonly string[], normalize: (v: strin
   return values.map((v) => normalize(v) ?? usage(`${flag}: ${JSON.stringify(v)} is not ${e}`));
 }
 
+/**
+ * Under --ha with the API on: the name the other members and CLIs are sent to (--ha-advertise, or
+ * the host's name on a wildcard --listen, or the address listened on) is a name berth answers for,
+ * as if given with --allow-host: it is this berth's own, not a page's re-pointed one.
+ */
+function withAdvertisedHost(allowed: string[], raw: RawOptions): string[] {
+  const ha = haConfig(raw);
+  const listen = parseListen(raw.listen ?? DEFAULTS.listen);
+  if (ha === null || listen === null) return allowed;
+  const url = ha.advertise ?? defaultAdvertise(listen.host, listen.port, os.hostname());
+  const host = normalizeAllowedHost(new URL(url).hostname);
+  // Loopback is always served (http/access.ts).
+  const loopback = host === "localhost" || host === "[::1]" || host?.startsWith("127.") === true;
+  return host === null || loopback || allowed.includes(host) ? allowed : [...allowed, host];
+}
+
 function apiToken(token: string | undefined): string | null {
   if (token === undefined) return null;
   const trimmed = token.trim();
@@ -683,7 +706,10 @@ export function buildConfig(raw: RawOptions): Config {
     runtimeSpecs: raw.runtimeSpecs ?? null,
     apiToken: apiToken(raw.apiToken),
     allowHosts: Object.freeze(
-      httpNames("--allow-host", raw.allowHost ?? [], normalizeAllowedHost, "a host name or IP address (no port)"),
+      withAdvertisedHost(
+        httpNames("--allow-host", raw.allowHost ?? [], normalizeAllowedHost, "a host name or IP address (no port)"),
+        raw,
+      ),
     ),
     allowOrigins: Object.freeze(
       httpNames("--allow-origin", raw.allowOrigin ?? [], normalizeOrigin, "an origin (e.g. https://ui.example:8443)"),
@@ -717,7 +743,11 @@ export function targetOf(text: string | undefined): Target {
 
 /** --ha and its timings. */
 function haConfig(raw: RawOptions): HaConfig | null {
-  if (raw.ha === undefined || raw.ha === "" || raw.ha === "off") return null;
+  if (raw.ha === undefined || raw.ha === "" || raw.ha === "off") {
+    if (raw.haAdvertise !== undefined && raw.haAdvertise !== "")
+      usage("--ha-advertise says where an --ha berth's API answers: give --ha too");
+    return null;
+  }
   const target = parseHaTarget(raw.ha);
   if (typeof target === "string") usage(target);
   const timing: LeaseTiming = {
@@ -739,7 +769,7 @@ function haConfig(raw: RawOptions): HaConfig | null {
     advertise = advertisedUrl(raw.haAdvertise);
     if (advertise === null)
       usage(
-        `--ha-advertise: ${JSON.stringify(raw.haAdvertise)} is not the URL of this berth's API (http://host:port or https://host:port, no path)`,
+        `--ha-advertise: ${raw.haAdvertise.includes("@") ? "the value given" : JSON.stringify(raw.haAdvertise)} is not the URL of this berth's API (http://host:port or https://host:port, no path, no user or password)`,
       );
   }
   return { target, timing, passwordFile, waitMs: duration("--ha-wait", raw.haWait ?? DEFAULTS.haWait), advertise };

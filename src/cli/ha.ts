@@ -26,6 +26,7 @@ import { FileLeaseStore } from "../host/lease-file.js";
 import { RedisLeaseStore } from "../host/lease-redis.js";
 import { type HostLock, resolveStateDir, withHostLock } from "../host/lock.js";
 import { Leadership, type LeaseStore, type Role } from "../loop/leadership.js";
+import { haMemberAt } from "./live.js";
 import { NoApiAnswer } from "./pool-api.js";
 import { VERSION } from "./version.js";
 
@@ -215,7 +216,12 @@ export async function writeOrAsk<T>(
   command: string,
   work: (fence: WriteFence | null) => Promise<T>,
   beside: () => Promise<T>,
+  /** The API at --server, asked first without --ha: a member of an --ha group of this id is asked. */
+  server?: string,
 ): Promise<T> {
+  // A group whose members keep another state folder is not seen through the host lock; the
+  // berth at --server says what it is (X-Berth-Role) for the cost of one local request.
+  if (!config.ha && server !== undefined && (await haMemberAt(server, config.controllerId))) return beside();
   try {
     return config.ha
       ? await withLease(config, config.ha, log, command, work)

@@ -379,6 +379,17 @@ export async function liveEvents(
   }
 }
 
+/** Whether the berth answering at `server` (its /healthz) is an --ha member of this controller; false when none answers. */
+export async function haMemberAt(server: string, controllerId: string, timeoutMs = 1500): Promise<boolean> {
+  if (server === "off") return false;
+  try {
+    const answer = await berthAnswer(new URL(`${server.replace(/\/+$/, "")}/healthz`), controllerId, timeoutMs);
+    return answer !== null && answer.role !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** The body has the shape of berth's status report (GET /v1/specs). */
 export function isStatusReport(v: unknown): v is StatusReport & Record<string, unknown> {
   return statusReport(v);

@@ -8,6 +8,7 @@ import { request as httpsRequest } from "node:https";
 import { type Command, Option } from "commander";
 import { BerthError } from "../core/errors.js";
 import { advertisedUrl } from "../core/lease.js";
+import { CONTROLLER_HEADER, ROLE_HEADER } from "../http/access.js";
 import { readApiToken } from "./api-token.js";
 import type { CliIO } from "./io.js";
 import { DEFAULT_SERVER } from "./live.js";
@@ -54,12 +55,15 @@ export class NoApiAnswer extends BerthError {
 interface ApiAnswer {
   readonly status: number;
   readonly body: Record<string, unknown>;
+  /** Who answered: --server, or the leader a standby there named. */
+  readonly server: string;
 }
 
 /**
  * One call to the API: its status and JSON body; a usage error when nothing answers. A standby of
  * an --ha group that names where its leader answers (BERTH_NOT_LEADER, `leaderUrl`) is left for
- * the leader once, said on stderr: the token goes where it already went, to the group.
+ * the leader once, said on stderr, after the leader's open /readyz showed it is this controller's
+ * leader: the token goes only to a berth of the group.
  */
 export async function callApi(
   opts: ApiOptions,
@@ -71,9 +75,36 @@ export async function callApi(
   const token = await tokenOf(opts, io);
   const first = await callOnce(opts.server, token, method, path, body);
   const leader = first.status === 503 && first.body.code === "BERTH_NOT_LEADER" ? leaderOf(first.body) : null;
-  if (leader === null || leader === opts.server.replace(/\/+$/, "")) return first;
+  const answer = ({ status, body, server }: ApiAnswer): ApiAnswer => ({ status, body, server });
+  if (leader === null || leader === opts.server.replace(/\/+$/, "")) return answer(first);
   io.err(`${printable(`berth: ${opts.server} is a standby; asking the leader at ${leader}`)}\n`);
-  return callOnce(leader, token, method, path, body);
+  await believedLeader(leader, first.controller, opts.server);
+  return answer(await callOnce(leader, token, method, path, body));
+}
+
+/** Throws, saying why, unless `leader`'s /readyz (asked without the token) is `controller`'s leader. */
+async function believedLeader(leader: string, controller: string | null, standby: string): Promise<void> {
+  const named = `the standby at ${standby} names the leader at ${leader}, which`;
+  let res: Exchanged;
+  try {
+    res = await exchange(new URL(`${leader}/readyz`), "GET", {}, undefined);
+  } catch (err) {
+    throw BerthError.usage(
+      `${named} does not answer (${oneLine((err as Error).message)}). After a leader dies a standby takes over ` +
+        "within the lease's TTL (--ha-ttl): try again then; if this lasts, the leader's --ha-advertise is not where its API answers",
+    );
+  }
+  if (res.controller !== controller || res.role !== "leader")
+    throw BerthError.usage(
+      `${named} does not answer as controller ${JSON.stringify(controller ?? "?")}'s leader ` +
+        `(status ${res.status}, controller ${JSON.stringify(res.controller ?? "none")}, role ${JSON.stringify(res.role ?? "none")}): ` +
+        "the token was not sent there. Check the leader's --ha-advertise, or give --server the leader's API",
+    );
+}
+
+/** An error's message on one line (an OpenSSL error carries newlines). */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
 }
 
 /** The leader's URL a standby's refusal names, when it is one berth would advertise. */
@@ -88,8 +119,8 @@ async function callOnce(
   method: string,
   path: string,
   body?: unknown,
-): Promise<ApiAnswer> {
-  const no = (why: string): BerthError => new NoApiAnswer(server, why);
+): Promise<ApiAnswer & { readonly controller: string | null }> {
+  const no = (why: string): BerthError => new NoApiAnswer(server, oneLine(why));
   let url: URL;
   try {
     url = new URL(`${server.replace(/\/+$/, "")}${path}`);
@@ -97,7 +128,7 @@ async function callOnce(
     throw no("not a URL");
   }
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  let res: { readonly status: number; readonly text: string };
+  let res: Exchanged;
   try {
     res = await exchange(
       url,
@@ -120,6 +151,8 @@ async function callOnce(
   return {
     status: res.status,
     body: typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {},
+    server,
+    controller: res.controller,
   };
 }
 
@@ -128,12 +161,20 @@ async function callOnce(
  * `rollout retry` through each replica's stableFor) is waited for as long as the connection lives.
  * fetch (undici) gives up on an answer whose headers take over 5 minutes.
  */
+interface Exchanged {
+  readonly status: number;
+  readonly text: string;
+  /** The answer's x-berth-controller and x-berth-role, when it has them. */
+  readonly controller: string | null;
+  readonly role: string | null;
+}
+
 function exchange(
   url: URL,
   method: string,
   headers: Record<string, string>,
   payload: string | undefined,
-): Promise<{ readonly status: number; readonly text: string }> {
+): Promise<Exchanged> {
   if (url.protocol !== "http:" && url.protocol !== "https:")
     return Promise.reject(new Error(`${url.protocol} is not http: or https:`));
   return new Promise((resolve, reject) => {
@@ -143,7 +184,16 @@ function exchange(
         chunks.push(chunk);
       });
       res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+        const header = (name: string): string | null => {
+          const value = res.headers[name];
+          return typeof value === "string" ? value : null;
+        };
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString("utf8"),
+          controller: header(CONTROLLER_HEADER),
+          role: header(ROLE_HEADER),
+        });
       });
       res.on("error", reject);
     });
@@ -175,7 +225,7 @@ export async function postEachSpec<S>(
     const res = await callApi(opts, io, "POST", `/v1/specs/${encodeURIComponent(name)}/${verb}`);
     if (res.status !== 200)
       throw BerthError.usage(
-        `${verb} of ${printable(name)} refused by ${opts.server} (${res.status}): ${printable(text(res.body.error))}`,
+        `${verb} of ${printable(name)} refused by ${res.server} (${res.status}): ${printable(text(res.body.error))}`,
       );
     const answered = Array.isArray(res.body.steps) ? (res.body.steps as S[]) : [];
     for (const step of answered) {

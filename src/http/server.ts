@@ -31,6 +31,7 @@ import { registerPoolRoutes } from "./routes/pools.js";
 import { registerSpawnerCompat } from "./routes/spawner-compat.js";
 import { registerSpecRoutes } from "./routes/specs.js";
 import { registerSwarmRoutes } from "./routes/swarm.js";
+import { formatDurationMs } from "../core/units.js";
 
 export type { HttpLimits, ServerDeps, StatusSnapshot, SwarmServerDeps, SwarmStatusSnapshot } from "./deps.js";
 export { tokenMatches } from "./auth.js";
@@ -68,15 +69,19 @@ function writes(method: string, route: string): boolean {
 
 function standbyAnswer(ha: LeadershipStatus): Record<string, unknown> {
   const leader = ha.leader ? ` (${ha.leader})` : "";
-  return {
-    error:
-      ha.leaderUrl !== null
-        ? `this berth is a standby; the leader${leader} serves writes at ${ha.leaderUrl}: send them there`
-        : `this berth is a standby; the leader${leader} serves writes: send them to the one whose /readyz?role=leader answers 200`,
-    code: "BERTH_NOT_LEADER",
-    leader: ha.leader,
-    leaderUrl: ha.leaderUrl,
-  };
+  const error =
+    ha.firstWriteInMs !== null
+      ? `this berth holds the lease in a store without earlier terms and makes its first write in ${formatDurationMs(ha.firstWriteInMs)}: send writes again then`
+      : ha.storeError !== null
+        ? `this berth is a standby, and no berth can lead while the lease store does not answer (${ha.storeError}): try again once it answers`
+        : ha.blockedBy !== null
+          ? `this berth is a standby: it does not lead while a berth without --ha holds this id's host lock (${ha.blockedBy})`
+          : ha.leaderUrl !== null
+            ? `this berth is a standby; the leader${leader} serves writes at ${ha.leaderUrl}: send them there`
+            : ha.leader !== null
+              ? `this berth is a standby; the leader${leader} serves writes but says no API address (an older berth, or --listen off): send them to the one whose /readyz?role=leader answers 200`
+              : "this berth is a standby and no berth leads at the moment (an election takes up to the lease's TTL): try again shortly";
+  return { error, code: "BERTH_NOT_LEADER", leader: ha.leader, leaderUrl: ha.leaderUrl };
 }
 
 /** A full server says so in the log at most this often. */

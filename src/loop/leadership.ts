@@ -38,6 +38,11 @@ export interface LeadershipStatus {
   readonly leader: string | null;
   /** Where the leader's API answers, as it advertised it (--ha-advertise), or null. */
   readonly leaderUrl: string | null;
+  /**
+   * While this process holds a first term that waits one TTL (a store without earlier terms):
+   * how long until it may write; else null.
+   */
+  readonly firstWriteInMs: number | null;
   readonly store: string;
   /** Why the store could not be used at the last try, or null. */
   readonly storeError: string | null;
@@ -106,13 +111,17 @@ export class Leadership implements WriteFence {
   }
 
   status(): LeadershipStatus {
-    const seen = this.state.kind === "standby" ? this.leaderSeen : this.holder;
+    const state = this.state;
+    const seen = state.kind === "standby" ? this.leaderSeen : this.holder;
     const leader = seen === null ? null : holderAddress(seen);
+    const waiting = state.kind === "waiting";
     return {
       role: this.role,
-      term: this.state.kind === "leader" ? this.state.lease.term : null,
+      term: state.kind === "leader" ? state.lease.term : null,
       leader: leader?.name ?? null,
-      leaderUrl: leader?.url ?? null,
+      // Not while its first term waits: it serves no write yet, and sends no one to itself.
+      leaderUrl: waiting ? null : (leader?.url ?? null),
+      firstWriteInMs: waiting ? Math.max(0, Math.ceil(state.writableAt - this.deps.monotonic())) : null,
       store: this.deps.store.where,
       storeError: this.storeError,
       blockedBy: this.blockedBy,
@@ -246,6 +255,8 @@ export class Leadership implements WriteFence {
       if (this.storeError !== message)
         this.deps.log.warn({ err: message, role: this.role }, "lease store not answering");
       this.storeError = message;
+      // Who leads is not known while the store does not answer: a leader that cannot renew steps down.
+      if (state.kind === "standby") this.leaderSeen = null;
       if (state.kind !== "standby" && this.deps.monotonic() >= this.deadline)
         this.stepDown("lease not renewed in time");
     }
@@ -281,6 +292,11 @@ export class Leadership implements WriteFence {
     if (current !== null && seen !== this.leaderSeen) {
       const { name, url } = holderAddress(current.holder);
       this.deps.log.info({ leader: name, url, term: current.term }, "standby; following the leader");
+      if (url !== null && url === holderAddress(this.holder).url)
+        this.deps.log.warn(
+          { leader: name, url },
+          "the leader advertises this berth's own --ha-advertise: give each berth its own, or the CLI is sent in circles",
+        );
     }
     this.leaderSeen = seen;
   }

@@ -204,6 +204,16 @@ describe("berth run --ha: a standby names its leader", () => {
     expect([after.Id, after.State.Running]).toEqual([before.Id, true]);
     expect(after.State.StartedAt).not.toBe(before.State.StartedAt);
 
+    // With another state folder the group is not seen through the host lock: the berth at --server
+    // says it is an --ha member, and restart asks it rather than writing beside its leader.
+    const elsewhere = await berthWithin(["restart", name, ...ask, "--state-dir", tempDir()], env, {
+      killAfterMs: 120_000,
+    });
+    expect([elsewhere.code, elsewhere.stderr]).toEqual([
+      0,
+      expect.stringContaining(`berth: ${standby.url} is a standby; asking the leader at ${leader.url}`),
+    ]);
+
     // Nothing answering at --server: the refusal says both why it did not write and why it could not ask.
     const nowhere = await berthWithin(["restart", name, "--server", "http://127.0.0.1:9", "--id", id], env, {
       killAfterMs: 60_000,

@@ -387,7 +387,7 @@ describe("--ha-advertise", () => {
     [{ ha: "file:/run/berth/x.lock", haAdvertise: "10.0.0.5:7435" }, '--ha-advertise: "10.0.0.5:7435" is not the URL'],
     [
       { ha: "file:/run/berth/x.lock", haAdvertise: "http://h:1/api" },
-      "(http://host:port or https://host:port, no path)",
+      "(http://host:port or https://host:port, no path, no user or password)",
     ],
     [{ ha: "file:/run/berth/x.lock", haAdvertise: "http://h:1", listen: "off" }, "but --listen is off"],
   ])("refuses %j", (raw, message) => {
@@ -404,5 +404,28 @@ describe("--image-check", () => {
     ["10m", 600_000],
   ])("%s reads as %s ms (null: once per start)", (text, ms) => {
     expect(buildConfig(text === undefined ? {} : { imageCheck: text }).imageCheckMs).toBe(ms);
+  });
+});
+
+describe("the name an --ha berth advertises is one its API answers for", () => {
+  it.each([
+    [{ listen: "0.0.0.0:7435" }, [os.hostname().toLowerCase()]],
+    [{ listen: "10.0.0.5:7435" }, ["10.0.0.5"]],
+    [{ listen: "127.0.0.1:7435" }, []],
+    [{ haAdvertise: "http://berth-a.internal:7435" }, ["berth-a.internal"]],
+    [{ haAdvertise: "http://berth-a.internal:7435", allowHost: ["berth-a.internal"] }, ["berth-a.internal"]],
+  ])("%j", (raw, hosts) => {
+    expect(buildConfig({ ha: "file:/run/berth/x.lock", ...raw }).allowHosts).toEqual(hosts);
+  });
+
+  it("without --ha nothing is added, and --ha-advertise alone is refused", () => {
+    expect(buildConfig({ listen: "0.0.0.0:7435" }).allowHosts).toEqual([]);
+    expect(() => buildConfig({ haAdvertise: "http://h:1" })).toThrow("give --ha too");
+  });
+
+  it("a refused --ha-advertise with a password does not echo it", () => {
+    expect(() => buildConfig({ ha: "file:/run/berth/x.lock", haAdvertise: "http://u:s3cret@h:1" })).toThrow(
+      /^--ha-advertise: the value given is not/,
+    );
   });
 });

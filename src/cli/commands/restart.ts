@@ -94,7 +94,7 @@ export async function restart(names: readonly string[], raw: RestartOptions, io:
       );
       return rollingRestart({ docker: inspector.docker, clock: systemClock }, targets, print);
     };
-    steps = await writeOrAsk(config, log, "restart", restartWith, viaApi);
+    steps = await writeOrAsk(config, log, "restart", restartWith, viaApi, raw.server);
   }
   const failed = steps.filter((s) => s.outcome === "failed").length;
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));

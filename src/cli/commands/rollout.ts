@@ -327,10 +327,16 @@ async function rolloutRetry(names: readonly string[], raw: RolloutOptions, io: C
       print,
     );
   };
-  const steps = await writeOrAsk(config, log, "rollout retry", retryWith, () =>
-    postEachSpec(names, raw, io, "retry", print, (answered: readonly RetryStep[]) =>
-      answered.some((s) => s.outcome === "failed"),
-    ),
+  const steps = await writeOrAsk(
+    config,
+    log,
+    "rollout retry",
+    retryWith,
+    () =>
+      postEachSpec(names, raw, io, "retry", print, (answered: readonly RetryStep[]) =>
+        answered.some((s) => s.outcome === "failed"),
+      ),
+    raw.server,
   );
   if (isData(raw.output)) io.out(formatData(raw.output, { steps }));
   return steps.some((s) => s.outcome === "failed") ? EXIT.failed : EXIT.ok;

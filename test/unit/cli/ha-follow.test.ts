@@ -9,6 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CliIO } from "../../../src/cli/io.js";
+import { haMemberAt } from "../../../src/cli/live.js";
 import { main } from "../../../src/cli/main.js";
 import { callApi } from "../../../src/cli/pool-api.js";
 import type { LeadershipStatus } from "../../../src/loop/leadership.js";
@@ -33,6 +34,7 @@ function role(kind: "leader" | "standby", leaderUrl: () => string | null): () =>
     storeError: null,
     blockedBy: null,
     transitions: 1,
+    firstWriteInMs: null,
   });
 }
 
@@ -125,6 +127,18 @@ describe("reads from a standby", () => {
   });
 });
 
+describe("an --ha member at --server", () => {
+  it("is told by its role header, of this controller only", async () => {
+    const { leader, standby } = await group();
+    const plain = await berth({});
+    expect(await haMemberAt(standby, "default")).toBe(true);
+    expect(await haMemberAt(leader, "default")).toBe(true);
+    expect(await haMemberAt(standby, "other")).toBe(false);
+    expect(await haMemberAt(plain, "default")).toBe(false);
+    expect(await haMemberAt("http://127.0.0.1:9", "default")).toBe(false);
+  });
+});
+
 describe("berth events --watch through a standby, across a failover", () => {
   it("goes on with the next leader's new events once the one it read stops answering", async () => {
     const first = new EventLog(10);
@@ -214,15 +228,21 @@ describe("writes through a standby", () => {
     cwd: "/",
   } as CliIO;
 
-  /** A bare server answering every request with `status` and `body`; what it was asked. */
-  async function serve(status: number, body: () => unknown) {
+  /**
+   * A bare server of controller "default" answering every request with `status` and `body` (its
+   * /readyz: its role); what it was asked, as it was asked.
+   */
+  async function serve(status: number, body: () => unknown, role: "leader" | "standby" | null = null) {
     const asked: { url?: string; auth?: string; body: string }[] = [];
     const server = http.createServer((req, res) => {
       let text = "";
       req.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
       req.on("end", () => {
         asked.push({ url: req.url, auth: req.headers.authorization, body: text });
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body()));
+        const headers = { "content-type": "application/json", "x-berth-controller": "default" };
+        if (req.url === "/readyz")
+          res.writeHead(200, role === null ? headers : { ...headers, "x-berth-role": role }).end("{}");
+        else res.writeHead(status, headers).end(JSON.stringify(body()));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -232,11 +252,15 @@ describe("writes through a standby", () => {
 
   it("a standby's refusal naming the leader is followed once, with the same token and body", async () => {
     said = "";
-    const leader = await serve(200, () => ({ steps: ["done"] }));
+    const leader = await serve(200, () => ({ steps: ["done"] }), "leader");
     const standby = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby", leaderUrl: leader.url }));
     const res = await callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart", { x: 1 });
-    expect(res).toEqual({ status: 200, body: { steps: ["done"] } });
-    expect(leader.asked).toEqual([{ url: "/v1/specs/web/restart", auth: `Bearer ${TOKEN}`, body: '{"x":1}' }]);
+    expect(res).toEqual({ status: 200, body: { steps: ["done"] }, server: leader.url });
+    // Its open /readyz first, without the token: the token goes only to this controller's leader.
+    expect(leader.asked).toEqual([
+      { url: "/readyz", body: "" },
+      { url: "/v1/specs/web/restart", auth: `Bearer ${TOKEN}`, body: '{"x":1}' },
+    ]);
     expect(standby.asked).toHaveLength(1);
     expect(said).toBe(`berth: ${standby.url} is a standby; asking the leader at ${leader.url}\n`);
   });
@@ -252,14 +276,39 @@ describe("writes through a standby", () => {
     expect([res.status, res.body.code, said]).toEqual([503, "BERTH_NOT_LEADER", ""]);
   });
 
+  it("a named leader that is not this controller's leader gets no token, and the refusal says why", async () => {
+    said = "";
+    const impostor = await serve(200, () => ({ steps: [] }), null);
+    const standby = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby", leaderUrl: impostor.url }));
+    await expect(callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart")).rejects.toThrow(
+      `the standby at ${standby.url} names the leader at ${impostor.url}, which does not answer as controller "default"'s leader (status 200, controller "default", role "none"): the token was not sent there`,
+    );
+    expect(impostor.asked.map((a) => [a.url, a.auth])).toEqual([["/readyz", undefined]]);
+  });
+
+  it("a named leader that does not answer: the refusal says a standby takes over within the TTL", async () => {
+    const standby = await serve(503, () => ({
+      code: "BERTH_NOT_LEADER",
+      error: "standby",
+      leaderUrl: "http://127.0.0.1:9",
+    }));
+    await expect(callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart")).rejects.toThrow(
+      /names the leader at http:\/\/127\.0\.0\.1:9, which does not answer \(connect ECONNREFUSED[^)]*\)\. After a leader dies a standby takes over within the lease's TTL/,
+    );
+  });
+
   it("a leader that is itself a standby by now is not followed further", async () => {
     said = "";
     let second = "";
-    const leader = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby too", leaderUrl: second }));
+    const leader = await serve(
+      503,
+      () => ({ code: "BERTH_NOT_LEADER", error: "standby too", leaderUrl: second }),
+      "leader",
+    );
     const standby = await serve(503, () => ({ code: "BERTH_NOT_LEADER", error: "standby", leaderUrl: leader.url }));
     second = standby.url;
     const res = await callApi({ server: standby.url }, io, "POST", "/v1/specs/web/restart");
     expect([res.status, res.body.error]).toEqual([503, "standby too"]);
-    expect([standby.asked.length, leader.asked.length]).toEqual([1, 1]);
+    expect([standby.asked.length, leader.asked.length]).toEqual([1, 2]);
   });
 });

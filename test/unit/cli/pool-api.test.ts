@@ -56,7 +56,7 @@ describe("callApi", () => {
       res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ member: "web-0" }));
     });
     const res = await callApi({ server: `${s.url}/` }, io, "POST", "/v1/pools/web/claims", { owner: "a" });
-    expect(res).toEqual({ status: 201, body: { member: "web-0" } });
+    expect(res).toEqual({ status: 201, body: { member: "web-0" }, server: `${s.url}/` });
     expect(s.asked).toEqual([
       {
         method: "POST",
@@ -72,7 +72,11 @@ describe("callApi", () => {
     const s = await serve((res) => {
       res.writeHead(502, { "content-type": "text/plain" }).end("bad gateway");
     });
-    expect(await callApi({ server: s.url }, io, "POST", "/v1/specs/web/restart")).toEqual({ status: 502, body: {} });
+    expect(await callApi({ server: s.url }, io, "POST", "/v1/specs/web/restart")).toEqual({
+      status: 502,
+      body: {},
+      server: s.url,
+    });
     expect(s.asked[0]).toMatchObject({ type: undefined, body: "" });
   });
 

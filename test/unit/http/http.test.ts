@@ -1,6 +1,7 @@
 /** The HTTP API through fastify's inject(): no socket, the real handlers and file writes. */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { LeadershipStatus } from "../../../src/loop/leadership.js";
 import { describe, expect, it } from "vitest";
 import { specStatus } from "../../support/spec-status.js";
 import type { Readiness } from "../../../src/loop/controller.js";
@@ -31,6 +32,8 @@ interface ServerOptions {
   compat?: boolean;
   /** Under --ha: this process's role. */
   role?: "leader" | "standby";
+  /** Under --ha: what else the election says (beside the role). */
+  ha?: Partial<LeadershipStatus>;
 }
 
 /** A ContainerIO that records what it was asked and answers from a script. */
@@ -119,6 +122,8 @@ function server(options: ServerOptions = {}) {
             storeError: null,
             blockedBy: null,
             transitions: 1,
+            firstWriteInMs: null,
+            ...options.ha,
           }),
         }
       : {}),
@@ -180,6 +185,42 @@ describe("under --ha", () => {
       ]);
     }
     expect(s.changes()).toBe(0);
+  });
+
+  it.each([
+    [
+      "holds a first term that waits one TTL: says when it writes, and sends no one elsewhere",
+      { leaderUrl: null, firstWriteInMs: 7_000 },
+      "this berth holds the lease in a store without earlier terms and makes its first write in 7s: send writes again then",
+    ],
+    [
+      "the store does not answer: no one leads",
+      { leader: null, leaderUrl: null, storeError: "connect ECONNREFUSED 127.0.0.1:6379" },
+      "this berth is a standby, and no berth can lead while the lease store does not answer (connect ECONNREFUSED 127.0.0.1:6379): try again once it answers",
+    ],
+    [
+      "a berth without --ha holds the host lock",
+      { leader: null, leaderUrl: null, blockedBy: "berth 1.0 (run, pid 9)" },
+      "this berth is a standby: it does not lead while a berth without --ha holds this id's host lock (berth 1.0 (run, pid 9))",
+    ],
+    [
+      "the leader says no API address",
+      { leaderUrl: null },
+      "this berth is a standby; the leader (host-a/12/abc) serves writes but says no API address (an older berth, or --listen off): send them to the one whose /readyz?role=leader answers 200",
+    ],
+    [
+      "no one leads now",
+      { leader: null, leaderUrl: null },
+      "this berth is a standby and no berth leads at the moment (an election takes up to the lease's TTL): try again shortly",
+    ],
+  ] as const)("a standby's refusal: %s", async (_what, ha, error) => {
+    const s = server({ role: "standby", ha });
+    const res = await s.app.inject({ method: "DELETE", url: "/v1/specs/web", headers: auth });
+    expect([res.statusCode, res.json(), res.headers["x-berth-leader"]]).toEqual([
+      503,
+      { error, code: "BERTH_NOT_LEADER", leader: "leader" in ha ? null : "host-a/12/abc", leaderUrl: null },
+      undefined,
+    ]);
   });
 
   it("the leader answers /readyz?role=leader with 200 and serves writes", async () => {

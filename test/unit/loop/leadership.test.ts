@@ -198,6 +198,8 @@ describe("Leadership", () => {
     store.counter = 0;
     await b.tick();
     expect(b.leadership.role).toBe("standby");
+    // Holding a first term that waits: says when it writes, and names no address to send writes to.
+    expect(b.leadership.status()).toMatchObject({ leaderUrl: null, firstWriteInMs: 10_000 });
     for (const t of [2_000, 4_000, 6_000, 8_000]) {
       clock.now = store.now = t;
       await b.tick();
@@ -264,5 +266,31 @@ describe("Leadership", () => {
     ]);
     expect(b.leadership.status().leaderUrl).toBeNull();
     expect(() => c.leadership.advertise("http://h:1")).toThrow(/after start/);
+  });
+
+  it("a standby whose store does not answer names no leader; one that sees its own address is warned", async () => {
+    const store = new MemoryStore();
+    store.counter = 1;
+    const clock = { now: 0 };
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const a = candidate(store, "host-a/1/run/aa", clock);
+    const b = candidate(store, "host-b/2/run/bb", clock, undefined, pino({ level: "info" }, sink));
+    a.leadership.advertise("http://127.0.0.1:7435");
+    b.leadership.advertise("http://127.0.0.1:7435");
+    await a.tick();
+    await b.tick();
+    expect(b.leadership.status()).toMatchObject({ leader: "host-a/1/run/aa", leaderUrl: "http://127.0.0.1:7435" });
+    expect(lines.map((l) => l.msg)).toContain(
+      "the leader advertises this berth's own --ha-advertise: give each berth its own, or the CLI is sent in circles",
+    );
+    store.down = true;
+    await b.tick();
+    expect(b.leadership.status()).toMatchObject({ leader: null, leaderUrl: null, storeError: expect.any(String) });
   });
 });
