@@ -54,6 +54,18 @@ class MemoryStore {
 }
 
 const TIMING = { ttlMs: 10_000, renewMs: 2_000 };
+
+/** A logger at info whose lines are kept, parsed. */
+function logged(): { lines: Record<string, unknown>[]; logger: pino.Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: "info" }, sink) };
+}
 const log = pino({ level: "silent" });
 
 function candidate(
@@ -231,15 +243,9 @@ describe("Leadership", () => {
     const store = new MemoryStore();
     store.counter = 1;
     const clock = { now: 0 };
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, logger } = logged();
     const a = candidate(store, "host-a/1/run/aa", clock);
-    const b = candidate(store, "host-b/2/run/bb", clock, undefined, pino({ level: "info" }, sink));
+    const b = candidate(store, "host-b/2/run/bb", clock, undefined, logger);
     a.leadership.advertise("http://10.0.0.5:7435");
     await a.tick();
     expect(store.lease?.holder).toBe("host-a/1/run/aa@http://10.0.0.5:7435");
@@ -272,15 +278,9 @@ describe("Leadership", () => {
     const store = new MemoryStore();
     store.counter = 1;
     const clock = { now: 0 };
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, logger } = logged();
     const a = candidate(store, "host-a/1/run/aa", clock);
-    const b = candidate(store, "host-b/2/run/bb", clock, undefined, pino({ level: "info" }, sink));
+    const b = candidate(store, "host-b/2/run/bb", clock, undefined, logger);
     a.leadership.advertise("http://127.0.0.1:7435");
     b.leadership.advertise("http://127.0.0.1:7435");
     await a.tick();
