@@ -216,6 +216,7 @@ export function buildServer(deps: ServerDeps) {
         ? {
             leader: ha.leader,
             leaderUrl: ha.leaderUrl,
+            leaderTerm: ha.leaderTerm,
             term: ha.term,
             store: ha.store,
             storeError: ha.storeError,

@@ -38,6 +38,8 @@ export interface LeadershipStatus {
   readonly leader: string | null;
   /** Where the leader's API answers, as it advertised it (--ha-advertise), or null. */
   readonly leaderUrl: string | null;
+  /** The leader's term as this process last saw it (its own while it leads), or null. */
+  readonly leaderTerm: number | null;
   /**
    * While this process holds a first term that waits one TTL (a store without earlier terms):
    * how long until it may write; else null.
@@ -85,6 +87,8 @@ export class Leadership implements WriteFence {
   private deadline = 0;
   private highestSeen = 0;
   private leaderSeen: string | null = null;
+  /** The term of the leader seen (a standby's view; this process's own while it leads). */
+  private leaderTermSeen: number | null = null;
   private storeError: string | null = null;
   private blockedBy: string | null = null;
   private transitions = 0;
@@ -121,6 +125,7 @@ export class Leadership implements WriteFence {
       leader: leader?.name ?? null,
       // Not while its first term waits: it serves no write yet, and sends no one to itself.
       leaderUrl: waiting ? null : (leader?.url ?? null),
+      leaderTerm: state.kind === "leader" ? state.lease.term : state.kind === "standby" ? this.leaderTermSeen : null,
       firstWriteInMs: waiting ? Math.max(0, Math.ceil(state.writableAt - this.deps.monotonic())) : null,
       store: this.deps.store.where,
       storeError: this.storeError,
@@ -256,7 +261,10 @@ export class Leadership implements WriteFence {
         this.deps.log.warn({ err: message, role: this.role }, "lease store not answering");
       this.storeError = message;
       // Who leads is not known while the store does not answer: a leader that cannot renew steps down.
-      if (state.kind === "standby") this.leaderSeen = null;
+      if (state.kind === "standby") {
+        this.leaderSeen = null;
+        this.leaderTermSeen = null;
+      }
       if (state.kind !== "standby" && this.deps.monotonic() >= this.deadline)
         this.stepDown("lease not renewed in time");
     }
@@ -299,6 +307,7 @@ export class Leadership implements WriteFence {
         );
     }
     this.leaderSeen = seen;
+    this.leaderTermSeen = current?.term ?? null;
   }
 
   private stepDown(reason: string): void {
@@ -307,6 +316,7 @@ export class Leadership implements WriteFence {
     this.state = { kind: "standby" };
     this.deadline = 0;
     this.leaderSeen = null;
+    this.leaderTermSeen = null;
     if (state.kind === "waiting") return;
     this.transitions++;
     this.deps.log.warn({ term: state.lease.term, reason }, "stepped down; standby");

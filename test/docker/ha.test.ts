@@ -172,9 +172,18 @@ describe("berth run --ha: a standby names its leader", () => {
       503,
       expect.objectContaining({ code: "BERTH_NOT_LEADER", leaderUrl: leader.url }),
     ]);
-    expect(await (await fetch(`${standby.url}/readyz`)).json()).toMatchObject({ leaderUrl: leader.url });
+    expect(await (await fetch(`${standby.url}/readyz`)).json()).toMatchObject({
+      role: "standby",
+      term: null,
+      leaderUrl: leader.url,
+      leaderTerm: expect.any(Number),
+    });
     expect(standby.logs).toContainEqual(
       expect.objectContaining({ msg: "standby; following the leader", url: leader.url }),
+    );
+    // The leader says what it listens on and what it advertises (by default, that address).
+    expect(leader.logs).toContainEqual(
+      expect.objectContaining({ msg: "http listening", host: "127.0.0.1", advertise: leader.url }),
     );
 
     const ask = ["--server", standby.url, "--id", id];

@@ -337,6 +337,8 @@ async function runLocked(
     log.info(
       {
         address,
+        // What it is bound to: fastify's address is the first one, 127.0.0.1 even on 0.0.0.0.
+        host: config.listen.host,
         ...(advertised !== null ? { advertise: advertised } : {}),
         writes: config.apiToken !== null && config.runtimeSpecs !== null,
         allowHosts: config.allowHosts,

@@ -30,6 +30,7 @@ function role(kind: "leader" | "standby", leaderUrl: () => string | null): () =>
     term: kind === "leader" ? 3 : null,
     leader: "host-a/1/run/aa",
     leaderUrl: leaderUrl(),
+    leaderTerm: 3,
     store: "file:/run/berth/x.lock",
     storeError: null,
     blockedBy: null,

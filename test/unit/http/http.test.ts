@@ -123,6 +123,7 @@ function server(options: ServerOptions = {}) {
             blockedBy: null,
             transitions: 1,
             firstWriteInMs: null,
+            leaderTerm: 4,
             ...options.ha,
           }),
         }
@@ -162,6 +163,7 @@ describe("under --ha", () => {
         role: "standby",
         leader: "host-a/12/abc",
         leaderUrl: "http://host-a:7435",
+        leaderTerm: 4,
         reason: "standby: another berth leads",
       }),
     ]);

@@ -254,8 +254,10 @@ describe("Leadership", () => {
     await b.tick();
     expect(b.leadership.status()).toMatchObject({
       role: "standby",
+      term: null,
       leader: "host-a/1/run/aa",
       leaderUrl: "http://10.0.0.5:7435",
+      leaderTerm: 2,
     });
     const following = () => lines.filter((l) => l.msg === "standby; following the leader");
     expect(following()).toEqual([
@@ -291,6 +293,11 @@ describe("Leadership", () => {
     );
     store.down = true;
     await b.tick();
-    expect(b.leadership.status()).toMatchObject({ leader: null, leaderUrl: null, storeError: expect.any(String) });
+    expect(b.leadership.status()).toMatchObject({
+      leader: null,
+      leaderUrl: null,
+      leaderTerm: null,
+      storeError: expect.any(String),
+    });
   });
 });
