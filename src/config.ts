@@ -4,6 +4,7 @@
  */
 import { type Target, TARGETS } from "./core/swarm-fields.js";
 import { isIP } from "node:net";
+import { isLoopbackHost } from "./core/loopback.js";
 import os from "node:os";
 import path from "node:path";
 import { type CapacitySetting, DEFAULT_REQUEST, parseResourceList, type Resource } from "./core/capacity.js";
@@ -488,15 +489,12 @@ function httpNames(flag: string, values: readonly string[], normalize: (v: strin
  * the host's name on a wildcard --listen, or the address listened on) is a name berth answers for,
  * as if given with --allow-host: it is this berth's own, not a page's re-pointed one.
  */
-function withAdvertisedHost(allowed: string[], raw: RawOptions): string[] {
-  const ha = haConfig(raw);
-  const listen = parseListen(raw.listen ?? DEFAULTS.listen);
+function withAdvertisedHost(allowed: string[], ha: HaConfig | null, listen: Config["listen"]): string[] {
   if (ha === null || listen === null) return allowed;
   const url = ha.advertise ?? defaultAdvertise(listen.host, listen.port, os.hostname());
   const host = normalizeAllowedHost(new URL(url).hostname);
   // Loopback is always served (http/access.ts).
-  const loopback = host === "localhost" || host === "[::1]" || host?.startsWith("127.") === true;
-  return host === null || loopback || allowed.includes(host) ? allowed : [...allowed, host];
+  return host === null || isLoopbackHost(host) || allowed.includes(host) ? allowed : [...allowed, host];
 }
 
 function apiToken(token: string | undefined): string | null {
@@ -688,6 +686,8 @@ export function buildConfig(raw: RawOptions): Config {
     ...raw,
     gitCredentialFiles: [raw.gitTokenFile, raw.gitSshKeyFile, raw.gitKnownHosts, raw.gitWebhookSecretFile],
   });
+  const listen = parseListen(raw.listen ?? DEFAULTS.listen);
+  const ha = haConfig(raw);
   return Object.freeze({
     specDirs: Object.freeze(specDirs),
     controllerId,
@@ -702,13 +702,14 @@ export function buildConfig(raw: RawOptions): Config {
     logFormat,
     dockerTimeoutMs: duration("--docker-timeout", raw.dockerTimeout ?? DEFAULTS.dockerTimeout),
     drainTimeoutMs: duration("--drain-timeout", raw.drainTimeout ?? DEFAULTS.drainTimeout),
-    listen: parseListen(raw.listen ?? DEFAULTS.listen),
+    listen,
     runtimeSpecs: raw.runtimeSpecs ?? null,
     apiToken: apiToken(raw.apiToken),
     allowHosts: Object.freeze(
       withAdvertisedHost(
         httpNames("--allow-host", raw.allowHost ?? [], normalizeAllowedHost, "a host name or IP address (no port)"),
-        raw,
+        ha,
+        listen,
       ),
     ),
     allowOrigins: Object.freeze(
@@ -720,7 +721,7 @@ export function buildConfig(raw: RawOptions): Config {
     artie: artieConfig(raw),
     stateDir: raw.stateDir === undefined || raw.stateDir === "" ? null : path.resolve(raw.stateDir),
     capacity: capacitySetting(raw),
-    ha: haConfig(raw),
+    ha,
     registryAuth: Object.freeze({
       file: raw.registryAuthFile ? path.resolve(raw.registryAuthFile) : null,
       dockerConfig: raw.dockerConfig ?? path.join(os.homedir(), ".docker", "config.json"),

@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Config, HaConfig } from "../config.js";
 import { BerthError } from "../core/errors.js";
-import { defaultAdvertise, differentStores } from "../core/lease.js";
+import { differentStores } from "../core/lease.js";
 import type { WriteFence } from "../docker/fenced.js";
 import { secretFileAllowed } from "../core/policy/policy.js";
 import { ledByGroup, oneShotVerdict, waitNotice } from "../core/writers.js";
@@ -241,21 +241,4 @@ export async function writeOrAsk<T>(
       );
     }
   }
-}
-
-/**
- * Under --ha with the API on: where this berth's API answers (--ha-advertise, else the address it
- * listens on), written with its name in the store, so a standby's readers are sent to it while it
- * leads. Before the first try at the lease. Returns the URL, for the log.
- */
-export function advertiseApi(
-  leadership: Leadership | undefined,
-  ha: HaConfig | null,
-  listenHost: string,
-  address: string,
-): string | null {
-  if (!leadership || !ha) return null;
-  const url = ha.advertise ?? defaultAdvertise(listenHost, Number(new URL(address).port), os.hostname());
-  leadership.advertise(url);
-  return url;
 }

@@ -24,7 +24,8 @@ import { SettleBackoff, SwarmWake } from "../loop/swarm-wake.js";
 import type { SwarmPassResult } from "../loop/swarm-reconciler.js";
 import { RECONNECT_BACKOFF } from "../util/backoff.js";
 import { systemClock } from "../util/clock.js";
-import { advertiseApi, type Participation } from "./ha.js";
+import type { Participation } from "./ha.js";
+import { listenApi } from "./listen.js";
 import { type CliIO, EXIT } from "./io.js";
 import { liveFrom, liveSwarmStatus } from "./live.js";
 import type { OutputFormat } from "./options.js";
@@ -356,21 +357,7 @@ export async function swarmRun(
   const settling = new SettleBackoff(FOLLOW_UP_MS, Math.min(resyncMs, SETTLE_MAX_MS));
   const notes = new ReportOnce();
   if (app.server && config.listen) {
-    const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
-    lock?.setListen(address);
-    const advertised = advertiseApi(leadership, config.ha, config.listen.host, address);
-    log.info(
-      {
-        address,
-        // What it is bound to: fastify's address is the first one, 127.0.0.1 even on 0.0.0.0.
-        host: config.listen.host,
-        ...(advertised !== null ? { advertise: advertised } : {}),
-        writes: config.apiToken !== null && config.runtimeSpecs !== null,
-        allowHosts: config.allowHosts,
-        allowOrigins: config.allowOrigins,
-      },
-      "http listening",
-    );
+    await listenApi(app.server, config, config.listen, lock, leadership, log);
   }
   if (leadership) {
     // The first try at the lease before the first pass: a berth that can lead at once does.

@@ -13,6 +13,8 @@
  *   the pod's IP as Host).
  */
 
+import { isLoopbackHost } from "../core/loopback.js";
+
 /** The header every answer carries, naming the controller: `berth status` checks it before it believes a status. */
 export const CONTROLLER_HEADER = "x-berth-controller";
 
@@ -23,9 +25,6 @@ export const LEADER_HEADER = "x-berth-leader";
 
 /** The probe endpoints: exempt from the Host rule. */
 export const PROBES: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/health"]);
-
-const IPV4_LOOPBACK =
-  /^127\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** The host part of a Host header, lowercased, IPv6 kept in brackets; null when it is not one. */
 export function hostOf(header: string | undefined): string | null {
@@ -38,7 +37,7 @@ export function hostOf(header: string | undefined): string | null {
 export function hostAllowed(header: string | undefined, allowed: readonly string[]): boolean {
   const host = hostOf(header);
   if (host === null) return false;
-  return host === "localhost" || host === "[::1]" || IPV4_LOOPBACK.test(host) || allowed.includes(host);
+  return isLoopbackHost(host) || allowed.includes(host);
 }
 
 /**

@@ -86,9 +86,8 @@ export class Leadership implements WriteFence {
   /** Until when the lease lets this process write (monotonic ms). */
   private deadline = 0;
   private highestSeen = 0;
-  private leaderSeen: string | null = null;
-  /** The term of the leader seen (a standby's view; this process's own while it leads). */
-  private leaderTermSeen: number | null = null;
+  /** The holder and term last seen leading (this process's own while it leads). */
+  private leaderSeen: LeaseHolder | null = null;
   private storeError: string | null = null;
   private blockedBy: string | null = null;
   private transitions = 0;
@@ -116,7 +115,7 @@ export class Leadership implements WriteFence {
 
   status(): LeadershipStatus {
     const state = this.state;
-    const seen = state.kind === "standby" ? this.leaderSeen : this.holder;
+    const seen = state.kind === "standby" ? (this.leaderSeen?.holder ?? null) : this.holder;
     const leader = seen === null ? null : holderAddress(seen);
     const waiting = state.kind === "waiting";
     return {
@@ -125,7 +124,8 @@ export class Leadership implements WriteFence {
       leader: leader?.name ?? null,
       // Not while its first term waits: it serves no write yet, and sends no one to itself.
       leaderUrl: waiting ? null : (leader?.url ?? null),
-      leaderTerm: state.kind === "leader" ? state.lease.term : state.kind === "standby" ? this.leaderTermSeen : null,
+      leaderTerm:
+        state.kind === "leader" ? state.lease.term : state.kind === "standby" ? (this.leaderSeen?.term ?? null) : null,
       firstWriteInMs: waiting ? Math.max(0, Math.ceil(state.writableAt - this.deps.monotonic())) : null,
       store: this.deps.store.where,
       storeError: this.storeError,
@@ -261,10 +261,7 @@ export class Leadership implements WriteFence {
         this.deps.log.warn({ err: message, role: this.role }, "lease store not answering");
       this.storeError = message;
       // Who leads is not known while the store does not answer: a leader that cannot renew steps down.
-      if (state.kind === "standby") {
-        this.leaderSeen = null;
-        this.leaderTermSeen = null;
-      }
+      if (state.kind === "standby") this.leaderSeen = null;
       if (state.kind !== "standby" && this.deps.monotonic() >= this.deadline)
         this.stepDown("lease not renewed in time");
     }
@@ -287,7 +284,7 @@ export class Leadership implements WriteFence {
 
   private lead(lease: LeaseHolder): void {
     this.state = { kind: "leader", lease };
-    this.leaderSeen = this.holder;
+    this.leaderSeen = lease;
     this.transitions++;
     const { name, url } = holderAddress(lease.holder);
     this.deps.log.info({ term: lease.term, holder: name, url, store: this.deps.store.where }, "leading");
@@ -296,8 +293,7 @@ export class Leadership implements WriteFence {
 
   /** A standby notes who leads, and says so when that changed (its log then names the leader and where it answers). */
   private follow(current: LeaseHolder | null): void {
-    const seen = current?.holder ?? null;
-    if (current !== null && seen !== this.leaderSeen) {
+    if (current !== null && current.holder !== this.leaderSeen?.holder) {
       const { name, url } = holderAddress(current.holder);
       this.deps.log.info({ leader: name, url, term: current.term }, "standby; following the leader");
       if (url !== null && url === holderAddress(this.holder).url)
@@ -306,8 +302,7 @@ export class Leadership implements WriteFence {
           "the leader advertises this berth's own --ha-advertise: give each berth its own, or the CLI is sent in circles",
         );
     }
-    this.leaderSeen = seen;
-    this.leaderTermSeen = current?.term ?? null;
+    this.leaderSeen = current;
   }
 
   private stepDown(reason: string): void {
@@ -316,7 +311,6 @@ export class Leadership implements WriteFence {
     this.state = { kind: "standby" };
     this.deadline = 0;
     this.leaderSeen = null;
-    this.leaderTermSeen = null;
     if (state.kind === "waiting") return;
     this.transitions++;
     this.deps.log.warn({ term: state.lease.term, reason }, "stepped down; standby");

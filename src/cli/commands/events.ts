@@ -71,12 +71,13 @@ export function register(program: Command, { io, setExit }: CommandContext): voi
 async function events(opts: EventsOptions, io: CliIO): Promise<number> {
   // Once a standby named the leader, --watch asks the leader.
   let server = opts.server;
+  const query = (since?: number) => ({
+    ...(since !== undefined ? { since } : {}),
+    ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
+    limit: Number(opts.limit),
+  });
   const ask = async (since?: number): Promise<LiveEvent[] | null> => {
-    const answer = await liveEvents(server, opts.id, {
-      ...(since !== undefined ? { since } : {}),
-      ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
-      limit: Number(opts.limit),
-    });
+    const answer = await liveEvents(server, opts.id, query(since));
     if (answer === null) return null;
     if (server === opts.server) told(answer.from);
     server = answer.from.url;
@@ -143,10 +144,7 @@ async function events(opts: EventsOptions, io: CliIO): Promise<number> {
           `${printable(`(the leader at ${server} stopped answering; waiting for the next one through ${opts.server})`)}\n`,
         );
       }
-      const next = await liveEvents(opts.server, opts.id, {
-        ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
-        limit: Number(opts.limit),
-      });
+      const next = await liveEvents(opts.server, opts.id, query());
       if (next !== null && next.from.role !== "standby" && next.from.url !== server) {
         server = next.from.url;
         silentSince = null;

@@ -6,7 +6,8 @@ import { type App, createApp } from "../../app.js";
 import { COMPAT_MODES, type Config, type HaConfig, type RawOptions, rustLogLevel, SPAWNER_ENV } from "../../config.js";
 import { BerthError } from "../../core/errors.js";
 import type { Leadership, Role } from "../../loop/leadership.js";
-import { advertiseApi, type Participation, participate, withHostLockAlone } from "../ha.js";
+import { type Participation, participate, withHostLockAlone } from "../ha.js";
+import { listenApi } from "../listen.js";
 import { describePolicy } from "../../core/policy/policy.js";
 import { Metrics } from "../../http/metrics.js";
 import { buildServer } from "../../http/server.js";
@@ -331,21 +332,7 @@ async function runLocked(
     );
   }
   if (app.server && config.listen) {
-    const address = await app.server.listen({ host: config.listen.host, port: config.listen.port });
-    lock?.setListen(address);
-    const advertised = advertiseApi(elected?.leadership, config.ha, config.listen.host, address);
-    log.info(
-      {
-        address,
-        // What it is bound to: fastify's address is the first one, 127.0.0.1 even on 0.0.0.0.
-        host: config.listen.host,
-        ...(advertised !== null ? { advertise: advertised } : {}),
-        writes: config.apiToken !== null && config.runtimeSpecs !== null,
-        allowHosts: config.allowHosts,
-        allowOrigins: config.allowOrigins,
-      },
-      "http listening",
-    );
+    await listenApi(app.server, config, config.listen, lock, elected?.leadership, log);
     if (config.compat) {
       log.info(
         { image: config.compat.image, network: config.compat.network, token: config.apiToken !== null },
